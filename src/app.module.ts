@@ -1,0 +1,35 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
+import { AuditModule } from './audit/audit.module';
+import type { AppConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { loggerParams } from './observability/logging';
+import { ObservabilityModule } from './observability/observability.module';
+
+export interface AppModuleOptions {
+  /** The database to use: DATABASE_URL, or the embedded server's URL. */
+  databaseUrl: string;
+  /** The process's root pino logger (observability/logging.ts). */
+  rootLogger: PinoLogger;
+  /** Further modules to mount (tests mount test-only controllers this way). */
+  extraImports?: Array<Type | DynamicModule>;
+}
+
+@Module({})
+export class AppModule {
+  static register(config: AppConfig, options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.register(config),
+        LoggerModule.forRoot(loggerParams(options.rootLogger)),
+        DatabaseModule.register(config, options.databaseUrl),
+        AuditModule,
+        ObservabilityModule,
+        ...(options.extraImports ?? []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppModule, AppModuleOptions } from './app.module';
+import { ProblemExceptionFilter } from './common/problem.filter';
+import { createValidationPipe } from './common/validation';
+import type { AppConfig } from './config/config';
+import { createRootLogger, logRequest, requestIdFor } from './observability/logging';
+import { MetricsService } from './observability/metrics.service';
+import { buildOpenApiDocument } from './openapi';
+
+export interface CreateAppOptions extends Omit<AppModuleOptions, 'rootLogger'> {
+  /** Where JSON logs go; stdout when unset. Tests pass a stream to read them. */
+  logDestination?: DestinationStream;
+  /** Build the app without connecting anywhere (used to generate openapi.yaml). */
+  preview?: boolean;
+}
+
+/**
+ * Builds the whole HTTP application: Fastify, the modules, problem+json errors, validation, request ids,
+ * metrics, security headers and Swagger UI. main.ts and the tests both start the service through here.
+ */
+export async function createApp(config: AppConfig, options: CreateAppOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    genReqId: requestIdFor,
+    return503OnClosing: true,
+  });
+  const rootLogger = createRootLogger(config, options.logDestination);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, { ...options, rootLogger }), adapter, {
+    bufferLogs: true,
+    preview: options.preview ?? false,
+    abortOnError: false,
+  });
+  if (!options.preview) app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ProblemExceptionFilter());
+  app.useGlobalPipes(createValidationPipe());
+
+  const fastify = app.getHttpAdapter().getInstance();
+  const metrics = options.preview ? undefined : app.get(MetricsService);
+  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    void reply.header('X-Request-Id', String(request.id));
+    void reply.header('X-Content-Type-Options', 'nosniff');
+    void reply.header('Referrer-Policy', 'no-referrer');
+    void reply.header('X-Frame-Options', 'DENY');
+  });
+  fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    // The route template ("/sessions/:id"), never the raw path, keeps label cardinality bounded.
+    const route = request.routeOptions?.url ?? '(unmatched)';
+    metrics?.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    logRequest(rootLogger, request, reply);
+  });
+
+  if (config.docs.enabled) {
+    SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+  }
+  return app;
+}

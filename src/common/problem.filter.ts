@@ -1,0 +1,64 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem';
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  406: 'Not Acceptable', 409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type',
+  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/**
+ * The one place where errors become HTTP responses (RFC 9457 problem+json). Unexpected errors are logged
+ * with their stack and answered with a bare 500: no internals leave the process.
+ */
+export function toProblem(error: unknown, request: FastifyRequest): ProblemDetails {
+  const base = { instance: request.url.split('?')[0], requestId: String(request.id) };
+  if (error instanceof ApiError) {
+    return { type: error.type, title: error.title, status: error.status, detail: error.detail, ...base, ...error.extensions };
+  }
+  const status = httpStatusOf(error);
+  if (status !== undefined && status < 500) {
+    return { type: 'about:blank', title: STATUS_TITLES[status] ?? 'Error', status, detail: clientMessageOf(error, status), ...base };
+  }
+  return { type: 'about:blank', title: STATUS_TITLES[500], status: 500, detail: 'An unexpected error occurred.', ...base };
+}
+
+/** Status of Nest's HttpException (Nest also wraps Fastify's body errors: malformed JSON, too large). */
+function httpStatusOf(error: unknown): number | undefined {
+  if (error instanceof HttpException) return error.getStatus();
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 600 ? statusCode : undefined;
+}
+
+function clientMessageOf(error: unknown, status: number): string {
+  if (status === HttpStatus.NOT_FOUND) return 'No resource matches this method and path.';
+  if (error instanceof HttpException) {
+    const response = error.getResponse();
+    if (typeof response === 'string') return response;
+    const message = (response as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+  }
+  return STATUS_TITLES[status] ?? 'The request could not be processed.';
+}
+
+export function sendProblem(reply: FastifyReply, problem: ProblemDetails, retryAfterSeconds?: number): void {
+  if (retryAfterSeconds !== undefined) void reply.header('Retry-After', String(retryAfterSeconds));
+  void reply.status(problem.status).header('Content-Type', PROBLEM_CONTENT_TYPE).header('Cache-Control', 'no-store').send(problem);
+}
+
+@Catch()
+export class ProblemExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const problem = toProblem(error, request);
+    if (problem.status >= 500) {
+      this.logger.error({ err: error, requestId: request.id }, 'unhandled error');
+    }
+    sendProblem(reply, problem, error instanceof ApiError ? error.retryAfterSeconds : undefined);
+  }
+}

@@ -1,0 +1,19 @@
+import type { DataSourceOptions } from 'typeorm';
+import type { AppConfig } from '../config/config';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+/** TypeORM options shared by the app, the migration CLI and the tests. `synchronize` is never on. */
+export function dataSourceOptions(config: AppConfig, url: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: config.database.migrationsRun,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    applicationName: 'ciam-backend',
+    extra: { max: config.database.poolSize, connectionTimeoutMillis: 5000 },
+  };
+}

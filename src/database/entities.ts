@@ -1,0 +1,10 @@
+import { AuditLog } from '../audit/audit-log.entity';
+import { TrustedDevice } from '../devices/trusted-device.entity';
+import { AuthContext } from '../journeys/auth-context.entity';
+import { AuthTransaction } from '../journeys/auth-transaction.entity';
+import { DrsEvaluation } from '../risk/drs-evaluation.entity';
+import { Session } from '../sessions/session.entity';
+import { Token } from '../tokens/token.entity';
+
+/** Every entity the data source maps; each is one table of migrations/. */
+export const ENTITIES = [AuthContext, AuthTransaction, DrsEvaluation, Session, Token, TrustedDevice, AuditLog];

@@ -1,0 +1,4 @@
+import { CoreSchema1764000000000 } from '../../migrations/1764000000000-CoreSchema';
+
+/** Migrations in order. Listed as classes (not a glob) so the same list works from ts and from dist/. */
+export const MIGRATIONS = [CoreSchema1764000000000];

@@ -1,0 +1,29 @@
+import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { AuthContext } from '../journeys/auth-context.entity';
+
+export const TRUSTED_DEVICE_STATUSES = ['ACTIVE', 'REVOKED'] as const;
+export type TrustedDeviceStatus = (typeof TRUSTED_DEVICE_STATUSES)[number];
+
+/** A device bound to a customer by a P-256 key; a revoked device can never vouch again. */
+@Entity({ name: 'trusted_devices' })
+export class TrustedDevice {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('text') cupid: string;
+  @Column('jsonb', { name: 'public_key_jwk' }) publicKeyJwk: Record<string, unknown>;
+  /** RFC 7638 JWK thumbprint; unique, so one key can belong to one customer only. */
+  @Column('text', { name: 'jwk_thumbprint' }) jwkThumbprint: string;
+  @Column('text') name: string;
+  @Column('text', { nullable: true }) platform: string | null;
+  @Column('text', { name: 'push_address', nullable: true }) pushAddress: string | null;
+  @Column({ type: 'enum', enum: TRUSTED_DEVICE_STATUSES, enumName: 'trusted_device_status', default: 'ACTIVE' })
+  status: TrustedDeviceStatus;
+  @Column('uuid', { name: 'bound_context_id', nullable: true }) boundContextId: string | null;
+  @ManyToOne(() => AuthContext, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'bound_context_id' })
+  boundContext?: AuthContext;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @Column('timestamptz', { name: 'last_used_at', nullable: true }) lastUsedAt: Date | null;
+  @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
+  @Column('text', { name: 'revoked_by', nullable: true }) revokedBy: string | null;
+  @Column('text', { name: 'revoke_reason', nullable: true }) revokeReason: string | null;
+}

@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export const AUTH_CONTEXT_STATUSES = ['PENDING', 'COMPLETED', 'FAILED', 'EXPIRED'] as const;
+export type AuthContextStatus = (typeof AUTH_CONTEXT_STATUSES)[number];
+export const AUTH_CHANNELS = ['WEB', 'MOBILE', 'API'] as const;
+export type AuthChannel = (typeof AUTH_CHANNELS)[number];
+
+/** One login journey. Its inputs never change after creation; only status (and CUPID, once known) move. */
+@Entity({ name: 'auth_contexts' })
+export class AuthContext {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('text', { name: 'client_id' }) clientId: string;
+  @Column({ type: 'enum', enum: AUTH_CHANNELS, enumName: 'auth_channel', default: 'WEB' }) channel: AuthChannel;
+  @Column('text', { nullable: true }) cupid: string | null;
+  @Column({ type: 'enum', enum: AUTH_CONTEXT_STATUSES, enumName: 'auth_context_status', default: 'PENDING' })
+  status: AuthContextStatus;
+  @Column('inet', { name: 'ip_address', nullable: true }) ipAddress: string | null;
+  @Column('text', { name: 'user_agent', nullable: true }) userAgent: string | null;
+  @Column('text', { name: 'device_id', nullable: true }) deviceId: string | null;
+  @Column('jsonb', { name: 'device_data', default: () => "'{}'" }) deviceData: Record<string, unknown>;
+  @Column('text', { name: 'requested_scopes', array: true, default: () => "'{}'" }) requestedScopes: string[];
+  @Column('text', { name: 'redirect_uri', nullable: true }) redirectUri: string | null;
+  @Column('text', { nullable: true }) state: string | null;
+  @Column('text', { name: 'code_challenge', nullable: true }) codeChallenge: string | null;
+  @Column('text', { name: 'code_challenge_method', nullable: true }) codeChallengeMethod: 'S256' | null;
+  @Column('text', { nullable: true }) nonce: string | null;
+  @Column('text', { name: 'failure_reason', nullable: true }) failureReason: string | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+  @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
+  @Column('timestamptz', { name: 'completed_at', nullable: true }) completedAt: Date | null;
+}
