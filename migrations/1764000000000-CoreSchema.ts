@@ -237,15 +237,19 @@ export class CoreSchema1764000000000 implements MigrationInterface {
         RETURN part;
       END $$;
 
-      CREATE FUNCTION ensure_audit_partitions(months_ahead integer DEFAULT 2) RETURNS integer
+      -- Makes sure the current month and the next months_ahead exist; returns the partitions it created.
+      CREATE FUNCTION ensure_audit_partitions(months_ahead integer DEFAULT 2) RETURNS SETOF text
       LANGUAGE plpgsql AS $$
       DECLARE
-        i integer;
+        i     integer;
+        month date;
       BEGIN
         FOR i IN 0..months_ahead LOOP
-          PERFORM create_audit_partition((date_trunc('month', now()) + make_interval(months => i))::date);
+          month := (date_trunc('month', now()) + make_interval(months => i))::date;
+          IF to_regclass(format('audit_logs_%s', to_char(month, 'YYYY_MM'))) IS NULL THEN
+            RETURN NEXT create_audit_partition(month);
+          END IF;
         END LOOP;
-        RETURN months_ahead + 1;
       END $$;
 
       SELECT ensure_audit_partitions(2);

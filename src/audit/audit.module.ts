@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { AuditPartitionsInitializer } from './audit-partitions';
+import { StartupAudit } from './startup-audit';
 import { AuditService } from './audit.service';
 
 @Global()
-@Module({ providers: [AuditService, AuditPartitionsInitializer], exports: [AuditService] })
+@Module({ providers: [AuditService, StartupAudit], exports: [AuditService] })
 export class AuditModule {}

@@ -41,21 +41,27 @@ type Env = Record<string, string | undefined>;
 /** Reads one variable at a time and collects every problem, so one start-up reports them all. */
 class EnvReader {
   readonly problems: string[] = [];
+  readonly names = new Set<string>();
 
   constructor(private readonly env: Env) {}
 
+  private raw(name: string): string | undefined {
+    this.names.add(name);
+    return this.env[name];
+  }
+
   string(name: string, fallback: string): string {
-    const raw = this.env[name];
+    const raw = this.raw(name);
     return raw === undefined || raw === '' ? fallback : raw;
   }
 
   optionalString(name: string): string | undefined {
-    const raw = this.env[name];
+    const raw = this.raw(name);
     return raw === undefined || raw === '' ? undefined : raw;
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
-    const raw = this.env[name];
+    const raw = this.raw(name);
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
     if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
@@ -66,7 +72,7 @@ class EnvReader {
   }
 
   boolean(name: string, fallback: boolean): boolean {
-    const raw = this.env[name];
+    const raw = this.raw(name);
     if (raw === undefined || raw === '') return fallback;
     const normalised = raw.trim().toLowerCase();
     if (['true', '1', 'yes', 'on'].includes(normalised)) return true;
@@ -76,7 +82,7 @@ class EnvReader {
   }
 
   oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-    const raw = this.env[name];
+    const raw = this.raw(name);
     if (raw === undefined || raw === '') return fallback;
     if (!(allowed as readonly string[]).includes(raw)) {
       this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
@@ -103,6 +109,19 @@ class EnvReader {
 
 export function loadConfig(env: Env = process.env): AppConfig {
   const read = new EnvReader(env);
+  const config = readConfig(read);
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}
+
+/** Every environment variable the service reads (README's configuration table lists each). */
+export function configVariableNames(): string[] {
+  const read = new EnvReader({});
+  readConfig(read);
+  return [...read.names].sort();
+}
+
+function readConfig(read: EnvReader): AppConfig {
   const nodeEnv = read.oneOf<NodeEnv>('NODE_ENV', 'development', ['development', 'production', 'test']);
   const config: AppConfig = {
     nodeEnv,
@@ -126,7 +145,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     docs: { enabled: read.boolean('DOCS_ENABLED', true) },
   };
-  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  if (nodeEnv === 'production' && !config.database.url) {
+    // The embedded server is a development convenience: no backups, no replication, one disk.
+    read.problems.push('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development)');
+  }
   return config;
 }
 

@@ -1,0 +1,57 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('has a working default for every setting', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      http: { port: 3000, host: '0.0.0.0', trustProxy: false },
+      database: { url: undefined, embeddedDataDir: '.data/postgres', migrationsRun: true },
+      log: { level: 'debug' },
+      docs: { enabled: true },
+    });
+  });
+
+  it('reads every setting from the environment', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production', PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/ciam', DATABASE_POOL_SIZE: '20',
+      DATABASE_MIGRATIONS_RUN: 'false', LOG_LEVEL: 'warn', TRUST_PROXY: 'yes', DOCS_ENABLED: '0',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      http: { port: 8080, trustProxy: true },
+      database: { url: 'postgres://u:p@db:5432/ciam', poolSize: 20, migrationsRun: false },
+      log: { level: 'warn' },
+      docs: { enabled: false },
+    });
+  });
+
+  it('requires a real database in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL is required when NODE_ENV=production/);
+  });
+
+  it('defaults the log level to info in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam' }).log.level).toBe('info');
+  });
+
+  it('names every bad variable at once', () => {
+    const attempt = () => loadConfig({ PORT: 'eighty', DATABASE_POOL_SIZE: '0', TRUST_PROXY: 'maybe', LOG_LEVEL: 'loud' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const { problems } = error as ConfigError;
+      expect(problems).toHaveLength(4);
+      expect(problems.join('\n')).toMatch(/PORT .*"eighty"/);
+      expect(problems.join('\n')).toMatch(/DATABASE_POOL_SIZE/);
+      expect(problems.join('\n')).toMatch(/TRUST_PROXY/);
+      expect(problems.join('\n')).toMatch(/LOG_LEVEL/);
+    }
+  });
+
+  it('rejects a DATABASE_URL that is not PostgreSQL, without echoing it', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/ciam' })).toThrow(/DATABASE_URL must be a postgres: or postgresql: URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'not a url hunter2' })).toThrow(/DATABASE_URL is not a valid URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'not a url hunter2' })).not.toThrow(/hunter2/);
+  });
+});

@@ -1,0 +1,5 @@
+import { createHash } from 'node:crypto';
+
+export function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
