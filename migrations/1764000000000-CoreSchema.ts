@@ -176,7 +176,7 @@ export class CoreSchema1764000000000 implements MigrationInterface {
         CHECK (expires_at > created_at),
         CHECK (type = 'REFRESH' OR (family_id IS NULL AND parent_id IS NULL)),
         CHECK (type <> 'REFRESH' OR (family_id IS NOT NULL AND session_id IS NOT NULL)),
-        CHECK ((status = 'ROTATED') = (rotated_at IS NOT NULL)),
+        CHECK (status <> 'ROTATED' OR rotated_at IS NOT NULL),
         CHECK ((status = 'REVOKED') = (revoked_at IS NOT NULL))
       );
       CREATE UNIQUE INDEX idx_tokens_value_hash ON tokens (value_hash);

@@ -2,10 +2,13 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AuditModule } from './audit/audit.module';
+import type { Clock } from './common/clock';
+import { CommonModule } from './common/common.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { loggerParams } from './observability/logging';
+import { OAuthModule } from './oauth/oauth.module';
 import { ObservabilityModule } from './observability/observability.module';
 
 export interface AppModuleOptions {
@@ -13,6 +16,8 @@ export interface AppModuleOptions {
   databaseUrl: string;
   /** The process's root pino logger (observability/logging.ts). */
   rootLogger: PinoLogger;
+  /** The time source; the system clock unless a test injects its own. */
+  clock?: Clock;
   /** Further modules to mount (tests mount test-only controllers this way). */
   extraImports?: Array<Type | DynamicModule>;
 }
@@ -26,8 +31,10 @@ export class AppModule {
         ConfigModule.register(config),
         LoggerModule.forRoot(loggerParams(options.rootLogger)),
         DatabaseModule.register(config, options.databaseUrl),
+        CommonModule.register(options.clock),
         AuditModule,
         ObservabilityModule,
+        OAuthModule,
         ...(options.extraImports ?? []),
       ],
     };

@@ -7,6 +7,38 @@ export const AUDIT_EVENT_TYPES = {
   SERVICE_STARTED: 'service.started',
   /** An audit partition was created ahead of time; details: partition. */
   AUDIT_PARTITION_CREATED: 'audit.partition_created',
+  /** An OAuth client was registered; details: type, grantTypes, redirectUris. */
+  CLIENT_REGISTERED: 'client.registered',
+  /** An OAuth client was deactivated. */
+  CLIENT_DEACTIVATED: 'client.deactivated',
+  /** A client failed to authenticate at an OAuth endpoint; details: endpoint, method, reason. */
+  CLIENT_AUTHENTICATION_FAILED: 'client.authentication_failed',
+  /** A signing key was created and made active; details: kid, alg, reason. */
+  SIGNING_KEY_ACTIVATED: 'signing_key.activated',
+  /** A signing key stopped signing (still published until publishUntil); details: kid, publishUntil. */
+  SIGNING_KEY_RETIRED: 'signing_key.retired',
+  /** A session began; details: amr, acr. */
+  SESSION_CREATED: 'session.created',
+  /** A session was revoked with its tokens; details: reason, revokedBy, tokensRevoked. */
+  SESSION_REVOKED: 'session.revoked',
+  /** An authorization code was issued for a completed login; details: scope. */
+  AUTHORIZATION_CODE_ISSUED: 'authorization_code.issued',
+  /** A redeemed authorization code was presented again; what it issued is revoked (RFC 6749 §4.1.2). */
+  AUTHORIZATION_CODE_REPLAYED: 'authorization_code.replayed',
+  /** Tokens were issued; details: grantType, types, scope, accessTokenJti. */
+  TOKENS_ISSUED: 'tokens.issued',
+  /** A token request was refused; details: grantType, error, reason. */
+  TOKEN_REQUEST_REJECTED: 'tokens.request_rejected',
+  /** A refresh token was rotated; details: familyId, parentId. */
+  REFRESH_TOKEN_ROTATED: 'refresh_token.rotated',
+  /** A just-rotated refresh token was retried within the grace window and got the same successor. */
+  REFRESH_TOKEN_GRACE_RETRY: 'refresh_token.grace_retry',
+  /** A rotated refresh token was presented outside the grace window: family and session revoked. */
+  REFRESH_TOKEN_REUSE_DETECTED: 'refresh_token.reuse_detected',
+  /** A token was revoked (RFC 7009); details: tokenType. */
+  TOKEN_REVOKED: 'token.revoked',
+  /** The customer signed out at end_session. */
+  LOGOUT: 'session.logout',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

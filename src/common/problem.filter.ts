@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { OAuthError } from '../oauth/oauth-errors';
 import { ApiError, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem';
 
 const STATUS_TITLES: Record<number, string> = {
@@ -9,8 +10,9 @@ const STATUS_TITLES: Record<number, string> = {
 };
 
 /**
- * The one place where errors become HTTP responses (RFC 9457 problem+json). Unexpected errors are logged
- * with their stack and answered with a bare 500: no internals leave the process.
+ * The one place where errors become HTTP responses: RFC 9457 problem+json on the REST API, RFC 6749
+ * error JSON for OAuthError. Unexpected errors are logged with their stack and answered with a bare 500:
+ * no internals leave the process.
  */
 export function toProblem(error: unknown, request: FastifyRequest): ProblemDetails {
   const base = { instance: request.url.split('?')[0], requestId: String(request.id) };
@@ -47,6 +49,20 @@ export function sendProblem(reply: FastifyReply, problem: ProblemDetails, retryA
   void reply.status(problem.status).header('Content-Type', PROBLEM_CONTENT_TYPE).header('Cache-Control', 'no-store').send(problem);
 }
 
+export const OAUTH_PATH_PREFIX = '/oauth2/';
+
+function isOAuthEndpoint(request: FastifyRequest): boolean {
+  return request.url.startsWith(OAUTH_PATH_PREFIX);
+}
+
+/** RFC 6749 §5.2 error JSON, never cached. */
+export function sendOAuthError(reply: FastifyReply, error: OAuthError): void {
+  void reply
+    .status(error.status)
+    .headers({ ...error.headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', Pragma: 'no-cache' })
+    .send({ error: error.error, error_description: error.description });
+}
+
 @Catch()
 export class ProblemExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
@@ -55,7 +71,19 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (error instanceof OAuthError) {
+      sendOAuthError(reply, error);
+      return;
+    }
     const problem = toProblem(error, request);
+    if (isOAuthEndpoint(request)) {
+      // OAuth clients parse RFC 6749 errors, not problem+json, whatever went wrong.
+      if (problem.status >= 500) this.logger.error({ err: error, requestId: request.id }, 'unhandled error');
+      sendOAuthError(reply, problem.status >= 500
+        ? new OAuthError('server_error', 'the authorization server encountered an unexpected condition', 500)
+        : new OAuthError('invalid_request', problem.detail ?? problem.title, problem.status));
+      return;
+    }
     if (problem.status >= 500) {
       this.logger.error({ err: error, requestId: request.id }, 'unhandled error');
     }

@@ -27,6 +27,30 @@ export interface AppConfig {
   };
   log: { level: LogLevel };
   docs: { enabled: boolean };
+  oidc: {
+    /** The issuer identifier: scheme, host, port (and path); every endpoint URL derives from it. */
+    issuer: string;
+    /** `aud` of access tokens: the resource servers that accept them. */
+    accessTokenAudience: string;
+    signingAlg: 'ES256' | 'RS256';
+    /** 32 bytes (base64) that encrypt the signing keys' private parts at rest. */
+    keyEncryptionKey: string | undefined;
+    /** Register the demo clients at start-up (development only). */
+    seedDemoClients: boolean;
+  };
+  tokens: {
+    accessTtlSeconds: number;
+    idTtlSeconds: number;
+    authorizationCodeTtlSeconds: number;
+    /** A retry with a just-rotated refresh token within this window returns the same successor; 0 disables. */
+    refreshGraceSeconds: number;
+    /** Tolerated clock difference when verifying JWTs. */
+    clockSkewSeconds: number;
+  };
+  sessions: {
+    idleTtlSeconds: number;
+    absoluteTtlSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -91,6 +115,21 @@ class EnvReader {
     return raw as T;
   }
 
+  /** An OpenID issuer: https (http only outside production), no query or fragment, no trailing slash. */
+  issuer(name: string, fallback: string, nodeEnv: NodeEnv): string {
+    const raw = this.string(name, fallback);
+    try {
+      const parsed = new URL(raw);
+      const allowed = nodeEnv === 'production' ? ['https:'] : ['https:', 'http:'];
+      if (!allowed.includes(parsed.protocol) || parsed.search || parsed.hash) {
+        this.problems.push(`${name} must be an ${allowed.join(' or ')} URL without query or fragment (got "${raw}")`);
+      }
+    } catch {
+      this.problems.push(`${name} is not a valid URL (got "${raw}")`);
+    }
+    return raw.replace(/\/+$/, '');
+  }
+
   url(name: string, protocols: readonly string[]): string | undefined {
     const raw = this.optionalString(name);
     if (raw === undefined) return undefined;
@@ -144,7 +183,42 @@ function readConfig(read: EnvReader): AppConfig {
       ]),
     },
     docs: { enabled: read.boolean('DOCS_ENABLED', true) },
+    oidc: {
+      issuer: '',
+      accessTokenAudience: '',
+      signingAlg: read.oneOf('OIDC_SIGNING_ALG', 'ES256', ['ES256', 'RS256'] as const),
+      keyEncryptionKey: read.optionalString('KEY_ENCRYPTION_KEY'),
+      seedDemoClients: read.boolean('SEED_DEMO_CLIENTS', nodeEnv === 'development'),
+    },
+    tokens: {
+      accessTtlSeconds: read.integer('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 3600),
+      idTtlSeconds: read.integer('ID_TOKEN_TTL_SECONDS', 300, 30, 3600),
+      authorizationCodeTtlSeconds: read.integer('AUTHORIZATION_CODE_TTL_SECONDS', 60, 10, 600),
+      refreshGraceSeconds: read.integer('REFRESH_TOKEN_GRACE_SECONDS', 10, 0, 300),
+      clockSkewSeconds: read.integer('CLOCK_SKEW_SECONDS', 15, 0, 300),
+    },
+    sessions: {
+      idleTtlSeconds: read.integer('SESSION_IDLE_TTL_SECONDS', 30 * 60, 60, 90 * 24 * 3600),
+      absoluteTtlSeconds: read.integer('SESSION_ABSOLUTE_TTL_SECONDS', 12 * 3600, 60, 365 * 24 * 3600),
+    },
   };
+  const port = config.http.port;
+  config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);
+  config.oidc.accessTokenAudience = read.string('ACCESS_TOKEN_AUDIENCE', config.oidc.issuer);
+  if (config.sessions.idleTtlSeconds > config.sessions.absoluteTtlSeconds) {
+    read.problems.push('SESSION_IDLE_TTL_SECONDS must not exceed SESSION_ABSOLUTE_TTL_SECONDS');
+  }
+  if (config.oidc.keyEncryptionKey !== undefined && Buffer.from(config.oidc.keyEncryptionKey, 'base64').length !== 32) {
+    read.problems.push('KEY_ENCRYPTION_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+  }
+  if (nodeEnv === 'production') {
+    if (!config.oidc.keyEncryptionKey) {
+      read.problems.push('KEY_ENCRYPTION_KEY is required when NODE_ENV=production (the generated development key is refused)');
+    }
+    if (config.oidc.seedDemoClients) {
+      read.problems.push('SEED_DEMO_CLIENTS must be false when NODE_ENV=production (the demo clients have public secrets)');
+    }
+  }
   if (nodeEnv === 'production' && !config.database.url) {
     // The embedded server is a development convenience: no backups, no replication, one disk.
     read.problems.push('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development)');

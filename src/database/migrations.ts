@@ -1,4 +1,5 @@
 import { CoreSchema1764000000000 } from '../../migrations/1764000000000-CoreSchema';
+import { OAuth1764000000001 } from '../../migrations/1764000000001-OAuth';
 
 /** Migrations in order. Listed as classes (not a glob) so the same list works from ts and from dist/. */
-export const MIGRATIONS = [CoreSchema1764000000000];
+export const MIGRATIONS = [CoreSchema1764000000000, OAuth1764000000001];

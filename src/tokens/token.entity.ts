@@ -31,4 +31,6 @@ export class Token {
   @Column('timestamptz', { name: 'rotated_at', nullable: true }) rotatedAt: Date | null;
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
   @Column('text', { name: 'revoke_reason', nullable: true }) revokeReason: string | null;
+  /** Refresh tokens only: the response their rotation produced, sealed with a key derived from this token's value. */
+  @Column('bytea', { name: 'rotation_response', nullable: true, select: false }) rotationResponse: Buffer | null;
 }

@@ -4,11 +4,14 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
 import { AppConfig, loadConfig } from '../../src/config/config';
+import { firstFreePort } from '../../src/database/embedded-postgres';
+import { TestClock } from './clock';
 import { createTestDatabase, TestDatabase } from './database';
 
 export interface TestApp {
   app: NestFastifyApplication;
   config: AppConfig;
+  clock: TestClock;
   /** http://127.0.0.1:<port>: the app listens on a real socket and tests talk real HTTP to it. */
   baseUrl: string;
   dataSource: DataSource;
@@ -27,13 +30,24 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** Extra modules, e.g. a test-only controller. */
   imports?: Array<Type | DynamicModule>;
+  /** The clock the app uses; a TestClock unless given. */
+  clock?: TestClock;
 }
+
+/** One key-encryption key for every test app, so several instances on one database share signing keys. */
+export const TEST_KEY_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** Starts the real application, on a real socket, on a fresh PostgreSQL database. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const ownsDatabase = !options.database;
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...options.env });
+  // The issuer names the real port, so the port is chosen before the app starts.
+  const port = await firstFreePort(0);
+  const config = loadConfig({
+    NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(port), OIDC_ISSUER: `http://127.0.0.1:${port}`,
+    KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, ...options.env,
+  });
+  const clock = options.clock ?? new TestClock();
   const chunks: string[] = [];
   const logDestination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -41,14 +55,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       callback();
     },
   });
-  const app = await createApp(config, { databaseUrl: database.url, logDestination, extraImports: options.imports });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const app = await createApp(config, { databaseUrl: database.url, logDestination, extraImports: options.imports, clock });
+  await app.listen({ port: config.http.port, host: '127.0.0.1' });
   const rawLogs = () => chunks.join('');
   return {
     app,
     config,
+    clock,
     baseUrl: `http://127.0.0.1:${port}`,
     dataSource: app.get(DataSource),
     database,

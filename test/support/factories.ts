@@ -1,5 +1,1 @@
-import { createHash } from 'node:crypto';
-
-export function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
+export { sha256 } from '../../src/common/crypto';

@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
+import { AuditService } from '../audit/audit.service';
+import { ClientsService } from './clients/clients.service';
+import type { OAuthClient } from './clients/oauth-client.entity';
+import { InvalidClientError, InvalidRequestError } from './oauth-errors';
+import { OAuthParams } from './oauth-params';
+import type { RequestOrigin } from '../common/request-origin';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface AuthenticatedClient {
+  client: OAuthClient;
+  method: ClientAuthMethod;
+}
+
+/**
+ * Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3):
+ * client_secret_basic, client_secret_post, or none for public clients (which must then prove possession
+ * otherwise: PKCE, refresh-token binding). Exactly one method per request.
+ */
+@Injectable()
+export class ClientAuthenticator {
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async authenticate(authorization: string | undefined, params: OAuthParams, endpoint: string, origin: RequestOrigin): Promise<AuthenticatedClient> {
+    const basic = parseBasic(authorization);
+    const postId = params.optional('client_id', 128);
+    const postSecret = params.optional('client_secret', 512);
+    if (basic && (postSecret !== undefined || (postId !== undefined && postId !== basic.clientId))) {
+      throw new InvalidRequestError('use exactly one client authentication method');
+    }
+
+    const fail = async (clientId: string | undefined, method: ClientAuthMethod, reason: string): Promise<never> => {
+      await this.dataSource.transaction((manager) =>
+        this.audit.record(manager, {
+          type: AUDIT_EVENT_TYPES.CLIENT_AUTHENTICATION_FAILED, outcome: 'FAILURE', actor: { type: 'CLIENT', id: clientId ?? null },
+          clientId: clientId ?? null, ip: origin.ip, userAgent: origin.userAgent, details: { endpoint, method, reason },
+        }),
+      );
+      throw new InvalidClientError('client authentication failed', method === 'client_secret_basic');
+    };
+
+    if (basic) {
+      const client = await this.clients.verifySecret(basic.clientId, basic.secret);
+      return client ? { client, method: 'client_secret_basic' } : fail(basic.clientId, 'client_secret_basic', 'unknown client or wrong secret');
+    }
+    if (postId === undefined) return fail(undefined, 'none', 'no client credentials');
+    if (postSecret !== undefined) {
+      const client = await this.clients.verifySecret(postId, postSecret);
+      return client ? { client, method: 'client_secret_post' } : fail(postId, 'client_secret_post', 'unknown client or wrong secret');
+    }
+    const client = await this.clients.findActive(postId);
+    if (!client) return fail(postId, 'none', 'unknown client');
+    // A confidential client must always prove itself with its secret.
+    if (!client.isPublic) return fail(postId, 'none', 'confidential client sent no secret');
+    return { client, method: 'none' };
+  }
+}
+
+/** RFC 6749 §2.3.1: the id and secret are form-urlencoded, then joined by ':' and base64-encoded. */
+function parseBasic(authorization: string | undefined): { clientId: string; secret: string } | undefined {
+  if (!authorization || !/^basic /i.test(authorization)) return undefined;
+  const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 1) throw new InvalidClientError('malformed Basic credentials', true);
+  try {
+    const clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+    const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+    if (clientId.length > 128 || secret.length > 512) throw new InvalidClientError('malformed Basic credentials', true);
+    return { clientId, secret };
+  } catch (error) {
+    if (error instanceof InvalidClientError) throw error;
+    throw new InvalidClientError('malformed Basic credentials', true);
+  }
+}

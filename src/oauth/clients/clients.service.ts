@@ -1,0 +1,136 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
+import { AuditService } from '../../audit/audit.service';
+import { randomSecret } from '../../common/crypto';
+import { hashSecret, verifySecret } from '../../common/passwords';
+import { ClientsRepository } from './clients.repository';
+import { GRANT_TYPES, GrantType, OAuthClient, OAuthClientType } from './oauth-client.entity';
+
+export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'offline_access'] as const;
+
+export interface ClientRegistration {
+  clientId: string;
+  name: string;
+  type: OAuthClientType;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  grantTypes: GrantType[];
+  scopes?: string[];
+  canIntrospect?: boolean;
+  /** A confidential client's secret; generated (and returned once) when omitted. */
+  secret?: string;
+  accessTokenTtlSeconds?: number;
+  idTokenTtlSeconds?: number;
+  sessionIdleTtlSeconds?: number;
+  sessionAbsoluteTtlSeconds?: number;
+}
+
+export class ClientRegistrationError extends Error {}
+
+@Injectable()
+export class ClientsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clients: ClientsRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Registers a client. Returns the secret in clear once (only its argon2id hash is stored). */
+  async register(registration: ClientRegistration, actorId = 'cli'): Promise<{ client: OAuthClient; secret?: string }> {
+    validateRegistration(registration);
+    const secret = registration.type === 'CONFIDENTIAL' ? registration.secret ?? randomSecret(32) : undefined;
+    const client = await this.dataSource.transaction(async (manager) => {
+      if (await this.clients.exists(registration.clientId, manager)) {
+        throw new ClientRegistrationError(`client_id "${registration.clientId}" is already registered`);
+      }
+      const saved = await this.clients.insert(manager, {
+        clientId: registration.clientId,
+        name: registration.name,
+        type: registration.type,
+        secretHash: secret ? await hashSecret(secret) : null,
+        redirectUris: registration.redirectUris ?? [],
+        postLogoutRedirectUris: registration.postLogoutRedirectUris ?? [],
+        grantTypes: registration.grantTypes,
+        scopes: registration.scopes ?? ['openid'],
+        canIntrospect: registration.canIntrospect ?? false,
+        accessTokenTtlSeconds: registration.accessTokenTtlSeconds ?? null,
+        idTokenTtlSeconds: registration.idTokenTtlSeconds ?? null,
+        sessionIdleTtlSeconds: registration.sessionIdleTtlSeconds ?? null,
+        sessionAbsoluteTtlSeconds: registration.sessionAbsoluteTtlSeconds ?? null,
+      });
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.CLIENT_REGISTERED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: actorId },
+        clientId: saved.clientId, details: { type: saved.type, grantTypes: saved.grantTypes, redirectUris: saved.redirectUris },
+      });
+      return saved;
+    });
+    return { client, secret };
+  }
+
+  findActive(clientId: string): Promise<OAuthClient | null> {
+    return this.clients.findActive(clientId);
+  }
+
+  /**
+   * Verifies a confidential client's secret (argon2id, constant time). An unknown client costs the same
+   * time as a known one, so the answer does not reveal which client ids exist.
+   */
+  async verifySecret(clientId: string, secret: string): Promise<OAuthClient | null> {
+    const client = await this.clients.findActive(clientId);
+    const ok = await verifySecret(client?.secretHash, secret);
+    return ok && client ? client : null;
+  }
+
+  async deactivate(clientId: string, actorId = 'cli'): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const changed = await this.clients.deactivate(manager, clientId);
+      if (changed) {
+        await this.audit.record(manager, {
+          type: AUDIT_EVENT_TYPES.CLIENT_DEACTIVATED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: actorId }, clientId,
+        });
+      }
+      return changed;
+    });
+  }
+
+  list(): Promise<OAuthClient[]> {
+    return this.clients.listAll();
+  }
+}
+
+function validateRegistration(registration: ClientRegistration): void {
+  const problems: string[] = [];
+  if (!/^[A-Za-z0-9._~-]{3,128}$/.test(registration.clientId)) problems.push('client id: 3-128 characters of A-Z a-z 0-9 . _ ~ -');
+  for (const grant of registration.grantTypes) {
+    if (!(GRANT_TYPES as readonly string[]).includes(grant)) problems.push(`unknown grant type "${grant}"`);
+  }
+  if (registration.grantTypes.length === 0) problems.push('at least one grant type');
+  if (registration.type === 'PUBLIC' && registration.grantTypes.includes('client_credentials')) {
+    problems.push('a public client cannot use client_credentials');
+  }
+  if (registration.type === 'PUBLIC' && registration.canIntrospect) problems.push('a public client cannot introspect');
+  if (registration.grantTypes.includes('authorization_code') && !registration.redirectUris?.length) {
+    problems.push('authorization_code needs at least one redirect URI');
+  }
+  for (const uri of [...(registration.redirectUris ?? []), ...(registration.postLogoutRedirectUris ?? [])]) {
+    if (!isAcceptableRedirectUri(uri)) problems.push(`redirect URI "${uri}" must be an absolute https URL (http only for localhost), without fragment`);
+  }
+  for (const scope of registration.scopes ?? []) {
+    if (!(SUPPORTED_SCOPES as readonly string[]).includes(scope)) problems.push(`unsupported scope "${scope}"`);
+  }
+  if (registration.secret !== undefined && registration.secret.length < 16) problems.push('a client secret has at least 16 characters');
+  if (problems.length > 0) throw new ClientRegistrationError(problems.join('; '));
+}
+
+/** RFC 9700 §2.1: exact, absolute redirect URIs; plain http only for loopback development. */
+export function isAcceptableRedirectUri(uri: string): boolean {
+  try {
+    const url = new URL(uri);
+    if (url.hash) return false;
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}

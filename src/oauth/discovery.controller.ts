@@ -1,0 +1,58 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { SigningKeysService } from '../tokens/keys/signing-keys.service';
+import { SUPPORTED_SCOPES } from './clients/clients.service';
+import { JwksDto } from './dto/oauth.dto';
+import { endpointUrl, OAUTH_PATHS } from './oauth-endpoints';
+
+@ApiTags('oauth2')
+@Controller()
+export class DiscoveryController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly keys: SigningKeysService,
+  ) {}
+
+  @Get('.well-known/openid-configuration')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: 'OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414)' })
+  @ApiOkResponse({ description: 'The provider metadata', schema: { type: 'object', additionalProperties: true } })
+  discovery(): Record<string, unknown> {
+    const url = (path: string) => endpointUrl(this.config, path);
+    const clientAuth = ['client_secret_basic', 'client_secret_post', 'none'];
+    return {
+      issuer: this.config.oidc.issuer,
+      authorization_endpoint: url(OAUTH_PATHS.authorize),
+      token_endpoint: url(OAUTH_PATHS.token),
+      jwks_uri: url(OAUTH_PATHS.jwks),
+      userinfo_endpoint: url(OAUTH_PATHS.userinfo),
+      introspection_endpoint: url(OAUTH_PATHS.introspect),
+      revocation_endpoint: url(OAUTH_PATHS.revoke),
+      end_session_endpoint: url(OAUTH_PATHS.endSession),
+      scopes_supported: SUPPORTED_SCOPES,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: [this.config.oidc.signingAlg],
+      token_endpoint_auth_methods_supported: clientAuth,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: clientAuth,
+      code_challenge_methods_supported: ['S256'],
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'at_hash', 'azp'],
+      claims_parameter_supported: false,
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+    };
+  }
+
+  @Get('oauth2/jwks')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: 'The public keys that verify our JWTs (RFC 7517)', description: 'The active key and retired keys whose tokens may still be alive.' })
+  @ApiOkResponse({ type: JwksDto })
+  jwks(): Promise<JwksDto> {
+    return this.keys.jwks() as Promise<JwksDto>;
+  }
+}

@@ -1,0 +1,79 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/** Documentation shapes of the OAuth endpoints (their bodies are form-encoded and parsed by the grants). */
+export class TokenRequestDto {
+  @ApiProperty({ enum: ['authorization_code', 'refresh_token', 'client_credentials'], example: 'authorization_code' }) grant_type: string;
+  @ApiPropertyOptional({ description: 'authorization_code: the code from the redirect' }) code?: string;
+  @ApiPropertyOptional({ description: 'authorization_code: exactly the redirect URI of the authorization request', example: 'http://localhost:5173/callback' }) redirect_uri?: string;
+  @ApiPropertyOptional({ description: 'authorization_code: the PKCE verifier (43-128 characters)' }) code_verifier?: string;
+  @ApiPropertyOptional({ description: 'refresh_token: the refresh token to rotate' }) refresh_token?: string;
+  @ApiPropertyOptional({ description: 'refresh_token, client_credentials: space-separated scopes (a subset of those granted)' }) scope?: string;
+  @ApiPropertyOptional({ description: 'client_secret_post or public clients', example: 'demo-spa' }) client_id?: string;
+  @ApiPropertyOptional({ description: 'client_secret_post only' }) client_secret?: string;
+}
+
+export class TokenResponseDto {
+  @ApiProperty({ description: 'JWT access token (RFC 9068, typ at+jwt)' }) access_token: string;
+  @ApiProperty({ example: 'Bearer' }) token_type: string;
+  @ApiProperty({ example: 300 }) expires_in: number;
+  @ApiProperty({ example: 'openid profile' }) scope: string;
+  @ApiPropertyOptional({ description: 'Opaque, 256 bits, rotated on every use' }) refresh_token?: string;
+  @ApiPropertyOptional({ description: 'OpenID Connect ID token (when scope includes openid)' }) id_token?: string;
+}
+
+export class OAuthErrorDto {
+  @ApiProperty({ example: 'invalid_grant', description: 'RFC 6749 §5.2 error code' }) error: string;
+  @ApiProperty({ example: 'authorization code expired' }) error_description: string;
+}
+
+export class TokenOnlyRequestDto {
+  @ApiProperty({ description: 'The token to introspect or revoke' }) token: string;
+  @ApiPropertyOptional({ enum: ['access_token', 'refresh_token'] }) token_type_hint?: string;
+  @ApiPropertyOptional({ example: 'demo-service' }) client_id?: string;
+  @ApiPropertyOptional() client_secret?: string;
+}
+
+export class IntrospectionResponseDto {
+  @ApiProperty({ example: true }) active: boolean;
+  @ApiPropertyOptional({ example: 'openid profile' }) scope?: string;
+  @ApiPropertyOptional({ example: 'demo-spa' }) client_id?: string;
+  @ApiPropertyOptional({ example: 'CUPID-0001', description: 'The CUPID (or the client id for client_credentials tokens)' }) sub?: string;
+  @ApiPropertyOptional({ example: 1795547470 }) exp?: number;
+  @ApiPropertyOptional({ example: 1795547170 }) iat?: number;
+  @ApiPropertyOptional({ enum: ['Bearer', 'refresh_token'] }) token_type?: string;
+  @ApiPropertyOptional() iss?: string;
+  @ApiPropertyOptional() aud?: string;
+  @ApiPropertyOptional({ description: 'Session id' }) sid?: string;
+  @ApiPropertyOptional() jti?: string;
+}
+
+export class UserinfoResponseDto {
+  @ApiProperty({ example: 'CUPID-0001', description: 'The customer id (CUPID)' }) sub: string;
+}
+
+export class JwkDto {
+  @ApiProperty({ example: 'EC' }) kty: string;
+  @ApiProperty({ description: 'RFC 7638 thumbprint of the key' }) kid: string;
+  @ApiProperty({ example: 'ES256' }) alg: string;
+  @ApiProperty({ example: 'sig' }) use: string;
+  @ApiPropertyOptional({ example: 'P-256' }) crv?: string;
+  @ApiPropertyOptional() x?: string;
+  @ApiPropertyOptional() y?: string;
+  @ApiPropertyOptional() n?: string;
+  @ApiPropertyOptional() e?: string;
+}
+
+export class JwksDto {
+  @ApiProperty({ type: [JwkDto] }) keys: JwkDto[];
+}
+
+export class EndSessionRequestDto {
+  @ApiProperty({ description: 'An ID token we issued for the session (may be expired)' }) id_token_hint: string;
+  @ApiPropertyOptional({ description: 'Registered for the client; the browser is sent there afterwards' }) post_logout_redirect_uri?: string;
+  @ApiPropertyOptional() state?: string;
+  @ApiPropertyOptional() client_id?: string;
+}
+
+export class SignedOutDto {
+  @ApiProperty({ example: 'signed_out' }) status: string;
+}

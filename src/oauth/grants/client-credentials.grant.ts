@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { TokenResponse, TokensService } from '../../tokens/tokens.service';
+import { InvalidScopeError } from '../oauth-errors';
+import { Grant, GrantRequest } from './grant';
+
+/** Scopes that describe a customer's login and mean nothing for a client acting for itself. */
+const USER_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'offline_access']);
+
+/** RFC 6749 §4.4: a confidential client's own access token; no refresh token, no ID token. */
+@Injectable()
+export class ClientCredentialsGrant extends Grant {
+  readonly type = 'client_credentials' as const;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tokens: TokensService,
+  ) {
+    super();
+  }
+
+  async execute({ client, params, origin }: GrantRequest): Promise<TokenResponse> {
+    const allowed = client.scopes.filter((scope) => !USER_SCOPES.has(scope));
+    const requested = params.optional('scope', 1024)?.split(' ').filter(Boolean);
+    const beyond = (requested ?? []).filter((scope) => !allowed.includes(scope));
+    if (beyond.length > 0) throw new InvalidScopeError(`scope not allowed for this client: ${beyond.join(' ')}`);
+    const scope = (requested ?? allowed).join(' ');
+    return this.dataSource.transaction((tx) => this.tokens.issueForClient(tx, client, scope, origin));
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * RFC 6749 §5.2 (and RFC 6750 §3.1) errors. OAuth endpoints throw these; the exception filter answers them
+ * as `{ "error", "error_description" }` JSON, never as problem+json. Descriptions are safe to show and
+ * never carry a secret.
+ */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly status = 400,
+    /** Extra response headers (WWW-Authenticate on 401). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(description);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidRequestError extends OAuthError {
+  constructor(description: string) {
+    super('invalid_request', description);
+  }
+}
+
+/** Client authentication failed. With HTTP Basic the answer is 401 with a challenge (RFC 6749 §5.2). */
+export class InvalidClientError extends OAuthError {
+  constructor(description = 'client authentication failed', usedBasic = false) {
+    super('invalid_client', description, 401, usedBasic ? { 'WWW-Authenticate': 'Basic realm="ciam"' } : {});
+  }
+}
+
+export class InvalidGrantError extends OAuthError {
+  constructor(description = 'the grant is invalid, expired, revoked or was issued to another client') {
+    super('invalid_grant', description);
+  }
+}
+
+export class UnauthorizedClientError extends OAuthError {
+  constructor(description: string) {
+    super('unauthorized_client', description);
+  }
+}
+
+export class UnsupportedGrantTypeError extends OAuthError {
+  constructor(grantType: string) {
+    super('unsupported_grant_type', `grant_type "${grantType.slice(0, 64)}" is not supported`);
+  }
+}
+
+export class InvalidScopeError extends OAuthError {
+  constructor(description: string) {
+    super('invalid_scope', description);
+  }
+}
+
+export class UnsupportedTokenTypeError extends OAuthError {
+  constructor() {
+    super('unsupported_token_type', 'this token type cannot be revoked');
+  }
+}
+
+/** RFC 6750: a missing, malformed, expired or revoked bearer token on a protected resource. */
+export class InvalidTokenError extends OAuthError {
+  constructor(description = 'the access token is invalid, expired or revoked') {
+    super('invalid_token', description, 401, {
+      'WWW-Authenticate': `Bearer realm="ciam", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`,
+    });
+  }
+}
+
+export class ServerUnavailableError extends OAuthError {
+  constructor() {
+    super('temporarily_unavailable', 'the authorization server is temporarily unavailable', 503, { 'Retry-After': '5' });
+  }
+}

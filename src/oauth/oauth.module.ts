@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module';
+import { TokensModule } from '../tokens/tokens.module';
+import { ClientAuthenticator } from './client-authentication';
+import { ClientsModule } from './clients/clients.module';
+import { DiscoveryController } from './discovery.controller';
+import { EndSessionController } from './end-session.controller';
+import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
+import { ClientCredentialsGrant } from './grants/client-credentials.grant';
+import { RefreshTokenGrant } from './grants/refresh-token.grant';
+import { GrantRefusals } from './grants/refusals';
+import { IntrospectionController } from './introspection.controller';
+import { RevocationController } from './revocation.controller';
+import { TokenRevocationService } from './token-revocation.service';
+import { TokenController } from './token.controller';
+import { UserinfoController } from './userinfo.controller';
+
+/** The OAuth 2.0 / OpenID Connect protocol endpoints. */
+@Module({
+  imports: [ClientsModule, TokensModule, SessionsModule],
+  controllers: [DiscoveryController, TokenController, IntrospectionController, RevocationController, UserinfoController, EndSessionController],
+  providers: [ClientAuthenticator, GrantRefusals, AuthorizationCodeGrant, RefreshTokenGrant, ClientCredentialsGrant, TokenRevocationService],
+  exports: [ClientsModule],
+})
+export class OAuthModule {}

@@ -1,0 +1,44 @@
+import { Controller, Get, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { TokensService } from '../tokens/tokens.service';
+import { bearerToken } from './bearer';
+import { OAuthErrorDto, UserinfoResponseDto } from './dto/oauth.dto';
+import { InvalidTokenError, OAuthError } from './oauth-errors';
+import { noStore } from './token.controller';
+
+@ApiTags('oauth2')
+@ApiBearerAuth()
+@Controller('oauth2')
+export class UserinfoController {
+  constructor(private readonly tokens: TokensService) {}
+
+  @Get('userinfo')
+  @ApiOperation({ summary: 'UserInfo (OIDC Core §5.3)', description: 'Claims about the customer the access token was issued for. The token is checked against its row: a revoked token or ended session is refused at once.' })
+  @ApiOkResponse({ type: UserinfoResponseDto })
+  @ApiUnauthorizedResponse({ type: OAuthErrorDto, description: 'invalid_token (WWW-Authenticate: Bearer)' })
+  get(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserinfoResponseDto> {
+    return this.userinfo(authorization, reply);
+  }
+
+  @Post('userinfo')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'UserInfo (OIDC Core §5.3), POST form' })
+  @ApiOkResponse({ type: UserinfoResponseDto })
+  @ApiUnauthorizedResponse({ type: OAuthErrorDto })
+  post(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserinfoResponseDto> {
+    return this.userinfo(authorization, reply);
+  }
+
+  private async userinfo(authorization: string | undefined, reply: FastifyReply): Promise<UserinfoResponseDto> {
+    noStore(reply);
+    const context = await this.tokens.validateAccessToken(bearerToken(authorization));
+    if (!context) throw new InvalidTokenError();
+    if (!context.cupid || !context.scope.includes('openid')) {
+      throw new OAuthError('insufficient_scope', 'the access token was not issued for an openid login', 403, {
+        'WWW-Authenticate': 'Bearer realm="ciam", error="insufficient_scope", scope="openid"',
+      });
+    }
+    return { sub: context.cupid };
+  }
+}

@@ -1,0 +1,159 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  calculateJwkThumbprint, CryptoKey, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, JSONWebKeySet,
+  JWK, JWTPayload, JWTVerifyResult, jwtVerify, ProtectedHeaderParameters, SignJWT,
+} from 'jose';
+import { DataSource } from 'typeorm';
+import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
+import { AuditService } from '../../audit/audit.service';
+import { Clock } from '../../common/clock';
+import { open, seal } from '../../common/crypto';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config';
+import { KEY_ENCRYPTION_KEY } from './key-encryption-key';
+import type { KeyEncryptionKey } from './key-encryption-key';
+import { SigningKey } from './signing-key.entity';
+import { SigningKeysRepository } from './signing-keys.repository';
+
+/** How long an instance trusts its cached view of the keys before it reads them again. */
+const CACHE_SECONDS = 30;
+/** The longest any token can live (the schema caps per-client lifetimes at one hour). */
+const MAX_TOKEN_TTL_SECONDS = 3600;
+
+interface ActiveKey {
+  kid: string;
+  alg: 'ES256' | 'RS256';
+  privateKey: CryptoKey;
+  loadedAt: number;
+}
+
+export class SigningKeyUnavailableError extends Error {}
+
+/**
+ * JWT signing keys, shared by every instance through the database. One key signs at a time; after a
+ * rotation the previous key stays in the JWKS until every token it signed has expired.
+ */
+@Injectable()
+export class SigningKeysService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(SigningKeysService.name);
+  private active?: ActiveKey;
+  private readonly publicKeys = new Map<string, CryptoKey | Uint8Array>();
+  private jwksCache?: { body: JSONWebKeySet; loadedAt: number };
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(KEY_ENCRYPTION_KEY) private readonly kek: KeyEncryptionKey,
+    private readonly dataSource: DataSource,
+    private readonly keys: SigningKeysRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates the first key if there is none, and fails start-up when the stored key cannot be opened. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.keys.lockForRotation(manager);
+      if (!(await this.keys.findActive(manager))) await this.createActiveKey(manager, 'initial');
+    });
+    await this.activeKey();
+  }
+
+  async sign(payload: JWTPayload, type: 'at+jwt' | 'JWT'): Promise<string> {
+    const key = await this.activeKey();
+    return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: type }).sign(key.privateKey);
+  }
+
+  /** Verifies a JWT we issued, whichever of our published keys signed it. */
+  async verify(jwt: string, options: { audience?: string; typ?: string; ignoreExpiration?: boolean }): Promise<JWTVerifyResult> {
+    return jwtVerify(jwt, (header: ProtectedHeaderParameters) => this.publicKey(header.kid), {
+      issuer: this.config.oidc.issuer,
+      audience: options.audience,
+      typ: options.typ,
+      algorithms: ['ES256', 'RS256'],
+      clockTolerance: options.ignoreExpiration ? Number.MAX_SAFE_INTEGER : this.config.tokens.clockSkewSeconds,
+      currentDate: this.clock.now(),
+    });
+  }
+
+  async jwks(): Promise<JSONWebKeySet> {
+    const now = Date.now();
+    if (this.jwksCache && now - this.jwksCache.loadedAt < CACHE_SECONDS * 1000) return this.jwksCache.body;
+    const published = await this.keys.findPublished(this.clock.now());
+    const body = { keys: published.map((key) => ({ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }) as JWK) };
+    this.jwksCache = { body, loadedAt: now };
+    return body;
+  }
+
+  /** Retires the signing key and activates a new one, in one transaction, serialised across instances. */
+  async rotate(reason: string, actorId = 'system'): Promise<{ kid: string; retiredKid?: string }> {
+    const result = await this.dataSource.transaction(async (manager) => {
+      await this.keys.lockForRotation(manager);
+      const current = await this.keys.findActive(manager);
+      const now = this.clock.now();
+      if (current) {
+        const publishUntil = new Date(now.getTime() + (MAX_TOKEN_TTL_SECONDS + this.config.tokens.clockSkewSeconds + CACHE_SECONDS) * 1000);
+        await this.keys.retire(manager, current.kid, now, publishUntil);
+        await this.audit.record(manager, {
+          type: AUDIT_EVENT_TYPES.SIGNING_KEY_RETIRED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: actorId },
+          details: { kid: current.kid, publishUntil: publishUntil.toISOString(), reason },
+        });
+      }
+      const kid = await this.createActiveKey(manager, reason, actorId);
+      return { kid, retiredKid: current?.kid };
+    });
+    this.active = undefined;
+    this.jwksCache = undefined;
+    return result;
+  }
+
+  private async createActiveKey(manager: import('typeorm').EntityManager, reason: string, actorId = 'system'): Promise<string> {
+    const alg = this.config.oidc.signingAlg;
+    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 3072 } : {}) });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const pkcs8 = await exportPKCS8(privateKey);
+    await this.keys.insert(manager, {
+      kid, alg, publicJwk: publicJwk as Record<string, unknown>, kekId: this.kek.id,
+      privateKeyEncrypted: seal(this.kek.key, Buffer.from(pkcs8), `signing-key:${kid}`),
+      status: 'ACTIVE', createdAt: this.clock.now(),
+    });
+    await this.audit.record(manager, {
+      type: AUDIT_EVENT_TYPES.SIGNING_KEY_ACTIVATED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: actorId },
+      details: { kid, alg, reason },
+    });
+    this.logger.log(`signing key ${kid} (${alg}) is now active (${reason})`);
+    return kid;
+  }
+
+  private async activeKey(): Promise<ActiveKey> {
+    if (this.active && Date.now() - this.active.loadedAt < CACHE_SECONDS * 1000) return this.active;
+    const stored = await this.keys.findActive();
+    if (!stored) throw new SigningKeyUnavailableError('no active signing key');
+    if (this.active?.kid === stored.kid) {
+      this.active.loadedAt = Date.now();
+      return this.active;
+    }
+    this.active = { kid: stored.kid, alg: stored.alg, privateKey: await this.openPrivateKey(stored), loadedAt: Date.now() };
+    return this.active;
+  }
+
+  private async openPrivateKey(stored: SigningKey): Promise<CryptoKey> {
+    if (stored.kekId !== this.kek.id) {
+      throw new SigningKeyUnavailableError(
+        `signing key ${stored.kid} was sealed with key-encryption key ${stored.kekId}, but KEY_ENCRYPTION_KEY is ${this.kek.id}`);
+    }
+    const pkcs8 = open(this.kek.key, stored.privateKeyEncrypted, `signing-key:${stored.kid}`).toString('utf8');
+    return importPKCS8(pkcs8, stored.alg);
+  }
+
+  private async publicKey(kid: string | undefined): Promise<CryptoKey | Uint8Array> {
+    if (!kid) throw new SigningKeyUnavailableError('the token names no key');
+    const cached = this.publicKeys.get(kid);
+    if (cached) return cached;
+    const stored = await this.keys.findByKid(kid);
+    if (!stored) throw new SigningKeyUnavailableError('the token was signed by an unknown key');
+    const key = await importJWK({ ...stored.publicJwk, alg: stored.alg } as JWK, stored.alg);
+    this.publicKeys.set(kid, key);
+    return key;
+  }
+}

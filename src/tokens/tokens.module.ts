@@ -1,0 +1,28 @@
+import { Logger, Module } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { AuthorizationCodesRepository } from './authorization-codes.repository';
+import { AuthorizationCodesService } from './authorization-codes.service';
+import { KEY_ENCRYPTION_KEY, resolveKeyEncryptionKey } from './keys/key-encryption-key';
+import { SigningKeysRepository } from './keys/signing-keys.repository';
+import { SigningKeysService } from './keys/signing-keys.service';
+import { TokensRepository } from './tokens.repository';
+import { TokensService } from './tokens.service';
+
+@Module({
+  providers: [
+    {
+      provide: KEY_ENCRYPTION_KEY,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => resolveKeyEncryptionKey(config, (message) => new Logger('KeyEncryptionKey').warn(message)),
+    },
+    SigningKeysRepository,
+    SigningKeysService,
+    TokensRepository,
+    TokensService,
+    AuthorizationCodesRepository,
+    AuthorizationCodesService,
+  ],
+  exports: [SigningKeysService, TokensRepository, TokensService, AuthorizationCodesRepository, AuthorizationCodesService],
+})
+export class TokensModule {}

@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { rowsOf } from '../database/sql';
+import type { SessionStatus } from '../sessions/session.entity';
+import type { TokenStatus, TokenType } from './token.entity';
+import { Token } from './token.entity';
+
+/** A token row with the state of its session: what every validation needs, in one indexed lookup. */
+export interface TokenState {
+  id: string;
+  type: TokenType;
+  status: TokenStatus;
+  clientId: string;
+  cupid: string | null;
+  sessionId: string | null;
+  familyId: string | null;
+  parentId: string | null;
+  scope: string;
+  jti: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  rotatedAt: Date | null;
+  sessionStatus: SessionStatus | null;
+  sessionIdleExpiresAt: Date | null;
+  sessionAbsoluteExpiresAt: Date | null;
+  sessionAuthTime: Date | null;
+  sessionAmr: string[] | null;
+  sessionAcr: string | null;
+}
+
+interface TokenStateRow {
+  id: string; type: TokenType; status: TokenStatus; client_id: string; cupid: string | null; session_id: string | null;
+  family_id: string | null; parent_id: string | null; scope: string; jti: string | null; created_at: Date; expires_at: Date;
+  rotated_at: Date | null; session_status: SessionStatus | null; idle_expires_at: Date | null; absolute_expires_at: Date | null;
+  auth_time: Date | null; amr: string[] | null; acr: string | null; rotation_response?: Buffer | null;
+}
+
+const TOKEN_STATE_COLUMNS = `
+  t.id, t.type, t.status, t.client_id, t.cupid, t.session_id, t.family_id, t.parent_id, t.scope, t.jti,
+  t.created_at, t.expires_at, t.rotated_at,
+  s.status AS session_status, s.idle_expires_at, s.absolute_expires_at, s.auth_time, s.amr, s.acr`;
+
+function toState(row: TokenStateRow): TokenState {
+  return {
+    id: row.id, type: row.type, status: row.status, clientId: row.client_id, cupid: row.cupid, sessionId: row.session_id,
+    familyId: row.family_id, parentId: row.parent_id, scope: row.scope, jti: row.jti, createdAt: row.created_at,
+    expiresAt: row.expires_at, rotatedAt: row.rotated_at, sessionStatus: row.session_status,
+    sessionIdleExpiresAt: row.idle_expires_at, sessionAbsoluteExpiresAt: row.absolute_expires_at,
+    sessionAuthTime: row.auth_time, sessionAmr: row.amr, sessionAcr: row.acr,
+  };
+}
+
+/** The only code that touches tokens. Hot-path queries are in docs/queries.md with the index each uses. */
+@Injectable()
+export class TokensRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insertMany(manager: EntityManager, tokens: Array<Partial<Token>>): Promise<string[]> {
+    const result = await manager.getRepository(Token).insert(tokens as Array<QueryDeepPartialEntity<Token>>);
+    return result.identifiers.map((identifier) => identifier.id as string);
+  }
+
+  /** Hot path (introspection, userinfo): idx_tokens_value_hash, then the session's primary key. */
+  async findStateByValueHash(valueHash: Buffer, manager: EntityManager = this.dataSource.manager): Promise<TokenState | null> {
+    const [row] = await rowsOf<TokenStateRow>(
+      manager,
+      `SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1`,
+      [valueHash],
+    );
+    return row ? toState(row) : null;
+  }
+
+  /**
+   * The refresh token and its session, row-locked for the rest of the transaction: concurrent rotations
+   * of one token queue here, so exactly one of them rotates it.
+   */
+  async lockRefreshByValueHash(
+    manager: EntityManager,
+    valueHash: Buffer,
+  ): Promise<(TokenState & { rotationResponse: Buffer | null }) | null> {
+    const [row] = await rowsOf<TokenStateRow>(
+      manager,
+      `SELECT ${TOKEN_STATE_COLUMNS}, t.rotation_response
+         FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id
+        WHERE t.value_hash = $1 AND t.type = 'REFRESH'
+        FOR UPDATE OF t`,
+      [valueHash],
+    );
+    return row ? { ...toState(row), rotationResponse: row.rotation_response ?? null } : null;
+  }
+
+  /** The live successor of a rotated refresh token, if it is still unused and unrevoked. */
+  async findActiveSuccessor(manager: EntityManager, parentId: string): Promise<string | null> {
+    const [row] = await rowsOf<{ id: string }>(
+      manager,
+      `SELECT id FROM tokens WHERE parent_id = $1 AND type = 'REFRESH' AND status = 'ACTIVE'`,
+      [parentId],
+    );
+    return row?.id ?? null;
+  }
+
+  async markRotated(manager: EntityManager, id: string, at: Date, rotationResponse: Buffer): Promise<boolean> {
+    const rows = await rowsOf<{ id: string }>(
+      manager,
+      `UPDATE tokens SET status = 'ROTATED', rotated_at = $2, rotation_response = $3
+        WHERE id = $1 AND status = 'ACTIVE' RETURNING id`,
+      [id, at, rotationResponse],
+    );
+    return rows.length === 1;
+  }
+
+  /** Revokes every live token of a refresh-token family; returns how many. */
+  async revokeFamily(manager: EntityManager, familyId: string, at: Date, reason: string): Promise<number> {
+    const rows = await rowsOf<{ id: string }>(
+      manager,
+      `UPDATE tokens SET status = 'REVOKED', revoked_at = $2, revoke_reason = $3, rotation_response = NULL
+        WHERE family_id = $1 AND status IN ('ACTIVE', 'ROTATED') RETURNING id`,
+      [familyId, at, reason],
+    );
+    return rows.length;
+  }
+
+  /** Revokes every live token of the given sessions; returns how many. */
+  async revokeForSessions(manager: EntityManager, sessionIds: string[], at: Date, reason: string): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    const rows = await rowsOf<{ id: string }>(
+      manager,
+      `UPDATE tokens SET status = 'REVOKED', revoked_at = $2, revoke_reason = $3, rotation_response = NULL
+        WHERE session_id = ANY($1::uuid[]) AND status IN ('ACTIVE', 'ROTATED') RETURNING id`,
+      [sessionIds, at, reason],
+    );
+    return rows.length;
+  }
+
+  async revokeById(manager: EntityManager, id: string, at: Date, reason: string): Promise<boolean> {
+    const rows = await rowsOf<{ id: string }>(
+      manager,
+      `UPDATE tokens SET status = 'REVOKED', revoked_at = $2, revoke_reason = $3, rotation_response = NULL
+        WHERE id = $1 AND status IN ('ACTIVE', 'ROTATED') RETURNING id`,
+      [id, at, reason],
+    );
+    return rows.length === 1;
+  }
+}

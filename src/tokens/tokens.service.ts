@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
+import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import type { RequestOrigin } from '../common/request-origin';
+import { randomSecret, sha256 } from '../common/crypto';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
+import { isSessionLive } from '../sessions/sessions.service';
+import { SigningKeysService } from './keys/signing-keys.service';
+import type { Token } from './token.entity';
+import { TokensRepository, TokenState } from './tokens.repository';
+
+/** The token endpoint's success response (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+/** The signed-in session a grant issues tokens for. */
+export interface SessionForTokens {
+  id: string;
+  cupid: string;
+  authTime: Date;
+  amr: string[];
+  acr: string | null;
+  absoluteExpiresAt: Date;
+  idleExpiresAt: Date;
+}
+
+export interface SessionGrant {
+  client: OAuthClient;
+  session: SessionForTokens;
+  scope: string;
+  grantType: 'authorization_code' | 'refresh_token';
+  /** The nonce of the authorization request; only the first ID token of a session carries it. */
+  nonce?: string | null;
+  /** When rotating: the family and the parent of the new refresh token. */
+  rotation?: { familyId: string; parentId: string };
+}
+
+/** What a valid access token says about its bearer. */
+export interface AccessTokenContext {
+  tokenId: string;
+  cupid: string | null;
+  clientId: string;
+  sessionId: string | null;
+  scope: string[];
+  jti: string | null;
+  expiresAt: Date;
+}
+
+export interface IntrospectionResponse {
+  active: boolean;
+  scope?: string;
+  client_id?: string;
+  sub?: string;
+  exp?: number;
+  iat?: number;
+  token_type?: string;
+  iss?: string;
+  aud?: string;
+  sid?: string;
+  jti?: string;
+}
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/**
+ * Issues and validates tokens. JWT access tokens (RFC 9068) and ID tokens are signed with the active
+ * key; refresh tokens are 256 random bits. Every token has a row, found by the SHA-256 of its value, so
+ * revocation takes effect at once.
+ */
+@Injectable()
+export class TokensService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly keys: SigningKeysService,
+    private readonly tokens: TokensRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Access, ID (for `openid`) and refresh (when the client may refresh) tokens for a session. */
+  async issueForSession(manager: EntityManager, grant: SessionGrant, origin: Partial<RequestOrigin> = {}): Promise<TokenResponse> {
+    const { client, session } = grant;
+    const now = this.clock.now();
+    const iat = seconds(now);
+    const accessTtl = client.accessTokenTtlSeconds ?? this.config.tokens.accessTtlSeconds;
+    const jti = randomUUID();
+    const accessToken = await this.keys.sign({
+      iss: this.config.oidc.issuer, sub: session.cupid, aud: this.config.oidc.accessTokenAudience, client_id: client.clientId,
+      scope: grant.scope, sid: session.id, auth_time: seconds(session.authTime), jti, iat, exp: iat + accessTtl,
+    }, 'at+jwt');
+    const rows: Array<Partial<Token>> = [{
+      type: 'ACCESS', valueHash: sha256(accessToken), jti, clientId: client.clientId, cupid: session.cupid,
+      sessionId: session.id, scope: grant.scope, createdAt: now, expiresAt: new Date((iat + accessTtl) * 1000),
+    }];
+    const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: accessTtl, scope: grant.scope };
+
+    if (grant.scope.split(' ').includes('openid')) {
+      const idTtl = client.idTokenTtlSeconds ?? this.config.tokens.idTtlSeconds;
+      const idJti = randomUUID();
+      response.id_token = await this.keys.sign({
+        iss: this.config.oidc.issuer, sub: session.cupid, aud: client.clientId, azp: client.clientId, iat, exp: iat + idTtl,
+        auth_time: seconds(session.authTime), ...(grant.nonce ? { nonce: grant.nonce } : {}),
+        ...(session.acr ? { acr: session.acr } : {}), amr: session.amr, sid: session.id, at_hash: atHash(accessToken), jti: idJti,
+      }, 'JWT');
+      rows.push({
+        type: 'ID', valueHash: sha256(response.id_token), jti: idJti, clientId: client.clientId, cupid: session.cupid,
+        sessionId: session.id, scope: grant.scope, createdAt: now, expiresAt: new Date((iat + idTtl) * 1000),
+      });
+    }
+
+    if (client.allowsGrant('refresh_token')) {
+      response.refresh_token = randomSecret(32);
+      // A refresh token lives while its session does: idle window from now, never past the absolute end.
+      const idleEnd = now.getTime() + (client.sessionIdleTtlSeconds ?? this.config.sessions.idleTtlSeconds) * 1000;
+      rows.push({
+        type: 'REFRESH', valueHash: sha256(response.refresh_token), clientId: client.clientId, cupid: session.cupid,
+        sessionId: session.id, scope: grant.scope, familyId: grant.rotation?.familyId ?? randomUUID(),
+        parentId: grant.rotation?.parentId ?? null, createdAt: now,
+        expiresAt: new Date(Math.min(idleEnd, session.absoluteExpiresAt.getTime())),
+      });
+    }
+    await this.tokens.insertMany(manager, rows);
+    await this.audit.record(manager, {
+      type: AUDIT_EVENT_TYPES.TOKENS_ISSUED, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
+      cupid: session.cupid, sessionId: session.id, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+      details: { grantType: grant.grantType, types: rows.map((row) => row.type), scope: grant.scope, accessTokenJti: jti },
+    });
+    return response;
+  }
+
+  /** client_credentials: an access token for the client itself; no session, no refresh, no ID token. */
+  async issueForClient(manager: EntityManager, client: OAuthClient, scope: string, origin: Partial<RequestOrigin> = {}): Promise<TokenResponse> {
+    const now = this.clock.now();
+    const iat = seconds(now);
+    const ttl = client.accessTokenTtlSeconds ?? this.config.tokens.accessTtlSeconds;
+    const jti = randomUUID();
+    const accessToken = await this.keys.sign({
+      iss: this.config.oidc.issuer, sub: client.clientId, aud: this.config.oidc.accessTokenAudience, client_id: client.clientId,
+      scope, jti, iat, exp: iat + ttl,
+    }, 'at+jwt');
+    await this.tokens.insertMany(manager, [{
+      type: 'ACCESS', valueHash: sha256(accessToken), jti, clientId: client.clientId, scope, createdAt: now,
+      expiresAt: new Date((iat + ttl) * 1000),
+    }]);
+    await this.audit.record(manager, {
+      type: AUDIT_EVENT_TYPES.TOKENS_ISSUED, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
+      clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+      details: { grantType: 'client_credentials', types: ['ACCESS'], scope, accessTokenJti: jti },
+    });
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope };
+  }
+
+  /**
+   * A bearer access token's context, or null when it is unknown, expired, revoked or its session ended.
+   * The row, found by the SHA-256 of the exact token string, is the authority: only we could have stored
+   * that hash, so the signature needs no second check here, and revocation is seen at once.
+   */
+  async validateAccessToken(token: string): Promise<AccessTokenContext | null> {
+    if (token.length > 4096) return null;
+    const state = await this.tokens.findStateByValueHash(sha256(token));
+    if (!state || state.type !== 'ACCESS' || !this.isLive(state)) return null;
+    return {
+      tokenId: state.id, cupid: state.cupid, clientId: state.clientId, sessionId: state.sessionId,
+      scope: state.scope.split(' ').filter(Boolean), jti: state.jti, expiresAt: state.expiresAt,
+    };
+  }
+
+  /** RFC 7662. Anything not active says only `{ "active": false }`. */
+  async introspect(token: string): Promise<IntrospectionResponse> {
+    const state = token.length <= 4096 ? await this.tokens.findStateByValueHash(sha256(token)) : null;
+    if (!state || state.type === 'ID' || !this.isLive(state)) return { active: false };
+    return {
+      active: true,
+      scope: state.scope,
+      client_id: state.clientId,
+      sub: state.cupid ?? state.clientId,
+      exp: seconds(state.expiresAt),
+      iat: seconds(state.createdAt),
+      token_type: state.type === 'ACCESS' ? 'Bearer' : 'refresh_token',
+      iss: this.config.oidc.issuer,
+      ...(state.type === 'ACCESS' ? { aud: this.config.oidc.accessTokenAudience } : {}),
+      ...(state.sessionId ? { sid: state.sessionId } : {}),
+      ...(state.jti ? { jti: state.jti } : {}),
+    };
+  }
+
+  findState(token: string): Promise<TokenState | null> {
+    return this.tokens.findStateByValueHash(sha256(token));
+  }
+
+  /** ACTIVE, not expired, and (for session tokens) its session still live. */
+  isLive(state: TokenState): boolean {
+    const now = this.clock.now();
+    if (state.status !== 'ACTIVE' || state.expiresAt <= now) return false;
+    if (!state.sessionId) return true;
+    return isSessionLive({ status: state.sessionStatus, idleExpiresAt: state.sessionIdleExpiresAt, absoluteExpiresAt: state.sessionAbsoluteExpiresAt }, now);
+  }
+}
+
+/** OIDC Core §3.1.3.6: base64url of the left half of the SHA-256 of the access token (ES256 and RS256). */
+export function atHash(accessToken: string): string {
+  return sha256(accessToken).subarray(0, 16).toString('base64url');
+}
