@@ -192,7 +192,8 @@ export class CoreSchema1764000000000 implements MigrationInterface {
     await db.query(`
       CREATE TABLE audit_logs (
         id           uuid NOT NULL DEFAULT gen_random_uuid(),
-        created_at   timestamptz NOT NULL DEFAULT now(),
+        -- clock_timestamp(), not now(): the events of one transaction keep the order they happened in.
+        created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
         event_type   text NOT NULL CHECK (event_type ~ '^[a-z][a-z0-9_.]*$'),
         cupid        text CHECK (length(cupid) BETWEEN 1 AND 64),
         actor_type   audit_actor_type NOT NULL,

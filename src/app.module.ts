@@ -2,12 +2,14 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AuditModule } from './audit/audit.module';
+import { StartupAudit } from './audit/startup-audit';
 import type { Clock } from './common/clock';
 import { CommonModule } from './common/common.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { loggerParams } from './observability/logging';
+import { DemoClientsSeeder } from './oauth/clients/demo-clients';
 import { OAuthModule } from './oauth/oauth.module';
 import { ObservabilityModule } from './observability/observability.module';
 
@@ -37,6 +39,8 @@ export class AppModule {
         OAuthModule,
         ...(options.extraImports ?? []),
       ],
+      // Start-up work of the service itself (not of the CLI, which shares the modules).
+      providers: [StartupAudit, DemoClientsSeeder],
     };
   }
 }

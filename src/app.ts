@@ -10,6 +10,7 @@ import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
 import { createRootLogger, logRequest, requestIdFor } from './observability/logging';
 import { MetricsService } from './observability/metrics.service';
+import { CorsPolicy } from './oauth/clients/cors-policy';
 import { buildOpenApiDocument } from './openapi';
 
 export interface CreateAppOptions extends Omit<AppModuleOptions, 'rootLogger'> {
@@ -42,11 +43,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
 
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = options.preview ? undefined : app.get(MetricsService);
+  const cors = options.preview ? undefined : app.get(CorsPolicy);
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.header('X-Request-Id', String(request.id));
     void reply.header('X-Content-Type-Options', 'nosniff');
     void reply.header('Referrer-Policy', 'no-referrer');
     void reply.header('X-Frame-Options', 'DENY');
+    // A CORS preflight is answered here, before routing; returning the reply ends the request.
+    if (cors && (await cors.apply(request, reply))) return reply;
+    return undefined;
   });
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     // The route template ("/sessions/:id"), never the raw path, keeps label cardinality bounded.

@@ -8,7 +8,7 @@ import type { AuditActorType, AuditOutcome } from './audit-events';
 @Entity({ name: 'audit_logs' })
 export class AuditLog {
   @PrimaryGeneratedColumn('uuid') id: string;
-  @PrimaryColumn('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt: Date;
+  @PrimaryColumn('timestamptz', { name: 'created_at', default: () => 'clock_timestamp()' }) createdAt: Date;
   @Column('text', { name: 'event_type' }) eventType: string;
   @Column('text', { nullable: true }) cupid: string | null;
   @Column({ type: 'enum', enum: ['CUSTOMER', 'AGENT', 'CLIENT', 'SYSTEM'], enumName: 'audit_actor_type', name: 'actor_type' })

@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { StartupAudit } from './startup-audit';
 import { AuditService } from './audit.service';
 
 @Global()
-@Module({ providers: [AuditService, StartupAudit], exports: [AuditService] })
+@Module({ providers: [AuditService], exports: [AuditService] })
 export class AuditModule {}

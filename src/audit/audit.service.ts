@@ -29,7 +29,7 @@ export class AuditService {
     await manager.query(
       `INSERT INTO audit_logs (created_at, event_type, outcome, actor_type, actor_id, cupid, session_id, context_id,
                                client_id, ip_address, user_agent, details)
-       VALUES (COALESCE($1, now()), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+       VALUES (COALESCE($1, clock_timestamp()), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         event.at ?? null,
         event.type,

@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from './config';
 
+const KEK = Buffer.alloc(32, 1).toString('base64');
+
 describe('loadConfig', () => {
   it('has a working default for every setting', () => {
     const config = loadConfig({});
@@ -14,7 +16,7 @@ describe('loadConfig', () => {
 
   it('reads every setting from the environment', () => {
     const config = loadConfig({
-      NODE_ENV: 'production', PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/ciam', DATABASE_POOL_SIZE: '20',
+      NODE_ENV: 'production', PORT: '8080', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'https://id.example', DATABASE_URL: 'postgres://u:p@db:5432/ciam', DATABASE_POOL_SIZE: '20',
       DATABASE_MIGRATIONS_RUN: 'false', LOG_LEVEL: 'warn', TRUST_PROXY: 'yes', DOCS_ENABLED: '0',
     });
     expect(config).toMatchObject({
@@ -26,12 +28,28 @@ describe('loadConfig', () => {
     });
   });
 
+  it('refuses development conveniences in production: generated key-encryption key, demo clients', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam' })).toThrow(/KEY_ENCRYPTION_KEY is required when NODE_ENV=production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, SEED_DEMO_CLIENTS: 'true', OIDC_ISSUER: 'https://id.example' }))
+      .toThrow(/SEED_DEMO_CLIENTS must be false/);
+    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'http://id.example' }))
+      .toThrow(/OIDC_ISSUER must be an https: URL/);
+    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'https://id.example/' }).oidc)
+      .toMatchObject({ issuer: 'https://id.example', seedDemoClients: false, accessTokenAudience: 'https://id.example' });
+  });
+
+  it('seeds the demo clients in development only, and checks the key-encryption key length', () => {
+    expect(loadConfig({}).oidc.seedDemoClients).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).oidc.seedDemoClients).toBe(false);
+    expect(() => loadConfig({ KEY_ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow(/KEY_ENCRYPTION_KEY must be 32 bytes/);
+  });
+
   it('requires a real database in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL is required when NODE_ENV=production/);
   });
 
   it('defaults the log level to info in production', () => {
-    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam' }).log.level).toBe('info');
+    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'https://id.example' }).log.level).toBe('info');
   });
 
   it('names every bad variable at once', () => {

@@ -115,12 +115,14 @@ class EnvReader {
     return raw as T;
   }
 
-  /** An OpenID issuer: https (http only outside production), no query or fragment, no trailing slash. */
+  /** An OpenID issuer: https (http only outside production or on loopback), no query or fragment, no trailing slash. */
   issuer(name: string, fallback: string, nodeEnv: NodeEnv): string {
     const raw = this.string(name, fallback);
     try {
       const parsed = new URL(raw);
-      const allowed = nodeEnv === 'production' ? ['https:'] : ['https:', 'http:'];
+      // Plain http only outside production, or on loopback (a local production-like run).
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+      const allowed = nodeEnv === 'production' && !loopback ? ['https:'] : ['https:', 'http:'];
       if (!allowed.includes(parsed.protocol) || parsed.search || parsed.hash) {
         this.problems.push(`${name} must be an ${allowed.join(' or ')} URL without query or fragment (got "${raw}")`);
       }

@@ -191,7 +191,7 @@ describe('the migrations', () => {
       await db.runMigrations();
       const migrated = await objects();
       expect(migrated.relations).toBeGreaterThan(empty.relations + 20);
-      expect(migrated.enums).toBe(empty.enums + 11);
+      expect(migrated.enums).toBe(empty.enums + 13);
       expect(migrated.functions).toBe(empty.functions + 6);
 
       for (let i = 0; i < db.migrations.length; i += 1) await db.undoLastMigration();

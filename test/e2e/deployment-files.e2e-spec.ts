@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { configVariableNames } from '../../src/config/config';
+import { configVariableNames, loadConfig } from '../../src/config/config';
 
 const root = join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
@@ -28,6 +28,11 @@ describe('deployment files', () => {
     const postgres = compose.services.postgres.environment!;
     expect(compose.services.app.environment!.DATABASE_URL).toBe(
       `postgres://${postgres.POSTGRES_USER}:${postgres.POSTGRES_PASSWORD}@postgres:5432/${postgres.POSTGRES_DB}`);
+  });
+
+  it('gives the app a configuration the service accepts in production mode', () => {
+    expect(() => loadConfig(compose.services.app.environment)).not.toThrow();
+    expect(loadConfig(compose.services.app.environment).nodeEnv).toBe('production');
   });
 
   it('documents every configuration variable in the README', () => {

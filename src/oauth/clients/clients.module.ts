@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ClientsRepository } from './clients.repository';
 import { ClientsService } from './clients.service';
-import { DemoClientsSeeder } from './demo-clients';
+import { CorsPolicy } from './cors-policy';
 
 @Module({
-  providers: [ClientsRepository, ClientsService, DemoClientsSeeder],
-  exports: [ClientsService],
+  providers: [ClientsRepository, ClientsService, CorsPolicy],
+  exports: [ClientsService, CorsPolicy],
 })
 export class ClientsModule {}

@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { CommonModule } from '../common/common.module';
+import type { AppConfig } from '../config/config';
+import { ConfigModule } from '../config/config.module';
+import { DatabaseModule } from '../database/database.module';
+import { ClientsModule } from '../oauth/clients/clients.module';
+import { TokensModule } from '../tokens/tokens.module';
+
+/** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding. */
+@Module({})
+export class CliModule {
+  static register(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: CliModule,
+      imports: [
+        ConfigModule.register(config),
+        CommonModule.register(),
+        DatabaseModule.register(config, databaseUrl),
+        AuditModule,
+        ClientsModule,
+        TokensModule,
+      ],
+    };
+  }
+}

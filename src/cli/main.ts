@@ -1,0 +1,96 @@
+/**
+ * Operator commands: npm run cli -- <command> [options]
+ *
+ *   clients:add --id ID --name NAME --type public|confidential --grant G [--grant G ...]
+ *               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope S ...] [--introspect] [--secret S]
+ *   clients:list
+ *   clients:deactivate --id ID
+ *   keys:rotate [--reason TEXT]
+ *
+ * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
+ */
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig } from '../config/config';
+import { startEmbeddedPostgres } from '../database/embedded-postgres';
+import { ClientRegistrationError, ClientsService } from '../oauth/clients/clients.service';
+import type { GrantType } from '../oauth/clients/oauth-client.entity';
+import { SigningKeysService } from '../tokens/keys/signing-keys.service';
+import { CliModule } from './cli.module';
+
+const USAGE = `usage: npm run cli -- <command> [options]
+  clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
+              [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope SCOPE ...] [--introspect] [--secret SECRET]
+  clients:list
+  clients:deactivate --id ID
+  keys:rotate [--reason TEXT]`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, secret: { type: 'string' },
+      grant: { type: 'string', multiple: true }, 'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-uri': { type: 'string', multiple: true }, scope: { type: 'string', multiple: true },
+      introspect: { type: 'boolean' }, reason: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate'].includes(command ?? '')) throw new UsageError(USAGE);
+
+  const config = loadConfig();
+  const embedded = config.database.url
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: config.database.embeddedDataDir, preferredPort: config.database.embeddedPort, database: 'ciam' });
+  const context = await NestFactory.createApplicationContext(CliModule.register(config, config.database.url ?? embedded!.url), { logger: ['error', 'warn'] });
+  try {
+    const clients = context.get(ClientsService);
+    if (command === 'clients:add') {
+      const type = String(values.type ?? '').toUpperCase();
+      if (!values.id || !values.name || (type !== 'PUBLIC' && type !== 'CONFIDENTIAL') || !values.grant?.length) throw new UsageError(USAGE);
+      const { client, secret } = await clients.register({
+        clientId: values.id, name: values.name, type, grantTypes: values.grant as GrantType[],
+        redirectUris: values['redirect-uri'], postLogoutRedirectUris: values['post-logout-uri'],
+        scopes: values.scope?.flatMap((scope) => scope.split(' ')).filter(Boolean), canIntrospect: values.introspect ?? false,
+        secret: values.secret,
+      });
+      print({ registered: client.clientId, type: client.type, grantTypes: client.grantTypes, redirectUris: client.redirectUris, scopes: client.scopes });
+      if (secret && !values.secret) {
+        print({ clientSecret: secret, note: 'shown once: store it now; only its hash is kept' });
+      }
+    } else if (command === 'clients:list') {
+      for (const client of await clients.list()) {
+        print({ clientId: client.clientId, name: client.name, type: client.type, active: client.active, grantTypes: client.grantTypes, redirectUris: client.redirectUris });
+      }
+    } else if (command === 'clients:deactivate') {
+      if (!values.id) throw new UsageError(USAGE);
+      print({ deactivated: values.id, changed: await clients.deactivate(values.id) });
+    } else {
+      print(await context.get(SigningKeysService).rotate(values.reason ?? 'rotated by operator', 'cli'));
+    }
+  } finally {
+    await context.close();
+    await embedded?.stop();
+  }
+}
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof ClientRegistrationError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClientsRepository } from './clients.repository';
+
+const CACHE_MS = 60_000;
+const ALLOWED_HEADERS = 'authorization, content-type, x-request-id';
+const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';
+
+/**
+ * CORS for browser frontends: only the origins of registered clients' redirect URIs are admitted
+ * (ARCHITECTURE.md, "Operations"). Credentials (cookies) are never allowed cross-origin; tokens travel
+ * in headers and bodies.
+ */
+@Injectable()
+export class CorsPolicy {
+  private cache?: { origins: Set<string>; loadedAt: number };
+
+  constructor(private readonly clients: ClientsRepository) {}
+
+  async allowedOrigins(): Promise<Set<string>> {
+    if (this.cache && Date.now() - this.cache.loadedAt < CACHE_MS) return this.cache.origins;
+    const origins = new Set<string>();
+    for (const client of await this.clients.listAll()) {
+      if (!client.active) continue;
+      for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
+        try {
+          origins.add(new URL(uri).origin);
+        } catch {
+          // Registration validates URIs; an unparsable one admits nothing.
+        }
+      }
+    }
+    this.cache = { origins, loadedAt: Date.now() };
+    return origins;
+  }
+
+  /** Adds CORS headers for an admitted origin; answers preflight requests itself. Returns true when it replied. */
+  async apply(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const origin = request.headers.origin;
+    const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
+    if (typeof origin === 'string' && (await this.allowedOrigins()).has(origin)) {
+      void reply.header('Access-Control-Allow-Origin', origin).header('Vary', 'Origin').header('Access-Control-Expose-Headers', 'x-request-id, www-authenticate, retry-after');
+      if (preflight) {
+        void reply.header('Access-Control-Allow-Methods', ALLOWED_METHODS).header('Access-Control-Allow-Headers', ALLOWED_HEADERS).header('Access-Control-Max-Age', '600');
+      }
+    }
+    if (preflight) {
+      void reply.status(204).send();
+      return true;
+    }
+    return false;
+  }
+}

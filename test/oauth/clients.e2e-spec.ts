@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startTestApp, TEST_KEY_ENCRYPTION_KEY, TestApp } from '../support/app';
+import { postForm } from '../support/oauth';
+
+const root = join(__dirname, '..', '..');
+
+/** Runs the operator CLI as a process against the test database. */
+function cli(t: TestApp, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: t.database.url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, OIDC_ISSUER: t.config.oidc.issuer },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('OAuth clients', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { SEED_DEMO_CLIENTS: 'true' } });
+  });
+  afterAll(() => t.close());
+
+  it('seeds demo-spa and demo-service in development, as the README documents', async () => {
+    const rows = await t.dataSource.query(`SELECT client_id, type, redirect_uris, grant_types, can_introspect FROM oauth_clients ORDER BY client_id`);
+    expect(rows).toEqual([
+      { client_id: 'demo-service', type: 'CONFIDENTIAL', redirect_uris: [], grant_types: ['client_credentials'], can_introspect: true },
+      { client_id: 'demo-spa', type: 'PUBLIC', redirect_uris: ['http://localhost:5173/callback'], grant_types: ['authorization_code', 'refresh_token'], can_introspect: false },
+    ]);
+    const token = await postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: 'demo-service', secret: 'demo-service-secret' });
+    expect(token.status).toBe(200);
+    const [stored] = await t.dataSource.query(`SELECT secret_hash FROM oauth_clients WHERE client_id = 'demo-service'`);
+    expect(stored.secret_hash).toMatch(/^\$argon2id\$/);
+  });
+
+  it('registers a confidential client from the CLI, prints its secret once and stores only the hash', async () => {
+    const result = await cli(t, 'clients:add', '--id', 'billing-api', '--name', 'Billing API', '--type', 'confidential',
+      '--grant', 'client_credentials', '--introspect');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ registered: 'billing-api', type: 'CONFIDENTIAL', grantTypes: ['client_credentials'] });
+    const secret = lines[1].clientSecret as string;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const [row] = await t.dataSource.query(`SELECT secret_hash FROM oauth_clients WHERE client_id = 'billing-api'`);
+    expect(row.secret_hash).not.toContain(secret);
+    expect((await postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: 'billing-api', secret })).status).toBe(200);
+  });
+
+  it('refuses a public client with client_credentials, a wildcard or non-https redirect, and a duplicate id', async () => {
+    const bad = await cli(t, 'clients:add', '--id', 'bad-spa', '--name', 'Bad', '--type', 'public', '--grant', 'client_credentials',
+      '--redirect-uri', 'http://app.example/*');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/a public client cannot use client_credentials/);
+    expect(bad.stderr).toMatch(/must be an absolute https URL/);
+    const duplicate = await cli(t, 'clients:add', '--id', 'demo-spa', '--name', 'Again', '--type', 'public', '--grant', 'authorization_code',
+      '--redirect-uri', 'https://app.example/cb');
+    expect(duplicate.code).toBe(2);
+    expect(duplicate.stderr).toMatch(/already registered/);
+  });
+
+  it('deactivates a client: it can no longer authenticate', async () => {
+    const result = await cli(t, 'clients:deactivate', '--id', 'billing-api');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ deactivated: 'billing-api', changed: true });
+    const response = await postForm(t, '/oauth2/token', { grant_type: 'client_credentials', client_id: 'billing-api', client_secret: 'anything-at-all' });
+    expect(response.status).toBe(401);
+  });
+
+  it('rotates the signing key from the CLI', async () => {
+    const result = await cli(t, 'keys:rotate', '--reason', 'scheduled');
+    expect(result.code).toBe(0);
+    const { kid, retiredKid } = JSON.parse(result.stdout);
+    const rows = await t.dataSource.query(`SELECT kid, status FROM signing_keys ORDER BY created_at`);
+    expect(rows).toEqual([{ kid: retiredKid, status: 'RETIRED' }, { kid, status: 'ACTIVE' }]);
+  });
+});
+
+describe('CORS', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { SEED_DEMO_CLIENTS: 'true' } });
+  });
+  afterAll(() => t.close());
+
+  it('admits the origin of a registered redirect URI, and answers its preflight', async () => {
+    const preflight = await fetch(`${t.baseUrl}/oauth2/token`, {
+      method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    const actual = await fetch(`${t.baseUrl}/.well-known/openid-configuration`, { headers: { origin: 'http://localhost:5173' } });
+    expect(actual.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+  });
+
+  it('admits no other origin', async () => {
+    const preflight = await fetch(`${t.baseUrl}/oauth2/token`, {
+      method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const actual = await fetch(`${t.baseUrl}/oauth2/jwks`, { headers: { origin: 'https://evil.example' } });
+    expect(actual.status).toBe(200);
+    expect(actual.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
