@@ -1,26 +1,16 @@
-import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../src/audit/audit-events';
 import { AuditLog } from '../../src/audit/audit-log.entity';
 import { AuditService } from '../../src/audit/audit.service';
 import { startTestApp } from '../support/app';
-import { createTestDatabase, openDataSource, TestDatabase } from '../support/database';
+import { useSpecDatabase } from '../support/database';
 
 describe('AuditService: the only writer of audit_logs', () => {
-  let database: TestDatabase;
-  let db: DataSource;
+  const spec = useSpecDatabase();
   const audit = new AuditService();
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    db = await openDataSource(database.url);
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await database.drop();
-  });
 
   it('appends an event with every field inside the caller transaction', async () => {
-    await db.transaction((manager) =>
+    await spec.db.transaction((manager) =>
       audit.record(manager, {
         type: AUDIT_EVENT_TYPES.SERVICE_STARTED,
         outcome: 'SUCCESS',
@@ -34,7 +24,7 @@ describe('AuditService: the only writer of audit_logs', () => {
         details: { step: 'PASSWORD', attemptsLeft: 4 },
       }),
     );
-    const row = await db.getRepository(AuditLog).findOneByOrFail({ cupid: 'CUPID-42' });
+    const row = await spec.db.getRepository(AuditLog).findOneByOrFail({ cupid: 'CUPID-42' });
     expect(row).toMatchObject({
       eventType: 'service.started', outcome: 'SUCCESS', actorType: 'CUSTOMER', actorId: 'CUPID-42',
       sessionId: '00000000-0000-4000-8000-000000000001', contextId: '00000000-0000-4000-8000-000000000002',
@@ -44,16 +34,16 @@ describe('AuditService: the only writer of audit_logs', () => {
 
   it('rolls back with the state change it describes', async () => {
     await expect(
-      db.transaction(async (manager) => {
+      spec.db.transaction(async (manager) => {
         await audit.record(manager, { type: AUDIT_EVENT_TYPES.SERVICE_STARTED, outcome: 'FAILURE', actor: { type: 'SYSTEM' }, cupid: 'CUPID-ROLLBACK' });
         throw new Error('the state change failed');
       }),
     ).rejects.toThrow('the state change failed');
-    expect(await db.getRepository(AuditLog).countBy({ cupid: 'CUPID-ROLLBACK' })).toBe(0);
+    expect(await spec.db.getRepository(AuditLog).countBy({ cupid: 'CUPID-ROLLBACK' })).toBe(0);
   });
 
   it('never stores a secret in details, however deeply it is nested', async () => {
-    await audit.record(db.manager, {
+    await audit.record(spec.db.manager, {
       type: AUDIT_EVENT_TYPES.SERVICE_STARTED,
       outcome: 'SUCCESS',
       actor: { type: 'CLIENT', id: 'demo-service' },
@@ -64,7 +54,7 @@ describe('AuditService: the only writer of audit_logs', () => {
         otpHash: 'abcd', tokenType: 'REFRESH', grant_type: 'refresh_token', attemptsLeft: 2,
       },
     });
-    const row = await db.getRepository(AuditLog).findOneByOrFail({ cupid: 'CUPID-SECRETS' });
+    const row = await spec.db.getRepository(AuditLog).findOneByOrFail({ cupid: 'CUPID-SECRETS' });
     const stored = JSON.stringify(row.details);
     for (const secret of ['alice-password', 'demo-service-secret', '123456', 'auth-code-value', 'rt-value', 'at-value', 'tx-value', 'abcd']) {
       expect(stored).not.toContain(secret);
@@ -74,9 +64,9 @@ describe('AuditService: the only writer of audit_logs', () => {
 
   it('writes far in the past or future without failing', async () => {
     for (const at of [new Date('1999-12-31T23:59:59Z'), new Date('2199-01-01T00:00:00Z')]) {
-      await audit.record(db.manager, { type: AUDIT_EVENT_TYPES.SERVICE_STARTED, outcome: 'SUCCESS', actor: { type: 'SYSTEM' }, cupid: 'CUPID-TIME', at });
+      await audit.record(spec.db.manager, { type: AUDIT_EVENT_TYPES.SERVICE_STARTED, outcome: 'SUCCESS', actor: { type: 'SYSTEM' }, cupid: 'CUPID-TIME', at });
     }
-    expect(await db.getRepository(AuditLog).countBy({ cupid: 'CUPID-TIME' })).toBe(2);
+    expect(await spec.db.getRepository(AuditLog).countBy({ cupid: 'CUPID-TIME' })).toBe(2);
   });
 });
 

@@ -1,14 +1,9 @@
 import { EchoModule } from '../support/echo.module';
-import { startTestApp, TestApp } from '../support/app';
+import { useTestApp } from '../support/app';
 
 /** The ops surface and the error contract every REST endpoint shares. */
 describe('foundation: health, metrics, logs and problem+json errors', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp({ imports: [EchoModule] });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ imports: [EchoModule] });
 
   const post = (path: string, body: string, contentType = 'application/json') =>
     fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });

@@ -1,4 +1,4 @@
-import { startTestApp, TestApp } from '../support/app';
+import { startTestApp, useTestApp } from '../support/app';
 import { auditEvents, completeLogin, exchangeCode, introspect, postForm, refresh, registerClient, registerStandardClients } from '../support/oauth';
 
 /**
@@ -6,14 +6,7 @@ import { auditEvents, completeLogin, exchangeCode, introspect, postForm, refresh
  * one is issued in the same family with its parent kept; presenting a rotated token again is theft.
  */
 describe('scenario 6: token refresh with rotation and theft detection', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-    await registerStandardClients(t);
-  });
-  afterAll(() => t.close());
-  afterEach(() => t.clock.reset());
+  const t = useTestApp({}, registerStandardClients);
 
   async function signedIn() {
     const login = await completeLogin(t);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startTestApp, TEST_KEY_ENCRYPTION_KEY, TestApp } from '../support/app';
+import { TEST_KEY_ENCRYPTION_KEY, TestApp, useTestApp } from '../support/app';
 import { postForm } from '../support/oauth';
 
 const root = join(__dirname, '..', '..');
@@ -21,12 +21,7 @@ function cli(t: TestApp, ...args: string[]): Promise<{ code: number | null; stdo
 }
 
 describe('OAuth clients', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp({ env: { SEED_DEMO_CLIENTS: 'true' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { SEED_DEMO_CLIENTS: 'true' } });
 
   it('seeds demo-spa and demo-service in development, as the README documents', async () => {
     const rows = await t.dataSource.query(`SELECT client_id, type, redirect_uris, grant_types, can_introspect FROM oauth_clients ORDER BY client_id`);
@@ -84,12 +79,7 @@ describe('OAuth clients', () => {
 });
 
 describe('CORS', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp({ env: { SEED_DEMO_CLIENTS: 'true' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { SEED_DEMO_CLIENTS: 'true' } });
 
   it('admits the origin of a registered redirect URI, and answers its preflight', async () => {
     const preflight = await fetch(`${t.baseUrl}/oauth2/token`, {

@@ -1,17 +1,11 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { SigningKeysService } from '../../src/tokens/keys/signing-keys.service';
-import { startTestApp, TestApp } from '../support/app';
+import { startTestApp, TestApp, useTestApp } from '../support/app';
 import { createTestDatabase } from '../support/database';
 import { completeLogin, exchangeCode, registerStandardClients } from '../support/oauth';
 
 describe('signing keys', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-    await registerStandardClients(t);
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({}, registerStandardClients);
 
   const jwks = async (app: TestApp) => (await fetch(`${app.baseUrl}/oauth2/jwks`)).json();
 

@@ -1,16 +1,9 @@
-import { startTestApp, TestApp } from '../support/app';
+import { useTestApp } from '../support/app';
 import { auditEvents, completeLogin, exchangeCode, introspect, pkcePair, postForm, registerClient, registerStandardClients, SERVICE, SPA } from '../support/oauth';
 
 /** Bad input at the token, introspection and revocation endpoints gets the RFC's error code, never a 500. */
 describe('OAuth endpoints: errors by the RFCs', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-    await registerStandardClients(t);
-  });
-  afterAll(() => t.close());
-  afterEach(() => t.clock.reset());
+  const t = useTestApp({}, registerStandardClients);
 
   async function expectOAuthError(response: Response, status: number, error: string) {
     expect(response.status).toBe(status);

@@ -77,3 +77,18 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   };
 }
+
+/**
+ * The app for the specs of one describe block: started before them (then `setup` runs, e.g. registering
+ * clients), closed after, its clock reset after each spec. The returned object is filled in by beforeAll.
+ */
+export function useTestApp(options: TestAppOptions = {}, setup?: (t: TestApp) => Promise<void>): TestApp {
+  const holder = {} as TestApp;
+  beforeAll(async () => {
+    Object.assign(holder, await startTestApp(options));
+    await setup?.(holder);
+  });
+  afterAll(() => holder.close?.());
+  afterEach(() => holder.clock?.reset());
+  return holder;
+}

@@ -83,3 +83,20 @@ export async function openDataSource(url: string): Promise<DataSource> {
   const dataSource = new DataSource({ ...dataSourceOptions(loadConfig({ NODE_ENV: 'test' }), url), migrationsRun: false });
   return dataSource.initialize();
 }
+
+/**
+ * A migrated database and a data source on it for the specs of one describe block: created before
+ * them, dropped after. The returned object is filled in by beforeAll.
+ */
+export function useSpecDatabase(): { database: TestDatabase; db: DataSource } {
+  const spec = {} as { database: TestDatabase; db: DataSource };
+  beforeAll(async () => {
+    spec.database = await createTestDatabase();
+    spec.db = await openDataSource(spec.database.url);
+  });
+  afterAll(async () => {
+    await spec.db?.destroy();
+    await spec.database?.drop();
+  });
+  return spec;
+}
