@@ -51,6 +51,56 @@ export interface AppConfig {
     idleTtlSeconds: number;
     absoluteTtlSeconds: number;
   };
+  directory: {
+    adapter: 'file' | 'ldap';
+    /** The file adapter's JSON directory (development). */
+    file: string;
+    ldap: {
+      url: string;
+      bindDn: string;
+      bindPassword: string;
+      baseDn: string;
+      usernameAttribute: string;
+      cupidAttribute: string;
+      phoneAttribute: string;
+      emailAttribute: string;
+      nameAttribute: string;
+      /** Holds ACTIVE, LOCKED or DISABLED (absent: ACTIVE). */
+      statusAttribute: string;
+      /** Holds `mfa-required` for customers who always need a second factor. */
+      mfaAttribute: string;
+      connectTimeoutMs: number;
+      timeoutMs: number;
+    };
+  };
+  risk: {
+    provider: 'builtin' | 'transmit';
+    /** When the risk service is down: false fails the journey closed (503); true asks for a second factor. */
+    failOpenToChallenge: boolean;
+    timeoutMs: number;
+    /** Networks (CIDR) treated as known, e.g. the bank's own offices. */
+    trustedNetworks: string[];
+    transmit: { baseUrl: string; apiToken: string | undefined };
+  };
+  journeys: {
+    contextTtlSeconds: number;
+    transactionTtlSeconds: number;
+    passwordAttemptsPerJourney: number;
+    /** Where /oauth2/authorize sends the browser to log in. */
+    loginUiUrl: string;
+  };
+  lockout: {
+    /** Consecutive failures per account after which each further attempt waits (doubling). */
+    throttleAfter: number;
+    /** Consecutive failures per account that lock it for lockSeconds. */
+    lockAfter: number;
+    lockSeconds: number;
+    /** Consecutive failures per account that lock it until support unlocks it (NIST 800-63B: at most 100). */
+    suspendAfter: number;
+    /** Failures from one IP within ipWindowSeconds that block the IP for lockSeconds. */
+    ipFailureLimit: number;
+    ipWindowSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -155,6 +205,63 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return config;
 }
 
+function readJourneyConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'directory' | 'risk' | 'journeys' | 'lockout'> {
+  const directoryAdapter = read.oneOf('USER_DIRECTORY', 'file', ['file', 'ldap'] as const);
+  const ldapUrl = read.string('LDAP_URL', 'ldap://127.0.0.1:389');
+  if (!/^ldaps?:\/\/[^/]+\/?$/.test(ldapUrl)) read.problems.push(`LDAP_URL must be ldap://host:port or ldaps://host:port (got "${ldapUrl}")`);
+  const provider = read.oneOf('RISK_PROVIDER', 'builtin', ['builtin', 'transmit'] as const);
+  const transmitBaseUrl = read.string('TRANSMIT_BASE_URL', 'https://api.transmitsecurity.io');
+  const transmitApiToken = read.optionalString('TRANSMIT_API_TOKEN');
+  if (provider === 'transmit' && !transmitApiToken) read.problems.push('TRANSMIT_API_TOKEN is required when RISK_PROVIDER=transmit');
+  const trustedNetworks = read.string('TRUSTED_NETWORKS', nodeEnv === 'production' ? '' : '127.0.0.0/8,::1/128')
+    .split(',').map((cidr) => cidr.trim()).filter(Boolean);
+  for (const cidr of trustedNetworks) {
+    if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(cidr)) read.problems.push(`TRUSTED_NETWORKS: "${cidr}" is not a CIDR block`);
+  }
+  return {
+    directory: {
+      adapter: directoryAdapter,
+      file: read.string('DIRECTORY_FILE', 'config/directory.dev.json'),
+      ldap: {
+        url: ldapUrl,
+        bindDn: read.string('LDAP_BIND_DN', ''),
+        bindPassword: read.string('LDAP_BIND_PASSWORD', ''),
+        baseDn: read.string('LDAP_BASE_DN', ''),
+        usernameAttribute: read.string('LDAP_USERNAME_ATTRIBUTE', 'uid'),
+        cupidAttribute: read.string('LDAP_CUPID_ATTRIBUTE', 'employeeNumber'),
+        phoneAttribute: read.string('LDAP_PHONE_ATTRIBUTE', 'mobile'),
+        emailAttribute: read.string('LDAP_EMAIL_ATTRIBUTE', 'mail'),
+        nameAttribute: read.string('LDAP_NAME_ATTRIBUTE', 'cn'),
+        statusAttribute: read.string('LDAP_STATUS_ATTRIBUTE', 'employeeType'),
+        mfaAttribute: read.string('LDAP_MFA_ATTRIBUTE', 'businessCategory'),
+        connectTimeoutMs: read.integer('LDAP_CONNECT_TIMEOUT_MS', 2000, 50, 60000),
+        timeoutMs: read.integer('LDAP_TIMEOUT_MS', 3000, 50, 60000),
+      },
+    },
+    risk: {
+      provider,
+      failOpenToChallenge: read.boolean('RISK_FAIL_OPEN_TO_CHALLENGE', false),
+      timeoutMs: read.integer('RISK_TIMEOUT_MS', 2000, 50, 60000),
+      trustedNetworks,
+      transmit: { baseUrl: transmitBaseUrl.replace(/\/+$/, ''), apiToken: transmitApiToken },
+    },
+    journeys: {
+      contextTtlSeconds: read.integer('JOURNEY_TTL_SECONDS', 900, 60, 3600),
+      transactionTtlSeconds: read.integer('TRANSACTION_TTL_SECONDS', 300, 30, 900),
+      passwordAttemptsPerJourney: read.integer('PASSWORD_ATTEMPTS_PER_JOURNEY', 5, 1, 20),
+      loginUiUrl: read.string('LOGIN_UI_URL', 'http://localhost:5173/login'),
+    },
+    lockout: {
+      throttleAfter: read.integer('LOCKOUT_THROTTLE_AFTER', 5, 1, 100),
+      lockAfter: read.integer('LOCKOUT_LOCK_AFTER', 10, 1, 100),
+      lockSeconds: read.integer('LOCKOUT_LOCK_SECONDS', 900, 1, 86400),
+      suspendAfter: read.integer('LOCKOUT_SUSPEND_AFTER', 100, 1, 100),
+      ipFailureLimit: read.integer('LOCKOUT_IP_FAILURE_LIMIT', 100, 1, 100000),
+      ipWindowSeconds: read.integer('LOCKOUT_IP_WINDOW_SECONDS', 900, 1, 86400),
+    },
+  };
+}
+
 /** Every environment variable the service reads (README's configuration table lists each). */
 export function configVariableNames(): string[] {
   const read = new EnvReader({});
@@ -203,6 +310,7 @@ function readConfig(read: EnvReader): AppConfig {
       idleTtlSeconds: read.integer('SESSION_IDLE_TTL_SECONDS', 30 * 60, 60, 90 * 24 * 3600),
       absoluteTtlSeconds: read.integer('SESSION_ABSOLUTE_TTL_SECONDS', 12 * 3600, 60, 365 * 24 * 3600),
     },
+    ...readJourneyConfig(read, nodeEnv),
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);

@@ -25,4 +25,6 @@ export class AuthTransaction {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
   @Column('timestamptz', { name: 'consumed_at', nullable: true }) consumedAt: Date | null;
+  /** What the step established once passed (amr, CUPID, policy decisions); null until then. */
+  @Column('jsonb', { nullable: true }) result: Record<string, unknown> | null;
 }

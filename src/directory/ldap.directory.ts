@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { Client, EqualityFilter, InvalidCredentialsError } from 'ldapts';
+import type { Entry, Filter } from 'ldapts';
+import type { AppConfig } from '../config/config';
+import { CredentialCheck, DirectoryUnavailableError, DirectoryUser, parseStatus, UserDirectory } from './user-directory.port';
+
+type LdapSettings = AppConfig['directory']['ldap'];
+
+/**
+ * The customer directory in LDAP (ldapts): a service bind finds the customer by username, then a bind
+ * as the customer checks the password. Usernames reach the server only inside an equality filter
+ * (escaped per RFC 4515), never spliced into a filter string.
+ */
+export class LdapUserDirectory extends UserDirectory {
+  readonly name = 'ldap';
+
+  constructor(private readonly settings: LdapSettings) {
+    super();
+  }
+
+  async verifyCredentials(username: string, password: string): Promise<CredentialCheck> {
+    // RFC 4513 §5.1.2: a bind with an empty password is an unauthenticated bind and "succeeds".
+    if (password.length === 0 || username.length === 0) return { valid: false };
+    return this.withServiceBind(async (client) => {
+      const entry = await this.findOne(client, new EqualityFilter({ attribute: this.settings.usernameAttribute, value: username }));
+      if (!entry) {
+        // Same work as for a real customer, so the time to answer does not say the username is unknown.
+        await this.bindAs(client, `${this.settings.usernameAttribute}=${randomBytes(12).toString('hex')},${this.settings.baseDn}`, password);
+        return { valid: false };
+      }
+      const user = this.toUser(entry);
+      return (await this.bindAs(client, entry.dn, password)) ? { valid: true, user } : { valid: false, user };
+    });
+  }
+
+  async findByCupid(cupid: string): Promise<DirectoryUser | null> {
+    return this.withServiceBind(async (client) => {
+      const entry = await this.findOne(client, new EqualityFilter({ attribute: this.settings.cupidAttribute, value: cupid }));
+      return entry ? this.toUser(entry) : null;
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.withServiceBind(async () => undefined);
+  }
+
+  /** One connection per operation, bound as the service account; any failure but a wrong password is an outage. */
+  private async withServiceBind<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client({ url: this.settings.url, connectTimeout: this.settings.connectTimeoutMs, timeout: this.settings.timeoutMs });
+    try {
+      await client.bind(this.settings.bindDn, this.settings.bindPassword);
+      return await work(client);
+    } catch (error) {
+      throw error instanceof DirectoryUnavailableError ? error : new DirectoryUnavailableError(error);
+    } finally {
+      await client.unbind().catch(() => undefined);
+    }
+  }
+
+  /** True when the password is right; false on LDAP result 49 (invalid credentials); throws otherwise. */
+  private async bindAs(client: Client, dn: string, password: string): Promise<boolean> {
+    try {
+      await client.bind(dn, password);
+      return true;
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) return false;
+      throw error;
+    }
+  }
+
+  private async findOne(client: Client, filter: Filter): Promise<Entry | undefined> {
+    const s = this.settings;
+    const { searchEntries } = await client.search(s.baseDn, {
+      scope: 'sub',
+      filter,
+      sizeLimit: 2,
+      attributes: [s.usernameAttribute, s.cupidAttribute, s.phoneAttribute, s.emailAttribute, s.nameAttribute, s.statusAttribute, s.mfaAttribute, 'pwdAccountLockedTime'],
+    });
+    // Two entries for one username is a directory fault: refuse rather than guess.
+    return searchEntries.length === 1 ? searchEntries[0] : undefined;
+  }
+
+  private toUser(entry: Entry): DirectoryUser {
+    const s = this.settings;
+    const value = (attribute: string): string | null => {
+      const raw = entry[attribute];
+      const first = Array.isArray(raw) ? raw[0] : raw;
+      return first === undefined ? null : Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+    };
+    const all = (attribute: string): string[] => {
+      const raw = entry[attribute];
+      return (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((item) => (Buffer.isBuffer(item) ? item.toString('utf8') : String(item)));
+    };
+    const cupid = value(s.cupidAttribute);
+    if (!cupid) throw new DirectoryUnavailableError(new Error(`entry ${entry.dn} has no ${s.cupidAttribute}`));
+    // An OpenLDAP ppolicy lock counts as a lock whatever the status attribute says.
+    const status = value('pwdAccountLockedTime') ? 'LOCKED' : parseStatus(value(s.statusAttribute));
+    return {
+      cupid,
+      username: value(s.usernameAttribute) ?? '',
+      status,
+      displayName: value(s.nameAttribute),
+      phoneNumber: value(s.phoneAttribute),
+      email: value(s.emailAttribute),
+      mfaRequired: all(s.mfaAttribute).some((item) => item.toLowerCase() === 'mfa-required'),
+    };
+  }
+}
