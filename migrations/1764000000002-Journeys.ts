@@ -15,7 +15,7 @@ export class Journeys1764000000002 implements MigrationInterface {
       -- One row per subject that failed to log in: an account ('account:<CUPID or username>') or an
       -- IP address ('ip:<address>'). Counters, not events: the events are in audit_logs.
       CREATE TABLE login_attempts (
-        subject               text PRIMARY KEY CHECK (subject ~ '^(account|ip):.{1,300}$'),
+        subject               text PRIMARY KEY CHECK (subject ~ '^(account|ip):.+$' AND length(subject) <= 300),
         consecutive_failures  integer NOT NULL DEFAULT 0 CHECK (consecutive_failures >= 0),
         window_started_at     timestamptz NOT NULL DEFAULT now(),
         window_failures       integer NOT NULL DEFAULT 0 CHECK (window_failures >= 0),

@@ -39,6 +39,24 @@ export const AUDIT_EVENT_TYPES = {
   TOKEN_REVOKED: 'token.revoked',
   /** The customer signed out at end_session. */
   LOGOUT: 'session.logout',
+  /** A device-risk evaluation; details: recommendation, score, reasons, provider, latencyMs. */
+  RISK_EVALUATED: 'risk.evaluated',
+  /** The risk service did not answer; details: provider, failOpenToChallenge. */
+  RISK_UNAVAILABLE: 'risk.unavailable',
+  /** A login journey began; details: channel, scope, startedBy (api or authorize). */
+  JOURNEY_STARTED: 'journey.started',
+  /** A journey ended with an authorization code. */
+  JOURNEY_COMPLETED: 'journey.completed',
+  /** A journey failed for good; details: reason. */
+  JOURNEY_FAILED: 'journey.failed',
+  /** A transaction token was refused; details: step, reason (unknown, consumed, expired, foreign, out_of_order). */
+  TRANSACTION_REJECTED: 'journey.transaction_rejected',
+  /** The customer's password was verified. */
+  PASSWORD_VERIFIED: 'credentials.verified',
+  /** Credentials were refused; details: reason (invalid, locked_out, account_locked, account_disabled), attemptsLeft. */
+  PASSWORD_REJECTED: 'credentials.rejected',
+  /** Failed logins locked an account or an IP address; details: subject kind, lockedUntil, failures. */
+  LOCKOUT_ENGAGED: 'lockout.engaged',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

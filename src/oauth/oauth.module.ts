@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { JourneysModule } from '../journeys/journeys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { AuthorizeController } from './authorize.controller';
 import { ClientAuthenticator } from './client-authentication';
 import { ClientsModule } from './clients/clients.module';
 import { DiscoveryController } from './discovery.controller';
@@ -17,8 +19,8 @@ import { UserinfoController } from './userinfo.controller';
 
 /** The OAuth 2.0 / OpenID Connect protocol endpoints. */
 @Module({
-  imports: [ClientsModule, TokensModule, SessionsModule],
-  controllers: [DiscoveryController, TokenController, IntrospectionController, RevocationController, UserinfoController, EndSessionController],
+  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule],
+  controllers: [AuthorizeController, DiscoveryController, TokenController, IntrospectionController, RevocationController, UserinfoController, EndSessionController],
   providers: [ClientAuthenticator, GrantRefusals, AuthorizationCodeGrant, RefreshTokenGrant, ClientCredentialsGrant, TokenRevocationService],
   exports: [ClientsModule],
 })

@@ -20,6 +20,17 @@ export function requestIdFor(raw: IncomingMessage): string {
   return id;
 }
 
+/**
+ * Errors keep their type, message and stack; a failed query keeps its SQL but never its parameters,
+ * which can hold customer data or hashes of secrets.
+ */
+function serializeError(error: unknown): Record<string, unknown> {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  delete serialized.parameters;
+  delete serialized.driverError;
+  return serialized;
+}
+
 /** The process's one pino logger: JSON lines, credentials redacted wherever they appear. */
 export function createRootLogger(config: AppConfig, destination?: DestinationStream): PinoLogger {
   return pino(
@@ -27,6 +38,7 @@ export function createRootLogger(config: AppConfig, destination?: DestinationStr
       level: config.log.level,
       redact: { paths: LOG_REDACT_PATHS, censor: '[REDACTED]' },
       base: { service: 'ciam-backend' },
+      serializers: { err: serializeError },
     },
     destination ?? pino.destination({ sync: false }),
   );

@@ -98,7 +98,7 @@ export class TokensService {
     const accessToken = await this.keys.sign({
       iss: this.config.oidc.issuer, sub: session.cupid, aud: this.config.oidc.accessTokenAudience, client_id: client.clientId,
       scope: grant.scope, sid: session.id, auth_time: seconds(session.authTime), jti, iat, exp: iat + accessTtl,
-    }, 'at+jwt');
+    }, 'at+jwt', manager);
     const rows: Array<Partial<Token>> = [{
       type: 'ACCESS', valueHash: sha256(accessToken), jti, clientId: client.clientId, cupid: session.cupid,
       sessionId: session.id, scope: grant.scope, createdAt: now, expiresAt: new Date((iat + accessTtl) * 1000),
@@ -112,7 +112,7 @@ export class TokensService {
         iss: this.config.oidc.issuer, sub: session.cupid, aud: client.clientId, azp: client.clientId, iat, exp: iat + idTtl,
         auth_time: seconds(session.authTime), ...(grant.nonce ? { nonce: grant.nonce } : {}),
         ...(session.acr ? { acr: session.acr } : {}), amr: session.amr, sid: session.id, at_hash: atHash(accessToken), jti: idJti,
-      }, 'JWT');
+      }, 'JWT', manager);
       rows.push({
         type: 'ID', valueHash: sha256(response.id_token), jti: idJti, clientId: client.clientId, cupid: session.cupid,
         sessionId: session.id, scope: grant.scope, createdAt: now, expiresAt: new Date((iat + idTtl) * 1000),
@@ -148,7 +148,7 @@ export class TokensService {
     const accessToken = await this.keys.sign({
       iss: this.config.oidc.issuer, sub: client.clientId, aud: this.config.oidc.accessTokenAudience, client_id: client.clientId,
       scope, jti, iat, exp: iat + ttl,
-    }, 'at+jwt');
+    }, 'at+jwt', manager);
     await this.tokens.insertMany(manager, [{
       type: 'ACCESS', valueHash: sha256(accessToken), jti, clientId: client.clientId, scope, createdAt: now,
       expiresAt: new Date((iat + ttl) * 1000),

@@ -8,8 +8,8 @@ export class ClientsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Active clients only: a deactivated client can neither authenticate nor redeem anything. */
-  findActive(clientId: string): Promise<OAuthClient | null> {
-    return this.dataSource.getRepository(OAuthClient).findOneBy({ clientId, active: true });
+  findActive(clientId: string, manager: EntityManager = this.dataSource.manager): Promise<OAuthClient | null> {
+    return manager.getRepository(OAuthClient).findOneBy({ clientId, active: true });
   }
 
   exists(clientId: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { randomSecret } from '../../common/crypto';
@@ -68,8 +68,9 @@ export class ClientsService {
     return { client, secret };
   }
 
-  findActive(clientId: string): Promise<OAuthClient | null> {
-    return this.clients.findActive(clientId);
+  /** Inside a transaction, pass its manager: a second pooled connection per request can starve the pool. */
+  findActive(clientId: string, manager?: EntityManager): Promise<OAuthClient | null> {
+    return this.clients.findActive(clientId, manager);
   }
 
   /**

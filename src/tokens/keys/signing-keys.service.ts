@@ -3,7 +3,7 @@ import {
   calculateJwkThumbprint, CryptoKey, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, JSONWebKeySet,
   JWK, JWTPayload, JWTVerifyResult, jwtVerify, ProtectedHeaderParameters, SignJWT,
 } from 'jose';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
@@ -58,8 +58,9 @@ export class SigningKeysService implements OnApplicationBootstrap {
     await this.activeKey();
   }
 
-  async sign(payload: JWTPayload, type: 'at+jwt' | 'JWT'): Promise<string> {
-    const key = await this.activeKey();
+  /** Inside a transaction, pass its manager, so a key refresh does not take a second pooled connection. */
+  async sign(payload: JWTPayload, type: 'at+jwt' | 'JWT', manager?: EntityManager): Promise<string> {
+    const key = await this.activeKey(manager);
     return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: type }).sign(key.privateKey);
   }
 
@@ -106,7 +107,7 @@ export class SigningKeysService implements OnApplicationBootstrap {
     return result;
   }
 
-  private async createActiveKey(manager: import('typeorm').EntityManager, reason: string, actorId = 'system'): Promise<string> {
+  private async createActiveKey(manager: EntityManager, reason: string, actorId = 'system'): Promise<string> {
     const alg = this.config.oidc.signingAlg;
     const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 3072 } : {}) });
     const publicJwk = await exportJWK(publicKey);
@@ -125,9 +126,9 @@ export class SigningKeysService implements OnApplicationBootstrap {
     return kid;
   }
 
-  private async activeKey(): Promise<ActiveKey> {
+  private async activeKey(manager?: EntityManager): Promise<ActiveKey> {
     if (this.active && Date.now() - this.active.loadedAt < CACHE_SECONDS * 1000) return this.active;
-    const stored = await this.keys.findActive();
+    const stored = await this.keys.findActive(manager);
     if (!stored) throw new SigningKeyUnavailableError('no active signing key');
     if (this.active?.kid === stored.kid) {
       this.active.loadedAt = Date.now();

@@ -1,0 +1,61 @@
+/**
+ * The one way adapters call an outside vendor over HTTP: a timeout on every call, and a clear split
+ * between "the vendor said no" (4xx, returned) and "the vendor is not there" (network error, timeout,
+ * 5xx, unreadable body: VendorUnavailableError), which callers turn into fail-closed behaviour.
+ */
+export class VendorUnavailableError extends Error {
+  constructor(readonly vendor: string, reason: string) {
+    super(`${vendor} unavailable: ${reason}`);
+    this.name = 'VendorUnavailableError';
+  }
+}
+
+export interface VendorResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface VendorRequest {
+  vendor: string;
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  /** Retries after a timeout, network error or 5xx (never after a 4xx); for idempotent or deduplicated calls only. */
+  retries?: number;
+}
+
+export async function callVendor(request: VendorRequest): Promise<VendorResponse> {
+  const attempts = 1 + (request.retries ?? 0);
+  let lastReason = 'no attempt';
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    try {
+      const response = await fetch(request.url, {
+        method: request.method ?? 'GET',
+        headers: request.headers,
+        body: request.body,
+        signal: AbortSignal.timeout(request.timeoutMs),
+        redirect: 'error',
+      });
+      const text = await response.text();
+      if (response.status >= 500) {
+        lastReason = `HTTP ${response.status}`;
+        continue;
+      }
+      let body: unknown = text;
+      if ((response.headers.get('content-type') ?? '').includes('json') && text.length > 0) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new VendorUnavailableError(request.vendor, 'unreadable JSON response');
+        }
+      }
+      return { status: response.status, body };
+    } catch (error) {
+      if (error instanceof VendorUnavailableError) throw error;
+      lastReason = (error as Error).name === 'TimeoutError' ? `no answer within ${request.timeoutMs} ms` : 'network error';
+    }
+  }
+  throw new VendorUnavailableError(request.vendor, lastReason);
+}

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AuthContext } from './auth-context.entity';
+
+/** The only code that touches auth_contexts. Inputs are written once; afterwards only status and CUPID move. */
+@Injectable()
+export class AuthContextsRepository {
+  async insert(manager: EntityManager, context: Partial<AuthContext>): Promise<AuthContext> {
+    const repository = manager.getRepository(AuthContext);
+    const result = await repository.insert(context as QueryDeepPartialEntity<AuthContext>);
+    return repository.findOneByOrFail({ id: result.identifiers[0].id as string });
+  }
+
+  /** The journey, row-locked until the transaction ends: one step of a journey runs at a time. */
+  lockById(manager: EntityManager, id: string): Promise<AuthContext | null> {
+    return manager.getRepository(AuthContext).createQueryBuilder('c').setLock('pessimistic_write').where('c.id = :id', { id }).getOne();
+  }
+
+  async identify(manager: EntityManager, id: string, cupid: string): Promise<void> {
+    await manager.getRepository(AuthContext).update({ id, status: 'PENDING' }, { cupid });
+  }
+
+  async complete(manager: EntityManager, id: string, at: Date): Promise<void> {
+    await manager.getRepository(AuthContext).update({ id, status: 'PENDING' }, { status: 'COMPLETED', completedAt: at });
+  }
+
+  async fail(manager: EntityManager, id: string, reason: string): Promise<void> {
+    await manager.getRepository(AuthContext).update({ id, status: 'PENDING' }, { status: 'FAILED', failureReason: reason });
+  }
+}

@@ -1,0 +1,97 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsIn, IsObject, IsOptional, IsString, IsUrl, Length, Matches, MaxLength, ValidateNested,
+} from 'class-validator';
+import { AUTH_CHANNELS } from '../auth-context.entity';
+import type { AuthChannel } from '../auth-context.entity';
+import { AUTH_STEP_KINDS } from '../auth-transaction.entity';
+
+export class DeviceDto {
+  @ApiPropertyOptional({ example: 'd3b07384-d113-4ec4-a7a1-5f8b1e1b3c2e', description: 'A stable id the app keeps for this device' })
+  @IsOptional() @IsString() @Length(1, 128)
+  deviceId?: string;
+
+  @ApiPropertyOptional({
+    example: { platform: 'web', fingerprint: '9f86d081884c7d65', actionToken: 'eyJhbGciOi...' },
+    description: 'Signals for risk evaluation; `actionToken` is the risk vendor SDK\'s token for this login',
+  })
+  @IsOptional() @IsObject()
+  data?: Record<string, unknown>;
+}
+
+export class StartJourneyDto {
+  @ApiProperty({ example: 'demo-spa' }) @IsString() @Length(3, 128)
+  clientId: string;
+
+  @ApiProperty({ example: 'http://localhost:5173/callback', description: 'Registered exactly for the client' })
+  @IsString() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }) @MaxLength(2048)
+  redirectUri: string;
+
+  @ApiProperty({ example: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', description: 'PKCE S256 challenge (RFC 7636)' })
+  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'codeChallenge must be an S256 challenge: 43 base64url characters' })
+  codeChallenge: string;
+
+  @ApiProperty({ enum: ['S256'], example: 'S256' }) @IsIn(['S256'])
+  codeChallengeMethod: 'S256';
+
+  @ApiProperty({ example: 'openid profile', description: 'Space-separated scopes, allowed for the client' })
+  @IsString() @Length(1, 1024)
+  scope: string;
+
+  @ApiPropertyOptional({ example: 'n-0S6_WzA2Mj' }) @IsOptional() @IsString() @Length(1, 256)
+  nonce?: string;
+
+  @ApiPropertyOptional({ example: 'af0ifjsldkj', description: 'Returned with the code on the redirect' })
+  @IsOptional() @IsString() @Length(1, 512)
+  state?: string;
+
+  @ApiPropertyOptional({ enum: AUTH_CHANNELS, example: 'WEB', default: 'WEB' }) @IsOptional() @IsIn(AUTH_CHANNELS)
+  channel?: AuthChannel;
+
+  @ApiPropertyOptional({ type: DeviceDto }) @IsOptional() @ValidateNested() @Type(() => DeviceDto)
+  device?: DeviceDto;
+}
+
+export class PasswordStepDto {
+  @ApiProperty({ example: 'tx-5Jd8kq0y...', description: 'The transaction token of the previous response (single use)' })
+  @IsString() @Length(16, 128)
+  transactionToken: string;
+
+  @ApiProperty({ example: 'alice' }) @IsString() @Length(1, 256)
+  username: string;
+
+  @ApiProperty({ example: 'alice-password', format: 'password' }) @IsString() @Length(1, 1024)
+  password: string;
+}
+
+export class NextStepDto {
+  @ApiProperty({ enum: AUTH_STEP_KINDS, example: 'PASSWORD' })
+  type: string;
+
+  @ApiPropertyOptional({ description: 'When several steps would do (e.g. second factors), each option with what the customer sees of it', type: 'array', items: { type: 'object' } })
+  options?: Array<Record<string, unknown>>;
+}
+
+export class JourneyResponseDto {
+  @ApiProperty({ example: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21' })
+  journeyId: string;
+
+  @ApiProperty({ enum: ['PENDING', 'COMPLETED'], example: 'PENDING' })
+  status: string;
+
+  @ApiPropertyOptional({ type: NextStepDto })
+  nextStep?: NextStepDto;
+
+  @ApiPropertyOptional({ example: 'Vb2m1sKQd0n8s5Yy2p3u...', description: 'Single use; send it with the next step' })
+  transactionToken?: string;
+
+  @ApiPropertyOptional({ example: '2026-11-24T19:05:00.000Z' })
+  transactionExpiresAt?: string;
+
+  @ApiPropertyOptional({ example: 'SplxlOBeZQQYbYS6WxSbIA...', description: 'One-time code for the token endpoint (with the PKCE verifier)' })
+  authorizationCode?: string;
+
+  @ApiPropertyOptional({ example: 'http://localhost:5173/callback?code=SplxlOBe...&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000' })
+  redirectTo?: string;
+}

@@ -1,0 +1,51 @@
+import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { ApiProblems } from '../common/problem.dto';
+import { requestOrigin } from '../common/request-origin';
+import { JourneyResponseDto, PasswordStepDto, StartJourneyDto } from './dto/journey.dto';
+import { JourneyService, JourneyView } from './journey.service';
+
+@ApiTags('journeys')
+@Controller('journeys')
+export class JourneysController {
+  constructor(private readonly journeys: JourneyService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Start a login journey',
+    description: 'Opens a journey for a registered client. The response names the first step and carries its single-use transaction token.',
+  })
+  @ApiCreatedResponse({ type: JourneyResponseDto, description: 'The journey and its first step' })
+  @ApiProblems({ 400: 'Invalid request: unknown client, unregistered redirect URI, scope not allowed, malformed PKCE challenge' })
+  start(@Body() body: StartJourneyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+    return this.journeys.start(
+      {
+        clientId: body.clientId, redirectUri: body.redirectUri, codeChallenge: body.codeChallenge, codeChallengeMethod: body.codeChallengeMethod,
+        scope: body.scope, nonce: body.nonce, state: body.state, channel: body.channel ?? 'WEB', deviceId: body.device?.deviceId,
+        deviceData: body.device?.data, startedBy: 'api',
+      },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/password')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Submit username and password',
+    description: 'Verifies the credentials against the directory, evaluates device risk, and answers with the next step '
+      + '(e.g. a second factor) or, when nothing is left, a one-time authorization code and the redirect back to the client.',
+  })
+  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiProblems({
+    400: 'TRANSACTION_INVALID: the token is unknown, used or expired; or validation failed',
+    401: 'INVALID_CREDENTIALS: wrong username or password (a fresh transactionToken and attemptsLeft ride along)',
+    403: 'ACCESS_DENIED (risk), ACCOUNT_UNAVAILABLE (locked or disabled in the directory) or JOURNEY_FAILED (attempts used up)',
+    409: 'STEP_OUT_OF_ORDER: the journey expects another step',
+    429: 'TOO_MANY_ATTEMPTS: the account or address is locked out (Retry-After)',
+    503: 'DEPENDENCY_UNAVAILABLE: the directory or the risk service is down; retry with the same token (Retry-After)',
+  })
+  password(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: PasswordStepDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'PASSWORD', body.transactionToken, { username: body.username, password: body.password }, requestOrigin(request));
+  }
+}

@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { DirectoryModule } from '../directory/directory.module';
+import { ClientsModule } from '../oauth/clients/clients.module';
+import { RiskModule } from '../risk/risk.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { TokensModule } from '../tokens/tokens.module';
+import { AuthContextsRepository } from './auth-contexts.repository';
+import { AuthTransactionsRepository } from './auth-transactions.repository';
+import { JourneyService } from './journey.service';
+import { JourneysController } from './journeys.controller';
+import { LockoutService } from './lockout/lockout.service';
+import { JOURNEY_STEPS, JourneyStep } from './steps/journey-step';
+import { PasswordStep } from './steps/password.step';
+
+/** The steps a journey can take; a new step is a class here and nothing else changes. */
+const STEPS = [PasswordStep];
+
+@Module({
+  imports: [DirectoryModule, RiskModule, SessionsModule, TokensModule, ClientsModule],
+  controllers: [JourneysController],
+  providers: [
+    AuthContextsRepository,
+    AuthTransactionsRepository,
+    LockoutService,
+    JourneyService,
+    ...STEPS,
+    { provide: JOURNEY_STEPS, inject: STEPS, useFactory: (...steps: JourneyStep[]) => steps },
+  ],
+  exports: [JourneyService, DirectoryModule],
+})
+export class JourneysModule {}

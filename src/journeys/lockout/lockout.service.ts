@@ -1,0 +1,118 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../../common/clock';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config';
+import { rowsOf } from '../../database/sql';
+
+export interface Lock {
+  subject: 'account' | 'ip';
+  retryAfterSeconds: number;
+}
+
+export interface FailureOutcome {
+  accountFailures: number;
+  /** Locks this failure engaged (for audit). */
+  engaged: Array<{ subject: 'account' | 'ip'; lockedUntil: Date; failures: number }>;
+}
+
+const FOREVER = new Date('9999-12-31T00:00:00Z');
+
+/**
+ * Brute-force protection shared by every instance (rows in login_attempts, not process memory).
+ * Per account, keyed by the username as typed (lower-cased), so an unknown username throttles and
+ * locks exactly like a real one and reveals nothing: from `throttleAfter` consecutive failures each
+ * attempt waits (2, 4, 8 ... seconds), at `lockAfter` the account locks for `lockSeconds`, at
+ * `suspendAfter` (NIST 800-63B: at most 100) until support unlocks it. Per IP address, `ipFailureLimit`
+ * failures within `ipWindowSeconds` block the address for `lockSeconds`.
+ */
+@Injectable()
+export class LockoutService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  static accountSubject(username: string): string {
+    return `account:${username.trim().toLowerCase().slice(0, 256)}`;
+  }
+
+  /** The longest lock in force on the account or the IP address, if any. */
+  async check(manager: EntityManager, username: string, ip: string | null): Promise<Lock | null> {
+    const now = this.clock.now();
+    const rows = await rowsOf<{ subject: string; locked_until: Date }>(
+      manager,
+      `SELECT subject, locked_until FROM login_attempts WHERE subject = ANY($1::text[]) AND locked_until > $2 ORDER BY locked_until DESC LIMIT 1`,
+      [[LockoutService.accountSubject(username), ...(ip ? [`ip:${ip}`] : [])], now],
+    );
+    if (rows.length === 0) return null;
+    const seconds = Math.ceil((rows[0].locked_until.getTime() - now.getTime()) / 1000);
+    return { subject: rows[0].subject.startsWith('ip:') ? 'ip' : 'account', retryAfterSeconds: Math.min(Math.max(seconds, 1), 86400) };
+  }
+
+  async recordFailure(manager: EntityManager, username: string, ip: string | null): Promise<FailureOutcome> {
+    const now = this.clock.now();
+    const lockout = this.config.lockout;
+    const [account] = await rowsOf<{ consecutive_failures: number }>(
+      manager,
+      `INSERT INTO login_attempts (subject, consecutive_failures, window_failures, last_failure_at, updated_at)
+       VALUES ($1, 1, 1, $2, $2)
+       ON CONFLICT (subject) DO UPDATE SET consecutive_failures = login_attempts.consecutive_failures + 1,
+                                           last_failure_at = $2, updated_at = $2
+       RETURNING consecutive_failures`,
+      [LockoutService.accountSubject(username), now],
+    );
+    const engaged: FailureOutcome['engaged'] = [];
+    const failures = account.consecutive_failures;
+    let lockedUntil: Date | null = null;
+    if (failures >= lockout.suspendAfter) lockedUntil = FOREVER;
+    else if (failures >= lockout.lockAfter) lockedUntil = new Date(now.getTime() + lockout.lockSeconds * 1000);
+    else if (failures >= lockout.throttleAfter) {
+      const delay = Math.min(2 ** (failures - lockout.throttleAfter + 1), lockout.lockSeconds);
+      lockedUntil = new Date(now.getTime() + delay * 1000);
+    }
+    if (lockedUntil) {
+      await manager.query(`UPDATE login_attempts SET locked_until = $2 WHERE subject = $1`, [LockoutService.accountSubject(username), lockedUntil]);
+      engaged.push({ subject: 'account', lockedUntil, failures });
+    }
+
+    if (ip) {
+      const [address] = await rowsOf<{ window_failures: number }>(
+        manager,
+        `INSERT INTO login_attempts (subject, consecutive_failures, window_failures, window_started_at, last_failure_at, updated_at)
+         VALUES ($1, 1, 1, $2, $2, $2)
+         ON CONFLICT (subject) DO UPDATE SET
+           window_failures = CASE WHEN login_attempts.window_started_at < $2::timestamptz - make_interval(secs => $3)
+                                  THEN 1 ELSE login_attempts.window_failures + 1 END,
+           window_started_at = CASE WHEN login_attempts.window_started_at < $2::timestamptz - make_interval(secs => $3)
+                                    THEN $2 ELSE login_attempts.window_started_at END,
+           consecutive_failures = login_attempts.consecutive_failures + 1,
+           last_failure_at = $2, updated_at = $2
+         RETURNING window_failures`,
+        [`ip:${ip}`, now, lockout.ipWindowSeconds],
+      );
+      if (address.window_failures >= lockout.ipFailureLimit) {
+        const until = new Date(now.getTime() + lockout.lockSeconds * 1000);
+        await manager.query(`UPDATE login_attempts SET locked_until = $2 WHERE subject = $1`, [`ip:${ip}`, until]);
+        engaged.push({ subject: 'ip', lockedUntil: until, failures: address.window_failures });
+      }
+    }
+    return { accountFailures: failures, engaged };
+  }
+
+  /**
+   * A correct password clears the account's consecutive failures (the IP window keeps counting).
+   * Returns how many there were, for the risk rules (failure velocity) that run next.
+   */
+  async recordSuccess(manager: EntityManager, username: string): Promise<number> {
+    const [row] = await rowsOf<{ before: number }>(
+      manager,
+      `UPDATE login_attempts a SET consecutive_failures = 0, locked_until = NULL, updated_at = $2
+         FROM (SELECT subject, consecutive_failures AS before FROM login_attempts WHERE subject = $1 FOR UPDATE) b
+        WHERE a.subject = b.subject
+        RETURNING b.before`,
+      [LockoutService.accountSubject(username), this.clock.now()],
+    );
+    return row?.before ?? 0;
+  }
+}

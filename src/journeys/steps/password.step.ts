@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
+import { AuditService } from '../../audit/audit.service';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config';
+import { UserDirectory } from '../../directory/user-directory.port';
+import { AccountUnavailableError, invalidCredentials, tooManyAttempts } from '../journey-errors';
+import { LockoutService } from '../lockout/lockout.service';
+import { JourneyStep, StepOutcome, StepRun } from './journey-step';
+
+export interface PasswordInput {
+  username: string;
+  password: string;
+}
+
+/**
+ * Primary credentials against the directory. Every refusal looks the same to the caller (no hint that
+ * the username exists), counts toward the account's and the IP's lockout, and is audited; a locked
+ * account is refused before the directory is asked.
+ */
+@Injectable()
+export class PasswordStep extends JourneyStep<PasswordInput> {
+  readonly kind = 'PASSWORD' as const;
+  readonly role = 'primary' as const;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly directory: UserDirectory,
+    private readonly lockout: LockoutService,
+    private readonly audit: AuditService,
+  ) {
+    super();
+  }
+
+  maxTries(): number {
+    return this.config.journeys.passwordAttemptsPerJourney;
+  }
+
+  async complete({ state, input, origin, manager }: StepRun<PasswordInput>): Promise<StepOutcome> {
+    const username = input.username.trim();
+    const base = { contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent };
+
+    const lock = await this.lockout.check(manager, username, origin.ip);
+    if (lock) {
+      await this.audit.record(manager, {
+        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
+        details: { reason: 'locked_out', lockedSubject: lock.subject, retryAfterSeconds: lock.retryAfterSeconds },
+      });
+      return { passed: false, retry: true, error: tooManyAttempts(lock.retryAfterSeconds, {}) };
+    }
+
+    const check = await this.directory.verifyCredentials(username, input.password);
+    if (!check.valid) {
+      const failure = await this.lockout.recordFailure(manager, username, origin.ip);
+      await this.audit.record(manager, {
+        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: check.user?.cupid ?? null },
+        cupid: check.user?.cupid, details: { reason: 'invalid', consecutiveFailures: failure.accountFailures, knownCustomer: Boolean(check.user) },
+      });
+      for (const lockEngaged of failure.engaged) {
+        await this.audit.record(manager, {
+          ...base, type: AUDIT_EVENT_TYPES.LOCKOUT_ENGAGED, outcome: 'FAILURE', actor: { type: 'SYSTEM', id: 'lockout' }, cupid: check.user?.cupid,
+          details: { subject: lockEngaged.subject, lockedUntil: lockEngaged.lockedUntil.toISOString(), failures: lockEngaged.failures },
+        });
+      }
+      return { passed: false, retry: true, error: invalidCredentials({}) };
+    }
+
+    const { user } = check;
+    if (user.status !== 'ACTIVE') {
+      await this.audit.record(manager, {
+        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: user.cupid }, cupid: user.cupid,
+        details: { reason: user.status === 'LOCKED' ? 'account_locked' : 'account_disabled' },
+      });
+      return { passed: false, retry: false, error: new AccountUnavailableError(), reason: `directory account ${user.status.toLowerCase()}` };
+    }
+    const failuresBefore = await this.lockout.recordSuccess(manager, username);
+    await this.audit.record(manager, {
+      ...base, type: AUDIT_EVENT_TYPES.PASSWORD_VERIFIED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: user.cupid }, cupid: user.cupid,
+      details: { directory: this.directory.name },
+    });
+    return { passed: true, facts: { amr: ['pwd'], cupid: user.cupid, mfaRequired: user.mfaRequired }, transient: { user, accountFailures: failuresBefore } };
+  }
+}

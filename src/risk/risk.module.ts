@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { BuiltinRiskEvaluator } from './builtin.risk';
+import { RiskSignalsRepository } from './risk-signals.repository';
+import { RiskEvaluator } from './risk.port';
+import { RiskService } from './risk.service';
+import { TransmitRiskEvaluator } from './transmit.risk';
+
+/** RISK_PROVIDER picks the adapter: `builtin` rules or the `transmit` vendor API. */
+@Module({
+  providers: [
+    RiskSignalsRepository,
+    {
+      provide: RiskEvaluator,
+      inject: [APP_CONFIG, RiskSignalsRepository],
+      useFactory: (config: AppConfig, signals: RiskSignalsRepository): RiskEvaluator =>
+        config.risk.provider === 'transmit'
+          ? new TransmitRiskEvaluator(config.risk)
+          : new BuiltinRiskEvaluator(config.risk, signals, config.lockout),
+    },
+    RiskService,
+  ],
+  exports: [RiskService],
+})
+export class RiskModule {}
