@@ -129,6 +129,12 @@ class EnvReader {
     return raw === undefined || raw === '' ? fallback : raw;
   }
 
+  /** A comma-separated list; set but empty means an empty list (unlike other settings, where empty means unset). */
+  list(name: string, fallback: string): string[] {
+    const raw = this.raw(name);
+    return (raw === undefined ? fallback : raw).split(',').map((item) => item.trim()).filter(Boolean);
+  }
+
   optionalString(name: string): string | undefined {
     const raw = this.raw(name);
     return raw === undefined || raw === '' ? undefined : raw;
@@ -213,8 +219,7 @@ function readJourneyConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, '
   const transmitBaseUrl = read.string('TRANSMIT_BASE_URL', 'https://api.transmitsecurity.io');
   const transmitApiToken = read.optionalString('TRANSMIT_API_TOKEN');
   if (provider === 'transmit' && !transmitApiToken) read.problems.push('TRANSMIT_API_TOKEN is required when RISK_PROVIDER=transmit');
-  const trustedNetworks = read.string('TRUSTED_NETWORKS', nodeEnv === 'production' ? '' : '127.0.0.0/8,::1/128')
-    .split(',').map((cidr) => cidr.trim()).filter(Boolean);
+  const trustedNetworks = read.list('TRUSTED_NETWORKS', nodeEnv === 'production' ? '' : '127.0.0.0/8,::1/128');
   for (const cidr of trustedNetworks) {
     if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(cidr)) read.problems.push(`TRUSTED_NETWORKS: "${cidr}" is not a CIDR block`);
   }

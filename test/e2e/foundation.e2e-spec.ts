@@ -8,12 +8,15 @@ describe('foundation: health, metrics, logs and problem+json errors', () => {
   const post = (path: string, body: string, contentType = 'application/json') =>
     fetch(`${t.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
 
-  it('answers liveness and readiness (the database is up)', async () => {
+  it('answers liveness and readiness (the database and the directory are up)', async () => {
     const live = await fetch(`${t.baseUrl}/health/live`);
     expect(live.status).toBe(200);
     const ready = await fetch(`${t.baseUrl}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ok', checks: { database: expect.objectContaining({ status: 'up' }) } });
+    expect(await ready.json()).toEqual({
+      status: 'ok',
+      checks: { database: expect.objectContaining({ status: 'up' }), directory: expect.objectContaining({ status: 'up', adapter: 'file' }) },
+    });
   });
 
   it('exposes Prometheus metrics with request durations by route template and status', async () => {

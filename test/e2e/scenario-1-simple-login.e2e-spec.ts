@@ -176,6 +176,10 @@ describe('directory outage', () => {
       expect(await response.json()).toMatchObject({ type: 'urn:ciam:problem:dependency-unavailable' });
       expect(await t.dataSource.query(`SELECT status FROM auth_transactions WHERE context_id = $1`, [journey.journeyId])).toEqual([{ status: 'PENDING' }]);
       expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM login_attempts`)).toEqual([{ n: 0 }]);
+
+      const ready = await fetch(`${t.baseUrl}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ type: 'urn:ciam:problem:not-ready', checks: { directory: { status: 'down' } } });
     } finally {
       await slapd.stop();
       await t.close();
