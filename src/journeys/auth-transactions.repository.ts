@@ -4,10 +4,11 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { rowsOf } from '../database/sql';
 import { AuthStepKind, AuthTransaction } from './auth-transaction.entity';
 
-export interface ConsumedTransaction {
+export interface ClaimedTransaction {
   id: string;
   step: AuthStepKind;
   challenge: Record<string, unknown>;
+  otpHash: Buffer | null;
   attempts: number;
   maxAttempts: number;
   createdAt: Date;
@@ -23,21 +24,41 @@ export class AuthTransactionsRepository {
   }
 
   /**
-   * Single use: one conditional UPDATE (STYLE.md, habit 15). Zero rows back means the token is unknown,
-   * spent, expired, of another journey or for another step; concurrent requests with one token queue on
-   * the row lock and all but the first get zero rows.
+   * The pending transaction a token carries, row-locked until the request's transaction ends. Concurrent
+   * requests with one token queue on the lock; when the first has consumed it, the others find no
+   * pending row (PostgreSQL re-checks the WHERE on the new row version) and are refused.
+   * A transaction that offers a choice (`challenge.choices`) can be claimed by any step it names.
    */
-  async consume(manager: EntityManager, tokenHash: Buffer, contextId: string, step: AuthStepKind, now: Date): Promise<ConsumedTransaction | null> {
-    const [row] = await rowsOf<{ id: string; step: AuthStepKind; challenge: Record<string, unknown>; attempts: number; max_attempts: number; created_at: Date; expires_at: Date }>(
+  async claim(manager: EntityManager, tokenHash: Buffer, contextId: string, step: AuthStepKind, now: Date): Promise<ClaimedTransaction | null> {
+    const [row] = await rowsOf<{ id: string; step: AuthStepKind; challenge: Record<string, unknown>; otp_hash: Buffer | null; attempts: number; max_attempts: number; created_at: Date; expires_at: Date }>(
       manager,
-      `UPDATE auth_transactions SET status = 'CONSUMED', consumed_at = $4
-        WHERE token_hash = $1 AND context_id = $2 AND step = $3 AND status = 'PENDING' AND expires_at > $4
-        RETURNING id, step, challenge, attempts, max_attempts, created_at, expires_at`,
+      `SELECT id, step, challenge, otp_hash, attempts, max_attempts, created_at, expires_at FROM auth_transactions
+        WHERE token_hash = $1 AND context_id = $2 AND (step = $3 OR challenge->'choices' ? $3::text)
+          AND status = 'PENDING' AND expires_at > $4
+        FOR UPDATE`,
       [tokenHash, contextId, step, now],
     );
     return row
-      ? { id: row.id, step: row.step, challenge: row.challenge, attempts: row.attempts, maxAttempts: row.max_attempts, createdAt: row.created_at, expiresAt: row.expires_at }
+      ? { id: row.id, step: row.step, challenge: row.challenge, otpHash: row.otp_hash, attempts: row.attempts, maxAttempts: row.max_attempts, createdAt: row.created_at, expiresAt: row.expires_at }
       : null;
+  }
+
+  /** Spends a claimed transaction (STYLE.md, habit 15: a conditional UPDATE). */
+  async consume(manager: EntityManager, id: string, now: Date, result: Record<string, unknown> | null = null): Promise<void> {
+    await manager.query(
+      `UPDATE auth_transactions SET status = 'CONSUMED', consumed_at = $2, result = $3 WHERE id = $1 AND status = 'PENDING'`,
+      [id, now, result === null ? null : JSON.stringify(result)],
+    );
+  }
+
+  /** One more failed attempt on the same transaction; returns the count. */
+  async countAttempt(manager: EntityManager, id: string): Promise<number> {
+    const [row] = await rowsOf<{ attempts: number }>(manager, `UPDATE auth_transactions SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts`, [id]);
+    return row.attempts;
+  }
+
+  async markFailed(manager: EntityManager, id: string): Promise<void> {
+    await manager.query(`UPDATE auth_transactions SET status = 'FAILED' WHERE id = $1 AND status = 'PENDING'`, [id]);
   }
 
   /** Why a token could not be consumed, for the audit trail (the client always sees one shape). */
@@ -48,37 +69,15 @@ export class AuthTransactionsRepository {
     });
   }
 
-  /** The step the journey waits for (its one pending transaction), if any. */
-  async findPendingStep(manager: EntityManager, contextId: string, now: Date): Promise<AuthStepKind | null> {
-    const [row] = await rowsOf<{ step: AuthStepKind }>(
-      manager,
-      `SELECT step FROM auth_transactions WHERE context_id = $1 AND status = 'PENDING' AND expires_at > $2 ORDER BY created_at DESC LIMIT 1`,
-      [contextId, now],
-    );
-    return row?.step ?? null;
-  }
-
-  async recordResult(manager: EntityManager, id: string, result: Record<string, unknown>): Promise<void> {
-    await manager.query(`UPDATE auth_transactions SET result = $2 WHERE id = $1`, [id, JSON.stringify(result)]);
-  }
-
   /** What the journey's passed steps established, oldest first. */
   async passedSteps(manager: EntityManager, contextId: string): Promise<Array<{ step: AuthStepKind; result: Record<string, unknown> }>> {
     return rowsOf(
       manager,
-      `SELECT step, result FROM auth_transactions WHERE context_id = $1 AND status = 'CONSUMED' AND result IS NOT NULL ORDER BY consumed_at`,
+      // The step that passed is in the result: a transaction offering a choice names only its first option.
+      `SELECT COALESCE(result->>'step', step::text) AS step, result FROM auth_transactions
+        WHERE context_id = $1 AND status = 'CONSUMED' AND result IS NOT NULL ORDER BY consumed_at`,
       [contextId],
     );
-  }
-
-  /** How many times a step was tried and not passed in this journey. */
-  async failedTries(manager: EntityManager, contextId: string, step: AuthStepKind): Promise<number> {
-    const [row] = await rowsOf<{ n: number }>(
-      manager,
-      `SELECT count(*)::int AS n FROM auth_transactions WHERE context_id = $1 AND step = $2 AND status = 'CONSUMED' AND result IS NULL`,
-      [contextId, step],
-    );
-    return row.n;
   }
 
   /** Voids the journey's pending transactions: only the newest token is ever valid. */

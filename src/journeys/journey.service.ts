@@ -23,7 +23,7 @@ import {
   AccessDeniedError, InvalidJourneyRequestError, JourneyFailedError, RetryableStepError, StepOutOfOrderError, TransactionInvalidError,
 } from './journey-errors';
 import { decide, JourneyState } from './policy';
-import { JOURNEY_STEPS, JourneyStep } from './steps/journey-step';
+import { JOURNEY_STEPS, JourneyStep, PreparedStep } from './steps/journey-step';
 
 export interface StartJourney {
   clientId: string;
@@ -109,42 +109,66 @@ export class JourneyService {
     );
   }
 
-  /** Runs one step of a journey with its single-use transaction token. */
-  async submit(journeyId: string, kind: AuthStepKind, transactionToken: string, input: unknown, origin: RequestOrigin): Promise<JourneyView> {
+  /** Runs one action of a step (`verify` unless the step has others, e.g. `send`) with its transaction token. */
+  async submit(journeyId: string, kind: AuthStepKind, action: string, transactionToken: string, input: unknown, origin: RequestOrigin): Promise<JourneyView> {
     const step = this.steps.get(kind);
     if (!step) throw new InvalidJourneyRequestError(`unknown step ${kind}`);
     return this.settle(() =>
       this.dataSource.transaction(async (tx): Promise<Settled> => {
         const now = this.clock.now();
         const tokenHash = sha256(transactionToken);
-        const consumed = await this.transactions.consume(tx, tokenHash, journeyId, kind, now);
-        if (!consumed) return this.rejectTransaction(tx, journeyId, kind, tokenHash, now, origin);
+        const claimed = await this.transactions.claim(tx, tokenHash, journeyId, kind, now);
+        if (!claimed) return this.rejectTransaction(tx, journeyId, kind, tokenHash, now, origin);
         const context = await this.contexts.lockById(tx, journeyId);
         if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
           return this.rejectTransaction(tx, journeyId, kind, tokenHash, now, origin, 'journey closed');
         }
         const state = await this.loadState(tx, context);
-        const outcome = await step.complete({ state, transaction: consumed, input, origin, manager: tx });
-        if (outcome.passed) {
-          await this.transactions.recordResult(tx, consumed.id, outcome.facts);
-          if (outcome.facts.cupid && !context.cupid) {
-            await this.contexts.identify(tx, context.id, outcome.facts.cupid);
-            context.cupid = outcome.facts.cupid;
+        const outcome = await step.complete({ state, transaction: claimed, action, input, origin, manager: tx });
+        switch (outcome.kind) {
+          case 'passed': {
+            await this.transactions.consume(tx, claimed.id, now, { ...outcome.facts, step: kind });
+            if (outcome.facts.cupid && !context.cupid) {
+              await this.contexts.identify(tx, context.id, outcome.facts.cupid);
+              context.cupid = outcome.facts.cupid;
+            }
+            state.passed.push({ step: kind, facts: outcome.facts });
+            Object.assign(state.transient, outcome.transient ?? {});
+            return this.advance(tx, state, origin);
           }
-          state.passed.push({ step: kind, facts: outcome.facts });
-          Object.assign(state.transient, outcome.transient ?? {});
-          return this.advance(tx, state, origin);
+          case 'continue': {
+            await this.transactions.consume(tx, claimed.id, now);
+            return { view: { journeyId, status: 'PENDING', ...(await this.issueTransaction(tx, state, [step], outcome.prepared)) } };
+          }
+          case 'retry-new-token': {
+            await this.transactions.consume(tx, claimed.id, now);
+            const tries = claimed.attempts + 1;
+            if (tries >= step.maxTries()) return this.failAfterAttempts(tx, state, kind, origin);
+            const retry = await this.issueTransaction(tx, state, [step], { ...(await step.prepare(context, state, tx)), attempts: tries });
+            return { error: withRetry(outcome.error, { ...retry, attemptsLeft: step.maxTries() - tries }) };
+          }
+          case 'retry-same-token': {
+            if (!outcome.countAttempt) return { error: outcome.error };
+            const attempts = await this.transactions.countAttempt(tx, claimed.id);
+            if (attempts >= claimed.maxAttempts) {
+              await this.transactions.markFailed(tx, claimed.id);
+              return this.failAfterAttempts(tx, state, kind, origin);
+            }
+            return { error: withRetry(outcome.error, { attemptsLeft: claimed.maxAttempts - attempts }) };
+          }
+          case 'failed': {
+            await this.transactions.consume(tx, claimed.id, now);
+            await this.failJourney(tx, state, outcome.reason, origin);
+            return { error: outcome.error };
+          }
         }
-        const tries = await this.transactions.failedTries(tx, context.id, kind);
-        if (outcome.retry && tries < step.maxTries()) {
-          const retry = await this.issueTransaction(tx, state, [step]);
-          return { error: withRetry(outcome.error, { ...retry, attemptsLeft: step.maxTries() - tries }) };
-        }
-        const reason = outcome.retry ? `too many failed ${kind} attempts` : outcome.reason;
-        await this.failJourney(tx, state, reason, origin);
-        return { error: outcome.retry ? new JourneyFailedError('Too many failed attempts. Start again.') : outcome.error };
       }),
     );
+  }
+
+  private async failAfterAttempts(tx: EntityManager, state: JourneyState, kind: AuthStepKind, origin: RequestOrigin): Promise<Settled> {
+    await this.failJourney(tx, state, `too many failed ${kind} attempts`, origin);
+    return { error: new JourneyFailedError('Too many failed attempts. Start again.') };
   }
 
   /** Policy's next move: ask for a step, evaluate risk, complete with a code, or fail. */
@@ -169,20 +193,33 @@ export class JourneyService {
     return { view: { journeyId: state.context.id, status: 'PENDING', ...issued } };
   }
 
-  /** The journey's only valid token from now on: earlier pending ones are voided. */
-  private async issueTransaction(tx: EntityManager, state: JourneyState, candidates: JourneyStep[]): Promise<Pick<JourneyView, 'nextStep' | 'transactionToken' | 'transactionExpiresAt'>> {
+  /**
+   * The journey's only valid token from now on (earlier pending ones are voided). With several candidate
+   * steps (second factors), the transaction offers each as a choice and the response lists them.
+   */
+  private async issueTransaction(
+    tx: EntityManager, state: JourneyState, candidates: JourneyStep[],
+    /** What the step already prepared (a sent code); otherwise the step prepares now. */
+    given?: PreparedStep,
+  ): Promise<Pick<JourneyView, 'nextStep' | 'transactionToken' | 'transactionExpiresAt'>> {
     const [step] = candidates;
     await this.transactions.voidPending(tx, state.context.id);
-    const prepared = await step.prepare(state.context, state, tx);
+    const prepared = given ?? (await step.prepare(state.context, state, tx));
     const now = this.clock.now();
-    const ttl = Math.min(prepared.ttlSeconds ?? this.config.journeys.transactionTtlSeconds, this.config.journeys.transactionTtlSeconds);
+    const ttl = prepared.ttlSeconds ?? this.config.journeys.transactionTtlSeconds;
     const expiresAt = new Date(Math.min(now.getTime() + ttl * 1000, state.context.expiresAt.getTime()));
     const token = randomSecret(32);
+    const offersChoice = step.role === 'second-factor' && !given;
+    const choices = offersChoice ? candidates.map((candidate) => candidate.kind) : undefined;
     await this.transactions.insert(tx, {
-      contextId: state.context.id, step: step.kind, tokenHash: sha256(token), challenge: prepared.challenge ?? {},
-      otpHash: prepared.otpHash ?? null, maxAttempts: prepared.maxAttempts ?? 5, createdAt: now, expiresAt,
+      contextId: state.context.id, step: step.kind, tokenHash: sha256(token),
+      challenge: { ...(prepared.challenge ?? {}), ...(choices ? { choices } : {}) },
+      otpHash: prepared.otpHash ?? null, attempts: prepared.attempts ?? 0, maxAttempts: prepared.maxAttempts ?? step.maxTries(),
+      createdAt: now, expiresAt,
     });
-    const options = candidates.length > 1 ? candidates.map((candidate) => ({ type: candidate.kind })) : undefined;
+    const options = offersChoice
+      ? await Promise.all(candidates.map(async (candidate) => ({ type: candidate.kind, ...(await candidate.describe(state)) })))
+      : undefined;
     return {
       nextStep: { type: step.kind, ...(prepared.display ?? {}), ...(options ? { options } : {}) },
       transactionToken: token,

@@ -46,6 +46,6 @@ export class JourneysController {
     503: 'DEPENDENCY_UNAVAILABLE: the directory or the risk service is down; retry with the same token (Retry-After)',
   })
   password(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: PasswordStepDto, @Req() request: FastifyRequest): Promise<JourneyView> {
-    return this.journeys.submit(journeyId, 'PASSWORD', body.transactionToken, { username: body.username, password: body.password }, requestOrigin(request));
+    return this.journeys.submit(journeyId, 'PASSWORD', 'verify', body.transactionToken, { username: body.username, password: body.password }, requestOrigin(request));
   }
 }

@@ -3,7 +3,7 @@ import type { ApiError } from '../../common/problem';
 import type { RequestOrigin } from '../../common/request-origin';
 import type { AuthContext } from '../auth-context.entity';
 import type { AuthStepKind } from '../auth-transaction.entity';
-import type { ConsumedTransaction } from '../auth-transactions.repository';
+import type { ClaimedTransaction } from '../auth-transactions.repository';
 import type { JourneyState } from '../policy';
 
 /** What a passed step establishes; stored on its transaction row (auth_transactions.result). */
@@ -16,16 +16,22 @@ export interface StepFacts {
 }
 
 export type StepOutcome =
-  /** `transient` lives for this request only (e.g. the username for the risk rules); it is never stored. */
-  | { passed: true; facts: StepFacts; transient?: Record<string, unknown> }
-  /** Not passed; the journey goes on with a fresh transaction for the same step (unless retries are used up). */
-  | { passed: false; retry: true; error: ApiError }
-  /** Not passed; the journey fails for good. */
-  | { passed: false; retry: false; error: ApiError; reason: string };
+  /** Passed: the facts are recorded and policy picks the next step. `transient` lives for this request only. */
+  | { kind: 'passed'; facts: StepFacts; transient?: Record<string, unknown> }
+  /** Not passed yet, but moved on (a code was sent): a new token for the same step, with `prepared`. */
+  | { kind: 'continue'; prepared: PreparedStep }
+  /** Failed; the token is spent and a fresh one for the same step rides along with the error (a wrong password). */
+  | { kind: 'retry-new-token'; error: ApiError }
+  /** Failed; the same token stays valid (a wrong code). `countAttempt` spends one of the transaction's attempts. */
+  | { kind: 'retry-same-token'; error: ApiError; countAttempt: boolean }
+  /** Failed for good: the journey ends. */
+  | { kind: 'failed'; error: ApiError; reason: string };
 
 export interface StepRun<Input> {
   state: JourneyState;
-  transaction: ConsumedTransaction;
+  transaction: ClaimedTransaction;
+  /** What the request asks of the step, e.g. `verify`, `send`, `resend`. */
+  action: string;
   input: Input;
   origin: RequestOrigin;
   manager: EntityManager;
@@ -39,6 +45,8 @@ export interface PreparedStep {
   challenge?: Record<string, unknown>;
   otpHash?: Buffer;
   maxAttempts?: number;
+  /** Attempts already spent (carried over when a step re-issues its transaction, e.g. a resent code). */
+  attempts?: number;
   ttlSeconds?: number;
 }
 
@@ -56,6 +64,10 @@ export abstract class JourneyStep<Input = unknown> {
   /** Whether the customer can do this step at all (e.g. has a phone for SMS). */
   async availableFor(_state: JourneyState): Promise<boolean> {
     return true;
+  }
+  /** How the step appears among the options of a choice (e.g. the masked phone number). */
+  async describe(_state: JourneyState): Promise<Record<string, unknown>> {
+    return {};
   }
   async prepare(_context: AuthContext, _state: JourneyState, _manager: EntityManager): Promise<PreparedStep> {
     return {};

@@ -46,7 +46,7 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
         ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
         details: { reason: 'locked_out', lockedSubject: lock.subject, retryAfterSeconds: lock.retryAfterSeconds },
       });
-      return { passed: false, retry: true, error: tooManyAttempts(lock.retryAfterSeconds, {}) };
+      return { kind: 'retry-new-token', error: tooManyAttempts(lock.retryAfterSeconds, {}) };
     }
 
     const check = await this.directory.verifyCredentials(username, input.password);
@@ -62,7 +62,7 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
           details: { subject: lockEngaged.subject, lockedUntil: lockEngaged.lockedUntil.toISOString(), failures: lockEngaged.failures },
         });
       }
-      return { passed: false, retry: true, error: invalidCredentials({}) };
+      return { kind: 'retry-new-token', error: invalidCredentials({}) };
     }
 
     const { user } = check;
@@ -71,13 +71,13 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
         ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: user.cupid }, cupid: user.cupid,
         details: { reason: user.status === 'LOCKED' ? 'account_locked' : 'account_disabled' },
       });
-      return { passed: false, retry: false, error: new AccountUnavailableError(), reason: `directory account ${user.status.toLowerCase()}` };
+      return { kind: 'failed', error: new AccountUnavailableError(), reason: `directory account ${user.status.toLowerCase()}` };
     }
     const failuresBefore = await this.lockout.recordSuccess(manager, username);
     await this.audit.record(manager, {
       ...base, type: AUDIT_EVENT_TYPES.PASSWORD_VERIFIED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: user.cupid }, cupid: user.cupid,
       details: { directory: this.directory.name },
     });
-    return { passed: true, facts: { amr: ['pwd'], cupid: user.cupid, mfaRequired: user.mfaRequired }, transient: { user, accountFailures: failuresBefore } };
+    return { kind: 'passed', facts: { amr: ['pwd'], cupid: user.cupid, mfaRequired: user.mfaRequired }, transient: { user, accountFailures: failuresBefore } };
   }
 }
