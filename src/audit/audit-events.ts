@@ -57,6 +57,14 @@ export const AUDIT_EVENT_TYPES = {
   PASSWORD_REJECTED: 'credentials.rejected',
   /** Failed logins locked an account or an IP address; details: subject kind, lockedUntil, failures. */
   LOCKOUT_ENGAGED: 'lockout.engaged',
+  /** A one-time code was sent by SMS; details: provider, maskedPhone, send (1 = first, 2+ = resends). */
+  SMS_OTP_SENT: 'mfa.sms_sent',
+  /** An SMS could not be sent (or was refused by the budget); details: provider, reason. */
+  SMS_OTP_SEND_FAILED: 'mfa.sms_send_failed',
+  /** The customer entered the right code. */
+  OTP_VERIFIED: 'mfa.otp_verified',
+  /** A wrong or expired code; details: reason (invalid, expired), attempt, maxAttempts. */
+  OTP_REJECTED: 'mfa.otp_rejected',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

@@ -1,6 +1,8 @@
 import { ConfigError, loadConfig } from './config';
 
 const KEK = Buffer.alloc(32, 1).toString('base64');
+/** What production needs beyond the defaults. */
+const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'https://id.example', SMS_PROVIDER: 'http', SMS_HTTP_URL: 'https://sms.example/send' };
 
 describe('loadConfig', () => {
   it('has a working default for every setting', () => {
@@ -16,7 +18,7 @@ describe('loadConfig', () => {
 
   it('reads every setting from the environment', () => {
     const config = loadConfig({
-      NODE_ENV: 'production', PORT: '8080', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'https://id.example', DATABASE_URL: 'postgres://u:p@db:5432/ciam', DATABASE_POOL_SIZE: '20',
+      ...PRODUCTION, PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/ciam', DATABASE_POOL_SIZE: '20',
       DATABASE_MIGRATIONS_RUN: 'false', LOG_LEVEL: 'warn', TRUST_PROXY: 'yes', DOCS_ENABLED: '0',
     });
     expect(config).toMatchObject({
@@ -30,11 +32,10 @@ describe('loadConfig', () => {
 
   it('refuses development conveniences in production: generated key-encryption key, demo clients', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam' })).toThrow(/KEY_ENCRYPTION_KEY is required when NODE_ENV=production/);
-    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, SEED_DEMO_CLIENTS: 'true', OIDC_ISSUER: 'https://id.example' }))
-      .toThrow(/SEED_DEMO_CLIENTS must be false/);
-    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'http://id.example' }))
-      .toThrow(/OIDC_ISSUER must be an https: URL/);
-    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'https://id.example/' }).oidc)
+    expect(() => loadConfig({ ...PRODUCTION, SEED_DEMO_CLIENTS: 'true' })).toThrow(/SEED_DEMO_CLIENTS must be false/);
+    expect(() => loadConfig({ ...PRODUCTION, OIDC_ISSUER: 'http://id.example' })).toThrow(/OIDC_ISSUER must be an https: URL/);
+    expect(() => loadConfig({ ...PRODUCTION, SMS_PROVIDER: 'log' })).toThrow(/SMS_PROVIDER=log is for development/);
+    expect(loadConfig({ ...PRODUCTION, OIDC_ISSUER: 'https://id.example/' }).oidc)
       .toMatchObject({ issuer: 'https://id.example', seedDemoClients: false, accessTokenAudience: 'https://id.example' });
   });
 
@@ -49,7 +50,7 @@ describe('loadConfig', () => {
   });
 
   it('defaults the log level to info in production', () => {
-    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'https://id.example' }).log.level).toBe('info');
+    expect(loadConfig(PRODUCTION).log.level).toBe('info');
   });
 
   it('names every bad variable at once', () => {

@@ -89,6 +89,22 @@ export interface AppConfig {
     /** Where /oauth2/authorize sends the browser to log in. */
     loginUiUrl: string;
   };
+  sms: {
+    provider: 'log' | 'http' | 'twilio';
+    timeoutMs: number;
+    http: { url: string; authHeader: string | undefined; retries: number };
+    twilio: { baseUrl: string; accountSid: string; authToken: string | undefined; from: string };
+  };
+  otp: {
+    ttlSeconds: number;
+    maxAttempts: number;
+    /** Resends a journey allows after the first code. */
+    resendLimit: number;
+    resendCooldownSeconds: number;
+    /** SMS budget per recipient (phone number) and per customer, across instances. */
+    perRecipient15m: number;
+    perRecipient24h: number;
+  };
   lockout: {
     /** Consecutive failures per account after which each further attempt waits (doubling). */
     throttleAfter: number;
@@ -211,6 +227,35 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return config;
 }
 
+function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'sms' | 'otp'> {
+  const provider = read.oneOf('SMS_PROVIDER', 'log', ['log', 'http', 'twilio'] as const);
+  const httpUrl = read.string('SMS_HTTP_URL', '');
+  const authToken = read.optionalString('TWILIO_AUTH_TOKEN');
+  const accountSid = read.string('TWILIO_ACCOUNT_SID', '');
+  const from = read.string('TWILIO_FROM', '');
+  if (provider === 'log' && nodeEnv === 'production') read.problems.push('SMS_PROVIDER=log is for development; choose http or twilio in production');
+  if (provider === 'http' && !/^https?:\/\//.test(httpUrl)) read.problems.push('SMS_HTTP_URL must be an http(s) URL when SMS_PROVIDER=http');
+  if (provider === 'twilio' && (!authToken || !/^AC[0-9a-fA-F]{32}$/.test(accountSid) || !from)) {
+    read.problems.push('SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID (AC + 32 hex), TWILIO_AUTH_TOKEN and TWILIO_FROM');
+  }
+  return {
+    sms: {
+      provider,
+      timeoutMs: read.integer('SMS_TIMEOUT_MS', 3000, 100, 60000),
+      http: { url: httpUrl, authHeader: read.optionalString('SMS_HTTP_AUTH_HEADER'), retries: read.integer('SMS_HTTP_RETRIES', 2, 0, 5) },
+      twilio: { baseUrl: read.string('TWILIO_BASE_URL', 'https://api.twilio.com').replace(/\/+$/, ''), accountSid, authToken, from },
+    },
+    otp: {
+      ttlSeconds: read.integer('OTP_TTL_SECONDS', 300, 30, 600),
+      maxAttempts: read.integer('OTP_MAX_ATTEMPTS', 5, 1, 10),
+      resendLimit: read.integer('OTP_RESEND_LIMIT', 3, 0, 10),
+      resendCooldownSeconds: read.integer('OTP_RESEND_COOLDOWN_SECONDS', 30, 0, 600),
+      perRecipient15m: read.integer('SMS_RECIPIENT_LIMIT_15M', 5, 1, 1000),
+      perRecipient24h: read.integer('SMS_RECIPIENT_LIMIT_24H', 10, 1, 10000),
+    },
+  };
+}
+
 function readJourneyConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'directory' | 'risk' | 'journeys' | 'lockout'> {
   const directoryAdapter = read.oneOf('USER_DIRECTORY', 'file', ['file', 'ldap'] as const);
   const ldapUrl = read.string('LDAP_URL', 'ldap://127.0.0.1:389');
@@ -316,6 +361,7 @@ function readConfig(read: EnvReader): AppConfig {
       absoluteTtlSeconds: read.integer('SESSION_ABSOLUTE_TTL_SECONDS', 12 * 3600, 60, 365 * 24 * 3600),
     },
     ...readJourneyConfig(read, nodeEnv),
+    ...readMfaConfig(read, nodeEnv),
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);

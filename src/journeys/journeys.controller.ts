@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
-import { JourneyResponseDto, PasswordStepDto, StartJourneyDto } from './dto/journey.dto';
+import { JourneyResponseDto, PasswordStepDto, SmsCodeDto, StartJourneyDto, TransactionOnlyDto } from './dto/journey.dto';
 import { JourneyService, JourneyView } from './journey.service';
 
 @ApiTags('journeys')
@@ -47,5 +47,55 @@ export class JourneysController {
   })
   password(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: PasswordStepDto, @Req() request: FastifyRequest): Promise<JourneyView> {
     return this.journeys.submit(journeyId, 'PASSWORD', 'verify', body.transactionToken, { username: body.username, password: body.password }, requestOrigin(request));
+  }
+
+  @Post(':journeyId/sms-otp/send')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second factor: send a code by SMS',
+    description: 'The customer chose SMS among the offered factors (nextStep.options). Sends a 6-digit code to the phone shown masked; '
+      + 'the response carries a new transaction token to verify it with, the code expiry and when a resend becomes possible.',
+  })
+  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiProblems({
+    400: 'TRANSACTION_INVALID',
+    409: 'CODE_ALREADY_SENT: use resend',
+    429: 'SMS_LIMIT_REACHED: too many codes to this number or customer recently (Retry-After)',
+    503: 'SMS_NOT_SENT: the SMS provider failed; nothing counted, retry with the same token (Retry-After)',
+  })
+  sendSms(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: TransactionOnlyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'SMS_OTP', 'send', body.transactionToken, {}, requestOrigin(request));
+  }
+
+  @Post(':journeyId/sms-otp/resend')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Second factor: send a new SMS code', description: 'Voids the previous code. Limited per journey, after a cool-down, and by a budget per phone number.' })
+  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiProblems({
+    400: 'TRANSACTION_INVALID',
+    409: 'CODE_NOT_SENT: send first',
+    429: 'RESEND_TOO_SOON (Retry-After), RESEND_LIMIT_REACHED or SMS_LIMIT_REACHED',
+    503: 'SMS_NOT_SENT: retry with the same token',
+  })
+  resendSms(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: TransactionOnlyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'SMS_OTP', 'resend', body.transactionToken, {}, requestOrigin(request));
+  }
+
+  @Post(':journeyId/sms-otp')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second factor: verify the SMS code',
+    description: 'A wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong attempt fails the journey. '
+      + 'The right code completes the step (amr gains otp and sms) and the journey moves on.',
+  })
+  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiProblems({
+    400: 'TRANSACTION_INVALID, or OTP_EXPIRED (ask for a new code)',
+    401: 'OTP_INVALID: wrong code (attemptsLeft)',
+    403: 'JOURNEY_FAILED: the last attempt was wrong',
+    409: 'CODE_NOT_SENT',
+  })
+  verifySms(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: SmsCodeDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'SMS_OTP', 'verify', body.transactionToken, { code: body.code }, requestOrigin(request));
   }
 }

@@ -11,21 +11,25 @@ import { JourneysController } from './journeys.controller';
 import { LockoutService } from './lockout/lockout.service';
 import { JOURNEY_STEPS, JourneyStep } from './steps/journey-step';
 import { PasswordStep } from './steps/password.step';
+import { SmsOtpStep } from './steps/sms-otp.step';
+import { SmsDeliveriesRepository } from '../mfa/sms/sms-deliveries.repository';
+import { SmsModule } from '../mfa/sms/sms.module';
 
 /** The steps a journey can take; a new step is a class here and nothing else changes. */
-const STEPS = [PasswordStep];
+const STEPS = [PasswordStep, SmsOtpStep];
 
 @Module({
-  imports: [DirectoryModule, RiskModule, SessionsModule, TokensModule, ClientsModule],
+  imports: [DirectoryModule, RiskModule, SessionsModule, TokensModule, ClientsModule, SmsModule],
   controllers: [JourneysController],
   providers: [
     AuthContextsRepository,
     AuthTransactionsRepository,
     LockoutService,
+    SmsDeliveriesRepository,
     JourneyService,
     ...STEPS,
     { provide: JOURNEY_STEPS, inject: STEPS, useFactory: (...steps: JourneyStep[]) => steps },
   ],
-  exports: [JourneyService, DirectoryModule],
+  exports: [JourneyService, DirectoryModule, SmsModule],
 })
 export class JourneysModule {}

@@ -23,6 +23,6 @@ import { TokensService } from './tokens.service';
     AuthorizationCodesRepository,
     AuthorizationCodesService,
   ],
-  exports: [SigningKeysService, TokensRepository, TokensService, AuthorizationCodesRepository, AuthorizationCodesService],
+  exports: [KEY_ENCRYPTION_KEY, SigningKeysService, TokensRepository, TokensService, AuthorizationCodesRepository, AuthorizationCodesService],
 })
 export class TokensModule {}

@@ -17,11 +17,11 @@ describe('risk: built-in rules', () => {
   const t = useTestApp({ env: { TRUSTED_NETWORKS: '' } }, registerStandardClients);
 
   it('asks for a second factor on a new network and an unknown device', async () => {
-    const { journey, response } = await login(t);
+    const { journey, response, body } = await login(t);
     const risk = await evaluation(t, journey.journeyId);
     expect(risk).toMatchObject({ recommendation: 'CHALLENGE', score: 60, reasons: ['unknown_device', 'new_network'], provider: 'builtin' });
-    // No second factor exists yet for this customer in this build of the journey: it cannot complete.
-    expect(response.status).not.toBe(200);
+    expect(response.status).toBe(200);
+    expect(body).toMatchObject({ status: 'PENDING', nextStep: { type: 'SMS_OTP', options: [{ type: 'SMS_OTP', maskedPhone: '+44•••••001' }] } });
     const [event] = await auditEvents(t, { type: 'risk.evaluated', cupid: 'CUPID-ALICE-0001' });
     expect(event.details).toMatchObject({ recommendation: 'CHALLENGE', score: 60, provider: 'builtin' });
   });

@@ -95,3 +95,15 @@ export class JourneyResponseDto {
   @ApiPropertyOptional({ example: 'http://localhost:5173/callback?code=SplxlOBe...&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000' })
   redirectTo?: string;
 }
+
+export class TransactionOnlyDto {
+  @ApiProperty({ example: 'Vb2m1sKQd0n8s5Yy2p3u...', description: 'The current transaction token of the journey' })
+  @IsString() @Length(16, 128)
+  transactionToken: string;
+}
+
+export class SmsCodeDto extends TransactionOnlyDto {
+  @ApiProperty({ example: '493027', description: 'The 6-digit code received by SMS' })
+  @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })
+  code: string;
+}

@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
+import { AuditService } from '../../audit/audit.service';
+import { Clock } from '../../common/clock';
+import { hmacSha256, randomSecret } from '../../common/crypto';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config';
+import { DirectoryUser, maskPhone, UserDirectory } from '../../directory/user-directory.port';
+import {
+  codeAlreadySent, codeNotSent, otpExpired, otpInvalid, resendLimitReached, resendTooSoon, smsBudgetExhausted, smsNotSent,
+} from '../../mfa/mfa-errors';
+import { generateOtp, hashOtp, otpMatches } from '../../mfa/otp';
+import { SmsDeliveriesRepository } from '../../mfa/sms/sms-deliveries.repository';
+import { SmsDeliveryError, SmsSender } from '../../mfa/sms/sms-sender.port';
+import { KEY_ENCRYPTION_KEY } from '../../tokens/keys/key-encryption-key';
+import type { KeyEncryptionKey } from '../../tokens/keys/key-encryption-key';
+import type { JourneyState } from '../policy';
+import { JourneyStep, PreparedStep, StepOutcome, StepRun } from './journey-step';
+
+export interface SmsOtpInput {
+  code?: string;
+}
+
+/** What the verify transaction keeps about the code it carries (never the code). */
+interface SmsChallenge {
+  phase: 'VERIFY';
+  sends: number;
+  sentAt: string;
+  codeExpiresAt: string;
+}
+
+/**
+ * Second factor by SMS one-time code. Three actions on the journey's transaction:
+ * `send` (the customer chose SMS: a code goes out), `verify` (the code; wrong ones spend the
+ * transaction's attempts, the last one fails the journey) and `resend` (a new code that voids the old,
+ * within a per-journey limit and cool-down, and a budget per phone number and per customer that all
+ * instances share, against SMS pumping). Codes are 6 digits from the CSPRNG, stored only as a keyed
+ * hash, compared in constant time, and never written to a log or an audit event.
+ */
+@Injectable()
+export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
+  readonly kind = 'SMS_OTP' as const;
+  readonly role = 'second-factor' as const;
+  private readonly otpKey: Buffer;
+  private readonly recipientKey: Buffer;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(KEY_ENCRYPTION_KEY) kek: KeyEncryptionKey,
+    private readonly directory: UserDirectory,
+    private readonly sms: SmsSender,
+    private readonly deliveries: SmsDeliveriesRepository,
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {
+    super();
+    this.otpKey = hmacSha256(kek.key, 'ciam:otp-hmac:v1');
+    this.recipientKey = hmacSha256(kek.key, 'ciam:sms-recipient:v1');
+  }
+
+  maxTries(): number {
+    return this.config.otp.maxAttempts;
+  }
+
+  override async availableFor(state: JourneyState): Promise<boolean> {
+    return Boolean((await this.customer(state))?.phoneNumber);
+  }
+
+  override async describe(state: JourneyState): Promise<Record<string, unknown>> {
+    return { maskedPhone: maskPhone((await this.customer(state))?.phoneNumber ?? null) };
+  }
+
+  async complete(run: StepRun<SmsOtpInput>): Promise<StepOutcome> {
+    const challenge = run.transaction.otpHash ? (run.transaction.challenge as unknown as SmsChallenge) : null;
+    if (run.action === 'send') return challenge ? { kind: 'retry-same-token', error: codeAlreadySent(), countAttempt: false } : this.send(run, 1, 0);
+    if (!challenge) return { kind: 'retry-same-token', error: codeNotSent(), countAttempt: false };
+    if (run.action === 'resend') return this.resend(run, challenge);
+    return this.verify(run, challenge);
+  }
+
+  private async resend(run: StepRun<SmsOtpInput>, challenge: SmsChallenge): Promise<StepOutcome> {
+    if (challenge.sends > this.config.otp.resendLimit) return { kind: 'retry-same-token', error: resendLimitReached(), countAttempt: false };
+    const wait = Math.ceil((new Date(challenge.sentAt).getTime() + this.config.otp.resendCooldownSeconds * 1000 - this.clock.now().getTime()) / 1000);
+    if (wait > 0) return { kind: 'retry-same-token', error: resendTooSoon(wait), countAttempt: false };
+    // Attempts carry over, so resending never buys more guesses.
+    return this.send(run, challenge.sends + 1, run.transaction.attempts);
+  }
+
+  private async verify(run: StepRun<SmsOtpInput>, challenge: SmsChallenge): Promise<StepOutcome> {
+    const { state, transaction, manager, origin } = run;
+    const base = {
+      actor: { type: 'CUSTOMER' as const, id: state.context.cupid }, cupid: state.context.cupid, contextId: state.context.id,
+      clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+    };
+    const code = String(run.input.code ?? '');
+    if (new Date(challenge.codeExpiresAt) <= this.clock.now()) {
+      await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.OTP_REJECTED, outcome: 'FAILURE', details: { reason: 'expired' } });
+      return { kind: 'retry-same-token', error: otpExpired(), countAttempt: false };
+    }
+    if (/^\d{6}$/.test(code) && otpMatches(this.otpKey, state.context.id, code, transaction.otpHash!)) {
+      await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.OTP_VERIFIED, outcome: 'SUCCESS', details: { factor: 'sms' } });
+      return { kind: 'passed', facts: { amr: ['otp', 'sms'] } };
+    }
+    await this.audit.record(manager, {
+      ...base, type: AUDIT_EVENT_TYPES.OTP_REJECTED, outcome: 'FAILURE',
+      details: { reason: 'invalid', attempt: transaction.attempts + 1, maxAttempts: transaction.maxAttempts },
+    });
+    return { kind: 'retry-same-token', error: otpInvalid(), countAttempt: true };
+  }
+
+  /** Generates a code, checks the budget, sends it; the new transaction carries only its hash. */
+  private async send(run: StepRun<SmsOtpInput>, sendNumber: number, attempts: number): Promise<StepOutcome> {
+    const { state, manager, origin } = run;
+    const cupid = state.context.cupid!;
+    const user = await this.customer(state);
+    if (!user?.phoneNumber) return { kind: 'retry-same-token', error: codeNotSent(), countAttempt: false };
+    const now = this.clock.now();
+    const recipientHash = hmacSha256(this.recipientKey, user.phoneNumber.replace(/[^\d+]/g, ''));
+    const maskedPhone = maskPhone(user.phoneNumber);
+    const base = {
+      actor: { type: 'CUSTOMER' as const, id: cupid }, cupid, contextId: state.context.id, clientId: state.client.clientId,
+      ip: origin.ip, userAgent: origin.userAgent,
+    };
+
+    await this.deliveries.lockRecipient(manager, recipientHash);
+    const counts = await this.deliveries.counts(manager, recipientHash, cupid, now);
+    const { perRecipient15m, perRecipient24h } = this.config.otp;
+    if (Math.max(counts.recipient15m, counts.cupid15m) >= perRecipient15m || Math.max(counts.recipient24h, counts.cupid24h) >= perRecipient24h) {
+      await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.SMS_OTP_SEND_FAILED, outcome: 'FAILURE', details: { provider: this.sms.name, reason: 'budget_exhausted', maskedPhone } });
+      const retryAfter = Math.max(counts.recipient15m, counts.cupid15m) >= perRecipient15m ? 15 * 60 : 24 * 3600;
+      return { kind: 'retry-same-token', error: smsBudgetExhausted(retryAfter), countAttempt: false };
+    }
+
+    const code = generateOtp();
+    const reference = randomSecret(16);
+    let providerMessageId: string | null;
+    try {
+      ({ providerMessageId } = await this.sms.send({
+        to: user.phoneNumber, reference,
+        text: `Your sign-in code is ${code}. It expires in ${Math.round(this.config.otp.ttlSeconds / 60)} minutes. Never share it with anyone.`,
+      }));
+    } catch (error) {
+      if (!(error instanceof SmsDeliveryError)) throw error;
+      // Thrown, not returned: the journey's transaction rolls back, so the failed send does not count and
+      // the same token can try again. The failure itself is on record in a transaction of its own.
+      await this.dataSource.transaction((tx: EntityManager) =>
+        this.audit.record(tx, { ...base, type: AUDIT_EVENT_TYPES.SMS_OTP_SEND_FAILED, outcome: 'FAILURE', details: { provider: this.sms.name, reason: error.message, maskedPhone } }),
+      );
+      throw smsNotSent();
+    }
+    await this.deliveries.record(manager, { contextId: state.context.id, cupid, recipientHash, provider: this.sms.name, providerMessageId, at: now });
+    await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.SMS_OTP_SENT, outcome: 'SUCCESS', details: { provider: this.sms.name, maskedPhone, send: sendNumber } });
+
+    const codeExpiresAt = new Date(now.getTime() + this.config.otp.ttlSeconds * 1000);
+    const challenge: SmsChallenge = { phase: 'VERIFY', sends: sendNumber, sentAt: now.toISOString(), codeExpiresAt: codeExpiresAt.toISOString() };
+    const prepared: PreparedStep = {
+      challenge: challenge as unknown as Record<string, unknown>,
+      otpHash: hashOtp(this.otpKey, state.context.id, code),
+      attempts,
+      maxAttempts: this.config.otp.maxAttempts,
+      // The transaction outlives the code, so an expired code can still be resent.
+      ttlSeconds: this.config.journeys.contextTtlSeconds,
+      display: {
+        phase: 'VERIFY', maskedPhone, codeLength: 6, codeExpiresAt: codeExpiresAt.toISOString(),
+        resendAvailableAt: sendNumber > this.config.otp.resendLimit ? null : new Date(now.getTime() + this.config.otp.resendCooldownSeconds * 1000).toISOString(),
+        attemptsLeft: this.config.otp.maxAttempts - attempts,
+      },
+    };
+    return { kind: 'continue', prepared };
+  }
+
+  /** The customer as the directory knows them now: from this request's password step, or looked up by CUPID. */
+  private async customer(state: JourneyState): Promise<DirectoryUser | null> {
+    const known = state.transient.user as DirectoryUser | undefined;
+    if (known) return known;
+    if (!state.context.cupid) return null;
+    const user = await this.directory.findByCupid(state.context.cupid);
+    state.transient.user = user;
+    return user;
+  }
+}

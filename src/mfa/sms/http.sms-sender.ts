@@ -1,0 +1,40 @@
+import type { AppConfig } from '../../config/config';
+import { callVendor, VendorUnavailableError } from '../../common/vendor-http';
+import { SmsDeliveryError, SmsMessage, SmsSender } from './sms-sender.port';
+
+/**
+ * A JSON webhook any SMS gateway can sit behind: POST { to, text, reference } with the configured auth
+ * header and an Idempotency-Key, so retries on timeout or 5xx (and only those) never send twice.
+ */
+export class HttpSmsSender extends SmsSender {
+  readonly name = 'http';
+  private readonly authHeader?: [string, string];
+
+  constructor(private readonly settings: AppConfig['sms']) {
+    super();
+    const header = settings.http.authHeader;
+    if (header?.includes(':')) {
+      const colon = header.indexOf(':');
+      this.authHeader = [header.slice(0, colon).trim(), header.slice(colon + 1).trim()];
+    }
+  }
+
+  async send(message: SmsMessage): Promise<{ providerMessageId: string | null }> {
+    let response;
+    try {
+      response = await callVendor({
+        vendor: 'sms-http', url: this.settings.http.url, method: 'POST', timeoutMs: this.settings.timeoutMs, retries: this.settings.http.retries,
+        headers: {
+          'content-type': 'application/json', 'idempotency-key': message.reference,
+          ...(this.authHeader ? { [this.authHeader[0]]: this.authHeader[1] } : {}),
+        },
+        body: JSON.stringify({ to: message.to, text: message.text, reference: message.reference }),
+      });
+    } catch (error) {
+      throw new SmsDeliveryError(this.name, error instanceof VendorUnavailableError ? error.message : 'request failed');
+    }
+    if (response.status < 200 || response.status >= 300) throw new SmsDeliveryError(this.name, `HTTP ${response.status}`);
+    const id = (response.body as { id?: unknown } | null)?.id;
+    return { providerMessageId: typeof id === 'string' ? id.slice(0, 128) : null };
+  }
+}

@@ -1,0 +1,40 @@
+import type { AppConfig } from '../../config/config';
+import { callVendor, VendorUnavailableError } from '../../common/vendor-http';
+import { SmsDeliveryError, SmsMessage, SmsSender } from './sms-sender.port';
+
+/**
+ * Twilio's Messages API: POST /2010-04-01/Accounts/{AccountSid}/Messages.json, form-encoded To, From and
+ * Body, HTTP Basic with the account SID and auth token. Twilio does not deduplicate, so a timeout is not
+ * retried (it may have been sent): the customer can ask for a new code.
+ */
+export class TwilioSmsSender extends SmsSender {
+  readonly name = 'twilio';
+
+  constructor(private readonly settings: AppConfig['sms']) {
+    super();
+  }
+
+  async send(message: SmsMessage): Promise<{ providerMessageId: string | null }> {
+    const { baseUrl, accountSid, authToken, from } = this.settings.twilio;
+    let response;
+    try {
+      response = await callVendor({
+        vendor: 'twilio', method: 'POST', timeoutMs: this.settings.timeoutMs, retries: 0,
+        url: `${baseUrl}/2010-04-01/Accounts/${accountSid}/Messages.json`,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({ To: message.to, From: from, Body: message.text }).toString(),
+      });
+    } catch (error) {
+      throw new SmsDeliveryError(this.name, error instanceof VendorUnavailableError ? error.message : 'request failed');
+    }
+    if (response.status !== 201 && response.status !== 200) {
+      const code = (response.body as { code?: unknown } | null)?.code;
+      throw new SmsDeliveryError(this.name, `HTTP ${response.status}${code ? ` (Twilio error ${String(code)})` : ''}`);
+    }
+    const sid = (response.body as { sid?: unknown } | null)?.sid;
+    return { providerMessageId: typeof sid === 'string' ? sid : null };
+  }
+}
