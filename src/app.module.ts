@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
+import { AgentsModule } from './agents/agents.module';
 import { AuditModule } from './audit/audit.module';
 import { StartupAudit } from './audit/startup-audit';
 import type { Clock } from './common/clock';
@@ -37,6 +38,7 @@ export class AppModule {
         AuditModule,
         ObservabilityModule,
         OAuthModule,
+        AgentsModule,
         ...(options.extraImports ?? []),
       ],
       // Start-up work of the service itself (not of the CLI, which shares the modules).

@@ -57,6 +57,10 @@ export const AUDIT_EVENT_TYPES = {
   PASSWORD_REJECTED: 'credentials.rejected',
   /** Failed logins locked an account or an IP address; details: subject kind, lockedUntil, failures. */
   LOCKOUT_ENGAGED: 'lockout.engaged',
+  /** A trusted device was revoked; details: deviceId, reason. */
+  DEVICE_REVOKED: 'device.revoked',
+  /** A support agent read a customer's data; details: what (sessions, devices, audit), reason. */
+  AGENT_VIEWED: 'agent.viewed',
   /** A one-time code was sent by SMS; details: provider, maskedPhone, send (1 = first, 2+ = resends). */
   SMS_OTP_SENT: 'mfa.sms_sent',
   /** An SMS could not be sent (or was refused by the budget); details: provider, reason. */

@@ -6,6 +6,7 @@
  *   clients:list
  *   clients:deactivate --id ID
  *   keys:rotate [--reason TEXT]
+ *   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]   (development workforce IdP)
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -17,6 +18,7 @@ import { startEmbeddedPostgres } from '../database/embedded-postgres';
 import { ClientRegistrationError, ClientsService } from '../oauth/clients/clients.service';
 import type { GrantType } from '../oauth/clients/oauth-client.entity';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
+import { mintDevAgentToken } from '../agents/dev-workforce-idp';
 import { CliModule } from './cli.module';
 
 const USAGE = `usage: npm run cli -- <command> [options]
@@ -24,7 +26,8 @@ const USAGE = `usage: npm run cli -- <command> [options]
               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope SCOPE ...] [--introspect] [--secret SECRET]
   clients:list
   clients:deactivate --id ID
-  keys:rotate [--reason TEXT]`;
+  keys:rotate [--reason TEXT]
+  agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]`;
 
 class UsageError extends Error {}
 
@@ -36,13 +39,21 @@ async function main(argv: string[]): Promise<void> {
       id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, secret: { type: 'string' },
       grant: { type: 'string', multiple: true }, 'redirect-uri': { type: 'string', multiple: true },
       'post-logout-uri': { type: 'string', multiple: true }, scope: { type: 'string', multiple: true },
-      introspect: { type: 'boolean' }, reason: { type: 'string' },
+      introspect: { type: 'boolean' }, reason: { type: 'string' }, sub: { type: 'string' }, role: { type: 'string', multiple: true },
+      ttl: { type: 'string' },
     },
     strict: true,
   });
-  if (!['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate'].includes(command ?? '')) throw new UsageError(USAGE);
+  if (!['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token'].includes(command ?? '')) throw new UsageError(USAGE);
 
   const config = loadConfig();
+  if (command === 'agent:token') {
+    if (!values.sub) throw new UsageError(USAGE);
+    const ttlSeconds = Number(values.ttl ?? 3600);
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 86400) throw new UsageError('--ttl must be 1 to 86400 seconds');
+    process.stdout.write(`${await mintDevAgentToken(config, { subject: values.sub, roles: values.role ?? [config.agents.requiredRole], ttlSeconds })}\n`);
+    return;
+  }
   const embedded = config.database.url
     ? undefined
     : await startEmbeddedPostgres({ dataDir: config.database.embeddedDataDir, preferredPort: config.database.embeddedPort, database: 'ciam' });

@@ -87,6 +87,7 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     if (problem.status >= 500) {
       this.logger.error({ err: error, requestId: request.id }, 'unhandled error');
     }
+    if (error instanceof ApiError) void reply.headers(error.headers);
     sendProblem(reply, problem, error instanceof ApiError ? error.retryAfterSeconds : undefined);
   }
 }

@@ -35,6 +35,8 @@ export class ApiError extends Error {
     readonly extensions: Record<string, unknown> = {},
     /** Seconds; sent as Retry-After on 429 and 503. */
     readonly retryAfterSeconds?: number,
+    /** Further response headers, e.g. WWW-Authenticate on 401. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail ?? title);
     this.name = new.target.name;
@@ -56,5 +58,25 @@ export class DependencyUnavailableError extends ApiError {
   constructor(dependency: string, retryAfterSeconds = 5) {
     super(HttpStatus.SERVICE_UNAVAILABLE, 'DEPENDENCY_UNAVAILABLE', 'Service temporarily unavailable',
       `A required service (${dependency}) is not answering; try again shortly.`, {}, retryAfterSeconds);
+  }
+}
+
+/** RFC 6750: a missing, invalid, expired or revoked bearer token on the REST API. */
+export class BearerTokenRequiredError extends ApiError {
+  constructor(realm: string, detail = 'A valid bearer access token is required.') {
+    super(HttpStatus.UNAUTHORIZED, 'UNAUTHENTICATED', 'Authentication required', detail, {}, undefined,
+      { 'WWW-Authenticate': `Bearer realm="${realm}", error="invalid_token"` });
+  }
+}
+
+export class NotPermittedError extends ApiError {
+  constructor(detail: string) {
+    super(HttpStatus.FORBIDDEN, 'FORBIDDEN', 'Not permitted', detail);
+  }
+}
+
+export class NotFoundProblem extends ApiError {
+  constructor(detail: string) {
+    super(HttpStatus.NOT_FOUND, 'NOT_FOUND', 'Not found', detail);
   }
 }

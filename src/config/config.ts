@@ -89,6 +89,16 @@ export interface AppConfig {
     /** Where /oauth2/authorize sends the browser to log in. */
     loginUiUrl: string;
   };
+  agents: {
+    /** The workforce identity provider whose bearer JWTs the agent API accepts. */
+    issuer: string;
+    audience: string;
+    /** https:// (or http:// outside production) JWKS URL, or file:<path> for a JWKS file (development). */
+    jwksUrl: string;
+    /** The claim that lists the agent's roles (an array or a space-separated string). */
+    roleClaim: string;
+    requiredRole: string;
+  };
   sms: {
     provider: 'log' | 'http' | 'twilio';
     timeoutMs: number;
@@ -256,7 +266,7 @@ function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'sms'
   };
 }
 
-function readJourneyConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'directory' | 'risk' | 'journeys' | 'lockout'> {
+function readJourneyConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'agents' | 'directory' | 'risk' | 'journeys' | 'lockout'> {
   const directoryAdapter = read.oneOf('USER_DIRECTORY', 'file', ['file', 'ldap'] as const);
   const ldapUrl = read.string('LDAP_URL', 'ldap://127.0.0.1:389');
   if (!/^ldaps?:\/\/[^/]+\/?$/.test(ldapUrl)) read.problems.push(`LDAP_URL must be ldap://host:port or ldaps://host:port (got "${ldapUrl}")`);
@@ -268,7 +278,20 @@ function readJourneyConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, '
   for (const cidr of trustedNetworks) {
     if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(cidr)) read.problems.push(`TRUSTED_NETWORKS: "${cidr}" is not a CIDR block`);
   }
+  const agentIssuer = read.string('AGENT_ISSUER', 'urn:ciam:dev-workforce');
+  const agentJwksUrl = read.string('AGENT_JWKS_URL', 'file:.data/agent-idp/jwks.json');
+  if (!/^(https?:\/\/|file:)/.test(agentJwksUrl)) read.problems.push('AGENT_JWKS_URL must be an http(s) URL or file:<path>');
+  if (nodeEnv === 'production' && agentIssuer === 'urn:ciam:dev-workforce') {
+    read.problems.push('AGENT_ISSUER must name your workforce identity provider in production (the development issuer is refused)');
+  }
   return {
+    agents: {
+      issuer: agentIssuer,
+      audience: read.string('AGENT_AUDIENCE', 'ciam-agent-api'),
+      jwksUrl: agentJwksUrl,
+      roleClaim: read.string('AGENT_ROLE_CLAIM', 'roles'),
+      requiredRole: read.string('AGENT_REQUIRED_ROLE', 'ciam-support'),
+    },
     directory: {
       adapter: directoryAdapter,
       file: read.string('DIRECTORY_FILE', 'config/directory.dev.json'),
@@ -366,6 +389,10 @@ function readConfig(read: EnvReader): AppConfig {
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);
   config.oidc.accessTokenAudience = read.string('ACCESS_TOKEN_AUDIENCE', config.oidc.issuer);
+  if (config.agents.issuer === config.oidc.issuer) {
+    // A customer's token must never open the agent API.
+    read.problems.push('AGENT_ISSUER must differ from OIDC_ISSUER');
+  }
   if (config.sessions.idleTtlSeconds > config.sessions.absoluteTtlSeconds) {
     read.problems.push('SESSION_IDLE_TTL_SECONDS must not exceed SESSION_ABSOLUTE_TTL_SECONDS');
   }

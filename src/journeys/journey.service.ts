@@ -308,5 +308,5 @@ export class JourneyService {
 }
 
 function withRetry(error: ApiError, retry: Record<string, unknown>): ApiError {
-  return new RetryableStepError(error.status, error.code, error.title, error.detail, { ...error.extensions, ...retry }, error.retryAfterSeconds);
+  return new RetryableStepError(error.status, error.code, error.title, error.detail, { ...error.extensions, ...retry }, error.retryAfterSeconds, error.headers);
 }

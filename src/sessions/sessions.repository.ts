@@ -62,4 +62,53 @@ export class SessionsRepository {
     );
     return rows.map((row) => ({ id: row.id, clientId: row.client_id }));
   }
+
+  /** A customer's live sessions, newest first (idx_sessions_cupid). */
+  listLive(cupid: string, now: Date): Promise<SessionRow[]> {
+    return rowsOf<SessionRow>(
+      this.dataSource.manager,
+      `SELECT ${SESSION_COLUMNS} FROM sessions
+        WHERE cupid = $1 AND status = 'ACTIVE' AND idle_expires_at > $2 AND absolute_expires_at > $2
+        ORDER BY created_at DESC, id DESC LIMIT 200`,
+      [cupid, now],
+    );
+  }
+
+  findRow(id: string): Promise<SessionRow | null> {
+    return rowsOf<SessionRow>(this.dataSource.manager, `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id]).then((rows) => rows[0] ?? null);
+  }
+
+  /** One page of a customer's sessions, any status, newest first; `before` is the cursor of the last row seen. */
+  page(cupid: string, limit: number, before?: { createdAt: string; id: string }): Promise<SessionRow[]> {
+    return rowsOf<SessionRow>(
+      this.dataSource.manager,
+      `SELECT ${SESSION_COLUMNS} FROM sessions
+        WHERE cupid = $1 AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+        ORDER BY created_at DESC, id DESC LIMIT $2`,
+      [cupid, limit, before?.createdAt ?? null, before?.id ?? null],
+    );
+  }
 }
+
+/** A session as the self-service and agent APIs show it. `cursor` is created_at at full precision. */
+export interface SessionRow {
+  id: string;
+  client_id: string;
+  status: string;
+  amr: string[];
+  acr: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  trusted_device_id: string | null;
+  created_at: Date;
+  last_used_at: Date;
+  idle_expires_at: Date;
+  absolute_expires_at: Date;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+  cursor: string;
+}
+
+const SESSION_COLUMNS = `id, client_id, status, amr, acr, host(ip_address) AS ip_address, user_agent, trusted_device_id, created_at,
+  last_used_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_by, revoke_reason, created_at::text AS cursor`;

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_KEY_ENCRYPTION_KEY, TestApp, useTestApp } from '../support/app';
 import { postForm } from '../support/oauth';
@@ -10,7 +12,10 @@ function cli(t: TestApp, ...args: string[]): Promise<{ code: number | null; stdo
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', ...args], {
       cwd: root,
-      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: t.database.url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, OIDC_ISSUER: t.config.oidc.issuer },
+      env: {
+        ...process.env, NODE_ENV: 'test', DATABASE_URL: t.database.url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, OIDC_ISSUER: t.config.oidc.issuer,
+        AGENT_JWKS_URL: t.config.agents.jwksUrl,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -101,5 +106,22 @@ describe('CORS', () => {
     const actual = await fetch(`${t.baseUrl}/oauth2/jwks`, { headers: { origin: 'https://evil.example' } });
     expect(actual.status).toBe(200);
     expect(actual.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('development workforce IdP (npm run cli -- agent:token)', () => {
+  const dir = join(tmpdir(), `ciam-agent-idp-${process.pid}`);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const t = useTestApp({ env: { AGENT_JWKS_URL: `file:${dir}/jwks.json` } });
+
+  it('mints an agent token whose key the service reads from the JWKS file', async () => {
+    const result = await cli(t, 'agent:token', '--sub', 'dev-agent');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const token = result.stdout.trim();
+    const response = await fetch(`${t.baseUrl}/agent/customers/CUPID-ALICE-0001/sessions?reason=trying%20it%20out`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(200);
+    const noRole = (await cli(t, 'agent:token', '--sub', 'dev-agent', '--role', 'viewer')).stdout.trim();
+    expect((await fetch(`${t.baseUrl}/agent/customers/CUPID-ALICE-0001/sessions?reason=trying%20it%20out`, { headers: { authorization: `Bearer ${noRole}` } })).status).toBe(403);
   });
 });

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
+import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import type { RequestOrigin } from '../common/request-origin';
+import type { RevokedBy } from '../sessions/sessions.service';
+import { DeviceRow, DevicesRepository } from './devices.repository';
+
+/** Trusted devices: listing and revocation for the customer and for support agents. */
+@Injectable()
+export class DevicesService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly devices: DevicesRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  list(cupid: string, includeRevoked = false): Promise<DeviceRow[]> {
+    return this.devices.list(cupid, includeRevoked);
+  }
+
+  /** A revoked device can never vouch again; false when the customer has no such active device. */
+  async revoke(cupid: string, deviceId: string, by: RevokedBy, reason: string, origin: Partial<RequestOrigin> = {}): Promise<boolean> {
+    return this.dataSource.transaction(async (tx) => {
+      const revoked = await this.devices.revoke(tx, cupid, deviceId, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason });
+      if (revoked) {
+        await this.audit.record(tx, {
+          type: AUDIT_EVENT_TYPES.DEVICE_REVOKED, outcome: 'SUCCESS', actor: by, cupid, ip: origin.ip, userAgent: origin.userAgent,
+          details: { deviceId, reason },
+        });
+      }
+      return revoked;
+    });
+  }
+}
