@@ -275,12 +275,13 @@ export class CoreSchema1764000000000 implements MigrationInterface {
 
     // Cleanup functions: each works on at most batch_size rows per call (SKIP LOCKED, so concurrent
     // callers and live requests never wait on each other) and returns how many rows it changed.
+    // as_of is "now" (the jobs pass their clock, so expiry is testable without waiting).
     await db.query(`
-      CREATE FUNCTION cleanup_expired_transactions(batch_size integer DEFAULT 1000) RETURNS integer
+      CREATE FUNCTION cleanup_expired_transactions(batch_size integer DEFAULT 1000, as_of timestamptz DEFAULT now()) RETURNS integer
       LANGUAGE sql AS $$
         WITH due AS (
           SELECT id FROM auth_transactions
-           WHERE status = 'PENDING' AND expires_at <= now()
+           WHERE status = 'PENDING' AND expires_at <= as_of
            ORDER BY expires_at LIMIT batch_size FOR UPDATE SKIP LOCKED
         ), changed AS (
           UPDATE auth_transactions t SET status = 'EXPIRED' FROM due WHERE t.id = due.id RETURNING 1
@@ -288,23 +289,23 @@ export class CoreSchema1764000000000 implements MigrationInterface {
         SELECT count(*)::integer FROM changed
       $$;
 
-      CREATE FUNCTION cleanup_expired_contexts(batch_size integer DEFAULT 1000) RETURNS integer
+      CREATE FUNCTION cleanup_expired_contexts(batch_size integer DEFAULT 1000, as_of timestamptz DEFAULT now()) RETURNS integer
       LANGUAGE sql AS $$
         WITH due AS (
           SELECT id FROM auth_contexts
-           WHERE status = 'PENDING' AND expires_at <= now()
+           WHERE status = 'PENDING' AND expires_at <= as_of
            ORDER BY expires_at LIMIT batch_size FOR UPDATE SKIP LOCKED
         ), changed AS (
-          UPDATE auth_contexts c SET status = 'EXPIRED', updated_at = now() FROM due WHERE c.id = due.id RETURNING 1
+          UPDATE auth_contexts c SET status = 'EXPIRED', updated_at = as_of FROM due WHERE c.id = due.id RETURNING 1
         )
         SELECT count(*)::integer FROM changed
       $$;
 
-      CREATE FUNCTION cleanup_expired_sessions(batch_size integer DEFAULT 1000) RETURNS integer
+      CREATE FUNCTION cleanup_expired_sessions(batch_size integer DEFAULT 1000, as_of timestamptz DEFAULT now()) RETURNS integer
       LANGUAGE sql AS $$
         WITH due AS (
           SELECT id FROM sessions
-           WHERE status = 'ACTIVE' AND (idle_expires_at <= now() OR absolute_expires_at <= now())
+           WHERE status = 'ACTIVE' AND (idle_expires_at <= as_of OR absolute_expires_at <= as_of)
            ORDER BY idle_expires_at LIMIT batch_size FOR UPDATE SKIP LOCKED
         ), changed AS (
           UPDATE sessions s SET status = 'EXPIRED' FROM due WHERE s.id = due.id RETURNING s.id
@@ -316,11 +317,11 @@ export class CoreSchema1764000000000 implements MigrationInterface {
       $$;
 
       CREATE FUNCTION cleanup_old_journeys(older_than interval DEFAULT interval '90 days',
-                                           batch_size integer DEFAULT 1000) RETURNS integer
+                                           batch_size integer DEFAULT 1000, as_of timestamptz DEFAULT now()) RETURNS integer
       LANGUAGE sql AS $$
         WITH due AS (
           SELECT id FROM auth_contexts
-           WHERE created_at < now() - older_than AND status <> 'PENDING'
+           WHERE created_at < as_of - older_than AND status <> 'PENDING'
            ORDER BY created_at LIMIT batch_size FOR UPDATE SKIP LOCKED
         ), deleted AS (
           DELETE FROM auth_contexts c USING due WHERE c.id = due.id RETURNING 1
@@ -332,10 +333,10 @@ export class CoreSchema1764000000000 implements MigrationInterface {
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(`
-      DROP FUNCTION IF EXISTS cleanup_old_journeys(interval, integer);
-      DROP FUNCTION IF EXISTS cleanup_expired_sessions(integer);
-      DROP FUNCTION IF EXISTS cleanup_expired_contexts(integer);
-      DROP FUNCTION IF EXISTS cleanup_expired_transactions(integer);
+      DROP FUNCTION IF EXISTS cleanup_old_journeys(interval, integer, timestamptz);
+      DROP FUNCTION IF EXISTS cleanup_expired_sessions(integer, timestamptz);
+      DROP FUNCTION IF EXISTS cleanup_expired_contexts(integer, timestamptz);
+      DROP FUNCTION IF EXISTS cleanup_expired_transactions(integer, timestamptz);
       DROP VIEW IF EXISTS v_pending_transactions;
       DROP VIEW IF EXISTS v_active_sessions;
       DROP FUNCTION IF EXISTS ensure_audit_partitions(integer);

@@ -9,6 +9,7 @@ import { CommonModule } from './common/common.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { JobsModule } from './jobs/jobs.module';
 import { loggerParams } from './observability/logging';
 import { DemoClientsSeeder } from './oauth/clients/demo-clients';
 import { OAuthModule } from './oauth/oauth.module';
@@ -39,6 +40,7 @@ export class AppModule {
         ObservabilityModule,
         OAuthModule,
         AgentsModule,
+        JobsModule,
         ...(options.extraImports ?? []),
       ],
       // Start-up work of the service itself (not of the CLI, which shares the modules).

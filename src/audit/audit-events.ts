@@ -7,6 +7,10 @@ export const AUDIT_EVENT_TYPES = {
   SERVICE_STARTED: 'service.started',
   /** An audit partition was created ahead of time; details: partition. */
   AUDIT_PARTITION_CREATED: 'audit.partition_created',
+  /** An audit partition past retention was dropped; details: partition, retentionMonths. */
+  AUDIT_PARTITION_DROPPED: 'audit.partition_dropped',
+  /** A destructive scheduled job ran; details: job, rows, durationMs, slot. */
+  JOB_COMPLETED: 'job.completed',
   /** An OAuth client was registered; details: type, grantTypes, redirectUris. */
   CLIENT_REGISTERED: 'client.registered',
   /** An OAuth client was deactivated. */

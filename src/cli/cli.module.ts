@@ -6,11 +6,14 @@ import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { ClientsModule } from '../oauth/clients/clients.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { JobsModule } from '../jobs/jobs.module';
+import { MetricsModule } from '../observability/metrics.module';
 
-/** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding. */
+/** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules (JOBS_ENABLED=false). */
 @Module({})
 export class CliModule {
   static register(config: AppConfig, databaseUrl: string): DynamicModule {
+    config = { ...config, jobs: { ...config.jobs, enabled: false } };
     return {
       module: CliModule,
       imports: [
@@ -20,6 +23,8 @@ export class CliModule {
         AuditModule,
         ClientsModule,
         TokensModule,
+        MetricsModule,
+        JobsModule,
       ],
     };
   }

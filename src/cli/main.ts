@@ -7,6 +7,8 @@
  *   clients:deactivate --id ID
  *   keys:rotate [--reason TEXT]
  *   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]   (development workforce IdP)
+ *   jobs:run <job>    (expire-transactions, expire-contexts, expire-sessions, purge-journey-data, audit-partitions, rotate-signing-key)
+ *   jobs:status
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -20,6 +22,9 @@ import type { GrantType } from '../oauth/clients/oauth-client.entity';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { mintDevAgentToken } from '../agents/dev-workforce-idp';
 import { CliModule } from './cli.module';
+import { JobRunner } from '../jobs/job-runner';
+import { DataSource } from 'typeorm';
+import { JOB_NAMES } from '../config/config';
 
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
@@ -27,14 +32,17 @@ const USAGE = `usage: npm run cli -- <command> [options]
   clients:list
   clients:deactivate --id ID
   keys:rotate [--reason TEXT]
-  agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]`;
+  agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]
+  jobs:run <job>   (${JOB_NAMES.join(', ')})
+  jobs:status`;
 
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
+    allowPositionals: true,
     options: {
       id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, secret: { type: 'string' },
       grant: { type: 'string', multiple: true }, 'redirect-uri': { type: 'string', multiple: true },
@@ -44,7 +52,8 @@ async function main(argv: string[]): Promise<void> {
     },
     strict: true,
   });
-  if (!['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token'].includes(command ?? '')) throw new UsageError(USAGE);
+  if (!['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token', 'jobs:run', 'jobs:status'].includes(command ?? '')) throw new UsageError(USAGE);
+  if (command === 'jobs:run' && !(JOB_NAMES as readonly string[]).includes(positionals[0] ?? '')) throw new UsageError(USAGE);
 
   const config = loadConfig();
   if (command === 'agent:token') {
@@ -80,8 +89,22 @@ async function main(argv: string[]): Promise<void> {
     } else if (command === 'clients:deactivate') {
       if (!values.id) throw new UsageError(USAGE);
       print({ deactivated: values.id, changed: await clients.deactivate(values.id) });
-    } else {
+    } else if (command === 'keys:rotate') {
       print(await context.get(SigningKeysService).rotate(values.reason ?? 'rotated by operator', 'cli'));
+    } else if (command === 'jobs:run') {
+      let lastPrinted = 0;
+      const outcome = await context.get(JobRunner).run(positionals[0], {
+        progress: (rows) => {
+          // A progress line at most once a second on long runs.
+          if (Date.now() - lastPrinted < 1000) return;
+          lastPrinted = Date.now();
+          process.stderr.write(`${positionals[0]}: ${rows} rows so far\n`);
+        },
+      });
+      print({ job: positionals[0], ...outcome });
+      if (outcome.status === 'failed') process.exitCode = 1;
+    } else {
+      for (const row of await context.get(DataSource).query('SELECT * FROM job_runs ORDER BY job_name')) print(row);
     }
   } finally {
     await context.close();

@@ -99,6 +99,17 @@ export interface AppConfig {
     roleClaim: string;
     requiredRole: string;
   };
+  jobs: {
+    /** Run the schedules in this instance (every instance may; advisory locks make each slot run once). */
+    enabled: boolean;
+    batchSize: number;
+    /** Cron expressions by job name; an empty one disables that job. */
+    schedules: Record<JobName, string>;
+    journeyRetentionDays: number;
+    auditRetentionMonths: number;
+    auditMonthsAhead: number;
+    signingKeyRotationDays: number;
+  };
   sms: {
     provider: 'log' | 'http' | 'twilio';
     timeoutMs: number;
@@ -128,6 +139,21 @@ export interface AppConfig {
     ipWindowSeconds: number;
   };
 }
+
+export const JOB_NAMES = [
+  'expire-transactions', 'expire-contexts', 'expire-sessions', 'purge-journey-data', 'audit-partitions', 'rotate-signing-key',
+] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+/** The customer's documents: transactions every 5 min, contexts every 15, sessions hourly, purge daily, partitions monthly. */
+const DEFAULT_SCHEDULES: Record<JobName, string> = {
+  'expire-transactions': '*/5 * * * *',
+  'expire-contexts': '*/15 * * * *',
+  'expire-sessions': '7 * * * *',
+  'purge-journey-data': '30 3 * * *',
+  'audit-partitions': '15 0 1 * *',
+  'rotate-signing-key': '45 4 * * *',
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -235,6 +261,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const config = readConfig(read);
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+function readJobsConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'jobs'> {
+  const schedules = {} as Record<JobName, string>;
+  for (const name of JOB_NAMES) {
+    const variable = `JOB_${name.toUpperCase().replace(/-/g, '_')}_CRON`;
+    const raw = read.list(variable, DEFAULT_SCHEDULES[name]).join(',');
+    if (raw && !/^(\S+\s+){4,5}\S+$/.test(raw)) read.problems.push(`${variable} must be a cron expression (5 or 6 fields) or empty to disable`);
+    schedules[name] = raw;
+  }
+  return {
+    jobs: {
+      enabled: read.boolean('JOBS_ENABLED', nodeEnv !== 'test'),
+      batchSize: read.integer('JOB_BATCH_SIZE', 1000, 10, 100000),
+      schedules,
+      journeyRetentionDays: read.integer('JOURNEY_RETENTION_DAYS', 90, 1, 3650),
+      auditRetentionMonths: read.integer('AUDIT_RETENTION_MONTHS', 24, 1, 240),
+      auditMonthsAhead: read.integer('AUDIT_PARTITIONS_AHEAD', 2, 1, 24),
+      signingKeyRotationDays: read.integer('SIGNING_KEY_ROTATION_DAYS', 90, 1, 3650),
+    },
+  };
 }
 
 function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'sms' | 'otp'> {
@@ -385,6 +432,7 @@ function readConfig(read: EnvReader): AppConfig {
     },
     ...readJourneyConfig(read, nodeEnv),
     ...readMfaConfig(read, nodeEnv),
+    ...readJobsConfig(read, nodeEnv),
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The Prometheus registry of this process. One registry per app instance (not prom-client's global),
@@ -15,6 +15,22 @@ export class MetricsService {
     labelNames: ['method', 'route', 'status_code'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
+  });
+
+  readonly jobRuns = new Counter({
+    name: 'ciam_job_runs_total', help: 'Scheduled job runs by outcome (success, failure, skipped)', labelNames: ['job', 'outcome'] as const, registers: [this.registry],
+  });
+
+  readonly jobRows = new Counter({ name: 'ciam_job_rows_total', help: 'Rows a job expired, deleted or created', labelNames: ['job'] as const, registers: [this.registry] });
+
+  readonly jobDuration = new Histogram({
+    name: 'ciam_job_duration_seconds', help: 'Duration of job runs', labelNames: ['job'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900], registers: [this.registry],
+  });
+
+  readonly jobLastSuccess = new Gauge({
+    name: 'ciam_job_last_success_timestamp_seconds', help: 'When the job last succeeded in this instance (job_runs has the cluster view)',
+    labelNames: ['job'] as const, registers: [this.registry],
   });
 
   constructor() {

@@ -3,13 +3,11 @@ import { TerminusModule } from '@nestjs/terminus';
 import { DirectoryModule } from '../directory/directory.module';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
-import { MetricsService } from './metrics.service';
+import { MetricsModule } from './metrics.module';
 
 @Global()
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), DirectoryModule],
+  imports: [TerminusModule.forRoot({ logger: false }), DirectoryModule, MetricsModule],
   controllers: [HealthController, MetricsController],
-  providers: [MetricsService],
-  exports: [MetricsService],
 })
 export class ObservabilityModule {}

@@ -183,7 +183,7 @@ describe('the migrations', () => {
       const migrated = await objects();
       expect(migrated.relations).toBeGreaterThan(empty.relations + 20);
       expect(migrated.enums).toBe(empty.enums + 13);
-      expect(migrated.functions).toBe(empty.functions + 6);
+      expect(migrated.functions).toBe(empty.functions + 7);
 
       for (let i = 0; i < db.migrations.length; i += 1) await db.undoLastMigration();
       expect(await objects()).toEqual(empty);

@@ -1,29 +1,9 @@
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_KEY_ENCRYPTION_KEY, TestApp, useTestApp } from '../support/app';
+import { useTestApp } from '../support/app';
+import { cli } from '../support/cli';
 import { postForm } from '../support/oauth';
-
-const root = join(__dirname, '..', '..');
-
-/** Runs the operator CLI as a process against the test database. */
-function cli(t: TestApp, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', ...args], {
-      cwd: root,
-      env: {
-        ...process.env, NODE_ENV: 'test', DATABASE_URL: t.database.url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, OIDC_ISSUER: t.config.oidc.issuer,
-        AGENT_JWKS_URL: t.config.agents.jwksUrl,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('OAuth clients', () => {
   const t = useTestApp({ env: { SEED_DEMO_CLIENTS: 'true' } });

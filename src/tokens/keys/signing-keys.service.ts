@@ -76,6 +76,11 @@ export class SigningKeysService implements OnApplicationBootstrap {
     });
   }
 
+  /** When the key now signing was created (null before the first key exists). */
+  async activeKeyCreatedAt(): Promise<Date | null> {
+    return (await this.keys.findActive())?.createdAt ?? null;
+  }
+
   async jwks(): Promise<JSONWebKeySet> {
     const now = Date.now();
     if (this.jwksCache && now - this.jwksCache.loadedAt < CACHE_SECONDS * 1000) return this.jwksCache.body;

@@ -1,0 +1,57 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
+import { AuditService } from '../audit/audit.service';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { inBatches, Job, JobContext } from './job';
+import { JobsRepository } from './jobs.repository';
+
+export function monthStart(date: Date, plusMonths = 0): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + plusMonths, 1));
+}
+
+/**
+ * Monthly (and at start-up): audit partitions exist for this month and the next AUDIT_PARTITIONS_AHEAD;
+ * partitions wholly past AUDIT_RETENTION_MONTHS are detached and dropped.
+ */
+@Injectable()
+export class AuditPartitionsJob extends Job {
+  readonly name = 'audit-partitions' as const;
+  readonly destructive = true;
+  private readonly logger = new Logger(AuditPartitionsJob.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sql: JobsRepository,
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {
+    super();
+  }
+
+  async run(context: JobContext): Promise<number> {
+    let changed = 0;
+    for (let ahead = 0; ahead <= this.config.jobs.auditMonthsAhead; ahead += 1) {
+      const { name, created } = await this.sql.ensureAuditPartition(monthStart(context.now, ahead));
+      if (!created) continue;
+      changed += 1;
+      await this.record(AUDIT_EVENT_TYPES.AUDIT_PARTITION_CREATED, { partition: name });
+    }
+    // A partition goes once its whole month is older than the retention.
+    const cutoff = monthStart(context.now, -this.config.jobs.auditRetentionMonths);
+    for (const partition of await this.sql.auditPartitions()) {
+      if (partition.month >= cutoff) continue;
+      await this.sql.dropAuditPartition(partition.name);
+      changed += 1;
+      this.logger.log(`dropped audit partition ${partition.name} (older than ${this.config.jobs.auditRetentionMonths} months)`);
+      await this.record(AUDIT_EVENT_TYPES.AUDIT_PARTITION_DROPPED, { partition: partition.name, retentionMonths: this.config.jobs.auditRetentionMonths });
+    }
+    changed += await inBatches(context, () => this.sql.deleteOldDefaultAuditRows(context.batchSize, cutoff));
+    return changed;
+  }
+
+  private async record(type: typeof AUDIT_EVENT_TYPES.AUDIT_PARTITION_CREATED | typeof AUDIT_EVENT_TYPES.AUDIT_PARTITION_DROPPED, details: Record<string, unknown>) {
+    await this.dataSource.transaction((tx) => this.audit.record(tx, { type, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: this.name }, details }));
+  }
+}

@@ -1,0 +1,125 @@
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
+import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig, JobName } from '../config/config';
+import { rowsOf } from '../database/sql';
+import { MetricsService } from '../observability/metrics.service';
+import { Job, JOBS } from './job';
+
+export type JobOutcome =
+  | { status: 'ran'; rows: number; durationMs: number }
+  | { status: 'skipped'; reason: 'running elsewhere' | 'slot already run' }
+  | { status: 'failed'; error: string };
+
+export class UnknownJobError extends Error {}
+
+/**
+ * Runs a job at most once per scheduled slot across every instance: a session-level PostgreSQL advisory
+ * lock keeps two instances from running it at the same time, and job_runs records the last slot run,
+ * so an instance whose clock ticks a little later does not run the same slot again. Each run reports a
+ * log line, metrics and (for destructive jobs) an audit event.
+ */
+@Injectable()
+export class JobRunner {
+  private readonly logger = new Logger('Jobs');
+  private readonly jobs: Map<JobName, Job>;
+  private readonly instance = `${hostname()}:${process.pid}`;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(JOBS) jobs: Job[],
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
+    private readonly clock: Clock,
+  ) {
+    this.jobs = new Map(jobs.map((job) => [job.name, job]));
+  }
+
+  names(): JobName[] {
+    return [...this.jobs.keys()];
+  }
+
+  /** `slot`: the scheduled moment (minute) this run stands for. A manual run (no slot) only waits for the lock. */
+  async run(name: string, options: { slot?: Date; progress?: (rows: number) => void } = {}): Promise<JobOutcome> {
+    const job = this.jobs.get(name as JobName);
+    if (!job) throw new UnknownJobError(`unknown job "${name}"; jobs: ${this.names().join(', ')}`);
+    const lockKey = `ciam-job:${job.name}`;
+    const connection = this.dataSource.createQueryRunner();
+    await connection.connect();
+    try {
+      const [{ locked }] = await connection.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lockKey]);
+      if (!locked) return this.skipped(job, 'running elsewhere');
+      try {
+        const now = this.clock.now();
+        const slot = options.slot ?? now;
+        if (!(await this.claimSlot(job.name, slot, now, options.slot === undefined))) return this.skipped(job, 'slot already run');
+        return await this.execute(job, slot, now, options.progress ?? (() => undefined));
+      } finally {
+        await connection.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]);
+      }
+    } finally {
+      await connection.release();
+    }
+  }
+
+  private async execute(job: Job, slot: Date, now: Date, progress: (rows: number) => void): Promise<JobOutcome> {
+    const started = performance.now();
+    const end = this.metrics.jobDuration.startTimer({ job: job.name });
+    try {
+      const rows = await job.run({ now, batchSize: this.config.jobs.batchSize, progress });
+      const durationMs = Math.round(performance.now() - started);
+      end();
+      await this.dataSource.transaction(async (tx) => {
+        await tx.query(
+          `UPDATE job_runs SET last_finished_at = $2, last_success_at = $2, last_status = 'SUCCESS', last_rows = $3, last_error = NULL WHERE job_name = $1`,
+          [job.name, this.clock.now(), rows],
+        );
+        if (job.destructive) {
+          await this.audit.record(tx, {
+            type: AUDIT_EVENT_TYPES.JOB_COMPLETED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: job.name },
+            details: { job: job.name, rows, durationMs, slot: slot.toISOString(), instance: this.instance },
+          });
+        }
+      });
+      this.metrics.jobRuns.inc({ job: job.name, outcome: 'success' });
+      this.metrics.jobRows.inc({ job: job.name }, rows);
+      this.metrics.jobLastSuccess.set({ job: job.name }, Date.now() / 1000);
+      this.logger.log({ job: job.name, rows, durationMs, slot: slot.toISOString() }, `job ${job.name} touched ${rows} rows in ${durationMs} ms`);
+      return { status: 'ran', rows, durationMs };
+    } catch (error) {
+      end();
+      const message = (error as Error).message.slice(0, 500);
+      await this.dataSource.query(
+        `UPDATE job_runs SET last_finished_at = $2, last_status = 'FAILURE', last_error = $3 WHERE job_name = $1`,
+        [job.name, this.clock.now(), message],
+      );
+      this.metrics.jobRuns.inc({ job: job.name, outcome: 'failure' });
+      this.logger.error({ job: job.name, err: error }, `job ${job.name} failed`);
+      return { status: 'failed', error: message };
+    }
+  }
+
+  /** Records that this slot is being run; false when this or a later slot already ran (unless manual). */
+  private async claimSlot(name: JobName, slot: Date, now: Date, manual: boolean): Promise<boolean> {
+    const rows = await rowsOf<{ job_name: string }>(
+      this.dataSource.manager,
+      `INSERT INTO job_runs (job_name, last_slot, last_started_at, last_status, instance) VALUES ($1, $2, $3, 'RUNNING', $4)
+       ON CONFLICT (job_name) DO UPDATE SET last_slot = GREATEST(job_runs.last_slot, $2), last_started_at = $3, last_status = 'RUNNING', instance = $4
+         WHERE $5 OR job_runs.last_slot IS NULL OR job_runs.last_slot < $2
+       RETURNING job_name`,
+      [name, slot, now, this.instance, manual],
+    );
+    return rows.length === 1;
+  }
+
+  private skipped(job: Job, reason: 'running elsewhere' | 'slot already run'): JobOutcome {
+    this.metrics.jobRuns.inc({ job: job.name, outcome: 'skipped' });
+    this.logger.debug(`job ${job.name} skipped: ${reason}`);
+    return { status: 'skipped', reason };
+  }
+}
