@@ -61,6 +61,24 @@ export const AUDIT_EVENT_TYPES = {
   PASSWORD_REJECTED: 'credentials.rejected',
   /** Failed logins locked an account or an IP address; details: subject kind, lockedUntil, failures. */
   LOCKOUT_ENGAGED: 'lockout.engaged',
+  /** A device was bound to the customer; details: deviceId, thumbprint, name, platform, pushEnabled. */
+  DEVICE_BOUND: 'device.bound',
+  /** A binding was refused; details: thumbprint, reason (bound to another customer, key revoked). */
+  DEVICE_BIND_REFUSED: 'device.bind_refused',
+  /** A bound device proved possession of its key; details: deviceId. */
+  DEVICE_PROOF_VERIFIED: 'device.proof_verified',
+  /** A device proof did not count (MFA comes back); details: reason, deviceId. */
+  DEVICE_PROOF_REJECTED: 'device.proof_rejected',
+  /** A push challenge was sent to the customer's devices; details: pushChallengeId, devices. */
+  PUSH_SENT: 'mfa.push_sent',
+  /** A device answered a push; details: pushChallengeId, deviceId, decision, accepted, reason. */
+  PUSH_ANSWERED: 'mfa.push_answered',
+  /** The push step ended; details: outcome (approved, denied, expired, rejected). */
+  PUSH_COMPLETED: 'mfa.push_completed',
+  /** The customer signed a document; details: documentId, version, sha256, deviceId, ip. */
+  ESIGN_SIGNED: 'esign.signed',
+  /** The customer declined to sign; the journey ends; details: documentId, version. */
+  ESIGN_DECLINED: 'esign.declined',
   /** A trusted device was revoked; details: deviceId, reason. */
   DEVICE_REVOKED: 'device.revoked',
   /** A support agent read a customer's data; details: what (sessions, devices, audit), reason. */

@@ -7,6 +7,7 @@ import { DatabaseModule } from '../database/database.module';
 import { ClientsModule } from '../oauth/clients/clients.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { JobsModule } from '../jobs/jobs.module';
+import { EsignRepository } from '../esign/esign.repository';
 import { MetricsModule } from '../observability/metrics.module';
 
 /** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules (JOBS_ENABLED=false). */
@@ -26,6 +27,7 @@ export class CliModule {
         MetricsModule,
         JobsModule,
       ],
+      providers: [EsignRepository],
     };
   }
 }

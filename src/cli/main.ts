@@ -9,10 +9,13 @@
  *   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]   (development workforce IdP)
  *   jobs:run <job>    (expire-transactions, expire-contexts, expire-sessions, purge-journey-data, audit-partitions, rotate-signing-key)
  *   jobs:status
+ *   documents:publish --id ID --version V --title TITLE --url URL --file PATH   (a document customers must eSign)
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '../config/config';
@@ -22,6 +25,7 @@ import type { GrantType } from '../oauth/clients/oauth-client.entity';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { mintDevAgentToken } from '../agents/dev-workforce-idp';
 import { CliModule } from './cli.module';
+import { EsignRepository } from '../esign/esign.repository';
 import { JobRunner } from '../jobs/job-runner';
 import { DataSource } from 'typeorm';
 import { JOB_NAMES } from '../config/config';
@@ -34,7 +38,8 @@ const USAGE = `usage: npm run cli -- <command> [options]
   keys:rotate [--reason TEXT]
   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]
   jobs:run <job>   (${JOB_NAMES.join(', ')})
-  jobs:status`;
+  jobs:status
+  documents:publish --id ID --version V --title TITLE --url URL --file PATH`;
 
 class UsageError extends Error {}
 
@@ -48,11 +53,11 @@ async function main(argv: string[]): Promise<void> {
       grant: { type: 'string', multiple: true }, 'redirect-uri': { type: 'string', multiple: true },
       'post-logout-uri': { type: 'string', multiple: true }, scope: { type: 'string', multiple: true },
       introspect: { type: 'boolean' }, reason: { type: 'string' }, sub: { type: 'string' }, role: { type: 'string', multiple: true },
-      ttl: { type: 'string' },
+      ttl: { type: 'string' }, version: { type: 'string' }, title: { type: 'string' }, url: { type: 'string' }, file: { type: 'string' },
     },
     strict: true,
   });
-  if (!['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token', 'jobs:run', 'jobs:status'].includes(command ?? '')) throw new UsageError(USAGE);
+  if (!['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token', 'jobs:run', 'jobs:status', 'documents:publish'].includes(command ?? '')) throw new UsageError(USAGE);
   if (command === 'jobs:run' && !(JOB_NAMES as readonly string[]).includes(positionals[0] ?? '')) throw new UsageError(USAGE);
 
   const config = loadConfig();
@@ -103,6 +108,11 @@ async function main(argv: string[]): Promise<void> {
       });
       print({ job: positionals[0], ...outcome });
       if (outcome.status === 'failed') process.exitCode = 1;
+    } else if (command === 'documents:publish') {
+      if (!values.id || !values.version || !values.title || !values.url || !values.file) throw new UsageError(USAGE);
+      const sha256 = createHash('sha256').update(readFileSync(values.file)).digest('hex');
+      await context.get(EsignRepository).publish({ documentId: values.id, version: values.version, title: values.title, url: values.url, sha256 });
+      print({ published: values.id, version: values.version, sha256 });
     } else {
       for (const row of await context.get(DataSource).query('SELECT * FROM job_runs ORDER BY job_name')) print(row);
     }

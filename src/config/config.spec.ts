@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from './config';
 
 const KEK = Buffer.alloc(32, 1).toString('base64');
 /** What production needs beyond the defaults. */
-const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'https://id.example', SMS_PROVIDER: 'http', SMS_HTTP_URL: 'https://sms.example/send', AGENT_ISSUER: 'https://login.bank.example/workforce', AGENT_JWKS_URL: 'https://login.bank.example/workforce/jwks' };
+const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam', KEY_ENCRYPTION_KEY: KEK, OIDC_ISSUER: 'https://id.example', SMS_PROVIDER: 'http', SMS_HTTP_URL: 'https://sms.example/send', AGENT_ISSUER: 'https://login.bank.example/workforce', AGENT_JWKS_URL: 'https://login.bank.example/workforce/jwks', PUSH_PROVIDER: 'http', PUSH_HTTP_URL: 'https://push.example/send' };
 
 describe('loadConfig', () => {
   it('has a working default for every setting', () => {

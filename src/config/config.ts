@@ -116,6 +116,12 @@ export interface AppConfig {
     http: { url: string; authHeader: string | undefined; retries: number };
     twilio: { baseUrl: string; accountSid: string; authToken: string | undefined; from: string };
   };
+  push: {
+    provider: 'log' | 'http';
+    timeoutMs: number;
+    http: { url: string; authHeader: string | undefined };
+    challengeTtlSeconds: number;
+  };
   otp: {
     ttlSeconds: number;
     maxAttempts: number;
@@ -284,7 +290,7 @@ function readJobsConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'job
   };
 }
 
-function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'sms' | 'otp'> {
+function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'sms' | 'otp' | 'push'> {
   const provider = read.oneOf('SMS_PROVIDER', 'log', ['log', 'http', 'twilio'] as const);
   const httpUrl = read.string('SMS_HTTP_URL', '');
   const authToken = read.optionalString('TWILIO_AUTH_TOKEN');
@@ -295,7 +301,17 @@ function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'sms'
   if (provider === 'twilio' && (!authToken || !/^AC[0-9a-fA-F]{32}$/.test(accountSid) || !from)) {
     read.problems.push('SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID (AC + 32 hex), TWILIO_AUTH_TOKEN and TWILIO_FROM');
   }
+  const pushProvider = read.oneOf('PUSH_PROVIDER', 'log', ['log', 'http'] as const);
+  const pushUrl = read.string('PUSH_HTTP_URL', '');
+  if (pushProvider === 'log' && nodeEnv === 'production') read.problems.push('PUSH_PROVIDER=log is for development; use http in production');
+  if (pushProvider === 'http' && !/^https?:\/\//.test(pushUrl)) read.problems.push('PUSH_HTTP_URL must be an http(s) URL when PUSH_PROVIDER=http');
   return {
+    push: {
+      provider: pushProvider,
+      timeoutMs: read.integer('PUSH_TIMEOUT_MS', 3000, 100, 60000),
+      http: { url: pushUrl, authHeader: read.optionalString('PUSH_HTTP_AUTH_HEADER') },
+      challengeTtlSeconds: read.integer('PUSH_CHALLENGE_TTL_SECONDS', 120, 30, 600),
+    },
     sms: {
       provider,
       timeoutMs: read.integer('SMS_TIMEOUT_MS', 3000, 100, 60000),

@@ -38,4 +38,67 @@ export class DevicesRepository {
     );
     return rows.length === 1;
   }
+
+  /** A device by its key's thumbprint, whatever its status (a revoked key stays taken for ever). */
+  async findByThumbprint(manager: EntityManager, thumbprint: string): Promise<BoundDevice | null> {
+    const [row] = await rowsOf<BoundDeviceRow>(manager, `SELECT ${BOUND_COLUMNS} FROM trusted_devices WHERE jwk_thumbprint = $1`, [thumbprint]);
+    return row ? toBound(row) : null;
+  }
+
+  async findById(manager: EntityManager, id: string): Promise<BoundDevice | null> {
+    const [row] = await rowsOf<BoundDeviceRow>(manager, `SELECT ${BOUND_COLUMNS} FROM trusted_devices WHERE id = $1`, [id]);
+    return row ? toBound(row) : null;
+  }
+
+  /** The customer's active devices that can receive a push. */
+  async pushable(manager: EntityManager, cupid: string): Promise<BoundDevice[]> {
+    const rows = await rowsOf<BoundDeviceRow>(
+      manager,
+      `SELECT ${BOUND_COLUMNS} FROM trusted_devices WHERE cupid = $1 AND status = 'ACTIVE' AND push_address IS NOT NULL ORDER BY last_used_at DESC NULLS LAST LIMIT 10`,
+      [cupid],
+    );
+    return rows.map(toBound);
+  }
+
+  async insert(manager: EntityManager, device: { cupid: string; publicKeyJwk: Record<string, unknown>; thumbprint: string; name: string; platform: string | null; pushAddress: string | null; contextId: string; at: Date }): Promise<string> {
+    const [row] = await rowsOf<{ id: string }>(
+      manager,
+      `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name, platform, push_address, bound_context_id, created_at, last_used_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+      [device.cupid, JSON.stringify(device.publicKeyJwk), device.thumbprint, device.name, device.platform, device.pushAddress, device.contextId, device.at],
+    );
+    return row.id;
+  }
+
+  /** The same customer binds the same key again: its name and push address are refreshed. */
+  async rebind(manager: EntityManager, id: string, device: { name: string; platform: string | null; pushAddress: string | null; contextId: string; at: Date }): Promise<void> {
+    await manager.query(
+      `UPDATE trusted_devices SET name = $2, platform = $3, push_address = $4, bound_context_id = $5, last_used_at = $6 WHERE id = $1 AND status = 'ACTIVE'`,
+      [id, device.name, device.platform, device.pushAddress, device.contextId, device.at],
+    );
+  }
+
+  async touch(manager: EntityManager, id: string, at: Date): Promise<void> {
+    await manager.query(`UPDATE trusted_devices SET last_used_at = $2 WHERE id = $1`, [id, at]);
+  }
 }
+
+export interface BoundDevice {
+  id: string;
+  cupid: string;
+  status: 'ACTIVE' | 'REVOKED';
+  publicKeyJwk: Record<string, unknown>;
+  thumbprint: string;
+  name: string;
+  pushAddress: string | null;
+}
+
+interface BoundDeviceRow {
+  id: string; cupid: string; status: 'ACTIVE' | 'REVOKED'; public_key_jwk: Record<string, unknown>; jwk_thumbprint: string; name: string; push_address: string | null;
+}
+
+const BOUND_COLUMNS = 'id, cupid, status, public_key_jwk, jwk_thumbprint, name, push_address';
+
+const toBound = (row: BoundDeviceRow): BoundDevice => ({
+  id: row.id, cupid: row.cupid, status: row.status, publicKeyJwk: row.public_key_jwk, thumbprint: row.jwk_thumbprint, name: row.name, pushAddress: row.push_address,
+});

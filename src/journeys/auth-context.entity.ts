@@ -25,6 +25,10 @@ export class AuthContext {
   @Column('text', { name: 'code_challenge_method', nullable: true }) codeChallengeMethod: 'S256' | null;
   @Column('text', { nullable: true }) nonce: string | null;
   @Column('text', { name: 'failure_reason', nullable: true }) failureReason: string | null;
+  /** The frontend asked to bind this device at the end of the journey. */
+  @Column('boolean', { name: 'bind_device', default: false }) bindDevice: boolean;
+  /** The device says it is a bound device (its key's RFC 7638 thumbprint); it proves it with the DEVICE_PROOF step. */
+  @Column('text', { name: 'device_key_thumbprint', nullable: true }) deviceKeyThumbprint: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;

@@ -36,6 +36,10 @@ export interface StartJourney {
   channel: AuthChannel;
   deviceId?: string | null;
   deviceData?: Record<string, unknown>;
+  /** Bind this device at the end of the journey. */
+  bindDevice?: boolean;
+  /** This device says it is bound (its key's thumbprint): it will be asked to prove it. */
+  deviceKeyThumbprint?: string | null;
   startedBy: 'api' | 'authorize';
 }
 
@@ -95,6 +99,7 @@ export class JourneyService {
         const context = await this.contexts.insert(tx, {
           clientId: client.clientId, channel: request.channel, ipAddress: origin.ip, userAgent: origin.userAgent,
           deviceId: request.deviceId ?? null, deviceData: request.deviceData ?? {}, requestedScopes: request.scope.split(' '),
+          bindDevice: request.bindDevice ?? false, deviceKeyThumbprint: request.deviceKeyThumbprint ?? null,
           redirectUri: request.redirectUri, state: request.state ?? null, codeChallenge: request.codeChallenge,
           codeChallengeMethod: 'S256', nonce: request.nonce ?? null, createdAt: now, updatedAt: now,
           expiresAt: new Date(now.getTime() + this.config.journeys.contextTtlSeconds * 1000),
@@ -104,7 +109,7 @@ export class JourneyService {
           contextId: context.id, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
           details: { channel: request.channel, scope: request.scope, startedBy: request.startedBy },
         });
-        return this.advance(tx, { context, client, passed: [], risk: null, transient: {} }, origin);
+        return this.advance(tx, { context, client, passed: [], risk: null, transient: {}, db: tx }, origin);
       }),
     );
   }
@@ -156,6 +161,13 @@ export class JourneyService {
             }
             return { error: withRetry(outcome.error, { attemptsLeft: claimed.maxAttempts - attempts }) };
           }
+          case 'pending':
+            return {
+              view: {
+                journeyId, status: 'PENDING', nextStep: { type: kind, ...outcome.display }, transactionToken,
+                transactionExpiresAt: claimed.expiresAt.toISOString(),
+              },
+            };
           case 'failed': {
             await this.transactions.consume(tx, claimed.id, now);
             await this.failJourney(tx, state, outcome.reason, origin);
@@ -187,7 +199,7 @@ export class JourneyService {
       await this.failJourney(tx, state, decision.reason, origin);
       return { error: decision.denied ? new AccessDeniedError() : new JourneyFailedError('This sign-in cannot continue. Contact support.') };
     }
-    if (decision.next === 'COMPLETE') return { view: await this.complete(tx, state, decision.amr, decision.acr, origin) };
+    if (decision.next === 'COMPLETE') return { view: await this.complete(tx, state, decision, origin) };
     if (decision.next !== 'STEP') throw new Error('policy asked for risk evaluation twice');
     const issued = await this.issueTransaction(tx, state, decision.steps);
     return { view: { journeyId: state.context.id, status: 'PENDING', ...issued } };
@@ -227,10 +239,12 @@ export class JourneyService {
     };
   }
 
-  private async complete(tx: EntityManager, state: JourneyState, amr: string[], acr: string, origin: RequestOrigin): Promise<JourneyView> {
+  private async complete(
+    tx: EntityManager, state: JourneyState, { amr, acr, trustedDeviceId }: { amr: string[]; acr: string; trustedDeviceId: string | null }, origin: RequestOrigin,
+  ): Promise<JourneyView> {
     const { context, client } = state;
     const session = await this.sessions.create(tx, {
-      cupid: context.cupid!, client, amr, acr, contextId: context.id, ip: origin.ip, userAgent: origin.userAgent,
+      cupid: context.cupid!, client, amr, acr, contextId: context.id, trustedDeviceId, ip: origin.ip, userAgent: origin.userAgent,
     });
     const code = await this.codes.mint(tx, {
       client, sessionId: session.id, cupid: context.cupid!, redirectUri: context.redirectUri!, codeChallenge: context.codeChallenge!,
@@ -280,7 +294,7 @@ export class JourneyService {
     if (!client) throw new JourneyFailedError('The application that started this sign-in is no longer registered.');
     const passed = (await this.transactions.passedSteps(tx, context.id)).map((entry) => ({ step: entry.step, facts: entry.result as JourneyState['passed'][number]['facts'] }));
     const evaluation = await tx.getRepository(DrsEvaluation).findOne({ where: { contextId: context.id }, order: { createdAt: 'DESC' } });
-    return { context, client, passed, risk: evaluation?.recommendation ?? null, transient: {} };
+    return { context, client, passed, risk: evaluation?.recommendation ?? null, transient: {}, db: tx };
   }
 
   private async validateStart(request: StartJourney): Promise<OAuthClient> {

@@ -3,13 +3,20 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
-import { JourneyResponseDto, PasswordStepDto, SmsCodeDto, StartJourneyDto, TransactionOnlyDto } from './dto/journey.dto';
+import {
+  DeviceBindDto, DeviceProofDto, EsignDto, JourneyResponseDto, PasswordStepDto, PushPollDto, SmsCodeDto, StartJourneyDto, TransactionOnlyDto,
+} from './dto/journey.dto';
+import { sha256 } from '../common/crypto';
+import { PushAnswersService } from '../mfa/push/push-answers.service';
 import { JourneyService, JourneyView } from './journey.service';
 
 @ApiTags('journeys')
 @Controller('journeys')
 export class JourneysController {
-  constructor(private readonly journeys: JourneyService) {}
+  constructor(
+    private readonly journeys: JourneyService,
+    private readonly pushAnswers: PushAnswersService,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -23,7 +30,7 @@ export class JourneysController {
       {
         clientId: body.clientId, redirectUri: body.redirectUri, codeChallenge: body.codeChallenge, codeChallengeMethod: body.codeChallengeMethod,
         scope: body.scope, nonce: body.nonce, state: body.state, channel: body.channel ?? 'WEB', deviceId: body.device?.deviceId,
-        deviceData: body.device?.data, startedBy: 'api',
+        deviceData: body.device?.data, bindDevice: body.device?.bind, deviceKeyThumbprint: body.device?.keyThumbprint, startedBy: 'api',
       },
       requestOrigin(request),
     );
@@ -97,5 +104,61 @@ export class JourneysController {
   })
   verifySms(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: SmsCodeDto, @Req() request: FastifyRequest): Promise<JourneyView> {
     return this.journeys.submit(journeyId, 'SMS_OTP', 'verify', body.transactionToken, { code: body.code }, requestOrigin(request));
+  }
+
+  @Post(':journeyId/device-proof')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'A bound device proves possession of its key',
+    description: 'Offered when the journey was started with device.keyThumbprint of an active device of this customer and risk allows. '
+      + 'A valid proof stands in for MFA; an invalid or stale one does not fail the journey, MFA comes back instead.',
+  })
+  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiProblems({ 400: 'TRANSACTION_INVALID' })
+  deviceProof(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: DeviceProofDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'DEVICE_PROOF', 'verify', body.transactionToken, { proof: body.proof }, requestOrigin(request));
+  }
+
+  @Post(':journeyId/push/send')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Second factor: send a push approval to the customer\'s bound devices', description: 'The response shows the number the customer must enter on the device.' })
+  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiProblems({ 400: 'TRANSACTION_INVALID', 409: 'PUSH_ALREADY_SENT', 503: 'PUSH_NOT_SENT: no device could be reached; retry with the same token' })
+  sendPush(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: TransactionOnlyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'PUSH', 'send', body.transactionToken, {}, requestOrigin(request));
+  }
+
+  @Post(':journeyId/push')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second factor: the outcome of the push (long-poll)',
+    description: 'Waits up to waitSeconds for the device\'s answer (no busy loop: the answer wakes the request), then reports it: '
+      + 'still waiting (same transaction token), approved (the journey moves on), or denied, expired or rejected (the journey ends).',
+  })
+  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiProblems({ 400: 'TRANSACTION_INVALID', 403: 'PUSH_DENIED, PUSH_EXPIRED or PUSH_REJECTED (wrong number, foreign signature)', 409: 'PUSH_NOT_SENT_YET' })
+  async pollPush(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: PushPollDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+    await this.pushAnswers.waitForAnswer(sha256(body.transactionToken), body.waitSeconds ?? 0);
+    return this.journeys.submit(journeyId, 'PUSH', 'poll', body.transactionToken, {}, requestOrigin(request));
+  }
+
+  @Post(':journeyId/esign')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign (or decline) the document shown in nextStep', description: 'Records what was signed (id, version, SHA-256), when, from which IP and device. Declining ends the journey.' })
+  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiProblems({ 400: 'TRANSACTION_INVALID', 403: 'ESIGN_DECLINED', 409: 'DOCUMENT_MISMATCH: not the document awaiting signature' })
+  esign(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: EsignDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'ESIGN', 'verify', body.transactionToken,
+      { documentId: body.documentId, version: body.version, sha256: body.sha256, accept: body.accept }, requestOrigin(request));
+  }
+
+  @Post(':journeyId/device-bind')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Bind this device', description: 'The device proves possession of its new P-256 key by signing the step\'s challenge.' })
+  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiProblems({ 400: 'TRANSACTION_INVALID or DEVICE_PROOF_INVALID', 409: 'DEVICE_KEY_IN_USE: the key belongs to another customer or was revoked' })
+  bindDevice(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: DeviceBindDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'DEVICE_BIND', 'verify', body.transactionToken,
+      { publicKey: { ...body.publicKey }, proof: body.proof, name: body.name, platform: body.platform, pushAddress: body.pushAddress }, requestOrigin(request));
   }
 }

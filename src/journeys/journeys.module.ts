@@ -12,24 +12,32 @@ import { LockoutService } from './lockout/lockout.service';
 import { JOURNEY_STEPS, JourneyStep } from './steps/journey-step';
 import { PasswordStep } from './steps/password.step';
 import { SmsOtpStep } from './steps/sms-otp.step';
+import { DeviceProofStep } from './steps/device-proof.step';
+import { PushStep } from './steps/push.step';
+import { EsignStep } from './steps/esign.step';
+import { DeviceBindStep } from './steps/device-bind.step';
+import { EsignRepository } from '../esign/esign.repository';
+import { PushModule } from '../mfa/push/push.module';
+import { DevicesModule } from '../devices/devices.module';
 import { SmsDeliveriesRepository } from '../mfa/sms/sms-deliveries.repository';
 import { SmsModule } from '../mfa/sms/sms.module';
 
 /** The steps a journey can take; a new step is a class here and nothing else changes. */
-const STEPS = [PasswordStep, SmsOtpStep];
+const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, DeviceBindStep];
 
 @Module({
-  imports: [DirectoryModule, RiskModule, SessionsModule, TokensModule, ClientsModule, SmsModule],
+  imports: [DirectoryModule, RiskModule, SessionsModule, TokensModule, ClientsModule, SmsModule, PushModule, DevicesModule],
   controllers: [JourneysController],
   providers: [
     AuthContextsRepository,
     AuthTransactionsRepository,
     LockoutService,
     SmsDeliveriesRepository,
+    EsignRepository,
     JourneyService,
     ...STEPS,
     { provide: JOURNEY_STEPS, inject: STEPS, useFactory: (...steps: JourneyStep[]) => steps },
   ],
-  exports: [JourneyService, DirectoryModule, SmsModule],
+  exports: [JourneyService, DirectoryModule, SmsModule, EsignRepository],
 })
 export class JourneysModule {}

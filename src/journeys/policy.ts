@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
 import type { DrsRecommendation } from '../risk/drs-evaluation.entity';
 import type { AuthContext } from './auth-context.entity';
@@ -12,41 +13,62 @@ export interface JourneyState {
   risk: DrsRecommendation | null;
   /** What this request's step learned that is not stored (never customer data at rest). */
   transient: Record<string, unknown>;
+  /** The journey's database transaction: steps read through it (their own writes included). */
+  db: EntityManager;
 }
 
 export type Decision =
   | { next: 'STEP'; steps: JourneyStep[] }
   | { next: 'EVALUATE_RISK' }
-  | { next: 'COMPLETE'; amr: string[]; acr: string }
+  | { next: 'COMPLETE'; amr: string[]; acr: string; trustedDeviceId: string | null }
   | { next: 'FAIL'; reason: string; denied: boolean };
 
 export const LOA_PASSWORD = 'urn:ciam:loa:1';
 export const LOA_MFA = 'urn:ciam:loa:2';
 
 /**
- * The order of a journey (issue: "policy decides the order"): primary credentials; a risk evaluation;
- * a second factor when risk says CHALLENGE or the customer always needs one; tokens at the end.
- * Returns every step that could satisfy the next requirement, so the frontend can offer a choice.
+ * The order of a journey: primary credentials; a risk evaluation (DENY ends it); the proof of a bound
+ * device when the device claims to be one and risk says ALLOW; a second factor when risk says CHALLENGE
+ * or the customer always needs one, unless the device proof stands in for it; documents to sign; the
+ * binding of this device when the frontend asked; then tokens. Steps say which of these they are
+ * (their role); policy returns every step that could satisfy the next requirement, so the frontend can
+ * offer a choice.
  */
 export async function decide(state: JourneyState, steps: JourneyStep[]): Promise<Decision> {
-  const passed = new Set(state.passed.map((entry) => entry.step));
-  const primary = steps.filter((step) => step.role === 'primary');
-  const primaryPassed = state.passed.find((entry) => primary.some((step) => step.kind === entry.step));
-  if (!primaryPassed) return { next: 'STEP', steps: primary.slice(0, 1) };
+  const passedKinds = new Set(state.passed.map((entry) => entry.step));
+  const withRole = (role: JourneyStep['role']) => steps.filter((step) => step.role === role);
+  const passedAny = (role: JourneyStep['role']) => withRole(role).some((step) => passedKinds.has(step.kind));
+  /** Steps of a role that apply now; once-only roles skip steps already passed (consent and enrolment ask their own data). */
+  const available = async (role: JourneyStep['role'], oncePerJourney = true) => {
+    const found: JourneyStep[] = [];
+    for (const step of withRole(role)) if (!(oncePerJourney && passedKinds.has(step.kind)) && (await step.availableFor(state))) found.push(step);
+    return found;
+  };
 
+  if (!passedAny('primary')) return { next: 'STEP', steps: withRole('primary').slice(0, 1) };
   if (state.risk === null) return { next: 'EVALUATE_RISK' };
   if (state.risk === 'DENY') return { next: 'FAIL', reason: 'risk evaluation denied the sign-in', denied: true };
 
-  const mfaRequired = state.risk === 'CHALLENGE' || state.passed.some((entry) => entry.facts.mfaRequired === true);
-  const secondFactors = steps.filter((step) => step.role === 'second-factor');
-  const mfaPassed = state.passed.some((entry) => secondFactors.some((step) => step.kind === entry.step));
+  // A bound device proves itself only when risk allows it to count.
+  if (state.risk === 'ALLOW' && !passedAny('device-proof')) {
+    const proofs = await available('device-proof');
+    if (proofs.length > 0) return { next: 'STEP', steps: proofs };
+  }
+  const deviceVerified = state.risk === 'ALLOW' && state.passed.some((entry) => entry.facts.deviceVerified === true);
+  const mfaRequired = (state.risk === 'CHALLENGE' || state.passed.some((entry) => entry.facts.mfaRequired === true)) && !deviceVerified;
+  const mfaPassed = passedAny('second-factor');
   if (mfaRequired && !mfaPassed) {
-    const available: JourneyStep[] = [];
-    for (const step of secondFactors) if (!passed.has(step.kind) && (await step.availableFor(state))) available.push(step);
-    if (available.length === 0) return { next: 'FAIL', reason: 'a second factor is required and the customer has none available', denied: false };
-    return { next: 'STEP', steps: available };
+    const factors = await available('second-factor');
+    if (factors.length === 0) return { next: 'FAIL', reason: 'a second factor is required and the customer has none available', denied: false };
+    return { next: 'STEP', steps: factors };
+  }
+
+  for (const role of ['consent', 'enrolment'] as const) {
+    const due = await available(role, false);
+    if (due.length > 0) return { next: 'STEP', steps: due.slice(0, 1) };
   }
 
   const amr = [...new Set(state.passed.flatMap((entry) => entry.facts.amr))];
-  return { next: 'COMPLETE', amr, acr: mfaPassed ? LOA_MFA : LOA_PASSWORD };
+  const trustedDeviceId = [...state.passed].reverse().map((entry) => entry.facts.trustedDeviceId).find((id): id is string => typeof id === 'string') ?? null;
+  return { next: 'COMPLETE', amr, acr: mfaPassed || deviceVerified ? LOA_MFA : LOA_PASSWORD, trustedDeviceId };
 }

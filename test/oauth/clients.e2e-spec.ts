@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestApp } from '../support/app';
@@ -103,5 +104,23 @@ describe('development workforce IdP (npm run cli -- agent:token)', () => {
     expect(response.status).toBe(200);
     const noRole = (await cli(t, 'agent:token', '--sub', 'dev-agent', '--role', 'viewer')).stdout.trim();
     expect((await fetch(`${t.baseUrl}/agent/customers/CUPID-ALICE-0001/sessions?reason=trying%20it%20out`, { headers: { authorization: `Bearer ${noRole}` } })).status).toBe(403);
+  });
+});
+
+describe('npm run cli -- documents:publish', () => {
+  const t = useTestApp();
+
+  it('publishes a document version with the SHA-256 of its file, retiring earlier versions', async () => {
+    const file = join(tmpdir(), `terms-${process.pid}.txt`);
+    writeFileSync(file, 'Terms v2');
+    try {
+      await t.dataSource.query(`INSERT INTO esign_documents (document_id, version, title, url, sha256) VALUES ('terms', 'v1', 'Terms', 'https://bank.example/t1', $1)`, ['0'.repeat(64)]);
+      const result = await cli(t, 'documents:publish', '--id', 'terms', '--version', 'v2', '--title', 'Terms', '--url', 'https://bank.example/t2', '--file', file);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ published: 'terms', version: 'v2', sha256: createHash('sha256').update('Terms v2').digest('hex') });
+      expect(await t.dataSource.query(`SELECT version, active FROM esign_documents ORDER BY version`)).toEqual([{ version: 'v1', active: false }, { version: 'v2', active: true }]);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });

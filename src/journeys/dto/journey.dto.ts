@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  IsIn, IsObject, IsOptional, IsString, IsUrl, Length, Matches, MaxLength, ValidateNested,
+  Equals, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
 import { AUTH_CHANNELS } from '../auth-context.entity';
 import type { AuthChannel } from '../auth-context.entity';
@@ -18,6 +18,14 @@ export class DeviceDto {
   })
   @IsOptional() @IsObject()
   data?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ example: false, description: 'Bind this device at the end of the journey (a DEVICE_BIND step)' })
+  @IsOptional() @IsBoolean()
+  bind?: boolean;
+
+  @ApiPropertyOptional({ example: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs', description: 'This device is bound: its key\'s RFC 7638 thumbprint (it will be asked to prove it)' })
+  @IsOptional() @IsString() @Length(43, 43)
+  keyThumbprint?: string;
 }
 
 export class StartJourneyDto {
@@ -106,4 +114,58 @@ export class SmsCodeDto extends TransactionOnlyDto {
   @ApiProperty({ example: '493027', description: 'The 6-digit code received by SMS' })
   @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })
   code: string;
+}
+
+export class DeviceProofDto extends TransactionOnlyDto {
+  @ApiProperty({ description: 'Compact JWS (ES256) by the bound key over {"challenge": nextStep.challenge, "journeyId": journeyId}' })
+  @IsString() @Length(20, 8192)
+  proof: string;
+}
+
+export class PushPollDto extends TransactionOnlyDto {
+  @ApiPropertyOptional({ example: 20, minimum: 0, maximum: 25, description: 'Long-poll: wait up to this many seconds for the device\'s answer' })
+  @IsOptional() @IsInt() @Min(0) @Max(25)
+  waitSeconds?: number;
+}
+
+export class EsignDto extends TransactionOnlyDto {
+  @ApiProperty({ example: 'terms' }) @IsString() @Length(1, 64)
+  documentId: string;
+
+  @ApiProperty({ example: '2026-11' }) @IsString() @Length(1, 64)
+  version: string;
+
+  @ApiProperty({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', description: 'SHA-256 (hex) of the content shown' })
+  @Matches(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hex characters' })
+  sha256: string;
+
+  @ApiProperty({ example: true, description: 'The customer\'s explicit acceptance; false declines (the journey ends)' }) @IsBoolean()
+  accept: boolean;
+}
+
+export class DevicePublicKeyDto {
+  @ApiProperty({ example: 'EC' }) @Equals('EC') kty: string;
+  @ApiProperty({ example: 'P-256' }) @Equals('P-256') crv: string;
+  @ApiProperty() @IsString() @Length(43, 43) x: string;
+  @ApiProperty() @IsString() @Length(43, 43) y: string;
+}
+
+export class DeviceBindDto extends TransactionOnlyDto {
+  @ApiProperty({ type: DevicePublicKeyDto, description: 'The device\'s new P-256 public key (JWK)' })
+  @ValidateNested() @Type(() => DevicePublicKeyDto)
+  publicKey: DevicePublicKeyDto;
+
+  @ApiProperty({ description: 'Compact JWS (ES256) by that key over {"challenge": nextStep.challenge, "journeyId": journeyId}' })
+  @IsString() @Length(20, 8192)
+  proof: string;
+
+  @ApiProperty({ example: 'Pixel 9' }) @IsString() @Length(1, 128)
+  name: string;
+
+  @ApiPropertyOptional({ example: 'android' }) @IsOptional() @IsString() @Length(1, 32)
+  platform?: string;
+
+  @ApiPropertyOptional({ description: 'Where push approvals reach this device (e.g. an FCM registration token)' })
+  @IsOptional() @IsString() @Length(1, 4096)
+  pushAddress?: string;
 }

@@ -25,7 +25,9 @@ export type StepOutcome =
   /** Failed; the same token stays valid (a wrong code). `countAttempt` spends one of the transaction's attempts. */
   | { kind: 'retry-same-token'; error: ApiError; countAttempt: boolean }
   /** Failed for good: the journey ends. */
-  | { kind: 'failed'; error: ApiError; reason: string };
+  | { kind: 'failed'; error: ApiError; reason: string }
+  /** Nothing decided yet (a push awaiting the device): the same token, with what to show meanwhile. */
+  | { kind: 'pending'; display: Record<string, unknown> };
 
 export interface StepRun<Input> {
   state: JourneyState;
@@ -57,8 +59,12 @@ export interface PreparedStep {
  */
 export abstract class JourneyStep<Input = unknown> {
   abstract readonly kind: AuthStepKind;
-  /** 'primary' identifies the customer; 'second-factor' satisfies an MFA requirement. */
-  abstract readonly role: 'primary' | 'second-factor' | 'other';
+  /**
+   * Where policy places the step: 'primary' identifies the customer; 'device-proof' lets a bound device
+   * stand in for MFA; 'second-factor' satisfies an MFA requirement; 'consent' (documents to sign) and
+   * 'enrolment' (binding this device) come before the tokens when they apply.
+   */
+  abstract readonly role: 'primary' | 'device-proof' | 'second-factor' | 'consent' | 'enrolment';
   /** How many failed tries a journey allows for this step before it fails. */
   abstract maxTries(): number;
   /** Whether the customer can do this step at all (e.g. has a phone for SMS). */

@@ -1,0 +1,20 @@
+/** A push notification asking the customer to approve a sign-in on a bound device. */
+export interface PushMessage {
+  /** The device's push address (an FCM/APNs registration token, as the device registered it). */
+  to: string;
+  /** What the device shows and signs back; never a secret. */
+  data: { type: 'login-approval'; pushChallengeId: string; journeyId: string; clientName: string; ip: string | null; expiresAt: string };
+}
+
+export class PushDeliveryError extends Error {
+  constructor(readonly provider: string, reason: string) {
+    super(`push via ${provider} not sent: ${reason}`);
+    this.name = 'PushDeliveryError';
+  }
+}
+
+/** The push port. Adapters: log (development outbox), http (an FCM-style JSON webhook). */
+export abstract class PushSender {
+  abstract readonly name: string;
+  abstract send(message: PushMessage): Promise<void>;
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config';
+import { DevicesModule } from '../../devices/devices.module';
+import { PushAnswersService } from './push-answers.service';
+import { PushController } from './push.controller';
+import { PushDecisions } from './push-decisions';
+import { PushSender } from './push-sender.port';
+import { HttpPushSender, LogPushSender } from './push-senders';
+
+/** PUSH_PROVIDER picks the adapter: `log` (development) or `http` (FCM-style webhook). */
+@Module({
+  imports: [DevicesModule],
+  controllers: [PushController],
+  providers: [
+    { provide: PushSender, inject: [APP_CONFIG], useFactory: (config: AppConfig): PushSender => (config.push.provider === 'http' ? new HttpPushSender(config.push) : new LogPushSender()) },
+    PushDecisions,
+    PushAnswersService,
+  ],
+  exports: [PushSender, PushAnswersService],
+})
+export class PushModule {}
