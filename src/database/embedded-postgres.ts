@@ -18,6 +18,8 @@ export interface EmbeddedPostgresOptions {
   preferredPort: number;
   database: string;
   log?: (message: string) => void;
+  /** Extra server settings (the benchmark trades durability for speed). */
+  postgresFlags?: string[];
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
@@ -42,7 +44,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     persistent: true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', ...(options.postgresFlags ?? [])],
     onLog: (message) => log(String(message).trim()),
     onError: (error) => log(String(error).trim()),
   });

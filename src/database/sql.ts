@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /**
  * The rows a statement returns, whatever its kind. TypeORM answers UPDATE and DELETE with
@@ -10,4 +10,15 @@ export async function rowsOf<T>(manager: EntityManager, sql: string, parameters:
     return result[0] as T[];
   }
   return result as T[];
+}
+
+/**
+ * A single read outside any transaction, straight on the pg pool: for the hottest lookups (a bearer
+ * token on every API call), TypeORM's per-query QueryRunner, events and logging cost more than the
+ * query itself. Same pool, same connections; use rowsOf for everything else.
+ */
+export async function poolRows<T>(dataSource: DataSource, sql: string, parameters: unknown[] = []): Promise<T[]> {
+  const pool = (dataSource.driver as unknown as { master?: { query(sql: string, parameters: unknown[]): Promise<{ rows: T[] }> } }).master;
+  if (!pool) return rowsOf<T>(dataSource.manager, sql, parameters);
+  return (await pool.query(sql, parameters)).rows;
 }

@@ -1,8 +1,9 @@
+import { parseBearer } from '../common/bearer';
 import { InvalidTokenError } from './oauth-errors';
 
-/** RFC 6750 §2.1: `Authorization: Bearer <token>`. */
+/** The bearer token of a protected OAuth resource request, or RFC 6750's invalid_token. */
 export function bearerToken(authorization: string | undefined): string {
-  const match = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization ?? '');
-  if (!match) throw new InvalidTokenError('a bearer access token is required');
-  return match[1];
+  const token = parseBearer(authorization);
+  if (!token) throw new InvalidTokenError('a bearer access token is required');
+  return token;
 }

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { parseBearer } from '../common/bearer';
 import { BearerTokenRequiredError } from '../common/problem';
 import { TokensService } from '../tokens/tokens.service';
 
@@ -23,9 +24,9 @@ export class CustomerAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<CustomerRequest>();
-    const match = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(request.headers.authorization ?? '');
-    if (!match) throw new BearerTokenRequiredError('ciam');
-    const token = await this.tokens.validateAccessToken(match[1]);
+    const bearer = parseBearer(request.headers.authorization);
+    if (!bearer) throw new BearerTokenRequiredError('ciam');
+    const token = await this.tokens.validateAccessToken(bearer);
     if (!token?.cupid || !token.sessionId) throw new BearerTokenRequiredError('ciam', 'The access token is invalid, expired or revoked.');
     request.customer = { cupid: token.cupid, sessionId: token.sessionId, clientId: token.clientId };
     return true;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { rowsOf } from '../database/sql';
+import { poolRows, rowsOf } from '../database/sql';
 import type { SessionStatus } from '../sessions/session.entity';
 import type { TokenStatus, TokenType } from './token.entity';
 import { Token } from './token.entity';
@@ -61,13 +61,10 @@ export class TokensRepository {
     return result.identifiers.map((identifier) => identifier.id as string);
   }
 
-  /** Hot path (introspection, userinfo): idx_tokens_value_hash, then the session's primary key. */
-  async findStateByValueHash(valueHash: Buffer, manager: EntityManager = this.dataSource.manager): Promise<TokenState | null> {
-    const [row] = await rowsOf<TokenStateRow>(
-      manager,
-      `SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1`,
-      [valueHash],
-    );
+  /** Hot path (every bearer-token check, introspection): idx_tokens_value_hash, then the session's primary key. */
+  async findStateByValueHash(valueHash: Buffer, manager?: EntityManager): Promise<TokenState | null> {
+    const sql = `SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1`;
+    const [row] = manager ? await rowsOf<TokenStateRow>(manager, sql, [valueHash]) : await poolRows<TokenStateRow>(this.dataSource, sql, [valueHash]);
     return row ? toState(row) : null;
   }
 

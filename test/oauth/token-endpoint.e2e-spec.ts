@@ -1,3 +1,4 @@
+import { hashSecret } from '../../src/common/passwords';
 import { useTestApp } from '../support/app';
 import { auditEvents, completeLogin, exchangeCode, introspect, pkcePair, postForm, registerClient, registerStandardClients, SERVICE, SPA } from '../support/oauth';
 
@@ -172,5 +173,22 @@ describe('OAuth endpoints: errors by the RFCs', () => {
     }
     const audit = JSON.stringify(await t.dataSource.query('SELECT details FROM audit_logs'));
     for (const secret of [login.code, login.verifier, SERVICE.secret, tokens.refresh_token]) expect(audit).not.toContain(secret);
+  });
+});
+
+describe('client secret verification', () => {
+  const t = useTestApp({}, registerStandardClients);
+  const clientCredentials = (secret: string) => postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: SERVICE.clientId, secret });
+
+  it('remembers a verified secret briefly, but never a wrong one, and forgets it when the secret is rotated', async () => {
+    expect((await clientCredentials(SERVICE.secret)).status).toBe(200);
+    expect((await clientCredentials(SERVICE.secret)).status).toBe(200);
+    expect((await clientCredentials('wrong-secret-value')).status).toBe(401);
+    // A new secret (a new hash) makes the remembered verification of the old one worthless at once.
+    await t.dataSource.query(`UPDATE oauth_clients SET secret_hash = $2 WHERE client_id = $1`, [SERVICE.clientId, await hashSecret('a-brand-new-secret-0123456789')]);
+    expect((await clientCredentials(SERVICE.secret)).status).toBe(401);
+    expect((await clientCredentials('a-brand-new-secret-0123456789')).status).toBe(200);
+    await t.dataSource.query(`UPDATE oauth_clients SET active = false WHERE client_id = $1`, [SERVICE.clientId]);
+    expect((await clientCredentials('a-brand-new-secret-0123456789')).status).toBe(401);
   });
 });

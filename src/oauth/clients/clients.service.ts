@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
-import { randomSecret } from '../../common/crypto';
+import { randomBytes } from 'node:crypto';
+import { hmacSha256, randomSecret } from '../../common/crypto';
 import { hashSecret, verifySecret } from '../../common/passwords';
 import { ClientsRepository } from './clients.repository';
 import { GRANT_TYPES, GrantType, OAuthClient, OAuthClientType } from './oauth-client.entity';
@@ -28,8 +29,14 @@ export interface ClientRegistration {
 
 export class ClientRegistrationError extends Error {}
 
+const VERIFIED_SECRET_TTL_MS = 5 * 60_000;
+const VERIFIED_SECRETS_MAX = 1000;
+
 @Injectable()
 export class ClientsService {
+  private readonly cacheKey = randomBytes(32);
+  private readonly verified = new Map<string, { secretHash: string; until: number }>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly clients: ClientsRepository,
@@ -76,11 +83,22 @@ export class ClientsService {
   /**
    * Verifies a confidential client's secret (argon2id, constant time). An unknown client costs the same
    * time as a known one, so the answer does not reveal which client ids exist.
+   *
+   * argon2id is deliberately slow (tens of milliseconds of CPU), and a resource server introspects on
+   * every request: a secret that verified is remembered for a short while, as an HMAC under a key that
+   * lives only in this process (never the secret itself), and only for the exact stored hash it matched,
+   * so a rotated secret or a deactivated client stops working at once.
    */
   async verifySecret(clientId: string, secret: string): Promise<OAuthClient | null> {
     const client = await this.clients.findActive(clientId);
+    const fingerprint = hmacSha256(this.cacheKey, `${clientId}\u0000${secret}`).toString('base64url');
+    const remembered = client?.secretHash ? this.verified.get(fingerprint) : undefined;
+    if (remembered && remembered.secretHash === client!.secretHash && remembered.until > Date.now()) return client;
     const ok = await verifySecret(client?.secretHash, secret);
-    return ok && client ? client : null;
+    if (!ok || !client) return null;
+    if (this.verified.size >= VERIFIED_SECRETS_MAX) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(fingerprint, { secretHash: client.secretHash!, until: Date.now() + VERIFIED_SECRET_TTL_MS });
+    return client;
   }
 
   async deactivate(clientId: string, actorId = 'cli'): Promise<boolean> {
