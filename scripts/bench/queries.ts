@@ -26,6 +26,7 @@ export interface QueryResult {
 }
 
 const ITERATIONS = Number(process.env.BENCH_QUERY_ITERATIONS ?? 2000);
+const ROUNDS = 3;
 
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -67,19 +68,26 @@ async function measure(
   // One pass over every sample first: the rows the service looks up are the recent, hot ones (tokens it
   // just issued, journeys in progress), so the measurement is of a warm cache, as in production.
   for (const sample of samples) await call(sample, noWatch);
-  const timings: number[] = [];
-  for (let i = 0; i < ITERATIONS; i += 1) {
-    const sample = samples[i % samples.length];
-    let started = performance.now();
-    let elapsed: number | undefined;
-    await call(sample, { start: () => (started = performance.now()), stop: () => (elapsed = performance.now() - started) });
-    timings.push(elapsed ?? performance.now() - started);
-    if (i % 500 === 0) progress(`queries: ${name} ${i}/${ITERATIONS}`);
+  // Three rounds; the round with the median p99 is reported, so one burst of noise on a shared two-core
+  // machine (a garbage collection, another process) does not decide the result either way.
+  const rounds: number[][] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const timings: number[] = [];
+    for (let i = 0; i < ITERATIONS; i += 1) {
+      const sample = samples[i % samples.length];
+      let started = performance.now();
+      let elapsed: number | undefined;
+      await call(sample, { start: () => (started = performance.now()), stop: () => (elapsed = performance.now() - started) });
+      timings.push(elapsed ?? performance.now() - started);
+      if (i % 500 === 0) progress(`queries: ${name} round ${round + 1}/${ROUNDS} ${i}/${ITERATIONS}`);
+    }
+    rounds.push(timings.sort((a, b) => a - b));
   }
-  timings.sort((a, b) => a - b);
+  rounds.sort((a, b) => percentile(a, 99) - percentile(b, 99));
+  const timings = rounds[Math.floor(ROUNDS / 2)];
   const round = (ms: number) => Math.round(ms * 1000) / 1000;
   const p99 = round(percentile(timings, 99));
-  return { name, targetMs, iterations: ITERATIONS, p50: round(percentile(timings, 50)), p95: round(percentile(timings, 95)), p99, meetsTarget: p99 < targetMs };
+  return { name, targetMs, iterations: ITERATIONS * ROUNDS, p50: round(percentile(timings, 50)), p95: round(percentile(timings, 95)), p99, meetsTarget: p99 < targetMs };
 }
 
 export async function benchQueries(dataSource: DataSource): Promise<QueryResult[]> {

@@ -59,3 +59,10 @@ export async function callVendor(request: VendorRequest): Promise<VendorResponse
   }
   throw new VendorUnavailableError(request.vendor, lastReason);
 }
+
+/** "Name: value" (an adapter's configured auth header) as a header entry, or nothing. */
+export function headerFromSetting(setting: string | undefined): Record<string, string> {
+  if (!setting?.includes(':')) return {};
+  const colon = setting.indexOf(':');
+  return { [setting.slice(0, colon).trim()]: setting.slice(colon + 1).trim() };
+}

@@ -7,7 +7,7 @@ import { randomSecret } from '../../common/crypto';
 import { verifyDeviceSignature } from '../../devices/device-proof';
 import { DevicesRepository } from '../../devices/devices.repository';
 import type { JourneyState } from '../policy';
-import { JourneyStep, PreparedStep, StepOutcome, StepRun } from './journey-step';
+import { JourneyStep, PreparedStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
 export interface DeviceProofInput {
   /** Compact JWS (ES256) by the bound key over {"challenge": "...", "journeyId": "..."}. */
@@ -63,10 +63,7 @@ export class DeviceProofStep extends JourneyStep<DeviceProofInput> {
       if (!payload) reason = 'signature not made by the bound key';
       else if (payload.challenge !== expected.challenge || payload.journeyId !== state.context.id) reason = 'proof for another challenge';
     }
-    const base = {
-      actor: { type: 'CUSTOMER' as const, id: state.context.cupid }, cupid: state.context.cupid, contextId: state.context.id,
-      clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-    };
+    const base = stepAuditBase(state, origin);
     if (reason || !device) {
       await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.DEVICE_PROOF_REJECTED, outcome: 'FAILURE', details: { reason, deviceId: device?.id ?? null } });
       return { kind: 'passed', facts: { amr: [], deviceVerified: false } };

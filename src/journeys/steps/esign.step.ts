@@ -5,7 +5,7 @@ import { Clock } from '../../common/clock';
 import { ApiError } from '../../common/problem';
 import { EsignRepository } from '../../esign/esign.repository';
 import type { JourneyState } from '../policy';
-import { JourneyStep, PreparedStep, StepOutcome, StepRun } from './journey-step';
+import { JourneyStep, PreparedStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
 export interface EsignInput {
   documentId: string;
@@ -55,9 +55,7 @@ export class EsignStep extends JourneyStep<EsignInput> {
     if (input.documentId !== document.documentId || input.version !== document.version || input.sha256.toLowerCase() !== document.sha256) {
       return { kind: 'retry-same-token', error: documentMismatch(), countAttempt: true };
     }
-    const base = {
-      actor: { type: 'CUSTOMER' as const, id: cupid }, cupid, contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-    };
+    const base = stepAuditBase(state, origin);
     if (!input.accept) {
       await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.ESIGN_DECLINED, outcome: 'FAILURE', details: { documentId: document.documentId, version: document.version } });
       return { kind: 'failed', error: declined(), reason: `declined ${document.documentId} ${document.version}` };

@@ -9,7 +9,7 @@ import { DevicesRepository } from '../../devices/devices.repository';
 import { pushAlreadySent, pushDenied, pushExpired, pushNotSent, pushNotYetSent, pushRejected } from '../../mfa/push/push-errors';
 import { PushDeliveryError, PushSender } from '../../mfa/push/push-sender.port';
 import type { JourneyState } from '../policy';
-import { JourneyStep, StepOutcome, StepRun } from './journey-step';
+import { JourneyStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
 /** What the push transaction keeps: the challenge, the number to match, and (once answered) the decision. */
 export interface PushChallenge {
@@ -62,10 +62,7 @@ export class PushStep extends JourneyStep {
     if (run.action === 'send') return challenge ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false } : this.send(run);
     if (!challenge) return { kind: 'retry-same-token', error: pushNotYetSent(), countAttempt: false };
     const { state, manager, origin } = run;
-    const base = {
-      actor: { type: 'CUSTOMER' as const, id: state.context.cupid }, cupid: state.context.cupid, contextId: state.context.id,
-      clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-    };
+    const base = stepAuditBase(state, origin);
     const finish = async (outcome: string, result: StepOutcome): Promise<StepOutcome> => {
       await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.PUSH_COMPLETED, outcome: outcome === 'approved' ? 'SUCCESS' : 'FAILURE', details: { pushChallengeId: challenge.pushChallengeId, outcome } });
       return result;

@@ -16,7 +16,7 @@ import { SmsDeliveryError, SmsSender } from '../../mfa/sms/sms-sender.port';
 import { KEY_ENCRYPTION_KEY } from '../../tokens/keys/key-encryption-key';
 import type { KeyEncryptionKey } from '../../tokens/keys/key-encryption-key';
 import type { JourneyState } from '../policy';
-import { JourneyStep, PreparedStep, StepOutcome, StepRun } from './journey-step';
+import { JourneyStep, PreparedStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
 export interface SmsOtpInput {
   code?: string;
@@ -90,10 +90,7 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
 
   private async verify(run: StepRun<SmsOtpInput>, challenge: SmsChallenge): Promise<StepOutcome> {
     const { state, transaction, manager, origin } = run;
-    const base = {
-      actor: { type: 'CUSTOMER' as const, id: state.context.cupid }, cupid: state.context.cupid, contextId: state.context.id,
-      clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-    };
+    const base = stepAuditBase(state, origin);
     const code = String(run.input.code ?? '');
     if (new Date(challenge.codeExpiresAt) <= this.clock.now()) {
       await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.OTP_REJECTED, outcome: 'FAILURE', details: { reason: 'expired' } });
@@ -119,10 +116,7 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
     const now = this.clock.now();
     const recipientHash = hmacSha256(this.recipientKey, user.phoneNumber.replace(/[^\d+]/g, ''));
     const maskedPhone = maskPhone(user.phoneNumber);
-    const base = {
-      actor: { type: 'CUSTOMER' as const, id: cupid }, cupid, contextId: state.context.id, clientId: state.client.clientId,
-      ip: origin.ip, userAgent: origin.userAgent,
-    };
+    const base = stepAuditBase(state, origin);
 
     await this.deliveries.lockRecipient(manager, recipientHash);
     const counts = await this.deliveries.counts(manager, recipientHash, cupid, now);

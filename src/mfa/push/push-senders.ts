@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../../config/config';
-import { callVendor, VendorUnavailableError } from '../../common/vendor-http';
+import { callVendor, headerFromSetting, VendorUnavailableError } from '../../common/vendor-http';
 import { PushDeliveryError, PushMessage, PushSender } from './push-sender.port';
 
 /** Development only (refused in production): pushes go to an outbox at GET /dev/push-outbox. */
@@ -26,15 +26,11 @@ export class LogPushSender extends PushSender {
  */
 export class HttpPushSender extends PushSender {
   readonly name = 'http';
-  private readonly authHeader?: [string, string];
+  private readonly authHeader: Record<string, string>;
 
   constructor(private readonly settings: AppConfig['push']) {
     super();
-    const header = settings.http.authHeader;
-    if (header?.includes(':')) {
-      const colon = header.indexOf(':');
-      this.authHeader = [header.slice(0, colon).trim(), header.slice(colon + 1).trim()];
-    }
+    this.authHeader = headerFromSetting(settings.http.authHeader);
   }
 
   async send(message: PushMessage): Promise<void> {
@@ -44,7 +40,7 @@ export class HttpPushSender extends PushSender {
         vendor: 'push-http', url: this.settings.http.url, method: 'POST', timeoutMs: this.settings.timeoutMs, retries: 1,
         headers: {
           'content-type': 'application/json', 'idempotency-key': `${message.data.pushChallengeId}:${message.to.slice(-16)}`,
-          ...(this.authHeader ? { [this.authHeader[0]]: this.authHeader[1] } : {}),
+          ...this.authHeader,
         },
         body: JSON.stringify({ message: { token: message.to, data: message.data } }),
       });

@@ -1,5 +1,5 @@
 import type { AppConfig } from '../../config/config';
-import { callVendor, VendorUnavailableError } from '../../common/vendor-http';
+import { callVendor, headerFromSetting, VendorUnavailableError } from '../../common/vendor-http';
 import { SmsDeliveryError, SmsMessage, SmsSender } from './sms-sender.port';
 
 /**
@@ -8,15 +8,11 @@ import { SmsDeliveryError, SmsMessage, SmsSender } from './sms-sender.port';
  */
 export class HttpSmsSender extends SmsSender {
   readonly name = 'http';
-  private readonly authHeader?: [string, string];
+  private readonly authHeader: Record<string, string>;
 
   constructor(private readonly settings: AppConfig['sms']) {
     super();
-    const header = settings.http.authHeader;
-    if (header?.includes(':')) {
-      const colon = header.indexOf(':');
-      this.authHeader = [header.slice(0, colon).trim(), header.slice(colon + 1).trim()];
-    }
+    this.authHeader = headerFromSetting(settings.http.authHeader);
   }
 
   async send(message: SmsMessage): Promise<{ providerMessageId: string | null }> {
@@ -26,7 +22,7 @@ export class HttpSmsSender extends SmsSender {
         vendor: 'sms-http', url: this.settings.http.url, method: 'POST', timeoutMs: this.settings.timeoutMs, retries: this.settings.http.retries,
         headers: {
           'content-type': 'application/json', 'idempotency-key': message.reference,
-          ...(this.authHeader ? { [this.authHeader[0]]: this.authHeader[1] } : {}),
+          ...this.authHeader,
         },
         body: JSON.stringify({ to: message.to, text: message.text, reference: message.reference }),
       });
