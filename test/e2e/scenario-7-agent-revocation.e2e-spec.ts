@@ -2,7 +2,7 @@ import type { TestApp } from '../support/app';
 import { useTestApp } from '../support/app';
 import { startJourney, submitPassword } from '../support/journeys';
 import { introspect, postForm, refresh, registerStandardClients, SPA } from '../support/oauth';
-import { TestWorkforceIdp } from '../support/workforce';
+import { useWorkforceIdp } from '../support/workforce';
 
 /**
  * Scenario 7 (SCENARIOS.md): a support agent with a workforce token lists a customer's sessions by CUPID
@@ -10,13 +10,7 @@ import { TestWorkforceIdp } from '../support/workforce';
  * agent's identity and reason.
  */
 describe('scenario 7: session revocation by a support agent', () => {
-  const idp = new TestWorkforceIdp();
-  const env: Record<string, string> = {};
-  beforeAll(async () => {
-    await idp.start();
-    Object.assign(env, idp.env());
-  });
-  afterAll(() => idp.stop());
+  const { idp, env } = useWorkforceIdp();
   const t = useTestApp({ env }, registerStandardClients);
 
   /** alice signs in through a real journey and redeems the code. */
@@ -123,13 +117,7 @@ describe('scenario 7: session revocation by a support agent', () => {
 });
 
 describe('who may use the agent API', () => {
-  const idp = new TestWorkforceIdp();
-  const env: Record<string, string> = {};
-  beforeAll(async () => {
-    await idp.start();
-    Object.assign(env, idp.env());
-  });
-  afterAll(() => idp.stop());
+  const { idp, env } = useWorkforceIdp();
   const t = useTestApp({ env }, registerStandardClients);
   const path = '/agent/customers/CUPID-ALICE-0001/sessions?reason=authorization%20check';
   const call = (authorization?: string) => fetch(`${t.baseUrl}${path}`, { headers: authorization ? { authorization } : {} });

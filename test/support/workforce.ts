@@ -52,3 +52,15 @@ export class TestWorkforceIdp {
     return this.server.stop();
   }
 }
+
+/** A workforce IdP for the specs of one describe block: `env` points the app at it (fill-in by beforeAll). */
+export function useWorkforceIdp(): { idp: TestWorkforceIdp; env: Record<string, string> } {
+  const idp = new TestWorkforceIdp();
+  const env: Record<string, string> = {};
+  beforeAll(async () => {
+    await idp.start();
+    Object.assign(env, idp.env());
+  });
+  afterAll(() => idp.stop());
+  return { idp, env };
+}

@@ -81,8 +81,13 @@ export class RefreshTokenGrant extends Grant {
       if (token.status !== 'ACTIVE' || token.expiresAt <= now) {
         return this.refusals.refuse(tx, request, this.type, 'refresh token is expired or revoked', subject);
       }
-      const session = token.sessionId ? await this.sessions.findById(token.sessionId, tx) : null;
-      if (!session || !isSessionLive(session, now)) return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
+      // The locked row already carries its session's state: no second lookup on this hot path.
+      const live = isSessionLive({ status: token.sessionStatus, idleExpiresAt: token.sessionIdleExpiresAt, absoluteExpiresAt: token.sessionAbsoluteExpiresAt }, now);
+      if (!token.sessionId || !live) return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
+      const session = {
+        id: token.sessionId, cupid: token.cupid!, authTime: token.sessionAuthTime!, amr: token.sessionAmr ?? [], acr: token.sessionAcr,
+        idleExpiresAt: token.sessionIdleExpiresAt!, absoluteExpiresAt: token.sessionAbsoluteExpiresAt!,
+      };
 
       const scope = narrowScope(token.scope, requestedScope);
       const tokens = await this.tokens.issueForSession(tx, {
