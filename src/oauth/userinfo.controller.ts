@@ -4,17 +4,26 @@ import type { FastifyReply } from 'fastify';
 import { TokensService } from '../tokens/tokens.service';
 import { bearerToken } from './bearer';
 import { OAuthErrorDto, UserinfoResponseDto } from './dto/oauth.dto';
-import { InvalidTokenError, OAuthError } from './oauth-errors';
+import { DirectoryUnavailableError, UserDirectory } from '../directory/user-directory.port';
+import { InvalidTokenError, OAuthError, ServerUnavailableError } from './oauth-errors';
 import { noStore } from './token.controller';
 
 @ApiTags('oauth2')
 @ApiBearerAuth()
 @Controller('oauth2')
 export class UserinfoController {
-  constructor(private readonly tokens: TokensService) {}
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly directory: UserDirectory,
+  ) {}
 
   @Get('userinfo')
-  @ApiOperation({ summary: 'UserInfo (OIDC Core §5.3)', description: 'Claims about the customer the access token was issued for. The token is checked against its row: a revoked token or ended session is refused at once.' })
+  @ApiOperation({
+    summary: 'UserInfo (OIDC Core §5.3)',
+    description: 'Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), '
+      + 'email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or '
+      + 'ended session is refused at once.',
+  })
   @ApiOkResponse({ type: UserinfoResponseDto })
   @ApiUnauthorizedResponse({ type: OAuthErrorDto, description: 'invalid_token (WWW-Authenticate: Bearer)' })
   get(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserinfoResponseDto> {
@@ -39,6 +48,28 @@ export class UserinfoController {
         'WWW-Authenticate': 'Bearer realm="ciam", error="insufficient_scope", scope="openid"',
       });
     }
-    return { sub: context.cupid };
+    return { sub: context.cupid, ...(await this.claims(context.cupid, context.scope)) };
+  }
+
+  /**
+   * OIDC Core §5.4: the standard claims the granted scopes release, read from the directory now (nothing
+   * about the customer is stored here). A directory outage is a 503, never a partial answer.
+   */
+  private async claims(cupid: string, scopes: string[]): Promise<Record<string, unknown>> {
+    const wanted = scopes.filter((scope) => scope === 'profile' || scope === 'email' || scope === 'phone');
+    if (wanted.length === 0) return {};
+    let user;
+    try {
+      user = await this.directory.findByCupid(cupid);
+    } catch (error) {
+      if (error instanceof DirectoryUnavailableError) throw new ServerUnavailableError();
+      throw error;
+    }
+    if (!user) return {};
+    return {
+      ...(wanted.includes('profile') ? { ...(user.displayName ? { name: user.displayName } : {}), preferred_username: user.username } : {}),
+      ...(wanted.includes('email') && user.email ? { email: user.email } : {}),
+      ...(wanted.includes('phone') && user.phoneNumber ? { phone_number: user.phoneNumber } : {}),
+    };
   }
 }

@@ -1,6 +1,6 @@
 import { startTestApp, useTestApp } from '../support/app';
 import { startJourney, submitPassword } from '../support/journeys';
-import { auditEvents, postForm, registerStandardClients, SPA } from '../support/oauth';
+import { auditEvents, completeLogin, exchangeCode, introspect, postForm, registerStandardClients, SPA } from '../support/oauth';
 import { Slapd, startSlapd } from '../support/slapd';
 
 /**
@@ -18,7 +18,7 @@ describe('scenario 1: simple login against LDAP', () => {
   const t = useTestApp({ env }, registerStandardClients);
 
   it('logs alice in: rows and audit events as the scenario lists them, and the tokens work at userinfo', async () => {
-    const journey = await startJourney(t);
+    const journey = await startJourney(t, { scope: 'openid profile email' });
     expect(journey.body).toEqual({
       journeyId: expect.any(String), status: 'PENDING', nextStep: { type: 'PASSWORD' },
       transactionToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), transactionExpiresAt: expect.any(String),
@@ -39,7 +39,8 @@ describe('scenario 1: simple login against LDAP', () => {
     expect(tokenResponse.status).toBe(200);
     const tokens = await tokenResponse.json();
     const userinfo = await fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
-    expect(await userinfo.json()).toEqual({ sub: 'CUPID-ALICE-0001' });
+    // The claims come from the directory (here LDAP: cn, uid, mail), released by the granted scopes.
+    expect(await userinfo.json()).toEqual({ sub: 'CUPID-ALICE-0001', name: 'alice example', preferred_username: 'alice', email: 'alice@example.test' });
 
     const db = t.dataSource;
     expect(await db.query(`SELECT status, cupid FROM auth_contexts WHERE id = $1`, [journey.journeyId])).toEqual([{ status: 'COMPLETED', cupid: 'CUPID-ALICE-0001' }]);
@@ -180,6 +181,25 @@ describe('directory outage', () => {
       const ready = await fetch(`${t.baseUrl}/health/ready`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ type: 'urn:ciam:problem:not-ready', checks: { directory: { status: 'down' } } });
+    } finally {
+      await slapd.stop();
+      await t.close();
+    }
+  });
+
+  it('keeps signed-in customers working, and userinfo says 503 when it needs claims from the directory', async () => {
+    const slapd = await startSlapd();
+    const t = await startTestApp({ env: slapd.env });
+    try {
+      await registerStandardClients(t);
+      const login = await completeLogin(t, { cupid: 'CUPID-ALICE-0001', scope: 'openid profile' });
+      const tokens = await (await exchangeCode(t, login)).json();
+      await slapd.stop();
+      expect(await introspect(t, tokens.access_token)).toMatchObject({ active: true });
+      const userinfo = await fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      expect(userinfo.status).toBe(503);
+      expect(userinfo.headers.get('retry-after')).toBe('5');
+      expect((await userinfo.json()).error).toBe('temporarily_unavailable');
     } finally {
       await slapd.stop();
       await t.close();

@@ -49,6 +49,10 @@ export class IntrospectionResponseDto {
 
 export class UserinfoResponseDto {
   @ApiProperty({ example: 'CUPID-0001', description: 'The customer id (CUPID)' }) sub: string;
+  @ApiPropertyOptional({ example: 'Alice Example', description: 'scope profile' }) name?: string;
+  @ApiPropertyOptional({ example: 'alice', description: 'scope profile' }) preferred_username?: string;
+  @ApiPropertyOptional({ example: 'alice@example.test', description: 'scope email' }) email?: string;
+  @ApiPropertyOptional({ example: '+447700900001', description: 'scope phone' }) phone_number?: string;
 }
 
 export class JwkDto {
