@@ -143,6 +143,8 @@ export interface AppConfig {
     /** Failures from one IP within ipWindowSeconds that block the IP for lockSeconds. */
     ipFailureLimit: number;
     ipWindowSeconds: number;
+    /** Failed client authentications per client id within ipWindowSeconds that block it for lockSeconds. */
+    clientFailureLimit: number;
   };
 }
 
@@ -394,6 +396,7 @@ function readJourneyConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, '
       suspendAfter: read.integer('LOCKOUT_SUSPEND_AFTER', 100, 1, 100),
       ipFailureLimit: read.integer('LOCKOUT_IP_FAILURE_LIMIT', 100, 1, 100000),
       ipWindowSeconds: read.integer('LOCKOUT_IP_WINDOW_SECONDS', 900, 1, 86400),
+      clientFailureLimit: read.integer('LOCKOUT_CLIENT_FAILURE_LIMIT', 20, 1, 100000),
     },
   };
 }

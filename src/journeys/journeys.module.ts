@@ -38,6 +38,6 @@ const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, D
     ...STEPS,
     { provide: JOURNEY_STEPS, inject: STEPS, useFactory: (...steps: JourneyStep[]) => steps },
   ],
-  exports: [JourneyService, DirectoryModule, SmsModule, EsignRepository],
+  exports: [JourneyService, DirectoryModule, SmsModule, EsignRepository, LockoutService],
 })
 export class JourneysModule {}

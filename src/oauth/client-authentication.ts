@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
+import { LockoutService } from '../journeys/lockout/lockout.service';
 import { ClientsService } from './clients/clients.service';
 import type { OAuthClient } from './clients/oauth-client.entity';
-import { InvalidClientError, InvalidRequestError } from './oauth-errors';
+import { InvalidClientError, InvalidRequestError, OAuthError } from './oauth-errors';
 import { OAuthParams } from './oauth-params';
 import type { RequestOrigin } from '../common/request-origin';
 
@@ -26,6 +27,7 @@ export class ClientAuthenticator {
     private readonly clients: ClientsService,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly lockout: LockoutService,
   ) {}
 
   async authenticate(authorization: string | undefined, params: OAuthParams, endpoint: string, origin: RequestOrigin): Promise<AuthenticatedClient> {
@@ -37,14 +39,30 @@ export class ClientAuthenticator {
     }
 
     const fail = async (clientId: string | undefined, method: ClientAuthMethod, reason: string): Promise<never> => {
-      await this.dataSource.transaction((manager) =>
-        this.audit.record(manager, {
+      await this.dataSource.transaction(async (manager) => {
+        await this.audit.record(manager, {
           type: AUDIT_EVENT_TYPES.CLIENT_AUTHENTICATION_FAILED, outcome: 'FAILURE', actor: { type: 'CLIENT', id: clientId ?? null },
           clientId: clientId ?? null, ip: origin.ip, userAgent: origin.userAgent, details: { endpoint, method, reason },
-        }),
-      );
+        });
+        if (!clientId || method === 'none') return;
+        for (const lock of await this.lockout.recordClientFailure(manager, clientId, origin.ip)) {
+          await this.audit.record(manager, {
+            type: AUDIT_EVENT_TYPES.LOCKOUT_ENGAGED, outcome: 'FAILURE', actor: { type: 'SYSTEM', id: 'lockout' }, clientId, ip: origin.ip,
+            details: { subject: lock.subject, lockedUntil: lock.lockedUntil.toISOString(), failures: lock.failures },
+          });
+        }
+      });
       throw new InvalidClientError('client authentication failed', method === 'client_secret_basic');
     };
+
+    // Before any argon2id work: a client id or address that failed too often waits, whatever it sends now.
+    const claimed = basic?.clientId ?? (postSecret !== undefined ? postId : undefined);
+    if (claimed) {
+      const lock = await this.lockout.checkClient(this.dataSource.manager, claimed, origin.ip);
+      if (lock) {
+        throw new OAuthError('invalid_client', 'too many failed client authentications; try again later', 429, { 'Retry-After': String(lock.retryAfterSeconds) });
+      }
+    }
 
     if (basic) {
       const client = await this.clients.verifySecret(basic.clientId, basic.secret);

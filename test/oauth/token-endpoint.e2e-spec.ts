@@ -192,3 +192,23 @@ describe('client secret verification', () => {
     expect((await clientCredentials('a-brand-new-secret-0123456789')).status).toBe(401);
   });
 });
+
+describe('failed client authentication', () => {
+  const t = useTestApp({ env: { LOCKOUT_CLIENT_FAILURE_LIMIT: '3' } }, registerStandardClients);
+
+  it('locks a client id out after repeated wrong secrets, for every instance, before any hashing', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      expect((await postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: SERVICE.clientId, secret: `wrong-${i}-secret-value` })).status).toBe(401);
+    }
+    const locked = await postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: SERVICE.clientId, secret: SERVICE.secret });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect(await locked.json()).toEqual({ error: 'invalid_client', error_description: expect.stringMatching(/too many/) });
+    const [event] = await auditEvents(t, { type: 'lockout.engaged' });
+    expect(event.details).toMatchObject({ subject: 'client', failures: 3 });
+    // Public clients (no secret) are not locked by it.
+    expect((await postForm(t, '/oauth2/revoke', { token: 'x', client_id: SPA.clientId })).status).toBe(200);
+    t.clock.advance(901);
+    expect((await postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: SERVICE.clientId, secret: SERVICE.secret })).status).toBe(200);
+  });
+});

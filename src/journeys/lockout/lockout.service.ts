@@ -6,14 +6,14 @@ import type { AppConfig } from '../../config/config';
 import { rowsOf } from '../../database/sql';
 
 export interface Lock {
-  subject: 'account' | 'ip';
+  subject: 'account' | 'ip' | 'client';
   retryAfterSeconds: number;
 }
 
 export interface FailureOutcome {
   accountFailures: number;
   /** Locks this failure engaged (for audit). */
-  engaged: Array<{ subject: 'account' | 'ip'; lockedUntil: Date; failures: number }>;
+  engaged: Array<{ subject: 'account' | 'ip' | 'client'; lockedUntil: Date; failures: number }>;
 }
 
 const FOREVER = new Date('9999-12-31T00:00:00Z');
@@ -38,16 +38,60 @@ export class LockoutService {
   }
 
   /** The longest lock in force on the account or the IP address, if any. */
-  async check(manager: EntityManager, username: string, ip: string | null): Promise<Lock | null> {
+  check(manager: EntityManager, username: string, ip: string | null): Promise<Lock | null> {
+    return this.lockOn(manager, [LockoutService.accountSubject(username), ...(ip ? [`ip:${ip}`] : [])]);
+  }
+
+  /** The longest lock in force on an OAuth client's credentials or the IP address, if any. */
+  checkClient(manager: EntityManager, clientId: string, ip: string | null): Promise<Lock | null> {
+    return this.lockOn(manager, [`client:${clientId.slice(0, 128)}`, ...(ip ? [`ip:${ip}`] : [])]);
+  }
+
+  /**
+   * A failed client authentication (wrong secret): counted per client id and per IP address in windows,
+   * like the IP counters, so guessing a client's secret, or burning CPU on argon2id with bad ones, stops.
+   */
+  async recordClientFailure(manager: EntityManager, clientId: string, ip: string | null): Promise<FailureOutcome['engaged']> {
+    const now = this.clock.now();
+    const { clientFailureLimit, ipFailureLimit, ipWindowSeconds } = this.config.lockout;
+    const engaged = await this.windowedFailure(manager, `client:${clientId.slice(0, 128)}`, 'client', now, ipWindowSeconds, clientFailureLimit);
+    return ip ? [...engaged, ...(await this.windowedFailure(manager, `ip:${ip}`, 'ip', now, ipWindowSeconds, ipFailureLimit))] : engaged;
+  }
+
+  private async lockOn(manager: EntityManager, subjects: string[]): Promise<Lock | null> {
     const now = this.clock.now();
     const rows = await rowsOf<{ subject: string; locked_until: Date }>(
       manager,
       `SELECT subject, locked_until FROM login_attempts WHERE subject = ANY($1::text[]) AND locked_until > $2 ORDER BY locked_until DESC LIMIT 1`,
-      [[LockoutService.accountSubject(username), ...(ip ? [`ip:${ip}`] : [])], now],
+      [subjects, now],
     );
     if (rows.length === 0) return null;
     const seconds = Math.ceil((rows[0].locked_until.getTime() - now.getTime()) / 1000);
-    return { subject: rows[0].subject.startsWith('ip:') ? 'ip' : 'account', retryAfterSeconds: Math.min(Math.max(seconds, 1), 86400) };
+    return { subject: rows[0].subject.split(':')[0] as Lock['subject'], retryAfterSeconds: Math.min(Math.max(seconds, 1), 86400) };
+  }
+
+  /** One more failure in the subject's current window; locks the subject when the window reaches `limit`. */
+  private async windowedFailure(
+    manager: EntityManager, subject: string, kind: Lock['subject'], now: Date, windowSeconds: number, limit: number,
+  ): Promise<FailureOutcome['engaged']> {
+    const [row] = await rowsOf<{ window_failures: number }>(
+      manager,
+      `INSERT INTO login_attempts (subject, consecutive_failures, window_failures, window_started_at, last_failure_at, updated_at)
+       VALUES ($1, 1, 1, $2, $2, $2)
+       ON CONFLICT (subject) DO UPDATE SET
+         window_failures = CASE WHEN login_attempts.window_started_at < $2::timestamptz - make_interval(secs => $3)
+                                THEN 1 ELSE login_attempts.window_failures + 1 END,
+         window_started_at = CASE WHEN login_attempts.window_started_at < $2::timestamptz - make_interval(secs => $3)
+                                  THEN $2 ELSE login_attempts.window_started_at END,
+         consecutive_failures = login_attempts.consecutive_failures + 1,
+         last_failure_at = $2, updated_at = $2
+       RETURNING window_failures`,
+      [subject, now, windowSeconds],
+    );
+    if (row.window_failures < limit) return [];
+    const until = new Date(now.getTime() + this.config.lockout.lockSeconds * 1000);
+    await manager.query(`UPDATE login_attempts SET locked_until = $2 WHERE subject = $1`, [subject, until]);
+    return [{ subject: kind, lockedUntil: until, failures: row.window_failures }];
   }
 
   async recordFailure(manager: EntityManager, username: string, ip: string | null): Promise<FailureOutcome> {
@@ -76,27 +120,7 @@ export class LockoutService {
       engaged.push({ subject: 'account', lockedUntil, failures });
     }
 
-    if (ip) {
-      const [address] = await rowsOf<{ window_failures: number }>(
-        manager,
-        `INSERT INTO login_attempts (subject, consecutive_failures, window_failures, window_started_at, last_failure_at, updated_at)
-         VALUES ($1, 1, 1, $2, $2, $2)
-         ON CONFLICT (subject) DO UPDATE SET
-           window_failures = CASE WHEN login_attempts.window_started_at < $2::timestamptz - make_interval(secs => $3)
-                                  THEN 1 ELSE login_attempts.window_failures + 1 END,
-           window_started_at = CASE WHEN login_attempts.window_started_at < $2::timestamptz - make_interval(secs => $3)
-                                    THEN $2 ELSE login_attempts.window_started_at END,
-           consecutive_failures = login_attempts.consecutive_failures + 1,
-           last_failure_at = $2, updated_at = $2
-         RETURNING window_failures`,
-        [`ip:${ip}`, now, lockout.ipWindowSeconds],
-      );
-      if (address.window_failures >= lockout.ipFailureLimit) {
-        const until = new Date(now.getTime() + lockout.lockSeconds * 1000);
-        await manager.query(`UPDATE login_attempts SET locked_until = $2 WHERE subject = $1`, [`ip:${ip}`, until]);
-        engaged.push({ subject: 'ip', lockedUntil: until, failures: address.window_failures });
-      }
-    }
+    if (ip) engaged.push(...(await this.windowedFailure(manager, `ip:${ip}`, 'ip', now, lockout.ipWindowSeconds, lockout.ipFailureLimit)));
     return { accountFailures: failures, engaged };
   }
 
