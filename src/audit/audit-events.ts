@@ -21,6 +21,8 @@ export const AUDIT_EVENT_TYPES = {
   SIGNING_KEY_ACTIVATED: 'signing_key.activated',
   /** A signing key stopped signing (still published until publishUntil); details: kid, publishUntil. */
   SIGNING_KEY_RETIRED: 'signing_key.retired',
+  /** Every signing key was re-sealed with the current key-encryption key; details: resealed, kekId. */
+  SIGNING_KEYS_RESEALED: 'signing_key.resealed',
   /** A session began; details: amr, acr. */
   SESSION_CREATED: 'session.created',
   /** A session was revoked with its tokens; details: reason, revokedBy, tokensRevoked. */

@@ -6,6 +6,7 @@
  *   clients:list
  *   clients:deactivate --id ID
  *   keys:rotate [--reason TEXT]
+ *   keys:reseal     (after a KEY_ENCRYPTION_KEY change: re-seal with it what KEY_ENCRYPTION_KEY_PREVIOUS sealed)
  *   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]   (development workforce IdP)
  *   jobs:run <job>    (expire-transactions, expire-contexts, expire-sessions, purge-journey-data, audit-partitions, rotate-signing-key)
  *   jobs:status
@@ -36,6 +37,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
   clients:list
   clients:deactivate --id ID
   keys:rotate [--reason TEXT]
+  keys:reseal
   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]
   jobs:run <job>   (${JOB_NAMES.join(', ')})
   jobs:status
@@ -57,7 +59,7 @@ async function main(argv: string[]): Promise<void> {
     },
     strict: true,
   });
-  if (!['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token', 'jobs:run', 'jobs:status', 'documents:publish'].includes(command ?? '')) throw new UsageError(USAGE);
+  if (!['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token', 'jobs:run', 'jobs:status', 'documents:publish', 'keys:reseal'].includes(command ?? '')) throw new UsageError(USAGE);
   if (command === 'jobs:run' && !(JOB_NAMES as readonly string[]).includes(positionals[0] ?? '')) throw new UsageError(USAGE);
 
   const config = loadConfig();
@@ -94,6 +96,8 @@ async function main(argv: string[]): Promise<void> {
     } else if (command === 'clients:deactivate') {
       if (!values.id) throw new UsageError(USAGE);
       print({ deactivated: values.id, changed: await clients.deactivate(values.id) });
+    } else if (command === 'keys:reseal') {
+      print({ resealed: await context.get(SigningKeysService).resealAll('cli') });
     } else if (command === 'keys:rotate') {
       print(await context.get(SigningKeysService).rotate(values.reason ?? 'rotated by operator', 'cli'));
     } else if (command === 'jobs:run') {

@@ -35,6 +35,8 @@ export interface AppConfig {
     signingAlg: 'ES256' | 'RS256';
     /** 32 bytes (base64) that encrypt the signing keys' private parts at rest. */
     keyEncryptionKey: string | undefined;
+    /** The key-encryption key being replaced: keys it sealed still open until `keys:reseal` has run. */
+    previousKeyEncryptionKey: string | undefined;
     /** Register the demo clients at start-up (development only). */
     seedDemoClients: boolean;
   };
@@ -436,6 +438,7 @@ function readConfig(read: EnvReader): AppConfig {
       accessTokenAudience: '',
       signingAlg: read.oneOf('OIDC_SIGNING_ALG', 'ES256', ['ES256', 'RS256'] as const),
       keyEncryptionKey: read.optionalString('KEY_ENCRYPTION_KEY'),
+      previousKeyEncryptionKey: read.optionalString('KEY_ENCRYPTION_KEY_PREVIOUS'),
       seedDemoClients: read.boolean('SEED_DEMO_CLIENTS', nodeEnv === 'development'),
     },
     tokens: {
@@ -463,9 +466,10 @@ function readConfig(read: EnvReader): AppConfig {
   if (config.sessions.idleTtlSeconds > config.sessions.absoluteTtlSeconds) {
     read.problems.push('SESSION_IDLE_TTL_SECONDS must not exceed SESSION_ABSOLUTE_TTL_SECONDS');
   }
-  if (config.oidc.keyEncryptionKey !== undefined && Buffer.from(config.oidc.keyEncryptionKey, 'base64').length !== 32) {
-    read.problems.push('KEY_ENCRYPTION_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+  for (const [name, value] of [['KEY_ENCRYPTION_KEY', config.oidc.keyEncryptionKey], ['KEY_ENCRYPTION_KEY_PREVIOUS', config.oidc.previousKeyEncryptionKey]]) {
+    if (value !== undefined && Buffer.from(value, 'base64').length !== 32) read.problems.push(`${name} must be 32 bytes, base64-encoded (openssl rand -base64 32)`);
   }
+  if (config.oidc.previousKeyEncryptionKey && !config.oidc.keyEncryptionKey) read.problems.push('KEY_ENCRYPTION_KEY_PREVIOUS needs KEY_ENCRYPTION_KEY');
   if (nodeEnv === 'production') {
     if (!config.oidc.keyEncryptionKey) {
       read.problems.push('KEY_ENCRYPTION_KEY is required when NODE_ENV=production (the generated development key is refused)');

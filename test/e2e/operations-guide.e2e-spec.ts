@@ -18,7 +18,7 @@ describe('docs/operations.md', () => {
     const shell = blocks('sh').join('\n');
     for (const [, job] of shell.matchAll(/jobs:run (\S+)/g)) expect(JOB_NAMES).toContain(job);
     for (const [, command] of shell.matchAll(/npm run cli -- (\S+)/g)) {
-      expect(['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token', 'jobs:run', 'jobs:status', 'documents:publish']).toContain(command);
+      expect(['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token', 'jobs:run', 'jobs:status', 'documents:publish', 'keys:reseal']).toContain(command);
     }
     for (const job of JOB_NAMES) expect(guide).toContain(`\`${job}\``);
   });

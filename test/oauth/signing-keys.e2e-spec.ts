@@ -76,6 +76,25 @@ describe('signing keys', () => {
     }
   });
 
+  it('changes the key-encryption key without downtime: the previous key still opens, keys:reseal, then the new one alone', async () => {
+    const database = await createTestDatabase();
+    const oldKek = Buffer.alloc(32, 3).toString('base64');
+    const newKek = Buffer.alloc(32, 4).toString('base64');
+    try {
+      await (await startTestApp({ database, env: { KEY_ENCRYPTION_KEY: oldKek } })).app.close();
+      const during = await startTestApp({ database, env: { KEY_ENCRYPTION_KEY: newKek, KEY_ENCRYPTION_KEY_PREVIOUS: oldKek } });
+      await expect(during.app.get(SigningKeysService).sign({ sub: 'x' }, 'JWT')).resolves.toEqual(expect.any(String));
+      expect(await during.app.get(SigningKeysService).resealAll('test')).toBe(1);
+      await during.app.close();
+      const after = await startTestApp({ database, env: { KEY_ENCRYPTION_KEY: newKek } });
+      await expect(after.app.get(SigningKeysService).sign({ sub: 'x' }, 'JWT')).resolves.toEqual(expect.any(String));
+      expect(await after.dataSource.query(`SELECT event_type FROM audit_logs WHERE event_type = 'signing_key.resealed'`)).toHaveLength(1);
+      await after.app.close();
+    } finally {
+      await database.drop();
+    }
+  });
+
   it('signs with RS256 when configured', async () => {
     const rsa = await startTestApp({ env: { OIDC_SIGNING_ALG: 'RS256' } });
     try {

@@ -10,6 +10,8 @@ export interface KeyEncryptionKey {
   id: string;
   /** True when generated for development rather than configured. */
   generated: boolean;
+  /** KEY_ENCRYPTION_KEY_PREVIOUS during a key-encryption-key change. */
+  previous?: { key: Buffer; id: string };
 }
 
 export const KEY_ENCRYPTION_KEY = Symbol('KEY_ENCRYPTION_KEY');
@@ -20,7 +22,11 @@ export const KEY_ENCRYPTION_KEY = Symbol('KEY_ENCRYPTION_KEY');
  * key for the life of the process.
  */
 export function resolveKeyEncryptionKey(config: AppConfig, warn: (message: string) => void): KeyEncryptionKey {
-  if (config.oidc.keyEncryptionKey) return fromKey(Buffer.from(config.oidc.keyEncryptionKey, 'base64'), false);
+  if (config.oidc.keyEncryptionKey) {
+    const current = fromKey(Buffer.from(config.oidc.keyEncryptionKey, 'base64'), false);
+    const previous = config.oidc.previousKeyEncryptionKey ? fromKey(Buffer.from(config.oidc.previousKeyEncryptionKey, 'base64'), false) : undefined;
+    return previous ? { ...current, previous: { key: previous.key, id: previous.id } } : current;
+  }
   if (config.nodeEnv === 'production') throw new Error('KEY_ENCRYPTION_KEY is required in production');
   if (config.nodeEnv === 'test') return fromKey(randomBytes(32), true);
   const path = join(dirname(config.database.embeddedDataDir), 'dev-key-encryption-key');

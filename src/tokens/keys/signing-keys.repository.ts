@@ -38,4 +38,13 @@ export class SigningKeysRepository {
   async insert(manager: EntityManager, key: Partial<SigningKey>): Promise<void> {
     await manager.getRepository(SigningKey).insert(key as QueryDeepPartialEntity<SigningKey>);
   }
+
+  /** Keys sealed with another key-encryption key than `kekId`, row-locked. */
+  sealedWithOther(manager: EntityManager, kekId: string): Promise<SigningKey[]> {
+    return manager.getRepository(SigningKey).createQueryBuilder('k').setLock('pessimistic_write').where('k.kek_id <> :kekId', { kekId }).getMany();
+  }
+
+  async reseal(manager: EntityManager, kid: string, privateKeyEncrypted: Buffer, kekId: string): Promise<void> {
+    await manager.getRepository(SigningKey).update({ kid }, { privateKeyEncrypted, kekId });
+  }
 }

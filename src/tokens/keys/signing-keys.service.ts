@@ -144,12 +144,38 @@ export class SigningKeysService implements OnApplicationBootstrap {
   }
 
   private async openPrivateKey(stored: SigningKey): Promise<CryptoKey> {
-    if (stored.kekId !== this.kek.id) {
+    return importPKCS8(this.openPkcs8(stored), stored.alg);
+  }
+
+  /** The PEM of a stored key, opened with whichever configured key-encryption key sealed it. */
+  private openPkcs8(stored: Pick<SigningKey, 'kid' | 'kekId' | 'privateKeyEncrypted'>): string {
+    const kek = [this.kek, this.kek.previous].find((candidate) => candidate?.id === stored.kekId);
+    if (!kek) {
       throw new SigningKeyUnavailableError(
         `signing key ${stored.kid} was sealed with key-encryption key ${stored.kekId}, but KEY_ENCRYPTION_KEY is ${this.kek.id}`);
     }
-    const pkcs8 = open(this.kek.key, stored.privateKeyEncrypted, `signing-key:${stored.kid}`).toString('utf8');
-    return importPKCS8(pkcs8, stored.alg);
+    return open(kek.key, stored.privateKeyEncrypted, `signing-key:${stored.kid}`).toString('utf8');
+  }
+
+  /**
+   * Re-seals every stored key with KEY_ENCRYPTION_KEY (the step after deploying a new one alongside
+   * KEY_ENCRYPTION_KEY_PREVIOUS; docs/operations.md). Returns how many keys it re-sealed.
+   */
+  async resealAll(actorId = 'cli'): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      await this.keys.lockForRotation(manager);
+      let resealed = 0;
+      for (const stored of await this.keys.sealedWithOther(manager, this.kek.id)) {
+        const sealed = seal(this.kek.key, Buffer.from(this.openPkcs8(stored)), `signing-key:${stored.kid}`);
+        await this.keys.reseal(manager, stored.kid, sealed, this.kek.id);
+        resealed += 1;
+      }
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.SIGNING_KEYS_RESEALED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: actorId },
+        details: { resealed, kekId: this.kek.id },
+      });
+      return resealed;
+    });
   }
 
   private async publicKey(kid: string | undefined): Promise<CryptoKey | Uint8Array> {
