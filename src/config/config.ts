@@ -92,6 +92,10 @@ export interface AppConfig {
     contextTtlSeconds: number;
     transactionTtlSeconds: number;
     passwordAttemptsPerJourney: number;
+    /** A bound device skips MFA only within this many days of its last full second factor... */
+    trustedDeviceMfaDays: number;
+    /** ...and within this many days of its binding. */
+    trustedDeviceMaxDays: number;
     /** Where /oauth2/authorize sends the browser to log in. */
     loginUiUrl: string;
   };

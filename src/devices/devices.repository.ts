@@ -60,22 +60,28 @@ export class DevicesRepository {
     return rows.map(toBound);
   }
 
-  async insert(manager: EntityManager, device: { cupid: string; publicKeyJwk: Record<string, unknown>; thumbprint: string; name: string; platform: string | null; pushAddress: string | null; contextId: string; at: Date }): Promise<string> {
+  async insert(manager: EntityManager, device: { cupid: string; publicKeyJwk: Record<string, unknown>; thumbprint: string; name: string; platform: string | null; pushAddress: string | null; contextId: string; at: Date; mfaAt: Date | null }): Promise<string> {
     const [row] = await rowsOf<{ id: string }>(
       manager,
-      `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name, platform, push_address, bound_context_id, created_at, last_used_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-      [device.cupid, JSON.stringify(device.publicKeyJwk), device.thumbprint, device.name, device.platform, device.pushAddress, device.contextId, device.at],
+      `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name, platform, push_address, bound_context_id, created_at, last_used_at, last_mfa_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
+      [device.cupid, JSON.stringify(device.publicKeyJwk), device.thumbprint, device.name, device.platform, device.pushAddress, device.contextId, device.at, device.mfaAt],
     );
     return row.id;
   }
 
   /** The same customer binds the same key again: its name and push address are refreshed. */
-  async rebind(manager: EntityManager, id: string, device: { name: string; platform: string | null; pushAddress: string | null; contextId: string; at: Date }): Promise<void> {
+  async rebind(manager: EntityManager, id: string, device: { name: string; platform: string | null; pushAddress: string | null; contextId: string; at: Date; mfaAt: Date | null }): Promise<void> {
     await manager.query(
-      `UPDATE trusted_devices SET name = $2, platform = $3, push_address = $4, bound_context_id = $5, last_used_at = $6 WHERE id = $1 AND status = 'ACTIVE'`,
-      [id, device.name, device.platform, device.pushAddress, device.contextId, device.at],
+      `UPDATE trusted_devices SET name = $2, platform = $3, push_address = $4, bound_context_id = $5, last_used_at = $6, last_mfa_at = COALESCE($7, last_mfa_at)
+        WHERE id = $1 AND status = 'ACTIVE'`,
+      [id, device.name, device.platform, device.pushAddress, device.contextId, device.at, device.mfaAt],
     );
+  }
+
+  /** The customer passed a full second factor on this device (their own, active one). */
+  async recordMfa(manager: EntityManager, cupid: string, thumbprint: string, at: Date): Promise<void> {
+    await manager.query(`UPDATE trusted_devices SET last_mfa_at = $3 WHERE jwk_thumbprint = $2 AND cupid = $1 AND status = 'ACTIVE'`, [cupid, thumbprint, at]);
   }
 
   async touch(manager: EntityManager, id: string, at: Date): Promise<void> {
@@ -86,6 +92,8 @@ export class DevicesRepository {
 export interface BoundDevice {
   id: string;
   cupid: string;
+  createdAt: Date;
+  lastMfaAt: Date | null;
   status: 'ACTIVE' | 'REVOKED';
   publicKeyJwk: Record<string, unknown>;
   thumbprint: string;
@@ -94,11 +102,11 @@ export interface BoundDevice {
 }
 
 interface BoundDeviceRow {
-  id: string; cupid: string; status: 'ACTIVE' | 'REVOKED'; public_key_jwk: Record<string, unknown>; jwk_thumbprint: string; name: string; push_address: string | null;
+  id: string; cupid: string; created_at: Date; last_mfa_at: Date | null; status: 'ACTIVE' | 'REVOKED'; public_key_jwk: Record<string, unknown>; jwk_thumbprint: string; name: string; push_address: string | null;
 }
 
-const BOUND_COLUMNS = 'id, cupid, status, public_key_jwk, jwk_thumbprint, name, push_address';
+const BOUND_COLUMNS = 'id, cupid, status, public_key_jwk, jwk_thumbprint, name, push_address, created_at, last_mfa_at';
 
 const toBound = (row: BoundDeviceRow): BoundDevice => ({
-  id: row.id, cupid: row.cupid, status: row.status, publicKeyJwk: row.public_key_jwk, thumbprint: row.jwk_thumbprint, name: row.name, pushAddress: row.push_address,
+  id: row.id, cupid: row.cupid, createdAt: row.created_at, lastMfaAt: row.last_mfa_at, status: row.status, publicKeyJwk: row.public_key_jwk, thumbprint: row.jwk_thumbprint, name: row.name, pushAddress: row.push_address,
 });

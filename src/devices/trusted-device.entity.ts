@@ -23,6 +23,8 @@ export class TrustedDevice {
   boundContext?: AuthContext;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'last_used_at', nullable: true }) lastUsedAt: Date | null;
+  /** The last journey from this device that passed a full second factor (or the binding after one). */
+  @Column('timestamptz', { name: 'last_mfa_at', nullable: true }) lastMfaAt: Date | null;
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
   @Column('text', { name: 'revoked_by', nullable: true }) revokedBy: string | null;
   @Column('text', { name: 'revoke_reason', nullable: true }) revokeReason: string | null;

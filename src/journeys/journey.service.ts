@@ -9,6 +9,7 @@ import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { DirectoryUnavailableError } from '../directory/user-directory.port';
+import { DevicesRepository } from '../devices/devices.repository';
 import { ClientsService } from '../oauth/clients/clients.service';
 import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
 import { DrsEvaluation } from '../risk/drs-evaluation.entity';
@@ -84,6 +85,7 @@ export class JourneyService {
     private readonly risk: RiskService,
     private readonly sessions: SessionsService,
     private readonly codes: AuthorizationCodesService,
+    private readonly devices: DevicesRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {
@@ -252,6 +254,10 @@ export class JourneyService {
     });
     await this.transactions.voidPending(tx, context.id);
     await this.contexts.complete(tx, context.id, this.clock.now());
+    if (context.deviceKeyThumbprint && state.passed.some((entry) => entry.facts.secondFactor === true)) {
+      // A full second factor on a bound device renews its MFA-skip window.
+      await this.devices.recordMfa(tx, context.cupid!, context.deviceKeyThumbprint, this.clock.now());
+    }
     await this.audit.record(tx, {
       type: AUDIT_EVENT_TYPES.JOURNEY_COMPLETED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: context.cupid },
       cupid: context.cupid, sessionId: session.id, contextId: context.id, clientId: client.clientId, ip: origin.ip,

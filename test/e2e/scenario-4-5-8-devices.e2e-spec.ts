@@ -117,6 +117,19 @@ describe('trusted devices, eSign and push', () => {
     expect(device.recent).toBe(true);
   });
 
+  it('scenario 8: the MFA skip lasts 30 days from the last second factor on the device; MFA on it renews the window', async () => {
+    await t.dataSource.query(`UPDATE trusted_devices SET last_mfa_at = now() - interval '31 days' WHERE id = $1`, [phoneId]);
+    const stale = await startJourney(t, { device: { deviceId: 'bob-phone', keyThumbprint: phone.thumbprint } });
+    const next = await (await submitPassword(t, stale.journeyId, stale.transactionToken, 'bob', 'bob-password')).json();
+    expect(next.nextStep.type).toBe('SMS_OTP');
+    const sent = await (await step(t, stale.journeyId, 'sms-otp/send', { transactionToken: next.transactionToken })).json();
+    expect((await (await step(t, stale.journeyId, 'sms-otp', { transactionToken: sent.transactionToken, code: lastSmsCode() })).json()).status).toBe('COMPLETED');
+    const [device] = await t.dataSource.query(`SELECT last_mfa_at > now() - interval '1 minute' AS renewed FROM trusted_devices WHERE id = $1`, [phoneId]);
+    expect(device.renewed).toBe(true);
+    const again = await startJourney(t, { device: { deviceId: 'bob-phone', keyThumbprint: phone.thumbprint } });
+    expect((await (await submitPassword(t, again.journeyId, again.transactionToken, 'bob', 'bob-password')).json()).nextStep.type).toBe('DEVICE_PROOF');
+  });
+
   it.each([
     ['a signature by another key', async (challenge: string, journeyId: string) => (await TestDevice.create()).sign({ challenge, journeyId })],
     ['a reused proof for an earlier challenge', async (_challenge: string, journeyId: string) => phone.sign({ challenge: 'an-earlier-challenge', journeyId })],

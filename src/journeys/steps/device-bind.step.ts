@@ -65,7 +65,9 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
     }
     const keyThumbprint = await thumbprint(input.publicKey as JWK);
     const now = this.clock.now();
-    const details = { name: input.name, platform: input.platform ?? null, pushAddress: input.pushAddress ?? null, contextId: state.context.id, at: now };
+    // The binding follows the journey's second factor when there was one: that starts the device's MFA-skip window.
+    const mfaAt = state.passed.some((entry) => entry.facts.secondFactor === true) ? now : null;
+    const details = { name: input.name, platform: input.platform ?? null, pushAddress: input.pushAddress ?? null, contextId: state.context.id, at: now, mfaAt };
     const existing = await this.devices.findByThumbprint(manager, keyThumbprint);
     let deviceId: string;
     if (existing && (existing.cupid !== cupid || existing.status !== 'ACTIVE')) {

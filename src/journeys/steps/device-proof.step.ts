@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { JWK } from 'jose';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
 import { randomSecret } from '../../common/crypto';
 import { verifyDeviceSignature } from '../../devices/device-proof';
-import { DevicesRepository } from '../../devices/devices.repository';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config';
+import { BoundDevice, DevicesRepository } from '../../devices/devices.repository';
 import type { JourneyState } from '../policy';
 import { JourneyStep, PreparedStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
@@ -27,6 +29,7 @@ export class DeviceProofStep extends JourneyStep<DeviceProofInput> {
   readonly role = 'device-proof' as const;
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly devices: DevicesRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -43,7 +46,21 @@ export class DeviceProofStep extends JourneyStep<DeviceProofInput> {
     const thumbprint = state.context.deviceKeyThumbprint;
     if (!thumbprint || !state.context.cupid) return false;
     const device = await this.devices.findByThumbprint(state.db, thumbprint);
-    return device?.status === 'ACTIVE' && device.cupid === state.context.cupid;
+    return Boolean(device) && this.trustReason(device!, state.context.cupid) === null;
+  }
+
+  /**
+   * Why this device cannot vouch for the customer now, or null when it can: it must be theirs, active,
+   * bound at most TRUSTED_DEVICE_MAX_DAYS ago, and have seen a full second factor within
+   * TRUSTED_DEVICE_MFA_DAYS (SECURITY-DEFAULTS.md: 30 days since last MFA, 180 at most).
+   */
+  private trustReason(device: BoundDevice, cupid: string | null): string | null {
+    if (device.status !== 'ACTIVE' || device.cupid !== cupid) return 'device not bound to this customer';
+    const now = this.clock.now().getTime();
+    const day = 86_400_000;
+    if (device.createdAt.getTime() < now - this.config.journeys.trustedDeviceMaxDays * day) return 'device bound too long ago';
+    if ((device.lastMfaAt ?? new Date(0)).getTime() < now - this.config.journeys.trustedDeviceMfaDays * day) return 'no second factor on this device recently';
+    return null;
   }
 
   override async prepare(): Promise<PreparedStep> {
@@ -55,10 +72,9 @@ export class DeviceProofStep extends JourneyStep<DeviceProofInput> {
   async complete({ state, transaction, input, origin, manager }: StepRun<DeviceProofInput>): Promise<StepOutcome> {
     const expected = transaction.challenge as { challenge: string; challengeExpiresAt: string };
     const device = await this.devices.findByThumbprint(manager, state.context.deviceKeyThumbprint ?? '');
-    let reason: string | null = null;
-    if (!device || device.status !== 'ACTIVE' || device.cupid !== state.context.cupid) reason = 'device not bound to this customer';
-    else if (new Date(expected.challengeExpiresAt) <= this.clock.now()) reason = 'stale challenge';
-    else {
+    let reason: string | null = device ? this.trustReason(device, state.context.cupid) : 'device not bound to this customer';
+    if (!reason && new Date(expected.challengeExpiresAt) <= this.clock.now()) reason = 'stale challenge';
+    if (!reason && device) {
       const payload = await verifyDeviceSignature(device.publicKeyJwk as JWK, String(input.proof ?? ''));
       if (!payload) reason = 'signature not made by the bound key';
       else if (payload.challenge !== expected.challenge || payload.journeyId !== state.context.id) reason = 'proof for another challenge';

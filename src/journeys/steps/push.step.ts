@@ -68,7 +68,7 @@ export class PushStep extends JourneyStep {
       return result;
     };
     if (challenge.decision === 'approved') {
-      return finish('approved', { kind: 'passed', facts: { amr: ['swk', 'push'], trustedDeviceId: challenge.answeredBy } });
+      return finish('approved', { kind: 'passed', facts: { amr: ['swk', 'push'], secondFactor: true, trustedDeviceId: challenge.answeredBy } });
     }
     if (challenge.decision === 'denied') return finish('denied', { kind: 'failed', error: pushDenied(), reason: 'push denied on the device' });
     if (challenge.decision === 'rejected') return finish('rejected', { kind: 'failed', error: pushRejected(), reason: `push answer rejected: ${challenge.reason}` });

@@ -98,7 +98,7 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
     }
     if (/^\d{6}$/.test(code) && otpMatches(this.otpKey, state.context.id, code, transaction.otpHash!)) {
       await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.OTP_VERIFIED, outcome: 'SUCCESS', details: { factor: 'sms' } });
-      return { kind: 'passed', facts: { amr: ['otp', 'sms'] } };
+      return { kind: 'passed', facts: { amr: ['otp', 'sms'], secondFactor: true } };
     }
     await this.audit.record(manager, {
       ...base, type: AUDIT_EVENT_TYPES.OTP_REJECTED, outcome: 'FAILURE',
