@@ -34,6 +34,7 @@ import { JOB_NAMES } from '../config/config';
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope SCOPE ...] [--introspect] [--secret SECRET]
+              [--access-ttl SECONDS] [--session-idle SECONDS] [--session-absolute SECONDS]
   clients:list
   clients:deactivate --id ID
   keys:rotate [--reason TEXT]
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<void> {
       grant: { type: 'string', multiple: true }, 'redirect-uri': { type: 'string', multiple: true },
       'post-logout-uri': { type: 'string', multiple: true }, scope: { type: 'string', multiple: true },
       introspect: { type: 'boolean' }, reason: { type: 'string' }, sub: { type: 'string' }, role: { type: 'string', multiple: true },
-      ttl: { type: 'string' }, version: { type: 'string' }, title: { type: 'string' }, url: { type: 'string' }, file: { type: 'string' },
+      ttl: { type: 'string' }, 'access-ttl': { type: 'string' }, 'session-idle': { type: 'string' }, 'session-absolute': { type: 'string' }, version: { type: 'string' }, title: { type: 'string' }, url: { type: 'string' }, file: { type: 'string' },
     },
     strict: true,
   });
@@ -84,6 +85,9 @@ async function main(argv: string[]): Promise<void> {
         redirectUris: values['redirect-uri'], postLogoutRedirectUris: values['post-logout-uri'],
         scopes: values.scope?.flatMap((scope) => scope.split(' ')).filter(Boolean), canIntrospect: values.introspect ?? false,
         secret: values.secret,
+        accessTokenTtlSeconds: seconds(values['access-ttl'], 'access-ttl'),
+        sessionIdleTtlSeconds: seconds(values['session-idle'], 'session-idle'),
+        sessionAbsoluteTtlSeconds: seconds(values['session-absolute'], 'session-absolute'),
       });
       print({ registered: client.clientId, type: client.type, grantTypes: client.grantTypes, redirectUris: client.redirectUris, scopes: client.scopes });
       if (secret && !values.secret) {
@@ -124,6 +128,13 @@ async function main(argv: string[]): Promise<void> {
     await context.close();
     await embedded?.stop();
   }
+}
+
+/** An optional whole number of seconds from a flag. */
+function seconds(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`--${flag} must be a whole number of seconds`);
+  return Number(raw);
 }
 
 function print(value: unknown): void {

@@ -35,6 +35,17 @@ describe('OAuth clients', () => {
     expect((await postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: 'billing-api', secret })).status).toBe(200);
   });
 
+  it('registers a mobile client with longer session lifetimes', async () => {
+    const result = await cli(t, 'clients:add', '--id', 'bank-app', '--name', 'Bank app', '--type', 'public', '--grant', 'authorization_code',
+      '--grant', 'refresh_token', '--redirect-uri', 'https://app.bank.example/callback', '--session-idle', '2592000', '--session-absolute', '7776000');
+    expect(result.code).toBe(0);
+    expect(await t.dataSource.query(`SELECT session_idle_ttl_seconds, session_absolute_ttl_seconds FROM oauth_clients WHERE client_id = 'bank-app'`))
+      .toEqual([{ session_idle_ttl_seconds: 2592000, session_absolute_ttl_seconds: 7776000 }]);
+    const bad = await cli(t, 'clients:add', '--id', 'bank-app-2', '--name', 'x', '--type', 'public', '--grant', 'authorization_code',
+      '--redirect-uri', 'https://app.bank.example/callback', '--session-idle', 'soon');
+    expect(bad.code).toBe(2);
+  });
+
   it('refuses a public client with client_credentials, a wildcard or non-https redirect, and a duplicate id', async () => {
     const bad = await cli(t, 'clients:add', '--id', 'bad-spa', '--name', 'Bad', '--type', 'public', '--grant', 'client_credentials',
       '--redirect-uri', 'http://app.example/*');

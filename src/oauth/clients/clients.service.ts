@@ -139,6 +139,13 @@ function validateRegistration(registration: ClientRegistration): void {
     if (!(SUPPORTED_SCOPES as readonly string[]).includes(scope)) problems.push(`unsupported scope "${scope}"`);
   }
   if (registration.secret !== undefined && registration.secret.length < 16) problems.push('a client secret has at least 16 characters');
+  if (registration.accessTokenTtlSeconds !== undefined && (registration.accessTokenTtlSeconds < 30 || registration.accessTokenTtlSeconds > 3600)) {
+    problems.push('access token lifetime: 30 to 3600 seconds');
+  }
+  if (registration.sessionIdleTtlSeconds !== undefined && registration.sessionAbsoluteTtlSeconds !== undefined
+    && registration.sessionIdleTtlSeconds > registration.sessionAbsoluteTtlSeconds) {
+    problems.push('session idle lifetime cannot exceed the absolute one');
+  }
   if (problems.length > 0) throw new ClientRegistrationError(problems.join('; '));
 }
 
