@@ -44,11 +44,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = options.preview ? undefined : app.get(MetricsService);
   const cors = options.preview ? undefined : app.get(CorsPolicy);
+  const overHttps = config.oidc.issuer.startsWith('https://');
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.header('X-Request-Id', String(request.id));
     void reply.header('X-Content-Type-Options', 'nosniff');
     void reply.header('Referrer-Policy', 'no-referrer');
     void reply.header('X-Frame-Options', 'DENY');
+    // The API serves JSON only; Swagger UI (its own scripts and styles) is the one page.
+    if (!request.url.startsWith('/docs')) void reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    if (overHttps) void reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     // A CORS preflight is answered here, before routing; returning the reply ends the request.
     if (cors && (await cors.apply(request, reply))) return reply;
     return undefined;

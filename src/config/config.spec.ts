@@ -30,6 +30,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('serves Swagger UI by default except in production', () => {
+    expect(loadConfig({}).docs.enabled).toBe(true);
+    expect(loadConfig(PRODUCTION).docs.enabled).toBe(false);
+    expect(loadConfig({ ...PRODUCTION, DOCS_ENABLED: 'true' }).docs.enabled).toBe(true);
+  });
+
   it('refuses development conveniences in production: generated key-encryption key, demo clients', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/ciam' })).toThrow(/KEY_ENCRYPTION_KEY is required when NODE_ENV=production/);
     expect(() => loadConfig({ ...PRODUCTION, SEED_DEMO_CLIENTS: 'true' })).toThrow(/SEED_DEMO_CLIENTS must be false/);

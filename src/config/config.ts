@@ -203,7 +203,7 @@ function readConfig(read: EnvReader): AppConfig {
         'fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent',
       ]),
     },
-    docs: { enabled: read.boolean('DOCS_ENABLED', true) },
+    docs: { enabled: read.boolean('DOCS_ENABLED', nodeEnv !== 'production') },
     oidc: {
       issuer: '',
       accessTokenAudience: '',

@@ -121,6 +121,8 @@ describe('foundation: health, metrics, logs and problem+json errors', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(response.headers.get('strict-transport-security')).toBeNull(); // plain http here; set when the issuer is https
   });
 
   it('serves Swagger UI at /docs and the document beside it', async () => {
@@ -130,5 +132,14 @@ describe('foundation: health, metrics, logs and problem+json errors', () => {
     const document = await fetch(`${t.baseUrl}/docs/openapi.json`);
     expect(document.status).toBe(200);
     expect((await document.json()).paths).toHaveProperty(['/health/ready']);
+  });
+});
+
+describe('behind TLS (an https issuer)', () => {
+  const t = useTestApp({ env: { OIDC_ISSUER: 'https://id.bank.example' } });
+
+  it('asks browsers to keep to HTTPS', async () => {
+    const response = await fetch(`${t.baseUrl}/health/live`);
+    expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
   });
 });
