@@ -51,9 +51,3 @@ export function maskPhone(phone: string | null): string | null {
   if (digits.length < 6) return '••••';
   return `${digits.slice(0, 3)}•••••${digits.slice(-3)}`;
 }
-
-export function maskEmail(email: string | null): string | null {
-  if (!email || !email.includes('@')) return null;
-  const [local, domain] = email.split('@');
-  return `${local.slice(0, 1)}•••@${domain}`;
-}

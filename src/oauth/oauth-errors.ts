@@ -53,12 +53,6 @@ export class InvalidScopeError extends OAuthError {
   }
 }
 
-export class UnsupportedTokenTypeError extends OAuthError {
-  constructor() {
-    super('unsupported_token_type', 'this token type cannot be revoked');
-  }
-}
-
 /** RFC 6750: a missing, malformed, expired or revoked bearer token on a protected resource. */
 export class InvalidTokenError extends OAuthError {
   constructor(description = 'the access token is invalid, expired or revoked') {

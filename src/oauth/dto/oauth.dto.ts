@@ -71,13 +71,6 @@ export class JwksDto {
   @ApiProperty({ type: [JwkDto] }) keys: JwkDto[];
 }
 
-export class EndSessionRequestDto {
-  @ApiProperty({ description: 'An ID token we issued for the session (may be expired)' }) id_token_hint: string;
-  @ApiPropertyOptional({ description: 'Registered for the client; the browser is sent there afterwards' }) post_logout_redirect_uri?: string;
-  @ApiPropertyOptional() state?: string;
-  @ApiPropertyOptional() client_id?: string;
-}
-
 export class SignedOutDto {
   @ApiProperty({ example: 'signed_out' }) status: string;
 }
