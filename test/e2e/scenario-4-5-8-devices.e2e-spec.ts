@@ -177,7 +177,6 @@ describe('trusted devices, eSign and push', () => {
     expect(next.nextStep.type).toBe('SMS_OTP');
 
     // And the key cannot be bound to bob either.
-    const bobJourney = await startJourney(t, { device: { deviceId: 'x', bind: true } });
     const sent = await bobThroughSms({ deviceId: 'x', bind: true });
     const bobBind = await sent.response.json();
     expect(bobBind.nextStep.type).toBe('DEVICE_BIND');
@@ -186,7 +185,6 @@ describe('trusted devices, eSign and push', () => {
     });
     expect(refused.status).toBe(409);
     expect((await refused.json()).type).toBe('urn:ciam:problem:device-key-in-use');
-    expect(bobJourney.journeyId).toBeDefined();
   });
 
   it('declining a document ends the journey', async () => {
@@ -213,7 +211,8 @@ describe('trusted devices, eSign and push', () => {
     const delivered = JSON.parse(push.requests.at(-1)!.body);
     expect(push.requests.at(-1)!.headers.authorization).toBe('Bearer push-key');
     expect(delivered.message).toMatchObject({ token: 'fcm-token-bob-phone', data: { type: 'login-approval', journeyId: journey.journeyId } });
-    expect(JSON.stringify(delivered)).not.toContain(String(waiting.nextStep.number) + ',');
+    // The number to match is shown at sign-in only; the push carries nothing the device could just echo.
+    expect(Object.keys(delivered.message.data).sort()).toEqual(['clientName', 'expiresAt', 'ip', 'journeyId', 'pushChallengeId', 'type']);
     return { journey, waiting, pushChallengeId: delivered.message.data.pushChallengeId as string };
   }
 
