@@ -100,11 +100,12 @@ export async function introspect(t: TestApp, token: string): Promise<Record<stri
   return response.json() as Promise<Record<string, unknown>>;
 }
 
-export async function auditEvents(t: TestApp, where: { sessionId?: string; cupid?: string; type?: string } = {}) {
+export async function auditEvents(t: TestApp, where: { sessionId?: string; cupid?: string; type?: string; contextId?: string } = {}) {
   return t.dataSource.query(
     `SELECT event_type, outcome, actor_type, actor_id, cupid, session_id, client_id, details FROM audit_logs
       WHERE ($1::uuid IS NULL OR session_id = $1) AND ($2::text IS NULL OR cupid = $2) AND ($3::text IS NULL OR event_type = $3)
+        AND ($4::uuid IS NULL OR context_id = $4)
       ORDER BY created_at, event_type`,
-    [where.sessionId ?? null, where.cupid ?? null, where.type ?? null],
+    [where.sessionId ?? null, where.cupid ?? null, where.type ?? null, where.contextId ?? null],
   ) as Promise<Array<{ event_type: string; outcome: string; actor_type: string; actor_id: string | null; cupid: string | null; session_id: string | null; client_id: string | null; details: Record<string, unknown> }>>;
 }
