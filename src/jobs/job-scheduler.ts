@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { Clock } from '../common/clock';
@@ -14,10 +14,11 @@ import { previousSlot } from './previous-slot';
  * instead of waiting a day or a month for the next one.
  */
 @Injectable()
-export class JobScheduler implements OnApplicationBootstrap {
+export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobScheduler.name);
   /** Settles when the start-up catch-up has finished (tests and shutdown wait for it). */
   catchUpDone: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -49,6 +50,12 @@ export class JobScheduler implements OnApplicationBootstrap {
     );
   }
 
+  /** A shutdown lets the catch-up finish the job it is running and start no other. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.catchUpDone;
+  }
+
   /**
    * Runs the latest due slot of each scheduled job, one job after the other. A slot that an instance
    * already ran (job_runs.last_slot) is skipped by the runner, so every instance may call this at
@@ -57,6 +64,7 @@ export class JobScheduler implements OnApplicationBootstrap {
   async catchUp(): Promise<Array<{ job: JobName; slot: Date; outcome: JobOutcome }>> {
     const results: Array<{ job: JobName; slot: Date; outcome: JobOutcome }> = [];
     for (const name of this.scheduled()) {
+      if (this.stopping) break;
       const slot = previousSlot(this.config.jobs.schedules[name], this.clock.now());
       if (!slot) continue;
       const outcome = await this.runner.run(name, { slot });

@@ -14,11 +14,15 @@ export class HealthCheckDto {
   @ApiProperty({ enum: ['up', 'down', 'degraded'] }) status: CheckStatus;
 }
 
+export class DirectoryCheckDto extends HealthCheckDto {
+  @ApiProperty({ enum: ['file', 'ldap'], description: 'The directory adapter in use' }) adapter: string;
+}
+
 export class HealthChecksDto {
   @ApiProperty({ type: HealthCheckDto, description: 'PostgreSQL answers a query' }) database?: HealthCheckDto;
   @ApiProperty({ type: HealthCheckDto, description: 'This instance holds its signing keys and the published keys' }) signingKeys?: HealthCheckDto;
-  @ApiProperty({ type: HealthCheckDto, description: 'The customer directory (LDAP): `degraded` when it does not answer; never fails readiness' })
-  directory?: HealthCheckDto;
+  @ApiProperty({ type: DirectoryCheckDto, description: 'The customer directory (LDAP): `degraded` when it does not answer; never fails readiness' })
+  directory?: DirectoryCheckDto;
 }
 
 export class HealthStatusDto {
@@ -61,7 +65,7 @@ export class HealthController {
       check(() => this.dataSource.query('SELECT 1'), 'down'),
       check(() => this.directory.ping(), 'degraded'),
     ]);
-    const checks: HealthChecksDto = { database: { status: database }, signingKeys: { status: this.keys.hasKeys() ? 'up' : 'down' }, directory: { status: directory } };
+    const checks: HealthChecksDto = { database: { status: database }, signingKeys: { status: this.keys.hasKeys() ? 'up' : 'down' }, directory: { status: directory, adapter: this.directory.name } };
     if (database !== 'up' || checks.signingKeys?.status !== 'up') {
       throw new ApiError(503, 'NOT_READY', 'Service not ready', 'This instance cannot serve: its database or its signing keys are unavailable.', { checks }, 5);
     }
