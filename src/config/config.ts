@@ -259,6 +259,9 @@ function readConfig(read: EnvReader): AppConfig {
     // A customer's token must never open the agent API.
     read.problems.push('AGENT_ISSUER must differ from OIDC_ISSUER');
   }
+  if (config.shutdown.drainNoticeMs >= config.shutdown.timeoutMs) {
+    read.problems.push('SHUTDOWN_DRAIN_NOTICE_MS must be less than SHUTDOWN_TIMEOUT_MS');
+  }
   if (config.sessions.idleTtlSeconds > config.sessions.absoluteTtlSeconds) {
     read.problems.push('SESSION_IDLE_TTL_SECONDS must not exceed SESSION_ABSOLUTE_TTL_SECONDS');
   }
