@@ -14,6 +14,7 @@ import { createRootLogger, logRequest, requestIdFor } from './observability/logg
 import { MetricsService } from './observability/metrics.service';
 import { CorsPolicy } from './oauth/clients/cors-policy';
 import { buildOpenApiDocument } from './openapi';
+import { DataSource } from 'typeorm';
 
 export interface CreateAppOptions extends Omit<AppModuleOptions, 'rootLogger'> {
   /** Where JSON logs go; stdout when unset. Tests pass a stream to read them. */
@@ -48,6 +49,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   drainOf(app).install(fastify);
   const metrics = options.preview ? undefined : app.get(MetricsService);
   const cors = options.preview ? undefined : app.get(CorsPolicy);
+  if (metrics) watchPool(metrics, app.get(DataSource));
   const overHttps = config.oidc.issuer.startsWith('https://');
   const hookLogger = new NestLogger('Errors');
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -79,4 +81,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
   }
   return app;
+}
+
+/** pg-pool's counters, read at scrape time (the pool is TypeORM's driver's `master`). */
+function watchPool(metrics: MetricsService, dataSource: DataSource): void {
+  const pool = () => (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+  metrics.watchDatabasePool(() => {
+    const current = pool();
+    return { total: current?.totalCount ?? 0, idle: current?.idleCount ?? 0, waiting: current?.waitingCount ?? 0 };
+  });
 }
