@@ -109,6 +109,9 @@ describe('database faults', () => {
     expect((await journeyStart()).status).toBe(201);
     expect((await serviceToken()).status).toBe(200);
     expect((await fetch(`${t.baseUrl}/health/ready`)).status).toBe(200);
+    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/ciam_database_pool_connections\{state="total"\} [1-9]/);
+    expect(metrics).toMatch(/ciam_database_pool_connections\{state="waiting"\} 0/);
   });
 
   it('connections killed (a failover): the pool reconnects and requests succeed', async () => {
