@@ -5,16 +5,17 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { DataSource } from 'typeorm';
 import { AppModule, AppModuleOptions } from './app.module';
 import { drainOf } from './common/graceful-drain';
 import { answerError, ProblemExceptionFilter } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
+import { poolStats } from './database/sql';
 import type { AppConfig } from './config/config';
 import { createRootLogger, logRequest, requestIdFor } from './observability/logging';
 import { MetricsService } from './observability/metrics.service';
 import { CorsPolicy } from './oauth/clients/cors-policy';
 import { buildOpenApiDocument } from './openapi';
-import { DataSource } from 'typeorm';
 
 export interface CreateAppOptions extends Omit<AppModuleOptions, 'rootLogger'> {
   /** Where JSON logs go; stdout when unset. Tests pass a stream to read them. */
@@ -49,7 +50,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   drainOf(app).install(fastify);
   const metrics = options.preview ? undefined : app.get(MetricsService);
   const cors = options.preview ? undefined : app.get(CorsPolicy);
-  if (metrics) watchPool(metrics, app.get(DataSource));
+  if (metrics) {
+    const dataSource = app.get(DataSource);
+    metrics.watchDatabasePool(() => poolStats(dataSource));
+  }
   const overHttps = config.oidc.issuer.startsWith('https://');
   const hookLogger = new NestLogger('Errors');
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -83,11 +87,3 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   return app;
 }
 
-/** pg-pool's counters, read at scrape time (the pool is TypeORM's driver's `master`). */
-function watchPool(metrics: MetricsService, dataSource: DataSource): void {
-  const pool = () => (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
-  metrics.watchDatabasePool(() => {
-    const current = pool();
-    return { total: current?.totalCount ?? 0, idle: current?.idleCount ?? 0, waiting: current?.waitingCount ?? 0 };
-  });
-}
