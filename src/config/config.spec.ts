@@ -82,7 +82,7 @@ describe('loadConfig', () => {
 
   it('bounds every database wait and the shutdown, each configurable', () => {
     expect(loadConfig({})).toMatchObject({
-      database: { acquireTimeoutMs: 3000, connectTimeoutMs: 3000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10000, keepAliveIdleMs: 10000 },
+      database: { acquireTimeoutMs: 3000, connectTimeoutMs: 3000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 15000, keepAliveIdleMs: 10000 },
       shutdown: { drainNoticeMs: 5000, timeoutMs: 25000 },
     });
     expect(loadConfig({

@@ -216,7 +216,7 @@ function readConfig(read: EnvReader): AppConfig {
       acquireTimeoutMs: read.integer('DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 100, 60000),
       connectTimeoutMs: read.integer('DATABASE_CONNECT_TIMEOUT_MS', 3000, 100, 60000),
       statementTimeoutMs: read.integer('DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
-      idleInTransactionTimeoutMs: read.integer('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 10000, 1000, 600000),
+      idleInTransactionTimeoutMs: read.integer('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15000, 1000, 600000),
       keepAliveIdleMs: read.integer('DATABASE_KEEPALIVE_IDLE_MS', 10000, 1000, 600000),
     },
     shutdown: {
