@@ -48,7 +48,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, timeoutMs);
     drain.begin();
-    await Promise.all([sleep(drainNoticeMs), drain.settled(timeoutMs)]);
+    // Ctrl-C at a terminal (SIGINT) has no load balancer to warn: only in-flight requests are waited for.
+    await Promise.all([sleep(signal === 'SIGTERM' ? drainNoticeMs : 0), drain.settled(timeoutMs)]);
     await app.close();
     await embedded?.stop();
     clearTimeout(forced);
