@@ -178,9 +178,10 @@ describe('directory outage', () => {
       expect(await t.dataSource.query(`SELECT status FROM auth_transactions WHERE context_id = $1`, [journey.journeyId])).toEqual([{ status: 'PENDING' }]);
       expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM login_attempts`)).toEqual([{ n: 0 }]);
 
+      // The instance still serves everything but password steps: readiness reports the directory, and stays 200.
       const ready = await fetch(`${t.baseUrl}/health/ready`);
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ type: 'urn:ciam:problem:not-ready', checks: { directory: { status: 'down' } } });
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { database: { status: 'up' }, directory: { status: 'degraded' } } });
     } finally {
       await slapd.stop();
       await t.close();
