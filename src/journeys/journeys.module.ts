@@ -6,6 +6,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { AuthContextsRepository } from './auth-contexts.repository';
 import { AuthTransactionsRepository } from './auth-transactions.repository';
+import { JourneyCompletion } from './journey-completion.service';
 import { JourneyService } from './journey.service';
 import { JourneysController } from './journeys.controller';
 import { LockoutService } from './lockout/lockout.service';
@@ -34,6 +35,7 @@ const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, D
     LockoutService,
     SmsDeliveriesRepository,
     EsignRepository,
+    JourneyCompletion,
     JourneyService,
     ...STEPS,
     { provide: JOURNEY_STEPS, inject: STEPS, useFactory: (...steps: JourneyStep[]) => steps },
