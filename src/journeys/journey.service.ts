@@ -9,20 +9,21 @@ import { ApiError, DependencyUnavailableError } from '../common/problem';
 import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { DirectoryUnavailableError, DirectoryUser, UserDirectory } from '../directory/user-directory.port';
+import { DirectoryUnavailableError, DirectoryUser } from '../directory/user-directory.port';
 import { ClientsService } from '../oauth/clients/clients.service';
 import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
-import { DrsEvaluation } from '../risk/drs-evaluation.entity';
 import { RiskService } from '../risk/risk.service';
-import type { AuthChannel, AuthContext } from './auth-context.entity';
+import type { AuthChannel } from './auth-context.entity';
 import type { AuthStepKind } from './auth-transaction.entity';
 import { AuthContextsRepository } from './auth-contexts.repository';
 import { AuthTransactionsRepository, ClaimedTransaction } from './auth-transactions.repository';
 import { JourneyCompletion, JourneyView, Settled } from './journey-completion.service';
-import { InvalidJourneyRequestError, JourneyFailedError, RetryableStepError, StepOutOfOrderError, TransactionInvalidError } from './journey-errors';
+import { InvalidJourneyRequestError, RetryableStepError } from './journey-errors';
+import { JourneyStateLoader } from './journey-state.loader';
 import type { JourneyState } from './policy';
 import { JOURNEY_STEPS, JourneyStep, PendingSend, StepFacts, StepOutcome, StepRun } from './steps/journey-step';
-import { fromStoredAnswer, requestDigest, StoredAnswer, toStoredAnswer, TokenVault } from './token-vault';
+import { requestDigest, TokenVault } from './token-vault';
+import { PresentedToken, TransactionAnswers } from './transaction-answers.service';
 
 export type { JourneyView, NextStep } from './journey-completion.service';
 
@@ -51,17 +52,10 @@ export interface StartJourney {
 const STEP_LEASE_SECONDS = 30;
 
 /** One request to a step, as the phases pass it along. */
-interface StepRequest {
-  journeyId: string;
-  kind: AuthStepKind;
+interface StepRequest extends PresentedToken {
   step: JourneyStep;
-  action: string;
   input: unknown;
-  origin: RequestOrigin;
   transactionToken: string;
-  tokenHash: Buffer;
-  vault: TokenVault;
-  digest: string;
   /** This request's claim on the token (auth_transactions.claim_id). */
   claimId: string;
 }
@@ -102,8 +96,9 @@ export class JourneyService {
     private readonly contexts: AuthContextsRepository,
     private readonly transactions: AuthTransactionsRepository,
     private readonly completion: JourneyCompletion,
+    private readonly answers: TransactionAnswers,
     private readonly clients: ClientsService,
-    private readonly directory: UserDirectory,
+    private readonly loader: JourneyStateLoader,
     private readonly risk: RiskService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -145,7 +140,7 @@ export class JourneyService {
       vault: new TokenVault(transactionToken), digest: requestDigest(kind, action, input), claimId: randomUUID(),
     };
     // Looked up before anything is claimed, holding no connection: steps read the customer from the state.
-    const customer = step.needsCustomer ? await this.lookupCustomer(journeyId) : undefined;
+    const customer = step.needsCustomer ? await this.loader.lookupCustomer(journeyId) : undefined;
     return this.settle(async () => {
       const opened = await this.dataSource.transaction((tx) => this.open(tx, request, customer));
       if (!('claimed' in opened)) return opened;
@@ -164,13 +159,13 @@ export class JourneyService {
     const now = this.clock.now();
     const leaseUntil = new Date(now.getTime() + STEP_LEASE_SECONDS * 1000);
     const transaction = await this.transactions.claim(tx, request.tokenHash, request.journeyId, request.kind, now, request.claimId, leaseUntil);
-    if (!transaction) return this.replayOrReject(tx, request, now);
+    if (!transaction) return this.answers.replayOrRefuse(tx, request, now);
     const context = await this.contexts.lockById(tx, request.journeyId);
     if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
       await this.transactions.release(tx, transaction.id, request.claimId);
-      return this.rejectTransaction(tx, request, now, 'journey closed');
+      return this.answers.refuse(tx, request, now, 'journey closed');
     }
-    const state = await this.loadState(tx, context);
+    const state = await this.loader.load(tx, context);
     if (customer) state.transient.user = customer.user;
     const claimed: Claimed = { request, state, transaction };
     const run = this.runOf(claimed, tx);
@@ -239,12 +234,12 @@ export class JourneyService {
     const { request, state } = claimed;
     const now = this.clock.now();
     if (!(await this.transactions.holdClaim(tx, claimed.transaction.id, request.claimId))) {
-      return this.rejectTransaction(tx, request, now, 'claim_lapsed');
+      return this.answers.refuse(tx, request, now, 'claim_lapsed');
     }
     const context = await this.contexts.lockById(tx, request.journeyId);
     if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
       await this.transactions.release(tx, claimed.transaction.id, request.claimId);
-      return this.rejectTransaction(tx, request, now, 'journey closed');
+      return this.answers.refuse(tx, request, now, 'journey closed');
     }
     state.db = tx;
     return { ...this.runOf(claimed, tx), ...extra };
@@ -307,13 +302,8 @@ export class JourneyService {
   }
 
   /** The token was spent: its answer is kept, sealed under the token and this request, for a retry after a lost reply. */
-  private async spent(tx: EntityManager, claimed: Claimed, settled: Settled): Promise<Settled> {
-    if (this.config.journeys.retryWindowSeconds > 0) {
-      const { vault, digest } = claimed.request;
-      const sealed = vault.seal(`response:${digest}`, claimed.transaction.id, toStoredAnswer(settled));
-      await this.transactions.keepResponse(tx, claimed.transaction.id, sealed, this.clock.now());
-    }
-    return settled;
+  private spent(tx: EntityManager, claimed: Claimed, settled: Settled): Promise<Settled> {
+    return this.answers.keep(tx, claimed.request, claimed.transaction.id, settled, this.clock.now());
   }
 
   /** The token stays valid (a wrong code, a push still waiting, a dependency down): the claim is given back. */
@@ -340,63 +330,6 @@ export class JourneyService {
         await this.transactions.keepPendingSend(tx, transaction.id, transaction.pendingSend);
       },
     };
-  }
-
-  /** A token that cannot be claimed: the stored answer when this is a retry of the request that spent it, otherwise a refusal. */
-  private async replayOrReject(tx: EntityManager, request: StepRequest, now: Date): Promise<Settled> {
-    const found = await this.transactions.findByTokenHash(tx, request.tokenHash);
-    const windowMs = this.config.journeys.retryWindowSeconds * 1000;
-    if (found && found.contextId === request.journeyId && found.respondedAt && now.getTime() - found.respondedAt.getTime() <= windowMs) {
-      const stored = request.vault.open<StoredAnswer<JourneyView>>(`response:${request.digest}`, found.id, found.responseSealed);
-      if (stored) {
-        const answer = fromStoredAnswer(stored);
-        await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.JOURNEY_RESPONSE_REPLAYED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: null }, contextId: request.journeyId,
-          ip: request.origin.ip, userAgent: request.origin.userAgent,
-          details: { step: request.kind, action: request.action, status: 'view' in answer ? 200 : answer.error.status },
-        });
-        return answer;
-      }
-    }
-    return this.rejectTransaction(tx, request, now);
-  }
-
-  private async rejectTransaction(tx: EntityManager, request: StepRequest, now: Date, closed?: string): Promise<{ error: ApiError }> {
-    const { journeyId, kind, origin } = request;
-    const found = await this.transactions.findByTokenHash(tx, request.tokenHash);
-    const reason = closed ?? (!found ? 'unknown' : found.contextId !== journeyId ? 'foreign'
-      : found.status === 'CONSUMED' ? 'consumed' : found.status !== 'PENDING' || found.expiresAt <= now ? 'expired'
-        : found.claimedUntil && found.claimedUntil > now ? 'in_progress' : 'out_of_order');
-    await this.audit.record(tx, {
-      type: AUDIT_EVENT_TYPES.TRANSACTION_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
-      contextId: found?.contextId === journeyId ? journeyId : null, ip: origin.ip, userAgent: origin.userAgent,
-      details: { step: kind, reason, ...(reason === 'foreign' ? { presentedForJourney: journeyId } : {}) },
-    });
-    // Out of order is the one refusal worth explaining: the token is good, the step is not the one awaited.
-    return { error: reason === 'out_of_order' ? new StepOutOfOrderError(found!.step) : new TransactionInvalidError() };
-  }
-
-  /**
-   * The customer's directory entry, for steps that need it (the phone for SMS). Outside any transaction;
-   * a directory outage leaves it unknown, and only a step that truly needs it then answers 503.
-   */
-  private async lookupCustomer(journeyId: string): Promise<{ user: DirectoryUser | null } | undefined> {
-    const cupid = await this.contexts.findCupid(this.dataSource.manager, journeyId);
-    if (!cupid) return undefined;
-    try {
-      return { user: await this.directory.findByCupid(cupid) };
-    } catch (error) {
-      if (error instanceof DirectoryUnavailableError) return undefined;
-      throw error;
-    }
-  }
-
-  private async loadState(tx: EntityManager, context: AuthContext): Promise<JourneyState> {
-    const client = await this.clients.findActive(context.clientId, tx);
-    if (!client) throw new JourneyFailedError('The application that started this sign-in is no longer registered.');
-    const passed = (await this.transactions.passedSteps(tx, context.id)).map((entry) => ({ step: entry.step, facts: entry.result as JourneyState['passed'][number]['facts'] }));
-    const evaluation = await tx.getRepository(DrsEvaluation).findOne({ where: { contextId: context.id }, order: { createdAt: 'DESC' } });
-    return { context, client, passed, risk: evaluation?.recommendation ?? null, transient: {}, db: tx };
   }
 
   private async validateStart(request: StartJourney): Promise<OAuthClient> {
