@@ -46,10 +46,17 @@ export interface StartJourney {
 }
 
 /**
- * How long a request holds its step between phases. Longer than any step's dependency calls (each
- * bounded by its own timeout); a claim left by a crashed instance lapses after it, and the token works again.
+ * How long a request holds its step between phases: longer than every dependency call a step can make
+ * (each bounded by its own timeouts, retries included), so a live request never loses its claim; a claim
+ * left by a crashed instance lapses after it, and the token works again.
  */
-const STEP_LEASE_SECONDS = 30;
+export function stepLeaseSeconds(config: AppConfig): number {
+  const ldap = config.directory.ldap.connectTimeoutMs + config.directory.ldap.timeoutMs;
+  const sms = config.sms.timeoutMs * (config.sms.http.retries + 1);
+  const push = config.push.timeoutMs * 2;
+  const dependenciesMs = ldap + sms + push + config.risk.timeoutMs;
+  return Math.max(30, Math.ceil(dependenciesMs / 1000) + 10);
+}
 
 /** One request to a step, as the phases pass it along. */
 interface StepRequest extends PresentedToken {
@@ -88,6 +95,7 @@ type Concluded = Settled | { riskDue: StepFacts };
 @Injectable()
 export class JourneyService {
   private readonly steps: Map<AuthStepKind, JourneyStep>;
+  private readonly leaseSeconds: number;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -104,6 +112,7 @@ export class JourneyService {
     private readonly clock: Clock,
   ) {
     this.steps = new Map(steps.map((step) => [step.kind, step]));
+    this.leaseSeconds = stepLeaseSeconds(config);
   }
 
   /** Validates the relying party's request and opens a journey at its first step (no dependency is called). */
@@ -157,7 +166,7 @@ export class JourneyService {
   /** Phase 1: claim the token (or answer a retry, or refuse), load the journey, let the step begin. */
   private async open(tx: EntityManager, request: StepRequest, customer: { user: DirectoryUser | null } | undefined): Promise<Phase> {
     const now = this.clock.now();
-    const leaseUntil = new Date(now.getTime() + STEP_LEASE_SECONDS * 1000);
+    const leaseUntil = new Date(now.getTime() + this.leaseSeconds * 1000);
     const transaction = await this.transactions.claim(tx, request.tokenHash, request.journeyId, request.kind, now, request.claimId, leaseUntil);
     if (!transaction) return this.answers.replayOrRefuse(tx, request, now);
     const context = await this.contexts.lockById(tx, request.journeyId);

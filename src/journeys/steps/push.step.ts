@@ -79,18 +79,14 @@ export class PushStep extends JourneyStep {
 
   override async contact({ state, origin, plan }: ContactRun<unknown>): Promise<{ delivered: number }> {
     const { challenge, devices } = plan as PushPlan;
-    let delivered = 0;
-    for (const device of devices) {
-      try {
-        await this.push.send({
-          to: device.pushAddress,
-          data: { type: 'login-approval', pushChallengeId: challenge.pushChallengeId, journeyId: state.context.id, clientName: state.client.name, ip: origin.ip, expiresAt: challenge.expiresAt },
-        });
-        delivered += 1;
-      } catch (error) {
-        if (!(error instanceof PushDeliveryError)) throw error;
-      }
-    }
+    // All devices at once: the step takes one push timeout, not one per device.
+    const results = await Promise.allSettled(devices.map((device) => this.push.send({
+      to: device.pushAddress,
+      data: { type: 'login-approval', pushChallengeId: challenge.pushChallengeId, journeyId: state.context.id, clientName: state.client.name, ip: origin.ip, expiresAt: challenge.expiresAt },
+    })));
+    const unexpected = results.find((result) => result.status === 'rejected' && !(result.reason instanceof PushDeliveryError));
+    if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
+    const delivered = results.filter((result) => result.status === 'fulfilled').length;
     if (delivered === 0) throw new NoDeviceReached();
     return { delivered };
   }
