@@ -93,6 +93,8 @@ export const AUDIT_EVENT_TYPES = {
   OTP_VERIFIED: 'mfa.otp_verified',
   /** A wrong or expired code; details: reason (invalid, expired), attempt, maxAttempts. */
   OTP_REJECTED: 'mfa.otp_rejected',
+  /** A step retried with its spent transaction token and the same body got the stored answer again; details: step, action, status. */
+  JOURNEY_RESPONSE_REPLAYED: 'journey.response_replayed',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

@@ -108,6 +108,8 @@ export interface AppConfig {
     contextTtlSeconds: number;
     transactionTtlSeconds: number;
     passwordAttemptsPerJourney: number;
+    /** A step retried with its spent transaction token and the same body within this window gets the same answer; 0 disables. */
+    retryWindowSeconds: number;
     /** A bound device skips MFA only within this many days of its last full second factor... */
     trustedDeviceMfaDays: number;
     /** ...and within this many days of its binding. */

@@ -3,10 +3,10 @@ import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
-import { UserDirectory } from '../../directory/user-directory.port';
+import { CredentialCheck, UserDirectory } from '../../directory/user-directory.port';
 import { AccountUnavailableError, invalidCredentials, tooManyAttempts } from '../journey-errors';
 import { LockoutService } from '../lockout/lockout.service';
-import { JourneyStep, StepOutcome, StepRun } from './journey-step';
+import { ContactRun, JourneyStep, StepContact, StepOutcome, StepRun } from './journey-step';
 
 export interface PasswordInput {
   username: string;
@@ -16,7 +16,8 @@ export interface PasswordInput {
 /**
  * Primary credentials against the directory. Every refusal looks the same to the caller (no hint that
  * the username exists), counts toward the account's and the IP's lockout, and is audited; a locked
- * account is refused before the directory is asked.
+ * account is refused before the directory is asked. The directory is asked between the engine's
+ * database transactions (`contact`), never inside one.
  */
 @Injectable()
 export class PasswordStep extends JourneyStep<PasswordInput> {
@@ -36,20 +37,28 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
     return this.config.journeys.passwordAttemptsPerJourney;
   }
 
-  async complete({ state, input, origin, manager }: StepRun<PasswordInput>): Promise<StepOutcome> {
+  /** The lockout is checked before the directory is asked. */
+  override async begin({ state, input, origin, manager }: StepRun<PasswordInput>): Promise<StepOutcome | StepContact> {
     const username = input.username.trim();
-    const base = { contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent };
-
     const lock = await this.lockout.check(manager, username, origin.ip);
     if (lock) {
       await this.audit.record(manager, {
-        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
+        ...auditBase(state, origin), type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
         details: { reason: 'locked_out', lockedSubject: lock.subject, retryAfterSeconds: lock.retryAfterSeconds },
       });
       return { kind: 'retry-new-token', error: tooManyAttempts(lock.retryAfterSeconds, {}) };
     }
+    return { kind: 'contact', plan: null };
+  }
 
-    const check = await this.directory.verifyCredentials(username, input.password);
+  override contact({ input }: ContactRun<PasswordInput>): Promise<CredentialCheck> {
+    return this.directory.verifyCredentials(input.username.trim(), input.password);
+  }
+
+  async complete({ state, input, origin, manager, evidence }: StepRun<PasswordInput>): Promise<StepOutcome> {
+    const username = input.username.trim();
+    const base = auditBase(state, origin);
+    const check = evidence as CredentialCheck;
     if (!check.valid) {
       const failure = await this.lockout.recordFailure(manager, username, origin.ip);
       await this.audit.record(manager, {
@@ -80,4 +89,8 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
     });
     return { kind: 'passed', facts: { amr: ['pwd'], cupid: user.cupid, mfaRequired: user.mfaRequired }, transient: { user, accountFailures: failuresBefore } };
   }
+}
+
+function auditBase(state: StepRun<PasswordInput>['state'], origin: StepRun<PasswordInput>['origin']) {
+  return { contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent };
 }

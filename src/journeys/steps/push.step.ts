@@ -3,13 +3,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
+import { ApiError } from '../../common/problem';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DevicesRepository } from '../../devices/devices.repository';
 import { pushAlreadySent, pushDenied, pushExpired, pushNotSent, pushNotYetSent, pushRejected } from '../../mfa/push/push-errors';
 import { PushDeliveryError, PushSender } from '../../mfa/push/push-sender.port';
 import type { JourneyState } from '../policy';
-import { JourneyStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
+import { ContactRun, JourneyStep, StepContact, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
 /** What the push transaction keeps: the challenge, the number to match, and (once answered) the decision. */
 export interface PushChallenge {
@@ -23,12 +24,24 @@ export interface PushChallenge {
   reason?: string;
 }
 
+/** The challenge a send is about to push, kept under the transaction token for a retry (PendingSend). */
+type PendingPush = Pick<PushChallenge, 'pushChallengeId' | 'number' | 'expiresAt'>;
+
+interface PushPlan {
+  challenge: PushChallenge;
+  devices: Array<{ name: string; pushAddress: string }>;
+}
+
+/** No device took the push. */
+class NoDeviceReached extends Error {}
+
 /**
  * Second factor by push approval. `send` pushes a challenge to the customer's bound devices; the
  * frontend shows a two-digit number which the customer enters on the device (against push fatigue); the
  * device answers with a signature by its bound key (mfa/push/push-answers.service.ts). `poll` (long-poll,
  * see the controller) reports the outcome: approve passes; deny, expiry, a wrong number or a foreign
- * signature fail the journey.
+ * signature fail the journey. The push goes out with no database connection held; a retry with the same
+ * token after a failed send pushes the very same challenge (same id, number and idempotency key).
  */
 @Injectable()
 export class PushStep extends JourneyStep {
@@ -57,10 +70,35 @@ export class PushStep extends JourneyStep {
     return { devices: (await this.devices.pushable(state.db, state.context.cupid!)).map((device) => device.name) };
   }
 
-  async complete(run: StepRun<unknown>): Promise<StepOutcome> {
+  override async begin(run: StepRun<unknown>): Promise<StepOutcome | StepContact | null> {
     const challenge = (run.transaction.challenge as Partial<PushChallenge>).pushChallengeId ? (run.transaction.challenge as unknown as PushChallenge) : null;
-    if (run.action === 'send') return challenge ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false } : this.send(run);
+    if (run.action === 'send') return challenge ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false } : this.planSend(run);
     if (!challenge) return { kind: 'retry-same-token', error: pushNotYetSent(), countAttempt: false };
+    return null;
+  }
+
+  override async contact({ state, origin, plan }: ContactRun<unknown>): Promise<{ delivered: number }> {
+    const { challenge, devices } = plan as PushPlan;
+    // All devices at once: the step takes one push timeout, not one per device.
+    const results = await Promise.allSettled(devices.map((device) => this.push.send({
+      to: device.pushAddress,
+      data: { type: 'login-approval', pushChallengeId: challenge.pushChallengeId, journeyId: state.context.id, clientName: state.client.name, ip: origin.ip, expiresAt: challenge.expiresAt },
+    })));
+    const unexpected = results.find((result) => result.status === 'rejected' && !(result.reason instanceof PushDeliveryError));
+    if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
+    const delivered = results.filter((result) => result.status === 'fulfilled').length;
+    if (delivered === 0) throw new NoDeviceReached();
+    return { delivered };
+  }
+
+  /** Nothing reached a device: the same token can retry, with the same challenge. */
+  override async abandon(_run: StepRun<unknown>, error: unknown): Promise<ApiError | null> {
+    return error instanceof NoDeviceReached ? pushNotSent() : null;
+  }
+
+  async complete(run: StepRun<unknown>): Promise<StepOutcome> {
+    if (run.plan) return this.recordSend(run, run.plan as PushPlan, run.evidence as { delivered: number });
+    const challenge = run.transaction.challenge as unknown as PushChallenge;
     const { state, manager, origin } = run;
     const base = stepAuditBase(state, origin);
     const finish = async (outcome: string, result: StepOutcome): Promise<StepOutcome> => {
@@ -76,27 +114,21 @@ export class PushStep extends JourneyStep {
     return { kind: 'pending', display: { phase: 'WAITING', number: challenge.number, expiresAt: challenge.expiresAt } };
   }
 
-  private async send({ state, manager, origin }: StepRun<unknown>): Promise<StepOutcome> {
+  /** The devices to push to, and the challenge: from an earlier try with this token, or a new one kept for the next try. */
+  private async planSend({ state, manager, pending }: StepRun<unknown>): Promise<StepContact> {
     const devices = await this.devices.pushable(manager, state.context.cupid!);
     const now = this.clock.now();
-    const challenge: PushChallenge = {
-      phase: 'WAITING', pushChallengeId: randomUUID(), number: randomInt(10, 100),
-      expiresAt: new Date(now.getTime() + this.config.push.challengeTtlSeconds * 1000).toISOString(), deviceIds: devices.map((device) => device.id), decision: null,
-    };
-    let delivered = 0;
-    for (const device of devices) {
-      try {
-        await this.push.send({
-          to: device.pushAddress!,
-          data: { type: 'login-approval', pushChallengeId: challenge.pushChallengeId, journeyId: state.context.id, clientName: state.client.name, ip: origin.ip, expiresAt: challenge.expiresAt },
-        });
-        delivered += 1;
-      } catch (error) {
-        if (!(error instanceof PushDeliveryError)) throw error;
-      }
+    let kept = pending.read<PendingPush>();
+    if (!kept || new Date(kept.expiresAt) <= now) {
+      kept = { pushChallengeId: randomUUID(), number: randomInt(10, 100), expiresAt: new Date(now.getTime() + this.config.push.challengeTtlSeconds * 1000).toISOString() };
+      await pending.write(kept);
     }
-    // Thrown: nothing reached a device, so the journey's transaction rolls back and the same token can retry.
-    if (delivered === 0) throw pushNotSent();
+    const challenge: PushChallenge = { phase: 'WAITING', ...kept, deviceIds: devices.map((device) => device.id), decision: null };
+    const plan: PushPlan = { challenge, devices: devices.map((device) => ({ name: device.name, pushAddress: device.pushAddress! })) };
+    return { kind: 'contact', plan };
+  }
+
+  private async recordSend({ state, manager, origin }: StepRun<unknown>, { challenge, devices }: PushPlan, { delivered }: { delivered: number }): Promise<StepOutcome> {
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.PUSH_SENT, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: state.context.cupid }, cupid: state.context.cupid,
       contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
