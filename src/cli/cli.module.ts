@@ -4,6 +4,7 @@ import { CommonModule } from '../common/common.module';
 import type { AppConfig } from '../config/config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
+import { ClientDeactivationModule } from '../oauth/clients/client-deactivation.module';
 import { ClientsModule } from '../oauth/clients/clients.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { JobsModule } from '../jobs/jobs.module';
@@ -23,6 +24,7 @@ export class CliModule {
         DatabaseModule.register(config, databaseUrl),
         AuditModule,
         ClientsModule,
+        ClientDeactivationModule,
         TokensModule,
         MetricsModule,
         JobsModule,

@@ -4,7 +4,7 @@
  *   clients:add --id ID --name NAME --type public|confidential --grant G [--grant G ...]
  *               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope S ...] [--introspect] [--secret S]
  *   clients:list
- *   clients:deactivate --id ID
+ *   clients:deactivate --id ID   (also revokes the client's sessions and tokens)
  *   keys:rotate [--reason TEXT]
  *   keys:reseal     (after a KEY_ENCRYPTION_KEY change: re-seal with it what KEY_ENCRYPTION_KEY_PREVIOUS sealed)
  *   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]   (development workforce IdP)
@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '../config/config';
 import { startEmbeddedPostgres } from '../database/embedded-postgres';
+import { ClientDeactivationService } from '../oauth/clients/client-deactivation.service';
 import { ClientRegistrationError, ClientsService } from '../oauth/clients/clients.service';
 import type { GrantType } from '../oauth/clients/oauth-client.entity';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
@@ -99,7 +100,8 @@ async function main(argv: string[]): Promise<void> {
       }
     } else if (command === 'clients:deactivate') {
       if (!values.id) throw new UsageError(USAGE);
-      print({ deactivated: values.id, changed: await clients.deactivate(values.id) });
+      // Ends the client's sessions and tokens too (audited), in bounded batches.
+      print({ deactivated: values.id, ...(await context.get(ClientDeactivationService).deactivate(values.id)) });
     } else if (command === 'keys:reseal') {
       print({ resealed: await context.get(SigningKeysService).resealAll('cli') });
     } else if (command === 'keys:rotate') {
