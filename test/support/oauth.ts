@@ -52,7 +52,9 @@ export async function completeLogin(
   options: { clientId?: string; cupid?: string; amr?: string[]; scope?: string; redirectUri?: string; challenge?: string } = {},
 ): Promise<CompletedLogin> {
   const clientId = options.clientId ?? SPA.clientId;
-  const cupid = options.cupid ?? `CUPID-${randomBytes(4).toString('hex')}`;
+  // A customer the directory knows: every refresh asks the directory whether they may still sign in,
+  // and one it does not know loses access (REFRESH_DIRECTORY_CHECK_SECONDS).
+  const cupid = options.cupid ?? 'CUPID-ALICE-0001';
   const client = await t.app.get(ClientsService).findActive(clientId);
   if (!client) throw new Error(`client ${clientId} is not registered`);
   const pkce = pkcePair();
