@@ -1,4 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
+
+const logger = new Logger('Database');
 
 /** SQLSTATEs PostgreSQL answers when it aborted a transaction only to let a concurrent one through. */
 const RETRYABLE_SQLSTATES = new Set([
@@ -13,9 +16,14 @@ export interface RetryOptions {
 
 /** True for an error PostgreSQL raised because of a concurrent transaction, which a fresh attempt can pass. */
 export function isRetryableConflict(error: unknown): boolean {
+  const code = sqlstateOf(error);
+  return code !== undefined && RETRYABLE_SQLSTATES.has(code);
+}
+
+function sqlstateOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.driverError?.code
     ?? (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && RETRYABLE_SQLSTATES.has(code);
+  return typeof code === 'string' ? code : undefined;
 }
 
 /**
@@ -35,6 +43,8 @@ export async function retryTransaction<T>(
       return await dataSource.transaction(work);
     } catch (error) {
       if (attempt >= attempts || !isRetryableConflict(error)) throw error;
+      // Expected now and then under contention, but each one is worth seeing: a steady stream means a lock-order fault.
+      logger.warn({ sqlstate: sqlstateOf(error), attempt }, 'transaction retried after a concurrent-update conflict');
       // A short, jittered pause so the transactions that collided do not collide again in step.
       await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 20 * attempt)));
     }

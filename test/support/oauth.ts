@@ -49,7 +49,7 @@ export interface CompletedLogin {
  */
 export async function completeLogin(
   t: TestApp,
-  options: { clientId?: string; cupid?: string; amr?: string[]; scope?: string; redirectUri?: string; challenge?: string } = {},
+  options: { clientId?: string; cupid?: string; amr?: string[]; scope?: string; redirectUri?: string; challenge?: string; trustedDeviceId?: string } = {},
 ): Promise<CompletedLogin> {
   const clientId = options.clientId ?? SPA.clientId;
   // A customer the directory knows: every refresh asks the directory whether they may still sign in,
@@ -62,7 +62,9 @@ export async function completeLogin(
   const sessions = t.app.get(SessionsService);
   const codes = t.app.get(AuthorizationCodesService);
   return t.app.get(DataSource).transaction(async (tx) => {
-    const session = await sessions.create(tx, { cupid, client, amr: options.amr ?? ['pwd'], acr: 'urn:ciam:loa:1', ip: '127.0.0.1', userAgent: 'jest' });
+    const session = await sessions.create(tx, {
+      cupid, client, amr: options.amr ?? ['pwd'], acr: 'urn:ciam:loa:1', ip: '127.0.0.1', userAgent: 'jest', trustedDeviceId: options.trustedDeviceId ?? null,
+    });
     const code = await codes.mint(tx, {
       client, sessionId: session.id, cupid, redirectUri: options.redirectUri ?? SPA.redirectUri,
       codeChallenge: options.challenge ?? pkce.challenge, nonce, scope: options.scope ?? 'openid profile',

@@ -111,8 +111,11 @@ export class RefreshTokenGrant extends Grant {
       const graceMs = this.config.tokens.refreshGraceSeconds * 1000;
       const withinGrace = graceMs > 0 && token.rotatedAt !== null && now.getTime() - token.rotatedAt.getTime() <= graceMs;
       if (withinGrace && token.rotationResponse && (await this.tokenRows.findActiveSuccessor(tx, token.id))) {
-        // A retry never outlives its session: once revoked, the successor is not handed out again.
-        if (!sessionLive(token, now)) return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
+        // A retry never outlives its session: once revoked, the successor is not handed out again. The
+        // session is read under its lock (after the token's, the one order), not from the token's snapshot.
+        if (!token.sessionId || !(await this.sessions.touchLive(tx, token.sessionId, client))) {
+          return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
+        }
         const tokens = JSON.parse(open(graceKey(presented), token.rotationResponse, token.id).toString('utf8')) as TokenResponse;
         await this.audit.record(tx, {
           type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_GRACE_RETRY, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
