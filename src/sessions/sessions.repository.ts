@@ -70,9 +70,11 @@ export class SessionsRepository {
   ): Promise<Array<Pick<Session, 'id' | 'clientId'>>> {
     const rows = await rowsOf<{ id: string; client_id: string }>(
       manager,
-      `UPDATE sessions SET status = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
-        WHERE cupid = $1 AND status = 'ACTIVE' AND ($5::uuid IS NULL OR id <> $5::uuid)
-        RETURNING id, client_id`,
+      // Locked in id order, like every multi-session revocation, so two of them never deadlock each other.
+      `WITH due AS (SELECT id FROM sessions WHERE cupid = $1 AND status = 'ACTIVE' AND ($5::uuid IS NULL OR id <> $5::uuid) ORDER BY id FOR UPDATE)
+       UPDATE sessions s SET status = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
+         FROM due WHERE s.id = due.id AND s.status = 'ACTIVE'
+       RETURNING s.id, s.client_id`,
       [cupid, revocation.at, revocation.by, revocation.reason, exceptSessionId ?? null],
     );
     return rows.map((row) => ({ id: row.id, clientId: row.client_id }));
@@ -82,9 +84,10 @@ export class SessionsRepository {
   async revokeForDevice(manager: EntityManager, deviceId: string, revocation: Revocation): Promise<Array<Pick<Session, 'id' | 'cupid' | 'clientId'>>> {
     const rows = await rowsOf<{ id: string; cupid: string; client_id: string }>(
       manager,
-      `UPDATE sessions SET status = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
-        WHERE trusted_device_id = $1 AND status = 'ACTIVE'
-        RETURNING id, cupid, client_id`,
+      `WITH due AS (SELECT id FROM sessions WHERE trusted_device_id = $1 AND status = 'ACTIVE' ORDER BY id FOR UPDATE)
+       UPDATE sessions s SET status = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
+         FROM due WHERE s.id = due.id AND s.status = 'ACTIVE'
+       RETURNING s.id, s.cupid, s.client_id`,
       [deviceId, revocation.at, revocation.by, revocation.reason],
     );
     return rows.map((row) => ({ id: row.id, cupid: row.cupid, clientId: row.client_id }));
