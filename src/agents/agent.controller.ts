@@ -13,6 +13,7 @@ import { DevicesService } from '../devices/devices.service';
 import {
   decodeCursor, DeviceListDto, encodeCursor, ReasonDto, RevokedCountDto, SessionDto, SessionPageDto, toDeviceDto, toSessionDto,
 } from '../sessions/dto/session.dto';
+import { DeviceRevocationService } from '../sessions/device-revocation.service';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AgentRequest } from './agent-jwt.strategy';
@@ -38,6 +39,7 @@ export class AgentController {
     private readonly sessions: SessionsService,
     private readonly sessionRows: SessionsRepository,
     private readonly devices: DevicesService,
+    private readonly deviceRevocation: DeviceRevocationService,
     private readonly trail: AuditTrailRepository,
     private readonly audit: AuditService,
     private readonly dataSource: DataSource,
@@ -87,12 +89,12 @@ export class AgentController {
 
   @Post('devices/:deviceId/revoke')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a trusted device' })
+  @ApiOperation({ summary: 'Revoke a trusted device', description: 'The sessions it opened or was bound in end too, with their tokens.' })
   @ApiProblems({ 404: 'NOT_FOUND: the customer has no active device by that id' })
   async revokeDevice(
     @Param('cupid', InvalidCupidPipe) cupid: string, @Param('deviceId', new ParseUUIDPipe()) deviceId: string, @Body() body: ReasonDto, @Req() request: AgentRequest,
   ): Promise<void> {
-    if (!(await this.devices.revoke(cupid, deviceId, this.agent(request), body.reason, requestOrigin(request)))) {
+    if (!(await this.deviceRevocation.revoke(cupid, deviceId, this.agent(request), body.reason, requestOrigin(request)))) {
       throw new NotFoundProblem('This customer has no active device with this id.');
     }
   }

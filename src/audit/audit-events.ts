@@ -25,7 +25,7 @@ export const AUDIT_EVENT_TYPES = {
   SIGNING_KEYS_RESEALED: 'signing_key.resealed',
   /** A session began; details: amr, acr. */
   SESSION_CREATED: 'session.created',
-  /** A session was revoked with its tokens; details: reason, revokedBy, tokensRevoked. */
+  /** A session was revoked (its tokens end with it); details: reason, allSessions, deviceId. */
   SESSION_REVOKED: 'session.revoked',
   /** An authorization code was issued for a completed login; details: scope. */
   AUTHORIZATION_CODE_ISSUED: 'authorization_code.issued',

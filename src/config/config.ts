@@ -68,6 +68,8 @@ export interface AppConfig {
     refreshGraceSeconds: number;
     /** Tolerated clock difference when verifying JWTs. */
     clockSkewSeconds: number;
+    /** A refresh asks the directory whether the customer may still sign in when its last answer is older than this; 0: every refresh. */
+    refreshDirectoryCheckSeconds: number;
   };
   sessions: {
     idleTtlSeconds: number;
@@ -245,6 +247,7 @@ function readConfig(read: EnvReader): AppConfig {
       authorizationCodeTtlSeconds: read.integer('AUTHORIZATION_CODE_TTL_SECONDS', 60, 10, 600),
       refreshGraceSeconds: read.integer('REFRESH_TOKEN_GRACE_SECONDS', 10, 0, 300),
       clockSkewSeconds: read.integer('CLOCK_SKEW_SECONDS', 15, 0, 300),
+      refreshDirectoryCheckSeconds: read.integer('REFRESH_DIRECTORY_CHECK_SECONDS', 0, 0, 86400),
     },
     sessions: {
       idleTtlSeconds: read.integer('SESSION_IDLE_TTL_SECONDS', 30 * 60, 60, 90 * 24 * 3600),

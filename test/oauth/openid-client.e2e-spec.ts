@@ -69,7 +69,7 @@ describe('OpenID Connect with openid-client as the relying party', () => {
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
     expect(refreshed.claims()?.sub).toBe(login.cupid);
 
-    expect(await oidc.fetchUserInfo(spa, refreshed.access_token, login.cupid)).toEqual({ sub: login.cupid });
+    expect(await oidc.fetchUserInfo(spa, refreshed.access_token, login.cupid)).toEqual({ sub: login.cupid, name: 'Alice Example', preferred_username: 'alice' });
 
     const active = await oidc.tokenIntrospection(service, refreshed.access_token);
     expect(active).toMatchObject({ active: true, sub: login.cupid, client_id: SPA.clientId, token_type: 'Bearer', sid: login.sessionId });

@@ -49,10 +49,12 @@ export interface CompletedLogin {
  */
 export async function completeLogin(
   t: TestApp,
-  options: { clientId?: string; cupid?: string; amr?: string[]; scope?: string; redirectUri?: string; challenge?: string } = {},
+  options: { clientId?: string; cupid?: string; amr?: string[]; scope?: string; redirectUri?: string; challenge?: string; trustedDeviceId?: string } = {},
 ): Promise<CompletedLogin> {
   const clientId = options.clientId ?? SPA.clientId;
-  const cupid = options.cupid ?? `CUPID-${randomBytes(4).toString('hex')}`;
+  // A customer the directory knows: every refresh asks the directory whether they may still sign in,
+  // and one it does not know loses access (REFRESH_DIRECTORY_CHECK_SECONDS).
+  const cupid = options.cupid ?? 'CUPID-ALICE-0001';
   const client = await t.app.get(ClientsService).findActive(clientId);
   if (!client) throw new Error(`client ${clientId} is not registered`);
   const pkce = pkcePair();
@@ -60,7 +62,9 @@ export async function completeLogin(
   const sessions = t.app.get(SessionsService);
   const codes = t.app.get(AuthorizationCodesService);
   return t.app.get(DataSource).transaction(async (tx) => {
-    const session = await sessions.create(tx, { cupid, client, amr: options.amr ?? ['pwd'], acr: 'urn:ciam:loa:1', ip: '127.0.0.1', userAgent: 'jest' });
+    const session = await sessions.create(tx, {
+      cupid, client, amr: options.amr ?? ['pwd'], acr: 'urn:ciam:loa:1', ip: '127.0.0.1', userAgent: 'jest', trustedDeviceId: options.trustedDeviceId ?? null,
+    });
     const code = await codes.mint(tx, {
       client, sessionId: session.id, cupid, redirectUri: options.redirectUri ?? SPA.redirectUri,
       codeChallenge: options.challenge ?? pkce.challenge, nonce, scope: options.scope ?? 'openid profile',
