@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemExceptionFilter } from './common/problem.filter';
+import { edgeClientErrorHandler, edgeFrameworkErrors, installHttpEdge } from './common/http-edge';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
 import { createRootLogger, logRequest, requestIdFor } from './observability/logging';
@@ -30,6 +31,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     trustProxy: config.http.trustProxy,
     genReqId: requestIdFor,
     return503OnClosing: true,
+    frameworkErrors: edgeFrameworkErrors,
+    clientErrorHandler: edgeClientErrorHandler,
   });
   const rootLogger = createRootLogger(config, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, { ...options, rootLogger }), adapter, {
@@ -57,6 +60,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     if (cors && (await cors.apply(request, reply))) return reply;
     return undefined;
   });
+  installHttpEdge(fastify);
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     // The route template ("/sessions/:id"), never the raw path, keeps label cardinality bounded.
     const route = request.routeOptions?.url ?? '(unmatched)';
