@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/config';
+import { DatabaseLogger } from '../observability/logging';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
@@ -13,6 +14,9 @@ export function dataSourceOptions(config: AppConfig, url: string): DataSourceOpt
     migrationsRun: config.database.migrationsRun,
     migrationsTransactionMode: 'each',
     synchronize: false,
+    // Failed queries are logged without their parameters (observability/logging.ts).
+    logging: ['error', 'warn', 'migration'],
+    logger: new DatabaseLogger(),
     applicationName: 'ciam-backend',
     extra: { max: config.database.poolSize, connectionTimeoutMillis: 5000 },
   };
