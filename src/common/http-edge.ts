@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { Transform, TransformCallback } from 'node:stream';
+import { pipeline, Transform, TransformCallback } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../oauth/oauth-errors';
 import { isCleanBytes, isCleanPercentEncoded, isCleanValue } from './encoding';
@@ -27,7 +27,8 @@ export function installHttpEdge(fastify: FastifyInstance): void {
   });
   fastify.addHook('preParsing', async (request: FastifyRequest, _reply: FastifyReply, payload) => {
     if (!takesBody(request)) return payload;
-    return payload.pipe(new EncodingCheck(mediaType(request) === 'application/x-www-form-urlencoded'));
+    // pipeline, not pipe: an aborted upload destroys the check too, so the request does not hang.
+    return pipeline(payload, new EncodingCheck(mediaType(request) === 'application/x-www-form-urlencoded'), () => undefined);
   });
   // JSON escapes ("\u0000", "\ud800") only appear once parsed; the path parameters and query are decoded too.
   fastify.addHook('preValidation', async (request: FastifyRequest) => {
