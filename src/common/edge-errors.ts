@@ -21,6 +21,6 @@ export class InvalidEncodingError extends ApiError {
 export class UnsupportedMediaTypeError extends ApiError {
   constructor() {
     super(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type',
-      'This endpoint accepts request bodies as application/json only.', {}, undefined, { Accept: 'application/json' });
+      'This endpoint accepts request bodies as application/json only.');
   }
 }
