@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { useTestApp } from '../support/app';
+import type { Slapd } from '../support/slapd';
+import { startSlapd } from '../support/slapd';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { registerStandardClients, SERVICE, SPA } from '../support/oauth';
 import { rawRequest, requestHead } from './raw-http';
@@ -135,4 +137,49 @@ describe('ASVS V1: hostile bytes are refused at the edge', () => {
       expect(response.json()).toMatchObject({ status: 400, title: 'Bad Request' });
     });
   });
+});
+
+/**
+ * The same classes against a real slapd (USER_DIRECTORY=ldap): hostile bytes never reach the directory,
+ * and LDAP filter and DN metacharacters in a username are plain text, answered exactly like a username
+ * that does not exist (ASVS 5 V1.2.6, LDAP injection).
+ */
+describe('ASVS V1: hostile input against the LDAP directory', () => {
+  let slapd: Slapd | undefined;
+  const env: Record<string, string> = {};
+  beforeAll(async () => {
+    slapd = await startSlapd();
+    Object.assign(env, slapd.env, { USER_DIRECTORY: 'ldap' });
+  });
+  afterAll(() => slapd?.stop());
+  const t = useTestApp({ env }, registerStandardClients);
+
+  async function answerFor(username: string) {
+    const journey = await startJourney(t);
+    const response = await submitPassword(t, journey.journeyId, journey.transactionToken, username, 'alice-password');
+    const body = await response.json();
+    return { status: response.status, type: body.type as string, code: body.authorizationCode as string | undefined };
+  }
+
+  it('a NUL in the username or password is a 400 and the journey still signs alice in', async () => {
+    const journey = await startJourney(t);
+    for (const fields of ['"username":"alice\\u0000","password":"alice-password"', '"username":"alice","password":"alice-password\\u0000"']) {
+      const body = `{"transactionToken":"${journey.transactionToken}",${fields}}`;
+      const response = await fetch(`${t.baseUrl}/journeys/${journey.journeyId}/password`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ type: 'urn:ciam:problem:invalid-encoding' });
+    }
+    const ok = await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password');
+    expect(ok.status).toBe(200);
+  });
+
+  it.each(['*', 'alice)(uid=*', '*)(|(uid=*', 'alice*', 'uid=alice,ou=people,dc=example,dc=test', 'alice\\2a', '(alice)'])(
+    'the username %s signs nobody in and answers like an unknown username', async (username) => {
+      const unknown = await answerFor(`nobody-${randomUUID().slice(0, 8)}`);
+      const injected = await answerFor(username);
+      expect(injected.code).toBeUndefined();
+      expect({ status: injected.status, type: injected.type }).toEqual({ status: unknown.status, type: unknown.type });
+      expect(injected.status).toBeLessThan(500);
+    },
+  );
 });
