@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { useTestApp } from '../support/app';
 import { startJourney, submitPassword } from '../support/journeys';
-import { postForm, refresh, registerStandardClients, SPA } from '../support/oauth';
+import { pkcePair, postForm, refresh, registerStandardClients, SPA } from '../support/oauth';
 import { claimsOf } from './forged-jwt';
+import { redirectedError } from './oauth-assertions';
 
 /**
  * OpenID Connect Core 1.0 and Discovery 1.0: the metadata a relying party trusts, the public keys, and
@@ -87,6 +88,29 @@ describe('OIDC Core: discovery, keys and ID tokens', () => {
       expect(tokens.id_token).toBeUndefined();
       const userinfo = await fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
       expect(userinfo.status).toBe(403);
+    });
+  });
+
+  describe('authorization requests (Core §3.1.2)', () => {
+    const authorize = (extra: Record<string, string>) => fetch(`${t.baseUrl}/oauth2/authorize?${new URLSearchParams({
+      response_type: 'code', client_id: SPA.clientId, redirect_uri: SPA.redirectUri, scope: 'openid', state: 'st-oidc', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', ...extra,
+    })}`, { redirect: 'manual' });
+
+    it.each([
+      ['prompt=none: no login page may be shown and there is no session to reuse', { prompt: 'none' }, 'login_required'],
+      ['a request object (unsupported, §6.1)', { request: 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.' }, 'request_not_supported'],
+      ['a request_uri (unsupported, §6.2)', { request_uri: 'https://evil.example/request.jwt' }, 'request_uri_not_supported'],
+    ])('%s: goes back with %s, and no journey starts', async (_name, extra, error) => {
+      const before = (await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`))[0].n;
+      const params = redirectedError(await authorize(extra), SPA.redirectUri);
+      expect(params.get('error')).toBe(error);
+      expect(params.get('state')).toBe('st-oidc');
+      expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`))[0].n).toBe(before);
+    });
+
+    it('prompt=login is honoured by the login page: the request starts a journey', async () => {
+      const response = await authorize({ prompt: 'login' });
+      expect(response.headers.get('location')).toMatch(/#journey=/);
     });
   });
 });
