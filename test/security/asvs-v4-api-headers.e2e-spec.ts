@@ -168,4 +168,51 @@ describe('ASVS V4: API headers and content types', () => {
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
     });
   });
+
+  describe('what the client says about itself is not trusted', () => {
+    it('a forged Host header changes neither the issuer nor any URL the service hands out', async () => {
+      const head = 'GET /.well-known/openid-configuration HTTP/1.1\r\nHost: evil.example\r\nX-Forwarded-Host: evil.example\r\nConnection: close\r\n\r\n';
+      const response = await rawRequest(t.baseUrl, head);
+      expect(response.status).toBe(200);
+      expect(response.body).not.toContain('evil.example');
+      expect(response.json().issuer).toBe(t.config.oidc.issuer);
+    });
+
+    it('X-Forwarded-For is ignored without TRUST_PROXY: the session records the socket address', async () => {
+      const journey = await startJourney(t, {}, { 'x-forwarded-for': '203.0.113.66' });
+      const done = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password', { 'x-forwarded-for': '203.0.113.66' })).json();
+      const tokens = await (await postForm(t, '/oauth2/token', {
+        grant_type: 'authorization_code', code: done.authorizationCode, redirect_uri: SPA.redirectUri, code_verifier: journey.verifier, client_id: SPA.clientId,
+      })).json();
+      const [row] = await t.dataSource.query(`SELECT host(ip_address) AS ip FROM sessions s JOIN tokens k ON k.session_id = s.id WHERE k.jti = $1`, [
+        JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString()).jti,
+      ]);
+      expect(row.ip).toBe('127.0.0.1');
+    });
+
+    it('TRACE is not served, so no header (Authorization included) is ever echoed back', async () => {
+      const response = await rawRequest(t.baseUrl, requestHead('TRACE', '/journeys', [['Authorization', 'Bearer secret-trace-value']]));
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.body).not.toContain('secret-trace-value');
+    });
+  });
+
+  describe('sizes', () => {
+    it('a body over HTTP_BODY_LIMIT_BYTES: 413 in each format', async () => {
+      const big = 'x'.repeat(t.config.http.bodyLimitBytes + 1);
+      const rest = await fetch(`${t.baseUrl}/journeys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: big }) });
+      expect(rest.status).toBe(413);
+      expect(rest.headers.get('content-type')).toContain('application/problem+json');
+      const oauth = await fetch(`${t.baseUrl}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&x=${big}` });
+      expect(oauth.status).toBe(413);
+      expect(await oauth.json()).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+    });
+
+    it('headers over Node\'s limit: 431 in the endpoint\'s format', async () => {
+      const response = await rawRequest(t.baseUrl, requestHead('GET', '/me/sessions', [['X-Padding', 'p'.repeat(20_000)]]));
+      expect(response.status).toBe(431);
+      expect(response.headers['content-type']).toBe('application/problem+json');
+      expect(response.json()).toMatchObject({ status: 431 });
+    });
+  });
 });
