@@ -32,4 +32,10 @@ describe('hostile-byte checks', () => {
     expect(isCleanValue({ a: [{ b: 'x\u0000' }] })).toBe(false);
     expect(isCleanValue({ ['k\u0000']: 'v' })).toBe(false);
   });
+
+  it('finds a NUL however deep it is nested', () => {
+    let deep: unknown = 'x\u0000';
+    for (let level = 0; level < 10_000; level += 1) deep = level % 2 ? { a: deep } : [deep];
+    expect(isCleanValue(deep)).toBe(false);
+  });
 });

@@ -39,10 +39,24 @@ export function isCleanString(value: string): boolean {
   return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
 }
 
-/** Every string in a parsed value (keys too), at any depth, is clean. */
-export function isCleanValue(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return isCleanString(value);
-  if (value === null || typeof value !== 'object' || depth > 32) return true;
-  if (Array.isArray(value)) return value.every((item) => isCleanValue(item, depth + 1));
-  return Object.entries(value as Record<string, unknown>).every(([key, inner]) => isCleanString(key) && isCleanValue(inner, depth + 1));
+/**
+ * Every string in a parsed value (keys too), at any depth, is clean. Iterative: a hostile body nests
+ * thousands of levels deep, and a depth cap would leave a NUL below it unchecked.
+ */
+export function isCleanValue(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') {
+      if (!isCleanString(next)) return false;
+    } else if (Array.isArray(next)) {
+      pending.push(...next);
+    } else if (next !== null && typeof next === 'object') {
+      for (const [key, inner] of Object.entries(next as Record<string, unknown>)) {
+        if (!isCleanString(key)) return false;
+        pending.push(inner);
+      }
+    }
+  }
+  return true;
 }

@@ -60,6 +60,28 @@ describe('ASVS V1: hostile bytes are refused at the edge', () => {
     });
 
     it.each([
+      ['a NUL 40 levels deep in the free-form device data', 40, 'x\u0000'],
+      ['a lone surrogate 2,000 levels deep', 2000, '\udfff'],
+    ])('journey start: %s; nothing is written', async (_name, depth, leaf) => {
+      let data: unknown = { leaf };
+      for (let level = 0; level < depth; level += 1) data = { nested: data };
+      const before = await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`);
+      await expectProblem(await postJson(t, '/journeys', {
+        clientId: SPA.clientId, redirectUri: SPA.redirectUri, codeChallenge: 'a'.repeat(43), codeChallengeMethod: 'S256', scope: 'openid', device: { deviceId: 'd-1', data },
+      }));
+      expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`)).toEqual(before);
+    });
+
+    it('journey start: clean but 2,000 levels deep device data is a 4xx, never a 500', async () => {
+      let data: unknown = { leaf: 'x' };
+      for (let level = 0; level < 2000; level += 1) data = { nested: data };
+      const response = await postJson(t, '/journeys', {
+        clientId: SPA.clientId, redirectUri: SPA.redirectUri, codeChallenge: 'a'.repeat(43), codeChallengeMethod: 'S256', scope: 'openid', device: { deviceId: 'd-1', data },
+      });
+      expect(response.status).toBeLessThan(500);
+    });
+
+    it.each([
       ['percent-encoded NUL in a path parameter', '/journeys/%00/password'],
       ['percent-encoded invalid UTF-8 in a path parameter', '/journeys/%C3%28/password'],
       ['an overlong UTF-8 encoding of "/"', '/journeys/%C0%AF/password'],
