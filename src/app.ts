@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { AppModule, AppModuleOptions } from './app.module';
 import { drainOf } from './common/graceful-drain';
 import { answerError, ProblemExceptionFilter } from './common/problem.filter';
+import { edgeClientErrorHandler, edgeFrameworkErrors, installHttpEdge } from './common/http-edge';
 import { createValidationPipe } from './common/validation';
 import { poolStats } from './database/sql';
 import type { AppConfig } from './config/config';
@@ -35,6 +36,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     genReqId: requestIdFor,
     // GracefulDrain answers during shutdown instead, in problem+json with Retry-After.
     return503OnClosing: false,
+    frameworkErrors: edgeFrameworkErrors,
+    clientErrorHandler: edgeClientErrorHandler,
   });
   const rootLogger = createRootLogger(config, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, { ...options, rootLogger }), adapter, {
@@ -74,6 +77,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     }
     return undefined;
   });
+  installHttpEdge(fastify);
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     // The route template ("/sessions/:id"), never the raw path, keeps label cardinality bounded.
     const route = request.routeOptions?.url ?? '(unmatched)';

@@ -1,5 +1,4 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
@@ -16,6 +15,7 @@ import {
 import { DeviceRevocationService } from '../sessions/device-revocation.service';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { SessionsService } from '../sessions/sessions.service';
+import { AgentAuthGuard } from './agent-jwt.strategy';
 import type { AgentRequest } from './agent-jwt.strategy';
 import { AgentReadQueryDto, AuditPageDto, AuditQueryDto, toAuditEventDto } from './dto/agent.dto';
 
@@ -26,12 +26,12 @@ import { AgentReadQueryDto, AuditPageDto, AuditQueryDto, toAuditEventDto } from 
  */
 @ApiTags('agents')
 @ApiBearerAuth()
-@UseGuards(AuthGuard('agent-jwt'))
+@UseGuards(AgentAuthGuard)
 @ApiParam({ name: 'cupid', description: 'The customer id', example: 'CUPID-ALICE-0001' })
 @ApiProblems({
   400: 'VALIDATION_FAILED: a reason is required (5 to 500 characters)',
-  401: 'Missing, expired or invalid workforce token (wrong issuer, audience or key)',
-  403: 'FORBIDDEN: the token lacks the agent role',
+  401: 'UNAUTHENTICATED, with `WWW-Authenticate: Bearer`: missing, expired or invalid workforce token (wrong issuer, audience or key, no `exp`, `iat` or `nbf` in the future)',
+  403: 'FORBIDDEN, with `error="insufficient_scope"`: the token lacks the agent role',
 })
 @Controller('agent/customers/:cupid')
 export class AgentController {

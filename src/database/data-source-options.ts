@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { deadlineClientClass } from './deadline-client';
+import { DatabaseLogger } from '../observability/logging';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
@@ -17,6 +18,9 @@ export function dataSourceOptions(config: AppConfig, url: string): DataSourceOpt
     migrationsRun: config.database.migrationsRun,
     migrationsTransactionMode: 'each',
     synchronize: false,
+    // Failed queries are logged without their parameters (observability/logging.ts).
+    logging: ['error', 'warn', 'migration'],
+    logger: new DatabaseLogger(),
     applicationName: 'ciam-backend',
     extra: { max: config.database.poolSize, connectionTimeoutMillis: 5000 },
   };

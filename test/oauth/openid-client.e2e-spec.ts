@@ -23,13 +23,13 @@ describe('OpenID Connect with openid-client as the relying party', () => {
   });
   afterAll(() => t.close());
 
-  /** The browser comes back to the SPA's callback with a code from a completed login journey. */
+  /** The browser comes back to the SPA's callback with a code from a completed login journey, and iss (RFC 9207). */
   async function signIn() {
     const verifier = oidc.randomPKCECodeVerifier();
     const challenge = await oidc.calculatePKCECodeChallenge(verifier);
     const state = oidc.randomState();
     const login = await completeLogin(t, { challenge, scope: 'openid profile' });
-    const callback = new URL(`${SPA.redirectUri}?code=${encodeURIComponent(login.code)}&state=${state}`);
+    const callback = new URL(`${SPA.redirectUri}?code=${encodeURIComponent(login.code)}&state=${state}&iss=${encodeURIComponent(t.config.oidc.issuer)}`);
     const tokens = await oidc.authorizationCodeGrant(spa, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: login.nonce, idTokenExpected: true });
     return { login, tokens };
   }
