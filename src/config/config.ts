@@ -70,6 +70,7 @@ export interface AppConfig {
     clockSkewSeconds: number;
     /** A refresh asks the directory whether the customer may still sign in when its last answer is older than this; 0: every refresh. */
     refreshDirectoryCheckSeconds: number;
+    refreshDirectoryOutageGraceSeconds: number;
   };
   sessions: {
     idleTtlSeconds: number;
@@ -248,6 +249,7 @@ function readConfig(read: EnvReader): AppConfig {
       refreshGraceSeconds: read.integer('REFRESH_TOKEN_GRACE_SECONDS', 10, 0, 300),
       clockSkewSeconds: read.integer('CLOCK_SKEW_SECONDS', 15, 0, 300),
       refreshDirectoryCheckSeconds: read.integer('REFRESH_DIRECTORY_CHECK_SECONDS', 0, 0, 86400),
+      refreshDirectoryOutageGraceSeconds: read.integer('REFRESH_DIRECTORY_OUTAGE_GRACE_SECONDS', 900, 0, 86400),
     },
     sessions: {
       idleTtlSeconds: read.integer('SESSION_IDLE_TTL_SECONDS', 30 * 60, 60, 90 * 24 * 3600),

@@ -163,17 +163,25 @@ describe('a customer locked, disabled or removed in the directory loses access a
   });
 
   // Last: it stops the directory.
-  it('directory down: the refresh fails closed with 503 temporarily_unavailable, and the token stays usable', async () => {
-    const { tokens } = await signedIn(t, { cupid: 'CUPID-ALICE-0001' });
+  it('directory down: a session the directory vouched for within the outage grace refreshes; an older one fails closed with 503 and keeps its token', async () => {
+    const recent = await signedIn(t, { cupid: 'CUPID-ALICE-0001' });
+    const older = await signedIn(t, { cupid: 'CUPID-ALICE-0001' });
+    // The older session's last directory answer is past the 15-minute grace; it is still live.
+    await t.dataSource.query(`UPDATE sessions SET directory_checked_at = now() - interval '16 minutes' WHERE id = $1`, [older.login.sessionId]);
     await slapd.stop();
-    const down = await refresh(t, tokens.refresh_token);
+
+    const through = await refresh(t, recent.tokens.refresh_token);
+    expect(through.status).toBe(200);
+    expect(await introspect(t, ((await through.json()) as Tokens).access_token)).toMatchObject({ active: true });
+
+    const down = await refresh(t, older.tokens.refresh_token);
     expect(down.status).toBe(503);
     expect(down.headers.get('retry-after')).toEqual(expect.any(String));
     expect(await down.json()).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
-    const [row] = await t.dataSource.query(`SELECT status FROM tokens WHERE value_hash = sha256($1::bytea)`, [Buffer.from(tokens.refresh_token)]);
+    const [row] = await t.dataSource.query(`SELECT status FROM tokens WHERE value_hash = sha256($1::bytea)`, [Buffer.from(older.tokens.refresh_token)]);
     expect(row.status).toBe('ACTIVE');
     // Access tokens keep working: only the refresh asks the directory.
-    expect(await introspect(t, tokens.access_token)).toMatchObject({ active: true });
+    expect(await introspect(t, older.tokens.access_token)).toMatchObject({ active: true });
   });
 });
 

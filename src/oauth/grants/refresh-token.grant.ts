@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
@@ -36,6 +36,7 @@ import { GrantRefusals } from './refusals';
 @Injectable()
 export class RefreshTokenGrant extends Grant {
   readonly type = 'refresh_token' as const;
+  private readonly logger = new Logger(RefreshTokenGrant.name);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -64,7 +65,8 @@ export class RefreshTokenGrant extends Grant {
    * the pool). Returns when the answer was taken (to record on the session), or null when no question was
    * due or the token is not one this refresh will rotate (the transaction refuses it). A locked, disabled
    * or removed customer loses every session, audited; a directory that does not answer fails closed with
-   * 503 temporarily_unavailable, and the refresh token stays unused so the client can retry.
+   * 503 temporarily_unavailable (unless the session's last answer is within the outage grace), and the
+   * refresh token stays unused so the client can retry.
    */
   private async checkDirectory(request: GrantRequest, presented: string): Promise<Date | null> {
     const state = await this.tokenRows.findStateByValueHash(sha256(presented));
@@ -79,8 +81,16 @@ export class RefreshTokenGrant extends Grant {
     try {
       user = await this.directory.findByCupid(state.cupid);
     } catch (error) {
-      if (error instanceof DirectoryUnavailableError) throw new ServerUnavailableError();
-      throw error;
+      if (!(error instanceof DirectoryUnavailableError)) throw error;
+      // A directory outage must not sign out every customer at once: a session the directory vouched for
+      // recently keeps refreshing through a short outage (the same exposure as a longer check interval);
+      // past the grace, fail closed and keep the refresh token unused for the client's retry.
+      const graceMs = this.config.tokens.refreshDirectoryOutageGraceSeconds * 1000;
+      if (graceMs > 0 && checkedAt && now.getTime() - checkedAt.getTime() <= graceMs) {
+        this.logger.warn({ sessionId: state.sessionId, checkedAt: checkedAt.toISOString() }, 'directory unavailable on refresh: allowed within the outage grace');
+        return null;
+      }
+      throw new ServerUnavailableError();
     }
     if (user?.status === 'ACTIVE') return now;
 
