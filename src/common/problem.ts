@@ -61,11 +61,14 @@ export class DependencyUnavailableError extends ApiError {
   }
 }
 
-/** RFC 6750: a missing, invalid, expired or revoked bearer token on the REST API. */
+/**
+ * RFC 6750: a missing, invalid, expired or revoked bearer token on the REST API. A request that carried
+ * no credentials at all gets a challenge without an error code (§3.1).
+ */
 export class BearerTokenRequiredError extends ApiError {
-  constructor(realm: string, detail = 'A valid bearer access token is required.') {
+  constructor(realm: string, detail = 'A valid bearer access token is required.', presented = true) {
     super(HttpStatus.UNAUTHORIZED, 'UNAUTHENTICATED', 'Authentication required', detail, {}, undefined,
-      { 'WWW-Authenticate': `Bearer realm="${realm}", error="invalid_token"` });
+      { 'WWW-Authenticate': presented ? `Bearer realm="${realm}", error="invalid_token"` : `Bearer realm="${realm}"` });
   }
 }
 

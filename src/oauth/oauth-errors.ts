@@ -53,11 +53,16 @@ export class InvalidScopeError extends OAuthError {
   }
 }
 
-/** RFC 6750: a missing, malformed, expired or revoked bearer token on a protected resource. */
+/**
+ * RFC 6750: a missing, malformed, expired or revoked bearer token on a protected resource. A request that
+ * carried no credentials at all gets a challenge without an error code (§3.1).
+ */
 export class InvalidTokenError extends OAuthError {
-  constructor(description = 'the access token is invalid, expired or revoked') {
+  constructor(description = 'the access token is invalid, expired or revoked', presented = true) {
     super('invalid_token', description, 401, {
-      'WWW-Authenticate': `Bearer realm="ciam", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`,
+      'WWW-Authenticate': presented
+        ? `Bearer realm="ciam", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`
+        : 'Bearer realm="ciam"',
     });
   }
 }

@@ -23,7 +23,7 @@ export class CustomerAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<CustomerRequest>();
     const bearer = parseBearer(request.headers.authorization);
-    if (!bearer) throw new BearerTokenRequiredError('ciam');
+    if (!bearer) throw new BearerTokenRequiredError('ciam', undefined, request.headers.authorization !== undefined);
     this.verifier ??= this.moduleRef.get(CustomerTokenVerifier, { strict: false });
     const customer = await this.verifier.verifyCustomerToken(bearer);
     if (!customer) throw new BearerTokenRequiredError('ciam', 'The access token is invalid, expired or revoked.');

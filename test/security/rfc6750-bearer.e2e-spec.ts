@@ -27,6 +27,15 @@ describe('RFC 6750: bearer tokens', () => {
     }
   });
 
+  it('no credentials at all (§3.1): a challenge without an error code, on userinfo and on /me', async () => {
+    const bare = await userinfo({});
+    expect(bare.status).toBe(401);
+    expect(bare.headers.get('www-authenticate')).toBe('Bearer realm="ciam"');
+    const meBare = await me({});
+    expect(meBare.status).toBe(401);
+    expect(meBare.headers.get('www-authenticate')).toBe('Bearer realm="ciam"');
+  });
+
   it('a token in the query (§2.3) or in a form body (§2.2) is not accepted', async () => {
     const tokens = await signInAlice(t);
     expect((await userinfo({}, `?access_token=${tokens.access_token}`)).status).toBe(401);
