@@ -66,6 +66,20 @@ describe('database faults', () => {
     expect(JSON.stringify(problem)).not.toMatch(/127\.0\.0\.1|:\d{4,5}\b|postgres/i);
   });
 
+  it('frozen: a browser on a registered origin still gets discovery and the JWKS with CORS, from the last known origins', async () => {
+    proxy.resume();
+    const origin = new URL(SPA.redirectUri).origin;
+    const cors = () => fetch(`${t.baseUrl}/oauth2/jwks`, { headers: { origin } });
+    expect((await cors()).headers.get('access-control-allow-origin')).toBe(origin);
+    proxy.pause();
+    t.clock.advance(61); // past the origins' cache: the reload meets the frozen database
+    const { result: response, ms } = await timed(cors);
+    expect(ms).toBeLessThan(ANSWER_BOUND_MS);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+    expect((await timed(cors)).result.headers.get('access-control-allow-origin')).toBe(origin);
+  });
+
   it('frozen: the token endpoint answers temporarily_unavailable; discovery and JWKS still answer from memory', async () => {
     const [token, discovery, jwks] = await Promise.all([
       timed(serviceToken),

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Clock } from '../../common/clock';
 import { ClientsRepository } from './clients.repository';
 
 const CACHE_MS = 60_000;
+const RETRY_AFTER_FAILURE_MS = 5_000;
 const ALLOWED_HEADERS = 'authorization, content-type, x-request-id';
 const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';
 
@@ -14,11 +16,34 @@ const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';
 @Injectable()
 export class CorsPolicy {
   private cache?: { origins: Set<string>; loadedAt: number };
+  private loading?: Promise<Set<string>>;
 
-  constructor(private readonly clients: ClientsRepository) {}
+  constructor(
+    private readonly clients: ClientsRepository,
+    private readonly clock: Clock,
+  ) {}
 
+  /**
+   * The admitted origins, reloaded at most once a minute by one request at a time. When the database
+   * cannot answer, the last known origins keep serving (a browser fetching discovery or the JWKS must
+   * not fail because of an outage they do not depend on); with none known yet, the outage is the answer.
+   */
   async allowedOrigins(): Promise<Set<string>> {
-    if (this.cache && Date.now() - this.cache.loadedAt < CACHE_MS) return this.cache.origins;
+    if (this.cache && this.clock.now().getTime() - this.cache.loadedAt < CACHE_MS) return this.cache.origins;
+    this.loading ??= this.load().finally(() => {
+      this.loading = undefined;
+    });
+    try {
+      return await this.loading;
+    } catch (error) {
+      if (!this.cache) throw error;
+      // Try again in a few seconds rather than on every request while the database is away.
+      this.cache.loadedAt = this.clock.now().getTime() - CACHE_MS + RETRY_AFTER_FAILURE_MS;
+      return this.cache.origins;
+    }
+  }
+
+  private async load(): Promise<Set<string>> {
     const origins = new Set<string>();
     for (const client of await this.clients.listAll()) {
       if (!client.active) continue;
@@ -30,7 +55,7 @@ export class CorsPolicy {
         }
       }
     }
-    this.cache = { origins, loadedAt: Date.now() };
+    this.cache = { origins, loadedAt: this.clock.now().getTime() };
     return origins;
   }
 
