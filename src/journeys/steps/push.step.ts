@@ -20,6 +20,8 @@ export interface PushChallenge {
   deviceIds: string[];
   decision: 'approved' | 'denied' | 'rejected' | null;
   answeredBy?: string;
+  /** The approving device's key: it cannot vouch for itself (policy.ts, independentSecondFactor). */
+  answeredByThumbprint?: string;
   reason?: string;
 }
 
@@ -68,7 +70,7 @@ export class PushStep extends JourneyStep {
       return result;
     };
     if (challenge.decision === 'approved') {
-      return finish('approved', { kind: 'passed', facts: { amr: ['swk', 'push'], secondFactor: true, trustedDeviceId: challenge.answeredBy } });
+      return finish('approved', { kind: 'passed', facts: { amr: ['swk', 'push'], secondFactor: true, trustedDeviceId: challenge.answeredBy, factorDeviceThumbprint: challenge.answeredByThumbprint } });
     }
     if (challenge.decision === 'denied') return finish('denied', { kind: 'failed', error: pushDenied(), reason: 'push denied on the device' });
     if (challenge.decision === 'rejected') return finish('rejected', { kind: 'failed', error: pushRejected(), reason: `push answer rejected: ${challenge.reason}` });
