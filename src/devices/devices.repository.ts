@@ -66,7 +66,7 @@ export class DevicesRepository {
     const [row] = await rowsOf<{ id: string }>(
       manager,
       `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name, platform, push_address, bound_context_id, created_at, last_used_at, last_mfa_at, bound_with_mfa)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $9 IS NOT NULL) RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9::timestamptz, $9::timestamptz IS NOT NULL) RETURNING id`,
       [device.cupid, JSON.stringify(device.publicKeyJwk), device.thumbprint, device.name, device.platform, device.pushAddress, device.contextId, device.at, device.mfaAt],
     );
     return row.id;

@@ -46,8 +46,8 @@ export class JourneysController {
   @ApiOkResponse({ type: JourneyResponseDto })
   @ApiProblems({
     400: 'TRANSACTION_INVALID: the token is unknown, used or expired; or validation failed',
-    401: 'INVALID_CREDENTIALS: wrong username or password (a fresh transactionToken and attemptsLeft ride along)',
-    403: 'ACCESS_DENIED (risk), ACCOUNT_UNAVAILABLE (locked or disabled in the directory) or JOURNEY_FAILED (attempts used up)',
+    401: 'INVALID_CREDENTIALS: wrong username or password, or an account locked or disabled in the directory (the same answer; a fresh transactionToken and attemptsLeft ride along)',
+    403: 'ACCESS_DENIED (risk) or JOURNEY_FAILED (attempts used up)',
     409: 'STEP_OUT_OF_ORDER: the journey expects another step',
     429: 'TOO_MANY_ATTEMPTS: the account or address is locked out (Retry-After)',
     503: 'DEPENDENCY_UNAVAILABLE: the directory or the risk service is down; retry with the same token (Retry-After)',

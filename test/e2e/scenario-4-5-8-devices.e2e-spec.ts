@@ -153,7 +153,7 @@ describe('trusted devices, eSign and push', () => {
   });
 
   it('scenario 8: a DRS CHALLENGE brings MFA back even from the bound device', async () => {
-    await t.dataSource.query(`INSERT INTO login_attempts (subject, consecutive_failures) VALUES ('account:bob', 3) ON CONFLICT (subject) DO UPDATE SET consecutive_failures = 3, locked_until = NULL`);
+    await t.dataSource.query(`INSERT INTO login_attempts (subject, consecutive_failures) VALUES ('customer:CUPID-BOB-0002', 3) ON CONFLICT (subject) DO UPDATE SET consecutive_failures = 3, locked_until = NULL`);
     const journey = await startJourney(t, { device: { deviceId: 'bob-phone', keyThumbprint: phone.thumbprint } });
     const next = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')).json();
     expect(next.nextStep.type).toBe('SMS_OTP');
@@ -164,7 +164,11 @@ describe('trusted devices, eSign and push', () => {
     // alice binds her own device, bob claims it.
     const alicePhone = await TestDevice.create();
     const aliceJourney = await startJourney(t, { device: { deviceId: 'alice-phone', bind: true } });
-    const terms = await (await submitPassword(t, aliceJourney.journeyId, aliceJourney.transactionToken, 'alice', 'alice-password')).json();
+    // Binding needs a second factor in the same journey, even where alice's sign-in alone would not.
+    const stepUp = await (await submitPassword(t, aliceJourney.journeyId, aliceJourney.transactionToken, 'alice', 'alice-password')).json();
+    expect(stepUp.nextStep.type).toBe('SMS_OTP');
+    const aliceSent = await (await step(t, aliceJourney.journeyId, 'sms-otp/send', { transactionToken: stepUp.transactionToken })).json();
+    const terms = await (await step(t, aliceJourney.journeyId, 'sms-otp', { transactionToken: aliceSent.transactionToken, code: lastSmsCode() })).json();
     expect(terms.nextStep.type).toBe('ESIGN');
     const bind = await (await step(t, aliceJourney.journeyId, 'esign', { transactionToken: terms.transactionToken, documentId: 'terms', version: '2026-11', sha256: TERMS_SHA256, accept: true })).json();
     expect(bind.nextStep.type).toBe('DEVICE_BIND');
