@@ -28,7 +28,7 @@ describe('trusted devices, eSign and push', () => {
     sms.always({ kind: 'json', body: { id: 'sms' } });
     push.always({ kind: 'json', body: { name: 'projects/x/messages/1' } });
     Object.assign(env, slapd.env, {
-      SMS_PROVIDER: 'http', SMS_HTTP_URL: `${sms.url}/sms`, SMS_RECIPIENT_LIMIT_15M: '1000', SMS_RECIPIENT_LIMIT_24H: '1000',
+      SMS_PROVIDER: 'http', SMS_HTTP_URL: `${sms.url}/sms`, SMS_RECIPIENT_LIMIT_15M: '1000', SMS_RECIPIENT_LIMIT_24H: '1000', PUSH_PROMPTS_PER_CUSTOMER_15M: '100',
       PUSH_PROVIDER: 'http', PUSH_HTTP_URL: `${push.url}/push`, PUSH_HTTP_AUTH_HEADER: 'Authorization: Bearer push-key',
     });
   });
@@ -260,12 +260,18 @@ describe('trusted devices, eSign and push', () => {
     expect(await t.dataSource.query(`SELECT status FROM auth_contexts WHERE id = $1`, [journey.journeyId])).toEqual([{ status: 'FAILED' }]);
   });
 
-  it('scenario 4: an expired push fails the step, and a late answer is refused', async () => {
+  it('scenario 4: an expired push is refused late, and the journey goes on: the same token falls back to the SMS code', async () => {
     const { journey, waiting, pushChallengeId } = await bobAtPush();
     t.clock.advance(121);
     expect((await answer(pushChallengeId, { decision: 'approve', number: waiting.nextStep.number })).status).toBe(410);
     const outcome = await step(t, journey.journeyId, 'push', { transactionToken: waiting.transactionToken });
+    expect(outcome.status).toBe(410);
     expect((await outcome.json()).type).toBe('urn:ciam:problem:push-expired');
+    expect(await t.dataSource.query(`SELECT status FROM auth_contexts WHERE id = $1`, [journey.journeyId])).toEqual([{ status: 'PENDING' }]);
+    const sms = await step(t, journey.journeyId, 'sms-otp/send', { transactionToken: waiting.transactionToken });
+    expect(sms.status).toBe(200);
+    const verify = await (await step(t, journey.journeyId, 'sms-otp', { transactionToken: (await sms.json()).transactionToken, code: lastSmsCode() })).json();
+    expect(verify.status).toBe('COMPLETED');
   });
 
   it('a revoked device can never vouch again: no proof step, no push option, the key stays taken', async () => {

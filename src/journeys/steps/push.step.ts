@@ -7,6 +7,8 @@ import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DevicesRepository } from '../../devices/devices.repository';
 import { pushAlreadySent, pushDenied, pushExpired, pushNotSent, pushNotYetSent, pushRejected } from '../../mfa/push/push-errors';
+import { MfaLockoutService } from '../../mfa/mfa-lockout.service';
+import { PushBudget } from '../../mfa/push/push-budget';
 import { PushDeliveryError, PushSender } from '../../mfa/push/push-sender.port';
 import type { JourneyState } from '../policy';
 import { JourneyStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
@@ -43,6 +45,8 @@ export class PushStep extends JourneyStep {
     private readonly push: PushSender,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly budget: PushBudget,
+    private readonly mfaLockout: MfaLockoutService,
   ) {
     super();
   }
@@ -60,8 +64,12 @@ export class PushStep extends JourneyStep {
   }
 
   async complete(run: StepRun<unknown>): Promise<StepOutcome> {
+    const locked = await this.mfaLockout.refusal(run.manager, run.state.context.cupid, stepAuditBase(run.state, run.origin), { step: this.kind, action: run.action });
+    if (locked) return { kind: 'retry-same-token', error: locked, countAttempt: false };
     const challenge = (run.transaction.challenge as Partial<PushChallenge>).pushChallengeId ? (run.transaction.challenge as unknown as PushChallenge) : null;
-    if (run.action === 'send') return challenge ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false } : this.send(run);
+    // A prompt that expired unanswered may be sent again, within the push budgets.
+    const expiredUnanswered = challenge && !challenge.decision && new Date(challenge.expiresAt) <= this.clock.now();
+    if (run.action === 'send') return challenge && !expiredUnanswered ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false } : this.send(run);
     if (!challenge) return { kind: 'retry-same-token', error: pushNotYetSent(), countAttempt: false };
     const { state, manager, origin } = run;
     const base = stepAuditBase(state, origin);
@@ -74,11 +82,19 @@ export class PushStep extends JourneyStep {
     }
     if (challenge.decision === 'denied') return finish('denied', { kind: 'failed', error: pushDenied(), reason: 'push denied on the device' });
     if (challenge.decision === 'rejected') return finish('rejected', { kind: 'failed', error: pushRejected(), reason: `push answer rejected: ${challenge.reason}` });
-    if (new Date(challenge.expiresAt) <= this.clock.now()) return finish('expired', { kind: 'failed', error: pushExpired(), reason: 'push expired' });
+    // Expiry does not end the journey: the same token sends another prompt or, where offered, the SMS code.
+    if (expiredUnanswered) return finish('expired', { kind: 'retry-same-token', error: pushExpired(), countAttempt: false });
     return { kind: 'pending', display: { phase: 'WAITING', number: challenge.number, expiresAt: challenge.expiresAt } };
   }
 
-  private async send({ state, manager, origin }: StepRun<unknown>): Promise<StepOutcome> {
+  private async send({ state, manager, origin, transaction }: StepRun<unknown>): Promise<StepOutcome> {
+    // The other factors this token offered stay offered, so a refused or expired push can fall back to them.
+    const choices = Array.isArray(transaction.challenge.choices) ? (transaction.challenge.choices as string[]) : [];
+    const refused = await this.budget.refusal(
+      manager, { contextId: state.context.id, cupid: state.context.cupid!, journeyExpiresAt: state.context.expiresAt }, stepAuditBase(state, origin),
+      choices.filter((choice) => choice !== this.kind),
+    );
+    if (refused) return { kind: 'retry-same-token', error: refused, countAttempt: false };
     const devices = await this.devices.pushable(manager, state.context.cupid!);
     const now = this.clock.now();
     const challenge: PushChallenge = {
@@ -99,6 +115,7 @@ export class PushStep extends JourneyStep {
     }
     // Thrown: nothing reached a device, so the journey's transaction rolls back and the same token can retry.
     if (delivered === 0) throw pushNotSent();
+    await this.budget.recordPrompt(manager, { contextId: state.context.id, cupid: state.context.cupid! });
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.PUSH_SENT, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: state.context.cupid }, cupid: state.context.cupid,
       contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
@@ -107,7 +124,7 @@ export class PushStep extends JourneyStep {
     return {
       kind: 'continue',
       prepared: {
-        challenge: challenge as unknown as Record<string, unknown>,
+        challenge: { ...challenge, ...(choices.length > 0 ? { choices } : {}) } as unknown as Record<string, unknown>,
         ttlSeconds: this.config.journeys.contextTtlSeconds,
         display: { phase: 'WAITING', number: challenge.number, expiresAt: challenge.expiresAt, devices: devices.map((device) => device.name) },
       },

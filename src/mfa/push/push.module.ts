@@ -3,6 +3,8 @@ import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DevicesModule } from '../../devices/devices.module';
 import { PushAnswersService } from './push-answers.service';
+import { PushBudget } from './push-budget';
+import { PushPromptsRepository } from './push-prompts.repository';
 import { PushController } from './push.controller';
 import { PushDecisions } from './push-decisions';
 import { PushSender } from './push-sender.port';
@@ -16,7 +18,9 @@ import { HttpPushSender, LogPushSender } from './push-senders';
     { provide: PushSender, inject: [APP_CONFIG], useFactory: (config: AppConfig): PushSender => (config.push.provider === 'http' ? new HttpPushSender(config.push) : new LogPushSender()) },
     PushDecisions,
     PushAnswersService,
+    PushPromptsRepository,
+    PushBudget,
   ],
-  exports: [PushSender, PushAnswersService],
+  exports: [PushSender, PushAnswersService, PushBudget],
 })
 export class PushModule {}
