@@ -92,7 +92,7 @@ describe('ASVS V6.3 / NIST 800-63B 5.2.2: lockout per account against a real sla
     expect(await accountRows(t)).toEqual([{ subject: 'account:ghost', consecutive_failures: LOCK_AFTER }]);
   });
 
-  it('a username no directory can hold is refused like a wrong password and counted, without reaching the directory', async () => {
+  it('a username no directory can hold (a zero-width space) is refused like a wrong password, and counted on a counter of its own', async () => {
     const zeroWidth = await attempt(t, 'ali\u200bce', 'alice-password');
     const wrong = await attempt(t, 'alice', 'not-her-password');
     expect(zeroWidth.status).toBe(401);

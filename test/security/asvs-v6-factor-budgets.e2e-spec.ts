@@ -31,6 +31,7 @@ describe('ASVS V6.3.1 / V6.6: factor budgets, shared by every instance', () => {
       ...LDAP_CUSTOMERS,
       { uid: 'frank', password: 'frank-password', cupid: 'CUPID-FRANK-0006', mobile: '+447700900006', mfaRequired: true },
       { uid: 'gina', password: 'gina-password', cupid: 'CUPID-GINA-0007', mobile: '+447700900007', mfaRequired: true },
+      { uid: 'hana', password: 'hana-password', cupid: 'CUPID-HANA-0008', mobile: '+447700900008', mfaRequired: true },
     ]);
     await sms.start();
     await push.start();
@@ -124,6 +125,17 @@ describe('ASVS V6.3.1 / V6.6: factor budgets, shared by every instance', () => {
     clock.advance(901);
     const later = await atSecondFactor(one, 'frank');
     expect((await step(one, later.journeyId, 'push/send', { transactionToken: later.token })).status).toBe(200);
+  });
+
+  it('8 concurrent push prompts to one customer on two instances: exactly 5 are sent, 3 are refused with 429', async () => {
+    await bindPhone('CUPID-HANA-0008', 'fcm-hana');
+    const journeys = [];
+    for (let i = 0; i < 8; i += 1) journeys.push({ t: i % 2 ? two : one, ...(await atSecondFactor(i % 2 ? two : one, 'hana')) });
+    const statuses = await Promise.all(journeys.map(async ({ t, journeyId, token }) => (await step(t, journeyId, 'push/send', { transactionToken: token })).status));
+    expect(statuses.filter((status) => status === 200)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(3);
+    expect(pushesTo('fcm-hana')).toBe(5);
+    expect(await one.dataSource.query(`SELECT count(*)::int AS n FROM push_prompts WHERE cupid = 'CUPID-HANA-0008'`)).toEqual([{ n: 5 }]);
   });
 
   it('10 wrong codes across journeys and instances lock MFA for 15 minutes: refused unchecked, audited, seen and lifted by an agent', async () => {
