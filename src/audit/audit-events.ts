@@ -78,7 +78,7 @@ export const AUDIT_EVENT_TYPES = {
   PUSH_SENT: 'mfa.push_sent',
   /** A device answered a push; details: pushChallengeId, deviceId, decision, accepted, reason. */
   PUSH_ANSWERED: 'mfa.push_answered',
-  /** The push step ended; details: outcome (approved, denied, expired, rejected). */
+  /** A push prompt's outcome was reported; details: outcome (approved, denied, rejected end the step; expired lets another prompt follow). */
   PUSH_COMPLETED: 'mfa.push_completed',
   /** The customer signed a document; details: documentId, version, sha256, deviceId, ip. */
   ESIGN_SIGNED: 'esign.signed',
