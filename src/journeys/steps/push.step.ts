@@ -9,23 +9,12 @@ import { DevicesRepository } from '../../devices/devices.repository';
 import { pushAlreadySent, pushDenied, pushExpired, pushNotSent, pushNotYetSent, pushRejected } from '../../mfa/push/push-errors';
 import { MfaLockoutService } from '../../mfa/mfa-lockout.service';
 import { PushBudget } from '../../mfa/push/push-budget';
+import type { PushChallenge } from '../../mfa/push/push-challenge';
 import { PushDeliveryError, PushSender } from '../../mfa/push/push-sender.port';
 import type { JourneyState } from '../policy';
 import { JourneyStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
-/** What the push transaction keeps: the challenge, the number to match, and (once answered) the decision. */
-export interface PushChallenge {
-  phase: 'WAITING';
-  pushChallengeId: string;
-  number: number;
-  expiresAt: string;
-  deviceIds: string[];
-  decision: 'approved' | 'denied' | 'rejected' | null;
-  answeredBy?: string;
-  /** The approving device's key: it cannot vouch for itself (policy.ts, independentSecondFactor). */
-  answeredByThumbprint?: string;
-  reason?: string;
-}
+export type { PushChallenge } from '../../mfa/push/push-challenge';
 
 /**
  * Second factor by push approval. `send` pushes a challenge to the customer's bound devices; the

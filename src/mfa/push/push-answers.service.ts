@@ -10,7 +10,7 @@ import { rowsOf } from '../../database/sql';
 import { deviceActsAsFactor } from '../../devices/device-factor';
 import { verifyDeviceSignature } from '../../devices/device-proof';
 import { DevicesRepository } from '../../devices/devices.repository';
-import type { PushChallenge } from '../../journeys/steps/push.step';
+import type { PushChallenge } from './push-challenge';
 import { PushDecisions } from './push-decisions';
 
 export interface PushAnswer {
