@@ -1,12 +1,17 @@
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { DataSource } from 'typeorm';
 import { AppModule, AppModuleOptions } from './app.module';
-import { ProblemExceptionFilter } from './common/problem.filter';
+import { drainOf } from './common/graceful-drain';
+import { answerError, ProblemExceptionFilter } from './common/problem.filter';
+import { edgeClientErrorHandler, edgeFrameworkErrors, installHttpEdge } from './common/http-edge';
 import { createValidationPipe } from './common/validation';
+import { poolStats } from './database/sql';
 import type { AppConfig } from './config/config';
 import { createRootLogger, logRequest, requestIdFor } from './observability/logging';
 import { MetricsService } from './observability/metrics.service';
@@ -29,7 +34,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     genReqId: requestIdFor,
-    return503OnClosing: true,
+    // GracefulDrain answers during shutdown instead, in problem+json with Retry-After.
+    return503OnClosing: false,
+    frameworkErrors: edgeFrameworkErrors,
+    clientErrorHandler: edgeClientErrorHandler,
   });
   const rootLogger = createRootLogger(config, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, { ...options, rootLogger }), adapter, {
@@ -42,9 +50,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   app.useGlobalPipes(createValidationPipe());
 
   const fastify = app.getHttpAdapter().getInstance();
+  drainOf(app).install(fastify);
   const metrics = options.preview ? undefined : app.get(MetricsService);
   const cors = options.preview ? undefined : app.get(CorsPolicy);
+  if (metrics) {
+    const dataSource = app.get(DataSource);
+    metrics.watchDatabasePool(() => poolStats(dataSource));
+  }
   const overHttps = config.oidc.issuer.startsWith('https://');
+  const hookLogger = new NestLogger('Errors');
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.header('X-Request-Id', String(request.id));
     void reply.header('X-Content-Type-Options', 'nosniff');
@@ -54,9 +68,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     if (!request.url.startsWith('/docs')) void reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
     if (overHttps) void reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     // A CORS preflight is answered here, before routing; returning the reply ends the request.
-    if (cors && (await cors.apply(request, reply))) return reply;
+    try {
+      if (cors && (await cors.apply(request, reply))) return reply;
+    } catch (error) {
+      // Before routing, Nest's filter cannot see the error: answer it the same way (a database outage is a 503).
+      answerError(error, request, reply, hookLogger);
+      return reply;
+    }
     return undefined;
   });
+  installHttpEdge(fastify);
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     // The route template ("/sessions/:id"), never the raw path, keeps label cardinality bounded.
     const route = request.routeOptions?.url ?? '(unmatched)';
@@ -69,3 +90,4 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   }
   return app;
 }
+

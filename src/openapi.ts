@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { dump } from 'js-yaml';
+import { SERVICE_VERSION } from './common/version';
 
 /** The OpenAPI document, built from the controllers' and DTOs' decorators (never written by hand). */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -11,7 +12,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'OAuth 2.0 / OpenID Connect tokens; sessions and devices for customers and support agents; audit; ' +
         'operations. Every REST error is RFC 9457 problem+json; OAuth endpoints answer RFC 6749 error JSON.',
     )
-    .setVersion('0.1.0')
+    .setVersion(SERVICE_VERSION)
     .build();
   return SwaggerModule.createDocument(app, config);
 }

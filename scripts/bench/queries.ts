@@ -4,6 +4,7 @@
  * customer's targets, with each query's EXPLAIN (ANALYZE, BUFFERS) plan so a missing index shows.
  */
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditTrailRepository } from '../../src/audit/audit-trail.repository';
 import { hmacSha256 } from '../../src/common/crypto';
@@ -122,14 +123,16 @@ export async function benchQueries(dataSource: DataSource): Promise<QueryResult[
     }
   };
   const now = new Date();
+  // A claim holds the step for a lease (rolled back here, like every measured statement).
+  const leaseEnd = new Date(now.getTime() + 30_000);
   results.push({
     ...(await measure('active transaction lookup (claim a pending step)', 1, pending, ([hash, context, step], watch) =>
       inTransaction(async (manager) => {
         watch.start();
-        await transactions.claim(manager, hash as Buffer, context as string, step as never, now);
+        await transactions.claim(manager, hash as Buffer, context as string, step as never, now, randomUUID(), leaseEnd);
         watch.stop();
       }))),
-    plan: await plan((manager) => transactions.claim(manager, pending[0][0] as Buffer, pending[0][1] as string, pending[0][2] as never, now)),
+    plan: await plan((manager) => transactions.claim(manager, pending[0][0] as Buffer, pending[0][1] as string, pending[0][2] as never, now, randomUUID(), leaseEnd)),
   });
 
   // 3. Sessions by CUPID (self-service list; heavy customers included by the skew).
@@ -156,12 +159,12 @@ export async function benchQueries(dataSource: DataSource): Promise<QueryResult[
     ...(await measure('MFA verification (claim the SMS step and check the code)', 2, otpSteps, ([hash, context], watch) =>
       inTransaction(async (manager) => {
         watch.start();
-        const claimed = await transactions.claim(manager, hash as Buffer, context as string, 'SMS_OTP', now);
+        const claimed = await transactions.claim(manager, hash as Buffer, context as string, 'SMS_OTP', now, randomUUID(), leaseEnd);
         const matches = claimed?.otpHash ? otpMatches(otpKey, context as string, '123456', claimed.otpHash) : false;
         watch.stop();
         return matches;
       }))),
-    plan: await plan((manager) => transactions.claim(manager, otpSteps[0][0] as Buffer, otpSteps[0][1] as string, 'SMS_OTP', now)),
+    plan: await plan((manager) => transactions.claim(manager, otpSteps[0][0] as Buffer, otpSteps[0][1] as string, 'SMS_OTP', now, randomUUID(), leaseEnd)),
   });
   process.stderr.write('\n');
   return results;

@@ -1,5 +1,4 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
@@ -13,8 +12,10 @@ import { DevicesService } from '../devices/devices.service';
 import {
   decodeCursor, DeviceListDto, encodeCursor, ReasonDto, RevokedCountDto, SessionDto, SessionPageDto, toDeviceDto, toSessionDto,
 } from '../sessions/dto/session.dto';
+import { DeviceRevocationService } from '../sessions/device-revocation.service';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { SessionsService } from '../sessions/sessions.service';
+import { AgentAuthGuard } from './agent-jwt.strategy';
 import type { AgentRequest } from './agent-jwt.strategy';
 import { AgentReadQueryDto, AuditPageDto, AuditQueryDto, toAuditEventDto } from './dto/agent.dto';
 
@@ -25,12 +26,12 @@ import { AgentReadQueryDto, AuditPageDto, AuditQueryDto, toAuditEventDto } from 
  */
 @ApiTags('agents')
 @ApiBearerAuth()
-@UseGuards(AuthGuard('agent-jwt'))
+@UseGuards(AgentAuthGuard)
 @ApiParam({ name: 'cupid', description: 'The customer id', example: 'CUPID-ALICE-0001' })
 @ApiProblems({
   400: 'VALIDATION_FAILED: a reason is required (5 to 500 characters)',
-  401: 'Missing, expired or invalid workforce token (wrong issuer, audience or key)',
-  403: 'FORBIDDEN: the token lacks the agent role',
+  401: 'UNAUTHENTICATED, with `WWW-Authenticate: Bearer`: missing, expired or invalid workforce token (wrong issuer, audience or key, no `exp`, `iat` or `nbf` in the future)',
+  403: 'FORBIDDEN, with `error="insufficient_scope"`: the token lacks the agent role',
 })
 @Controller('agent/customers/:cupid')
 export class AgentController {
@@ -38,6 +39,7 @@ export class AgentController {
     private readonly sessions: SessionsService,
     private readonly sessionRows: SessionsRepository,
     private readonly devices: DevicesService,
+    private readonly deviceRevocation: DeviceRevocationService,
     private readonly trail: AuditTrailRepository,
     private readonly audit: AuditService,
     private readonly dataSource: DataSource,
@@ -87,12 +89,12 @@ export class AgentController {
 
   @Post('devices/:deviceId/revoke')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a trusted device' })
+  @ApiOperation({ summary: 'Revoke a trusted device', description: 'The sessions it opened or was bound in end too, with their tokens.' })
   @ApiProblems({ 404: 'NOT_FOUND: the customer has no active device by that id' })
   async revokeDevice(
     @Param('cupid', InvalidCupidPipe) cupid: string, @Param('deviceId', new ParseUUIDPipe()) deviceId: string, @Body() body: ReasonDto, @Req() request: AgentRequest,
   ): Promise<void> {
-    if (!(await this.devices.revoke(cupid, deviceId, this.agent(request), body.reason, requestOrigin(request)))) {
+    if (!(await this.deviceRevocation.revoke(cupid, deviceId, this.agent(request), body.reason, requestOrigin(request)))) {
       throw new NotFoundProblem('This customer has no active device with this id.');
     }
   }

@@ -25,7 +25,7 @@ export const AUDIT_EVENT_TYPES = {
   SIGNING_KEYS_RESEALED: 'signing_key.resealed',
   /** A session began; details: amr, acr. */
   SESSION_CREATED: 'session.created',
-  /** A session was revoked with its tokens; details: reason, revokedBy, tokensRevoked. */
+  /** A session was revoked (its tokens end with it); details: reason, allSessions, deviceId. */
   SESSION_REVOKED: 'session.revoked',
   /** An authorization code was issued for a completed login; details: scope. */
   AUTHORIZATION_CODE_ISSUED: 'authorization_code.issued',
@@ -96,6 +96,8 @@ export const AUDIT_EVENT_TYPES = {
   OTP_VERIFIED: 'mfa.otp_verified',
   /** A wrong or expired code; details: reason (invalid, expired), attempt, maxAttempts. */
   OTP_REJECTED: 'mfa.otp_rejected',
+  /** A step retried with its spent transaction token and the same body got the stored answer again; details: step, action, status. */
+  JOURNEY_RESPONSE_REPLAYED: 'journey.response_replayed',
   /** Wrong one-time codes of a customer reached the budget: MFA is locked; details: failures, windowSeconds, lockedUntil. */
   MFA_LOCKED: 'mfa.locked',
   /** A second factor was refused because the customer's MFA is locked; details: step, action, retryAfterSeconds. */

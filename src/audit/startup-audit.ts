@@ -1,11 +1,10 @@
 import { hostname } from 'node:os';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { SERVICE_VERSION } from '../common/version';
 import { JobRunner } from '../jobs/job-runner';
 import { AUDIT_EVENT_TYPES } from './audit-events';
 import { AuditService } from './audit.service';
-
-const VERSION = process.env.npm_package_version ?? '0.1.0';
 
 /**
  * At start-up: audit writes must never fail for want of a partition, so the audit-partitions job runs
@@ -28,7 +27,7 @@ export class StartupAudit implements OnApplicationBootstrap {
     await this.dataSource.transaction((tx) =>
       this.audit.record(tx, {
         type: AUDIT_EVENT_TYPES.SERVICE_STARTED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: 'startup' },
-        details: { version: VERSION, instance: `${hostname()}:${process.pid}` },
+        details: { version: SERVICE_VERSION, instance: `${hostname()}:${process.pid}` },
       }),
     );
     this.logger.log(`audit partitions: ${outcome.status === 'ran' ? `${outcome.rows} changed` : outcome.reason}`);

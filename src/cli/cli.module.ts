@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { CommonModule } from '../common/common.module';
 import type { AppConfig } from '../config/config';
@@ -13,7 +13,8 @@ import { MetricsModule } from '../observability/metrics.module';
 /** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules (JOBS_ENABLED=false). */
 @Module({})
 export class CliModule {
-  static register(config: AppConfig, databaseUrl: string): DynamicModule {
+  /** `extraImports`: modules only one command needs, loaded by that command alone (start-up time of the others). */
+  static register(config: AppConfig, databaseUrl: string, extraImports: Array<Type | DynamicModule> = []): DynamicModule {
     config = { ...config, jobs: { ...config.jobs, enabled: false } };
     return {
       module: CliModule,
@@ -26,6 +27,7 @@ export class CliModule {
         TokensModule,
         MetricsModule,
         JobsModule,
+        ...extraImports,
       ],
       providers: [EsignRepository],
     };

@@ -4,7 +4,7 @@
  *   clients:add --id ID --name NAME --type public|confidential --grant G [--grant G ...]
  *               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope S ...] [--introspect] [--secret S]
  *   clients:list
- *   clients:deactivate --id ID
+ *   clients:deactivate --id ID   (also revokes the client's sessions and tokens)
  *   keys:rotate [--reason TEXT]
  *   keys:reseal     (after a KEY_ENCRYPTION_KEY change: re-seal with it what KEY_ENCRYPTION_KEY_PREVIOUS sealed)
  *   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]   (development workforce IdP)
@@ -74,7 +74,11 @@ async function main(argv: string[]): Promise<void> {
   const embedded = config.database.url
     ? undefined
     : await startEmbeddedPostgres({ dataDir: config.database.embeddedDataDir, preferredPort: config.database.embeddedPort, database: 'ciam' });
-  const context = await NestFactory.createApplicationContext(CliModule.register(config, config.database.url ?? embedded!.url), { logger: ['error', 'warn'] });
+  // Deactivation cascades into sessions and tokens: those modules load only for that command.
+  const deactivation = command === 'clients:deactivate' ? loadDeactivation() : undefined;
+  const context = await NestFactory.createApplicationContext(
+    CliModule.register(config, config.database.url ?? embedded!.url, deactivation ? [deactivation.module] : []), { logger: ['error', 'warn'] },
+  );
   try {
     const clients = context.get(ClientsService);
     if (command === 'clients:add') {
@@ -99,7 +103,8 @@ async function main(argv: string[]): Promise<void> {
       }
     } else if (command === 'clients:deactivate') {
       if (!values.id) throw new UsageError(USAGE);
-      print({ deactivated: values.id, changed: await clients.deactivate(values.id) });
+      // Ends the client's sessions and tokens too (audited), in bounded batches.
+      print({ deactivated: values.id, ...(await context.get(deactivation!.service).deactivate(values.id)) });
     } else if (command === 'keys:reseal') {
       print({ resealed: await context.get(SigningKeysService).resealAll('cli') });
     } else if (command === 'keys:rotate') {
@@ -128,6 +133,15 @@ async function main(argv: string[]): Promise<void> {
     await context.close();
     await embedded?.stop();
   }
+}
+
+/** Loaded on demand (require, so ts-node and dist/ resolve it alike): only clients:deactivate needs sessions and tokens. */
+function loadDeactivation() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { ClientDeactivationModule } = require('../oauth/clients/client-deactivation.module') as typeof import('../oauth/clients/client-deactivation.module');
+  const { ClientDeactivationService } = require('../oauth/clients/client-deactivation.service') as typeof import('../oauth/clients/client-deactivation.service');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { module: ClientDeactivationModule, service: ClientDeactivationService };
 }
 
 /** An optional whole number of seconds from a flag. */

@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { OAuthError } from '../oauth/oauth-errors';
-import { ApiError, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem';
+import { asDatabaseUnavailable, DatabaseUnavailableError } from '../database/database-unavailable';
+import { OAuthError, ServerUnavailableError } from '../oauth/oauth-errors';
+import { ApiError, DependencyUnavailableError, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem';
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
@@ -11,10 +12,12 @@ const STATUS_TITLES: Record<number, string> = {
 
 /**
  * The one place where errors become HTTP responses: RFC 9457 problem+json on the REST API, RFC 6749
- * error JSON for OAuthError. Unexpected errors are logged with their stack and answered with a bare 500:
- * no internals leave the process.
+ * error JSON for OAuthError. A database that is down or timed out is a 503 with Retry-After, not a bug.
+ * Unexpected errors are logged with their stack and answered with a bare 500: no internals leave the
+ * process.
  */
 export function toProblem(error: unknown, request: FastifyRequest): ProblemDetails {
+  error = asApiError(error);
   const base = { instance: request.url.split('?')[0], requestId: String(request.id) };
   if (error instanceof ApiError) {
     return { type: error.type, title: error.title, status: error.status, detail: error.detail, ...base, ...error.extensions };
@@ -27,6 +30,11 @@ export function toProblem(error: unknown, request: FastifyRequest): ProblemDetai
 }
 
 /** Status of Nest's HttpException (Nest also wraps Fastify's body errors: malformed JSON, too large). */
+/** A database outage becomes the same 503 as any other dependency's (no host or port in it). */
+function asApiError(error: unknown): unknown {
+  return asDatabaseUnavailable(error) ? new DependencyUnavailableError('database', DatabaseUnavailableError.RETRY_AFTER_SECONDS) : error;
+}
+
 function httpStatusOf(error: unknown): number | undefined {
   if (error instanceof HttpException) return error.getStatus();
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
@@ -69,25 +77,41 @@ export class ProblemExceptionFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    if (error instanceof OAuthError) {
-      sendOAuthError(reply, error);
-      return;
-    }
-    const problem = toProblem(error, request);
-    if (isOAuthEndpoint(request)) {
-      // OAuth clients parse RFC 6749 errors, not problem+json, whatever went wrong.
-      if (problem.status >= 500) this.logger.error({ err: error, requestId: request.id }, 'unhandled error');
-      sendOAuthError(reply, problem.status >= 500
-        ? new OAuthError('server_error', 'the authorization server encountered an unexpected condition', 500)
-        : new OAuthError('invalid_request', problem.detail ?? problem.title, problem.status));
-      return;
-    }
-    if (problem.status >= 500) {
-      this.logger.error({ err: error, requestId: request.id }, 'unhandled error');
-    }
-    if (error instanceof ApiError) void reply.headers(error.headers);
-    sendProblem(reply, problem, error instanceof ApiError ? error.retryAfterSeconds : undefined);
+    answerError(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
   }
+}
+
+/**
+ * Answers `error` in the endpoint's own format. Shared by the Nest filter and the Fastify hooks that run
+ * before routing, so a failure anywhere gets the same answer. 503s are expected during an outage: one
+ * warn line without a stack; anything else 5xx is a bug and is logged with its stack.
+ */
+export function answerError(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Pick<Logger, 'warn' | 'error'>): void {
+  if (error instanceof OAuthError) {
+    sendOAuthError(reply, error);
+    return;
+  }
+  const unavailable = asDatabaseUnavailable(error);
+  const apiError = asApiError(error);
+  const problem = toProblem(apiError, request);
+  if (problem.status === 503) {
+    logger.warn({ requestId: request.id, status: 503, reason: unavailable?.reason ?? (apiError as Error).message }, 'dependency unavailable');
+  } else if (problem.status >= 500) {
+    logger.error({ err: error, requestId: request.id }, 'unhandled error');
+  }
+  if (isOAuthEndpoint(request)) {
+    // OAuth clients parse RFC 6749 errors, not problem+json, whatever went wrong; a 503 is
+    // temporarily_unavailable (RFC 6749 §4.1.2.1), which clients know to retry.
+    if (problem.status === 503) {
+      const retryAfter = apiError instanceof ApiError ? apiError.retryAfterSeconds : undefined;
+      sendOAuthError(reply, new ServerUnavailableError(retryAfter ?? DatabaseUnavailableError.RETRY_AFTER_SECONDS));
+      return;
+    }
+    sendOAuthError(reply, problem.status >= 500
+      ? new OAuthError('server_error', 'the authorization server encountered an unexpected condition', 500)
+      : new OAuthError('invalid_request', problem.detail ?? problem.title, problem.status));
+    return;
+  }
+  if (apiError instanceof ApiError) void reply.headers(apiError.headers);
+  sendProblem(reply, problem, apiError instanceof ApiError ? apiError.retryAfterSeconds : undefined);
 }

@@ -79,4 +79,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'not a url hunter2' })).toThrow(/DATABASE_URL is not a valid URL/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url hunter2' })).not.toThrow(/hunter2/);
   });
+
+  it('bounds every database wait and the shutdown, each configurable', () => {
+    expect(loadConfig({})).toMatchObject({
+      database: { acquireTimeoutMs: 3000, connectTimeoutMs: 3000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 15000, keepAliveIdleMs: 10000 },
+      shutdown: { drainNoticeMs: 5000, timeoutMs: 25000 },
+    });
+    expect(loadConfig({
+      DATABASE_ACQUIRE_TIMEOUT_MS: '1000', DATABASE_CONNECT_TIMEOUT_MS: '2000', DATABASE_STATEMENT_TIMEOUT_MS: '30000',
+      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '60000', DATABASE_KEEPALIVE_IDLE_MS: '5000', SHUTDOWN_DRAIN_NOTICE_MS: '0', SHUTDOWN_TIMEOUT_MS: '10000',
+    })).toMatchObject({
+      database: { acquireTimeoutMs: 1000, connectTimeoutMs: 2000, statementTimeoutMs: 30000, idleInTransactionTimeoutMs: 60000, keepAliveIdleMs: 5000 },
+      shutdown: { drainNoticeMs: 0, timeoutMs: 10000 },
+    });
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS must be a whole number from 100/);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_NOTICE_MS: '30000', SHUTDOWN_TIMEOUT_MS: '20000' })).toThrow(/SHUTDOWN_DRAIN_NOTICE_MS must be less than SHUTDOWN_TIMEOUT_MS/);
+  });
 });

@@ -28,6 +28,22 @@ export interface AppConfig {
     embeddedPort: number;
     poolSize: number;
     migrationsRun: boolean;
+    /** The longest a request waits for a pooled connection (including opening one); then 503. */
+    acquireTimeoutMs: number;
+    /** The longest opening one connection may take (TCP, TLS, authentication). */
+    connectTimeoutMs: number;
+    /** PostgreSQL's statement_timeout; the client gives up a little later when the server cannot tell it. */
+    statementTimeoutMs: number;
+    /** PostgreSQL's idle_in_transaction_session_timeout: a transaction left open releases its locks. */
+    idleInTransactionTimeoutMs: number;
+    /** TCP keepalive: idle time before the first probe, so a dead peer is noticed on idle connections. */
+    keepAliveIdleMs: number;
+  };
+  shutdown: {
+    /** After SIGTERM, how long the port stays open answering 503, so load balancers see it leave. */
+    drainNoticeMs: number;
+    /** The bound on the whole shutdown: past it, unfinished requests are abandoned and the process exits 1. */
+    timeoutMs: number;
   };
   log: { level: LogLevel };
   docs: { enabled: boolean };
@@ -52,6 +68,8 @@ export interface AppConfig {
     refreshGraceSeconds: number;
     /** Tolerated clock difference when verifying JWTs. */
     clockSkewSeconds: number;
+    /** A refresh asks the directory whether the customer may still sign in when its last answer is older than this; 0: every refresh. */
+    refreshDirectoryCheckSeconds: number;
   };
   sessions: {
     idleTtlSeconds: number;
@@ -92,6 +110,8 @@ export interface AppConfig {
     contextTtlSeconds: number;
     transactionTtlSeconds: number;
     passwordAttemptsPerJourney: number;
+    /** A step retried with its spent transaction token and the same body within this window gets the same answer; 0 disables. */
+    retryWindowSeconds: number;
     /** A bound device skips MFA only within this many days of its last full second factor... */
     trustedDeviceMfaDays: number;
     /** ...and within this many days of its binding. */
@@ -204,6 +224,15 @@ function readConfig(read: EnvReader): AppConfig {
       embeddedPort: read.integer('EMBEDDED_PG_PORT', 5433, 1, 65535),
       poolSize: read.integer('DATABASE_POOL_SIZE', 10, 1, 200),
       migrationsRun: read.boolean('DATABASE_MIGRATIONS_RUN', true),
+      acquireTimeoutMs: read.integer('DATABASE_ACQUIRE_TIMEOUT_MS', 3000, 100, 60000),
+      connectTimeoutMs: read.integer('DATABASE_CONNECT_TIMEOUT_MS', 3000, 100, 60000),
+      statementTimeoutMs: read.integer('DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
+      idleInTransactionTimeoutMs: read.integer('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15000, 1000, 600000),
+      keepAliveIdleMs: read.integer('DATABASE_KEEPALIVE_IDLE_MS', 10000, 1000, 600000),
+    },
+    shutdown: {
+      drainNoticeMs: read.integer('SHUTDOWN_DRAIN_NOTICE_MS', 5000, 0, 120000),
+      timeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 25000, 1000, 600000),
     },
     log: {
       level: read.oneOf<LogLevel>('LOG_LEVEL', nodeEnv === 'production' ? 'info' : 'debug', [
@@ -225,6 +254,7 @@ function readConfig(read: EnvReader): AppConfig {
       authorizationCodeTtlSeconds: read.integer('AUTHORIZATION_CODE_TTL_SECONDS', 60, 10, 600),
       refreshGraceSeconds: read.integer('REFRESH_TOKEN_GRACE_SECONDS', 10, 0, 300),
       clockSkewSeconds: read.integer('CLOCK_SKEW_SECONDS', 15, 0, 300),
+      refreshDirectoryCheckSeconds: read.integer('REFRESH_DIRECTORY_CHECK_SECONDS', 0, 0, 86400),
     },
     sessions: {
       idleTtlSeconds: read.integer('SESSION_IDLE_TTL_SECONDS', 30 * 60, 60, 90 * 24 * 3600),
@@ -240,6 +270,9 @@ function readConfig(read: EnvReader): AppConfig {
   if (config.agents.issuer === config.oidc.issuer) {
     // A customer's token must never open the agent API.
     read.problems.push('AGENT_ISSUER must differ from OIDC_ISSUER');
+  }
+  if (config.shutdown.drainNoticeMs >= config.shutdown.timeoutMs) {
+    read.problems.push('SHUTDOWN_DRAIN_NOTICE_MS must be less than SHUTDOWN_TIMEOUT_MS');
   }
   if (config.sessions.idleTtlSeconds > config.sessions.absoluteTtlSeconds) {
     read.problems.push('SESSION_IDLE_TTL_SECONDS must not exceed SESSION_ABSOLUTE_TTL_SECONDS');

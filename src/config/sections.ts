@@ -133,6 +133,7 @@ export function readJourneyConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppCo
       contextTtlSeconds: read.integer('JOURNEY_TTL_SECONDS', 900, 60, 3600),
       transactionTtlSeconds: read.integer('TRANSACTION_TTL_SECONDS', 300, 30, 900),
       passwordAttemptsPerJourney: read.integer('PASSWORD_ATTEMPTS_PER_JOURNEY', 5, 1, 20),
+      retryWindowSeconds: read.integer('JOURNEY_RETRY_WINDOW_SECONDS', 10, 0, 60),
       trustedDeviceMfaDays: read.integer('TRUSTED_DEVICE_MFA_DAYS', 30, 1, 365),
       trustedDeviceMaxDays: read.integer('TRUSTED_DEVICE_MAX_DAYS', 180, 1, 3650),
       loginUiUrl: read.string('LOGIN_UI_URL', 'http://localhost:5173/login'),

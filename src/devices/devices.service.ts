@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
@@ -21,9 +21,12 @@ export class DevicesService {
     return this.devices.list(cupid, includeRevoked);
   }
 
-  /** A revoked device can never vouch again; false when the customer has no such active device. */
-  async revoke(cupid: string, deviceId: string, by: RevokedBy, reason: string, origin: Partial<RequestOrigin> = {}): Promise<boolean> {
-    return this.dataSource.transaction(async (tx) => {
+  /**
+   * A revoked device can never vouch again; false when the customer has no such active device. Joins the
+   * caller's transaction when given one (sessions/device-revocation.service.ts ends the device's sessions in it).
+   */
+  async revoke(cupid: string, deviceId: string, by: RevokedBy, reason: string, origin: Partial<RequestOrigin> = {}, manager?: EntityManager): Promise<boolean> {
+    const work = async (tx: EntityManager) => {
       const revoked = await this.devices.revoke(tx, cupid, deviceId, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason });
       if (revoked) {
         await this.audit.record(tx, {
@@ -32,6 +35,7 @@ export class DevicesService {
         });
       }
       return revoked;
-    });
+    };
+    return manager ? work(manager) : this.dataSource.transaction(work);
   }
 }

@@ -44,15 +44,32 @@ export class LdapUserDirectory extends UserDirectory {
     await this.withServiceBind(async () => undefined);
   }
 
-  /** One connection per operation, bound as the service account; any failure but a wrong password is an outage. */
+  /**
+   * One connection per operation, bound as the service account; any failure but a wrong password is an
+   * outage. The whole exchange (service bind, search, customer bind) has one budget, the connect timeout
+   * plus the operation timeout: a directory answering each operation just in time must not hold a login
+   * for several timeouts.
+   */
   private async withServiceBind<T>(work: (client: Client) => Promise<T>): Promise<T> {
     const client = new Client({ url: this.settings.url, connectTimeout: this.settings.connectTimeoutMs, timeout: this.settings.timeoutMs });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new DirectoryUnavailableError(new Error('no complete answer within the directory timeouts'))),
+        this.settings.connectTimeoutMs + this.settings.timeoutMs);
+    });
     try {
-      await client.bind(this.settings.bindDn, this.settings.bindPassword);
-      return await work(client);
+      return await Promise.race([
+        (async () => {
+          await client.bind(this.settings.bindDn, this.settings.bindPassword);
+          return work(client);
+        })(),
+        deadline,
+      ]);
     } catch (error) {
       throw error instanceof DirectoryUnavailableError ? error : new DirectoryUnavailableError(error);
     } finally {
+      clearTimeout(timer);
+      // Closing the socket also ends an operation still waiting past the deadline.
       await client.unbind().catch(() => undefined);
     }
   }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
@@ -24,10 +24,11 @@ export class UnknownJobError extends Error {}
  * log line, metrics and (for destructive jobs) an audit event.
  */
 @Injectable()
-export class JobRunner {
+export class JobRunner implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Jobs');
   private readonly jobs: Map<JobName, Job>;
   private readonly instance = `${hostname()}:${process.pid}`;
+  private readonly running = new Set<Promise<JobOutcome>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -44,8 +45,20 @@ export class JobRunner {
     return [...this.jobs.keys()];
   }
 
+  /** A graceful shutdown lets a running job finish its batch loop before the pool closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+
   /** `slot`: the scheduled moment (minute) this run stands for. A manual run (no slot) only waits for the lock. */
-  async run(name: string, options: { slot?: Date; progress?: (rows: number) => void } = {}): Promise<JobOutcome> {
+  run(name: string, options: { slot?: Date; progress?: (rows: number) => void } = {}): Promise<JobOutcome> {
+    const run = this.runOnce(name, options);
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run)).catch(() => undefined);
+    return run;
+  }
+
+  private async runOnce(name: string, options: { slot?: Date; progress?: (rows: number) => void }): Promise<JobOutcome> {
     const job = this.jobs.get(name as JobName);
     if (!job) throw new UnknownJobError(`unknown job "${name}"; jobs: ${this.names().join(', ')}`);
     const lockKey = `ciam-job:${job.name}`;

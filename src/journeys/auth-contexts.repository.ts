@@ -17,6 +17,12 @@ export class AuthContextsRepository {
     return manager.getRepository(AuthContext).createQueryBuilder('c').setLock('pessimistic_write').where('c.id = :id', { id }).getOne();
   }
 
+  /** Who the journey has identified so far (null before the password step), read without a lock. */
+  async findCupid(manager: EntityManager, id: string): Promise<string | null> {
+    const context = await manager.getRepository(AuthContext).findOne({ where: { id }, select: { id: true, cupid: true } });
+    return context?.cupid ?? null;
+  }
+
   async identify(manager: EntityManager, id: string, cupid: string): Promise<void> {
     await manager.getRepository(AuthContext).update({ id, status: 'PENDING' }, { cupid });
   }

@@ -27,4 +27,12 @@ export class AuthTransaction {
   @Column('timestamptz', { name: 'consumed_at', nullable: true }) consumedAt: Date | null;
   /** What the step established once passed (amr, CUPID, policy decisions); null until then. */
   @Column('jsonb', { nullable: true }) result: Record<string, unknown> | null;
+  /** Who holds the step right now (a request between its phases), and until when the claim holds. */
+  @Column('uuid', { name: 'claim_id', nullable: true }) claimId: string | null;
+  @Column('timestamptz', { name: 'claimed_until', nullable: true }) claimedUntil: Date | null;
+  /** What a send step is about to send, sealed under the transaction token (reused by a retry with it). */
+  @Column('bytea', { name: 'pending_send', nullable: true }) pendingSend: Buffer | null;
+  /** The answer given when the token was spent, sealed under the token and the request (a retry gets it again). */
+  @Column('bytea', { name: 'response_sealed', nullable: true }) responseSealed: Buffer | null;
+  @Column('timestamptz', { name: 'responded_at', nullable: true }) respondedAt: Date | null;
 }

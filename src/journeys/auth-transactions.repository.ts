@@ -13,7 +13,17 @@ export interface ClaimedTransaction {
   maxAttempts: number;
   createdAt: Date;
   expiresAt: Date;
+  /** What a send step prepared on an earlier try with this token, sealed under the token. */
+  pendingSend: Buffer | null;
 }
+
+/** What the engine needs to know about a token it could not claim: why (for the audit), or its stored answer. */
+export type PresentedTransaction = Pick<AuthTransaction, 'id' | 'contextId' | 'step' | 'status' | 'expiresAt' | 'claimedUntil' | 'responseSealed' | 'respondedAt'>;
+
+type ClaimedRow = {
+  id: string; step: AuthStepKind; challenge: Record<string, unknown>; otp_hash: Buffer | null; attempts: number; max_attempts: number;
+  created_at: Date; expires_at: Date; pending_send: Buffer | null;
+};
 
 /** The only code that touches auth_transactions. */
 @Injectable()
@@ -24,29 +34,54 @@ export class AuthTransactionsRepository {
   }
 
   /**
-   * The pending transaction a token carries, row-locked until the request's transaction ends. Concurrent
-   * requests with one token queue on the lock; when the first has consumed it, the others find no
-   * pending row (PostgreSQL re-checks the WHERE on the new row version) and are refused.
-   * A transaction that offers a choice (`challenge.choices`) can be claimed by any step it names.
+   * Claims the pending transaction a token carries for one request, until `claimedUntil` (STYLE.md,
+   * habit 15: one conditional UPDATE). The claim outlives this database transaction, so the request can
+   * call a dependency holding no connection; a concurrent request with the same token waits on the row
+   * lock, then finds it claimed and is refused. A claim left by a crashed instance lapses at
+   * `claimedUntil`. A transaction that offers a choice (`challenge.choices`) can be claimed by any step it names.
    */
-  async claim(manager: EntityManager, tokenHash: Buffer, contextId: string, step: AuthStepKind, now: Date): Promise<ClaimedTransaction | null> {
-    const [row] = await rowsOf<{ id: string; step: AuthStepKind; challenge: Record<string, unknown>; otp_hash: Buffer | null; attempts: number; max_attempts: number; created_at: Date; expires_at: Date }>(
+  async claim(
+    manager: EntityManager, tokenHash: Buffer, contextId: string, step: AuthStepKind, now: Date, claimId: string, claimedUntil: Date,
+  ): Promise<ClaimedTransaction | null> {
+    const [row] = await rowsOf<ClaimedRow>(
       manager,
-      `SELECT id, step, challenge, otp_hash, attempts, max_attempts, created_at, expires_at FROM auth_transactions
+      `UPDATE auth_transactions SET claim_id = $5, claimed_until = $6
         WHERE token_hash = $1 AND context_id = $2 AND (step = $3 OR challenge->'choices' ? $3::text)
-          AND status = 'PENDING' AND expires_at > $4
-        FOR UPDATE`,
-      [tokenHash, contextId, step, now],
+          AND status = 'PENDING' AND expires_at > $4 AND (claimed_until IS NULL OR claimed_until <= $4)
+        RETURNING id, step, challenge, otp_hash, attempts, max_attempts, created_at, expires_at, pending_send`,
+      [tokenHash, contextId, step, now, claimId, claimedUntil],
     );
     return row
-      ? { id: row.id, step: row.step, challenge: row.challenge, otpHash: row.otp_hash, attempts: row.attempts, maxAttempts: row.max_attempts, createdAt: row.created_at, expiresAt: row.expires_at }
+      ? {
+        id: row.id, step: row.step, challenge: row.challenge, otpHash: row.otp_hash, attempts: row.attempts, maxAttempts: row.max_attempts,
+        createdAt: row.created_at, expiresAt: row.expires_at, pendingSend: row.pending_send,
+      }
       : null;
+  }
+
+  /**
+   * Row-locks a claimed transaction for the rest of this database transaction, if the claim is still
+   * this request's (it is not when it lapsed and another request claimed the token meanwhile).
+   */
+  async holdClaim(manager: EntityManager, id: string, claimId: string): Promise<boolean> {
+    const rows = await rowsOf<{ id: string }>(
+      manager,
+      `SELECT id FROM auth_transactions WHERE id = $1 AND claim_id = $2 AND status = 'PENDING' FOR UPDATE`,
+      [id, claimId],
+    );
+    return rows.length === 1;
+  }
+
+  /** Gives the token back unspent (a dependency failed, or the step left it valid): the same token works again. */
+  async release(manager: EntityManager, id: string, claimId: string): Promise<void> {
+    await manager.query(`UPDATE auth_transactions SET claim_id = NULL, claimed_until = NULL WHERE id = $1 AND claim_id = $2`, [id, claimId]);
   }
 
   /** Spends a claimed transaction (STYLE.md, habit 15: a conditional UPDATE). */
   async consume(manager: EntityManager, id: string, now: Date, result: Record<string, unknown> | null = null): Promise<void> {
     await manager.query(
-      `UPDATE auth_transactions SET status = 'CONSUMED', consumed_at = $2, result = $3 WHERE id = $1 AND status = 'PENDING'`,
+      `UPDATE auth_transactions SET status = 'CONSUMED', consumed_at = $2, result = $3, claim_id = NULL, claimed_until = NULL, pending_send = NULL
+        WHERE id = $1 AND status = 'PENDING'`,
       [id, now, result === null ? null : JSON.stringify(result)],
     );
   }
@@ -58,14 +93,27 @@ export class AuthTransactionsRepository {
   }
 
   async markFailed(manager: EntityManager, id: string): Promise<void> {
-    await manager.query(`UPDATE auth_transactions SET status = 'FAILED' WHERE id = $1 AND status = 'PENDING'`, [id]);
+    await manager.query(
+      `UPDATE auth_transactions SET status = 'FAILED', claim_id = NULL, claimed_until = NULL, pending_send = NULL WHERE id = $1 AND status = 'PENDING'`,
+      [id],
+    );
   }
 
-  /** Why a token could not be consumed, for the audit trail (the client always sees one shape). */
-  async findByTokenHash(manager: EntityManager, tokenHash: Buffer): Promise<Pick<AuthTransaction, 'contextId' | 'step' | 'status' | 'expiresAt'> | null> {
+  /** Keeps what a send step is about to send (sealed by the caller), so a retry with the same token resends it. */
+  async keepPendingSend(manager: EntityManager, id: string, sealed: Buffer): Promise<void> {
+    await manager.query(`UPDATE auth_transactions SET pending_send = $2 WHERE id = $1`, [id, sealed]);
+  }
+
+  /** Keeps the answer given when the token was spent (sealed by the caller), for a retry after a lost reply. */
+  async keepResponse(manager: EntityManager, id: string, sealed: Buffer, at: Date): Promise<void> {
+    await manager.query(`UPDATE auth_transactions SET response_sealed = $2, responded_at = $3 WHERE id = $1`, [id, sealed, at]);
+  }
+
+  /** The transaction a token names, whatever its state: why it could not be claimed, or the answer it was spent with. */
+  async findByTokenHash(manager: EntityManager, tokenHash: Buffer): Promise<PresentedTransaction | null> {
     return manager.getRepository(AuthTransaction).findOne({
       where: { tokenHash },
-      select: { contextId: true, step: true, status: true, expiresAt: true },
+      select: { id: true, contextId: true, step: true, status: true, expiresAt: true, claimedUntil: true, responseSealed: true, respondedAt: true },
     });
   }
 
@@ -82,6 +130,10 @@ export class AuthTransactionsRepository {
 
   /** Voids the journey's pending transactions: only the newest token is ever valid. */
   async voidPending(manager: EntityManager, contextId: string): Promise<void> {
-    await manager.query(`UPDATE auth_transactions SET status = 'EXPIRED' WHERE context_id = $1 AND status = 'PENDING'`, [contextId]);
+    await manager.query(
+      `UPDATE auth_transactions SET status = 'EXPIRED', claim_id = NULL, claimed_until = NULL, pending_send = NULL
+        WHERE context_id = $1 AND status = 'PENDING'`,
+      [contextId],
+    );
   }
 }

@@ -1,30 +1,31 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
-import { randomSecret, sha256 } from '../common/crypto';
+import { sha256 } from '../common/crypto';
 import { ApiError, DependencyUnavailableError } from '../common/problem';
 import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { DirectoryUnavailableError } from '../directory/user-directory.port';
-import { DevicesRepository } from '../devices/devices.repository';
+import { DirectoryUnavailableError, DirectoryUser } from '../directory/user-directory.port';
 import { ClientsService } from '../oauth/clients/clients.service';
 import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
-import { DrsEvaluation } from '../risk/drs-evaluation.entity';
 import { RiskService } from '../risk/risk.service';
-import { SessionsService } from '../sessions/sessions.service';
-import { AuthorizationCodesService } from '../tokens/authorization-codes.service';
-import type { AuthChannel, AuthContext } from './auth-context.entity';
+import type { AuthChannel } from './auth-context.entity';
 import type { AuthStepKind } from './auth-transaction.entity';
 import { AuthContextsRepository } from './auth-contexts.repository';
-import { AuthTransactionsRepository } from './auth-transactions.repository';
-import {
-  AccessDeniedError, InvalidJourneyRequestError, JourneyFailedError, RetryableStepError, StepOutOfOrderError, TransactionInvalidError,
-} from './journey-errors';
-import { decide, Decision, independentSecondFactor, JourneyState } from './policy';
-import { JOURNEY_STEPS, JourneyStep, PreparedStep } from './steps/journey-step';
+import { AuthTransactionsRepository, ClaimedTransaction } from './auth-transactions.repository';
+import { JourneyCompletion, JourneyView, Settled } from './journey-completion.service';
+import { InvalidJourneyRequestError, RetryableStepError } from './journey-errors';
+import { JourneyStateLoader } from './journey-state.loader';
+import type { JourneyState } from './policy';
+import { JOURNEY_STEPS, JourneyStep, PendingSend, StepFacts, StepOutcome, StepRun } from './steps/journey-step';
+import { requestDigest, TokenVault } from './token-vault';
+import { PresentedToken, TransactionAnswers } from './transaction-answers.service';
+
+export type { JourneyView, NextStep } from './journey-completion.service';
 
 export interface StartJourney {
   clientId: string;
@@ -44,36 +45,57 @@ export interface StartJourney {
   startedBy: 'api' | 'authorize';
 }
 
-export interface NextStep {
-  type: AuthStepKind;
-  /** When several steps can satisfy the requirement (e.g. second factors), each option. */
-  options?: Array<{ type: AuthStepKind } & Record<string, unknown>>;
-  [display: string]: unknown;
+/**
+ * How long a request holds its step between phases: longer than every dependency call a step can make
+ * (each bounded by its own timeouts, retries included), so a live request never loses its claim; a claim
+ * left by a crashed instance lapses after it, and the token works again.
+ */
+export function stepLeaseSeconds(config: AppConfig): number {
+  const ldap = config.directory.ldap.connectTimeoutMs + config.directory.ldap.timeoutMs;
+  const sms = config.sms.timeoutMs * (config.sms.http.retries + 1);
+  const push = config.push.timeoutMs * 2;
+  const dependenciesMs = ldap + sms + push + config.risk.timeoutMs;
+  return Math.max(30, Math.ceil(dependenciesMs / 1000) + 10);
 }
 
-export interface JourneyView {
-  journeyId: string;
-  status: 'PENDING' | 'COMPLETED';
-  nextStep?: NextStep;
-  transactionToken?: string;
-  transactionExpiresAt?: string;
-  authorizationCode?: string;
-  /** Where the browser goes when the journey ends: the client's redirect URI with code and state. */
-  redirectTo?: string;
+/** One request to a step, as the phases pass it along. */
+interface StepRequest extends PresentedToken {
+  step: JourneyStep;
+  input: unknown;
+  transactionToken: string;
+  /** This request's claim on the token (auth_transactions.claim_id). */
+  claimId: string;
 }
 
-/** A result decided inside a transaction that must commit before the client hears of it. */
-type Settled = { view: JourneyView } | { error: ApiError };
+interface Claimed {
+  request: StepRequest;
+  state: JourneyState;
+  transaction: ClaimedTransaction;
+}
+
+/** What remains after a phase that did not settle: the step's dependency, or the risk evaluation. */
+type Due = { kind: 'contact'; plan: unknown } | { kind: 'risk'; facts: StepFacts };
+type Phase = Settled | { claimed: Claimed; due: Due };
+type Concluded = Settled | { riskDue: StepFacts };
 
 /**
- * The login state machine. Each request consumes exactly one single-use transaction token, runs one
- * step, and answers with the next step and a fresh token, or with a one-time authorization code when
- * policy has nothing left to ask. Consuming, running and recording happen in one database transaction,
- * so a dependency outage (directory, risk) rolls everything back and the same token can be retried.
+ * The login state machine. Each request spends exactly one single-use transaction token, runs one step,
+ * and answers with the next step and a fresh token, or with a one-time authorization code when policy
+ * has nothing left to ask.
+ *
+ * No dependency is ever called inside a database transaction or while a pooled connection is held. A
+ * step runs in phases: (1) a short transaction claims the token with a lease, loads the journey and lets
+ * the step begin; (2) the step's dependency (directory, SMS, push) is called holding no connection;
+ * (3) a short transaction records the outcome; when policy then needs the risk evaluation, the vendor is
+ * asked with no connection held and a last short transaction records it and moves on. A dependency
+ * failure releases the claim in a short transaction (with its audit) and answers 503: the same token
+ * works again. The answer given when a token is spent is kept sealed under the token, so a retry after
+ * a lost reply, with the same token and body, gets it again (JOURNEY_RETRY_WINDOW_SECONDS).
  */
 @Injectable()
 export class JourneyService {
   private readonly steps: Map<AuthStepKind, JourneyStep>;
+  private readonly leaseSeconds: number;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -81,18 +103,19 @@ export class JourneyService {
     private readonly dataSource: DataSource,
     private readonly contexts: AuthContextsRepository,
     private readonly transactions: AuthTransactionsRepository,
+    private readonly completion: JourneyCompletion,
+    private readonly answers: TransactionAnswers,
     private readonly clients: ClientsService,
+    private readonly loader: JourneyStateLoader,
     private readonly risk: RiskService,
-    private readonly sessions: SessionsService,
-    private readonly codes: AuthorizationCodesService,
-    private readonly devices: DevicesRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {
     this.steps = new Map(steps.map((step) => [step.kind, step]));
+    this.leaseSeconds = stepLeaseSeconds(config);
   }
 
-  /** Validates the relying party's request and opens a journey at its first step. */
+  /** Validates the relying party's request and opens a journey at its first step (no dependency is called). */
   async start(request: StartJourney, origin: RequestOrigin): Promise<JourneyView> {
     const client = await this.validateStart(request);
     return this.settle(() =>
@@ -111,7 +134,8 @@ export class JourneyService {
           contextId: context.id, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
           details: { channel: request.channel, scope: request.scope, startedBy: request.startedBy },
         });
-        return this.advance(tx, { context, client, passed: [], risk: null, transient: {}, db: tx }, origin);
+        const state: JourneyState = { context, client, passed: [], risk: null, transient: {}, db: tx };
+        return this.completion.advance(tx, state, origin, await this.completion.decide(state));
       }),
     );
   }
@@ -120,187 +144,201 @@ export class JourneyService {
   async submit(journeyId: string, kind: AuthStepKind, action: string, transactionToken: string, input: unknown, origin: RequestOrigin): Promise<JourneyView> {
     const step = this.steps.get(kind);
     if (!step) throw new InvalidJourneyRequestError(`unknown step ${kind}`);
-    return this.settle(() =>
-      this.dataSource.transaction(async (tx): Promise<Settled> => {
-        const now = this.clock.now();
-        const tokenHash = sha256(transactionToken);
-        const claimed = await this.transactions.claim(tx, tokenHash, journeyId, kind, now);
-        if (!claimed) return this.rejectTransaction(tx, journeyId, kind, tokenHash, now, origin);
-        const context = await this.contexts.lockById(tx, journeyId);
-        if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
-          return this.rejectTransaction(tx, journeyId, kind, tokenHash, now, origin, 'journey closed');
-        }
-        const state = await this.loadState(tx, context);
-        const outcome = await step.complete({ state, transaction: claimed, action, input, origin, manager: tx });
-        switch (outcome.kind) {
-          case 'passed': {
-            await this.transactions.consume(tx, claimed.id, now, { ...outcome.facts, step: kind });
-            if (outcome.facts.cupid && !context.cupid) {
-              await this.contexts.identify(tx, context.id, outcome.facts.cupid);
-              context.cupid = outcome.facts.cupid;
-            }
-            state.passed.push({ step: kind, facts: outcome.facts });
-            Object.assign(state.transient, outcome.transient ?? {});
-            return this.advance(tx, state, origin);
-          }
-          case 'continue': {
-            await this.transactions.consume(tx, claimed.id, now);
-            return { view: { journeyId, status: 'PENDING', ...(await this.issueTransaction(tx, state, [step], outcome.prepared)) } };
-          }
-          case 'retry-new-token': {
-            await this.transactions.consume(tx, claimed.id, now);
-            const tries = claimed.attempts + 1;
-            if (tries >= step.maxTries()) return this.failAfterAttempts(tx, state, kind, origin);
-            const retry = await this.issueTransaction(tx, state, [step], { ...(await step.prepare(context, state, tx)), attempts: tries });
-            return { error: withRetry(outcome.error, { ...retry, attemptsLeft: step.maxTries() - tries }) };
-          }
-          case 'retry-same-token': {
-            if (!outcome.countAttempt) return { error: outcome.error };
-            const attempts = await this.transactions.countAttempt(tx, claimed.id);
-            if (attempts >= claimed.maxAttempts) {
-              await this.transactions.markFailed(tx, claimed.id);
-              return this.failAfterAttempts(tx, state, kind, origin);
-            }
-            return { error: withRetry(outcome.error, { attemptsLeft: claimed.maxAttempts - attempts }) };
-          }
-          case 'pending':
-            return {
-              view: {
-                journeyId, status: 'PENDING', nextStep: { type: kind, ...outcome.display }, transactionToken,
-                transactionExpiresAt: claimed.expiresAt.toISOString(),
-              },
-            };
-          case 'failed': {
-            await this.transactions.consume(tx, claimed.id, now);
-            await this.failJourney(tx, state, outcome.reason, origin);
-            return { error: outcome.error };
-          }
-        }
-      }),
-    );
-  }
-
-  private async failAfterAttempts(tx: EntityManager, state: JourneyState, kind: AuthStepKind, origin: RequestOrigin): Promise<Settled> {
-    await this.failJourney(tx, state, `too many failed ${kind} attempts`, origin);
-    return { error: new JourneyFailedError('Too many failed attempts. Start again.') };
-  }
-
-  /** Policy's next move: ask for a step, evaluate risk, complete with a code, or fail. */
-  private async advance(tx: EntityManager, state: JourneyState, origin: RequestOrigin): Promise<Settled> {
-    let decision = await decide(state, [...this.steps.values()]);
-    if (decision.next === 'EVALUATE_RISK') {
-      const assessment = await this.risk.assess(tx, {
-        contextId: state.context.id, cupid: state.context.cupid!, accountFailures: Number(state.transient.accountFailures ?? 0),
-        clientId: state.client.clientId, channel: state.context.channel, ip: origin.ip, userAgent: origin.userAgent,
-        deviceId: state.context.deviceId, deviceData: state.context.deviceData,
-      });
-      state.risk = assessment.recommendation;
-      decision = await decide(state, [...this.steps.values()]);
-    }
-    if (decision.next === 'FAIL') {
-      await this.failJourney(tx, state, decision.reason, origin);
-      return { error: decision.denied ? new AccessDeniedError() : new JourneyFailedError('This sign-in cannot continue. Contact support.') };
-    }
-    if (decision.next === 'COMPLETE') return { view: await this.complete(tx, state, decision, origin) };
-    if (decision.next !== 'STEP') throw new Error('policy asked for risk evaluation twice');
-    const issued = await this.issueTransaction(tx, state, decision.steps);
-    return { view: { journeyId: state.context.id, status: 'PENDING', ...issued } };
-  }
-
-  /**
-   * The journey's only valid token from now on (earlier pending ones are voided). With several candidate
-   * steps (second factors), the transaction offers each as a choice and the response lists them.
-   */
-  private async issueTransaction(
-    tx: EntityManager, state: JourneyState, candidates: JourneyStep[],
-    /** What the step already prepared (a sent code); otherwise the step prepares now. */
-    given?: PreparedStep,
-  ): Promise<Pick<JourneyView, 'nextStep' | 'transactionToken' | 'transactionExpiresAt'>> {
-    const [step] = candidates;
-    await this.transactions.voidPending(tx, state.context.id);
-    const prepared = given ?? (await step.prepare(state.context, state, tx));
-    const now = this.clock.now();
-    const ttl = prepared.ttlSeconds ?? this.config.journeys.transactionTtlSeconds;
-    const expiresAt = new Date(Math.min(now.getTime() + ttl * 1000, state.context.expiresAt.getTime()));
-    const token = randomSecret(32);
-    const offersChoice = step.role === 'second-factor' && !given;
-    const choices = offersChoice ? candidates.map((candidate) => candidate.kind) : undefined;
-    await this.transactions.insert(tx, {
-      contextId: state.context.id, step: step.kind, tokenHash: sha256(token),
-      challenge: { ...(prepared.challenge ?? {}), ...(choices ? { choices } : {}) },
-      otpHash: prepared.otpHash ?? null, attempts: prepared.attempts ?? 0, maxAttempts: prepared.maxAttempts ?? step.maxTries(),
-      createdAt: now, expiresAt,
-    });
-    const options = offersChoice
-      ? await Promise.all(candidates.map(async (candidate) => ({ type: candidate.kind, ...(await candidate.describe(state)) })))
-      : undefined;
-    return {
-      nextStep: { type: step.kind, ...(prepared.display ?? {}), ...(options ? { options } : {}) },
-      transactionToken: token,
-      transactionExpiresAt: expiresAt.toISOString(),
+    const request: StepRequest = {
+      journeyId, kind, step, action, input, origin, transactionToken, tokenHash: sha256(transactionToken),
+      vault: new TokenVault(transactionToken), digest: requestDigest(kind, action, input), claimId: randomUUID(),
     };
+    // Looked up before anything is claimed, holding no connection: steps read the customer from the state.
+    const customer = step.needsCustomer ? await this.loader.lookupCustomer(journeyId) : undefined;
+    return this.settle(async () => {
+      const opened = await this.dataSource.transaction((tx) => this.open(tx, request, customer));
+      if (!('claimed' in opened)) return opened;
+      try {
+        return await this.proceed(opened.claimed, opened.due);
+      } catch (error) {
+        // A fault between phases (a bug, the database): give the token back so the same token can retry.
+        await this.dataSource.transaction((tx) => this.transactions.release(tx, opened.claimed.transaction.id, request.claimId)).catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
-  private async complete(
-    tx: EntityManager, state: JourneyState, { amr, acr, trustedDeviceId, bindingRefused }: Extract<Decision, { next: 'COMPLETE' }>, origin: RequestOrigin,
-  ): Promise<JourneyView> {
-    const { context, client } = state;
-    const session = await this.sessions.create(tx, {
-      cupid: context.cupid!, client, amr, acr, contextId: context.id, trustedDeviceId, ip: origin.ip, userAgent: origin.userAgent,
-    });
-    const code = await this.codes.mint(tx, {
-      client, sessionId: session.id, cupid: context.cupid!, redirectUri: context.redirectUri!, codeChallenge: context.codeChallenge!,
-      nonce: context.nonce, scope: context.requestedScopes.join(' '), contextId: context.id,
-    });
-    await this.transactions.voidPending(tx, context.id);
-    await this.contexts.complete(tx, context.id, this.clock.now());
-    if (context.deviceKeyThumbprint && independentSecondFactor(state.passed, context.deviceKeyThumbprint)) {
-      // A full second factor on a bound device renews its MFA-skip window, unless the device approved it itself.
-      await this.devices.recordMfa(tx, context.cupid!, context.deviceKeyThumbprint, this.clock.now());
+  /** Phase 1: claim the token (or answer a retry, or refuse), load the journey, let the step begin. */
+  private async open(tx: EntityManager, request: StepRequest, customer: { user: DirectoryUser | null } | undefined): Promise<Phase> {
+    const now = this.clock.now();
+    const leaseUntil = new Date(now.getTime() + this.leaseSeconds * 1000);
+    const transaction = await this.transactions.claim(tx, request.tokenHash, request.journeyId, request.kind, now, request.claimId, leaseUntil);
+    if (!transaction) return this.answers.replayOrRefuse(tx, request, now);
+    const context = await this.contexts.lockById(tx, request.journeyId);
+    if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
+      await this.transactions.release(tx, transaction.id, request.claimId);
+      return this.answers.refuse(tx, request, now, 'journey closed');
     }
-    await this.audit.record(tx, {
-      type: AUDIT_EVENT_TYPES.JOURNEY_COMPLETED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: context.cupid },
-      cupid: context.cupid, sessionId: session.id, contextId: context.id, clientId: client.clientId, ip: origin.ip,
-      userAgent: origin.userAgent, details: { amr, acr, ...(bindingRefused ? { deviceBindingRefused: bindingRefused } : {}) },
-    });
-    const redirect = new URL(context.redirectUri!);
-    redirect.searchParams.set('code', code);
-    if (context.state) redirect.searchParams.set('state', context.state);
-    redirect.searchParams.set('iss', this.config.oidc.issuer);
-    return { journeyId: context.id, status: 'COMPLETED', authorizationCode: code, redirectTo: redirect.toString() };
+    const state = await this.loader.load(tx, context);
+    if (customer) state.transient.user = customer.user;
+    const claimed: Claimed = { request, state, transaction };
+    const run = this.runOf(claimed, tx);
+    const begun = await request.step.begin(run);
+    if (begun?.kind === 'contact') return { claimed, due: { kind: 'contact', plan: begun.plan } };
+    const concluded = await this.conclude(tx, claimed, run, begun ?? (await request.step.complete(run)));
+    return 'riskDue' in concluded ? { claimed, due: { kind: 'risk', facts: concluded.riskDue } } : concluded;
   }
 
-  private async failJourney(tx: EntityManager, state: JourneyState, reason: string, origin: RequestOrigin): Promise<void> {
-    await this.transactions.voidPending(tx, state.context.id);
-    await this.contexts.fail(tx, state.context.id, reason);
-    await this.audit.record(tx, {
-      type: AUDIT_EVENT_TYPES.JOURNEY_FAILED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: state.context.cupid },
-      cupid: state.context.cupid, contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip,
-      userAgent: origin.userAgent, details: { reason },
+  /** Phases 2 and 3: the dependency with no connection held, the outcome in a short transaction, then risk if due. */
+  private async proceed(claimed: Claimed, due: Due): Promise<Settled> {
+    let facts: StepFacts;
+    if (due.kind === 'contact') {
+      const { step } = claimed.request;
+      let evidence: unknown;
+      try {
+        evidence = await step.contact({ ...this.runOf(claimed, undefined), plan: due.plan });
+      } catch (error) {
+        return this.abandon(claimed, due.plan, error);
+      }
+      const concluded = await this.dataSource.transaction(async (tx): Promise<Concluded> => {
+        const run = await this.resume(tx, claimed, { plan: due.plan, evidence });
+        return 'error' in run ? run : this.conclude(tx, claimed, run, await step.complete(run));
+      });
+      if (!('riskDue' in concluded)) return concluded;
+      facts = concluded.riskDue;
+    } else {
+      facts = due.facts;
+    }
+    return this.assessRisk(claimed, facts);
+  }
+
+  /** The step passed and policy needs the risk evaluation: the vendor is asked with no connection held. */
+  private async assessRisk(claimed: Claimed, facts: StepFacts): Promise<Settled> {
+    const { state, request } = claimed;
+    const input = {
+      contextId: state.context.id, cupid: state.context.cupid!, accountFailures: Number(state.transient.accountFailures ?? 0),
+      clientId: state.client.clientId, channel: state.context.channel, ip: request.origin.ip, userAgent: request.origin.userAgent,
+      deviceId: state.context.deviceId, deviceData: state.context.deviceData,
+    };
+    const verdict = await this.risk.evaluate(input);
+    return this.dataSource.transaction(async (tx) => {
+      const run = await this.resume(tx, claimed);
+      if ('error' in run) return run;
+      const assessment = await this.risk.record(tx, input, verdict);
+      if (!assessment) return this.kept(tx, claimed, { error: new DependencyUnavailableError('risk evaluation') });
+      state.risk = assessment.recommendation;
+      await this.recordPass(tx, claimed, facts);
+      return this.spent(tx, claimed, await this.completion.advance(tx, state, request.origin, await this.completion.decide(state)));
     });
   }
 
-  private async rejectTransaction(
-    tx: EntityManager, journeyId: string, kind: AuthStepKind, tokenHash: Buffer, now: Date, origin: RequestOrigin, closed?: string,
-  ): Promise<Settled> {
-    const found = await this.transactions.findByTokenHash(tx, tokenHash);
-    const reason = closed ?? (!found ? 'unknown' : found.contextId !== journeyId ? 'foreign'
-      : found.status === 'CONSUMED' ? 'consumed' : found.status !== 'PENDING' || found.expiresAt <= now ? 'expired' : 'out_of_order');
-    await this.audit.record(tx, {
-      type: AUDIT_EVENT_TYPES.TRANSACTION_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
-      contextId: found?.contextId === journeyId ? journeyId : null, ip: origin.ip, userAgent: origin.userAgent,
-      details: { step: kind, reason, ...(reason === 'foreign' ? { presentedForJourney: journeyId } : {}) },
+  /** The dependency failed: its audit and the release of the token in one short transaction; the same token can retry. */
+  private async abandon(claimed: Claimed, plan: unknown, error: unknown): Promise<Settled> {
+    const answer = await this.dataSource.transaction(async (tx) => {
+      const said = await claimed.request.step.abandon({ ...this.runOf(claimed, tx), plan }, error);
+      await this.transactions.release(tx, claimed.transaction.id, claimed.request.claimId);
+      return said ?? (error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : null);
     });
-    // Out of order is the one refusal worth explaining: the token is good, the step is not the one awaited.
-    return { error: reason === 'out_of_order' ? new StepOutOfOrderError(found!.step) : new TransactionInvalidError() };
+    if (!answer) throw error;
+    return { error: answer };
   }
 
-  private async loadState(tx: EntityManager, context: AuthContext): Promise<JourneyState> {
-    const client = await this.clients.findActive(context.clientId, tx);
-    if (!client) throw new JourneyFailedError('The application that started this sign-in is no longer registered.');
-    const passed = (await this.transactions.passedSteps(tx, context.id)).map((entry) => ({ step: entry.step, facts: entry.result as JourneyState['passed'][number]['facts'] }));
-    const evaluation = await tx.getRepository(DrsEvaluation).findOne({ where: { contextId: context.id }, order: { createdAt: 'DESC' } });
-    return { context, client, passed, risk: evaluation?.recommendation ?? null, transient: {}, db: tx };
+  /** Back in a transaction after a dependency call: the claim must still be this request's, the journey still open. */
+  private async resume(tx: EntityManager, claimed: Claimed, extra: Pick<StepRun<unknown>, 'plan' | 'evidence'> = {}): Promise<StepRun<unknown> | { error: ApiError }> {
+    const { request, state } = claimed;
+    const now = this.clock.now();
+    if (!(await this.transactions.holdClaim(tx, claimed.transaction.id, request.claimId))) {
+      return this.answers.refuse(tx, request, now, 'claim_lapsed');
+    }
+    const context = await this.contexts.lockById(tx, request.journeyId);
+    if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
+      await this.transactions.release(tx, claimed.transaction.id, request.claimId);
+      return this.answers.refuse(tx, request, now, 'journey closed');
+    }
+    state.db = tx;
+    return { ...this.runOf(claimed, tx), ...extra };
+  }
+
+  /** Records what the step decided, in the current transaction. */
+  private async conclude(tx: EntityManager, claimed: Claimed, run: StepRun<unknown>, outcome: StepOutcome): Promise<Concluded> {
+    const { state, transaction } = claimed;
+    const { step, kind, origin, journeyId } = claimed.request;
+    const now = this.clock.now();
+    switch (outcome.kind) {
+      case 'passed': {
+        state.passed.push({ step: kind, facts: outcome.facts });
+        Object.assign(state.transient, outcome.transient ?? {});
+        if (outcome.facts.cupid && !state.context.cupid) state.context.cupid = outcome.facts.cupid;
+        const decision = await this.completion.decide(state);
+        // The token stays claimed while the risk vendor is asked; the step's own records commit now.
+        if (decision.next === 'EVALUATE_RISK') return { riskDue: outcome.facts };
+        await this.recordPass(tx, claimed, outcome.facts);
+        return this.spent(tx, claimed, await this.completion.advance(tx, state, origin, decision));
+      }
+      case 'continue': {
+        await this.transactions.consume(tx, transaction.id, now);
+        return this.spent(tx, claimed, { view: { journeyId, status: 'PENDING', ...(await this.completion.issueTransaction(tx, state, [step], outcome.prepared)) } });
+      }
+      case 'retry-new-token': {
+        await this.transactions.consume(tx, transaction.id, now);
+        const tries = transaction.attempts + 1;
+        if (tries >= step.maxTries()) return this.spent(tx, claimed, await this.completion.failAfterAttempts(tx, state, kind, origin));
+        const retry = await this.completion.issueTransaction(tx, state, [step], { ...(await step.prepare(state.context, state, tx)), attempts: tries });
+        return this.spent(tx, claimed, { error: withRetry(outcome.error, { ...retry, attemptsLeft: step.maxTries() - tries }) });
+      }
+      case 'retry-same-token': {
+        if (!outcome.countAttempt) return this.kept(tx, claimed, { error: outcome.error });
+        const attempts = await this.transactions.countAttempt(tx, transaction.id);
+        if (attempts >= transaction.maxAttempts) {
+          await this.transactions.markFailed(tx, transaction.id);
+          return this.spent(tx, claimed, await this.completion.failAfterAttempts(tx, state, kind, origin));
+        }
+        return this.kept(tx, claimed, { error: withRetry(outcome.error, { attemptsLeft: transaction.maxAttempts - attempts }) });
+      }
+      case 'pending':
+        return this.kept(tx, claimed, {
+          view: {
+            journeyId, status: 'PENDING', nextStep: { type: kind, ...outcome.display }, transactionToken: claimed.request.transactionToken,
+            transactionExpiresAt: transaction.expiresAt.toISOString(),
+          },
+        });
+      case 'failed': {
+        await this.transactions.consume(tx, transaction.id, now);
+        await this.completion.failJourney(tx, state, outcome.reason, origin);
+        return this.spent(tx, claimed, { error: outcome.error });
+      }
+    }
+  }
+
+  private async recordPass(tx: EntityManager, claimed: Claimed, facts: StepFacts): Promise<void> {
+    await this.transactions.consume(tx, claimed.transaction.id, this.clock.now(), { ...facts, step: claimed.request.kind });
+    if (facts.cupid) await this.contexts.identify(tx, claimed.state.context.id, facts.cupid);
+  }
+
+  /** The token was spent: its answer is kept, sealed under the token and this request, for a retry after a lost reply. */
+  private spent(tx: EntityManager, claimed: Claimed, settled: Settled): Promise<Settled> {
+    return this.answers.keep(tx, claimed.request, claimed.transaction.id, settled, this.clock.now());
+  }
+
+  /** The token stays valid (a wrong code, a push still waiting, a dependency down): the claim is given back. */
+  private async kept(tx: EntityManager, claimed: Claimed, settled: Settled): Promise<Settled> {
+    await this.transactions.release(tx, claimed.transaction.id, claimed.request.claimId);
+    return settled;
+  }
+
+  private runOf(claimed: Claimed, tx: EntityManager): StepRun<unknown>;
+  private runOf(claimed: Claimed, tx: undefined): Omit<StepRun<unknown>, 'manager' | 'pending'>;
+  private runOf(claimed: Claimed, tx: EntityManager | undefined): StepRun<unknown> | Omit<StepRun<unknown>, 'manager' | 'pending'> {
+    const { request, state, transaction } = claimed;
+    const base = { state, transaction, action: request.action, input: request.input, origin: request.origin };
+    return tx ? { ...base, manager: tx, pending: this.pendingSend(claimed, tx) } : base;
+  }
+
+  private pendingSend(claimed: Claimed, tx: EntityManager): PendingSend {
+    const { vault } = claimed.request;
+    const { transaction } = claimed;
+    return {
+      read: <T>() => vault.open<T>('pending-send', transaction.id, transaction.pendingSend),
+      write: async <T>(value: T) => {
+        transaction.pendingSend = vault.seal('pending-send', transaction.id, value);
+        await this.transactions.keepPendingSend(tx, transaction.id, transaction.pendingSend);
+      },
+    };
   }
 
   private async validateStart(request: StartJourney): Promise<OAuthClient> {
@@ -313,7 +351,7 @@ export class JourneyService {
     return client;
   }
 
-  /** Runs the work; commits what it decided; then answers. Dependency outages become 503. */
+  /** Runs the work; what it decided has committed; then answers. Dependency outages become 503. */
   private async settle(work: () => Promise<Settled>): Promise<JourneyView> {
     let settled: Settled;
     try {

@@ -6,7 +6,10 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { AuthContextsRepository } from './auth-contexts.repository';
 import { AuthTransactionsRepository } from './auth-transactions.repository';
+import { JourneyCompletion } from './journey-completion.service';
 import { JourneyService } from './journey.service';
+import { JourneyStateLoader } from './journey-state.loader';
+import { TransactionAnswers } from './transaction-answers.service';
 import { JourneysController } from './journeys.controller';
 import { LockoutService } from './lockout/lockout.service';
 import { JOURNEY_STEPS, JourneyStep } from './steps/journey-step';
@@ -35,7 +38,10 @@ const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, D
     LockoutService,
     SmsDeliveriesRepository,
     EsignRepository,
+    JourneyCompletion,
     JourneyService,
+    JourneyStateLoader,
+    TransactionAnswers,
     ...STEPS,
     { provide: JOURNEY_STEPS, inject: STEPS, useFactory: (...steps: JourneyStep[]) => steps },
   ],

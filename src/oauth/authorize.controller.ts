@@ -61,6 +61,12 @@ export class AuthorizeController {
       if (!challenge || params.optional('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
         return back('invalid_request', 'PKCE is required: code_challenge with code_challenge_method=S256');
       }
+      // OIDC Core §6: request objects are not supported (discovery says so); ignoring one would honour
+      // parameters the client did not mean, so the request is refused instead.
+      if (params.optional('request', 8192) !== undefined) return back('request_not_supported', 'request objects are not supported');
+      if (params.optional('request_uri') !== undefined) return back('request_uri_not_supported', 'request_uri is not supported');
+      // OIDC Core §3.1.2.1: prompt=none must not show a login page; there is no browser session to reuse.
+      if ((params.optional('prompt', 128) ?? '').split(' ').includes('none')) return back('login_required', 'the customer must sign in');
       const scope = params.optional('scope', 1024) ?? '';
       if (scope.trim().length === 0) return back('invalid_scope', 'scope is required');
       const view = await this.journeys.start({

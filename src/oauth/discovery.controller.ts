@@ -41,6 +41,8 @@ export class DiscoveryController {
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       revocation_endpoint_auth_methods_supported: clientAuth,
       code_challenge_methods_supported: ['S256'],
+      // RFC 9207 §3: every authorization response (success or error) carries iss, against mix-up attacks.
+      authorization_response_iss_parameter_supported: true,
       claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'at_hash', 'azp', 'name', 'preferred_username', 'email', 'phone_number'],
       claims_parameter_supported: false,
       request_parameter_supported: false,

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
+import { retryTransaction } from '../database/retry-transaction';
 import { requestOrigin } from '../common/request-origin';
 import { SessionsService } from '../sessions/sessions.service';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
@@ -76,7 +77,7 @@ export class EndSessionController {
     }
 
     const origin = requestOrigin(request);
-    await this.dataSource.transaction(async (tx) => {
+    await retryTransaction(this.dataSource, async (tx) => {
       const revoked = await this.sessions.revoke(sessionId, { type: 'CUSTOMER', id: claims.sub! }, 'logout', origin, tx);
       await this.audit.record(tx, {
         type: AUDIT_EVENT_TYPES.LOGOUT, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: claims.sub! }, cupid: claims.sub,

@@ -20,7 +20,7 @@ export class IntrospectionController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Token introspection (RFC 7662)',
-    description: 'For confidential clients allowed to introspect. A token that is unknown, expired, revoked, rotated or whose session ended answers only {"active": false}.',
+    description: 'For confidential clients allowed to introspect. A token that is unknown, expired, revoked, rotated or whose session ended, and a refresh token of another client, answers only {"active": false}.',
   })
   @ApiConsumes(FORM)
   @ApiBody({ type: TokenOnlyRequestDto })
@@ -37,6 +37,6 @@ export class IntrospectionController {
     const params = formParams(request, body);
     const { client } = await this.clients.authenticate(authorization, params, 'introspect', requestOrigin(request));
     if (!client.canIntrospect || client.isPublic) throw new OAuthError('unauthorized_client', 'this client may not introspect tokens', 403);
-    return this.tokens.introspect(params.required('token', 4096));
+    return this.tokens.introspect(params.required('token', 4096), client.clientId);
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
+import { retryTransaction } from '../database/retry-transaction';
 import { Clock } from '../common/clock';
 import type { RequestOrigin } from '../common/request-origin';
 import { SessionsService } from '../sessions/sessions.service';
@@ -28,7 +29,7 @@ export class TokenRevocationService {
   async revoke(client: OAuthClient, token: string, origin: RequestOrigin): Promise<void> {
     const state = await this.tokens.findState(token);
     if (!state) return;
-    await this.dataSource.transaction(async (tx) => {
+    await retryTransaction(this.dataSource, async (tx) => {
       const base = {
         actor: { type: 'CLIENT' as const, id: client.clientId }, cupid: state.cupid, sessionId: state.sessionId,
         clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { Logger as NestLogger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
 import pino, { DestinationStream, Logger as PinoLogger } from 'pino';
+import type { Logger as TypeOrmLoggerPort } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { LOG_REDACT_PATHS } from '../common/redact';
 
@@ -20,15 +22,73 @@ export function requestIdFor(raw: IncomingMessage): string {
   return id;
 }
 
+/** What a database error may say: never `parameters`, `detail` ("Key (x)=(value)"), `where` or `driverError`. */
+const DATABASE_ERROR_FIELDS = ['type', 'message', 'stack', 'code', 'severity', 'query', 'table', 'column', 'constraint', 'routine'];
+
+/** PostgreSQL quotes the offending value in its messages (`invalid input syntax for type uuid: "..."`). */
+function withoutValues(text: unknown): unknown {
+  return typeof text === 'string' ? text.replace(/"(?:[^"\\]|\\.)*"/g, '"[REDACTED]"').replace(/\b0x[0-9a-f]{2}(?: 0x[0-9a-f]{2})*/gi, '0x[REDACTED]') : text;
+}
+
+function isDatabaseError(error: Record<string, unknown>): boolean {
+  return 'query' in error || 'driverError' in error || (typeof error.severity === 'string' && typeof error.code === 'string');
+}
+
 /**
- * Errors keep their type, message and stack; a failed query keeps its SQL but never its parameters,
- * which can hold customer data or hashes of secrets.
+ * The one error serializer of every logger (the root logger, pino-http's request loggers, the TypeORM
+ * logger, the exception filter): errors keep their type, message and stack; a failed query keeps its SQL
+ * and SQLSTATE but never its parameters nor the value PostgreSQL quotes back, because the username typed
+ * into a login form is sometimes the customer's password.
  */
-function serializeError(error: unknown): Record<string, unknown> {
+export function serializeError(error: unknown): Record<string, unknown> {
   const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
-  delete serialized.parameters;
-  delete serialized.driverError;
-  return serialized;
+  if (serialized === null || typeof serialized !== 'object') return serialized;
+  if (!isDatabaseError(serialized)) {
+    delete serialized.parameters;
+    delete serialized.driverError;
+    return serialized;
+  }
+  const kept: Record<string, unknown> = {};
+  for (const field of DATABASE_ERROR_FIELDS) {
+    if (serialized[field] !== undefined) kept[field] = field === 'message' || field === 'stack' ? withoutValues(serialized[field]) : serialized[field];
+  }
+  // As `sqlState`: `*.code` is a redacted path (authorization codes), which would hide the SQLSTATE.
+  if (kept.code !== undefined) {
+    kept.sqlState = kept.code;
+    delete kept.code;
+  }
+  return kept;
+}
+
+/** Serializers shared by the root logger and pino-http, which would otherwise install pino's own `err`. */
+export const LOG_SERIALIZERS = { err: serializeError };
+
+/**
+ * TypeORM's logger: failed queries and TypeORM's warnings go to the application log through the same
+ * serializer; query parameters are never passed on.
+ */
+export class DatabaseLogger implements TypeOrmLoggerPort {
+  private readonly logger = new NestLogger('Database');
+
+  logQuery(): void {}
+
+  logQueryError(error: string | Error, query: string): void {
+    this.logger.warn({ err: serializeError(error), query }, 'query failed');
+  }
+
+  logQuerySlow(time: number, query: string): void {
+    this.logger.warn({ durationMs: time, query }, 'slow query');
+  }
+
+  logSchemaBuild(): void {}
+
+  logMigration(message: string): void {
+    this.logger.log(message);
+  }
+
+  log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    if (level === 'warn') this.logger.warn(String(message));
+  }
 }
 
 /** The process's one pino logger: JSON lines, credentials redacted wherever they appear. */
@@ -38,7 +98,7 @@ export function createRootLogger(config: AppConfig, destination?: DestinationStr
       level: config.log.level,
       redact: { paths: LOG_REDACT_PATHS, censor: '[REDACTED]' },
       base: { service: 'ciam-backend' },
-      serializers: { err: serializeError },
+      serializers: LOG_SERIALIZERS,
     },
     destination ?? pino.destination({ sync: false }),
   );
@@ -53,6 +113,7 @@ export function loggerParams(root: PinoLogger): Params {
   return {
     pinoHttp: {
       logger: root,
+      serializers: LOG_SERIALIZERS,
       autoLogging: false,
       quietReqLogger: true,
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestIdFor(req),

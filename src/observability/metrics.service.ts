@@ -33,8 +33,27 @@ export class MetricsService {
     labelNames: ['job'] as const, registers: [this.registry],
   });
 
+  /** Read at scrape time from the pg pool (watchDatabasePool): `waiting` above 0 for long means the pool is starved. */
+  private poolStats?: () => { total: number; idle: number; waiting: number };
+
+  readonly databasePool = new Gauge({
+    name: 'ciam_database_pool_connections',
+    help: 'Database pool of this instance: total and idle connections, and requests waiting for one',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const stats = this.poolStats?.();
+      if (!stats) return;
+      for (const state of ['total', 'idle', 'waiting'] as const) this.databasePool.set({ state }, stats[state]);
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  watchDatabasePool(stats: () => { total: number; idle: number; waiting: number }): void {
+    this.poolStats = stats;
   }
 
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {

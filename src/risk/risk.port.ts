@@ -34,6 +34,6 @@ export class RiskUnavailableError extends Error {
 /** The device-risk port (DRS). ALLOW lets policy skip MFA; CHALLENGE asks for it; DENY ends the journey. */
 export abstract class RiskEvaluator {
   abstract readonly name: string;
-  /** `db` is the journey's transaction, for adapters that read history (the built-in rules). */
+  /** `db` reads history (the built-in rules); it is never a transaction held open across a vendor call. */
   abstract evaluate(input: RiskInput, db: EntityManager): Promise<RiskAssessment>;
 }

@@ -3,16 +3,22 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
-import { DependencyUnavailableError } from '../common/problem';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { DrsEvaluation } from './drs-evaluation.entity';
 import { RiskAssessment, RiskEvaluator, RiskInput, RiskUnavailableError } from './risk.port';
 
+/** What the evaluator said (or that it could not be asked), before anything is recorded. */
+export type RiskVerdict =
+  | { kind: 'assessed'; assessment: RiskAssessment; latencyMs: number }
+  | { kind: 'unavailable'; reason: string; latencyMs: number };
+
 /**
- * Runs the configured risk evaluator once per journey and records the outcome (a drs_evaluations row and
- * an audit event, in the journey's transaction). When the risk service is down the journey fails closed
- * (503) unless RISK_FAIL_OPEN_TO_CHALLENGE asks for a second factor instead.
+ * Runs the configured risk evaluator once per journey and records the outcome. The two halves are
+ * apart on purpose: `evaluate` may call the vendor and runs outside any database transaction (a slow
+ * vendor must not hold a pooled connection); `record` writes the drs_evaluations row and the audit event
+ * in the journey's short transaction. When the risk service is down the journey fails closed (503)
+ * unless RISK_FAIL_OPEN_TO_CHALLENGE asks for a second factor instead.
  */
 @Injectable()
 export class RiskService {
@@ -25,25 +31,39 @@ export class RiskService {
     private readonly audit: AuditService,
   ) {}
 
-  async assess(manager: EntityManager, input: RiskInput): Promise<RiskAssessment> {
+  /** Holds no connection across the vendor call; the built-in rules read history query by query. */
+  async evaluate(input: RiskInput): Promise<RiskVerdict> {
     const started = performance.now();
-    let assessment: RiskAssessment;
+    const elapsed = () => Math.round(performance.now() - started);
     try {
-      assessment = await this.evaluator.evaluate(input, manager);
+      const assessment = await this.evaluator.evaluate(input, this.dataSource.manager);
+      return { kind: 'assessed', assessment, latencyMs: elapsed() };
     } catch (error) {
       if (!(error instanceof RiskUnavailableError)) throw error;
       this.logger.warn(`${error.message} (context ${input.contextId})`);
-      await this.dataSource.transaction((tx) =>
-        this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.RISK_UNAVAILABLE, outcome: 'FAILURE', actor: { type: 'SYSTEM', id: this.evaluator.name },
-          cupid: input.cupid, contextId: input.contextId, clientId: input.clientId, ip: input.ip,
-          details: { provider: this.evaluator.name, failOpenToChallenge: this.config.risk.failOpenToChallenge },
-        }),
-      );
-      if (!this.config.risk.failOpenToChallenge) throw new DependencyUnavailableError('risk evaluation');
-      assessment = { recommendation: 'CHALLENGE', score: null, reasons: ['risk_service_unavailable'], raw: null };
+      return { kind: 'unavailable', reason: error.message, latencyMs: elapsed() };
     }
-    const latencyMs = Math.round(performance.now() - started);
+  }
+
+  /**
+   * Records the verdict in the journey's transaction. Returns the assessment policy decides on, or null
+   * when the service was down and the journey must fail closed (the caller answers 503; the
+   * `risk.unavailable` event commits with the release of the step's token).
+   */
+  async record(manager: EntityManager, input: RiskInput, verdict: RiskVerdict): Promise<RiskAssessment | null> {
+    let assessment: RiskAssessment;
+    if (verdict.kind === 'unavailable') {
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.RISK_UNAVAILABLE, outcome: 'FAILURE', actor: { type: 'SYSTEM', id: this.evaluator.name },
+        cupid: input.cupid, contextId: input.contextId, clientId: input.clientId, ip: input.ip,
+        details: { provider: this.evaluator.name, failOpenToChallenge: this.config.risk.failOpenToChallenge },
+      });
+      if (!this.config.risk.failOpenToChallenge) return null;
+      assessment = { recommendation: 'CHALLENGE', score: null, reasons: ['risk_service_unavailable'], raw: null };
+    } else {
+      assessment = verdict.assessment;
+    }
+    const { latencyMs } = verdict;
     await manager.getRepository(DrsEvaluation).insert({
       contextId: input.contextId, cupid: input.cupid, recommendation: assessment.recommendation, score: assessment.score,
       reasons: assessment.reasons, provider: this.evaluator.name, rawResponse: assessment.raw, latencyMs,

@@ -6,6 +6,7 @@ import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
 import { DevicesService } from '../devices/devices.service';
 import { CustomerAuthGuard } from './customer-auth.guard';
+import { DeviceRevocationService } from './device-revocation.service';
 import type { CustomerRequest } from './customer-auth.guard';
 import { DeviceListDto, RevokedCountDto, SessionListDto, toDeviceDto, toSessionDto } from './dto/session.dto';
 import { SessionsRepository } from './sessions.repository';
@@ -22,6 +23,7 @@ export class MeController {
     private readonly sessions: SessionsService,
     private readonly sessionRows: SessionsRepository,
     private readonly devices: DevicesService,
+    private readonly deviceRevocation: DeviceRevocationService,
     private readonly clock: Clock,
   ) {}
 
@@ -65,12 +67,12 @@ export class MeController {
 
   @Delete('devices/:deviceId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove one of my trusted devices', description: 'It can no longer skip MFA or approve pushes.' })
+  @ApiOperation({ summary: 'Remove one of my trusted devices', description: 'It can no longer skip MFA or approve pushes; the sessions it opened or was bound in end with their tokens.' })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiProblems({ 404: 'NOT_FOUND: no active device of yours by that id' })
   async revokeDevice(@Param('deviceId', new ParseUUIDPipe()) deviceId: string, @Req() request: CustomerRequest): Promise<void> {
     const { cupid } = request.customer;
-    if (!(await this.devices.revoke(cupid, deviceId, { type: 'CUSTOMER', id: cupid }, 'removed by the customer', requestOrigin(request)))) {
+    if (!(await this.deviceRevocation.revoke(cupid, deviceId, { type: 'CUSTOMER', id: cupid }, 'removed by the customer', requestOrigin(request)))) {
       throw new NotFoundProblem('No active device of yours has this id.');
     }
   }

@@ -33,4 +33,6 @@ export class Session {
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
   @Column('text', { name: 'revoked_by', nullable: true }) revokedBy: string | null;
   @Column('text', { name: 'revoke_reason', nullable: true }) revokeReason: string | null;
+  /** When the directory last confirmed the customer may sign in (at sign-in, then on refresh). */
+  @Column('timestamptz', { name: 'directory_checked_at', nullable: true }) directoryCheckedAt: Date | null;
 }

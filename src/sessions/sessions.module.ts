@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module';
-import { TokensModule } from '../tokens/tokens.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
+import { DeviceRevocationService } from './device-revocation.service';
 import { MeController } from './me.controller';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [TokensModule, DevicesModule],
+  imports: [DevicesModule],
   controllers: [MeController],
-  providers: [SessionsRepository, SessionsService, CustomerAuthGuard],
-  exports: [SessionsService, SessionsRepository, DevicesModule],
+  providers: [SessionsRepository, SessionsService, CustomerAuthGuard, DeviceRevocationService],
+  exports: [SessionsService, SessionsRepository, DeviceRevocationService, DevicesModule],
 })
 export class SessionsModule {}

@@ -23,15 +23,30 @@ export class SessionsRepository {
     return manager.getRepository(Session).findOneBy({ id });
   }
 
-  /** Slides the idle expiry forward, never past the absolute expiry. */
-  async touch(manager: EntityManager, id: string, now: Date, idleTtlSeconds: number): Promise<void> {
-    await manager.query(
+  /**
+   * Slides the idle expiry forward (never past the absolute expiry) of a session that is still live, and
+   * row-locks it until the transaction ends; null when it is not live. A refresh calls this before it
+   * issues anything: a revocation that committed first is seen here (the UPDATE re-reads the row), and
+   * one that comes later waits for the refresh and then ends the session its successor belongs to.
+   */
+  async touchLive(
+    manager: EntityManager,
+    id: string,
+    now: Date,
+    idleTtlSeconds: number,
+    directoryCheckedAt: Date | null = null,
+  ): Promise<{ idleExpiresAt: Date; absoluteExpiresAt: Date } | null> {
+    const [row] = await rowsOf<{ idle_expires_at: Date; absolute_expires_at: Date }>(
+      manager,
       `UPDATE sessions
           SET last_used_at = $2,
-              idle_expires_at = LEAST($2::timestamptz + make_interval(secs => $3), absolute_expires_at)
-        WHERE id = $1 AND status = 'ACTIVE'`,
-      [id, now, idleTtlSeconds],
+              idle_expires_at = LEAST($2::timestamptz + make_interval(secs => $3), absolute_expires_at),
+              directory_checked_at = COALESCE($4::timestamptz, directory_checked_at)
+        WHERE id = $1 AND status = 'ACTIVE' AND idle_expires_at > $2 AND absolute_expires_at > $2
+        RETURNING idle_expires_at, absolute_expires_at`,
+      [id, now, idleTtlSeconds, directoryCheckedAt],
     );
+    return row ? { idleExpiresAt: row.idle_expires_at, absoluteExpiresAt: row.absolute_expires_at } : null;
   }
 
   /** Revokes one active session; null when it was not active (already revoked or expired). */
@@ -55,12 +70,40 @@ export class SessionsRepository {
   ): Promise<Array<Pick<Session, 'id' | 'clientId'>>> {
     const rows = await rowsOf<{ id: string; client_id: string }>(
       manager,
-      `UPDATE sessions SET status = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
-        WHERE cupid = $1 AND status = 'ACTIVE' AND ($5::uuid IS NULL OR id <> $5::uuid)
-        RETURNING id, client_id`,
+      // Locked in id order, like every multi-session revocation, so two of them never deadlock each other.
+      `WITH due AS (SELECT id FROM sessions WHERE cupid = $1 AND status = 'ACTIVE' AND ($5::uuid IS NULL OR id <> $5::uuid) ORDER BY id FOR UPDATE)
+       UPDATE sessions s SET status = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
+         FROM due WHERE s.id = due.id AND s.status = 'ACTIVE'
+       RETURNING s.id, s.client_id`,
       [cupid, revocation.at, revocation.by, revocation.reason, exceptSessionId ?? null],
     );
     return rows.map((row) => ({ id: row.id, clientId: row.client_id }));
+  }
+
+  /** Revokes the active sessions a trusted device opened or was bound in (sessions.trusted_device_id). */
+  async revokeForDevice(manager: EntityManager, deviceId: string, revocation: Revocation): Promise<Array<Pick<Session, 'id' | 'cupid' | 'clientId'>>> {
+    const rows = await rowsOf<{ id: string; cupid: string; client_id: string }>(
+      manager,
+      `WITH due AS (SELECT id FROM sessions WHERE trusted_device_id = $1 AND status = 'ACTIVE' ORDER BY id FOR UPDATE)
+       UPDATE sessions s SET status = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
+         FROM due WHERE s.id = due.id AND s.status = 'ACTIVE'
+       RETURNING s.id, s.cupid, s.client_id`,
+      [deviceId, revocation.at, revocation.by, revocation.reason],
+    );
+    return rows.map((row) => ({ id: row.id, cupid: row.cupid, clientId: row.client_id }));
+  }
+
+  /** Revokes at most `limit` active sessions of a client (idx_sessions_client_active); bounded, so callers loop. */
+  async revokeBatchForClient(manager: EntityManager, clientId: string, revocation: Revocation, limit: number): Promise<Array<Pick<Session, 'id' | 'cupid'>>> {
+    const rows = await rowsOf<{ id: string; cupid: string }>(
+      manager,
+      `WITH due AS (SELECT id FROM sessions WHERE client_id = $1 AND status = 'ACTIVE' ORDER BY id LIMIT $5 FOR UPDATE)
+       UPDATE sessions s SET status = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
+         FROM due WHERE s.id = due.id AND s.status = 'ACTIVE'
+       RETURNING s.id, s.cupid`,
+      [clientId, revocation.at, revocation.by, revocation.reason, limit],
+    );
+    return rows;
   }
 
   /** A customer's live sessions, newest first (idx_sessions_cupid). */

@@ -6,9 +6,9 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
+import { retryTransaction } from '../database/retry-transaction';
 import type { AppConfig } from '../config/config';
 import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
-import { TokensRepository } from '../tokens/tokens.repository';
 import { Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
 
@@ -35,7 +35,6 @@ export class SessionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly sessions: SessionsRepository,
-    private readonly tokens: TokensRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -63,6 +62,8 @@ export class SessionsService {
       lastUsedAt: now,
       idleExpiresAt: new Date(now.getTime() + idle * 1000),
       absoluteExpiresAt: new Date(now.getTime() + absolute * 1000),
+      // The journey that opened it asked the directory about this customer just now.
+      directoryCheckedAt: now,
     });
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.SESSION_CREATED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: input.cupid },
@@ -72,43 +73,86 @@ export class SessionsService {
     return session;
   }
 
-  async touch(manager: EntityManager, sessionId: string, client: OAuthClient): Promise<void> {
-    await this.sessions.touch(manager, sessionId, this.clock.now(), this.idleTtlSeconds(client));
+  /**
+   * A refresh's use of its session: slides the idle expiry and row-locks the session for the rest of the
+   * refresh's transaction; null when the session is no longer live (revoked or expired, even a moment
+   * ago by a concurrent revocation). `directoryCheckedAt` records a fresh "may still sign in" answer.
+   */
+  touchLive(manager: EntityManager, sessionId: string, client: OAuthClient, directoryCheckedAt: Date | null = null) {
+    return this.sessions.touchLive(manager, sessionId, this.clock.now(), this.idleTtlSeconds(client), directoryCheckedAt);
   }
 
   /**
-   * Revokes a session and every token it holds, in one transaction with its audit event. Returns false
-   * when the session was not active. Joins the caller's transaction when given one.
+   * Revokes a session, in one transaction with its audit event; false when it was not active. Joins the
+   * caller's transaction when given one.
+   *
+   * Only the session row is written (STYLE.md habit 19): every use of a token (refresh, introspection,
+   * userinfo, the self-service API) joins its session and refuses a token whose session is not live, so
+   * the tokens stop working the moment this commits. Writing the tokens too would lock session then
+   * tokens, the reverse of a refresh (token then session), and the two would deadlock.
    */
   async revoke(sessionId: string, by: RevokedBy, reason: string, origin: Partial<RequestOrigin> = {}, manager?: EntityManager): Promise<boolean> {
     const work = async (tx: EntityManager) => {
-      const at = this.clock.now();
-      const session = await this.sessions.revoke(tx, sessionId, { at, by: `${by.type}:${by.id}`, reason });
+      const session = await this.sessions.revoke(tx, sessionId, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason });
       if (!session) return false;
-      const tokensRevoked = await this.tokens.revokeForSessions(tx, [sessionId], at, `session revoked: ${reason}`);
       await this.audit.record(tx, {
         type: AUDIT_EVENT_TYPES.SESSION_REVOKED, outcome: 'SUCCESS', actor: by, cupid: session.cupid, sessionId,
-        clientId: session.clientId, ip: origin.ip, userAgent: origin.userAgent, details: { reason, tokensRevoked },
+        clientId: session.clientId, ip: origin.ip, userAgent: origin.userAgent, details: { reason },
       });
       return true;
     };
-    return manager ? work(manager) : this.dataSource.transaction(work);
+    return manager ? work(manager) : retryTransaction(this.dataSource, work);
   }
 
-  /** Revokes every active session of a customer, optionally keeping one (the caller's own). */
-  async revokeAllForCupid(cupid: string, by: RevokedBy, reason: string, exceptSessionId?: string, origin: Partial<RequestOrigin> = {}): Promise<number> {
-    return this.dataSource.transaction(async (tx) => {
-      const at = this.clock.now();
-      const revoked = await this.sessions.revokeAllForCupid(tx, cupid, { at, by: `${by.type}:${by.id}`, reason }, exceptSessionId);
-      const tokensRevoked = await this.tokens.revokeForSessions(tx, revoked.map((session) => session.id), at, `session revoked: ${reason}`);
+  /** Revokes every active session of a customer, optionally keeping one (the caller's own). Joins the caller's transaction when given one. */
+  async revokeAllForCupid(
+    cupid: string, by: RevokedBy, reason: string, exceptSessionId?: string, origin: Partial<RequestOrigin> = {}, manager?: EntityManager,
+  ): Promise<number> {
+    const work = async (tx: EntityManager) => {
+      const revoked = await this.sessions.revokeAllForCupid(tx, cupid, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason }, exceptSessionId);
       for (const session of revoked) {
         await this.audit.record(tx, {
           type: AUDIT_EVENT_TYPES.SESSION_REVOKED, outcome: 'SUCCESS', actor: by, cupid, sessionId: session.id,
-          clientId: session.clientId, ip: origin.ip, userAgent: origin.userAgent, details: { reason, allSessions: true, tokensRevoked },
+          clientId: session.clientId, ip: origin.ip, userAgent: origin.userAgent, details: { reason, allSessions: true },
         });
       }
       return revoked.length;
-    });
+    };
+    return manager ? work(manager) : retryTransaction(this.dataSource, work);
+  }
+
+  /** Inside the device's revocation: ends every session the device opened or was bound in. */
+  async revokeForDevice(manager: EntityManager, deviceId: string, by: RevokedBy, reason: string, origin: Partial<RequestOrigin> = {}): Promise<number> {
+    const revoked = await this.sessions.revokeForDevice(manager, deviceId, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason });
+    for (const session of revoked) {
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.SESSION_REVOKED, outcome: 'SUCCESS', actor: by, cupid: session.cupid, sessionId: session.id,
+        clientId: session.clientId, ip: origin.ip, userAgent: origin.userAgent, details: { reason, deviceId },
+      });
+    }
+    return revoked.length;
+  }
+
+  /**
+   * Ends every active session of a client (deactivation), in bounded batches of short transactions so no
+   * lock is held for long; each session's end is audited. Returns how many.
+   */
+  async revokeAllForClient(clientId: string, by: RevokedBy, reason: string, batchSize = 500): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const revoked = await retryTransaction(this.dataSource, async (tx) => {
+        const rows = await this.sessions.revokeBatchForClient(tx, clientId, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason }, batchSize);
+        for (const session of rows) {
+          await this.audit.record(tx, {
+            type: AUDIT_EVENT_TYPES.SESSION_REVOKED, outcome: 'SUCCESS', actor: by, cupid: session.cupid, sessionId: session.id,
+            clientId, details: { reason },
+          });
+        }
+        return rows.length;
+      });
+      total += revoked;
+      if (revoked < batchSize) return total;
+    }
   }
 
   findById(sessionId: string, manager?: EntityManager): Promise<Session | null> {

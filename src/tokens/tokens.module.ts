@@ -3,6 +3,8 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { AuthorizationCodesRepository } from './authorization-codes.repository';
 import { AuthorizationCodesService } from './authorization-codes.service';
+import { CustomerTokenVerifier } from '../sessions/customer-token-verifier.port';
+import { TokensCustomerVerifier } from './customer-token-verifier';
 import { KEY_ENCRYPTION_KEY, resolveKeyEncryptionKey } from './keys/key-encryption-key';
 import { SigningKeysRepository } from './keys/signing-keys.repository';
 import { SigningKeysService } from './keys/signing-keys.service';
@@ -22,7 +24,8 @@ import { TokensService } from './tokens.service';
     TokensService,
     AuthorizationCodesRepository,
     AuthorizationCodesService,
+    { provide: CustomerTokenVerifier, useClass: TokensCustomerVerifier },
   ],
-  exports: [KEY_ENCRYPTION_KEY, SigningKeysService, TokensRepository, TokensService, AuthorizationCodesRepository, AuthorizationCodesService],
+  exports: [KEY_ENCRYPTION_KEY, SigningKeysService, TokensRepository, TokensService, AuthorizationCodesRepository, AuthorizationCodesService, CustomerTokenVerifier],
 })
 export class TokensModule {}

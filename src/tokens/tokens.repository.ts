@@ -27,19 +27,20 @@ export interface TokenState {
   sessionAuthTime: Date | null;
   sessionAmr: string[] | null;
   sessionAcr: string | null;
+  sessionDirectoryCheckedAt: Date | null;
 }
 
 interface TokenStateRow {
   id: string; type: TokenType; status: TokenStatus; client_id: string; cupid: string | null; session_id: string | null;
   family_id: string | null; parent_id: string | null; scope: string; jti: string | null; created_at: Date; expires_at: Date;
   rotated_at: Date | null; session_status: SessionStatus | null; idle_expires_at: Date | null; absolute_expires_at: Date | null;
-  auth_time: Date | null; amr: string[] | null; acr: string | null; rotation_response?: Buffer | null;
+  auth_time: Date | null; amr: string[] | null; acr: string | null; directory_checked_at: Date | null; rotation_response?: Buffer | null;
 }
 
 const TOKEN_STATE_COLUMNS = `
   t.id, t.type, t.status, t.client_id, t.cupid, t.session_id, t.family_id, t.parent_id, t.scope, t.jti,
   t.created_at, t.expires_at, t.rotated_at,
-  s.status AS session_status, s.idle_expires_at, s.absolute_expires_at, s.auth_time, s.amr, s.acr`;
+  s.status AS session_status, s.idle_expires_at, s.absolute_expires_at, s.auth_time, s.amr, s.acr, s.directory_checked_at`;
 
 function toState(row: TokenStateRow): TokenState {
   return {
@@ -47,7 +48,7 @@ function toState(row: TokenStateRow): TokenState {
     familyId: row.family_id, parentId: row.parent_id, scope: row.scope, jti: row.jti, createdAt: row.created_at,
     expiresAt: row.expires_at, rotatedAt: row.rotated_at, sessionStatus: row.session_status,
     sessionIdleExpiresAt: row.idle_expires_at, sessionAbsoluteExpiresAt: row.absolute_expires_at,
-    sessionAuthTime: row.auth_time, sessionAmr: row.amr, sessionAcr: row.acr,
+    sessionAuthTime: row.auth_time, sessionAmr: row.amr, sessionAcr: row.acr, sessionDirectoryCheckedAt: row.directory_checked_at,
   };
 }
 
@@ -118,14 +119,18 @@ export class TokensRepository {
     return rows.length;
   }
 
-  /** Revokes every live token of the given sessions; returns how many. */
-  async revokeForSessions(manager: EntityManager, sessionIds: string[], at: Date, reason: string): Promise<number> {
-    if (sessionIds.length === 0) return 0;
+  /**
+   * Revokes at most `limit` live tokens a client holds for itself (client_credentials: no session to end
+   * them through); bounded, so callers loop. Session tokens end with their session instead.
+   */
+  async revokeBatchSessionlessForClient(manager: EntityManager, clientId: string, at: Date, reason: string, limit: number): Promise<number> {
     const rows = await rowsOf<{ id: string }>(
       manager,
-      `UPDATE tokens SET status = 'REVOKED', revoked_at = $2, revoke_reason = $3, rotation_response = NULL
-        WHERE session_id = ANY($1::uuid[]) AND status IN ('ACTIVE', 'ROTATED') RETURNING id`,
-      [sessionIds, at, reason],
+      `WITH due AS (SELECT id FROM tokens WHERE client_id = $1 AND session_id IS NULL AND status = 'ACTIVE' ORDER BY id LIMIT $4 FOR UPDATE)
+       UPDATE tokens t SET status = 'REVOKED', revoked_at = $2, revoke_reason = $3
+         FROM due WHERE t.id = due.id
+       RETURNING t.id`,
+      [clientId, at, reason, limit],
     );
     return rows.length;
   }

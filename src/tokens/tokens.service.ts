@@ -38,7 +38,13 @@ export interface SessionForTokens {
 export interface SessionGrant {
   client: OAuthClient;
   session: SessionForTokens;
+  /** What the access and ID tokens carry. */
   scope: string;
+  /**
+   * What the refresh token carries: the whole original grant, even when this request narrowed `scope`
+   * (RFC 6749 §6: a narrower refresh does not shrink what the grant allows later). Defaults to `scope`.
+   */
+  refreshScope?: string;
   grantType: 'authorization_code' | 'refresh_token';
   /** The nonce of the authorization request; only the first ID token of a session carries it. */
   nonce?: string | null;
@@ -125,7 +131,7 @@ export class TokensService {
       const idleEnd = now.getTime() + (client.sessionIdleTtlSeconds ?? this.config.sessions.idleTtlSeconds) * 1000;
       rows.push({
         type: 'REFRESH', valueHash: sha256(response.refresh_token), clientId: client.clientId, cupid: session.cupid,
-        sessionId: session.id, scope: grant.scope, familyId: grant.rotation?.familyId ?? randomUUID(),
+        sessionId: session.id, scope: grant.refreshScope ?? grant.scope, familyId: grant.rotation?.familyId ?? randomUUID(),
         parentId: grant.rotation?.parentId ?? null, createdAt: now,
         expiresAt: new Date(Math.min(idleEnd, session.absoluteExpiresAt.getTime())),
       });
@@ -176,10 +182,16 @@ export class TokensService {
     };
   }
 
-  /** RFC 7662. Anything not active says only `{ "active": false }`. */
-  async introspect(token: string): Promise<IntrospectionResponse> {
+  /**
+   * RFC 7662. Anything not active says only `{ "active": false }`. An access token is described to any
+   * client allowed to introspect (resource servers check the tokens presented to them); a refresh token
+   * only to the client it was issued to: it is a credential of that client, and another must not learn
+   * whose it is or that it works (RFC 7662 §2.2, "the authorization server MAY ... active false").
+   */
+  async introspect(token: string, callerClientId: string): Promise<IntrospectionResponse> {
     const state = token.length <= 4096 ? await this.tokens.findStateByValueHash(sha256(token)) : null;
     if (!state || state.type === 'ID' || !this.isLive(state)) return { active: false };
+    if (state.type === 'REFRESH' && state.clientId !== callerClientId) return { active: false };
     return {
       active: true,
       scope: state.scope,

@@ -1,6 +1,7 @@
 import { AUDIT_EVENT_TYPES } from '../../src/audit/audit-events';
 import { AuditLog } from '../../src/audit/audit-log.entity';
 import { AuditService } from '../../src/audit/audit.service';
+import { readFileSync } from 'node:fs';
 import { startTestApp } from '../support/app';
 import { useSpecDatabase } from '../support/database';
 
@@ -75,7 +76,7 @@ describe('start-up audit', () => {
     const t = await startTestApp();
     try {
       const started = await t.dataSource.query(`SELECT actor_type, details FROM audit_logs WHERE event_type = 'service.started'`);
-      expect(started).toEqual([{ actor_type: 'SYSTEM', details: { version: expect.any(String), instance: expect.stringContaining(':') } }]);
+      expect(started).toEqual([{ actor_type: 'SYSTEM', details: { version: packageVersion(), instance: expect.stringContaining(':') } }]);
 
       // An instance that was down across a month boundary: next month's partition is missing at start.
       const next = new Date(); next.setUTCDate(1); next.setUTCMonth(next.getUTCMonth() + 1);
@@ -96,3 +97,8 @@ describe('start-up audit', () => {
     }
   });
 });
+
+/** What the production image ships: the version in package.json (npm_package_version is unset there). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(`${__dirname}/../../package.json`, 'utf8')) as { version: string }).version;
+}

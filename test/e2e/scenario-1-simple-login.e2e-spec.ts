@@ -106,9 +106,16 @@ describe('scenario 1: simple login against LDAP', () => {
     const journey = await startJourney(t);
     const first = await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password');
     expect(first.status).toBe(200);
+    // The same token and body within JOURNEY_RETRY_WINDOW_SECONDS is a retry after a lost reply (test/reliability);
+    // another body, or the same one after the window, is a replay.
+    const otherBody = await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'wrong-password');
+    expect(otherBody.status).toBe(400);
+    expect(await otherBody.json()).toMatchObject({ type: 'urn:ciam:problem:transaction-invalid', status: 400 });
+    t.clock.advance(t.config.journeys.retryWindowSeconds + 1);
     const replay = await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password');
     expect(replay.status).toBe(400);
     expect(await replay.json()).toMatchObject({ type: 'urn:ciam:problem:transaction-invalid', status: 400 });
+    t.clock.reset();
 
     const a = await startJourney(t);
     const b = await startJourney(t);
@@ -130,8 +137,11 @@ describe('scenario 1: simple login against LDAP', () => {
     const journey = await startJourney(t);
     const responses = await Promise.all(Array.from({ length: 20 }, () => submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')));
     const statuses = responses.map((response) => response.status);
-    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
-    expect(statuses.filter((status) => status === 400)).toHaveLength(19);
+    const bodies = await Promise.all(responses.map((response) => response.json()));
+    // Those that arrive while the step runs are refused; those after it get its answer again (a retry), never a second one.
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((status) => status !== 200 && status !== 400)).toEqual([]);
+    expect(new Set(bodies.filter((body) => body.authorizationCode).map((body) => body.authorizationCode)).size).toBe(1);
     expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE context_id = $1`, [journey.journeyId])).toEqual([{ n: 1 }]);
   });
 
@@ -180,9 +190,10 @@ describe('directory outage', () => {
       expect(await t.dataSource.query(`SELECT status FROM auth_transactions WHERE context_id = $1`, [journey.journeyId])).toEqual([{ status: 'PENDING' }]);
       expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM login_attempts`)).toEqual([{ n: 0 }]);
 
+      // The instance still serves everything but password steps: readiness reports the directory, and stays 200.
       const ready = await fetch(`${t.baseUrl}/health/ready`);
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ type: 'urn:ciam:problem:not-ready', checks: { directory: { status: 'down' } } });
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { database: { status: 'up' }, directory: { status: 'degraded' } } });
     } finally {
       await slapd.stop();
       await t.close();

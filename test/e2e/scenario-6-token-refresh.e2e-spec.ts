@@ -39,7 +39,9 @@ describe('scenario 6: token refresh with rotation and theft detection', () => {
     expect((await tokenRow(rows[0].id)).rotated_at).not.toBeNull();
 
     // The new pair works; the old access token keeps working until it expires (it was not stolen).
-    expect(await introspect(t, rotated.refresh_token)).toMatchObject({ active: true, token_type: 'refresh_token', sub: login.cupid });
+    // A refresh token is described only to the client it was issued to (test/security/rfc7662-introspection).
+    expect(await introspect(t, rotated.refresh_token)).toEqual({ active: false });
+    expect(await introspect(t, rotated.access_token)).toMatchObject({ active: true, token_type: 'Bearer', sub: login.cupid });
     expect(await introspect(t, tokens.refresh_token)).toEqual({ active: false });
     const events = (await auditEvents(t, { sessionId: login.sessionId })).map((event) => event.event_type);
     expect(events).toEqual(expect.arrayContaining(['session.created', 'authorization_code.issued', 'tokens.issued', 'refresh_token.rotated']));
@@ -69,7 +71,11 @@ describe('scenario 6: token refresh with rotation and theft detection', () => {
     expect(rows.map((row: { status: string }) => row.status)).toEqual(['REVOKED', 'REVOKED']);
     const [session] = await t.dataSource.query('SELECT status, revoke_reason FROM sessions WHERE id = $1', [login.sessionId]);
     expect(session).toEqual({ status: 'REVOKED', revoke_reason: 'refresh token reuse detected' });
-    const live = await t.dataSource.query(`SELECT count(*)::int AS n FROM tokens WHERE session_id = $1 AND status = 'ACTIVE'`, [login.sessionId]);
+    // The session's end reaches its other tokens through their session (the access tokens' rows stay ACTIVE).
+    const live = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM tokens t JOIN sessions s ON s.id = t.session_id WHERE t.session_id = $1 AND t.status = 'ACTIVE' AND s.status = 'ACTIVE'`,
+      [login.sessionId],
+    );
     expect(live[0].n).toBe(0);
 
     // The legitimate holder's successor is dead too, and so is every access token of the session.
@@ -115,7 +121,10 @@ describe('scenario 6: token refresh with rotation and theft detection', () => {
       const statuses = responses.map((response) => response.status).sort();
       expect(statuses.filter((status) => status === 200)).toHaveLength(1);
       expect(statuses.filter((status) => status === 400)).toHaveLength(9);
-      const live = await strict.dataSource.query(`SELECT count(*)::int AS n FROM tokens WHERE session_id = $1 AND status = 'ACTIVE'`, [login.sessionId]);
+      const live = await strict.dataSource.query(
+        `SELECT count(*)::int AS n FROM tokens t JOIN sessions s ON s.id = t.session_id WHERE t.session_id = $1 AND t.status = 'ACTIVE' AND s.status = 'ACTIVE'`,
+        [login.sessionId],
+      );
       expect(live[0].n).toBe(0);
     } finally {
       await strict.close();

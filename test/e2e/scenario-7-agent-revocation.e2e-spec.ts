@@ -55,7 +55,7 @@ describe('scenario 7: session revocation by a support agent', () => {
     expect(trail.events).toEqual([
       expect.objectContaining({
         type: 'session.revoked', actorType: 'AGENT', actorId: 'agent-007', sessionId: laptopSession.id,
-        details: { reason: 'Customer reports a stolen laptop (INC-1)', tokensRevoked: 3 },
+        details: { reason: 'Customer reports a stolen laptop (INC-1)' },
       }),
     ]);
     const views = await t.dataSource.query(`SELECT actor_id, details FROM audit_logs WHERE event_type = 'agent.viewed' ORDER BY created_at`);

@@ -23,13 +23,13 @@ describe('OpenID Connect with openid-client as the relying party', () => {
   });
   afterAll(() => t.close());
 
-  /** The browser comes back to the SPA's callback with a code from a completed login journey. */
+  /** The browser comes back to the SPA's callback with a code from a completed login journey, and iss (RFC 9207). */
   async function signIn() {
     const verifier = oidc.randomPKCECodeVerifier();
     const challenge = await oidc.calculatePKCECodeChallenge(verifier);
     const state = oidc.randomState();
     const login = await completeLogin(t, { challenge, scope: 'openid profile' });
-    const callback = new URL(`${SPA.redirectUri}?code=${encodeURIComponent(login.code)}&state=${state}`);
+    const callback = new URL(`${SPA.redirectUri}?code=${encodeURIComponent(login.code)}&state=${state}&iss=${encodeURIComponent(t.config.oidc.issuer)}`);
     const tokens = await oidc.authorizationCodeGrant(spa, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: login.nonce, idTokenExpected: true });
     return { login, tokens };
   }
@@ -69,7 +69,7 @@ describe('OpenID Connect with openid-client as the relying party', () => {
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
     expect(refreshed.claims()?.sub).toBe(login.cupid);
 
-    expect(await oidc.fetchUserInfo(spa, refreshed.access_token, login.cupid)).toEqual({ sub: login.cupid });
+    expect(await oidc.fetchUserInfo(spa, refreshed.access_token, login.cupid)).toEqual({ sub: login.cupid, name: 'Alice Example', preferred_username: 'alice' });
 
     const active = await oidc.tokenIntrospection(service, refreshed.access_token);
     expect(active).toMatchObject({ active: true, sub: login.cupid, client_id: SPA.clientId, token_type: 'Bearer', sid: login.sessionId });

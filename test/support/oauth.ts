@@ -49,10 +49,12 @@ export interface CompletedLogin {
  */
 export async function completeLogin(
   t: TestApp,
-  options: { clientId?: string; cupid?: string; amr?: string[]; scope?: string; redirectUri?: string; challenge?: string } = {},
+  options: { clientId?: string; cupid?: string; amr?: string[]; scope?: string; redirectUri?: string; challenge?: string; trustedDeviceId?: string } = {},
 ): Promise<CompletedLogin> {
   const clientId = options.clientId ?? SPA.clientId;
-  const cupid = options.cupid ?? `CUPID-${randomBytes(4).toString('hex')}`;
+  // A customer the directory knows: every refresh asks the directory whether they may still sign in,
+  // and one it does not know loses access (REFRESH_DIRECTORY_CHECK_SECONDS).
+  const cupid = options.cupid ?? 'CUPID-ALICE-0001';
   const client = await t.app.get(ClientsService).findActive(clientId);
   if (!client) throw new Error(`client ${clientId} is not registered`);
   const pkce = pkcePair();
@@ -60,7 +62,9 @@ export async function completeLogin(
   const sessions = t.app.get(SessionsService);
   const codes = t.app.get(AuthorizationCodesService);
   return t.app.get(DataSource).transaction(async (tx) => {
-    const session = await sessions.create(tx, { cupid, client, amr: options.amr ?? ['pwd'], acr: 'urn:ciam:loa:1', ip: '127.0.0.1', userAgent: 'jest' });
+    const session = await sessions.create(tx, {
+      cupid, client, amr: options.amr ?? ['pwd'], acr: 'urn:ciam:loa:1', ip: '127.0.0.1', userAgent: 'jest', trustedDeviceId: options.trustedDeviceId ?? null,
+    });
     const code = await codes.mint(tx, {
       client, sessionId: session.id, cupid, redirectUri: options.redirectUri ?? SPA.redirectUri,
       codeChallenge: options.challenge ?? pkce.challenge, nonce, scope: options.scope ?? 'openid profile',
@@ -100,11 +104,12 @@ export async function introspect(t: TestApp, token: string): Promise<Record<stri
   return response.json() as Promise<Record<string, unknown>>;
 }
 
-export async function auditEvents(t: TestApp, where: { sessionId?: string; cupid?: string; type?: string } = {}) {
+export async function auditEvents(t: TestApp, where: { sessionId?: string; cupid?: string; type?: string; contextId?: string } = {}) {
   return t.dataSource.query(
     `SELECT event_type, outcome, actor_type, actor_id, cupid, session_id, client_id, details FROM audit_logs
       WHERE ($1::uuid IS NULL OR session_id = $1) AND ($2::text IS NULL OR cupid = $2) AND ($3::text IS NULL OR event_type = $3)
+        AND ($4::uuid IS NULL OR context_id = $4)
       ORDER BY created_at, event_type`,
-    [where.sessionId ?? null, where.cupid ?? null, where.type ?? null],
+    [where.sessionId ?? null, where.cupid ?? null, where.type ?? null, where.contextId ?? null],
   ) as Promise<Array<{ event_type: string; outcome: string; actor_type: string; actor_id: string | null; cupid: string | null; session_id: string | null; client_id: string | null; details: Record<string, unknown> }>>;
 }

@@ -30,6 +30,8 @@ export const LDAP_CUSTOMERS: LdapCustomer[] = [
 
 export interface Slapd {
   url: string;
+  /** The server's process id: SIGSTOP it to hang the directory (SIGCONT before stop()). */
+  pid: number;
   /** Environment that points the service's ldap adapter at this server. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -90,6 +92,7 @@ export async function startSlapd(customers: LdapCustomer[] = LDAP_CUSTOMERS): Pr
   let stopped = false;
   return {
     url,
+    pid: child.pid!,
     env: {
       USER_DIRECTORY: 'ldap', LDAP_URL: url, LDAP_BIND_DN: LDAP_ADMIN_DN, LDAP_BIND_PASSWORD: LDAP_ADMIN_PASSWORD,
       LDAP_BASE_DN: LDAP_PEOPLE, LDAP_CONNECT_TIMEOUT_MS: '500', LDAP_TIMEOUT_MS: '1000',
@@ -100,6 +103,8 @@ export async function startSlapd(customers: LdapCustomer[] = LDAP_CUSTOMERS): Pr
       await new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
+        // A stopped (SIGSTOP) server would hold SIGTERM until continued.
+        child.kill('SIGCONT');
         child.kill('SIGTERM');
       });
       rmSync(dir, { recursive: true, force: true });

@@ -33,7 +33,7 @@ export class AuditEventDto {
   @ApiPropertyOptional() clientId: string | null;
   @ApiPropertyOptional() ipAddress: string | null;
   @ApiPropertyOptional() userAgent: string | null;
-  @ApiProperty({ example: { reason: 'lost phone', tokensRevoked: 3 } }) details: Record<string, unknown>;
+  @ApiProperty({ example: { reason: 'lost phone' } }) details: Record<string, unknown>;
   @ApiProperty() createdAt: string;
 }
 

@@ -27,6 +27,8 @@ const CHALLENGE_SECONDS = 60;
 export class DeviceProofStep extends JourneyStep<DeviceProofInput> {
   readonly kind = 'DEVICE_PROOF' as const;
   readonly role = 'device-proof' as const;
+  /** When the proof does not count, policy offers a second factor next, and SMS needs the customer's phone. */
+  override readonly needsCustomer = true;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,

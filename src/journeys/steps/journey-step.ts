@@ -29,6 +29,22 @@ export type StepOutcome =
   /** Nothing decided yet (a push awaiting the device): the same token, with what to show meanwhile. */
   | { kind: 'pending'; display: Record<string, unknown> };
 
+/** The step needs a dependency (directory, SMS, push) before it can decide: the engine calls `contact` with this plan. */
+export interface StepContact {
+  kind: 'contact';
+  plan: unknown;
+}
+
+/**
+ * What a send step keeps across retries with the same transaction token (the SMS code and its
+ * idempotency key, the push challenge): sealed under a key only the token derives, so a database
+ * reader learns nothing and a retry after a failed or timed-out send sends the very same message.
+ */
+export interface PendingSend {
+  read<T>(): T | null;
+  write<T>(value: T): Promise<void>;
+}
+
 export interface StepRun<Input> {
   state: JourneyState;
   transaction: ClaimedTransaction;
@@ -36,8 +52,17 @@ export interface StepRun<Input> {
   action: string;
   input: Input;
   origin: RequestOrigin;
+  /** The current short database transaction (never open while `contact` runs). */
   manager: EntityManager;
+  pending: PendingSend;
+  /** What `begin` planned for `contact` (when it asked for one). */
+  plan?: unknown;
+  /** What `contact` brought back (when it ran). */
+  evidence?: unknown;
 }
+
+/** What `contact` gets: no database access at all, by design. */
+export type ContactRun<Input> = Omit<StepRun<Input>, 'manager' | 'pending'>;
 
 /** What the frontend is told about a step it must do next (and what the transaction row keeps). */
 export interface PreparedStep {
@@ -53,8 +78,12 @@ export interface PreparedStep {
 }
 
 /**
- * One step of a login journey, one class per file (STYLE.md, habit 5). The engine consumes the
- * step's transaction token, then calls `complete`; `prepare` runs when policy makes it the next step.
+ * One step of a login journey, one class per file (STYLE.md, habit 5). The engine claims the step's
+ * transaction token and calls `begin` in one short database transaction; a step that needs a dependency
+ * answers with a plan, the engine runs `contact` holding no database connection, then calls `complete`
+ * in a second short transaction (a step without network work completes in the first). When `contact`
+ * fails, `abandon` records the failure in the transaction that releases the token, so the same token
+ * can retry. `prepare` runs when policy makes the step the next one.
  * Adding a step is a new class registered under JOURNEY_STEPS; the engine does not change.
  */
 export abstract class JourneyStep<Input = unknown> {
@@ -77,6 +106,26 @@ export abstract class JourneyStep<Input = unknown> {
   }
   async prepare(_context: AuthContext, _state: JourneyState, _manager: EntityManager): Promise<PreparedStep> {
     return {};
+  }
+  /**
+   * Whether the engine should look the customer up in the directory (outside any database transaction)
+   * before the step runs: the step, or policy right after it, needs the directory entry (e.g. the phone).
+   */
+  readonly needsCustomer: boolean = false;
+  /** Database work before any dependency is called: an early outcome, a plan for `contact`, or null to complete at once. */
+  async begin(_run: StepRun<Input>): Promise<StepOutcome | StepContact | null> {
+    return null;
+  }
+  /** The dependency call, with no database connection held; throws when the dependency fails. */
+  async contact(_run: ContactRun<Input>): Promise<unknown> {
+    throw new Error(`${this.kind} has no dependency to contact`);
+  }
+  /**
+   * `contact` failed: record it in `run.manager` (the transaction that releases the token) and say what
+   * to answer; null when the error is not the dependency's (the engine then answers 500).
+   */
+  async abandon(_run: StepRun<Input>, _error: unknown): Promise<ApiError | null> {
+    return null;
   }
   abstract complete(run: StepRun<Input>): Promise<StepOutcome>;
 }

@@ -9,7 +9,7 @@ import { canonicalUsername } from '../../directory/username';
 import { CredentialCheck, UserDirectory } from '../../directory/user-directory.port';
 import { invalidCredentials, tooManyAttempts } from '../journey-errors';
 import { LockoutService } from '../lockout/lockout.service';
-import { JourneyStep, StepOutcome, StepRun } from './journey-step';
+import { ContactRun, JourneyStep, StepContact, StepOutcome, StepRun } from './journey-step';
 
 export interface PasswordInput {
   username: string;
@@ -22,7 +22,8 @@ export interface PasswordInput {
  * same directory work, status, body and lockout counting, while the audit trail keeps the truth
  * (ASVS 6.3.8, 6.3.1; issue 12). A locked address is refused before the directory is asked; an account's
  * lock is checked once the directory has said which entry the username is, so every spelling of one
- * account shares one counter (lockout.service.ts).
+ * account shares one counter (lockout.service.ts). The directory is asked between the engine's
+ * database transactions (`contact`), never inside one.
  */
 @Injectable()
 export class PasswordStep extends JourneyStep<PasswordInput> {
@@ -42,22 +43,30 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
     return this.config.journeys.passwordAttemptsPerJourney;
   }
 
-  async complete({ state, input, origin, manager }: StepRun<PasswordInput>): Promise<StepOutcome> {
-    const username = input.username.trim();
-    const base = { contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent };
-
+  /** The address's lock is checked before the directory is asked (the account's needs the directory's answer). */
+  override async begin({ state, origin, manager }: StepRun<PasswordInput>): Promise<StepOutcome | StepContact> {
     const addressLock = await this.lockout.checkAddress(manager, origin.ip);
     if (addressLock) {
       await this.audit.record(manager, {
-        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
+        ...auditBase(state, origin), type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
         details: { reason: 'locked_out', lockedSubject: addressLock.subject, retryAfterSeconds: addressLock.retryAfterSeconds },
       });
       return { kind: 'retry-new-token', error: tooManyAttempts(addressLock.retryAfterSeconds, {}) };
     }
+    return { kind: 'contact', plan: null };
+  }
 
-    // A username no directory can hold is refused without asking one, after the same password hashing work.
+  /** A username no directory can hold is refused without asking one, after the same password hashing work. */
+  override async contact({ input }: ContactRun<PasswordInput>): Promise<CredentialCheck> {
+    const username = input.username.trim();
+    return canonicalUsername(username) ? this.directory.verifyCredentials(username, input.password) : refuseUnholdable(input.password);
+  }
+
+  async complete({ state, input, origin, manager, evidence }: StepRun<PasswordInput>): Promise<StepOutcome> {
+    const username = input.username.trim();
+    const base = auditBase(state, origin);
+    const check = evidence as CredentialCheck;
     const canonical = canonicalUsername(username);
-    const check: CredentialCheck = canonical ? await this.directory.verifyCredentials(username, input.password) : await refuseUnholdable(input.password);
     const user = check.user ?? null;
     const subject = user ? LockoutService.customerSubject(user.cupid) : LockoutService.accountSubject(canonical ?? `#${sha256(username).toString('hex')}`);
     const actor = { type: 'CUSTOMER' as const, id: user?.cupid ?? null };
@@ -97,6 +106,10 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
     });
     return { kind: 'passed', facts: { amr: ['pwd'], cupid: user.cupid, mfaRequired: user.mfaRequired }, transient: { user, accountFailures: failuresBefore } };
   }
+}
+
+function auditBase(state: StepRun<PasswordInput>['state'], origin: StepRun<PasswordInput>['origin']) {
+  return { contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent };
 }
 
 /** The argon2id work of a real check, against a hash nobody knows; always a refusal. */

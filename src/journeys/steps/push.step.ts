@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
+import { ApiError } from '../../common/problem';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DevicesRepository } from '../../devices/devices.repository';
@@ -12,16 +13,35 @@ import { PushBudget } from '../../mfa/push/push-budget';
 import type { PushChallenge } from '../../mfa/push/push-challenge';
 import { PushDeliveryError, PushSender } from '../../mfa/push/push-sender.port';
 import type { JourneyState } from '../policy';
-import { JourneyStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
+import { ContactRun, JourneyStep, StepContact, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
 export type { PushChallenge } from '../../mfa/push/push-challenge';
+
+/** The challenge a send is about to push, kept under the transaction token for a retry (PendingSend). */
+type PendingPush = Pick<PushChallenge, 'pushChallengeId' | 'number' | 'expiresAt'>;
+
+interface PushPlan {
+  challenge: PushChallenge;
+  devices: Array<{ name: string; pushAddress: string }>;
+  /** The prompt counted against the budgets in the DB phase: kept when delivered, cancelled when not. */
+  promptId: string;
+  /** The other factors this token offered, still offered to the transaction that follows. */
+  choices: string[];
+}
+
+/** No device took the push. */
+class NoDeviceReached extends Error {}
 
 /**
  * Second factor by push approval. `send` pushes a challenge to the customer's bound devices; the
  * frontend shows a two-digit number which the customer enters on the device (against push fatigue); the
  * device answers with a signature by its bound key (mfa/push/push-answers.service.ts). `poll` (long-poll,
- * see the controller) reports the outcome: approve passes; deny, expiry, a wrong number or a foreign
- * signature fail the journey.
+ * see the controller) reports the outcome: approve passes; deny, a wrong number or a foreign signature
+ * fail the journey; an expired prompt lets the same token send another or choose another factor. Prompts
+ * are budgeted (push-budget.ts): the prompt is counted in the engine's first short transaction, under a
+ * transaction-scoped per-customer lock; the push goes out with no database connection held; the second
+ * short transaction keeps the count (delivered) or the failure path cancels it. A retry with the same token
+ * after a failed send pushes the very same challenge (same id, number and idempotency key).
  */
 @Injectable()
 export class PushStep extends JourneyStep {
@@ -52,14 +72,42 @@ export class PushStep extends JourneyStep {
     return { devices: (await this.devices.pushable(state.db, state.context.cupid!)).map((device) => device.name) };
   }
 
-  async complete(run: StepRun<unknown>): Promise<StepOutcome> {
+  override async begin(run: StepRun<unknown>): Promise<StepOutcome | StepContact | null> {
     const locked = await this.mfaLockout.refusal(run.manager, run.state.context.cupid, stepAuditBase(run.state, run.origin), { step: this.kind, action: run.action });
     if (locked) return { kind: 'retry-same-token', error: locked, countAttempt: false };
-    const challenge = (run.transaction.challenge as Partial<PushChallenge>).pushChallengeId ? (run.transaction.challenge as unknown as PushChallenge) : null;
-    // A prompt that expired unanswered may be sent again, within the push budgets.
-    const expiredUnanswered = challenge && !challenge.decision && new Date(challenge.expiresAt) <= this.clock.now();
-    if (run.action === 'send') return challenge && !expiredUnanswered ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false } : this.send(run);
+    const challenge = this.challengeOf(run);
+    if (run.action === 'send') {
+      // A prompt that expired unanswered may be sent again, within the push budgets.
+      return challenge && !this.expiredUnanswered(challenge) ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false } : this.planSend(run);
+    }
     if (!challenge) return { kind: 'retry-same-token', error: pushNotYetSent(), countAttempt: false };
+    return null;
+  }
+
+  override async contact({ state, origin, plan }: ContactRun<unknown>): Promise<{ delivered: number }> {
+    const { challenge, devices } = plan as PushPlan;
+    // All devices at once: the step takes one push timeout, not one per device.
+    const results = await Promise.allSettled(devices.map((device) => this.push.send({
+      to: device.pushAddress,
+      data: { type: 'login-approval', pushChallengeId: challenge.pushChallengeId, journeyId: state.context.id, clientName: state.client.name, ip: origin.ip, expiresAt: challenge.expiresAt },
+    })));
+    const unexpected = results.find((result) => result.status === 'rejected' && !(result.reason instanceof PushDeliveryError));
+    if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
+    const delivered = results.filter((result) => result.status === 'fulfilled').length;
+    if (delivered === 0) throw new NoDeviceReached();
+    return { delivered };
+  }
+
+  /** Nothing reached a device: the prompt does not count, and the same token can retry, with the same challenge. */
+  override async abandon({ manager, plan }: StepRun<unknown>, error: unknown): Promise<ApiError | null> {
+    if (!(error instanceof NoDeviceReached)) return null;
+    await this.budget.cancel(manager, (plan as PushPlan).promptId);
+    return pushNotSent();
+  }
+
+  async complete(run: StepRun<unknown>): Promise<StepOutcome> {
+    if (run.plan) return this.recordSend(run, run.plan as PushPlan, run.evidence as { delivered: number });
+    const challenge = run.transaction.challenge as unknown as PushChallenge;
     const { state, manager, origin } = run;
     const base = stepAuditBase(state, origin);
     const finish = async (outcome: string, result: StepOutcome): Promise<StepOutcome> => {
@@ -72,39 +120,44 @@ export class PushStep extends JourneyStep {
     if (challenge.decision === 'denied') return finish('denied', { kind: 'failed', error: pushDenied(), reason: 'push denied on the device' });
     if (challenge.decision === 'rejected') return finish('rejected', { kind: 'failed', error: pushRejected(), reason: `push answer rejected: ${challenge.reason}` });
     // Expiry does not end the journey: the same token sends another prompt or, where offered, the SMS code.
-    if (expiredUnanswered) return finish('expired', { kind: 'retry-same-token', error: pushExpired(), countAttempt: false });
+    if (this.expiredUnanswered(challenge)) return finish('expired', { kind: 'retry-same-token', error: pushExpired(), countAttempt: false });
     return { kind: 'pending', display: { phase: 'WAITING', number: challenge.number, expiresAt: challenge.expiresAt } };
   }
 
-  private async send({ state, manager, origin, transaction }: StepRun<unknown>): Promise<StepOutcome> {
+  private challengeOf(run: StepRun<unknown>): PushChallenge | null {
+    return (run.transaction.challenge as Partial<PushChallenge>).pushChallengeId ? (run.transaction.challenge as unknown as PushChallenge) : null;
+  }
+
+  private expiredUnanswered(challenge: PushChallenge): boolean {
+    return !challenge.decision && new Date(challenge.expiresAt) <= this.clock.now();
+  }
+
+  /**
+   * The budgets, then the devices to push to and the challenge: from an earlier try with this token, or a
+   * new one kept for the next try. The prompt is counted here, in the DB phase; the send comes after.
+   */
+  private async planSend({ state, manager, origin, transaction, pending }: StepRun<unknown>): Promise<StepOutcome | StepContact> {
     // The other factors this token offered stay offered, so a refused or expired push can fall back to them.
     const choices = Array.isArray(transaction.challenge.choices) ? (transaction.challenge.choices as string[]) : [];
-    const refused = await this.budget.refusal(
+    const reserved = await this.budget.reserve(
       manager, { contextId: state.context.id, cupid: state.context.cupid!, journeyExpiresAt: state.context.expiresAt }, stepAuditBase(state, origin),
       choices.filter((choice) => choice !== this.kind),
     );
-    if (refused) return { kind: 'retry-same-token', error: refused, countAttempt: false };
+    if ('refused' in reserved) return { kind: 'retry-same-token', error: reserved.refused, countAttempt: false };
     const devices = await this.devices.pushable(manager, state.context.cupid!);
     const now = this.clock.now();
-    const challenge: PushChallenge = {
-      phase: 'WAITING', pushChallengeId: randomUUID(), number: randomInt(10, 100),
-      expiresAt: new Date(now.getTime() + this.config.push.challengeTtlSeconds * 1000).toISOString(), deviceIds: devices.map((device) => device.id), decision: null,
-    };
-    let delivered = 0;
-    for (const device of devices) {
-      try {
-        await this.push.send({
-          to: device.pushAddress!,
-          data: { type: 'login-approval', pushChallengeId: challenge.pushChallengeId, journeyId: state.context.id, clientName: state.client.name, ip: origin.ip, expiresAt: challenge.expiresAt },
-        });
-        delivered += 1;
-      } catch (error) {
-        if (!(error instanceof PushDeliveryError)) throw error;
-      }
+    let kept = pending.read<PendingPush>();
+    if (!kept || new Date(kept.expiresAt) <= now) {
+      kept = { pushChallengeId: randomUUID(), number: randomInt(10, 100), expiresAt: new Date(now.getTime() + this.config.push.challengeTtlSeconds * 1000).toISOString() };
+      await pending.write(kept);
     }
-    // Thrown: nothing reached a device, so the journey's transaction rolls back and the same token can retry.
-    if (delivered === 0) throw pushNotSent();
-    await this.budget.recordPrompt(manager, { contextId: state.context.id, cupid: state.context.cupid! });
+    const challenge: PushChallenge = { phase: 'WAITING', ...kept, deviceIds: devices.map((device) => device.id), decision: null };
+    const plan: PushPlan = { challenge, devices: devices.map((device) => ({ name: device.name, pushAddress: device.pushAddress! })), promptId: reserved.promptId, choices };
+    return { kind: 'contact', plan };
+  }
+
+  /** Delivered: the reserved prompt stays counted, and the new transaction waits for the device's answer. */
+  private async recordSend({ state, manager, origin }: StepRun<unknown>, { challenge, devices, choices }: PushPlan, { delivered }: { delivered: number }): Promise<StepOutcome> {
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.PUSH_SENT, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: state.context.cupid }, cupid: state.context.cupid,
       contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
+import { ApiError } from '../../common/problem';
 import { hmacSha256, randomSecret } from '../../common/crypto';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
-import { DirectoryUser, maskPhone, UserDirectory } from '../../directory/user-directory.port';
+import { DirectoryUnavailableError, DirectoryUser, maskPhone } from '../../directory/user-directory.port';
 import {
   codeAlreadySent, codeNotSent, otpExpired, otpInvalid, resendLimitReached, resendTooSoon, smsBudgetExhausted, smsNotSent,
 } from '../../mfa/mfa-errors';
@@ -17,7 +17,7 @@ import { SmsDeliveryError, SmsSender } from '../../mfa/sms/sms-sender.port';
 import { KEY_ENCRYPTION_KEY } from '../../tokens/keys/key-encryption-key';
 import type { KeyEncryptionKey } from '../../tokens/keys/key-encryption-key';
 import type { JourneyState } from '../policy';
-import { JourneyStep, PreparedStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
+import { ContactRun, JourneyStep, PreparedStep, StepContact, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
 export interface SmsOtpInput {
   code?: string;
@@ -32,27 +32,50 @@ interface SmsChallenge {
 }
 
 /**
+ * The message a send is about to send, kept sealed under the transaction token (PendingSend): a retry
+ * with the same token after a failed or timed-out send resends this very code with this idempotency key,
+ * so the customer never holds a code the service does not check.
+ */
+interface PendingSms {
+  code: string;
+  reference: string;
+  createdAt: string;
+}
+
+/** What `begin` hands to `contact` and `complete` (in memory only). */
+interface SmsPlan {
+  to: string;
+  message: PendingSms;
+  reservationId: string;
+  sendNumber: number;
+  attempts: number;
+  maskedPhone: string | null;
+}
+
+/**
  * Second factor by SMS one-time code. Three actions on the journey's transaction:
  * `send` (the customer chose SMS: a code goes out), `verify` (the code; wrong ones spend the
  * transaction's attempts, the last one fails the journey) and `resend` (a new code that voids the old,
  * within a per-journey limit and cool-down, and a budget per phone number and per customer that all
  * instances share, against SMS pumping). Codes are 6 digits from the CSPRNG, stored only as a keyed
- * hash, compared in constant time, and never written to a log or an audit event.
+ * hash, compared in constant time, and never written to a log or an audit event. A send counts against
+ * the budget in the engine's first short transaction, goes to the provider with no database connection
+ * held, and is confirmed (or cancelled, with its audit) in a second one.
  */
 @Injectable()
 export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
   readonly kind = 'SMS_OTP' as const;
   readonly role = 'second-factor' as const;
+  /** The phone comes from the directory, looked up by the engine before any transaction opens. */
+  override readonly needsCustomer = true;
   private readonly otpKey: Buffer;
   private readonly recipientKey: Buffer;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(KEY_ENCRYPTION_KEY) kek: KeyEncryptionKey,
-    private readonly directory: UserDirectory,
     private readonly sms: SmsSender,
     private readonly deliveries: SmsDeliveriesRepository,
-    private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly mfaLockout: MfaLockoutService,
@@ -74,22 +97,47 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
     return { maskedPhone: maskPhone((await this.customer(state))?.phoneNumber ?? null) };
   }
 
-  async complete(run: StepRun<SmsOtpInput>): Promise<StepOutcome> {
+  override async begin(run: StepRun<SmsOtpInput>): Promise<StepOutcome | StepContact | null> {
+    // While the customer's MFA is locked, no code is sent or checked (mfa-lockout.service.ts).
     const locked = await this.mfaLockout.refusal(run.manager, run.state.context.cupid, stepAuditBase(run.state, run.origin), { step: this.kind, action: run.action });
     if (locked) return { kind: 'retry-same-token', error: locked, countAttempt: false };
     const challenge = run.transaction.otpHash ? (run.transaction.challenge as unknown as SmsChallenge) : null;
-    if (run.action === 'send') return challenge ? { kind: 'retry-same-token', error: codeAlreadySent(), countAttempt: false } : this.send(run, 1, 0);
+    if (run.action === 'send') return challenge ? { kind: 'retry-same-token', error: codeAlreadySent(), countAttempt: false } : this.planSend(run, 1, 0);
     if (!challenge) return { kind: 'retry-same-token', error: codeNotSent(), countAttempt: false };
     if (run.action === 'resend') return this.resend(run, challenge);
-    return this.verify(run, challenge);
+    return null;
   }
 
-  private async resend(run: StepRun<SmsOtpInput>, challenge: SmsChallenge): Promise<StepOutcome> {
+  override contact({ plan }: ContactRun<SmsOtpInput>): Promise<{ providerMessageId: string | null }> {
+    const { to, message } = plan as SmsPlan;
+    return this.sms.send({
+      to, reference: message.reference,
+      text: `Your sign-in code is ${message.code}. It expires in ${Math.round(this.config.otp.ttlSeconds / 60)} minutes. Never share it with anyone.`,
+    });
+  }
+
+  /** The provider did not take it: the send does not count, the failure is on record, the same token can retry (same code). */
+  override async abandon({ state, origin, manager, plan }: StepRun<SmsOtpInput>, error: unknown): Promise<ApiError | null> {
+    if (!(error instanceof SmsDeliveryError)) return null;
+    const { reservationId, maskedPhone } = plan as SmsPlan;
+    await this.deliveries.cancel(manager, reservationId);
+    await this.audit.record(manager, {
+      ...stepAuditBase(state, origin), type: AUDIT_EVENT_TYPES.SMS_OTP_SEND_FAILED, outcome: 'FAILURE', details: { provider: this.sms.name, reason: error.message, maskedPhone },
+    });
+    return smsNotSent();
+  }
+
+  async complete(run: StepRun<SmsOtpInput>): Promise<StepOutcome> {
+    if (run.plan) return this.recordSend(run, run.plan as SmsPlan, run.evidence as { providerMessageId: string | null });
+    return this.verify(run, run.transaction.challenge as unknown as SmsChallenge);
+  }
+
+  private async resend(run: StepRun<SmsOtpInput>, challenge: SmsChallenge): Promise<StepOutcome | StepContact> {
     if (challenge.sends > this.config.otp.resendLimit) return { kind: 'retry-same-token', error: resendLimitReached(), countAttempt: false };
     const wait = Math.ceil((new Date(challenge.sentAt).getTime() + this.config.otp.resendCooldownSeconds * 1000 - this.clock.now().getTime()) / 1000);
     if (wait > 0) return { kind: 'retry-same-token', error: resendTooSoon(wait), countAttempt: false };
     // Attempts carry over, so resending never buys more guesses.
-    return this.send(run, challenge.sends + 1, run.transaction.attempts);
+    return this.planSend(run, challenge.sends + 1, run.transaction.attempts);
   }
 
   private async verify(run: StepRun<SmsOtpInput>, challenge: SmsChallenge): Promise<StepOutcome> {
@@ -100,7 +148,7 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
       await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.OTP_REJECTED, outcome: 'FAILURE', details: { reason: 'expired' } });
       return { kind: 'retry-same-token', error: otpExpired(), countAttempt: false };
     }
-    if (/^\d{6}$/.test(code) && otpMatches(this.otpKey, state.context.id, code, transaction.otpHash!)) {
+    if (/^\d{6}$/.test(code) && (otpMatches(this.otpKey, state.context.id, code, transaction.otpHash!) || this.matchesUnconfirmedResend(run, code))) {
       await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.OTP_VERIFIED, outcome: 'SUCCESS', details: { factor: 'sms' } });
       return { kind: 'passed', facts: { amr: ['otp', 'sms'], secondFactor: true } };
     }
@@ -113,8 +161,22 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
     return { kind: 'retry-same-token', error: lockEngaged ?? otpInvalid(), countAttempt: true };
   }
 
-  /** Generates a code, checks the budget, sends it; the new transaction carries only its hash. */
-  private async send(run: StepRun<SmsOtpInput>, sendNumber: number, attempts: number): Promise<StepOutcome> {
+  /**
+   * A resend whose provider call failed may still have reached the phone (a timeout after delivery): its
+   * code, kept sealed under this very token, counts too until a send succeeds, so the code the customer
+   * holds is always one the service checks.
+   */
+  private matchesUnconfirmedResend(run: StepRun<SmsOtpInput>, code: string): boolean {
+    const pending = run.pending.read<PendingSms>();
+    if (!pending || new Date(pending.createdAt).getTime() + this.config.otp.ttlSeconds * 1000 <= this.clock.now().getTime()) return false;
+    return otpMatches(this.otpKey, run.state.context.id, code, hashOtp(this.otpKey, run.state.context.id, pending.code));
+  }
+
+  /**
+   * Checks the budget and counts the send against it (under the recipient lock), and fixes the message:
+   * the code and idempotency key from an earlier try with this token, or new ones kept for the next try.
+   */
+  private async planSend(run: StepRun<SmsOtpInput>, sendNumber: number, attempts: number): Promise<StepOutcome | StepContact> {
     const { state, manager, origin } = run;
     const cupid = state.context.cupid!;
     const user = await this.customer(state);
@@ -133,31 +195,29 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
       return { kind: 'retry-same-token', error: smsBudgetExhausted(retryAfter), countAttempt: false };
     }
 
-    const code = generateOtp();
-    const reference = randomSecret(16);
-    let providerMessageId: string | null;
-    try {
-      ({ providerMessageId } = await this.sms.send({
-        to: user.phoneNumber, reference,
-        text: `Your sign-in code is ${code}. It expires in ${Math.round(this.config.otp.ttlSeconds / 60)} minutes. Never share it with anyone.`,
-      }));
-    } catch (error) {
-      if (!(error instanceof SmsDeliveryError)) throw error;
-      // Thrown, not returned: the journey's transaction rolls back, so the failed send does not count and
-      // the same token can try again. The failure itself is on record in a transaction of its own.
-      await this.dataSource.transaction((tx: EntityManager) =>
-        this.audit.record(tx, { ...base, type: AUDIT_EVENT_TYPES.SMS_OTP_SEND_FAILED, outcome: 'FAILURE', details: { provider: this.sms.name, reason: error.message, maskedPhone } }),
-      );
-      throw smsNotSent();
+    let message = run.pending.read<PendingSms>();
+    if (!message) {
+      message = { code: generateOtp(), reference: randomSecret(16), createdAt: now.toISOString() };
+      await run.pending.write(message);
     }
-    await this.deliveries.record(manager, { contextId: state.context.id, cupid, recipientHash, provider: this.sms.name, providerMessageId, at: now });
-    await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.SMS_OTP_SENT, outcome: 'SUCCESS', details: { provider: this.sms.name, maskedPhone, send: sendNumber } });
+    const reservationId = await this.deliveries.reserve(manager, { contextId: state.context.id, cupid, recipientHash, provider: this.sms.name, at: now });
+    const plan: SmsPlan = { to: user.phoneNumber, message, reservationId, sendNumber, attempts, maskedPhone };
+    return { kind: 'contact', plan };
+  }
 
-    const codeExpiresAt = new Date(now.getTime() + this.config.otp.ttlSeconds * 1000);
+  /** The provider took the message: the new transaction carries only the code's hash. */
+  private async recordSend({ state, manager, origin }: StepRun<SmsOtpInput>, plan: SmsPlan, sent: { providerMessageId: string | null }): Promise<StepOutcome> {
+    const { message, sendNumber, attempts, maskedPhone } = plan;
+    const now = this.clock.now();
+    await this.deliveries.confirm(manager, plan.reservationId, sent.providerMessageId);
+    await this.audit.record(manager, { ...stepAuditBase(state, origin), type: AUDIT_EVENT_TYPES.SMS_OTP_SENT, outcome: 'SUCCESS', details: { provider: this.sms.name, maskedPhone, send: sendNumber } });
+
+    // The code lives from when it was first generated: a retried send does not extend it.
+    const codeExpiresAt = new Date(new Date(message.createdAt).getTime() + this.config.otp.ttlSeconds * 1000);
     const challenge: SmsChallenge = { phase: 'VERIFY', sends: sendNumber, sentAt: now.toISOString(), codeExpiresAt: codeExpiresAt.toISOString() };
     const prepared: PreparedStep = {
       challenge: challenge as unknown as Record<string, unknown>,
-      otpHash: hashOtp(this.otpKey, state.context.id, code),
+      otpHash: hashOtp(this.otpKey, state.context.id, message.code),
       attempts,
       maxAttempts: this.config.otp.maxAttempts,
       // The transaction outlives the code, so an expired code can still be resent.
@@ -171,13 +231,15 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
     return { kind: 'continue', prepared };
   }
 
-  /** The customer as the directory knows them now: from this request's password step, or looked up by CUPID. */
+  /**
+   * The customer as the directory knows them now: from this request's password step, or as the engine
+   * looked them up before the transaction opened. Never asked here: this runs inside a transaction.
+   */
   private async customer(state: JourneyState): Promise<DirectoryUser | null> {
-    const known = state.transient.user as DirectoryUser | undefined;
-    if (known) return known;
+    const known = state.transient.user as DirectoryUser | null | undefined;
+    if (known !== undefined) return known;
     if (!state.context.cupid) return null;
-    const user = await this.directory.findByCupid(state.context.cupid);
-    state.transient.user = user;
-    return user;
+    // The engine's lookup failed: the directory is down, and without it no phone is known.
+    throw new DirectoryUnavailableError();
   }
 }

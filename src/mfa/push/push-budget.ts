@@ -31,13 +31,16 @@ export class PushBudget {
   ) {}
 
   /**
-   * The refusal when one more prompt would break a budget (audited), or null. Holds the customer's
-   * prompt lock until the transaction ends, so the prompt recorded next is counted by the next caller.
+   * Counts one more prompt before it is sent: under the customer's prompt lock (transaction-scoped, so it
+   * ends with the step's short DB phase, never held over the send), refuses when a budget is spent
+   * (audited) or records the prompt and returns its id. Every instance sees the reserved row at once, so
+   * concurrent sends cannot overshoot while the push provider is called with no lock or connection held.
+   * The send phase then keeps the row (delivered) or cancels it (nothing reached a device).
    */
-  async refusal(
+  async reserve(
     manager: EntityManager, prompt: { contextId: string; cupid: string; journeyExpiresAt: Date }, base: Omit<AuditEvent, 'type' | 'outcome' | 'details'>,
     alternatives: string[],
-  ): Promise<ApiError | null> {
+  ): Promise<{ refused: ApiError } | { promptId: string }> {
     const now = this.clock.now();
     const { promptsPerJourney, promptsPerCustomer15m } = this.config.push;
     await this.prompts.lockCustomer(manager, prompt.cupid);
@@ -51,12 +54,13 @@ export class PushBudget {
       // No wait brings this journey more prompts: Retry-After says when a new journey stops mattering to it.
       refused = { scope: 'journey', prompts: counts.journey, limit: promptsPerJourney, retryAfterSeconds: seconds(prompt.journeyExpiresAt) };
     }
-    if (!refused) return null;
+    if (!refused) return { promptId: await this.prompts.record(manager, { contextId: prompt.contextId, cupid: prompt.cupid, at: now }) };
     await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.PUSH_LIMITED, outcome: 'FAILURE', details: refused });
-    return pushLimitReached(refused.retryAfterSeconds, alternatives);
+    return { refused: pushLimitReached(refused.retryAfterSeconds, alternatives) };
   }
 
-  async recordPrompt(manager: EntityManager, prompt: { contextId: string; cupid: string }): Promise<void> {
-    await this.prompts.record(manager, { ...prompt, at: this.clock.now() });
+  /** Nothing reached a device: the reserved prompt does not count. */
+  async cancel(manager: EntityManager, promptId: string): Promise<void> {
+    await this.prompts.remove(manager, promptId);
   }
 }

@@ -28,7 +28,14 @@ export class PushPromptsRepository {
     return { journey: row.journey, customerInWindow: row.customer, oldestInWindow: row.oldest };
   }
 
-  async record(manager: EntityManager, prompt: { contextId: string; cupid: string; at: Date }): Promise<void> {
-    await manager.query(`INSERT INTO push_prompts (context_id, cupid, sent_at) VALUES ($1, $2, $3)`, [prompt.contextId, prompt.cupid, prompt.at]);
+  async record(manager: EntityManager, prompt: { contextId: string; cupid: string; at: Date }): Promise<string> {
+    const [row] = await rowsOf<{ id: string }>(
+      manager, `INSERT INTO push_prompts (context_id, cupid, sent_at) VALUES ($1, $2, $3) RETURNING id`, [prompt.contextId, prompt.cupid, prompt.at],
+    );
+    return row.id;
+  }
+
+  async remove(manager: EntityManager, id: string): Promise<void> {
+    await manager.query(`DELETE FROM push_prompts WHERE id = $1`, [id]);
   }
 }

@@ -4,7 +4,8 @@ import { SmsDeliveryError, SmsMessage, SmsSender } from './sms-sender.port';
 
 /**
  * A JSON webhook any SMS gateway can sit behind: POST { to, text, reference } with the configured auth
- * header and an Idempotency-Key, so retries on timeout or 5xx (and only those) never send twice.
+ * header and an Idempotency-Key (the message's reference, the same on every attempt, with the same code),
+ * so retries on timeout or 5xx (and only those) never send twice, nor a second code.
  */
 export class HttpSmsSender extends SmsSender {
   readonly name = 'http';

@@ -33,10 +33,25 @@ export class SmsDeliveriesRepository {
     return { recipient15m: row.r15, recipient24h: row.r24, cupid15m: row.c15, cupid24h: row.c24 };
   }
 
-  async record(manager: EntityManager, delivery: { contextId: string; cupid: string; recipientHash: Buffer; provider: string; providerMessageId: string | null; at: Date }): Promise<void> {
-    await manager.query(
-      `INSERT INTO sms_deliveries (context_id, cupid, recipient_hash, provider, provider_message_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [delivery.contextId, delivery.cupid, delivery.recipientHash, delivery.provider, delivery.providerMessageId, delivery.at],
+  /**
+   * Counts a send against the budget before it goes out (under the recipient lock), so concurrent sends
+   * cannot overshoot while the provider is being called with no lock held. Confirmed or cancelled after.
+   */
+  async reserve(manager: EntityManager, delivery: { contextId: string; cupid: string; recipientHash: Buffer; provider: string; at: Date }): Promise<string> {
+    const [row] = await rowsOf<{ id: string }>(
+      manager,
+      `INSERT INTO sms_deliveries (context_id, cupid, recipient_hash, provider, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [delivery.contextId, delivery.cupid, delivery.recipientHash, delivery.provider, delivery.at],
     );
+    return row.id;
+  }
+
+  async confirm(manager: EntityManager, id: string, providerMessageId: string | null): Promise<void> {
+    await manager.query(`UPDATE sms_deliveries SET provider_message_id = $2 WHERE id = $1`, [id, providerMessageId]);
+  }
+
+  /** The provider did not take the message: it does not count. */
+  async cancel(manager: EntityManager, id: string): Promise<void> {
+    await manager.query(`DELETE FROM sms_deliveries WHERE id = $1`, [id]);
   }
 }

@@ -1,4 +1,8 @@
-/** An SMS to send. `reference` is unique per message: providers that deduplicate use it as the idempotency key. */
+/**
+ * An SMS to send. `reference` is unique per message and the same on every attempt to send it (the
+ * adapter's retries and the journey's retry with the same transaction token): providers that deduplicate
+ * use it as the idempotency key.
+ */
 export interface SmsMessage {
   to: string;
   text: string;

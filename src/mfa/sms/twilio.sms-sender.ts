@@ -5,7 +5,7 @@ import { SmsDeliveryError, SmsMessage, SmsSender } from './sms-sender.port';
 /**
  * Twilio's Messages API: POST /2010-04-01/Accounts/{AccountSid}/Messages.json, form-encoded To, From and
  * Body, HTTP Basic with the account SID and auth token. Twilio does not deduplicate, so a timeout is not
- * retried (it may have been sent): the customer can ask for a new code.
+ * retried here (it may have been sent); when the journey retries the send, it is the same code again.
  */
 export class TwilioSmsSender extends SmsSender {
   readonly name = 'twilio';

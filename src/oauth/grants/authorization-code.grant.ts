@@ -4,17 +4,24 @@ import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
 import { secretsEqual, sha256 } from '../../common/crypto';
+import { retryTransaction } from '../../database/retry-transaction';
 import { isSessionLive, SessionsService } from '../../sessions/sessions.service';
-import { AuthorizationCodesRepository } from '../../tokens/authorization-codes.repository';
+import { AuthorizationCodesRepository, RedeemedCode } from '../../tokens/authorization-codes.repository';
 import { TokenResponse, TokensService } from '../../tokens/tokens.service';
+import type { OAuthClient } from '../clients/oauth-client.entity';
 import { InvalidRequestError } from '../oauth-errors';
 import { CODE_VERIFIER } from '../oauth-params';
 import { Grant, GrantOutcome, GrantRequest } from './grant';
 import { GrantRefusals } from './refusals';
 
 /**
- * RFC 6749 §4.1.3 with PKCE (RFC 7636, S256 only, required for every client). A code is redeemed once;
- * presenting it again revokes the session (and so every token) the first redemption produced (§4.1.2).
+ * RFC 6749 §4.1.3 with PKCE (RFC 7636, S256 only, required for every client). A code is redeemed once.
+ *
+ * Presenting a redeemed code again is refused. It revokes the session (and so every token) the first
+ * redemption produced only when the replay is otherwise valid: the client the code was issued to, the
+ * same redirect URI and the right PKCE verifier (OAuth 2.1 §4.1.3 / RFC 6749 §4.1.2 "SHOULD revoke").
+ * Only the holder of the verifier can make that request, so it means the code really was used twice; a
+ * stranger who saw the code but not the verifier cannot sign the customer out with it.
  */
 @Injectable()
 export class AuthorizationCodeGrant extends Grant {
@@ -40,28 +47,27 @@ export class AuthorizationCodeGrant extends Grant {
     if (verifier === undefined) throw new InvalidRequestError('code_verifier is required (PKCE)');
     if (!CODE_VERIFIER.test(verifier)) throw new InvalidRequestError('code_verifier must be 43-128 unreserved characters');
 
-    const outcome = await this.dataSource.transaction(async (tx): Promise<GrantOutcome> => {
+    const outcome = await retryTransaction(this.dataSource, async (tx): Promise<GrantOutcome> => {
       const now = this.clock.now();
       const codeHash = sha256(code);
       const redeemed = await this.codes.redeem(tx, codeHash, now);
       if (!redeemed) {
         const replayed = await this.codes.findRedeemed(tx, codeHash);
         if (!replayed) return this.refusals.refuse(tx, request, this.type, 'unknown authorization code');
-        await this.sessions.revoke(replayed.sessionId, { type: 'SYSTEM', id: 'code-replay-detection' }, 'authorization code replayed', origin, tx);
+        const mismatch = bindingMismatch(replayed, client, redirectUri, verifier);
+        const revoked = mismatch === null
+          && (await this.sessions.revoke(replayed.sessionId, { type: 'SYSTEM', id: 'code-replay-detection' }, 'authorization code replayed', origin, tx));
         await this.audit.record(tx, {
           type: AUDIT_EVENT_TYPES.AUTHORIZATION_CODE_REPLAYED, outcome: 'FAILURE', actor: { type: 'CLIENT', id: client.clientId },
           cupid: replayed.cupid, sessionId: replayed.sessionId, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-          details: { issuedTo: replayed.clientId },
+          details: { issuedTo: replayed.clientId, sessionRevoked: revoked, ...(mismatch ? { notRevokedBecause: mismatch } : {}) },
         });
         return this.refusals.refuse(tx, request, this.type, 'authorization code was already used', replayed);
       }
       // From here on the code is spent, whatever the outcome: a wrong verifier cannot be retried.
-      if (redeemed.clientId !== client.clientId) return this.refusals.refuse(tx, request, this.type, 'authorization code was issued to another client', redeemed);
       if (redeemed.expiresAt <= now) return this.refusals.refuse(tx, request, this.type, 'authorization code expired', redeemed);
-      if (redeemed.redirectUri !== redirectUri) return this.refusals.refuse(tx, request, this.type, 'redirect_uri does not match the authorization request', redeemed);
-      if (!secretsEqual(sha256(verifier).toString('base64url'), redeemed.codeChallenge)) {
-        return this.refusals.refuse(tx, request, this.type, 'PKCE verification failed', redeemed);
-      }
+      const mismatch = bindingMismatch(redeemed, client, redirectUri, verifier);
+      if (mismatch) return this.refusals.refuse(tx, request, this.type, mismatch, redeemed);
       const session = await this.sessions.findById(redeemed.sessionId, tx);
       if (!session || !isSessionLive(session, now)) return this.refusals.refuse(tx, request, this.type, 'the session has ended', redeemed);
       const tokens = await this.tokens.issueForSession(tx, {
@@ -71,4 +77,12 @@ export class AuthorizationCodeGrant extends Grant {
     });
     return this.refusals.settle(outcome);
   }
+}
+
+/** What ties a code to the request that may redeem it (RFC 6749 §4.1.3, RFC 7636 §4.6); null when all hold. */
+function bindingMismatch(code: RedeemedCode, client: OAuthClient, redirectUri: string, verifier: string): string | null {
+  if (code.clientId !== client.clientId) return 'authorization code was issued to another client';
+  if (code.redirectUri !== redirectUri) return 'redirect_uri does not match the authorization request';
+  if (!secretsEqual(sha256(verifier).toString('base64url'), code.codeChallenge)) return 'PKCE verification failed';
+  return null;
 }

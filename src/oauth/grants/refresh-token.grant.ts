@@ -1,15 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
 import { hmacSha256, open, seal, sha256 } from '../../common/crypto';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
+import { retryTransaction } from '../../database/retry-transaction';
+import { DirectoryUnavailableError, UserDirectory } from '../../directory/user-directory.port';
 import { isSessionLive, SessionsService } from '../../sessions/sessions.service';
-import { TokensRepository } from '../../tokens/tokens.repository';
+import { TokensRepository, TokenState } from '../../tokens/tokens.repository';
 import { TokenResponse, TokensService } from '../../tokens/tokens.service';
-import { InvalidScopeError } from '../oauth-errors';
+import { InvalidScopeError, ServerUnavailableError } from '../oauth-errors';
 import { Grant, GrantOutcome, GrantRequest } from './grant';
 import { GrantRefusals } from './refusals';
 
@@ -22,6 +24,14 @@ import { GrantRefusals } from './refusals';
  * derives), so a lost response or a race never forks the family or logs the customer out. Outside the
  * window, or once the successor has itself been used, presenting a rotated token is theft: the family
  * and its session are revoked.
+ *
+ * Lock order, the same for every change to a session and its tokens: the refresh token, then its
+ * session. A revocation writes only the session row, so it either commits first (the refresh's
+ * conditional touch of the session then finds it ended and issues nothing) or waits for the refresh
+ * and ends the session the successor belongs to (and every use of a token checks its session).
+ *
+ * Before that transaction, with no database connection held, the directory is asked whether the
+ * customer may still sign in (at least once per REFRESH_DIRECTORY_CHECK_SECONDS; 0: every refresh).
  */
 @Injectable()
 export class RefreshTokenGrant extends Grant {
@@ -33,6 +43,7 @@ export class RefreshTokenGrant extends Grant {
     private readonly tokenRows: TokensRepository,
     private readonly tokens: TokensService,
     private readonly sessions: SessionsService,
+    private readonly directory: UserDirectory,
     private readonly refusals: GrantRefusals,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -41,69 +52,119 @@ export class RefreshTokenGrant extends Grant {
   }
 
   async execute(request: GrantRequest): Promise<TokenResponse> {
-    const { client, params, origin } = request;
-    const presented = params.required('refresh_token', 512);
-    const requestedScope = params.optional('scope', 1024);
-
-    const outcome = await this.dataSource.transaction(async (tx): Promise<GrantOutcome> => {
-      const now = this.clock.now();
-      const token = await this.tokenRows.lockRefreshByValueHash(tx, sha256(presented));
-      if (!token) return this.refusals.refuse(tx, request, this.type, 'unknown refresh token');
-      const subject = { cupid: token.cupid, sessionId: token.sessionId };
-      if (token.clientId !== client.clientId) {
-        return this.refusals.refuse(tx, request, this.type, 'refresh token was issued to another client', subject);
-      }
-
-      if (token.status === 'ROTATED') {
-        const graceMs = this.config.tokens.refreshGraceSeconds * 1000;
-        const withinGrace = graceMs > 0 && token.rotatedAt !== null && now.getTime() - token.rotatedAt.getTime() <= graceMs;
-        if (withinGrace && token.rotationResponse && (await this.tokenRows.findActiveSuccessor(tx, token.id))) {
-          const tokens = JSON.parse(open(graceKey(presented), token.rotationResponse, token.id).toString('utf8')) as TokenResponse;
-          await this.audit.record(tx, {
-            type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_GRACE_RETRY, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
-            ...subject, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-            details: { familyId: token.familyId, rotatedAt: token.rotatedAt?.toISOString() },
-          });
-          return { tokens };
-        }
-        const familyRevoked = await this.tokenRows.revokeFamily(tx, token.familyId!, now, 'refresh token reuse detected');
-        if (token.sessionId) {
-          await this.sessions.revoke(token.sessionId, { type: 'SYSTEM', id: 'reuse-detection' }, 'refresh token reuse detected', origin, tx);
-        }
-        await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_REUSE_DETECTED, outcome: 'FAILURE', actor: { type: 'CLIENT', id: client.clientId },
-          ...subject, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-          details: { familyId: token.familyId, rotatedAt: token.rotatedAt?.toISOString(), familyTokensRevoked: familyRevoked },
-        });
-        return this.refusals.refuse(tx, request, this.type, 'refresh token was already used', subject);
-      }
-
-      if (token.status !== 'ACTIVE' || token.expiresAt <= now) {
-        return this.refusals.refuse(tx, request, this.type, 'refresh token is expired or revoked', subject);
-      }
-      // The locked row already carries its session's state: no second lookup on this hot path.
-      const live = isSessionLive({ status: token.sessionStatus, idleExpiresAt: token.sessionIdleExpiresAt, absoluteExpiresAt: token.sessionAbsoluteExpiresAt }, now);
-      if (!token.sessionId || !live) return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
-      const session = {
-        id: token.sessionId, cupid: token.cupid!, authTime: token.sessionAuthTime!, amr: token.sessionAmr ?? [], acr: token.sessionAcr,
-        idleExpiresAt: token.sessionIdleExpiresAt!, absoluteExpiresAt: token.sessionAbsoluteExpiresAt!,
-      };
-
-      const scope = narrowScope(token.scope, requestedScope);
-      const tokens = await this.tokens.issueForSession(tx, {
-        client, session, scope, grantType: this.type, rotation: { familyId: token.familyId!, parentId: token.id },
-      }, origin);
-      await this.tokenRows.markRotated(tx, token.id, now, seal(graceKey(presented), Buffer.from(JSON.stringify(tokens)), token.id));
-      await this.sessions.touch(tx, session.id, client);
-      await this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_ROTATED, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
-        ...subject, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-        details: { familyId: token.familyId, parentId: token.id },
-      });
-      return { tokens };
-    });
+    const presented = request.params.required('refresh_token', 512);
+    const requestedScope = request.params.optional('scope', 1024);
+    const directoryCheckedAt = await this.checkDirectory(request, presented);
+    const outcome = await retryTransaction(this.dataSource, (tx) => this.rotate(tx, request, presented, requestedScope, directoryCheckedAt));
     return this.refusals.settle(outcome);
   }
+
+  /**
+   * The directory's word on the customer, asked with no connection held (a slow directory must not hold
+   * the pool). Returns when the answer was taken (to record on the session), or null when no question was
+   * due or the token is not one this refresh will rotate (the transaction refuses it). A locked, disabled
+   * or removed customer loses every session, audited; a directory that does not answer fails closed with
+   * 503 temporarily_unavailable, and the refresh token stays unused so the client can retry.
+   */
+  private async checkDirectory(request: GrantRequest, presented: string): Promise<Date | null> {
+    const state = await this.tokenRows.findStateByValueHash(sha256(presented));
+    const now = this.clock.now();
+    if (!state || state.type !== 'REFRESH' || state.status !== 'ACTIVE' || state.clientId !== request.client.clientId) return null;
+    if (!state.cupid || !state.sessionId || state.expiresAt <= now || !sessionLive(state, now)) return null;
+    const intervalMs = this.config.tokens.refreshDirectoryCheckSeconds * 1000;
+    const checkedAt = state.sessionDirectoryCheckedAt;
+    if (intervalMs > 0 && checkedAt && now.getTime() - checkedAt.getTime() < intervalMs) return null;
+
+    let user;
+    try {
+      user = await this.directory.findByCupid(state.cupid);
+    } catch (error) {
+      if (error instanceof DirectoryUnavailableError) throw new ServerUnavailableError();
+      throw error;
+    }
+    if (user?.status === 'ACTIVE') return now;
+
+    const reason = user ? `customer ${user.status.toLowerCase()} in the directory` : 'customer no longer in the directory';
+    const cupid = state.cupid;
+    const outcome = await retryTransaction(this.dataSource, async (tx) => {
+      await this.sessions.revokeAllForCupid(cupid, { type: 'SYSTEM', id: 'directory-check' }, reason, undefined, request.origin, tx);
+      // The client learns only that the session ended; the reason is in the audit trail.
+      return this.refusals.refuse(tx, request, this.type, 'the session has ended', { cupid, sessionId: state.sessionId });
+    });
+    this.refusals.settle(outcome); // a refusal: throws invalid_grant once the revocation has committed
+    return null;
+  }
+
+  private async rotate(
+    tx: EntityManager, request: GrantRequest, presented: string, requestedScope: string | undefined, directoryCheckedAt: Date | null,
+  ): Promise<GrantOutcome> {
+    const { client, origin } = request;
+    const now = this.clock.now();
+    const token = await this.tokenRows.lockRefreshByValueHash(tx, sha256(presented));
+    if (!token) return this.refusals.refuse(tx, request, this.type, 'unknown refresh token');
+    const subject = { cupid: token.cupid, sessionId: token.sessionId };
+    if (token.clientId !== client.clientId) {
+      return this.refusals.refuse(tx, request, this.type, 'refresh token was issued to another client', subject);
+    }
+
+    if (token.status === 'ROTATED') {
+      const graceMs = this.config.tokens.refreshGraceSeconds * 1000;
+      const withinGrace = graceMs > 0 && token.rotatedAt !== null && now.getTime() - token.rotatedAt.getTime() <= graceMs;
+      if (withinGrace && token.rotationResponse && (await this.tokenRows.findActiveSuccessor(tx, token.id))) {
+        // A retry never outlives its session: once revoked, the successor is not handed out again. The
+        // session is read under its lock (after the token's, the one order), not from the token's snapshot.
+        if (!token.sessionId || !(await this.sessions.touchLive(tx, token.sessionId, client))) {
+          return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
+        }
+        const tokens = JSON.parse(open(graceKey(presented), token.rotationResponse, token.id).toString('utf8')) as TokenResponse;
+        await this.audit.record(tx, {
+          type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_GRACE_RETRY, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
+          ...subject, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+          details: { familyId: token.familyId, rotatedAt: token.rotatedAt?.toISOString() },
+        });
+        return { tokens };
+      }
+      const familyRevoked = await this.tokenRows.revokeFamily(tx, token.familyId!, now, 'refresh token reuse detected');
+      if (token.sessionId) {
+        await this.sessions.revoke(token.sessionId, { type: 'SYSTEM', id: 'reuse-detection' }, 'refresh token reuse detected', origin, tx);
+      }
+      await this.audit.record(tx, {
+        type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_REUSE_DETECTED, outcome: 'FAILURE', actor: { type: 'CLIENT', id: client.clientId },
+        ...subject, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+        details: { familyId: token.familyId, rotatedAt: token.rotatedAt?.toISOString(), familyTokensRevoked: familyRevoked },
+      });
+      return this.refusals.refuse(tx, request, this.type, 'refresh token was already used', subject);
+    }
+
+    if (token.status !== 'ACTIVE' || token.expiresAt <= now) {
+      return this.refusals.refuse(tx, request, this.type, 'refresh token is expired or revoked', subject);
+    }
+    if (!token.sessionId || !token.cupid) return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
+    const scope = narrowScope(token.scope, requestedScope);
+    // Touch (and lock) the session before issuing anything: a revocation that committed a moment ago is
+    // seen here, whatever the token row said when it was read.
+    const live = await this.sessions.touchLive(tx, token.sessionId, client, directoryCheckedAt);
+    if (!live) return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
+    const session = {
+      id: token.sessionId, cupid: token.cupid, authTime: token.sessionAuthTime!, amr: token.sessionAmr ?? [], acr: token.sessionAcr,
+      idleExpiresAt: live.idleExpiresAt, absoluteExpiresAt: live.absoluteExpiresAt,
+    };
+
+    const tokens = await this.tokens.issueForSession(tx, {
+      client, session, scope, refreshScope: token.scope, grantType: this.type, rotation: { familyId: token.familyId!, parentId: token.id },
+    }, origin);
+    await this.tokenRows.markRotated(tx, token.id, now, seal(graceKey(presented), Buffer.from(JSON.stringify(tokens)), token.id));
+    await this.audit.record(tx, {
+      type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_ROTATED, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
+      ...subject, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+      details: { familyId: token.familyId, parentId: token.id, ...(scope !== token.scope ? { scope } : {}) },
+    });
+    return { tokens };
+  }
+}
+
+function sessionLive(state: TokenState, now: Date): boolean {
+  return isSessionLive({ status: state.sessionStatus, idleExpiresAt: state.sessionIdleExpiresAt, absoluteExpiresAt: state.sessionAbsoluteExpiresAt }, now);
 }
 
 /** The key that seals a rotation's response: derivable only from the refresh token that was rotated. */
@@ -111,11 +172,15 @@ function graceKey(presentedRefreshToken: string): Buffer {
   return hmacSha256(presentedRefreshToken, 'ciam:refresh-rotation-grace:v1');
 }
 
-/** RFC 6749 §6: a refresh may ask for fewer scopes than were granted, never more. */
+/**
+ * RFC 6749 §6: a refresh may ask for fewer scopes than were granted, never more. The narrower scope goes
+ * into this response's access and ID tokens only; the new refresh token keeps the original grant.
+ */
 function narrowScope(granted: string, requested: string | undefined): string {
   if (requested === undefined) return granted;
   const grantedSet = new Set(granted.split(' ').filter(Boolean));
   const asked = [...new Set(requested.split(' ').filter(Boolean))];
+  if (asked.length === 0) throw new InvalidScopeError('scope, when given, names at least one granted scope');
   const beyond = asked.filter((scope) => !grantedSet.has(scope));
   if (beyond.length > 0) throw new InvalidScopeError(`scope exceeds what was granted: ${beyond.join(' ')}`);
   return asked.join(' ');

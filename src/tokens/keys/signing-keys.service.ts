@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import {
   calculateJwkThumbprint, CryptoKey, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, JSONWebKeySet,
   JWK, JWTPayload, JWTVerifyResult, jwtVerify, ProtectedHeaderParameters, SignJWT,
@@ -15,7 +15,10 @@ import type { KeyEncryptionKey } from './key-encryption-key';
 import { SigningKey } from './signing-key.entity';
 import { SigningKeysRepository } from './signing-keys.repository';
 
-/** How long an instance trusts its cached view of the keys before it reads them again. */
+/**
+ * How long an instance trusts its cached view of the keys before it reads them again: the background
+ * refresh of the published keys runs this often, and the active key is re-read this often on use.
+ */
 const CACHE_SECONDS = 30;
 /** The longest any token can live (the schema caps per-client lifetimes at one hour). */
 const MAX_TOKEN_TTL_SECONDS = 3600;
@@ -34,11 +37,16 @@ export class SigningKeyUnavailableError extends Error {}
  * rotation the previous key stays in the JWKS until every token it signed has expired.
  */
 @Injectable()
-export class SigningKeysService implements OnApplicationBootstrap {
+export class SigningKeysService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SigningKeysService.name);
   private active?: ActiveKey;
   private readonly publicKeys = new Map<string, CryptoKey | Uint8Array>();
-  private jwksCache?: { body: JSONWebKeySet; loadedAt: number };
+  /**
+   * The published keys, served from memory: relying parties keep verifying our tokens while the
+   * database is down. Refreshed in the background and after each rotation, never on a request.
+   */
+  private published?: { body: JSONWebKeySet; loadedAt: number };
+  private refreshTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -56,6 +64,18 @@ export class SigningKeysService implements OnApplicationBootstrap {
       if (!(await this.keys.findActive(manager))) await this.createActiveKey(manager, 'initial');
     });
     await this.activeKey();
+    await this.refreshPublishedKeys();
+    this.refreshTimer = setInterval(() => void this.refreshPublishedKeysQuietly(), CACHE_SECONDS * 1000);
+    this.refreshTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.refreshTimer);
+  }
+
+  /** True once this instance holds a signing key and the published keys (readiness). */
+  hasKeys(): boolean {
+    return this.active !== undefined && this.published !== undefined;
   }
 
   /** Inside a transaction, pass its manager, so a key refresh does not take a second pooled connection. */
@@ -81,13 +101,30 @@ export class SigningKeysService implements OnApplicationBootstrap {
     return (await this.keys.findActive())?.createdAt ?? null;
   }
 
+  /** The JWKS from memory; read from the database only before the first refresh has succeeded. */
   async jwks(): Promise<JSONWebKeySet> {
-    const now = Date.now();
-    if (this.jwksCache && now - this.jwksCache.loadedAt < CACHE_SECONDS * 1000) return this.jwksCache.body;
+    return (this.published ?? (await this.refreshPublishedKeys())).body;
+  }
+
+  /** Reads the published keys, and keeps their public keys for verification. */
+  private async refreshPublishedKeys(): Promise<{ body: JSONWebKeySet; loadedAt: number }> {
     const published = await this.keys.findPublished(this.clock.now());
+    for (const key of published) {
+      if (!this.publicKeys.has(key.kid)) this.publicKeys.set(key.kid, await importJWK({ ...key.publicJwk, alg: key.alg } as JWK, key.alg));
+    }
     const body = { keys: published.map((key) => ({ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }) as JWK) };
-    this.jwksCache = { body, loadedAt: now };
-    return body;
+    this.published = { body, loadedAt: Date.now() };
+    return this.published;
+  }
+
+  /** A failed refresh keeps serving the last published keys: better slightly stale than none. */
+  private async refreshPublishedKeysQuietly(): Promise<void> {
+    try {
+      await this.refreshPublishedKeys();
+    } catch (error) {
+      const age = this.published ? Math.round((Date.now() - this.published.loadedAt) / 1000) : undefined;
+      this.logger.warn({ err: { message: (error as Error).message }, ageSeconds: age }, 'could not refresh the published signing keys; serving the last ones');
+    }
   }
 
   /** Retires the signing key and activates a new one, in one transaction, serialised across instances. */
@@ -108,7 +145,7 @@ export class SigningKeysService implements OnApplicationBootstrap {
       return { kid, retiredKid: current?.kid };
     });
     this.active = undefined;
-    this.jwksCache = undefined;
+    await this.refreshPublishedKeysQuietly();
     return result;
   }
 

@@ -1,0 +1,158 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
+import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { randomSecret, sha256 } from '../common/crypto';
+import { ApiError } from '../common/problem';
+import type { RequestOrigin } from '../common/request-origin';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { DevicesRepository } from '../devices/devices.repository';
+import { SessionsService } from '../sessions/sessions.service';
+import { AuthorizationCodesService } from '../tokens/authorization-codes.service';
+import type { AuthStepKind } from './auth-transaction.entity';
+import { AuthContextsRepository } from './auth-contexts.repository';
+import { AuthTransactionsRepository } from './auth-transactions.repository';
+import { AccessDeniedError, JourneyFailedError } from './journey-errors';
+import { Decision, decide, independentSecondFactor, JourneyState } from './policy';
+import { JOURNEY_STEPS, JourneyStep, PreparedStep } from './steps/journey-step';
+
+export interface NextStep {
+  type: AuthStepKind;
+  /** When several steps can satisfy the requirement (e.g. second factors), each option. */
+  options?: Array<{ type: AuthStepKind } & Record<string, unknown>>;
+  [display: string]: unknown;
+}
+
+export interface JourneyView {
+  journeyId: string;
+  status: 'PENDING' | 'COMPLETED';
+  nextStep?: NextStep;
+  transactionToken?: string;
+  transactionExpiresAt?: string;
+  authorizationCode?: string;
+  /** Where the browser goes when the journey ends: the client's redirect URI with code and state. */
+  redirectTo?: string;
+}
+
+/** A result decided inside a transaction that must commit before the client hears of it. */
+export type Settled = { view: JourneyView } | { error: ApiError };
+
+/**
+ * What happens once a step is settled: policy's next move (another step with a fresh transaction token,
+ * a session and a one-time authorization code, or the end of the journey). Everything here runs inside
+ * the caller's short database transaction and calls no dependency.
+ */
+@Injectable()
+export class JourneyCompletion {
+  private readonly steps: JourneyStep[];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(JOURNEY_STEPS) steps: JourneyStep[],
+    private readonly contexts: AuthContextsRepository,
+    private readonly transactions: AuthTransactionsRepository,
+    private readonly sessions: SessionsService,
+    private readonly codes: AuthorizationCodesService,
+    private readonly devices: DevicesRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {
+    this.steps = steps;
+  }
+
+  decide(state: JourneyState): Promise<Decision> {
+    return decide(state, this.steps);
+  }
+
+  /** Acts on policy's decision; the risk evaluation is the caller's (it calls a vendor, outside any transaction). */
+  async advance(tx: EntityManager, state: JourneyState, origin: RequestOrigin, decision: Decision): Promise<Settled> {
+    if (decision.next === 'EVALUATE_RISK') throw new Error('the risk evaluation must run before the journey advances');
+    if (decision.next === 'FAIL') {
+      await this.failJourney(tx, state, decision.reason, origin);
+      return { error: decision.denied ? new AccessDeniedError() : new JourneyFailedError('This sign-in cannot continue. Contact support.') };
+    }
+    if (decision.next === 'COMPLETE') return { view: await this.complete(tx, state, decision, origin) };
+    const issued = await this.issueTransaction(tx, state, decision.steps);
+    return { view: { journeyId: state.context.id, status: 'PENDING', ...issued } };
+  }
+
+  /**
+   * The journey's only valid token from now on (earlier pending ones are voided). With several candidate
+   * steps (second factors), the transaction offers each as a choice and the response lists them.
+   */
+  async issueTransaction(
+    tx: EntityManager, state: JourneyState, candidates: JourneyStep[],
+    /** What the step already prepared (a sent code); otherwise the step prepares now. */
+    given?: PreparedStep,
+  ): Promise<Pick<JourneyView, 'nextStep' | 'transactionToken' | 'transactionExpiresAt'>> {
+    const [step] = candidates;
+    await this.transactions.voidPending(tx, state.context.id);
+    const prepared = given ?? (await step.prepare(state.context, state, tx));
+    const now = this.clock.now();
+    const ttl = prepared.ttlSeconds ?? this.config.journeys.transactionTtlSeconds;
+    const expiresAt = new Date(Math.min(now.getTime() + ttl * 1000, state.context.expiresAt.getTime()));
+    const token = randomSecret(32);
+    const offersChoice = step.role === 'second-factor' && !given;
+    const choices = offersChoice ? candidates.map((candidate) => candidate.kind) : undefined;
+    await this.transactions.insert(tx, {
+      contextId: state.context.id, step: step.kind, tokenHash: sha256(token),
+      challenge: { ...(prepared.challenge ?? {}), ...(choices ? { choices } : {}) },
+      otpHash: prepared.otpHash ?? null, attempts: prepared.attempts ?? 0, maxAttempts: prepared.maxAttempts ?? step.maxTries(),
+      createdAt: now, expiresAt,
+    });
+    const options = offersChoice
+      ? await Promise.all(candidates.map(async (candidate) => ({ type: candidate.kind, ...(await candidate.describe(state)) })))
+      : undefined;
+    return {
+      nextStep: { type: step.kind, ...(prepared.display ?? {}), ...(options ? { options } : {}) },
+      transactionToken: token,
+      transactionExpiresAt: expiresAt.toISOString(),
+    };
+  }
+
+  async failAfterAttempts(tx: EntityManager, state: JourneyState, kind: AuthStepKind, origin: RequestOrigin): Promise<Settled> {
+    await this.failJourney(tx, state, `too many failed ${kind} attempts`, origin);
+    return { error: new JourneyFailedError('Too many failed attempts. Start again.') };
+  }
+
+  async failJourney(tx: EntityManager, state: JourneyState, reason: string, origin: RequestOrigin): Promise<void> {
+    await this.transactions.voidPending(tx, state.context.id);
+    await this.contexts.fail(tx, state.context.id, reason);
+    await this.audit.record(tx, {
+      type: AUDIT_EVENT_TYPES.JOURNEY_FAILED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: state.context.cupid },
+      cupid: state.context.cupid, contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip,
+      userAgent: origin.userAgent, details: { reason },
+    });
+  }
+
+  private async complete(
+    tx: EntityManager, state: JourneyState, { amr, acr, trustedDeviceId, bindingRefused }: Extract<Decision, { next: 'COMPLETE' }>, origin: RequestOrigin,
+  ): Promise<JourneyView> {
+    const { context, client } = state;
+    const session = await this.sessions.create(tx, {
+      cupid: context.cupid!, client, amr, acr, contextId: context.id, trustedDeviceId, ip: origin.ip, userAgent: origin.userAgent,
+    });
+    const code = await this.codes.mint(tx, {
+      client, sessionId: session.id, cupid: context.cupid!, redirectUri: context.redirectUri!, codeChallenge: context.codeChallenge!,
+      nonce: context.nonce, scope: context.requestedScopes.join(' '), contextId: context.id,
+    });
+    await this.transactions.voidPending(tx, context.id);
+    await this.contexts.complete(tx, context.id, this.clock.now());
+    if (context.deviceKeyThumbprint && independentSecondFactor(state.passed, context.deviceKeyThumbprint)) {
+      // A full second factor on a bound device renews its MFA-skip window, unless the device approved it itself.
+      await this.devices.recordMfa(tx, context.cupid!, context.deviceKeyThumbprint, this.clock.now());
+    }
+    await this.audit.record(tx, {
+      type: AUDIT_EVENT_TYPES.JOURNEY_COMPLETED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: context.cupid },
+      cupid: context.cupid, sessionId: session.id, contextId: context.id, clientId: client.clientId, ip: origin.ip,
+      userAgent: origin.userAgent, details: { amr, acr, ...(bindingRefused ? { deviceBindingRefused: bindingRefused } : {}) },
+    });
+    const redirect = new URL(context.redirectUri!);
+    redirect.searchParams.set('code', code);
+    if (context.state) redirect.searchParams.set('state', context.state);
+    redirect.searchParams.set('iss', this.config.oidc.issuer);
+    return { journeyId: context.id, status: 'COMPLETED', authorizationCode: code, redirectTo: redirect.toString() };
+  }
+}

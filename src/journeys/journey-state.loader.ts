@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { DirectoryUnavailableError, DirectoryUser, UserDirectory } from '../directory/user-directory.port';
+import { ClientsService } from '../oauth/clients/clients.service';
+import { DrsEvaluation } from '../risk/drs-evaluation.entity';
+import type { AuthContext } from './auth-context.entity';
+import { AuthContextsRepository } from './auth-contexts.repository';
+import { AuthTransactionsRepository } from './auth-transactions.repository';
+import { JourneyFailedError } from './journey-errors';
+import type { JourneyState } from './policy';
+
+/** What policy decides from, loaded for one request: from the database in its transaction, and from the directory outside any. */
+@Injectable()
+export class JourneyStateLoader {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly contexts: AuthContextsRepository,
+    private readonly transactions: AuthTransactionsRepository,
+    private readonly clients: ClientsService,
+    private readonly directory: UserDirectory,
+  ) {}
+
+  async load(tx: EntityManager, context: AuthContext): Promise<JourneyState> {
+    const client = await this.clients.findActive(context.clientId, tx);
+    if (!client) throw new JourneyFailedError('The application that started this sign-in is no longer registered.');
+    const passed = (await this.transactions.passedSteps(tx, context.id)).map((entry) => ({ step: entry.step, facts: entry.result as JourneyState['passed'][number]['facts'] }));
+    const evaluation = await tx.getRepository(DrsEvaluation).findOne({ where: { contextId: context.id }, order: { createdAt: 'DESC' } });
+    return { context, client, passed, risk: evaluation?.recommendation ?? null, transient: {}, db: tx };
+  }
+
+  /**
+   * The customer's directory entry, for steps that need it (the phone for SMS). Called before any
+   * transaction opens; a directory outage leaves it unknown (undefined), and only a step that truly needs
+   * it then answers 503.
+   */
+  async lookupCustomer(journeyId: string): Promise<{ user: DirectoryUser | null } | undefined> {
+    const cupid = await this.contexts.findCupid(this.dataSource.manager, journeyId);
+    if (!cupid) return undefined;
+    try {
+      return { user: await this.directory.findByCupid(cupid) };
+    } catch (error) {
+      if (error instanceof DirectoryUnavailableError) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { SessionsModule } from '../../sessions/sessions.module';
+import { TokensModule } from '../../tokens/tokens.module';
+import { ClientDeactivationService } from './client-deactivation.service';
+import { ClientsModule } from './clients.module';
+
+/** Deactivation with its cascade; apart from ClientsModule, which every protocol endpoint reads. */
+@Module({
+  imports: [ClientsModule, SessionsModule, TokensModule],
+  providers: [ClientDeactivationService],
+  exports: [ClientDeactivationService],
+})
+export class ClientDeactivationModule {}

@@ -1,0 +1,16 @@
+/** Who a customer-facing bearer token speaks for. */
+export interface CustomerPrincipal {
+  cupid: string;
+  sessionId: string;
+  clientId: string;
+}
+
+/**
+ * The port the self-service API checks its bearer tokens through. Tokens depend on sessions, never the
+ * reverse (ARCHITECTURE, module walls): the tokens module provides the adapter, and the guard finds it
+ * at run time instead of importing it.
+ */
+export abstract class CustomerTokenVerifier {
+  /** The customer behind a live access token of a live session; null for anything else (client tokens included). */
+  abstract verifyCustomerToken(bearer: string): Promise<CustomerPrincipal | null>;
+}
