@@ -51,6 +51,21 @@ export class MfaLockoutRepository {
     return row.n;
   }
 
+  /**
+   * One batch of wrong codes entered before `before` (the data lifecycle: purge-journey-data; the caller
+   * keeps at least the failure window). Returns the rows deleted.
+   */
+  async deleteFailuresBefore(manager: EntityManager, before: Date, batch: number): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT id FROM mfa_code_failures WHERE failed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM mfa_code_failures f USING due WHERE f.id = due.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [before, batch],
+    );
+    return row.n;
+  }
+
   async lock(manager: EntityManager, cupid: string, lock: { at: Date; until: Date; failures: number }): Promise<void> {
     await manager.query(`UPDATE mfa_locks SET locked_at = $2, locked_until = $3, failures = $4 WHERE cupid = $1`, [cupid, lock.at, lock.until, lock.failures]);
   }

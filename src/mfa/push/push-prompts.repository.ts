@@ -35,6 +35,21 @@ export class PushPromptsRepository {
     return row.id;
   }
 
+  /**
+   * One batch of prompts sent before `before` (the data lifecycle: purge-journey-data); the budgets look
+   * back 15 minutes, so old rows only keep the journey's history. Returns the rows deleted.
+   */
+  async deleteSentBefore(manager: EntityManager, before: Date, batch: number): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT id FROM push_prompts WHERE sent_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM push_prompts p USING due WHERE p.id = due.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [before, batch],
+    );
+    return row.n;
+  }
+
   async remove(manager: EntityManager, id: string): Promise<void> {
     await manager.query(`DELETE FROM push_prompts WHERE id = $1`, [id]);
   }
