@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { SessionsModule } from '../sessions/sessions.module';
+import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 import { AgentJwtStrategy } from './agent-jwt.strategy';
+import { AgentMfaController } from './agent-mfa.controller';
 import { AgentController } from './agent.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
-  imports: [PassportModule, SessionsModule],
-  controllers: [AgentController],
+  imports: [PassportModule, SessionsModule, MfaLockoutModule],
+  controllers: [AgentController, AgentMfaController],
   providers: [WorkforceKeys, AgentJwtStrategy],
 })
 export class AgentsModule {}

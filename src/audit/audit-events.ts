@@ -59,13 +59,16 @@ export const AUDIT_EVENT_TYPES = {
   TRANSACTION_REJECTED: 'journey.transaction_rejected',
   /** The customer's password was verified. */
   PASSWORD_VERIFIED: 'credentials.verified',
-  /** Credentials were refused; details: reason (invalid, locked_out, account_locked, account_disabled), attemptsLeft. */
+  /**
+   * Credentials were refused; details: reason (invalid, locked_out, account_locked, account_disabled), consecutiveFailures,
+   * and the truth the caller is not told: passwordMatched, knownCustomer, directoryStatus.
+   */
   PASSWORD_REJECTED: 'credentials.rejected',
   /** Failed logins locked an account or an IP address; details: subject kind, lockedUntil, failures. */
   LOCKOUT_ENGAGED: 'lockout.engaged',
   /** A device was bound to the customer; details: deviceId, thumbprint, name, platform, pushEnabled. */
   DEVICE_BOUND: 'device.bound',
-  /** A binding was refused; details: thumbprint, reason (bound to another customer, key revoked). */
+  /** A binding was refused; details: thumbprint, reason (bound to another customer, key revoked, no second factor in this journey). */
   DEVICE_BIND_REFUSED: 'device.bind_refused',
   /** A bound device proved possession of its key; details: deviceId. */
   DEVICE_PROOF_VERIFIED: 'device.proof_verified',
@@ -75,7 +78,7 @@ export const AUDIT_EVENT_TYPES = {
   PUSH_SENT: 'mfa.push_sent',
   /** A device answered a push; details: pushChallengeId, deviceId, decision, accepted, reason. */
   PUSH_ANSWERED: 'mfa.push_answered',
-  /** The push step ended; details: outcome (approved, denied, expired, rejected). */
+  /** A push prompt's outcome was reported; details: outcome (approved, denied, rejected end the step; expired lets another prompt follow). */
   PUSH_COMPLETED: 'mfa.push_completed',
   /** The customer signed a document; details: documentId, version, sha256, deviceId, ip. */
   ESIGN_SIGNED: 'esign.signed',
@@ -95,6 +98,14 @@ export const AUDIT_EVENT_TYPES = {
   OTP_REJECTED: 'mfa.otp_rejected',
   /** A step retried with its spent transaction token and the same body got the stored answer again; details: step, action, status. */
   JOURNEY_RESPONSE_REPLAYED: 'journey.response_replayed',
+  /** Wrong one-time codes of a customer reached the budget: MFA is locked; details: failures, windowSeconds, lockedUntil. */
+  MFA_LOCKED: 'mfa.locked',
+  /** A second factor was refused because the customer's MFA is locked; details: step, action, retryAfterSeconds. */
+  MFA_REFUSED_LOCKED: 'mfa.refused_locked',
+  /** A support agent lifted a customer's MFA lock and cleared its count; details: reason, wasLocked. */
+  MFA_UNLOCKED: 'mfa.unlocked',
+  /** A push was refused by its budget; details: scope (journey, customer), prompts, limit, retryAfterSeconds. */
+  PUSH_LIMITED: 'mfa.push_limited',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

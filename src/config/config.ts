@@ -152,6 +152,9 @@ export interface AppConfig {
     timeoutMs: number;
     http: { url: string; authHeader: string | undefined };
     challengeTtlSeconds: number;
+    /** Push prompts one journey may send, and one customer may get within 15 minutes (then the SMS code). */
+    promptsPerJourney: number;
+    promptsPerCustomer15m: number;
   };
   otp: {
     ttlSeconds: number;
@@ -162,6 +165,10 @@ export interface AppConfig {
     /** SMS budget per recipient (phone number) and per customer, across instances. */
     perRecipient15m: number;
     perRecipient24h: number;
+    /** Wrong one-time codes per customer within failureWindowSeconds that lock MFA for lockSeconds. */
+    customerFailureLimit: number;
+    customerFailureWindowSeconds: number;
+    customerLockSeconds: number;
   };
   lockout: {
     /** Consecutive failures per account after which each further attempt waits (doubling). */

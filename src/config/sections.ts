@@ -54,6 +54,8 @@ export function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig
       timeoutMs: read.integer('PUSH_TIMEOUT_MS', 3000, 100, 60000),
       http: { url: pushUrl, authHeader: read.optionalString('PUSH_HTTP_AUTH_HEADER') },
       challengeTtlSeconds: read.integer('PUSH_CHALLENGE_TTL_SECONDS', 120, 30, 600),
+      promptsPerJourney: read.integer('PUSH_PROMPTS_PER_JOURNEY', 3, 1, 20),
+      promptsPerCustomer15m: read.integer('PUSH_PROMPTS_PER_CUSTOMER_15M', 5, 1, 100),
     },
     sms: {
       provider,
@@ -68,6 +70,9 @@ export function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig
       resendCooldownSeconds: read.integer('OTP_RESEND_COOLDOWN_SECONDS', 30, 0, 600),
       perRecipient15m: read.integer('SMS_RECIPIENT_LIMIT_15M', 5, 1, 1000),
       perRecipient24h: read.integer('SMS_RECIPIENT_LIMIT_24H', 10, 1, 10000),
+      customerFailureLimit: read.integer('MFA_CODE_FAILURE_LIMIT', 10, 1, 1000),
+      customerFailureWindowSeconds: read.integer('MFA_CODE_FAILURE_WINDOW_SECONDS', 86400, 60, 604800),
+      customerLockSeconds: read.integer('MFA_LOCK_SECONDS', 900, 1, 86400),
     },
   };
 }

@@ -6,6 +6,7 @@ import { Jobs1764000000004 } from '../../migrations/1764000000004-Jobs';
 import { DevicesAndEsign1764000000005 } from '../../migrations/1764000000005-DevicesAndEsign';
 import { ClientLockout1764000000006 } from '../../migrations/1764000000006-ClientLockout';
 import { DeviceTrustWindow1764000000007 } from '../../migrations/1764000000007-DeviceTrustWindow';
+import { JourneysecFactorRules1796060665016 } from '../../migrations/1796060665016-JourneysecFactorRules';
 import { RevocationCascades1796060670444 } from '../../migrations/1796060670444-RevocationCascades';
 import { EngineJourneyPhases1796060728059 } from '../../migrations/1796060728059-EngineJourneyPhases';
 
@@ -13,5 +14,5 @@ import { EngineJourneyPhases1796060728059 } from '../../migrations/1796060728059
 export const MIGRATIONS = [
   CoreSchema1764000000000, OAuth1764000000001, Journeys1764000000002, SmsDeliveries1764000000003, Jobs1764000000004,
   DevicesAndEsign1764000000005, ClientLockout1764000000006, DeviceTrustWindow1764000000007,
-  RevocationCascades1796060670444, EngineJourneyPhases1796060728059,
+  JourneysecFactorRules1796060665016, RevocationCascades1796060670444, EngineJourneyPhases1796060728059,
 ];

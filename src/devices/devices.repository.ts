@@ -50,30 +50,33 @@ export class DevicesRepository {
     return row ? toBound(row) : null;
   }
 
-  /** The customer's active devices that can receive a push. */
+  /** The customer's active devices that can receive a push: only those bound after a second factor (policy.ts, deviceActsAsFactor). */
   async pushable(manager: EntityManager, cupid: string): Promise<BoundDevice[]> {
     const rows = await rowsOf<BoundDeviceRow>(
       manager,
-      `SELECT ${BOUND_COLUMNS} FROM trusted_devices WHERE cupid = $1 AND status = 'ACTIVE' AND push_address IS NOT NULL ORDER BY last_used_at DESC NULLS LAST LIMIT 10`,
+      `SELECT ${BOUND_COLUMNS} FROM trusted_devices WHERE cupid = $1 AND status = 'ACTIVE' AND bound_with_mfa AND push_address IS NOT NULL
+        ORDER BY last_used_at DESC NULLS LAST LIMIT 10`,
       [cupid],
     );
     return rows.map(toBound);
   }
 
+  /** A new binding; `mfaAt` is the journey's second factor, which alone makes the device count as a factor (bound_with_mfa). */
   async insert(manager: EntityManager, device: { cupid: string; publicKeyJwk: Record<string, unknown>; thumbprint: string; name: string; platform: string | null; pushAddress: string | null; contextId: string; at: Date; mfaAt: Date | null }): Promise<string> {
     const [row] = await rowsOf<{ id: string }>(
       manager,
-      `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name, platform, push_address, bound_context_id, created_at, last_used_at, last_mfa_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
+      `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name, platform, push_address, bound_context_id, created_at, last_used_at, last_mfa_at, bound_with_mfa)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9::timestamptz, $9::timestamptz IS NOT NULL) RETURNING id`,
       [device.cupid, JSON.stringify(device.publicKeyJwk), device.thumbprint, device.name, device.platform, device.pushAddress, device.contextId, device.at, device.mfaAt],
     );
     return row.id;
   }
 
-  /** The same customer binds the same key again: its name and push address are refreshed. */
+  /** The same customer binds the same key again: its name and push address are refreshed; a second factor now makes it count. */
   async rebind(manager: EntityManager, id: string, device: { name: string; platform: string | null; pushAddress: string | null; contextId: string; at: Date; mfaAt: Date | null }): Promise<void> {
     await manager.query(
-      `UPDATE trusted_devices SET name = $2, platform = $3, push_address = $4, bound_context_id = $5, last_used_at = $6, last_mfa_at = COALESCE($7, last_mfa_at)
+      `UPDATE trusted_devices SET name = $2, platform = $3, push_address = $4, bound_context_id = $5, last_used_at = $6, last_mfa_at = COALESCE($7, last_mfa_at),
+              bound_with_mfa = bound_with_mfa OR $7::timestamptz IS NOT NULL
         WHERE id = $1 AND status = 'ACTIVE'`,
       [id, device.name, device.platform, device.pushAddress, device.contextId, device.at, device.mfaAt],
     );
@@ -99,14 +102,18 @@ export interface BoundDevice {
   thumbprint: string;
   name: string;
   pushAddress: string | null;
+  /** Bound in a journey that passed a second factor: only then does it count as a factor. */
+  boundWithMfa: boolean;
 }
 
 interface BoundDeviceRow {
   id: string; cupid: string; created_at: Date; last_mfa_at: Date | null; status: 'ACTIVE' | 'REVOKED'; public_key_jwk: Record<string, unknown>; jwk_thumbprint: string; name: string; push_address: string | null;
+  bound_with_mfa: boolean;
 }
 
-const BOUND_COLUMNS = 'id, cupid, status, public_key_jwk, jwk_thumbprint, name, push_address, created_at, last_mfa_at';
+const BOUND_COLUMNS = 'id, cupid, status, public_key_jwk, jwk_thumbprint, name, push_address, created_at, last_mfa_at, bound_with_mfa';
 
 const toBound = (row: BoundDeviceRow): BoundDevice => ({
   id: row.id, cupid: row.cupid, createdAt: row.created_at, lastMfaAt: row.last_mfa_at, status: row.status, publicKeyJwk: row.public_key_jwk, thumbprint: row.jwk_thumbprint, name: row.name, pushAddress: row.push_address,
+  boundWithMfa: row.bound_with_mfa,
 });

@@ -25,6 +25,8 @@ export class TrustedDevice {
   @Column('timestamptz', { name: 'last_used_at', nullable: true }) lastUsedAt: Date | null;
   /** The last journey from this device that passed a full second factor (or the binding after one). */
   @Column('timestamptz', { name: 'last_mfa_at', nullable: true }) lastMfaAt: Date | null;
+  /** Bound in a journey that passed a second factor: only then does the device count as a factor (issue 12). */
+  @Column('boolean', { name: 'bound_with_mfa', default: false }) boundWithMfa: boolean;
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
   @Column('text', { name: 'revoked_by', nullable: true }) revokedBy: string | null;
   @Column('text', { name: 'revoke_reason', nullable: true }) revokeReason: string | null;

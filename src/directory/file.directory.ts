@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { verifySecret } from '../common/passwords';
+import { canonicalUsername } from './username';
 import { CredentialCheck, DirectoryUser, parseStatus, UserDirectory } from './user-directory.port';
 
 interface FileUser {
@@ -30,13 +31,16 @@ export class FileUserDirectory extends UserDirectory {
       if (!user.username || !user.cupid || !user.passwordHash?.startsWith('$argon2id$')) {
         throw new Error(`${path}: every user needs username, cupid and an argon2id passwordHash`);
       }
-      this.byUsername.set(user.username.toLowerCase(), user);
+      const canonical = canonicalUsername(user.username);
+      if (!canonical || this.byUsername.has(canonical)) throw new Error(`${path}: username "${user.username}" is not valid or not unique`);
+      this.byUsername.set(canonical, user);
       this.byCupid.set(user.cupid, user);
     }
   }
 
   async verifyCredentials(username: string, password: string): Promise<CredentialCheck> {
-    const entry = this.byUsername.get(username.toLowerCase());
+    // Matched like LDAP's caseIgnoreMatch folds (case, full-width and mathematical letters): one entry per spelling.
+    const entry = this.byUsername.get(canonicalUsername(username) ?? '');
     // An unknown username is verified against a decoy hash, so it costs the same time.
     const valid = await verifySecret(entry?.passwordHash, password);
     if (!entry) return { valid: false };

@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { MfaLockoutRepository } from '../mfa/mfa-lockout.repository';
+import { PushPromptsRepository } from '../mfa/push/push-prompts.repository';
 import { inBatches, Job, JobContext } from './job';
 import { JobsRepository } from './jobs.repository';
 
@@ -51,7 +54,12 @@ export class ExpireSessionsJob extends Job {
   }
 }
 
-/** Daily: journey data (contexts, transactions, risk evaluations, SMS records), ended sessions and dead tokens past retention. */
+/**
+ * Daily: journey data (contexts, transactions, risk evaluations, SMS records, push prompts, wrong MFA codes),
+ * ended sessions and dead tokens past retention. Push prompts and wrong codes go through their owning
+ * repositories; wrong codes stay at least as long as MFA_CODE_FAILURE_WINDOW_SECONDS, so a purge never
+ * lowers a customer's count within the window.
+ */
 @Injectable()
 export class PurgeJourneyDataJob extends Job {
   readonly name = 'purge-journey-data' as const;
@@ -60,6 +68,9 @@ export class PurgeJourneyDataJob extends Job {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sql: JobsRepository,
+    private readonly dataSource: DataSource,
+    private readonly pushPrompts: PushPromptsRepository,
+    private readonly mfaFailures: MfaLockoutRepository,
   ) {
     super();
   }
@@ -67,11 +78,17 @@ export class PurgeJourneyDataJob extends Job {
   async run(context: JobContext): Promise<number> {
     const { batchSize: batch, now } = context;
     const days = this.config.jobs.journeyRetentionDays;
+    const day = 86_400_000;
+    const retentionStart = new Date(now.getTime() - days * day);
+    const failuresStart = new Date(now.getTime() - Math.max(days * day, this.config.otp.customerFailureWindowSeconds * 1000));
+    const manager = this.dataSource.manager;
     let total = 0;
     for (const step of [
       () => this.sql.deleteOldJourneys(batch, now, days),
       () => this.sql.deleteOldRows('drs_evaluations', batch, now, days),
       () => this.sql.deleteOldRows('sms_deliveries', batch, now, days),
+      () => this.pushPrompts.deleteSentBefore(manager, retentionStart, batch),
+      () => this.mfaFailures.deleteFailuresBefore(manager, failuresStart, batch),
       () => this.sql.deleteOldSessions(batch, now, days),
       () => this.sql.deleteOldSessionlessTokens(batch, now, days),
       () => this.sql.deleteExpiredCodes(batch, now),

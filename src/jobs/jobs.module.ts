@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
+import { PushPromptsModule } from '../mfa/push/push-prompts.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { AuditPartitionsJob } from './audit-partitions.job';
 import { ExpireContextsJob, ExpireSessionsJob, ExpireTransactionsJob, PurgeJourneyDataJob } from './expiry.jobs';
@@ -12,7 +14,7 @@ import { RotateSigningKeyJob } from './rotate-signing-key.job';
 const JOB_CLASSES = [ExpireTransactionsJob, ExpireContextsJob, ExpireSessionsJob, PurgeJourneyDataJob, AuditPartitionsJob, RotateSigningKeyJob];
 
 @Module({
-  imports: [ScheduleModule.forRoot(), TokensModule],
+  imports: [ScheduleModule.forRoot(), TokensModule, PushPromptsModule, MfaLockoutModule],
   providers: [
     JobsRepository,
     ...JOB_CLASSES,

@@ -15,7 +15,7 @@ import type { AuthStepKind } from './auth-transaction.entity';
 import { AuthContextsRepository } from './auth-contexts.repository';
 import { AuthTransactionsRepository } from './auth-transactions.repository';
 import { AccessDeniedError, JourneyFailedError } from './journey-errors';
-import { Decision, decide, JourneyState } from './policy';
+import { Decision, decide, independentSecondFactor, JourneyState } from './policy';
 import { JOURNEY_STEPS, JourneyStep, PreparedStep } from './steps/journey-step';
 
 export interface NextStep {
@@ -128,7 +128,7 @@ export class JourneyCompletion {
   }
 
   private async complete(
-    tx: EntityManager, state: JourneyState, { amr, acr, trustedDeviceId }: { amr: string[]; acr: string; trustedDeviceId: string | null }, origin: RequestOrigin,
+    tx: EntityManager, state: JourneyState, { amr, acr, trustedDeviceId, bindingRefused }: Extract<Decision, { next: 'COMPLETE' }>, origin: RequestOrigin,
   ): Promise<JourneyView> {
     const { context, client } = state;
     const session = await this.sessions.create(tx, {
@@ -140,14 +140,14 @@ export class JourneyCompletion {
     });
     await this.transactions.voidPending(tx, context.id);
     await this.contexts.complete(tx, context.id, this.clock.now());
-    if (context.deviceKeyThumbprint && state.passed.some((entry) => entry.facts.secondFactor === true)) {
-      // A full second factor on a bound device renews its MFA-skip window.
+    if (context.deviceKeyThumbprint && independentSecondFactor(state.passed, context.deviceKeyThumbprint)) {
+      // A full second factor on a bound device renews its MFA-skip window, unless the device approved it itself.
       await this.devices.recordMfa(tx, context.cupid!, context.deviceKeyThumbprint, this.clock.now());
     }
     await this.audit.record(tx, {
       type: AUDIT_EVENT_TYPES.JOURNEY_COMPLETED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: context.cupid },
       cupid: context.cupid, sessionId: session.id, contextId: context.id, clientId: client.clientId, ip: origin.ip,
-      userAgent: origin.userAgent, details: { amr, acr },
+      userAgent: origin.userAgent, details: { amr, acr, ...(bindingRefused ? { deviceBindingRefused: bindingRefused } : {}) },
     });
     const redirect = new URL(context.redirectUri!);
     redirect.searchParams.set('code', code);

@@ -56,12 +56,6 @@ export class JourneyFailedError extends ApiError {
   }
 }
 
-export class AccountUnavailableError extends ApiError {
-  constructor() {
-    super(HttpStatus.FORBIDDEN, 'ACCOUNT_UNAVAILABLE', 'Account unavailable', 'This account cannot sign in. Contact support.');
-  }
-}
-
 export class InvalidJourneyRequestError extends ApiError {
   constructor(detail: string) {
     super(HttpStatus.BAD_REQUEST, 'INVALID_JOURNEY_REQUEST', 'Invalid journey request', detail);

@@ -46,8 +46,8 @@ export class JourneysController {
   @ApiOkResponse({ type: JourneyResponseDto })
   @ApiProblems({
     400: 'TRANSACTION_INVALID: the token is unknown, used or expired; or validation failed',
-    401: 'INVALID_CREDENTIALS: wrong username or password (a fresh transactionToken and attemptsLeft ride along)',
-    403: 'ACCESS_DENIED (risk), ACCOUNT_UNAVAILABLE (locked or disabled in the directory) or JOURNEY_FAILED (attempts used up)',
+    401: 'INVALID_CREDENTIALS: wrong username or password, or an account locked or disabled in the directory (the same answer; a fresh transactionToken and attemptsLeft ride along)',
+    403: 'ACCESS_DENIED (risk) or JOURNEY_FAILED (attempts used up)',
     409: 'STEP_OUT_OF_ORDER: the journey expects another step',
     429: 'TOO_MANY_ATTEMPTS: the account or address is locked out (Retry-After)',
     503: 'DEPENDENCY_UNAVAILABLE: the directory or the risk service is down; retry with the same token (Retry-After)',
@@ -67,7 +67,7 @@ export class JourneysController {
   @ApiProblems({
     400: 'TRANSACTION_INVALID',
     409: 'CODE_ALREADY_SENT: use resend',
-    429: 'SMS_LIMIT_REACHED: too many codes to this number or customer recently (Retry-After)',
+    429: 'SMS_LIMIT_REACHED: too many codes to this number or customer recently; MFA_LOCKED: too many wrong codes for this customer (Retry-After)',
     503: 'SMS_NOT_SENT: the SMS provider failed; nothing counted, retry with the same token (Retry-After)',
   })
   sendSms(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: TransactionOnlyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
@@ -81,7 +81,7 @@ export class JourneysController {
   @ApiProblems({
     400: 'TRANSACTION_INVALID',
     409: 'CODE_NOT_SENT: send first',
-    429: 'RESEND_TOO_SOON (Retry-After), RESEND_LIMIT_REACHED or SMS_LIMIT_REACHED',
+    429: 'RESEND_TOO_SOON (Retry-After), RESEND_LIMIT_REACHED, SMS_LIMIT_REACHED or MFA_LOCKED (Retry-After)',
     503: 'SMS_NOT_SENT: retry with the same token',
   })
   resendSms(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: TransactionOnlyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
@@ -93,6 +93,7 @@ export class JourneysController {
   @ApiOperation({
     summary: 'Second factor: verify the SMS code',
     description: 'A wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong attempt fails the journey. '
+      + 'Wrong codes also count per customer across journeys: MFA_CODE_FAILURE_LIMIT of them lock every second factor for MFA_LOCK_SECONDS. '
       + 'The right code completes the step (amr gains otp and sms) and the journey moves on.',
   })
   @ApiOkResponse({ type: JourneyResponseDto })
@@ -101,6 +102,7 @@ export class JourneysController {
     401: 'OTP_INVALID: wrong code (attemptsLeft)',
     403: 'JOURNEY_FAILED: the last attempt was wrong',
     409: 'CODE_NOT_SENT',
+    429: 'MFA_LOCKED: too many wrong codes for this customer; the code is not checked (Retry-After)',
   })
   verifySms(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: SmsCodeDto, @Req() request: FastifyRequest): Promise<JourneyView> {
     return this.journeys.submit(journeyId, 'SMS_OTP', 'verify', body.transactionToken, { code: body.code }, requestOrigin(request));
@@ -121,9 +123,18 @@ export class JourneysController {
 
   @Post(':journeyId/push/send')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Second factor: send a push approval to the customer\'s bound devices', description: 'The response shows the number the customer must enter on the device.' })
+  @ApiOperation({
+    summary: 'Second factor: send a push approval to the customer\'s bound devices',
+    description: 'The response shows the number the customer must enter on the device. Only devices bound after a second factor receive it. '
+      + 'After an unanswered prompt expires, the same token sends another, within PUSH_PROMPTS_PER_JOURNEY and PUSH_PROMPTS_PER_CUSTOMER_15M.',
+  })
   @ApiOkResponse({ type: JourneyResponseDto })
-  @ApiProblems({ 400: 'TRANSACTION_INVALID', 409: 'PUSH_ALREADY_SENT', 503: 'PUSH_NOT_SENT: no device could be reached; retry with the same token' })
+  @ApiProblems({
+    400: 'TRANSACTION_INVALID',
+    409: 'PUSH_ALREADY_SENT',
+    429: 'PUSH_LIMIT_REACHED: the push budget is spent; `alternatives` lists the factors the same token can do instead (SMS_OTP); or MFA_LOCKED (Retry-After)',
+    503: 'PUSH_NOT_SENT: no device could be reached; retry with the same token',
+  })
   sendPush(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: TransactionOnlyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
     return this.journeys.submit(journeyId, 'PUSH', 'send', body.transactionToken, {}, requestOrigin(request));
   }
@@ -133,10 +144,17 @@ export class JourneysController {
   @ApiOperation({
     summary: 'Second factor: the outcome of the push (long-poll)',
     description: 'Waits up to waitSeconds for the device\'s answer (no busy loop: the answer wakes the request), then reports it: '
-      + 'still waiting (same transaction token), approved (the journey moves on), or denied, expired or rejected (the journey ends).',
+      + 'still waiting (same transaction token), approved (the journey moves on), expired (the same token sends another or chooses another factor), '
+      + 'or denied or rejected (the journey ends).',
   })
   @ApiOkResponse({ type: JourneyResponseDto })
-  @ApiProblems({ 400: 'TRANSACTION_INVALID', 403: 'PUSH_DENIED, PUSH_EXPIRED or PUSH_REJECTED (wrong number, foreign signature)', 409: 'PUSH_NOT_SENT_YET' })
+  @ApiProblems({
+    400: 'TRANSACTION_INVALID',
+    403: 'PUSH_DENIED or PUSH_REJECTED (wrong number, foreign signature)',
+    409: 'PUSH_NOT_SENT_YET',
+    410: 'PUSH_EXPIRED: send again or choose another factor with the same token',
+    429: 'MFA_LOCKED (Retry-After)',
+  })
   async pollPush(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: PushPollDto, @Req() request: FastifyRequest): Promise<JourneyView> {
     await this.pushAnswers.waitForAnswer(sha256(body.transactionToken), body.waitSeconds ?? 0);
     return this.journeys.submit(journeyId, 'PUSH', 'poll', body.transactionToken, {}, requestOrigin(request));
@@ -154,9 +172,17 @@ export class JourneysController {
 
   @Post(':journeyId/device-bind')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Bind this device', description: 'The device proves possession of its new P-256 key by signing the step\'s challenge.' })
+  @ApiOperation({
+    summary: 'Bind this device',
+    description: 'The device proves possession of its new P-256 key by signing the step\'s challenge. Offered only after a second factor in the same '
+      + 'journey: a password alone never binds a device.',
+  })
   @ApiOkResponse({ type: JourneyResponseDto })
-  @ApiProblems({ 400: 'TRANSACTION_INVALID or DEVICE_PROOF_INVALID', 409: 'DEVICE_KEY_IN_USE: the key belongs to another customer or was revoked' })
+  @ApiProblems({
+    400: 'TRANSACTION_INVALID or DEVICE_PROOF_INVALID',
+    403: 'DEVICE_BIND_NEEDS_SECOND_FACTOR: the only second factor was a push this very key approved',
+    409: 'DEVICE_KEY_IN_USE: the key belongs to another customer or was revoked',
+  })
   bindDevice(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: DeviceBindDto, @Req() request: FastifyRequest): Promise<JourneyView> {
     return this.journeys.submit(journeyId, 'DEVICE_BIND', 'verify', body.transactionToken,
       { publicKey: { ...body.publicKey }, proof: body.proof, name: body.name, platform: body.platform, pushAddress: body.pushAddress }, requestOrigin(request));

@@ -24,12 +24,13 @@ import { PushModule } from '../mfa/push/push.module';
 import { DevicesModule } from '../devices/devices.module';
 import { SmsDeliveriesRepository } from '../mfa/sms/sms-deliveries.repository';
 import { SmsModule } from '../mfa/sms/sms.module';
+import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 
 /** The steps a journey can take; a new step is a class here and nothing else changes. */
 const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, DeviceBindStep];
 
 @Module({
-  imports: [DirectoryModule, RiskModule, SessionsModule, TokensModule, ClientsModule, SmsModule, PushModule, DevicesModule],
+  imports: [DirectoryModule, RiskModule, SessionsModule, TokensModule, ClientsModule, SmsModule, PushModule, DevicesModule, MfaLockoutModule],
   controllers: [JourneysController],
   providers: [
     AuthContextsRepository,

@@ -20,7 +20,11 @@ export interface JourneyState {
 export type Decision =
   | { next: 'STEP'; steps: JourneyStep[] }
   | { next: 'EVALUATE_RISK' }
-  | { next: 'COMPLETE'; amr: string[]; acr: string; trustedDeviceId: string | null }
+  | {
+    next: 'COMPLETE'; amr: string[]; acr: string; trustedDeviceId: string | null;
+    /** Set when the frontend asked to bind this device but no second factor could be done: it stays unbound. */
+    bindingRefused?: 'no second factor available';
+  }
   | { next: 'FAIL'; reason: string; denied: boolean };
 
 export const LOA_PASSWORD = 'urn:ciam:loa:1';
@@ -30,7 +34,9 @@ export const LOA_MFA = 'urn:ciam:loa:2';
  * The order of a journey: primary credentials; a risk evaluation (DENY ends it); the proof of a bound
  * device when the device claims to be one and risk says ALLOW; a second factor when risk says CHALLENGE
  * or the customer always needs one, unless the device proof stands in for it; documents to sign; the
- * binding of this device when the frontend asked; then tokens. Steps say which of these they are
+ * binding of this device when the frontend asked, which itself needs a second factor in this journey
+ * (a password alone never creates a factor: issue 12, ASVS 6.4.4 and NIST 800-63B §6.1.2.1, binding an
+ * authenticator needs the existing factors); then tokens. Steps say which of these they are
  * (their role); policy returns every step that could satisfy the next requirement, so the frontend can
  * offer a choice.
  */
@@ -57,10 +63,13 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
   const deviceVerified = state.risk === 'ALLOW' && state.passed.some((entry) => entry.facts.deviceVerified === true);
   const mfaRequired = (state.risk === 'CHALLENGE' || state.passed.some((entry) => entry.facts.mfaRequired === true)) && !deviceVerified;
   const mfaPassed = passedAny('second-factor');
-  if (mfaRequired && !mfaPassed) {
+  // Binding asks for a second factor even where the sign-in alone would not (a step-up for the binding).
+  const bindingWanted = state.context.bindDevice && !passedKinds.has('DEVICE_BIND');
+  if ((mfaRequired || bindingWanted) && !mfaPassed) {
     const factors = await available('second-factor');
-    if (factors.length === 0) return { next: 'FAIL', reason: 'a second factor is required and the customer has none available', denied: false };
-    return { next: 'STEP', steps: factors };
+    if (factors.length > 0) return { next: 'STEP', steps: factors };
+    if (mfaRequired) return { next: 'FAIL', reason: 'a second factor is required and the customer has none available', denied: false };
+    // Binding only: the sign-in goes on and the device stays unbound (the binding step is not available).
   }
 
   for (const role of ['consent', 'enrolment'] as const) {
@@ -70,5 +79,21 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
 
   const amr = [...new Set(state.passed.flatMap((entry) => entry.facts.amr))];
   const trustedDeviceId = [...state.passed].reverse().map((entry) => entry.facts.trustedDeviceId).find((id): id is string => typeof id === 'string') ?? null;
-  return { next: 'COMPLETE', amr, acr: mfaPassed || deviceVerified ? LOA_MFA : LOA_PASSWORD, trustedDeviceId };
+  return {
+    next: 'COMPLETE', amr, acr: mfaPassed || deviceVerified ? LOA_MFA : LOA_PASSWORD, trustedDeviceId,
+    ...(bindingWanted && !mfaPassed ? { bindingRefused: 'no second factor available' as const } : {}),
+  };
+}
+
+/** The device rule lives beside the devices (a factor may not import the journeys); policy states it here too. */
+export { deviceActsAsFactor } from '../devices/device-factor';
+export type { DeviceStanding } from '../devices/device-factor';
+
+/**
+ * Whether the journey passed a second factor that did not come from the device with this key: a push
+ * approved by a device cannot vouch for that same device (renew its trust window, or bind it again).
+ * With no key given, any second factor counts.
+ */
+export function independentSecondFactor(passed: JourneyState['passed'], deviceThumbprint: string | null): boolean {
+  return passed.some((entry) => entry.facts.secondFactor === true && (deviceThumbprint === null || entry.facts.factorDeviceThumbprint !== deviceThumbprint));
 }

@@ -73,7 +73,7 @@ describe('scenario 1: simple login against LDAP', () => {
     const comparable = (body: Record<string, unknown>) => ({ ...body, transactionToken: 'x', transactionExpiresAt: 'x', instance: 'x', requestId: 'x' });
     expect(comparable(unknownBody)).toEqual(comparable(wrongBody));
 
-    const [attempts] = await t.dataSource.query(`SELECT consecutive_failures FROM login_attempts WHERE subject = 'account:alice'`);
+    const [attempts] = await t.dataSource.query(`SELECT consecutive_failures FROM login_attempts WHERE subject = 'customer:CUPID-ALICE-0001'`);
     expect(attempts.consecutive_failures).toBe(1);
     const [rejected] = await auditEvents(t, { type: 'credentials.rejected', cupid: 'CUPID-ALICE-0001' });
     expect(rejected).toMatchObject({ outcome: 'FAILURE', details: { reason: 'invalid', consecutiveFailures: 1 } });
@@ -83,7 +83,7 @@ describe('scenario 1: simple login against LDAP', () => {
     const retry = await submitPassword(t, journey.journeyId, wrongBody.transactionToken, 'alice', 'alice-password');
     expect(retry.status).toBe(200);
     expect((await retry.json()).status).toBe('COMPLETED');
-    const [cleared] = await t.dataSource.query(`SELECT consecutive_failures FROM login_attempts WHERE subject = 'account:alice'`);
+    const [cleared] = await t.dataSource.query(`SELECT consecutive_failures FROM login_attempts WHERE subject = 'customer:CUPID-ALICE-0001'`);
     expect(cleared.consecutive_failures).toBe(0);
   });
 
@@ -145,13 +145,15 @@ describe('scenario 1: simple login against LDAP', () => {
     expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE context_id = $1`, [journey.journeyId])).toEqual([{ n: 1 }]);
   });
 
-  it('refuses customers whose directory account is locked or disabled, and ends the journey', async () => {
-    for (const [username, password] of [['carol', 'carol-password'], ['dave', 'dave-password']]) {
+  it('refuses customers whose directory account is locked or disabled with the answer a wrong password gets; the audit trail says why', async () => {
+    for (const [username, password, cupid, reason] of [['carol', 'carol-password', 'CUPID-CAROL-0003', 'account_locked'], ['dave', 'dave-password', 'CUPID-DAVE-0004', 'account_disabled']]) {
       const journey = await startJourney(t);
       const response = await submitPassword(t, journey.journeyId, journey.transactionToken, username, password);
-      expect(response.status).toBe(403);
-      expect((await response.json()).type).toBe('urn:ciam:problem:account-unavailable');
-      expect((await t.dataSource.query(`SELECT status FROM auth_contexts WHERE id = $1`, [journey.journeyId]))[0].status).toBe('FAILED');
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ type: 'urn:ciam:problem:invalid-credentials', attemptsLeft: 4, transactionToken: expect.any(String) });
+      expect((await t.dataSource.query(`SELECT status FROM auth_contexts WHERE id = $1`, [journey.journeyId]))[0].status).toBe('PENDING');
+      const [rejected] = await auditEvents(t, { type: 'credentials.rejected', cupid });
+      expect(rejected.details).toMatchObject({ reason, passwordMatched: true, knownCustomer: true });
     }
     expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE cupid IN ('CUPID-CAROL-0003', 'CUPID-DAVE-0004')`)).toEqual([{ n: 0 }]);
   });

@@ -28,7 +28,7 @@ describe('trusted devices, eSign and push', () => {
     sms.always({ kind: 'json', body: { id: 'sms' } });
     push.always({ kind: 'json', body: { name: 'projects/x/messages/1' } });
     Object.assign(env, slapd.env, {
-      SMS_PROVIDER: 'http', SMS_HTTP_URL: `${sms.url}/sms`, SMS_RECIPIENT_LIMIT_15M: '1000', SMS_RECIPIENT_LIMIT_24H: '1000',
+      SMS_PROVIDER: 'http', SMS_HTTP_URL: `${sms.url}/sms`, SMS_RECIPIENT_LIMIT_15M: '1000', SMS_RECIPIENT_LIMIT_24H: '1000', PUSH_PROMPTS_PER_CUSTOMER_15M: '100',
       PUSH_PROVIDER: 'http', PUSH_HTTP_URL: `${push.url}/push`, PUSH_HTTP_AUTH_HEADER: 'Authorization: Bearer push-key',
     });
   });
@@ -153,7 +153,7 @@ describe('trusted devices, eSign and push', () => {
   });
 
   it('scenario 8: a DRS CHALLENGE brings MFA back even from the bound device', async () => {
-    await t.dataSource.query(`INSERT INTO login_attempts (subject, consecutive_failures) VALUES ('account:bob', 3) ON CONFLICT (subject) DO UPDATE SET consecutive_failures = 3, locked_until = NULL`);
+    await t.dataSource.query(`INSERT INTO login_attempts (subject, consecutive_failures) VALUES ('customer:CUPID-BOB-0002', 3) ON CONFLICT (subject) DO UPDATE SET consecutive_failures = 3, locked_until = NULL`);
     const journey = await startJourney(t, { device: { deviceId: 'bob-phone', keyThumbprint: phone.thumbprint } });
     const next = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')).json();
     expect(next.nextStep.type).toBe('SMS_OTP');
@@ -164,7 +164,11 @@ describe('trusted devices, eSign and push', () => {
     // alice binds her own device, bob claims it.
     const alicePhone = await TestDevice.create();
     const aliceJourney = await startJourney(t, { device: { deviceId: 'alice-phone', bind: true } });
-    const terms = await (await submitPassword(t, aliceJourney.journeyId, aliceJourney.transactionToken, 'alice', 'alice-password')).json();
+    // Binding needs a second factor in the same journey, even where alice's sign-in alone would not.
+    const stepUp = await (await submitPassword(t, aliceJourney.journeyId, aliceJourney.transactionToken, 'alice', 'alice-password')).json();
+    expect(stepUp.nextStep.type).toBe('SMS_OTP');
+    const aliceSent = await (await step(t, aliceJourney.journeyId, 'sms-otp/send', { transactionToken: stepUp.transactionToken })).json();
+    const terms = await (await step(t, aliceJourney.journeyId, 'sms-otp', { transactionToken: aliceSent.transactionToken, code: lastSmsCode() })).json();
     expect(terms.nextStep.type).toBe('ESIGN');
     const bind = await (await step(t, aliceJourney.journeyId, 'esign', { transactionToken: terms.transactionToken, documentId: 'terms', version: '2026-11', sha256: TERMS_SHA256, accept: true })).json();
     expect(bind.nextStep.type).toBe('DEVICE_BIND');
@@ -256,12 +260,18 @@ describe('trusted devices, eSign and push', () => {
     expect(await t.dataSource.query(`SELECT status FROM auth_contexts WHERE id = $1`, [journey.journeyId])).toEqual([{ status: 'FAILED' }]);
   });
 
-  it('scenario 4: an expired push fails the step, and a late answer is refused', async () => {
+  it('scenario 4: an expired push is refused late, and the journey goes on: the same token falls back to the SMS code', async () => {
     const { journey, waiting, pushChallengeId } = await bobAtPush();
     t.clock.advance(121);
     expect((await answer(pushChallengeId, { decision: 'approve', number: waiting.nextStep.number })).status).toBe(410);
     const outcome = await step(t, journey.journeyId, 'push', { transactionToken: waiting.transactionToken });
+    expect(outcome.status).toBe(410);
     expect((await outcome.json()).type).toBe('urn:ciam:problem:push-expired');
+    expect(await t.dataSource.query(`SELECT status FROM auth_contexts WHERE id = $1`, [journey.journeyId])).toEqual([{ status: 'PENDING' }]);
+    const sms = await step(t, journey.journeyId, 'sms-otp/send', { transactionToken: waiting.transactionToken });
+    expect(sms.status).toBe(200);
+    const verify = await (await step(t, journey.journeyId, 'sms-otp', { transactionToken: (await sms.json()).transactionToken, code: lastSmsCode() })).json();
+    expect(verify.status).toBe('COMPLETED');
   });
 
   it('a revoked device can never vouch again: no proof step, no push option, the key stays taken', async () => {

@@ -73,6 +73,19 @@ describe('scheduled jobs', () => {
     expect(audit.details).toMatchObject({ job: 'purge-journey-data', rows: (outcome as { rows: number }).rows });
   });
 
+  it('purge-journey-data: push prompts and wrong MFA codes past retention go; recent ones, and wrong codes still in the MFA window, stay', async () => {
+    const old = await context(ago('100 days'), ago('99 days'), 'COMPLETED');
+    const recent = await context(ago('10 days'), ago('9 days'), 'COMPLETED');
+    await q(`INSERT INTO push_prompts (context_id, cupid, sent_at) VALUES ($1, 'CUPID-JOB', ${ago('100 days')}), ($2, 'CUPID-JOB', ${ago('10 days')}), ($2, 'CUPID-JOB', ${ago('1 minute')})`, [old, recent]);
+    await q(`INSERT INTO mfa_code_failures (cupid, context_id, failed_at) VALUES ('CUPID-JOB', $1, ${ago('100 days')}), ('CUPID-JOB', $2, ${ago('10 days')}), ('CUPID-JOB', $2, ${ago('1 hour')})`, [old, recent]);
+
+    expect(await run('purge-journey-data')).toMatchObject({ status: 'ran' });
+    expect(await q(`SELECT count(*)::int AS n FROM push_prompts WHERE cupid = 'CUPID-JOB'`)).toEqual([{ n: 2 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM push_prompts WHERE sent_at < now() - interval '90 days'`)).toEqual([{ n: 0 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM mfa_code_failures WHERE cupid = 'CUPID-JOB'`)).toEqual([{ n: 2 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM mfa_code_failures WHERE failed_at < now() - interval '90 days'`)).toEqual([{ n: 0 }]);
+  });
+
   it('rotate-signing-key: rotates a key older than 90 days, leaves a fresh one', async () => {
     expect(await run('rotate-signing-key')).toMatchObject({ status: 'ran', rows: 0 });
     await q(`UPDATE signing_keys SET created_at = now() - interval '91 days' WHERE status = 'ACTIVE'`);
@@ -87,6 +100,20 @@ describe('scheduled jobs', () => {
     const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/ciam_job_runs_total\{job="expire-contexts",outcome="success"\} [1-9]/);
     expect(metrics).toMatch(/ciam_job_last_success_timestamp_seconds\{job="expire-contexts"\} \d/);
+  });
+});
+
+describe('purge-journey-data with a retention shorter than the MFA failure window', () => {
+  const t = useTestApp({ env: { JOURNEY_RETENTION_DAYS: '1', MFA_CODE_FAILURE_WINDOW_SECONDS: '604800' } });
+  const q = (sql: string, parameters: unknown[] = []) => t.dataSource.query(sql, parameters);
+
+  it('keeps wrong codes within the window (the customer\'s count never drops), deletes those past it and past retention', async () => {
+    await q(`INSERT INTO mfa_code_failures (cupid, failed_at) VALUES ('CUPID-WINDOW', ${ago('3 days')}), ('CUPID-WINDOW', ${ago('8 days')})`);
+    await q(`INSERT INTO push_prompts (cupid, sent_at) VALUES ('CUPID-WINDOW', ${ago('3 days')}), ('CUPID-WINDOW', ${ago('1 hour')})`);
+    expect(await t.app.get(JobRunner).run('purge-journey-data')).toMatchObject({ status: 'ran' });
+    expect(await q(`SELECT count(*)::int AS n, bool_and(failed_at > now() - interval '4 days') AS recent FROM mfa_code_failures WHERE cupid = 'CUPID-WINDOW'`))
+      .toEqual([{ n: 1, recent: true }]);
+    expect(await q(`SELECT count(*)::int AS n FROM push_prompts WHERE cupid = 'CUPID-WINDOW'`)).toEqual([{ n: 1 }]);
   });
 });
 

@@ -49,7 +49,7 @@ describe('lockout across two instances on one database', () => {
       expect(response.status).toBe(429);
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(800);
     }
-    const [row] = await one.dataSource.query(`SELECT consecutive_failures, locked_until > now() + interval '10 minutes' AS locked FROM login_attempts WHERE subject = 'account:alice'`);
+    const [row] = await one.dataSource.query(`SELECT consecutive_failures, locked_until > now() + interval '10 minutes' AS locked FROM login_attempts WHERE subject = 'customer:CUPID-ALICE-0001'`);
     expect(row).toEqual({ consecutive_failures: 5, locked: true });
     expect((await auditEvents(one, { type: 'lockout.engaged' })).length).toBeGreaterThanOrEqual(2);
 

@@ -31,7 +31,8 @@ describe('reliability: a retried push sends the same challenge', () => {
     const journey = await startJourney(t);
     await t.app.get(DataSource).transaction((tx) => t.app.get(DevicesRepository).insert(tx, {
       cupid: 'CUPID-BOB-0002', publicKeyJwk: phone.publicJwk as Record<string, unknown>, thumbprint: phone.thumbprint, name: 'Bob phone', platform: 'android',
-      pushAddress: 'fcm-token-bob', contextId: journey.journeyId, at: t.clock.now(), mfaAt: null,
+      // Bound after a second factor: only such a device receives a push (a password alone never makes a factor).
+      pushAddress: 'fcm-token-bob', contextId: journey.journeyId, at: t.clock.now(), mfaAt: t.clock.now(),
     }));
     const mfa = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')).json();
     expect(mfa.nextStep.options.map((option: { type: string }) => option.type)).toContain('PUSH');
@@ -40,6 +41,9 @@ describe('reliability: a retried push sends the same challenge', () => {
     const failed = await postJson(t, `/journeys/${journey.journeyId}/push/send`, { transactionToken: mfa.transactionToken });
     expect(failed.status).toBe(503);
     expect((await failed.json()).type).toBe('urn:ciam:problem:push-not-sent');
+    // A push that reached no device does not count against the push budgets.
+    const prompts = () => t.dataSource.query(`SELECT count(*)::int AS n FROM push_prompts WHERE context_id = $1`, [journey.journeyId]);
+    expect(await prompts()).toEqual([{ n: 0 }]);
 
     push.always({ kind: 'json', body: { name: 'projects/x/messages/1' } });
     const sent = await postJson(t, `/journeys/${journey.journeyId}/push/send`, { transactionToken: mfa.transactionToken });
@@ -49,6 +53,7 @@ describe('reliability: a retried push sends the same challenge', () => {
     expect(push.requests.length).toBeGreaterThanOrEqual(2);
     expect(new Set(challengeIds).size).toBe(1);
     expect(new Set(push.requests.map((request) => request.headers['idempotency-key'])).size).toBe(1);
+    expect(await prompts()).toEqual([{ n: 1 }]);
 
     const [row] = await t.dataSource.query(`SELECT challenge FROM auth_transactions WHERE context_id = $1 AND status = 'PENDING'`, [journey.journeyId]);
     expect(row.challenge).toMatchObject({ pushChallengeId: challengeIds[0], number: waiting.nextStep.number });

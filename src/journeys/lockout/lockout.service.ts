@@ -20,11 +20,14 @@ const FOREVER = new Date('9999-12-31T00:00:00Z');
 
 /**
  * Brute-force protection shared by every instance (rows in login_attempts, not process memory).
- * Per account, keyed by the username as typed (lower-cased), so an unknown username throttles and
- * locks exactly like a real one and reveals nothing: from `throttleAfter` consecutive failures each
+ * Per account: one counter per directory entry, whatever the spelling typed (issue 12). A username the
+ * directory resolves counts against `customer:<CUPID>`, so every form the directory's matching rules fold
+ * together (case, full-width or mathematical letters, dotted İ) shares it; a username it does not resolve
+ * counts against `account:<canonical form>` (directory/username.ts), so an unknown username throttles and
+ * locks exactly like a real one and reveals nothing. From `throttleAfter` consecutive failures each
  * attempt waits (2, 4, 8 ... seconds), at `lockAfter` the account locks for `lockSeconds`, at
- * `suspendAfter` (NIST 800-63B: at most 100) until support unlocks it. Per IP address, `ipFailureLimit`
- * failures within `ipWindowSeconds` block the address for `lockSeconds`.
+ * `suspendAfter` (NIST 800-63B §5.2.2: at most 100) until support unlocks it. Per IP address,
+ * `ipFailureLimit` failures within `ipWindowSeconds` block the address for `lockSeconds`.
  */
 @Injectable()
 export class LockoutService {
@@ -33,13 +36,24 @@ export class LockoutService {
     private readonly clock: Clock,
   ) {}
 
-  static accountSubject(username: string): string {
-    return `account:${username.trim().toLowerCase().slice(0, 256)}`;
+  /** The counter of a username the directory does not know, by its canonical form. */
+  static accountSubject(canonicalUsername: string): string {
+    return `account:${canonicalUsername.slice(0, 256)}`;
   }
 
-  /** The longest lock in force on the account or the IP address, if any. */
-  check(manager: EntityManager, username: string, ip: string | null): Promise<Lock | null> {
-    return this.lockOn(manager, [LockoutService.accountSubject(username), ...(ip ? [`ip:${ip}`] : [])]);
+  /** The counter of a directory entry, whatever spelling found it. */
+  static customerSubject(cupid: string): string {
+    return `customer:${cupid.slice(0, 128)}`;
+  }
+
+  /** The lock in force on the address, if any: checked before the directory is asked. */
+  checkAddress(manager: EntityManager, ip: string | null): Promise<Lock | null> {
+    return ip ? this.lockOn(manager, [`ip:${ip}`]) : Promise.resolve(null);
+  }
+
+  /** The lock in force on an account counter (accountSubject or customerSubject), if any. */
+  checkAccount(manager: EntityManager, subject: string): Promise<Lock | null> {
+    return this.lockOn(manager, [subject]);
   }
 
   /** The longest lock in force on an OAuth client's credentials or the IP address, if any. */
@@ -67,7 +81,8 @@ export class LockoutService {
     );
     if (rows.length === 0) return null;
     const seconds = Math.ceil((rows[0].locked_until.getTime() - now.getTime()) / 1000);
-    return { subject: rows[0].subject.split(':')[0] as Lock['subject'], retryAfterSeconds: Math.min(Math.max(seconds, 1), 86400) };
+    const kind = rows[0].subject.split(':')[0];
+    return { subject: kind === 'customer' ? 'account' : (kind as Lock['subject']), retryAfterSeconds: Math.min(Math.max(seconds, 1), 86400) };
   }
 
   /** One more failure in the subject's current window; locks the subject when the window reaches `limit`. */
@@ -94,7 +109,8 @@ export class LockoutService {
     return [{ subject: kind, lockedUntil: until, failures: row.window_failures }];
   }
 
-  async recordFailure(manager: EntityManager, username: string, ip: string | null): Promise<FailureOutcome> {
+  /** One more failure of an account counter (accountSubject or customerSubject) and of the address. */
+  async recordFailure(manager: EntityManager, subject: string, ip: string | null): Promise<FailureOutcome> {
     const now = this.clock.now();
     const lockout = this.config.lockout;
     const [account] = await rowsOf<{ consecutive_failures: number }>(
@@ -104,7 +120,7 @@ export class LockoutService {
        ON CONFLICT (subject) DO UPDATE SET consecutive_failures = login_attempts.consecutive_failures + 1,
                                            last_failure_at = $2, updated_at = $2
        RETURNING consecutive_failures`,
-      [LockoutService.accountSubject(username), now],
+      [subject, now],
     );
     const engaged: FailureOutcome['engaged'] = [];
     const failures = account.consecutive_failures;
@@ -116,7 +132,7 @@ export class LockoutService {
       lockedUntil = new Date(now.getTime() + delay * 1000);
     }
     if (lockedUntil) {
-      await manager.query(`UPDATE login_attempts SET locked_until = $2 WHERE subject = $1`, [LockoutService.accountSubject(username), lockedUntil]);
+      await manager.query(`UPDATE login_attempts SET locked_until = $2 WHERE subject = $1`, [subject, lockedUntil]);
       engaged.push({ subject: 'account', lockedUntil, failures });
     }
 
@@ -128,14 +144,14 @@ export class LockoutService {
    * A correct password clears the account's consecutive failures (the IP window keeps counting).
    * Returns how many there were, for the risk rules (failure velocity) that run next.
    */
-  async recordSuccess(manager: EntityManager, username: string): Promise<number> {
+  async recordSuccess(manager: EntityManager, subject: string): Promise<number> {
     const [row] = await rowsOf<{ before: number }>(
       manager,
       `UPDATE login_attempts a SET consecutive_failures = 0, locked_until = NULL, updated_at = $2
          FROM (SELECT subject, consecutive_failures AS before FROM login_attempts WHERE subject = $1 FOR UPDATE) b
         WHERE a.subject = b.subject
         RETURNING b.before`,
-      [LockoutService.accountSubject(username), this.clock.now()],
+      [subject, this.clock.now()],
     );
     return row?.before ?? 0;
   }

@@ -7,7 +7,7 @@ import { randomSecret } from '../../common/crypto';
 import { ApiError } from '../../common/problem';
 import { isDevicePublicKey, publicPart, thumbprint, verifyDeviceSignature } from '../../devices/device-proof';
 import { DevicesRepository } from '../../devices/devices.repository';
-import type { JourneyState } from '../policy';
+import { independentSecondFactor, JourneyState } from '../policy';
 import { JourneyStep, PreparedStep, StepOutcome, StepRun } from './journey-step';
 
 export interface DeviceBindInput {
@@ -21,6 +21,8 @@ export interface DeviceBindInput {
 
 const invalidProof = () => new ApiError(HttpStatus.BAD_REQUEST, 'DEVICE_PROOF_INVALID', 'Device proof invalid',
   'The proof must be an ES256 signature by the given P-256 key over this step\'s challenge.');
+const bindNeedsSecondFactor = () => new ApiError(HttpStatus.FORBIDDEN, 'DEVICE_BIND_NEEDS_SECOND_FACTOR', 'Second factor needed',
+  'A device can be bound only after a second factor in the same sign-in. Start again.');
 const keyInUse = () => new ApiError(HttpStatus.CONFLICT, 'DEVICE_KEY_IN_USE', 'Device key in use',
   'This key cannot be bound: generate a new key pair on the device and try again.');
 
@@ -46,8 +48,10 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
     return 3;
   }
 
+  /** Only after a second factor in this journey (policy.ts): a password alone never creates a factor. */
   override async availableFor(state: JourneyState): Promise<boolean> {
-    return state.context.bindDevice && Boolean(state.context.cupid) && !state.passed.some((entry) => entry.step === this.kind);
+    return state.context.bindDevice && Boolean(state.context.cupid) && !state.passed.some((entry) => entry.step === this.kind)
+      && independentSecondFactor(state.passed, null);
   }
 
   override async prepare(): Promise<PreparedStep> {
@@ -65,8 +69,16 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
     }
     const keyThumbprint = await thumbprint(input.publicKey as JWK);
     const now = this.clock.now();
-    // The binding follows the journey's second factor when there was one: that starts the device's MFA-skip window.
-    const mfaAt = state.passed.some((entry) => entry.facts.secondFactor === true) ? now : null;
+    // The binding follows the journey's second factor, which starts the device's MFA-skip window; a push that
+    // this very key approved does not count (a device cannot vouch for itself).
+    const mfaAt = independentSecondFactor(state.passed, keyThumbprint) ? now : null;
+    if (!mfaAt) {
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.DEVICE_BIND_REFUSED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: cupid }, cupid, contextId: state.context.id,
+        ip: origin.ip, userAgent: origin.userAgent, details: { thumbprint: keyThumbprint, reason: 'no second factor in this journey' },
+      });
+      return { kind: 'failed', error: bindNeedsSecondFactor(), reason: 'device binding without a second factor' };
+    }
     const details = { name: input.name, platform: input.platform ?? null, pushAddress: input.pushAddress ?? null, contextId: state.context.id, at: now, mfaAt };
     const existing = await this.devices.findByThumbprint(manager, keyThumbprint);
     let deviceId: string;

@@ -8,7 +8,7 @@ import { verifyDeviceSignature } from '../../devices/device-proof';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { BoundDevice, DevicesRepository } from '../../devices/devices.repository';
-import type { JourneyState } from '../policy';
+import { deviceActsAsFactor, JourneyState } from '../policy';
 import { JourneyStep, PreparedStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
 export interface DeviceProofInput {
@@ -58,6 +58,7 @@ export class DeviceProofStep extends JourneyStep<DeviceProofInput> {
    */
   private trustReason(device: BoundDevice, cupid: string | null): string | null {
     if (device.status !== 'ACTIVE' || device.cupid !== cupid) return 'device not bound to this customer';
+    if (!deviceActsAsFactor(device, cupid)) return 'device bound without a second factor';
     const now = this.clock.now().getTime();
     const day = 86_400_000;
     if (device.createdAt.getTime() < now - this.config.journeys.trustedDeviceMaxDays * day) return 'device bound too long ago';

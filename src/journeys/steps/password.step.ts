@@ -3,8 +3,11 @@ import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
+import { sha256 } from '../../common/crypto';
+import { verifySecret } from '../../common/passwords';
+import { canonicalUsername } from '../../directory/username';
 import { CredentialCheck, UserDirectory } from '../../directory/user-directory.port';
-import { AccountUnavailableError, invalidCredentials, tooManyAttempts } from '../journey-errors';
+import { invalidCredentials, tooManyAttempts } from '../journey-errors';
 import { LockoutService } from '../lockout/lockout.service';
 import { ContactRun, JourneyStep, StepContact, StepOutcome, StepRun } from './journey-step';
 
@@ -15,8 +18,11 @@ export interface PasswordInput {
 
 /**
  * Primary credentials against the directory. Every refusal looks the same to the caller (no hint that
- * the username exists), counts toward the account's and the IP's lockout, and is audited; a locked
- * account is refused before the directory is asked. The directory is asked between the engine's
+ * the username exists, nor that the password was right for an account that is locked or disabled): the
+ * same directory work, status, body and lockout counting, while the audit trail keeps the truth
+ * (ASVS 6.3.8, 6.3.1; issue 12). A locked address is refused before the directory is asked; an account's
+ * lock is checked once the directory has said which entry the username is, so every spelling of one
+ * account shares one counter (lockout.service.ts). The directory is asked between the engine's
  * database transactions (`contact`), never inside one.
  */
 @Injectable()
@@ -37,54 +43,65 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
     return this.config.journeys.passwordAttemptsPerJourney;
   }
 
-  /** The lockout is checked before the directory is asked. */
-  override async begin({ state, input, origin, manager }: StepRun<PasswordInput>): Promise<StepOutcome | StepContact> {
-    const username = input.username.trim();
-    const lock = await this.lockout.check(manager, username, origin.ip);
-    if (lock) {
+  /** The address's lock is checked before the directory is asked (the account's needs the directory's answer). */
+  override async begin({ state, origin, manager }: StepRun<PasswordInput>): Promise<StepOutcome | StepContact> {
+    const addressLock = await this.lockout.checkAddress(manager, origin.ip);
+    if (addressLock) {
       await this.audit.record(manager, {
         ...auditBase(state, origin), type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
-        details: { reason: 'locked_out', lockedSubject: lock.subject, retryAfterSeconds: lock.retryAfterSeconds },
+        details: { reason: 'locked_out', lockedSubject: addressLock.subject, retryAfterSeconds: addressLock.retryAfterSeconds },
       });
-      return { kind: 'retry-new-token', error: tooManyAttempts(lock.retryAfterSeconds, {}) };
+      return { kind: 'retry-new-token', error: tooManyAttempts(addressLock.retryAfterSeconds, {}) };
     }
     return { kind: 'contact', plan: null };
   }
 
-  override contact({ input }: ContactRun<PasswordInput>): Promise<CredentialCheck> {
-    return this.directory.verifyCredentials(input.username.trim(), input.password);
+  /** A username no directory can hold is refused without asking one, after the same password hashing work. */
+  override async contact({ input }: ContactRun<PasswordInput>): Promise<CredentialCheck> {
+    const username = input.username.trim();
+    return canonicalUsername(username) ? this.directory.verifyCredentials(username, input.password) : refuseUnholdable(input.password);
   }
 
   async complete({ state, input, origin, manager, evidence }: StepRun<PasswordInput>): Promise<StepOutcome> {
     const username = input.username.trim();
     const base = auditBase(state, origin);
     const check = evidence as CredentialCheck;
-    if (!check.valid) {
-      const failure = await this.lockout.recordFailure(manager, username, origin.ip);
+    const canonical = canonicalUsername(username);
+    const user = check.user ?? null;
+    const subject = user ? LockoutService.customerSubject(user.cupid) : LockoutService.accountSubject(canonical ?? `#${sha256(username).toString('hex')}`);
+    const actor = { type: 'CUSTOMER' as const, id: user?.cupid ?? null };
+    // The truth for the audit trail only: the caller hears the same whatever it is.
+    const truth = { passwordMatched: check.valid, knownCustomer: Boolean(user), ...(user && user.status !== 'ACTIVE' ? { directoryStatus: user.status } : {}) };
+
+    const accountLock = await this.lockout.checkAccount(manager, subject);
+    if (accountLock) {
       await this.audit.record(manager, {
-        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: check.user?.cupid ?? null },
-        cupid: check.user?.cupid, details: { reason: 'invalid', consecutiveFailures: failure.accountFailures, knownCustomer: Boolean(check.user) },
+        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor, cupid: user?.cupid,
+        details: { reason: 'locked_out', lockedSubject: accountLock.subject, retryAfterSeconds: accountLock.retryAfterSeconds, ...truth },
+      });
+      return { kind: 'retry-new-token', error: tooManyAttempts(accountLock.retryAfterSeconds, {}) };
+    }
+
+    if (!check.valid || user?.status !== 'ACTIVE') {
+      // A right password on a locked or disabled entry is a failure like any other: same answer, same count.
+      const reason = !check.valid ? 'invalid' : user?.status === 'LOCKED' ? 'account_locked' : 'account_disabled';
+      const failure = await this.lockout.recordFailure(manager, subject, origin.ip);
+      await this.audit.record(manager, {
+        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor, cupid: user?.cupid,
+        details: { reason, consecutiveFailures: failure.accountFailures, ...truth },
       });
       for (const lockEngaged of failure.engaged) {
         await this.audit.record(manager, {
-          ...base, type: AUDIT_EVENT_TYPES.LOCKOUT_ENGAGED, outcome: 'FAILURE', actor: { type: 'SYSTEM', id: 'lockout' }, cupid: check.user?.cupid,
+          ...base, type: AUDIT_EVENT_TYPES.LOCKOUT_ENGAGED, outcome: 'FAILURE', actor: { type: 'SYSTEM', id: 'lockout' }, cupid: user?.cupid,
           details: { subject: lockEngaged.subject, lockedUntil: lockEngaged.lockedUntil.toISOString(), failures: lockEngaged.failures },
         });
       }
       return { kind: 'retry-new-token', error: invalidCredentials({}) };
     }
 
-    const { user } = check;
-    if (user.status !== 'ACTIVE') {
-      await this.audit.record(manager, {
-        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: user.cupid }, cupid: user.cupid,
-        details: { reason: user.status === 'LOCKED' ? 'account_locked' : 'account_disabled' },
-      });
-      return { kind: 'failed', error: new AccountUnavailableError(), reason: `directory account ${user.status.toLowerCase()}` };
-    }
-    const failuresBefore = await this.lockout.recordSuccess(manager, username);
+    const failuresBefore = await this.lockout.recordSuccess(manager, subject);
     await this.audit.record(manager, {
-      ...base, type: AUDIT_EVENT_TYPES.PASSWORD_VERIFIED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: user.cupid }, cupid: user.cupid,
+      ...base, type: AUDIT_EVENT_TYPES.PASSWORD_VERIFIED, outcome: 'SUCCESS', actor, cupid: user.cupid,
       details: { directory: this.directory.name },
     });
     return { kind: 'passed', facts: { amr: ['pwd'], cupid: user.cupid, mfaRequired: user.mfaRequired }, transient: { user, accountFailures: failuresBefore } };
@@ -93,4 +110,10 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
 
 function auditBase(state: StepRun<PasswordInput>['state'], origin: StepRun<PasswordInput>['origin']) {
   return { contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent };
+}
+
+/** The argon2id work of a real check, against a hash nobody knows; always a refusal. */
+async function refuseUnholdable(password: string): Promise<CredentialCheck> {
+  await verifySecret(null, password);
+  return { valid: false };
 }

@@ -8,21 +8,14 @@ import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DevicesRepository } from '../../devices/devices.repository';
 import { pushAlreadySent, pushDenied, pushExpired, pushNotSent, pushNotYetSent, pushRejected } from '../../mfa/push/push-errors';
+import { MfaLockoutService } from '../../mfa/mfa-lockout.service';
+import { PushBudget } from '../../mfa/push/push-budget';
+import type { PushChallenge } from '../../mfa/push/push-challenge';
 import { PushDeliveryError, PushSender } from '../../mfa/push/push-sender.port';
 import type { JourneyState } from '../policy';
 import { ContactRun, JourneyStep, StepContact, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
-/** What the push transaction keeps: the challenge, the number to match, and (once answered) the decision. */
-export interface PushChallenge {
-  phase: 'WAITING';
-  pushChallengeId: string;
-  number: number;
-  expiresAt: string;
-  deviceIds: string[];
-  decision: 'approved' | 'denied' | 'rejected' | null;
-  answeredBy?: string;
-  reason?: string;
-}
+export type { PushChallenge } from '../../mfa/push/push-challenge';
 
 /** The challenge a send is about to push, kept under the transaction token for a retry (PendingSend). */
 type PendingPush = Pick<PushChallenge, 'pushChallengeId' | 'number' | 'expiresAt'>;
@@ -30,6 +23,10 @@ type PendingPush = Pick<PushChallenge, 'pushChallengeId' | 'number' | 'expiresAt
 interface PushPlan {
   challenge: PushChallenge;
   devices: Array<{ name: string; pushAddress: string }>;
+  /** The prompt counted against the budgets in the DB phase: kept when delivered, cancelled when not. */
+  promptId: string;
+  /** The other factors this token offered, still offered to the transaction that follows. */
+  choices: string[];
 }
 
 /** No device took the push. */
@@ -39,9 +36,12 @@ class NoDeviceReached extends Error {}
  * Second factor by push approval. `send` pushes a challenge to the customer's bound devices; the
  * frontend shows a two-digit number which the customer enters on the device (against push fatigue); the
  * device answers with a signature by its bound key (mfa/push/push-answers.service.ts). `poll` (long-poll,
- * see the controller) reports the outcome: approve passes; deny, expiry, a wrong number or a foreign
- * signature fail the journey. The push goes out with no database connection held; a retry with the same
- * token after a failed send pushes the very same challenge (same id, number and idempotency key).
+ * see the controller) reports the outcome: approve passes; deny, a wrong number or a foreign signature
+ * fail the journey; an expired prompt lets the same token send another or choose another factor. Prompts
+ * are budgeted (push-budget.ts): the prompt is counted in the engine's first short transaction, under a
+ * transaction-scoped per-customer lock; the push goes out with no database connection held; the second
+ * short transaction keeps the count (delivered) or the failure path cancels it. A retry with the same token
+ * after a failed send pushes the very same challenge (same id, number and idempotency key).
  */
 @Injectable()
 export class PushStep extends JourneyStep {
@@ -54,6 +54,8 @@ export class PushStep extends JourneyStep {
     private readonly push: PushSender,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly budget: PushBudget,
+    private readonly mfaLockout: MfaLockoutService,
   ) {
     super();
   }
@@ -71,8 +73,13 @@ export class PushStep extends JourneyStep {
   }
 
   override async begin(run: StepRun<unknown>): Promise<StepOutcome | StepContact | null> {
-    const challenge = (run.transaction.challenge as Partial<PushChallenge>).pushChallengeId ? (run.transaction.challenge as unknown as PushChallenge) : null;
-    if (run.action === 'send') return challenge ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false } : this.planSend(run);
+    const locked = await this.mfaLockout.refusal(run.manager, run.state.context.cupid, stepAuditBase(run.state, run.origin), { step: this.kind, action: run.action });
+    if (locked) return { kind: 'retry-same-token', error: locked, countAttempt: false };
+    const challenge = this.challengeOf(run);
+    if (run.action === 'send') {
+      // A prompt that expired unanswered may be sent again, within the push budgets.
+      return challenge && !this.expiredUnanswered(challenge) ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false } : this.planSend(run);
+    }
     if (!challenge) return { kind: 'retry-same-token', error: pushNotYetSent(), countAttempt: false };
     return null;
   }
@@ -91,9 +98,11 @@ export class PushStep extends JourneyStep {
     return { delivered };
   }
 
-  /** Nothing reached a device: the same token can retry, with the same challenge. */
-  override async abandon(_run: StepRun<unknown>, error: unknown): Promise<ApiError | null> {
-    return error instanceof NoDeviceReached ? pushNotSent() : null;
+  /** Nothing reached a device: the prompt does not count, and the same token can retry, with the same challenge. */
+  override async abandon({ manager, plan }: StepRun<unknown>, error: unknown): Promise<ApiError | null> {
+    if (!(error instanceof NoDeviceReached)) return null;
+    await this.budget.cancel(manager, (plan as PushPlan).promptId);
+    return pushNotSent();
   }
 
   async complete(run: StepRun<unknown>): Promise<StepOutcome> {
@@ -106,16 +115,35 @@ export class PushStep extends JourneyStep {
       return result;
     };
     if (challenge.decision === 'approved') {
-      return finish('approved', { kind: 'passed', facts: { amr: ['swk', 'push'], secondFactor: true, trustedDeviceId: challenge.answeredBy } });
+      return finish('approved', { kind: 'passed', facts: { amr: ['swk', 'push'], secondFactor: true, trustedDeviceId: challenge.answeredBy, factorDeviceThumbprint: challenge.answeredByThumbprint } });
     }
     if (challenge.decision === 'denied') return finish('denied', { kind: 'failed', error: pushDenied(), reason: 'push denied on the device' });
     if (challenge.decision === 'rejected') return finish('rejected', { kind: 'failed', error: pushRejected(), reason: `push answer rejected: ${challenge.reason}` });
-    if (new Date(challenge.expiresAt) <= this.clock.now()) return finish('expired', { kind: 'failed', error: pushExpired(), reason: 'push expired' });
+    // Expiry does not end the journey: the same token sends another prompt or, where offered, the SMS code.
+    if (this.expiredUnanswered(challenge)) return finish('expired', { kind: 'retry-same-token', error: pushExpired(), countAttempt: false });
     return { kind: 'pending', display: { phase: 'WAITING', number: challenge.number, expiresAt: challenge.expiresAt } };
   }
 
-  /** The devices to push to, and the challenge: from an earlier try with this token, or a new one kept for the next try. */
-  private async planSend({ state, manager, pending }: StepRun<unknown>): Promise<StepContact> {
+  private challengeOf(run: StepRun<unknown>): PushChallenge | null {
+    return (run.transaction.challenge as Partial<PushChallenge>).pushChallengeId ? (run.transaction.challenge as unknown as PushChallenge) : null;
+  }
+
+  private expiredUnanswered(challenge: PushChallenge): boolean {
+    return !challenge.decision && new Date(challenge.expiresAt) <= this.clock.now();
+  }
+
+  /**
+   * The budgets, then the devices to push to and the challenge: from an earlier try with this token, or a
+   * new one kept for the next try. The prompt is counted here, in the DB phase; the send comes after.
+   */
+  private async planSend({ state, manager, origin, transaction, pending }: StepRun<unknown>): Promise<StepOutcome | StepContact> {
+    // The other factors this token offered stay offered, so a refused or expired push can fall back to them.
+    const choices = Array.isArray(transaction.challenge.choices) ? (transaction.challenge.choices as string[]) : [];
+    const reserved = await this.budget.reserve(
+      manager, { contextId: state.context.id, cupid: state.context.cupid!, journeyExpiresAt: state.context.expiresAt }, stepAuditBase(state, origin),
+      choices.filter((choice) => choice !== this.kind),
+    );
+    if ('refused' in reserved) return { kind: 'retry-same-token', error: reserved.refused, countAttempt: false };
     const devices = await this.devices.pushable(manager, state.context.cupid!);
     const now = this.clock.now();
     let kept = pending.read<PendingPush>();
@@ -124,11 +152,12 @@ export class PushStep extends JourneyStep {
       await pending.write(kept);
     }
     const challenge: PushChallenge = { phase: 'WAITING', ...kept, deviceIds: devices.map((device) => device.id), decision: null };
-    const plan: PushPlan = { challenge, devices: devices.map((device) => ({ name: device.name, pushAddress: device.pushAddress! })) };
+    const plan: PushPlan = { challenge, devices: devices.map((device) => ({ name: device.name, pushAddress: device.pushAddress! })), promptId: reserved.promptId, choices };
     return { kind: 'contact', plan };
   }
 
-  private async recordSend({ state, manager, origin }: StepRun<unknown>, { challenge, devices }: PushPlan, { delivered }: { delivered: number }): Promise<StepOutcome> {
+  /** Delivered: the reserved prompt stays counted, and the new transaction waits for the device's answer. */
+  private async recordSend({ state, manager, origin }: StepRun<unknown>, { challenge, devices, choices }: PushPlan, { delivered }: { delivered: number }): Promise<StepOutcome> {
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.PUSH_SENT, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: state.context.cupid }, cupid: state.context.cupid,
       contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
@@ -137,7 +166,7 @@ export class PushStep extends JourneyStep {
     return {
       kind: 'continue',
       prepared: {
-        challenge: challenge as unknown as Record<string, unknown>,
+        challenge: { ...challenge, ...(choices.length > 0 ? { choices } : {}) } as unknown as Record<string, unknown>,
         ttlSeconds: this.config.journeys.contextTtlSeconds,
         display: { phase: 'WAITING', number: challenge.number, expiresAt: challenge.expiresAt, devices: devices.map((device) => device.name) },
       },

@@ -10,6 +10,7 @@ import { DirectoryUnavailableError, DirectoryUser, maskPhone } from '../../direc
 import {
   codeAlreadySent, codeNotSent, otpExpired, otpInvalid, resendLimitReached, resendTooSoon, smsBudgetExhausted, smsNotSent,
 } from '../../mfa/mfa-errors';
+import { MfaLockoutService } from '../../mfa/mfa-lockout.service';
 import { generateOtp, hashOtp, otpMatches } from '../../mfa/otp';
 import { SmsDeliveriesRepository } from '../../mfa/sms/sms-deliveries.repository';
 import { SmsDeliveryError, SmsSender } from '../../mfa/sms/sms-sender.port';
@@ -77,6 +78,7 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
     private readonly deliveries: SmsDeliveriesRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly mfaLockout: MfaLockoutService,
   ) {
     super();
     this.otpKey = hmacSha256(kek.key, 'ciam:otp-hmac:v1');
@@ -96,6 +98,9 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
   }
 
   override async begin(run: StepRun<SmsOtpInput>): Promise<StepOutcome | StepContact | null> {
+    // While the customer's MFA is locked, no code is sent or checked (mfa-lockout.service.ts).
+    const locked = await this.mfaLockout.refusal(run.manager, run.state.context.cupid, stepAuditBase(run.state, run.origin), { step: this.kind, action: run.action });
+    if (locked) return { kind: 'retry-same-token', error: locked, countAttempt: false };
     const challenge = run.transaction.otpHash ? (run.transaction.challenge as unknown as SmsChallenge) : null;
     if (run.action === 'send') return challenge ? { kind: 'retry-same-token', error: codeAlreadySent(), countAttempt: false } : this.planSend(run, 1, 0);
     if (!challenge) return { kind: 'retry-same-token', error: codeNotSent(), countAttempt: false };
@@ -151,7 +156,9 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
       ...base, type: AUDIT_EVENT_TYPES.OTP_REJECTED, outcome: 'FAILURE',
       details: { reason: 'invalid', attempt: transaction.attempts + 1, maxAttempts: transaction.maxAttempts },
     });
-    return { kind: 'retry-same-token', error: otpInvalid(), countAttempt: true };
+    // Counted per customer too, across journeys: enough wrong codes lock MFA (mfa-lockout.service.ts).
+    const lockEngaged = await this.mfaLockout.recordWrongCode(manager, state.context.cupid!, state.context.id, base);
+    return { kind: 'retry-same-token', error: lockEngaged ?? otpInvalid(), countAttempt: true };
   }
 
   /**

@@ -7,9 +7,10 @@ import { Clock } from '../../common/clock';
 import { ApiError, NotFoundProblem } from '../../common/problem';
 import type { RequestOrigin } from '../../common/request-origin';
 import { rowsOf } from '../../database/sql';
+import { deviceActsAsFactor } from '../../devices/device-factor';
 import { verifyDeviceSignature } from '../../devices/device-proof';
 import { DevicesRepository } from '../../devices/devices.repository';
-import type { PushChallenge } from '../../journeys/steps/push.step';
+import type { PushChallenge } from './push-challenge';
 import { PushDecisions } from './push-decisions';
 
 export interface PushAnswer {
@@ -55,14 +56,15 @@ export class PushAnswersService {
       }
       const device = kid ? await this.devices.findByThumbprint(tx, kid) : null;
       const payload = device ? await verifyDeviceSignature(device.publicKeyJwk as JWK, answer.signature) : null;
-      const genuine = Boolean(device && payload && device.status === 'ACTIVE' && device.cupid === pending.cupid && challenge.deviceIds.includes(device.id)
+      // Only a device bound after a second factor may approve (a password alone never makes a factor).
+      const genuine = Boolean(device && payload && deviceActsAsFactor(device, pending.cupid) && challenge.deviceIds.includes(device.id)
         && payload.pushChallengeId === pushChallengeId && payload.number === answer.number && payload.decision === answer.decision);
       const wrongNumber = genuine && answer.decision === 'approve' && answer.number !== challenge.number;
       const decision: PushChallenge['decision'] = !genuine || wrongNumber ? 'rejected' : answer.decision === 'approve' ? 'approved' : 'denied';
       const reason = !genuine ? 'signature not by a bound device of this customer' : wrongNumber ? 'wrong number' : undefined;
 
       await tx.query(`UPDATE auth_transactions SET challenge = challenge || $2::jsonb WHERE id = $1`, [
-        pending.id, JSON.stringify({ decision, answeredBy: genuine ? device!.id : null, answeredAt: this.clock.now().toISOString(), ...(reason ? { reason } : {}) }),
+        pending.id, JSON.stringify({ decision, answeredBy: genuine ? device!.id : null, answeredByThumbprint: genuine ? device!.thumbprint : null, answeredAt: this.clock.now().toISOString(), ...(reason ? { reason } : {}) }),
       ]);
       if (genuine) await this.devices.touch(tx, device!.id, this.clock.now());
       await this.audit.record(tx, {

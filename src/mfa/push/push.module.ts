@@ -3,6 +3,8 @@ import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DevicesModule } from '../../devices/devices.module';
 import { PushAnswersService } from './push-answers.service';
+import { PushBudget } from './push-budget';
+import { PushPromptsModule } from './push-prompts.module';
 import { PushController } from './push.controller';
 import { PushDecisions } from './push-decisions';
 import { PushSender } from './push-sender.port';
@@ -10,13 +12,14 @@ import { HttpPushSender, LogPushSender } from './push-senders';
 
 /** PUSH_PROVIDER picks the adapter: `log` (development) or `http` (FCM-style webhook). */
 @Module({
-  imports: [DevicesModule],
+  imports: [DevicesModule, PushPromptsModule],
   controllers: [PushController],
   providers: [
     { provide: PushSender, inject: [APP_CONFIG], useFactory: (config: AppConfig): PushSender => (config.push.provider === 'http' ? new HttpPushSender(config.push) : new LogPushSender()) },
     PushDecisions,
     PushAnswersService,
+    PushBudget,
   ],
-  exports: [PushSender, PushAnswersService],
+  exports: [PushSender, PushAnswersService, PushBudget],
 })
 export class PushModule {}

@@ -1,0 +1,159 @@
+import type { EntityManager } from 'typeorm';
+import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
+import type { DrsRecommendation } from '../risk/drs-evaluation.entity';
+import type { AuthContext } from './auth-context.entity';
+import type { AuthStepKind } from './auth-transaction.entity';
+import { decide, deviceActsAsFactor, DeviceStanding, independentSecondFactor, JourneyState, LOA_MFA, LOA_PASSWORD } from './policy';
+import { DeviceBindStep } from './steps/device-bind.step';
+import { JourneyStep, StepFacts, StepOutcome } from './steps/journey-step';
+
+/**
+ * The journey policy as a decision table (STYLE.md, habit 24): each row is the journey's situation and
+ * what policy must answer. No HTTP, no database: steps are stand-ins that say whether they apply, except
+ * the device binding, whose availability is the rule under test and so is the real step.
+ */
+class StandInStep extends JourneyStep {
+  constructor(readonly kind: AuthStepKind, readonly role: JourneyStep['role'], private readonly applies: boolean) {
+    super();
+  }
+  maxTries(): number {
+    return 1;
+  }
+  override async availableFor(): Promise<boolean> {
+    return this.applies;
+  }
+  async complete(): Promise<StepOutcome> {
+    throw new Error('not run by policy');
+  }
+}
+
+const PASSWORD: StepFacts = { amr: ['pwd'], cupid: 'CUPID-1' };
+const PASSWORD_MFA_ALWAYS: StepFacts = { ...PASSWORD, mfaRequired: true };
+const SMS: StepFacts = { amr: ['otp', 'sms'], secondFactor: true };
+const PUSH_BY_A: StepFacts = { amr: ['swk', 'push'], secondFactor: true, trustedDeviceId: 'dev-a', factorDeviceThumbprint: 'thumb-a' };
+const PROOF_OK: StepFacts = { amr: ['swk'], deviceVerified: true, trustedDeviceId: 'dev-a' };
+const PROOF_BAD: StepFacts = { amr: [], deviceVerified: false };
+const BOUND: StepFacts = { amr: [], trustedDeviceId: 'dev-new', boundDeviceId: 'dev-new' };
+
+interface Situation {
+  risk: DrsRecommendation | null;
+  passed: Array<[AuthStepKind, StepFacts]>;
+  bindDevice?: boolean;
+  /** Whether the customer can do a second factor (has a phone, a device bound after MFA). */
+  factors?: boolean;
+  /** Whether this device claims a binding that may prove itself. */
+  proof?: boolean;
+}
+
+type Expected =
+  | { next: 'STEP'; steps: AuthStepKind[] }
+  | { next: 'EVALUATE_RISK' }
+  | { next: 'FAIL'; denied: boolean }
+  | { next: 'COMPLETE'; acr: string; amr: string[]; trustedDeviceId?: string | null; bindingRefused?: string };
+
+const FACTORS: AuthStepKind[] = ['SMS_OTP', 'PUSH'];
+
+// situation                                                                                                   → decision
+const TABLE: Array<[string, Situation, Expected]> = [
+  ['nothing done yet', { risk: null, passed: [] }, { next: 'STEP', steps: ['PASSWORD'] }],
+  ['password, no risk yet', { risk: null, passed: [['PASSWORD', PASSWORD]] }, { next: 'EVALUATE_RISK' }],
+  ['risk DENY', { risk: 'DENY', passed: [['PASSWORD', PASSWORD]] }, { next: 'FAIL', denied: true }],
+  ['ALLOW, nothing else asked', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD]] }, { next: 'COMPLETE', acr: LOA_PASSWORD, amr: ['pwd'] }],
+  ['ALLOW, customer always needs MFA', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD_MFA_ALWAYS]] }, { next: 'STEP', steps: FACTORS }],
+  ['CHALLENGE', { risk: 'CHALLENGE', passed: [['PASSWORD', PASSWORD]] }, { next: 'STEP', steps: FACTORS }],
+  ['CHALLENGE, no factor available', { risk: 'CHALLENGE', passed: [['PASSWORD', PASSWORD]], factors: false }, { next: 'FAIL', denied: false }],
+  ['CHALLENGE, SMS passed', { risk: 'CHALLENGE', passed: [['PASSWORD', PASSWORD], ['SMS_OTP', SMS]] }, { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'] }],
+  ['ALLOW, a bound device claims itself', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD_MFA_ALWAYS]], proof: true }, { next: 'STEP', steps: ['DEVICE_PROOF'] }],
+  ['CHALLENGE, a bound device claims itself: no proof asked', { risk: 'CHALLENGE', passed: [['PASSWORD', PASSWORD]], proof: true }, { next: 'STEP', steps: FACTORS }],
+  ['ALLOW, device proof good: stands in for MFA', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD_MFA_ALWAYS], ['DEVICE_PROOF', PROOF_OK]], proof: true },
+    { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'swk'], trustedDeviceId: 'dev-a' }],
+  ['ALLOW, device proof refused: MFA comes back', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD_MFA_ALWAYS], ['DEVICE_PROOF', PROOF_BAD]], proof: true }, { next: 'STEP', steps: FACTORS }],
+  // Issue 12: a password alone never creates a factor.
+  ['ALLOW, binding asked, no second factor yet: step-up first', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD]], bindDevice: true }, { next: 'STEP', steps: FACTORS }],
+  ['ALLOW, binding asked, no factor available: completes unbound', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD]], bindDevice: true, factors: false },
+    { next: 'COMPLETE', acr: LOA_PASSWORD, amr: ['pwd'], bindingRefused: 'no second factor available' }],
+  ['ALLOW, binding asked, device proof good but no second factor: step-up', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD], ['DEVICE_PROOF', PROOF_OK]], bindDevice: true, proof: true },
+    { next: 'STEP', steps: FACTORS }],
+  ['ALLOW, binding asked, SMS passed: bind', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD], ['SMS_OTP', SMS]], bindDevice: true }, { next: 'STEP', steps: ['DEVICE_BIND'] }],
+  ['ALLOW, binding asked, push by another device passed: bind', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD], ['PUSH', PUSH_BY_A]], bindDevice: true },
+    { next: 'STEP', steps: ['DEVICE_BIND'] }],
+  ['ALLOW, bound after SMS: complete on the new device', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD], ['SMS_OTP', SMS], ['DEVICE_BIND', BOUND]], bindDevice: true },
+    { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'], trustedDeviceId: 'dev-new' }],
+];
+
+function stateOf(situation: Situation): JourneyState {
+  const context = {
+    id: 'ctx-1', cupid: situation.passed.length > 0 ? 'CUPID-1' : null, bindDevice: situation.bindDevice ?? false,
+    deviceKeyThumbprint: situation.proof ? 'thumb-a' : null,
+  } as AuthContext;
+  return {
+    context, client: {} as OAuthClient, risk: situation.risk, transient: {}, db: {} as EntityManager,
+    passed: situation.passed.map(([step, facts]) => ({ step, facts })),
+  };
+}
+
+function stepsFor(situation: Situation): JourneyStep[] {
+  const factors = situation.factors ?? true;
+  return [
+    new StandInStep('PASSWORD', 'primary', true),
+    new StandInStep('DEVICE_PROOF', 'device-proof', situation.proof ?? false),
+    new StandInStep('SMS_OTP', 'second-factor', factors),
+    new StandInStep('PUSH', 'second-factor', factors),
+    new StandInStep('ESIGN', 'consent', false),
+    new DeviceBindStep(undefined as never, undefined as never, undefined as never),
+  ];
+}
+
+describe('journey policy: the decision table', () => {
+  it.each(TABLE)('%s', async (_name, situation, expected) => {
+    const decision = await decide(stateOf(situation), stepsFor(situation));
+    switch (decision.next) {
+      case 'STEP':
+        expect({ next: decision.next, steps: decision.steps.map((step) => step.kind) }).toEqual(expected);
+        break;
+      case 'FAIL':
+        expect({ next: decision.next, denied: decision.denied }).toEqual(expected);
+        break;
+      case 'COMPLETE': {
+        const { next, acr, amr, trustedDeviceId, bindingRefused } = decision;
+        expect({ next, acr, amr, trustedDeviceId, bindingRefused }).toEqual({ trustedDeviceId: null, bindingRefused: undefined, ...expected });
+        break;
+      }
+      default:
+        expect({ next: decision.next }).toEqual(expected);
+    }
+  });
+});
+
+describe('journey policy: which second factors vouch for a device', () => {
+  // passed steps                                         device key  → an independent second factor?
+  const table: Array<[string, StepFacts[], string | null, boolean]> = [
+    ['none', [], null, false],
+    ['a password only', [PASSWORD], null, false],
+    ['a device proof is not a second factor', [PASSWORD, PROOF_OK], null, false],
+    ['an SMS code, any device', [PASSWORD, SMS], null, true],
+    ['an SMS code, on device A', [PASSWORD, SMS], 'thumb-a', true],
+    ['a push approved by A, for device B', [PASSWORD, PUSH_BY_A], 'thumb-b', true],
+    ['a push approved by A, for device A itself', [PASSWORD, PUSH_BY_A], 'thumb-a', false],
+    ['a push by A and an SMS code, for device A', [PASSWORD, PUSH_BY_A, SMS], 'thumb-a', true],
+  ];
+  it.each(table)('%s', (_name, facts, thumbprint, expected) => {
+    expect(independentSecondFactor(facts.map((entry) => ({ step: 'PASSWORD' as const, facts: entry })), thumbprint)).toBe(expected);
+  });
+});
+
+describe('journey policy: which bound devices act as a factor', () => {
+  const device = (overrides: Partial<DeviceStanding>): DeviceStanding => ({ cupid: 'CUPID-1', status: 'ACTIVE', boundWithMfa: true, ...overrides });
+  // device                                                   customer   → acts as a factor?
+  const table: Array<[string, DeviceStanding | null, string | null, boolean]> = [
+    ['bound after a second factor', device({}), 'CUPID-1', true],
+    ['bound with a password alone', device({ boundWithMfa: false }), 'CUPID-1', false],
+    ['revoked', device({ status: 'REVOKED' }), 'CUPID-1', false],
+    ['another customer\'s', device({}), 'CUPID-2', false],
+    ['customer not known yet', device({}), null, false],
+    ['no such device', null, 'CUPID-1', false],
+  ];
+  it.each(table)('%s', (_name, standing, cupid, expected) => {
+    expect(deviceActsAsFactor(standing, cupid)).toBe(expected);
+  });
+});
