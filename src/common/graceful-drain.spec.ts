@@ -20,6 +20,11 @@ describe('GracefulDrain', () => {
     base = await server.listen({ port: 0, host: '127.0.0.1' });
   });
 
+  /** Waits (bounded) until the server is handling `count` requests: no fixed sleep that a busy machine outruns. */
+  async function inFlightReached(count: number): Promise<void> {
+    for (let i = 0; i < 500 && drain.requestsInFlight < count; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
   afterEach(async () => {
     release();
     await server.close();
@@ -27,7 +32,7 @@ describe('GracefulDrain', () => {
 
   it('lets in-flight requests finish while new ones get 503 problem+json, Retry-After and Connection: close', async () => {
     const inFlight = fetch(`${base}/slow`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await inFlightReached(1);
     expect(drain.requestsInFlight).toBe(1);
     drain.begin();
     const settled = drain.settled(5000);
@@ -53,7 +58,7 @@ describe('GracefulDrain', () => {
 
   it('says so when in-flight requests outlast the bound', async () => {
     const inFlight = fetch(`${base}/slow`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await inFlightReached(1);
     drain.begin();
     expect(await drain.settled(100)).toBe(false);
     release();

@@ -5,6 +5,10 @@ import { createTestDatabase } from '../support/database';
 import { cli } from '../support/cli';
 import { sha256 } from '../support/factories';
 
+// Each operator-CLI case starts a process that compiles and boots the app: on a busy 2-core machine
+// that alone can take tens of seconds, which is not what these cases measure.
+jest.setTimeout(120_000);
+
 const ago = (interval: string) => `now() - interval '${interval}'`;
 const later = (interval: string) => `now() + interval '${interval}'`;
 

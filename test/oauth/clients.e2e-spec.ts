@@ -6,6 +6,10 @@ import { useTestApp } from '../support/app';
 import { cli } from '../support/cli';
 import { postForm } from '../support/oauth';
 
+// Each operator-CLI case starts a process that compiles and boots the app: on a busy 2-core machine
+// that alone can take tens of seconds, which is not what these cases measure.
+jest.setTimeout(120_000);
+
 describe('OAuth clients', () => {
   const t = useTestApp({ env: { SEED_DEMO_CLIENTS: 'true' } });
 
