@@ -8,7 +8,7 @@ import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import { retryTransaction } from '../database/retry-transaction';
 import type { AppConfig } from '../config/config';
-import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
+import type { OAuthClient } from '../clients/oauth-client.entity';
 import { Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
 

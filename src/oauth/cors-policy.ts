@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ClientsRepository } from './clients.repository';
+import { ClientsService } from '../clients/clients.service';
 
 const CACHE_MS = 60_000;
 const ALLOWED_HEADERS = 'authorization, content-type, x-request-id';
 const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';
 
 /**
- * CORS for browser frontends: only the origins of registered clients' redirect URIs are admitted
+ * CORS is an HTTP concern, so it lives with the protocol layer and reads the clients domain through its
+ * service (the clients module knows nothing of browsers). CORS for browser frontends: only the origins of registered clients' redirect URIs are admitted
  * (ARCHITECTURE.md, "Operations"). Credentials (cookies) are never allowed cross-origin; tokens travel
  * in headers and bodies.
  */
@@ -15,12 +16,12 @@ const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';
 export class CorsPolicy {
   private cache?: { origins: Set<string>; loadedAt: number };
 
-  constructor(private readonly clients: ClientsRepository) {}
+  constructor(private readonly clients: ClientsService) {}
 
   async allowedOrigins(): Promise<Set<string>> {
     if (this.cache && Date.now() - this.cache.loadedAt < CACHE_MS) return this.cache.origins;
     const origins = new Set<string>();
-    for (const client of await this.clients.listAll()) {
+    for (const client of await this.clients.list()) {
       if (!client.active) continue;
       for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
         try {
