@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
-import { SessionsModule } from '../sessions/sessions.module';
-import { TokensModule } from './tokens.module';
-import { ClientDeactivationService } from './client-deactivation.service';
 import { ClientsModule } from '../clients/clients.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { ClientDeactivationService } from './client-deactivation.service';
+import { TokensModule } from './tokens.module';
 
-/** Deactivation with its cascade; apart from ClientsModule, which every protocol endpoint reads. */
+/**
+ * Deactivation with its cascade; apart from ClientsModule, which every protocol endpoint reads. It lives in
+ * tokens, the module that may depend on both clients and sessions: in clients it would make clients and
+ * sessions depend on each other (module walls, .dependency-cruiser.cjs).
+ */
 @Module({
   imports: [ClientsModule, SessionsModule, TokensModule],
   providers: [ClientDeactivationService],

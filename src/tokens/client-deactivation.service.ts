@@ -4,9 +4,9 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { retryTransaction } from '../database/retry-transaction';
+import { ClientsService } from '../clients/clients.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { TokensRepository } from './tokens.repository';
-import { ClientsService } from '../clients/clients.service';
 
 export interface DeactivationOutcome {
   /** The client was active until now (false: it already was inactive; the cascade still runs to finish an interrupted one). */
