@@ -10,8 +10,9 @@ import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { JobsModule } from './jobs/jobs.module';
+import { MeModule } from './me/me.module';
 import { loggerParams } from './observability/logging';
-import { DemoClientsSeeder } from './oauth/clients/demo-clients';
+import { DemoClientsSeeder } from './clients/demo-clients';
 import { OAuthModule } from './oauth/oauth.module';
 import { ObservabilityModule } from './observability/observability.module';
 
@@ -40,6 +41,7 @@ export class AppModule {
         ObservabilityModule,
         OAuthModule,
         AgentsModule,
+        MeModule,
         JobsModule,
         ...(options.extraImports ?? []),
       ],

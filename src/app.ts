@@ -15,7 +15,7 @@ import { poolStats } from './database/sql';
 import type { AppConfig } from './config/config';
 import { createRootLogger, logRequest, requestIdFor } from './observability/logging';
 import { MetricsService } from './observability/metrics.service';
-import { CorsPolicy } from './oauth/clients/cors-policy';
+import { CorsPolicy } from './oauth/cors-policy';
 import { buildOpenApiDocument } from './openapi';
 
 export interface CreateAppOptions extends Omit<AppModuleOptions, 'rootLogger'> {

@@ -11,7 +11,7 @@ import { requestOrigin } from '../common/request-origin';
 import { DevicesService } from '../devices/devices.service';
 import {
   decodeCursor, DeviceListDto, encodeCursor, ReasonDto, RevokedCountDto, SessionDto, SessionPageDto, toDeviceDto, toSessionDto,
-} from '../sessions/dto/session.dto';
+} from '../me/dto/session.dto';
 import { DeviceRevocationService } from '../sessions/device-revocation.service';
 import { SessionsRepository } from '../sessions/sessions.repository';
 import { SessionsService } from '../sessions/sessions.service';

@@ -4,7 +4,7 @@ import { CommonModule } from '../common/common.module';
 import type { AppConfig } from '../config/config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
-import { ClientsModule } from '../oauth/clients/clients.module';
+import { ClientsModule } from '../clients/clients.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { EsignRepository } from '../esign/esign.repository';

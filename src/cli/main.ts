@@ -21,8 +21,8 @@ import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '../config/config';
 import { startEmbeddedPostgres } from '../database/embedded-postgres';
-import { ClientRegistrationError, ClientsService } from '../oauth/clients/clients.service';
-import type { GrantType } from '../oauth/clients/oauth-client.entity';
+import { ClientRegistrationError, ClientsService } from '../clients/clients.service';
+import type { GrantType } from '../clients/oauth-client.entity';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { mintDevAgentToken } from '../agents/dev-workforce-idp';
 import { CliModule } from './cli.module';
@@ -138,8 +138,8 @@ async function main(argv: string[]): Promise<void> {
 /** Loaded on demand (require, so ts-node and dist/ resolve it alike): only clients:deactivate needs sessions and tokens. */
 function loadDeactivation() {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { ClientDeactivationModule } = require('../oauth/clients/client-deactivation.module') as typeof import('../oauth/clients/client-deactivation.module');
-  const { ClientDeactivationService } = require('../oauth/clients/client-deactivation.service') as typeof import('../oauth/clients/client-deactivation.service');
+  const { ClientDeactivationModule } = require('../tokens/client-deactivation.module') as typeof import('../tokens/client-deactivation.module');
+  const { ClientDeactivationService } = require('../tokens/client-deactivation.service') as typeof import('../tokens/client-deactivation.service');
   /* eslint-enable @typescript-eslint/no-require-imports */
   return { module: ClientDeactivationModule, service: ClientDeactivationService };
 }

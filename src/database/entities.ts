@@ -4,7 +4,7 @@ import { AuthContext } from '../journeys/auth-context.entity';
 import { AuthTransaction } from '../journeys/auth-transaction.entity';
 import { DrsEvaluation } from '../risk/drs-evaluation.entity';
 import { Session } from '../sessions/session.entity';
-import { OAuthClient } from '../oauth/clients/oauth-client.entity';
+import { OAuthClient } from '../clients/oauth-client.entity';
 import { AuthorizationCode } from '../tokens/authorization-code.entity';
 import { SigningKey } from '../tokens/keys/signing-key.entity';
 import { Token } from '../tokens/token.entity';

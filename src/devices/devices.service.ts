@@ -4,7 +4,7 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import type { RequestOrigin } from '../common/request-origin';
-import type { RevokedBy } from '../sessions/sessions.service';
+import type { AuditActor as RevokedBy } from '../audit/audit-actor';
 import { DeviceRow, DevicesRepository } from './devices.repository';
 
 /** Trusted devices: listing and revocation for the customer and for support agents. */

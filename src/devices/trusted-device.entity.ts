@@ -1,5 +1,4 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { AuthContext } from '../journeys/auth-context.entity';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export const TRUSTED_DEVICE_STATUSES = ['ACTIVE', 'REVOKED'] as const;
 export type TrustedDeviceStatus = (typeof TRUSTED_DEVICE_STATUSES)[number];
@@ -17,10 +16,11 @@ export class TrustedDevice {
   @Column('text', { name: 'push_address', nullable: true }) pushAddress: string | null;
   @Column({ type: 'enum', enum: TRUSTED_DEVICE_STATUSES, enumName: 'trusted_device_status', default: 'ACTIVE' })
   status: TrustedDeviceStatus;
+  /**
+   * The journey that bound the device. The foreign key (ON DELETE SET NULL) is the migration's; no TypeORM
+   * relation, so the devices module does not import the journeys module (module walls).
+   */
   @Column('uuid', { name: 'bound_context_id', nullable: true }) boundContextId: string | null;
-  @ManyToOne(() => AuthContext, { onDelete: 'SET NULL', nullable: true })
-  @JoinColumn({ name: 'bound_context_id' })
-  boundContext?: AuthContext;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'last_used_at', nullable: true }) lastUsedAt: Date | null;
   /** The last journey from this device that passed a full second factor (or the binding after one). */

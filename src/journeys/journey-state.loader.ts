@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DirectoryUnavailableError, DirectoryUser, UserDirectory } from '../directory/user-directory.port';
-import { ClientsService } from '../oauth/clients/clients.service';
+import { ClientsService } from '../clients/clients.service';
 import { DrsEvaluation } from '../risk/drs-evaluation.entity';
 import type { AuthContext } from './auth-context.entity';
 import { AuthContextsRepository } from './auth-contexts.repository';

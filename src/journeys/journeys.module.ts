@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DirectoryModule } from '../directory/directory.module';
-import { ClientsModule } from '../oauth/clients/clients.module';
+import { ClientsModule } from '../clients/clients.module';
 import { RiskModule } from '../risk/risk.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';

@@ -6,7 +6,7 @@ import { requestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { JourneyService } from '../journeys/journey.service';
-import { ClientsService } from './clients/clients.service';
+import { ClientsService } from '../clients/clients.service';
 import { OAuthError } from './oauth-errors';
 import { OAuthParams } from './oauth-params';
 

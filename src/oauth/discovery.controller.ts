@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
-import { SUPPORTED_SCOPES } from './clients/clients.service';
+import { SUPPORTED_SCOPES } from '../clients/clients.service';
 import { JwksDto } from './dto/oauth.dto';
 import { endpointUrl, OAUTH_PATHS } from './oauth-endpoints';
 

@@ -8,7 +8,7 @@ import { retryTransaction } from '../database/retry-transaction';
 import { requestOrigin } from '../common/request-origin';
 import { SessionsService } from '../sessions/sessions.service';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
-import { ClientsService } from './clients/clients.service';
+import { ClientsService } from '../clients/clients.service';
 import { OAuthErrorDto, SignedOutDto } from './dto/oauth.dto';
 import { InvalidRequestError } from './oauth-errors';
 import { OAuthParams } from './oauth-params';

@@ -4,7 +4,8 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { AuthorizeController } from './authorize.controller';
 import { ClientAuthenticator } from './client-authentication';
-import { ClientsModule } from './clients/clients.module';
+import { ClientsModule } from '../clients/clients.module';
+import { CorsPolicy } from './cors-policy';
 import { DiscoveryController } from './discovery.controller';
 import { EndSessionController } from './end-session.controller';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
@@ -21,7 +22,7 @@ import { UserinfoController } from './userinfo.controller';
 @Module({
   imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule],
   controllers: [AuthorizeController, DiscoveryController, TokenController, IntrospectionController, RevocationController, UserinfoController, EndSessionController],
-  providers: [ClientAuthenticator, GrantRefusals, AuthorizationCodeGrant, RefreshTokenGrant, ClientCredentialsGrant, TokenRevocationService],
-  exports: [ClientsModule],
+  providers: [CorsPolicy, ClientAuthenticator, GrantRefusals, AuthorizationCodeGrant, RefreshTokenGrant, ClientCredentialsGrant, TokenRevocationService],
+  exports: [ClientsModule, CorsPolicy],
 })
 export class OAuthModule {}

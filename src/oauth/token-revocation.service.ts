@@ -8,7 +8,7 @@ import type { RequestOrigin } from '../common/request-origin';
 import { SessionsService } from '../sessions/sessions.service';
 import { TokensRepository } from '../tokens/tokens.repository';
 import { TokensService } from '../tokens/tokens.service';
-import type { OAuthClient } from './clients/oauth-client.entity';
+import type { OAuthClient } from '../clients/oauth-client.entity';
 
 /**
  * RFC 7009. Revoking a refresh token ends its session (and so every token of the grant, §2.1);

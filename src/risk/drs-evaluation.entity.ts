@@ -1,5 +1,4 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { AuthContext } from '../journeys/auth-context.entity';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export const DRS_RECOMMENDATIONS = ['ALLOW', 'CHALLENGE', 'DENY'] as const;
 export type DrsRecommendation = (typeof DRS_RECOMMENDATIONS)[number];
@@ -8,10 +7,11 @@ export type DrsRecommendation = (typeof DRS_RECOMMENDATIONS)[number];
 @Entity({ name: 'drs_evaluations' })
 export class DrsEvaluation {
   @PrimaryGeneratedColumn('uuid') id: string;
+  /**
+   * The journey assessed. The foreign key (ON DELETE CASCADE) is the migration's; no TypeORM relation, so
+   * the risk adapter does not import the journeys module (module walls, docs/architecture.md).
+   */
   @Column('uuid', { name: 'context_id', nullable: true }) contextId: string | null;
-  @ManyToOne(() => AuthContext, { onDelete: 'CASCADE', nullable: true })
-  @JoinColumn({ name: 'context_id' })
-  context?: AuthContext;
   @Column('text', { nullable: true }) cupid: string | null;
   @Column({ type: 'enum', enum: DRS_RECOMMENDATIONS, enumName: 'drs_recommendation' }) recommendation: DrsRecommendation;
   @Column('integer', { nullable: true }) score: number | null;

@@ -1,6 +1,5 @@
 import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { TrustedDevice } from '../devices/trusted-device.entity';
-import { AuthContext } from '../journeys/auth-context.entity';
 
 export const SESSION_STATUSES = ['ACTIVE', 'REVOKED', 'EXPIRED'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -11,10 +10,11 @@ export class Session {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column('text') cupid: string;
   @Column('text', { name: 'client_id' }) clientId: string;
+  /**
+   * The journey that opened the session. The foreign key (ON DELETE SET NULL) is the migration's; no TypeORM
+   * relation, so sessions do not import journeys, which depend on sessions (no cycle between modules).
+   */
   @Column('uuid', { name: 'context_id', nullable: true }) contextId: string | null;
-  @ManyToOne(() => AuthContext, { onDelete: 'SET NULL', nullable: true })
-  @JoinColumn({ name: 'context_id' })
-  context?: AuthContext;
   @Column('uuid', { name: 'trusted_device_id', nullable: true }) trustedDeviceId: string | null;
   @ManyToOne(() => TrustedDevice, { onDelete: 'SET NULL', nullable: true })
   @JoinColumn({ name: 'trusted_device_id' })

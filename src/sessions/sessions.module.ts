@@ -1,15 +1,13 @@
 import { Module } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module';
-import { CustomerAuthGuard } from './customer-auth.guard';
 import { DeviceRevocationService } from './device-revocation.service';
-import { MeController } from './me.controller';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
+/** The sessions domain: rows, their lifecycle and device revocation. Its HTTP API lives in src/me and src/agents. */
 @Module({
   imports: [DevicesModule],
-  controllers: [MeController],
-  providers: [SessionsRepository, SessionsService, CustomerAuthGuard, DeviceRevocationService],
+  providers: [SessionsRepository, SessionsService, DeviceRevocationService],
   exports: [SessionsService, SessionsRepository, DeviceRevocationService, DevicesModule],
 })
 export class SessionsModule {}

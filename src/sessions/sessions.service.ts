@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
-import type { AuditActorType } from '../audit/audit-events';
+import type { AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import { retryTransaction } from '../database/retry-transaction';
 import type { AppConfig } from '../config/config';
-import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
+import type { OAuthClient } from '../clients/oauth-client.entity';
 import { Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
 
@@ -23,10 +23,8 @@ export interface NewSession {
   userAgent?: string | null;
 }
 
-export interface RevokedBy {
-  type: AuditActorType;
-  id: string;
-}
+/** Who revokes: the audit actor (audit/audit-actor.ts, shared with devices). */
+export type RevokedBy = AuditActor;
 
 /** Sessions: one signed-in device of a customer, with idle and absolute expiry and revocation. */
 @Injectable()

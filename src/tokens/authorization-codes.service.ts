@@ -6,7 +6,7 @@ import { Clock } from '../common/clock';
 import { randomSecret, sha256 } from '../common/crypto';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
+import type { OAuthClient } from '../clients/oauth-client.entity';
 import { AuthorizationCodesRepository } from './authorization-codes.repository';
 
 export interface CodeRequest {

@@ -8,7 +8,7 @@ import type { RequestOrigin } from '../common/request-origin';
 import { randomSecret, sha256 } from '../common/crypto';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
+import type { OAuthClient } from '../clients/oauth-client.entity';
 import { isSessionLive } from '../sessions/sessions.service';
 import { SigningKeysService } from './keys/signing-keys.service';
 import type { Token } from './token.entity';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ClientRegistration, ClientsService } from '../../src/oauth/clients/clients.service';
+import { ClientRegistration, ClientsService } from '../../src/clients/clients.service';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { AuthorizationCodesService } from '../../src/tokens/authorization-codes.service';
 import type { TestApp } from './app';

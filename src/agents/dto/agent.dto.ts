@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
 import type { AuditTrailRow } from '../../audit/audit-trail.repository';
-import { PageQueryDto } from '../../sessions/dto/session.dto';
+import { PageQueryDto } from '../../me/dto/session.dto';
 
 /** Reads by an agent state their reason too (access to customer data is justified and audited). */
 export class AgentReadQueryDto extends PageQueryDto {

@@ -8,7 +8,7 @@ import { retryTransaction } from '../../database/retry-transaction';
 import { isSessionLive, SessionsService } from '../../sessions/sessions.service';
 import { AuthorizationCodesRepository, RedeemedCode } from '../../tokens/authorization-codes.repository';
 import { TokenResponse, TokensService } from '../../tokens/tokens.service';
-import type { OAuthClient } from '../clients/oauth-client.entity';
+import type { OAuthClient } from '../../clients/oauth-client.entity';
 import { InvalidRequestError } from '../oauth-errors';
 import { CODE_VERIFIER } from '../oauth-params';
 import { Grant, GrantOutcome, GrantRequest } from './grant';

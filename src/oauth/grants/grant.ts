@@ -1,6 +1,6 @@
 import type { RequestOrigin } from '../../common/request-origin';
 import type { TokenResponse } from '../../tokens/tokens.service';
-import type { GrantType, OAuthClient } from '../clients/oauth-client.entity';
+import type { GrantType, OAuthClient } from '../../clients/oauth-client.entity';
 import type { OAuthParams } from '../oauth-params';
 
 export interface GrantRequest {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Clock } from '../../common/clock';
-import { ClientsRepository } from './clients.repository';
+import { ClientsService } from '../clients/clients.service';
+import { Clock } from '../common/clock';
 
 const CACHE_MS = 60_000;
 const RETRY_AFTER_FAILURE_MS = 5_000;
@@ -9,7 +9,8 @@ const ALLOWED_HEADERS = 'authorization, content-type, x-request-id';
 const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';
 
 /**
- * CORS for browser frontends: only the origins of registered clients' redirect URIs are admitted
+ * CORS is an HTTP concern, so it lives with the protocol layer and reads the clients domain through its
+ * service (the clients module knows nothing of browsers). CORS for browser frontends: only the origins of registered clients' redirect URIs are admitted
  * (ARCHITECTURE.md, "Operations"). Credentials (cookies) are never allowed cross-origin; tokens travel
  * in headers and bodies.
  */
@@ -19,7 +20,7 @@ export class CorsPolicy {
   private loading?: Promise<Set<string>>;
 
   constructor(
-    private readonly clients: ClientsRepository,
+    private readonly clients: ClientsService,
     private readonly clock: Clock,
   ) {}
 
@@ -45,7 +46,7 @@ export class CorsPolicy {
 
   private async load(): Promise<Set<string>> {
     const origins = new Set<string>();
-    for (const client of await this.clients.listAll()) {
+    for (const client of await this.clients.list()) {
       if (!client.active) continue;
       for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
         try {

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { ValidationFailedError } from '../../common/problem';
 import type { DeviceRow } from '../../devices/devices.repository';
-import type { SessionRow } from '../sessions.repository';
+import type { SessionRow } from '../../sessions/sessions.repository';
 
 export class SessionDto {
   @ApiProperty({ example: '2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90' }) id: string;

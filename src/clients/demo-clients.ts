@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG } from '../../config/config';
-import type { AppConfig } from '../../config/config';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
 import { ClientRegistration, ClientsService } from './clients.service';
 
 /** The clients `npm start` registers in development so that the service is usable at once (README). */

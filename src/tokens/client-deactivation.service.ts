@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
-import { AuditService } from '../../audit/audit.service';
-import { Clock } from '../../common/clock';
-import { retryTransaction } from '../../database/retry-transaction';
-import { SessionsService } from '../../sessions/sessions.service';
-import { TokensRepository } from '../../tokens/tokens.repository';
-import { ClientsService } from './clients.service';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
+import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { retryTransaction } from '../database/retry-transaction';
+import { ClientsService } from '../clients/clients.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { TokensRepository } from './tokens.repository';
 
 export interface DeactivationOutcome {
   /** The client was active until now (false: it already was inactive; the cascade still runs to finish an interrupted one). */

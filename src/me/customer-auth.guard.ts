@@ -3,9 +3,9 @@ import { ModuleRef } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { parseBearer } from '../common/bearer';
 import { BearerTokenRequiredError } from '../common/problem';
-import { CustomerPrincipal, CustomerTokenVerifier } from './customer-token-verifier.port';
+import { CustomerPrincipal, CustomerTokenVerifier } from '../sessions/customer-token-verifier.port';
 
-export type { CustomerPrincipal } from './customer-token-verifier.port';
+export type { CustomerPrincipal } from '../sessions/customer-token-verifier.port';
 
 export type CustomerRequest = FastifyRequest & { customer: CustomerPrincipal };
 

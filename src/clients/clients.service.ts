@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
-import { AuditService } from '../../audit/audit.service';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
+import { AuditService } from '../audit/audit.service';
 import { randomBytes } from 'node:crypto';
-import { hmacSha256, randomSecret } from '../../common/crypto';
-import { hashSecret, verifySecret } from '../../common/passwords';
+import { hmacSha256, randomSecret } from '../common/crypto';
+import { hashSecret, verifySecret } from '../common/passwords';
 import { ClientsRepository } from './clients.repository';
 import { GRANT_TYPES, GrantType, OAuthClient, OAuthClientType } from './oauth-client.entity';
 

@@ -6,11 +6,11 @@ import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
 import { DevicesService } from '../devices/devices.service';
 import { CustomerAuthGuard } from './customer-auth.guard';
-import { DeviceRevocationService } from './device-revocation.service';
+import { DeviceRevocationService } from '../sessions/device-revocation.service';
 import type { CustomerRequest } from './customer-auth.guard';
 import { DeviceListDto, RevokedCountDto, SessionListDto, toDeviceDto, toSessionDto } from './dto/session.dto';
-import { SessionsRepository } from './sessions.repository';
-import { SessionsService } from './sessions.service';
+import { SessionsRepository } from '../sessions/sessions.repository';
+import { SessionsService } from '../sessions/sessions.service';
 
 /** Customer self-service with the customer's own bearer access token. Only the token's customer is ever touched. */
 @ApiTags('self-service')

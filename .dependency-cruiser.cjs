@@ -1,0 +1,149 @@
+/**
+ * Module walls, checked by `npm run depcheck` and by test/e2e/module-walls.e2e-spec.ts (README, "Layout").
+ * A module is a top-level folder under src/. `import type` counts (tsPreCompilationDeps): a type import is
+ * still a dependency on the other module's design. The files directly under src/ (main.ts, app.ts,
+ * app.module.ts, openapi.ts) are the composition root and may import any module.
+ *
+ * Each known breach below is exempt by exact file pair, never by module, and names the issue that removes it.
+ */
+
+/** Domain modules: they hold the rules and the data, and never know which HTTP API calls them. */
+const DOMAIN = '^src/(sessions|tokens|journeys|devices|mfa|risk|directory|clients|audit|esign)/';
+/** The HTTP protocol and API layers. */
+const HTTP_LAYERS = '^src/(oauth|me|agents)/';
+
+/**
+ * Every module in dependency order: a module imports only modules listed before it (and itself), so no two
+ * modules can depend on each other, directly or around a longer cycle. When a new dependency is right,
+ * move the module in this list; never add a module to two places.
+ * The first entry is the platform (common, config, database and the pino logging every layer uses): its
+ * files may use one another, and it imports no module above it.
+ */
+const LAYERS = [
+  { name: 'platform', path: '^src/(common|config|database)/|^src/observability/logging[.]ts$' },
+  { name: 'audit', path: '^src/audit/' },
+  { name: 'clients', path: '^src/clients/' },
+  { name: 'directory', path: '^src/directory/' },
+  { name: 'risk', path: '^src/risk/' },
+  { name: 'esign', path: '^src/esign/' },
+  { name: 'devices', path: '^src/devices/' },
+  { name: 'mfa', path: '^src/mfa/' },
+  { name: 'sessions', path: '^src/sessions/' },
+  { name: 'tokens', path: '^src/tokens/' },
+  { name: 'journeys', path: '^src/journeys/' },
+  // health and metrics read tokens (signing keys) and the directory; logging.ts is in the platform.
+  { name: 'observability', path: '^src/observability/(?!logging[.]ts$)' },
+  { name: 'oauth', path: '^src/oauth/' },
+  { name: 'me', path: '^src/me/' },
+  { name: 'agents', path: '^src/agents/' },
+  { name: 'jobs', path: '^src/jobs/' },
+  { name: 'cli', path: '^src/cli/' },
+];
+
+/**
+ * Exact file pairs that the walls allow: `file` imports only targets matching `to` despite the rules.
+ * `registry` entries are by design; `breach` entries are known defects, to be deleted with their fix.
+ */
+const EXEMPT = [
+  {
+    file: 'src/database/entities.ts',
+    to: '[.]entity[.]ts$',
+    kind: 'registry',
+    why: "the TypeORM entity list names every module's entities so that one DataSource knows every table; it calls none of them",
+  },
+  {
+    file: 'src/mfa/push/push-answers.service.ts',
+    to: '^src/journeys/steps/push[.]step[.]ts$',
+    kind: 'breach',
+    why: "issue 20, item 1: the push answer is written into the journeys' transaction rows (the PushChallenge type); it goes when push challenges get their own table in mfa",
+  },
+  {
+    file: 'src/audit/startup-audit.ts',
+    to: '^src/jobs/job-runner[.]ts$',
+    kind: 'breach',
+    why: "issue 20: the start-up audit reports the job runner's state, so the sink imports jobs; it belongs in the composition root (src/), beside app.module.ts",
+  },
+  ...['src/common/problem.filter.ts', 'src/common/http-edge.ts'].map((file) => ({
+    file,
+    to: '^src/oauth/oauth-errors[.]ts$',
+    kind: 'breach',
+    why: "issue 20: the error filter and the HTTP edge render OAuth errors as RFC 6749 JSON, so the platform imports the protocol layer's error classes; they belong in common",
+  })),
+];
+
+const either = (paths) => paths.map((path) => `(${path})`).join('|');
+const exactly = (file) => `^${file.replace(/[.]/g, '[.]')}$`;
+
+/**
+ * A rule that skips the exempt files, and for each exempt file it applies to, a companion applying the same
+ * rule to that file minus its allowed targets (dependency-cruiser cannot exempt a file pair in one rule).
+ */
+function withExemptions(rule) {
+  const applies = EXEMPT.filter((exempt) => new RegExp(rule.from.path).test(exempt.file));
+  if (applies.length === 0) return [rule];
+  const main = { ...rule, from: { ...rule.from, pathNot: either(applies.map((exempt) => exactly(exempt.file))) } };
+  const companions = applies.map((exempt) => ({
+    ...rule,
+    comment: `${rule.comment} [${exempt.file} is allowed ${exempt.to} only (${exempt.kind}): ${exempt.why}]`,
+    from: { path: exactly(exempt.file) },
+    to: { ...rule.to, pathNot: rule.to.pathNot ? either([rule.to.pathNot, exempt.to]) : exempt.to },
+  }));
+  return [main, ...companions];
+}
+
+const named = [
+  {
+    name: 'domain-imports-http-layer',
+    comment:
+      'A domain module imports the OAuth protocol layer or an HTTP API (oauth, me, agents). Move the shared type or ' +
+      'service into the domain (as clients/ was) and let the HTTP layer depend on it.',
+    severity: 'error',
+    from: { path: DOMAIN },
+    to: { path: HTTP_LAYERS },
+  },
+  {
+    name: 'adapter-imports-journeys',
+    comment:
+      'Adapters and factors (mfa, risk, directory, devices) serve the journeys and must not know them: refer to a ' +
+      'journey by its context id, not by its entities or step types.',
+    severity: 'error',
+    from: { path: '^src/(mfa|risk|directory|devices)/' },
+    to: { path: '^src/journeys/' },
+  },
+  {
+    name: 'audit-is-a-sink',
+    comment: 'audit records what other modules report; it may use only common, config and database.',
+    severity: 'error',
+    from: { path: '^src/audit/' },
+    to: { path: '^src/', pathNot: '^src/(audit|common|config|database)/' },
+  },
+  {
+    name: 'sessions-import-tokens',
+    comment:
+      'Tokens depend on sessions, never the reverse: a session ends through its row, which every token check reads; ' +
+      'the self-service bearer check goes through the CustomerTokenVerifier port.',
+    severity: 'error',
+    from: { path: '^src/sessions/' },
+    to: { path: '^src/tokens/' },
+  },
+];
+
+const layered = LAYERS.slice(0, -1).map((layer, index) => ({
+  name: `module-order-${layer.name}`,
+  comment:
+    `${layer.name} imports a module listed after it in .dependency-cruiser.cjs (LAYERS), which would let two modules ` +
+    'depend on each other. Invert the dependency, or move the module in LAYERS if the new order is the design.',
+  severity: 'error',
+  from: { path: layer.path },
+  to: { path: either(LAYERS.slice(index + 1).map((higher) => higher.path)) },
+}));
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [...named, ...layered].flatMap(withExemptions),
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { ClientsModule } from '../clients/clients.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { ClientDeactivationService } from './client-deactivation.service';
+import { TokensModule } from './tokens.module';
+
+/**
+ * Deactivation with its cascade; apart from ClientsModule, which every protocol endpoint reads. It lives in
+ * tokens, the module that may depend on both clients and sessions: in clients it would make clients and
+ * sessions depend on each other (module walls, .dependency-cruiser.cjs).
+ */
+@Module({
+  imports: [ClientsModule, SessionsModule, TokensModule],
+  providers: [ClientDeactivationService],
+  exports: [ClientDeactivationService],
+})
+export class ClientDeactivationModule {}
