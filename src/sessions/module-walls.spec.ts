@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * ARCHITECTURE, module walls: tokens depend on sessions, never the reverse. A session's end reaches its
+ * docs/architecture.md, "Module walls": tokens depend on sessions, never the reverse. A session's end reaches its
  * tokens through data (every token use checks its session), and the self-service API checks its bearer
  * tokens through the CustomerTokenVerifier port, so nothing under src/sessions imports src/tokens.
  */
