@@ -19,6 +19,18 @@ export class StepOutOfOrderError extends ApiError {
   }
 }
 
+/**
+ * The same transaction token is being worked on by another request (its first try is still waiting for
+ * the directory or a vendor). Not a replay: the client that timed out retries shortly with the same token
+ * and body and gets the first try's answer (the sealed retry window).
+ */
+export class StepInProgressError extends ApiError {
+  constructor() {
+    super(HttpStatus.CONFLICT, 'STEP_IN_PROGRESS', 'Step in progress',
+      'This step is still being processed. Retry shortly with the same transaction token and body to get its answer.', {}, 1);
+  }
+}
+
 /** A step failed but the journey goes on: the fresh transaction token for the retry rides along. */
 export class RetryableStepError extends ApiError {}
 

@@ -9,7 +9,7 @@ import type { AppConfig } from '../config/config';
 import type { AuthStepKind } from './auth-transaction.entity';
 import { AuthTransactionsRepository } from './auth-transactions.repository';
 import type { JourneyView, Settled } from './journey-completion.service';
-import { StepOutOfOrderError, TransactionInvalidError } from './journey-errors';
+import { StepInProgressError, StepOutOfOrderError, TransactionInvalidError } from './journey-errors';
 import { fromStoredAnswer, StoredAnswer, toStoredAnswer, TokenVault } from './token-vault';
 
 /** The request as far as its token's answers go. */
@@ -78,7 +78,9 @@ export class TransactionAnswers {
       contextId: found?.contextId === journeyId ? journeyId : null, ip: origin.ip, userAgent: origin.userAgent,
       details: { step: kind, reason, ...(reason === 'foreign' ? { presentedForJourney: journeyId } : {}) },
     });
-    // Out of order is the one refusal worth explaining: the token is good, the step is not the one awaited.
+    // Out of order and in progress are the refusals worth explaining: the token is good, but the step is not
+    // the one awaited, or its first try has not answered yet (a client that timed out retries into it).
+    if (reason === 'in_progress') return { error: new StepInProgressError() };
     return { error: reason === 'out_of_order' ? new StepOutOfOrderError(found!.step) : new TransactionInvalidError() };
   }
 }

@@ -84,6 +84,27 @@ describe('reliability: a step retried after a lost reply gets the same answer', 
     expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sms_deliveries WHERE context_id = $1`, [journey.journeyId])).toEqual([{ n: 1 }]);
   });
 
+  it('a retry that arrives while the first try is still at the gateway: 409 STEP_IN_PROGRESS with Retry-After, then the first try\'s answer', async () => {
+    const journey = await startJourney(t);
+    const mfa = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')).json();
+    const before = gateway.requests.length;
+    gateway.next({ kind: 'slow', ms: 1500, body: { id: 'msg-slow' } });
+    const send = () => postJson(other, `/journeys/${journey.journeyId}/sms-otp/send`, { transactionToken: mfa.transactionToken });
+    const first = postJson(t, `/journeys/${journey.journeyId}/sms-otp/send`, { transactionToken: mfa.transactionToken });
+    while (gateway.requests.length === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    const early = await send();
+    expect(early.status).toBe(409);
+    expect(early.headers.get('retry-after')).toBe('1');
+    expect(await early.json()).toMatchObject({ type: 'urn:ciam:problem:step-in-progress', status: 409 });
+
+    const answered = await first;
+    expect(answered.status).toBe(200);
+    const later = await send();
+    expect(later.status).toBe(200);
+    expect(await later.json()).toEqual(await answered.json());
+    expect(gateway.requests.length - before).toBe(1);
+  });
+
   it('another body with the spent token, or the same body after the window, is refused', async () => {
     const journey = await startJourney(t);
     expect((await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')).status).toBe(200);
