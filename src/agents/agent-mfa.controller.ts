@@ -7,7 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
 import { MfaLockoutService } from '../mfa/mfa-lockout.service';
-import { ReasonDto } from '../sessions/dto/session.dto';
+import { ReasonDto } from '../me/dto/session.dto';
 import type { AgentRequest } from './agent-jwt.strategy';
 import { InvalidCupidPipe } from './cupid.pipe';
 import { AgentReasonQueryDto, MfaStandingDto, toMfaStandingDto } from './dto/agent-mfa.dto';

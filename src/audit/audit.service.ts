@@ -20,8 +20,10 @@ export interface AuditEvent {
 }
 
 /**
- * The only writer of audit_logs. It appends through the caller's EntityManager, so the event commits or
- * rolls back with the state change it describes (STYLE.md, habit 3).
+ * The only code that appends to audit_logs (the audit-partitions job creates and drops partitions and
+ * purges the DEFAULT partition past retention: src/jobs/jobs.repository.ts). It appends through the
+ * caller's EntityManager, so the event commits or rolls back with the state change it describes
+ * (docs/architecture.md, rule 3).
  */
 @Injectable()
 export class AuditService {

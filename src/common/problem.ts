@@ -23,7 +23,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
  * A named API error: the code throws one of these and the exception filter turns it into problem+json
- * (STYLE.md, habit 6). `code` is stable and machine-readable; `detail` is safe to show a customer and
+ * (docs/architecture.md, rule 7). `code` is stable and machine-readable; `detail` is safe to show a customer and
  * never carries a secret.
  */
 export class ApiError extends Error {

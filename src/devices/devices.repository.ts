@@ -14,7 +14,7 @@ export interface DeviceRow {
   revoke_reason: string | null;
 }
 
-/** The only code that touches trusted_devices (listing and revocation; binding comes with the device step). */
+/** The only code that touches trusted_devices: binding, proofs, listing and revocation. */
 @Injectable()
 export class DevicesRepository {
   constructor(private readonly dataSource: DataSource) {}

@@ -29,7 +29,7 @@ export class DirectoryUnavailableError extends Error {
   }
 }
 
-/** The port (STYLE.md, habit 16): an abstract class used as the injection token. */
+/** The port (docs/architecture.md, rule 6): an abstract class used as the injection token. */
 export abstract class UserDirectory {
   abstract readonly name: string;
   /** Verifies a username and password. Costs the same time whether or not the username exists. */

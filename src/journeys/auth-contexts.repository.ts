@@ -3,7 +3,12 @@ import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuthContext } from './auth-context.entity';
 
-/** The only code that touches auth_contexts. Inputs are written once; afterwards only status and CUPID move. */
+/**
+ * Owns auth_contexts. Inputs are written once; afterwards only status and CUPID move. Not yet its only
+ * user: the jobs expire and purge contexts through SQL functions (src/jobs/jobs.repository.ts), and
+ * src/risk/risk-signals.repository.ts and src/mfa/push/push-answers.service.ts read it (docs/architecture.md,
+ * "Tables and their owners").
+ */
 @Injectable()
 export class AuthContextsRepository {
   async insert(manager: EntityManager, context: Partial<AuthContext>): Promise<AuthContext> {

@@ -25,7 +25,11 @@ type ClaimedRow = {
   created_at: Date; expires_at: Date; pending_send: Buffer | null;
 };
 
-/** The only code that touches auth_transactions. */
+/**
+ * Owns auth_transactions. Not yet its only writer: src/mfa/push/push-answers.service.ts writes the device's
+ * answer into `challenge`, and the jobs expire rows through cleanup_expired_transactions()
+ * (docs/architecture.md, "Tables and their owners").
+ */
 @Injectable()
 export class AuthTransactionsRepository {
   async insert(manager: EntityManager, transaction: Partial<AuthTransaction>): Promise<string> {
@@ -34,8 +38,8 @@ export class AuthTransactionsRepository {
   }
 
   /**
-   * Claims the pending transaction a token carries for one request, until `claimedUntil` (STYLE.md,
-   * habit 15: one conditional UPDATE). The claim outlives this database transaction, so the request can
+   * Claims the pending transaction a token carries for one request, until `claimedUntil` (docs/architecture.md,
+   * rule 5: one conditional UPDATE). The claim outlives this database transaction, so the request can
    * call a dependency holding no connection; a concurrent request with the same token waits on the row
    * lock, then finds it claimed and is refused. A claim left by a crashed instance lapses at
    * `claimedUntil`. A transaction that offers a choice (`challenge.choices`) can be claimed by any step it names.
@@ -77,7 +81,7 @@ export class AuthTransactionsRepository {
     await manager.query(`UPDATE auth_transactions SET claim_id = NULL, claimed_until = NULL WHERE id = $1 AND claim_id = $2`, [id, claimId]);
   }
 
-  /** Spends a claimed transaction (STYLE.md, habit 15: a conditional UPDATE). */
+  /** Spends a claimed transaction (docs/architecture.md, rule 5: a conditional UPDATE). */
   async consume(manager: EntityManager, id: string, now: Date, result: Record<string, unknown> | null = null): Promise<void> {
     await manager.query(
       `UPDATE auth_transactions SET status = 'CONSUMED', consumed_at = $2, result = $3, claim_id = NULL, claimed_until = NULL, pending_send = NULL

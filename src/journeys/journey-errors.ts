@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { ApiError } from '../common/problem';
 
 /**
- * The journey API's named errors (problem+json). Statuses follow SECURITY-DEFAULTS.md: a replayed,
+ * The journey API's named errors (problem+json). Statuses follow docs/architecture.md, rule 11: a replayed,
  * unknown, expired or foreign transaction token is one 400 shape; out of order is 409; locked out is
  * 429 with Retry-After; a risk DENY is 403; a dependency down is 503.
  */

@@ -26,7 +26,11 @@ import { SmsDeliveriesRepository } from '../mfa/sms/sms-deliveries.repository';
 import { SmsModule } from '../mfa/sms/sms.module';
 import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 
-/** The steps a journey can take; a new step is a class here and nothing else changes. */
+/**
+ * The steps a journey can take. A new step is a class registered here; the engine and the other steps do
+ * not change. A new kind also needs its AUTH_STEP_KINDS value and auth_step_kind enum value (a migration),
+ * a route and DTO in journeys.controller.ts, and its audit events (docs/architecture.md, "The journey engine").
+ */
 const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, DeviceBindStep];
 
 @Module({

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { OAuthClient } from '../oauth/clients/oauth-client.entity';
+import type { OAuthClient } from '../clients/oauth-client.entity';
 import type { DrsRecommendation } from '../risk/drs-evaluation.entity';
 import type { AuthContext } from './auth-context.entity';
 import type { AuthStepKind } from './auth-transaction.entity';

@@ -28,7 +28,7 @@ export interface PresentedToken {
  * What a transaction token answers besides running its step: the answer it was spent with, kept sealed
  * for JOURNEY_RETRY_WINDOW_SECONDS so a client that lost the reply gets it again (RFC 9110 §9.2.2 style
  * idempotent retry, as the refresh grace does for refresh tokens), or one refusal shape for every token
- * that cannot run (SECURITY-DEFAULTS.md), with the precise reason in the audit trail.
+ * that cannot run (docs/architecture.md, rule 11), with the precise reason in the audit trail.
  */
 @Injectable()
 export class TransactionAnswers {

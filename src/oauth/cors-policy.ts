@@ -9,10 +9,10 @@ const ALLOWED_HEADERS = 'authorization, content-type, x-request-id';
 const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';
 
 /**
- * CORS is an HTTP concern, so it lives with the protocol layer and reads the clients domain through its
- * service (the clients module knows nothing of browsers). CORS for browser frontends: only the origins of registered clients' redirect URIs are admitted
- * (ARCHITECTURE.md, "Operations"). Credentials (cookies) are never allowed cross-origin; tokens travel
- * in headers and bodies.
+ * CORS for browser frontends: only the origins of registered clients' redirect URIs are admitted (how
+ * long a change takes to apply: docs/architecture.md, "Scaling out"). Credentials (cookies) are never
+ * allowed cross-origin; tokens travel in headers and bodies. CORS is an HTTP concern, so it lives with the
+ * protocol layer and reads the clients domain through its service (the clients module knows nothing of browsers).
  */
 @Injectable()
 export class CorsPolicy {

@@ -7,7 +7,7 @@ export interface CustomerPrincipal {
 
 /**
  * The port the self-service API checks its bearer tokens through. Tokens depend on sessions, never the
- * reverse (ARCHITECTURE, module walls): the tokens module provides the adapter, and the guard finds it
+ * reverse (docs/architecture.md, "Module walls"): the tokens module provides the adapter, and the guard finds it
  * at run time instead of importing it.
  */
 export abstract class CustomerTokenVerifier {

@@ -9,7 +9,12 @@ export interface Revocation {
   reason: string;
 }
 
-/** The only code that touches sessions. */
+/**
+ * Owns sessions: all writes but the jobs' (src/jobs/jobs.repository.ts deletes ended sessions past retention
+ * and expires sessions through cleanup_expired_sessions()). Others read it: every token use joins it
+ * (src/tokens/tokens.repository.ts, by design) and src/risk/risk-signals.repository.ts (docs/architecture.md,
+ * "Tables and their owners").
+ */
 @Injectable()
 export class SessionsRepository {
   constructor(private readonly dataSource: DataSource) {}

@@ -84,7 +84,7 @@ export class SessionsService {
    * Revokes a session, in one transaction with its audit event; false when it was not active. Joins the
    * caller's transaction when given one.
    *
-   * Only the session row is written (STYLE.md habit 19): every use of a token (refresh, introspection,
+   * Only the session row is written (docs/architecture.md, rule 9): every use of a token (refresh, introspection,
    * userinfo, the self-service API) joins its session and refuses a token whose session is not live, so
    * the tokens stop working the moment this commits. Writing the tokens too would lock session then
    * tokens, the reverse of a refresh (token then session), and the two would deadlock.

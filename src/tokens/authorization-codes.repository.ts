@@ -26,7 +26,7 @@ const toCode = (row: CodeRow): RedeemedCode => ({
   codeChallenge: row.code_challenge, nonce: row.nonce, scope: row.scope, expiresAt: row.expires_at,
 });
 
-/** The only code that touches authorization_codes. */
+/** Owns authorization_codes; besides it, only the purge job deletes expired codes (src/jobs/jobs.repository.ts). */
 @Injectable()
 export class AuthorizationCodesRepository {
   async insert(manager: EntityManager, code: Partial<AuthorizationCode>): Promise<void> {

@@ -52,7 +52,11 @@ function toState(row: TokenStateRow): TokenState {
   };
 }
 
-/** The only code that touches tokens. Hot-path queries are in docs/queries.md with the index each uses. */
+/**
+ * Owns tokens: the service's only SQL on it, apart from the jobs' (src/jobs/jobs.repository.ts deletes dead
+ * session-less tokens, and the expiry jobs' SQL functions mark tokens EXPIRED; docs/architecture.md, "Tables
+ * and their owners"). Each hot-path query says here which index it uses; docs/performance.md has their timings.
+ */
 @Injectable()
 export class TokensRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -70,8 +74,10 @@ export class TokensRepository {
   }
 
   /**
-   * The refresh token and its session, row-locked for the rest of the transaction: concurrent rotations
-   * of one token queue here, so exactly one of them rotates it.
+   * The refresh token, row-locked for the rest of the transaction (`FOR UPDATE OF t`), with its session's
+   * state as read now: concurrent rotations of one token queue here, so exactly one of them rotates it.
+   * The session row is not locked here; the refresh locks it next (SessionsService.touchLive), after the
+   * token: the one lock order.
    */
   async lockRefreshByValueHash(
     manager: EntityManager,

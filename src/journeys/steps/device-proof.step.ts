@@ -54,7 +54,7 @@ export class DeviceProofStep extends JourneyStep<DeviceProofInput> {
   /**
    * Why this device cannot vouch for the customer now, or null when it can: it must be theirs, active,
    * bound at most TRUSTED_DEVICE_MAX_DAYS ago, and have seen a full second factor within
-   * TRUSTED_DEVICE_MFA_DAYS (SECURITY-DEFAULTS.md: 30 days since last MFA, 180 at most).
+   * TRUSTED_DEVICE_MFA_DAYS (defaults: 30 days since last MFA, 180 at most; README, configuration).
    */
   private trustReason(device: BoundDevice, cupid: string | null): string | null {
     if (device.status !== 'ACTIVE' || device.cupid !== cupid) return 'device not bound to this customer';

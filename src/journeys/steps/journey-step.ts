@@ -78,7 +78,7 @@ export interface PreparedStep {
 }
 
 /**
- * One step of a login journey, one class per file (STYLE.md, habit 5). The engine claims the step's
+ * One step of a login journey, one class per file (docs/architecture.md, rule 8). The engine claims the step's
  * transaction token and calls `begin` in one short database transaction; a step that needs a dependency
  * answers with a plan, the engine runs `contact` holding no database connection, then calls `complete`
  * in a second short transaction (a step without network work completes in the first). When `contact`

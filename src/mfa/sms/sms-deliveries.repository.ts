@@ -9,7 +9,7 @@ export interface DeliveryCounts {
   cupid24h: number;
 }
 
-/** The only code that touches sms_deliveries. */
+/** Owns sms_deliveries; besides it, only the purge job deletes old rows (src/jobs/jobs.repository.ts). */
 @Injectable()
 export class SmsDeliveriesRepository {
   /**

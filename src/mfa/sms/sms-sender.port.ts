@@ -16,7 +16,7 @@ export class SmsDeliveryError extends Error {
   }
 }
 
-/** The SMS port (STYLE.md, habit 16). Adapters: log (development outbox), http (JSON webhook), twilio. */
+/** The SMS port (docs/architecture.md, rule 6). Adapters: log (development outbox), http (JSON webhook), twilio. */
 export abstract class SmsSender {
   abstract readonly name: string;
   /** Hands the message to the provider; throws SmsDeliveryError when it was not accepted. */
