@@ -184,6 +184,15 @@ describe('the compose stack, part by part', () => {
     expect(grant).toEqual({ insert: true, truncate: false });
   }, 60_000);
 
+  it('has the pg_stat_statements view the operations guide queries (checked with EXPLAIN: the library is not preloaded here)', async () => {
+    const guide = read('docs/operations.md');
+    const queries = [...guide.matchAll(/```sql pg_stat_statements\n([\s\S]*?)```/g)].map((match) => match[1].trim().replace(/;$/, ''));
+    expect(queries.length).toBeGreaterThanOrEqual(3);
+    await asAdmin(names.database, async (admin) => {
+      for (const query of queries) await expect(admin.query(`EXPLAIN ${query}`)).resolves.toBeDefined();
+    });
+  });
+
   /** docker/postgres/init-roles.sh's two SQL blocks, with this run's role and database names and passwords. */
   async function runInitRoles(): Promise<void> {
     const blocks = [...read('docker/postgres/init-roles.sh').matchAll(/<<'SQL'\n([\s\S]*?)\nSQL\n/g)].map((match) => match[1]
