@@ -14,7 +14,7 @@ import { JobRunner } from '../../src/jobs/job-runner';
 import { startTestApp, TestApp } from '../support/app';
 import { databaseUrl } from '../support/database';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
-import { postForm, registerStandardClients, SPA } from '../support/oauth';
+import { postForm, SPA } from '../support/oauth';
 import { LDAP_CUSTOMERS } from '../support/slapd';
 
 const root = join(__dirname, '..', '..');
@@ -85,7 +85,9 @@ describe('the compose stack, part by part', () => {
     env.DATABASE_URL = roleUrl('app');
     env.JOBS_ENABLED = 'false';
     t = await startTestApp({ env, database: { name: names.database, url: roleUrl('app'), drop: async () => undefined } });
-    await registerStandardClients(t);
+    // The README's client registration for the stack, as written, run as the app role.
+    const registered = await runCli(env, ...readmeClientsAdd());
+    expect({ code: registered.code, stderr: registered.stderr }).toEqual({ code: 0, stderr: '' });
   }, 120_000);
 
   afterAll(async () => {
@@ -112,7 +114,7 @@ describe('the compose stack, part by part', () => {
   });
 
   it('signs alice in from a new network with an SMS code read from the simulator, then issues tokens', async () => {
-    const journey = await startJourney(t);
+    const journey = await startJourney(t, { clientId: 'demo-spa', redirectUri: SPA.redirectUri });
     const password = await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password');
     expect(password.status).toBe(200);
     // Production trusts no network: a first sign-in from an unknown device and network asks for a second factor.
@@ -131,7 +133,7 @@ describe('the compose stack, part by part', () => {
     expect(completed).toMatchObject({ status: 'COMPLETED', authorizationCode: expect.any(String) });
 
     const tokens = await postForm(t, '/oauth2/token', {
-      grant_type: 'authorization_code', code: completed.authorizationCode, redirect_uri: SPA.redirectUri, code_verifier: journey.verifier, client_id: SPA.clientId,
+      grant_type: 'authorization_code', code: completed.authorizationCode, redirect_uri: SPA.redirectUri, code_verifier: journey.verifier, client_id: 'demo-spa',
     });
     expect(tokens.status).toBe(200);
     expect(await tokens.json()).toMatchObject({ access_token: expect.any(String), id_token: expect.any(String), refresh_token: expect.any(String) });
@@ -140,7 +142,7 @@ describe('the compose stack, part by part', () => {
   it('refuses the seed\'s locked and disabled customers', async () => {
     for (const uid of ['carol', 'dave']) {
       const customer = LDAP_CUSTOMERS.find((candidate) => candidate.uid === uid)!;
-      const journey = await startJourney(t);
+      const journey = await startJourney(t, { clientId: 'demo-spa', redirectUri: SPA.redirectUri });
       const response = await submitPassword(t, journey.journeyId, journey.transactionToken, uid, customer.password);
       expect({ uid, status: response.status, type: (await response.json()).type }).toEqual({ uid, status: 403, type: 'urn:ciam:problem:account-unavailable' });
     }
@@ -223,6 +225,16 @@ async function asAdmin<T>(database: string, work: (client: PgClient) => Promise<
   } finally {
     await client.end();
   }
+}
+
+/** The arguments of the README's `docker compose exec app node dist/src/cli/main.js clients:add …` command. */
+function readmeClientsAdd(): string[] {
+  const readme = read('README.md');
+  const start = readme.indexOf('docker compose exec app node dist/src/cli/main.js clients:add');
+  expect(start).toBeGreaterThan(0);
+  const command = readme.slice(start, readme.indexOf('\n```', start)).replace(/\\\n\s*/g, ' ');
+  const words = [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]);
+  return words.slice(words.indexOf('clients:add'));
 }
 
 /** The operator CLI (`node dist/src/cli/main.js` in the image) from source, with exactly this environment. */
