@@ -12,7 +12,7 @@
  * It shows one-time codes to anyone who asks and mints support-agent tokens for anyone who asks: it must
  * never be reachable outside a developer's machine, and never stand in for a real vendor.
  */
-const { createHash, generateKeyPairSync, randomUUID, sign } = require('node:crypto');
+const { createHash, generateKeyPairSync, randomUUID, sign, timingSafeEqual } = require('node:crypto');
 const { createServer } = require('node:http');
 
 const PORT = Number(process.env.PORT || 4000);
@@ -62,7 +62,10 @@ function parse(req, raw) {
 }
 
 function authorized(req) {
-  return !AUTH_TOKEN || req.headers.authorization === `Bearer ${AUTH_TOKEN}`;
+  if (!AUTH_TOKEN) return true;
+  // Compared as digests in constant time, as a real gateway would.
+  const digest = (value) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(req.headers.authorization || ''), digest(`Bearer ${AUTH_TOKEN}`));
 }
 
 function keep(list, entry) {
