@@ -139,12 +139,15 @@ describe('the compose stack, part by part', () => {
     expect(await tokens.json()).toMatchObject({ access_token: expect.any(String), id_token: expect.any(String), refresh_token: expect.any(String) });
   });
 
-  it('refuses the seed\'s locked and disabled customers', async () => {
+  it('refuses the seed\'s locked and disabled customers exactly like a wrong password; the audit trail says why', async () => {
     for (const uid of ['carol', 'dave']) {
       const customer = LDAP_CUSTOMERS.find((candidate) => candidate.uid === uid)!;
       const journey = await startJourney(t, { clientId: 'demo-spa', redirectUri: SPA.redirectUri });
       const response = await submitPassword(t, journey.journeyId, journey.transactionToken, uid, customer.password);
-      expect({ uid, status: response.status, type: (await response.json()).type }).toEqual({ uid, status: 403, type: 'urn:ciam:problem:account-unavailable' });
+      expect({ uid, status: response.status, type: (await response.json()).type }).toEqual({ uid, status: 401, type: 'urn:ciam:problem:invalid-credentials' });
+      const [rejected] = await t.dataSource.query(
+        `SELECT details FROM audit_logs WHERE context_id = $1 AND event_type = 'credentials.rejected'`, [journey.journeyId]);
+      expect(rejected.details).toMatchObject({ passwordMatched: true, knownCustomer: true, directoryStatus: uid === 'carol' ? 'LOCKED' : 'DISABLED' });
     }
   });
 
