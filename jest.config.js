@@ -2,8 +2,18 @@
 // NestJS 12, jose and openid-client are ESM-only; on Node 20 jest cannot require() ESM, so @swc/jest
 // compiles them to CommonJS (see ../shared/design/TOOLCHAIN.md, "the fix that works on Node 20").
 const esmOnly = [
-  '@nestjs', 'jose', 'openid-client', 'oauth4webapi', 'content-disposition', 'cookie', 'file-type',
-  'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit',
+  '@nestjs',
+  'jose',
+  'openid-client',
+  'oauth4webapi',
+  'content-disposition',
+  'cookie',
+  'file-type',
+  'strtok3',
+  'token-types',
+  '@tokenizer',
+  'uint8array-extras',
+  '@borewit',
 ];
 
 /** @type {import('jest').Config} */
@@ -13,14 +23,17 @@ module.exports = {
   testEnvironment: 'node',
   testRegex: ['src/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
   transform: {
-    '^.+\\.(t|j|mj)s$': ['@swc/jest', {
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
+    '^.+\\.(t|j|mj)s$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
       },
-      module: { type: 'commonjs' },
-    }],
+    ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',

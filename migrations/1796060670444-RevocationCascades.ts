@@ -15,9 +15,13 @@ export class RevocationCascades1796060670444 implements MigrationInterface {
   async up(db: QueryRunner): Promise<void> {
     await db.query(`ALTER TABLE sessions ADD COLUMN directory_checked_at timestamptz`);
     await db.query(`UPDATE sessions SET directory_checked_at = auth_time WHERE status = 'ACTIVE'`);
-    await db.query(`CREATE INDEX idx_sessions_trusted_device_active ON sessions (trusted_device_id) WHERE status = 'ACTIVE' AND trusted_device_id IS NOT NULL`);
+    await db.query(
+      `CREATE INDEX idx_sessions_trusted_device_active ON sessions (trusted_device_id) WHERE status = 'ACTIVE' AND trusted_device_id IS NOT NULL`,
+    );
     await db.query(`CREATE INDEX idx_sessions_client_active ON sessions (client_id) WHERE status = 'ACTIVE'`);
-    await db.query(`CREATE INDEX idx_tokens_client_sessionless_active ON tokens (client_id) WHERE session_id IS NULL AND status = 'ACTIVE'`);
+    await db.query(
+      `CREATE INDEX idx_tokens_client_sessionless_active ON tokens (client_id) WHERE session_id IS NULL AND status = 'ACTIVE'`,
+    );
     await db.query(`
       CREATE OR REPLACE FUNCTION cleanup_expired_sessions(batch_size integer DEFAULT 1000, as_of timestamptz DEFAULT now()) RETURNS integer
       LANGUAGE sql AS $$

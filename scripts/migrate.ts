@@ -15,8 +15,16 @@ async function main(command: string | undefined): Promise<void> {
   const config = loadConfig();
   const embedded = config.database.url
     ? undefined
-    : await startEmbeddedPostgres({ dataDir: config.database.embeddedDataDir, preferredPort: config.database.embeddedPort, database: 'ciam' });
-  const dataSource = new DataSource({ ...dataSourceOptions(config, config.database.url ?? embedded!.url), migrationsRun: false, logging: ['migration'] });
+    : await startEmbeddedPostgres({
+        dataDir: config.database.embeddedDataDir,
+        preferredPort: config.database.embeddedPort,
+        database: 'ciam',
+      });
+  const dataSource = new DataSource({
+    ...dataSourceOptions(config, config.database.url ?? embedded!.url),
+    migrationsRun: false,
+    logging: ['migration'],
+  });
   await dataSource.initialize();
   try {
     if (command === 'run') {

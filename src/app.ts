@@ -40,11 +40,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     clientErrorHandler: edgeClientErrorHandler,
   });
   const rootLogger = createRootLogger(config, options.logDestination);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, { ...options, rootLogger }), adapter, {
-    bufferLogs: true,
-    preview: options.preview ?? false,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, { ...options, rootLogger }),
+    adapter,
+    {
+      bufferLogs: true,
+      preview: options.preview ?? false,
+      abortOnError: false,
+    },
+  );
   if (!options.preview) app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemExceptionFilter());
   app.useGlobalPipes(createValidationPipe());
@@ -65,7 +69,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     void reply.header('Referrer-Policy', 'no-referrer');
     void reply.header('X-Frame-Options', 'DENY');
     // The API serves JSON only; Swagger UI (its own scripts and styles) is the one page.
-    if (!request.url.startsWith('/docs')) void reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    if (!request.url.startsWith('/docs'))
+      void reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
     if (overHttps) void reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     // A CORS preflight is answered here, before routing; returning the reply ends the request.
     try {
@@ -86,8 +91,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   });
 
   if (config.docs.enabled) {
-    SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+    SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+      jsonDocumentUrl: 'docs/openapi.json',
+      yamlDocumentUrl: 'docs/openapi.yaml',
+    });
   }
   return app;
 }
-

@@ -44,7 +44,10 @@ async function main(): Promise<void> {
     const drain = drainOf(app);
     logger.log(`received ${signal}: draining ${drain.requestsInFlight} request(s) in flight`, 'Bootstrap');
     const forced = setTimeout(() => {
-      logger.error(`shutdown took longer than SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms); exiting with ${drain.requestsInFlight} request(s) unfinished`, 'Bootstrap');
+      logger.error(
+        `shutdown took longer than SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms); exiting with ${drain.requestsInFlight} request(s) unfinished`,
+        'Bootstrap',
+      );
       process.exit(1);
     }, timeoutMs);
     drain.begin();

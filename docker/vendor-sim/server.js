@@ -29,7 +29,9 @@ const BODY_LIMIT = 64 * 1024;
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const publicJwk = publicKey.export({ format: 'jwk' });
 // RFC 7638 thumbprint: SHA-256 of the required members in lexicographic order.
-const kid = createHash('sha256').update(JSON.stringify({ crv: publicJwk.crv, kty: publicJwk.kty, x: publicJwk.x, y: publicJwk.y })).digest('base64url');
+const kid = createHash('sha256')
+  .update(JSON.stringify({ crv: publicJwk.crv, kty: publicJwk.kty, x: publicJwk.x, y: publicJwk.y }))
+  .digest('base64url');
 const jwks = { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] };
 
 const sms = [];
@@ -38,7 +40,11 @@ const byIdempotencyKey = new Map();
 
 function reply(res, status, body, type = 'application/json') {
   const text = type === 'application/json' ? `${JSON.stringify(body, null, 2)}\n` : body;
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-not-for-production': 'vendor simulator' });
+  res.writeHead(status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'x-not-for-production': 'vendor simulator',
+  });
   res.end(text);
 }
 
@@ -79,7 +85,9 @@ function mintAgentToken({ sub, roles, ttl }) {
   const payload = { iss: ISSUER, aud: AUDIENCE, sub, [ROLE_CLAIM]: roles, iat: now, exp: now + ttl, jti: randomUUID() };
   const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   // JWS ES256 signatures are r || s (IEEE P1363), not DER.
-  const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString(
+    'base64url',
+  );
   return `${input}.${signature}`;
 }
 
@@ -90,20 +98,35 @@ async function handle(req, res) {
     case 'GET /':
       return reply(res, 200, {
         warning: 'NOT FOR PRODUCTION: shows one-time codes and mints agent tokens for anyone',
-        endpoints: ['POST /sms', 'GET /sms?to=', 'POST /push', 'GET /push', 'GET /workforce/jwks.json', 'POST /workforce/token (sub=…)', 'GET /health'],
+        endpoints: [
+          'POST /sms',
+          'GET /sms?to=',
+          'POST /push',
+          'GET /push',
+          'GET /workforce/jwks.json',
+          'POST /workforce/token (sub=…)',
+          'GET /health',
+        ],
       });
     case 'GET /health':
       return reply(res, 200, { status: 'ok' });
     case 'POST /sms': {
       if (!authorized(req)) return reply(res, 401, { error: 'unauthorized' });
       const body = parse(req, await readBody(req));
-      if (typeof body.to !== 'string' || typeof body.text !== 'string') return reply(res, 400, { error: 'to and text are required' });
+      if (typeof body.to !== 'string' || typeof body.text !== 'string')
+        return reply(res, 400, { error: 'to and text are required' });
       // A retry with the same Idempotency-Key is the same message: answered, not sent twice.
       const key = req.headers['idempotency-key'];
       if (key && byIdempotencyKey.has(key)) return reply(res, 200, { id: byIdempotencyKey.get(key) });
       const id = `sim-sms-${randomUUID()}`;
       if (key) byIdempotencyKey.set(key, id);
-      keep(sms, { id, to: body.to, text: body.text, reference: body.reference ?? null, receivedAt: new Date().toISOString() });
+      keep(sms, {
+        id,
+        to: body.to,
+        text: body.text,
+        reference: body.reference ?? null,
+        receivedAt: new Date().toISOString(),
+      });
       console.log(`sms ${id} to ${body.to.slice(0, 4)}…${body.to.slice(-2)}`);
       return reply(res, 200, { id });
     }
@@ -114,7 +137,8 @@ async function handle(req, res) {
     case 'POST /push': {
       if (!authorized(req)) return reply(res, 401, { error: 'unauthorized' });
       const body = parse(req, await readBody(req));
-      if (typeof body.message?.token !== 'string' || typeof body.message?.data !== 'object') return reply(res, 400, { error: 'message.token and message.data are required' });
+      if (typeof body.message?.token !== 'string' || typeof body.message?.data !== 'object')
+        return reply(res, 400, { error: 'message.token and message.data are required' });
       const name = `sim-push-${randomUUID()}`;
       keep(pushes, { name, token: body.message.token, data: body.message.data, receivedAt: new Date().toISOString() });
       console.log(`push ${name}`);
@@ -127,10 +151,15 @@ async function handle(req, res) {
     case 'POST /workforce/token': {
       const body = parse(req, await readBody(req));
       const sub = typeof body.sub === 'string' ? body.sub.trim() : '';
-      if (!/^[A-Za-z0-9._@-]{1,64}$/.test(sub)) return reply(res, 400, { error: 'sub (an agent id: letters, digits, . _ @ -) is required' });
-      const roles = body.roles === undefined ? [DEFAULT_ROLE] : (Array.isArray(body.roles) ? body.roles : String(body.roles).split(',')).map(String);
+      if (!/^[A-Za-z0-9._@-]{1,64}$/.test(sub))
+        return reply(res, 400, { error: 'sub (an agent id: letters, digits, . _ @ -) is required' });
+      const roles =
+        body.roles === undefined
+          ? [DEFAULT_ROLE]
+          : (Array.isArray(body.roles) ? body.roles : String(body.roles).split(',')).map(String);
       const ttl = body.ttl === undefined ? 3600 : Number(body.ttl);
-      if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86400) return reply(res, 400, { error: 'ttl must be 1 to 86400 seconds' });
+      if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86400)
+        return reply(res, 400, { error: 'ttl must be 1 to 86400 seconds' });
       console.log(`agent token for ${sub} (${roles.join(' ')})`);
       return reply(res, 200, `${mintAgentToken({ sub, roles, ttl })}\n`, 'text/plain');
     }
@@ -140,7 +169,9 @@ async function handle(req, res) {
 }
 
 const server = createServer((req, res) => {
-  handle(req, res).catch((error) => reply(res, 400, { error: error instanceof SyntaxError ? 'malformed JSON' : error.message }));
+  handle(req, res).catch((error) =>
+    reply(res, 400, { error: error instanceof SyntaxError ? 'malformed JSON' : error.message }),
+  );
 });
 server.listen(PORT, '0.0.0.0', () => {
   const { port } = server.address();

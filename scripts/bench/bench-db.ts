@@ -18,17 +18,41 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
   let url = process.env.BENCH_DATABASE_URL;
   if (!url) {
     embedded = await startEmbeddedPostgres({
-      dataDir: '.data/bench-postgres', preferredPort: 5434, database: 'ciam_bench',
+      dataDir: '.data/bench-postgres',
+      preferredPort: 5434,
+      database: 'ciam_bench',
       postgresFlags: [
-        '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=2GB',
-        '-c', 'maintenance_work_mem=1GB', '-c', 'work_mem=64MB', '-c', 'max_wal_size=8GB', '-c', 'checkpoint_timeout=30min',
-        '-c', 'max_connections=200', '-c', 'effective_cache_size=12GB', '-c', 'random_page_cost=1.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'shared_buffers=2GB',
+        '-c',
+        'maintenance_work_mem=1GB',
+        '-c',
+        'work_mem=64MB',
+        '-c',
+        'max_wal_size=8GB',
+        '-c',
+        'checkpoint_timeout=30min',
+        '-c',
+        'max_connections=200',
+        '-c',
+        'effective_cache_size=12GB',
+        '-c',
+        'random_page_cost=1.1',
       ],
     });
     url = embedded.url;
     log(`embedded PostgreSQL for the benchmark at ${url.replace(/:[^:@/]+@/, ':***@')}`);
   }
-  const dataSource = new DataSource({ ...dataSourceOptions(loadConfig({ NODE_ENV: 'test' }), url), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...dataSourceOptions(loadConfig({ NODE_ENV: 'test' }), url),
+    migrationsRun: false,
+  });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   return {

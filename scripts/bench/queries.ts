@@ -34,7 +34,10 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Records the last statement a repository sent, to EXPLAIN exactly that. */
-function recordingManager(dataSource: DataSource): { manager: EntityManager; last: () => { sql: string; parameters: unknown[] } } {
+function recordingManager(dataSource: DataSource): {
+  manager: EntityManager;
+  last: () => { sql: string; parameters: unknown[] };
+} {
   let last = { sql: '', parameters: [] as unknown[] };
   const manager = Object.create(dataSource.manager) as EntityManager;
   manager.query = ((sql: string, parameters: unknown[] = []) => {
@@ -49,7 +52,10 @@ async function explain(dataSource: DataSource, sql: string, parameters: unknown[
   const runner = dataSource.createQueryRunner();
   await runner.startTransaction();
   try {
-    const rows: Array<{ 'QUERY PLAN': string }> = await runner.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, parameters);
+    const rows: Array<{ 'QUERY PLAN': string }> = await runner.query(
+      `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`,
+      parameters,
+    );
     return rows.map((row) => row['QUERY PLAN']).join('\n');
   } finally {
     await runner.rollbackTransaction();
@@ -63,7 +69,10 @@ async function explain(dataSource: DataSource, sql: string, parameters: unknown[
  * driver and the loopback round trip, as the service sees it.
  */
 async function measure(
-  name: string, targetMs: number, samples: unknown[][], call: (sample: unknown[], watch: { start(): void; stop(): void }) => Promise<unknown>,
+  name: string,
+  targetMs: number,
+  samples: unknown[][],
+  call: (sample: unknown[], watch: { start(): void; stop(): void }) => Promise<unknown>,
 ): Promise<Omit<QueryResult, 'plan'>> {
   const noWatch = { start: () => undefined, stop: () => undefined };
   // One pass over every sample first: the rows the service looks up are the recent, hot ones (tokens it
@@ -78,7 +87,10 @@ async function measure(
       const sample = samples[i % samples.length];
       let started = performance.now();
       let elapsed: number | undefined;
-      await call(sample, { start: () => (started = performance.now()), stop: () => (elapsed = performance.now() - started) });
+      await call(sample, {
+        start: () => (started = performance.now()),
+        stop: () => (elapsed = performance.now() - started),
+      });
       timings.push(elapsed ?? performance.now() - started);
       if (i % 500 === 0) progress(`queries: ${name} round ${round + 1}/${ROUNDS} ${i}/${ITERATIONS}`);
     }
@@ -88,7 +100,15 @@ async function measure(
   const timings = rounds[Math.floor(ROUNDS / 2)];
   const round = (ms: number) => Math.round(ms * 1000) / 1000;
   const p99 = round(percentile(timings, 99));
-  return { name, targetMs, iterations: ITERATIONS * ROUNDS, p50: round(percentile(timings, 50)), p95: round(percentile(timings, 95)), p99, meetsTarget: p99 < targetMs };
+  return {
+    name,
+    targetMs,
+    iterations: ITERATIONS * ROUNDS,
+    p50: round(percentile(timings, 50)),
+    p95: round(percentile(timings, 95)),
+    p99,
+    meetsTarget: p99 < targetMs,
+  };
 }
 
 export async function benchQueries(dataSource: DataSource): Promise<QueryResult[]> {
@@ -102,16 +122,22 @@ export async function benchQueries(dataSource: DataSource): Promise<QueryResult[
   };
 
   // 1. Token validation (introspection, userinfo, self-service): one row by value hash.
-  const tokenSamples = (await dataSource.query(`SELECT value_hash FROM tokens TABLESAMPLE SYSTEM (1) LIMIT 2000`)).map((row: { value_hash: Buffer }) => [row.value_hash]);
+  const tokenSamples = (await dataSource.query(`SELECT value_hash FROM tokens TABLESAMPLE SYSTEM (1) LIMIT 2000`)).map(
+    (row: { value_hash: Buffer }) => [row.value_hash],
+  );
   results.push({
-    ...(await measure('token validation (tokens by value hash)', 1, tokenSamples, ([hash]) => tokens.findStateByValueHash(hash as Buffer))),
+    ...(await measure('token validation (tokens by value hash)', 1, tokenSamples, ([hash]) =>
+      tokens.findStateByValueHash(hash as Buffer),
+    )),
     plan: await plan((manager) => tokens.findStateByValueHash(tokenSamples[0][0] as Buffer, manager)),
   });
 
   // 2. Active transaction lookup: claiming a journey's pending step (row-locked, inside a transaction).
-  const pending = (await dataSource.query(
-    `SELECT token_hash, context_id, step FROM auth_transactions WHERE status = 'PENDING' AND expires_at > now() LIMIT 2000`,
-  )).map((row: { token_hash: Buffer; context_id: string; step: string }) => [row.token_hash, row.context_id, row.step]);
+  const pending = (
+    await dataSource.query(
+      `SELECT token_hash, context_id, step FROM auth_transactions WHERE status = 'PENDING' AND expires_at > now() LIMIT 2000`,
+    )
+  ).map((row: { token_hash: Buffer; context_id: string; step: string }) => [row.token_hash, row.context_id, row.step]);
   const inTransaction = async (work: (manager: EntityManager) => Promise<unknown>) => {
     const runner = dataSource.createQueryRunner();
     await runner.startTransaction();
@@ -129,49 +155,103 @@ export async function benchQueries(dataSource: DataSource): Promise<QueryResult[
     ...(await measure('active transaction lookup (claim a pending step)', 1, pending, ([hash, context, step], watch) =>
       inTransaction(async (manager) => {
         watch.start();
-        await transactions.claim(manager, hash as Buffer, context as string, step as never, now, randomUUID(), leaseEnd);
+        await transactions.claim(
+          manager,
+          hash as Buffer,
+          context as string,
+          step as never,
+          now,
+          randomUUID(),
+          leaseEnd,
+        );
         watch.stop();
-      }))),
-    plan: await plan((manager) => transactions.claim(manager, pending[0][0] as Buffer, pending[0][1] as string, pending[0][2] as never, now, randomUUID(), leaseEnd)),
+      }),
+    )),
+    plan: await plan((manager) =>
+      transactions.claim(
+        manager,
+        pending[0][0] as Buffer,
+        pending[0][1] as string,
+        pending[0][2] as never,
+        now,
+        randomUUID(),
+        leaseEnd,
+      ),
+    ),
   });
 
   // 3. Sessions by CUPID (self-service list; heavy customers included by the skew).
-  const cupids = (await dataSource.query(`SELECT cupid FROM sessions TABLESAMPLE SYSTEM (1) LIMIT 2000`)).map((row: { cupid: string }) => [row.cupid]);
+  const cupids = (await dataSource.query(`SELECT cupid FROM sessions TABLESAMPLE SYSTEM (1) LIMIT 2000`)).map(
+    (row: { cupid: string }) => [row.cupid],
+  );
   const sessions = new SessionsRepository(dataSource);
   results.push({
-    ...(await measure('sessions by CUPID (live sessions)', 5, cupids, ([cupid]) => sessions.listLive(cupid as string, now))),
+    ...(await measure('sessions by CUPID (live sessions)', 5, cupids, ([cupid]) =>
+      sessions.listLive(cupid as string, now),
+    )),
     plan: await plan((_manager, fake) => new SessionsRepository(fake).listLive(cupids[0][0] as string, now)),
   });
 
   // 4. Audit trail by CUPID, newest 50.
   const audit = new AuditTrailRepository(dataSource);
   results.push({
-    ...(await measure('audit log by CUPID (newest 50)', 10, cupids, ([cupid]) => audit.page({ cupid: cupid as string, limit: 50 }))),
-    plan: await plan((_manager, fake) => new AuditTrailRepository(fake).page({ cupid: cupids[0][0] as string, limit: 50 })),
+    ...(await measure('audit log by CUPID (newest 50)', 10, cupids, ([cupid]) =>
+      audit.page({ cupid: cupid as string, limit: 50 }),
+    )),
+    plan: await plan((_manager, fake) =>
+      new AuditTrailRepository(fake).page({ cupid: cupids[0][0] as string, limit: 50 }),
+    ),
   });
 
   // 5. MFA verification: claim the pending SMS step and compare the code's keyed hash in constant time.
   const otpKey = hmacSha256(Buffer.alloc(32, 1), 'ciam:otp-hmac:v1');
-  const otpSteps = (await dataSource.query(
-    `SELECT token_hash, context_id FROM auth_transactions WHERE status = 'PENDING' AND step = 'SMS_OTP' AND otp_hash IS NOT NULL AND expires_at > now() LIMIT 2000`,
-  )).map((row: { token_hash: Buffer; context_id: string }) => [row.token_hash, row.context_id]);
+  const otpSteps = (
+    await dataSource.query(
+      `SELECT token_hash, context_id FROM auth_transactions WHERE status = 'PENDING' AND step = 'SMS_OTP' AND otp_hash IS NOT NULL AND expires_at > now() LIMIT 2000`,
+    )
+  ).map((row: { token_hash: Buffer; context_id: string }) => [row.token_hash, row.context_id]);
   results.push({
-    ...(await measure('MFA verification (claim the SMS step and check the code)', 2, otpSteps, ([hash, context], watch) =>
-      inTransaction(async (manager) => {
-        watch.start();
-        const claimed = await transactions.claim(manager, hash as Buffer, context as string, 'SMS_OTP', now, randomUUID(), leaseEnd);
-        const matches = claimed?.otpHash ? otpMatches(otpKey, context as string, '123456', claimed.otpHash) : false;
-        watch.stop();
-        return matches;
-      }))),
-    plan: await plan((manager) => transactions.claim(manager, otpSteps[0][0] as Buffer, otpSteps[0][1] as string, 'SMS_OTP', now, randomUUID(), leaseEnd)),
+    ...(await measure(
+      'MFA verification (claim the SMS step and check the code)',
+      2,
+      otpSteps,
+      ([hash, context], watch) =>
+        inTransaction(async (manager) => {
+          watch.start();
+          const claimed = await transactions.claim(
+            manager,
+            hash as Buffer,
+            context as string,
+            'SMS_OTP',
+            now,
+            randomUUID(),
+            leaseEnd,
+          );
+          const matches = claimed?.otpHash ? otpMatches(otpKey, context as string, '123456', claimed.otpHash) : false;
+          watch.stop();
+          return matches;
+        }),
+    )),
+    plan: await plan((manager) =>
+      transactions.claim(
+        manager,
+        otpSteps[0][0] as Buffer,
+        otpSteps[0][1] as string,
+        'SMS_OTP',
+        now,
+        randomUUID(),
+        leaseEnd,
+      ),
+    ),
   });
   process.stderr.write('\n');
   return results;
 }
 
 export function queriesTable(results: QueryResult[]): string {
-  const rows = results.map((r) => `| ${r.name} | ${r.p50} | ${r.p95} | ${r.p99} | < ${r.targetMs} | ${r.meetsTarget ? 'yes' : '**no**'} |`);
+  const rows = results.map(
+    (r) => `| ${r.name} | ${r.p50} | ${r.p95} | ${r.p99} | < ${r.targetMs} | ${r.meetsTarget ? 'yes' : '**no**'} |`,
+  );
   return ['| query | p50 ms | p95 ms | p99 ms | target | met |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -21,7 +21,13 @@ import { SCALE, seed } from './seed';
     const http = await benchHttp(db.dataSource, db.url);
     const result = {
       at: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: version },
+      machine: {
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        postgres: version,
+      },
       scale: SCALE,
       seed: seeding,
       queries,
@@ -34,9 +40,9 @@ import { SCALE, seed } from './seed';
       `# Benchmark ${result.at}`,
       '',
       `${result.machine.cpus} cores (${result.machine.cpu}), ${result.machine.memoryGiB} GiB, Node ${result.machine.node}, ${version.split(',')[0]}.`,
-      `Seeded: ${SCALE.sessions.toLocaleString('en')} sessions, ${(SCALE.sessions * 3).toLocaleString('en')} tokens, ${SCALE.contexts.toLocaleString('en')} journeys, `
-        + `${(SCALE.contexts * SCALE.transactionsPerContext).toLocaleString('en')} steps, ${SCALE.auditRows.toLocaleString('en')} audit events `
-        + `(${seeding.reused ? 'reused' : `${seeding.seconds} s`}). Total run: ${result.totalSeconds} s.`,
+      `Seeded: ${SCALE.sessions.toLocaleString('en')} sessions, ${(SCALE.sessions * 3).toLocaleString('en')} tokens, ${SCALE.contexts.toLocaleString('en')} journeys, ` +
+        `${(SCALE.contexts * SCALE.transactionsPerContext).toLocaleString('en')} steps, ${SCALE.auditRows.toLocaleString('en')} audit events ` +
+        `(${seeding.reused ? 'reused' : `${seeding.seconds} s`}). Total run: ${result.totalSeconds} s.`,
       '',
       '## Queries',
       '',
@@ -51,7 +57,9 @@ import { SCALE, seed } from './seed';
       ...queries.flatMap((query) => [`### ${query.name}`, '', '```', query.plan, '```', '']),
     ].join('\n');
     writeFileSync('bench-results/results.md', markdown);
-    console.log(`\n${queriesTable(queries)}\n\n${httpTable(http)}\n\nwritten: bench-results/results.json, bench-results/results.md (${result.totalSeconds} s)`);
+    console.log(
+      `\n${queriesTable(queries)}\n\n${httpTable(http)}\n\nwritten: bench-results/results.json, bench-results/results.md (${result.totalSeconds} s)`,
+    );
     if (http.some((scenario) => scenario.errors > 0)) process.exitCode = 1;
   } finally {
     await db.stop();

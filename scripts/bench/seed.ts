@@ -32,14 +32,23 @@ const skewedCupid = `CASE WHEN random() < ${SCALE.heavyShare} THEN 'BENCH-H' || 
  */
 async function freshen(dataSource: DataSource): Promise<void> {
   progress('seed: bringing pending steps and sessions back to the present');
-  await dataSource.query(`UPDATE auth_contexts SET expires_at = now() + interval '14 minutes' WHERE status = 'PENDING'`);
-  await dataSource.query(`UPDATE auth_transactions SET expires_at = now() + interval '10 minutes' WHERE status = 'PENDING'`);
-  await dataSource.query(`UPDATE sessions SET idle_expires_at = now() + interval '30 minutes', absolute_expires_at = now() + interval '11 hours' WHERE status = 'ACTIVE'`);
+  await dataSource.query(
+    `UPDATE auth_contexts SET expires_at = now() + interval '14 minutes' WHERE status = 'PENDING'`,
+  );
+  await dataSource.query(
+    `UPDATE auth_transactions SET expires_at = now() + interval '10 minutes' WHERE status = 'PENDING'`,
+  );
+  await dataSource.query(
+    `UPDATE sessions SET idle_expires_at = now() + interval '30 minutes', absolute_expires_at = now() + interval '11 hours' WHERE status = 'ACTIVE'`,
+  );
   await dataSource.query('VACUUM ANALYZE auth_transactions, auth_contexts, sessions');
   process.stderr.write('\n');
 }
 
-export async function seed(dataSource: DataSource, log: (line: string) => void): Promise<{ seconds: number; reused: boolean }> {
+export async function seed(
+  dataSource: DataSource,
+  log: (line: string) => void,
+): Promise<{ seconds: number; reused: boolean }> {
   const started = Date.now();
   await dataSource.query(`CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text)`);
   const [marker] = await dataSource.query(`SELECT value FROM bench_meta WHERE key = 'seed'`);
@@ -49,37 +58,56 @@ export async function seed(dataSource: DataSource, log: (line: string) => void):
     return { seconds: 0, reused: true };
   }
   const q = (sql: string) => dataSource.query(sql);
-  await q(`TRUNCATE audit_logs, tokens, authorization_codes, sessions, auth_transactions, drs_evaluations, auth_contexts, sms_deliveries, login_attempts, trusted_devices, esign_signatures CASCADE`);
+  await q(
+    `TRUNCATE audit_logs, tokens, authorization_codes, sessions, auth_transactions, drs_evaluations, auth_contexts, sms_deliveries, login_attempts, trusted_devices, esign_signatures CASCADE`,
+  );
   await q(`DELETE FROM bench_meta`);
-  await q(`INSERT INTO oauth_clients (client_id, name, type, redirect_uris, grant_types, scopes) VALUES ('bench-spa', 'Benchmark SPA', 'PUBLIC', '{http://localhost:5173/callback}', '{authorization_code,refresh_token}', '{openid,profile}') ON CONFLICT DO NOTHING`);
+  await q(
+    `INSERT INTO oauth_clients (client_id, name, type, redirect_uris, grant_types, scopes) VALUES ('bench-spa', 'Benchmark SPA', 'PUBLIC', '{http://localhost:5173/callback}', '{authorization_code,refresh_token}', '{openid,profile}') ON CONFLICT DO NOTHING`,
+  );
 
   const chunked = async (label: string, total: number, insert: (from: number, to: number) => string) => {
     for (let from = 1; from <= total; from += CHUNK) {
       const to = Math.min(from + CHUNK - 1, total);
       await q(insert(from, to));
-      progress(`seed: ${label} ${to.toLocaleString('en')} / ${total.toLocaleString('en')} (${Math.round((Date.now() - started) / 1000)} s)`);
+      progress(
+        `seed: ${label} ${to.toLocaleString('en')} / ${total.toLocaleString('en')} (${Math.round((Date.now() - started) / 1000)} s)`,
+      );
     }
   };
 
-  await chunked('sessions', SCALE.sessions, (from, to) => `
+  await chunked(
+    'sessions',
+    SCALE.sessions,
+    (from, to) => `
     INSERT INTO sessions (cupid, client_id, amr, acr, ip_address, user_agent, status, auth_time, created_at, last_used_at, idle_expires_at, absolute_expires_at)
     SELECT ${skewedCupid}, 'bench-spa', '{pwd}', 'urn:ciam:loa:1', ('10.' || g % 250 || '.' || g % 199 || '.' || g % 251)::inet,
            'Mozilla/5.0 (bench)', 'ACTIVE', c, c, c + interval '5 minutes', now() + interval '30 minutes', c + interval '12 hours'
-      FROM (SELECT g, now() - random() * interval '11 hours' AS c FROM generate_series(${from}, ${to}) g) x`);
+      FROM (SELECT g, now() - random() * interval '11 hours' AS c FROM generate_series(${from}, ${to}) g) x`,
+  );
 
   // Three tokens per session: ACCESS, REFRESH (its own family), ID.
-  await q(`CREATE TEMP TABLE bench_sessions AS SELECT id, cupid, created_at, row_number() OVER (ORDER BY id) AS rn FROM sessions`);
+  await q(
+    `CREATE TEMP TABLE bench_sessions AS SELECT id, cupid, created_at, row_number() OVER (ORDER BY id) AS rn FROM sessions`,
+  );
   await q(`CREATE INDEX ON bench_sessions (rn)`);
-  await chunked('tokens (x3)', SCALE.sessions, (from, to) => `
+  await chunked(
+    'tokens (x3)',
+    SCALE.sessions,
+    (from, to) => `
     INSERT INTO tokens (type, value_hash, jti, client_id, cupid, session_id, family_id, scope, status, created_at, expires_at)
     SELECT t.type::token_type, sha256(convert_to('bench-' || t.type || '-' || s.rn, 'UTF8')),
            CASE WHEN t.type <> 'REFRESH' THEN gen_random_uuid()::text END, 'bench-spa', s.cupid, s.id,
            CASE WHEN t.type = 'REFRESH' THEN gen_random_uuid() END, 'openid profile', 'ACTIVE', now() - interval '1 minute',
            now() + CASE WHEN t.type = 'REFRESH' THEN interval '30 minutes' ELSE interval '4 minutes' END
       FROM bench_sessions s CROSS JOIN (VALUES ('ACCESS'), ('REFRESH'), ('ID')) t(type)
-     WHERE s.rn BETWEEN ${from} AND ${to}`);
+     WHERE s.rn BETWEEN ${from} AND ${to}`,
+  );
 
-  await chunked('journeys', SCALE.contexts, (from, to) => `
+  await chunked(
+    'journeys',
+    SCALE.contexts,
+    (from, to) => `
     INSERT INTO auth_contexts (client_id, channel, cupid, status, ip_address, user_agent, device_id, requested_scopes, redirect_uri,
                                code_challenge, code_challenge_method, nonce, created_at, updated_at, expires_at, completed_at)
     SELECT 'bench-spa', 'WEB', ${skewedCupid}, CASE WHEN g > ${SCALE.contexts - SCALE.pendingContexts} THEN 'PENDING' ELSE 'COMPLETED' END::auth_context_status,
@@ -88,12 +116,18 @@ export async function seed(dataSource: DataSource, log: (line: string) => void):
            CASE WHEN g > ${SCALE.contexts - SCALE.pendingContexts} THEN now() + interval '14 minutes' ELSE c + interval '15 minutes' END,
            CASE WHEN g > ${SCALE.contexts - SCALE.pendingContexts} THEN NULL ELSE c + interval '1 minute' END
       FROM (SELECT g, CASE WHEN g > ${SCALE.contexts - SCALE.pendingContexts} THEN now() - interval '1 minute' ELSE now() - random() * interval '60 days' - interval '1 hour' END AS c
-              FROM generate_series(${from}, ${to}) g) x`);
+              FROM generate_series(${from}, ${to}) g) x`,
+  );
 
   // Three steps per journey; the last step of a pending journey is its pending transaction.
-  await q(`CREATE TEMP TABLE bench_contexts AS SELECT id, status, created_at, row_number() OVER (ORDER BY id) AS rn FROM auth_contexts`);
+  await q(
+    `CREATE TEMP TABLE bench_contexts AS SELECT id, status, created_at, row_number() OVER (ORDER BY id) AS rn FROM auth_contexts`,
+  );
   await q(`CREATE INDEX ON bench_contexts (rn)`);
-  await chunked(`steps (x${SCALE.transactionsPerContext})`, SCALE.contexts, (from, to) => `
+  await chunked(
+    `steps (x${SCALE.transactionsPerContext})`,
+    SCALE.contexts,
+    (from, to) => `
     INSERT INTO auth_transactions (context_id, step, token_hash, status, otp_hash, attempts, created_at, expires_at, consumed_at, result)
     SELECT c.id, (ARRAY['PASSWORD', 'SMS_OTP', 'SMS_OTP'])[s.n]::auth_step_kind, sha256(convert_to('bench-tx-' || c.rn || '-' || s.n, 'UTF8')),
            CASE WHEN c.status = 'PENDING' AND s.n = 3 THEN 'PENDING' ELSE 'CONSUMED' END::auth_transaction_status,
@@ -102,17 +136,22 @@ export async function seed(dataSource: DataSource, log: (line: string) => void):
            CASE WHEN c.status = 'PENDING' AND s.n = 3 THEN NULL ELSE c.created_at + interval '30 seconds' END,
            CASE WHEN c.status = 'PENDING' AND s.n = 3 THEN NULL ELSE '{"amr": ["pwd"]}'::jsonb END
       FROM bench_contexts c CROSS JOIN generate_series(1, ${SCALE.transactionsPerContext}) s(n)
-     WHERE c.rn BETWEEN ${from} AND ${to}`);
+     WHERE c.rn BETWEEN ${from} AND ${to}`,
+  );
 
   // Audit: the last 20 days (their monthly partitions exist), ten event types.
   await q(`SELECT create_audit_partition((now() - interval '20 days')::date)`);
-  await chunked('audit events', SCALE.auditRows, (from, to) => `
+  await chunked(
+    'audit events',
+    SCALE.auditRows,
+    (from, to) => `
     INSERT INTO audit_logs (created_at, event_type, cupid, actor_type, actor_id, client_id, ip_address, outcome, details)
     SELECT now() - random() * interval '20 days',
            (ARRAY['journey.started','credentials.verified','risk.evaluated','session.created','tokens.issued','refresh_token.rotated',
                   'mfa.sms_sent','mfa.otp_verified','journey.completed','session.revoked'])[1 + g % 10],
            ${skewedCupid}, 'CUSTOMER', NULL, 'bench-spa', '10.1.2.3', 'SUCCESS', '{"bench": true}'
-      FROM generate_series(${from}, ${to}) g`);
+      FROM generate_series(${from}, ${to}) g`,
+  );
 
   progress(`seed: ANALYZE (${Math.round((Date.now() - started) / 1000)} s)`);
   await q('ANALYZE');

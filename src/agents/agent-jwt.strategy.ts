@@ -28,17 +28,30 @@ const REALM = 'ciam-agent';
  */
 export class AgentTokenRejectedError extends ApiError {
   constructor(presented: boolean) {
-    super(HttpStatus.UNAUTHORIZED, 'UNAUTHENTICATED', 'Authentication required',
-      presented ? 'The workforce token is invalid or expired.' : 'A workforce bearer token is required.', {}, undefined,
-      { 'WWW-Authenticate': presented ? `Bearer realm="${REALM}", error="invalid_token"` : `Bearer realm="${REALM}"` });
+    super(
+      HttpStatus.UNAUTHORIZED,
+      'UNAUTHENTICATED',
+      'Authentication required',
+      presented ? 'The workforce token is invalid or expired.' : 'A workforce bearer token is required.',
+      {},
+      undefined,
+      { 'WWW-Authenticate': presented ? `Bearer realm="${REALM}", error="invalid_token"` : `Bearer realm="${REALM}"` },
+    );
   }
 }
 
 /** RFC 6750 §3.1 insufficient_scope: a genuine agent token without the role the API requires. */
 export class AgentRoleMissingError extends ApiError {
   constructor(role: string) {
-    super(HttpStatus.FORBIDDEN, 'FORBIDDEN', 'Not permitted', `The agent token lacks the ${role} role.`, {}, undefined,
-      { 'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_scope"` });
+    super(
+      HttpStatus.FORBIDDEN,
+      'FORBIDDEN',
+      'Not permitted',
+      `The agent token lacks the ${role} role.`,
+      {},
+      undefined,
+      { 'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_scope"` },
+    );
   }
 }
 
@@ -50,11 +63,18 @@ export class AgentRoleMissingError extends ApiError {
  */
 @Injectable()
 export class AgentJwtStrategy extends PassportStrategy(Strategy, 'agent-jwt') {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, keys: WorkforceKeys, private readonly clock: Clock) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    keys: WorkforceKeys,
+    private readonly clock: Clock,
+  ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       secretOrKeyProvider: (_request: unknown, rawJwt: string, done: (error: unknown, key?: string) => void) => {
-        keys.keyFor(rawJwt).then((key) => done(null, key.export({ format: 'pem', type: 'spki' }).toString()), (error: unknown) => done(error));
+        keys.keyFor(rawJwt).then(
+          (key) => done(null, key.export({ format: 'pem', type: 'spki' }).toString()),
+          (error: unknown) => done(error),
+        );
       },
       issuer: config.agents.issuer,
       audience: config.agents.audience,
@@ -75,7 +95,8 @@ export class AgentJwtStrategy extends PassportStrategy(Strategy, 'agent-jwt') {
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new AgentTokenRejectedError(true);
     const claim = payload[this.config.agents.roleClaim];
     const roles = Array.isArray(claim) ? claim.map(String) : typeof claim === 'string' ? claim.split(' ') : [];
-    if (!roles.includes(this.config.agents.requiredRole)) throw new AgentRoleMissingError(this.config.agents.requiredRole);
+    if (!roles.includes(this.config.agents.requiredRole))
+      throw new AgentRoleMissingError(this.config.agents.requiredRole);
     return { subject: payload.sub, roles };
   }
 }
@@ -87,7 +108,9 @@ export class AgentAuthGuard extends AuthGuard('agent-jwt') {
     if (error instanceof ApiError) throw error;
     if (error || !user) {
       const request = context.switchToHttp().getRequest<FastifyRequest>();
-      throw new AgentTokenRejectedError(request.headers.authorization !== undefined && parseBearer(request.headers.authorization) !== null);
+      throw new AgentTokenRejectedError(
+        request.headers.authorization !== undefined && parseBearer(request.headers.authorization) !== null,
+      );
     }
     return user;
   }

@@ -35,15 +35,27 @@ export class AgentMfaController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'The customer\'s MFA lock: whether every second factor is refused, until when, and the wrong codes that count' })
+  @ApiOperation({
+    summary:
+      "The customer's MFA lock: whether every second factor is refused, until when, and the wrong codes that count",
+  })
   @ApiOkResponse({ type: MfaStandingDto })
-  async standing(@Param('cupid', InvalidCupidPipe) cupid: string, @Query() query: AgentReasonQueryDto, @Req() request: AgentRequest): Promise<MfaStandingDto> {
+  async standing(
+    @Param('cupid', InvalidCupidPipe) cupid: string,
+    @Query() query: AgentReasonQueryDto,
+    @Req() request: AgentRequest,
+  ): Promise<MfaStandingDto> {
     const standing = await this.mfaLockout.standing(cupid);
     const origin = requestOrigin(request);
     await this.dataSource.transaction((tx) =>
       this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.AGENT_VIEWED, outcome: 'SUCCESS', actor: { type: 'AGENT', id: request.user.subject }, cupid, ip: origin.ip,
-        userAgent: origin.userAgent, details: { what: 'mfa', reason: query.reason },
+        type: AUDIT_EVENT_TYPES.AGENT_VIEWED,
+        outcome: 'SUCCESS',
+        actor: { type: 'AGENT', id: request.user.subject },
+        cupid,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { what: 'mfa', reason: query.reason },
       }),
     );
     return toMfaStandingDto(standing);
@@ -51,9 +63,23 @@ export class AgentMfaController {
 
   @Post('unlock')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Lift the customer\'s MFA lock and clear the count of wrong codes', description: 'Audited as mfa.unlocked with the reason.' })
+  @ApiOperation({
+    summary: "Lift the customer's MFA lock and clear the count of wrong codes",
+    description: 'Audited as mfa.unlocked with the reason.',
+  })
   @ApiOkResponse({ type: MfaStandingDto })
-  async unlock(@Param('cupid', InvalidCupidPipe) cupid: string, @Body() body: ReasonDto, @Req() request: AgentRequest): Promise<MfaStandingDto> {
-    return toMfaStandingDto(await this.mfaLockout.unlock(cupid, { type: 'AGENT', id: request.user.subject }, body.reason, requestOrigin(request)));
+  async unlock(
+    @Param('cupid', InvalidCupidPipe) cupid: string,
+    @Body() body: ReasonDto,
+    @Req() request: AgentRequest,
+  ): Promise<MfaStandingDto> {
+    return toMfaStandingDto(
+      await this.mfaLockout.unlock(
+        cupid,
+        { type: 'AGENT', id: request.user.subject },
+        body.reason,
+        requestOrigin(request),
+      ),
+    );
   }
 }

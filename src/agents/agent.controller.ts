@@ -10,7 +10,15 @@ import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
 import { DevicesService } from '../devices/devices.service';
 import {
-  decodeCursor, DeviceListDto, encodeCursor, ReasonDto, RevokedCountDto, SessionDto, SessionPageDto, toDeviceDto, toSessionDto,
+  decodeCursor,
+  DeviceListDto,
+  encodeCursor,
+  ReasonDto,
+  RevokedCountDto,
+  SessionDto,
+  SessionPageDto,
+  toDeviceDto,
+  toSessionDto,
 } from '../me/dto/session.dto';
 import { DeviceRevocationService } from '../sessions/device-revocation.service';
 import { SessionsRepository } from '../sessions/sessions.repository';
@@ -46,25 +54,41 @@ export class AgentController {
   ) {}
 
   @Get('sessions')
-  @ApiOperation({ summary: 'A customer\'s sessions, newest first (all statuses, paged)' })
+  @ApiOperation({ summary: "A customer's sessions, newest first (all statuses, paged)" })
   @ApiOkResponse({ type: SessionPageDto })
-  async sessionsOf(@Param('cupid', InvalidCupidPipe) cupid: string, @Query() query: AgentReadQueryDto, @Req() request: AgentRequest): Promise<SessionPageDto> {
+  async sessionsOf(
+    @Param('cupid', InvalidCupidPipe) cupid: string,
+    @Query() query: AgentReadQueryDto,
+    @Req() request: AgentRequest,
+  ): Promise<SessionPageDto> {
     const limit = query.limit ?? 20;
     const rows = await this.sessionRows.page(cupid, limit + 1, decodeCursor(query.cursor));
     await this.recordView(request, cupid, 'sessions', query.reason);
-    return { sessions: rows.slice(0, limit).map((row) => toSessionDto(row)), ...(rows.length > limit ? { nextCursor: encodeCursor(rows[limit - 1]) } : {}) };
+    return {
+      sessions: rows.slice(0, limit).map((row) => toSessionDto(row)),
+      ...(rows.length > limit ? { nextCursor: encodeCursor(rows[limit - 1]) } : {}),
+    };
   }
 
   @Post('sessions/:sessionId/revoke')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Revoke one session', description: 'Its tokens stop working at once: introspection says inactive, refresh and userinfo fail.' })
+  @ApiOperation({
+    summary: 'Revoke one session',
+    description: 'Its tokens stop working at once: introspection says inactive, refresh and userinfo fail.',
+  })
   @ApiOkResponse({ type: SessionDto })
   @ApiProblems({ 404: 'NOT_FOUND: the customer has no active session by that id' })
   async revokeSession(
-    @Param('cupid', InvalidCupidPipe) cupid: string, @Param('sessionId', new ParseUUIDPipe()) sessionId: string, @Body() body: ReasonDto, @Req() request: AgentRequest,
+    @Param('cupid', InvalidCupidPipe) cupid: string,
+    @Param('sessionId', new ParseUUIDPipe()) sessionId: string,
+    @Body() body: ReasonDto,
+    @Req() request: AgentRequest,
   ): Promise<SessionDto> {
     const session = await this.sessions.findById(sessionId);
-    if (session?.cupid !== cupid || !(await this.sessions.revoke(sessionId, this.agent(request), body.reason, requestOrigin(request)))) {
+    if (
+      session?.cupid !== cupid ||
+      !(await this.sessions.revoke(sessionId, this.agent(request), body.reason, requestOrigin(request)))
+    ) {
       throw new NotFoundProblem('This customer has no active session with this id.');
     }
     return toSessionDto((await this.sessionRows.findRow(sessionId))!);
@@ -74,14 +98,30 @@ export class AgentController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke every session of the customer' })
   @ApiOkResponse({ type: RevokedCountDto })
-  async revokeAll(@Param('cupid', InvalidCupidPipe) cupid: string, @Body() body: ReasonDto, @Req() request: AgentRequest): Promise<RevokedCountDto> {
-    return { revoked: await this.sessions.revokeAllForCupid(cupid, this.agent(request), body.reason, undefined, requestOrigin(request)) };
+  async revokeAll(
+    @Param('cupid', InvalidCupidPipe) cupid: string,
+    @Body() body: ReasonDto,
+    @Req() request: AgentRequest,
+  ): Promise<RevokedCountDto> {
+    return {
+      revoked: await this.sessions.revokeAllForCupid(
+        cupid,
+        this.agent(request),
+        body.reason,
+        undefined,
+        requestOrigin(request),
+      ),
+    };
   }
 
   @Get('devices')
-  @ApiOperation({ summary: 'A customer\'s trusted devices (revoked ones too)' })
+  @ApiOperation({ summary: "A customer's trusted devices (revoked ones too)" })
   @ApiOkResponse({ type: DeviceListDto })
-  async devicesOf(@Param('cupid', InvalidCupidPipe) cupid: string, @Query() query: AgentReadQueryDto, @Req() request: AgentRequest): Promise<DeviceListDto> {
+  async devicesOf(
+    @Param('cupid', InvalidCupidPipe) cupid: string,
+    @Query() query: AgentReadQueryDto,
+    @Req() request: AgentRequest,
+  ): Promise<DeviceListDto> {
     const devices = await this.devices.list(cupid, true);
     await this.recordView(request, cupid, 'devices', query.reason);
     return { devices: devices.map(toDeviceDto) };
@@ -89,28 +129,50 @@ export class AgentController {
 
   @Post('devices/:deviceId/revoke')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a trusted device', description: 'The sessions it opened or was bound in end too, with their tokens.' })
+  @ApiOperation({
+    summary: 'Revoke a trusted device',
+    description: 'The sessions it opened or was bound in end too, with their tokens.',
+  })
   @ApiProblems({ 404: 'NOT_FOUND: the customer has no active device by that id' })
   async revokeDevice(
-    @Param('cupid', InvalidCupidPipe) cupid: string, @Param('deviceId', new ParseUUIDPipe()) deviceId: string, @Body() body: ReasonDto, @Req() request: AgentRequest,
+    @Param('cupid', InvalidCupidPipe) cupid: string,
+    @Param('deviceId', new ParseUUIDPipe()) deviceId: string,
+    @Body() body: ReasonDto,
+    @Req() request: AgentRequest,
   ): Promise<void> {
-    if (!(await this.deviceRevocation.revoke(cupid, deviceId, this.agent(request), body.reason, requestOrigin(request)))) {
+    if (
+      !(await this.deviceRevocation.revoke(cupid, deviceId, this.agent(request), body.reason, requestOrigin(request)))
+    ) {
       throw new NotFoundProblem('This customer has no active device with this id.');
     }
   }
 
   @Get('audit')
-  @ApiOperation({ summary: 'A customer\'s audit trail', description: 'Newest first; filter by time range and event types; cursor paging.' })
+  @ApiOperation({
+    summary: "A customer's audit trail",
+    description: 'Newest first; filter by time range and event types; cursor paging.',
+  })
   @ApiOkResponse({ type: AuditPageDto })
-  async auditOf(@Param('cupid', InvalidCupidPipe) cupid: string, @Query() query: AuditQueryDto, @Req() request: AgentRequest): Promise<AuditPageDto> {
+  async auditOf(
+    @Param('cupid', InvalidCupidPipe) cupid: string,
+    @Query() query: AuditQueryDto,
+    @Req() request: AgentRequest,
+  ): Promise<AuditPageDto> {
     const limit = query.limit ?? 50;
     const rows = await this.trail.page({
-      cupid, limit: limit + 1, from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined,
-      types: query.types?.split(','), before: decodeCursor(query.cursor),
+      cupid,
+      limit: limit + 1,
+      from: query.from ? new Date(query.from) : undefined,
+      to: query.to ? new Date(query.to) : undefined,
+      types: query.types?.split(','),
+      before: decodeCursor(query.cursor),
     });
     // Recorded after the read, so the reading itself is not in the page it returns.
     await this.recordView(request, cupid, 'audit', query.reason);
-    return { events: rows.slice(0, limit).map(toAuditEventDto), ...(rows.length > limit ? { nextCursor: encodeCursor(rows[limit - 1]) } : {}) };
+    return {
+      events: rows.slice(0, limit).map(toAuditEventDto),
+      ...(rows.length > limit ? { nextCursor: encodeCursor(rows[limit - 1]) } : {}),
+    };
   }
 
   private agent(request: AgentRequest) {
@@ -121,7 +183,12 @@ export class AgentController {
     const origin = requestOrigin(request);
     await this.dataSource.transaction((tx) =>
       this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.AGENT_VIEWED, outcome: 'SUCCESS', actor: this.agent(request), cupid, ip: origin.ip, userAgent: origin.userAgent,
+        type: AUDIT_EVENT_TYPES.AGENT_VIEWED,
+        outcome: 'SUCCESS',
+        actor: this.agent(request),
+        cupid,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
         details: { what, reason },
       }),
     );

@@ -9,8 +9,12 @@ import type { AppConfig } from '../config/config';
  * service reads from a file (AGENT_JWKS_URL=file:...), so agent tokens can be tried with no outside
  * IdP. `npm run cli -- agent:token --sub <agent>` mints one.
  */
-export async function mintDevAgentToken(config: AppConfig, options: { subject: string; roles: string[]; ttlSeconds: number }): Promise<string> {
-  if (!config.agents.jwksUrl.startsWith('file:')) throw new Error('agent:token needs AGENT_JWKS_URL=file:<path> (the development workforce key)');
+export async function mintDevAgentToken(
+  config: AppConfig,
+  options: { subject: string; roles: string[]; ttlSeconds: number },
+): Promise<string> {
+  if (!config.agents.jwksUrl.startsWith('file:'))
+    throw new Error('agent:token needs AGENT_JWKS_URL=file:<path> (the development workforce key)');
   const jwksPath = resolve(config.agents.jwksUrl.slice('file:'.length));
   const privatePath = resolve(dirname(jwksPath), 'private.jwk');
   if (!existsSync(privatePath)) {
@@ -18,7 +22,9 @@ export async function mintDevAgentToken(config: AppConfig, options: { subject: s
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
     mkdirSync(dirname(privatePath), { recursive: true });
-    writeFileSync(privatePath, JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' }), { mode: 0o600 });
+    writeFileSync(privatePath, JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' }), {
+      mode: 0o600,
+    });
     writeFileSync(jwksPath, JSON.stringify({ keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] }, null, 2));
   }
   const privateJwk = JSON.parse(readFileSync(privatePath, 'utf8')) as JWK & { kid: string };

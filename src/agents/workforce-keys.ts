@@ -18,20 +18,25 @@ export class WorkforceKeys {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const url = config.agents.jwksUrl;
-    if (!url.startsWith('file:')) this.remote = createRemoteJWKSet(new URL(url), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 3000 });
+    if (!url.startsWith('file:'))
+      this.remote = createRemoteJWKSet(new URL(url), {
+        cacheMaxAge: 10 * 60_000,
+        cooldownDuration: 30_000,
+        timeoutDuration: 3000,
+      });
   }
 
   /** The key that verifies this JWT, as the KeyObject passport-jwt (jsonwebtoken) wants. */
   async keyFor(rawJwt: string): Promise<KeyObject> {
     const header = decodeProtectedHeader(rawJwt);
     const input = { alg: header.alg ?? '', kid: header.kid };
-    if (this.remote) return KeyObject.from(await this.remote(input, undefined as never) as CryptoKey);
+    if (this.remote) return KeyObject.from((await this.remote(input, undefined as never)) as CryptoKey);
     if (!this.local) this.local = await this.readFile();
     try {
-      return KeyObject.from(await this.local(input, undefined as never) as CryptoKey);
+      return KeyObject.from((await this.local(input, undefined as never)) as CryptoKey);
     } catch {
       this.local = await this.readFile();
-      return KeyObject.from(await this.local(input, undefined as never) as CryptoKey);
+      return KeyObject.from((await this.local(input, undefined as never)) as CryptoKey);
     }
   }
 

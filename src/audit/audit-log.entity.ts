@@ -11,7 +11,12 @@ export class AuditLog {
   @PrimaryColumn('timestamptz', { name: 'created_at', default: () => 'clock_timestamp()' }) createdAt: Date;
   @Column('text', { name: 'event_type' }) eventType: string;
   @Column('text', { nullable: true }) cupid: string | null;
-  @Column({ type: 'enum', enum: ['CUSTOMER', 'AGENT', 'CLIENT', 'SYSTEM'], enumName: 'audit_actor_type', name: 'actor_type' })
+  @Column({
+    type: 'enum',
+    enum: ['CUSTOMER', 'AGENT', 'CLIENT', 'SYSTEM'],
+    enumName: 'audit_actor_type',
+    name: 'actor_type',
+  })
   actorType: AuditActorType;
   @Column('text', { name: 'actor_id', nullable: true }) actorId: string | null;
   @Column('uuid', { name: 'session_id', nullable: true }) sessionId: string | null;

@@ -46,7 +46,15 @@ export class AuditTrailRepository {
           AND ($6::timestamptz IS NULL OR (created_at, id) < ($6::timestamptz, $7::uuid))
         ORDER BY created_at DESC, id DESC
         LIMIT $5`,
-      [query.cupid, query.from ?? null, query.to ?? null, query.types?.length ? query.types : null, query.limit, query.before?.createdAt ?? null, query.before?.id ?? null],
+      [
+        query.cupid,
+        query.from ?? null,
+        query.to ?? null,
+        query.types?.length ? query.types : null,
+        query.limit,
+        query.before?.createdAt ?? null,
+        query.before?.id ?? null,
+      ],
     );
   }
 }

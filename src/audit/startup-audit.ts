@@ -26,7 +26,9 @@ export class StartupAudit implements OnApplicationBootstrap {
     if (outcome.status === 'failed') throw new Error(`audit partitions could not be ensured: ${outcome.error}`);
     await this.dataSource.transaction((tx) =>
       this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.SERVICE_STARTED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: 'startup' },
+        type: AUDIT_EVENT_TYPES.SERVICE_STARTED,
+        outcome: 'SUCCESS',
+        actor: { type: 'SYSTEM', id: 'startup' },
         details: { version: SERVICE_VERSION, instance: `${hostname()}:${process.pid}` },
       }),
     );

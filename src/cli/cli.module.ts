@@ -14,7 +14,11 @@ import { MetricsModule } from '../observability/metrics.module';
 @Module({})
 export class CliModule {
   /** `extraImports`: modules only one command needs, loaded by that command alone (start-up time of the others). */
-  static register(config: AppConfig, databaseUrl: string, extraImports: Array<Type | DynamicModule> = []): DynamicModule {
+  static register(
+    config: AppConfig,
+    databaseUrl: string,
+    extraImports: Array<Type | DynamicModule> = [],
+  ): DynamicModule {
     config = { ...config, jobs: { ...config.jobs, enabled: false } };
     return {
       module: CliModule,

@@ -52,54 +52,110 @@ async function main(argv: string[]): Promise<void> {
     args: rest,
     allowPositionals: true,
     options: {
-      id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, secret: { type: 'string' },
-      grant: { type: 'string', multiple: true }, 'redirect-uri': { type: 'string', multiple: true },
-      'post-logout-uri': { type: 'string', multiple: true }, scope: { type: 'string', multiple: true },
-      introspect: { type: 'boolean' }, reason: { type: 'string' }, sub: { type: 'string' }, role: { type: 'string', multiple: true },
-      ttl: { type: 'string' }, 'access-ttl': { type: 'string' }, 'session-idle': { type: 'string' }, 'session-absolute': { type: 'string' }, version: { type: 'string' }, title: { type: 'string' }, url: { type: 'string' }, file: { type: 'string' },
+      id: { type: 'string' },
+      name: { type: 'string' },
+      type: { type: 'string' },
+      secret: { type: 'string' },
+      grant: { type: 'string', multiple: true },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-uri': { type: 'string', multiple: true },
+      scope: { type: 'string', multiple: true },
+      introspect: { type: 'boolean' },
+      reason: { type: 'string' },
+      sub: { type: 'string' },
+      role: { type: 'string', multiple: true },
+      ttl: { type: 'string' },
+      'access-ttl': { type: 'string' },
+      'session-idle': { type: 'string' },
+      'session-absolute': { type: 'string' },
+      version: { type: 'string' },
+      title: { type: 'string' },
+      url: { type: 'string' },
+      file: { type: 'string' },
     },
     strict: true,
   });
-  if (!['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token', 'jobs:run', 'jobs:status', 'documents:publish', 'keys:reseal'].includes(command ?? '')) throw new UsageError(USAGE);
-  if (command === 'jobs:run' && !(JOB_NAMES as readonly string[]).includes(positionals[0] ?? '')) throw new UsageError(USAGE);
+  if (
+    ![
+      'clients:add',
+      'clients:list',
+      'clients:deactivate',
+      'keys:rotate',
+      'agent:token',
+      'jobs:run',
+      'jobs:status',
+      'documents:publish',
+      'keys:reseal',
+    ].includes(command ?? '')
+  )
+    throw new UsageError(USAGE);
+  if (command === 'jobs:run' && !(JOB_NAMES as readonly string[]).includes(positionals[0] ?? ''))
+    throw new UsageError(USAGE);
 
   const config = loadConfig();
   if (command === 'agent:token') {
     if (!values.sub) throw new UsageError(USAGE);
     const ttlSeconds = Number(values.ttl ?? 3600);
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 86400) throw new UsageError('--ttl must be 1 to 86400 seconds');
-    process.stdout.write(`${await mintDevAgentToken(config, { subject: values.sub, roles: values.role ?? [config.agents.requiredRole], ttlSeconds })}\n`);
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 86400)
+      throw new UsageError('--ttl must be 1 to 86400 seconds');
+    process.stdout.write(
+      `${await mintDevAgentToken(config, { subject: values.sub, roles: values.role ?? [config.agents.requiredRole], ttlSeconds })}\n`,
+    );
     return;
   }
   const embedded = config.database.url
     ? undefined
-    : await startEmbeddedPostgres({ dataDir: config.database.embeddedDataDir, preferredPort: config.database.embeddedPort, database: 'ciam' });
+    : await startEmbeddedPostgres({
+        dataDir: config.database.embeddedDataDir,
+        preferredPort: config.database.embeddedPort,
+        database: 'ciam',
+      });
   // Deactivation cascades into sessions and tokens: those modules load only for that command.
   const deactivation = command === 'clients:deactivate' ? loadDeactivation() : undefined;
   const context = await NestFactory.createApplicationContext(
-    CliModule.register(config, config.database.url ?? embedded!.url, deactivation ? [deactivation.module] : []), { logger: ['error', 'warn'] },
+    CliModule.register(config, config.database.url ?? embedded!.url, deactivation ? [deactivation.module] : []),
+    { logger: ['error', 'warn'] },
   );
   try {
     const clients = context.get(ClientsService);
     if (command === 'clients:add') {
       const type = String(values.type ?? '').toUpperCase();
-      if (!values.id || !values.name || (type !== 'PUBLIC' && type !== 'CONFIDENTIAL') || !values.grant?.length) throw new UsageError(USAGE);
+      if (!values.id || !values.name || (type !== 'PUBLIC' && type !== 'CONFIDENTIAL') || !values.grant?.length)
+        throw new UsageError(USAGE);
       const { client, secret } = await clients.register({
-        clientId: values.id, name: values.name, type, grantTypes: values.grant as GrantType[],
-        redirectUris: values['redirect-uri'], postLogoutRedirectUris: values['post-logout-uri'],
-        scopes: values.scope?.flatMap((scope) => scope.split(' ')).filter(Boolean), canIntrospect: values.introspect ?? false,
+        clientId: values.id,
+        name: values.name,
+        type,
+        grantTypes: values.grant as GrantType[],
+        redirectUris: values['redirect-uri'],
+        postLogoutRedirectUris: values['post-logout-uri'],
+        scopes: values.scope?.flatMap((scope) => scope.split(' ')).filter(Boolean),
+        canIntrospect: values.introspect ?? false,
         secret: values.secret,
         accessTokenTtlSeconds: seconds(values['access-ttl'], 'access-ttl'),
         sessionIdleTtlSeconds: seconds(values['session-idle'], 'session-idle'),
         sessionAbsoluteTtlSeconds: seconds(values['session-absolute'], 'session-absolute'),
       });
-      print({ registered: client.clientId, type: client.type, grantTypes: client.grantTypes, redirectUris: client.redirectUris, scopes: client.scopes });
+      print({
+        registered: client.clientId,
+        type: client.type,
+        grantTypes: client.grantTypes,
+        redirectUris: client.redirectUris,
+        scopes: client.scopes,
+      });
       if (secret && !values.secret) {
         print({ clientSecret: secret, note: 'shown once: store it now; only its hash is kept' });
       }
     } else if (command === 'clients:list') {
       for (const client of await clients.list()) {
-        print({ clientId: client.clientId, name: client.name, type: client.type, active: client.active, grantTypes: client.grantTypes, redirectUris: client.redirectUris });
+        print({
+          clientId: client.clientId,
+          name: client.name,
+          type: client.type,
+          active: client.active,
+          grantTypes: client.grantTypes,
+          redirectUris: client.redirectUris,
+        });
       }
     } else if (command === 'clients:deactivate') {
       if (!values.id) throw new UsageError(USAGE);
@@ -124,7 +180,9 @@ async function main(argv: string[]): Promise<void> {
     } else if (command === 'documents:publish') {
       if (!values.id || !values.version || !values.title || !values.url || !values.file) throw new UsageError(USAGE);
       const sha256 = createHash('sha256').update(readFileSync(values.file)).digest('hex');
-      await context.get(EsignRepository).publish({ documentId: values.id, version: values.version, title: values.title, url: values.url, sha256 });
+      await context
+        .get(EsignRepository)
+        .publish({ documentId: values.id, version: values.version, title: values.title, url: values.url, sha256 });
       print({ published: values.id, version: values.version, sha256 });
     } else {
       for (const row of await context.get(DataSource).query('SELECT * FROM job_runs ORDER BY job_name')) print(row);
@@ -138,8 +196,10 @@ async function main(argv: string[]): Promise<void> {
 /** Loaded on demand (require, so ts-node and dist/ resolve it alike): only clients:deactivate needs sessions and tokens. */
 function loadDeactivation() {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { ClientDeactivationModule } = require('../tokens/client-deactivation.module') as typeof import('../tokens/client-deactivation.module');
-  const { ClientDeactivationService } = require('../tokens/client-deactivation.service') as typeof import('../tokens/client-deactivation.service');
+  const { ClientDeactivationModule } =
+    require('../tokens/client-deactivation.module') as typeof import('../tokens/client-deactivation.module');
+  const { ClientDeactivationService } =
+    require('../tokens/client-deactivation.service') as typeof import('../tokens/client-deactivation.service');
   /* eslint-enable @typescript-eslint/no-require-imports */
   return { module: ClientDeactivationModule, service: ClientDeactivationService };
 }

@@ -46,7 +46,7 @@ export class ClientsService {
   /** Registers a client. Returns the secret in clear once (only its argon2id hash is stored). */
   async register(registration: ClientRegistration, actorId = 'cli'): Promise<{ client: OAuthClient; secret?: string }> {
     validateRegistration(registration);
-    const secret = registration.type === 'CONFIDENTIAL' ? registration.secret ?? randomSecret(32) : undefined;
+    const secret = registration.type === 'CONFIDENTIAL' ? (registration.secret ?? randomSecret(32)) : undefined;
     const client = await this.dataSource.transaction(async (manager) => {
       if (await this.clients.exists(registration.clientId, manager)) {
         throw new ClientRegistrationError(`client_id "${registration.clientId}" is already registered`);
@@ -67,8 +67,11 @@ export class ClientsService {
         sessionAbsoluteTtlSeconds: registration.sessionAbsoluteTtlSeconds ?? null,
       });
       await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.CLIENT_REGISTERED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: actorId },
-        clientId: saved.clientId, details: { type: saved.type, grantTypes: saved.grantTypes, redirectUris: saved.redirectUris },
+        type: AUDIT_EVENT_TYPES.CLIENT_REGISTERED,
+        outcome: 'SUCCESS',
+        actor: { type: 'SYSTEM', id: actorId },
+        clientId: saved.clientId,
+        details: { type: saved.type, grantTypes: saved.grantTypes, redirectUris: saved.redirectUris },
       });
       return saved;
     });
@@ -106,7 +109,10 @@ export class ClientsService {
       const changed = await this.clients.deactivate(manager, clientId);
       if (changed) {
         await this.audit.record(manager, {
-          type: AUDIT_EVENT_TYPES.CLIENT_DEACTIVATED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: actorId }, clientId,
+          type: AUDIT_EVENT_TYPES.CLIENT_DEACTIVATED,
+          outcome: 'SUCCESS',
+          actor: { type: 'SYSTEM', id: actorId },
+          clientId,
         });
       }
       return changed;
@@ -120,7 +126,8 @@ export class ClientsService {
 
 function validateRegistration(registration: ClientRegistration): void {
   const problems: string[] = [];
-  if (!/^[A-Za-z0-9._~-]{3,128}$/.test(registration.clientId)) problems.push('client id: 3-128 characters of A-Z a-z 0-9 . _ ~ -');
+  if (!/^[A-Za-z0-9._~-]{3,128}$/.test(registration.clientId))
+    problems.push('client id: 3-128 characters of A-Z a-z 0-9 . _ ~ -');
   for (const grant of registration.grantTypes) {
     if (!(GRANT_TYPES as readonly string[]).includes(grant)) problems.push(`unknown grant type "${grant}"`);
   }
@@ -133,17 +140,25 @@ function validateRegistration(registration: ClientRegistration): void {
     problems.push('authorization_code needs at least one redirect URI');
   }
   for (const uri of [...(registration.redirectUris ?? []), ...(registration.postLogoutRedirectUris ?? [])]) {
-    if (!isAcceptableRedirectUri(uri)) problems.push(`redirect URI "${uri}" must be an absolute https URL (http only for localhost), without fragment`);
+    if (!isAcceptableRedirectUri(uri))
+      problems.push(`redirect URI "${uri}" must be an absolute https URL (http only for localhost), without fragment`);
   }
   for (const scope of registration.scopes ?? []) {
     if (!(SUPPORTED_SCOPES as readonly string[]).includes(scope)) problems.push(`unsupported scope "${scope}"`);
   }
-  if (registration.secret !== undefined && registration.secret.length < 16) problems.push('a client secret has at least 16 characters');
-  if (registration.accessTokenTtlSeconds !== undefined && (registration.accessTokenTtlSeconds < 30 || registration.accessTokenTtlSeconds > 3600)) {
+  if (registration.secret !== undefined && registration.secret.length < 16)
+    problems.push('a client secret has at least 16 characters');
+  if (
+    registration.accessTokenTtlSeconds !== undefined &&
+    (registration.accessTokenTtlSeconds < 30 || registration.accessTokenTtlSeconds > 3600)
+  ) {
     problems.push('access token lifetime: 30 to 3600 seconds');
   }
-  if (registration.sessionIdleTtlSeconds !== undefined && registration.sessionAbsoluteTtlSeconds !== undefined
-    && registration.sessionIdleTtlSeconds > registration.sessionAbsoluteTtlSeconds) {
+  if (
+    registration.sessionIdleTtlSeconds !== undefined &&
+    registration.sessionAbsoluteTtlSeconds !== undefined &&
+    registration.sessionIdleTtlSeconds > registration.sessionAbsoluteTtlSeconds
+  ) {
     problems.push('session idle lifetime cannot exceed the absolute one');
   }
   if (problems.length > 0) throw new ClientRegistrationError(problems.join('; '));

@@ -40,7 +40,9 @@ export class DemoClientsSeeder implements OnApplicationBootstrap {
       if (await this.clients.findActive(registration.clientId)) continue;
       try {
         await this.clients.register(registration, 'demo-seed');
-        this.logger.warn(`registered development client "${registration.clientId}" (SEED_DEMO_CLIENTS=true; never in production)`);
+        this.logger.warn(
+          `registered development client "${registration.clientId}" (SEED_DEMO_CLIENTS=true; never in production)`,
+        );
       } catch (error) {
         // Another instance seeding at the same moment registered it first.
         this.logger.debug(`demo client "${registration.clientId}" not seeded: ${(error as Error).message}`);

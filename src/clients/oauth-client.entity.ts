@@ -15,7 +15,8 @@ export class OAuthClient {
   @Column('text', { name: 'secret_hash', nullable: true }) secretHash: string | null;
   /** Matched exactly (no wildcards, no prefix match): RFC 9700 §4.1.3. */
   @Column('text', { name: 'redirect_uris', array: true, default: () => "'{}'" }) redirectUris: string[];
-  @Column('text', { name: 'post_logout_redirect_uris', array: true, default: () => "'{}'" }) postLogoutRedirectUris: string[];
+  @Column('text', { name: 'post_logout_redirect_uris', array: true, default: () => "'{}'" })
+  postLogoutRedirectUris: string[];
   @Column('text', { name: 'grant_types', array: true }) grantTypes: GrantType[];
   @Column('text', { array: true, default: () => "'{openid}'" }) scopes: string[];
   @Column('boolean', { name: 'can_introspect', default: false }) canIntrospect: boolean;

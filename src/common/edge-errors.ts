@@ -8,8 +8,12 @@ import { ApiError } from './problem';
  */
 export class InvalidEncodingError extends ApiError {
   constructor(where: 'path or query' | 'header' | 'body') {
-    super(HttpStatus.BAD_REQUEST, 'INVALID_ENCODING', 'Invalid characters in the request',
-      `The ${where} holds a NUL character or bytes that are not UTF-8.`);
+    super(
+      HttpStatus.BAD_REQUEST,
+      'INVALID_ENCODING',
+      'Invalid characters in the request',
+      `The ${where} holds a NUL character or bytes that are not UTF-8.`,
+    );
   }
 }
 
@@ -20,7 +24,11 @@ export class InvalidEncodingError extends ApiError {
  */
 export class UnsupportedMediaTypeError extends ApiError {
   constructor() {
-    super(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type',
-      'This endpoint accepts request bodies as application/json only.');
+    super(
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Unsupported media type',
+      'This endpoint accepts request bodies as application/json only.',
+    );
   }
 }

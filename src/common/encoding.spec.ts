@@ -21,8 +21,11 @@ describe('hostile-byte checks', () => {
   });
 
   it.each([
-    ['plain', 'plain', true], ['an emoji (a surrogate pair)', 'emoji 😀', true], ['a NUL', 'nul \u0000', false],
-    ['a lone high surrogate', 'lone high \ud800x', false], ['a lone low surrogate', 'lone low \udc00', false],
+    ['plain', 'plain', true],
+    ['an emoji (a surrogate pair)', 'emoji 😀', true],
+    ['a NUL', 'nul \u0000', false],
+    ['a lone high surrogate', 'lone high \ud800x', false],
+    ['a lone low surrogate', 'lone low \udc00', false],
   ])('string with %s', (_name, text, clean) => {
     expect(isCleanString(text)).toBe(clean);
   });

@@ -22,7 +22,8 @@ describe('GracefulDrain', () => {
 
   /** Waits (bounded) until the server is handling `count` requests: no fixed sleep that a busy machine outruns. */
   async function inFlightReached(count: number): Promise<void> {
-    for (let i = 0; i < 500 && drain.requestsInFlight < count; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 500 && drain.requestsInFlight < count; i += 1)
+      await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   afterEach(async () => {

@@ -6,8 +6,14 @@ import { ApiError } from './problem';
 /** A new request reached an instance that is shutting down: another instance will answer the retry. */
 export class ShuttingDownError extends ApiError {
   constructor() {
-    super(HttpStatus.SERVICE_UNAVAILABLE, 'SHUTTING_DOWN', 'Service shutting down',
-      'This instance is shutting down; retry the request and another instance will answer it.', {}, 1);
+    super(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'SHUTTING_DOWN',
+      'Service shutting down',
+      'This instance is shutting down; retry the request and another instance will answer it.',
+      {},
+      1,
+    );
   }
 }
 

@@ -28,7 +28,11 @@ export function installHttpEdge(fastify: FastifyInstance): void {
   fastify.addHook('preParsing', async (request: FastifyRequest, _reply: FastifyReply, payload) => {
     if (!takesBody(request)) return payload;
     // pipeline, not pipe: an aborted upload destroys the check too, so the request does not hang.
-    return pipeline(payload, new EncodingCheck(mediaType(request) === 'application/x-www-form-urlencoded'), () => undefined);
+    return pipeline(
+      payload,
+      new EncodingCheck(mediaType(request) === 'application/x-www-form-urlencoded'),
+      () => undefined,
+    );
   });
   // JSON escapes ("\u0000", "\ud800") only appear once parsed; the path parameters and query are decoded too.
   fastify.addHook('preValidation', async (request: FastifyRequest) => {
@@ -38,7 +42,8 @@ export function installHttpEdge(fastify: FastifyInstance): void {
   fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     if (!reply.hasHeader('cache-control')) void reply.header('Cache-Control', 'no-store');
     // RFC 6749 §5.1: OAuth responses also carry Pragma for HTTP/1.0 caches.
-    if (isOAuthPath(request) && reply.getHeader('cache-control') === 'no-store') void reply.header('Pragma', 'no-cache');
+    if (isOAuthPath(request) && reply.getHeader('cache-control') === 'no-store')
+      void reply.header('Pragma', 'no-cache');
     return payload;
   });
 }
@@ -60,15 +65,22 @@ export function edgeFrameworkErrors(error: FastifyError, request: FastifyRequest
 export function edgeClientErrorHandler(error: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const detail = status === 400 ? 'The request is not valid HTTP: a NUL, control or non-ASCII byte in its path or headers.' : STATUS_CODES[status] ?? 'Bad Request';
-  const target = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1').split(' ')[1] ?? '' : '';
+  const detail =
+    status === 400
+      ? 'The request is not valid HTTP: a NUL, control or non-ASCII byte in its path or headers.'
+      : (STATUS_CODES[status] ?? 'Bad Request');
+  const target = Buffer.isBuffer(error.rawPacket) ? (error.rawPacket.toString('latin1').split(' ')[1] ?? '') : '';
   const oauth = target.startsWith(OAUTH_PATH_PREFIX);
-  const body = JSON.stringify(oauth
-    ? { error: 'invalid_request', error_description: detail }
-    : { type: 'about:blank', title: STATUS_CODES[status], status, detail });
+  const body = JSON.stringify(
+    oauth
+      ? { error: 'invalid_request', error_description: detail }
+      : { type: 'about:blank', title: STATUS_CODES[status], status, detail },
+  );
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${oauth ? 'application/json; charset=utf-8' : 'application/problem+json'}\r\n`
-      + `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${oauth ? 'application/json; charset=utf-8' : 'application/problem+json'}\r\n` +
+        `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }
@@ -87,7 +99,9 @@ function mediaType(request: FastifyRequest): string | undefined {
 function takesBody(request: FastifyRequest): boolean {
   if (!BODY_METHODS.has(request.method)) return false;
   const length = Number(request.headers['content-length'] ?? 0);
-  return request.headers['content-type'] !== undefined || length > 0 || request.headers['transfer-encoding'] !== undefined;
+  return (
+    request.headers['content-type'] !== undefined || length > 0 || request.headers['transfer-encoding'] !== undefined
+  );
 }
 
 function sendsJson(request: FastifyRequest): boolean {
@@ -132,7 +146,8 @@ class EncodingCheck extends Transform {
   override _flush(callback: TransformCallback): void {
     try {
       this.decoder.decode();
-      if (this.percentEncoded && !isCleanPercentEncoded(Buffer.concat(this.chunks))) throw new InvalidEncodingError('body');
+      if (this.percentEncoded && !isCleanPercentEncoded(Buffer.concat(this.chunks)))
+        throw new InvalidEncodingError('body');
       callback();
     } catch {
       callback(new InvalidEncodingError('body'));

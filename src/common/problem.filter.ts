@@ -5,9 +5,19 @@ import { OAuthError, ServerUnavailableError } from '../oauth/oauth-errors';
 import { ApiError, DependencyUnavailableError, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem';
 
 const STATUS_TITLES: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  406: 'Not Acceptable', 409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 /**
@@ -20,19 +30,40 @@ export function toProblem(error: unknown, request: FastifyRequest): ProblemDetai
   error = asApiError(error);
   const base = { instance: request.url.split('?')[0], requestId: String(request.id) };
   if (error instanceof ApiError) {
-    return { type: error.type, title: error.title, status: error.status, detail: error.detail, ...base, ...error.extensions };
+    return {
+      type: error.type,
+      title: error.title,
+      status: error.status,
+      detail: error.detail,
+      ...base,
+      ...error.extensions,
+    };
   }
   const status = httpStatusOf(error);
   if (status !== undefined && status < 500) {
-    return { type: 'about:blank', title: STATUS_TITLES[status] ?? 'Error', status, detail: clientMessageOf(error, status), ...base };
+    return {
+      type: 'about:blank',
+      title: STATUS_TITLES[status] ?? 'Error',
+      status,
+      detail: clientMessageOf(error, status),
+      ...base,
+    };
   }
-  return { type: 'about:blank', title: STATUS_TITLES[500], status: 500, detail: 'An unexpected error occurred.', ...base };
+  return {
+    type: 'about:blank',
+    title: STATUS_TITLES[500],
+    status: 500,
+    detail: 'An unexpected error occurred.',
+    ...base,
+  };
 }
 
 /** Status of Nest's HttpException (Nest also wraps Fastify's body errors: malformed JSON, too large). */
 /** A database outage becomes the same 503 as any other dependency's (no host or port in it). */
 function asApiError(error: unknown): unknown {
-  return asDatabaseUnavailable(error) ? new DependencyUnavailableError('database', DatabaseUnavailableError.RETRY_AFTER_SECONDS) : error;
+  return asDatabaseUnavailable(error)
+    ? new DependencyUnavailableError('database', DatabaseUnavailableError.RETRY_AFTER_SECONDS)
+    : error;
 }
 
 function httpStatusOf(error: unknown): number | undefined {
@@ -54,7 +85,11 @@ function clientMessageOf(error: unknown, status: number): string {
 
 export function sendProblem(reply: FastifyReply, problem: ProblemDetails, retryAfterSeconds?: number): void {
   if (retryAfterSeconds !== undefined) void reply.header('Retry-After', String(retryAfterSeconds));
-  void reply.status(problem.status).header('Content-Type', PROBLEM_CONTENT_TYPE).header('Cache-Control', 'no-store').send(problem);
+  void reply
+    .status(problem.status)
+    .header('Content-Type', PROBLEM_CONTENT_TYPE)
+    .header('Cache-Control', 'no-store')
+    .send(problem);
 }
 
 export const OAUTH_PATH_PREFIX = '/oauth2/';
@@ -67,7 +102,12 @@ function isOAuthEndpoint(request: FastifyRequest): boolean {
 export function sendOAuthError(reply: FastifyReply, error: OAuthError): void {
   void reply
     .status(error.status)
-    .headers({ ...error.headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', Pragma: 'no-cache' })
+    .headers({
+      ...error.headers,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Pragma: 'no-cache',
+    })
     .send({ error: error.error, error_description: error.description });
 }
 
@@ -86,7 +126,12 @@ export class ProblemExceptionFilter implements ExceptionFilter {
  * before routing, so a failure anywhere gets the same answer. 503s are expected during an outage: one
  * warn line without a stack; anything else 5xx is a bug and is logged with its stack.
  */
-export function answerError(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Pick<Logger, 'warn' | 'error'>): void {
+export function answerError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Pick<Logger, 'warn' | 'error'>,
+): void {
   if (error instanceof OAuthError) {
     sendOAuthError(reply, error);
     return;
@@ -95,7 +140,10 @@ export function answerError(error: unknown, request: FastifyRequest, reply: Fast
   const apiError = asApiError(error);
   const problem = toProblem(apiError, request);
   if (problem.status === 503) {
-    logger.warn({ requestId: request.id, status: 503, reason: unavailable?.reason ?? (apiError as Error).message }, 'dependency unavailable');
+    logger.warn(
+      { requestId: request.id, status: 503, reason: unavailable?.reason ?? (apiError as Error).message },
+      'dependency unavailable',
+    );
   } else if (problem.status >= 500) {
     logger.error({ err: error, requestId: request.id }, 'unhandled error');
   }
@@ -107,9 +155,12 @@ export function answerError(error: unknown, request: FastifyRequest, reply: Fast
       sendOAuthError(reply, new ServerUnavailableError(retryAfter ?? DatabaseUnavailableError.RETRY_AFTER_SECONDS));
       return;
     }
-    sendOAuthError(reply, problem.status >= 500
-      ? new OAuthError('server_error', 'the authorization server encountered an unexpected condition', 500)
-      : new OAuthError('invalid_request', problem.detail ?? problem.title, problem.status));
+    sendOAuthError(
+      reply,
+      problem.status >= 500
+        ? new OAuthError('server_error', 'the authorization server encountered an unexpected condition', 500)
+        : new OAuthError('invalid_request', problem.detail ?? problem.title, problem.status),
+    );
     return;
   }
   if (apiError instanceof ApiError) void reply.headers(apiError.headers);

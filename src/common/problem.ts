@@ -49,15 +49,26 @@ export class ApiError extends Error {
 
 export class ValidationFailedError extends ApiError {
   constructor(readonly fieldErrors: FieldError[]) {
-    super(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed',
-      'One or more fields are missing or invalid.', { errors: fieldErrors });
+    super(
+      HttpStatus.BAD_REQUEST,
+      'VALIDATION_FAILED',
+      'Request validation failed',
+      'One or more fields are missing or invalid.',
+      { errors: fieldErrors },
+    );
   }
 }
 
 export class DependencyUnavailableError extends ApiError {
   constructor(dependency: string, retryAfterSeconds = 5) {
-    super(HttpStatus.SERVICE_UNAVAILABLE, 'DEPENDENCY_UNAVAILABLE', 'Service temporarily unavailable',
-      `A required service (${dependency}) is not answering; try again shortly.`, {}, retryAfterSeconds);
+    super(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'DEPENDENCY_UNAVAILABLE',
+      'Service temporarily unavailable',
+      `A required service (${dependency}) is not answering; try again shortly.`,
+      {},
+      retryAfterSeconds,
+    );
   }
 }
 
@@ -67,8 +78,9 @@ export class DependencyUnavailableError extends ApiError {
  */
 export class BearerTokenRequiredError extends ApiError {
   constructor(realm: string, detail = 'A valid bearer access token is required.', presented = true) {
-    super(HttpStatus.UNAUTHORIZED, 'UNAUTHENTICATED', 'Authentication required', detail, {}, undefined,
-      { 'WWW-Authenticate': presented ? `Bearer realm="${realm}", error="invalid_token"` : `Bearer realm="${realm}"` });
+    super(HttpStatus.UNAUTHORIZED, 'UNAUTHENTICATED', 'Authentication required', detail, {}, undefined, {
+      'WWW-Authenticate': presented ? `Bearer realm="${realm}", error="invalid_token"` : `Bearer realm="${realm}"`,
+    });
   }
 }
 

@@ -3,8 +3,22 @@
  * hold them, used by the audit writer and the log redaction alike.
  */
 const SECRET_NAMES = new Set([
-  'password', 'passwd', 'secret', 'otp', 'code', 'codeverifier', 'authorization', 'cookie', 'setcookie',
-  'privatekey', 'key', 'signature', 'assertion', 'credentials', 'pin', 'kek',
+  'password',
+  'passwd',
+  'secret',
+  'otp',
+  'code',
+  'codeverifier',
+  'authorization',
+  'cookie',
+  'setcookie',
+  'privatekey',
+  'key',
+  'signature',
+  'assertion',
+  'credentials',
+  'pin',
+  'kek',
 ]);
 const SECRET_SUFFIXES = ['token', 'secret', 'password', 'hash', 'privatekey', 'apikey'];
 

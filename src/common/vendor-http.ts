@@ -4,7 +4,10 @@
  * 5xx, unreadable body: VendorUnavailableError), which callers turn into fail-closed behaviour.
  */
 export class VendorUnavailableError extends Error {
-  constructor(readonly vendor: string, reason: string) {
+  constructor(
+    readonly vendor: string,
+    reason: string,
+  ) {
     super(`${vendor} unavailable: ${reason}`);
     this.name = 'VendorUnavailableError';
   }
@@ -54,7 +57,8 @@ export async function callVendor(request: VendorRequest): Promise<VendorResponse
       return { status: response.status, body };
     } catch (error) {
       if (error instanceof VendorUnavailableError) throw error;
-      lastReason = (error as Error).name === 'TimeoutError' ? `no answer within ${request.timeoutMs} ms` : 'network error';
+      lastReason =
+        (error as Error).name === 'TimeoutError' ? `no answer within ${request.timeoutMs} ms` : 'network error';
     }
   }
   throw new VendorUnavailableError(request.vendor, lastReason);

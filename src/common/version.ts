@@ -12,7 +12,10 @@ function readPackageVersion(): string {
   // src/common (ts-node, jest) and dist/src/common (the build) both sit below the package root.
   for (const up of ['../..', '../../..']) {
     try {
-      const pkg = JSON.parse(readFileSync(join(__dirname, up, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(join(__dirname, up, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'ciam-backend' && pkg.version) return pkg.version;
     } catch {
       // not at this level; try the next

@@ -237,7 +237,13 @@ function readConfig(read: EnvReader): AppConfig {
     },
     log: {
       level: read.oneOf<LogLevel>('LOG_LEVEL', nodeEnv === 'production' ? 'info' : 'debug', [
-        'fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent',
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
       ]),
     },
     docs: { enabled: read.boolean('DOCS_ENABLED', nodeEnv !== 'production') },
@@ -279,21 +285,32 @@ function readConfig(read: EnvReader): AppConfig {
   if (config.sessions.idleTtlSeconds > config.sessions.absoluteTtlSeconds) {
     read.problems.push('SESSION_IDLE_TTL_SECONDS must not exceed SESSION_ABSOLUTE_TTL_SECONDS');
   }
-  for (const [name, value] of [['KEY_ENCRYPTION_KEY', config.oidc.keyEncryptionKey], ['KEY_ENCRYPTION_KEY_PREVIOUS', config.oidc.previousKeyEncryptionKey]]) {
-    if (value !== undefined && Buffer.from(value, 'base64').length !== 32) read.problems.push(`${name} must be 32 bytes, base64-encoded (openssl rand -base64 32)`);
+  for (const [name, value] of [
+    ['KEY_ENCRYPTION_KEY', config.oidc.keyEncryptionKey],
+    ['KEY_ENCRYPTION_KEY_PREVIOUS', config.oidc.previousKeyEncryptionKey],
+  ]) {
+    if (value !== undefined && Buffer.from(value, 'base64').length !== 32)
+      read.problems.push(`${name} must be 32 bytes, base64-encoded (openssl rand -base64 32)`);
   }
-  if (config.oidc.previousKeyEncryptionKey && !config.oidc.keyEncryptionKey) read.problems.push('KEY_ENCRYPTION_KEY_PREVIOUS needs KEY_ENCRYPTION_KEY');
+  if (config.oidc.previousKeyEncryptionKey && !config.oidc.keyEncryptionKey)
+    read.problems.push('KEY_ENCRYPTION_KEY_PREVIOUS needs KEY_ENCRYPTION_KEY');
   if (nodeEnv === 'production') {
     if (!config.oidc.keyEncryptionKey) {
-      read.problems.push('KEY_ENCRYPTION_KEY is required when NODE_ENV=production (the generated development key is refused)');
+      read.problems.push(
+        'KEY_ENCRYPTION_KEY is required when NODE_ENV=production (the generated development key is refused)',
+      );
     }
     if (config.oidc.seedDemoClients) {
-      read.problems.push('SEED_DEMO_CLIENTS must be false when NODE_ENV=production (the demo clients have public secrets)');
+      read.problems.push(
+        'SEED_DEMO_CLIENTS must be false when NODE_ENV=production (the demo clients have public secrets)',
+      );
     }
   }
   if (nodeEnv === 'production' && !config.database.url) {
     // The embedded server is a development convenience: no backups, no replication, one disk.
-    read.problems.push('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development)');
+    read.problems.push(
+      'DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development)',
+    );
   }
   return config;
 }

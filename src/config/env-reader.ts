@@ -22,7 +22,10 @@ export class EnvReader {
   /** A comma-separated list; set but empty means an empty list (unlike other settings, where empty means unset). */
   list(name: string, fallback: string): string[] {
     const raw = this.raw(name);
-    return (raw === undefined ? fallback : raw).split(',').map((item) => item.trim()).filter(Boolean);
+    return (raw === undefined ? fallback : raw)
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
   }
 
   optionalString(name: string): string | undefined {

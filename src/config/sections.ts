@@ -17,7 +17,8 @@ export function readJobsConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfi
   for (const name of JOB_NAMES) {
     const variable = `JOB_${name.toUpperCase().replace(/-/g, '_')}_CRON`;
     const raw = read.list(variable, DEFAULT_SCHEDULES[name]).join(',');
-    if (raw && !/^(\S+\s+){4,5}\S+$/.test(raw)) read.problems.push(`${variable} must be a cron expression (5 or 6 fields) or empty to disable`);
+    if (raw && !/^(\S+\s+){4,5}\S+$/.test(raw))
+      read.problems.push(`${variable} must be a cron expression (5 or 6 fields) or empty to disable`);
     schedules[name] = raw;
   }
   return {
@@ -39,15 +40,19 @@ export function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig
   const authToken = read.optionalString('TWILIO_AUTH_TOKEN');
   const accountSid = read.string('TWILIO_ACCOUNT_SID', '');
   const from = read.string('TWILIO_FROM', '');
-  if (provider === 'log' && nodeEnv === 'production') read.problems.push('SMS_PROVIDER=log is for development; choose http or twilio in production');
-  if (provider === 'http' && !/^https?:\/\//.test(httpUrl)) read.problems.push('SMS_HTTP_URL must be an http(s) URL when SMS_PROVIDER=http');
+  if (provider === 'log' && nodeEnv === 'production')
+    read.problems.push('SMS_PROVIDER=log is for development; choose http or twilio in production');
+  if (provider === 'http' && !/^https?:\/\//.test(httpUrl))
+    read.problems.push('SMS_HTTP_URL must be an http(s) URL when SMS_PROVIDER=http');
   if (provider === 'twilio' && (!authToken || !/^AC[0-9a-fA-F]{32}$/.test(accountSid) || !from)) {
     read.problems.push('SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID (AC + 32 hex), TWILIO_AUTH_TOKEN and TWILIO_FROM');
   }
   const pushProvider = read.oneOf('PUSH_PROVIDER', 'log', ['log', 'http'] as const);
   const pushUrl = read.string('PUSH_HTTP_URL', '');
-  if (pushProvider === 'log' && nodeEnv === 'production') read.problems.push('PUSH_PROVIDER=log is for development; use http in production');
-  if (pushProvider === 'http' && !/^https?:\/\//.test(pushUrl)) read.problems.push('PUSH_HTTP_URL must be an http(s) URL when PUSH_PROVIDER=http');
+  if (pushProvider === 'log' && nodeEnv === 'production')
+    read.problems.push('PUSH_PROVIDER=log is for development; use http in production');
+  if (pushProvider === 'http' && !/^https?:\/\//.test(pushUrl))
+    read.problems.push('PUSH_HTTP_URL must be an http(s) URL when PUSH_PROVIDER=http');
   return {
     push: {
       provider: pushProvider,
@@ -60,8 +65,17 @@ export function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig
     sms: {
       provider,
       timeoutMs: read.integer('SMS_TIMEOUT_MS', 3000, 100, 60000),
-      http: { url: httpUrl, authHeader: read.optionalString('SMS_HTTP_AUTH_HEADER'), retries: read.integer('SMS_HTTP_RETRIES', 2, 0, 5) },
-      twilio: { baseUrl: read.string('TWILIO_BASE_URL', 'https://api.twilio.com').replace(/\/+$/, ''), accountSid, authToken, from },
+      http: {
+        url: httpUrl,
+        authHeader: read.optionalString('SMS_HTTP_AUTH_HEADER'),
+        retries: read.integer('SMS_HTTP_RETRIES', 2, 0, 5),
+      },
+      twilio: {
+        baseUrl: read.string('TWILIO_BASE_URL', 'https://api.twilio.com').replace(/\/+$/, ''),
+        accountSid,
+        authToken,
+        from,
+      },
     },
     otp: {
       ttlSeconds: read.integer('OTP_TTL_SECONDS', 300, 30, 600),
@@ -77,23 +91,31 @@ export function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig
   };
 }
 
-export function readJourneyConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'agents' | 'directory' | 'risk' | 'journeys' | 'lockout'> {
+export function readJourneyConfig(
+  read: EnvReader,
+  nodeEnv: NodeEnv,
+): Pick<AppConfig, 'agents' | 'directory' | 'risk' | 'journeys' | 'lockout'> {
   const directoryAdapter = read.oneOf('USER_DIRECTORY', 'file', ['file', 'ldap'] as const);
   const ldapUrl = read.string('LDAP_URL', 'ldap://127.0.0.1:389');
-  if (!/^ldaps?:\/\/[^/]+\/?$/.test(ldapUrl)) read.problems.push(`LDAP_URL must be ldap://host:port or ldaps://host:port (got "${ldapUrl}")`);
+  if (!/^ldaps?:\/\/[^/]+\/?$/.test(ldapUrl))
+    read.problems.push(`LDAP_URL must be ldap://host:port or ldaps://host:port (got "${ldapUrl}")`);
   const provider = read.oneOf('RISK_PROVIDER', 'builtin', ['builtin', 'transmit'] as const);
   const transmitBaseUrl = read.string('TRANSMIT_BASE_URL', 'https://api.transmitsecurity.io');
   const transmitApiToken = read.optionalString('TRANSMIT_API_TOKEN');
-  if (provider === 'transmit' && !transmitApiToken) read.problems.push('TRANSMIT_API_TOKEN is required when RISK_PROVIDER=transmit');
+  if (provider === 'transmit' && !transmitApiToken)
+    read.problems.push('TRANSMIT_API_TOKEN is required when RISK_PROVIDER=transmit');
   const trustedNetworks = read.list('TRUSTED_NETWORKS', nodeEnv === 'production' ? '' : '127.0.0.0/8,::1/128');
   for (const cidr of trustedNetworks) {
     if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(cidr)) read.problems.push(`TRUSTED_NETWORKS: "${cidr}" is not a CIDR block`);
   }
   const agentIssuer = read.string('AGENT_ISSUER', 'urn:ciam:dev-workforce');
   const agentJwksUrl = read.string('AGENT_JWKS_URL', 'file:.data/agent-idp/jwks.json');
-  if (!/^(https?:\/\/|file:)/.test(agentJwksUrl)) read.problems.push('AGENT_JWKS_URL must be an http(s) URL or file:<path>');
+  if (!/^(https?:\/\/|file:)/.test(agentJwksUrl))
+    read.problems.push('AGENT_JWKS_URL must be an http(s) URL or file:<path>');
   if (nodeEnv === 'production' && agentIssuer === 'urn:ciam:dev-workforce') {
-    read.problems.push('AGENT_ISSUER must name your workforce identity provider in production (the development issuer is refused)');
+    read.problems.push(
+      'AGENT_ISSUER must name your workforce identity provider in production (the development issuer is refused)',
+    );
   }
   return {
     agents: {

@@ -8,7 +8,10 @@ export class DatabaseUnavailableError extends Error {
   /** Seconds a client should wait before retrying: about one failover, or one restart of the pool. */
   static readonly RETRY_AFTER_SECONDS = 5;
 
-  constructor(readonly reason: string, cause?: unknown) {
+  constructor(
+    readonly reason: string,
+    cause?: unknown,
+  ) {
     super(`the database is unavailable (${reason})`);
     this.name = 'DatabaseUnavailableError';
     this.cause = cause;
@@ -22,10 +25,31 @@ export class DatabaseUnavailableError extends Error {
  * idle_in_transaction_session_timeout), 53300 (too many connections), 58000/58030 (system and I/O
  * errors).
  */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P04', '57P05', '57014', '25P03', '53300', '58000', '58030']);
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '57P04',
+  '57P05',
+  '57014',
+  '25P03',
+  '53300',
+  '58000',
+  '58030',
+]);
 
 /** Socket errors of node:net on the connection to PostgreSQL. */
-const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const UNAVAILABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 
 /**
  * node-postgres reports its own timeouts and broken connections as plain Errors without a code, so
@@ -57,7 +81,8 @@ export function asDatabaseUnavailable(error: unknown): DatabaseUnavailableError 
     const { code, message } = current as { code?: unknown; message?: unknown };
     if (typeof code === 'string') {
       if (code.startsWith('08') && code.length === 5) return new DatabaseUnavailableError(`SQLSTATE ${code}`, error);
-      if (UNAVAILABLE_SQLSTATES.has(code)) return new DatabaseUnavailableError(code === '57014' ? 'statement timeout' : `SQLSTATE ${code}`, error);
+      if (UNAVAILABLE_SQLSTATES.has(code))
+        return new DatabaseUnavailableError(code === '57014' ? 'statement timeout' : `SQLSTATE ${code}`, error);
       if (UNAVAILABLE_SOCKET_CODES.has(code)) return new DatabaseUnavailableError(code, error);
     }
     if (typeof message === 'string') {

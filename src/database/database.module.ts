@@ -29,7 +29,11 @@ export class DatabaseModule {
  * timeout: an index build on a large table may take minutes, a request never should.
  */
 async function runPendingMigrations(config: AppConfig, url: string): Promise<void> {
-  const migrator = new DataSource({ ...dataSourceOptions(config, url), migrationsRun: false, extra: { max: 1, connectionTimeoutMillis: 5000 } });
+  const migrator = new DataSource({
+    ...dataSourceOptions(config, url),
+    migrationsRun: false,
+    extra: { max: 1, connectionTimeoutMillis: 5000 },
+  });
   await migrator.initialize();
   try {
     await migrator.runMigrations({ transaction: 'each' });

@@ -14,7 +14,11 @@ type Callback = (error: Error | null, result?: unknown) => void;
 export function deadlineClientClass(connectTimeoutMs: number): typeof Client {
   return class DeadlineClient extends Client {
     constructor(config?: string | ClientConfig) {
-      super(typeof config === 'string' ? { connectionString: config, connectionTimeoutMillis: connectTimeoutMs } : { ...config, connectionTimeoutMillis: connectTimeoutMs });
+      super(
+        typeof config === 'string'
+          ? { connectionString: config, connectionTimeoutMillis: connectTimeoutMs }
+          : { ...config, connectionTimeoutMillis: connectTimeoutMs },
+      );
     }
 
     // pg's query() has a dozen overloads; this wrapper keeps every one of them as it is.

@@ -32,7 +32,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // One password file per data directory (the development and the benchmark servers live side by side).
   const passwordFile = `${dataDir}.password`;
   if (existsSync(join(dataDir, 'PG_VERSION')) && !existsSync(passwordFile)) {
-    throw new Error(`${passwordFile} is missing, so the embedded PostgreSQL in ${dataDir} cannot be opened: delete ${dataDir} to start from an empty database`);
+    throw new Error(
+      `${passwordFile} is missing, so the embedded PostgreSQL in ${dataDir} cannot be opened: delete ${dataDir} to start from an empty database`,
+    );
   }
   const password = readOrCreatePassword(passwordFile);
   const port = await firstFreePort(options.preferredPort);

@@ -11,6 +11,14 @@ import { Token } from '../tokens/token.entity';
 
 /** Every entity the data source maps; each is one table of migrations/. */
 export const ENTITIES = [
-  AuthContext, AuthTransaction, DrsEvaluation, Session, Token, TrustedDevice, AuditLog,
-  OAuthClient, SigningKey, AuthorizationCode,
+  AuthContext,
+  AuthTransaction,
+  DrsEvaluation,
+  Session,
+  Token,
+  TrustedDevice,
+  AuditLog,
+  OAuthClient,
+  SigningKey,
+  AuthorizationCode,
 ];

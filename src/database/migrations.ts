@@ -12,7 +12,15 @@ import { EngineJourneyPhases1796060728059 } from '../../migrations/1796060728059
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
-  CoreSchema1764000000000, OAuth1764000000001, Journeys1764000000002, SmsDeliveries1764000000003, Jobs1764000000004,
-  DevicesAndEsign1764000000005, ClientLockout1764000000006, DeviceTrustWindow1764000000007,
-  JourneysecFactorRules1796060665016, RevocationCascades1796060670444, EngineJourneyPhases1796060728059,
+  CoreSchema1764000000000,
+  OAuth1764000000001,
+  Journeys1764000000002,
+  SmsDeliveries1764000000003,
+  Jobs1764000000004,
+  DevicesAndEsign1764000000005,
+  ClientLockout1764000000006,
+  DeviceTrustWindow1764000000007,
+  JourneysecFactorRules1796060665016,
+  RevocationCascades1796060670444,
+  EngineJourneyPhases1796060728059,
 ];

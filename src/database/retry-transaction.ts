@@ -21,8 +21,9 @@ export function isRetryableConflict(error: unknown): boolean {
 }
 
 function sqlstateOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.driverError?.code
-    ?? (error as { code?: unknown } | null)?.code;
+  const code =
+    (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.driverError?.code ??
+    (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
 

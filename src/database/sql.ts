@@ -18,13 +18,17 @@ export async function rowsOf<T>(manager: EntityManager, sql: string, parameters:
  * query itself. Same pool, same connections; use rowsOf for everything else.
  */
 export async function poolRows<T>(dataSource: DataSource, sql: string, parameters: unknown[] = []): Promise<T[]> {
-  const pool = (dataSource.driver as unknown as { master?: { query(sql: string, parameters: unknown[]): Promise<{ rows: T[] }> } }).master;
+  const pool = (
+    dataSource.driver as unknown as { master?: { query(sql: string, parameters: unknown[]): Promise<{ rows: T[] }> } }
+  ).master;
   if (!pool) return rowsOf<T>(dataSource.manager, sql, parameters);
   return (await pool.query(sql, parameters)).rows;
 }
 
 /** The pg pool's counters (for the pool gauge): connections open, idle, and requests waiting for one. */
 export function poolStats(dataSource: DataSource): { total: number; idle: number; waiting: number } {
-  const pool = (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+  const pool = (
+    dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }
+  ).master;
   return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 };
 }

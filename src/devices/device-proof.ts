@@ -6,7 +6,14 @@ import { calculateJwkThumbprint, compactVerify, importJWK, JWK } from 'jose';
  */
 export function isDevicePublicKey(jwk: unknown): jwk is JWK {
   const key = jwk as Record<string, unknown> | null;
-  return !!key && key.kty === 'EC' && key.crv === 'P-256' && typeof key.x === 'string' && typeof key.y === 'string' && key.d === undefined;
+  return (
+    !!key &&
+    key.kty === 'EC' &&
+    key.crv === 'P-256' &&
+    typeof key.x === 'string' &&
+    typeof key.y === 'string' &&
+    key.d === undefined
+  );
 }
 
 /** Only the public members that make up an EC public key: what is stored, and what the thumbprint covers. */

@@ -25,12 +25,28 @@ export class DevicesService {
    * A revoked device can never vouch again; false when the customer has no such active device. Joins the
    * caller's transaction when given one (sessions/device-revocation.service.ts ends the device's sessions in it).
    */
-  async revoke(cupid: string, deviceId: string, by: RevokedBy, reason: string, origin: Partial<RequestOrigin> = {}, manager?: EntityManager): Promise<boolean> {
+  async revoke(
+    cupid: string,
+    deviceId: string,
+    by: RevokedBy,
+    reason: string,
+    origin: Partial<RequestOrigin> = {},
+    manager?: EntityManager,
+  ): Promise<boolean> {
     const work = async (tx: EntityManager) => {
-      const revoked = await this.devices.revoke(tx, cupid, deviceId, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason });
+      const revoked = await this.devices.revoke(tx, cupid, deviceId, {
+        at: this.clock.now(),
+        by: `${by.type}:${by.id}`,
+        reason,
+      });
       if (revoked) {
         await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.DEVICE_REVOKED, outcome: 'SUCCESS', actor: by, cupid, ip: origin.ip, userAgent: origin.userAgent,
+          type: AUDIT_EVENT_TYPES.DEVICE_REVOKED,
+          outcome: 'SUCCESS',
+          actor: by,
+          cupid,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
           details: { deviceId, reason },
         });
       }

@@ -12,7 +12,9 @@ import { UserDirectory } from './user-directory.port';
       provide: UserDirectory,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): UserDirectory =>
-        config.directory.adapter === 'ldap' ? new LdapUserDirectory(config.directory.ldap) : new FileUserDirectory(config.directory.file),
+        config.directory.adapter === 'ldap'
+          ? new LdapUserDirectory(config.directory.ldap)
+          : new FileUserDirectory(config.directory.file),
     },
   ],
   exports: [UserDirectory],

@@ -32,7 +32,8 @@ export class FileUserDirectory extends UserDirectory {
         throw new Error(`${path}: every user needs username, cupid and an argon2id passwordHash`);
       }
       const canonical = canonicalUsername(user.username);
-      if (!canonical || this.byUsername.has(canonical)) throw new Error(`${path}: username "${user.username}" is not valid or not unique`);
+      if (!canonical || this.byUsername.has(canonical))
+        throw new Error(`${path}: username "${user.username}" is not valid or not unique`);
       this.byUsername.set(canonical, user);
       this.byCupid.set(user.cupid, user);
     }
@@ -59,7 +60,12 @@ export class FileUserDirectory extends UserDirectory {
 
 function toUser(entry: FileUser): DirectoryUser {
   return {
-    cupid: entry.cupid, username: entry.username, status: parseStatus(entry.status), displayName: entry.displayName ?? null,
-    phoneNumber: entry.phoneNumber ?? null, email: entry.email ?? null, mfaRequired: entry.mfaRequired ?? false,
+    cupid: entry.cupid,
+    username: entry.username,
+    status: parseStatus(entry.status),
+    displayName: entry.displayName ?? null,
+    phoneNumber: entry.phoneNumber ?? null,
+    email: entry.email ?? null,
+    mfaRequired: entry.mfaRequired ?? false,
   };
 }

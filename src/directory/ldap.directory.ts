@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Client, EqualityFilter, InvalidCredentialsError } from 'ldapts';
 import type { Entry, Filter } from 'ldapts';
 import type { AppConfig } from '../config/config';
-import { CredentialCheck, DirectoryUnavailableError, DirectoryUser, parseStatus, UserDirectory } from './user-directory.port';
+import {
+  CredentialCheck,
+  DirectoryUnavailableError,
+  DirectoryUser,
+  parseStatus,
+  UserDirectory,
+} from './user-directory.port';
 
 type LdapSettings = AppConfig['directory']['ldap'];
 
@@ -22,10 +28,17 @@ export class LdapUserDirectory extends UserDirectory {
     // RFC 4513 §5.1.2: a bind with an empty password is an unauthenticated bind and "succeeds".
     if (password.length === 0 || username.length === 0) return { valid: false };
     return this.withServiceBind(async (client) => {
-      const entry = await this.findOne(client, new EqualityFilter({ attribute: this.settings.usernameAttribute, value: username }));
+      const entry = await this.findOne(
+        client,
+        new EqualityFilter({ attribute: this.settings.usernameAttribute, value: username }),
+      );
       if (!entry) {
         // Same work as for a real customer, so the time to answer does not say the username is unknown.
-        await this.bindAs(client, `${this.settings.usernameAttribute}=${randomBytes(12).toString('hex')},${this.settings.baseDn}`, password);
+        await this.bindAs(
+          client,
+          `${this.settings.usernameAttribute}=${randomBytes(12).toString('hex')},${this.settings.baseDn}`,
+          password,
+        );
         return { valid: false };
       }
       const user = this.toUser(entry);
@@ -35,7 +48,10 @@ export class LdapUserDirectory extends UserDirectory {
 
   async findByCupid(cupid: string): Promise<DirectoryUser | null> {
     return this.withServiceBind(async (client) => {
-      const entry = await this.findOne(client, new EqualityFilter({ attribute: this.settings.cupidAttribute, value: cupid }));
+      const entry = await this.findOne(
+        client,
+        new EqualityFilter({ attribute: this.settings.cupidAttribute, value: cupid }),
+      );
       return entry ? this.toUser(entry) : null;
     });
   }
@@ -51,11 +67,17 @@ export class LdapUserDirectory extends UserDirectory {
    * for several timeouts.
    */
   private async withServiceBind<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client({ url: this.settings.url, connectTimeout: this.settings.connectTimeoutMs, timeout: this.settings.timeoutMs });
+    const client = new Client({
+      url: this.settings.url,
+      connectTimeout: this.settings.connectTimeoutMs,
+      timeout: this.settings.timeoutMs,
+    });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new DirectoryUnavailableError(new Error('no complete answer within the directory timeouts'))),
-        this.settings.connectTimeoutMs + this.settings.timeoutMs);
+      timer = setTimeout(
+        () => reject(new DirectoryUnavailableError(new Error('no complete answer within the directory timeouts'))),
+        this.settings.connectTimeoutMs + this.settings.timeoutMs,
+      );
     });
     try {
       return await Promise.race([
@@ -91,7 +113,16 @@ export class LdapUserDirectory extends UserDirectory {
       scope: 'sub',
       filter,
       sizeLimit: 2,
-      attributes: [s.usernameAttribute, s.cupidAttribute, s.phoneAttribute, s.emailAttribute, s.nameAttribute, s.statusAttribute, s.mfaAttribute, 'pwdAccountLockedTime'],
+      attributes: [
+        s.usernameAttribute,
+        s.cupidAttribute,
+        s.phoneAttribute,
+        s.emailAttribute,
+        s.nameAttribute,
+        s.statusAttribute,
+        s.mfaAttribute,
+        'pwdAccountLockedTime',
+      ],
     });
     // Two entries for one username is a directory fault: refuse rather than guess.
     return searchEntries.length === 1 ? searchEntries[0] : undefined;
@@ -106,7 +137,9 @@ export class LdapUserDirectory extends UserDirectory {
     };
     const all = (attribute: string): string[] => {
       const raw = entry[attribute];
-      return (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((item) => (Buffer.isBuffer(item) ? item.toString('utf8') : String(item)));
+      return (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((item) =>
+        Buffer.isBuffer(item) ? item.toString('utf8') : String(item),
+      );
     };
     const cupid = value(s.cupidAttribute);
     if (!cupid) throw new DirectoryUnavailableError(new Error(`entry ${entry.dn} has no ${s.cupidAttribute}`));

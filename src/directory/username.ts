@@ -13,7 +13,13 @@ export const USERNAME_MAX_LENGTH = 256;
  * directory (the caller still spends the same work on it, so refusing says nothing about accounts).
  */
 export function canonicalUsername(raw: string): string | null {
-  const folded = raw.normalize('NFKC').toUpperCase().toLowerCase().replace(/i\u0307/g, 'i').normalize('NFKC').trim();
+  const folded = raw
+    .normalize('NFKC')
+    .toUpperCase()
+    .toLowerCase()
+    .replace(/i\u0307/g, 'i')
+    .normalize('NFKC')
+    .trim();
   if (folded.length === 0 || folded.length > USERNAME_MAX_LENGTH) return null;
   if (/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}]/u.test(folded)) return null;
   return folded;

@@ -27,13 +27,33 @@ export class EsignRepository {
     );
   }
 
-  async recordSignature(manager: EntityManager, signature: { cupid: string; document: EsignDocument; contextId: string; ip: string | null; userAgent: string | null; deviceId: string | null; at: Date }): Promise<string> {
+  async recordSignature(
+    manager: EntityManager,
+    signature: {
+      cupid: string;
+      document: EsignDocument;
+      contextId: string;
+      ip: string | null;
+      userAgent: string | null;
+      deviceId: string | null;
+      at: Date;
+    },
+  ): Promise<string> {
     const [row] = await rowsOf<{ id: string }>(
       manager,
       `INSERT INTO esign_signatures (cupid, document_id, version, sha256, context_id, ip_address, user_agent, device_id, signed_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [signature.cupid, signature.document.documentId, signature.document.version, signature.document.sha256, signature.contextId,
-        signature.ip, signature.userAgent, signature.deviceId, signature.at],
+      [
+        signature.cupid,
+        signature.document.documentId,
+        signature.document.version,
+        signature.document.sha256,
+        signature.contextId,
+        signature.ip,
+        signature.userAgent,
+        signature.deviceId,
+        signature.at,
+      ],
     );
     return row.id;
   }
@@ -41,7 +61,10 @@ export class EsignRepository {
   /** Publishes a document version customers must sign; earlier versions of it stop being asked for. */
   async publish(document: EsignDocument): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
-      await tx.query(`UPDATE esign_documents SET active = false WHERE document_id = $1 AND version <> $2`, [document.documentId, document.version]);
+      await tx.query(`UPDATE esign_documents SET active = false WHERE document_id = $1 AND version <> $2`, [
+        document.documentId,
+        document.version,
+      ]);
       await tx.query(
         `INSERT INTO esign_documents (document_id, version, title, url, sha256) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (document_id, version) DO UPDATE SET active = true`,

@@ -44,14 +44,24 @@ export class AuditPartitionsJob extends Job {
       if (partition.month >= cutoff) continue;
       await this.sql.dropAuditPartition(partition.name);
       changed += 1;
-      this.logger.log(`dropped audit partition ${partition.name} (older than ${this.config.jobs.auditRetentionMonths} months)`);
-      await this.record(AUDIT_EVENT_TYPES.AUDIT_PARTITION_DROPPED, { partition: partition.name, retentionMonths: this.config.jobs.auditRetentionMonths });
+      this.logger.log(
+        `dropped audit partition ${partition.name} (older than ${this.config.jobs.auditRetentionMonths} months)`,
+      );
+      await this.record(AUDIT_EVENT_TYPES.AUDIT_PARTITION_DROPPED, {
+        partition: partition.name,
+        retentionMonths: this.config.jobs.auditRetentionMonths,
+      });
     }
     changed += await inBatches(context, () => this.sql.deleteOldDefaultAuditRows(context.batchSize, cutoff));
     return changed;
   }
 
-  private async record(type: typeof AUDIT_EVENT_TYPES.AUDIT_PARTITION_CREATED | typeof AUDIT_EVENT_TYPES.AUDIT_PARTITION_DROPPED, details: Record<string, unknown>) {
-    await this.dataSource.transaction((tx) => this.audit.record(tx, { type, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: this.name }, details }));
+  private async record(
+    type: typeof AUDIT_EVENT_TYPES.AUDIT_PARTITION_CREATED | typeof AUDIT_EVENT_TYPES.AUDIT_PARTITION_DROPPED,
+    details: Record<string, unknown>,
+  ) {
+    await this.dataSource.transaction((tx) =>
+      this.audit.record(tx, { type, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: this.name }, details }),
+    );
   }
 }

@@ -80,7 +80,9 @@ export class PurgeJourneyDataJob extends Job {
     const days = this.config.jobs.journeyRetentionDays;
     const day = 86_400_000;
     const retentionStart = new Date(now.getTime() - days * day);
-    const failuresStart = new Date(now.getTime() - Math.max(days * day, this.config.otp.customerFailureWindowSeconds * 1000));
+    const failuresStart = new Date(
+      now.getTime() - Math.max(days * day, this.config.otp.customerFailureWindowSeconds * 1000),
+    );
     const manager = this.dataSource.manager;
     let total = 0;
     for (const step of [

@@ -58,7 +58,10 @@ export class JobRunner implements BeforeApplicationShutdown {
     return run;
   }
 
-  private async runOnce(name: string, options: { slot?: Date; progress?: (rows: number) => void }): Promise<JobOutcome> {
+  private async runOnce(
+    name: string,
+    options: { slot?: Date; progress?: (rows: number) => void },
+  ): Promise<JobOutcome> {
     const job = this.jobs.get(name as JobName);
     if (!job) throw new UnknownJobError(`unknown job "${name}"; jobs: ${this.names().join(', ')}`);
     const lockKey = `ciam-job:${job.name}`;
@@ -70,7 +73,8 @@ export class JobRunner implements BeforeApplicationShutdown {
       try {
         const now = this.clock.now();
         const slot = options.slot ?? now;
-        if (!(await this.claimSlot(job.name, slot, now, options.slot === undefined))) return this.skipped(job, 'slot already run');
+        if (!(await this.claimSlot(job.name, slot, now, options.slot === undefined)))
+          return this.skipped(job, 'slot already run');
         return await this.execute(job, slot, now, options.progress ?? (() => undefined));
       } finally {
         await connection.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]);
@@ -94,7 +98,9 @@ export class JobRunner implements BeforeApplicationShutdown {
         );
         if (job.destructive) {
           await this.audit.record(tx, {
-            type: AUDIT_EVENT_TYPES.JOB_COMPLETED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: job.name },
+            type: AUDIT_EVENT_TYPES.JOB_COMPLETED,
+            outcome: 'SUCCESS',
+            actor: { type: 'SYSTEM', id: job.name },
             details: { job: job.name, rows, durationMs, slot: slot.toISOString(), instance: this.instance },
           });
         }
@@ -102,7 +108,10 @@ export class JobRunner implements BeforeApplicationShutdown {
       this.metrics.jobRuns.inc({ job: job.name, outcome: 'success' });
       this.metrics.jobRows.inc({ job: job.name }, rows);
       this.metrics.jobLastSuccess.set({ job: job.name }, Date.now() / 1000);
-      this.logger.log({ job: job.name, rows, durationMs, slot: slot.toISOString() }, `job ${job.name} touched ${rows} rows in ${durationMs} ms`);
+      this.logger.log(
+        { job: job.name, rows, durationMs, slot: slot.toISOString() },
+        `job ${job.name} touched ${rows} rows in ${durationMs} ms`,
+      );
       return { status: 'ran', rows, durationMs };
     } catch (error) {
       end();

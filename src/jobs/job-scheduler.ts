@@ -36,13 +36,19 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
         onTick: () => {
           // The slot is the scheduled minute, the same on every instance whose clock ticks in it.
           const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000);
-          void this.runner.run(name, { slot }).catch((error: unknown) => this.logger.error({ err: error }, `job ${name} could not start`));
+          void this.runner
+            .run(name, { slot })
+            .catch((error: unknown) => this.logger.error({ err: error }, `job ${name} could not start`));
         },
       });
       this.registry.addCronJob(name, cron);
       cron.start();
     }
-    this.logger.log(`scheduled jobs: ${this.scheduled().map((name) => `${name} (${this.config.jobs.schedules[name]})`).join(', ')}`);
+    this.logger.log(
+      `scheduled jobs: ${this.scheduled()
+        .map((name) => `${name} (${this.config.jobs.schedules[name]})`)
+        .join(', ')}`,
+    );
     // Not awaited: start-up does not wait for a purge; the runner's lock and job_runs keep it single.
     this.catchUpDone = this.catchUp().then(
       () => undefined,
@@ -68,7 +74,11 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
       const slot = previousSlot(this.config.jobs.schedules[name], this.clock.now());
       if (!slot) continue;
       const outcome = await this.runner.run(name, { slot });
-      if (outcome.status !== 'skipped') this.logger.log({ job: name, slot: slot.toISOString(), status: outcome.status }, `caught up the ${slot.toISOString()} slot of ${name}`);
+      if (outcome.status !== 'skipped')
+        this.logger.log(
+          { job: name, slot: slot.toISOString(), status: outcome.status },
+          `caught up the ${slot.toISOString()} slot of ${name}`,
+        );
       results.push({ job: name, slot, outcome });
     }
     return results;

@@ -11,7 +11,14 @@ import { JobScheduler } from './job-scheduler';
 import { JobsRepository } from './jobs.repository';
 import { RotateSigningKeyJob } from './rotate-signing-key.job';
 
-const JOB_CLASSES = [ExpireTransactionsJob, ExpireContextsJob, ExpireSessionsJob, PurgeJourneyDataJob, AuditPartitionsJob, RotateSigningKeyJob];
+const JOB_CLASSES = [
+  ExpireTransactionsJob,
+  ExpireContextsJob,
+  ExpireSessionsJob,
+  PurgeJourneyDataJob,
+  AuditPartitionsJob,
+  RotateSigningKeyJob,
+];
 
 @Module({
   imports: [ScheduleModule.forRoot(), TokensModule, PushPromptsModule, MfaLockoutModule],

@@ -31,7 +31,11 @@ export class JobsRepository {
 
   /** Finished journeys older than the retention, with their transactions and risk evaluations. */
   deleteOldJourneys(batch: number, asOf: Date, retentionDays: number): Promise<number> {
-    return this.count(`SELECT cleanup_old_journeys(make_interval(days => $3), $1, $2) AS n`, [batch, asOf, retentionDays]);
+    return this.count(`SELECT cleanup_old_journeys(make_interval(days => $3), $1, $2) AS n`, [
+      batch,
+      asOf,
+      retentionDays,
+    ]);
   }
 
   /** Ended sessions (and, by cascade, their tokens and codes) whose last possible use is past the retention. */
@@ -56,7 +60,12 @@ export class JobsRepository {
     );
   }
 
-  deleteOldRows(table: 'drs_evaluations' | 'sms_deliveries', batch: number, asOf: Date, retentionDays: number): Promise<number> {
+  deleteOldRows(
+    table: 'drs_evaluations' | 'sms_deliveries',
+    batch: number,
+    asOf: Date,
+    retentionDays: number,
+  ): Promise<number> {
     return this.count(
       `WITH due AS (SELECT id FROM ${table} WHERE created_at < $2::timestamptz - make_interval(days => $3) LIMIT $1 FOR UPDATE SKIP LOCKED),
             gone AS (DELETE FROM ${table} x USING due WHERE x.id = due.id RETURNING 1)
@@ -90,7 +99,11 @@ export class JobsRepository {
   /** Creates the month's audit partition if missing; true when it did. */
   async ensureAuditPartition(monthStart: Date): Promise<{ name: string; created: boolean }> {
     const name = `audit_logs_${monthStart.getUTCFullYear()}_${String(monthStart.getUTCMonth() + 1).padStart(2, '0')}`;
-    const [exists] = await rowsOf<{ present: boolean }>(this.dataSource.manager, 'SELECT to_regclass($1) IS NOT NULL AS present', [name]);
+    const [exists] = await rowsOf<{ present: boolean }>(
+      this.dataSource.manager,
+      'SELECT to_regclass($1) IS NOT NULL AS present',
+      [name],
+    );
     if (exists.present) return { name, created: false };
     await this.dataSource.query('SELECT create_audit_partition($1::date)', [monthStart.toISOString().slice(0, 10)]);
     return { name, created: true };
@@ -103,7 +116,10 @@ export class JobsRepository {
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
         WHERE i.inhparent = 'audit_logs'::regclass AND c.relname ~ '^audit_logs_[0-9]{4}_[0-9]{2}$' ORDER BY c.relname`,
     );
-    return rows.map(({ name }) => ({ name, month: new Date(Date.UTC(Number(name.slice(11, 15)), Number(name.slice(16, 18)) - 1, 1)) }));
+    return rows.map(({ name }) => ({
+      name,
+      month: new Date(Date.UTC(Number(name.slice(11, 15)), Number(name.slice(16, 18)) - 1, 1)),
+    }));
   }
 
   /** Detaches a partition (so writes never wait on the drop), then drops it. */

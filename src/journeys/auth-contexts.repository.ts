@@ -19,12 +19,19 @@ export class AuthContextsRepository {
 
   /** The journey, row-locked until the transaction ends: one step of a journey runs at a time. */
   lockById(manager: EntityManager, id: string): Promise<AuthContext | null> {
-    return manager.getRepository(AuthContext).createQueryBuilder('c').setLock('pessimistic_write').where('c.id = :id', { id }).getOne();
+    return manager
+      .getRepository(AuthContext)
+      .createQueryBuilder('c')
+      .setLock('pessimistic_write')
+      .where('c.id = :id', { id })
+      .getOne();
   }
 
   /** Who the journey has identified so far (null before the password step), read without a lock. */
   async findCupid(manager: EntityManager, id: string): Promise<string | null> {
-    const context = await manager.getRepository(AuthContext).findOne({ where: { id }, select: { id: true, cupid: true } });
+    const context = await manager
+      .getRepository(AuthContext)
+      .findOne({ where: { id }, select: { id: true, cupid: true } });
     return context?.cupid ?? null;
   }
 
@@ -33,10 +40,14 @@ export class AuthContextsRepository {
   }
 
   async complete(manager: EntityManager, id: string, at: Date): Promise<void> {
-    await manager.getRepository(AuthContext).update({ id, status: 'PENDING' }, { status: 'COMPLETED', completedAt: at });
+    await manager
+      .getRepository(AuthContext)
+      .update({ id, status: 'PENDING' }, { status: 'COMPLETED', completedAt: at });
   }
 
   async fail(manager: EntityManager, id: string, reason: string): Promise<void> {
-    await manager.getRepository(AuthContext).update({ id, status: 'PENDING' }, { status: 'FAILED', failureReason: reason });
+    await manager
+      .getRepository(AuthContext)
+      .update({ id, status: 'PENDING' }, { status: 'FAILED', failureReason: reason });
   }
 }

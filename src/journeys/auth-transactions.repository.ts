@@ -18,11 +18,21 @@ export interface ClaimedTransaction {
 }
 
 /** What the engine needs to know about a token it could not claim: why (for the audit), or its stored answer. */
-export type PresentedTransaction = Pick<AuthTransaction, 'id' | 'contextId' | 'step' | 'status' | 'expiresAt' | 'claimedUntil' | 'responseSealed' | 'respondedAt'>;
+export type PresentedTransaction = Pick<
+  AuthTransaction,
+  'id' | 'contextId' | 'step' | 'status' | 'expiresAt' | 'claimedUntil' | 'responseSealed' | 'respondedAt'
+>;
 
 type ClaimedRow = {
-  id: string; step: AuthStepKind; challenge: Record<string, unknown>; otp_hash: Buffer | null; attempts: number; max_attempts: number;
-  created_at: Date; expires_at: Date; pending_send: Buffer | null;
+  id: string;
+  step: AuthStepKind;
+  challenge: Record<string, unknown>;
+  otp_hash: Buffer | null;
+  attempts: number;
+  max_attempts: number;
+  created_at: Date;
+  expires_at: Date;
+  pending_send: Buffer | null;
 };
 
 /**
@@ -33,7 +43,9 @@ type ClaimedRow = {
 @Injectable()
 export class AuthTransactionsRepository {
   async insert(manager: EntityManager, transaction: Partial<AuthTransaction>): Promise<string> {
-    const result = await manager.getRepository(AuthTransaction).insert(transaction as QueryDeepPartialEntity<AuthTransaction>);
+    const result = await manager
+      .getRepository(AuthTransaction)
+      .insert(transaction as QueryDeepPartialEntity<AuthTransaction>);
     return result.identifiers[0].id as string;
   }
 
@@ -45,7 +57,13 @@ export class AuthTransactionsRepository {
    * `claimedUntil`. A transaction that offers a choice (`challenge.choices`) can be claimed by any step it names.
    */
   async claim(
-    manager: EntityManager, tokenHash: Buffer, contextId: string, step: AuthStepKind, now: Date, claimId: string, claimedUntil: Date,
+    manager: EntityManager,
+    tokenHash: Buffer,
+    contextId: string,
+    step: AuthStepKind,
+    now: Date,
+    claimId: string,
+    claimedUntil: Date,
   ): Promise<ClaimedTransaction | null> {
     const [row] = await rowsOf<ClaimedRow>(
       manager,
@@ -57,9 +75,16 @@ export class AuthTransactionsRepository {
     );
     return row
       ? {
-        id: row.id, step: row.step, challenge: row.challenge, otpHash: row.otp_hash, attempts: row.attempts, maxAttempts: row.max_attempts,
-        createdAt: row.created_at, expiresAt: row.expires_at, pendingSend: row.pending_send,
-      }
+          id: row.id,
+          step: row.step,
+          challenge: row.challenge,
+          otpHash: row.otp_hash,
+          attempts: row.attempts,
+          maxAttempts: row.max_attempts,
+          createdAt: row.created_at,
+          expiresAt: row.expires_at,
+          pendingSend: row.pending_send,
+        }
       : null;
   }
 
@@ -78,11 +103,19 @@ export class AuthTransactionsRepository {
 
   /** Gives the token back unspent (a dependency failed, or the step left it valid): the same token works again. */
   async release(manager: EntityManager, id: string, claimId: string): Promise<void> {
-    await manager.query(`UPDATE auth_transactions SET claim_id = NULL, claimed_until = NULL WHERE id = $1 AND claim_id = $2`, [id, claimId]);
+    await manager.query(
+      `UPDATE auth_transactions SET claim_id = NULL, claimed_until = NULL WHERE id = $1 AND claim_id = $2`,
+      [id, claimId],
+    );
   }
 
   /** Spends a claimed transaction (docs/architecture.md, rule 5: a conditional UPDATE). */
-  async consume(manager: EntityManager, id: string, now: Date, result: Record<string, unknown> | null = null): Promise<void> {
+  async consume(
+    manager: EntityManager,
+    id: string,
+    now: Date,
+    result: Record<string, unknown> | null = null,
+  ): Promise<void> {
     await manager.query(
       `UPDATE auth_transactions SET status = 'CONSUMED', consumed_at = $2, result = $3, claim_id = NULL, claimed_until = NULL, pending_send = NULL
         WHERE id = $1 AND status = 'PENDING'`,
@@ -92,7 +125,11 @@ export class AuthTransactionsRepository {
 
   /** One more failed attempt on the same transaction; returns the count. */
   async countAttempt(manager: EntityManager, id: string): Promise<number> {
-    const [row] = await rowsOf<{ attempts: number }>(manager, `UPDATE auth_transactions SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts`, [id]);
+    const [row] = await rowsOf<{ attempts: number }>(
+      manager,
+      `UPDATE auth_transactions SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts`,
+      [id],
+    );
     return row.attempts;
   }
 
@@ -110,19 +147,35 @@ export class AuthTransactionsRepository {
 
   /** Keeps the answer given when the token was spent (sealed by the caller), for a retry after a lost reply. */
   async keepResponse(manager: EntityManager, id: string, sealed: Buffer, at: Date): Promise<void> {
-    await manager.query(`UPDATE auth_transactions SET response_sealed = $2, responded_at = $3 WHERE id = $1`, [id, sealed, at]);
+    await manager.query(`UPDATE auth_transactions SET response_sealed = $2, responded_at = $3 WHERE id = $1`, [
+      id,
+      sealed,
+      at,
+    ]);
   }
 
   /** The transaction a token names, whatever its state: why it could not be claimed, or the answer it was spent with. */
   async findByTokenHash(manager: EntityManager, tokenHash: Buffer): Promise<PresentedTransaction | null> {
     return manager.getRepository(AuthTransaction).findOne({
       where: { tokenHash },
-      select: { id: true, contextId: true, step: true, status: true, expiresAt: true, claimedUntil: true, responseSealed: true, respondedAt: true },
+      select: {
+        id: true,
+        contextId: true,
+        step: true,
+        status: true,
+        expiresAt: true,
+        claimedUntil: true,
+        responseSealed: true,
+        respondedAt: true,
+      },
     });
   }
 
   /** What the journey's passed steps established, oldest first. */
-  async passedSteps(manager: EntityManager, contextId: string): Promise<Array<{ step: AuthStepKind; result: Record<string, unknown> }>> {
+  async passedSteps(
+    manager: EntityManager,
+    contextId: string,
+  ): Promise<Array<{ step: AuthStepKind; result: Record<string, unknown> }>> {
     return rowsOf(
       manager,
       // The step that passed is in the result: a transaction offering a choice names only its first option.

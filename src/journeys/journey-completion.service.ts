@@ -71,7 +71,11 @@ export class JourneyCompletion {
     if (decision.next === 'EVALUATE_RISK') throw new Error('the risk evaluation must run before the journey advances');
     if (decision.next === 'FAIL') {
       await this.failJourney(tx, state, decision.reason, origin);
-      return { error: decision.denied ? new AccessDeniedError() : new JourneyFailedError('This sign-in cannot continue. Contact support.') };
+      return {
+        error: decision.denied
+          ? new AccessDeniedError()
+          : new JourneyFailedError('This sign-in cannot continue. Contact support.'),
+      };
     }
     if (decision.next === 'COMPLETE') return { view: await this.complete(tx, state, decision, origin) };
     const issued = await this.issueTransaction(tx, state, decision.steps);
@@ -83,7 +87,9 @@ export class JourneyCompletion {
    * steps (second factors), the transaction offers each as a choice and the response lists them.
    */
   async issueTransaction(
-    tx: EntityManager, state: JourneyState, candidates: JourneyStep[],
+    tx: EntityManager,
+    state: JourneyState,
+    candidates: JourneyStep[],
     /** What the step already prepared (a sent code); otherwise the step prepares now. */
     given?: PreparedStep,
   ): Promise<Pick<JourneyView, 'nextStep' | 'transactionToken' | 'transactionExpiresAt'>> {
@@ -97,13 +103,20 @@ export class JourneyCompletion {
     const offersChoice = step.role === 'second-factor' && !given;
     const choices = offersChoice ? candidates.map((candidate) => candidate.kind) : undefined;
     await this.transactions.insert(tx, {
-      contextId: state.context.id, step: step.kind, tokenHash: sha256(token),
+      contextId: state.context.id,
+      step: step.kind,
+      tokenHash: sha256(token),
       challenge: { ...(prepared.challenge ?? {}), ...(choices ? { choices } : {}) },
-      otpHash: prepared.otpHash ?? null, attempts: prepared.attempts ?? 0, maxAttempts: prepared.maxAttempts ?? step.maxTries(),
-      createdAt: now, expiresAt,
+      otpHash: prepared.otpHash ?? null,
+      attempts: prepared.attempts ?? 0,
+      maxAttempts: prepared.maxAttempts ?? step.maxTries(),
+      createdAt: now,
+      expiresAt,
     });
     const options = offersChoice
-      ? await Promise.all(candidates.map(async (candidate) => ({ type: candidate.kind, ...(await candidate.describe(state)) })))
+      ? await Promise.all(
+          candidates.map(async (candidate) => ({ type: candidate.kind, ...(await candidate.describe(state)) })),
+        )
       : undefined;
     return {
       nextStep: { type: step.kind, ...(prepared.display ?? {}), ...(options ? { options } : {}) },
@@ -112,7 +125,12 @@ export class JourneyCompletion {
     };
   }
 
-  async failAfterAttempts(tx: EntityManager, state: JourneyState, kind: AuthStepKind, origin: RequestOrigin): Promise<Settled> {
+  async failAfterAttempts(
+    tx: EntityManager,
+    state: JourneyState,
+    kind: AuthStepKind,
+    origin: RequestOrigin,
+  ): Promise<Settled> {
     await this.failJourney(tx, state, `too many failed ${kind} attempts`, origin);
     return { error: new JourneyFailedError('Too many failed attempts. Start again.') };
   }
@@ -121,22 +139,44 @@ export class JourneyCompletion {
     await this.transactions.voidPending(tx, state.context.id);
     await this.contexts.fail(tx, state.context.id, reason);
     await this.audit.record(tx, {
-      type: AUDIT_EVENT_TYPES.JOURNEY_FAILED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: state.context.cupid },
-      cupid: state.context.cupid, contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip,
-      userAgent: origin.userAgent, details: { reason },
+      type: AUDIT_EVENT_TYPES.JOURNEY_FAILED,
+      outcome: 'FAILURE',
+      actor: { type: 'CUSTOMER', id: state.context.cupid },
+      cupid: state.context.cupid,
+      contextId: state.context.id,
+      clientId: state.client.clientId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { reason },
     });
   }
 
   private async complete(
-    tx: EntityManager, state: JourneyState, { amr, acr, trustedDeviceId, bindingRefused }: Extract<Decision, { next: 'COMPLETE' }>, origin: RequestOrigin,
+    tx: EntityManager,
+    state: JourneyState,
+    { amr, acr, trustedDeviceId, bindingRefused }: Extract<Decision, { next: 'COMPLETE' }>,
+    origin: RequestOrigin,
   ): Promise<JourneyView> {
     const { context, client } = state;
     const session = await this.sessions.create(tx, {
-      cupid: context.cupid!, client, amr, acr, contextId: context.id, trustedDeviceId, ip: origin.ip, userAgent: origin.userAgent,
+      cupid: context.cupid!,
+      client,
+      amr,
+      acr,
+      contextId: context.id,
+      trustedDeviceId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
     });
     const code = await this.codes.mint(tx, {
-      client, sessionId: session.id, cupid: context.cupid!, redirectUri: context.redirectUri!, codeChallenge: context.codeChallenge!,
-      nonce: context.nonce, scope: context.requestedScopes.join(' '), contextId: context.id,
+      client,
+      sessionId: session.id,
+      cupid: context.cupid!,
+      redirectUri: context.redirectUri!,
+      codeChallenge: context.codeChallenge!,
+      nonce: context.nonce,
+      scope: context.requestedScopes.join(' '),
+      contextId: context.id,
     });
     await this.transactions.voidPending(tx, context.id);
     await this.contexts.complete(tx, context.id, this.clock.now());
@@ -145,9 +185,16 @@ export class JourneyCompletion {
       await this.devices.recordMfa(tx, context.cupid!, context.deviceKeyThumbprint, this.clock.now());
     }
     await this.audit.record(tx, {
-      type: AUDIT_EVENT_TYPES.JOURNEY_COMPLETED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: context.cupid },
-      cupid: context.cupid, sessionId: session.id, contextId: context.id, clientId: client.clientId, ip: origin.ip,
-      userAgent: origin.userAgent, details: { amr, acr, ...(bindingRefused ? { deviceBindingRefused: bindingRefused } : {}) },
+      type: AUDIT_EVENT_TYPES.JOURNEY_COMPLETED,
+      outcome: 'SUCCESS',
+      actor: { type: 'CUSTOMER', id: context.cupid },
+      cupid: context.cupid,
+      sessionId: session.id,
+      contextId: context.id,
+      clientId: client.clientId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { amr, acr, ...(bindingRefused ? { deviceBindingRefused: bindingRefused } : {}) },
     });
     const redirect = new URL(context.redirectUri!);
     redirect.searchParams.set('code', code);

@@ -8,14 +8,24 @@ import { ApiError } from '../common/problem';
  */
 export class TransactionInvalidError extends ApiError {
   constructor() {
-    super(HttpStatus.BAD_REQUEST, 'TRANSACTION_INVALID', 'Transaction token invalid',
-      'The transaction token is unknown, already used or expired. Continue with the latest token, or start again.');
+    super(
+      HttpStatus.BAD_REQUEST,
+      'TRANSACTION_INVALID',
+      'Transaction token invalid',
+      'The transaction token is unknown, already used or expired. Continue with the latest token, or start again.',
+    );
   }
 }
 
 export class StepOutOfOrderError extends ApiError {
   constructor(expected: string) {
-    super(HttpStatus.CONFLICT, 'STEP_OUT_OF_ORDER', 'Step out of order', `This journey expects the ${expected} step now.`, { expectedStep: expected });
+    super(
+      HttpStatus.CONFLICT,
+      'STEP_OUT_OF_ORDER',
+      'Step out of order',
+      `This journey expects the ${expected} step now.`,
+      { expectedStep: expected },
+    );
   }
 }
 
@@ -26,8 +36,14 @@ export class StepOutOfOrderError extends ApiError {
  */
 export class StepInProgressError extends ApiError {
   constructor() {
-    super(HttpStatus.CONFLICT, 'STEP_IN_PROGRESS', 'Step in progress',
-      'This step is still being processed. Retry shortly with the same transaction token and body to get its answer.', {}, 1);
+    super(
+      HttpStatus.CONFLICT,
+      'STEP_IN_PROGRESS',
+      'Step in progress',
+      'This step is still being processed. Retry shortly with the same transaction token and body to get its answer.',
+      {},
+      1,
+    );
   }
 }
 
@@ -35,18 +51,34 @@ export class StepInProgressError extends ApiError {
 export class RetryableStepError extends ApiError {}
 
 export function invalidCredentials(retry: Record<string, unknown>): RetryableStepError {
-  return new RetryableStepError(HttpStatus.UNAUTHORIZED, 'INVALID_CREDENTIALS', 'Invalid credentials',
-    'The username or password is incorrect.', retry);
+  return new RetryableStepError(
+    HttpStatus.UNAUTHORIZED,
+    'INVALID_CREDENTIALS',
+    'Invalid credentials',
+    'The username or password is incorrect.',
+    retry,
+  );
 }
 
 export function tooManyAttempts(retryAfterSeconds: number, retry: Record<string, unknown>): RetryableStepError {
-  return new RetryableStepError(HttpStatus.TOO_MANY_REQUESTS, 'TOO_MANY_ATTEMPTS', 'Too many attempts',
-    'Too many failed attempts. Wait before trying again.', retry, retryAfterSeconds);
+  return new RetryableStepError(
+    HttpStatus.TOO_MANY_REQUESTS,
+    'TOO_MANY_ATTEMPTS',
+    'Too many attempts',
+    'Too many failed attempts. Wait before trying again.',
+    retry,
+    retryAfterSeconds,
+  );
 }
 
 export class AccessDeniedError extends ApiError {
   constructor() {
-    super(HttpStatus.FORBIDDEN, 'ACCESS_DENIED', 'Access denied', 'This sign-in was refused. Contact support if this keeps happening.');
+    super(
+      HttpStatus.FORBIDDEN,
+      'ACCESS_DENIED',
+      'Access denied',
+      'This sign-in was refused. Contact support if this keeps happening.',
+    );
   }
 }
 

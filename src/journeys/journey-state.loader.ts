@@ -23,8 +23,13 @@ export class JourneyStateLoader {
   async load(tx: EntityManager, context: AuthContext): Promise<JourneyState> {
     const client = await this.clients.findActive(context.clientId, tx);
     if (!client) throw new JourneyFailedError('The application that started this sign-in is no longer registered.');
-    const passed = (await this.transactions.passedSteps(tx, context.id)).map((entry) => ({ step: entry.step, facts: entry.result as JourneyState['passed'][number]['facts'] }));
-    const evaluation = await tx.getRepository(DrsEvaluation).findOne({ where: { contextId: context.id }, order: { createdAt: 'DESC' } });
+    const passed = (await this.transactions.passedSteps(tx, context.id)).map((entry) => ({
+      step: entry.step,
+      facts: entry.result as JourneyState['passed'][number]['facts'],
+    }));
+    const evaluation = await tx
+      .getRepository(DrsEvaluation)
+      .findOne({ where: { contextId: context.id }, order: { createdAt: 'DESC' } });
     return { context, client, passed, risk: evaluation?.recommendation ?? null, transient: {}, db: tx };
   }
 

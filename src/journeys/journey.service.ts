@@ -122,16 +122,32 @@ export class JourneyService {
       this.dataSource.transaction(async (tx) => {
         const now = this.clock.now();
         const context = await this.contexts.insert(tx, {
-          clientId: client.clientId, channel: request.channel, ipAddress: origin.ip, userAgent: origin.userAgent,
-          deviceId: request.deviceId ?? null, deviceData: request.deviceData ?? {}, requestedScopes: request.scope.split(' '),
-          bindDevice: request.bindDevice ?? false, deviceKeyThumbprint: request.deviceKeyThumbprint ?? null,
-          redirectUri: request.redirectUri, state: request.state ?? null, codeChallenge: request.codeChallenge,
-          codeChallengeMethod: 'S256', nonce: request.nonce ?? null, createdAt: now, updatedAt: now,
+          clientId: client.clientId,
+          channel: request.channel,
+          ipAddress: origin.ip,
+          userAgent: origin.userAgent,
+          deviceId: request.deviceId ?? null,
+          deviceData: request.deviceData ?? {},
+          requestedScopes: request.scope.split(' '),
+          bindDevice: request.bindDevice ?? false,
+          deviceKeyThumbprint: request.deviceKeyThumbprint ?? null,
+          redirectUri: request.redirectUri,
+          state: request.state ?? null,
+          codeChallenge: request.codeChallenge,
+          codeChallengeMethod: 'S256',
+          nonce: request.nonce ?? null,
+          createdAt: now,
+          updatedAt: now,
           expiresAt: new Date(now.getTime() + this.config.journeys.contextTtlSeconds * 1000),
         });
         await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.JOURNEY_STARTED, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
-          contextId: context.id, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+          type: AUDIT_EVENT_TYPES.JOURNEY_STARTED,
+          outcome: 'SUCCESS',
+          actor: { type: 'CLIENT', id: client.clientId },
+          contextId: context.id,
+          clientId: client.clientId,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
           details: { channel: request.channel, scope: request.scope, startedBy: request.startedBy },
         });
         const state: JourneyState = { context, client, passed: [], risk: null, transient: {}, db: tx };
@@ -141,12 +157,28 @@ export class JourneyService {
   }
 
   /** Runs one action of a step (`verify` unless the step has others, e.g. `send`) with its transaction token. */
-  async submit(journeyId: string, kind: AuthStepKind, action: string, transactionToken: string, input: unknown, origin: RequestOrigin): Promise<JourneyView> {
+  async submit(
+    journeyId: string,
+    kind: AuthStepKind,
+    action: string,
+    transactionToken: string,
+    input: unknown,
+    origin: RequestOrigin,
+  ): Promise<JourneyView> {
     const step = this.steps.get(kind);
     if (!step) throw new InvalidJourneyRequestError(`unknown step ${kind}`);
     const request: StepRequest = {
-      journeyId, kind, step, action, input, origin, transactionToken, tokenHash: sha256(transactionToken),
-      vault: new TokenVault(transactionToken), digest: requestDigest(kind, action, input), claimId: randomUUID(),
+      journeyId,
+      kind,
+      step,
+      action,
+      input,
+      origin,
+      transactionToken,
+      tokenHash: sha256(transactionToken),
+      vault: new TokenVault(transactionToken),
+      digest: requestDigest(kind, action, input),
+      claimId: randomUUID(),
     };
     // Looked up before anything is claimed, holding no connection: steps read the customer from the state.
     const customer = step.needsCustomer ? await this.loader.lookupCustomer(journeyId) : undefined;
@@ -157,17 +189,31 @@ export class JourneyService {
         return await this.proceed(opened.claimed, opened.due);
       } catch (error) {
         // A fault between phases (a bug, the database): give the token back so the same token can retry.
-        await this.dataSource.transaction((tx) => this.transactions.release(tx, opened.claimed.transaction.id, request.claimId)).catch(() => undefined);
+        await this.dataSource
+          .transaction((tx) => this.transactions.release(tx, opened.claimed.transaction.id, request.claimId))
+          .catch(() => undefined);
         throw error;
       }
     });
   }
 
   /** Phase 1: claim the token (or answer a retry, or refuse), load the journey, let the step begin. */
-  private async open(tx: EntityManager, request: StepRequest, customer: { user: DirectoryUser | null } | undefined): Promise<Phase> {
+  private async open(
+    tx: EntityManager,
+    request: StepRequest,
+    customer: { user: DirectoryUser | null } | undefined,
+  ): Promise<Phase> {
     const now = this.clock.now();
     const leaseUntil = new Date(now.getTime() + this.leaseSeconds * 1000);
-    const transaction = await this.transactions.claim(tx, request.tokenHash, request.journeyId, request.kind, now, request.claimId, leaseUntil);
+    const transaction = await this.transactions.claim(
+      tx,
+      request.tokenHash,
+      request.journeyId,
+      request.kind,
+      now,
+      request.claimId,
+      leaseUntil,
+    );
     if (!transaction) return this.answers.replayOrRefuse(tx, request, now);
     const context = await this.contexts.lockById(tx, request.journeyId);
     if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
@@ -211,9 +257,15 @@ export class JourneyService {
   private async assessRisk(claimed: Claimed, facts: StepFacts): Promise<Settled> {
     const { state, request } = claimed;
     const input = {
-      contextId: state.context.id, cupid: state.context.cupid!, accountFailures: Number(state.transient.accountFailures ?? 0),
-      clientId: state.client.clientId, channel: state.context.channel, ip: request.origin.ip, userAgent: request.origin.userAgent,
-      deviceId: state.context.deviceId, deviceData: state.context.deviceData,
+      contextId: state.context.id,
+      cupid: state.context.cupid!,
+      accountFailures: Number(state.transient.accountFailures ?? 0),
+      clientId: state.client.clientId,
+      channel: state.context.channel,
+      ip: request.origin.ip,
+      userAgent: request.origin.userAgent,
+      deviceId: state.context.deviceId,
+      deviceData: state.context.deviceData,
     };
     const verdict = await this.risk.evaluate(input);
     return this.dataSource.transaction(async (tx) => {
@@ -223,7 +275,11 @@ export class JourneyService {
       if (!assessment) return this.kept(tx, claimed, { error: new DependencyUnavailableError('risk evaluation') });
       state.risk = assessment.recommendation;
       await this.recordPass(tx, claimed, facts);
-      return this.spent(tx, claimed, await this.completion.advance(tx, state, request.origin, await this.completion.decide(state)));
+      return this.spent(
+        tx,
+        claimed,
+        await this.completion.advance(tx, state, request.origin, await this.completion.decide(state)),
+      );
     });
   }
 
@@ -232,14 +288,21 @@ export class JourneyService {
     const answer = await this.dataSource.transaction(async (tx) => {
       const said = await claimed.request.step.abandon({ ...this.runOf(claimed, tx), plan }, error);
       await this.transactions.release(tx, claimed.transaction.id, claimed.request.claimId);
-      return said ?? (error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : null);
+      return (
+        said ??
+        (error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : null)
+      );
     });
     if (!answer) throw error;
     return { error: answer };
   }
 
   /** Back in a transaction after a dependency call: the claim must still be this request's, the journey still open. */
-  private async resume(tx: EntityManager, claimed: Claimed, extra: Pick<StepRun<unknown>, 'plan' | 'evidence'> = {}): Promise<StepRun<unknown> | { error: ApiError }> {
+  private async resume(
+    tx: EntityManager,
+    claimed: Claimed,
+    extra: Pick<StepRun<unknown>, 'plan' | 'evidence'> = {},
+  ): Promise<StepRun<unknown> | { error: ApiError }> {
     const { request, state } = claimed;
     const now = this.clock.now();
     if (!(await this.transactions.holdClaim(tx, claimed.transaction.id, request.claimId))) {
@@ -255,7 +318,12 @@ export class JourneyService {
   }
 
   /** Records what the step decided, in the current transaction. */
-  private async conclude(tx: EntityManager, claimed: Claimed, run: StepRun<unknown>, outcome: StepOutcome): Promise<Concluded> {
+  private async conclude(
+    tx: EntityManager,
+    claimed: Claimed,
+    run: StepRun<unknown>,
+    outcome: StepOutcome,
+  ): Promise<Concluded> {
     const { state, transaction } = claimed;
     const { step, kind, origin, journeyId } = claimed.request;
     const now = this.clock.now();
@@ -272,14 +340,26 @@ export class JourneyService {
       }
       case 'continue': {
         await this.transactions.consume(tx, transaction.id, now);
-        return this.spent(tx, claimed, { view: { journeyId, status: 'PENDING', ...(await this.completion.issueTransaction(tx, state, [step], outcome.prepared)) } });
+        return this.spent(tx, claimed, {
+          view: {
+            journeyId,
+            status: 'PENDING',
+            ...(await this.completion.issueTransaction(tx, state, [step], outcome.prepared)),
+          },
+        });
       }
       case 'retry-new-token': {
         await this.transactions.consume(tx, transaction.id, now);
         const tries = transaction.attempts + 1;
-        if (tries >= step.maxTries()) return this.spent(tx, claimed, await this.completion.failAfterAttempts(tx, state, kind, origin));
-        const retry = await this.completion.issueTransaction(tx, state, [step], { ...(await step.prepare(state.context, state, tx)), attempts: tries });
-        return this.spent(tx, claimed, { error: withRetry(outcome.error, { ...retry, attemptsLeft: step.maxTries() - tries }) });
+        if (tries >= step.maxTries())
+          return this.spent(tx, claimed, await this.completion.failAfterAttempts(tx, state, kind, origin));
+        const retry = await this.completion.issueTransaction(tx, state, [step], {
+          ...(await step.prepare(state.context, state, tx)),
+          attempts: tries,
+        });
+        return this.spent(tx, claimed, {
+          error: withRetry(outcome.error, { ...retry, attemptsLeft: step.maxTries() - tries }),
+        });
       }
       case 'retry-same-token': {
         if (!outcome.countAttempt) return this.kept(tx, claimed, { error: outcome.error });
@@ -288,12 +368,17 @@ export class JourneyService {
           await this.transactions.markFailed(tx, transaction.id);
           return this.spent(tx, claimed, await this.completion.failAfterAttempts(tx, state, kind, origin));
         }
-        return this.kept(tx, claimed, { error: withRetry(outcome.error, { attemptsLeft: transaction.maxAttempts - attempts }) });
+        return this.kept(tx, claimed, {
+          error: withRetry(outcome.error, { attemptsLeft: transaction.maxAttempts - attempts }),
+        });
       }
       case 'pending':
         return this.kept(tx, claimed, {
           view: {
-            journeyId, status: 'PENDING', nextStep: { type: kind, ...outcome.display }, transactionToken: claimed.request.transactionToken,
+            journeyId,
+            status: 'PENDING',
+            nextStep: { type: kind, ...outcome.display },
+            transactionToken: claimed.request.transactionToken,
             transactionExpiresAt: transaction.expiresAt.toISOString(),
           },
         });
@@ -306,7 +391,10 @@ export class JourneyService {
   }
 
   private async recordPass(tx: EntityManager, claimed: Claimed, facts: StepFacts): Promise<void> {
-    await this.transactions.consume(tx, claimed.transaction.id, this.clock.now(), { ...facts, step: claimed.request.kind });
+    await this.transactions.consume(tx, claimed.transaction.id, this.clock.now(), {
+      ...facts,
+      step: claimed.request.kind,
+    });
     if (facts.cupid) await this.contexts.identify(tx, claimed.state.context.id, facts.cupid);
   }
 
@@ -323,7 +411,10 @@ export class JourneyService {
 
   private runOf(claimed: Claimed, tx: EntityManager): StepRun<unknown>;
   private runOf(claimed: Claimed, tx: undefined): Omit<StepRun<unknown>, 'manager' | 'pending'>;
-  private runOf(claimed: Claimed, tx: EntityManager | undefined): StepRun<unknown> | Omit<StepRun<unknown>, 'manager' | 'pending'> {
+  private runOf(
+    claimed: Claimed,
+    tx: EntityManager | undefined,
+  ): StepRun<unknown> | Omit<StepRun<unknown>, 'manager' | 'pending'> {
     const { request, state, transaction } = claimed;
     const base = { state, transaction, action: request.action, input: request.input, origin: request.origin };
     return tx ? { ...base, manager: tx, pending: this.pendingSend(claimed, tx) } : base;
@@ -343,11 +434,14 @@ export class JourneyService {
 
   private async validateStart(request: StartJourney): Promise<OAuthClient> {
     const client = await this.clients.findActive(request.clientId);
-    if (!client || !client.allowsGrant('authorization_code')) throw new InvalidJourneyRequestError('unknown client, or it may not sign customers in');
-    if (!client.redirectUris.includes(request.redirectUri)) throw new InvalidJourneyRequestError('redirect_uri is not registered for this client');
+    if (!client || !client.allowsGrant('authorization_code'))
+      throw new InvalidJourneyRequestError('unknown client, or it may not sign customers in');
+    if (!client.redirectUris.includes(request.redirectUri))
+      throw new InvalidJourneyRequestError('redirect_uri is not registered for this client');
     const scopes = request.scope.split(' ').filter(Boolean);
     const beyond = scopes.filter((scope) => !client.scopes.includes(scope));
-    if (scopes.length === 0 || beyond.length > 0) throw new InvalidJourneyRequestError(`scope not allowed for this client: ${beyond.join(' ') || '(empty)'}`);
+    if (scopes.length === 0 || beyond.length > 0)
+      throw new InvalidJourneyRequestError(`scope not allowed for this client: ${beyond.join(' ') || '(empty)'}`);
     return client;
   }
 
@@ -366,5 +460,13 @@ export class JourneyService {
 }
 
 function withRetry(error: ApiError, retry: Record<string, unknown>): ApiError {
-  return new RetryableStepError(error.status, error.code, error.title, error.detail, { ...error.extensions, ...retry }, error.retryAfterSeconds, error.headers);
+  return new RetryableStepError(
+    error.status,
+    error.code,
+    error.title,
+    error.detail,
+    { ...error.extensions, ...retry },
+    error.retryAfterSeconds,
+    error.headers,
+  );
 }

@@ -4,7 +4,15 @@ import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
 import {
-  DeviceBindDto, DeviceProofDto, EsignDto, JourneyResponseDto, PasswordStepDto, PushPollDto, SmsCodeDto, StartJourneyDto, TransactionOnlyDto,
+  DeviceBindDto,
+  DeviceProofDto,
+  EsignDto,
+  JourneyResponseDto,
+  PasswordStepDto,
+  PushPollDto,
+  SmsCodeDto,
+  StartJourneyDto,
+  TransactionOnlyDto,
 } from './dto/journey.dto';
 import { sha256 } from '../common/crypto';
 import { PushAnswersService } from '../mfa/push/push-answers.service';
@@ -21,16 +29,29 @@ export class JourneysController {
   @Post()
   @ApiOperation({
     summary: 'Start a login journey',
-    description: 'Opens a journey for a registered client. The response names the first step and carries its single-use transaction token.',
+    description:
+      'Opens a journey for a registered client. The response names the first step and carries its single-use transaction token.',
   })
   @ApiCreatedResponse({ type: JourneyResponseDto, description: 'The journey and its first step' })
-  @ApiProblems({ 400: 'Invalid request: unknown client, unregistered redirect URI, scope not allowed, malformed PKCE challenge' })
+  @ApiProblems({
+    400: 'Invalid request: unknown client, unregistered redirect URI, scope not allowed, malformed PKCE challenge',
+  })
   start(@Body() body: StartJourneyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
     return this.journeys.start(
       {
-        clientId: body.clientId, redirectUri: body.redirectUri, codeChallenge: body.codeChallenge, codeChallengeMethod: body.codeChallengeMethod,
-        scope: body.scope, nonce: body.nonce, state: body.state, channel: body.channel ?? 'WEB', deviceId: body.device?.deviceId,
-        deviceData: body.device?.data, bindDevice: body.device?.bind, deviceKeyThumbprint: body.device?.keyThumbprint, startedBy: 'api',
+        clientId: body.clientId,
+        redirectUri: body.redirectUri,
+        codeChallenge: body.codeChallenge,
+        codeChallengeMethod: body.codeChallengeMethod,
+        scope: body.scope,
+        nonce: body.nonce,
+        state: body.state,
+        channel: body.channel ?? 'WEB',
+        deviceId: body.device?.deviceId,
+        deviceData: body.device?.data,
+        bindDevice: body.device?.bind,
+        deviceKeyThumbprint: body.device?.keyThumbprint,
+        startedBy: 'api',
       },
       requestOrigin(request),
     );
@@ -40,8 +61,9 @@ export class JourneysController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Submit username and password',
-    description: 'Verifies the credentials against the directory, evaluates device risk, and answers with the next step '
-      + '(e.g. a second factor) or, when nothing is left, a one-time authorization code and the redirect back to the client.',
+    description:
+      'Verifies the credentials against the directory, evaluates device risk, and answers with the next step ' +
+      '(e.g. a second factor) or, when nothing is left, a one-time authorization code and the redirect back to the client.',
   })
   @ApiOkResponse({ type: JourneyResponseDto })
   @ApiProblems({
@@ -52,16 +74,28 @@ export class JourneysController {
     429: 'TOO_MANY_ATTEMPTS: the account or address is locked out (Retry-After)',
     503: 'DEPENDENCY_UNAVAILABLE: the directory or the risk service is down; retry with the same token (Retry-After)',
   })
-  password(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: PasswordStepDto, @Req() request: FastifyRequest): Promise<JourneyView> {
-    return this.journeys.submit(journeyId, 'PASSWORD', 'verify', body.transactionToken, { username: body.username, password: body.password }, requestOrigin(request));
+  password(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: PasswordStepDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'PASSWORD',
+      'verify',
+      body.transactionToken,
+      { username: body.username, password: body.password },
+      requestOrigin(request),
+    );
   }
 
   @Post(':journeyId/sms-otp/send')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Second factor: send a code by SMS',
-    description: 'The customer chose SMS among the offered factors (nextStep.options). Sends a 6-digit code to the phone shown masked; '
-      + 'the response carries a new transaction token to verify it with, the code expiry and when a resend becomes possible.',
+    description:
+      'The customer chose SMS among the offered factors (nextStep.options). Sends a 6-digit code to the phone shown masked; ' +
+      'the response carries a new transaction token to verify it with, the code expiry and when a resend becomes possible.',
   })
   @ApiOkResponse({ type: JourneyResponseDto })
   @ApiProblems({
@@ -70,13 +104,20 @@ export class JourneysController {
     429: 'SMS_LIMIT_REACHED: too many codes to this number or customer recently; MFA_LOCKED: too many wrong codes for this customer (Retry-After)',
     503: 'SMS_NOT_SENT: the SMS provider failed; nothing counted, retry with the same token (Retry-After)',
   })
-  sendSms(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: TransactionOnlyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+  sendSms(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TransactionOnlyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
     return this.journeys.submit(journeyId, 'SMS_OTP', 'send', body.transactionToken, {}, requestOrigin(request));
   }
 
   @Post(':journeyId/sms-otp/resend')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Second factor: send a new SMS code', description: 'Voids the previous code. Limited per journey, after a cool-down, and by a budget per phone number.' })
+  @ApiOperation({
+    summary: 'Second factor: send a new SMS code',
+    description: 'Voids the previous code. Limited per journey, after a cool-down, and by a budget per phone number.',
+  })
   @ApiOkResponse({ type: JourneyResponseDto })
   @ApiProblems({
     400: 'TRANSACTION_INVALID',
@@ -84,7 +125,11 @@ export class JourneysController {
     429: 'RESEND_TOO_SOON (Retry-After), RESEND_LIMIT_REACHED, SMS_LIMIT_REACHED or MFA_LOCKED (Retry-After)',
     503: 'SMS_NOT_SENT: retry with the same token',
   })
-  resendSms(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: TransactionOnlyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+  resendSms(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TransactionOnlyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
     return this.journeys.submit(journeyId, 'SMS_OTP', 'resend', body.transactionToken, {}, requestOrigin(request));
   }
 
@@ -92,9 +137,10 @@ export class JourneysController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Second factor: verify the SMS code',
-    description: 'A wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong attempt fails the journey. '
-      + 'Wrong codes also count per customer across journeys: MFA_CODE_FAILURE_LIMIT of them lock every second factor for MFA_LOCK_SECONDS. '
-      + 'The right code completes the step (amr gains otp and sms) and the journey moves on.',
+    description:
+      'A wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong attempt fails the journey. ' +
+      'Wrong codes also count per customer across journeys: MFA_CODE_FAILURE_LIMIT of them lock every second factor for MFA_LOCK_SECONDS. ' +
+      'The right code completes the step (amr gains otp and sms) and the journey moves on.',
   })
   @ApiOkResponse({ type: JourneyResponseDto })
   @ApiProblems({
@@ -104,29 +150,53 @@ export class JourneysController {
     409: 'CODE_NOT_SENT',
     429: 'MFA_LOCKED: too many wrong codes for this customer; the code is not checked (Retry-After)',
   })
-  verifySms(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: SmsCodeDto, @Req() request: FastifyRequest): Promise<JourneyView> {
-    return this.journeys.submit(journeyId, 'SMS_OTP', 'verify', body.transactionToken, { code: body.code }, requestOrigin(request));
+  verifySms(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: SmsCodeDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'SMS_OTP',
+      'verify',
+      body.transactionToken,
+      { code: body.code },
+      requestOrigin(request),
+    );
   }
 
   @Post(':journeyId/device-proof')
   @HttpCode(200)
   @ApiOperation({
     summary: 'A bound device proves possession of its key',
-    description: 'Offered when the journey was started with device.keyThumbprint of an active device of this customer and risk allows. '
-      + 'A valid proof stands in for MFA; an invalid or stale one does not fail the journey, MFA comes back instead.',
+    description:
+      'Offered when the journey was started with device.keyThumbprint of an active device of this customer and risk allows. ' +
+      'A valid proof stands in for MFA; an invalid or stale one does not fail the journey, MFA comes back instead.',
   })
   @ApiOkResponse({ type: JourneyResponseDto })
   @ApiProblems({ 400: 'TRANSACTION_INVALID' })
-  deviceProof(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: DeviceProofDto, @Req() request: FastifyRequest): Promise<JourneyView> {
-    return this.journeys.submit(journeyId, 'DEVICE_PROOF', 'verify', body.transactionToken, { proof: body.proof }, requestOrigin(request));
+  deviceProof(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: DeviceProofDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'DEVICE_PROOF',
+      'verify',
+      body.transactionToken,
+      { proof: body.proof },
+      requestOrigin(request),
+    );
   }
 
   @Post(':journeyId/push/send')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Second factor: send a push approval to the customer\'s bound devices',
-    description: 'The response shows the number the customer must enter on the device. Only devices bound after a second factor receive it. '
-      + 'After an unanswered prompt expires, the same token sends another, within PUSH_PROMPTS_PER_JOURNEY and PUSH_PROMPTS_PER_CUSTOMER_15M.',
+    summary: "Second factor: send a push approval to the customer's bound devices",
+    description:
+      'The response shows the number the customer must enter on the device. Only devices bound after a second factor receive it. ' +
+      'After an unanswered prompt expires, the same token sends another, within PUSH_PROMPTS_PER_JOURNEY and PUSH_PROMPTS_PER_CUSTOMER_15M.',
   })
   @ApiOkResponse({ type: JourneyResponseDto })
   @ApiProblems({
@@ -135,7 +205,11 @@ export class JourneysController {
     429: 'PUSH_LIMIT_REACHED: the push budget is spent; `alternatives` lists the factors the same token can do instead (SMS_OTP); or MFA_LOCKED (Retry-After)',
     503: 'PUSH_NOT_SENT: no device could be reached; retry with the same token',
   })
-  sendPush(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: TransactionOnlyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+  sendPush(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TransactionOnlyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
     return this.journeys.submit(journeyId, 'PUSH', 'send', body.transactionToken, {}, requestOrigin(request));
   }
 
@@ -143,9 +217,10 @@ export class JourneysController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Second factor: the outcome of the push (long-poll)',
-    description: 'Waits up to waitSeconds for the device\'s answer (no busy loop: the answer wakes the request), then reports it: '
-      + 'still waiting (same transaction token), approved (the journey moves on), expired (the same token sends another or chooses another factor), '
-      + 'or denied or rejected (the journey ends).',
+    description:
+      "Waits up to waitSeconds for the device's answer (no busy loop: the answer wakes the request), then reports it: " +
+      'still waiting (same transaction token), approved (the journey moves on), expired (the same token sends another or chooses another factor), ' +
+      'or denied or rejected (the journey ends).',
   })
   @ApiOkResponse({ type: JourneyResponseDto })
   @ApiProblems({
@@ -155,27 +230,50 @@ export class JourneysController {
     410: 'PUSH_EXPIRED: send again or choose another factor with the same token',
     429: 'MFA_LOCKED (Retry-After)',
   })
-  async pollPush(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: PushPollDto, @Req() request: FastifyRequest): Promise<JourneyView> {
+  async pollPush(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: PushPollDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
     await this.pushAnswers.waitForAnswer(sha256(body.transactionToken), body.waitSeconds ?? 0);
     return this.journeys.submit(journeyId, 'PUSH', 'poll', body.transactionToken, {}, requestOrigin(request));
   }
 
   @Post(':journeyId/esign')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Sign (or decline) the document shown in nextStep', description: 'Records what was signed (id, version, SHA-256), when, from which IP and device. Declining ends the journey.' })
+  @ApiOperation({
+    summary: 'Sign (or decline) the document shown in nextStep',
+    description:
+      'Records what was signed (id, version, SHA-256), when, from which IP and device. Declining ends the journey.',
+  })
   @ApiOkResponse({ type: JourneyResponseDto })
-  @ApiProblems({ 400: 'TRANSACTION_INVALID', 403: 'ESIGN_DECLINED', 409: 'DOCUMENT_MISMATCH: not the document awaiting signature' })
-  esign(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: EsignDto, @Req() request: FastifyRequest): Promise<JourneyView> {
-    return this.journeys.submit(journeyId, 'ESIGN', 'verify', body.transactionToken,
-      { documentId: body.documentId, version: body.version, sha256: body.sha256, accept: body.accept }, requestOrigin(request));
+  @ApiProblems({
+    400: 'TRANSACTION_INVALID',
+    403: 'ESIGN_DECLINED',
+    409: 'DOCUMENT_MISMATCH: not the document awaiting signature',
+  })
+  esign(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: EsignDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'ESIGN',
+      'verify',
+      body.transactionToken,
+      { documentId: body.documentId, version: body.version, sha256: body.sha256, accept: body.accept },
+      requestOrigin(request),
+    );
   }
 
   @Post(':journeyId/device-bind')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Bind this device',
-    description: 'The device proves possession of its new P-256 key by signing the step\'s challenge. Offered only after a second factor in the same '
-      + 'journey: a password alone never binds a device.',
+    description:
+      "The device proves possession of its new P-256 key by signing the step's challenge. Offered only after a second factor in the same " +
+      'journey: a password alone never binds a device.',
   })
   @ApiOkResponse({ type: JourneyResponseDto })
   @ApiProblems({
@@ -183,8 +281,24 @@ export class JourneysController {
     403: 'DEVICE_BIND_NEEDS_SECOND_FACTOR: the only second factor was a push this very key approved',
     409: 'DEVICE_KEY_IN_USE: the key belongs to another customer or was revoked',
   })
-  bindDevice(@Param('journeyId', new ParseUUIDPipe()) journeyId: string, @Body() body: DeviceBindDto, @Req() request: FastifyRequest): Promise<JourneyView> {
-    return this.journeys.submit(journeyId, 'DEVICE_BIND', 'verify', body.transactionToken,
-      { publicKey: { ...body.publicKey }, proof: body.proof, name: body.name, platform: body.platform, pushAddress: body.pushAddress }, requestOrigin(request));
+  bindDevice(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: DeviceBindDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'DEVICE_BIND',
+      'verify',
+      body.transactionToken,
+      {
+        publicKey: { ...body.publicKey },
+        proof: body.proof,
+        name: body.name,
+        platform: body.platform,
+        pushAddress: body.pushAddress,
+      },
+      requestOrigin(request),
+    );
   }
 }

@@ -34,7 +34,17 @@ import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, DeviceBindStep];
 
 @Module({
-  imports: [DirectoryModule, RiskModule, SessionsModule, TokensModule, ClientsModule, SmsModule, PushModule, DevicesModule, MfaLockoutModule],
+  imports: [
+    DirectoryModule,
+    RiskModule,
+    SessionsModule,
+    TokensModule,
+    ClientsModule,
+    SmsModule,
+    PushModule,
+    DevicesModule,
+    MfaLockoutModule,
+  ],
   controllers: [JourneysController],
   providers: [
     AuthContextsRepository,

@@ -3,7 +3,15 @@ import type { OAuthClient } from '../clients/oauth-client.entity';
 import type { DrsRecommendation } from '../risk/drs-evaluation.entity';
 import type { AuthContext } from './auth-context.entity';
 import type { AuthStepKind } from './auth-transaction.entity';
-import { decide, deviceActsAsFactor, DeviceStanding, independentSecondFactor, JourneyState, LOA_MFA, LOA_PASSWORD } from './policy';
+import {
+  decide,
+  deviceActsAsFactor,
+  DeviceStanding,
+  independentSecondFactor,
+  JourneyState,
+  LOA_MFA,
+  LOA_PASSWORD,
+} from './policy';
 import { DeviceBindStep } from './steps/device-bind.step';
 import { JourneyStep, StepFacts, StepOutcome } from './steps/journey-step';
 
@@ -13,7 +21,11 @@ import { JourneyStep, StepFacts, StepOutcome } from './steps/journey-step';
  * the device binding, whose availability is the rule under test and so is the real step.
  */
 class StandInStep extends JourneyStep {
-  constructor(readonly kind: AuthStepKind, readonly role: JourneyStep['role'], private readonly applies: boolean) {
+  constructor(
+    readonly kind: AuthStepKind,
+    readonly role: JourneyStep['role'],
+    private readonly applies: boolean,
+  ) {
     super();
   }
   maxTries(): number {
@@ -30,7 +42,12 @@ class StandInStep extends JourneyStep {
 const PASSWORD: StepFacts = { amr: ['pwd'], cupid: 'CUPID-1' };
 const PASSWORD_MFA_ALWAYS: StepFacts = { ...PASSWORD, mfaRequired: true };
 const SMS: StepFacts = { amr: ['otp', 'sms'], secondFactor: true };
-const PUSH_BY_A: StepFacts = { amr: ['swk', 'push'], secondFactor: true, trustedDeviceId: 'dev-a', factorDeviceThumbprint: 'thumb-a' };
+const PUSH_BY_A: StepFacts = {
+  amr: ['swk', 'push'],
+  secondFactor: true,
+  trustedDeviceId: 'dev-a',
+  factorDeviceThumbprint: 'thumb-a',
+};
 const PROOF_OK: StepFacts = { amr: ['swk'], deviceVerified: true, trustedDeviceId: 'dev-a' };
 const PROOF_BAD: StepFacts = { amr: [], deviceVerified: false };
 const BOUND: StepFacts = { amr: [], trustedDeviceId: 'dev-new', boundDeviceId: 'dev-new' };
@@ -58,36 +75,143 @@ const TABLE: Array<[string, Situation, Expected]> = [
   ['nothing done yet', { risk: null, passed: [] }, { next: 'STEP', steps: ['PASSWORD'] }],
   ['password, no risk yet', { risk: null, passed: [['PASSWORD', PASSWORD]] }, { next: 'EVALUATE_RISK' }],
   ['risk DENY', { risk: 'DENY', passed: [['PASSWORD', PASSWORD]] }, { next: 'FAIL', denied: true }],
-  ['ALLOW, nothing else asked', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD]] }, { next: 'COMPLETE', acr: LOA_PASSWORD, amr: ['pwd'] }],
-  ['ALLOW, customer always needs MFA', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD_MFA_ALWAYS]] }, { next: 'STEP', steps: FACTORS }],
+  [
+    'ALLOW, nothing else asked',
+    { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD]] },
+    { next: 'COMPLETE', acr: LOA_PASSWORD, amr: ['pwd'] },
+  ],
+  [
+    'ALLOW, customer always needs MFA',
+    { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD_MFA_ALWAYS]] },
+    { next: 'STEP', steps: FACTORS },
+  ],
   ['CHALLENGE', { risk: 'CHALLENGE', passed: [['PASSWORD', PASSWORD]] }, { next: 'STEP', steps: FACTORS }],
-  ['CHALLENGE, no factor available', { risk: 'CHALLENGE', passed: [['PASSWORD', PASSWORD]], factors: false }, { next: 'FAIL', denied: false }],
-  ['CHALLENGE, SMS passed', { risk: 'CHALLENGE', passed: [['PASSWORD', PASSWORD], ['SMS_OTP', SMS]] }, { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'] }],
-  ['ALLOW, a bound device claims itself', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD_MFA_ALWAYS]], proof: true }, { next: 'STEP', steps: ['DEVICE_PROOF'] }],
-  ['CHALLENGE, a bound device claims itself: no proof asked', { risk: 'CHALLENGE', passed: [['PASSWORD', PASSWORD]], proof: true }, { next: 'STEP', steps: FACTORS }],
-  ['ALLOW, device proof good: stands in for MFA', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD_MFA_ALWAYS], ['DEVICE_PROOF', PROOF_OK]], proof: true },
-    { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'swk'], trustedDeviceId: 'dev-a' }],
-  ['ALLOW, device proof refused: MFA comes back', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD_MFA_ALWAYS], ['DEVICE_PROOF', PROOF_BAD]], proof: true }, { next: 'STEP', steps: FACTORS }],
+  [
+    'CHALLENGE, no factor available',
+    { risk: 'CHALLENGE', passed: [['PASSWORD', PASSWORD]], factors: false },
+    { next: 'FAIL', denied: false },
+  ],
+  [
+    'CHALLENGE, SMS passed',
+    {
+      risk: 'CHALLENGE',
+      passed: [
+        ['PASSWORD', PASSWORD],
+        ['SMS_OTP', SMS],
+      ],
+    },
+    { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'] },
+  ],
+  [
+    'ALLOW, a bound device claims itself',
+    { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD_MFA_ALWAYS]], proof: true },
+    { next: 'STEP', steps: ['DEVICE_PROOF'] },
+  ],
+  [
+    'CHALLENGE, a bound device claims itself: no proof asked',
+    { risk: 'CHALLENGE', passed: [['PASSWORD', PASSWORD]], proof: true },
+    { next: 'STEP', steps: FACTORS },
+  ],
+  [
+    'ALLOW, device proof good: stands in for MFA',
+    {
+      risk: 'ALLOW',
+      passed: [
+        ['PASSWORD', PASSWORD_MFA_ALWAYS],
+        ['DEVICE_PROOF', PROOF_OK],
+      ],
+      proof: true,
+    },
+    { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'swk'], trustedDeviceId: 'dev-a' },
+  ],
+  [
+    'ALLOW, device proof refused: MFA comes back',
+    {
+      risk: 'ALLOW',
+      passed: [
+        ['PASSWORD', PASSWORD_MFA_ALWAYS],
+        ['DEVICE_PROOF', PROOF_BAD],
+      ],
+      proof: true,
+    },
+    { next: 'STEP', steps: FACTORS },
+  ],
   // Issue 12: a password alone never creates a factor.
-  ['ALLOW, binding asked, no second factor yet: step-up first', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD]], bindDevice: true }, { next: 'STEP', steps: FACTORS }],
-  ['ALLOW, binding asked, no factor available: completes unbound', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD]], bindDevice: true, factors: false },
-    { next: 'COMPLETE', acr: LOA_PASSWORD, amr: ['pwd'], bindingRefused: 'no second factor available' }],
-  ['ALLOW, binding asked, device proof good but no second factor: step-up', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD], ['DEVICE_PROOF', PROOF_OK]], bindDevice: true, proof: true },
-    { next: 'STEP', steps: FACTORS }],
-  ['ALLOW, binding asked, SMS passed: bind', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD], ['SMS_OTP', SMS]], bindDevice: true }, { next: 'STEP', steps: ['DEVICE_BIND'] }],
-  ['ALLOW, binding asked, push by another device passed: bind', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD], ['PUSH', PUSH_BY_A]], bindDevice: true },
-    { next: 'STEP', steps: ['DEVICE_BIND'] }],
-  ['ALLOW, bound after SMS: complete on the new device', { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD], ['SMS_OTP', SMS], ['DEVICE_BIND', BOUND]], bindDevice: true },
-    { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'], trustedDeviceId: 'dev-new' }],
+  [
+    'ALLOW, binding asked, no second factor yet: step-up first',
+    { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD]], bindDevice: true },
+    { next: 'STEP', steps: FACTORS },
+  ],
+  [
+    'ALLOW, binding asked, no factor available: completes unbound',
+    { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD]], bindDevice: true, factors: false },
+    { next: 'COMPLETE', acr: LOA_PASSWORD, amr: ['pwd'], bindingRefused: 'no second factor available' },
+  ],
+  [
+    'ALLOW, binding asked, device proof good but no second factor: step-up',
+    {
+      risk: 'ALLOW',
+      passed: [
+        ['PASSWORD', PASSWORD],
+        ['DEVICE_PROOF', PROOF_OK],
+      ],
+      bindDevice: true,
+      proof: true,
+    },
+    { next: 'STEP', steps: FACTORS },
+  ],
+  [
+    'ALLOW, binding asked, SMS passed: bind',
+    {
+      risk: 'ALLOW',
+      passed: [
+        ['PASSWORD', PASSWORD],
+        ['SMS_OTP', SMS],
+      ],
+      bindDevice: true,
+    },
+    { next: 'STEP', steps: ['DEVICE_BIND'] },
+  ],
+  [
+    'ALLOW, binding asked, push by another device passed: bind',
+    {
+      risk: 'ALLOW',
+      passed: [
+        ['PASSWORD', PASSWORD],
+        ['PUSH', PUSH_BY_A],
+      ],
+      bindDevice: true,
+    },
+    { next: 'STEP', steps: ['DEVICE_BIND'] },
+  ],
+  [
+    'ALLOW, bound after SMS: complete on the new device',
+    {
+      risk: 'ALLOW',
+      passed: [
+        ['PASSWORD', PASSWORD],
+        ['SMS_OTP', SMS],
+        ['DEVICE_BIND', BOUND],
+      ],
+      bindDevice: true,
+    },
+    { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'], trustedDeviceId: 'dev-new' },
+  ],
 ];
 
 function stateOf(situation: Situation): JourneyState {
   const context = {
-    id: 'ctx-1', cupid: situation.passed.length > 0 ? 'CUPID-1' : null, bindDevice: situation.bindDevice ?? false,
+    id: 'ctx-1',
+    cupid: situation.passed.length > 0 ? 'CUPID-1' : null,
+    bindDevice: situation.bindDevice ?? false,
     deviceKeyThumbprint: situation.proof ? 'thumb-a' : null,
   } as AuthContext;
   return {
-    context, client: {} as OAuthClient, risk: situation.risk, transient: {}, db: {} as EntityManager,
+    context,
+    client: {} as OAuthClient,
+    risk: situation.risk,
+    transient: {},
+    db: {} as EntityManager,
     passed: situation.passed.map(([step, facts]) => ({ step, facts })),
   };
 }
@@ -116,7 +240,11 @@ describe('journey policy: the decision table', () => {
         break;
       case 'COMPLETE': {
         const { next, acr, amr, trustedDeviceId, bindingRefused } = decision;
-        expect({ next, acr, amr, trustedDeviceId, bindingRefused }).toEqual({ trustedDeviceId: null, bindingRefused: undefined, ...expected });
+        expect({ next, acr, amr, trustedDeviceId, bindingRefused }).toEqual({
+          trustedDeviceId: null,
+          bindingRefused: undefined,
+          ...expected,
+        });
         break;
       }
       default:
@@ -138,18 +266,28 @@ describe('journey policy: which second factors vouch for a device', () => {
     ['a push by A and an SMS code, for device A', [PASSWORD, PUSH_BY_A, SMS], 'thumb-a', true],
   ];
   it.each(table)('%s', (_name, facts, thumbprint, expected) => {
-    expect(independentSecondFactor(facts.map((entry) => ({ step: 'PASSWORD' as const, facts: entry })), thumbprint)).toBe(expected);
+    expect(
+      independentSecondFactor(
+        facts.map((entry) => ({ step: 'PASSWORD' as const, facts: entry })),
+        thumbprint,
+      ),
+    ).toBe(expected);
   });
 });
 
 describe('journey policy: which bound devices act as a factor', () => {
-  const device = (overrides: Partial<DeviceStanding>): DeviceStanding => ({ cupid: 'CUPID-1', status: 'ACTIVE', boundWithMfa: true, ...overrides });
+  const device = (overrides: Partial<DeviceStanding>): DeviceStanding => ({
+    cupid: 'CUPID-1',
+    status: 'ACTIVE',
+    boundWithMfa: true,
+    ...overrides,
+  });
   // device                                                   customer   → acts as a factor?
   const table: Array<[string, DeviceStanding | null, string | null, boolean]> = [
     ['bound after a second factor', device({}), 'CUPID-1', true],
     ['bound with a password alone', device({ boundWithMfa: false }), 'CUPID-1', false],
     ['revoked', device({ status: 'REVOKED' }), 'CUPID-1', false],
-    ['another customer\'s', device({}), 'CUPID-2', false],
+    ["another customer's", device({}), 'CUPID-2', false],
     ['customer not known yet', device({}), null, false],
     ['no such device', null, 'CUPID-1', false],
   ];

@@ -21,10 +21,13 @@ export type Decision =
   | { next: 'STEP'; steps: JourneyStep[] }
   | { next: 'EVALUATE_RISK' }
   | {
-    next: 'COMPLETE'; amr: string[]; acr: string; trustedDeviceId: string | null;
-    /** Set when the frontend asked to bind this device but no second factor could be done: it stays unbound. */
-    bindingRefused?: 'no second factor available';
-  }
+      next: 'COMPLETE';
+      amr: string[];
+      acr: string;
+      trustedDeviceId: string | null;
+      /** Set when the frontend asked to bind this device but no second factor could be done: it stays unbound. */
+      bindingRefused?: 'no second factor available';
+    }
   | { next: 'FAIL'; reason: string; denied: boolean };
 
 export const LOA_PASSWORD = 'urn:ciam:loa:1';
@@ -47,7 +50,8 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
   /** Steps of a role that apply now; once-only roles skip steps already passed (consent and enrolment ask their own data). */
   const available = async (role: JourneyStep['role'], oncePerJourney = true) => {
     const found: JourneyStep[] = [];
-    for (const step of withRole(role)) if (!(oncePerJourney && passedKinds.has(step.kind)) && (await step.availableFor(state))) found.push(step);
+    for (const step of withRole(role))
+      if (!(oncePerJourney && passedKinds.has(step.kind)) && (await step.availableFor(state))) found.push(step);
     return found;
   };
 
@@ -61,14 +65,16 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     if (proofs.length > 0) return { next: 'STEP', steps: proofs };
   }
   const deviceVerified = state.risk === 'ALLOW' && state.passed.some((entry) => entry.facts.deviceVerified === true);
-  const mfaRequired = (state.risk === 'CHALLENGE' || state.passed.some((entry) => entry.facts.mfaRequired === true)) && !deviceVerified;
+  const mfaRequired =
+    (state.risk === 'CHALLENGE' || state.passed.some((entry) => entry.facts.mfaRequired === true)) && !deviceVerified;
   const mfaPassed = passedAny('second-factor');
   // Binding asks for a second factor even where the sign-in alone would not (a step-up for the binding).
   const bindingWanted = state.context.bindDevice && !passedKinds.has('DEVICE_BIND');
   if ((mfaRequired || bindingWanted) && !mfaPassed) {
     const factors = await available('second-factor');
     if (factors.length > 0) return { next: 'STEP', steps: factors };
-    if (mfaRequired) return { next: 'FAIL', reason: 'a second factor is required and the customer has none available', denied: false };
+    if (mfaRequired)
+      return { next: 'FAIL', reason: 'a second factor is required and the customer has none available', denied: false };
     // Binding only: the sign-in goes on and the device stays unbound (the binding step is not available).
   }
 
@@ -78,9 +84,16 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
   }
 
   const amr = [...new Set(state.passed.flatMap((entry) => entry.facts.amr))];
-  const trustedDeviceId = [...state.passed].reverse().map((entry) => entry.facts.trustedDeviceId).find((id): id is string => typeof id === 'string') ?? null;
+  const trustedDeviceId =
+    [...state.passed]
+      .reverse()
+      .map((entry) => entry.facts.trustedDeviceId)
+      .find((id): id is string => typeof id === 'string') ?? null;
   return {
-    next: 'COMPLETE', amr, acr: mfaPassed || deviceVerified ? LOA_MFA : LOA_PASSWORD, trustedDeviceId,
+    next: 'COMPLETE',
+    amr,
+    acr: mfaPassed || deviceVerified ? LOA_MFA : LOA_PASSWORD,
+    trustedDeviceId,
     ...(bindingWanted && !mfaPassed ? { bindingRefused: 'no second factor available' as const } : {}),
   };
 }
@@ -95,5 +108,9 @@ export type { DeviceStanding } from '../devices/device-factor';
  * With no key given, any second factor counts.
  */
 export function independentSecondFactor(passed: JourneyState['passed'], deviceThumbprint: string | null): boolean {
-  return passed.some((entry) => entry.facts.secondFactor === true && (deviceThumbprint === null || entry.facts.factorDeviceThumbprint !== deviceThumbprint));
+  return passed.some(
+    (entry) =>
+      entry.facts.secondFactor === true &&
+      (deviceThumbprint === null || entry.facts.factorDeviceThumbprint !== deviceThumbprint),
+  );
 }

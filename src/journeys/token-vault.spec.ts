@@ -29,11 +29,25 @@ describe('TokenVault: what survives a retry opens only with the same token, purp
   });
 
   it('keeps an error answer whole: status, code, extensions, Retry-After and headers', () => {
-    const error = new ApiError(429, 'TOO_MANY_ATTEMPTS', 'Too many attempts', 'Wait.', { transactionToken: 't2', attemptsLeft: 3 }, 8, { 'X-Test': '1' });
+    const error = new ApiError(
+      429,
+      'TOO_MANY_ATTEMPTS',
+      'Too many attempts',
+      'Wait.',
+      { transactionToken: 't2', attemptsLeft: 3 },
+      8,
+      { 'X-Test': '1' },
+    );
     const stored = JSON.parse(JSON.stringify(toStoredAnswer({ error })));
     const back = fromStoredAnswer(stored);
     expect('error' in back && back.error).toMatchObject({
-      status: 429, code: 'TOO_MANY_ATTEMPTS', title: 'Too many attempts', detail: 'Wait.', extensions: { transactionToken: 't2', attemptsLeft: 3 }, retryAfterSeconds: 8, headers: { 'X-Test': '1' },
+      status: 429,
+      code: 'TOO_MANY_ATTEMPTS',
+      title: 'Too many attempts',
+      detail: 'Wait.',
+      extensions: { transactionToken: 't2', attemptsLeft: 3 },
+      retryAfterSeconds: 8,
+      headers: { 'X-Test': '1' },
     });
   });
 });

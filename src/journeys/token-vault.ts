@@ -41,7 +41,17 @@ export function requestDigest(step: string, action: string, input: unknown): str
 /** The answer given when a token was spent, as stored for a retry. */
 export type StoredAnswer<View> =
   | { view: View }
-  | { error: { status: number; code: string; title: string; detail?: string; extensions: Record<string, unknown>; retryAfterSeconds?: number; headers: Record<string, string> } };
+  | {
+      error: {
+        status: number;
+        code: string;
+        title: string;
+        detail?: string;
+        extensions: Record<string, unknown>;
+        retryAfterSeconds?: number;
+        headers: Record<string, string>;
+      };
+    };
 
 export function toStoredAnswer<View>(settled: { view: View } | { error: ApiError }): StoredAnswer<View> {
   if ('view' in settled) return { view: settled.view };

@@ -39,7 +39,13 @@ export class TransactionAnswers {
   ) {}
 
   /** Keeps the answer of a spent token, sealed under the token and this request. */
-  async keep(tx: EntityManager, token: PresentedToken, transactionId: string, settled: Settled, now: Date): Promise<Settled> {
+  async keep(
+    tx: EntityManager,
+    token: PresentedToken,
+    transactionId: string,
+    settled: Settled,
+    now: Date,
+  ): Promise<Settled> {
     if (this.config.journeys.retryWindowSeconds > 0) {
       const sealed = token.vault.seal(`response:${token.digest}`, transactionId, toStoredAnswer(settled));
       await this.transactions.keepResponse(tx, transactionId, sealed, now);
@@ -51,13 +57,26 @@ export class TransactionAnswers {
   async replayOrRefuse(tx: EntityManager, token: PresentedToken, now: Date): Promise<Settled> {
     const found = await this.transactions.findByTokenHash(tx, token.tokenHash);
     const windowMs = this.config.journeys.retryWindowSeconds * 1000;
-    if (found && found.contextId === token.journeyId && found.respondedAt && now.getTime() - found.respondedAt.getTime() <= windowMs) {
-      const stored = token.vault.open<StoredAnswer<JourneyView>>(`response:${token.digest}`, found.id, found.responseSealed);
+    if (
+      found &&
+      found.contextId === token.journeyId &&
+      found.respondedAt &&
+      now.getTime() - found.respondedAt.getTime() <= windowMs
+    ) {
+      const stored = token.vault.open<StoredAnswer<JourneyView>>(
+        `response:${token.digest}`,
+        found.id,
+        found.responseSealed,
+      );
       if (stored) {
         const answer = fromStoredAnswer(stored);
         await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.JOURNEY_RESPONSE_REPLAYED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: null }, contextId: token.journeyId,
-          ip: token.origin.ip, userAgent: token.origin.userAgent,
+          type: AUDIT_EVENT_TYPES.JOURNEY_RESPONSE_REPLAYED,
+          outcome: 'SUCCESS',
+          actor: { type: 'CUSTOMER', id: null },
+          contextId: token.journeyId,
+          ip: token.origin.ip,
+          userAgent: token.origin.userAgent,
           details: { step: token.kind, action: token.action, status: 'view' in answer ? 200 : answer.error.status },
         });
         return answer;
@@ -70,12 +89,26 @@ export class TransactionAnswers {
   async refuse(tx: EntityManager, token: PresentedToken, now: Date, closed?: string): Promise<{ error: ApiError }> {
     const { journeyId, kind, origin } = token;
     const found = await this.transactions.findByTokenHash(tx, token.tokenHash);
-    const reason = closed ?? (!found ? 'unknown' : found.contextId !== journeyId ? 'foreign'
-      : found.status === 'CONSUMED' ? 'consumed' : found.status !== 'PENDING' || found.expiresAt <= now ? 'expired'
-        : found.claimedUntil && found.claimedUntil > now ? 'in_progress' : 'out_of_order');
+    const reason =
+      closed ??
+      (!found
+        ? 'unknown'
+        : found.contextId !== journeyId
+          ? 'foreign'
+          : found.status === 'CONSUMED'
+            ? 'consumed'
+            : found.status !== 'PENDING' || found.expiresAt <= now
+              ? 'expired'
+              : found.claimedUntil && found.claimedUntil > now
+                ? 'in_progress'
+                : 'out_of_order');
     await this.audit.record(tx, {
-      type: AUDIT_EVENT_TYPES.TRANSACTION_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
-      contextId: found?.contextId === journeyId ? journeyId : null, ip: origin.ip, userAgent: origin.userAgent,
+      type: AUDIT_EVENT_TYPES.TRANSACTION_REJECTED,
+      outcome: 'FAILURE',
+      actor: { type: 'CUSTOMER', id: null },
+      contextId: found?.contextId === journeyId ? journeyId : null,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
       details: { step: kind, reason, ...(reason === 'foreign' ? { presentedForJourney: journeyId } : {}) },
     });
     // Out of order and in progress are the refusals worth explaining: the token is good, but the step is not

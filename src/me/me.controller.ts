@@ -28,7 +28,10 @@ export class MeController {
   ) {}
 
   @Get('sessions')
-  @ApiOperation({ summary: 'My active sessions', description: 'Each signed-in device, with `current` marking the session of this token.' })
+  @ApiOperation({
+    summary: 'My active sessions',
+    description: 'Each signed-in device, with `current` marking the session of this token.',
+  })
   @ApiOkResponse({ type: SessionListDto })
   async listSessions(@Req() request: CustomerRequest): Promise<SessionListDto> {
     const rows = await this.sessionRows.listLive(request.customer.cupid, this.clock.now());
@@ -37,24 +40,47 @@ export class MeController {
 
   @Delete('sessions/:sessionId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Sign out one of my sessions', description: 'Revokes the session and every token in it at once.' })
+  @ApiOperation({
+    summary: 'Sign out one of my sessions',
+    description: 'Revokes the session and every token in it at once.',
+  })
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiProblems({ 404: 'NOT_FOUND: no active session of yours by that id' })
-  async revokeSession(@Param('sessionId', new ParseUUIDPipe()) sessionId: string, @Req() request: CustomerRequest): Promise<void> {
+  async revokeSession(
+    @Param('sessionId', new ParseUUIDPipe()) sessionId: string,
+    @Req() request: CustomerRequest,
+  ): Promise<void> {
     const session = await this.sessions.findById(sessionId);
     // Another customer's session is "not found", never "forbidden": ids reveal nothing.
-    if (session?.cupid !== request.customer.cupid || !(await this.sessions.revoke(sessionId, { type: 'CUSTOMER', id: request.customer.cupid }, 'signed out by the customer', requestOrigin(request)))) {
+    if (
+      session?.cupid !== request.customer.cupid ||
+      !(await this.sessions.revoke(
+        sessionId,
+        { type: 'CUSTOMER', id: request.customer.cupid },
+        'signed out by the customer',
+        requestOrigin(request),
+      ))
+    ) {
       throw new NotFoundProblem('No active session of yours has this id.');
     }
   }
 
   @Post('sessions/revoke-others')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Sign out everywhere else', description: 'Revokes every session of mine except the one of this token.' })
+  @ApiOperation({
+    summary: 'Sign out everywhere else',
+    description: 'Revokes every session of mine except the one of this token.',
+  })
   @ApiOkResponse({ type: RevokedCountDto })
   async revokeOthers(@Req() request: CustomerRequest): Promise<RevokedCountDto> {
     const { cupid, sessionId } = request.customer;
-    const revoked = await this.sessions.revokeAllForCupid(cupid, { type: 'CUSTOMER', id: cupid }, 'signed out elsewhere by the customer', sessionId, requestOrigin(request));
+    const revoked = await this.sessions.revokeAllForCupid(
+      cupid,
+      { type: 'CUSTOMER', id: cupid },
+      'signed out elsewhere by the customer',
+      sessionId,
+      requestOrigin(request),
+    );
     return { revoked };
   }
 
@@ -67,12 +93,27 @@ export class MeController {
 
   @Delete('devices/:deviceId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove one of my trusted devices', description: 'It can no longer skip MFA or approve pushes; the sessions it opened or was bound in end with their tokens.' })
+  @ApiOperation({
+    summary: 'Remove one of my trusted devices',
+    description:
+      'It can no longer skip MFA or approve pushes; the sessions it opened or was bound in end with their tokens.',
+  })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiProblems({ 404: 'NOT_FOUND: no active device of yours by that id' })
-  async revokeDevice(@Param('deviceId', new ParseUUIDPipe()) deviceId: string, @Req() request: CustomerRequest): Promise<void> {
+  async revokeDevice(
+    @Param('deviceId', new ParseUUIDPipe()) deviceId: string,
+    @Req() request: CustomerRequest,
+  ): Promise<void> {
     const { cupid } = request.customer;
-    if (!(await this.deviceRevocation.revoke(cupid, deviceId, { type: 'CUSTOMER', id: cupid }, 'removed by the customer', requestOrigin(request)))) {
+    if (
+      !(await this.deviceRevocation.revoke(
+        cupid,
+        deviceId,
+        { type: 'CUSTOMER', id: cupid },
+        'removed by the customer',
+        requestOrigin(request),
+      ))
+    ) {
       throw new NotFoundProblem('No active device of yours has this id.');
     }
   }

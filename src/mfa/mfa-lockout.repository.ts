@@ -13,11 +13,22 @@ export interface MfaLockRow {
 }
 
 interface Row {
-  cupid: string; locked_at: Date | null; locked_until: Date | null; failures: number; cleared_at: Date | null; cleared_by: string | null; clear_reason: string | null;
+  cupid: string;
+  locked_at: Date | null;
+  locked_until: Date | null;
+  failures: number;
+  cleared_at: Date | null;
+  cleared_by: string | null;
+  clear_reason: string | null;
 }
 
 const toLock = (row: Row): MfaLockRow => ({
-  cupid: row.cupid, lockedAt: row.locked_at, lockedUntil: row.locked_until, failures: row.failures, clearedAt: row.cleared_at, clearedBy: row.cleared_by,
+  cupid: row.cupid,
+  lockedAt: row.locked_at,
+  lockedUntil: row.locked_until,
+  failures: row.failures,
+  clearedAt: row.cleared_at,
+  clearedBy: row.cleared_by,
   clearReason: row.clear_reason,
 });
 
@@ -36,8 +47,15 @@ export class MfaLockoutRepository {
     return row ? toLock(row) : null;
   }
 
-  async recordFailure(manager: EntityManager, failure: { cupid: string; contextId: string | null; at: Date }): Promise<void> {
-    await manager.query(`INSERT INTO mfa_code_failures (cupid, context_id, failed_at) VALUES ($1, $2, $3)`, [failure.cupid, failure.contextId, failure.at]);
+  async recordFailure(
+    manager: EntityManager,
+    failure: { cupid: string; contextId: string | null; at: Date },
+  ): Promise<void> {
+    await manager.query(`INSERT INTO mfa_code_failures (cupid, context_id, failed_at) VALUES ($1, $2, $3)`, [
+      failure.cupid,
+      failure.contextId,
+      failure.at,
+    ]);
   }
 
   /** Wrong codes within the window that came after the last time an agent cleared the count. */
@@ -67,11 +85,20 @@ export class MfaLockoutRepository {
   }
 
   async lock(manager: EntityManager, cupid: string, lock: { at: Date; until: Date; failures: number }): Promise<void> {
-    await manager.query(`UPDATE mfa_locks SET locked_at = $2, locked_until = $3, failures = $4 WHERE cupid = $1`, [cupid, lock.at, lock.until, lock.failures]);
+    await manager.query(`UPDATE mfa_locks SET locked_at = $2, locked_until = $3, failures = $4 WHERE cupid = $1`, [
+      cupid,
+      lock.at,
+      lock.until,
+      lock.failures,
+    ]);
   }
 
   /** Lifts the lock and clears the count (failures before `at` no longer count). */
-  async clear(manager: EntityManager, cupid: string, clearance: { at: Date; by: string; reason: string }): Promise<void> {
+  async clear(
+    manager: EntityManager,
+    cupid: string,
+    clearance: { at: Date; by: string; reason: string },
+  ): Promise<void> {
     await manager.query(
       `UPDATE mfa_locks SET locked_until = NULL, failures = 0, cleared_at = $2, cleared_by = $3, clear_reason = $4 WHERE cupid = $1`,
       [cupid, clearance.at, clearance.by, clearance.reason],

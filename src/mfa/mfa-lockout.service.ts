@@ -11,8 +11,14 @@ import type { AppConfig } from '../config/config';
 import { MfaLockoutRepository } from './mfa-lockout.repository';
 
 export const mfaLocked = (retryAfterSeconds: number) =>
-  new ApiError(HttpStatus.TOO_MANY_REQUESTS, 'MFA_LOCKED', 'Second factor locked',
-    'Too many wrong codes recently. Try again later, or contact support.', {}, retryAfterSeconds);
+  new ApiError(
+    HttpStatus.TOO_MANY_REQUESTS,
+    'MFA_LOCKED',
+    'Second factor locked',
+    'Too many wrong codes recently. Try again later, or contact support.',
+    {},
+    retryAfterSeconds,
+  );
 
 /** What an agent sees of a customer's MFA lock. */
 export interface MfaStanding {
@@ -51,19 +57,38 @@ export class MfaLockoutService {
   ) {}
 
   /** The refusal a second factor answers with while the customer's MFA is locked (audited), or null. */
-  async refusal(manager: EntityManager, cupid: string | null, base: StepAuditBase, attempt: { step: string; action: string }): Promise<ApiError | null> {
+  async refusal(
+    manager: EntityManager,
+    cupid: string | null,
+    base: StepAuditBase,
+    attempt: { step: string; action: string },
+  ): Promise<ApiError | null> {
     if (!cupid) return null;
     const lock = await this.locks.find(manager, cupid);
     const now = this.clock.now();
     if (!lock?.lockedUntil || lock.lockedUntil <= now) return null;
     const retryAfterSeconds = Math.max(1, Math.ceil((lock.lockedUntil.getTime() - now.getTime()) / 1000));
-    await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.MFA_REFUSED_LOCKED, outcome: 'FAILURE', details: { ...attempt, retryAfterSeconds } });
+    await this.audit.record(manager, {
+      ...base,
+      type: AUDIT_EVENT_TYPES.MFA_REFUSED_LOCKED,
+      outcome: 'FAILURE',
+      details: { ...attempt, retryAfterSeconds },
+    });
     return mfaLocked(retryAfterSeconds);
   }
 
   /** One wrong code; returns the refusal when it engaged the lock (audited), null otherwise. */
-  async recordWrongCode(manager: EntityManager, cupid: string, contextId: string | null, base: StepAuditBase): Promise<ApiError | null> {
-    const { customerFailureLimit: limit, customerFailureWindowSeconds: windowSeconds, customerLockSeconds } = this.config.otp;
+  async recordWrongCode(
+    manager: EntityManager,
+    cupid: string,
+    contextId: string | null,
+    base: StepAuditBase,
+  ): Promise<ApiError | null> {
+    const {
+      customerFailureLimit: limit,
+      customerFailureWindowSeconds: windowSeconds,
+      customerLockSeconds,
+    } = this.config.otp;
     const now = this.clock.now();
     await this.locks.lockForUpdate(manager, cupid);
     await this.locks.recordFailure(manager, { cupid, contextId, at: now });
@@ -72,7 +97,10 @@ export class MfaLockoutService {
     const until = new Date(now.getTime() + customerLockSeconds * 1000);
     await this.locks.lock(manager, cupid, { at: now, until, failures });
     await this.audit.record(manager, {
-      ...base, type: AUDIT_EVENT_TYPES.MFA_LOCKED, outcome: 'FAILURE', actor: { type: 'SYSTEM', id: 'mfa-lockout' },
+      ...base,
+      type: AUDIT_EVENT_TYPES.MFA_LOCKED,
+      outcome: 'FAILURE',
+      actor: { type: 'SYSTEM', id: 'mfa-lockout' },
       details: { failures, windowSeconds, lockedUntil: until.toISOString() },
     });
     return mfaLocked(customerLockSeconds);
@@ -83,23 +111,45 @@ export class MfaLockoutService {
     const now = this.clock.now();
     const { customerFailureLimit: limit, customerFailureWindowSeconds: windowSeconds } = this.config.otp;
     const lock = await this.locks.find(manager, cupid);
-    const failuresInWindow = await this.locks.countSince(manager, cupid, new Date(now.getTime() - windowSeconds * 1000));
+    const failuresInWindow = await this.locks.countSince(
+      manager,
+      cupid,
+      new Date(now.getTime() - windowSeconds * 1000),
+    );
     const locked = Boolean(lock?.lockedUntil && lock.lockedUntil > now);
     return {
-      cupid, locked, lockedUntil: locked ? lock!.lockedUntil : null, failuresInWindow, limit, windowSeconds, lastLockedAt: lock?.lockedAt ?? null,
-      clearedAt: lock?.clearedAt ?? null, clearedBy: lock?.clearedBy ?? null,
+      cupid,
+      locked,
+      lockedUntil: locked ? lock!.lockedUntil : null,
+      failuresInWindow,
+      limit,
+      windowSeconds,
+      lastLockedAt: lock?.lockedAt ?? null,
+      clearedAt: lock?.clearedAt ?? null,
+      clearedBy: lock?.clearedBy ?? null,
     };
   }
 
   /** An agent lifts the lock and clears the count, with a reason (audited in the same transaction). */
-  async unlock(cupid: string, by: { type: AuditActorType; id: string }, reason: string, origin: Partial<RequestOrigin> = {}): Promise<MfaStanding> {
+  async unlock(
+    cupid: string,
+    by: { type: AuditActorType; id: string },
+    reason: string,
+    origin: Partial<RequestOrigin> = {},
+  ): Promise<MfaStanding> {
     await this.dataSource.transaction(async (tx) => {
       const now = this.clock.now();
       const lock = await this.locks.lockForUpdate(tx, cupid);
       const wasLocked = Boolean(lock.lockedUntil && lock.lockedUntil > now);
       await this.locks.clear(tx, cupid, { at: now, by: `${by.type}:${by.id}`, reason });
       await this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.MFA_UNLOCKED, outcome: 'SUCCESS', actor: by, cupid, ip: origin.ip, userAgent: origin.userAgent, details: { reason, wasLocked },
+        type: AUDIT_EVENT_TYPES.MFA_UNLOCKED,
+        outcome: 'SUCCESS',
+        actor: by,
+        cupid,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { reason, wasLocked },
       });
     });
     return this.standing(cupid);

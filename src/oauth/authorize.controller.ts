@@ -27,7 +27,10 @@ export class AuthorizeController {
   ) {}
 
   @Get('authorize')
-  @ApiOperation({ summary: 'Authorization endpoint (browser redirect)', description: 'Starts a login journey and redirects the browser to the login UI.' })
+  @ApiOperation({
+    summary: 'Authorization endpoint (browser redirect)',
+    description: 'Starts a login journey and redirects the browser to the login UI.',
+  })
   @ApiQuery({ name: 'response_type', enum: ['code'] })
   @ApiQuery({ name: 'client_id' })
   @ApiQuery({ name: 'redirect_uri' })
@@ -36,14 +39,18 @@ export class AuthorizeController {
   @ApiQuery({ name: 'nonce', required: false })
   @ApiQuery({ name: 'code_challenge' })
   @ApiQuery({ name: 'code_challenge_method', enum: ['S256'] })
-  @ApiFoundResponse({ description: 'To the login UI (`#journey=...&transaction_token=...&step=PASSWORD`), or back to the client with an error' })
+  @ApiFoundResponse({
+    description:
+      'To the login UI (`#journey=...&transaction_token=...&step=PASSWORD`), or back to the client with an error',
+  })
   async authorize(@Query() query: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const params = OAuthParams.from(query);
     const clientId = params.required('client_id', 128);
     const redirectUri = params.required('redirect_uri');
     const client = await this.clients.findActive(clientId);
     if (!client) throw new OAuthError('invalid_request', 'unknown client_id');
-    if (!client.redirectUris.includes(redirectUri)) throw new OAuthError('invalid_request', 'redirect_uri is not registered for this client');
+    if (!client.redirectUris.includes(redirectUri))
+      throw new OAuthError('invalid_request', 'redirect_uri is not registered for this client');
 
     const state = params.optional('state', 512);
     const back = (error: string, description: string) => {
@@ -55,30 +62,50 @@ export class AuthorizeController {
       void reply.status(302).header('Location', target.toString()).header('Cache-Control', 'no-store').send();
     };
     try {
-      if (params.optional('response_type') !== 'code') return back('unsupported_response_type', 'only response_type=code is supported');
-      if (!client.allowsGrant('authorization_code')) return back('unauthorized_client', 'this client may not use the authorization code flow');
+      if (params.optional('response_type') !== 'code')
+        return back('unsupported_response_type', 'only response_type=code is supported');
+      if (!client.allowsGrant('authorization_code'))
+        return back('unauthorized_client', 'this client may not use the authorization code flow');
       const challenge = params.optional('code_challenge', 128);
       if (!challenge || params.optional('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
         return back('invalid_request', 'PKCE is required: code_challenge with code_challenge_method=S256');
       }
       // OIDC Core §6: request objects are not supported (discovery says so); ignoring one would honour
       // parameters the client did not mean, so the request is refused instead.
-      if (params.optional('request', 8192) !== undefined) return back('request_not_supported', 'request objects are not supported');
-      if (params.optional('request_uri') !== undefined) return back('request_uri_not_supported', 'request_uri is not supported');
+      if (params.optional('request', 8192) !== undefined)
+        return back('request_not_supported', 'request objects are not supported');
+      if (params.optional('request_uri') !== undefined)
+        return back('request_uri_not_supported', 'request_uri is not supported');
       // OIDC Core §3.1.2.1: prompt=none must not show a login page; there is no browser session to reuse.
-      if ((params.optional('prompt', 128) ?? '').split(' ').includes('none')) return back('login_required', 'the customer must sign in');
+      if ((params.optional('prompt', 128) ?? '').split(' ').includes('none'))
+        return back('login_required', 'the customer must sign in');
       const scope = params.optional('scope', 1024) ?? '';
       if (scope.trim().length === 0) return back('invalid_scope', 'scope is required');
-      const view = await this.journeys.start({
-        clientId, redirectUri, codeChallenge: challenge, codeChallengeMethod: 'S256', scope, nonce: params.optional('nonce', 256),
-        state, channel: 'WEB', startedBy: 'authorize',
-      }, requestOrigin(request));
+      const view = await this.journeys.start(
+        {
+          clientId,
+          redirectUri,
+          codeChallenge: challenge,
+          codeChallengeMethod: 'S256',
+          scope,
+          nonce: params.optional('nonce', 256),
+          state,
+          channel: 'WEB',
+          startedBy: 'authorize',
+        },
+        requestOrigin(request),
+      );
       const login = new URL(this.config.journeys.loginUiUrl);
-      login.hash = new URLSearchParams({ journey: view.journeyId, transaction_token: view.transactionToken ?? '', step: view.nextStep?.type ?? '' }).toString();
+      login.hash = new URLSearchParams({
+        journey: view.journeyId,
+        transaction_token: view.transactionToken ?? '',
+        step: view.nextStep?.type ?? '',
+      }).toString();
       void reply.status(302).header('Location', login.toString()).header('Cache-Control', 'no-store').send();
     } catch (error) {
       if (error instanceof OAuthError) return back(error.error, error.description);
-      if (error instanceof ApiError && error.status < 500) return back(error.status === 400 ? 'invalid_request' : 'access_denied', error.detail ?? error.title);
+      if (error instanceof ApiError && error.status < 500)
+        return back(error.status === 400 ? 'invalid_request' : 'access_denied', error.detail ?? error.title);
       throw error;
     }
   }

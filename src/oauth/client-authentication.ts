@@ -30,7 +30,12 @@ export class ClientAuthenticator {
     private readonly lockout: LockoutService,
   ) {}
 
-  async authenticate(authorization: string | undefined, params: OAuthParams, endpoint: string, origin: RequestOrigin): Promise<AuthenticatedClient> {
+  async authenticate(
+    authorization: string | undefined,
+    params: OAuthParams,
+    endpoint: string,
+    origin: RequestOrigin,
+  ): Promise<AuthenticatedClient> {
     const basic = parseBasic(authorization);
     const postId = params.optional('client_id', 128);
     const postSecret = params.optional('client_secret', 512);
@@ -41,13 +46,22 @@ export class ClientAuthenticator {
     const fail = async (clientId: string | undefined, method: ClientAuthMethod, reason: string): Promise<never> => {
       await this.dataSource.transaction(async (manager) => {
         await this.audit.record(manager, {
-          type: AUDIT_EVENT_TYPES.CLIENT_AUTHENTICATION_FAILED, outcome: 'FAILURE', actor: { type: 'CLIENT', id: clientId ?? null },
-          clientId: clientId ?? null, ip: origin.ip, userAgent: origin.userAgent, details: { endpoint, method, reason },
+          type: AUDIT_EVENT_TYPES.CLIENT_AUTHENTICATION_FAILED,
+          outcome: 'FAILURE',
+          actor: { type: 'CLIENT', id: clientId ?? null },
+          clientId: clientId ?? null,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
+          details: { endpoint, method, reason },
         });
         if (!clientId || method === 'none') return;
         for (const lock of await this.lockout.recordClientFailure(manager, clientId, origin.ip)) {
           await this.audit.record(manager, {
-            type: AUDIT_EVENT_TYPES.LOCKOUT_ENGAGED, outcome: 'FAILURE', actor: { type: 'SYSTEM', id: 'lockout' }, clientId, ip: origin.ip,
+            type: AUDIT_EVENT_TYPES.LOCKOUT_ENGAGED,
+            outcome: 'FAILURE',
+            actor: { type: 'SYSTEM', id: 'lockout' },
+            clientId,
+            ip: origin.ip,
             details: { subject: lock.subject, lockedUntil: lock.lockedUntil.toISOString(), failures: lock.failures },
           });
         }
@@ -60,18 +74,24 @@ export class ClientAuthenticator {
     if (claimed) {
       const lock = await this.lockout.checkClient(this.dataSource.manager, claimed, origin.ip);
       if (lock) {
-        throw new OAuthError('invalid_client', 'too many failed client authentications; try again later', 429, { 'Retry-After': String(lock.retryAfterSeconds) });
+        throw new OAuthError('invalid_client', 'too many failed client authentications; try again later', 429, {
+          'Retry-After': String(lock.retryAfterSeconds),
+        });
       }
     }
 
     if (basic) {
       const client = await this.clients.verifySecret(basic.clientId, basic.secret);
-      return client ? { client, method: 'client_secret_basic' } : fail(basic.clientId, 'client_secret_basic', 'unknown client or wrong secret');
+      return client
+        ? { client, method: 'client_secret_basic' }
+        : fail(basic.clientId, 'client_secret_basic', 'unknown client or wrong secret');
     }
     if (postId === undefined) return fail(undefined, 'none', 'no client credentials');
     if (postSecret !== undefined) {
       const client = await this.clients.verifySecret(postId, postSecret);
-      return client ? { client, method: 'client_secret_post' } : fail(postId, 'client_secret_post', 'unknown client or wrong secret');
+      return client
+        ? { client, method: 'client_secret_post' }
+        : fail(postId, 'client_secret_post', 'unknown client or wrong secret');
     }
     const client = await this.clients.findActive(postId);
     if (!client) return fail(postId, 'none', 'unknown client');

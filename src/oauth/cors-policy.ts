@@ -65,9 +65,15 @@ export class CorsPolicy {
     const origin = request.headers.origin;
     const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
     if (typeof origin === 'string' && (await this.allowedOrigins()).has(origin)) {
-      void reply.header('Access-Control-Allow-Origin', origin).header('Vary', 'Origin').header('Access-Control-Expose-Headers', 'x-request-id, www-authenticate, retry-after');
+      void reply
+        .header('Access-Control-Allow-Origin', origin)
+        .header('Vary', 'Origin')
+        .header('Access-Control-Expose-Headers', 'x-request-id, www-authenticate, retry-after');
       if (preflight) {
-        void reply.header('Access-Control-Allow-Methods', ALLOWED_METHODS).header('Access-Control-Allow-Headers', ALLOWED_HEADERS).header('Access-Control-Max-Age', '600');
+        void reply
+          .header('Access-Control-Allow-Methods', ALLOWED_METHODS)
+          .header('Access-Control-Allow-Headers', ALLOWED_HEADERS)
+          .header('Access-Control-Max-Age', '600');
       }
     }
     if (preflight) {

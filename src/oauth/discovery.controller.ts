@@ -43,7 +43,24 @@ export class DiscoveryController {
       code_challenge_methods_supported: ['S256'],
       // RFC 9207 §3: every authorization response (success or error) carries iss, against mix-up attacks.
       authorization_response_iss_parameter_supported: true,
-      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'at_hash', 'azp', 'name', 'preferred_username', 'email', 'phone_number'],
+      claims_supported: [
+        'sub',
+        'iss',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'nonce',
+        'acr',
+        'amr',
+        'sid',
+        'at_hash',
+        'azp',
+        'name',
+        'preferred_username',
+        'email',
+        'phone_number',
+      ],
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
@@ -52,7 +69,10 @@ export class DiscoveryController {
 
   @Get('oauth2/jwks')
   @Header('Cache-Control', 'public, max-age=300')
-  @ApiOperation({ summary: 'The public keys that verify our JWTs (RFC 7517)', description: 'The active key and retired keys whose tokens may still be alive.' })
+  @ApiOperation({
+    summary: 'The public keys that verify our JWTs (RFC 7517)',
+    description: 'The active key and retired keys whose tokens may still be alive.',
+  })
   @ApiOkResponse({ type: JwksDto })
   jwks(): Promise<JwksDto> {
     return this.keys.jwks() as Promise<JwksDto>;

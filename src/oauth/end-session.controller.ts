@@ -1,5 +1,13 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConsumes, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConsumes,
+  ApiFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
@@ -31,7 +39,10 @@ export class EndSessionController {
   ) {}
 
   @Get('end_session')
-  @ApiOperation({ summary: 'End session (OIDC RP-Initiated Logout)', description: 'Revokes the session named by id_token_hint and its tokens.' })
+  @ApiOperation({
+    summary: 'End session (OIDC RP-Initiated Logout)',
+    description: 'Revokes the session named by id_token_hint and its tokens.',
+  })
   @ApiQuery({ name: 'id_token_hint', required: true })
   @ApiQuery({ name: 'post_logout_redirect_uri', required: false })
   @ApiQuery({ name: 'state', required: false })
@@ -39,7 +50,11 @@ export class EndSessionController {
   @ApiFoundResponse({ description: 'Redirect to the registered post_logout_redirect_uri (with state)' })
   @ApiOkResponse({ type: SignedOutDto, description: 'Signed out; no redirect was asked for' })
   @ApiBadRequestResponse({ type: OAuthErrorDto })
-  viaQuery(@Query() query: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SignedOutDto | undefined> {
+  viaQuery(
+    @Query() query: unknown,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SignedOutDto | undefined> {
     return this.endSession(OAuthParams.from(query), request, reply);
   }
 
@@ -49,26 +64,37 @@ export class EndSessionController {
   @ApiConsumes(FORM)
   @ApiOkResponse({ type: SignedOutDto })
   @ApiBadRequestResponse({ type: OAuthErrorDto })
-  viaForm(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SignedOutDto | undefined> {
+  viaForm(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SignedOutDto | undefined> {
     return this.endSession(OAuthParams.from(body), request, reply);
   }
 
-  private async endSession(params: OAuthParams, request: FastifyRequest, reply: FastifyReply): Promise<SignedOutDto | undefined> {
+  private async endSession(
+    params: OAuthParams,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<SignedOutDto | undefined> {
     noStore(reply);
     const hint = params.required('id_token_hint', 4096);
     const redirectUri = params.optional('post_logout_redirect_uri');
     const state = params.optional('state', 512);
     const clientIdParam = params.optional('client_id', 128);
 
-    const claims = await this.keys
-      .verify(hint, { typ: 'JWT', ignoreExpiration: true })
-      .then((result) => result.payload, () => {
+    const claims = await this.keys.verify(hint, { typ: 'JWT', ignoreExpiration: true }).then(
+      (result) => result.payload,
+      () => {
         throw new InvalidRequestError('id_token_hint is not an ID token issued here');
-      });
+      },
+    );
     const clientId = typeof claims.aud === 'string' ? claims.aud : undefined;
     const sessionId = typeof claims.sid === 'string' ? claims.sid : undefined;
-    if (!clientId || !sessionId || typeof claims.sub !== 'string') throw new InvalidRequestError('id_token_hint is not an ID token issued here');
-    if (clientIdParam && clientIdParam !== clientId) throw new InvalidRequestError('client_id does not match the id_token_hint');
+    if (!clientId || !sessionId || typeof claims.sub !== 'string')
+      throw new InvalidRequestError('id_token_hint is not an ID token issued here');
+    if (clientIdParam && clientIdParam !== clientId)
+      throw new InvalidRequestError('client_id does not match the id_token_hint');
     if (redirectUri) {
       const client = await this.clients.findActive(clientId);
       if (!client?.postLogoutRedirectUris.includes(redirectUri)) {
@@ -78,10 +104,23 @@ export class EndSessionController {
 
     const origin = requestOrigin(request);
     await retryTransaction(this.dataSource, async (tx) => {
-      const revoked = await this.sessions.revoke(sessionId, { type: 'CUSTOMER', id: claims.sub! }, 'logout', origin, tx);
+      const revoked = await this.sessions.revoke(
+        sessionId,
+        { type: 'CUSTOMER', id: claims.sub! },
+        'logout',
+        origin,
+        tx,
+      );
       await this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.LOGOUT, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: claims.sub! }, cupid: claims.sub,
-        sessionId, clientId, ip: origin.ip, userAgent: origin.userAgent, details: { sessionWasActive: revoked },
+        type: AUDIT_EVENT_TYPES.LOGOUT,
+        outcome: 'SUCCESS',
+        actor: { type: 'CUSTOMER', id: claims.sub! },
+        cupid: claims.sub,
+        sessionId,
+        clientId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { sessionWasActive: revoked },
       });
     });
 

@@ -1,5 +1,13 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestOrigin } from '../common/request-origin';
 import { IntrospectionResponse, TokensService } from '../tokens/tokens.service';
@@ -20,7 +28,8 @@ export class IntrospectionController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Token introspection (RFC 7662)',
-    description: 'For confidential clients allowed to introspect. A token that is unknown, expired, revoked, rotated or whose session ended, and a refresh token of another client, answers only {"active": false}.',
+    description:
+      'For confidential clients allowed to introspect. A token that is unknown, expired, revoked, rotated or whose session ended, and a refresh token of another client, answers only {"active": false}.',
   })
   @ApiConsumes(FORM)
   @ApiBody({ type: TokenOnlyRequestDto })
@@ -36,7 +45,8 @@ export class IntrospectionController {
     noStore(reply);
     const params = formParams(request, body);
     const { client } = await this.clients.authenticate(authorization, params, 'introspect', requestOrigin(request));
-    if (!client.canIntrospect || client.isPublic) throw new OAuthError('unauthorized_client', 'this client may not introspect tokens', 403);
+    if (!client.canIntrospect || client.isPublic)
+      throw new OAuthError('unauthorized_client', 'this client may not introspect tokens', 403);
     return this.tokens.introspect(params.required('token', 4096), client.clientId);
   }
 }

@@ -70,6 +70,8 @@ export class InvalidTokenError extends OAuthError {
 /** A dependency (the database, the directory) is down or timed out: retry after `retryAfterSeconds`. */
 export class ServerUnavailableError extends OAuthError {
   constructor(retryAfterSeconds = 5) {
-    super('temporarily_unavailable', 'the authorization server is temporarily unavailable', 503, { 'Retry-After': String(retryAfterSeconds) });
+    super('temporarily_unavailable', 'the authorization server is temporarily unavailable', 503, {
+      'Retry-After': String(retryAfterSeconds),
+    });
   }
 }

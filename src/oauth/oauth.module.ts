@@ -21,8 +21,24 @@ import { UserinfoController } from './userinfo.controller';
 /** The OAuth 2.0 / OpenID Connect protocol endpoints. */
 @Module({
   imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule],
-  controllers: [AuthorizeController, DiscoveryController, TokenController, IntrospectionController, RevocationController, UserinfoController, EndSessionController],
-  providers: [CorsPolicy, ClientAuthenticator, GrantRefusals, AuthorizationCodeGrant, RefreshTokenGrant, ClientCredentialsGrant, TokenRevocationService],
+  controllers: [
+    AuthorizeController,
+    DiscoveryController,
+    TokenController,
+    IntrospectionController,
+    RevocationController,
+    UserinfoController,
+    EndSessionController,
+  ],
+  providers: [
+    CorsPolicy,
+    ClientAuthenticator,
+    GrantRefusals,
+    AuthorizationCodeGrant,
+    RefreshTokenGrant,
+    ClientCredentialsGrant,
+    TokenRevocationService,
+  ],
   exports: [ClientsModule, CorsPolicy],
 })
 export class OAuthModule {}

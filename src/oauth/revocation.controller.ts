@@ -19,7 +19,8 @@ export class RevocationController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Token revocation (RFC 7009)',
-    description: 'Revoking a refresh token ends its session and every token in it. Always 200 for a token the client may not see.',
+    description:
+      'Revoking a refresh token ends its session and every token in it. Always 200 for a token the client may not see.',
   })
   @ApiConsumes(FORM)
   @ApiBody({ type: TokenOnlyRequestDto })

@@ -31,19 +31,39 @@ export class TokenRevocationService {
     if (!state) return;
     await retryTransaction(this.dataSource, async (tx) => {
       const base = {
-        actor: { type: 'CLIENT' as const, id: client.clientId }, cupid: state.cupid, sessionId: state.sessionId,
-        clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+        actor: { type: 'CLIENT' as const, id: client.clientId },
+        cupid: state.cupid,
+        sessionId: state.sessionId,
+        clientId: client.clientId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
       };
       if (state.clientId !== client.clientId) {
-        await this.audit.record(tx, { ...base, type: AUDIT_EVENT_TYPES.TOKEN_REVOKED, outcome: 'FAILURE', details: { tokenType: state.type, reason: 'issued to another client' } });
+        await this.audit.record(tx, {
+          ...base,
+          type: AUDIT_EVENT_TYPES.TOKEN_REVOKED,
+          outcome: 'FAILURE',
+          details: { tokenType: state.type, reason: 'issued to another client' },
+        });
         return;
       }
       if (state.type === 'REFRESH' && state.sessionId) {
-        await this.sessions.revoke(state.sessionId, { type: 'CLIENT', id: client.clientId }, 'refresh token revoked by client', origin, tx);
+        await this.sessions.revoke(
+          state.sessionId,
+          { type: 'CLIENT', id: client.clientId },
+          'refresh token revoked by client',
+          origin,
+          tx,
+        );
       } else {
         await this.tokenRows.revokeById(tx, state.id, this.clock.now(), 'revoked by client');
       }
-      await this.audit.record(tx, { ...base, type: AUDIT_EVENT_TYPES.TOKEN_REVOKED, outcome: 'SUCCESS', details: { tokenType: state.type } });
+      await this.audit.record(tx, {
+        ...base,
+        type: AUDIT_EVENT_TYPES.TOKEN_REVOKED,
+        outcome: 'SUCCESS',
+        details: { tokenType: state.type },
+      });
     });
   }
 }

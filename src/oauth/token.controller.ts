@@ -1,5 +1,13 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestOrigin } from '../common/request-origin';
 import type { TokenResponse } from '../tokens/tokens.service';
@@ -16,7 +24,11 @@ export const FORM = 'application/x-www-form-urlencoded';
 
 /** RFC 6749 §3.2: parameters are form-encoded; a JSON body is a client mistake, not a different API. */
 export function formParams(request: FastifyRequest, body: unknown): OAuthParams {
-  if (!String(request.headers['content-type'] ?? '').toLowerCase().startsWith(FORM)) {
+  if (
+    !String(request.headers['content-type'] ?? '')
+      .toLowerCase()
+      .startsWith(FORM)
+  ) {
     throw new InvalidRequestError(`the request body must be ${FORM}`);
   }
   return OAuthParams.from(body);
@@ -37,20 +49,26 @@ export class TokenController {
     refreshToken: RefreshTokenGrant,
     clientCredentials: ClientCredentialsGrant,
   ) {
-    this.grants = new Map<string, Grant>([authorizationCode, refreshToken, clientCredentials].map((grant) => [grant.type, grant]));
+    this.grants = new Map<string, Grant>(
+      [authorizationCode, refreshToken, clientCredentials].map((grant) => [grant.type, grant]),
+    );
   }
 
   @Post('token')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Token endpoint (RFC 6749 §3.2)',
-    description: 'authorization_code with PKCE (S256), refresh_token (rotating, reuse detection) and client_credentials. '
-      + 'Clients authenticate with client_secret_basic or client_secret_post; public clients send only client_id.',
+    description:
+      'authorization_code with PKCE (S256), refresh_token (rotating, reuse detection) and client_credentials. ' +
+      'Clients authenticate with client_secret_basic or client_secret_post; public clients send only client_id.',
   })
   @ApiConsumes(FORM)
   @ApiBody({ type: TokenRequestDto })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiBadRequestResponse({ type: OAuthErrorDto, description: 'invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope' })
+  @ApiBadRequestResponse({
+    type: OAuthErrorDto,
+    description: 'invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope',
+  })
   @ApiUnauthorizedResponse({ type: OAuthErrorDto, description: 'invalid_client' })
   async token(
     @Req() request: FastifyRequest,

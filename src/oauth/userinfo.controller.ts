@@ -20,13 +20,17 @@ export class UserinfoController {
   @Get('userinfo')
   @ApiOperation({
     summary: 'UserInfo (OIDC Core §5.3)',
-    description: 'Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), '
-      + 'email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or '
-      + 'ended session is refused at once.',
+    description:
+      'Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), ' +
+      'email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or ' +
+      'ended session is refused at once.',
   })
   @ApiOkResponse({ type: UserinfoResponseDto })
   @ApiUnauthorizedResponse({ type: OAuthErrorDto, description: 'invalid_token (WWW-Authenticate: Bearer)' })
-  get(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserinfoResponseDto> {
+  get(
+    @Headers('authorization') authorization: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UserinfoResponseDto> {
     return this.userinfo(authorization, reply);
   }
 
@@ -35,7 +39,10 @@ export class UserinfoController {
   @ApiOperation({ summary: 'UserInfo (OIDC Core §5.3), POST form' })
   @ApiOkResponse({ type: UserinfoResponseDto })
   @ApiUnauthorizedResponse({ type: OAuthErrorDto })
-  post(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserinfoResponseDto> {
+  post(
+    @Headers('authorization') authorization: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UserinfoResponseDto> {
     return this.userinfo(authorization, reply);
   }
 
@@ -67,7 +74,9 @@ export class UserinfoController {
     }
     if (!user) return {};
     return {
-      ...(wanted.includes('profile') ? { ...(user.displayName ? { name: user.displayName } : {}), preferred_username: user.username } : {}),
+      ...(wanted.includes('profile')
+        ? { ...(user.displayName ? { name: user.displayName } : {}), preferred_username: user.username }
+        : {}),
       ...(wanted.includes('email') && user.email ? { email: user.email } : {}),
       ...(wanted.includes('phone') && user.phoneNumber ? { phone_number: user.phoneNumber } : {}),
     };

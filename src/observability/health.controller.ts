@@ -20,13 +20,21 @@ export class DirectoryCheckDto extends HealthCheckDto {
 
 export class HealthChecksDto {
   @ApiProperty({ type: HealthCheckDto, description: 'PostgreSQL answers a query' }) database?: HealthCheckDto;
-  @ApiProperty({ type: HealthCheckDto, description: 'This instance holds its signing keys and the published keys' }) signingKeys?: HealthCheckDto;
-  @ApiProperty({ type: DirectoryCheckDto, description: 'The customer directory (LDAP): `degraded` when it does not answer; never fails readiness' })
+  @ApiProperty({ type: HealthCheckDto, description: 'This instance holds its signing keys and the published keys' })
+  signingKeys?: HealthCheckDto;
+  @ApiProperty({
+    type: DirectoryCheckDto,
+    description: 'The customer directory (LDAP): `degraded` when it does not answer; never fails readiness',
+  })
   directory?: DirectoryCheckDto;
 }
 
 export class HealthStatusDto {
-  @ApiProperty({ example: 'ok', enum: ['ok', 'degraded'], description: '`degraded`: the instance serves, but a dependency that only some requests need is down' })
+  @ApiProperty({
+    example: 'ok',
+    enum: ['ok', 'degraded'],
+    description: '`degraded`: the instance serves, but a dependency that only some requests need is down',
+  })
   status: 'ok' | 'degraded';
   @ApiProperty({ type: HealthChecksDto, description: 'Each dependency checked and its state (no hosts or ports)' })
   checks: HealthChecksDto;
@@ -56,18 +64,32 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({
     summary: 'Readiness',
-    description: 'The instance can take traffic: the database answers and it holds its signing keys. The customer directory is reported (`degraded`) but does not fail readiness.',
+    description:
+      'The instance can take traffic: the database answers and it holds its signing keys. The customer directory is reported (`degraded`) but does not fail readiness.',
   })
   @ApiOkResponse({ type: HealthStatusDto })
-  @ApiServiceUnavailableResponse({ description: 'The database or the signing keys are unavailable (problem+json with the checks)' })
+  @ApiServiceUnavailableResponse({
+    description: 'The database or the signing keys are unavailable (problem+json with the checks)',
+  })
   async ready(): Promise<HealthStatusDto> {
     const [database, directory] = await Promise.all([
       check(() => this.dataSource.query('SELECT 1'), 'down'),
       check(() => this.directory.ping(), 'degraded'),
     ]);
-    const checks: HealthChecksDto = { database: { status: database }, signingKeys: { status: this.keys.hasKeys() ? 'up' : 'down' }, directory: { status: directory, adapter: this.directory.name } };
+    const checks: HealthChecksDto = {
+      database: { status: database },
+      signingKeys: { status: this.keys.hasKeys() ? 'up' : 'down' },
+      directory: { status: directory, adapter: this.directory.name },
+    };
     if (database !== 'up' || checks.signingKeys?.status !== 'up') {
-      throw new ApiError(503, 'NOT_READY', 'Service not ready', 'This instance cannot serve: its database or its signing keys are unavailable.', { checks }, 5);
+      throw new ApiError(
+        503,
+        'NOT_READY',
+        'Service not ready',
+        'This instance cannot serve: its database or its signing keys are unavailable.',
+        { checks },
+        5,
+      );
     }
     return { status: directory === 'up' ? 'ok' : 'degraded', checks };
   }
@@ -80,7 +102,13 @@ async function check(probe: () => Promise<unknown>, failed: CheckStatus): Promis
     timer = setTimeout(() => resolve(failed), CHECK_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([probe().then((): CheckStatus => 'up', (): CheckStatus => failed), deadline]);
+    return await Promise.race([
+      probe().then(
+        (): CheckStatus => 'up',
+        (): CheckStatus => failed,
+      ),
+      deadline,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -23,15 +23,30 @@ export function requestIdFor(raw: IncomingMessage): string {
 }
 
 /** What a database error may say: never `parameters`, `detail` ("Key (x)=(value)"), `where` or `driverError`. */
-const DATABASE_ERROR_FIELDS = ['type', 'message', 'stack', 'code', 'severity', 'query', 'table', 'column', 'constraint', 'routine'];
+const DATABASE_ERROR_FIELDS = [
+  'type',
+  'message',
+  'stack',
+  'code',
+  'severity',
+  'query',
+  'table',
+  'column',
+  'constraint',
+  'routine',
+];
 
 /** PostgreSQL quotes the offending value in its messages (`invalid input syntax for type uuid: "..."`). */
 function withoutValues(text: unknown): unknown {
-  return typeof text === 'string' ? text.replace(/"(?:[^"\\]|\\.)*"/g, '"[REDACTED]"').replace(/\b0x[0-9a-f]{2}(?: 0x[0-9a-f]{2})*/gi, '0x[REDACTED]') : text;
+  return typeof text === 'string'
+    ? text.replace(/"(?:[^"\\]|\\.)*"/g, '"[REDACTED]"').replace(/\b0x[0-9a-f]{2}(?: 0x[0-9a-f]{2})*/gi, '0x[REDACTED]')
+    : text;
 }
 
 function isDatabaseError(error: Record<string, unknown>): boolean {
-  return 'query' in error || 'driverError' in error || (typeof error.severity === 'string' && typeof error.code === 'string');
+  return (
+    'query' in error || 'driverError' in error || (typeof error.severity === 'string' && typeof error.code === 'string')
+  );
 }
 
 /**
@@ -50,7 +65,8 @@ export function serializeError(error: unknown): Record<string, unknown> {
   }
   const kept: Record<string, unknown> = {};
   for (const field of DATABASE_ERROR_FIELDS) {
-    if (serialized[field] !== undefined) kept[field] = field === 'message' || field === 'stack' ? withoutValues(serialized[field]) : serialized[field];
+    if (serialized[field] !== undefined)
+      kept[field] = field === 'message' || field === 'stack' ? withoutValues(serialized[field]) : serialized[field];
   }
   // As `sqlState`: `*.code` is a redacted path (authorization codes), which would hide the SQLSTATE.
   if (kept.code !== undefined) {
@@ -130,7 +146,13 @@ export function logRequest(root: PinoLogger, request: FastifyRequest, reply: Fas
   root[level](
     {
       requestId: String(request.id),
-      req: { method: request.method, path, route: request.routeOptions?.url, headers: request.headers, remoteAddress: request.ip },
+      req: {
+        method: request.method,
+        path,
+        route: request.routeOptions?.url,
+        headers: request.headers,
+        remoteAddress: request.ip,
+      },
       res: { statusCode: reply.statusCode },
       responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
     },

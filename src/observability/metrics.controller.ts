@@ -10,7 +10,10 @@ export class MetricsController {
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Prometheus metrics', description: 'Process metrics and request durations by route and status.' })
+  @ApiOperation({
+    summary: 'Prometheus metrics',
+    description: 'Process metrics and request durations by route and status.',
+  })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text exposition format', schema: { type: 'string' } })
   async scrape(): Promise<string> {

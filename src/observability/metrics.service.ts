@@ -18,19 +18,32 @@ export class MetricsService {
   });
 
   readonly jobRuns = new Counter({
-    name: 'ciam_job_runs_total', help: 'Scheduled job runs by outcome (success, failure, skipped)', labelNames: ['job', 'outcome'] as const, registers: [this.registry],
+    name: 'ciam_job_runs_total',
+    help: 'Scheduled job runs by outcome (success, failure, skipped)',
+    labelNames: ['job', 'outcome'] as const,
+    registers: [this.registry],
   });
 
-  readonly jobRows = new Counter({ name: 'ciam_job_rows_total', help: 'Rows a job expired, deleted or created', labelNames: ['job'] as const, registers: [this.registry] });
+  readonly jobRows = new Counter({
+    name: 'ciam_job_rows_total',
+    help: 'Rows a job expired, deleted or created',
+    labelNames: ['job'] as const,
+    registers: [this.registry],
+  });
 
   readonly jobDuration = new Histogram({
-    name: 'ciam_job_duration_seconds', help: 'Duration of job runs', labelNames: ['job'] as const,
-    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900], registers: [this.registry],
+    name: 'ciam_job_duration_seconds',
+    help: 'Duration of job runs',
+    labelNames: ['job'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+    registers: [this.registry],
   });
 
   readonly jobLastSuccess = new Gauge({
-    name: 'ciam_job_last_success_timestamp_seconds', help: 'When the job last succeeded in this instance (job_runs has the cluster view)',
-    labelNames: ['job'] as const, registers: [this.registry],
+    name: 'ciam_job_last_success_timestamp_seconds',
+    help: 'When the job last succeeded in this instance (job_runs has the cluster view)',
+    labelNames: ['job'] as const,
+    registers: [this.registry],
   });
 
   /** Read at scrape time from the pg pool (watchDatabasePool): `waiting` above 0 for long means the pool is starved. */

@@ -41,8 +41,12 @@ export class BuiltinRiskEvaluator extends RiskEvaluator {
   async evaluate(input: RiskInput, db: EntityManager): Promise<RiskAssessment> {
     const reasons: Array<keyof typeof WEIGHTS> = [];
     const [knownDevice, knownNetwork, ipFailures] = await Promise.all([
-      input.deviceId ? this.signals.isKnownDevice(db, input.cupid, input.deviceId, input.contextId) : Promise.resolve(false),
-      input.ip ? this.isTrusted(input.ip) || this.signals.isKnownNetwork(db, input.cupid, input.ip) : Promise.resolve(false),
+      input.deviceId
+        ? this.signals.isKnownDevice(db, input.cupid, input.deviceId, input.contextId)
+        : Promise.resolve(false),
+      input.ip
+        ? this.isTrusted(input.ip) || this.signals.isKnownNetwork(db, input.cupid, input.ip)
+        : Promise.resolve(false),
       input.ip ? this.signals.ipFailures(db, input.ip) : Promise.resolve(0),
     ]);
     const failures = { account: input.accountFailures, ip: ipFailures };
@@ -53,7 +57,10 @@ export class BuiltinRiskEvaluator extends RiskEvaluator {
     if (failures.ip >= Math.max(2, Math.floor(this.lockout.ipFailureLimit / 2))) reasons.push('ip_failure_burst');
     else if (failures.ip >= Math.max(1, Math.floor(this.lockout.ipFailureLimit / 5))) reasons.push('ip_failures');
 
-    const score = Math.min(100, reasons.reduce((sum, reason) => sum + WEIGHTS[reason], 0));
+    const score = Math.min(
+      100,
+      reasons.reduce((sum, reason) => sum + WEIGHTS[reason], 0),
+    );
     const recommendation: DrsRecommendation = score >= DENY_AT ? 'DENY' : score >= CHALLENGE_AT ? 'CHALLENGE' : 'ALLOW';
     return { recommendation, score, reasons, raw: { rules: reasons, failures } };
   }

@@ -13,7 +13,8 @@ export class DrsEvaluation {
    */
   @Column('uuid', { name: 'context_id', nullable: true }) contextId: string | null;
   @Column('text', { nullable: true }) cupid: string | null;
-  @Column({ type: 'enum', enum: DRS_RECOMMENDATIONS, enumName: 'drs_recommendation' }) recommendation: DrsRecommendation;
+  @Column({ type: 'enum', enum: DRS_RECOMMENDATIONS, enumName: 'drs_recommendation' })
+  recommendation: DrsRecommendation;
   @Column('integer', { nullable: true }) score: number | null;
   @Column('text', { array: true, default: () => "'{}'" }) reasons: string[];
   @Column('text') provider: string;

@@ -54,8 +54,13 @@ export class RiskService {
     let assessment: RiskAssessment;
     if (verdict.kind === 'unavailable') {
       await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.RISK_UNAVAILABLE, outcome: 'FAILURE', actor: { type: 'SYSTEM', id: this.evaluator.name },
-        cupid: input.cupid, contextId: input.contextId, clientId: input.clientId, ip: input.ip,
+        type: AUDIT_EVENT_TYPES.RISK_UNAVAILABLE,
+        outcome: 'FAILURE',
+        actor: { type: 'SYSTEM', id: this.evaluator.name },
+        cupid: input.cupid,
+        contextId: input.contextId,
+        clientId: input.clientId,
+        ip: input.ip,
         details: { provider: this.evaluator.name, failOpenToChallenge: this.config.risk.failOpenToChallenge },
       });
       if (!this.config.risk.failOpenToChallenge) return null;
@@ -65,14 +70,31 @@ export class RiskService {
     }
     const { latencyMs } = verdict;
     await manager.getRepository(DrsEvaluation).insert({
-      contextId: input.contextId, cupid: input.cupid, recommendation: assessment.recommendation, score: assessment.score,
-      reasons: assessment.reasons, provider: this.evaluator.name, rawResponse: assessment.raw, latencyMs,
+      contextId: input.contextId,
+      cupid: input.cupid,
+      recommendation: assessment.recommendation,
+      score: assessment.score,
+      reasons: assessment.reasons,
+      provider: this.evaluator.name,
+      rawResponse: assessment.raw,
+      latencyMs,
     } as QueryDeepPartialEntity<DrsEvaluation>);
     await this.audit.record(manager, {
-      type: AUDIT_EVENT_TYPES.RISK_EVALUATED, outcome: assessment.recommendation === 'DENY' ? 'FAILURE' : 'SUCCESS',
-      actor: { type: 'SYSTEM', id: this.evaluator.name }, cupid: input.cupid, contextId: input.contextId, clientId: input.clientId,
-      ip: input.ip, userAgent: input.userAgent,
-      details: { recommendation: assessment.recommendation, score: assessment.score, reasons: assessment.reasons, provider: this.evaluator.name, latencyMs },
+      type: AUDIT_EVENT_TYPES.RISK_EVALUATED,
+      outcome: assessment.recommendation === 'DENY' ? 'FAILURE' : 'SUCCESS',
+      actor: { type: 'SYSTEM', id: this.evaluator.name },
+      cupid: input.cupid,
+      contextId: input.contextId,
+      clientId: input.clientId,
+      ip: input.ip,
+      userAgent: input.userAgent,
+      details: {
+        recommendation: assessment.recommendation,
+        score: assessment.score,
+        reasons: assessment.reasons,
+        provider: this.evaluator.name,
+        latencyMs,
+      },
     });
     return assessment;
   }

@@ -3,7 +3,12 @@ import { callVendor, VendorUnavailableError } from '../common/vendor-http';
 import type { DrsRecommendation } from './drs-evaluation.entity';
 import { RiskAssessment, RiskEvaluator, RiskInput, RiskUnavailableError } from './risk.port';
 
-const RECOMMENDATIONS: Record<string, DrsRecommendation> = { TRUST: 'ALLOW', ALLOW: 'ALLOW', CHALLENGE: 'CHALLENGE', DENY: 'DENY' };
+const RECOMMENDATIONS: Record<string, DrsRecommendation> = {
+  TRUST: 'ALLOW',
+  ALLOW: 'ALLOW',
+  CHALLENGE: 'CHALLENGE',
+  DENY: 'DENY',
+};
 
 /**
  * Transmit Security's Detection and Response recommendation API: the frontend's SDK reports the login
@@ -26,19 +31,27 @@ export class TransmitRiskEvaluator extends RiskEvaluator {
     let response;
     try {
       response = await callVendor({
-        vendor: 'transmit', url, timeoutMs: this.settings.timeoutMs,
+        vendor: 'transmit',
+        url,
+        timeoutMs: this.settings.timeoutMs,
         headers: { authorization: `Bearer ${this.settings.transmit.apiToken}`, accept: 'application/json' },
       });
     } catch (error) {
       throw new RiskUnavailableError(error instanceof VendorUnavailableError ? error.message : 'request failed');
     }
-    const body = response.body as { recommendation?: { type?: string }; risk_score?: unknown; reasons?: unknown } | null;
+    const body = response.body as {
+      recommendation?: { type?: string };
+      risk_score?: unknown;
+      reasons?: unknown;
+    } | null;
     const recommendation = RECOMMENDATIONS[String(body?.recommendation?.type ?? '').toUpperCase()];
     if (response.status !== 200 || !recommendation) {
       throw new RiskUnavailableError(`unexpected answer (HTTP ${response.status})`);
     }
     const score = typeof body?.risk_score === 'number' ? Math.max(0, Math.min(100, Math.round(body.risk_score))) : null;
-    const reasons = Array.isArray(body?.reasons) ? body.reasons.filter((reason): reason is string => typeof reason === 'string').slice(0, 20) : [];
+    const reasons = Array.isArray(body?.reasons)
+      ? body.reasons.filter((reason): reason is string => typeof reason === 'string').slice(0, 20)
+      : [];
     return { recommendation, score, reasons, raw: body as Record<string, unknown> };
   }
 }

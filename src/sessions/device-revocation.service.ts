@@ -19,7 +19,13 @@ export class DeviceRevocationService {
   ) {}
 
   /** False when the customer has no such active device (nothing changes then). */
-  revoke(cupid: string, deviceId: string, by: RevokedBy, reason: string, origin: Partial<RequestOrigin> = {}): Promise<boolean> {
+  revoke(
+    cupid: string,
+    deviceId: string,
+    by: RevokedBy,
+    reason: string,
+    origin: Partial<RequestOrigin> = {},
+  ): Promise<boolean> {
     return retryTransaction(this.dataSource, async (tx) => {
       if (!(await this.devices.revoke(cupid, deviceId, by, reason, origin, tx))) return false;
       await this.sessions.revokeForDevice(tx, deviceId, by, `device revoked: ${reason}`, origin);

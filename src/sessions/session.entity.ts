@@ -24,7 +24,8 @@ export class Session {
   @Column('text', { nullable: true }) acr: string | null;
   @Column('inet', { name: 'ip_address', nullable: true }) ipAddress: string | null;
   @Column('text', { name: 'user_agent', nullable: true }) userAgent: string | null;
-  @Column({ type: 'enum', enum: SESSION_STATUSES, enumName: 'session_status', default: 'ACTIVE' }) status: SessionStatus;
+  @Column({ type: 'enum', enum: SESSION_STATUSES, enumName: 'session_status', default: 'ACTIVE' })
+  status: SessionStatus;
   @Column('timestamptz', { name: 'auth_time', default: () => 'now()' }) authTime: Date;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'last_used_at', default: () => 'now()' }) lastUsedAt: Date;

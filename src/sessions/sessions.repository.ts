@@ -86,7 +86,11 @@ export class SessionsRepository {
   }
 
   /** Revokes the active sessions a trusted device opened or was bound in (sessions.trusted_device_id). */
-  async revokeForDevice(manager: EntityManager, deviceId: string, revocation: Revocation): Promise<Array<Pick<Session, 'id' | 'cupid' | 'clientId'>>> {
+  async revokeForDevice(
+    manager: EntityManager,
+    deviceId: string,
+    revocation: Revocation,
+  ): Promise<Array<Pick<Session, 'id' | 'cupid' | 'clientId'>>> {
     const rows = await rowsOf<{ id: string; cupid: string; client_id: string }>(
       manager,
       `WITH due AS (SELECT id FROM sessions WHERE trusted_device_id = $1 AND status = 'ACTIVE' ORDER BY id FOR UPDATE)
@@ -99,7 +103,12 @@ export class SessionsRepository {
   }
 
   /** Revokes at most `limit` active sessions of a client (idx_sessions_client_active); bounded, so callers loop. */
-  async revokeBatchForClient(manager: EntityManager, clientId: string, revocation: Revocation, limit: number): Promise<Array<Pick<Session, 'id' | 'cupid'>>> {
+  async revokeBatchForClient(
+    manager: EntityManager,
+    clientId: string,
+    revocation: Revocation,
+    limit: number,
+  ): Promise<Array<Pick<Session, 'id' | 'cupid'>>> {
     const rows = await rowsOf<{ id: string; cupid: string }>(
       manager,
       `WITH due AS (SELECT id FROM sessions WHERE client_id = $1 AND status = 'ACTIVE' ORDER BY id LIMIT $5 FOR UPDATE)
@@ -123,7 +132,9 @@ export class SessionsRepository {
   }
 
   findRow(id: string): Promise<SessionRow | null> {
-    return rowsOf<SessionRow>(this.dataSource.manager, `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id]).then((rows) => rows[0] ?? null);
+    return rowsOf<SessionRow>(this.dataSource.manager, `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [
+      id,
+    ]).then((rows) => rows[0] ?? null);
   }
 
   /** One page of a customer's sessions, any status, newest first; `before` is the cursor of the last row seen. */

@@ -64,9 +64,16 @@ export class SessionsService {
       directoryCheckedAt: now,
     });
     await this.audit.record(manager, {
-      type: AUDIT_EVENT_TYPES.SESSION_CREATED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: input.cupid },
-      cupid: input.cupid, sessionId: session.id, contextId: input.contextId, clientId: input.client.clientId,
-      ip: input.ip, userAgent: input.userAgent, details: { amr: input.amr, acr: input.acr ?? null },
+      type: AUDIT_EVENT_TYPES.SESSION_CREATED,
+      outcome: 'SUCCESS',
+      actor: { type: 'CUSTOMER', id: input.cupid },
+      cupid: input.cupid,
+      sessionId: session.id,
+      contextId: input.contextId,
+      clientId: input.client.clientId,
+      ip: input.ip,
+      userAgent: input.userAgent,
+      details: { amr: input.amr, acr: input.acr ?? null },
     });
     return session;
   }
@@ -77,7 +84,13 @@ export class SessionsService {
    * ago by a concurrent revocation). `directoryCheckedAt` records a fresh "may still sign in" answer.
    */
   touchLive(manager: EntityManager, sessionId: string, client: OAuthClient, directoryCheckedAt: Date | null = null) {
-    return this.sessions.touchLive(manager, sessionId, this.clock.now(), this.idleTtlSeconds(client), directoryCheckedAt);
+    return this.sessions.touchLive(
+      manager,
+      sessionId,
+      this.clock.now(),
+      this.idleTtlSeconds(client),
+      directoryCheckedAt,
+    );
   }
 
   /**
@@ -89,13 +102,30 @@ export class SessionsService {
    * the tokens stop working the moment this commits. Writing the tokens too would lock session then
    * tokens, the reverse of a refresh (token then session), and the two would deadlock.
    */
-  async revoke(sessionId: string, by: RevokedBy, reason: string, origin: Partial<RequestOrigin> = {}, manager?: EntityManager): Promise<boolean> {
+  async revoke(
+    sessionId: string,
+    by: RevokedBy,
+    reason: string,
+    origin: Partial<RequestOrigin> = {},
+    manager?: EntityManager,
+  ): Promise<boolean> {
     const work = async (tx: EntityManager) => {
-      const session = await this.sessions.revoke(tx, sessionId, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason });
+      const session = await this.sessions.revoke(tx, sessionId, {
+        at: this.clock.now(),
+        by: `${by.type}:${by.id}`,
+        reason,
+      });
       if (!session) return false;
       await this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.SESSION_REVOKED, outcome: 'SUCCESS', actor: by, cupid: session.cupid, sessionId,
-        clientId: session.clientId, ip: origin.ip, userAgent: origin.userAgent, details: { reason },
+        type: AUDIT_EVENT_TYPES.SESSION_REVOKED,
+        outcome: 'SUCCESS',
+        actor: by,
+        cupid: session.cupid,
+        sessionId,
+        clientId: session.clientId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { reason },
       });
       return true;
     };
@@ -104,14 +134,31 @@ export class SessionsService {
 
   /** Revokes every active session of a customer, optionally keeping one (the caller's own). Joins the caller's transaction when given one. */
   async revokeAllForCupid(
-    cupid: string, by: RevokedBy, reason: string, exceptSessionId?: string, origin: Partial<RequestOrigin> = {}, manager?: EntityManager,
+    cupid: string,
+    by: RevokedBy,
+    reason: string,
+    exceptSessionId?: string,
+    origin: Partial<RequestOrigin> = {},
+    manager?: EntityManager,
   ): Promise<number> {
     const work = async (tx: EntityManager) => {
-      const revoked = await this.sessions.revokeAllForCupid(tx, cupid, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason }, exceptSessionId);
+      const revoked = await this.sessions.revokeAllForCupid(
+        tx,
+        cupid,
+        { at: this.clock.now(), by: `${by.type}:${by.id}`, reason },
+        exceptSessionId,
+      );
       for (const session of revoked) {
         await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.SESSION_REVOKED, outcome: 'SUCCESS', actor: by, cupid, sessionId: session.id,
-          clientId: session.clientId, ip: origin.ip, userAgent: origin.userAgent, details: { reason, allSessions: true },
+          type: AUDIT_EVENT_TYPES.SESSION_REVOKED,
+          outcome: 'SUCCESS',
+          actor: by,
+          cupid,
+          sessionId: session.id,
+          clientId: session.clientId,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
+          details: { reason, allSessions: true },
         });
       }
       return revoked.length;
@@ -120,12 +167,29 @@ export class SessionsService {
   }
 
   /** Inside the device's revocation: ends every session the device opened or was bound in. */
-  async revokeForDevice(manager: EntityManager, deviceId: string, by: RevokedBy, reason: string, origin: Partial<RequestOrigin> = {}): Promise<number> {
-    const revoked = await this.sessions.revokeForDevice(manager, deviceId, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason });
+  async revokeForDevice(
+    manager: EntityManager,
+    deviceId: string,
+    by: RevokedBy,
+    reason: string,
+    origin: Partial<RequestOrigin> = {},
+  ): Promise<number> {
+    const revoked = await this.sessions.revokeForDevice(manager, deviceId, {
+      at: this.clock.now(),
+      by: `${by.type}:${by.id}`,
+      reason,
+    });
     for (const session of revoked) {
       await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.SESSION_REVOKED, outcome: 'SUCCESS', actor: by, cupid: session.cupid, sessionId: session.id,
-        clientId: session.clientId, ip: origin.ip, userAgent: origin.userAgent, details: { reason, deviceId },
+        type: AUDIT_EVENT_TYPES.SESSION_REVOKED,
+        outcome: 'SUCCESS',
+        actor: by,
+        cupid: session.cupid,
+        sessionId: session.id,
+        clientId: session.clientId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { reason, deviceId },
       });
     }
     return revoked.length;
@@ -139,11 +203,21 @@ export class SessionsService {
     let total = 0;
     for (;;) {
       const revoked = await retryTransaction(this.dataSource, async (tx) => {
-        const rows = await this.sessions.revokeBatchForClient(tx, clientId, { at: this.clock.now(), by: `${by.type}:${by.id}`, reason }, batchSize);
+        const rows = await this.sessions.revokeBatchForClient(
+          tx,
+          clientId,
+          { at: this.clock.now(), by: `${by.type}:${by.id}`, reason },
+          batchSize,
+        );
         for (const session of rows) {
           await this.audit.record(tx, {
-            type: AUDIT_EVENT_TYPES.SESSION_REVOKED, outcome: 'SUCCESS', actor: by, cupid: session.cupid, sessionId: session.id,
-            clientId, details: { reason },
+            type: AUDIT_EVENT_TYPES.SESSION_REVOKED,
+            outcome: 'SUCCESS',
+            actor: by,
+            cupid: session.cupid,
+            sessionId: session.id,
+            clientId,
+            details: { reason },
           });
         }
         return rows.length;
@@ -163,6 +237,11 @@ export function isSessionLive(
   session: { status: string | null; idleExpiresAt: Date | null; absoluteExpiresAt: Date | null },
   now: Date,
 ): boolean {
-  return session.status === 'ACTIVE' && !!session.idleExpiresAt && !!session.absoluteExpiresAt &&
-    session.idleExpiresAt > now && session.absoluteExpiresAt > now;
+  return (
+    session.status === 'ACTIVE' &&
+    !!session.idleExpiresAt &&
+    !!session.absoluteExpiresAt &&
+    session.idleExpiresAt > now &&
+    session.absoluteExpiresAt > now
+  );
 }

@@ -17,13 +17,27 @@ export interface RedeemedCode {
 }
 
 interface CodeRow {
-  id: string; client_id: string; session_id: string; cupid: string; redirect_uri: string; code_challenge: string;
-  nonce: string | null; scope: string; expires_at: Date;
+  id: string;
+  client_id: string;
+  session_id: string;
+  cupid: string;
+  redirect_uri: string;
+  code_challenge: string;
+  nonce: string | null;
+  scope: string;
+  expires_at: Date;
 }
 
 const toCode = (row: CodeRow): RedeemedCode => ({
-  id: row.id, clientId: row.client_id, sessionId: row.session_id, cupid: row.cupid, redirectUri: row.redirect_uri,
-  codeChallenge: row.code_challenge, nonce: row.nonce, scope: row.scope, expiresAt: row.expires_at,
+  id: row.id,
+  clientId: row.client_id,
+  sessionId: row.session_id,
+  cupid: row.cupid,
+  redirectUri: row.redirect_uri,
+  codeChallenge: row.code_challenge,
+  nonce: row.nonce,
+  scope: row.scope,
+  expiresAt: row.expires_at,
 });
 
 /** Owns authorization_codes; besides it, only the purge job deletes expired codes (src/jobs/jobs.repository.ts). */

@@ -47,13 +47,25 @@ export class AuthorizationCodesService {
     const code = randomSecret(32);
     const now = this.clock.now();
     await this.codes.insert(manager, {
-      codeHash: sha256(code), clientId: request.client.clientId, sessionId: request.sessionId, cupid: request.cupid,
-      redirectUri: request.redirectUri, codeChallenge: request.codeChallenge, nonce: request.nonce ?? null,
-      scope: request.scope, createdAt: now, expiresAt: new Date(now.getTime() + this.config.tokens.authorizationCodeTtlSeconds * 1000),
+      codeHash: sha256(code),
+      clientId: request.client.clientId,
+      sessionId: request.sessionId,
+      cupid: request.cupid,
+      redirectUri: request.redirectUri,
+      codeChallenge: request.codeChallenge,
+      nonce: request.nonce ?? null,
+      scope: request.scope,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.config.tokens.authorizationCodeTtlSeconds * 1000),
     });
     await this.audit.record(manager, {
-      type: AUDIT_EVENT_TYPES.AUTHORIZATION_CODE_ISSUED, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: request.cupid },
-      cupid: request.cupid, sessionId: request.sessionId, contextId: request.contextId, clientId: request.client.clientId,
+      type: AUDIT_EVENT_TYPES.AUTHORIZATION_CODE_ISSUED,
+      outcome: 'SUCCESS',
+      actor: { type: 'CUSTOMER', id: request.cupid },
+      cupid: request.cupid,
+      sessionId: request.sessionId,
+      contextId: request.contextId,
+      clientId: request.client.clientId,
       details: { scope: request.scope },
     });
     return code;

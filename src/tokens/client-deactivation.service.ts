@@ -41,10 +41,19 @@ export class ClientDeactivationService {
     let tokensRevoked = 0;
     for (;;) {
       const revoked = await retryTransaction(this.dataSource, async (tx) => {
-        const count = await this.tokens.revokeBatchSessionlessForClient(tx, clientId, this.clock.now(), 'client deactivated', BATCH);
+        const count = await this.tokens.revokeBatchSessionlessForClient(
+          tx,
+          clientId,
+          this.clock.now(),
+          'client deactivated',
+          BATCH,
+        );
         if (count > 0) {
           await this.audit.record(tx, {
-            type: AUDIT_EVENT_TYPES.TOKEN_REVOKED, outcome: 'SUCCESS', actor: by, clientId,
+            type: AUDIT_EVENT_TYPES.TOKEN_REVOKED,
+            outcome: 'SUCCESS',
+            actor: by,
+            clientId,
             details: { tokenType: 'ACCESS', reason: 'client deactivated', count },
           });
         }

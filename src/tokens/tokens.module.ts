@@ -16,7 +16,8 @@ import { TokensService } from './tokens.service';
     {
       provide: KEY_ENCRYPTION_KEY,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => resolveKeyEncryptionKey(config, (message) => new Logger('KeyEncryptionKey').warn(message)),
+      useFactory: (config: AppConfig) =>
+        resolveKeyEncryptionKey(config, (message) => new Logger('KeyEncryptionKey').warn(message)),
     },
     SigningKeysRepository,
     SigningKeysService,
@@ -26,6 +27,14 @@ import { TokensService } from './tokens.service';
     AuthorizationCodesService,
     { provide: CustomerTokenVerifier, useClass: TokensCustomerVerifier },
   ],
-  exports: [KEY_ENCRYPTION_KEY, SigningKeysService, TokensRepository, TokensService, AuthorizationCodesRepository, AuthorizationCodesService, CustomerTokenVerifier],
+  exports: [
+    KEY_ENCRYPTION_KEY,
+    SigningKeysService,
+    TokensRepository,
+    TokensService,
+    AuthorizationCodesRepository,
+    AuthorizationCodesService,
+    CustomerTokenVerifier,
+  ],
 })
 export class TokensModule {}

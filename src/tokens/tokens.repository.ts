@@ -31,10 +31,27 @@ export interface TokenState {
 }
 
 interface TokenStateRow {
-  id: string; type: TokenType; status: TokenStatus; client_id: string; cupid: string | null; session_id: string | null;
-  family_id: string | null; parent_id: string | null; scope: string; jti: string | null; created_at: Date; expires_at: Date;
-  rotated_at: Date | null; session_status: SessionStatus | null; idle_expires_at: Date | null; absolute_expires_at: Date | null;
-  auth_time: Date | null; amr: string[] | null; acr: string | null; directory_checked_at: Date | null; rotation_response?: Buffer | null;
+  id: string;
+  type: TokenType;
+  status: TokenStatus;
+  client_id: string;
+  cupid: string | null;
+  session_id: string | null;
+  family_id: string | null;
+  parent_id: string | null;
+  scope: string;
+  jti: string | null;
+  created_at: Date;
+  expires_at: Date;
+  rotated_at: Date | null;
+  session_status: SessionStatus | null;
+  idle_expires_at: Date | null;
+  absolute_expires_at: Date | null;
+  auth_time: Date | null;
+  amr: string[] | null;
+  acr: string | null;
+  directory_checked_at: Date | null;
+  rotation_response?: Buffer | null;
 }
 
 const TOKEN_STATE_COLUMNS = `
@@ -44,11 +61,26 @@ const TOKEN_STATE_COLUMNS = `
 
 function toState(row: TokenStateRow): TokenState {
   return {
-    id: row.id, type: row.type, status: row.status, clientId: row.client_id, cupid: row.cupid, sessionId: row.session_id,
-    familyId: row.family_id, parentId: row.parent_id, scope: row.scope, jti: row.jti, createdAt: row.created_at,
-    expiresAt: row.expires_at, rotatedAt: row.rotated_at, sessionStatus: row.session_status,
-    sessionIdleExpiresAt: row.idle_expires_at, sessionAbsoluteExpiresAt: row.absolute_expires_at,
-    sessionAuthTime: row.auth_time, sessionAmr: row.amr, sessionAcr: row.acr, sessionDirectoryCheckedAt: row.directory_checked_at,
+    id: row.id,
+    type: row.type,
+    status: row.status,
+    clientId: row.client_id,
+    cupid: row.cupid,
+    sessionId: row.session_id,
+    familyId: row.family_id,
+    parentId: row.parent_id,
+    scope: row.scope,
+    jti: row.jti,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    rotatedAt: row.rotated_at,
+    sessionStatus: row.session_status,
+    sessionIdleExpiresAt: row.idle_expires_at,
+    sessionAbsoluteExpiresAt: row.absolute_expires_at,
+    sessionAuthTime: row.auth_time,
+    sessionAmr: row.amr,
+    sessionAcr: row.acr,
+    sessionDirectoryCheckedAt: row.directory_checked_at,
   };
 }
 
@@ -69,7 +101,9 @@ export class TokensRepository {
   /** Hot path (every bearer-token check, introspection): idx_tokens_value_hash, then the session's primary key. */
   async findStateByValueHash(valueHash: Buffer, manager?: EntityManager): Promise<TokenState | null> {
     const sql = `SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1`;
-    const [row] = manager ? await rowsOf<TokenStateRow>(manager, sql, [valueHash]) : await poolRows<TokenStateRow>(this.dataSource, sql, [valueHash]);
+    const [row] = manager
+      ? await rowsOf<TokenStateRow>(manager, sql, [valueHash])
+      : await poolRows<TokenStateRow>(this.dataSource, sql, [valueHash]);
     return row ? toState(row) : null;
   }
 
@@ -129,7 +163,13 @@ export class TokensRepository {
    * Revokes at most `limit` live tokens a client holds for itself (client_credentials: no session to end
    * them through); bounded, so callers loop. Session tokens end with their session instead.
    */
-  async revokeBatchSessionlessForClient(manager: EntityManager, clientId: string, at: Date, reason: string, limit: number): Promise<number> {
+  async revokeBatchSessionlessForClient(
+    manager: EntityManager,
+    clientId: string,
+    at: Date,
+    reason: string,
+    limit: number,
+  ): Promise<number> {
     const rows = await rowsOf<{ id: string }>(
       manager,
       `WITH due AS (SELECT id FROM tokens WHERE client_id = $1 AND session_id IS NULL AND status = 'ACTIVE' ORDER BY id LIMIT $4 FOR UPDATE)

@@ -95,33 +95,84 @@ export class TokensService {
   ) {}
 
   /** Access, ID (for `openid`) and refresh (when the client may refresh) tokens for a session. */
-  async issueForSession(manager: EntityManager, grant: SessionGrant, origin: Partial<RequestOrigin> = {}): Promise<TokenResponse> {
+  async issueForSession(
+    manager: EntityManager,
+    grant: SessionGrant,
+    origin: Partial<RequestOrigin> = {},
+  ): Promise<TokenResponse> {
     const { client, session } = grant;
     const now = this.clock.now();
     const iat = seconds(now);
     const accessTtl = client.accessTokenTtlSeconds ?? this.config.tokens.accessTtlSeconds;
     const jti = randomUUID();
-    const accessToken = await this.keys.sign({
-      iss: this.config.oidc.issuer, sub: session.cupid, aud: this.config.oidc.accessTokenAudience, client_id: client.clientId,
-      scope: grant.scope, sid: session.id, auth_time: seconds(session.authTime), jti, iat, exp: iat + accessTtl,
-    }, 'at+jwt', manager);
-    const rows: Array<Partial<Token>> = [{
-      type: 'ACCESS', valueHash: sha256(accessToken), jti, clientId: client.clientId, cupid: session.cupid,
-      sessionId: session.id, scope: grant.scope, createdAt: now, expiresAt: new Date((iat + accessTtl) * 1000),
-    }];
-    const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: accessTtl, scope: grant.scope };
+    const accessToken = await this.keys.sign(
+      {
+        iss: this.config.oidc.issuer,
+        sub: session.cupid,
+        aud: this.config.oidc.accessTokenAudience,
+        client_id: client.clientId,
+        scope: grant.scope,
+        sid: session.id,
+        auth_time: seconds(session.authTime),
+        jti,
+        iat,
+        exp: iat + accessTtl,
+      },
+      'at+jwt',
+      manager,
+    );
+    const rows: Array<Partial<Token>> = [
+      {
+        type: 'ACCESS',
+        valueHash: sha256(accessToken),
+        jti,
+        clientId: client.clientId,
+        cupid: session.cupid,
+        sessionId: session.id,
+        scope: grant.scope,
+        createdAt: now,
+        expiresAt: new Date((iat + accessTtl) * 1000),
+      },
+    ];
+    const response: TokenResponse = {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: accessTtl,
+      scope: grant.scope,
+    };
 
     if (grant.scope.split(' ').includes('openid')) {
       const idTtl = client.idTokenTtlSeconds ?? this.config.tokens.idTtlSeconds;
       const idJti = randomUUID();
-      response.id_token = await this.keys.sign({
-        iss: this.config.oidc.issuer, sub: session.cupid, aud: client.clientId, azp: client.clientId, iat, exp: iat + idTtl,
-        auth_time: seconds(session.authTime), ...(grant.nonce ? { nonce: grant.nonce } : {}),
-        ...(session.acr ? { acr: session.acr } : {}), amr: session.amr, sid: session.id, at_hash: atHash(accessToken), jti: idJti,
-      }, 'JWT', manager);
+      response.id_token = await this.keys.sign(
+        {
+          iss: this.config.oidc.issuer,
+          sub: session.cupid,
+          aud: client.clientId,
+          azp: client.clientId,
+          iat,
+          exp: iat + idTtl,
+          auth_time: seconds(session.authTime),
+          ...(grant.nonce ? { nonce: grant.nonce } : {}),
+          ...(session.acr ? { acr: session.acr } : {}),
+          amr: session.amr,
+          sid: session.id,
+          at_hash: atHash(accessToken),
+          jti: idJti,
+        },
+        'JWT',
+        manager,
+      );
       rows.push({
-        type: 'ID', valueHash: sha256(response.id_token), jti: idJti, clientId: client.clientId, cupid: session.cupid,
-        sessionId: session.id, scope: grant.scope, createdAt: now, expiresAt: new Date((iat + idTtl) * 1000),
+        type: 'ID',
+        valueHash: sha256(response.id_token),
+        jti: idJti,
+        clientId: client.clientId,
+        cupid: session.cupid,
+        sessionId: session.id,
+        scope: grant.scope,
+        createdAt: now,
+        expiresAt: new Date((iat + idTtl) * 1000),
       });
     }
 
@@ -130,38 +181,81 @@ export class TokensService {
       // A refresh token lives while its session does: idle window from now, never past the absolute end.
       const idleEnd = now.getTime() + (client.sessionIdleTtlSeconds ?? this.config.sessions.idleTtlSeconds) * 1000;
       rows.push({
-        type: 'REFRESH', valueHash: sha256(response.refresh_token), clientId: client.clientId, cupid: session.cupid,
-        sessionId: session.id, scope: grant.refreshScope ?? grant.scope, familyId: grant.rotation?.familyId ?? randomUUID(),
-        parentId: grant.rotation?.parentId ?? null, createdAt: now,
+        type: 'REFRESH',
+        valueHash: sha256(response.refresh_token),
+        clientId: client.clientId,
+        cupid: session.cupid,
+        sessionId: session.id,
+        scope: grant.refreshScope ?? grant.scope,
+        familyId: grant.rotation?.familyId ?? randomUUID(),
+        parentId: grant.rotation?.parentId ?? null,
+        createdAt: now,
         expiresAt: new Date(Math.min(idleEnd, session.absoluteExpiresAt.getTime())),
       });
     }
     await this.tokens.insertMany(manager, rows);
     await this.audit.record(manager, {
-      type: AUDIT_EVENT_TYPES.TOKENS_ISSUED, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
-      cupid: session.cupid, sessionId: session.id, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-      details: { grantType: grant.grantType, types: rows.map((row) => row.type), scope: grant.scope, accessTokenJti: jti },
+      type: AUDIT_EVENT_TYPES.TOKENS_ISSUED,
+      outcome: 'SUCCESS',
+      actor: { type: 'CLIENT', id: client.clientId },
+      cupid: session.cupid,
+      sessionId: session.id,
+      clientId: client.clientId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: {
+        grantType: grant.grantType,
+        types: rows.map((row) => row.type),
+        scope: grant.scope,
+        accessTokenJti: jti,
+      },
     });
     return response;
   }
 
   /** client_credentials: an access token for the client itself; no session, no refresh, no ID token. */
-  async issueForClient(manager: EntityManager, client: OAuthClient, scope: string, origin: Partial<RequestOrigin> = {}): Promise<TokenResponse> {
+  async issueForClient(
+    manager: EntityManager,
+    client: OAuthClient,
+    scope: string,
+    origin: Partial<RequestOrigin> = {},
+  ): Promise<TokenResponse> {
     const now = this.clock.now();
     const iat = seconds(now);
     const ttl = client.accessTokenTtlSeconds ?? this.config.tokens.accessTtlSeconds;
     const jti = randomUUID();
-    const accessToken = await this.keys.sign({
-      iss: this.config.oidc.issuer, sub: client.clientId, aud: this.config.oidc.accessTokenAudience, client_id: client.clientId,
-      scope, jti, iat, exp: iat + ttl,
-    }, 'at+jwt', manager);
-    await this.tokens.insertMany(manager, [{
-      type: 'ACCESS', valueHash: sha256(accessToken), jti, clientId: client.clientId, scope, createdAt: now,
-      expiresAt: new Date((iat + ttl) * 1000),
-    }]);
+    const accessToken = await this.keys.sign(
+      {
+        iss: this.config.oidc.issuer,
+        sub: client.clientId,
+        aud: this.config.oidc.accessTokenAudience,
+        client_id: client.clientId,
+        scope,
+        jti,
+        iat,
+        exp: iat + ttl,
+      },
+      'at+jwt',
+      manager,
+    );
+    await this.tokens.insertMany(manager, [
+      {
+        type: 'ACCESS',
+        valueHash: sha256(accessToken),
+        jti,
+        clientId: client.clientId,
+        scope,
+        createdAt: now,
+        expiresAt: new Date((iat + ttl) * 1000),
+      },
+    ]);
     await this.audit.record(manager, {
-      type: AUDIT_EVENT_TYPES.TOKENS_ISSUED, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
-      clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+      type: AUDIT_EVENT_TYPES.TOKENS_ISSUED,
+      outcome: 'SUCCESS',
+      actor: { type: 'CLIENT', id: client.clientId },
+      clientId: client.clientId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
       details: { grantType: 'client_credentials', types: ['ACCESS'], scope, accessTokenJti: jti },
     });
     return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope };
@@ -177,8 +271,13 @@ export class TokensService {
     const state = await this.tokens.findStateByValueHash(sha256(token));
     if (!state || state.type !== 'ACCESS' || !this.isLive(state)) return null;
     return {
-      tokenId: state.id, cupid: state.cupid, clientId: state.clientId, sessionId: state.sessionId,
-      scope: state.scope.split(' ').filter(Boolean), jti: state.jti, expiresAt: state.expiresAt,
+      tokenId: state.id,
+      cupid: state.cupid,
+      clientId: state.clientId,
+      sessionId: state.sessionId,
+      scope: state.scope.split(' ').filter(Boolean),
+      jti: state.jti,
+      expiresAt: state.expiresAt,
     };
   }
 
@@ -216,7 +315,14 @@ export class TokensService {
     const now = this.clock.now();
     if (state.status !== 'ACTIVE' || state.expiresAt <= now) return false;
     if (!state.sessionId) return true;
-    return isSessionLive({ status: state.sessionStatus, idleExpiresAt: state.sessionIdleExpiresAt, absoluteExpiresAt: state.sessionAbsoluteExpiresAt }, now);
+    return isSessionLive(
+      {
+        status: state.sessionStatus,
+        idleExpiresAt: state.sessionIdleExpiresAt,
+        absoluteExpiresAt: state.sessionAbsoluteExpiresAt,
+      },
+      now,
+    );
   }
 }
 

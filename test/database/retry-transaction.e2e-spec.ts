@@ -43,15 +43,20 @@ describe('retryTransaction', () => {
   it('with it, the aborted one runs again and both commit, exactly once each', async () => {
     const [a, b] = crossingPair();
     await Promise.all([retryTransaction(spec.db, a), retryTransaction(spec.db, b)]);
-    expect(await spec.db.query(`SELECT id, hits FROM retry_probe ORDER BY id`)).toEqual([{ id: 1, hits: 2 }, { id: 2, hits: 2 }]);
+    expect(await spec.db.query(`SELECT id, hits FROM retry_probe ORDER BY id`)).toEqual([
+      { id: 1, hits: 2 },
+      { id: 2, hits: 2 },
+    ]);
   });
 
   it('does not retry other errors', async () => {
     let attempts = 0;
-    await expect(retryTransaction(spec.db, async (tx) => {
-      attempts += 1;
-      await tx.query(`INSERT INTO retry_probe (id) VALUES (1)`);
-    })).rejects.toMatchObject({ driverError: expect.objectContaining({ code: '23505' }) });
+    await expect(
+      retryTransaction(spec.db, async (tx) => {
+        attempts += 1;
+        await tx.query(`INSERT INTO retry_probe (id) VALUES (1)`);
+      }),
+    ).rejects.toMatchObject({ driverError: expect.objectContaining({ code: '23505' }) });
     expect(attempts).toBe(1);
   });
 });

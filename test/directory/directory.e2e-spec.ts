@@ -26,12 +26,22 @@ describe.each([
     const check = await directory.verifyCredentials('alice', 'alice-password');
     expect(check).toEqual({
       valid: true,
-      user: expect.objectContaining({ cupid: 'CUPID-ALICE-0001', username: 'alice', status: 'ACTIVE', phoneNumber: '+447700900001', email: 'alice@example.test', mfaRequired: false }),
+      user: expect.objectContaining({
+        cupid: 'CUPID-ALICE-0001',
+        username: 'alice',
+        status: 'ACTIVE',
+        phoneNumber: '+447700900001',
+        email: 'alice@example.test',
+        mfaRequired: false,
+      }),
     });
   });
 
   it('refuses a wrong password, naming the customer only to the caller', async () => {
-    expect(await directory.verifyCredentials('alice', 'wrong')).toEqual({ valid: false, user: expect.objectContaining({ cupid: 'CUPID-ALICE-0001' }) });
+    expect(await directory.verifyCredentials('alice', 'wrong')).toEqual({
+      valid: false,
+      user: expect.objectContaining({ cupid: 'CUPID-ALICE-0001' }),
+    });
   });
 
   it('refuses an unknown username and an empty password', async () => {
@@ -57,7 +67,9 @@ describe('LDAP outage', () => {
     const slapd = await startSlapd();
     const directory = new LdapUserDirectory(loadConfig({ NODE_ENV: 'test', ...slapd.env }).directory.ldap);
     await slapd.stop();
-    await expect(directory.verifyCredentials('alice', 'alice-password')).rejects.toBeInstanceOf(DirectoryUnavailableError);
+    await expect(directory.verifyCredentials('alice', 'alice-password')).rejects.toBeInstanceOf(
+      DirectoryUnavailableError,
+    );
     await expect(directory.ping()).rejects.toBeInstanceOf(DirectoryUnavailableError);
   });
 });

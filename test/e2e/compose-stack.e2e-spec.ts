@@ -19,7 +19,9 @@ import { LDAP_CUSTOMERS } from '../support/slapd';
 
 const root = join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
-const compose = load(read('docker-compose.yml')) as { services: Record<string, { environment: Record<string, string> }> };
+const compose = load(read('docker-compose.yml')) as {
+  services: Record<string, { environment: Record<string, string> }>;
+};
 
 /**
  * The compose stack's own parts, run for real without Docker: Debian's slapd with docker/openldap's
@@ -47,18 +49,35 @@ describe('the compose stack, part by part', () => {
     // The OpenLDAP image: its configuration with this machine's paths, its seed loaded by slapadd as the entrypoint does.
     ldapDir = mkdtempSync(join(tmpdir(), 'ciam-compose-ldap-'));
     mkdirSync(join(ldapDir, 'db'));
-    writeFileSync(join(ldapDir, 'slapd.conf'), read('docker/openldap/slapd.conf')
-      .replace('pidfile /run/slapd/slapd.pid', `pidfile ${join(ldapDir, 'slapd.pid')}`)
-      .replace('directory /var/lib/ldap/ciam', `directory ${join(ldapDir, 'db')}`));
-    execFileSync('/usr/sbin/slapadd', ['-q', '-f', join(ldapDir, 'slapd.conf'), '-l', join(root, 'docker/openldap/seed.ldif')], { stdio: 'pipe' });
+    writeFileSync(
+      join(ldapDir, 'slapd.conf'),
+      read('docker/openldap/slapd.conf')
+        .replace('pidfile /run/slapd/slapd.pid', `pidfile ${join(ldapDir, 'slapd.pid')}`)
+        .replace('directory /var/lib/ldap/ciam', `directory ${join(ldapDir, 'db')}`),
+    );
+    execFileSync(
+      '/usr/sbin/slapadd',
+      ['-q', '-f', join(ldapDir, 'slapd.conf'), '-l', join(root, 'docker/openldap/seed.ldif')],
+      { stdio: 'pipe' },
+    );
     const ldapPort = await firstFreePort(0);
-    slapd = spawn('/usr/sbin/slapd', ['-d', '0', '-f', join(ldapDir, 'slapd.conf'), '-h', `ldap://127.0.0.1:${ldapPort}/`], { stdio: 'ignore' });
+    slapd = spawn(
+      '/usr/sbin/slapd',
+      ['-d', '0', '-f', join(ldapDir, 'slapd.conf'), '-h', `ldap://127.0.0.1:${ldapPort}/`],
+      { stdio: 'ignore' },
+    );
 
     const simPort = await firstFreePort(0);
     simUrl = `http://127.0.0.1:${simPort}`;
     const simEnv = compose.services['vendor-sim'].environment;
     sim = spawn(process.execPath, [join(root, 'docker/vendor-sim/server.js')], {
-      env: { ...process.env, PORT: String(simPort), SIM_AUTH_TOKEN: simEnv.SIM_AUTH_TOKEN, WORKFORCE_ISSUER: `${simUrl}/workforce` }, stdio: 'ignore',
+      env: {
+        ...process.env,
+        PORT: String(simPort),
+        SIM_AUTH_TOKEN: simEnv.SIM_AUTH_TOKEN,
+        WORKFORCE_ISSUER: `${simUrl}/workforce`,
+      },
+      stdio: 'ignore',
     });
     await waitFor(async () => (await fetch(`${simUrl}/health`)).ok);
     await waitFor(async () => {
@@ -70,7 +89,10 @@ describe('the compose stack, part by part', () => {
 
     await runInitRoles();
     // What docker/app/migrate.js does, as the owner.
-    const owner = new DataSource({ ...dataSourceOptions(loadConfig({ NODE_ENV: 'test' }), roleUrl('owner')), migrationsRun: false });
+    const owner = new DataSource({
+      ...dataSourceOptions(loadConfig({ NODE_ENV: 'test' }), roleUrl('owner')),
+      migrationsRun: false,
+    });
     await owner.initialize();
     await owner.runMigrations({ transaction: 'each' });
     await owner.destroy();
@@ -78,13 +100,18 @@ describe('the compose stack, part by part', () => {
     // The app service's environment, pointed at this machine's slapd and simulator.
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(compose.services.app.environment)) {
-      env[name] = value.replace('http://vendor-sim:4000', simUrl).replace('ldap://openldap:389', `ldap://127.0.0.1:${ldapPort}`);
+      env[name] = value
+        .replace('http://vendor-sim:4000', simUrl)
+        .replace('ldap://openldap:389', `ldap://127.0.0.1:${ldapPort}`);
     }
     // The test app chooses its own port and issuer; jobs are run explicitly below.
     for (const name of ['PORT', 'OIDC_ISSUER']) delete env[name];
     env.DATABASE_URL = roleUrl('app');
     env.JOBS_ENABLED = 'false';
-    t = await startTestApp({ env, database: { name: names.database, url: roleUrl('app'), drop: async () => undefined } });
+    t = await startTestApp({
+      env,
+      database: { name: names.database, url: roleUrl('app'), drop: async () => undefined },
+    });
     // The README's client registration for the stack, as written, run as the app role.
     const registered = await runCli(env, ...readmeClientsAdd());
     expect({ code: registered.code, stderr: registered.stderr }).toEqual({ code: 0, stderr: '' });
@@ -119,56 +146,101 @@ describe('the compose stack, part by part', () => {
     expect(password.status).toBe(200);
     // Production trusts no network: a first sign-in from an unknown device and network asks for a second factor.
     const challenge = await password.json();
-    expect(challenge).toMatchObject({ status: 'PENDING', nextStep: { type: 'SMS_OTP', options: [{ type: 'SMS_OTP', maskedPhone: '+44•••••001' }] } });
-    const sent = await postJson(t, `/journeys/${journey.journeyId}/sms-otp/send`, { transactionToken: challenge.transactionToken });
+    expect(challenge).toMatchObject({
+      status: 'PENDING',
+      nextStep: { type: 'SMS_OTP', options: [{ type: 'SMS_OTP', maskedPhone: '+44•••••001' }] },
+    });
+    const sent = await postJson(t, `/journeys/${journey.journeyId}/sms-otp/send`, {
+      transactionToken: challenge.transactionToken,
+    });
     expect(sent.status).toBe(200);
     const verify = await sent.json();
 
     const outbox = await (await fetch(`${simUrl}/sms?to=${encodeURIComponent('+447700900001')}`)).json();
     expect(outbox.messages).toHaveLength(1);
     const code = /(\d{6})/.exec(outbox.messages[0].text)![1];
-    const done = await postJson(t, `/journeys/${journey.journeyId}/sms-otp`, { transactionToken: verify.transactionToken, code });
+    const done = await postJson(t, `/journeys/${journey.journeyId}/sms-otp`, {
+      transactionToken: verify.transactionToken,
+      code,
+    });
     expect(done.status).toBe(200);
     const completed = await done.json();
     expect(completed).toMatchObject({ status: 'COMPLETED', authorizationCode: expect.any(String) });
 
     const tokens = await postForm(t, '/oauth2/token', {
-      grant_type: 'authorization_code', code: completed.authorizationCode, redirect_uri: SPA.redirectUri, code_verifier: journey.verifier, client_id: 'demo-spa',
+      grant_type: 'authorization_code',
+      code: completed.authorizationCode,
+      redirect_uri: SPA.redirectUri,
+      code_verifier: journey.verifier,
+      client_id: 'demo-spa',
     });
     expect(tokens.status).toBe(200);
-    expect(await tokens.json()).toMatchObject({ access_token: expect.any(String), id_token: expect.any(String), refresh_token: expect.any(String) });
+    expect(await tokens.json()).toMatchObject({
+      access_token: expect.any(String),
+      id_token: expect.any(String),
+      refresh_token: expect.any(String),
+    });
   });
 
-  it('refuses the seed\'s locked and disabled customers exactly like a wrong password; the audit trail says why', async () => {
+  it("refuses the seed's locked and disabled customers exactly like a wrong password; the audit trail says why", async () => {
     for (const uid of ['carol', 'dave']) {
       const customer = LDAP_CUSTOMERS.find((candidate) => candidate.uid === uid)!;
       const journey = await startJourney(t, { clientId: 'demo-spa', redirectUri: SPA.redirectUri });
       const response = await submitPassword(t, journey.journeyId, journey.transactionToken, uid, customer.password);
-      expect({ uid, status: response.status, type: (await response.json()).type }).toEqual({ uid, status: 401, type: 'urn:ciam:problem:invalid-credentials' });
+      expect({ uid, status: response.status, type: (await response.json()).type }).toEqual({
+        uid,
+        status: 401,
+        type: 'urn:ciam:problem:invalid-credentials',
+      });
       const [rejected] = await t.dataSource.query(
-        `SELECT details FROM audit_logs WHERE context_id = $1 AND event_type = 'credentials.rejected'`, [journey.journeyId]);
-      expect(rejected.details).toMatchObject({ passwordMatched: true, knownCustomer: true, directoryStatus: uid === 'carol' ? 'LOCKED' : 'DISABLED' });
+        `SELECT details FROM audit_logs WHERE context_id = $1 AND event_type = 'credentials.rejected'`,
+        [journey.journeyId],
+      );
+      expect(rejected.details).toMatchObject({
+        passwordMatched: true,
+        knownCustomer: true,
+        directoryStatus: uid === 'carol' ? 'LOCKED' : 'DISABLED',
+      });
     }
   });
 
   it('accepts an agent token the simulator mints (its JWKS over HTTP), and refuses one without the support role', async () => {
-    const mint = async (body: Record<string, string>) => (await (await fetch(`${simUrl}/workforce/token`, { method: 'POST', body: new URLSearchParams(body) })).text()).trim();
+    const mint = async (body: Record<string, string>) =>
+      (
+        await (await fetch(`${simUrl}/workforce/token`, { method: 'POST', body: new URLSearchParams(body) })).text()
+      ).trim();
     const path = `/agent/customers/CUPID-ALICE-0001/sessions?reason=${encodeURIComponent('customer called')}`;
-    const allowed = await fetch(`${t.baseUrl}${path}`, { headers: { authorization: `Bearer ${await mint({ sub: 'agent-007' })}` } });
+    const allowed = await fetch(`${t.baseUrl}${path}`, {
+      headers: { authorization: `Bearer ${await mint({ sub: 'agent-007' })}` },
+    });
     expect(allowed.status).toBe(200);
     expect((await allowed.json()).sessions.length).toBeGreaterThanOrEqual(1);
-    const noRole = await fetch(`${t.baseUrl}${path}`, { headers: { authorization: `Bearer ${await mint({ sub: 'agent-008', roles: 'reporting' })}` } });
+    const noRole = await fetch(`${t.baseUrl}${path}`, {
+      headers: { authorization: `Bearer ${await mint({ sub: 'agent-008', roles: 'reporting' })}` },
+    });
     expect(noRole.status).toBe(403);
   });
 
   it('runs the data jobs as the app role; the audit partitions (DDL) only as the owner', async () => {
     const runner = t.app.get(JobRunner);
-    for (const job of ['expire-transactions', 'expire-contexts', 'expire-sessions', 'purge-journey-data', 'rotate-signing-key']) {
+    for (const job of [
+      'expire-transactions',
+      'expire-contexts',
+      'expire-sessions',
+      'purge-journey-data',
+      'rotate-signing-key',
+    ]) {
       expect({ job, status: (await runner.run(job)).status }).toEqual({ job, status: 'ran' });
     }
     // The app role may not create or drop tables, nor empty one.
-    for (const statement of ['CREATE TABLE compose_probe (id int)', 'TRUNCATE audit_logs', 'DROP TABLE audit_logs_default']) {
-      await expect(t.dataSource.query(statement)).rejects.toMatchObject({ code: expect.stringMatching(/^42501$|^42P01$/) });
+    for (const statement of [
+      'CREATE TABLE compose_probe (id int)',
+      'TRUNCATE audit_logs',
+      'DROP TABLE audit_logs_default',
+    ]) {
+      await expect(t.dataSource.query(statement)).rejects.toMatchObject({
+        code: expect.stringMatching(/^42501$|^42P01$/),
+      });
     }
 
     // A missing future partition: the app cannot create it, the owner (db-maintenance's CLI run) does.
@@ -180,18 +252,27 @@ describe('the compose stack, part by part', () => {
     });
     expect(await runner.run('audit-partitions')).toMatchObject({ status: 'failed' });
     // What db-maintenance runs, with its environment (the owner's DATABASE_URL).
-    const asOwner = await runCli({ ...compose.services['db-maintenance'].environment, DATABASE_URL: roleUrl('owner') }, 'jobs:run', 'audit-partitions');
+    const asOwner = await runCli(
+      { ...compose.services['db-maintenance'].environment, DATABASE_URL: roleUrl('owner') },
+      'jobs:run',
+      'audit-partitions',
+    );
     expect({ code: asOwner.code, stderr: asOwner.stderr }).toEqual({ code: 0, stderr: '' });
     const [exists] = await t.dataSource.query('SELECT to_regclass($1) IS NOT NULL AS present', [partition]);
     expect(exists.present).toBe(true);
     // The partition the owner created is writable by the app through audit_logs (default privileges).
-    const [grant] = await t.dataSource.query(`SELECT has_table_privilege($1, 'INSERT') AS insert, has_table_privilege($1, 'TRUNCATE') AS truncate`, [partition]);
+    const [grant] = await t.dataSource.query(
+      `SELECT has_table_privilege($1, 'INSERT') AS insert, has_table_privilege($1, 'TRUNCATE') AS truncate`,
+      [partition],
+    );
     expect(grant).toEqual({ insert: true, truncate: false });
   }, 60_000);
 
   it('has the pg_stat_statements view the operations guide queries (checked with EXPLAIN: the library is not preloaded here)', async () => {
     const guide = read('docs/operations.md');
-    const queries = [...guide.matchAll(/```sql pg_stat_statements\n([\s\S]*?)```/g)].map((match) => match[1].trim().replace(/;$/, ''));
+    const queries = [...guide.matchAll(/```sql pg_stat_statements\n([\s\S]*?)```/g)].map((match) =>
+      match[1].trim().replace(/;$/, ''),
+    );
     expect(queries.length).toBeGreaterThanOrEqual(3);
     await asAdmin(names.database, async (admin) => {
       for (const query of queries) await expect(admin.query(`EXPLAIN ${query}`)).resolves.toBeDefined();
@@ -200,18 +281,29 @@ describe('the compose stack, part by part', () => {
 
   /** docker/postgres/init-roles.sh's two SQL blocks, with this run's role and database names and passwords. */
   async function runInitRoles(): Promise<void> {
-    const blocks = [...read('docker/postgres/init-roles.sh').matchAll(/<<'SQL'\n([\s\S]*?)\nSQL\n/g)].map((match) => match[1]
-      .replace(/:'owner_pw'/g, `'${passwords.owner}'`).replace(/:'app_pw'/g, `'${passwords.app}'`)
-      .replace(/\bciam_owner\b/g, names.owner).replace(/\bciam_app\b/g, names.app).replace(/\bDATABASE ciam\b/g, `DATABASE ${names.database}`));
+    const blocks = [...read('docker/postgres/init-roles.sh').matchAll(/<<'SQL'\n([\s\S]*?)\nSQL\n/g)].map((match) =>
+      match[1]
+        .replace(/:'owner_pw'/g, `'${passwords.owner}'`)
+        .replace(/:'app_pw'/g, `'${passwords.app}'`)
+        .replace(/\bciam_owner\b/g, names.owner)
+        .replace(/\bciam_app\b/g, names.app)
+        .replace(/\bDATABASE ciam\b/g, `DATABASE ${names.database}`),
+    );
     expect(blocks).toHaveLength(2);
     // As psql does: one statement at a time (CREATE DATABASE cannot run in a multi-statement transaction).
-    const statements = (block: string) => block.split(/;\s*\n/).map((statement) => statement.replace(/^--.*$/gm, '').trim()).filter(Boolean);
+    const statements = (block: string) =>
+      block
+        .split(/;\s*\n/)
+        .map((statement) => statement.replace(/^--.*$/gm, '').trim())
+        .filter(Boolean);
     await asAdmin('postgres', async (admin) => {
       for (const statement of statements(blocks[0])) await admin.query(statement);
     });
     await asAdmin(names.database, async (admin) => {
       // The embedded PostgreSQL of the tests may lack contrib's pg_stat_statements; the compose image has it.
-      const [available] = (await admin.query(`SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'pg_stat_statements'`)).rows;
+      const [available] = (
+        await admin.query(`SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'pg_stat_statements'`)
+      ).rows;
       for (const statement of statements(blocks[1])) {
         if (!available.n && statement.includes('pg_stat_statements')) continue;
         await admin.query(statement);
@@ -243,7 +335,10 @@ function readmeClientsAdd(): string[] {
 /** The operator CLI (`node dist/src/cli/main.js` in the image) from source, with exactly this environment. */
 function runCli(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH, ...env } });
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH, ...env },
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.stdout.resume();

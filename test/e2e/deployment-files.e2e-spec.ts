@@ -36,14 +36,28 @@ describe('deployment files', () => {
   const env = (name: string) => services[name].environment!;
 
   (composeBinary ? it : it.skip)(
-    composeBinary ? 'is a valid compose file (docker-compose config -q)' : 'is a valid compose file (SKIPPED: docker-compose is not installed; .ci/run installs it)',
+    composeBinary
+      ? 'is a valid compose file (docker-compose config -q)'
+      : 'is a valid compose file (SKIPPED: docker-compose is not installed; .ci/run installs it)',
     () => {
-      expect(() => execFileSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), 'config', '-q'], { cwd: root, stdio: 'pipe' })).not.toThrow();
+      expect(() =>
+        execFileSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), 'config', '-q'], {
+          cwd: root,
+          stdio: 'pipe',
+        }),
+      ).not.toThrow();
     },
   );
 
   it('brings up the app after its one-shot migration, with PostgreSQL, OpenLDAP and the vendor simulator', () => {
-    expect(Object.keys(services).sort()).toEqual(['app', 'db-maintenance', 'migrate', 'openldap', 'postgres', 'vendor-sim']);
+    expect(Object.keys(services).sort()).toEqual([
+      'app',
+      'db-maintenance',
+      'migrate',
+      'openldap',
+      'postgres',
+      'vendor-sim',
+    ]);
     expect(services.app.depends_on).toEqual({
       migrate: { condition: 'service_completed_successfully' },
       openldap: { condition: 'service_healthy' },
@@ -64,25 +78,41 @@ describe('deployment files', () => {
   it('names only build contexts, Dockerfiles, COPY sources and mounted files that exist', () => {
     for (const [name, service] of Object.entries(services)) {
       if (!service.build) {
-        expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/^[a-z0-9./-]+:[\w.-]+$/) });
+        expect({ name, image: service.image }).toEqual({
+          name,
+          image: expect.stringMatching(/^[a-z0-9./-]+:[\w.-]+$/),
+        });
         continue;
       }
       const context = typeof service.build === 'string' ? service.build : service.build.context;
-      const dockerfile = join(root, context, typeof service.build === 'string' ? 'Dockerfile' : service.build.dockerfile ?? 'Dockerfile');
+      const dockerfile = join(
+        root,
+        context,
+        typeof service.build === 'string' ? 'Dockerfile' : (service.build.dockerfile ?? 'Dockerfile'),
+      );
       expect({ name, context: statSync(join(root, context)).isDirectory() }).toEqual({ name, context: true });
       expect({ name, dockerfile: existsSync(dockerfile) }).toEqual({ name, dockerfile: true });
       // COPY from the build context (not from another stage): each source must be there.
       for (const line of readFileSync(dockerfile, 'utf8').split('\n')) {
         const copy = /^COPY\s+(?!--from)(.+)$/.exec(line.trim());
         if (!copy) continue;
-        const sources = copy[1].split(/\s+/).filter((part) => !part.startsWith('--')).slice(0, -1);
-        for (const source of sources) expect({ dockerfile, source, exists: existsSync(join(root, context, source)) }).toEqual({ dockerfile, source, exists: true });
+        const sources = copy[1]
+          .split(/\s+/)
+          .filter((part) => !part.startsWith('--'))
+          .slice(0, -1);
+        for (const source of sources)
+          expect({ dockerfile, source, exists: existsSync(join(root, context, source)) }).toEqual({
+            dockerfile,
+            source,
+            exists: true,
+          });
       }
     }
     for (const service of Object.values(services)) {
       for (const volume of service.volumes ?? []) {
         const host = volume.split(':')[0];
-        if (host.startsWith('.')) expect({ volume, exists: existsSync(join(root, host)) }).toEqual({ volume, exists: true });
+        if (host.startsWith('.'))
+          expect({ volume, exists: existsSync(join(root, host)) }).toEqual({ volume, exists: true });
       }
     }
     // The migrate service runs the file the app image copies in.
@@ -93,7 +123,10 @@ describe('deployment files', () => {
   it('wires the app, migrate and maintenance services only with variables the service reads, accepted in production', () => {
     const known = new Set(configVariableNames());
     for (const name of ['app', 'migrate', 'db-maintenance']) {
-      expect({ name, unknown: Object.keys(env(name)).filter((variable) => !known.has(variable)) }).toEqual({ name, unknown: [] });
+      expect({ name, unknown: Object.keys(env(name)).filter((variable) => !known.has(variable)) }).toEqual({
+        name,
+        unknown: [],
+      });
       const config = loadConfig(env(name));
       expect(config.nodeEnv).toBe('production');
       // The audit-partitions job is DDL: it runs as the owner (db-maintenance), never in the app.
@@ -104,17 +137,30 @@ describe('deployment files', () => {
   it('connects the app as the least-privileged role and migrates as the owner, with the passwords the init script sets', () => {
     const postgres = env('postgres');
     const url = (name: string) => new URL(env(name).DATABASE_URL);
-    expect(url('app')).toMatchObject({ username: 'ciam_app', password: postgres.CIAM_APP_PASSWORD, hostname: 'postgres', port: '5432', pathname: '/ciam' });
+    expect(url('app')).toMatchObject({
+      username: 'ciam_app',
+      password: postgres.CIAM_APP_PASSWORD,
+      hostname: 'postgres',
+      port: '5432',
+      pathname: '/ciam',
+    });
     expect(env('app').DATABASE_MIGRATIONS_RUN).toBe('false');
     for (const name of ['migrate', 'db-maintenance']) {
-      expect(url(name)).toMatchObject({ username: 'ciam_owner', password: postgres.CIAM_OWNER_PASSWORD, hostname: 'postgres', pathname: '/ciam' });
+      expect(url(name)).toMatchObject({
+        username: 'ciam_owner',
+        password: postgres.CIAM_OWNER_PASSWORD,
+        hostname: 'postgres',
+        pathname: '/ciam',
+      });
     }
     expect(postgres.POSTGRES_USER).toBe('postgres');
     const init = read('docker/postgres/init-roles.sh');
     expect(init).toContain('CREATE ROLE ciam_owner LOGIN');
     expect(init).toContain('CREATE ROLE ciam_app LOGIN');
     expect(init).toContain('CREATE DATABASE ciam OWNER ciam_owner');
-    expect(services.postgres.volumes).toContain('./docker/postgres/init-roles.sh:/docker-entrypoint-initdb.d/10-init-roles.sh:ro');
+    expect(services.postgres.volumes).toContain(
+      './docker/postgres/init-roles.sh:/docker-entrypoint-initdb.d/10-init-roles.sh:ro',
+    );
     expect(services.postgres.command).toEqual(expect.arrayContaining(['shared_preload_libraries=pg_stat_statements']));
     expect(init).toContain('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   });
@@ -128,13 +174,25 @@ describe('deployment files', () => {
     expect(slapdConf).toContain(`rootdn "${LDAP_ADMIN_DN}"`);
     expect(slapdConf).toContain(`rootpw ${app.LDAP_BIND_PASSWORD}`);
     // The adapter's default attributes are the ones the seed uses (employeeNumber, employeeType, businessCategory).
-    for (const variable of ['LDAP_CUPID_ATTRIBUTE', 'LDAP_STATUS_ATTRIBUTE', 'LDAP_MFA_ATTRIBUTE', 'LDAP_PHONE_ATTRIBUTE']) expect(app[variable]).toBeUndefined();
+    for (const variable of [
+      'LDAP_CUPID_ATTRIBUTE',
+      'LDAP_STATUS_ATTRIBUTE',
+      'LDAP_MFA_ATTRIBUTE',
+      'LDAP_PHONE_ATTRIBUTE',
+    ])
+      expect(app[variable]).toBeUndefined();
   });
 
-  it('ships exactly the tests\' customers in the directory seed, with hashes of their passwords', () => {
+  it("ships exactly the tests' customers in the directory seed, with hashes of their passwords", () => {
     const committed = read('docker/openldap/seed.ldif');
-    const hashes = new Map([...committed.matchAll(/^dn: uid=([^,]+),.*?^userPassword: (\S+)$/gms)].map((match) => [match[1], match[2]]));
-    for (const customer of LDAP_CUSTOMERS) expect({ uid: customer.uid, matches: sshaMatches(hashes.get(customer.uid) ?? '', customer.password) }).toEqual({ uid: customer.uid, matches: true });
+    const hashes = new Map(
+      [...committed.matchAll(/^dn: uid=([^,]+),.*?^userPassword: (\S+)$/gms)].map((match) => [match[1], match[2]]),
+    );
+    for (const customer of LDAP_CUSTOMERS)
+      expect({ uid: customer.uid, matches: sshaMatches(hashes.get(customer.uid) ?? '', customer.password) }).toEqual({
+        uid: customer.uid,
+        matches: true,
+      });
     expect(committed).toBe(seedLdif(LDAP_CUSTOMERS, (customer) => hashes.get(customer.uid)!));
   });
 

@@ -8,12 +8,21 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
  * file (docs/architecture.md#jobs) must name a heading of that file.
  */
 const root = resolve(__dirname, '..', '..');
-const documents = ['README.md', ...readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const documents = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 
 /** Inline links and images `[text](target "title")` and reference definitions `[label]: target`, outside code. */
 function markdownLinks(markdown: string): string[] {
-  const prose = markdown.replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`\n]*`/g, (span) => (span.includes('](') ? '' : span));
-  const inline = [...prose.matchAll(/!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((match) => match[1]);
+  const prose = markdown
+    .replace(/^```[\s\S]*?^```/gm, '')
+    .replace(/`[^`\n]*`/g, (span) => (span.includes('](') ? '' : span));
+  const inline = [...prose.matchAll(/!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map(
+    (match) => match[1],
+  );
   const references = [...prose.matchAll(/^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$/gm)].map((match) => match[1]);
   return [...inline, ...references];
 }
@@ -21,7 +30,16 @@ function markdownLinks(markdown: string): string[] {
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 function anchorsOf(markdown: string): Set<string> {
   const headings = markdown.replace(/^```[\s\S]*?^```/gm, '').match(/^#{1,6} .+$/gm) ?? [];
-  return new Set(headings.map((heading) => heading.replace(/^#+ /, '').trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')));
+  return new Set(
+    headings.map((heading) =>
+      heading
+        .replace(/^#+ /, '')
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-'),
+    ),
+  );
 }
 
 const isExternal = (target: string) => /^[a-z][a-z0-9+.-]*:/i.test(target);
@@ -31,7 +49,9 @@ describe('documentation links stay inside the repository', () => {
     expect(documents).toEqual(expect.arrayContaining(['README.md', 'docs/architecture.md', 'docs/operations.md']));
     const readme = markdownLinks(readFileSync(join(root, 'README.md'), 'utf8'));
     expect(readme).toEqual(expect.arrayContaining(['docs/architecture.md', 'openapi.yaml']));
-    expect(markdownLinks('see [a](../x/y.md), [b](<z.md> "t"), `[c](not-a-link.md)`, [d](#here)\n\n[e]: ../out.md\n')).toEqual(['../x/y.md', 'z.md', '#here', '../out.md']);
+    expect(
+      markdownLinks('see [a](../x/y.md), [b](<z.md> "t"), `[c](not-a-link.md)`, [d](#here)\n\n[e]: ../out.md\n'),
+    ).toEqual(['../x/y.md', 'z.md', '#here', '../out.md']);
   });
 
   it.each(documents)('%s: every relative link resolves to a file inside the repository', (document) => {
@@ -50,7 +70,12 @@ describe('documentation links stay inside the repository', () => {
         problems.push(`${target}: no such file`);
         continue;
       }
-      if (anchor && file.endsWith('.md') && statSync(file).isFile() && !anchorsOf(readFileSync(file, 'utf8')).has(anchor.toLowerCase())) {
+      if (
+        anchor &&
+        file.endsWith('.md') &&
+        statSync(file).isFile() &&
+        !anchorsOf(readFileSync(file, 'utf8')).has(anchor.toLowerCase())
+      ) {
         problems.push(`${target}: no heading #${anchor} in ${inside}`);
       }
     }

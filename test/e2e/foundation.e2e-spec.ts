@@ -15,7 +15,11 @@ describe('foundation: health, metrics, logs and problem+json errors', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
       status: 'ok',
-      checks: { database: { status: 'up' }, signingKeys: { status: 'up' }, directory: { status: 'up', adapter: 'file' } },
+      checks: {
+        database: { status: 'up' },
+        signingKeys: { status: 'up' },
+        directory: { status: 'up', adapter: 'file' },
+      },
     });
   });
 
@@ -26,8 +30,12 @@ describe('foundation: health, metrics, logs and problem+json errors', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
-    expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/health\/live",status_code="200"\} [1-9]/);
-    expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\(unmatched\)",status_code="404"\} [1-9]/);
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\/health\/live",status_code="200"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\(unmatched\)",status_code="404"\} [1-9]/,
+    );
     expect(text).toContain('process_cpu_seconds_total');
   });
 
@@ -99,7 +107,11 @@ describe('foundation: health, metrics, logs and problem+json errors', () => {
   it('logs each request as JSON with its request id, and never its Authorization header or cookies', async () => {
     const requestId = 'trace-authz-0000001';
     await fetch(`${t.baseUrl}/no/such/route`, {
-      headers: { authorization: 'Bearer eyJhbGciOiJFUzI1NiJ9.secret-bearer-value', cookie: 'sid=secret-cookie-value', 'x-request-id': requestId },
+      headers: {
+        authorization: 'Bearer eyJhbGciOiJFUzI1NiJ9.secret-bearer-value',
+        cookie: 'sid=secret-cookie-value',
+        'x-request-id': requestId,
+      },
     });
     const line = t.logLines().find((entry) => entry.requestId === requestId && entry.msg === 'request completed');
     expect(line).toBeDefined();
@@ -110,7 +122,10 @@ describe('foundation: health, metrics, logs and problem+json errors', () => {
   });
 
   it('logs the stack of an unexpected error with the request id', async () => {
-    const response = await fetch(`${t.baseUrl}/test-echo/boom`, { method: 'POST', headers: { 'x-request-id': 'trace-boom-0000001' } });
+    const response = await fetch(`${t.baseUrl}/test-echo/boom`, {
+      method: 'POST',
+      headers: { 'x-request-id': 'trace-boom-0000001' },
+    });
     expect(response.status).toBe(500);
     const errorLine = t.logLines().find((entry) => entry.requestId === 'trace-boom-0000001' && entry.level === 50);
     expect(errorLine).toBeDefined();

@@ -19,15 +19,20 @@ interface Violation {
  */
 function cruise(cwd: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [depcruise, 'src', '--config', config, '--output-type', 'json'], { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      try {
-        const result = JSON.parse(stdout) as { summary: { violations: Violation[]; totalCruised: number } };
-        if (result.summary.totalCruised === 0) throw new Error('nothing was cruised');
-        resolve(result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort());
-      } catch (parseError) {
-        reject(new Error(`dependency-cruiser gave no result (${String(error ?? parseError)}): ${stderr}`));
-      }
-    });
+    execFile(
+      process.execPath,
+      [depcruise, 'src', '--config', config, '--output-type', 'json'],
+      { cwd, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        try {
+          const result = JSON.parse(stdout) as { summary: { violations: Violation[]; totalCruised: number } };
+          if (result.summary.totalCruised === 0) throw new Error('nothing was cruised');
+          resolve(result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort());
+        } catch (parseError) {
+          reject(new Error(`dependency-cruiser gave no result (${String(error ?? parseError)}): ${stderr}`));
+        }
+      },
+    );
   });
 }
 
@@ -35,7 +40,10 @@ function cruise(cwd: string): Promise<string[]> {
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'module-walls-'));
   const all: Record<string, string> = {
-    'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true }, include: ['src'] }),
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true },
+      include: ['src'],
+    }),
     ...files,
   };
   for (const [path, content] of Object.entries(all)) {
@@ -58,7 +66,8 @@ describe('module walls', () => {
       'src/oauth/errors.ts': 'export const oauthError = 1;\n',
       'src/tokens/issue.ts': "import { oauthError } from '../oauth/errors';\nexport const issue = oauthError;\n",
       'src/journeys/context.ts': 'export interface Context { id: string }\n',
-      'src/risk/evaluation.ts': "import type { Context } from '../journeys/context';\nexport type Evaluated = Context;\n",
+      'src/risk/evaluation.ts':
+        "import type { Context } from '../journeys/context';\nexport type Evaluated = Context;\n",
       'src/sessions/session.ts': 'export const session = 1;\n',
       'src/audit/writer.ts': "import { session } from '../sessions/session';\nexport const writer = session;\n",
       'src/clients/client.ts': "import { session } from '../sessions/session';\nexport const client = session;\n",

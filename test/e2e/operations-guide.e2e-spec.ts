@@ -4,7 +4,8 @@ import { JOB_NAMES } from '../../src/config/config';
 import { useTestApp } from '../support/app';
 
 const guide = readFileSync(join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
-const blocks = (language: string) => [...guide.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((match) => match[1].trim());
+const blocks = (language: string) =>
+  [...guide.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((match) => match[1].trim());
 
 /** docs/operations.md says every command in it works as written: its SQL runs, its CLI commands exist. */
 describe('docs/operations.md', () => {
@@ -18,7 +19,17 @@ describe('docs/operations.md', () => {
     const shell = blocks('sh').join('\n');
     for (const [, job] of shell.matchAll(/jobs:run (\S+)/g)) expect(JOB_NAMES).toContain(job);
     for (const [, command] of shell.matchAll(/npm run cli -- (\S+)/g)) {
-      expect(['clients:add', 'clients:list', 'clients:deactivate', 'keys:rotate', 'agent:token', 'jobs:run', 'jobs:status', 'documents:publish', 'keys:reseal']).toContain(command);
+      expect([
+        'clients:add',
+        'clients:list',
+        'clients:deactivate',
+        'keys:rotate',
+        'agent:token',
+        'jobs:run',
+        'jobs:status',
+        'documents:publish',
+        'keys:reseal',
+      ]).toContain(command);
     }
     for (const job of JOB_NAMES) expect(guide).toContain(`\`${job}\``);
   });

@@ -17,9 +17,14 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
     await gateway.start();
     gateway.always({ kind: 'json', body: { id: 'msg-1' } });
     Object.assign(env, slapd.env, {
-      SMS_PROVIDER: 'http', SMS_HTTP_URL: `${gateway.url}/sms`, SMS_HTTP_AUTH_HEADER: 'Authorization: Bearer gateway-key', SMS_TIMEOUT_MS: '300', SMS_HTTP_RETRIES: '1',
+      SMS_PROVIDER: 'http',
+      SMS_HTTP_URL: `${gateway.url}/sms`,
+      SMS_HTTP_AUTH_HEADER: 'Authorization: Bearer gateway-key',
+      SMS_TIMEOUT_MS: '300',
+      SMS_HTTP_RETRIES: '1',
       // bob gets many codes in this file; the per-number budget has a test of its own below.
-      SMS_RECIPIENT_LIMIT_15M: '1000', SMS_RECIPIENT_LIMIT_24H: '1000',
+      SMS_RECIPIENT_LIMIT_15M: '1000',
+      SMS_RECIPIENT_LIMIT_24H: '1000',
     });
   });
   afterAll(async () => {
@@ -36,15 +41,21 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
     expect(response.status).toBe(200);
     return { journey, body: await response.json() };
   }
-  const send = (app: TestApp, journeyId: string, token: string) => postJson(app, `/journeys/${journeyId}/sms-otp/send`, { transactionToken: token });
-  const resend = (app: TestApp, journeyId: string, token: string) => postJson(app, `/journeys/${journeyId}/sms-otp/resend`, { transactionToken: token });
-  const verify = (app: TestApp, journeyId: string, token: string, code: string) => postJson(app, `/journeys/${journeyId}/sms-otp`, { transactionToken: token, code });
+  const send = (app: TestApp, journeyId: string, token: string) =>
+    postJson(app, `/journeys/${journeyId}/sms-otp/send`, { transactionToken: token });
+  const resend = (app: TestApp, journeyId: string, token: string) =>
+    postJson(app, `/journeys/${journeyId}/sms-otp/resend`, { transactionToken: token });
+  const verify = (app: TestApp, journeyId: string, token: string, code: string) =>
+    postJson(app, `/journeys/${journeyId}/sms-otp`, { transactionToken: token, code });
   const lastCode = () => /(\d{6})/.exec(JSON.parse(gateway.requests.at(-1)!.body).text)![1];
   const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
   it('scenario 2: offers SMS to the masked phone, sends a code, and the right code completes with amr [pwd, otp, sms]', async () => {
     const { journey, body } = await bobAtMfa();
-    expect(body).toMatchObject({ status: 'PENDING', nextStep: { type: 'SMS_OTP', options: [{ type: 'SMS_OTP', maskedPhone: '+44•••••002' }] } });
+    expect(body).toMatchObject({
+      status: 'PENDING',
+      nextStep: { type: 'SMS_OTP', options: [{ type: 'SMS_OTP', maskedPhone: '+44•••••002' }] },
+    });
     expect(JSON.stringify(body)).not.toContain('7700900002');
 
     const sent = await send(t, journey.journeyId, body.transactionToken);
@@ -52,7 +63,15 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
     const verifyStep = await sent.json();
     expect(verifyStep).toMatchObject({
       status: 'PENDING',
-      nextStep: { type: 'SMS_OTP', phase: 'VERIFY', maskedPhone: '+44•••••002', codeLength: 6, attemptsLeft: 5, codeExpiresAt: expect.any(String), resendAvailableAt: expect.any(String) },
+      nextStep: {
+        type: 'SMS_OTP',
+        phase: 'VERIFY',
+        maskedPhone: '+44•••••002',
+        codeLength: 6,
+        attemptsLeft: 5,
+        codeExpiresAt: expect.any(String),
+        resendAvailableAt: expect.any(String),
+      },
     });
     const request = gateway.requests.at(-1)!;
     expect(request.headers.authorization).toBe('Bearer gateway-key');
@@ -60,23 +79,39 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
     expect(JSON.parse(request.body)).toMatchObject({ to: '+447700900002', text: expect.stringMatching(/\d{6}/) });
     const code = lastCode();
 
-    const [otpRow] = await t.dataSource.query(`SELECT otp_hash, status, attempts FROM auth_transactions WHERE context_id = $1 AND status = 'PENDING'`, [journey.journeyId]);
+    const [otpRow] = await t.dataSource.query(
+      `SELECT otp_hash, status, attempts FROM auth_transactions WHERE context_id = $1 AND status = 'PENDING'`,
+      [journey.journeyId],
+    );
     expect(otpRow.otp_hash).toHaveLength(32);
     expect(otpRow.otp_hash.toString('hex')).not.toContain(Buffer.from(code).toString('hex'));
 
     const done = await verify(t, journey.journeyId, verifyStep.transactionToken, code);
     expect(done.status).toBe(200);
     expect(await done.json()).toMatchObject({ status: 'COMPLETED', authorizationCode: expect.any(String) });
-    const [session] = await t.dataSource.query(`SELECT amr, acr FROM sessions WHERE context_id = $1`, [journey.journeyId]);
+    const [session] = await t.dataSource.query(`SELECT amr, acr FROM sessions WHERE context_id = $1`, [
+      journey.journeyId,
+    ]);
     expect(session).toEqual({ amr: ['pwd', 'otp', 'sms'], acr: 'urn:ciam:loa:2' });
     // The transaction that carried the code is single use (past the window in which a retry gets the same answer).
     t.clock.advance(t.config.journeys.retryWindowSeconds + 1);
     expect((await verify(t, journey.journeyId, verifyStep.transactionToken, code)).status).toBe(400);
 
-    const events = (await t.dataSource.query(`SELECT event_type FROM audit_logs WHERE context_id = $1 ORDER BY created_at`, [journey.journeyId])).map((row: { event_type: string }) => row.event_type);
+    const events = (
+      await t.dataSource.query(`SELECT event_type FROM audit_logs WHERE context_id = $1 ORDER BY created_at`, [
+        journey.journeyId,
+      ])
+    ).map((row: { event_type: string }) => row.event_type);
     expect(events).toEqual([
-      'journey.started', 'credentials.verified', 'risk.evaluated', 'mfa.sms_sent', 'mfa.otp_verified', 'session.created',
-      'authorization_code.issued', 'journey.completed', 'journey.transaction_rejected',
+      'journey.started',
+      'credentials.verified',
+      'risk.evaluated',
+      'mfa.sms_sent',
+      'mfa.otp_verified',
+      'session.created',
+      'authorization_code.issued',
+      'journey.completed',
+      'journey.transaction_rejected',
     ]);
     const everything = JSON.stringify(await t.dataSource.query(`SELECT details FROM audit_logs`)) + t.rawLogs();
     expect(everything).not.toContain(code);
@@ -92,13 +127,19 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
       expect(wrong.status).toBe(401);
       expect(await wrong.json()).toMatchObject({ type: 'urn:ciam:problem:otp-invalid', attemptsLeft: left });
     }
-    expect(await t.dataSource.query(`SELECT attempts FROM auth_transactions WHERE context_id = $1 AND status = 'PENDING'`, [journey.journeyId])).toEqual([{ attempts: 2 }]);
+    expect(
+      await t.dataSource.query(`SELECT attempts FROM auth_transactions WHERE context_id = $1 AND status = 'PENDING'`, [
+        journey.journeyId,
+      ]),
+    ).toEqual([{ attempts: 2 }]);
     const right = await verify(t, journey.journeyId, step.transactionToken, code);
     expect(right.status).toBe(200);
     expect((await right.json()).status).toBe('COMPLETED');
     // Every earlier token of the journey is dead (past the window in which a retry gets the same answer).
     t.clock.advance(t.config.journeys.retryWindowSeconds + 1);
-    expect((await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')).status).toBe(400);
+    expect((await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')).status).toBe(
+      400,
+    );
     expect((await send(t, journey.journeyId, body.transactionToken)).status).toBe(400);
   });
 
@@ -106,13 +147,20 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
     const { journey, body } = await bobAtMfa();
     const step = await (await send(t, journey.journeyId, body.transactionToken)).json();
     const code = lastCode();
-    for (let i = 0; i < 4; i += 1) expect((await verify(t, journey.journeyId, step.transactionToken, wrongCode(code))).status).toBe(401);
+    for (let i = 0; i < 4; i += 1)
+      expect((await verify(t, journey.journeyId, step.transactionToken, wrongCode(code))).status).toBe(401);
     const last = await verify(t, journey.journeyId, step.transactionToken, wrongCode(code));
     expect(last.status).toBe(403);
     expect((await last.json()).type).toBe('urn:ciam:problem:journey-failed');
-    expect(await t.dataSource.query(`SELECT status FROM auth_contexts WHERE id = $1`, [journey.journeyId])).toEqual([{ status: 'FAILED' }]);
-    expect(await t.dataSource.query(`SELECT status, attempts FROM auth_transactions WHERE context_id = $1 AND step = 'SMS_OTP' AND otp_hash IS NOT NULL`, [journey.journeyId]))
-      .toEqual([{ status: 'FAILED', attempts: 5 }]);
+    expect(await t.dataSource.query(`SELECT status FROM auth_contexts WHERE id = $1`, [journey.journeyId])).toEqual([
+      { status: 'FAILED' },
+    ]);
+    expect(
+      await t.dataSource.query(
+        `SELECT status, attempts FROM auth_transactions WHERE context_id = $1 AND step = 'SMS_OTP' AND otp_hash IS NOT NULL`,
+        [journey.journeyId],
+      ),
+    ).toEqual([{ status: 'FAILED', attempts: 5 }]);
     expect((await verify(t, journey.journeyId, step.transactionToken, code)).status).toBe(400);
   });
 
@@ -134,7 +182,8 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
     const newStep = await again.json();
     const newCode = lastCode();
     expect((await verify(t, journey.journeyId, step.transactionToken, oldCode)).status).toBe(400); // old token voided
-    if (newCode !== oldCode) expect((await verify(t, journey.journeyId, newStep.transactionToken, oldCode)).status).toBe(401);
+    if (newCode !== oldCode)
+      expect((await verify(t, journey.journeyId, newStep.transactionToken, oldCode)).status).toBe(401);
     const ok = await verify(t, journey.journeyId, newStep.transactionToken, newCode);
     expect(ok.status).toBe(200);
     const sends = await auditEvents(t, { type: 'mfa.sms_sent', cupid: 'CUPID-BOB-0002' });
@@ -164,7 +213,11 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
     expect(failed.status).toBe(503);
     expect((await failed.json()).type).toBe('urn:ciam:problem:sms-not-sent');
     expect(gateway.requests.length - before).toBe(2); // one retry on 5xx
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sms_deliveries WHERE context_id = $1`, [journey.journeyId])).toEqual([{ n: 0 }]);
+    expect(
+      await t.dataSource.query(`SELECT count(*)::int AS n FROM sms_deliveries WHERE context_id = $1`, [
+        journey.journeyId,
+      ]),
+    ).toEqual([{ n: 0 }]);
     expect((await auditEvents(t, { type: 'mfa.sms_send_failed', cupid: 'CUPID-BOB-0002' })).length).toBeGreaterThan(0);
 
     gateway.always({ kind: 'slow', ms: 1000, body: {} });
@@ -179,14 +232,23 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
     const { journey, body } = await bobAtMfa();
     const step = await (await send(t, journey.journeyId, body.transactionToken)).json();
     const code = lastCode();
-    const responses = await Promise.all(Array.from({ length: 20 }, () => verify(t, journey.journeyId, step.transactionToken, code)));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => verify(t, journey.journeyId, step.transactionToken, code)),
+    );
     const statuses = responses.map((response) => response.status);
     const bodies = await Promise.all(responses.map((response) => response.json()));
     // One completes the step; the others are refused while it runs, or get its very answer again after (a retry).
     expect(statuses.filter((status) => status !== 200 && status !== 400)).toEqual([]);
     expect(new Set(bodies.filter((body) => body.authorizationCode).map((body) => body.authorizationCode)).size).toBe(1);
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE context_id = $1`, [journey.journeyId])).toEqual([{ n: 1 }]);
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM authorization_codes WHERE session_id IN (SELECT id FROM sessions WHERE context_id = $1)`, [journey.journeyId])).toEqual([{ n: 1 }]);
+    expect(
+      await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE context_id = $1`, [journey.journeyId]),
+    ).toEqual([{ n: 1 }]);
+    expect(
+      await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM authorization_codes WHERE session_id IN (SELECT id FROM sessions WHERE context_id = $1)`,
+        [journey.journeyId],
+      ),
+    ).toEqual([{ n: 1 }]);
   });
 
   it('rejects verify before send, and send twice', async () => {
@@ -195,12 +257,18 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
     expect(early.status).toBe(409);
     const step = await (await send(t, journey.journeyId, body.transactionToken)).json();
     expect((await send(t, journey.journeyId, step.transactionToken)).status).toBe(409);
-    const malformed = await postJson(t, `/journeys/${journey.journeyId}/sms-otp`, { transactionToken: step.transactionToken, code: '12ab56' });
+    const malformed = await postJson(t, `/journeys/${journey.journeyId}/sms-otp`, {
+      transactionToken: step.transactionToken,
+      code: '12ab56',
+    });
     expect(malformed.status).toBe(400);
   });
 
   it('caps SMS per phone number across journeys and instances (against SMS pumping)', async () => {
-    const strict = await startTestApp({ database: t.database, env: { ...env, SMS_RECIPIENT_LIMIT_15M: '2', SMS_RECIPIENT_LIMIT_24H: '10' } });
+    const strict = await startTestApp({
+      database: t.database,
+      env: { ...env, SMS_RECIPIENT_LIMIT_15M: '2', SMS_RECIPIENT_LIMIT_24H: '10' },
+    });
     try {
       await strict.dataSource.query(`DELETE FROM sms_deliveries`);
       for (let i = 0; i < 2; i += 1) {

@@ -1,5 +1,14 @@
 import { startTestApp, useTestApp } from '../support/app';
-import { auditEvents, completeLogin, exchangeCode, introspect, postForm, refresh, registerClient, registerStandardClients } from '../support/oauth';
+import {
+  auditEvents,
+  completeLogin,
+  exchangeCode,
+  introspect,
+  postForm,
+  refresh,
+  registerClient,
+  registerStandardClients,
+} from '../support/oauth';
 
 /**
  * Scenario 6 (SCENARIOS.md): the client exchanges its refresh token; the old one is marked rotated, a new
@@ -12,12 +21,18 @@ describe('scenario 6: token refresh with rotation and theft detection', () => {
     const login = await completeLogin(t);
     const response = await exchangeCode(t, login);
     expect(response.status).toBe(200);
-    return { login, tokens: (await response.json()) as { access_token: string; refresh_token: string; id_token: string } };
+    return {
+      login,
+      tokens: (await response.json()) as { access_token: string; refresh_token: string; id_token: string },
+    };
   }
 
   const tokenRow = async (id: string) => (await t.dataSource.query('SELECT * FROM tokens WHERE id = $1', [id]))[0];
   const refreshRows = (sessionId: string) =>
-    t.dataSource.query(`SELECT id, status, family_id, parent_id FROM tokens WHERE session_id = $1 AND type = 'REFRESH' ORDER BY created_at`, [sessionId]);
+    t.dataSource.query(
+      `SELECT id, status, family_id, parent_id FROM tokens WHERE session_id = $1 AND type = 'REFRESH' ORDER BY created_at`,
+      [sessionId],
+    );
 
   it('rotates: old token ROTATED, new one in the same family with its parent, and a new access token', async () => {
     const { login, tokens } = await signedIn();
@@ -26,8 +41,12 @@ describe('scenario 6: token refresh with rotation and theft detection', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     const rotated = await response.json();
     expect(rotated).toEqual({
-      access_token: expect.any(String), token_type: 'Bearer', expires_in: 300, scope: 'openid profile',
-      refresh_token: expect.any(String), id_token: expect.any(String),
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'openid profile',
+      refresh_token: expect.any(String),
+      id_token: expect.any(String),
     });
     expect(rotated.refresh_token).not.toBe(tokens.refresh_token);
     expect(rotated.access_token).not.toBe(tokens.access_token);
@@ -41,10 +60,21 @@ describe('scenario 6: token refresh with rotation and theft detection', () => {
     // The new pair works; the old access token keeps working until it expires (it was not stolen).
     // A refresh token is described only to the client it was issued to (test/security/rfc7662-introspection).
     expect(await introspect(t, rotated.refresh_token)).toEqual({ active: false });
-    expect(await introspect(t, rotated.access_token)).toMatchObject({ active: true, token_type: 'Bearer', sub: login.cupid });
+    expect(await introspect(t, rotated.access_token)).toMatchObject({
+      active: true,
+      token_type: 'Bearer',
+      sub: login.cupid,
+    });
     expect(await introspect(t, tokens.refresh_token)).toEqual({ active: false });
     const events = (await auditEvents(t, { sessionId: login.sessionId })).map((event) => event.event_type);
-    expect(events).toEqual(expect.arrayContaining(['session.created', 'authorization_code.issued', 'tokens.issued', 'refresh_token.rotated']));
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'session.created',
+        'authorization_code.issued',
+        'tokens.issued',
+        'refresh_token.rotated',
+      ]),
+    );
   });
 
   it('returns the same successor to a retry within the grace window, without forking the family', async () => {
@@ -56,7 +86,7 @@ describe('scenario 6: token refresh with rotation and theft detection', () => {
     expect(await retry.json()).toEqual(first);
     const rows = await refreshRows(login.sessionId);
     expect(rows.map((row: { status: string }) => row.status)).toEqual(['ROTATED', 'ACTIVE']);
-    expect((await auditEvents(t, { sessionId: login.sessionId, type: 'refresh_token.grace_retry' }))).toHaveLength(1);
+    expect(await auditEvents(t, { sessionId: login.sessionId, type: 'refresh_token.grace_retry' })).toHaveLength(1);
   });
 
   it('treats a rotated token presented after the grace window as theft: family and session revoked, audited', async () => {
@@ -65,11 +95,16 @@ describe('scenario 6: token refresh with rotation and theft detection', () => {
     t.clock.advance(11);
     const replay = await refresh(t, tokens.refresh_token);
     expect(replay.status).toBe(400);
-    expect(await replay.json()).toEqual({ error: 'invalid_grant', error_description: 'refresh token was already used' });
+    expect(await replay.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'refresh token was already used',
+    });
 
     const rows = await refreshRows(login.sessionId);
     expect(rows.map((row: { status: string }) => row.status)).toEqual(['REVOKED', 'REVOKED']);
-    const [session] = await t.dataSource.query('SELECT status, revoke_reason FROM sessions WHERE id = $1', [login.sessionId]);
+    const [session] = await t.dataSource.query('SELECT status, revoke_reason FROM sessions WHERE id = $1', [
+      login.sessionId,
+    ]);
     expect(session).toEqual({ status: 'REVOKED', revoke_reason: 'refresh token reuse detected' });
     // The session's end reaches its other tokens through their session (the access tokens' rows stay ACTIVE).
     const live = await t.dataSource.query(
@@ -134,17 +169,30 @@ describe('scenario 6: token refresh with rotation and theft detection', () => {
   it('refuses a refresh token presented by another client, and one past its idle window', async () => {
     const { login, tokens } = await signedIn();
     await registerClient(t, {
-      clientId: 'other-spa', name: 'Other SPA', type: 'PUBLIC', redirectUris: ['http://localhost:5174/callback'],
+      clientId: 'other-spa',
+      name: 'Other SPA',
+      type: 'PUBLIC',
+      redirectUris: ['http://localhost:5174/callback'],
       grantTypes: ['authorization_code', 'refresh_token'],
     });
-    const foreign = await postForm(t, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: 'other-spa' });
+    const foreign = await postForm(t, '/oauth2/token', {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token,
+      client_id: 'other-spa',
+    });
     expect(foreign.status).toBe(400);
-    expect(await foreign.json()).toEqual({ error: 'invalid_grant', error_description: 'refresh token was issued to another client' });
+    expect(await foreign.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'refresh token was issued to another client',
+    });
 
     t.clock.advance(31 * 60); // past the 30-minute idle window
     const idle = await refresh(t, tokens.refresh_token);
     expect(idle.status).toBe(400);
-    expect(await idle.json()).toEqual({ error: 'invalid_grant', error_description: 'refresh token is expired or revoked' });
+    expect(await idle.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'refresh token is expired or revoked',
+    });
     t.clock.reset();
     const [session] = await t.dataSource.query('SELECT status FROM sessions WHERE id = $1', [login.sessionId]);
     expect(session.status).toBe('ACTIVE'); // expiry is not theft

@@ -28,78 +28,134 @@ describe('scheduled jobs', () => {
 
   it('expire-transactions: pending transactions past expiry become EXPIRED, others stay', async () => {
     const ctx = await context(ago('1 hour'), later('1 hour'));
-    await q(`INSERT INTO auth_transactions (context_id, step, token_hash, created_at, expires_at) VALUES ($1, 'PASSWORD', $2, ${ago('10 minutes')}, ${ago('1 minute')}), ($1, 'PASSWORD', $3, now(), ${later('4 minutes')})`,
-      [ctx, sha256('job-tx-old'), sha256('job-tx-new')]);
+    await q(
+      `INSERT INTO auth_transactions (context_id, step, token_hash, created_at, expires_at) VALUES ($1, 'PASSWORD', $2, ${ago('10 minutes')}, ${ago('1 minute')}), ($1, 'PASSWORD', $3, now(), ${later('4 minutes')})`,
+      [ctx, sha256('job-tx-old'), sha256('job-tx-new')],
+    );
     expect(await run('expire-transactions')).toMatchObject({ status: 'ran', rows: 1 });
-    expect(await q(`SELECT token_hash = $2 AS old, status FROM auth_transactions WHERE context_id = $1 ORDER BY status::text`, [ctx, sha256('job-tx-old')]))
-      .toEqual([{ old: true, status: 'EXPIRED' }, { old: false, status: 'PENDING' }]);
+    expect(
+      await q(
+        `SELECT token_hash = $2 AS old, status FROM auth_transactions WHERE context_id = $1 ORDER BY status::text`,
+        [ctx, sha256('job-tx-old')],
+      ),
+    ).toEqual([
+      { old: true, status: 'EXPIRED' },
+      { old: false, status: 'PENDING' },
+    ]);
   });
 
   it('expire-contexts: pending journeys past expiry become EXPIRED', async () => {
     const old = await context(ago('1 hour'), ago('1 minute'));
     const live = await context(ago('1 minute'), later('14 minutes'));
     expect(await run('expire-contexts')).toMatchObject({ status: 'ran', rows: 1 });
-    expect(await q(`SELECT id, status FROM auth_contexts WHERE id IN ($1, $2) ORDER BY status::text`, [old, live]))
-      .toEqual([{ id: old, status: 'EXPIRED' }, { id: live, status: 'PENDING' }]);
+    expect(
+      await q(`SELECT id, status FROM auth_contexts WHERE id IN ($1, $2) ORDER BY status::text`, [old, live]),
+    ).toEqual([
+      { id: old, status: 'EXPIRED' },
+      { id: live, status: 'PENDING' },
+    ]);
   });
 
   it('expire-sessions: sessions past idle or absolute expiry end with their tokens; lone expired tokens end too', async () => {
-    const [idle] = await q(`INSERT INTO sessions (cupid, client_id, amr, created_at, idle_expires_at, absolute_expires_at) VALUES ('CUPID-JOB', 'c', '{pwd}', ${ago('2 hours')}, ${ago('1 hour')}, ${later('10 hours')}) RETURNING id`);
-    const [live] = await q(`INSERT INTO sessions (cupid, client_id, amr, idle_expires_at, absolute_expires_at) VALUES ('CUPID-JOB', 'c', '{pwd}', ${later('20 minutes')}, ${later('10 hours')}) RETURNING id`);
-    await q(`INSERT INTO tokens (type, value_hash, client_id, session_id, created_at, expires_at) VALUES
+    const [idle] = await q(
+      `INSERT INTO sessions (cupid, client_id, amr, created_at, idle_expires_at, absolute_expires_at) VALUES ('CUPID-JOB', 'c', '{pwd}', ${ago('2 hours')}, ${ago('1 hour')}, ${later('10 hours')}) RETURNING id`,
+    );
+    const [live] = await q(
+      `INSERT INTO sessions (cupid, client_id, amr, idle_expires_at, absolute_expires_at) VALUES ('CUPID-JOB', 'c', '{pwd}', ${later('20 minutes')}, ${later('10 hours')}) RETURNING id`,
+    );
+    await q(
+      `INSERT INTO tokens (type, value_hash, client_id, session_id, created_at, expires_at) VALUES
       ('ACCESS', $1, 'c', $3, ${ago('2 hours')}, ${later('1 minute')}),
-      ('ACCESS', $2, 'c', $4, ${ago('10 minutes')}, ${ago('5 minutes')})`, [sha256('job-at-1'), sha256('job-at-2'), idle.id, live.id]);
+      ('ACCESS', $2, 'c', $4, ${ago('10 minutes')}, ${ago('5 minutes')})`,
+      [sha256('job-at-1'), sha256('job-at-2'), idle.id, live.id],
+    );
     expect(await run('expire-sessions')).toMatchObject({ status: 'ran', rows: 2 });
     expect(await q(`SELECT status FROM sessions WHERE id = $1`, [idle.id])).toEqual([{ status: 'EXPIRED' }]);
     expect(await q(`SELECT status FROM sessions WHERE id = $1`, [live.id])).toEqual([{ status: 'ACTIVE' }]);
-    expect(await q(`SELECT status FROM tokens WHERE value_hash = ANY($1) ORDER BY status`, [[sha256('job-at-1'), sha256('job-at-2')]]))
-      .toEqual([{ status: 'EXPIRED' }, { status: 'EXPIRED' }]);
+    expect(
+      await q(`SELECT status FROM tokens WHERE value_hash = ANY($1) ORDER BY status`, [
+        [sha256('job-at-1'), sha256('job-at-2')],
+      ]),
+    ).toEqual([{ status: 'EXPIRED' }, { status: 'EXPIRED' }]);
   });
 
   it('purge-journey-data: journey data past 90 days goes (with its steps and evaluations), recent data stays, and the run is audited', async () => {
     const old = await context(ago('100 days'), ago('99 days'), 'COMPLETED');
     const recent = await context(ago('10 days'), ago('9 days'), 'COMPLETED');
     for (const ctx of [old, recent]) {
-      await q(`INSERT INTO auth_transactions (context_id, step, token_hash, status, consumed_at, created_at, expires_at) VALUES ($1, 'PASSWORD', $2, 'CONSUMED', now(), ${ago('100 days')}, ${ago('99 days')})`, [ctx, sha256(`purge-${ctx}`)]);
-      await q(`INSERT INTO drs_evaluations (context_id, recommendation, provider) VALUES ($1, 'ALLOW', 'builtin')`, [ctx]);
+      await q(
+        `INSERT INTO auth_transactions (context_id, step, token_hash, status, consumed_at, created_at, expires_at) VALUES ($1, 'PASSWORD', $2, 'CONSUMED', now(), ${ago('100 days')}, ${ago('99 days')})`,
+        [ctx, sha256(`purge-${ctx}`)],
+      );
+      await q(`INSERT INTO drs_evaluations (context_id, recommendation, provider) VALUES ($1, 'ALLOW', 'builtin')`, [
+        ctx,
+      ]);
     }
-    const [ended] = await q(`INSERT INTO sessions (cupid, client_id, amr, status, revoked_at, created_at, idle_expires_at, absolute_expires_at) VALUES ('CUPID-JOB', 'c', '{pwd}', 'REVOKED', ${ago('99 days')}, ${ago('100 days')}, ${ago('100 days')}, ${ago('99 days')}) RETURNING id`);
-    await q(`INSERT INTO tokens (type, value_hash, client_id, session_id, status, created_at, expires_at, revoked_at) VALUES ('ACCESS', $1, 'c', $2, 'REVOKED', ${ago('100 days')}, ${ago('99 days')}, ${ago('100 days')})`, [sha256('purge-token'), ended.id]);
+    const [ended] = await q(
+      `INSERT INTO sessions (cupid, client_id, amr, status, revoked_at, created_at, idle_expires_at, absolute_expires_at) VALUES ('CUPID-JOB', 'c', '{pwd}', 'REVOKED', ${ago('99 days')}, ${ago('100 days')}, ${ago('100 days')}, ${ago('99 days')}) RETURNING id`,
+    );
+    await q(
+      `INSERT INTO tokens (type, value_hash, client_id, session_id, status, created_at, expires_at, revoked_at) VALUES ('ACCESS', $1, 'c', $2, 'REVOKED', ${ago('100 days')}, ${ago('99 days')}, ${ago('100 days')})`,
+      [sha256('purge-token'), ended.id],
+    );
 
     const outcome = await run('purge-journey-data');
     expect(outcome).toMatchObject({ status: 'ran' });
     expect(await q(`SELECT id FROM auth_contexts WHERE id IN ($1, $2)`, [old, recent])).toEqual([{ id: recent }]);
-    expect(await q(`SELECT count(*)::int AS n FROM auth_transactions WHERE context_id = $1`, [old])).toEqual([{ n: 0 }]);
-    expect(await q(`SELECT count(*)::int AS n FROM drs_evaluations WHERE context_id = $1`, [recent])).toEqual([{ n: 1 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM auth_transactions WHERE context_id = $1`, [old])).toEqual([
+      { n: 0 },
+    ]);
+    expect(await q(`SELECT count(*)::int AS n FROM drs_evaluations WHERE context_id = $1`, [recent])).toEqual([
+      { n: 1 },
+    ]);
     expect(await q(`SELECT count(*)::int AS n FROM sessions WHERE id = $1`, [ended.id])).toEqual([{ n: 0 }]);
-    expect(await q(`SELECT count(*)::int AS n FROM tokens WHERE value_hash = $1`, [sha256('purge-token')])).toEqual([{ n: 0 }]);
-    const [audit] = await q(`SELECT actor_id, details FROM audit_logs WHERE event_type = 'job.completed' AND actor_id = 'purge-journey-data'`);
+    expect(await q(`SELECT count(*)::int AS n FROM tokens WHERE value_hash = $1`, [sha256('purge-token')])).toEqual([
+      { n: 0 },
+    ]);
+    const [audit] = await q(
+      `SELECT actor_id, details FROM audit_logs WHERE event_type = 'job.completed' AND actor_id = 'purge-journey-data'`,
+    );
     expect(audit.details).toMatchObject({ job: 'purge-journey-data', rows: (outcome as { rows: number }).rows });
   });
 
   it('purge-journey-data: push prompts and wrong MFA codes past retention go; recent ones, and wrong codes still in the MFA window, stay', async () => {
     const old = await context(ago('100 days'), ago('99 days'), 'COMPLETED');
     const recent = await context(ago('10 days'), ago('9 days'), 'COMPLETED');
-    await q(`INSERT INTO push_prompts (context_id, cupid, sent_at) VALUES ($1, 'CUPID-JOB', ${ago('100 days')}), ($2, 'CUPID-JOB', ${ago('10 days')}), ($2, 'CUPID-JOB', ${ago('1 minute')})`, [old, recent]);
-    await q(`INSERT INTO mfa_code_failures (cupid, context_id, failed_at) VALUES ('CUPID-JOB', $1, ${ago('100 days')}), ('CUPID-JOB', $2, ${ago('10 days')}), ('CUPID-JOB', $2, ${ago('1 hour')})`, [old, recent]);
+    await q(
+      `INSERT INTO push_prompts (context_id, cupid, sent_at) VALUES ($1, 'CUPID-JOB', ${ago('100 days')}), ($2, 'CUPID-JOB', ${ago('10 days')}), ($2, 'CUPID-JOB', ${ago('1 minute')})`,
+      [old, recent],
+    );
+    await q(
+      `INSERT INTO mfa_code_failures (cupid, context_id, failed_at) VALUES ('CUPID-JOB', $1, ${ago('100 days')}), ('CUPID-JOB', $2, ${ago('10 days')}), ('CUPID-JOB', $2, ${ago('1 hour')})`,
+      [old, recent],
+    );
 
     expect(await run('purge-journey-data')).toMatchObject({ status: 'ran' });
     expect(await q(`SELECT count(*)::int AS n FROM push_prompts WHERE cupid = 'CUPID-JOB'`)).toEqual([{ n: 2 }]);
-    expect(await q(`SELECT count(*)::int AS n FROM push_prompts WHERE sent_at < now() - interval '90 days'`)).toEqual([{ n: 0 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM push_prompts WHERE sent_at < now() - interval '90 days'`)).toEqual([
+      { n: 0 },
+    ]);
     expect(await q(`SELECT count(*)::int AS n FROM mfa_code_failures WHERE cupid = 'CUPID-JOB'`)).toEqual([{ n: 2 }]);
-    expect(await q(`SELECT count(*)::int AS n FROM mfa_code_failures WHERE failed_at < now() - interval '90 days'`)).toEqual([{ n: 0 }]);
+    expect(
+      await q(`SELECT count(*)::int AS n FROM mfa_code_failures WHERE failed_at < now() - interval '90 days'`),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('rotate-signing-key: rotates a key older than 90 days, leaves a fresh one', async () => {
     expect(await run('rotate-signing-key')).toMatchObject({ status: 'ran', rows: 0 });
     await q(`UPDATE signing_keys SET created_at = now() - interval '91 days' WHERE status = 'ACTIVE'`);
     expect(await run('rotate-signing-key')).toMatchObject({ status: 'ran', rows: 1 });
-    expect(await q(`SELECT status, count(*)::int AS n FROM signing_keys GROUP BY status ORDER BY status`)).toEqual([{ status: 'ACTIVE', n: 1 }, { status: 'RETIRED', n: 1 }]);
+    expect(await q(`SELECT status, count(*)::int AS n FROM signing_keys GROUP BY status ORDER BY status`)).toEqual([
+      { status: 'ACTIVE', n: 1 },
+      { status: 'RETIRED', n: 1 },
+    ]);
   });
 
   it('reports each run in job_runs and in Prometheus metrics', async () => {
     await run('expire-contexts');
-    const [row] = await q(`SELECT last_status, last_success_at IS NOT NULL AS succeeded FROM job_runs WHERE job_name = 'expire-contexts'`);
+    const [row] = await q(
+      `SELECT last_status, last_success_at IS NOT NULL AS succeeded FROM job_runs WHERE job_name = 'expire-contexts'`,
+    );
     expect(row).toEqual({ last_status: 'SUCCESS', succeeded: true });
     const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/ciam_job_runs_total\{job="expire-contexts",outcome="success"\} [1-9]/);
@@ -111,41 +167,63 @@ describe('purge-journey-data with a retention shorter than the MFA failure windo
   const t = useTestApp({ env: { JOURNEY_RETENTION_DAYS: '1', MFA_CODE_FAILURE_WINDOW_SECONDS: '604800' } });
   const q = (sql: string, parameters: unknown[] = []) => t.dataSource.query(sql, parameters);
 
-  it('keeps wrong codes within the window (the customer\'s count never drops), deletes those past it and past retention', async () => {
-    await q(`INSERT INTO mfa_code_failures (cupid, failed_at) VALUES ('CUPID-WINDOW', ${ago('3 days')}), ('CUPID-WINDOW', ${ago('8 days')})`);
-    await q(`INSERT INTO push_prompts (cupid, sent_at) VALUES ('CUPID-WINDOW', ${ago('3 days')}), ('CUPID-WINDOW', ${ago('1 hour')})`);
+  it("keeps wrong codes within the window (the customer's count never drops), deletes those past it and past retention", async () => {
+    await q(
+      `INSERT INTO mfa_code_failures (cupid, failed_at) VALUES ('CUPID-WINDOW', ${ago('3 days')}), ('CUPID-WINDOW', ${ago('8 days')})`,
+    );
+    await q(
+      `INSERT INTO push_prompts (cupid, sent_at) VALUES ('CUPID-WINDOW', ${ago('3 days')}), ('CUPID-WINDOW', ${ago('1 hour')})`,
+    );
     expect(await t.app.get(JobRunner).run('purge-journey-data')).toMatchObject({ status: 'ran' });
-    expect(await q(`SELECT count(*)::int AS n, bool_and(failed_at > now() - interval '4 days') AS recent FROM mfa_code_failures WHERE cupid = 'CUPID-WINDOW'`))
-      .toEqual([{ n: 1, recent: true }]);
+    expect(
+      await q(
+        `SELECT count(*)::int AS n, bool_and(failed_at > now() - interval '4 days') AS recent FROM mfa_code_failures WHERE cupid = 'CUPID-WINDOW'`,
+      ),
+    ).toEqual([{ n: 1, recent: true }]);
     expect(await q(`SELECT count(*)::int AS n FROM push_prompts WHERE cupid = 'CUPID-WINDOW'`)).toEqual([{ n: 1 }]);
   });
 });
 
 describe('audit partitions across month and year boundaries (injected clock)', () => {
   const t = useTestApp({ env: { AUDIT_RETENTION_MONTHS: '24' } });
-  const partitions = async () => (await t.dataSource.query(
-    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_logs'::regclass ORDER BY 1`,
-  )).map((row: { name: string }) => row.name);
+  const partitions = async () =>
+    (
+      await t.dataSource.query(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_logs'::regclass ORDER BY 1`,
+      )
+    ).map((row: { name: string }) => row.name);
 
   it('creates the next partitions ahead across a year boundary, and moves rows out of the default partition', async () => {
-    await t.dataSource.query(`INSERT INTO audit_logs (created_at, event_type, actor_type, outcome) VALUES ('2027-02-10T00:00:00Z', 'service.started', 'SYSTEM', 'SUCCESS')`);
+    await t.dataSource.query(
+      `INSERT INTO audit_logs (created_at, event_type, actor_type, outcome) VALUES ('2027-02-10T00:00:00Z', 'service.started', 'SYSTEM', 'SUCCESS')`,
+    );
     t.clock.advance((Date.parse('2026-12-31T23:30:00Z') - Date.now()) / 1000);
     expect(await t.app.get(JobRunner).run('audit-partitions')).toMatchObject({ status: 'ran' });
-    expect(await partitions()).toEqual(expect.arrayContaining(['audit_logs_2026_12', 'audit_logs_2027_01', 'audit_logs_2027_02']));
-    const [row] = await t.dataSource.query(`SELECT tableoid::regclass::text AS partition FROM audit_logs WHERE created_at = '2027-02-10T00:00:00Z'`);
+    expect(await partitions()).toEqual(
+      expect.arrayContaining(['audit_logs_2026_12', 'audit_logs_2027_01', 'audit_logs_2027_02']),
+    );
+    const [row] = await t.dataSource.query(
+      `SELECT tableoid::regclass::text AS partition FROM audit_logs WHERE created_at = '2027-02-10T00:00:00Z'`,
+    );
     expect(row.partition).toBe('audit_logs_2027_02');
   });
 
   it('detaches and drops partitions past retention, audited, and clears old rows from the default partition', async () => {
     await t.dataSource.query(`SELECT create_audit_partition('2024-10-01')`);
-    await t.dataSource.query(`INSERT INTO audit_logs (created_at, event_type, actor_type, outcome) VALUES ('2024-10-05T00:00:00Z', 'service.started', 'SYSTEM', 'SUCCESS'), ('2001-01-01T00:00:00Z', 'service.started', 'SYSTEM', 'SUCCESS')`);
+    await t.dataSource.query(
+      `INSERT INTO audit_logs (created_at, event_type, actor_type, outcome) VALUES ('2024-10-05T00:00:00Z', 'service.started', 'SYSTEM', 'SUCCESS'), ('2001-01-01T00:00:00Z', 'service.started', 'SYSTEM', 'SUCCESS')`,
+    );
     t.clock.reset();
     t.clock.advance((Date.parse('2026-12-15T12:00:00Z') - Date.now()) / 1000);
     expect(await t.app.get(JobRunner).run('audit-partitions')).toMatchObject({ status: 'ran' });
     expect(await partitions()).not.toContain('audit_logs_2024_10');
     expect(await partitions()).toContain('audit_logs_2026_12');
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_logs WHERE created_at < '2024-12-01'`)).toEqual([{ n: 0 }]);
-    const [event] = await t.dataSource.query(`SELECT details FROM audit_logs WHERE event_type = 'audit.partition_dropped'`);
+    expect(
+      await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_logs WHERE created_at < '2024-12-01'`),
+    ).toEqual([{ n: 0 }]);
+    const [event] = await t.dataSource.query(
+      `SELECT details FROM audit_logs WHERE event_type = 'audit.partition_dropped'`,
+    );
     expect(event.details).toEqual({ partition: 'audit_logs_2024_10', retentionMonths: 24 });
   });
 });
@@ -156,14 +234,19 @@ describe('three instances on one database', () => {
     const apps: TestApp[] = [];
     try {
       for (let i = 0; i < 3; i += 1) apps.push(await startTestApp({ database }));
-      await apps[0].dataSource.query(`INSERT INTO auth_contexts (client_id, created_at, expires_at) SELECT 'c', now() - interval '1 hour', now() - interval '1 minute' FROM generate_series(1, 50)`);
+      await apps[0].dataSource.query(
+        `INSERT INTO auth_contexts (client_id, created_at, expires_at) SELECT 'c', now() - interval '1 hour', now() - interval '1 minute' FROM generate_series(1, 50)`,
+      );
       const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000);
       const outcomes = await Promise.all(apps.map((app) => app.app.get(JobRunner).run('expire-contexts', { slot })));
       const ran = outcomes.filter((outcome) => outcome.status === 'ran');
       expect(ran).toEqual([{ status: 'ran', rows: 50, durationMs: expect.any(Number) }]);
       expect(outcomes.filter((outcome) => outcome.status === 'skipped')).toHaveLength(2);
       // A late tick for the same slot does nothing either.
-      expect(await apps[1].app.get(JobRunner).run('expire-contexts', { slot })).toEqual({ status: 'skipped', reason: 'slot already run' });
+      expect(await apps[1].app.get(JobRunner).run('expire-contexts', { slot })).toEqual({
+        status: 'skipped',
+        reason: 'slot already run',
+      });
     } finally {
       for (const app of apps) await app.app.close();
       await database.drop();
@@ -176,7 +259,13 @@ describe('the scheduler', () => {
 
   it('registers each job with its cron schedule, and leaves out a job whose schedule is empty', () => {
     const names = [...t.app.get(SchedulerRegistry).getCronJobs().keys()].sort();
-    expect(names).toEqual(['audit-partitions', 'expire-contexts', 'expire-sessions', 'expire-transactions', 'purge-journey-data']);
+    expect(names).toEqual([
+      'audit-partitions',
+      'expire-contexts',
+      'expire-sessions',
+      'expire-transactions',
+      'purge-journey-data',
+    ]);
   });
 });
 
@@ -184,7 +273,9 @@ describe('npm run cli -- jobs:run', () => {
   const t = useTestApp();
 
   it('runs a job now and prints what it did; jobs:status shows the last runs', async () => {
-    await t.dataSource.query(`INSERT INTO auth_contexts (client_id, created_at, expires_at) VALUES ('c', now() - interval '1 hour', now() - interval '1 minute')`);
+    await t.dataSource.query(
+      `INSERT INTO auth_contexts (client_id, created_at, expires_at) VALUES ('c', now() - interval '1 hour', now() - interval '1 minute')`,
+    );
     const result = await cli(t, 'jobs:run', 'expire-contexts');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ job: 'expire-contexts', status: 'ran', rows: 1 });

@@ -16,13 +16,19 @@ describe('login by browser redirect (/oauth2/authorize) against LDAP', () => {
   const t = useTestApp({ env }, registerStandardClients);
 
   it('sends the browser to the login UI, and the journey ends with the redirect openid-client accepts', async () => {
-    const rp = await oidc.discovery(new URL(t.config.oidc.issuer), SPA.clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+    const rp = await oidc.discovery(new URL(t.config.oidc.issuer), SPA.clientId, undefined, oidc.None(), {
+      execute: [oidc.allowInsecureRequests],
+    });
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     const authorizeUrl = oidc.buildAuthorizationUrl(rp, {
-      redirect_uri: SPA.redirectUri, scope: 'openid profile', state, nonce,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      redirect_uri: SPA.redirectUri,
+      scope: 'openid profile',
+      state,
+      nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
     });
 
     const toLogin = await fetch(authorizeUrl, { redirect: 'manual' });
@@ -33,25 +39,49 @@ describe('login by browser redirect (/oauth2/authorize) against LDAP', () => {
     const fragment = new URLSearchParams(login.hash.slice(1));
     expect(fragment.get('step')).toBe('PASSWORD');
 
-    const response = await submitPassword(t, fragment.get('journey')!, fragment.get('transaction_token')!, 'alice', 'alice-password');
+    const response = await submitPassword(
+      t,
+      fragment.get('journey')!,
+      fragment.get('transaction_token')!,
+      'alice',
+      'alice-password',
+    );
     expect(response.status).toBe(200);
     const { redirectTo } = await response.json();
-    const tokens = await oidc.authorizationCodeGrant(rp, new URL(redirectTo), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    const tokens = await oidc.authorizationCodeGrant(rp, new URL(redirectTo), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+    });
     expect(tokens.claims()).toMatchObject({ sub: 'CUPID-ALICE-0001', amr: ['pwd'] });
-    const [context] = await t.dataSource.query(`SELECT status, state, redirect_uri FROM auth_contexts WHERE id = $1`, [fragment.get('journey')]);
+    const [context] = await t.dataSource.query(`SELECT status, state, redirect_uri FROM auth_contexts WHERE id = $1`, [
+      fragment.get('journey'),
+    ]);
     expect(context).toEqual({ status: 'COMPLETED', state, redirect_uri: SPA.redirectUri });
   });
 
   const authorize = (params: Record<string, string>) =>
-    fetch(`${t.baseUrl}/oauth2/authorize?${new URLSearchParams({
-      response_type: 'code', client_id: SPA.clientId, redirect_uri: SPA.redirectUri, scope: 'openid', state: 's1',
-      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...params,
-    })}`, { redirect: 'manual' });
+    fetch(
+      `${t.baseUrl}/oauth2/authorize?${new URLSearchParams({
+        response_type: 'code',
+        client_id: SPA.clientId,
+        redirect_uri: SPA.redirectUri,
+        scope: 'openid',
+        state: 's1',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+        ...params,
+      })}`,
+      { redirect: 'manual' },
+    );
 
   it('never redirects to an unregistered redirect URI or for an unknown client: it shows the error', async () => {
     const evil = await authorize({ redirect_uri: 'https://evil.example/cb' });
     expect(evil.status).toBe(400);
-    expect(await evil.json()).toEqual({ error: 'invalid_request', error_description: 'redirect_uri is not registered for this client' });
+    expect(await evil.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'redirect_uri is not registered for this client',
+    });
     const unknown = await authorize({ client_id: 'nobody' });
     expect(unknown.status).toBe(400);
   });

@@ -8,7 +8,12 @@ describe('lockout across two instances on one database', () => {
   let database: TestDatabase;
   let one: TestApp;
   let two: TestApp;
-  const env = { LOCKOUT_THROTTLE_AFTER: '3', LOCKOUT_LOCK_AFTER: '5', LOCKOUT_LOCK_SECONDS: '900', LOCKOUT_IP_FAILURE_LIMIT: '1000' };
+  const env = {
+    LOCKOUT_THROTTLE_AFTER: '3',
+    LOCKOUT_LOCK_AFTER: '5',
+    LOCKOUT_LOCK_SECONDS: '900',
+    LOCKOUT_IP_FAILURE_LIMIT: '1000',
+  };
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -49,7 +54,9 @@ describe('lockout across two instances on one database', () => {
       expect(response.status).toBe(429);
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(800);
     }
-    const [row] = await one.dataSource.query(`SELECT consecutive_failures, locked_until > now() + interval '10 minutes' AS locked FROM login_attempts WHERE subject = 'customer:CUPID-ALICE-0001'`);
+    const [row] = await one.dataSource.query(
+      `SELECT consecutive_failures, locked_until > now() + interval '10 minutes' AS locked FROM login_attempts WHERE subject = 'customer:CUPID-ALICE-0001'`,
+    );
     expect(row).toEqual({ consecutive_failures: 5, locked: true });
     expect((await auditEvents(one, { type: 'lockout.engaged' })).length).toBeGreaterThanOrEqual(2);
 
@@ -59,7 +66,10 @@ describe('lockout across two instances on one database', () => {
     const journey = await startJourney(one);
     const after = await submitPassword(one, journey.journeyId, journey.transactionToken, 'alice', 'alice-password');
     expect(after.status).not.toBe(429);
-    const [risk] = await one.dataSource.query(`SELECT recommendation, reasons FROM drs_evaluations WHERE context_id = $1`, [journey.journeyId]);
+    const [risk] = await one.dataSource.query(
+      `SELECT recommendation, reasons FROM drs_evaluations WHERE context_id = $1`,
+      [journey.journeyId],
+    );
     expect(risk).toEqual({ recommendation: 'CHALLENGE', reasons: ['unknown_device', 'account_failure_burst'] });
   });
 
@@ -71,7 +81,10 @@ describe('lockout across two instances on one database', () => {
   });
 
   it('blocks an IP address after too many failures across accounts', async () => {
-    const strict = await startTestApp({ database, env: { LOCKOUT_IP_FAILURE_LIMIT: '3', LOCKOUT_THROTTLE_AFTER: '50', LOCKOUT_LOCK_AFTER: '60' } });
+    const strict = await startTestApp({
+      database,
+      env: { LOCKOUT_IP_FAILURE_LIMIT: '3', LOCKOUT_THROTTLE_AFTER: '50', LOCKOUT_LOCK_AFTER: '60' },
+    });
     try {
       await strict.dataSource.query(`DELETE FROM login_attempts`);
       for (const name of ['u1', 'u2', 'u3']) expect((await fail(strict, name)).status).toBe(401);

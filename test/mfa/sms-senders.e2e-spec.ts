@@ -16,9 +16,18 @@ describe('SMS adapters over real HTTP', () => {
 
   describe('twilio', () => {
     const sid = `AC${'0'.repeat(32)}`;
-    const sender = () => new TwilioSmsSender(loadConfig({
-      NODE_ENV: 'test', SMS_PROVIDER: 'twilio', TWILIO_BASE_URL: server.url, TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 'twilio-token', TWILIO_FROM: '+15005550006', SMS_TIMEOUT_MS: '300',
-    }).sms);
+    const sender = () =>
+      new TwilioSmsSender(
+        loadConfig({
+          NODE_ENV: 'test',
+          SMS_PROVIDER: 'twilio',
+          TWILIO_BASE_URL: server.url,
+          TWILIO_ACCOUNT_SID: sid,
+          TWILIO_AUTH_TOKEN: 'twilio-token',
+          TWILIO_FROM: '+15005550006',
+          SMS_TIMEOUT_MS: '300',
+        }).sms,
+      );
 
     it('posts the Messages API form with basic auth and returns the message SID', async () => {
       server.next({ kind: 'json', status: 201, body: { sid: 'SM123', status: 'queued' } });
@@ -27,10 +36,14 @@ describe('SMS adapters over real HTTP', () => {
       expect(request.url).toBe(`/2010-04-01/Accounts/${sid}/Messages.json`);
       expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
       expect(request.headers.authorization).toBe(`Basic ${Buffer.from(`${sid}:twilio-token`).toString('base64')}`);
-      expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({ To: '+447700900002', From: '+15005550006', Body: message.text });
+      expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({
+        To: '+447700900002',
+        From: '+15005550006',
+        Body: message.text,
+      });
     });
 
-    it('reports a refusal (4xx with Twilio\'s error code) and does not retry a 5xx (Twilio does not deduplicate)', async () => {
+    it("reports a refusal (4xx with Twilio's error code) and does not retry a 5xx (Twilio does not deduplicate)", async () => {
       server.next({ kind: 'json', status: 400, body: { code: 21211, message: 'Invalid To number' } });
       await expect(sender().send(message)).rejects.toThrow(/HTTP 400 \(Twilio error 21211\)/);
       const before = server.requests.length;
@@ -41,13 +54,25 @@ describe('SMS adapters over real HTTP', () => {
   });
 
   describe('http webhook', () => {
-    const sender = (retries = '2') => new HttpSmsSender(loadConfig({
-      NODE_ENV: 'test', SMS_PROVIDER: 'http', SMS_HTTP_URL: `${server.url}/send`, SMS_HTTP_AUTH_HEADER: 'X-Api-Key: k-1', SMS_TIMEOUT_MS: '200', SMS_HTTP_RETRIES: retries,
-    }).sms);
+    const sender = (retries = '2') =>
+      new HttpSmsSender(
+        loadConfig({
+          NODE_ENV: 'test',
+          SMS_PROVIDER: 'http',
+          SMS_HTTP_URL: `${server.url}/send`,
+          SMS_HTTP_AUTH_HEADER: 'X-Api-Key: k-1',
+          SMS_TIMEOUT_MS: '200',
+          SMS_HTTP_RETRIES: retries,
+        }).sms,
+      );
 
     it('retries a timeout and a 5xx with the same idempotency key, then succeeds', async () => {
       const before = server.requests.length;
-      server.next({ kind: 'slow', ms: 500, body: {} }, { kind: 'status', status: 503 }, { kind: 'json', body: { id: 'gw-9' } });
+      server.next(
+        { kind: 'slow', ms: 500, body: {} },
+        { kind: 'status', status: 503 },
+        { kind: 'json', body: { id: 'gw-9' } },
+      );
       expect(await sender().send(message)).toEqual({ providerMessageId: 'gw-9' });
       const attempts = server.requests.slice(before);
       expect(attempts).toHaveLength(3);
@@ -69,10 +94,18 @@ describe('the development SMS outbox (SMS_PROVIDER=log)', () => {
 
   it('keeps the message for the developer at /dev/sms-outbox and logs no code', async () => {
     const journey = await startJourney(t);
-    const mfa = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')).json();
-    expect((await postJson(t, `/journeys/${journey.journeyId}/sms-otp/send`, { transactionToken: mfa.transactionToken })).status).toBe(200);
+    const mfa = await (
+      await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')
+    ).json();
+    expect(
+      (await postJson(t, `/journeys/${journey.journeyId}/sms-otp/send`, { transactionToken: mfa.transactionToken }))
+        .status,
+    ).toBe(200);
     const outbox = await (await fetch(`${t.baseUrl}/dev/sms-outbox`)).json();
-    expect(outbox[0]).toMatchObject({ to: '+447700900002', text: expect.stringMatching(/Your sign-in code is \d{6}\./) });
+    expect(outbox[0]).toMatchObject({
+      to: '+447700900002',
+      text: expect.stringMatching(/Your sign-in code is \d{6}\./),
+    });
     const code = /(\d{6})/.exec(outbox[0].text)![1];
     expect(t.rawLogs()).toContain('queued in the development outbox');
     expect(t.rawLogs()).not.toContain(code);

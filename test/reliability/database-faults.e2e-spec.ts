@@ -25,7 +25,11 @@ describe('database faults', () => {
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
     t = await startTestApp({
       database: { ...database, url: proxy.via(database.url) },
-      env: { DATABASE_ACQUIRE_TIMEOUT_MS: '1500', DATABASE_CONNECT_TIMEOUT_MS: '1500', DATABASE_STATEMENT_TIMEOUT_MS: '1500' },
+      env: {
+        DATABASE_ACQUIRE_TIMEOUT_MS: '1500',
+        DATABASE_CONNECT_TIMEOUT_MS: '1500',
+        DATABASE_STATEMENT_TIMEOUT_MS: '1500',
+      },
     });
     await registerStandardClients(t);
     direct = await openDataSource(database.url);
@@ -42,11 +46,24 @@ describe('database faults', () => {
   const journeyStart = () => {
     const pkce = pkcePair();
     return postJson(t, '/journeys', {
-      clientId: SPA.clientId, redirectUri: SPA.redirectUri, codeChallenge: pkce.challenge, codeChallengeMethod: 'S256',
-      scope: 'openid', nonce: 'n', state: 's', channel: 'WEB', device: { deviceId: 'd-1', data: { platform: 'web' } },
+      clientId: SPA.clientId,
+      redirectUri: SPA.redirectUri,
+      codeChallenge: pkce.challenge,
+      codeChallengeMethod: 'S256',
+      scope: 'openid',
+      nonce: 'n',
+      state: 's',
+      channel: 'WEB',
+      device: { deviceId: 'd-1', data: { platform: 'web' } },
     });
   };
-  const serviceToken = () => postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: SERVICE.clientId, secret: SERVICE.secret });
+  const serviceToken = () =>
+    postForm(
+      t,
+      '/oauth2/token',
+      { grant_type: 'client_credentials' },
+      { id: SERVICE.clientId, secret: SERVICE.secret },
+    );
   const timed = async <T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> => {
     const started = performance.now();
     const result = await work();
@@ -89,7 +106,10 @@ describe('database faults', () => {
     expect(token.ms).toBeLessThan(ANSWER_BOUND_MS);
     expect(token.result.status).toBe(503);
     expect(token.result.headers.get('retry-after')).toBe('5');
-    expect(await token.result.json()).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+    expect(await token.result.json()).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: expect.any(String),
+    });
     expect(discovery.result.status).toBe(200);
     expect((await discovery.result.json()).jwks_uri).toBe(`${t.baseUrl}/oauth2/jwks`);
     expect(jwks.result.status).toBe(200);
@@ -103,7 +123,10 @@ describe('database faults', () => {
     expect(ms).toBeLessThan(ANSWER_BOUND_MS);
     expect(response.status).toBe(503);
     const problem = await response.json();
-    expect(problem).toMatchObject({ type: 'urn:ciam:problem:not-ready', checks: { database: { status: 'down' }, signingKeys: { status: 'up' } } });
+    expect(problem).toMatchObject({
+      type: 'urn:ciam:problem:not-ready',
+      checks: { database: { status: 'down' }, signingKeys: { status: 'up' } },
+    });
     expect(JSON.stringify(problem)).not.toMatch(/127\.0\.0\.1|:\d{4,5}\b/);
   });
 

@@ -29,10 +29,19 @@ describe('graceful drain on SIGTERM', () => {
     child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
       cwd: root,
       env: {
-        ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), OIDC_ISSUER: baseUrl, LOG_LEVEL: 'info',
-        KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, DATABASE_URL: proxy.via(database.url), DATABASE_MIGRATIONS_RUN: 'false',
-        SEED_DEMO_CLIENTS: 'true', DATABASE_STATEMENT_TIMEOUT_MS: '15000',
-        SHUTDOWN_DRAIN_NOTICE_MS: String(DRAIN_NOTICE_MS), SHUTDOWN_TIMEOUT_MS: '20000',
+        ...process.env,
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        OIDC_ISSUER: baseUrl,
+        LOG_LEVEL: 'info',
+        KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+        DATABASE_URL: proxy.via(database.url),
+        DATABASE_MIGRATIONS_RUN: 'false',
+        SEED_DEMO_CLIENTS: 'true',
+        DATABASE_STATEMENT_TIMEOUT_MS: '15000',
+        SHUTDOWN_DRAIN_NOTICE_MS: String(DRAIN_NOTICE_MS),
+        SHUTDOWN_TIMEOUT_MS: '20000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -55,11 +64,15 @@ describe('graceful drain on SIGTERM', () => {
     await database?.drop();
   });
 
-  const serviceToken = () => fetch(`${baseUrl}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}` },
-    body: 'grant_type=client_credentials',
-  });
+  const serviceToken = () =>
+    fetch(`${baseUrl}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}`,
+      },
+      body: 'grant_type=client_credentials',
+    });
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   it('finishes in-flight requests, answers new ones 503 with Retry-After, resets nothing and exits 0', async () => {

@@ -7,8 +7,13 @@ import { createTestDatabase, openDataSource, TestDatabase } from '../support/dat
 const PURGE_CRON = '30 3 * * *';
 /** Only the daily purge is scheduled, so nothing else runs behind the test's back. */
 const ONLY_PURGE = {
-  JOBS_ENABLED: 'true', JOB_PURGE_JOURNEY_DATA_CRON: PURGE_CRON, JOB_EXPIRE_TRANSACTIONS_CRON: '', JOB_EXPIRE_CONTEXTS_CRON: '',
-  JOB_EXPIRE_SESSIONS_CRON: '', JOB_AUDIT_PARTITIONS_CRON: '', JOB_ROTATE_SIGNING_KEY_CRON: '',
+  JOBS_ENABLED: 'true',
+  JOB_PURGE_JOURNEY_DATA_CRON: PURGE_CRON,
+  JOB_EXPIRE_TRANSACTIONS_CRON: '',
+  JOB_EXPIRE_CONTEXTS_CRON: '',
+  JOB_EXPIRE_SESSIONS_CRON: '',
+  JOB_AUDIT_PARTITIONS_CRON: '',
+  JOB_ROTATE_SIGNING_KEY_CRON: '',
 };
 
 /**
@@ -42,12 +47,18 @@ describe('jobs: a slot missed while no instance ran', () => {
     await database?.drop();
   });
 
-  const purgeRuns = () => db.query(
-    `SELECT details->>'slot' AS slot, details->>'instance' AS instance FROM audit_logs WHERE event_type = 'job.completed' AND actor_id = 'purge-journey-data'`,
-  ) as Promise<Array<{ slot: string; instance: string }>>;
+  const purgeRuns = () =>
+    db.query(
+      `SELECT details->>'slot' AS slot, details->>'instance' AS instance FROM audit_logs WHERE event_type = 'job.completed' AND actor_id = 'purge-journey-data'`,
+    ) as Promise<Array<{ slot: string; instance: string }>>;
 
   it('two instances starting together run the missed daily slot exactly once', async () => {
-    apps.push(...(await Promise.all([startTestApp({ database, env: ONLY_PURGE }), startTestApp({ database, env: ONLY_PURGE })])));
+    apps.push(
+      ...(await Promise.all([
+        startTestApp({ database, env: ONLY_PURGE }),
+        startTestApp({ database, env: ONLY_PURGE }),
+      ])),
+    );
     await Promise.all(apps.map((app) => app.app.get(JobScheduler).catchUpDone));
 
     expect(await purgeRuns()).toEqual([{ slot: missed.toISOString(), instance: expect.any(String) }]);

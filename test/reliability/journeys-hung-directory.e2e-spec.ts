@@ -19,7 +19,9 @@ describe('reliability: a hung directory costs only the password requests', () =>
     // A refresh asks the directory at most hourly here, so the refresh below, whose session the directory
     // vouched for a moment before the hang, needs no directory (with 0 it would rightly fail closed).
     Object.assign(env, slapd.env, {
-      DATABASE_POOL_SIZE: '3', LDAP_CONNECT_TIMEOUT_MS: String(LDAP_CONNECT_TIMEOUT_MS), LDAP_TIMEOUT_MS: String(LDAP_TIMEOUT_MS),
+      DATABASE_POOL_SIZE: '3',
+      LDAP_CONNECT_TIMEOUT_MS: String(LDAP_CONNECT_TIMEOUT_MS),
+      LDAP_TIMEOUT_MS: String(LDAP_TIMEOUT_MS),
       REFRESH_DIRECTORY_CHECK_SECONDS: '3600',
     });
   });
@@ -39,10 +41,16 @@ describe('reliability: a hung directory costs only the password requests', () =>
     let passwordsSettled = 0;
     const began = Date.now();
     const passwords = journeys.map((journey) =>
-      submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password').finally(() => { passwordsSettled += 1; }));
+      submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password').finally(() => {
+        passwordsSettled += 1;
+      }),
+    );
     // Give the password requests time to claim their steps and reach the directory.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const [started, refreshed] = await Promise.all([Promise.all(Array.from({ length: 3 }, () => startJourney(t))), refresh(t, tokens.refresh_token)]);
+    const [started, refreshed] = await Promise.all([
+      Promise.all(Array.from({ length: 3 }, () => startJourney(t))),
+      refresh(t, tokens.refresh_token),
+    ]);
     expect(passwordsSettled).toBe(0);
     expect(started.every((journey) => journey.body.status === 'PENDING')).toBe(true);
     expect(refreshed.status).toBe(200);
@@ -58,14 +66,30 @@ describe('reliability: a hung directory costs only the password requests', () =>
 
     const ids = journeys.map((journey) => journey.journeyId);
     // Nothing was written for the customer; the tokens are pending again with no claim left on them.
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE context_id = ANY($1::uuid[])`, [ids])).toEqual([{ n: 0 }]);
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_logs WHERE context_id = ANY($1::uuid[]) AND event_type LIKE 'credentials.%'`, [ids])).toEqual([{ n: 0 }]);
-    expect(await t.dataSource.query(
-      `SELECT status, claim_id FROM auth_transactions WHERE context_id = ANY($1::uuid[]) GROUP BY status, claim_id`, [ids],
-    )).toEqual([{ status: 'PENDING', claim_id: null }]);
+    expect(
+      await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE context_id = ANY($1::uuid[])`, [ids]),
+    ).toEqual([{ n: 0 }]);
+    expect(
+      await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_logs WHERE context_id = ANY($1::uuid[]) AND event_type LIKE 'credentials.%'`,
+        [ids],
+      ),
+    ).toEqual([{ n: 0 }]);
+    expect(
+      await t.dataSource.query(
+        `SELECT status, claim_id FROM auth_transactions WHERE context_id = ANY($1::uuid[]) GROUP BY status, claim_id`,
+        [ids],
+      ),
+    ).toEqual([{ status: 'PENDING', claim_id: null }]);
 
-    const again = await Promise.all(journeys.map((journey) => submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')));
+    const again = await Promise.all(
+      journeys.map((journey) =>
+        submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password'),
+      ),
+    );
     expect(again.map((answer) => answer.status)).toEqual(Array(6).fill(200));
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE context_id = ANY($1::uuid[])`, [ids])).toEqual([{ n: 6 }]);
+    expect(
+      await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE context_id = ANY($1::uuid[])`, [ids]),
+    ).toEqual([{ n: 6 }]);
   });
 });

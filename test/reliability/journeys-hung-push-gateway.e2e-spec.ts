@@ -21,7 +21,12 @@ describe('reliability: a hung push gateway holds no connection, and its prompts 
   beforeAll(async () => {
     slapd = await startSlapd();
     await gateway.start();
-    Object.assign(env, slapd.env, { DATABASE_POOL_SIZE: '3', PUSH_PROVIDER: 'http', PUSH_HTTP_URL: `${gateway.url}/push`, PUSH_TIMEOUT_MS: '1500' });
+    Object.assign(env, slapd.env, {
+      DATABASE_POOL_SIZE: '3',
+      PUSH_PROVIDER: 'http',
+      PUSH_HTTP_URL: `${gateway.url}/push`,
+      PUSH_TIMEOUT_MS: '1500',
+    });
   });
   afterAll(async () => {
     await gateway.stop();
@@ -44,24 +49,40 @@ describe('reliability: a hung push gateway holds no connection, and its prompts 
       const journey = await startJourney(t);
       if (i === 0) {
         // Bound after a second factor, with a push address: a device that receives pushes.
-        await t.app.get(DataSource).transaction((tx) => t.app.get(DevicesRepository).insert(tx, {
-          cupid: 'CUPID-BOB-0002', publicKeyJwk: phone.publicJwk as Record<string, unknown>, thumbprint: phone.thumbprint, name: 'Bob phone', platform: 'android',
-          pushAddress: 'fcm-token-bob', contextId: journey.journeyId, at: t.clock.now(), mfaAt: t.clock.now(),
-        }));
+        await t.app.get(DataSource).transaction((tx) =>
+          t.app.get(DevicesRepository).insert(tx, {
+            cupid: 'CUPID-BOB-0002',
+            publicKeyJwk: phone.publicJwk as Record<string, unknown>,
+            thumbprint: phone.thumbprint,
+            name: 'Bob phone',
+            platform: 'android',
+            pushAddress: 'fcm-token-bob',
+            contextId: journey.journeyId,
+            at: t.clock.now(),
+            mfaAt: t.clock.now(),
+          }),
+        );
       }
-      const mfa = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')).json();
+      const mfa = await (
+        await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')
+      ).json();
       expect(mfa.nextStep.options.map((option: { type: string }) => option.type)).toContain('PUSH');
       journeys.push({ journeyId: journey.journeyId, token: mfa.transactionToken as string });
     }
     const tokens = await (await exchangeCode(t, await completeLogin(t))).json();
-    const prompts = async () => (await t.dataSource.query(`SELECT count(*)::int AS n FROM push_prompts WHERE cupid = 'CUPID-BOB-0002'`))[0].n as number;
+    const prompts = async () =>
+      (await t.dataSource.query(`SELECT count(*)::int AS n FROM push_prompts WHERE cupid = 'CUPID-BOB-0002'`))[0]
+        .n as number;
 
     // Longer than the adapter's timeout (short enough that no answer is still pending when the file ends).
     gateway.always({ kind: 'slow', ms: 4000, body: { name: 'never' } });
     const [sixth, ...five] = journeys;
     let sendsSettled = 0;
     const sends = five.map((journey) =>
-      postJson(t, `/journeys/${journey.journeyId}/push/send`, { transactionToken: journey.token }).finally(() => { sendsSettled += 1; }));
+      postJson(t, `/journeys/${journey.journeyId}/push/send`, { transactionToken: journey.token }).finally(() => {
+        sendsSettled += 1;
+      }),
+    );
     await until(() => gateway.requests.length >= 5, 'five pushes at the gateway');
     expect(await prompts()).toBe(5);
 
@@ -73,7 +94,10 @@ describe('reliability: a hung push gateway holds no connection, and its prompts 
     ]);
     expect(sendsSettled).toBe(0);
     expect(refused.status).toBe(429);
-    expect(await refused.json()).toMatchObject({ type: 'urn:ciam:problem:push-limit-reached', alternatives: [{ type: 'SMS_OTP' }] });
+    expect(await refused.json()).toMatchObject({
+      type: 'urn:ciam:problem:push-limit-reached',
+      alternatives: [{ type: 'SMS_OTP' }],
+    });
     expect(gateway.requests.length).toBe(5);
     expect(started.every((journey) => journey.body.status === 'PENDING')).toBe(true);
     expect(refreshed.status).toBe(200);
@@ -82,12 +106,17 @@ describe('reliability: a hung push gateway holds no connection, and its prompts 
     const answers = await Promise.all(sends);
     expect(answers.map((answer) => answer.status)).toEqual(Array(5).fill(503));
     expect(await prompts()).toBe(0);
-    expect(await t.dataSource.query(
-      `SELECT status, claim_id FROM auth_transactions WHERE context_id = ANY($1::uuid[]) AND challenge->'choices' ? 'PUSH' GROUP BY status, claim_id`, [five.map((journey) => journey.journeyId)],
-    )).toEqual([{ status: 'PENDING', claim_id: null }]);
+    expect(
+      await t.dataSource.query(
+        `SELECT status, claim_id FROM auth_transactions WHERE context_id = ANY($1::uuid[]) AND challenge->'choices' ? 'PUSH' GROUP BY status, claim_id`,
+        [five.map((journey) => journey.journeyId)],
+      ),
+    ).toEqual([{ status: 'PENDING', claim_id: null }]);
 
     gateway.always({ kind: 'json', body: { name: 'projects/x/messages/1' } });
-    expect((await postJson(t, `/journeys/${sixth.journeyId}/push/send`, { transactionToken: sixth.token })).status).toBe(200);
+    expect(
+      (await postJson(t, `/journeys/${sixth.journeyId}/push/send`, { transactionToken: sixth.token })).status,
+    ).toBe(200);
     expect(await prompts()).toBe(1);
   });
 });

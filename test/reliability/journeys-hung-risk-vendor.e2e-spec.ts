@@ -13,7 +13,11 @@ describe('reliability: a hung risk vendor does not starve the pool', () => {
   beforeAll(async () => {
     await vendor.start();
     Object.assign(env, {
-      DATABASE_POOL_SIZE: '3', RISK_PROVIDER: 'transmit', TRANSMIT_BASE_URL: vendor.url, TRANSMIT_API_TOKEN: 'vendor-api-token-123', RISK_TIMEOUT_MS: '1500',
+      DATABASE_POOL_SIZE: '3',
+      RISK_PROVIDER: 'transmit',
+      TRANSMIT_BASE_URL: vendor.url,
+      TRANSMIT_API_TOKEN: 'vendor-api-token-123',
+      RISK_TIMEOUT_MS: '1500',
     });
   });
   afterAll(() => vendor.stop());
@@ -36,9 +40,15 @@ describe('reliability: a hung risk vendor does not starve the pool', () => {
     vendor.always({ kind: 'slow', ms: 3000, body: { recommendation: { type: 'TRUST' } } });
     let settled = 0;
     const logins = journeys.map((journey) =>
-      submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password').finally(() => { settled += 1; }));
+      submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password').finally(() => {
+        settled += 1;
+      }),
+    );
     await until(() => vendor.requests.length >= 8, 'eight logins at the risk vendor');
-    const [started, refreshed] = await Promise.all([Promise.all(Array.from({ length: 3 }, () => startJourney(t))), refresh(t, tokens.refresh_token)]);
+    const [started, refreshed] = await Promise.all([
+      Promise.all(Array.from({ length: 3 }, () => startJourney(t))),
+      refresh(t, tokens.refresh_token),
+    ]);
     expect(settled).toBe(0);
     expect(started.every((journey) => journey.body.status === 'PENDING')).toBe(true);
     expect(refreshed.status).toBe(200);
@@ -47,15 +57,35 @@ describe('reliability: a hung risk vendor does not starve the pool', () => {
     expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(503));
     expect(await answers[0].json()).toMatchObject({ type: 'urn:ciam:problem:dependency-unavailable' });
     const ids = journeys.map((journey) => journey.journeyId);
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM drs_evaluations WHERE context_id = ANY($1::uuid[])`, [ids])).toEqual([{ n: 0 }]);
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_logs WHERE context_id = ANY($1::uuid[]) AND event_type = 'risk.unavailable'`, [ids])).toEqual([{ n: 8 }]);
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE context_id = ANY($1::uuid[])`, [ids])).toEqual([{ n: 0 }]);
-    expect(await t.dataSource.query(
-      `SELECT status, claim_id FROM auth_transactions WHERE context_id = ANY($1::uuid[]) GROUP BY status, claim_id`, [ids],
-    )).toEqual([{ status: 'PENDING', claim_id: null }]);
+    expect(
+      await t.dataSource.query(`SELECT count(*)::int AS n FROM drs_evaluations WHERE context_id = ANY($1::uuid[])`, [
+        ids,
+      ]),
+    ).toEqual([{ n: 0 }]);
+    expect(
+      await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_logs WHERE context_id = ANY($1::uuid[]) AND event_type = 'risk.unavailable'`,
+        [ids],
+      ),
+    ).toEqual([{ n: 8 }]);
+    expect(
+      await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE context_id = ANY($1::uuid[])`, [ids]),
+    ).toEqual([{ n: 0 }]);
+    expect(
+      await t.dataSource.query(
+        `SELECT status, claim_id FROM auth_transactions WHERE context_id = ANY($1::uuid[]) GROUP BY status, claim_id`,
+        [ids],
+      ),
+    ).toEqual([{ status: 'PENDING', claim_id: null }]);
 
     vendor.always({ kind: 'json', body: { recommendation: { type: 'TRUST' }, risk_score: 5 } });
-    const again = await submitPassword(t, journeys[0].journeyId, journeys[0].transactionToken, 'alice', 'alice-password');
+    const again = await submitPassword(
+      t,
+      journeys[0].journeyId,
+      journeys[0].transactionToken,
+      'alice',
+      'alice-password',
+    );
     expect(again.status).toBe(200);
     expect((await again.json()).status).toBe('COMPLETED');
   });

@@ -17,8 +17,13 @@ describe('reliability: a hung SMS gateway does not starve the pool', () => {
     slapd = await startSlapd();
     await gateway.start();
     Object.assign(env, slapd.env, {
-      DATABASE_POOL_SIZE: '3', SMS_PROVIDER: 'http', SMS_HTTP_URL: `${gateway.url}/sms`, SMS_TIMEOUT_MS: '1500', SMS_HTTP_RETRIES: '1',
-      SMS_RECIPIENT_LIMIT_15M: '1000', SMS_RECIPIENT_LIMIT_24H: '1000',
+      DATABASE_POOL_SIZE: '3',
+      SMS_PROVIDER: 'http',
+      SMS_HTTP_URL: `${gateway.url}/sms`,
+      SMS_TIMEOUT_MS: '1500',
+      SMS_HTTP_RETRIES: '1',
+      SMS_RECIPIENT_LIMIT_15M: '1000',
+      SMS_RECIPIENT_LIMIT_24H: '1000',
     });
   });
   afterAll(async () => {
@@ -40,7 +45,9 @@ describe('reliability: a hung SMS gateway does not starve the pool', () => {
     const journeys = [];
     for (let i = 0; i < 10; i += 1) {
       const journey = await startJourney(t);
-      const mfa = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')).json();
+      const mfa = await (
+        await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')
+      ).json();
       journeys.push({ journeyId: journey.journeyId, token: mfa.transactionToken as string });
     }
     const login = await completeLogin(t);
@@ -50,7 +57,10 @@ describe('reliability: a hung SMS gateway does not starve the pool', () => {
     gateway.always({ kind: 'slow', ms: 4000, body: { id: 'never' } });
     let sendsSettled = 0;
     const sends = journeys.map((journey) =>
-      postJson(t, `/journeys/${journey.journeyId}/sms-otp/send`, { transactionToken: journey.token }).finally(() => { sendsSettled += 1; }));
+      postJson(t, `/journeys/${journey.journeyId}/sms-otp/send`, { transactionToken: journey.token }).finally(() => {
+        sendsSettled += 1;
+      }),
+    );
     // All ten are at the gateway at once: none of them waits for a pooled connection.
     await until(() => gateway.requests.length >= 10, 'ten sends at the gateway');
 
@@ -66,17 +76,34 @@ describe('reliability: a hung SMS gateway does not starve the pool', () => {
 
     const answers = await Promise.all(sends);
     expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(503));
-    expect(answers.map((answer) => answer.headers.get('content-type'))).toEqual(Array(10).fill(expect.stringContaining('application/problem+json')));
+    expect(answers.map((answer) => answer.headers.get('content-type'))).toEqual(
+      Array(10).fill(expect.stringContaining('application/problem+json')),
+    );
     const ids = journeys.map((journey) => journey.journeyId);
     // Nothing counted, every failure audited, every token back to pending with no claim left on it.
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sms_deliveries WHERE context_id = ANY($1::uuid[]) AND created_at > now() - interval '1 minute' AND provider_message_id IS NULL`, [ids])).toEqual([{ n: 0 }]);
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_logs WHERE context_id = ANY($1::uuid[]) AND event_type = 'mfa.sms_send_failed'`, [ids])).toEqual([{ n: 10 }]);
-    expect(await t.dataSource.query(
-      `SELECT status, claim_id FROM auth_transactions WHERE context_id = ANY($1::uuid[]) AND step = 'SMS_OTP' GROUP BY status, claim_id`, [ids],
-    )).toEqual([{ status: 'PENDING', claim_id: null }]);
+    expect(
+      await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM sms_deliveries WHERE context_id = ANY($1::uuid[]) AND created_at > now() - interval '1 minute' AND provider_message_id IS NULL`,
+        [ids],
+      ),
+    ).toEqual([{ n: 0 }]);
+    expect(
+      await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_logs WHERE context_id = ANY($1::uuid[]) AND event_type = 'mfa.sms_send_failed'`,
+        [ids],
+      ),
+    ).toEqual([{ n: 10 }]);
+    expect(
+      await t.dataSource.query(
+        `SELECT status, claim_id FROM auth_transactions WHERE context_id = ANY($1::uuid[]) AND step = 'SMS_OTP' GROUP BY status, claim_id`,
+        [ids],
+      ),
+    ).toEqual([{ status: 'PENDING', claim_id: null }]);
 
     gateway.always({ kind: 'json', body: { id: 'msg-back' } });
-    const retried = await postJson(t, `/journeys/${journeys[0].journeyId}/sms-otp/send`, { transactionToken: journeys[0].token });
+    const retried = await postJson(t, `/journeys/${journeys[0].journeyId}/sms-otp/send`, {
+      transactionToken: journeys[0].token,
+    });
     expect(retried.status).toBe(200);
   });
 });

@@ -29,24 +29,40 @@ describe('reliability: a retried push sends the same challenge', () => {
   it('pushes one challenge id under one idempotency key, and the number shown is the one approved', async () => {
     const phone = await TestDevice.create();
     const journey = await startJourney(t);
-    await t.app.get(DataSource).transaction((tx) => t.app.get(DevicesRepository).insert(tx, {
-      cupid: 'CUPID-BOB-0002', publicKeyJwk: phone.publicJwk as Record<string, unknown>, thumbprint: phone.thumbprint, name: 'Bob phone', platform: 'android',
-      // Bound after a second factor: only such a device receives a push (a password alone never makes a factor).
-      pushAddress: 'fcm-token-bob', contextId: journey.journeyId, at: t.clock.now(), mfaAt: t.clock.now(),
-    }));
-    const mfa = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')).json();
+    await t.app.get(DataSource).transaction((tx) =>
+      t.app.get(DevicesRepository).insert(tx, {
+        cupid: 'CUPID-BOB-0002',
+        publicKeyJwk: phone.publicJwk as Record<string, unknown>,
+        thumbprint: phone.thumbprint,
+        name: 'Bob phone',
+        platform: 'android',
+        // Bound after a second factor: only such a device receives a push (a password alone never makes a factor).
+        pushAddress: 'fcm-token-bob',
+        contextId: journey.journeyId,
+        at: t.clock.now(),
+        mfaAt: t.clock.now(),
+      }),
+    );
+    const mfa = await (
+      await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')
+    ).json();
     expect(mfa.nextStep.options.map((option: { type: string }) => option.type)).toContain('PUSH');
 
     push.always({ kind: 'status', status: 502 });
-    const failed = await postJson(t, `/journeys/${journey.journeyId}/push/send`, { transactionToken: mfa.transactionToken });
+    const failed = await postJson(t, `/journeys/${journey.journeyId}/push/send`, {
+      transactionToken: mfa.transactionToken,
+    });
     expect(failed.status).toBe(503);
     expect((await failed.json()).type).toBe('urn:ciam:problem:push-not-sent');
     // A push that reached no device does not count against the push budgets.
-    const prompts = () => t.dataSource.query(`SELECT count(*)::int AS n FROM push_prompts WHERE context_id = $1`, [journey.journeyId]);
+    const prompts = () =>
+      t.dataSource.query(`SELECT count(*)::int AS n FROM push_prompts WHERE context_id = $1`, [journey.journeyId]);
     expect(await prompts()).toEqual([{ n: 0 }]);
 
     push.always({ kind: 'json', body: { name: 'projects/x/messages/1' } });
-    const sent = await postJson(t, `/journeys/${journey.journeyId}/push/send`, { transactionToken: mfa.transactionToken });
+    const sent = await postJson(t, `/journeys/${journey.journeyId}/push/send`, {
+      transactionToken: mfa.transactionToken,
+    });
     expect(sent.status).toBe(200);
     const waiting = await sent.json();
     const challengeIds = push.requests.map((request) => JSON.parse(request.body).message.data.pushChallengeId);
@@ -55,14 +71,21 @@ describe('reliability: a retried push sends the same challenge', () => {
     expect(new Set(push.requests.map((request) => request.headers['idempotency-key'])).size).toBe(1);
     expect(await prompts()).toEqual([{ n: 1 }]);
 
-    const [row] = await t.dataSource.query(`SELECT challenge FROM auth_transactions WHERE context_id = $1 AND status = 'PENDING'`, [journey.journeyId]);
+    const [row] = await t.dataSource.query(
+      `SELECT challenge FROM auth_transactions WHERE context_id = $1 AND status = 'PENDING'`,
+      [journey.journeyId],
+    );
     expect(row.challenge).toMatchObject({ pushChallengeId: challengeIds[0], number: waiting.nextStep.number });
     const number = waiting.nextStep.number as number;
     const answered = await postJson(t, `/devices/push-challenges/${challengeIds[0]}/response`, {
-      decision: 'approve', number, signature: await phone.sign({ pushChallengeId: challengeIds[0], number, decision: 'approve' }),
+      decision: 'approve',
+      number,
+      signature: await phone.sign({ pushChallengeId: challengeIds[0], number, decision: 'approve' }),
     });
     expect(answered.status).toBe(200);
-    const done = await postJson(t, `/journeys/${journey.journeyId}/push`, { transactionToken: waiting.transactionToken });
+    const done = await postJson(t, `/journeys/${journey.journeyId}/push`, {
+      transactionToken: waiting.transactionToken,
+    });
     expect(done.status).toBe(200);
     expect((await done.json()).status).toBe('COMPLETED');
   });

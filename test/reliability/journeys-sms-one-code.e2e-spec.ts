@@ -17,8 +17,13 @@ describe('reliability: one code per SMS send, whatever the retries', () => {
     slapd = await startSlapd();
     await gateway.start();
     Object.assign(env, slapd.env, {
-      SMS_PROVIDER: 'http', SMS_HTTP_URL: `${gateway.url}/sms`, SMS_TIMEOUT_MS: '300', SMS_HTTP_RETRIES: '2',
-      OTP_RESEND_COOLDOWN_SECONDS: '0', SMS_RECIPIENT_LIMIT_15M: '1000', SMS_RECIPIENT_LIMIT_24H: '1000',
+      SMS_PROVIDER: 'http',
+      SMS_HTTP_URL: `${gateway.url}/sms`,
+      SMS_TIMEOUT_MS: '300',
+      SMS_HTTP_RETRIES: '2',
+      OTP_RESEND_COOLDOWN_SECONDS: '0',
+      SMS_RECIPIENT_LIMIT_15M: '1000',
+      SMS_RECIPIENT_LIMIT_24H: '1000',
     });
   });
   afterAll(async () => {
@@ -37,14 +42,20 @@ describe('reliability: one code per SMS send, whatever the retries', () => {
     expect(response.status).toBe(200);
     return { journeyId: journey.journeyId, token: (await response.json()).transactionToken as string };
   }
-  const send = (journeyId: string, token: string, action = 'send') => postJson(t, `/journeys/${journeyId}/sms-otp/${action}`, { transactionToken: token });
-  const verify = (journeyId: string, token: string, code: string) => postJson(t, `/journeys/${journeyId}/sms-otp`, { transactionToken: token, code });
+  const send = (journeyId: string, token: string, action = 'send') =>
+    postJson(t, `/journeys/${journeyId}/sms-otp/${action}`, { transactionToken: token });
+  const verify = (journeyId: string, token: string, code: string) =>
+    postJson(t, `/journeys/${journeyId}/sms-otp`, { transactionToken: token, code });
   const codesSent = () => gateway.requests.map((request) => /(\d{6})/.exec(JSON.parse(request.body).text)![1]);
 
   it('a gateway slower than the timeout gets the same code and idempotency key on every post, and that code verifies', async () => {
     const { journeyId, token } = await bobAtMfa();
     // Three posts (one and two adapter retries) each answered after the timeout: the client hears 503.
-    gateway.next({ kind: 'slow', ms: 600, body: { id: 'late-1' } }, { kind: 'slow', ms: 600, body: { id: 'late-2' } }, { kind: 'slow', ms: 600, body: { id: 'late-3' } });
+    gateway.next(
+      { kind: 'slow', ms: 600, body: { id: 'late-1' } },
+      { kind: 'slow', ms: 600, body: { id: 'late-2' } },
+      { kind: 'slow', ms: 600, body: { id: 'late-3' } },
+    );
     const failed = await send(journeyId, token);
     expect(failed.status).toBe(503);
     expect(failed.headers.get('retry-after')).toBe('10');
@@ -60,16 +71,27 @@ describe('reliability: one code per SMS send, whatever the retries', () => {
     expect(new Set(gateway.requests.map((request) => request.headers['idempotency-key'])).size).toBe(1);
 
     // The failed send counted nothing; the one that went through counts once.
-    expect(await t.dataSource.query(`SELECT provider_message_id FROM sms_deliveries WHERE context_id = $1`, [journeyId])).toEqual([{ provider_message_id: 'msg-1' }]);
+    expect(
+      await t.dataSource.query(`SELECT provider_message_id FROM sms_deliveries WHERE context_id = $1`, [journeyId]),
+    ).toEqual([{ provider_message_id: 'msg-1' }]);
     const done = await verify(journeyId, verifyStep.transactionToken, codesSent()[0]);
     expect(done.status).toBe(200);
     expect((await done.json()).status).toBe('COMPLETED');
 
-    const events = (await t.dataSource.query(`SELECT event_type FROM audit_logs WHERE context_id = $1 AND event_type LIKE 'mfa.%' ORDER BY created_at`, [journeyId]))
-      .map((row: { event_type: string }) => row.event_type);
+    const events = (
+      await t.dataSource.query(
+        `SELECT event_type FROM audit_logs WHERE context_id = $1 AND event_type LIKE 'mfa.%' ORDER BY created_at`,
+        [journeyId],
+      )
+    ).map((row: { event_type: string }) => row.event_type);
     expect(events).toEqual(['mfa.sms_send_failed', 'mfa.sms_sent', 'mfa.otp_verified']);
     // The code is never at rest in the clear: the pending message is sealed under the token, then cleared.
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_transactions WHERE context_id = $1 AND pending_send IS NOT NULL`, [journeyId])).toEqual([{ n: 0 }]);
+    expect(
+      await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM auth_transactions WHERE context_id = $1 AND pending_send IS NOT NULL`,
+        [journeyId],
+      ),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('a resend whose answer was lost still counts: the code the customer received is the one checked', async () => {
@@ -89,8 +111,12 @@ describe('reliability: one code per SMS send, whatever the retries', () => {
     const done = await verify(journeyId, verifyStep.transactionToken, resentCode);
     expect(done.status).toBe(200);
     expect((await done.json()).status).toBe('COMPLETED');
-    const events = (await t.dataSource.query(`SELECT event_type FROM audit_logs WHERE context_id = $1 AND event_type LIKE 'mfa.%' ORDER BY created_at`, [journeyId]))
-      .map((row: { event_type: string }) => row.event_type);
+    const events = (
+      await t.dataSource.query(
+        `SELECT event_type FROM audit_logs WHERE context_id = $1 AND event_type LIKE 'mfa.%' ORDER BY created_at`,
+        [journeyId],
+      )
+    ).map((row: { event_type: string }) => row.event_type);
     expect(events).toEqual(['mfa.sms_sent', 'mfa.sms_send_failed', 'mfa.otp_verified']);
   });
 });

@@ -32,7 +32,11 @@ describe('readiness with the directory down', () => {
     expect(status).toBe(200);
     expect(body).toEqual({
       status: 'ok',
-      checks: { database: { status: 'up' }, signingKeys: { status: 'up' }, directory: { status: 'up', adapter: 'ldap' } },
+      checks: {
+        database: { status: 'up' },
+        signingKeys: { status: 'up' },
+        directory: { status: 'up', adapter: 'ldap' },
+      },
     });
   });
 
@@ -42,14 +46,23 @@ describe('readiness with the directory down', () => {
     expect(status).toBe(200);
     expect(body).toEqual({
       status: 'degraded',
-      checks: { database: { status: 'up' }, signingKeys: { status: 'up' }, directory: { status: 'degraded', adapter: 'ldap' } },
+      checks: {
+        database: { status: 'up' },
+        signingKeys: { status: 'up' },
+        directory: { status: 'degraded', adapter: 'ldap' },
+      },
     });
     expect(JSON.stringify(body)).not.toContain(new URL(slapd.url).port);
     expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ldap:\/\//);
   });
 
   it('keeps serving what does not need the directory: tokens and introspection', async () => {
-    const response = await postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: SERVICE.clientId, secret: SERVICE.secret });
+    const response = await postForm(
+      t,
+      '/oauth2/token',
+      { grant_type: 'client_credentials' },
+      { id: SERVICE.clientId, secret: SERVICE.secret },
+    );
     expect(response.status).toBe(200);
     const { access_token: accessToken } = await response.json();
     expect(await introspect(t, accessToken)).toMatchObject({ active: true, client_id: SERVICE.clientId });

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { TestApp } from '../support/app';
 import { startTestApp } from '../support/app';
-import { completeLogin, exchangeCode, introspect, postForm, refresh, registerStandardClients, SPA } from '../support/oauth';
+import {
+  completeLogin,
+  exchangeCode,
+  introspect,
+  postForm,
+  refresh,
+  registerStandardClients,
+  SPA,
+} from '../support/oauth';
 import { useWorkforceIdp } from '../support/workforce';
 
 /**
@@ -31,7 +39,13 @@ describe('revocation wins every race (three instances, one database)', () => {
     for (const app of [...apps].reverse()) await app.close();
   });
 
-  interface Signed { sessionId: string; deviceId: string | null; access_token: string; refresh_token: string; id_token: string }
+  interface Signed {
+    sessionId: string;
+    deviceId: string | null;
+    access_token: string;
+    refresh_token: string;
+    id_token: string;
+  }
 
   async function signIn(withDevice: boolean): Promise<Signed> {
     const [app] = apps;
@@ -44,7 +58,11 @@ describe('revocation wins every race (three instances, one database)', () => {
       );
       deviceId = row.id;
     }
-    const login = await completeLogin(app, { cupid: CUPID, scope: 'openid profile', trustedDeviceId: deviceId ?? undefined });
+    const login = await completeLogin(app, {
+      cupid: CUPID,
+      scope: 'openid profile',
+      trustedDeviceId: deviceId ?? undefined,
+    });
     const response = await exchangeCode(app, login);
     expect(response.status).toBe(200);
     return { sessionId: login.sessionId, deviceId, ...(await response.json()) };
@@ -52,19 +70,37 @@ describe('revocation wins every race (three instances, one database)', () => {
 
   const agentPost = async (app: TestApp, path: string, body: unknown) =>
     fetch(`${app.baseUrl}/agent/customers/${CUPID}${path}`, {
-      method: 'POST', headers: { authorization: `Bearer ${await idp.token()}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'POST',
+      headers: { authorization: `Bearer ${await idp.token()}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
     });
 
   type Kind = 'agent' | 'me' | 'end_session' | 'rfc7009' | 'device';
   const revocations: Record<Kind, { status: number; send(app: TestApp, session: Signed): Promise<Response> }> = {
-    agent: { status: 200, send: (app, s) => agentPost(app, `/sessions/${s.sessionId}/revoke`, { reason: 'race: stolen laptop' }) },
+    agent: {
+      status: 200,
+      send: (app, s) => agentPost(app, `/sessions/${s.sessionId}/revoke`, { reason: 'race: stolen laptop' }),
+    },
     me: {
       status: 204,
-      send: (app, s) => fetch(`${app.baseUrl}/me/sessions/${s.sessionId}`, { method: 'DELETE', headers: { authorization: `Bearer ${s.access_token}` } }),
+      send: (app, s) =>
+        fetch(`${app.baseUrl}/me/sessions/${s.sessionId}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${s.access_token}` },
+        }),
     },
-    end_session: { status: 200, send: (app, s) => fetch(`${app.baseUrl}/oauth2/end_session?id_token_hint=${encodeURIComponent(s.id_token)}`) },
-    rfc7009: { status: 200, send: (app, s) => postForm(app, '/oauth2/revoke', { token: s.refresh_token, client_id: SPA.clientId }) },
-    device: { status: 204, send: (app, s) => agentPost(app, `/devices/${s.deviceId}/revoke`, { reason: 'race: lost phone' }) },
+    end_session: {
+      status: 200,
+      send: (app, s) => fetch(`${app.baseUrl}/oauth2/end_session?id_token_hint=${encodeURIComponent(s.id_token)}`),
+    },
+    rfc7009: {
+      status: 200,
+      send: (app, s) => postForm(app, '/oauth2/revoke', { token: s.refresh_token, client_id: SPA.clientId }),
+    },
+    device: {
+      status: 204,
+      send: (app, s) => agentPost(app, `/devices/${s.deviceId}/revoke`, { reason: 'race: lost phone' }),
+    },
   };
 
   /** Every token a session ever handed out, from its sign-in and from any refresh that succeeded. */
@@ -79,15 +115,21 @@ describe('revocation wins every race (three instances, one database)', () => {
 
   /** Nothing of these sessions works on any instance: refresh, introspection, userinfo, self-service. */
   async function expectAllDead(sessionIds: string[], tokens: { access: string[]; refresh: string[] }): Promise<void> {
-    const sessions = await apps[0].dataSource.query(`SELECT status FROM sessions WHERE id = ANY($1::uuid[])`, [sessionIds]);
+    const sessions = await apps[0].dataSource.query(`SELECT status FROM sessions WHERE id = ANY($1::uuid[])`, [
+      sessionIds,
+    ]);
     expect(sessions).toHaveLength(sessionIds.length);
     expect(sessions.every((row: { status: string }) => row.status === 'REVOKED')).toBe(true);
     const checks = await Promise.all([
       ...tokens.refresh.map(async (token, i) => (await refresh(apps[i % 3], token)).status),
       ...tokens.access.flatMap((token, i) => [
         introspect(apps[i % 3], token).then((body) => (body.active === false ? 401 : 200)),
-        fetch(`${apps[(i + 1) % 3].baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status),
-        fetch(`${apps[(i + 2) % 3].baseUrl}/me/sessions`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status),
+        fetch(`${apps[(i + 1) % 3].baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${token}` } }).then(
+          (r) => r.status,
+        ),
+        fetch(`${apps[(i + 2) % 3].baseUrl}/me/sessions`, { headers: { authorization: `Bearer ${token}` } }).then(
+          (r) => r.status,
+        ),
       ]),
     ]);
     const refreshStatuses = checks.slice(0, tokens.refresh.length);
@@ -108,25 +150,42 @@ describe('revocation wins every race (three instances, one database)', () => {
       for (let i = 0; i < perKind; i += 1) sessions.push({ kind, session: await signIn(kind === 'device') });
     }
 
-    const results = await Promise.all(sessions.map(async ({ kind, session }, i) => {
-      const [revocation, ...refreshes] = await Promise.all([
-        revocations[kind].send(apps[(i + 2) % 3], session),
-        refresh(apps[i % 3], session.refresh_token),
-        refresh(apps[(i + 1) % 3], session.refresh_token),
-      ]);
-      return { kind, session, revocation, refreshes };
-    }));
+    const results = await Promise.all(
+      sessions.map(async ({ kind, session }, i) => {
+        const [revocation, ...refreshes] = await Promise.all([
+          revocations[kind].send(apps[(i + 2) % 3], session),
+          refresh(apps[i % 3], session.refresh_token),
+          refresh(apps[(i + 1) % 3], session.refresh_token),
+        ]);
+        return { kind, session, revocation, refreshes };
+      }),
+    );
 
-    const statuses = results.flatMap((result) => [result.revocation.status, ...result.refreshes.map((response) => response.status)]);
+    const statuses = results.flatMap((result) => [
+      result.revocation.status,
+      ...result.refreshes.map((response) => response.status),
+    ]);
     expect(statuses.filter((status) => status >= 500)).toEqual([]);
     for (const result of results) {
-      expect({ kind: result.kind, status: result.revocation.status }).toEqual({ kind: result.kind, status: revocations[result.kind].status });
+      expect({ kind: result.kind, status: result.revocation.status }).toEqual({
+        kind: result.kind,
+        status: revocations[result.kind].status,
+      });
       for (const response of result.refreshes) expect([200, 400]).toContain(response.status);
     }
 
-    const tokens = { access: sessions.map(({ session }) => session.access_token), refresh: sessions.map(({ session }) => session.refresh_token) };
-    await collect(results.flatMap((result) => result.refreshes), tokens);
-    await expectAllDead(sessions.map(({ session }) => session.sessionId), tokens);
+    const tokens = {
+      access: sessions.map(({ session }) => session.access_token),
+      refresh: sessions.map(({ session }) => session.refresh_token),
+    };
+    await collect(
+      results.flatMap((result) => result.refreshes),
+      tokens,
+    );
+    await expectAllDead(
+      sessions.map(({ session }) => session.sessionId),
+      tokens,
+    );
     expectNoDeadlockRetries();
 
     // Each revocation is in the audit trail once, with who did it.
@@ -137,21 +196,30 @@ describe('revocation wins every race (three instances, one database)', () => {
     expect(revoked[0].n).toBe(sessions.length);
   });
 
-  it('an agent\'s revoke-all racing refreshes of every session: all revoked, no successor survives', async () => {
+  it("an agent's revoke-all racing refreshes of every session: all revoked, no successor survives", async () => {
     const sessions: Signed[] = [];
     for (let i = 0; i < 12; i += 1) sessions.push(await signIn(false));
 
     const [revokeAll, ...refreshes] = await Promise.all([
       agentPost(apps[0], '/sessions/revoke-all', { reason: 'race: account takeover suspected' }),
-      ...sessions.flatMap((session, i) => [refresh(apps[(i + 1) % 3], session.refresh_token), refresh(apps[(i + 2) % 3], session.refresh_token)]),
+      ...sessions.flatMap((session, i) => [
+        refresh(apps[(i + 1) % 3], session.refresh_token),
+        refresh(apps[(i + 2) % 3], session.refresh_token),
+      ]),
     ]);
     expect(revokeAll.status).toBe(200);
     expect((await revokeAll.json()).revoked).toBe(sessions.length);
     expect(refreshes.filter((response) => response.status >= 500)).toEqual([]);
 
-    const tokens = { access: sessions.map((session) => session.access_token), refresh: sessions.map((session) => session.refresh_token) };
+    const tokens = {
+      access: sessions.map((session) => session.access_token),
+      refresh: sessions.map((session) => session.refresh_token),
+    };
     await collect(refreshes, tokens);
-    await expectAllDead(sessions.map((session) => session.sessionId), tokens);
+    await expectAllDead(
+      sessions.map((session) => session.sessionId),
+      tokens,
+    );
     expectNoDeadlockRetries();
   });
 });

@@ -17,18 +17,31 @@ describe('ASVS V1: hostile bytes are refused at the edge', () => {
   const latin1 = (text: string) => Buffer.from(text, 'latin1');
   const basic = (credentials: Buffer) => `Basic ${credentials.toString('base64')}`;
 
-  async function expectProblem(response: { status: number; headers: Record<string, string> | Headers; json(): unknown }) {
+  async function expectProblem(response: {
+    status: number;
+    headers: Record<string, string> | Headers;
+    json(): unknown;
+  }) {
     expect(response.status).toBe(400);
-    const type = response.headers instanceof Headers ? response.headers.get('content-type') : response.headers['content-type'];
+    const type =
+      response.headers instanceof Headers ? response.headers.get('content-type') : response.headers['content-type'];
     expect(type).toContain('application/problem+json');
     expect(await response.json()).toMatchObject({ status: 400, type: 'urn:ciam:problem:invalid-encoding' });
   }
 
-  async function expectInvalidRequest(response: { status: number; headers: Record<string, string> | Headers; json(): unknown }) {
+  async function expectInvalidRequest(response: {
+    status: number;
+    headers: Record<string, string> | Headers;
+    json(): unknown;
+  }) {
     expect(response.status).toBe(400);
-    const type = response.headers instanceof Headers ? response.headers.get('content-type') : response.headers['content-type'];
+    const type =
+      response.headers instanceof Headers ? response.headers.get('content-type') : response.headers['content-type'];
     expect(type).toContain('application/json');
-    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('NUL') });
+    expect(await response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: expect.stringContaining('NUL'),
+    });
   }
 
   describe('JSON APIs answer problem+json', () => {
@@ -39,23 +52,50 @@ describe('ASVS V1: hostile bytes are refused at the edge', () => {
     ])('password step: %s, and the journey still takes the right password afterwards', async (_name, fields) => {
       const journey = await startJourney(t);
       const body = `{"transactionToken":"${journey.transactionToken}",${fields.slice(1)}`;
-      await expectProblem(await fetch(`${t.baseUrl}/journeys/${journey.journeyId}/password`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+      await expectProblem(
+        await fetch(`${t.baseUrl}/journeys/${journey.journeyId}/password`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        }),
+      );
       const ok = await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password');
       expect(ok.status).toBe(200);
-      expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_transactions WHERE context_id = $1 AND attempts > 0`, [journey.journeyId]))
-        .toEqual([{ n: 0 }]);
+      expect(
+        await t.dataSource.query(
+          `SELECT count(*)::int AS n FROM auth_transactions WHERE context_id = $1 AND attempts > 0`,
+          [journey.journeyId],
+        ),
+      ).toEqual([{ n: 0 }]);
     });
 
     it('password step: raw bytes that are not UTF-8 inside a JSON string', async () => {
       const journey = await startJourney(t);
-      const body = Buffer.concat([latin1(`{"transactionToken":"${journey.transactionToken}","username":"al`), Buffer.from([0xff, 0xfe]), latin1('ice","password":"x"}')]);
-      const head = requestHead('POST', `/journeys/${journey.journeyId}/password`, [['Content-Type', 'application/json']], body.length);
+      const body = Buffer.concat([
+        latin1(`{"transactionToken":"${journey.transactionToken}","username":"al`),
+        Buffer.from([0xff, 0xfe]),
+        latin1('ice","password":"x"}'),
+      ]);
+      const head = requestHead(
+        'POST',
+        `/journeys/${journey.journeyId}/password`,
+        [['Content-Type', 'application/json']],
+        body.length,
+      );
       await expectProblem(await rawRequest(t.baseUrl, head, body));
     });
 
     it('journey start: NUL in the client id; nothing is written', async () => {
       const before = await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`);
-      await expectProblem(await postJson(t, '/journeys', { clientId: `${SPA.clientId}\u0000`, redirectUri: SPA.redirectUri, codeChallenge: 'x'.repeat(43), codeChallengeMethod: 'S256', scope: 'openid' }));
+      await expectProblem(
+        await postJson(t, '/journeys', {
+          clientId: `${SPA.clientId}\u0000`,
+          redirectUri: SPA.redirectUri,
+          codeChallenge: 'x'.repeat(43),
+          codeChallengeMethod: 'S256',
+          scope: 'openid',
+        }),
+      );
       expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`)).toEqual(before);
     });
 
@@ -66,9 +106,16 @@ describe('ASVS V1: hostile bytes are refused at the edge', () => {
       let data: unknown = { leaf };
       for (let level = 0; level < depth; level += 1) data = { nested: data };
       const before = await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`);
-      await expectProblem(await postJson(t, '/journeys', {
-        clientId: SPA.clientId, redirectUri: SPA.redirectUri, codeChallenge: 'a'.repeat(43), codeChallengeMethod: 'S256', scope: 'openid', device: { deviceId: 'd-1', data },
-      }));
+      await expectProblem(
+        await postJson(t, '/journeys', {
+          clientId: SPA.clientId,
+          redirectUri: SPA.redirectUri,
+          codeChallenge: 'a'.repeat(43),
+          codeChallengeMethod: 'S256',
+          scope: 'openid',
+          device: { deviceId: 'd-1', data },
+        }),
+      );
       expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`)).toEqual(before);
     });
 
@@ -76,7 +123,12 @@ describe('ASVS V1: hostile bytes are refused at the edge', () => {
       let data: unknown = { leaf: 'x' };
       for (let level = 0; level < 2000; level += 1) data = { nested: data };
       const response = await postJson(t, '/journeys', {
-        clientId: SPA.clientId, redirectUri: SPA.redirectUri, codeChallenge: 'a'.repeat(43), codeChallengeMethod: 'S256', scope: 'openid', device: { deviceId: 'd-1', data },
+        clientId: SPA.clientId,
+        redirectUri: SPA.redirectUri,
+        codeChallenge: 'a'.repeat(43),
+        codeChallengeMethod: 'S256',
+        scope: 'openid',
+        device: { deviceId: 'd-1', data },
       });
       expect(response.status).toBeLessThan(500);
     });
@@ -86,13 +138,31 @@ describe('ASVS V1: hostile bytes are refused at the edge', () => {
       ['percent-encoded invalid UTF-8 in a path parameter', '/journeys/%C3%28/password'],
       ['an overlong UTF-8 encoding of "/"', '/journeys/%C0%AF/password'],
     ])('journeys: %s', async (_name, path) => {
-      await expectProblem(await postJson(t, path, { transactionToken: 'x'.repeat(43), username: 'alice', password: 'p' }));
+      await expectProblem(
+        await postJson(t, path, { transactionToken: 'x'.repeat(43), username: 'alice', password: 'p' }),
+      );
     });
 
     it('journey start: raw bytes that are not UTF-8 in the User-Agent header; nothing is written', async () => {
       const before = await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`);
-      const body = Buffer.from(JSON.stringify({ clientId: SPA.clientId, redirectUri: SPA.redirectUri, codeChallenge: 'a'.repeat(43), codeChallengeMethod: 'S256', scope: 'openid' }));
-      const head = requestHead('POST', '/journeys', [['Content-Type', 'application/json'], ['User-Agent', Buffer.from([0x4d, 0xff, 0xfe, 0x4d])]], body.length);
+      const body = Buffer.from(
+        JSON.stringify({
+          clientId: SPA.clientId,
+          redirectUri: SPA.redirectUri,
+          codeChallenge: 'a'.repeat(43),
+          codeChallengeMethod: 'S256',
+          scope: 'openid',
+        }),
+      );
+      const head = requestHead(
+        'POST',
+        '/journeys',
+        [
+          ['Content-Type', 'application/json'],
+          ['User-Agent', Buffer.from([0x4d, 0xff, 0xfe, 0x4d])],
+        ],
+        body.length,
+      );
       await expectProblem(await rawRequest(t.baseUrl, head, body));
       expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`)).toEqual(before);
     });
@@ -103,36 +173,95 @@ describe('ASVS V1: hostile bytes are refused at the edge', () => {
       ['agent API: NUL in the audit cursor', '/agent/customers/CUPID-1/audit?reason=customer%20called&cursor=%00%00'],
       ['self-service: NUL in a session id', '/me/sessions/%00'],
     ])('%s', async (_name, path) => {
-      await expectProblem(await fetch(`${t.baseUrl}${path}`, { method: path.startsWith('/me') ? 'DELETE' : 'GET', headers: { authorization: 'Bearer x' } }));
+      await expectProblem(
+        await fetch(`${t.baseUrl}${path}`, {
+          method: path.startsWith('/me') ? 'DELETE' : 'GET',
+          headers: { authorization: 'Bearer x' },
+        }),
+      );
     });
 
     it('push answer: a NUL escape in the decision', async () => {
-      await expectProblem(await fetch(`${t.baseUrl}/devices/push-challenges/${randomUUID()}/response`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"decision":"approve\\u0000","number":42,"signature":"x"}',
-      }));
+      await expectProblem(
+        await fetch(`${t.baseUrl}/devices/push-challenges/${randomUUID()}/response`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"decision":"approve\\u0000","number":42,"signature":"x"}',
+        }),
+      );
     });
   });
 
   describe('OAuth endpoints answer RFC 6749 invalid_request', () => {
-    const form = (body: Buffer | string, headers: Array<[string, string]> = []) => ({ body: Buffer.isBuffer(body) ? body : latin1(body), headers: [['Content-Type', 'application/x-www-form-urlencoded'] as [string, string], ...headers] });
-
-    it.each([
-      ['token: a percent-encoded NUL in client_id', '/oauth2/token', form(`grant_type=client_credentials&client_id=${SERVICE.clientId}%00`)],
-      ['token: a raw NUL in client_id', '/oauth2/token', form(Buffer.concat([latin1('grant_type=client_credentials&client_id=a'), Buffer.from([0]), latin1('b')]))],
-      ['token: percent-encoded invalid UTF-8 in the code', '/oauth2/token', form(`grant_type=authorization_code&client_id=${SPA.clientId}&code=%FF%FE&code_verifier=${'v'.repeat(43)}`)],
-      ['token: raw invalid UTF-8 in the refresh token', '/oauth2/token', form(Buffer.concat([latin1(`grant_type=refresh_token&client_id=${SPA.clientId}&refresh_token=`), Buffer.from([0xc3, 0x28])]))],
-      ['token: a NUL in Basic credentials (form-encoded)', '/oauth2/token', form('grant_type=client_credentials', [['Authorization', basic(latin1(`${SERVICE.clientId}%00:x`))]])],
-      ['token: a raw NUL in Basic credentials', '/oauth2/token', form('grant_type=client_credentials', [['Authorization', basic(Buffer.concat([latin1(SERVICE.clientId), Buffer.from([0]), latin1(':x')]))]])],
-      ['introspect: a NUL in the token', '/oauth2/introspect', form('token=abc%00', [['Authorization', basic(latin1(`${SERVICE.clientId}:${SERVICE.secret}`))]])],
-      ['revoke: an overlong UTF-8 encoding in the token', '/oauth2/revoke', form(`token=%C0%AF&client_id=${SPA.clientId}`)],
-      ['end_session: a NUL in the ID token hint', '/oauth2/end_session', form('id_token_hint=a%00b')],
-    ])('%s', async (_name, path, request) => {
-      await expectInvalidRequest(await rawRequest(t.baseUrl, requestHead('POST', path, request.headers, request.body.length), request.body));
+    const form = (body: Buffer | string, headers: Array<[string, string]> = []) => ({
+      body: Buffer.isBuffer(body) ? body : latin1(body),
+      headers: [['Content-Type', 'application/x-www-form-urlencoded'] as [string, string], ...headers],
     });
 
     it.each([
-      ['authorize: a NUL in client_id', `/oauth2/authorize?client_id=${SPA.clientId}%00&redirect_uri=${encodeURIComponent(SPA.redirectUri)}`],
-      ['authorize: invalid UTF-8 in state', `/oauth2/authorize?client_id=${SPA.clientId}&redirect_uri=${encodeURIComponent(SPA.redirectUri)}&state=%E2%82`],
+      [
+        'token: a percent-encoded NUL in client_id',
+        '/oauth2/token',
+        form(`grant_type=client_credentials&client_id=${SERVICE.clientId}%00`),
+      ],
+      [
+        'token: a raw NUL in client_id',
+        '/oauth2/token',
+        form(Buffer.concat([latin1('grant_type=client_credentials&client_id=a'), Buffer.from([0]), latin1('b')])),
+      ],
+      [
+        'token: percent-encoded invalid UTF-8 in the code',
+        '/oauth2/token',
+        form(`grant_type=authorization_code&client_id=${SPA.clientId}&code=%FF%FE&code_verifier=${'v'.repeat(43)}`),
+      ],
+      [
+        'token: raw invalid UTF-8 in the refresh token',
+        '/oauth2/token',
+        form(
+          Buffer.concat([
+            latin1(`grant_type=refresh_token&client_id=${SPA.clientId}&refresh_token=`),
+            Buffer.from([0xc3, 0x28]),
+          ]),
+        ),
+      ],
+      [
+        'token: a NUL in Basic credentials (form-encoded)',
+        '/oauth2/token',
+        form('grant_type=client_credentials', [['Authorization', basic(latin1(`${SERVICE.clientId}%00:x`))]]),
+      ],
+      [
+        'token: a raw NUL in Basic credentials',
+        '/oauth2/token',
+        form('grant_type=client_credentials', [
+          ['Authorization', basic(Buffer.concat([latin1(SERVICE.clientId), Buffer.from([0]), latin1(':x')]))],
+        ]),
+      ],
+      [
+        'introspect: a NUL in the token',
+        '/oauth2/introspect',
+        form('token=abc%00', [['Authorization', basic(latin1(`${SERVICE.clientId}:${SERVICE.secret}`))]]),
+      ],
+      [
+        'revoke: an overlong UTF-8 encoding in the token',
+        '/oauth2/revoke',
+        form(`token=%C0%AF&client_id=${SPA.clientId}`),
+      ],
+      ['end_session: a NUL in the ID token hint', '/oauth2/end_session', form('id_token_hint=a%00b')],
+    ])('%s', async (_name, path, request) => {
+      await expectInvalidRequest(
+        await rawRequest(t.baseUrl, requestHead('POST', path, request.headers, request.body.length), request.body),
+      );
+    });
+
+    it.each([
+      [
+        'authorize: a NUL in client_id',
+        `/oauth2/authorize?client_id=${SPA.clientId}%00&redirect_uri=${encodeURIComponent(SPA.redirectUri)}`,
+      ],
+      [
+        'authorize: invalid UTF-8 in state',
+        `/oauth2/authorize?client_id=${SPA.clientId}&redirect_uri=${encodeURIComponent(SPA.redirectUri)}&state=%E2%82`,
+      ],
       ['end_session: a NUL in the hint', '/oauth2/end_session?id_token_hint=%00'],
     ])('%s (shown, never redirected)', async (_name, path) => {
       const response = await fetch(`${t.baseUrl}${path}`, { redirect: 'manual' });
@@ -141,10 +270,13 @@ describe('ASVS V1: hostile bytes are refused at the edge', () => {
     });
   });
 
-  describe('raw bytes that Node\'s HTTP parser refuses still get the endpoint\'s format', () => {
+  describe("raw bytes that Node's HTTP parser refuses still get the endpoint's format", () => {
     it.each([
       ['a raw NUL in the path', Buffer.concat([latin1('/oauth2/authorize?client_id=a'), Buffer.from([0])])],
-      ['a raw byte that is not ASCII in the path', Buffer.concat([latin1('/oauth2/authorize?state='), Buffer.from([0xff])])],
+      [
+        'a raw byte that is not ASCII in the path',
+        Buffer.concat([latin1('/oauth2/authorize?state='), Buffer.from([0xff])]),
+      ],
     ])('OAuth: %s', async (_name, path) => {
       await expectInvalidRequest(await rawRequest(t.baseUrl, requestHead('GET', path)));
     });
@@ -185,9 +317,16 @@ describe('ASVS V1: hostile input against the LDAP directory', () => {
 
   it('a NUL in the username or password is a 400 and the journey still signs alice in', async () => {
     const journey = await startJourney(t);
-    for (const fields of ['"username":"alice\\u0000","password":"alice-password"', '"username":"alice","password":"alice-password\\u0000"']) {
+    for (const fields of [
+      '"username":"alice\\u0000","password":"alice-password"',
+      '"username":"alice","password":"alice-password\\u0000"',
+    ]) {
       const body = `{"transactionToken":"${journey.transactionToken}",${fields}}`;
-      const response = await fetch(`${t.baseUrl}/journeys/${journey.journeyId}/password`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(`${t.baseUrl}/journeys/${journey.journeyId}/password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       expect(response.status).toBe(400);
       expect(await response.json()).toMatchObject({ type: 'urn:ciam:problem:invalid-encoding' });
     }
@@ -195,13 +334,19 @@ describe('ASVS V1: hostile input against the LDAP directory', () => {
     expect(ok.status).toBe(200);
   });
 
-  it.each(['*', 'alice)(uid=*', '*)(|(uid=*', 'alice*', 'uid=alice,ou=people,dc=example,dc=test', 'alice\\2a', '(alice)'])(
-    'the username %s signs nobody in and answers like an unknown username', async (username) => {
-      const unknown = await answerFor(`nobody-${randomUUID().slice(0, 8)}`);
-      const injected = await answerFor(username);
-      expect(injected.code).toBeUndefined();
-      expect({ status: injected.status, type: injected.type }).toEqual({ status: unknown.status, type: unknown.type });
-      expect(injected.status).toBeLessThan(500);
-    },
-  );
+  it.each([
+    '*',
+    'alice)(uid=*',
+    '*)(|(uid=*',
+    'alice*',
+    'uid=alice,ou=people,dc=example,dc=test',
+    'alice\\2a',
+    '(alice)',
+  ])('the username %s signs nobody in and answers like an unknown username', async (username) => {
+    const unknown = await answerFor(`nobody-${randomUUID().slice(0, 8)}`);
+    const injected = await answerFor(username);
+    expect(injected.code).toBeUndefined();
+    expect({ status: injected.status, type: injected.type }).toEqual({ status: unknown.status, type: unknown.type });
+    expect(injected.status).toBeLessThan(500);
+  });
 });

@@ -33,27 +33,39 @@ class FailingQueryModule {}
 describe('ASVS V16: logs never carry query parameters', () => {
   const t = useTestApp({ imports: [FailingQueryModule] });
 
-  it.each(['typeorm', 'pool'])('a failed query through %s: a bare 500 and a log without the typed value', async (path) => {
-    const response = await fetch(`${t.baseUrl}/test-failing-query/${path}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: TYPED_PASSWORD }),
+  it.each(['typeorm', 'pool'])(
+    'a failed query through %s: a bare 500 and a log without the typed value',
+    async (path) => {
+      const response = await fetch(`${t.baseUrl}/test-failing-query/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: TYPED_PASSWORD }),
+      });
+      expect(response.status).toBe(500);
+      expect(JSON.stringify(await response.json())).not.toContain(TYPED_PASSWORD);
+
+      const requestId = response.headers.get('x-request-id');
+      const lines = t.logLines().filter((line) => line.requestId === requestId);
+      const unhandled = lines.find((line) => line.msg === 'unhandled error') as
+        { err: Record<string, unknown> } | undefined;
+      // The error is there, useful to whoever reads it: its SQLSTATE and statement, with the value redacted.
+      expect(unhandled?.err).toMatchObject({ sqlState: '22P02', message: expect.stringContaining('"[REDACTED]"') });
+      expect(unhandled?.err).not.toHaveProperty('parameters');
+      expect(unhandled?.err).not.toHaveProperty('driverError');
+      expect(t.rawLogs()).not.toContain(TYPED_PASSWORD);
+    },
+  );
+
+  it("TypeORM's own query-error log line keeps the SQL and drops the parameters", async () => {
+    await fetch(`${t.baseUrl}/test-failing-query/typeorm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: `${TYPED_PASSWORD}-2` }),
     });
-    expect(response.status).toBe(500);
-    expect(JSON.stringify(await response.json())).not.toContain(TYPED_PASSWORD);
-
-    const requestId = response.headers.get('x-request-id');
-    const lines = t.logLines().filter((line) => line.requestId === requestId);
-    const unhandled = lines.find((line) => line.msg === 'unhandled error') as { err: Record<string, unknown> } | undefined;
-    // The error is there, useful to whoever reads it: its SQLSTATE and statement, with the value redacted.
-    expect(unhandled?.err).toMatchObject({ sqlState: '22P02', message: expect.stringContaining('"[REDACTED]"') });
-    expect(unhandled?.err).not.toHaveProperty('parameters');
-    expect(unhandled?.err).not.toHaveProperty('driverError');
-    expect(t.rawLogs()).not.toContain(TYPED_PASSWORD);
-  });
-
-  it('TypeORM\'s own query-error log line keeps the SQL and drops the parameters', async () => {
-    await fetch(`${t.baseUrl}/test-failing-query/typeorm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `${TYPED_PASSWORD}-2` }) });
     const failed = t.logLines().filter((line) => line.msg === 'query failed');
-    expect(failed).toContainEqual(expect.objectContaining({ query: 'SELECT $1::uuid AS id', err: expect.objectContaining({ sqlState: '22P02' }) }));
+    expect(failed).toContainEqual(
+      expect.objectContaining({ query: 'SELECT $1::uuid AS id', err: expect.objectContaining({ sqlState: '22P02' }) }),
+    );
     expect(t.rawLogs()).not.toContain(`${TYPED_PASSWORD}-2`);
   });
 });

@@ -12,7 +12,8 @@ describe('ASVS V8: workforce tokens on the agent API', () => {
   const { idp, env } = useForgingIdp();
   const t = useTestApp({ env }, registerStandardClients);
   const path = '/agent/customers/CUPID-ALICE-0001/sessions?reason=authorization%20check';
-  const call = (authorization?: string) => fetch(`${t.baseUrl}${path}`, { headers: authorization ? { authorization } : {} });
+  const call = (authorization?: string) =>
+    fetch(`${t.baseUrl}${path}`, { headers: authorization ? { authorization } : {} });
   const now = () => Math.floor(Date.now() / 1000);
 
   it('admits a good token, with iat and nbf a little ahead (clock drift within 60 s)', async () => {
@@ -41,7 +42,10 @@ describe('ASVS V8: workforce tokens on the agent API', () => {
     ['a key the IdP does not publish, under its kid', () => idp.sign({}, {}, { foreignKey: true })],
     ['an unknown kid', () => idp.sign({}, { kid: 'kid-nobody-published' }, { foreignKey: true })],
     ['alg none', async () => unsigned({ alg: 'none', kid: idp.kid, typ: 'JWT' }, idp.claims())],
-    ['HS256 keyed with the IdP\'s public key', async () => hmacSigned({ kid: idp.kid, typ: 'JWT' }, idp.claims(), idp.publicPem)],
+    [
+      "HS256 keyed with the IdP's public key",
+      async () => hmacSigned({ kid: idp.kid, typ: 'JWT' }, idp.claims(), idp.publicPem),
+    ],
     ['a token that is not a JWT', async () => 'not.a.jwt'],
   ])('refuses %s: 401 invalid_token', async (_name, mint) => {
     const response = await call(`Bearer ${await mint()}`);
@@ -58,11 +62,16 @@ describe('ASVS V8: workforce tokens on the agent API', () => {
 
   it('the same checks guard writes: a revoke-all with a token without exp changes nothing', async () => {
     const [session] = await t.dataSource.query(
-      `INSERT INTO sessions (cupid, client_id, amr, idle_expires_at, absolute_expires_at) VALUES ('CUPID-ALICE-0001', 'test-spa', '{pwd}', now() + interval '1 hour', now() + interval '2 hours') RETURNING id`);
+      `INSERT INTO sessions (cupid, client_id, amr, idle_expires_at, absolute_expires_at) VALUES ('CUPID-ALICE-0001', 'test-spa', '{pwd}', now() + interval '1 hour', now() + interval '2 hours') RETURNING id`,
+    );
     const response = await fetch(`${t.baseUrl}/agent/customers/CUPID-ALICE-0001/sessions/revoke-all`, {
-      method: 'POST', headers: { authorization: `Bearer ${await idp.sign({ exp: undefined })}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'forged token attempt' }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${await idp.sign({ exp: undefined })}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'forged token attempt' }),
     });
     expect(response.status).toBe(401);
-    expect(await t.dataSource.query(`SELECT status FROM sessions WHERE id = $1`, [session.id])).toEqual([{ status: 'ACTIVE' }]);
+    expect(await t.dataSource.query(`SELECT status FROM sessions WHERE id = $1`, [session.id])).toEqual([
+      { status: 'ACTIVE' },
+    ]);
   });
 });

@@ -41,26 +41,45 @@ export class ForgingWorkforceIdp {
   async start(): Promise<this> {
     this.key = await generateKeyPair('ES256', { extractable: true });
     this.publicPem = await exportSPKI(this.key.publicKey);
-    this.server.always({ kind: 'json', body: { keys: [{ ...(await exportJWK(this.key.publicKey)), kid: this.kid, alg: 'ES256', use: 'sig' }] } });
+    this.server.always({
+      kind: 'json',
+      body: { keys: [{ ...(await exportJWK(this.key.publicKey)), kid: this.kid, alg: 'ES256', use: 'sig' }] },
+    });
     await this.server.start();
     return this;
   }
 
   env(): Record<string, string> {
-    return { AGENT_ISSUER: WORKFORCE.issuer, AGENT_AUDIENCE: WORKFORCE.audience, AGENT_JWKS_URL: `${this.server.url}/jwks`, AGENT_REQUIRED_ROLE: WORKFORCE.role };
+    return {
+      AGENT_ISSUER: WORKFORCE.issuer,
+      AGENT_AUDIENCE: WORKFORCE.audience,
+      AGENT_JWKS_URL: `${this.server.url}/jwks`,
+      AGENT_REQUIRED_ROLE: WORKFORCE.role,
+    };
   }
 
   /** Good claims, with `overrides` on top; an override of `undefined` removes the claim. */
   claims(overrides: Claims = {}): Claims {
     const now = Math.floor(Date.now() / 1000);
     const claims: Claims = {
-      iss: WORKFORCE.issuer, aud: WORKFORCE.audience, sub: 'agent-007', roles: [WORKFORCE.role], iat: now, exp: now + 600, jti: randomUUID(), ...overrides,
+      iss: WORKFORCE.issuer,
+      aud: WORKFORCE.audience,
+      sub: 'agent-007',
+      roles: [WORKFORCE.role],
+      iat: now,
+      exp: now + 600,
+      jti: randomUUID(),
+      ...overrides,
     };
     for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
     return claims;
   }
 
-  async sign(overrides: Claims = {}, header: Record<string, unknown> = {}, options: { foreignKey?: boolean } = {}): Promise<string> {
+  async sign(
+    overrides: Claims = {},
+    header: Record<string, unknown> = {},
+    options: { foreignKey?: boolean } = {},
+  ): Promise<string> {
     const key = options.foreignKey ? (await generateKeyPair('ES256')).privateKey : this.key.privateKey;
     return new CompactSign(Buffer.from(JSON.stringify(this.claims(overrides))))
       .setProtectedHeader({ alg: 'ES256', kid: this.kid, typ: 'JWT', ...header } as { alg: string })

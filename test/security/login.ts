@@ -12,9 +12,15 @@ export interface SignedIn {
 /** alice signs in through a real journey (no second factor on the trusted loopback network) and redeems the code. */
 export async function signInAlice(t: TestApp, scope = 'openid profile'): Promise<SignedIn> {
   const journey = await startJourney(t, { scope });
-  const done = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')).json();
+  const done = await (
+    await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')
+  ).json();
   const response = await postForm(t, '/oauth2/token', {
-    grant_type: 'authorization_code', code: done.authorizationCode, redirect_uri: SPA.redirectUri, code_verifier: journey.verifier, client_id: SPA.clientId,
+    grant_type: 'authorization_code',
+    code: done.authorizationCode,
+    redirect_uri: SPA.redirectUri,
+    code_verifier: journey.verifier,
+    client_id: SPA.clientId,
   });
   if (response.status !== 200) throw new Error(`code exchange answered ${response.status}`);
   return (await response.json()) as SignedIn;

@@ -1,5 +1,9 @@
 /** RFC 6749 §5.2: the error JSON, never cached, and nothing else in the body. */
-export async function expectOAuthError(response: Response, status: number, error: string): Promise<{ error: string; error_description: string }> {
+export async function expectOAuthError(
+  response: Response,
+  status: number,
+  error: string,
+): Promise<{ error: string; error_description: string }> {
   expect(response.status).toBe(status);
   expect(response.headers.get('content-type')).toContain('application/json');
   expect(response.headers.get('cache-control')).toBe('no-store');

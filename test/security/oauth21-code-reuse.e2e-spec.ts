@@ -1,5 +1,15 @@
 import { useTestApp } from '../support/app';
-import { auditEvents, completeLogin, exchangeCode, introspect, pkcePair, refresh, registerClient, registerStandardClients, SPA } from '../support/oauth';
+import {
+  auditEvents,
+  completeLogin,
+  exchangeCode,
+  introspect,
+  pkcePair,
+  refresh,
+  registerClient,
+  registerStandardClients,
+  SPA,
+} from '../support/oauth';
 
 /**
  * OAuth 2.1 §4.1.3 / RFC 6749 §4.1.2 ("Reuse of Authorization Codes"): a code works once. A second, fully
@@ -12,7 +22,11 @@ describe('OAuth 2.1: authorization code reuse', () => {
   const t = useTestApp({}, async (app) => {
     await registerStandardClients(app);
     await registerClient(app, {
-      clientId: 'other-spa', name: 'Other SPA', type: 'PUBLIC', redirectUris: [SPA.redirectUri], grantTypes: ['authorization_code', 'refresh_token'],
+      clientId: 'other-spa',
+      name: 'Other SPA',
+      type: 'PUBLIC',
+      redirectUris: [SPA.redirectUri],
+      grantTypes: ['authorization_code', 'refresh_token'],
       scopes: ['openid', 'profile'],
     });
   });
@@ -24,7 +38,8 @@ describe('OAuth 2.1: authorization code reuse', () => {
     return { login, tokens: (await first.json()) as { access_token: string; refresh_token: string } };
   }
 
-  const sessionStatus = async (id: string) => (await t.dataSource.query('SELECT status FROM sessions WHERE id = $1', [id]))[0].status;
+  const sessionStatus = async (id: string) =>
+    (await t.dataSource.query('SELECT status FROM sessions WHERE id = $1', [id]))[0].status;
 
   it.each([
     ['a wrong PKCE verifier', () => ({ code_verifier: pkcePair().verifier })],
@@ -39,14 +54,20 @@ describe('OAuth 2.1: authorization code reuse', () => {
     expect(await introspect(t, tokens.access_token)).toMatchObject({ active: true });
     expect((await refresh(t, tokens.refresh_token)).status).toBe(200);
     const [event] = await auditEvents(t, { sessionId: login.sessionId, type: 'authorization_code.replayed' });
-    expect(event).toMatchObject({ outcome: 'FAILURE', details: { sessionRevoked: false, notRevokedBecause: expect.any(String) } });
+    expect(event).toMatchObject({
+      outcome: 'FAILURE',
+      details: { sessionRevoked: false, notRevokedBecause: expect.any(String) },
+    });
   });
 
   it('a fully valid replay is refused and revokes every token the first redemption issued', async () => {
     const { login, tokens } = await redeemed();
     const replay = await exchangeCode(t, login);
     expect(replay.status).toBe(400);
-    expect(await replay.json()).toEqual({ error: 'invalid_grant', error_description: 'authorization code was already used' });
+    expect(await replay.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'authorization code was already used',
+    });
     expect(await sessionStatus(login.sessionId)).toBe('REVOKED');
     expect(await introspect(t, tokens.access_token)).toEqual({ active: false });
     expect((await refresh(t, tokens.refresh_token)).status).toBe(400);

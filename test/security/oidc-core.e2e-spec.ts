@@ -16,9 +16,15 @@ describe('OIDC Core: discovery, keys and ID tokens', () => {
 
   async function signIn(scope = 'openid profile') {
     const journey = await startJourney(t, { scope, nonce: 'nonce-oidc-core' });
-    const done = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')).json();
+    const done = await (
+      await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')
+    ).json();
     const response = await postForm(t, '/oauth2/token', {
-      grant_type: 'authorization_code', code: done.authorizationCode, redirect_uri: SPA.redirectUri, code_verifier: journey.verifier, client_id: SPA.clientId,
+      grant_type: 'authorization_code',
+      code: done.authorizationCode,
+      redirect_uri: SPA.redirectUri,
+      code_verifier: journey.verifier,
+      client_id: SPA.clientId,
     });
     expect(response.status).toBe(200);
     return response.json() as Promise<{ access_token: string; id_token?: string; refresh_token: string }>;
@@ -28,7 +34,15 @@ describe('OIDC Core: discovery, keys and ID tokens', () => {
     it('the issuer is exactly the configured one, and every endpoint lives under it', async () => {
       const metadata = await (await fetch(`${t.baseUrl}/.well-known/openid-configuration`)).json();
       expect(metadata.issuer).toBe(t.config.oidc.issuer);
-      for (const name of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'end_session_endpoint']) {
+      for (const name of [
+        'authorization_endpoint',
+        'token_endpoint',
+        'jwks_uri',
+        'userinfo_endpoint',
+        'revocation_endpoint',
+        'introspection_endpoint',
+        'end_session_endpoint',
+      ]) {
         expect(metadata[name]).toMatch(new RegExp(`^${t.config.oidc.issuer.replace(/[.]/g, '\\.')}/`));
       }
     });
@@ -48,7 +62,8 @@ describe('OIDC Core: discovery, keys and ID tokens', () => {
       expect(keys.length).toBeGreaterThan(0);
       for (const key of keys) {
         expect(key).toMatchObject({ kid: expect.any(String), use: 'sig', alg: expect.any(String) });
-        for (const privateMember of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key).not.toHaveProperty(privateMember);
+        for (const privateMember of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'])
+          expect(key).not.toHaveProperty(privateMember);
       }
     });
   });
@@ -57,20 +72,32 @@ describe('OIDC Core: discovery, keys and ID tokens', () => {
     it('verifies against the published keys, for this issuer and this client, with the claims a relying party checks', async () => {
       const tokens = await signIn();
       const jwks = createLocalJWKSet(await (await fetch(`${t.baseUrl}/oauth2/jwks`)).json());
-      const { payload, protectedHeader } = await jwtVerify(tokens.id_token!, jwks, { issuer: t.config.oidc.issuer, audience: SPA.clientId });
+      const { payload, protectedHeader } = await jwtVerify(tokens.id_token!, jwks, {
+        issuer: t.config.oidc.issuer,
+        audience: SPA.clientId,
+      });
       expect(protectedHeader.alg).toBe(t.config.oidc.signingAlg);
       expect(payload).toMatchObject({
-        sub: 'CUPID-ALICE-0001', azp: SPA.clientId, nonce: 'nonce-oidc-core', sid: expect.any(String), acr: expect.any(String), amr: expect.arrayContaining(['pwd']),
+        sub: 'CUPID-ALICE-0001',
+        azp: SPA.clientId,
+        nonce: 'nonce-oidc-core',
+        sid: expect.any(String),
+        acr: expect.any(String),
+        amr: expect.arrayContaining(['pwd']),
       });
       expect(payload.exp!).toBeGreaterThan(payload.iat!);
       expect(payload.auth_time as number).toBeLessThanOrEqual(payload.iat!);
       // §3.1.3.6: at_hash is the left half of the SHA-256 of the access token, base64url.
-      expect(payload.at_hash).toBe(createHash('sha256').update(tokens.access_token).digest().subarray(0, 16).toString('base64url'));
+      expect(payload.at_hash).toBe(
+        createHash('sha256').update(tokens.access_token).digest().subarray(0, 16).toString('base64url'),
+      );
     });
 
     it('UserInfo speaks for the same subject (§5.3.2)', async () => {
       const tokens = await signIn();
-      const userinfo = await (await fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json();
+      const userinfo = await (
+        await fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+      ).json();
       expect(userinfo.sub).toBe(claimsOf(tokens.id_token!).sub);
     });
 
@@ -86,20 +113,45 @@ describe('OIDC Core: discovery, keys and ID tokens', () => {
     it('without the openid scope there is no ID token, and userinfo refuses the access token', async () => {
       const tokens = await signIn('profile');
       expect(tokens.id_token).toBeUndefined();
-      const userinfo = await fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      const userinfo = await fetch(`${t.baseUrl}/oauth2/userinfo`, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
       expect(userinfo.status).toBe(403);
     });
   });
 
   describe('authorization requests (Core §3.1.2)', () => {
-    const authorize = (extra: Record<string, string>) => fetch(`${t.baseUrl}/oauth2/authorize?${new URLSearchParams({
-      response_type: 'code', client_id: SPA.clientId, redirect_uri: SPA.redirectUri, scope: 'openid', state: 'st-oidc', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', ...extra,
-    })}`, { redirect: 'manual' });
+    const authorize = (extra: Record<string, string>) =>
+      fetch(
+        `${t.baseUrl}/oauth2/authorize?${new URLSearchParams({
+          response_type: 'code',
+          client_id: SPA.clientId,
+          redirect_uri: SPA.redirectUri,
+          scope: 'openid',
+          state: 'st-oidc',
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+          ...extra,
+        })}`,
+        { redirect: 'manual' },
+      );
 
     it.each([
-      ['prompt=none: no login page may be shown and there is no session to reuse', { prompt: 'none' }, 'login_required'],
-      ['a request object (unsupported, §6.1)', { request: 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.' }, 'request_not_supported'],
-      ['a request_uri (unsupported, §6.2)', { request_uri: 'https://evil.example/request.jwt' }, 'request_uri_not_supported'],
+      [
+        'prompt=none: no login page may be shown and there is no session to reuse',
+        { prompt: 'none' },
+        'login_required',
+      ],
+      [
+        'a request object (unsupported, §6.1)',
+        { request: 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.' },
+        'request_not_supported',
+      ],
+      [
+        'a request_uri (unsupported, §6.2)',
+        { request_uri: 'https://evil.example/request.jwt' },
+        'request_uri_not_supported',
+      ],
     ])('%s: goes back with %s, and no journey starts', async (_name, extra, error) => {
       const before = (await t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts`))[0].n;
       const params = redirectedError(await authorize(extra), SPA.redirectUri);

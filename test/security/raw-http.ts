@@ -11,7 +11,11 @@ export interface RawResponse {
  * One HTTP/1.1 request written byte for byte on a socket: fetch and node:http refuse (or silently
  * percent-encode) NUL and non-UTF-8 bytes in paths and headers, which is what these tests must send.
  */
-export function rawRequest(baseUrl: string, head: Buffer | string, body: Buffer = Buffer.alloc(0)): Promise<RawResponse> {
+export function rawRequest(
+  baseUrl: string,
+  head: Buffer | string,
+  body: Buffer = Buffer.alloc(0),
+): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
@@ -31,7 +35,12 @@ export function rawRequest(baseUrl: string, head: Buffer | string, body: Buffer 
 }
 
 /** A request head: `method path HTTP/1.1`, Host, Connection: close, the given headers and Content-Length. */
-export function requestHead(method: string, path: Buffer | string, headers: Array<[string, Buffer | string]> = [], bodyLength = 0): Buffer {
+export function requestHead(
+  method: string,
+  path: Buffer | string,
+  headers: Array<[string, Buffer | string]> = [],
+  bodyLength = 0,
+): Buffer {
   const line = (text: Buffer | string) => (Buffer.isBuffer(text) ? text : Buffer.from(text, 'latin1'));
   const parts = [line(`${method} `), line(path), line(' HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n')];
   for (const [name, value] of headers) parts.push(line(`${name}: `), line(value), line('\r\n'));
@@ -52,7 +61,12 @@ function parse(raw: Buffer): RawResponse {
   let body = raw.subarray(split + 4);
   if (headers['transfer-encoding'] === 'chunked') body = dechunk(body);
   const text = body.toString('utf8');
-  return { status: Number(statusLine.split(' ')[1]), headers, body: text, json: () => JSON.parse(text) as Record<string, unknown> };
+  return {
+    status: Number(statusLine.split(' ')[1]),
+    headers,
+    body: text,
+    json: () => JSON.parse(text) as Record<string, unknown>,
+  };
 }
 
 function dechunk(body: Buffer): Buffer {

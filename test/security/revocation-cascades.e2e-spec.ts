@@ -3,7 +3,16 @@ import { Attribute, Change, Client } from 'ldapts';
 import type { TestApp } from '../support/app';
 import { startTestApp, useTestApp } from '../support/app';
 import { cli } from '../support/cli';
-import { auditEvents, completeLogin, exchangeCode, introspect, postForm, refresh, registerClient, registerStandardClients } from '../support/oauth';
+import {
+  auditEvents,
+  completeLogin,
+  exchangeCode,
+  introspect,
+  postForm,
+  refresh,
+  registerClient,
+  registerStandardClients,
+} from '../support/oauth';
 import { LDAP_ADMIN_DN, LDAP_ADMIN_PASSWORD, LDAP_CUSTOMERS, LDAP_PEOPLE, Slapd, startSlapd } from '../support/slapd';
 import { useWorkforceIdp } from '../support/workforce';
 
@@ -24,7 +33,9 @@ async function signedIn(t: TestApp, options: { cupid?: string; trustedDeviceId?:
 async function expectDead(t: TestApp, tokens: Tokens): Promise<void> {
   expect(await introspect(t, tokens.access_token)).toEqual({ active: false });
   expect((await refresh(t, tokens.refresh_token)).status).toBe(400);
-  expect((await fetch(`${t.baseUrl}/me/sessions`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401);
+  expect(
+    (await fetch(`${t.baseUrl}/me/sessions`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status,
+  ).toBe(401);
 }
 
 describe('revoking a trusted device ends the sessions it opened or was bound in', () => {
@@ -39,40 +50,59 @@ describe('revoking a trusted device ends the sessions it opened or was bound in'
     return row.id;
   }
 
-  it('by the customer (/me): the device\'s sessions end with their tokens; the other sessions stay', async () => {
+  it("by the customer (/me): the device's sessions end with their tokens; the other sessions stay", async () => {
     const deviceId = await boundDevice('CUPID-ALICE-0001');
     const onPhone = await signedIn(t, { trustedDeviceId: deviceId });
     const alsoOnPhone = await signedIn(t, { trustedDeviceId: deviceId });
     const laptop = await signedIn(t);
 
-    const response = await fetch(`${t.baseUrl}/me/devices/${deviceId}`, { method: 'DELETE', headers: { authorization: `Bearer ${laptop.tokens.access_token}` } });
+    const response = await fetch(`${t.baseUrl}/me/devices/${deviceId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${laptop.tokens.access_token}` },
+    });
     expect(response.status).toBe(204);
 
     await expectDead(t, onPhone.tokens);
     await expectDead(t, alsoOnPhone.tokens);
     expect(await introspect(t, laptop.tokens.access_token)).toMatchObject({ active: true });
     const [ended] = await auditEvents(t, { sessionId: onPhone.login.sessionId, type: 'session.revoked' });
-    expect(ended).toMatchObject({ actor_type: 'CUSTOMER', details: { reason: 'device revoked: removed by the customer', deviceId } });
-    expect(await auditEvents(t, { type: 'device.revoked' })).toEqual([expect.objectContaining({ details: expect.objectContaining({ deviceId }) })]);
+    expect(ended).toMatchObject({
+      actor_type: 'CUSTOMER',
+      details: { reason: 'device revoked: removed by the customer', deviceId },
+    });
+    expect(await auditEvents(t, { type: 'device.revoked' })).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ deviceId }) }),
+    ]);
   });
 
   it('by an agent: the same cascade, recorded with the agent and the reason', async () => {
     const deviceId = await boundDevice('CUPID-ALICE-0001');
     const onPhone = await signedIn(t, { trustedDeviceId: deviceId });
     const response = await fetch(`${t.baseUrl}/agent/customers/CUPID-ALICE-0001/devices/${deviceId}/revoke`, {
-      method: 'POST', headers: { authorization: `Bearer ${await idp.token()}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'Lost phone (INC-7)' }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${await idp.token()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'Lost phone (INC-7)' }),
     });
     expect(response.status).toBe(204);
     await expectDead(t, onPhone.tokens);
-    const [session] = await t.dataSource.query('SELECT status, revoked_by, revoke_reason FROM sessions WHERE id = $1', [onPhone.login.sessionId]);
-    expect(session).toEqual({ status: 'REVOKED', revoked_by: 'AGENT:agent-007', revoke_reason: 'device revoked: Lost phone (INC-7)' });
+    const [session] = await t.dataSource.query('SELECT status, revoked_by, revoke_reason FROM sessions WHERE id = $1', [
+      onPhone.login.sessionId,
+    ]);
+    expect(session).toEqual({
+      status: 'REVOKED',
+      revoked_by: 'AGENT:agent-007',
+      revoke_reason: 'device revoked: Lost phone (INC-7)',
+    });
   });
 
-  it('another customer\'s device id changes nothing', async () => {
+  it("another customer's device id changes nothing", async () => {
     const deviceId = await boundDevice('CUPID-BOB-0002');
     const bobs = await signedIn(t, { cupid: 'CUPID-BOB-0002', trustedDeviceId: deviceId });
     const alice = await signedIn(t);
-    const response = await fetch(`${t.baseUrl}/me/devices/${deviceId}`, { method: 'DELETE', headers: { authorization: `Bearer ${alice.tokens.access_token}` } });
+    const response = await fetch(`${t.baseUrl}/me/devices/${deviceId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${alice.tokens.access_token}` },
+    });
     expect(response.status).toBe(404);
     expect(await introspect(t, bobs.tokens.access_token)).toMatchObject({ active: true });
   });
@@ -105,7 +135,12 @@ describe('a customer locked, disabled or removed in the directory loses access a
     }
   }
   const setStatus = (uid: string, status: string) =>
-    admin((client) => client.modify(`uid=${uid},${LDAP_PEOPLE}`, new Change({ operation: 'replace', modification: new Attribute({ type: 'employeeType', values: [status] }) })));
+    admin((client) =>
+      client.modify(
+        `uid=${uid},${LDAP_PEOPLE}`,
+        new Change({ operation: 'replace', modification: new Attribute({ type: 'employeeType', values: [status] }) }),
+      ),
+    );
 
   it.each([
     ['LOCKED', 'erin', 'CUPID-ERIN-0005', 'customer locked in the directory'],
@@ -123,7 +158,10 @@ describe('a customer locked, disabled or removed in the directory loses access a
     expect(await refused.json()).toEqual({ error: 'invalid_grant', error_description: 'the session has ended' });
 
     // Every session of the customer ended, not only the one that refreshed.
-    const sessions = await t.dataSource.query('SELECT status, revoked_by, revoke_reason FROM sessions WHERE cupid = $1 ORDER BY created_at', [cupid]);
+    const sessions = await t.dataSource.query(
+      'SELECT status, revoked_by, revoke_reason FROM sessions WHERE cupid = $1 ORDER BY created_at',
+      [cupid],
+    );
     expect(sessions).toEqual([
       { status: 'REVOKED', revoked_by: 'SYSTEM:directory-check', revoke_reason: reason },
       { status: 'REVOKED', revoked_by: 'SYSTEM:directory-check', revoke_reason: reason },
@@ -132,14 +170,20 @@ describe('a customer locked, disabled or removed in the directory loses access a
     await expectDead(t, second.tokens);
     const events = await auditEvents(t, { cupid, type: 'session.revoked' });
     expect(events).toHaveLength(2);
-    expect(events[0]).toMatchObject({ actor_type: 'SYSTEM', actor_id: 'directory-check', details: { reason, allSessions: true } });
+    expect(events[0]).toMatchObject({
+      actor_type: 'SYSTEM',
+      actor_id: 'directory-check',
+      details: { reason, allSessions: true },
+    });
   });
 
   it('removed from the directory', async () => {
     const { login, tokens } = await signedIn(t, { cupid: 'CUPID-GINA-0007' });
     await admin((client) => client.del(`uid=gina,${LDAP_PEOPLE}`));
     expect((await refresh(t, tokens.refresh_token)).status).toBe(400);
-    const [session] = await t.dataSource.query('SELECT status, revoke_reason FROM sessions WHERE id = $1', [login.sessionId]);
+    const [session] = await t.dataSource.query('SELECT status, revoke_reason FROM sessions WHERE id = $1', [
+      login.sessionId,
+    ]);
     expect(session).toEqual({ status: 'REVOKED', revoke_reason: 'customer no longer in the directory' });
   });
 
@@ -155,7 +199,9 @@ describe('a customer locked, disabled or removed in the directory loses access a
       app.clock.advance(301);
       const after = await refresh(app, ((await within.json()) as Tokens).refresh_token);
       expect(after.status).toBe(400);
-      const [session] = await app.dataSource.query(`SELECT status, revoke_reason FROM sessions WHERE cupid = 'CUPID-HUGO-0008'`);
+      const [session] = await app.dataSource.query(
+        `SELECT status, revoke_reason FROM sessions WHERE cupid = 'CUPID-HUGO-0008'`,
+      );
       expect(session).toEqual({ status: 'REVOKED', revoke_reason: 'customer locked in the directory' });
     } finally {
       await app.close();
@@ -167,7 +213,9 @@ describe('a customer locked, disabled or removed in the directory loses access a
     const recent = await signedIn(t, { cupid: 'CUPID-ALICE-0001' });
     const older = await signedIn(t, { cupid: 'CUPID-ALICE-0001' });
     // The older session's last directory answer is past the 15-minute grace; it is still live.
-    await t.dataSource.query(`UPDATE sessions SET directory_checked_at = now() - interval '16 minutes' WHERE id = $1`, [older.login.sessionId]);
+    await t.dataSource.query(`UPDATE sessions SET directory_checked_at = now() - interval '16 minutes' WHERE id = $1`, [
+      older.login.sessionId,
+    ]);
     await slapd.stop();
 
     const through = await refresh(t, recent.tokens.refresh_token);
@@ -178,7 +226,9 @@ describe('a customer locked, disabled or removed in the directory loses access a
     expect(down.status).toBe(503);
     expect(down.headers.get('retry-after')).toEqual(expect.any(String));
     expect(await down.json()).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
-    const [row] = await t.dataSource.query(`SELECT status FROM tokens WHERE value_hash = sha256($1::bytea)`, [Buffer.from(older.tokens.refresh_token)]);
+    const [row] = await t.dataSource.query(`SELECT status FROM tokens WHERE value_hash = sha256($1::bytea)`, [
+      Buffer.from(older.tokens.refresh_token),
+    ]);
     expect(row.status).toBe('ACTIVE');
     // Access tokens keep working: only the refresh asks the directory.
     expect(await introspect(t, older.tokens.access_token)).toMatchObject({ active: true });
@@ -186,36 +236,65 @@ describe('a customer locked, disabled or removed in the directory loses access a
 });
 
 describe('deactivating a client ends its sessions and tokens (clients:deactivate)', () => {
-  const DOOMED = { id: 'doomed-app', secret: 'doomed-app-secret-0123456789', redirectUri: 'https://doomed.example/callback' };
+  const DOOMED = {
+    id: 'doomed-app',
+    secret: 'doomed-app-secret-0123456789',
+    redirectUri: 'https://doomed.example/callback',
+  };
   const t = useTestApp({}, async (app) => {
     await registerStandardClients(app);
     await registerClient(app, {
-      clientId: DOOMED.id, name: 'Doomed app', type: 'CONFIDENTIAL', secret: DOOMED.secret, redirectUris: [DOOMED.redirectUri],
-      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'], scopes: ['openid'],
+      clientId: DOOMED.id,
+      name: 'Doomed app',
+      type: 'CONFIDENTIAL',
+      secret: DOOMED.secret,
+      redirectUris: [DOOMED.redirectUri],
+      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+      scopes: ['openid'],
     });
   });
 
   async function doomedSession(): Promise<Tokens> {
     const login = await completeLogin(t, { clientId: DOOMED.id, redirectUri: DOOMED.redirectUri, scope: 'openid' });
-    const response = await postForm(t, '/oauth2/token', {
-      grant_type: 'authorization_code', code: login.code, redirect_uri: DOOMED.redirectUri, code_verifier: login.verifier,
-    }, { id: DOOMED.id, secret: DOOMED.secret });
+    const response = await postForm(
+      t,
+      '/oauth2/token',
+      {
+        grant_type: 'authorization_code',
+        code: login.code,
+        redirect_uri: DOOMED.redirectUri,
+        code_verifier: login.verifier,
+      },
+      { id: DOOMED.id, secret: DOOMED.secret },
+    );
     expect(response.status).toBe(200);
     return response.json() as Promise<Tokens>;
   }
 
-  it('revokes every session and the client\'s own tokens, audited; other clients are untouched', async () => {
+  it("revokes every session and the client's own tokens, audited; other clients are untouched", async () => {
     const sessions = [await doomedSession(), await doomedSession()];
-    const own = await (await postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: DOOMED.id, secret: DOOMED.secret })).json();
+    const own = await (
+      await postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, { id: DOOMED.id, secret: DOOMED.secret })
+    ).json();
     const bystander = await signedIn(t);
 
     const result = await cli(t, 'clients:deactivate', '--id', DOOMED.id);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ deactivated: DOOMED.id, changed: true, sessionsRevoked: 2, tokensRevoked: 1 });
+    expect(JSON.parse(result.stdout)).toEqual({
+      deactivated: DOOMED.id,
+      changed: true,
+      sessionsRevoked: 2,
+      tokensRevoked: 1,
+    });
 
     for (const tokens of sessions) expect(await introspect(t, tokens.access_token)).toEqual({ active: false });
     expect(await introspect(t, own.access_token)).toEqual({ active: false });
-    const refused = await postForm(t, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: sessions[0].refresh_token }, { id: DOOMED.id, secret: DOOMED.secret });
+    const refused = await postForm(
+      t,
+      '/oauth2/token',
+      { grant_type: 'refresh_token', refresh_token: sessions[0].refresh_token },
+      { id: DOOMED.id, secret: DOOMED.secret },
+    );
     expect(refused.status).toBe(401);
     expect(await introspect(t, bystander.tokens.access_token)).toMatchObject({ active: true });
 

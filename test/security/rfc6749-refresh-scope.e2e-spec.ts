@@ -29,7 +29,9 @@ describe('RFC 6749 §6: scope on refresh', () => {
     expect(body.id_token).toEqual(expect.any(String));
 
     // The new refresh token still carries openid profile email: a plain refresh gets all of it back.
-    const [row] = await t.dataSource.query(`SELECT scope FROM tokens WHERE type = 'REFRESH' AND status = 'ACTIVE' AND parent_id IS NOT NULL ORDER BY created_at DESC LIMIT 1`);
+    const [row] = await t.dataSource.query(
+      `SELECT scope FROM tokens WHERE type = 'REFRESH' AND status = 'ACTIVE' AND parent_id IS NOT NULL ORDER BY created_at DESC LIMIT 1`,
+    );
     expect(row.scope).toBe('openid profile email');
     const widened = await (await refresh(t, body.refresh_token)).json();
     expect(widened.scope).toBe('openid profile email');
@@ -41,7 +43,9 @@ describe('RFC 6749 §6: scope on refresh', () => {
     const body = await (await refreshWithScope(tokens.refresh_token, 'profile')).json();
     expect(body.scope).toBe('profile');
     expect(body.id_token).toBeUndefined();
-    const userinfo = await fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${body.access_token}` } });
+    const userinfo = await fetch(`${t.baseUrl}/oauth2/userinfo`, {
+      headers: { authorization: `Bearer ${body.access_token}` },
+    });
     expect(userinfo.status).toBe(403);
     expect((await userinfo.json()).error).toBe('insufficient_scope');
     expect((await (await refreshWithScope(body.refresh_token, 'openid')).json()).scope).toBe('openid');
@@ -51,7 +55,10 @@ describe('RFC 6749 §6: scope on refresh', () => {
     const { tokens } = await signedIn('openid profile');
     const beyond = await refreshWithScope(tokens.refresh_token, 'openid email');
     expect(beyond.status).toBe(400);
-    expect(await beyond.json()).toEqual({ error: 'invalid_scope', error_description: 'scope exceeds what was granted: email' });
+    expect(await beyond.json()).toEqual({
+      error: 'invalid_scope',
+      error_description: 'scope exceeds what was granted: email',
+    });
     const empty = await refreshWithScope(tokens.refresh_token, ' ');
     expect(empty.status).toBe(400);
     expect((await empty.json()).error).toBe('invalid_scope');

@@ -9,7 +9,8 @@ import { signInAlice } from './login';
  */
 describe('RFC 6750: bearer tokens', () => {
   const t = useTestApp({}, registerStandardClients);
-  const userinfo = (headers: Record<string, string> = {}, query = '') => fetch(`${t.baseUrl}/oauth2/userinfo${query}`, { headers });
+  const userinfo = (headers: Record<string, string> = {}, query = '') =>
+    fetch(`${t.baseUrl}/oauth2/userinfo${query}`, { headers });
   const me = (headers: Record<string, string> = {}) => fetch(`${t.baseUrl}/me/sessions`, { headers });
 
   it('the Authorization header works, whatever the case of the scheme (RFC 7235 §2.1)', async () => {
@@ -39,7 +40,11 @@ describe('RFC 6750: bearer tokens', () => {
   it('a token in the query (§2.3) or in a form body (§2.2) is not accepted', async () => {
     const tokens = await signInAlice(t);
     expect((await userinfo({}, `?access_token=${tokens.access_token}`)).status).toBe(401);
-    const form = await fetch(`${t.baseUrl}/oauth2/userinfo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `access_token=${tokens.access_token}` });
+    const form = await fetch(`${t.baseUrl}/oauth2/userinfo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `access_token=${tokens.access_token}`,
+    });
     expect(form.status).toBe(401);
     expect((await fetch(`${t.baseUrl}/me/sessions?access_token=${tokens.access_token}`)).status).toBe(401);
   });
@@ -76,20 +81,28 @@ describe('RFC 6750: bearer tokens', () => {
 
   it('a revoked access token: 401 at once, before it expires', async () => {
     const tokens = await signInAlice(t);
-    expect((await postForm(t, '/oauth2/revoke', { token: tokens.access_token, client_id: SPA.clientId })).status).toBe(200);
+    expect((await postForm(t, '/oauth2/revoke', { token: tokens.access_token, client_id: SPA.clientId })).status).toBe(
+      200,
+    );
     expect((await userinfo({ authorization: `Bearer ${tokens.access_token}` })).status).toBe(401);
     expect((await me({ authorization: `Bearer ${tokens.access_token}` })).status).toBe(401);
   });
 
   it('a token without a customer (client_credentials) at userinfo: 403 insufficient_scope; at /me: 401', async () => {
-    const service = await (await postForm(t, '/oauth2/token', { grant_type: 'client_credentials', client_id: SERVICE.clientId, client_secret: SERVICE.secret })).json();
+    const service = await (
+      await postForm(t, '/oauth2/token', {
+        grant_type: 'client_credentials',
+        client_id: SERVICE.clientId,
+        client_secret: SERVICE.secret,
+      })
+    ).json();
     const response = await userinfo({ authorization: `Bearer ${service.access_token}` });
     expect(response.status).toBe(403);
     expect(response.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     expect((await me({ authorization: `Bearer ${service.access_token}` })).status).toBe(401);
   });
 
-  it('a token of one customer never reads another\'s data: userinfo answers for the token\'s own subject', async () => {
+  it("a token of one customer never reads another's data: userinfo answers for the token's own subject", async () => {
     const tokens = await signInAlice(t);
     const body = await (await userinfo({ authorization: `Bearer ${tokens.access_token}` })).json();
     expect(body.sub).toBe('CUPID-ALICE-0001');

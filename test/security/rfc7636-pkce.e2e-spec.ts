@@ -14,17 +14,30 @@ describe('RFC 7636: PKCE', () => {
 
   async function codeFor(challengeOverride?: { codeChallenge: string; verifier: string }) {
     const journey = await startJourney(t, challengeOverride ? { codeChallenge: challengeOverride.codeChallenge } : {});
-    const done = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')).json();
+    const done = await (
+      await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')
+    ).json();
     return { code: done.authorizationCode as string, verifier: challengeOverride?.verifier ?? journey.verifier };
   }
-  const redeem = (code: string, verifier?: string) => postForm(t, '/oauth2/token', {
-    grant_type: 'authorization_code', code, redirect_uri: SPA.redirectUri, client_id: SPA.clientId, ...(verifier !== undefined ? { code_verifier: verifier } : {}),
-  });
+  const redeem = (code: string, verifier?: string) =>
+    postForm(t, '/oauth2/token', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: SPA.redirectUri,
+      client_id: SPA.clientId,
+      ...(verifier !== undefined ? { code_verifier: verifier } : {}),
+    });
 
   describe('where the flow starts', () => {
-    const journey = (overrides: Record<string, unknown>) => postJson(t, '/journeys', {
-      clientId: SPA.clientId, redirectUri: SPA.redirectUri, codeChallenge: pkcePair().challenge, codeChallengeMethod: 'S256', scope: 'openid', ...overrides,
-    });
+    const journey = (overrides: Record<string, unknown>) =>
+      postJson(t, '/journeys', {
+        clientId: SPA.clientId,
+        redirectUri: SPA.redirectUri,
+        codeChallenge: pkcePair().challenge,
+        codeChallengeMethod: 'S256',
+        scope: 'openid',
+        ...overrides,
+      });
 
     it.each([
       ['no code_challenge', { codeChallenge: undefined }],
@@ -43,14 +56,28 @@ describe('RFC 7636: PKCE', () => {
       ['code_challenge_method=plain', { code_challenge_method: 'plain' }],
       ['no code_challenge_method (plain by default, §4.3)', { code_challenge_method: '' }],
     ])('authorization endpoint: %s goes back as invalid_request', async (_name, override) => {
-      const params = new URLSearchParams({ response_type: 'code', client_id: SPA.clientId, redirect_uri: SPA.redirectUri, scope: 'openid', state: 's', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', ...override });
-      const error = redirectedError(await fetch(`${t.baseUrl}/oauth2/authorize?${params}`, { redirect: 'manual' }), SPA.redirectUri);
+      const params = new URLSearchParams({
+        response_type: 'code',
+        client_id: SPA.clientId,
+        redirect_uri: SPA.redirectUri,
+        scope: 'openid',
+        state: 's',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+        ...override,
+      });
+      const error = redirectedError(
+        await fetch(`${t.baseUrl}/oauth2/authorize?${params}`, { redirect: 'manual' }),
+        SPA.redirectUri,
+      );
       expect(error.get('error')).toBe('invalid_request');
       expect(error.get('code')).toBeNull();
     });
 
     it('the discovery document offers S256 only', async () => {
-      expect((await (await fetch(`${t.baseUrl}/.well-known/openid-configuration`)).json()).code_challenge_methods_supported).toEqual(['S256']);
+      expect(
+        (await (await fetch(`${t.baseUrl}/.well-known/openid-configuration`)).json()).code_challenge_methods_supported,
+      ).toEqual(['S256']);
     });
   });
 

@@ -17,9 +17,11 @@ describe('RFC 9207: iss in authorization responses', () => {
     expect(metadata.issuer).toBe(t.config.oidc.issuer);
   });
 
-  it('a successful journey\'s redirect carries code, state and iss', async () => {
+  it("a successful journey's redirect carries code, state and iss", async () => {
     const journey = await startJourney(t, { state: 'state-9207' });
-    const done = await (await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')).json();
+    const done = await (
+      await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')
+    ).json();
     const redirect = new URL(done.redirectTo);
     expect(`${redirect.origin}${redirect.pathname}`).toBe(SPA.redirectUri);
     expect(redirect.searchParams.get('iss')).toBe(t.config.oidc.issuer);
@@ -29,9 +31,18 @@ describe('RFC 9207: iss in authorization responses', () => {
 
   it('an error redirect carries iss too (RFC 9207 §2)', async () => {
     const params = new URLSearchParams({
-      response_type: 'token', client_id: SPA.clientId, redirect_uri: SPA.redirectUri, scope: 'openid', state: 's-err', code_challenge: pkcePair().challenge, code_challenge_method: 'S256',
+      response_type: 'token',
+      client_id: SPA.clientId,
+      redirect_uri: SPA.redirectUri,
+      scope: 'openid',
+      state: 's-err',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
     });
-    const error = redirectedError(await fetch(`${t.baseUrl}/oauth2/authorize?${params}`, { redirect: 'manual' }), SPA.redirectUri);
+    const error = redirectedError(
+      await fetch(`${t.baseUrl}/oauth2/authorize?${params}`, { redirect: 'manual' }),
+      SPA.redirectUri,
+    );
     expect(error.get('iss')).toBe(t.config.oidc.issuer);
     expect(error.get('state')).toBe('s-err');
   });

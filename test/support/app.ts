@@ -44,8 +44,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   // The issuer names the real port, so the port is chosen before the app starts.
   const port = await firstFreePort(0);
   const config = loadConfig({
-    NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(port), OIDC_ISSUER: `http://127.0.0.1:${port}`,
-    KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, ...options.env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    OIDC_ISSUER: `http://127.0.0.1:${port}`,
+    KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+    ...options.env,
   });
   const clock = options.clock ?? new TestClock();
   const chunks: string[] = [];
@@ -55,7 +60,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       callback();
     },
   });
-  const app = await createApp(config, { databaseUrl: database.url, logDestination, extraImports: options.imports, clock });
+  const app = await createApp(config, {
+    databaseUrl: database.url,
+    logDestination,
+    extraImports: options.imports,
+    clock,
+  });
   await app.listen({ port: config.http.port, host: '127.0.0.1' });
   const rawLogs = () => chunks.join('');
   return {

@@ -10,7 +10,11 @@ export function cli(t: TestApp, ...args: string[]): Promise<{ code: number | nul
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', ...args], {
       cwd: root,
       env: {
-        ...process.env, NODE_ENV: 'test', DATABASE_URL: t.database.url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, OIDC_ISSUER: t.config.oidc.issuer,
+        ...process.env,
+        NODE_ENV: 'test',
+        DATABASE_URL: t.database.url,
+        KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+        OIDC_ISSUER: t.config.oidc.issuer,
         AGENT_JWKS_URL: t.config.agents.jwksUrl,
       },
     });

@@ -80,7 +80,10 @@ async function dropDatabase(name: string): Promise<void> {
 
 /** A TypeORM data source on a test database, for specs that work below the HTTP layer. */
 export async function openDataSource(url: string): Promise<DataSource> {
-  const dataSource = new DataSource({ ...dataSourceOptions(loadConfig({ NODE_ENV: 'test' }), url), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...dataSourceOptions(loadConfig({ NODE_ENV: 'test' }), url),
+    migrationsRun: false,
+  });
   return dataSource.initialize();
 }
 

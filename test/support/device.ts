@@ -2,7 +2,11 @@ import { calculateJwkThumbprint, CompactSign, CryptoKey, exportJWK, generateKeyP
 
 /** A phone with a P-256 key pair, as the mobile app would hold it (private key never leaves it). */
 export class TestDevice {
-  private constructor(readonly publicJwk: JWK, readonly thumbprint: string, private readonly privateKey: CryptoKey) {}
+  private constructor(
+    readonly publicJwk: JWK,
+    readonly thumbprint: string,
+    private readonly privateKey: CryptoKey,
+  ) {}
 
   static async create(): Promise<TestDevice> {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });

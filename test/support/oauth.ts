@@ -16,13 +16,22 @@ export const SERVICE = { clientId: 'test-service', secret: 'test-service-secret-
 export async function registerStandardClients(t: TestApp): Promise<void> {
   const clients = t.app.get(ClientsService);
   await clients.register({
-    clientId: SPA.clientId, name: 'Test SPA', type: 'PUBLIC', redirectUris: [SPA.redirectUri],
-    postLogoutRedirectUris: [SPA.postLogoutRedirectUri], grantTypes: ['authorization_code', 'refresh_token'],
+    clientId: SPA.clientId,
+    name: 'Test SPA',
+    type: 'PUBLIC',
+    redirectUris: [SPA.redirectUri],
+    postLogoutRedirectUris: [SPA.postLogoutRedirectUri],
+    grantTypes: ['authorization_code', 'refresh_token'],
     scopes: ['openid', 'profile', 'email', 'offline_access'],
   });
   await clients.register({
-    clientId: SERVICE.clientId, name: 'Test service', type: 'CONFIDENTIAL', secret: SERVICE.secret,
-    grantTypes: ['client_credentials'], scopes: ['openid'], canIntrospect: true,
+    clientId: SERVICE.clientId,
+    name: 'Test service',
+    type: 'CONFIDENTIAL',
+    secret: SERVICE.secret,
+    grantTypes: ['client_credentials'],
+    scopes: ['openid'],
+    canIntrospect: true,
   });
 }
 
@@ -49,7 +58,15 @@ export interface CompletedLogin {
  */
 export async function completeLogin(
   t: TestApp,
-  options: { clientId?: string; cupid?: string; amr?: string[]; scope?: string; redirectUri?: string; challenge?: string; trustedDeviceId?: string } = {},
+  options: {
+    clientId?: string;
+    cupid?: string;
+    amr?: string[];
+    scope?: string;
+    redirectUri?: string;
+    challenge?: string;
+    trustedDeviceId?: string;
+  } = {},
 ): Promise<CompletedLogin> {
   const clientId = options.clientId ?? SPA.clientId;
   // A customer the directory knows: every refresh asks the directory whether they may still sign in,
@@ -63,11 +80,22 @@ export async function completeLogin(
   const codes = t.app.get(AuthorizationCodesService);
   return t.app.get(DataSource).transaction(async (tx) => {
     const session = await sessions.create(tx, {
-      cupid, client, amr: options.amr ?? ['pwd'], acr: 'urn:ciam:loa:1', ip: '127.0.0.1', userAgent: 'jest', trustedDeviceId: options.trustedDeviceId ?? null,
+      cupid,
+      client,
+      amr: options.amr ?? ['pwd'],
+      acr: 'urn:ciam:loa:1',
+      ip: '127.0.0.1',
+      userAgent: 'jest',
+      trustedDeviceId: options.trustedDeviceId ?? null,
     });
     const code = await codes.mint(tx, {
-      client, sessionId: session.id, cupid, redirectUri: options.redirectUri ?? SPA.redirectUri,
-      codeChallenge: options.challenge ?? pkce.challenge, nonce, scope: options.scope ?? 'openid profile',
+      client,
+      sessionId: session.id,
+      cupid,
+      redirectUri: options.redirectUri ?? SPA.redirectUri,
+      codeChallenge: options.challenge ?? pkce.challenge,
+      nonce,
+      scope: options.scope ?? 'openid profile',
     });
     return { code, verifier: pkce.verifier, sessionId: session.id, cupid, nonce };
   });
@@ -87,15 +115,27 @@ export function postForm(
   return fetch(`${t.baseUrl}${path}`, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
 }
 
-export async function exchangeCode(t: TestApp, login: CompletedLogin, overrides: Record<string, string> = {}): Promise<Response> {
+export async function exchangeCode(
+  t: TestApp,
+  login: CompletedLogin,
+  overrides: Record<string, string> = {},
+): Promise<Response> {
   return postForm(t, '/oauth2/token', {
-    grant_type: 'authorization_code', code: login.code, redirect_uri: SPA.redirectUri, code_verifier: login.verifier,
-    client_id: SPA.clientId, ...overrides,
+    grant_type: 'authorization_code',
+    code: login.code,
+    redirect_uri: SPA.redirectUri,
+    code_verifier: login.verifier,
+    client_id: SPA.clientId,
+    ...overrides,
   });
 }
 
 export function refresh(t: TestApp, refreshToken: string): Promise<Response> {
-  return postForm(t, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: SPA.clientId });
+  return postForm(t, '/oauth2/token', {
+    grant_type: 'refresh_token',
+    refresh_token: refreshToken,
+    client_id: SPA.clientId,
+  });
 }
 
 export async function introspect(t: TestApp, token: string): Promise<Record<string, unknown>> {
@@ -104,12 +144,26 @@ export async function introspect(t: TestApp, token: string): Promise<Record<stri
   return response.json() as Promise<Record<string, unknown>>;
 }
 
-export async function auditEvents(t: TestApp, where: { sessionId?: string; cupid?: string; type?: string; contextId?: string } = {}) {
+export async function auditEvents(
+  t: TestApp,
+  where: { sessionId?: string; cupid?: string; type?: string; contextId?: string } = {},
+) {
   return t.dataSource.query(
     `SELECT event_type, outcome, actor_type, actor_id, cupid, session_id, client_id, details FROM audit_logs
       WHERE ($1::uuid IS NULL OR session_id = $1) AND ($2::text IS NULL OR cupid = $2) AND ($3::text IS NULL OR event_type = $3)
         AND ($4::uuid IS NULL OR context_id = $4)
       ORDER BY created_at, event_type`,
     [where.sessionId ?? null, where.cupid ?? null, where.type ?? null, where.contextId ?? null],
-  ) as Promise<Array<{ event_type: string; outcome: string; actor_type: string; actor_id: string | null; cupid: string | null; session_id: string | null; client_id: string | null; details: Record<string, unknown> }>>;
+  ) as Promise<
+    Array<{
+      event_type: string;
+      outcome: string;
+      actor_type: string;
+      actor_id: string | null;
+      cupid: string | null;
+      session_id: string | null;
+      client_id: string | null;
+      details: Record<string, unknown>;
+    }>
+  >;
 }

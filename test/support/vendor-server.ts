@@ -65,7 +65,8 @@ export class VendorServer {
     }
     // unref: an answer still pending when the spec file ends must not keep the jest worker alive.
     if (behaviour.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, behaviour.ms).unref());
-    const status = behaviour.kind === 'status' ? behaviour.status : behaviour.kind === 'json' ? behaviour.status ?? 200 : 200;
+    const status =
+      behaviour.kind === 'status' ? behaviour.status : behaviour.kind === 'json' ? (behaviour.status ?? 200) : 200;
     const payload = behaviour.kind === 'status' ? '' : JSON.stringify(behaviour.body);
     if (response.destroyed) return;
     response.writeHead(status, { 'content-type': 'application/json' }).end(payload);

@@ -15,7 +15,10 @@ export class TestWorkforceIdp {
   async start(): Promise<this> {
     this.key = await this.newKey('workforce-key-1');
     const { publicKey } = this.keyPair!;
-    this.server.always({ kind: 'json', body: { keys: [{ ...(await exportJWK(publicKey)), kid: 'workforce-key-1', alg: 'ES256', use: 'sig' }] } });
+    this.server.always({
+      kind: 'json',
+      body: { keys: [{ ...(await exportJWK(publicKey)), kid: 'workforce-key-1', alg: 'ES256', use: 'sig' }] },
+    });
     await this.server.start();
     return this;
   }
@@ -28,14 +31,29 @@ export class TestWorkforceIdp {
   }
 
   env(): Record<string, string> {
-    return { AGENT_ISSUER: WORKFORCE.issuer, AGENT_AUDIENCE: WORKFORCE.audience, AGENT_JWKS_URL: `${this.server.url}/jwks`, AGENT_REQUIRED_ROLE: WORKFORCE.role };
+    return {
+      AGENT_ISSUER: WORKFORCE.issuer,
+      AGENT_AUDIENCE: WORKFORCE.audience,
+      AGENT_JWKS_URL: `${this.server.url}/jwks`,
+      AGENT_REQUIRED_ROLE: WORKFORCE.role,
+    };
   }
 
   get jwksRequests(): number {
     return this.server.requests.length;
   }
 
-  async token(overrides: { sub?: string; roles?: string[]; issuer?: string; audience?: string; expiresIn?: string; kid?: string; foreignKey?: boolean } = {}): Promise<string> {
+  async token(
+    overrides: {
+      sub?: string;
+      roles?: string[];
+      issuer?: string;
+      audience?: string;
+      expiresIn?: string;
+      kid?: string;
+      foreignKey?: boolean;
+    } = {},
+  ): Promise<string> {
     const signingKey = overrides.foreignKey ? (await generateKeyPair('ES256')).privateKey : this.key.privateKey;
     return new SignJWT({ roles: overrides.roles ?? [WORKFORCE.role] })
       .setProtectedHeader({ alg: 'ES256', kid: overrides.kid ?? this.key.kid, typ: 'JWT' })

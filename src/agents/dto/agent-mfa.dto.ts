@@ -5,7 +5,8 @@ import type { MfaStanding } from '../../mfa/mfa-lockout.service';
 /** A read states its reason too (access to customer data is justified and audited). */
 export class AgentReasonQueryDto {
   @ApiProperty({ example: 'Customer cannot receive codes (ticket INC-20931)', minLength: 5, maxLength: 500 })
-  @IsString() @Length(5, 500)
+  @IsString()
+  @Length(5, 500)
   reason: string;
 }
 
@@ -13,7 +14,11 @@ export class MfaStandingDto {
   @ApiProperty({ example: 'CUPID-ALICE-0001' }) cupid: string;
   @ApiProperty({ description: 'Every second factor is refused (429 MFA_LOCKED) until lockedUntil' }) locked: boolean;
   @ApiPropertyOptional({ nullable: true, type: String }) lockedUntil: string | null;
-  @ApiProperty({ example: 3, description: 'Wrong one-time codes that count now: within the window, since the last clearance' }) failuresInWindow: number;
+  @ApiProperty({
+    example: 3,
+    description: 'Wrong one-time codes that count now: within the window, since the last clearance',
+  })
+  failuresInWindow: number;
   @ApiProperty({ example: 10, description: 'MFA_CODE_FAILURE_LIMIT' }) limit: number;
   @ApiProperty({ example: 86400, description: 'MFA_CODE_FAILURE_WINDOW_SECONDS' }) windowSeconds: number;
   @ApiPropertyOptional({ nullable: true, type: String }) lastLockedAt: string | null;
@@ -24,7 +29,14 @@ export class MfaStandingDto {
 export function toMfaStandingDto(standing: MfaStanding): MfaStandingDto {
   const iso = (value: Date | null) => value?.toISOString() ?? null;
   return {
-    cupid: standing.cupid, locked: standing.locked, lockedUntil: iso(standing.lockedUntil), failuresInWindow: standing.failuresInWindow, limit: standing.limit,
-    windowSeconds: standing.windowSeconds, lastLockedAt: iso(standing.lastLockedAt), clearedAt: iso(standing.clearedAt), clearedBy: standing.clearedBy,
+    cupid: standing.cupid,
+    locked: standing.locked,
+    lockedUntil: iso(standing.lockedUntil),
+    failuresInWindow: standing.failuresInWindow,
+    limit: standing.limit,
+    windowSeconds: standing.windowSeconds,
+    lastLockedAt: iso(standing.lastLockedAt),
+    clearedAt: iso(standing.clearedAt),
+    clearedBy: standing.clearedBy,
   };
 }

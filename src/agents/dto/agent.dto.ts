@@ -6,19 +6,25 @@ import { PageQueryDto } from '../../me/dto/session.dto';
 /** Reads by an agent state their reason too (access to customer data is justified and audited). */
 export class AgentReadQueryDto extends PageQueryDto {
   @ApiProperty({ example: 'Customer called about an unknown sign-in (ticket INC-20931)', minLength: 5, maxLength: 500 })
-  @IsString() @Length(5, 500)
+  @IsString()
+  @Length(5, 500)
   reason: string;
 }
 
 export class AuditQueryDto extends AgentReadQueryDto {
-  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'Inclusive' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'Inclusive' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   from?: string;
 
-  @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', description: 'Exclusive' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', description: 'Exclusive' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   to?: string;
 
   @ApiPropertyOptional({ example: 'session.revoked,credentials.rejected', description: 'Comma-separated event types' })
-  @IsOptional() @Matches(/^[a-z][a-z0-9_.]*(,[a-z][a-z0-9_.]*){0,19}$/, { message: 'types must be comma-separated event types' })
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9_.]*(,[a-z][a-z0-9_.]*){0,19}$/, { message: 'types must be comma-separated event types' })
   types?: string;
 }
 
@@ -39,8 +45,17 @@ export class AuditEventDto {
 
 export function toAuditEventDto(row: AuditTrailRow): AuditEventDto {
   return {
-    id: row.id, type: row.event_type, outcome: row.outcome, actorType: row.actor_type, actorId: row.actor_id, sessionId: row.session_id,
-    contextId: row.context_id, clientId: row.client_id, ipAddress: row.ip_address, userAgent: row.user_agent, details: row.details,
+    id: row.id,
+    type: row.event_type,
+    outcome: row.outcome,
+    actorType: row.actor_type,
+    actorId: row.actor_id,
+    sessionId: row.session_id,
+    contextId: row.context_id,
+    clientId: row.client_id,
+    ipAddress: row.ip_address,
+    userAgent: row.user_agent,
+    details: row.details,
     createdAt: row.created_at.toISOString(),
   };
 }

@@ -1,75 +1,130 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  Equals, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min, ValidateNested,
+  Equals,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
 } from 'class-validator';
 import { AUTH_CHANNELS } from '../auth-context.entity';
 import type { AuthChannel } from '../auth-context.entity';
 import { AUTH_STEP_KINDS } from '../auth-transaction.entity';
 
 export class DeviceDto {
-  @ApiPropertyOptional({ example: 'd3b07384-d113-4ec4-a7a1-5f8b1e1b3c2e', description: 'A stable id the app keeps for this device' })
-  @IsOptional() @IsString() @Length(1, 128)
+  @ApiPropertyOptional({
+    example: 'd3b07384-d113-4ec4-a7a1-5f8b1e1b3c2e',
+    description: 'A stable id the app keeps for this device',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
   deviceId?: string;
 
   @ApiPropertyOptional({
     example: { platform: 'web', fingerprint: '9f86d081884c7d65', actionToken: 'eyJhbGciOi...' },
-    description: 'Signals for risk evaluation; `actionToken` is the risk vendor SDK\'s token for this login',
+    description: "Signals for risk evaluation; `actionToken` is the risk vendor SDK's token for this login",
   })
-  @IsOptional() @IsObject()
+  @IsOptional()
+  @IsObject()
   data?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ example: false, description: 'Bind this device at the end of the journey (a DEVICE_BIND step)' })
-  @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({
+    example: false,
+    description: 'Bind this device at the end of the journey (a DEVICE_BIND step)',
+  })
+  @IsOptional()
+  @IsBoolean()
   bind?: boolean;
 
-  @ApiPropertyOptional({ example: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs', description: 'This device is bound: its key\'s RFC 7638 thumbprint (it will be asked to prove it)' })
-  @IsOptional() @IsString() @Length(43, 43)
+  @ApiPropertyOptional({
+    example: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
+    description: "This device is bound: its key's RFC 7638 thumbprint (it will be asked to prove it)",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(43, 43)
   keyThumbprint?: string;
 }
 
 export class StartJourneyDto {
-  @ApiProperty({ example: 'demo-spa' }) @IsString() @Length(3, 128)
+  @ApiProperty({ example: 'demo-spa' })
+  @IsString()
+  @Length(3, 128)
   clientId: string;
 
   @ApiProperty({ example: 'http://localhost:5173/callback', description: 'Registered exactly for the client' })
-  @IsString() @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }) @MaxLength(2048)
+  @IsString()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @MaxLength(2048)
   redirectUri: string;
 
-  @ApiProperty({ example: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', description: 'PKCE S256 challenge (RFC 7636)' })
+  @ApiProperty({
+    example: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    description: 'PKCE S256 challenge (RFC 7636)',
+  })
   @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'codeChallenge must be an S256 challenge: 43 base64url characters' })
   codeChallenge: string;
 
-  @ApiProperty({ enum: ['S256'], example: 'S256' }) @IsIn(['S256'])
+  @ApiProperty({ enum: ['S256'], example: 'S256' })
+  @IsIn(['S256'])
   codeChallengeMethod: 'S256';
 
   @ApiProperty({ example: 'openid profile', description: 'Space-separated scopes, allowed for the client' })
-  @IsString() @Length(1, 1024)
+  @IsString()
+  @Length(1, 1024)
   scope: string;
 
-  @ApiPropertyOptional({ example: 'n-0S6_WzA2Mj' }) @IsOptional() @IsString() @Length(1, 256)
+  @ApiPropertyOptional({ example: 'n-0S6_WzA2Mj' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
   nonce?: string;
 
   @ApiPropertyOptional({ example: 'af0ifjsldkj', description: 'Returned with the code on the redirect' })
-  @IsOptional() @IsString() @Length(1, 512)
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
   state?: string;
 
-  @ApiPropertyOptional({ enum: AUTH_CHANNELS, example: 'WEB', default: 'WEB' }) @IsOptional() @IsIn(AUTH_CHANNELS)
+  @ApiPropertyOptional({ enum: AUTH_CHANNELS, example: 'WEB', default: 'WEB' })
+  @IsOptional()
+  @IsIn(AUTH_CHANNELS)
   channel?: AuthChannel;
 
-  @ApiPropertyOptional({ type: DeviceDto }) @IsOptional() @ValidateNested() @Type(() => DeviceDto)
+  @ApiPropertyOptional({ type: DeviceDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DeviceDto)
   device?: DeviceDto;
 }
 
 export class PasswordStepDto {
-  @ApiProperty({ example: 'tx-5Jd8kq0y...', description: 'The transaction token of the previous response (single use)' })
-  @IsString() @Length(16, 128)
+  @ApiProperty({
+    example: 'tx-5Jd8kq0y...',
+    description: 'The transaction token of the previous response (single use)',
+  })
+  @IsString()
+  @Length(16, 128)
   transactionToken: string;
 
-  @ApiProperty({ example: 'alice' }) @IsString() @Length(1, 256)
+  @ApiProperty({ example: 'alice' })
+  @IsString()
+  @Length(1, 256)
   username: string;
 
-  @ApiProperty({ example: 'alice-password', format: 'password' }) @IsString() @Length(1, 1024)
+  @ApiProperty({ example: 'alice-password', format: 'password' })
+  @IsString()
+  @Length(1, 1024)
   password: string;
 }
 
@@ -77,7 +132,11 @@ export class NextStepDto {
   @ApiProperty({ enum: AUTH_STEP_KINDS, example: 'PASSWORD' })
   type: string;
 
-  @ApiPropertyOptional({ description: 'When several steps would do (e.g. second factors), each option with what the customer sees of it', type: 'array', items: { type: 'object' } })
+  @ApiPropertyOptional({
+    description: 'When several steps would do (e.g. second factors), each option with what the customer sees of it',
+    type: 'array',
+    items: { type: 'object' },
+  })
   options?: Array<Record<string, unknown>>;
 }
 
@@ -97,16 +156,22 @@ export class JourneyResponseDto {
   @ApiPropertyOptional({ example: '2026-11-24T19:05:00.000Z' })
   transactionExpiresAt?: string;
 
-  @ApiPropertyOptional({ example: 'SplxlOBeZQQYbYS6WxSbIA...', description: 'One-time code for the token endpoint (with the PKCE verifier)' })
+  @ApiPropertyOptional({
+    example: 'SplxlOBeZQQYbYS6WxSbIA...',
+    description: 'One-time code for the token endpoint (with the PKCE verifier)',
+  })
   authorizationCode?: string;
 
-  @ApiPropertyOptional({ example: 'http://localhost:5173/callback?code=SplxlOBe...&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000' })
+  @ApiPropertyOptional({
+    example: 'http://localhost:5173/callback?code=SplxlOBe...&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000',
+  })
   redirectTo?: string;
 }
 
 export class TransactionOnlyDto {
   @ApiProperty({ example: 'Vb2m1sKQd0n8s5Yy2p3u...', description: 'The current transaction token of the journey' })
-  @IsString() @Length(16, 128)
+  @IsString()
+  @Length(16, 128)
   transactionToken: string;
 }
 
@@ -117,29 +182,48 @@ export class SmsCodeDto extends TransactionOnlyDto {
 }
 
 export class DeviceProofDto extends TransactionOnlyDto {
-  @ApiProperty({ description: 'Compact JWS (ES256) by the bound key over {"challenge": nextStep.challenge, "journeyId": journeyId}' })
-  @IsString() @Length(20, 8192)
+  @ApiProperty({
+    description: 'Compact JWS (ES256) by the bound key over {"challenge": nextStep.challenge, "journeyId": journeyId}',
+  })
+  @IsString()
+  @Length(20, 8192)
   proof: string;
 }
 
 export class PushPollDto extends TransactionOnlyDto {
-  @ApiPropertyOptional({ example: 20, minimum: 0, maximum: 25, description: 'Long-poll: wait up to this many seconds for the device\'s answer' })
-  @IsOptional() @IsInt() @Min(0) @Max(25)
+  @ApiPropertyOptional({
+    example: 20,
+    minimum: 0,
+    maximum: 25,
+    description: "Long-poll: wait up to this many seconds for the device's answer",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(25)
   waitSeconds?: number;
 }
 
 export class EsignDto extends TransactionOnlyDto {
-  @ApiProperty({ example: 'terms' }) @IsString() @Length(1, 64)
+  @ApiProperty({ example: 'terms' })
+  @IsString()
+  @Length(1, 64)
   documentId: string;
 
-  @ApiProperty({ example: '2026-11' }) @IsString() @Length(1, 64)
+  @ApiProperty({ example: '2026-11' })
+  @IsString()
+  @Length(1, 64)
   version: string;
 
-  @ApiProperty({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', description: 'SHA-256 (hex) of the content shown' })
+  @ApiProperty({
+    example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    description: 'SHA-256 (hex) of the content shown',
+  })
   @Matches(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hex characters' })
   sha256: string;
 
-  @ApiProperty({ example: true, description: 'The customer\'s explicit acceptance; false declines (the journey ends)' }) @IsBoolean()
+  @ApiProperty({ example: true, description: "The customer's explicit acceptance; false declines (the journey ends)" })
+  @IsBoolean()
   accept: boolean;
 }
 
@@ -151,21 +235,32 @@ export class DevicePublicKeyDto {
 }
 
 export class DeviceBindDto extends TransactionOnlyDto {
-  @ApiProperty({ type: DevicePublicKeyDto, description: 'The device\'s new P-256 public key (JWK)' })
-  @ValidateNested() @Type(() => DevicePublicKeyDto)
+  @ApiProperty({ type: DevicePublicKeyDto, description: "The device's new P-256 public key (JWK)" })
+  @ValidateNested()
+  @Type(() => DevicePublicKeyDto)
   publicKey: DevicePublicKeyDto;
 
-  @ApiProperty({ description: 'Compact JWS (ES256) by that key over {"challenge": nextStep.challenge, "journeyId": journeyId}' })
-  @IsString() @Length(20, 8192)
+  @ApiProperty({
+    description: 'Compact JWS (ES256) by that key over {"challenge": nextStep.challenge, "journeyId": journeyId}',
+  })
+  @IsString()
+  @Length(20, 8192)
   proof: string;
 
-  @ApiProperty({ example: 'Pixel 9' }) @IsString() @Length(1, 128)
+  @ApiProperty({ example: 'Pixel 9' })
+  @IsString()
+  @Length(1, 128)
   name: string;
 
-  @ApiPropertyOptional({ example: 'android' }) @IsOptional() @IsString() @Length(1, 32)
+  @ApiPropertyOptional({ example: 'android' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 32)
   platform?: string;
 
   @ApiPropertyOptional({ description: 'Where push approvals reach this device (e.g. an FCM registration token)' })
-  @IsOptional() @IsString() @Length(1, 4096)
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096)
   pushAddress?: string;
 }

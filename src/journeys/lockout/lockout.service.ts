@@ -65,11 +65,24 @@ export class LockoutService {
    * A failed client authentication (wrong secret): counted per client id and per IP address in windows,
    * like the IP counters, so guessing a client's secret, or burning CPU on argon2id with bad ones, stops.
    */
-  async recordClientFailure(manager: EntityManager, clientId: string, ip: string | null): Promise<FailureOutcome['engaged']> {
+  async recordClientFailure(
+    manager: EntityManager,
+    clientId: string,
+    ip: string | null,
+  ): Promise<FailureOutcome['engaged']> {
     const now = this.clock.now();
     const { clientFailureLimit, ipFailureLimit, ipWindowSeconds } = this.config.lockout;
-    const engaged = await this.windowedFailure(manager, `client:${clientId.slice(0, 128)}`, 'client', now, ipWindowSeconds, clientFailureLimit);
-    return ip ? [...engaged, ...(await this.windowedFailure(manager, `ip:${ip}`, 'ip', now, ipWindowSeconds, ipFailureLimit))] : engaged;
+    const engaged = await this.windowedFailure(
+      manager,
+      `client:${clientId.slice(0, 128)}`,
+      'client',
+      now,
+      ipWindowSeconds,
+      clientFailureLimit,
+    );
+    return ip
+      ? [...engaged, ...(await this.windowedFailure(manager, `ip:${ip}`, 'ip', now, ipWindowSeconds, ipFailureLimit))]
+      : engaged;
   }
 
   private async lockOn(manager: EntityManager, subjects: string[]): Promise<Lock | null> {
@@ -82,12 +95,20 @@ export class LockoutService {
     if (rows.length === 0) return null;
     const seconds = Math.ceil((rows[0].locked_until.getTime() - now.getTime()) / 1000);
     const kind = rows[0].subject.split(':')[0];
-    return { subject: kind === 'customer' ? 'account' : (kind as Lock['subject']), retryAfterSeconds: Math.min(Math.max(seconds, 1), 86400) };
+    return {
+      subject: kind === 'customer' ? 'account' : (kind as Lock['subject']),
+      retryAfterSeconds: Math.min(Math.max(seconds, 1), 86400),
+    };
   }
 
   /** One more failure in the subject's current window; locks the subject when the window reaches `limit`. */
   private async windowedFailure(
-    manager: EntityManager, subject: string, kind: Lock['subject'], now: Date, windowSeconds: number, limit: number,
+    manager: EntityManager,
+    subject: string,
+    kind: Lock['subject'],
+    now: Date,
+    windowSeconds: number,
+    limit: number,
   ): Promise<FailureOutcome['engaged']> {
     const [row] = await rowsOf<{ window_failures: number }>(
       manager,
@@ -136,7 +157,17 @@ export class LockoutService {
       engaged.push({ subject: 'account', lockedUntil, failures });
     }
 
-    if (ip) engaged.push(...(await this.windowedFailure(manager, `ip:${ip}`, 'ip', now, lockout.ipWindowSeconds, lockout.ipFailureLimit)));
+    if (ip)
+      engaged.push(
+        ...(await this.windowedFailure(
+          manager,
+          `ip:${ip}`,
+          'ip',
+          now,
+          lockout.ipWindowSeconds,
+          lockout.ipFailureLimit,
+        )),
+      );
     return { accountFailures: failures, engaged };
   }
 

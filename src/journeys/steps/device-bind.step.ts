@@ -19,12 +19,27 @@ export interface DeviceBindInput {
   pushAddress?: string;
 }
 
-const invalidProof = () => new ApiError(HttpStatus.BAD_REQUEST, 'DEVICE_PROOF_INVALID', 'Device proof invalid',
-  'The proof must be an ES256 signature by the given P-256 key over this step\'s challenge.');
-const bindNeedsSecondFactor = () => new ApiError(HttpStatus.FORBIDDEN, 'DEVICE_BIND_NEEDS_SECOND_FACTOR', 'Second factor needed',
-  'A device can be bound only after a second factor in the same sign-in. Start again.');
-const keyInUse = () => new ApiError(HttpStatus.CONFLICT, 'DEVICE_KEY_IN_USE', 'Device key in use',
-  'This key cannot be bound: generate a new key pair on the device and try again.');
+const invalidProof = () =>
+  new ApiError(
+    HttpStatus.BAD_REQUEST,
+    'DEVICE_PROOF_INVALID',
+    'Device proof invalid',
+    "The proof must be an ES256 signature by the given P-256 key over this step's challenge.",
+  );
+const bindNeedsSecondFactor = () =>
+  new ApiError(
+    HttpStatus.FORBIDDEN,
+    'DEVICE_BIND_NEEDS_SECOND_FACTOR',
+    'Second factor needed',
+    'A device can be bound only after a second factor in the same sign-in. Start again.',
+  );
+const keyInUse = () =>
+  new ApiError(
+    HttpStatus.CONFLICT,
+    'DEVICE_KEY_IN_USE',
+    'Device key in use',
+    'This key cannot be bound: generate a new key pair on the device and try again.',
+  );
 
 /**
  * Binds this device (when the frontend asked): the device generates a P-256 key pair and proves
@@ -50,8 +65,12 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
 
   /** Only after a second factor in this journey (policy.ts): a password alone never creates a factor. */
   override async availableFor(state: JourneyState): Promise<boolean> {
-    return state.context.bindDevice && Boolean(state.context.cupid) && !state.passed.some((entry) => entry.step === this.kind)
-      && independentSecondFactor(state.passed, null);
+    return (
+      state.context.bindDevice &&
+      Boolean(state.context.cupid) &&
+      !state.passed.some((entry) => entry.step === this.kind) &&
+      independentSecondFactor(state.passed, null)
+    );
   }
 
   override async prepare(): Promise<PreparedStep> {
@@ -61,7 +80,8 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
 
   async complete({ state, transaction, input, origin, manager }: StepRun<DeviceBindInput>): Promise<StepOutcome> {
     const cupid = state.context.cupid!;
-    if (!isDevicePublicKey(input.publicKey)) return { kind: 'retry-same-token', error: invalidProof(), countAttempt: true };
+    if (!isDevicePublicKey(input.publicKey))
+      return { kind: 'retry-same-token', error: invalidProof(), countAttempt: true };
     const payload = await verifyDeviceSignature(input.publicKey, input.proof);
     const expected = (transaction.challenge as { challenge: string }).challenge;
     if (!payload || payload.challenge !== expected || payload.journeyId !== state.context.id) {
@@ -74,30 +94,69 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
     const mfaAt = independentSecondFactor(state.passed, keyThumbprint) ? now : null;
     if (!mfaAt) {
       await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.DEVICE_BIND_REFUSED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: cupid }, cupid, contextId: state.context.id,
-        ip: origin.ip, userAgent: origin.userAgent, details: { thumbprint: keyThumbprint, reason: 'no second factor in this journey' },
+        type: AUDIT_EVENT_TYPES.DEVICE_BIND_REFUSED,
+        outcome: 'FAILURE',
+        actor: { type: 'CUSTOMER', id: cupid },
+        cupid,
+        contextId: state.context.id,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { thumbprint: keyThumbprint, reason: 'no second factor in this journey' },
       });
       return { kind: 'failed', error: bindNeedsSecondFactor(), reason: 'device binding without a second factor' };
     }
-    const details = { name: input.name, platform: input.platform ?? null, pushAddress: input.pushAddress ?? null, contextId: state.context.id, at: now, mfaAt };
+    const details = {
+      name: input.name,
+      platform: input.platform ?? null,
+      pushAddress: input.pushAddress ?? null,
+      contextId: state.context.id,
+      at: now,
+      mfaAt,
+    };
     const existing = await this.devices.findByThumbprint(manager, keyThumbprint);
     let deviceId: string;
     if (existing && (existing.cupid !== cupid || existing.status !== 'ACTIVE')) {
       await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.DEVICE_BIND_REFUSED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: cupid }, cupid, contextId: state.context.id,
-        ip: origin.ip, userAgent: origin.userAgent, details: { thumbprint: keyThumbprint, reason: existing.cupid !== cupid ? 'bound to another customer' : 'key revoked' },
+        type: AUDIT_EVENT_TYPES.DEVICE_BIND_REFUSED,
+        outcome: 'FAILURE',
+        actor: { type: 'CUSTOMER', id: cupid },
+        cupid,
+        contextId: state.context.id,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: {
+          thumbprint: keyThumbprint,
+          reason: existing.cupid !== cupid ? 'bound to another customer' : 'key revoked',
+        },
       });
       return { kind: 'retry-same-token', error: keyInUse(), countAttempt: true };
     } else if (existing) {
       deviceId = existing.id;
       await this.devices.rebind(manager, deviceId, details);
     } else {
-      deviceId = await this.devices.insert(manager, { cupid, publicKeyJwk: publicPart(input.publicKey as JWK) as Record<string, unknown>, thumbprint: keyThumbprint, ...details });
+      deviceId = await this.devices.insert(manager, {
+        cupid,
+        publicKeyJwk: publicPart(input.publicKey as JWK) as Record<string, unknown>,
+        thumbprint: keyThumbprint,
+        ...details,
+      });
     }
     await this.audit.record(manager, {
-      type: AUDIT_EVENT_TYPES.DEVICE_BOUND, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: cupid }, cupid, contextId: state.context.id,
-      clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-      details: { deviceId, thumbprint: keyThumbprint, name: input.name, platform: input.platform ?? null, pushEnabled: Boolean(input.pushAddress) },
+      type: AUDIT_EVENT_TYPES.DEVICE_BOUND,
+      outcome: 'SUCCESS',
+      actor: { type: 'CUSTOMER', id: cupid },
+      cupid,
+      contextId: state.context.id,
+      clientId: state.client.clientId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: {
+        deviceId,
+        thumbprint: keyThumbprint,
+        name: input.name,
+        platform: input.platform ?? null,
+        pushEnabled: Boolean(input.pushAddress),
+      },
     });
     return { kind: 'passed', facts: { amr: [], trustedDeviceId: deviceId, boundDeviceId: deviceId } };
   }

@@ -61,8 +61,10 @@ export class DeviceProofStep extends JourneyStep<DeviceProofInput> {
     if (!deviceActsAsFactor(device, cupid)) return 'device bound without a second factor';
     const now = this.clock.now().getTime();
     const day = 86_400_000;
-    if (device.createdAt.getTime() < now - this.config.journeys.trustedDeviceMaxDays * day) return 'device bound too long ago';
-    if ((device.lastMfaAt ?? new Date(0)).getTime() < now - this.config.journeys.trustedDeviceMfaDays * day) return 'no second factor on this device recently';
+    if (device.createdAt.getTime() < now - this.config.journeys.trustedDeviceMaxDays * day)
+      return 'device bound too long ago';
+    if ((device.lastMfaAt ?? new Date(0)).getTime() < now - this.config.journeys.trustedDeviceMfaDays * day)
+      return 'no second factor on this device recently';
     return null;
   }
 
@@ -75,20 +77,33 @@ export class DeviceProofStep extends JourneyStep<DeviceProofInput> {
   async complete({ state, transaction, input, origin, manager }: StepRun<DeviceProofInput>): Promise<StepOutcome> {
     const expected = transaction.challenge as { challenge: string; challengeExpiresAt: string };
     const device = await this.devices.findByThumbprint(manager, state.context.deviceKeyThumbprint ?? '');
-    let reason: string | null = device ? this.trustReason(device, state.context.cupid) : 'device not bound to this customer';
+    let reason: string | null = device
+      ? this.trustReason(device, state.context.cupid)
+      : 'device not bound to this customer';
     if (!reason && new Date(expected.challengeExpiresAt) <= this.clock.now()) reason = 'stale challenge';
     if (!reason && device) {
       const payload = await verifyDeviceSignature(device.publicKeyJwk as JWK, String(input.proof ?? ''));
       if (!payload) reason = 'signature not made by the bound key';
-      else if (payload.challenge !== expected.challenge || payload.journeyId !== state.context.id) reason = 'proof for another challenge';
+      else if (payload.challenge !== expected.challenge || payload.journeyId !== state.context.id)
+        reason = 'proof for another challenge';
     }
     const base = stepAuditBase(state, origin);
     if (reason || !device) {
-      await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.DEVICE_PROOF_REJECTED, outcome: 'FAILURE', details: { reason, deviceId: device?.id ?? null } });
+      await this.audit.record(manager, {
+        ...base,
+        type: AUDIT_EVENT_TYPES.DEVICE_PROOF_REJECTED,
+        outcome: 'FAILURE',
+        details: { reason, deviceId: device?.id ?? null },
+      });
       return { kind: 'passed', facts: { amr: [], deviceVerified: false } };
     }
     await this.devices.touch(manager, device.id, this.clock.now());
-    await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.DEVICE_PROOF_VERIFIED, outcome: 'SUCCESS', details: { deviceId: device.id } });
+    await this.audit.record(manager, {
+      ...base,
+      type: AUDIT_EVENT_TYPES.DEVICE_PROOF_VERIFIED,
+      outcome: 'SUCCESS',
+      details: { deviceId: device.id },
+    });
     return { kind: 'passed', facts: { amr: ['swk'], deviceVerified: true, trustedDeviceId: device.id } };
   }
 }

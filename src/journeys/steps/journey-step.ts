@@ -135,7 +135,11 @@ export const JOURNEY_STEPS = Symbol('JOURNEY_STEPS');
 /** The fields every audit event of a journey step carries: the customer (once known), journey, client and origin. */
 export function stepAuditBase(state: JourneyState, origin: RequestOrigin) {
   return {
-    actor: { type: 'CUSTOMER' as const, id: state.context.cupid }, cupid: state.context.cupid, contextId: state.context.id,
-    clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+    actor: { type: 'CUSTOMER' as const, id: state.context.cupid },
+    cupid: state.context.cupid,
+    contextId: state.context.id,
+    clientId: state.client.clientId,
+    ip: origin.ip,
+    userAgent: origin.userAgent,
   };
 }

@@ -48,8 +48,15 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
     const addressLock = await this.lockout.checkAddress(manager, origin.ip);
     if (addressLock) {
       await this.audit.record(manager, {
-        ...auditBase(state, origin), type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor: { type: 'CUSTOMER', id: null },
-        details: { reason: 'locked_out', lockedSubject: addressLock.subject, retryAfterSeconds: addressLock.retryAfterSeconds },
+        ...auditBase(state, origin),
+        type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED,
+        outcome: 'FAILURE',
+        actor: { type: 'CUSTOMER', id: null },
+        details: {
+          reason: 'locked_out',
+          lockedSubject: addressLock.subject,
+          retryAfterSeconds: addressLock.retryAfterSeconds,
+        },
       });
       return { kind: 'retry-new-token', error: tooManyAttempts(addressLock.retryAfterSeconds, {}) };
     }
@@ -59,7 +66,9 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
   /** A username no directory can hold is refused without asking one, after the same password hashing work. */
   override async contact({ input }: ContactRun<PasswordInput>): Promise<CredentialCheck> {
     const username = input.username.trim();
-    return canonicalUsername(username) ? this.directory.verifyCredentials(username, input.password) : refuseUnholdable(input.password);
+    return canonicalUsername(username)
+      ? this.directory.verifyCredentials(username, input.password)
+      : refuseUnholdable(input.password);
   }
 
   async complete({ state, input, origin, manager, evidence }: StepRun<PasswordInput>): Promise<StepOutcome> {
@@ -68,16 +77,31 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
     const check = evidence as CredentialCheck;
     const canonical = canonicalUsername(username);
     const user = check.user ?? null;
-    const subject = user ? LockoutService.customerSubject(user.cupid) : LockoutService.accountSubject(canonical ?? `#${sha256(username).toString('hex')}`);
+    const subject = user
+      ? LockoutService.customerSubject(user.cupid)
+      : LockoutService.accountSubject(canonical ?? `#${sha256(username).toString('hex')}`);
     const actor = { type: 'CUSTOMER' as const, id: user?.cupid ?? null };
     // The truth for the audit trail only: the caller hears the same whatever it is.
-    const truth = { passwordMatched: check.valid, knownCustomer: Boolean(user), ...(user && user.status !== 'ACTIVE' ? { directoryStatus: user.status } : {}) };
+    const truth = {
+      passwordMatched: check.valid,
+      knownCustomer: Boolean(user),
+      ...(user && user.status !== 'ACTIVE' ? { directoryStatus: user.status } : {}),
+    };
 
     const accountLock = await this.lockout.checkAccount(manager, subject);
     if (accountLock) {
       await this.audit.record(manager, {
-        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor, cupid: user?.cupid,
-        details: { reason: 'locked_out', lockedSubject: accountLock.subject, retryAfterSeconds: accountLock.retryAfterSeconds, ...truth },
+        ...base,
+        type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED,
+        outcome: 'FAILURE',
+        actor,
+        cupid: user?.cupid,
+        details: {
+          reason: 'locked_out',
+          lockedSubject: accountLock.subject,
+          retryAfterSeconds: accountLock.retryAfterSeconds,
+          ...truth,
+        },
       });
       return { kind: 'retry-new-token', error: tooManyAttempts(accountLock.retryAfterSeconds, {}) };
     }
@@ -87,13 +111,25 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
       const reason = !check.valid ? 'invalid' : user?.status === 'LOCKED' ? 'account_locked' : 'account_disabled';
       const failure = await this.lockout.recordFailure(manager, subject, origin.ip);
       await this.audit.record(manager, {
-        ...base, type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED, outcome: 'FAILURE', actor, cupid: user?.cupid,
+        ...base,
+        type: AUDIT_EVENT_TYPES.PASSWORD_REJECTED,
+        outcome: 'FAILURE',
+        actor,
+        cupid: user?.cupid,
         details: { reason, consecutiveFailures: failure.accountFailures, ...truth },
       });
       for (const lockEngaged of failure.engaged) {
         await this.audit.record(manager, {
-          ...base, type: AUDIT_EVENT_TYPES.LOCKOUT_ENGAGED, outcome: 'FAILURE', actor: { type: 'SYSTEM', id: 'lockout' }, cupid: user?.cupid,
-          details: { subject: lockEngaged.subject, lockedUntil: lockEngaged.lockedUntil.toISOString(), failures: lockEngaged.failures },
+          ...base,
+          type: AUDIT_EVENT_TYPES.LOCKOUT_ENGAGED,
+          outcome: 'FAILURE',
+          actor: { type: 'SYSTEM', id: 'lockout' },
+          cupid: user?.cupid,
+          details: {
+            subject: lockEngaged.subject,
+            lockedUntil: lockEngaged.lockedUntil.toISOString(),
+            failures: lockEngaged.failures,
+          },
         });
       }
       return { kind: 'retry-new-token', error: invalidCredentials({}) };
@@ -101,10 +137,18 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
 
     const failuresBefore = await this.lockout.recordSuccess(manager, subject);
     await this.audit.record(manager, {
-      ...base, type: AUDIT_EVENT_TYPES.PASSWORD_VERIFIED, outcome: 'SUCCESS', actor, cupid: user.cupid,
+      ...base,
+      type: AUDIT_EVENT_TYPES.PASSWORD_VERIFIED,
+      outcome: 'SUCCESS',
+      actor,
+      cupid: user.cupid,
       details: { directory: this.directory.name },
     });
-    return { kind: 'passed', facts: { amr: ['pwd'], cupid: user.cupid, mfaRequired: user.mfaRequired }, transient: { user, accountFailures: failuresBefore } };
+    return {
+      kind: 'passed',
+      facts: { amr: ['pwd'], cupid: user.cupid, mfaRequired: user.mfaRequired },
+      transient: { user, accountFailures: failuresBefore },
+    };
   }
 }
 

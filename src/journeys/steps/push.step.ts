@@ -7,7 +7,14 @@ import { ApiError } from '../../common/problem';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DevicesRepository } from '../../devices/devices.repository';
-import { pushAlreadySent, pushDenied, pushExpired, pushNotSent, pushNotYetSent, pushRejected } from '../../mfa/push/push-errors';
+import {
+  pushAlreadySent,
+  pushDenied,
+  pushExpired,
+  pushNotSent,
+  pushNotYetSent,
+  pushRejected,
+} from '../../mfa/push/push-errors';
 import { MfaLockoutService } from '../../mfa/mfa-lockout.service';
 import { PushBudget } from '../../mfa/push/push-budget';
 import type { PushChallenge } from '../../mfa/push/push-challenge';
@@ -73,12 +80,19 @@ export class PushStep extends JourneyStep {
   }
 
   override async begin(run: StepRun<unknown>): Promise<StepOutcome | StepContact | null> {
-    const locked = await this.mfaLockout.refusal(run.manager, run.state.context.cupid, stepAuditBase(run.state, run.origin), { step: this.kind, action: run.action });
+    const locked = await this.mfaLockout.refusal(
+      run.manager,
+      run.state.context.cupid,
+      stepAuditBase(run.state, run.origin),
+      { step: this.kind, action: run.action },
+    );
     if (locked) return { kind: 'retry-same-token', error: locked, countAttempt: false };
     const challenge = this.challengeOf(run);
     if (run.action === 'send') {
       // A prompt that expired unanswered may be sent again, within the push budgets.
-      return challenge && !this.expiredUnanswered(challenge) ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false } : this.planSend(run);
+      return challenge && !this.expiredUnanswered(challenge)
+        ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false }
+        : this.planSend(run);
     }
     if (!challenge) return { kind: 'retry-same-token', error: pushNotYetSent(), countAttempt: false };
     return null;
@@ -87,11 +101,24 @@ export class PushStep extends JourneyStep {
   override async contact({ state, origin, plan }: ContactRun<unknown>): Promise<{ delivered: number }> {
     const { challenge, devices } = plan as PushPlan;
     // All devices at once: the step takes one push timeout, not one per device.
-    const results = await Promise.allSettled(devices.map((device) => this.push.send({
-      to: device.pushAddress,
-      data: { type: 'login-approval', pushChallengeId: challenge.pushChallengeId, journeyId: state.context.id, clientName: state.client.name, ip: origin.ip, expiresAt: challenge.expiresAt },
-    })));
-    const unexpected = results.find((result) => result.status === 'rejected' && !(result.reason instanceof PushDeliveryError));
+    const results = await Promise.allSettled(
+      devices.map((device) =>
+        this.push.send({
+          to: device.pushAddress,
+          data: {
+            type: 'login-approval',
+            pushChallengeId: challenge.pushChallengeId,
+            journeyId: state.context.id,
+            clientName: state.client.name,
+            ip: origin.ip,
+            expiresAt: challenge.expiresAt,
+          },
+        }),
+      ),
+    );
+    const unexpected = results.find(
+      (result) => result.status === 'rejected' && !(result.reason instanceof PushDeliveryError),
+    );
     if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
     const delivered = results.filter((result) => result.status === 'fulfilled').length;
     if (delivered === 0) throw new NoDeviceReached();
@@ -111,21 +138,43 @@ export class PushStep extends JourneyStep {
     const { state, manager, origin } = run;
     const base = stepAuditBase(state, origin);
     const finish = async (outcome: string, result: StepOutcome): Promise<StepOutcome> => {
-      await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.PUSH_COMPLETED, outcome: outcome === 'approved' ? 'SUCCESS' : 'FAILURE', details: { pushChallengeId: challenge.pushChallengeId, outcome } });
+      await this.audit.record(manager, {
+        ...base,
+        type: AUDIT_EVENT_TYPES.PUSH_COMPLETED,
+        outcome: outcome === 'approved' ? 'SUCCESS' : 'FAILURE',
+        details: { pushChallengeId: challenge.pushChallengeId, outcome },
+      });
       return result;
     };
     if (challenge.decision === 'approved') {
-      return finish('approved', { kind: 'passed', facts: { amr: ['swk', 'push'], secondFactor: true, trustedDeviceId: challenge.answeredBy, factorDeviceThumbprint: challenge.answeredByThumbprint } });
+      return finish('approved', {
+        kind: 'passed',
+        facts: {
+          amr: ['swk', 'push'],
+          secondFactor: true,
+          trustedDeviceId: challenge.answeredBy,
+          factorDeviceThumbprint: challenge.answeredByThumbprint,
+        },
+      });
     }
-    if (challenge.decision === 'denied') return finish('denied', { kind: 'failed', error: pushDenied(), reason: 'push denied on the device' });
-    if (challenge.decision === 'rejected') return finish('rejected', { kind: 'failed', error: pushRejected(), reason: `push answer rejected: ${challenge.reason}` });
+    if (challenge.decision === 'denied')
+      return finish('denied', { kind: 'failed', error: pushDenied(), reason: 'push denied on the device' });
+    if (challenge.decision === 'rejected')
+      return finish('rejected', {
+        kind: 'failed',
+        error: pushRejected(),
+        reason: `push answer rejected: ${challenge.reason}`,
+      });
     // Expiry does not end the journey: the same token sends another prompt or, where offered, the SMS code.
-    if (this.expiredUnanswered(challenge)) return finish('expired', { kind: 'retry-same-token', error: pushExpired(), countAttempt: false });
+    if (this.expiredUnanswered(challenge))
+      return finish('expired', { kind: 'retry-same-token', error: pushExpired(), countAttempt: false });
     return { kind: 'pending', display: { phase: 'WAITING', number: challenge.number, expiresAt: challenge.expiresAt } };
   }
 
   private challengeOf(run: StepRun<unknown>): PushChallenge | null {
-    return (run.transaction.challenge as Partial<PushChallenge>).pushChallengeId ? (run.transaction.challenge as unknown as PushChallenge) : null;
+    return (run.transaction.challenge as Partial<PushChallenge>).pushChallengeId
+      ? (run.transaction.challenge as unknown as PushChallenge)
+      : null;
   }
 
   private expiredUnanswered(challenge: PushChallenge): boolean {
@@ -136,11 +185,19 @@ export class PushStep extends JourneyStep {
    * The budgets, then the devices to push to and the challenge: from an earlier try with this token, or a
    * new one kept for the next try. The prompt is counted here, in the DB phase; the send comes after.
    */
-  private async planSend({ state, manager, origin, transaction, pending }: StepRun<unknown>): Promise<StepOutcome | StepContact> {
+  private async planSend({
+    state,
+    manager,
+    origin,
+    transaction,
+    pending,
+  }: StepRun<unknown>): Promise<StepOutcome | StepContact> {
     // The other factors this token offered stay offered, so a refused or expired push can fall back to them.
     const choices = Array.isArray(transaction.challenge.choices) ? (transaction.challenge.choices as string[]) : [];
     const reserved = await this.budget.reserve(
-      manager, { contextId: state.context.id, cupid: state.context.cupid!, journeyExpiresAt: state.context.expiresAt }, stepAuditBase(state, origin),
+      manager,
+      { contextId: state.context.id, cupid: state.context.cupid!, journeyExpiresAt: state.context.expiresAt },
+      stepAuditBase(state, origin),
       choices.filter((choice) => choice !== this.kind),
     );
     if ('refused' in reserved) return { kind: 'retry-same-token', error: reserved.refused, countAttempt: false };
@@ -148,27 +205,61 @@ export class PushStep extends JourneyStep {
     const now = this.clock.now();
     let kept = pending.read<PendingPush>();
     if (!kept || new Date(kept.expiresAt) <= now) {
-      kept = { pushChallengeId: randomUUID(), number: randomInt(10, 100), expiresAt: new Date(now.getTime() + this.config.push.challengeTtlSeconds * 1000).toISOString() };
+      kept = {
+        pushChallengeId: randomUUID(),
+        number: randomInt(10, 100),
+        expiresAt: new Date(now.getTime() + this.config.push.challengeTtlSeconds * 1000).toISOString(),
+      };
       await pending.write(kept);
     }
-    const challenge: PushChallenge = { phase: 'WAITING', ...kept, deviceIds: devices.map((device) => device.id), decision: null };
-    const plan: PushPlan = { challenge, devices: devices.map((device) => ({ name: device.name, pushAddress: device.pushAddress! })), promptId: reserved.promptId, choices };
+    const challenge: PushChallenge = {
+      phase: 'WAITING',
+      ...kept,
+      deviceIds: devices.map((device) => device.id),
+      decision: null,
+    };
+    const plan: PushPlan = {
+      challenge,
+      devices: devices.map((device) => ({ name: device.name, pushAddress: device.pushAddress! })),
+      promptId: reserved.promptId,
+      choices,
+    };
     return { kind: 'contact', plan };
   }
 
   /** Delivered: the reserved prompt stays counted, and the new transaction waits for the device's answer. */
-  private async recordSend({ state, manager, origin }: StepRun<unknown>, { challenge, devices, choices }: PushPlan, { delivered }: { delivered: number }): Promise<StepOutcome> {
+  private async recordSend(
+    { state, manager, origin }: StepRun<unknown>,
+    { challenge, devices, choices }: PushPlan,
+    { delivered }: { delivered: number },
+  ): Promise<StepOutcome> {
     await this.audit.record(manager, {
-      type: AUDIT_EVENT_TYPES.PUSH_SENT, outcome: 'SUCCESS', actor: { type: 'CUSTOMER', id: state.context.cupid }, cupid: state.context.cupid,
-      contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-      details: { pushChallengeId: challenge.pushChallengeId, devices: challenge.deviceIds, delivered, provider: this.push.name },
+      type: AUDIT_EVENT_TYPES.PUSH_SENT,
+      outcome: 'SUCCESS',
+      actor: { type: 'CUSTOMER', id: state.context.cupid },
+      cupid: state.context.cupid,
+      contextId: state.context.id,
+      clientId: state.client.clientId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: {
+        pushChallengeId: challenge.pushChallengeId,
+        devices: challenge.deviceIds,
+        delivered,
+        provider: this.push.name,
+      },
     });
     return {
       kind: 'continue',
       prepared: {
         challenge: { ...challenge, ...(choices.length > 0 ? { choices } : {}) } as unknown as Record<string, unknown>,
         ttlSeconds: this.config.journeys.contextTtlSeconds,
-        display: { phase: 'WAITING', number: challenge.number, expiresAt: challenge.expiresAt, devices: devices.map((device) => device.name) },
+        display: {
+          phase: 'WAITING',
+          number: challenge.number,
+          expiresAt: challenge.expiresAt,
+          devices: devices.map((device) => device.name),
+        },
       },
     };
   }

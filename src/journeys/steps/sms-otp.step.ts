@@ -8,7 +8,14 @@ import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DirectoryUnavailableError, DirectoryUser, maskPhone } from '../../directory/user-directory.port';
 import {
-  codeAlreadySent, codeNotSent, otpExpired, otpInvalid, resendLimitReached, resendTooSoon, smsBudgetExhausted, smsNotSent,
+  codeAlreadySent,
+  codeNotSent,
+  otpExpired,
+  otpInvalid,
+  resendLimitReached,
+  resendTooSoon,
+  smsBudgetExhausted,
+  smsNotSent,
 } from '../../mfa/mfa-errors';
 import { MfaLockoutService } from '../../mfa/mfa-lockout.service';
 import { generateOtp, hashOtp, otpMatches } from '../../mfa/otp';
@@ -17,7 +24,15 @@ import { SmsDeliveryError, SmsSender } from '../../mfa/sms/sms-sender.port';
 import { KEY_ENCRYPTION_KEY } from '../../tokens/keys/key-encryption-key';
 import type { KeyEncryptionKey } from '../../tokens/keys/key-encryption-key';
 import type { JourneyState } from '../policy';
-import { ContactRun, JourneyStep, PreparedStep, StepContact, StepOutcome, StepRun, stepAuditBase } from './journey-step';
+import {
+  ContactRun,
+  JourneyStep,
+  PreparedStep,
+  StepContact,
+  StepOutcome,
+  StepRun,
+  stepAuditBase,
+} from './journey-step';
 
 export interface SmsOtpInput {
   code?: string;
@@ -99,10 +114,18 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
 
   override async begin(run: StepRun<SmsOtpInput>): Promise<StepOutcome | StepContact | null> {
     // While the customer's MFA is locked, no code is sent or checked (mfa-lockout.service.ts).
-    const locked = await this.mfaLockout.refusal(run.manager, run.state.context.cupid, stepAuditBase(run.state, run.origin), { step: this.kind, action: run.action });
+    const locked = await this.mfaLockout.refusal(
+      run.manager,
+      run.state.context.cupid,
+      stepAuditBase(run.state, run.origin),
+      { step: this.kind, action: run.action },
+    );
     if (locked) return { kind: 'retry-same-token', error: locked, countAttempt: false };
     const challenge = run.transaction.otpHash ? (run.transaction.challenge as unknown as SmsChallenge) : null;
-    if (run.action === 'send') return challenge ? { kind: 'retry-same-token', error: codeAlreadySent(), countAttempt: false } : this.planSend(run, 1, 0);
+    if (run.action === 'send')
+      return challenge
+        ? { kind: 'retry-same-token', error: codeAlreadySent(), countAttempt: false }
+        : this.planSend(run, 1, 0);
     if (!challenge) return { kind: 'retry-same-token', error: codeNotSent(), countAttempt: false };
     if (run.action === 'resend') return this.resend(run, challenge);
     return null;
@@ -111,30 +134,44 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
   override contact({ plan }: ContactRun<SmsOtpInput>): Promise<{ providerMessageId: string | null }> {
     const { to, message } = plan as SmsPlan;
     return this.sms.send({
-      to, reference: message.reference,
+      to,
+      reference: message.reference,
       text: `Your sign-in code is ${message.code}. It expires in ${Math.round(this.config.otp.ttlSeconds / 60)} minutes. Never share it with anyone.`,
     });
   }
 
   /** The provider did not take it: the send does not count, the failure is on record, the same token can retry (same code). */
-  override async abandon({ state, origin, manager, plan }: StepRun<SmsOtpInput>, error: unknown): Promise<ApiError | null> {
+  override async abandon(
+    { state, origin, manager, plan }: StepRun<SmsOtpInput>,
+    error: unknown,
+  ): Promise<ApiError | null> {
     if (!(error instanceof SmsDeliveryError)) return null;
     const { reservationId, maskedPhone } = plan as SmsPlan;
     await this.deliveries.cancel(manager, reservationId);
     await this.audit.record(manager, {
-      ...stepAuditBase(state, origin), type: AUDIT_EVENT_TYPES.SMS_OTP_SEND_FAILED, outcome: 'FAILURE', details: { provider: this.sms.name, reason: error.message, maskedPhone },
+      ...stepAuditBase(state, origin),
+      type: AUDIT_EVENT_TYPES.SMS_OTP_SEND_FAILED,
+      outcome: 'FAILURE',
+      details: { provider: this.sms.name, reason: error.message, maskedPhone },
     });
     return smsNotSent();
   }
 
   async complete(run: StepRun<SmsOtpInput>): Promise<StepOutcome> {
-    if (run.plan) return this.recordSend(run, run.plan as SmsPlan, run.evidence as { providerMessageId: string | null });
+    if (run.plan)
+      return this.recordSend(run, run.plan as SmsPlan, run.evidence as { providerMessageId: string | null });
     return this.verify(run, run.transaction.challenge as unknown as SmsChallenge);
   }
 
   private async resend(run: StepRun<SmsOtpInput>, challenge: SmsChallenge): Promise<StepOutcome | StepContact> {
-    if (challenge.sends > this.config.otp.resendLimit) return { kind: 'retry-same-token', error: resendLimitReached(), countAttempt: false };
-    const wait = Math.ceil((new Date(challenge.sentAt).getTime() + this.config.otp.resendCooldownSeconds * 1000 - this.clock.now().getTime()) / 1000);
+    if (challenge.sends > this.config.otp.resendLimit)
+      return { kind: 'retry-same-token', error: resendLimitReached(), countAttempt: false };
+    const wait = Math.ceil(
+      (new Date(challenge.sentAt).getTime() +
+        this.config.otp.resendCooldownSeconds * 1000 -
+        this.clock.now().getTime()) /
+        1000,
+    );
     if (wait > 0) return { kind: 'retry-same-token', error: resendTooSoon(wait), countAttempt: false };
     // Attempts carry over, so resending never buys more guesses.
     return this.planSend(run, challenge.sends + 1, run.transaction.attempts);
@@ -145,15 +182,31 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
     const base = stepAuditBase(state, origin);
     const code = String(run.input.code ?? '');
     if (new Date(challenge.codeExpiresAt) <= this.clock.now()) {
-      await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.OTP_REJECTED, outcome: 'FAILURE', details: { reason: 'expired' } });
+      await this.audit.record(manager, {
+        ...base,
+        type: AUDIT_EVENT_TYPES.OTP_REJECTED,
+        outcome: 'FAILURE',
+        details: { reason: 'expired' },
+      });
       return { kind: 'retry-same-token', error: otpExpired(), countAttempt: false };
     }
-    if (/^\d{6}$/.test(code) && (otpMatches(this.otpKey, state.context.id, code, transaction.otpHash!) || this.matchesUnconfirmedResend(run, code))) {
-      await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.OTP_VERIFIED, outcome: 'SUCCESS', details: { factor: 'sms' } });
+    if (
+      /^\d{6}$/.test(code) &&
+      (otpMatches(this.otpKey, state.context.id, code, transaction.otpHash!) ||
+        this.matchesUnconfirmedResend(run, code))
+    ) {
+      await this.audit.record(manager, {
+        ...base,
+        type: AUDIT_EVENT_TYPES.OTP_VERIFIED,
+        outcome: 'SUCCESS',
+        details: { factor: 'sms' },
+      });
       return { kind: 'passed', facts: { amr: ['otp', 'sms'], secondFactor: true } };
     }
     await this.audit.record(manager, {
-      ...base, type: AUDIT_EVENT_TYPES.OTP_REJECTED, outcome: 'FAILURE',
+      ...base,
+      type: AUDIT_EVENT_TYPES.OTP_REJECTED,
+      outcome: 'FAILURE',
       details: { reason: 'invalid', attempt: transaction.attempts + 1, maxAttempts: transaction.maxAttempts },
     });
     // Counted per customer too, across journeys: enough wrong codes lock MFA (mfa-lockout.service.ts).
@@ -168,15 +221,28 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
    */
   private matchesUnconfirmedResend(run: StepRun<SmsOtpInput>, code: string): boolean {
     const pending = run.pending.read<PendingSms>();
-    if (!pending || new Date(pending.createdAt).getTime() + this.config.otp.ttlSeconds * 1000 <= this.clock.now().getTime()) return false;
-    return otpMatches(this.otpKey, run.state.context.id, code, hashOtp(this.otpKey, run.state.context.id, pending.code));
+    if (
+      !pending ||
+      new Date(pending.createdAt).getTime() + this.config.otp.ttlSeconds * 1000 <= this.clock.now().getTime()
+    )
+      return false;
+    return otpMatches(
+      this.otpKey,
+      run.state.context.id,
+      code,
+      hashOtp(this.otpKey, run.state.context.id, pending.code),
+    );
   }
 
   /**
    * Checks the budget and counts the send against it (under the recipient lock), and fixes the message:
    * the code and idempotency key from an earlier try with this token, or new ones kept for the next try.
    */
-  private async planSend(run: StepRun<SmsOtpInput>, sendNumber: number, attempts: number): Promise<StepOutcome | StepContact> {
+  private async planSend(
+    run: StepRun<SmsOtpInput>,
+    sendNumber: number,
+    attempts: number,
+  ): Promise<StepOutcome | StepContact> {
     const { state, manager, origin } = run;
     const cupid = state.context.cupid!;
     const user = await this.customer(state);
@@ -189,8 +255,16 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
     await this.deliveries.lockRecipient(manager, recipientHash);
     const counts = await this.deliveries.counts(manager, recipientHash, cupid, now);
     const { perRecipient15m, perRecipient24h } = this.config.otp;
-    if (Math.max(counts.recipient15m, counts.cupid15m) >= perRecipient15m || Math.max(counts.recipient24h, counts.cupid24h) >= perRecipient24h) {
-      await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.SMS_OTP_SEND_FAILED, outcome: 'FAILURE', details: { provider: this.sms.name, reason: 'budget_exhausted', maskedPhone } });
+    if (
+      Math.max(counts.recipient15m, counts.cupid15m) >= perRecipient15m ||
+      Math.max(counts.recipient24h, counts.cupid24h) >= perRecipient24h
+    ) {
+      await this.audit.record(manager, {
+        ...base,
+        type: AUDIT_EVENT_TYPES.SMS_OTP_SEND_FAILED,
+        outcome: 'FAILURE',
+        details: { provider: this.sms.name, reason: 'budget_exhausted', maskedPhone },
+      });
       const retryAfter = Math.max(counts.recipient15m, counts.cupid15m) >= perRecipient15m ? 15 * 60 : 24 * 3600;
       return { kind: 'retry-same-token', error: smsBudgetExhausted(retryAfter), countAttempt: false };
     }
@@ -200,21 +274,41 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
       message = { code: generateOtp(), reference: randomSecret(16), createdAt: now.toISOString() };
       await run.pending.write(message);
     }
-    const reservationId = await this.deliveries.reserve(manager, { contextId: state.context.id, cupid, recipientHash, provider: this.sms.name, at: now });
+    const reservationId = await this.deliveries.reserve(manager, {
+      contextId: state.context.id,
+      cupid,
+      recipientHash,
+      provider: this.sms.name,
+      at: now,
+    });
     const plan: SmsPlan = { to: user.phoneNumber, message, reservationId, sendNumber, attempts, maskedPhone };
     return { kind: 'contact', plan };
   }
 
   /** The provider took the message: the new transaction carries only the code's hash. */
-  private async recordSend({ state, manager, origin }: StepRun<SmsOtpInput>, plan: SmsPlan, sent: { providerMessageId: string | null }): Promise<StepOutcome> {
+  private async recordSend(
+    { state, manager, origin }: StepRun<SmsOtpInput>,
+    plan: SmsPlan,
+    sent: { providerMessageId: string | null },
+  ): Promise<StepOutcome> {
     const { message, sendNumber, attempts, maskedPhone } = plan;
     const now = this.clock.now();
     await this.deliveries.confirm(manager, plan.reservationId, sent.providerMessageId);
-    await this.audit.record(manager, { ...stepAuditBase(state, origin), type: AUDIT_EVENT_TYPES.SMS_OTP_SENT, outcome: 'SUCCESS', details: { provider: this.sms.name, maskedPhone, send: sendNumber } });
+    await this.audit.record(manager, {
+      ...stepAuditBase(state, origin),
+      type: AUDIT_EVENT_TYPES.SMS_OTP_SENT,
+      outcome: 'SUCCESS',
+      details: { provider: this.sms.name, maskedPhone, send: sendNumber },
+    });
 
     // The code lives from when it was first generated: a retried send does not extend it.
     const codeExpiresAt = new Date(new Date(message.createdAt).getTime() + this.config.otp.ttlSeconds * 1000);
-    const challenge: SmsChallenge = { phase: 'VERIFY', sends: sendNumber, sentAt: now.toISOString(), codeExpiresAt: codeExpiresAt.toISOString() };
+    const challenge: SmsChallenge = {
+      phase: 'VERIFY',
+      sends: sendNumber,
+      sentAt: now.toISOString(),
+      codeExpiresAt: codeExpiresAt.toISOString(),
+    };
     const prepared: PreparedStep = {
       challenge: challenge as unknown as Record<string, unknown>,
       otpHash: hashOtp(this.otpKey, state.context.id, message.code),
@@ -223,8 +317,14 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
       // The transaction outlives the code, so an expired code can still be resent.
       ttlSeconds: this.config.journeys.contextTtlSeconds,
       display: {
-        phase: 'VERIFY', maskedPhone, codeLength: 6, codeExpiresAt: codeExpiresAt.toISOString(),
-        resendAvailableAt: sendNumber > this.config.otp.resendLimit ? null : new Date(now.getTime() + this.config.otp.resendCooldownSeconds * 1000).toISOString(),
+        phase: 'VERIFY',
+        maskedPhone,
+        codeLength: 6,
+        codeExpiresAt: codeExpiresAt.toISOString(),
+        resendAvailableAt:
+          sendNumber > this.config.otp.resendLimit
+            ? null
+            : new Date(now.getTime() + this.config.otp.resendCooldownSeconds * 1000).toISOString(),
         attemptsLeft: this.config.otp.maxAttempts - attempts,
       },
     };

@@ -13,7 +13,8 @@ export class SessionDto {
   @ApiPropertyOptional({ example: 'urn:ciam:loa:2' }) acr: string | null;
   @ApiPropertyOptional({ example: '203.0.113.7' }) ipAddress: string | null;
   @ApiPropertyOptional({ example: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)' }) userAgent: string | null;
-  @ApiPropertyOptional({ description: 'The trusted device the session was opened from' }) trustedDeviceId: string | null;
+  @ApiPropertyOptional({ description: 'The trusted device the session was opened from' }) trustedDeviceId:
+    string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() lastUsedAt: string;
   @ApiProperty() idleExpiresAt: string;
@@ -21,15 +22,31 @@ export class SessionDto {
   @ApiPropertyOptional() revokedAt?: string | null;
   @ApiPropertyOptional({ example: 'AGENT:agent-007' }) revokedBy?: string | null;
   @ApiPropertyOptional() revokeReason?: string | null;
-  @ApiPropertyOptional({ description: 'Self-service only: this is the session of the token used', example: true }) current?: boolean;
+  @ApiPropertyOptional({ description: 'Self-service only: this is the session of the token used', example: true })
+  current?: boolean;
 }
 
 export function toSessionDto(row: SessionRow, extra: Partial<SessionDto> = {}): SessionDto {
   return {
-    id: row.id, clientId: row.client_id, status: row.status, amr: row.amr, acr: row.acr, ipAddress: row.ip_address, userAgent: row.user_agent,
-    trustedDeviceId: row.trusted_device_id, createdAt: row.created_at.toISOString(), lastUsedAt: row.last_used_at.toISOString(),
-    idleExpiresAt: row.idle_expires_at.toISOString(), absoluteExpiresAt: row.absolute_expires_at.toISOString(),
-    ...(row.status === 'ACTIVE' ? {} : { revokedAt: row.revoked_at?.toISOString() ?? null, revokedBy: row.revoked_by, revokeReason: row.revoke_reason }),
+    id: row.id,
+    clientId: row.client_id,
+    status: row.status,
+    amr: row.amr,
+    acr: row.acr,
+    ipAddress: row.ip_address,
+    userAgent: row.user_agent,
+    trustedDeviceId: row.trusted_device_id,
+    createdAt: row.created_at.toISOString(),
+    lastUsedAt: row.last_used_at.toISOString(),
+    idleExpiresAt: row.idle_expires_at.toISOString(),
+    absoluteExpiresAt: row.absolute_expires_at.toISOString(),
+    ...(row.status === 'ACTIVE'
+      ? {}
+      : {
+          revokedAt: row.revoked_at?.toISOString() ?? null,
+          revokedBy: row.revoked_by,
+          revokeReason: row.revoke_reason,
+        }),
     ...extra,
   };
 }
@@ -39,7 +56,8 @@ export class SessionListDto {
 }
 
 export class SessionPageDto extends SessionListDto {
-  @ApiPropertyOptional({ description: 'Pass as `cursor` for the next (older) page; absent on the last page' }) nextCursor?: string;
+  @ApiPropertyOptional({ description: 'Pass as `cursor` for the next (older) page; absent on the last page' })
+  nextCursor?: string;
 }
 
 export class DeviceDto {
@@ -56,9 +74,16 @@ export class DeviceDto {
 
 export function toDeviceDto(row: DeviceRow): DeviceDto {
   return {
-    id: row.id, name: row.name, platform: row.platform, status: row.status, thumbprint: row.jwk_thumbprint, createdAt: row.created_at.toISOString(),
+    id: row.id,
+    name: row.name,
+    platform: row.platform,
+    status: row.status,
+    thumbprint: row.jwk_thumbprint,
+    createdAt: row.created_at.toISOString(),
     lastUsedAt: row.last_used_at?.toISOString() ?? null,
-    ...(row.status === 'REVOKED' ? { revokedAt: row.revoked_at?.toISOString() ?? null, revokeReason: row.revoke_reason } : {}),
+    ...(row.status === 'REVOKED'
+      ? { revokedAt: row.revoked_at?.toISOString() ?? null, revokeReason: row.revoke_reason }
+      : {}),
   };
 }
 
@@ -73,15 +98,24 @@ export class RevokedCountDto {
 /** Every agent action states why (recorded in the audit trail with the agent's subject). */
 export class ReasonDto {
   @ApiProperty({ example: 'Customer reported a lost phone (ticket INC-20931)', minLength: 5, maxLength: 500 })
-  @IsString() @Length(5, 500)
+  @IsString()
+  @Length(5, 500)
   reason: string;
 }
 
 export class PageQueryDto {
-  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  @ApiPropertyOptional({ example: 20, minimum: 1, maximum: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'From the previous page\'s nextCursor' }) @IsOptional() @IsString() @Length(1, 200)
+  @ApiPropertyOptional({ description: "From the previous page's nextCursor" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
   cursor?: string;
 }
 
@@ -96,7 +130,8 @@ export function decodeCursor(cursor: string | undefined): { createdAt: string; i
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     // created_at as PostgreSQL prints a timestamptz (microseconds kept, so ties order exactly).
     const timestamp = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
-    if (typeof createdAt === 'string' && timestamp.test(createdAt) && /^[0-9a-f-]{36}$/.test(id)) return { createdAt, id };
+    if (typeof createdAt === 'string' && timestamp.test(createdAt) && /^[0-9a-f-]{36}$/.test(id))
+      return { createdAt, id };
   } catch {
     // reported below
   }

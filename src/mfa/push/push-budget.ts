@@ -11,10 +11,16 @@ import { PushPromptsRepository } from './push-prompts.repository';
 const WINDOW_SECONDS = 15 * 60;
 
 export const pushLimitReached = (retryAfterSeconds: number, alternatives: string[]) =>
-  new ApiError(HttpStatus.TOO_MANY_REQUESTS, 'PUSH_LIMIT_REACHED', 'Too many approval requests',
-    alternatives.length > 0 ? 'Too many approval requests were sent. Use the code by SMS instead, with the same transaction token.'
+  new ApiError(
+    HttpStatus.TOO_MANY_REQUESTS,
+    'PUSH_LIMIT_REACHED',
+    'Too many approval requests',
+    alternatives.length > 0
+      ? 'Too many approval requests were sent. Use the code by SMS instead, with the same transaction token.'
       : 'Too many approval requests were sent. Try again later.',
-    { alternatives: alternatives.map((type) => ({ type })) }, retryAfterSeconds);
+    { alternatives: alternatives.map((type) => ({ type })) },
+    retryAfterSeconds,
+  );
 
 /**
  * Push prompts are budgeted against push fatigue (SECURITY-DEFAULTS.md: at most 3 per journey and 5 per
@@ -38,24 +44,50 @@ export class PushBudget {
    * The send phase then keeps the row (delivered) or cancels it (nothing reached a device).
    */
   async reserve(
-    manager: EntityManager, prompt: { contextId: string; cupid: string; journeyExpiresAt: Date }, base: Omit<AuditEvent, 'type' | 'outcome' | 'details'>,
+    manager: EntityManager,
+    prompt: { contextId: string; cupid: string; journeyExpiresAt: Date },
+    base: Omit<AuditEvent, 'type' | 'outcome' | 'details'>,
     alternatives: string[],
   ): Promise<{ refused: ApiError } | { promptId: string }> {
     const now = this.clock.now();
     const { promptsPerJourney, promptsPerCustomer15m } = this.config.push;
     await this.prompts.lockCustomer(manager, prompt.cupid);
-    const counts = await this.prompts.counts(manager, prompt.contextId, prompt.cupid, new Date(now.getTime() - WINDOW_SECONDS * 1000));
+    const counts = await this.prompts.counts(
+      manager,
+      prompt.contextId,
+      prompt.cupid,
+      new Date(now.getTime() - WINDOW_SECONDS * 1000),
+    );
     const seconds = (until: Date) => Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
-    let refused: { scope: 'journey' | 'customer'; prompts: number; limit: number; retryAfterSeconds: number } | null = null;
+    let refused: { scope: 'journey' | 'customer'; prompts: number; limit: number; retryAfterSeconds: number } | null =
+      null;
     if (counts.customerInWindow >= promptsPerCustomer15m) {
       const oldest = counts.oldestInWindow ?? now;
-      refused = { scope: 'customer', prompts: counts.customerInWindow, limit: promptsPerCustomer15m, retryAfterSeconds: seconds(new Date(oldest.getTime() + WINDOW_SECONDS * 1000)) };
+      refused = {
+        scope: 'customer',
+        prompts: counts.customerInWindow,
+        limit: promptsPerCustomer15m,
+        retryAfterSeconds: seconds(new Date(oldest.getTime() + WINDOW_SECONDS * 1000)),
+      };
     } else if (counts.journey >= promptsPerJourney) {
       // No wait brings this journey more prompts: Retry-After says when a new journey stops mattering to it.
-      refused = { scope: 'journey', prompts: counts.journey, limit: promptsPerJourney, retryAfterSeconds: seconds(prompt.journeyExpiresAt) };
+      refused = {
+        scope: 'journey',
+        prompts: counts.journey,
+        limit: promptsPerJourney,
+        retryAfterSeconds: seconds(prompt.journeyExpiresAt),
+      };
     }
-    if (!refused) return { promptId: await this.prompts.record(manager, { contextId: prompt.contextId, cupid: prompt.cupid, at: now }) };
-    await this.audit.record(manager, { ...base, type: AUDIT_EVENT_TYPES.PUSH_LIMITED, outcome: 'FAILURE', details: refused });
+    if (!refused)
+      return {
+        promptId: await this.prompts.record(manager, { contextId: prompt.contextId, cupid: prompt.cupid, at: now }),
+      };
+    await this.audit.record(manager, {
+      ...base,
+      type: AUDIT_EVENT_TYPES.PUSH_LIMITED,
+      outcome: 'FAILURE',
+      details: refused,
+    });
     return { refused: pushLimitReached(refused.retryAfterSeconds, alternatives) };
   }
 

@@ -19,7 +19,10 @@ export class PushDecisions implements OnModuleDestroy {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Announces (inside the answer's transaction, so only committed answers wake anyone). */
-  async announce(manager: { query(sql: string, parameters?: unknown[]): Promise<unknown> }, pushChallengeId: string): Promise<void> {
+  async announce(
+    manager: { query(sql: string, parameters?: unknown[]): Promise<unknown> },
+    pushChallengeId: string,
+  ): Promise<void> {
     await manager.query('SELECT pg_notify($1, $2)', [CHANNEL, pushChallengeId]);
   }
 

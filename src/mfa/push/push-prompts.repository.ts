@@ -30,7 +30,9 @@ export class PushPromptsRepository {
 
   async record(manager: EntityManager, prompt: { contextId: string; cupid: string; at: Date }): Promise<string> {
     const [row] = await rowsOf<{ id: string }>(
-      manager, `INSERT INTO push_prompts (context_id, cupid, sent_at) VALUES ($1, $2, $3) RETURNING id`, [prompt.contextId, prompt.cupid, prompt.at],
+      manager,
+      `INSERT INTO push_prompts (context_id, cupid, sent_at) VALUES ($1, $2, $3) RETURNING id`,
+      [prompt.contextId, prompt.cupid, prompt.at],
     );
     return row.id;
   }

@@ -3,11 +3,21 @@ export interface PushMessage {
   /** The device's push address (an FCM/APNs registration token, as the device registered it). */
   to: string;
   /** What the device shows and signs back; never a secret. */
-  data: { type: 'login-approval'; pushChallengeId: string; journeyId: string; clientName: string; ip: string | null; expiresAt: string };
+  data: {
+    type: 'login-approval';
+    pushChallengeId: string;
+    journeyId: string;
+    clientName: string;
+    ip: string | null;
+    expiresAt: string;
+  };
 }
 
 export class PushDeliveryError extends Error {
-  constructor(readonly provider: string, reason: string) {
+  constructor(
+    readonly provider: string,
+    reason: string,
+  ) {
     super(`push via ${provider} not sent: ${reason}`);
     this.name = 'PushDeliveryError';
   }

@@ -37,16 +37,25 @@ export class HttpPushSender extends PushSender {
     let response;
     try {
       response = await callVendor({
-        vendor: 'push-http', url: this.settings.http.url, method: 'POST', timeoutMs: this.settings.timeoutMs, retries: 1,
+        vendor: 'push-http',
+        url: this.settings.http.url,
+        method: 'POST',
+        timeoutMs: this.settings.timeoutMs,
+        retries: 1,
         headers: {
-          'content-type': 'application/json', 'idempotency-key': `${message.data.pushChallengeId}:${message.to.slice(-16)}`,
+          'content-type': 'application/json',
+          'idempotency-key': `${message.data.pushChallengeId}:${message.to.slice(-16)}`,
           ...this.authHeader,
         },
         body: JSON.stringify({ message: { token: message.to, data: message.data } }),
       });
     } catch (error) {
-      throw new PushDeliveryError(this.name, error instanceof VendorUnavailableError ? error.message : 'request failed');
+      throw new PushDeliveryError(
+        this.name,
+        error instanceof VendorUnavailableError ? error.message : 'request failed',
+      );
     }
-    if (response.status < 200 || response.status >= 300) throw new PushDeliveryError(this.name, `HTTP ${response.status}`);
+    if (response.status < 200 || response.status >= 300)
+      throw new PushDeliveryError(this.name, `HTTP ${response.status}`);
   }
 }

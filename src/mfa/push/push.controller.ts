@@ -9,14 +9,22 @@ import { PushSender } from './push-sender.port';
 import { LogPushSender } from './push-senders';
 
 export class PushAnswerDto {
-  @ApiProperty({ enum: ['approve', 'deny'] }) @IsIn(['approve', 'deny'])
+  @ApiProperty({ enum: ['approve', 'deny'] })
+  @IsIn(['approve', 'deny'])
   decision: 'approve' | 'deny';
 
-  @ApiProperty({ example: 42, description: 'The number the customer typed, as shown at sign-in' }) @IsInt() @Min(10) @Max(99)
+  @ApiProperty({ example: 42, description: 'The number the customer typed, as shown at sign-in' })
+  @IsInt()
+  @Min(10)
+  @Max(99)
   number: number;
 
-  @ApiProperty({ description: 'Compact JWS (ES256; header kid = the device key\'s RFC 7638 thumbprint) over {"pushChallengeId","number","decision"}' })
-  @IsString() @Length(20, 8192)
+  @ApiProperty({
+    description:
+      'Compact JWS (ES256; header kid = the device key\'s RFC 7638 thumbprint) over {"pushChallengeId","number","decision"}',
+  })
+  @IsString()
+  @Length(20, 8192)
   signature: string;
 }
 
@@ -35,7 +43,10 @@ export class PushController {
 
   @Post('devices/push-challenges/:pushChallengeId/response')
   @HttpCode(200)
-  @ApiOperation({ summary: 'A bound device answers a push challenge', description: 'Approve (with the number shown at sign-in) or deny, signed by the device key.' })
+  @ApiOperation({
+    summary: 'A bound device answers a push challenge',
+    description: 'Approve (with the number shown at sign-in) or deny, signed by the device key.',
+  })
   @ApiOkResponse({ type: PushAnswerResultDto })
   @ApiProblems({
     400: 'WRONG_NUMBER (the sign-in is stopped) or validation failed',
@@ -44,7 +55,11 @@ export class PushController {
     409: 'PUSH_ALREADY_ANSWERED',
     410: 'PUSH_EXPIRED',
   })
-  answer(@Param('pushChallengeId', new ParseUUIDPipe()) pushChallengeId: string, @Body() body: PushAnswerDto, @Req() request: FastifyRequest) {
+  answer(
+    @Param('pushChallengeId', new ParseUUIDPipe()) pushChallengeId: string,
+    @Body() body: PushAnswerDto,
+    @Req() request: FastifyRequest,
+  ) {
     return this.answers.answer(pushChallengeId, body, requestOrigin(request));
   }
 

@@ -15,7 +15,12 @@ import { HttpPushSender, LogPushSender } from './push-senders';
   imports: [DevicesModule, PushPromptsModule],
   controllers: [PushController],
   providers: [
-    { provide: PushSender, inject: [APP_CONFIG], useFactory: (config: AppConfig): PushSender => (config.push.provider === 'http' ? new HttpPushSender(config.push) : new LogPushSender()) },
+    {
+      provide: PushSender,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): PushSender =>
+        config.push.provider === 'http' ? new HttpPushSender(config.push) : new LogPushSender(),
+    },
     PushDecisions,
     PushAnswersService,
     PushBudget,

@@ -20,9 +20,14 @@ export class HttpSmsSender extends SmsSender {
     let response;
     try {
       response = await callVendor({
-        vendor: 'sms-http', url: this.settings.http.url, method: 'POST', timeoutMs: this.settings.timeoutMs, retries: this.settings.http.retries,
+        vendor: 'sms-http',
+        url: this.settings.http.url,
+        method: 'POST',
+        timeoutMs: this.settings.timeoutMs,
+        retries: this.settings.http.retries,
         headers: {
-          'content-type': 'application/json', 'idempotency-key': message.reference,
+          'content-type': 'application/json',
+          'idempotency-key': message.reference,
           ...this.authHeader,
         },
         body: JSON.stringify({ to: message.to, text: message.text, reference: message.reference }),
@@ -30,7 +35,8 @@ export class HttpSmsSender extends SmsSender {
     } catch (error) {
       throw new SmsDeliveryError(this.name, error instanceof VendorUnavailableError ? error.message : 'request failed');
     }
-    if (response.status < 200 || response.status >= 300) throw new SmsDeliveryError(this.name, `HTTP ${response.status}`);
+    if (response.status < 200 || response.status >= 300)
+      throw new SmsDeliveryError(this.name, `HTTP ${response.status}`);
     const id = (response.body as { id?: unknown } | null)?.id;
     return { providerMessageId: typeof id === 'string' ? id.slice(0, 128) : null };
   }

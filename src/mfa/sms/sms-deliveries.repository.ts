@@ -37,7 +37,10 @@ export class SmsDeliveriesRepository {
    * Counts a send against the budget before it goes out (under the recipient lock), so concurrent sends
    * cannot overshoot while the provider is being called with no lock held. Confirmed or cancelled after.
    */
-  async reserve(manager: EntityManager, delivery: { contextId: string; cupid: string; recipientHash: Buffer; provider: string; at: Date }): Promise<string> {
+  async reserve(
+    manager: EntityManager,
+    delivery: { contextId: string; cupid: string; recipientHash: Buffer; provider: string; at: Date },
+  ): Promise<string> {
     const [row] = await rowsOf<{ id: string }>(
       manager,
       `INSERT INTO sms_deliveries (context_id, cupid, recipient_hash, provider, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,

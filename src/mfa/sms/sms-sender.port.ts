@@ -10,7 +10,10 @@ export interface SmsMessage {
 }
 
 export class SmsDeliveryError extends Error {
-  constructor(readonly provider: string, reason: string) {
+  constructor(
+    readonly provider: string,
+    reason: string,
+  ) {
     super(`SMS via ${provider} not sent: ${reason}`);
     this.name = 'SmsDeliveryError';
   }

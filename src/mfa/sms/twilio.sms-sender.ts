@@ -19,7 +19,10 @@ export class TwilioSmsSender extends SmsSender {
     let response;
     try {
       response = await callVendor({
-        vendor: 'twilio', method: 'POST', timeoutMs: this.settings.timeoutMs, retries: 0,
+        vendor: 'twilio',
+        method: 'POST',
+        timeoutMs: this.settings.timeoutMs,
+        retries: 0,
         url: `${baseUrl}/2010-04-01/Accounts/${accountSid}/Messages.json`,
         headers: {
           'content-type': 'application/x-www-form-urlencoded',

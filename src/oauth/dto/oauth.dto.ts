@@ -2,12 +2,21 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** Documentation shapes of the OAuth endpoints (their bodies are form-encoded and parsed by the grants). */
 export class TokenRequestDto {
-  @ApiProperty({ enum: ['authorization_code', 'refresh_token', 'client_credentials'], example: 'authorization_code' }) grant_type: string;
+  @ApiProperty({ enum: ['authorization_code', 'refresh_token', 'client_credentials'], example: 'authorization_code' })
+  grant_type: string;
   @ApiPropertyOptional({ description: 'authorization_code: the code from the redirect' }) code?: string;
-  @ApiPropertyOptional({ description: 'authorization_code: exactly the redirect URI of the authorization request', example: 'http://localhost:5173/callback' }) redirect_uri?: string;
-  @ApiPropertyOptional({ description: 'authorization_code: the PKCE verifier (43-128 characters)' }) code_verifier?: string;
+  @ApiPropertyOptional({
+    description: 'authorization_code: exactly the redirect URI of the authorization request',
+    example: 'http://localhost:5173/callback',
+  })
+  redirect_uri?: string;
+  @ApiPropertyOptional({ description: 'authorization_code: the PKCE verifier (43-128 characters)' })
+  code_verifier?: string;
   @ApiPropertyOptional({ description: 'refresh_token: the refresh token to rotate' }) refresh_token?: string;
-  @ApiPropertyOptional({ description: 'refresh_token, client_credentials: space-separated scopes (a subset of those granted)' }) scope?: string;
+  @ApiPropertyOptional({
+    description: 'refresh_token, client_credentials: space-separated scopes (a subset of those granted)',
+  })
+  scope?: string;
   @ApiPropertyOptional({ description: 'client_secret_post or public clients', example: 'demo-spa' }) client_id?: string;
   @ApiPropertyOptional({ description: 'client_secret_post only' }) client_secret?: string;
 }
@@ -37,7 +46,11 @@ export class IntrospectionResponseDto {
   @ApiProperty({ example: true }) active: boolean;
   @ApiPropertyOptional({ example: 'openid profile' }) scope?: string;
   @ApiPropertyOptional({ example: 'demo-spa' }) client_id?: string;
-  @ApiPropertyOptional({ example: 'CUPID-0001', description: 'The CUPID (or the client id for client_credentials tokens)' }) sub?: string;
+  @ApiPropertyOptional({
+    example: 'CUPID-0001',
+    description: 'The CUPID (or the client id for client_credentials tokens)',
+  })
+  sub?: string;
   @ApiPropertyOptional({ example: 1795547470 }) exp?: number;
   @ApiPropertyOptional({ example: 1795547170 }) iat?: number;
   @ApiPropertyOptional({ enum: ['Bearer', 'refresh_token'] }) token_type?: string;

@@ -45,7 +45,8 @@ export class AuthorizationCodeGrant extends Grant {
     const redirectUri = params.required('redirect_uri');
     const verifier = params.optional('code_verifier', 256);
     if (verifier === undefined) throw new InvalidRequestError('code_verifier is required (PKCE)');
-    if (!CODE_VERIFIER.test(verifier)) throw new InvalidRequestError('code_verifier must be 43-128 unreserved characters');
+    if (!CODE_VERIFIER.test(verifier))
+      throw new InvalidRequestError('code_verifier must be 43-128 unreserved characters');
 
     const outcome = await retryTransaction(this.dataSource, async (tx): Promise<GrantOutcome> => {
       const now = this.clock.now();
@@ -55,24 +56,51 @@ export class AuthorizationCodeGrant extends Grant {
         const replayed = await this.codes.findRedeemed(tx, codeHash);
         if (!replayed) return this.refusals.refuse(tx, request, this.type, 'unknown authorization code');
         const mismatch = bindingMismatch(replayed, client, redirectUri, verifier);
-        const revoked = mismatch === null
-          && (await this.sessions.revoke(replayed.sessionId, { type: 'SYSTEM', id: 'code-replay-detection' }, 'authorization code replayed', origin, tx));
+        const revoked =
+          mismatch === null &&
+          (await this.sessions.revoke(
+            replayed.sessionId,
+            { type: 'SYSTEM', id: 'code-replay-detection' },
+            'authorization code replayed',
+            origin,
+            tx,
+          ));
         await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.AUTHORIZATION_CODE_REPLAYED, outcome: 'FAILURE', actor: { type: 'CLIENT', id: client.clientId },
-          cupid: replayed.cupid, sessionId: replayed.sessionId, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-          details: { issuedTo: replayed.clientId, sessionRevoked: revoked, ...(mismatch ? { notRevokedBecause: mismatch } : {}) },
+          type: AUDIT_EVENT_TYPES.AUTHORIZATION_CODE_REPLAYED,
+          outcome: 'FAILURE',
+          actor: { type: 'CLIENT', id: client.clientId },
+          cupid: replayed.cupid,
+          sessionId: replayed.sessionId,
+          clientId: client.clientId,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
+          details: {
+            issuedTo: replayed.clientId,
+            sessionRevoked: revoked,
+            ...(mismatch ? { notRevokedBecause: mismatch } : {}),
+          },
         });
         return this.refusals.refuse(tx, request, this.type, 'authorization code was already used', replayed);
       }
       // From here on the code is spent, whatever the outcome: a wrong verifier cannot be retried.
-      if (redeemed.expiresAt <= now) return this.refusals.refuse(tx, request, this.type, 'authorization code expired', redeemed);
+      if (redeemed.expiresAt <= now)
+        return this.refusals.refuse(tx, request, this.type, 'authorization code expired', redeemed);
       const mismatch = bindingMismatch(redeemed, client, redirectUri, verifier);
       if (mismatch) return this.refusals.refuse(tx, request, this.type, mismatch, redeemed);
       const session = await this.sessions.findById(redeemed.sessionId, tx);
-      if (!session || !isSessionLive(session, now)) return this.refusals.refuse(tx, request, this.type, 'the session has ended', redeemed);
-      const tokens = await this.tokens.issueForSession(tx, {
-        client, session, scope: redeemed.scope, nonce: redeemed.nonce, grantType: this.type,
-      }, origin);
+      if (!session || !isSessionLive(session, now))
+        return this.refusals.refuse(tx, request, this.type, 'the session has ended', redeemed);
+      const tokens = await this.tokens.issueForSession(
+        tx,
+        {
+          client,
+          session,
+          scope: redeemed.scope,
+          nonce: redeemed.nonce,
+          grantType: this.type,
+        },
+        origin,
+      );
       return { tokens };
     });
     return this.refusals.settle(outcome);
@@ -80,7 +108,12 @@ export class AuthorizationCodeGrant extends Grant {
 }
 
 /** What ties a code to the request that may redeem it (RFC 6749 §4.1.3, RFC 7636 §4.6); null when all hold. */
-function bindingMismatch(code: RedeemedCode, client: OAuthClient, redirectUri: string, verifier: string): string | null {
+function bindingMismatch(
+  code: RedeemedCode,
+  client: OAuthClient,
+  redirectUri: string,
+  verifier: string,
+): string | null {
   if (code.clientId !== client.clientId) return 'authorization code was issued to another client';
   if (code.redirectUri !== redirectUri) return 'redirect_uri does not match the authorization request';
   if (!secretsEqual(sha256(verifier).toString('base64url'), code.codeChallenge)) return 'PKCE verification failed';

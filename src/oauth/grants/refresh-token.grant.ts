@@ -56,7 +56,9 @@ export class RefreshTokenGrant extends Grant {
     const presented = request.params.required('refresh_token', 512);
     const requestedScope = request.params.optional('scope', 1024);
     const directoryCheckedAt = await this.checkDirectory(request, presented);
-    const outcome = await retryTransaction(this.dataSource, (tx) => this.rotate(tx, request, presented, requestedScope, directoryCheckedAt));
+    const outcome = await retryTransaction(this.dataSource, (tx) =>
+      this.rotate(tx, request, presented, requestedScope, directoryCheckedAt),
+    );
     return this.refusals.settle(outcome);
   }
 
@@ -71,7 +73,8 @@ export class RefreshTokenGrant extends Grant {
   private async checkDirectory(request: GrantRequest, presented: string): Promise<Date | null> {
     const state = await this.tokenRows.findStateByValueHash(sha256(presented));
     const now = this.clock.now();
-    if (!state || state.type !== 'REFRESH' || state.status !== 'ACTIVE' || state.clientId !== request.client.clientId) return null;
+    if (!state || state.type !== 'REFRESH' || state.status !== 'ACTIVE' || state.clientId !== request.client.clientId)
+      return null;
     if (!state.cupid || !state.sessionId || state.expiresAt <= now || !sessionLive(state, now)) return null;
     const intervalMs = this.config.tokens.refreshDirectoryCheckSeconds * 1000;
     const checkedAt = state.sessionDirectoryCheckedAt;
@@ -87,26 +90,45 @@ export class RefreshTokenGrant extends Grant {
       // past the grace, fail closed and keep the refresh token unused for the client's retry.
       const graceMs = this.config.tokens.refreshDirectoryOutageGraceSeconds * 1000;
       if (graceMs > 0 && checkedAt && now.getTime() - checkedAt.getTime() <= graceMs) {
-        this.logger.warn({ sessionId: state.sessionId, checkedAt: checkedAt.toISOString() }, 'directory unavailable on refresh: allowed within the outage grace');
+        this.logger.warn(
+          { sessionId: state.sessionId, checkedAt: checkedAt.toISOString() },
+          'directory unavailable on refresh: allowed within the outage grace',
+        );
         return null;
       }
       throw new ServerUnavailableError();
     }
     if (user?.status === 'ACTIVE') return now;
 
-    const reason = user ? `customer ${user.status.toLowerCase()} in the directory` : 'customer no longer in the directory';
+    const reason = user
+      ? `customer ${user.status.toLowerCase()} in the directory`
+      : 'customer no longer in the directory';
     const cupid = state.cupid;
     const outcome = await retryTransaction(this.dataSource, async (tx) => {
-      await this.sessions.revokeAllForCupid(cupid, { type: 'SYSTEM', id: 'directory-check' }, reason, undefined, request.origin, tx);
+      await this.sessions.revokeAllForCupid(
+        cupid,
+        { type: 'SYSTEM', id: 'directory-check' },
+        reason,
+        undefined,
+        request.origin,
+        tx,
+      );
       // The client learns only that the session ended; the reason is in the audit trail.
-      return this.refusals.refuse(tx, request, this.type, 'the session has ended', { cupid, sessionId: state.sessionId });
+      return this.refusals.refuse(tx, request, this.type, 'the session has ended', {
+        cupid,
+        sessionId: state.sessionId,
+      });
     });
     this.refusals.settle(outcome); // a refusal: throws invalid_grant once the revocation has committed
     return null;
   }
 
   private async rotate(
-    tx: EntityManager, request: GrantRequest, presented: string, requestedScope: string | undefined, directoryCheckedAt: Date | null,
+    tx: EntityManager,
+    request: GrantRequest,
+    presented: string,
+    requestedScope: string | undefined,
+    directoryCheckedAt: Date | null,
   ): Promise<GrantOutcome> {
     const { client, origin } = request;
     const now = this.clock.now();
@@ -119,29 +141,52 @@ export class RefreshTokenGrant extends Grant {
 
     if (token.status === 'ROTATED') {
       const graceMs = this.config.tokens.refreshGraceSeconds * 1000;
-      const withinGrace = graceMs > 0 && token.rotatedAt !== null && now.getTime() - token.rotatedAt.getTime() <= graceMs;
+      const withinGrace =
+        graceMs > 0 && token.rotatedAt !== null && now.getTime() - token.rotatedAt.getTime() <= graceMs;
       if (withinGrace && token.rotationResponse && (await this.tokenRows.findActiveSuccessor(tx, token.id))) {
         // A retry never outlives its session: once revoked, the successor is not handed out again. The
         // session is read under its lock (after the token's, the one order), not from the token's snapshot.
         if (!token.sessionId || !(await this.sessions.touchLive(tx, token.sessionId, client))) {
           return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
         }
-        const tokens = JSON.parse(open(graceKey(presented), token.rotationResponse, token.id).toString('utf8')) as TokenResponse;
+        const tokens = JSON.parse(
+          open(graceKey(presented), token.rotationResponse, token.id).toString('utf8'),
+        ) as TokenResponse;
         await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_GRACE_RETRY, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
-          ...subject, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+          type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_GRACE_RETRY,
+          outcome: 'SUCCESS',
+          actor: { type: 'CLIENT', id: client.clientId },
+          ...subject,
+          clientId: client.clientId,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
           details: { familyId: token.familyId, rotatedAt: token.rotatedAt?.toISOString() },
         });
         return { tokens };
       }
       const familyRevoked = await this.tokenRows.revokeFamily(tx, token.familyId!, now, 'refresh token reuse detected');
       if (token.sessionId) {
-        await this.sessions.revoke(token.sessionId, { type: 'SYSTEM', id: 'reuse-detection' }, 'refresh token reuse detected', origin, tx);
+        await this.sessions.revoke(
+          token.sessionId,
+          { type: 'SYSTEM', id: 'reuse-detection' },
+          'refresh token reuse detected',
+          origin,
+          tx,
+        );
       }
       await this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_REUSE_DETECTED, outcome: 'FAILURE', actor: { type: 'CLIENT', id: client.clientId },
-        ...subject, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
-        details: { familyId: token.familyId, rotatedAt: token.rotatedAt?.toISOString(), familyTokensRevoked: familyRevoked },
+        type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_REUSE_DETECTED,
+        outcome: 'FAILURE',
+        actor: { type: 'CLIENT', id: client.clientId },
+        ...subject,
+        clientId: client.clientId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: {
+          familyId: token.familyId,
+          rotatedAt: token.rotatedAt?.toISOString(),
+          familyTokensRevoked: familyRevoked,
+        },
       });
       return this.refusals.refuse(tx, request, this.type, 'refresh token was already used', subject);
     }
@@ -149,24 +194,49 @@ export class RefreshTokenGrant extends Grant {
     if (token.status !== 'ACTIVE' || token.expiresAt <= now) {
       return this.refusals.refuse(tx, request, this.type, 'refresh token is expired or revoked', subject);
     }
-    if (!token.sessionId || !token.cupid) return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
+    if (!token.sessionId || !token.cupid)
+      return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
     const scope = narrowScope(token.scope, requestedScope);
     // Touch (and lock) the session before issuing anything: a revocation that committed a moment ago is
     // seen here, whatever the token row said when it was read.
     const live = await this.sessions.touchLive(tx, token.sessionId, client, directoryCheckedAt);
     if (!live) return this.refusals.refuse(tx, request, this.type, 'the session has ended', subject);
     const session = {
-      id: token.sessionId, cupid: token.cupid, authTime: token.sessionAuthTime!, amr: token.sessionAmr ?? [], acr: token.sessionAcr,
-      idleExpiresAt: live.idleExpiresAt, absoluteExpiresAt: live.absoluteExpiresAt,
+      id: token.sessionId,
+      cupid: token.cupid,
+      authTime: token.sessionAuthTime!,
+      amr: token.sessionAmr ?? [],
+      acr: token.sessionAcr,
+      idleExpiresAt: live.idleExpiresAt,
+      absoluteExpiresAt: live.absoluteExpiresAt,
     };
 
-    const tokens = await this.tokens.issueForSession(tx, {
-      client, session, scope, refreshScope: token.scope, grantType: this.type, rotation: { familyId: token.familyId!, parentId: token.id },
-    }, origin);
-    await this.tokenRows.markRotated(tx, token.id, now, seal(graceKey(presented), Buffer.from(JSON.stringify(tokens)), token.id));
+    const tokens = await this.tokens.issueForSession(
+      tx,
+      {
+        client,
+        session,
+        scope,
+        refreshScope: token.scope,
+        grantType: this.type,
+        rotation: { familyId: token.familyId!, parentId: token.id },
+      },
+      origin,
+    );
+    await this.tokenRows.markRotated(
+      tx,
+      token.id,
+      now,
+      seal(graceKey(presented), Buffer.from(JSON.stringify(tokens)), token.id),
+    );
     await this.audit.record(tx, {
-      type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_ROTATED, outcome: 'SUCCESS', actor: { type: 'CLIENT', id: client.clientId },
-      ...subject, clientId: client.clientId, ip: origin.ip, userAgent: origin.userAgent,
+      type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_ROTATED,
+      outcome: 'SUCCESS',
+      actor: { type: 'CLIENT', id: client.clientId },
+      ...subject,
+      clientId: client.clientId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
       details: { familyId: token.familyId, parentId: token.id, ...(scope !== token.scope ? { scope } : {}) },
     });
     return { tokens };
@@ -174,7 +244,14 @@ export class RefreshTokenGrant extends Grant {
 }
 
 function sessionLive(state: TokenState, now: Date): boolean {
-  return isSessionLive({ status: state.sessionStatus, idleExpiresAt: state.sessionIdleExpiresAt, absoluteExpiresAt: state.sessionAbsoluteExpiresAt }, now);
+  return isSessionLive(
+    {
+      status: state.sessionStatus,
+      idleExpiresAt: state.sessionIdleExpiresAt,
+      absoluteExpiresAt: state.sessionAbsoluteExpiresAt,
+    },
+    now,
+  );
 }
 
 /** The key that seals a rotation's response: derivable only from the refresh token that was rotated. */

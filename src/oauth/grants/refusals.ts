@@ -19,9 +19,15 @@ export class GrantRefusals {
     subject: { cupid?: string | null; sessionId?: string | null } = {},
   ): Promise<GrantOutcome> {
     await this.audit.record(manager, {
-      type: AUDIT_EVENT_TYPES.TOKEN_REQUEST_REJECTED, outcome: 'FAILURE', actor: { type: 'CLIENT', id: request.client.clientId },
-      clientId: request.client.clientId, cupid: subject.cupid, sessionId: subject.sessionId, ip: request.origin.ip,
-      userAgent: request.origin.userAgent, details: { grantType, error: 'invalid_grant', reason },
+      type: AUDIT_EVENT_TYPES.TOKEN_REQUEST_REJECTED,
+      outcome: 'FAILURE',
+      actor: { type: 'CLIENT', id: request.client.clientId },
+      clientId: request.client.clientId,
+      cupid: subject.cupid,
+      sessionId: subject.sessionId,
+      ip: request.origin.ip,
+      userAgent: request.origin.userAgent,
+      details: { grantType, error: 'invalid_grant', reason },
     });
     return { refused: reason };
   }

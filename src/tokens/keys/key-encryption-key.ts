@@ -24,7 +24,9 @@ export const KEY_ENCRYPTION_KEY = Symbol('KEY_ENCRYPTION_KEY');
 export function resolveKeyEncryptionKey(config: AppConfig, warn: (message: string) => void): KeyEncryptionKey {
   if (config.oidc.keyEncryptionKey) {
     const current = fromKey(Buffer.from(config.oidc.keyEncryptionKey, 'base64'), false);
-    const previous = config.oidc.previousKeyEncryptionKey ? fromKey(Buffer.from(config.oidc.previousKeyEncryptionKey, 'base64'), false) : undefined;
+    const previous = config.oidc.previousKeyEncryptionKey
+      ? fromKey(Buffer.from(config.oidc.previousKeyEncryptionKey, 'base64'), false)
+      : undefined;
     return previous ? { ...current, previous: { key: previous.key, id: previous.id } } : current;
   }
   if (config.nodeEnv === 'production') throw new Error('KEY_ENCRYPTION_KEY is required in production');

@@ -10,7 +10,8 @@ export class SigningKey {
   @Column('jsonb', { name: 'public_jwk' }) publicJwk: Record<string, unknown>;
   @Column('bytea', { name: 'private_key_encrypted' }) privateKeyEncrypted: Buffer;
   @Column('text', { name: 'kek_id' }) kekId: string;
-  @Column({ type: 'enum', enum: ['ACTIVE', 'RETIRED'], enumName: 'signing_key_status', default: 'ACTIVE' }) status: SigningKeyStatus;
+  @Column({ type: 'enum', enum: ['ACTIVE', 'RETIRED'], enumName: 'signing_key_status', default: 'ACTIVE' })
+  status: SigningKeyStatus;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'retired_at', nullable: true }) retiredAt: Date | null;
   @Column('timestamptz', { name: 'publish_until', nullable: true }) publishUntil: Date | null;

@@ -32,7 +32,9 @@ export class SigningKeysRepository {
   }
 
   async retire(manager: EntityManager, kid: string, at: Date, publishUntil: Date): Promise<void> {
-    await manager.getRepository(SigningKey).update({ kid, status: 'ACTIVE' }, { status: 'RETIRED', retiredAt: at, publishUntil });
+    await manager
+      .getRepository(SigningKey)
+      .update({ kid, status: 'ACTIVE' }, { status: 'RETIRED', retiredAt: at, publishUntil });
   }
 
   async insert(manager: EntityManager, key: Partial<SigningKey>): Promise<void> {
@@ -41,7 +43,12 @@ export class SigningKeysRepository {
 
   /** Keys sealed with another key-encryption key than `kekId`, row-locked. */
   sealedWithOther(manager: EntityManager, kekId: string): Promise<SigningKey[]> {
-    return manager.getRepository(SigningKey).createQueryBuilder('k').setLock('pessimistic_write').where('k.kek_id <> :kekId', { kekId }).getMany();
+    return manager
+      .getRepository(SigningKey)
+      .createQueryBuilder('k')
+      .setLock('pessimistic_write')
+      .where('k.kek_id <> :kekId', { kekId })
+      .getMany();
   }
 
   async reseal(manager: EntityManager, kid: string, privateKeyEncrypted: Buffer, kekId: string): Promise<void> {

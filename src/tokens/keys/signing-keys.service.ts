@@ -1,7 +1,19 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import {
-  calculateJwkThumbprint, CryptoKey, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, JSONWebKeySet,
-  JWK, JWTPayload, JWTVerifyResult, jwtVerify, ProtectedHeaderParameters, SignJWT,
+  calculateJwkThumbprint,
+  CryptoKey,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importJWK,
+  importPKCS8,
+  JSONWebKeySet,
+  JWK,
+  JWTPayload,
+  JWTVerifyResult,
+  jwtVerify,
+  ProtectedHeaderParameters,
+  SignJWT,
 } from 'jose';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
@@ -85,7 +97,10 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
   }
 
   /** Verifies a JWT we issued, whichever of our published keys signed it. */
-  async verify(jwt: string, options: { audience?: string; typ?: string; ignoreExpiration?: boolean }): Promise<JWTVerifyResult> {
+  async verify(
+    jwt: string,
+    options: { audience?: string; typ?: string; ignoreExpiration?: boolean },
+  ): Promise<JWTVerifyResult> {
     return jwtVerify(jwt, (header: ProtectedHeaderParameters) => this.publicKey(header.kid), {
       issuer: this.config.oidc.issuer,
       audience: options.audience,
@@ -110,9 +125,12 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
   private async refreshPublishedKeys(): Promise<{ body: JSONWebKeySet; loadedAt: number }> {
     const published = await this.keys.findPublished(this.clock.now());
     for (const key of published) {
-      if (!this.publicKeys.has(key.kid)) this.publicKeys.set(key.kid, await importJWK({ ...key.publicJwk, alg: key.alg } as JWK, key.alg));
+      if (!this.publicKeys.has(key.kid))
+        this.publicKeys.set(key.kid, await importJWK({ ...key.publicJwk, alg: key.alg } as JWK, key.alg));
     }
-    const body = { keys: published.map((key) => ({ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }) as JWK) };
+    const body = {
+      keys: published.map((key) => ({ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }) as JWK),
+    };
     this.published = { body, loadedAt: Date.now() };
     return this.published;
   }
@@ -123,7 +141,10 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
       await this.refreshPublishedKeys();
     } catch (error) {
       const age = this.published ? Math.round((Date.now() - this.published.loadedAt) / 1000) : undefined;
-      this.logger.warn({ err: { message: (error as Error).message }, ageSeconds: age }, 'could not refresh the published signing keys; serving the last ones');
+      this.logger.warn(
+        { err: { message: (error as Error).message }, ageSeconds: age },
+        'could not refresh the published signing keys; serving the last ones',
+      );
     }
   }
 
@@ -134,10 +155,14 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
       const current = await this.keys.findActive(manager);
       const now = this.clock.now();
       if (current) {
-        const publishUntil = new Date(now.getTime() + (MAX_TOKEN_TTL_SECONDS + this.config.tokens.clockSkewSeconds + CACHE_SECONDS) * 1000);
+        const publishUntil = new Date(
+          now.getTime() + (MAX_TOKEN_TTL_SECONDS + this.config.tokens.clockSkewSeconds + CACHE_SECONDS) * 1000,
+        );
         await this.keys.retire(manager, current.kid, now, publishUntil);
         await this.audit.record(manager, {
-          type: AUDIT_EVENT_TYPES.SIGNING_KEY_RETIRED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: actorId },
+          type: AUDIT_EVENT_TYPES.SIGNING_KEY_RETIRED,
+          outcome: 'SUCCESS',
+          actor: { type: 'SYSTEM', id: actorId },
           details: { kid: current.kid, publishUntil: publishUntil.toISOString(), reason },
         });
       }
@@ -151,17 +176,26 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
 
   private async createActiveKey(manager: EntityManager, reason: string, actorId = 'system'): Promise<string> {
     const alg = this.config.oidc.signingAlg;
-    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 3072 } : {}) });
+    const { publicKey, privateKey } = await generateKeyPair(alg, {
+      extractable: true,
+      ...(alg === 'RS256' ? { modulusLength: 3072 } : {}),
+    });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
     const pkcs8 = await exportPKCS8(privateKey);
     await this.keys.insert(manager, {
-      kid, alg, publicJwk: publicJwk as Record<string, unknown>, kekId: this.kek.id,
+      kid,
+      alg,
+      publicJwk: publicJwk as Record<string, unknown>,
+      kekId: this.kek.id,
       privateKeyEncrypted: seal(this.kek.key, Buffer.from(pkcs8), `signing-key:${kid}`),
-      status: 'ACTIVE', createdAt: this.clock.now(),
+      status: 'ACTIVE',
+      createdAt: this.clock.now(),
     });
     await this.audit.record(manager, {
-      type: AUDIT_EVENT_TYPES.SIGNING_KEY_ACTIVATED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: actorId },
+      type: AUDIT_EVENT_TYPES.SIGNING_KEY_ACTIVATED,
+      outcome: 'SUCCESS',
+      actor: { type: 'SYSTEM', id: actorId },
       details: { kid, alg, reason },
     });
     this.logger.log(`signing key ${kid} (${alg}) is now active (${reason})`);
@@ -176,7 +210,12 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
       this.active.loadedAt = Date.now();
       return this.active;
     }
-    this.active = { kid: stored.kid, alg: stored.alg, privateKey: await this.openPrivateKey(stored), loadedAt: Date.now() };
+    this.active = {
+      kid: stored.kid,
+      alg: stored.alg,
+      privateKey: await this.openPrivateKey(stored),
+      loadedAt: Date.now(),
+    };
     return this.active;
   }
 
@@ -189,7 +228,8 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     const kek = [this.kek, this.kek.previous].find((candidate) => candidate?.id === stored.kekId);
     if (!kek) {
       throw new SigningKeyUnavailableError(
-        `signing key ${stored.kid} was sealed with key-encryption key ${stored.kekId}, but KEY_ENCRYPTION_KEY is ${this.kek.id}`);
+        `signing key ${stored.kid} was sealed with key-encryption key ${stored.kekId}, but KEY_ENCRYPTION_KEY is ${this.kek.id}`,
+      );
     }
     return open(kek.key, stored.privateKeyEncrypted, `signing-key:${stored.kid}`).toString('utf8');
   }
@@ -208,7 +248,9 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
         resealed += 1;
       }
       await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.SIGNING_KEYS_RESEALED, outcome: 'SUCCESS', actor: { type: 'SYSTEM', id: actorId },
+        type: AUDIT_EVENT_TYPES.SIGNING_KEYS_RESEALED,
+        outcome: 'SUCCESS',
+        actor: { type: 'SYSTEM', id: actorId },
         details: { resealed, kekId: this.kek.id },
       });
       return resealed;
