@@ -71,21 +71,20 @@ describe('module walls', () => {
       'src/sessions/session.ts': 'export const session = 1;\n',
       'src/audit/writer.ts': "import { session } from '../sessions/session';\nexport const writer = session;\n",
       'src/clients/client.ts': "import { session } from '../sessions/session';\nexport const client = session;\n",
-      'src/journeys/steps/push.step.ts': 'export interface PushChallenge { id: string }\n',
-      'src/journeys/steps/sms-otp.step.ts': 'export interface SmsChallenge { id: string }\n',
-      'src/mfa/push/push-answers.service.ts':
-        "import type { PushChallenge } from '../../journeys/steps/push.step';\nimport type { SmsChallenge } from '../../journeys/steps/sms-otp.step';\n" +
-        'export type Challenge = PushChallenge | SmsChallenge;\n',
+      'src/jobs/job-runner.ts': 'export const runner = 1;\n',
+      'src/jobs/expiry.ts': 'export const expiry = 1;\n',
+      'src/audit/startup-audit.ts':
+        "import { runner } from '../jobs/job-runner';\nimport { expiry } from '../jobs/expiry';\nexport const started = runner + expiry;\n",
     });
     try {
       expect(await cruise(dir)).toEqual([
-        'adapter-imports-journeys: src/mfa/push/push-answers.service.ts → src/journeys/steps/sms-otp.step.ts',
         'adapter-imports-journeys: src/risk/evaluation.ts → src/journeys/context.ts',
+        'audit-is-a-sink: src/audit/startup-audit.ts → src/jobs/expiry.ts',
         'audit-is-a-sink: src/audit/writer.ts → src/sessions/session.ts',
         'domain-imports-http-layer: src/tokens/issue.ts → src/oauth/errors.ts',
+        'module-order-audit: src/audit/startup-audit.ts → src/jobs/expiry.ts',
         'module-order-audit: src/audit/writer.ts → src/sessions/session.ts',
         'module-order-clients: src/clients/client.ts → src/sessions/session.ts',
-        'module-order-mfa: src/mfa/push/push-answers.service.ts → src/journeys/steps/sms-otp.step.ts',
         'module-order-risk: src/risk/evaluation.ts → src/journeys/context.ts',
         'module-order-sessions: src/sessions/revoke.ts → src/tokens/token.ts',
         'module-order-tokens: src/tokens/issue.ts → src/oauth/errors.ts',
