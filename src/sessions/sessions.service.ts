@@ -110,23 +110,9 @@ export class SessionsService {
     manager?: EntityManager,
   ): Promise<boolean> {
     const work = async (tx: EntityManager) => {
-      const session = await this.sessions.revoke(tx, sessionId, {
-        at: this.clock.now(),
-        by: `${by.type}:${by.id}`,
-        reason,
-      });
+      const session = await this.sessions.revoke(tx, sessionId, this.revocation(by, reason));
       if (!session) return false;
-      await this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.SESSION_REVOKED,
-        outcome: 'SUCCESS',
-        actor: by,
-        cupid: session.cupid,
-        sessionId,
-        clientId: session.clientId,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-        details: { reason },
-      });
+      await this.recordRevoked(tx, [{ ...session, id: sessionId }], by, origin, { reason });
       return true;
     };
     return manager ? work(manager) : retryTransaction(this.dataSource, work);
@@ -142,25 +128,14 @@ export class SessionsService {
     manager?: EntityManager,
   ): Promise<number> {
     const work = async (tx: EntityManager) => {
-      const revoked = await this.sessions.revokeAllForCupid(
+      const revoked = await this.sessions.revokeAllForCupid(tx, cupid, this.revocation(by, reason), exceptSessionId);
+      await this.recordRevoked(
         tx,
-        cupid,
-        { at: this.clock.now(), by: `${by.type}:${by.id}`, reason },
-        exceptSessionId,
+        revoked.map((session) => ({ ...session, cupid })),
+        by,
+        origin,
+        { reason, allSessions: true },
       );
-      for (const session of revoked) {
-        await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.SESSION_REVOKED,
-          outcome: 'SUCCESS',
-          actor: by,
-          cupid,
-          sessionId: session.id,
-          clientId: session.clientId,
-          ip: origin.ip,
-          userAgent: origin.userAgent,
-          details: { reason, allSessions: true },
-        });
-      }
       return revoked.length;
     };
     return manager ? work(manager) : retryTransaction(this.dataSource, work);
@@ -174,24 +149,8 @@ export class SessionsService {
     reason: string,
     origin: Partial<RequestOrigin> = {},
   ): Promise<number> {
-    const revoked = await this.sessions.revokeForDevice(manager, deviceId, {
-      at: this.clock.now(),
-      by: `${by.type}:${by.id}`,
-      reason,
-    });
-    for (const session of revoked) {
-      await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.SESSION_REVOKED,
-        outcome: 'SUCCESS',
-        actor: by,
-        cupid: session.cupid,
-        sessionId: session.id,
-        clientId: session.clientId,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-        details: { reason, deviceId },
-      });
-    }
+    const revoked = await this.sessions.revokeForDevice(manager, deviceId, this.revocation(by, reason));
+    await this.recordRevoked(manager, revoked, by, origin, { reason, deviceId });
     return revoked.length;
   }
 
@@ -203,27 +162,46 @@ export class SessionsService {
     let total = 0;
     for (;;) {
       const revoked = await retryTransaction(this.dataSource, async (tx) => {
-        const rows = await this.sessions.revokeBatchForClient(
+        const rows = await this.sessions.revokeBatchForClient(tx, clientId, this.revocation(by, reason), batchSize);
+        await this.recordRevoked(
           tx,
-          clientId,
-          { at: this.clock.now(), by: `${by.type}:${by.id}`, reason },
-          batchSize,
+          rows.map((session) => ({ ...session, clientId })),
+          by,
+          {},
+          { reason },
         );
-        for (const session of rows) {
-          await this.audit.record(tx, {
-            type: AUDIT_EVENT_TYPES.SESSION_REVOKED,
-            outcome: 'SUCCESS',
-            actor: by,
-            cupid: session.cupid,
-            sessionId: session.id,
-            clientId,
-            details: { reason },
-          });
-        }
         return rows.length;
       });
       total += revoked;
       if (revoked < batchSize) return total;
+    }
+  }
+
+  /** What a revoked session row records: when, by whom (`TYPE:id`), why. */
+  private revocation(by: RevokedBy, reason: string): { at: Date; by: string; reason: string } {
+    return { at: this.clock.now(), by: `${by.type}:${by.id}`, reason };
+  }
+
+  /** One `session.revoked` event per ended session, in the revoking transaction. */
+  private async recordRevoked(
+    manager: EntityManager,
+    sessions: Array<{ id: string; cupid: string; clientId: string }>,
+    by: RevokedBy,
+    origin: Partial<RequestOrigin>,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    for (const session of sessions) {
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.SESSION_REVOKED,
+        outcome: 'SUCCESS',
+        actor: by,
+        cupid: session.cupid,
+        sessionId: session.id,
+        clientId: session.clientId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details,
+      });
     }
   }
 
