@@ -78,7 +78,8 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
     return { challenge: { challenge }, display: { challenge, alg: 'ES256', keyType: 'EC P-256' } };
   }
 
-  async complete({ state, transaction, input, origin, manager }: StepRun<DeviceBindInput>): Promise<StepOutcome> {
+  async complete(run: StepRun<DeviceBindInput>): Promise<StepOutcome> {
+    const { state, transaction, input, origin, manager } = run;
     const cupid = state.context.cupid!;
     if (!isDevicePublicKey(input.publicKey))
       return { kind: 'retry-same-token', error: invalidProof(), countAttempt: true };
@@ -93,16 +94,7 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
     // this very key approved does not count (a device cannot vouch for itself).
     const mfaAt = independentSecondFactor(state.passed, keyThumbprint) ? now : null;
     if (!mfaAt) {
-      await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.DEVICE_BIND_REFUSED,
-        outcome: 'FAILURE',
-        actor: { type: 'CUSTOMER', id: cupid },
-        cupid,
-        contextId: state.context.id,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-        details: { thumbprint: keyThumbprint, reason: 'no second factor in this journey' },
-      });
+      await this.recordRefusal(run, keyThumbprint, 'no second factor in this journey');
       return { kind: 'failed', error: bindNeedsSecondFactor(), reason: 'device binding without a second factor' };
     }
     const details = {
@@ -116,19 +108,11 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
     const existing = await this.devices.findByThumbprint(manager, keyThumbprint);
     let deviceId: string;
     if (existing && (existing.cupid !== cupid || existing.status !== 'ACTIVE')) {
-      await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.DEVICE_BIND_REFUSED,
-        outcome: 'FAILURE',
-        actor: { type: 'CUSTOMER', id: cupid },
-        cupid,
-        contextId: state.context.id,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-        details: {
-          thumbprint: keyThumbprint,
-          reason: existing.cupid !== cupid ? 'bound to another customer' : 'key revoked',
-        },
-      });
+      await this.recordRefusal(
+        run,
+        keyThumbprint,
+        existing.cupid !== cupid ? 'bound to another customer' : 'key revoked',
+      );
       return { kind: 'retry-same-token', error: keyInUse(), countAttempt: true };
     } else if (existing) {
       deviceId = existing.id;
@@ -159,5 +143,23 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
       },
     });
     return { kind: 'passed', facts: { amr: [], trustedDeviceId: deviceId, boundDeviceId: deviceId } };
+  }
+
+  /** A refused binding, audited with the key's thumbprint (never the key) and why. */
+  private async recordRefusal(
+    { state, origin, manager }: StepRun<DeviceBindInput>,
+    keyThumbprint: string,
+    reason: string,
+  ) {
+    await this.audit.record(manager, {
+      type: AUDIT_EVENT_TYPES.DEVICE_BIND_REFUSED,
+      outcome: 'FAILURE',
+      actor: { type: 'CUSTOMER', id: state.context.cupid },
+      cupid: state.context.cupid,
+      contextId: state.context.id,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { thumbprint: keyThumbprint, reason },
+    });
   }
 }
