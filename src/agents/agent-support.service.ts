@@ -33,8 +33,8 @@ type Viewed = 'sessions' | 'devices' | 'audit' | 'mfa';
 /**
  * The support agents' reads and the revocations that need more than one domain call. Access to customer
  * data is justified and audited: each read is recorded as `agent.viewed` with the agent's reason, after the
- * read (so an audit page never contains its own reading) and in its own short transaction (rule 3: the
- * service opens it, the audit sink joins it). Reads and the audit write hold no connection across each other.
+ * read (so an audit page never contains its own reading; a read that fails records nothing) and in its
+ * own short transaction (rule 3: the service opens it, the audit sink joins it).
  */
 @Injectable()
 export class AgentSupportService {
