@@ -3,7 +3,6 @@ import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AgentsModule } from './agents/agents.module';
 import { AuditModule } from './audit/audit.module';
-import { StartupAudit } from './audit/startup-audit';
 import type { Clock } from './common/clock';
 import { CommonModule } from './common/common.module';
 import type { AppConfig } from './config/config';
@@ -15,6 +14,7 @@ import { loggerParams } from './observability/logging';
 import { DemoClientsSeeder } from './clients/demo-clients';
 import { OAuthModule } from './oauth/oauth.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { StartupAudit } from './startup-audit';
 
 export interface AppModuleOptions {
   /** The database to use: DATABASE_URL, or the embedded server's URL. */

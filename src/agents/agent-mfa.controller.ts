@@ -1,14 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
-import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
-import { AuditService } from '../audit/audit.service';
 import { ApiProblems } from '../common/problem.dto';
-import { requestOrigin } from '../common/request-origin';
 import { MfaLockoutService } from '../mfa/mfa-lockout.service';
 import { ReasonDto } from '../me/dto/session.dto';
+import { agentAction } from './agent-action';
 import type { AgentRequest } from './agent-jwt.strategy';
+import { AgentSupportService } from './agent-support.service';
 import { InvalidCupidPipe } from './cupid.pipe';
 import { AgentReasonQueryDto, MfaStandingDto, toMfaStandingDto } from './dto/agent-mfa.dto';
 
@@ -29,9 +27,8 @@ import { AgentReasonQueryDto, MfaStandingDto, toMfaStandingDto } from './dto/age
 @Controller('agent/customers/:cupid/mfa')
 export class AgentMfaController {
   constructor(
+    private readonly support: AgentSupportService,
     private readonly mfaLockout: MfaLockoutService,
-    private readonly audit: AuditService,
-    private readonly dataSource: DataSource,
   ) {}
 
   @Get()
@@ -45,20 +42,7 @@ export class AgentMfaController {
     @Query() query: AgentReasonQueryDto,
     @Req() request: AgentRequest,
   ): Promise<MfaStandingDto> {
-    const standing = await this.mfaLockout.standing(cupid);
-    const origin = requestOrigin(request);
-    await this.dataSource.transaction((tx) =>
-      this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.AGENT_VIEWED,
-        outcome: 'SUCCESS',
-        actor: { type: 'AGENT', id: request.user.subject },
-        cupid,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-        details: { what: 'mfa', reason: query.reason },
-      }),
-    );
-    return toMfaStandingDto(standing);
+    return toMfaStandingDto(await this.support.mfaStandingOf(cupid, agentAction(request, query.reason)));
   }
 
   @Post('unlock')
@@ -73,13 +57,7 @@ export class AgentMfaController {
     @Body() body: ReasonDto,
     @Req() request: AgentRequest,
   ): Promise<MfaStandingDto> {
-    return toMfaStandingDto(
-      await this.mfaLockout.unlock(
-        cupid,
-        { type: 'AGENT', id: request.user.subject },
-        body.reason,
-        requestOrigin(request),
-      ),
-    );
+    const { agent, reason, origin } = agentAction(request, body.reason);
+    return toMfaStandingDto(await this.mfaLockout.unlock(cupid, agent, reason, origin));
   }
 }

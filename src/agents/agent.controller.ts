@@ -1,14 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
-import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
-import { AuditTrailRepository } from '../audit/audit-trail.repository';
-import { AuditService } from '../audit/audit.service';
 import { InvalidCupidPipe } from './cupid.pipe';
 import { NotFoundProblem } from '../common/problem';
 import { ApiProblems } from '../common/problem.dto';
-import { requestOrigin } from '../common/request-origin';
-import { DevicesService } from '../devices/devices.service';
 import {
   decodeCursor,
   DeviceListDto,
@@ -21,10 +15,11 @@ import {
   toSessionDto,
 } from '../me/dto/session.dto';
 import { DeviceRevocationService } from '../sessions/device-revocation.service';
-import { SessionsRepository } from '../sessions/sessions.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import { AgentAuthGuard } from './agent-jwt.strategy';
 import type { AgentRequest } from './agent-jwt.strategy';
+import { agentAction } from './agent-action';
+import { AgentSupportService } from './agent-support.service';
 import { AgentReadQueryDto, AuditPageDto, AuditQueryDto, toAuditEventDto } from './dto/agent.dto';
 
 /**
@@ -44,13 +39,9 @@ import { AgentReadQueryDto, AuditPageDto, AuditQueryDto, toAuditEventDto } from 
 @Controller('agent/customers/:cupid')
 export class AgentController {
   constructor(
+    private readonly support: AgentSupportService,
     private readonly sessions: SessionsService,
-    private readonly sessionRows: SessionsRepository,
-    private readonly devices: DevicesService,
     private readonly deviceRevocation: DeviceRevocationService,
-    private readonly trail: AuditTrailRepository,
-    private readonly audit: AuditService,
-    private readonly dataSource: DataSource,
   ) {}
 
   @Get('sessions')
@@ -61,12 +52,14 @@ export class AgentController {
     @Query() query: AgentReadQueryDto,
     @Req() request: AgentRequest,
   ): Promise<SessionPageDto> {
-    const limit = query.limit ?? 20;
-    const rows = await this.sessionRows.page(cupid, limit + 1, decodeCursor(query.cursor));
-    await this.recordView(request, cupid, 'sessions', query.reason);
+    const page = await this.support.sessionsOf(
+      cupid,
+      { limit: query.limit ?? 20, before: decodeCursor(query.cursor) },
+      agentAction(request, query.reason),
+    );
     return {
-      sessions: rows.slice(0, limit).map((row) => toSessionDto(row)),
-      ...(rows.length > limit ? { nextCursor: encodeCursor(rows[limit - 1]) } : {}),
+      sessions: page.rows.map((row) => toSessionDto(row)),
+      ...(page.hasMore ? { nextCursor: encodeCursor(page.rows[page.rows.length - 1]) } : {}),
     };
   }
 
@@ -84,14 +77,9 @@ export class AgentController {
     @Body() body: ReasonDto,
     @Req() request: AgentRequest,
   ): Promise<SessionDto> {
-    const session = await this.sessions.findById(sessionId);
-    if (
-      session?.cupid !== cupid ||
-      !(await this.sessions.revoke(sessionId, this.agent(request), body.reason, requestOrigin(request)))
-    ) {
-      throw new NotFoundProblem('This customer has no active session with this id.');
-    }
-    return toSessionDto((await this.sessionRows.findRow(sessionId))!);
+    const revoked = await this.support.revokeSession(cupid, sessionId, agentAction(request, body.reason));
+    if (!revoked) throw new NotFoundProblem('This customer has no active session with this id.');
+    return toSessionDto(revoked);
   }
 
   @Post('sessions/revoke-all')
@@ -103,15 +91,8 @@ export class AgentController {
     @Body() body: ReasonDto,
     @Req() request: AgentRequest,
   ): Promise<RevokedCountDto> {
-    return {
-      revoked: await this.sessions.revokeAllForCupid(
-        cupid,
-        this.agent(request),
-        body.reason,
-        undefined,
-        requestOrigin(request),
-      ),
-    };
+    const { agent, reason, origin } = agentAction(request, body.reason);
+    return { revoked: await this.sessions.revokeAllForCupid(cupid, agent, reason, undefined, origin) };
   }
 
   @Get('devices')
@@ -122,8 +103,7 @@ export class AgentController {
     @Query() query: AgentReadQueryDto,
     @Req() request: AgentRequest,
   ): Promise<DeviceListDto> {
-    const devices = await this.devices.list(cupid, true);
-    await this.recordView(request, cupid, 'devices', query.reason);
+    const devices = await this.support.devicesOf(cupid, agentAction(request, query.reason));
     return { devices: devices.map(toDeviceDto) };
   }
 
@@ -140,9 +120,8 @@ export class AgentController {
     @Body() body: ReasonDto,
     @Req() request: AgentRequest,
   ): Promise<void> {
-    if (
-      !(await this.deviceRevocation.revoke(cupid, deviceId, this.agent(request), body.reason, requestOrigin(request)))
-    ) {
+    const { agent, reason, origin } = agentAction(request, body.reason);
+    if (!(await this.deviceRevocation.revoke(cupid, deviceId, agent, reason, origin))) {
       throw new NotFoundProblem('This customer has no active device with this id.');
     }
   }
@@ -158,39 +137,20 @@ export class AgentController {
     @Query() query: AuditQueryDto,
     @Req() request: AgentRequest,
   ): Promise<AuditPageDto> {
-    const limit = query.limit ?? 50;
-    const rows = await this.trail.page({
-      cupid,
-      limit: limit + 1,
-      from: query.from ? new Date(query.from) : undefined,
-      to: query.to ? new Date(query.to) : undefined,
-      types: query.types?.split(','),
-      before: decodeCursor(query.cursor),
-    });
-    // Recorded after the read, so the reading itself is not in the page it returns.
-    await this.recordView(request, cupid, 'audit', query.reason);
-    return {
-      events: rows.slice(0, limit).map(toAuditEventDto),
-      ...(rows.length > limit ? { nextCursor: encodeCursor(rows[limit - 1]) } : {}),
-    };
-  }
-
-  private agent(request: AgentRequest) {
-    return { type: 'AGENT' as const, id: request.user.subject };
-  }
-
-  private async recordView(request: AgentRequest, cupid: string, what: string, reason: string): Promise<void> {
-    const origin = requestOrigin(request);
-    await this.dataSource.transaction((tx) =>
-      this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.AGENT_VIEWED,
-        outcome: 'SUCCESS',
-        actor: this.agent(request),
+    const page = await this.support.auditOf(
+      {
         cupid,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-        details: { what, reason },
-      }),
+        limit: query.limit ?? 50,
+        from: query.from ? new Date(query.from) : undefined,
+        to: query.to ? new Date(query.to) : undefined,
+        types: query.types?.split(','),
+        before: decodeCursor(query.cursor),
+      },
+      agentAction(request, query.reason),
     );
+    return {
+      events: page.rows.map(toAuditEventDto),
+      ...(page.hasMore ? { nextCursor: encodeCursor(page.rows[page.rows.length - 1]) } : {}),
+    };
   }
 }

@@ -4,12 +4,13 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 import { AgentJwtStrategy } from './agent-jwt.strategy';
 import { AgentMfaController } from './agent-mfa.controller';
+import { AgentSupportService } from './agent-support.service';
 import { AgentController } from './agent.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
   imports: [PassportModule, SessionsModule, MfaLockoutModule],
   controllers: [AgentController, AgentMfaController],
-  providers: [WorkforceKeys, AgentJwtStrategy],
+  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService],
 })
 export class AgentsModule {}

@@ -2,9 +2,9 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { pipeline, Transform, TransformCallback } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OAuthError } from '../oauth/oauth-errors';
 import { isCleanBytes, isCleanPercentEncoded, isCleanValue } from './encoding';
 import { InvalidEncodingError, UnsupportedMediaTypeError } from './edge-errors';
+import { OAuthError } from './oauth-error';
 import { OAUTH_PATH_PREFIX, sendOAuthError, sendProblem, toProblem } from './problem.filter';
 
 /**

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asDatabaseUnavailable, DatabaseUnavailableError } from '../database/database-unavailable';
-import { OAuthError, ServerUnavailableError } from '../oauth/oauth-errors';
+import { OAuthError, ServerUnavailableError } from './oauth-error';
 import { ApiError, DependencyUnavailableError, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem';
 
 const STATUS_TITLES: Record<number, string> = {

@@ -259,7 +259,7 @@ export class JourneyService {
     const input = {
       contextId: state.context.id,
       cupid: state.context.cupid!,
-      accountFailures: Number(state.transient.accountFailures ?? 0),
+      accountFailures: state.transient.accountFailures ?? 0,
       clientId: state.client.clientId,
       channel: state.context.channel,
       ip: request.origin.ip,

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { OAuthClient } from '../clients/oauth-client.entity';
+import type { DirectoryUser } from '../directory/user-directory.port';
 import type { DrsRecommendation } from '../risk/drs-evaluation.entity';
 import type { AuthContext } from './auth-context.entity';
 import type { AuthStepKind } from './auth-transaction.entity';
@@ -11,10 +12,27 @@ export interface JourneyState {
   client: OAuthClient;
   passed: Array<{ step: AuthStepKind; facts: StepFacts }>;
   risk: DrsRecommendation | null;
-  /** What this request's step learned that is not stored (never customer data at rest). */
-  transient: Record<string, unknown>;
+  /** What this request learned that is not stored (never customer data at rest). */
+  transient: TransientFacts;
   /** The journey's database transaction: steps read through it (their own writes included). */
   db: EntityManager;
+}
+
+/**
+ * What one request carries between the engine, its step and policy without storing it: the directory's
+ * answer about the customer and the password step's failure count are personal data or only meaningful
+ * now, so they live for this request only (a later request looks them up again). Every field is optional:
+ * a request knows only what its own step or the engine's lookup found out.
+ */
+export interface TransientFacts {
+  /**
+   * The customer's directory entry, read outside any transaction: by the password step, or by the engine
+   * before a step that needs it (`needsCustomer`). null: the directory has no such customer; absent: not
+   * looked up, or the directory was down.
+   */
+  user?: DirectoryUser | null;
+  /** Failed password attempts on the account before this success (risk's failure velocity). */
+  accountFailures?: number;
 }
 
 export type Decision =

@@ -1,20 +1,11 @@
+import { OAuthError } from '../common/oauth-error';
+
 /**
- * RFC 6749 §5.2 (and RFC 6750 §3.1) errors. OAuth endpoints throw these; the exception filter answers them
- * as `{ "error", "error_description" }` JSON, never as problem+json. Descriptions are safe to show and
- * never carry a secret.
+ * The protocol's named RFC 6749 §5.2 (and RFC 6750 §3.1) errors. OAuth endpoints throw these; their base,
+ * OAuthError, and the outage answer, ServerUnavailableError, live in src/common/oauth-error.ts, where the
+ * exception filter renders them. Both are re-exported so that the protocol takes its errors from one file.
  */
-export class OAuthError extends Error {
-  constructor(
-    readonly error: string,
-    readonly description: string,
-    readonly status = 400,
-    /** Extra response headers (WWW-Authenticate on 401). */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(description);
-    this.name = new.target.name;
-  }
-}
+export { OAuthError, ServerUnavailableError } from '../common/oauth-error';
 
 export class InvalidRequestError extends OAuthError {
   constructor(description: string) {
@@ -63,15 +54,6 @@ export class InvalidTokenError extends OAuthError {
       'WWW-Authenticate': presented
         ? `Bearer realm="ciam", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`
         : 'Bearer realm="ciam"',
-    });
-  }
-}
-
-/** A dependency (the database, the directory) is down or timed out: retry after `retryAfterSeconds`. */
-export class ServerUnavailableError extends OAuthError {
-  constructor(retryAfterSeconds = 5) {
-    super('temporarily_unavailable', 'the authorization server is temporarily unavailable', 503, {
-      'Retry-After': String(retryAfterSeconds),
     });
   }
 }

@@ -8,6 +8,7 @@ import { ClientsModule } from '../clients/clients.module';
 import { CorsPolicy } from './cors-policy';
 import { DiscoveryController } from './discovery.controller';
 import { EndSessionController } from './end-session.controller';
+import { EndSessionService } from './end-session.service';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
@@ -38,6 +39,7 @@ import { UserinfoController } from './userinfo.controller';
     RefreshTokenGrant,
     ClientCredentialsGrant,
     TokenRevocationService,
+    EndSessionService,
   ],
   exports: [ClientsModule, CorsPolicy],
 })

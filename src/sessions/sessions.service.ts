@@ -118,6 +118,35 @@ export class SessionsService {
     return manager ? work(manager) : retryTransaction(this.dataSource, work);
   }
 
+  /**
+   * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): the customer ends the session their ID
+   * token names. One transaction revokes it (when still active) and records `logout` with whether it was;
+   * a logout of an ended session is still a logout the customer asked for, so it is audited too.
+   */
+  logout(
+    sessionId: string,
+    cupid: string,
+    clientId: string,
+    origin: Partial<RequestOrigin> = {},
+  ): Promise<{ sessionWasActive: boolean }> {
+    const customer: RevokedBy = { type: 'CUSTOMER', id: cupid };
+    return retryTransaction(this.dataSource, async (tx) => {
+      const sessionWasActive = await this.revoke(sessionId, customer, 'logout', origin, tx);
+      await this.audit.record(tx, {
+        type: AUDIT_EVENT_TYPES.LOGOUT,
+        outcome: 'SUCCESS',
+        actor: customer,
+        cupid,
+        sessionId,
+        clientId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { sessionWasActive },
+      });
+      return { sessionWasActive };
+    });
+  }
+
   /** Revokes every active session of a customer, optionally keeping one (the caller's own). Joins the caller's transaction when given one. */
   async revokeAllForCupid(
     cupid: string,

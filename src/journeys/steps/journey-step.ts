@@ -4,7 +4,7 @@ import type { RequestOrigin } from '../../common/request-origin';
 import type { AuthContext } from '../auth-context.entity';
 import type { AuthStepKind } from '../auth-transaction.entity';
 import type { ClaimedTransaction } from '../auth-transactions.repository';
-import type { JourneyState } from '../policy';
+import type { JourneyState, TransientFacts } from '../policy';
 
 /** What a passed step establishes; stored on its transaction row (auth_transactions.result). */
 export interface StepFacts {
@@ -17,7 +17,7 @@ export interface StepFacts {
 
 export type StepOutcome =
   /** Passed: the facts are recorded and policy picks the next step. `transient` lives for this request only. */
-  | { kind: 'passed'; facts: StepFacts; transient?: Record<string, unknown> }
+  | { kind: 'passed'; facts: StepFacts; transient?: TransientFacts }
   /** Not passed yet, but moved on (a code was sent): a new token for the same step, with `prepared`. */
   | { kind: 'continue'; prepared: PreparedStep }
   /** Failed; the token is spent and a fresh one for the same step rides along with the error (a wrong password). */

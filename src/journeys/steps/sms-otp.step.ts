@@ -336,7 +336,7 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
    * looked them up before the transaction opened. Never asked here: this runs inside a transaction.
    */
   private async customer(state: JourneyState): Promise<DirectoryUser | null> {
-    const known = state.transient.user as DirectoryUser | null | undefined;
+    const known = state.transient.user;
     if (known !== undefined) return known;
     if (!state.context.cupid) return null;
     // The engine's lookup failed: the directory is down, and without it no phone is known.

@@ -1,15 +1,16 @@
 import { hostname } from 'node:os';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { SERVICE_VERSION } from '../common/version';
-import { JobRunner } from '../jobs/job-runner';
-import { AUDIT_EVENT_TYPES } from './audit-events';
-import { AuditService } from './audit.service';
+import { AUDIT_EVENT_TYPES } from './audit/audit-events';
+import { AuditService } from './audit/audit.service';
+import { SERVICE_VERSION } from './common/version';
+import { JobRunner } from './jobs/job-runner';
 
 /**
  * At start-up: audit writes must never fail for want of a partition, so the audit-partitions job runs
  * now (a service that was down across a month boundary catches up here), and the start of this
- * instance is itself an audit event.
+ * instance is itself an audit event. Part of the composition root (beside app.module.ts), not of audit:
+ * it runs a job, and audit is a sink that imports no module above the platform.
  */
 @Injectable()
 export class StartupAudit implements OnApplicationBootstrap {
