@@ -151,14 +151,18 @@ export class SessionsRepository {
   /**
    * Data lifecycle (expire-sessions job): up to `batch` sessions past their idle or absolute expiry become
    * EXPIRED, and their live tokens with them. The SQL function skips token rows a refresh holds (SKIP LOCKED),
-   * so this never waits in the refresh's lock order (token, then session); cleanup_expired_tokens() ends them later.
+   * so this never waits in the refresh's lock order (token, then session); TokensRepository.expireBatch ends
+   * them later.
    */
   async expireBatch(manager: EntityManager, batch: number, asOf: Date): Promise<number> {
     const [row] = await rowsOf<{ n: number }>(manager, 'SELECT cleanup_expired_sessions($1, $2) AS n', [batch, asOf]);
     return Number(row?.n ?? 0);
   }
 
-  /** Data lifecycle (purge job): ended sessions (and, by cascade, their tokens and codes) whose last possible use is past the retention. */
+  /**
+   * Data lifecycle (purge job): ended sessions (and, by cascade, their tokens and codes) whose last possible
+   * use is past the retention.
+   */
   async deleteEndedBatch(manager: EntityManager, batch: number, asOf: Date, retentionDays: number): Promise<number> {
     const [row] = await rowsOf<{ n: number }>(
       manager,
