@@ -116,8 +116,8 @@ export class PurgeJourneyDataJob extends Job {
     );
     const manager = this.dataSource.manager;
     let total = 0;
-    // The order matters: journeys first (their transactions and evaluations go by cascade), sessions before
-    // session-less tokens (a session's tokens and codes go by cascade with it).
+    // Parents before children: a journey's transactions and evaluations, and a session's tokens and codes, go
+    // with it by cascade, so the later batches find less to do.
     for (const step of [
       () => this.contexts.deleteFinishedBatch(manager, batch, now, days),
       () => this.evaluations.deleteOldBatch(manager, batch, now, days),
