@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 
 /**
  * Rule 2 and "each table has one owning repository" (docs/architecture.md, "Module walls" and "Tables and their
