@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { scrubSecrets } from '../common/redact';
 import type { AuditActorType, AuditEventType, AuditOutcome } from './audit-events';
+import { AuditLogRepository } from './audit-log.repository';
 
 export interface AuditEvent {
   type: AuditEventType;
@@ -20,32 +21,29 @@ export interface AuditEvent {
 }
 
 /**
- * The only code that appends to audit_logs (the audit-partitions job creates and drops partitions and
- * purges the DEFAULT partition past retention: src/jobs/jobs.repository.ts). It appends through the
- * caller's EntityManager, so the event commits or rolls back with the state change it describes
- * (docs/architecture.md, rule 3).
+ * The one way to append to audit_logs (through AuditLogRepository, which also holds the partitions' lifecycle
+ * that the audit-partitions job drives). It appends through the caller's EntityManager, so the event commits
+ * or rolls back with the state change it describes (docs/architecture.md, rule 3); secret-named fields of
+ * `details` are scrubbed here, before anything reaches the row.
  */
 @Injectable()
 export class AuditService {
+  constructor(private readonly log: AuditLogRepository) {}
+
   async record(manager: EntityManager, event: AuditEvent): Promise<void> {
-    await manager.query(
-      `INSERT INTO audit_logs (created_at, event_type, outcome, actor_type, actor_id, cupid, session_id, context_id,
-                               client_id, ip_address, user_agent, details)
-       VALUES (COALESCE($1, clock_timestamp()), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [
-        event.at ?? null,
-        event.type,
-        event.outcome,
-        event.actor.type,
-        event.actor.id ?? null,
-        event.cupid ?? null,
-        event.sessionId ?? null,
-        event.contextId ?? null,
-        event.clientId ?? null,
-        event.ip ?? null,
-        event.userAgent ? event.userAgent.slice(0, 512) : null,
-        JSON.stringify(scrubSecrets(event.details ?? {})),
-      ],
-    );
+    await this.log.append(manager, {
+      at: event.at ?? null,
+      eventType: event.type,
+      outcome: event.outcome,
+      actorType: event.actor.type,
+      actorId: event.actor.id ?? null,
+      cupid: event.cupid ?? null,
+      sessionId: event.sessionId ?? null,
+      contextId: event.contextId ?? null,
+      clientId: event.clientId ?? null,
+      ip: event.ip ?? null,
+      userAgent: event.userAgent ? event.userAgent.slice(0, 512) : null,
+      details: scrubSecrets(event.details ?? {}),
+    });
   }
 }

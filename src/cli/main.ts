@@ -28,6 +28,7 @@ import { mintDevAgentToken } from '../agents/dev-workforce-idp';
 import { CliModule } from './cli.module';
 import { EsignRepository } from '../esign/esign.repository';
 import { JobRunner } from '../jobs/job-runner';
+import { JobRunsRepository } from '../jobs/job-runs.repository';
 import { DataSource } from 'typeorm';
 import { JOB_NAMES } from '../config/config';
 
@@ -185,7 +186,8 @@ async function main(argv: string[]): Promise<void> {
         .publish({ documentId: values.id, version: values.version, title: values.title, url: values.url, sha256 });
       print({ published: values.id, version: values.version, sha256 });
     } else {
-      for (const row of await context.get(DataSource).query('SELECT * FROM job_runs ORDER BY job_name')) print(row);
+      const manager = context.get(DataSource).manager;
+      for (const row of await context.get(JobRunsRepository).list(manager)) print(row);
     }
   } finally {
     await context.close();

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
+import { AuditLogRepository } from '../audit/audit-log.repository';
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { inBatches, Job, JobContext } from './job';
-import { JobsRepository } from './jobs.repository';
 
 export function monthStart(date: Date, plusMonths = 0): Date {
   return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + plusMonths, 1));
@@ -23,7 +23,7 @@ export class AuditPartitionsJob extends Job {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly sql: JobsRepository,
+    private readonly auditLog: AuditLogRepository,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
   ) {
@@ -31,18 +31,19 @@ export class AuditPartitionsJob extends Job {
   }
 
   async run(context: JobContext): Promise<number> {
+    const manager = this.dataSource.manager;
     let changed = 0;
     for (let ahead = 0; ahead <= this.config.jobs.auditMonthsAhead; ahead += 1) {
-      const { name, created } = await this.sql.ensureAuditPartition(monthStart(context.now, ahead));
+      const { name, created } = await this.auditLog.ensurePartition(manager, monthStart(context.now, ahead));
       if (!created) continue;
       changed += 1;
       await this.record(AUDIT_EVENT_TYPES.AUDIT_PARTITION_CREATED, { partition: name });
     }
     // A partition goes once its whole month is older than the retention.
     const cutoff = monthStart(context.now, -this.config.jobs.auditRetentionMonths);
-    for (const partition of await this.sql.auditPartitions()) {
+    for (const partition of await this.auditLog.partitions(manager)) {
       if (partition.month >= cutoff) continue;
-      await this.sql.dropAuditPartition(partition.name);
+      await this.auditLog.dropPartition(manager, partition.name);
       changed += 1;
       this.logger.log(
         `dropped audit partition ${partition.name} (older than ${this.config.jobs.auditRetentionMonths} months)`,
@@ -52,7 +53,7 @@ export class AuditPartitionsJob extends Job {
         retentionMonths: this.config.jobs.auditRetentionMonths,
       });
     }
-    changed += await inBatches(context, () => this.sql.deleteOldDefaultAuditRows(context.batchSize, cutoff));
+    changed += await inBatches(context, () => this.auditLog.deleteOldDefaultBatch(manager, context.batchSize, cutoff));
     return changed;
   }
 

@@ -2,10 +2,22 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { AuthContextsRepository } from '../journeys/auth-contexts.repository';
+import { AuthTransactionsRepository } from '../journeys/auth-transactions.repository';
+import { LoginAttemptsRepository } from '../journeys/lockout/login-attempts.repository';
 import { MfaLockoutRepository } from '../mfa/mfa-lockout.repository';
 import { PushPromptsRepository } from '../mfa/push/push-prompts.repository';
+import { SmsDeliveriesRepository } from '../mfa/sms/sms-deliveries.repository';
+import { DrsEvaluationsRepository } from '../risk/drs-evaluations.repository';
+import { SessionsRepository } from '../sessions/sessions.repository';
+import { AuthorizationCodesRepository } from '../tokens/authorization-codes.repository';
+import { TokensRepository } from '../tokens/tokens.repository';
 import { inBatches, Job, JobContext } from './job';
-import { JobsRepository } from './jobs.repository';
+
+/*
+ * The jobs own no table: each batch is a method of the table's owning repository (rule 2, docs/architecture.md
+ * "Tables and their owners"), called here on the pool outside any transaction, one bounded statement at a time.
+ */
 
 /** Every 5 minutes: pending transactions past expiry become EXPIRED. */
 @Injectable()
@@ -13,12 +25,16 @@ export class ExpireTransactionsJob extends Job {
   readonly name = 'expire-transactions' as const;
   readonly destructive = false;
 
-  constructor(private readonly sql: JobsRepository) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: AuthTransactionsRepository,
+  ) {
     super();
   }
 
   run(context: JobContext): Promise<number> {
-    return inBatches(context, () => this.sql.expireTransactions(context.batchSize, context.now));
+    const manager = this.dataSource.manager;
+    return inBatches(context, () => this.transactions.expireBatch(manager, context.batchSize, context.now));
   }
 }
 
@@ -28,12 +44,16 @@ export class ExpireContextsJob extends Job {
   readonly name = 'expire-contexts' as const;
   readonly destructive = false;
 
-  constructor(private readonly sql: JobsRepository) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly contexts: AuthContextsRepository,
+  ) {
     super();
   }
 
   run(context: JobContext): Promise<number> {
-    return inBatches(context, () => this.sql.expireContexts(context.batchSize, context.now));
+    const manager = this.dataSource.manager;
+    return inBatches(context, () => this.contexts.expireBatch(manager, context.batchSize, context.now));
   }
 }
 
@@ -43,22 +63,27 @@ export class ExpireSessionsJob extends Job {
   readonly name = 'expire-sessions' as const;
   readonly destructive = false;
 
-  constructor(private readonly sql: JobsRepository) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sessions: SessionsRepository,
+    private readonly tokens: TokensRepository,
+  ) {
     super();
   }
 
   async run(context: JobContext): Promise<number> {
-    const sessions = await inBatches(context, () => this.sql.expireSessions(context.batchSize, context.now));
-    const tokens = await inBatches(context, () => this.sql.expireTokens(context.batchSize, context.now));
+    const { batchSize: batch, now } = context;
+    const manager = this.dataSource.manager;
+    const sessions = await inBatches(context, () => this.sessions.expireBatch(manager, batch, now));
+    const tokens = await inBatches(context, () => this.tokens.expireBatch(manager, batch, now));
     return sessions + tokens;
   }
 }
 
 /**
  * Daily: journey data (contexts, transactions, risk evaluations, SMS records, push prompts, wrong MFA codes),
- * ended sessions and dead tokens past retention. Push prompts and wrong codes go through their owning
- * repositories; wrong codes stay at least as long as MFA_CODE_FAILURE_WINDOW_SECONDS, so a purge never
- * lowers a customer's count within the window.
+ * ended sessions and dead tokens past retention, each through its owning repository; wrong codes stay at
+ * least as long as MFA_CODE_FAILURE_WINDOW_SECONDS, so a purge never lowers a customer's count within the window.
  */
 @Injectable()
 export class PurgeJourneyDataJob extends Job {
@@ -67,10 +92,16 @@ export class PurgeJourneyDataJob extends Job {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly sql: JobsRepository,
     private readonly dataSource: DataSource,
+    private readonly contexts: AuthContextsRepository,
+    private readonly evaluations: DrsEvaluationsRepository,
+    private readonly smsDeliveries: SmsDeliveriesRepository,
     private readonly pushPrompts: PushPromptsRepository,
     private readonly mfaFailures: MfaLockoutRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly tokens: TokensRepository,
+    private readonly codes: AuthorizationCodesRepository,
+    private readonly loginAttempts: LoginAttemptsRepository,
   ) {
     super();
   }
@@ -85,16 +116,18 @@ export class PurgeJourneyDataJob extends Job {
     );
     const manager = this.dataSource.manager;
     let total = 0;
+    // Parents before children: a journey's transactions and evaluations, and a session's tokens and codes, go
+    // with it by cascade, so the later batches find less to do.
     for (const step of [
-      () => this.sql.deleteOldJourneys(batch, now, days),
-      () => this.sql.deleteOldRows('drs_evaluations', batch, now, days),
-      () => this.sql.deleteOldRows('sms_deliveries', batch, now, days),
+      () => this.contexts.deleteFinishedBatch(manager, batch, now, days),
+      () => this.evaluations.deleteOldBatch(manager, batch, now, days),
+      () => this.smsDeliveries.deleteOldBatch(manager, batch, now, days),
       () => this.pushPrompts.deleteSentBefore(manager, retentionStart, batch),
       () => this.mfaFailures.deleteFailuresBefore(manager, failuresStart, batch),
-      () => this.sql.deleteOldSessions(batch, now, days),
-      () => this.sql.deleteOldSessionlessTokens(batch, now, days),
-      () => this.sql.deleteExpiredCodes(batch, now),
-      () => this.sql.deleteIdleLoginAttempts(batch, now),
+      () => this.sessions.deleteEndedBatch(manager, batch, now, days),
+      () => this.tokens.deleteDeadSessionlessBatch(manager, batch, now, days),
+      () => this.codes.deleteExpiredBatch(manager, batch, now),
+      () => this.loginAttempts.deleteIdleBatch(manager, batch, now),
     ]) {
       total += await inBatches({ ...context, progress: (rows) => context.progress(total + rows) }, step);
     }

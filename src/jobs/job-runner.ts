@@ -6,9 +6,9 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig, JobName } from '../config/config';
-import { rowsOf } from '../database/sql';
 import { MetricsService } from '../observability/metrics.service';
 import { Job, JOBS } from './job';
+import { JobRunsRepository } from './job-runs.repository';
 
 export type JobOutcome =
   | { status: 'ran'; rows: number; durationMs: number }
@@ -19,9 +19,9 @@ export class UnknownJobError extends Error {}
 
 /**
  * Runs a job at most once per scheduled slot across every instance: a session-level PostgreSQL advisory
- * lock keeps two instances from running it at the same time, and job_runs records the last slot run,
- * so an instance whose clock ticks a little later does not run the same slot again. Each run reports a
- * log line, metrics and (for destructive jobs) an audit event.
+ * lock keeps two instances from running it at the same time, and job_runs records the last slot run, so
+ * an instance whose clock ticks a little later does not run the same slot again (both in JobRunsRepository).
+ * Each run reports a log line, metrics and (for destructive jobs) an audit event.
  */
 @Injectable()
 export class JobRunner implements BeforeApplicationShutdown {
@@ -37,6 +37,7 @@ export class JobRunner implements BeforeApplicationShutdown {
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
+    private readonly runs: JobRunsRepository,
   ) {
     this.jobs = new Map(jobs.map((job) => [job.name, job]));
   }
@@ -68,8 +69,7 @@ export class JobRunner implements BeforeApplicationShutdown {
     const connection = this.dataSource.createQueryRunner();
     await connection.connect();
     try {
-      const [{ locked }] = await connection.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lockKey]);
-      if (!locked) return this.skipped(job, 'running elsewhere');
+      if (!(await this.runs.tryLock(connection.manager, lockKey))) return this.skipped(job, 'running elsewhere');
       try {
         const now = this.clock.now();
         const slot = options.slot ?? now;
@@ -77,7 +77,7 @@ export class JobRunner implements BeforeApplicationShutdown {
           return this.skipped(job, 'slot already run');
         return await this.execute(job, slot, now, options.progress ?? (() => undefined));
       } finally {
-        await connection.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]);
+        await this.runs.unlock(connection.manager, lockKey);
       }
     } finally {
       await connection.release();
@@ -92,10 +92,7 @@ export class JobRunner implements BeforeApplicationShutdown {
       const durationMs = Math.round(performance.now() - started);
       end();
       await this.dataSource.transaction(async (tx) => {
-        await tx.query(
-          `UPDATE job_runs SET last_finished_at = $2, last_success_at = $2, last_status = 'SUCCESS', last_rows = $3, last_error = NULL WHERE job_name = $1`,
-          [job.name, this.clock.now(), rows],
-        );
+        await this.runs.recordSuccess(tx, job.name, this.clock.now(), rows);
         if (job.destructive) {
           await this.audit.record(tx, {
             type: AUDIT_EVENT_TYPES.JOB_COMPLETED,
@@ -116,10 +113,7 @@ export class JobRunner implements BeforeApplicationShutdown {
     } catch (error) {
       end();
       const message = (error as Error).message.slice(0, 500);
-      await this.dataSource.query(
-        `UPDATE job_runs SET last_finished_at = $2, last_status = 'FAILURE', last_error = $3 WHERE job_name = $1`,
-        [job.name, this.clock.now(), message],
-      );
+      await this.runs.recordFailure(this.dataSource.manager, job.name, this.clock.now(), message);
       this.metrics.jobRuns.inc({ job: job.name, outcome: 'failure' });
       this.logger.error({ job: job.name, err: error }, `job ${job.name} failed`);
       return { status: 'failed', error: message };
@@ -127,16 +121,8 @@ export class JobRunner implements BeforeApplicationShutdown {
   }
 
   /** Records that this slot is being run; false when this or a later slot already ran (unless manual). */
-  private async claimSlot(name: JobName, slot: Date, now: Date, manual: boolean): Promise<boolean> {
-    const rows = await rowsOf<{ job_name: string }>(
-      this.dataSource.manager,
-      `INSERT INTO job_runs (job_name, last_slot, last_started_at, last_status, instance) VALUES ($1, $2, $3, 'RUNNING', $4)
-       ON CONFLICT (job_name) DO UPDATE SET last_slot = GREATEST(job_runs.last_slot, $2), last_started_at = $3, last_status = 'RUNNING', instance = $4
-         WHERE $5 OR job_runs.last_slot IS NULL OR job_runs.last_slot < $2
-       RETURNING job_name`,
-      [name, slot, now, this.instance, manual],
-    );
-    return rows.length === 1;
+  private claimSlot(name: JobName, slot: Date, now: Date, manual: boolean): Promise<boolean> {
+    return this.runs.claimSlot(this.dataSource.manager, name, slot, now, this.instance, manual);
   }
 
   private skipped(job: Job, reason: 'running elsewhere' | 'slot already run'): JobOutcome {

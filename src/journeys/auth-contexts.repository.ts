@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { rowsOf } from '../database/sql';
 import { AuthContext } from './auth-context.entity';
 
 /**
- * Owns auth_contexts. Inputs are written once; afterwards only status and CUPID move. Not yet its only
- * user: the jobs expire and purge contexts through SQL functions (src/jobs/jobs.repository.ts), and
+ * Owns auth_contexts. Inputs are written once; afterwards only status and CUPID move. The jobs expire and
+ * purge contexts through `expireBatch` and `deleteFinishedBatch` here. Not yet its only user:
  * src/risk/risk-signals.repository.ts and src/mfa/push/push-answers.service.ts read it (docs/architecture.md,
  * "Tables and their owners").
  */
@@ -49,5 +50,24 @@ export class AuthContextsRepository {
     await manager
       .getRepository(AuthContext)
       .update({ id, status: 'PENDING' }, { status: 'FAILED', failureReason: reason });
+  }
+
+  /** Data lifecycle (expire-contexts job): up to `batch` pending journeys past expiry become EXPIRED. */
+  async expireBatch(manager: EntityManager, batch: number, asOf: Date): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(manager, 'SELECT cleanup_expired_contexts($1, $2) AS n', [batch, asOf]);
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Data lifecycle (purge job): finished journeys older than the retention; their transactions and risk
+   * evaluations go with them by ON DELETE CASCADE (the foreign keys are the migrations').
+   */
+  async deleteFinishedBatch(manager: EntityManager, batch: number, asOf: Date, retentionDays: number): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      manager,
+      'SELECT cleanup_old_journeys(make_interval(days => $3), $1, $2) AS n',
+      [batch, asOf, retentionDays],
+    );
+    return Number(row?.n ?? 0);
   }
 }

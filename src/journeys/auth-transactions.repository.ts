@@ -37,8 +37,8 @@ type ClaimedRow = {
 
 /**
  * Owns auth_transactions. Not yet its only writer: src/mfa/push/push-answers.service.ts writes the device's
- * answer into `challenge`, and the jobs expire rows through cleanup_expired_transactions()
- * (docs/architecture.md, "Tables and their owners").
+ * answer into `challenge` (docs/architecture.md, "Tables and their owners"). The jobs expire rows through
+ * `expireBatch` here.
  */
 @Injectable()
 export class AuthTransactionsRepository {
@@ -192,5 +192,14 @@ export class AuthTransactionsRepository {
         WHERE context_id = $1 AND status = 'PENDING'`,
       [contextId],
     );
+  }
+
+  /** Data lifecycle (expire-transactions job): up to `batch` pending transactions past expiry become EXPIRED. */
+  async expireBatch(manager: EntityManager, batch: number, asOf: Date): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(manager, 'SELECT cleanup_expired_transactions($1, $2) AS n', [
+      batch,
+      asOf,
+    ]);
+    return Number(row?.n ?? 0);
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DirectoryUnavailableError, DirectoryUser, UserDirectory } from '../directory/user-directory.port';
 import { ClientsService } from '../clients/clients.service';
-import { DrsEvaluation } from '../risk/drs-evaluation.entity';
+import { DrsEvaluationsRepository } from '../risk/drs-evaluations.repository';
 import type { AuthContext } from './auth-context.entity';
 import { AuthContextsRepository } from './auth-contexts.repository';
 import { AuthTransactionsRepository } from './auth-transactions.repository';
@@ -18,6 +18,7 @@ export class JourneyStateLoader {
     private readonly transactions: AuthTransactionsRepository,
     private readonly clients: ClientsService,
     private readonly directory: UserDirectory,
+    private readonly evaluations: DrsEvaluationsRepository,
   ) {}
 
   async load(tx: EntityManager, context: AuthContext): Promise<JourneyState> {
@@ -27,9 +28,7 @@ export class JourneyStateLoader {
       step: entry.step,
       facts: entry.result as JourneyState['passed'][number]['facts'],
     }));
-    const evaluation = await tx
-      .getRepository(DrsEvaluation)
-      .findOne({ where: { contextId: context.id }, order: { createdAt: 'DESC' } });
+    const evaluation = await this.evaluations.findLatest(tx, context.id);
     return { context, client, passed, risk: evaluation?.recommendation ?? null, transient: {}, db: tx };
   }
 

@@ -4,14 +4,13 @@ import { ClientsModule } from '../clients/clients.module';
 import { RiskModule } from '../risk/risk.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
-import { AuthContextsRepository } from './auth-contexts.repository';
-import { AuthTransactionsRepository } from './auth-transactions.repository';
+import { JourneyRecordsModule } from './journey-records.module';
 import { JourneyCompletion } from './journey-completion.service';
 import { JourneyService } from './journey.service';
 import { JourneyStateLoader } from './journey-state.loader';
 import { TransactionAnswers } from './transaction-answers.service';
 import { JourneysController } from './journeys.controller';
-import { LockoutService } from './lockout/lockout.service';
+import { LockoutModule } from './lockout/lockout.module';
 import { JOURNEY_STEPS, JourneyStep } from './steps/journey-step';
 import { PasswordStep } from './steps/password.step';
 import { SmsOtpStep } from './steps/sms-otp.step';
@@ -22,7 +21,7 @@ import { DeviceBindStep } from './steps/device-bind.step';
 import { EsignRepository } from '../esign/esign.repository';
 import { PushModule } from '../mfa/push/push.module';
 import { DevicesModule } from '../devices/devices.module';
-import { SmsDeliveriesRepository } from '../mfa/sms/sms-deliveries.repository';
+import { SmsDeliveriesModule } from '../mfa/sms/sms-deliveries.module';
 import { SmsModule } from '../mfa/sms/sms.module';
 import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 
@@ -44,13 +43,12 @@ const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, D
     PushModule,
     DevicesModule,
     MfaLockoutModule,
+    JourneyRecordsModule,
+    LockoutModule,
+    SmsDeliveriesModule,
   ],
   controllers: [JourneysController],
   providers: [
-    AuthContextsRepository,
-    AuthTransactionsRepository,
-    LockoutService,
-    SmsDeliveriesRepository,
     EsignRepository,
     JourneyCompletion,
     JourneyService,
@@ -59,6 +57,6 @@ const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, D
     ...STEPS,
     { provide: JOURNEY_STEPS, inject: STEPS, useFactory: (...steps: JourneyStep[]) => steps },
   ],
-  exports: [JourneyService, DirectoryModule, SmsModule, EsignRepository, LockoutService],
+  exports: [JourneyService, DirectoryModule, SmsModule, EsignRepository, LockoutModule],
 })
 export class JourneysModule {}

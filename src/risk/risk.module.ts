@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { BuiltinRiskEvaluator } from './builtin.risk';
+import { DrsEvaluationsModule } from './drs-evaluations.module';
 import { RiskSignalsRepository } from './risk-signals.repository';
 import { RiskEvaluator } from './risk.port';
 import { RiskService } from './risk.service';
@@ -9,6 +10,7 @@ import { TransmitRiskEvaluator } from './transmit.risk';
 
 /** RISK_PROVIDER picks the adapter: `builtin` rules or the `transmit` vendor API. */
 @Module({
+  imports: [DrsEvaluationsModule],
   providers: [
     RiskSignalsRepository,
     {
@@ -21,6 +23,6 @@ import { TransmitRiskEvaluator } from './transmit.risk';
     },
     RiskService,
   ],
-  exports: [RiskService],
+  exports: [RiskService, DrsEvaluationsModule],
 })
 export class RiskModule {}

@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { DrsEvaluation } from './drs-evaluation.entity';
+import { DrsEvaluationsRepository } from './drs-evaluations.repository';
 import { RiskAssessment, RiskEvaluator, RiskInput, RiskUnavailableError } from './risk.port';
 
 /** What the evaluator said (or that it could not be asked), before anything is recorded. */
@@ -29,6 +28,7 @@ export class RiskService {
     private readonly evaluator: RiskEvaluator,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly evaluations: DrsEvaluationsRepository,
   ) {}
 
   /** Holds no connection across the vendor call; the built-in rules read history query by query. */
@@ -69,7 +69,7 @@ export class RiskService {
       assessment = verdict.assessment;
     }
     const { latencyMs } = verdict;
-    await manager.getRepository(DrsEvaluation).insert({
+    await this.evaluations.insert(manager, {
       contextId: input.contextId,
       cupid: input.cupid,
       recommendation: assessment.recommendation,
@@ -78,7 +78,7 @@ export class RiskService {
       provider: this.evaluator.name,
       rawResponse: assessment.raw,
       latencyMs,
-    } as QueryDeepPartialEntity<DrsEvaluation>);
+    });
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.RISK_EVALUATED,
       outcome: assessment.recommendation === 'DENY' ? 'FAILURE' : 'SUCCESS',

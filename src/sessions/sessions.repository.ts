@@ -10,8 +10,8 @@ export interface Revocation {
 }
 
 /**
- * Owns sessions: all writes but the jobs' (src/jobs/jobs.repository.ts deletes ended sessions past retention
- * and expires sessions through cleanup_expired_sessions()). Others read it: every token use joins it
+ * Owns sessions: every write, the jobs' too (they call `expireBatch` and `deleteEndedBatch` here). Others
+ * read it: every token use joins it
  * (src/tokens/tokens.repository.ts, by design) and src/risk/risk-signals.repository.ts (docs/architecture.md,
  * "Tables and their owners").
  */
@@ -146,6 +146,33 @@ export class SessionsRepository {
         ORDER BY created_at DESC, id DESC LIMIT $2`,
       [cupid, limit, before?.createdAt ?? null, before?.id ?? null],
     );
+  }
+
+  /**
+   * Data lifecycle (expire-sessions job): up to `batch` sessions past their idle or absolute expiry become
+   * EXPIRED, and their live tokens with them. The SQL function skips token rows a refresh holds (SKIP LOCKED),
+   * so this never waits in the refresh's lock order (token, then session); TokensRepository.expireBatch ends
+   * them later.
+   */
+  async expireBatch(manager: EntityManager, batch: number, asOf: Date): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(manager, 'SELECT cleanup_expired_sessions($1, $2) AS n', [batch, asOf]);
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Data lifecycle (purge job): ended sessions (and, by cascade, their tokens and codes) whose last possible
+   * use is past the retention.
+   */
+  async deleteEndedBatch(manager: EntityManager, batch: number, asOf: Date, retentionDays: number): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT id FROM sessions WHERE status <> 'ACTIVE' AND absolute_expires_at < $2::timestamptz - make_interval(days => $3)
+                     LIMIT $1 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM sessions s USING due WHERE s.id = due.id RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [batch, asOf, retentionDays],
+    );
+    return Number(row?.n ?? 0);
   }
 }
 

@@ -40,7 +40,7 @@ const toCode = (row: CodeRow): RedeemedCode => ({
   expiresAt: row.expires_at,
 });
 
-/** Owns authorization_codes; besides it, only the purge job deletes expired codes (src/jobs/jobs.repository.ts). */
+/** Owns authorization_codes: its only SQL (the purge job deletes expired codes through `deleteExpiredBatch`). */
 @Injectable()
 export class AuthorizationCodesRepository {
   async insert(manager: EntityManager, code: Partial<AuthorizationCode>): Promise<void> {
@@ -68,5 +68,17 @@ export class AuthorizationCodesRepository {
       [codeHash],
     );
     return row ? toCode(row) : null;
+  }
+
+  /** Data lifecycle (purge job): codes a day past their (60-second) expiry; nothing can use them any more. */
+  async deleteExpiredBatch(manager: EntityManager, batch: number, asOf: Date): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT id FROM authorization_codes WHERE expires_at < $2::timestamptz - interval '1 day' LIMIT $1 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM authorization_codes c USING due WHERE c.id = due.id RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [batch, asOf],
+    );
+    return Number(row?.n ?? 0);
   }
 }

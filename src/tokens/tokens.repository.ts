@@ -85,9 +85,10 @@ function toState(row: TokenStateRow): TokenState {
 }
 
 /**
- * Owns tokens: the service's only SQL on it, apart from the jobs' (src/jobs/jobs.repository.ts deletes dead
- * session-less tokens, and the expiry jobs' SQL functions mark tokens EXPIRED; docs/architecture.md, "Tables
- * and their owners"). Each hot-path query says here which index it uses; docs/performance.md has their timings.
+ * Owns tokens: the service's only SQL on it (the jobs call `expireBatch` and `deleteDeadSessionlessBatch`
+ * here; SessionsRepository.expireBatch's SQL function also ends the tokens of expired sessions;
+ * docs/architecture.md, "Tables and their owners"). Each hot-path query says here which index it uses;
+ * docs/performance.md has their timings.
  */
 @Injectable()
 export class TokensRepository {
@@ -189,5 +190,29 @@ export class TokensRepository {
       [id, at, reason],
     );
     return rows.length === 1;
+  }
+
+  /** Data lifecycle (expire-sessions job): up to `batch` live tokens past their expiry become EXPIRED. */
+  async expireBatch(manager: EntityManager, batch: number, asOf: Date): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(manager, 'SELECT cleanup_expired_tokens($1, $2) AS n', [batch, asOf]);
+    return Number(row?.n ?? 0);
+  }
+
+  /** Data lifecycle (purge job): dead tokens without a session (client credentials) past the retention. */
+  async deleteDeadSessionlessBatch(
+    manager: EntityManager,
+    batch: number,
+    asOf: Date,
+    retentionDays: number,
+  ): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT id FROM tokens WHERE session_id IS NULL AND status <> 'ACTIVE' AND expires_at < $2::timestamptz - make_interval(days => $3)
+                     LIMIT $1 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM tokens t USING due WHERE t.id = due.id RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [batch, asOf, retentionDays],
+    );
+    return Number(row?.n ?? 0);
   }
 }

@@ -1,5 +1,6 @@
 import { AUDIT_EVENT_TYPES } from '../../src/audit/audit-events';
 import { AuditLog } from '../../src/audit/audit-log.entity';
+import { AuditLogRepository } from '../../src/audit/audit-log.repository';
 import { AuditService } from '../../src/audit/audit.service';
 import { readFileSync } from 'node:fs';
 import { startTestApp } from '../support/app';
@@ -7,7 +8,7 @@ import { useSpecDatabase } from '../support/database';
 
 describe('AuditService: the only writer of audit_logs', () => {
   const spec = useSpecDatabase();
-  const audit = new AuditService();
+  const audit = new AuditService(new AuditLogRepository());
 
   it('appends an event with every field inside the caller transaction', async () => {
     await spec.db.transaction((manager) =>

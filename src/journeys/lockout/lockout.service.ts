@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
-import { rowsOf } from '../../database/sql';
+import { LoginAttemptsRepository } from './login-attempts.repository';
 
 export interface Lock {
   subject: 'account' | 'ip' | 'client';
@@ -19,7 +19,8 @@ export interface FailureOutcome {
 const FOREVER = new Date('9999-12-31T00:00:00Z');
 
 /**
- * Brute-force protection shared by every instance (rows in login_attempts, not process memory).
+ * Brute-force protection shared by every instance (rows in login_attempts, through LoginAttemptsRepository, not
+ * process memory).
  * Per account: one counter per directory entry, whatever the spelling typed (issue 12). A username the
  * directory resolves counts against `customer:<CUPID>`, so every form the directory's matching rules fold
  * together (case, full-width or mathematical letters, dotted İ) shares it; a username it does not resolve
@@ -34,6 +35,7 @@ export class LockoutService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly attempts: LoginAttemptsRepository,
   ) {}
 
   /** The counter of a username the directory does not know, by its canonical form. */
@@ -87,14 +89,10 @@ export class LockoutService {
 
   private async lockOn(manager: EntityManager, subjects: string[]): Promise<Lock | null> {
     const now = this.clock.now();
-    const rows = await rowsOf<{ subject: string; locked_until: Date }>(
-      manager,
-      `SELECT subject, locked_until FROM login_attempts WHERE subject = ANY($1::text[]) AND locked_until > $2 ORDER BY locked_until DESC LIMIT 1`,
-      [subjects, now],
-    );
-    if (rows.length === 0) return null;
-    const seconds = Math.ceil((rows[0].locked_until.getTime() - now.getTime()) / 1000);
-    const kind = rows[0].subject.split(':')[0];
+    const lock = await this.attempts.findLongestLock(manager, subjects, now);
+    if (!lock) return null;
+    const seconds = Math.ceil((lock.lockedUntil.getTime() - now.getTime()) / 1000);
+    const kind = lock.subject.split(':')[0];
     return {
       subject: kind === 'customer' ? 'account' : (kind as Lock['subject']),
       retryAfterSeconds: Math.min(Math.max(seconds, 1), 86400),
@@ -110,41 +108,19 @@ export class LockoutService {
     windowSeconds: number,
     limit: number,
   ): Promise<FailureOutcome['engaged']> {
-    const [row] = await rowsOf<{ window_failures: number }>(
-      manager,
-      `INSERT INTO login_attempts (subject, consecutive_failures, window_failures, window_started_at, last_failure_at, updated_at)
-       VALUES ($1, 1, 1, $2, $2, $2)
-       ON CONFLICT (subject) DO UPDATE SET
-         window_failures = CASE WHEN login_attempts.window_started_at < $2::timestamptz - make_interval(secs => $3)
-                                THEN 1 ELSE login_attempts.window_failures + 1 END,
-         window_started_at = CASE WHEN login_attempts.window_started_at < $2::timestamptz - make_interval(secs => $3)
-                                  THEN $2 ELSE login_attempts.window_started_at END,
-         consecutive_failures = login_attempts.consecutive_failures + 1,
-         last_failure_at = $2, updated_at = $2
-       RETURNING window_failures`,
-      [subject, now, windowSeconds],
-    );
-    if (row.window_failures < limit) return [];
+    const failures = await this.attempts.countWindowedFailure(manager, subject, now, windowSeconds);
+    if (failures < limit) return [];
     const until = new Date(now.getTime() + this.config.lockout.lockSeconds * 1000);
-    await manager.query(`UPDATE login_attempts SET locked_until = $2 WHERE subject = $1`, [subject, until]);
-    return [{ subject: kind, lockedUntil: until, failures: row.window_failures }];
+    await this.attempts.lockUntil(manager, subject, until);
+    return [{ subject: kind, lockedUntil: until, failures }];
   }
 
   /** One more failure of an account counter (accountSubject or customerSubject) and of the address. */
   async recordFailure(manager: EntityManager, subject: string, ip: string | null): Promise<FailureOutcome> {
     const now = this.clock.now();
     const lockout = this.config.lockout;
-    const [account] = await rowsOf<{ consecutive_failures: number }>(
-      manager,
-      `INSERT INTO login_attempts (subject, consecutive_failures, window_failures, last_failure_at, updated_at)
-       VALUES ($1, 1, 1, $2, $2)
-       ON CONFLICT (subject) DO UPDATE SET consecutive_failures = login_attempts.consecutive_failures + 1,
-                                           last_failure_at = $2, updated_at = $2
-       RETURNING consecutive_failures`,
-      [subject, now],
-    );
     const engaged: FailureOutcome['engaged'] = [];
-    const failures = account.consecutive_failures;
+    const failures = await this.attempts.countConsecutiveFailure(manager, subject, now);
     let lockedUntil: Date | null = null;
     if (failures >= lockout.suspendAfter) lockedUntil = FOREVER;
     else if (failures >= lockout.lockAfter) lockedUntil = new Date(now.getTime() + lockout.lockSeconds * 1000);
@@ -153,7 +129,7 @@ export class LockoutService {
       lockedUntil = new Date(now.getTime() + delay * 1000);
     }
     if (lockedUntil) {
-      await manager.query(`UPDATE login_attempts SET locked_until = $2 WHERE subject = $1`, [subject, lockedUntil]);
+      await this.attempts.lockUntil(manager, subject, lockedUntil);
       engaged.push({ subject: 'account', lockedUntil, failures });
     }
 
@@ -176,14 +152,6 @@ export class LockoutService {
    * Returns how many there were, for the risk rules (failure velocity) that run next.
    */
   async recordSuccess(manager: EntityManager, subject: string): Promise<number> {
-    const [row] = await rowsOf<{ before: number }>(
-      manager,
-      `UPDATE login_attempts a SET consecutive_failures = 0, locked_until = NULL, updated_at = $2
-         FROM (SELECT subject, consecutive_failures AS before FROM login_attempts WHERE subject = $1 FOR UPDATE) b
-        WHERE a.subject = b.subject
-        RETURNING b.before`,
-      [subject, this.clock.now()],
-    );
-    return row?.before ?? 0;
+    return this.attempts.clearConsecutive(manager, subject, this.clock.now());
   }
 }

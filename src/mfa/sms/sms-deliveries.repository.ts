@@ -9,7 +9,7 @@ export interface DeliveryCounts {
   cupid24h: number;
 }
 
-/** Owns sms_deliveries; besides it, only the purge job deletes old rows (src/jobs/jobs.repository.ts). */
+/** Owns sms_deliveries, registered by its own SmsDeliveriesModule; the purge job deletes old rows through `deleteOldBatch`. */
 @Injectable()
 export class SmsDeliveriesRepository {
   /**
@@ -56,5 +56,17 @@ export class SmsDeliveriesRepository {
   /** The provider did not take the message: it does not count. */
   async cancel(manager: EntityManager, id: string): Promise<void> {
     await manager.query(`DELETE FROM sms_deliveries WHERE id = $1`, [id]);
+  }
+
+  /** Data lifecycle (purge job): delivery records past the journey retention. */
+  async deleteOldBatch(manager: EntityManager, batch: number, asOf: Date, retentionDays: number): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT id FROM sms_deliveries WHERE created_at < $2::timestamptz - make_interval(days => $3) LIMIT $1 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM sms_deliveries x USING due WHERE x.id = due.id RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [batch, asOf, retentionDays],
+    );
+    return Number(row?.n ?? 0);
   }
 }
