@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { MfaLockoutRepository } from '../mfa/mfa-lockout.repository';
+import { PushChallengesRepository } from '../mfa/push/push-challenges.repository';
 import { PushPromptsRepository } from '../mfa/push/push-prompts.repository';
 import { inBatches, Job, JobContext } from './job';
 import { JobsRepository } from './jobs.repository';
@@ -55,8 +56,8 @@ export class ExpireSessionsJob extends Job {
 }
 
 /**
- * Daily: journey data (contexts, transactions, risk evaluations, SMS records, push prompts, wrong MFA codes),
- * ended sessions and dead tokens past retention. Push prompts and wrong codes go through their owning
+ * Daily: journey data (contexts, transactions, risk evaluations, SMS records, push prompts and challenges,
+ * wrong MFA codes), ended sessions and dead tokens past retention. Push data and wrong codes go through their owning
  * repositories; wrong codes stay at least as long as MFA_CODE_FAILURE_WINDOW_SECONDS, so a purge never
  * lowers a customer's count within the window.
  */
@@ -70,6 +71,7 @@ export class PurgeJourneyDataJob extends Job {
     private readonly sql: JobsRepository,
     private readonly dataSource: DataSource,
     private readonly pushPrompts: PushPromptsRepository,
+    private readonly pushChallenges: PushChallengesRepository,
     private readonly mfaFailures: MfaLockoutRepository,
   ) {
     super();
@@ -90,6 +92,7 @@ export class PurgeJourneyDataJob extends Job {
       () => this.sql.deleteOldRows('drs_evaluations', batch, now, days),
       () => this.sql.deleteOldRows('sms_deliveries', batch, now, days),
       () => this.pushPrompts.deleteSentBefore(manager, retentionStart, batch),
+      () => this.pushChallenges.deleteCreatedBefore(manager, retentionStart, batch),
       () => this.mfaFailures.deleteFailuresBefore(manager, failuresStart, batch),
       () => this.sql.deleteOldSessions(batch, now, days),
       () => this.sql.deleteOldSessionlessTokens(batch, now, days),
