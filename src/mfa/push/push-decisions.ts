@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
-import { asDatabaseUnavailable } from '../../database/database-unavailable';
+import { asDatabaseUnavailable, DatabaseUnavailableError } from '../../database/database-unavailable';
 
 const CHANNEL = 'ciam_push_decisions';
 
@@ -43,7 +43,9 @@ export class PushDecisions implements OnModuleDestroy {
     try {
       await this.listen();
     } catch (error) {
-      throw asDatabaseUnavailable(error) ?? error;
+      // Opening the listener is only a connect and a LISTEN: whatever stops it (refused, hung past the
+      // connect timeout, which pg reports as a bare "timeout expired") leaves the wait unable to wake.
+      throw asDatabaseUnavailable(error) ?? new DatabaseUnavailableError('push listener could not connect', error);
     }
     await new Promise<void>((resolve) => {
       const done = () => {
