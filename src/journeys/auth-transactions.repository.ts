@@ -36,9 +36,9 @@ type ClaimedRow = {
 };
 
 /**
- * Owns auth_transactions. Not yet its only writer: src/mfa/push/push-answers.service.ts writes the device's
- * answer into `challenge`, and the jobs expire rows through cleanup_expired_transactions()
- * (docs/architecture.md, "Tables and their owners").
+ * Owns auth_transactions. Not yet its only writer: the jobs expire rows through
+ * cleanup_expired_transactions() (docs/architecture.md, "Tables and their owners"). A push step's
+ * transaction keeps only its challenge's id; the challenge is the push factor's (push_challenges).
  */
 @Injectable()
 export class AuthTransactionsRepository {

@@ -53,8 +53,10 @@ class NoDeviceReached extends Error {}
 /**
  * Second factor by push approval. `send` pushes a challenge to the customer's bound devices; the
  * frontend shows a two-digit number which the customer enters on the device (against push fatigue); the
- * device answers with a signature by its bound key (mfa/push/push-answers.service.ts). `poll` (long-poll,
- * see the controller) reports the outcome: approve passes; deny, a wrong number or a foreign signature
+ * device answers with a signature by its bound key (mfa/push/push-answers.service.ts). The challenge and
+ * its answer are the push factor's own (push_challenges): once delivered the step opens it through
+ * PushChallengesService, and `poll` (long-poll, see the controller) asks that service for the verdict:
+ * approve passes; deny, a wrong number or a foreign signature
  * fail the journey; an expired prompt lets the same token send another or choose another factor. Prompts
  * are budgeted (push-budget.ts): the prompt is counted in the engine's first short transaction, under a
  * transaction-scoped per-customer lock; the push goes out with no database connection held; the second
