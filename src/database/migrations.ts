@@ -9,6 +9,7 @@ import { DeviceTrustWindow1764000000007 } from '../../migrations/1764000000007-D
 import { JourneysecFactorRules1796060665016 } from '../../migrations/1796060665016-JourneysecFactorRules';
 import { RevocationCascades1796060670444 } from '../../migrations/1796060670444-RevocationCascades';
 import { EngineJourneyPhases1796060728059 } from '../../migrations/1796060728059-EngineJourneyPhases';
+import { PushChallenges1796065162518 } from '../../migrations/1796065162518-PushChallenges';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   JourneysecFactorRules1796060665016,
   RevocationCascades1796060670444,
   EngineJourneyPhases1796060728059,
+  PushChallenges1796065162518,
 ];

@@ -6,6 +6,7 @@ import { AuthContextsRepository } from '../journeys/auth-contexts.repository';
 import { AuthTransactionsRepository } from '../journeys/auth-transactions.repository';
 import { LoginAttemptsRepository } from '../journeys/lockout/login-attempts.repository';
 import { MfaLockoutRepository } from '../mfa/mfa-lockout.repository';
+import { PushChallengesRepository } from '../mfa/push/push-challenges.repository';
 import { PushPromptsRepository } from '../mfa/push/push-prompts.repository';
 import { SmsDeliveriesRepository } from '../mfa/sms/sms-deliveries.repository';
 import { DrsEvaluationsRepository } from '../risk/drs-evaluations.repository';
@@ -81,9 +82,10 @@ export class ExpireSessionsJob extends Job {
 }
 
 /**
- * Daily: journey data (contexts, transactions, risk evaluations, SMS records, push prompts, wrong MFA codes),
- * ended sessions and dead tokens past retention, each through its owning repository; wrong codes stay at
- * least as long as MFA_CODE_FAILURE_WINDOW_SECONDS, so a purge never lowers a customer's count within the window.
+ * Daily: journey data (contexts, transactions, risk evaluations, SMS records, push prompts and challenges,
+ * wrong MFA codes), ended sessions and dead tokens past retention, each through its owning repository; wrong
+ * codes stay at least as long as MFA_CODE_FAILURE_WINDOW_SECONDS, so a purge never lowers a customer's count
+ * within the window.
  */
 @Injectable()
 export class PurgeJourneyDataJob extends Job {
@@ -97,6 +99,7 @@ export class PurgeJourneyDataJob extends Job {
     private readonly evaluations: DrsEvaluationsRepository,
     private readonly smsDeliveries: SmsDeliveriesRepository,
     private readonly pushPrompts: PushPromptsRepository,
+    private readonly pushChallenges: PushChallengesRepository,
     private readonly mfaFailures: MfaLockoutRepository,
     private readonly sessions: SessionsRepository,
     private readonly tokens: TokensRepository,
@@ -123,6 +126,7 @@ export class PurgeJourneyDataJob extends Job {
       () => this.evaluations.deleteOldBatch(manager, batch, now, days),
       () => this.smsDeliveries.deleteOldBatch(manager, batch, now, days),
       () => this.pushPrompts.deleteSentBefore(manager, retentionStart, batch),
+      () => this.pushChallenges.deleteCreatedBefore(manager, retentionStart, batch),
       () => this.mfaFailures.deleteFailuresBefore(manager, failuresStart, batch),
       () => this.sessions.deleteEndedBatch(manager, batch, now, days),
       () => this.tokens.deleteDeadSessionlessBatch(manager, batch, now, days),

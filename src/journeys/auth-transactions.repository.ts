@@ -36,9 +36,8 @@ type ClaimedRow = {
 };
 
 /**
- * Owns auth_transactions. Not yet its only writer: src/mfa/push/push-answers.service.ts writes the device's
- * answer into `challenge` (docs/architecture.md, "Tables and their owners"). The jobs expire rows through
- * `expireBatch` here.
+ * Owns auth_transactions and is its only writer; the jobs expire rows through `expireBatch` here. A push
+ * step's transaction keeps only its challenge's id; the challenge is the push factor's (push_challenges).
  */
 @Injectable()
 export class AuthTransactionsRepository {

@@ -14,7 +14,6 @@ import {
   StartJourneyDto,
   TransactionOnlyDto,
 } from './dto/journey.dto';
-import { sha256 } from '../common/crypto';
 import { PushAnswersService } from '../mfa/push/push-answers.service';
 import { JourneyService, JourneyView } from './journey.service';
 
@@ -235,7 +234,7 @@ export class JourneysController {
     @Body() body: PushPollDto,
     @Req() request: FastifyRequest,
   ): Promise<JourneyView> {
-    await this.pushAnswers.waitForAnswer(sha256(body.transactionToken), body.waitSeconds ?? 0);
+    await this.pushAnswers.waitForAnswer(journeyId, body.waitSeconds ?? 0);
     return this.journeys.submit(journeyId, 'PUSH', 'poll', body.transactionToken, {}, requestOrigin(request));
   }
 

@@ -471,13 +471,40 @@ describe('trusted devices, eSign and push', () => {
     });
   });
 
+  it('scenario 4: a challenge takes one answer: of two racing answers one is recorded, the other is refused', async () => {
+    const { journey, waiting, pushChallengeId } = await bobAtPush();
+    const number = waiting.nextStep.number as number;
+    const answers = await Promise.all([
+      answer(pushChallengeId, { decision: 'approve', number }),
+      answer(pushChallengeId, { decision: 'deny', number }),
+    ]);
+    const statuses = answers.map((response) => response.status).sort();
+    expect(statuses).toEqual([200, 409]);
+    const refused = answers.find((response) => response.status === 409)!;
+    expect((await refused.json()).type).toBe('urn:ciam:problem:push-already-answered');
+    const [row] = await t.dataSource.query(`SELECT status FROM push_challenges WHERE id = $1`, [pushChallengeId]);
+    expect(['APPROVED', 'DENIED']).toContain(row.status);
+    const events = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_logs WHERE event_type = 'mfa.push_answered' AND context_id = $1`,
+      [journey.journeyId],
+    );
+    expect(events).toEqual([{ n: 1 }]);
+  });
+
   it.each([
-    ['a deny', { decision: 'deny' }, undefined, 200, 'urn:ciam:problem:push-denied'],
-    ['a wrong number', { decision: 'approve', wrongNumber: true }, undefined, 400, 'urn:ciam:problem:push-rejected'],
-    ['a foreign signature', { decision: 'approve' }, 'foreign', 401, 'urn:ciam:problem:push-rejected'],
+    ['a deny', { decision: 'deny' }, undefined, 200, 'urn:ciam:problem:push-denied', 'DENIED'],
+    [
+      'a wrong number',
+      { decision: 'approve', wrongNumber: true },
+      undefined,
+      400,
+      'urn:ciam:problem:push-rejected',
+      'REJECTED',
+    ],
+    ['a foreign signature', { decision: 'approve' }, 'foreign', 401, 'urn:ciam:problem:push-rejected', 'REJECTED'],
   ] as const)(
     'scenario 4: %s fails the step and ends the journey',
-    async (_name, how, signer, answerStatus, problem) => {
+    async (_name, how, signer, answerStatus, problem, recorded) => {
       const { journey, waiting, pushChallengeId } = await bobAtPush();
       const number =
         'wrongNumber' in how
@@ -491,6 +518,10 @@ describe('trusted devices, eSign and push', () => {
         signer === 'foreign' ? await TestDevice.create() : phone,
       );
       expect(response.status).toBe(answerStatus);
+      // The push factor records the answer in its own table; the journey learns it by asking for a verdict.
+      expect(await t.dataSource.query(`SELECT status FROM push_challenges WHERE id = $1`, [pushChallengeId])).toEqual([
+        { status: recorded },
+      ]);
       const outcome = await step(t, journey.journeyId, 'push', { transactionToken: waiting.transactionToken });
       expect(outcome.status).toBe(403);
       expect((await outcome.json()).type).toBe(problem);

@@ -76,7 +76,6 @@ const STATEMENTS_ALLOWED: Record<string, string> = {
   'src/database/embedded-postgres.ts': 'CREATE DATABASE for the development server',
   'src/observability/health.controller.ts': 'SELECT 1 for readiness',
   'src/mfa/push/push-decisions.ts': 'pg_notify and LISTEN: no table',
-  'src/mfa/push/push-answers.service.ts': 'known breach: reads and writes auth_transactions (issue 20)',
 };
 
 const STATEMENT = /\.query\(|\browsOf\b|\bpoolRows\b|\bgetRepository\b|\bcreateQueryBuilder\b/;

@@ -118,7 +118,7 @@ describe('scheduled jobs', () => {
     expect(audit.details).toMatchObject({ job: 'purge-journey-data', rows: (outcome as { rows: number }).rows });
   });
 
-  it('purge-journey-data: push prompts and wrong MFA codes past retention go; recent ones, and wrong codes still in the MFA window, stay', async () => {
+  it('purge-journey-data: push prompts, push challenges and wrong MFA codes past retention go; recent ones, and wrong codes still in the MFA window, stay', async () => {
     const old = await context(ago('100 days'), ago('99 days'), 'COMPLETED');
     const recent = await context(ago('10 days'), ago('9 days'), 'COMPLETED');
     await q(
@@ -129,9 +129,16 @@ describe('scheduled jobs', () => {
       `INSERT INTO mfa_code_failures (cupid, context_id, failed_at) VALUES ('CUPID-JOB', $1, ${ago('100 days')}), ('CUPID-JOB', $2, ${ago('10 days')}), ('CUPID-JOB', $2, ${ago('1 hour')})`,
       [old, recent],
     );
+    await q(
+      `INSERT INTO push_challenges (id, context_id, cupid, device_ids, number, created_at, expires_at)
+       VALUES (gen_random_uuid(), $1, 'CUPID-JOB', '{}', 42, ${ago('100 days')}, ${ago('100 days')}),
+              (gen_random_uuid(), $2, 'CUPID-JOB', '{}', 43, ${ago('10 days')}, ${ago('10 days')})`,
+      [old, recent],
+    );
 
     expect(await run('purge-journey-data')).toMatchObject({ status: 'ran' });
     expect(await q(`SELECT count(*)::int AS n FROM push_prompts WHERE cupid = 'CUPID-JOB'`)).toEqual([{ n: 2 }]);
+    expect(await q(`SELECT number FROM push_challenges WHERE cupid = 'CUPID-JOB'`)).toEqual([{ number: 43 }]);
     expect(await q(`SELECT count(*)::int AS n FROM push_prompts WHERE sent_at < now() - interval '90 days'`)).toEqual([
       { n: 0 },
     ]);

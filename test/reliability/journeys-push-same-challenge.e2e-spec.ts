@@ -71,11 +71,19 @@ describe('reliability: a retried push sends the same challenge', () => {
     expect(new Set(push.requests.map((request) => request.headers['idempotency-key'])).size).toBe(1);
     expect(await prompts()).toEqual([{ n: 1 }]);
 
+    // The push factor keeps the challenge in its own table; the waiting transaction names only its id.
     const [row] = await t.dataSource.query(
       `SELECT challenge FROM auth_transactions WHERE context_id = $1 AND status = 'PENDING'`,
       [journey.journeyId],
     );
-    expect(row.challenge).toMatchObject({ pushChallengeId: challengeIds[0], number: waiting.nextStep.number });
+    expect(row.challenge).toEqual({ pushChallengeId: challengeIds[0], choices: expect.any(Array) });
+    const challenges = await t.dataSource.query(
+      `SELECT id, number, status, device_ids FROM push_challenges WHERE context_id = $1`,
+      [journey.journeyId],
+    );
+    expect(challenges).toEqual([
+      { id: challengeIds[0], number: waiting.nextStep.number, status: 'PENDING', device_ids: [expect.any(String)] },
+    ]);
     const number = waiting.nextStep.number as number;
     const answered = await postJson(t, `/devices/push-challenges/${challengeIds[0]}/response`, {
       decision: 'approve',
@@ -88,5 +96,11 @@ describe('reliability: a retried push sends the same challenge', () => {
     });
     expect(done.status).toBe(200);
     expect((await done.json()).status).toBe('COMPLETED');
+    expect(
+      await t.dataSource.query(
+        `SELECT status, answered_at IS NOT NULL AS answered FROM push_challenges WHERE id = $1`,
+        [challengeIds[0]],
+      ),
+    ).toEqual([{ status: 'APPROVED', answered: true }]);
   });
 });

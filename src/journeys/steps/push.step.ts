@@ -17,18 +17,29 @@ import {
 } from '../../mfa/push/push-errors';
 import { MfaLockoutService } from '../../mfa/mfa-lockout.service';
 import { PushBudget } from '../../mfa/push/push-budget';
-import type { PushChallenge } from '../../mfa/push/push-challenge';
+import type { PushVerdict } from '../../mfa/push/push-challenge';
+import { PushChallengesService } from '../../mfa/push/push-challenges.service';
 import { PushDeliveryError, PushSender } from '../../mfa/push/push-sender.port';
 import type { JourneyState } from '../policy';
 import { ContactRun, JourneyStep, StepContact, StepOutcome, StepRun, stepAuditBase } from './journey-step';
 
-export type { PushChallenge } from '../../mfa/push/push-challenge';
-
 /** The challenge a send is about to push, kept under the transaction token for a retry (PendingSend). */
-type PendingPush = Pick<PushChallenge, 'pushChallengeId' | 'number' | 'expiresAt'>;
+interface PendingPush {
+  pushChallengeId: string;
+  number: number;
+  expiresAt: string;
+}
+
+/**
+ * What the waiting transaction keeps (auth_transactions.challenge, written by the journeys' repository):
+ * only which push challenge it waits on. The challenge itself is the push factor's (push_challenges).
+ */
+interface PushReference {
+  pushChallengeId: string;
+}
 
 interface PushPlan {
-  challenge: PushChallenge;
+  challenge: PendingPush & { deviceIds: string[] };
   devices: Array<{ name: string; pushAddress: string }>;
   /** The prompt counted against the budgets in the DB phase: kept when delivered, cancelled when not. */
   promptId: string;
@@ -42,8 +53,10 @@ class NoDeviceReached extends Error {}
 /**
  * Second factor by push approval. `send` pushes a challenge to the customer's bound devices; the
  * frontend shows a two-digit number which the customer enters on the device (against push fatigue); the
- * device answers with a signature by its bound key (mfa/push/push-answers.service.ts). `poll` (long-poll,
- * see the controller) reports the outcome: approve passes; deny, a wrong number or a foreign signature
+ * device answers with a signature by its bound key (mfa/push/push-answers.service.ts). The challenge and
+ * its answer are the push factor's own (push_challenges): once delivered the step opens it through
+ * PushChallengesService, and `poll` (long-poll, see the controller) asks that service for the verdict:
+ * approve passes; deny, a wrong number or a foreign signature
  * fail the journey; an expired prompt lets the same token send another or choose another factor. Prompts
  * are budgeted (push-budget.ts): the prompt is counted in the engine's first short transaction, under a
  * transaction-scoped per-customer lock; the push goes out with no database connection held; the second
@@ -62,6 +75,7 @@ export class PushStep extends JourneyStep {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly budget: PushBudget,
+    private readonly challenges: PushChallengesService,
     private readonly mfaLockout: MfaLockoutService,
   ) {
     super();
@@ -87,14 +101,15 @@ export class PushStep extends JourneyStep {
       { step: this.kind, action: run.action },
     );
     if (locked) return { kind: 'retry-same-token', error: locked, countAttempt: false };
-    const challenge = this.challengeOf(run);
+    const sent = this.referenceOf(run);
     if (run.action === 'send') {
       // A prompt that expired unanswered may be sent again, within the push budgets.
-      return challenge && !this.expiredUnanswered(challenge)
+      const verdict = sent ? await this.challenges.verdict(run.manager, sent.pushChallengeId) : null;
+      return verdict && verdict.outcome !== 'expired'
         ? { kind: 'retry-same-token', error: pushAlreadySent(), countAttempt: false }
         : this.planSend(run);
     }
-    if (!challenge) return { kind: 'retry-same-token', error: pushNotYetSent(), countAttempt: false };
+    if (!sent) return { kind: 'retry-same-token', error: pushNotYetSent(), countAttempt: false };
     return null;
   }
 
@@ -134,51 +149,52 @@ export class PushStep extends JourneyStep {
 
   async complete(run: StepRun<unknown>): Promise<StepOutcome> {
     if (run.plan) return this.recordSend(run, run.plan as PushPlan, run.evidence as { delivered: number });
-    const challenge = run.transaction.challenge as unknown as PushChallenge;
+    const { pushChallengeId } = this.referenceOf(run)!;
+    const verdict = await this.challenges.verdict(run.manager, pushChallengeId);
     const { state, manager, origin } = run;
     const base = stepAuditBase(state, origin);
-    const finish = async (outcome: string, result: StepOutcome): Promise<StepOutcome> => {
+    const finish = async (outcome: PushVerdict['outcome'], result: StepOutcome): Promise<StepOutcome> => {
       await this.audit.record(manager, {
         ...base,
         type: AUDIT_EVENT_TYPES.PUSH_COMPLETED,
         outcome: outcome === 'approved' ? 'SUCCESS' : 'FAILURE',
-        details: { pushChallengeId: challenge.pushChallengeId, outcome },
+        details: { pushChallengeId, outcome },
       });
       return result;
     };
-    if (challenge.decision === 'approved') {
-      return finish('approved', {
-        kind: 'passed',
-        facts: {
-          amr: ['swk', 'push'],
-          secondFactor: true,
-          trustedDeviceId: challenge.answeredBy,
-          factorDeviceThumbprint: challenge.answeredByThumbprint,
-        },
-      });
+    switch (verdict.outcome) {
+      case 'approved':
+        return finish('approved', {
+          kind: 'passed',
+          facts: {
+            amr: ['swk', 'push'],
+            secondFactor: true,
+            trustedDeviceId: verdict.deviceId,
+            factorDeviceThumbprint: verdict.deviceThumbprint,
+          },
+        });
+      case 'denied':
+        return finish('denied', { kind: 'failed', error: pushDenied(), reason: 'push denied on the device' });
+      case 'rejected':
+        return finish('rejected', {
+          kind: 'failed',
+          error: pushRejected(),
+          reason: `push answer rejected: ${verdict.reason}`,
+        });
+      // Expiry does not end the journey: the same token sends another prompt or, where offered, the SMS code.
+      case 'expired':
+        return finish('expired', { kind: 'retry-same-token', error: pushExpired(), countAttempt: false });
+      case 'waiting':
+        return {
+          kind: 'pending',
+          display: { phase: 'WAITING', number: verdict.number, expiresAt: verdict.expiresAt.toISOString() },
+        };
     }
-    if (challenge.decision === 'denied')
-      return finish('denied', { kind: 'failed', error: pushDenied(), reason: 'push denied on the device' });
-    if (challenge.decision === 'rejected')
-      return finish('rejected', {
-        kind: 'failed',
-        error: pushRejected(),
-        reason: `push answer rejected: ${challenge.reason}`,
-      });
-    // Expiry does not end the journey: the same token sends another prompt or, where offered, the SMS code.
-    if (this.expiredUnanswered(challenge))
-      return finish('expired', { kind: 'retry-same-token', error: pushExpired(), countAttempt: false });
-    return { kind: 'pending', display: { phase: 'WAITING', number: challenge.number, expiresAt: challenge.expiresAt } };
   }
 
-  private challengeOf(run: StepRun<unknown>): PushChallenge | null {
-    return (run.transaction.challenge as Partial<PushChallenge>).pushChallengeId
-      ? (run.transaction.challenge as unknown as PushChallenge)
-      : null;
-  }
-
-  private expiredUnanswered(challenge: PushChallenge): boolean {
-    return !challenge.decision && new Date(challenge.expiresAt) <= this.clock.now();
+  private referenceOf(run: StepRun<unknown>): PushReference | null {
+    const { pushChallengeId } = run.transaction.challenge as Partial<PushReference>;
+    return typeof pushChallengeId === 'string' ? { pushChallengeId } : null;
   }
 
   /**
@@ -212,12 +228,7 @@ export class PushStep extends JourneyStep {
       };
       await pending.write(kept);
     }
-    const challenge: PushChallenge = {
-      phase: 'WAITING',
-      ...kept,
-      deviceIds: devices.map((device) => device.id),
-      decision: null,
-    };
+    const challenge: PushPlan['challenge'] = { ...kept, deviceIds: devices.map((device) => device.id) };
     const plan: PushPlan = {
       challenge,
       devices: devices.map((device) => ({ name: device.name, pushAddress: device.pushAddress! })),
@@ -227,12 +238,23 @@ export class PushStep extends JourneyStep {
     return { kind: 'contact', plan };
   }
 
-  /** Delivered: the reserved prompt stays counted, and the new transaction waits for the device's answer. */
+  /**
+   * Delivered: the reserved prompt stays counted, the push factor opens the challenge (only now can a
+   * device answer it), and the new transaction waits for the answer, knowing only the challenge's id.
+   */
   private async recordSend(
     { state, manager, origin }: StepRun<unknown>,
     { challenge, devices, choices }: PushPlan,
     { delivered }: { delivered: number },
   ): Promise<StepOutcome> {
+    await this.challenges.open(manager, {
+      id: challenge.pushChallengeId,
+      contextId: state.context.id,
+      cupid: state.context.cupid!,
+      deviceIds: challenge.deviceIds,
+      number: challenge.number,
+      expiresAt: new Date(challenge.expiresAt),
+    });
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.PUSH_SENT,
       outcome: 'SUCCESS',
@@ -252,7 +274,10 @@ export class PushStep extends JourneyStep {
     return {
       kind: 'continue',
       prepared: {
-        challenge: { ...challenge, ...(choices.length > 0 ? { choices } : {}) } as unknown as Record<string, unknown>,
+        challenge: {
+          pushChallengeId: challenge.pushChallengeId,
+          ...(choices.length > 0 ? { choices } : {}),
+        } satisfies PushReference & { choices?: string[] },
         ttlSeconds: this.config.journeys.contextTtlSeconds,
         display: {
           phase: 'WAITING',

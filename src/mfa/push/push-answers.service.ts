@@ -6,11 +6,10 @@ import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
 import { ApiError, NotFoundProblem } from '../../common/problem';
 import type { RequestOrigin } from '../../common/request-origin';
-import { rowsOf } from '../../database/sql';
 import { deviceActsAsFactor } from '../../devices/device-factor';
 import { verifyDeviceSignature } from '../../devices/device-proof';
 import { DevicesRepository } from '../../devices/devices.repository';
-import type { PushChallenge } from './push-challenge';
+import { PushChallengesRepository } from './push-challenges.repository';
 import { PushDecisions } from './push-decisions';
 
 export interface PushAnswer {
@@ -30,6 +29,7 @@ export class PushAnswersService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly devices: DevicesRepository,
+    private readonly challenges: PushChallengesRepository,
     private readonly decisions: PushDecisions,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -41,20 +41,16 @@ export class PushAnswersService {
     origin: RequestOrigin,
   ): Promise<{ status: 'approved' | 'denied' }> {
     const outcome = await this.dataSource.transaction(async (tx) => {
-      const [pending] = await rowsOf<{
-        id: string;
-        context_id: string;
-        cupid: string | null;
-        challenge: PushChallenge;
-      }>(
-        tx,
-        `SELECT t.id, t.context_id, c.cupid, t.challenge FROM auth_transactions t JOIN auth_contexts c ON c.id = t.context_id
-          WHERE t.challenge->>'pushChallengeId' = $1 AND t.step = 'PUSH' AND t.status = 'PENDING' FOR UPDATE OF t`,
-        [pushChallengeId],
-      );
-      if (!pending) return { error: new NotFoundProblem('No push challenge is waiting under this id.') };
-      const challenge = pending.challenge;
-      if (challenge.decision)
+      const now = this.clock.now();
+      const challenge = await this.challenges.lockById(tx, pushChallengeId);
+      if (!challenge) return { error: new NotFoundProblem('No push challenge is waiting under this id.') };
+      if (challenge.status === 'EXPIRED' || (challenge.status === 'PENDING' && challenge.expiresAt <= now)) {
+        await this.challenges.markExpired(tx, challenge.id, now);
+        return {
+          error: new ApiError(HttpStatus.GONE, 'PUSH_EXPIRED', 'Push expired', 'This push challenge has expired.'),
+        };
+      }
+      if (challenge.status !== 'PENDING')
         return {
           error: new ApiError(
             HttpStatus.CONFLICT,
@@ -62,10 +58,6 @@ export class PushAnswersService {
             'Already answered',
             'This push challenge was already answered.',
           ),
-        };
-      if (new Date(challenge.expiresAt) <= this.clock.now())
-        return {
-          error: new ApiError(HttpStatus.GONE, 'PUSH_EXPIRED', 'Push expired', 'This push challenge has expired.'),
         };
 
       let kid: string | undefined;
@@ -80,14 +72,14 @@ export class PushAnswersService {
       const genuine = Boolean(
         device &&
         payload &&
-        deviceActsAsFactor(device, pending.cupid) &&
+        deviceActsAsFactor(device, challenge.cupid) &&
         challenge.deviceIds.includes(device.id) &&
         payload.pushChallengeId === pushChallengeId &&
         payload.number === answer.number &&
         payload.decision === answer.decision,
       );
       const wrongNumber = genuine && answer.decision === 'approve' && answer.number !== challenge.number;
-      const decision: PushChallenge['decision'] =
+      const decision: 'approved' | 'denied' | 'rejected' =
         !genuine || wrongNumber ? 'rejected' : answer.decision === 'approve' ? 'approved' : 'denied';
       const reason = !genuine
         ? 'signature not by a bound device of this customer'
@@ -95,23 +87,21 @@ export class PushAnswersService {
           ? 'wrong number'
           : undefined;
 
-      await tx.query(`UPDATE auth_transactions SET challenge = challenge || $2::jsonb WHERE id = $1`, [
-        pending.id,
-        JSON.stringify({
-          decision,
-          answeredBy: genuine ? device!.id : null,
-          answeredByThumbprint: genuine ? device!.thumbprint : null,
-          answeredAt: this.clock.now().toISOString(),
-          ...(reason ? { reason } : {}),
-        }),
-      ]);
-      if (genuine) await this.devices.touch(tx, device!.id, this.clock.now());
+      // The row is locked and pending, so this conditional write is the one answer the challenge gets.
+      await this.challenges.recordAnswer(tx, challenge.id, {
+        status: decision === 'approved' ? 'APPROVED' : decision === 'denied' ? 'DENIED' : 'REJECTED',
+        reason: reason ?? null,
+        at: now,
+        deviceId: genuine ? device!.id : null,
+        thumbprint: genuine ? device!.thumbprint : null,
+      });
+      if (genuine) await this.devices.touch(tx, device!.id, now);
       await this.audit.record(tx, {
         type: AUDIT_EVENT_TYPES.PUSH_ANSWERED,
         outcome: decision === 'approved' ? 'SUCCESS' : 'FAILURE',
-        actor: { type: 'CUSTOMER', id: pending.cupid },
-        cupid: pending.cupid,
-        contextId: pending.context_id,
+        actor: { type: 'CUSTOMER', id: challenge.cupid },
+        cupid: challenge.cupid,
+        contextId: challenge.contextId,
         ip: origin.ip,
         userAgent: origin.userAgent,
         details: {
@@ -146,20 +136,17 @@ export class PushAnswersService {
     return { status: outcome.status as 'approved' | 'denied' };
   }
 
-  /** For the frontend's long-poll: waits (holding no connection) until the journey's push is answered. */
-  async waitForAnswer(transactionTokenHash: Buffer, waitSeconds: number): Promise<void> {
+  /**
+   * For the frontend's long-poll: waits (holding no connection) until the journey's waiting push is
+   * answered, or it expires, or `waitSeconds` pass. Answers at once when nothing waits; the journey's
+   * own poll then says why, under the transaction token.
+   */
+  async waitForAnswer(journeyId: string, waitSeconds: number): Promise<void> {
     if (waitSeconds <= 0) return;
-    const [row] = await rowsOf<{ challenge: Partial<PushChallenge> }>(
-      this.dataSource.manager,
-      `SELECT challenge FROM auth_transactions WHERE token_hash = $1 AND step = 'PUSH' AND status = 'PENDING'`,
-      [transactionTokenHash],
-    );
-    const challenge = row?.challenge;
-    if (!challenge?.pushChallengeId || challenge.decision) return;
-    const untilExpiry = new Date(challenge.expiresAt!).getTime() - this.clock.now().getTime();
-    await this.decisions.waitFor(
-      challenge.pushChallengeId,
-      Math.max(0, Math.min(waitSeconds * 1000, untilExpiry + 50)),
-    );
+    const now = this.clock.now();
+    const waiting = await this.challenges.findWaitingForJourney(this.dataSource.manager, journeyId, now);
+    if (!waiting) return;
+    const untilExpiry = waiting.expiresAt.getTime() - now.getTime();
+    await this.decisions.waitFor(waiting.id, Math.max(0, Math.min(waitSeconds * 1000, untilExpiry + 50)));
   }
 }

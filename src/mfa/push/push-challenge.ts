@@ -1,17 +1,33 @@
 /**
- * What the push transaction keeps (auth_transactions.challenge): the challenge, the number to match, and
- * (once answered) the decision. Kept beside the factor, so the device's answer (push-answers.service.ts)
- * reads it without importing the journeys (a factor never imports src/journeys).
+ * A push challenge, the push factor's own state (table push_challenges, owned by
+ * push-challenges.repository.ts). The journey keeps only the challenge's id and asks the factor for a
+ * verdict (push-challenges.service.ts); it never reads these fields itself.
  */
+export type PushChallengeStatus = 'PENDING' | 'APPROVED' | 'DENIED' | 'REJECTED' | 'EXPIRED';
+
 export interface PushChallenge {
-  phase: 'WAITING';
-  pushChallengeId: string;
-  number: number;
-  expiresAt: string;
+  id: string;
+  contextId: string | null;
+  cupid: string;
+  /** The devices the push went to: only they may answer. */
   deviceIds: string[];
-  decision: 'approved' | 'denied' | 'rejected' | null;
-  answeredBy?: string;
+  /** The number to match: shown at sign-in, typed on the device, never pushed. */
+  number: number;
+  status: PushChallengeStatus;
+  /** Why an answer was REJECTED (a foreign signature, a wrong number). */
+  reason: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  answeredAt: Date | null;
+  answeredByDeviceId: string | null;
   /** The approving device's key: it cannot vouch for itself (the journey policy's independentSecondFactor). */
-  answeredByThumbprint?: string;
-  reason?: string;
+  answeredByThumbprint: string | null;
 }
+
+/** What the factor tells the journey about one challenge. */
+export type PushVerdict =
+  | { outcome: 'waiting'; number: number; expiresAt: Date }
+  | { outcome: 'approved'; deviceId: string; deviceThumbprint: string }
+  | { outcome: 'denied' }
+  | { outcome: 'rejected'; reason: string }
+  | { outcome: 'expired' };

@@ -9,7 +9,7 @@ export interface PromptCounts {
   oldestInWindow: Date | null;
 }
 
-/** The only code that touches push_prompts. */
+/** Owns push_prompts. */
 @Injectable()
 export class PushPromptsRepository {
   /** Prompts to one customer are serialised across instances for the rest of the transaction (no two pass the budget at once). */

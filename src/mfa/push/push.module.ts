@@ -4,6 +4,7 @@ import type { AppConfig } from '../../config/config';
 import { DevicesModule } from '../../devices/devices.module';
 import { PushAnswersService } from './push-answers.service';
 import { PushBudget } from './push-budget';
+import { PushChallengesService } from './push-challenges.service';
 import { PushPromptsModule } from './push-prompts.module';
 import { PushController } from './push.controller';
 import { PushDecisions } from './push-decisions';
@@ -24,7 +25,8 @@ import { HttpPushSender, LogPushSender } from './push-senders';
     PushDecisions,
     PushAnswersService,
     PushBudget,
+    PushChallengesService,
   ],
-  exports: [PushSender, PushAnswersService, PushBudget],
+  exports: [PushSender, PushAnswersService, PushBudget, PushChallengesService],
 })
 export class PushModule {}
