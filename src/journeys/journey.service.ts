@@ -156,6 +156,21 @@ export class JourneyService {
     );
   }
 
+  /**
+   * Whether `transactionToken` is this journey's pending token for the `kind` step: a read that lets the push
+   * long-poll wait only for the holder of the journey's token (the journey id alone is no secret).
+   */
+  async holdsPendingToken(journeyId: string, kind: AuthStepKind, transactionToken: string): Promise<boolean> {
+    const found = await this.transactions.findByTokenHash(this.dataSource.manager, sha256(transactionToken));
+    return (
+      !!found &&
+      found.contextId === journeyId &&
+      found.step === kind &&
+      found.status === 'PENDING' &&
+      found.expiresAt > this.clock.now()
+    );
+  }
+
   /** Runs one action of a step (`verify` unless the step has others, e.g. `send`) with its transaction token. */
   async submit(
     journeyId: string,

@@ -234,7 +234,10 @@ export class JourneysController {
     @Body() body: PushPollDto,
     @Req() request: FastifyRequest,
   ): Promise<JourneyView> {
-    await this.pushAnswers.waitForAnswer(journeyId, body.waitSeconds ?? 0);
+    // Only the holder of the journey's push token may hold a request open; anyone else is answered at once.
+    if (body.waitSeconds && (await this.journeys.holdsPendingToken(journeyId, 'PUSH', body.transactionToken))) {
+      await this.pushAnswers.waitForAnswer(journeyId, body.waitSeconds);
+    }
     return this.journeys.submit(journeyId, 'PUSH', 'poll', body.transactionToken, {}, requestOrigin(request));
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { EsignRepository } from '../../src/esign/esign.repository';
 import type { TestApp } from '../support/app';
 import { useTestApp } from '../support/app';
@@ -458,6 +458,21 @@ describe('trusted devices, eSign and push', () => {
       [journey.journeyId],
     );
     expect(session).toEqual({ amr: ['pwd', 'swk', 'push'], acr: 'urn:ciam:loa:2', trusted_device_id: phoneId });
+  });
+
+  it("scenario 4: a long-poll without the journey's push token is answered at once, never held open", async () => {
+    const { journey, waiting } = await bobAtPush();
+    const started = Date.now();
+    const stranger = await step(t, journey.journeyId, 'push', {
+      transactionToken: randomBytes(32).toString('base64url'),
+      waitSeconds: 10,
+    });
+    expect(stranger.status).toBe(400);
+    expect(Date.now() - started).toBeLessThan(5000); // not held for the 10 s it asked for
+    expect((await stranger.json()).type).toBe('urn:ciam:problem:transaction-invalid');
+    // The journey's own token still polls.
+    const own = await step(t, journey.journeyId, 'push', { transactionToken: waiting.transactionToken });
+    expect(own.status).toBe(200);
   });
 
   it('scenario 4: while nobody has answered, polling says WAITING with the same token', async () => {
