@@ -31,6 +31,7 @@ describe('asDatabaseUnavailable: what counts as "the database is down or timed o
       'connection terminated unexpectedly',
     ],
     ['client read deadline (frozen network)', wrapped(new Error('Query read timeout')), 'query read timeout'],
+    ['connect timeout before the socket is up', new Error('timeout expired'), 'timeout expired'],
     [
       'statement_timeout',
       wrapped(pgError('57014', 'canceling statement due to statement timeout')),

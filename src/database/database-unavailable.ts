@@ -58,6 +58,7 @@ const UNAVAILABLE_SOCKET_CODES = new Set([
 const PG_DRIVER_MESSAGES = [
   'timeout exceeded when trying to connect', // pg-pool: acquire timeout
   'Connection terminated due to connection timeout', // pg Client: connect timeout
+  'timeout expired', // pg Client: connect timeout that fires before the socket is up (client.js)
   'Connection terminated unexpectedly',
   'Connection terminated',
   'Query read timeout', // pg Client: our client-side deadline (query_timeout)
