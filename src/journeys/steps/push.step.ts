@@ -22,6 +22,7 @@ import { PushChallengesService } from '../../mfa/push/push-challenges.service';
 import { PushDeliveryError, PushSender } from '../../mfa/push/push-sender.port';
 import type { JourneyState } from '../policy';
 import { ContactRun, JourneyStep, StepContact, StepOutcome, StepRun, stepAuditBase } from './journey-step';
+import { refuseWhileMfaLocked } from './mfa-lock';
 
 /** The challenge a send is about to push, kept under the transaction token for a retry (PendingSend). */
 interface PendingPush {
@@ -94,13 +95,8 @@ export class PushStep extends JourneyStep {
   }
 
   override async begin(run: StepRun<unknown>): Promise<StepOutcome | StepContact | null> {
-    const locked = await this.mfaLockout.refusal(
-      run.manager,
-      run.state.context.cupid,
-      stepAuditBase(run.state, run.origin),
-      { step: this.kind, action: run.action },
-    );
-    if (locked) return { kind: 'retry-same-token', error: locked, countAttempt: false };
+    const locked = await refuseWhileMfaLocked(this.mfaLockout, run, this.kind);
+    if (locked) return locked;
     const sent = this.referenceOf(run);
     if (run.action === 'send') {
       // A prompt that expired unanswered may be sent again, within the push budgets.

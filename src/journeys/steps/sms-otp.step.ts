@@ -33,6 +33,7 @@ import {
   StepRun,
   stepAuditBase,
 } from './journey-step';
+import { refuseWhileMfaLocked } from './mfa-lock';
 
 export interface SmsOtpInput {
   code?: string;
@@ -113,14 +114,8 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
   }
 
   override async begin(run: StepRun<SmsOtpInput>): Promise<StepOutcome | StepContact | null> {
-    // While the customer's MFA is locked, no code is sent or checked (mfa-lockout.service.ts).
-    const locked = await this.mfaLockout.refusal(
-      run.manager,
-      run.state.context.cupid,
-      stepAuditBase(run.state, run.origin),
-      { step: this.kind, action: run.action },
-    );
-    if (locked) return { kind: 'retry-same-token', error: locked, countAttempt: false };
+    const locked = await refuseWhileMfaLocked(this.mfaLockout, run, this.kind);
+    if (locked) return locked;
     const challenge = run.transaction.otpHash ? (run.transaction.challenge as unknown as SmsChallenge) : null;
     if (run.action === 'send')
       return challenge
