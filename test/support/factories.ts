@@ -1,1 +1,112 @@
-export { sha256 } from '../../src/common/crypto';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { sha256 } from '../../src/common/crypto';
+import { DevicesRepository } from '../../src/devices/devices.repository';
+import { AuthContext } from '../../src/journeys/auth-context.entity';
+import { AuthContextsRepository } from '../../src/journeys/auth-contexts.repository';
+import { AuthTransaction } from '../../src/journeys/auth-transaction.entity';
+import { AuthTransactionsRepository } from '../../src/journeys/auth-transactions.repository';
+import { Session } from '../../src/sessions/session.entity';
+import { SessionsRepository } from '../../src/sessions/sessions.repository';
+import { Token } from '../../src/tokens/token.entity';
+import { TokensRepository } from '../../src/tokens/tokens.repository';
+
+export { sha256 };
+
+/**
+ * Test data written through the owning repositories' real insert methods (STYLE habit 17), so a fixture
+ * row is a row the application could have written: a column the repository fills, a default it relies on,
+ * or a renamed field shows up here rather than drifting in a hand-written INSERT. Every field has a
+ * sensible default and can be overridden, timestamps included (the jobs specs need old rows).
+ */
+
+/** A point in time relative to now: `ago(60)` is a minute ago, `ago(-60)` a minute from now. */
+export function ago(seconds: number): Date {
+  return new Date(Date.now() - seconds * 1000);
+}
+
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+
+/** A login journey (auth_contexts), pending for 15 minutes unless overridden. */
+export function newJourney(db: DataSource, fields: Partial<AuthContext> = {}): Promise<AuthContext> {
+  const completed = fields.status === 'COMPLETED';
+  const createdAt = fields.createdAt ?? new Date();
+  return new AuthContextsRepository().insert(db.manager, {
+    clientId: 'test-spa',
+    expiresAt: ago(-15 * MINUTE),
+    // A completed journey has a completion time; the status alone would be a row the app never writes.
+    ...(completed ? { completedAt: createdAt } : {}),
+    ...fields,
+  });
+}
+
+/** One step of a journey (auth_transactions); returns its id. `token` is hashed into token_hash. */
+export function newTransaction(
+  db: DataSource,
+  fields: Partial<AuthTransaction> & { contextId: string; token?: string },
+): Promise<string> {
+  const { token, ...rest } = fields;
+  return new AuthTransactionsRepository().insert(db.manager, {
+    step: 'PASSWORD',
+    tokenHash: sha256(token ?? randomBytes(16).toString('base64url')),
+    expiresAt: ago(-5 * MINUTE),
+    ...rest,
+  });
+}
+
+/** A signed-in session, live for an hour idle and two hours absolute unless overridden. */
+export function newSession(db: DataSource, fields: Partial<Session> & { cupid: string }): Promise<Session> {
+  return new SessionsRepository(db).insert(db.manager, {
+    clientId: 'test-spa',
+    amr: ['pwd'],
+    idleExpiresAt: ago(-HOUR),
+    absoluteExpiresAt: ago(-2 * HOUR),
+    ...fields,
+  });
+}
+
+/** An access (default) or refresh token row; `value` is hashed into value_hash. Returns its id. */
+export async function newToken(db: DataSource, fields: Partial<Token> & { value?: string } = {}): Promise<string> {
+  const { value, ...rest } = fields;
+  const [id] = await new TokensRepository(db).insertMany(db.manager, [
+    {
+      type: 'ACCESS',
+      valueHash: sha256(value ?? randomBytes(16).toString('base64url')),
+      clientId: 'test-spa',
+      expiresAt: ago(-10 * MINUTE),
+      ...rest,
+    },
+  ]);
+  return id;
+}
+
+export interface NewDevice {
+  cupid: string;
+  name?: string;
+  platform?: string | null;
+  thumbprint?: string;
+  pushAddress?: string | null;
+  /** The binding journey; a completed one for the same customer is created when unset (the column is a foreign key). */
+  contextId?: string;
+  at?: Date;
+  /** Set: bound after a second factor, so the device counts as a factor. */
+  mfaAt?: Date | null;
+}
+
+/** A trusted device as the device-bind step leaves it (DevicesRepository.insert); returns its id. */
+export async function newDevice(db: DataSource, device: NewDevice): Promise<string> {
+  const contextId =
+    device.contextId ?? (await newJourney(db, { cupid: device.cupid, status: 'COMPLETED', bindDevice: true })).id;
+  return new DevicesRepository(db).insert(db.manager, {
+    cupid: device.cupid,
+    publicKeyJwk: {},
+    thumbprint: device.thumbprint ?? randomBytes(32).toString('base64url'),
+    name: device.name ?? 'Test phone',
+    platform: device.platform ?? null,
+    pushAddress: device.pushAddress ?? null,
+    contextId,
+    at: device.at ?? new Date(),
+    mfaAt: device.mfaAt ?? null,
+  });
+}
