@@ -1,11 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { AuditLogInsert, AuditLogRepository } from '../../src/audit/audit-log.repository';
 import { sha256 } from '../../src/common/crypto';
 import { DevicesRepository } from '../../src/devices/devices.repository';
 import { AuthContext } from '../../src/journeys/auth-context.entity';
 import { AuthContextsRepository } from '../../src/journeys/auth-contexts.repository';
 import { AuthTransaction } from '../../src/journeys/auth-transaction.entity';
 import { AuthTransactionsRepository } from '../../src/journeys/auth-transactions.repository';
+import { MfaLockoutRepository } from '../../src/mfa/mfa-lockout.repository';
+import { PushChallengesRepository } from '../../src/mfa/push/push-challenges.repository';
+import { PushPromptsRepository } from '../../src/mfa/push/push-prompts.repository';
+import { DrsEvaluationsRepository, NewDrsEvaluation } from '../../src/risk/drs-evaluations.repository';
 import { Session } from '../../src/sessions/session.entity';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
 import { Token } from '../../src/tokens/token.entity';
@@ -108,5 +113,96 @@ export async function newDevice(db: DataSource, device: NewDevice): Promise<stri
     contextId,
     at: device.at ?? new Date(),
     mfaAt: device.mfaAt ?? null,
+  });
+}
+
+/** The journey a row belongs to when the test does not care which: a fresh pending one for the customer. */
+async function journeyFor(db: DataSource, cupid: string, contextId?: string): Promise<string> {
+  return contextId ?? (await newJourney(db, { cupid })).id;
+}
+
+/** A push prompt sent (push_prompts, PushPromptsRepository.record); returns its id. */
+export async function newPushPrompt(
+  db: DataSource,
+  prompt: { cupid: string; contextId?: string; at?: Date },
+): Promise<string> {
+  return new PushPromptsRepository().record(db.manager, {
+    cupid: prompt.cupid,
+    contextId: await journeyFor(db, prompt.cupid, prompt.contextId),
+    at: prompt.at ?? new Date(),
+  });
+}
+
+/** A push challenge waiting for the customer's devices for two minutes unless overridden; returns its id. */
+export async function newPushChallenge(
+  db: DataSource,
+  challenge: {
+    cupid: string;
+    contextId?: string;
+    deviceIds?: string[];
+    number?: number;
+    createdAt?: Date;
+    expiresAt?: Date;
+  },
+): Promise<string> {
+  const id = randomUUID();
+  const createdAt = challenge.createdAt ?? new Date();
+  await new PushChallengesRepository().insert(db.manager, {
+    id,
+    cupid: challenge.cupid,
+    contextId: await journeyFor(db, challenge.cupid, challenge.contextId),
+    deviceIds: challenge.deviceIds ?? [],
+    number: challenge.number ?? 42,
+    createdAt,
+    expiresAt: challenge.expiresAt ?? new Date(createdAt.getTime() + 2 * MINUTE * 1000),
+  });
+  return id;
+}
+
+/** A wrong MFA code entered (mfa_code_failures, MfaLockoutRepository.recordFailure); no journey unless given. */
+export function newMfaFailure(
+  db: DataSource,
+  failure: { cupid: string; contextId?: string | null; at?: Date },
+): Promise<void> {
+  return new MfaLockoutRepository().recordFailure(db.manager, {
+    cupid: failure.cupid,
+    contextId: failure.contextId ?? null,
+    at: failure.at ?? new Date(),
+  });
+}
+
+/** A risk assessment of a journey (drs_evaluations), an ALLOW from the built-in provider unless overridden. */
+export function newDrsEvaluation(
+  db: DataSource,
+  evaluation: Partial<NewDrsEvaluation> & { contextId: string },
+): Promise<void> {
+  return new DrsEvaluationsRepository().insert(db.manager, {
+    cupid: null,
+    recommendation: 'ALLOW',
+    score: null,
+    reasons: [],
+    provider: 'builtin',
+    rawResponse: null,
+    latencyMs: 0,
+    ...evaluation,
+  });
+}
+
+/** An audit_logs row as AuditService would append it (AuditLogRepository.append); `at` backdates it. */
+export function newAuditEvent(db: DataSource, event: Partial<AuditLogInsert> = {}): Promise<void> {
+  return new AuditLogRepository().append(db.manager, {
+    at: null,
+    eventType: 'service.started',
+    outcome: 'SUCCESS',
+    actorType: 'SYSTEM',
+    actorId: null,
+    cupid: null,
+    sessionId: null,
+    contextId: null,
+    clientId: null,
+    ip: null,
+    userAgent: null,
+    details: {},
+    ...event,
   });
 }
