@@ -2,11 +2,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuditLogInsert, AuditLogRepository } from '../../src/audit/audit-log.repository';
 import { sha256 } from '../../src/common/crypto';
+import type { JobName } from '../../src/config/config';
+import { EsignDocument, EsignRepository } from '../../src/esign/esign.repository';
+import { JobRunsRepository } from '../../src/jobs/job-runs.repository';
 import { DevicesRepository } from '../../src/devices/devices.repository';
 import { AuthContext } from '../../src/journeys/auth-context.entity';
 import { AuthContextsRepository } from '../../src/journeys/auth-contexts.repository';
 import { AuthTransaction } from '../../src/journeys/auth-transaction.entity';
 import { AuthTransactionsRepository } from '../../src/journeys/auth-transactions.repository';
+import { LoginAttemptsRepository } from '../../src/journeys/lockout/login-attempts.repository';
 import { MfaLockoutRepository } from '../../src/mfa/mfa-lockout.repository';
 import { PushChallengesRepository } from '../../src/mfa/push/push-challenges.repository';
 import { PushPromptsRepository } from '../../src/mfa/push/push-prompts.repository';
@@ -205,4 +209,42 @@ export function newAuditEvent(db: DataSource, event: Partial<AuditLogInsert> = {
     details: {},
     ...event,
   });
+}
+
+/**
+ * A subject's counter at exactly `count` consecutive failed sign-ins and no lock, as LockoutService leaves it:
+ * cleared (LoginAttemptsRepository.clearConsecutive), then one counted failure at a time.
+ */
+export async function newLoginFailures(db: DataSource, subject: string, count: number): Promise<void> {
+  const attempts = new LoginAttemptsRepository();
+  const now = new Date();
+  await attempts.clearConsecutive(db.manager, subject, now);
+  for (let i = 0; i < count; i += 1) await attempts.countConsecutiveFailure(db.manager, subject, now);
+}
+
+/** An e-signature document version customers must sign (EsignRepository.publish, as the CLI does). */
+export async function newEsignDocument(db: DataSource, document: Partial<EsignDocument> = {}): Promise<EsignDocument> {
+  const published: EsignDocument = {
+    documentId: 'terms',
+    version: 'v1',
+    title: 'Terms',
+    url: 'https://bank.example/terms',
+    sha256: '0'.repeat(64),
+    ...document,
+  };
+  await new EsignRepository(db).publish(published);
+  return published;
+}
+
+/**
+ * A finished run of a job for `slot`, by `instance`, as JobRunner records it (JobRunsRepository.claimSlot then
+ * recordSuccess): the job started and finished at the slot.
+ */
+export async function newJobRun(
+  db: DataSource,
+  run: { name: JobName; slot: Date; instance?: string; rows?: number },
+): Promise<void> {
+  const jobRuns = new JobRunsRepository();
+  await jobRuns.claimSlot(db.manager, run.name, run.slot, run.slot, run.instance ?? 'test:1', false);
+  await jobRuns.recordSuccess(db.manager, run.name, run.slot, run.rows ?? 0);
 }
