@@ -10,6 +10,8 @@ import { useSpecDatabase } from '../support/database';
 describe('retryTransaction', () => {
   const spec = useSpecDatabase();
 
+  // Raw SQL on purpose (not a factory): the subject is the SQL itself, on a probe table of the test's own that
+  // no repository owns, so that two transactions can provoke a real deadlock (40P01) and a real duplicate key.
   beforeAll(async () => {
     await spec.db.query(`CREATE TABLE retry_probe (id int PRIMARY KEY, hits int NOT NULL DEFAULT 0)`);
     await spec.db.query(`INSERT INTO retry_probe (id) VALUES (1), (2)`);

@@ -13,6 +13,11 @@ import { sha256 } from '../support/factories';
 
 const minutes = (n: number) => new Date(Date.now() + n * 60_000);
 
+/*
+ * Raw SQL and bare entities on purpose (not test/support/factories.ts): this spec is about the schema itself,
+ * its constraints, defaults and partitions, so it writes rows no repository would write and expects PostgreSQL
+ * to refuse them.
+ */
 describe('the core schema on a real PostgreSQL', () => {
   const spec = useSpecDatabase();
 

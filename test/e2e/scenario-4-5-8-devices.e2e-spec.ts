@@ -3,6 +3,7 @@ import { EsignRepository } from '../../src/esign/esign.repository';
 import type { TestApp } from '../support/app';
 import { useTestApp } from '../support/app';
 import { TestDevice } from '../support/device';
+import { newLoginFailures } from '../support/factories';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { registerStandardClients } from '../support/oauth';
 import { Slapd, startSlapd } from '../support/slapd';
@@ -294,9 +295,7 @@ describe('trusted devices, eSign and push', () => {
   });
 
   it('scenario 8: a DRS CHALLENGE brings MFA back even from the bound device', async () => {
-    await t.dataSource.query(
-      `INSERT INTO login_attempts (subject, consecutive_failures) VALUES ('customer:CUPID-BOB-0002', 3) ON CONFLICT (subject) DO UPDATE SET consecutive_failures = 3, locked_until = NULL`,
-    );
+    await newLoginFailures(t.dataSource, 'customer:CUPID-BOB-0002', 3);
     const journey = await startJourney(t, { device: { deviceId: 'bob-phone', keyThumbprint: phone.thumbprint } });
     const next = await (
       await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')

@@ -1,5 +1,6 @@
 import type { TestApp } from '../support/app';
 import { useTestApp } from '../support/app';
+import { newDevice } from '../support/factories';
 import { startJourney, submitPassword } from '../support/journeys';
 import { introspect, postForm, refresh, registerStandardClients, SPA } from '../support/oauth';
 import { useWorkforceIdp } from '../support/workforce';
@@ -159,9 +160,14 @@ describe('scenario 7: session revocation by a support agent', () => {
   });
 
   it("lists and revokes a customer's trusted devices", async () => {
-    const [device] = await t.dataSource.query(
-      `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name, platform) VALUES ('CUPID-ALICE-0001', '{}', 'thumb-agent-test', 'Pixel', 'android') RETURNING id`,
-    );
+    const device = {
+      id: await newDevice(t.dataSource, {
+        cupid: 'CUPID-ALICE-0001',
+        name: 'Pixel',
+        platform: 'android',
+        thumbprint: 'thumb-agent-test',
+      }),
+    };
     const listed = await (await asAgent('/agent/customers/CUPID-ALICE-0001/devices?reason=device%20review')).json();
     expect(listed.devices).toEqual([expect.objectContaining({ id: device.id, name: 'Pixel', status: 'ACTIVE' })]);
     const revoked = await asAgent(`/agent/customers/CUPID-ALICE-0001/devices/${device.id}/revoke`, {

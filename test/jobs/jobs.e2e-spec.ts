@@ -3,14 +3,27 @@ import { JobRunner } from '../../src/jobs/job-runner';
 import { startTestApp, TestApp, useTestApp } from '../support/app';
 import { createTestDatabase } from '../support/database';
 import { cli } from '../support/cli';
-import { sha256 } from '../support/factories';
+import {
+  ago,
+  newAuditEvent,
+  newDrsEvaluation,
+  newJourney,
+  newMfaFailure,
+  newPushChallenge,
+  newPushPrompt,
+  newSession,
+  newToken,
+  newTransaction,
+  sha256,
+} from '../support/factories';
 
 // Each operator-CLI case starts a process that compiles and boots the app: on a busy 2-core machine
 // that alone can take tens of seconds, which is not what these cases measure.
 jest.setTimeout(120_000);
 
-const ago = (interval: string) => `now() - interval '${interval}'`;
-const later = (interval: string) => `now() + interval '${interval}'`;
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 /** Each job against real rows: what is past its time changes, what is not stays. */
 describe('scheduled jobs', () => {
@@ -18,20 +31,23 @@ describe('scheduled jobs', () => {
   const run = (name: string, slot?: Date) => t.app.get(JobRunner).run(name, { slot });
   const q = (sql: string, parameters: unknown[] = []) => t.dataSource.query(sql, parameters);
 
-  async function context(createdAt: string, expiresAt: string, status = 'PENDING'): Promise<string> {
-    const [row] = await q(
-      `INSERT INTO auth_contexts (client_id, cupid, status, created_at, expires_at, completed_at) VALUES ('c', 'CUPID-JOB', $1::auth_context_status, ${createdAt}, ${expiresAt}, CASE WHEN $1::text = 'COMPLETED' THEN ${createdAt} END) RETURNING id`,
-      [status],
-    );
-    return row.id;
+  async function context(
+    createdAt: Date,
+    expiresAt: Date,
+    status: 'PENDING' | 'COMPLETED' = 'PENDING',
+  ): Promise<string> {
+    return (await newJourney(t.dataSource, { cupid: 'CUPID-JOB', status, createdAt, expiresAt })).id;
   }
 
   it('expire-transactions: pending transactions past expiry become EXPIRED, others stay', async () => {
-    const ctx = await context(ago('1 hour'), later('1 hour'));
-    await q(
-      `INSERT INTO auth_transactions (context_id, step, token_hash, created_at, expires_at) VALUES ($1, 'PASSWORD', $2, ${ago('10 minutes')}, ${ago('1 minute')}), ($1, 'PASSWORD', $3, now(), ${later('4 minutes')})`,
-      [ctx, sha256('job-tx-old'), sha256('job-tx-new')],
-    );
+    const ctx = await context(ago(HOUR), ago(-HOUR));
+    await newTransaction(t.dataSource, {
+      contextId: ctx,
+      token: 'job-tx-old',
+      createdAt: ago(10 * MINUTE),
+      expiresAt: ago(MINUTE),
+    });
+    await newTransaction(t.dataSource, { contextId: ctx, token: 'job-tx-new', expiresAt: ago(-4 * MINUTE) });
     expect(await run('expire-transactions')).toMatchObject({ status: 'ran', rows: 1 });
     expect(
       await q(
@@ -45,8 +61,8 @@ describe('scheduled jobs', () => {
   });
 
   it('expire-contexts: pending journeys past expiry become EXPIRED', async () => {
-    const old = await context(ago('1 hour'), ago('1 minute'));
-    const live = await context(ago('1 minute'), later('14 minutes'));
+    const old = await context(ago(HOUR), ago(MINUTE));
+    const live = await context(ago(MINUTE), ago(-14 * MINUTE));
     expect(await run('expire-contexts')).toMatchObject({ status: 'ran', rows: 1 });
     expect(
       await q(`SELECT id, status FROM auth_contexts WHERE id IN ($1, $2) ORDER BY status::text`, [old, live]),
@@ -57,18 +73,30 @@ describe('scheduled jobs', () => {
   });
 
   it('expire-sessions: sessions past idle or absolute expiry end with their tokens; lone expired tokens end too', async () => {
-    const [idle] = await q(
-      `INSERT INTO sessions (cupid, client_id, amr, created_at, idle_expires_at, absolute_expires_at) VALUES ('CUPID-JOB', 'c', '{pwd}', ${ago('2 hours')}, ${ago('1 hour')}, ${later('10 hours')}) RETURNING id`,
-    );
-    const [live] = await q(
-      `INSERT INTO sessions (cupid, client_id, amr, idle_expires_at, absolute_expires_at) VALUES ('CUPID-JOB', 'c', '{pwd}', ${later('20 minutes')}, ${later('10 hours')}) RETURNING id`,
-    );
-    await q(
-      `INSERT INTO tokens (type, value_hash, client_id, session_id, created_at, expires_at) VALUES
-      ('ACCESS', $1, 'c', $3, ${ago('2 hours')}, ${later('1 minute')}),
-      ('ACCESS', $2, 'c', $4, ${ago('10 minutes')}, ${ago('5 minutes')})`,
-      [sha256('job-at-1'), sha256('job-at-2'), idle.id, live.id],
-    );
+    const idle = await newSession(t.dataSource, {
+      cupid: 'CUPID-JOB',
+      createdAt: ago(2 * HOUR),
+      idleExpiresAt: ago(HOUR),
+      absoluteExpiresAt: ago(-10 * HOUR),
+    });
+    const live = await newSession(t.dataSource, {
+      cupid: 'CUPID-JOB',
+      idleExpiresAt: ago(-20 * MINUTE),
+      absoluteExpiresAt: ago(-10 * HOUR),
+    });
+    // A live token of the idle session (it ends with its session) and an expired one of the live session.
+    await newToken(t.dataSource, {
+      value: 'job-at-1',
+      sessionId: idle.id,
+      createdAt: ago(2 * HOUR),
+      expiresAt: ago(-MINUTE),
+    });
+    await newToken(t.dataSource, {
+      value: 'job-at-2',
+      sessionId: live.id,
+      createdAt: ago(10 * MINUTE),
+      expiresAt: ago(5 * MINUTE),
+    });
     expect(await run('expire-sessions')).toMatchObject({ status: 'ran', rows: 2 });
     expect(await q(`SELECT status FROM sessions WHERE id = $1`, [idle.id])).toEqual([{ status: 'EXPIRED' }]);
     expect(await q(`SELECT status FROM sessions WHERE id = $1`, [live.id])).toEqual([{ status: 'ACTIVE' }]);
@@ -80,24 +108,34 @@ describe('scheduled jobs', () => {
   });
 
   it('purge-journey-data: journey data past 90 days goes (with its steps and evaluations), recent data stays, and the run is audited', async () => {
-    const old = await context(ago('100 days'), ago('99 days'), 'COMPLETED');
-    const recent = await context(ago('10 days'), ago('9 days'), 'COMPLETED');
+    const old = await context(ago(100 * DAY), ago(99 * DAY), 'COMPLETED');
+    const recent = await context(ago(10 * DAY), ago(9 * DAY), 'COMPLETED');
     for (const ctx of [old, recent]) {
-      await q(
-        `INSERT INTO auth_transactions (context_id, step, token_hash, status, consumed_at, created_at, expires_at) VALUES ($1, 'PASSWORD', $2, 'CONSUMED', now(), ${ago('100 days')}, ${ago('99 days')})`,
-        [ctx, sha256(`purge-${ctx}`)],
-      );
-      await q(`INSERT INTO drs_evaluations (context_id, recommendation, provider) VALUES ($1, 'ALLOW', 'builtin')`, [
-        ctx,
-      ]);
+      await newTransaction(t.dataSource, {
+        contextId: ctx,
+        status: 'CONSUMED',
+        consumedAt: new Date(),
+        createdAt: ago(100 * DAY),
+        expiresAt: ago(99 * DAY),
+      });
+      await newDrsEvaluation(t.dataSource, { contextId: ctx });
     }
-    const [ended] = await q(
-      `INSERT INTO sessions (cupid, client_id, amr, status, revoked_at, created_at, idle_expires_at, absolute_expires_at) VALUES ('CUPID-JOB', 'c', '{pwd}', 'REVOKED', ${ago('99 days')}, ${ago('100 days')}, ${ago('100 days')}, ${ago('99 days')}) RETURNING id`,
-    );
-    await q(
-      `INSERT INTO tokens (type, value_hash, client_id, session_id, status, created_at, expires_at, revoked_at) VALUES ('ACCESS', $1, 'c', $2, 'REVOKED', ${ago('100 days')}, ${ago('99 days')}, ${ago('100 days')})`,
-      [sha256('purge-token'), ended.id],
-    );
+    const ended = await newSession(t.dataSource, {
+      cupid: 'CUPID-JOB',
+      status: 'REVOKED',
+      revokedAt: ago(99 * DAY),
+      createdAt: ago(100 * DAY),
+      idleExpiresAt: ago(100 * DAY),
+      absoluteExpiresAt: ago(99 * DAY),
+    });
+    await newToken(t.dataSource, {
+      value: 'purge-token',
+      sessionId: ended.id,
+      status: 'REVOKED',
+      createdAt: ago(100 * DAY),
+      expiresAt: ago(99 * DAY),
+      revokedAt: ago(100 * DAY),
+    });
 
     const outcome = await run('purge-journey-data');
     expect(outcome).toMatchObject({ status: 'ran' });
@@ -119,22 +157,37 @@ describe('scheduled jobs', () => {
   });
 
   it('purge-journey-data: push prompts, push challenges and wrong MFA codes past retention go; recent ones, and wrong codes still in the MFA window, stay', async () => {
-    const old = await context(ago('100 days'), ago('99 days'), 'COMPLETED');
-    const recent = await context(ago('10 days'), ago('9 days'), 'COMPLETED');
-    await q(
-      `INSERT INTO push_prompts (context_id, cupid, sent_at) VALUES ($1, 'CUPID-JOB', ${ago('100 days')}), ($2, 'CUPID-JOB', ${ago('10 days')}), ($2, 'CUPID-JOB', ${ago('1 minute')})`,
-      [old, recent],
-    );
-    await q(
-      `INSERT INTO mfa_code_failures (cupid, context_id, failed_at) VALUES ('CUPID-JOB', $1, ${ago('100 days')}), ('CUPID-JOB', $2, ${ago('10 days')}), ('CUPID-JOB', $2, ${ago('1 hour')})`,
-      [old, recent],
-    );
-    await q(
-      `INSERT INTO push_challenges (id, context_id, cupid, device_ids, number, created_at, expires_at)
-       VALUES (gen_random_uuid(), $1, 'CUPID-JOB', '{}', 42, ${ago('100 days')}, ${ago('100 days')}),
-              (gen_random_uuid(), $2, 'CUPID-JOB', '{}', 43, ${ago('10 days')}, ${ago('10 days')})`,
-      [old, recent],
-    );
+    const old = await context(ago(100 * DAY), ago(99 * DAY), 'COMPLETED');
+    const recent = await context(ago(10 * DAY), ago(9 * DAY), 'COMPLETED');
+    const cupid = 'CUPID-JOB';
+    for (const [contextId, at] of [
+      [old, ago(100 * DAY)],
+      [recent, ago(10 * DAY)],
+      [recent, ago(MINUTE)],
+    ] as const) {
+      await newPushPrompt(t.dataSource, { cupid, contextId, at });
+    }
+    for (const [contextId, at] of [
+      [old, ago(100 * DAY)],
+      [recent, ago(10 * DAY)],
+      [recent, ago(HOUR)],
+    ] as const) {
+      await newMfaFailure(t.dataSource, { cupid, contextId, at });
+    }
+    await newPushChallenge(t.dataSource, {
+      cupid,
+      contextId: old,
+      number: 42,
+      createdAt: ago(100 * DAY),
+      expiresAt: ago(100 * DAY),
+    });
+    await newPushChallenge(t.dataSource, {
+      cupid,
+      contextId: recent,
+      number: 43,
+      createdAt: ago(10 * DAY),
+      expiresAt: ago(10 * DAY),
+    });
 
     expect(await run('purge-journey-data')).toMatchObject({ status: 'ran' });
     expect(await q(`SELECT count(*)::int AS n FROM push_prompts WHERE cupid = 'CUPID-JOB'`)).toEqual([{ n: 2 }]);
@@ -175,12 +228,8 @@ describe('purge-journey-data with a retention shorter than the MFA failure windo
   const q = (sql: string, parameters: unknown[] = []) => t.dataSource.query(sql, parameters);
 
   it("keeps wrong codes within the window (the customer's count never drops), deletes those past it and past retention", async () => {
-    await q(
-      `INSERT INTO mfa_code_failures (cupid, failed_at) VALUES ('CUPID-WINDOW', ${ago('3 days')}), ('CUPID-WINDOW', ${ago('8 days')})`,
-    );
-    await q(
-      `INSERT INTO push_prompts (cupid, sent_at) VALUES ('CUPID-WINDOW', ${ago('3 days')}), ('CUPID-WINDOW', ${ago('1 hour')})`,
-    );
+    for (const at of [ago(3 * DAY), ago(8 * DAY)]) await newMfaFailure(t.dataSource, { cupid: 'CUPID-WINDOW', at });
+    for (const at of [ago(3 * DAY), ago(HOUR)]) await newPushPrompt(t.dataSource, { cupid: 'CUPID-WINDOW', at });
     expect(await t.app.get(JobRunner).run('purge-journey-data')).toMatchObject({ status: 'ran' });
     expect(
       await q(
@@ -201,9 +250,7 @@ describe('audit partitions across month and year boundaries (injected clock)', (
     ).map((row: { name: string }) => row.name);
 
   it('creates the next partitions ahead across a year boundary, and moves rows out of the default partition', async () => {
-    await t.dataSource.query(
-      `INSERT INTO audit_logs (created_at, event_type, actor_type, outcome) VALUES ('2027-02-10T00:00:00Z', 'service.started', 'SYSTEM', 'SUCCESS')`,
-    );
+    await newAuditEvent(t.dataSource, { at: new Date('2027-02-10T00:00:00Z') });
     t.clock.advance((Date.parse('2026-12-31T23:30:00Z') - Date.now()) / 1000);
     expect(await t.app.get(JobRunner).run('audit-partitions')).toMatchObject({ status: 'ran' });
     expect(await partitions()).toEqual(
@@ -217,9 +264,8 @@ describe('audit partitions across month and year boundaries (injected clock)', (
 
   it('detaches and drops partitions past retention, audited, and clears old rows from the default partition', async () => {
     await t.dataSource.query(`SELECT create_audit_partition('2024-10-01')`);
-    await t.dataSource.query(
-      `INSERT INTO audit_logs (created_at, event_type, actor_type, outcome) VALUES ('2024-10-05T00:00:00Z', 'service.started', 'SYSTEM', 'SUCCESS'), ('2001-01-01T00:00:00Z', 'service.started', 'SYSTEM', 'SUCCESS')`,
-    );
+    await newAuditEvent(t.dataSource, { at: new Date('2024-10-05T00:00:00Z') });
+    await newAuditEvent(t.dataSource, { at: new Date('2001-01-01T00:00:00Z') });
     t.clock.reset();
     t.clock.advance((Date.parse('2026-12-15T12:00:00Z') - Date.now()) / 1000);
     expect(await t.app.get(JobRunner).run('audit-partitions')).toMatchObject({ status: 'ran' });
@@ -241,9 +287,9 @@ describe('three instances on one database', () => {
     const apps: TestApp[] = [];
     try {
       for (let i = 0; i < 3; i += 1) apps.push(await startTestApp({ database }));
-      await apps[0].dataSource.query(
-        `INSERT INTO auth_contexts (client_id, created_at, expires_at) SELECT 'c', now() - interval '1 hour', now() - interval '1 minute' FROM generate_series(1, 50)`,
-      );
+      for (let i = 0; i < 50; i += 1) {
+        await newJourney(apps[0].dataSource, { createdAt: ago(HOUR), expiresAt: ago(MINUTE) });
+      }
       const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000);
       const outcomes = await Promise.all(apps.map((app) => app.app.get(JobRunner).run('expire-contexts', { slot })));
       const ran = outcomes.filter((outcome) => outcome.status === 'ran');
@@ -280,9 +326,7 @@ describe('npm run cli -- jobs:run', () => {
   const t = useTestApp();
 
   it('runs a job now and prints what it did; jobs:status shows the last runs', async () => {
-    await t.dataSource.query(
-      `INSERT INTO auth_contexts (client_id, created_at, expires_at) VALUES ('c', now() - interval '1 hour', now() - interval '1 minute')`,
-    );
+    await newJourney(t.dataSource, { createdAt: ago(HOUR), expiresAt: ago(MINUTE) });
     const result = await cli(t, 'jobs:run', 'expire-contexts');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ job: 'expire-contexts', status: 'ran', rows: 1 });

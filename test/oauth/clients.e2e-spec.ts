@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestApp } from '../support/app';
 import { cli } from '../support/cli';
+import { newEsignDocument } from '../support/factories';
 import { postForm } from '../support/oauth';
 
 // Each operator-CLI case starts a process that compiles and boots the app: on a busy 2-core machine
@@ -250,10 +251,7 @@ describe('npm run cli -- documents:publish', () => {
     const file = join(tmpdir(), `terms-${process.pid}.txt`);
     writeFileSync(file, 'Terms v2');
     try {
-      await t.dataSource.query(
-        `INSERT INTO esign_documents (document_id, version, title, url, sha256) VALUES ('terms', 'v1', 'Terms', 'https://bank.example/t1', $1)`,
-        ['0'.repeat(64)],
-      );
+      await newEsignDocument(t.dataSource, { documentId: 'terms', version: 'v1', url: 'https://bank.example/t1' });
       const result = await cli(
         t,
         'documents:publish',

@@ -3,6 +3,9 @@ import { JobScheduler } from '../../src/jobs/job-scheduler';
 import { previousSlot } from '../../src/jobs/previous-slot';
 import { startTestApp, TestApp } from '../support/app';
 import { createTestDatabase, openDataSource, TestDatabase } from '../support/database';
+import { ago, newJobRun, newJourney } from '../support/factories';
+
+const DAY = 24 * 60 * 60;
 
 const PURGE_CRON = '30 3 * * *';
 /** Only the daily purge is scheduled, so nothing else runs behind the test's back. */
@@ -31,14 +34,15 @@ describe('jobs: a slot missed while no instance ran', () => {
     database = await createTestDatabase();
     db = await openDataSource(database.url);
     // Yesterday's slot ran; then every instance stopped before today's.
-    await db.query(
-      `INSERT INTO job_runs (job_name, last_slot, last_started_at, last_finished_at, last_success_at, last_status, instance)
-       VALUES ('purge-journey-data', $1, $1, $1, $1, 'SUCCESS', 'gone:1')`,
-      [dayBefore],
-    );
+    await newJobRun(db, { name: 'purge-journey-data', slot: dayBefore, instance: 'gone:1' });
     // A finished journey past the 90-day retention: what the missed purge should have removed.
-    await db.query(`INSERT INTO auth_contexts (client_id, cupid, status, created_at, expires_at, completed_at)
-      VALUES ('c', 'CUPID-JOB', 'COMPLETED', now() - interval '100 days', now() - interval '99 days', now() - interval '99 days')`);
+    await newJourney(db, {
+      cupid: 'CUPID-JOB',
+      status: 'COMPLETED',
+      createdAt: ago(100 * DAY),
+      expiresAt: ago(99 * DAY),
+      completedAt: ago(99 * DAY),
+    });
   });
 
   afterAll(async () => {

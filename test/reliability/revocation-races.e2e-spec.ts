@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { TestApp } from '../support/app';
 import { startTestApp } from '../support/app';
+import { newDevice } from '../support/factories';
 import {
   completeLogin,
   exchangeCode,
@@ -52,11 +52,7 @@ describe('revocation wins every race (three instances, one database)', () => {
     let deviceId: string | null = null;
     if (withDevice) {
       // A bound device, as the device-bind step leaves it (only its key's thumbprint matters here).
-      const [row] = await app.dataSource.query(
-        `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name, created_at, last_used_at) VALUES ($1, '{}', $2, 'race phone', now(), now()) RETURNING id`,
-        [CUPID, randomBytes(32).toString('base64url')],
-      );
-      deviceId = row.id;
+      deviceId = await newDevice(app.dataSource, { cupid: CUPID, name: 'race phone' });
     }
     const login = await completeLogin(app, {
       cupid: CUPID,

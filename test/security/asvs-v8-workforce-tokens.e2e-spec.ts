@@ -1,4 +1,5 @@
 import { useTestApp } from '../support/app';
+import { newSession } from '../support/factories';
 import { registerStandardClients } from '../support/oauth';
 import { hmacSigned, unsigned, useForgingIdp } from './forged-jwt';
 
@@ -61,9 +62,7 @@ describe('ASVS V8: workforce tokens on the agent API', () => {
   });
 
   it('the same checks guard writes: a revoke-all with a token without exp changes nothing', async () => {
-    const [session] = await t.dataSource.query(
-      `INSERT INTO sessions (cupid, client_id, amr, idle_expires_at, absolute_expires_at) VALUES ('CUPID-ALICE-0001', 'test-spa', '{pwd}', now() + interval '1 hour', now() + interval '2 hours') RETURNING id`,
-    );
+    const session = await newSession(t.dataSource, { cupid: 'CUPID-ALICE-0001' });
     const response = await fetch(`${t.baseUrl}/agent/customers/CUPID-ALICE-0001/sessions/revoke-all`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await idp.sign({ exp: undefined })}`, 'content-type': 'application/json' },

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { Attribute, Change, Client } from 'ldapts';
 import type { TestApp } from '../support/app';
 import { startTestApp, useTestApp } from '../support/app';
+import { newDevice } from '../support/factories';
 import { cli } from '../support/cli';
 import {
   auditEvents,
@@ -43,11 +43,7 @@ describe('revoking a trusted device ends the sessions it opened or was bound in'
   const t = useTestApp({ env }, registerStandardClients);
 
   async function boundDevice(cupid: string): Promise<string> {
-    const [row] = await t.dataSource.query(
-      `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name, created_at, last_used_at) VALUES ($1, '{}', $2, 'Pixel 9', now(), now()) RETURNING id`,
-      [cupid, randomBytes(32).toString('base64url')],
-    );
-    return row.id;
+    return newDevice(t.dataSource, { cupid, name: 'Pixel 9' });
   }
 
   it("by the customer (/me): the device's sessions end with their tokens; the other sessions stay", async () => {

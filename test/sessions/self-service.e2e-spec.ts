@@ -1,5 +1,6 @@
 import { useTestApp } from '../support/app';
 import type { TestApp } from '../support/app';
+import { newDevice, newSession } from '../support/factories';
 import { startJourney, submitPassword } from '../support/journeys';
 import { introspect, postForm, registerStandardClients, SERVICE, SPA } from '../support/oauth';
 
@@ -63,12 +64,8 @@ describe('customer self-service', () => {
 
   it("cannot see or touch another customer's sessions or devices", async () => {
     const alice = await signIn(t, 'alice', 'alice-password', 'alice');
-    const [bobSession] = await t.dataSource.query(
-      `INSERT INTO sessions (cupid, client_id, amr, idle_expires_at, absolute_expires_at) VALUES ('CUPID-BOB-0002', 'test-spa', '{pwd}', now() + interval '1 hour', now() + interval '2 hours') RETURNING id`,
-    );
-    const [bobDevice] = await t.dataSource.query(
-      `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name) VALUES ('CUPID-BOB-0002', '{}', 'bob-thumb', 'Bob phone') RETURNING id`,
-    );
+    const bobSession = await newSession(t.dataSource, { cupid: 'CUPID-BOB-0002' });
+    const bobDevice = { id: await newDevice(t.dataSource, { cupid: 'CUPID-BOB-0002', name: 'Bob phone' }) };
     expect((await me(alice.access_token, `/sessions/${bobSession.id}`, 'DELETE')).status).toBe(404);
     expect((await me(alice.access_token, `/devices/${bobDevice.id}`, 'DELETE')).status).toBe(404);
     const listed = await (await me(alice.access_token, '/sessions')).json();
@@ -81,9 +78,14 @@ describe('customer self-service', () => {
 
   it('lists and removes my trusted devices', async () => {
     const alice = await signIn(t, 'alice', 'alice-password', 'devices');
-    const [device] = await t.dataSource.query(
-      `INSERT INTO trusted_devices (cupid, public_key_jwk, jwk_thumbprint, name, platform) VALUES ('CUPID-ALICE-0001', '{}', 'alice-thumb', 'iPhone', 'ios') RETURNING id`,
-    );
+    const device = {
+      id: await newDevice(t.dataSource, {
+        cupid: 'CUPID-ALICE-0001',
+        name: 'iPhone',
+        platform: 'ios',
+        thumbprint: 'alice-thumb',
+      }),
+    };
     expect((await (await me(alice.access_token, '/devices')).json()).devices).toEqual([
       expect.objectContaining({ id: device.id, name: 'iPhone', thumbprint: 'alice-thumb' }),
     ]);
