@@ -13,6 +13,21 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'operations. Every REST error is RFC 9457 problem+json; OAuth endpoints answer RFC 6749 error JSON.',
     )
     .setVersion(SERVICE_VERSION)
+    // The two bearer schemes Swagger UI can authorise with: customers' access tokens from our token endpoint,
+    // and support agents' tokens from the workforce identity provider.
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'A customer access token from /oauth2/token',
+      },
+      'customer',
+    )
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A workforce token with the support role' },
+      'agent',
+    )
     .build();
   return SwaggerModule.createDocument(app, config);
 }

@@ -16,7 +16,7 @@ import { AgentReasonQueryDto, MfaStandingDto, toMfaStandingDto } from './dto/age
  * once the customer is known to be the one asking; both are audited with the agent's reason.
  */
 @ApiTags('agents')
-@ApiBearerAuth()
+@ApiBearerAuth('agent')
 @UseGuards(AuthGuard('agent-jwt'))
 @ApiParam({ name: 'cupid', description: 'The customer id', example: 'CUPID-ALICE-0001' })
 @ApiProblems({

@@ -28,7 +28,7 @@ import { AgentReadQueryDto, AuditPageDto, AuditQueryDto, toAuditEventDto } from 
  * customer's audit trail.
  */
 @ApiTags('agents')
-@ApiBearerAuth()
+@ApiBearerAuth('agent')
 @UseGuards(AgentAuthGuard)
 @ApiParam({ name: 'cupid', description: 'The customer id', example: 'CUPID-ALICE-0001' })
 @ApiProblems({

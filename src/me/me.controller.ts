@@ -14,7 +14,7 @@ import { SessionsService } from '../sessions/sessions.service';
 
 /** Customer self-service with the customer's own bearer access token. Only the token's customer is ever touched. */
 @ApiTags('self-service')
-@ApiBearerAuth()
+@ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard)
 @ApiProblems({ 401: 'UNAUTHENTICATED: missing, invalid, expired or revoked access token' })
 @Controller('me')

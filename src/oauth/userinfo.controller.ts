@@ -9,7 +9,7 @@ import { InvalidTokenError, OAuthError, ServerUnavailableError } from './oauth-e
 import { noStore } from './token.controller';
 
 @ApiTags('oauth2')
-@ApiBearerAuth()
+@ApiBearerAuth('customer')
 @Controller('oauth2')
 export class UserinfoController {
   constructor(

@@ -12,3 +12,37 @@ describe('openapi.yaml', () => {
     expect(committed).toBe(generated);
   });
 });
+
+describe('openapi.yaml as a frontend reads it', () => {
+  type Doc = {
+    paths: Record<string, Record<string, { security?: Array<Record<string, string[]>>; requestBody?: unknown }>>;
+    components: {
+      securitySchemes?: Record<string, unknown>;
+      schemas: Record<string, { properties?: Record<string, { $ref?: string }> }>;
+    };
+  };
+  const doc = load(readFileSync(join(__dirname, '..', '..', 'openapi.yaml'), 'utf8')) as Doc;
+
+  it('defines every security scheme an operation asks for, so Swagger UI can authorise /me and /agent calls', () => {
+    const used = new Set<string>();
+    for (const operations of Object.values(doc.paths)) {
+      for (const operation of Object.values(operations)) {
+        for (const requirement of operation.security ?? []) Object.keys(requirement).forEach((name) => used.add(name));
+      }
+    }
+    expect([...used].sort()).toEqual(['agent', 'customer']);
+    for (const name of used)
+      expect(doc.components.securitySchemes?.[name]).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.paths['/me/sessions'].get.security).toEqual([{ customer: [] }]);
+    expect(doc.paths['/agent/customers/{cupid}/sessions'].get.security).toEqual([{ agent: [] }]);
+  });
+
+  it('describes the device a journey starts on with the fields POST /journeys takes (not the trusted-device listing)', () => {
+    const start = doc.components.schemas.StartJourneyDto.properties!;
+    expect(start.device.$ref).toBe('#/components/schemas/JourneyDeviceDto');
+    expect(Object.keys(doc.components.schemas.JourneyDeviceDto.properties!)).toEqual(
+      expect.arrayContaining(['deviceId', 'data']),
+    );
+    expect(doc.components.schemas.TrustedDeviceDto.properties).toHaveProperty('platform');
+  });
+});

@@ -20,7 +20,7 @@ import { AUTH_CHANNELS } from '../auth-context.entity';
 import type { AuthChannel } from '../auth-context.entity';
 import { AUTH_STEP_KINDS } from '../auth-transaction.entity';
 
-export class DeviceDto {
+export class JourneyDeviceDto {
   @ApiPropertyOptional({
     example: 'd3b07384-d113-4ec4-a7a1-5f8b1e1b3c2e',
     description: 'A stable id the app keeps for this device',
@@ -101,11 +101,11 @@ export class StartJourneyDto {
   @IsIn(AUTH_CHANNELS)
   channel?: AuthChannel;
 
-  @ApiPropertyOptional({ type: DeviceDto })
+  @ApiPropertyOptional({ type: JourneyDeviceDto })
   @IsOptional()
   @ValidateNested()
-  @Type(() => DeviceDto)
-  device?: DeviceDto;
+  @Type(() => JourneyDeviceDto)
+  device?: JourneyDeviceDto;
 }
 
 export class PasswordStepDto {

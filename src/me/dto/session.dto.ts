@@ -60,7 +60,7 @@ export class SessionPageDto extends SessionListDto {
   nextCursor?: string;
 }
 
-export class DeviceDto {
+export class TrustedDeviceDto {
   @ApiProperty() id: string;
   @ApiProperty({ example: 'Pixel 9' }) name: string;
   @ApiPropertyOptional({ example: 'android' }) platform: string | null;
@@ -72,7 +72,7 @@ export class DeviceDto {
   @ApiPropertyOptional() revokeReason?: string | null;
 }
 
-export function toDeviceDto(row: DeviceRow): DeviceDto {
+export function toDeviceDto(row: DeviceRow): TrustedDeviceDto {
   return {
     id: row.id,
     name: row.name,
@@ -88,7 +88,7 @@ export function toDeviceDto(row: DeviceRow): DeviceDto {
 }
 
 export class DeviceListDto {
-  @ApiProperty({ type: [DeviceDto] }) devices: DeviceDto[];
+  @ApiProperty({ type: [TrustedDeviceDto] }) devices: TrustedDeviceDto[];
 }
 
 export class RevokedCountDto {
