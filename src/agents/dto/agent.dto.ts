@@ -33,12 +33,12 @@ export class AuditEventDto {
   @ApiProperty({ example: 'session.revoked' }) type: string;
   @ApiProperty({ enum: ['SUCCESS', 'FAILURE'] }) outcome: string;
   @ApiProperty({ enum: ['CUSTOMER', 'AGENT', 'CLIENT', 'SYSTEM'] }) actorType: string;
-  @ApiPropertyOptional({ example: 'agent-007' }) actorId: string | null;
-  @ApiPropertyOptional() sessionId: string | null;
-  @ApiPropertyOptional() contextId: string | null;
-  @ApiPropertyOptional() clientId: string | null;
-  @ApiPropertyOptional() ipAddress: string | null;
-  @ApiPropertyOptional() userAgent: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'agent-007' }) actorId: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) sessionId: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) contextId: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) clientId: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) ipAddress: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) userAgent: string | null;
   @ApiProperty({ example: { reason: 'lost phone' } }) details: Record<string, unknown>;
   @ApiProperty() createdAt: string;
 }

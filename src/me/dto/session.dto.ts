@@ -10,8 +10,8 @@ export class SessionDto {
   @ApiProperty({ example: 'demo-spa' }) clientId: string;
   @ApiProperty({ enum: ['ACTIVE', 'REVOKED', 'EXPIRED'] }) status: string;
   @ApiProperty({ example: ['pwd', 'otp', 'sms'] }) amr: string[];
-  @ApiPropertyOptional({ example: 'urn:ciam:loa:2' }) acr: string | null;
-  @ApiPropertyOptional({ example: '203.0.113.7' }) ipAddress: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'urn:ciam:loa:2' }) acr: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: '203.0.113.7' }) ipAddress: string | null;
   @ApiPropertyOptional({ example: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)' }) userAgent: string | null;
   @ApiPropertyOptional({ description: 'The trusted device the session was opened from' }) trustedDeviceId:
     string | null;
@@ -19,9 +19,9 @@ export class SessionDto {
   @ApiProperty() lastUsedAt: string;
   @ApiProperty() idleExpiresAt: string;
   @ApiProperty() absoluteExpiresAt: string;
-  @ApiPropertyOptional() revokedAt?: string | null;
-  @ApiPropertyOptional({ example: 'AGENT:agent-007' }) revokedBy?: string | null;
-  @ApiPropertyOptional() revokeReason?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) revokedAt?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'AGENT:agent-007' }) revokedBy?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) revokeReason?: string | null;
   @ApiPropertyOptional({ description: 'Self-service only: this is the session of the token used', example: true })
   current?: boolean;
 }
@@ -63,13 +63,13 @@ export class SessionPageDto extends SessionListDto {
 export class TrustedDeviceDto {
   @ApiProperty() id: string;
   @ApiProperty({ example: 'Pixel 9' }) name: string;
-  @ApiPropertyOptional({ example: 'android' }) platform: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'android' }) platform: string | null;
   @ApiProperty({ enum: ['ACTIVE', 'REVOKED'] }) status: string;
   @ApiProperty({ description: 'RFC 7638 thumbprint of the device key' }) thumbprint: string;
   @ApiProperty() createdAt: string;
-  @ApiPropertyOptional() lastUsedAt: string | null;
-  @ApiPropertyOptional() revokedAt?: string | null;
-  @ApiPropertyOptional() revokeReason?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) lastUsedAt: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) revokedAt?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) revokeReason?: string | null;
 }
 
 export function toDeviceDto(row: DeviceRow): TrustedDeviceDto {
