@@ -28,8 +28,35 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A workforce token with the support role' },
       'agent',
     )
+    // RFC 6749 §2.3.1: confidential clients authenticate at the token, introspection and revocation
+    // endpoints with HTTP Basic (client_secret_post is accepted too); public clients send only client_id.
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: 'client_id and client_secret (RFC 6749 §2.3.1)' },
+      'client',
+    )
+    .addServer('/', 'this service (every URL is relative to the issuer)')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return declarePublicOperations(SwaggerModule.createDocument(app, config));
+}
+
+/** The OAuth endpoints where a confidential client authenticates; a public client sends only its client_id. */
+const CLIENT_AUTHENTICATED = ['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke'];
+
+/**
+ * Every operation states who may call it: the ones without a bearer scheme are public (journeys, discovery,
+ * health) or take client authentication, and say so explicitly, so a reader (and Redocly's
+ * `security-defined`) never has to guess.
+ */
+function declarePublicOperations(document: OpenAPIObject): OpenAPIObject {
+  document.info.license = { name: 'UNLICENSED (proprietary; see package.json)' };
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = item[method];
+      if (!operation || operation.security) continue;
+      operation.security = CLIENT_AUTHENTICATED.includes(path) ? [{ client: [] }, {}] : [];
+    }
+  }
+  return document;
 }
 
 /** Stable YAML: keys keep their declaration order, no line folding, so regenerating never churns. */

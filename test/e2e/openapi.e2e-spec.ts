@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
@@ -30,12 +31,36 @@ describe('openapi.yaml as a frontend reads it', () => {
         for (const requirement of operation.security ?? []) Object.keys(requirement).forEach((name) => used.add(name));
       }
     }
-    expect([...used].sort()).toEqual(['agent', 'customer']);
-    for (const name of used)
+    expect([...used].sort()).toEqual(['agent', 'client', 'customer']);
+    for (const name of ['agent', 'customer']) {
       expect(doc.components.securitySchemes?.[name]).toMatchObject({ type: 'http', scheme: 'bearer' });
+    }
+    expect(doc.components.securitySchemes?.client).toMatchObject({ type: 'http', scheme: 'basic' });
+    // Every operation says who may call it: a bearer scheme, client authentication (or a public client), or anyone.
+    for (const operations of Object.values(doc.paths)) {
+      for (const operation of Object.values(operations)) expect(operation.security).toBeDefined();
+    }
+    expect(doc.paths['/oauth2/token'].post.security).toEqual([{ client: [] }, {}]);
+    expect(doc.paths['/journeys'].post.security).toEqual([]);
     expect(doc.paths['/me/sessions'].get.security).toEqual([{ customer: [] }]);
     expect(doc.paths['/agent/customers/{cupid}/sessions'].get.security).toEqual([{ agent: [] }]);
   });
+
+  it("passes Redocly's recommended ruleset without errors", () => {
+    const root = join(__dirname, '..', '..');
+    const lint = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', '@redocly', 'cli', 'bin', 'cli.js'), 'lint', 'openapi.yaml', '--format=summary'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      },
+    );
+    const errors = `${lint.stdout}${lint.stderr}`.split('\n').filter((line) => /^error /.test(line));
+    expect(errors).toEqual([]);
+    expect(lint.status).toBe(0);
+  }, 60_000);
 
   it('describes the device a journey starts on with the fields POST /journeys takes (not the trusted-device listing)', () => {
     const start = doc.components.schemas.StartJourneyDto.properties!;
