@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { InvalidCupidPipe } from './cupid.pipe';
 import { NotFoundProblem } from '../common/problem';
 import { ApiProblems } from '../common/problem.dto';
@@ -113,6 +113,7 @@ export class AgentController {
     summary: 'Revoke a trusted device',
     description: 'The sessions it opened or was bound in end too, with their tokens.',
   })
+  @ApiNoContentResponse({ description: 'Revoked' })
   @ApiProblems({ 404: 'NOT_FOUND: the customer has no active device by that id' })
   async revokeDevice(
     @Param('cupid', InvalidCupidPipe) cupid: string,

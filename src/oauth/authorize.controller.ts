@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
-import { ApiFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/problem';
 import { requestOrigin } from '../common/request-origin';
@@ -8,6 +8,7 @@ import type { AppConfig } from '../config/config';
 import { JourneyService } from '../journeys/journey.service';
 import { ClientsService } from '../clients/clients.service';
 import { OAuthError } from './oauth-errors';
+import { OAuthErrorDto } from './dto/oauth.dto';
 import { OAuthParams } from './oauth-params';
 
 /**
@@ -42,6 +43,11 @@ export class AuthorizeController {
   @ApiFoundResponse({
     description:
       'To the login UI (`#journey=...&transaction_token=...&step=PASSWORD`), or back to the client with an error',
+  })
+  @ApiBadRequestResponse({
+    type: OAuthErrorDto,
+    description:
+      'invalid_request, shown and never redirected: unknown client_id, a redirect_uri not registered for it, or hostile bytes in the request',
   })
   async authorize(@Query() query: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const params = OAuthParams.from(query);

@@ -1,10 +1,11 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../common/problem.dto';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { SUPPORTED_SCOPES } from '../clients/clients.service';
-import { JwksDto } from './dto/oauth.dto';
+import { JwksDto, OAuthErrorDto } from './dto/oauth.dto';
 import { endpointUrl, OAUTH_PATHS } from './oauth-endpoints';
 
 @ApiTags('oauth2')
@@ -19,6 +20,9 @@ export class DiscoveryController {
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: 'OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414)' })
   @ApiOkResponse({ description: 'The provider metadata', schema: { type: 'object', additionalProperties: true } })
+  @ApiProblems({
+    400: 'INVALID_ENCODING: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (refused by the HTTP edge before routing)',
+  })
   discovery(): Record<string, unknown> {
     const url = (path: string) => endpointUrl(this.config, path);
     const clientAuth = ['client_secret_basic', 'client_secret_post', 'none'];
@@ -74,6 +78,10 @@ export class DiscoveryController {
     description: 'The active key and retired keys whose tokens may still be alive.',
   })
   @ApiOkResponse({ type: JwksDto })
+  @ApiBadRequestResponse({
+    type: OAuthErrorDto,
+    description: 'invalid_request: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (the HTTP edge)',
+  })
   jwks(): Promise<JwksDto> {
     return this.keys.jwks() as Promise<JwksDto>;
   }

@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../common/problem';
+import { ApiProblems } from '../common/problem.dto';
 import { UserDirectory } from '../directory/user-directory.port';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 
@@ -41,6 +42,9 @@ export class HealthStatusDto {
 }
 
 @ApiTags('operations')
+@ApiProblems({
+  400: 'INVALID_ENCODING: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (refused by the HTTP edge before routing)',
+})
 @Controller('health')
 export class HealthController {
   constructor(

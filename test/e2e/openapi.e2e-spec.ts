@@ -46,7 +46,7 @@ describe('openapi.yaml as a frontend reads it', () => {
     expect(doc.paths['/agent/customers/{cupid}/sessions'].get.security).toEqual([{ agent: [] }]);
   });
 
-  it("passes Redocly's recommended ruleset without errors", () => {
+  it("passes Redocly's recommended ruleset with no errors or warnings", () => {
     const root = join(__dirname, '..', '..');
     const lint = spawnSync(
       process.execPath,
@@ -57,8 +57,9 @@ describe('openapi.yaml as a frontend reads it', () => {
         env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
       },
     );
-    const errors = `${lint.stdout}${lint.stderr}`.split('\n').filter((line) => /^error /.test(line));
-    expect(errors).toEqual([]);
+    // Two findings true by design are listed in .redocly.lint-ignore.yaml; nothing else may be reported.
+    const problems = `${lint.stdout}${lint.stderr}`.split('\n').filter((line) => /^(error|warning) /.test(line));
+    expect(problems).toEqual([]);
     expect(lint.status).toBe(0);
   }, 60_000);
 

@@ -12,9 +12,14 @@ export class SessionDto {
   @ApiProperty({ example: ['pwd', 'otp', 'sms'] }) amr: string[];
   @ApiPropertyOptional({ type: String, nullable: true, example: 'urn:ciam:loa:2' }) acr: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: '203.0.113.7' }) ipAddress: string | null;
-  @ApiPropertyOptional({ example: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)' }) userAgent: string | null;
-  @ApiPropertyOptional({ description: 'The trusted device the session was opened from' }) trustedDeviceId:
-    string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)',
+  })
+  userAgent: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'The trusted device the session was opened from' })
+  trustedDeviceId: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() lastUsedAt: string;
   @ApiProperty() idleExpiresAt: string;
