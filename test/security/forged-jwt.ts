@@ -1,7 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { CompactSign, CryptoKey, exportJWK, exportSPKI, generateKeyPair } from 'jose';
-import { VendorServer } from '../support/vendor-server';
-import { WORKFORCE } from '../support/workforce';
+import { CompactSign, exportSPKI, generateKeyPair } from 'jose';
+import { TestWorkforceIdp, useWorkforceIdp, WORKFORCE } from '../support/workforce';
 
 export type Claims = Record<string, unknown>;
 
@@ -32,30 +31,13 @@ export function headerOf(jwt: string): Record<string, unknown> {
  * `iat` in the future, another `typ`, another `kid`, or a key it does not publish. Its JWKS is served
  * over real HTTP, as the real IdP's is.
  */
-export class ForgingWorkforceIdp {
-  private readonly server = new VendorServer();
-  private key!: { privateKey: CryptoKey; publicKey: CryptoKey };
-  readonly kid = 'workforce-key-1';
+export class ForgingWorkforceIdp extends TestWorkforceIdp {
   publicPem = '';
 
-  async start(): Promise<this> {
-    this.key = await generateKeyPair('ES256', { extractable: true });
+  override async start(): Promise<this> {
+    await super.start();
     this.publicPem = await exportSPKI(this.key.publicKey);
-    this.server.always({
-      kind: 'json',
-      body: { keys: [{ ...(await exportJWK(this.key.publicKey)), kid: this.kid, alg: 'ES256', use: 'sig' }] },
-    });
-    await this.server.start();
     return this;
-  }
-
-  env(): Record<string, string> {
-    return {
-      AGENT_ISSUER: WORKFORCE.issuer,
-      AGENT_AUDIENCE: WORKFORCE.audience,
-      AGENT_JWKS_URL: `${this.server.url}/jwks`,
-      AGENT_REQUIRED_ROLE: WORKFORCE.role,
-    };
   }
 
   /** Good claims, with `overrides` on top; an override of `undefined` removes the claim. */
@@ -85,20 +67,9 @@ export class ForgingWorkforceIdp {
       .setProtectedHeader({ alg: 'ES256', kid: this.kid, typ: 'JWT', ...header } as { alg: string })
       .sign(key);
   }
-
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
 }
 
 /** A forging IdP for the specs of one describe block (filled in by beforeAll). */
 export function useForgingIdp(): { idp: ForgingWorkforceIdp; env: Record<string, string> } {
-  const idp = new ForgingWorkforceIdp();
-  const env: Record<string, string> = {};
-  beforeAll(async () => {
-    await idp.start();
-    Object.assign(env, idp.env());
-  });
-  afterAll(() => idp.stop());
-  return { idp, env };
+  return useWorkforceIdp(new ForgingWorkforceIdp());
 }

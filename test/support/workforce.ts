@@ -10,24 +10,18 @@ export const WORKFORCE = { issuer: 'https://workforce.test', audience: 'ciam-age
  */
 export class TestWorkforceIdp {
   private readonly server = new VendorServer();
-  private key!: { kid: string; privateKey: CryptoKey };
+  /** The published signing key (extractable, so a forging subclass can also show it as PEM). */
+  protected key!: { privateKey: CryptoKey; publicKey: CryptoKey };
+  readonly kid = 'workforce-key-1';
 
   async start(): Promise<this> {
-    this.key = await this.newKey('workforce-key-1');
-    const { publicKey } = this.keyPair!;
+    this.key = await generateKeyPair('ES256', { extractable: true });
     this.server.always({
       kind: 'json',
-      body: { keys: [{ ...(await exportJWK(publicKey)), kid: 'workforce-key-1', alg: 'ES256', use: 'sig' }] },
+      body: { keys: [{ ...(await exportJWK(this.key.publicKey)), kid: this.kid, alg: 'ES256', use: 'sig' }] },
     });
     await this.server.start();
     return this;
-  }
-
-  private keyPair?: { publicKey: CryptoKey; privateKey: CryptoKey };
-
-  private async newKey(kid: string) {
-    this.keyPair = await generateKeyPair('ES256');
-    return { kid, privateKey: this.keyPair.privateKey };
   }
 
   env(): Record<string, string> {
@@ -56,7 +50,7 @@ export class TestWorkforceIdp {
   ): Promise<string> {
     const signingKey = overrides.foreignKey ? (await generateKeyPair('ES256')).privateKey : this.key.privateKey;
     return new SignJWT({ roles: overrides.roles ?? [WORKFORCE.role] })
-      .setProtectedHeader({ alg: 'ES256', kid: overrides.kid ?? this.key.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: 'ES256', kid: overrides.kid ?? this.kid, typ: 'JWT' })
       .setIssuer(overrides.issuer ?? WORKFORCE.issuer)
       .setAudience(overrides.audience ?? WORKFORCE.audience)
       .setSubject(overrides.sub ?? 'agent-007')
@@ -72,8 +66,9 @@ export class TestWorkforceIdp {
 }
 
 /** A workforce IdP for the specs of one describe block: `env` points the app at it (fill-in by beforeAll). */
-export function useWorkforceIdp(): { idp: TestWorkforceIdp; env: Record<string, string> } {
-  const idp = new TestWorkforceIdp();
+export function useWorkforceIdp<Idp extends TestWorkforceIdp = TestWorkforceIdp>(
+  idp: Idp = new TestWorkforceIdp() as Idp,
+): { idp: Idp; env: Record<string, string> } {
   const env: Record<string, string> = {};
   beforeAll(async () => {
     await idp.start();
