@@ -1,35 +1,18 @@
 import { TestApp, useTestApp, startTestApp } from '../support/app';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { auditEvents, registerStandardClients } from '../support/oauth';
-import { Slapd, startSlapd } from '../support/slapd';
-import { VendorServer } from '../support/vendor-server';
+import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
 
 /**
  * Scenarios 2 and 3 (SCENARIOS.md): MFA by SMS one-time code, against a real slapd and the real `http`
  * SMS adapter talking to a local gateway that records what it was asked to send.
  */
 describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
-  let slapd: Slapd;
-  const gateway = new VendorServer();
-  const env: Record<string, string> = {};
-  beforeAll(async () => {
-    slapd = await startSlapd();
-    await gateway.start();
-    gateway.always({ kind: 'json', body: { id: 'msg-1' } });
-    Object.assign(env, slapd.env, {
-      SMS_PROVIDER: 'http',
-      SMS_HTTP_URL: `${gateway.url}/sms`,
-      SMS_HTTP_AUTH_HEADER: 'Authorization: Bearer gateway-key',
-      SMS_TIMEOUT_MS: '300',
-      SMS_HTTP_RETRIES: '1',
-      // bob gets many codes in this file; the per-number budget has a test of its own below.
-      SMS_RECIPIENT_LIMIT_15M: '1000',
-      SMS_RECIPIENT_LIMIT_24H: '1000',
-    });
-  });
-  afterAll(async () => {
-    await gateway.stop();
-    await slapd.stop();
+  // bob gets many codes in this file; the per-number budget has a test of its own below (the helper lifts it).
+  const { gateway, env } = useDirectoryAndSmsGateway({
+    SMS_HTTP_AUTH_HEADER: 'Authorization: Bearer gateway-key',
+    SMS_TIMEOUT_MS: '300',
+    SMS_HTTP_RETRIES: '1',
   });
   const t = useTestApp({ env }, registerStandardClients);
   beforeEach(() => gateway.always({ kind: 'json', body: { id: 'msg-1' } }));

@@ -1,8 +1,7 @@
 import { useTestApp } from '../support/app';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { completeLogin, exchangeCode, refresh, registerStandardClients } from '../support/oauth';
-import { Slapd, startSlapd } from '../support/slapd';
-import { VendorServer } from '../support/vendor-server';
+import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
 
 /**
  * Ten SMS sends waiting on a hung gateway must cost only themselves: no pooled connection is held while
@@ -10,25 +9,10 @@ import { VendorServer } from '../support/vendor-server';
  * instance are answered while all ten sends are still waiting.
  */
 describe('reliability: a hung SMS gateway does not starve the pool', () => {
-  let slapd: Slapd;
-  const gateway = new VendorServer();
-  const env: Record<string, string> = {};
-  beforeAll(async () => {
-    slapd = await startSlapd();
-    await gateway.start();
-    Object.assign(env, slapd.env, {
-      DATABASE_POOL_SIZE: '3',
-      SMS_PROVIDER: 'http',
-      SMS_HTTP_URL: `${gateway.url}/sms`,
-      SMS_TIMEOUT_MS: '1500',
-      SMS_HTTP_RETRIES: '1',
-      SMS_RECIPIENT_LIMIT_15M: '1000',
-      SMS_RECIPIENT_LIMIT_24H: '1000',
-    });
-  });
-  afterAll(async () => {
-    await gateway.stop();
-    await slapd.stop();
+  const { gateway, env } = useDirectoryAndSmsGateway({
+    DATABASE_POOL_SIZE: '3',
+    SMS_TIMEOUT_MS: '1500',
+    SMS_HTTP_RETRIES: '1',
   });
   const t = useTestApp({ env }, registerStandardClients);
 

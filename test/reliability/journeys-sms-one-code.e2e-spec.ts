@@ -1,8 +1,7 @@
 import { useTestApp } from '../support/app';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { registerStandardClients } from '../support/oauth';
-import { Slapd, startSlapd } from '../support/slapd';
-import { VendorServer } from '../support/vendor-server';
+import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
 
 /**
  * A slow but working SMS gateway (it answers after the adapter's timeout) must not end up with several
@@ -10,25 +9,10 @@ import { VendorServer } from '../support/vendor-server';
  * same code under the same idempotency key, and that code is the one the service checks.
  */
 describe('reliability: one code per SMS send, whatever the retries', () => {
-  let slapd: Slapd;
-  const gateway = new VendorServer();
-  const env: Record<string, string> = {};
-  beforeAll(async () => {
-    slapd = await startSlapd();
-    await gateway.start();
-    Object.assign(env, slapd.env, {
-      SMS_PROVIDER: 'http',
-      SMS_HTTP_URL: `${gateway.url}/sms`,
-      SMS_TIMEOUT_MS: '300',
-      SMS_HTTP_RETRIES: '2',
-      OTP_RESEND_COOLDOWN_SECONDS: '0',
-      SMS_RECIPIENT_LIMIT_15M: '1000',
-      SMS_RECIPIENT_LIMIT_24H: '1000',
-    });
-  });
-  afterAll(async () => {
-    await gateway.stop();
-    await slapd.stop();
+  const { gateway, env } = useDirectoryAndSmsGateway({
+    SMS_TIMEOUT_MS: '300',
+    SMS_HTTP_RETRIES: '2',
+    OTP_RESEND_COOLDOWN_SECONDS: '0',
   });
   const t = useTestApp({ env }, registerStandardClients);
   beforeEach(() => {
