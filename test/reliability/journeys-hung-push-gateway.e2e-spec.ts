@@ -1,11 +1,11 @@
-import { DataSource } from 'typeorm';
-import { DevicesRepository } from '../../src/devices/devices.repository';
 import { useTestApp } from '../support/app';
 import { TestDevice } from '../support/device';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { completeLogin, exchangeCode, refresh, registerStandardClients } from '../support/oauth';
 import { Slapd, startSlapd } from '../support/slapd';
 import { VendorServer } from '../support/vendor-server';
+import { until } from '../support/until';
+import { newDevice } from '../support/factories';
 
 /**
  * Push prompts are counted against the customer's budget in the step's first short transaction, and the
@@ -34,14 +34,6 @@ describe('reliability: a hung push gateway holds no connection, and its prompts 
   });
   const t = useTestApp({ env }, registerStandardClients);
 
-  async function until(condition: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
   it('refuses a sixth prompt at once while five hang, serves other traffic, then uncounts the failed five', async () => {
     const phone = await TestDevice.create();
     const journeys: Array<{ journeyId: string; token: string }> = [];
@@ -49,19 +41,17 @@ describe('reliability: a hung push gateway holds no connection, and its prompts 
       const journey = await startJourney(t);
       if (i === 0) {
         // Bound after a second factor, with a push address: a device that receives pushes.
-        await t.app.get(DataSource).transaction((tx) =>
-          t.app.get(DevicesRepository).insert(tx, {
-            cupid: 'CUPID-BOB-0002',
-            publicKeyJwk: phone.publicJwk as Record<string, unknown>,
-            thumbprint: phone.thumbprint,
-            name: 'Bob phone',
-            platform: 'android',
-            pushAddress: 'fcm-token-bob',
-            contextId: journey.journeyId,
-            at: t.clock.now(),
-            mfaAt: t.clock.now(),
-          }),
-        );
+        await newDevice(t.dataSource, {
+          cupid: 'CUPID-BOB-0002',
+          publicKeyJwk: phone.publicJwk as Record<string, unknown>,
+          thumbprint: phone.thumbprint,
+          name: 'Bob phone',
+          platform: 'android',
+          pushAddress: 'fcm-token-bob',
+          contextId: journey.journeyId,
+          at: t.clock.now(),
+          mfaAt: t.clock.now(),
+        });
       }
       const mfa = await (
         await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')

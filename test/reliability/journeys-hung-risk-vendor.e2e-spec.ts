@@ -2,6 +2,7 @@ import { useTestApp } from '../support/app';
 import { startJourney, submitPassword } from '../support/journeys';
 import { completeLogin, exchangeCode, refresh, registerStandardClients } from '../support/oauth';
 import { VendorServer } from '../support/vendor-server';
+import { until } from '../support/until';
 
 /**
  * The risk vendor (Transmit) is asked after the password passes, with no pooled connection held: a hung
@@ -23,14 +24,6 @@ describe('reliability: a hung risk vendor does not starve the pool', () => {
   afterAll(() => vendor.stop());
   const t = useTestApp({ env }, registerStandardClients);
   const device = { device: { deviceId: 'device-1', data: { actionToken: 'action-token-abc' } } };
-
-  async function until(condition: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 
   it('serves other traffic while eight logins wait on the vendor; they answer 503 and their tokens work after', async () => {
     const journeys = await Promise.all(Array.from({ length: 8 }, () => startJourney(t, device)));

@@ -2,6 +2,7 @@ import { useTestApp } from '../support/app';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { completeLogin, exchangeCode, refresh, registerStandardClients } from '../support/oauth';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
+import { until } from '../support/until';
 
 /**
  * Ten SMS sends waiting on a hung gateway must cost only themselves: no pooled connection is held while
@@ -15,14 +16,6 @@ describe('reliability: a hung SMS gateway does not starve the pool', () => {
     SMS_HTTP_RETRIES: '1',
   });
   const t = useTestApp({ env }, registerStandardClients);
-
-  async function until(condition: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 
   it('answers journey starts, refreshes and readiness while ten sends hang, then the sends fail cleanly and their tokens work again', async () => {
     gateway.always({ kind: 'json', body: { id: 'msg-ok' } });

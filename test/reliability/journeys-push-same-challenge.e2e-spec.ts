@@ -1,11 +1,10 @@
-import { DataSource } from 'typeorm';
-import { DevicesRepository } from '../../src/devices/devices.repository';
 import { useTestApp } from '../support/app';
 import { TestDevice } from '../support/device';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { registerStandardClients } from '../support/oauth';
 import { Slapd, startSlapd } from '../support/slapd';
 import { VendorServer } from '../support/vendor-server';
+import { newDevice } from '../support/factories';
 
 /**
  * A push whose gateway failed is retried with the same transaction token: the device is sent the very
@@ -29,20 +28,18 @@ describe('reliability: a retried push sends the same challenge', () => {
   it('pushes one challenge id under one idempotency key, and the number shown is the one approved', async () => {
     const phone = await TestDevice.create();
     const journey = await startJourney(t);
-    await t.app.get(DataSource).transaction((tx) =>
-      t.app.get(DevicesRepository).insert(tx, {
-        cupid: 'CUPID-BOB-0002',
-        publicKeyJwk: phone.publicJwk as Record<string, unknown>,
-        thumbprint: phone.thumbprint,
-        name: 'Bob phone',
-        platform: 'android',
-        // Bound after a second factor: only such a device receives a push (a password alone never makes a factor).
-        pushAddress: 'fcm-token-bob',
-        contextId: journey.journeyId,
-        at: t.clock.now(),
-        mfaAt: t.clock.now(),
-      }),
-    );
+    // Bound after a second factor: only such a device receives a push (a password alone never makes a factor).
+    await newDevice(t.dataSource, {
+      cupid: 'CUPID-BOB-0002',
+      publicKeyJwk: phone.publicJwk as Record<string, unknown>,
+      thumbprint: phone.thumbprint,
+      name: 'Bob phone',
+      platform: 'android',
+      pushAddress: 'fcm-token-bob',
+      contextId: journey.journeyId,
+      at: t.clock.now(),
+      mfaAt: t.clock.now(),
+    });
     const mfa = await (
       await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password')
     ).json();

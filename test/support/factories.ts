@@ -95,6 +95,8 @@ export interface NewDevice {
   name?: string;
   platform?: string | null;
   thumbprint?: string;
+  /** The device's public key (a TestDevice's `publicJwk`); empty when the test never checks a signature. */
+  publicKeyJwk?: Record<string, unknown>;
   pushAddress?: string | null;
   /** The binding journey; a completed one for the same customer is created when unset (the column is a foreign key). */
   contextId?: string;
@@ -109,7 +111,7 @@ export async function newDevice(db: DataSource, device: NewDevice): Promise<stri
     device.contextId ?? (await newJourney(db, { cupid: device.cupid, status: 'COMPLETED', bindDevice: true })).id;
   return new DevicesRepository(db).insert(db.manager, {
     cupid: device.cupid,
-    publicKeyJwk: {},
+    publicKeyJwk: device.publicKeyJwk ?? {},
     thumbprint: device.thumbprint ?? randomBytes(32).toString('base64url'),
     name: device.name ?? 'Test phone',
     platform: device.platform ?? null,
