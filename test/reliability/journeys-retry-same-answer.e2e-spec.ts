@@ -1,8 +1,7 @@
 import { startTestApp, TestApp, useTestApp } from '../support/app';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { registerStandardClients } from '../support/oauth';
-import { Slapd, startSlapd } from '../support/slapd';
-import { VendorServer } from '../support/vendor-server';
+import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
 
 /**
  * A reply lost after commit (crash, failover, proxy cut): the client retries the step with the same
@@ -10,21 +9,8 @@ import { VendorServer } from '../support/vendor-server';
  * journey does not move twice, and nothing else can use the spent token.
  */
 describe('reliability: a step retried after a lost reply gets the same answer', () => {
-  let slapd: Slapd;
   let other: TestApp;
-  const gateway = new VendorServer();
-  const env: Record<string, string> = {};
-  beforeAll(async () => {
-    slapd = await startSlapd();
-    await gateway.start();
-    gateway.always({ kind: 'json', body: { id: 'msg-1' } });
-    Object.assign(env, slapd.env, {
-      SMS_PROVIDER: 'http',
-      SMS_HTTP_URL: `${gateway.url}/sms`,
-      SMS_RECIPIENT_LIMIT_15M: '1000',
-      SMS_RECIPIENT_LIMIT_24H: '1000',
-    });
-  });
+  const { gateway, env } = useDirectoryAndSmsGateway();
   const t = useTestApp({ env }, async (app) => {
     await registerStandardClients(app);
     // A second instance on the same database: the retry may land anywhere.
@@ -32,8 +18,6 @@ describe('reliability: a step retried after a lost reply gets the same answer', 
   });
   afterAll(async () => {
     await other?.close();
-    await gateway.stop();
-    await slapd.stop();
   });
 
   /** The body as the client sees it; the problem's requestId names each request, so it differs by design. */

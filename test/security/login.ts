@@ -9,9 +9,12 @@ export interface SignedIn {
   scope: string;
 }
 
-/** alice signs in through a real journey (no second factor on the trusted loopback network) and redeems the code. */
-export async function signInAlice(t: TestApp, scope = 'openid profile'): Promise<SignedIn> {
-  const journey = await startJourney(t, { scope });
+/**
+ * alice signs in through a real journey (no second factor on the trusted loopback network) and redeems the
+ * code (without `openid` in the scope the answer has no `id_token`).
+ */
+export async function signInAlice(t: TestApp, scope = 'openid profile', nonce?: string): Promise<SignedIn> {
+  const journey = await startJourney(t, { scope, ...(nonce ? { nonce } : {}) });
   const done = await (
     await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')
   ).json();

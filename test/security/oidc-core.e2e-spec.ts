@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { useTestApp } from '../support/app';
-import { startJourney, submitPassword } from '../support/journeys';
-import { pkcePair, postForm, refresh, registerStandardClients, SPA } from '../support/oauth';
+import { pkcePair, refresh, registerStandardClients, SPA } from '../support/oauth';
 import { claimsOf } from './forged-jwt';
+import { signInAlice } from './login';
 import { redirectedError } from './oauth-assertions';
 
 /**
@@ -14,21 +14,7 @@ import { redirectedError } from './oauth-assertions';
 describe('OIDC Core: discovery, keys and ID tokens', () => {
   const t = useTestApp({}, registerStandardClients);
 
-  async function signIn(scope = 'openid profile') {
-    const journey = await startJourney(t, { scope, nonce: 'nonce-oidc-core' });
-    const done = await (
-      await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password')
-    ).json();
-    const response = await postForm(t, '/oauth2/token', {
-      grant_type: 'authorization_code',
-      code: done.authorizationCode,
-      redirect_uri: SPA.redirectUri,
-      code_verifier: journey.verifier,
-      client_id: SPA.clientId,
-    });
-    expect(response.status).toBe(200);
-    return response.json() as Promise<{ access_token: string; id_token?: string; refresh_token: string }>;
-  }
+  const signIn = (scope = 'openid profile') => signInAlice(t, scope, 'nonce-oidc-core');
 
   describe('discovery (OpenID Connect Discovery 1.0 §3, §4.3)', () => {
     it('the issuer is exactly the configured one, and every endpoint lives under it', async () => {
