@@ -38,6 +38,8 @@ const LAYERS = [
   { name: 'me', path: '^src/me/' },
   { name: 'agents', path: '^src/agents/' },
   { name: 'jobs', path: '^src/jobs/' },
+  // the pages the service hosts call the REST API over HTTP, never a module: they import the platform only.
+  { name: 'hosted-ui', path: '^src/hosted-ui/' },
   { name: 'cli', path: '^src/cli/' },
 ];
 

@@ -8,6 +8,7 @@ import { CommonModule } from './common/common.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { HostedUiModule } from './hosted-ui/hosted-ui.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MeModule } from './me/me.module';
 import { loggerParams } from './observability/logging';
@@ -43,6 +44,7 @@ export class AppModule {
         AgentsModule,
         MeModule,
         JobsModule,
+        HostedUiModule,
         ...(options.extraImports ?? []),
       ],
       // Start-up work of the service itself (not of the CLI, which shares the modules).

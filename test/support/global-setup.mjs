@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildWeb } from '../../scripts/build-web.mjs';
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -19,6 +20,8 @@ function freePort() {
 }
 
 export default async function globalSetup() {
+  // The hosted pages the service serves (and the browser tests drive) are built from web/ first.
+  await buildWeb();
   const port = await freePort();
   const parent = mkdtempSync(join(tmpdir(), 'ciam-test-pg-'));
   chmodSync(parent, 0o755); // as root, the server runs as `postgres`, which must traverse this directory

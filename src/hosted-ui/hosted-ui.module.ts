@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { HostedPagesController } from './hosted-pages.controller';
+
+/** The browser pages the service hosts: the login page and the agent console (both call the REST API). */
+@Module({ controllers: [HostedPagesController] })
+export class HostedUiModule {}
