@@ -692,25 +692,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
-    ProblemDto: {
-      /** @example urn:ciam:problem:transaction-invalid */
-      type: string;
-      /** @example Transaction token invalid */
-      title: string;
-      /** @example 400 */
-      status: number;
-      /** @example The transaction token is unknown, already used or expired. */
-      detail?: string;
-      /** @example /journeys/6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21/password */
-      instance?: string;
-      /** @example b1946ac9-2f5c-4a4e-9a3b-1f2d3c4b5a69 */
-      requestId?: string;
-      /** @description Validation failures, one per field */
-      errors?: {
-        field?: string;
-        messages?: string[];
-      }[];
-    };
     HealthCheckDto: {
       /** @enum {string} */
       status: 'up' | 'down' | 'degraded';
@@ -741,6 +722,118 @@ export interface components {
       status: 'ok' | 'degraded';
       /** @description Each dependency checked and its state (no hosts or ports) */
       checks: components['schemas']['HealthChecksDto'];
+    };
+    FieldErrorDto: {
+      /** @example transactionToken */
+      field: string;
+      /**
+       * @example [
+       *       "transactionToken must be longer than or equal to 16 characters"
+       *     ]
+       */
+      messages: string[];
+    };
+    AlternativeFactorDto: {
+      /**
+       * @example SMS_OTP
+       * @enum {string}
+       */
+      type: 'SMS_OTP' | 'PUSH';
+    };
+    ProblemDto: {
+      /**
+       * @description The problem type (docs/api-contract.md); `about:blank` for plain HTTP errors (unknown route, bad path id)
+       * @example urn:ciam:problem:transaction-invalid
+       * @enum {string}
+       */
+      type:
+        | 'urn:ciam:problem:validation-failed'
+        | 'urn:ciam:problem:invalid-encoding'
+        | 'urn:ciam:problem:unsupported-media-type'
+        | 'urn:ciam:problem:unauthenticated'
+        | 'urn:ciam:problem:forbidden'
+        | 'urn:ciam:problem:not-found'
+        | 'urn:ciam:problem:dependency-unavailable'
+        | 'urn:ciam:problem:shutting-down'
+        | 'urn:ciam:problem:not-ready'
+        | 'urn:ciam:problem:invalid-journey-request'
+        | 'urn:ciam:problem:transaction-invalid'
+        | 'urn:ciam:problem:step-out-of-order'
+        | 'urn:ciam:problem:step-in-progress'
+        | 'urn:ciam:problem:invalid-credentials'
+        | 'urn:ciam:problem:too-many-attempts'
+        | 'urn:ciam:problem:access-denied'
+        | 'urn:ciam:problem:journey-failed'
+        | 'urn:ciam:problem:otp-invalid'
+        | 'urn:ciam:problem:otp-expired'
+        | 'urn:ciam:problem:code-not-sent'
+        | 'urn:ciam:problem:code-already-sent'
+        | 'urn:ciam:problem:resend-too-soon'
+        | 'urn:ciam:problem:resend-limit-reached'
+        | 'urn:ciam:problem:sms-limit-reached'
+        | 'urn:ciam:problem:sms-not-sent'
+        | 'urn:ciam:problem:mfa-locked'
+        | 'urn:ciam:problem:push-not-sent'
+        | 'urn:ciam:problem:push-already-sent'
+        | 'urn:ciam:problem:push-not-sent-yet'
+        | 'urn:ciam:problem:push-denied'
+        | 'urn:ciam:problem:push-rejected'
+        | 'urn:ciam:problem:push-expired'
+        | 'urn:ciam:problem:push-limit-reached'
+        | 'urn:ciam:problem:push-already-answered'
+        | 'urn:ciam:problem:wrong-number'
+        | 'urn:ciam:problem:signature-rejected'
+        | 'urn:ciam:problem:document-mismatch'
+        | 'urn:ciam:problem:esign-declined'
+        | 'urn:ciam:problem:device-proof-invalid'
+        | 'urn:ciam:problem:device-bind-needs-second-factor'
+        | 'urn:ciam:problem:device-key-in-use'
+        | 'about:blank';
+      /** @example Transaction token invalid */
+      title: string;
+      /** @example 400 */
+      status: number;
+      /** @example The transaction token is unknown, already used or expired. */
+      detail?: string;
+      /** @example /journeys/6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21/password */
+      instance?: string;
+      /**
+       * @description Quote it to support
+       * @example b1946ac9-2f5c-4a4e-9a3b-1f2d3c4b5a69
+       */
+      requestId?: string;
+      /** @description VALIDATION_FAILED: one entry per offending field */
+      errors?: components['schemas']['FieldErrorDto'][];
+      /**
+       * @description The fresh transaction token to go on with (journey: fresh-token)
+       * @example kq3C1uYv0t8a9y2mVb2m1sKQd0n8s5Yy2p3uXo7rZ4w
+       */
+      transactionToken?: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T19:05:00.000Z
+       */
+      transactionExpiresAt?: string;
+      nextStep?: components['schemas']['JourneyNextStep'];
+      /**
+       * @description Tries the step still allows
+       * @example 4
+       */
+      attemptsLeft?: number;
+      /**
+       * @description STEP_OUT_OF_ORDER: the step expected
+       * @example SMS_OTP
+       * @enum {string}
+       */
+      expectedStep?: 'PASSWORD' | 'SMS_OTP' | 'PUSH' | 'ESIGN' | 'DEVICE_BIND' | 'DEVICE_PROOF';
+      /** @description PUSH_LIMIT_REACHED: the factors the same token can do instead */
+      alternatives?: components['schemas']['AlternativeFactorDto'][];
+      checks?: components['schemas']['HealthChecksDto'];
+      /**
+       * @description Seconds to wait before retrying, as in the Retry-After header
+       * @example 30
+       */
+      retryAfter?: number;
     };
     OAuthErrorDto: {
       /**
@@ -1461,7 +1554,14 @@ export interface components {
   responses: never;
   parameters: never;
   requestBodies: never;
-  headers: never;
+  headers: {
+    /** @description Seconds to wait before retrying (RFC 9110 §10.2.3) */
+    RetryAfter: number;
+    /** @description The bearer challenge (RFC 6750 §3), with `error="invalid_token"` when a token was presented */
+    WwwAuthenticate: string;
+    /** @description Never cached: `no-store` */
+    NoStore: string;
+  };
   pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1483,9 +1583,21 @@ export interface operations {
           'application/json': components['schemas']['HealthStatusDto'];
         };
       };
-      /** @description INVALID_ENCODING: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (refused by the HTTP edge before routing) */
+      /** @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -1511,21 +1623,29 @@ export interface operations {
           'application/json': components['schemas']['HealthStatusDto'];
         };
       };
-      /** @description INVALID_ENCODING: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (refused by the HTTP edge before routing) */
+      /** @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description The database or the signing keys are unavailable (problem+json with the checks) */
+      /**
+       * @description - `NOT_READY` (`urn:ciam:problem:not-ready`): This instance cannot serve (database or signing keys unavailable); `checks` says which.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
       503: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
       };
     };
   };
@@ -1547,9 +1667,21 @@ export interface operations {
           'text/plain': string;
         };
       };
-      /** @description INVALID_ENCODING: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (refused by the HTTP edge before routing) */
+      /** @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -1614,9 +1746,21 @@ export interface operations {
           };
         };
       };
-      /** @description INVALID_ENCODING: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (refused by the HTTP edge before routing) */
+      /** @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -1913,27 +2057,48 @@ export interface operations {
           'application/json': components['schemas']['SessionPageDto'];
         };
       };
-      /** @description VALIDATION_FAILED: a reason is required (5 to 500 characters) */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description UNAUTHENTICATED, with `WWW-Authenticate: Bearer`: missing, expired or invalid workforce token (wrong issuer, audience or key, no `exp`, `iat` or `nbf` in the future) */
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description FORBIDDEN, with `error="insufficient_scope"`: the token lacks the agent role */
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -1967,36 +2132,68 @@ export interface operations {
           'application/json': components['schemas']['SessionDto'];
         };
       };
-      /** @description VALIDATION_FAILED: a reason is required (5 to 500 characters) */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description UNAUTHENTICATED, with `WWW-Authenticate: Bearer`: missing, expired or invalid workforce token (wrong issuer, audience or key, no `exp`, `iat` or `nbf` in the future) */
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description FORBIDDEN, with `error="insufficient_scope"`: the token lacks the agent role */
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description NOT_FOUND: the customer has no active session by that id */
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
       404: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2029,27 +2226,58 @@ export interface operations {
           'application/json': components['schemas']['RevokedCountDto'];
         };
       };
-      /** @description VALIDATION_FAILED: a reason is required (5 to 500 characters) */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description UNAUTHENTICATED, with `WWW-Authenticate: Bearer`: missing, expired or invalid workforce token (wrong issuer, audience or key, no `exp`, `iat` or `nbf` in the future) */
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description FORBIDDEN, with `error="insufficient_scope"`: the token lacks the agent role */
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2083,27 +2311,48 @@ export interface operations {
           'application/json': components['schemas']['DeviceListDto'];
         };
       };
-      /** @description VALIDATION_FAILED: a reason is required (5 to 500 characters) */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description UNAUTHENTICATED, with `WWW-Authenticate: Bearer`: missing, expired or invalid workforce token (wrong issuer, audience or key, no `exp`, `iat` or `nbf` in the future) */
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description FORBIDDEN, with `error="insufficient_scope"`: the token lacks the agent role */
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2136,36 +2385,68 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description VALIDATION_FAILED: a reason is required (5 to 500 characters) */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description UNAUTHENTICATED, with `WWW-Authenticate: Bearer`: missing, expired or invalid workforce token (wrong issuer, audience or key, no `exp`, `iat` or `nbf` in the future) */
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description FORBIDDEN, with `error="insufficient_scope"`: the token lacks the agent role */
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description NOT_FOUND: the customer has no active device by that id */
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
       404: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2205,27 +2486,48 @@ export interface operations {
           'application/json': components['schemas']['AuditPageDto'];
         };
       };
-      /** @description VALIDATION_FAILED: a reason is required (5 to 500 characters) */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description UNAUTHENTICATED, with `WWW-Authenticate: Bearer`: missing, expired or invalid workforce token (wrong issuer, audience or key, no `exp`, `iat` or `nbf` in the future) */
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description FORBIDDEN, with `error="insufficient_scope"`: the token lacks the agent role */
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2256,27 +2558,48 @@ export interface operations {
           'application/json': components['schemas']['MfaStandingDto'];
         };
       };
-      /** @description VALIDATION_FAILED: a reason is required (5 to 500 characters) */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description Missing, expired or invalid workforce token (wrong issuer, audience or key) */
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description FORBIDDEN: the token lacks the agent role */
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2309,27 +2632,58 @@ export interface operations {
           'application/json': components['schemas']['MfaStandingDto'];
         };
       };
-      /** @description VALIDATION_FAILED: a reason is required (5 to 500 characters) */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description Missing, expired or invalid workforce token (wrong issuer, audience or key) */
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description FORBIDDEN: the token lacks the agent role */
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2355,9 +2709,35 @@ export interface operations {
           'application/json': components['schemas']['SessionListDto'];
         };
       };
-      /** @description UNAUTHENTICATED: missing, invalid, expired or revoked access token */
+      /** @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2384,18 +2764,45 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description UNAUTHENTICATED: missing, invalid, expired or revoked access token */
-      401: {
+      /** @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). */
+      400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description NOT_FOUND: no active session of yours by that id */
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
       404: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2421,9 +2828,35 @@ export interface operations {
           'application/json': components['schemas']['RevokedCountDto'];
         };
       };
-      /** @description UNAUTHENTICATED: missing, invalid, expired or revoked access token */
+      /** @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2449,9 +2882,35 @@ export interface operations {
           'application/json': components['schemas']['DeviceListDto'];
         };
       };
-      /** @description UNAUTHENTICATED: missing, invalid, expired or revoked access token */
+      /** @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2478,18 +2937,45 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description UNAUTHENTICATED: missing, invalid, expired or revoked access token */
-      401: {
+      /** @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). */
+      400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description NOT_FOUND: no active device of yours by that id */
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
       404: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2520,9 +3006,38 @@ export interface operations {
           'application/json': components['schemas']['JourneyResponse'];
         };
       };
-      /** @description Invalid request: unknown client, unregistered redirect URI, scope not allowed, malformed PKCE challenge */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `INVALID_JOURNEY_REQUEST` (`urn:ciam:problem:invalid-journey-request`): Unknown client (or one that may not sign customers in), unregistered redirect URI, or a scope not allowed.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2555,54 +3070,85 @@ export interface operations {
           'application/json': components['schemas']['JourneyResponse'];
         };
       };
-      /** @description TRANSACTION_INVALID: the token is unknown, used or expired; or validation failed */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description INVALID_CREDENTIALS: wrong username or password, or an account locked or disabled in the directory (the same answer; a fresh transactionToken and attemptsLeft ride along) */
+      /** @description - `INVALID_CREDENTIALS` (`urn:ciam:problem:invalid-credentials`): Wrong username or password, or an account the directory locked or disabled (one answer for all). Ask again with the fresh token. Then the journey goes on with the transactionToken in this body (the one sent is spent). */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description ACCESS_DENIED (risk) or JOURNEY_FAILED (attempts used up) */
+      /**
+       * @description - `ACCESS_DENIED` (`urn:ciam:problem:access-denied`): The risk evaluation refused this sign-in. Then the journey is over: start a new one.
+       *     - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one.
+       */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description STEP_OUT_OF_ORDER: the journey expects another step */
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
       409: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description TOO_MANY_ATTEMPTS: the account or address is locked out (Retry-After) */
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `TOO_MANY_ATTEMPTS` (`urn:ciam:problem:too-many-attempts`): The account or the address is locked out after failed passwords: wait Retry-After, then use the fresh token. Then the journey goes on with the transactionToken in this body (the one sent is spent). */
       429: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description DEPENDENCY_UNAVAILABLE: the directory or the risk service is down; retry with the same token (Retry-After) */
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
       503: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2635,36 +3181,68 @@ export interface operations {
           'application/json': components['schemas']['JourneyResponse'];
         };
       };
-      /** @description TRANSACTION_INVALID */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description CODE_ALREADY_SENT: use resend */
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `CODE_ALREADY_SENT` (`urn:ciam:problem:code-already-sent`): A code was sent with this token already: verify it, or resend. Then the journey goes on with the same transaction token.
+       *     - `CODE_NOT_SENT` (`urn:ciam:problem:code-not-sent`): Send a code first (or the customer has no phone to send it to). Then the journey goes on with the same transaction token.
+       */
       409: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description SMS_LIMIT_REACHED: too many codes to this number or customer recently; MFA_LOCKED: too many wrong codes for this customer (Retry-After) */
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `SMS_LIMIT_REACHED` (`urn:ciam:problem:sms-limit-reached`): Too many codes to this number or customer recently (against SMS pumping): later, or another factor. Then the journey goes on with the same transaction token.
+       *     - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token.
+       */
       429: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description SMS_NOT_SENT: the SMS provider failed; nothing counted, retry with the same token (Retry-After) */
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SMS_NOT_SENT` (`urn:ciam:problem:sms-not-sent`): The SMS provider failed; nothing was counted. Retry with the same token (the same code is sent). Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
       503: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2697,36 +3275,69 @@ export interface operations {
           'application/json': components['schemas']['JourneyResponse'];
         };
       };
-      /** @description TRANSACTION_INVALID */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description CODE_NOT_SENT: send first */
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `CODE_NOT_SENT` (`urn:ciam:problem:code-not-sent`): Send a code first (or the customer has no phone to send it to). Then the journey goes on with the same transaction token.
+       */
       409: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description RESEND_TOO_SOON (Retry-After), RESEND_LIMIT_REACHED, SMS_LIMIT_REACHED or MFA_LOCKED (Retry-After) */
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `RESEND_TOO_SOON` (`urn:ciam:problem:resend-too-soon`): Wait Retry-After (the step showed it as `resendAvailableAt`) before resending. Then the journey goes on with the same transaction token.
+       *     - `RESEND_LIMIT_REACHED` (`urn:ciam:problem:resend-limit-reached`): No more codes in this journey: enter the last one, or start again. Then the journey goes on with the same transaction token.
+       *     - `SMS_LIMIT_REACHED` (`urn:ciam:problem:sms-limit-reached`): Too many codes to this number or customer recently (against SMS pumping): later, or another factor. Then the journey goes on with the same transaction token.
+       *     - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token.
+       */
       429: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description SMS_NOT_SENT: retry with the same token */
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SMS_NOT_SENT` (`urn:ciam:problem:sms-not-sent`): The SMS provider failed; nothing was counted. Retry with the same token (the same code is sent). Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
       503: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2759,45 +3370,84 @@ export interface operations {
           'application/json': components['schemas']['JourneyResponse'];
         };
       };
-      /** @description TRANSACTION_INVALID, or OTP_EXPIRED (ask for a new code) */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `OTP_EXPIRED` (`urn:ciam:problem:otp-expired`): The code expired: ask for a new one (resend) with the same token. Then the journey goes on with the same transaction token.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description OTP_INVALID: wrong code (attemptsLeft) */
+      /** @description - `OTP_INVALID` (`urn:ciam:problem:otp-invalid`): Not the code sent; `attemptsLeft` more tries with the same token (the last wrong one ends the journey). Then the journey goes on with the same transaction token. */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description JOURNEY_FAILED: the last attempt was wrong */
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description CODE_NOT_SENT */
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `CODE_NOT_SENT` (`urn:ciam:problem:code-not-sent`): Send a code first (or the customer has no phone to send it to). Then the journey goes on with the same transaction token.
+       */
       409: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description MFA_LOCKED: too many wrong codes for this customer; the code is not checked (Retry-After) */
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token. */
       429: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2830,9 +3480,61 @@ export interface operations {
           'application/json': components['schemas']['JourneyResponse'];
         };
       };
-      /** @description TRANSACTION_INVALID */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2865,36 +3567,67 @@ export interface operations {
           'application/json': components['schemas']['JourneyResponse'];
         };
       };
-      /** @description TRANSACTION_INVALID */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description PUSH_ALREADY_SENT */
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `PUSH_ALREADY_SENT` (`urn:ciam:problem:push-already-sent`): An approval request is already waiting: poll for its outcome. Then the journey goes on with the same transaction token.
+       */
       409: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description PUSH_LIMIT_REACHED: the push budget is spent; `alternatives` lists the factors the same token can do instead (SMS_OTP); or MFA_LOCKED (Retry-After) */
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `PUSH_LIMIT_REACHED` (`urn:ciam:problem:push-limit-reached`): The push budget is spent (push fatigue): `alternatives` lists the factors the same token can do instead. Then the journey goes on with the same transaction token.
+       *     - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token.
+       */
       429: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description PUSH_NOT_SENT: no device could be reached; retry with the same token */
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `PUSH_NOT_SENT` (`urn:ciam:problem:push-not-sent`): No device could be reached: retry with the same token, or choose another factor. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
       503: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2927,45 +3660,86 @@ export interface operations {
           'application/json': components['schemas']['JourneyResponse'];
         };
       };
-      /** @description TRANSACTION_INVALID */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description PUSH_DENIED or PUSH_REJECTED (wrong number, foreign signature) */
+      /**
+       * @description - `PUSH_DENIED` (`urn:ciam:problem:push-denied`): The customer denied the sign-in on the device. Then the journey is over: start a new one.
+       *     - `PUSH_REJECTED` (`urn:ciam:problem:push-rejected`): The device answered with the wrong number, or the answer was not signed by a bound device. Then the journey is over: start a new one.
+       */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description PUSH_NOT_SENT_YET */
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `PUSH_NOT_SENT_YET` (`urn:ciam:problem:push-not-sent-yet`): Send the approval request before polling. Then the journey goes on with the same transaction token.
+       */
       409: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description PUSH_EXPIRED: send again or choose another factor with the same token */
+      /** @description - `PUSH_EXPIRED` (`urn:ciam:problem:push-expired`): The approval request expired unanswered: send another, or choose another factor, with the same token. Then the journey goes on with the same transaction token. */
       410: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description MFA_LOCKED (Retry-After) */
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token. */
       429: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -2998,27 +3772,65 @@ export interface operations {
           'application/json': components['schemas']['JourneyResponse'];
         };
       };
-      /** @description TRANSACTION_INVALID */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description ESIGN_DECLINED */
+      /**
+       * @description - `ESIGN_DECLINED` (`urn:ciam:problem:esign-declined`): The customer declined the document. Then the journey is over: start a new one.
+       *     - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one.
+       */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description DOCUMENT_MISMATCH: not the document awaiting signature */
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `DOCUMENT_MISMATCH` (`urn:ciam:problem:document-mismatch`): Not the document id, version or SHA-256 awaiting signature: sign the one in nextStep.document. Then the journey goes on with the same transaction token.
+       */
       409: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -3051,27 +3863,66 @@ export interface operations {
           'application/json': components['schemas']['JourneyResponse'];
         };
       };
-      /** @description TRANSACTION_INVALID or DEVICE_PROOF_INVALID */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `DEVICE_PROOF_INVALID` (`urn:ciam:problem:device-proof-invalid`): The proof is not an ES256 signature by the given P-256 key over this step's challenge. Then the journey goes on with the same transaction token.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description DEVICE_BIND_NEEDS_SECOND_FACTOR: the only second factor was a push this very key approved */
+      /**
+       * @description - `DEVICE_BIND_NEEDS_SECOND_FACTOR` (`urn:ciam:problem:device-bind-needs-second-factor`): A device is bound only after a second factor it did not approve itself in the same journey. Then the journey is over: start a new one.
+       *     - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one.
+       */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description DEVICE_KEY_IN_USE: the key belongs to another customer or was revoked */
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `DEVICE_KEY_IN_USE` (`urn:ciam:problem:device-key-in-use`): The key belongs to another customer or was revoked: generate a new key pair and try again. Then the journey goes on with the same transaction token.
+       */
       409: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {
@@ -3103,45 +3954,78 @@ export interface operations {
           'application/json': components['schemas']['PushAnswerResultDto'];
         };
       };
-      /** @description WRONG_NUMBER (the sign-in is stopped) or validation failed */
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `WRONG_NUMBER` (`urn:ciam:problem:wrong-number`): The device app: the number entered is not the one shown at sign-in; the sign-in is stopped.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description SIGNATURE_REJECTED: not signed by a bound device of this customer (the sign-in is stopped) */
+      /** @description - `SIGNATURE_REJECTED` (`urn:ciam:problem:signature-rejected`): The device app: the answer is not signed by a device bound for this sign-in; the sign-in is stopped. */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description No push challenge waits under this id */
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
       404: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description PUSH_ALREADY_ANSWERED */
+      /** @description - `PUSH_ALREADY_ANSWERED` (`urn:ciam:problem:push-already-answered`): The device app: this push challenge was answered already. */
       409: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description PUSH_EXPIRED */
+      /** @description - `PUSH_EXPIRED` (`urn:ciam:problem:push-expired`): The approval request expired unanswered: send another, or choose another factor, with the same token. */
       410: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {

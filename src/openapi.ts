@@ -1,6 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { dump } from 'js-yaml';
+import { PROBLEM_REFERENCES, problemExample, problemResponse, RESPONSE_HEADERS } from './common/problem.dto';
+import type { ProblemCode } from './common/problem-catalogue';
+import { PROBLEM_CATALOGUE } from './common/problem-catalogue';
 import { SERVICE_VERSION } from './common/version';
 import { JOURNEY_UNION_SCHEMAS, STEP_OPERATIONS } from './journeys/dto/journey-response.dto';
 
@@ -37,7 +40,16 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .addServer('/', 'this service (every URL is relative to the issuer)')
     .build();
-  return describeJourneySteps(declarePublicOperations(SwaggerModule.createDocument(app, config)));
+  const document = SwaggerModule.createDocument(app, config);
+  // Every problem type of the catalogue, with an example body, and the headers responses declare.
+  document.components = {
+    ...document.components,
+    examples: Object.fromEntries(
+      (Object.keys(PROBLEM_CATALOGUE) as ProblemCode[]).map((code) => [code, problemExample(code)]),
+    ),
+    headers: RESPONSE_HEADERS as never,
+  };
+  return addEdgeProblems(describeJourneySteps(declarePublicOperations(document)));
 }
 
 /** The OAuth endpoints where a confidential client authenticates; a public client sends only its client_id. */
@@ -72,14 +84,47 @@ export function openApiYaml(document: OpenAPIObject): string {
 function describeJourneySteps(document: OpenAPIObject): OpenAPIObject {
   const schemas = ((document.components ??= {}).schemas ??= {});
   Object.assign(schemas, JOURNEY_UNION_SCHEMAS);
-  // A bare reference to the union (the decorator adds `type: object` beside a $ref, which OpenAPI 3.0 ignores).
-  (schemas.JourneyPendingDto as { properties: Record<string, unknown> }).properties.nextStep = {
-    $ref: '#/components/schemas/JourneyNextStep',
-  };
+  // Bare references (a decorator adds `type: object` beside a $ref, which OpenAPI 3.0 ignores).
+  const references: Array<[string, Record<string, string>]> = [
+    ['JourneyPendingDto', { nextStep: '#/components/schemas/JourneyNextStep' }],
+    ['ProblemDto', PROBLEM_REFERENCES],
+  ];
+  for (const [name, properties] of references) {
+    const target = (schemas[name] as { properties: Record<string, unknown> }).properties;
+    for (const [property, $ref] of Object.entries(properties)) target[property] = { $ref };
+  }
   for (const [step, { schema, operations, description }] of Object.entries(STEP_OPERATIONS)) {
     const target = schemas[schema] as { description?: string };
     if (!target) throw new Error(`step ${step}: no schema ${schema}`);
     target.description = `${step}: ${description} Answered by ${operations.map((id) => `\`${id}\``).join(' or ')}.`;
+  }
+  return document;
+}
+
+/**
+ * What the HTTP edge answers before any controller runs, on every REST operation (the OAuth endpoints
+ * answer RFC 6749 JSON instead): bytes that are not UTF-8, a body that is not JSON, an instance shutting
+ * down. Merged into the statuses the operation already documents (the examples are keyed by code).
+ */
+function addEdgeProblems(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (path.startsWith('/oauth2/')) continue;
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      const edge: ProblemCode[] = ['INVALID_ENCODING', 'SHUTTING_DOWN'];
+      const body = operation.requestBody as { content?: Record<string, unknown> } | undefined;
+      if (body?.content?.['application/json']) edge.push('UNSUPPORTED_MEDIA_TYPE');
+      for (const code of edge) {
+        const status = PROBLEM_CATALOGUE[code].status;
+        const existing = operation.responses[status] as
+          { content?: Record<string, { examples?: Record<string, unknown> }> } | undefined;
+        const codes = Object.keys(existing?.content?.['application/problem+json']?.examples ?? {}) as ProblemCode[];
+        const journey = path.startsWith('/journeys');
+        const { status: _status, ...response } = problemResponse(status, [...codes, code], journey);
+        operation.responses[status] = response as never;
+      }
+    }
   }
   return document;
 }

@@ -19,11 +19,7 @@ import { AgentReasonQueryDto, MfaStandingDto, toMfaStandingDto } from './dto/age
 @ApiBearerAuth('agent')
 @UseGuards(AuthGuard('agent-jwt'))
 @ApiParam({ name: 'cupid', description: 'The customer id', example: 'CUPID-ALICE-0001' })
-@ApiProblems({
-  400: 'VALIDATION_FAILED: a reason is required (5 to 500 characters)',
-  401: 'Missing, expired or invalid workforce token (wrong issuer, audience or key)',
-  403: 'FORBIDDEN: the token lacks the agent role',
-})
+@ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'DEPENDENCY_UNAVAILABLE')
 @Controller('agent/customers/:cupid/mfa')
 export class AgentMfaController {
   constructor(

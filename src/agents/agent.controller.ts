@@ -31,11 +31,7 @@ import { AgentReadQueryDto, AuditPageDto, AuditQueryDto, toAuditEventDto } from 
 @ApiBearerAuth('agent')
 @UseGuards(AgentAuthGuard)
 @ApiParam({ name: 'cupid', description: 'The customer id', example: 'CUPID-ALICE-0001' })
-@ApiProblems({
-  400: 'VALIDATION_FAILED: a reason is required (5 to 500 characters)',
-  401: 'UNAUTHENTICATED, with `WWW-Authenticate: Bearer`: missing, expired or invalid workforce token (wrong issuer, audience or key, no `exp`, `iat` or `nbf` in the future)',
-  403: 'FORBIDDEN, with `error="insufficient_scope"`: the token lacks the agent role',
-})
+@ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'DEPENDENCY_UNAVAILABLE')
 @Controller('agent/customers/:cupid')
 export class AgentController {
   constructor(
@@ -70,7 +66,7 @@ export class AgentController {
     description: 'Its tokens stop working at once: introspection says inactive, refresh and userinfo fail.',
   })
   @ApiOkResponse({ type: SessionDto })
-  @ApiProblems({ 404: 'NOT_FOUND: the customer has no active session by that id' })
+  @ApiProblems('NOT_FOUND')
   async revokeSession(
     @Param('cupid', InvalidCupidPipe) cupid: string,
     @Param('sessionId', new ParseUUIDPipe()) sessionId: string,
@@ -114,7 +110,7 @@ export class AgentController {
     description: 'The sessions it opened or was bound in end too, with their tokens.',
   })
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiProblems({ 404: 'NOT_FOUND: the customer has no active device by that id' })
+  @ApiProblems('NOT_FOUND')
   async revokeDevice(
     @Param('cupid', InvalidCupidPipe) cupid: string,
     @Param('deviceId', new ParseUUIDPipe()) deviceId: string,

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asDatabaseUnavailable, DatabaseUnavailableError } from '../database/database-unavailable';
 import { OAuthError, ServerUnavailableError } from './oauth-error';
 import { ApiError, DependencyUnavailableError, PROBLEM_CONTENT_TYPE, ProblemDetails } from './problem';
+import { catalogued } from './problem-catalogue';
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -32,11 +33,14 @@ export function toProblem(error: unknown, request: FastifyRequest): ProblemDetai
   if (error instanceof ApiError) {
     return {
       type: error.type,
-      title: error.title,
+      // The catalogue (problem-catalogue.ts) is the one source of titles, as openapi.yaml shows them.
+      title: catalogued(error.code)?.title ?? error.title,
       status: error.status,
       detail: error.detail,
       ...base,
       ...error.extensions,
+      // Browsers cannot read Retry-After cross-origin unless exposed: the body says it too.
+      ...(error.retryAfterSeconds !== undefined ? { retryAfter: error.retryAfterSeconds } : {}),
     };
   }
   const status = httpStatusOf(error);

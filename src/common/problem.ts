@@ -1,4 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
+import { problemType } from './problem-catalogue';
 
 /** RFC 9457 problem details, as sent on every REST error (Content-Type: application/problem+json). */
 export interface ProblemDetails {
@@ -43,7 +44,7 @@ export class ApiError extends Error {
   }
 
   get type(): string {
-    return `urn:ciam:problem:${this.code.toLowerCase().replace(/_/g, '-')}`;
+    return problemType(this.code);
   }
 }
 

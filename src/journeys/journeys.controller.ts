@@ -1,7 +1,8 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiProblems } from '../common/problem.dto';
+import { ApiJourneyProblems } from '../common/problem.dto';
+import type { ProblemCode } from '../common/problem-catalogue';
 import { requestOrigin } from '../common/request-origin';
 import {
   DeviceBindDto,
@@ -16,6 +17,16 @@ import {
 import { JOURNEY_RESPONSE, JOURNEY_RESPONSE_MODELS } from './dto/journey-response.dto';
 import { PushAnswersService } from '../mfa/push/push-answers.service';
 import { JourneyService, JourneyView } from './journey.service';
+
+/** What every step operation can answer: a bad body or token, a step out of turn or still running, a dependency down. */
+const STEP_PROBLEMS: ProblemCode[] = [
+  'VALIDATION_FAILED',
+  'TRANSACTION_INVALID',
+  'STEP_OUT_OF_ORDER',
+  'STEP_IN_PROGRESS',
+  'DEPENDENCY_UNAVAILABLE',
+];
+const START_PROBLEMS: ProblemCode[] = ['VALIDATION_FAILED', 'INVALID_JOURNEY_REQUEST', 'DEPENDENCY_UNAVAILABLE'];
 
 @ApiTags('journeys')
 @ApiExtraModels(...JOURNEY_RESPONSE_MODELS)
@@ -33,9 +44,7 @@ export class JourneysController {
       'Opens a journey for a registered client. The response names the first step and carries its single-use transaction token.',
   })
   @ApiCreatedResponse({ schema: JOURNEY_RESPONSE, description: 'The journey and its first step' })
-  @ApiProblems({
-    400: 'Invalid request: unknown client, unregistered redirect URI, scope not allowed, malformed PKCE challenge',
-  })
+  @ApiJourneyProblems(...START_PROBLEMS)
   start(@Body() body: StartJourneyDto, @Req() request: FastifyRequest): Promise<JourneyView> {
     return this.journeys.start(
       {
@@ -66,14 +75,7 @@ export class JourneysController {
       '(e.g. a second factor) or, when nothing is left, a one-time authorization code and the redirect back to the client.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiProblems({
-    400: 'TRANSACTION_INVALID: the token is unknown, used or expired; or validation failed',
-    401: 'INVALID_CREDENTIALS: wrong username or password, or an account locked or disabled in the directory (the same answer; a fresh transactionToken and attemptsLeft ride along)',
-    403: 'ACCESS_DENIED (risk) or JOURNEY_FAILED (attempts used up)',
-    409: 'STEP_OUT_OF_ORDER: the journey expects another step',
-    429: 'TOO_MANY_ATTEMPTS: the account or address is locked out (Retry-After)',
-    503: 'DEPENDENCY_UNAVAILABLE: the directory or the risk service is down; retry with the same token (Retry-After)',
-  })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'INVALID_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'ACCESS_DENIED', 'JOURNEY_FAILED')
   password(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: PasswordStepDto,
@@ -98,12 +100,14 @@ export class JourneysController {
       'the response carries a new transaction token to verify it with, the code expiry and when a resend becomes possible.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiProblems({
-    400: 'TRANSACTION_INVALID',
-    409: 'CODE_ALREADY_SENT: use resend',
-    429: 'SMS_LIMIT_REACHED: too many codes to this number or customer recently; MFA_LOCKED: too many wrong codes for this customer (Retry-After)',
-    503: 'SMS_NOT_SENT: the SMS provider failed; nothing counted, retry with the same token (Retry-After)',
-  })
+  @ApiJourneyProblems(
+    ...STEP_PROBLEMS,
+    'CODE_ALREADY_SENT',
+    'CODE_NOT_SENT',
+    'SMS_LIMIT_REACHED',
+    'MFA_LOCKED',
+    'SMS_NOT_SENT',
+  )
   sendSms(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: TransactionOnlyDto,
@@ -119,12 +123,15 @@ export class JourneysController {
     description: 'Voids the previous code. Limited per journey, after a cool-down, and by a budget per phone number.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiProblems({
-    400: 'TRANSACTION_INVALID',
-    409: 'CODE_NOT_SENT: send first',
-    429: 'RESEND_TOO_SOON (Retry-After), RESEND_LIMIT_REACHED, SMS_LIMIT_REACHED or MFA_LOCKED (Retry-After)',
-    503: 'SMS_NOT_SENT: retry with the same token',
-  })
+  @ApiJourneyProblems(
+    ...STEP_PROBLEMS,
+    'CODE_NOT_SENT',
+    'RESEND_TOO_SOON',
+    'RESEND_LIMIT_REACHED',
+    'SMS_LIMIT_REACHED',
+    'MFA_LOCKED',
+    'SMS_NOT_SENT',
+  )
   resendSms(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: TransactionOnlyDto,
@@ -143,13 +150,7 @@ export class JourneysController {
       'The right code completes the step (amr gains otp and sms) and the journey moves on.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiProblems({
-    400: 'TRANSACTION_INVALID, or OTP_EXPIRED (ask for a new code)',
-    401: 'OTP_INVALID: wrong code (attemptsLeft)',
-    403: 'JOURNEY_FAILED: the last attempt was wrong',
-    409: 'CODE_NOT_SENT',
-    429: 'MFA_LOCKED: too many wrong codes for this customer; the code is not checked (Retry-After)',
-  })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'OTP_EXPIRED', 'OTP_INVALID', 'JOURNEY_FAILED', 'CODE_NOT_SENT', 'MFA_LOCKED')
   verifySms(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: SmsCodeDto,
@@ -174,7 +175,7 @@ export class JourneysController {
       'A valid proof stands in for MFA; an invalid or stale one does not fail the journey, MFA comes back instead.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiProblems({ 400: 'TRANSACTION_INVALID' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'JOURNEY_FAILED')
   deviceProof(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: DeviceProofDto,
@@ -199,12 +200,7 @@ export class JourneysController {
       'After an unanswered prompt expires, the same token sends another, within PUSH_PROMPTS_PER_JOURNEY and PUSH_PROMPTS_PER_CUSTOMER_15M.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiProblems({
-    400: 'TRANSACTION_INVALID',
-    409: 'PUSH_ALREADY_SENT',
-    429: 'PUSH_LIMIT_REACHED: the push budget is spent; `alternatives` lists the factors the same token can do instead (SMS_OTP); or MFA_LOCKED (Retry-After)',
-    503: 'PUSH_NOT_SENT: no device could be reached; retry with the same token',
-  })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'PUSH_ALREADY_SENT', 'PUSH_LIMIT_REACHED', 'MFA_LOCKED', 'PUSH_NOT_SENT')
   sendPush(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: TransactionOnlyDto,
@@ -223,13 +219,14 @@ export class JourneysController {
       'or denied or rejected (the journey ends).',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiProblems({
-    400: 'TRANSACTION_INVALID',
-    403: 'PUSH_DENIED or PUSH_REJECTED (wrong number, foreign signature)',
-    409: 'PUSH_NOT_SENT_YET',
-    410: 'PUSH_EXPIRED: send again or choose another factor with the same token',
-    429: 'MFA_LOCKED (Retry-After)',
-  })
+  @ApiJourneyProblems(
+    ...STEP_PROBLEMS,
+    'PUSH_DENIED',
+    'PUSH_REJECTED',
+    'PUSH_NOT_SENT_YET',
+    'PUSH_EXPIRED',
+    'MFA_LOCKED',
+  )
   async pollPush(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: PushPollDto,
@@ -250,11 +247,7 @@ export class JourneysController {
       'Records what was signed (id, version, SHA-256), when, from which IP and device. Declining ends the journey.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiProblems({
-    400: 'TRANSACTION_INVALID',
-    403: 'ESIGN_DECLINED',
-    409: 'DOCUMENT_MISMATCH: not the document awaiting signature',
-  })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'ESIGN_DECLINED', 'JOURNEY_FAILED', 'DOCUMENT_MISMATCH')
   esign(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: EsignDto,
@@ -279,11 +272,13 @@ export class JourneysController {
       'journey: a password alone never binds a device.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiProblems({
-    400: 'TRANSACTION_INVALID or DEVICE_PROOF_INVALID',
-    403: 'DEVICE_BIND_NEEDS_SECOND_FACTOR: the only second factor was a push this very key approved',
-    409: 'DEVICE_KEY_IN_USE: the key belongs to another customer or was revoked',
-  })
+  @ApiJourneyProblems(
+    ...STEP_PROBLEMS,
+    'DEVICE_PROOF_INVALID',
+    'DEVICE_BIND_NEEDS_SECOND_FACTOR',
+    'JOURNEY_FAILED',
+    'DEVICE_KEY_IN_USE',
+  )
   bindDevice(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: DeviceBindDto,

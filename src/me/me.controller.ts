@@ -16,7 +16,7 @@ import { SessionsService } from '../sessions/sessions.service';
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard)
-@ApiProblems({ 401: 'UNAUTHENTICATED: missing, invalid, expired or revoked access token' })
+@ApiProblems('UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE')
 @Controller('me')
 export class MeController {
   constructor(
@@ -45,7 +45,7 @@ export class MeController {
     description: 'Revokes the session and every token in it at once.',
   })
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiProblems({ 404: 'NOT_FOUND: no active session of yours by that id' })
+  @ApiProblems('NOT_FOUND')
   async revokeSession(
     @Param('sessionId', new ParseUUIDPipe()) sessionId: string,
     @Req() request: CustomerRequest,
@@ -99,7 +99,7 @@ export class MeController {
       'It can no longer skip MFA or approve pushes; the sessions it opened or was bound in end with their tokens.',
   })
   @ApiNoContentResponse({ description: 'Removed' })
-  @ApiProblems({ 404: 'NOT_FOUND: no active device of yours by that id' })
+  @ApiProblems('NOT_FOUND')
   async revokeDevice(
     @Param('deviceId', new ParseUUIDPipe()) deviceId: string,
     @Req() request: CustomerRequest,

@@ -1,6 +1,5 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '../common/problem.dto';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
@@ -20,9 +19,6 @@ export class DiscoveryController {
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: 'OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414)' })
   @ApiOkResponse({ description: 'The provider metadata', schema: { type: 'object', additionalProperties: true } })
-  @ApiProblems({
-    400: 'INVALID_ENCODING: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (refused by the HTTP edge before routing)',
-  })
   discovery(): Record<string, unknown> {
     const url = (path: string) => endpointUrl(this.config, path);
     const clientAuth = ['client_secret_basic', 'client_secret_post', 'none'];

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../common/problem';
 import { ApiProblems } from '../common/problem.dto';
@@ -42,9 +42,6 @@ export class HealthStatusDto {
 }
 
 @ApiTags('operations')
-@ApiProblems({
-  400: 'INVALID_ENCODING: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (refused by the HTTP edge before routing)',
-})
 @Controller('health')
 export class HealthController {
   constructor(
@@ -72,9 +69,7 @@ export class HealthController {
       'The instance can take traffic: the database answers and it holds its signing keys. The customer directory is reported (`degraded`) but does not fail readiness.',
   })
   @ApiOkResponse({ type: HealthStatusDto })
-  @ApiServiceUnavailableResponse({
-    description: 'The database or the signing keys are unavailable (problem+json with the checks)',
-  })
+  @ApiProblems('NOT_READY')
   async ready(): Promise<HealthStatusDto> {
     const [database, directory] = await Promise.all([
       check(() => this.dataSource.query('SELECT 1'), 'down'),

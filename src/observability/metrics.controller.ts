@@ -1,12 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '../common/problem.dto';
 import { MetricsService } from './metrics.service';
 
 @ApiTags('operations')
-@ApiProblems({
-  400: 'INVALID_ENCODING: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (refused by the HTTP edge before routing)',
-})
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { expectDocumented } from '../support/contract';
+import { PROBLEM_CATALOGUE } from '../../src/common/problem-catalogue';
+import { expectDocumented, expectSchema } from '../support/contract';
 import { renderOpenApiYaml } from '../support/openapi';
 
 describe('openapi.yaml', () => {
@@ -104,5 +105,32 @@ describe('the contract check the typed client of the tests runs on every answer'
 
   it('refuses a status the operation does not declare', () => {
     expect(() => expectDocumented('POST', '/journeys', 418, 'application/json', {})).toThrow(/does not declare 418/);
+  });
+});
+
+describe('the problem types in openapi.yaml', () => {
+  type Responses = Record<string, { content?: Record<string, { examples?: Record<string, unknown> }> }>;
+  const doc = load(readFileSync(join(__dirname, '..', '..', 'openapi.yaml'), 'utf8')) as {
+    paths: Record<string, Record<string, { responses: Responses }>>;
+    components: { examples: Record<string, { value: { status: number } }> };
+  };
+
+  it('lists every problem type of the catalogue, each returned by at least one operation under its status', () => {
+    expect(Object.keys(doc.components.examples).sort()).toEqual(Object.keys(PROBLEM_CATALOGUE).sort());
+    const returned = new Map<string, string>();
+    for (const operations of Object.values(doc.paths))
+      for (const operation of Object.values(operations))
+        for (const [status, response] of Object.entries(operation.responses))
+          for (const code of Object.keys(response.content?.['application/problem+json']?.examples ?? {}))
+            returned.set(code, status);
+    for (const [code, entry] of Object.entries(PROBLEM_CATALOGUE))
+      expect([code, returned.get(code)]).toEqual([code, String(entry.status)]);
+  });
+
+  it('has example bodies the problem schema accepts, and the check refuses an undocumented member', () => {
+    for (const example of Object.values(doc.components.examples)) {
+      expect(() => expectSchema('ProblemDto', example.value)).not.toThrow();
+      expect(() => expectSchema('ProblemDto', { ...example.value, password: 'x' })).toThrow(/password/);
+    }
   });
 });

@@ -75,10 +75,18 @@ export function expectDocumented(method: string, path: string, status: number, c
 /** openapi-fetch middleware: every answer must be one the document declares, with a body it describes. */
 export const contractCheck: Middleware = {
   async onResponse({ request, response, schemaPath }) {
-    if (response.status >= 400) return undefined;
     const contentType = response.headers.get('content-type') ?? '';
     const body = contentType.includes('json') ? await response.clone().json() : undefined;
     expectDocumented(request.method, schemaPath, response.status, contentType || 'none', body);
     return undefined;
   },
 };
+
+/** Throws with what differs when `body` is not an instance of the named component schema. */
+export function expectSchema(name: string, body: unknown): void {
+  const { ajv } = contract();
+  const validate = ajv.getSchema(`openapi.yaml#/components/schemas/${name}`);
+  if (!validate) throw new Error(`openapi.yaml has no schema ${name}`);
+  if (!validate(body))
+    throw new Error(`not a ${name}: ${JSON.stringify(validate.errors)}\nbody: ${JSON.stringify(body)}`);
+}

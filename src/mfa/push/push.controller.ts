@@ -48,13 +48,15 @@ export class PushController {
     description: 'Approve (with the number shown at sign-in) or deny, signed by the device key.',
   })
   @ApiOkResponse({ type: PushAnswerResultDto })
-  @ApiProblems({
-    400: 'WRONG_NUMBER (the sign-in is stopped) or validation failed',
-    401: 'SIGNATURE_REJECTED: not signed by a bound device of this customer (the sign-in is stopped)',
-    404: 'No push challenge waits under this id',
-    409: 'PUSH_ALREADY_ANSWERED',
-    410: 'PUSH_EXPIRED',
-  })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'WRONG_NUMBER',
+    'SIGNATURE_REJECTED',
+    'NOT_FOUND',
+    'PUSH_ALREADY_ANSWERED',
+    'PUSH_EXPIRED',
+    'DEPENDENCY_UNAVAILABLE',
+  )
   answer(
     @Param('pushChallengeId', new ParseUUIDPipe()) pushChallengeId: string,
     @Body() body: PushAnswerDto,
