@@ -847,7 +847,10 @@ export interface components {
     JwkDto: {
       /** @example EC */
       kty: string;
-      /** @description RFC 7638 thumbprint of the key */
+      /**
+       * @description RFC 7638 thumbprint of the key
+       * @example V3pd8XKbYmU9w1QfM5Rk2aXcTzL0nH7sJgE4iBuOq6Y
+       */
       kid: string;
       /** @example ES256 */
       alg: string;
@@ -855,7 +858,9 @@ export interface components {
       use: string;
       /** @example P-256 */
       crv?: string;
+      /** @example f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU */
       x?: string;
+      /** @example x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0 */
       y?: string;
       n?: string;
       e?: string;
@@ -891,7 +896,10 @@ export interface components {
       client_secret?: string;
     };
     TokenResponseDto: {
-      /** @description JWT access token (RFC 9068, typ at+jwt) */
+      /**
+       * @description JWT access token (RFC 9068, typ at+jwt)
+       * @example eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAifQ.c2lnbmF0dXJl
+       */
       access_token: string;
       /** @example Bearer */
       token_type: string;
@@ -905,7 +913,10 @@ export interface components {
       id_token?: string;
     };
     TokenOnlyRequestDto: {
-      /** @description The token to introspect or revoke */
+      /**
+       * @description The token to introspect or revoke
+       * @example eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJDVVBJRC1BTElDRS0wMDAxIn0.c2lnbmF0dXJl
+       */
       token: string;
       /** @enum {string} */
       token_type_hint?: 'access_token' | 'refresh_token';
@@ -984,17 +995,41 @@ export interface components {
        */
       amr: string[];
       /** @example urn:ciam:loa:2 */
-      acr?: string | null;
+      acr: string | null;
       /** @example 203.0.113.7 */
-      ipAddress?: string | null;
+      ipAddress: string | null;
       /** @example Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) */
-      userAgent?: string | null;
-      /** @description The trusted device the session was opened from */
-      trustedDeviceId?: string | null;
+      userAgent: string | null;
+      /**
+       * Format: uuid
+       * @description The trusted device the session was opened from
+       * @example null
+       */
+      trustedDeviceId: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T19:00:00.000Z
+       */
       createdAt: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T19:00:00.000Z
+       */
       lastUsedAt: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T19:30:00.000Z
+       */
       idleExpiresAt: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T07:00:00.000Z
+       */
       absoluteExpiresAt: string;
+      /**
+       * Format: date-time
+       * @description Revoked or expired sessions only
+       */
       revokedAt?: string | null;
       /** @example AGENT:agent-007 */
       revokedBy?: string | null;
@@ -1007,7 +1042,10 @@ export interface components {
     };
     SessionPageDto: {
       sessions: components['schemas']['SessionDto'][];
-      /** @description Pass as `cursor` for the next (older) page; absent on the last page */
+      /**
+       * @description Pass as `cursor` for the next (older) page; absent on the last page
+       * @example MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDJiMWM5YTVl
+       */
       nextCursor?: string;
     };
     ReasonDto: {
@@ -1019,17 +1057,36 @@ export interface components {
       revoked: number;
     };
     TrustedDeviceDto: {
+      /**
+       * Format: uuid
+       * @example 7f3e2d1c-0b9a-4876-8543-210fedcba987
+       */
       id: string;
       /** @example Pixel 9 */
       name: string;
       /** @example android */
-      platform?: string | null;
+      platform: string | null;
       /** @enum {string} */
       status: 'ACTIVE' | 'REVOKED';
-      /** @description RFC 7638 thumbprint of the device key */
+      /**
+       * @description RFC 7638 thumbprint of the device key
+       * @example NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs
+       */
       thumbprint: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T19:00:00.000Z
+       */
       createdAt: string;
-      lastUsedAt?: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T19:00:00.000Z
+       */
+      lastUsedAt: string | null;
+      /**
+       * Format: date-time
+       * @description Revoked devices only
+       */
       revokedAt?: string | null;
       revokeReason?: string | null;
     };
@@ -1037,6 +1094,10 @@ export interface components {
       devices: components['schemas']['TrustedDeviceDto'][];
     };
     AuditEventDto: {
+      /**
+       * Format: uuid
+       * @example 0d5b8f0e-6a1c-4f7e-9b2a-3c4d5e6f7a8b
+       */
       id: string;
       /** @example session.revoked */
       type: string;
@@ -1045,23 +1106,41 @@ export interface components {
       /** @enum {string} */
       actorType: 'CUSTOMER' | 'AGENT' | 'CLIENT' | 'SYSTEM';
       /** @example agent-007 */
-      actorId?: string | null;
-      sessionId?: string | null;
-      contextId?: string | null;
-      clientId?: string | null;
-      ipAddress?: string | null;
-      userAgent?: string | null;
+      actorId: string | null;
+      /**
+       * Format: uuid
+       * @example 2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90
+       */
+      sessionId: string | null;
+      /**
+       * Format: uuid
+       * @example null
+       */
+      contextId: string | null;
+      /** @example demo-spa */
+      clientId: string | null;
+      /** @example 203.0.113.7 */
+      ipAddress: string | null;
+      /** @example Mozilla/5.0 (Windows NT 10.0; Win64; x64) */
+      userAgent: string | null;
       /**
        * @example {
        *       "reason": "lost phone"
        *     }
        */
       details: Record<string, never>;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T19:00:00.000Z
+       */
       createdAt: string;
     };
     AuditPageDto: {
       events: components['schemas']['AuditEventDto'][];
-      /** @description Pass as `cursor` for the next (older) page */
+      /**
+       * @description Pass as `cursor` for the next (older) page; absent on the last page
+       * @example MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDBkNWI4ZjBl
+       */
       nextCursor?: string;
     };
     MfaStandingDto: {
@@ -1458,7 +1537,10 @@ export interface components {
        * @example Vb2m1sKQd0n8s5Yy2p3u...
        */
       transactionToken: string;
-      /** @description Compact JWS (ES256) by the bound key over {"challenge": nextStep.challenge, "journeyId": journeyId} */
+      /**
+       * @description Compact JWS (ES256) by the bound key over {"challenge": nextStep.challenge, "journeyId": journeyId}
+       * @example eyJhbGciOiJFUzI1NiJ9.eyJjaGFsbGVuZ2UiOiJKeDNucTBtUTh5R1oyY0Y1dlQxd1IiLCJqb3VybmV5SWQiOiI2YzFmMWUzZSJ9.MEUCIQDx7cQ9kVt3w
+       */
       proof: string;
     };
     PushPollDto: {
@@ -1499,7 +1581,9 @@ export interface components {
       kty: string;
       /** @example P-256 */
       crv: string;
+      /** @example f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU */
       x: string;
+      /** @example x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0 */
       y: string;
     };
     DeviceBindDto: {
@@ -1510,7 +1594,10 @@ export interface components {
       transactionToken: string;
       /** @description The device's new P-256 public key (JWK) */
       publicKey: components['schemas']['DevicePublicKeyDto'];
-      /** @description Compact JWS (ES256) by that key over {"challenge": nextStep.challenge, "journeyId": journeyId} */
+      /**
+       * @description Compact JWS (ES256) by that key over {"challenge": nextStep.challenge, "journeyId": journeyId}
+       * @example eyJhbGciOiJFUzI1NiJ9.eyJjaGFsbGVuZ2UiOiJKeDNucTBtUTh5R1oyY0Y1dlQxd1IiLCJqb3VybmV5SWQiOiI2YzFmMWUzZSJ9.MEUCIQDx7cQ9kVt3w
+       */
       proof: string;
       /** @example Pixel 9 */
       name: string;
@@ -1527,7 +1614,10 @@ export interface components {
        * @example 42
        */
       number: number;
-      /** @description Compact JWS (ES256; header kid = the device key's RFC 7638 thumbprint) over {"pushChallengeId","number","decision"} */
+      /**
+       * @description Compact JWS (ES256; header kid = the device key's RFC 7638 thumbprint) over {"pushChallengeId","number","decision"}
+       * @example eyJhbGciOiJFUzI1NiIsImtpZCI6Ik56YkxzWGg4dUQifQ.eyJwdXNoQ2hhbGxlbmdlSWQiOiIxYjJjIiwibnVtYmVyIjo0MiwiZGVjaXNpb24iOiJhcHByb3ZlIn0.MEQCIB3k
+       */
       signature: string;
     };
     PushAnswerResultDto: {
@@ -1559,8 +1649,12 @@ export interface components {
     RetryAfter: number;
     /** @description The bearer challenge (RFC 6750 §3), with `error="invalid_token"` when a token was presented */
     WwwAuthenticate: string;
-    /** @description Never cached: `no-store` */
+    /** @description Never cached: `no-store` (the OAuth endpoints add `Pragma: no-cache`) */
     NoStore: string;
+    /** @description Public metadata: caches may keep it five minutes */
+    PublicCache: string;
+    /** @description Where the browser goes next */
+    Location: string;
   };
   pathItems: never;
 }
@@ -1577,9 +1671,27 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "status": "ok",
+           *       "checks": {
+           *         "database": {
+           *           "status": "up"
+           *         },
+           *         "signingKeys": {
+           *           "status": "up"
+           *         },
+           *         "directory": {
+           *           "status": "up",
+           *           "adapter": "file"
+           *         }
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['HealthStatusDto'];
         };
       };
@@ -1617,9 +1729,27 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "status": "ok",
+           *       "checks": {
+           *         "database": {
+           *           "status": "up"
+           *         },
+           *         "signingKeys": {
+           *           "status": "up"
+           *         },
+           *         "directory": {
+           *           "status": "up",
+           *           "adapter": "file"
+           *         }
+           *       }
+           *     }
+           */
           'application/json': components['schemas']['HealthStatusDto'];
         };
       };
@@ -1661,9 +1791,15 @@ export interface operations {
       /** @description Prometheus text exposition format */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example # HELP http_requests_total HTTP requests
+           *     # TYPE http_requests_total counter
+           *     http_requests_total{method="POST",route="/journeys",status="201"} 42
+           */
           'text/plain': string;
         };
       };
@@ -1693,13 +1829,20 @@ export interface operations {
   AuthorizeController_authorize: {
     parameters: {
       query: {
+        /** @example S256 */
         code_challenge_method: 'S256';
-        code_challenge: unknown;
-        nonce?: unknown;
-        state?: unknown;
+        /** @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM */
+        code_challenge: string;
+        /** @example n-0S6_WzA2Mj */
+        nonce?: string;
+        /** @example af0ifjsldkj */
+        state?: string;
         scope: unknown;
-        redirect_uri: unknown;
-        client_id: unknown;
+        /** @example http://localhost:5173/callback */
+        redirect_uri: string;
+        /** @example demo-spa */
+        client_id: string;
+        /** @example code */
         response_type: 'code';
       };
       header?: never;
@@ -1711,6 +1854,8 @@ export interface operations {
       /** @description To the login UI (`#journey=...&transaction_token=...&step=PASSWORD`), or back to the client with an error */
       302: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          Location: components['headers']['Location'];
           [name: string]: unknown;
         };
         content?: never;
@@ -1718,6 +1863,7 @@ export interface operations {
       /** @description invalid_request, shown and never redirected: unknown client_id, a redirect_uri not registered for it, or hostile bytes in the request */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -1738,9 +1884,28 @@ export interface operations {
       /** @description The provider metadata */
       200: {
         headers: {
+          'Cache-Control': components['headers']['PublicCache'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "issuer": "http://localhost:3000",
+           *       "authorization_endpoint": "http://localhost:3000/oauth2/authorize",
+           *       "token_endpoint": "http://localhost:3000/oauth2/token",
+           *       "jwks_uri": "http://localhost:3000/oauth2/jwks",
+           *       "response_types_supported": [
+           *         "code"
+           *       ],
+           *       "code_challenge_methods_supported": [
+           *         "S256"
+           *       ],
+           *       "id_token_signing_alg_values_supported": [
+           *         "ES256"
+           *       ],
+           *       "authorization_response_iss_parameter_supported": true
+           *     }
+           */
           'application/json': {
             [key: string]: unknown;
           };
@@ -1780,15 +1945,32 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['PublicCache'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "keys": [
+           *         {
+           *           "kty": "EC",
+           *           "kid": "V3pd8XKbYmU9w1QfM5Rk2aXcTzL0nH7sJgE4iBuOq6Y",
+           *           "alg": "ES256",
+           *           "use": "sig",
+           *           "crv": "P-256",
+           *           "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+           *           "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['JwksDto'];
         };
       };
       /** @description invalid_request: a NUL, invalid UTF-8 or a lone surrogate anywhere in the request (the HTTP edge) */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -1806,21 +1988,38 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "grant_type": "authorization_code",
+         *       "redirect_uri": "http://localhost:5173/callback",
+         *       "client_id": "demo-spa"
+         *     }
+         */
         'application/x-www-form-urlencoded': components['schemas']['TokenRequestDto'];
       };
     };
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "access_token": "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAifQ.c2lnbmF0dXJl",
+           *       "token_type": "Bearer",
+           *       "expires_in": 300,
+           *       "scope": "openid profile"
+           *     }
+           */
           'application/json': components['schemas']['TokenResponseDto'];
         };
       };
       /** @description invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope */
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -1830,6 +2029,7 @@ export interface operations {
       /** @description invalid_client */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -1847,21 +2047,41 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "token": "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJDVVBJRC1BTElDRS0wMDAxIn0.c2lnbmF0dXJl",
+         *       "token_type_hint": "access_token",
+         *       "client_id": "demo-service"
+         *     }
+         */
         'application/x-www-form-urlencoded': components['schemas']['TokenOnlyRequestDto'];
       };
     };
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "active": true,
+           *       "scope": "openid profile",
+           *       "client_id": "demo-spa",
+           *       "sub": "CUPID-0001",
+           *       "exp": 1795547470,
+           *       "iat": 1795547170,
+           *       "token_type": "Bearer"
+           *     }
+           */
           'application/json': components['schemas']['IntrospectionResponseDto'];
         };
       };
       /** @description invalid_client */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -1871,6 +2091,7 @@ export interface operations {
       /** @description the client may not introspect */
       403: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -1888,6 +2109,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "token": "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJDVVBJRC1BTElDRS0wMDAxIn0.c2lnbmF0dXJl",
+         *       "token_type_hint": "access_token",
+         *       "client_id": "demo-service"
+         *     }
+         */
         'application/x-www-form-urlencoded': components['schemas']['TokenOnlyRequestDto'];
       };
     };
@@ -1895,6 +2123,7 @@ export interface operations {
       /** @description Revoked, or nothing to revoke */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content?: never;
@@ -1902,6 +2131,7 @@ export interface operations {
       /** @description invalid_client */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -1921,15 +2151,26 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "sub": "CUPID-0001",
+           *       "name": "Alice Example",
+           *       "preferred_username": "alice",
+           *       "email": "alice@example.test",
+           *       "phone_number": "+447700900001"
+           *     }
+           */
           'application/json': components['schemas']['UserinfoResponseDto'];
         };
       };
       /** @description invalid_token (WWW-Authenticate: Bearer) */
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -1949,14 +2190,25 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "sub": "CUPID-0001",
+           *       "name": "Alice Example",
+           *       "preferred_username": "alice",
+           *       "email": "alice@example.test",
+           *       "phone_number": "+447700900001"
+           *     }
+           */
           'application/json': components['schemas']['UserinfoResponseDto'];
         };
       };
       401: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -1968,10 +2220,14 @@ export interface operations {
   EndSessionController_viaQuery: {
     parameters: {
       query: {
-        client_id?: unknown;
-        state?: unknown;
-        post_logout_redirect_uri?: unknown;
-        id_token_hint: unknown;
+        /** @example demo-spa */
+        client_id?: string;
+        /** @example af0ifjsldkj */
+        state?: string;
+        /** @example http://localhost:5173/ */
+        post_logout_redirect_uri?: string;
+        /** @example eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl */
+        id_token_hint: string;
       };
       header?: never;
       path?: never;
@@ -1982,21 +2238,30 @@ export interface operations {
       /** @description Signed out; no redirect was asked for */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "status": "signed_out"
+           *     }
+           */
           'application/json': components['schemas']['SignedOutDto'];
         };
       };
       /** @description Redirect to the registered post_logout_redirect_uri (with state) */
       302: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          Location: components['headers']['Location'];
           [name: string]: unknown;
         };
         content?: never;
       };
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -2012,18 +2277,57 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: never;
+    /** @description The same parameters as the GET form, form-encoded */
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id_token_hint": "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl",
+         *       "post_logout_redirect_uri": "http://localhost:5173/",
+         *       "state": "af0ifjsldkj"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description An ID token this provider issued for the session */
+          id_token_hint: string;
+          /**
+           * Format: uri
+           * @description Registered for the client
+           */
+          post_logout_redirect_uri?: string;
+          state?: string;
+          client_id?: string;
+        };
+      };
+    };
     responses: {
+      /** @description Signed out; no redirect was asked for */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "status": "signed_out"
+           *     }
+           */
           'application/json': components['schemas']['SignedOutDto'];
         };
       };
+      /** @description Redirect to the registered post_logout_redirect_uri (with state) */
+      302: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          Location: components['headers']['Location'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
       400: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -2036,7 +2340,10 @@ export interface operations {
     parameters: {
       query: {
         limit?: number;
-        /** @description From the previous page's nextCursor */
+        /**
+         * @description From the previous page's nextCursor
+         * @example MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDJiMWM5YTVl
+         */
         cursor?: string;
         reason: string;
       };
@@ -2051,9 +2358,39 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "sessions": [
+           *         {
+           *           "id": "2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90",
+           *           "clientId": "demo-spa",
+           *           "status": "ACTIVE",
+           *           "amr": [
+           *             "pwd",
+           *             "otp",
+           *             "sms"
+           *           ],
+           *           "acr": "urn:ciam:loa:2",
+           *           "ipAddress": "203.0.113.7",
+           *           "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)",
+           *           "trustedDeviceId": null,
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *           "idleExpiresAt": "2026-11-24T19:30:00.000Z",
+           *           "absoluteExpiresAt": "2026-11-25T07:00:00.000Z",
+           *           "revokedAt": "2026-11-24T19:00:00.000Z",
+           *           "revokedBy": "AGENT:agent-007",
+           *           "revokeReason": null,
+           *           "current": true
+           *         }
+           *       ],
+           *       "nextCursor": "MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDJiMWM5YTVl"
+           *     }
+           */
           'application/json': components['schemas']['SessionPageDto'];
         };
       };
@@ -2114,21 +2451,52 @@ export interface operations {
       path: {
         /** @description The customer id */
         cupid: string;
+        /** @example 2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90 */
         sessionId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
         'application/json': components['schemas']['ReasonDto'];
       };
     };
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "id": "2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90",
+           *       "clientId": "demo-spa",
+           *       "status": "ACTIVE",
+           *       "amr": [
+           *         "pwd",
+           *         "otp",
+           *         "sms"
+           *       ],
+           *       "acr": "urn:ciam:loa:2",
+           *       "ipAddress": "203.0.113.7",
+           *       "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)",
+           *       "trustedDeviceId": null,
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *       "idleExpiresAt": "2026-11-24T19:30:00.000Z",
+           *       "absoluteExpiresAt": "2026-11-25T07:00:00.000Z",
+           *       "revokedAt": "2026-11-24T19:00:00.000Z",
+           *       "revokedBy": "AGENT:agent-007",
+           *       "revokeReason": null,
+           *       "current": true
+           *     }
+           */
           'application/json': components['schemas']['SessionDto'];
         };
       };
@@ -2214,15 +2582,26 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
         'application/json': components['schemas']['ReasonDto'];
       };
     };
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "revoked": 2
+           *     }
+           */
           'application/json': components['schemas']['RevokedCountDto'];
         };
       };
@@ -2290,7 +2669,10 @@ export interface operations {
     parameters: {
       query: {
         limit?: number;
-        /** @description From the previous page's nextCursor */
+        /**
+         * @description From the previous page's nextCursor
+         * @example MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDJiMWM5YTVl
+         */
         cursor?: string;
         reason: string;
       };
@@ -2305,9 +2687,27 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "devices": [
+           *         {
+           *           "id": "7f3e2d1c-0b9a-4876-8543-210fedcba987",
+           *           "name": "Pixel 9",
+           *           "platform": "android",
+           *           "status": "ACTIVE",
+           *           "thumbprint": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *           "revokedAt": "2026-11-24T19:00:00.000Z",
+           *           "revokeReason": null
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['DeviceListDto'];
         };
       };
@@ -2368,12 +2768,18 @@ export interface operations {
       path: {
         /** @description The customer id */
         cupid: string;
+        /** @example 7f3e2d1c-0b9a-4876-8543-210fedcba987 */
         deviceId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
         'application/json': components['schemas']['ReasonDto'];
       };
     };
@@ -2381,6 +2787,7 @@ export interface operations {
       /** @description Revoked */
       204: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content?: never;
@@ -2459,7 +2866,10 @@ export interface operations {
     parameters: {
       query: {
         limit?: number;
-        /** @description From the previous page's nextCursor */
+        /**
+         * @description From the previous page's nextCursor
+         * @example MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDJiMWM5YTVl
+         */
         cursor?: string;
         reason: string;
         /** @description Inclusive */
@@ -2480,9 +2890,33 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "events": [
+           *         {
+           *           "id": "0d5b8f0e-6a1c-4f7e-9b2a-3c4d5e6f7a8b",
+           *           "type": "session.revoked",
+           *           "outcome": "SUCCESS",
+           *           "actorType": "CUSTOMER",
+           *           "actorId": "agent-007",
+           *           "sessionId": "2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90",
+           *           "contextId": null,
+           *           "clientId": "demo-spa",
+           *           "ipAddress": "203.0.113.7",
+           *           "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+           *           "details": {
+           *             "reason": "lost phone"
+           *           },
+           *           "createdAt": "2026-11-24T19:00:00.000Z"
+           *         }
+           *       ],
+           *       "nextCursor": "MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDBkNWI4ZjBl"
+           *     }
+           */
           'application/json': components['schemas']['AuditPageDto'];
         };
       };
@@ -2552,9 +2986,23 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "cupid": "CUPID-ALICE-0001",
+           *       "locked": true,
+           *       "lockedUntil": null,
+           *       "failuresInWindow": 3,
+           *       "limit": 10,
+           *       "windowSeconds": 86400,
+           *       "lastLockedAt": null,
+           *       "clearedAt": null,
+           *       "clearedBy": "AGENT:agent-007"
+           *     }
+           */
           'application/json': components['schemas']['MfaStandingDto'];
         };
       };
@@ -2620,15 +3068,34 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
         'application/json': components['schemas']['ReasonDto'];
       };
     };
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "cupid": "CUPID-ALICE-0001",
+           *       "locked": true,
+           *       "lockedUntil": null,
+           *       "failuresInWindow": 3,
+           *       "limit": 10,
+           *       "windowSeconds": 86400,
+           *       "lastLockedAt": null,
+           *       "clearedAt": null,
+           *       "clearedBy": "AGENT:agent-007"
+           *     }
+           */
           'application/json': components['schemas']['MfaStandingDto'];
         };
       };
@@ -2703,9 +3170,38 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "sessions": [
+           *         {
+           *           "id": "2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90",
+           *           "clientId": "demo-spa",
+           *           "status": "ACTIVE",
+           *           "amr": [
+           *             "pwd",
+           *             "otp",
+           *             "sms"
+           *           ],
+           *           "acr": "urn:ciam:loa:2",
+           *           "ipAddress": "203.0.113.7",
+           *           "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)",
+           *           "trustedDeviceId": null,
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *           "idleExpiresAt": "2026-11-24T19:30:00.000Z",
+           *           "absoluteExpiresAt": "2026-11-25T07:00:00.000Z",
+           *           "revokedAt": "2026-11-24T19:00:00.000Z",
+           *           "revokedBy": "AGENT:agent-007",
+           *           "revokeReason": null,
+           *           "current": true
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['SessionListDto'];
         };
       };
@@ -2751,6 +3247,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90 */
         sessionId: string;
       };
       cookie?: never;
@@ -2760,6 +3257,7 @@ export interface operations {
       /** @description Revoked */
       204: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content?: never;
@@ -2822,9 +3320,15 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "revoked": 2
+           *     }
+           */
           'application/json': components['schemas']['RevokedCountDto'];
         };
       };
@@ -2876,9 +3380,27 @@ export interface operations {
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "devices": [
+           *         {
+           *           "id": "7f3e2d1c-0b9a-4876-8543-210fedcba987",
+           *           "name": "Pixel 9",
+           *           "platform": "android",
+           *           "status": "ACTIVE",
+           *           "thumbprint": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *           "revokedAt": "2026-11-24T19:00:00.000Z",
+           *           "revokeReason": null
+           *         }
+           *       ]
+           *     }
+           */
           'application/json': components['schemas']['DeviceListDto'];
         };
       };
@@ -2924,6 +3446,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 7f3e2d1c-0b9a-4876-8543-210fedcba987 */
         deviceId: string;
       };
       cookie?: never;
@@ -2933,6 +3456,7 @@ export interface operations {
       /** @description Removed */
       204: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content?: never;
@@ -2993,6 +3517,28 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "clientId": "demo-spa",
+         *       "redirectUri": "http://localhost:5173/callback",
+         *       "codeChallenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+         *       "codeChallengeMethod": "S256",
+         *       "scope": "openid profile",
+         *       "nonce": "n-0S6_WzA2Mj",
+         *       "state": "af0ifjsldkj",
+         *       "channel": "WEB",
+         *       "device": {
+         *         "deviceId": "d3b07384-d113-4ec4-a7a1-5f8b1e1b3c2e",
+         *         "data": {
+         *           "platform": "web",
+         *           "fingerprint": "9f86d081884c7d65",
+         *           "actionToken": "eyJhbGciOi..."
+         *         },
+         *         "bind": false,
+         *         "keyThumbprint": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+         *       }
+         *     }
+         */
         'application/json': components['schemas']['StartJourneyDto'];
       };
     };
@@ -3000,6 +3546,7 @@ export interface operations {
       /** @description The journey and its first step */
       201: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -3051,12 +3598,20 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
         journeyId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "transactionToken": "tx-5Jd8kq0y...",
+         *       "username": "alice",
+         *       "password": "alice-password"
+         *     }
+         */
         'application/json': components['schemas']['PasswordStepDto'];
       };
     };
@@ -3064,6 +3619,7 @@ export interface operations {
       /** @description The next step, or the completed journey */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -3162,12 +3718,18 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
         journeyId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u..."
+         *     }
+         */
         'application/json': components['schemas']['TransactionOnlyDto'];
       };
     };
@@ -3175,6 +3737,7 @@ export interface operations {
       /** @description The next step, or the completed journey */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -3256,12 +3819,18 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
         journeyId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u..."
+         *     }
+         */
         'application/json': components['schemas']['TransactionOnlyDto'];
       };
     };
@@ -3269,6 +3838,7 @@ export interface operations {
       /** @description The next step, or the completed journey */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -3351,12 +3921,19 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
         journeyId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "code": "493027"
+         *     }
+         */
         'application/json': components['schemas']['SmsCodeDto'];
       };
     };
@@ -3364,6 +3941,7 @@ export interface operations {
       /** @description The next step, or the completed journey */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -3461,12 +4039,19 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
         journeyId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "proof": "eyJhbGciOiJFUzI1NiJ9.eyJjaGFsbGVuZ2UiOiJKeDNucTBtUTh5R1oyY0Y1dlQxd1IiLCJqb3VybmV5SWQiOiI2YzFmMWUzZSJ9.MEUCIQDx7cQ9kVt3w"
+         *     }
+         */
         'application/json': components['schemas']['DeviceProofDto'];
       };
     };
@@ -3474,6 +4059,7 @@ export interface operations {
       /** @description The next step, or the completed journey */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -3548,12 +4134,18 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
         journeyId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u..."
+         *     }
+         */
         'application/json': components['schemas']['TransactionOnlyDto'];
       };
     };
@@ -3561,6 +4153,7 @@ export interface operations {
       /** @description The next step, or the completed journey */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -3641,12 +4234,19 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
         journeyId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "waitSeconds": 20
+         *     }
+         */
         'application/json': components['schemas']['PushPollDto'];
       };
     };
@@ -3654,6 +4254,7 @@ export interface operations {
       /** @description The next step, or the completed journey */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -3753,12 +4354,22 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
         journeyId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "documentId": "terms",
+         *       "version": "2026-11",
+         *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         *       "accept": true
+         *     }
+         */
         'application/json': components['schemas']['EsignDto'];
       };
     };
@@ -3766,6 +4377,7 @@ export interface operations {
       /** @description The next step, or the completed journey */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -3844,12 +4456,27 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
         journeyId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "publicKey": {
+         *         "kty": "EC",
+         *         "crv": "P-256",
+         *         "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+         *         "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+         *       },
+         *       "proof": "eyJhbGciOiJFUzI1NiJ9.eyJjaGFsbGVuZ2UiOiJKeDNucTBtUTh5R1oyY0Y1dlQxd1IiLCJqb3VybmV5SWQiOiI2YzFmMWUzZSJ9.MEUCIQDx7cQ9kVt3w",
+         *       "name": "Pixel 9",
+         *       "platform": "android"
+         *     }
+         */
         'application/json': components['schemas']['DeviceBindDto'];
       };
     };
@@ -3857,6 +4484,7 @@ export interface operations {
       /** @description The next step, or the completed journey */
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
@@ -3936,21 +4564,35 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example 1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d */
         pushChallengeId: string;
       };
       cookie?: never;
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "decision": "approve",
+         *       "number": 42,
+         *       "signature": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ik56YkxzWGg4dUQifQ.eyJwdXNoQ2hhbGxlbmdlSWQiOiIxYjJjIiwibnVtYmVyIjo0MiwiZGVjaXNpb24iOiJhcHByb3ZlIn0.MEQCIB3k"
+         *     }
+         */
         'application/json': components['schemas']['PushAnswerDto'];
       };
     };
     responses: {
       200: {
         headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "status": "approved"
+           *     }
+           */
           'application/json': components['schemas']['PushAnswerResultDto'];
         };
       };

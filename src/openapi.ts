@@ -1,10 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { dump } from 'js-yaml';
-import { PROBLEM_REFERENCES, problemExample, problemResponse, RESPONSE_HEADERS } from './common/problem.dto';
+import { header, PROBLEM_REFERENCES, problemExample, problemResponse, RESPONSE_HEADERS } from './common/problem.dto';
 import type { ProblemCode } from './common/problem-catalogue';
 import { PROBLEM_CATALOGUE } from './common/problem-catalogue';
 import { SERVICE_VERSION } from './common/version';
+import { addOperationExamples, describeParameters } from './openapi-examples';
 import { JOURNEY_UNION_SCHEMAS, STEP_OPERATIONS } from './journeys/dto/journey-response.dto';
 
 /** The OpenAPI document, built from the controllers' and DTOs' decorators (never written by hand). */
@@ -49,7 +50,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     ),
     headers: RESPONSE_HEADERS as never,
   };
-  return addEdgeProblems(describeJourneySteps(declarePublicOperations(document)));
+  const described = declareResponseHeaders(addEdgeProblems(describeJourneySteps(declarePublicOperations(document))));
+  const missing = [...addOperationExamples(described), ...describeParameters(described)];
+  // Every example is built from the examples the DTOs carry: a property without one is a gap in the contract.
+  if (missing.length > 0) throw new Error(`openapi: no example for ${missing.join(', ')}`);
+  return described;
 }
 
 /** The OAuth endpoints where a confidential client authenticates; a public client sends only its client_id. */
@@ -123,6 +128,34 @@ function addEdgeProblems(document: OpenAPIObject): OpenAPIObject {
         const journey = path.startsWith('/journeys');
         const { status: _status, ...response } = problemResponse(status, [...codes, code], journey);
         operation.responses[status] = response as never;
+      }
+    }
+  }
+  return document;
+}
+
+/** What their controllers' @Header says: the only responses caches may keep (http-edge.ts makes the rest no-store). */
+const PUBLIC_CACHE = ['/.well-known/openid-configuration', '/oauth2/jwks'];
+
+/**
+ * Headers every answer carries, declared on every response: Cache-Control (http-edge.ts sets `no-store`
+ * unless a route says otherwise) and Location on redirects. Problem responses declare theirs already
+ * (Retry-After, WWW-Authenticate).
+ */
+function declareResponseHeaders(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      for (const [status, response] of Object.entries(operation.responses) as Array<
+        [string, { headers?: Record<string, unknown> }]
+      >) {
+        const cacheable = PUBLIC_CACHE.includes(path) && status.startsWith('2');
+        response.headers = {
+          'Cache-Control': header(cacheable ? 'PublicCache' : 'NoStore'),
+          ...(status === '302' ? { Location: header('Location') } : {}),
+          ...response.headers,
+        };
       }
     }
   }

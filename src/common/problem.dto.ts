@@ -118,9 +118,27 @@ export const RESPONSE_HEADERS = {
     description: 'The bearer challenge (RFC 6750 §3), with `error="invalid_token"` when a token was presented',
     schema: { type: 'string', example: 'Bearer realm="ciam", error="invalid_token"' },
   },
-  NoStore: { description: 'Never cached: `no-store`', schema: { type: 'string', example: 'no-store' } },
+  NoStore: {
+    description: 'Never cached: `no-store` (the OAuth endpoints add `Pragma: no-cache`)',
+    required: true,
+    schema: { type: 'string', example: 'no-store' },
+  },
+  PublicCache: {
+    description: 'Public metadata: caches may keep it five minutes',
+    required: true,
+    schema: { type: 'string', example: 'public, max-age=300' },
+  },
+  Location: {
+    description: 'Where the browser goes next',
+    required: true,
+    schema: {
+      type: 'string',
+      format: 'uri',
+      example: 'http://localhost:5173/login#journey=6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21',
+    },
+  },
 };
-const header = (name: keyof typeof RESPONSE_HEADERS) => ({ $ref: `#/components/headers/${name}` });
+export const header = (name: keyof typeof RESPONSE_HEADERS) => ({ $ref: `#/components/headers/${name}` });
 
 /** The documented response for one status: every problem type it can carry, each with an example. */
 export function problemResponse(status: number, codes: ProblemCode[], journey = false): ApiResponseOptions {

@@ -18,7 +18,23 @@ export class DiscoveryController {
   @Get('.well-known/openid-configuration')
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: 'OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414)' })
-  @ApiOkResponse({ description: 'The provider metadata', schema: { type: 'object', additionalProperties: true } })
+  @ApiOkResponse({
+    description: 'The provider metadata',
+    schema: {
+      type: 'object',
+      additionalProperties: true,
+      example: {
+        issuer: 'http://localhost:3000',
+        authorization_endpoint: 'http://localhost:3000/oauth2/authorize',
+        token_endpoint: 'http://localhost:3000/oauth2/token',
+        jwks_uri: 'http://localhost:3000/oauth2/jwks',
+        response_types_supported: ['code'],
+        code_challenge_methods_supported: ['S256'],
+        id_token_signing_alg_values_supported: ['ES256'],
+        authorization_response_iss_parameter_supported: true,
+      },
+    },
+  })
   discovery(): Record<string, unknown> {
     const url = (path: string) => endpointUrl(this.config, path);
     const clientAuth = ['client_secret_basic', 'client_secret_post', 'none'];

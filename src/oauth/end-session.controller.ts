@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiConsumes,
   ApiFoundResponse,
   ApiOkResponse,
@@ -45,7 +46,27 @@ export class EndSessionController {
   @HttpCode(200)
   @ApiOperation({ summary: 'End session (form post)' })
   @ApiConsumes(FORM)
-  @ApiOkResponse({ type: SignedOutDto })
+  @ApiBody({
+    description: 'The same parameters as the GET form, form-encoded',
+    schema: {
+      type: 'object',
+      required: ['id_token_hint'],
+      properties: {
+        id_token_hint: { type: 'string', description: 'An ID token this provider issued for the session' },
+        post_logout_redirect_uri: { type: 'string', format: 'uri', description: 'Registered for the client' },
+        state: { type: 'string' },
+        client_id: { type: 'string' },
+      },
+      example: {
+        id_token_hint:
+          'eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl',
+        post_logout_redirect_uri: 'http://localhost:5173/',
+        state: 'af0ifjsldkj',
+      },
+    },
+  })
+  @ApiFoundResponse({ description: 'Redirect to the registered post_logout_redirect_uri (with state)' })
+  @ApiOkResponse({ type: SignedOutDto, description: 'Signed out; no redirect was asked for' })
   @ApiBadRequestResponse({ type: OAuthErrorDto })
   viaForm(
     @Body() body: unknown,

@@ -15,7 +15,14 @@ export class MetricsController {
     description: 'Process metrics and request durations by route and status.',
   })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text exposition format', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format',
+    schema: {
+      type: 'string',
+      example:
+        '# HELP http_requests_total HTTP requests\n# TYPE http_requests_total counter\nhttp_requests_total{method="POST",route="/journeys",status="201"} 42\n',
+    },
+  })
   async scrape(): Promise<string> {
     return this.metrics.registry.metrics();
   }

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { PROBLEM_CATALOGUE } from '../../src/common/problem-catalogue';
-import { expectDocumented, expectSchema } from '../support/contract';
+import { STEP_OPERATIONS } from '../../src/journeys/dto/journey-response.dto';
+import { expectDocumented, expectSchema, expectValid } from '../support/contract';
 import { renderOpenApiYaml } from '../support/openapi';
 
 describe('openapi.yaml', () => {
@@ -116,7 +117,8 @@ describe('the problem types in openapi.yaml', () => {
   };
 
   it('lists every problem type of the catalogue, each returned by at least one operation under its status', () => {
-    expect(Object.keys(doc.components.examples).sort()).toEqual(Object.keys(PROBLEM_CATALOGUE).sort());
+    const problemExamples = Object.keys(doc.components.examples).filter((name) => !name.startsWith('Journey'));
+    expect(problemExamples.sort()).toEqual(Object.keys(PROBLEM_CATALOGUE).sort());
     const returned = new Map<string, string>();
     for (const operations of Object.values(doc.paths))
       for (const operation of Object.values(operations))
@@ -128,9 +130,65 @@ describe('the problem types in openapi.yaml', () => {
   });
 
   it('has example bodies the problem schema accepts, and the check refuses an undocumented member', () => {
-    for (const example of Object.values(doc.components.examples)) {
+    for (const code of Object.keys(PROBLEM_CATALOGUE)) {
+      const example = doc.components.examples[code];
       expect(() => expectSchema('ProblemDto', example.value)).not.toThrow();
       expect(() => expectSchema('ProblemDto', { ...example.value, password: 'x' })).toThrow(/password/);
     }
+  });
+});
+
+describe('the examples in openapi.yaml', () => {
+  type Media = { schema?: Record<string, unknown>; example?: unknown; examples?: Record<string, { $ref: string }> };
+  type Operation = {
+    requestBody?: { content: Record<string, Media> };
+    responses: Record<string, { content?: Record<string, Media> }>;
+    parameters?: Array<{ name: string; example?: unknown; schema?: { example?: unknown; enum?: unknown[] } }>;
+  };
+  const doc = load(readFileSync(join(__dirname, '..', '..', 'openapi.yaml'), 'utf8')) as {
+    paths: Record<string, Record<string, Operation>>;
+    components: { examples: Record<string, { value: unknown }> };
+  };
+  const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({ where: `${method.toUpperCase()} ${path}`, operation })),
+  );
+  const examplesOf = (media: Media) =>
+    media.examples
+      ? Object.values(media.examples).map(({ $ref }) => doc.components.examples[$ref.split('/').pop()!].value)
+      : [media.example];
+
+  it('has an example for every request body, success body and parameter, each one its schema accepts (closed objects)', () => {
+    let checked = 0;
+    for (const { where, operation } of operations) {
+      const bodies = [
+        ...Object.values(operation.requestBody?.content ?? {}),
+        ...Object.entries(operation.responses)
+          .filter(([status]) => status.startsWith('2'))
+          .flatMap(([, response]) => Object.values(response.content ?? {})),
+      ];
+      for (const media of bodies) {
+        for (const example of examplesOf(media)) {
+          expect([where, example]).not.toEqual([where, undefined]);
+          expectValid(media.schema!, example, where);
+          checked += 1;
+        }
+      }
+      for (const parameter of operation.parameters ?? [])
+        expect([
+          where,
+          parameter.name,
+          parameter.example ?? parameter.schema?.example ?? parameter.schema?.enum,
+        ]).not.toContain(undefined);
+    }
+    expect(checked).toBeGreaterThan(40);
+  });
+
+  it('shows a journey answer at every step and phase, and completed', () => {
+    const media = doc.paths['/journeys/{journeyId}/password'].post.responses['200'].content!['application/json'];
+    const steps = examplesOf(media).map((example) => {
+      const answer = example as { status: string; nextStep?: { type: string; phase?: string } };
+      return answer.nextStep ? [answer.nextStep.type, answer.nextStep.phase].filter(Boolean).join('/') : answer.status;
+    });
+    expect(steps.sort()).toEqual([...Object.keys(STEP_OPERATIONS), 'COMPLETED'].sort());
   });
 });

@@ -13,11 +13,14 @@ import type { Middleware } from 'openapi-fetch';
  */
 type Schema = Record<string, unknown>;
 interface Operation {
-  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+  responses: Record<
+    string,
+    { content?: Record<string, { schema: Schema }>; headers?: Record<string, { $ref: string }> }
+  >;
 }
 interface Document {
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, Schema> };
+  components: { schemas: Record<string, Schema>; headers: Record<string, { required?: boolean }> };
 }
 
 const ROOT = join(__dirname, '..', '..');
@@ -72,12 +75,29 @@ export function expectDocumented(method: string, path: string, status: number, c
   );
 }
 
-/** openapi-fetch middleware: every answer must be one the document declares, with a body it describes. */
+/** Throws when the answer lacks a header the document says it always carries, or Retry-After disagrees with the body. */
+export function expectDocumentedHeaders(method: string, path: string, status: number, headers: Headers, body: unknown) {
+  const { doc } = contract();
+  const declared = doc.paths[path]?.[method.toLowerCase()]?.responses[String(status)]?.headers ?? {};
+  for (const [name, { $ref }] of Object.entries(declared)) {
+    const required = doc.components.headers[$ref.split('/').pop()!]?.required;
+    if (required && !headers.has(name))
+      throw new Error(`${method} ${path} answered ${status} without the ${name} header openapi.yaml declares`);
+  }
+  const retryAfter = (body as { retryAfter?: number } | undefined)?.retryAfter;
+  if (retryAfter !== undefined && headers.get('retry-after') !== String(retryAfter))
+    throw new Error(
+      `${method} ${path}: retryAfter ${retryAfter} in the body, Retry-After ${headers.get('retry-after')}`,
+    );
+}
+
+/** openapi-fetch middleware: every answer must be one the document declares, with a body and headers it describes. */
 export const contractCheck: Middleware = {
   async onResponse({ request, response, schemaPath }) {
     const contentType = response.headers.get('content-type') ?? '';
     const body = contentType.includes('json') ? await response.clone().json() : undefined;
     expectDocumented(request.method, schemaPath, response.status, contentType || 'none', body);
+    expectDocumentedHeaders(request.method, schemaPath, response.status, response.headers, body);
     return undefined;
   },
 };
@@ -89,4 +109,14 @@ export function expectSchema(name: string, body: unknown): void {
   if (!validate) throw new Error(`openapi.yaml has no schema ${name}`);
   if (!validate(body))
     throw new Error(`not a ${name}: ${JSON.stringify(validate.errors)}\nbody: ${JSON.stringify(body)}`);
+}
+
+/** Throws with what differs when `value` is not an instance of `schema` (a schema of openapi.yaml, refs included). */
+export function expectValid(schema: Schema, value: unknown, where: string): void {
+  const { ajv } = contract();
+  const validate = ajv.compile(
+    JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi.yaml#/components/')),
+  );
+  if (!validate(value))
+    throw new Error(`${where}: the example is not what the schema says: ${JSON.stringify(validate.errors)}`);
 }

@@ -29,18 +29,21 @@ export class AuditQueryDto extends AgentReadQueryDto {
 }
 
 export class AuditEventDto {
-  @ApiProperty() id: string;
+  @ApiProperty({ format: 'uuid', example: '0d5b8f0e-6a1c-4f7e-9b2a-3c4d5e6f7a8b' }) id: string;
   @ApiProperty({ example: 'session.revoked' }) type: string;
   @ApiProperty({ enum: ['SUCCESS', 'FAILURE'] }) outcome: string;
   @ApiProperty({ enum: ['CUSTOMER', 'AGENT', 'CLIENT', 'SYSTEM'] }) actorType: string;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'agent-007' }) actorId: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true }) sessionId: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true }) contextId: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true }) clientId: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true }) ipAddress: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true }) userAgent: string | null;
+  // Always sent, null when the event has none (openapi.yaml: required and nullable).
+  @ApiProperty({ type: String, nullable: true, example: 'agent-007' }) actorId: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', example: '2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90' })
+  sessionId: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', example: null }) contextId: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'demo-spa' }) clientId: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' }) ipAddress: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)' })
+  userAgent: string | null;
   @ApiProperty({ example: { reason: 'lost phone' } }) details: Record<string, unknown>;
-  @ApiProperty() createdAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T19:00:00.000Z' }) createdAt: string;
 }
 
 export function toAuditEventDto(row: AuditTrailRow): AuditEventDto {
@@ -62,5 +65,9 @@ export function toAuditEventDto(row: AuditTrailRow): AuditEventDto {
 
 export class AuditPageDto {
   @ApiProperty({ type: [AuditEventDto] }) events: AuditEventDto[];
-  @ApiPropertyOptional({ description: 'Pass as `cursor` for the next (older) page' }) nextCursor?: string;
+  @ApiPropertyOptional({
+    description: 'Pass as `cursor` for the next (older) page; absent on the last page',
+    example: 'MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDBkNWI4ZjBl',
+  })
+  nextCursor?: string;
 }

@@ -147,6 +147,8 @@ export class SmsCodeDto extends TransactionOnlyDto {
 export class DeviceProofDto extends TransactionOnlyDto {
   @ApiProperty({
     description: 'Compact JWS (ES256) by the bound key over {"challenge": nextStep.challenge, "journeyId": journeyId}',
+    example:
+      'eyJhbGciOiJFUzI1NiJ9.eyJjaGFsbGVuZ2UiOiJKeDNucTBtUTh5R1oyY0Y1dlQxd1IiLCJqb3VybmV5SWQiOiI2YzFmMWUzZSJ9.MEUCIQDx7cQ9kVt3w',
   })
   @IsString()
   @Length(20, 8192)
@@ -193,8 +195,8 @@ export class EsignDto extends TransactionOnlyDto {
 export class DevicePublicKeyDto {
   @ApiProperty({ example: 'EC' }) @Equals('EC') kty: string;
   @ApiProperty({ example: 'P-256' }) @Equals('P-256') crv: string;
-  @ApiProperty() @IsString() @Length(43, 43) x: string;
-  @ApiProperty() @IsString() @Length(43, 43) y: string;
+  @ApiProperty({ example: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU' }) @IsString() @Length(43, 43) x: string;
+  @ApiProperty({ example: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }) @IsString() @Length(43, 43) y: string;
 }
 
 export class DeviceBindDto extends TransactionOnlyDto {
@@ -205,6 +207,8 @@ export class DeviceBindDto extends TransactionOnlyDto {
 
   @ApiProperty({
     description: 'Compact JWS (ES256) by that key over {"challenge": nextStep.challenge, "journeyId": journeyId}',
+    example:
+      'eyJhbGciOiJFUzI1NiJ9.eyJjaGFsbGVuZ2UiOiJKeDNucTBtUTh5R1oyY0Y1dlQxd1IiLCJqb3VybmV5SWQiOiI2YzFmMWUzZSJ9.MEUCIQDx7cQ9kVt3w',
   })
   @IsString()
   @Length(20, 8192)

@@ -10,21 +10,34 @@ export class SessionDto {
   @ApiProperty({ example: 'demo-spa' }) clientId: string;
   @ApiProperty({ enum: ['ACTIVE', 'REVOKED', 'EXPIRED'] }) status: string;
   @ApiProperty({ example: ['pwd', 'otp', 'sms'] }) amr: string[];
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'urn:ciam:loa:2' }) acr: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, example: '203.0.113.7' }) ipAddress: string | null;
-  @ApiPropertyOptional({
+  // Always sent, null when unknown (openapi.yaml: required and nullable).
+  @ApiProperty({ type: String, nullable: true, example: 'urn:ciam:loa:2' }) acr: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' }) ipAddress: string | null;
+  @ApiProperty({
     type: String,
     nullable: true,
     example: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)',
   })
   userAgent: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'The trusted device the session was opened from' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    example: null,
+    description: 'The trusted device the session was opened from',
+  })
   trustedDeviceId: string | null;
-  @ApiProperty() createdAt: string;
-  @ApiProperty() lastUsedAt: string;
-  @ApiProperty() idleExpiresAt: string;
-  @ApiProperty() absoluteExpiresAt: string;
-  @ApiPropertyOptional({ type: String, nullable: true }) revokedAt?: string | null;
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T19:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T19:00:00.000Z' }) lastUsedAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T19:30:00.000Z' }) idleExpiresAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-25T07:00:00.000Z' }) absoluteExpiresAt: string;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description: 'Revoked or expired sessions only',
+  })
+  revokedAt?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'AGENT:agent-007' }) revokedBy?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) revokeReason?: string | null;
   @ApiPropertyOptional({ description: 'Self-service only: this is the session of the token used', example: true })
@@ -61,19 +74,28 @@ export class SessionListDto {
 }
 
 export class SessionPageDto extends SessionListDto {
-  @ApiPropertyOptional({ description: 'Pass as `cursor` for the next (older) page; absent on the last page' })
+  @ApiPropertyOptional({
+    description: 'Pass as `cursor` for the next (older) page; absent on the last page',
+    example: 'MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDJiMWM5YTVl',
+  })
   nextCursor?: string;
 }
 
 export class TrustedDeviceDto {
-  @ApiProperty() id: string;
+  @ApiProperty({ format: 'uuid', example: '7f3e2d1c-0b9a-4876-8543-210fedcba987' }) id: string;
   @ApiProperty({ example: 'Pixel 9' }) name: string;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'android' }) platform: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'android' }) platform: string | null;
   @ApiProperty({ enum: ['ACTIVE', 'REVOKED'] }) status: string;
-  @ApiProperty({ description: 'RFC 7638 thumbprint of the device key' }) thumbprint: string;
-  @ApiProperty() createdAt: string;
-  @ApiPropertyOptional({ type: String, nullable: true }) lastUsedAt: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true }) revokedAt?: string | null;
+  @ApiProperty({
+    description: 'RFC 7638 thumbprint of the device key',
+    example: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
+  })
+  thumbprint: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T19:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', example: '2026-11-24T19:00:00.000Z' }) lastUsedAt:
+    string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time', description: 'Revoked devices only' })
+  revokedAt?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) revokeReason?: string | null;
 }
 

@@ -22,6 +22,8 @@ export class PushAnswerDto {
   @ApiProperty({
     description:
       'Compact JWS (ES256; header kid = the device key\'s RFC 7638 thumbprint) over {"pushChallengeId","number","decision"}',
+    example:
+      'eyJhbGciOiJFUzI1NiIsImtpZCI6Ik56YkxzWGg4dUQifQ.eyJwdXNoQ2hhbGxlbmdlSWQiOiIxYjJjIiwibnVtYmVyIjo0MiwiZGVjaXNpb24iOiJhcHByb3ZlIn0.MEQCIB3k',
   })
   @IsString()
   @Length(20, 8192)

@@ -22,7 +22,11 @@ export class TokenRequestDto {
 }
 
 export class TokenResponseDto {
-  @ApiProperty({ description: 'JWT access token (RFC 9068, typ at+jwt)' }) access_token: string;
+  @ApiProperty({
+    description: 'JWT access token (RFC 9068, typ at+jwt)',
+    example: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAifQ.c2lnbmF0dXJl',
+  })
+  access_token: string;
   @ApiProperty({ example: 'Bearer' }) token_type: string;
   @ApiProperty({ example: 300 }) expires_in: number;
   @ApiProperty({ example: 'openid profile' }) scope: string;
@@ -36,7 +40,11 @@ export class OAuthErrorDto {
 }
 
 export class TokenOnlyRequestDto {
-  @ApiProperty({ description: 'The token to introspect or revoke' }) token: string;
+  @ApiProperty({
+    description: 'The token to introspect or revoke',
+    example: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJDVVBJRC1BTElDRS0wMDAxIn0.c2lnbmF0dXJl',
+  })
+  token: string;
   @ApiPropertyOptional({ enum: ['access_token', 'refresh_token'] }) token_type_hint?: string;
   @ApiPropertyOptional({ example: 'demo-service' }) client_id?: string;
   @ApiPropertyOptional() client_secret?: string;
@@ -70,12 +78,16 @@ export class UserinfoResponseDto {
 
 export class JwkDto {
   @ApiProperty({ example: 'EC' }) kty: string;
-  @ApiProperty({ description: 'RFC 7638 thumbprint of the key' }) kid: string;
+  @ApiProperty({
+    description: 'RFC 7638 thumbprint of the key',
+    example: 'V3pd8XKbYmU9w1QfM5Rk2aXcTzL0nH7sJgE4iBuOq6Y',
+  })
+  kid: string;
   @ApiProperty({ example: 'ES256' }) alg: string;
   @ApiProperty({ example: 'sig' }) use: string;
   @ApiPropertyOptional({ example: 'P-256' }) crv?: string;
-  @ApiPropertyOptional() x?: string;
-  @ApiPropertyOptional() y?: string;
+  @ApiPropertyOptional({ example: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU' }) x?: string;
+  @ApiPropertyOptional({ example: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }) y?: string;
   @ApiPropertyOptional() n?: string;
   @ApiPropertyOptional() e?: string;
 }
