@@ -1870,6 +1870,23 @@ export interface operations {
           'application/json': components['schemas']['OAuthErrorDto'];
         };
       };
+      /** @description temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "temporarily_unavailable",
+           *       "error_description": "the service is temporarily unavailable"
+           *     }
+           */
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
     };
   };
   DiscoveryController_discovery: {
@@ -1977,6 +1994,23 @@ export interface operations {
           'application/json': components['schemas']['OAuthErrorDto'];
         };
       };
+      /** @description temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "temporarily_unavailable",
+           *       "error_description": "the service is temporarily unavailable"
+           *     }
+           */
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
     };
   };
   TokenController_token: {
@@ -2036,6 +2070,23 @@ export interface operations {
           'application/json': components['schemas']['OAuthErrorDto'];
         };
       };
+      /** @description temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "temporarily_unavailable",
+           *       "error_description": "the service is temporarily unavailable"
+           *     }
+           */
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
     };
   };
   IntrospectionController_introspect: {
@@ -2078,6 +2129,22 @@ export interface operations {
           'application/json': components['schemas']['IntrospectionResponseDto'];
         };
       };
+      /** @description invalid_request: a malformed request, or a NUL or bytes that are not UTF-8 in it */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "invalid_request",
+           *       "error_description": "the request holds invalid characters"
+           *     }
+           */
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
       /** @description invalid_client */
       401: {
         headers: {
@@ -2095,6 +2162,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "temporarily_unavailable",
+           *       "error_description": "the service is temporarily unavailable"
+           *     }
+           */
           'application/json': components['schemas']['OAuthErrorDto'];
         };
       };
@@ -2128,6 +2212,22 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description invalid_request: a malformed request, or a NUL or bytes that are not UTF-8 in it */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "invalid_request",
+           *       "error_description": "the request holds invalid characters"
+           *     }
+           */
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
       /** @description invalid_client */
       401: {
         headers: {
@@ -2135,6 +2235,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "temporarily_unavailable",
+           *       "error_description": "the service is temporarily unavailable"
+           *     }
+           */
           'application/json': components['schemas']['OAuthErrorDto'];
         };
       };
@@ -2167,6 +2284,22 @@ export interface operations {
           'application/json': components['schemas']['UserinfoResponseDto'];
         };
       };
+      /** @description invalid_request: a malformed request, or a NUL or bytes that are not UTF-8 in it */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "invalid_request",
+           *       "error_description": "the request holds invalid characters"
+           *     }
+           */
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
       /** @description invalid_token (WWW-Authenticate: Bearer) */
       401: {
         headers: {
@@ -2174,6 +2307,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "temporarily_unavailable",
+           *       "error_description": "the service is temporarily unavailable"
+           *     }
+           */
           'application/json': components['schemas']['OAuthErrorDto'];
         };
       };
@@ -2206,12 +2356,45 @@ export interface operations {
           'application/json': components['schemas']['UserinfoResponseDto'];
         };
       };
+      /** @description invalid_request: a malformed request, or a NUL or bytes that are not UTF-8 in it */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "invalid_request",
+           *       "error_description": "the request holds invalid characters"
+           *     }
+           */
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
       401: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "temporarily_unavailable",
+           *       "error_description": "the service is temporarily unavailable"
+           *     }
+           */
           'application/json': components['schemas']['OAuthErrorDto'];
         };
       };
@@ -2265,6 +2448,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "temporarily_unavailable",
+           *       "error_description": "the service is temporarily unavailable"
+           *     }
+           */
           'application/json': components['schemas']['OAuthErrorDto'];
         };
       };
@@ -2331,6 +2531,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "temporarily_unavailable",
+           *       "error_description": "the service is temporarily unavailable"
+           *     }
+           */
           'application/json': components['schemas']['OAuthErrorDto'];
         };
       };

@@ -113,10 +113,13 @@ function describeJourneySteps(document: OpenAPIObject): OpenAPIObject {
  */
 function addEdgeProblems(document: OpenAPIObject): OpenAPIObject {
   for (const [path, item] of Object.entries(document.paths)) {
-    if (path.startsWith('/oauth2/')) continue;
     for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
       const operation = item[method];
       if (!operation) continue;
+      if (path.startsWith('/oauth2/')) {
+        addOAuthEdgeErrors(operation.responses);
+        continue;
+      }
       const edge: ProblemCode[] = ['INVALID_ENCODING', 'SHUTTING_DOWN'];
       const body = operation.requestBody as { content?: Record<string, unknown> } | undefined;
       if (body?.content?.['application/json']) edge.push('UNSUPPORTED_MEDIA_TYPE');
@@ -132,6 +135,34 @@ function addEdgeProblems(document: OpenAPIObject): OpenAPIObject {
     }
   }
   return document;
+}
+
+const OAUTH_ERROR = { $ref: '#/components/schemas/OAuthErrorDto' };
+
+/**
+ * The OAuth endpoints answer RFC 6749 error JSON for what the edge refuses (invalid_request: bytes that
+ * are not UTF-8) and for an outage (temporarily_unavailable with Retry-After, RFC 6749 §4.1.2.1).
+ */
+function addOAuthEdgeErrors(responses: Record<string, unknown>): void {
+  responses['400'] ??= {
+    description: 'invalid_request: a malformed request, or a NUL or bytes that are not UTF-8 in it',
+    content: {
+      'application/json': {
+        schema: OAUTH_ERROR,
+        example: { error: 'invalid_request', error_description: 'the request holds invalid characters' },
+      },
+    },
+  };
+  responses['503'] ??= {
+    description:
+      'temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After',
+    content: {
+      'application/json': {
+        schema: OAUTH_ERROR,
+        example: { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable' },
+      },
+    },
+  };
 }
 
 /** What their controllers' @Header says: the only responses caches may keep (http-edge.ts makes the rest no-store). */
@@ -154,6 +185,7 @@ function declareResponseHeaders(document: OpenAPIObject): OpenAPIObject {
         response.headers = {
           'Cache-Control': header(cacheable ? 'PublicCache' : 'NoStore'),
           ...(status === '302' ? { Location: header('Location') } : {}),
+          ...(status === '429' || status === '503' ? { 'Retry-After': header('RetryAfter') } : {}),
           ...response.headers,
         };
       }

@@ -1,6 +1,6 @@
-import { createCiamClient, type CiamClient, type paths, type Schemas } from '../../client';
+import type { paths, Schemas } from '../../client';
 import type { TestApp } from './app';
-import { contractCheck } from './contract';
+import { asResponse, ciamClient } from './client';
 import { pkcePair, SPA } from './oauth';
 
 export interface StartedJourney {
@@ -8,31 +8,6 @@ export interface StartedJourney {
   transactionToken: string;
   verifier: string;
   body: Schemas['JourneyPendingDto'];
-}
-
-/**
- * The typed client (client/, generated from openapi.yaml) as a frontend uses it, bound to the test app.
- * Every answer it gets is checked against the document (contract.ts): an undocumented status, a field
- * the service sends but the document does not describe, or a documented one it leaves out fails the test.
- */
-export function ciamClient(t: TestApp, headers: Record<string, string> = {}): CiamClient {
-  const client = createCiamClient({ baseUrl: t.baseUrl, headers });
-  client.use(contractCheck);
-  return client;
-}
-
-/**
- * The helpers below answer with a Response (status, headers, JSON body), as the specs read them; the body
- * was already parsed by the typed client and checked against openapi.yaml.
- */
-async function asResponse(call: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<Response> {
-  const { data, error, response } = await call;
-  const body = data ?? error;
-  return new Response(body === undefined ? null : JSON.stringify(body), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
 }
 
 /** Raw JSON, for bodies built wrong on purpose (bad input, security specs); prefer the typed helpers. */

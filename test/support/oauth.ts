@@ -3,7 +3,9 @@ import { DataSource } from 'typeorm';
 import { ClientRegistration, ClientsService } from '../../src/clients/clients.service';
 import { SessionsService } from '../../src/sessions/sessions.service';
 import { AuthorizationCodesService } from '../../src/tokens/authorization-codes.service';
+import type { Schemas } from '../../client';
 import type { TestApp } from './app';
+import { asResponse, ciamClient } from './client';
 
 export const SPA = {
   clientId: 'test-spa',
@@ -115,33 +117,49 @@ export function postForm(
   return fetch(`${t.baseUrl}${path}`, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
 }
 
+/** The OAuth endpoints take forms (RFC 6749 §3.2): the typed client's bodies, form-encoded. */
+const FORM = {
+  bodySerializer: (body: unknown) => new URLSearchParams(body as Record<string, string>).toString(),
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+};
+
 export async function exchangeCode(
   t: TestApp,
   login: CompletedLogin,
-  overrides: Record<string, string> = {},
+  overrides: Partial<Schemas['TokenRequestDto']> = {},
 ): Promise<Response> {
-  return postForm(t, '/oauth2/token', {
-    grant_type: 'authorization_code',
-    code: login.code,
-    redirect_uri: SPA.redirectUri,
-    code_verifier: login.verifier,
-    client_id: SPA.clientId,
-    ...overrides,
-  });
+  return asResponse(
+    ciamClient(t).POST('/oauth2/token', {
+      ...FORM,
+      body: {
+        grant_type: 'authorization_code',
+        code: login.code,
+        redirect_uri: SPA.redirectUri,
+        code_verifier: login.verifier,
+        client_id: SPA.clientId,
+        ...overrides,
+      },
+    }),
+  );
 }
 
 export function refresh(t: TestApp, refreshToken: string): Promise<Response> {
-  return postForm(t, '/oauth2/token', {
-    grant_type: 'refresh_token',
-    refresh_token: refreshToken,
-    client_id: SPA.clientId,
-  });
+  return asResponse(
+    ciamClient(t).POST('/oauth2/token', {
+      ...FORM,
+      body: { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: SPA.clientId },
+    }),
+  );
 }
 
 export async function introspect(t: TestApp, token: string): Promise<Record<string, unknown>> {
-  const response = await postForm(t, '/oauth2/introspect', { token }, { id: SERVICE.clientId, secret: SERVICE.secret });
-  if (response.status !== 200) throw new Error(`introspection answered ${response.status}`);
-  return response.json() as Promise<Record<string, unknown>>;
+  const basic = Buffer.from(`${SERVICE.clientId}:${SERVICE.secret}`).toString('base64');
+  const { data, response } = await ciamClient(t, { authorization: `Basic ${basic}` }).POST('/oauth2/introspect', {
+    ...FORM,
+    body: { token },
+  });
+  if (!data) throw new Error(`introspection answered ${response.status}`);
+  return data as Record<string, unknown>;
 }
 
 export async function auditEvents(
