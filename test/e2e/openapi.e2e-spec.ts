@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { PROBLEM_CATALOGUE } from '../../src/common/problem-catalogue';
@@ -190,5 +190,26 @@ describe('the examples in openapi.yaml', () => {
       return answer.nextStep ? [answer.nextStep.type, answer.nextStep.phase].filter(Boolean).join('/') : answer.status;
     });
     expect(steps.sort()).toEqual([...Object.keys(STEP_OPERATIONS), 'COMPLETED'].sort());
+  });
+});
+
+describe('schema names', () => {
+  it('are unique: no two documented classes share a name (the document would keep only one of them)', () => {
+    const names = new Map<string, string[]>();
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (path.endsWith('.ts') && !path.endsWith('.spec.ts')) {
+          const source = readFileSync(path, 'utf8');
+          if (!source.includes('@ApiProperty')) continue;
+          for (const [, name] of source.matchAll(/^(?:export )?(?:abstract )?class (\w+)/gm))
+            names.set(name, [...(names.get(name) ?? []), path]);
+        }
+      }
+    };
+    walk(join(__dirname, '..', '..', 'src'));
+    expect([...names].filter(([, files]) => files.length > 1)).toEqual([]);
+    expect(names.size).toBeGreaterThan(30);
   });
 });
