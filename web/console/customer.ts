@@ -328,7 +328,7 @@ async function auditPanel(context: CustomerContext, panel: HTMLElement): Promise
       field('audit-types', 'audit.types', types, 'audit.typesHint'),
       field('audit-from', 'audit.from', from),
       field('audit-to', 'audit.to', to),
-      h('div', {}, h('button', { type: 'submit' }, t('audit.apply'))),
+      h('div', { class: 'submit' }, h('button', { type: 'submit' }, t('audit.apply'))),
     ),
   );
   const body = h('div', {});

@@ -12,7 +12,10 @@ const CUPID = /^[A-Za-z0-9._:@-]{1,64}$/;
 
 function header(session: AgentSession | null): void {
   byId('who').textContent = session
-    ? t(session.method === 'dev' ? 'app.signedInAsDev' : 'app.signedInAs', { agent: session.displayName })
+    ? t(session.method === 'dev' ? 'app.signedInAsDev' : 'app.signedInAs', {
+        // The subject is what the audit trail records: show it when the IdP gave a friendlier name too.
+        agent: session.displayName === session.agent ? session.agent : `${session.displayName} (${session.agent})`,
+      })
     : '';
   byId('sign-out').hidden = !session;
 }

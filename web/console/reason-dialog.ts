@@ -30,6 +30,7 @@ export function askReason(request: ReasonRequest): Promise<string | null> {
   return new Promise((resolve) => {
     const finish = (reason: string | null) => {
       form.removeEventListener('submit', onSubmit);
+      input.removeEventListener('input', onInput);
       cancel.removeEventListener('click', onCancel);
       dialog.removeEventListener('cancel', onCancel);
       dialog.close();
@@ -52,7 +53,12 @@ export function askReason(request: ReasonRequest): Promise<string | null> {
       event.preventDefault();
       finish(null);
     };
+    const onInput = () => {
+      error.hidden = true;
+      input.removeAttribute('aria-invalid');
+    };
     form.addEventListener('submit', onSubmit);
+    input.addEventListener('input', onInput);
     cancel.addEventListener('click', onCancel);
     dialog.addEventListener('cancel', onCancel);
     dialog.showModal();
