@@ -2,7 +2,7 @@ import { useTestApp } from '../support/app';
 import { screenshot, useBrowser } from '../support/browser';
 import { introspect, refresh, registerStandardClients } from '../support/oauth';
 import { CONSOLE_CLIENT_ID, useWorkforceIdp } from '../support/workforce';
-import { confirmWithReason, consoleErrors, customerSignsIn, openCustomer } from './console-support';
+import { confirmWithReason, consoleContext, consoleErrors, customerSignsIn, openCustomer } from './console-support';
 
 /**
  * Issue 18, items 4 and 5: a support agent signs in to /console through the workforce identity provider
@@ -20,7 +20,7 @@ describe('agent console: sign-in through the workforce IdP, then a session revok
   it("revokes the customer's session with a reason, and the session's tokens stop working at once", async () => {
     const laptop = await customerSignsIn(t, 'alice', 'alice-password', 'Console-Test Laptop Browser');
     const phone = await customerSignsIn(t, 'alice', 'alice-password', 'Console-Test Phone App');
-    const context = await browser().newContext();
+    const context = await consoleContext(browser());
     const page = await context.newPage();
     const errors = consoleErrors(page);
 
@@ -105,7 +105,7 @@ describe('agent console: sign-in through the workforce IdP, then a session revok
   });
 
   it('refuses an answer from the IdP that this tab did not ask for (state), and redeems nothing', async () => {
-    const context = await browser().newContext();
+    const context = await consoleContext(browser());
     const page = await context.newPage();
     const before = idp.tokenRequests.length;
     await page.goto(`${t.baseUrl}/console?code=stolen-code&state=forged-state`);
@@ -116,7 +116,7 @@ describe('agent console: sign-in through the workforce IdP, then a session revok
   });
 
   it('sends the agent back to sign-in when the API refuses the token', async () => {
-    const context = await browser().newContext();
+    const context = await consoleContext(browser());
     const page = await context.newPage();
     await page.goto(`${t.baseUrl}/console`);
     // A session whose token the API does not accept (an expired one).

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { TestApp } from '../support/app';
 import { startJourney, submitPassword } from '../support/journeys';
 import { postForm, SPA } from '../support/oauth';
@@ -51,4 +51,11 @@ export async function confirmWithReason(page: Page, reason: string): Promise<voi
   await dialog.getByLabel('Reason').fill(reason);
   await dialog.locator('#reason-confirm').click();
   await dialog.waitFor({ state: 'hidden' });
+}
+
+/** A fresh context (own storage) whose waits fail well within the spec's timeout, naming what never appeared. */
+export async function consoleContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(10_000);
+  return context;
 }

@@ -68,14 +68,17 @@ export function agentApi(session: AgentSession) {
       ),
     devices: (cupid: string, reason: string) =>
       unwrap(api.GET('/agent/customers/{cupid}/devices', { params: { path: { cupid }, query: { reason } }, headers })),
-    revokeDevice: (cupid: string, deviceId: string, reason: string) =>
-      unwrap(
+    /** 204 on success: true, so that a caller can tell it from a failure. */
+    revokeDevice: async (cupid: string, deviceId: string, reason: string) => {
+      await unwrap(
         api.POST('/agent/customers/{cupid}/devices/{deviceId}/revoke', {
           params: { path: { cupid, deviceId } },
           body: { reason },
           headers,
         }),
-      ),
+      );
+      return true as const;
+    },
     mfa: (cupid: string, reason: string) =>
       unwrap(api.GET('/agent/customers/{cupid}/mfa', { params: { path: { cupid }, query: { reason } }, headers })),
     unlockMfa: (cupid: string, reason: string) =>

@@ -240,7 +240,7 @@ async function devicesPanel(context: CustomerContext, panel: HTMLElement): Promi
       confirm: t('devices.revoke'),
     });
     if (!stated) return;
-    if ((await attempt(context, () => api.revokeDevice(cupid, device.id, stated))) === undefined) return;
+    if (!(await attempt(context, () => api.revokeDevice(cupid, device.id, stated)))) return;
     await load();
     announce(t('devices.revoked'));
   };

@@ -61,7 +61,7 @@ const en = {
   'sessions.revokeAllTitle': 'Revoke every session of {cupid}',
   'sessions.revokeAllText': 'The customer is signed out everywhere; every token of every session stops working at once.',
   'sessions.revoked': 'Session revoked.',
-  'sessions.revokedAll': '{count} sessions revoked.',
+  'sessions.revokedAll': 'Sessions revoked: {count}.',
 
   'devices.caption': 'Trusted devices (revoked ones too)',
   'devices.none': 'This customer has no trusted devices.',
