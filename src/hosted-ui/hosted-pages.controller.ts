@@ -27,9 +27,7 @@ export const PAGE_CSP = [
 @ApiExcludeController()
 @Controller()
 export class HostedPagesController {
-  private readonly pages = new Map<string, Map<string, PageFile>>([
-    ['login', loadPageFiles('login')],
-  ]);
+  private readonly pages = new Map<string, Map<string, PageFile>>([['login', loadPageFiles('login')]]);
 
   @Get('login')
   loginPage(@Res() reply: FastifyReply): void {

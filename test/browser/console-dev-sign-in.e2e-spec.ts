@@ -73,9 +73,24 @@ describe('agent console: development sign-in and the other support actions', () 
     );
     expect(actions).toEqual(
       expect.arrayContaining([
-        { event_type: 'session.revoked', actor_type: 'AGENT', actor_id: 'dev-agent-1', reason: 'Account takeover suspected (DEV-1)' },
-        { event_type: 'device.revoked', actor_type: 'AGENT', actor_id: 'dev-agent-1', reason: 'Customer lost the phone (DEV-1)' },
-        { event_type: 'mfa.unlocked', actor_type: 'AGENT', actor_id: 'dev-agent-1', reason: 'Customer verified at the branch (DEV-1)' },
+        {
+          event_type: 'session.revoked',
+          actor_type: 'AGENT',
+          actor_id: 'dev-agent-1',
+          reason: 'Account takeover suspected (DEV-1)',
+        },
+        {
+          event_type: 'device.revoked',
+          actor_type: 'AGENT',
+          actor_id: 'dev-agent-1',
+          reason: 'Customer lost the phone (DEV-1)',
+        },
+        {
+          event_type: 'mfa.unlocked',
+          actor_type: 'AGENT',
+          actor_id: 'dev-agent-1',
+          reason: 'Customer verified at the branch (DEV-1)',
+        },
       ]),
     );
     expect(actions.every((row: { actor_id: string }) => row.actor_id === 'dev-agent-1')).toBe(true);
@@ -98,10 +113,18 @@ describe('agent console: development sign-in and the other support actions', () 
     });
     expect(good.status).toBe(200);
     const body = await good.json();
-    expect(body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600, agent: 'dev-agent-2' });
-    const listed = await fetch(`${t.baseUrl}/agent/customers/CUPID-ALICE-0001/devices?reason=checking%20the%20dev%20token`, {
-      headers: { authorization: `Bearer ${body.accessToken}` },
+    expect(body).toEqual({
+      accessToken: expect.any(String),
+      tokenType: 'Bearer',
+      expiresIn: 3600,
+      agent: 'dev-agent-2',
     });
+    const listed = await fetch(
+      `${t.baseUrl}/agent/customers/CUPID-ALICE-0001/devices?reason=checking%20the%20dev%20token`,
+      {
+        headers: { authorization: `Bearer ${body.accessToken}` },
+      },
+    );
     expect(listed.status).toBe(200);
     // The token never reaches the logs.
     expect(t.rawLogs()).not.toContain(body.accessToken);

@@ -2,7 +2,7 @@ import { useTestApp } from '../support/app';
 import { screenshot, useBrowser } from '../support/browser';
 import { introspect, refresh, registerStandardClients } from '../support/oauth';
 import { CONSOLE_CLIENT_ID, useWorkforceIdp } from '../support/workforce';
-import { confirmWithReason, consoleContext, consoleErrors, customerSignsIn, openCustomer } from './console-support';
+import { consoleContext, consoleErrors, customerSignsIn, openCustomer } from './console-support';
 
 /**
  * Issue 18, items 4 and 5: a support agent signs in to /console through the workforce identity provider
@@ -125,7 +125,13 @@ describe('agent console: sign-in through the workforce IdP, then a session revok
       (token) =>
         sessionStorage.setItem(
           'ciam-console.session',
-          JSON.stringify({ accessToken: token, agent: 'agent-007', displayName: 'Jane Agent', expiresAt: Date.now() + 3600_000, method: 'oidc' }),
+          JSON.stringify({
+            accessToken: token,
+            agent: 'agent-007',
+            displayName: 'Jane Agent',
+            expiresAt: Date.now() + 3600_000,
+            method: 'oidc',
+          }),
         ),
       expired,
     );

@@ -73,7 +73,12 @@ export function customerView(context: CustomerContext): HTMLElement {
     button.addEventListener('click', () => select(TABS[index]));
     // WAI-ARIA tabs pattern: arrow keys move between tabs, Home and End to the ends.
     button.addEventListener('keydown', (event) => {
-      const moves: Record<string, number> = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: TABS.length - 1 };
+      const moves: Record<string, number> = {
+        ArrowRight: index + 1,
+        ArrowLeft: index - 1,
+        Home: 0,
+        End: TABS.length - 1,
+      };
       if (!(event.key in moves)) return;
       event.preventDefault();
       select(TABS[(moves[event.key] + TABS.length) % TABS.length], true);
@@ -271,10 +276,7 @@ async function mfaPanel(context: CustomerContext, panel: HTMLElement): Promise<v
       h(
         'dl',
         {},
-        ...row(
-          'mfa.locked',
-          standing.locked ? badge('locked', t('mfa.lockedYes')) : t('mfa.lockedNo'),
-        ),
+        ...row('mfa.locked', standing.locked ? badge('locked', t('mfa.lockedYes')) : t('mfa.lockedNo')),
         ...row('mfa.lockedUntil', when(standing.lockedUntil)),
         ...row(
           'mfa.failures',

@@ -153,7 +153,10 @@ async function boot(): Promise<void> {
     session = (await completeOidcSignIn(config.oidc)) ?? currentSession();
   } catch (error) {
     signInView(config);
-    const reason = error instanceof SignInError && error.message === 'state' ? t('signIn.stateMismatch') : String((error as Error).message);
+    const reason =
+      error instanceof SignInError && error.message === 'state'
+        ? t('signIn.stateMismatch')
+        : String((error as Error).message);
     return alertError(t('signIn.failed', { reason }));
   }
   if (session) searchView(config, session);

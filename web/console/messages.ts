@@ -29,7 +29,8 @@ const en = {
   'search.cupid': 'Customer id (CUPID)',
   'search.cupidHint': 'For example CUPID-ALICE-0001',
   'search.reason': 'Reason for access',
-  'search.reasonHint': "5 to 500 characters, e.g. a ticket number. Recorded with your name in the customer's audit trail.",
+  'search.reasonHint':
+    "5 to 500 characters, e.g. a ticket number. Recorded with your name in the customer's audit trail.",
   'search.submit': 'Open customer',
   'search.cupidInvalid': 'Enter a CUPID: 1 to 64 letters, digits or . _ : @ -',
   'search.reasonInvalid': 'State a reason of 5 to 500 characters.',
@@ -59,7 +60,8 @@ const en = {
   'sessions.revokeTitle': 'Revoke this session',
   'sessions.revokeText': "The session's access and refresh tokens stop working at once.",
   'sessions.revokeAllTitle': 'Revoke every session of {cupid}',
-  'sessions.revokeAllText': 'The customer is signed out everywhere; every token of every session stops working at once.',
+  'sessions.revokeAllText':
+    'The customer is signed out everywhere; every token of every session stops working at once.',
   'sessions.revoked': 'Session revoked.',
   'sessions.revokedAll': 'Sessions revoked: {count}.',
 
@@ -136,7 +138,5 @@ const messages = pick();
 
 /** The message for `key`, with `{name}` placeholders filled from `values`. */
 export function t(key: MessageKey, values: Record<string, string | number> = {}): string {
-  return messages[key].replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in values ? String(values[name]) : whole,
-  );
+  return messages[key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
 }
