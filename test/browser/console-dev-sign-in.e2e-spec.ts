@@ -5,7 +5,14 @@ import { useTestApp } from '../support/app';
 import { screenshot, useBrowser } from '../support/browser';
 import { newDevice, newMfaFailure } from '../support/factories';
 import { introspect, registerStandardClients } from '../support/oauth';
-import { confirmWithReason, consoleContext, consoleErrors, customerSignsIn, openCustomer } from './console-support';
+import {
+  confirmWithReason,
+  consoleContext,
+  consoleErrors,
+  customerSignsIn,
+  openCustomer,
+  unnamedControls,
+} from './console-support';
 
 /**
  * The console with the development workforce issuer (the default outside production): a development
@@ -36,6 +43,7 @@ describe('agent console: development sign-in and the other support actions', () 
     await expect(page.getByRole('button', { name: 'Sign in with your workforce account' }).count()).resolves.toBe(0);
     const dev = page.getByRole('form', { name: 'Development sign-in' });
     await expect(dev.textContent()).resolves.toContain('Development only');
+    await expect(unnamedControls(page)).resolves.toEqual([]);
     await dev.getByLabel('Agent name').fill('dev-agent-1');
     await screenshot(page, 'console-dev-sign-in');
     await dev.getByRole('button', { name: 'Sign in (development)' }).click();
@@ -61,6 +69,7 @@ describe('agent console: development sign-in and the other support actions', () 
     await page.keyboard.press('ArrowRight');
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('MFA');
     await page.getByText('3 of 10 within 24 hours').waitFor();
+    await expect(unnamedControls(page)).resolves.toEqual([]);
     await page.getByRole('button', { name: 'Lift the lock and clear wrong codes' }).click();
     await confirmWithReason(page, 'Customer verified at the branch (DEV-1)');
     await page.getByRole('status').filter({ hasText: 'MFA lock lifted.' }).waitFor();
@@ -94,6 +103,12 @@ describe('agent console: development sign-in and the other support actions', () 
       ]),
     );
     expect(actions.every((row: { actor_id: string }) => row.actor_id === 'dev-agent-1')).toBe(true);
+
+    // Signing out forgets the token: the tab is back at the sign-in page.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('status').filter({ hasText: 'You are signed out.' }).waitFor();
+    await page.getByRole('form', { name: 'Development sign-in' }).waitFor();
+    await expect(page.evaluate(() => sessionStorage.getItem('ciam-console.session'))).resolves.toBeNull();
     expect(errors).toEqual([]);
     await context.close();
   });

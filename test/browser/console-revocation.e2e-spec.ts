@@ -2,7 +2,7 @@ import { useTestApp } from '../support/app';
 import { screenshot, useBrowser } from '../support/browser';
 import { introspect, refresh, registerStandardClients } from '../support/oauth';
 import { CONSOLE_CLIENT_ID, useWorkforceIdp } from '../support/workforce';
-import { consoleContext, consoleErrors, customerSignsIn, openCustomer } from './console-support';
+import { consoleContext, consoleErrors, customerSignsIn, openCustomer, unnamedControls } from './console-support';
 
 /**
  * Issue 18, items 4 and 5: a support agent signs in to /console through the workforce identity provider
@@ -90,6 +90,7 @@ describe('agent console: sign-in through the workforce IdP, then a session revok
     expect(row).toContain('AGENT: agent-007');
     expect(row).toContain('reason: Stolen laptop, customer verified on the phone (INC-7)');
     await screenshot(page, 'console-audit');
+    await expect(unnamedControls(page)).resolves.toEqual([]);
 
     // Every read the console made was audited with the reason the agent stated.
     const views = await t.dataSource.query(

@@ -59,3 +59,21 @@ export async function consoleContext(browser: Browser): Promise<BrowserContext> 
   context.setDefaultTimeout(10_000);
   return context;
 }
+
+/**
+ * The visible form controls and buttons with no accessible name (no <label>, aria-label or
+ * aria-labelledby, no text): each one is a control a screen-reader user cannot identify.
+ */
+export function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('input, textarea, select, button')]
+      .filter((element) => element.getClientRects().length > 0 && element.getAttribute('type') !== 'hidden')
+      .filter((element) => {
+        const labelled = (element as HTMLInputElement).labels?.length;
+        const aria = element.getAttribute('aria-label') || element.getAttribute('aria-labelledby');
+        const text = element.tagName === 'BUTTON' && element.textContent?.trim();
+        return !labelled && !aria && !text;
+      })
+      .map((element) => element.outerHTML),
+  );
+}
