@@ -1,6 +1,6 @@
-import { Body, Controller, HttpCode, Inject, Logger, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Inject, Logger, Post } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { NotFoundProblem } from '../common/problem';
+import { NotFoundProblem, NotPermittedError } from '../common/problem';
 import { devSignInEnabled } from '../config/agent-console';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -26,8 +26,15 @@ export class DevSignInController {
 
   @Post()
   @HttpCode(200)
-  async signIn(@Body() body: DevSignInDto): Promise<DevSignInResponse> {
+  async signIn(
+    @Body() body: DevSignInDto,
+    @Headers('sec-fetch-site') fetchSite: string | undefined,
+  ): Promise<DevSignInResponse> {
     if (!devSignInEnabled(this.config)) throw new NotFoundProblem('There is no development sign-in here.');
+    // Even in development, another site open in the developer's browser must not mint agent tokens
+    // (CORS admits the registered clients' origins): a browser call must come from the console itself.
+    if (fetchSite !== undefined && fetchSite !== 'same-origin')
+      throw new NotPermittedError('The development sign-in answers the console page only.');
     const accessToken = await mintDevAgentToken(this.config, {
       subject: body.agent,
       roles: [this.config.agents.requiredRole],

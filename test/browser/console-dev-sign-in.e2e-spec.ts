@@ -121,6 +121,13 @@ describe('agent console: development sign-in and the other support actions', () 
     });
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors[0].field).toBe('agent');
+    const crossSite = await fetch(`${t.baseUrl}/console/dev-sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site', origin: 'http://localhost:5173' },
+      body: JSON.stringify({ agent: 'dev-agent-2' }),
+    });
+    expect(crossSite.status).toBe(403);
+    expect(await crossSite.text()).not.toContain('accessToken');
     const good = await fetch(`${t.baseUrl}/console/dev-sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
