@@ -74,6 +74,7 @@ describe('agent console: development sign-in and the other support actions', () 
     await confirmWithReason(page, 'Customer verified at the branch (DEV-1)');
     await page.getByRole('status').filter({ hasText: 'MFA lock lifted.' }).waitFor();
     await page.getByText('0 of 10 within 24 hours').waitFor();
+    await screenshot(page, 'console-mfa');
     await expect(page.locator('dl').textContent()).resolves.toContain('AGENT:dev-agent-1');
 
     const actions = await t.dataSource.query(
