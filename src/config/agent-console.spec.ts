@@ -69,8 +69,8 @@ describe('agent console configuration', () => {
     expect(devSignInEnabled({ nodeEnv: 'test', agents: { ...agents, ...dev, issuer: 'https://idp.example' } })).toBe(
       false,
     );
-    expect(devSignInEnabled({ nodeEnv: 'test', agents: { ...agents, ...dev, jwksUrl: 'https://idp.example/jwks' } })).toBe(
-      false,
-    );
+    expect(
+      devSignInEnabled({ nodeEnv: 'test', agents: { ...agents, ...dev, jwksUrl: 'https://idp.example/jwks' } }),
+    ).toBe(false);
   });
 });
