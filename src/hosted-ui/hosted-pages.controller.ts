@@ -20,16 +20,14 @@ export const PAGE_CSP = [
 ].join('; ');
 
 /**
- * Serves the hosted login page (/login, the default LOGIN_UI_URL) and the agent console (/console), built
- * from web/ by scripts/build-web.mjs. Not part of the REST API, so not in openapi.yaml.
+ * Serves the hosted login page (/login, the default LOGIN_UI_URL), built from web/ by scripts/build-web.mjs.
+ * The agent console (/console) has its own controller (console.controller.ts). Not part of the REST API, so
+ * not in openapi.yaml.
  */
 @ApiExcludeController()
 @Controller()
 export class HostedPagesController {
-  private readonly pages = new Map<string, Map<string, PageFile>>([
-    ['login', loadPageFiles('login')],
-    ['console', loadPageFiles('console')],
-  ]);
+  private readonly pages = new Map<string, Map<string, PageFile>>([['login', loadPageFiles('login')]]);
 
   @Get('login')
   loginPage(@Res() reply: FastifyReply): void {
@@ -39,16 +37,6 @@ export class HostedPagesController {
   @Get('login/:file')
   loginFile(@Param('file') file: string, @Res() reply: FastifyReply): void {
     this.send(reply, 'login', file);
-  }
-
-  @Get('console')
-  consolePage(@Res() reply: FastifyReply): void {
-    this.send(reply, 'console', 'index.html');
-  }
-
-  @Get('console/:file')
-  consoleFile(@Param('file') file: string, @Res() reply: FastifyReply): void {
-    this.send(reply, 'console', file);
   }
 
   private send(reply: FastifyReply, page: string, name: string): void {
