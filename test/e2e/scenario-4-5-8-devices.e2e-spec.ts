@@ -3,7 +3,7 @@ import { EsignRepository } from '../../src/esign/esign.repository';
 import { useTestApp } from '../support/app';
 import { TestDevice } from '../support/device';
 import { newLoginFailures } from '../support/factories';
-import { journeyStep, postJson, startJourney, submitPassword } from '../support/journeys';
+import { answerPush, journeyStep, startJourney, submitPassword } from '../support/journeys';
 import { registerStandardClients } from '../support/oauth';
 import { Slapd, startSlapd } from '../support/slapd';
 import { VendorServer } from '../support/vendor-server';
@@ -431,13 +431,9 @@ describe('trusted devices, eSign and push', () => {
 
   const answer = async (
     pushChallengeId: string,
-    body: { decision: string; number: number },
+    body: { decision: 'approve' | 'deny'; number: number },
     signer: TestDevice = phone,
-  ) =>
-    postJson(t, `/devices/push-challenges/${pushChallengeId}/response`, {
-      ...body,
-      signature: await signer.sign({ pushChallengeId, ...body }),
-    });
+  ) => answerPush(t, pushChallengeId, { ...body, signature: await signer.sign({ pushChallengeId, ...body }) });
 
   it('scenario 4: the device approves with the number shown; the long-polling frontend wakes and the journey completes', async () => {
     const { journey, waiting, pushChallengeId } = await bobAtPush();

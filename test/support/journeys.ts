@@ -150,3 +150,13 @@ export function signDocument(
 export function bindDevice(t: TestApp, journeyId: string, body: Schemas['DeviceBindDto']): Promise<Response> {
   return asResponse(ciamClient(t).POST('/journeys/{journeyId}/device-bind', { ...at(journeyId), body }));
 }
+
+/** The device app's answer to a push approval request (signed by the device key). */
+export function answerPush(t: TestApp, pushChallengeId: string, body: Schemas['PushAnswerDto']): Promise<Response> {
+  return asResponse(
+    ciamClient(t).POST('/devices/push-challenges/{pushChallengeId}/response', {
+      params: { path: { pushChallengeId } },
+      body,
+    }),
+  );
+}
