@@ -1148,7 +1148,11 @@ export interface components {
       cupid: string;
       /** @description Every second factor is refused (429 MFA_LOCKED) until lockedUntil */
       locked: boolean;
-      lockedUntil?: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T19:00:00.000Z
+       */
+      lockedUntil: string | null;
       /**
        * @description Wrong one-time codes that count now: within the window, since the last clearance
        * @example 3
@@ -1164,10 +1168,21 @@ export interface components {
        * @example 86400
        */
       windowSeconds: number;
-      lastLockedAt?: string | null;
-      clearedAt?: string | null;
-      /** @example AGENT:agent-007 */
-      clearedBy?: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T19:00:00.000Z
+       */
+      lastLockedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      clearedAt: string | null;
+      /**
+       * @description e.g. AGENT:agent-007
+       * @example null
+       */
+      clearedBy: string | null;
     };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
@@ -3211,13 +3226,13 @@ export interface operations {
            * @example {
            *       "cupid": "CUPID-ALICE-0001",
            *       "locked": true,
-           *       "lockedUntil": null,
+           *       "lockedUntil": "2026-11-25T19:00:00.000Z",
            *       "failuresInWindow": 3,
            *       "limit": 10,
            *       "windowSeconds": 86400,
-           *       "lastLockedAt": null,
+           *       "lastLockedAt": "2026-11-24T19:00:00.000Z",
            *       "clearedAt": null,
-           *       "clearedBy": "AGENT:agent-007"
+           *       "clearedBy": null
            *     }
            */
           'application/json': components['schemas']['MfaStandingDto'];
@@ -3304,13 +3319,13 @@ export interface operations {
            * @example {
            *       "cupid": "CUPID-ALICE-0001",
            *       "locked": true,
-           *       "lockedUntil": null,
+           *       "lockedUntil": "2026-11-25T19:00:00.000Z",
            *       "failuresInWindow": 3,
            *       "limit": 10,
            *       "windowSeconds": 86400,
-           *       "lastLockedAt": null,
+           *       "lastLockedAt": "2026-11-24T19:00:00.000Z",
            *       "clearedAt": null,
-           *       "clearedBy": "AGENT:agent-007"
+           *       "clearedBy": null
            *     }
            */
           'application/json': components['schemas']['MfaStandingDto'];

@@ -1,5 +1,6 @@
 import type { TestApp } from '../support/app';
 import { useTestApp } from '../support/app';
+import { contractFetch } from '../support/contract';
 import { newDevice } from '../support/factories';
 import { startJourney, submitPassword } from '../support/journeys';
 import { introspect, postForm, refresh, registerStandardClients, SPA } from '../support/oauth';
@@ -35,7 +36,7 @@ describe('scenario 7: session revocation by a support agent', () => {
   }
 
   const asAgent = async (path: string, init: RequestInit = {}) =>
-    fetch(`${t.baseUrl}${path}`, {
+    contractFetch(`${t.baseUrl}${path}`, {
       ...init,
       headers: {
         authorization: `Bearer ${await idp.token()}`,

@@ -1,5 +1,6 @@
 import { useTestApp } from '../support/app';
 import type { TestApp } from '../support/app';
+import { contractFetch } from '../support/contract';
 import { newDevice, newSession } from '../support/factories';
 import { startJourney, submitPassword } from '../support/journeys';
 import { introspect, postForm, registerStandardClients, SERVICE, SPA } from '../support/oauth';
@@ -26,7 +27,7 @@ async function signIn(t: TestApp, username: string, password: string, userAgent:
 describe('customer self-service', () => {
   const t = useTestApp({}, registerStandardClients);
   const me = (token: string, path: string, method = 'GET') =>
-    fetch(`${t.baseUrl}/me${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+    contractFetch(`${t.baseUrl}/me${path}`, { method, headers: { authorization: `Bearer ${token}` } });
 
   it('lists my active sessions and marks the current one', async () => {
     const laptop = await signIn(t, 'alice', 'alice-password', 'laptop');

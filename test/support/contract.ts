@@ -120,3 +120,32 @@ export function expectValid(schema: Schema, value: unknown, where: string): void
   if (!validate(value))
     throw new Error(`${where}: the example is not what the schema says: ${JSON.stringify(validate.errors)}`);
 }
+
+/** The documented path template a concrete path matches (`/me/sessions/{sessionId}` for `/me/sessions/2b1c…`). */
+export function templateOf(method: string, path: string): string {
+  const { doc } = contract();
+  // Literal segments win over parameters (`/sessions/revoke-others` before `/sessions/{sessionId}`).
+  const templates = Object.keys(doc.paths).sort((a, b) => a.split('{').length - b.split('{').length);
+  const found = templates.find(
+    (template) =>
+      doc.paths[template][method.toLowerCase()] &&
+      new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path),
+  );
+  if (!found) throw new Error(`openapi.yaml has no operation ${method} ${path}`);
+  return found;
+}
+
+/**
+ * fetch, with the answer checked against openapi.yaml like the typed client's: for calls a spec builds by
+ * hand (query strings, headers), so they still exercise the document.
+ */
+export async function contractFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const response = await fetch(url, init);
+  const method = (init.method ?? 'GET').toUpperCase();
+  const template = templateOf(method, new URL(url).pathname);
+  const contentType = response.headers.get('content-type') ?? '';
+  const body = contentType.includes('json') ? await response.clone().json() : undefined;
+  expectDocumented(method, template, response.status, contentType || 'none', body);
+  expectDocumentedHeaders(method, template, response.status, response.headers, body);
+  return response;
+}

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import type { MfaStanding } from '../../mfa/mfa-lockout.service';
 
@@ -13,7 +13,9 @@ export class AgentReasonQueryDto {
 export class MfaStandingDto {
   @ApiProperty({ example: 'CUPID-ALICE-0001' }) cupid: string;
   @ApiProperty({ description: 'Every second factor is refused (429 MFA_LOCKED) until lockedUntil' }) locked: boolean;
-  @ApiPropertyOptional({ nullable: true, type: String }) lockedUntil: string | null;
+  // Always sent, null when not applicable (openapi.yaml: required and nullable).
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', example: '2026-11-25T19:00:00.000Z' }) lockedUntil:
+    string | null;
   @ApiProperty({
     example: 3,
     description: 'Wrong one-time codes that count now: within the window, since the last clearance',
@@ -21,9 +23,11 @@ export class MfaStandingDto {
   failuresInWindow: number;
   @ApiProperty({ example: 10, description: 'MFA_CODE_FAILURE_LIMIT' }) limit: number;
   @ApiProperty({ example: 86400, description: 'MFA_CODE_FAILURE_WINDOW_SECONDS' }) windowSeconds: number;
-  @ApiPropertyOptional({ nullable: true, type: String }) lastLockedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) clearedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, example: 'AGENT:agent-007' }) clearedBy: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', example: '2026-11-24T19:00:00.000Z' })
+  lastLockedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', example: null }) clearedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, example: null, description: 'e.g. AGENT:agent-007' }) clearedBy:
+    string | null;
 }
 
 export function toMfaStandingDto(standing: MfaStanding): MfaStandingDto {
