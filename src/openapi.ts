@@ -8,8 +8,16 @@ import { SERVICE_VERSION } from './common/version';
 import { addOperationExamples, describeParameters } from './openapi-examples';
 import { JOURNEY_UNION_SCHEMAS, STEP_OPERATIONS } from './journeys/dto/journey-response.dto';
 
-/** The OpenAPI document, built from the controllers' and DTOs' decorators (never written by hand). */
-export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+/**
+ * The OpenAPI document, built from the controllers' and DTOs' decorators (never written by hand).
+ * `gaps` hears of every example that could not be built from the DTOs (a property without an example,
+ * a parameter nobody described): `npm run openapi` refuses to write a document with gaps, while the
+ * service's own Swagger UI still serves one.
+ */
+export function buildOpenApiDocument(
+  app: INestApplication,
+  gaps: (missing: string[]) => void = () => {},
+): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('CIAM backend')
     .setDescription(
@@ -52,8 +60,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   };
   const described = declareResponseHeaders(addEdgeProblems(describeJourneySteps(declarePublicOperations(document))));
   const missing = [...addOperationExamples(described), ...describeParameters(described)];
-  // Every example is built from the examples the DTOs carry: a property without one is a gap in the contract.
-  if (missing.length > 0) throw new Error(`openapi: no example for ${missing.join(', ')}`);
+  if (missing.length > 0) gaps(missing);
   return described;
 }
 

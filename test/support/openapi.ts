@@ -7,7 +7,12 @@ export async function renderOpenApiYaml(): Promise<string> {
   const config = loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent' });
   const app = await createApp(config, { databaseUrl: 'postgres://unused@127.0.0.1:1/unused', preview: true });
   try {
-    return openApiYaml(buildOpenApiDocument(app));
+    // Every example is built from the examples the DTOs carry: a property without one is a gap in the contract.
+    return openApiYaml(
+      buildOpenApiDocument(app, (missing) => {
+        throw new Error(`openapi: no example for ${missing.join(', ')}; add one to its @ApiProperty`);
+      }),
+    );
   } finally {
     await app.close();
   }
