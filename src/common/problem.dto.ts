@@ -140,6 +140,10 @@ export const RESPONSE_HEADERS = {
 };
 export const header = (name: keyof typeof RESPONSE_HEADERS) => ({ $ref: `#/components/headers/${name}` });
 
+/** What the framework refuses before any operation code runs (problem+json too, with no problem code). */
+const PLAIN_BAD_REQUEST =
+  '- `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.';
+
 /** The documented response for one status: every problem type it can carry, each with an example. */
 export function problemResponse(status: number, codes: ProblemCode[], journey = false): ApiResponseOptions {
   const headers: Record<string, { $ref: string }> = { 'Cache-Control': header('NoStore') };
@@ -147,7 +151,9 @@ export function problemResponse(status: number, codes: ProblemCode[], journey = 
   if (status === 401 && codes.includes('UNAUTHENTICATED')) headers['WWW-Authenticate'] = header('WwwAuthenticate');
   return {
     status,
-    description: codes.map((code) => describe(code, journey)).join('\n'),
+    description: [...codes.map((code) => describe(code, journey)), ...(status === 400 ? [PLAIN_BAD_REQUEST] : [])].join(
+      '\n',
+    ),
     headers: headers as never,
     content: {
       'application/problem+json': {

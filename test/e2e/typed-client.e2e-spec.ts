@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Schemas } from '../../client';
 import { problemRows, stepMapRows } from '../support/contract-docs';
 
 const ROOT = join(__dirname, '..', '..');
@@ -44,5 +45,49 @@ describe('docs/api-contract.md', () => {
 
   it('lists every problem type of the catalogue as the code has it', () => {
     for (const row of problemRows()) expect(doc).toContain(row);
+  });
+});
+
+describe('the journey types a frontend narrows', () => {
+  /** What a login page does with an answer: compile-time proof that the unions narrow to each screen's fields. */
+  function screenOf(answer: Schemas['JourneyResponse']): string {
+    if (answer.status === 'COMPLETED') return `redirect ${answer.redirectTo}`;
+    const step = answer.nextStep;
+    switch (step.type) {
+      case 'PASSWORD':
+        return 'password';
+      case 'SMS_OTP':
+        return step.phase === 'CHOOSE'
+          ? `choose ${step.options.map((option) => option.type).join(',')}`
+          : `code of ${step.codeLength} digits to ${step.maskedPhone}, resend ${step.resendAvailableAt ?? 'never'}`;
+      case 'PUSH':
+        return step.phase === 'CHOOSE'
+          ? 'choose'
+          : `enter ${step.number} on ${step.devices?.join(',') ?? 'the device'}`;
+      case 'DEVICE_PROOF':
+        return `prove ${step.challenge}`;
+      case 'ESIGN':
+        return `sign ${step.document.title}`;
+      case 'DEVICE_BIND':
+        return `bind ${step.keyType}`;
+    }
+  }
+
+  it('narrows on status, step type and phase', () => {
+    const pending = {
+      journeyId: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21',
+      status: 'PENDING',
+      transactionToken: 'kq3C1uYv0t8a9y2mVb2m1sKQd0n8s5Yy2p3uXo7rZ4w',
+      transactionExpiresAt: '2026-11-24T19:05:00.000Z',
+    } as const;
+    expect(screenOf({ ...pending, nextStep: { type: 'PUSH', phase: 'WAITING', number: 42, expiresAt: '' } })).toBe(
+      'enter 42 on the device',
+    );
+    expect(
+      screenOf({
+        ...pending,
+        nextStep: { type: 'SMS_OTP', phase: 'CHOOSE', options: [{ type: 'SMS_OTP', maskedPhone: '+44•••••002' }] },
+      }),
+    ).toBe('choose SMS_OTP');
   });
 });
