@@ -87,7 +87,7 @@ const CONTINUATION: Record<JourneyContinuation, string> = {
   ends: 'the journey is over: start a new one',
 };
 
-/** One problem type as an example body, and as a line of the response description. */
+/** One problem type as an example body (components.examples), with the extension members it carries. */
 export function problemExample(code: ProblemCode): { summary: string; value: Record<string, unknown> } {
   const entry: ProblemEntry = PROBLEM_CATALOGUE[code];
   const value: Record<string, unknown> = {
@@ -102,6 +102,7 @@ export function problemExample(code: ProblemCode): { summary: string; value: Rec
   return { summary: entry.title, value };
 }
 
+/** One problem type as a line of a response description; on a journey operation, how the journey goes on. */
 function describe(code: ProblemCode, journey: boolean): string {
   const entry: ProblemEntry = PROBLEM_CATALOGUE[code];
   const next = journey && entry.journey ? ` Then ${CONTINUATION[entry.journey]}.` : '';
@@ -116,6 +117,7 @@ export const RESPONSE_HEADERS = {
   },
   WwwAuthenticate: {
     description: 'The bearer challenge (RFC 6750 §3), with `error="invalid_token"` when a token was presented',
+    required: true,
     schema: { type: 'string', example: 'Bearer realm="ciam", error="invalid_token"' },
   },
   NoStore: {
