@@ -1224,17 +1224,31 @@ export interface components {
     /** @description SMS_OTP/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `JourneysController_sendSms` or `JourneysController_sendPush`. */
     SmsOtpChooseNextStep: {
       /**
-       * @description The customer picks one of `options`; the transaction token works with the send operation of each (enum property replaced by openapi-typescript)
-       * @enum {string}
-       */
-      phase: 'CHOOSE';
-      /** @description Every second factor the customer can do now, with what to show of it */
-      options: components['schemas']['SecondFactorOption'][];
-      /**
        * @example SMS_OTP
        * @enum {string}
        */
       type: 'SMS_OTP';
+      /**
+       * @description The customer picks one of `options`; the transaction token works with the send operation of each (enum property replaced by openapi-typescript)
+       * @enum {string}
+       */
+      phase: 'CHOOSE';
+      /**
+       * @description Every second factor the customer can do now, with what to show of it
+       * @example [
+       *       {
+       *         "type": "SMS_OTP",
+       *         "maskedPhone": "+44•••••002"
+       *       },
+       *       {
+       *         "type": "PUSH",
+       *         "devices": [
+       *           "Pixel 9"
+       *         ]
+       *       }
+       *     ]
+       */
+      options: components['schemas']['SecondFactorOption'][];
     };
     /** @description SMS_OTP/VERIFY: Ask for the code sent to `maskedPhone`; offer a resend from `resendAvailableAt`. Answered by `JourneysController_verifySms` or `JourneysController_resendSms`. */
     SmsOtpVerifyNextStep: {
@@ -1279,17 +1293,27 @@ export interface components {
     /** @description PUSH/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `JourneysController_sendPush` or `JourneysController_sendSms`. */
     PushChooseNextStep: {
       /**
-       * @description The customer picks one of `options`; the transaction token works with the send operation of each (enum property replaced by openapi-typescript)
-       * @enum {string}
-       */
-      phase: 'CHOOSE';
-      /** @description Every second factor the customer can do now, with what to show of it */
-      options: components['schemas']['SecondFactorOption'][];
-      /**
        * @example PUSH
        * @enum {string}
        */
       type: 'PUSH';
+      /**
+       * @description The customer picks one of `options`; the transaction token works with the send operation of each (enum property replaced by openapi-typescript)
+       * @enum {string}
+       */
+      phase: 'CHOOSE';
+      /**
+       * @description Every second factor the customer can do now, with what to show of it
+       * @example [
+       *       {
+       *         "type": "PUSH",
+       *         "devices": [
+       *           "Pixel 9"
+       *         ]
+       *       }
+       *     ]
+       */
+      options: components['schemas']['SecondFactorOption'][];
     };
     /** @description PUSH/WAITING: Show `number` for the customer to enter on the device and long-poll for the answer; after expiry the same token sends again. Answered by `JourneysController_pollPush` or `JourneysController_sendPush`. */
     PushWaitingNextStep: {

@@ -64,6 +64,12 @@ export function exampleOf(
   return schema.type === 'string' ? 'string' : 0;
 }
 
+/** `SMS_OTP, phase VERIFY` for a step schema (its single-value enums). */
+function describeStep(schema: Schema): string {
+  const only = (name: string) => (schema.properties?.[name]?.enum as string[] | undefined)?.[0];
+  return only('phase') ? `${only('type')}, phase ${only('phase')}` : `${only('type')}`;
+}
+
 /** The leaves of a union (a oneOf of oneOfs), by schema name. */
 function leaves(name: string, schemas: Record<string, Schema>): string[] {
   const schema = schemas[name];
@@ -84,7 +90,7 @@ export function addOperationExamples(document: OpenAPIObject): string[] {
   const pending = exampleOf({ $ref: '#/components/schemas/JourneyPendingDto' }, schemas, missing, 'JourneyPendingDto');
   for (const step of leaves('JourneyNextStep', schemas)) {
     examples[`Journey${step}`] = {
-      summary: `PENDING at ${step.replace(/NextStep$/, '')}`,
+      summary: `PENDING: ${describeStep(schemas[step])}`,
       value: { ...(pending as object), nextStep: exampleOf(schemas[step], schemas, missing, step) },
     };
   }

@@ -41,27 +41,34 @@ export class PushOption {
   devices: string[];
 }
 
+const CHOOSE = {
+  enum: ['CHOOSE'],
+  example: 'CHOOSE',
+  description: 'The customer picks one of `options`; the transaction token works with the send operation of each',
+};
+const OPTIONS = {
+  type: 'array' as const,
+  minItems: 1,
+  items: { $ref: '#/components/schemas/SecondFactorOption' },
+  description: 'Every second factor the customer can do now, with what to show of it',
+};
+
 /** The choice of a second factor; `type` is the first option, and any option's send operation may answer it. */
-abstract class SecondFactorChoice {
-  @ApiProperty({
-    enum: ['CHOOSE'],
-    example: 'CHOOSE',
-    description: 'The customer picks one of `options`; the transaction token works with the send operation of each',
-  })
+export class SmsOtpChooseNextStep {
+  @ApiProperty({ enum: ['SMS_OTP'], example: 'SMS_OTP' })
+  type: 'SMS_OTP';
+
+  @ApiProperty(CHOOSE)
   phase: 'CHOOSE';
 
   @ApiProperty({
-    type: 'array',
-    minItems: 1,
-    items: { $ref: '#/components/schemas/SecondFactorOption' },
-    description: 'Every second factor the customer can do now, with what to show of it',
+    ...OPTIONS,
+    example: [
+      { type: 'SMS_OTP', maskedPhone: '+44•••••002' },
+      { type: 'PUSH', devices: ['Pixel 9'] },
+    ],
   })
   options: Array<SmsOtpOption | PushOption>;
-}
-
-export class SmsOtpChooseNextStep extends SecondFactorChoice {
-  @ApiProperty({ enum: ['SMS_OTP'], example: 'SMS_OTP' })
-  type: 'SMS_OTP';
 }
 
 export class SmsOtpVerifyNextStep {
@@ -93,9 +100,16 @@ export class SmsOtpVerifyNextStep {
   attemptsLeft: number;
 }
 
-export class PushChooseNextStep extends SecondFactorChoice {
+/** Push is the first option only when the customer has no phone for SMS. */
+export class PushChooseNextStep {
   @ApiProperty({ enum: ['PUSH'], example: 'PUSH' })
   type: 'PUSH';
+
+  @ApiProperty(CHOOSE)
+  phase: 'CHOOSE';
+
+  @ApiProperty({ ...OPTIONS, example: [{ type: 'PUSH', devices: ['Pixel 9'] }] })
+  options: Array<SmsOtpOption | PushOption>;
 }
 
 export class PushWaitingNextStep {
