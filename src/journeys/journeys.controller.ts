@@ -83,7 +83,13 @@ export class JourneysController {
       'PASSWORD',
       'verify',
       body.transactionToken,
-      { username: body.username, password: body.password },
+      {
+        username: body.username,
+        password: body.password,
+        ...(body.device
+          ? { device: { deviceId: body.device.deviceId, bind: body.device.bind, keyThumbprint: body.device.keyThumbprint } }
+          : {}),
+      },
       requestOrigin(request),
     );
   }
