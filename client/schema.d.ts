@@ -1110,6 +1110,8 @@ export interface components {
        * @example alice-password
        */
       password: string;
+      /** @description For a journey /oauth2/authorize opened (the relying party knows nothing of the device): this browser's bound key (keyThumbprint) or its wish to be bound (bind). Fills in only what the start left unset; `data` is ignored here. */
+      device?: components['schemas']['JourneyDeviceDto'];
     };
     TransactionOnlyDto: {
       /**
