@@ -82,7 +82,8 @@ export function problemMessage(problem: Problem): string {
       ? t('problem.retryAfterMinutes', { minutes: Math.ceil(problem.retryAfter / 60) })
       : t('problem.retryAfterSeconds', { seconds: problem.retryAfter }));
   }
-  if (problem.attemptsLeft !== null) message += ' ' + t('problem.attemptsLeft', { count: problem.attemptsLeft });
+  // A lockout's wait matters, not the journey's attempts (they resume after it).
+  if (problem.attemptsLeft !== null && !problem.retryAfter) message += ' ' + t('problem.attemptsLeft', { count: problem.attemptsLeft });
   return message;
 }
 
