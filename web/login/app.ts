@@ -45,6 +45,7 @@ function show(...content: Node[]): number {
   screen += 1;
   for (const timer of timers) clearInterval(timer);
   timers.clear();
+  status('');
   main().replaceChildren(...content);
   const target =
     main().querySelector<HTMLElement>('input:not([type=hidden]):not([disabled]), textarea') ??
