@@ -1318,6 +1318,8 @@ export interface operations {
   AuthorizeController_authorize: {
     parameters: {
       query: {
+        /** @description Passed on to the login UI */
+        ui_locales?: unknown;
         code_challenge_method: 'S256';
         code_challenge: unknown;
         nonce?: unknown;

@@ -52,7 +52,11 @@ describe('login page configuration (LOGIN_UI_*)', () => {
     expect(() => loadConfig({ LOGIN_UI_BACKGROUND_COLOR: '#333333' })).toThrow(
       /LOGIN_UI_BACKGROUND_COLOR must keep a contrast of at least 4.5:1 with the text/,
     );
-    expect(() => loadConfig({ LOGIN_UI_LOGO_URL: 'javascript:alert(1)' })).toThrow(/LOGIN_UI_LOGO_URL must be an http\(s\) URL/);
-    expect(() => loadConfig({ LOGIN_UI_BRAND_NAME: 'Bank\nInc' })).toThrow(/LOGIN_UI_BRAND_NAME must be at most 64 characters/);
+    expect(() => loadConfig({ LOGIN_UI_LOGO_URL: 'javascript:alert(1)' })).toThrow(
+      /LOGIN_UI_LOGO_URL must be an http\(s\) URL/,
+    );
+    expect(() => loadConfig({ LOGIN_UI_BRAND_NAME: 'Bank\nInc' })).toThrow(
+      /LOGIN_UI_BRAND_NAME must be at most 64 characters/,
+    );
   });
 });

@@ -176,7 +176,9 @@ export function readJourneyConfig(
 /** A #rrggbb colour as sRGB channels 0..1, or null when it is not one (only this strict form is accepted). */
 function hexColour(value: string): [number, number, number] | null {
   const match = /^#([0-9a-fA-F]{2})([0-9a-fA-F]{2})([0-9a-fA-F]{2})$/.exec(value);
-  return match ? [match[1], match[2], match[3]].map((hex) => parseInt(hex, 16) / 255) as [number, number, number] : null;
+  return match
+    ? ([match[1], match[2], match[3]].map((hex) => parseInt(hex, 16) / 255) as [number, number, number])
+    : null;
 }
 
 /** WCAG 2.1 contrast ratio of two sRGB colours (relative luminance, §1.4.3). */
@@ -225,7 +227,7 @@ export function readLoginUiConfig(read: EnvReader): Pick<AppConfig, 'loginUi'> {
     return null;
   };
   const brandName = read.string('LOGIN_UI_BRAND_NAME', 'CIAM');
-  if (brandName.length > 64 || /[\u0000-\u001f]/.test(brandName))
+  if (brandName.length > 64 || [...brandName].some((char) => char.charCodeAt(0) < 0x20))
     read.problems.push('LOGIN_UI_BRAND_NAME must be at most 64 characters, without control characters');
   return {
     loginUi: {

@@ -87,7 +87,13 @@ export class JourneysController {
         username: body.username,
         password: body.password,
         ...(body.device
-          ? { device: { deviceId: body.device.deviceId, bind: body.device.bind, keyThumbprint: body.device.keyThumbprint } }
+          ? {
+              device: {
+                deviceId: body.device.deviceId,
+                bind: body.device.bind,
+                keyThumbprint: body.device.keyThumbprint,
+              },
+            }
           : {}),
       },
       requestOrigin(request),

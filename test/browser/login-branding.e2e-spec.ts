@@ -5,7 +5,8 @@ import { useTestApp } from '../support/app';
 import { useBrowser } from '../support/browser';
 import { LoginPage, useRelyingParty } from './login-support';
 
-const LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32"><rect width="120" height="32" fill="#7a1fa2"/></svg>';
+const LOGO =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32"><rect width="120" height="32" fill="#7a1fa2"/></svg>';
 
 /**
  * Branding by configuration, no rebuild: the service writes the colours into /login/branding.css and the
@@ -70,9 +71,9 @@ describe('hosted login page: branding', () => {
     const logo = login.page.getByRole('img', { name: 'Example Bank' });
     await logo.waitFor();
     await login.page.waitForFunction(() => (document.querySelector('img.logo') as HTMLImageElement).naturalWidth > 0);
-    await expect(login.page.getByRole('link', { name: 'Need help? Contact support' }).getAttribute('href')).resolves.toBe(
-      'https://bank.example/help',
-    );
+    await expect(
+      login.page.getByRole('link', { name: 'Need help? Contact support' }).getAttribute('href'),
+    ).resolves.toBe('https://bank.example/help');
     const button = await login.page
       .getByRole('button', { name: 'Sign in' })
       .evaluate((element) => [getComputedStyle(element).backgroundColor, getComputedStyle(element).color]);

@@ -55,7 +55,12 @@ describe('hosted login page: eSign, device binding and trusted-device login', ()
         () => 'exported',
         (error: Error) => error.name,
       );
-      return { thumbprint: record.thumbprint, bound: record.bound, extractable: record.privateKey.extractable, exported };
+      return {
+        thumbprint: record.thumbprint,
+        bound: record.bound,
+        extractable: record.privateKey.extractable,
+        exported,
+      };
     });
     await page.close();
     return key;
@@ -102,7 +107,13 @@ describe('hosted login page: eSign, device binding and trusted-device login', ()
       `SELECT cupid, name, platform, status, jwk_thumbprint FROM trusted_devices WHERE cupid = 'CUPID-BOB-0002'`,
     );
     expect(devices).toEqual([
-      { cupid: 'CUPID-BOB-0002', name: 'Bob laptop browser', platform: 'web', status: 'ACTIVE', jwk_thumbprint: key.thumbprint },
+      {
+        cupid: 'CUPID-BOB-0002',
+        name: 'Bob laptop browser',
+        platform: 'web',
+        status: 'ACTIVE',
+        jwk_thumbprint: key.thumbprint,
+      },
     ]);
     const [signature] = await t.dataSource.query(`SELECT document_id, version, sha256 FROM esign_signatures`);
     expect(signature).toEqual({ document_id: 'terms', version: '2026-11', sha256: TERMS_SHA256 });

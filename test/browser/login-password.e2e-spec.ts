@@ -59,7 +59,7 @@ describe('hosted login page: password', () => {
     await context.close();
   });
 
-  it('speaks German to a German browser (message catalogue), and says so when there is no journey', async () => {
+  it('speaks German to a German browser or when the relying party asks (ui_locales), and says when there is no journey', async () => {
     const context = await browser().newContext({ locale: 'de-DE' });
     const login = await LoginPage.open(context, 'de');
     const { url } = await rp.authorizationRequest();
@@ -72,6 +72,13 @@ describe('hosted login page: password', () => {
     await login.page.goto(`${t.baseUrl}/login`);
     await login.heading('Keine Anmeldung offen');
     await context.close();
+
+    // The relying party's ui_locales (OIDC Core §3.1.2.1) wins over the browser's languages.
+    const english = await browser().newContext({ locale: 'en-GB' });
+    const page = await english.newPage();
+    await page.goto((await rp.authorizationRequest({ ui_locales: 'de-CH en' })).url);
+    await page.getByRole('heading', { level: 1, name: 'Bei CIAM anmelden' }).waitFor();
+    await english.close();
   });
 
   it('shows the lockout with its wait (429 with Retry-After) after too many wrong passwords', async () => {
@@ -85,7 +92,10 @@ describe('hosted login page: password', () => {
       await login.page.getByLabel('Username', { exact: true }).fill('alice');
       await login.page.getByLabel('Password', { exact: true }).fill(`wrong-${attempt}`);
       await login.page.getByRole('button', { name: 'Sign in' }).click();
-      await login.page.waitForFunction((n) => document.querySelector('[role=alert]')?.textContent?.includes(`${5 - n}.`), attempt);
+      await login.page.waitForFunction(
+        (n) => document.querySelector('[role=alert]')?.textContent?.includes(`${5 - n}.`),
+        attempt,
+      );
     }
     await login.page.getByLabel('Password', { exact: true }).fill('alice-password');
     await login.page.getByRole('button', { name: 'Sign in' }).click();

@@ -46,7 +46,9 @@ describe('hosted login page: push approval', () => {
     await login.heading('Sign in to CIAM');
     await login.password('bob', 'bob-password');
     await login.heading("Confirm it's you");
-    await expect(login.page.getByRole('button', { name: 'Text a code to +44•••••002' }).isVisible()).resolves.toBe(true);
+    await expect(login.page.getByRole('button', { name: 'Text a code to +44•••••002' }).isVisible()).resolves.toBe(
+      true,
+    );
     await login.shot('choose');
     const pushed = push.requests.length;
     await login.page.getByRole('button', { name: 'Approve on Bob phone' }).click();

@@ -84,7 +84,9 @@ export class RelyingParty {
   }
 
   /** A fresh authorization request (PKCE S256, state, nonce); `outcome` settles when the browser comes back. */
-  async authorizationRequest(extra: Record<string, string> = {}): Promise<{ url: string; outcome: Promise<RpOutcome> }> {
+  async authorizationRequest(
+    extra: Record<string, string> = {},
+  ): Promise<{ url: string; outcome: Promise<RpOutcome> }> {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
@@ -97,7 +99,9 @@ export class RelyingParty {
       nonce,
       ...extra,
     });
-    const outcome = new Promise<RpOutcome>((resolve, reject) => this.pending.set(state, { verifier, nonce, resolve, reject }));
+    const outcome = new Promise<RpOutcome>((resolve, reject) =>
+      this.pending.set(state, { verifier, nonce, resolve, reject }),
+    );
     return { url: url.toString(), outcome };
   }
 
@@ -129,11 +133,14 @@ export class LoginPage {
 
   static async open(context: BrowserContext, scenario: string): Promise<LoginPage> {
     const page = await context.newPage();
+    // A phone-sized window: the page must work there, and the screenshots stay small.
+    await page.setViewportSize({ width: 480, height: 760 });
     const errors: string[] = [];
     // Script errors and CSP violations; a refused API call's "Failed to load resource" line is expected.
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text());
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+        errors.push(message.text());
     });
     const login = new LoginPage(page, scenario);
     login.consoleErrors = errors;

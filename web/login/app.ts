@@ -79,12 +79,15 @@ export function problemMessage(problem: Problem): string {
   const known = t(`problem.${problem.code}`);
   let message = known === `problem.${problem.code}` ? t('problem.generic') : known;
   if (problem.retryAfter) {
-    message += ' ' + (problem.retryAfter >= 120
-      ? t('problem.retryAfterMinutes', { minutes: Math.ceil(problem.retryAfter / 60) })
-      : t('problem.retryAfterSeconds', { seconds: problem.retryAfter }));
+    message +=
+      ' ' +
+      (problem.retryAfter >= 120
+        ? t('problem.retryAfterMinutes', { minutes: Math.ceil(problem.retryAfter / 60) })
+        : t('problem.retryAfterSeconds', { seconds: problem.retryAfter }));
   }
   // A lockout's wait matters, not the journey's attempts (they resume after it).
-  if (problem.attemptsLeft !== null && !problem.retryAfter) message += ' ' + t('problem.attemptsLeft', { count: problem.attemptsLeft });
+  if (problem.attemptsLeft !== null && !problem.retryAfter)
+    message += ' ' + t('problem.attemptsLeft', { count: problem.attemptsLeft });
   return message;
 }
 
@@ -129,7 +132,15 @@ function advance(view: JourneyView): void {
 }
 
 function unknownProblem(): Problem {
-  return { code: 'generic', status: 0, detail: null, retryAfter: null, transactionToken: null, attemptsLeft: null, alternatives: [] };
+  return {
+    code: 'generic',
+    status: 0,
+    detail: null,
+    retryAfter: null,
+    transactionToken: null,
+    attemptsLeft: null,
+    alternatives: [],
+  };
 }
 
 function route(next: NextStep): void {
@@ -163,8 +174,18 @@ function complete(redirectTo: string): void {
 
 async function passwordScreen(): Promise<void> {
   const deviceKey = await loadDeviceKey();
-  const username = field('username', t('password.username'), { type: 'text', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
-  const password = field('password', t('password.password'), { type: 'password', autocomplete: 'current-password', required: true });
+  const username = field('username', t('password.username'), {
+    type: 'text',
+    autocomplete: 'username',
+    required: true,
+    autocapitalize: 'none',
+    spellcheck: 'false',
+  });
+  const password = field('password', t('password.password'), {
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
   const remember = h('input', { type: 'checkbox', id: 'remember', name: 'remember' });
   const problemBox = alertBox();
   const form = h(
@@ -178,23 +199,39 @@ async function passwordScreen(): Promise<void> {
       : h('div', { class: 'checkbox' }, remember, h('label', { for: 'remember' }, t('password.remember'))),
     h('button', { type: 'submit' }, t('password.submit')),
   );
-  form.addEventListener('submit', async (event) => {
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
-    showFieldError(username.input, username.error, username.input.value.trim() ? null : t('password.usernameRequired'));
-    showFieldError(password.input, password.error, password.input.value ? null : t('password.passwordRequired'));
-    const invalid = form.querySelector<HTMLInputElement>('[aria-invalid=true]');
-    if (invalid) return invalid.focus();
-    busy(form, true);
-    status(t('status.checking'));
-    const device = deviceKey?.bound ? { keyThumbprint: deviceKey.thumbprint } : remember.checked ? { bind: true } : undefined;
-    const answer = await journeyApi.password(flow.journeyId, flow.token, username.input.value.trim(), password.input.value, device);
-    busy(form, false);
-    handle(answer, (problem) => {
-      setAlert(problemBox, problemMessage(problem));
-      status('');
-      password.input.value = '';
-      password.input.focus();
-    });
+    void (async () => {
+      showFieldError(
+        username.input,
+        username.error,
+        username.input.value.trim() ? null : t('password.usernameRequired'),
+      );
+      showFieldError(password.input, password.error, password.input.value ? null : t('password.passwordRequired'));
+      const invalid = form.querySelector<HTMLInputElement>('[aria-invalid=true]');
+      if (invalid) return invalid.focus();
+      busy(form, true);
+      status(t('status.checking'));
+      const device = deviceKey?.bound
+        ? { keyThumbprint: deviceKey.thumbprint }
+        : remember.checked
+          ? { bind: true }
+          : undefined;
+      const answer = await journeyApi.password(
+        flow.journeyId,
+        flow.token,
+        username.input.value.trim(),
+        password.input.value,
+        device,
+      );
+      busy(form, false);
+      handle(answer, (problem) => {
+        setAlert(problemBox, problemMessage(problem));
+        status('');
+        password.input.value = '';
+        password.input.focus();
+      });
+    })();
   });
   show(heading('password.heading', { brand: brand().brandName }), form);
 }
@@ -216,7 +253,15 @@ function chooseFactorScreen(message?: string): void {
     'ul',
     { class: 'choices' },
     ...flow.factors.map((option) =>
-      h('li', {}, h('button', { type: 'button', class: 'choice', onclick: () => startFactor(option.type, problemBox) }, factorLabel(option))),
+      h(
+        'li',
+        {},
+        h(
+          'button',
+          { type: 'button', class: 'choice', onclick: () => void startFactor(option.type, problemBox) },
+          factorLabel(option),
+        ),
+      ),
     ),
   );
   show(heading('factor.heading'), h('p', {}, t('factor.text')), problemBox, list);
@@ -227,20 +272,28 @@ function chooseFactorScreen(message?: string): void {
 function factorStartScreen(type: string, next: NextStep): void {
   const option = flow.factors.find((candidate) => candidate.type === type) ?? next;
   const problemBox = alertBox();
-  const button = h('button', { type: 'button', onclick: () => startFactor(type, problemBox) }, t(type === 'PUSH' ? 'push.send' : 'sms.send'));
+  const button = h(
+    'button',
+    { type: 'button', onclick: () => void startFactor(type, problemBox) },
+    t(type === 'PUSH' ? 'push.send' : 'sms.send'),
+  );
   show(heading(type === 'PUSH' ? 'push.heading' : 'sms.heading'), h('p', {}, factorLabel(option)), problemBox, button);
 }
 
 async function startFactor(type: string, problemBox: HTMLElement): Promise<void> {
   status(t(type === 'PUSH' ? 'status.sendingPush' : 'status.sendingSms'));
   for (const button of main().querySelectorAll('button')) button.disabled = true;
-  const answer = type === 'PUSH' ? await journeyApi.sendPush(flow.journeyId, flow.token) : await journeyApi.sendSms(flow.journeyId, flow.token);
+  const answer =
+    type === 'PUSH'
+      ? await journeyApi.sendPush(flow.journeyId, flow.token)
+      : await journeyApi.sendSms(flow.journeyId, flow.token);
   for (const button of main().querySelectorAll('button')) button.disabled = false;
   handle(answer, (problem) => {
     status('');
     setAlert(problemBox, problemMessage(problem));
     // A spent push budget: keep only the factors the same token can still do.
-    if (problem.alternatives.length > 0) flow.factors = flow.factors.filter((option) => problem.alternatives.includes(option.type));
+    if (problem.alternatives.length > 0)
+      flow.factors = flow.factors.filter((option) => problem.alternatives.includes(option.type));
   });
 }
 
@@ -254,13 +307,28 @@ function smsVerifyScreen(next: NextStep): void {
   const code = field(
     'code',
     t('sms.code'),
-    { type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: `[0-9]{${length}}`, maxlength: length, required: true },
+    {
+      type: 'text',
+      inputmode: 'numeric',
+      autocomplete: 'one-time-code',
+      pattern: `[0-9]{${length}}`,
+      maxlength: length,
+      required: true,
+    },
     t('sms.codeHint', { phone: String(next.maskedPhone ?? ''), length }),
   );
   const problemBox = alertBox();
   const resend = h('button', { type: 'button', class: 'secondary', id: 'resend' });
   const resendHint = h('p', { class: 'hint', id: 'resend-hint' });
-  const form = h('form', { novalidate: true }, problemBox, code.wrapper, h('button', { type: 'submit' }, t('sms.verify')), resend, resendHint);
+  const form = h(
+    'form',
+    { novalidate: true },
+    problemBox,
+    code.wrapper,
+    h('button', { type: 'submit' }, t('sms.verify')),
+    resend,
+    resendHint,
+  );
 
   const resendAt = next.resendAvailableAt;
   const tick = () => {
@@ -274,37 +342,41 @@ function smsVerifyScreen(next: NextStep): void {
     // The countdown is in the button, not the live region: announcing every second would drown the reader.
     resend.textContent = wait > 0 ? t('sms.resendIn', { seconds: wait }) : t('sms.resend');
   };
-  resend.addEventListener('click', async () => {
-    busy(form, true);
-    status(t('status.sendingSms'));
-    const answer = await journeyApi.resendSms(flow.journeyId, flow.token);
-    busy(form, false);
-    handle(answer, (problem) => {
-      status('');
-      tick();
-      setAlert(problemBox, problemMessage(problem));
-    });
-    if (answer.ok) status(t('sms.resent'));
+  resend.addEventListener('click', () => {
+    void (async () => {
+      busy(form, true);
+      status(t('status.sendingSms'));
+      const answer = await journeyApi.resendSms(flow.journeyId, flow.token);
+      busy(form, false);
+      handle(answer, (problem) => {
+        status('');
+        tick();
+        setAlert(problemBox, problemMessage(problem));
+      });
+      if (answer.ok) status(t('sms.resent'));
+    })();
   });
-  form.addEventListener('submit', async (event) => {
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const value = code.input.value.replace(/\s/g, '');
-    if (!new RegExp(`^\\d{${length}}$`).test(value)) {
-      showFieldError(code.input, code.error, t('sms.codeFormat', { length }));
-      return code.input.focus();
-    }
-    showFieldError(code.input, code.error, null);
-    busy(form, true);
-    status(t('status.checking'));
-    const answer = await journeyApi.verifySms(flow.journeyId, flow.token, value);
-    busy(form, false);
-    handle(answer, (problem) => {
-      status('');
-      tick();
-      showFieldError(code.input, code.error, problemMessage(problem));
-      code.input.select();
-      code.input.focus();
-    });
+    void (async () => {
+      const value = code.input.value.replace(/\s/g, '');
+      if (!new RegExp(`^\\d{${length}}$`).test(value)) {
+        showFieldError(code.input, code.error, t('sms.codeFormat', { length }));
+        return code.input.focus();
+      }
+      showFieldError(code.input, code.error, null);
+      busy(form, true);
+      status(t('status.checking'));
+      const answer = await journeyApi.verifySms(flow.journeyId, flow.token, value);
+      busy(form, false);
+      handle(answer, (problem) => {
+        status('');
+        tick();
+        showFieldError(code.input, code.error, problemMessage(problem));
+        code.input.select();
+        code.input.focus();
+      });
+    })();
   });
   show(heading('sms.verifyHeading'), form);
   tick();
@@ -352,8 +424,14 @@ function pushExpiredScreen(problem: Problem): void {
     heading('push.expiredHeading'),
     h('p', { class: 'alert', role: 'alert' }, problemMessage(problem)),
     problemBox,
-    h('button', { type: 'button', onclick: () => startFactor('PUSH', problemBox) }, t('push.sendAgain')),
-    ...others.map((option) => h('button', { type: 'button', class: 'secondary', onclick: () => startFactor(option.type, problemBox) }, factorLabel(option))),
+    h('button', { type: 'button', onclick: () => void startFactor('PUSH', problemBox) }, t('push.sendAgain')),
+    ...others.map((option) =>
+      h(
+        'button',
+        { type: 'button', class: 'secondary', onclick: () => void startFactor(option.type, problemBox) },
+        factorLabel(option),
+      ),
+    ),
   );
 }
 
@@ -369,7 +447,13 @@ interface EsignDocument {
 
 function esignScreen(next: NextStep): void {
   const document = next.document as EsignDocument;
-  const accept = h('input', { type: 'checkbox', id: 'accept', name: 'accept', required: true, 'aria-describedby': 'accept-error' });
+  const accept = h('input', {
+    type: 'checkbox',
+    id: 'accept',
+    name: 'accept',
+    required: true,
+    'aria-describedby': 'accept-error',
+  });
   const acceptError = h('p', { id: 'accept-error', class: 'field-error', hidden: true });
   const problemBox = alertBox();
   const submit = async (accepted: boolean) => {
@@ -381,7 +465,12 @@ function esignScreen(next: NextStep): void {
     }
     busy(form, true);
     status(t('status.signing'));
-    const answer = await journeyApi.esign(flow.journeyId, flow.token, { documentId: document.documentId, version: document.version, sha256: document.sha256 }, accepted);
+    const answer = await journeyApi.esign(
+      flow.journeyId,
+      flow.token,
+      { documentId: document.documentId, version: document.version, sha256: document.sha256 },
+      accepted,
+    );
     busy(form, false);
     handle(answer, (problem) => {
       status('');
@@ -402,7 +491,17 @@ function esignScreen(next: NextStep): void {
       h('dt', {}, t('esign.fingerprint')),
       h('dd', { class: 'hash' }, document.sha256),
     ),
-    document.url ? h('p', {}, h('a', { href: document.url, target: '_blank', rel: 'noopener noreferrer' }, t('esign.read', { title: document.title ?? document.documentId }))) : null,
+    document.url
+      ? h(
+          'p',
+          {},
+          h(
+            'a',
+            { href: document.url, target: '_blank', rel: 'noopener noreferrer' },
+            t('esign.read', { title: document.title ?? document.documentId }),
+          ),
+        )
+      : null,
     h('div', { class: 'checkbox' }, accept, h('label', { for: 'accept' }, t('esign.accept'))),
     acceptError,
     h('button', { type: 'submit' }, t('esign.sign')),
@@ -423,36 +522,55 @@ function platformName(): string {
 }
 
 function deviceBindScreen(next: NextStep): void {
-  const name = field('device-name', t('bind.name'), { type: 'text', required: true, maxlength: 128, value: t('bind.defaultName', { platform: platformName() }) }, t('bind.nameHint'));
+  const name = field(
+    'device-name',
+    t('bind.name'),
+    { type: 'text', required: true, maxlength: 128, value: t('bind.defaultName', { platform: platformName() }) },
+    t('bind.nameHint'),
+  );
   const problemBox = alertBox();
-  const form = h('form', { novalidate: true }, problemBox, name.wrapper, h('button', { type: 'submit' }, t('bind.submit')));
-  form.addEventListener('submit', async (event) => {
+  const form = h(
+    'form',
+    { novalidate: true },
+    problemBox,
+    name.wrapper,
+    h('button', { type: 'submit' }, t('bind.submit')),
+  );
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const deviceName = name.input.value.trim();
-    if (!deviceName) {
-      showFieldError(name.input, name.error, t('bind.nameRequired'));
-      return name.input.focus();
-    }
-    busy(form, true);
-    status(t('status.binding'));
-    try {
-      // A key refused as already in use is never reused: a new pair is made for each try after that.
-      const existing = await loadDeviceKey();
-      const key = existing && !existing.bound && problemBox.dataset.keyInUse !== 'true' ? existing : await createDeviceKey();
-      await saveDeviceKey(key);
-      const proof = await signJws(key, { challenge: next.challenge, journeyId: flow.journeyId });
-      const answer = await journeyApi.bindDevice(flow.journeyId, flow.token, { publicKey: key.publicJwk, proof, name: deviceName, platform: 'web' });
-      if (answer.ok) await saveDeviceKey({ ...key, bound: true });
-      busy(form, false);
-      handle(answer, (problem) => {
-        status('');
-        if (problem.code === 'device-key-in-use') problemBox.dataset.keyInUse = 'true';
-        setAlert(problemBox, problemMessage(problem));
-      });
-    } catch {
-      busy(form, false);
-      setAlert(problemBox, t('bind.cryptoUnavailable'));
-    }
+    void (async () => {
+      const deviceName = name.input.value.trim();
+      if (!deviceName) {
+        showFieldError(name.input, name.error, t('bind.nameRequired'));
+        return name.input.focus();
+      }
+      busy(form, true);
+      status(t('status.binding'));
+      try {
+        // A key refused as already in use is never reused: a new pair is made for each try after that.
+        const existing = await loadDeviceKey();
+        const key =
+          existing && !existing.bound && problemBox.dataset.keyInUse !== 'true' ? existing : await createDeviceKey();
+        await saveDeviceKey(key);
+        const proof = await signJws(key, { challenge: next.challenge, journeyId: flow.journeyId });
+        const answer = await journeyApi.bindDevice(flow.journeyId, flow.token, {
+          publicKey: key.publicJwk,
+          proof,
+          name: deviceName,
+          platform: 'web',
+        });
+        if (answer.ok) await saveDeviceKey({ ...key, bound: true });
+        busy(form, false);
+        handle(answer, (problem) => {
+          status('');
+          if (problem.code === 'device-key-in-use') problemBox.dataset.keyInUse = 'true';
+          setAlert(problemBox, problemMessage(problem));
+        });
+      } catch {
+        busy(form, false);
+        setAlert(problemBox, t('bind.cryptoUnavailable'));
+      }
+    })();
   });
   show(heading('bind.heading'), h('p', {}, t('bind.text')), form);
 }
@@ -463,8 +581,11 @@ async function deviceProofScreen(next: NextStep): Promise<void> {
   status(t('proof.text'));
   const key = await loadDeviceKey();
   // Without the key the proof cannot count; an empty one tells the service to move on to a second factor.
-  const proof = key ? await signJws(key, { challenge: next.challenge, journeyId: flow.journeyId }).catch(() => 'no-device-key-available') : 'no-device-key-available';
+  const proof = key
+    ? await signJws(key, { challenge: next.challenge, journeyId: flow.journeyId }).catch(
+        () => 'no-device-key-available',
+      )
+    : 'no-device-key-available';
   const answer = await journeyApi.proveDevice(flow.journeyId, flow.token, proof);
   handle(answer, (problem) => showFatal(problem));
 }
-

@@ -31,7 +31,12 @@ export function field(
 ): { wrapper: HTMLDivElement; input: HTMLInputElement; error: HTMLParagraphElement } {
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
-  const input = h('input', { id, name: id, 'aria-describedby': [hint ? hintId : '', errorId].join(' ').trim(), ...attributes });
+  const input = h('input', {
+    id,
+    name: id,
+    'aria-describedby': [hint ? hintId : '', errorId].join(' ').trim(),
+    ...attributes,
+  });
   const error = h('p', { id: errorId, class: 'field-error', hidden: true });
   const wrapper = h(
     'div',

@@ -92,9 +92,7 @@ export const journeyApi = {
   sendPush: (journeyId: string, transactionToken: string) =>
     call(() => api.POST('/journeys/{journeyId}/push/send', { ...path(journeyId), body: { transactionToken } })),
   pollPush: (journeyId: string, transactionToken: string, waitSeconds: number) =>
-    call(() =>
-      api.POST('/journeys/{journeyId}/push', { ...path(journeyId), body: { transactionToken, waitSeconds } }),
-    ),
+    call(() => api.POST('/journeys/{journeyId}/push', { ...path(journeyId), body: { transactionToken, waitSeconds } })),
   esign: (
     journeyId: string,
     transactionToken: string,
@@ -107,9 +105,18 @@ export const journeyApi = {
   bindDevice: (
     journeyId: string,
     transactionToken: string,
-    body: { publicKey: { kty: string; crv: string; x: string; y: string }; proof: string; name: string; platform?: string },
+    body: {
+      publicKey: { kty: string; crv: string; x: string; y: string };
+      proof: string;
+      name: string;
+      platform?: string;
+    },
   ) =>
-    call(() => api.POST('/journeys/{journeyId}/device-bind', { ...path(journeyId), body: { transactionToken, ...body } })),
+    call(() =>
+      api.POST('/journeys/{journeyId}/device-bind', { ...path(journeyId), body: { transactionToken, ...body } }),
+    ),
   proveDevice: (journeyId: string, transactionToken: string, proof: string) =>
-    call(() => api.POST('/journeys/{journeyId}/device-proof', { ...path(journeyId), body: { transactionToken, proof } })),
+    call(() =>
+      api.POST('/journeys/{journeyId}/device-proof', { ...path(journeyId), body: { transactionToken, proof } }),
+    ),
 };

@@ -130,7 +130,7 @@ export class PasswordStepDto {
   @ApiPropertyOptional({
     type: JourneyDeviceDto,
     description:
-      'For a journey /oauth2/authorize opened (the relying party knows nothing of the device): this browser\'s bound key ' +
+      "For a journey /oauth2/authorize opened (the relying party knows nothing of the device): this browser's bound key " +
       '(keyThumbprint) or its wish to be bound (bind). Fills in only what the start left unset; `data` is ignored here.',
   })
   @IsOptional()
