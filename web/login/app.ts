@@ -4,13 +4,13 @@ import { brand } from './branding';
 import { createDeviceKey, loadDeviceKey, saveDeviceKey, signJws } from './device-key';
 import { field, h, showFieldError } from './dom';
 import { t } from './i18n';
-import { Answer, journeyApi, JourneyView, NextStep, Problem } from './journey-api';
+import { Answer, FactorOption, journeyApi, JourneyView, NextStep, Problem, Step } from './journey-api';
 
 interface Flow {
   journeyId: string;
   token: string;
   /** The second factors the current token may do (from the last choice offered). */
-  factors: NextStep[];
+  factors: FactorOption[];
 }
 
 let flow: Flow;
@@ -113,7 +113,9 @@ export function showNoJourney(): void {
 
 export function startFlow(journeyId: string, token: string, step: string): void {
   flow = { journeyId, token, factors: [] };
-  route({ type: step as NextStep['type'] });
+  // The redirect names only the first step, which is always the password (nothing else to show for it).
+  if (step !== 'PASSWORD') return showFatal(unknownProblem());
+  route({ type: 'PASSWORD' });
 }
 
 /** After each call: the next screen, or the problem on the current one (`onProblem`), or the fatal screen. */
@@ -125,9 +127,8 @@ function handle(answer: Answer, onProblem: (problem: Problem) => void): void {
 }
 
 function advance(view: JourneyView): void {
-  if (view.status === 'COMPLETED' && view.redirectTo) return complete(view.redirectTo);
-  if (view.transactionToken) flow.token = view.transactionToken;
-  if (!view.nextStep) return showFatal(unknownProblem());
+  if (view.status === 'COMPLETED') return complete(view.redirectTo);
+  flow.token = view.transactionToken;
   route(view.nextStep);
 }
 
@@ -144,7 +145,6 @@ function unknownProblem(): Problem {
 }
 
 function route(next: NextStep): void {
-  if (next.options && next.options.length > 0) flow.factors = next.options as unknown as NextStep[];
   switch (next.type) {
     case 'PASSWORD':
       return void passwordScreen();
@@ -152,7 +152,8 @@ function route(next: NextStep): void {
     case 'PUSH':
       if (next.phase === 'VERIFY') return smsVerifyScreen(next);
       if (next.phase === 'WAITING') return pushWaitingScreen(next);
-      return flow.factors.length > 1 ? chooseFactorScreen() : factorStartScreen(next.type, next);
+      flow.factors = next.options;
+      return next.options.length > 1 ? chooseFactorScreen() : factorStartScreen(next.options[0] ?? next);
     case 'ESIGN':
       return esignScreen(next);
     case 'DEVICE_BIND':
@@ -238,13 +239,10 @@ async function passwordScreen(): Promise<void> {
 
 // ---- second factors ------------------------------------------------------------------------------------
 
-function factorLabel(option: NextStep): string {
-  if (option.type === 'SMS_OTP') return t('factor.sms', { phone: String(option.maskedPhone ?? '') });
-  if (option.type === 'PUSH') {
-    const devices = Array.isArray(option.devices) ? option.devices.join(', ') : '';
-    return t('factor.push', { devices });
-  }
-  return option.type;
+function factorLabel(option: FactorOption | { type: FactorOption['type'] }): string {
+  if ('maskedPhone' in option) return t('factor.sms', { phone: option.maskedPhone });
+  if ('devices' in option) return t('factor.push', { devices: option.devices.join(', ') });
+  return t(option.type === 'PUSH' ? 'push.heading' : 'sms.heading');
 }
 
 function chooseFactorScreen(message?: string): void {
@@ -269,18 +267,18 @@ function chooseFactorScreen(message?: string): void {
 }
 
 /** One factor offered: say where the code or prompt goes and let the customer start it. */
-function factorStartScreen(type: string, next: NextStep): void {
-  const option = flow.factors.find((candidate) => candidate.type === type) ?? next;
+function factorStartScreen(option: FactorOption | { type: FactorOption['type'] }): void {
   const problemBox = alertBox();
+  const push = option.type === 'PUSH';
   const button = h(
     'button',
-    { type: 'button', onclick: () => void startFactor(type, problemBox) },
-    t(type === 'PUSH' ? 'push.send' : 'sms.send'),
+    { type: 'button', onclick: () => void startFactor(option.type, problemBox) },
+    t(push ? 'push.send' : 'sms.send'),
   );
-  show(heading(type === 'PUSH' ? 'push.heading' : 'sms.heading'), h('p', {}, factorLabel(option)), problemBox, button);
+  show(heading(push ? 'push.heading' : 'sms.heading'), h('p', {}, factorLabel(option)), problemBox, button);
 }
 
-async function startFactor(type: string, problemBox: HTMLElement): Promise<void> {
+async function startFactor(type: FactorOption['type'], problemBox: HTMLElement): Promise<void> {
   status(t(type === 'PUSH' ? 'status.sendingPush' : 'status.sendingSms'));
   for (const button of main().querySelectorAll('button')) button.disabled = true;
   const answer =
@@ -302,8 +300,8 @@ function secondsUntil(iso: unknown): number {
   return Number.isNaN(at) ? 0 : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
-function smsVerifyScreen(next: NextStep): void {
-  const length = typeof next.codeLength === 'number' ? next.codeLength : 6;
+function smsVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'>): void {
+  const length = next.codeLength;
   const code = field(
     'code',
     t('sms.code'),
@@ -315,7 +313,7 @@ function smsVerifyScreen(next: NextStep): void {
       maxlength: length,
       required: true,
     },
-    t('sms.codeHint', { phone: String(next.maskedPhone ?? ''), length }),
+    t('sms.codeHint', { phone: next.maskedPhone, length }),
   );
   const problemBox = alertBox();
   const resend = h('button', { type: 'button', class: 'secondary', id: 'resend' });
@@ -381,11 +379,11 @@ function smsVerifyScreen(next: NextStep): void {
   show(heading('sms.verifyHeading'), form);
   tick();
   timers.add(window.setInterval(tick, 1000));
-  status(t('sms.sent', { phone: String(next.maskedPhone ?? '') }));
+  status(t('sms.sent', { phone: next.maskedPhone }));
 }
 
-function pushWaitingScreen(next: NextStep): void {
-  const number = String(next.number ?? '');
+function pushWaitingScreen(next: Step<'PUSH', 'WAITING'>): void {
+  const number = String(next.number);
   const mine = show(
     heading('push.waitingHeading'),
     h('p', {}, t('push.match')),
@@ -401,8 +399,9 @@ async function pollPush(mine: number): Promise<void> {
   while (mine === screen) {
     const answer = await journeyApi.pollPush(flow.journeyId, flow.token, 20);
     if (mine !== screen) return;
-    if (answer.ok && answer.view.status === 'PENDING' && answer.view.nextStep?.phase === 'WAITING') {
-      if (answer.view.transactionToken) flow.token = answer.view.transactionToken;
+    const view = answer.ok ? answer.view : null;
+    if (view?.status === 'PENDING' && view.nextStep.type === 'PUSH' && view.nextStep.phase === 'WAITING') {
+      flow.token = view.transactionToken;
       continue;
     }
     if (answer.ok) status(t('push.approved'));
@@ -437,16 +436,8 @@ function pushExpiredScreen(problem: Problem): void {
 
 // ---- eSign ---------------------------------------------------------------------------------------------
 
-interface EsignDocument {
-  documentId: string;
-  version: string;
-  title?: string;
-  url?: string;
-  sha256: string;
-}
-
-function esignScreen(next: NextStep): void {
-  const document = next.document as EsignDocument;
+function esignScreen(next: Step<'ESIGN'>): void {
+  const document = next.document;
   const accept = h('input', {
     type: 'checkbox',
     id: 'accept',
@@ -485,7 +476,7 @@ function esignScreen(next: NextStep): void {
       'dl',
       { class: 'document' },
       h('dt', {}, t('esign.title')),
-      h('dd', {}, document.title ?? document.documentId),
+      h('dd', {}, document.title),
       h('dt', {}, t('esign.version')),
       h('dd', {}, document.version),
       h('dt', {}, t('esign.fingerprint')),
@@ -498,7 +489,7 @@ function esignScreen(next: NextStep): void {
           h(
             'a',
             { href: document.url, target: '_blank', rel: 'noopener noreferrer' },
-            t('esign.read', { title: document.title ?? document.documentId }),
+            t('esign.read', { title: document.title }),
           ),
         )
       : null,
@@ -521,7 +512,7 @@ function platformName(): string {
   return (data?.platform || navigator.platform || 'web').slice(0, 32);
 }
 
-function deviceBindScreen(next: NextStep): void {
+function deviceBindScreen(next: Step<'DEVICE_BIND'>): void {
   const name = field(
     'device-name',
     t('bind.name'),
@@ -576,7 +567,7 @@ function deviceBindScreen(next: NextStep): void {
 }
 
 /** A bound browser proves itself at once: nothing to ask; if the proof does not count, MFA follows. */
-async function deviceProofScreen(next: NextStep): Promise<void> {
+async function deviceProofScreen(next: Step<'DEVICE_PROOF'>): Promise<void> {
   show(heading('proof.heading'), h('p', {}, t('proof.text')));
   status(t('proof.text'));
   const key = await loadDeviceKey();

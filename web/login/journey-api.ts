@@ -3,9 +3,16 @@
 import type { Schemas } from '../../client';
 import { api } from '../shared/api';
 
-/** A step's screen data: the typed base (type, options) plus what each step shows (README, journeys). */
-export type NextStep = Schemas['NextStepDto'] & Record<string, unknown>;
-export type JourneyView = Omit<Schemas['JourneyResponseDto'], 'nextStep'> & { nextStep?: NextStep };
+/** What the journey asks next: a union discriminated on `type` (and on `phase` for SMS_OTP and PUSH). */
+export type NextStep = Schemas['JourneyNextStep'];
+/** A journey answer: PENDING with the next step and a fresh token, or COMPLETED with the redirect back. */
+export type JourneyView = Schemas['JourneyResponse'];
+/** A second factor offered in the CHOOSE phase, with what the customer sees of it. */
+export type FactorOption = Schemas['SecondFactorOption'];
+export type Step<Type extends NextStep['type'], Phase = unknown> = Extract<
+  NextStep,
+  { type: Type } & (Phase extends string ? { phase: Phase } : unknown)
+>;
 
 export interface Problem {
   /** The last segment of the problem type URI, e.g. `invalid-credentials`. */
@@ -31,6 +38,7 @@ interface Raw {
 
 function answer({ data, error, response }: Raw): Answer {
   if (response.ok && data) return { ok: true, view: data as JourneyView };
+  // Problem bodies carry per-type members beyond ProblemDto (transactionToken, attemptsLeft, alternatives).
   const body = (error ?? {}) as Record<string, unknown>;
   const retryAfter = Number(response.headers.get('retry-after'));
   const type = typeof body.type === 'string' ? body.type : '';
