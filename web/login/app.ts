@@ -27,8 +27,8 @@ const FATAL = new Set([
   'esign-declined',
   'device-bind-needs-second-factor',
   'transaction-invalid',
-  'journey-expired',
-  'journey-not-found',
+  'invalid-journey-request',
+  'not-found',
 ]);
 
 function main(): HTMLElement {
