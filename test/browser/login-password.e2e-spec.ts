@@ -2,6 +2,7 @@ import * as oidc from 'openid-client';
 import { useTestApp } from '../support/app';
 import { useBrowser } from '../support/browser';
 import { Slapd, startSlapd } from '../support/slapd';
+import { useWorkforceIdp } from '../support/workforce';
 import { LoginPage, useRelyingParty } from './login-support';
 
 /**
@@ -11,7 +12,7 @@ import { LoginPage, useRelyingParty } from './login-support';
  */
 describe('hosted login page: password', () => {
   let slapd: Slapd;
-  const env: Record<string, string> = {};
+  const { idp, env } = useWorkforceIdp();
   beforeAll(async () => {
     slapd = await startSlapd();
     // A small lockout threshold, so one test can show the locked-out message.
@@ -56,6 +57,32 @@ describe('hosted login page: password', () => {
     expect(refreshed.access_token).not.toBe(tokens.access_token);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
     expect(login.consoleErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('scenario 7: a support agent revokes the session the browser opened; the relying party’s tokens die at once', async () => {
+    const context = await browser().newContext({ locale: 'en-GB' });
+    const login = await LoginPage.open(context, 's7');
+    const { url, outcome } = await rp.authorizationRequest({ scope: 'openid profile offline_access' });
+    await login.page.goto(url);
+    await login.heading('Sign in to CIAM');
+    await login.password('alice', 'alice-password');
+    await login.backAt(rp);
+    const { tokens, claims } = await outcome;
+    await expect(oidc.fetchUserInfo(rp.configuration, tokens.access_token, claims.sub)).resolves.toMatchObject({
+      sub: 'CUPID-ALICE-0001',
+    });
+
+    const revoked = await fetch(`${t.baseUrl}/agent/customers/CUPID-ALICE-0001/sessions/${String(claims.sid)}/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await idp.token()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'Customer reports a stolen laptop (INC-7)' }),
+    });
+    expect(revoked.status).toBe(200);
+    await expect(oidc.fetchUserInfo(rp.configuration, tokens.access_token, claims.sub)).rejects.toThrow();
+    await expect(oidc.refreshTokenGrant(rp.configuration, tokens.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
     await context.close();
   });
 
