@@ -14,6 +14,8 @@ const LOGO =
  * login page only. The hosted page is LOGIN_UI_URL's default, so /oauth2/authorize sends the browser to it.
  */
 describe('hosted login page: branding', () => {
+  // First, so that its afterAll closes the browser (and its connections) before the app stops, even after a failure.
+  const browser = useBrowser();
   let cdn: Server;
   const env: Record<string, string> = {};
   beforeAll(async () => {
@@ -36,7 +38,6 @@ describe('hosted login page: branding', () => {
   });
   const t = useTestApp({ env });
   const rp = useRelyingParty(t);
-  const browser = useBrowser();
 
   it('serves the branding from configuration, and widens img-src for the logo on the login page only', async () => {
     const css = await fetch(`${t.baseUrl}/login/branding.css`);

@@ -14,6 +14,8 @@ const TERMS_SHA256 = createHash('sha256').update(TERMS).digest('hex');
  * in the same browser profile proves the key instead of MFA. A revoked binding brings MFA back.
  */
 describe('hosted login page: eSign, device binding and trusted-device login', () => {
+  // First, so that its afterAll closes the browser (and its connections) before the app stops, even after a failure.
+  const browser = useBrowser();
   const { gateway, env } = useDirectoryAndSmsGateway();
   const t = useTestApp({ env }, async (app) => {
     await app.app.get(EsignRepository).publish({
@@ -25,7 +27,6 @@ describe('hosted login page: eSign, device binding and trusted-device login', ()
     });
   });
   const rp = useRelyingParty(t);
-  const browser = useBrowser();
   const contexts: Array<{ close(): Promise<void> }> = [];
   afterAll(async () => {
     for (const context of contexts) await context.close();
@@ -65,6 +66,29 @@ describe('hosted login page: eSign, device binding and trusted-device login', ()
     await page.close();
     return key;
   }
+
+  it('scenario 5: declining the document ends the sign-in, with the reason shown', async () => {
+    const context = await browser().newContext({ locale: 'en-GB' });
+    const login = await LoginPage.open(context, 's5-declined');
+    const { url } = await rp.authorizationRequest();
+    await login.page.goto(url);
+    await login.heading('Sign in to CIAM');
+    await login.password('bob', 'bob-password');
+    await login.heading('Confirm with a text message');
+    await login.page.getByRole('button', { name: 'Send code' }).click();
+    await login.heading('Enter the code');
+    await login.page.getByLabel('Code', { exact: true }).fill(lastSmsCode(gateway.requests));
+    await login.page.getByRole('button', { name: 'Confirm' }).click();
+    await login.heading('Review and sign');
+    await login.page.getByRole('button', { name: 'Decline' }).click();
+    await login.heading('This sign-in cannot continue');
+    await expect(login.page.getByRole('alert').textContent()).resolves.toBe(
+      'You declined the document, so the sign-in stopped.',
+    );
+    await login.shot('declined');
+    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM esign_signatures`)).toEqual([{ n: 0 }]);
+    await context.close();
+  });
 
   it('scenario 5: SMS code, eSign with the document shown, then this browser bound; tokens only after all of them', async () => {
     const login = await LoginPage.open(await profile(), 's5');

@@ -11,6 +11,8 @@ import { LoginPage, useRelyingParty } from './login-support';
  * party exchanges the code and refreshes. Also: the page in German, and a locked account's message.
  */
 describe('hosted login page: password', () => {
+  // First, so that its afterAll closes the browser (and its connections) before the app stops, even after a failure.
+  const browser = useBrowser();
   let slapd: Slapd;
   const { idp, env } = useWorkforceIdp();
   beforeAll(async () => {
@@ -21,7 +23,6 @@ describe('hosted login page: password', () => {
   afterAll(() => slapd.stop());
   const t = useTestApp({ env });
   const rp = useRelyingParty(t);
-  const browser = useBrowser();
 
   it('scenario 1: a wrong password, then the right one; the relying party gets tokens with amr pwd and refreshes them', async () => {
     const context = await browser().newContext({ locale: 'en-GB' });

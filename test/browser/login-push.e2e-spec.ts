@@ -13,6 +13,8 @@ import { LoginPage, useRelyingParty } from './login-support';
  * completes the sign-in at the relying party; deny ends it with a clear message.
  */
 describe('hosted login page: push approval', () => {
+  // First, so that its afterAll closes the browser (and its connections) before the app stops, even after a failure.
+  const browser = useBrowser();
   const push = new VendorServer();
   const { env } = useDirectoryAndSmsGateway({ PUSH_PROMPTS_PER_CUSTOMER_15M: '100' });
   beforeAll(async () => {
@@ -35,7 +37,6 @@ describe('hosted login page: push approval', () => {
     });
   });
   const rp = useRelyingParty(t);
-  const browser = useBrowser();
 
   /** bob through his password to the push screen; returns the number shown and the challenge the phone got. */
   async function toPushScreen(scenario: string) {

@@ -9,10 +9,11 @@ import { lastSmsCode, LoginPage, useRelyingParty } from './login-support';
  * completes with the new code; and too many wrong codes end the journey.
  */
 describe('hosted login page: SMS code', () => {
+  // First, so that its afterAll closes the browser (and its connections) before the app stops, even after a failure.
+  const browser = useBrowser();
   const { gateway, env } = useDirectoryAndSmsGateway({ OTP_RESEND_COOLDOWN_SECONDS: '2', OTP_MAX_ATTEMPTS: '3' });
   const t = useTestApp({ env });
   const rp = useRelyingParty(t);
-  const browser = useBrowser();
 
   async function toCodeScreen(scenario: string) {
     const context = await browser().newContext({ locale: 'en-GB' });
