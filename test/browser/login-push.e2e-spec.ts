@@ -5,18 +5,19 @@ import { newDevice } from '../support/factories';
 import { postJson } from '../support/journeys';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
 import { VendorServer } from '../support/vendor-server';
-import { LoginPage, useRelyingParty } from './login-support';
+import { lastSmsCode, LoginPage, useRelyingParty } from './login-support';
 
 /**
  * Scenario 4 through the hosted login page: bob chooses push among his factors, the page shows the number
  * to match and waits (long-polling the journey); a simulated phone answers with its bound key. Approve
- * completes the sign-in at the relying party; deny ends it with a clear message.
+ * completes the sign-in at the relying party; deny ends it with a clear message; a spent push budget
+ * falls back to the SMS code.
  */
 describe('hosted login page: push approval', () => {
   // First, so that its afterAll closes the browser (and its connections) before the app stops, even after a failure.
   const browser = useBrowser();
   const push = new VendorServer();
-  const { env } = useDirectoryAndSmsGateway({ PUSH_PROMPTS_PER_CUSTOMER_15M: '100' });
+  const { gateway, env } = useDirectoryAndSmsGateway({ PUSH_PROMPTS_PER_CUSTOMER_15M: '2' });
   beforeAll(async () => {
     await push.start();
     push.always({ kind: 'json', body: { name: 'projects/x/messages/1' } });
@@ -89,6 +90,29 @@ describe('hosted login page: push approval', () => {
     await login.heading('This sign-in cannot continue');
     await expect(login.page.getByRole('alert').textContent()).resolves.toBe('The sign-in was denied on your device.');
     await login.shot('denied');
+    await context.close();
+  });
+
+  it('push budget spent (2 prompts in 15 min here): the page falls back to the SMS code the same token can do', async () => {
+    const context = await browser().newContext({ locale: 'en-GB' });
+    const login = await LoginPage.open(context, 's4-limit');
+    const { url, outcome } = await rp.authorizationRequest();
+    await login.page.goto(url);
+    await login.heading('Sign in to CIAM');
+    await login.password('bob', 'bob-password');
+    await login.heading("Confirm it's you");
+    await login.page.getByRole('button', { name: 'Approve on Bob phone' }).click();
+    await login.heading('Confirm with a text message');
+    await expect(login.page.getByRole('alert').textContent()).resolves.toMatch(
+      /^No more requests can be sent to your device now\. Choose another way\. Try again in \d+ (minutes|seconds)\.$/,
+    );
+    await login.shot('push-limit');
+    await login.page.getByRole('button', { name: 'Send code' }).click();
+    await login.heading('Enter the code');
+    await login.page.getByLabel('Code', { exact: true }).fill(lastSmsCode(gateway.requests));
+    await login.page.getByRole('button', { name: 'Confirm' }).click();
+    await login.backAt(rp);
+    expect((await outcome).claims).toMatchObject({ amr: ['pwd', 'otp', 'sms'] });
     await context.close();
   });
 });

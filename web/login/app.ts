@@ -267,7 +267,7 @@ function chooseFactorScreen(message?: string): void {
 }
 
 /** One factor offered: say where the code or prompt goes and let the customer start it. */
-function factorStartScreen(option: FactorOption | { type: FactorOption['type'] }): void {
+function factorStartScreen(option: FactorOption | { type: FactorOption['type'] }, message?: string): void {
   const problemBox = alertBox();
   const push = option.type === 'PUSH';
   const button = h(
@@ -276,6 +276,7 @@ function factorStartScreen(option: FactorOption | { type: FactorOption['type'] }
     t(push ? 'push.send' : 'sms.send'),
   );
   show(heading(push ? 'push.heading' : 'sms.heading'), h('p', {}, factorLabel(option)), problemBox, button);
+  if (message) setAlert(problemBox, message);
 }
 
 async function startFactor(type: FactorOption['type'], problemBox: HTMLElement): Promise<void> {
@@ -288,10 +289,12 @@ async function startFactor(type: FactorOption['type'], problemBox: HTMLElement):
   for (const button of main().querySelectorAll('button')) button.disabled = false;
   handle(answer, (problem) => {
     status('');
-    setAlert(problemBox, problemMessage(problem));
-    // A spent push budget: keep only the factors the same token can still do.
-    if (problem.alternatives.length > 0)
-      flow.factors = flow.factors.filter((option) => problem.alternatives.includes(option.type));
+    // A spent push budget: offer only the factors the same token can still do, with the reason.
+    const left = flow.factors.filter((option) => problem.alternatives.includes(option.type));
+    if (left.length === 0) return setAlert(problemBox, problemMessage(problem));
+    flow.factors = left;
+    if (left.length > 1) chooseFactorScreen(problemMessage(problem));
+    else factorStartScreen(left[0], problemMessage(problem));
   });
 }
 

@@ -51,7 +51,12 @@ function answer({ data, error, response }: Raw): Answer {
       retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
       transactionToken: typeof body.transactionToken === 'string' ? body.transactionToken : null,
       attemptsLeft: typeof body.attemptsLeft === 'number' ? body.attemptsLeft : null,
-      alternatives: Array.isArray(body.alternatives) ? body.alternatives.map(String) : [],
+      // [{ "type": "SMS_OTP" }]: the factors the same token can do instead.
+      alternatives: Array.isArray(body.alternatives)
+        ? body.alternatives.map((entry: unknown) =>
+            typeof entry === 'object' && entry !== null ? String((entry as { type?: unknown }).type) : String(entry),
+          )
+        : [],
     },
   };
 }
