@@ -1,5 +1,6 @@
 import { Env, EnvReader } from './env-reader';
 import type { JobName } from './job-names';
+import { readAgentConsoleConfig } from './agent-console';
 import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
 
 /**
@@ -139,6 +140,10 @@ export interface AppConfig {
     /** The claim that lists the agent's roles (an array or a space-separated string). */
     roleClaim: string;
     requiredRole: string;
+  };
+  agentConsole: {
+    /** The console's public client at the workforce IdP (code + PKCE); unset: only the development sign-in. */
+    oidc?: { clientId: string; authorizationUrl: string; tokenUrl: string; scope: string };
   };
   jobs: {
     /** Run the schedules in this instance (every instance may; advisory locks make each slot run once). */
@@ -281,6 +286,7 @@ function readConfig(read: EnvReader): AppConfig {
     ...readJourneyConfig(read, nodeEnv),
     ...readMfaConfig(read, nodeEnv),
     ...readJobsConfig(read, nodeEnv),
+    ...readAgentConsoleConfig(read, nodeEnv),
     ...readLoginUiConfig(read),
   };
   const port = config.http.port;

@@ -23,16 +23,14 @@ export const PAGE_CSP = [
 ].join('; ');
 
 /**
- * Serves the hosted login page (/login, the default LOGIN_UI_URL) and the agent console (/console), built
- * from web/ by scripts/build-web.mjs. Not part of the REST API, so not in openapi.yaml.
+ * Serves the hosted login page (/login, the default LOGIN_UI_URL), built from web/ by scripts/build-web.mjs.
+ * The agent console (/console) has its own controller (console.controller.ts). Not part of the REST API, so
+ * not in openapi.yaml.
  */
 @ApiExcludeController()
 @Controller()
 export class HostedPagesController {
-  private readonly pages = new Map<string, Map<string, PageFile>>([
-    ['login', loadPageFiles('login')],
-    ['console', loadPageFiles('console')],
-  ]);
+  private readonly pages = new Map<string, Map<string, PageFile>>([['login', loadPageFiles('login')]]);
   private readonly loginCsp: string;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
@@ -60,16 +58,6 @@ export class HostedPagesController {
     this.send(reply, 'login', file);
   }
 
-  @Get('console')
-  consolePage(@Res() reply: FastifyReply): void {
-    this.send(reply, 'console', 'index.html');
-  }
-
-  @Get('console/:file')
-  consoleFile(@Param('file') file: string, @Res() reply: FastifyReply): void {
-    this.send(reply, 'console', file);
-  }
-
   private send(reply: FastifyReply, page: string, name: string): void {
     const file = this.pages.get(page)?.get(name);
     if (!file) throw new NotFoundProblem(`no such file: /${page}/${name}`);
@@ -79,7 +67,7 @@ export class HostedPagesController {
       .status(200)
       .header('Content-Type', file.contentType)
       .header('Cache-Control', cache)
-      .header('Content-Security-Policy', page === 'login' ? this.loginCsp : PAGE_CSP)
+      .header('Content-Security-Policy', this.loginCsp)
       .send(file.body);
   }
 
