@@ -153,7 +153,47 @@ export class LoginPage {
     await this.page.getByRole('heading', { level: 1, name }).waitFor();
   }
 
+  /**
+   * Every visible text on the login page against the background it is drawn on: at least 4.5:1 (WCAG 2.1
+   * AA, 1.4.3). Runs at each screenshot, so each screen of each scenario is checked.
+   */
+  async lowContrastTexts(): Promise<string[]> {
+    return this.page.evaluate(() => {
+      const rgb = (colour: string) => (colour.match(/[\d.]+/g) ?? []).map(Number);
+      const luminance = ([r, g, b]: number[]) => {
+        const [lr, lg, lb] = [r, g, b].map((c) => {
+          const v = c / 255;
+          return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * lr + 0.7152 * lg + 0.0722 * lb;
+      };
+      const background = (element: Element | null): number[] => {
+        for (let node = element; node; node = node.parentElement) {
+          const colour = rgb(getComputedStyle(node).backgroundColor);
+          if (colour.length === 3 || (colour.length === 4 && colour[3] === 1)) return colour.slice(0, 3);
+        }
+        return [255, 255, 255];
+      };
+      const failures: string[] = [];
+      const card = document.querySelector('.card');
+      if (!card) return failures;
+      for (const element of card.querySelectorAll('*')) {
+        const text = [...element.childNodes].some(
+          (node) => node.nodeType === Node.TEXT_NODE && node.textContent?.trim(),
+        );
+        if (!text || !(element as HTMLElement).offsetParent) continue;
+        const fg = luminance(rgb(getComputedStyle(element).color));
+        const bg = luminance(background(element));
+        const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+        if (ratio < 4.5)
+          failures.push(`${element.tagName.toLowerCase()} "${element.textContent?.trim()}": ${ratio.toFixed(2)}`);
+      }
+      return failures;
+    });
+  }
+
   async shot(label: string): Promise<void> {
+    if (this.page.url().includes('/login')) expect(await this.lowContrastTexts()).toEqual([]);
     this.shots += 1;
     await screenshot(this.page, `login-${this.scenario}-${String(this.shots).padStart(2, '0')}-${label}`);
   }
