@@ -1550,6 +1550,8 @@ export interface components {
        * @example alice-password
        */
       password: string;
+      /** @description For a journey /oauth2/authorize opened (the relying party knows nothing of the device): this browser's bound key (keyThumbprint) or its wish to be bound (bind). Fills in only what the start left unset; `data` is ignored here. */
+      device?: components['schemas']['JourneyDeviceDto'];
     };
     TransactionOnlyDto: {
       /**
@@ -1877,6 +1879,8 @@ export interface operations {
   AuthorizeController_authorize: {
     parameters: {
       query: {
+        /** @description Passed on to the login UI */
+        ui_locales?: unknown;
         /** @example S256 */
         code_challenge_method: 'S256';
         /** @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM */
@@ -3901,7 +3905,17 @@ export interface operations {
          * @example {
          *       "transactionToken": "tx-5Jd8kq0y...",
          *       "username": "alice",
-         *       "password": "alice-password"
+         *       "password": "alice-password",
+         *       "device": {
+         *         "deviceId": "d3b07384-d113-4ec4-a7a1-5f8b1e1b3c2e",
+         *         "data": {
+         *           "platform": "web",
+         *           "fingerprint": "9f86d081884c7d65",
+         *           "actionToken": "eyJhbGciOi..."
+         *         },
+         *         "bind": false,
+         *         "keyThumbprint": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+         *       }
          *     }
          */
         'application/json': components['schemas']['PasswordStepDto'];

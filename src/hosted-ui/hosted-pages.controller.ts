@@ -1,7 +1,10 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { NotFoundProblem } from '../common/problem';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { brandingCss, brandingJson, loginPageCsp } from './branding';
 import { loadPageFiles, PageFile } from './page-files';
 
 /**
@@ -28,10 +31,26 @@ export const PAGE_CSP = [
 @Controller()
 export class HostedPagesController {
   private readonly pages = new Map<string, Map<string, PageFile>>([['login', loadPageFiles('login')]]);
+  private readonly loginCsp: string;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.loginCsp = loginPageCsp(PAGE_CSP, config.loginUi.logoUrl);
+  }
 
   @Get('login')
   loginPage(@Res() reply: FastifyReply): void {
     this.send(reply, 'login', 'index.html');
+  }
+
+  /** Branding from configuration (LOGIN_UI_*), so a deployment restyles the page without a rebuild. */
+  @Get('login/branding.css')
+  loginBrandingCss(@Res() reply: FastifyReply): void {
+    this.sendGenerated(reply, 'text/css; charset=utf-8', brandingCss(this.config.loginUi));
+  }
+
+  @Get('login/branding.json')
+  loginBrandingJson(@Res() reply: FastifyReply): void {
+    this.sendGenerated(reply, 'application/json; charset=utf-8', JSON.stringify(brandingJson(this.config.loginUi)));
   }
 
   @Get('login/:file')
@@ -48,7 +67,16 @@ export class HostedPagesController {
       .status(200)
       .header('Content-Type', file.contentType)
       .header('Cache-Control', cache)
-      .header('Content-Security-Policy', PAGE_CSP)
+      .header('Content-Security-Policy', this.loginCsp)
       .send(file.body);
+  }
+
+  private sendGenerated(reply: FastifyReply, contentType: string, body: string): void {
+    void reply
+      .status(200)
+      .header('Content-Type', contentType)
+      .header('Cache-Control', 'public, max-age=300')
+      .header('Content-Security-Policy', PAGE_CSP)
+      .send(body);
   }
 }

@@ -86,7 +86,19 @@ export class JourneysController {
       'PASSWORD',
       'verify',
       body.transactionToken,
-      { username: body.username, password: body.password },
+      {
+        username: body.username,
+        password: body.password,
+        ...(body.device
+          ? {
+              device: {
+                deviceId: body.device.deviceId,
+                bind: body.device.bind,
+                keyThumbprint: body.device.keyThumbprint,
+              },
+            }
+          : {}),
+      },
       requestOrigin(request),
     );
   }

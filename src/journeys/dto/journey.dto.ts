@@ -129,6 +129,17 @@ export class PasswordStepDto {
   @IsString()
   @Length(1, 1024)
   password: string;
+
+  @ApiPropertyOptional({
+    type: JourneyDeviceDto,
+    description:
+      "For a journey /oauth2/authorize opened (the relying party knows nothing of the device): this browser's bound key " +
+      '(keyThumbprint) or its wish to be bound (bind). Fills in only what the start left unset; `data` is ignored here.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => JourneyDeviceDto)
+  device?: JourneyDeviceDto;
 }
 
 export class TransactionOnlyDto {
