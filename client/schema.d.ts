@@ -15,7 +15,7 @@ export interface paths {
      * Liveness
      * @description The process is up and serving HTTP. Checks no dependency.
      */
-    get: operations['HealthController_live'];
+    get: operations['healthLive'];
     put?: never;
     post?: never;
     delete?: never;
@@ -35,7 +35,7 @@ export interface paths {
      * Readiness
      * @description The instance can take traffic: the database answers and it holds its signing keys. The customer directory is reported (`degraded`) but does not fail readiness.
      */
-    get: operations['HealthController_ready'];
+    get: operations['healthReady'];
     put?: never;
     post?: never;
     delete?: never;
@@ -55,7 +55,7 @@ export interface paths {
      * Prometheus metrics
      * @description Process metrics and request durations by route and status.
      */
-    get: operations['MetricsController_scrape'];
+    get: operations['metrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -75,7 +75,7 @@ export interface paths {
      * Authorization endpoint (browser redirect)
      * @description Starts a login journey and redirects the browser to the login UI.
      */
-    get: operations['AuthorizeController_authorize'];
+    get: operations['authorize'];
     put?: never;
     post?: never;
     delete?: never;
@@ -92,7 +92,7 @@ export interface paths {
       cookie?: never;
     };
     /** OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414) */
-    get: operations['DiscoveryController_discovery'];
+    get: operations['openidConfiguration'];
     put?: never;
     post?: never;
     delete?: never;
@@ -112,7 +112,7 @@ export interface paths {
      * The public keys that verify our JWTs (RFC 7517)
      * @description The active key and retired keys whose tokens may still be alive.
      */
-    get: operations['DiscoveryController_jwks'];
+    get: operations['jwks'];
     put?: never;
     post?: never;
     delete?: never;
@@ -134,7 +134,7 @@ export interface paths {
      * Token endpoint (RFC 6749 §3.2)
      * @description authorization_code with PKCE (S256), refresh_token (rotating, reuse detection) and client_credentials. Clients authenticate with client_secret_basic or client_secret_post; public clients send only client_id.
      */
-    post: operations['TokenController_token'];
+    post: operations['token'];
     delete?: never;
     options?: never;
     head?: never;
@@ -154,7 +154,7 @@ export interface paths {
      * Token introspection (RFC 7662)
      * @description For confidential clients allowed to introspect. A token that is unknown, expired, revoked, rotated or whose session ended, and a refresh token of another client, answers only {"active": false}.
      */
-    post: operations['IntrospectionController_introspect'];
+    post: operations['introspect'];
     delete?: never;
     options?: never;
     head?: never;
@@ -174,7 +174,7 @@ export interface paths {
      * Token revocation (RFC 7009)
      * @description Revoking a refresh token ends its session and every token in it. Always 200 for a token the client may not see.
      */
-    post: operations['RevocationController_revoke'];
+    post: operations['revoke'];
     delete?: never;
     options?: never;
     head?: never;
@@ -192,10 +192,10 @@ export interface paths {
      * UserInfo (OIDC Core §5.3)
      * @description Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or ended session is refused at once.
      */
-    get: operations['UserinfoController_get'];
+    get: operations['userinfo'];
     put?: never;
     /** UserInfo (OIDC Core §5.3), POST form */
-    post: operations['UserinfoController_post'];
+    post: operations['userinfoByPost'];
     delete?: never;
     options?: never;
     head?: never;
@@ -213,10 +213,10 @@ export interface paths {
      * End session (OIDC RP-Initiated Logout)
      * @description Revokes the session named by id_token_hint and its tokens.
      */
-    get: operations['EndSessionController_viaQuery'];
+    get: operations['endSession'];
     put?: never;
     /** End session (form post) */
-    post: operations['EndSessionController_viaForm'];
+    post: operations['endSessionByPost'];
     delete?: never;
     options?: never;
     head?: never;
@@ -231,7 +231,7 @@ export interface paths {
       cookie?: never;
     };
     /** A customer's sessions, newest first (all statuses, paged) */
-    get: operations['AgentController_sessionsOf'];
+    get: operations['agentListSessions'];
     put?: never;
     post?: never;
     delete?: never;
@@ -253,7 +253,7 @@ export interface paths {
      * Revoke one session
      * @description Its tokens stop working at once: introspection says inactive, refresh and userinfo fail.
      */
-    post: operations['AgentController_revokeSession'];
+    post: operations['agentRevokeSession'];
     delete?: never;
     options?: never;
     head?: never;
@@ -270,7 +270,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Revoke every session of the customer */
-    post: operations['AgentController_revokeAll'];
+    post: operations['agentRevokeAllSessions'];
     delete?: never;
     options?: never;
     head?: never;
@@ -285,7 +285,7 @@ export interface paths {
       cookie?: never;
     };
     /** A customer's trusted devices (revoked ones too) */
-    get: operations['AgentController_devicesOf'];
+    get: operations['agentListDevices'];
     put?: never;
     post?: never;
     delete?: never;
@@ -307,7 +307,7 @@ export interface paths {
      * Revoke a trusted device
      * @description The sessions it opened or was bound in end too, with their tokens.
      */
-    post: operations['AgentController_revokeDevice'];
+    post: operations['agentRevokeDevice'];
     delete?: never;
     options?: never;
     head?: never;
@@ -325,7 +325,7 @@ export interface paths {
      * A customer's audit trail
      * @description Newest first; filter by time range and event types; cursor paging.
      */
-    get: operations['AgentController_auditOf'];
+    get: operations['agentAuditTrail'];
     put?: never;
     post?: never;
     delete?: never;
@@ -342,7 +342,7 @@ export interface paths {
       cookie?: never;
     };
     /** The customer's MFA lock: whether every second factor is refused, until when, and the wrong codes that count */
-    get: operations['AgentMfaController_standing'];
+    get: operations['agentMfaStanding'];
     put?: never;
     post?: never;
     delete?: never;
@@ -364,7 +364,7 @@ export interface paths {
      * Lift the customer's MFA lock and clear the count of wrong codes
      * @description Audited as mfa.unlocked with the reason.
      */
-    post: operations['AgentMfaController_unlock'];
+    post: operations['agentMfaUnlock'];
     delete?: never;
     options?: never;
     head?: never;
@@ -382,7 +382,7 @@ export interface paths {
      * My active sessions
      * @description Each signed-in device, with `current` marking the session of this token.
      */
-    get: operations['MeController_listSessions'];
+    get: operations['meListSessions'];
     put?: never;
     post?: never;
     delete?: never;
@@ -405,7 +405,7 @@ export interface paths {
      * Sign out one of my sessions
      * @description Revokes the session and every token in it at once.
      */
-    delete: operations['MeController_revokeSession'];
+    delete: operations['meRevokeSession'];
     options?: never;
     head?: never;
     patch?: never;
@@ -424,7 +424,7 @@ export interface paths {
      * Sign out everywhere else
      * @description Revokes every session of mine except the one of this token.
      */
-    post: operations['MeController_revokeOthers'];
+    post: operations['meRevokeOtherSessions'];
     delete?: never;
     options?: never;
     head?: never;
@@ -439,7 +439,7 @@ export interface paths {
       cookie?: never;
     };
     /** My trusted devices */
-    get: operations['MeController_listDevices'];
+    get: operations['meListDevices'];
     put?: never;
     post?: never;
     delete?: never;
@@ -462,7 +462,7 @@ export interface paths {
      * Remove one of my trusted devices
      * @description It can no longer skip MFA or approve pushes; the sessions it opened or was bound in end with their tokens.
      */
-    delete: operations['MeController_revokeDevice'];
+    delete: operations['meRevokeDevice'];
     options?: never;
     head?: never;
     patch?: never;
@@ -481,7 +481,7 @@ export interface paths {
      * Start a login journey
      * @description Opens a journey for a registered client. The response names the first step and carries its single-use transaction token.
      */
-    post: operations['JourneysController_start'];
+    post: operations['journeyStart'];
     delete?: never;
     options?: never;
     head?: never;
@@ -501,7 +501,7 @@ export interface paths {
      * Submit username and password
      * @description Verifies the credentials against the directory, evaluates device risk, and answers with the next step (e.g. a second factor) or, when nothing is left, a one-time authorization code and the redirect back to the client.
      */
-    post: operations['JourneysController_password'];
+    post: operations['journeyPassword'];
     delete?: never;
     options?: never;
     head?: never;
@@ -521,7 +521,7 @@ export interface paths {
      * Second factor: send a code by SMS
      * @description The customer chose SMS among the offered factors (nextStep.options). Sends a 6-digit code to the phone shown masked; the response carries a new transaction token to verify it with, the code expiry and when a resend becomes possible.
      */
-    post: operations['JourneysController_sendSms'];
+    post: operations['journeySendSms'];
     delete?: never;
     options?: never;
     head?: never;
@@ -541,7 +541,7 @@ export interface paths {
      * Second factor: send a new SMS code
      * @description Voids the previous code. Limited per journey, after a cool-down, and by a budget per phone number.
      */
-    post: operations['JourneysController_resendSms'];
+    post: operations['journeyResendSms'];
     delete?: never;
     options?: never;
     head?: never;
@@ -561,7 +561,7 @@ export interface paths {
      * Second factor: verify the SMS code
      * @description A wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong attempt fails the journey. Wrong codes also count per customer across journeys: MFA_CODE_FAILURE_LIMIT of them lock every second factor for MFA_LOCK_SECONDS. The right code completes the step (amr gains otp and sms) and the journey moves on.
      */
-    post: operations['JourneysController_verifySms'];
+    post: operations['journeyVerifySms'];
     delete?: never;
     options?: never;
     head?: never;
@@ -581,7 +581,7 @@ export interface paths {
      * A bound device proves possession of its key
      * @description Offered when the journey was started with device.keyThumbprint of an active device of this customer and risk allows. A valid proof stands in for MFA; an invalid or stale one does not fail the journey, MFA comes back instead.
      */
-    post: operations['JourneysController_deviceProof'];
+    post: operations['journeyDeviceProof'];
     delete?: never;
     options?: never;
     head?: never;
@@ -601,7 +601,7 @@ export interface paths {
      * Second factor: send a push approval to the customer's bound devices
      * @description The response shows the number the customer must enter on the device. Only devices bound after a second factor receive it. After an unanswered prompt expires, the same token sends another, within PUSH_PROMPTS_PER_JOURNEY and PUSH_PROMPTS_PER_CUSTOMER_15M.
      */
-    post: operations['JourneysController_sendPush'];
+    post: operations['journeySendPush'];
     delete?: never;
     options?: never;
     head?: never;
@@ -621,7 +621,7 @@ export interface paths {
      * Second factor: the outcome of the push (long-poll)
      * @description Waits up to waitSeconds for the device's answer (no busy loop: the answer wakes the request), then reports it: still waiting (same transaction token), approved (the journey moves on), expired (the same token sends another or chooses another factor), or denied or rejected (the journey ends).
      */
-    post: operations['JourneysController_pollPush'];
+    post: operations['journeyPollPush'];
     delete?: never;
     options?: never;
     head?: never;
@@ -641,7 +641,7 @@ export interface paths {
      * Sign (or decline) the document shown in nextStep
      * @description Records what was signed (id, version, SHA-256), when, from which IP and device. Declining ends the journey.
      */
-    post: operations['JourneysController_esign'];
+    post: operations['journeyEsign'];
     delete?: never;
     options?: never;
     head?: never;
@@ -661,7 +661,7 @@ export interface paths {
      * Bind this device
      * @description The device proves possession of its new P-256 key by signing the step's challenge. Offered only after a second factor in the same journey: a password alone never binds a device.
      */
-    post: operations['JourneysController_bindDevice'];
+    post: operations['journeyBindDevice'];
     delete?: never;
     options?: never;
     head?: never;
@@ -681,7 +681,7 @@ export interface paths {
      * A bound device answers a push challenge
      * @description Approve (with the number shown at sign-in) or deny, signed by the device key.
      */
-    post: operations['PushController_answer'];
+    post: operations['deviceAnswerPush'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1187,7 +1187,7 @@ export interface components {
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
     };
-    /** @description PASSWORD: Ask for username and password. Answered by `JourneysController_password`. */
+    /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword`. */
     PasswordNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -1221,7 +1221,7 @@ export interface components {
        */
       devices: string[];
     };
-    /** @description SMS_OTP/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `JourneysController_sendSms` or `JourneysController_sendPush`. */
+    /** @description SMS_OTP/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendSms` or `journeySendPush`. */
     SmsOtpChooseNextStep: {
       /**
        * @example SMS_OTP
@@ -1250,7 +1250,7 @@ export interface components {
        */
       options: components['schemas']['SecondFactorOption'][];
     };
-    /** @description SMS_OTP/VERIFY: Ask for the code sent to `maskedPhone`; offer a resend from `resendAvailableAt`. Answered by `JourneysController_verifySms` or `JourneysController_resendSms`. */
+    /** @description SMS_OTP/VERIFY: Ask for the code sent to `maskedPhone`; offer a resend from `resendAvailableAt`. Answered by `journeyVerifySms` or `journeyResendSms`. */
     SmsOtpVerifyNextStep: {
       /**
        * @example SMS_OTP
@@ -1280,7 +1280,7 @@ export interface components {
       codeExpiresAt: string;
       /**
        * Format: date-time
-       * @description When JourneysController_resendSms may be called; null once the resends of this journey are used up
+       * @description When journeyResendSms may be called; null once the resends of this journey are used up
        * @example 2026-11-24T19:00:30.000Z
        */
       resendAvailableAt: string | null;
@@ -1290,7 +1290,7 @@ export interface components {
        */
       attemptsLeft: number;
     };
-    /** @description PUSH/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `JourneysController_sendPush` or `JourneysController_sendSms`. */
+    /** @description PUSH/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendPush` or `journeySendSms`. */
     PushChooseNextStep: {
       /**
        * @example PUSH
@@ -1315,7 +1315,7 @@ export interface components {
        */
       options: components['schemas']['SecondFactorOption'][];
     };
-    /** @description PUSH/WAITING: Show `number` for the customer to enter on the device and long-poll for the answer; after expiry the same token sends again. Answered by `JourneysController_pollPush` or `JourneysController_sendPush`. */
+    /** @description PUSH/WAITING: Show `number` for the customer to enter on the device and long-poll for the answer; after expiry the same token sends again. Answered by `journeyPollPush` or `journeySendPush`. */
     PushWaitingNextStep: {
       /**
        * @example PUSH
@@ -1346,7 +1346,7 @@ export interface components {
        */
       devices?: string[];
     };
-    /** @description DEVICE_PROOF: The bound device signs `challenge` with its key. Answered by `JourneysController_deviceProof`. */
+    /** @description DEVICE_PROOF: The bound device signs `challenge` with its key. Answered by `journeyDeviceProof`. */
     DeviceProofNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -1388,7 +1388,7 @@ export interface components {
        */
       sha256: string;
     };
-    /** @description ESIGN: Show `document`; sign it (or decline, which ends the journey). Answered by `JourneysController_esign`. */
+    /** @description ESIGN: Show `document`; sign it (or decline, which ends the journey). Answered by `journeyEsign`. */
     EsignNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -1398,7 +1398,7 @@ export interface components {
       /** @description The document to show and sign (or decline) */
       document: components['schemas']['EsignDocumentDto'];
     };
-    /** @description DEVICE_BIND: Generate a P-256 key pair on the device and sign `challenge` with it. Answered by `JourneysController_bindDevice`. */
+    /** @description DEVICE_BIND: Generate a P-256 key pair on the device and sign `challenge` with it. Answered by `journeyBindDevice`. */
     DeviceBindNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -1701,7 +1701,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  HealthController_live: {
+  healthLive: {
     parameters: {
       query?: never;
       header?: never;
@@ -1762,7 +1762,7 @@ export interface operations {
       };
     };
   };
-  HealthController_ready: {
+  healthReady: {
     parameters: {
       query?: never;
       header?: never;
@@ -1826,7 +1826,7 @@ export interface operations {
       };
     };
   };
-  MetricsController_scrape: {
+  metrics: {
     parameters: {
       query?: never;
       header?: never;
@@ -1876,7 +1876,7 @@ export interface operations {
       };
     };
   };
-  AuthorizeController_authorize: {
+  authorize: {
     parameters: {
       query: {
         /** @description Passed on to the login UI */
@@ -1941,7 +1941,7 @@ export interface operations {
       };
     };
   };
-  DiscoveryController_discovery: {
+  openidConfiguration: {
     parameters: {
       query?: never;
       header?: never;
@@ -2006,7 +2006,7 @@ export interface operations {
       };
     };
   };
-  DiscoveryController_jwks: {
+  jwks: {
     parameters: {
       query?: never;
       header?: never;
@@ -2068,7 +2068,7 @@ export interface operations {
       };
     };
   };
-  TokenController_token: {
+  token: {
     parameters: {
       query?: never;
       header?: never;
@@ -2144,7 +2144,7 @@ export interface operations {
       };
     };
   };
-  IntrospectionController_introspect: {
+  introspect: {
     parameters: {
       query?: never;
       header?: never;
@@ -2239,7 +2239,7 @@ export interface operations {
       };
     };
   };
-  RevocationController_revoke: {
+  revoke: {
     parameters: {
       query?: never;
       header?: never;
@@ -2312,7 +2312,7 @@ export interface operations {
       };
     };
   };
-  UserinfoController_get: {
+  userinfo: {
     parameters: {
       query?: never;
       header?: never;
@@ -2384,7 +2384,7 @@ export interface operations {
       };
     };
   };
-  UserinfoController_post: {
+  userinfoByPost: {
     parameters: {
       query?: never;
       header?: never;
@@ -2455,7 +2455,7 @@ export interface operations {
       };
     };
   };
-  EndSessionController_viaQuery: {
+  endSession: {
     parameters: {
       query: {
         /** @example demo-spa */
@@ -2525,7 +2525,7 @@ export interface operations {
       };
     };
   };
-  EndSessionController_viaForm: {
+  endSessionByPost: {
     parameters: {
       query?: never;
       header?: never;
@@ -2608,7 +2608,7 @@ export interface operations {
       };
     };
   };
-  AgentController_sessionsOf: {
+  agentListSessions: {
     parameters: {
       query: {
         limit?: number;
@@ -2717,7 +2717,7 @@ export interface operations {
       };
     };
   };
-  AgentController_revokeSession: {
+  agentRevokeSession: {
     parameters: {
       query?: never;
       header?: never;
@@ -2844,7 +2844,7 @@ export interface operations {
       };
     };
   };
-  AgentController_revokeAll: {
+  agentRevokeAllSessions: {
     parameters: {
       query?: never;
       header?: never;
@@ -2940,7 +2940,7 @@ export interface operations {
       };
     };
   };
-  AgentController_devicesOf: {
+  agentListDevices: {
     parameters: {
       query: {
         limit?: number;
@@ -3037,7 +3037,7 @@ export interface operations {
       };
     };
   };
-  AgentController_revokeDevice: {
+  agentRevokeDevice: {
     parameters: {
       query?: never;
       header?: never;
@@ -3139,7 +3139,7 @@ export interface operations {
       };
     };
   };
-  AgentController_auditOf: {
+  agentAuditTrail: {
     parameters: {
       query: {
         limit?: number;
@@ -3248,7 +3248,7 @@ export interface operations {
       };
     };
   };
-  AgentMfaController_standing: {
+  agentMfaStanding: {
     parameters: {
       query: {
         reason: string;
@@ -3335,7 +3335,7 @@ export interface operations {
       };
     };
   };
-  AgentMfaController_unlock: {
+  agentMfaUnlock: {
     parameters: {
       query?: never;
       header?: never;
@@ -3439,7 +3439,7 @@ export interface operations {
       };
     };
   };
-  MeController_listSessions: {
+  meListSessions: {
     parameters: {
       query?: never;
       header?: never;
@@ -3525,7 +3525,7 @@ export interface operations {
       };
     };
   };
-  MeController_revokeSession: {
+  meRevokeSession: {
     parameters: {
       query?: never;
       header?: never;
@@ -3595,7 +3595,7 @@ export interface operations {
       };
     };
   };
-  MeController_revokeOthers: {
+  meRevokeOtherSessions: {
     parameters: {
       query?: never;
       header?: never;
@@ -3658,7 +3658,7 @@ export interface operations {
       };
     };
   };
-  MeController_listDevices: {
+  meListDevices: {
     parameters: {
       query?: never;
       header?: never;
@@ -3733,7 +3733,7 @@ export interface operations {
       };
     };
   };
-  MeController_revokeDevice: {
+  meRevokeDevice: {
     parameters: {
       query?: never;
       header?: never;
@@ -3803,7 +3803,7 @@ export interface operations {
       };
     };
   };
-  JourneysController_start: {
+  journeyStart: {
     parameters: {
       query?: never;
       header?: never;
@@ -3889,7 +3889,7 @@ export interface operations {
       };
     };
   };
-  JourneysController_password: {
+  journeyPassword: {
     parameters: {
       query?: never;
       header?: never;
@@ -4020,7 +4020,7 @@ export interface operations {
       };
     };
   };
-  JourneysController_sendSms: {
+  journeySendSms: {
     parameters: {
       query?: never;
       header?: never;
@@ -4122,7 +4122,7 @@ export interface operations {
       };
     };
   };
-  JourneysController_resendSms: {
+  journeyResendSms: {
     parameters: {
       query?: never;
       header?: never;
@@ -4225,7 +4225,7 @@ export interface operations {
       };
     };
   };
-  JourneysController_verifySms: {
+  journeyVerifySms: {
     parameters: {
       query?: never;
       header?: never;
@@ -4344,7 +4344,7 @@ export interface operations {
       };
     };
   };
-  JourneysController_deviceProof: {
+  journeyDeviceProof: {
     parameters: {
       query?: never;
       header?: never;
@@ -4440,7 +4440,7 @@ export interface operations {
       };
     };
   };
-  JourneysController_sendPush: {
+  journeySendPush: {
     parameters: {
       query?: never;
       header?: never;
@@ -4541,7 +4541,7 @@ export interface operations {
       };
     };
   };
-  JourneysController_pollPush: {
+  journeyPollPush: {
     parameters: {
       query?: never;
       header?: never;
@@ -4662,7 +4662,7 @@ export interface operations {
       };
     };
   };
-  JourneysController_esign: {
+  journeyEsign: {
     parameters: {
       query?: never;
       header?: never;
@@ -4765,7 +4765,7 @@ export interface operations {
       };
     };
   };
-  JourneysController_bindDevice: {
+  journeyBindDevice: {
     parameters: {
       query?: never;
       header?: never;
@@ -4874,7 +4874,7 @@ export interface operations {
       };
     };
   };
-  PushController_answer: {
+  deviceAnswerPush: {
     parameters: {
       query?: never;
       header?: never;

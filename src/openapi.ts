@@ -6,6 +6,7 @@ import type { ProblemCode } from './common/problem-catalogue';
 import { PROBLEM_CATALOGUE } from './common/problem-catalogue';
 import { SERVICE_VERSION } from './common/version';
 import { addOperationExamples, describeParameters } from './openapi-examples';
+import { operationIdOf } from './openapi-operation-ids';
 import { JOURNEY_UNION_SCHEMAS, STEP_OPERATIONS } from './journeys/dto/journey-response.dto';
 
 /**
@@ -49,7 +50,7 @@ export function buildOpenApiDocument(
     )
     .addServer('/', 'this service (every URL is relative to the issuer)')
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationIdOf });
   // Every problem type of the catalogue, with an example body, and the headers responses declare.
   document.components = {
     ...document.components,

@@ -92,7 +92,7 @@ export class SmsOtpVerifyNextStep {
     format: 'date-time',
     nullable: true,
     example: '2026-11-24T19:00:30.000Z',
-    description: 'When JourneysController_resendSms may be called; null once the resends of this journey are used up',
+    description: 'When journeyResendSms may be called; null once the resends of this journey are used up',
   })
   resendAvailableAt: string | null;
 
@@ -272,43 +272,43 @@ function union(
 export const STEP_OPERATIONS: Record<string, { schema: string; operations: string[]; description: string }> = {
   PASSWORD: {
     schema: 'PasswordNextStep',
-    operations: ['JourneysController_password'],
+    operations: ['journeyPassword'],
     description: 'Ask for username and password.',
   },
   'SMS_OTP/CHOOSE': {
     schema: 'SmsOtpChooseNextStep',
-    operations: ['JourneysController_sendSms', 'JourneysController_sendPush'],
+    operations: ['journeySendSms', 'journeySendPush'],
     description: "Offer the second factors in `options`; the chosen one's send operation answers it.",
   },
   'SMS_OTP/VERIFY': {
     schema: 'SmsOtpVerifyNextStep',
-    operations: ['JourneysController_verifySms', 'JourneysController_resendSms'],
+    operations: ['journeyVerifySms', 'journeyResendSms'],
     description: 'Ask for the code sent to `maskedPhone`; offer a resend from `resendAvailableAt`.',
   },
   'PUSH/CHOOSE': {
     schema: 'PushChooseNextStep',
-    operations: ['JourneysController_sendPush', 'JourneysController_sendSms'],
+    operations: ['journeySendPush', 'journeySendSms'],
     description: "Offer the second factors in `options`; the chosen one's send operation answers it.",
   },
   'PUSH/WAITING': {
     schema: 'PushWaitingNextStep',
-    operations: ['JourneysController_pollPush', 'JourneysController_sendPush'],
+    operations: ['journeyPollPush', 'journeySendPush'],
     description:
       'Show `number` for the customer to enter on the device and long-poll for the answer; after expiry the same token sends again.',
   },
   DEVICE_PROOF: {
     schema: 'DeviceProofNextStep',
-    operations: ['JourneysController_deviceProof'],
+    operations: ['journeyDeviceProof'],
     description: 'The bound device signs `challenge` with its key.',
   },
   ESIGN: {
     schema: 'EsignNextStep',
-    operations: ['JourneysController_esign'],
+    operations: ['journeyEsign'],
     description: 'Show `document`; sign it (or decline, which ends the journey).',
   },
   DEVICE_BIND: {
     schema: 'DeviceBindNextStep',
-    operations: ['JourneysController_bindDevice'],
+    operations: ['journeyBindDevice'],
     description: 'Generate a P-256 key pair on the device and sign `challenge` with it.',
   },
 };

@@ -1,0 +1,50 @@
+/**
+ * Each operation's operationId: the name a generated client gives the call (`client.journeySendSms(...)`), so
+ * it is chosen, not derived from class names. Keyed by `<Controller>.<method>`; a route missing here stops
+ * `npm run openapi` (and the test that keeps openapi.yaml fresh), so every new route is named on purpose.
+ */
+export const OPERATION_IDS: Record<string, string> = {
+  'HealthController.live': 'healthLive',
+  'HealthController.ready': 'healthReady',
+  'MetricsController.scrape': 'metrics',
+  'AuthorizeController.authorize': 'authorize',
+  'DiscoveryController.discovery': 'openidConfiguration',
+  'DiscoveryController.jwks': 'jwks',
+  'TokenController.token': 'token',
+  'IntrospectionController.introspect': 'introspect',
+  'RevocationController.revoke': 'revoke',
+  'UserinfoController.get': 'userinfo',
+  'UserinfoController.post': 'userinfoByPost',
+  'EndSessionController.viaQuery': 'endSession',
+  'EndSessionController.viaForm': 'endSessionByPost',
+  'AgentController.sessionsOf': 'agentListSessions',
+  'AgentController.revokeSession': 'agentRevokeSession',
+  'AgentController.revokeAll': 'agentRevokeAllSessions',
+  'AgentController.devicesOf': 'agentListDevices',
+  'AgentController.revokeDevice': 'agentRevokeDevice',
+  'AgentController.auditOf': 'agentAuditTrail',
+  'AgentMfaController.standing': 'agentMfaStanding',
+  'AgentMfaController.unlock': 'agentMfaUnlock',
+  'MeController.listSessions': 'meListSessions',
+  'MeController.revokeSession': 'meRevokeSession',
+  'MeController.revokeOthers': 'meRevokeOtherSessions',
+  'MeController.listDevices': 'meListDevices',
+  'MeController.revokeDevice': 'meRevokeDevice',
+  'JourneysController.start': 'journeyStart',
+  'JourneysController.password': 'journeyPassword',
+  'JourneysController.sendSms': 'journeySendSms',
+  'JourneysController.resendSms': 'journeyResendSms',
+  'JourneysController.verifySms': 'journeyVerifySms',
+  'JourneysController.deviceProof': 'journeyDeviceProof',
+  'JourneysController.sendPush': 'journeySendPush',
+  'JourneysController.pollPush': 'journeyPollPush',
+  'JourneysController.esign': 'journeyEsign',
+  'JourneysController.bindDevice': 'journeyBindDevice',
+  'PushController.answer': 'deviceAnswerPush',
+};
+
+export function operationIdOf(controllerKey: string, methodKey: string): string {
+  const id = OPERATION_IDS[`${controllerKey}.${methodKey}`];
+  if (!id) throw new Error(`no operationId for ${controllerKey}.${methodKey}: name it in src/openapi-operation-ids.ts`);
+  return id;
+}
