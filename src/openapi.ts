@@ -6,7 +6,7 @@ import type { ProblemCode } from './common/problem-catalogue';
 import { PROBLEM_CATALOGUE } from './common/problem-catalogue';
 import { SERVICE_VERSION } from './common/version';
 import { addOperationExamples, describeParameters } from './openapi-examples';
-import { operationIdOf } from './openapi-operation-ids';
+import { operationIds } from './openapi-operation-ids';
 import { JOURNEY_UNION_SCHEMAS, STEP_OPERATIONS } from './journeys/dto/journey-response.dto';
 
 /**
@@ -50,7 +50,8 @@ export function buildOpenApiDocument(
     )
     .addServer('/', 'this service (every URL is relative to the issuer)')
     .build();
-  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationIdOf });
+  const unnamed: string[] = [];
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationIds(unnamed) });
   // Every problem type of the catalogue, with an example body, and the headers responses declare.
   document.components = {
     ...document.components,
@@ -60,7 +61,7 @@ export function buildOpenApiDocument(
     headers: RESPONSE_HEADERS as never,
   };
   const described = declareResponseHeaders(addEdgeProblems(describeJourneySteps(declarePublicOperations(document))));
-  const missing = [...addOperationExamples(described), ...describeParameters(described)];
+  const missing = [...unnamed, ...addOperationExamples(described), ...describeParameters(described)];
   if (missing.length > 0) gaps(missing);
   return described;
 }

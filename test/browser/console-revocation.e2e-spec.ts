@@ -84,7 +84,11 @@ describe('agent console: sign-in through the workforce IdP, then a session revok
     await page.getByLabel('Event types').fill('session.revoked');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     const revokedEvents = page.locator('tr[data-event-type]');
-    await page.locator('tr[data-event-type="session.revoked"]').waitFor();
+    // The unfiltered trail (already on screen) holds the revocation too: wait until the filtered answer replaced it.
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('tr[data-event-type]')];
+      return rows.length > 0 && rows.every((row) => row.getAttribute('data-event-type') === 'session.revoked');
+    });
     await expect(revokedEvents.count()).resolves.toBe(1);
     const row = await revokedEvents.first().textContent();
     expect(row).toContain('AGENT: agent-007');

@@ -42,7 +42,8 @@ describe('RFC 6749: authorization and token requests', () => {
     it('a good request goes to the login UI, not to the client', async () => {
       const response = await authorize(good());
       expect(response.status).toBe(302);
-      expect(response.headers.get('location')).toMatch(/^http:\/\/localhost:5173\/login#journey=/);
+      // The hosted login page (LOGIN_UI_URL defaults to <issuer>/login), never the client's redirect_uri.
+      expect(response.headers.get('location')).toMatch(new RegExp(`^${t.baseUrl}/login#journey=`));
     });
 
     it.each([
