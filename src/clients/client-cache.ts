@@ -115,6 +115,11 @@ export class ClientCache implements OnModuleDestroy {
     return false;
   }
 
+  /** True while changes reach this instance, so the cache may answer (readiness detail, tests). */
+  isListening(): boolean {
+    return this.listening();
+  }
+
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
