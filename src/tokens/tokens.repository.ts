@@ -172,6 +172,54 @@ export class TokensRepository {
     return row.n > 0;
   }
 
+  /**
+   * Hot path: a refresh's whole rotation in ONE statement (issue 14), a data-modifying CTE that
+   * 1. marks the presented refresh token ROTATED (it must still be ACTIVE, unexpired, and its client still
+   *    active: `clientActive`), keeping the sealed response for a retry within the grace window; the row lock
+   *    this takes queues a concurrent rotation of the same token, which then finds it ROTATED and rotates nothing;
+   * 2. slides and locks its session, only if the token was rotated (`session`, SessionsService.touchLiveFragment:
+   *    the token's row, then its session's, the one lock order), and only while the session is live, so a
+   *    revocation that committed first is seen;
+   * 3. inserts the grant's new rows (access, refresh, ID) in one INSERT, only if the session was touched;
+   * 4. writes the audit rows (`audit`, AuditService.fragment), only if the rows were.
+   * One statement is one transaction: all of it commits, or none. `rotated` without `issued` means the
+   * session ended meanwhile (the token is then spent; its session, and so its family, are dead anyway).
+   */
+  async rotateRefresh(
+    input: { id: string; at: Date; rotationResponse: Buffer; rows: TokenInsert[] },
+    fragments: {
+      clientActive: (firstParam: number) => SqlFragment;
+      session: (firstParam: number, when: string) => SqlFragment;
+      audit: (firstParam: number, when: string) => SqlFragment;
+    },
+  ): Promise<{ clientActive: boolean; rotated: boolean; issued: boolean }> {
+    const guard = fragments.clientActive(5);
+    const session = fragments.session(5 + guard.values.length, 'EXISTS (SELECT 1 FROM rotated)');
+    const audit = fragments.audit(5 + guard.values.length + session.values.length, 'EXISTS (SELECT 1 FROM issued)');
+    const text = `WITH rotated AS (
+        UPDATE tokens SET status = 'ROTATED', rotated_at = $2, rotation_response = $3
+         WHERE id = $1 AND type = 'REFRESH' AND status = 'ACTIVE' AND expires_at > $2 AND ${guard.text}
+        RETURNING id),
+      touched AS (${session.text}),
+      issued AS (${INSERT_GRANT_ROWS(4)} WHERE EXISTS (SELECT 1 FROM touched) RETURNING id),
+      audit AS (${audit.text})
+      SELECT ${guard.text} AS client_active, (SELECT count(*) FROM rotated)::int AS rotated,
+             (SELECT count(*) FROM issued)::int AS issued`;
+    const [row] = await poolStatement<{ client_active: boolean; rotated: number; issued: number }>(this.dataSource, {
+      text,
+      values: [
+        input.id,
+        input.at,
+        input.rotationResponse,
+        grantRowsJson(input.rows),
+        ...guard.values,
+        ...session.values,
+        ...audit.values,
+      ],
+    });
+    return { clientActive: row.client_active, rotated: row.rotated > 0, issued: row.issued > 0 };
+  }
+
   /** Hot path (every bearer-token check, introspection): idx_tokens_value_hash, then the session's primary key. */
   async findStateByValueHash(valueHash: Buffer, manager?: EntityManager): Promise<TokenState | null> {
     const sql = `SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1`;
