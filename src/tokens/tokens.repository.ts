@@ -234,6 +234,21 @@ export class TokensRepository {
   }
 
   /**
+   * Hot path (introspection): findStateByValueHash, and in the same statement whether `guard` holds
+   * (ClientsService.activeGuard from $2: the introspecting client is still active), so a client served
+   * from the cache is refused the moment it is deactivated, with no second round trip.
+   */
+  async findStateGuarded(valueHash: Buffer, guard: SqlFragment): Promise<{ guard: boolean; state: TokenState | null }> {
+    const [row] = await poolStatement<TokenStateRow & { guard_holds: boolean }>(this.dataSource, {
+      text: `SELECT ${guard.text} AS guard_holds, st.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+               SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1
+             ) st ON true`,
+      values: [valueHash, ...guard.values],
+    });
+    return { guard: row.guard_holds, state: row.id ? toState(row) : null };
+  }
+
+  /**
    * The refresh token, row-locked for the rest of the transaction (`FOR UPDATE OF t`), with its session's
    * state as read now: concurrent rotations of one token queue here, so exactly one of them rotates it.
    * The session row is not locked here; the refresh locks it next (SessionsService.touchLive), after the

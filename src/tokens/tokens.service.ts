@@ -322,9 +322,18 @@ export class TokensService {
    * client allowed to introspect (resource servers check the tokens presented to them); a refresh token
    * only to the client it was issued to: it is a credential of that client, and another must not learn
    * whose it is or that it works (RFC 7662 §2.2, "the authorization server MAY ... active false").
+   * `callerGuard` is ClientsService.activeGuard for the caller, numbered from $2; null when it no longer holds.
    */
-  async introspect(token: string, callerClientId: string): Promise<IntrospectionResponse> {
-    const state = token.length <= 4096 ? await this.tokens.findStateByValueHash(sha256(token)) : null;
+  async introspect(
+    token: string,
+    callerClientId: string,
+    callerGuard: SqlFragment,
+  ): Promise<IntrospectionResponse | null> {
+    if (token.length > 4096) return { active: false };
+    // One statement: the token's state and whether the caller is still active (null: it is not).
+    const found = await this.tokens.findStateGuarded(sha256(token), callerGuard);
+    if (!found.guard) return null;
+    const state = found.state;
     if (!state || state.type === 'ID' || !this.isLive(state)) return { active: false };
     if (state.type === 'REFRESH' && state.clientId !== callerClientId) return { active: false };
     return {

@@ -230,6 +230,11 @@ export class RefreshTokenGrant extends Grant {
   ): Promise<GrantOutcome> {
     const { client, origin } = request;
     const now = this.clock.now();
+    // The client may come from this instance's cache: on this (rare) path, read it in the transaction.
+    if (!(await this.clients.findActive(client.clientId, tx))) {
+      this.clients.forget(client.clientId);
+      throw new InvalidClientError('client authentication failed');
+    }
     const token = await this.tokenRows.lockRefreshByValueHash(tx, sha256(presented));
     if (!token) return this.refusals.refuse(tx, request, this.type, 'unknown refresh token');
     const subject = { cupid: token.cupid, sessionId: token.sessionId };
