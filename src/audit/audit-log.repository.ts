@@ -18,7 +18,53 @@ export interface AuditLogInsert {
   details: Record<string, unknown>;
 }
 
+/**
+ * A piece of SQL with its parameters, numbered from the `firstParam` the caller gave: the caller's own
+ * statement holds parameters $1 .. $(firstParam - 1) and appends `values` after its own.
+ */
+export interface SqlFragment {
+  text: string;
+  values: unknown[];
+}
+
+export interface AuditInsertOptions {
+  /**
+   * A boolean SQL condition of the caller's statement (e.g. `EXISTS (SELECT 1 FROM rotated)`): the rows are
+   * written only when it holds, so an audit row never records a change the statement did not make.
+   */
+  when?: string;
+}
+
 const PARTITION_NAME = /^audit_logs_\d{4}_\d{2}$/;
+
+/**
+ * The rows travel as ONE jsonb parameter (an array of objects, keys as below), so the statement's text is
+ * the same whatever the number of events: a caller may prepare it under one name. jsonb_to_recordset
+ * returns the rows in array order and clock_timestamp() is evaluated row by row, so the events of one
+ * statement keep the order they were given in.
+ */
+const RECORDSET_COLUMNS =
+  'at timestamptz, event_type text, outcome audit_outcome, actor_type audit_actor_type, actor_id text, cupid text, ' +
+  'session_id uuid, context_id uuid, client_id text, ip_address inet, user_agent text, details jsonb';
+
+function recordsetJson(rows: AuditLogInsert[]): string {
+  return JSON.stringify(
+    rows.map((row) => ({
+      at: row.at,
+      event_type: row.eventType,
+      outcome: row.outcome,
+      actor_type: row.actorType,
+      actor_id: row.actorId,
+      cupid: row.cupid,
+      session_id: row.sessionId,
+      context_id: row.contextId,
+      client_id: row.clientId,
+      ip_address: row.ip,
+      user_agent: row.userAgent,
+      details: row.details,
+    })),
+  );
+}
 
 /**
  * Owns the writes to audit_logs and its monthly partitions: the append (in the caller's transaction, rule 3)
@@ -46,6 +92,27 @@ export class AuditLogRepository {
         JSON.stringify(row.details),
       ],
     );
+  }
+
+  /**
+   * The INSERT of `rows` as a fragment for another repository's statement, typically a member of a
+   * data-modifying CTE (`WITH changed AS (UPDATE ...), audit AS (<text>) SELECT ...`): the audit rows commit
+   * with the change they record in one round trip, and the table's name stays in this file (its one owner).
+   * Uses one parameter, `$firstParam` (jsonb); the text depends only on `firstParam` and `options.when`,
+   * so a caller can prepare it under a fixed name.
+   */
+  insertFragment(rows: AuditLogInsert[], firstParam: number, options: AuditInsertOptions = {}): SqlFragment {
+    return {
+      text: auditInsertText(firstParam, options.when),
+      values: [recordsetJson(rows)],
+    };
+  }
+
+  /** Several events in one INSERT (one round trip), in the caller's transaction. */
+  async appendAll(manager: EntityManager, rows: AuditLogInsert[]): Promise<void> {
+    if (rows.length === 0) return;
+    const fragment = this.insertFragment(rows, 1);
+    await manager.query(fragment.text, fragment.values);
   }
 
   /** Creates the month's partition if missing (create_audit_partition, a migration's function); true when it did. */
@@ -90,4 +157,15 @@ export class AuditLogRepository {
     );
     return Number(row?.n ?? 0);
   }
+}
+
+function auditInsertText(firstParam: number, when: string | undefined): string {
+  return (
+    `INSERT INTO audit_logs (created_at, event_type, outcome, actor_type, actor_id, cupid, session_id, context_id, ` +
+    `client_id, ip_address, user_agent, details) ` +
+    `SELECT COALESCE(r.at, clock_timestamp()), r.event_type, r.outcome, r.actor_type, r.actor_id, r.cupid, r.session_id, ` +
+    `r.context_id, r.client_id, r.ip_address, r.user_agent, COALESCE(r.details, '{}'::jsonb) ` +
+    `FROM jsonb_to_recordset($${firstParam}::jsonb) AS r(${RECORDSET_COLUMNS})` +
+    (when ? ` WHERE ${when}` : '')
+  );
 }

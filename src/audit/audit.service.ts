@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { scrubSecrets } from '../common/redact';
 import type { AuditActorType, AuditEventType, AuditOutcome } from './audit-events';
-import { AuditLogRepository } from './audit-log.repository';
+import { AuditInsertOptions, AuditLogInsert, AuditLogRepository, SqlFragment } from './audit-log.repository';
+
+export type { AuditInsertOptions, SqlFragment } from './audit-log.repository';
 
 export interface AuditEvent {
   type: AuditEventType;
@@ -31,19 +33,39 @@ export class AuditService {
   constructor(private readonly log: AuditLogRepository) {}
 
   async record(manager: EntityManager, event: AuditEvent): Promise<void> {
-    await this.log.append(manager, {
-      at: event.at ?? null,
-      eventType: event.type,
-      outcome: event.outcome,
-      actorType: event.actor.type,
-      actorId: event.actor.id ?? null,
-      cupid: event.cupid ?? null,
-      sessionId: event.sessionId ?? null,
-      contextId: event.contextId ?? null,
-      clientId: event.clientId ?? null,
-      ip: event.ip ?? null,
-      userAgent: event.userAgent ? event.userAgent.slice(0, 512) : null,
-      details: scrubSecrets(event.details ?? {}),
-    });
+    await this.log.append(manager, toRow(event));
   }
+
+  /** Several events of one request in one INSERT (one round trip), in the caller's transaction. */
+  async recordAll(manager: EntityManager, events: AuditEvent[]): Promise<void> {
+    await this.log.appendAll(manager, events.map(toRow));
+  }
+
+  /**
+   * The events as an SQL fragment (an INSERT ... SELECT from jsonb_to_recordset($firstParam)) for
+   * the caller's repository to run inside its own statement, e.g. as a data-modifying CTE member: the audit
+   * rows then commit with the change they describe, in the same round trip (docs/architecture.md, rule 3).
+   * Secrets are scrubbed here as for `record`. One parameter, `$firstParam`; the text is fixed for a given
+   * `firstParam` and `options.when`, so the statement can be prepared under one name.
+   */
+  fragment(events: AuditEvent[], firstParam: number, options?: AuditInsertOptions): SqlFragment {
+    return this.log.insertFragment(events.map(toRow), firstParam, options);
+  }
+}
+
+function toRow(event: AuditEvent): AuditLogInsert {
+  return {
+    at: event.at ?? null,
+    eventType: event.type,
+    outcome: event.outcome,
+    actorType: event.actor.type,
+    actorId: event.actor.id ?? null,
+    cupid: event.cupid ?? null,
+    sessionId: event.sessionId ?? null,
+    contextId: event.contextId ?? null,
+    clientId: event.clientId ?? null,
+    ip: event.ip ?? null,
+    userAgent: event.userAgent ? event.userAgent.slice(0, 512) : null,
+    details: scrubSecrets(event.details ?? {}),
+  };
 }
