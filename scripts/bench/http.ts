@@ -292,7 +292,7 @@ export async function benchHttp(dataSource: DataSource, databaseUrl: string): Pr
             await fetch(`${base}/oauth2/token`, {
               method: 'POST',
               headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
-              body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'openid' }),
+              body: new URLSearchParams({ grant_type: 'client_credentials' }),
             }),
             200,
           )) as { access_token?: string };

@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { rowsOf } from '../database/sql';
 import { AuthContext } from './auth-context.entity';
 
@@ -12,10 +12,69 @@ import { AuthContext } from './auth-context.entity';
  */
 @Injectable()
 export class AuthContextsRepository {
-  async insert(manager: EntityManager, context: Partial<AuthContext>): Promise<AuthContext> {
-    const repository = manager.getRepository(AuthContext);
-    const result = await repository.insert(context as QueryDeepPartialEntity<AuthContext>);
-    return repository.findOneByOrFail({ id: result.identifiers[0].id as string });
+  /**
+   * A new journey (PENDING unless given). Every column is given here, the id and the columns' defaults
+   * included, so the row is known without reading it back: one round trip.
+   */
+  async insert(
+    manager: EntityManager,
+    context: Partial<AuthContext> & Pick<AuthContext, 'clientId' | 'expiresAt'>,
+  ): Promise<AuthContext> {
+    const now = new Date();
+    const row: AuthContext = Object.assign(new AuthContext(), {
+      id: randomUUID(),
+      channel: 'WEB',
+      cupid: null,
+      status: 'PENDING',
+      ipAddress: null,
+      userAgent: null,
+      deviceId: null,
+      deviceData: {},
+      requestedScopes: [],
+      redirectUri: null,
+      state: null,
+      codeChallenge: null,
+      codeChallengeMethod: null,
+      nonce: null,
+      failureReason: null,
+      bindDevice: false,
+      deviceKeyThumbprint: null,
+      createdAt: now,
+      updatedAt: now,
+      completedAt: null,
+      ...context,
+    } satisfies AuthContext);
+    await manager.query(
+      `INSERT INTO auth_contexts (id, client_id, channel, cupid, status, ip_address, user_agent, device_id, device_data,
+                                  requested_scopes, redirect_uri, state, code_challenge, code_challenge_method, nonce,
+                                  failure_reason, bind_device, device_key_thumbprint, created_at, updated_at, expires_at, completed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+      [
+        row.id,
+        row.clientId,
+        row.channel,
+        row.cupid,
+        row.status,
+        row.ipAddress,
+        row.userAgent,
+        row.deviceId,
+        JSON.stringify(row.deviceData),
+        row.requestedScopes,
+        row.redirectUri,
+        row.state,
+        row.codeChallenge,
+        row.codeChallengeMethod,
+        row.nonce,
+        row.failureReason,
+        row.bindDevice,
+        row.deviceKeyThumbprint,
+        row.createdAt,
+        row.updatedAt,
+        row.expiresAt,
+        row.completedAt,
+      ],
+    );
+    return row;
   }
 
   /** The journey, row-locked until the transaction ends: one step of a journey runs at a time. */

@@ -15,6 +15,13 @@ export interface ClaimedTransaction {
   expiresAt: Date;
   /** What a send step prepared on an earlier try with this token, sealed under the token. */
   pendingSend: Buffer | null;
+  /** What the journey's passed steps established, oldest first (as passedSteps), read by the claim itself. */
+  passed: PassedStep[];
+}
+
+export interface PassedStep {
+  step: AuthStepKind;
+  result: Record<string, unknown>;
 }
 
 /** What the engine needs to know about a token it could not claim: why (for the audit), or its stored answer. */
@@ -33,6 +40,7 @@ type ClaimedRow = {
   created_at: Date;
   expires_at: Date;
   pending_send: Buffer | null;
+  passed: PassedStep[];
 };
 
 /**
@@ -54,6 +62,8 @@ export class AuthTransactionsRepository {
    * call a dependency holding no connection; a concurrent request with the same token waits on the row
    * lock, then finds it claimed and is refused. A claim left by a crashed instance lapses at
    * `claimedUntil`. A transaction that offers a choice (`challenge.choices`) can be claimed by any step it names.
+   * The same statement returns the journey's passed steps (passedSteps), which the engine needs next: one
+   * round trip instead of two. Its snapshot predates the claim, which changes no passed step.
    */
   async claim(
     manager: EntityManager,
@@ -66,10 +76,17 @@ export class AuthTransactionsRepository {
   ): Promise<ClaimedTransaction | null> {
     const [row] = await rowsOf<ClaimedRow>(
       manager,
-      `UPDATE auth_transactions SET claim_id = $5, claimed_until = $6
-        WHERE token_hash = $1 AND context_id = $2 AND (step = $3 OR challenge->'choices' ? $3::text)
-          AND status = 'PENDING' AND expires_at > $4 AND (claimed_until IS NULL OR claimed_until <= $4)
-        RETURNING id, step, challenge, otp_hash, attempts, max_attempts, created_at, expires_at, pending_send`,
+      `WITH claimed AS (
+         UPDATE auth_transactions SET claim_id = $5, claimed_until = $6
+          WHERE token_hash = $1 AND context_id = $2 AND (step = $3 OR challenge->'choices' ? $3::text)
+            AND status = 'PENDING' AND expires_at > $4 AND (claimed_until IS NULL OR claimed_until <= $4)
+          RETURNING id, step, challenge, otp_hash, attempts, max_attempts, created_at, expires_at, pending_send)
+       SELECT claimed.*,
+              COALESCE((SELECT json_agg(json_build_object('step', COALESCE(p.result->>'step', p.step::text), 'result', p.result)
+                                        ORDER BY p.consumed_at)
+                          FROM auth_transactions p
+                         WHERE p.context_id = $2 AND p.status = 'CONSUMED' AND p.result IS NOT NULL), '[]'::json) AS passed
+         FROM claimed`,
       [tokenHash, contextId, step, now, claimId, claimedUntil],
     );
     return row
@@ -83,6 +100,7 @@ export class AuthTransactionsRepository {
           createdAt: row.created_at,
           expiresAt: row.expires_at,
           pendingSend: row.pending_send,
+          passed: row.passed,
         }
       : null;
   }
@@ -171,10 +189,7 @@ export class AuthTransactionsRepository {
   }
 
   /** What the journey's passed steps established, oldest first. */
-  async passedSteps(
-    manager: EntityManager,
-    contextId: string,
-  ): Promise<Array<{ step: AuthStepKind; result: Record<string, unknown> }>> {
+  async passedSteps(manager: EntityManager, contextId: string): Promise<PassedStep[]> {
     return rowsOf(
       manager,
       // The step that passed is in the result: a transaction offering a choice names only its first option.

@@ -94,7 +94,7 @@ export class JourneyCompletion {
     given?: PreparedStep,
   ): Promise<Pick<JourneyView, 'nextStep' | 'transactionToken' | 'transactionExpiresAt'>> {
     const [step] = candidates;
-    await this.transactions.voidPending(tx, state.context.id);
+    if (!state.transient.newJourney) await this.transactions.voidPending(tx, state.context.id);
     const prepared = given ?? (await step.prepare(state.context, state, tx));
     const now = this.clock.now();
     const ttl = prepared.ttlSeconds ?? this.config.journeys.transactionTtlSeconds;

@@ -12,7 +12,8 @@ import type { AppConfig } from '../config/config';
 import { DirectoryUnavailableError, DirectoryUser } from '../directory/user-directory.port';
 import { ClientsService } from '../clients/clients.service';
 import type { OAuthClient } from '../clients/oauth-client.entity';
-import { RiskService } from '../risk/risk.service';
+import type { RiskInput } from '../risk/risk.port';
+import { RiskService, RiskVerdict } from '../risk/risk.service';
 import type { AuthChannel } from './auth-context.entity';
 import type { AuthStepKind } from './auth-transaction.entity';
 import { AuthContextsRepository } from './auth-contexts.repository';
@@ -119,7 +120,7 @@ export class JourneyService {
   async start(request: StartJourney, origin: RequestOrigin): Promise<JourneyView> {
     const client = await this.validateStart(request);
     return this.settle(() =>
-      this.dataSource.transaction(async (tx) => {
+      this.unitOfWork(async (tx) => {
         const now = this.clock.now();
         const context = await this.contexts.insert(tx, {
           clientId: client.clientId,
@@ -150,7 +151,14 @@ export class JourneyService {
           userAgent: origin.userAgent,
           details: { channel: request.channel, scope: request.scope, startedBy: request.startedBy },
         });
-        const state: JourneyState = { context, client, passed: [], risk: null, transient: {}, db: tx };
+        const state: JourneyState = {
+          context,
+          client,
+          passed: [],
+          risk: null,
+          transient: { newJourney: true },
+          db: tx,
+        };
         return this.completion.advance(tx, state, origin, await this.completion.decide(state));
       }),
     );
@@ -198,14 +206,14 @@ export class JourneyService {
     // Looked up before anything is claimed, holding no connection: steps read the customer from the state.
     const customer = step.needsCustomer ? await this.loader.lookupCustomer(journeyId) : undefined;
     return this.settle(async () => {
-      const opened = await this.dataSource.transaction((tx) => this.open(tx, request, customer));
+      const opened = await this.unitOfWork((tx) => this.open(tx, request, customer));
       if (!('claimed' in opened)) return opened;
       try {
         return await this.proceed(opened.claimed, opened.due);
       } catch (error) {
         // A fault between phases (a bug, the database): give the token back so the same token can retry.
-        await this.dataSource
-          .transaction((tx) => this.transactions.release(tx, opened.claimed.transaction.id, request.claimId))
+        await this.transactions
+          .release(this.dataSource.manager, opened.claimed.transaction.id, request.claimId)
           .catch(() => undefined);
         throw error;
       }
@@ -235,7 +243,7 @@ export class JourneyService {
       await this.transactions.release(tx, transaction.id, request.claimId);
       return this.answers.refuse(tx, request, now, 'journey closed');
     }
-    const state = await this.loader.load(tx, context);
+    const state = await this.loader.load(tx, context, transaction.passed);
     if (customer) state.transient.user = customer.user;
     const claimed: Claimed = { request, state, transaction };
     const run = this.runOf(claimed, tx);
@@ -256,7 +264,7 @@ export class JourneyService {
       } catch (error) {
         return this.abandon(claimed, due.plan, error);
       }
-      const concluded = await this.dataSource.transaction(async (tx): Promise<Concluded> => {
+      const concluded = await this.unitOfWork(async (tx): Promise<Concluded> => {
         const run = await this.resume(tx, claimed, { plan: due.plan, evidence });
         return 'error' in run ? run : this.conclude(tx, claimed, run, await step.complete(run));
       });
@@ -270,8 +278,38 @@ export class JourneyService {
 
   /** The step passed and policy needs the risk evaluation: the vendor is asked with no connection held. */
   private async assessRisk(claimed: Claimed, facts: StepFacts): Promise<Settled> {
+    const input = this.riskInput(claimed);
+    const verdict = await this.risk.evaluate(input);
+    return this.unitOfWork(async (tx) => {
+      const run = await this.resume(tx, claimed);
+      if ('error' in run) return run;
+      return this.afterRisk(tx, claimed, facts, input, verdict);
+    });
+  }
+
+  /** Records the verdict, the step's pass and policy's next move, in the current transaction. */
+  private async afterRisk(
+    tx: EntityManager,
+    claimed: Claimed,
+    facts: StepFacts,
+    input: RiskInput,
+    verdict: RiskVerdict,
+  ): Promise<Settled> {
     const { state, request } = claimed;
-    const input = {
+    const assessment = await this.risk.record(tx, input, verdict);
+    if (!assessment) return this.kept(tx, claimed, { error: new DependencyUnavailableError('risk evaluation') });
+    state.risk = assessment.recommendation;
+    await this.recordPass(tx, claimed, facts);
+    return this.spent(
+      tx,
+      claimed,
+      await this.completion.advance(tx, state, request.origin, await this.completion.decide(state)),
+    );
+  }
+
+  private riskInput(claimed: Claimed): RiskInput {
+    const { state, request } = claimed;
+    return {
       contextId: state.context.id,
       cupid: state.context.cupid!,
       accountFailures: state.transient.accountFailures ?? 0,
@@ -282,25 +320,11 @@ export class JourneyService {
       deviceId: state.context.deviceId,
       deviceData: state.context.deviceData,
     };
-    const verdict = await this.risk.evaluate(input);
-    return this.dataSource.transaction(async (tx) => {
-      const run = await this.resume(tx, claimed);
-      if ('error' in run) return run;
-      const assessment = await this.risk.record(tx, input, verdict);
-      if (!assessment) return this.kept(tx, claimed, { error: new DependencyUnavailableError('risk evaluation') });
-      state.risk = assessment.recommendation;
-      await this.recordPass(tx, claimed, facts);
-      return this.spent(
-        tx,
-        claimed,
-        await this.completion.advance(tx, state, request.origin, await this.completion.decide(state)),
-      );
-    });
   }
 
   /** The dependency failed: its audit and the release of the token in one short transaction; the same token can retry. */
   private async abandon(claimed: Claimed, plan: unknown, error: unknown): Promise<Settled> {
-    const answer = await this.dataSource.transaction(async (tx) => {
+    const answer = await this.unitOfWork(async (tx) => {
       const said = await claimed.request.step.abandon({ ...this.runOf(claimed, tx), plan }, error);
       await this.transactions.release(tx, claimed.transaction.id, claimed.request.claimId);
       return (
@@ -348,8 +372,14 @@ export class JourneyService {
         Object.assign(state.transient, outcome.transient ?? {});
         if (outcome.facts.cupid && !state.context.cupid) state.context.cupid = outcome.facts.cupid;
         const decision = await this.completion.decide(state);
-        // The token stays claimed while the risk vendor is asked; the step's own records commit now.
-        if (decision.next === 'EVALUATE_RISK') return { riskDue: outcome.facts };
+        if (decision.next === 'EVALUATE_RISK') {
+          // The token stays claimed while a risk vendor is asked; the step's own records commit now.
+          if (!this.risk.evaluatesLocally) return { riskDue: outcome.facts };
+          // Rules that only read PostgreSQL run here, on this transaction's connection: no vendor call, so no
+          // reason for a second transaction (and its claim check and journey lock) after this one.
+          const input = this.riskInput(claimed);
+          return this.afterRisk(tx, claimed, outcome.facts, input, await this.risk.evaluate(input, tx));
+        }
         await this.recordPass(tx, claimed, outcome.facts);
         return this.spent(tx, claimed, await this.completion.advance(tx, state, origin, decision));
       }
@@ -458,6 +488,14 @@ export class JourneyService {
     if (scopes.length === 0 || beyond.length > 0)
       throw new InvalidJourneyRequestError(`scope not allowed for this client: ${beyond.join(' ') || '(empty)'}`);
     return client;
+  }
+
+  /**
+   * One short transaction of a request: its audit events are collected and written in one insert before it
+   * commits (AuditService.unitOfWork), in the same transaction as what they record.
+   */
+  private unitOfWork<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((tx) => this.audit.unitOfWork(tx, () => work(tx)));
   }
 
   /** Runs the work; what it decided has committed; then answers. Dependency outages become 503. */

@@ -33,6 +33,8 @@ export interface TransientFacts {
   user?: DirectoryUser | null;
   /** Failed password attempts on the account before this success (risk's failure velocity). */
   accountFailures?: number;
+  /** The journey was created in this request: it has no transaction yet, so there is none to void. */
+  newJourney?: boolean;
 }
 
 export type Decision =

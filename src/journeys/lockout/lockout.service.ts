@@ -90,9 +90,12 @@ export class LockoutService {
   private async lockOn(manager: EntityManager, subjects: string[]): Promise<Lock | null> {
     const now = this.clock.now();
     const lock = await this.attempts.findLongestLock(manager, subjects, now);
-    if (!lock) return null;
-    const seconds = Math.ceil((lock.lockedUntil.getTime() - now.getTime()) / 1000);
-    const kind = lock.subject.split(':')[0];
+    return lock ? this.lockOf(lock.subject, lock.lockedUntil, now) : null;
+  }
+
+  private lockOf(subject: string, lockedUntil: Date, now: Date): Lock {
+    const seconds = Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000);
+    const kind = subject.split(':')[0];
     return {
       subject: kind === 'customer' ? 'account' : (kind as Lock['subject']),
       retryAfterSeconds: Math.min(Math.max(seconds, 1), 86400),
@@ -151,6 +154,20 @@ export class LockoutService {
    * A correct password clears the account's consecutive failures (the IP window keeps counting).
    * Returns how many there were, for the risk rules (failure velocity) that run next.
    */
+  /**
+   * checkAccount, then recordSuccess when no lock is in force, in one round trip: the lock (nothing cleared),
+   * or the consecutive failures the success cleared.
+   */
+  async succeedUnlessLocked(
+    manager: EntityManager,
+    subject: string,
+  ): Promise<{ lock: Lock } | { failuresBefore: number }> {
+    const now = this.clock.now();
+    const outcome = await this.attempts.clearConsecutiveUnlessLocked(manager, subject, now);
+    if ('before' in outcome) return { failuresBefore: outcome.before };
+    return { lock: this.lockOf(subject, outcome.lockedUntil, now) };
+  }
+
   async recordSuccess(manager: EntityManager, subject: string): Promise<number> {
     return this.attempts.clearConsecutive(manager, subject, this.clock.now());
   }
