@@ -12,7 +12,7 @@ import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { hashSecret, verifySecret } from '../../src/common/passwords';
 import { firstFreePort } from '../../src/database/embedded-postgres';
@@ -33,6 +33,8 @@ export interface HttpResult extends PhaseCost {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** CLOCK_MONOTONIC microseconds of the measured window, the clock V8's CPU profiles use (profile-summary.ts). */
+  windowUs: [number, number];
 }
 
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
@@ -118,6 +120,7 @@ async function drive<State>(
   const states = await Promise.all(Array.from({ length: WORKERS }, setup));
   // Counted from here: the workers' setup (a login each, for the token scenarios) is not the scenario's cost.
   const before = await counters.snapshot(base);
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
   const deadline = Date.now() + SECONDS * 1000;
   const started = Date.now();
   await Promise.all(
@@ -136,6 +139,7 @@ async function drive<State>(
     }),
   );
   const seconds = (Date.now() - started) / 1000;
+  const toUs = Number(process.hrtime.bigint() / 1000n);
   const cost = costPerOperation(before, await counters.snapshot(base), timings.length + errors);
   timings.sort((a, b) => a - b);
   if (errors > 0) process.stderr.write(`\n${scenario}: ${errors} errors, last: ${lastError}\n`);
@@ -153,6 +157,7 @@ async function drive<State>(
     p99Ms: round(percentile(timings, 99) ?? 0),
     errors,
     ...cost,
+    windowUs: [fromUs, toUs] as [number, number],
   };
   progress(
     `http: ${scenario} (${directory}): ${result.operationsPerSecond} op/s, p99 ${result.p99Ms} ms, ${errors} errors, ` +
@@ -170,7 +175,11 @@ async function startService(
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm run bench does)`);
   const port = await firstFreePort(0);
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  // BENCH_CPU_PROF=<dir>: the service writes a V8 CPU profile there when it exits (profile-summary.ts reads it).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, 'dist/src/main.js'], {
     cwd: SERVICE_DIR,
     env: {
       ...process.env,

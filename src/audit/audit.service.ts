@@ -60,11 +60,23 @@ export class AuditService {
       const result = await work();
       // Rows recorded while flushing (none today) would be lost, so the unit closes first.
       this.collected.delete(manager);
-      await this.log.appendAll(manager, rows);
+      if (rows.length > 0) await this.log.appendAll(manager, rows);
       return result;
     } finally {
       this.collected.delete(manager);
     }
+  }
+
+  /**
+   * What the open unit of work on `manager` has collected so far, as a fragment for the caller's next
+   * statement (`WITH audit AS (<text>) UPDATE ...`), and the unit forgets it: those events then commit with
+   * that statement, in the same transaction, and the unit's own insert at its end carries only what is
+   * recorded later (nothing, usually: no insert at all). Null outside a unit or when nothing was collected.
+   */
+  takeFragment(manager: EntityManager, firstParam: number): SqlFragment | null {
+    const rows = this.collected.get(manager);
+    if (!rows || rows.length === 0) return null;
+    return this.log.insertFragment(rows.splice(0), firstParam);
   }
 
   /** Several events of one request in one INSERT (one round trip), in the caller's transaction. */

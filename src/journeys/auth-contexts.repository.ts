@@ -14,11 +14,13 @@ import { AuthContext } from './auth-context.entity';
 export class AuthContextsRepository {
   /**
    * A new journey (PENDING unless given). Every column is given here, the id and the columns' defaults
-   * included, so the row is known without reading it back: one round trip.
+   * included, so the row is known without reading it back: one round trip. `audit` (AuditService.takeFragment,
+   * numbered from $23): audit rows written by the same statement, as a data-modifying CTE member.
    */
   async insert(
     manager: EntityManager,
     context: Partial<AuthContext> & Pick<AuthContext, 'clientId' | 'expiresAt'>,
+    audit: { text: string; values: unknown[] } | null = null,
   ): Promise<AuthContext> {
     const now = new Date();
     const row: AuthContext = Object.assign(new AuthContext(), {
@@ -45,7 +47,7 @@ export class AuthContextsRepository {
       ...context,
     } satisfies AuthContext);
     await manager.query(
-      `INSERT INTO auth_contexts (id, client_id, channel, cupid, status, ip_address, user_agent, device_id, device_data,
+      `${audit ? `WITH audit AS (${audit.text}) ` : ''}INSERT INTO auth_contexts (id, client_id, channel, cupid, status, ip_address, user_agent, device_id, device_data,
                                   requested_scopes, redirect_uri, state, code_challenge, code_challenge_method, nonce,
                                   failure_reason, bind_device, device_key_thumbprint, created_at, updated_at, expires_at, completed_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
@@ -72,6 +74,7 @@ export class AuthContextsRepository {
         row.updatedAt,
         row.expiresAt,
         row.completedAt,
+        ...(audit?.values ?? []),
       ],
     );
     return row;
@@ -99,10 +102,11 @@ export class AuthContextsRepository {
     await manager.getRepository(AuthContext).update({ id, status: 'PENDING' }, { cupid });
   }
 
-  async complete(manager: EntityManager, id: string, at: Date): Promise<void> {
+  /** Ends the journey; `cupid` (the customer it identified) is written with it, so no separate identify. */
+  async complete(manager: EntityManager, id: string, at: Date, cupid: string | null = null): Promise<void> {
     await manager
       .getRepository(AuthContext)
-      .update({ id, status: 'PENDING' }, { status: 'COMPLETED', completedAt: at });
+      .update({ id, status: 'PENDING' }, { status: 'COMPLETED', completedAt: at, ...(cupid ? { cupid } : {}) });
   }
 
   async fail(manager: EntityManager, id: string, reason: string): Promise<void> {

@@ -162,12 +162,32 @@ export class AuthTransactionsRepository {
     await manager.query(`UPDATE auth_transactions SET pending_send = $2 WHERE id = $1`, [id, sealed]);
   }
 
-  /** Keeps the answer given when the token was spent (sealed by the caller), for a retry after a lost reply. */
-  async keepResponse(manager: EntityManager, id: string, sealed: Buffer, at: Date): Promise<void> {
-    await manager.query(`UPDATE auth_transactions SET response_sealed = $2, responded_at = $3 WHERE id = $1`, [
-      id,
-      sealed,
-      at,
+  /**
+   * Keeps the answer given when the token was spent (sealed by the caller), for a retry after a lost reply.
+   * `audit` (AuditService.takeFragment, given the first free parameter number): the request's audit rows,
+   * written by the same statement as a data-modifying CTE member, so they commit with it in one round trip.
+   * `consume`: the token is spent by this statement too (as `consume` does, if it is still PENDING).
+   */
+  async keepResponse(
+    manager: EntityManager,
+    id: string,
+    sealed: Buffer,
+    at: Date,
+    audit: (firstParam: number) => { text: string; values: unknown[] } | null = () => null,
+    consume?: { at: Date; result: Record<string, unknown> },
+  ): Promise<void> {
+    const [update, values] = consume
+      ? [
+          `UPDATE auth_transactions SET response_sealed = $2, responded_at = $3, status = 'CONSUMED', consumed_at = $4,
+                  result = $5, claim_id = NULL, claimed_until = NULL, pending_send = NULL
+            WHERE id = $1 AND status = 'PENDING'`,
+          [id, sealed, at, consume.at, JSON.stringify(consume.result)],
+        ]
+      : [`UPDATE auth_transactions SET response_sealed = $2, responded_at = $3 WHERE id = $1`, [id, sealed, at]];
+    const fragment = audit(values.length + 1);
+    await manager.query(fragment ? `WITH audit AS (${fragment.text}) ${update}` : update, [
+      ...values,
+      ...(fragment?.values ?? []),
     ]);
   }
 

@@ -94,7 +94,9 @@ export class JourneyCompletion {
     given?: PreparedStep,
   ): Promise<Pick<JourneyView, 'nextStep' | 'transactionToken' | 'transactionExpiresAt'>> {
     const [step] = candidates;
-    if (!state.transient.newJourney) await this.transactions.voidPending(tx, state.context.id);
+    // Only the newest token is ever valid; a new journey, or a request that spent the only pending one, has none to void.
+    if (!state.transient.newJourney && !state.transient.noPendingLeft)
+      await this.transactions.voidPending(tx, state.context.id);
     const prepared = given ?? (await step.prepare(state.context, state, tx));
     const now = this.clock.now();
     const ttl = prepared.ttlSeconds ?? this.config.journeys.transactionTtlSeconds;
@@ -113,6 +115,8 @@ export class JourneyCompletion {
       createdAt: now,
       expiresAt,
     });
+    state.transient.noPendingLeft = false;
+    state.transient.newJourney = false;
     const options = offersChoice
       ? await Promise.all(
           candidates.map(async (candidate) => ({ type: candidate.kind, ...(await candidate.describe(state)) })),
@@ -178,8 +182,9 @@ export class JourneyCompletion {
       scope: context.requestedScopes.join(' '),
       contextId: context.id,
     });
-    await this.transactions.voidPending(tx, context.id);
-    await this.contexts.complete(tx, context.id, this.clock.now());
+    if (!state.transient.newJourney && !state.transient.noPendingLeft)
+      await this.transactions.voidPending(tx, context.id);
+    await this.contexts.complete(tx, context.id, this.clock.now(), context.cupid);
     if (context.deviceKeyThumbprint && independentSecondFactor(state.passed, context.deviceKeyThumbprint)) {
       // A full second factor on a bound device renews its MFA-skip window, unless the device approved it itself.
       await this.devices.recordMfa(tx, context.cupid!, context.deviceKeyThumbprint, this.clock.now());

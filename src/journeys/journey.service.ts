@@ -21,7 +21,7 @@ import { AuthTransactionsRepository, ClaimedTransaction } from './auth-transacti
 import { JourneyCompletion, JourneyView, Settled } from './journey-completion.service';
 import { InvalidJourneyRequestError, RetryableStepError } from './journey-errors';
 import { JourneyStateLoader } from './journey-state.loader';
-import type { JourneyState } from './policy';
+import type { Decision, JourneyState } from './policy';
 import { JOURNEY_STEPS, JourneyStep, PendingSend, StepFacts, StepOutcome, StepRun } from './steps/journey-step';
 import { requestDigest, TokenVault } from './token-vault';
 import { PresentedToken, TransactionAnswers } from './transaction-answers.service';
@@ -72,6 +72,8 @@ interface Claimed {
   request: StepRequest;
   state: JourneyState;
   transaction: ClaimedTransaction;
+  /** A pass spends the token in the transaction's last statement, with what the step established. */
+  consume?: { at: Date; result: Record<string, unknown> };
 }
 
 /** What remains after a phase that did not settle: the step's dependency, or the risk evaluation. */
@@ -122,35 +124,42 @@ export class JourneyService {
     return this.settle(() =>
       this.unitOfWork(async (tx) => {
         const now = this.clock.now();
-        const context = await this.contexts.insert(tx, {
-          clientId: client.clientId,
-          channel: request.channel,
-          ipAddress: origin.ip,
-          userAgent: origin.userAgent,
-          deviceId: request.deviceId ?? null,
-          deviceData: request.deviceData ?? {},
-          requestedScopes: request.scope.split(' '),
-          bindDevice: request.bindDevice ?? false,
-          deviceKeyThumbprint: request.deviceKeyThumbprint ?? null,
-          redirectUri: request.redirectUri,
-          state: request.state ?? null,
-          codeChallenge: request.codeChallenge,
-          codeChallengeMethod: 'S256',
-          nonce: request.nonce ?? null,
-          createdAt: now,
-          updatedAt: now,
-          expiresAt: new Date(now.getTime() + this.config.journeys.contextTtlSeconds * 1000),
-        });
+        const contextId = randomUUID();
+        // Recorded first so that the journey's row and its audit event travel in one statement.
         await this.audit.record(tx, {
           type: AUDIT_EVENT_TYPES.JOURNEY_STARTED,
           outcome: 'SUCCESS',
           actor: { type: 'CLIENT', id: client.clientId },
-          contextId: context.id,
+          contextId,
           clientId: client.clientId,
           ip: origin.ip,
           userAgent: origin.userAgent,
           details: { channel: request.channel, scope: request.scope, startedBy: request.startedBy },
         });
+        const context = await this.contexts.insert(
+          tx,
+          {
+            id: contextId,
+            clientId: client.clientId,
+            channel: request.channel,
+            ipAddress: origin.ip,
+            userAgent: origin.userAgent,
+            deviceId: request.deviceId ?? null,
+            deviceData: request.deviceData ?? {},
+            requestedScopes: request.scope.split(' '),
+            bindDevice: request.bindDevice ?? false,
+            deviceKeyThumbprint: request.deviceKeyThumbprint ?? null,
+            redirectUri: request.redirectUri,
+            state: request.state ?? null,
+            codeChallenge: request.codeChallenge,
+            codeChallengeMethod: 'S256',
+            nonce: request.nonce ?? null,
+            createdAt: now,
+            updatedAt: now,
+            expiresAt: new Date(now.getTime() + this.config.journeys.contextTtlSeconds * 1000),
+          },
+          this.audit.takeFragment(tx, 23),
+        );
         const state: JourneyState = {
           context,
           client,
@@ -299,12 +308,10 @@ export class JourneyService {
     const assessment = await this.risk.record(tx, input, verdict);
     if (!assessment) return this.kept(tx, claimed, { error: new DependencyUnavailableError('risk evaluation') });
     state.risk = assessment.recommendation;
-    await this.recordPass(tx, claimed, facts);
-    return this.spent(
-      tx,
-      claimed,
-      await this.completion.advance(tx, state, request.origin, await this.completion.decide(state)),
-    );
+    // Policy decides from the state in memory (the pass is already in state.passed), so it can decide first.
+    const decision = await this.completion.decide(state);
+    await this.recordPass(tx, claimed, facts, decision);
+    return this.spent(tx, claimed, await this.completion.advance(tx, state, request.origin, decision));
   }
 
   private riskInput(claimed: Claimed): RiskInput {
@@ -380,7 +387,7 @@ export class JourneyService {
           const input = this.riskInput(claimed);
           return this.afterRisk(tx, claimed, outcome.facts, input, await this.risk.evaluate(input, tx));
         }
-        await this.recordPass(tx, claimed, outcome.facts);
+        await this.recordPass(tx, claimed, outcome.facts, decision);
         return this.spent(tx, claimed, await this.completion.advance(tx, state, origin, decision));
       }
       case 'continue': {
@@ -435,17 +442,24 @@ export class JourneyService {
     }
   }
 
-  private async recordPass(tx: EntityManager, claimed: Claimed, facts: StepFacts): Promise<void> {
-    await this.transactions.consume(tx, claimed.transaction.id, this.clock.now(), {
-      ...facts,
-      step: claimed.request.kind,
-    });
-    if (facts.cupid) await this.contexts.identify(tx, claimed.state.context.id, facts.cupid);
+  /**
+   * Spends the token with what the step established. The journey learns its customer here, unless it
+   * completes in this transaction: completing writes the CUPID with the status, in one statement.
+   */
+  private async recordPass(tx: EntityManager, claimed: Claimed, facts: StepFacts, decision: Decision): Promise<void> {
+    // Spent by the transaction's last statement, with the answer it keeps (spent(), below): every pass ends
+    // in spent(), in this same transaction, and nothing before it reads the token's state.
+    claimed.consume = { at: this.clock.now(), result: { ...facts, step: claimed.request.kind } };
+    // The claimed token was the journey's only pending one (issueTransaction voids the others before it
+    // issues one), so there is none to void: completing or issuing the next token leaves it to spent().
+    claimed.state.transient.noPendingLeft = true;
+    if (facts.cupid && decision.next !== 'COMPLETE')
+      await this.contexts.identify(tx, claimed.state.context.id, facts.cupid);
   }
 
   /** The token was spent: its answer is kept, sealed under the token and this request, for a retry after a lost reply. */
   private spent(tx: EntityManager, claimed: Claimed, settled: Settled): Promise<Settled> {
-    return this.answers.keep(tx, claimed.request, claimed.transaction.id, settled, this.clock.now());
+    return this.answers.keep(tx, claimed.request, claimed.transaction.id, settled, this.clock.now(), claimed.consume);
   }
 
   /** The token stays valid (a wrong code, a push still waiting, a dependency down): the claim is given back. */

@@ -35,6 +35,8 @@ export interface TransientFacts {
   accountFailures?: number;
   /** The journey was created in this request: it has no transaction yet, so there is none to void. */
   newJourney?: boolean;
+  /** This request spent the journey's only pending transaction: none is left to void. */
+  noPendingLeft?: boolean;
 }
 
 export type Decision =

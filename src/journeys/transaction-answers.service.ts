@@ -45,10 +45,16 @@ export class TransactionAnswers {
     transactionId: string,
     settled: Settled,
     now: Date,
+    /** A pass not yet written: the token is spent by this same statement (AuthTransactionsRepository.keepResponse). */
+    consume?: { at: Date; result: Record<string, unknown> },
   ): Promise<Settled> {
     if (this.config.journeys.retryWindowSeconds > 0) {
       const sealed = token.vault.seal(`response:${token.digest}`, transactionId, toStoredAnswer(settled));
-      await this.transactions.keepResponse(tx, transactionId, sealed, now);
+      // The last statement of the step's transaction: the audit events collected so far ride along.
+      const audit = (firstParam: number) => this.audit.takeFragment(tx, firstParam);
+      await this.transactions.keepResponse(tx, transactionId, sealed, now, audit, consume);
+    } else if (consume) {
+      await this.transactions.consume(tx, transactionId, consume.at, consume.result);
     }
     return settled;
   }

@@ -9,7 +9,7 @@ import { recordStatements } from '../support/statement-log';
  * regression shows here rather than only in the benchmark's rates. The ceilings are what the code does
  * today (docs/performance.md, "Budgets"); lower them with each saving, never raise them without a reason.
  */
-const CEILING = { start: 6, password: 22, exchange: 7 };
+const CEILING = { start: 5, password: 18, exchange: 7 };
 
 interface Login {
   start: string[];
@@ -68,6 +68,7 @@ describe('round trips of a password login (file directory, built-in risk rules)'
       password: measured.password.length,
       exchange: measured.exchange.length,
     };
+    if (process.env.ROUND_TRIPS_PRINT) console.log(JSON.stringify(measured, null, 1));
     expect(counts.start).toBeLessThanOrEqual(CEILING.start);
     expect(counts.password).toBeLessThanOrEqual(CEILING.password);
     expect(counts.exchange).toBeLessThanOrEqual(CEILING.exchange);
