@@ -85,7 +85,7 @@ export class AuditService {
   }
 
   /**
-   * The events as an SQL fragment (an insert of the audit rows from `jsonb_to_recordset($n)`) for
+   * The events as an SQL fragment (an INSERT ... SELECT from jsonb_to_recordset($firstParam)) for
    * the caller's repository to run inside its own statement, e.g. as a data-modifying CTE member: the audit
    * rows then commit with the change they describe, in the same round trip (docs/architecture.md, rule 3).
    * Secrets are scrubbed here as for `record`. One parameter, `$firstParam`; the text is fixed for a given

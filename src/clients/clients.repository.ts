@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { CLIENT_CHANGES_CHANNEL, ClientChangeKind } from './client-cache';
 import { OAuthClient } from './oauth-client.entity';
 
 /** The only code that reads or writes oauth_clients. */
@@ -24,6 +25,25 @@ export class ClientsRepository {
   async deactivate(manager: EntityManager, clientId: string): Promise<boolean> {
     const result = await manager.getRepository(OAuthClient).update({ clientId, active: true }, { active: false });
     return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Tells every instance's client cache (ClientCache) that the client failed to authenticate (`failure`) or
+   * changed (`changed`: a trigger on oauth_clients already announces every change to a row). Call it in the
+   * transaction it belongs to: PostgreSQL delivers the notification when, and only if, that commits.
+   */
+  async announce(manager: EntityManager, kind: ClientChangeKind, clientId: string): Promise<void> {
+    await manager.query('SELECT pg_notify($1, $2)', [CLIENT_CHANGES_CHANNEL, `${kind}:${clientId}`]);
+  }
+
+  /**
+   * A condition for another repository's statement: the client is still active, with the secret hash it had
+   * when this instance verified it. A statement guarded by it writes nothing for a client deactivated (or
+   * whose secret changed) a moment ago, so a cached client never outlives its deactivation, whatever the
+   * notification's delay. Parameters: $clientIdParam (text) and $clientIdParam+1 (the hash, or null).
+   */
+  activeCondition(clientIdParam: number): string {
+    return `EXISTS (SELECT 1 FROM oauth_clients WHERE client_id = $${clientIdParam}::text AND active AND secret_hash IS NOT DISTINCT FROM $${clientIdParam + 1}::text)`;
   }
 
   listAll(): Promise<OAuthClient[]> {

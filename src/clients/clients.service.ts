@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { randomBytes } from 'node:crypto';
 import { hmacSha256, randomSecret } from '../common/crypto';
 import { hashSecret, verifySecret } from '../common/passwords';
+import { ClientCache } from './client-cache';
 import { ClientsRepository } from './clients.repository';
 import { GRANT_TYPES, GrantType, OAuthClient, OAuthClientType } from './oauth-client.entity';
 
@@ -41,6 +42,7 @@ export class ClientsService {
     private readonly dataSource: DataSource,
     private readonly clients: ClientsRepository,
     private readonly audit: AuditService,
+    private readonly cache: ClientCache,
   ) {}
 
   /** Registers a client. Returns the secret in clear once (only its argon2id hash is stored). */
@@ -78,9 +80,56 @@ export class ClientsService {
     return { client, secret };
   }
 
-  /** Inside a transaction, pass its manager: a second pooled connection per request can starve the pool. */
-  findActive(clientId: string, manager?: EntityManager): Promise<OAuthClient | null> {
-    return this.clients.findActive(clientId, manager);
+  /**
+   * The active client. Without a manager it comes from this instance's cache when it can (ClientCache:
+   * changes reach it through LISTEN/NOTIFY), else from the database; the cached object is shared, never
+   * change it. Inside a transaction, pass its manager: the row is then read in that transaction (a second
+   * pooled connection per request can starve the pool).
+   */
+  async findActive(clientId: string, manager?: EntityManager): Promise<OAuthClient | null> {
+    if (manager) return this.clients.findActive(clientId, manager);
+    const cached = this.cache.get(clientId);
+    if (cached) return cached;
+    const generation = this.cache.beginLoad();
+    const client = await this.clients.findActive(clientId);
+    if (client) this.cache.put(client, generation);
+    return client;
+  }
+
+  /**
+   * SQL that holds while `client` is still active with the secret it was verified with, for a statement
+   * of another repository to guard its writes with (a fragment: oauth_clients stays in ClientsRepository).
+   * Its two parameters start at `firstParam`.
+   */
+  activeGuard(client: OAuthClient, firstParam: number): { text: string; values: unknown[] } {
+    return { text: this.clients.activeCondition(firstParam), values: [client.clientId, client.secretHash] };
+  }
+
+  /** The client turned out not to be active any more (a guarded statement wrote nothing): stop serving it. */
+  forget(clientId: string): void {
+    this.cache.invalidate(clientId);
+  }
+
+  /**
+   * Whether the client-lockout check (login_attempts) must run before this client's secret is verified:
+   * false only for a cached client with no failed authentication announced within the lockout windows.
+   */
+  needsLockoutCheck(clientId: string): boolean {
+    return this.cache.needsLockoutCheck(clientId);
+  }
+
+  /**
+   * A failed authentication of the client, inside the transaction that counts it: every instance then runs
+   * the lockout check for this client while its failures can still lock it.
+   */
+  async recordFailure(manager: EntityManager, clientId: string): Promise<void> {
+    this.cache.markFailure(clientId);
+    await this.clients.announce(manager, 'failure', clientId);
+  }
+
+  /** A lockout check found recent failures this instance was not told of (it cached the client after them). */
+  noteRecentFailure(clientId: string, lastFailureAt: Date): void {
+    this.cache.markFailure(clientId, lastFailureAt.getTime());
   }
 
   /**
@@ -93,7 +142,7 @@ export class ClientsService {
    * so a rotated secret or a deactivated client stops working at once.
    */
   async verifySecret(clientId: string, secret: string): Promise<OAuthClient | null> {
-    const client = await this.clients.findActive(clientId);
+    const client = await this.findActive(clientId);
     const fingerprint = hmacSha256(this.cacheKey, `${clientId}\u0000${secret}`).toString('base64url');
     const remembered = client?.secretHash ? this.verified.get(fingerprint) : undefined;
     if (remembered && remembered.secretHash === client!.secretHash && remembered.until > Date.now()) return client;
@@ -104,8 +153,9 @@ export class ClientsService {
     return client;
   }
 
+  /** Deactivates the client; every instance stops serving it from memory the moment this commits. */
   async deactivate(clientId: string, actorId = 'cli'): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
+    const result = await this.dataSource.transaction(async (manager) => {
       const changed = await this.clients.deactivate(manager, clientId);
       if (changed) {
         await this.audit.record(manager, {
@@ -117,6 +167,8 @@ export class ClientsService {
       }
       return changed;
     });
+    this.cache.invalidate(clientId);
+    return result;
   }
 
   list(): Promise<OAuthClient[]> {

@@ -59,6 +59,11 @@ export interface AppConfig {
     previousKeyEncryptionKey: string | undefined;
     /** Register the demo clients at start-up (development only). */
     seedDemoClients: boolean;
+    /**
+     * How long an instance may serve a registered client from memory without reading it again, should a
+     * change notification be lost (changes reach every instance at once through LISTEN/NOTIFY); 0: no cache.
+     */
+    clientCacheTtlSeconds: number;
   };
   tokens: {
     accessTtlSeconds: number;
@@ -254,6 +259,7 @@ function readConfig(read: EnvReader): AppConfig {
       keyEncryptionKey: read.optionalString('KEY_ENCRYPTION_KEY'),
       previousKeyEncryptionKey: read.optionalString('KEY_ENCRYPTION_KEY_PREVIOUS'),
       seedDemoClients: read.boolean('SEED_DEMO_CLIENTS', nodeEnv === 'development'),
+      clientCacheTtlSeconds: read.integer('CLIENT_CACHE_TTL_SECONDS', 60, 0, 3600),
     },
     tokens: {
       accessTtlSeconds: read.integer('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 3600),

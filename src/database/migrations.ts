@@ -10,6 +10,7 @@ import { JourneysecFactorRules1796060665016 } from '../../migrations/17960606650
 import { RevocationCascades1796060670444 } from '../../migrations/1796060670444-RevocationCascades';
 import { EngineJourneyPhases1796060728059 } from '../../migrations/1796060728059-EngineJourneyPhases';
 import { PushChallenges1796065162518 } from '../../migrations/1796065162518-PushChallenges';
+import { PerfTokensClientChanges1796071319356 } from '../../migrations/1796071319356-PerfTokensClientChanges';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   RevocationCascades1796060670444,
   EngineJourneyPhases1796060728059,
   PushChallenges1796065162518,
+  PerfTokensClientChanges1796071319356,
 ];

@@ -55,6 +55,7 @@ export class ClientAuthenticator {
           details: { endpoint, method, reason },
         });
         if (!clientId || method === 'none') return;
+        await this.clients.recordFailure(manager, clientId);
         for (const lock of await this.lockout.recordClientFailure(manager, clientId, origin.ip)) {
           await this.audit.record(manager, {
             type: AUDIT_EVENT_TYPES.LOCKOUT_ENGAGED,
@@ -70,9 +71,18 @@ export class ClientAuthenticator {
     };
 
     // Before any argon2id work: a client id or address that failed too often waits, whatever it sends now.
+    // The check reads login_attempts, so it is skipped for a cached client no instance has seen fail within
+    // the lockout windows (failures are announced to every instance, ClientsService.recordFailure); an
+    // unknown or uncached client id, or a recent failure, is always checked.
     const claimed = basic?.clientId ?? (postSecret !== undefined ? postId : undefined);
-    if (claimed) {
-      const lock = await this.lockout.checkClient(this.dataSource.manager, claimed, origin.ip);
+    if (claimed) await this.clients.findActive(claimed);
+    if (claimed && this.clients.needsLockoutCheck(claimed)) {
+      const { lock, lastClientFailureAt } = await this.lockout.checkClientStanding(
+        this.dataSource.manager,
+        claimed,
+        origin.ip,
+      );
+      if (lastClientFailureAt) this.clients.noteRecentFailure(claimed, lastClientFailureAt);
       if (lock) {
         throw new OAuthError('invalid_client', 'too many failed client authentications; try again later', 429, {
           'Retry-After': String(lock.retryAfterSeconds),

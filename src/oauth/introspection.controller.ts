@@ -10,10 +10,11 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestOrigin } from '../common/request-origin';
+import { ClientsService } from '../clients/clients.service';
 import { IntrospectionResponse, TokensService } from '../tokens/tokens.service';
 import { ClientAuthenticator } from './client-authentication';
 import { IntrospectionResponseDto, OAuthErrorDto, TokenOnlyRequestDto } from './dto/oauth.dto';
-import { OAuthError } from './oauth-errors';
+import { InvalidClientError, OAuthError } from './oauth-errors';
 import { FORM, formParams, noStore } from './token.controller';
 
 @ApiTags('oauth2')
@@ -22,6 +23,7 @@ export class IntrospectionController {
   constructor(
     private readonly clients: ClientAuthenticator,
     private readonly tokens: TokensService,
+    private readonly registered: ClientsService,
   ) {}
 
   @Post('introspect')
@@ -47,6 +49,11 @@ export class IntrospectionController {
     const { client } = await this.clients.authenticate(authorization, params, 'introspect', requestOrigin(request));
     if (!client.canIntrospect || client.isPublic)
       throw new OAuthError('unauthorized_client', 'this client may not introspect tokens', 403);
-    return this.tokens.introspect(params.required('token', 4096), client.clientId);
+    const token = params.required('token', 4096);
+    const answer = await this.tokens.introspect(token, client.clientId, this.registered.activeGuard(client, 2));
+    if (answer) return answer;
+    // Deactivated (or its secret changed) since this instance cached it.
+    this.registered.forget(client.clientId);
+    throw new InvalidClientError('client authentication failed', authorization !== undefined);
   }
 }

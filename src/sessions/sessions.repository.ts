@@ -54,6 +54,29 @@ export class SessionsRepository {
     return row ? { idleExpiresAt: row.idle_expires_at, absoluteExpiresAt: row.absolute_expires_at } : null;
   }
 
+  /**
+   * touchLive as a fragment for another repository's statement (a refresh's rotation, issue 14): the same
+   * UPDATE, applied only when `when` (a condition of the caller's statement) holds, RETURNING the new expiry.
+   * Parameters from `firstParam`: the session id, now, the idle TTL in seconds, directory_checked_at.
+   */
+  touchLiveFragment(
+    firstParam: number,
+    when: string,
+    values: { id: string; now: Date; idleTtlSeconds: number; directoryCheckedAt: Date | null },
+  ): { text: string; values: unknown[] } {
+    const [id, now, idle, checked] = [firstParam, firstParam + 1, firstParam + 2, firstParam + 3].map((n) => `$${n}`);
+    return {
+      text: `UPDATE sessions
+                SET last_used_at = ${now}::timestamptz,
+                    idle_expires_at = LEAST(${now}::timestamptz + make_interval(secs => ${idle}::int), absolute_expires_at),
+                    directory_checked_at = COALESCE(${checked}::timestamptz, directory_checked_at)
+              WHERE id = ${id}::uuid AND status = 'ACTIVE' AND idle_expires_at > ${now}::timestamptz
+                AND absolute_expires_at > ${now}::timestamptz AND ${when}
+              RETURNING idle_expires_at, absolute_expires_at`,
+      values: [values.id, values.now, values.idleTtlSeconds, values.directoryCheckedAt],
+    };
+  }
+
   /** Revokes one active session; null when it was not active (already revoked or expired). */
   async revoke(manager: EntityManager, id: string, revocation: Revocation): Promise<Session | null> {
     const [row] = await rowsOf<{ id: string; cupid: string; client_id: string }>(

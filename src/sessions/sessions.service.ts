@@ -94,6 +94,25 @@ export class SessionsService {
   }
 
   /**
+   * touchLive as an SQL fragment for a refresh's single rotation statement (issue 14): applied only when the
+   * caller's condition `when` holds; its four parameters start at `firstParam`.
+   */
+  touchLiveFragment(
+    firstParam: number,
+    when: string,
+    sessionId: string,
+    client: OAuthClient,
+    directoryCheckedAt: Date | null,
+  ): { text: string; values: unknown[] } {
+    return this.sessions.touchLiveFragment(firstParam, when, {
+      id: sessionId,
+      now: this.clock.now(),
+      idleTtlSeconds: this.idleTtlSeconds(client),
+      directoryCheckedAt,
+    });
+  }
+
+  /**
    * Revokes a session, in one transaction with its audit event; false when it was not active. Joins the
    * caller's transaction when given one.
    *

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { poolRows, rowsOf } from '../database/sql';
+import type { SqlFragment } from '../audit/audit.service';
+import { poolStatement, rowsOf } from '../database/sql';
 import type { SessionStatus } from '../sessions/session.entity';
 import type { TokenStatus, TokenType } from './token.entity';
 import { Token } from './token.entity';
@@ -84,6 +85,50 @@ function toState(row: TokenStateRow): TokenState {
   };
 }
 
+/** One token row to write (the token itself is never stored, only the SHA-256 of its value). */
+export interface TokenInsert {
+  type: TokenType;
+  valueHash: Buffer;
+  jti?: string | null;
+  clientId: string;
+  cupid?: string | null;
+  sessionId?: string | null;
+  familyId?: string | null;
+  parentId?: string | null;
+  scope: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/**
+ * The rows of one grant travel as one jsonb parameter, so one INSERT writes them all (access, refresh, ID)
+ * and the statement's text does not depend on how many there are (it is prepared once, by name).
+ */
+const INSERT_GRANT_ROWS = (param: number) =>
+  `INSERT INTO tokens (type, value_hash, jti, client_id, cupid, session_id, family_id, parent_id, scope, created_at, expires_at)
+   SELECT r.type, decode(r.value_hash, 'hex'), r.jti, r.client_id, r.cupid, r.session_id, r.family_id, r.parent_id,
+          r.scope, r.created_at, r.expires_at
+     FROM jsonb_to_recordset($${param}::jsonb) AS r(type token_type, value_hash text, jti text, client_id text, cupid text,
+          session_id uuid, family_id uuid, parent_id uuid, scope text, created_at timestamptz, expires_at timestamptz)`;
+
+function grantRowsJson(rows: TokenInsert[]): string {
+  return JSON.stringify(
+    rows.map((row) => ({
+      type: row.type,
+      value_hash: row.valueHash.toString('hex'),
+      jti: row.jti ?? null,
+      client_id: row.clientId,
+      cupid: row.cupid ?? null,
+      session_id: row.sessionId ?? null,
+      family_id: row.familyId ?? null,
+      parent_id: row.parentId ?? null,
+      scope: row.scope,
+      created_at: row.createdAt,
+      expires_at: row.expiresAt,
+    })),
+  );
+}
+
 /**
  * Owns tokens: the service's only SQL on it (the jobs call `expireBatch` and `deleteDeadSessionlessBatch`
  * here; SessionsRepository.expireBatch's SQL function also ends the tokens of expired sessions;
@@ -99,13 +144,108 @@ export class TokensRepository {
     return result.identifiers.map((identifier) => identifier.id as string);
   }
 
+  /**
+   * Hot path (client_credentials, a code's redemption): the token rows of one grant and the request's audit
+   * rows (`audit`, AuditService.fragment numbered from $2) in ONE statement, a data-modifying CTE. Without a
+   * manager it runs alone on the pool as a prepared statement: one statement is its own transaction, so
+   * the rows and their audit commit together without BEGIN/COMMIT round trips.
+   */
+  async insertGrant(manager: EntityManager | undefined, rows: TokenInsert[], audit: SqlFragment): Promise<void> {
+    const text = `WITH issued AS (${INSERT_GRANT_ROWS(1)} RETURNING id), audit AS (${audit.text}) SELECT count(*)::int AS n FROM issued`;
+    const values = [grantRowsJson(rows), ...audit.values];
+    if (manager) await manager.query(text, values);
+    else await poolStatement(this.dataSource, { text, values });
+  }
+
+  /**
+   * insertGrant on the pool, written only while `guard` holds (ClientsService.activeGuard, its parameters
+   * from $2; the audit fragment's after them, written only with the rows). False when nothing was written.
+   */
+  async insertGuardedGrant(rows: TokenInsert[], guard: SqlFragment, audit: SqlFragment): Promise<boolean> {
+    const text =
+      `WITH issued AS (${INSERT_GRANT_ROWS(1)} WHERE ${guard.text} RETURNING id), audit AS (${audit.text}) ` +
+      `SELECT count(*)::int AS n FROM issued`;
+    const [row] = await poolStatement<{ n: number }>(this.dataSource, {
+      text,
+      values: [grantRowsJson(rows), ...guard.values, ...audit.values],
+    });
+    return row.n > 0;
+  }
+
+  /**
+   * Hot path: a refresh's whole rotation in ONE statement (issue 14), a data-modifying CTE that
+   * 1. marks the presented refresh token ROTATED (it must still be ACTIVE, unexpired, and its client still
+   *    active: `clientActive`), keeping the sealed response for a retry within the grace window; the row lock
+   *    this takes queues a concurrent rotation of the same token, which then finds it ROTATED and rotates nothing;
+   * 2. slides and locks its session, only if the token was rotated (`session`, SessionsService.touchLiveFragment:
+   *    the token's row, then its session's, the one lock order), and only while the session is live, so a
+   *    revocation that committed first is seen;
+   * 3. inserts the grant's new rows (access, refresh, ID) in one INSERT, only if the session was touched;
+   * 4. writes the audit rows (`audit`, AuditService.fragment), only if the rows were.
+   * One statement is one transaction: all of it commits, or none. `rotated` without `issued` means the
+   * session ended meanwhile (the token is then spent; its session, and so its family, are dead anyway).
+   */
+  async rotateRefresh(
+    input: { id: string; at: Date; rotationResponse: Buffer; rows: TokenInsert[] },
+    fragments: {
+      clientActive: (firstParam: number) => SqlFragment;
+      session: (firstParam: number, when: string) => SqlFragment;
+      audit: (firstParam: number, when: string) => SqlFragment;
+    },
+  ): Promise<{ clientActive: boolean; rotated: boolean; issued: boolean }> {
+    const guard = fragments.clientActive(5);
+    const session = fragments.session(5 + guard.values.length, 'EXISTS (SELECT 1 FROM rotated)');
+    const audit = fragments.audit(5 + guard.values.length + session.values.length, 'EXISTS (SELECT 1 FROM issued)');
+    const text = `WITH rotated AS (
+        UPDATE tokens SET status = 'ROTATED', rotated_at = $2, rotation_response = $3
+         WHERE id = $1 AND type = 'REFRESH' AND status = 'ACTIVE' AND expires_at > $2 AND ${guard.text}
+        RETURNING id),
+      touched AS (${session.text}),
+      issued AS (${INSERT_GRANT_ROWS(4)} WHERE EXISTS (SELECT 1 FROM touched) RETURNING id),
+      audit AS (${audit.text})
+      SELECT ${guard.text} AS client_active, (SELECT count(*) FROM rotated)::int AS rotated,
+             (SELECT count(*) FROM issued)::int AS issued`;
+    const [row] = await poolStatement<{ client_active: boolean; rotated: number; issued: number }>(this.dataSource, {
+      text,
+      values: [
+        input.id,
+        input.at,
+        input.rotationResponse,
+        grantRowsJson(input.rows),
+        ...guard.values,
+        ...session.values,
+        ...audit.values,
+      ],
+    });
+    return { clientActive: row.client_active, rotated: row.rotated > 0, issued: row.issued > 0 };
+  }
+
   /** Hot path (every bearer-token check, introspection): idx_tokens_value_hash, then the session's primary key. */
   async findStateByValueHash(valueHash: Buffer, manager?: EntityManager): Promise<TokenState | null> {
     const sql = `SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1`;
     const [row] = manager
       ? await rowsOf<TokenStateRow>(manager, sql, [valueHash])
-      : await poolRows<TokenStateRow>(this.dataSource, sql, [valueHash]);
+      : await poolStatement<TokenStateRow>(this.dataSource, {
+          name: 'tokens.state-by-hash',
+          text: sql,
+          values: [valueHash],
+        });
     return row ? toState(row) : null;
+  }
+
+  /**
+   * Hot path (introspection): findStateByValueHash, and in the same statement whether `guard` holds
+   * (ClientsService.activeGuard from $2: the introspecting client is still active), so a client served
+   * from the cache is refused the moment it is deactivated, with no second round trip.
+   */
+  async findStateGuarded(valueHash: Buffer, guard: SqlFragment): Promise<{ guard: boolean; state: TokenState | null }> {
+    const [row] = await poolStatement<TokenStateRow & { guard_holds: boolean }>(this.dataSource, {
+      text: `SELECT ${guard.text} AS guard_holds, st.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+               SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1
+             ) st ON true`,
+      values: [valueHash, ...guard.values],
+    });
+    return { guard: row.guard_holds, state: row.id ? toState(row) : null };
   }
 
   /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
-import { AuditService } from '../audit/audit.service';
+import { AuditEvent, AuditService, SqlFragment } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import type { RequestOrigin } from '../common/request-origin';
 import { randomSecret, sha256 } from '../common/crypto';
@@ -11,8 +11,7 @@ import type { AppConfig } from '../config/config';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import { isSessionLive } from '../sessions/sessions.service';
 import { SigningKeysService } from './keys/signing-keys.service';
-import type { Token } from './token.entity';
-import { TokensRepository, TokenState } from './tokens.repository';
+import { TokenInsert, TokensRepository, TokenState } from './tokens.repository';
 
 /** The token endpoint's success response (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
 export interface TokenResponse {
@@ -79,6 +78,13 @@ export interface IntrospectionResponse {
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
+/** A session grant's tokens, signed, with the rows and the audit event that record them, not yet written. */
+export interface PreparedGrant {
+  response: TokenResponse;
+  rows: TokenInsert[];
+  audit: AuditEvent;
+}
+
 /**
  * Issues and validates tokens. JWT access tokens (RFC 9068) and ID tokens are signed with the active
  * key; refresh tokens are 256 random bits. Every token has a row, found by the SHA-256 of its value, so
@@ -94,12 +100,30 @@ export class TokensService {
     private readonly clock: Clock,
   ) {}
 
-  /** Access, ID (for `openid`) and refresh (when the client may refresh) tokens for a session. */
+  /**
+   * Access, ID (for `openid`) and refresh (when the client may refresh) tokens for a session: the rows of
+   * the grant and its audit event in one statement, in the caller's transaction.
+   */
   async issueForSession(
     manager: EntityManager,
     grant: SessionGrant,
     origin: Partial<RequestOrigin> = {},
   ): Promise<TokenResponse> {
+    const prepared = await this.prepareForSession(grant, origin, manager);
+    await this.tokens.insertGrant(manager, prepared.rows, this.audit.fragment([prepared.audit], 2));
+    return prepared.response;
+  }
+
+  /**
+   * Signs a session grant's tokens and describes their rows and audit event, writing nothing: the caller
+   * writes them (issueForSession, or a refresh's rotation statement). `manager` only for a signing-key
+   * refresh inside a transaction.
+   */
+  async prepareForSession(
+    grant: SessionGrant,
+    origin: Partial<RequestOrigin> = {},
+    manager?: EntityManager,
+  ): Promise<PreparedGrant> {
     const { client, session } = grant;
     const now = this.clock.now();
     const iat = seconds(now);
@@ -121,7 +145,7 @@ export class TokensService {
       'at+jwt',
       manager,
     );
-    const rows: Array<Partial<Token>> = [
+    const rows: TokenInsert[] = [
       {
         type: 'ACCESS',
         valueHash: sha256(accessToken),
@@ -193,8 +217,7 @@ export class TokensService {
         expiresAt: new Date(Math.min(idleEnd, session.absoluteExpiresAt.getTime())),
       });
     }
-    await this.tokens.insertMany(manager, rows);
-    await this.audit.record(manager, {
+    const audit: AuditEvent = {
       type: AUDIT_EVENT_TYPES.TOKENS_ISSUED,
       outcome: 'SUCCESS',
       actor: { type: 'CLIENT', id: client.clientId },
@@ -209,17 +232,22 @@ export class TokensService {
         scope: grant.scope,
         accessTokenJti: jti,
       },
-    });
-    return response;
+    };
+    return { response, rows, audit };
   }
 
-  /** client_credentials: an access token for the client itself; no session, no refresh, no ID token. */
+  /**
+   * client_credentials: an access token for the client itself; no session, no refresh, no ID token. The
+   * token row and its audit event are one statement on the pool (one round trip, no transaction needed),
+   * written only while `guard` holds (ClientsService.activeGuard, numbered from $2): null, and nothing
+   * written, when the client was deactivated or its secret changed since this instance verified it.
+   */
   async issueForClient(
-    manager: EntityManager,
+    guard: SqlFragment,
     client: OAuthClient,
     scope: string,
     origin: Partial<RequestOrigin> = {},
-  ): Promise<TokenResponse> {
+  ): Promise<TokenResponse | null> {
     const now = this.clock.now();
     const iat = seconds(now);
     const ttl = client.accessTokenTtlSeconds ?? this.config.tokens.accessTtlSeconds;
@@ -236,28 +264,36 @@ export class TokensService {
         exp: iat + ttl,
       },
       'at+jwt',
-      manager,
     );
-    await this.tokens.insertMany(manager, [
-      {
-        type: 'ACCESS',
-        valueHash: sha256(accessToken),
-        jti,
-        clientId: client.clientId,
-        scope,
-        createdAt: now,
-        expiresAt: new Date((iat + ttl) * 1000),
-      },
-    ]);
-    await this.audit.record(manager, {
-      type: AUDIT_EVENT_TYPES.TOKENS_ISSUED,
-      outcome: 'SUCCESS',
-      actor: { type: 'CLIENT', id: client.clientId },
-      clientId: client.clientId,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      details: { grantType: 'client_credentials', types: ['ACCESS'], scope, accessTokenJti: jti },
-    });
+    const audit = this.audit.fragment(
+      [
+        {
+          type: AUDIT_EVENT_TYPES.TOKENS_ISSUED,
+          outcome: 'SUCCESS',
+          actor: { type: 'CLIENT', id: client.clientId },
+          clientId: client.clientId,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
+          details: { grantType: 'client_credentials', types: ['ACCESS'], scope, accessTokenJti: jti },
+        },
+      ],
+      2,
+    );
+    await this.tokens.insertGrant(
+      undefined,
+      [
+        {
+          type: 'ACCESS',
+          valueHash: sha256(accessToken),
+          jti,
+          clientId: client.clientId,
+          scope,
+          createdAt: now,
+          expiresAt: new Date((iat + ttl) * 1000),
+        },
+      ],
+      audit,
+    );
     return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope };
   }
 
@@ -286,9 +322,18 @@ export class TokensService {
    * client allowed to introspect (resource servers check the tokens presented to them); a refresh token
    * only to the client it was issued to: it is a credential of that client, and another must not learn
    * whose it is or that it works (RFC 7662 §2.2, "the authorization server MAY ... active false").
+   * `callerGuard` is ClientsService.activeGuard for the caller, numbered from $2; null when it no longer holds.
    */
-  async introspect(token: string, callerClientId: string): Promise<IntrospectionResponse> {
-    const state = token.length <= 4096 ? await this.tokens.findStateByValueHash(sha256(token)) : null;
+  async introspect(
+    token: string,
+    callerClientId: string,
+    callerGuard: SqlFragment,
+  ): Promise<IntrospectionResponse | null> {
+    if (token.length > 4096) return { active: false };
+    // One statement: the token's state and whether the caller is still active (null: it is not).
+    const found = await this.tokens.findStateGuarded(sha256(token), callerGuard);
+    if (!found.guard) return null;
+    const state = found.state;
     if (!state || state.type === 'ID' || !this.isLive(state)) return { active: false };
     if (state.type === 'REFRESH' && state.clientId !== callerClientId) return { active: false };
     return {

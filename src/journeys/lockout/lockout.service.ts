@@ -64,6 +64,27 @@ export class LockoutService {
   }
 
   /**
+   * `checkClient` in the same single read, and also when the client's own counter last failed (null: never),
+   * so the caller can tell whether the client has recent failures (ClientsService.needsLockoutCheck).
+   */
+  async checkClientStanding(
+    manager: EntityManager,
+    clientId: string,
+    ip: string | null,
+  ): Promise<{ lock: Lock | null; lastClientFailureAt: Date | null }> {
+    const clientSubject = `client:${clientId.slice(0, 128)}`;
+    const now = this.clock.now();
+    const rows = await this.attempts.findStanding(manager, [clientSubject, ...(ip ? [`ip:${ip}`] : [])]);
+    const locked = rows
+      .filter((row) => row.lockedUntil && row.lockedUntil > now)
+      .sort((a, b) => b.lockedUntil!.getTime() - a.lockedUntil!.getTime())[0];
+    return {
+      lock: locked ? this.toLock(locked.subject, locked.lockedUntil!, now) : null,
+      lastClientFailureAt: rows.find((row) => row.subject === clientSubject)?.lastFailureAt ?? null,
+    };
+  }
+
+  /**
    * A failed client authentication (wrong secret): counted per client id and per IP address in windows,
    * like the IP counters, so guessing a client's secret, or burning CPU on argon2id with bad ones, stops.
    */
@@ -90,10 +111,10 @@ export class LockoutService {
   private async lockOn(manager: EntityManager, subjects: string[]): Promise<Lock | null> {
     const now = this.clock.now();
     const lock = await this.attempts.findLongestLock(manager, subjects, now);
-    return lock ? this.lockOf(lock.subject, lock.lockedUntil, now) : null;
+    return lock ? this.toLock(lock.subject, lock.lockedUntil, now) : null;
   }
 
-  private lockOf(subject: string, lockedUntil: Date, now: Date): Lock {
+  private toLock(subject: string, lockedUntil: Date, now: Date): Lock {
     const seconds = Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000);
     const kind = subject.split(':')[0];
     return {
@@ -165,7 +186,7 @@ export class LockoutService {
     const now = this.clock.now();
     const outcome = await this.attempts.clearConsecutiveUnlessLocked(manager, subject, now);
     if ('before' in outcome) return { failuresBefore: outcome.before };
-    return { lock: this.lockOf(subject, outcome.lockedUntil, now) };
+    return { lock: this.toLock(subject, outcome.lockedUntil, now) };
   }
 
   async recordSuccess(manager: EntityManager, subject: string): Promise<number> {

@@ -24,6 +24,23 @@ export class LoginAttemptsRepository {
     return row ? { subject: row.subject, lockedUntil: row.locked_until } : null;
   }
 
+  /** The counters among `subjects` that exist: their lock (if any) and last failure, in one indexed read. */
+  async findStanding(
+    manager: EntityManager,
+    subjects: string[],
+  ): Promise<Array<{ subject: string; lockedUntil: Date | null; lastFailureAt: Date | null }>> {
+    const rows = await rowsOf<{ subject: string; locked_until: Date | null; last_failure_at: Date | null }>(
+      manager,
+      `SELECT subject, locked_until, last_failure_at FROM login_attempts WHERE subject = ANY($1::text[])`,
+      [subjects],
+    );
+    return rows.map((row) => ({
+      subject: row.subject,
+      lockedUntil: row.locked_until,
+      lastFailureAt: row.last_failure_at,
+    }));
+  }
+
   /**
    * One more failure in the subject's window of `windowSeconds` (a window older than that starts again at 1);
    * also counts a consecutive failure. One upsert, so concurrent failures on every instance all count.

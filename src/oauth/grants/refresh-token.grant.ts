@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
-import { AuditService } from '../../audit/audit.service';
+import { AuditEvent, AuditService } from '../../audit/audit.service';
+import { ClientsService } from '../../clients/clients.service';
 import { Clock } from '../../common/clock';
 import { hmacSha256, open, seal, sha256 } from '../../common/crypto';
 import { APP_CONFIG } from '../../config/config';
@@ -11,7 +12,7 @@ import { DirectoryUnavailableError, UserDirectory } from '../../directory/user-d
 import { isSessionLive, SessionsService } from '../../sessions/sessions.service';
 import { TokensRepository, TokenState } from '../../tokens/tokens.repository';
 import { TokenResponse, TokensService } from '../../tokens/tokens.service';
-import { InvalidScopeError, ServerUnavailableError } from '../oauth-errors';
+import { InvalidClientError, InvalidScopeError, ServerUnavailableError } from '../oauth-errors';
 import { Grant, GrantOutcome, GrantRequest } from './grant';
 import { GrantRefusals } from './refusals';
 
@@ -48,6 +49,7 @@ export class RefreshTokenGrant extends Grant {
     private readonly refusals: GrantRefusals,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly clients: ClientsService,
   ) {
     super();
   }
@@ -55,11 +57,108 @@ export class RefreshTokenGrant extends Grant {
   async execute(request: GrantRequest): Promise<TokenResponse> {
     const presented = request.params.required('refresh_token', 512);
     const requestedScope = request.params.optional('scope', 1024);
-    const directoryCheckedAt = await this.checkDirectory(request, presented);
+    const state = await this.tokenRows.findStateByValueHash(sha256(presented));
+    const directoryCheckedAt = await this.checkDirectory(request, state);
+    if (state && this.rotatable(state, request)) {
+      const fast = await this.rotateInOneStatement(request, state, presented, requestedScope, directoryCheckedAt);
+      if (fast) return this.refusals.settle(fast);
+    }
+    // Everything else (unknown, foreign, rotated: a retry or a theft, expired, revoked, or a race the single
+    // statement lost), under the row lock of the presented token, with the refusal and its audit.
     const outcome = await retryTransaction(this.dataSource, (tx) =>
       this.rotate(tx, request, presented, requestedScope, directoryCheckedAt),
     );
     return this.refusals.settle(outcome);
+  }
+
+  /** The common case, as the row read before any lock says: an active refresh token of this client, its session live. */
+  private rotatable(state: TokenState, request: GrantRequest): boolean {
+    const now = this.clock.now();
+    return (
+      state.type === 'REFRESH' &&
+      state.status === 'ACTIVE' &&
+      state.clientId === request.client.clientId &&
+      state.expiresAt > now &&
+      state.sessionId !== null &&
+      state.cupid !== null &&
+      state.familyId !== null &&
+      state.sessionAuthTime !== null &&
+      state.sessionAbsoluteExpiresAt !== null &&
+      sessionLive(state, now)
+    );
+  }
+
+  /**
+   * The rotation as ONE statement (TokensRepository.rotateRefresh, issue 14): the new tokens are signed
+   * first, from the row read before, and the statement writes them only if the presented token is still
+   * ACTIVE when it takes its row lock and its session is still live when it takes the session's. Undefined
+   * when the token was no longer rotatable (a concurrent rotation won, or it was revoked meanwhile): the
+   * caller then decides under the row lock, as before.
+   */
+  private async rotateInOneStatement(
+    request: GrantRequest,
+    state: TokenState,
+    presented: string,
+    requestedScope: string | undefined,
+    directoryCheckedAt: Date | null,
+  ): Promise<GrantOutcome | undefined> {
+    const { client, origin } = request;
+    const scope = narrowScope(state.scope, requestedScope);
+    const sessionId = state.sessionId!;
+    const prepared = await this.tokens.prepareForSession(
+      {
+        client,
+        session: {
+          id: sessionId,
+          cupid: state.cupid!,
+          authTime: state.sessionAuthTime!,
+          amr: state.sessionAmr ?? [],
+          acr: state.sessionAcr,
+          idleExpiresAt: state.sessionIdleExpiresAt!,
+          absoluteExpiresAt: state.sessionAbsoluteExpiresAt!,
+        },
+        scope,
+        refreshScope: state.scope,
+        grantType: this.type,
+        rotation: { familyId: state.familyId!, parentId: state.id },
+      },
+      origin,
+    );
+    const subject = { cupid: state.cupid, sessionId };
+    const rotatedEvent: AuditEvent = {
+      type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_ROTATED,
+      outcome: 'SUCCESS',
+      actor: { type: 'CLIENT', id: client.clientId },
+      ...subject,
+      clientId: client.clientId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { familyId: state.familyId, parentId: state.id, ...(scope !== state.scope ? { scope } : {}) },
+    };
+    const result = await this.tokenRows.rotateRefresh(
+      {
+        id: state.id,
+        at: this.clock.now(),
+        rotationResponse: seal(graceKey(presented), Buffer.from(JSON.stringify(prepared.response)), state.id),
+        rows: prepared.rows,
+      },
+      {
+        clientActive: (first) => this.clients.activeGuard(client, first),
+        session: (first, when) => this.sessions.touchLiveFragment(first, when, sessionId, client, directoryCheckedAt),
+        audit: (first, when) => this.audit.fragment([prepared.audit, rotatedEvent], first, { when }),
+      },
+    );
+    if (!result.clientActive) {
+      // Deactivated (or its secret changed) since this instance cached it: as if it had not authenticated.
+      this.clients.forget(client.clientId);
+      throw new InvalidClientError('client authentication failed');
+    }
+    if (result.issued) return { tokens: prepared.response };
+    if (!result.rotated) return undefined;
+    // The session ended between the read and the statement (a revocation committed first): nothing was issued.
+    return retryTransaction(this.dataSource, (tx) =>
+      this.refusals.refuse(tx, request, this.type, 'the session has ended', subject),
+    );
   }
 
   /**
@@ -70,8 +169,7 @@ export class RefreshTokenGrant extends Grant {
    * 503 temporarily_unavailable (unless the session's last answer is within the outage grace), and the
    * refresh token stays unused so the client can retry.
    */
-  private async checkDirectory(request: GrantRequest, presented: string): Promise<Date | null> {
-    const state = await this.tokenRows.findStateByValueHash(sha256(presented));
+  private async checkDirectory(request: GrantRequest, state: TokenState | null): Promise<Date | null> {
     const now = this.clock.now();
     if (!state || state.type !== 'REFRESH' || state.status !== 'ACTIVE' || state.clientId !== request.client.clientId)
       return null;
@@ -132,6 +230,11 @@ export class RefreshTokenGrant extends Grant {
   ): Promise<GrantOutcome> {
     const { client, origin } = request;
     const now = this.clock.now();
+    // The client may come from this instance's cache: on this (rare) path, read it in the transaction.
+    if (!(await this.clients.findActive(client.clientId, tx))) {
+      this.clients.forget(client.clientId);
+      throw new InvalidClientError('client authentication failed');
+    }
     const token = await this.tokenRows.lockRefreshByValueHash(tx, sha256(presented));
     if (!token) return this.refusals.refuse(tx, request, this.type, 'unknown refresh token');
     const subject = { cupid: token.cupid, sessionId: token.sessionId };

@@ -1,0 +1,120 @@
+import { Client } from 'pg';
+import { ClientCache } from '../../src/clients/client-cache';
+import type { TestApp } from '../support/app';
+import { useTestApp } from '../support/app';
+import { completeLogin, exchangeCode, postForm, refresh, registerStandardClients, SERVICE } from '../support/oauth';
+import { until } from '../support/until';
+
+/**
+ * Issue 14's round-trip budgets, counted, not timed: every statement the service sends to PostgreSQL on its
+ * pool's connections (BEGIN and COMMIT included) during one request, from the real service over real HTTP.
+ * Steady state: the client was used once before (the cache holds it and its secret was verified).
+ */
+describe('statements per operation on the token endpoints (issue 14)', () => {
+  const t = useTestApp({}, registerStandardClients);
+  const sent: string[] = [];
+  const originalQuery = Client.prototype.query;
+
+  beforeAll(() => {
+    const pool = (t.dataSource.driver as unknown as { master: { _clients: Client[] } }).master;
+    // Counts what the app's pool sends; the test's own queries and the cache's listener go elsewhere.
+    Client.prototype.query = function counted(this: Client, ...args: unknown[]) {
+      if (pool._clients.includes(this)) {
+        const first = args[0];
+        sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+      }
+      return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof Client.prototype.query;
+  });
+  afterAll(() => {
+    Client.prototype.query = originalQuery;
+  });
+
+  async function statementsOf(work: () => Promise<Response>, expectedStatus = 200): Promise<string[]> {
+    sent.length = 0;
+    const response = await work();
+    expect(response.status).toBe(expectedStatus);
+    await response.arrayBuffer();
+    return [...sent];
+  }
+
+  const clientCredentials = (tt: TestApp) =>
+    postForm(
+      tt,
+      '/oauth2/token',
+      { grant_type: 'client_credentials' },
+      { id: SERVICE.clientId, secret: SERVICE.secret },
+    );
+
+  async function warm(): Promise<void> {
+    expect((await clientCredentials(t)).status).toBe(200);
+    await until(() => t.app.get(ClientCache).isListening(), 'the client cache to listen');
+    // Read once more now that changes reach this instance: from here on the client is served from memory.
+    expect((await clientCredentials(t)).status).toBe(200);
+  }
+
+  it('client_credentials: at most 2 statements (no BEGIN/COMMIT around one statement)', async () => {
+    await warm();
+    const statements = await statementsOf(() => clientCredentials(t));
+    expect(statements.length).toBeLessThanOrEqual(2);
+    expect(statements.join('\n')).not.toMatch(/^(BEGIN|START TRANSACTION|COMMIT)/im);
+    // The token row and its audit event were both written, by that one statement.
+    const [row] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_logs WHERE client_id = $1 AND event_type = 'tokens.issued'`,
+      [SERVICE.clientId],
+    );
+    expect(row.n).toBe(3);
+  });
+
+  it('introspection: at most 1 statement for a verified, cached client', async () => {
+    await warm();
+    const issued = (await (await clientCredentials(t)).json()) as { access_token: string };
+    const statements = await statementsOf(() =>
+      postForm(
+        t,
+        '/oauth2/introspect',
+        { token: issued.access_token },
+        { id: SERVICE.clientId, secret: SERVICE.secret },
+      ),
+    );
+    expect(statements.length).toBeLessThanOrEqual(1);
+  });
+
+  it('userinfo: at most 1 statement', async () => {
+    const login = await completeLogin(t, { scope: 'openid' });
+    const tokens = (await (await exchangeCode(t, login)).json()) as { access_token: string };
+    const statements = await statementsOf(() =>
+      fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } }),
+    );
+    expect(statements.length).toBeLessThanOrEqual(1);
+  });
+
+  it('refresh rotation: at most 3 statements, and the new grant is whole', async () => {
+    const login = await completeLogin(t);
+    const first = (await (await exchangeCode(t, login)).json()) as { refresh_token: string };
+    // The client is cached after its first use.
+    const warmed = (await (await refresh(t, first.refresh_token)).json()) as { refresh_token: string };
+    let rotated: { refresh_token: string; access_token: string; id_token: string } | undefined;
+    const statements = await statementsOf(async () => {
+      const response = await refresh(t, warmed.refresh_token);
+      rotated = (await response.clone().json()) as typeof rotated;
+      return response;
+    });
+    expect(statements.length).toBeLessThanOrEqual(3);
+    const rows = await t.dataSource.query(
+      `SELECT type, status FROM tokens WHERE session_id = $1 ORDER BY created_at, type`,
+      [login.sessionId],
+    );
+    expect(
+      rows.filter((row: { status: string }) => row.status === 'ACTIVE').map((row: { type: string }) => row.type),
+    ).toEqual(expect.arrayContaining(['ACCESS', 'ID', 'REFRESH']));
+    expect(rotated?.refresh_token).toEqual(expect.any(String));
+    const events = await t.dataSource.query(
+      `SELECT event_type FROM audit_logs WHERE session_id = $1 ORDER BY created_at`,
+      [login.sessionId],
+    );
+    expect(events.map((event: { event_type: string }) => event.event_type)).toEqual(
+      expect.arrayContaining(['refresh_token.rotated', 'tokens.issued']),
+    );
+  });
+});
