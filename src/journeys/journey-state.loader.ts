@@ -23,7 +23,8 @@ export class JourneyStateLoader {
 
   /** `passedSteps`: what the claim already read (AuthTransactionsRepository.claim); read here when not given. */
   async load(tx: EntityManager, context: AuthContext, passedSteps?: PassedStep[]): Promise<JourneyState> {
-    const client = await this.clients.findActive(context.clientId, tx);
+    // From the instance's client cache (a journey start read the same client moments ago); else in this transaction.
+    const client = await this.clients.findActiveCachedOr(context.clientId, tx);
     if (!client) throw new JourneyFailedError('The application that started this sign-in is no longer registered.');
     const passed = (passedSteps ?? (await this.transactions.passedSteps(tx, context.id))).map((entry) => ({
       step: entry.step,
