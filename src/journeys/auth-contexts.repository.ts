@@ -4,6 +4,62 @@ import { EntityManager } from 'typeorm';
 import { rowsOf } from '../database/sql';
 import { AuthContext } from './auth-context.entity';
 
+const CONTEXT_COLUMNS = `id, client_id, channel, cupid, status, ip_address, user_agent, device_id, device_data,
+  requested_scopes, redirect_uri, state, code_challenge, code_challenge_method, nonce, failure_reason, bind_device,
+  device_key_thumbprint, created_at, updated_at, expires_at, completed_at`;
+
+interface ContextRow {
+  id: string;
+  client_id: string;
+  channel: AuthContext['channel'];
+  cupid: string | null;
+  status: AuthContext['status'];
+  ip_address: string | null;
+  user_agent: string | null;
+  device_id: string | null;
+  device_data: Record<string, unknown>;
+  requested_scopes: string[];
+  redirect_uri: string | null;
+  state: string | null;
+  code_challenge: string | null;
+  code_challenge_method: 'S256' | null;
+  nonce: string | null;
+  failure_reason: string | null;
+  bind_device: boolean;
+  device_key_thumbprint: string | null;
+  created_at: Date;
+  updated_at: Date;
+  expires_at: Date;
+  completed_at: Date | null;
+}
+
+function toContext(row: ContextRow): AuthContext {
+  return Object.assign(new AuthContext(), {
+    id: row.id,
+    clientId: row.client_id,
+    channel: row.channel,
+    cupid: row.cupid,
+    status: row.status,
+    ipAddress: row.ip_address,
+    userAgent: row.user_agent,
+    deviceId: row.device_id,
+    deviceData: row.device_data,
+    requestedScopes: row.requested_scopes,
+    redirectUri: row.redirect_uri,
+    state: row.state,
+    codeChallenge: row.code_challenge,
+    codeChallengeMethod: row.code_challenge_method,
+    nonce: row.nonce,
+    failureReason: row.failure_reason,
+    bindDevice: row.bind_device,
+    deviceKeyThumbprint: row.device_key_thumbprint,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+    completedAt: row.completed_at,
+  } satisfies AuthContext);
+}
+
 /**
  * Owns auth_contexts. Inputs are written once; afterwards only status and CUPID move. The jobs expire and
  * purge contexts through `expireBatch` and `deleteFinishedBatch` here. Not yet its only user:
@@ -80,14 +136,17 @@ export class AuthContextsRepository {
     return row;
   }
 
-  /** The journey, row-locked until the transaction ends: one step of a journey runs at a time. */
-  lockById(manager: EntityManager, id: string): Promise<AuthContext | null> {
-    return manager
-      .getRepository(AuthContext)
-      .createQueryBuilder('c')
-      .setLock('pessimistic_write')
-      .where('c.id = :id', { id })
-      .getOne();
+  /**
+   * The journey, row-locked until the transaction ends: one step of a journey runs at a time. Plain SQL and
+   * a plain mapping: every step request runs it (twice for a step that calls a dependency).
+   */
+  async lockById(manager: EntityManager, id: string): Promise<AuthContext | null> {
+    const [row] = await rowsOf<ContextRow>(
+      manager,
+      `SELECT ${CONTEXT_COLUMNS} FROM auth_contexts WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return row ? toContext(row) : null;
   }
 
   /** Who the journey has identified so far (null before the password step), read without a lock. */
@@ -99,14 +158,19 @@ export class AuthContextsRepository {
   }
 
   async identify(manager: EntityManager, id: string, cupid: string): Promise<void> {
-    await manager.getRepository(AuthContext).update({ id, status: 'PENDING' }, { cupid });
+    await manager.query(
+      `UPDATE auth_contexts SET cupid = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'`,
+      [id, cupid],
+    );
   }
 
   /** Ends the journey; `cupid` (the customer it identified) is written with it, so no separate identify. */
   async complete(manager: EntityManager, id: string, at: Date, cupid: string | null = null): Promise<void> {
-    await manager
-      .getRepository(AuthContext)
-      .update({ id, status: 'PENDING' }, { status: 'COMPLETED', completedAt: at, ...(cupid ? { cupid } : {}) });
+    await manager.query(
+      `UPDATE auth_contexts SET status = 'COMPLETED', completed_at = $2, cupid = COALESCE($3, cupid), updated_at = now()
+        WHERE id = $1 AND status = 'PENDING'`,
+      [id, at, cupid],
+    );
   }
 
   async fail(manager: EntityManager, id: string, reason: string): Promise<void> {

@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { rowsOf } from '../database/sql';
 import { AuthStepKind, AuthTransaction } from './auth-transaction.entity';
 
@@ -49,11 +49,39 @@ type ClaimedRow = {
  */
 @Injectable()
 export class AuthTransactionsRepository {
-  async insert(manager: EntityManager, transaction: Partial<AuthTransaction>): Promise<string> {
-    const result = await manager
-      .getRepository(AuthTransaction)
-      .insert(transaction as QueryDeepPartialEntity<AuthTransaction>);
-    return result.identifiers[0].id as string;
+  /** A new step (PENDING unless given); one plain INSERT with the id made here (no RETURNING to read back). */
+  async insert(
+    manager: EntityManager,
+    transaction: Partial<AuthTransaction> & Pick<AuthTransaction, 'contextId' | 'step' | 'tokenHash' | 'expiresAt'>,
+  ): Promise<string> {
+    const id = transaction.id ?? randomUUID();
+    await manager.query(
+      `INSERT INTO auth_transactions (id, context_id, step, token_hash, status, otp_hash, attempts, max_attempts, challenge,
+                                      created_at, expires_at, consumed_at, result, claim_id, claimed_until, pending_send,
+                                      response_sealed, responded_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, now()), $11, $12, $13, $14, $15, $16, $17, $18)`,
+      [
+        id,
+        transaction.contextId,
+        transaction.step,
+        transaction.tokenHash,
+        transaction.status ?? 'PENDING',
+        transaction.otpHash ?? null,
+        transaction.attempts ?? 0,
+        transaction.maxAttempts ?? 5,
+        JSON.stringify(transaction.challenge ?? {}),
+        transaction.createdAt ?? null,
+        transaction.expiresAt,
+        transaction.consumedAt ?? null,
+        transaction.result === undefined || transaction.result === null ? null : JSON.stringify(transaction.result),
+        transaction.claimId ?? null,
+        transaction.claimedUntil ?? null,
+        transaction.pendingSend ?? null,
+        transaction.responseSealed ?? null,
+        transaction.respondedAt ?? null,
+      ],
+    );
+    return id;
   }
 
   /**
