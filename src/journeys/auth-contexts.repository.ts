@@ -8,6 +8,27 @@ const CONTEXT_COLUMNS = `id, client_id, channel, cupid, status, ip_address, user
   requested_scopes, redirect_uri, state, code_challenge, code_challenge_method, nonce, failure_reason, bind_device,
   device_key_thumbprint, created_at, updated_at, expires_at, completed_at`;
 
+/**
+ * The journey's columns as `<alias>.<column> AS ctx_<column>`, for a statement of AuthTransactionsRepository
+ * that claims or holds a step and locks its journey in the same round trip; read back with contextFromRow.
+ */
+export function contextColumnsAs(alias: string): string {
+  return CONTEXT_COLUMNS.split(',')
+    .map((column) => `${alias}.${column.trim()} AS ctx_${column.trim()}`)
+    .join(', ');
+}
+
+/** The journey from a row selected with contextColumnsAs; null when the row has none. */
+export function contextFromRow(row: Record<string, unknown>): AuthContext | null {
+  if (row.ctx_id === null || row.ctx_id === undefined) return null;
+  const plain = Object.fromEntries(
+    Object.entries(row)
+      .filter(([key]) => key.startsWith('ctx_'))
+      .map(([key, value]) => [key.slice(4), value]),
+  );
+  return toContext(plain as unknown as ContextRow);
+}
+
 interface ContextRow {
   id: string;
   client_id: string;
@@ -134,19 +155,6 @@ export class AuthContextsRepository {
       ],
     );
     return row;
-  }
-
-  /**
-   * The journey, row-locked until the transaction ends: one step of a journey runs at a time. Plain SQL and
-   * a plain mapping: every step request runs it (twice for a step that calls a dependency).
-   */
-  async lockById(manager: EntityManager, id: string): Promise<AuthContext | null> {
-    const [row] = await rowsOf<ContextRow>(
-      manager,
-      `SELECT ${CONTEXT_COLUMNS} FROM auth_contexts WHERE id = $1 FOR UPDATE`,
-      [id],
-    );
-    return row ? toContext(row) : null;
   }
 
   /** Who the journey has identified so far (null before the password step), read without a lock. */

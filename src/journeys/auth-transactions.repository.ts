@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { rowsOf } from '../database/sql';
+import type { AuthContext } from './auth-context.entity';
+import { contextColumnsAs, contextFromRow } from './auth-contexts.repository';
 import { AuthStepKind, AuthTransaction } from './auth-transaction.entity';
 
 export interface ClaimedTransaction {
@@ -17,6 +19,8 @@ export interface ClaimedTransaction {
   pendingSend: Buffer | null;
   /** What the journey's passed steps established, oldest first (as passedSteps), read by the claim itself. */
   passed: PassedStep[];
+  /** The journey, row-locked by the claim's statement (one step of a journey runs at a time). */
+  context: AuthContext | null;
 }
 
 export interface PassedStep {
@@ -90,8 +94,10 @@ export class AuthTransactionsRepository {
    * call a dependency holding no connection; a concurrent request with the same token waits on the row
    * lock, then finds it claimed and is refused. A claim left by a crashed instance lapses at
    * `claimedUntil`. A transaction that offers a choice (`challenge.choices`) can be claimed by any step it names.
-   * The same statement returns the journey's passed steps (passedSteps), which the engine needs next: one
-   * round trip instead of two. Its snapshot predates the claim, which changes no passed step.
+   * The same statement returns the journey's passed steps (passedSteps) and locks and returns the journey,
+   * which the engine needs next: one round trip instead of three. Locks are taken in the engine's
+   * one order, the step's row (the UPDATE) before the journey's (FOR UPDATE OF c). Its snapshot predates the
+   * claim, which changes no passed step.
    */
   async claim(
     manager: EntityManager,
@@ -108,13 +114,15 @@ export class AuthTransactionsRepository {
          UPDATE auth_transactions SET claim_id = $5, claimed_until = $6
           WHERE token_hash = $1 AND context_id = $2 AND (step = $3 OR challenge->'choices' ? $3::text)
             AND status = 'PENDING' AND expires_at > $4 AND (claimed_until IS NULL OR claimed_until <= $4)
-          RETURNING id, step, challenge, otp_hash, attempts, max_attempts, created_at, expires_at, pending_send)
+          RETURNING id, context_id, step, challenge, otp_hash, attempts, max_attempts, created_at, expires_at, pending_send)
        SELECT claimed.*,
               COALESCE((SELECT json_agg(json_build_object('step', COALESCE(p.result->>'step', p.step::text), 'result', p.result)
                                         ORDER BY p.consumed_at)
                           FROM auth_transactions p
-                         WHERE p.context_id = $2 AND p.status = 'CONSUMED' AND p.result IS NOT NULL), '[]'::json) AS passed
-         FROM claimed`,
+                         WHERE p.context_id = $2 AND p.status = 'CONSUMED' AND p.result IS NOT NULL), '[]'::json) AS passed,
+              ${contextColumnsAs('c')}
+         FROM claimed JOIN auth_contexts c ON c.id = claimed.context_id
+          FOR UPDATE OF c`,
       [tokenHash, contextId, step, now, claimId, claimedUntil],
     );
     return row
@@ -129,21 +137,31 @@ export class AuthTransactionsRepository {
           expiresAt: row.expires_at,
           pendingSend: row.pending_send,
           passed: row.passed,
+          context: contextFromRow(row as unknown as Record<string, unknown>),
         }
       : null;
   }
 
   /**
-   * Row-locks a claimed transaction for the rest of this database transaction, if the claim is still
-   * this request's (it is not when it lapsed and another request claimed the token meanwhile).
+   * Back after a dependency call: row-locks the claimed step, if the claim is still this request's (it is not
+   * when it lapsed and another request claimed the token meanwhile), and its journey, in one round trip (the
+   * step's row first, the engine's one lock order). The journey, or null when the claim is gone.
    */
-  async holdClaim(manager: EntityManager, id: string, claimId: string): Promise<boolean> {
-    const rows = await rowsOf<{ id: string }>(
+  async holdClaimAndLockJourney(
+    manager: EntityManager,
+    contextId: string,
+    id: string,
+    claimId: string,
+  ): Promise<AuthContext | null> {
+    const [row] = await rowsOf<Record<string, unknown>>(
       manager,
-      `SELECT id FROM auth_transactions WHERE id = $1 AND claim_id = $2 AND status = 'PENDING' FOR UPDATE`,
-      [id, claimId],
+      `SELECT ${contextColumnsAs('c')}
+         FROM auth_transactions t JOIN auth_contexts c ON c.id = t.context_id
+        WHERE t.id = $1 AND t.claim_id = $2 AND t.status = 'PENDING' AND t.context_id = $3
+          FOR UPDATE OF t, c`,
+      [id, claimId, contextId],
     );
-    return rows.length === 1;
+    return row ? contextFromRow(row) : null;
   }
 
   /** Gives the token back unspent (a dependency failed, or the step left it valid): the same token works again. */

@@ -247,7 +247,7 @@ export class JourneyService {
       leaseUntil,
     );
     if (!transaction) return this.answers.replayOrRefuse(tx, request, now);
-    const context = await this.contexts.lockById(tx, request.journeyId);
+    const { context } = transaction; // locked by the claim's statement
     if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
       await this.transactions.release(tx, transaction.id, request.claimId);
       return this.answers.refuse(tx, request, now, 'journey closed');
@@ -351,11 +351,15 @@ export class JourneyService {
   ): Promise<StepRun<unknown> | { error: ApiError }> {
     const { request, state } = claimed;
     const now = this.clock.now();
-    if (!(await this.transactions.holdClaim(tx, claimed.transaction.id, request.claimId))) {
-      return this.answers.refuse(tx, request, now, 'claim_lapsed');
-    }
-    const context = await this.contexts.lockById(tx, request.journeyId);
-    if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
+    // The step's row and the journey's, locked in one round trip (the step's first).
+    const context = await this.transactions.holdClaimAndLockJourney(
+      tx,
+      request.journeyId,
+      claimed.transaction.id,
+      request.claimId,
+    );
+    if (!context) return this.answers.refuse(tx, request, now, 'claim_lapsed');
+    if (context.status !== 'PENDING' || context.expiresAt <= now) {
       await this.transactions.release(tx, claimed.transaction.id, request.claimId);
       return this.answers.refuse(tx, request, now, 'journey closed');
     }
