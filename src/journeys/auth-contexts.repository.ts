@@ -89,18 +89,10 @@ function toContext(row: ContextRow): AuthContext {
  */
 @Injectable()
 export class AuthContextsRepository {
-  /**
-   * A new journey (PENDING unless given). Every column is given here, the id and the columns' defaults
-   * included, so the row is known without reading it back: one round trip. `audit` (AuditService.takeFragment,
-   * numbered from $23): audit rows written by the same statement, as a data-modifying CTE member.
-   */
-  async insert(
-    manager: EntityManager,
-    context: Partial<AuthContext> & Pick<AuthContext, 'clientId' | 'expiresAt'>,
-    audit: { text: string; values: unknown[] } | null = null,
-  ): Promise<AuthContext> {
+  /** A new journey's row (PENDING unless given), every column filled in (the id and the defaults too), not yet written. */
+  build(context: Partial<AuthContext> & Pick<AuthContext, 'clientId' | 'expiresAt'>): AuthContext {
     const now = new Date();
-    const row: AuthContext = Object.assign(new AuthContext(), {
+    return Object.assign(new AuthContext(), {
       id: randomUUID(),
       channel: 'WEB',
       cupid: null,
@@ -123,37 +115,62 @@ export class AuthContextsRepository {
       completedAt: null,
       ...context,
     } satisfies AuthContext);
-    await manager.query(
-      `${audit ? `WITH audit AS (${audit.text}) ` : ''}INSERT INTO auth_contexts (id, client_id, channel, cupid, status, ip_address, user_agent, device_id, device_data,
-                                  requested_scopes, redirect_uri, state, code_challenge, code_challenge_method, nonce,
-                                  failure_reason, bind_device, device_key_thumbprint, created_at, updated_at, expires_at, completed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
-      [
-        row.id,
-        row.clientId,
-        row.channel,
-        row.cupid,
-        row.status,
-        row.ipAddress,
-        row.userAgent,
-        row.deviceId,
-        JSON.stringify(row.deviceData),
-        row.requestedScopes,
-        row.redirectUri,
-        row.state,
-        row.codeChallenge,
-        row.codeChallengeMethod,
-        row.nonce,
-        row.failureReason,
-        row.bindDevice,
-        row.deviceKeyThumbprint,
-        row.createdAt,
-        row.updatedAt,
-        row.expiresAt,
-        row.completedAt,
-        ...(audit?.values ?? []),
-      ],
-    );
+  }
+
+  /**
+   * The INSERT of a built journey as a fragment for another repository's statement (a data-modifying CTE
+   * member: the journey and its first step written in one round trip), parameters from `firstParam`.
+   */
+  insertFragment(row: AuthContext, firstParam: number): { text: string; values: unknown[] } {
+    const values = [
+      row.id,
+      row.clientId,
+      row.channel,
+      row.cupid,
+      row.status,
+      row.ipAddress,
+      row.userAgent,
+      row.deviceId,
+      JSON.stringify(row.deviceData),
+      row.requestedScopes,
+      row.redirectUri,
+      row.state,
+      row.codeChallenge,
+      row.codeChallengeMethod,
+      row.nonce,
+      row.failureReason,
+      row.bindDevice,
+      row.deviceKeyThumbprint,
+      row.createdAt,
+      row.updatedAt,
+      row.expiresAt,
+      row.completedAt,
+    ];
+    const params = values.map((_, i) => `$${firstParam + i}`).join(', ');
+    return {
+      text:
+        `INSERT INTO auth_contexts (id, client_id, channel, cupid, status, ip_address, user_agent, device_id, device_data, ` +
+        `requested_scopes, redirect_uri, state, code_challenge, code_challenge_method, nonce, failure_reason, bind_device, ` +
+        `device_key_thumbprint, created_at, updated_at, expires_at, completed_at) VALUES (${params})`,
+      values,
+    };
+  }
+
+  /**
+   * A new journey, written now (see build); the row is known without reading it back. `audit`
+   * (AuditService.takeFragment, numbered from $23): audit rows written by the same statement (CTE member).
+   */
+  async insert(
+    manager: EntityManager,
+    context: Partial<AuthContext> & Pick<AuthContext, 'clientId' | 'expiresAt'>,
+    audit: { text: string; values: unknown[] } | null = null,
+  ): Promise<AuthContext> {
+    const row = this.build(context);
+    const insert = this.insertFragment(row, 1);
+    await manager.query(audit ? `WITH audit AS (${audit.text}) ${insert.text}` : insert.text, [
+      ...insert.values,
+      ...(audit?.values ?? []),
+    ]);
     return row;
   }
 

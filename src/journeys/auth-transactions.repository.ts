@@ -53,37 +53,50 @@ type ClaimedRow = {
  */
 @Injectable()
 export class AuthTransactionsRepository {
-  /** A new step (PENDING unless given); one plain INSERT with the id made here (no RETURNING to read back). */
+  /**
+   * A new step (PENDING unless given); one plain INSERT with the id made here (no RETURNING to read back).
+   * `with`: writes of other repositories that must commit with it (a new journey's row, its audit events),
+   * each given the first free parameter number and run as a data-modifying CTE member of this statement.
+   */
   async insert(
     manager: EntityManager,
     transaction: Partial<AuthTransaction> & Pick<AuthTransaction, 'contextId' | 'step' | 'tokenHash' | 'expiresAt'>,
+    withWrites: Array<(firstParam: number) => { text: string; values: unknown[] } | null> = [],
   ): Promise<string> {
     const id = transaction.id ?? randomUUID();
+    const values: unknown[] = [
+      id,
+      transaction.contextId,
+      transaction.step,
+      transaction.tokenHash,
+      transaction.status ?? 'PENDING',
+      transaction.otpHash ?? null,
+      transaction.attempts ?? 0,
+      transaction.maxAttempts ?? 5,
+      JSON.stringify(transaction.challenge ?? {}),
+      transaction.createdAt ?? null,
+      transaction.expiresAt,
+      transaction.consumedAt ?? null,
+      transaction.result === undefined || transaction.result === null ? null : JSON.stringify(transaction.result),
+      transaction.claimId ?? null,
+      transaction.claimedUntil ?? null,
+      transaction.pendingSend ?? null,
+      transaction.responseSealed ?? null,
+      transaction.respondedAt ?? null,
+    ];
+    const members: string[] = [];
+    for (const write of withWrites) {
+      const fragment = write(values.length + 1);
+      if (!fragment) continue;
+      members.push(`w${members.length} AS (${fragment.text})`);
+      values.push(...fragment.values);
+    }
     await manager.query(
-      `INSERT INTO auth_transactions (id, context_id, step, token_hash, status, otp_hash, attempts, max_attempts, challenge,
+      `${members.length ? `WITH ${members.join(', ')} ` : ''}INSERT INTO auth_transactions (id, context_id, step, token_hash, status, otp_hash, attempts, max_attempts, challenge,
                                       created_at, expires_at, consumed_at, result, claim_id, claimed_until, pending_send,
                                       response_sealed, responded_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, now()), $11, $12, $13, $14, $15, $16, $17, $18)`,
-      [
-        id,
-        transaction.contextId,
-        transaction.step,
-        transaction.tokenHash,
-        transaction.status ?? 'PENDING',
-        transaction.otpHash ?? null,
-        transaction.attempts ?? 0,
-        transaction.maxAttempts ?? 5,
-        JSON.stringify(transaction.challenge ?? {}),
-        transaction.createdAt ?? null,
-        transaction.expiresAt,
-        transaction.consumedAt ?? null,
-        transaction.result === undefined || transaction.result === null ? null : JSON.stringify(transaction.result),
-        transaction.claimId ?? null,
-        transaction.claimedUntil ?? null,
-        transaction.pendingSend ?? null,
-        transaction.responseSealed ?? null,
-        transaction.respondedAt ?? null,
-      ],
+      values,
     );
     return id;
   }

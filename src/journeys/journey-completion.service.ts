@@ -104,17 +104,29 @@ export class JourneyCompletion {
     const token = randomSecret(32);
     const offersChoice = step.role === 'second-factor' && !given;
     const choices = offersChoice ? candidates.map((candidate) => candidate.kind) : undefined;
-    await this.transactions.insert(tx, {
-      contextId: state.context.id,
-      step: step.kind,
-      tokenHash: sha256(token),
-      challenge: { ...(prepared.challenge ?? {}), ...(choices ? { choices } : {}) },
-      otpHash: prepared.otpHash ?? null,
-      attempts: prepared.attempts ?? 0,
-      maxAttempts: prepared.maxAttempts ?? step.maxTries(),
-      createdAt: now,
-      expiresAt,
-    });
+    const { unwritten } = state.transient;
+    state.transient.unwritten = undefined;
+    const withWrites = unwritten
+      ? [
+          (first: number) => this.contexts.insertFragment(unwritten.journey, first),
+          (first: number) => this.audit.fragment(unwritten.audit, first),
+        ]
+      : [];
+    await this.transactions.insert(
+      tx,
+      {
+        contextId: state.context.id,
+        step: step.kind,
+        tokenHash: sha256(token),
+        challenge: { ...(prepared.challenge ?? {}), ...(choices ? { choices } : {}) },
+        otpHash: prepared.otpHash ?? null,
+        attempts: prepared.attempts ?? 0,
+        maxAttempts: prepared.maxAttempts ?? step.maxTries(),
+        createdAt: now,
+        expiresAt,
+      },
+      withWrites,
+    );
     state.transient.noPendingLeft = false;
     state.transient.newJourney = false;
     const options = offersChoice

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
-import { AuditService } from '../audit/audit.service';
+import { AuditEvent, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { sha256 } from '../common/crypto';
 import { ApiError, DependencyUnavailableError } from '../common/problem';
@@ -121,54 +121,58 @@ export class JourneyService {
   /** Validates the relying party's request and opens a journey at its first step (no dependency is called). */
   async start(request: StartJourney, origin: RequestOrigin): Promise<JourneyView> {
     const client = await this.validateStart(request);
+    const now = this.clock.now();
+    const context = this.contexts.build({
+      clientId: client.clientId,
+      channel: request.channel,
+      ipAddress: origin.ip,
+      userAgent: origin.userAgent,
+      deviceId: request.deviceId ?? null,
+      deviceData: request.deviceData ?? {},
+      requestedScopes: request.scope.split(' '),
+      bindDevice: request.bindDevice ?? false,
+      deviceKeyThumbprint: request.deviceKeyThumbprint ?? null,
+      redirectUri: request.redirectUri,
+      state: request.state ?? null,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: 'S256',
+      nonce: request.nonce ?? null,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: new Date(now.getTime() + this.config.journeys.contextTtlSeconds * 1000),
+    });
+    const started: AuditEvent = {
+      type: AUDIT_EVENT_TYPES.JOURNEY_STARTED,
+      outcome: 'SUCCESS',
+      actor: { type: 'CLIENT', id: client.clientId },
+      contextId: context.id,
+      clientId: client.clientId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { channel: request.channel, scope: request.scope, startedBy: request.startedBy },
+    };
+    const state: JourneyState = {
+      context,
+      client,
+      passed: [],
+      risk: null,
+      transient: { newJourney: true },
+      db: this.dataSource.manager,
+    };
+    // Policy decides from the request alone (nothing of this journey is stored yet).
+    const decision = await this.completion.decide(state);
+    if (decision.next === 'STEP') {
+      // The usual start: the journey, its first step's token and the audit event are written by ONE statement
+      // (issueTransaction), atomic on its own, so no transaction is opened around it.
+      state.transient.unwritten = { journey: context, audit: [started] };
+      return this.settle(() => this.completion.advance(this.dataSource.manager, state, origin, decision));
+    }
     return this.settle(() =>
       this.unitOfWork(async (tx) => {
-        const now = this.clock.now();
-        const contextId = randomUUID();
-        // Recorded first so that the journey's row and its audit event travel in one statement.
-        await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.JOURNEY_STARTED,
-          outcome: 'SUCCESS',
-          actor: { type: 'CLIENT', id: client.clientId },
-          contextId,
-          clientId: client.clientId,
-          ip: origin.ip,
-          userAgent: origin.userAgent,
-          details: { channel: request.channel, scope: request.scope, startedBy: request.startedBy },
-        });
-        const context = await this.contexts.insert(
-          tx,
-          {
-            id: contextId,
-            clientId: client.clientId,
-            channel: request.channel,
-            ipAddress: origin.ip,
-            userAgent: origin.userAgent,
-            deviceId: request.deviceId ?? null,
-            deviceData: request.deviceData ?? {},
-            requestedScopes: request.scope.split(' '),
-            bindDevice: request.bindDevice ?? false,
-            deviceKeyThumbprint: request.deviceKeyThumbprint ?? null,
-            redirectUri: request.redirectUri,
-            state: request.state ?? null,
-            codeChallenge: request.codeChallenge,
-            codeChallengeMethod: 'S256',
-            nonce: request.nonce ?? null,
-            createdAt: now,
-            updatedAt: now,
-            expiresAt: new Date(now.getTime() + this.config.journeys.contextTtlSeconds * 1000),
-          },
-          this.audit.takeFragment(tx, 23),
-        );
-        const state: JourneyState = {
-          context,
-          client,
-          passed: [],
-          risk: null,
-          transient: { newJourney: true },
-          db: tx,
-        };
-        return this.completion.advance(tx, state, origin, await this.completion.decide(state));
+        state.db = tx;
+        await this.audit.record(tx, started);
+        await this.contexts.insert(tx, context, this.audit.takeFragment(tx, 23));
+        return this.completion.advance(tx, state, origin, decision);
       }),
     );
   }

@@ -9,7 +9,7 @@ import { recordStatements } from '../support/statement-log';
  * regression shows here rather than only in the benchmark's rates. The ceilings are what the code does
  * today (docs/performance.md, "Budgets"); lower them with each saving, never raise them without a reason.
  */
-const CEILING = { start: 4, password: 15, exchange: 5 };
+const CEILING = { start: 1, password: 15, exchange: 5 };
 
 interface Login {
   start: string[];
@@ -80,12 +80,14 @@ describe('round trips of a password login (file directory, built-in risk rules)'
         // A transaction around a single statement is a round trip for nothing (the statement is atomic alone).
         expect(statements.length).toBeGreaterThan(1);
       }
-      // Audit never goes out on its own, outside the transaction of what it records.
-      const outside = request.filter((s) => /INSERT INTO audit_logs/.test(s)).length;
-      const inside = transactions(request)
-        .flat()
-        .filter((s) => /INSERT INTO audit_logs/.test(s)).length;
-      expect(outside).toBe(inside);
+      // Audit never goes out on its own outside a transaction: there it rides in the statement that writes
+      // what it records (a data-modifying CTE member), which is atomic by itself.
+      const inside = new Set(transactions(request).flat());
+      for (const statement of request.filter((s) => !inside.has(s) && /INSERT INTO audit_logs/.test(s))) {
+        expect(
+          statement.match(/\b(INSERT INTO|UPDATE) "?[a-z_]+/g)?.filter((w) => !w.endsWith('audit_logs')).length,
+        ).toBeGreaterThan(0);
+      }
     }
 
     // The journey's steps read the registered client at most once each.
