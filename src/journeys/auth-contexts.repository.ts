@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../database/sql';
+import { deferWrite, rowsOf } from '../database/sql';
 import { AuthContext } from './auth-context.entity';
 
 const CONTEXT_COLUMNS = `id, client_id, channel, cupid, status, ip_address, user_agent, device_id, device_data,
@@ -189,13 +189,16 @@ export class AuthContextsRepository {
     );
   }
 
-  /** Ends the journey; `cupid` (the customer it identified) is written with it, so no separate identify. */
+  /**
+   * Ends the journey; `cupid` (the customer it identified) is written with it, so no separate identify.
+   * Deferred in a journey's unit of work (deferWrite): it rides with the step's last statement.
+   */
   async complete(manager: EntityManager, id: string, at: Date, cupid: string | null = null): Promise<void> {
-    await manager.query(
-      `UPDATE auth_contexts SET status = 'COMPLETED', completed_at = $2, cupid = COALESCE($3, cupid), updated_at = now()
-        WHERE id = $1 AND status = 'PENDING'`,
-      [id, at, cupid],
-    );
+    await deferWrite(manager, (first) => ({
+      text: `UPDATE auth_contexts SET status = 'COMPLETED', completed_at = $${first + 1}, cupid = COALESCE($${first + 2}, cupid),
+               updated_at = now() WHERE id = $${first} AND status = 'PENDING'`,
+      values: [id, at, cupid],
+    }));
   }
 
   async fail(manager: EntityManager, id: string, reason: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../database/sql';
+import { rowsOf, takeDeferred, withDeferred } from '../database/sql';
 import type { AuthContext } from './auth-context.entity';
 import { contextColumnsAs, contextFromRow } from './auth-contexts.repository';
 import { AuthStepKind, AuthTransaction } from './auth-transaction.entity';
@@ -85,7 +85,7 @@ export class AuthTransactionsRepository {
       transaction.respondedAt ?? null,
     ];
     const members: string[] = [];
-    for (const write of withWrites) {
+    for (const write of [...takeDeferred(manager), ...withWrites]) {
       const fragment = write(values.length + 1);
       if (!fragment) continue;
       members.push(`w${members.length} AS (${fragment.text})`);
@@ -243,11 +243,9 @@ export class AuthTransactionsRepository {
           [id, sealed, at, consume.at, JSON.stringify(consume.result)],
         ]
       : [`UPDATE auth_transactions SET response_sealed = $2, responded_at = $3 WHERE id = $1`, [id, sealed, at]];
-    const fragment = audit(values.length + 1);
-    await manager.query(fragment ? `WITH audit AS (${fragment.text}) ${update}` : update, [
-      ...values,
-      ...(fragment?.values ?? []),
-    ]);
+    // The transaction's deferred writes (the journey's completion) and its audit rows ride along.
+    const statement = withDeferred([...takeDeferred(manager), audit], { text: update, values });
+    await manager.query(statement.text, statement.values);
   }
 
   /** The transaction a token names, whatever its state: why it could not be claimed, or the answer it was spent with. */

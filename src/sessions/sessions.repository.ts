@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { rowsOf } from '../database/sql';
+import { rowsOf, takeDeferred, withDeferred } from '../database/sql';
 import { Session } from './session.entity';
 
 export interface Revocation {
@@ -22,7 +22,8 @@ export class SessionsRepository {
 
   /**
    * A new session. Every column is given here (the id and the defaults too), so the row is known without
-   * TypeORM's save (entity diffing, a RETURNING to merge back): one plain INSERT on the hot path of a login.
+   * TypeORM's save (entity diffing, a RETURNING to merge back): one plain INSERT on the hot path of a login,
+   * which also runs the writes deferred in the transaction so far (takeDeferred), as CTE members.
    */
   async insert(
     manager: EntityManager,
@@ -47,12 +48,12 @@ export class SessionsRepository {
       directoryCheckedAt: null,
       ...session,
     } satisfies Omit<Session, 'trustedDevice'>);
-    await manager.query(
-      `INSERT INTO sessions (id, cupid, client_id, context_id, trusted_device_id, amr, acr, ip_address, user_agent, status,
+    const statement = withDeferred(takeDeferred(manager), {
+      text: `INSERT INTO sessions (id, cupid, client_id, context_id, trusted_device_id, amr, acr, ip_address, user_agent, status,
                              auth_time, created_at, last_used_at, idle_expires_at, absolute_expires_at, revoked_at,
                              revoked_by, revoke_reason, directory_checked_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-      [
+      values: [
         row.id,
         row.cupid,
         row.clientId,
@@ -73,7 +74,8 @@ export class SessionsRepository {
         row.revokeReason,
         row.directoryCheckedAt,
       ],
-    );
+    });
+    await manager.query(statement.text, statement.values);
     return row;
   }
 
