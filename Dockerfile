@@ -6,6 +6,10 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 COPY migrations ./migrations
+# The hosted pages (login page, agent console): browser code and the typed client, bundled by esbuild.
+COPY web ./web
+COPY client ./client
+COPY scripts/build-web.mjs ./scripts/build-web.mjs
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
@@ -14,6 +18,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/web/dist ./web/dist
 # The compose stack's one-shot migration step (runs the compiled migrations as the schema owner).
 COPY docker/app/migrate.js ./migrate.js
 USER node

@@ -7,7 +7,17 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/**', 'web/dist/**', 'test-artifacts/**', 'node_modules/**', 'coverage/**', '.data/**', 'bench-results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'web/dist/**',
+      'test-artifacts/**',
+      'node_modules/**',
+      'coverage/**',
+      '.data/**',
+      'bench-results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

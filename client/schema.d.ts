@@ -1000,6 +1000,263 @@ export interface components {
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
     };
+    /** @description PASSWORD: Ask for username and password. Answered by `JourneysController_password`. */
+    PasswordNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'PASSWORD';
+    };
+    SmsOtpOption: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'SMS_OTP';
+      /**
+       * @description The customer's phone, masked (never the number itself)
+       * @example +44•••••002
+       */
+      maskedPhone: string;
+    };
+    PushOption: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'PUSH';
+      /**
+       * @description Names of the bound devices the approval request goes to
+       * @example [
+       *       "Pixel 9"
+       *     ]
+       */
+      devices: string[];
+    };
+    /** @description SMS_OTP/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `JourneysController_sendSms` or `JourneysController_sendPush`. */
+    SmsOtpChooseNextStep: {
+      /**
+       * @description The customer picks one of `options`; the transaction token works with the send operation of each (enum property replaced by openapi-typescript)
+       * @enum {string}
+       */
+      phase: 'CHOOSE';
+      /** @description Every second factor the customer can do now, with what to show of it */
+      options: components['schemas']['SecondFactorOption'][];
+      /**
+       * @example SMS_OTP
+       * @enum {string}
+       */
+      type: 'SMS_OTP';
+    };
+    /** @description SMS_OTP/VERIFY: Ask for the code sent to `maskedPhone`; offer a resend from `resendAvailableAt`. Answered by `JourneysController_verifySms` or `JourneysController_resendSms`. */
+    SmsOtpVerifyNextStep: {
+      /**
+       * @example SMS_OTP
+       * @enum {string}
+       */
+      type: 'SMS_OTP';
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      phase: 'VERIFY';
+      /**
+       * @description Where the code went, masked
+       * @example +44•••••002
+       */
+      maskedPhone: string;
+      /**
+       * @description Digits in the code
+       * @example 6
+       */
+      codeLength: number;
+      /**
+       * Format: date-time
+       * @description The code is refused after this
+       * @example 2026-11-24T19:05:00.000Z
+       */
+      codeExpiresAt: string;
+      /**
+       * Format: date-time
+       * @description When JourneysController_resendSms may be called; null once the resends of this journey are used up
+       * @example 2026-11-24T19:00:30.000Z
+       */
+      resendAvailableAt: string | null;
+      /**
+       * @description Wrong codes this journey still allows
+       * @example 5
+       */
+      attemptsLeft: number;
+    };
+    /** @description PUSH/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `JourneysController_sendPush` or `JourneysController_sendSms`. */
+    PushChooseNextStep: {
+      /**
+       * @description The customer picks one of `options`; the transaction token works with the send operation of each (enum property replaced by openapi-typescript)
+       * @enum {string}
+       */
+      phase: 'CHOOSE';
+      /** @description Every second factor the customer can do now, with what to show of it */
+      options: components['schemas']['SecondFactorOption'][];
+      /**
+       * @example PUSH
+       * @enum {string}
+       */
+      type: 'PUSH';
+    };
+    /** @description PUSH/WAITING: Show `number` for the customer to enter on the device and long-poll for the answer; after expiry the same token sends again. Answered by `JourneysController_pollPush` or `JourneysController_sendPush`. */
+    PushWaitingNextStep: {
+      /**
+       * @example PUSH
+       * @enum {string}
+       */
+      type: 'PUSH';
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      phase: 'WAITING';
+      /**
+       * @description The number the customer enters on the device
+       * @example 42
+       */
+      number: number;
+      /**
+       * Format: date-time
+       * @description The prompt expires unanswered after this
+       * @example 2026-11-24T19:05:00.000Z
+       */
+      expiresAt: string;
+      /**
+       * @description The devices the prompt went to (in the answer to the send; not repeated while polling)
+       * @example [
+       *       "Pixel 9"
+       *     ]
+       */
+      devices?: string[];
+    };
+    /** @description DEVICE_PROOF: The bound device signs `challenge` with its key. Answered by `JourneysController_deviceProof`. */
+    DeviceProofNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'DEVICE_PROOF';
+      /**
+       * @description Sign {"challenge": challenge, "journeyId": journeyId} with the bound key
+       * @example Jx3nq0mQ8yGZ2cF5vT1wR7bK9pL4sE6dH0aU2iO8zXc
+       */
+      challenge: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T19:01:00.000Z
+       */
+      challengeExpiresAt: string;
+      /**
+       * @description The JWS algorithm of the proof
+       * @example ES256
+       * @enum {string}
+       */
+      alg: 'ES256';
+    };
+    EsignDocumentDto: {
+      /** @example terms */
+      documentId: string;
+      /** @example 2026-11 */
+      version: string;
+      /** @example Terms and conditions */
+      title: string;
+      /**
+       * @description Where the content is shown from
+       * @example https://bank.example/legal/terms-2026-11.pdf
+       */
+      url: string;
+      /**
+       * @description SHA-256 (hex) of the content; sent back when signing
+       * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+       */
+      sha256: string;
+    };
+    /** @description ESIGN: Show `document`; sign it (or decline, which ends the journey). Answered by `JourneysController_esign`. */
+    EsignNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'ESIGN';
+      /** @description The document to show and sign (or decline) */
+      document: components['schemas']['EsignDocumentDto'];
+    };
+    /** @description DEVICE_BIND: Generate a P-256 key pair on the device and sign `challenge` with it. Answered by `JourneysController_bindDevice`. */
+    DeviceBindNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'DEVICE_BIND';
+      /**
+       * @description Sign {"challenge": challenge, "journeyId": journeyId} with the new key
+       * @example p0O9i8U7y6T5r4E3w2Q1aSdFgHjKlZxCvBnM1234567
+       */
+      challenge: string;
+      /**
+       * @example ES256
+       * @enum {string}
+       */
+      alg: 'ES256';
+      /**
+       * @description The key pair to generate
+       * @example EC P-256
+       * @enum {string}
+       */
+      keyType: 'EC P-256';
+    };
+    JourneyPendingDto: {
+      /**
+       * Format: uuid
+       * @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21
+       */
+      journeyId: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      status: 'PENDING';
+      nextStep: components['schemas']['JourneyNextStep'];
+      /**
+       * @description Single use; send it with the operation that answers nextStep
+       * @example kq3C1uYv0t8a9y2mVb2m1sKQd0n8s5Yy2p3uXo7rZ4w
+       */
+      transactionToken: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-24T19:05:00.000Z
+       */
+      transactionExpiresAt: string;
+    };
+    JourneyCompletedDto: {
+      /**
+       * Format: uuid
+       * @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21
+       */
+      journeyId: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      status: 'COMPLETED';
+      /**
+       * @description One-time code for /oauth2/token (with the PKCE verifier)
+       * @example SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w
+       */
+      authorizationCode: string;
+      /**
+       * Format: uri
+       * @description The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there
+       * @example http://localhost:5173/callback?code=SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000
+       */
+      redirectTo: string;
+    };
     JourneyDeviceDto: {
       /**
        * @description A stable id the app keeps for this device
@@ -1014,7 +1271,12 @@ export interface components {
        *       "actionToken": "eyJhbGciOi..."
        *     }
        */
-      data?: Record<string, never>;
+      data?: {
+        /** @description The risk vendor SDK's token for this login */
+        actionToken?: string;
+      } & {
+        [key: string]: unknown;
+      };
       /**
        * @description Bind this device at the end of the journey (a DEVICE_BIND step)
        * @example false
@@ -1057,45 +1319,12 @@ export interface components {
        */
       state?: string;
       /**
-       * @default WEB
+       * @description WEB when absent
        * @example WEB
        * @enum {string}
        */
-      channel: 'WEB' | 'MOBILE' | 'API';
+      channel?: 'WEB' | 'MOBILE' | 'API';
       device?: components['schemas']['JourneyDeviceDto'];
-    };
-    NextStepDto: {
-      /**
-       * @example PASSWORD
-       * @enum {string}
-       */
-      type: 'PASSWORD' | 'SMS_OTP' | 'PUSH' | 'ESIGN' | 'DEVICE_BIND' | 'DEVICE_PROOF';
-      /** @description When several steps would do (e.g. second factors), each option with what the customer sees of it */
-      options?: Record<string, never>[];
-    };
-    JourneyResponseDto: {
-      /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
-      journeyId: string;
-      /**
-       * @example PENDING
-       * @enum {string}
-       */
-      status: 'PENDING' | 'COMPLETED';
-      nextStep?: components['schemas']['NextStepDto'];
-      /**
-       * @description Single use; send it with the next step
-       * @example Vb2m1sKQd0n8s5Yy2p3u...
-       */
-      transactionToken?: string;
-      /** @example 2026-11-24T19:05:00.000Z */
-      transactionExpiresAt?: string;
-      /**
-       * @description One-time code for the token endpoint (with the PKCE verifier)
-       * @example SplxlOBeZQQYbYS6WxSbIA...
-       */
-      authorizationCode?: string;
-      /** @example http://localhost:5173/callback?code=SplxlOBe...&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000 */
-      redirectTo?: string;
     };
     PasswordStepDto: {
       /**
@@ -1110,6 +1339,8 @@ export interface components {
        * @example alice-password
        */
       password: string;
+      /** @description For a journey /oauth2/authorize opened (the relying party knows nothing of the device): this browser's bound key (keyThumbprint) or its wish to be bound (bind). Fills in only what the start left unset; `data` is ignored here. */
+      device?: components['schemas']['JourneyDeviceDto'];
     };
     TransactionOnlyDto: {
       /**
@@ -1212,6 +1443,22 @@ export interface components {
       /** @enum {string} */
       status: 'approved' | 'denied';
     };
+    /** @description A journey answer: PENDING names the next step and its single-use token; COMPLETED carries the authorization code. */
+    JourneyResponse: components['schemas']['JourneyPendingDto'] | components['schemas']['JourneyCompletedDto'];
+    /** @description The step the journey expects now, one schema per step (and per phase); its description names the operation that answers it. */
+    JourneyNextStep:
+      | components['schemas']['PasswordNextStep']
+      | components['schemas']['SmsOtpNextStep']
+      | components['schemas']['PushNextStep']
+      | components['schemas']['DeviceProofNextStep']
+      | components['schemas']['EsignNextStep']
+      | components['schemas']['DeviceBindNextStep'];
+    /** @description The SMS one-time code step: choosing the factor, then verifying the code. */
+    SmsOtpNextStep: components['schemas']['SmsOtpChooseNextStep'] | components['schemas']['SmsOtpVerifyNextStep'];
+    /** @description The push approval step: choosing the factor, then waiting for the device. */
+    PushNextStep: components['schemas']['PushChooseNextStep'] | components['schemas']['PushWaitingNextStep'];
+    /** @description A second factor the customer may choose. */
+    SecondFactorOption: components['schemas']['SmsOtpOption'] | components['schemas']['PushOption'];
   };
   responses: never;
   parameters: never;
@@ -1316,6 +1563,8 @@ export interface operations {
   AuthorizeController_authorize: {
     parameters: {
       query: {
+        /** @description Passed on to the login UI */
+        ui_locales?: unknown;
         code_challenge_method: 'S256';
         code_challenge: unknown;
         nonce?: unknown;
@@ -2272,7 +2521,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JourneyResponseDto'];
+          'application/json': components['schemas']['JourneyResponse'];
         };
       };
       /** @description Invalid request: unknown client, unregistered redirect URI, scope not allowed, malformed PKCE challenge */
@@ -2301,12 +2550,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The next step, or the completed journey */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JourneyResponseDto'];
+          'application/json': components['schemas']['JourneyResponse'];
         };
       };
       /** @description TRANSACTION_INVALID: the token is unknown, used or expired; or validation failed */
@@ -2380,12 +2630,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The next step, or the completed journey */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JourneyResponseDto'];
+          'application/json': components['schemas']['JourneyResponse'];
         };
       };
       /** @description TRANSACTION_INVALID */
@@ -2441,12 +2692,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The next step, or the completed journey */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JourneyResponseDto'];
+          'application/json': components['schemas']['JourneyResponse'];
         };
       };
       /** @description TRANSACTION_INVALID */
@@ -2502,12 +2754,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The next step, or the completed journey */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JourneyResponseDto'];
+          'application/json': components['schemas']['JourneyResponse'];
         };
       };
       /** @description TRANSACTION_INVALID, or OTP_EXPIRED (ask for a new code) */
@@ -2572,12 +2825,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The next step, or the completed journey */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JourneyResponseDto'];
+          'application/json': components['schemas']['JourneyResponse'];
         };
       };
       /** @description TRANSACTION_INVALID */
@@ -2606,12 +2860,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The next step, or the completed journey */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JourneyResponseDto'];
+          'application/json': components['schemas']['JourneyResponse'];
         };
       };
       /** @description TRANSACTION_INVALID */
@@ -2667,12 +2922,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The next step, or the completed journey */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JourneyResponseDto'];
+          'application/json': components['schemas']['JourneyResponse'];
         };
       };
       /** @description TRANSACTION_INVALID */
@@ -2737,12 +2993,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The next step, or the completed journey */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JourneyResponseDto'];
+          'application/json': components['schemas']['JourneyResponse'];
         };
       };
       /** @description TRANSACTION_INVALID */
@@ -2789,12 +3046,13 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The next step, or the completed journey */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['JourneyResponseDto'];
+          'application/json': components['schemas']['JourneyResponse'];
         };
       };
       /** @description TRANSACTION_INVALID or DEVICE_PROOF_INVALID */

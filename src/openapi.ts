@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { dump } from 'js-yaml';
 import { SERVICE_VERSION } from './common/version';
+import { JOURNEY_UNION_SCHEMAS, STEP_OPERATIONS } from './journeys/dto/journey-response.dto';
 
 /** The OpenAPI document, built from the controllers' and DTOs' decorators (never written by hand). */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -36,7 +37,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .addServer('/', 'this service (every URL is relative to the issuer)')
     .build();
-  return declarePublicOperations(SwaggerModule.createDocument(app, config));
+  return describeJourneySteps(declarePublicOperations(SwaggerModule.createDocument(app, config)));
 }
 
 /** The OAuth endpoints where a confidential client authenticates; a public client sends only its client_id. */
@@ -62,4 +63,23 @@ function declarePublicOperations(document: OpenAPIObject): OpenAPIObject {
 /** Stable YAML: keys keep their declaration order, no line folding, so regenerating never churns. */
 export function openApiYaml(document: OpenAPIObject): string {
   return dump(document, { noRefs: true, lineWidth: -1, sortKeys: false });
+}
+
+/**
+ * The journey responses are discriminated unions (oneOf + discriminator), which class decorators cannot
+ * express: they are added here, and each step schema says which operation answers it (the step map).
+ */
+function describeJourneySteps(document: OpenAPIObject): OpenAPIObject {
+  const schemas = ((document.components ??= {}).schemas ??= {});
+  Object.assign(schemas, JOURNEY_UNION_SCHEMAS);
+  // A bare reference to the union (the decorator adds `type: object` beside a $ref, which OpenAPI 3.0 ignores).
+  (schemas.JourneyPendingDto as { properties: Record<string, unknown> }).properties.nextStep = {
+    $ref: '#/components/schemas/JourneyNextStep',
+  };
+  for (const [step, { schema, operations, description }] of Object.entries(STEP_OPERATIONS)) {
+    const target = schemas[schema] as { description?: string };
+    if (!target) throw new Error(`step ${step}: no schema ${schema}`);
+    target.description = `${step}: ${description} Answered by ${operations.map((id) => `\`${id}\``).join(' or ')}.`;
+  }
+  return document;
 }

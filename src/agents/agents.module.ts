@@ -6,11 +6,12 @@ import { AgentJwtStrategy } from './agent-jwt.strategy';
 import { AgentMfaController } from './agent-mfa.controller';
 import { AgentSupportService } from './agent-support.service';
 import { AgentController } from './agent.controller';
+import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
   imports: [PassportModule, SessionsModule, MfaLockoutModule],
-  controllers: [AgentController, AgentMfaController],
+  controllers: [AgentController, AgentMfaController, DevSignInController],
   providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService],
 })
 export class AgentsModule {}

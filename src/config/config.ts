@@ -1,6 +1,7 @@
 import { Env, EnvReader } from './env-reader';
 import type { JobName } from './job-names';
-import { readJobsConfig, readJourneyConfig, readMfaConfig } from './sections';
+import { readAgentConsoleConfig } from './agent-console';
+import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
 
 /**
  * The one typed configuration of the service. Every setting comes from the environment, has a
@@ -122,8 +123,18 @@ export interface AppConfig {
     trustedDeviceMfaDays: number;
     /** ...and within this many days of its binding. */
     trustedDeviceMaxDays: number;
-    /** Where /oauth2/authorize sends the browser to log in. */
+    /** Where /oauth2/authorize sends the browser to log in: LOGIN_UI_URL, by default the hosted page <issuer>/login. */
     loginUiUrl: string;
+  };
+  /** The hosted login page's branding (src/hosted-ui serves it as branding.css and branding.json). */
+  loginUi: {
+    brandName: string;
+    logoUrl: string | null;
+    /** #rrggbb, AA contrast with white. */
+    primaryColor: string;
+    /** #rrggbb, AA contrast with the page's text. */
+    backgroundColor: string;
+    supportUrl: string | null;
   };
   agents: {
     /** The workforce identity provider whose bearer JWTs the agent API accepts. */
@@ -134,6 +145,10 @@ export interface AppConfig {
     /** The claim that lists the agent's roles (an array or a space-separated string). */
     roleClaim: string;
     requiredRole: string;
+  };
+  agentConsole: {
+    /** The console's public client at the workforce IdP (code + PKCE); unset: only the development sign-in. */
+    oidc?: { clientId: string; authorizationUrl: string; tokenUrl: string; scope: string };
   };
   jobs: {
     /** Run the schedules in this instance (every instance may; advisory locks make each slot run once). */
@@ -277,10 +292,18 @@ function readConfig(read: EnvReader): AppConfig {
     ...readJourneyConfig(read, nodeEnv),
     ...readMfaConfig(read, nodeEnv),
     ...readJobsConfig(read, nodeEnv),
+    ...readAgentConsoleConfig(read, nodeEnv),
+    ...readLoginUiConfig(read),
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);
   config.oidc.accessTokenAudience = read.string('ACCESS_TOKEN_AUDIENCE', config.oidc.issuer);
+  config.journeys.loginUiUrl ||= `${config.oidc.issuer}/login`;
+  try {
+    new URL(config.journeys.loginUiUrl);
+  } catch {
+    read.problems.push('LOGIN_UI_URL must be an absolute URL');
+  }
   if (config.agents.issuer === config.oidc.issuer) {
     // A customer's token must never open the agent API.
     read.problems.push('AGENT_ISSUER must differ from OIDC_ISSUER');

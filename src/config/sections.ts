@@ -158,7 +158,8 @@ export function readJourneyConfig(
       retryWindowSeconds: read.integer('JOURNEY_RETRY_WINDOW_SECONDS', 10, 0, 60),
       trustedDeviceMfaDays: read.integer('TRUSTED_DEVICE_MFA_DAYS', 30, 1, 365),
       trustedDeviceMaxDays: read.integer('TRUSTED_DEVICE_MAX_DAYS', 180, 1, 3650),
-      loginUiUrl: read.string('LOGIN_UI_URL', 'http://localhost:5173/login'),
+      // Empty: the hosted login page, <OIDC_ISSUER>/login (config.ts fills it in once the issuer is known).
+      loginUiUrl: read.string('LOGIN_UI_URL', ''),
     },
     lockout: {
       throttleAfter: read.integer('LOCKOUT_THROTTLE_AFTER', 5, 1, 100),
@@ -168,6 +169,73 @@ export function readJourneyConfig(
       ipFailureLimit: read.integer('LOCKOUT_IP_FAILURE_LIMIT', 100, 1, 100000),
       ipWindowSeconds: read.integer('LOCKOUT_IP_WINDOW_SECONDS', 900, 1, 86400),
       clientFailureLimit: read.integer('LOCKOUT_CLIENT_FAILURE_LIMIT', 20, 1, 100000),
+    },
+  };
+}
+
+/** A #rrggbb colour as sRGB channels 0..1, or null when it is not one (only this strict form is accepted). */
+function hexColour(value: string): [number, number, number] | null {
+  const match = /^#([0-9a-fA-F]{2})([0-9a-fA-F]{2})([0-9a-fA-F]{2})$/.exec(value);
+  return match
+    ? ([match[1], match[2], match[3]].map((hex) => parseInt(hex, 16) / 255) as [number, number, number])
+    : null;
+}
+
+/** WCAG 2.1 contrast ratio of two sRGB colours (relative luminance, §1.4.3). */
+export function contrastRatio(a: [number, number, number], b: [number, number, number]): number {
+  const luminance = (rgb: [number, number, number]) => {
+    const [r, g, b2] = rgb.map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b2;
+  };
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (light + 0.05) / (dark + 0.05);
+}
+
+const WHITE: [number, number, number] = [1, 1, 1];
+/** The page's text colour (web/login/login.css); the background must keep AA contrast with it. */
+export const LOGIN_TEXT_COLOUR = '#1b1f24';
+
+/**
+ * The hosted login page's branding, served by the service (GET /login/branding.css and branding.json), so a
+ * deployment brands the page without a rebuild. Colours are strict #rrggbb (they are written into CSS, so
+ * nothing else may pass) and must keep WCAG AA contrast (4.5:1) with the text drawn on them.
+ */
+export function readLoginUiConfig(read: EnvReader): Pick<AppConfig, 'loginUi'> {
+  const colour = (name: string, fallback: string, against: [number, number, number], what: string) => {
+    const value = read.string(name, fallback);
+    const rgb = hexColour(value);
+    if (!rgb) {
+      read.problems.push(`${name} must be a colour in the form #rrggbb (got "${value}")`);
+      return fallback;
+    }
+    if (contrastRatio(rgb, against) < 4.5) {
+      read.problems.push(`${name} must keep a contrast of at least 4.5:1 with ${what} (WCAG AA)`);
+      return fallback;
+    }
+    return value.toLowerCase();
+  };
+  const url = (name: string) => {
+    const value = read.optionalString(name);
+    if (value === undefined) return null;
+    try {
+      const parsed = new URL(value);
+      if (parsed.protocol === 'https:' || parsed.protocol === 'http:') return parsed.toString();
+    } catch {
+      // reported below
+    }
+    read.problems.push(`${name} must be an http(s) URL`);
+    return null;
+  };
+  const brandName = read.string('LOGIN_UI_BRAND_NAME', 'CIAM');
+  if (brandName.length > 64 || [...brandName].some((char) => char.charCodeAt(0) < 0x20))
+    read.problems.push('LOGIN_UI_BRAND_NAME must be at most 64 characters, without control characters');
+  return {
+    loginUi: {
+      brandName: brandName.slice(0, 64),
+      logoUrl: url('LOGIN_UI_LOGO_URL'),
+      primaryColor: colour('LOGIN_UI_PRIMARY_COLOR', '#0b57d0', WHITE, 'white button text'),
+      backgroundColor: colour('LOGIN_UI_BACKGROUND_COLOR', '#f4f6f8', hexColour(LOGIN_TEXT_COLOUR)!, 'the text'),
+      supportUrl: url('LOGIN_UI_SUPPORT_URL'),
     },
   };
 }

@@ -82,7 +82,8 @@ function toContext(row: ContextRow): AuthContext {
 }
 
 /**
- * Owns auth_contexts. Inputs are written once; afterwards only status and CUPID move. The jobs expire and
+ * Owns auth_contexts. Inputs are written once (device hints may be added once, by the password step); afterwards
+ * only status and CUPID move. The jobs expire and
  * purge contexts through `expireBatch` and `deleteFinishedBatch` here. Not yet its only user:
  * src/risk/risk-signals.repository.ts and src/mfa/push/push-answers.service.ts read it (docs/architecture.md,
  * "Tables and their owners").
@@ -186,6 +187,26 @@ export class AuthContextsRepository {
     await manager.query(
       `UPDATE auth_contexts SET cupid = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'`,
       [id, cupid],
+    );
+  }
+
+  /**
+   * The device hints a browser gives with its password when /oauth2/authorize opened the journey (the relying
+   * party cannot know them): only what the start left unset is filled in, never overwritten, and only before
+   * any device step has run (the password is the first step).
+   */
+  async attachDevice(
+    manager: EntityManager,
+    id: string,
+    device: { deviceId?: string | null; bindDevice?: boolean; deviceKeyThumbprint?: string | null },
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE auth_contexts
+          SET device_id = COALESCE(device_id, $2),
+              bind_device = bind_device OR $3,
+              device_key_thumbprint = COALESCE(device_key_thumbprint, $4)
+        WHERE id = $1 AND status = 'PENDING'`,
+      [id, device.deviceId ?? null, device.bindDevice ?? false, device.deviceKeyThumbprint ?? null],
     );
   }
 

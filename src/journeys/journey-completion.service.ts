@@ -135,7 +135,8 @@ export class JourneyCompletion {
         )
       : undefined;
     return {
-      nextStep: { type: step.kind, ...(prepared.display ?? {}), ...(options ? { options } : {}) },
+      // A choice is a phase of its own (openapi.yaml: SmsOtpChooseNextStep, PushChooseNextStep).
+      nextStep: { type: step.kind, ...(prepared.display ?? {}), ...(options ? { phase: 'CHOOSE', options } : {}) },
       transactionToken: token,
       transactionExpiresAt: expiresAt.toISOString(),
     };

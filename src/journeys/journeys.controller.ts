@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
@@ -7,17 +7,18 @@ import {
   DeviceBindDto,
   DeviceProofDto,
   EsignDto,
-  JourneyResponseDto,
   PasswordStepDto,
   PushPollDto,
   SmsCodeDto,
   StartJourneyDto,
   TransactionOnlyDto,
 } from './dto/journey.dto';
+import { JOURNEY_RESPONSE, JOURNEY_RESPONSE_MODELS } from './dto/journey-response.dto';
 import { PushAnswersService } from '../mfa/push/push-answers.service';
 import { JourneyService, JourneyView } from './journey.service';
 
 @ApiTags('journeys')
+@ApiExtraModels(...JOURNEY_RESPONSE_MODELS)
 @Controller('journeys')
 export class JourneysController {
   constructor(
@@ -31,7 +32,7 @@ export class JourneysController {
     description:
       'Opens a journey for a registered client. The response names the first step and carries its single-use transaction token.',
   })
-  @ApiCreatedResponse({ type: JourneyResponseDto, description: 'The journey and its first step' })
+  @ApiCreatedResponse({ schema: JOURNEY_RESPONSE, description: 'The journey and its first step' })
   @ApiProblems({
     400: 'Invalid request: unknown client, unregistered redirect URI, scope not allowed, malformed PKCE challenge',
   })
@@ -64,7 +65,7 @@ export class JourneysController {
       'Verifies the credentials against the directory, evaluates device risk, and answers with the next step ' +
       '(e.g. a second factor) or, when nothing is left, a one-time authorization code and the redirect back to the client.',
   })
-  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiProblems({
     400: 'TRANSACTION_INVALID: the token is unknown, used or expired; or validation failed',
     401: 'INVALID_CREDENTIALS: wrong username or password, or an account locked or disabled in the directory (the same answer; a fresh transactionToken and attemptsLeft ride along)',
@@ -83,7 +84,19 @@ export class JourneysController {
       'PASSWORD',
       'verify',
       body.transactionToken,
-      { username: body.username, password: body.password },
+      {
+        username: body.username,
+        password: body.password,
+        ...(body.device
+          ? {
+              device: {
+                deviceId: body.device.deviceId,
+                bind: body.device.bind,
+                keyThumbprint: body.device.keyThumbprint,
+              },
+            }
+          : {}),
+      },
       requestOrigin(request),
     );
   }
@@ -96,7 +109,7 @@ export class JourneysController {
       'The customer chose SMS among the offered factors (nextStep.options). Sends a 6-digit code to the phone shown masked; ' +
       'the response carries a new transaction token to verify it with, the code expiry and when a resend becomes possible.',
   })
-  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiProblems({
     400: 'TRANSACTION_INVALID',
     409: 'CODE_ALREADY_SENT: use resend',
@@ -117,7 +130,7 @@ export class JourneysController {
     summary: 'Second factor: send a new SMS code',
     description: 'Voids the previous code. Limited per journey, after a cool-down, and by a budget per phone number.',
   })
-  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiProblems({
     400: 'TRANSACTION_INVALID',
     409: 'CODE_NOT_SENT: send first',
@@ -141,7 +154,7 @@ export class JourneysController {
       'Wrong codes also count per customer across journeys: MFA_CODE_FAILURE_LIMIT of them lock every second factor for MFA_LOCK_SECONDS. ' +
       'The right code completes the step (amr gains otp and sms) and the journey moves on.',
   })
-  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiProblems({
     400: 'TRANSACTION_INVALID, or OTP_EXPIRED (ask for a new code)',
     401: 'OTP_INVALID: wrong code (attemptsLeft)',
@@ -172,7 +185,7 @@ export class JourneysController {
       'Offered when the journey was started with device.keyThumbprint of an active device of this customer and risk allows. ' +
       'A valid proof stands in for MFA; an invalid or stale one does not fail the journey, MFA comes back instead.',
   })
-  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiProblems({ 400: 'TRANSACTION_INVALID' })
   deviceProof(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
@@ -197,7 +210,7 @@ export class JourneysController {
       'The response shows the number the customer must enter on the device. Only devices bound after a second factor receive it. ' +
       'After an unanswered prompt expires, the same token sends another, within PUSH_PROMPTS_PER_JOURNEY and PUSH_PROMPTS_PER_CUSTOMER_15M.',
   })
-  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiProblems({
     400: 'TRANSACTION_INVALID',
     409: 'PUSH_ALREADY_SENT',
@@ -221,7 +234,7 @@ export class JourneysController {
       'still waiting (same transaction token), approved (the journey moves on), expired (the same token sends another or chooses another factor), ' +
       'or denied or rejected (the journey ends).',
   })
-  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiProblems({
     400: 'TRANSACTION_INVALID',
     403: 'PUSH_DENIED or PUSH_REJECTED (wrong number, foreign signature)',
@@ -248,7 +261,7 @@ export class JourneysController {
     description:
       'Records what was signed (id, version, SHA-256), when, from which IP and device. Declining ends the journey.',
   })
-  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiProblems({
     400: 'TRANSACTION_INVALID',
     403: 'ESIGN_DECLINED',
@@ -277,7 +290,7 @@ export class JourneysController {
       "The device proves possession of its new P-256 key by signing the step's challenge. Offered only after a second factor in the same " +
       'journey: a password alone never binds a device.',
   })
-  @ApiOkResponse({ type: JourneyResponseDto })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiProblems({
     400: 'TRANSACTION_INVALID or DEVICE_PROOF_INVALID',
     403: 'DEVICE_BIND_NEEDS_SECOND_FACTOR: the only second factor was a push this very key approved',

@@ -40,6 +40,7 @@ export class AuthorizeController {
   @ApiQuery({ name: 'nonce', required: false })
   @ApiQuery({ name: 'code_challenge' })
   @ApiQuery({ name: 'code_challenge_method', enum: ['S256'] })
+  @ApiQuery({ name: 'ui_locales', required: false, example: 'de en', description: 'Passed on to the login UI' })
   @ApiFoundResponse({
     description:
       'To the login UI (`#journey=...&transaction_token=...&step=PASSWORD`), or back to the client with an error',
@@ -102,10 +103,13 @@ export class AuthorizeController {
         requestOrigin(request),
       );
       const login = new URL(this.config.journeys.loginUiUrl);
+      // OIDC Core §3.1.2.1: the relying party's preferred languages go along for the login UI (tags only).
+      const uiLocales = params.optional('ui_locales', 128);
       login.hash = new URLSearchParams({
         journey: view.journeyId,
         transaction_token: view.transactionToken ?? '',
         step: view.nextStep?.type ?? '',
+        ...(uiLocales && /^[A-Za-z0-9 -]+$/.test(uiLocales) ? { ui_locales: uiLocales } : {}),
       }).toString();
       void reply.status(302).header('Location', login.toString()).header('Cache-Control', 'no-store').send();
     } catch (error) {

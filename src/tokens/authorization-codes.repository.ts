@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { rowsOf } from '../database/sql';
+import { DataSource, EntityManager } from 'typeorm';
+import { deferWrite, poolStatement, rowsOf } from '../database/sql';
+import type { SessionStatus } from '../sessions/session.entity';
 import { AuthorizationCode } from './authorization-code.entity';
 
 export interface RedeemedCode {
@@ -40,11 +41,56 @@ const toCode = (row: CodeRow): RedeemedCode => ({
   expiresAt: row.expires_at,
 });
 
+/** An unredeemed code with its session's state as read now (no lock): what a code exchange signs from. */
+export interface CodeWithSession extends RedeemedCode {
+  sessionStatus: SessionStatus | null;
+  sessionIdleExpiresAt: Date | null;
+  sessionAbsoluteExpiresAt: Date | null;
+  sessionAuthTime: Date | null;
+  sessionAmr: string[] | null;
+  sessionAcr: string | null;
+}
+
 /** Owns authorization_codes: its only SQL (the purge job deletes expired codes through `deleteExpiredBatch`). */
 @Injectable()
 export class AuthorizationCodesRepository {
-  async insert(manager: EntityManager, code: Partial<AuthorizationCode>): Promise<void> {
-    await manager.getRepository(AuthorizationCode).insert(code as QueryDeepPartialEntity<AuthorizationCode>);
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * A new code. Deferred inside a login journey's unit of work (deferWrite, src/database/sql.ts): it rides
+   * with the journey step's last statement, in the same transaction (nothing after it reads the code);
+   * written at once anywhere else.
+   */
+  async insert(
+    manager: EntityManager,
+    code: Partial<AuthorizationCode> &
+      Pick<
+        AuthorizationCode,
+        'codeHash' | 'clientId' | 'sessionId' | 'cupid' | 'redirectUri' | 'codeChallenge' | 'scope' | 'expiresAt'
+      >,
+  ): Promise<void> {
+    const values = [
+      code.id ?? randomUUID(),
+      code.codeHash,
+      code.clientId,
+      code.sessionId,
+      code.cupid,
+      code.redirectUri,
+      code.codeChallenge,
+      code.nonce ?? null,
+      code.scope,
+      code.createdAt ?? null,
+      code.expiresAt,
+      code.redeemedAt ?? null,
+    ];
+    await deferWrite(manager, (first) => ({
+      text:
+        `INSERT INTO authorization_codes (id, code_hash, client_id, session_id, cupid, redirect_uri, code_challenge, nonce, ` +
+        `scope, created_at, expires_at, redeemed_at) VALUES (${values
+          .map((_, i) => (i === 9 ? `COALESCE($${first + i}::timestamptz, now())` : `$${first + i}`))
+          .join(', ')})`,
+      values,
+    }));
   }
 
   /** Single use: one conditional UPDATE; no row back means unknown or already redeemed. */
@@ -57,6 +103,54 @@ export class AuthorizationCodesRepository {
       [codeHash, at],
     );
     return row ? toCode(row) : null;
+  }
+
+  /**
+   * Hot path (code exchange, issue 14): the code if it is not redeemed yet, with its session's state, in one
+   * read on the pool (a prepared statement), before anything is signed or written.
+   */
+  async findUnredeemedWithSession(codeHash: Buffer): Promise<CodeWithSession | null> {
+    const [row] = await poolStatement<
+      CodeRow & {
+        session_status: SessionStatus | null;
+        idle_expires_at: Date | null;
+        absolute_expires_at: Date | null;
+        auth_time: Date | null;
+        amr: string[] | null;
+        acr: string | null;
+      }
+    >(this.dataSource, {
+      name: 'authorization-codes.unredeemed-with-session',
+      text: `SELECT c.id, c.client_id, c.session_id, c.cupid, c.redirect_uri, c.code_challenge, c.nonce, c.scope, c.expires_at,
+                    s.status AS session_status, s.idle_expires_at, s.absolute_expires_at, s.auth_time, s.amr, s.acr
+               FROM authorization_codes c LEFT JOIN sessions s ON s.id = c.session_id
+              WHERE c.code_hash = $1 AND c.redeemed_at IS NULL`,
+      values: [codeHash],
+    });
+    if (!row) return null;
+    return {
+      ...toCode(row),
+      sessionStatus: row.session_status,
+      sessionIdleExpiresAt: row.idle_expires_at,
+      sessionAbsoluteExpiresAt: row.absolute_expires_at,
+      sessionAuthTime: row.auth_time,
+      sessionAmr: row.amr,
+      sessionAcr: row.acr,
+    };
+  }
+
+  /**
+   * The redemption as a fragment for another statement of the tokens module (TokensRepository.redeemAndIssue):
+   * spends the code `id` only if it is still unredeemed and unexpired at `at`, RETURNING its session id.
+   * Parameters $firstParam (id) and $firstParam+1 (at).
+   */
+  redeemFragment(firstParam: number, id: string, at: Date): { text: string; values: unknown[] } {
+    return {
+      text: `UPDATE authorization_codes SET redeemed_at = $${firstParam + 1}::timestamptz
+              WHERE id = $${firstParam}::uuid AND redeemed_at IS NULL AND expires_at > $${firstParam + 1}::timestamptz
+              RETURNING session_id`,
+      values: [id, at],
+    };
   }
 
   /** A code already redeemed, to tell a replay from a code that never existed. */

@@ -220,6 +220,41 @@ export class TokensRepository {
     return { clientActive: row.client_active, rotated: row.rotated > 0, issued: row.issued > 0 };
   }
 
+  /**
+   * Hot path: a code exchange's happy path in ONE statement (issue 14), a data-modifying CTE that spends the
+   * code (`redeem`, AuthorizationCodesRepository.redeemFragment: still unredeemed and unexpired), inserts the
+   * grant's rows in one INSERT only if it did, its session is live at `at` and the client still active
+   * (`clientActive`), and writes the audit rows only if the rows were. `redeemed` without `issued`: the code
+   * is spent but its session ended (or the client was deactivated) meanwhile.
+   */
+  async redeemAndIssue(
+    at: Date,
+    rows: TokenInsert[],
+    fragments: {
+      redeem: (firstParam: number) => SqlFragment;
+      clientActive: (firstParam: number) => SqlFragment;
+      audit: (firstParam: number, when: string) => SqlFragment;
+    },
+  ): Promise<{ clientActive: boolean; redeemed: boolean; issued: boolean }> {
+    const redeem = fragments.redeem(3);
+    const guard = fragments.clientActive(3 + redeem.values.length);
+    const audit = fragments.audit(3 + redeem.values.length + guard.values.length, 'EXISTS (SELECT 1 FROM issued)');
+    const text = `WITH redeemed AS (${redeem.text}),
+      issued AS (${INSERT_GRANT_ROWS(1)}
+                  WHERE ${guard.text} AND EXISTS (
+                    SELECT 1 FROM sessions s JOIN redeemed ON s.id = redeemed.session_id
+                     WHERE s.status = 'ACTIVE' AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2)
+                  RETURNING id),
+      audit AS (${audit.text})
+      SELECT ${guard.text} AS client_active, (SELECT count(*) FROM redeemed)::int AS redeemed,
+             (SELECT count(*) FROM issued)::int AS issued`;
+    const [row] = await poolStatement<{ client_active: boolean; redeemed: number; issued: number }>(this.dataSource, {
+      text,
+      values: [grantRowsJson(rows), at, ...redeem.values, ...guard.values, ...audit.values],
+    });
+    return { clientActive: row.client_active, redeemed: row.redeemed > 0, issued: row.issued > 0 };
+  }
+
   /** Hot path (every bearer-token check, introspection): idx_tokens_value_hash, then the session's primary key. */
   async findStateByValueHash(valueHash: Buffer, manager?: EntityManager): Promise<TokenState | null> {
     const sql = `SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1`;

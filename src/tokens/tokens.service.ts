@@ -277,10 +277,10 @@ export class TokensService {
           details: { grantType: 'client_credentials', types: ['ACCESS'], scope, accessTokenJti: jti },
         },
       ],
-      2,
+      2 + guard.values.length,
+      { when: 'EXISTS (SELECT 1 FROM issued)' },
     );
-    await this.tokens.insertGrant(
-      undefined,
+    const written = await this.tokens.insertGuardedGrant(
       [
         {
           type: 'ACCESS',
@@ -292,8 +292,10 @@ export class TokensService {
           expiresAt: new Date((iat + ttl) * 1000),
         },
       ],
+      guard,
       audit,
     );
+    if (!written) return null;
     return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope };
   }
 

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
+import { expectDocumented } from '../support/contract';
 import { renderOpenApiYaml } from '../support/openapi';
 
 describe('openapi.yaml', () => {
@@ -70,5 +71,38 @@ describe('openapi.yaml as a frontend reads it', () => {
       expect.arrayContaining(['deviceId', 'data']),
     );
     expect(doc.components.schemas.TrustedDeviceDto.properties).toHaveProperty('platform');
+  });
+});
+
+describe('the contract check the typed client of the tests runs on every answer', () => {
+  const verifyStep = {
+    journeyId: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21',
+    status: 'PENDING',
+    nextStep: {
+      type: 'SMS_OTP',
+      phase: 'VERIFY',
+      maskedPhone: '+44•••••002',
+      codeLength: 6,
+      codeExpiresAt: '2026-11-24T19:05:00.000Z',
+      resendAvailableAt: null,
+      attemptsLeft: 5,
+    },
+    transactionToken: 'kq3C1uYv0t8a9y2mVb2m1sKQd0n8s5Yy2p3uXo7rZ4w',
+    transactionExpiresAt: '2026-11-24T19:05:00.000Z',
+  };
+  const check = (body: unknown) =>
+    expectDocumented('POST', '/journeys/{journeyId}/sms-otp/send', 200, 'application/json', body);
+
+  it('accepts a documented step, and refuses an undocumented field, a missing one, or a phase of another step', () => {
+    expect(() => check(verifyStep)).not.toThrow();
+    expect(() => check({ ...verifyStep, nextStep: { ...verifyStep.nextStep, code: '123456' } })).toThrow(/code/);
+    const { attemptsLeft: _left, ...missing } = verifyStep.nextStep;
+    expect(() => check({ ...verifyStep, nextStep: missing })).toThrow(/attemptsLeft/);
+    expect(() => check({ ...verifyStep, nextStep: { ...verifyStep.nextStep, type: 'PUSH' } })).toThrow();
+    expect(() => check({ journeyId: verifyStep.journeyId, status: 'COMPLETED' })).toThrow(/authorizationCode/);
+  });
+
+  it('refuses a status the operation does not declare', () => {
+    expect(() => expectDocumented('POST', '/journeys', 418, 'application/json', {})).toThrow(/does not declare 418/);
   });
 });

@@ -1,5 +1,5 @@
 import { TestApp, useTestApp, startTestApp } from '../support/app';
-import { postJson, startJourney, submitPassword } from '../support/journeys';
+import { postJson, resendSms, sendSms, startJourney, submitPassword, verifySms } from '../support/journeys';
 import { auditEvents, registerStandardClients } from '../support/oauth';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
 
@@ -24,12 +24,9 @@ describe('scenarios 2 and 3: MFA with an SMS one-time code', () => {
     expect(response.status).toBe(200);
     return { journey, body: await response.json() };
   }
-  const send = (app: TestApp, journeyId: string, token: string) =>
-    postJson(app, `/journeys/${journeyId}/sms-otp/send`, { transactionToken: token });
-  const resend = (app: TestApp, journeyId: string, token: string) =>
-    postJson(app, `/journeys/${journeyId}/sms-otp/resend`, { transactionToken: token });
-  const verify = (app: TestApp, journeyId: string, token: string, code: string) =>
-    postJson(app, `/journeys/${journeyId}/sms-otp`, { transactionToken: token, code });
+  const send = sendSms;
+  const resend = resendSms;
+  const verify = verifySms;
   const lastCode = () => /(\d{6})/.exec(JSON.parse(gateway.requests.at(-1)!.body).text)![1];
   const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EsignRepository } from '../../src/esign/esign.repository';
-import type { TestApp } from '../support/app';
 import { useTestApp } from '../support/app';
 import { TestDevice } from '../support/device';
 import { newLoginFailures } from '../support/factories';
-import { postJson, startJourney, submitPassword } from '../support/journeys';
+import { journeyStep, postJson, startJourney, submitPassword } from '../support/journeys';
 import { registerStandardClients } from '../support/oauth';
 import { Slapd, startSlapd } from '../support/slapd';
 import { VendorServer } from '../support/vendor-server';
@@ -58,8 +57,7 @@ describe('trusted devices, eSign and push', () => {
   let phone: TestDevice;
   let phoneId: string;
 
-  const step = (app: TestApp, journeyId: string, path: string, body: Record<string, unknown>) =>
-    postJson(app, `/journeys/${journeyId}/${path}`, body);
+  const step = journeyStep;
   const lastSmsCode = () => /(\d{6})/.exec(JSON.parse(sms.requests.at(-1)!.body).text)![1];
 
   /** bob: password, then the SMS code: returns the response after MFA. */

@@ -9,7 +9,7 @@ import { recordStatements } from '../support/statement-log';
  * regression shows here rather than only in the benchmark's rates. The ceilings are what the code does
  * today (docs/performance.md, "Budgets"); lower them with each saving, never raise them without a reason.
  */
-const CEILING = { start: 1, password: 13, exchange: 5 };
+const CEILING = { start: 1, password: 12, exchange: 2 };
 
 interface Login {
   start: string[];

@@ -89,6 +89,20 @@ describe('statements per operation on the token endpoints (issue 14)', () => {
     expect(statements.length).toBeLessThanOrEqual(1);
   });
 
+  it('code exchange: at most 2 statements (the code with its session, then one statement for all of it)', async () => {
+    // The public client is cached after its first use.
+    expect((await exchangeCode(t, await completeLogin(t))).status).toBe(200);
+    const login = await completeLogin(t);
+    const statements = await statementsOf(() => exchangeCode(t, login));
+    expect(statements.length).toBeLessThanOrEqual(2);
+    const rows = await t.dataSource.query(`SELECT type FROM tokens WHERE session_id = $1 ORDER BY type`, [
+      login.sessionId,
+    ]);
+    expect(rows.map((row: { type: string }) => row.type).sort()).toEqual(['ACCESS', 'ID', 'REFRESH']);
+    // Spent: a second exchange is refused.
+    expect((await exchangeCode(t, login)).status).toBe(400);
+  });
+
   it('refresh rotation: at most 3 statements, and the new grant is whole', async () => {
     const login = await completeLogin(t);
     const first = (await (await exchangeCode(t, login)).json()) as { refresh_token: string };

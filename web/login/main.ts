@@ -1,2 +1,20 @@
-import { api } from '../shared/api';
-void api;
+// The hosted login page: /oauth2/authorize sends the browser here with the journey in the URL fragment
+// (#journey=...&transaction_token=...&step=PASSWORD); the page drives each step through the journey API and
+// finally follows the journey's redirect back to the relying party (code, state, iss).
+import { startFlow, showNoJourney } from './app';
+import { applyBranding } from './branding';
+import { loadMessages, pickLocale } from './i18n';
+
+async function boot(): Promise<void> {
+  const fragment = new URLSearchParams(window.location.hash.slice(1));
+  await loadMessages(pickLocale(fragment.get('ui_locales'), navigator.languages));
+  await applyBranding();
+  const journeyId = fragment.get('journey');
+  const token = fragment.get('transaction_token');
+  // The tokens leave the address bar (history, bookmarks, shoulder surfing); the page holds them in memory.
+  if (window.location.hash) history.replaceState(null, '', window.location.pathname);
+  if (!journeyId || !token) return showNoJourney();
+  startFlow(journeyId, token, fragment.get('step') || 'PASSWORD');
+}
+
+void boot();

@@ -18,7 +18,6 @@ import {
 } from 'class-validator';
 import { AUTH_CHANNELS } from '../auth-context.entity';
 import type { AuthChannel } from '../auth-context.entity';
-import { AUTH_STEP_KINDS } from '../auth-transaction.entity';
 
 export class JourneyDeviceDto {
   @ApiPropertyOptional({
@@ -33,6 +32,9 @@ export class JourneyDeviceDto {
   @ApiPropertyOptional({
     example: { platform: 'web', fingerprint: '9f86d081884c7d65', actionToken: 'eyJhbGciOi...' },
     description: "Signals for risk evaluation; `actionToken` is the risk vendor SDK's token for this login",
+    type: 'object',
+    properties: { actionToken: { type: 'string', description: "The risk vendor SDK's token for this login" } },
+    additionalProperties: true,
   })
   @IsOptional()
   @IsObject()
@@ -96,7 +98,8 @@ export class StartJourneyDto {
   @Length(1, 512)
   state?: string;
 
-  @ApiPropertyOptional({ enum: AUTH_CHANNELS, example: 'WEB', default: 'WEB' })
+  // No `default` keyword: generated clients would make it a required field; the service takes WEB when absent.
+  @ApiPropertyOptional({ enum: AUTH_CHANNELS, example: 'WEB', description: 'WEB when absent' })
   @IsOptional()
   @IsIn(AUTH_CHANNELS)
   channel?: AuthChannel;
@@ -126,46 +129,17 @@ export class PasswordStepDto {
   @IsString()
   @Length(1, 1024)
   password: string;
-}
-
-export class NextStepDto {
-  @ApiProperty({ enum: AUTH_STEP_KINDS, example: 'PASSWORD' })
-  type: string;
 
   @ApiPropertyOptional({
-    description: 'When several steps would do (e.g. second factors), each option with what the customer sees of it',
-    type: 'array',
-    items: { type: 'object' },
+    type: JourneyDeviceDto,
+    description:
+      "For a journey /oauth2/authorize opened (the relying party knows nothing of the device): this browser's bound key " +
+      '(keyThumbprint) or its wish to be bound (bind). Fills in only what the start left unset; `data` is ignored here.',
   })
-  options?: Array<Record<string, unknown>>;
-}
-
-export class JourneyResponseDto {
-  @ApiProperty({ example: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21' })
-  journeyId: string;
-
-  @ApiProperty({ enum: ['PENDING', 'COMPLETED'], example: 'PENDING' })
-  status: string;
-
-  @ApiPropertyOptional({ type: NextStepDto })
-  nextStep?: NextStepDto;
-
-  @ApiPropertyOptional({ example: 'Vb2m1sKQd0n8s5Yy2p3u...', description: 'Single use; send it with the next step' })
-  transactionToken?: string;
-
-  @ApiPropertyOptional({ example: '2026-11-24T19:05:00.000Z' })
-  transactionExpiresAt?: string;
-
-  @ApiPropertyOptional({
-    example: 'SplxlOBeZQQYbYS6WxSbIA...',
-    description: 'One-time code for the token endpoint (with the PKCE verifier)',
-  })
-  authorizationCode?: string;
-
-  @ApiPropertyOptional({
-    example: 'http://localhost:5173/callback?code=SplxlOBe...&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000',
-  })
-  redirectTo?: string;
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => JourneyDeviceDto)
+  device?: JourneyDeviceDto;
 }
 
 export class TransactionOnlyDto {

@@ -8,12 +8,15 @@ import { verifySecret } from '../../common/passwords';
 import { canonicalUsername } from '../../directory/username';
 import { CredentialCheck, UserDirectory } from '../../directory/user-directory.port';
 import { invalidCredentials, tooManyAttempts } from '../journey-errors';
+import { AuthContextsRepository } from '../auth-contexts.repository';
 import { LockoutService } from '../lockout/lockout.service';
 import { ContactRun, JourneyStep, StepContact, StepOutcome, StepRun } from './journey-step';
 
 export interface PasswordInput {
   username: string;
   password: string;
+  /** Device hints from a browser whose journey /oauth2/authorize opened (the hosted login page's key). */
+  device?: { deviceId?: string; bind?: boolean; keyThumbprint?: string };
 }
 
 /**
@@ -35,6 +38,7 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
     private readonly directory: UserDirectory,
     private readonly lockout: LockoutService,
     private readonly audit: AuditService,
+    private readonly contexts: AuthContextsRepository,
   ) {
     super();
   }
@@ -140,6 +144,7 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
     }
 
     const failuresBefore = success && 'failuresBefore' in success ? success.failuresBefore : 0;
+    await attachDeviceHints(state, input, manager, this.contexts);
     await this.audit.record(manager, {
       ...base,
       type: AUDIT_EVENT_TYPES.PASSWORD_VERIFIED,
@@ -158,6 +163,33 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
 
 function auditBase(state: StepRun<PasswordInput>['state'], origin: StepRun<PasswordInput>['origin']) {
   return { contextId: state.context.id, clientId: state.client.clientId, ip: origin.ip, userAgent: origin.userAgent };
+}
+
+/**
+ * A journey opened by /oauth2/authorize knows nothing of the browser's device (the relying party started it);
+ * the login page says it with the password: its bound key's thumbprint (DEVICE_PROOF is then offered) or the
+ * wish to bind this browser (which still needs a second factor). Recorded only once the password is right, only
+ * where the start left them unset, and before policy looks at them.
+ */
+async function attachDeviceHints(
+  state: StepRun<PasswordInput>['state'],
+  input: PasswordInput,
+  manager: StepRun<PasswordInput>['manager'],
+  contexts: AuthContextsRepository,
+): Promise<void> {
+  const hints = input.device;
+  if (!hints) return;
+  const context = state.context;
+  const update = {
+    deviceId: context.deviceId ? undefined : hints.deviceId,
+    bindDevice: hints.bind === true && !context.bindDevice,
+    deviceKeyThumbprint: context.deviceKeyThumbprint ? undefined : hints.keyThumbprint,
+  };
+  if (!update.deviceId && !update.bindDevice && !update.deviceKeyThumbprint) return;
+  await contexts.attachDevice(manager, context.id, update);
+  if (update.deviceId) context.deviceId = update.deviceId;
+  if (update.bindDevice) context.bindDevice = true;
+  if (update.deviceKeyThumbprint) context.deviceKeyThumbprint = update.deviceKeyThumbprint;
 }
 
 /** The argon2id work of a real check, against a hash nobody knows; always a refusal. */

@@ -7,9 +7,11 @@ import { secretsEqual, sha256 } from '../../common/crypto';
 import { retryTransaction } from '../../database/retry-transaction';
 import { isSessionLive, SessionsService } from '../../sessions/sessions.service';
 import { AuthorizationCodesRepository, RedeemedCode } from '../../tokens/authorization-codes.repository';
+import { TokensRepository } from '../../tokens/tokens.repository';
 import { TokenResponse, TokensService } from '../../tokens/tokens.service';
+import { ClientsService } from '../../clients/clients.service';
 import type { OAuthClient } from '../../clients/oauth-client.entity';
-import { InvalidRequestError } from '../oauth-errors';
+import { InvalidClientError, InvalidRequestError } from '../oauth-errors';
 import { CODE_VERIFIER } from '../oauth-params';
 import { Grant, GrantOutcome, GrantRequest } from './grant';
 import { GrantRefusals } from './refusals';
@@ -35,6 +37,8 @@ export class AuthorizationCodeGrant extends Grant {
     private readonly refusals: GrantRefusals,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly tokenRows: TokensRepository,
+    private readonly clients: ClientsService,
   ) {
     super();
   }
@@ -48,6 +52,10 @@ export class AuthorizationCodeGrant extends Grant {
     if (!CODE_VERIFIER.test(verifier))
       throw new InvalidRequestError('code_verifier must be 43-128 unreserved characters');
 
+    const fast = await this.redeemInOneStatement(request, code, redirectUri, verifier);
+    if (fast) return this.refusals.settle(fast);
+    // Everything else (unknown, replayed, expired, a binding that does not match, an ended session, or a race
+    // the single statement lost), in one transaction with the refusal and its audit, as before.
     const outcome = await retryTransaction(this.dataSource, async (tx): Promise<GrantOutcome> => {
       const now = this.clock.now();
       const codeHash = sha256(code);
@@ -104,6 +112,66 @@ export class AuthorizationCodeGrant extends Grant {
       return { tokens };
     });
     return this.refusals.settle(outcome);
+  }
+
+  /**
+   * The common case in two round trips (issue 14): the code and its session read together (no lock), the
+   * tokens signed from that, then one statement (TokensRepository.redeemAndIssue) that spends the code only
+   * if it is still unredeemed, and writes the rows and their audit only if it did, the session is still
+   * live and the client still active. Undefined when the read does not show a redeemable code whose binding
+   * (client, redirect URI, PKCE) holds, or when the statement did not spend it: the transaction decides.
+   */
+  private async redeemInOneStatement(
+    request: GrantRequest,
+    code: string,
+    redirectUri: string,
+    verifier: string,
+  ): Promise<GrantOutcome | undefined> {
+    const { client, origin } = request;
+    const now = this.clock.now();
+    const found = await this.codes.findUnredeemedWithSession(sha256(code));
+    if (!found || found.expiresAt <= now || bindingMismatch(found, client, redirectUri, verifier) !== null)
+      return undefined;
+    const session = {
+      status: found.sessionStatus,
+      idleExpiresAt: found.sessionIdleExpiresAt,
+      absoluteExpiresAt: found.sessionAbsoluteExpiresAt,
+    };
+    if (!found.sessionAuthTime || !found.sessionAbsoluteExpiresAt || !isSessionLive(session, now)) return undefined;
+    const prepared = await this.tokens.prepareForSession(
+      {
+        client,
+        session: {
+          id: found.sessionId,
+          cupid: found.cupid,
+          authTime: found.sessionAuthTime,
+          amr: found.sessionAmr ?? [],
+          acr: found.sessionAcr,
+          idleExpiresAt: found.sessionIdleExpiresAt!,
+          absoluteExpiresAt: found.sessionAbsoluteExpiresAt,
+        },
+        scope: found.scope,
+        nonce: found.nonce,
+        grantType: this.type,
+      },
+      origin,
+    );
+    const result = await this.tokenRows.redeemAndIssue(now, prepared.rows, {
+      redeem: (first) => this.codes.redeemFragment(first, found.id, now),
+      clientActive: (first) => this.clients.activeGuard(client, first),
+      audit: (first, when) => this.audit.fragment([prepared.audit], first, { when }),
+    });
+    if (result.issued) return { tokens: prepared.response };
+    if (!result.clientActive) {
+      // Deactivated since this instance cached it: as if it had not authenticated (the code is spent).
+      this.clients.forget(client.clientId);
+      throw new InvalidClientError('client authentication failed');
+    }
+    if (!result.redeemed) return undefined;
+    // Spent, but its session ended between the read and the statement: nothing was issued.
+    return retryTransaction(this.dataSource, (tx) =>
+      this.refusals.refuse(tx, request, this.type, 'the session has ended', found),
+    );
   }
 }
 

@@ -1,0 +1,336 @@
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import type { ApiResponseOptions } from '@nestjs/swagger';
+
+/** A schema as @nestjs/swagger takes it (its SchemaObject type is not exported). */
+type SchemaObject = NonNullable<Extract<ApiResponseOptions, { schema?: unknown }>['schema']>;
+
+/**
+ * What a journey answers, as a frontend builds its screens from it: a pending journey names its next
+ * step (one schema per step, and per phase where a step has phases) with what that screen shows; a
+ * completed one carries the authorization code and the redirect back to the client. The unions
+ * (`oneOf` + `discriminator`) cannot be expressed with class decorators, so they are plain schemas
+ * (JOURNEY_UNION_SCHEMAS) that src/openapi.ts adds to the document. Each step's description names the
+ * operation that answers it (docs/api-contract.md has the same map as a table).
+ */
+
+const TOKEN_EXAMPLE = 'kq3C1uYv0t8a9y2mVb2m1sKQd0n8s5Yy2p3uXo7rZ4w';
+const EXPIRES_EXAMPLE = '2026-11-24T19:05:00.000Z';
+
+export class PasswordNextStep {
+  @ApiProperty({ enum: ['PASSWORD'], example: 'PASSWORD' })
+  type: 'PASSWORD';
+}
+
+export class SmsOtpOption {
+  @ApiProperty({ enum: ['SMS_OTP'], example: 'SMS_OTP' })
+  type: 'SMS_OTP';
+
+  @ApiProperty({ example: '+44•••••002', description: "The customer's phone, masked (never the number itself)" })
+  maskedPhone: string;
+}
+
+export class PushOption {
+  @ApiProperty({ enum: ['PUSH'], example: 'PUSH' })
+  type: 'PUSH';
+
+  @ApiProperty({
+    type: [String],
+    example: ['Pixel 9'],
+    description: 'Names of the bound devices the approval request goes to',
+  })
+  devices: string[];
+}
+
+/** The choice of a second factor; `type` is the first option, and any option's send operation may answer it. */
+abstract class SecondFactorChoice {
+  @ApiProperty({
+    enum: ['CHOOSE'],
+    example: 'CHOOSE',
+    description: 'The customer picks one of `options`; the transaction token works with the send operation of each',
+  })
+  phase: 'CHOOSE';
+
+  @ApiProperty({
+    type: 'array',
+    minItems: 1,
+    items: { $ref: '#/components/schemas/SecondFactorOption' },
+    description: 'Every second factor the customer can do now, with what to show of it',
+  })
+  options: Array<SmsOtpOption | PushOption>;
+}
+
+export class SmsOtpChooseNextStep extends SecondFactorChoice {
+  @ApiProperty({ enum: ['SMS_OTP'], example: 'SMS_OTP' })
+  type: 'SMS_OTP';
+}
+
+export class SmsOtpVerifyNextStep {
+  @ApiProperty({ enum: ['SMS_OTP'], example: 'SMS_OTP' })
+  type: 'SMS_OTP';
+
+  @ApiProperty({ enum: ['VERIFY'], example: 'VERIFY' })
+  phase: 'VERIFY';
+
+  @ApiProperty({ example: '+44•••••002', description: 'Where the code went, masked' })
+  maskedPhone: string;
+
+  @ApiProperty({ example: 6, description: 'Digits in the code' })
+  codeLength: number;
+
+  @ApiProperty({ example: EXPIRES_EXAMPLE, format: 'date-time', description: 'The code is refused after this' })
+  codeExpiresAt: string;
+
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    example: '2026-11-24T19:00:30.000Z',
+    description: 'When JourneysController_resendSms may be called; null once the resends of this journey are used up',
+  })
+  resendAvailableAt: string | null;
+
+  @ApiProperty({ example: 5, description: 'Wrong codes this journey still allows' })
+  attemptsLeft: number;
+}
+
+export class PushChooseNextStep extends SecondFactorChoice {
+  @ApiProperty({ enum: ['PUSH'], example: 'PUSH' })
+  type: 'PUSH';
+}
+
+export class PushWaitingNextStep {
+  @ApiProperty({ enum: ['PUSH'], example: 'PUSH' })
+  type: 'PUSH';
+
+  @ApiProperty({ enum: ['WAITING'], example: 'WAITING' })
+  phase: 'WAITING';
+
+  @ApiProperty({ example: 42, minimum: 10, maximum: 99, description: 'The number the customer enters on the device' })
+  number: number;
+
+  @ApiProperty({
+    example: EXPIRES_EXAMPLE,
+    format: 'date-time',
+    description: 'The prompt expires unanswered after this',
+  })
+  expiresAt: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['Pixel 9'],
+    description: 'The devices the prompt went to (in the answer to the send; not repeated while polling)',
+  })
+  devices?: string[];
+}
+
+export class DeviceProofNextStep {
+  @ApiProperty({ enum: ['DEVICE_PROOF'], example: 'DEVICE_PROOF' })
+  type: 'DEVICE_PROOF';
+
+  @ApiProperty({
+    example: 'Jx3nq0mQ8yGZ2cF5vT1wR7bK9pL4sE6dH0aU2iO8zXc',
+    description: 'Sign {"challenge": challenge, "journeyId": journeyId} with the bound key',
+  })
+  challenge: string;
+
+  @ApiProperty({ example: '2026-11-24T19:01:00.000Z', format: 'date-time' })
+  challengeExpiresAt: string;
+
+  @ApiProperty({ enum: ['ES256'], example: 'ES256', description: 'The JWS algorithm of the proof' })
+  alg: 'ES256';
+}
+
+export class EsignDocumentDto {
+  @ApiProperty({ example: 'terms' }) documentId: string;
+  @ApiProperty({ example: '2026-11' }) version: string;
+  @ApiProperty({ example: 'Terms and conditions' }) title: string;
+  @ApiProperty({
+    example: 'https://bank.example/legal/terms-2026-11.pdf',
+    description: 'Where the content is shown from',
+  })
+  url: string;
+  @ApiProperty({
+    example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    description: 'SHA-256 (hex) of the content; sent back when signing',
+  })
+  sha256: string;
+}
+
+export class EsignNextStep {
+  @ApiProperty({ enum: ['ESIGN'], example: 'ESIGN' })
+  type: 'ESIGN';
+
+  @ApiProperty({ type: EsignDocumentDto, description: 'The document to show and sign (or decline)' })
+  document: EsignDocumentDto;
+}
+
+export class DeviceBindNextStep {
+  @ApiProperty({ enum: ['DEVICE_BIND'], example: 'DEVICE_BIND' })
+  type: 'DEVICE_BIND';
+
+  @ApiProperty({
+    example: 'p0O9i8U7y6T5r4E3w2Q1aSdFgHjKlZxCvBnM1234567',
+    description: 'Sign {"challenge": challenge, "journeyId": journeyId} with the new key',
+  })
+  challenge: string;
+
+  @ApiProperty({ enum: ['ES256'], example: 'ES256' })
+  alg: 'ES256';
+
+  @ApiProperty({ enum: ['EC P-256'], example: 'EC P-256', description: 'The key pair to generate' })
+  keyType: 'EC P-256';
+}
+
+export class JourneyPendingDto {
+  @ApiProperty({ example: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21', format: 'uuid' })
+  journeyId: string;
+
+  @ApiProperty({ enum: ['PENDING'], example: 'PENDING' })
+  status: 'PENDING';
+
+  /** Documented as the JourneyNextStep union (src/openapi.ts). */
+  @ApiProperty({ description: 'The step to do next' })
+  nextStep: unknown;
+
+  @ApiProperty({ example: TOKEN_EXAMPLE, description: 'Single use; send it with the operation that answers nextStep' })
+  transactionToken: string;
+
+  @ApiProperty({ example: EXPIRES_EXAMPLE, format: 'date-time' })
+  transactionExpiresAt: string;
+}
+
+export class JourneyCompletedDto {
+  @ApiProperty({ example: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21', format: 'uuid' })
+  journeyId: string;
+
+  @ApiProperty({ enum: ['COMPLETED'], example: 'COMPLETED' })
+  status: 'COMPLETED';
+
+  @ApiProperty({
+    example: 'SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w',
+    description: 'One-time code for /oauth2/token (with the PKCE verifier)',
+  })
+  authorizationCode: string;
+
+  @ApiProperty({
+    example:
+      'http://localhost:5173/callback?code=SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000',
+    format: 'uri',
+    description:
+      "The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there",
+  })
+  redirectTo: string;
+}
+
+/** Every model the unions below refer to (registered with @ApiExtraModels on the controller). */
+export const JOURNEY_RESPONSE_MODELS = [
+  PasswordNextStep,
+  SmsOtpOption,
+  PushOption,
+  SmsOtpChooseNextStep,
+  SmsOtpVerifyNextStep,
+  PushChooseNextStep,
+  PushWaitingNextStep,
+  DeviceProofNextStep,
+  EsignDocumentDto,
+  EsignNextStep,
+  DeviceBindNextStep,
+  JourneyPendingDto,
+  JourneyCompletedDto,
+];
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+const ref = (model: Function | string) => getSchemaPath(model);
+
+function union(
+  description: string,
+  propertyName: string,
+  mapping: Record<string, string>,
+): SchemaObject & { discriminator: { propertyName: string; mapping: Record<string, string> } } {
+  const refs = [...new Set(Object.values(mapping))];
+  return { description, oneOf: refs.map(($ref) => ({ $ref })), discriminator: { propertyName, mapping } };
+}
+
+/**
+ * Which operation answers each step and phase: the step schemas' descriptions say it, and
+ * docs/api-contract.md lists it (a test keeps the two in step with the controller).
+ */
+export const STEP_OPERATIONS: Record<string, { schema: string; operations: string[]; description: string }> = {
+  PASSWORD: {
+    schema: 'PasswordNextStep',
+    operations: ['JourneysController_password'],
+    description: 'Ask for username and password.',
+  },
+  'SMS_OTP/CHOOSE': {
+    schema: 'SmsOtpChooseNextStep',
+    operations: ['JourneysController_sendSms', 'JourneysController_sendPush'],
+    description: "Offer the second factors in `options`; the chosen one's send operation answers it.",
+  },
+  'SMS_OTP/VERIFY': {
+    schema: 'SmsOtpVerifyNextStep',
+    operations: ['JourneysController_verifySms', 'JourneysController_resendSms'],
+    description: 'Ask for the code sent to `maskedPhone`; offer a resend from `resendAvailableAt`.',
+  },
+  'PUSH/CHOOSE': {
+    schema: 'PushChooseNextStep',
+    operations: ['JourneysController_sendPush', 'JourneysController_sendSms'],
+    description: "Offer the second factors in `options`; the chosen one's send operation answers it.",
+  },
+  'PUSH/WAITING': {
+    schema: 'PushWaitingNextStep',
+    operations: ['JourneysController_pollPush', 'JourneysController_sendPush'],
+    description:
+      'Show `number` for the customer to enter on the device and long-poll for the answer; after expiry the same token sends again.',
+  },
+  DEVICE_PROOF: {
+    schema: 'DeviceProofNextStep',
+    operations: ['JourneysController_deviceProof'],
+    description: 'The bound device signs `challenge` with its key.',
+  },
+  ESIGN: {
+    schema: 'EsignNextStep',
+    operations: ['JourneysController_esign'],
+    description: 'Show `document`; sign it (or decline, which ends the journey).',
+  },
+  DEVICE_BIND: {
+    schema: 'DeviceBindNextStep',
+    operations: ['JourneysController_bindDevice'],
+    description: 'Generate a P-256 key pair on the device and sign `challenge` with it.',
+  },
+};
+
+/** The union schemas, added to components.schemas by src/openapi.ts. */
+export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
+  JourneyResponse: union(
+    'A journey answer: PENDING names the next step and its single-use token; COMPLETED carries the authorization code.',
+    'status',
+    { PENDING: ref(JourneyPendingDto), COMPLETED: ref(JourneyCompletedDto) },
+  ),
+  JourneyNextStep: union(
+    'The step the journey expects now, one schema per step (and per phase); its description names the operation that answers it.',
+    'type',
+    {
+      PASSWORD: ref(PasswordNextStep),
+      SMS_OTP: ref('SmsOtpNextStep'),
+      PUSH: ref('PushNextStep'),
+      DEVICE_PROOF: ref(DeviceProofNextStep),
+      ESIGN: ref(EsignNextStep),
+      DEVICE_BIND: ref(DeviceBindNextStep),
+    },
+  ),
+  SmsOtpNextStep: union('The SMS one-time code step: choosing the factor, then verifying the code.', 'phase', {
+    CHOOSE: ref(SmsOtpChooseNextStep),
+    VERIFY: ref(SmsOtpVerifyNextStep),
+  }),
+  PushNextStep: union('The push approval step: choosing the factor, then waiting for the device.', 'phase', {
+    CHOOSE: ref(PushChooseNextStep),
+    WAITING: ref(PushWaitingNextStep),
+  }),
+  SecondFactorOption: union('A second factor the customer may choose.', 'type', {
+    SMS_OTP: ref(SmsOtpOption),
+    PUSH: ref(PushOption),
+  }),
+};
+
+/** The response schema of every journey operation. */
+export const JOURNEY_RESPONSE: SchemaObject = { $ref: '#/components/schemas/JourneyResponse' } as SchemaObject;

@@ -1,0 +1,585 @@
+// The journey's screens, one per step and phase. Each screen replaces the last inside <main>, moves focus to
+// its first field (or its heading), and reports progress through the polite status region.
+import { brand } from './branding';
+import { createDeviceKey, loadDeviceKey, saveDeviceKey, signJws } from './device-key';
+import { field, h, showFieldError } from './dom';
+import { t } from './i18n';
+import { Answer, FactorOption, journeyApi, JourneyView, NextStep, Problem, Step } from './journey-api';
+
+interface Flow {
+  journeyId: string;
+  token: string;
+  /** The second factors the current token may do (from the last choice offered). */
+  factors: FactorOption[];
+}
+
+let flow: Flow;
+/** Bumped on every screen change: a push long-poll or a timer of an older screen then stops. */
+let screen = 0;
+const timers = new Set<number>();
+
+/** Problems after which this journey cannot go on: the customer returns to the application. */
+const FATAL = new Set([
+  'journey-failed',
+  'access-denied',
+  'push-denied',
+  'push-rejected',
+  'esign-declined',
+  'device-bind-needs-second-factor',
+  'transaction-invalid',
+  'invalid-journey-request',
+  'not-found',
+]);
+
+function main(): HTMLElement {
+  return document.getElementById('app')!;
+}
+
+function status(message: string): void {
+  const region = document.getElementById('status');
+  if (region) region.textContent = message;
+}
+
+/** Shows a screen: clears the last one's timers, then focuses the first field, or else the heading. */
+function show(...content: Node[]): number {
+  screen += 1;
+  for (const timer of timers) clearInterval(timer);
+  timers.clear();
+  status('');
+  main().replaceChildren(...content);
+  const target =
+    main().querySelector<HTMLElement>('input:not([type=hidden]):not([disabled]), textarea') ??
+    main().querySelector<HTMLElement>('h1');
+  target?.focus();
+  return screen;
+}
+
+function heading(key: string, values: Record<string, string | number> = {}): HTMLHeadingElement {
+  // tabindex -1: focusable by script (the screen change), not a tab stop.
+  return h('h1', { tabindex: -1 }, t(key, values));
+}
+
+function alertBox(): HTMLDivElement {
+  return h('div', { class: 'alert', role: 'alert', hidden: true });
+}
+
+function setAlert(box: HTMLElement, message: string | null): void {
+  box.textContent = message ?? '';
+  box.hidden = !message;
+}
+
+function busy(form: HTMLFormElement, on: boolean): void {
+  for (const control of form.querySelectorAll<HTMLButtonElement | HTMLInputElement>('button, input'))
+    control.disabled = on;
+  form.setAttribute('aria-busy', String(on));
+}
+
+/** The message for a problem, with the wait when the service sent Retry-After. */
+export function problemMessage(problem: Problem): string {
+  const known = t(`problem.${problem.code}`);
+  let message = known === `problem.${problem.code}` ? t('problem.generic') : known;
+  if (problem.retryAfter) {
+    message +=
+      ' ' +
+      (problem.retryAfter >= 120
+        ? t('problem.retryAfterMinutes', { minutes: Math.ceil(problem.retryAfter / 60) })
+        : t('problem.retryAfterSeconds', { seconds: problem.retryAfter }));
+  }
+  // A lockout's wait matters, not the journey's attempts (they resume after it).
+  if (problem.attemptsLeft !== null && !problem.retryAfter)
+    message += ' ' + t('problem.attemptsLeft', { count: problem.attemptsLeft });
+  return message;
+}
+
+/** Keeps the token the service handed back with a problem (a wrong password spends the old one). */
+function absorb(problem: Problem): void {
+  if (problem.transactionToken) flow.token = problem.transactionToken;
+}
+
+/** The end of the road for this journey: say why, and offer the way back to the application. */
+function showFatal(problem: Problem): void {
+  show(
+    heading('fatal.heading'),
+    h('p', { class: 'alert', role: 'alert' }, problemMessage(problem)),
+    h('p', {}, t('fatal.restart')),
+    h('button', { type: 'button', class: 'secondary', onclick: () => history.back() }, t('fatal.back')),
+  );
+  status(t('fatal.heading'));
+}
+
+export function showNoJourney(): void {
+  show(heading('nojourney.heading'), h('p', {}, t('nojourney.text')));
+}
+
+export function startFlow(journeyId: string, token: string, step: string): void {
+  flow = { journeyId, token, factors: [] };
+  // The redirect names only the first step, which is always the password (nothing else to show for it).
+  if (step !== 'PASSWORD') return showFatal(unknownProblem());
+  route({ type: 'PASSWORD' });
+}
+
+/** After each call: the next screen, or the problem on the current one (`onProblem`), or the fatal screen. */
+function handle(answer: Answer, onProblem: (problem: Problem) => void): void {
+  if (answer.ok) return advance(answer.view);
+  absorb(answer.problem);
+  if (FATAL.has(answer.problem.code) || answer.problem.status === 404) return showFatal(answer.problem);
+  onProblem(answer.problem);
+}
+
+function advance(view: JourneyView): void {
+  if (view.status === 'COMPLETED') return complete(view.redirectTo);
+  flow.token = view.transactionToken;
+  route(view.nextStep);
+}
+
+function unknownProblem(): Problem {
+  return {
+    code: 'generic',
+    status: 0,
+    detail: null,
+    retryAfter: null,
+    transactionToken: null,
+    attemptsLeft: null,
+    alternatives: [],
+  };
+}
+
+function route(next: NextStep): void {
+  switch (next.type) {
+    case 'PASSWORD':
+      return void passwordScreen();
+    case 'SMS_OTP':
+    case 'PUSH':
+      if (next.phase === 'VERIFY') return smsVerifyScreen(next);
+      if (next.phase === 'WAITING') return pushWaitingScreen(next);
+      flow.factors = next.options;
+      return next.options.length > 1 ? chooseFactorScreen() : factorStartScreen(next.options[0] ?? next);
+    case 'ESIGN':
+      return esignScreen(next);
+    case 'DEVICE_BIND':
+      return deviceBindScreen(next);
+    case 'DEVICE_PROOF':
+      return void deviceProofScreen(next);
+    default:
+      return showFatal(unknownProblem());
+  }
+}
+
+function complete(redirectTo: string): void {
+  show(heading('done.heading'), h('p', {}, t('done.text')));
+  status(t('done.heading'));
+  window.location.assign(redirectTo);
+}
+
+// ---- password ----------------------------------------------------------------------------------------
+
+async function passwordScreen(): Promise<void> {
+  const deviceKey = await loadDeviceKey();
+  const username = field('username', t('password.username'), {
+    type: 'text',
+    autocomplete: 'username',
+    required: true,
+    autocapitalize: 'none',
+    spellcheck: 'false',
+  });
+  const password = field('password', t('password.password'), {
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const remember = h('input', { type: 'checkbox', id: 'remember', name: 'remember' });
+  const problemBox = alertBox();
+  const form = h(
+    'form',
+    { novalidate: true },
+    problemBox,
+    username.wrapper,
+    password.wrapper,
+    deviceKey?.bound
+      ? h('p', { class: 'hint' }, t('password.knownDevice'))
+      : h('div', { class: 'checkbox' }, remember, h('label', { for: 'remember' }, t('password.remember'))),
+    h('button', { type: 'submit' }, t('password.submit')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      showFieldError(
+        username.input,
+        username.error,
+        username.input.value.trim() ? null : t('password.usernameRequired'),
+      );
+      showFieldError(password.input, password.error, password.input.value ? null : t('password.passwordRequired'));
+      const invalid = form.querySelector<HTMLInputElement>('[aria-invalid=true]');
+      if (invalid) return invalid.focus();
+      busy(form, true);
+      status(t('status.checking'));
+      const device = deviceKey?.bound
+        ? { keyThumbprint: deviceKey.thumbprint }
+        : remember.checked
+          ? { bind: true }
+          : undefined;
+      const answer = await journeyApi.password(
+        flow.journeyId,
+        flow.token,
+        username.input.value.trim(),
+        password.input.value,
+        device,
+      );
+      busy(form, false);
+      handle(answer, (problem) => {
+        setAlert(problemBox, problemMessage(problem));
+        status('');
+        password.input.value = '';
+        password.input.focus();
+      });
+    })();
+  });
+  show(heading('password.heading', { brand: brand().brandName }), form);
+}
+
+// ---- second factors ------------------------------------------------------------------------------------
+
+function factorLabel(option: FactorOption | { type: FactorOption['type'] }): string {
+  if ('maskedPhone' in option) return t('factor.sms', { phone: option.maskedPhone });
+  if ('devices' in option) return t('factor.push', { devices: option.devices.join(', ') });
+  return t(option.type === 'PUSH' ? 'push.heading' : 'sms.heading');
+}
+
+function chooseFactorScreen(message?: string): void {
+  const problemBox = alertBox();
+  const list = h(
+    'ul',
+    { class: 'choices' },
+    ...flow.factors.map((option) =>
+      h(
+        'li',
+        {},
+        h(
+          'button',
+          { type: 'button', class: 'choice', onclick: () => void startFactor(option.type, problemBox) },
+          factorLabel(option),
+        ),
+      ),
+    ),
+  );
+  show(heading('factor.heading'), h('p', {}, t('factor.text')), problemBox, list);
+  if (message) setAlert(problemBox, message);
+}
+
+/** One factor offered: say where the code or prompt goes and let the customer start it. */
+function factorStartScreen(option: FactorOption | { type: FactorOption['type'] }, message?: string): void {
+  const problemBox = alertBox();
+  const push = option.type === 'PUSH';
+  const button = h(
+    'button',
+    { type: 'button', onclick: () => void startFactor(option.type, problemBox) },
+    t(push ? 'push.send' : 'sms.send'),
+  );
+  show(heading(push ? 'push.heading' : 'sms.heading'), h('p', {}, factorLabel(option)), problemBox, button);
+  if (message) setAlert(problemBox, message);
+}
+
+async function startFactor(type: FactorOption['type'], problemBox: HTMLElement): Promise<void> {
+  status(t(type === 'PUSH' ? 'status.sendingPush' : 'status.sendingSms'));
+  for (const button of main().querySelectorAll('button')) button.disabled = true;
+  const answer =
+    type === 'PUSH'
+      ? await journeyApi.sendPush(flow.journeyId, flow.token)
+      : await journeyApi.sendSms(flow.journeyId, flow.token);
+  for (const button of main().querySelectorAll('button')) button.disabled = false;
+  handle(answer, (problem) => {
+    status('');
+    // A spent push budget: offer only the factors the same token can still do, with the reason.
+    const left = flow.factors.filter((option) => problem.alternatives.includes(option.type));
+    if (left.length === 0) return setAlert(problemBox, problemMessage(problem));
+    flow.factors = left;
+    if (left.length > 1) chooseFactorScreen(problemMessage(problem));
+    else factorStartScreen(left[0], problemMessage(problem));
+  });
+}
+
+function secondsUntil(iso: unknown): number {
+  const at = typeof iso === 'string' ? Date.parse(iso) : NaN;
+  return Number.isNaN(at) ? 0 : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+function smsVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'>): void {
+  const length = next.codeLength;
+  const code = field(
+    'code',
+    t('sms.code'),
+    {
+      type: 'text',
+      inputmode: 'numeric',
+      autocomplete: 'one-time-code',
+      pattern: `[0-9]{${length}}`,
+      maxlength: length,
+      required: true,
+    },
+    t('sms.codeHint', { phone: next.maskedPhone, length }),
+  );
+  const problemBox = alertBox();
+  const resend = h('button', { type: 'button', class: 'secondary', id: 'resend' });
+  const resendHint = h('p', { class: 'hint', id: 'resend-hint' });
+  const form = h(
+    'form',
+    { novalidate: true },
+    problemBox,
+    code.wrapper,
+    h('button', { type: 'submit' }, t('sms.verify')),
+    resend,
+    resendHint,
+  );
+
+  const resendAt = next.resendAvailableAt;
+  const tick = () => {
+    if (resendAt === null) {
+      resend.hidden = true;
+      resendHint.textContent = t('sms.noMoreResends');
+      return;
+    }
+    const wait = secondsUntil(resendAt);
+    resend.disabled = wait > 0;
+    // The countdown is in the button, not the live region: announcing every second would drown the reader.
+    resend.textContent = wait > 0 ? t('sms.resendIn', { seconds: wait }) : t('sms.resend');
+  };
+  resend.addEventListener('click', () => {
+    void (async () => {
+      busy(form, true);
+      status(t('status.sendingSms'));
+      const answer = await journeyApi.resendSms(flow.journeyId, flow.token);
+      busy(form, false);
+      handle(answer, (problem) => {
+        status('');
+        tick();
+        setAlert(problemBox, problemMessage(problem));
+      });
+      if (answer.ok) status(t('sms.resent'));
+    })();
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      const value = code.input.value.replace(/\s/g, '');
+      if (!new RegExp(`^\\d{${length}}$`).test(value)) {
+        showFieldError(code.input, code.error, t('sms.codeFormat', { length }));
+        return code.input.focus();
+      }
+      showFieldError(code.input, code.error, null);
+      busy(form, true);
+      status(t('status.checking'));
+      const answer = await journeyApi.verifySms(flow.journeyId, flow.token, value);
+      busy(form, false);
+      handle(answer, (problem) => {
+        status('');
+        tick();
+        showFieldError(code.input, code.error, problemMessage(problem));
+        code.input.select();
+        code.input.focus();
+      });
+    })();
+  });
+  show(heading('sms.verifyHeading'), form);
+  tick();
+  timers.add(window.setInterval(tick, 1000));
+  status(t('sms.sent', { phone: next.maskedPhone }));
+}
+
+function pushWaitingScreen(next: Step<'PUSH', 'WAITING'>): void {
+  const number = String(next.number);
+  const mine = show(
+    heading('push.waitingHeading'),
+    h('p', {}, t('push.match')),
+    h('p', { class: 'number', 'aria-label': t('push.numberLabel', { number }) }, number),
+    h('p', { class: 'hint' }, t('push.waitingText')),
+  );
+  status(t('push.waiting', { number }));
+  void pollPush(mine);
+}
+
+/** Long-polls the journey (the service holds each request until the device answers or 20 s pass). */
+async function pollPush(mine: number): Promise<void> {
+  while (mine === screen) {
+    const answer = await journeyApi.pollPush(flow.journeyId, flow.token, 20);
+    if (mine !== screen) return;
+    const view = answer.ok ? answer.view : null;
+    if (view?.status === 'PENDING' && view.nextStep.type === 'PUSH' && view.nextStep.phase === 'WAITING') {
+      flow.token = view.transactionToken;
+      continue;
+    }
+    if (answer.ok) status(t('push.approved'));
+    return handle(answer, (problem) => {
+      if (problem.code === 'push-expired') return pushExpiredScreen(problem);
+      if (problem.status === 0 || problem.status >= 500) {
+        // The network or the service hiccupped: wait a moment and ask again with the same token.
+        return void new Promise((resolve) => setTimeout(resolve, 2000)).then(() => pollPush(mine));
+      }
+      showFatal(problem);
+    });
+  }
+}
+
+function pushExpiredScreen(problem: Problem): void {
+  const problemBox = alertBox();
+  const others = flow.factors.filter((option) => option.type !== 'PUSH');
+  show(
+    heading('push.expiredHeading'),
+    h('p', { class: 'alert', role: 'alert' }, problemMessage(problem)),
+    problemBox,
+    h('button', { type: 'button', onclick: () => void startFactor('PUSH', problemBox) }, t('push.sendAgain')),
+    ...others.map((option) =>
+      h(
+        'button',
+        { type: 'button', class: 'secondary', onclick: () => void startFactor(option.type, problemBox) },
+        factorLabel(option),
+      ),
+    ),
+  );
+}
+
+// ---- eSign ---------------------------------------------------------------------------------------------
+
+function esignScreen(next: Step<'ESIGN'>): void {
+  const document = next.document;
+  const accept = h('input', {
+    type: 'checkbox',
+    id: 'accept',
+    name: 'accept',
+    required: true,
+    'aria-describedby': 'accept-error',
+  });
+  const acceptError = h('p', { id: 'accept-error', class: 'field-error', hidden: true });
+  const problemBox = alertBox();
+  const submit = async (accepted: boolean) => {
+    if (accepted && !accept.checked) {
+      acceptError.textContent = t('esign.mustAccept');
+      acceptError.hidden = false;
+      accept.setAttribute('aria-invalid', 'true');
+      return accept.focus();
+    }
+    busy(form, true);
+    status(t('status.signing'));
+    const answer = await journeyApi.esign(
+      flow.journeyId,
+      flow.token,
+      { documentId: document.documentId, version: document.version, sha256: document.sha256 },
+      accepted,
+    );
+    busy(form, false);
+    handle(answer, (problem) => {
+      status('');
+      setAlert(problemBox, problemMessage(problem));
+    });
+  };
+  const form = h(
+    'form',
+    { novalidate: true },
+    problemBox,
+    h(
+      'dl',
+      { class: 'document' },
+      h('dt', {}, t('esign.title')),
+      h('dd', {}, document.title),
+      h('dt', {}, t('esign.version')),
+      h('dd', {}, document.version),
+      h('dt', {}, t('esign.fingerprint')),
+      h('dd', { class: 'hash' }, document.sha256),
+    ),
+    document.url
+      ? h(
+          'p',
+          {},
+          h(
+            'a',
+            { href: document.url, target: '_blank', rel: 'noopener noreferrer' },
+            t('esign.read', { title: document.title }),
+          ),
+        )
+      : null,
+    h('div', { class: 'checkbox' }, accept, h('label', { for: 'accept' }, t('esign.accept'))),
+    acceptError,
+    h('button', { type: 'submit' }, t('esign.sign')),
+    h('button', { type: 'button', class: 'secondary', onclick: () => void submit(false) }, t('esign.decline')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void submit(true);
+  });
+  show(heading('esign.heading'), h('p', {}, t('esign.text')), form);
+}
+
+// ---- this browser as a device ----------------------------------------------------------------------------
+
+function platformName(): string {
+  const data = (navigator as Navigator & { userAgentData?: { platform?: string } }).userAgentData;
+  return (data?.platform || navigator.platform || 'web').slice(0, 32);
+}
+
+function deviceBindScreen(next: Step<'DEVICE_BIND'>): void {
+  const name = field(
+    'device-name',
+    t('bind.name'),
+    { type: 'text', required: true, maxlength: 128, value: t('bind.defaultName', { platform: platformName() }) },
+    t('bind.nameHint'),
+  );
+  const problemBox = alertBox();
+  const form = h(
+    'form',
+    { novalidate: true },
+    problemBox,
+    name.wrapper,
+    h('button', { type: 'submit' }, t('bind.submit')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      const deviceName = name.input.value.trim();
+      if (!deviceName) {
+        showFieldError(name.input, name.error, t('bind.nameRequired'));
+        return name.input.focus();
+      }
+      busy(form, true);
+      status(t('status.binding'));
+      try {
+        // A key refused as already in use is never reused: a new pair is made for each try after that.
+        const existing = await loadDeviceKey();
+        const key =
+          existing && !existing.bound && problemBox.dataset.keyInUse !== 'true' ? existing : await createDeviceKey();
+        await saveDeviceKey(key);
+        const proof = await signJws(key, { challenge: next.challenge, journeyId: flow.journeyId });
+        const answer = await journeyApi.bindDevice(flow.journeyId, flow.token, {
+          publicKey: key.publicJwk,
+          proof,
+          name: deviceName,
+          platform: 'web',
+        });
+        if (answer.ok) await saveDeviceKey({ ...key, bound: true });
+        busy(form, false);
+        handle(answer, (problem) => {
+          status('');
+          if (problem.code === 'device-key-in-use') problemBox.dataset.keyInUse = 'true';
+          setAlert(problemBox, problemMessage(problem));
+        });
+      } catch {
+        busy(form, false);
+        setAlert(problemBox, t('bind.cryptoUnavailable'));
+      }
+    })();
+  });
+  show(heading('bind.heading'), h('p', {}, t('bind.text')), form);
+}
+
+/** A bound browser proves itself at once: nothing to ask; if the proof does not count, MFA follows. */
+async function deviceProofScreen(next: Step<'DEVICE_PROOF'>): Promise<void> {
+  show(heading('proof.heading'), h('p', {}, t('proof.text')));
+  status(t('proof.text'));
+  const key = await loadDeviceKey();
+  // Without the key the proof cannot count; an empty one tells the service to move on to a second factor.
+  const proof = key
+    ? await signJws(key, { challenge: next.challenge, journeyId: flow.journeyId }).catch(
+        () => 'no-device-key-available',
+      )
+    : 'no-device-key-available';
+  const answer = await journeyApi.proveDevice(flow.journeyId, flow.token, proof);
+  handle(answer, (problem) => showFatal(problem));
+}

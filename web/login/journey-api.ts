@@ -1,0 +1,135 @@
+// The journey calls the page makes, through the typed client (client/, generated from openapi.yaml): each
+// answers either the journey's next view or the problem (RFC 9457) with what the page needs from it.
+import type { Schemas } from '../../client';
+import { api } from '../shared/api';
+
+/** What the journey asks next: a union discriminated on `type` (and on `phase` for SMS_OTP and PUSH). */
+export type NextStep = Schemas['JourneyNextStep'];
+/** A journey answer: PENDING with the next step and a fresh token, or COMPLETED with the redirect back. */
+export type JourneyView = Schemas['JourneyResponse'];
+/** A second factor offered in the CHOOSE phase, with what the customer sees of it. */
+export type FactorOption = Schemas['SecondFactorOption'];
+export type Step<Type extends NextStep['type'], Phase = unknown> = Extract<
+  NextStep,
+  { type: Type } & (Phase extends string ? { phase: Phase } : unknown)
+>;
+
+export interface Problem {
+  /** The last segment of the problem type URI, e.g. `invalid-credentials`. */
+  code: string;
+  status: number;
+  detail: string | null;
+  /** Seconds from Retry-After, when the service sent it. */
+  retryAfter: number | null;
+  /** A fresh token for the same step (a wrong password), or null: the current token stays valid or is gone. */
+  transactionToken: string | null;
+  attemptsLeft: number | null;
+  /** Second factors the same token can do instead (a spent push budget). */
+  alternatives: string[];
+}
+
+export type Answer = { ok: true; view: JourneyView } | { ok: false; problem: Problem };
+
+interface Raw {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
+}
+
+function answer({ data, error, response }: Raw): Answer {
+  if (response.ok && data) return { ok: true, view: data as JourneyView };
+  // Problem bodies carry per-type members beyond ProblemDto (transactionToken, attemptsLeft, alternatives).
+  const body = (error ?? {}) as Record<string, unknown>;
+  const retryAfter = Number(response.headers.get('retry-after'));
+  const type = typeof body.type === 'string' ? body.type : '';
+  return {
+    ok: false,
+    problem: {
+      code: type.startsWith('urn:ciam:problem:') ? type.slice('urn:ciam:problem:'.length) : `http-${response.status}`,
+      status: response.status,
+      detail: typeof body.detail === 'string' ? body.detail : null,
+      retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
+      transactionToken: typeof body.transactionToken === 'string' ? body.transactionToken : null,
+      attemptsLeft: typeof body.attemptsLeft === 'number' ? body.attemptsLeft : null,
+      // [{ "type": "SMS_OTP" }]: the factors the same token can do instead.
+      alternatives: Array.isArray(body.alternatives)
+        ? body.alternatives.map((entry: unknown) =>
+            typeof entry === 'object' && entry !== null ? String((entry as { type?: unknown }).type) : String(entry),
+          )
+        : [],
+    },
+  };
+}
+
+/** A network failure looks like a problem too, so every screen handles one shape. */
+async function call(run: () => Promise<Raw>): Promise<Answer> {
+  try {
+    return answer(await run());
+  } catch {
+    return {
+      ok: false,
+      problem: {
+        code: 'network',
+        status: 0,
+        detail: null,
+        retryAfter: null,
+        transactionToken: null,
+        attemptsLeft: null,
+        alternatives: [],
+      },
+    };
+  }
+}
+
+const path = (journeyId: string) => ({ params: { path: { journeyId } } });
+
+export interface DeviceHints {
+  bind?: boolean;
+  keyThumbprint?: string;
+}
+
+export const journeyApi = {
+  password: (journeyId: string, transactionToken: string, username: string, password: string, device?: DeviceHints) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/password', {
+        ...path(journeyId),
+        body: { transactionToken, username, password, ...(device ? { device } : {}) },
+      }),
+    ),
+  sendSms: (journeyId: string, transactionToken: string) =>
+    call(() => api.POST('/journeys/{journeyId}/sms-otp/send', { ...path(journeyId), body: { transactionToken } })),
+  resendSms: (journeyId: string, transactionToken: string) =>
+    call(() => api.POST('/journeys/{journeyId}/sms-otp/resend', { ...path(journeyId), body: { transactionToken } })),
+  verifySms: (journeyId: string, transactionToken: string, code: string) =>
+    call(() => api.POST('/journeys/{journeyId}/sms-otp', { ...path(journeyId), body: { transactionToken, code } })),
+  sendPush: (journeyId: string, transactionToken: string) =>
+    call(() => api.POST('/journeys/{journeyId}/push/send', { ...path(journeyId), body: { transactionToken } })),
+  pollPush: (journeyId: string, transactionToken: string, waitSeconds: number) =>
+    call(() => api.POST('/journeys/{journeyId}/push', { ...path(journeyId), body: { transactionToken, waitSeconds } })),
+  esign: (
+    journeyId: string,
+    transactionToken: string,
+    document: { documentId: string; version: string; sha256: string },
+    accept: boolean,
+  ) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/esign', { ...path(journeyId), body: { transactionToken, ...document, accept } }),
+    ),
+  bindDevice: (
+    journeyId: string,
+    transactionToken: string,
+    body: {
+      publicKey: { kty: string; crv: string; x: string; y: string };
+      proof: string;
+      name: string;
+      platform?: string;
+    },
+  ) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/device-bind', { ...path(journeyId), body: { transactionToken, ...body } }),
+    ),
+  proveDevice: (journeyId: string, transactionToken: string, proof: string) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/device-proof', { ...path(journeyId), body: { transactionToken, proof } }),
+    ),
+};
