@@ -32,9 +32,14 @@ const MAX_ENTRIES = 10_000;
 @Injectable()
 export class ClientCache implements OnModuleDestroy {
   private readonly logger = new Logger(ClientCache.name);
-  private readonly entries = new Map<string, { client: OAuthClient; until: number }>();
-  /** Client id → until when (clock ms) its recent failures require the lockout check. */
-  private readonly failures = new Map<string, number>();
+  /**
+   * `vetted`: the lockout standing was read since the entry was loaded (failures before it was cached were
+   * never announced to it); `failuresUntil`: until when (clock ms) a recent failure requires the check.
+   */
+  private readonly entries = new Map<
+    string,
+    { client: OAuthClient; until: number; vetted: boolean; failuresUntil: number }
+  >();
   /** Bumped by every notification and every (re)connect: a load that began before a bump is not kept. */
   private generation = 0;
   private listener?: Client;
@@ -85,7 +90,7 @@ export class ClientCache implements OnModuleDestroy {
   put(client: OAuthClient, generation: number | undefined): void {
     if (generation === undefined || generation !== this.generation || !this.listening()) return;
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(client.clientId, { client, until: Date.now() + this.ttlMs });
+    this.entries.set(client.clientId, { client, until: Date.now() + this.ttlMs, vetted: false, failuresUntil: 0 });
   }
 
   /** Forgets a client at once in this instance (its change's notification reaches the others). */
@@ -94,25 +99,33 @@ export class ClientCache implements OnModuleDestroy {
     this.entries.delete(clientId);
   }
 
-  /** The client failed to authenticate (here or, through the notification, on another instance). */
+  /**
+   * The client failed to authenticate (here or, through the notification, on another instance). Kept on
+   * the cached entry only: a client not cached here is checked on every use anyway, so an unknown client id
+   * an attacker makes up costs no memory.
+   */
   markFailure(clientId: string, at = this.clock.now().getTime()): void {
-    const until = at + this.recentFailureMs;
-    if ((this.failures.get(clientId) ?? 0) < until) this.failures.set(clientId, until);
-    if (this.failures.size > MAX_ENTRIES) this.pruneFailures();
+    const entry = this.entries.get(clientId);
+    if (entry) entry.failuresUntil = Math.max(entry.failuresUntil, at + this.recentFailureMs);
+  }
+
+  /** The lockout standing of a cached client was read (`lastFailureAt`: its counter's last failure, if any). */
+  markVetted(clientId: string, lastFailureAt: Date | null): void {
+    const entry = this.entries.get(clientId);
+    if (!entry) return;
+    entry.vetted = true;
+    if (lastFailureAt) this.markFailure(clientId, lastFailureAt.getTime());
   }
 
   /**
    * True when the client-lockout check must run for this client: it failed recently, or this instance
-   * cannot know (not listening, or the client is not cached: its failures before this instance cached it
-   * were never announced to it).
+   * cannot know (not listening, not cached, or cached but its standing not read since it was loaded: its
+   * failures before this instance cached it were never announced to it).
    */
   needsLockoutCheck(clientId: string): boolean {
-    if (!this.listening() || !this.entries.has(clientId)) return true;
-    const until = this.failures.get(clientId);
-    if (until === undefined) return false;
-    if (until > this.clock.now().getTime()) return true;
-    this.failures.delete(clientId);
-    return false;
+    const entry = this.listening() ? this.entries.get(clientId) : undefined;
+    if (!entry || !entry.vetted) return true;
+    return entry.failuresUntil > this.clock.now().getTime();
   }
 
   /** True while changes reach this instance, so the cache may answer (readiness detail, tests). */
@@ -207,10 +220,5 @@ export class ClientCache implements OnModuleDestroy {
       this.connect();
     }, delay);
     this.reconnectTimer.unref();
-  }
-
-  private pruneFailures(): void {
-    const now = this.clock.now().getTime();
-    for (const [clientId, until] of this.failures) if (until <= now) this.failures.delete(clientId);
   }
 }

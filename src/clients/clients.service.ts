@@ -136,9 +136,12 @@ export class ClientsService {
     await this.clients.announce(manager, 'failure', clientId);
   }
 
-  /** A lockout check found recent failures this instance was not told of (it cached the client after them). */
-  noteRecentFailure(clientId: string, lastFailureAt: Date): void {
-    this.cache.markFailure(clientId, lastFailureAt.getTime());
+  /**
+   * The lockout check ran for this client (`lastFailureAt`: when its counter last failed, if ever): a cached
+   * client is then skipped until a failure is announced, or while that last failure is recent.
+   */
+  noteLockoutChecked(clientId: string, lastFailureAt: Date | null): void {
+    this.cache.markVetted(clientId, lastFailureAt);
   }
 
   /**

@@ -82,7 +82,7 @@ export class ClientAuthenticator {
         claimed,
         origin.ip,
       );
-      if (lastClientFailureAt) this.clients.noteRecentFailure(claimed, lastClientFailureAt);
+      this.clients.noteLockoutChecked(claimed, lastClientFailureAt);
       if (lock) {
         throw new OAuthError('invalid_client', 'too many failed client authentications; try again later', 429, {
           'Retry-After': String(lock.retryAfterSeconds),

@@ -91,6 +91,13 @@ describe('the client cache across instances', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('keeps a lock engaged before this instance cached the client, request after request', async () => {
+    // B listens already (an earlier spec used it), but has never seen this client.
+    await until(() => cacheOf(b).isListening(), 'the client cache to listen');
+    for (let i = 0; i < 3; i += 1) expect((await token(a, 'a-wrong-secret-0123456789')).status).toBe(401);
+    for (let i = 0; i < 3; i += 1) expect((await token(b)).status).toBe(429);
+  });
+
   it('serves nothing from memory while its listening connection is lost, and listens again', async () => {
     await cached(b);
     await a.dataSource.query(
