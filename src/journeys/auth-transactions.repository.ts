@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf, takeDeferred, withDeferred } from '../database/sql';
+import { rowsOf, statementRows, takeDeferred, withDeferred } from '../database/sql';
 import type { AuthContext } from './auth-context.entity';
 import { contextColumnsAs, contextFromRow } from './auth-contexts.repository';
 import { AuthStepKind, AuthTransaction } from './auth-transaction.entity';
@@ -121,9 +121,10 @@ export class AuthTransactionsRepository {
     claimId: string,
     claimedUntil: Date,
   ): Promise<ClaimedTransaction | null> {
-    const [row] = await rowsOf<ClaimedRow>(
-      manager,
-      `WITH claimed AS (
+    // Prepared once per connection (statementRows): the statement is long and runs on every step request.
+    const [row] = await statementRows<ClaimedRow>(manager, {
+      name: 'ciam_journey_claim',
+      text: `WITH claimed AS (
          UPDATE auth_transactions SET claim_id = $5, claimed_until = $6
           WHERE token_hash = $1 AND context_id = $2 AND (step = $3 OR challenge->'choices' ? $3::text)
             AND status = 'PENDING' AND expires_at > $4 AND (claimed_until IS NULL OR claimed_until <= $4)
@@ -136,8 +137,8 @@ export class AuthTransactionsRepository {
               ${contextColumnsAs('c')}
          FROM claimed JOIN auth_contexts c ON c.id = claimed.context_id
           FOR UPDATE OF c`,
-      [tokenHash, contextId, step, now, claimId, claimedUntil],
-    );
+      values: [tokenHash, contextId, step, now, claimId, claimedUntil],
+    });
     return row
       ? {
           id: row.id,
@@ -166,14 +167,14 @@ export class AuthTransactionsRepository {
     id: string,
     claimId: string,
   ): Promise<AuthContext | null> {
-    const [row] = await rowsOf<Record<string, unknown>>(
-      manager,
-      `SELECT ${contextColumnsAs('c')}
+    const [row] = await statementRows<Record<string, unknown>>(manager, {
+      name: 'ciam_journey_hold',
+      text: `SELECT ${contextColumnsAs('c')}
          FROM auth_transactions t JOIN auth_contexts c ON c.id = t.context_id
         WHERE t.id = $1 AND t.claim_id = $2 AND t.status = 'PENDING' AND t.context_id = $3
           FOR UPDATE OF t, c`,
-      [id, claimId, contextId],
-    );
+      values: [id, claimId, contextId],
+    });
     return row ? contextFromRow(row) : null;
   }
 
