@@ -44,6 +44,11 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
         'effective_cache_size=12GB',
         '-c',
         'random_page_cost=1.1',
+        // Statements per operation, counted by the server (scripts/bench/counters.ts).
+        '-c',
+        'shared_preload_libraries=pg_stat_statements',
+        '-c',
+        'pg_stat_statements.track_utility=on',
       ],
     });
     url = embedded.url;

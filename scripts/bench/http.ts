@@ -2,22 +2,27 @@
  * npm run bench:http: the real service (compiled, production mode, log level warn) driven over loopback
  * by a small closed-loop load generator (N workers, each sending its next request as soon as the last
  * answered, for a fixed time): complete logins (journey start, password against the file directory and
- * against slapd, code exchange), refresh-token rotation, introspection, userinfo and JWKS. Reports
- * requests per second, p50/p99 latency and errors per scenario (errors must be 0).
+ * against slapd, code exchange), refresh-token rotation, client_credentials, introspection, userinfo,
+ * discovery and JWKS. Reports requests per second, p50/p99 latency and errors per scenario (errors must be
+ * 0), and what each operation cost as the parts count it (counters.ts): statements sent to PostgreSQL,
+ * the service's CPU and PostgreSQL's CPU. BENCH_SERVICE_DIR runs another checkout's build (an older
+ * commit, for a before/after in one sitting) against the same database and load generator.
  */
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { hashSecret } from '../../src/common/passwords';
+import { hashSecret, verifySecret } from '../../src/common/passwords';
 import { firstFreePort } from '../../src/database/embedded-postgres';
 import { startSlapd } from '../../test/support/slapd';
 import { openBenchDatabase, progress } from './bench-db';
+import { costPerOperation, Counters, PhaseCost } from './counters';
 import { percentile } from './queries';
 import { seed } from './seed';
 
-export interface HttpResult {
+export interface HttpResult extends PhaseCost {
   scenario: string;
   directory: string;
   seconds: number;
@@ -28,6 +33,8 @@ export interface HttpResult {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** CLOCK_MONOTONIC microseconds of the measured window, the clock V8's CPU profiles use (profile-summary.ts). */
+  windowUs: [number, number];
 }
 
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
@@ -36,6 +43,10 @@ const SERVICE_SECRET = 'bench-service-secret-0123456789';
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url');
 const REDIRECT = 'http://localhost:5173/callback';
+/** The build to run: this checkout's, or BENCH_SERVICE_DIR's (e.g. a worktree of an older commit). */
+const SERVICE_DIR = process.env.BENCH_SERVICE_DIR ?? '.';
+/** Scenarios to run (comma-separated names as in the table, e.g. `login,refresh`); all when unset. */
+const ONLY = process.env.BENCH_HTTP_ONLY?.split(',').filter(Boolean);
 
 class UnexpectedStatus extends Error {}
 
@@ -94,16 +105,22 @@ async function login(
 
 /** Runs `operation` in WORKERS closed loops for SECONDS; each worker may keep state. */
 async function drive<State>(
+  counters: Counters,
+  base: string,
   scenario: string,
   directory: string,
   requestsPerOperation: number,
   setup: () => Promise<State>,
   operation: (state: State) => Promise<State>,
-): Promise<HttpResult> {
+): Promise<HttpResult | undefined> {
+  if (ONLY && !ONLY.some((name) => scenario.startsWith(name))) return undefined;
   const timings: number[] = [];
   let errors = 0;
   let lastError = '';
   const states = await Promise.all(Array.from({ length: WORKERS }, setup));
+  // Counted from here: the workers' setup (a login each, for the token scenarios) is not the scenario's cost.
+  const before = await counters.snapshot(base);
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
   const deadline = Date.now() + SECONDS * 1000;
   const started = Date.now();
   await Promise.all(
@@ -122,6 +139,8 @@ async function drive<State>(
     }),
   );
   const seconds = (Date.now() - started) / 1000;
+  const toUs = Number(process.hrtime.bigint() / 1000n);
+  const cost = costPerOperation(before, await counters.snapshot(base), timings.length + errors);
   timings.sort((a, b) => a - b);
   if (errors > 0) process.stderr.write(`\n${scenario}: ${errors} errors, last: ${lastError}\n`);
   const operations = timings.length;
@@ -137,9 +156,12 @@ async function drive<State>(
     p50Ms: round(percentile(timings, 50) ?? 0),
     p99Ms: round(percentile(timings, 99) ?? 0),
     errors,
+    ...cost,
+    windowUs: [fromUs, toUs] as [number, number],
   };
   progress(
-    `http: ${scenario} (${directory}): ${result.operationsPerSecond} op/s, p99 ${result.p99Ms} ms, ${errors} errors`,
+    `http: ${scenario} (${directory}): ${result.operationsPerSecond} op/s, p99 ${result.p99Ms} ms, ${errors} errors, ` +
+      `${cost.statementsPerOp} statements/op, service ${cost.serviceCpuMsPerOp} ms CPU/op, PostgreSQL ${cost.postgresCpuMsPerOp} ms CPU/op`,
   );
   process.stderr.write('\n');
   return result;
@@ -149,11 +171,16 @@ async function startService(
   databaseUrl: string,
   env: Record<string, string>,
 ): Promise<{ base: string; child: ChildProcess }> {
-  if (!existsSync('dist/src/main.js'))
-    throw new Error('dist/src/main.js is missing: run `npm run build` first (npm run bench does)');
+  const main = join(SERVICE_DIR, 'dist/src/main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm run bench does)`);
   const port = await firstFreePort(0);
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  // BENCH_CPU_PROF=<dir>: the service writes a V8 CPU profile there when it exits (profile-summary.ts reads it).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, 'dist/src/main.js'], {
+    cwd: SERVICE_DIR,
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -213,91 +240,93 @@ async function registerBenchClients(dataSource: DataSource): Promise<void> {
 
 export async function benchHttp(dataSource: DataSource, databaseUrl: string): Promise<HttpResult[]> {
   await registerBenchClients(dataSource);
+  const counters = new Counters(dataSource);
+  await counters.init();
   const results: HttpResult[] = [];
+  const push = (result: HttpResult | undefined) => void (result && results.push(result));
   const basic = `Basic ${Buffer.from(`bench-service:${SERVICE_SECRET}`).toString('base64')}`;
 
   const file = await startService(databaseUrl, { USER_DIRECTORY: 'file' });
   try {
     const base = file.base;
-    results.push(
+    const get =
+      (path: string, headers: Record<string, string> = {}) =>
+      async <S>(s: S): Promise<S> => {
+        await expectStatus(await fetch(`${base}${path}`, { headers }), 200);
+        return s;
+      };
+    const loggedIn = () => login(base, 'alice', 'alice-password');
+    push(await drive(counters, base, 'JWKS', '-', 1, async () => null, get('/oauth2/jwks')));
+    push(await drive(counters, base, 'discovery', '-', 1, async () => null, get('/.well-known/openid-configuration')));
+    push(
       await drive(
-        'JWKS',
-        '-',
-        1,
-        async () => null,
-        async (s) => {
-          await expectStatus(await fetch(`${base}/oauth2/jwks`), 200);
-          return s;
-        },
-      ),
-    );
-    results.push(
-      await drive(
+        counters,
+        base,
         'login (start, password, code exchange)',
         'file (argon2id)',
         3,
         async () => null,
         async (s) => {
-          await login(base, 'alice', 'alice-password');
+          await loggedIn();
           return s;
         },
       ),
     );
-    results.push(
+    push(
+      await drive(counters, base, 'refresh-token rotation', '-', 1, loggedIn, async (tokens) => {
+        return (await expectStatus(
+          await fetch(`${base}/oauth2/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({
+              grant_type: 'refresh_token',
+              refresh_token: tokens.refresh_token,
+              client_id: 'bench-spa',
+            }),
+          }),
+          200,
+        )) as typeof tokens;
+      }),
+    );
+    push(
       await drive(
-        'refresh-token rotation',
+        counters,
+        base,
+        'client_credentials (client_secret_basic)',
         '-',
         1,
-        () => login(base, 'alice', 'alice-password'),
-        async (tokens) => {
-          return (await expectStatus(
+        async () => null,
+        async (s) => {
+          const body = (await expectStatus(
             await fetch(`${base}/oauth2/token`, {
               method: 'POST',
-              headers: { 'content-type': 'application/x-www-form-urlencoded' },
-              body: new URLSearchParams({
-                grant_type: 'refresh_token',
-                refresh_token: tokens.refresh_token,
-                client_id: 'bench-spa',
-              }),
-            }),
-            200,
-          )) as typeof tokens;
-        },
-      ),
-    );
-    results.push(
-      await drive(
-        'introspection (client_secret_basic)',
-        '-',
-        1,
-        () => login(base, 'alice', 'alice-password'),
-        async (tokens) => {
-          const body = (await expectStatus(
-            await fetch(`${base}/oauth2/introspect`, {
-              method: 'POST',
               headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
-              body: new URLSearchParams({ token: tokens.access_token }),
+              body: new URLSearchParams({ grant_type: 'client_credentials' }),
             }),
             200,
-          )) as { active: boolean };
-          if (!body.active) throw new UnexpectedStatus('introspection said inactive');
-          return tokens;
+          )) as { access_token?: string };
+          if (!body.access_token) throw new UnexpectedStatus('client_credentials without an access token');
+          return s;
         },
       ),
     );
-    results.push(
-      await drive(
-        'userinfo',
-        '-',
-        1,
-        () => login(base, 'alice', 'alice-password'),
-        async (tokens) => {
-          await expectStatus(
-            await fetch(`${base}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } }),
-            200,
-          );
-          return tokens;
-        },
+    push(
+      await drive(counters, base, 'introspection (client_secret_basic)', '-', 1, loggedIn, async (tokens) => {
+        const body = (await expectStatus(
+          await fetch(`${base}/oauth2/introspect`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+            body: new URLSearchParams({ token: tokens.access_token }),
+          }),
+          200,
+        )) as { active: boolean };
+        if (!body.active) throw new UnexpectedStatus('introspection said inactive');
+        return tokens;
+      }),
+    );
+    push(
+      await drive(counters, base, 'userinfo', '-', 1, loggedIn, (tokens) =>
+        get('/oauth2/userinfo', { authorization: `Bearer ${tokens.access_token}` })(tokens),
       ),
     );
   } finally {
@@ -308,8 +337,10 @@ export async function benchHttp(dataSource: DataSource, databaseUrl: string): Pr
     const slapd = await startSlapd();
     const ldap = await startService(databaseUrl, slapd.env);
     try {
-      results.push(
+      push(
         await drive(
+          counters,
+          ldap.base,
           'login (start, password, code exchange)',
           'ldap (slapd, SSHA)',
           3,
@@ -330,14 +361,30 @@ export async function benchHttp(dataSource: DataSource, databaseUrl: string): Pr
   return results;
 }
 
+/**
+ * The fixed cost inside a file-directory login: one argon2id verification (the directory's parameters), in
+ * CPU milliseconds of this process, so the login's service CPU can be read without it.
+ */
+export async function argon2VerifyCpuMs(): Promise<number> {
+  const hash = await hashSecret('bench-password');
+  await verifySecret(hash, 'bench-password');
+  const rounds = 20;
+  const started = process.cpuUsage();
+  for (let i = 0; i < rounds; i += 1) await verifySecret(hash, 'bench-password');
+  const used = process.cpuUsage(started);
+  return Number(((used.user + used.system) / 1000 / rounds).toFixed(2));
+}
+
 export function httpTable(results: HttpResult[]): string {
+  const shown = (value: number | null) => (value === null ? 'n/a' : String(value));
   const rows = results.map(
     (r) =>
-      `| ${r.scenario} | ${r.directory} | ${r.operationsPerSecond} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} |`,
+      `| ${r.scenario} | ${r.directory} | ${r.operationsPerSecond} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ` +
+      `${shown(r.statementsPerOp)} | ${shown(r.serviceCpuMsPerOp)} | ${shown(r.postgresCpuMsPerOp)} |`,
   );
   return [
-    `| scenario (${WORKERS} workers, ${SECONDS} s) | directory | operations/s | requests/s | p50 ms | p99 ms | errors |`,
-    '|---|---|---|---|---|---|---|',
+    `| scenario (${WORKERS} workers, ${SECONDS} s) | directory | operations/s | requests/s | p50 ms | p99 ms | errors | statements/op | service CPU ms/op | PostgreSQL CPU ms/op |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -347,7 +394,11 @@ if (require.main === module) {
     const db = await openBenchDatabase(console.log);
     try {
       await seed(db.dataSource, console.log);
-      console.log(httpTable(await benchHttp(db.dataSource, db.url)));
+      const results = await benchHttp(db.dataSource, db.url);
+      console.log(httpTable(results));
+      console.log(`\none argon2id verification (the file directory's hash): ${await argon2VerifyCpuMs()} ms of CPU`);
+      if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(results, null, 2)}\n`);
+      if (results.some((r) => r.errors > 0)) process.exitCode = 1;
     } finally {
       await db.stop();
     }

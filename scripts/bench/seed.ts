@@ -8,15 +8,22 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { BenchDatabase, openBenchDatabase, progress } from './bench-db';
 
+/**
+ * BENCH_SCALE (default 1, the documents' scale) shrinks every count for quick iterations, e.g. 0.01 seeds in
+ * seconds; the query targets are stated at scale 1, and a database seeded at another scale is seeded again.
+ */
+const FACTOR = Number(process.env.BENCH_SCALE ?? 1);
+const scaled = (n: number) => Math.max(1, Math.round(n * FACTOR));
+
 export const SCALE = {
-  customers: 200_000,
-  sessions: 500_000,
-  contexts: 1_000_000,
+  customers: scaled(200_000),
+  sessions: scaled(500_000),
+  contexts: scaled(1_000_000),
   transactionsPerContext: 3,
-  auditRows: 10_000_000,
-  pendingContexts: 50_000,
+  auditRows: scaled(10_000_000),
+  pendingContexts: scaled(50_000),
   /** 5 % of rows belong to 500 heavy customers (about 50 sessions each); the rest spread evenly. */
-  heavyCustomers: 500,
+  heavyCustomers: scaled(500),
   heavyShare: 0.05,
 };
 const CHUNK = 250_000;

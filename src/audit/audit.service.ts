@@ -27,13 +27,56 @@ export interface AuditEvent {
  * that the audit-partitions job drives). It appends through the caller's EntityManager, so the event commits
  * or rolls back with the state change it describes (docs/architecture.md, rule 3); secret-named fields of
  * `details` are scrubbed here, before anything reaches the row.
+ *
+ * Inside a unit of work (`unitOfWork`: one transaction of a request) `record` only collects the event, and the
+ * unit writes everything it collected in ONE insert just before the transaction commits: the events still
+ * commit or roll back with the change they describe, for one round trip instead of one per event.
  */
 @Injectable()
 export class AuditService {
+  /** The events each open unit of work has collected, keyed by its transaction's EntityManager. */
+  private readonly collected = new WeakMap<EntityManager, AuditLogInsert[]>();
+
   constructor(private readonly log: AuditLogRepository) {}
 
   async record(manager: EntityManager, event: AuditEvent): Promise<void> {
-    await this.log.append(manager, toRow(event));
+    // Scrubbed and copied now: a caller may reuse its details object after recording it.
+    const row = toRow(event);
+    const unit = this.collected.get(manager);
+    if (unit) unit.push(row);
+    else await this.log.append(manager, row);
+  }
+
+  /**
+   * Runs `work` in the caller's transaction (`manager`), collecting the events it records, then writes them
+   * in one multi-row insert, still inside that transaction (so before its COMMIT). When `work` throws nothing
+   * is written (the transaction rolls back anyway). A nested unit on the same manager joins the outer one.
+   */
+  async unitOfWork<T>(manager: EntityManager, work: () => Promise<T>): Promise<T> {
+    if (this.collected.has(manager)) return work();
+    const rows: AuditLogInsert[] = [];
+    this.collected.set(manager, rows);
+    try {
+      const result = await work();
+      // Rows recorded while flushing (none today) would be lost, so the unit closes first.
+      this.collected.delete(manager);
+      if (rows.length > 0) await this.log.appendAll(manager, rows);
+      return result;
+    } finally {
+      this.collected.delete(manager);
+    }
+  }
+
+  /**
+   * What the open unit of work on `manager` has collected so far, as a fragment for the caller's next
+   * statement (`WITH audit AS (<text>) UPDATE ...`), and the unit forgets it: those events then commit with
+   * that statement, in the same transaction, and the unit's own insert at its end carries only what is
+   * recorded later (nothing, usually: no insert at all). Null outside a unit or when nothing was collected.
+   */
+  takeFragment(manager: EntityManager, firstParam: number): SqlFragment | null {
+    const rows = this.collected.get(manager);
+    if (!rows || rows.length === 0) return null;
+    return this.log.insertFragment(rows.splice(0), firstParam);
   }
 
   /** Several events of one request in one INSERT (one round trip), in the caller's transaction. */

@@ -97,6 +97,15 @@ export class ClientsService {
   }
 
   /**
+   * The active client from this instance's cache, else read in the caller's transaction (`manager`: no second
+   * pooled connection). For a read that may be as fresh as the cache (a journey step), unlike findActive
+   * with a manager, which always reads the row in the transaction.
+   */
+  async findActiveCachedOr(clientId: string, manager: EntityManager): Promise<OAuthClient | null> {
+    return this.cache.get(clientId) ?? this.clients.findActive(clientId, manager);
+  }
+
+  /**
    * SQL that holds while `client` is still active with the secret it was verified with, for a statement
    * of another repository to guard its writes with (a fragment: oauth_clients stays in ClientsRepository).
    * Its two parameters start at `firstParam`.

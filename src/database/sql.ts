@@ -73,10 +73,91 @@ export async function poolStatement<T>(dataSource: DataSource, statement: NamedS
   return (await pool.query<T>({ name, text: statement.text, values: statement.values })).rows;
 }
 
+/**
+ * One statement on the caller's transaction connection (`manager`'s query runner), as a named prepared
+ * statement: PostgreSQL parses and plans it once per connection instead of on every call, and TypeORM's
+ * query path is skipped. For the journey's hot statements, whose text is fixed; outside a transaction
+ * (no connected runner) it runs as rowsOf does. The connection's bounded waits are the same.
+ */
+export async function statementRows<T>(manager: EntityManager, statement: NamedStatement): Promise<T[]> {
+  const runner = manager.queryRunner as unknown as
+    { isReleased?: boolean; databaseConnection?: { query<R>(s: object): Promise<{ rows: R[] }> } } | undefined;
+  const client = runner && !runner.isReleased ? runner.databaseConnection : undefined;
+  const name = client ? nameOf(statement) : undefined;
+  if (!client || !name) return rowsOf<T>(manager, statement.text, statement.values);
+  return (await client.query<T>({ name, text: statement.text, values: statement.values })).rows;
+}
+
 /** The pg pool's counters (for the pool gauge): connections open, idle, and requests waiting for one. */
 export function poolStats(dataSource: DataSource): { total: number; idle: number; waiting: number } {
   const pool = (
     dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }
   ).master;
   return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 };
+}
+
+/** A write a repository hands over as SQL, numbering its parameters from the first free one it is given. */
+export type DeferredWrite = (firstParam: number) => { text: string; values: unknown[] };
+
+const deferredWrites = new WeakMap<EntityManager, DeferredWrite[]>();
+
+/**
+ * Runs `work` in the caller's transaction (`manager`) with write deferral on: a write a repository defers
+ * (deferWrite) waits for the next statement that takes it along (withDeferred: the writes become
+ * data-modifying CTE members of that statement, one round trip for several writes), and whatever is still
+ * waiting when `work` ends is written in one statement then, before the transaction commits. Only writes
+ * nothing later in the transaction reads are deferred (their repositories say which); a statement that
+ * takes them along runs them in the same snapshot, and foreign keys are checked at its end.
+ */
+export async function withDeferredWrites<T>(manager: EntityManager, work: () => Promise<T>): Promise<T> {
+  if (deferredWrites.has(manager)) return work();
+  const pending: DeferredWrite[] = [];
+  deferredWrites.set(manager, pending);
+  try {
+    const result = await work();
+    deferredWrites.delete(manager);
+    if (pending.length > 0) {
+      const statement = withDeferred(pending, { text: 'SELECT 1', values: [] });
+      await manager.query(statement.text, statement.values);
+    }
+    return result;
+  } finally {
+    deferredWrites.delete(manager);
+  }
+}
+
+/** Defers a write inside withDeferredWrites; runs it at once anywhere else. */
+export async function deferWrite(manager: EntityManager, write: DeferredWrite): Promise<void> {
+  const pending = deferredWrites.get(manager);
+  if (pending) {
+    pending.push(write);
+    return;
+  }
+  const statement = write(1);
+  await manager.query(statement.text, statement.values);
+}
+
+/** The writes deferred on `manager` so far, handed to the caller's next statement (and forgotten here). */
+export function takeDeferred(manager: EntityManager): DeferredWrite[] {
+  return deferredWrites.get(manager)?.splice(0) ?? [];
+}
+
+/** `statement` with `writes` run first as data-modifying CTE members (`WITH d0 AS (...), d1 AS (...) <statement>`). */
+export function withDeferred(
+  writes: Array<(firstParam: number) => { text: string; values: unknown[] } | null>,
+  statement: { text: string; values: unknown[] },
+): { text: string; values: unknown[] } {
+  const values = [...statement.values];
+  const members: string[] = [];
+  for (const write of writes) {
+    const fragment = write(values.length + 1);
+    if (!fragment) continue;
+    values.push(...fragment.values);
+    members.push(`d${members.length} AS (${fragment.text})`);
+  }
+  if (members.length === 0) return statement;
+  const text = /^\s*WITH\s/i.test(statement.text)
+    ? `WITH ${members.join(', ')}, ${statement.text.replace(/^\s*WITH\s+/i, '')}`
+    : `WITH ${members.join(', ')} ${statement.text}`;
+  return { text, values };
 }

@@ -94,7 +94,9 @@ export class JourneyCompletion {
     given?: PreparedStep,
   ): Promise<Pick<JourneyView, 'nextStep' | 'transactionToken' | 'transactionExpiresAt'>> {
     const [step] = candidates;
-    await this.transactions.voidPending(tx, state.context.id);
+    // Only the newest token is ever valid; a new journey, or a request that spent the only pending one, has none to void.
+    if (!state.transient.newJourney && !state.transient.noPendingLeft)
+      await this.transactions.voidPending(tx, state.context.id);
     const prepared = given ?? (await step.prepare(state.context, state, tx));
     const now = this.clock.now();
     const ttl = prepared.ttlSeconds ?? this.config.journeys.transactionTtlSeconds;
@@ -102,17 +104,31 @@ export class JourneyCompletion {
     const token = randomSecret(32);
     const offersChoice = step.role === 'second-factor' && !given;
     const choices = offersChoice ? candidates.map((candidate) => candidate.kind) : undefined;
-    await this.transactions.insert(tx, {
-      contextId: state.context.id,
-      step: step.kind,
-      tokenHash: sha256(token),
-      challenge: { ...(prepared.challenge ?? {}), ...(choices ? { choices } : {}) },
-      otpHash: prepared.otpHash ?? null,
-      attempts: prepared.attempts ?? 0,
-      maxAttempts: prepared.maxAttempts ?? step.maxTries(),
-      createdAt: now,
-      expiresAt,
-    });
+    const { unwritten } = state.transient;
+    state.transient.unwritten = undefined;
+    const withWrites = unwritten
+      ? [
+          (first: number) => this.contexts.insertFragment(unwritten.journey, first),
+          (first: number) => this.audit.fragment(unwritten.audit, first),
+        ]
+      : [];
+    await this.transactions.insert(
+      tx,
+      {
+        contextId: state.context.id,
+        step: step.kind,
+        tokenHash: sha256(token),
+        challenge: { ...(prepared.challenge ?? {}), ...(choices ? { choices } : {}) },
+        otpHash: prepared.otpHash ?? null,
+        attempts: prepared.attempts ?? 0,
+        maxAttempts: prepared.maxAttempts ?? step.maxTries(),
+        createdAt: now,
+        expiresAt,
+      },
+      withWrites,
+    );
+    state.transient.noPendingLeft = false;
+    state.transient.newJourney = false;
     const options = offersChoice
       ? await Promise.all(
           candidates.map(async (candidate) => ({ type: candidate.kind, ...(await candidate.describe(state)) })),
@@ -179,8 +195,9 @@ export class JourneyCompletion {
       scope: context.requestedScopes.join(' '),
       contextId: context.id,
     });
-    await this.transactions.voidPending(tx, context.id);
-    await this.contexts.complete(tx, context.id, this.clock.now());
+    if (!state.transient.newJourney && !state.transient.noPendingLeft)
+      await this.transactions.voidPending(tx, context.id);
+    await this.contexts.complete(tx, context.id, this.clock.now(), context.cupid);
     if (context.deviceKeyThumbprint && independentSecondFactor(state.passed, context.deviceKeyThumbprint)) {
       // A full second factor on a bound device renews its MFA-skip window, unless the device approved it itself.
       await this.devices.recordMfa(tx, context.cupid!, context.deviceKeyThumbprint, this.clock.now());

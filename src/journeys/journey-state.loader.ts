@@ -5,7 +5,7 @@ import { ClientsService } from '../clients/clients.service';
 import { DrsEvaluationsRepository } from '../risk/drs-evaluations.repository';
 import type { AuthContext } from './auth-context.entity';
 import { AuthContextsRepository } from './auth-contexts.repository';
-import { AuthTransactionsRepository } from './auth-transactions.repository';
+import { AuthTransactionsRepository, PassedStep } from './auth-transactions.repository';
 import { JourneyFailedError } from './journey-errors';
 import type { JourneyState } from './policy';
 
@@ -21,14 +21,18 @@ export class JourneyStateLoader {
     private readonly evaluations: DrsEvaluationsRepository,
   ) {}
 
-  async load(tx: EntityManager, context: AuthContext): Promise<JourneyState> {
-    const client = await this.clients.findActive(context.clientId, tx);
+  /** `passedSteps`: what the claim already read (AuthTransactionsRepository.claim); read here when not given. */
+  async load(tx: EntityManager, context: AuthContext, passedSteps?: PassedStep[]): Promise<JourneyState> {
+    // From the instance's client cache (a journey start read the same client moments ago); else in this transaction.
+    const client = await this.clients.findActiveCachedOr(context.clientId, tx);
     if (!client) throw new JourneyFailedError('The application that started this sign-in is no longer registered.');
-    const passed = (await this.transactions.passedSteps(tx, context.id)).map((entry) => ({
+    const passed = (passedSteps ?? (await this.transactions.passedSteps(tx, context.id))).map((entry) => ({
       step: entry.step,
       facts: entry.result as JourneyState['passed'][number]['facts'],
     }));
-    const evaluation = await this.evaluations.findLatest(tx, context.id);
+    // A risk verdict is recorded only together with a step's pass (JourneyService.afterRisk), so a journey
+    // with no passed step has none: its first step skips the read.
+    const evaluation = passed.length > 0 ? await this.evaluations.findLatest(tx, context.id) : null;
     return { context, client, passed, risk: evaluation?.recommendation ?? null, transient: {}, db: tx };
   }
 

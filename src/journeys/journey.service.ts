@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
-import { AuditService } from '../audit/audit.service';
+import { AuditEvent, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { withDeferredWrites } from '../database/sql';
 import { sha256 } from '../common/crypto';
 import { ApiError, DependencyUnavailableError } from '../common/problem';
 import type { RequestOrigin } from '../common/request-origin';
@@ -12,7 +13,8 @@ import type { AppConfig } from '../config/config';
 import { DirectoryUnavailableError, DirectoryUser } from '../directory/user-directory.port';
 import { ClientsService } from '../clients/clients.service';
 import type { OAuthClient } from '../clients/oauth-client.entity';
-import { RiskService } from '../risk/risk.service';
+import type { RiskInput } from '../risk/risk.port';
+import { RiskService, RiskVerdict } from '../risk/risk.service';
 import type { AuthChannel } from './auth-context.entity';
 import type { AuthStepKind } from './auth-transaction.entity';
 import { AuthContextsRepository } from './auth-contexts.repository';
@@ -20,7 +22,7 @@ import { AuthTransactionsRepository, ClaimedTransaction } from './auth-transacti
 import { JourneyCompletion, JourneyView, Settled } from './journey-completion.service';
 import { InvalidJourneyRequestError, RetryableStepError } from './journey-errors';
 import { JourneyStateLoader } from './journey-state.loader';
-import type { JourneyState } from './policy';
+import type { Decision, JourneyState } from './policy';
 import { JOURNEY_STEPS, JourneyStep, PendingSend, StepFacts, StepOutcome, StepRun } from './steps/journey-step';
 import { requestDigest, TokenVault } from './token-vault';
 import { PresentedToken, TransactionAnswers } from './transaction-answers.service';
@@ -71,6 +73,8 @@ interface Claimed {
   request: StepRequest;
   state: JourneyState;
   transaction: ClaimedTransaction;
+  /** A pass spends the token in the transaction's last statement, with what the step established. */
+  consume?: { at: Date; result: Record<string, unknown> };
 }
 
 /** What remains after a phase that did not settle: the step's dependency, or the risk evaluation. */
@@ -118,40 +122,58 @@ export class JourneyService {
   /** Validates the relying party's request and opens a journey at its first step (no dependency is called). */
   async start(request: StartJourney, origin: RequestOrigin): Promise<JourneyView> {
     const client = await this.validateStart(request);
+    const now = this.clock.now();
+    const context = this.contexts.build({
+      clientId: client.clientId,
+      channel: request.channel,
+      ipAddress: origin.ip,
+      userAgent: origin.userAgent,
+      deviceId: request.deviceId ?? null,
+      deviceData: request.deviceData ?? {},
+      requestedScopes: request.scope.split(' '),
+      bindDevice: request.bindDevice ?? false,
+      deviceKeyThumbprint: request.deviceKeyThumbprint ?? null,
+      redirectUri: request.redirectUri,
+      state: request.state ?? null,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: 'S256',
+      nonce: request.nonce ?? null,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: new Date(now.getTime() + this.config.journeys.contextTtlSeconds * 1000),
+    });
+    const started: AuditEvent = {
+      type: AUDIT_EVENT_TYPES.JOURNEY_STARTED,
+      outcome: 'SUCCESS',
+      actor: { type: 'CLIENT', id: client.clientId },
+      contextId: context.id,
+      clientId: client.clientId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: { channel: request.channel, scope: request.scope, startedBy: request.startedBy },
+    };
+    const state: JourneyState = {
+      context,
+      client,
+      passed: [],
+      risk: null,
+      transient: { newJourney: true },
+      db: this.dataSource.manager,
+    };
+    // Policy decides from the request alone (nothing of this journey is stored yet).
+    const decision = await this.completion.decide(state);
+    if (decision.next === 'STEP') {
+      // The usual start: the journey, its first step's token and the audit event are written by ONE statement
+      // (issueTransaction), atomic on its own, so no transaction is opened around it.
+      state.transient.unwritten = { journey: context, audit: [started] };
+      return this.settle(() => this.completion.advance(this.dataSource.manager, state, origin, decision));
+    }
     return this.settle(() =>
-      this.dataSource.transaction(async (tx) => {
-        const now = this.clock.now();
-        const context = await this.contexts.insert(tx, {
-          clientId: client.clientId,
-          channel: request.channel,
-          ipAddress: origin.ip,
-          userAgent: origin.userAgent,
-          deviceId: request.deviceId ?? null,
-          deviceData: request.deviceData ?? {},
-          requestedScopes: request.scope.split(' '),
-          bindDevice: request.bindDevice ?? false,
-          deviceKeyThumbprint: request.deviceKeyThumbprint ?? null,
-          redirectUri: request.redirectUri,
-          state: request.state ?? null,
-          codeChallenge: request.codeChallenge,
-          codeChallengeMethod: 'S256',
-          nonce: request.nonce ?? null,
-          createdAt: now,
-          updatedAt: now,
-          expiresAt: new Date(now.getTime() + this.config.journeys.contextTtlSeconds * 1000),
-        });
-        await this.audit.record(tx, {
-          type: AUDIT_EVENT_TYPES.JOURNEY_STARTED,
-          outcome: 'SUCCESS',
-          actor: { type: 'CLIENT', id: client.clientId },
-          contextId: context.id,
-          clientId: client.clientId,
-          ip: origin.ip,
-          userAgent: origin.userAgent,
-          details: { channel: request.channel, scope: request.scope, startedBy: request.startedBy },
-        });
-        const state: JourneyState = { context, client, passed: [], risk: null, transient: {}, db: tx };
-        return this.completion.advance(tx, state, origin, await this.completion.decide(state));
+      this.unitOfWork(async (tx) => {
+        state.db = tx;
+        await this.audit.record(tx, started);
+        await this.contexts.insert(tx, context, this.audit.takeFragment(tx, 23));
+        return this.completion.advance(tx, state, origin, decision);
       }),
     );
   }
@@ -198,14 +220,14 @@ export class JourneyService {
     // Looked up before anything is claimed, holding no connection: steps read the customer from the state.
     const customer = step.needsCustomer ? await this.loader.lookupCustomer(journeyId) : undefined;
     return this.settle(async () => {
-      const opened = await this.dataSource.transaction((tx) => this.open(tx, request, customer));
+      const opened = await this.unitOfWork((tx) => this.open(tx, request, customer));
       if (!('claimed' in opened)) return opened;
       try {
         return await this.proceed(opened.claimed, opened.due);
       } catch (error) {
         // A fault between phases (a bug, the database): give the token back so the same token can retry.
-        await this.dataSource
-          .transaction((tx) => this.transactions.release(tx, opened.claimed.transaction.id, request.claimId))
+        await this.transactions
+          .release(this.dataSource.manager, opened.claimed.transaction.id, request.claimId)
           .catch(() => undefined);
         throw error;
       }
@@ -230,12 +252,12 @@ export class JourneyService {
       leaseUntil,
     );
     if (!transaction) return this.answers.replayOrRefuse(tx, request, now);
-    const context = await this.contexts.lockById(tx, request.journeyId);
+    const { context } = transaction; // locked by the claim's statement
     if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
       await this.transactions.release(tx, transaction.id, request.claimId);
       return this.answers.refuse(tx, request, now, 'journey closed');
     }
-    const state = await this.loader.load(tx, context);
+    const state = await this.loader.load(tx, context, transaction.passed);
     if (customer) state.transient.user = customer.user;
     const claimed: Claimed = { request, state, transaction };
     const run = this.runOf(claimed, tx);
@@ -256,7 +278,7 @@ export class JourneyService {
       } catch (error) {
         return this.abandon(claimed, due.plan, error);
       }
-      const concluded = await this.dataSource.transaction(async (tx): Promise<Concluded> => {
+      const concluded = await this.unitOfWork(async (tx): Promise<Concluded> => {
         const run = await this.resume(tx, claimed, { plan: due.plan, evidence });
         return 'error' in run ? run : this.conclude(tx, claimed, run, await step.complete(run));
       });
@@ -270,8 +292,36 @@ export class JourneyService {
 
   /** The step passed and policy needs the risk evaluation: the vendor is asked with no connection held. */
   private async assessRisk(claimed: Claimed, facts: StepFacts): Promise<Settled> {
+    const input = this.riskInput(claimed);
+    const verdict = await this.risk.evaluate(input);
+    return this.unitOfWork(async (tx) => {
+      const run = await this.resume(tx, claimed);
+      if ('error' in run) return run;
+      return this.afterRisk(tx, claimed, facts, input, verdict);
+    });
+  }
+
+  /** Records the verdict, the step's pass and policy's next move, in the current transaction. */
+  private async afterRisk(
+    tx: EntityManager,
+    claimed: Claimed,
+    facts: StepFacts,
+    input: RiskInput,
+    verdict: RiskVerdict,
+  ): Promise<Settled> {
     const { state, request } = claimed;
-    const input = {
+    const assessment = await this.risk.record(tx, input, verdict);
+    if (!assessment) return this.kept(tx, claimed, { error: new DependencyUnavailableError('risk evaluation') });
+    state.risk = assessment.recommendation;
+    // Policy decides from the state in memory (the pass is already in state.passed), so it can decide first.
+    const decision = await this.completion.decide(state);
+    await this.recordPass(tx, claimed, facts, decision);
+    return this.spent(tx, claimed, await this.completion.advance(tx, state, request.origin, decision));
+  }
+
+  private riskInput(claimed: Claimed): RiskInput {
+    const { state, request } = claimed;
+    return {
       contextId: state.context.id,
       cupid: state.context.cupid!,
       accountFailures: state.transient.accountFailures ?? 0,
@@ -282,25 +332,11 @@ export class JourneyService {
       deviceId: state.context.deviceId,
       deviceData: state.context.deviceData,
     };
-    const verdict = await this.risk.evaluate(input);
-    return this.dataSource.transaction(async (tx) => {
-      const run = await this.resume(tx, claimed);
-      if ('error' in run) return run;
-      const assessment = await this.risk.record(tx, input, verdict);
-      if (!assessment) return this.kept(tx, claimed, { error: new DependencyUnavailableError('risk evaluation') });
-      state.risk = assessment.recommendation;
-      await this.recordPass(tx, claimed, facts);
-      return this.spent(
-        tx,
-        claimed,
-        await this.completion.advance(tx, state, request.origin, await this.completion.decide(state)),
-      );
-    });
   }
 
   /** The dependency failed: its audit and the release of the token in one short transaction; the same token can retry. */
   private async abandon(claimed: Claimed, plan: unknown, error: unknown): Promise<Settled> {
-    const answer = await this.dataSource.transaction(async (tx) => {
+    const answer = await this.unitOfWork(async (tx) => {
       const said = await claimed.request.step.abandon({ ...this.runOf(claimed, tx), plan }, error);
       await this.transactions.release(tx, claimed.transaction.id, claimed.request.claimId);
       return (
@@ -320,11 +356,15 @@ export class JourneyService {
   ): Promise<StepRun<unknown> | { error: ApiError }> {
     const { request, state } = claimed;
     const now = this.clock.now();
-    if (!(await this.transactions.holdClaim(tx, claimed.transaction.id, request.claimId))) {
-      return this.answers.refuse(tx, request, now, 'claim_lapsed');
-    }
-    const context = await this.contexts.lockById(tx, request.journeyId);
-    if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
+    // The step's row and the journey's, locked in one round trip (the step's first).
+    const context = await this.transactions.holdClaimAndLockJourney(
+      tx,
+      request.journeyId,
+      claimed.transaction.id,
+      request.claimId,
+    );
+    if (!context) return this.answers.refuse(tx, request, now, 'claim_lapsed');
+    if (context.status !== 'PENDING' || context.expiresAt <= now) {
       await this.transactions.release(tx, claimed.transaction.id, request.claimId);
       return this.answers.refuse(tx, request, now, 'journey closed');
     }
@@ -348,9 +388,15 @@ export class JourneyService {
         Object.assign(state.transient, outcome.transient ?? {});
         if (outcome.facts.cupid && !state.context.cupid) state.context.cupid = outcome.facts.cupid;
         const decision = await this.completion.decide(state);
-        // The token stays claimed while the risk vendor is asked; the step's own records commit now.
-        if (decision.next === 'EVALUATE_RISK') return { riskDue: outcome.facts };
-        await this.recordPass(tx, claimed, outcome.facts);
+        if (decision.next === 'EVALUATE_RISK') {
+          // The token stays claimed while a risk vendor is asked; the step's own records commit now.
+          if (!this.risk.evaluatesLocally) return { riskDue: outcome.facts };
+          // Rules that only read PostgreSQL run here, on this transaction's connection: no vendor call, so no
+          // reason for a second transaction (and its claim check and journey lock) after this one.
+          const input = this.riskInput(claimed);
+          return this.afterRisk(tx, claimed, outcome.facts, input, await this.risk.evaluate(input, tx));
+        }
+        await this.recordPass(tx, claimed, outcome.facts, decision);
         return this.spent(tx, claimed, await this.completion.advance(tx, state, origin, decision));
       }
       case 'continue': {
@@ -405,17 +451,24 @@ export class JourneyService {
     }
   }
 
-  private async recordPass(tx: EntityManager, claimed: Claimed, facts: StepFacts): Promise<void> {
-    await this.transactions.consume(tx, claimed.transaction.id, this.clock.now(), {
-      ...facts,
-      step: claimed.request.kind,
-    });
-    if (facts.cupid) await this.contexts.identify(tx, claimed.state.context.id, facts.cupid);
+  /**
+   * Spends the token with what the step established. The journey learns its customer here, unless it
+   * completes in this transaction: completing writes the CUPID with the status, in one statement.
+   */
+  private async recordPass(tx: EntityManager, claimed: Claimed, facts: StepFacts, decision: Decision): Promise<void> {
+    // Spent by the transaction's last statement, with the answer it keeps (spent(), below): every pass ends
+    // in spent(), in this same transaction, and nothing before it reads the token's state.
+    claimed.consume = { at: this.clock.now(), result: { ...facts, step: claimed.request.kind } };
+    // The claimed token was the journey's only pending one (issueTransaction voids the others before it
+    // issues one), so there is none to void: completing or issuing the next token leaves it to spent().
+    claimed.state.transient.noPendingLeft = true;
+    if (facts.cupid && decision.next !== 'COMPLETE')
+      await this.contexts.identify(tx, claimed.state.context.id, facts.cupid);
   }
 
   /** The token was spent: its answer is kept, sealed under the token and this request, for a retry after a lost reply. */
   private spent(tx: EntityManager, claimed: Claimed, settled: Settled): Promise<Settled> {
-    return this.answers.keep(tx, claimed.request, claimed.transaction.id, settled, this.clock.now());
+    return this.answers.keep(tx, claimed.request, claimed.transaction.id, settled, this.clock.now(), claimed.consume);
   }
 
   /** The token stays valid (a wrong code, a push still waiting, a dependency down): the claim is given back. */
@@ -458,6 +511,15 @@ export class JourneyService {
     if (scopes.length === 0 || beyond.length > 0)
       throw new InvalidJourneyRequestError(`scope not allowed for this client: ${beyond.join(' ') || '(empty)'}`);
     return client;
+  }
+
+  /**
+   * One short transaction of a request: its audit events are collected and written in one insert before it
+   * commits (AuditService.unitOfWork), in the same transaction as what they record, and the writes its
+   * repositories defer ride with its next statement (withDeferredWrites): fewer round trips, same transaction.
+   */
+  private unitOfWork<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((tx) => this.audit.unitOfWork(tx, () => withDeferredWrites(tx, () => work(tx))));
   }
 
   /** Runs the work; what it decided has committed; then answers. Dependency outages become 503. */

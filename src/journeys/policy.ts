@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../audit/audit.service';
 import type { EntityManager } from 'typeorm';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import type { DirectoryUser } from '../directory/user-directory.port';
@@ -33,6 +34,15 @@ export interface TransientFacts {
   user?: DirectoryUser | null;
   /** Failed password attempts on the account before this success (risk's failure velocity). */
   accountFailures?: number;
+  /** The journey was created in this request: it has no transaction yet, so there is none to void. */
+  newJourney?: boolean;
+  /** This request spent the journey's only pending transaction: none is left to void. */
+  noPendingLeft?: boolean;
+  /**
+   * A journey not written yet, with its audit events: the first step's token is written with them, in one
+   * statement (JourneyCompletion.issueTransaction), so a journey start needs no transaction.
+   */
+  unwritten?: { journey: AuthContext; audit: AuditEvent[] };
 }
 
 export type Decision =

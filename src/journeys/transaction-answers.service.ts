@@ -7,7 +7,7 @@ import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import type { AuthStepKind } from './auth-transaction.entity';
-import { AuthTransactionsRepository } from './auth-transactions.repository';
+import { AuthTransactionsRepository, PresentedTransaction } from './auth-transactions.repository';
 import type { JourneyView, Settled } from './journey-completion.service';
 import { StepInProgressError, StepOutOfOrderError, TransactionInvalidError } from './journey-errors';
 import { fromStoredAnswer, StoredAnswer, toStoredAnswer, TokenVault } from './token-vault';
@@ -45,10 +45,16 @@ export class TransactionAnswers {
     transactionId: string,
     settled: Settled,
     now: Date,
+    /** A pass not yet written: the token is spent by this same statement (AuthTransactionsRepository.keepResponse). */
+    consume?: { at: Date; result: Record<string, unknown> },
   ): Promise<Settled> {
     if (this.config.journeys.retryWindowSeconds > 0) {
       const sealed = token.vault.seal(`response:${token.digest}`, transactionId, toStoredAnswer(settled));
-      await this.transactions.keepResponse(tx, transactionId, sealed, now);
+      // The last statement of the step's transaction: the audit events collected so far ride along.
+      const audit = (firstParam: number) => this.audit.takeFragment(tx, firstParam);
+      await this.transactions.keepResponse(tx, transactionId, sealed, now, audit, consume);
+    } else if (consume) {
+      await this.transactions.consume(tx, transactionId, consume.at, consume.result);
     }
     return settled;
   }
@@ -82,13 +88,22 @@ export class TransactionAnswers {
         return answer;
       }
     }
-    return this.refuse(tx, token, now);
+    // One read decides: a second read could see the winner's commit land in between (PENDING and claimed
+    // here, CONSUMED there) and refuse a retry that should have been told "in progress" (or its answer).
+    return this.refuse(tx, token, now, undefined, found);
   }
 
   /** One shape for the client; the reason (unknown, foreign, consumed, expired, in progress ...) goes to the audit trail. */
-  async refuse(tx: EntityManager, token: PresentedToken, now: Date, closed?: string): Promise<{ error: ApiError }> {
+  async refuse(
+    tx: EntityManager,
+    token: PresentedToken,
+    now: Date,
+    closed?: string,
+    /** The token's row as the caller already read it in this request (null: none); read here when not given. */
+    seen?: PresentedTransaction | null,
+  ): Promise<{ error: ApiError }> {
     const { journeyId, kind, origin } = token;
-    const found = await this.transactions.findByTokenHash(tx, token.tokenHash);
+    const found = seen !== undefined ? seen : await this.transactions.findByTokenHash(tx, token.tokenHash);
     const reason =
       closed ??
       (!found

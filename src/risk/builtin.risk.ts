@@ -23,6 +23,8 @@ const DENY_AT = 70;
  */
 export class BuiltinRiskEvaluator extends RiskEvaluator {
   readonly name = 'builtin';
+  /** Reads PostgreSQL only: the journey runs it on its own transaction's connection. */
+  override readonly remote = false;
   private readonly trusted = new BlockList();
 
   constructor(
@@ -40,15 +42,16 @@ export class BuiltinRiskEvaluator extends RiskEvaluator {
 
   async evaluate(input: RiskInput, db: EntityManager): Promise<RiskAssessment> {
     const reasons: Array<keyof typeof WEIGHTS> = [];
-    const [knownDevice, knownNetwork, ipFailures] = await Promise.all([
-      input.deviceId
-        ? this.signals.isKnownDevice(db, input.cupid, input.deviceId, input.contextId)
-        : Promise.resolve(false),
-      input.ip
-        ? this.isTrusted(input.ip) || this.signals.isKnownNetwork(db, input.cupid, input.ip)
-        : Promise.resolve(false),
-      input.ip ? this.signals.ipFailures(db, input.ip) : Promise.resolve(0),
-    ]);
+    const trusted = input.ip ? this.isTrusted(input.ip) : false;
+    const read = await this.signals.signals(db, {
+      cupid: input.cupid,
+      deviceId: input.deviceId,
+      ip: input.ip,
+      excludeContextId: input.contextId,
+      checkNetwork: !trusted,
+    });
+    const { knownDevice, ipFailures } = read;
+    const knownNetwork = trusted || read.knownNetwork;
     const failures = { account: input.accountFailures, ip: ipFailures };
     if (!knownDevice) reasons.push('unknown_device');
     if (!knownNetwork) reasons.push('new_network');

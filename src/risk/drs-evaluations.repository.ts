@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../database/sql';
+import { deferWrite, rowsOf } from '../database/sql';
 import type { DrsRecommendation } from './drs-evaluation.entity';
 
 export interface NewDrsEvaluation {
@@ -21,11 +21,15 @@ export interface NewDrsEvaluation {
  */
 @Injectable()
 export class DrsEvaluationsRepository {
+  /**
+   * Deferred inside a journey's unit of work (deferWrite: it rides with the journey's next write, nothing
+   * later in the transaction reads it); written at once anywhere else.
+   */
   async insert(manager: EntityManager, evaluation: NewDrsEvaluation): Promise<void> {
-    await manager.query(
-      `INSERT INTO drs_evaluations (context_id, cupid, recommendation, score, reasons, provider, raw_response, latency_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
+    await deferWrite(manager, (first) => ({
+      text: `INSERT INTO drs_evaluations (context_id, cupid, recommendation, score, reasons, provider, raw_response, latency_ms)
+       VALUES (${[0, 1, 2, 3, 4, 5, 6, 7].map((i) => `$${first + i}`).join(', ')})`,
+      values: [
         evaluation.contextId,
         evaluation.cupid,
         evaluation.recommendation,
@@ -35,7 +39,7 @@ export class DrsEvaluationsRepository {
         evaluation.rawResponse === null ? null : JSON.stringify(evaluation.rawResponse),
         evaluation.latencyMs,
       ],
-    );
+    }));
   }
 
   /** The journey's latest evaluation, or null before risk was evaluated (idx_drs_context). */

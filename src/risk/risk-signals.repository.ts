@@ -36,4 +36,33 @@ export class RiskSignalsRepository {
     );
     return rows[0]?.window_failures ?? 0;
   }
+
+  /**
+   * The three signals in one round trip (the built-in rules need all three for every login): whether the
+   * device is known, whether the network is (skipped when `checkNetwork` is false: a trusted network), and the
+   * address's failure count. Each subquery is the statement above, bounded by one customer's or address's rows.
+   */
+  async signals(
+    db: EntityManager,
+    input: {
+      cupid: string;
+      deviceId: string | null;
+      ip: string | null;
+      excludeContextId: string;
+      checkNetwork: boolean;
+    },
+  ): Promise<{ knownDevice: boolean; knownNetwork: boolean; ipFailures: number }> {
+    const [row]: Array<{ known_device: boolean; known_network: boolean; ip_failures: number }> = await db.query(
+      `SELECT
+         ($2::text IS NOT NULL AND EXISTS (SELECT 1 FROM auth_contexts
+            WHERE cupid = $1 AND device_id = $2 AND status = 'COMPLETED' AND id <> $3)) AS known_device,
+         ($4::inet IS NOT NULL AND $5::boolean AND EXISTS (SELECT 1 FROM sessions
+            WHERE cupid = $1 AND created_at > now() - interval '90 days'
+              AND family(ip_address) = family($4::inet)
+              AND ip_address <<= network(set_masklen($4::inet, CASE WHEN family($4::inet) = 4 THEN 24 ELSE 48 END)))) AS known_network,
+         COALESCE((SELECT window_failures FROM login_attempts WHERE subject = 'ip:' || $4::text), 0) AS ip_failures`,
+      [input.cupid, input.deviceId, input.excludeContextId, input.ip, input.checkNetwork],
+    );
+    return { knownDevice: row.known_device, knownNetwork: row.known_network, ipFailures: Number(row.ip_failures) };
+  }
 }

@@ -34,6 +34,11 @@ export class RiskUnavailableError extends Error {
 /** The device-risk port (DRS). ALLOW lets policy skip MFA; CHALLENGE asks for it; DENY ends the journey. */
 export abstract class RiskEvaluator {
   abstract readonly name: string;
+  /**
+   * True when `evaluate` asks a vendor over the network, so it must run holding no database connection;
+   * false for rules that only read PostgreSQL, which a journey runs inside its own short transaction.
+   */
+  readonly remote: boolean = true;
   /** `db` reads history (the built-in rules); it is never a transaction held open across a vendor call. */
   abstract evaluate(input: RiskInput, db: EntityManager): Promise<RiskAssessment>;
 }

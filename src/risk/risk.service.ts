@@ -31,12 +31,21 @@ export class RiskService {
     private readonly evaluations: DrsEvaluationsRepository,
   ) {}
 
-  /** Holds no connection across the vendor call; the built-in rules read history query by query. */
-  async evaluate(input: RiskInput): Promise<RiskVerdict> {
+  /** True when the evaluator reads PostgreSQL only (the built-in rules): no vendor call to keep outside a transaction. */
+  get evaluatesLocally(): boolean {
+    return !this.evaluator.remote;
+  }
+
+  /**
+   * Holds no connection across a vendor call. `db` is the journey's transaction, given only when the
+   * evaluator is local (evaluatesLocally); otherwise the rules read on the pool, holding nothing between reads.
+   */
+  async evaluate(input: RiskInput, db?: EntityManager): Promise<RiskVerdict> {
+    if (db && this.evaluator.remote) throw new Error('a remote risk evaluator must not run inside a transaction');
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
-      const assessment = await this.evaluator.evaluate(input, this.dataSource.manager);
+      const assessment = await this.evaluator.evaluate(input, db ?? this.dataSource.manager);
       return { kind: 'assessed', assessment, latencyMs: elapsed() };
     } catch (error) {
       if (!(error instanceof RiskUnavailableError)) throw error;

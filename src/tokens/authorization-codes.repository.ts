@@ -1,7 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { poolStatement, rowsOf } from '../database/sql';
+import { deferWrite, poolStatement, rowsOf } from '../database/sql';
 import type { SessionStatus } from '../sessions/session.entity';
 import { AuthorizationCode } from './authorization-code.entity';
 
@@ -56,8 +56,41 @@ export interface CodeWithSession extends RedeemedCode {
 export class AuthorizationCodesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(manager: EntityManager, code: Partial<AuthorizationCode>): Promise<void> {
-    await manager.getRepository(AuthorizationCode).insert(code as QueryDeepPartialEntity<AuthorizationCode>);
+  /**
+   * A new code. Deferred inside a login journey's unit of work (deferWrite, src/database/sql.ts): it rides
+   * with the journey step's last statement, in the same transaction (nothing after it reads the code);
+   * written at once anywhere else.
+   */
+  async insert(
+    manager: EntityManager,
+    code: Partial<AuthorizationCode> &
+      Pick<
+        AuthorizationCode,
+        'codeHash' | 'clientId' | 'sessionId' | 'cupid' | 'redirectUri' | 'codeChallenge' | 'scope' | 'expiresAt'
+      >,
+  ): Promise<void> {
+    const values = [
+      code.id ?? randomUUID(),
+      code.codeHash,
+      code.clientId,
+      code.sessionId,
+      code.cupid,
+      code.redirectUri,
+      code.codeChallenge,
+      code.nonce ?? null,
+      code.scope,
+      code.createdAt ?? null,
+      code.expiresAt,
+      code.redeemedAt ?? null,
+    ];
+    await deferWrite(manager, (first) => ({
+      text:
+        `INSERT INTO authorization_codes (id, code_hash, client_id, session_id, cupid, redirect_uri, code_challenge, nonce, ` +
+        `scope, created_at, expires_at, redeemed_at) VALUES (${values
+          .map((_, i) => (i === 9 ? `COALESCE($${first + i}::timestamptz, now())` : `$${first + i}`))
+          .join(', ')})`,
+      values,
+    }));
   }
 
   /** Single use: one conditional UPDATE; no row back means unknown or already redeemed. */

@@ -175,6 +175,20 @@ export class LockoutService {
    * A correct password clears the account's consecutive failures (the IP window keeps counting).
    * Returns how many there were, for the risk rules (failure velocity) that run next.
    */
+  /**
+   * checkAccount, then recordSuccess when no lock is in force, in one round trip: the lock (nothing cleared),
+   * or the consecutive failures the success cleared.
+   */
+  async succeedUnlessLocked(
+    manager: EntityManager,
+    subject: string,
+  ): Promise<{ lock: Lock } | { failuresBefore: number }> {
+    const now = this.clock.now();
+    const outcome = await this.attempts.clearConsecutiveUnlessLocked(manager, subject, now);
+    if ('before' in outcome) return { failuresBefore: outcome.before };
+    return { lock: this.toLock(subject, outcome.lockedUntil, now) };
+  }
+
   async recordSuccess(manager: EntityManager, subject: string): Promise<number> {
     return this.attempts.clearConsecutive(manager, subject, this.clock.now());
   }

@@ -102,6 +102,28 @@ export class LoginAttemptsRepository {
     return row?.before ?? 0;
   }
 
+  /**
+   * clearConsecutive unless a lock is in force at `now` (findLongestLock for one subject), in one statement:
+   * the lock when there is one (nothing cleared), otherwise the failures cleared (0 for no row). The row lock
+   * in the first member makes the check and the clear read the same row.
+   */
+  async clearConsecutiveUnlessLocked(
+    manager: EntityManager,
+    subject: string,
+    now: Date,
+  ): Promise<{ lockedUntil: Date } | { before: number }> {
+    const [row] = await rowsOf<{ before: number; locked_until: Date | null }>(
+      manager,
+      `WITH b AS (SELECT subject, consecutive_failures AS before, locked_until FROM login_attempts WHERE subject = $1 FOR UPDATE),
+            cleared AS (UPDATE login_attempts a SET consecutive_failures = 0, locked_until = NULL, updated_at = $2
+                          FROM b WHERE a.subject = b.subject AND (b.locked_until IS NULL OR b.locked_until <= $2))
+       SELECT before, CASE WHEN locked_until > $2 THEN locked_until END AS locked_until FROM b`,
+      [subject, now],
+    );
+    if (row?.locked_until) return { lockedUntil: row.locked_until };
+    return { before: row?.before ?? 0 };
+  }
+
   /** Data lifecycle (purge job): counters with no lock in force and no failure for 30 days. */
   async deleteIdleBatch(manager: EntityManager, batch: number, asOf: Date): Promise<number> {
     const [row] = await rowsOf<{ n: number }>(

@@ -92,7 +92,11 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
       ...(user && user.status !== 'ACTIVE' ? { directoryStatus: user.status } : {}),
     };
 
-    const accountLock = await this.lockout.checkAccount(manager, subject);
+    const succeeded = check.valid && user?.status === 'ACTIVE';
+    // A success checks the account's lock and clears its failures in one statement; a failure checks first.
+    const success = succeeded ? await this.lockout.succeedUnlessLocked(manager, subject) : null;
+    const accountLock =
+      success && 'lock' in success ? success.lock : success ? null : await this.lockout.checkAccount(manager, subject);
     if (accountLock) {
       await this.audit.record(manager, {
         ...base,
@@ -110,7 +114,7 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
       return { kind: 'retry-new-token', error: tooManyAttempts(accountLock.retryAfterSeconds, {}) };
     }
 
-    if (!check.valid || user?.status !== 'ACTIVE') {
+    if (!succeeded || !user) {
       // A right password on a locked or disabled entry is a failure like any other: same answer, same count.
       const reason = !check.valid ? 'invalid' : user?.status === 'LOCKED' ? 'account_locked' : 'account_disabled';
       const failure = await this.lockout.recordFailure(manager, subject, origin.ip);
@@ -139,7 +143,7 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
       return { kind: 'retry-new-token', error: invalidCredentials({}) };
     }
 
-    const failuresBefore = await this.lockout.recordSuccess(manager, subject);
+    const failuresBefore = success && 'failuresBefore' in success ? success.failuresBefore : 0;
     await attachDeviceHints(state, input, manager, this.contexts);
     await this.audit.record(manager, {
       ...base,
