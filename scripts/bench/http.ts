@@ -18,6 +18,7 @@ import { hashSecret, verifySecret } from '../../src/common/passwords';
 import { firstFreePort } from '../../src/database/embedded-postgres';
 import { startSlapd } from '../../test/support/slapd';
 import { openBenchDatabase, progress } from './bench-db';
+import { LOAD_CPU, pin, pinMatching, SERVER_CPU } from './pin';
 import { costPerOperation, Counters, PhaseCost } from './counters';
 import { percentile } from './queries';
 import { seed } from './seed';
@@ -205,6 +206,7 @@ async function startService(
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  pin(child.pid, SERVER_CPU);
   for (let i = 0; i < 300; i += 1) {
     if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);
     if (
@@ -239,6 +241,9 @@ async function registerBenchClients(dataSource: DataSource): Promise<void> {
 }
 
 export async function benchHttp(dataSource: DataSource, databaseUrl: string): Promise<HttpResult[]> {
+  // BENCH_PIN=1: this process (the load) on one core, the service and its PostgreSQL on the other (pin.ts).
+  pin(process.pid, LOAD_CPU);
+  pinMatching('bench-postgres', SERVER_CPU);
   await registerBenchClients(dataSource);
   const counters = new Counters(dataSource);
   await counters.init();
@@ -335,6 +340,7 @@ export async function benchHttp(dataSource: DataSource, databaseUrl: string): Pr
 
   if (existsSync('/usr/sbin/slapd')) {
     const slapd = await startSlapd();
+    pin(slapd.pid, SERVER_CPU);
     const ldap = await startService(databaseUrl, slapd.env);
     try {
       push(

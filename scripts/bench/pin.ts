@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+
+/**
+ * BENCH_PIN=1: the service, PostgreSQL and slapd share CPU 0 and the load generator (this process) takes CPU 1,
+ * as issue 14's side-by-side measurement did. Without it the load generator's fetch loops compete with the
+ * service for the same two cores, and rates say as much about the generator as about the service.
+ * taskset -a pins every thread of a running process; threads and processes it creates later (PostgreSQL's
+ * backends, libuv's pool) inherit the affinity.
+ */
+export const PINNED = process.env.BENCH_PIN === '1';
+export const SERVER_CPU = '0';
+export const LOAD_CPU = '1';
+
+export function pin(pid: number | undefined, cpu: string): void {
+  if (!PINNED || pid === undefined) return;
+  execFileSync('taskset', ['-a', '-cp', cpu, String(pid)], { stdio: 'ignore' });
+}
+
+/** Every running process whose command line matches (the embedded PostgreSQL's postmaster and backends). */
+export function pinMatching(pattern: string, cpu: string): void {
+  if (!PINNED) return;
+  let pids: string[] = [];
+  try {
+    pids = execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return; // none running (an external BENCH_DATABASE_URL)
+  }
+  for (const pid of pids) pin(Number(pid), cpu);
+}
