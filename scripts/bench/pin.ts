@@ -19,7 +19,7 @@ export function pin(pid: number | undefined, cpu: string): void {
 /** Every running process whose command line matches (the embedded PostgreSQL's postmaster and backends). */
 export function pinMatching(pattern: string, cpu: string): void {
   if (!PINNED) return;
-  let pids: string[] = [];
+  let pids: string[];
   try {
     pids = execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).split('\n').filter(Boolean);
   } catch {
