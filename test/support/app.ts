@@ -66,7 +66,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     extraImports: options.imports,
     clock,
   });
-  await app.listen({ port: config.http.port, host: '127.0.0.1' });
+  // Loopback unless a spec asks for another interface (HOST), e.g. to call the service as a neighbour would.
+  await app.listen({ port: config.http.port, host: options.env?.HOST ?? '127.0.0.1' });
   const rawLogs = () => chunks.join('');
   return {
     app,
