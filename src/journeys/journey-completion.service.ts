@@ -16,7 +16,7 @@ import { AuthContextsRepository } from './auth-contexts.repository';
 import { AuthTransactionsRepository } from './auth-transactions.repository';
 import { AccessDeniedError, JourneyFailedError } from './journey-errors';
 import { Decision, decide, independentSecondFactor, JourneyState } from './policy';
-import { JOURNEY_STEPS, JourneyStep, PreparedStep } from './steps/journey-step';
+import { JOURNEY_STEPS, JourneyStep, PreparedStep, stepAuditBase } from './steps/journey-step';
 
 export interface NextStep {
   type: AuthStepKind;
@@ -158,12 +158,7 @@ export class JourneyCompletion {
     await this.audit.record(tx, {
       type: AUDIT_EVENT_TYPES.JOURNEY_FAILED,
       outcome: 'FAILURE',
-      actor: { type: 'CUSTOMER', id: state.context.cupid },
-      cupid: state.context.cupid,
-      contextId: state.context.id,
-      clientId: state.client.clientId,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
+      ...stepAuditBase(state, origin),
       details: { reason },
     });
   }

@@ -1,22 +1,7 @@
-// A few DOM helpers: elements are built with textContent (never innerHTML), so nothing from the API or the
-// identity provider can become markup.
+// The console's DOM helpers; elements are built with the pages' shared builder (web/shared/dom.ts).
+import { h, type Child } from '../shared/dom';
 
-type Attributes = Record<string, string | boolean | undefined>;
-type Child = Node | string | null | undefined | false;
-
-export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Attributes = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === false) continue;
-    element.setAttribute(name, value === true ? '' : value);
-  }
-  for (const child of children) if (child) element.append(child);
-  return element;
-}
+export { h };
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const element = document.getElementById(id);

@@ -4,7 +4,7 @@ import { brand } from './branding';
 import { createDeviceKey, loadDeviceKey, saveDeviceKey, signJws } from './device-key';
 import { field, h, showFieldError } from './dom';
 import { t } from './i18n';
-import { Answer, FactorOption, journeyApi, JourneyView, NextStep, Problem, Step } from './journey-api';
+import { Answer, FactorOption, journeyApi, JourneyView, localProblem, NextStep, Problem, Step } from './journey-api';
 
 interface Flow {
   journeyId: string;
@@ -114,7 +114,7 @@ export function showNoJourney(): void {
 export function startFlow(journeyId: string, token: string, step: string): void {
   flow = { journeyId, token, factors: [] };
   // The redirect names only the first step, which is always the password (nothing else to show for it).
-  if (step !== 'PASSWORD') return showFatal(unknownProblem());
+  if (step !== 'PASSWORD') return showFatal(localProblem('generic'));
   route({ type: 'PASSWORD' });
 }
 
@@ -130,18 +130,6 @@ function advance(view: JourneyView): void {
   if (view.status === 'COMPLETED') return complete(view.redirectTo);
   flow.token = view.transactionToken;
   route(view.nextStep);
-}
-
-function unknownProblem(): Problem {
-  return {
-    code: 'generic',
-    status: 0,
-    detail: null,
-    retryAfter: null,
-    transactionToken: null,
-    attemptsLeft: null,
-    alternatives: [],
-  };
 }
 
 function route(next: NextStep): void {
@@ -161,7 +149,7 @@ function route(next: NextStep): void {
     case 'DEVICE_PROOF':
       return void deviceProofScreen(next);
     default:
-      return showFatal(unknownProblem());
+      return showFatal(localProblem('generic'));
   }
 }
 

@@ -1,26 +1,7 @@
-// A tiny element builder: text only ever goes in as text nodes (no innerHTML), so nothing the service or the
-// customer sends can become markup.
-type Attributes = Record<string, string | number | boolean | null | undefined | EventListener>;
-type Child = Node | string | null | undefined | false;
+// The login page's form helpers; elements are built with the pages' shared builder (web/shared/dom.ts).
+import { h, type Attributes } from '../shared/dom';
 
-export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Attributes = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (typeof value === 'function') element.addEventListener(name.replace(/^on/, '').toLowerCase(), value);
-    else if (value === true) element.setAttribute(name, '');
-    else element.setAttribute(name, String(value));
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(typeof child === 'string' ? document.createTextNode(child) : child);
-  }
-  return element;
-}
+export { h };
 
 /** A labelled input (WCAG 1.3.1, 3.3.2): the label names it, the hint and error are tied by aria-describedby. */
 export function field(

@@ -66,19 +66,21 @@ async function call(run: () => Promise<Raw>): Promise<Answer> {
   try {
     return answer(await run());
   } catch {
-    return {
-      ok: false,
-      problem: {
-        code: 'network',
-        status: 0,
-        detail: null,
-        retryAfter: null,
-        transactionToken: null,
-        attemptsLeft: null,
-        alternatives: [],
-      },
-    };
+    return { ok: false, problem: localProblem('network') };
   }
+}
+
+/** A problem the page itself found (no answer from the service, or one it cannot read): nothing but its code. */
+export function localProblem(code: string): Problem {
+  return {
+    code,
+    status: 0,
+    detail: null,
+    retryAfter: null,
+    transactionToken: null,
+    attemptsLeft: null,
+    alternatives: [],
+  };
 }
 
 const path = (journeyId: string) => ({ params: { path: { journeyId } } });

@@ -254,12 +254,7 @@ export class PushStep extends JourneyStep {
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.PUSH_SENT,
       outcome: 'SUCCESS',
-      actor: { type: 'CUSTOMER', id: state.context.cupid },
-      cupid: state.context.cupid,
-      contextId: state.context.id,
-      clientId: state.client.clientId,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
+      ...stepAuditBase(state, origin),
       details: {
         pushChallengeId: challenge.pushChallengeId,
         devices: challenge.deviceIds,

@@ -5,6 +5,7 @@ import { AuditEvent, AuditService } from '../../audit/audit.service';
 import { ClientsService } from '../../clients/clients.service';
 import { Clock } from '../../common/clock';
 import { hmacSha256, open, seal, sha256 } from '../../common/crypto';
+import type { RequestOrigin } from '../../common/request-origin';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { retryTransaction } from '../../database/retry-transaction';
@@ -125,16 +126,7 @@ export class RefreshTokenGrant extends Grant {
       origin,
     );
     const subject = { cupid: state.cupid, sessionId };
-    const rotatedEvent: AuditEvent = {
-      type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_ROTATED,
-      outcome: 'SUCCESS',
-      actor: { type: 'CLIENT', id: client.clientId },
-      ...subject,
-      clientId: client.clientId,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      details: { familyId: state.familyId, parentId: state.id, ...(scope !== state.scope ? { scope } : {}) },
-    };
+    const rotatedEvent = rotated(client.clientId, subject, origin, state, scope);
     const result = await this.tokenRows.rotateRefresh(
       {
         id: state.id,
@@ -332,18 +324,29 @@ export class RefreshTokenGrant extends Grant {
       now,
       seal(graceKey(presented), Buffer.from(JSON.stringify(tokens)), token.id),
     );
-    await this.audit.record(tx, {
-      type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_ROTATED,
-      outcome: 'SUCCESS',
-      actor: { type: 'CLIENT', id: client.clientId },
-      ...subject,
-      clientId: client.clientId,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-      details: { familyId: token.familyId, parentId: token.id, ...(scope !== token.scope ? { scope } : {}) },
-    });
+    await this.audit.record(tx, rotated(client.clientId, subject, origin, token, scope));
     return { tokens };
   }
+}
+
+/** The rotation's audit event, the same from the one-statement path and the locked path. */
+function rotated(
+  clientId: string,
+  subject: { cupid: string | null; sessionId: string | null },
+  origin: RequestOrigin,
+  parent: { id: string; familyId: string | null; scope: string },
+  scope: string,
+): AuditEvent {
+  return {
+    type: AUDIT_EVENT_TYPES.REFRESH_TOKEN_ROTATED,
+    outcome: 'SUCCESS',
+    actor: { type: 'CLIENT', id: clientId },
+    ...subject,
+    clientId,
+    ip: origin.ip,
+    userAgent: origin.userAgent,
+    details: { familyId: parent.familyId, parentId: parent.id, ...(scope !== parent.scope ? { scope } : {}) },
+  };
 }
 
 function sessionLive(state: TokenState, now: Date): boolean {
