@@ -11,6 +11,8 @@
  *   jobs:run <job>    (expire-transactions, expire-contexts, expire-sessions, purge-journey-data, audit-partitions, rotate-signing-key)
  *   jobs:status
  *   documents:publish --id ID --version V --title TITLE --url URL --file PATH   (a document customers must eSign)
+ *   outbox:list [--dead | --state pending|delivered|dead] [--channel C] [--limit N]   (newest first)
+ *   outbox:retry <id>   (a dead-lettered message is delivered again, attempts from zero; audited)
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -31,6 +33,8 @@ import { JobRunner } from '../jobs/job-runner';
 import { JobRunsRepository } from '../jobs/job-runs.repository';
 import { DataSource } from 'typeorm';
 import { JOB_NAMES } from '../config/config';
+import { OutboxService } from '../outbox/outbox.service';
+import type { OutboxState } from '../outbox/outbox.repository';
 
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
@@ -43,7 +47,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]
   jobs:run <job>   (${JOB_NAMES.join(', ')})
   jobs:status
-  documents:publish --id ID --version V --title TITLE --url URL --file PATH`;
+  documents:publish --id ID --version V --title TITLE --url URL --file PATH
+  outbox:list [--dead | --state pending|delivered|dead] [--channel CHANNEL] [--limit N]
+  outbox:retry <id>`;
 
 class UsageError extends Error {}
 
@@ -73,6 +79,10 @@ async function main(argv: string[]): Promise<void> {
       title: { type: 'string' },
       url: { type: 'string' },
       file: { type: 'string' },
+      dead: { type: 'boolean' },
+      state: { type: 'string' },
+      channel: { type: 'string' },
+      limit: { type: 'string' },
     },
     strict: true,
   });
@@ -87,6 +97,8 @@ async function main(argv: string[]): Promise<void> {
       'jobs:status',
       'documents:publish',
       'keys:reseal',
+      'outbox:list',
+      'outbox:retry',
     ].includes(command ?? '')
   )
     throw new UsageError(USAGE);
@@ -185,6 +197,22 @@ async function main(argv: string[]): Promise<void> {
         .get(EsignRepository)
         .publish({ documentId: values.id, version: values.version, title: values.title, url: values.url, sha256 });
       print({ published: values.id, version: values.version, sha256 });
+    } else if (command === 'outbox:list') {
+      const state = values.dead ? 'DEAD' : values.state?.toUpperCase();
+      if (state !== undefined && !['PENDING', 'DELIVERED', 'DEAD'].includes(state)) throw new UsageError(USAGE);
+      const limit = values.limit === undefined ? 100 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be 1 to 1000');
+      const messages = await context
+        .get(OutboxService)
+        .list({ state: state as OutboxState | undefined, channel: values.channel, limit });
+      for (const message of messages) print(message);
+    } else if (command === 'outbox:retry') {
+      const id = positionals[0] ?? '';
+      if (!/^\d{1,18}$/.test(id)) throw new UsageError(USAGE);
+      if (!(await context.get(OutboxService).retryDead(id, { type: 'SYSTEM', id: 'cli' }))) {
+        process.stderr.write(`no dead outbox message ${id}\n`);
+        process.exitCode = 1;
+      } else print({ requeued: id });
     } else {
       const manager = context.get(DataSource).manager;
       for (const row of await context.get(JobRunsRepository).list(manager)) print(row);

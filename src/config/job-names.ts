@@ -6,5 +6,6 @@ export const JOB_NAMES = [
   'purge-journey-data',
   'audit-partitions',
   'rotate-signing-key',
+  'purge-outbox',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];

@@ -10,6 +10,7 @@ const DEFAULT_SCHEDULES: Record<JobName, string> = {
   'purge-journey-data': '30 3 * * *',
   'audit-partitions': '15 0 1 * *',
   'rotate-signing-key': '45 4 * * *',
+  'purge-outbox': '20 * * * *',
 };
 
 export function readJobsConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'jobs'> {

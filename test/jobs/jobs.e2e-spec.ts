@@ -318,6 +318,7 @@ describe('the scheduler', () => {
       'expire-sessions',
       'expire-transactions',
       'purge-journey-data',
+      'purge-outbox',
     ]);
   });
 });
