@@ -15,6 +15,7 @@ import { loggerParams } from './observability/logging';
 import { DemoClientsSeeder } from './clients/demo-clients';
 import { OAuthModule } from './oauth/oauth.module';
 import { OutboxModule } from './outbox/outbox.module';
+import { LogoutModule } from './logout/logout.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { StartupAudit } from './startup-audit';
 
@@ -42,6 +43,7 @@ export class AppModule {
         AuditModule,
         ObservabilityModule,
         OutboxModule,
+        LogoutModule,
         OAuthModule,
         AgentsModule,
         MeModule,

@@ -114,6 +114,8 @@ export const AUDIT_EVENT_TYPES = {
   OUTBOX_DEAD_LETTERED: 'outbox.dead_lettered',
   /** An operator put a dead outbox message back to be delivered; details: messageId, channel, destination, by. */
   OUTBOX_REQUEUED: 'outbox.requeued',
+  /** A registered client's settings changed; details: the fields set (backchannelLogoutUri, backchannelLogoutSessionRequired). */
+  CLIENT_UPDATED: 'client.updated',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

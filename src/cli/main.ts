@@ -3,6 +3,9 @@
  *
  *   clients:add --id ID --name NAME --type public|confidential --grant G [--grant G ...]
  *               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope S ...] [--introspect] [--secret S]
+ *               [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
+ *   clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
+ *               (OIDC Back-Channel Logout; without a URI it is removed)
  *   clients:list
  *   clients:deactivate --id ID   (also revokes the client's sessions and tokens)
  *   keys:rotate [--reason TEXT]
@@ -40,6 +43,8 @@ const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope SCOPE ...] [--introspect] [--secret SECRET]
               [--access-ttl SECONDS] [--session-idle SECONDS] [--session-absolute SECONDS]
+              [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
+  clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
   clients:list
   clients:deactivate --id ID
   keys:rotate [--reason TEXT]
@@ -80,6 +85,8 @@ async function main(argv: string[]): Promise<void> {
       url: { type: 'string' },
       file: { type: 'string' },
       dead: { type: 'boolean' },
+      'backchannel-logout-uri': { type: 'string' },
+      'backchannel-logout-session-required': { type: 'boolean' },
       state: { type: 'string' },
       channel: { type: 'string' },
       limit: { type: 'string' },
@@ -89,6 +96,7 @@ async function main(argv: string[]): Promise<void> {
   if (
     ![
       'clients:add',
+      'clients:set-backchannel-logout',
       'clients:list',
       'clients:deactivate',
       'keys:rotate',
@@ -148,6 +156,8 @@ async function main(argv: string[]): Promise<void> {
         accessTokenTtlSeconds: seconds(values['access-ttl'], 'access-ttl'),
         sessionIdleTtlSeconds: seconds(values['session-idle'], 'session-idle'),
         sessionAbsoluteTtlSeconds: seconds(values['session-absolute'], 'session-absolute'),
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
       });
       print({
         registered: client.clientId,
@@ -159,6 +169,14 @@ async function main(argv: string[]): Promise<void> {
       if (secret && !values.secret) {
         print({ clientSecret: secret, note: 'shown once: store it now; only its hash is kept' });
       }
+    } else if (command === 'clients:set-backchannel-logout') {
+      if (!values.id) throw new UsageError(USAGE);
+      const uri = values['backchannel-logout-uri'] ?? null;
+      const sessionRequired = values['backchannel-logout-session-required'] ?? false;
+      if (!(await clients.setBackchannelLogout(values.id, uri, sessionRequired))) {
+        process.stderr.write(`no active client ${values.id}\n`);
+        process.exitCode = 1;
+      } else print({ client: values.id, backchannelLogoutUri: uri, backchannelLogoutSessionRequired: sessionRequired });
     } else if (command === 'clients:list') {
       for (const client of await clients.list()) {
         print({
@@ -168,6 +186,7 @@ async function main(argv: string[]): Promise<void> {
           active: client.active,
           grantTypes: client.grantTypes,
           redirectUris: client.redirectUris,
+          backchannelLogoutUri: client.backchannelLogoutUri,
         });
       }
     } else if (command === 'clients:deactivate') {
