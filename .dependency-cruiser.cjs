@@ -39,7 +39,8 @@ const LAYERS = [
   { name: 'mfa', path: '^src/mfa/' },
   { name: 'sessions', path: '^src/sessions/' },
   { name: 'tokens', path: '^src/tokens/' },
-  // back-channel logout and Shared Signals: outbox handlers that read tokens and clients and sign with the keys.
+  // Shared Signals and back-channel logout: outbox handlers that read tokens and clients and sign with the keys.
+  { name: 'signals', path: '^src/signals/' },
   { name: 'logout', path: '^src/logout/' },
   { name: 'journeys', path: '^src/journeys/' },
   // health and metrics read tokens (signing keys) and the directory; logging and the metrics registry are platform.

@@ -16,6 +16,7 @@ import { DemoClientsSeeder } from './clients/demo-clients';
 import { OAuthModule } from './oauth/oauth.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { LogoutModule } from './logout/logout.module';
+import { SignalsModule } from './signals/signals.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { StartupAudit } from './startup-audit';
 
@@ -44,6 +45,7 @@ export class AppModule {
         ObservabilityModule,
         OutboxModule,
         LogoutModule,
+        SignalsModule,
         OAuthModule,
         AgentsModule,
         MeModule,

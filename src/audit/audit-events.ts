@@ -116,6 +116,10 @@ export const AUDIT_EVENT_TYPES = {
   OUTBOX_REQUEUED: 'outbox.requeued',
   /** A registered client's settings changed; details: the fields set (backchannelLogoutUri, backchannelLogoutSessionRequired). */
   CLIENT_UPDATED: 'client.updated',
+  /** A Shared Signals receiver was registered; details: receiverId, name, endpointUrl, audience, eventTypes. */
+  SET_RECEIVER_REGISTERED: 'set_receiver.registered',
+  /** A Shared Signals receiver was deactivated (it gets no more SETs); details: receiverId, name. */
+  SET_RECEIVER_DEACTIVATED: 'set_receiver.deactivated',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

@@ -16,6 +16,9 @@
  *   documents:publish --id ID --version V --title TITLE --url URL --file PATH   (a document customers must eSign)
  *   outbox:list [--dead | --state pending|delivered|dead] [--channel C] [--limit N]   (newest first)
  *   outbox:retry <id>   (a dead-lettered message is delivered again, attempts from zero; audited)
+ *   signals:add --name NAME --url URL --audience AUD --event TYPE [--event TYPE ...]   (a Shared Signals receiver)
+ *   signals:list
+ *   signals:deactivate --id ID
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -37,6 +40,7 @@ import { JobRunsRepository } from '../jobs/job-runs.repository';
 import { DataSource } from 'typeorm';
 import { JOB_NAMES } from '../config/config';
 import { OutboxService } from '../outbox/outbox.service';
+import { InvalidSetReceiverError, SignalsService } from '../signals/signals.service';
 import type { OutboxState } from '../outbox/outbox.repository';
 
 const USAGE = `usage: npm run cli -- <command> [options]
@@ -54,7 +58,10 @@ const USAGE = `usage: npm run cli -- <command> [options]
   jobs:status
   documents:publish --id ID --version V --title TITLE --url URL --file PATH
   outbox:list [--dead | --state pending|delivered|dead] [--channel CHANNEL] [--limit N]
-  outbox:retry <id>`;
+  outbox:retry <id>
+  signals:add --name NAME --url URL --audience AUDIENCE --event EVENT_TYPE_URI [--event ...]
+  signals:list
+  signals:deactivate --id ID`;
 
 class UsageError extends Error {}
 
@@ -86,6 +93,8 @@ async function main(argv: string[]): Promise<void> {
       file: { type: 'string' },
       dead: { type: 'boolean' },
       'backchannel-logout-uri': { type: 'string' },
+      audience: { type: 'string' },
+      event: { type: 'string', multiple: true },
       'backchannel-logout-session-required': { type: 'boolean' },
       state: { type: 'string' },
       channel: { type: 'string' },
@@ -107,6 +116,9 @@ async function main(argv: string[]): Promise<void> {
       'keys:reseal',
       'outbox:list',
       'outbox:retry',
+      'signals:add',
+      'signals:list',
+      'signals:deactivate',
     ].includes(command ?? '')
   )
     throw new UsageError(USAGE);
@@ -216,6 +228,23 @@ async function main(argv: string[]): Promise<void> {
         .get(EsignRepository)
         .publish({ documentId: values.id, version: values.version, title: values.title, url: values.url, sha256 });
       print({ published: values.id, version: values.version, sha256 });
+    } else if (command === 'signals:add') {
+      if (!values.name || !values.url || !values.audience || !values.event?.length) throw new UsageError(USAGE);
+      const receiver = await context
+        .get(SignalsService)
+        .register(
+          { name: values.name, endpointUrl: values.url, audience: values.audience, eventTypes: values.event },
+          { type: 'SYSTEM', id: 'cli' },
+        );
+      print(receiver);
+    } else if (command === 'signals:list') {
+      for (const receiver of await context.get(SignalsService).list()) print(receiver);
+    } else if (command === 'signals:deactivate') {
+      if (!values.id) throw new UsageError(USAGE);
+      if (!(await context.get(SignalsService).deactivate(values.id, { type: 'SYSTEM', id: 'cli' }))) {
+        process.stderr.write(`no active receiver ${values.id}\n`);
+        process.exitCode = 1;
+      } else print({ deactivated: values.id });
     } else if (command === 'outbox:list') {
       const state = values.dead ? 'DEAD' : values.state?.toUpperCase();
       if (state !== undefined && !['PENDING', 'DELIVERED', 'DEAD'].includes(state)) throw new UsageError(USAGE);
@@ -265,7 +294,12 @@ function print(value: unknown): void {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof ClientRegistrationError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof ClientRegistrationError ||
+    error instanceof InvalidSetReceiverError
+  ) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

@@ -13,6 +13,7 @@ import { PushChallenges1796065162518 } from '../../migrations/1796065162518-Push
 import { PerfTokensClientChanges1796071319356 } from '../../migrations/1796071319356-PerfTokensClientChanges';
 import { OutboxMessages1796080064475 } from '../../migrations/1796080064475-OutboxMessages';
 import { OutboxBackchannelLogout1796080625389 } from '../../migrations/1796080625389-OutboxBackchannelLogout';
+import { OutboxSetReceivers1796081129290 } from '../../migrations/1796081129290-OutboxSetReceivers';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   PerfTokensClientChanges1796071319356,
   OutboxMessages1796080064475,
   OutboxBackchannelLogout1796080625389,
+  OutboxSetReceivers1796081129290,
 ];

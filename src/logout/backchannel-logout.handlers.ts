@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ClientsService } from '../clients/clients.service';
 import { Clock } from '../common/clock';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { postDelivery } from '../outbox/http-delivery';
+import { stableJti } from '../outbox/stable-jti';
 import { OutboxDelivery, OutboxMessage, OutboxOutcome, OutboxService } from '../outbox/outbox.service';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { TokensRepository } from '../tokens/tokens.repository';
@@ -98,12 +98,4 @@ export class BackchannelLogoutHandlers implements OnModuleInit {
       nodeEnv: this.config.nodeEnv,
     });
   }
-}
-
-/** The same jti for every attempt of one message (a redelivery is recognisable), unique across messages. */
-export function stableJti(issuer: string, message: Pick<OutboxDelivery, 'id' | 'createdAt'>): string {
-  return createHash('sha256')
-    .update(`${issuer}\u0000outbox\u0000${message.id}\u0000${message.createdAt.toISOString()}`)
-    .digest('base64url')
-    .slice(0, 32);
 }

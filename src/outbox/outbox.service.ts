@@ -4,6 +4,7 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService, SqlFragment } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { scrubSecrets } from '../common/redact';
+import { deferWrite } from '../database/sql';
 import { OutboxInsert, OutboxMessageView, OutboxRepository, OutboxState } from './outbox.repository';
 
 /** One message to deliver after the transaction that enqueues it commits. */
@@ -75,6 +76,17 @@ export class OutboxService {
   async enqueue(manager: EntityManager | undefined, messages: OutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.repository.insert(manager ?? this.dataSource.manager, this.rows(messages));
+  }
+
+  /**
+   * Enqueues in `manager`'s transaction as a deferred write (database/sql.ts, withDeferredWrites): inside a unit
+   * that defers writes it rides along as a CTE member of the next statement (no round trip of its own); anywhere
+   * else it is written at once. For hot paths (a journey step); the message commits with the transaction alike.
+   */
+  async enqueueDeferred(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const rows = this.rows(messages);
+    await deferWrite(manager, (firstParam) => this.repository.insertFragment(rows, firstParam));
   }
 
   registerHandler(channel: string, handler: OutboxHandler): void {
