@@ -79,7 +79,7 @@ const RECORDSET_COLUMNS = 'channel text, destination text, ordering_key text, pa
 export class OutboxRepository {
   /**
    * The INSERT of `rows` as a fragment (one jsonb parameter, `$firstParam`; the text depends only on
-   * `firstParam` and `when`), e.g. a member of a data-modifying CTE: `WITH ended AS (UPDATE sessions ...),
+   * `firstParam` and `when`), e.g. a member of a data-modifying CTE: `WITH ended AS (<the change> RETURNING ...),
    * outbox AS (<text>) SELECT ...`. `when`: a boolean SQL condition of the caller's statement, so a message
    * is enqueued only when the change it announces happened.
    */

@@ -65,7 +65,7 @@ export class OutboxService {
 
   /**
    * The INSERT of `messages` as a fragment for the caller's repository (like AuditService.fragment): one
-   * parameter, `$firstParam`; e.g. `WITH ended AS (UPDATE sessions ... RETURNING id), outbox AS (<text>) ...`.
+   * parameter, `$firstParam`; e.g. `WITH changed AS (<the change> RETURNING id), outbox AS (<text>) ...`.
    * `when`: a boolean SQL condition of the caller's statement, so nothing is enqueued for a change that did not happen.
    */
   fragment(messages: OutboxMessage[], firstParam: number, options: { when?: string } = {}): SqlFragment {
