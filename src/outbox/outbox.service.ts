@@ -43,6 +43,15 @@ export type OutboxOutcome = { outcome: 'delivered' } | { outcome: 'retry' | 'dea
  */
 export type OutboxHandler = (message: OutboxDelivery) => Promise<OutboxOutcome>;
 
+export interface OutboxHandlerOptions {
+  /**
+   * Audit successful deliveries (`outbox.delivered`); default true. Failures and dead letters are always
+   * audited. A channel that delivers audit events themselves (webhooks of the audit trail) turns it off, or
+   * each delivery would produce another event to deliver.
+   */
+  auditDelivered?: boolean;
+}
+
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 export class InvalidOutboxMessageError extends Error {}
@@ -54,7 +63,7 @@ export class InvalidOutboxMessageError extends Error {}
  */
 @Injectable()
 export class OutboxService {
-  private readonly handlers = new Map<string, OutboxHandler>();
+  private readonly handlers = new Map<string, { handler: OutboxHandler; options: OutboxHandlerOptions }>();
 
   constructor(
     private readonly repository: OutboxRepository,
@@ -89,13 +98,17 @@ export class OutboxService {
     await deferWrite(manager, (firstParam) => this.repository.insertFragment(rows, firstParam));
   }
 
-  registerHandler(channel: string, handler: OutboxHandler): void {
+  registerHandler(channel: string, handler: OutboxHandler, options: OutboxHandlerOptions = {}): void {
     if (this.handlers.has(channel)) throw new Error(`outbox channel "${channel}" already has a handler`);
-    this.handlers.set(channel, handler);
+    this.handlers.set(channel, { handler, options });
   }
 
   handler(channel: string): OutboxHandler | undefined {
-    return this.handlers.get(channel);
+    return this.handlers.get(channel)?.handler;
+  }
+
+  handlerOptions(channel: string): OutboxHandlerOptions {
+    return this.handlers.get(channel)?.options ?? {};
   }
 
   /** The channels this instance delivers (it claims only those). */

@@ -6,6 +6,7 @@ import { JobRunner } from '../../src/jobs/job-runner';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/logout/logout-token';
 import { startTestApp } from '../support/app';
 import type { TestApp } from '../support/app';
+import { cli } from '../support/cli';
 import { newToken } from '../support/factories';
 import { completeLogin, exchangeCode, refresh, registerStandardClients, SPA } from '../support/oauth';
 import { VendorServer } from '../support/vendor-server';
@@ -166,6 +167,16 @@ describe('back-channel logout', () => {
     await expectLogoutToken('/spa/backchannel', login.sessionId, login.cupid);
   });
 
+  it('the customer ending a session in /me notifies its clients', async () => {
+    const { login, tokens } = await signIn();
+    const response = await fetch(`${t.baseUrl}/me/sessions/${login.sessionId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(response.status).toBe(204);
+    await expectLogoutToken('/spa/backchannel', login.sessionId, login.cupid);
+  });
+
   it('refresh-token reuse ends the session and notifies its clients', async () => {
     const { login, tokens } = await signIn();
     expect((await refresh(t, tokens.refresh_token)).status).toBe(200);
@@ -222,6 +233,36 @@ describe('back-channel logout', () => {
       [login.sessionId],
     );
     expect(dead).toEqual({ attempts: 3, last_error: 'backchannel-logout unavailable: HTTP 503' });
+  });
+
+  it('operators set or remove the URI with the CLI; a non-https URI is refused', async () => {
+    const refused = await cli(
+      t,
+      'clients:set-backchannel-logout',
+      '--id',
+      'rp-quiet',
+      '--backchannel-logout-uri',
+      'http://rp.example/backchannel',
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('must be an https URL (http only on loopback)');
+    const set = await cli(
+      t,
+      'clients:set-backchannel-logout',
+      '--id',
+      'rp-quiet',
+      '--backchannel-logout-uri',
+      'https://quiet.example/backchannel',
+    );
+    expect(set.code).toBe(0);
+    const removed = await cli(t, 'clients:set-backchannel-logout', '--id', 'rp-quiet');
+    expect(removed.code).toBe(0);
+    const rows = await t.dataSource.query(
+      `SELECT details FROM audit_logs WHERE event_type = 'client.updated' AND client_id = 'rp-quiet' ORDER BY created_at`,
+    );
+    expect(
+      rows.map((row: { details: { backchannelLogoutUri: string | null } }) => row.details.backchannelLogoutUri),
+    ).toEqual(['https://quiet.example/backchannel', null]);
   });
 
   const messageStates = async (sid: string) =>
