@@ -266,7 +266,7 @@ describe('the outbox', () => {
     expect(again.stderr).toContain(`no dead outbox message ${id}`);
     const [requeued] = await auditOf(id).then((events) => events.filter((e) => e.event_type === 'outbox.requeued'));
     expect(requeued.details).toMatchObject({ messageId: id, by: 'cli' });
-  }, 120_000);
+  }, 180_000);
 
   it('reports the backlog and deliveries on /metrics', async () => {
     answer = async () => ({ outcome: 'dead', error: 'gone' });
