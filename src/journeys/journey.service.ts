@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditEvent, AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { Meters } from '../common/meters';
 import { withDeferredWrites } from '../database/sql';
 import { sha256 } from '../common/crypto';
 import { ApiError, DependencyUnavailableError } from '../common/problem';
@@ -114,6 +115,7 @@ export class JourneyService {
     private readonly risk: RiskService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    @Optional() private readonly meters?: Meters,
   ) {
     this.steps = new Map(steps.map((step) => [step.kind, step]));
     this.leaseSeconds = stepLeaseSeconds(config);
@@ -219,7 +221,7 @@ export class JourneyService {
     };
     // Looked up before anything is claimed, holding no connection: steps read the customer from the state.
     const customer = step.needsCustomer ? await this.loader.lookupCustomer(journeyId) : undefined;
-    return this.settle(async () => {
+    const answer = this.settle(async () => {
       const opened = await this.unitOfWork((tx) => this.open(tx, request, customer));
       if (!('claimed' in opened)) return opened;
       try {
@@ -232,6 +234,7 @@ export class JourneyService {
         throw error;
       }
     });
+    return this.counted(kind, answer);
   }
 
   /** Phase 1: claim the token (or answer a retry, or refuse), load the journey, let the step begin. */
@@ -520,6 +523,18 @@ export class JourneyService {
    */
   private unitOfWork<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction((tx) => this.audit.unitOfWork(tx, () => withDeferredWrites(tx, () => work(tx))));
+  }
+
+  /** Counts a step's answer by its status or problem code (bounded: the problem catalogue), once it is settled. */
+  private async counted(kind: AuthStepKind, answer: Promise<JourneyView>): Promise<JourneyView> {
+    try {
+      const view = await answer;
+      this.meters?.journeyStep(kind, view.status);
+      return view;
+    } catch (error) {
+      this.meters?.journeyStep(kind, error instanceof ApiError ? error.code : 'UNEXPECTED_ERROR');
+      throw error;
+    }
   }
 
   /** Runs the work; what it decided has committed; then answers. Dependency outages become 503. */

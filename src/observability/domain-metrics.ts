@@ -1,0 +1,164 @@
+import { Counter, Histogram, Registry } from 'prom-client';
+import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
+import type { DependencyMeter, DependencyOutcome, MessageMeter } from '../common/meters';
+import { Meters } from '../common/meters';
+
+/** Latency buckets of directory and vendor calls (seconds): LDAP answers in milliseconds, vendors in hundreds. */
+const DEPENDENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5];
+const DEPENDENCY_OUTCOMES: readonly DependencyOutcome[] = ['ok', 'rejected', 'timeout', 'error'];
+
+/** Label values taken from audit details only when they are one of these (cardinality stays bounded). */
+const PASSWORD_OUTCOMES = new Set(['invalid', 'locked_out', 'account_locked', 'account_disabled']);
+const OTP_FAILURES = new Set(['invalid', 'expired']);
+const PUSH_FAILURES = new Set(['denied', 'rejected', 'expired']);
+/** login_attempts subjects (`customer:<CUPID>`, ...) by their kind: never the CUPID or the address itself. */
+const LOCK_KINDS: Record<string, string> = { customer: 'account', account: 'account', ip: 'ip', client: 'client' };
+const FACTOR_OF_STEP: Record<string, string> = { SMS_OTP: 'sms', PUSH: 'push', DEVICE_PROOF: 'device' };
+
+type AuditView = { type: string; outcome: string; details?: Record<string, unknown> };
+
+/**
+ * The domain metrics (issue 19): journeys, password checks, factors, lockouts, message sends and dependency
+ * latency, in the app's one registry. Most follow from the audit events (AuditService reports each one as it
+ * is recorded), so the counters and the audit trail always tell the same story; step answers, sends and
+ * latencies are reported where they happen. Labels are enumerations: steps, factors, outcomes, providers,
+ * problem codes; never a customer, a client or an address.
+ */
+export class DomainMetrics extends Meters {
+  readonly journeysStarted: Counter;
+  readonly journeysEnded: Counter<'outcome'>;
+  readonly journeySteps: Counter<'step' | 'outcome'>;
+  readonly passwordChecks: Counter<'outcome'>;
+  readonly factorChallenges: Counter<'factor'>;
+  readonly factorFailures: Counter<'factor' | 'reason'>;
+  readonly lockouts: Counter<'kind'>;
+  readonly messageSends: Counter<'channel' | 'provider' | 'outcome'>;
+  readonly dependencyDuration: Histogram<'dependency' | 'operation' | 'outcome'>;
+  /** audit event type -> what it counts; a Map lookup and an already-bound child's inc() per event. */
+  private readonly onAudit: Map<string, (event: AuditView) => void>;
+
+  constructor(registry: Registry) {
+    super();
+    const registers = [registry];
+    this.journeysStarted = new Counter({
+      name: 'ciam_journeys_started_total',
+      help: 'Login journeys started',
+      registers,
+    });
+    this.journeysEnded = new Counter({
+      name: 'ciam_journeys_ended_total',
+      help: 'Login journeys that ended: completed (an authorization code) or failed for good',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.journeySteps = new Counter({
+      name: 'ciam_journey_steps_total',
+      help: 'Answers of journey steps by step and outcome (PENDING, COMPLETED, or the problem code answered)',
+      labelNames: ['step', 'outcome'],
+      registers,
+    });
+    this.passwordChecks = new Counter({
+      name: 'ciam_password_checks_total',
+      help: 'Password checks by outcome: success, invalid, locked_out, account_locked, account_disabled',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.factorChallenges = new Counter({
+      name: 'ciam_factor_challenges_total',
+      help: 'Second-factor challenges: SMS codes sent, push prompts sent, device proofs presented',
+      labelNames: ['factor'],
+      registers,
+    });
+    this.factorFailures = new Counter({
+      name: 'ciam_factor_failures_total',
+      help: 'Second-factor failures by factor and reason (invalid, expired, denied, rejected, locked)',
+      labelNames: ['factor', 'reason'],
+      registers,
+    });
+    this.lockouts = new Counter({
+      name: 'ciam_lockouts_total',
+      help: 'Locks engaged: account, ip, client (failed authentications) and mfa (wrong one-time codes)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.messageSends = new Counter({
+      name: 'ciam_message_sends_total',
+      help: 'Messages handed to a provider by channel (sms, push; email later), provider and outcome (sent, failed)',
+      labelNames: ['channel', 'provider', 'outcome'],
+      registers,
+    });
+    this.dependencyDuration = new Histogram({
+      name: 'ciam_dependency_request_duration_seconds',
+      help: 'Calls to the directory and vendors by dependency, operation and outcome (ok, rejected, timeout, error)',
+      labelNames: ['dependency', 'operation', 'outcome'],
+      buckets: DEPENDENCY_BUCKETS,
+      registers,
+    });
+    this.onAudit = this.auditCounters();
+  }
+
+  dependency(dependency: string, operation: string): DependencyMeter {
+    const children = new Map(
+      DEPENDENCY_OUTCOMES.map((outcome) => [outcome, this.dependencyDuration.labels(dependency, operation, outcome)]),
+    );
+    return { observe: (outcome, seconds) => children.get(outcome)!.observe(seconds) };
+  }
+
+  messages(channel: 'sms' | 'push' | 'email', provider: string): MessageMeter {
+    const sent = this.messageSends.labels(channel, provider, 'sent');
+    const failed = this.messageSends.labels(channel, provider, 'failed');
+    return { sent: () => sent.inc(), failed: () => failed.inc() };
+  }
+
+  journeyStep(step: string, outcome: string): void {
+    this.journeySteps.labels(step, outcome).inc();
+  }
+
+  auditEvent(event: AuditView): void {
+    this.onAudit.get(event.type)?.(event);
+  }
+
+  private auditCounters(): Map<string, (event: AuditView) => void> {
+    const T = AUDIT_EVENT_TYPES;
+    const started = this.journeysStarted;
+    const completed = this.journeysEnded.labels('completed');
+    const failed = this.journeysEnded.labels('failed');
+    const passwordOk = this.passwordChecks.labels('success');
+    const detail = (event: AuditView, key: string) => String(event.details?.[key] ?? '');
+    const oneOf = (value: string, allowed: Set<string>) => (allowed.has(value) ? value : 'other');
+    return new Map<string, (event: AuditView) => void>([
+      [T.JOURNEY_STARTED, () => started.inc()],
+      [T.JOURNEY_COMPLETED, () => completed.inc()],
+      [T.JOURNEY_FAILED, () => failed.inc()],
+      [T.PASSWORD_VERIFIED, () => passwordOk.inc()],
+      [T.PASSWORD_REJECTED, (e) => this.passwordChecks.labels(oneOf(detail(e, 'reason'), PASSWORD_OUTCOMES)).inc()],
+      [T.SMS_OTP_SENT, () => this.factorChallenges.labels('sms').inc()],
+      [T.PUSH_SENT, () => this.factorChallenges.labels('push').inc()],
+      [T.DEVICE_PROOF_VERIFIED, () => this.factorChallenges.labels('device').inc()],
+      [
+        T.DEVICE_PROOF_REJECTED,
+        () => {
+          this.factorChallenges.labels('device').inc();
+          this.factorFailures.labels('device', 'rejected').inc();
+        },
+      ],
+      [T.OTP_REJECTED, (e) => this.factorFailures.labels('sms', oneOf(detail(e, 'reason'), OTP_FAILURES)).inc()],
+      [
+        T.PUSH_COMPLETED,
+        (e) => {
+          const outcome = detail(e, 'outcome');
+          if (outcome !== 'approved') this.factorFailures.labels('push', oneOf(outcome, PUSH_FAILURES)).inc();
+        },
+      ],
+      [
+        T.MFA_REFUSED_LOCKED,
+        (e) => this.factorFailures.labels(FACTOR_OF_STEP[detail(e, 'step')] ?? 'other', 'locked').inc(),
+      ],
+      [
+        T.LOCKOUT_ENGAGED,
+        (e) => this.lockouts.labels(LOCK_KINDS[detail(e, 'subject').split(':', 1)[0]] ?? 'other').inc(),
+      ],
+      [T.MFA_LOCKED, () => this.lockouts.labels('mfa').inc()],
+    ]);
+  }
+}
