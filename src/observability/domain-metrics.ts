@@ -11,8 +11,8 @@ const DEPENDENCY_OUTCOMES: readonly DependencyOutcome[] = ['ok', 'rejected', 'ti
 const PASSWORD_OUTCOMES = new Set(['invalid', 'locked_out', 'account_locked', 'account_disabled']);
 const OTP_FAILURES = new Set(['invalid', 'expired']);
 const PUSH_FAILURES = new Set(['denied', 'rejected', 'expired']);
-/** login_attempts subjects (`customer:<CUPID>`, ...) by their kind: never the CUPID or the address itself. */
-const LOCK_KINDS: Record<string, string> = { customer: 'account', account: 'account', ip: 'ip', client: 'client' };
+/** What `lockout.engaged` says was locked (its `subject` is the kind: never the CUPID or the address itself). */
+const LOCK_KINDS = new Set(['account', 'ip', 'client']);
 const FACTOR_OF_STEP: Record<string, string> = { SMS_OTP: 'sms', PUSH: 'push', DEVICE_PROOF: 'device' };
 
 type AuditView = { type: string; outcome: string; details?: Record<string, unknown> };
@@ -154,10 +154,7 @@ export class DomainMetrics extends Meters {
         T.MFA_REFUSED_LOCKED,
         (e) => this.factorFailures.labels(FACTOR_OF_STEP[detail(e, 'step')] ?? 'other', 'locked').inc(),
       ],
-      [
-        T.LOCKOUT_ENGAGED,
-        (e) => this.lockouts.labels(LOCK_KINDS[detail(e, 'subject').split(':', 1)[0]] ?? 'other').inc(),
-      ],
+      [T.LOCKOUT_ENGAGED, (e) => this.lockouts.labels(oneOf(detail(e, 'subject'), LOCK_KINDS)).inc()],
       [T.MFA_LOCKED, () => this.lockouts.labels('mfa').inc()],
     ]);
   }

@@ -1,9 +1,11 @@
 import { JobRunner } from '../../src/jobs/job-runner';
 import { useTestApp } from '../support/app';
-import { sendSms, startJourney, submitPassword, verifySms } from '../support/journeys';
+import { sendPush, sendSms, startJourney, submitPassword, verifySms } from '../support/journeys';
 import { movedBy, scrapeMetrics } from '../support/metrics';
+import { newDevice, newLoginFailures } from '../support/factories';
 import { registerStandardClients } from '../support/oauth';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
+import { VendorServer } from '../support/vendor-server';
 
 /**
  * Issue 19, item 4: the domain metrics an SRE watches move by exactly what a journey did. A real slapd, the real
@@ -11,6 +13,16 @@ import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
  */
 describe('domain metrics on /metrics', () => {
   const { gateway, env } = useDirectoryAndSmsGateway();
+  const push = new VendorServer();
+  beforeAll(async () => {
+    await push.start();
+    Object.assign(env, {
+      PUSH_PROVIDER: 'http',
+      PUSH_HTTP_URL: `${push.url}/push`,
+      PUSH_PROMPTS_PER_CUSTOMER_15M: '100',
+    });
+  });
+  afterAll(() => push.stop());
   const t = useTestApp({ env }, registerStandardClients);
   const lastCode = () => /(\d{6})/.exec(JSON.parse(gateway.requests.at(-1)!.body).text)![1];
   const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
@@ -121,6 +133,42 @@ describe('domain metrics on /metrics', () => {
           'ciam_dependency_request_duration_seconds_count{dependency="sms-http",operation="send",outcome="error"}',
         ),
     ).toBe(1 + t.config.sms.http.retries);
+  });
+
+  it('counts a lock engaged by a failed password as an account lockout', async () => {
+    await newLoginFailures(t.dataSource, 'customer:CUPID-ALICE-0001', t.config.lockout.lockAfter - 1);
+    t.clock.advance(3600); // past the throttling delay of the failures before
+    const before = await scrapeMetrics(t);
+    const journey = await startJourney(t);
+    expect((await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'wrong-again')).status).toBe(
+      401,
+    );
+    const after = await scrapeMetrics(t);
+    expect(
+      movedBy(before, after, ['ciam_lockouts_total{kind="account"}', 'ciam_password_checks_total{outcome="invalid"}']),
+    ).toEqual({ 'ciam_lockouts_total{kind="account"}': 1, 'ciam_password_checks_total{outcome="invalid"}': 1 });
+  });
+
+  it('counts a push prompt as a challenge and each device message against the push provider', async () => {
+    await newDevice(t.dataSource, { cupid: 'CUPID-BOB-0002', pushAddress: 'fcm-token-1', mfaAt: new Date() });
+    await newDevice(t.dataSource, { cupid: 'CUPID-BOB-0002', pushAddress: 'fcm-token-2', mfaAt: new Date() });
+    push.always({ kind: 'json', body: { name: 'projects/x/messages/1' } });
+    const journey = await startJourney(t);
+    const atMfa = await submitPassword(t, journey.journeyId, journey.transactionToken, 'bob', 'bob-password');
+    const before = await scrapeMetrics(t);
+    expect((await sendPush(t, journey.journeyId, (await atMfa.json()).transactionToken)).status).toBe(200);
+    const after = await scrapeMetrics(t);
+    expect(
+      movedBy(before, after, [
+        'ciam_factor_challenges_total{factor="push"}',
+        'ciam_message_sends_total{channel="push",provider="http",outcome="sent"}',
+        'ciam_dependency_request_duration_seconds_count{dependency="push-http",operation="send",outcome="ok"}',
+      ]),
+    ).toEqual({
+      'ciam_factor_challenges_total{factor="push"}': 1,
+      'ciam_message_sends_total{channel="push",provider="http",outcome="sent"}': 2,
+      'ciam_dependency_request_duration_seconds_count{dependency="push-http",operation="send",outcome="ok"}': 2,
+    });
   });
 
   it('reports job lag from job_runs once a job has succeeded', async () => {
