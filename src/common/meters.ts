@@ -29,9 +29,9 @@ export abstract class Meters {
   abstract dependency(dependency: string, operation: string): DependencyMeter;
   /** The send counter of one channel (`sms`, `push`; `email` when it arrives) and provider; call once and keep it. */
   abstract messages(channel: 'sms' | 'push' | 'email', provider: string): MessageMeter;
-  /** One answer of a journey step (after its transaction committed): `ok` or the problem code it answered with. */
+  /** One answer of a journey step, once settled: its status (`PENDING`, `COMPLETED`) or the problem code answered. */
   abstract journeyStep(step: string, outcome: string): void;
-  /** An audit event was recorded: the domain counters (logins, factors, lockouts, sends) follow from it. */
+  /** An audit event was recorded: the domain counters (journeys, password checks, factors, lockouts) follow from it. */
   abstract auditEvent(event: { type: string; outcome: string; details?: Record<string, unknown> }): void;
 }
 
