@@ -8,7 +8,7 @@ import type { Attributes } from '@opentelemetry/api';
  */
 export type DependencyOutcome = 'ok' | 'rejected' | 'timeout' | 'error';
 
-/** One dependency operation's latency histogram, its label children bound once (no allocation per call). */
+/** One dependency operation's latency histogram, its label children bound once (not looked up per call). */
 export interface DependencyMeter {
   observe(outcome: DependencyOutcome, seconds: number): void;
 }

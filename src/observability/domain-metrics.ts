@@ -18,6 +18,29 @@ const FACTOR_OF_STEP: Record<string, string> = { SMS_OTP: 'sms', PUSH: 'push', D
 type AuditView = { type: string; outcome: string; details?: Record<string, unknown> };
 
 /**
+ * A counter's children by their label values, bound on first use and kept: labels() builds a labels object
+ * and a bound function on every call, so the hot paths call it once per series (inc() itself still hashes).
+ */
+class BoundChildren {
+  private readonly children = new Map<string, Counter.Internal | Map<string, Counter.Internal>>();
+
+  constructor(private readonly counter: Counter<string>) {}
+
+  of(first: string, second?: string): Counter.Internal {
+    if (second === undefined) {
+      let child = this.children.get(first) as Counter.Internal | undefined;
+      if (!child) this.children.set(first, (child = this.counter.labels(first)));
+      return child;
+    }
+    let inner = this.children.get(first) as Map<string, Counter.Internal> | undefined;
+    if (!inner) this.children.set(first, (inner = new Map()));
+    let child = inner.get(second);
+    if (!child) inner.set(second, (child = this.counter.labels(first, second)));
+    return child;
+  }
+}
+
+/**
  * The domain metrics (issue 19): journeys, password checks, factors, lockouts, message sends and dependency
  * latency, in the app's one registry. Most follow from the audit events (AuditService reports each one as it
  * is recorded), so the counters and the audit trail always tell the same story; step answers, sends and
@@ -36,6 +59,7 @@ export class DomainMetrics extends Meters {
   readonly dependencyDuration: Histogram<'dependency' | 'operation' | 'outcome'>;
   /** audit event type -> what it counts; a Map lookup and an already-bound child's inc() per event. */
   private readonly onAudit: Map<string, (event: AuditView) => void>;
+  private readonly steps: BoundChildren;
 
   constructor(registry: Registry) {
     super();
@@ -94,6 +118,7 @@ export class DomainMetrics extends Meters {
       buckets: DEPENDENCY_BUCKETS,
       registers,
     });
+    this.steps = new BoundChildren(this.journeySteps);
     this.onAudit = this.auditCounters();
   }
 
@@ -111,7 +136,7 @@ export class DomainMetrics extends Meters {
   }
 
   journeyStep(step: string, outcome: string): void {
-    this.journeySteps.labels(step, outcome).inc();
+    this.steps.of(step, outcome).inc();
   }
 
   auditEvent(event: AuditView): void {
@@ -124,6 +149,10 @@ export class DomainMetrics extends Meters {
     const completed = this.journeysEnded.labels('completed');
     const failed = this.journeysEnded.labels('failed');
     const passwordOk = this.passwordChecks.labels('success');
+    const passwordChecks = new BoundChildren(this.passwordChecks);
+    const challenges = new BoundChildren(this.factorChallenges);
+    const failures = new BoundChildren(this.factorFailures);
+    const lockouts = new BoundChildren(this.lockouts);
     const detail = (event: AuditView, key: string) => String(event.details?.[key] ?? '');
     const oneOf = (value: string, allowed: Set<string>) => (allowed.has(value) ? value : 'other');
     return new Map<string, (event: AuditView) => void>([
@@ -131,31 +160,28 @@ export class DomainMetrics extends Meters {
       [T.JOURNEY_COMPLETED, () => completed.inc()],
       [T.JOURNEY_FAILED, () => failed.inc()],
       [T.PASSWORD_VERIFIED, () => passwordOk.inc()],
-      [T.PASSWORD_REJECTED, (e) => this.passwordChecks.labels(oneOf(detail(e, 'reason'), PASSWORD_OUTCOMES)).inc()],
-      [T.SMS_OTP_SENT, () => this.factorChallenges.labels('sms').inc()],
-      [T.PUSH_SENT, () => this.factorChallenges.labels('push').inc()],
-      [T.DEVICE_PROOF_VERIFIED, () => this.factorChallenges.labels('device').inc()],
+      [T.PASSWORD_REJECTED, (e) => passwordChecks.of(oneOf(detail(e, 'reason'), PASSWORD_OUTCOMES)).inc()],
+      [T.SMS_OTP_SENT, () => challenges.of('sms').inc()],
+      [T.PUSH_SENT, () => challenges.of('push').inc()],
+      [T.DEVICE_PROOF_VERIFIED, () => challenges.of('device').inc()],
       [
         T.DEVICE_PROOF_REJECTED,
         () => {
-          this.factorChallenges.labels('device').inc();
-          this.factorFailures.labels('device', 'rejected').inc();
+          challenges.of('device').inc();
+          failures.of('device', 'rejected').inc();
         },
       ],
-      [T.OTP_REJECTED, (e) => this.factorFailures.labels('sms', oneOf(detail(e, 'reason'), OTP_FAILURES)).inc()],
+      [T.OTP_REJECTED, (e) => failures.of('sms', oneOf(detail(e, 'reason'), OTP_FAILURES)).inc()],
       [
         T.PUSH_COMPLETED,
         (e) => {
           const outcome = detail(e, 'outcome');
-          if (outcome !== 'approved') this.factorFailures.labels('push', oneOf(outcome, PUSH_FAILURES)).inc();
+          if (outcome !== 'approved') failures.of('push', oneOf(outcome, PUSH_FAILURES)).inc();
         },
       ],
-      [
-        T.MFA_REFUSED_LOCKED,
-        (e) => this.factorFailures.labels(FACTOR_OF_STEP[detail(e, 'step')] ?? 'other', 'locked').inc(),
-      ],
-      [T.LOCKOUT_ENGAGED, (e) => this.lockouts.labels(oneOf(detail(e, 'subject'), LOCK_KINDS)).inc()],
-      [T.MFA_LOCKED, () => this.lockouts.labels('mfa').inc()],
+      [T.MFA_REFUSED_LOCKED, (e) => failures.of(FACTOR_OF_STEP[detail(e, 'step')] ?? 'other', 'locked').inc()],
+      [T.LOCKOUT_ENGAGED, (e) => lockouts.of(oneOf(detail(e, 'subject'), LOCK_KINDS)).inc()],
+      [T.MFA_LOCKED, () => lockouts.of('mfa').inc()],
     ]);
   }
 }
