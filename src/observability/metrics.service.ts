@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DomainMetrics } from './domain-metrics';
 
+const JOB_RUNS_READ_TIMEOUT_MS = 1000;
+
 /**
  * The Prometheus registry of this process. One registry per app instance (not prom-client's global),
  * so several apps in one process (tests) never clash.
@@ -72,12 +74,19 @@ export class MetricsService {
     registers: [this.registry],
     collect: async () => {
       if (!this.jobRunsReader) return;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const ages = await this.jobRunsReader();
+        // A scrape matters most when the database is sick: it waits for job_runs one second at most.
+        const deadline = new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('job_runs did not answer')), JOB_RUNS_READ_TIMEOUT_MS);
+        });
+        const ages = await Promise.race([this.jobRunsReader(), deadline]);
         this.jobLastSuccessAge.reset();
         for (const { job, ageSeconds } of ages) this.jobLastSuccessAge.set({ job }, ageSeconds);
       } catch {
         // The database does not answer: the last ages stay (the scrape must not fail; the pool metrics say why).
+      } finally {
+        clearTimeout(timer);
       }
     },
   });
