@@ -187,6 +187,15 @@ export class JourneyService {
       transient: { newJourney: true },
       db: this.dataSource.manager,
     };
+    if (request.cupid) {
+      // A step-up's customer is known from the session; the second factors need their directory entry (the phone),
+      // read here with no connection held. A customer the directory no longer lets in cannot step up.
+      const customer = await this.loader.customerByCupid(request.cupid).catch((error: unknown) => {
+        throw error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : error;
+      });
+      if (customer?.status !== 'ACTIVE') throw new InvalidJourneyRequestError('this customer cannot sign in');
+      state.transient.user = customer;
+    }
     // Policy decides from the request alone (nothing of this journey is stored yet).
     const decision = await this.completion.decide(state);
     if (decision.next === 'STEP') {

@@ -25,6 +25,25 @@ import { AUTHORIZE_PARAMETERS, readOidcParameters } from './authorize-params';
 import { OAuthParams } from './oauth-params';
 import { SsoService } from './sso.service';
 
+/** One authorization request, as the form post's example (the same parameters as the GET form). */
+const AUTHORIZE_EXAMPLE: Record<(typeof AUTHORIZE_PARAMETERS)[number], string> = {
+  response_type: 'code',
+  client_id: 'demo-spa',
+  redirect_uri: 'http://localhost:5173/callback',
+  scope: 'openid profile',
+  state: 'af0ifjsldkj',
+  nonce: 'n-0S6_WzA2Mj',
+  code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  code_challenge_method: 'S256',
+  prompt: 'login',
+  max_age: '300',
+  acr_values: 'urn:ciam:loa:2',
+  claims: '{"id_token":{"acr":{"essential":true,"values":["urn:ciam:loa:2"]}}}',
+  login_hint: 'alice',
+  id_token_hint: 'eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl',
+  ui_locales: 'de en',
+};
+
 /**
  * The browser entry point (RFC 6749 §4.1.1 with PKCE). A valid request starts the same journey the REST
  * API starts and sends the browser to the login UI with the journey in the URL fragment (never sent to
@@ -67,8 +86,13 @@ export class AuthorizeController {
     example: 'urn:ciam:loa:2',
     description: 'Levels of assurance asked',
   })
-  @ApiQuery({ name: 'claims', required: false, description: 'JSON; only id_token.acr is acted on (essential)' })
-  @ApiQuery({ name: 'login_hint', required: false, description: 'Prefills the username' })
+  @ApiQuery({
+    name: 'claims',
+    required: false,
+    example: '{"id_token":{"acr":{"essential":true,"values":["urn:ciam:loa:2"]}}}',
+    description: 'JSON; only id_token.acr is acted on (essential)',
+  })
+  @ApiQuery({ name: 'login_hint', required: false, example: 'alice', description: 'Prefills the username' })
   @ApiQuery({
     name: 'id_token_hint',
     required: false,
@@ -96,10 +120,10 @@ export class AuthorizeController {
     schema: {
       type: 'object',
       required: ['response_type', 'client_id', 'redirect_uri', 'code_challenge', 'code_challenge_method'],
-      properties: Object.fromEntries(AUTHORIZE_PARAMETERS.map((name) => [name, { type: 'string' }])) as Record<
-        string,
-        { type: 'string' }
-      >,
+      properties: Object.fromEntries(
+        AUTHORIZE_PARAMETERS.map((name) => [name, { type: 'string', example: AUTHORIZE_EXAMPLE[name] }]),
+      ),
+      example: AUTHORIZE_EXAMPLE,
     },
   })
   @ApiFoundResponse({ description: 'As the GET form' })
