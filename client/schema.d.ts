@@ -472,6 +472,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/me/step-up': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Step up my session
+     * @description Starts a journey bound to the session of this token that asks only for what its level lacks (never the password). Continue it with the journey step operations; it completes with a code for the token endpoint.
+     */
+    post: operations['meStartStepUp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/journeys': {
     parameters: {
       query?: never;
@@ -1201,6 +1221,56 @@ export interface components {
     };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
+    };
+    StepUpTransactionDto: {
+      /**
+       * @description Decimal amount as text, up to two decimals
+       * @example 125.00
+       */
+      amount: string;
+      /**
+       * @description ISO 4217 currency code
+       * @example EUR
+       */
+      currency: string;
+      /**
+       * @description Who is paid, as shown to the customer
+       * @example ACME Energy Ltd
+       */
+      payee: string;
+    };
+    StartStepUpDto: {
+      /**
+       * @description The level to reach: urn:ciam:loa:2 when absent, urn:ciam:loa:3 with a transaction
+       * @example urn:ciam:loa:2
+       * @enum {string}
+       */
+      acr?: 'urn:ciam:loa:1' | 'urn:ciam:loa:2' | 'urn:ciam:loa:3';
+      /**
+       * @description Registered exactly for the token's client
+       * @example http://localhost:5173/callback
+       */
+      redirectUri: string;
+      /**
+       * @description PKCE S256 challenge
+       * @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+       */
+      codeChallenge: string;
+      /**
+       * @example S256
+       * @enum {string}
+       */
+      codeChallengeMethod: 'S256';
+      /**
+       * @description openid when absent
+       * @example openid
+       */
+      scope?: string;
+      /** @example n-0S6_WzA2Mj */
+      nonce?: string;
+      /** @example af0ifjsldkj */
+      state?: string;
+      transaction?: components['schemas']['StepUpTransactionDto'];
     };
     /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword`. */
     PasswordNextStep: {
@@ -3941,6 +4011,97 @@ export interface operations {
       };
       /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
       404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meStartStepUp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "acr": "urn:ciam:loa:2",
+         *       "redirectUri": "http://localhost:5173/callback",
+         *       "codeChallenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+         *       "codeChallengeMethod": "S256",
+         *       "scope": "openid",
+         *       "nonce": "n-0S6_WzA2Mj",
+         *       "state": "af0ifjsldkj",
+         *       "transaction": {
+         *         "amount": "125.00",
+         *         "currency": "EUR",
+         *         "payee": "ACME Energy Ltd"
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['StartStepUpDto'];
+      };
+    };
+    responses: {
+      /** @description The step-up journey and its first step */
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_JOURNEY_REQUEST` (`urn:ciam:problem:invalid-journey-request`): Unknown client (or one that may not sign customers in), unregistered redirect URI, or a scope not allowed.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;

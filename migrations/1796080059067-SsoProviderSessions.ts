@@ -9,6 +9,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - oauth_clients.min_acr: the lowest level of assurance the client accepts (src/common/assurance.ts).
  * - auth_contexts.options: the OIDC request's parameters a journey acts on (acr asked, login_hint, step-up
  *   binding to an existing session, transaction details), written once at the start like its other inputs.
+ * - push_challenges.transaction_hash: the transaction a push approves (dynamic linking): the device must sign it.
  */
 export class SsoProviderSessions1796080059067 implements MigrationInterface {
   name = 'SsoProviderSessions1796080059067';
@@ -20,9 +21,11 @@ export class SsoProviderSessions1796080059067 implements MigrationInterface {
     await db.query(`CREATE UNIQUE INDEX idx_sessions_cookie_hash ON sessions (cookie_hash) WHERE cookie_hash IS NOT NULL`);
     await db.query(`ALTER TABLE oauth_clients ADD COLUMN min_acr text`);
     await db.query(`ALTER TABLE auth_contexts ADD COLUMN options jsonb NOT NULL DEFAULT '{}'`);
+    await db.query(`ALTER TABLE push_challenges ADD COLUMN transaction_hash text`);
   }
 
   async down(db: QueryRunner): Promise<void> {
+    await db.query(`ALTER TABLE push_challenges DROP COLUMN IF EXISTS transaction_hash`);
     await db.query(`ALTER TABLE auth_contexts DROP COLUMN IF EXISTS options`);
     await db.query(`ALTER TABLE oauth_clients DROP COLUMN IF EXISTS min_acr`);
     await db.query(`DROP INDEX IF EXISTS idx_sessions_cookie_hash`);

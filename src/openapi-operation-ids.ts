@@ -31,6 +31,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'MeController.revokeOthers': 'meRevokeOtherSessions',
   'MeController.listDevices': 'meListDevices',
   'MeController.revokeDevice': 'meRevokeDevice',
+  'StepUpController.start': 'meStartStepUp',
   'JourneysController.start': 'journeyStart',
   'JourneysController.password': 'journeyPassword',
   'JourneysController.sendSms': 'journeySendSms',

@@ -108,9 +108,9 @@ export const AUDIT_EVENT_TYPES = {
   PUSH_LIMITED: 'mfa.push_limited',
   /** SSO: /oauth2/authorize issued a code under the browser's live session, no login; details: acr, prompt. */
   SSO_CODE_ISSUED: 'sso.code_issued',
-  /** A step-up journey started for a live session; details: from (the session's acr), to (asked), startedBy, transactionHash. */
+  /** A step-up journey started for a live session; details: from (the session's acr), to (asked), startedBy, transactionSha256. */
   STEP_UP_STARTED: 'stepup.started',
-  /** A step-up journey raised its session; details: from, to (acr), amr, transactionHash. */
+  /** A step-up journey raised its session; details: from, to (acr), amr, transactionSha256. */
   STEP_UP_COMPLETED: 'stepup.completed',
 } as const;
 

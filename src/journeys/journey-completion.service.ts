@@ -203,7 +203,7 @@ export class JourneyCompletion {
         clientId: client.clientId,
         ip: origin.ip,
         userAgent: origin.userAgent,
-        details: { from: stepUp.acr, to: raised.acr, amr: raised.amr, transactionHash: transaction?.hash ?? null },
+        details: { from: stepUp.acr, to: raised.acr, amr: raised.amr, transactionSha256: transaction?.hash ?? null },
       });
     } else {
       session = await this.sessions.create(tx, {

@@ -176,7 +176,7 @@ export class JourneyService {
           from: stepUp.acr,
           to: request.options?.acr ?? null,
           startedBy: request.startedBy,
-          transactionHash: request.options?.transaction?.hash ?? null,
+          transactionSha256: request.options?.transaction?.hash ?? null,
         },
       });
     const state: JourneyState = {

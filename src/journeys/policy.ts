@@ -95,7 +95,8 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     const mfaDone = passedAny('second-factor') || assuranceRank(stepUp.acr) >= 2;
     const needsBinding = required >= 3 && !transactionBound;
     if ((required >= 2 && !mfaDone) || needsBinding) {
-      const factors = await available('second-factor');
+      // A transaction to approve is asked of the factors that show and sign it; otherwise any second factor.
+      const factors = (await available('second-factor')).filter((step) => !needsBinding || step.bindsTransaction);
       if (factors.length > 0 && !passedAny('second-factor')) return { next: 'STEP', steps: factors };
       return { next: 'FAIL', reason: 'the level of assurance asked for cannot be reached', denied: false };
     }
