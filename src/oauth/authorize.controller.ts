@@ -249,6 +249,8 @@ export class AuthorizeController {
         ...(uiLocales && /^[A-Za-z0-9 -]+$/.test(uiLocales) ? { ui_locales: uiLocales } : {}),
         // In the fragment, like the journey: never sent to a server or a Referer.
         ...(loginHint && !session ? { login_hint: loginHint } : {}),
+        // A step-up opens at the second factor: the page offers the factors the journey offers.
+        ...(view.nextStep?.options ? { factors: view.nextStep.options.map((option) => option.type).join(',') } : {}),
       }).toString();
       void reply.status(302).header('Location', login.toString()).header('Cache-Control', 'no-store').send();
     } catch (error) {
