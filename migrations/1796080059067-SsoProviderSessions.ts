@@ -18,7 +18,9 @@ export class SsoProviderSessions1796080059067 implements MigrationInterface {
     await db.query(`ALTER TABLE sessions ADD COLUMN cookie_hash bytea`);
     await db.query(`ALTER TABLE sessions ADD COLUMN client_ids text[] NOT NULL DEFAULT '{}'`);
     await db.query(`UPDATE sessions SET client_ids = ARRAY[client_id]`);
-    await db.query(`CREATE UNIQUE INDEX idx_sessions_cookie_hash ON sessions (cookie_hash) WHERE cookie_hash IS NOT NULL`);
+    await db.query(
+      `CREATE UNIQUE INDEX idx_sessions_cookie_hash ON sessions (cookie_hash) WHERE cookie_hash IS NOT NULL`,
+    );
     await db.query(`ALTER TABLE oauth_clients ADD COLUMN min_acr text`);
     await db.query(`ALTER TABLE auth_contexts ADD COLUMN options jsonb NOT NULL DEFAULT '{}'`);
     await db.query(`ALTER TABLE push_challenges ADD COLUMN transaction_hash text`);
