@@ -50,6 +50,9 @@ export class StepUpController {
     // A transaction is approved only by a factor that shows and signs it: loa3 (src/common/assurance.ts).
     const acr = transaction ? LOA3 : (body.acr ?? LOA2);
     if (assuranceRank(acr) < 2) throw new InvalidJourneyRequestError('a step-up asks for urn:ciam:loa:2 or higher');
+    // Nothing to ask would raise nothing: refused rather than renewing auth_time without an authentication.
+    if (!transaction && assuranceRank(session.acr) >= assuranceRank(acr))
+      throw new InvalidJourneyRequestError('the session already has this level of assurance');
     const view = await this.journeys.start(
       {
         clientId,

@@ -170,5 +170,18 @@ describe('step-up of a live session for a payment (POST /me/step-up)', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    // A step-up that would ask nothing (loa1 for a loa1 session) is refused: auth_time is never renewed for free.
+    const stepUps = () => t.dataSource.query(`SELECT count(*)::int AS n FROM auth_contexts WHERE options ? 'stepUp'`);
+    const before = await stepUps();
+    const nothing = await ciamClient(t, { authorization: `Bearer ${tokens.access_token}` }).POST('/me/step-up', {
+      body: {
+        redirectUri: SPA.redirectUri,
+        codeChallenge: pkcePair().challenge,
+        codeChallengeMethod: 'S256',
+        acr: 'urn:ciam:loa:1',
+      },
+    });
+    expect(nothing.response.status).toBe(400);
+    expect(await stepUps()).toEqual(before);
   });
 });
