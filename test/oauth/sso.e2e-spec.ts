@@ -1,7 +1,14 @@
 import * as oidc from 'openid-client';
 import { useTestApp } from '../support/app';
 import { sendSms, submitPassword, verifySms } from '../support/journeys';
-import { auditEvents, registerClient, registerStandardClients, SPA } from '../support/oauth';
+import {
+  auditEvents,
+  completeLogin,
+  exchangeCode,
+  registerClient,
+  registerStandardClients,
+  SPA,
+} from '../support/oauth';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
 
 /** A second app of the bank (brokerage) and a payment app that requires loa2 (client policy). */
@@ -167,7 +174,7 @@ describe('single sign-on, prompt, max_age and step-up (OIDC Core §3.1.2.1)', ()
     expect(location.searchParams.get('error')).toBe('login_required');
   });
 
-  it("id_token_hint: one of ours for the session's customer gives a code; one not signed by us is refused", async () => {
+  it("id_token_hint: the session's customer gives a code, another customer means a new login, a forged one is refused", async () => {
     const { cookie, tokens } = await aliceSignsInToSpa();
     const own = await request(BROKERAGE.clientId, BROKERAGE.redirectUri, {
       prompt: 'none',
@@ -180,6 +187,19 @@ describe('single sign-on, prompt, max_age and step-up (OIDC Core §3.1.2.1)', ()
     });
     const refused = new URL((await visit(forged.url, cookie)).headers.get('location')!);
     expect(refused.searchParams.get('error')).toBe('invalid_request');
+
+    // An ID token of another customer (bob): alice's session is not his, so prompt=none cannot answer with a code.
+    const bob = await completeLogin(t, { cupid: 'CUPID-BOB-0002' });
+    const bobTokens = await (await exchangeCode(t, bob)).json();
+    const other = await request(BROKERAGE.clientId, BROKERAGE.redirectUri, {
+      prompt: 'none',
+      id_token_hint: bobTokens.id_token,
+    });
+    const mismatch = new URL((await visit(other.url, cookie)).headers.get('location')!);
+    expect(mismatch.searchParams.get('error')).toBe('login_required');
+    // Without prompt=none, the browser is asked to sign in afresh.
+    const fresh = await request(BROKERAGE.clientId, BROKERAGE.redirectUri, { id_token_hint: bobTokens.id_token });
+    expect(fragmentOf(await visit(fresh.url, cookie)).get('step')).toBe('PASSWORD');
   });
 
   it('max_age: an older authentication means a new login (or login_required), and auth_time is in the ID token', async () => {
