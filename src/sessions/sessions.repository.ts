@@ -248,7 +248,11 @@ export class SessionsRepository {
     return rows.map((row) => ({ id: row.id, cupid: row.cupid, clientId: row.client_id }));
   }
 
-  /** Revokes at most `limit` active sessions of a client (idx_sessions_client_active); bounded, so callers loop. */
+  /**
+   * Revokes at most `limit` active sessions a client is in (idx_sessions_client_ids_active): those it opened and
+   * those it joined by SSO (client_ids always holds the opening client too), since its tokens live in both;
+   * bounded, so callers loop.
+   */
   async revokeBatchForClient(
     manager: EntityManager,
     clientId: string,
@@ -257,7 +261,7 @@ export class SessionsRepository {
   ): Promise<Array<Pick<Session, 'id' | 'cupid'>>> {
     const rows = await rowsOf<{ id: string; cupid: string }>(
       manager,
-      `WITH due AS (SELECT id FROM sessions WHERE client_id = $1 AND status = 'ACTIVE' ORDER BY id LIMIT $5 FOR UPDATE)
+      `WITH due AS (SELECT id FROM sessions WHERE client_ids @> ARRAY[$1]::text[] AND status = 'ACTIVE' ORDER BY id LIMIT $5 FOR UPDATE)
        UPDATE sessions s SET status = 'REVOKED', revoked_at = $2, revoked_by = $3, revoke_reason = $4
          FROM due WHERE s.id = due.id AND s.status = 'ACTIVE'
        RETURNING s.id, s.cupid`,

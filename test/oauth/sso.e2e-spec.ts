@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { useTestApp } from '../support/app';
+import { cli } from '../support/cli';
 import { sendSms, submitPassword, verifySms } from '../support/journeys';
 import {
   auditEvents,
@@ -306,6 +307,30 @@ describe('single sign-on, prompt, max_age and step-up (OIDC Core §3.1.2.1)', ()
       iss: t.config.oidc.issuer,
     });
   });
+
+  it('deactivating a client that joined by SSO ends the shared session: its tokens live there too', async () => {
+    const helpCentre = { clientId: 'test-help-centre', redirectUri: 'http://localhost:5176/callback' };
+    await registerClient(t, {
+      clientId: helpCentre.clientId,
+      name: 'Help centre',
+      type: 'PUBLIC',
+      redirectUris: [helpCentre.redirectUri],
+      grantTypes: ['authorization_code'],
+      scopes: ['openid', 'profile'],
+    });
+    const { cookie, sid } = await aliceSignsInToSpa();
+    const joined = await request(helpCentre.clientId, helpCentre.redirectUri);
+    const tokens = await joined.redeem((await visit(joined.url, cookie)).headers.get('location')!);
+    const userinfo = () =>
+      fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect((await userinfo()).status).toBe(200);
+
+    const result = await cli(t, 'clients:deactivate', '--id', helpCentre.clientId);
+    expect(JSON.parse(result.stdout)).toMatchObject({ deactivated: helpCentre.clientId, sessionsRevoked: 1 });
+    expect((await userinfo()).status).toBe(401);
+    const [session] = await t.dataSource.query(`SELECT status, revoke_reason FROM sessions WHERE id = $1`, [sid]);
+    expect(session).toEqual({ status: 'REVOKED', revoke_reason: 'client deactivated' });
+  }, 120_000);
 
   it('advertises what it supports in discovery', async () => {
     const metadata = (await rp(SPA.clientId)).serverMetadata();
