@@ -1,3 +1,4 @@
+import { ACR_VALUES_SUPPORTED, normaliseAcr } from '../common/assurance';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../config/config';
@@ -29,6 +30,8 @@ export interface ClientRegistration {
   idTokenTtlSeconds?: number;
   sessionIdleTtlSeconds?: number;
   sessionAbsoluteTtlSeconds?: number;
+  /** The lowest level of assurance the client accepts: an acr URI or short name (loa1, loa2, loa3; src/common/assurance.ts). */
+  minAcr?: string;
   /** OpenID Connect Back-Channel Logout 1.0 §2.2: https (http only on loopback outside production). */
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
@@ -74,6 +77,7 @@ export class ClientsService {
         idTokenTtlSeconds: registration.idTokenTtlSeconds ?? null,
         sessionIdleTtlSeconds: registration.sessionIdleTtlSeconds ?? null,
         sessionAbsoluteTtlSeconds: registration.sessionAbsoluteTtlSeconds ?? null,
+        minAcr: registration.minAcr ? (normaliseAcr(registration.minAcr) ?? null) : null,
         backchannelLogoutUri: registration.backchannelLogoutUri ?? null,
         backchannelLogoutSessionRequired: registration.backchannelLogoutSessionRequired ?? false,
       });
@@ -265,6 +269,10 @@ function validateRegistration(registration: ClientRegistration, nodeEnv: NodeEnv
   for (const scope of registration.scopes ?? []) {
     if (!(SUPPORTED_SCOPES as readonly string[]).includes(scope)) problems.push(`unsupported scope "${scope}"`);
   }
+  if (registration.minAcr !== undefined && !normaliseAcr(registration.minAcr))
+    problems.push(
+      `unknown level of assurance "${registration.minAcr}" (${ACR_VALUES_SUPPORTED.join(', ')}, or loa1-loa3)`,
+    );
   if (registration.secret !== undefined && registration.secret.length < 16)
     problems.push('a client secret has at least 16 characters');
   if (

@@ -11,6 +11,7 @@ import { RevocationCascades1796060670444 } from '../../migrations/1796060670444-
 import { EngineJourneyPhases1796060728059 } from '../../migrations/1796060728059-EngineJourneyPhases';
 import { PushChallenges1796065162518 } from '../../migrations/1796065162518-PushChallenges';
 import { PerfTokensClientChanges1796071319356 } from '../../migrations/1796071319356-PerfTokensClientChanges';
+import { SsoProviderSessions1796080059067 } from '../../migrations/1796080059067-SsoProviderSessions';
 import { OutboxMessages1796080064475 } from '../../migrations/1796080064475-OutboxMessages';
 import { OutboxBackchannelLogout1796080625389 } from '../../migrations/1796080625389-OutboxBackchannelLogout';
 import { OutboxSetReceivers1796081129290 } from '../../migrations/1796081129290-OutboxSetReceivers';
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   EngineJourneyPhases1796060728059,
   PushChallenges1796065162518,
   PerfTokensClientChanges1796071319356,
+  SsoProviderSessions1796080059067,
   OutboxMessages1796080064475,
   OutboxBackchannelLogout1796080625389,
   OutboxSetReceivers1796081129290,

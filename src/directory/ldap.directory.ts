@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, EqualityFilter, InvalidCredentialsError } from 'ldapts';
 import type { Entry, Filter } from 'ldapts';
 import type { AppConfig } from '../config/config';
+import { DependencyMeter, DependencyOutcome, meteredCall, Meters } from '../common/meters';
 import {
   CredentialCheck,
   DirectoryUnavailableError,
@@ -19,9 +20,16 @@ type LdapSettings = AppConfig['directory']['ldap'];
  */
 export class LdapUserDirectory extends UserDirectory {
   readonly name = 'ldap';
+  private readonly bindMeter?: DependencyMeter;
+  private readonly searchMeter?: DependencyMeter;
 
-  constructor(private readonly settings: LdapSettings) {
+  constructor(
+    private readonly settings: LdapSettings,
+    meters?: Meters,
+  ) {
     super();
+    this.bindMeter = meters?.dependency('ldap', 'bind');
+    this.searchMeter = meters?.dependency('ldap', 'search');
   }
 
   async verifyCredentials(username: string, password: string): Promise<CredentialCheck> {
@@ -82,7 +90,7 @@ export class LdapUserDirectory extends UserDirectory {
     try {
       return await Promise.race([
         (async () => {
-          await client.bind(this.settings.bindDn, this.settings.bindPassword);
+          await this.timed('bind', () => client.bind(this.settings.bindDn, this.settings.bindPassword));
           return work(client);
         })(),
         deadline,
@@ -99,7 +107,7 @@ export class LdapUserDirectory extends UserDirectory {
   /** True when the password is right; false on LDAP result 49 (invalid credentials); throws otherwise. */
   private async bindAs(client: Client, dn: string, password: string): Promise<boolean> {
     try {
-      await client.bind(dn, password);
+      await this.timed('bind', () => client.bind(dn, password));
       return true;
     } catch (error) {
       if (error instanceof InvalidCredentialsError) return false;
@@ -109,23 +117,35 @@ export class LdapUserDirectory extends UserDirectory {
 
   private async findOne(client: Client, filter: Filter): Promise<Entry | undefined> {
     const s = this.settings;
-    const { searchEntries } = await client.search(s.baseDn, {
-      scope: 'sub',
-      filter,
-      sizeLimit: 2,
-      attributes: [
-        s.usernameAttribute,
-        s.cupidAttribute,
-        s.phoneAttribute,
-        s.emailAttribute,
-        s.nameAttribute,
-        s.statusAttribute,
-        s.mfaAttribute,
-        'pwdAccountLockedTime',
-      ],
-    });
+    const { searchEntries } = await this.timed('search', () =>
+      client.search(s.baseDn, {
+        scope: 'sub',
+        filter,
+        sizeLimit: 2,
+        attributes: [
+          s.usernameAttribute,
+          s.cupidAttribute,
+          s.phoneAttribute,
+          s.emailAttribute,
+          s.nameAttribute,
+          s.statusAttribute,
+          s.mfaAttribute,
+          'pwdAccountLockedTime',
+        ],
+      }),
+    );
     // Two entries for one username is a directory fault: refuse rather than guess.
     return searchEntries.length === 1 ? searchEntries[0] : undefined;
+  }
+
+  /** One LDAP operation in a client span, its latency on the operation's histogram (never a DN or a filter value). */
+  private timed<T>(operation: 'bind' | 'search', work: () => Promise<T>): Promise<T> {
+    return meteredCall(
+      operation === 'bind' ? this.bindMeter : this.searchMeter,
+      { name: `ldap ${operation}`, attributes: { 'peer.service': 'ldap', 'ldap.operation': operation } },
+      work,
+      ldapOutcome,
+    );
   }
 
   private toUser(entry: Entry): DirectoryUser {
@@ -155,4 +175,10 @@ export class LdapUserDirectory extends UserDirectory {
       mfaRequired: all(s.mfaAttribute).some((item) => item.toLowerCase() === 'mfa-required'),
     };
   }
+}
+
+/** A wrong password (result 49) is the directory answering no; ldapts says "Operation timed out" past LDAP_TIMEOUT_MS. */
+function ldapOutcome(error: unknown): DependencyOutcome {
+  if (error instanceof InvalidCredentialsError) return 'rejected';
+  return /timed out/i.test((error as Error)?.message ?? '') ? 'timeout' : 'error';
 }
