@@ -3,9 +3,10 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { MetricsService } from '../observability/metrics.service';
-import { OutboxRepository } from './outbox.repository';
+import { OutboxBacklogRow, OutboxRepository } from './outbox.repository';
 
 const BACKLOG_STATES = ['pending', 'in_flight', 'dead'] as const;
+const BACKLOG_READ_TIMEOUT_MS = 1000;
 
 /**
  * The outbox's metrics, in the process's registry (MetricsService). The backlog gauges are read from the
@@ -23,6 +24,7 @@ export class OutboxMetrics {
   private readonly backlog: Gauge<'channel' | 'state'>;
   private readonly oldest: Gauge<'channel' | 'state'>;
   private reading?: Promise<void>;
+  private query?: Promise<OutboxBacklogRow[]>;
 
   constructor(metrics: MetricsService, dataSource: DataSource, repository: OutboxRepository, clock: Clock) {
     const registers = [metrics.registry];
@@ -65,13 +67,24 @@ export class OutboxMetrics {
   }
 
   private async read(repository: OutboxRepository, dataSource: DataSource, clock: Clock): Promise<void> {
-    let rows;
+    // At most one backlog query in flight: a frozen database must not collect one stuck query per scrape.
+    this.query ??= repository.backlog(dataSource.manager, clock.now()).finally(() => {
+      this.query = undefined;
+    });
+    let rows: OutboxBacklogRow[];
+    let timer: NodeJS.Timeout | undefined;
     try {
-      rows = await repository.backlog(dataSource.manager, clock.now());
+      // A scrape matters most when the database is sick: it waits for the backlog one second at most.
+      const deadline = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer within 1 s')), BACKLOG_READ_TIMEOUT_MS);
+      });
+      rows = await Promise.race([this.query, deadline]);
     } catch (error) {
-      // A scrape must not fail with the database: the gauges keep their last values, the health check tells.
+      // The scrape must not fail with the database: the gauges keep their last values, the pool metrics say why.
       this.logger.warn(`outbox backlog not read: ${(error as Error).message}`);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     for (const row of rows) this.seen.add(row.channel);
     for (const channel of this.seen) {
