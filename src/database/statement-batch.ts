@@ -71,13 +71,18 @@ export class StatementBatch<I, O> {
     }
   }
 
-  /** The next batch: queued calls in arrival order, skipping (for a later batch) those whose keys overlap. */
+  /**
+   * The next batch: queued calls in arrival order, skipping (for a later batch) those whose keys overlap; a
+   * power of two of them, so that a statement exists in few sizes: PostgreSQL plans a prepared statement
+   * afresh on its first executions on each connection, and a batch's statement is large.
+   */
   private take(): Array<Pending<I, O>> {
+    const size = sizeFor(Math.min(this.queue.length, this.options.maxBatch));
     const keysOf = this.options.keys;
-    if (!keysOf) return this.queue.splice(0, this.options.maxBatch);
+    if (!keysOf) return this.queue.splice(0, size);
     const taken: Array<Pending<I, O>> = [];
     const seen = new Set<string>();
-    for (let i = 0; i < this.queue.length && taken.length < this.options.maxBatch;) {
+    for (let i = 0; i < this.queue.length && taken.length < size;) {
       const keys = keysOf(this.queue[i].input);
       if (keys.some((key) => seen.has(key))) {
         i += 1;
@@ -105,6 +110,11 @@ export class StatementBatch<I, O> {
     }
     batch.forEach((pending, index) => pending.resolve(outputs[index]));
   }
+}
+
+/** The largest power of two not above `n` (n >= 1). */
+function sizeFor(n: number): number {
+  return 2 ** Math.floor(Math.log2(n));
 }
 
 async function settle<I, O>(pending: Pending<I, O>, result: Promise<O>): Promise<void> {
