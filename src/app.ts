@@ -14,7 +14,7 @@ import { createValidationPipe } from './common/validation';
 import { poolStats } from './database/sql';
 import type { AppConfig } from './config/config';
 import { createRootLogger, logRequest, requestIdFor } from './observability/logging';
-import { MetricsService } from './observability/metrics.service';
+import { MetricsService, PgPoolConnect } from './observability/metrics.service';
 import { CorsPolicy } from './oauth/cors-policy';
 import { buildOpenApiDocument } from './openapi';
 
@@ -60,6 +60,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   if (metrics) {
     const dataSource = app.get(DataSource);
     metrics.watchDatabasePool(() => poolStats(dataSource));
+    const pool = (dataSource.driver as unknown as { master?: PgPoolConnect }).master;
+    if (pool) metrics.timePoolAcquires(pool);
   }
   const overHttps = config.oidc.issuer.startsWith('https://');
   const hookLogger = new NestLogger('Errors');

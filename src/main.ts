@@ -1,3 +1,5 @@
+// First: tracing (when on) must patch http and pg before anything loads them.
+import { tracing } from './tracing';
 import 'reflect-metadata';
 import { Logger } from 'nestjs-pino';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     await Promise.all([sleep(signal === 'SIGTERM' ? drainNoticeMs : 0), drain.settled(timeoutMs)]);
     await app.close();
     await embedded?.stop();
+    await tracing?.shutdown();
     clearTimeout(forced);
     logger.log('shut down cleanly', 'Bootstrap');
     process.exit(0);

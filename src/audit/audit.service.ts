@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { Meters } from '../common/meters';
 import { scrubSecrets } from '../common/redact';
 import type { AuditActorType, AuditEventType, AuditOutcome } from './audit-events';
 import { AuditInsertOptions, AuditLogInsert, AuditLogRepository, SqlFragment } from './audit-log.repository';
@@ -37,11 +38,20 @@ export class AuditService {
   /** The events each open unit of work has collected, keyed by its transaction's EntityManager. */
   private readonly collected = new WeakMap<EntityManager, AuditLogInsert[]>();
 
-  constructor(private readonly log: AuditLogRepository) {}
+  constructor(
+    private readonly log: AuditLogRepository,
+    @Optional() private readonly meters?: Meters,
+  ) {}
+
+  /** The event as a row; the domain metrics count it here, on every path (collected, direct or as a fragment). */
+  private readonly row = (event: AuditEvent): AuditLogInsert => {
+    this.meters?.auditEvent(event);
+    return toRow(event);
+  };
 
   async record(manager: EntityManager, event: AuditEvent): Promise<void> {
     // Scrubbed and copied now: a caller may reuse its details object after recording it.
-    const row = toRow(event);
+    const row = this.row(event);
     const unit = this.collected.get(manager);
     if (unit) unit.push(row);
     else await this.log.append(manager, row);
@@ -81,7 +91,7 @@ export class AuditService {
 
   /** Several events of one request in one INSERT (one round trip), in the caller's transaction. */
   async recordAll(manager: EntityManager, events: AuditEvent[]): Promise<void> {
-    await this.log.appendAll(manager, events.map(toRow));
+    await this.log.appendAll(manager, events.map(this.row));
   }
 
   /**
@@ -92,7 +102,7 @@ export class AuditService {
    * `firstParam` and `options.when`, so the statement can be prepared under one name.
    */
   fragment(events: AuditEvent[], firstParam: number, options?: AuditInsertOptions): SqlFragment {
-    return this.log.insertFragment(events.map(toRow), firstParam, options);
+    return this.log.insertFragment(events.map(this.row), firstParam, options);
   }
 }
 

@@ -48,6 +48,8 @@ export interface AppConfig {
   };
   log: { level: LogLevel };
   docs: { enabled: boolean };
+  /** OpenTelemetry tracing: src/tracing.ts starts it before the configuration loads; the values are validated here. */
+  tracing: { enabled: boolean; endpoint?: string; serviceName: string };
   oidc: {
     /** The issuer identifier: scheme, host, port (and path); every endpoint URL derives from it. */
     issuer: string;
@@ -267,6 +269,11 @@ function readConfig(read: EnvReader): AppConfig {
       ]),
     },
     docs: { enabled: read.boolean('DOCS_ENABLED', nodeEnv !== 'production') },
+    tracing: {
+      enabled: read.boolean('OTEL_TRACES_ENABLED', false),
+      endpoint: read.url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+      serviceName: read.string('OTEL_SERVICE_NAME', 'ciam-backend'),
+    },
     oidc: {
       issuer: '',
       accessTokenAudience: '',

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { Meters } from '../common/meters';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { FileUserDirectory } from './file.directory';
@@ -10,10 +11,10 @@ import { UserDirectory } from './user-directory.port';
   providers: [
     {
       provide: UserDirectory,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): UserDirectory =>
+      inject: [APP_CONFIG, { token: Meters, optional: true }],
+      useFactory: (config: AppConfig, meters?: Meters): UserDirectory =>
         config.directory.adapter === 'ldap'
-          ? new LdapUserDirectory(config.directory.ldap)
+          ? new LdapUserDirectory(config.directory.ldap, meters)
           : new FileUserDirectory(config.directory.file),
     },
   ],

@@ -4,6 +4,7 @@ import type { Entry, Filter } from 'ldapts';
 import type { Socket } from 'node:net';
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { AppConfig } from '../config/config';
+import { DependencyMeter, DependencyOutcome, meteredCall, Meters } from '../common/meters';
 import {
   CredentialCheck,
   DirectoryUnavailableError,
@@ -37,9 +38,16 @@ const MAX_IDLE = 8;
 export class LdapUserDirectory extends UserDirectory implements OnModuleDestroy {
   readonly name = 'ldap';
   private readonly idle: Record<Use, Client[]> = { search: [], bind: [] };
+  private readonly bindMeter?: DependencyMeter;
+  private readonly searchMeter?: DependencyMeter;
 
-  constructor(private readonly settings: LdapSettings) {
+  constructor(
+    private readonly settings: LdapSettings,
+    meters?: Meters,
+  ) {
     super();
+    this.bindMeter = meters?.dependency('ldap', 'bind');
+    this.searchMeter = meters?.dependency('ldap', 'search');
   }
 
   async verifyCredentials(username: string, password: string): Promise<CredentialCheck> {
@@ -122,7 +130,8 @@ export class LdapUserDirectory extends UserDirectory implements OnModuleDestroy 
     try {
       const result = await Promise.race([
         (async () => {
-          if (!reused && use === 'search') await client.bind(this.settings.bindDn, this.settings.bindPassword);
+          if (!reused && use === 'search')
+            await this.timed('bind', () => client.bind(this.settings.bindDn, this.settings.bindPassword));
           return work(client);
         })(),
         timeout,
@@ -161,7 +170,7 @@ export class LdapUserDirectory extends UserDirectory implements OnModuleDestroy 
   /** True when the password is right; false on LDAP result 49 (invalid credentials); throws otherwise. */
   private async bindAs(client: Client, dn: string, password: string): Promise<boolean> {
     try {
-      await client.bind(dn, password);
+      await this.timed('bind', () => client.bind(dn, password));
       return true;
     } catch (error) {
       if (error instanceof InvalidCredentialsError) return false;
@@ -171,23 +180,35 @@ export class LdapUserDirectory extends UserDirectory implements OnModuleDestroy 
 
   private async findOne(client: Client, filter: Filter): Promise<Entry | undefined> {
     const s = this.settings;
-    const { searchEntries } = await client.search(s.baseDn, {
-      scope: 'sub',
-      filter,
-      sizeLimit: 2,
-      attributes: [
-        s.usernameAttribute,
-        s.cupidAttribute,
-        s.phoneAttribute,
-        s.emailAttribute,
-        s.nameAttribute,
-        s.statusAttribute,
-        s.mfaAttribute,
-        'pwdAccountLockedTime',
-      ],
-    });
+    const { searchEntries } = await this.timed('search', () =>
+      client.search(s.baseDn, {
+        scope: 'sub',
+        filter,
+        sizeLimit: 2,
+        attributes: [
+          s.usernameAttribute,
+          s.cupidAttribute,
+          s.phoneAttribute,
+          s.emailAttribute,
+          s.nameAttribute,
+          s.statusAttribute,
+          s.mfaAttribute,
+          'pwdAccountLockedTime',
+        ],
+      }),
+    );
     // Two entries for one username is a directory fault: refuse rather than guess.
     return searchEntries.length === 1 ? searchEntries[0] : undefined;
+  }
+
+  /** One LDAP operation in a client span, its latency on the operation's histogram (never a DN or a filter value). */
+  private timed<T>(operation: 'bind' | 'search', work: () => Promise<T>): Promise<T> {
+    return meteredCall(
+      operation === 'bind' ? this.bindMeter : this.searchMeter,
+      { name: `ldap ${operation}`, attributes: { 'peer.service': 'ldap', 'ldap.operation': operation } },
+      work,
+      ldapOutcome,
+    );
   }
 
   private toUser(entry: Entry): DirectoryUser {
@@ -229,4 +250,10 @@ class DirectoryTimeout extends DirectoryUnavailableError {
 /** ldapts keeps its socket private; reached only to (un)reference it while the connection is idle. */
 function socketOf(client: Client): Socket | undefined {
   return (client as unknown as { socket?: Socket }).socket;
+}
+
+/** A wrong password (result 49) is the directory answering no; ldapts says "Operation timed out" past LDAP_TIMEOUT_MS. */
+function ldapOutcome(error: unknown): DependencyOutcome {
+  if (error instanceof InvalidCredentialsError) return 'rejected';
+  return /timed out/i.test((error as Error)?.message ?? '') ? 'timeout' : 'error';
 }

@@ -40,6 +40,15 @@ export class JobRunner implements BeforeApplicationShutdown {
     private readonly runs: JobRunsRepository,
   ) {
     this.jobs = new Map(jobs.map((job) => [job.name, job]));
+    metrics.watchJobRuns(() => this.lastSuccessAges());
+  }
+
+  /** Job lag for /metrics: seconds since each enabled job last succeeded, in any instance (job_runs). */
+  private async lastSuccessAges(): Promise<Array<{ job: string; ageSeconds: number }>> {
+    const now = this.clock.now().getTime();
+    return (await this.runs.list(this.dataSource.manager))
+      .filter((row) => row.last_success_at && this.config.jobs.schedules[row.job_name as JobName])
+      .map((row) => ({ job: row.job_name, ageSeconds: Math.max(0, (now - row.last_success_at!.getTime()) / 1000) }));
   }
 
   names(): JobName[] {

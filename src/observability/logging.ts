@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Logger as NestLogger } from '@nestjs/common';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
 import pino, { DestinationStream, Logger as PinoLogger } from 'pino';
@@ -115,9 +116,17 @@ export function createRootLogger(config: AppConfig, destination?: DestinationStr
       redact: { paths: LOG_REDACT_PATHS, censor: '[REDACTED]' },
       base: { service: 'ciam-backend' },
       serializers: LOG_SERIALIZERS,
+      // Only with tracing on: the lookup would cost every log line something for nothing.
+      mixin: config.tracing.enabled ? traceContext : undefined,
     },
     destination ?? pino.destination({ sync: false }),
   );
+}
+
+/** The active span's ids (W3C hex), so a log line leads to its trace and back. */
+export function traceContext(): Record<string, string> {
+  const context = trace.getActiveSpan()?.spanContext();
+  return context && isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : {};
 }
 
 /**

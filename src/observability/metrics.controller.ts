@@ -12,7 +12,8 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Prometheus metrics',
-    description: 'Process metrics and request durations by route and status.',
+    description:
+      'Process metrics, request durations by route and status, and the domain metrics: journeys and step answers, password checks, second-factor challenges and failures, lockouts, message sends by provider, directory and vendor latency, the database pool and job lag (docs/operations.md).',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({

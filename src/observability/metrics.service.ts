@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DomainMetrics } from './domain-metrics';
+
+const JOB_RUNS_READ_TIMEOUT_MS = 1000;
 
 /**
  * The Prometheus registry of this process. One registry per app instance (not prom-client's global),
@@ -61,8 +64,79 @@ export class MetricsService {
     },
   });
 
+  /** Reads, at scrape time, when each scheduled job last succeeded in any instance (watchJobRuns). */
+  private jobRunsReader?: () => Promise<Array<{ job: string; ageSeconds: number }>>;
+
+  readonly jobLastSuccessAge = new Gauge({
+    name: 'ciam_job_last_success_age_seconds',
+    help: 'Seconds since each enabled job last succeeded in any instance (job_runs); absent until it first has',
+    labelNames: ['job'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      if (!this.jobRunsReader) return;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        // A scrape matters most when the database is sick: it waits for job_runs one second at most.
+        const deadline = new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('job_runs did not answer')), JOB_RUNS_READ_TIMEOUT_MS);
+        });
+        const ages = await Promise.race([this.jobRunsReader(), deadline]);
+        this.jobLastSuccessAge.reset();
+        for (const { job, ageSeconds } of ages) this.jobLastSuccessAge.set({ job }, ageSeconds);
+      } catch {
+        // The database does not answer: the last ages stay (the scrape must not fail; the pool metrics say why).
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  });
+
+  readonly databasePoolAcquire = new Histogram({
+    name: 'ciam_database_pool_acquire_seconds',
+    help: 'Time to get a pooled connection (an idle one, or a new one opened), by outcome (ok, error)',
+    labelNames: ['outcome'] as const,
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 3, 5],
+    registers: [this.registry],
+  });
+
+  /** Journeys, factors, lockouts, sends and dependency latency (src/common/meters.ts is their port). */
+  readonly domain = new DomainMetrics(this.registry);
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  watchJobRuns(reader: () => Promise<Array<{ job: string; ageSeconds: number }>>): void {
+    this.jobRunsReader = reader;
+  }
+
+  /**
+   * Times every acquire of the pg pool (pg's own query() and TypeORM's query runners both go through
+   * `connect(callback)`): one clock read and one bound child per acquire.
+   */
+  timePoolAcquires(pool: PgPoolConnect): void {
+    const ok = this.databasePoolAcquire.labels('ok');
+    const failed = this.databasePoolAcquire.labels('error');
+    const connect = pool.connect.bind(pool);
+    pool.connect = ((callback?: (error: Error | undefined, ...rest: unknown[]) => void) => {
+      const started = performance.now();
+      const observe = (error: unknown) => (error ? failed : ok).observe((performance.now() - started) / 1000);
+      if (callback)
+        return connect((error: Error | undefined, ...rest: unknown[]) => {
+          observe(error);
+          callback(error, ...rest);
+        });
+      return (connect() as Promise<unknown>).then(
+        (client) => {
+          observe(undefined);
+          return client;
+        },
+        (error: unknown) => {
+          observe(error ?? true);
+          throw error;
+        },
+      );
+    }) as PgPoolConnect['connect'];
   }
 
   watchDatabasePool(stats: () => { total: number; idle: number; waiting: number }): void {
@@ -72,4 +146,9 @@ export class MetricsService {
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
     this.httpRequestDuration.observe({ method, route, status_code: String(statusCode) }, seconds);
   }
+}
+
+/** The part of pg's Pool that timePoolAcquires wraps. */
+export interface PgPoolConnect {
+  connect(callback?: (error: Error | undefined, ...rest: unknown[]) => void): Promise<unknown> | void;
 }

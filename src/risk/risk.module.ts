@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { Meters } from '../common/meters';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { BuiltinRiskEvaluator } from './builtin.risk';
@@ -15,10 +16,10 @@ import { TransmitRiskEvaluator } from './transmit.risk';
     RiskSignalsRepository,
     {
       provide: RiskEvaluator,
-      inject: [APP_CONFIG, RiskSignalsRepository],
-      useFactory: (config: AppConfig, signals: RiskSignalsRepository): RiskEvaluator =>
+      inject: [APP_CONFIG, RiskSignalsRepository, { token: Meters, optional: true }],
+      useFactory: (config: AppConfig, signals: RiskSignalsRepository, meters?: Meters): RiskEvaluator =>
         config.risk.provider === 'transmit'
-          ? new TransmitRiskEvaluator(config.risk)
+          ? new TransmitRiskEvaluator(config.risk, meters)
           : new BuiltinRiskEvaluator(config.risk, signals, config.lockout),
     },
     RiskService,

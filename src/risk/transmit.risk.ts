@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/config';
+import type { DependencyMeter, Meters } from '../common/meters';
 import { callVendor, VendorUnavailableError } from '../common/vendor-http';
 import type { DrsRecommendation } from './drs-evaluation.entity';
 import { RiskAssessment, RiskEvaluator, RiskInput, RiskUnavailableError } from './risk.port';
@@ -17,9 +18,14 @@ const RECOMMENDATIONS: Record<string, DrsRecommendation> = {
  */
 export class TransmitRiskEvaluator extends RiskEvaluator {
   readonly name = 'transmit';
+  private readonly meter?: DependencyMeter;
 
-  constructor(private readonly settings: AppConfig['risk']) {
+  constructor(
+    private readonly settings: AppConfig['risk'],
+    meters?: Meters,
+  ) {
     super();
+    this.meter = meters?.dependency('transmit', 'evaluate');
   }
 
   async evaluate(input: RiskInput): Promise<RiskAssessment> {
@@ -32,6 +38,8 @@ export class TransmitRiskEvaluator extends RiskEvaluator {
     try {
       response = await callVendor({
         vendor: 'transmit',
+        operation: 'evaluate',
+        meter: this.meter,
         url,
         timeoutMs: this.settings.timeoutMs,
         headers: { authorization: `Bearer ${this.settings.transmit.apiToken}`, accept: 'application/json' },

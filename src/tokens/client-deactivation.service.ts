@@ -19,7 +19,7 @@ const BATCH = 500;
 
 /**
  * Deactivating a client ends everything it holds: first the client row (from then on it can neither
- * authenticate nor refresh), then every active session it opened (their tokens die with them), then the
+ * authenticate nor refresh), then every active session it is in, opened or joined by SSO (their tokens die with them), then the
  * tokens it holds for itself (client_credentials, which have no session). Each step runs in bounded,
  * short transactions and is audited; running it again finishes an interrupted run.
  */

@@ -125,6 +125,36 @@ describe('OAuth clients', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('registers a payment app whose minimum level of assurance is loa2, and refuses an unknown level', async () => {
+    const add = (id: string, level: string) =>
+      cli(
+        t,
+        'clients:add',
+        '--id',
+        id,
+        '--name',
+        'Payments',
+        '--type',
+        'public',
+        '--grant',
+        'authorization_code',
+        '--redirect-uri',
+        'https://pay.bank.example/callback',
+        '--min-acr',
+        level,
+      );
+    const result = await add('pay-app', 'loa2');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('urn:ciam:loa:2');
+    expect(await t.dataSource.query(`SELECT min_acr FROM oauth_clients WHERE client_id = 'pay-app'`)).toEqual([
+      { min_acr: 'urn:ciam:loa:2' },
+    ]);
+    const bad = await add('pay-app-2', 'loa9');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('unknown level of assurance');
+    expect(await t.dataSource.query(`SELECT 1 FROM oauth_clients WHERE client_id = 'pay-app-2'`)).toEqual([]);
+  });
+
   it('refuses a public client with client_credentials, a wildcard or non-https redirect, and a duplicate id', async () => {
     const bad = await cli(
       t,

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../../config/config';
+import type { DependencyMeter, Meters } from '../../common/meters';
 import { callVendor, headerFromSetting, VendorUnavailableError } from '../../common/vendor-http';
 import { PushDeliveryError, PushMessage, PushSender } from './push-sender.port';
 
@@ -27,10 +28,15 @@ export class LogPushSender extends PushSender {
 export class HttpPushSender extends PushSender {
   readonly name = 'http';
   private readonly authHeader: Record<string, string>;
+  private readonly meter?: DependencyMeter;
 
-  constructor(private readonly settings: AppConfig['push']) {
+  constructor(
+    private readonly settings: AppConfig['push'],
+    meters?: Meters,
+  ) {
     super();
     this.authHeader = headerFromSetting(settings.http.authHeader);
+    this.meter = meters?.dependency('push-http', 'send');
   }
 
   async send(message: PushMessage): Promise<void> {
@@ -38,6 +44,8 @@ export class HttpPushSender extends PushSender {
     try {
       response = await callVendor({
         vendor: 'push-http',
+        operation: 'send',
+        meter: this.meter,
         url: this.settings.http.url,
         method: 'POST',
         timeoutMs: this.settings.timeoutMs,

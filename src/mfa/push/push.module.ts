@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { countingSends, Meters } from '../../common/meters';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DevicesModule } from '../../devices/devices.module';
@@ -18,9 +19,13 @@ import { HttpPushSender, LogPushSender } from './push-senders';
   providers: [
     {
       provide: PushSender,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): PushSender =>
-        config.push.provider === 'http' ? new HttpPushSender(config.push) : new LogPushSender(),
+      inject: [APP_CONFIG, { token: Meters, optional: true }],
+      useFactory: (config: AppConfig, meters?: Meters): PushSender =>
+        countingSends(
+          'push',
+          config.push.provider === 'http' ? new HttpPushSender(config.push, meters) : new LogPushSender(),
+          meters,
+        ),
     },
     PushDecisions,
     PushAnswersService,

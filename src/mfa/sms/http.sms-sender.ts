@@ -1,4 +1,5 @@
 import type { AppConfig } from '../../config/config';
+import type { DependencyMeter, Meters } from '../../common/meters';
 import { callVendor, headerFromSetting, VendorUnavailableError } from '../../common/vendor-http';
 import { SmsDeliveryError, SmsMessage, SmsSender } from './sms-sender.port';
 
@@ -10,10 +11,15 @@ import { SmsDeliveryError, SmsMessage, SmsSender } from './sms-sender.port';
 export class HttpSmsSender extends SmsSender {
   readonly name = 'http';
   private readonly authHeader: Record<string, string>;
+  private readonly meter?: DependencyMeter;
 
-  constructor(private readonly settings: AppConfig['sms']) {
+  constructor(
+    private readonly settings: AppConfig['sms'],
+    meters?: Meters,
+  ) {
     super();
     this.authHeader = headerFromSetting(settings.http.authHeader);
+    this.meter = meters?.dependency('sms-http', 'send');
   }
 
   async send(message: SmsMessage): Promise<{ providerMessageId: string | null }> {
@@ -21,6 +27,8 @@ export class HttpSmsSender extends SmsSender {
     try {
       response = await callVendor({
         vendor: 'sms-http',
+        operation: 'send',
+        meter: this.meter,
         url: this.settings.http.url,
         method: 'POST',
         timeoutMs: this.settings.timeoutMs,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { countingSends, Meters } from '../../common/meters';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { HttpSmsSender } from './http.sms-sender';
@@ -13,14 +14,17 @@ import { TwilioSmsSender } from './twilio.sms-sender';
   providers: [
     {
       provide: SmsSender,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): SmsSender => {
-        if (config.sms.provider === 'http') return new HttpSmsSender(config.sms);
-        if (config.sms.provider === 'twilio') return new TwilioSmsSender(config.sms);
-        return new LogSmsSender();
-      },
+      inject: [APP_CONFIG, { token: Meters, optional: true }],
+      useFactory: (config: AppConfig, meters?: Meters): SmsSender =>
+        countingSends('sms', smsSender(config, meters), meters),
     },
   ],
   exports: [SmsSender],
 })
 export class SmsModule {}
+
+function smsSender(config: AppConfig, meters: Meters | undefined): SmsSender {
+  if (config.sms.provider === 'http') return new HttpSmsSender(config.sms, meters);
+  if (config.sms.provider === 'twilio') return new TwilioSmsSender(config.sms, meters);
+  return new LogSmsSender();
+}

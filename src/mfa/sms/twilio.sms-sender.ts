@@ -1,4 +1,5 @@
 import type { AppConfig } from '../../config/config';
+import type { DependencyMeter, Meters } from '../../common/meters';
 import { callVendor, VendorUnavailableError } from '../../common/vendor-http';
 import { SmsDeliveryError, SmsMessage, SmsSender } from './sms-sender.port';
 
@@ -9,9 +10,14 @@ import { SmsDeliveryError, SmsMessage, SmsSender } from './sms-sender.port';
  */
 export class TwilioSmsSender extends SmsSender {
   readonly name = 'twilio';
+  private readonly meter?: DependencyMeter;
 
-  constructor(private readonly settings: AppConfig['sms']) {
+  constructor(
+    private readonly settings: AppConfig['sms'],
+    meters?: Meters,
+  ) {
     super();
+    this.meter = meters?.dependency('twilio', 'send');
   }
 
   async send(message: SmsMessage): Promise<{ providerMessageId: string | null }> {
@@ -20,6 +26,8 @@ export class TwilioSmsSender extends SmsSender {
     try {
       response = await callVendor({
         vendor: 'twilio',
+        operation: 'send',
+        meter: this.meter,
         method: 'POST',
         timeoutMs: this.settings.timeoutMs,
         retries: 0,
