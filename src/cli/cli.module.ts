@@ -10,7 +10,7 @@ import { JobsModule } from '../jobs/jobs.module';
 import { EsignRepository } from '../esign/esign.repository';
 import { MetricsModule } from '../observability/metrics.module';
 
-/** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules (JOBS_ENABLED=false). */
+/** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules (JOBS_ENABLED=false), no sequencer loop. */
 @Module({})
 export class CliModule {
   /** `extraImports`: modules only one command needs, loaded by that command alone (start-up time of the others). */
@@ -19,7 +19,7 @@ export class CliModule {
     databaseUrl: string,
     extraImports: Array<Type | DynamicModule> = [],
   ): DynamicModule {
-    config = { ...config, jobs: { ...config.jobs, enabled: false } };
+    config = { ...config, jobs: { ...config.jobs, enabled: false, auditChainIntervalMs: 0 } };
     return {
       module: CliModule,
       imports: [

@@ -11,6 +11,7 @@
  *   jobs:run <job>    (expire-transactions, expire-contexts, expire-sessions, purge-journey-data, audit-partitions, rotate-signing-key)
  *   jobs:status
  *   documents:publish --id ID --version V --title TITLE --url URL --file PATH   (a document customers must eSign)
+ *   audit:verify [--from SEQ|DATE] [--to SEQ|DATE]   (re-computes the audit hash chain; exit 1 on a break)
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -31,6 +32,8 @@ import { JobRunner } from '../jobs/job-runner';
 import { JobRunsRepository } from '../jobs/job-runs.repository';
 import { DataSource } from 'typeorm';
 import { JOB_NAMES } from '../config/config';
+import { AuditChainRepository } from '../audit/audit-chain.repository';
+import { AuditVerifier } from '../audit-chain/audit-verifier';
 
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
@@ -43,7 +46,8 @@ const USAGE = `usage: npm run cli -- <command> [options]
   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]
   jobs:run <job>   (${JOB_NAMES.join(', ')})
   jobs:status
-  documents:publish --id ID --version V --title TITLE --url URL --file PATH`;
+  documents:publish --id ID --version V --title TITLE --url URL --file PATH
+  audit:verify [--from SEQ|DATE] [--to SEQ|DATE]`;
 
 class UsageError extends Error {}
 
@@ -73,6 +77,8 @@ async function main(argv: string[]): Promise<void> {
       title: { type: 'string' },
       url: { type: 'string' },
       file: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
     },
     strict: true,
   });
@@ -87,6 +93,7 @@ async function main(argv: string[]): Promise<void> {
       'jobs:status',
       'documents:publish',
       'keys:reseal',
+      'audit:verify',
     ].includes(command ?? '')
   )
     throw new UsageError(USAGE);
@@ -178,6 +185,29 @@ async function main(argv: string[]): Promise<void> {
       });
       print({ job: positionals[0], ...outcome });
       if (outcome.status === 'failed') process.exitCode = 1;
+    } else if (command === 'audit:verify') {
+      const manager = context.get(DataSource).manager;
+      const chain = context.get(AuditChainRepository);
+      // A number is a chain seq; anything else must be a date (the first/last seq written from/before it).
+      const bound = async (raw: string | undefined, edge: 'from' | 'to'): Promise<number | undefined> => {
+        if (raw === undefined) return undefined;
+        if (/^\d+$/.test(raw)) return Number(raw);
+        const at = new Date(raw);
+        if (Number.isNaN(at.getTime())) throw new UsageError(`--${edge} must be a seq number or a date`);
+        return (edge === 'from' ? await chain.firstSeqAt(manager, at) : await chain.lastSeqBefore(manager, at)) ?? 0;
+      };
+      let lastPrinted = 0;
+      const report = await context.get(AuditVerifier).verify({
+        fromSeq: await bound(values.from, 'from'),
+        toSeq: await bound(values.to, 'to'),
+        progress: (rows) => {
+          if (Date.now() - lastPrinted < 1000) return;
+          lastPrinted = Date.now();
+          process.stderr.write(`audit:verify: ${rows} rows so far\n`);
+        },
+      });
+      print(report);
+      if (!report.ok) process.exitCode = 1;
     } else if (command === 'documents:publish') {
       if (!values.id || !values.version || !values.title || !values.url || !values.file) throw new UsageError(USAGE);
       const sha256 = createHash('sha256').update(readFileSync(values.file)).digest('hex');

@@ -160,6 +160,10 @@ export interface AppConfig {
     auditRetentionMonths: number;
     auditMonthsAhead: number;
     signingKeyRotationDays: number;
+    /** The audit sequencer's tick on every instance (one chains at a time); 0: only the audit-chain job. */
+    auditChainIntervalMs: number;
+    /** Rows the sequencer chains per transaction. */
+    auditChainBatchSize: number;
   };
   sms: {
     provider: 'log' | 'http' | 'twilio';

@@ -6,5 +6,7 @@ export const JOB_NAMES = [
   'purge-journey-data',
   'audit-partitions',
   'rotate-signing-key',
+  'audit-chain',
+  'audit-checkpoint',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];

@@ -8,6 +8,8 @@ import { SmsDeliveriesModule } from '../mfa/sms/sms-deliveries.module';
 import { DrsEvaluationsModule } from '../risk/drs-evaluations.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { AuditChainModule } from '../audit-chain/audit-chain.module';
+import { AuditChainJob, AuditCheckpointJob } from './audit-chain.jobs';
 import { AuditPartitionsJob } from './audit-partitions.job';
 import { ExpireContextsJob, ExpireSessionsJob, ExpireTransactionsJob, PurgeJourneyDataJob } from './expiry.jobs';
 import { Job, JOBS } from './job';
@@ -23,6 +25,8 @@ const JOB_CLASSES = [
   PurgeJourneyDataJob,
   AuditPartitionsJob,
   RotateSigningKeyJob,
+  AuditChainJob,
+  AuditCheckpointJob,
 ];
 
 /**
@@ -40,6 +44,7 @@ const JOB_CLASSES = [
     MfaLockoutModule,
     SessionsModule,
     TokensModule,
+    AuditChainModule,
   ],
   providers: [
     JobRunsRepository,
