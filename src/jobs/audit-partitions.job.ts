@@ -4,6 +4,7 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditLogRepository } from '../audit/audit-log.repository';
 import { AuditService } from '../audit/audit.service';
 import { AuditCheckpoints } from '../audit-chain/audit-checkpoints';
+import { AuditSequencer } from '../audit-chain/audit-sequencer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { inBatches, Job, JobContext } from './job';
@@ -28,6 +29,7 @@ export class AuditPartitionsJob extends Job {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly checkpoints: AuditCheckpoints,
+    private readonly sequencer: AuditSequencer,
   ) {
     super();
   }
@@ -43,6 +45,8 @@ export class AuditPartitionsJob extends Job {
     }
     // A partition goes once its whole month is older than the retention.
     const cutoff = monthStart(context.now, -this.config.jobs.auditRetentionMonths);
+    // Whatever is committed gets its link before anything leaves, so the retention record accounts for it.
+    await this.sequencer.chainAll();
     for (const partition of await this.auditLog.partitions(manager)) {
       if (partition.month >= cutoff) continue;
       // The signed record of what leaves the chain comes first: audit:verify steps over the hole with it.
