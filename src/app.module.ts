@@ -14,6 +14,7 @@ import { MeModule } from './me/me.module';
 import { loggerParams } from './observability/logging';
 import { DemoClientsSeeder } from './clients/demo-clients';
 import { OAuthModule } from './oauth/oauth.module';
+import { OutboxModule } from './outbox/outbox.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { StartupAudit } from './startup-audit';
 
@@ -40,6 +41,7 @@ export class AppModule {
         CommonModule.register(options.clock),
         AuditModule,
         ObservabilityModule,
+        OutboxModule,
         OAuthModule,
         AgentsModule,
         MeModule,

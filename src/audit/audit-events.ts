@@ -106,6 +106,14 @@ export const AUDIT_EVENT_TYPES = {
   MFA_UNLOCKED: 'mfa.unlocked',
   /** A push was refused by its budget; details: scope (journey, customer), prompts, limit, retryAfterSeconds. */
   PUSH_LIMITED: 'mfa.push_limited',
+  /** An outbox message reached its receiver; details: messageId, channel, destination, attempt. */
+  OUTBOX_DELIVERED: 'outbox.delivered',
+  /** An outbox delivery failed and will be tried again; details: messageId, channel, destination, attempt, error, nextAttemptAt. */
+  OUTBOX_DELIVERY_FAILED: 'outbox.delivery_failed',
+  /** An outbox message was given up (dead letter); details: messageId, channel, destination, attempt, error, reason (refused, max_attempts, max_age). */
+  OUTBOX_DEAD_LETTERED: 'outbox.dead_lettered',
+  /** An operator put a dead outbox message back to be delivered; details: messageId, channel, destination, by. */
+  OUTBOX_REQUEUED: 'outbox.requeued',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

@@ -12,6 +12,8 @@
  *   jobs:status
  *   documents:publish --id ID --version V --title TITLE --url URL --file PATH   (a document customers must eSign)
  *   audit:verify [--from SEQ|DATE] [--to SEQ|DATE]   (re-computes the audit hash chain; exit 1 on a break)
+ *   outbox:list [--dead | --state pending|delivered|dead] [--channel C] [--limit N]   (newest first)
+ *   outbox:retry <id>   (a dead-lettered message is delivered again, attempts from zero; audited)
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -34,6 +36,8 @@ import { DataSource } from 'typeorm';
 import { JOB_NAMES } from '../config/config';
 import { AuditChainRepository } from '../audit/audit-chain.repository';
 import { AuditVerifier } from '../audit-chain/audit-verifier';
+import { OutboxService } from '../outbox/outbox.service';
+import type { OutboxState } from '../outbox/outbox.repository';
 
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
@@ -47,6 +51,8 @@ const USAGE = `usage: npm run cli -- <command> [options]
   jobs:run <job>   (${JOB_NAMES.join(', ')})
   jobs:status
   documents:publish --id ID --version V --title TITLE --url URL --file PATH
+  outbox:list [--dead | --state pending|delivered|dead] [--channel CHANNEL] [--limit N]
+  outbox:retry <id>
   audit:verify [--from SEQ|DATE] [--to SEQ|DATE]`;
 
 class UsageError extends Error {}
@@ -79,6 +85,10 @@ async function main(argv: string[]): Promise<void> {
       file: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
+      dead: { type: 'boolean' },
+      state: { type: 'string' },
+      channel: { type: 'string' },
+      limit: { type: 'string' },
     },
     strict: true,
   });
@@ -94,6 +104,8 @@ async function main(argv: string[]): Promise<void> {
       'documents:publish',
       'keys:reseal',
       'audit:verify',
+      'outbox:list',
+      'outbox:retry',
     ].includes(command ?? '')
   )
     throw new UsageError(USAGE);
@@ -215,6 +227,22 @@ async function main(argv: string[]): Promise<void> {
         .get(EsignRepository)
         .publish({ documentId: values.id, version: values.version, title: values.title, url: values.url, sha256 });
       print({ published: values.id, version: values.version, sha256 });
+    } else if (command === 'outbox:list') {
+      const state = values.dead ? 'DEAD' : values.state?.toUpperCase();
+      if (state !== undefined && !['PENDING', 'DELIVERED', 'DEAD'].includes(state)) throw new UsageError(USAGE);
+      const limit = values.limit === undefined ? 100 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be 1 to 1000');
+      const messages = await context
+        .get(OutboxService)
+        .list({ state: state as OutboxState | undefined, channel: values.channel, limit });
+      for (const message of messages) print(message);
+    } else if (command === 'outbox:retry') {
+      const id = positionals[0] ?? '';
+      if (!/^\d{1,18}$/.test(id)) throw new UsageError(USAGE);
+      if (!(await context.get(OutboxService).retryDead(id, { type: 'SYSTEM', id: 'cli' }))) {
+        process.stderr.write(`no dead outbox message ${id}\n`);
+        process.exitCode = 1;
+      } else print({ requeued: id });
     } else {
       const manager = context.get(DataSource).manager;
       for (const row of await context.get(JobRunsRepository).list(manager)) print(row);

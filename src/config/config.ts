@@ -1,6 +1,7 @@
 import { Env, EnvReader } from './env-reader';
 import type { JobName } from './job-names';
 import { readAgentConsoleConfig } from './agent-console';
+import { OutboxConfig, readOutboxConfig } from './outbox';
 import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
 
 /**
@@ -208,6 +209,8 @@ export interface AppConfig {
     /** Failed client authentications per client id within ipWindowSeconds that block it for lockSeconds. */
     clientFailureLimit: number;
   };
+  /** The transactional outbox's delivery (src/outbox). */
+  outbox: OutboxConfig;
 }
 
 export { JOB_NAMES } from './job-names';
@@ -298,6 +301,7 @@ function readConfig(read: EnvReader): AppConfig {
     ...readJobsConfig(read, nodeEnv),
     ...readAgentConsoleConfig(read, nodeEnv),
     ...readLoginUiConfig(read),
+    ...readOutboxConfig(read, nodeEnv),
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);

@@ -8,5 +8,6 @@ export const JOB_NAMES = [
   'rotate-signing-key',
   'audit-chain',
   'audit-checkpoint',
+  'purge-outbox',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];

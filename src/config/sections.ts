@@ -14,6 +14,7 @@ const DEFAULT_SCHEDULES: Record<JobName, string> = {
   // signed checkpoint of the chain head.
   'audit-chain': '* * * * *',
   'audit-checkpoint': '20 * * * *',
+  'purge-outbox': '20 * * * *',
 };
 
 export function readJobsConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'jobs'> {

@@ -16,6 +16,7 @@ import { Job, JOBS } from './job';
 import { JobRunner } from './job-runner';
 import { JobScheduler } from './job-scheduler';
 import { JobRunsRepository } from './job-runs.repository';
+import { PurgeOutboxJob } from './purge-outbox.job';
 import { RotateSigningKeyJob } from './rotate-signing-key.job';
 
 const JOB_CLASSES = [
@@ -27,6 +28,7 @@ const JOB_CLASSES = [
   RotateSigningKeyJob,
   AuditChainJob,
   AuditCheckpointJob,
+  PurgeOutboxJob,
 ];
 
 /**

@@ -327,6 +327,7 @@ describe('the scheduler', () => {
       'expire-sessions',
       'expire-transactions',
       'purge-journey-data',
+      'purge-outbox',
     ]);
   });
 });
