@@ -15,6 +15,7 @@ import { loggerParams } from './observability/logging';
 import { DemoClientsSeeder } from './clients/demo-clients';
 import { OAuthModule } from './oauth/oauth.module';
 import { OutboxModule } from './outbox/outbox.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { StartupAudit } from './startup-audit';
 
@@ -46,6 +47,7 @@ export class AppModule {
         AgentsModule,
         MeModule,
         JobsModule,
+        WebhooksModule,
         HostedUiModule,
         ...(options.extraImports ?? []),
       ],

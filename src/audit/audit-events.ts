@@ -114,6 +114,12 @@ export const AUDIT_EVENT_TYPES = {
   OUTBOX_DEAD_LETTERED: 'outbox.dead_lettered',
   /** An operator put a dead outbox message back to be delivered; details: messageId, channel, destination, by. */
   OUTBOX_REQUEUED: 'outbox.requeued',
+  /** An admin subscribed a webhook endpoint to audit events; details: subscriptionId, name, url, eventTypes, personalData. */
+  WEBHOOK_SUBSCRIPTION_CREATED: 'webhook.subscription_created',
+  /** A webhook subscription was disabled (nothing more is sent to it); details: subscriptionId. */
+  WEBHOOK_SUBSCRIPTION_DISABLED: 'webhook.subscription_disabled',
+  /** A webhook subscription's signing secret was replaced (the old one stops at once); details: subscriptionId. */
+  WEBHOOK_SECRET_ROTATED: 'webhook.secret_rotated',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

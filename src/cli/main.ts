@@ -12,6 +12,8 @@
  *   jobs:status
  *   documents:publish --id ID --version V --title TITLE --url URL --file PATH   (a document customers must eSign)
  *   audit:verify [--from SEQ|DATE] [--to SEQ|DATE]   (re-computes the audit hash chain; exit 1 on a break)
+ *   webhook:create --name N --url URL --event TYPE [--event ...] [--include-cupid] [--include-network] [--include-details]
+ *   webhook:list | webhook:disable <id> | webhook:rotate-secret <id>   (a secret is printed once)
  *   outbox:list [--dead | --state pending|delivered|dead] [--channel C] [--limit N]   (newest first)
  *   outbox:retry <id>   (a dead-lettered message is delivered again, attempts from zero; audited)
  *
@@ -36,6 +38,7 @@ import { DataSource } from 'typeorm';
 import { JOB_NAMES } from '../config/config';
 import { AuditChainRepository } from '../audit/audit-chain.repository';
 import { AuditVerifier } from '../audit-chain/audit-verifier';
+import { ApiError } from '../common/problem';
 import { OutboxService } from '../outbox/outbox.service';
 import type { OutboxState } from '../outbox/outbox.repository';
 
@@ -53,7 +56,11 @@ const USAGE = `usage: npm run cli -- <command> [options]
   documents:publish --id ID --version V --title TITLE --url URL --file PATH
   outbox:list [--dead | --state pending|delivered|dead] [--channel CHANNEL] [--limit N]
   outbox:retry <id>
-  audit:verify [--from SEQ|DATE] [--to SEQ|DATE]`;
+  audit:verify [--from SEQ|DATE] [--to SEQ|DATE]
+  webhook:create --name NAME --url URL --event TYPE [--event ...] [--include-cupid] [--include-network] [--include-details]
+  webhook:list
+  webhook:disable <id>
+  webhook:rotate-secret <id>`;
 
 class UsageError extends Error {}
 
@@ -85,6 +92,10 @@ async function main(argv: string[]): Promise<void> {
       file: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
+      event: { type: 'string', multiple: true },
+      'include-cupid': { type: 'boolean' },
+      'include-network': { type: 'boolean' },
+      'include-details': { type: 'boolean' },
       dead: { type: 'boolean' },
       state: { type: 'string' },
       channel: { type: 'string' },
@@ -104,6 +115,7 @@ async function main(argv: string[]): Promise<void> {
       'documents:publish',
       'keys:reseal',
       'audit:verify',
+      ...WEBHOOK_COMMANDS,
       'outbox:list',
       'outbox:retry',
     ].includes(command ?? '')
@@ -132,8 +144,12 @@ async function main(argv: string[]): Promise<void> {
       });
   // Deactivation cascades into sessions and tokens: those modules load only for that command.
   const deactivation = command === 'clients:deactivate' ? loadDeactivation() : undefined;
+  const webhooks = WEBHOOK_COMMANDS.includes(command) ? loadWebhooks() : undefined;
   const context = await NestFactory.createApplicationContext(
-    CliModule.register(config, config.database.url ?? embedded!.url, deactivation ? [deactivation.module] : []),
+    CliModule.register(config, config.database.url ?? embedded!.url, [
+      ...(deactivation ? [deactivation.module] : []),
+      ...(webhooks ? [webhooks.module] : []),
+    ]),
     { logger: ['error', 'warn'] },
   );
   try {
@@ -236,6 +252,8 @@ async function main(argv: string[]): Promise<void> {
         .get(OutboxService)
         .list({ state: state as OutboxState | undefined, channel: values.channel, limit });
       for (const message of messages) print(message);
+    } else if (webhooks) {
+      await webhookCommand(context.get(webhooks.service), command, positionals[0], values);
     } else if (command === 'outbox:retry') {
       const id = positionals[0] ?? '';
       if (!/^\d{1,18}$/.test(id)) throw new UsageError(USAGE);
@@ -250,6 +268,61 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     await context.close();
     await embedded?.stop();
+  }
+}
+
+const WEBHOOK_COMMANDS = ['webhook:create', 'webhook:list', 'webhook:disable', 'webhook:rotate-secret'];
+const CLI_ACTOR = { type: 'SYSTEM', id: 'cli' } as const;
+
+/** Loaded on demand, like deactivation: only the webhook commands need the webhooks module. */
+function loadWebhooks() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { WebhooksModule } = require('../webhooks/webhooks.module') as typeof import('../webhooks/webhooks.module');
+  const { WebhooksService } = require('../webhooks/webhooks.service') as typeof import('../webhooks/webhooks.service');
+  const { toWebhookDto } = require('../webhooks/dto/webhook.dto') as typeof import('../webhooks/dto/webhook.dto');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { module: WebhooksModule, service: WebhooksService, toDto: toWebhookDto };
+}
+
+async function webhookCommand(
+  service: import('../webhooks/webhooks.service').WebhooksService,
+  command: string,
+  id: string | undefined,
+  values: {
+    name?: string;
+    url?: string;
+    event?: string[];
+    'include-cupid'?: boolean;
+    'include-network'?: boolean;
+    'include-details'?: boolean;
+  },
+): Promise<void> {
+  const { toDto } = loadWebhooks();
+  if (command === 'webhook:list') {
+    for (const row of await service.list()) print(toDto(row));
+    return;
+  }
+  if (command === 'webhook:create') {
+    if (!values.name || !values.url || !values.event?.length) throw new UsageError(USAGE);
+    const { subscription, secret } = await service.create(
+      {
+        name: values.name,
+        url: values.url,
+        eventTypes: values.event,
+        includeCupid: values['include-cupid'] ?? false,
+        includeNetwork: values['include-network'] ?? false,
+        includeDetails: values['include-details'] ?? false,
+      },
+      CLI_ACTOR,
+    );
+    print({ subscription: toDto(subscription), secret, note: 'shown once: give it to the receiver now' });
+    return;
+  }
+  if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError(USAGE);
+  if (command === 'webhook:disable') print(toDto(await service.disable(id, CLI_ACTOR)));
+  else {
+    const { subscription, secret } = await service.rotateSecret(id, CLI_ACTOR);
+    print({ subscription: toDto(subscription), secret, note: 'shown once: the old secret no longer signs' });
   }
 }
 
@@ -278,6 +351,12 @@ function print(value: unknown): void {
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError || error instanceof ConfigError || error instanceof ClientRegistrationError) {
     process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  // A refused webhook command (bad URL, unknown event type, unknown id): the problem's detail and fields.
+  if (error instanceof ApiError) {
+    const fields = (error.extensions.errors as Array<{ messages: string[] }> | undefined)?.flatMap((f) => f.messages);
+    process.stderr.write(`${[error.detail ?? error.title, ...(fields ?? [])].join('\n')}\n`);
     process.exit(2);
   }
   if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -146,6 +146,8 @@ export interface AppConfig {
     /** The claim that lists the agent's roles (an array or a space-separated string). */
     roleClaim: string;
     requiredRole: string;
+    /** The role (besides requiredRole) the admin endpoints ask for: webhook subscriptions. */
+    adminRole: string;
   };
   agentConsole: {
     /** The console's public client at the workforce IdP (code + PKCE); unset: only the development sign-in. */

@@ -131,6 +131,7 @@ export function readJourneyConfig(
       jwksUrl: agentJwksUrl,
       roleClaim: read.string('AGENT_ROLE_CLAIM', 'roles'),
       requiredRole: read.string('AGENT_REQUIRED_ROLE', 'ciam-support'),
+      adminRole: read.string('AGENT_ADMIN_ROLE', 'ciam-admin'),
     },
     directory: {
       adapter: directoryAdapter,

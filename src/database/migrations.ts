@@ -13,6 +13,7 @@ import { PushChallenges1796065162518 } from '../../migrations/1796065162518-Push
 import { PerfTokensClientChanges1796071319356 } from '../../migrations/1796071319356-PerfTokensClientChanges';
 import { OutboxMessages1796080064475 } from '../../migrations/1796080064475-OutboxMessages';
 import { ChainAuditTamperEvidence1796080082380 } from '../../migrations/1796080082380-ChainAuditTamperEvidence';
+import { ChainWebhookSubscriptions1796080894331 } from '../../migrations/1796080894331-ChainWebhookSubscriptions';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   PerfTokensClientChanges1796071319356,
   OutboxMessages1796080064475,
   ChainAuditTamperEvidence1796080082380,
+  ChainWebhookSubscriptions1796080894331,
 ];
