@@ -50,7 +50,7 @@ export class WebhooksController {
 
   @Post(':id/disable')
   @HttpCode(200)
-  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiParam({ name: 'id', format: 'uuid', example: '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b' })
   @ApiOperation({ summary: 'Stop sending to a subscription', description: 'Audited as webhook.subscription_disabled.' })
   @ApiOkResponse({ type: WebhookSubscriptionDto })
   async disable(
@@ -62,7 +62,7 @@ export class WebhooksController {
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
-  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiParam({ name: 'id', format: 'uuid', example: '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b' })
   @ApiOperation({
     summary: "Replace a subscription's signing secret; the answer holds the new one, shown once",
     description:
