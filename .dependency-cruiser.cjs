@@ -39,12 +39,16 @@ const LAYERS = [
   { name: 'mfa', path: '^src/mfa/' },
   { name: 'sessions', path: '^src/sessions/' },
   { name: 'tokens', path: '^src/tokens/' },
+  // the audit hash chain: sequencer, signed checkpoints (the signing keys), audit:verify; audit stays a sink.
+  { name: 'audit-chain', path: '^src/audit-chain/' },
   { name: 'journeys', path: '^src/journeys/' },
   // health and metrics read tokens (signing keys) and the directory; logging and the metrics registry are platform.
   { name: 'observability', path: `^src/observability/(?!${PLATFORM_OBSERVABILITY}$)` },
   { name: 'oauth', path: '^src/oauth/' },
   { name: 'me', path: '^src/me/' },
   { name: 'agents', path: '^src/agents/' },
+  // webhook subscriptions (an admin API behind the agents' guards) fed by the audit chain into the outbox.
+  { name: 'webhooks', path: '^src/webhooks/' },
   { name: 'jobs', path: '^src/jobs/' },
   // the pages the service hosts call the REST API over HTTP, never a module: they import the platform only.
   { name: 'hosted-ui', path: '^src/hosted-ui/' },
