@@ -9,6 +9,7 @@ import { DrsEvaluationsModule } from '../risk/drs-evaluations.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { AuditChainModule } from '../audit-chain/audit-chain.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AuditChainJob, AuditCheckpointJob } from './audit-chain.jobs';
 import { AuditPartitionsJob } from './audit-partitions.job';
 import { ExpireContextsJob, ExpireSessionsJob, ExpireTransactionsJob, PurgeJourneyDataJob } from './expiry.jobs';
@@ -47,6 +48,9 @@ const JOB_CLASSES = [
     SessionsModule,
     TokensModule,
     AuditChainModule,
+    // Whoever chains audit rows (the audit-chain and audit-partitions jobs, in the service or the CLI) must fan
+    // them out to the webhook subscriptions in the same transaction: the listener comes with this module.
+    WebhooksModule,
   ],
   providers: [
     JobRunsRepository,
