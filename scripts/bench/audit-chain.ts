@@ -41,7 +41,10 @@ function event(n: number): AuditLogInsert {
 async function writeCost(db: DataSource, log: AuditLogRepository, rows: number): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < rows; i += PER_STATEMENT)
-    await log.appendAll(db.manager, Array.from({ length: PER_STATEMENT }, (_, k) => event(i + k)));
+    await log.appendAll(
+      db.manager,
+      Array.from({ length: PER_STATEMENT }, (_, k) => event(i + k)),
+    );
   return ((performance.now() - started) * 1000) / rows;
 }
 
