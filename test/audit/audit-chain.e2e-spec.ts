@@ -4,6 +4,7 @@ import { AuditCheckpoints, CHECKPOINT_AUDIENCE } from '../../src/audit-chain/aud
 import { AuditSequencer } from '../../src/audit-chain/audit-sequencer';
 import { AuditVerifier } from '../../src/audit-chain/audit-verifier';
 import { nextLink } from '../../src/audit/audit-chain';
+import { AuditChainRepository } from '../../src/audit/audit-chain.repository';
 import { AuditLogRepository } from '../../src/audit/audit-log.repository';
 import { AuditService } from '../../src/audit/audit.service';
 import { AUDIT_EVENT_TYPES } from '../../src/audit/audit-events';
@@ -87,6 +88,29 @@ describe('tamper-evident audit chain', () => {
     );
     expect(order.map((row) => row.client_id)).toEqual(['chain-late', 'chain-early', 'chain-early']);
     expect(await verify()).toMatchObject({ ok: true, unchained: 0 });
+  });
+
+  it('two sequencers (two instances) racing concurrent writers chain every row once, gapless', async () => {
+    const other = await openDataSource(t.database.url);
+    try {
+      // A second instance's sequencer: its own pool on the same database.
+      const second = new AuditSequencer(t.config, other, new AuditChainRepository(), new AuditLogRepository());
+      const writers = Array.from({ length: 12 }, (_, n) => writeEvents(`chain-race-${n}`, 5));
+      await Promise.all([
+        ...writers,
+        ...Array.from({ length: 4 }, () => sequencer().chainAll()),
+        ...Array.from({ length: 4 }, () => second.chainAll()),
+      ]);
+      await Promise.all([sequencer().chainAll(), second.chainAll()]);
+    } finally {
+      await other.destroy();
+    }
+    const [stats] = await q<{ rows: number; distinct_seqs: number; max_seq: number; unchained: number }>(
+      `SELECT count(*)::int AS rows, count(DISTINCT chain_seq)::int AS distinct_seqs, max(chain_seq)::int AS max_seq,
+              count(*) FILTER (WHERE chain_seq IS NULL)::int AS unchained FROM audit_logs`,
+    );
+    expect(stats).toEqual({ rows: stats.max_seq, distinct_seqs: stats.max_seq, max_seq: stats.rows, unchained: 0 });
+    expect(await verify()).toMatchObject({ ok: true, rowsChecked: stats.rows });
   });
 
   it('the database refuses to change or delete an audit row, and to re-set its chain columns', async () => {
