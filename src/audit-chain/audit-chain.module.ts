@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditChainRepository } from '../audit/audit-chain.repository';
 import { TokensModule } from '../tokens/tokens.module';
+import { AuditChainMetrics } from './audit-chain-metrics';
 import { AuditCheckpoints } from './audit-checkpoints';
 import { AuditSequencer } from './audit-sequencer';
 import { AuditVerifier } from './audit-verifier';
@@ -12,7 +13,7 @@ import { AuditVerifier } from './audit-verifier';
  */
 @Module({
   imports: [TokensModule],
-  providers: [AuditChainRepository, AuditSequencer, AuditCheckpoints, AuditVerifier],
+  providers: [AuditChainRepository, AuditChainMetrics, AuditSequencer, AuditCheckpoints, AuditVerifier],
   exports: [AuditChainRepository, AuditSequencer, AuditCheckpoints, AuditVerifier],
 })
 export class AuditChainModule {}

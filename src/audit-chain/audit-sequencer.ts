@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { nextLink } from '../audit/audit-chain';
 import { AuditChainRepository, UnchainedRow } from '../audit/audit-chain.repository';
 import { AuditLogRepository } from '../audit/audit-log.repository';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { AuditChainMetrics } from './audit-chain-metrics';
 
 /** A row the sequencer has just chained, as listeners (webhook fan-out) see it, in chain order. */
 export interface ChainedAuditRow extends Omit<UnchainedRow, 'content_hash' | 'created_at_text'> {
@@ -36,6 +37,7 @@ export class AuditSequencer implements OnApplicationBootstrap, OnApplicationShut
     private readonly dataSource: DataSource,
     private readonly chain: AuditChainRepository,
     private readonly log: AuditLogRepository,
+    @Optional() private readonly metrics?: AuditChainMetrics,
   ) {}
 
   /** Registered at module init (e.g. by webhooks); runs in the chaining transaction. */
@@ -85,6 +87,7 @@ export class AuditSequencer implements OnApplicationBootstrap, OnApplicationShut
         seq: links[index].seq,
       }));
       for (const listener of this.listeners) await listener(manager, chained);
+      this.metrics?.chained.inc(rows.length);
       return rows.length;
     });
   }

@@ -123,6 +123,19 @@ export class AuditChainRepository {
     return Number(row.n);
   }
 
+  /**
+   * How long the next row in chain order has waited (0 when none): by the unchained index, one row, whatever the
+   * backlog (a scrape must stay cheap even after a migration left millions of rows to chain).
+   */
+  async unchainedAgeSeconds(manager: EntityManager): Promise<number> {
+    const [row] = await rowsOf<{ age: number | null }>(
+      manager,
+      `SELECT extract(epoch FROM now() - created_at)::float8 AS age FROM audit_logs
+        WHERE chain_seq IS NULL ORDER BY tx NULLS FIRST, id LIMIT 1`,
+    );
+    return Math.max(0, row?.age ?? 0);
+  }
+
   /** Chained rows with seq in (afterSeq, toSeq], in chain order: one keyset page (bounded memory). */
   page(manager: EntityManager, afterSeq: number, toSeq: number, limit: number): Promise<ChainedRow[]> {
     return rowsOf<ChainedRow>(

@@ -63,6 +63,11 @@ describe('tamper-evident audit chain', () => {
     expect(rows.map((row) => Number(row.chain_seq))).toEqual(rows.map((_, index) => index + 1));
     const report = await verify();
     expect(report).toMatchObject({ ok: true, fromSeq: 1, rowsChecked: rows.length, firstBreak: null, unchained: 0 });
+    // SREs see the head and the lag (0: nothing waits) at /metrics.
+    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    expect(metrics).toContain(`ciam_audit_chain_head_seq ${rows.length}`);
+    expect(metrics).toContain('ciam_audit_chain_lag_seconds 0');
+    expect(metrics).toMatch(new RegExp(`ciam_audit_chain_rows_total ${rows.length}\\b`));
   });
 
   it('never chains past a transaction still open: its row, committed late, is chained after, nothing is skipped', async () => {
