@@ -2,6 +2,7 @@ import { AuditSequencer } from '../../src/audit-chain/audit-sequencer';
 import { OutboxDispatcher } from '../../src/outbox/outbox-dispatcher';
 import { verifyWebhook } from '../../src/webhooks/webhook-signature';
 import { useTestApp } from '../support/app';
+import { cli } from '../support/cli';
 import { sendSms, startJourney, submitPassword, verifySms } from '../support/journeys';
 import { registerStandardClients } from '../support/oauth';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
@@ -215,4 +216,32 @@ describe('webhooks', () => {
     await flush();
     expect(receiver.requests.filter((r) => r.url === '/sms')).toHaveLength(0);
   });
+
+  it('operators manage subscriptions with the CLI too: refused input exits 2, the secret is printed once', async () => {
+    const refused = await cli(t, 'webhook:create', '--name', 'x', '--url', `${receiver.url}/x`, '--event', 'no.such');
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringContaining('unknown event types: no.such'),
+    });
+    const created = await cli(
+      t,
+      'webhook:create',
+      '--name',
+      'CLI feed',
+      '--url',
+      `${receiver.url}/cli`,
+      '--event',
+      'session.revoked',
+    );
+    expect(created.code).toBe(0);
+    const printed = JSON.parse(created.stdout.trim());
+    expect(printed).toMatchObject({
+      subscription: { name: 'CLI feed', eventTypes: ['session.revoked'], createdBy: 'SYSTEM:cli' },
+      secret: expect.stringMatching(/^whsec_/),
+    });
+    const listed = await cli(t, 'webhook:list');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(printed.subscription.id);
+    expect(listed.stdout).not.toContain(printed.secret);
+  }, 120_000);
 });
