@@ -41,6 +41,9 @@ const LAYERS = [
   { name: 'tokens', path: '^src/tokens/' },
   // the audit hash chain: sequencer, signed checkpoints (the signing keys), audit:verify; audit stays a sink.
   { name: 'audit-chain', path: '^src/audit-chain/' },
+  // Shared Signals and back-channel logout: outbox handlers that read tokens and clients and sign with the keys.
+  { name: 'signals', path: '^src/signals/' },
+  { name: 'logout', path: '^src/logout/' },
   { name: 'journeys', path: '^src/journeys/' },
   // health and metrics read tokens (signing keys) and the directory; logging and the metrics registry are platform.
   { name: 'observability', path: `^src/observability/(?!${PLATFORM_OBSERVABILITY}$)` },

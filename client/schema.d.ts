@@ -371,6 +371,47 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/agent/admin/set-receivers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The Shared Signals receivers, active or not */
+    get: operations['adminListSetReceivers'];
+    put?: never;
+    /**
+     * Register a receiver of security event tokens (RFC 8935 push)
+     * @description Audited as set_receiver.registered.
+     */
+    post: operations['adminRegisterSetReceiver'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/set-receivers/{receiverId}/deactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Deactivate a receiver: it gets no more SETs
+     * @description Audited as set_receiver.deactivated.
+     */
+    post: operations['adminDeactivateSetReceiver'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/me/sessions': {
     parameters: {
       query?: never;
@@ -468,7 +509,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/agent/webhooks': {
+  '/agent/admin/webhooks': {
     parameters: {
       query?: never;
       header?: never;
@@ -489,7 +530,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/agent/webhooks/{id}/disable': {
+  '/agent/admin/webhooks/{id}/disable': {
     parameters: {
       query?: never;
       header?: never;
@@ -509,7 +550,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/agent/webhooks/{id}/rotate-secret': {
+  '/agent/admin/webhooks/{id}/rotate-secret': {
     parameters: {
       query?: never;
       header?: never;
@@ -1244,6 +1285,55 @@ export interface components {
        * @example null
        */
       clearedBy: string | null;
+    };
+    SetReceiverDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example Brokerage risk engine */
+      name: string;
+      /** @example https://brokerage.example/ssf/events */
+      endpointUrl: string;
+      /** @example https://brokerage.example */
+      audience: string;
+      eventTypes: (
+        | 'https://schemas.openid.net/secevent/caep/event-type/session-revoked'
+        | 'https://schemas.openid.net/secevent/caep/event-type/credential-change'
+        | 'https://schemas.openid.net/secevent/risc/event-type/account-disabled'
+        | 'https://schemas.openid.net/secevent/risc/event-type/account-purged'
+      )[];
+      active: boolean;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    SetReceiverListDto: {
+      receivers: components['schemas']['SetReceiverDto'][];
+    };
+    SetReceiverRegistrationDto: {
+      /** @example Brokerage risk engine */
+      name: string;
+      /**
+       * @description RFC 8935 push endpoint: https (http only on loopback outside production)
+       * @example https://brokerage.example/ssf/events
+       */
+      endpointUrl: string;
+      /**
+       * @description The `aud` of its SETs
+       * @example https://brokerage.example
+       */
+      audience: string;
+      /**
+       * @description CAEP/RISC event types it wants
+       * @example [
+       *       "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
+       *       "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
+       *     ]
+       */
+      eventTypes: (
+        | 'https://schemas.openid.net/secevent/caep/event-type/session-revoked'
+        | 'https://schemas.openid.net/secevent/caep/event-type/credential-change'
+        | 'https://schemas.openid.net/secevent/risc/event-type/account-disabled'
+        | 'https://schemas.openid.net/secevent/risc/event-type/account-purged'
+      )[];
     };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
@@ -3562,6 +3652,280 @@ export interface operations {
       };
       /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
       415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminListSetReceivers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "receivers": [
+           *         {
+           *           "id": "6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21",
+           *           "name": "Brokerage risk engine",
+           *           "endpointUrl": "https://brokerage.example/ssf/events",
+           *           "audience": "https://brokerage.example",
+           *           "eventTypes": [
+           *             "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+           *           ],
+           *           "active": true,
+           *           "createdAt": "2026-11-24T19:00:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['SetReceiverListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminRegisterSetReceiver: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "Brokerage risk engine",
+         *       "endpointUrl": "https://brokerage.example/ssf/events",
+         *       "audience": "https://brokerage.example",
+         *       "eventTypes": [
+         *         "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
+         *         "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
+         *       ]
+         *     }
+         */
+        'application/json': components['schemas']['SetReceiverRegistrationDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21",
+           *       "name": "Brokerage risk engine",
+           *       "endpointUrl": "https://brokerage.example/ssf/events",
+           *       "audience": "https://brokerage.example",
+           *       "eventTypes": [
+           *         "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+           *       ],
+           *       "active": true,
+           *       "createdAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['SetReceiverDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminDeactivateSetReceiver: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 4d5e6f70-8192-4a3b-9c4d-5e6f708192a3 */
+        receiverId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deactivated */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;

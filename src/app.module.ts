@@ -15,6 +15,8 @@ import { loggerParams } from './observability/logging';
 import { DemoClientsSeeder } from './clients/demo-clients';
 import { OAuthModule } from './oauth/oauth.module';
 import { OutboxModule } from './outbox/outbox.module';
+import { LogoutModule } from './logout/logout.module';
+import { SignalsModule } from './signals/signals.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { StartupAudit } from './startup-audit';
@@ -43,6 +45,8 @@ export class AppModule {
         AuditModule,
         ObservabilityModule,
         OutboxModule,
+        LogoutModule,
+        SignalsModule,
         OAuthModule,
         AgentsModule,
         MeModule,

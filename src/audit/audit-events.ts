@@ -114,6 +114,12 @@ export const AUDIT_EVENT_TYPES = {
   OUTBOX_DEAD_LETTERED: 'outbox.dead_lettered',
   /** An operator put a dead outbox message back to be delivered; details: messageId, channel, destination, by. */
   OUTBOX_REQUEUED: 'outbox.requeued',
+  /** A registered client's settings changed; details: the fields set (backchannelLogoutUri, backchannelLogoutSessionRequired). */
+  CLIENT_UPDATED: 'client.updated',
+  /** A Shared Signals receiver was registered; details: receiverId, name, endpointUrl, audience, eventTypes. */
+  SET_RECEIVER_REGISTERED: 'set_receiver.registered',
+  /** A Shared Signals receiver was deactivated (it gets no more SETs); details: receiverId, name. */
+  SET_RECEIVER_DEACTIVATED: 'set_receiver.deactivated',
   /** An admin subscribed a webhook endpoint to audit events; details: subscriptionId, name, url, eventTypes, personalData. */
   WEBHOOK_SUBSCRIPTION_CREATED: 'webhook.subscription_created',
   /** A webhook subscription was disabled (nothing more is sent to it); details: subscriptionId. */

@@ -10,6 +10,7 @@ import { JobsModule } from '../jobs/jobs.module';
 import { EsignRepository } from '../esign/esign.repository';
 import { MetricsModule } from '../observability/metrics.module';
 import { OutboxModule } from '../outbox/outbox.module';
+import { SignalsModule } from '../signals/signals.module';
 
 /** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules, no outbox delivery, no sequencer loop. */
 @Module({})
@@ -37,6 +38,7 @@ export class CliModule {
         TokensModule,
         MetricsModule,
         OutboxModule,
+        SignalsModule,
         JobsModule,
         ...extraImports,
       ],

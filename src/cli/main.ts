@@ -3,6 +3,9 @@
  *
  *   clients:add --id ID --name NAME --type public|confidential --grant G [--grant G ...]
  *               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope S ...] [--introspect] [--secret S]
+ *               [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
+ *   clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
+ *               (OIDC Back-Channel Logout; without a URI it is removed)
  *   clients:list
  *   clients:deactivate --id ID   (also revokes the client's sessions and tokens)
  *   keys:rotate [--reason TEXT]
@@ -16,6 +19,9 @@
  *   webhook:list | webhook:disable <id> | webhook:rotate-secret <id>   (a secret is printed once)
  *   outbox:list [--dead | --state pending|delivered|dead] [--channel C] [--limit N]   (newest first)
  *   outbox:retry <id>   (a dead-lettered message is delivered again, attempts from zero; audited)
+ *   signals:add --name NAME --url URL --audience AUD --event TYPE [--event TYPE ...]   (a Shared Signals receiver)
+ *   signals:list
+ *   signals:deactivate --id ID
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -40,12 +46,15 @@ import { AuditChainRepository } from '../audit/audit-chain.repository';
 import { AuditVerifier } from '../audit-chain/audit-verifier';
 import { ApiError } from '../common/problem';
 import { OutboxService } from '../outbox/outbox.service';
+import { InvalidSetReceiverError, SignalsService } from '../signals/signals.service';
 import type { OutboxState } from '../outbox/outbox.repository';
 
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope SCOPE ...] [--introspect] [--secret SECRET]
               [--access-ttl SECONDS] [--session-idle SECONDS] [--session-absolute SECONDS]
+              [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
+  clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
   clients:list
   clients:deactivate --id ID
   keys:rotate [--reason TEXT]
@@ -56,6 +65,10 @@ const USAGE = `usage: npm run cli -- <command> [options]
   documents:publish --id ID --version V --title TITLE --url URL --file PATH
   outbox:list [--dead | --state pending|delivered|dead] [--channel CHANNEL] [--limit N]
   outbox:retry <id>
+  signals:add --name NAME --url URL --audience AUDIENCE --event EVENT_TYPE_URI [--event ...]
+  signals:list
+  signals:deactivate --id ID
+
   audit:verify [--from SEQ|DATE] [--to SEQ|DATE]
   webhook:create --name NAME --url URL --event TYPE [--event ...] [--include-cupid] [--include-network] [--include-details]
   webhook:list
@@ -97,6 +110,10 @@ async function main(argv: string[]): Promise<void> {
       'include-network': { type: 'boolean' },
       'include-details': { type: 'boolean' },
       dead: { type: 'boolean' },
+      'backchannel-logout-uri': { type: 'string' },
+      audience: { type: 'string' },
+      event: { type: 'string', multiple: true },
+      'backchannel-logout-session-required': { type: 'boolean' },
       state: { type: 'string' },
       channel: { type: 'string' },
       limit: { type: 'string' },
@@ -106,6 +123,7 @@ async function main(argv: string[]): Promise<void> {
   if (
     ![
       'clients:add',
+      'clients:set-backchannel-logout',
       'clients:list',
       'clients:deactivate',
       'keys:rotate',
@@ -118,6 +136,9 @@ async function main(argv: string[]): Promise<void> {
       ...WEBHOOK_COMMANDS,
       'outbox:list',
       'outbox:retry',
+      'signals:add',
+      'signals:list',
+      'signals:deactivate',
     ].includes(command ?? '')
   )
     throw new UsageError(USAGE);
@@ -171,6 +192,8 @@ async function main(argv: string[]): Promise<void> {
         accessTokenTtlSeconds: seconds(values['access-ttl'], 'access-ttl'),
         sessionIdleTtlSeconds: seconds(values['session-idle'], 'session-idle'),
         sessionAbsoluteTtlSeconds: seconds(values['session-absolute'], 'session-absolute'),
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
       });
       print({
         registered: client.clientId,
@@ -182,6 +205,14 @@ async function main(argv: string[]): Promise<void> {
       if (secret && !values.secret) {
         print({ clientSecret: secret, note: 'shown once: store it now; only its hash is kept' });
       }
+    } else if (command === 'clients:set-backchannel-logout') {
+      if (!values.id) throw new UsageError(USAGE);
+      const uri = values['backchannel-logout-uri'] ?? null;
+      const sessionRequired = values['backchannel-logout-session-required'] ?? false;
+      if (!(await clients.setBackchannelLogout(values.id, uri, sessionRequired))) {
+        process.stderr.write(`no active client ${values.id}\n`);
+        process.exitCode = 1;
+      } else print({ client: values.id, backchannelLogoutUri: uri, backchannelLogoutSessionRequired: sessionRequired });
     } else if (command === 'clients:list') {
       for (const client of await clients.list()) {
         print({
@@ -191,6 +222,7 @@ async function main(argv: string[]): Promise<void> {
           active: client.active,
           grantTypes: client.grantTypes,
           redirectUris: client.redirectUris,
+          backchannelLogoutUri: client.backchannelLogoutUri,
         });
       }
     } else if (command === 'clients:deactivate') {
@@ -243,6 +275,23 @@ async function main(argv: string[]): Promise<void> {
         .get(EsignRepository)
         .publish({ documentId: values.id, version: values.version, title: values.title, url: values.url, sha256 });
       print({ published: values.id, version: values.version, sha256 });
+    } else if (command === 'signals:add') {
+      if (!values.name || !values.url || !values.audience || !values.event?.length) throw new UsageError(USAGE);
+      const receiver = await context
+        .get(SignalsService)
+        .register(
+          { name: values.name, endpointUrl: values.url, audience: values.audience, eventTypes: values.event },
+          { type: 'SYSTEM', id: 'cli' },
+        );
+      print(receiver);
+    } else if (command === 'signals:list') {
+      for (const receiver of await context.get(SignalsService).list()) print(receiver);
+    } else if (command === 'signals:deactivate') {
+      if (!values.id) throw new UsageError(USAGE);
+      if (!(await context.get(SignalsService).deactivate(values.id, { type: 'SYSTEM', id: 'cli' }))) {
+        process.stderr.write(`no active receiver ${values.id}\n`);
+        process.exitCode = 1;
+      } else print({ deactivated: values.id });
     } else if (command === 'outbox:list') {
       const state = values.dead ? 'DEAD' : values.state?.toUpperCase();
       if (state !== undefined && !['PENDING', 'DELIVERED', 'DEAD'].includes(state)) throw new UsageError(USAGE);
@@ -349,7 +398,12 @@ function print(value: unknown): void {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof ClientRegistrationError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof ClientRegistrationError ||
+    error instanceof InvalidSetReceiverError
+  ) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

@@ -146,7 +146,7 @@ export interface AppConfig {
     /** The claim that lists the agent's roles (an array or a space-separated string). */
     roleClaim: string;
     requiredRole: string;
-    /** The role (besides requiredRole) the admin endpoints ask for: webhook subscriptions. */
+    /** The role (besides requiredRole) the admin endpoints need: Shared Signals receivers, webhook subscriptions. */
     adminRole: string;
   };
   agentConsole: {

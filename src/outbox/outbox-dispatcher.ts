@@ -134,23 +134,27 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
         : decision.state === 'DEAD'
           ? AUDIT_EVENT_TYPES.OUTBOX_DEAD_LETTERED
           : AUDIT_EVENT_TYPES.OUTBOX_DELIVERY_FAILED;
+    const audited =
+      decision.state !== 'DELIVERED' || this.outbox.handlerOptions(message.channel).auditDelivered !== false;
     try {
       const recorded = await this.repository.recordOutcome(
         this.dataSource.manager,
         { id: message.id, lease, ...decision, now: this.clock.now() },
-        (firstParam, when) =>
-          this.audit.fragment(
-            [
-              {
-                type,
-                outcome: decision.state === 'DELIVERED' ? 'SUCCESS' : 'FAILURE',
-                actor: { type: 'SYSTEM', id: 'outbox' },
-                details,
-              },
-            ],
-            firstParam,
-            { when },
-          ),
+        audited
+          ? (firstParam, when) =>
+              this.audit.fragment(
+                [
+                  {
+                    type,
+                    outcome: decision.state === 'DELIVERED' ? 'SUCCESS' : 'FAILURE',
+                    actor: { type: 'SYSTEM', id: 'outbox' },
+                    details,
+                  },
+                ],
+                firstParam,
+                { when },
+              )
+          : null,
       );
       if (!recorded)
         this.logger.warn(

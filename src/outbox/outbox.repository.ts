@@ -79,7 +79,7 @@ const RECORDSET_COLUMNS = 'channel text, destination text, ordering_key text, pa
 export class OutboxRepository {
   /**
    * The INSERT of `rows` as a fragment (one jsonb parameter, `$firstParam`; the text depends only on
-   * `firstParam` and `when`), e.g. a member of a data-modifying CTE: `WITH ended AS (UPDATE sessions ...),
+   * `firstParam` and `when`), e.g. a member of a data-modifying CTE: `WITH ended AS (<the change> RETURNING ...),
    * outbox AS (<text>) SELECT ...`. `when`: a boolean SQL condition of the caller's statement, so a message
    * is enqueued only when the change it announces happened.
    */
@@ -170,9 +170,9 @@ export class OutboxRepository {
       error: string | null;
       now: Date;
     },
-    audit: (firstParam: number, when: string) => SqlFragment,
+    audit: ((firstParam: number, when: string) => SqlFragment) | null,
   ): Promise<boolean> {
-    const fragment = audit(7, 'EXISTS (SELECT 1 FROM changed)');
+    const fragment = audit?.(7, 'EXISTS (SELECT 1 FROM changed)');
     const rows = await rowsOf<{ id: string }>(
       manager,
       `WITH changed AS (
@@ -182,10 +182,22 @@ export class OutboxRepository {
                 delivered_at = CASE WHEN $3 = 'DELIVERED' THEN $6::timestamptz END,
                 dead_at = CASE WHEN $3 = 'DEAD' THEN $6::timestamptz END
           WHERE id = $1::bigint AND lease = $2::uuid AND state = 'PENDING'
-          RETURNING id),
-       audit AS (${fragment.text})
+          RETURNING id)${
+            fragment
+              ? `,
+       audit AS (${fragment.text})`
+              : ''
+          }
        SELECT id::text AS id FROM changed`,
-      [outcome.id, outcome.lease, outcome.state, outcome.nextAttemptAt, outcome.error, outcome.now, ...fragment.values],
+      [
+        outcome.id,
+        outcome.lease,
+        outcome.state,
+        outcome.nextAttemptAt,
+        outcome.error,
+        outcome.now,
+        ...(fragment?.values ?? []),
+      ],
     );
     return rows.length === 1;
   }
@@ -226,7 +238,7 @@ export class OutboxRepository {
               last_error, created_at, delivered_at, dead_at
          FROM outbox_messages
         WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR channel = $2)
-        ORDER BY id DESC LIMIT $3`,
+        ORDER BY outbox_messages.id DESC LIMIT $3`,
       [filter.state ?? null, filter.channel ?? null, filter.limit],
     );
     return rows.map(toView);

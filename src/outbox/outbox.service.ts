@@ -4,6 +4,7 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService, SqlFragment } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { scrubSecrets } from '../common/redact';
+import { deferWrite } from '../database/sql';
 import { OutboxInsert, OutboxMessageView, OutboxRepository, OutboxState } from './outbox.repository';
 
 /** One message to deliver after the transaction that enqueues it commits. */
@@ -42,6 +43,15 @@ export type OutboxOutcome = { outcome: 'delivered' } | { outcome: 'retry' | 'dea
  */
 export type OutboxHandler = (message: OutboxDelivery) => Promise<OutboxOutcome>;
 
+export interface OutboxHandlerOptions {
+  /**
+   * Audit successful deliveries (`outbox.delivered`); default true. Failures and dead letters are always
+   * audited. A channel that delivers audit events themselves (webhooks of the audit trail) turns it off, or
+   * each delivery would produce another event to deliver.
+   */
+  auditDelivered?: boolean;
+}
+
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 export class InvalidOutboxMessageError extends Error {}
@@ -53,7 +63,7 @@ export class InvalidOutboxMessageError extends Error {}
  */
 @Injectable()
 export class OutboxService {
-  private readonly handlers = new Map<string, OutboxHandler>();
+  private readonly handlers = new Map<string, { handler: OutboxHandler; options: OutboxHandlerOptions }>();
 
   constructor(
     private readonly repository: OutboxRepository,
@@ -64,7 +74,7 @@ export class OutboxService {
 
   /**
    * The INSERT of `messages` as a fragment for the caller's repository (like AuditService.fragment): one
-   * parameter, `$firstParam`; e.g. `WITH ended AS (UPDATE sessions ... RETURNING id), outbox AS (<text>) ...`.
+   * parameter, `$firstParam`; e.g. `WITH changed AS (<the change> RETURNING id), outbox AS (<text>) ...`.
    * `when`: a boolean SQL condition of the caller's statement, so nothing is enqueued for a change that did not happen.
    */
   fragment(messages: OutboxMessage[], firstParam: number, options: { when?: string } = {}): SqlFragment {
@@ -77,13 +87,28 @@ export class OutboxService {
     await this.repository.insert(manager ?? this.dataSource.manager, this.rows(messages));
   }
 
-  registerHandler(channel: string, handler: OutboxHandler): void {
+  /**
+   * Enqueues in `manager`'s transaction as a deferred write (database/sql.ts, withDeferredWrites): inside a unit
+   * that defers writes it rides along as a CTE member of the next statement (no round trip of its own); anywhere
+   * else it is written at once. For hot paths (a journey step); the message commits with the transaction alike.
+   */
+  async enqueueDeferred(manager: EntityManager, messages: OutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const rows = this.rows(messages);
+    await deferWrite(manager, (firstParam) => this.repository.insertFragment(rows, firstParam));
+  }
+
+  registerHandler(channel: string, handler: OutboxHandler, options: OutboxHandlerOptions = {}): void {
     if (this.handlers.has(channel)) throw new Error(`outbox channel "${channel}" already has a handler`);
-    this.handlers.set(channel, handler);
+    this.handlers.set(channel, { handler, options });
   }
 
   handler(channel: string): OutboxHandler | undefined {
-    return this.handlers.get(channel);
+    return this.handlers.get(channel)?.handler;
+  }
+
+  handlerOptions(channel: string): OutboxHandlerOptions {
+    return this.handlers.get(channel)?.options ?? {};
   }
 
   /** The channels this instance delivers (it claims only those). */

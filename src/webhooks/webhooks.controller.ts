@@ -22,11 +22,11 @@ const subscriptionId = new ParseUUIDPipe({
  * Webhook subscriptions, for agents with the admin role (AGENT_ADMIN_ROLE): where audit events are pushed,
  * signed (README, "Webhooks"). Every change is audited with the agent's id.
  */
-@ApiTags('agents')
+@ApiTags('admin')
 @ApiBearerAuth('agent')
 @UseGuards(AuthGuard('agent-jwt'), AgentAdminGuard)
 @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
-@Controller('agent/webhooks')
+@Controller('agent/admin/webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 

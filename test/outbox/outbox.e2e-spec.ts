@@ -4,6 +4,7 @@ import { postDelivery } from '../../src/outbox/http-delivery';
 import { OutboxDelivery, OutboxOutcome, OutboxService } from '../../src/outbox/outbox.service';
 import { startTestApp } from '../support/app';
 import type { TestApp } from '../support/app';
+import { cli } from '../support/cli';
 import { until } from '../support/until';
 import { VendorServer } from '../support/vendor-server';
 
@@ -27,6 +28,7 @@ function handlersFor(instance: string) {
         seen.push({ instance, message });
         return answer(message);
       });
+      this.outbox.registerHandler('test_quiet', async () => ({ outcome: 'delivered' }), { auditDelivered: false });
       this.outbox.registerHandler('test_http', (message) =>
         postDelivery({
           vendor: 'test-receiver',
@@ -87,7 +89,7 @@ describe('the outbox', () => {
   const idsOf = async (channel: string, destination: string) =>
     (
       await a.dataSource.query<Array<{ id: string }>>(
-        'SELECT id::text AS id FROM outbox_messages WHERE channel = $1 AND destination = $2 ORDER BY id',
+        'SELECT id::text AS id FROM outbox_messages WHERE channel = $1 AND destination = $2 ORDER BY outbox_messages.id',
         [channel, destination],
       )
     ).map((row) => row.id);
@@ -120,6 +122,15 @@ describe('the outbox', () => {
         details: { messageId: id, channel: 'test_http', destination: 'committed', attempt: 1 },
       },
     ]);
+  });
+
+  it('audits no delivery of a channel registered with auditDelivered: false (e.g. webhooks of audit events)', async () => {
+    await outbox().enqueue(undefined, [
+      { channel: 'test_quiet', destination: 'quiet', orderingKey: null, payload: {} },
+    ]);
+    const [id] = await idsOf('test_quiet', 'quiet');
+    await waitForState(id, 'DELIVERED');
+    expect(await auditOf(id)).toEqual([]);
   });
 
   it('enqueues from a statement fragment only when the statement’s condition holds', async () => {
@@ -224,6 +235,38 @@ describe('the outbox', () => {
     await waitForState(ids[2], 'DELIVERED');
     expect(seen.map((s) => s.message.payload.n)).toEqual([1, 1, 2, 3]);
   });
+
+  it('operators list dead letters and put one back with the CLI (outbox:list --dead, outbox:retry)', async () => {
+    answer = async () => ({ outcome: 'dead', error: 'receiver refused it' });
+    await outbox().enqueue(undefined, [
+      { channel: 'test_fn', destination: 'cli-dead', orderingKey: null, payload: { n: 5 } },
+    ]);
+    const [id] = await idsOf('test_fn', 'cli-dead');
+    await waitForState(id, 'DEAD');
+    const listed = await cli(a, 'outbox:list', '--dead', '--channel', 'test_fn');
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.find((line) => line.id === id)).toMatchObject({
+      channel: 'test_fn',
+      destination: 'cli-dead',
+      state: 'DEAD',
+      attempts: 1,
+      lastError: 'receiver refused it',
+    });
+    answer = async () => ({ outcome: 'delivered' });
+    const retried = await cli(a, 'outbox:retry', id);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout)).toEqual({ requeued: id });
+    await waitForState(id, 'DELIVERED');
+    const again = await cli(a, 'outbox:retry', id);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`no dead outbox message ${id}`);
+    const [requeued] = await auditOf(id).then((events) => events.filter((e) => e.event_type === 'outbox.requeued'));
+    expect(requeued.details).toMatchObject({ messageId: id, by: 'cli' });
+  }, 120_000);
 
   it('reports the backlog and deliveries on /metrics', async () => {
     answer = async () => ({ outcome: 'dead', error: 'gone' });

@@ -45,7 +45,7 @@ describe('webhooks', () => {
 
   const admin = async () => `Bearer ${await idp.token({ roles: [WORKFORCE.role, ADMIN] })}`;
   const api = async (path: string, init: { method?: string; body?: unknown; auth?: string } = {}) =>
-    fetch(`${t.baseUrl}/agent/webhooks${path}`, {
+    fetch(`${t.baseUrl}/agent/admin/webhooks${path}`, {
       method: init.method ?? (init.body ? 'POST' : 'GET'),
       headers: { authorization: init.auth ?? (await admin()), 'content-type': 'application/json' },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
