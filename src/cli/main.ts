@@ -105,7 +105,6 @@ async function main(argv: string[]): Promise<void> {
       file: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
-      event: { type: 'string', multiple: true },
       'include-cupid': { type: 'boolean' },
       'include-network': { type: 'boolean' },
       'include-details': { type: 'boolean' },
