@@ -68,7 +68,9 @@ export class WebhooksService implements OnModuleInit {
 
   onModuleInit(): void {
     this.sequencer.onChained((manager, rows) => this.fanOut(manager, rows));
-    this.outbox.registerHandler(WEBHOOK_CHANNEL, (message) => this.deliver(message));
+    // Delivered webhooks are not audited one by one (a '*' subscription would double the trail); failures and
+    // dead letters are, and fanOut never sends those of this channel back out.
+    this.outbox.registerHandler(WEBHOOK_CHANNEL, (message) => this.deliver(message), { auditDelivered: false });
   }
 
   async create(
