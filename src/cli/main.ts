@@ -253,7 +253,9 @@ async function main(argv: string[]): Promise<void> {
         if (/^\d+$/.test(raw)) return Number(raw);
         const at = new Date(raw);
         if (Number.isNaN(at.getTime())) throw new UsageError(`--${edge} must be a seq number or a date`);
-        return (edge === 'from' ? await chain.firstSeqAt(manager, at) : await chain.lastSeqBefore(manager, at)) ?? 0;
+        // No row in range: an empty range (from past the head, or to before the first row), never the whole chain.
+        if (edge === 'to') return (await chain.lastSeqBefore(manager, at)) ?? 0;
+        return (await chain.firstSeqAt(manager, at)) ?? (await chain.head(manager)).headSeq + 1;
       };
       let lastPrinted = 0;
       const report = await context.get(AuditVerifier).verify({
