@@ -14,6 +14,10 @@ import { MeModule } from './me/me.module';
 import { loggerParams } from './observability/logging';
 import { DemoClientsSeeder } from './clients/demo-clients';
 import { OAuthModule } from './oauth/oauth.module';
+import { OutboxModule } from './outbox/outbox.module';
+import { LogoutModule } from './logout/logout.module';
+import { SignalsModule } from './signals/signals.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { StartupAudit } from './startup-audit';
 
@@ -40,10 +44,14 @@ export class AppModule {
         CommonModule.register(options.clock),
         AuditModule,
         ObservabilityModule,
+        OutboxModule,
+        LogoutModule,
+        SignalsModule,
         OAuthModule,
         AgentsModule,
         MeModule,
         JobsModule,
+        WebhooksModule,
         HostedUiModule,
         ...(options.extraImports ?? []),
       ],

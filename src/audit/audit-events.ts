@@ -112,6 +112,26 @@ export const AUDIT_EVENT_TYPES = {
   STEP_UP_STARTED: 'stepup.started',
   /** A step-up journey raised its session; details: from, to (acr), amr, transactionSha256. */
   STEP_UP_COMPLETED: 'stepup.completed',
+  /** An outbox message reached its receiver; details: messageId, channel, destination, attempt. */
+  OUTBOX_DELIVERED: 'outbox.delivered',
+  /** An outbox delivery failed and will be tried again; details: messageId, channel, destination, attempt, error, nextAttemptAt. */
+  OUTBOX_DELIVERY_FAILED: 'outbox.delivery_failed',
+  /** An outbox message was given up (dead letter); details: messageId, channel, destination, attempt, error, reason (refused, max_attempts, max_age). */
+  OUTBOX_DEAD_LETTERED: 'outbox.dead_lettered',
+  /** An operator put a dead outbox message back to be delivered; details: messageId, channel, destination, by. */
+  OUTBOX_REQUEUED: 'outbox.requeued',
+  /** A registered client's settings changed; details: the fields set (backchannelLogoutUri, backchannelLogoutSessionRequired). */
+  CLIENT_UPDATED: 'client.updated',
+  /** A Shared Signals receiver was registered; details: receiverId, name, endpointUrl, audience, eventTypes. */
+  SET_RECEIVER_REGISTERED: 'set_receiver.registered',
+  /** A Shared Signals receiver was deactivated (it gets no more SETs); details: receiverId, name. */
+  SET_RECEIVER_DEACTIVATED: 'set_receiver.deactivated',
+  /** An admin subscribed a webhook endpoint to audit events; details: subscriptionId, name, url, eventTypes, personalData. */
+  WEBHOOK_SUBSCRIPTION_CREATED: 'webhook.subscription_created',
+  /** A webhook subscription was disabled (nothing more is sent to it); details: subscriptionId. */
+  WEBHOOK_SUBSCRIPTION_DISABLED: 'webhook.subscription_disabled',
+  /** A webhook subscription's signing secret was replaced (the old one stops at once); details: subscriptionId. */
+  WEBHOOK_SECRET_ROTATED: 'webhook.secret_rotated',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

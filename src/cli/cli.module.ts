@@ -9,8 +9,10 @@ import { TokensModule } from '../tokens/tokens.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { EsignRepository } from '../esign/esign.repository';
 import { MetricsModule } from '../observability/metrics.module';
+import { OutboxModule } from '../outbox/outbox.module';
+import { SignalsModule } from '../signals/signals.module';
 
-/** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules (JOBS_ENABLED=false). */
+/** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules, no outbox delivery, no sequencer loop. */
 @Module({})
 export class CliModule {
   /** `extraImports`: modules only one command needs, loaded by that command alone (start-up time of the others). */
@@ -19,7 +21,12 @@ export class CliModule {
     databaseUrl: string,
     extraImports: Array<Type | DynamicModule> = [],
   ): DynamicModule {
-    config = { ...config, jobs: { ...config.jobs, enabled: false } };
+    // No schedules and no outbox delivery: an operator command does its one thing and exits.
+    config = {
+      ...config,
+      jobs: { ...config.jobs, enabled: false, auditChainIntervalMs: 0 },
+      outbox: { ...config.outbox, deliveryEnabled: false },
+    };
     return {
       module: CliModule,
       imports: [
@@ -30,6 +37,8 @@ export class CliModule {
         ClientsModule,
         TokensModule,
         MetricsModule,
+        OutboxModule,
+        SignalsModule,
         JobsModule,
         ...extraImports,
       ],

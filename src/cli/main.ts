@@ -4,6 +4,9 @@
  *   clients:add --id ID --name NAME --type public|confidential --grant G [--grant G ...]
  *               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope S ...] [--introspect] [--secret S]
  *               [--min-acr loa1|loa2|loa3]   (the lowest level of assurance the client accepts: SSO steps up below it)
+ *               [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
+ *   clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
+ *               (OIDC Back-Channel Logout; without a URI it is removed)
  *   clients:list
  *   clients:deactivate --id ID   (also revokes the client's sessions and tokens)
  *   keys:rotate [--reason TEXT]
@@ -12,6 +15,14 @@
  *   jobs:run <job>    (expire-transactions, expire-contexts, expire-sessions, purge-journey-data, audit-partitions, rotate-signing-key)
  *   jobs:status
  *   documents:publish --id ID --version V --title TITLE --url URL --file PATH   (a document customers must eSign)
+ *   audit:verify [--from SEQ|DATE] [--to SEQ|DATE]   (re-computes the audit hash chain; exit 1 on a break)
+ *   webhook:create --name N --url URL --event TYPE [--event ...] [--include-cupid] [--include-network] [--include-details]
+ *   webhook:list | webhook:disable <id> | webhook:rotate-secret <id>   (a secret is printed once)
+ *   outbox:list [--dead | --state pending|delivered|dead] [--channel C] [--limit N]   (newest first)
+ *   outbox:retry <id>   (a dead-lettered message is delivered again, attempts from zero; audited)
+ *   signals:add --name NAME --url URL --audience AUD --event TYPE [--event TYPE ...]   (a Shared Signals receiver)
+ *   signals:list
+ *   signals:deactivate --id ID
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -32,11 +43,20 @@ import { JobRunner } from '../jobs/job-runner';
 import { JobRunsRepository } from '../jobs/job-runs.repository';
 import { DataSource } from 'typeorm';
 import { JOB_NAMES } from '../config/config';
+import { AuditChainRepository } from '../audit/audit-chain.repository';
+import { AuditVerifier } from '../audit-chain/audit-verifier';
+import { ApiError } from '../common/problem';
+import { OutboxService } from '../outbox/outbox.service';
+import { InvalidSetReceiverError, SignalsService } from '../signals/signals.service';
+import type { OutboxState } from '../outbox/outbox.repository';
 
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope SCOPE ...] [--introspect] [--secret SECRET]
               [--access-ttl SECONDS] [--session-idle SECONDS] [--session-absolute SECONDS] [--min-acr loa1|loa2|loa3]
+              [--access-ttl SECONDS] [--session-idle SECONDS] [--session-absolute SECONDS]
+              [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
+  clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
   clients:list
   clients:deactivate --id ID
   keys:rotate [--reason TEXT]
@@ -44,7 +64,18 @@ const USAGE = `usage: npm run cli -- <command> [options]
   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]
   jobs:run <job>   (${JOB_NAMES.join(', ')})
   jobs:status
-  documents:publish --id ID --version V --title TITLE --url URL --file PATH`;
+  documents:publish --id ID --version V --title TITLE --url URL --file PATH
+  outbox:list [--dead | --state pending|delivered|dead] [--channel CHANNEL] [--limit N]
+  outbox:retry <id>
+  signals:add --name NAME --url URL --audience AUDIENCE --event EVENT_TYPE_URI [--event ...]
+  signals:list
+  signals:deactivate --id ID
+
+  audit:verify [--from SEQ|DATE] [--to SEQ|DATE]
+  webhook:create --name NAME --url URL --event TYPE [--event ...] [--include-cupid] [--include-network] [--include-details]
+  webhook:list
+  webhook:disable <id>
+  webhook:rotate-secret <id>`;
 
 class UsageError extends Error {}
 
@@ -75,12 +106,26 @@ async function main(argv: string[]): Promise<void> {
       title: { type: 'string' },
       url: { type: 'string' },
       file: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'include-cupid': { type: 'boolean' },
+      'include-network': { type: 'boolean' },
+      'include-details': { type: 'boolean' },
+      dead: { type: 'boolean' },
+      'backchannel-logout-uri': { type: 'string' },
+      audience: { type: 'string' },
+      event: { type: 'string', multiple: true },
+      'backchannel-logout-session-required': { type: 'boolean' },
+      state: { type: 'string' },
+      channel: { type: 'string' },
+      limit: { type: 'string' },
     },
     strict: true,
   });
   if (
     ![
       'clients:add',
+      'clients:set-backchannel-logout',
       'clients:list',
       'clients:deactivate',
       'keys:rotate',
@@ -89,6 +134,13 @@ async function main(argv: string[]): Promise<void> {
       'jobs:status',
       'documents:publish',
       'keys:reseal',
+      'audit:verify',
+      ...WEBHOOK_COMMANDS,
+      'outbox:list',
+      'outbox:retry',
+      'signals:add',
+      'signals:list',
+      'signals:deactivate',
     ].includes(command ?? '')
   )
     throw new UsageError(USAGE);
@@ -115,8 +167,12 @@ async function main(argv: string[]): Promise<void> {
       });
   // Deactivation cascades into sessions and tokens: those modules load only for that command.
   const deactivation = command === 'clients:deactivate' ? loadDeactivation() : undefined;
+  const webhooks = WEBHOOK_COMMANDS.includes(command) ? loadWebhooks() : undefined;
   const context = await NestFactory.createApplicationContext(
-    CliModule.register(config, config.database.url ?? embedded!.url, deactivation ? [deactivation.module] : []),
+    CliModule.register(config, config.database.url ?? embedded!.url, [
+      ...(deactivation ? [deactivation.module] : []),
+      ...(webhooks ? [webhooks.module] : []),
+    ]),
     { logger: ['error', 'warn'] },
   );
   try {
@@ -139,6 +195,8 @@ async function main(argv: string[]): Promise<void> {
         sessionIdleTtlSeconds: seconds(values['session-idle'], 'session-idle'),
         sessionAbsoluteTtlSeconds: seconds(values['session-absolute'], 'session-absolute'),
         minAcr: values['min-acr'],
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
       });
       print({
         registered: client.clientId,
@@ -151,6 +209,14 @@ async function main(argv: string[]): Promise<void> {
       if (secret && !values.secret) {
         print({ clientSecret: secret, note: 'shown once: store it now; only its hash is kept' });
       }
+    } else if (command === 'clients:set-backchannel-logout') {
+      if (!values.id) throw new UsageError(USAGE);
+      const uri = values['backchannel-logout-uri'] ?? null;
+      const sessionRequired = values['backchannel-logout-session-required'] ?? false;
+      if (!(await clients.setBackchannelLogout(values.id, uri, sessionRequired))) {
+        process.stderr.write(`no active client ${values.id}\n`);
+        process.exitCode = 1;
+      } else print({ client: values.id, backchannelLogoutUri: uri, backchannelLogoutSessionRequired: sessionRequired });
     } else if (command === 'clients:list') {
       for (const client of await clients.list()) {
         print({
@@ -160,6 +226,7 @@ async function main(argv: string[]): Promise<void> {
           active: client.active,
           grantTypes: client.grantTypes,
           redirectUris: client.redirectUris,
+          backchannelLogoutUri: client.backchannelLogoutUri,
         });
       }
     } else if (command === 'clients:deactivate') {
@@ -182,6 +249,31 @@ async function main(argv: string[]): Promise<void> {
       });
       print({ job: positionals[0], ...outcome });
       if (outcome.status === 'failed') process.exitCode = 1;
+    } else if (command === 'audit:verify') {
+      const manager = context.get(DataSource).manager;
+      const chain = context.get(AuditChainRepository);
+      // A number is a chain seq; anything else must be a date (the first/last seq written from/before it).
+      const bound = async (raw: string | undefined, edge: 'from' | 'to'): Promise<number | undefined> => {
+        if (raw === undefined) return undefined;
+        if (/^\d+$/.test(raw)) return Number(raw);
+        const at = new Date(raw);
+        if (Number.isNaN(at.getTime())) throw new UsageError(`--${edge} must be a seq number or a date`);
+        // No row in range: an empty range (from past the head, or to before the first row), never the whole chain.
+        if (edge === 'to') return (await chain.lastSeqBefore(manager, at)) ?? 0;
+        return (await chain.firstSeqAt(manager, at)) ?? (await chain.head(manager)).headSeq + 1;
+      };
+      let lastPrinted = 0;
+      const report = await context.get(AuditVerifier).verify({
+        fromSeq: await bound(values.from, 'from'),
+        toSeq: await bound(values.to, 'to'),
+        progress: (rows) => {
+          if (Date.now() - lastPrinted < 1000) return;
+          lastPrinted = Date.now();
+          process.stderr.write(`audit:verify: ${rows} rows so far\n`);
+        },
+      });
+      print(report);
+      if (!report.ok) process.exitCode = 1;
     } else if (command === 'documents:publish') {
       if (!values.id || !values.version || !values.title || !values.url || !values.file) throw new UsageError(USAGE);
       const sha256 = createHash('sha256').update(readFileSync(values.file)).digest('hex');
@@ -189,6 +281,41 @@ async function main(argv: string[]): Promise<void> {
         .get(EsignRepository)
         .publish({ documentId: values.id, version: values.version, title: values.title, url: values.url, sha256 });
       print({ published: values.id, version: values.version, sha256 });
+    } else if (command === 'signals:add') {
+      if (!values.name || !values.url || !values.audience || !values.event?.length) throw new UsageError(USAGE);
+      const receiver = await context
+        .get(SignalsService)
+        .register(
+          { name: values.name, endpointUrl: values.url, audience: values.audience, eventTypes: values.event },
+          { type: 'SYSTEM', id: 'cli' },
+        );
+      print(receiver);
+    } else if (command === 'signals:list') {
+      for (const receiver of await context.get(SignalsService).list()) print(receiver);
+    } else if (command === 'signals:deactivate') {
+      if (!values.id) throw new UsageError(USAGE);
+      if (!(await context.get(SignalsService).deactivate(values.id, { type: 'SYSTEM', id: 'cli' }))) {
+        process.stderr.write(`no active receiver ${values.id}\n`);
+        process.exitCode = 1;
+      } else print({ deactivated: values.id });
+    } else if (command === 'outbox:list') {
+      const state = values.dead ? 'DEAD' : values.state?.toUpperCase();
+      if (state !== undefined && !['PENDING', 'DELIVERED', 'DEAD'].includes(state)) throw new UsageError(USAGE);
+      const limit = values.limit === undefined ? 100 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be 1 to 1000');
+      const messages = await context
+        .get(OutboxService)
+        .list({ state: state as OutboxState | undefined, channel: values.channel, limit });
+      for (const message of messages) print(message);
+    } else if (webhooks) {
+      await webhookCommand(context.get(webhooks.service), command, positionals[0], values);
+    } else if (command === 'outbox:retry') {
+      const id = positionals[0] ?? '';
+      if (!/^\d{1,18}$/.test(id)) throw new UsageError(USAGE);
+      if (!(await context.get(OutboxService).retryDead(id, { type: 'SYSTEM', id: 'cli' }))) {
+        process.stderr.write(`no dead outbox message ${id}\n`);
+        process.exitCode = 1;
+      } else print({ requeued: id });
     } else {
       const manager = context.get(DataSource).manager;
       for (const row of await context.get(JobRunsRepository).list(manager)) print(row);
@@ -196,6 +323,61 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     await context.close();
     await embedded?.stop();
+  }
+}
+
+const WEBHOOK_COMMANDS = ['webhook:create', 'webhook:list', 'webhook:disable', 'webhook:rotate-secret'];
+const CLI_ACTOR = { type: 'SYSTEM', id: 'cli' } as const;
+
+/** Loaded on demand, like deactivation: only the webhook commands need the webhooks module. */
+function loadWebhooks() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { WebhooksModule } = require('../webhooks/webhooks.module') as typeof import('../webhooks/webhooks.module');
+  const { WebhooksService } = require('../webhooks/webhooks.service') as typeof import('../webhooks/webhooks.service');
+  const { toWebhookDto } = require('../webhooks/dto/webhook.dto') as typeof import('../webhooks/dto/webhook.dto');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { module: WebhooksModule, service: WebhooksService, toDto: toWebhookDto };
+}
+
+async function webhookCommand(
+  service: import('../webhooks/webhooks.service').WebhooksService,
+  command: string,
+  id: string | undefined,
+  values: {
+    name?: string;
+    url?: string;
+    event?: string[];
+    'include-cupid'?: boolean;
+    'include-network'?: boolean;
+    'include-details'?: boolean;
+  },
+): Promise<void> {
+  const { toDto } = loadWebhooks();
+  if (command === 'webhook:list') {
+    for (const row of await service.list()) print(toDto(row));
+    return;
+  }
+  if (command === 'webhook:create') {
+    if (!values.name || !values.url || !values.event?.length) throw new UsageError(USAGE);
+    const { subscription, secret } = await service.create(
+      {
+        name: values.name,
+        url: values.url,
+        eventTypes: values.event,
+        includeCupid: values['include-cupid'] ?? false,
+        includeNetwork: values['include-network'] ?? false,
+        includeDetails: values['include-details'] ?? false,
+      },
+      CLI_ACTOR,
+    );
+    print({ subscription: toDto(subscription), secret, note: 'shown once: give it to the receiver now' });
+    return;
+  }
+  if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError(USAGE);
+  if (command === 'webhook:disable') print(toDto(await service.disable(id, CLI_ACTOR)));
+  else {
+    const { subscription, secret } = await service.rotateSecret(id, CLI_ACTOR);
+    print({ subscription: toDto(subscription), secret, note: 'shown once: the old secret no longer signs' });
   }
 }
 
@@ -222,8 +404,19 @@ function print(value: unknown): void {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof ClientRegistrationError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof ClientRegistrationError ||
+    error instanceof InvalidSetReceiverError
+  ) {
     process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  // A refused webhook command (bad URL, unknown event type, unknown id): the problem's detail and fields.
+  if (error instanceof ApiError) {
+    const fields = (error.extensions.errors as Array<{ messages: string[] }> | undefined)?.flatMap((f) => f.messages);
+    process.stderr.write(`${[error.detail ?? error.title, ...(fields ?? [])].join('\n')}\n`);
     process.exit(2);
   }
   if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -46,6 +46,31 @@ export class ClientsRepository {
     return `EXISTS (SELECT 1 FROM oauth_clients WHERE client_id = $${clientIdParam}::text AND active AND secret_hash IS NOT DISTINCT FROM $${clientIdParam + 1}::text)`;
   }
 
+  async setBackchannelLogout(
+    manager: EntityManager,
+    clientId: string,
+    uri: string | null,
+    sessionRequired: boolean,
+  ): Promise<boolean> {
+    const result = await manager
+      .getRepository(OAuthClient)
+      .update(
+        { clientId, active: true },
+        { backchannelLogoutUri: uri, backchannelLogoutSessionRequired: sessionRequired },
+      );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** The active clients among `clientIds` that registered a back-channel logout URI. */
+  findBackchannelReceivers(clientIds: string[]): Promise<OAuthClient[]> {
+    if (clientIds.length === 0) return Promise.resolve([]);
+    return this.dataSource
+      .getRepository(OAuthClient)
+      .createQueryBuilder('c')
+      .where('c.client_id = ANY(:ids) AND c.active AND c.backchannel_logout_uri IS NOT NULL', { ids: clientIds })
+      .getMany();
+  }
+
   listAll(): Promise<OAuthClient[]> {
     return this.dataSource.getRepository(OAuthClient).find({ order: { clientId: 'ASC' } });
   }

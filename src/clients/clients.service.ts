@@ -1,6 +1,9 @@
 import { ACR_VALUES_SUPPORTED, normaliseAcr } from '../common/assurance';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig, NodeEnv } from '../config/config';
+import { deliveryUrlProblem } from '../outbox/delivery-url';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +32,9 @@ export interface ClientRegistration {
   sessionAbsoluteTtlSeconds?: number;
   /** The lowest level of assurance the client accepts: an acr URI or short name (loa1, loa2, loa3; src/common/assurance.ts). */
   minAcr?: string;
+  /** OpenID Connect Back-Channel Logout 1.0 §2.2: https (http only on loopback outside production). */
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 export class ClientRegistrationError extends Error {}
@@ -46,11 +52,12 @@ export class ClientsService {
     private readonly clients: ClientsRepository,
     private readonly audit: AuditService,
     private readonly cache: ClientCache,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Registers a client. Returns the secret in clear once (only its argon2id hash is stored). */
   async register(registration: ClientRegistration, actorId = 'cli'): Promise<{ client: OAuthClient; secret?: string }> {
-    validateRegistration(registration);
+    validateRegistration(registration, this.config.nodeEnv);
     const secret = registration.type === 'CONFIDENTIAL' ? (registration.secret ?? randomSecret(32)) : undefined;
     const client = await this.dataSource.transaction(async (manager) => {
       if (await this.clients.exists(registration.clientId, manager)) {
@@ -71,13 +78,20 @@ export class ClientsService {
         sessionIdleTtlSeconds: registration.sessionIdleTtlSeconds ?? null,
         sessionAbsoluteTtlSeconds: registration.sessionAbsoluteTtlSeconds ?? null,
         minAcr: registration.minAcr ? (normaliseAcr(registration.minAcr) ?? null) : null,
+        backchannelLogoutUri: registration.backchannelLogoutUri ?? null,
+        backchannelLogoutSessionRequired: registration.backchannelLogoutSessionRequired ?? false,
       });
       await this.audit.record(manager, {
         type: AUDIT_EVENT_TYPES.CLIENT_REGISTERED,
         outcome: 'SUCCESS',
         actor: { type: 'SYSTEM', id: actorId },
         clientId: saved.clientId,
-        details: { type: saved.type, grantTypes: saved.grantTypes, redirectUris: saved.redirectUris },
+        details: {
+          type: saved.type,
+          grantTypes: saved.grantTypes,
+          redirectUris: saved.redirectUris,
+          ...(saved.backchannelLogoutUri ? { backchannelLogoutUri: saved.backchannelLogoutUri } : {}),
+        },
       });
       return saved;
     });
@@ -190,10 +204,51 @@ export class ClientsService {
   list(): Promise<OAuthClient[]> {
     return this.clients.listAll();
   }
+
+  /** The active clients among `clientIds` that registered a back-channel logout URI (the logout fan-out). */
+  backchannelReceivers(clientIds: string[]): Promise<OAuthClient[]> {
+    return this.clients.findBackchannelReceivers(clientIds);
+  }
+
+  /**
+   * Sets (or, with null, removes) the client's back-channel logout URI (OIDC Back-Channel Logout 1.0 §2.2);
+   * audited as client.updated. False when no active client has that id.
+   */
+  async setBackchannelLogout(
+    clientId: string,
+    uri: string | null,
+    sessionRequired: boolean,
+    actorId = 'cli',
+  ): Promise<boolean> {
+    const problem = uri === null ? null : backchannelUriProblem(uri, this.config.nodeEnv);
+    if (problem) throw new ClientRegistrationError(problem);
+    const changed = await this.dataSource.transaction(async (manager) => {
+      if (!(await this.clients.setBackchannelLogout(manager, clientId, uri, sessionRequired))) return false;
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.CLIENT_UPDATED,
+        outcome: 'SUCCESS',
+        actor: { type: 'SYSTEM', id: actorId },
+        clientId,
+        details: { backchannelLogoutUri: uri, backchannelLogoutSessionRequired: sessionRequired },
+      });
+      return true;
+    });
+    this.cache.invalidate(clientId);
+    return changed;
+  }
 }
 
-function validateRegistration(registration: ClientRegistration): void {
+function backchannelUriProblem(uri: string, nodeEnv: NodeEnv): string | null {
+  const problem = deliveryUrlProblem(uri, nodeEnv);
+  return problem ? `back-channel logout URI "${uri}" ${problem}` : null;
+}
+
+function validateRegistration(registration: ClientRegistration, nodeEnv: NodeEnv): void {
   const problems: string[] = [];
+  if (registration.backchannelLogoutUri !== undefined) {
+    const problem = backchannelUriProblem(registration.backchannelLogoutUri, nodeEnv);
+    if (problem) problems.push(problem);
+  }
   if (!/^[A-Za-z0-9._~-]{3,128}$/.test(registration.clientId))
     problems.push('client id: 3-128 characters of A-Z a-z 0-9 . _ ~ -');
   for (const grant of registration.grantTypes) {

@@ -26,6 +26,11 @@ export class OAuthClient {
   @Column('integer', { name: 'session_absolute_ttl_seconds', nullable: true }) sessionAbsoluteTtlSeconds: number | null;
   /** The lowest level of assurance (acr, src/common/assurance.ts) this client accepts; null: any. */
   @Column('text', { name: 'min_acr', nullable: true }) minAcr: string | null;
+  /** OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed when a session of this client ends. */
+  @Column('text', { name: 'backchannel_logout_uri', nullable: true }) backchannelLogoutUri: string | null;
+  /** §2.2: the client needs `sid` in logout tokens (the service always sends it). */
+  @Column('boolean', { name: 'backchannel_logout_session_required', default: false })
+  backchannelLogoutSessionRequired: boolean;
   @Column('boolean', { default: true }) active: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

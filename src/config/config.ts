@@ -1,6 +1,7 @@
 import { Env, EnvReader } from './env-reader';
 import type { JobName } from './job-names';
 import { readAgentConsoleConfig } from './agent-console';
+import { OutboxConfig, readOutboxConfig } from './outbox';
 import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
 
 /**
@@ -147,6 +148,8 @@ export interface AppConfig {
     /** The claim that lists the agent's roles (an array or a space-separated string). */
     roleClaim: string;
     requiredRole: string;
+    /** The role (besides requiredRole) the admin endpoints need: Shared Signals receivers, webhook subscriptions. */
+    adminRole: string;
   };
   agentConsole: {
     /** The console's public client at the workforce IdP (code + PKCE); unset: only the development sign-in. */
@@ -162,6 +165,10 @@ export interface AppConfig {
     auditRetentionMonths: number;
     auditMonthsAhead: number;
     signingKeyRotationDays: number;
+    /** The audit sequencer's tick on every instance (one chains at a time); 0: only the audit-chain job. */
+    auditChainIntervalMs: number;
+    /** Rows the sequencer chains per transaction. */
+    auditChainBatchSize: number;
   };
   sms: {
     provider: 'log' | 'http' | 'twilio';
@@ -206,6 +213,8 @@ export interface AppConfig {
     /** Failed client authentications per client id within ipWindowSeconds that block it for lockSeconds. */
     clientFailureLimit: number;
   };
+  /** The transactional outbox's delivery (src/outbox). */
+  outbox: OutboxConfig;
 }
 
 export { JOB_NAMES } from './job-names';
@@ -301,6 +310,7 @@ function readConfig(read: EnvReader): AppConfig {
     ...readJobsConfig(read, nodeEnv),
     ...readAgentConsoleConfig(read, nodeEnv),
     ...readLoginUiConfig(read),
+    ...readOutboxConfig(read, nodeEnv),
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);

@@ -12,6 +12,11 @@ import { EngineJourneyPhases1796060728059 } from '../../migrations/1796060728059
 import { PushChallenges1796065162518 } from '../../migrations/1796065162518-PushChallenges';
 import { PerfTokensClientChanges1796071319356 } from '../../migrations/1796071319356-PerfTokensClientChanges';
 import { SsoProviderSessions1796080059067 } from '../../migrations/1796080059067-SsoProviderSessions';
+import { OutboxMessages1796080064475 } from '../../migrations/1796080064475-OutboxMessages';
+import { ChainAuditTamperEvidence1796080082380 } from '../../migrations/1796080082380-ChainAuditTamperEvidence';
+import { OutboxBackchannelLogout1796080625389 } from '../../migrations/1796080625389-OutboxBackchannelLogout';
+import { ChainWebhookSubscriptions1796080894331 } from '../../migrations/1796080894331-ChainWebhookSubscriptions';
+import { OutboxSetReceivers1796081129290 } from '../../migrations/1796081129290-OutboxSetReceivers';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -29,4 +34,9 @@ export const MIGRATIONS = [
   PushChallenges1796065162518,
   PerfTokensClientChanges1796071319356,
   SsoProviderSessions1796080059067,
+  OutboxMessages1796080064475,
+  ChainAuditTamperEvidence1796080082380,
+  OutboxBackchannelLogout1796080625389,
+  ChainWebhookSubscriptions1796080894331,
+  OutboxSetReceivers1796081129290,
 ];

@@ -1,3 +1,5 @@
+import { OutboxService } from '../outbox/outbox.service';
+import { securityEventMessage, SET_EVENT_TYPES } from '../outbox/security-events';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
@@ -15,6 +17,7 @@ export class DevicesService {
     private readonly devices: DevicesRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly outbox: OutboxService,
   ) {}
 
   list(cupid: string, includeRevoked = false): Promise<DeviceRow[]> {
@@ -49,6 +52,19 @@ export class DevicesService {
           userAgent: origin.userAgent,
           details: { deviceId, reason },
         });
+        // Shared Signals: the device's key no longer counts (CAEP credential-change, revoke).
+        await this.outbox.enqueue(tx, [
+          securityEventMessage({
+            type: SET_EVENT_TYPES.CREDENTIAL_CHANGE,
+            cupid,
+            occurredAt: this.clock.now(),
+            claims: {
+              change_type: 'revoke',
+              credential_type: 'app',
+              initiating_entity: by.type === 'AGENT' ? 'admin' : by.type === 'CUSTOMER' ? 'user' : 'policy',
+            },
+          }),
+        ]);
       }
       return revoked;
     };

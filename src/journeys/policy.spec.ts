@@ -293,7 +293,7 @@ function stepsFor(situation: Situation): JourneyStep[] {
     new StandInStep('SMS_OTP', 'second-factor', factors),
     new StandInStep('PUSH', 'second-factor', factors, true),
     new StandInStep('ESIGN', 'consent', false),
-    new DeviceBindStep(undefined as never, undefined as never, undefined as never),
+    new DeviceBindStep(undefined as never, undefined as never, undefined as never, undefined as never),
   ];
 }
 

@@ -1,3 +1,5 @@
+import { OutboxService } from '../outbox/outbox.service';
+import { securityEventMessage, SET_EVENT_TYPES } from '../outbox/security-events';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
@@ -54,6 +56,7 @@ export class MfaLockoutService {
     private readonly locks: MfaLockoutRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly outbox: OutboxService,
   ) {}
 
   /** The refusal a second factor answers with while the customer's MFA is locked (audited), or null. */
@@ -151,6 +154,19 @@ export class MfaLockoutService {
         userAgent: origin.userAgent,
         details: { reason, wasLocked },
       });
+      // Shared Signals: the MFA reset (the one-time-code factor usable again) as CAEP credential-change, update.
+      await this.outbox.enqueue(tx, [
+        securityEventMessage({
+          type: SET_EVENT_TYPES.CREDENTIAL_CHANGE,
+          cupid,
+          occurredAt: now,
+          claims: {
+            change_type: 'update',
+            credential_type: 'phone-sms',
+            initiating_entity: by.type === 'AGENT' ? 'admin' : 'system',
+          },
+        }),
+      ]);
     });
     return this.standing(cupid);
   }

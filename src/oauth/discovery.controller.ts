@@ -49,6 +49,9 @@ export class DiscoveryController {
       introspection_endpoint: url(OAUTH_PATHS.introspect),
       revocation_endpoint: url(OAUTH_PATHS.revoke),
       end_session_endpoint: url(OAUTH_PATHS.endSession),
+      // OpenID Connect Back-Channel Logout 1.0 §2.1: logout tokens (always with sid) when a session ends.
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
       scopes_supported: SUPPORTED_SCOPES,
       response_types_supported: ['code'],
       response_modes_supported: ['query'],

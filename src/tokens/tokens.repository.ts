@@ -531,6 +531,19 @@ export class TokensRepository {
     return rows.length === 1;
   }
 
+  /**
+   * The clients a session issued tokens to (any status: a session's tokens end with it), for the back-channel
+   * logout fan-out (src/logout). Bounded: a session has a handful of clients.
+   */
+  async clientIdsOfSession(sessionId: string): Promise<string[]> {
+    const rows = await rowsOf<{ client_id: string }>(
+      this.dataSource.manager,
+      'SELECT DISTINCT client_id FROM tokens WHERE session_id = $1 LIMIT 100',
+      [sessionId],
+    );
+    return rows.map((row) => row.client_id);
+  }
+
   /** Data lifecycle (expire-sessions job): up to `batch` live tokens past their expiry become EXPIRED. */
   async expireBatch(manager: EntityManager, batch: number, asOf: Date): Promise<number> {
     const [row] = await rowsOf<{ n: number }>(manager, 'SELECT cleanup_expired_tokens($1, $2) AS n', [batch, asOf]);

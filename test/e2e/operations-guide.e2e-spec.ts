@@ -29,6 +29,12 @@ describe('docs/operations.md', () => {
         'jobs:status',
         'documents:publish',
         'keys:reseal',
+        'clients:set-backchannel-logout',
+        'outbox:list',
+        'outbox:retry',
+        'signals:add',
+        'signals:list',
+        'signals:deactivate',
       ]).toContain(command);
     }
     for (const job of JOB_NAMES) expect(guide).toContain(`\`${job}\``);

@@ -77,6 +77,7 @@ const STATEMENTS_ALLOWED: Record<string, string> = {
   'src/observability/health.controller.ts': 'SELECT 1 for readiness',
   'src/mfa/push/push-decisions.ts': 'pg_notify and LISTEN: no table',
   'src/clients/client-cache.ts': 'LISTEN on its own connection: no table',
+  'src/outbox/outbox-dispatcher.ts': 'LISTEN on its own connection (wake-ups on enqueue): no table',
 };
 
 const STATEMENT = /\.query\(|\browsOf\b|\bpoolRows\b|\bgetRepository\b|\bcreateQueryBuilder\b/;

@@ -1,3 +1,5 @@
+import { OutboxService } from '../../outbox/outbox.service';
+import { securityEventMessage, SET_EVENT_TYPES } from '../../outbox/security-events';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { JWK } from 'jose';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
@@ -55,6 +57,7 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
     private readonly devices: DevicesRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly outbox: OutboxService,
   ) {
     super();
   }
@@ -142,6 +145,15 @@ export class DeviceBindStep extends JourneyStep<DeviceBindInput> {
         pushEnabled: Boolean(input.pushAddress),
       },
     });
+    // Shared Signals: a new credential (CAEP credential-change, create), with the binding's transaction.
+    await this.outbox.enqueueDeferred(manager, [
+      securityEventMessage({
+        type: SET_EVENT_TYPES.CREDENTIAL_CHANGE,
+        cupid,
+        occurredAt: this.clock.now(),
+        claims: { change_type: 'create', credential_type: 'app', initiating_entity: 'user' },
+      }),
+    ]);
     return { kind: 'passed', facts: { amr: [], trustedDeviceId: deviceId, boundDeviceId: deviceId } };
   }
 

@@ -1,3 +1,5 @@
+import { OutboxService } from '../../outbox/outbox.service';
+import { securityEventMessage, SET_EVENT_TYPES } from '../../outbox/security-events';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
@@ -51,6 +53,7 @@ export class RefreshTokenGrant extends Grant {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly clients: ClientsService,
+    private readonly outbox: OutboxService,
   ) {
     super();
   }
@@ -204,6 +207,15 @@ export class RefreshTokenGrant extends Grant {
         request.origin,
         tx,
       );
+      // Shared Signals (RISC): disabled, or gone from the directory; a lock is temporary and signals nothing.
+      if (!user || user.status === 'DISABLED')
+        await this.outbox.enqueue(tx, [
+          securityEventMessage({
+            type: user ? SET_EVENT_TYPES.ACCOUNT_DISABLED : SET_EVENT_TYPES.ACCOUNT_PURGED,
+            cupid,
+            occurredAt: now,
+          }),
+        ]);
       // The client learns only that the session ended; the reason is in the audit trail.
       return this.refusals.refuse(tx, request, this.type, 'the session has ended', {
         cupid,

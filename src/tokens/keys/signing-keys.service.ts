@@ -40,11 +40,18 @@ interface ActiveKey {
   /** node:crypto's key object, imported once (from the PKCS#8 when the key is loaded), never per token. */
   privateKey: KeyObject;
   /** The protected header of each token type, encoded once per key. */
-  headers: Record<'at+jwt' | 'JWT', string>;
+  headers: Record<JwtType, string>;
   loadedAt: number;
 }
 
 export class SigningKeyUnavailableError extends Error {}
+
+/**
+ * The `typ` of each kind of JWT the service signs: access tokens (RFC 9068), ID tokens, logout tokens (OIDC
+ * Back-Channel Logout 1.0 §2.4) and security event tokens (RFC 8417 §2.3): explicit types keep one kind from
+ * being accepted as another.
+ */
+export type JwtType = 'at+jwt' | 'JWT' | 'logout+jwt' | 'secevent+jwt';
 
 /**
  * JWT signing keys, shared by every instance through the database. One key signs at a time; after a
@@ -93,7 +100,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
   }
 
   /** Inside a transaction, pass its manager, so a key refresh does not take a second pooled connection. */
-  async sign(payload: JWTPayload, type: 'at+jwt' | 'JWT', manager?: EntityManager): Promise<string> {
+  async sign(payload: JWTPayload, type: JwtType, manager?: EntityManager): Promise<string> {
     const key = await this.activeKey(manager);
     // RFC 7515 compact serialisation, signed with node:crypto directly: WebCrypto's per-call algorithm
     // normalisation (jose's path) cost more CPU than the ES256 signature itself (issue 14). ES256 signatures
@@ -120,6 +127,22 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
       clockTolerance: options.ignoreExpiration ? Number.MAX_SAFE_INTEGER : this.config.tokens.clockSkewSeconds,
       currentDate: this.clock.now(),
     });
+  }
+
+  /**
+   * Verifies a long-lived record we signed (an audit checkpoint, a retention record) with whichever key we ever
+   * held, retired and no longer published keys included: such a record outlives every token's key.
+   */
+  async verifyRecord(jws: string, audience: string): Promise<JWTVerifyResult> {
+    return jwtVerify(
+      jws,
+      async (header: ProtectedHeaderParameters) => {
+        const key = header.kid ? await this.keys.findByKid(header.kid) : null;
+        if (!key) throw new Error(`no signing key ${header.kid ?? '(no kid)'}`);
+        return importJWK({ ...key.publicJwk, alg: key.alg } as JWK, key.alg);
+      },
+      { issuer: this.config.oidc.issuer, audience, algorithms: ['ES256', 'RS256'] },
+    );
   }
 
   /** When the key now signing was created (null before the first key exists). */
@@ -227,7 +250,12 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
       kid: stored.kid,
       alg: stored.alg,
       privateKey: createPrivateKey(this.openPkcs8(stored)),
-      headers: { 'at+jwt': header('at+jwt'), JWT: header('JWT') },
+      headers: {
+        'at+jwt': header('at+jwt'),
+        JWT: header('JWT'),
+        'logout+jwt': header('logout+jwt'),
+        'secevent+jwt': header('secevent+jwt'),
+      },
       loadedAt: Date.now(),
     };
     return this.active;
