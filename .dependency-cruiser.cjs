@@ -40,6 +40,8 @@ const LAYERS = [
   { name: 'mfa', path: '^src/mfa/' },
   { name: 'sessions', path: '^src/sessions/' },
   { name: 'tokens', path: '^src/tokens/' },
+  // the audit hash chain: sequencer, signed checkpoints (the signing keys), audit:verify; audit stays a sink.
+  { name: 'audit-chain', path: '^src/audit-chain/' },
   // Shared Signals and back-channel logout: outbox handlers that read tokens and clients and sign with the keys.
   { name: 'signals', path: '^src/signals/' },
   { name: 'logout', path: '^src/logout/' },
@@ -50,6 +52,8 @@ const LAYERS = [
   { name: 'oauth', path: '^src/oauth/' },
   { name: 'me', path: '^src/me/' },
   { name: 'agents', path: '^src/agents/' },
+  // webhook subscriptions (an admin API behind the agents' guards) fed by the audit chain into the outbox.
+  { name: 'webhooks', path: '^src/webhooks/' },
   { name: 'jobs', path: '^src/jobs/' },
   // the pages the service hosts call the REST API over HTTP, never a module: they import the platform only.
   { name: 'hosted-ui', path: '^src/hosted-ui/' },

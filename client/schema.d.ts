@@ -533,6 +533,67 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/agent/admin/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The webhook subscriptions (secrets are never shown again) */
+    get: operations['agentListWebhooks'];
+    put?: never;
+    /**
+     * Subscribe an endpoint to audit events; the answer holds its signing secret, shown once
+     * @description Audited as webhook.subscription_created.
+     */
+    post: operations['agentCreateWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/webhooks/{id}/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Stop sending to a subscription
+     * @description Audited as webhook.subscription_disabled.
+     */
+    post: operations['agentDisableWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/webhooks/{id}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Replace a subscription's signing secret; the answer holds the new one, shown once
+     * @description The old secret stops at once (retries are signed with the new one). Audited as webhook.secret_rotated.
+     */
+    post: operations['agentRotateWebhookSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/journeys': {
     parameters: {
       query?: never;
@@ -1361,6 +1422,92 @@ export interface components {
       /** @example af0ifjsldkj */
       state?: string;
       transaction?: components['schemas']['StepUpTransactionDto'];
+    };
+    WebhookSubscriptionDto: {
+      /**
+       * Format: uuid
+       * @example 6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b
+       */
+      id: string;
+      /** @example SOC feed */
+      name: string;
+      /** @example https://soc.example.com/hooks/ciam */
+      url: string;
+      /**
+       * @example [
+       *       "session.revoked",
+       *       "mfa.locked"
+       *     ]
+       */
+      eventTypes: string[];
+      /** @example false */
+      includeCupid: boolean;
+      /** @example false */
+      includeNetwork: boolean;
+      /** @example false */
+      includeDetails: boolean;
+      /** @example true */
+      active: boolean;
+      /** @example AGENT:agent-007 */
+      createdBy: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-30T23:00:00.000Z
+       */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      secretRotatedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      disabledAt: string | null;
+    };
+    WebhookListDto: {
+      subscriptions: components['schemas']['WebhookSubscriptionDto'][];
+    };
+    CreateWebhookDto: {
+      /** @example SOC feed */
+      name: string;
+      /**
+       * @description https (plain http only to a loopback host outside production); no credentials, no fragment
+       * @example https://soc.example.com/hooks/ciam
+       */
+      url: string;
+      /**
+       * @description Audit event types (docs/audit-events.md), or ["*"] for every event
+       * @example [
+       *       "session.revoked",
+       *       "mfa.locked"
+       *     ]
+       */
+      eventTypes: string[];
+      /**
+       * @description Send the customer's CUPID (also as a customer actor's id)
+       * @default false
+       */
+      includeCupid: boolean;
+      /**
+       * @description Send the IP address and user agent
+       * @default false
+       */
+      includeNetwork: boolean;
+      /**
+       * @description Send the event's details (may hold masked phone numbers, device ids)
+       * @default false
+       */
+      includeDetails: boolean;
+    };
+    WebhookSecretDto: {
+      subscription: components['schemas']['WebhookSubscriptionDto'];
+      /**
+       * @description Shown once: the HMAC key of the webhook-signature header (Standard Webhooks). Only a sealed copy is kept.
+       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       */
+      secret: string;
     };
     /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword`. */
     PasswordNextStep: {
@@ -4478,6 +4625,427 @@ export interface operations {
        * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
        *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
        */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentListWebhooks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "subscriptions": [
+           *         {
+           *           "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *           "name": "SOC feed",
+           *           "url": "https://soc.example.com/hooks/ciam",
+           *           "eventTypes": [
+           *             "session.revoked",
+           *             "mfa.locked"
+           *           ],
+           *           "includeCupid": false,
+           *           "includeNetwork": false,
+           *           "includeDetails": false,
+           *           "active": true,
+           *           "createdBy": "AGENT:agent-007",
+           *           "createdAt": "2026-11-30T23:00:00.000Z",
+           *           "secretRotatedAt": null,
+           *           "disabledAt": null
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['WebhookListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentCreateWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "SOC feed",
+         *       "url": "https://soc.example.com/hooks/ciam",
+         *       "eventTypes": [
+         *         "session.revoked",
+         *         "mfa.locked"
+         *       ],
+         *       "includeCupid": true,
+         *       "includeNetwork": true,
+         *       "includeDetails": true
+         *     }
+         */
+        'application/json': components['schemas']['CreateWebhookDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "subscription": {
+           *         "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *         "name": "SOC feed",
+           *         "url": "https://soc.example.com/hooks/ciam",
+           *         "eventTypes": [
+           *           "session.revoked",
+           *           "mfa.locked"
+           *         ],
+           *         "includeCupid": false,
+           *         "includeNetwork": false,
+           *         "includeDetails": false,
+           *         "active": true,
+           *         "createdBy": "AGENT:agent-007",
+           *         "createdAt": "2026-11-30T23:00:00.000Z",
+           *         "secretRotatedAt": null,
+           *         "disabledAt": null
+           *       },
+           *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+           *     }
+           */
+          'application/json': components['schemas']['WebhookSecretDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentDisableWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *       "name": "SOC feed",
+           *       "url": "https://soc.example.com/hooks/ciam",
+           *       "eventTypes": [
+           *         "session.revoked",
+           *         "mfa.locked"
+           *       ],
+           *       "includeCupid": false,
+           *       "includeNetwork": false,
+           *       "includeDetails": false,
+           *       "active": true,
+           *       "createdBy": "AGENT:agent-007",
+           *       "createdAt": "2026-11-30T23:00:00.000Z",
+           *       "secretRotatedAt": null,
+           *       "disabledAt": null
+           *     }
+           */
+          'application/json': components['schemas']['WebhookSubscriptionDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentRotateWebhookSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "subscription": {
+           *         "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *         "name": "SOC feed",
+           *         "url": "https://soc.example.com/hooks/ciam",
+           *         "eventTypes": [
+           *           "session.revoked",
+           *           "mfa.locked"
+           *         ],
+           *         "includeCupid": false,
+           *         "includeNetwork": false,
+           *         "includeDetails": false,
+           *         "active": true,
+           *         "createdBy": "AGENT:agent-007",
+           *         "createdAt": "2026-11-30T23:00:00.000Z",
+           *         "secretRotatedAt": null,
+           *         "disabledAt": null
+           *       },
+           *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+           *     }
+           */
+          'application/json': components['schemas']['WebhookSecretDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
       503: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];

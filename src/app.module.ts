@@ -17,6 +17,7 @@ import { OAuthModule } from './oauth/oauth.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { LogoutModule } from './logout/logout.module';
 import { SignalsModule } from './signals/signals.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { StartupAudit } from './startup-audit';
 
@@ -50,6 +51,7 @@ export class AppModule {
         AgentsModule,
         MeModule,
         JobsModule,
+        WebhooksModule,
         HostedUiModule,
         ...(options.extraImports ?? []),
       ],

@@ -126,6 +126,12 @@ export const AUDIT_EVENT_TYPES = {
   SET_RECEIVER_REGISTERED: 'set_receiver.registered',
   /** A Shared Signals receiver was deactivated (it gets no more SETs); details: receiverId, name. */
   SET_RECEIVER_DEACTIVATED: 'set_receiver.deactivated',
+  /** An admin subscribed a webhook endpoint to audit events; details: subscriptionId, name, url, eventTypes, personalData. */
+  WEBHOOK_SUBSCRIPTION_CREATED: 'webhook.subscription_created',
+  /** A webhook subscription was disabled (nothing more is sent to it); details: subscriptionId. */
+  WEBHOOK_SUBSCRIPTION_DISABLED: 'webhook.subscription_disabled',
+  /** A webhook subscription's signing secret was replaced (the old one stops at once); details: subscriptionId. */
+  WEBHOOK_SECRET_ROTATED: 'webhook.secret_rotated',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

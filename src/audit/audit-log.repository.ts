@@ -146,8 +146,42 @@ export class AuditLogRepository {
     await manager.query(`DROP TABLE ${name}`);
   }
 
-  /** Rows that fell into the DEFAULT partition and are past retention too, one batch. */
+  /**
+   * The sequencer's one write to a row: its chain columns, once, from NULL (the append-only trigger refuses any
+   * other UPDATE). One statement for the batch; rows are found by their full primary key (partition pruning).
+   */
+  async writeChainLinks(
+    manager: EntityManager,
+    links: Array<{ id: string; createdAt: string; seq: number; contentHash: Buffer; chainHash: Buffer }>,
+  ): Promise<void> {
+    if (links.length === 0) return;
+    await manager.query(
+      `UPDATE audit_logs a SET content_hash = l.content_hash, chain_seq = l.seq, chain_hash = l.chain_hash
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::bytea[], $5::bytea[])
+              AS l(id, created_at, seq, content_hash, chain_hash)
+        WHERE a.id = l.id AND a.created_at = l.created_at AND a.chain_seq IS NULL`,
+      [
+        links.map((link) => link.id),
+        links.map((link) => link.createdAt),
+        links.map((link) => link.seq),
+        links.map((link) => link.contentHash),
+        links.map((link) => link.chainHash),
+      ],
+    );
+  }
+
+  /**
+   * Rows that fell into the DEFAULT partition and are past retention too, one batch. The append-only trigger
+   * lets rows go only inside a transaction that raised the retention flag (ciam.audit_maintenance).
+   */
   async deleteOldDefaultBatch(manager: EntityManager, batch: number, cutoff: Date): Promise<number> {
+    return manager.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('ciam.audit_maintenance', 'on', true)`);
+      return this.deleteDue(tx, batch, cutoff);
+    });
+  }
+
+  private async deleteDue(manager: EntityManager, batch: number, cutoff: Date): Promise<number> {
     const [row] = await rowsOf<{ n: number }>(
       manager,
       `WITH due AS (SELECT id, created_at FROM audit_logs_default WHERE created_at < $2 LIMIT $1),

@@ -12,7 +12,7 @@ import { MetricsModule } from '../observability/metrics.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { SignalsModule } from '../signals/signals.module';
 
-/** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules, no outbox delivery. */
+/** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules, no outbox delivery, no sequencer loop. */
 @Module({})
 export class CliModule {
   /** `extraImports`: modules only one command needs, loaded by that command alone (start-up time of the others). */
@@ -24,7 +24,7 @@ export class CliModule {
     // No schedules and no outbox delivery: an operator command does its one thing and exits.
     config = {
       ...config,
-      jobs: { ...config.jobs, enabled: false },
+      jobs: { ...config.jobs, enabled: false, auditChainIntervalMs: 0 },
       outbox: { ...config.outbox, deliveryEnabled: false },
     };
     return {

@@ -15,6 +15,9 @@
  *   jobs:run <job>    (expire-transactions, expire-contexts, expire-sessions, purge-journey-data, audit-partitions, rotate-signing-key)
  *   jobs:status
  *   documents:publish --id ID --version V --title TITLE --url URL --file PATH   (a document customers must eSign)
+ *   audit:verify [--from SEQ|DATE] [--to SEQ|DATE]   (re-computes the audit hash chain; exit 1 on a break)
+ *   webhook:create --name N --url URL --event TYPE [--event ...] [--include-cupid] [--include-network] [--include-details]
+ *   webhook:list | webhook:disable <id> | webhook:rotate-secret <id>   (a secret is printed once)
  *   outbox:list [--dead | --state pending|delivered|dead] [--channel C] [--limit N]   (newest first)
  *   outbox:retry <id>   (a dead-lettered message is delivered again, attempts from zero; audited)
  *   signals:add --name NAME --url URL --audience AUD --event TYPE [--event TYPE ...]   (a Shared Signals receiver)
@@ -40,6 +43,9 @@ import { JobRunner } from '../jobs/job-runner';
 import { JobRunsRepository } from '../jobs/job-runs.repository';
 import { DataSource } from 'typeorm';
 import { JOB_NAMES } from '../config/config';
+import { AuditChainRepository } from '../audit/audit-chain.repository';
+import { AuditVerifier } from '../audit-chain/audit-verifier';
+import { ApiError } from '../common/problem';
 import { OutboxService } from '../outbox/outbox.service';
 import { InvalidSetReceiverError, SignalsService } from '../signals/signals.service';
 import type { OutboxState } from '../outbox/outbox.repository';
@@ -62,7 +68,13 @@ const USAGE = `usage: npm run cli -- <command> [options]
   outbox:retry <id>
   signals:add --name NAME --url URL --audience AUDIENCE --event EVENT_TYPE_URI [--event ...]
   signals:list
-  signals:deactivate --id ID`;
+  signals:deactivate --id ID
+
+  audit:verify [--from SEQ|DATE] [--to SEQ|DATE]
+  webhook:create --name NAME --url URL --event TYPE [--event ...] [--include-cupid] [--include-network] [--include-details]
+  webhook:list
+  webhook:disable <id>
+  webhook:rotate-secret <id>`;
 
 class UsageError extends Error {}
 
@@ -93,6 +105,11 @@ async function main(argv: string[]): Promise<void> {
       title: { type: 'string' },
       url: { type: 'string' },
       file: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'include-cupid': { type: 'boolean' },
+      'include-network': { type: 'boolean' },
+      'include-details': { type: 'boolean' },
       dead: { type: 'boolean' },
       'backchannel-logout-uri': { type: 'string' },
       audience: { type: 'string' },
@@ -116,6 +133,8 @@ async function main(argv: string[]): Promise<void> {
       'jobs:status',
       'documents:publish',
       'keys:reseal',
+      'audit:verify',
+      ...WEBHOOK_COMMANDS,
       'outbox:list',
       'outbox:retry',
       'signals:add',
@@ -147,8 +166,12 @@ async function main(argv: string[]): Promise<void> {
       });
   // Deactivation cascades into sessions and tokens: those modules load only for that command.
   const deactivation = command === 'clients:deactivate' ? loadDeactivation() : undefined;
+  const webhooks = WEBHOOK_COMMANDS.includes(command) ? loadWebhooks() : undefined;
   const context = await NestFactory.createApplicationContext(
-    CliModule.register(config, config.database.url ?? embedded!.url, deactivation ? [deactivation.module] : []),
+    CliModule.register(config, config.database.url ?? embedded!.url, [
+      ...(deactivation ? [deactivation.module] : []),
+      ...(webhooks ? [webhooks.module] : []),
+    ]),
     { logger: ['error', 'warn'] },
   );
   try {
@@ -225,6 +248,31 @@ async function main(argv: string[]): Promise<void> {
       });
       print({ job: positionals[0], ...outcome });
       if (outcome.status === 'failed') process.exitCode = 1;
+    } else if (command === 'audit:verify') {
+      const manager = context.get(DataSource).manager;
+      const chain = context.get(AuditChainRepository);
+      // A number is a chain seq; anything else must be a date (the first/last seq written from/before it).
+      const bound = async (raw: string | undefined, edge: 'from' | 'to'): Promise<number | undefined> => {
+        if (raw === undefined) return undefined;
+        if (/^\d+$/.test(raw)) return Number(raw);
+        const at = new Date(raw);
+        if (Number.isNaN(at.getTime())) throw new UsageError(`--${edge} must be a seq number or a date`);
+        // No row in range: an empty range (from past the head, or to before the first row), never the whole chain.
+        if (edge === 'to') return (await chain.lastSeqBefore(manager, at)) ?? 0;
+        return (await chain.firstSeqAt(manager, at)) ?? (await chain.head(manager)).headSeq + 1;
+      };
+      let lastPrinted = 0;
+      const report = await context.get(AuditVerifier).verify({
+        fromSeq: await bound(values.from, 'from'),
+        toSeq: await bound(values.to, 'to'),
+        progress: (rows) => {
+          if (Date.now() - lastPrinted < 1000) return;
+          lastPrinted = Date.now();
+          process.stderr.write(`audit:verify: ${rows} rows so far\n`);
+        },
+      });
+      print(report);
+      if (!report.ok) process.exitCode = 1;
     } else if (command === 'documents:publish') {
       if (!values.id || !values.version || !values.title || !values.url || !values.file) throw new UsageError(USAGE);
       const sha256 = createHash('sha256').update(readFileSync(values.file)).digest('hex');
@@ -258,6 +306,8 @@ async function main(argv: string[]): Promise<void> {
         .get(OutboxService)
         .list({ state: state as OutboxState | undefined, channel: values.channel, limit });
       for (const message of messages) print(message);
+    } else if (webhooks) {
+      await webhookCommand(context.get(webhooks.service), command, positionals[0], values);
     } else if (command === 'outbox:retry') {
       const id = positionals[0] ?? '';
       if (!/^\d{1,18}$/.test(id)) throw new UsageError(USAGE);
@@ -272,6 +322,61 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     await context.close();
     await embedded?.stop();
+  }
+}
+
+const WEBHOOK_COMMANDS = ['webhook:create', 'webhook:list', 'webhook:disable', 'webhook:rotate-secret'];
+const CLI_ACTOR = { type: 'SYSTEM', id: 'cli' } as const;
+
+/** Loaded on demand, like deactivation: only the webhook commands need the webhooks module. */
+function loadWebhooks() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { WebhooksModule } = require('../webhooks/webhooks.module') as typeof import('../webhooks/webhooks.module');
+  const { WebhooksService } = require('../webhooks/webhooks.service') as typeof import('../webhooks/webhooks.service');
+  const { toWebhookDto } = require('../webhooks/dto/webhook.dto') as typeof import('../webhooks/dto/webhook.dto');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { module: WebhooksModule, service: WebhooksService, toDto: toWebhookDto };
+}
+
+async function webhookCommand(
+  service: import('../webhooks/webhooks.service').WebhooksService,
+  command: string,
+  id: string | undefined,
+  values: {
+    name?: string;
+    url?: string;
+    event?: string[];
+    'include-cupid'?: boolean;
+    'include-network'?: boolean;
+    'include-details'?: boolean;
+  },
+): Promise<void> {
+  const { toDto } = loadWebhooks();
+  if (command === 'webhook:list') {
+    for (const row of await service.list()) print(toDto(row));
+    return;
+  }
+  if (command === 'webhook:create') {
+    if (!values.name || !values.url || !values.event?.length) throw new UsageError(USAGE);
+    const { subscription, secret } = await service.create(
+      {
+        name: values.name,
+        url: values.url,
+        eventTypes: values.event,
+        includeCupid: values['include-cupid'] ?? false,
+        includeNetwork: values['include-network'] ?? false,
+        includeDetails: values['include-details'] ?? false,
+      },
+      CLI_ACTOR,
+    );
+    print({ subscription: toDto(subscription), secret, note: 'shown once: give it to the receiver now' });
+    return;
+  }
+  if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError(USAGE);
+  if (command === 'webhook:disable') print(toDto(await service.disable(id, CLI_ACTOR)));
+  else {
+    const { subscription, secret } = await service.rotateSecret(id, CLI_ACTOR);
+    print({ subscription: toDto(subscription), secret, note: 'shown once: the old secret no longer signs' });
   }
 }
 
@@ -305,6 +410,12 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     error instanceof InvalidSetReceiverError
   ) {
     process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  // A refused webhook command (bad URL, unknown event type, unknown id): the problem's detail and fields.
+  if (error instanceof ApiError) {
+    const fields = (error.extensions.errors as Array<{ messages: string[] }> | undefined)?.flatMap((f) => f.messages);
+    process.stderr.write(`${[error.detail ?? error.title, ...(fields ?? [])].join('\n')}\n`);
     process.exit(2);
   }
   if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

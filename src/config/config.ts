@@ -148,7 +148,7 @@ export interface AppConfig {
     /** The claim that lists the agent's roles (an array or a space-separated string). */
     roleClaim: string;
     requiredRole: string;
-    /** The role (besides requiredRole) the admin endpoints need (Shared Signals receivers). */
+    /** The role (besides requiredRole) the admin endpoints need: Shared Signals receivers, webhook subscriptions. */
     adminRole: string;
   };
   agentConsole: {
@@ -165,6 +165,10 @@ export interface AppConfig {
     auditRetentionMonths: number;
     auditMonthsAhead: number;
     signingKeyRotationDays: number;
+    /** The audit sequencer's tick on every instance (one chains at a time); 0: only the audit-chain job. */
+    auditChainIntervalMs: number;
+    /** Rows the sequencer chains per transaction. */
+    auditChainBatchSize: number;
   };
   sms: {
     provider: 'log' | 'http' | 'twilio';

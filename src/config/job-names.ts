@@ -6,6 +6,8 @@ export const JOB_NAMES = [
   'purge-journey-data',
   'audit-partitions',
   'rotate-signing-key',
+  'audit-chain',
+  'audit-checkpoint',
   'purge-outbox',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];

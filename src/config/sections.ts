@@ -10,6 +10,10 @@ const DEFAULT_SCHEDULES: Record<JobName, string> = {
   'purge-journey-data': '30 3 * * *',
   'audit-partitions': '15 0 1 * *',
   'rotate-signing-key': '45 4 * * *',
+  // The audit sequencer's backstop (its own loop, AUDIT_CHAIN_INTERVAL_MS, chains within seconds) and the
+  // signed checkpoint of the chain head.
+  'audit-chain': '* * * * *',
+  'audit-checkpoint': '20 * * * *',
   'purge-outbox': '20 * * * *',
 };
 
@@ -31,6 +35,8 @@ export function readJobsConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfi
       auditRetentionMonths: read.integer('AUDIT_RETENTION_MONTHS', 24, 1, 240),
       auditMonthsAhead: read.integer('AUDIT_PARTITIONS_AHEAD', 2, 1, 24),
       signingKeyRotationDays: read.integer('SIGNING_KEY_ROTATION_DAYS', 90, 1, 3650),
+      auditChainIntervalMs: read.integer('AUDIT_CHAIN_INTERVAL_MS', nodeEnv === 'test' ? 0 : 1000, 0, 3_600_000),
+      auditChainBatchSize: read.integer('AUDIT_CHAIN_BATCH_SIZE', 1000, 1, 100000),
     },
   };
 }

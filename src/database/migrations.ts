@@ -13,7 +13,9 @@ import { PushChallenges1796065162518 } from '../../migrations/1796065162518-Push
 import { PerfTokensClientChanges1796071319356 } from '../../migrations/1796071319356-PerfTokensClientChanges';
 import { SsoProviderSessions1796080059067 } from '../../migrations/1796080059067-SsoProviderSessions';
 import { OutboxMessages1796080064475 } from '../../migrations/1796080064475-OutboxMessages';
+import { ChainAuditTamperEvidence1796080082380 } from '../../migrations/1796080082380-ChainAuditTamperEvidence';
 import { OutboxBackchannelLogout1796080625389 } from '../../migrations/1796080625389-OutboxBackchannelLogout';
+import { ChainWebhookSubscriptions1796080894331 } from '../../migrations/1796080894331-ChainWebhookSubscriptions';
 import { OutboxSetReceivers1796081129290 } from '../../migrations/1796081129290-OutboxSetReceivers';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
@@ -33,6 +35,8 @@ export const MIGRATIONS = [
   PerfTokensClientChanges1796071319356,
   SsoProviderSessions1796080059067,
   OutboxMessages1796080064475,
+  ChainAuditTamperEvidence1796080082380,
   OutboxBackchannelLogout1796080625389,
+  ChainWebhookSubscriptions1796080894331,
   OutboxSetReceivers1796081129290,
 ];

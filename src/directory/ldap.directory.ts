@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, EqualityFilter, InvalidCredentialsError } from 'ldapts';
 import type { Entry, Filter } from 'ldapts';
+import type { Socket } from 'node:net';
+import type { OnModuleDestroy } from '@nestjs/common';
 import type { AppConfig } from '../config/config';
 import { DependencyMeter, DependencyOutcome, meteredCall, Meters } from '../common/meters';
 import {
@@ -13,13 +15,29 @@ import {
 
 type LdapSettings = AppConfig['directory']['ldap'];
 
+/** The connections' two uses: searches bound as the service account, and customers' binds. */
+type Use = 'search' | 'bind';
+
+/** Idle connections kept per use: about the logins one instance runs at once. */
+const MAX_IDLE = 8;
+
 /**
- * The customer directory in LDAP (ldapts): a service bind finds the customer by username, then a bind
- * as the customer checks the password. Usernames reach the server only inside an equality filter
- * (escaped per RFC 4515), never spliced into a filter string.
+ * The customer directory in LDAP (ldapts): a search bound as the service account finds the customer by
+ * username, then a bind as the customer checks the password. Usernames reach the server only inside an
+ * equality filter (escaped per RFC 4515), never spliced into a filter string.
+ *
+ * Connections are reused (issue 14: a TCP and LDAP handshake per login cost the service and slapd about as
+ * much as the login's search and bind): searches on connections bound once as the service account,
+ * customers' binds on connections used for nothing else (a connection a customer bound on is never used to
+ * search, so a search never runs with a customer's rights, and the service account's bind is not repeated).
+ * A connection is reused only after an exchange that went through (a wrong password included); after any
+ * error or timeout it is closed. A reused connection the server closed meanwhile fails fast, and the work is
+ * then retried once on a new connection, within the same time budget. The readiness probe (`ping`) always
+ * opens a new connection, so it says whether the directory answers now.
  */
-export class LdapUserDirectory extends UserDirectory {
+export class LdapUserDirectory extends UserDirectory implements OnModuleDestroy {
   readonly name = 'ldap';
+  private readonly idle: Record<Use, Client[]> = { search: [], bind: [] };
   private readonly bindMeter?: DependencyMeter;
   private readonly searchMeter?: DependencyMeter;
 
@@ -35,73 +53,118 @@ export class LdapUserDirectory extends UserDirectory {
   async verifyCredentials(username: string, password: string): Promise<CredentialCheck> {
     // RFC 4513 §5.1.2: a bind with an empty password is an unauthenticated bind and "succeeds".
     if (password.length === 0 || username.length === 0) return { valid: false };
-    return this.withServiceBind(async (client) => {
-      const entry = await this.findOne(
-        client,
-        new EqualityFilter({ attribute: this.settings.usernameAttribute, value: username }),
-      );
-      if (!entry) {
-        // Same work as for a real customer, so the time to answer does not say the username is unknown.
-        await this.bindAs(
-          client,
-          `${this.settings.usernameAttribute}=${randomBytes(12).toString('hex')},${this.settings.baseDn}`,
-          password,
-        );
-        return { valid: false };
-      }
-      const user = this.toUser(entry);
-      return (await this.bindAs(client, entry.dn, password)) ? { valid: true, user } : { valid: false, user };
-    });
+    // One budget for the whole exchange (search, then bind): a directory answering each operation just in
+    // time must not hold a login for several timeouts.
+    const deadline = this.deadline();
+    const entry = await this.withConnection('search', deadline, (client) =>
+      this.findOne(client, new EqualityFilter({ attribute: this.settings.usernameAttribute, value: username })),
+    );
+    // Unknown: the same work as for a real customer (a bind), so the time to answer does not say so.
+    const dn =
+      entry?.dn ?? `${this.settings.usernameAttribute}=${randomBytes(12).toString('hex')},${this.settings.baseDn}`;
+    const bound = await this.withConnection('bind', deadline, (client) => this.bindAs(client, dn, password));
+    if (!entry) return { valid: false };
+    const user = this.toUser(entry);
+    return bound ? { valid: true, user } : { valid: false, user };
   }
 
   async findByCupid(cupid: string): Promise<DirectoryUser | null> {
-    return this.withServiceBind(async (client) => {
-      const entry = await this.findOne(
-        client,
-        new EqualityFilter({ attribute: this.settings.cupidAttribute, value: cupid }),
-      );
-      return entry ? this.toUser(entry) : null;
-    });
+    const entry = await this.withConnection('search', this.deadline(), (client) =>
+      this.findOne(client, new EqualityFilter({ attribute: this.settings.cupidAttribute, value: cupid })),
+    );
+    return entry ? this.toUser(entry) : null;
   }
 
   async ping(): Promise<void> {
-    await this.withServiceBind(async () => undefined);
+    await this.attempt('search', undefined, this.deadline(), async () => undefined, false);
+  }
+
+  onModuleDestroy(): void {
+    for (const use of ['search', 'bind'] as const)
+      for (const client of this.idle[use].splice(0)) void client.unbind().catch(() => undefined);
+  }
+
+  /** When the exchange starting now must have answered: the connect timeout plus the operation timeout. */
+  private deadline(): number {
+    return Date.now() + this.settings.connectTimeoutMs + this.settings.timeoutMs;
+  }
+
+  private async withConnection<T>(use: Use, deadline: number, work: (client: Client) => Promise<T>): Promise<T> {
+    const reused = this.takeIdle(use);
+    if (!reused) return this.attempt(use, undefined, deadline, work, true);
+    try {
+      return await this.attempt(use, reused, deadline, work, true);
+    } catch (error) {
+      // Closed by the server while idle (a restart, an idle timeout): once more on a new connection.
+      if (error instanceof DirectoryUnavailableError && !(error instanceof DirectoryTimeout)) {
+        return this.attempt(use, undefined, deadline, work, true);
+      }
+      throw error;
+    }
   }
 
   /**
-   * One connection per operation, bound as the service account; any failure but a wrong password is an
-   * outage. The whole exchange (service bind, search, customer bind) has one budget, the connect timeout
-   * plus the operation timeout: a directory answering each operation just in time must not hold a login
-   * for several timeouts.
+   * `work` on `reused` or on a new connection (bound as the service account for searches), failing with
+   * DirectoryUnavailableError on anything but an answer, by `deadline` at the latest; the connection goes
+   * back to the idle ones (when `keep`) only after an exchange that went through.
    */
-  private async withServiceBind<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client({
-      url: this.settings.url,
-      connectTimeout: this.settings.connectTimeoutMs,
-      timeout: this.settings.timeoutMs,
-    });
+  private async attempt<T>(
+    use: Use,
+    reused: Client | undefined,
+    deadline: number,
+    work: (client: Client) => Promise<T>,
+    keep: boolean,
+  ): Promise<T> {
+    const client =
+      reused ??
+      new Client({
+        url: this.settings.url,
+        connectTimeout: this.settings.connectTimeoutMs,
+        timeout: this.settings.timeoutMs,
+      });
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new DirectoryUnavailableError(new Error('no complete answer within the directory timeouts'))),
-        this.settings.connectTimeoutMs + this.settings.timeoutMs,
-      );
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new DirectoryTimeout()), Math.max(0, deadline - Date.now()));
     });
+    let answered = false;
     try {
-      return await Promise.race([
+      const result = await Promise.race([
         (async () => {
-          await this.timed('bind', () => client.bind(this.settings.bindDn, this.settings.bindPassword));
+          if (!reused && use === 'search')
+            await this.timed('bind', () => client.bind(this.settings.bindDn, this.settings.bindPassword));
           return work(client);
         })(),
-        deadline,
+        timeout,
       ]);
+      answered = true;
+      return result;
     } catch (error) {
       throw error instanceof DirectoryUnavailableError ? error : new DirectoryUnavailableError(error);
     } finally {
       clearTimeout(timer);
+      if (answered && keep) this.park(use, client);
       // Closing the socket also ends an operation still waiting past the deadline.
-      await client.unbind().catch(() => undefined);
+      else await client.unbind().catch(() => undefined);
     }
+  }
+
+  private takeIdle(use: Use): Client | undefined {
+    for (let client = this.idle[use].pop(); client; client = this.idle[use].pop()) {
+      if (!client.isConnected) continue;
+      socketOf(client)?.ref();
+      return client;
+    }
+    return undefined;
+  }
+
+  private park(use: Use, client: Client): void {
+    if (!client.isConnected || this.idle[use].length >= MAX_IDLE) {
+      void client.unbind().catch(() => undefined);
+      return;
+    }
+    // An idle connection does not keep the process alive (shutdown, a test's end).
+    socketOf(client)?.unref();
+    this.idle[use].push(client);
   }
 
   /** True when the password is right; false on LDAP result 49 (invalid credentials); throws otherwise. */
@@ -175,6 +238,18 @@ export class LdapUserDirectory extends UserDirectory {
       mfaRequired: all(s.mfaAttribute).some((item) => item.toLowerCase() === 'mfa-required'),
     };
   }
+}
+
+/** The exchange's budget ran out: not retried (the budget is the login's, and it is spent). */
+class DirectoryTimeout extends DirectoryUnavailableError {
+  constructor() {
+    super(new Error('no complete answer within the directory timeouts'));
+  }
+}
+
+/** ldapts keeps its socket private; reached only to (un)reference it while the connection is idle. */
+function socketOf(client: Client): Socket | undefined {
+  return (client as unknown as { socket?: Socket }).socket;
 }
 
 /** A wrong password (result 49) is the directory answering no; ldapts says "Operation timed out" past LDAP_TIMEOUT_MS. */

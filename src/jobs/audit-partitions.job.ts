@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditLogRepository } from '../audit/audit-log.repository';
 import { AuditService } from '../audit/audit.service';
+import { AuditCheckpoints } from '../audit-chain/audit-checkpoints';
+import { AuditSequencer } from '../audit-chain/audit-sequencer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { inBatches, Job, JobContext } from './job';
@@ -26,6 +28,8 @@ export class AuditPartitionsJob extends Job {
     private readonly auditLog: AuditLogRepository,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly checkpoints: AuditCheckpoints,
+    private readonly sequencer: AuditSequencer,
   ) {
     super();
   }
@@ -41,8 +45,12 @@ export class AuditPartitionsJob extends Job {
     }
     // A partition goes once its whole month is older than the retention.
     const cutoff = monthStart(context.now, -this.config.jobs.auditRetentionMonths);
+    // Whatever is committed gets its link before anything leaves, so the retention record accounts for it.
+    await this.sequencer.chainAll();
     for (const partition of await this.auditLog.partitions(manager)) {
       if (partition.month >= cutoff) continue;
+      // The signed record of what leaves the chain comes first: audit:verify steps over the hole with it.
+      const pruned = await this.checkpoints.recordPrune(manager, partition.name);
       await this.auditLog.dropPartition(manager, partition.name);
       changed += 1;
       this.logger.log(
@@ -51,8 +59,12 @@ export class AuditPartitionsJob extends Job {
       await this.record(AUDIT_EVENT_TYPES.AUDIT_PARTITION_DROPPED, {
         partition: partition.name,
         retentionMonths: this.config.jobs.auditRetentionMonths,
+        firstSeq: pruned.firstSeq,
+        lastSeq: pruned.lastSeq,
+        rows: pruned.rowCount,
       });
     }
+    await this.checkpoints.recordPrune(manager, 'audit_logs_default', cutoff);
     changed += await inBatches(context, () => this.auditLog.deleteOldDefaultBatch(manager, context.batchSize, cutoff));
     return changed;
   }

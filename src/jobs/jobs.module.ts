@@ -8,6 +8,9 @@ import { SmsDeliveriesModule } from '../mfa/sms/sms-deliveries.module';
 import { DrsEvaluationsModule } from '../risk/drs-evaluations.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { AuditChainModule } from '../audit-chain/audit-chain.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
+import { AuditChainJob, AuditCheckpointJob } from './audit-chain.jobs';
 import { AuditPartitionsJob } from './audit-partitions.job';
 import { ExpireContextsJob, ExpireSessionsJob, ExpireTransactionsJob, PurgeJourneyDataJob } from './expiry.jobs';
 import { Job, JOBS } from './job';
@@ -24,6 +27,8 @@ const JOB_CLASSES = [
   PurgeJourneyDataJob,
   AuditPartitionsJob,
   RotateSigningKeyJob,
+  AuditChainJob,
+  AuditCheckpointJob,
   PurgeOutboxJob,
 ];
 
@@ -42,6 +47,10 @@ const JOB_CLASSES = [
     MfaLockoutModule,
     SessionsModule,
     TokensModule,
+    AuditChainModule,
+    // Whoever chains audit rows (the audit-chain and audit-partitions jobs, in the service or the CLI) must fan
+    // them out to the webhook subscriptions in the same transaction: the listener comes with this module.
+    WebhooksModule,
   ],
   providers: [
     JobRunsRepository,

@@ -50,7 +50,9 @@ export class IntrospectionController {
     if (!client.canIntrospect || client.isPublic)
       throw new OAuthError('unauthorized_client', 'this client may not introspect tokens', 403);
     const token = params.required('token', 4096);
-    const answer = await this.tokens.introspect(token, client.clientId, this.registered.activeGuard(client, 2));
+    const answer = await this.tokens.introspect(token, client.clientId, (first) =>
+      this.registered.activeGuard(client, first),
+    );
     if (answer) return answer;
     // Deactivated (or its secret changed) since this instance cached it.
     this.registered.forget(client.clientId);

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { SqlFragment } from '../audit/audit.service';
 import { poolStatement, rowsOf } from '../database/sql';
+import { StatementBatch } from '../database/statement-batch';
 import type { SessionStatus } from '../sessions/session.entity';
 import type { TokenStatus, TokenType } from './token.entity';
 import { Token } from './token.entity';
@@ -59,6 +60,9 @@ const TOKEN_STATE_COLUMNS = `
   t.id, t.type, t.status, t.client_id, t.cupid, t.session_id, t.family_id, t.parent_id, t.scope, t.jti,
   t.created_at, t.expires_at, t.rotated_at,
   s.status AS session_status, s.idle_expires_at, s.absolute_expires_at, s.auth_time, s.amr, s.acr, s.directory_checked_at`;
+
+/** The token state by value hash, up to the comparison (`= $1`, `= ANY($1)`). */
+const STATE_BY_HASH = `SELECT ${TOKEN_STATE_COLUMNS}, t.value_hash FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash`;
 
 function toState(row: TokenStateRow): TokenState {
   return {
@@ -129,6 +133,42 @@ function grantRowsJson(rows: TokenInsert[]): string {
   );
 }
 
+/** A client's token (client_credentials) to write while the client is active, with its audit. */
+interface GuardedGrant {
+  rows: TokenInsert[];
+  guard: (firstParam: number) => SqlFragment;
+  audit: (firstParam: number, when: string) => SqlFragment;
+}
+
+interface RotationFragments {
+  clientActive: (firstParam: number) => SqlFragment;
+  session: (firstParam: number, when: string) => SqlFragment;
+  audit: (firstParam: number, when: string) => SqlFragment;
+}
+
+interface Rotation {
+  id: string;
+  sessionId: string;
+  at: Date;
+  rotationResponse: Buffer;
+  rows: TokenInsert[];
+  fragments: RotationFragments;
+}
+
+export interface RotationResult {
+  clientActive: boolean;
+  rotated: boolean;
+  issued: boolean;
+}
+
+/**
+ * Group commit (src/database/statement-batch.ts): at most this many calls in one statement, and this many
+ * such statements of one kind at once; the calls that arrive meanwhile wait for the next. Two in flight:
+ * one statement runs while the next batch fills, and a lone call never waits behind a full one.
+ */
+const MAX_BATCH = 32;
+const MAX_IN_FLIGHT = 2;
+
 /**
  * Owns tokens: the service's only SQL on it (the jobs call `expireBatch` and `deleteDeadSessionlessBatch`
  * here; SessionsRepository.expireBatch's SQL function also ends the tokens of expired sessions;
@@ -158,18 +198,46 @@ export class TokensRepository {
   }
 
   /**
-   * insertGrant on the pool, written only while `guard` holds (ClientsService.activeGuard, its parameters
-   * from $2; the audit fragment's after them, written only with the rows). False when nothing was written.
+   * insertGrant on the pool, written only while `guard` holds (ClientsService.activeGuard at the parameter
+   * number it is given; the audit fragment after it, written only with the rows: `when` it is handed).
+   * False when nothing was written. Group commit (StatementBatch): concurrent calls leave as one statement
+   * of one CTE pair per call, each with its own guard and audit, each answered with its own count.
    */
-  async insertGuardedGrant(rows: TokenInsert[], guard: SqlFragment, audit: SqlFragment): Promise<boolean> {
-    const text =
-      `WITH issued AS (${INSERT_GRANT_ROWS(1)} WHERE ${guard.text} RETURNING id), audit AS (${audit.text}) ` +
-      `SELECT count(*)::int AS n FROM issued`;
-    const [row] = await poolStatement<{ n: number }>(this.dataSource, {
-      text,
-      values: [grantRowsJson(rows), ...guard.values, ...audit.values],
+  insertGuardedGrant(
+    rows: TokenInsert[],
+    guard: (firstParam: number) => SqlFragment,
+    audit: (firstParam: number, when: string) => SqlFragment,
+  ): Promise<boolean> {
+    return this.guardedGrants.run({ rows, guard, audit });
+  }
+
+  private readonly guardedGrants = new StatementBatch<GuardedGrant, boolean>(
+    async (grant) => (await this.insertGuardedGrants([grant]))[0],
+    (grants) => this.insertGuardedGrants(grants),
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT },
+  );
+
+  private async insertGuardedGrants(grants: GuardedGrant[]): Promise<boolean[]> {
+    const values: unknown[] = [];
+    const members: string[] = [];
+    grants.forEach((grant, k) => {
+      values.push(grantRowsJson(grant.rows));
+      const rowsParam = values.length;
+      const guard = grant.guard(values.length + 1);
+      values.push(...guard.values);
+      const audit = grant.audit(values.length + 1, `EXISTS (SELECT 1 FROM issued${k})`);
+      values.push(...audit.values);
+      members.push(
+        `issued${k} AS (${INSERT_GRANT_ROWS(rowsParam)} WHERE ${guard.text} RETURNING id)`,
+        `audit${k} AS (${audit.text})`,
+      );
     });
-    return row.n > 0;
+    const counts = grants.map((_, k) => `(SELECT count(*) FROM issued${k})::int AS n${k}`);
+    const [row] = await poolStatement<Record<string, number>>(this.dataSource, {
+      text: `WITH ${members.join(', ')} SELECT ${counts.join(', ')}`,
+      values,
+    });
+    return grants.map((_, k) => row[`n${k}`] > 0);
   }
 
   /**
@@ -185,39 +253,64 @@ export class TokensRepository {
    * One statement is one transaction: all of it commits, or none. `rotated` without `issued` means the
    * session ended meanwhile (the token is then spent; its session, and so its family, are dead anyway).
    */
-  async rotateRefresh(
-    input: { id: string; at: Date; rotationResponse: Buffer; rows: TokenInsert[] },
-    fragments: {
-      clientActive: (firstParam: number) => SqlFragment;
-      session: (firstParam: number, when: string) => SqlFragment;
-      audit: (firstParam: number, when: string) => SqlFragment;
-    },
-  ): Promise<{ clientActive: boolean; rotated: boolean; issued: boolean }> {
-    const guard = fragments.clientActive(5);
-    const session = fragments.session(5 + guard.values.length, 'EXISTS (SELECT 1 FROM rotated)');
-    const audit = fragments.audit(5 + guard.values.length + session.values.length, 'EXISTS (SELECT 1 FROM issued)');
-    const text = `WITH rotated AS (
-        UPDATE tokens SET status = 'ROTATED', rotated_at = $2, rotation_response = $3
-         WHERE id = $1 AND type = 'REFRESH' AND status = 'ACTIVE' AND expires_at > $2 AND ${guard.text}
-        RETURNING id),
-      touched AS (${session.text}),
-      issued AS (${INSERT_GRANT_ROWS(4)} WHERE EXISTS (SELECT 1 FROM touched) RETURNING id),
-      audit AS (${audit.text})
-      SELECT ${guard.text} AS client_active, (SELECT count(*) FROM rotated)::int AS rotated,
-             (SELECT count(*) FROM issued)::int AS issued`;
-    const [row] = await poolStatement<{ client_active: boolean; rotated: number; issued: number }>(this.dataSource, {
-      text,
-      values: [
-        input.id,
-        input.at,
-        input.rotationResponse,
-        grantRowsJson(input.rows),
-        ...guard.values,
-        ...session.values,
-        ...audit.values,
-      ],
+  rotateRefresh(
+    input: { id: string; sessionId: string; at: Date; rotationResponse: Buffer; rows: TokenInsert[] },
+    fragments: RotationFragments,
+  ): Promise<RotationResult> {
+    return this.rotations.run({ ...input, fragments });
+  }
+
+  /**
+   * Group commit of rotations (StatementBatch): concurrent rotations leave as one statement with the four
+   * CTE members above once per rotation, each with its own guard, session and audit, each answered with its
+   * own counts. Two rotations of one token, or of two tokens of one session, never share a statement (a
+   * statement that updates a row twice applies one of the updates): the later one waits for the next batch,
+   * where the row lock and the status decide as for two separate statements.
+   */
+  private readonly rotations = new StatementBatch<Rotation, RotationResult>(
+    async (rotation) => (await this.rotateMany([rotation]))[0],
+    (rotations) => this.rotateMany(rotations),
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, keys: (rotation) => [rotation.id, rotation.sessionId] },
+  );
+
+  private async rotateMany(rotations: Rotation[]): Promise<RotationResult[]> {
+    const values: unknown[] = [];
+    const members: string[] = [];
+    const answers: string[] = [];
+    rotations.forEach((input, k) => {
+      const first = values.length + 1;
+      const [id, at, response, rows] = [first, first + 1, first + 2, first + 3];
+      values.push(input.id, input.at, input.rotationResponse, grantRowsJson(input.rows));
+      const guard = input.fragments.clientActive(values.length + 1);
+      values.push(...guard.values);
+      const session = input.fragments.session(values.length + 1, `EXISTS (SELECT 1 FROM rotated${k})`);
+      values.push(...session.values);
+      const audit = input.fragments.audit(values.length + 1, `EXISTS (SELECT 1 FROM issued${k})`);
+      values.push(...audit.values);
+      members.push(
+        `rotated${k} AS (
+          UPDATE tokens SET status = 'ROTATED', rotated_at = $${at}, rotation_response = $${response}
+           WHERE id = $${id} AND type = 'REFRESH' AND status = 'ACTIVE' AND expires_at > $${at} AND ${guard.text}
+          RETURNING id)`,
+        `touched${k} AS (${session.text})`,
+        `issued${k} AS (${INSERT_GRANT_ROWS(rows)} WHERE EXISTS (SELECT 1 FROM touched${k}) RETURNING id)`,
+        `audit${k} AS (${audit.text})`,
+      );
+      answers.push(
+        `${guard.text} AS client_active${k}`,
+        `(SELECT count(*) FROM rotated${k})::int AS rotated${k}`,
+        `(SELECT count(*) FROM issued${k})::int AS issued${k}`,
+      );
     });
-    return { clientActive: row.client_active, rotated: row.rotated > 0, issued: row.issued > 0 };
+    const [row] = await poolStatement<Record<string, number | boolean>>(this.dataSource, {
+      text: `WITH ${members.join(',\n')}\nSELECT ${answers.join(', ')}`,
+      values,
+    });
+    return rotations.map((_, k) => ({
+      clientActive: row[`client_active${k}`] === true,
+      rotated: (row[`rotated${k}`] as number) > 0,
+      issued: (row[`issued${k}`] as number) > 0,
+    }));
   }
 
   /**
@@ -255,32 +348,103 @@ export class TokensRepository {
     return { clientActive: row.client_active, redeemed: row.redeemed > 0, issued: row.issued > 0 };
   }
 
-  /** Hot path (every bearer-token check, introspection): idx_tokens_value_hash, then the session's primary key. */
+  /**
+   * Hot path (every bearer-token check, a refresh's first read): idx_tokens_value_hash, then the session's
+   * primary key. Outside a transaction, concurrent lookups are grouped (StatementBatch) into one
+   * `value_hash = ANY($1)` read, each caller answered with its own row.
+   */
   async findStateByValueHash(valueHash: Buffer, manager?: EntityManager): Promise<TokenState | null> {
-    const sql = `SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1`;
-    const [row] = manager
-      ? await rowsOf<TokenStateRow>(manager, sql, [valueHash])
-      : await poolStatement<TokenStateRow>(this.dataSource, {
-          name: 'tokens.state-by-hash',
-          text: sql,
-          values: [valueHash],
-        });
-    return row ? toState(row) : null;
+    if (manager) {
+      const [row] = await rowsOf<TokenStateRow>(manager, `${STATE_BY_HASH} = $1`, [valueHash]);
+      return row ? toState(row) : null;
+    }
+    return this.statesByHash.run(valueHash);
   }
+
+  private readonly statesByHash = new StatementBatch<Buffer, TokenState | null>(
+    async (valueHash) => {
+      const [row] = await poolStatement<TokenStateRow>(this.dataSource, {
+        name: 'tokens.state-by-hash',
+        text: `${STATE_BY_HASH} = $1`,
+        values: [valueHash],
+      });
+      return row ? toState(row) : null;
+    },
+    async (valueHashes) => {
+      const rows = await poolStatement<TokenStateRow & { value_hash: Buffer }>(this.dataSource, {
+        name: 'tokens.states-by-hashes',
+        text: `${STATE_BY_HASH} = ANY($1::bytea[])`,
+        values: [valueHashes],
+      });
+      const byHash = new Map(rows.map((row) => [row.value_hash.toString('hex'), row]));
+      return valueHashes.map((hash) => {
+        const row = byHash.get(hash.toString('hex'));
+        return row ? toState(row) : null;
+      });
+    },
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT },
+  );
 
   /**
    * Hot path (introspection): findStateByValueHash, and in the same statement whether `guard` holds
-   * (ClientsService.activeGuard from $2: the introspecting client is still active), so a client served
-   * from the cache is refused the moment it is deactivated, with no second round trip.
+   * (ClientsService.activeGuard at the parameter number it is given: the introspecting client is still
+   * active), so a client served from the cache is refused the moment it is deactivated, with no second round
+   * trip. Concurrent calls are grouped (StatementBatch): one SELECT per call, UNION ALL, each tagged.
    */
-  async findStateGuarded(valueHash: Buffer, guard: SqlFragment): Promise<{ guard: boolean; state: TokenState | null }> {
-    const [row] = await poolStatement<TokenStateRow & { guard_holds: boolean }>(this.dataSource, {
-      text: `SELECT ${guard.text} AS guard_holds, st.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-               SELECT ${TOKEN_STATE_COLUMNS} FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.value_hash = $1
-             ) st ON true`,
-      values: [valueHash, ...guard.values],
+  findStateGuarded(
+    valueHash: Buffer,
+    guard: (firstParam: number) => SqlFragment,
+  ): Promise<{ guard: boolean; state: TokenState | null }> {
+    return this.guardedStates.run({ valueHash, guard });
+  }
+
+  private readonly guardedStates = new StatementBatch<
+    { valueHash: Buffer; guard: (firstParam: number) => SqlFragment },
+    { guard: boolean; state: TokenState | null }
+  >(
+    async (lookup) => (await this.findStatesGuarded([lookup]))[0],
+    (lookups) => this.findStatesGuarded(lookups),
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT },
+  );
+
+  /**
+   * The batch's statement: every token by `value_hash = ANY($1)` (the index, as for one), and each distinct
+   * guard once (the callers of a batch are usually one resource server) as a column of every row; a left
+   * join from the guards, so the guards are answered when no token is found.
+   */
+  private async findStatesGuarded(
+    lookups: Array<{ valueHash: Buffer; guard: (firstParam: number) => SqlFragment }>,
+  ): Promise<Array<{ guard: boolean; state: TokenState | null }>> {
+    const values: unknown[] = [lookups.map((lookup) => lookup.valueHash)];
+    const columns = new Map<string, string>();
+    const guardColumns: string[] = [];
+    const columnOf = lookups.map((lookup) => {
+      const probe = lookup.guard(1);
+      const key = JSON.stringify([probe.text, probe.values]);
+      let column = columns.get(key);
+      if (!column) {
+        const guard = lookup.guard(values.length + 1);
+        values.push(...guard.values);
+        column = `g${columns.size}`;
+        columns.set(key, column);
+        guardColumns.push(`${guard.text} AS ${column}`);
+      }
+      return column;
     });
-    return { guard: row.guard_holds, state: row.id ? toState(row) : null };
+    const rows = await poolStatement<TokenStateRow & { value_hash: Buffer | null } & Record<string, unknown>>(
+      this.dataSource,
+      {
+        text: `SELECT g.*, st.* FROM (SELECT ${guardColumns.join(', ')}) AS g
+                 LEFT JOIN (${STATE_BY_HASH} = ANY($1::bytea[])) AS st ON true`,
+        values,
+      },
+    );
+    if (rows.length === 0) throw new Error('introspection batch: no row');
+    const byHash = new Map(rows.filter((row) => row.value_hash).map((row) => [row.value_hash!.toString('hex'), row]));
+    return lookups.map((lookup, k) => {
+      const row = byHash.get(lookup.valueHash.toString('hex'));
+      return { guard: rows[0][columnOf[k]] === true, state: row ? toState(row) : null };
+    });
   }
 
   /**

@@ -239,11 +239,12 @@ export class TokensService {
   /**
    * client_credentials: an access token for the client itself; no session, no refresh, no ID token. The
    * token row and its audit event are one statement on the pool (one round trip, no transaction needed),
-   * written only while `guard` holds (ClientsService.activeGuard, numbered from $2): null, and nothing
-   * written, when the client was deactivated or its secret changed since this instance verified it.
+   * written only while `guard` holds (ClientsService.activeGuard at the parameter number it is given): null,
+   * and nothing written, when the client was deactivated or its secret changed since this instance verified it.
+   * Concurrent issues share one statement (group commit, TokensRepository.insertGuardedGrant).
    */
   async issueForClient(
-    guard: SqlFragment,
+    guard: (firstParam: number) => SqlFragment,
     client: OAuthClient,
     scope: string,
     origin: Partial<RequestOrigin> = {},
@@ -265,21 +266,22 @@ export class TokensService {
       },
       'at+jwt',
     );
-    const audit = this.audit.fragment(
-      [
-        {
-          type: AUDIT_EVENT_TYPES.TOKENS_ISSUED,
-          outcome: 'SUCCESS',
-          actor: { type: 'CLIENT', id: client.clientId },
-          clientId: client.clientId,
-          ip: origin.ip,
-          userAgent: origin.userAgent,
-          details: { grantType: 'client_credentials', types: ['ACCESS'], scope, accessTokenJti: jti },
-        },
-      ],
-      2 + guard.values.length,
-      { when: 'EXISTS (SELECT 1 FROM issued)' },
-    );
+    const audit = (firstParam: number, when: string) =>
+      this.audit.fragment(
+        [
+          {
+            type: AUDIT_EVENT_TYPES.TOKENS_ISSUED,
+            outcome: 'SUCCESS',
+            actor: { type: 'CLIENT', id: client.clientId },
+            clientId: client.clientId,
+            ip: origin.ip,
+            userAgent: origin.userAgent,
+            details: { grantType: 'client_credentials', types: ['ACCESS'], scope, accessTokenJti: jti },
+          },
+        ],
+        firstParam,
+        { when },
+      );
     const written = await this.tokens.insertGuardedGrant(
       [
         {
@@ -324,12 +326,13 @@ export class TokensService {
    * client allowed to introspect (resource servers check the tokens presented to them); a refresh token
    * only to the client it was issued to: it is a credential of that client, and another must not learn
    * whose it is or that it works (RFC 7662 §2.2, "the authorization server MAY ... active false").
-   * `callerGuard` is ClientsService.activeGuard for the caller, numbered from $2; null when it no longer holds.
+   * `callerGuard` is ClientsService.activeGuard for the caller (at the parameter number it is given); null
+   * when it no longer holds.
    */
   async introspect(
     token: string,
     callerClientId: string,
-    callerGuard: SqlFragment,
+    callerGuard: (firstParam: number) => SqlFragment,
   ): Promise<IntrospectionResponse | null> {
     if (token.length > 4096) return { active: false };
     // One statement: the token's state and whether the caller is still active (null: it is not).

@@ -367,9 +367,10 @@ describe('the migrations', () => {
       const migrated = await objects();
       expect(migrated.relations).toBeGreaterThan(empty.relations + 20);
       expect(migrated.enums).toBe(empty.enums + 13);
-      // Seven from the first migrations, then announce_client_change() (the client cache's NOTIFY trigger), then
-      // the outbox's announce_outbox_message() and enqueue_session_ended() (a session's end enqueued).
-      expect(migrated.functions).toBe(empty.functions + 10);
+      // Seven from the first migrations, then announce_client_change() (the client cache's NOTIFY trigger),
+      // announce_outbox_message() (the outbox's wake-up), enqueue_session_ended() (back-channel logout),
+      // audit_canonical() and audit_logs_append_only() (the audit chain).
+      expect(migrated.functions).toBe(empty.functions + 12);
 
       for (let i = 0; i < db.migrations.length; i += 1) await db.undoLastMigration();
       expect(await objects()).toEqual(empty);

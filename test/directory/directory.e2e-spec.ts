@@ -3,6 +3,7 @@ import { FileUserDirectory } from '../../src/directory/file.directory';
 import { LdapUserDirectory } from '../../src/directory/ldap.directory';
 import { DirectoryUnavailableError, maskPhone, UserDirectory } from '../../src/directory/user-directory.port';
 import { Slapd, startSlapd } from '../support/slapd';
+import { startTcpProxy } from '../support/tcp-proxy';
 
 /** Both adapters behave the same against the same customers: a real slapd, and the development file. */
 describe.each([
@@ -71,6 +72,32 @@ describe('LDAP outage', () => {
       DirectoryUnavailableError,
     );
     await expect(directory.ping()).rejects.toBeInstanceOf(DirectoryUnavailableError);
+  });
+});
+
+describe('LDAP connections', () => {
+  it('are reused across logins (one for searches, one for binds) and replaced when the server drops them', async () => {
+    const slapd = await startSlapd();
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(slapd.url).port) });
+    const directory = new LdapUserDirectory(
+      loadConfig({ NODE_ENV: 'test', ...slapd.env, LDAP_URL: `ldap://127.0.0.1:${proxy.port}` }).directory.ldap,
+    );
+    try {
+      for (let i = 0; i < 3; i += 1)
+        expect((await directory.verifyCredentials('alice', 'alice-password')).valid).toBe(true);
+      expect((await directory.verifyCredentials('alice', 'wrong')).valid).toBe(false);
+      expect(await directory.findByCupid('CUPID-BOB-0002')).toMatchObject({ username: 'bob' });
+      expect(proxy.connections()).toBe(2);
+
+      // A restart, an idle timeout: the idle connections are gone; the next login opens new ones.
+      proxy.killConnections();
+      expect((await directory.verifyCredentials('alice', 'alice-password')).valid).toBe(true);
+      expect((await directory.verifyCredentials('bob', 'alice-password')).valid).toBe(false);
+    } finally {
+      directory.onModuleDestroy();
+      await proxy.close();
+      await slapd.stop();
+    }
   });
 });
 

@@ -277,7 +277,14 @@ describe('audit partitions across month and year boundaries (injected clock)', (
     const [event] = await t.dataSource.query(
       `SELECT details FROM audit_logs WHERE event_type = 'audit.partition_dropped'`,
     );
-    expect(event.details).toEqual({ partition: 'audit_logs_2024_10', retentionMonths: 24 });
+    // The dropped row was chained first, and the signed retention record names its seq.
+    expect(event.details).toEqual({
+      partition: 'audit_logs_2024_10',
+      retentionMonths: 24,
+      firstSeq: expect.any(Number),
+      lastSeq: expect.any(Number),
+      rows: 1,
+    });
   });
 });
 
@@ -313,6 +320,8 @@ describe('the scheduler', () => {
   it('registers each job with its cron schedule, and leaves out a job whose schedule is empty', () => {
     const names = [...t.app.get(SchedulerRegistry).getCronJobs().keys()].sort();
     expect(names).toEqual([
+      'audit-chain',
+      'audit-checkpoint',
       'audit-partitions',
       'expire-contexts',
       'expire-sessions',

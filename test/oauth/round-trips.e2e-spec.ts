@@ -131,4 +131,72 @@ describe('statements per operation on the token endpoints (issue 14)', () => {
       expect.arrayContaining(['refresh_token.rotated', 'tokens.issued']),
     );
   });
+
+  describe('under concurrency (group commit: one statement for the calls that arrive together)', () => {
+    it('client_credentials and introspection: each caller gets its own token, row and audit event', async () => {
+      await warm();
+      const issued = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const response = await clientCredentials(t);
+          expect(response.status).toBe(200);
+          return (await response.json()) as { access_token: string };
+        }),
+      );
+      const jtis = issued.map(
+        ({ access_token }) => JSON.parse(Buffer.from(access_token.split('.')[1], 'base64url').toString()).jti,
+      );
+      expect(new Set(jtis).size).toBe(12);
+      const audited = await t.dataSource.query(
+        `SELECT details->>'accessTokenJti' AS jti FROM audit_logs WHERE event_type = 'tokens.issued' AND details->>'accessTokenJti' = ANY($1)`,
+        [jtis],
+      );
+      expect(audited.map((row: { jti: string }) => row.jti).sort()).toEqual([...jtis].sort());
+
+      const answers = await Promise.all(
+        [...issued.map(({ access_token }) => access_token), 'not-a-token'].map(async (token) => {
+          const response = await postForm(
+            t,
+            '/oauth2/introspect',
+            { token },
+            { id: SERVICE.clientId, secret: SERVICE.secret },
+          );
+          expect(response.status).toBe(200);
+          return (await response.json()) as { active: boolean; jti?: string };
+        }),
+      );
+      expect(answers.map((answer) => answer.jti ?? null)).toEqual([...jtis, null]);
+      expect(answers.map((answer) => answer.active)).toEqual([...jtis.map(() => true), false]);
+    });
+
+    it('refresh rotation: each session rotates once, and a replay sent alongside rotates nothing more', async () => {
+      const grants = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const login = await completeLogin(t);
+          return { login, tokens: (await (await exchangeCode(t, login)).json()) as { refresh_token: string } };
+        }),
+      );
+      const responses = await Promise.all(
+        [...grants, grants[0]].map(async ({ tokens }) => {
+          const response = await refresh(t, tokens.refresh_token);
+          return { status: response.status, body: (await response.json()) as { refresh_token?: string } };
+        }),
+      );
+      for (const response of responses.slice(0, 6)) expect(response.status).toBe(200);
+      const rotated = responses.slice(0, 6).map((response) => response.body.refresh_token);
+      expect(new Set(rotated).size).toBe(6);
+      for (const { login } of grants) {
+        const [row] = await t.dataSource.query(
+          `SELECT count(*) FILTER (WHERE status = 'ACTIVE')::int AS active, count(*) FILTER (WHERE status = 'ROTATED')::int AS rotated
+             FROM tokens WHERE session_id = $1 AND type = 'REFRESH'`,
+          [login.sessionId],
+        );
+        expect(row).toEqual({ active: 1, rotated: 1 });
+        const [events] = await t.dataSource.query(
+          `SELECT count(*)::int AS n FROM audit_logs WHERE session_id = $1 AND event_type = 'refresh_token.rotated'`,
+          [login.sessionId],
+        );
+        expect(events.n).toBe(1);
+      }
+    });
+  });
 });

@@ -88,7 +88,8 @@ describe('domain metrics on /metrics', () => {
       'ciam_dependency_request_duration_seconds_count{dependency="ldap",operation="bind",outcome="rejected"}': 1,
       'ciam_lockouts_total{kind="account"}': 0,
     });
-    // Both password checks searched the directory and bound as the service and as the customer.
+    // Both password checks searched the directory, and the right password bound as the customer (the service
+    // account binds once per connection, and connections are reused across logins: src/directory/ldap.directory.ts).
     const ldap = movedBy(before, after, [
       'ciam_dependency_request_duration_seconds_count{dependency="ldap",operation="search",outcome="ok"}',
       'ciam_dependency_request_duration_seconds_count{dependency="ldap",operation="bind",outcome="ok"}',
@@ -99,7 +100,7 @@ describe('domain metrics on /metrics', () => {
     ).toBeGreaterThanOrEqual(2);
     expect(
       ldap['ciam_dependency_request_duration_seconds_count{dependency="ldap",operation="bind",outcome="ok"}'],
-    ).toBeGreaterThanOrEqual(3);
+    ).toBeGreaterThanOrEqual(1);
     expect(
       after.value('ciam_database_pool_acquire_seconds_count{outcome="ok"}') -
         before.value('ciam_database_pool_acquire_seconds_count{outcome="ok"}'),

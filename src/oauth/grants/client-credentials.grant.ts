@@ -27,7 +27,12 @@ export class ClientCredentialsGrant extends Grant {
     const scope = (requested ?? allowed).join(' ');
     // One statement (the token row and its audit event): no transaction around it (issue 14). It writes
     // nothing for a client deactivated since it was verified (from the cache), whatever a notification's delay.
-    const tokens = await this.tokens.issueForClient(this.clients.activeGuard(client, 2), client, scope, origin);
+    const tokens = await this.tokens.issueForClient(
+      (first) => this.clients.activeGuard(client, first),
+      client,
+      scope,
+      origin,
+    );
     if (tokens) return tokens;
     this.clients.forget(client.clientId);
     throw new InvalidClientError('client authentication failed');

@@ -133,6 +133,7 @@ export class RefreshTokenGrant extends Grant {
     const result = await this.tokenRows.rotateRefresh(
       {
         id: state.id,
+        sessionId,
         at: this.clock.now(),
         rotationResponse: seal(graceKey(presented), Buffer.from(JSON.stringify(prepared.response)), state.id),
         rows: prepared.rows,

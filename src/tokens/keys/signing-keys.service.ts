@@ -129,6 +129,22 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
     });
   }
 
+  /**
+   * Verifies a long-lived record we signed (an audit checkpoint, a retention record) with whichever key we ever
+   * held, retired and no longer published keys included: such a record outlives every token's key.
+   */
+  async verifyRecord(jws: string, audience: string): Promise<JWTVerifyResult> {
+    return jwtVerify(
+      jws,
+      async (header: ProtectedHeaderParameters) => {
+        const key = header.kid ? await this.keys.findByKid(header.kid) : null;
+        if (!key) throw new Error(`no signing key ${header.kid ?? '(no kid)'}`);
+        return importJWK({ ...key.publicJwk, alg: key.alg } as JWK, key.alg);
+      },
+      { issuer: this.config.oidc.issuer, audience, algorithms: ['ES256', 'RS256'] },
+    );
+  }
+
   /** When the key now signing was created (null before the first key exists). */
   async activeKeyCreatedAt(): Promise<Date | null> {
     return (await this.keys.findActive())?.createdAt ?? null;
