@@ -28,8 +28,7 @@ export class OutboxBackchannelLogout1796080625389 implements MigrationInterface 
       BEGIN
         INSERT INTO outbox_messages (channel, destination, ordering_key, payload, created_at, next_attempt_at)
         VALUES ('session_ended', NEW.id::text, NULL,
-                jsonb_build_object('sid', NEW.id, 'cupid', NEW.cupid, 'clientId', NEW.client_id,
-                                   'clientIds', to_jsonb(NEW.client_ids), 'status', NEW.status,
+                jsonb_build_object('sid', NEW.id, 'cupid', NEW.cupid, 'clientId', NEW.client_id, 'status', NEW.status,
                                    'endedBy', split_part(COALESCE(NEW.revoked_by, 'SYSTEM:expiry'), ':', 1),
                                    'endedAt', COALESCE(NEW.revoked_at, now())),
                 now(), now());

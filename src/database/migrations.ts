@@ -17,6 +17,7 @@ import { ChainAuditTamperEvidence1796080082380 } from '../../migrations/17960800
 import { OutboxBackchannelLogout1796080625389 } from '../../migrations/1796080625389-OutboxBackchannelLogout';
 import { ChainWebhookSubscriptions1796080894331 } from '../../migrations/1796080894331-ChainWebhookSubscriptions';
 import { OutboxSetReceivers1796081129290 } from '../../migrations/1796081129290-OutboxSetReceivers';
+import { OutboxSessionEndedClientIds1796084313172 } from '../../migrations/1796084313172-OutboxSessionEndedClientIds';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   OutboxBackchannelLogout1796080625389,
   ChainWebhookSubscriptions1796080894331,
   OutboxSetReceivers1796081129290,
+  OutboxSessionEndedClientIds1796084313172,
 ];

@@ -156,6 +156,17 @@ describe('back-channel logout', () => {
     expect(audit.length).toBeGreaterThanOrEqual(1);
   });
 
+  it('notifies a client that signed in under the session by single sign-on (sessions.client_ids)', async () => {
+    const { login, tokens } = await signIn();
+    // As an SSO code issued to the brokerage under this session leaves it (no token of it yet).
+    await t.dataSource.query(`UPDATE sessions SET client_ids = client_ids || ARRAY['rp-brokerage'] WHERE id = $1`, [
+      login.sessionId,
+    ]);
+    const url = oidc.buildEndSessionUrl(spa, { id_token_hint: tokens.id_token });
+    expect((await fetch(url, { redirect: 'manual' })).status).toBeLessThan(400);
+    await expectLogoutToken('/brokerage/backchannel', login.sessionId, login.cupid, 'rp-brokerage');
+  });
+
   it('an agent revoking the session notifies its clients', async () => {
     const { login } = await signIn();
     const response = await fetch(`${t.baseUrl}/agent/customers/${login.cupid}/sessions/${login.sessionId}/revoke`, {
