@@ -42,6 +42,13 @@ export const OPERATION_IDS: Record<string, string> = {
   'JourneysController.pollPush': 'journeyPollPush',
   'JourneysController.esign': 'journeyEsign',
   'JourneysController.bindDevice': 'journeyBindDevice',
+  'JourneysController.passkeyOptions': 'journeyPasskeyOptions',
+  'JourneysController.verifyPasskey': 'journeyVerifyPasskey',
+  'JourneysController.passkeyLogin': 'journeyPasskeyLogin',
+  'PasskeysController.list': 'meListPasskeys',
+  'PasskeysController.registrationOptions': 'mePasskeyRegistrationOptions',
+  'PasskeysController.register': 'meRegisterPasskey',
+  'PasskeysController.revoke': 'meRevokePasskey',
   'PushController.answer': 'deviceAnswerPush',
 };
 

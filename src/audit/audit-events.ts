@@ -112,6 +112,18 @@ export const AUDIT_EVENT_TYPES = {
   STEP_UP_STARTED: 'stepup.started',
   /** A step-up journey raised its session; details: from, to (acr), amr, transactionSha256. */
   STEP_UP_COMPLETED: 'stepup.completed',
+  /** A passkey was registered (/me); details: passkeyId, aaguid, backupEligible, backupState, transports, userVerified. */
+  PASSKEY_REGISTERED: 'passkey.registered',
+  /** A passkey registration was refused; details: reason (challenge, verification, duplicate). */
+  PASSKEY_REGISTRATION_REJECTED: 'passkey.registration_rejected',
+  /** A passkey assertion was verified in a journey; details: step, passkeyId, userVerified, backupState. */
+  PASSKEY_VERIFIED: 'passkey.verified',
+  /** A passkey assertion was refused; details: step, reason (unknown_credential, revoked, not_yours, invalid, account_disabled), passkeyId. */
+  PASSKEY_REJECTED: 'passkey.rejected',
+  /** The signature counter went backwards (a cloned authenticator, WebAuthn §6.1.1): refused; details: passkeyId, stored, presented. */
+  PASSKEY_COUNTER_REGRESSED: 'passkey.counter_regressed',
+  /** A passkey was revoked by the customer or an agent; details: passkeyId, by, reason. */
+  PASSKEY_REVOKED: 'passkey.revoked',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

@@ -301,6 +301,31 @@ export const PROBLEM_CATALOGUE = {
     journey: 'same-token',
     extensions: ['attemptsLeft'],
   },
+  STEP_UP_REQUIRED: {
+    status: 403,
+    title: 'Fresh step-up required',
+    meaning:
+      'Changing a factor needs a recent, strong enough sign-in: run the step-up journey (POST /me/step-up) and retry with its new token.',
+  },
+  PASSKEY_OPTIONS_REQUIRED: {
+    status: 409,
+    title: 'No passkey challenge yet',
+    meaning: 'Ask for the passkey options first (the `options` operation of the step) and sign their challenge.',
+    journey: 'same-token',
+  },
+  PASSKEY_INVALID: {
+    status: 401,
+    title: 'Passkey not accepted',
+    meaning:
+      'The assertion did not verify (unknown, revoked or cloned credential, wrong challenge or origin). Choose another factor or start again.',
+    journey: 'same-token',
+    extensions: ['attemptsLeft'],
+  },
+  PASSKEY_REGISTRATION_INVALID: {
+    status: 400,
+    title: 'Passkey registration refused',
+    meaning: 'The registration response did not verify against a live challenge of yours: ask for new options.',
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOGUE;

@@ -148,6 +148,18 @@ export interface AppConfig {
     roleClaim: string;
     requiredRole: string;
   };
+  /** Passkeys (WebAuthn): the relying party the browser binds credentials to; defaults from OIDC_ISSUER's host. */
+  webauthn: {
+    /** WEBAUTHN_RP_ID: a registrable domain suffix of every origin (localhost in development). */
+    rpId: string;
+    rpName: string;
+    /** WEBAUTHN_ORIGINS: the exact origins (scheme://host[:port]) the browser may run a ceremony from. */
+    origins: string[];
+    /** How long a registration or authentication challenge is valid (single use in any case). */
+    challengeTtlSeconds: number;
+  };
+  /** Enrolling or changing a factor under /me: how recent the session's last authentication must be (issue 17, item 5). */
+  factorChanges: { maxAgeSeconds: number };
   agentConsole: {
     /** The console's public client at the workforce IdP (code + PKCE); unset: only the development sign-in. */
     oidc?: { clientId: string; authorizationUrl: string; tokenUrl: string; scope: string };
@@ -301,11 +313,14 @@ function readConfig(read: EnvReader): AppConfig {
     ...readJobsConfig(read, nodeEnv),
     ...readAgentConsoleConfig(read, nodeEnv),
     ...readLoginUiConfig(read),
+    webauthn: { rpId: '', rpName: '', origins: [], challengeTtlSeconds: 0 },
+    factorChanges: { maxAgeSeconds: read.integer('FACTOR_CHANGE_MAX_AGE_SECONDS', 300, 30, 3600) },
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);
   config.oidc.accessTokenAudience = read.string('ACCESS_TOKEN_AUDIENCE', config.oidc.issuer);
   config.journeys.loginUiUrl ||= `${config.oidc.issuer}/login`;
+  config.webauthn = readWebauthnConfig(read, config.oidc.issuer);
   try {
     new URL(config.journeys.loginUiUrl);
   } catch {
@@ -349,6 +364,35 @@ function readConfig(read: EnvReader): AppConfig {
     );
   }
   return config;
+}
+
+/**
+ * The WebAuthn relying party: by default the issuer's host is the RP ID and the issuer's origin the only origin
+ * (the hosted login page runs there). The RP ID must be the origins' host or a registrable suffix of it
+ * (WebAuthn §5.1.3 step 8; a browser refuses anything else), so a mismatch is refused at start-up.
+ */
+function readWebauthnConfig(read: EnvReader, issuer: string): AppConfig['webauthn'] {
+  const issuerUrl = new URL(issuer);
+  const rpId = read.string('WEBAUTHN_RP_ID', issuerUrl.hostname);
+  const origins = read.list('WEBAUTHN_ORIGINS', issuerUrl.origin);
+  for (const origin of origins) {
+    let host: string | null = null;
+    try {
+      const url = new URL(origin);
+      host = url.origin === origin ? url.hostname : null;
+    } catch {
+      host = null;
+    }
+    if (!host) read.problems.push(`WEBAUTHN_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
+    else if (host !== rpId && !host.endsWith(`.${rpId}`))
+      read.problems.push(`WEBAUTHN_ORIGINS: ${origin} is not within WEBAUTHN_RP_ID ${rpId}`);
+  }
+  return {
+    rpId,
+    rpName: read.string('WEBAUTHN_RP_NAME', rpId),
+    origins,
+    challengeTtlSeconds: read.integer('WEBAUTHN_CHALLENGE_TTL_SECONDS', 120, 30, 600),
+  };
 }
 
 /** Injection token for the validated AppConfig. */

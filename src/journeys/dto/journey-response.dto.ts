@@ -154,6 +154,53 @@ export class DeviceProofNextStep {
   alg: 'ES256';
 }
 
+export class PasskeyOption {
+  @ApiProperty({ enum: ['PASSKEY'], example: 'PASSKEY' })
+  type: 'PASSKEY';
+}
+
+const PUBLIC_KEY_REQUEST = {
+  type: 'object' as const,
+  additionalProperties: true,
+  example: { challenge: 'ZmQ3N2E0...', rpId: 'login.example.com', timeout: 120000, userVerification: 'required' },
+  description:
+    'WebAuthn request options (PublicKeyCredentialRequestOptionsJSON): pass them to PublicKeyCredential.parseRequestOptionsFromJSON, ' +
+    'then navigator.credentials.get({ publicKey }); send the credential’s toJSON()',
+};
+
+/** The choice of a second factor with the passkey first (a customer with no phone nor bound device). */
+export class PasskeyChooseNextStep {
+  @ApiProperty({ enum: ['PASSKEY'], example: 'PASSKEY' })
+  type: 'PASSKEY';
+
+  @ApiProperty(CHOOSE)
+  phase: 'CHOOSE';
+
+  @ApiProperty({ ...OPTIONS, example: [{ type: 'PASSKEY' }] })
+  options: Array<SmsOtpOption | PushOption | PasskeyOption>;
+}
+
+/** The passkey's request options, after journeyPasskeyOptions: the assertion is sent to journeyVerifyPasskey. */
+export class PasskeyAssertNextStep {
+  @ApiProperty({ enum: ['PASSKEY'], example: 'PASSKEY' })
+  type: 'PASSKEY';
+
+  @ApiProperty({ enum: ['ASSERT'], example: 'ASSERT' })
+  phase: 'ASSERT';
+
+  @ApiProperty(PUBLIC_KEY_REQUEST)
+  publicKey: Record<string, unknown>;
+}
+
+/** Passwordless: the options of a discoverable credential (no allowCredentials); the assertion goes to journeyPasskeyLogin. */
+export class PasskeyLoginNextStep {
+  @ApiProperty({ enum: ['PASSKEY_LOGIN'], example: 'PASSKEY_LOGIN' })
+  type: 'PASSKEY_LOGIN';
+
+  @ApiProperty(PUBLIC_KEY_REQUEST)
+  publicKey: Record<string, unknown>;
+}
+
 export class EsignDocumentDto {
   @ApiProperty({ example: 'terms' }) documentId: string;
   @ApiProperty({ example: '2026-11' }) version: string;
@@ -269,6 +316,10 @@ export const JOURNEY_RESPONSE_MODELS = [
   EsignDocumentDto,
   EsignNextStep,
   DeviceBindNextStep,
+  PasskeyOption,
+  PasskeyChooseNextStep,
+  PasskeyAssertNextStep,
+  PasskeyLoginNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -331,6 +382,21 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     operations: ['journeyBindDevice'],
     description: 'Generate a P-256 key pair on the device and sign `challenge` with it.',
   },
+  'PASSKEY/CHOOSE': {
+    schema: 'PasskeyChooseNextStep',
+    operations: ['journeyPasskeyOptions', 'journeySendSms', 'journeySendPush'],
+    description: "Offer the second factors in `options`; the chosen one's operation answers it.",
+  },
+  'PASSKEY/ASSERT': {
+    schema: 'PasskeyAssertNextStep',
+    operations: ['journeyVerifyPasskey', 'journeyPasskeyOptions'],
+    description: 'Run navigator.credentials.get with `publicKey` and send the assertion.',
+  },
+  PASSKEY_LOGIN: {
+    schema: 'PasskeyLoginNextStep',
+    operations: ['journeyPasskeyLogin'],
+    description: 'Passwordless: run navigator.credentials.get with `publicKey` (no username) and send the assertion.',
+  },
 };
 
 /** The union schemas, added to components.schemas by src/openapi.ts. */
@@ -350,8 +416,14 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       DEVICE_PROOF: ref(DeviceProofNextStep),
       ESIGN: ref(EsignNextStep),
       DEVICE_BIND: ref(DeviceBindNextStep),
+      PASSKEY: ref('PasskeyNextStep'),
+      PASSKEY_LOGIN: ref(PasskeyLoginNextStep),
     },
   ),
+  PasskeyNextStep: union('The passkey step: choosing the factor, then asserting with the options.', 'phase', {
+    CHOOSE: ref(PasskeyChooseNextStep),
+    ASSERT: ref(PasskeyAssertNextStep),
+  }),
   SmsOtpNextStep: union('The SMS one-time code step: choosing the factor, then verifying the code.', 'phase', {
     CHOOSE: ref(SmsOtpChooseNextStep),
     VERIFY: ref(SmsOtpVerifyNextStep),
@@ -363,6 +435,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
   SecondFactorOption: union('A second factor the customer may choose.', 'type', {
     SMS_OTP: ref(SmsOtpOption),
     PUSH: ref(PushOption),
+    PASSKEY: ref(PasskeyOption),
   }),
 };
 

@@ -109,6 +109,17 @@ export class StartJourneyDto {
   @ValidateNested()
   @Type(() => JourneyDeviceDto)
   device?: JourneyDeviceDto;
+
+  @ApiPropertyOptional({
+    enum: ['password', 'passkey'],
+    example: 'passkey',
+    description:
+      'How the customer identifies: `password` (the default) or `passkey`, a passwordless sign-in whose first step (PASSKEY_LOGIN) ' +
+      'carries WebAuthn request options for a discoverable credential; no username is asked.',
+  })
+  @IsOptional()
+  @IsIn(['password', 'passkey'])
+  method?: 'password' | 'passkey';
 }
 
 export class PasswordStepDto {
@@ -147,6 +158,18 @@ export class TransactionOnlyDto {
   @IsString()
   @Length(16, 128)
   transactionToken: string;
+}
+
+export class PasskeyAssertionDto extends TransactionOnlyDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'The assertion: PublicKeyCredential.toJSON() of navigator.credentials.get() with the options of nextStep.publicKey ' +
+      '(WebAuthn Level 3 AuthenticationResponseJSON: id, rawId, type, response.{clientDataJSON, authenticatorData, signature, userHandle}).',
+  })
+  @IsObject()
+  credential: Record<string, unknown>;
 }
 
 export class SmsCodeDto extends TransactionOnlyDto {
