@@ -492,6 +492,67 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/me/passkeys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** My passkeys */
+    get: operations['meListPasskeys'];
+    put?: never;
+    /**
+     * Register a passkey
+     * @description Verifies the response of navigator.credentials.create() against the challenge of registration-options (single use), this RP ID and WEBAUTHN_ORIGINS, with user verification; the customer is notified on another channel.
+     */
+    post: operations['meRegisterPasskey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/passkeys/registration-options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start registering a passkey
+     * @description Answers WebAuthn creation options for a discoverable credential with user verification. Needs a fresh step-up (STEP_UP_REQUIRED otherwise; a customer with no factor yet may enrol after a fresh password sign-in).
+     */
+    post: operations['mePasskeyRegistrationOptions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/passkeys/{passkeyId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove one of my passkeys
+     * @description It can no longer sign in; needs a fresh step-up. The customer is notified on another channel.
+     */
+    delete: operations['meRevokePasskey'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/journeys': {
     parameters: {
       query?: never;
@@ -692,6 +753,66 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/journeys/{journeyId}/passkey/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Second factor: ask for passkey request options
+     * @description The customer chose PASSKEY among the offered factors (nextStep.options). Answers nextStep.publicKey, the WebAuthn request options (the customer's passkeys as allowCredentials), and a new transaction token that carries their challenge: pass publicKey to PublicKeyCredential.parseRequestOptionsFromJSON and navigator.credentials.get, then verify with that token.
+     */
+    post: operations['journeyPasskeyOptions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/passkey': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Second factor: verify a passkey assertion
+     * @description The assertion must sign the challenge of this transaction, from an allowed origin (WEBAUTHN_ORIGINS), by a live passkey of this customer whose signature counter grew. A refusal keeps the token (attemptsLeft); the last one ends the journey.
+     */
+    post: operations['journeyVerifyPasskey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/passkey-login': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Passwordless: sign in with a passkey
+     * @description For a journey started with `method: passkey`: the assertion of a discoverable credential over the challenge of nextStep.publicKey, with user verification. The credential names the customer; the directory must still let them in. A user-verified passkey counts as two factors (loa2).
+     */
+    post: operations['journeyPasskeyLogin'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/devices/push-challenges/{pushChallengeId}/response': {
     parameters: {
       query?: never;
@@ -812,6 +933,10 @@ export interface components {
         | 'urn:ciam:problem:device-proof-invalid'
         | 'urn:ciam:problem:device-bind-needs-second-factor'
         | 'urn:ciam:problem:device-key-in-use'
+        | 'urn:ciam:problem:step-up-required'
+        | 'urn:ciam:problem:passkey-options-required'
+        | 'urn:ciam:problem:passkey-invalid'
+        | 'urn:ciam:problem:passkey-registration-invalid'
         | 'about:blank';
       /** @example Transaction token invalid */
       title: string;
@@ -1272,6 +1397,55 @@ export interface components {
       state?: string;
       transaction?: components['schemas']['StepUpTransactionDto'];
     };
+    PasskeyDto: {
+      /**
+       * Format: uuid
+       * @example 6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b
+       */
+      id: string;
+      /** @example iPhone */
+      name: string;
+      /**
+       * @description The authenticator model's AAGUID (all zeros when the authenticator does not say)
+       * @example fbfc3007-154e-4ecc-8c0b-6e020557d7bd
+       */
+      aaguid: string;
+      /**
+       * @example [
+       *       "internal",
+       *       "hybrid"
+       *     ]
+       */
+      transports: string[];
+      /** @description Backup eligible (BE): a synced passkey that may leave this device */
+      backupEligible: boolean;
+      /** @description Backed up (BS), as the authenticator said at its last use */
+      backupState: boolean;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      lastUsedAt: string | null;
+    };
+    PasskeyListDto: {
+      passkeys: components['schemas']['PasskeyDto'][];
+    };
+    PasskeyRegistrationOptionsDto: {
+      /** @description WebAuthn creation options (PublicKeyCredentialCreationOptionsJSON): pass them to PublicKeyCredential.parseCreationOptionsFromJSON and navigator.credentials.create({ publicKey }); the challenge is single use, valid WEBAUTHN_CHALLENGE_TTL_SECONDS, for this session only. */
+      publicKey: {
+        [key: string]: unknown;
+      };
+    };
+    RegisterPasskeyDto: {
+      /**
+       * @description A name the customer recognises (default: "Passkey")
+       * @example iPhone
+       */
+      name?: string;
+      /** @description PublicKeyCredential.toJSON() of navigator.credentials.create() (RegistrationResponseJSON) */
+      credential: {
+        [key: string]: unknown;
+      };
+    };
     /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword`. */
     PasswordNextStep: {
       /**
@@ -1507,6 +1681,80 @@ export interface components {
        */
       keyType: 'EC P-256';
     };
+    PasskeyOption: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'PASSKEY';
+    };
+    /** @description PASSKEY/CHOOSE: Offer the second factors in `options`; the chosen one's operation answers it. Answered by `journeyPasskeyOptions` or `journeySendSms` or `journeySendPush`. */
+    PasskeyChooseNextStep: {
+      /**
+       * @example PASSKEY
+       * @enum {string}
+       */
+      type: 'PASSKEY';
+      /**
+       * @description The customer picks one of `options`; the transaction token works with the send operation of each (enum property replaced by openapi-typescript)
+       * @enum {string}
+       */
+      phase: 'CHOOSE';
+      /**
+       * @description Every second factor the customer can do now, with what to show of it
+       * @example [
+       *       {
+       *         "type": "PASSKEY"
+       *       }
+       *     ]
+       */
+      options: components['schemas']['SecondFactorOption'][];
+    };
+    /** @description PASSKEY/ASSERT: Run navigator.credentials.get with `publicKey` and send the assertion. Answered by `journeyVerifyPasskey` or `journeyPasskeyOptions`. */
+    PasskeyAssertNextStep: {
+      /**
+       * @example PASSKEY
+       * @enum {string}
+       */
+      type: 'PASSKEY';
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      phase: 'ASSERT';
+      /**
+       * @description WebAuthn request options (PublicKeyCredentialRequestOptionsJSON): pass them to PublicKeyCredential.parseRequestOptionsFromJSON, then navigator.credentials.get({ publicKey }); send the credential’s toJSON()
+       * @example {
+       *       "challenge": "ZmQ3N2E0...",
+       *       "rpId": "login.example.com",
+       *       "timeout": 120000,
+       *       "userVerification": "required"
+       *     }
+       */
+      publicKey: {
+        [key: string]: unknown;
+      };
+    };
+    /** @description PASSKEY_LOGIN: Passwordless: run navigator.credentials.get with `publicKey` (no username) and send the assertion. Answered by `journeyPasskeyLogin`. */
+    PasskeyLoginNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'PASSKEY_LOGIN';
+      /**
+       * @description WebAuthn request options (PublicKeyCredentialRequestOptionsJSON): pass them to PublicKeyCredential.parseRequestOptionsFromJSON, then navigator.credentials.get({ publicKey }); send the credential’s toJSON()
+       * @example {
+       *       "challenge": "ZmQ3N2E0...",
+       *       "rpId": "login.example.com",
+       *       "timeout": 120000,
+       *       "userVerification": "required"
+       *     }
+       */
+      publicKey: {
+        [key: string]: unknown;
+      };
+    };
     JourneyPendingDto: {
       /**
        * Format: uuid
@@ -1640,6 +1888,12 @@ export interface components {
        */
       channel?: 'WEB' | 'MOBILE' | 'API';
       device?: components['schemas']['JourneyDeviceDto'];
+      /**
+       * @description How the customer identifies: `password` (the default) or `passkey`, a passwordless sign-in whose first step (PASSKEY_LOGIN) carries WebAuthn request options for a discoverable credential; no username is asked.
+       * @example passkey
+       * @enum {string}
+       */
+      method?: 'password' | 'passkey';
     };
     PasswordStepDto: {
       /**
@@ -1751,6 +2005,17 @@ export interface components {
       /** @description Where push approvals reach this device (e.g. an FCM registration token) */
       pushAddress?: string;
     };
+    PasskeyAssertionDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /** @description The assertion: PublicKeyCredential.toJSON() of navigator.credentials.get() with the options of nextStep.publicKey (WebAuthn Level 3 AuthenticationResponseJSON: id, rawId, type, response.{clientDataJSON, authenticatorData, signature, userHandle}). */
+      credential: {
+        [key: string]: unknown;
+      };
+    };
     PushAnswerDto: {
       /** @enum {string} */
       decision: 'approve' | 'deny';
@@ -1778,13 +2043,20 @@ export interface components {
       | components['schemas']['PushNextStep']
       | components['schemas']['DeviceProofNextStep']
       | components['schemas']['EsignNextStep']
-      | components['schemas']['DeviceBindNextStep'];
+      | components['schemas']['DeviceBindNextStep']
+      | components['schemas']['PasskeyNextStep']
+      | components['schemas']['PasskeyLoginNextStep'];
+    /** @description The passkey step: choosing the factor, then asserting with the options. */
+    PasskeyNextStep: components['schemas']['PasskeyChooseNextStep'] | components['schemas']['PasskeyAssertNextStep'];
     /** @description The SMS one-time code step: choosing the factor, then verifying the code. */
     SmsOtpNextStep: components['schemas']['SmsOtpChooseNextStep'] | components['schemas']['SmsOtpVerifyNextStep'];
     /** @description The push approval step: choosing the factor, then waiting for the device. */
     PushNextStep: components['schemas']['PushChooseNextStep'] | components['schemas']['PushWaitingNextStep'];
     /** @description A second factor the customer may choose. */
-    SecondFactorOption: components['schemas']['SmsOtpOption'] | components['schemas']['PushOption'];
+    SecondFactorOption:
+      | components['schemas']['SmsOtpOption']
+      | components['schemas']['PushOption']
+      | components['schemas']['PasskeyOption'];
   };
   responses: never;
   parameters: never;
@@ -4126,6 +4398,332 @@ export interface operations {
       };
     };
   };
+  meListPasskeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "passkeys": [
+           *         {
+           *           "id": "6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *           "name": "iPhone",
+           *           "aaguid": "fbfc3007-154e-4ecc-8c0b-6e020557d7bd",
+           *           "transports": [
+           *             "internal",
+           *             "hybrid"
+           *           ],
+           *           "backupEligible": true,
+           *           "backupState": true,
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "lastUsedAt": "2026-11-24T19:00:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['PasskeyListDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meRegisterPasskey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "iPhone",
+         *       "credential": {}
+         *     }
+         */
+        'application/json': components['schemas']['RegisterPasskeyDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *       "name": "iPhone",
+           *       "aaguid": "fbfc3007-154e-4ecc-8c0b-6e020557d7bd",
+           *       "transports": [
+           *         "internal",
+           *         "hybrid"
+           *       ],
+           *       "backupEligible": true,
+           *       "backupState": true,
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "lastUsedAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['PasskeyDto'];
+        };
+      };
+      /**
+       * @description - `PASSKEY_REGISTRATION_INVALID` (`urn:ciam:problem:passkey-registration-invalid`): The registration response did not verify against a live challenge of yours: ask for new options.
+       *     - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing a factor needs a recent, strong enough sign-in: run the step-up journey (POST /me/step-up) and retry with its new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  mePasskeyRegistrationOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "publicKey": {}
+           *     }
+           */
+          'application/json': components['schemas']['PasskeyRegistrationOptionsDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing a factor needs a recent, strong enough sign-in: run the step-up journey (POST /me/step-up) and retry with its new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meRevokePasskey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+        passkeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing a factor needs a recent, strong enough sign-in: run the step-up journey (POST /me/step-up) and retry with its new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   journeyStart: {
     parameters: {
       query?: never;
@@ -4154,7 +4752,8 @@ export interface operations {
          *         },
          *         "bind": false,
          *         "keyThumbprint": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-         *       }
+         *       },
+         *       "method": "passkey"
          *     }
          */
         'application/json': components['schemas']['StartJourneyDto'];
@@ -5161,6 +5760,307 @@ export interface operations {
        * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
        *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
        *     - `DEVICE_KEY_IN_USE` (`urn:ciam:problem:device-key-in-use`): The key belongs to another customer or was revoked: generate a new key pair and try again. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyPasskeyOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u..."
+         *     }
+         */
+        'application/json': components['schemas']['TransactionOnlyDto'];
+      };
+    };
+    responses: {
+      /** @description The passkey step with its options */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyVerifyPasskey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "credential": {}
+         *     }
+         */
+        'application/json': components['schemas']['PasskeyAssertionDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `PASSKEY_INVALID` (`urn:ciam:problem:passkey-invalid`): The assertion did not verify (unknown, revoked or cloned credential, wrong challenge or origin). Choose another factor or start again. Then the journey goes on with the same transaction token. */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `PASSKEY_OPTIONS_REQUIRED` (`urn:ciam:problem:passkey-options-required`): Ask for the passkey options first (the `options` operation of the step) and sign their challenge. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyPasskeyLogin: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "credential": {}
+         *     }
+         */
+        'application/json': components['schemas']['PasskeyAssertionDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `PASSKEY_INVALID` (`urn:ciam:problem:passkey-invalid`): The assertion did not verify (unknown, revoked or cloned credential, wrong challenge or origin). Choose another factor or start again. Then the journey goes on with the same transaction token. */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `ACCESS_DENIED` (`urn:ciam:problem:access-denied`): The risk evaluation refused this sign-in. Then the journey is over: start a new one.
+       *     - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one.
+       */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
        */
       409: {
         headers: {

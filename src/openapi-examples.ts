@@ -137,6 +137,7 @@ const PARAMETERS: Record<string, { schema: Record<string, unknown>; example: unk
   sessionId: { schema: UUID, example: '2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90' },
   deviceId: { schema: UUID, example: '7f3e2d1c-0b9a-4876-8543-210fedcba987' },
   pushChallengeId: { schema: UUID, example: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d' },
+  passkeyId: { schema: UUID, example: '6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b' },
   cursor: { schema: { type: 'string' }, example: 'MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDJiMWM5YTVl' },
   response_type: { schema: { type: 'string', enum: ['code'] }, example: 'code' },
   client_id: { schema: { type: 'string' }, example: 'demo-spa' },

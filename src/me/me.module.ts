@@ -4,6 +4,9 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
 import { MeController } from './me.controller';
 import { StepUpController } from './step-up.controller';
+import { PasskeysModule } from '../mfa/passkeys/passkeys.module';
+import { PasskeysController } from './passkeys.controller';
+import { FreshAuthGuard } from './fresh-auth.guard';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -11,8 +14,8 @@ import { StepUpController } from './step-up.controller';
  * CustomerTokenVerifier port, which TokensModule provides.
  */
 @Module({
-  imports: [SessionsModule, JourneysModule],
-  controllers: [MeController, StepUpController],
-  providers: [CustomerAuthGuard],
+  imports: [SessionsModule, JourneysModule, PasskeysModule],
+  controllers: [MeController, StepUpController, PasskeysController],
+  providers: [CustomerAuthGuard, FreshAuthGuard],
 })
 export class MeModule {}
