@@ -117,7 +117,7 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
     // The same response again: its challenge is spent.
     const replay = await me(token, 'passkeys', { name: 'Laptop', credential });
     expect(replay.status).toBe(400);
-    expect(await replay.json()).toMatchObject({ code: 'PASSKEY_REGISTRATION_INVALID' });
+    expect(await replay.json()).toMatchObject({ type: 'urn:ciam:problem:passkey-registration-invalid' });
 
     const [row] = (await t.dataSource.query(
       `SELECT cupid, sign_count, backup_eligible, backup_state, transports, revoked_at FROM passkey_credentials WHERE id = $1`,
@@ -138,7 +138,7 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
     const token = await aliceToken('urn:ciam:loa:1');
     const answer = await me(token, 'passkeys/registration-options');
     expect(answer.status).toBe(403);
-    expect(await answer.json()).toMatchObject({ code: 'STEP_UP_REQUIRED' });
+    expect(await answer.json()).toMatchObject({ type: 'urn:ciam:problem:step-up-required' });
     const removal = await me(token, `passkeys/${passkeyId}`, undefined, 'DELETE');
     expect(removal.status).toBe(403);
   });
@@ -165,7 +165,7 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
     const other = await startJourney(t, { method: 'passkey' });
     const replayed = await loginWith(other.journeyId, other.transactionToken, credential);
     expect(replayed.status).toBe(401);
-    expect(await replayed.json()).toMatchObject({ code: 'PASSKEY_INVALID', attemptsLeft: expect.any(Number) });
+    expect(await replayed.json()).toMatchObject({ type: 'urn:ciam:problem:passkey-invalid', attemptsLeft: expect.any(Number) });
     const rejected = await auditEvents(t, { contextId: other.journeyId, type: 'passkey.rejected' });
     expect(rejected).toEqual([expect.objectContaining({ details: expect.objectContaining({ reason: 'invalid' }) })]);
     // And on its own journey again: the transaction token is spent, no second code.
@@ -183,6 +183,7 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
     const started = await me(token, 'step-up', {
       redirectUri: SPA.redirectUri,
       codeChallenge: pkce.challenge,
+      codeChallengeMethod: 'S256',
     });
     expect(started.status).toBe(201);
     const choice = (await started.json()) as {
@@ -217,7 +218,7 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
     const { started, credential } = await passwordless();
     const answer = await loginWith(started.journeyId, started.transactionToken, credential);
     expect(answer.status).toBe(401);
-    expect(await answer.json()).toMatchObject({ code: 'PASSKEY_INVALID' });
+    expect(await answer.json()).toMatchObject({ type: 'urn:ciam:problem:passkey-invalid' });
     const regressed = await auditEvents(t, { contextId: started.journeyId, type: 'passkey.counter_regressed' });
     expect(regressed).toEqual([
       expect.objectContaining({ details: expect.objectContaining({ passkeyId, stored: 1000000 }) }),
