@@ -45,6 +45,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'JourneysController.passkeyOptions': 'journeyPasskeyOptions',
   'JourneysController.verifyPasskey': 'journeyVerifyPasskey',
   'JourneysController.passkeyLogin': 'journeyPasskeyLogin',
+  'JourneysController.passkeyLoginOptions': 'journeyPasskeyLoginOptions',
   'PasskeysController.list': 'meListPasskeys',
   'PasskeysController.registrationOptions': 'mePasskeyRegistrationOptions',
   'PasskeysController.register': 'meRegisterPasskey',

@@ -360,6 +360,24 @@ export class JourneysController {
     );
   }
 
+  @Post(':journeyId/passkey-login/options')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Passwordless instead of the password: switch to a passkey',
+    description:
+      "With the password step's transaction token: answers the PASSKEY_LOGIN step with request options for a discoverable " +
+      'credential and a new token (the hosted login page\'s "Sign in with a passkey"). The password token is spent.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The passwordless step with its options' })
+  @ApiJourneyProblems(...STEP_PROBLEMS)
+  passkeyLoginOptions(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TransactionOnlyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'PASSKEY_LOGIN', 'options', body.transactionToken, {}, requestOrigin(request));
+  }
+
   @Post(':journeyId/passkey-login')
   @HttpCode(200)
   @ApiOperation({

@@ -111,8 +111,11 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
   if (!passedAny('primary')) {
     // A journey started for a passkey (passwordless) asks for a discoverable credential instead of the password.
     const passwordless = state.context.options?.passwordless === true;
+    // Otherwise the password, with the passwordless steps as alternatives its token may switch to (the hosted
+    // page's "Sign in with a passkey"): the first step is the one shown, the others are only choices.
     const primary = withRole('primary').filter((step) => step.passwordless === passwordless);
-    return { next: 'STEP', steps: primary.slice(0, 1) };
+    const alternatives = passwordless ? [] : withRole('primary').filter((step) => step.passwordless);
+    return { next: 'STEP', steps: [...primary.slice(0, 1), ...alternatives] };
   }
   if (state.risk === null) return { next: 'EVALUATE_RISK' };
   if (state.risk === 'DENY') return { next: 'FAIL', reason: 'risk evaluation denied the sign-in', denied: true };

@@ -343,7 +343,7 @@ function union(
 export const STEP_OPERATIONS: Record<string, { schema: string; operations: string[]; description: string }> = {
   PASSWORD: {
     schema: 'PasswordNextStep',
-    operations: ['journeyPassword'],
+    operations: ['journeyPassword', 'journeyPasskeyLoginOptions'],
     description: 'Ask for username and password.',
   },
   'SMS_OTP/CHOOSE': {
@@ -394,7 +394,7 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
   },
   PASSKEY_LOGIN: {
     schema: 'PasskeyLoginNextStep',
-    operations: ['journeyPasskeyLogin'],
+    operations: ['journeyPasskeyLogin', 'journeyPasskeyLoginOptions'],
     description: 'Passwordless: run navigator.credentials.get with `publicKey` (no username) and send the assertion.',
   },
 };

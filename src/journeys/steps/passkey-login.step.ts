@@ -63,7 +63,9 @@ export class PasskeyLoginStep extends JourneyStep<PasskeyAssertionInput> {
     };
   }
 
-  override async begin(run: StepRun<PasskeyAssertionInput>): Promise<StepOutcome | StepContact> {
+  override async begin(run: StepRun<PasskeyAssertionInput>): Promise<StepOutcome | StepContact | null> {
+    // "Sign in with a passkey" from the password step: its token switches to this step, with fresh options.
+    if (run.action === 'options') return { kind: 'continue', prepared: await this.prepare(run.state.context) };
     const deps = { passkeys: this.passkeys, relyingParty: this.relyingParty, audit: this.audit, clock: this.clock };
     const verified = await checkAssertion(run, deps, { cupid: null, requireUserVerification: true });
     if ('refused' in verified)
