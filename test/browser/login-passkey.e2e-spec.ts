@@ -1,7 +1,7 @@
 import type { BrowserContext } from 'playwright-core';
 import { useTestApp } from '../support/app';
 import { useBrowser } from '../support/browser';
-import { completeLogin, exchangeCode } from '../support/oauth';
+import { completeLogin, exchangeCode, registerStandardClients } from '../support/oauth';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
 import { LoginPage, useRelyingParty } from './login-support';
 
@@ -14,7 +14,10 @@ import { LoginPage, useRelyingParty } from './login-support';
 describe('hosted login page: passkeys', () => {
   const browser = useBrowser();
   const { env } = useDirectoryAndSmsGateway();
-  const t = useTestApp({ env, envForPort: (port) => ({ OIDC_ISSUER: `http://localhost:${port}` }) });
+  const t = useTestApp(
+    { env, envForPort: (port) => ({ OIDC_ISSUER: `http://localhost:${port}` }) },
+    registerStandardClients,
+  );
   const rp = useRelyingParty(t);
   let context: BrowserContext;
 
