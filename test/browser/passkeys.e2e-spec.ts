@@ -99,6 +99,22 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
 
   let passkeyId: string;
 
+  it('spends a registration challenge once when two requests race with it', async () => {
+    const token = await aliceToken('urn:ciam:loa:2');
+    const { publicKey } = (await (await me(token, 'passkeys/registration-options')).json()) as {
+      publicKey: Record<string, unknown>;
+    };
+    const credential = await create(publicKey);
+    const answers = await Promise.all([
+      me(token, 'passkeys', { name: 'Race A', credential }),
+      me(token, 'passkeys', { name: 'Race B', credential }),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 400]);
+    const created = (await answers.find((answer) => answer.status === 201)!.json()) as { id: string };
+    // Removed again (the next spec registers alice's passkey anew, which replaces this one on the authenticator).
+    expect((await me(token, `passkeys/${created.id}`, undefined, 'DELETE')).status).toBe(204);
+  });
+
   it('registers a passkey under /me with a fresh loa2 session, once per challenge', async () => {
     const token = await aliceToken('urn:ciam:loa:2');
     const options = await me(token, 'passkeys/registration-options');
@@ -168,13 +184,18 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
     expect(await replayed.json()).toMatchObject({ type: 'urn:ciam:problem:passkey-invalid', attemptsLeft: expect.any(Number) });
     const rejected = await auditEvents(t, { contextId: other.journeyId, type: 'passkey.rejected' });
     expect(rejected).toEqual([expect.objectContaining({ details: expect.objectContaining({ reason: 'invalid' }) })]);
-    // And on its own journey again: the transaction token is spent, no second code.
-    const again = await postJson(t, `/journeys/${started.journeyId}/passkey-login`, {
+    // On its own journey again: the token is spent; the same request gets the answer it had (a retry after a lost
+    // reply), never a second sign-in; with another body it is refused.
+    const sessionsBefore = await t.dataSource.query(`SELECT id FROM sessions WHERE cupid = $1`, [ALICE]);
+    const again = await loginWith(started.journeyId, started.transactionToken, credential);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { redirectTo: string }).redirectTo).toBe(done.redirectTo);
+    const altered = await postJson(t, `/journeys/${started.journeyId}/passkey-login`, {
       transactionToken: started.transactionToken,
-      credential: { ...credential, id: credential.id },
+      credential: { ...credential, authenticatorAttachment: 'cross-platform' },
     });
-    expect([200, 400]).toContain(again.status);
-    if (again.status === 200) expect((await again.json()).redirectTo).toBe(done.redirectTo);
+    expect(altered.status).toBe(400);
+    expect(await t.dataSource.query(`SELECT id FROM sessions WHERE cupid = $1`, [ALICE])).toEqual(sessionsBefore);
   });
 
   it('is offered as a second factor in a step-up, and raises the session', async () => {
@@ -239,7 +260,8 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
     expect(answer.status).toBe(401);
     const rejected = await auditEvents(t, { contextId: started.journeyId, type: 'passkey.rejected' });
     expect(rejected).toEqual([expect.objectContaining({ details: expect.objectContaining({ reason: 'revoked' }) })]);
-    expect(await auditEvents(t, { cupid: ALICE, type: 'passkey.revoked' })).toHaveLength(1);
+    const revoked = await auditEvents(t, { cupid: ALICE, type: 'passkey.revoked' });
+    expect(revoked.filter((event) => event.details.passkeyId === passkeyId)).toHaveLength(1);
     const listed = (await (await me(token, 'passkeys', undefined, 'GET')).json()) as { passkeys: unknown[] };
     expect(listed.passkeys).toEqual([]);
   });
