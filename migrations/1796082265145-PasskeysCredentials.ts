@@ -36,7 +36,9 @@ export class PasskeysCredentials1796082265145 implements MigrationInterface {
         revoked_by      text,
         revoke_reason   text
       )`);
-    await db.query(`CREATE INDEX idx_passkey_credentials_cupid ON passkey_credentials (cupid) WHERE revoked_at IS NULL`);
+    await db.query(
+      `CREATE INDEX idx_passkey_credentials_cupid ON passkey_credentials (cupid) WHERE revoked_at IS NULL`,
+    );
     await db.query(`
       CREATE TABLE passkey_registrations (
         challenge_hash bytea PRIMARY KEY,

@@ -376,13 +376,7 @@ function readWebauthnConfig(read: EnvReader, issuer: string): AppConfig['webauth
   const rpId = read.string('WEBAUTHN_RP_ID', issuerUrl.hostname);
   const origins = read.list('WEBAUTHN_ORIGINS', issuerUrl.origin);
   for (const origin of origins) {
-    let host: string | null = null;
-    try {
-      const url = new URL(origin);
-      host = url.origin === origin ? url.hostname : null;
-    } catch {
-      host = null;
-    }
+    const host = originHost(origin);
     if (!host) read.problems.push(`WEBAUTHN_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
     else if (host !== rpId && !host.endsWith(`.${rpId}`))
       read.problems.push(`WEBAUTHN_ORIGINS: ${origin} is not within WEBAUTHN_RP_ID ${rpId}`);
@@ -393,6 +387,16 @@ function readWebauthnConfig(read: EnvReader, issuer: string): AppConfig['webauth
     origins,
     challengeTtlSeconds: read.integer('WEBAUTHN_CHALLENGE_TTL_SECONDS', 120, 30, 600),
   };
+}
+
+/** The host of an exact origin (`scheme://host[:port]`, nothing more), or null. */
+function originHost(origin: string): string | null {
+  try {
+    const url = new URL(origin);
+    return url.origin === origin ? url.hostname : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Injection token for the validated AppConfig. */

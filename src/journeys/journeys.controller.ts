@@ -375,7 +375,14 @@ export class JourneysController {
     @Body() body: TransactionOnlyDto,
     @Req() request: FastifyRequest,
   ): Promise<JourneyView> {
-    return this.journeys.submit(journeyId, 'PASSKEY_LOGIN', 'options', body.transactionToken, {}, requestOrigin(request));
+    return this.journeys.submit(
+      journeyId,
+      'PASSKEY_LOGIN',
+      'options',
+      body.transactionToken,
+      {},
+      requestOrigin(request),
+    );
   }
 
   @Post(':journeyId/passkey-login')

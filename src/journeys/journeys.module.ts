@@ -33,7 +33,16 @@ import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
  * not change. A new kind also needs its AUTH_STEP_KINDS value and auth_step_kind enum value (a migration),
  * a route and DTO in journeys.controller.ts, and its audit events (docs/architecture.md, "The journey engine").
  */
-const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, DeviceBindStep, PasskeyStep, PasskeyLoginStep];
+const STEPS = [
+  PasswordStep,
+  DeviceProofStep,
+  SmsOtpStep,
+  PushStep,
+  EsignStep,
+  DeviceBindStep,
+  PasskeyStep,
+  PasskeyLoginStep,
+];
 
 @Module({
   imports: [

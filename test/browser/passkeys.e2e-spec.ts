@@ -76,15 +76,6 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
       return credential.toJSON() as unknown as Record<string, unknown>;
     }, publicKey);
 
-  async function register(token: string, name: string): Promise<{ id: string; status: number }> {
-    const options = await me(token, 'passkeys/registration-options');
-    expect(options.status).toBe(200);
-    const { publicKey } = (await options.json()) as { publicKey: Record<string, unknown> };
-    const credential = await create(publicKey);
-    const answer = await me(token, 'passkeys', { name, credential });
-    return { status: answer.status, ...((await answer.json()) as { id: string }) };
-  }
-
   async function passwordless() {
     const started = await startJourney(t, { method: 'passkey' });
     const nextStep = started.body.nextStep as { type: string; publicKey: Record<string, unknown> };
@@ -170,10 +161,9 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
       [ALICE],
     )) as Array<{ acr: string; amr: string[] }>;
     expect(session).toEqual({ acr: 'urn:ciam:loa:2', amr: ['hwk', 'user', 'mfa'] });
-    const [row] = (await t.dataSource.query(
-      `SELECT sign_count, last_used_at FROM passkey_credentials WHERE id = $1`,
-      [passkeyId],
-    )) as Array<{ sign_count: string; last_used_at: Date | null }>;
+    const [row] = (await t.dataSource.query(`SELECT sign_count, last_used_at FROM passkey_credentials WHERE id = $1`, [
+      passkeyId,
+    ])) as Array<{ sign_count: string; last_used_at: Date | null }>;
     expect(Number(row.sign_count)).toBeGreaterThan(0);
     expect(row.last_used_at).not.toBeNull();
 
@@ -181,7 +171,10 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
     const other = await startJourney(t, { method: 'passkey' });
     const replayed = await loginWith(other.journeyId, other.transactionToken, credential);
     expect(replayed.status).toBe(401);
-    expect(await replayed.json()).toMatchObject({ type: 'urn:ciam:problem:passkey-invalid', attemptsLeft: expect.any(Number) });
+    expect(await replayed.json()).toMatchObject({
+      type: 'urn:ciam:problem:passkey-invalid',
+      attemptsLeft: expect.any(Number),
+    });
     const rejected = await auditEvents(t, { contextId: other.journeyId, type: 'passkey.rejected' });
     expect(rejected).toEqual([expect.objectContaining({ details: expect.objectContaining({ reason: 'invalid' }) })]);
     // On its own journey again: the token is spent; the same request gets the answer it had (a retry after a lost

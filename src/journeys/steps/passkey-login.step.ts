@@ -8,7 +8,15 @@ import { DirectoryUser, UserDirectory } from '../../directory/user-directory.por
 import { PasskeysRepository } from '../../mfa/passkeys/passkeys.repository';
 import { PasskeyRelyingParty } from '../../mfa/passkeys/relying-party';
 import type { AuthContext } from '../auth-context.entity';
-import { ContactRun, JourneyStep, PreparedStep, StepContact, StepOutcome, StepRun, stepAuditBase } from './journey-step';
+import {
+  ContactRun,
+  JourneyStep,
+  PreparedStep,
+  StepContact,
+  StepOutcome,
+  StepRun,
+  stepAuditBase,
+} from './journey-step';
 import {
   checkAssertion,
   passkeyAmr,

@@ -167,7 +167,12 @@ export class PasskeyRelyingParty {
     if (requireUserVerification && !info.userVerified) return { ok: false, reason: 'user_not_verified' };
     if ((info.newCounter > 0 || passkey.signCount > 0) && info.newCounter <= passkey.signCount)
       return { ok: false, reason: 'counter_regressed', presentedCounter: info.newCounter };
-    return { ok: true, newCounter: info.newCounter, userVerified: info.userVerified, backupState: info.credentialBackedUp };
+    return {
+      ok: true,
+      newCounter: info.newCounter,
+      userVerified: info.userVerified,
+      backupState: info.credentialBackedUp,
+    };
   }
 }
 
