@@ -301,6 +301,12 @@ export const PROBLEM_CATALOGUE = {
     journey: 'same-token',
     extensions: ['attemptsLeft'],
   },
+  STEP_UP_REQUIRED: {
+    status: 403,
+    title: 'Fresh authentication required',
+    meaning:
+      'Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token.',
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOGUE;

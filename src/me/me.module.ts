@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { JourneysModule } from '../journeys/journeys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
+import { FreshAuthGuard } from './fresh-auth.guard';
 import { MeController } from './me.controller';
 import { StepUpController } from './step-up.controller';
 
@@ -13,6 +14,7 @@ import { StepUpController } from './step-up.controller';
 @Module({
   imports: [SessionsModule, JourneysModule],
   controllers: [MeController, StepUpController],
-  providers: [CustomerAuthGuard],
+  providers: [CustomerAuthGuard, FreshAuthGuard],
+  exports: [FreshAuthGuard],
 })
 export class MeModule {}
