@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { JourneysModule } from '../journeys/journeys.module';
+import { EmailModule } from '../mfa/email/email.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
+import { EmailController } from './email.controller';
 import { FreshAuthGuard } from './fresh-auth.guard';
 import { MeController } from './me.controller';
 import { StepUpController } from './step-up.controller';
@@ -12,8 +14,8 @@ import { StepUpController } from './step-up.controller';
  * CustomerTokenVerifier port, which TokensModule provides.
  */
 @Module({
-  imports: [SessionsModule, JourneysModule],
-  controllers: [MeController, StepUpController],
+  imports: [SessionsModule, JourneysModule, EmailModule],
+  controllers: [MeController, StepUpController, EmailController],
   providers: [CustomerAuthGuard, FreshAuthGuard],
   exports: [FreshAuthGuard],
 })
