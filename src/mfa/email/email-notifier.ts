@@ -43,18 +43,19 @@ export class EmailCustomerNotifier implements CustomerNotifierDelegate, OnModule
       brand: this.config.loginUi.brandName,
     });
     const reference = `notice-${randomUUID()}`;
+    // A newly confirmed address is not "another channel" for its own notice (whoever added it reads it): that
+    // notice goes to the phone first, so a customer learns of an address someone else added.
+    const smsFirst = notice === 'email.verified';
     const verified =
       this.config.email.provider === 'none' ? null : await this.emails.find(this.dataSource.manager, cupid);
+    const phone = smsFirst || !verified ? (await this.directory.findByCupid(cupid))?.phoneNumber : null;
     let channel: 'email' | 'sms' | null = null;
-    if (verified) {
+    if (phone) {
+      await this.sms.send({ to: phone, text: message.subject, reference });
+      channel = 'sms';
+    } else if (verified) {
       await this.email.send({ to: verified.address, ...message, reference });
       channel = 'email';
-    } else {
-      const phone = (await this.directory.findByCupid(cupid))?.phoneNumber;
-      if (phone) {
-        await this.sms.send({ to: phone, text: message.subject, reference });
-        channel = 'sms';
-      }
     }
     if (!channel) this.logger.warn({ notice }, 'customer notice not sent: no verified email and no phone');
     await this.audit.record(this.dataSource.manager, {
