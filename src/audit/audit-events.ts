@@ -124,6 +124,14 @@ export const AUDIT_EVENT_TYPES = {
   EMAIL_REMOVED: 'email.removed',
   /** A notice about a change on the account was sent on another channel; details: notice, channel (email, sms). */
   CUSTOMER_NOTIFIED: 'customer.notified',
+  /** A TOTP credential was confirmed by its first code; details: credentialId. */
+  TOTP_ENROLLED: 'totp.enrolled',
+  /** A wrong (or replayed) TOTP code; details: credentialId (when one was tried), phase (enrolment, login). */
+  TOTP_REJECTED: 'totp.rejected',
+  /** A TOTP code completed a journey's second factor; details: credentialId. */
+  TOTP_VERIFIED: 'totp.verified',
+  /** A TOTP credential was revoked; details: credentialId, reason. */
+  TOTP_REVOKED: 'totp.revoked',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

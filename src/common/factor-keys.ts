@@ -6,4 +6,8 @@
 export abstract class FactorKeys {
   /** A key for one purpose, derived from the key-encryption key (HMAC of codes, of addresses). */
   abstract derive(purpose: string): Buffer;
+  /** Seals a secret at rest (AES-256-GCM); `context` is bound as associated data (e.g. the credential's id). */
+  abstract seal(secret: Buffer, context: string): Buffer;
+  /** Opens what `seal` made under the same context; throws when it was altered or sealed for another. */
+  abstract open(sealed: Buffer, context: string): Buffer;
 }

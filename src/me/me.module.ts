@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { JourneysModule } from '../journeys/journeys.module';
 import { EmailModule } from '../mfa/email/email.module';
+import { TotpModule } from '../mfa/totp/totp.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
 import { EmailController } from './email.controller';
 import { FreshAuthGuard } from './fresh-auth.guard';
 import { MeController } from './me.controller';
 import { StepUpController } from './step-up.controller';
+import { TotpController } from './totp.controller';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -14,8 +16,8 @@ import { StepUpController } from './step-up.controller';
  * CustomerTokenVerifier port, which TokensModule provides.
  */
 @Module({
-  imports: [SessionsModule, JourneysModule, EmailModule],
-  controllers: [MeController, StepUpController, EmailController],
+  imports: [SessionsModule, JourneysModule, EmailModule, TotpModule],
+  controllers: [MeController, StepUpController, EmailController, TotpController],
   providers: [CustomerAuthGuard, FreshAuthGuard],
   exports: [FreshAuthGuard],
 })
