@@ -37,6 +37,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'EmailController.verify': 'meVerifyEmail',
   'EmailController.remove': 'meRemoveEmail',
   'TotpController.enrol': 'meEnrolTotp',
+  'JourneysController.verifyTotp': 'journeyVerifyTotp',
   'TotpController.confirm': 'meConfirmTotp',
   'TotpController.remove': 'meRemoveTotp',
   'JourneysController.start': 'journeyStart',
