@@ -1447,15 +1447,10 @@ export interface components {
        */
       secret: string;
     };
-    TotpCodeDto: {
-      /**
-       * @description The current transaction token of the journey
-       * @example Vb2m1sKQd0n8s5Yy2p3u...
-       */
-      transactionToken: string;
+    TotpConfirmDto: {
       /**
        * @description The 6-digit code the authenticator app shows now
-       * @example 493027
+       * @example 123456
        */
       code: string;
     };
@@ -1893,6 +1888,18 @@ export interface components {
       transactionToken: string;
       /**
        * @description The 6-digit code received by SMS
+       * @example 493027
+       */
+      code: string;
+    };
+    TotpCodeDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * @description The 6-digit code the authenticator app shows now
        * @example 493027
        */
       code: string;
@@ -4802,11 +4809,10 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
-         *       "code": "493027"
+         *       "code": "123456"
          *     }
          */
-        'application/json': components['schemas']['TotpCodeDto'];
+        'application/json': components['schemas']['TotpConfirmDto'];
       };
     };
     responses: {

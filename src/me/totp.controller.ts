@@ -16,7 +16,7 @@ import { ApiProblems } from '../common/problem.dto';
 import { TotpService } from '../mfa/totp/totp.service';
 import { CustomerAuthGuard } from './customer-auth.guard';
 import type { CustomerRequest } from './customer-auth.guard';
-import { TotpCodeDto, TotpEnrolmentDto } from './dto/totp.dto';
+import { TotpConfirmDto, TotpEnrolmentDto } from './dto/totp.dto';
 import { FreshAuthGuard } from './fresh-auth.guard';
 
 /**
@@ -52,7 +52,7 @@ export class TotpController {
   @HttpCode(204)
   async confirm(
     @Param('credentialId', new ParseUUIDPipe()) credentialId: string,
-    @Body() body: TotpCodeDto,
+    @Body() body: TotpConfirmDto,
     @Req() request: CustomerRequest,
   ): Promise<void> {
     const { cupid } = request.customer;

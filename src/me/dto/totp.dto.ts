@@ -15,7 +15,7 @@ export class TotpEnrolmentDto {
   secret: string;
 }
 
-export class TotpCodeDto {
+export class TotpConfirmDto {
   @ApiProperty({ example: '123456', description: 'The 6-digit code the authenticator app shows now' })
   @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })
   code: string;
