@@ -1,6 +1,8 @@
 import { Env, EnvReader } from './env-reader';
 import type { JobName } from './job-names';
 import { readAgentConsoleConfig } from './agent-console';
+import { readFactorConfig } from './factor-config';
+import type { EmailConfig, FactorChangeConfig } from './factor-config';
 import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
 
 /**
@@ -14,6 +16,9 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface AppConfig {
   nodeEnv: NodeEnv;
+  /** Issue 17: factor changes under /me, and email (src/config/factor-config.ts). */
+  factorChange: FactorChangeConfig;
+  email: EmailConfig;
   http: {
     host: string;
     port: number;
@@ -158,8 +163,6 @@ export interface AppConfig {
     /** How long a registration or authentication challenge is valid (single use in any case). */
     challengeTtlSeconds: number;
   };
-  /** Enrolling or changing a factor under /me: how recent the session's last authentication must be (issue 17, item 5). */
-  factorChanges: { maxAgeSeconds: number };
   agentConsole: {
     /** The console's public client at the workforce IdP (code + PKCE); unset: only the development sign-in. */
     oidc?: { clientId: string; authorizationUrl: string; tokenUrl: string; scope: string };
@@ -313,8 +316,8 @@ function readConfig(read: EnvReader): AppConfig {
     ...readJobsConfig(read, nodeEnv),
     ...readAgentConsoleConfig(read, nodeEnv),
     ...readLoginUiConfig(read),
+    ...readFactorConfig(read, nodeEnv),
     webauthn: { rpId: '', rpName: '', origins: [], challengeTtlSeconds: 0 },
-    factorChanges: { maxAgeSeconds: read.integer('FACTOR_CHANGE_MAX_AGE_SECONDS', 300, 30, 3600) },
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);

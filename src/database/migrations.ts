@@ -13,6 +13,8 @@ import { PushChallenges1796065162518 } from '../../migrations/1796065162518-Push
 import { PerfTokensClientChanges1796071319356 } from '../../migrations/1796071319356-PerfTokensClientChanges';
 import { SsoProviderSessions1796080059067 } from '../../migrations/1796080059067-SsoProviderSessions';
 import { PasskeysCredentials1796082265145 } from '../../migrations/1796082265145-PasskeysCredentials';
+import { EmailHelperEmailFactor1796092000000 } from '../../migrations/1796092000000-EmailHelperEmailFactor';
+import { EmailHelperTotp1796092600000 } from '../../migrations/1796092600000-EmailHelperTotp';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -31,4 +33,6 @@ export const MIGRATIONS = [
   PerfTokensClientChanges1796071319356,
   SsoProviderSessions1796080059067,
   PasskeysCredentials1796082265145,
+  EmailHelperEmailFactor1796092000000,
+  EmailHelperTotp1796092600000,
 ];

@@ -8,6 +8,7 @@ export const AUTH_STEP_KINDS = [
   'ESIGN',
   'DEVICE_BIND',
   'DEVICE_PROOF',
+  'TOTP',
   'PASSKEY',
   'PASSKEY_LOGIN',
 ] as const;

@@ -18,6 +18,8 @@ import { DeviceProofStep } from './steps/device-proof.step';
 import { PushStep } from './steps/push.step';
 import { EsignStep } from './steps/esign.step';
 import { DeviceBindStep } from './steps/device-bind.step';
+import { TotpStep } from './steps/totp.step';
+import { TotpModule } from '../mfa/totp/totp.module';
 import { PasskeyStep } from './steps/passkey.step';
 import { PasskeyLoginStep } from './steps/passkey-login.step';
 import { PasskeysModule } from '../mfa/passkeys/passkeys.module';
@@ -40,6 +42,7 @@ const STEPS = [
   PushStep,
   EsignStep,
   DeviceBindStep,
+  TotpStep,
   PasskeyStep,
   PasskeyLoginStep,
 ];
@@ -52,6 +55,7 @@ const STEPS = [
     TokensModule,
     ClientsModule,
     SmsModule,
+    TotpModule,
     PushModule,
     DevicesModule,
     MfaLockoutModule,

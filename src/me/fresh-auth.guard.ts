@@ -8,19 +8,23 @@ import type { AppConfig } from '../config/config';
 import { isSessionLive, SessionsService } from '../sessions/sessions.service';
 import type { CustomerRequest } from './customer-auth.guard';
 
+/** 403 `STEP_UP_REQUIRED`: the session's last authentication is too weak or too old for a factor change. */
 export class StepUpRequiredError extends ApiError {
   constructor(detail: string) {
-    super(HttpStatus.FORBIDDEN, 'STEP_UP_REQUIRED', 'Fresh step-up required', detail);
+    super(HttpStatus.FORBIDDEN, 'STEP_UP_REQUIRED', 'Fresh authentication required', detail);
   }
 }
 
 /**
- * Enrolling or changing a factor under /me needs a fresh, strong sign-in (issue 17, item 5; NIST 800-63B
- * §6.1.2.1, ASVS 6.4.4): the session of the bearer token at loa2 or above, authenticated (its auth_time, which a
- * step-up renews) within FACTOR_CHANGE_MAX_AGE_SECONDS. A customer with no factor yet (first enrolment) may
- * enrol after a fresh password sign-in (loa1 within the same freshness): there is no second factor to ask.
- * Otherwise 403 STEP_UP_REQUIRED: the frontend runs POST /me/step-up and retries with the new token.
- * Runs after CustomerAuthGuard (method-level guards run after the controller's).
+ * Issue 17, item 5: enrolling or changing a factor under /me needs a fresh step-up, so a stolen access token
+ * (or a session left open) cannot add the thief's own factor. The ONE place this rule lives; every /me factor
+ * endpoint uses it after CustomerAuthGuard: `@UseGuards(CustomerAuthGuard, FreshAuthGuard)`.
+ *
+ * The session of the token must be live, at loa2 or above, with its auth_time (the time of its last
+ * authentication, which a step-up renews: OIDC Core §2) within FACTOR_CHANGE_MAX_AGE_SECONDS. A customer with no
+ * second factor at all (nothing listed by the factor sources) has nothing to step up with: a fresh password login
+ * (loa1 within the same freshness) is enough for the first enrolment. Otherwise 403 STEP_UP_REQUIRED: the frontend
+ * steps up (POST /me/step-up) or signs in again (prompt=login), then retries with the new token.
  */
 @Injectable()
 export class FreshAuthGuard implements CanActivate {
@@ -38,11 +42,13 @@ export class FreshAuthGuard implements CanActivate {
     if (!session || session.cupid !== customer.cupid || !isSessionLive(session, now))
       throw new StepUpRequiredError('The session of this token has ended: sign in again.');
     const ageSeconds = (now.getTime() - session.authTime.getTime()) / 1000;
-    if (ageSeconds > this.config.factorChanges.maxAgeSeconds)
-      throw new StepUpRequiredError('The last sign-in is too old to change factors: step up first.');
-    if (assuranceRank(session.acr) >= 2) return true;
-    const existing = await this.factors.list(customer.cupid);
-    if (existing.length === 0) return true;
-    throw new StepUpRequiredError('Changing factors needs a second factor in this session: step up first.');
+    if (ageSeconds > this.config.factorChange.maxAgeSeconds)
+      throw new StepUpRequiredError(
+        'Your last sign-in is too old to change your security settings: confirm it is you.',
+      );
+    const rank = assuranceRank(session.acr);
+    if (rank >= 2) return true;
+    if (rank === 1 && (await this.factors.list(customer.cupid)).length === 0) return true;
+    throw new StepUpRequiredError('Changing your security settings needs a second factor: confirm it is you.');
   }
 }

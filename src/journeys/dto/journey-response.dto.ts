@@ -41,6 +41,11 @@ export class PushOption {
   devices: string[];
 }
 
+export class TotpOption {
+  @ApiProperty({ enum: ['TOTP'], example: 'TOTP' })
+  type: 'TOTP';
+}
+
 const CHOOSE = {
   enum: ['CHOOSE'],
   example: 'CHOOSE',
@@ -242,6 +247,18 @@ export class DeviceBindNextStep {
   keyType: 'EC P-256';
 }
 
+/** The authenticator-app code; `phase: CHOOSE` with `options` when other factors are offered too. */
+export class TotpNextStep {
+  @ApiProperty({ enum: ['TOTP'], example: 'TOTP' })
+  type: 'TOTP';
+
+  @ApiPropertyOptional({ ...CHOOSE, description: 'Present when `options` offers other factors as well' })
+  phase?: 'CHOOSE';
+
+  @ApiPropertyOptional({ ...OPTIONS, example: [{ type: 'TOTP' }, { type: 'SMS_OTP', maskedPhone: '+44•••••002' }] })
+  options?: Array<TotpOption | SmsOtpOption | PushOption>;
+}
+
 export class JourneyPendingDto {
   @ApiProperty({ example: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21', format: 'uuid' })
   journeyId: string;
@@ -316,6 +333,8 @@ export const JOURNEY_RESPONSE_MODELS = [
   EsignDocumentDto,
   EsignNextStep,
   DeviceBindNextStep,
+  TotpOption,
+  TotpNextStep,
   PasskeyOption,
   PasskeyChooseNextStep,
   PasskeyAssertNextStep,
@@ -377,6 +396,12 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     operations: ['journeyEsign'],
     description: 'Show `document`; sign it (or decline, which ends the journey).',
   },
+  TOTP: {
+    schema: 'TotpNextStep',
+    operations: ['journeyVerifyTotp', 'journeySendSms', 'journeySendPush'],
+    description:
+      'Ask for the code of the authenticator app; with `options` (phase CHOOSE) the other factors offered may be chosen instead.',
+  },
   DEVICE_BIND: {
     schema: 'DeviceBindNextStep',
     operations: ['journeyBindDevice'],
@@ -416,6 +441,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       DEVICE_PROOF: ref(DeviceProofNextStep),
       ESIGN: ref(EsignNextStep),
       DEVICE_BIND: ref(DeviceBindNextStep),
+      TOTP: ref(TotpNextStep),
       PASSKEY: ref('PasskeyNextStep'),
       PASSKEY_LOGIN: ref(PasskeyLoginNextStep),
     },
@@ -435,6 +461,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
   SecondFactorOption: union('A second factor the customer may choose.', 'type', {
     SMS_OTP: ref(SmsOtpOption),
     PUSH: ref(PushOption),
+    TOTP: ref(TotpOption),
     PASSKEY: ref(PasskeyOption),
   }),
 };
