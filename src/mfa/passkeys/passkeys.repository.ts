@@ -198,4 +198,16 @@ export class PasskeysRepository {
     );
     return rows.length === 1;
   }
+
+  /** Purge: registration challenges past their expiry (spent or not), a batch at a time. */
+  async deleteExpiredRegistrations(manager: EntityManager, now: Date, batch: number): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT challenge_hash FROM passkey_registrations WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM passkey_registrations r USING due WHERE r.challenge_hash = due.challenge_hash RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [now, batch],
+    );
+    return row.n;
+  }
 }
