@@ -6839,6 +6839,17 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token. */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /**
        * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
        *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
@@ -6940,6 +6951,17 @@ export interface operations {
       415: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token. */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
           [name: string]: unknown;
         };
         content: {

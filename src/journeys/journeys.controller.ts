@@ -353,7 +353,7 @@ export class JourneysController {
       'publicKey to PublicKeyCredential.parseRequestOptionsFromJSON and navigator.credentials.get, then verify with that token.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The passkey step with its options' })
-  @ApiJourneyProblems(...STEP_PROBLEMS)
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'MFA_LOCKED')
   passkeyOptions(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: TransactionOnlyDto,
@@ -371,7 +371,7 @@ export class JourneysController {
       'of this customer whose signature counter grew. A refusal keeps the token (attemptsLeft); the last one ends the journey.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'PASSKEY_OPTIONS_REQUIRED', 'PASSKEY_INVALID', 'JOURNEY_FAILED')
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'PASSKEY_OPTIONS_REQUIRED', 'PASSKEY_INVALID', 'JOURNEY_FAILED', 'MFA_LOCKED')
   verifyPasskey(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: PasskeyAssertionDto,

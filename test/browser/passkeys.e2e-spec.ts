@@ -206,6 +206,17 @@ describe('passkeys (WebAuthn): register under /me, passwordless sign-in, second 
       nextStep: { options: Array<{ type: string }> };
     };
     expect(choice.nextStep.options.map((option) => option.type)).toContain('PASSKEY');
+    // While MFA is locked (too many wrong codes elsewhere), the passkey is refused like every second factor.
+    await t.dataSource.query(
+      `INSERT INTO mfa_locks (cupid, locked_at, locked_until, failures) VALUES ($1, now(), now() + interval '10 minutes', 10)`,
+      [ALICE],
+    );
+    const locked = await journeyStep(t, choice.journeyId, 'passkey/options', {
+      transactionToken: choice.transactionToken,
+    });
+    expect(locked.status).toBe(429);
+    expect(await locked.json()).toMatchObject({ type: 'urn:ciam:problem:mfa-locked' });
+    await t.dataSource.query(`DELETE FROM mfa_locks WHERE cupid = $1`, [ALICE]);
     const options = await journeyStep(t, choice.journeyId, 'passkey/options', {
       transactionToken: choice.transactionToken,
     });

@@ -3,10 +3,12 @@ import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
+import { MfaLockoutService } from '../../mfa/mfa-lockout.service';
 import { PasskeysRepository } from '../../mfa/passkeys/passkeys.repository';
 import { PasskeyRelyingParty } from '../../mfa/passkeys/relying-party';
 import type { JourneyState } from '../policy';
 import { JourneyStep, StepOutcome, StepRun } from './journey-step';
+import { refuseWhileMfaLocked } from './mfa-lock';
 import {
   checkAssertion,
   passkeyAmr,
@@ -35,6 +37,7 @@ export class PasskeyStep extends JourneyStep<PasskeyAssertionInput> {
     private readonly relyingParty: PasskeyRelyingParty,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly mfaLockout: MfaLockoutService,
   ) {
     super();
   }
@@ -45,6 +48,15 @@ export class PasskeyStep extends JourneyStep<PasskeyAssertionInput> {
 
   override async availableFor(state: JourneyState): Promise<boolean> {
     return !!state.context.cupid && (await this.passkeys.hasActive(state.db, state.context.cupid));
+  }
+
+  /**
+   * While the customer's MFA is locked, no second factor is offered or checked (one rule for every second-factor
+   * step). A refused assertion is not a wrong code, though: a passkey cannot be guessed, so it adds nothing to
+   * the count that locks MFA.
+   */
+  override async begin(run: StepRun<PasskeyAssertionInput>): Promise<StepOutcome | null> {
+    return refuseWhileMfaLocked(this.mfaLockout, run, this.kind);
   }
 
   async complete(run: StepRun<PasskeyAssertionInput>): Promise<StepOutcome> {
