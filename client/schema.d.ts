@@ -375,47 +375,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/agent/admin/set-receivers': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** The Shared Signals receivers, active or not */
-    get: operations['adminListSetReceivers'];
-    put?: never;
-    /**
-     * Register a receiver of security event tokens (RFC 8935 push)
-     * @description Audited as set_receiver.registered.
-     */
-    post: operations['adminRegisterSetReceiver'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/agent/admin/set-receivers/{receiverId}/deactivate': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Deactivate a receiver: it gets no more SETs
-     * @description Audited as set_receiver.deactivated.
-     */
-    post: operations['adminDeactivateSetReceiver'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/me/sessions': {
     parameters: {
       query?: never;
@@ -533,28 +492,32 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/agent/admin/webhooks': {
+  '/me/email': {
     parameters: {
       query?: never;
       header?: never;
       path?: never;
       cookie?: never;
     };
-    /** The webhook subscriptions (secrets are never shown again) */
-    get: operations['agentListWebhooks'];
+    /** My verified email address */
+    get: operations['meGetEmail'];
     put?: never;
     /**
-     * Subscribe an endpoint to audit events; the answer holds its signing secret, shown once
-     * @description Audited as webhook.subscription_created.
+     * Add or change my email address
+     * @description Sends a 6-digit code to the address; confirm it with POST /me/email/verify. Sending the same address again is a resend (after `resendAvailableAt`). Needs a fresh authentication (`STEP_UP_REQUIRED`).
      */
-    post: operations['agentCreateWebhook'];
-    delete?: never;
+    post: operations['meAddEmail'];
+    /**
+     * Remove my email address
+     * @description Needs a fresh authentication.
+     */
+    delete: operations['meRemoveEmail'];
     options?: never;
     head?: never;
     patch?: never;
     trace?: never;
   };
-  '/agent/admin/webhooks/{id}/disable': {
+  '/me/email/verify': {
     parameters: {
       query?: never;
       header?: never;
@@ -564,17 +527,17 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Stop sending to a subscription
-     * @description Audited as webhook.subscription_disabled.
+     * Confirm my email address with its code
+     * @description The address becomes my verified one (replacing any before it); a notice goes to my other channel.
      */
-    post: operations['agentDisableWebhook'];
+    post: operations['meVerifyEmail'];
     delete?: never;
     options?: never;
     head?: never;
     patch?: never;
     trace?: never;
   };
-  '/agent/admin/webhooks/{id}/rotate-secret': {
+  '/me/totp': {
     parameters: {
       query?: never;
       header?: never;
@@ -584,11 +547,109 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Replace a subscription's signing secret; the answer holds the new one, shown once
-     * @description The old secret stops at once (retries are signed with the new one). Audited as webhook.secret_rotated.
+     * Add an authenticator app
+     * @description Answers the otpauth:// URI (issuer and label set) and the secret, once: the frontend shows the URI as a QR code. The app is usable after POST /me/totp/{id}/confirm with its first code. Needs a fresh authentication.
      */
-    post: operations['agentRotateWebhookSecret'];
+    post: operations['meEnrolTotp'];
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/totp/{credentialId}/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Confirm an authenticator app with its first code */
+    post: operations['meConfirmTotp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/totp/{credentialId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove an authenticator app
+     * @description Needs a fresh authentication.
+     */
+    delete: operations['meRemoveTotp'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/passkeys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** My passkeys */
+    get: operations['meListPasskeys'];
+    put?: never;
+    /**
+     * Register a passkey
+     * @description Verifies the response of navigator.credentials.create() against the challenge of registration-options (single use), this RP ID and WEBAUTHN_ORIGINS, with user verification; the customer is notified on another channel.
+     */
+    post: operations['meRegisterPasskey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/passkeys/registration-options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start registering a passkey
+     * @description Answers WebAuthn creation options for a discoverable credential with user verification. Needs a fresh step-up (STEP_UP_REQUIRED otherwise; a customer with no factor yet may enrol after a fresh password sign-in).
+     */
+    post: operations['mePasskeyRegistrationOptions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/passkeys/{passkeyId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove one of my passkeys
+     * @description It can no longer sign in; needs a fresh step-up. The customer is notified on another channel.
+     */
+    delete: operations['meRevokePasskey'];
     options?: never;
     head?: never;
     patch?: never;
@@ -694,6 +755,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/journeys/{journeyId}/totp/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Second factor: verify the code of the authenticator app (TOTP)
+     * @description Offered when the customer has a confirmed authenticator app (POST /me/totp). A code is accepted once (a replay of the same time step is wrong); one step of clock drift either way is allowed. Wrong codes count like SMS codes. The right code completes the step (amr gains otp).
+     */
+    post: operations['journeyVerifyTotp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/journeys/{journeyId}/device-proof': {
     parameters: {
       query?: never;
@@ -788,6 +869,86 @@ export interface paths {
      * @description The device proves possession of its new P-256 key by signing the step's challenge. Offered only after a second factor in the same journey: a password alone never binds a device.
      */
     post: operations['journeyBindDevice'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/passkey/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Second factor: ask for passkey request options
+     * @description The customer chose PASSKEY among the offered factors (nextStep.options). Answers nextStep.publicKey, the WebAuthn request options (the customer's passkeys as allowCredentials), and a new transaction token that carries their challenge: pass publicKey to PublicKeyCredential.parseRequestOptionsFromJSON and navigator.credentials.get, then verify with that token.
+     */
+    post: operations['journeyPasskeyOptions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/passkey': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Second factor: verify a passkey assertion
+     * @description The assertion must sign the challenge of this transaction, from an allowed origin (WEBAUTHN_ORIGINS), by a live passkey of this customer whose signature counter grew. A refusal keeps the token (attemptsLeft); the last one ends the journey.
+     */
+    post: operations['journeyVerifyPasskey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/passkey-login/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Passwordless instead of the password: switch to a passkey
+     * @description With the password step's transaction token: answers the PASSKEY_LOGIN step with request options for a discoverable credential and a new token (the hosted login page's "Sign in with a passkey"). The password token is spent.
+     */
+    post: operations['journeyPasskeyLoginOptions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/passkey-login': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Passwordless: sign in with a passkey
+     * @description For a journey started with `method: passkey`: the assertion of a discoverable credential over the challenge of nextStep.publicKey, with user verification. The credential names the customer; the directory must still let them in. A user-verified passkey counts as two factors (loa2).
+     */
+    post: operations['journeyPasskeyLogin'];
     delete?: never;
     options?: never;
     head?: never;
@@ -914,6 +1075,13 @@ export interface components {
         | 'urn:ciam:problem:device-proof-invalid'
         | 'urn:ciam:problem:device-bind-needs-second-factor'
         | 'urn:ciam:problem:device-key-in-use'
+        | 'urn:ciam:problem:step-up-required'
+        | 'urn:ciam:problem:email-limit-reached'
+        | 'urn:ciam:problem:email-not-sent'
+        | 'urn:ciam:problem:email-unavailable'
+        | 'urn:ciam:problem:passkey-options-required'
+        | 'urn:ciam:problem:passkey-invalid'
+        | 'urn:ciam:problem:passkey-registration-invalid'
         | 'about:blank';
       /** @example Transaction token invalid */
       title: string;
@@ -951,7 +1119,7 @@ export interface components {
        * @example SMS_OTP
        * @enum {string}
        */
-      expectedStep?: 'PASSWORD' | 'SMS_OTP' | 'PUSH' | 'ESIGN' | 'DEVICE_BIND' | 'DEVICE_PROOF';
+      expectedStep?: 'PASSWORD' | 'SMS_OTP' | 'PUSH' | 'ESIGN' | 'DEVICE_BIND' | 'DEVICE_PROOF' | 'TOTP';
       /** @description PUSH_LIMIT_REACHED: the factors the same token can do instead */
       alternatives?: components['schemas']['AlternativeFactorDto'][];
       checks?: components['schemas']['HealthChecksDto'];
@@ -1321,55 +1489,6 @@ export interface components {
        */
       clearedBy: string | null;
     };
-    SetReceiverDto: {
-      /** Format: uuid */
-      id: string;
-      /** @example Brokerage risk engine */
-      name: string;
-      /** @example https://brokerage.example/ssf/events */
-      endpointUrl: string;
-      /** @example https://brokerage.example */
-      audience: string;
-      eventTypes: (
-        | 'https://schemas.openid.net/secevent/caep/event-type/session-revoked'
-        | 'https://schemas.openid.net/secevent/caep/event-type/credential-change'
-        | 'https://schemas.openid.net/secevent/risc/event-type/account-disabled'
-        | 'https://schemas.openid.net/secevent/risc/event-type/account-purged'
-      )[];
-      active: boolean;
-      /** Format: date-time */
-      createdAt: string;
-    };
-    SetReceiverListDto: {
-      receivers: components['schemas']['SetReceiverDto'][];
-    };
-    SetReceiverRegistrationDto: {
-      /** @example Brokerage risk engine */
-      name: string;
-      /**
-       * @description RFC 8935 push endpoint: https (http only on loopback outside production)
-       * @example https://brokerage.example/ssf/events
-       */
-      endpointUrl: string;
-      /**
-       * @description The `aud` of its SETs
-       * @example https://brokerage.example
-       */
-      audience: string;
-      /**
-       * @description CAEP/RISC event types it wants
-       * @example [
-       *       "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
-       *       "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
-       *     ]
-       */
-      eventTypes: (
-        | 'https://schemas.openid.net/secevent/caep/event-type/session-revoked'
-        | 'https://schemas.openid.net/secevent/caep/event-type/credential-change'
-        | 'https://schemas.openid.net/secevent/risc/event-type/account-disabled'
-        | 'https://schemas.openid.net/secevent/risc/event-type/account-purged'
-      )[];
-    };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
     };
@@ -1423,93 +1542,112 @@ export interface components {
       state?: string;
       transaction?: components['schemas']['StepUpTransactionDto'];
     };
-    WebhookSubscriptionDto: {
+    VerifiedEmailDto: {
+      /** @example alice@example.com */
+      address: string;
+      /** Format: date-time */
+      verifiedAt: string;
+    };
+    AddEmailDto: {
+      /**
+       * @description The address to confirm; a code is sent to it
+       * @example alice@example.com
+       */
+      address: string;
+    };
+    EmailCodeSentDto: {
+      /**
+       * Format: date-time
+       * @description When the code stops working
+       */
+      expiresAt: string;
+      /**
+       * Format: date-time
+       * @description When another code may be asked for (POST again with the same address)
+       */
+      resendAvailableAt: string;
+    };
+    VerifyEmailDto: {
+      /**
+       * @description The 6-digit code from the email
+       * @example 123456
+       */
+      code: string;
+    };
+    TotpEnrolmentDto: {
       /**
        * Format: uuid
-       * @example 6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b
+       * @description The new credential; confirm it with its first code
        */
       id: string;
-      /** @example SOC feed */
-      name: string;
-      /** @example https://soc.example.com/hooks/ciam */
-      url: string;
       /**
-       * @example [
-       *       "session.revoked",
-       *       "mfa.locked"
-       *     ]
+       * @description Shown once: the frontend renders it as a QR code (the service makes no image)
+       * @example otpauth://totp/CIAM:alice?issuer=CIAM&secret=JBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30
        */
-      eventTypes: string[];
-      /** @example false */
-      includeCupid: boolean;
-      /** @example false */
-      includeNetwork: boolean;
-      /** @example false */
-      includeDetails: boolean;
-      /** @example true */
-      active: boolean;
-      /** @example AGENT:agent-007 */
-      createdBy: string;
+      otpauthUri: string;
       /**
-       * Format: date-time
-       * @example 2026-11-30T23:00:00.000Z
-       */
-      createdAt: string;
-      /**
-       * Format: date-time
-       * @example null
-       */
-      secretRotatedAt: string | null;
-      /**
-       * Format: date-time
-       * @example null
-       */
-      disabledAt: string | null;
-    };
-    WebhookListDto: {
-      subscriptions: components['schemas']['WebhookSubscriptionDto'][];
-    };
-    CreateWebhookDto: {
-      /** @example SOC feed */
-      name: string;
-      /**
-       * @description https (plain http only to a loopback host outside production); no credentials, no fragment
-       * @example https://soc.example.com/hooks/ciam
-       */
-      url: string;
-      /**
-       * @description Audit event types (docs/audit-events.md), or ["*"] for every event
-       * @example [
-       *       "session.revoked",
-       *       "mfa.locked"
-       *     ]
-       */
-      eventTypes: string[];
-      /**
-       * @description Send the customer's CUPID (also as a customer actor's id)
-       * @default false
-       */
-      includeCupid: boolean;
-      /**
-       * @description Send the IP address and user agent
-       * @default false
-       */
-      includeNetwork: boolean;
-      /**
-       * @description Send the event's details (may hold masked phone numbers, device ids)
-       * @default false
-       */
-      includeDetails: boolean;
-    };
-    WebhookSecretDto: {
-      subscription: components['schemas']['WebhookSubscriptionDto'];
-      /**
-       * @description Shown once: the HMAC key of the webhook-signature header (Standard Webhooks). Only a sealed copy is kept.
-       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       * @description The same secret in base32, for typing it in; shown once
+       * @example JBSWY3DPEHPK3PXP
        */
       secret: string;
     };
-    /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword`. */
+    TotpConfirmDto: {
+      /**
+       * @description The 6-digit code the authenticator app shows now
+       * @example 123456
+       */
+      code: string;
+    };
+    PasskeyDto: {
+      /**
+       * Format: uuid
+       * @example 6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b
+       */
+      id: string;
+      /** @example iPhone */
+      name: string;
+      /**
+       * @description The authenticator model's AAGUID (all zeros when the authenticator does not say)
+       * @example fbfc3007-154e-4ecc-8c0b-6e020557d7bd
+       */
+      aaguid: string;
+      /**
+       * @example [
+       *       "internal",
+       *       "hybrid"
+       *     ]
+       */
+      transports: string[];
+      /** @description Backup eligible (BE): a synced passkey that may leave this device */
+      backupEligible: boolean;
+      /** @description Backed up (BS), as the authenticator said at its last use */
+      backupState: boolean;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      lastUsedAt: string | null;
+    };
+    PasskeyListDto: {
+      passkeys: components['schemas']['PasskeyDto'][];
+    };
+    PasskeyRegistrationOptionsDto: {
+      /** @description WebAuthn creation options (PublicKeyCredentialCreationOptionsJSON): pass them to PublicKeyCredential.parseCreationOptionsFromJSON and navigator.credentials.create({ publicKey }); the challenge is single use, valid WEBAUTHN_CHALLENGE_TTL_SECONDS, for this session only. */
+      publicKey: {
+        [key: string]: unknown;
+      };
+    };
+    RegisterPasskeyDto: {
+      /**
+       * @description A name the customer recognises (default: "Passkey")
+       * @example iPhone
+       */
+      name?: string;
+      /** @description PublicKeyCredential.toJSON() of navigator.credentials.create() (RegistrationResponseJSON) */
+      credential: {
+        [key: string]: unknown;
+      };
+    };
+    /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword` or `journeyPasskeyLoginOptions`. */
     PasswordNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -1744,6 +1882,114 @@ export interface components {
        */
       keyType: 'EC P-256';
     };
+    TotpOption: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'TOTP';
+    };
+    /** @description TOTP: Ask for the code of the authenticator app; with `options` (phase CHOOSE) the other factors offered may be chosen instead. Answered by `journeyVerifyTotp` or `journeySendSms` or `journeySendPush`. */
+    TotpNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'TOTP';
+      /**
+       * @description Present when `options` offers other factors as well
+       * @example CHOOSE
+       * @enum {string}
+       */
+      phase?: 'CHOOSE';
+      /**
+       * @description Every second factor the customer can do now, with what to show of it
+       * @example [
+       *       {
+       *         "type": "TOTP"
+       *       },
+       *       {
+       *         "type": "SMS_OTP",
+       *         "maskedPhone": "+44•••••002"
+       *       }
+       *     ]
+       */
+      options?: components['schemas']['SecondFactorOption'][];
+    };
+    PasskeyOption: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'PASSKEY';
+    };
+    /** @description PASSKEY/CHOOSE: Offer the second factors in `options`; the chosen one's operation answers it. Answered by `journeyPasskeyOptions` or `journeySendSms` or `journeySendPush`. */
+    PasskeyChooseNextStep: {
+      /**
+       * @example PASSKEY
+       * @enum {string}
+       */
+      type: 'PASSKEY';
+      /**
+       * @description The customer picks one of `options`; the transaction token works with the send operation of each (enum property replaced by openapi-typescript)
+       * @enum {string}
+       */
+      phase: 'CHOOSE';
+      /**
+       * @description Every second factor the customer can do now, with what to show of it
+       * @example [
+       *       {
+       *         "type": "PASSKEY"
+       *       }
+       *     ]
+       */
+      options: components['schemas']['SecondFactorOption'][];
+    };
+    /** @description PASSKEY/ASSERT: Run navigator.credentials.get with `publicKey` and send the assertion. Answered by `journeyVerifyPasskey` or `journeyPasskeyOptions`. */
+    PasskeyAssertNextStep: {
+      /**
+       * @example PASSKEY
+       * @enum {string}
+       */
+      type: 'PASSKEY';
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      phase: 'ASSERT';
+      /**
+       * @description WebAuthn request options (PublicKeyCredentialRequestOptionsJSON): pass them to PublicKeyCredential.parseRequestOptionsFromJSON, then navigator.credentials.get({ publicKey }); send the credential’s toJSON()
+       * @example {
+       *       "challenge": "ZmQ3N2E0...",
+       *       "rpId": "login.example.com",
+       *       "timeout": 120000,
+       *       "userVerification": "required"
+       *     }
+       */
+      publicKey: {
+        [key: string]: unknown;
+      };
+    };
+    /** @description PASSKEY_LOGIN: Passwordless: run navigator.credentials.get with `publicKey` (no username) and send the assertion. Answered by `journeyPasskeyLogin` or `journeyPasskeyLoginOptions`. */
+    PasskeyLoginNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'PASSKEY_LOGIN';
+      /**
+       * @description WebAuthn request options (PublicKeyCredentialRequestOptionsJSON): pass them to PublicKeyCredential.parseRequestOptionsFromJSON, then navigator.credentials.get({ publicKey }); send the credential’s toJSON()
+       * @example {
+       *       "challenge": "ZmQ3N2E0...",
+       *       "rpId": "login.example.com",
+       *       "timeout": 120000,
+       *       "userVerification": "required"
+       *     }
+       */
+      publicKey: {
+        [key: string]: unknown;
+      };
+    };
     JourneyPendingDto: {
       /**
        * Format: uuid
@@ -1877,6 +2123,12 @@ export interface components {
        */
       channel?: 'WEB' | 'MOBILE' | 'API';
       device?: components['schemas']['JourneyDeviceDto'];
+      /**
+       * @description How the customer identifies: `password` (the default) or `passkey`, a passwordless sign-in whose first step (PASSKEY_LOGIN) carries WebAuthn request options for a discoverable credential; no username is asked.
+       * @example passkey
+       * @enum {string}
+       */
+      method?: 'password' | 'passkey';
     };
     PasswordStepDto: {
       /**
@@ -1909,6 +2161,18 @@ export interface components {
       transactionToken: string;
       /**
        * @description The 6-digit code received by SMS
+       * @example 493027
+       */
+      code: string;
+    };
+    TotpCodeDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * @description The 6-digit code the authenticator app shows now
        * @example 493027
        */
       code: string;
@@ -1988,6 +2252,17 @@ export interface components {
       /** @description Where push approvals reach this device (e.g. an FCM registration token) */
       pushAddress?: string;
     };
+    PasskeyAssertionDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /** @description The assertion: PublicKeyCredential.toJSON() of navigator.credentials.get() with the options of nextStep.publicKey (WebAuthn Level 3 AuthenticationResponseJSON: id, rawId, type, response.{clientDataJSON, authenticatorData, signature, userHandle}). */
+      credential: {
+        [key: string]: unknown;
+      };
+    };
     PushAnswerDto: {
       /** @enum {string} */
       decision: 'approve' | 'deny';
@@ -2015,13 +2290,22 @@ export interface components {
       | components['schemas']['PushNextStep']
       | components['schemas']['DeviceProofNextStep']
       | components['schemas']['EsignNextStep']
-      | components['schemas']['DeviceBindNextStep'];
+      | components['schemas']['DeviceBindNextStep']
+      | components['schemas']['TotpNextStep']
+      | components['schemas']['PasskeyNextStep']
+      | components['schemas']['PasskeyLoginNextStep'];
+    /** @description The passkey step: choosing the factor, then asserting with the options. */
+    PasskeyNextStep: components['schemas']['PasskeyChooseNextStep'] | components['schemas']['PasskeyAssertNextStep'];
     /** @description The SMS one-time code step: choosing the factor, then verifying the code. */
     SmsOtpNextStep: components['schemas']['SmsOtpChooseNextStep'] | components['schemas']['SmsOtpVerifyNextStep'];
     /** @description The push approval step: choosing the factor, then waiting for the device. */
     PushNextStep: components['schemas']['PushChooseNextStep'] | components['schemas']['PushWaitingNextStep'];
     /** @description A second factor the customer may choose. */
-    SecondFactorOption: components['schemas']['SmsOtpOption'] | components['schemas']['PushOption'];
+    SecondFactorOption:
+      | components['schemas']['SmsOtpOption']
+      | components['schemas']['PushOption']
+      | components['schemas']['TotpOption']
+      | components['schemas']['PasskeyOption'];
   };
   responses: never;
   parameters: never;
@@ -3904,280 +4188,6 @@ export interface operations {
       };
     };
   };
-  adminListSetReceivers: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "receivers": [
-           *         {
-           *           "id": "6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21",
-           *           "name": "Brokerage risk engine",
-           *           "endpointUrl": "https://brokerage.example/ssf/events",
-           *           "audience": "https://brokerage.example",
-           *           "eventTypes": [
-           *             "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
-           *           ],
-           *           "active": true,
-           *           "createdAt": "2026-11-24T19:00:00.000Z"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/json': components['schemas']['SetReceiverListDto'];
-        };
-      };
-      /**
-       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
-       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
-       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
-       */
-      400: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
-      401: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
-      403: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /**
-       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
-       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
-       */
-      503: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          'Retry-After': components['headers']['RetryAfter'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-    };
-  };
-  adminRegisterSetReceiver: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "name": "Brokerage risk engine",
-         *       "endpointUrl": "https://brokerage.example/ssf/events",
-         *       "audience": "https://brokerage.example",
-         *       "eventTypes": [
-         *         "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
-         *         "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
-         *       ]
-         *     }
-         */
-        'application/json': components['schemas']['SetReceiverRegistrationDto'];
-      };
-    };
-    responses: {
-      201: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "id": "6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21",
-           *       "name": "Brokerage risk engine",
-           *       "endpointUrl": "https://brokerage.example/ssf/events",
-           *       "audience": "https://brokerage.example",
-           *       "eventTypes": [
-           *         "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
-           *       ],
-           *       "active": true,
-           *       "createdAt": "2026-11-24T19:00:00.000Z"
-           *     }
-           */
-          'application/json': components['schemas']['SetReceiverDto'];
-        };
-      };
-      /**
-       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
-       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
-       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
-       */
-      400: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
-      401: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
-      403: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
-      415: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /**
-       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
-       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
-       */
-      503: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          'Retry-After': components['headers']['RetryAfter'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-    };
-  };
-  adminDeactivateSetReceiver: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @example 4d5e6f70-8192-4a3b-9c4d-5e6f708192a3 */
-        receiverId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Deactivated */
-      204: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      /**
-       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
-       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
-       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
-       */
-      400: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
-      401: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
-      403: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
-      404: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /**
-       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
-       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
-       */
-      503: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          'Retry-After': components['headers']['RetryAfter'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-    };
-  };
   meListSessions: {
     parameters: {
       query?: never;
@@ -4637,7 +4647,7 @@ export interface operations {
       };
     };
   };
-  agentListWebhooks: {
+  meGetEmail: {
     parameters: {
       query?: never;
       header?: never;
@@ -4654,28 +4664,94 @@ export interface operations {
         content: {
           /**
            * @example {
-           *       "subscriptions": [
-           *         {
-           *           "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
-           *           "name": "SOC feed",
-           *           "url": "https://soc.example.com/hooks/ciam",
-           *           "eventTypes": [
-           *             "session.revoked",
-           *             "mfa.locked"
-           *           ],
-           *           "includeCupid": false,
-           *           "includeNetwork": false,
-           *           "includeDetails": false,
-           *           "active": true,
-           *           "createdBy": "AGENT:agent-007",
-           *           "createdAt": "2026-11-30T23:00:00.000Z",
-           *           "secretRotatedAt": null,
-           *           "disabledAt": null
-           *         }
-           *       ]
+           *       "address": "alice@example.com",
+           *       "verifiedAt": "2026-11-24T19:00:00.000Z"
            *     }
            */
-          'application/json': components['schemas']['WebhookListDto'];
+          'application/json': components['schemas']['VerifiedEmailDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meAddEmail: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "address": "alice@example.com"
+         *     }
+         */
+        'application/json': components['schemas']['AddEmailDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "expiresAt": "2026-11-24T19:00:00.000Z",
+           *       "resendAvailableAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['EmailCodeSentDto'];
         };
       };
       /**
@@ -4703,7 +4779,109 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `EMAIL_UNAVAILABLE` (`urn:ciam:problem:email-unavailable`): This deployment sends no email (EMAIL_PROVIDER=none): email codes and verification are not offered. */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `RESEND_TOO_SOON` (`urn:ciam:problem:resend-too-soon`): Wait Retry-After (the step showed it as `resendAvailableAt`) before resending.
+       *     - `RESEND_LIMIT_REACHED` (`urn:ciam:problem:resend-limit-reached`): No more codes in this journey: enter the last one, or start again.
+       *     - `EMAIL_LIMIT_REACHED` (`urn:ciam:problem:email-limit-reached`): Too many codes to this address recently (EMAIL_RECIPIENT_LIMIT_*): try again after Retry-After.
+       */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `EMAIL_NOT_SENT` (`urn:ciam:problem:email-not-sent`): The mail relay did not take the message; nothing was counted. Retry after Retry-After.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meRemoveEmail: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
       403: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
@@ -4717,6 +4895,421 @@ export interface operations {
       404: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meVerifyEmail: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "code": "123456"
+         *     }
+         */
+        'application/json': components['schemas']['VerifyEmailDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "address": "alice@example.com",
+           *       "verifiedAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['VerifiedEmailDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `OTP_EXPIRED` (`urn:ciam:problem:otp-expired`): The code expired: ask for a new one (resend) with the same token.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `OTP_INVALID` (`urn:ciam:problem:otp-invalid`): Not the code sent; `attemptsLeft` more tries with the same token (the last wrong one ends the journey). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `CODE_NOT_SENT` (`urn:ciam:problem:code-not-sent`): Send a code first (or the customer has no phone to send it to). */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meEnrolTotp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21",
+           *       "otpauthUri": "otpauth://totp/CIAM:alice?issuer=CIAM&secret=JBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30",
+           *       "secret": "JBSWY3DPEHPK3PXP"
+           *     }
+           */
+          'application/json': components['schemas']['TotpEnrolmentDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meConfirmTotp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 5d2f8c1a-7b3e-4f60-9a1d-2c4e6f8a0b13 */
+        credentialId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "code": "123456"
+         *     }
+         */
+        'application/json': components['schemas']['TotpConfirmDto'];
+      };
+    };
+    responses: {
+      /** @description Confirmed */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `OTP_INVALID` (`urn:ciam:problem:otp-invalid`): Not the code sent; `attemptsLeft` more tries with the same token (the last wrong one ends the journey). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meRemoveTotp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 5d2f8c1a-7b3e-4f60-9a1d-2c4e6f8a0b13 */
+        credentialId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meListPasskeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "passkeys": [
+           *         {
+           *           "id": "6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *           "name": "iPhone",
+           *           "aaguid": "fbfc3007-154e-4ecc-8c0b-6e020557d7bd",
+           *           "transports": [
+           *             "internal",
+           *             "hybrid"
+           *           ],
+           *           "backupEligible": true,
+           *           "backupState": true,
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "lastUsedAt": "2026-11-24T19:00:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['PasskeyListDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
           [name: string]: unknown;
         };
         content: {
@@ -4736,7 +5329,7 @@ export interface operations {
       };
     };
   };
-  agentCreateWebhook: {
+  meRegisterPasskey: {
     parameters: {
       query?: never;
       header?: never;
@@ -4747,18 +5340,11 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "name": "SOC feed",
-         *       "url": "https://soc.example.com/hooks/ciam",
-         *       "eventTypes": [
-         *         "session.revoked",
-         *         "mfa.locked"
-         *       ],
-         *       "includeCupid": true,
-         *       "includeNetwork": true,
-         *       "includeDetails": true
+         *       "name": "iPhone",
+         *       "credential": {}
          *     }
          */
-        'application/json': components['schemas']['CreateWebhookDto'];
+        'application/json': components['schemas']['RegisterPasskeyDto'];
       };
     };
     responses: {
@@ -4770,31 +5356,25 @@ export interface operations {
         content: {
           /**
            * @example {
-           *       "subscription": {
-           *         "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
-           *         "name": "SOC feed",
-           *         "url": "https://soc.example.com/hooks/ciam",
-           *         "eventTypes": [
-           *           "session.revoked",
-           *           "mfa.locked"
-           *         ],
-           *         "includeCupid": false,
-           *         "includeNetwork": false,
-           *         "includeDetails": false,
-           *         "active": true,
-           *         "createdBy": "AGENT:agent-007",
-           *         "createdAt": "2026-11-30T23:00:00.000Z",
-           *         "secretRotatedAt": null,
-           *         "disabledAt": null
-           *       },
-           *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+           *       "id": "6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *       "name": "iPhone",
+           *       "aaguid": "fbfc3007-154e-4ecc-8c0b-6e020557d7bd",
+           *       "transports": [
+           *         "internal",
+           *         "hybrid"
+           *       ],
+           *       "backupEligible": true,
+           *       "backupState": true,
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "lastUsedAt": "2026-11-24T19:00:00.000Z"
            *     }
            */
-          'application/json': components['schemas']['WebhookSecretDto'];
+          'application/json': components['schemas']['PasskeyDto'];
         };
       };
       /**
-       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       * @description - `PASSKEY_REGISTRATION_INVALID` (`urn:ciam:problem:passkey-registration-invalid`): The registration response did not verify against a live challenge of yours: ask for new options.
+       *     - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
        *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
        *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
        */
@@ -4818,18 +5398,8 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
       403: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
-      404: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
@@ -4861,13 +5431,11 @@ export interface operations {
       };
     };
   };
-  agentDisableWebhook: {
+  mePasskeyRegistrationOptions: {
     parameters: {
       query?: never;
       header?: never;
-      path: {
-        id: string;
-      };
+      path?: never;
       cookie?: never;
     };
     requestBody?: never;
@@ -4880,29 +5448,14 @@ export interface operations {
         content: {
           /**
            * @example {
-           *       "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
-           *       "name": "SOC feed",
-           *       "url": "https://soc.example.com/hooks/ciam",
-           *       "eventTypes": [
-           *         "session.revoked",
-           *         "mfa.locked"
-           *       ],
-           *       "includeCupid": false,
-           *       "includeNetwork": false,
-           *       "includeDetails": false,
-           *       "active": true,
-           *       "createdBy": "AGENT:agent-007",
-           *       "createdAt": "2026-11-30T23:00:00.000Z",
-           *       "secretRotatedAt": null,
-           *       "disabledAt": null
+           *       "publicKey": {}
            *     }
            */
-          'application/json': components['schemas']['WebhookSubscriptionDto'];
+          'application/json': components['schemas']['PasskeyRegistrationOptionsDto'];
         };
       };
       /**
-       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
-       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
        *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
        */
       400: {
@@ -4925,7 +5478,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
       403: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
@@ -4935,17 +5488,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
-      404: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
       503: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
@@ -4958,51 +5504,28 @@ export interface operations {
       };
     };
   };
-  agentRotateWebhookSecret: {
+  meRevokePasskey: {
     parameters: {
       query?: never;
       header?: never;
       path: {
-        id: string;
+        /** @example 6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+        passkeyId: string;
       };
       cookie?: never;
     };
     requestBody?: never;
     responses: {
-      200: {
+      /** @description Removed */
+      204: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
-        content: {
-          /**
-           * @example {
-           *       "subscription": {
-           *         "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
-           *         "name": "SOC feed",
-           *         "url": "https://soc.example.com/hooks/ciam",
-           *         "eventTypes": [
-           *           "session.revoked",
-           *           "mfa.locked"
-           *         ],
-           *         "includeCupid": false,
-           *         "includeNetwork": false,
-           *         "includeDetails": false,
-           *         "active": true,
-           *         "createdBy": "AGENT:agent-007",
-           *         "createdAt": "2026-11-30T23:00:00.000Z",
-           *         "secretRotatedAt": null,
-           *         "disabledAt": null
-           *       },
-           *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-           *     }
-           */
-          'application/json': components['schemas']['WebhookSecretDto'];
-        };
+        content?: never;
       };
       /**
-       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
-       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
        *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
        */
       400: {
@@ -5025,7 +5548,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
       403: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
@@ -5086,7 +5609,8 @@ export interface operations {
          *         },
          *         "bind": false,
          *         "keyThumbprint": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-         *       }
+         *       },
+         *       "method": "passkey"
          *     }
          */
         'application/json': components['schemas']['StartJourneyDto'];
@@ -5552,6 +6076,123 @@ export interface operations {
        * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
        *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
        *     - `CODE_NOT_SENT` (`urn:ciam:problem:code-not-sent`): Send a code first (or the customer has no phone to send it to). Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token. */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyVerifyTotp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "code": "493027"
+         *     }
+         */
+        'application/json': components['schemas']['TotpCodeDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `OTP_INVALID` (`urn:ciam:problem:otp-invalid`): Not the code sent; `attemptsLeft` more tries with the same token (the last wrong one ends the journey). Then the journey goes on with the same transaction token. */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
        */
       409: {
         headers: {
@@ -6093,6 +6734,414 @@ export interface operations {
        * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
        *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
        *     - `DEVICE_KEY_IN_USE` (`urn:ciam:problem:device-key-in-use`): The key belongs to another customer or was revoked: generate a new key pair and try again. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyPasskeyOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u..."
+         *     }
+         */
+        'application/json': components['schemas']['TransactionOnlyDto'];
+      };
+    };
+    responses: {
+      /** @description The passkey step with its options */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token. */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyVerifyPasskey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "credential": {}
+         *     }
+         */
+        'application/json': components['schemas']['PasskeyAssertionDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `PASSKEY_INVALID` (`urn:ciam:problem:passkey-invalid`): The assertion did not verify (unknown, revoked or cloned credential, wrong challenge or origin). Choose another factor or start again. Then the journey goes on with the same transaction token. */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `PASSKEY_OPTIONS_REQUIRED` (`urn:ciam:problem:passkey-options-required`): Ask for the passkey options first (the `options` operation of the step) and sign their challenge. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token. */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyPasskeyLoginOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u..."
+         *     }
+         */
+        'application/json': components['schemas']['TransactionOnlyDto'];
+      };
+    };
+    responses: {
+      /** @description The passwordless step with its options */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyPasskeyLogin: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "credential": {}
+         *     }
+         */
+        'application/json': components['schemas']['PasskeyAssertionDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `PASSKEY_INVALID` (`urn:ciam:problem:passkey-invalid`): The assertion did not verify (unknown, revoked or cloned credential, wrong challenge or origin). Choose another factor or start again. Then the journey goes on with the same transaction token. */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `ACCESS_DENIED` (`urn:ciam:problem:access-denied`): The risk evaluation refused this sign-in. Then the journey is over: start a new one.
+       *     - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one.
+       */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
        */
       409: {
         headers: {

@@ -132,6 +132,38 @@ export const AUDIT_EVENT_TYPES = {
   WEBHOOK_SUBSCRIPTION_DISABLED: 'webhook.subscription_disabled',
   /** A webhook subscription's signing secret was replaced (the old one stops at once); details: subscriptionId. */
   WEBHOOK_SECRET_ROTATED: 'webhook.secret_rotated',
+  /** An email with a code was sent (verification or sign-in); details: purpose, provider, maskedEmail, send. */
+  EMAIL_CODE_SENT: 'email.code_sent',
+  /** An email with a code could not be sent (or was refused by the budget); details: purpose, provider, reason. */
+  EMAIL_CODE_SEND_FAILED: 'email.code_send_failed',
+  /** The customer confirmed an email address with its code; details: maskedEmail, replaced (a previous address). */
+  EMAIL_VERIFIED: 'email.verified',
+  /** A wrong or expired email verification code; details: reason (invalid, expired), attempt, maxAttempts. */
+  EMAIL_VERIFICATION_REJECTED: 'email.verification_rejected',
+  /** The customer's verified address was removed (by the customer or an agent); details: maskedEmail, reason. */
+  EMAIL_REMOVED: 'email.removed',
+  /** A notice about a change on the account was sent on another channel; details: notice, channel (email, sms). */
+  CUSTOMER_NOTIFIED: 'customer.notified',
+  /** A TOTP credential was confirmed by its first code; details: credentialId. */
+  TOTP_ENROLLED: 'totp.enrolled',
+  /** A wrong (or replayed) TOTP code; details: credentialId (when one was tried), phase (enrolment, login). */
+  TOTP_REJECTED: 'totp.rejected',
+  /** A TOTP code completed a journey's second factor; details: credentialId. */
+  TOTP_VERIFIED: 'totp.verified',
+  /** A TOTP credential was revoked; details: credentialId, reason. */
+  TOTP_REVOKED: 'totp.revoked',
+  /** A passkey was registered (/me); details: passkeyId, aaguid, backupEligible, backupState, transports, userVerified. */
+  PASSKEY_REGISTERED: 'passkey.registered',
+  /** A passkey registration was refused; details: reason (challenge, verification, duplicate). */
+  PASSKEY_REGISTRATION_REJECTED: 'passkey.registration_rejected',
+  /** A passkey assertion was verified in a journey; details: step, passkeyId, userVerified, backupState. */
+  PASSKEY_VERIFIED: 'passkey.verified',
+  /** A passkey assertion was refused; details: step, reason (unknown_credential, revoked, not_yours, invalid, account_disabled), passkeyId. */
+  PASSKEY_REJECTED: 'passkey.rejected',
+  /** The signature counter went backwards (a cloned authenticator, WebAuthn §6.1.1): refused; details: passkeyId, stored, presented. */
+  PASSKEY_COUNTER_REGRESSED: 'passkey.counter_regressed',
+  /** A passkey was revoked by the customer or an agent; details: passkeyId, by, reason. */
+  PASSKEY_REVOKED: 'passkey.revoked',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

@@ -301,6 +301,48 @@ export const PROBLEM_CATALOGUE = {
     journey: 'same-token',
     extensions: ['attemptsLeft'],
   },
+  STEP_UP_REQUIRED: {
+    status: 403,
+    title: 'Fresh authentication required',
+    meaning:
+      'Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token.',
+  },
+  EMAIL_LIMIT_REACHED: {
+    status: 429,
+    title: 'Too many emails',
+    meaning: 'Too many codes to this address recently (EMAIL_RECIPIENT_LIMIT_*): try again after Retry-After.',
+    extensions: ['retryAfter'],
+  },
+  EMAIL_NOT_SENT: {
+    status: 503,
+    title: 'Email not sent',
+    meaning: 'The mail relay did not take the message; nothing was counted. Retry after Retry-After.',
+    extensions: ['retryAfter'],
+  },
+  EMAIL_UNAVAILABLE: {
+    status: 409,
+    title: 'Email not available',
+    meaning: 'This deployment sends no email (EMAIL_PROVIDER=none): email codes and verification are not offered.',
+  },
+  PASSKEY_OPTIONS_REQUIRED: {
+    status: 409,
+    title: 'No passkey challenge yet',
+    meaning: 'Ask for the passkey options first (the `options` operation of the step) and sign their challenge.',
+    journey: 'same-token',
+  },
+  PASSKEY_INVALID: {
+    status: 401,
+    title: 'Passkey not accepted',
+    meaning:
+      'The assertion did not verify (unknown, revoked or cloned credential, wrong challenge or origin). Choose another factor or start again.',
+    journey: 'same-token',
+    extensions: ['attemptsLeft'],
+  },
+  PASSKEY_REGISTRATION_INVALID: {
+    status: 400,
+    title: 'Passkey registration refused',
+    meaning: 'The registration response did not verify against a live challenge of yours: ask for new options.',
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOGUE;

@@ -47,6 +47,26 @@ describe('loadConfig', () => {
     });
   });
 
+  it('derives the WebAuthn relying party from the issuer, and refuses origins outside WEBAUTHN_RP_ID', () => {
+    expect(loadConfig({ OIDC_ISSUER: 'https://login.bank.example' }).webauthn).toEqual({
+      rpId: 'login.bank.example',
+      rpName: 'login.bank.example',
+      origins: ['https://login.bank.example'],
+      challengeTtlSeconds: 120,
+    });
+    const wider = loadConfig({
+      OIDC_ISSUER: 'https://login.bank.example',
+      WEBAUTHN_RP_ID: 'bank.example',
+      WEBAUTHN_RP_NAME: 'Example Bank',
+      WEBAUTHN_ORIGINS: 'https://login.bank.example,https://app.bank.example',
+    }).webauthn;
+    expect(wider).toMatchObject({ rpId: 'bank.example', rpName: 'Example Bank' });
+    expect(() => loadConfig({ WEBAUTHN_RP_ID: 'bank.example', WEBAUTHN_ORIGINS: 'https://bank.example.evil' })).toThrow(
+      /WEBAUTHN_ORIGINS: https:\/\/bank.example.evil is not within WEBAUTHN_RP_ID bank.example/,
+    );
+    expect(() => loadConfig({ WEBAUTHN_ORIGINS: 'http://localhost:3000/login' })).toThrow(/is not an origin/);
+  });
+
   it('serves Swagger UI by default except in production', () => {
     expect(loadConfig({}).docs.enabled).toBe(true);
     expect(loadConfig(PRODUCTION).docs.enabled).toBe(false);

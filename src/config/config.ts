@@ -2,6 +2,8 @@ import { Env, EnvReader } from './env-reader';
 import type { JobName } from './job-names';
 import { readAgentConsoleConfig } from './agent-console';
 import { OutboxConfig, readOutboxConfig } from './outbox';
+import { readFactorConfig } from './factor-config';
+import type { EmailConfig, FactorChangeConfig } from './factor-config';
 import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
 
 /**
@@ -15,6 +17,9 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface AppConfig {
   nodeEnv: NodeEnv;
+  /** Issue 17: factor changes under /me, and email (src/config/factor-config.ts). */
+  factorChange: FactorChangeConfig;
+  email: EmailConfig;
   http: {
     host: string;
     port: number;
@@ -150,6 +155,16 @@ export interface AppConfig {
     requiredRole: string;
     /** The role (besides requiredRole) the admin endpoints need: Shared Signals receivers, webhook subscriptions. */
     adminRole: string;
+  };
+  /** Passkeys (WebAuthn): the relying party the browser binds credentials to; defaults from OIDC_ISSUER's host. */
+  webauthn: {
+    /** WEBAUTHN_RP_ID: a registrable domain suffix of every origin (localhost in development). */
+    rpId: string;
+    rpName: string;
+    /** WEBAUTHN_ORIGINS: the exact origins (scheme://host[:port]) the browser may run a ceremony from. */
+    origins: string[];
+    /** How long a registration or authentication challenge is valid (single use in any case). */
+    challengeTtlSeconds: number;
   };
   agentConsole: {
     /** The console's public client at the workforce IdP (code + PKCE); unset: only the development sign-in. */
@@ -311,11 +326,14 @@ function readConfig(read: EnvReader): AppConfig {
     ...readAgentConsoleConfig(read, nodeEnv),
     ...readLoginUiConfig(read),
     ...readOutboxConfig(read, nodeEnv),
+    ...readFactorConfig(read, nodeEnv),
+    webauthn: { rpId: '', rpName: '', origins: [], challengeTtlSeconds: 0 },
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);
   config.oidc.accessTokenAudience = read.string('ACCESS_TOKEN_AUDIENCE', config.oidc.issuer);
   config.journeys.loginUiUrl ||= `${config.oidc.issuer}/login`;
+  config.webauthn = readWebauthnConfig(read, config.oidc.issuer);
   try {
     new URL(config.journeys.loginUiUrl);
   } catch {
@@ -359,6 +377,39 @@ function readConfig(read: EnvReader): AppConfig {
     );
   }
   return config;
+}
+
+/**
+ * The WebAuthn relying party: by default the issuer's host is the RP ID and the issuer's origin the only origin
+ * (the hosted login page runs there). The RP ID must be the origins' host or a registrable suffix of it
+ * (WebAuthn §5.1.3 step 8; a browser refuses anything else), so a mismatch is refused at start-up.
+ */
+function readWebauthnConfig(read: EnvReader, issuer: string): AppConfig['webauthn'] {
+  const issuerUrl = new URL(issuer);
+  const rpId = read.string('WEBAUTHN_RP_ID', issuerUrl.hostname);
+  const origins = read.list('WEBAUTHN_ORIGINS', issuerUrl.origin);
+  for (const origin of origins) {
+    const host = originHost(origin);
+    if (!host) read.problems.push(`WEBAUTHN_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
+    else if (host !== rpId && !host.endsWith(`.${rpId}`))
+      read.problems.push(`WEBAUTHN_ORIGINS: ${origin} is not within WEBAUTHN_RP_ID ${rpId}`);
+  }
+  return {
+    rpId,
+    rpName: read.string('WEBAUTHN_RP_NAME', rpId),
+    origins,
+    challengeTtlSeconds: read.integer('WEBAUTHN_CHALLENGE_TTL_SECONDS', 120, 30, 600),
+  };
+}
+
+/** The host of an exact origin (`scheme://host[:port]`, nothing more), or null. */
+function originHost(origin: string): string | null {
+  try {
+    const url = new URL(origin);
+    return url.origin === origin ? url.hostname : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Injection token for the validated AppConfig. */

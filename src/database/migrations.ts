@@ -18,6 +18,9 @@ import { OutboxBackchannelLogout1796080625389 } from '../../migrations/179608062
 import { ChainWebhookSubscriptions1796080894331 } from '../../migrations/1796080894331-ChainWebhookSubscriptions';
 import { OutboxSetReceivers1796081129290 } from '../../migrations/1796081129290-OutboxSetReceivers';
 import { OutboxSessionEndedClientIds1796084313172 } from '../../migrations/1796084313172-OutboxSessionEndedClientIds';
+import { PasskeysCredentials1796082265145 } from '../../migrations/1796082265145-PasskeysCredentials';
+import { EmailHelperEmailFactor1796092000000 } from '../../migrations/1796092000000-EmailHelperEmailFactor';
+import { EmailHelperTotp1796092600000 } from '../../migrations/1796092600000-EmailHelperTotp';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -40,5 +43,8 @@ export const MIGRATIONS = [
   OutboxBackchannelLogout1796080625389,
   ChainWebhookSubscriptions1796080894331,
   OutboxSetReceivers1796081129290,
+  PasskeysCredentials1796082265145,
   OutboxSessionEndedClientIds1796084313172,
+  EmailHelperEmailFactor1796092000000,
+  EmailHelperTotp1796092600000,
 ];

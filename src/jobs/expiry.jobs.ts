@@ -1,3 +1,4 @@
+import { PasskeysRepository } from '../mfa/passkeys/passkeys.repository';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config';
@@ -105,6 +106,7 @@ export class PurgeJourneyDataJob extends Job {
     private readonly tokens: TokensRepository,
     private readonly codes: AuthorizationCodesRepository,
     private readonly loginAttempts: LoginAttemptsRepository,
+    private readonly passkeys: PasskeysRepository,
   ) {
     super();
   }
@@ -132,6 +134,8 @@ export class PurgeJourneyDataJob extends Job {
       () => this.tokens.deleteDeadSessionlessBatch(manager, batch, now, days),
       () => this.codes.deleteExpiredBatch(manager, batch, now),
       () => this.loginAttempts.deleteIdleBatch(manager, batch, now),
+      // Registration challenges are minutes long; an expired one is useless (spent or not).
+      () => this.passkeys.deleteExpiredRegistrations(manager, now, batch),
     ]) {
       total += await inBatches({ ...context, progress: (rows) => context.progress(total + rows) }, step);
     }

@@ -4,6 +4,7 @@ import { JourneyRecordsModule } from '../journeys/journey-records.module';
 import { LockoutModule } from '../journeys/lockout/lockout.module';
 import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 import { PushPromptsModule } from '../mfa/push/push-prompts.module';
+import { PasskeyRecordsModule } from '../mfa/passkeys/passkey-records.module';
 import { SmsDeliveriesModule } from '../mfa/sms/sms-deliveries.module';
 import { DrsEvaluationsModule } from '../risk/drs-evaluations.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -44,6 +45,7 @@ const JOB_CLASSES = [
     DrsEvaluationsModule,
     SmsDeliveriesModule,
     PushPromptsModule,
+    PasskeyRecordsModule,
     MfaLockoutModule,
     SessionsModule,
     TokensModule,

@@ -15,6 +15,8 @@ export interface JourneyOptions {
   browser?: boolean;
   /** Step-up: the live session this journey raises (its customer is known, the password is skipped). */
   stepUp?: { sessionId: string; acr: string | null; amr: string[] };
+  /** Started for a passwordless sign-in: the first step is a discoverable passkey (PASSKEY_LOGIN), not the password. */
+  passwordless?: boolean;
   /** The transaction a step-up approves (dynamic linking): shown on the push prompt, its hash bound into the result. */
   transaction?: { amount: string; currency: string; payee: string; hash: string };
 }

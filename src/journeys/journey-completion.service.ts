@@ -113,7 +113,9 @@ export class JourneyCompletion {
     const expiresAt = new Date(Math.min(now.getTime() + ttl * 1000, state.context.expiresAt.getTime()));
     const token = randomSecret(32);
     const offersChoice = step.role === 'second-factor' && !given;
-    const choices = offersChoice ? candidates.map((candidate) => candidate.kind) : undefined;
+    // A primary step with passwordless alternatives: its token may switch to one (choices), nothing more is shown.
+    const switchable = step.role === 'primary' && !given && candidates.length > 1;
+    const choices = offersChoice || switchable ? candidates.map((candidate) => candidate.kind) : undefined;
     const { unwritten } = state.transient;
     state.transient.unwritten = undefined;
     const withWrites = unwritten

@@ -8,10 +8,12 @@ import {
   DeviceBindDto,
   DeviceProofDto,
   EsignDto,
+  PasskeyAssertionDto,
   PasswordStepDto,
   PushPollDto,
   SmsCodeDto,
   StartJourneyDto,
+  TotpCodeDto,
   TransactionOnlyDto,
 } from './dto/journey.dto';
 import { JOURNEY_RESPONSE, JOURNEY_RESPONSE_MODELS } from './dto/journey-response.dto';
@@ -63,6 +65,7 @@ export class JourneysController {
         bindDevice: body.device?.bind,
         deviceKeyThumbprint: body.device?.keyThumbprint,
         startedBy: 'api',
+        ...(body.method === 'passkey' ? { options: { passwordless: true } } : {}),
       },
       requestOrigin(request),
     );
@@ -173,6 +176,32 @@ export class JourneysController {
     return this.journeys.submit(
       journeyId,
       'SMS_OTP',
+      'verify',
+      body.transactionToken,
+      { code: body.code },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/totp/verify')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second factor: verify the code of the authenticator app (TOTP)',
+    description:
+      'Offered when the customer has a confirmed authenticator app (POST /me/totp). A code is accepted once (a replay of ' +
+      'the same time step is wrong); one step of clock drift either way is allowed. Wrong codes count like SMS codes. ' +
+      'The right code completes the step (amr gains otp).',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'OTP_INVALID', 'JOURNEY_FAILED', 'MFA_LOCKED')
+  verifyTotp(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TotpCodeDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'TOTP',
       'verify',
       body.transactionToken,
       { code: body.code },
@@ -310,6 +339,101 @@ export class JourneysController {
         platform: body.platform,
         pushAddress: body.pushAddress,
       },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/passkey/options')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second factor: ask for passkey request options',
+    description:
+      'The customer chose PASSKEY among the offered factors (nextStep.options). Answers nextStep.publicKey, the WebAuthn request ' +
+      "options (the customer's passkeys as allowCredentials), and a new transaction token that carries their challenge: pass " +
+      'publicKey to PublicKeyCredential.parseRequestOptionsFromJSON and navigator.credentials.get, then verify with that token.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The passkey step with its options' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'MFA_LOCKED')
+  passkeyOptions(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TransactionOnlyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'PASSKEY', 'options', body.transactionToken, {}, requestOrigin(request));
+  }
+
+  @Post(':journeyId/passkey')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second factor: verify a passkey assertion',
+    description:
+      'The assertion must sign the challenge of this transaction, from an allowed origin (WEBAUTHN_ORIGINS), by a live passkey ' +
+      'of this customer whose signature counter grew. A refusal keeps the token (attemptsLeft); the last one ends the journey.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'PASSKEY_OPTIONS_REQUIRED', 'PASSKEY_INVALID', 'JOURNEY_FAILED', 'MFA_LOCKED')
+  verifyPasskey(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: PasskeyAssertionDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'PASSKEY',
+      'verify',
+      body.transactionToken,
+      { credential: body.credential },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/passkey-login/options')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Passwordless instead of the password: switch to a passkey',
+    description:
+      "With the password step's transaction token: answers the PASSKEY_LOGIN step with request options for a discoverable " +
+      'credential and a new token (the hosted login page\'s "Sign in with a passkey"). The password token is spent.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The passwordless step with its options' })
+  @ApiJourneyProblems(...STEP_PROBLEMS)
+  passkeyLoginOptions(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TransactionOnlyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'PASSKEY_LOGIN',
+      'options',
+      body.transactionToken,
+      {},
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/passkey-login')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Passwordless: sign in with a passkey',
+    description:
+      'For a journey started with `method: passkey`: the assertion of a discoverable credential over the challenge of ' +
+      'nextStep.publicKey, with user verification. The credential names the customer; the directory must still let them in. ' +
+      'A user-verified passkey counts as two factors (loa2).',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'PASSKEY_INVALID', 'ACCESS_DENIED', 'JOURNEY_FAILED')
+  passkeyLogin(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: PasskeyAssertionDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'PASSKEY_LOGIN',
+      'verify',
+      body.transactionToken,
+      { credential: body.credential },
       requestOrigin(request),
     );
   }

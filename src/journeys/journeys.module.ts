@@ -18,6 +18,11 @@ import { DeviceProofStep } from './steps/device-proof.step';
 import { PushStep } from './steps/push.step';
 import { EsignStep } from './steps/esign.step';
 import { DeviceBindStep } from './steps/device-bind.step';
+import { TotpStep } from './steps/totp.step';
+import { TotpModule } from '../mfa/totp/totp.module';
+import { PasskeyStep } from './steps/passkey.step';
+import { PasskeyLoginStep } from './steps/passkey-login.step';
+import { PasskeysModule } from '../mfa/passkeys/passkeys.module';
 import { EsignRepository } from '../esign/esign.repository';
 import { PushModule } from '../mfa/push/push.module';
 import { DevicesModule } from '../devices/devices.module';
@@ -30,7 +35,17 @@ import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
  * not change. A new kind also needs its AUTH_STEP_KINDS value and auth_step_kind enum value (a migration),
  * a route and DTO in journeys.controller.ts, and its audit events (docs/architecture.md, "The journey engine").
  */
-const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, DeviceBindStep];
+const STEPS = [
+  PasswordStep,
+  DeviceProofStep,
+  SmsOtpStep,
+  PushStep,
+  EsignStep,
+  DeviceBindStep,
+  TotpStep,
+  PasskeyStep,
+  PasskeyLoginStep,
+];
 
 @Module({
   imports: [
@@ -40,12 +55,14 @@ const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, D
     TokensModule,
     ClientsModule,
     SmsModule,
+    TotpModule,
     PushModule,
     DevicesModule,
     MfaLockoutModule,
     JourneyRecordsModule,
     LockoutModule,
     SmsDeliveriesModule,
+    PasskeysModule,
   ],
   controllers: [JourneysController],
   providers: [

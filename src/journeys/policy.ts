@@ -108,7 +108,15 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     };
   }
 
-  if (!passedAny('primary')) return { next: 'STEP', steps: withRole('primary').slice(0, 1) };
+  if (!passedAny('primary')) {
+    // A journey started for a passkey (passwordless) asks for a discoverable credential instead of the password.
+    const passwordless = state.context.options?.passwordless === true;
+    // Otherwise the password, with the passwordless steps as alternatives its token may switch to (the hosted
+    // page's "Sign in with a passkey"): the first step is the one shown, the others are only choices.
+    const primary = withRole('primary').filter((step) => step.passwordless === passwordless);
+    const alternatives = passwordless ? [] : withRole('primary').filter((step) => step.passwordless);
+    return { next: 'STEP', steps: [...primary.slice(0, 1), ...alternatives] };
+  }
   if (state.risk === null) return { next: 'EVALUATE_RISK' };
   if (state.risk === 'DENY') return { next: 'FAIL', reason: 'risk evaluation denied the sign-in', denied: true };
 
@@ -121,7 +129,8 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
   const mfaRequired =
     (state.risk === 'CHALLENGE' || required >= 2 || state.passed.some((entry) => entry.facts.mfaRequired === true)) &&
     !deviceVerified;
-  const mfaPassed = passedAny('second-factor');
+  // A user-verified passkey sign-in proved two factors in one step (possession and a PIN or biometric).
+  const mfaPassed = passedAny('second-factor') || state.passed.some((entry) => entry.facts.multiFactor === true);
   // Binding asks for a second factor even where the sign-in alone would not (a step-up for the binding).
   const bindingWanted = state.context.bindDevice && !passedKinds.has('DEVICE_BIND');
   if ((mfaRequired || bindingWanted) && !mfaPassed) {

@@ -1,9 +1,16 @@
 import { Module } from '@nestjs/common';
 import { JourneysModule } from '../journeys/journeys.module';
+import { EmailModule } from '../mfa/email/email.module';
+import { TotpModule } from '../mfa/totp/totp.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
+import { EmailController } from './email.controller';
+import { FreshAuthGuard } from './fresh-auth.guard';
 import { MeController } from './me.controller';
 import { StepUpController } from './step-up.controller';
+import { TotpController } from './totp.controller';
+import { PasskeysModule } from '../mfa/passkeys/passkeys.module';
+import { PasskeysController } from './passkeys.controller';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -11,8 +18,9 @@ import { StepUpController } from './step-up.controller';
  * CustomerTokenVerifier port, which TokensModule provides.
  */
 @Module({
-  imports: [SessionsModule, JourneysModule],
-  controllers: [MeController, StepUpController],
-  providers: [CustomerAuthGuard],
+  imports: [SessionsModule, JourneysModule, EmailModule, TotpModule, PasskeysModule],
+  controllers: [MeController, StepUpController, EmailController, TotpController, PasskeysController],
+  providers: [CustomerAuthGuard, FreshAuthGuard],
+  exports: [FreshAuthGuard],
 })
 export class MeModule {}

@@ -76,7 +76,7 @@ describe('hosted login page: branding', () => {
       login.page.getByRole('link', { name: 'Need help? Contact support' }).getAttribute('href'),
     ).resolves.toBe('https://bank.example/help');
     const button = await login.page
-      .getByRole('button', { name: 'Sign in' })
+      .getByRole('button', { name: 'Sign in', exact: true })
       .evaluate((element) => [getComputedStyle(element).backgroundColor, getComputedStyle(element).color]);
     expect(button).toEqual(['rgb(122, 31, 162)', 'rgb(255, 255, 255)']);
 

@@ -119,14 +119,14 @@ describe('hosted login page: password', () => {
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       await login.page.getByLabel('Username', { exact: true }).fill('alice');
       await login.page.getByLabel('Password', { exact: true }).fill(`wrong-${attempt}`);
-      await login.page.getByRole('button', { name: 'Sign in' }).click();
+      await login.page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await login.page.waitForFunction(
         (n) => document.querySelector('[role=alert]')?.textContent?.includes(`${5 - n}.`),
         attempt,
       );
     }
     await login.page.getByLabel('Password', { exact: true }).fill('alice-password');
-    await login.page.getByRole('button', { name: 'Sign in' }).click();
+    await login.page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await login.page.waitForFunction(() => document.querySelector('[role=alert]')?.textContent?.startsWith('Too many'));
     await expect(alert.textContent()).resolves.toMatch(
       /^Too many failed attempts: sign-in is locked for now\. Try again in \d+ minutes\.$/,

@@ -203,7 +203,7 @@ export class LoginPage {
     await this.page.getByLabel('Password', { exact: true }).fill(password);
     if (options.remember) await this.page.getByLabel(/Remember this browser/).check();
     await this.shot('password');
-    await this.page.getByRole('button', { name: 'Sign in' }).click();
+    await this.page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
   /** Waits until the browser is back at the relying party's callback. */

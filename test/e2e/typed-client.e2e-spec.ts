@@ -70,6 +70,12 @@ describe('the journey types a frontend narrows', () => {
         return `sign ${step.document.title}`;
       case 'DEVICE_BIND':
         return `bind ${step.keyType}`;
+      case 'TOTP':
+        return `authenticator code${step.options ? `, or ${step.options.map((option) => option.type).join(',')}` : ''}`;
+      case 'PASSKEY':
+        return step.phase === 'CHOOSE' ? 'choose' : `assert ${String(step.publicKey.challenge)}`;
+      case 'PASSKEY_LOGIN':
+        return `passwordless ${String(step.publicKey.challenge)}`;
     }
   }
 

@@ -156,6 +156,20 @@ describe('scheduled jobs', () => {
     expect(audit.details).toMatchObject({ job: 'purge-journey-data', rows: (outcome as { rows: number }).rows });
   });
 
+  it('purge-journey-data: passkey registration challenges past their expiry go, live ones stay', async () => {
+    for (const [hash, expiresAt] of [
+      ['expired', ago(MINUTE)],
+      ['live', new Date(Date.now() + 10 * MINUTE * 1000)],
+    ] as const)
+      await q(
+        `INSERT INTO passkey_registrations (challenge_hash, cupid, session_id, created_at, expires_at)
+         VALUES ($1, 'CUPID-JOB', gen_random_uuid(), now(), $2)`,
+        [sha256(hash), expiresAt],
+      );
+    expect(await run('purge-journey-data')).toMatchObject({ status: 'ran' });
+    expect(await q(`SELECT challenge_hash FROM passkey_registrations`)).toEqual([{ challenge_hash: sha256('live') }]);
+  });
+
   it('purge-journey-data: push prompts, push challenges and wrong MFA codes past retention go; recent ones, and wrong codes still in the MFA window, stay', async () => {
     const old = await context(ago(100 * DAY), ago(99 * DAY), 'COMPLETED');
     const recent = await context(ago(10 * DAY), ago(9 * DAY), 'COMPLETED');

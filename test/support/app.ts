@@ -26,6 +26,8 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Environment variables on top of the test defaults. */
   env?: Record<string, string>;
+  /** Environment variables that depend on the port the app will listen on (e.g. a WebAuthn origin). */
+  envForPort?: (port: number) => Record<string, string>;
   /** A database to share (several instances on one database); a fresh one when unset. */
   database?: TestDatabase;
   /** Extra modules, e.g. a test-only controller. */
@@ -51,6 +53,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     OIDC_ISSUER: `http://127.0.0.1:${port}`,
     KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
     ...options.env,
+    ...options.envForPort?.(port),
   });
   const clock = options.clock ?? new TestClock();
   const chunks: string[] = [];

@@ -68,6 +68,7 @@ export async function completeLogin(
     redirectUri?: string;
     challenge?: string;
     trustedDeviceId?: string;
+    acr?: string;
   } = {},
 ): Promise<CompletedLogin> {
   const clientId = options.clientId ?? SPA.clientId;
@@ -85,7 +86,7 @@ export async function completeLogin(
       cupid,
       client,
       amr: options.amr ?? ['pwd'],
-      acr: 'urn:ciam:loa:1',
+      acr: options.acr ?? 'urn:ciam:loa:1',
       ip: '127.0.0.1',
       userAgent: 'jest',
       trustedDeviceId: options.trustedDeviceId ?? null,

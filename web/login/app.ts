@@ -5,6 +5,7 @@ import { createDeviceKey, loadDeviceKey, saveDeviceKey, signJws } from './device
 import { field, h, showFieldError } from './dom';
 import { t } from './i18n';
 import { Answer, FactorOption, journeyApi, JourneyView, localProblem, NextStep, Problem, Step } from './journey-api';
+import { getAssertion, passkeysSupported } from './passkey';
 
 interface Flow {
   journeyId: string;
@@ -124,9 +125,10 @@ export function startFlow(journeyId: string, token: string, step: string, hints:
   // A step-up (issue 15): the customer is signed in and the page opens at the second factors the redirect names
   // (the password is never asked again); any other first step has nothing to show.
   const factors = (hints.factors ?? []).filter(
-    (type): type is FactorOption['type'] => type === 'SMS_OTP' || type === 'PUSH',
+    (type): type is FactorOption['type'] => type === 'SMS_OTP' || type === 'PUSH' || type === 'PASSKEY',
   );
-  if ((step !== 'SMS_OTP' && step !== 'PUSH') || factors.length === 0) return showFatal(localProblem('generic'));
+  if ((step !== 'SMS_OTP' && step !== 'PUSH' && step !== 'PASSKEY') || factors.length === 0)
+    return showFatal(localProblem('generic'));
   flow.factors = factors.map((type) => ({ type })) as FactorOption[];
   return factors.length > 1 ? chooseFactorScreen() : factorStartScreen(flow.factors[0]);
 }
@@ -152,8 +154,12 @@ function route(next: NextStep): void {
   switch (next.type) {
     case 'PASSWORD':
       return void passwordScreen();
+    case 'PASSKEY_LOGIN':
+      return passkeyScreen(next.publicKey, 'login');
     case 'SMS_OTP':
     case 'PUSH':
+    case 'PASSKEY':
+      if (next.phase === 'ASSERT') return passkeyScreen(next.publicKey, 'factor');
       if (next.phase === 'VERIFY') return smsVerifyScreen(next);
       if (next.phase === 'WAITING') return pushWaitingScreen(next);
       flow.factors = next.options;
@@ -239,7 +245,59 @@ async function passwordScreen(): Promise<void> {
       });
     })();
   });
-  show(heading('password.heading', { brand: brand().brandName }), form);
+  // Passwordless: the same token switches to a passkey (no username needed: the passkey names the account).
+  const passkey = passkeysSupported()
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () =>
+            void (async () => {
+              busy(form, true);
+              status(t('status.checking'));
+              const answer = await journeyApi.passkeyLoginOptions(flow.journeyId, flow.token);
+              busy(form, false);
+              handle(answer, (problem) => {
+                setAlert(problemBox, problemMessage(problem));
+                status('');
+              });
+            })(),
+        },
+        t('passkey.signIn'),
+      )
+    : null;
+  show(heading('password.heading', { brand: brand().brandName }), form, ...(passkey ? [passkey] : []));
+}
+
+// ---- passkeys ------------------------------------------------------------------------------------------
+
+/** A passkey ceremony: the customer presses the button, the authenticator signs, the assertion is sent. */
+function passkeyScreen(publicKey: Record<string, unknown>, use: 'login' | 'factor'): void {
+  const problemBox = alertBox();
+  const button = h('button', { type: 'button' }, t('passkey.use'));
+  button.addEventListener('click', () => {
+    void (async () => {
+      button.disabled = true;
+      status(t('status.passkey'));
+      const credential = await getAssertion(publicKey);
+      if (!credential) {
+        button.disabled = false;
+        status('');
+        return setAlert(problemBox, t('passkey.cancelled'));
+      }
+      const answer =
+        use === 'login'
+          ? await journeyApi.passkeyLogin(flow.journeyId, flow.token, credential)
+          : await journeyApi.verifyPasskey(flow.journeyId, flow.token, credential);
+      button.disabled = false;
+      handle(answer, (problem) => {
+        setAlert(problemBox, problemMessage(problem));
+        status('');
+      });
+    })();
+  });
+  show(heading('passkey.heading'), h('p', {}, t('passkey.text')), problemBox, button);
 }
 
 // ---- second factors ------------------------------------------------------------------------------------
@@ -247,6 +305,7 @@ async function passwordScreen(): Promise<void> {
 function factorLabel(option: FactorOption | { type: FactorOption['type'] }): string {
   if ('maskedPhone' in option) return t('factor.sms', { phone: option.maskedPhone });
   if ('devices' in option) return t('factor.push', { devices: option.devices.join(', ') });
+  if (option.type === 'PASSKEY') return t('factor.passkey');
   return t(option.type === 'PUSH' ? 'push.heading' : 'sms.heading');
 }
 
@@ -274,23 +333,25 @@ function chooseFactorScreen(message?: string): void {
 /** One factor offered: say where the code or prompt goes and let the customer start it. */
 function factorStartScreen(option: FactorOption | { type: FactorOption['type'] }, message?: string): void {
   const problemBox = alertBox();
-  const push = option.type === 'PUSH';
+  const kind = option.type === 'PUSH' ? 'push' : option.type === 'PASSKEY' ? 'passkey' : 'sms';
   const button = h(
     'button',
     { type: 'button', onclick: () => void startFactor(option.type, problemBox) },
-    t(push ? 'push.send' : 'sms.send'),
+    t(kind === 'passkey' ? 'passkey.use' : `${kind}.send`),
   );
-  show(heading(push ? 'push.heading' : 'sms.heading'), h('p', {}, factorLabel(option)), problemBox, button);
+  show(heading(`${kind}.heading`), h('p', {}, factorLabel(option)), problemBox, button);
   if (message) setAlert(problemBox, message);
 }
 
 async function startFactor(type: FactorOption['type'], problemBox: HTMLElement): Promise<void> {
-  status(t(type === 'PUSH' ? 'status.sendingPush' : 'status.sendingSms'));
+  status(t(type === 'PUSH' ? 'status.sendingPush' : type === 'PASSKEY' ? 'status.checking' : 'status.sendingSms'));
   for (const button of main().querySelectorAll('button')) button.disabled = true;
   const answer =
     type === 'PUSH'
       ? await journeyApi.sendPush(flow.journeyId, flow.token)
-      : await journeyApi.sendSms(flow.journeyId, flow.token);
+      : type === 'PASSKEY'
+        ? await journeyApi.passkeyOptions(flow.journeyId, flow.token)
+        : await journeyApi.sendSms(flow.journeyId, flow.token);
   for (const button of main().querySelectorAll('button')) button.disabled = false;
   handle(answer, (problem) => {
     status('');

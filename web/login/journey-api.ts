@@ -134,4 +134,18 @@ export const journeyApi = {
     call(() =>
       api.POST('/journeys/{journeyId}/device-proof', { ...path(journeyId), body: { transactionToken, proof } }),
     ),
+  passkeyLoginOptions: (journeyId: string, transactionToken: string) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/passkey-login/options', { ...path(journeyId), body: { transactionToken } }),
+    ),
+  passkeyLogin: (journeyId: string, transactionToken: string, credential: Record<string, unknown>) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/passkey-login', { ...path(journeyId), body: { transactionToken, credential } }),
+    ),
+  passkeyOptions: (journeyId: string, transactionToken: string) =>
+    call(() => api.POST('/journeys/{journeyId}/passkey/options', { ...path(journeyId), body: { transactionToken } })),
+  verifyPasskey: (journeyId: string, transactionToken: string, credential: Record<string, unknown>) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/passkey', { ...path(journeyId), body: { transactionToken, credential } }),
+    ),
 };

@@ -41,6 +41,11 @@ export class PushOption {
   devices: string[];
 }
 
+export class TotpOption {
+  @ApiProperty({ enum: ['TOTP'], example: 'TOTP' })
+  type: 'TOTP';
+}
+
 const CHOOSE = {
   enum: ['CHOOSE'],
   example: 'CHOOSE',
@@ -154,6 +159,53 @@ export class DeviceProofNextStep {
   alg: 'ES256';
 }
 
+export class PasskeyOption {
+  @ApiProperty({ enum: ['PASSKEY'], example: 'PASSKEY' })
+  type: 'PASSKEY';
+}
+
+const PUBLIC_KEY_REQUEST = {
+  type: 'object' as const,
+  additionalProperties: true,
+  example: { challenge: 'ZmQ3N2E0...', rpId: 'login.example.com', timeout: 120000, userVerification: 'required' },
+  description:
+    'WebAuthn request options (PublicKeyCredentialRequestOptionsJSON): pass them to PublicKeyCredential.parseRequestOptionsFromJSON, ' +
+    'then navigator.credentials.get({ publicKey }); send the credential’s toJSON()',
+};
+
+/** The choice of a second factor with the passkey first (a customer with no phone nor bound device). */
+export class PasskeyChooseNextStep {
+  @ApiProperty({ enum: ['PASSKEY'], example: 'PASSKEY' })
+  type: 'PASSKEY';
+
+  @ApiProperty(CHOOSE)
+  phase: 'CHOOSE';
+
+  @ApiProperty({ ...OPTIONS, example: [{ type: 'PASSKEY' }] })
+  options: Array<SmsOtpOption | PushOption | PasskeyOption>;
+}
+
+/** The passkey's request options, after journeyPasskeyOptions: the assertion is sent to journeyVerifyPasskey. */
+export class PasskeyAssertNextStep {
+  @ApiProperty({ enum: ['PASSKEY'], example: 'PASSKEY' })
+  type: 'PASSKEY';
+
+  @ApiProperty({ enum: ['ASSERT'], example: 'ASSERT' })
+  phase: 'ASSERT';
+
+  @ApiProperty(PUBLIC_KEY_REQUEST)
+  publicKey: Record<string, unknown>;
+}
+
+/** Passwordless: the options of a discoverable credential (no allowCredentials); the assertion goes to journeyPasskeyLogin. */
+export class PasskeyLoginNextStep {
+  @ApiProperty({ enum: ['PASSKEY_LOGIN'], example: 'PASSKEY_LOGIN' })
+  type: 'PASSKEY_LOGIN';
+
+  @ApiProperty(PUBLIC_KEY_REQUEST)
+  publicKey: Record<string, unknown>;
+}
+
 export class EsignDocumentDto {
   @ApiProperty({ example: 'terms' }) documentId: string;
   @ApiProperty({ example: '2026-11' }) version: string;
@@ -193,6 +245,18 @@ export class DeviceBindNextStep {
 
   @ApiProperty({ enum: ['EC P-256'], example: 'EC P-256', description: 'The key pair to generate' })
   keyType: 'EC P-256';
+}
+
+/** The authenticator-app code; `phase: CHOOSE` with `options` when other factors are offered too. */
+export class TotpNextStep {
+  @ApiProperty({ enum: ['TOTP'], example: 'TOTP' })
+  type: 'TOTP';
+
+  @ApiPropertyOptional({ ...CHOOSE, description: 'Present when `options` offers other factors as well' })
+  phase?: 'CHOOSE';
+
+  @ApiPropertyOptional({ ...OPTIONS, example: [{ type: 'TOTP' }, { type: 'SMS_OTP', maskedPhone: '+44•••••002' }] })
+  options?: Array<TotpOption | SmsOtpOption | PushOption>;
 }
 
 export class JourneyPendingDto {
@@ -269,6 +333,12 @@ export const JOURNEY_RESPONSE_MODELS = [
   EsignDocumentDto,
   EsignNextStep,
   DeviceBindNextStep,
+  TotpOption,
+  TotpNextStep,
+  PasskeyOption,
+  PasskeyChooseNextStep,
+  PasskeyAssertNextStep,
+  PasskeyLoginNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -292,7 +362,7 @@ function union(
 export const STEP_OPERATIONS: Record<string, { schema: string; operations: string[]; description: string }> = {
   PASSWORD: {
     schema: 'PasswordNextStep',
-    operations: ['journeyPassword'],
+    operations: ['journeyPassword', 'journeyPasskeyLoginOptions'],
     description: 'Ask for username and password.',
   },
   'SMS_OTP/CHOOSE': {
@@ -326,10 +396,31 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     operations: ['journeyEsign'],
     description: 'Show `document`; sign it (or decline, which ends the journey).',
   },
+  TOTP: {
+    schema: 'TotpNextStep',
+    operations: ['journeyVerifyTotp', 'journeySendSms', 'journeySendPush'],
+    description:
+      'Ask for the code of the authenticator app; with `options` (phase CHOOSE) the other factors offered may be chosen instead.',
+  },
   DEVICE_BIND: {
     schema: 'DeviceBindNextStep',
     operations: ['journeyBindDevice'],
     description: 'Generate a P-256 key pair on the device and sign `challenge` with it.',
+  },
+  'PASSKEY/CHOOSE': {
+    schema: 'PasskeyChooseNextStep',
+    operations: ['journeyPasskeyOptions', 'journeySendSms', 'journeySendPush'],
+    description: "Offer the second factors in `options`; the chosen one's operation answers it.",
+  },
+  'PASSKEY/ASSERT': {
+    schema: 'PasskeyAssertNextStep',
+    operations: ['journeyVerifyPasskey', 'journeyPasskeyOptions'],
+    description: 'Run navigator.credentials.get with `publicKey` and send the assertion.',
+  },
+  PASSKEY_LOGIN: {
+    schema: 'PasskeyLoginNextStep',
+    operations: ['journeyPasskeyLogin', 'journeyPasskeyLoginOptions'],
+    description: 'Passwordless: run navigator.credentials.get with `publicKey` (no username) and send the assertion.',
   },
 };
 
@@ -350,8 +441,15 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       DEVICE_PROOF: ref(DeviceProofNextStep),
       ESIGN: ref(EsignNextStep),
       DEVICE_BIND: ref(DeviceBindNextStep),
+      TOTP: ref(TotpNextStep),
+      PASSKEY: ref('PasskeyNextStep'),
+      PASSKEY_LOGIN: ref(PasskeyLoginNextStep),
     },
   ),
+  PasskeyNextStep: union('The passkey step: choosing the factor, then asserting with the options.', 'phase', {
+    CHOOSE: ref(PasskeyChooseNextStep),
+    ASSERT: ref(PasskeyAssertNextStep),
+  }),
   SmsOtpNextStep: union('The SMS one-time code step: choosing the factor, then verifying the code.', 'phase', {
     CHOOSE: ref(SmsOtpChooseNextStep),
     VERIFY: ref(SmsOtpVerifyNextStep),
@@ -363,6 +461,8 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
   SecondFactorOption: union('A second factor the customer may choose.', 'type', {
     SMS_OTP: ref(SmsOtpOption),
     PUSH: ref(PushOption),
+    TOTP: ref(TotpOption),
+    PASSKEY: ref(PasskeyOption),
   }),
 };
 

@@ -109,6 +109,17 @@ export class StartJourneyDto {
   @ValidateNested()
   @Type(() => JourneyDeviceDto)
   device?: JourneyDeviceDto;
+
+  @ApiPropertyOptional({
+    enum: ['password', 'passkey'],
+    example: 'passkey',
+    description:
+      'How the customer identifies: `password` (the default) or `passkey`, a passwordless sign-in whose first step (PASSKEY_LOGIN) ' +
+      'carries WebAuthn request options for a discoverable credential; no username is asked.',
+  })
+  @IsOptional()
+  @IsIn(['password', 'passkey'])
+  method?: 'password' | 'passkey';
 }
 
 export class PasswordStepDto {
@@ -149,8 +160,26 @@ export class TransactionOnlyDto {
   transactionToken: string;
 }
 
+export class PasskeyAssertionDto extends TransactionOnlyDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'The assertion: PublicKeyCredential.toJSON() of navigator.credentials.get() with the options of nextStep.publicKey ' +
+      '(WebAuthn Level 3 AuthenticationResponseJSON: id, rawId, type, response.{clientDataJSON, authenticatorData, signature, userHandle}).',
+  })
+  @IsObject()
+  credential: Record<string, unknown>;
+}
+
 export class SmsCodeDto extends TransactionOnlyDto {
   @ApiProperty({ example: '493027', description: 'The 6-digit code received by SMS' })
+  @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })
+  code: string;
+}
+
+export class TotpCodeDto extends TransactionOnlyDto {
+  @ApiProperty({ example: '493027', description: 'The 6-digit code the authenticator app shows now' })
   @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })
   code: string;
 }

@@ -112,6 +112,8 @@ export abstract class JourneyStep<Input = unknown> {
    * before the step runs: the step, or policy right after it, needs the directory entry (e.g. the phone).
    */
   readonly needsCustomer: boolean = false;
+  /** A primary step that needs no password (a passkey): policy offers it only to journeys started for it. */
+  readonly passwordless: boolean = false;
   /** The factor shows a transaction and its approval is bound to it (dynamic linking): it can reach loa3. */
   readonly bindsTransaction: boolean = false;
   /** Database work before any dependency is called: an early outcome, a plan for `contact`, or null to complete at once. */
