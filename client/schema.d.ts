@@ -73,11 +73,15 @@ export interface paths {
     };
     /**
      * Authorization endpoint (browser redirect)
-     * @description Starts a login journey and redirects the browser to the login UI.
+     * @description With a live provider session (the browser's session cookie) answers with a code at once (SSO); otherwise starts a login, or a step-up of the session when it is below the level asked, and redirects the browser to the login UI.
      */
     get: operations['authorize'];
     put?: never;
-    post?: never;
+    /**
+     * Authorization endpoint by form post
+     * @description The same parameters as the GET form
+     */
+    post: operations['authorizeByPost'];
     delete?: never;
     options?: never;
     head?: never;
@@ -463,6 +467,26 @@ export interface paths {
      * @description It can no longer skip MFA or approve pushes; the sessions it opened or was bound in end with their tokens.
      */
     delete: operations['meRevokeDevice'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/step-up': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Step up my session
+     * @description Starts a journey bound to the session of this token that asks only for what its level lacks (never the password). Continue it with the journey step operations; it completes with a code for the token endpoint.
+     */
+    post: operations['meStartStepUp'];
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -982,8 +1006,19 @@ export interface components {
     SessionDto: {
       /** @example 2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90 */
       id: string;
-      /** @example demo-spa */
+      /**
+       * @description The app the session was opened for
+       * @example demo-spa
+       */
       clientId: string;
+      /**
+       * @description Every app signed in under this session (single sign-on), the first one included
+       * @example [
+       *       "demo-spa",
+       *       "demo-brokerage"
+       *     ]
+       */
+      clientIds: string[];
       /** @enum {string} */
       status: 'ACTIVE' | 'REVOKED' | 'EXPIRED';
       /**
@@ -1186,6 +1221,56 @@ export interface components {
     };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
+    };
+    StepUpTransactionDto: {
+      /**
+       * @description Decimal amount as text, up to two decimals
+       * @example 125.00
+       */
+      amount: string;
+      /**
+       * @description ISO 4217 currency code
+       * @example EUR
+       */
+      currency: string;
+      /**
+       * @description Who is paid, as shown to the customer
+       * @example ACME Energy Ltd
+       */
+      payee: string;
+    };
+    StartStepUpDto: {
+      /**
+       * @description The level to reach: urn:ciam:loa:2 when absent, urn:ciam:loa:3 with a transaction
+       * @example urn:ciam:loa:2
+       * @enum {string}
+       */
+      acr?: 'urn:ciam:loa:1' | 'urn:ciam:loa:2' | 'urn:ciam:loa:3';
+      /**
+       * @description Registered exactly for the token's client
+       * @example http://localhost:5173/callback
+       */
+      redirectUri: string;
+      /**
+       * @description PKCE S256 challenge
+       * @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+       */
+      codeChallenge: string;
+      /**
+       * @example S256
+       * @enum {string}
+       */
+      codeChallengeMethod: 'S256';
+      /**
+       * @description openid when absent
+       * @example openid
+       */
+      scope?: string;
+      /** @example n-0S6_WzA2Mj */
+      nonce?: string;
+      /** @example af0ifjsldkj */
+      state?: string;
+      transaction?: components['schemas']['StepUpTransactionDto'];
     };
     /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword`. */
     PasswordNextStep: {
@@ -1467,6 +1552,25 @@ export interface components {
        * @example http://localhost:5173/callback?code=SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000
        */
       redirectTo: string;
+      /**
+       * @description A step-up only: the session's level of assurance now (the same session, raised)
+       * @example urn:ciam:loa:2
+       */
+      acr?: string;
+      /**
+       * @description A step-up only: the session's authentication methods now
+       * @example [
+       *       "pwd",
+       *       "otp",
+       *       "sms"
+       *     ]
+       */
+      amr?: string[];
+      /**
+       * @description A step-up with a transaction only: base64url SHA-256 of the approved transaction (amount, currency, payee): dynamic linking
+       * @example q2v0m3J8v1oQmJ1e2Cq9xQ0YwzQ3yq3b5b2VtYQ5v9o
+       */
+      transactionHash?: string;
     };
     JourneyDeviceDto: {
       /**
@@ -1881,6 +1985,21 @@ export interface operations {
       query: {
         /** @description Passed on to the login UI */
         ui_locales?: unknown;
+        /**
+         * @description An ID token we issued; its sub must be the session's
+         * @example eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl
+         */
+        id_token_hint?: string;
+        /** @description Prefills the username */
+        login_hint?: unknown;
+        /** @description JSON; only id_token.acr is acted on (essential) */
+        claims?: unknown;
+        /** @description Levels of assurance asked */
+        acr_values?: unknown;
+        /** @description Seconds since the last authentication */
+        max_age?: unknown;
+        /** @description none, login (OIDC Core §3.1.2.1) */
+        prompt?: unknown;
         /** @example S256 */
         code_challenge_method: 'S256';
         /** @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM */
@@ -1903,7 +2022,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description To the login UI (`#journey=...&transaction_token=...&step=PASSWORD`), or back to the client with an error */
+      /** @description To the login UI (`#journey=...&transaction_token=...&step=PASSWORD`), or back to the client with a code (SSO) or an error */
       302: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
@@ -1913,6 +2032,107 @@ export interface operations {
         content?: never;
       };
       /** @description invalid_request, shown and never redirected: unknown client_id, a redirect_uri not registered for it, or hostile bytes in the request */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description temporarily_unavailable: a dependency is down or the instance is shutting down; retry after Retry-After */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "temporarily_unavailable",
+           *       "error_description": "the service is temporarily unavailable"
+           *     }
+           */
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+    };
+  };
+  authorizeByPost: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "response_type": "code",
+         *       "client_id": "demo-spa",
+         *       "redirect_uri": "http://localhost:5173/callback",
+         *       "scope": "openid profile",
+         *       "state": "af0ifjsldkj",
+         *       "nonce": "n-0S6_WzA2Mj",
+         *       "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+         *       "code_challenge_method": "S256",
+         *       "prompt": "login",
+         *       "max_age": "300",
+         *       "acr_values": "urn:ciam:loa:2",
+         *       "claims": "{\"id_token\":{\"acr\":{\"essential\":true,\"values\":[\"urn:ciam:loa:2\"]}}}",
+         *       "login_hint": "alice",
+         *       "id_token_hint": "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl",
+         *       "ui_locales": "de en"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @example code */
+          response_type: string;
+          /** @example demo-spa */
+          client_id: string;
+          /** @example http://localhost:5173/callback */
+          redirect_uri: string;
+          /** @example openid profile */
+          scope?: string;
+          /** @example af0ifjsldkj */
+          state?: string;
+          /** @example n-0S6_WzA2Mj */
+          nonce?: string;
+          /** @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM */
+          code_challenge: string;
+          /** @example S256 */
+          code_challenge_method: string;
+          /** @example login */
+          prompt?: string;
+          /** @example 300 */
+          max_age?: string;
+          /** @example urn:ciam:loa:2 */
+          acr_values?: string;
+          /** @example {"id_token":{"acr":{"essential":true,"values":["urn:ciam:loa:2"]}}} */
+          claims?: string;
+          /** @example alice */
+          login_hint?: string;
+          /** @example eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl */
+          id_token_hint?: string;
+          /** @example de en */
+          ui_locales?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description As the GET form */
+      302: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          Location: components['headers']['Location'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description As the GET form */
       400: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
@@ -2640,6 +2860,10 @@ export interface operations {
            *         {
            *           "id": "2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90",
            *           "clientId": "demo-spa",
+           *           "clientIds": [
+           *             "demo-spa",
+           *             "demo-brokerage"
+           *           ],
            *           "status": "ACTIVE",
            *           "amr": [
            *             "pwd",
@@ -2750,6 +2974,10 @@ export interface operations {
            * @example {
            *       "id": "2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90",
            *       "clientId": "demo-spa",
+           *       "clientIds": [
+           *         "demo-spa",
+           *         "demo-brokerage"
+           *       ],
            *       "status": "ACTIVE",
            *       "amr": [
            *         "pwd",
@@ -3460,6 +3688,10 @@ export interface operations {
            *         {
            *           "id": "2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90",
            *           "clientId": "demo-spa",
+           *           "clientIds": [
+           *             "demo-spa",
+           *             "demo-brokerage"
+           *           ],
            *           "status": "ACTIVE",
            *           "amr": [
            *             "pwd",
@@ -3779,6 +4011,97 @@ export interface operations {
       };
       /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
       404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meStartStepUp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "acr": "urn:ciam:loa:2",
+         *       "redirectUri": "http://localhost:5173/callback",
+         *       "codeChallenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+         *       "codeChallengeMethod": "S256",
+         *       "scope": "openid",
+         *       "nonce": "n-0S6_WzA2Mj",
+         *       "state": "af0ifjsldkj",
+         *       "transaction": {
+         *         "amount": "125.00",
+         *         "currency": "EUR",
+         *         "payee": "ACME Energy Ltd"
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['StartStepUpDto'];
+      };
+    };
+    responses: {
+      /** @description The step-up journey and its first step */
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_JOURNEY_REQUEST` (`urn:ciam:problem:invalid-journey-request`): Unknown client (or one that may not sign customers in), unregistered redirect URI, or a scope not allowed.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;

@@ -106,6 +106,12 @@ export const AUDIT_EVENT_TYPES = {
   MFA_UNLOCKED: 'mfa.unlocked',
   /** A push was refused by its budget; details: scope (journey, customer), prompts, limit, retryAfterSeconds. */
   PUSH_LIMITED: 'mfa.push_limited',
+  /** SSO: /oauth2/authorize issued a code under the browser's live session, no login; details: acr, prompt. */
+  SSO_CODE_ISSUED: 'sso.code_issued',
+  /** A step-up journey started for a live session; details: from (the session's acr), to (asked), startedBy, transactionSha256. */
+  STEP_UP_STARTED: 'stepup.started',
+  /** A step-up journey raised its session; details: from, to (acr), amr, transactionSha256. */
+  STEP_UP_COMPLETED: 'stepup.completed',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

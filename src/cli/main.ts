@@ -3,6 +3,7 @@
  *
  *   clients:add --id ID --name NAME --type public|confidential --grant G [--grant G ...]
  *               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope S ...] [--introspect] [--secret S]
+ *               [--min-acr loa1|loa2|loa3]   (the lowest level of assurance the client accepts: SSO steps up below it)
  *   clients:list
  *   clients:deactivate --id ID   (also revokes the client's sessions and tokens)
  *   keys:rotate [--reason TEXT]
@@ -35,7 +36,7 @@ import { JOB_NAMES } from '../config/config';
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope SCOPE ...] [--introspect] [--secret SECRET]
-              [--access-ttl SECONDS] [--session-idle SECONDS] [--session-absolute SECONDS]
+              [--access-ttl SECONDS] [--session-idle SECONDS] [--session-absolute SECONDS] [--min-acr loa1|loa2|loa3]
   clients:list
   clients:deactivate --id ID
   keys:rotate [--reason TEXT]
@@ -69,6 +70,7 @@ async function main(argv: string[]): Promise<void> {
       'access-ttl': { type: 'string' },
       'session-idle': { type: 'string' },
       'session-absolute': { type: 'string' },
+      'min-acr': { type: 'string' },
       version: { type: 'string' },
       title: { type: 'string' },
       url: { type: 'string' },
@@ -136,6 +138,7 @@ async function main(argv: string[]): Promise<void> {
         accessTokenTtlSeconds: seconds(values['access-ttl'], 'access-ttl'),
         sessionIdleTtlSeconds: seconds(values['session-idle'], 'session-idle'),
         sessionAbsoluteTtlSeconds: seconds(values['session-absolute'], 'session-absolute'),
+        minAcr: values['min-acr'],
       });
       print({
         registered: client.clientId,
@@ -143,6 +146,7 @@ async function main(argv: string[]): Promise<void> {
         grantTypes: client.grantTypes,
         redirectUris: client.redirectUris,
         scopes: client.scopes,
+        minAcr: client.minAcr,
       });
       if (secret && !values.secret) {
         print({ clientSecret: secret, note: 'shown once: store it now; only its hash is kept' });

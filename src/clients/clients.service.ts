@@ -1,3 +1,4 @@
+import { ACR_VALUES_SUPPORTED, normaliseAcr } from '../common/assurance';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
@@ -26,6 +27,8 @@ export interface ClientRegistration {
   idTokenTtlSeconds?: number;
   sessionIdleTtlSeconds?: number;
   sessionAbsoluteTtlSeconds?: number;
+  /** The lowest level of assurance the client accepts: an acr URI or short name (loa1, loa2, loa3; src/common/assurance.ts). */
+  minAcr?: string;
 }
 
 export class ClientRegistrationError extends Error {}
@@ -67,6 +70,7 @@ export class ClientsService {
         idTokenTtlSeconds: registration.idTokenTtlSeconds ?? null,
         sessionIdleTtlSeconds: registration.sessionIdleTtlSeconds ?? null,
         sessionAbsoluteTtlSeconds: registration.sessionAbsoluteTtlSeconds ?? null,
+        minAcr: registration.minAcr ? (normaliseAcr(registration.minAcr) ?? null) : null,
       });
       await this.audit.record(manager, {
         type: AUDIT_EVENT_TYPES.CLIENT_REGISTERED,
@@ -210,6 +214,10 @@ function validateRegistration(registration: ClientRegistration): void {
   for (const scope of registration.scopes ?? []) {
     if (!(SUPPORTED_SCOPES as readonly string[]).includes(scope)) problems.push(`unsupported scope "${scope}"`);
   }
+  if (registration.minAcr !== undefined && !normaliseAcr(registration.minAcr))
+    problems.push(
+      `unknown level of assurance "${registration.minAcr}" (${ACR_VALUES_SUPPORTED.join(', ')}, or loa1-loa3)`,
+    );
   if (registration.secret !== undefined && registration.secret.length < 16)
     problems.push('a client secret has at least 16 characters');
   if (

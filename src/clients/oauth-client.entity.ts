@@ -24,6 +24,8 @@ export class OAuthClient {
   @Column('integer', { name: 'id_token_ttl_seconds', nullable: true }) idTokenTtlSeconds: number | null;
   @Column('integer', { name: 'session_idle_ttl_seconds', nullable: true }) sessionIdleTtlSeconds: number | null;
   @Column('integer', { name: 'session_absolute_ttl_seconds', nullable: true }) sessionAbsoluteTtlSeconds: number | null;
+  /** The lowest level of assurance (acr, src/common/assurance.ts) this client accepts; null: any. */
+  @Column('text', { name: 'min_acr', nullable: true }) minAcr: string | null;
   @Column('boolean', { default: true }) active: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

@@ -11,6 +11,7 @@ import { RevocationCascades1796060670444 } from '../../migrations/1796060670444-
 import { EngineJourneyPhases1796060728059 } from '../../migrations/1796060728059-EngineJourneyPhases';
 import { PushChallenges1796065162518 } from '../../migrations/1796065162518-PushChallenges';
 import { PerfTokensClientChanges1796071319356 } from '../../migrations/1796071319356-PerfTokensClientChanges';
+import { SsoProviderSessions1796080059067 } from '../../migrations/1796080059067-SsoProviderSessions';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   EngineJourneyPhases1796060728059,
   PushChallenges1796065162518,
   PerfTokensClientChanges1796071319356,
+  SsoProviderSessions1796080059067,
 ];

@@ -5,6 +5,20 @@ export type AuthContextStatus = (typeof AUTH_CONTEXT_STATUSES)[number];
 export const AUTH_CHANNELS = ['WEB', 'MOBILE', 'API'] as const;
 export type AuthChannel = (typeof AUTH_CHANNELS)[number];
 
+/** What the OIDC request asked of the journey (issue 15), fixed at its start like its other inputs. */
+export interface JourneyOptions {
+  /** The level of assurance the journey must reach: acr_values, an essential acr claim, the client's minimum. */
+  acr?: string;
+  /** OIDC login_hint: the username the page prefills (a hint, never trusted as identification). */
+  loginHint?: string;
+  /** Started by /oauth2/authorize: completing it gives the browser the provider session cookie. */
+  browser?: boolean;
+  /** Step-up: the live session this journey raises (its customer is known, the password is skipped). */
+  stepUp?: { sessionId: string; acr: string | null; amr: string[] };
+  /** The transaction a step-up approves (dynamic linking): shown on the push prompt, its hash bound into the result. */
+  transaction?: { amount: string; currency: string; payee: string; hash: string };
+}
+
 /** One login journey. Its inputs never change after creation; only status (and CUPID, once known) move. */
 @Entity({ name: 'auth_contexts' })
 export class AuthContext {
@@ -29,6 +43,7 @@ export class AuthContext {
   @Column('boolean', { name: 'bind_device', default: false }) bindDevice: boolean;
   /** The device says it is a bound device (its key's RFC 7638 thumbprint); it proves it with the DEVICE_PROOF step. */
   @Column('text', { name: 'device_key_thumbprint', nullable: true }) deviceKeyThumbprint: string | null;
+  @Column('jsonb', { default: () => "'{}'" }) options: JourneyOptions;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;

@@ -6,7 +6,7 @@ import { AuthContext } from './auth-context.entity';
 
 const CONTEXT_COLUMNS = `id, client_id, channel, cupid, status, ip_address, user_agent, device_id, device_data,
   requested_scopes, redirect_uri, state, code_challenge, code_challenge_method, nonce, failure_reason, bind_device,
-  device_key_thumbprint, created_at, updated_at, expires_at, completed_at`;
+  device_key_thumbprint, options, created_at, updated_at, expires_at, completed_at`;
 
 /**
  * The journey's columns as `<alias>.<column> AS ctx_<column>`, for a statement of AuthTransactionsRepository
@@ -48,6 +48,7 @@ interface ContextRow {
   failure_reason: string | null;
   bind_device: boolean;
   device_key_thumbprint: string | null;
+  options: AuthContext['options'] | null;
   created_at: Date;
   updated_at: Date;
   expires_at: Date;
@@ -74,6 +75,7 @@ function toContext(row: ContextRow): AuthContext {
     failureReason: row.failure_reason,
     bindDevice: row.bind_device,
     deviceKeyThumbprint: row.device_key_thumbprint,
+    options: row.options ?? {},
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     expiresAt: row.expires_at,
@@ -111,6 +113,7 @@ export class AuthContextsRepository {
       failureReason: null,
       bindDevice: false,
       deviceKeyThumbprint: null,
+      options: {},
       createdAt: now,
       updatedAt: now,
       completedAt: null,
@@ -142,6 +145,7 @@ export class AuthContextsRepository {
       row.failureReason,
       row.bindDevice,
       row.deviceKeyThumbprint,
+      JSON.stringify(row.options),
       row.createdAt,
       row.updatedAt,
       row.expiresAt,
@@ -152,14 +156,14 @@ export class AuthContextsRepository {
       text:
         `INSERT INTO auth_contexts (id, client_id, channel, cupid, status, ip_address, user_agent, device_id, device_data, ` +
         `requested_scopes, redirect_uri, state, code_challenge, code_challenge_method, nonce, failure_reason, bind_device, ` +
-        `device_key_thumbprint, created_at, updated_at, expires_at, completed_at) VALUES (${params})`,
+        `device_key_thumbprint, options, created_at, updated_at, expires_at, completed_at) VALUES (${params})`,
       values,
     };
   }
 
   /**
    * A new journey, written now (see build); the row is known without reading it back. `audit`
-   * (AuditService.takeFragment, numbered from $23): audit rows written by the same statement (CTE member).
+   * (AuditService.takeFragment, numbered from $24): audit rows written by the same statement (CTE member).
    */
   async insert(
     manager: EntityManager,

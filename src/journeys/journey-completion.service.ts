@@ -34,6 +34,16 @@ export interface JourneyView {
   authorizationCode?: string;
   /** Where the browser goes when the journey ends: the client's redirect URI with code and state. */
   redirectTo?: string;
+  /** A completed step-up: the session's level and methods now (same session), and the approved transaction's hash. */
+  acr?: string;
+  amr?: string[];
+  transactionHash?: string;
+  /**
+   * Never in a response body: the provider session cookie the controller sets (ProviderSessionCookieInterceptor)
+   * when a journey started by /oauth2/authorize completes. Kept in the sealed retry answer, so a retry after a
+   * lost reply sets it again.
+   */
+  sessionCookie?: string;
 }
 
 /** A result decided inside a transaction that must commit before the client hears of it. */
@@ -77,7 +87,7 @@ export class JourneyCompletion {
           : new JourneyFailedError('This sign-in cannot continue. Contact support.'),
       };
     }
-    if (decision.next === 'COMPLETE') return { view: await this.complete(tx, state, decision, origin) };
+    if (decision.next === 'COMPLETE') return this.complete(tx, state, decision, origin);
     const issued = await this.issueTransaction(tx, state, decision.steps);
     return { view: { journeyId: state.context.id, status: 'PENDING', ...issued } };
   }
@@ -168,28 +178,59 @@ export class JourneyCompletion {
     state: JourneyState,
     { amr, acr, trustedDeviceId, bindingRefused }: Extract<Decision, { next: 'COMPLETE' }>,
     origin: RequestOrigin,
-  ): Promise<JourneyView> {
+  ): Promise<Settled> {
     const { context, client } = state;
-    const session = await this.sessions.create(tx, {
-      cupid: context.cupid!,
-      client,
-      amr,
-      acr,
-      contextId: context.id,
-      trustedDeviceId,
-      ip: origin.ip,
-      userAgent: origin.userAgent,
-    });
-    const code = await this.codes.mint(tx, {
-      client,
-      sessionId: session.id,
-      cupid: context.cupid!,
-      redirectUri: context.redirectUri!,
-      codeChallenge: context.codeChallenge!,
-      nonce: context.nonce,
-      scope: context.requestedScopes.join(' '),
-      contextId: context.id,
-    });
+    const { stepUp, transaction } = context.options ?? {};
+    // A browser that came through /oauth2/authorize gets the provider session cookie (SSO); only its hash is kept.
+    const cookie = context.options?.browser ? randomSecret(32) : undefined;
+    const cookieHash = cookie ? sha256(cookie) : null;
+    let session: { id: string; amr: string[]; acr: string | null };
+    if (stepUp) {
+      // The same session proves more: never a second session (issue 15).
+      const raised = await this.sessions.stepUp(tx, stepUp.sessionId, context.cupid!, { amr, acr, cookieHash, client });
+      if (!raised) {
+        await this.failJourney(tx, state, 'the session to step up has ended', origin);
+        return { error: new JourneyFailedError('The session has ended. Sign in again.') };
+      }
+      session = raised;
+      await this.audit.record(tx, {
+        type: AUDIT_EVENT_TYPES.STEP_UP_COMPLETED,
+        outcome: 'SUCCESS',
+        actor: { type: 'CUSTOMER', id: context.cupid },
+        cupid: context.cupid,
+        sessionId: raised.id,
+        contextId: context.id,
+        clientId: client.clientId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: { from: stepUp.acr, to: raised.acr, amr: raised.amr, transactionSha256: transaction?.hash ?? null },
+      });
+    } else {
+      session = await this.sessions.create(tx, {
+        cupid: context.cupid!,
+        client,
+        amr,
+        acr,
+        contextId: context.id,
+        trustedDeviceId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        cookieHash,
+      });
+    }
+    // A step-up for a first-party frontend (POST /me/step-up) has no redirect: its answer is the raised level.
+    const code = !context.redirectUri
+      ? undefined
+      : await this.codes.mint(tx, {
+          client,
+          sessionId: session.id,
+          cupid: context.cupid!,
+          redirectUri: context.redirectUri!,
+          codeChallenge: context.codeChallenge!,
+          nonce: context.nonce,
+          scope: context.requestedScopes.join(' '),
+          contextId: context.id,
+        });
     if (!state.transient.newJourney && !state.transient.noPendingLeft)
       await this.transactions.voidPending(tx, context.id);
     await this.contexts.complete(tx, context.id, this.clock.now(), context.cupid);
@@ -209,10 +250,23 @@ export class JourneyCompletion {
       userAgent: origin.userAgent,
       details: { amr, acr, ...(bindingRefused ? { deviceBindingRefused: bindingRefused } : {}) },
     });
+    const raised = stepUp
+      ? { acr: session.acr ?? acr, amr: session.amr, ...(transaction ? { transactionHash: transaction.hash } : {}) }
+      : {};
+    if (!code) return { view: { journeyId: context.id, status: 'COMPLETED', ...raised } };
     const redirect = new URL(context.redirectUri!);
     redirect.searchParams.set('code', code);
     if (context.state) redirect.searchParams.set('state', context.state);
     redirect.searchParams.set('iss', this.config.oidc.issuer);
-    return { journeyId: context.id, status: 'COMPLETED', authorizationCode: code, redirectTo: redirect.toString() };
+    return {
+      view: {
+        journeyId: context.id,
+        status: 'COMPLETED',
+        authorizationCode: code,
+        redirectTo: redirect.toString(),
+        ...raised,
+        ...(cookie ? { sessionCookie: cookie } : {}),
+      },
+    };
   }
 }

@@ -36,6 +36,11 @@ export class JourneyStateLoader {
     return { context, client, passed, risk: evaluation?.recommendation ?? null, transient: {}, db: tx };
   }
 
+  /** A customer's directory entry by CUPID (a step-up's customer); throws DirectoryUnavailableError when it cannot answer. */
+  customerByCupid(cupid: string): Promise<DirectoryUser | null> {
+    return this.directory.findByCupid(cupid);
+  }
+
   /**
    * The customer's directory entry, for steps that need it (the phone for SMS). Called before any
    * transaction opens; a directory outage leaves it unknown (undefined), and only a step that truly needs

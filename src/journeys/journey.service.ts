@@ -16,7 +16,7 @@ import { ClientsService } from '../clients/clients.service';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import type { RiskInput } from '../risk/risk.port';
 import { RiskService, RiskVerdict } from '../risk/risk.service';
-import type { AuthChannel } from './auth-context.entity';
+import type { AuthChannel, JourneyOptions } from './auth-context.entity';
 import type { AuthStepKind } from './auth-transaction.entity';
 import { AuthContextsRepository } from './auth-contexts.repository';
 import { AuthTransactionsRepository, ClaimedTransaction } from './auth-transactions.repository';
@@ -32,9 +32,10 @@ export type { JourneyView, NextStep } from './journey-completion.service';
 
 export interface StartJourney {
   clientId: string;
-  redirectUri: string;
-  codeChallenge: string;
-  codeChallengeMethod: 'S256';
+  /** Absent only for a step-up without a redirect (POST /me/step-up): no code is minted, the answer is the level. */
+  redirectUri?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256';
   scope: string;
   nonce?: string | null;
   state?: string | null;
@@ -46,6 +47,10 @@ export interface StartJourney {
   /** This device says it is bound (its key's thumbprint): it will be asked to prove it. */
   deviceKeyThumbprint?: string | null;
   startedBy: 'api' | 'authorize';
+  /** What the OIDC request asked (acr, login_hint, step-up binding, transaction): auth_contexts.options. */
+  options?: JourneyOptions;
+  /** A step-up's customer, known from its session (the password step is skipped). */
+  cupid?: string;
 }
 
 /**
@@ -135,10 +140,12 @@ export class JourneyService {
       requestedScopes: request.scope.split(' '),
       bindDevice: request.bindDevice ?? false,
       deviceKeyThumbprint: request.deviceKeyThumbprint ?? null,
-      redirectUri: request.redirectUri,
+      redirectUri: request.redirectUri ?? null,
       state: request.state ?? null,
-      codeChallenge: request.codeChallenge,
-      codeChallengeMethod: 'S256',
+      codeChallenge: request.codeChallenge ?? null,
+      codeChallengeMethod: request.codeChallenge ? 'S256' : null,
+      cupid: request.cupid ?? null,
+      options: request.options ?? {},
       nonce: request.nonce ?? null,
       createdAt: now,
       updatedAt: now,
@@ -154,6 +161,26 @@ export class JourneyService {
       userAgent: origin.userAgent,
       details: { channel: request.channel, scope: request.scope, startedBy: request.startedBy },
     };
+    const events: AuditEvent[] = [started];
+    const stepUp = request.options?.stepUp;
+    if (stepUp)
+      events.push({
+        type: AUDIT_EVENT_TYPES.STEP_UP_STARTED,
+        outcome: 'SUCCESS',
+        actor: { type: 'CUSTOMER', id: request.cupid },
+        cupid: request.cupid,
+        sessionId: stepUp.sessionId,
+        contextId: context.id,
+        clientId: client.clientId,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: {
+          from: stepUp.acr,
+          to: request.options?.acr ?? null,
+          startedBy: request.startedBy,
+          transactionSha256: request.options?.transaction?.hash ?? null,
+        },
+      });
     const state: JourneyState = {
       context,
       client,
@@ -162,19 +189,28 @@ export class JourneyService {
       transient: { newJourney: true },
       db: this.dataSource.manager,
     };
+    if (request.cupid) {
+      // A step-up's customer is known from the session; the second factors need their directory entry (the phone),
+      // read here with no connection held. A customer the directory no longer lets in cannot step up.
+      const customer = await this.loader.customerByCupid(request.cupid).catch((error: unknown) => {
+        throw error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : error;
+      });
+      if (customer?.status !== 'ACTIVE') throw new InvalidJourneyRequestError('this customer cannot sign in');
+      state.transient.user = customer;
+    }
     // Policy decides from the request alone (nothing of this journey is stored yet).
     const decision = await this.completion.decide(state);
     if (decision.next === 'STEP') {
       // The usual start: the journey, its first step's token and the audit event are written by ONE statement
       // (issueTransaction), atomic on its own, so no transaction is opened around it.
-      state.transient.unwritten = { journey: context, audit: [started] };
+      state.transient.unwritten = { journey: context, audit: events };
       return this.settle(() => this.completion.advance(this.dataSource.manager, state, origin, decision));
     }
     return this.settle(() =>
       this.unitOfWork(async (tx) => {
         state.db = tx;
-        await this.audit.record(tx, started);
-        await this.contexts.insert(tx, context, this.audit.takeFragment(tx, 23));
+        for (const event of events) await this.audit.record(tx, event);
+        await this.contexts.insert(tx, context, this.audit.takeFragment(tx, 24));
         return this.completion.advance(tx, state, origin, decision);
       }),
     );
@@ -507,7 +543,9 @@ export class JourneyService {
     const client = await this.clients.findActive(request.clientId);
     if (!client || !client.allowsGrant('authorization_code'))
       throw new InvalidJourneyRequestError('unknown client, or it may not sign customers in');
-    if (!client.redirectUris.includes(request.redirectUri))
+    if (
+      request.redirectUri === undefined ? !request.options?.stepUp : !client.redirectUris.includes(request.redirectUri)
+    )
       throw new InvalidJourneyRequestError('redirect_uri is not registered for this client');
     const scopes = request.scope.split(' ').filter(Boolean);
     const beyond = scopes.filter((scope) => !client.scopes.includes(scope));

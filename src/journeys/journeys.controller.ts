@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Req, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiJourneyProblems } from '../common/problem.dto';
@@ -17,6 +17,7 @@ import {
 import { JOURNEY_RESPONSE, JOURNEY_RESPONSE_MODELS } from './dto/journey-response.dto';
 import { PushAnswersService } from '../mfa/push/push-answers.service';
 import { JourneyService, JourneyView } from './journey.service';
+import { ProviderSessionCookieInterceptor } from './provider-session-cookie.interceptor';
 
 /** What every step operation can answer: a bad body or token, a step out of turn or still running, a dependency down. */
 const STEP_PROBLEMS: ProblemCode[] = [
@@ -31,6 +32,7 @@ const START_PROBLEMS: ProblemCode[] = ['VALIDATION_FAILED', 'INVALID_JOURNEY_REQ
 @ApiTags('journeys')
 @ApiExtraModels(...JOURNEY_RESPONSE_MODELS)
 @Controller('journeys')
+@UseInterceptors(ProviderSessionCookieInterceptor)
 export class JourneysController {
   constructor(
     private readonly journeys: JourneyService,

@@ -25,6 +25,7 @@ class StandInStep extends JourneyStep {
     readonly kind: AuthStepKind,
     readonly role: JourneyStep['role'],
     private readonly applies: boolean,
+    override readonly bindsTransaction = false,
   ) {
     super();
   }
@@ -60,6 +61,10 @@ interface Situation {
   factors?: boolean;
   /** Whether this device claims a binding that may prove itself. */
   proof?: boolean;
+  /** The level asked for (acr_values, the client's minimum). */
+  acr?: string;
+  /** A step-up of a live session with this level and these methods. */
+  stepUp?: { acr: string; amr: string[] };
 }
 
 type Expected =
@@ -69,6 +74,9 @@ type Expected =
   | { next: 'COMPLETE'; acr: string; amr: string[]; trustedDeviceId?: string | null; bindingRefused?: string };
 
 const FACTORS: AuthStepKind[] = ['SMS_OTP', 'PUSH'];
+const LOA3 = 'urn:ciam:loa:3';
+const PUSH_FOR_TRANSACTION: StepFacts = { ...PUSH_BY_A, transactionBound: true };
+const LOA1_SESSION = { acr: LOA_PASSWORD, amr: ['pwd'] };
 
 // situation                                                                                                   → decision
 const TABLE: Array<[string, Situation, Expected]> = [
@@ -197,6 +205,62 @@ const TABLE: Array<[string, Situation, Expected]> = [
     },
     { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'], trustedDeviceId: 'dev-new' },
   ],
+  // Levels of assurance asked for (issue 15)
+  [
+    'loa2 asked, password, risk ALLOW',
+    { risk: 'ALLOW', passed: [['PASSWORD', PASSWORD]], acr: LOA_MFA },
+    { next: 'STEP', steps: FACTORS },
+  ],
+  [
+    'loa2 asked, password and SMS code',
+    {
+      risk: 'ALLOW',
+      passed: [
+        ['PASSWORD', PASSWORD],
+        ['SMS_OTP', SMS],
+      ],
+      acr: LOA_MFA,
+    },
+    { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'] },
+  ],
+  [
+    'loa3 asked, an SMS code approves no transaction: cannot be reached',
+    {
+      risk: 'ALLOW',
+      passed: [
+        ['PASSWORD', PASSWORD],
+        ['SMS_OTP', SMS],
+      ],
+      acr: LOA3,
+    },
+    { next: 'FAIL', denied: false },
+  ],
+  // Step-up of a live session: never the password, never a second risk evaluation
+  [
+    'step-up loa1 to loa2, nothing yet',
+    { risk: null, passed: [], acr: LOA_MFA, stepUp: LOA1_SESSION },
+    { next: 'STEP', steps: FACTORS },
+  ],
+  [
+    'step-up loa1 to loa2, SMS code passed',
+    { risk: null, passed: [['SMS_OTP', SMS]], acr: LOA_MFA, stepUp: LOA1_SESSION },
+    { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'] },
+  ],
+  [
+    'step-up without a factor available',
+    { risk: null, passed: [], acr: LOA_MFA, stepUp: LOA1_SESSION, factors: false },
+    { next: 'FAIL', denied: false },
+  ],
+  [
+    'step-up to loa3 (a transaction): only the push, which signs it',
+    { risk: null, passed: [], acr: LOA3, stepUp: LOA1_SESSION },
+    { next: 'STEP', steps: ['PUSH'] },
+  ],
+  [
+    'step-up to loa3, the push approved the transaction',
+    { risk: null, passed: [['PUSH', PUSH_FOR_TRANSACTION]], acr: LOA3, stepUp: LOA1_SESSION },
+    { next: 'COMPLETE', acr: LOA3, amr: ['pwd', 'swk', 'push'] },
+  ],
 ];
 
 function stateOf(situation: Situation): JourneyState {
@@ -205,7 +269,12 @@ function stateOf(situation: Situation): JourneyState {
     cupid: situation.passed.length > 0 ? 'CUPID-1' : null,
     bindDevice: situation.bindDevice ?? false,
     deviceKeyThumbprint: situation.proof ? 'thumb-a' : null,
+    options: {
+      ...(situation.acr ? { acr: situation.acr } : {}),
+      ...(situation.stepUp ? { stepUp: { sessionId: 'session-1', ...situation.stepUp } } : {}),
+    },
   } as AuthContext;
+  if (situation.stepUp) context.cupid = 'CUPID-1';
   return {
     context,
     client: {} as OAuthClient,
@@ -222,7 +291,7 @@ function stepsFor(situation: Situation): JourneyStep[] {
     new StandInStep('PASSWORD', 'primary', true),
     new StandInStep('DEVICE_PROOF', 'device-proof', situation.proof ?? false),
     new StandInStep('SMS_OTP', 'second-factor', factors),
-    new StandInStep('PUSH', 'second-factor', factors),
+    new StandInStep('PUSH', 'second-factor', factors, true),
     new StandInStep('ESIGN', 'consent', false),
     new DeviceBindStep(undefined as never, undefined as never, undefined as never),
   ];

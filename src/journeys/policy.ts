@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../audit/audit.service';
+import { assuranceRank, LOA1, LOA2, levelFor } from '../common/assurance';
 import type { EntityManager } from 'typeorm';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import type { DirectoryUser } from '../directory/user-directory.port';
@@ -58,8 +59,9 @@ export type Decision =
     }
   | { next: 'FAIL'; reason: string; denied: boolean };
 
-export const LOA_PASSWORD = 'urn:ciam:loa:1';
-export const LOA_MFA = 'urn:ciam:loa:2';
+/** The levels are defined in src/common/assurance.ts; these names stay for the policy's readers. */
+export const LOA_PASSWORD = LOA1;
+export const LOA_MFA = LOA2;
 
 /**
  * The order of a journey: primary credentials; a risk evaluation (DENY ends it); the proof of a bound
@@ -83,6 +85,29 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     return found;
   };
 
+  // The level of assurance asked for (acr_values, an essential acr claim, the client's minimum): 0 when none.
+  const required = assuranceRank(state.context.options?.acr);
+  const transactionBound = state.passed.some((entry) => entry.facts.transactionBound === true);
+  const stepUp = state.context.options?.stepUp;
+  if (stepUp) {
+    // Step-up (issue 15): the customer signed in already (the session); only what is missing is asked, never
+    // the password again, and no new risk evaluation (the session's sign-in had one).
+    const mfaDone = passedAny('second-factor') || assuranceRank(stepUp.acr) >= 2;
+    const needsBinding = required >= 3 && !transactionBound;
+    if ((required >= 2 && !mfaDone) || needsBinding) {
+      // A transaction to approve is asked of the factors that show and sign it; otherwise any second factor.
+      const factors = (await available('second-factor')).filter((step) => !needsBinding || step.bindsTransaction);
+      if (factors.length > 0 && !passedAny('second-factor')) return { next: 'STEP', steps: factors };
+      return { next: 'FAIL', reason: 'the level of assurance asked for cannot be reached', denied: false };
+    }
+    return {
+      next: 'COMPLETE',
+      amr: [...new Set([...stepUp.amr, ...state.passed.flatMap((entry) => entry.facts.amr)])],
+      acr: levelFor({ secondFactor: mfaDone, transactionBound }),
+      trustedDeviceId: null,
+    };
+  }
+
   if (!passedAny('primary')) return { next: 'STEP', steps: withRole('primary').slice(0, 1) };
   if (state.risk === null) return { next: 'EVALUATE_RISK' };
   if (state.risk === 'DENY') return { next: 'FAIL', reason: 'risk evaluation denied the sign-in', denied: true };
@@ -94,7 +119,8 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
   }
   const deviceVerified = state.risk === 'ALLOW' && state.passed.some((entry) => entry.facts.deviceVerified === true);
   const mfaRequired =
-    (state.risk === 'CHALLENGE' || state.passed.some((entry) => entry.facts.mfaRequired === true)) && !deviceVerified;
+    (state.risk === 'CHALLENGE' || required >= 2 || state.passed.some((entry) => entry.facts.mfaRequired === true)) &&
+    !deviceVerified;
   const mfaPassed = passedAny('second-factor');
   // Binding asks for a second factor even where the sign-in alone would not (a step-up for the binding).
   const bindingWanted = state.context.bindDevice && !passedKinds.has('DEVICE_BIND');
@@ -117,10 +143,14 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
       .reverse()
       .map((entry) => entry.facts.trustedDeviceId)
       .find((id): id is string => typeof id === 'string') ?? null;
+  const acr = levelFor({ secondFactor: mfaPassed || deviceVerified, transactionBound });
+  // A level asked for and not reached (loa3 needs a transaction approved by the factor) ends the journey.
+  if (assuranceRank(acr) < required)
+    return { next: 'FAIL', reason: 'the level of assurance asked for cannot be reached', denied: false };
   return {
     next: 'COMPLETE',
     amr,
-    acr: mfaPassed || deviceVerified ? LOA_MFA : LOA_PASSWORD,
+    acr,
     trustedDeviceId,
     ...(bindingWanted && !mfaPassed ? { bindingRefused: 'no second factor available' as const } : {}),
   };

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { JourneysModule } from '../journeys/journeys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
 import { MeController } from './me.controller';
+import { StepUpController } from './step-up.controller';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -9,8 +11,8 @@ import { MeController } from './me.controller';
  * CustomerTokenVerifier port, which TokensModule provides.
  */
 @Module({
-  imports: [SessionsModule],
-  controllers: [MeController],
+  imports: [SessionsModule, JourneysModule],
+  controllers: [MeController, StepUpController],
   providers: [CustomerAuthGuard],
 })
 export class MeModule {}

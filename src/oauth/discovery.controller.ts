@@ -4,6 +4,8 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { SUPPORTED_SCOPES } from '../clients/clients.service';
+import { ACR_VALUES_SUPPORTED } from '../common/assurance';
+import { PROMPT_VALUES } from './authorize-params';
 import { JwksDto, OAuthErrorDto } from './dto/oauth.dto';
 import { endpointUrl, OAUTH_PATHS } from './oauth-endpoints';
 
@@ -77,7 +79,11 @@ export class DiscoveryController {
         'email',
         'phone_number',
       ],
-      claims_parameter_supported: false,
+      // OIDC Core §3.1.2.1 and issue 15: the levels of assurance (src/common/assurance.ts) and the prompts acted on.
+      acr_values_supported: ACR_VALUES_SUPPORTED,
+      prompt_values_supported: PROMPT_VALUES,
+      // Only id_token.acr is acted on (§5.5.1.1); other claim requests are ignored as voluntary.
+      claims_parameter_supported: true,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
     };

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -10,7 +10,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { clearSessionCookie } from '../common/provider-session-cookie';
 import { requestOrigin } from '../common/request-origin';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
 import { OAuthErrorDto, SignedOutDto } from './dto/oauth.dto';
 import { EndSessionService } from './end-session.service';
 import { OAuthParams } from './oauth-params';
@@ -20,7 +23,10 @@ import { FORM, noStore } from './token.controller';
 @ApiTags('oauth2')
 @Controller('oauth2')
 export class EndSessionController {
-  constructor(private readonly endSessions: EndSessionService) {}
+  constructor(
+    private readonly endSessions: EndSessionService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Get('end_session')
   @ApiOperation({
@@ -91,6 +97,9 @@ export class EndSessionController {
       },
       requestOrigin(request),
     );
+    // The session ended: the browser's provider session cookie goes with it (issue 15), so no later
+    // /oauth2/authorize finds it (the row is revoked anyway; this also tidies the browser).
+    void reply.header('Set-Cookie', clearSessionCookie({ issuer: this.config.oidc.issuer }));
     if (redirectTo) {
       void reply.status(302).header('Location', redirectTo);
       return undefined;

@@ -9,6 +9,7 @@ import { CorsPolicy } from './cors-policy';
 import { DiscoveryController } from './discovery.controller';
 import { EndSessionController } from './end-session.controller';
 import { EndSessionService } from './end-session.service';
+import { SsoService } from './sso.service';
 import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
@@ -40,6 +41,7 @@ import { UserinfoController } from './userinfo.controller';
     ClientCredentialsGrant,
     TokenRevocationService,
     EndSessionService,
+    SsoService,
   ],
   exports: [ClientsModule, CorsPolicy],
 })

@@ -34,6 +34,10 @@ export class Session {
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
   @Column('text', { name: 'revoked_by', nullable: true }) revokedBy: string | null;
   @Column('text', { name: 'revoke_reason', nullable: true }) revokeReason: string | null;
+  /** SHA-256 of the provider session cookie (SSO, issue 15); the cookie itself is never stored. */
+  @Column('bytea', { name: 'cookie_hash', nullable: true }) cookieHash: Buffer | null;
+  /** Every client that received an authorization code under this session, the first one included. */
+  @Column('text', { name: 'client_ids', array: true, default: () => "'{}'" }) clientIds: string[];
   /** When the directory last confirmed the customer may sign in (at sign-in, then on refresh). */
   @Column('timestamptz', { name: 'directory_checked_at', nullable: true }) directoryCheckedAt: Date | null;
 }

@@ -46,13 +46,15 @@ export class SessionsRepository {
       revokedBy: null,
       revokeReason: null,
       directoryCheckedAt: null,
+      cookieHash: null,
+      clientIds: [session.clientId],
       ...session,
     } satisfies Omit<Session, 'trustedDevice'>);
     const statement = withDeferred(takeDeferred(manager), {
       text: `INSERT INTO sessions (id, cupid, client_id, context_id, trusted_device_id, amr, acr, ip_address, user_agent, status,
                              auth_time, created_at, last_used_at, idle_expires_at, absolute_expires_at, revoked_at,
-                             revoked_by, revoke_reason, directory_checked_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+                             revoked_by, revoke_reason, directory_checked_at, cookie_hash, client_ids)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
       values: [
         row.id,
         row.cupid,
@@ -73,6 +75,8 @@ export class SessionsRepository {
         row.revokedBy,
         row.revokeReason,
         row.directoryCheckedAt,
+        row.cookieHash,
+        row.clientIds,
       ],
     });
     await manager.query(statement.text, statement.values);
@@ -130,6 +134,70 @@ export class SessionsRepository {
               RETURNING idle_expires_at, absolute_expires_at`,
       values: [values.id, values.now, values.idleTtlSeconds, values.directoryCheckedAt],
     };
+  }
+
+  /**
+   * The live session a provider session cookie names (by the SHA-256 of its value, idx_sessions_cookie_hash):
+   * ACTIVE and before both expiries; null otherwise. Only the hash is compared, never the cookie.
+   */
+  async findLiveByCookieHash(cookieHash: Buffer, now: Date): Promise<Session | null> {
+    const [row] = await rowsOf<{ id: string }>(
+      this.dataSource.manager,
+      `SELECT id FROM sessions
+        WHERE cookie_hash = $1 AND status = 'ACTIVE' AND idle_expires_at > $2 AND absolute_expires_at > $2`,
+      [cookieHash, now],
+    );
+    return row ? this.findById(row.id) : null;
+  }
+
+  /**
+   * SSO (issue 15): a client signs in under a live session. Slides the idle expiry like a refresh and adds the
+   * client to the session's list; null when the session stopped being live (revoked a moment ago: revocation wins).
+   */
+  async joinClient(
+    manager: EntityManager,
+    id: string,
+    clientId: string,
+    now: Date,
+    idleTtlSeconds: number,
+  ): Promise<{ id: string } | null> {
+    const [row] = await rowsOf<{ id: string }>(
+      manager,
+      `UPDATE sessions
+          SET last_used_at = $3,
+              idle_expires_at = LEAST($3::timestamptz + make_interval(secs => $4), absolute_expires_at),
+              client_ids = CASE WHEN $2 = ANY(client_ids) THEN client_ids ELSE array_append(client_ids, $2) END
+        WHERE id = $1 AND status = 'ACTIVE' AND idle_expires_at > $3 AND absolute_expires_at > $3
+        RETURNING id`,
+      [id, clientId, now, idleTtlSeconds],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Step-up (issue 15): the same session proves more. Its methods grow (a union, never a loss), its level
+   * becomes `acr`, auth_time becomes the step's time (OIDC Core §2: the time of the authentication just done),
+   * and, for a browser, a fresh cookie replaces the old (a raised privilege gets a new session identifier,
+   * OWASP session management). Only while live and still the customer's; null otherwise.
+   */
+  async stepUp(
+    manager: EntityManager,
+    id: string,
+    cupid: string,
+    change: { amr: string[]; acr: string; at: Date; cookieHash: Buffer | null; clientId: string },
+  ): Promise<Session | null> {
+    const [row] = await rowsOf<{ id: string }>(
+      manager,
+      `UPDATE sessions
+          SET amr = ARRAY(SELECT m FROM unnest(amr || $3::text[]) WITH ORDINALITY AS u(m, n) GROUP BY m ORDER BY min(n)),
+              acr = $4, auth_time = $5, last_used_at = $5,
+              cookie_hash = COALESCE($6, cookie_hash),
+              client_ids = CASE WHEN $7 = ANY(client_ids) THEN client_ids ELSE array_append(client_ids, $7) END
+        WHERE id = $1 AND cupid = $2 AND status = 'ACTIVE' AND idle_expires_at > $5 AND absolute_expires_at > $5
+        RETURNING id`,
+      [id, cupid, change.amr, change.acr, change.at, change.cookieHash, change.clientId],
+    );
+    return row ? this.findById(row.id, manager) : null;
   }
 
   /** Revokes one active session; null when it was not active (already revoked or expired). */
@@ -271,8 +339,9 @@ export interface SessionRow {
   revoked_at: Date | null;
   revoked_by: string | null;
   revoke_reason: string | null;
+  client_ids: string[];
   cursor: string;
 }
 
 const SESSION_COLUMNS = `id, client_id, status, amr, acr, host(ip_address) AS ip_address, user_agent, trusted_device_id, created_at,
-  last_used_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_by, revoke_reason, created_at::text AS cursor`;
+  last_used_at, idle_expires_at, absolute_expires_at, revoked_at, revoked_by, revoke_reason, client_ids, created_at::text AS cursor`;

@@ -4,6 +4,7 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import type { AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { sha256 } from '../common/crypto';
 import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import { retryTransaction } from '../database/retry-transaction';
@@ -21,6 +22,8 @@ export interface NewSession {
   trustedDeviceId?: string | null;
   ip?: string | null;
   userAgent?: string | null;
+  /** SHA-256 of the provider session cookie the browser gets with this session (SSO); null: no cookie. */
+  cookieHash?: Buffer | null;
 }
 
 /** Who revokes: the audit actor (audit/audit-actor.ts, shared with devices). */
@@ -62,6 +65,7 @@ export class SessionsService {
       absoluteExpiresAt: new Date(now.getTime() + absolute * 1000),
       // The journey that opened it asked the directory about this customer just now.
       directoryCheckedAt: now,
+      cookieHash: input.cookieHash ?? null,
     });
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.SESSION_CREATED,
@@ -251,6 +255,42 @@ export class SessionsService {
         details,
       });
     }
+  }
+
+  /**
+   * The live session a provider session cookie names (SSO, issue 15), or null. The cookie is looked up by its
+   * SHA-256 (only the hash is stored), so its raw value is never compared or kept.
+   */
+  findLiveByCookie(cookie: string): Promise<Session | null> {
+    return this.sessions.findLiveByCookieHash(sha256(cookie), this.clock.now());
+  }
+
+  /** A client signs in under a live session (SSO): the session lists it and its idle expiry slides; false when it ended. */
+  async joinClient(manager: EntityManager, sessionId: string, client: OAuthClient): Promise<boolean> {
+    const joined = await this.sessions.joinClient(
+      manager,
+      sessionId,
+      client.clientId,
+      this.clock.now(),
+      this.idleTtlSeconds(client),
+    );
+    return joined !== null;
+  }
+
+  /** Step-up: the session's methods grow and its level rises (same session id); null when it is no longer live. */
+  stepUp(
+    manager: EntityManager,
+    sessionId: string,
+    cupid: string,
+    change: { amr: string[]; acr: string; cookieHash: Buffer | null; client: OAuthClient },
+  ): Promise<Session | null> {
+    return this.sessions.stepUp(manager, sessionId, cupid, {
+      amr: change.amr,
+      acr: change.acr,
+      at: this.clock.now(),
+      cookieHash: change.cookieHash,
+      clientId: change.client.clientId,
+    });
   }
 
   findById(sessionId: string, manager?: EntityManager): Promise<Session | null> {

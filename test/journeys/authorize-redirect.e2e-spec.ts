@@ -91,7 +91,8 @@ describe('login by browser redirect (/oauth2/authorize) against LDAP', () => {
       [{ code_challenge: '' }, 'invalid_request'],
       [{ code_challenge_method: 'plain' }, 'invalid_request'],
       [{ response_type: 'token' }, 'unsupported_response_type'],
-      [{ scope: 'openid admin' }, 'invalid_request'],
+      // Issue 15: a scope unknown to us or not registered for the client is invalid_scope (RFC 6749 §4.1.2.1).
+      [{ scope: 'openid admin' }, 'invalid_scope'],
     ] as Array<[Record<string, string>, string]>) {
       const response = await authorize(params);
       expect(response.status).toBe(302);

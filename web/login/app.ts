@@ -111,12 +111,28 @@ export function showNoJourney(): void {
   show(heading('nojourney.heading'), h('p', {}, t('nojourney.text')));
 }
 
-export function startFlow(journeyId: string, token: string, step: string): void {
-  flow = { journeyId, token, factors: [] };
-  // The redirect names only the first step, which is always the password (nothing else to show for it).
-  if (step !== 'PASSWORD') return showFatal(localProblem('generic'));
-  route({ type: 'PASSWORD' });
+/** What the redirect's fragment says besides the journey: the OIDC login_hint, and a step-up's second factors. */
+export interface StartHints {
+  loginHint?: string | null;
+  factors?: string[];
 }
+
+export function startFlow(journeyId: string, token: string, step: string, hints: StartHints = {}): void {
+  flow = { journeyId, token, factors: [] };
+  loginHint = hints.loginHint ?? '';
+  if (step === 'PASSWORD') return route({ type: 'PASSWORD' });
+  // A step-up (issue 15): the customer is signed in and the page opens at the second factors the redirect names
+  // (the password is never asked again); any other first step has nothing to show.
+  const factors = (hints.factors ?? []).filter(
+    (type): type is FactorOption['type'] => type === 'SMS_OTP' || type === 'PUSH',
+  );
+  if ((step !== 'SMS_OTP' && step !== 'PUSH') || factors.length === 0) return showFatal(localProblem('generic'));
+  flow.factors = factors.map((type) => ({ type })) as FactorOption[];
+  return factors.length > 1 ? chooseFactorScreen() : factorStartScreen(flow.factors[0]);
+}
+
+/** OIDC login_hint: the username the relying party expects, prefilled (the customer may change it). */
+let loginHint = '';
 
 /** After each call: the next screen, or the problem on the current one (`onProblem`), or the fatal screen. */
 function handle(answer: Answer, onProblem: (problem: Problem) => void): void {
@@ -170,6 +186,7 @@ async function passwordScreen(): Promise<void> {
     autocapitalize: 'none',
     spellcheck: 'false',
   });
+  if (loginHint) username.input.value = loginHint;
   const password = field('password', t('password.password'), {
     type: 'password',
     autocomplete: 'current-password',

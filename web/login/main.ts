@@ -1,5 +1,6 @@
 // The hosted login page: /oauth2/authorize sends the browser here with the journey in the URL fragment
-// (#journey=...&transaction_token=...&step=PASSWORD); the page drives each step through the journey API and
+// (#journey=...&transaction_token=...&step=PASSWORD, with login_hint, or step=SMS_OTP&factors=SMS_OTP,PUSH for a
+// step-up); the page drives each step through the journey API and
 // finally follows the journey's redirect back to the relying party (code, state, iss).
 import { startFlow, showNoJourney } from './app';
 import { applyBranding } from './branding';
@@ -14,7 +15,10 @@ async function boot(): Promise<void> {
   // The tokens leave the address bar (history, bookmarks, shoulder surfing); the page holds them in memory.
   if (window.location.hash) history.replaceState(null, '', window.location.pathname);
   if (!journeyId || !token) return showNoJourney();
-  startFlow(journeyId, token, fragment.get('step') || 'PASSWORD');
+  startFlow(journeyId, token, fragment.get('step') || 'PASSWORD', {
+    loginHint: fragment.get('login_hint'),
+    factors: (fragment.get('factors') ?? '').split(',').filter(Boolean),
+  });
 }
 
 void boot();

@@ -234,6 +234,26 @@ export class JourneyCompletedDto {
       "The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there",
   })
   redirectTo: string;
+
+  @ApiPropertyOptional({
+    example: 'urn:ciam:loa:2',
+    description: "A step-up only: the session's level of assurance now (the same session, raised)",
+  })
+  acr?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['pwd', 'otp', 'sms'],
+    description: "A step-up only: the session's authentication methods now",
+  })
+  amr?: string[];
+
+  @ApiPropertyOptional({
+    example: 'q2v0m3J8v1oQmJ1e2Cq9xQ0YwzQ3yq3b5b2VtYQ5v9o',
+    description:
+      'A step-up with a transaction only: base64url SHA-256 of the approved transaction (amount, currency, payee): dynamic linking',
+  })
+  transactionHash?: string;
 }
 
 /** Every model the unions below refer to (registered with @ApiExtraModels on the controller). */

@@ -112,6 +112,8 @@ export abstract class JourneyStep<Input = unknown> {
    * before the step runs: the step, or policy right after it, needs the directory entry (e.g. the phone).
    */
   readonly needsCustomer: boolean = false;
+  /** The factor shows a transaction and its approval is bound to it (dynamic linking): it can reach loa3. */
+  readonly bindsTransaction: boolean = false;
   /** Database work before any dependency is called: an early outcome, a plan for `contact`, or null to complete at once. */
   async begin(_run: StepRun<Input>): Promise<StepOutcome | StepContact | null> {
     return null;

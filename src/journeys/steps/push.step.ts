@@ -68,6 +68,8 @@ class NoDeviceReached extends Error {}
 export class PushStep extends JourneyStep {
   readonly kind = 'PUSH' as const;
   readonly role = 'second-factor' as const;
+  /** The device shows the transaction and signs its hash: the one factor that links an approval to a payment. */
+  override readonly bindsTransaction = true;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -123,6 +125,10 @@ export class PushStep extends JourneyStep {
             clientName: state.client.name,
             ip: origin.ip,
             expiresAt: challenge.expiresAt,
+            // A step-up for a payment: the device shows what is approved and signs its hash (dynamic linking).
+            ...(state.context.options?.transaction
+              ? { type: 'transaction-approval', transaction: state.context.options.transaction }
+              : {}),
           },
         }),
       ),
@@ -167,6 +173,9 @@ export class PushStep extends JourneyStep {
             secondFactor: true,
             trustedDeviceId: verdict.deviceId,
             factorDeviceThumbprint: verdict.deviceThumbprint,
+            // The device signed this journey's transaction (checked at its answer): loa3 (src/common/assurance.ts).
+            transactionBound:
+              verdict.transactionHash !== null && verdict.transactionHash === state.context.options?.transaction?.hash,
           },
         });
       case 'denied':
@@ -250,6 +259,7 @@ export class PushStep extends JourneyStep {
       deviceIds: challenge.deviceIds,
       number: challenge.number,
       expiresAt: new Date(challenge.expiresAt),
+      transactionHash: state.context.options?.transaction?.hash ?? null,
     });
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.PUSH_SENT,

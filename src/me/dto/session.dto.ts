@@ -7,7 +7,13 @@ import type { SessionRow } from '../../sessions/sessions.repository';
 
 export class SessionDto {
   @ApiProperty({ example: '2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90' }) id: string;
-  @ApiProperty({ example: 'demo-spa' }) clientId: string;
+  @ApiProperty({ example: 'demo-spa', description: 'The app the session was opened for' }) clientId: string;
+  @ApiProperty({
+    type: [String],
+    example: ['demo-spa', 'demo-brokerage'],
+    description: 'Every app signed in under this session (single sign-on), the first one included',
+  })
+  clientIds: string[];
   @ApiProperty({ enum: ['ACTIVE', 'REVOKED', 'EXPIRED'] }) status: string;
   @ApiProperty({ example: ['pwd', 'otp', 'sms'] }) amr: string[];
   // Always sent, null when unknown (openapi.yaml: required and nullable).
@@ -48,6 +54,7 @@ export function toSessionDto(row: SessionRow, extra: Partial<SessionDto> = {}): 
   return {
     id: row.id,
     clientId: row.client_id,
+    clientIds: row.client_ids,
     status: row.status,
     amr: row.amr,
     acr: row.acr,

@@ -76,7 +76,9 @@ export class PushAnswersService {
         challenge.deviceIds.includes(device.id) &&
         payload.pushChallengeId === pushChallengeId &&
         payload.number === answer.number &&
-        payload.decision === answer.decision,
+        payload.decision === answer.decision &&
+        // Dynamic linking: an approval of a transaction counts only for the transaction the device showed.
+        (challenge.transactionHash === null || payload.transactionHash === challenge.transactionHash),
       );
       const wrongNumber = genuine && answer.decision === 'approve' && answer.number !== challenge.number;
       const decision: 'approved' | 'denied' | 'rejected' =

@@ -22,12 +22,17 @@ export interface PushChallenge {
   answeredByDeviceId: string | null;
   /** The approving device's key: it cannot vouch for itself (the journey policy's independentSecondFactor). */
   answeredByThumbprint: string | null;
+  /**
+   * The transaction this push approves (dynamic linking, PSD2 RTS Art. 5): base64url SHA-256 of its details,
+   * shown on the device with them; the device's signed answer must carry the same hash. null: a sign-in.
+   */
+  transactionHash: string | null;
 }
 
 /** What the factor tells the journey about one challenge. */
 export type PushVerdict =
   | { outcome: 'waiting'; number: number; expiresAt: Date }
-  | { outcome: 'approved'; deviceId: string; deviceThumbprint: string }
+  | { outcome: 'approved'; deviceId: string; deviceThumbprint: string; transactionHash: string | null }
   | { outcome: 'denied' }
   | { outcome: 'rejected'; reason: string }
   | { outcome: 'expired' };

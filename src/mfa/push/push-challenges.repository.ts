@@ -16,10 +16,11 @@ type Row = {
   answered_at: Date | null;
   answered_by_device_id: string | null;
   answered_by_thumbprint: string | null;
+  transaction_hash: string | null;
 };
 
 const COLUMNS = `id, context_id, cupid, device_ids, number, status, reason, created_at, expires_at, answered_at,
-  answered_by_device_id, answered_by_thumbprint`;
+  answered_by_device_id, answered_by_thumbprint, transaction_hash`;
 
 const toChallenge = (row: Row): PushChallenge => ({
   id: row.id,
@@ -34,6 +35,7 @@ const toChallenge = (row: Row): PushChallenge => ({
   answeredAt: row.answered_at,
   answeredByDeviceId: row.answered_by_device_id,
   answeredByThumbprint: row.answered_by_thumbprint,
+  transactionHash: row.transaction_hash,
 });
 
 /** Owns push_challenges: the push factor's challenges and the devices' answers. */
@@ -41,11 +43,12 @@ const toChallenge = (row: Row): PushChallenge => ({
 export class PushChallengesRepository {
   async insert(
     manager: EntityManager,
-    challenge: Pick<PushChallenge, 'id' | 'contextId' | 'cupid' | 'deviceIds' | 'number' | 'createdAt' | 'expiresAt'>,
+    challenge: Pick<PushChallenge, 'id' | 'contextId' | 'cupid' | 'deviceIds' | 'number' | 'createdAt' | 'expiresAt'> &
+      Partial<Pick<PushChallenge, 'transactionHash'>>,
   ): Promise<void> {
     await manager.query(
-      `INSERT INTO push_challenges (id, context_id, cupid, device_ids, number, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      `INSERT INTO push_challenges (id, context_id, cupid, device_ids, number, created_at, expires_at, transaction_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
         challenge.id,
         challenge.contextId,
@@ -54,6 +57,7 @@ export class PushChallengesRepository {
         challenge.number,
         challenge.createdAt,
         challenge.expiresAt,
+        challenge.transactionHash ?? null,
       ],
     );
   }

@@ -19,7 +19,8 @@ export class PushChallengesService {
 
   async open(
     manager: EntityManager,
-    challenge: Pick<PushChallenge, 'id' | 'contextId' | 'cupid' | 'deviceIds' | 'number' | 'expiresAt'>,
+    challenge: Pick<PushChallenge, 'id' | 'contextId' | 'cupid' | 'deviceIds' | 'number' | 'expiresAt'> &
+      Partial<Pick<PushChallenge, 'transactionHash'>>,
   ): Promise<void> {
     await this.challenges.insert(manager, { ...challenge, createdAt: this.clock.now() });
   }
@@ -37,6 +38,7 @@ export class PushChallengesService {
           outcome: 'approved',
           deviceId: challenge.answeredByDeviceId!,
           deviceThumbprint: challenge.answeredByThumbprint!,
+          transactionHash: challenge.transactionHash,
         };
       case 'DENIED':
         return { outcome: 'denied' };

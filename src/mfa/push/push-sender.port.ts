@@ -4,12 +4,14 @@ export interface PushMessage {
   to: string;
   /** What the device shows and signs back; never a secret. */
   data: {
-    type: 'login-approval';
+    /** transaction-approval: a step-up for a payment; the device shows `transaction` and signs its `hash`. */
+    type: 'login-approval' | 'transaction-approval';
     pushChallengeId: string;
     journeyId: string;
     clientName: string;
     ip: string | null;
     expiresAt: string;
+    transaction?: { amount: string; currency: string; payee: string; hash: string };
   };
 }
 
