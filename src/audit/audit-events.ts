@@ -112,6 +112,14 @@ export const AUDIT_EVENT_TYPES = {
   STEP_UP_STARTED: 'stepup.started',
   /** A step-up journey raised its session; details: from, to (acr), amr, transactionSha256. */
   STEP_UP_COMPLETED: 'stepup.completed',
+  /** An agent asked for a reset of a customer's second factors that waits for a second agent; details: resetId, reason. */
+  FACTORS_RESET_REQUESTED: 'factors.reset_requested',
+  /** A customer's second factors were reset by support; details: resetId, reason, requestedBy, approvedBy, revoked (per kind). */
+  FACTORS_RESET: 'factors.reset',
+  /** A factor was removed through /me or the agent API; details: kind, factorId, reason. */
+  FACTOR_REMOVED: 'factor.removed',
+  /** An agent cleared a customer's password lockout (or suspension); details: reason, wasLocked, wasSuspended, failures. */
+  ACCOUNT_UNLOCKED: 'account.unlocked',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

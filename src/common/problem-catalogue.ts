@@ -301,6 +301,23 @@ export const PROBLEM_CATALOGUE = {
     journey: 'same-token',
     extensions: ['attemptsLeft'],
   },
+  STEP_UP_REQUIRED: {
+    status: 403,
+    title: 'Step-up required',
+    meaning:
+      'Changing factors needs a recent authentication at loa2 or above (FACTOR_CHANGE_MAX_AGE_SECONDS; loa1 for a first enrolment): run the step-up journey (POST /me/step-up), then retry with the new access token.',
+  },
+  FACTOR_NOT_REVOCABLE: {
+    status: 409,
+    title: 'Factor not revocable here',
+    meaning: 'This factor cannot be removed one by one (the phone number is changed in the directory).',
+  },
+  FACTOR_RESET_NOT_PENDING: {
+    status: 409,
+    title: 'No reset to approve',
+    meaning:
+      'The factor reset is unknown, already approved or expired, or the approving agent is the one who asked for it.',
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOGUE;

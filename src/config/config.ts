@@ -206,6 +206,12 @@ export interface AppConfig {
     /** Failed client authentications per client id within ipWindowSeconds that block it for lockSeconds. */
     clientFailureLimit: number;
   };
+  factors: {
+    /** How recent the session's last authentication must be for a /me factor change (issue 17, item 5). */
+    changeMaxAgeSeconds: number;
+    /** `two-agents`: an agent's reset of a customer's second factors applies only once a second agent approves it. */
+    resetApproval: 'none' | 'two-agents';
+  };
 }
 
 export { JOB_NAMES } from './job-names';

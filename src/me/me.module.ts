@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { JourneysModule } from '../journeys/journeys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
+import { FactorsController } from './factors.controller';
+import { FactorsService } from './factors.service';
+import { FreshAuthGuard } from './fresh-auth.guard';
 import { MeController } from './me.controller';
 import { StepUpController } from './step-up.controller';
 
@@ -12,7 +15,8 @@ import { StepUpController } from './step-up.controller';
  */
 @Module({
   imports: [SessionsModule, JourneysModule],
-  controllers: [MeController, StepUpController],
-  providers: [CustomerAuthGuard],
+  controllers: [MeController, StepUpController, FactorsController],
+  providers: [CustomerAuthGuard, FreshAuthGuard, FactorsService],
+  exports: [FactorsService],
 })
 export class MeModule {}
