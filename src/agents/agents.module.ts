@@ -2,6 +2,11 @@ import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { SessionsModule } from '../sessions/sessions.module';
 import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
+import { LockoutModule } from '../journeys/lockout/lockout.module';
+import { MeModule } from '../me/me.module';
+import { AgentRecoveryController } from './agent-recovery.controller';
+import { AgentRecoveryService } from './agent-recovery.service';
+import { FactorResetsRepository } from './factor-resets.repository';
 import { AgentJwtStrategy } from './agent-jwt.strategy';
 import { AgentMfaController } from './agent-mfa.controller';
 import { AgentSupportService } from './agent-support.service';
@@ -10,8 +15,8 @@ import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule],
-  controllers: [AgentController, AgentMfaController, DevSignInController],
-  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService],
+  imports: [PassportModule, SessionsModule, MfaLockoutModule, LockoutModule, MeModule],
+  controllers: [AgentController, AgentMfaController, AgentRecoveryController, DevSignInController],
+  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
 })
 export class AgentsModule {}

@@ -12,6 +12,7 @@ import { EngineJourneyPhases1796060728059 } from '../../migrations/1796060728059
 import { PushChallenges1796065162518 } from '../../migrations/1796065162518-PushChallenges';
 import { PerfTokensClientChanges1796071319356 } from '../../migrations/1796071319356-PerfTokensClientChanges';
 import { SsoProviderSessions1796080059067 } from '../../migrations/1796080059067-SsoProviderSessions';
+import { RecoveryFactorResets1796082582340 } from '../../migrations/1796082582340-RecoveryFactorResets';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   PushChallenges1796065162518,
   PerfTokensClientChanges1796071319356,
   SsoProviderSessions1796080059067,
+  RecoveryFactorResets1796082582340,
 ];
