@@ -375,6 +375,120 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/agent/customers/{cupid}/factors': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A customer's factors, every kind (audited as agent.viewed) */
+    get: operations['agentListFactors'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/factors/{factorKind}/{factorId}/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Remove one factor of the customer
+     * @description Audited as factor.removed; notified.
+     */
+    post: operations['agentRevokeFactor'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/factors/reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reset the customer's second factors
+     * @description Revokes every revocable factor (the directory phone stays). With FACTOR_RESET_APPROVAL=two-agents the reset is PENDING until a second agent approves it.
+     */
+    post: operations['agentResetFactors'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/factors/reset/{resetId}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve a pending factor reset (a second, different agent)
+     * @description The reset applies at once; the requesting agent cannot approve its own.
+     */
+    post: operations['agentApproveFactorReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/lockout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The customer's password lockout: locked, suspended, failures (audited as agent.viewed) */
+    get: operations['agentAccountLockout'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/lockout/unlock': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Unlock a locked or suspended account
+     * @description Clears the consecutive password failures and any lock; audited as account.unlocked; notified.
+     */
+    post: operations['agentUnlockAccount'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/me/sessions': {
     parameters: {
       query?: never;
@@ -487,6 +601,46 @@ export interface paths {
      */
     post: operations['meStartStepUp'];
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/factors': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * My factors
+     * @description Every registered factor: the phone for SMS codes (from the directory), trusted devices, and more.
+     */
+    get: operations['meListFactors'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/factors/{factorKind}/{factorId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove one of my factors
+     * @description Needs a fresh step-up (FACTOR_CHANGE_MAX_AGE_SECONDS); audited as factor.removed and notified on another channel.
+     */
+    delete: operations['meRemoveFactor'];
     options?: never;
     head?: never;
     patch?: never;
@@ -812,6 +966,9 @@ export interface components {
         | 'urn:ciam:problem:device-proof-invalid'
         | 'urn:ciam:problem:device-bind-needs-second-factor'
         | 'urn:ciam:problem:device-key-in-use'
+        | 'urn:ciam:problem:step-up-required'
+        | 'urn:ciam:problem:factor-not-revocable'
+        | 'urn:ciam:problem:factor-reset-not-pending'
         | 'about:blank';
       /** @example Transaction token invalid */
       title: string;
@@ -1218,6 +1375,85 @@ export interface components {
        * @example null
        */
       clearedBy: string | null;
+    };
+    FactorDto: {
+      /**
+       * @description sms, device, email, totp, passkey, recovery_codes, ...
+       * @example device
+       */
+      kind: string;
+      /**
+       * @description The factor's id within its kind
+       * @example 5b0c3c1e-8f0a-4c1b-9d47-2f5e6a7b8c9d
+       */
+      id: string;
+      /** @example Pixel 8 (android) */
+      label: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-20T10:00:00.000Z
+       */
+      createdAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      lastUsedAt: string | null;
+      /** @description Whether it can be removed on its own (the directory phone cannot) */
+      revocable: boolean;
+    };
+    FactorListDto: {
+      factors: components['schemas']['FactorDto'][];
+    };
+    FactorResetDto: {
+      /** @example 0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b */
+      id: string;
+      /** @example CUPID-ALICE-0001 */
+      cupid: string;
+      /**
+       * @description PENDING: waits for a second, different agent (FACTOR_RESET_APPROVAL=two-agents)
+       * @enum {string}
+       */
+      status: 'PENDING' | 'APPLIED';
+      /** @example Customer lost their phone; identity checked by video call (INC-20931) */
+      reason: string;
+      /** @example agent-007 */
+      requestedBy: string;
+      /** @example null */
+      approvedBy: string | null;
+      /** Format: date-time */
+      expiresAt: string;
+      /**
+       * @description Factors revoked per kind (empty while pending)
+       * @example {
+       *       "device": 1,
+       *       "sms": 0
+       *     }
+       */
+      revoked: {
+        [key: string]: number;
+      };
+    };
+    AccountLockoutDto: {
+      /** @example CUPID-ALICE-0001 */
+      cupid: string;
+      /** @description Password logins are refused now (a lock or a suspension) */
+      locked: boolean;
+      /** @description Locked until support unlocks it (LOCKOUT_SUSPEND_AFTER consecutive failures) */
+      suspended: boolean;
+      /**
+       * Format: date-time
+       * @description End of a temporary lock
+       * @example null
+       */
+      lockedUntil: string | null;
+      /** @example 0 */
+      consecutiveFailures: number;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      lastFailureAt: string | null;
     };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
@@ -3667,6 +3903,617 @@ export interface operations {
       };
     };
   };
+  agentListFactors: {
+    parameters: {
+      query: {
+        reason: string;
+      };
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "factors": [
+           *         {
+           *           "kind": "device",
+           *           "id": "5b0c3c1e-8f0a-4c1b-9d47-2f5e6a7b8c9d",
+           *           "label": "Pixel 8 (android)",
+           *           "createdAt": "2026-11-20T10:00:00.000Z",
+           *           "lastUsedAt": null,
+           *           "revocable": true
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['FactorListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentRevokeFactor: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+        /** @example device */
+        factorKind: string;
+        /** @example 7f3e2d1c-0b9a-4876-8543-210fedcba987 */
+        factorId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FACTOR_NOT_REVOCABLE` (`urn:ciam:problem:factor-not-revocable`): This factor cannot be removed one by one (the phone number is changed in the directory). */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentResetFactors: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *       "cupid": "CUPID-ALICE-0001",
+           *       "status": "PENDING",
+           *       "reason": "Customer lost their phone; identity checked by video call (INC-20931)",
+           *       "requestedBy": "agent-007",
+           *       "approvedBy": null,
+           *       "expiresAt": "2026-11-24T19:00:00.000Z",
+           *       "revoked": {
+           *         "device": 1,
+           *         "sms": 0
+           *       }
+           *     }
+           */
+          'application/json': components['schemas']['FactorResetDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentApproveFactorReset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+        /** @example 0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b */
+        resetId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *       "cupid": "CUPID-ALICE-0001",
+           *       "status": "PENDING",
+           *       "reason": "Customer lost their phone; identity checked by video call (INC-20931)",
+           *       "requestedBy": "agent-007",
+           *       "approvedBy": null,
+           *       "expiresAt": "2026-11-24T19:00:00.000Z",
+           *       "revoked": {
+           *         "device": 1,
+           *         "sms": 0
+           *       }
+           *     }
+           */
+          'application/json': components['schemas']['FactorResetDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FACTOR_RESET_NOT_PENDING` (`urn:ciam:problem:factor-reset-not-pending`): The factor reset is unknown, already approved or expired, or the approving agent is the one who asked for it. */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentAccountLockout: {
+    parameters: {
+      query: {
+        reason: string;
+      };
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "cupid": "CUPID-ALICE-0001",
+           *       "locked": true,
+           *       "suspended": true,
+           *       "lockedUntil": null,
+           *       "consecutiveFailures": 0,
+           *       "lastFailureAt": null
+           *     }
+           */
+          'application/json': components['schemas']['AccountLockoutDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentUnlockAccount: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "cupid": "CUPID-ALICE-0001",
+           *       "locked": true,
+           *       "suspended": true,
+           *       "lockedUntil": null,
+           *       "consecutiveFailures": 0,
+           *       "lastFailureAt": null
+           *     }
+           */
+          'application/json': components['schemas']['AccountLockoutDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   meListSessions: {
     parameters: {
       query?: never;
@@ -4102,6 +4949,170 @@ export interface operations {
       };
       /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
       415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meListFactors: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "factors": [
+           *         {
+           *           "kind": "device",
+           *           "id": "5b0c3c1e-8f0a-4c1b-9d47-2f5e6a7b8c9d",
+           *           "label": "Pixel 8 (android)",
+           *           "createdAt": "2026-11-20T10:00:00.000Z",
+           *           "lastUsedAt": null,
+           *           "revocable": true
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['FactorListDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meRemoveFactor: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example device */
+        factorKind: string;
+        /** @example 7f3e2d1c-0b9a-4876-8543-210fedcba987 */
+        factorId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 or above (FACTOR_CHANGE_MAX_AGE_SECONDS; loa1 for a first enrolment): run the step-up journey (POST /me/step-up), then retry with the new access token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FACTOR_NOT_REVOCABLE` (`urn:ciam:problem:factor-not-revocable`): This factor cannot be removed one by one (the phone number is changed in the directory). */
+      409: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;

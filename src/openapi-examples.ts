@@ -137,6 +137,10 @@ const PARAMETERS: Record<string, { schema: Record<string, unknown>; example: unk
   sessionId: { schema: UUID, example: '2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90' },
   deviceId: { schema: UUID, example: '7f3e2d1c-0b9a-4876-8543-210fedcba987' },
   pushChallengeId: { schema: UUID, example: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d' },
+  resetId: { schema: UUID, example: '0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b' },
+  // A factor's kind and its id within the kind (a device's UUID, 'directory-phone', a credential id).
+  factorKind: { schema: { type: 'string' }, example: 'device' },
+  factorId: { schema: { type: 'string' }, example: '7f3e2d1c-0b9a-4876-8543-210fedcba987' },
   cursor: { schema: { type: 'string' }, example: 'MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDJiMWM5YTVl' },
   response_type: { schema: { type: 'string', enum: ['code'] }, example: 'code' },
   client_id: { schema: { type: 'string' }, example: 'demo-spa' },

@@ -36,17 +36,15 @@ export class AgentRecoveryController {
     return { factors: (await this.recovery.factorsOf(cupid, agentAction(request, query.reason))).map(toFactorDto) };
   }
 
-  @Post('factors/:kind/:id/revoke')
+  @Post('factors/:factorKind/:factorId/revoke')
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove one factor of the customer', description: 'Audited as factor.removed; notified.' })
-  @ApiParam({ name: 'kind', example: 'device' })
-  @ApiParam({ name: 'id', example: '5b0c3c1e-8f0a-4c1b-9d47-2f5e6a7b8c9d' })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiProblems('NOT_FOUND', 'FACTOR_NOT_REVOCABLE')
   async revokeFactor(
     @Param('cupid', InvalidCupidPipe) cupid: string,
-    @Param('kind') kind: string,
-    @Param('id') id: string,
+    @Param('factorKind') kind: string,
+    @Param('factorId') id: string,
     @Body() body: ReasonDto,
     @Req() request: AgentRequest,
   ): Promise<void> {

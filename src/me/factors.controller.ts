@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
 import { CustomerAuthGuard } from './customer-auth.guard';
@@ -27,7 +27,7 @@ export class FactorsController {
     return { factors: (await this.factors.list(request.customer.cupid)).map(toFactorDto) };
   }
 
-  @Delete(':kind/:id')
+  @Delete(':factorKind/:factorId')
   @HttpCode(204)
   @UseGuards(FreshAuthGuard)
   @ApiOperation({
@@ -35,13 +35,11 @@ export class FactorsController {
     description:
       'Needs a fresh step-up (FACTOR_CHANGE_MAX_AGE_SECONDS); audited as factor.removed and notified on another channel.',
   })
-  @ApiParam({ name: 'kind', example: 'device' })
-  @ApiParam({ name: 'id', example: '5b0c3c1e-8f0a-4c1b-9d47-2f5e6a7b8c9d' })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiProblems('STEP_UP_REQUIRED', 'NOT_FOUND', 'FACTOR_NOT_REVOCABLE')
   async remove(
-    @Param('kind') kind: string,
-    @Param('id') id: string,
+    @Param('factorKind') kind: string,
+    @Param('factorId') id: string,
     @Req() request: CustomerRequest,
   ): Promise<void> {
     const { cupid } = request.customer;
