@@ -67,9 +67,12 @@ describe('a customer manages their factors (/me/factors)', () => {
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({ type: 'urn:ciam:problem:step-up-required' });
 
-    // loa2, but the step-up was long ago.
+    // loa2, but the step-up was longer ago than FACTOR_CHANGE_MAX_AGE_SECONDS (the access token itself is still live).
     const stale = await aliceToken(t, 'urn:ciam:loa:2');
-    t.clock.advance(t.config.factors.changeMaxAgeSeconds + 1);
+    await t.dataSource.query(`UPDATE sessions SET auth_time = $2 WHERE id = $1`, [
+      stale.sessionId,
+      new Date(t.clock.now().getTime() - (t.config.factors.changeMaxAgeSeconds + 1) * 1000),
+    ]);
     expect(
       (await asCustomer(t, stale.token, `/me/factors/device/${deviceId}`, { method: 'DELETE' })).status,
     ).toBe(403);
