@@ -4,7 +4,13 @@ import { rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { hashSecret, verifySecret } from '../common/passwords';
 import { canonicalUsername } from './username';
-import { CredentialCheck, DirectoryUnavailableError, DirectoryUser, parseStatus, UserDirectory } from './user-directory.port';
+import {
+  CredentialCheck,
+  DirectoryUnavailableError,
+  DirectoryUser,
+  parseStatus,
+  UserDirectory,
+} from './user-directory.port';
 
 interface FileUser {
   username: string;

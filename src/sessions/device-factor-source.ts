@@ -48,11 +48,7 @@ export class DeviceFactorSource implements CustomerFactorSource, OnModuleInit {
     return this.revocation.revoke(cupid, id, auditActor(actor), reason ?? defaultReason(actor));
   }
 
-  async revokeAll(
-    cupid: string,
-    actor: { type: 'customer' | 'agent'; id: string },
-    reason?: string,
-  ): Promise<number> {
+  async revokeAll(cupid: string, actor: { type: 'customer' | 'agent'; id: string }, reason?: string): Promise<number> {
     let revoked = 0;
     for (const device of await this.devices.list(cupid)) {
       if (await this.revoke(cupid, device.id, actor, reason)) revoked += 1;

@@ -73,9 +73,7 @@ describe('a customer manages their factors (/me/factors)', () => {
       stale.sessionId,
       new Date(t.clock.now().getTime() - (t.config.factors.changeMaxAgeSeconds + 1) * 1000),
     ]);
-    expect(
-      (await asCustomer(t, stale.token, `/me/factors/device/${deviceId}`, { method: 'DELETE' })).status,
-    ).toBe(403);
+    expect((await asCustomer(t, stale.token, `/me/factors/device/${deviceId}`, { method: 'DELETE' })).status).toBe(403);
 
     const fresh = await aliceToken(t, 'urn:ciam:loa:2');
     const removed = await asCustomer(t, fresh.token, `/me/factors/device/${deviceId}`, { method: 'DELETE' });
@@ -168,7 +166,10 @@ describe('support tools: factors and lockout (FACTOR_RESET_APPROVAL=none)', () =
       expect.objectContaining({
         actor_type: 'AGENT',
         actor_id: 'agent-007',
-        details: expect.objectContaining({ reason: 'Identity checked by video call (INC-2)', revoked: { device: 2, sms: 0 } }),
+        details: expect.objectContaining({
+          reason: 'Identity checked by video call (INC-2)',
+          revoked: { device: 2, sms: 0 },
+        }),
       }),
     ]);
     expect((await auditEvents(t, { type: 'factor.removed' }))[0]).toMatchObject({

@@ -42,7 +42,13 @@ export class AccountLockoutDto {
   @ApiProperty({ description: 'Password logins are refused now (a lock or a suspension)' }) locked: boolean;
   @ApiProperty({ description: 'Locked until support unlocks it (LOCKOUT_SUSPEND_AFTER consecutive failures)' })
   suspended: boolean;
-  @ApiProperty({ nullable: true, type: String, format: 'date-time', example: null, description: 'End of a temporary lock' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: null,
+    description: 'End of a temporary lock',
+  })
   lockedUntil: string | null;
   @ApiProperty({ example: 0 }) consecutiveFailures: number;
   @ApiProperty({ nullable: true, type: String, format: 'date-time', example: null }) lastFailureAt: string | null;

@@ -46,13 +46,19 @@ export class LoginAttemptsRepository {
     manager: EntityManager,
     subject: string,
   ): Promise<{ consecutiveFailures: number; lockedUntil: Date | null; lastFailureAt: Date | null } | null> {
-    const [row] = await rowsOf<{ consecutive_failures: number; locked_until: Date | null; last_failure_at: Date | null }>(
-      manager,
-      `SELECT consecutive_failures, locked_until, last_failure_at FROM login_attempts WHERE subject = $1`,
-      [subject],
-    );
+    const [row] = await rowsOf<{
+      consecutive_failures: number;
+      locked_until: Date | null;
+      last_failure_at: Date | null;
+    }>(manager, `SELECT consecutive_failures, locked_until, last_failure_at FROM login_attempts WHERE subject = $1`, [
+      subject,
+    ]);
     return row
-      ? { consecutiveFailures: row.consecutive_failures, lockedUntil: row.locked_until, lastFailureAt: row.last_failure_at }
+      ? {
+          consecutiveFailures: row.consecutive_failures,
+          lockedUntil: row.locked_until,
+          lastFailureAt: row.last_failure_at,
+        }
       : null;
   }
 

@@ -23,7 +23,9 @@ export class SmsFactorSource implements CustomerFactorSource, OnModuleInit {
   async list(cupid: string): Promise<CustomerFactorSummary[]> {
     const phone = maskPhone((await this.directory.findByCupid(cupid))?.phoneNumber ?? null);
     if (!phone) return [];
-    return [{ kind: this.kind, id: 'directory-phone', label: phone, createdAt: null, lastUsedAt: null, revocable: false }];
+    return [
+      { kind: this.kind, id: 'directory-phone', label: phone, createdAt: null, lastUsedAt: null, revocable: false },
+    ];
   }
 
   revoke(): Promise<boolean> {
