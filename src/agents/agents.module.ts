@@ -4,6 +4,8 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 import { LockoutModule } from '../journeys/lockout/lockout.module';
 import { MeModule } from '../me/me.module';
+import { TokensModule } from '../tokens/tokens.module';
+import { AgentApiTokensController } from './agent-api-tokens.controller';
 import { AgentRecoveryController } from './agent-recovery.controller';
 import { AgentRecoveryService } from './agent-recovery.service';
 import { FactorResetsRepository } from './factor-resets.repository';
@@ -15,8 +17,8 @@ import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule, LockoutModule, MeModule],
-  controllers: [AgentController, AgentMfaController, AgentRecoveryController, DevSignInController],
+  imports: [PassportModule, SessionsModule, MfaLockoutModule, LockoutModule, MeModule, TokensModule],
+  controllers: [AgentController, AgentMfaController, AgentRecoveryController, AgentApiTokensController, DevSignInController],
   providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
 })
 export class AgentsModule {}

@@ -120,6 +120,12 @@ export const AUDIT_EVENT_TYPES = {
   FACTOR_REMOVED: 'factor.removed',
   /** An agent cleared a customer's password lockout (or suspension); details: reason, wasLocked, wasSuspended, failures. */
   ACCOUNT_UNLOCKED: 'account.unlocked',
+  /** A customer created an API token; details: tokenId, name, scopes, expiresAt (never the value). */
+  API_TOKEN_CREATED: 'api_token.created',
+  /** An API token was revoked by its customer or an agent; details: tokenId, reason. */
+  API_TOKEN_REVOKED: 'api_token.revoked',
+  /** An agent blocked an API token; details: tokenId, reason. */
+  API_TOKEN_BLOCKED: 'api_token.blocked',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

@@ -94,7 +94,7 @@ export function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig
 export function readJourneyConfig(
   read: EnvReader,
   nodeEnv: NodeEnv,
-): Pick<AppConfig, 'agents' | 'directory' | 'risk' | 'journeys' | 'lockout' | 'factors'> {
+): Pick<AppConfig, 'agents' | 'directory' | 'risk' | 'journeys' | 'lockout' | 'factors' | 'apiTokens'> {
   const directoryAdapter = read.oneOf('USER_DIRECTORY', 'file', ['file', 'ldap'] as const);
   const ldapUrl = read.string('LDAP_URL', 'ldap://127.0.0.1:389');
   if (!/^ldaps?:\/\/[^/]+\/?$/.test(ldapUrl))
@@ -173,6 +173,9 @@ export function readJourneyConfig(
     factors: {
       changeMaxAgeSeconds: read.integer('FACTOR_CHANGE_MAX_AGE_SECONDS', 300, 30, 3600),
       resetApproval: read.oneOf('FACTOR_RESET_APPROVAL', 'none', ['none', 'two-agents'] as const),
+    },
+    apiTokens: {
+      lastUsedIntervalSeconds: read.integer('API_TOKEN_LAST_USED_INTERVAL_SECONDS', 300, 1, 86400),
     },
   };
 }

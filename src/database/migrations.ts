@@ -13,6 +13,7 @@ import { PushChallenges1796065162518 } from '../../migrations/1796065162518-Push
 import { PerfTokensClientChanges1796071319356 } from '../../migrations/1796071319356-PerfTokensClientChanges';
 import { SsoProviderSessions1796080059067 } from '../../migrations/1796080059067-SsoProviderSessions';
 import { RecoveryFactorResets1796082582340 } from '../../migrations/1796082582340-RecoveryFactorResets';
+import { RecoveryApiTokens1796083711541 } from '../../migrations/1796083711541-RecoveryApiTokens';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   PerfTokensClientChanges1796071319356,
   SsoProviderSessions1796080059067,
   RecoveryFactorResets1796082582340,
+  RecoveryApiTokens1796083711541,
 ];

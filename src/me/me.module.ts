@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { JourneysModule } from '../journeys/journeys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
+import { TokensModule } from '../tokens/tokens.module';
+import { ApiTokensController } from './api-tokens.controller';
 import { FactorsController } from './factors.controller';
 import { FactorsService } from './factors.service';
 import { FreshAuthGuard } from './fresh-auth.guard';
@@ -14,8 +16,8 @@ import { StepUpController } from './step-up.controller';
  * CustomerTokenVerifier port, which TokensModule provides.
  */
 @Module({
-  imports: [SessionsModule, JourneysModule],
-  controllers: [MeController, StepUpController, FactorsController],
+  imports: [SessionsModule, JourneysModule, TokensModule],
+  controllers: [MeController, StepUpController, FactorsController, ApiTokensController],
   providers: [CustomerAuthGuard, FreshAuthGuard, FactorsService],
   exports: [FactorsService],
 })

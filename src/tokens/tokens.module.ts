@@ -1,6 +1,8 @@
 import { Logger, Module } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { ApiTokensRepository } from './api-tokens.repository';
+import { ApiTokensService } from './api-tokens.service';
 import { AuthorizationCodesRepository } from './authorization-codes.repository';
 import { AuthorizationCodesService } from './authorization-codes.service';
 import { CustomerTokenVerifier } from '../sessions/customer-token-verifier.port';
@@ -23,6 +25,8 @@ import { TokensService } from './tokens.service';
     SigningKeysService,
     TokensRepository,
     TokensService,
+    ApiTokensRepository,
+    ApiTokensService,
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     { provide: CustomerTokenVerifier, useClass: TokensCustomerVerifier },
@@ -32,6 +36,7 @@ import { TokensService } from './tokens.service';
     SigningKeysService,
     TokensRepository,
     TokensService,
+    ApiTokensService,
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     CustomerTokenVerifier,
