@@ -1216,8 +1216,11 @@ export interface components {
       exp?: number;
       /** @example 1795547170 */
       iat?: number;
-      /** @enum {string} */
-      token_type?: 'Bearer' | 'refresh_token';
+      /**
+       * @description api_token: a ciam_at_ API token
+       * @enum {string}
+       */
+      token_type?: 'Bearer' | 'refresh_token' | 'api_token';
       iss?: string;
       aud?: string;
       /** @description Session id */
