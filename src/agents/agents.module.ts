@@ -18,7 +18,13 @@ import { WorkforceKeys } from './workforce-keys';
 
 @Module({
   imports: [PassportModule, SessionsModule, MfaLockoutModule, LockoutModule, MeModule, TokensModule],
-  controllers: [AgentController, AgentMfaController, AgentRecoveryController, AgentApiTokensController, DevSignInController],
+  controllers: [
+    AgentController,
+    AgentMfaController,
+    AgentRecoveryController,
+    AgentApiTokensController,
+    DevSignInController,
+  ],
   providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
 })
 export class AgentsModule {}
