@@ -8,8 +8,8 @@ import { useWorkforceIdp } from '../support/workforce';
 const ALICE = 'CUPID-ALICE-0001';
 
 /** alice's access token for a session at `acr`, authenticated just now (what a completed step-up leaves). */
-async function aliceToken(t: TestApp, acr: string): Promise<string> {
-  const login = await completeLogin(t);
+async function aliceToken(t: TestApp, acr: string, cupid = ALICE): Promise<string> {
+  const login = await completeLogin(t, { cupid });
   const tokens = (await (await exchangeCode(t, login)).json()) as { access_token: string };
   await t.dataSource.query(`UPDATE sessions SET acr = $2, auth_time = $3 WHERE id = $1`, [
     login.sessionId,
@@ -65,6 +65,19 @@ describe('API tokens (issue 17, item 8)', () => {
     expect(event.details).toMatchObject({ tokenId: body.id, name: 'Budgeting app', scopes: ['accounts:read'] });
     expect(JSON.stringify(event)).not.toContain(body.token);
     expect(t.rawLogs()).not.toContain(body.token);
+  });
+
+  it('lets a customer with no second factor yet act on a fresh password login (the first-enrolment rule)', async () => {
+    // dave has no phone and no device: nothing to step up with, so a fresh loa1 login is enough ...
+    const fresh = await aliceToken(t, 'urn:ciam:loa:1', 'CUPID-DAVE-0004');
+    expect((await create(fresh, { name: 'First', scopes: [] })).status).toBe(201);
+    // ... but not an old one.
+    const stale = await aliceToken(t, 'urn:ciam:loa:1', 'CUPID-DAVE-0004');
+    await t.dataSource.query(`UPDATE sessions SET auth_time = auth_time - make_interval(secs => $1) WHERE cupid = $2`, [
+      t.config.factors.changeMaxAgeSeconds + 1,
+      'CUPID-DAVE-0004',
+    ]);
+    expect((await create(stale, { name: 'Second', scopes: [] })).status).toBe(403);
   });
 
   it('introspects like an access token and records the last use at most once per interval', async () => {
