@@ -594,6 +594,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/me/recovery-codes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Generate my recovery codes
+     * @description Ten single-use codes, shown once (only their hashes are kept); the unused codes of an earlier batch stop working. Each can stand in for a second factor once. Listed and revoked with my other factors. Needs a fresh authentication.
+     */
+    post: operations['meRegenerateRecoveryCodes'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/journeys': {
     parameters: {
       query?: never;
@@ -708,6 +728,26 @@ export interface paths {
      * @description Offered when the customer has a confirmed authenticator app (POST /me/totp). A code is accepted once (a replay of the same time step is wrong); one step of clock drift either way is allowed. Wrong codes count like SMS codes. The right code completes the step (amr gains otp).
      */
     post: operations['journeyVerifyTotp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/recovery-code': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Second factor: a recovery code
+     * @description Offered while the customer has unused recovery codes (POST /me/recovery-codes). The code is used up (once, even under concurrency), audited, and the customer is notified on another channel. Wrong codes count like one-time codes.
+     */
+    post: operations['journeyRecoveryCode'];
     delete?: never;
     options?: never;
     head?: never;
@@ -975,7 +1015,8 @@ export interface components {
        * @example SMS_OTP
        * @enum {string}
        */
-      expectedStep?: 'PASSWORD' | 'SMS_OTP' | 'PUSH' | 'ESIGN' | 'DEVICE_BIND' | 'DEVICE_PROOF' | 'TOTP';
+      expectedStep?:
+        'PASSWORD' | 'SMS_OTP' | 'PUSH' | 'ESIGN' | 'DEVICE_BIND' | 'DEVICE_PROOF' | 'TOTP' | 'RECOVERY_CODE';
       /** @description PUSH_LIMIT_REACHED: the factors the same token can do instead */
       alternatives?: components['schemas']['AlternativeFactorDto'][];
       checks?: components['schemas']['HealthChecksDto'];
@@ -1454,6 +1495,16 @@ export interface components {
        */
       code: string;
     };
+    RecoveryCodesDto: {
+      /**
+       * @description Ten single-use codes, shown this once: the customer keeps them somewhere safe
+       * @example [
+       *       "ABCDE-FGHJK",
+       *       "MNPQR-STUVW"
+       *     ]
+       */
+      codes: string[];
+    };
     /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword`. */
     PasswordNextStep: {
       /**
@@ -1723,6 +1774,39 @@ export interface components {
        */
       options?: components['schemas']['SecondFactorOption'][];
     };
+    RecoveryCodeOption: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'RECOVERY_CODE';
+    };
+    /** @description RECOVERY_CODE: Ask for one of the recovery codes; with `options` (phase CHOOSE) the other factors offered may be chosen instead. Answered by `journeyRecoveryCode` or `journeyVerifyTotp` or `journeySendSms` or `journeySendPush`. */
+    RecoveryCodeNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'RECOVERY_CODE';
+      /**
+       * @description Present when `options` offers other factors as well
+       * @example CHOOSE
+       * @enum {string}
+       */
+      phase?: 'CHOOSE';
+      /**
+       * @description Every second factor the customer can do now, with what to show of it
+       * @example [
+       *       {
+       *         "type": "RECOVERY_CODE"
+       *       },
+       *       {
+       *         "type": "TOTP"
+       *       }
+       *     ]
+       */
+      options?: components['schemas']['SecondFactorOption'][];
+    };
     JourneyPendingDto: {
       /**
        * Format: uuid
@@ -1904,6 +1988,18 @@ export interface components {
        */
       code: string;
     };
+    RecoveryCodeDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * @description One of the recovery codes (case, spaces and dashes ignored)
+       * @example ABCDE-FGHJK
+       */
+      code: string;
+    };
     DeviceProofDto: {
       /**
        * @description The current transaction token of the journey
@@ -2007,14 +2103,18 @@ export interface components {
       | components['schemas']['DeviceProofNextStep']
       | components['schemas']['EsignNextStep']
       | components['schemas']['DeviceBindNextStep']
-      | components['schemas']['TotpNextStep'];
+      | components['schemas']['TotpNextStep']
+      | components['schemas']['RecoveryCodeNextStep'];
     /** @description The SMS one-time code step: choosing the factor, then verifying the code. */
     SmsOtpNextStep: components['schemas']['SmsOtpChooseNextStep'] | components['schemas']['SmsOtpVerifyNextStep'];
     /** @description The push approval step: choosing the factor, then waiting for the device. */
     PushNextStep: components['schemas']['PushChooseNextStep'] | components['schemas']['PushWaitingNextStep'];
     /** @description A second factor the customer may choose. */
     SecondFactorOption:
-      components['schemas']['SmsOtpOption'] | components['schemas']['PushOption'] | components['schemas']['TotpOption'];
+      | components['schemas']['SmsOtpOption']
+      | components['schemas']['PushOption']
+      | components['schemas']['TotpOption']
+      | components['schemas']['RecoveryCodeOption'];
   };
   responses: never;
   parameters: never;
@@ -4964,6 +5064,82 @@ export interface operations {
       };
     };
   };
+  meRegenerateRecoveryCodes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "codes": [
+           *         "ABCDE-FGHJK",
+           *         "MNPQR-STUVW"
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['RecoveryCodesDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   journeyStart: {
     parameters: {
       query?: never;
@@ -5524,6 +5700,123 @@ export interface operations {
          *     }
          */
         'application/json': components['schemas']['TotpCodeDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `OTP_INVALID` (`urn:ciam:problem:otp-invalid`): Not the code sent; `attemptsLeft` more tries with the same token (the last wrong one ends the journey). Then the journey goes on with the same transaction token. */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token. */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyRecoveryCode: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "code": "ABCDE-FGHJK"
+         *     }
+         */
+        'application/json': components['schemas']['RecoveryCodeDto'];
       };
     };
     responses: {

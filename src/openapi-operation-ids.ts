@@ -38,6 +38,8 @@ export const OPERATION_IDS: Record<string, string> = {
   'EmailController.remove': 'meRemoveEmail',
   'TotpController.enrol': 'meEnrolTotp',
   'JourneysController.verifyTotp': 'journeyVerifyTotp',
+  'JourneysController.recoveryCode': 'journeyRecoveryCode',
+  'RecoveryCodesController.regenerate': 'meRegenerateRecoveryCodes',
   'TotpController.confirm': 'meConfirmTotp',
   'TotpController.remove': 'meRemoveTotp',
   'JourneysController.start': 'journeyStart',

@@ -132,6 +132,14 @@ export const AUDIT_EVENT_TYPES = {
   TOTP_VERIFIED: 'totp.verified',
   /** A TOTP credential was revoked; details: credentialId, reason. */
   TOTP_REVOKED: 'totp.revoked',
+  /** A new batch of recovery codes replaced the unused ones before it; details: batchId, count, revokedUnused. */
+  RECOVERY_CODES_GENERATED: 'recovery_codes.generated',
+  /** A recovery code passed a journey's second factor; details: codesLeft. */
+  RECOVERY_CODE_USED: 'recovery_code.used',
+  /** A wrong, used or revoked recovery code; details: attempt, maxAttempts. */
+  RECOVERY_CODE_REJECTED: 'recovery_code.rejected',
+  /** The unused recovery codes were revoked; details: count, reason. */
+  RECOVERY_CODES_REVOKED: 'recovery_codes.revoked',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

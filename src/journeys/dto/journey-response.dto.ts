@@ -46,6 +46,11 @@ export class TotpOption {
   type: 'TOTP';
 }
 
+export class RecoveryCodeOption {
+  @ApiProperty({ enum: ['RECOVERY_CODE'], example: 'RECOVERY_CODE' })
+  type: 'RECOVERY_CODE';
+}
+
 const CHOOSE = {
   enum: ['CHOOSE'],
   example: 'CHOOSE',
@@ -212,6 +217,18 @@ export class TotpNextStep {
   options?: Array<TotpOption | SmsOtpOption | PushOption>;
 }
 
+/** A recovery code; `phase: CHOOSE` with `options` when other factors are offered too. */
+export class RecoveryCodeNextStep {
+  @ApiProperty({ enum: ['RECOVERY_CODE'], example: 'RECOVERY_CODE' })
+  type: 'RECOVERY_CODE';
+
+  @ApiPropertyOptional({ ...CHOOSE, description: 'Present when `options` offers other factors as well' })
+  phase?: 'CHOOSE';
+
+  @ApiPropertyOptional({ ...OPTIONS, example: [{ type: 'RECOVERY_CODE' }, { type: 'TOTP' }] })
+  options?: Array<RecoveryCodeOption | TotpOption | SmsOtpOption | PushOption>;
+}
+
 export class JourneyPendingDto {
   @ApiProperty({ example: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21', format: 'uuid' })
   journeyId: string;
@@ -288,6 +305,8 @@ export const JOURNEY_RESPONSE_MODELS = [
   DeviceBindNextStep,
   TotpOption,
   TotpNextStep,
+  RecoveryCodeOption,
+  RecoveryCodeNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -351,6 +370,12 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     description:
       'Ask for the code of the authenticator app; with `options` (phase CHOOSE) the other factors offered may be chosen instead.',
   },
+  RECOVERY_CODE: {
+    schema: 'RecoveryCodeNextStep',
+    operations: ['journeyRecoveryCode', 'journeyVerifyTotp', 'journeySendSms', 'journeySendPush'],
+    description:
+      'Ask for one of the recovery codes; with `options` (phase CHOOSE) the other factors offered may be chosen instead.',
+  },
   DEVICE_BIND: {
     schema: 'DeviceBindNextStep',
     operations: ['journeyBindDevice'],
@@ -376,6 +401,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       ESIGN: ref(EsignNextStep),
       DEVICE_BIND: ref(DeviceBindNextStep),
       TOTP: ref(TotpNextStep),
+      RECOVERY_CODE: ref(RecoveryCodeNextStep),
     },
   ),
   SmsOtpNextStep: union('The SMS one-time code step: choosing the factor, then verifying the code.', 'phase', {
@@ -390,6 +416,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
     SMS_OTP: ref(SmsOtpOption),
     PUSH: ref(PushOption),
     TOTP: ref(TotpOption),
+    RECOVERY_CODE: ref(RecoveryCodeOption),
   }),
 };
 
