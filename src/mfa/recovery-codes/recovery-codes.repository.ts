@@ -51,7 +51,9 @@ export class RecoveryCodesRepository {
       manager,
       `SELECT batch_id AS "batchId", count(*) FILTER (WHERE used_at IS NULL)::int AS left, count(*)::int AS total,
               min(created_at) AS "createdAt", max(used_at) AS "lastUsedAt"
-         FROM recovery_codes WHERE cupid = $1 AND revoked_at IS NULL GROUP BY batch_id`,
+         FROM recovery_codes WHERE cupid = $1 AND revoked_at IS NULL GROUP BY batch_id
+       -- Used codes of an earlier batch stay (never revoked): only the batch with live codes counts.
+       HAVING count(*) FILTER (WHERE used_at IS NULL) > 0 ORDER BY min(created_at) DESC LIMIT 1`,
       [cupid],
     );
     return row && row.left > 0 ? row : null;
