@@ -136,6 +136,7 @@ const PARAMETERS: Record<string, { schema: Record<string, unknown>; example: unk
   journeyId: { schema: UUID, example: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21' },
   sessionId: { schema: UUID, example: '2b1c9a5e-3f0e-4a8f-9d1c-7e2f5b6a8c90' },
   deviceId: { schema: UUID, example: '7f3e2d1c-0b9a-4876-8543-210fedcba987' },
+  credentialId: { schema: UUID, example: '5d2f8c1a-7b3e-4f60-9a1d-2c4e6f8a0b13' },
   pushChallengeId: { schema: UUID, example: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d' },
   apiTokenId: { schema: UUID, example: '3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b' },
   resetId: { schema: UUID, example: '0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b' },

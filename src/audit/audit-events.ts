@@ -126,6 +126,34 @@ export const AUDIT_EVENT_TYPES = {
   API_TOKEN_REVOKED: 'api_token.revoked',
   /** An agent blocked an API token; details: tokenId, reason. */
   API_TOKEN_BLOCKED: 'api_token.blocked',
+  /** An email with a code was sent (verification or sign-in); details: purpose, provider, maskedEmail, send. */
+  EMAIL_CODE_SENT: 'email.code_sent',
+  /** An email with a code could not be sent (or was refused by the budget); details: purpose, provider, reason. */
+  EMAIL_CODE_SEND_FAILED: 'email.code_send_failed',
+  /** The customer confirmed an email address with its code; details: maskedEmail, replaced (a previous address). */
+  EMAIL_VERIFIED: 'email.verified',
+  /** A wrong or expired email verification code; details: reason (invalid, expired), attempt, maxAttempts. */
+  EMAIL_VERIFICATION_REJECTED: 'email.verification_rejected',
+  /** The customer's verified address was removed (by the customer or an agent); details: maskedEmail, reason. */
+  EMAIL_REMOVED: 'email.removed',
+  /** A notice about a change on the account was sent on another channel; details: notice, channel (email, sms). */
+  CUSTOMER_NOTIFIED: 'customer.notified',
+  /** A TOTP credential was confirmed by its first code; details: credentialId. */
+  TOTP_ENROLLED: 'totp.enrolled',
+  /** A wrong (or replayed) TOTP code; details: credentialId (when one was tried), phase (enrolment, login). */
+  TOTP_REJECTED: 'totp.rejected',
+  /** A TOTP code completed a journey's second factor; details: credentialId. */
+  TOTP_VERIFIED: 'totp.verified',
+  /** A TOTP credential was revoked; details: credentialId, reason. */
+  TOTP_REVOKED: 'totp.revoked',
+  /** A new batch of recovery codes replaced the unused ones before it; details: batchId, count, revokedUnused. */
+  RECOVERY_CODES_GENERATED: 'recovery_codes.generated',
+  /** A recovery code passed a journey's second factor; details: codesLeft. */
+  RECOVERY_CODE_USED: 'recovery_code.used',
+  /** A wrong, used or revoked recovery code; details: attempt, maxAttempts. */
+  RECOVERY_CODE_REJECTED: 'recovery_code.rejected',
+  /** The unused recovery codes were revoked; details: count, reason. */
+  RECOVERY_CODES_REVOKED: 'recovery_codes.revoked',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

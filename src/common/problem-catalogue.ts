@@ -303,9 +303,26 @@ export const PROBLEM_CATALOGUE = {
   },
   STEP_UP_REQUIRED: {
     status: 403,
-    title: 'Step-up required',
+    title: 'Fresh authentication required',
     meaning:
-      'Changing factors needs a recent authentication at loa2 or above (FACTOR_CHANGE_MAX_AGE_SECONDS; loa1 for a first enrolment): run the step-up journey (POST /me/step-up), then retry with the new access token.',
+      'Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token.',
+  },
+  EMAIL_LIMIT_REACHED: {
+    status: 429,
+    title: 'Too many emails',
+    meaning: 'Too many codes to this address recently (EMAIL_RECIPIENT_LIMIT_*): try again after Retry-After.',
+    extensions: ['retryAfter'],
+  },
+  EMAIL_NOT_SENT: {
+    status: 503,
+    title: 'Email not sent',
+    meaning: 'The mail relay did not take the message; nothing was counted. Retry after Retry-After.',
+    extensions: ['retryAfter'],
+  },
+  EMAIL_UNAVAILABLE: {
+    status: 409,
+    title: 'Email not available',
+    meaning: 'This deployment sends no email (EMAIL_PROVIDER=none): email codes and verification are not offered.',
   },
   FACTOR_NOT_REVOCABLE: {
     status: 409,

@@ -1,6 +1,8 @@
 import { Env, EnvReader } from './env-reader';
 import type { JobName } from './job-names';
 import { readAgentConsoleConfig } from './agent-console';
+import { readFactorConfig } from './factor-config';
+import type { EmailConfig, FactorChangeConfig } from './factor-config';
 import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
 
 /**
@@ -14,6 +16,9 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface AppConfig {
   nodeEnv: NodeEnv;
+  /** Issue 17: factor changes under /me, and email (src/config/factor-config.ts). */
+  factorChange: FactorChangeConfig;
+  email: EmailConfig;
   http: {
     host: string;
     port: number;
@@ -207,8 +212,6 @@ export interface AppConfig {
     clientFailureLimit: number;
   };
   factors: {
-    /** How recent the session's last authentication must be for a /me factor change (issue 17, item 5). */
-    changeMaxAgeSeconds: number;
     /** `two-agents`: an agent's reset of a customer's second factors applies only once a second agent approves it. */
     resetApproval: 'none' | 'two-agents';
   };
@@ -311,6 +314,7 @@ function readConfig(read: EnvReader): AppConfig {
     ...readJobsConfig(read, nodeEnv),
     ...readAgentConsoleConfig(read, nodeEnv),
     ...readLoginUiConfig(read),
+    ...readFactorConfig(read, nodeEnv),
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);

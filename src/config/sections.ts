@@ -171,7 +171,6 @@ export function readJourneyConfig(
       clientFailureLimit: read.integer('LOCKOUT_CLIENT_FAILURE_LIMIT', 20, 1, 100000),
     },
     factors: {
-      changeMaxAgeSeconds: read.integer('FACTOR_CHANGE_MAX_AGE_SECONDS', 300, 30, 3600),
       resetApproval: read.oneOf('FACTOR_RESET_APPROVAL', 'none', ['none', 'two-agents'] as const),
     },
     apiTokens: {

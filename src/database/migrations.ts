@@ -14,6 +14,9 @@ import { PerfTokensClientChanges1796071319356 } from '../../migrations/179607131
 import { SsoProviderSessions1796080059067 } from '../../migrations/1796080059067-SsoProviderSessions';
 import { RecoveryFactorResets1796082582340 } from '../../migrations/1796082582340-RecoveryFactorResets';
 import { RecoveryApiTokens1796083711541 } from '../../migrations/1796083711541-RecoveryApiTokens';
+import { EmailHelperEmailFactor1796092000000 } from '../../migrations/1796092000000-EmailHelperEmailFactor';
+import { EmailHelperTotp1796092600000 } from '../../migrations/1796092600000-EmailHelperTotp';
+import { EmailHelperRecoveryCodes1796093200000 } from '../../migrations/1796093200000-EmailHelperRecoveryCodes';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -33,4 +36,7 @@ export const MIGRATIONS = [
   SsoProviderSessions1796080059067,
   RecoveryFactorResets1796082582340,
   RecoveryApiTokens1796083711541,
+  EmailHelperEmailFactor1796092000000,
+  EmailHelperTotp1796092600000,
+  EmailHelperRecoveryCodes1796093200000,
 ];

@@ -1,7 +1,16 @@
 import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { AuthContext } from './auth-context.entity';
 
-export const AUTH_STEP_KINDS = ['PASSWORD', 'SMS_OTP', 'PUSH', 'ESIGN', 'DEVICE_BIND', 'DEVICE_PROOF'] as const;
+export const AUTH_STEP_KINDS = [
+  'PASSWORD',
+  'SMS_OTP',
+  'PUSH',
+  'ESIGN',
+  'DEVICE_BIND',
+  'DEVICE_PROOF',
+  'TOTP',
+  'RECOVERY_CODE',
+] as const;
 export type AuthStepKind = (typeof AUTH_STEP_KINDS)[number];
 export const AUTH_TRANSACTION_STATUSES = ['PENDING', 'CONSUMED', 'FAILED', 'EXPIRED'] as const;
 export type AuthTransactionStatus = (typeof AUTH_TRANSACTION_STATUSES)[number];

@@ -18,6 +18,10 @@ import { DeviceProofStep } from './steps/device-proof.step';
 import { PushStep } from './steps/push.step';
 import { EsignStep } from './steps/esign.step';
 import { DeviceBindStep } from './steps/device-bind.step';
+import { TotpStep } from './steps/totp.step';
+import { RecoveryCodeStep } from './steps/recovery-code.step';
+import { RecoveryCodesModule } from '../mfa/recovery-codes/recovery-codes.module';
+import { TotpModule } from '../mfa/totp/totp.module';
 import { EsignRepository } from '../esign/esign.repository';
 import { PushModule } from '../mfa/push/push.module';
 import { DevicesModule } from '../devices/devices.module';
@@ -30,7 +34,16 @@ import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
  * not change. A new kind also needs its AUTH_STEP_KINDS value and auth_step_kind enum value (a migration),
  * a route and DTO in journeys.controller.ts, and its audit events (docs/architecture.md, "The journey engine").
  */
-const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, DeviceBindStep];
+const STEPS = [
+  PasswordStep,
+  DeviceProofStep,
+  SmsOtpStep,
+  PushStep,
+  EsignStep,
+  DeviceBindStep,
+  TotpStep,
+  RecoveryCodeStep,
+];
 
 @Module({
   imports: [
@@ -40,6 +53,8 @@ const STEPS = [PasswordStep, DeviceProofStep, SmsOtpStep, PushStep, EsignStep, D
     TokensModule,
     ClientsModule,
     SmsModule,
+    TotpModule,
+    RecoveryCodesModule,
     PushModule,
     DevicesModule,
     MfaLockoutModule,

@@ -1,14 +1,20 @@
 import { Module } from '@nestjs/common';
 import { JourneysModule } from '../journeys/journeys.module';
+import { EmailModule } from '../mfa/email/email.module';
+import { TotpModule } from '../mfa/totp/totp.module';
+import { RecoveryCodesModule } from '../mfa/recovery-codes/recovery-codes.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
 import { TokensModule } from '../tokens/tokens.module';
 import { ApiTokensController } from './api-tokens.controller';
 import { FactorsController } from './factors.controller';
 import { FactorsService } from './factors.service';
+import { EmailController } from './email.controller';
 import { FreshAuthGuard } from './fresh-auth.guard';
 import { MeController } from './me.controller';
 import { StepUpController } from './step-up.controller';
+import { TotpController } from './totp.controller';
+import { RecoveryCodesController } from './recovery-codes.controller';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -16,9 +22,17 @@ import { StepUpController } from './step-up.controller';
  * CustomerTokenVerifier port, which TokensModule provides.
  */
 @Module({
-  imports: [SessionsModule, JourneysModule, TokensModule],
-  controllers: [MeController, StepUpController, FactorsController, ApiTokensController],
+  imports: [SessionsModule, JourneysModule, EmailModule, TotpModule, RecoveryCodesModule, TokensModule],
+  controllers: [
+    MeController,
+    StepUpController,
+    EmailController,
+    TotpController,
+    RecoveryCodesController,
+    FactorsController,
+    ApiTokensController,
+  ],
   providers: [CustomerAuthGuard, FreshAuthGuard, FactorsService],
-  exports: [FactorsService],
+  exports: [FreshAuthGuard, FactorsService],
 })
 export class MeModule {}

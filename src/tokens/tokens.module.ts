@@ -7,7 +7,10 @@ import { AuthorizationCodesRepository } from './authorization-codes.repository';
 import { AuthorizationCodesService } from './authorization-codes.service';
 import { CustomerTokenVerifier } from '../sessions/customer-token-verifier.port';
 import { TokensCustomerVerifier } from './customer-token-verifier';
+import { FactorKeys } from '../common/factor-keys';
+import { KekFactorKeys } from './keys/factor-keys';
 import { KEY_ENCRYPTION_KEY, resolveKeyEncryptionKey } from './keys/key-encryption-key';
+import type { KeyEncryptionKey } from './keys/key-encryption-key';
 import { SigningKeysRepository } from './keys/signing-keys.repository';
 import { SigningKeysService } from './keys/signing-keys.service';
 import { TokensRepository } from './tokens.repository';
@@ -30,6 +33,7 @@ import { TokensService } from './tokens.service';
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     { provide: CustomerTokenVerifier, useClass: TokensCustomerVerifier },
+    { provide: FactorKeys, inject: [KEY_ENCRYPTION_KEY], useFactory: (kek: KeyEncryptionKey) => new KekFactorKeys(kek) },
   ],
   exports: [
     KEY_ENCRYPTION_KEY,
@@ -40,6 +44,7 @@ import { TokensService } from './tokens.service';
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     CustomerTokenVerifier,
+    FactorKeys,
   ],
 })
 export class TokensModule {}

@@ -74,7 +74,7 @@ describe('API tokens (issue 17, item 8)', () => {
     // ... but not an old one.
     const stale = await aliceToken(t, 'urn:ciam:loa:1', 'CUPID-DAVE-0004');
     await t.dataSource.query(`UPDATE sessions SET auth_time = auth_time - make_interval(secs => $1) WHERE cupid = $2`, [
-      t.config.factors.changeMaxAgeSeconds + 1,
+      t.config.factorChange.maxAgeSeconds + 1,
       'CUPID-DAVE-0004',
     ]);
     expect((await create(stale, { name: 'Second', scopes: [] })).status).toBe(403);

@@ -71,7 +71,7 @@ describe('a customer manages their factors (/me/factors)', () => {
     const stale = await aliceToken(t, 'urn:ciam:loa:2');
     await t.dataSource.query(`UPDATE sessions SET auth_time = $2 WHERE id = $1`, [
       stale.sessionId,
-      new Date(t.clock.now().getTime() - (t.config.factors.changeMaxAgeSeconds + 1) * 1000),
+      new Date(t.clock.now().getTime() - (t.config.factorChange.maxAgeSeconds + 1) * 1000),
     ]);
     expect((await asCustomer(t, stale.token, `/me/factors/device/${deviceId}`, { method: 'DELETE' })).status).toBe(403);
 

@@ -41,6 +41,16 @@ export class PushOption {
   devices: string[];
 }
 
+export class TotpOption {
+  @ApiProperty({ enum: ['TOTP'], example: 'TOTP' })
+  type: 'TOTP';
+}
+
+export class RecoveryCodeOption {
+  @ApiProperty({ enum: ['RECOVERY_CODE'], example: 'RECOVERY_CODE' })
+  type: 'RECOVERY_CODE';
+}
+
 const CHOOSE = {
   enum: ['CHOOSE'],
   example: 'CHOOSE',
@@ -195,6 +205,30 @@ export class DeviceBindNextStep {
   keyType: 'EC P-256';
 }
 
+/** The authenticator-app code; `phase: CHOOSE` with `options` when other factors are offered too. */
+export class TotpNextStep {
+  @ApiProperty({ enum: ['TOTP'], example: 'TOTP' })
+  type: 'TOTP';
+
+  @ApiPropertyOptional({ ...CHOOSE, description: 'Present when `options` offers other factors as well' })
+  phase?: 'CHOOSE';
+
+  @ApiPropertyOptional({ ...OPTIONS, example: [{ type: 'TOTP' }, { type: 'SMS_OTP', maskedPhone: '+44•••••002' }] })
+  options?: Array<TotpOption | SmsOtpOption | PushOption>;
+}
+
+/** A recovery code; `phase: CHOOSE` with `options` when other factors are offered too. */
+export class RecoveryCodeNextStep {
+  @ApiProperty({ enum: ['RECOVERY_CODE'], example: 'RECOVERY_CODE' })
+  type: 'RECOVERY_CODE';
+
+  @ApiPropertyOptional({ ...CHOOSE, description: 'Present when `options` offers other factors as well' })
+  phase?: 'CHOOSE';
+
+  @ApiPropertyOptional({ ...OPTIONS, example: [{ type: 'RECOVERY_CODE' }, { type: 'TOTP' }] })
+  options?: Array<RecoveryCodeOption | TotpOption | SmsOtpOption | PushOption>;
+}
+
 export class JourneyPendingDto {
   @ApiProperty({ example: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21', format: 'uuid' })
   journeyId: string;
@@ -269,6 +303,10 @@ export const JOURNEY_RESPONSE_MODELS = [
   EsignDocumentDto,
   EsignNextStep,
   DeviceBindNextStep,
+  TotpOption,
+  TotpNextStep,
+  RecoveryCodeOption,
+  RecoveryCodeNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -326,6 +364,18 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     operations: ['journeyEsign'],
     description: 'Show `document`; sign it (or decline, which ends the journey).',
   },
+  TOTP: {
+    schema: 'TotpNextStep',
+    operations: ['journeyVerifyTotp', 'journeySendSms', 'journeySendPush'],
+    description:
+      'Ask for the code of the authenticator app; with `options` (phase CHOOSE) the other factors offered may be chosen instead.',
+  },
+  RECOVERY_CODE: {
+    schema: 'RecoveryCodeNextStep',
+    operations: ['journeyRecoveryCode', 'journeyVerifyTotp', 'journeySendSms', 'journeySendPush'],
+    description:
+      'Ask for one of the recovery codes; with `options` (phase CHOOSE) the other factors offered may be chosen instead.',
+  },
   DEVICE_BIND: {
     schema: 'DeviceBindNextStep',
     operations: ['journeyBindDevice'],
@@ -350,6 +400,8 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       DEVICE_PROOF: ref(DeviceProofNextStep),
       ESIGN: ref(EsignNextStep),
       DEVICE_BIND: ref(DeviceBindNextStep),
+      TOTP: ref(TotpNextStep),
+      RECOVERY_CODE: ref(RecoveryCodeNextStep),
     },
   ),
   SmsOtpNextStep: union('The SMS one-time code step: choosing the factor, then verifying the code.', 'phase', {
@@ -363,6 +415,8 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
   SecondFactorOption: union('A second factor the customer may choose.', 'type', {
     SMS_OTP: ref(SmsOtpOption),
     PUSH: ref(PushOption),
+    TOTP: ref(TotpOption),
+    RECOVERY_CODE: ref(RecoveryCodeOption),
   }),
 };
 

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { TotpCredentialsRepository } from './totp-credentials.repository';
+import { TotpFactorSource } from './totp-factor.source';
+import { TotpService } from './totp.service';
+
+/** TOTP (RFC 6238): credentials, enrolment and checks, and the 'totp' factor source. */
+@Module({
+  providers: [TotpCredentialsRepository, TotpService, TotpFactorSource],
+  exports: [TotpService],
+})
+export class TotpModule {}
