@@ -375,6 +375,212 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/agent/admin/set-receivers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The Shared Signals receivers, active or not */
+    get: operations['adminListSetReceivers'];
+    put?: never;
+    /**
+     * Register a receiver of security event tokens (RFC 8935 push)
+     * @description Audited as set_receiver.registered.
+     */
+    post: operations['adminRegisterSetReceiver'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/set-receivers/{receiverId}/deactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Deactivate a receiver: it gets no more SETs
+     * @description Audited as set_receiver.deactivated.
+     */
+    post: operations['adminDeactivateSetReceiver'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/factors': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A customer's factors, every kind (audited as agent.viewed) */
+    get: operations['agentListFactors'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/factors/{factorKind}/{factorId}/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Remove one factor of the customer
+     * @description Audited as factor.removed; notified.
+     */
+    post: operations['agentRevokeFactor'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/factors/reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reset the customer's second factors
+     * @description Revokes every revocable factor (the directory phone stays). With FACTOR_RESET_APPROVAL=two-agents the reset is PENDING until a second agent approves it.
+     */
+    post: operations['agentResetFactors'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/factors/reset/{resetId}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve a pending factor reset (a second, different agent)
+     * @description The reset applies at once; the requesting agent cannot approve its own.
+     */
+    post: operations['agentApproveFactorReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/lockout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The customer's password lockout: locked, suspended, failures (audited as agent.viewed) */
+    get: operations['agentAccountLockout'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/lockout/unlock': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Unlock a locked or suspended account
+     * @description Clears the consecutive password failures and any lock; audited as account.unlocked; notified.
+     */
+    post: operations['agentUnlockAccount'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/api-tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A customer's API tokens, revoked ones too (audited as agent.viewed) */
+    get: operations['agentListApiTokens'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/api-tokens/{apiTokenId}/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Revoke an API token for good (api_token.revoked) */
+    post: operations['agentRevokeApiToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/api-tokens/{apiTokenId}/block': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Block an API token: it stops working and stays listed as blocked (api_token.blocked) */
+    post: operations['agentBlockApiToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/me/sessions': {
     parameters: {
       query?: never;
@@ -594,6 +800,110 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/me/recovery-codes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Generate my recovery codes
+     * @description Ten single-use codes, shown once (only their hashes are kept); the unused codes of an earlier batch stop working. Each can stand in for a second factor once. Listed and revoked with my other factors. Needs a fresh authentication.
+     */
+    post: operations['meRegenerateRecoveryCodes'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/factors': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * My factors
+     * @description Every registered factor: the phone for SMS codes (from the directory), trusted devices, and more.
+     */
+    get: operations['meListFactors'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/factors/{factorKind}/{factorId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove one of my factors
+     * @description Needs a fresh step-up (FACTOR_CHANGE_MAX_AGE_SECONDS); audited as factor.removed and notified on another channel.
+     */
+    delete: operations['meRemoveFactor'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/api-tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * My API tokens
+     * @description Live ones, newest first; never their values.
+     */
+    get: operations['meListApiTokens'];
+    put?: never;
+    /**
+     * Create an API token
+     * @description Needs a fresh step-up. The answer carries the token (`ciam_at_…`) this once; it is stored only as its SHA-256.
+     */
+    post: operations['meCreateApiToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/api-tokens/{apiTokenId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke one of my API tokens
+     * @description It stops working at once.
+     */
+    delete: operations['meRevokeApiToken'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/me/passkeys': {
     parameters: {
       query?: never;
@@ -650,6 +960,67 @@ export interface paths {
      * @description It can no longer sign in; needs a fresh step-up. The customer is notified on another channel.
      */
     delete: operations['meRevokePasskey'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The webhook subscriptions (secrets are never shown again) */
+    get: operations['agentListWebhooks'];
+    put?: never;
+    /**
+     * Subscribe an endpoint to audit events; the answer holds its signing secret, shown once
+     * @description Audited as webhook.subscription_created.
+     */
+    post: operations['agentCreateWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/webhooks/{id}/disable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Stop sending to a subscription
+     * @description Audited as webhook.subscription_disabled.
+     */
+    post: operations['agentDisableWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/webhooks/{id}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Replace a subscription's signing secret; the answer holds the new one, shown once
+     * @description The old secret stops at once (retries are signed with the new one). Audited as webhook.secret_rotated.
+     */
+    post: operations['agentRotateWebhookSecret'];
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -769,6 +1140,26 @@ export interface paths {
      * @description Offered when the customer has a confirmed authenticator app (POST /me/totp). A code is accepted once (a replay of the same time step is wrong); one step of clock drift either way is allowed. Wrong codes count like SMS codes. The right code completes the step (amr gains otp).
      */
     post: operations['journeyVerifyTotp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/recovery-code': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Second factor: a recovery code
+     * @description Offered while the customer has unused recovery codes (POST /me/recovery-codes). The code is used up (once, even under concurrency), audited, and the customer is notified on another channel. Wrong codes count like one-time codes.
+     */
+    post: operations['journeyRecoveryCode'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1082,6 +1473,8 @@ export interface components {
         | 'urn:ciam:problem:passkey-options-required'
         | 'urn:ciam:problem:passkey-invalid'
         | 'urn:ciam:problem:passkey-registration-invalid'
+        | 'urn:ciam:problem:factor-not-revocable'
+        | 'urn:ciam:problem:factor-reset-not-pending'
         | 'about:blank';
       /** @example Transaction token invalid */
       title: string;
@@ -1119,7 +1512,8 @@ export interface components {
        * @example SMS_OTP
        * @enum {string}
        */
-      expectedStep?: 'PASSWORD' | 'SMS_OTP' | 'PUSH' | 'ESIGN' | 'DEVICE_BIND' | 'DEVICE_PROOF' | 'TOTP';
+      expectedStep?:
+        'PASSWORD' | 'SMS_OTP' | 'PUSH' | 'ESIGN' | 'DEVICE_BIND' | 'DEVICE_PROOF' | 'TOTP' | 'RECOVERY_CODE';
       /** @description PUSH_LIMIT_REACHED: the factors the same token can do instead */
       alternatives?: components['schemas']['AlternativeFactorDto'][];
       checks?: components['schemas']['HealthChecksDto'];
@@ -1234,8 +1628,11 @@ export interface components {
       exp?: number;
       /** @example 1795547170 */
       iat?: number;
-      /** @enum {string} */
-      token_type?: 'Bearer' | 'refresh_token';
+      /**
+       * @description api_token: a ciam_at_ API token
+       * @enum {string}
+       */
+      token_type?: 'Bearer' | 'refresh_token' | 'api_token';
       iss?: string;
       aud?: string;
       /** @description Session id */
@@ -1489,6 +1886,178 @@ export interface components {
        */
       clearedBy: string | null;
     };
+    SetReceiverDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example Brokerage risk engine */
+      name: string;
+      /** @example https://brokerage.example/ssf/events */
+      endpointUrl: string;
+      /** @example https://brokerage.example */
+      audience: string;
+      eventTypes: (
+        | 'https://schemas.openid.net/secevent/caep/event-type/session-revoked'
+        | 'https://schemas.openid.net/secevent/caep/event-type/credential-change'
+        | 'https://schemas.openid.net/secevent/risc/event-type/account-disabled'
+        | 'https://schemas.openid.net/secevent/risc/event-type/account-purged'
+      )[];
+      active: boolean;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    SetReceiverListDto: {
+      receivers: components['schemas']['SetReceiverDto'][];
+    };
+    SetReceiverRegistrationDto: {
+      /** @example Brokerage risk engine */
+      name: string;
+      /**
+       * @description RFC 8935 push endpoint: https (http only on loopback outside production)
+       * @example https://brokerage.example/ssf/events
+       */
+      endpointUrl: string;
+      /**
+       * @description The `aud` of its SETs
+       * @example https://brokerage.example
+       */
+      audience: string;
+      /**
+       * @description CAEP/RISC event types it wants
+       * @example [
+       *       "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
+       *       "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
+       *     ]
+       */
+      eventTypes: (
+        | 'https://schemas.openid.net/secevent/caep/event-type/session-revoked'
+        | 'https://schemas.openid.net/secevent/caep/event-type/credential-change'
+        | 'https://schemas.openid.net/secevent/risc/event-type/account-disabled'
+        | 'https://schemas.openid.net/secevent/risc/event-type/account-purged'
+      )[];
+    };
+    FactorDto: {
+      /**
+       * @description sms, device, email, totp, passkey, recovery_codes, ...
+       * @example device
+       */
+      kind: string;
+      /**
+       * @description The factor's id within its kind
+       * @example 5b0c3c1e-8f0a-4c1b-9d47-2f5e6a7b8c9d
+       */
+      id: string;
+      /** @example Pixel 8 (android) */
+      label: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-20T10:00:00.000Z
+       */
+      createdAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      lastUsedAt: string | null;
+      /** @description Whether it can be removed on its own (the directory phone cannot) */
+      revocable: boolean;
+    };
+    FactorListDto: {
+      factors: components['schemas']['FactorDto'][];
+    };
+    FactorResetDto: {
+      /** @example 0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b */
+      id: string;
+      /** @example CUPID-ALICE-0001 */
+      cupid: string;
+      /**
+       * @description PENDING: waits for a second, different agent (FACTOR_RESET_APPROVAL=two-agents)
+       * @enum {string}
+       */
+      status: 'PENDING' | 'APPLIED';
+      /** @example Customer lost their phone; identity checked by video call (INC-20931) */
+      reason: string;
+      /** @example agent-007 */
+      requestedBy: string;
+      /** @example null */
+      approvedBy: string | null;
+      /** Format: date-time */
+      expiresAt: string;
+      /**
+       * @description Factors revoked per kind (empty while pending)
+       * @example {
+       *       "device": 1,
+       *       "sms": 0
+       *     }
+       */
+      revoked: {
+        [key: string]: number;
+      };
+    };
+    AccountLockoutDto: {
+      /** @example CUPID-ALICE-0001 */
+      cupid: string;
+      /** @description Password logins are refused now (a lock or a suspension) */
+      locked: boolean;
+      /** @description Locked until support unlocks it (LOCKOUT_SUSPEND_AFTER consecutive failures) */
+      suspended: boolean;
+      /**
+       * Format: date-time
+       * @description End of a temporary lock
+       * @example null
+       */
+      lockedUntil: string | null;
+      /** @example 0 */
+      consecutiveFailures: number;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      lastFailureAt: string | null;
+    };
+    ApiTokenDto: {
+      /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+      id: string;
+      /** @example Budgeting app */
+      name: string;
+      /**
+       * @example [
+       *       "accounts:read"
+       *     ]
+       */
+      scopes: string[];
+      /**
+       * @description Who owns it: the customer, or a service on their behalf
+       * @enum {string}
+       */
+      ownerType: 'CUSTOMER' | 'SERVICE';
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      expiresAt: string | null;
+      /**
+       * Format: date-time
+       * @description Kept to within API_TOKEN_LAST_USED_INTERVAL_SECONDS
+       */
+      lastUsedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      blockedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      revokedAt: string | null;
+      /**
+       * @description e.g. AGENT:agent-007
+       * @example null
+       */
+      revokedBy: string | null;
+    };
+    ApiTokenListDto: {
+      apiTokens: components['schemas']['ApiTokenDto'][];
+    };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
     };
@@ -1598,6 +2167,77 @@ export interface components {
        */
       code: string;
     };
+    RecoveryCodesDto: {
+      /**
+       * @description Ten single-use codes, shown this once: the customer keeps them somewhere safe
+       * @example [
+       *       "ABCDE-FGHJK",
+       *       "MNPQR-STUVW"
+       *     ]
+       */
+      codes: string[];
+    };
+    CreateApiTokenDto: {
+      /** @example Budgeting app */
+      name: string;
+      /**
+       * @example [
+       *       "accounts:read"
+       *     ]
+       */
+      scopes: string[];
+      /**
+       * @description Days until it expires (default 90)
+       * @example 90
+       */
+      expiresInDays?: number;
+    };
+    CreatedApiTokenDto: {
+      /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+      id: string;
+      /** @example Budgeting app */
+      name: string;
+      /**
+       * @example [
+       *       "accounts:read"
+       *     ]
+       */
+      scopes: string[];
+      /**
+       * @description Who owns it: the customer, or a service on their behalf
+       * @enum {string}
+       */
+      ownerType: 'CUSTOMER' | 'SERVICE';
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      expiresAt: string | null;
+      /**
+       * Format: date-time
+       * @description Kept to within API_TOKEN_LAST_USED_INTERVAL_SECONDS
+       */
+      lastUsedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      blockedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      revokedAt: string | null;
+      /**
+       * @description e.g. AGENT:agent-007
+       * @example null
+       */
+      revokedBy: string | null;
+      /**
+       * @description The token itself: shown this once, stored only hashed
+       * @example ciam_at_Vh3k9Qm2x7LrP0sT4uW8yA1bC5dE6fG7hI8jK9lM0nO
+       */
+      token: string;
+    };
     PasskeyDto: {
       /**
        * Format: uuid
@@ -1646,6 +2286,92 @@ export interface components {
       credential: {
         [key: string]: unknown;
       };
+    };
+    WebhookSubscriptionDto: {
+      /**
+       * Format: uuid
+       * @example 6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b
+       */
+      id: string;
+      /** @example SOC feed */
+      name: string;
+      /** @example https://soc.example.com/hooks/ciam */
+      url: string;
+      /**
+       * @example [
+       *       "session.revoked",
+       *       "mfa.locked"
+       *     ]
+       */
+      eventTypes: string[];
+      /** @example false */
+      includeCupid: boolean;
+      /** @example false */
+      includeNetwork: boolean;
+      /** @example false */
+      includeDetails: boolean;
+      /** @example true */
+      active: boolean;
+      /** @example AGENT:agent-007 */
+      createdBy: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-30T23:00:00.000Z
+       */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      secretRotatedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      disabledAt: string | null;
+    };
+    WebhookListDto: {
+      subscriptions: components['schemas']['WebhookSubscriptionDto'][];
+    };
+    CreateWebhookDto: {
+      /** @example SOC feed */
+      name: string;
+      /**
+       * @description https (plain http only to a loopback host outside production); no credentials, no fragment
+       * @example https://soc.example.com/hooks/ciam
+       */
+      url: string;
+      /**
+       * @description Audit event types (docs/audit-events.md), or ["*"] for every event
+       * @example [
+       *       "session.revoked",
+       *       "mfa.locked"
+       *     ]
+       */
+      eventTypes: string[];
+      /**
+       * @description Send the customer's CUPID (also as a customer actor's id)
+       * @default false
+       */
+      includeCupid: boolean;
+      /**
+       * @description Send the IP address and user agent
+       * @default false
+       */
+      includeNetwork: boolean;
+      /**
+       * @description Send the event's details (may hold masked phone numbers, device ids)
+       * @default false
+       */
+      includeDetails: boolean;
+    };
+    WebhookSecretDto: {
+      subscription: components['schemas']['WebhookSubscriptionDto'];
+      /**
+       * @description Shown once: the HMAC key of the webhook-signature header (Standard Webhooks). Only a sealed copy is kept.
+       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       */
+      secret: string;
     };
     /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword` or `journeyPasskeyLoginOptions`. */
     PasswordNextStep: {
@@ -1990,6 +2716,39 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    RecoveryCodeOption: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'RECOVERY_CODE';
+    };
+    /** @description RECOVERY_CODE: Ask for one of the recovery codes; with `options` (phase CHOOSE) the other factors offered may be chosen instead. Answered by `journeyRecoveryCode` or `journeyVerifyTotp` or `journeySendSms` or `journeySendPush`. */
+    RecoveryCodeNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'RECOVERY_CODE';
+      /**
+       * @description Present when `options` offers other factors as well
+       * @example CHOOSE
+       * @enum {string}
+       */
+      phase?: 'CHOOSE';
+      /**
+       * @description Every second factor the customer can do now, with what to show of it
+       * @example [
+       *       {
+       *         "type": "RECOVERY_CODE"
+       *       },
+       *       {
+       *         "type": "TOTP"
+       *       }
+       *     ]
+       */
+      options?: components['schemas']['SecondFactorOption'][];
+    };
     JourneyPendingDto: {
       /**
        * Format: uuid
@@ -2177,6 +2936,18 @@ export interface components {
        */
       code: string;
     };
+    RecoveryCodeDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * @description One of the recovery codes (case, spaces and dashes ignored)
+       * @example ABCDE-FGHJK
+       */
+      code: string;
+    };
     DeviceProofDto: {
       /**
        * @description The current transaction token of the journey
@@ -2293,7 +3064,8 @@ export interface components {
       | components['schemas']['DeviceBindNextStep']
       | components['schemas']['TotpNextStep']
       | components['schemas']['PasskeyNextStep']
-      | components['schemas']['PasskeyLoginNextStep'];
+      | components['schemas']['PasskeyLoginNextStep']
+      | components['schemas']['RecoveryCodeNextStep'];
     /** @description The passkey step: choosing the factor, then asserting with the options. */
     PasskeyNextStep: components['schemas']['PasskeyChooseNextStep'] | components['schemas']['PasskeyAssertNextStep'];
     /** @description The SMS one-time code step: choosing the factor, then verifying the code. */
@@ -2305,7 +3077,8 @@ export interface components {
       | components['schemas']['SmsOtpOption']
       | components['schemas']['PushOption']
       | components['schemas']['TotpOption']
-      | components['schemas']['PasskeyOption'];
+      | components['schemas']['PasskeyOption']
+      | components['schemas']['RecoveryCodeOption'];
   };
   responses: never;
   parameters: never;
@@ -4188,6 +4961,1223 @@ export interface operations {
       };
     };
   };
+  adminListSetReceivers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "receivers": [
+           *         {
+           *           "id": "6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21",
+           *           "name": "Brokerage risk engine",
+           *           "endpointUrl": "https://brokerage.example/ssf/events",
+           *           "audience": "https://brokerage.example",
+           *           "eventTypes": [
+           *             "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+           *           ],
+           *           "active": true,
+           *           "createdAt": "2026-11-24T19:00:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['SetReceiverListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminRegisterSetReceiver: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "Brokerage risk engine",
+         *       "endpointUrl": "https://brokerage.example/ssf/events",
+         *       "audience": "https://brokerage.example",
+         *       "eventTypes": [
+         *         "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
+         *         "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
+         *       ]
+         *     }
+         */
+        'application/json': components['schemas']['SetReceiverRegistrationDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21",
+           *       "name": "Brokerage risk engine",
+           *       "endpointUrl": "https://brokerage.example/ssf/events",
+           *       "audience": "https://brokerage.example",
+           *       "eventTypes": [
+           *         "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+           *       ],
+           *       "active": true,
+           *       "createdAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['SetReceiverDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminDeactivateSetReceiver: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 4d5e6f70-8192-4a3b-9c4d-5e6f708192a3 */
+        receiverId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deactivated */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentListFactors: {
+    parameters: {
+      query: {
+        reason: string;
+      };
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "factors": [
+           *         {
+           *           "kind": "device",
+           *           "id": "5b0c3c1e-8f0a-4c1b-9d47-2f5e6a7b8c9d",
+           *           "label": "Pixel 8 (android)",
+           *           "createdAt": "2026-11-20T10:00:00.000Z",
+           *           "lastUsedAt": null,
+           *           "revocable": true
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['FactorListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentRevokeFactor: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+        /** @example device */
+        factorKind: string;
+        /** @example 7f3e2d1c-0b9a-4876-8543-210fedcba987 */
+        factorId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FACTOR_NOT_REVOCABLE` (`urn:ciam:problem:factor-not-revocable`): This factor cannot be removed one by one (the phone number is changed in the directory). */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentResetFactors: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *       "cupid": "CUPID-ALICE-0001",
+           *       "status": "PENDING",
+           *       "reason": "Customer lost their phone; identity checked by video call (INC-20931)",
+           *       "requestedBy": "agent-007",
+           *       "approvedBy": null,
+           *       "expiresAt": "2026-11-24T19:00:00.000Z",
+           *       "revoked": {
+           *         "device": 1,
+           *         "sms": 0
+           *       }
+           *     }
+           */
+          'application/json': components['schemas']['FactorResetDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentApproveFactorReset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+        /** @example 0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b */
+        resetId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *       "cupid": "CUPID-ALICE-0001",
+           *       "status": "PENDING",
+           *       "reason": "Customer lost their phone; identity checked by video call (INC-20931)",
+           *       "requestedBy": "agent-007",
+           *       "approvedBy": null,
+           *       "expiresAt": "2026-11-24T19:00:00.000Z",
+           *       "revoked": {
+           *         "device": 1,
+           *         "sms": 0
+           *       }
+           *     }
+           */
+          'application/json': components['schemas']['FactorResetDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FACTOR_RESET_NOT_PENDING` (`urn:ciam:problem:factor-reset-not-pending`): The factor reset is unknown, already approved or expired, or the approving agent is the one who asked for it. */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentAccountLockout: {
+    parameters: {
+      query: {
+        reason: string;
+      };
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "cupid": "CUPID-ALICE-0001",
+           *       "locked": true,
+           *       "suspended": true,
+           *       "lockedUntil": null,
+           *       "consecutiveFailures": 0,
+           *       "lastFailureAt": null
+           *     }
+           */
+          'application/json': components['schemas']['AccountLockoutDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentUnlockAccount: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "cupid": "CUPID-ALICE-0001",
+           *       "locked": true,
+           *       "suspended": true,
+           *       "lockedUntil": null,
+           *       "consecutiveFailures": 0,
+           *       "lastFailureAt": null
+           *     }
+           */
+          'application/json': components['schemas']['AccountLockoutDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentListApiTokens: {
+    parameters: {
+      query: {
+        reason: string;
+      };
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "apiTokens": [
+           *         {
+           *           "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *           "name": "Budgeting app",
+           *           "scopes": [
+           *             "accounts:read"
+           *           ],
+           *           "ownerType": "CUSTOMER",
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "expiresAt": "2026-11-24T19:00:00.000Z",
+           *           "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *           "blockedAt": null,
+           *           "revokedAt": null,
+           *           "revokedBy": null
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ApiTokenListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentRevokeApiToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+        /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+        apiTokenId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *       "name": "Budgeting app",
+           *       "scopes": [
+           *         "accounts:read"
+           *       ],
+           *       "ownerType": "CUSTOMER",
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "expiresAt": "2026-11-24T19:00:00.000Z",
+           *       "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *       "blockedAt": null,
+           *       "revokedAt": null,
+           *       "revokedBy": null
+           *     }
+           */
+          'application/json': components['schemas']['ApiTokenDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentBlockApiToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+        /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+        apiTokenId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *       "name": "Budgeting app",
+           *       "scopes": [
+           *         "accounts:read"
+           *       ],
+           *       "ownerType": "CUSTOMER",
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "expiresAt": "2026-11-24T19:00:00.000Z",
+           *       "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *       "blockedAt": null,
+           *       "revokedAt": null,
+           *       "revokedBy": null
+           *     }
+           */
+          'application/json': components['schemas']['ApiTokenDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   meListSessions: {
     parameters: {
       query?: never;
@@ -5255,6 +7245,503 @@ export interface operations {
       };
     };
   };
+  meRegenerateRecoveryCodes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "codes": [
+           *         "ABCDE-FGHJK",
+           *         "MNPQR-STUVW"
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['RecoveryCodesDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meListFactors: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "factors": [
+           *         {
+           *           "kind": "device",
+           *           "id": "5b0c3c1e-8f0a-4c1b-9d47-2f5e6a7b8c9d",
+           *           "label": "Pixel 8 (android)",
+           *           "createdAt": "2026-11-20T10:00:00.000Z",
+           *           "lastUsedAt": null,
+           *           "revocable": true
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['FactorListDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meRemoveFactor: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example device */
+        factorKind: string;
+        /** @example 7f3e2d1c-0b9a-4876-8543-210fedcba987 */
+        factorId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FACTOR_NOT_REVOCABLE` (`urn:ciam:problem:factor-not-revocable`): This factor cannot be removed one by one (the phone number is changed in the directory). */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meListApiTokens: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "apiTokens": [
+           *         {
+           *           "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *           "name": "Budgeting app",
+           *           "scopes": [
+           *             "accounts:read"
+           *           ],
+           *           "ownerType": "CUSTOMER",
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "expiresAt": "2026-11-24T19:00:00.000Z",
+           *           "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *           "blockedAt": null,
+           *           "revokedAt": null,
+           *           "revokedBy": null
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ApiTokenListDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meCreateApiToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "Budgeting app",
+         *       "scopes": [
+         *         "accounts:read"
+         *       ],
+         *       "expiresInDays": 90
+         *     }
+         */
+        'application/json': components['schemas']['CreateApiTokenDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *       "name": "Budgeting app",
+           *       "scopes": [
+           *         "accounts:read"
+           *       ],
+           *       "ownerType": "CUSTOMER",
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "expiresAt": "2026-11-24T19:00:00.000Z",
+           *       "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *       "blockedAt": null,
+           *       "revokedAt": null,
+           *       "revokedBy": null,
+           *       "token": "ciam_at_Vh3k9Qm2x7LrP0sT4uW8yA1bC5dE6fG7hI8jK9lM0nO"
+           *     }
+           */
+          'application/json': components['schemas']['CreatedApiTokenDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meRevokeApiToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+        apiTokenId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   meListPasskeys: {
     parameters: {
       query?: never;
@@ -5549,6 +8036,427 @@ export interface operations {
         };
       };
       /** @description - `STEP_UP_REQUIRED` (`urn:ciam:problem:step-up-required`): Changing factors needs a recent authentication at loa2 (or a fresh password login before the first second factor): step up with POST /me/step-up, or sign in again (prompt=login), then retry with the new token. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentListWebhooks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "subscriptions": [
+           *         {
+           *           "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *           "name": "SOC feed",
+           *           "url": "https://soc.example.com/hooks/ciam",
+           *           "eventTypes": [
+           *             "session.revoked",
+           *             "mfa.locked"
+           *           ],
+           *           "includeCupid": false,
+           *           "includeNetwork": false,
+           *           "includeDetails": false,
+           *           "active": true,
+           *           "createdBy": "AGENT:agent-007",
+           *           "createdAt": "2026-11-30T23:00:00.000Z",
+           *           "secretRotatedAt": null,
+           *           "disabledAt": null
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['WebhookListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentCreateWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "SOC feed",
+         *       "url": "https://soc.example.com/hooks/ciam",
+         *       "eventTypes": [
+         *         "session.revoked",
+         *         "mfa.locked"
+         *       ],
+         *       "includeCupid": true,
+         *       "includeNetwork": true,
+         *       "includeDetails": true
+         *     }
+         */
+        'application/json': components['schemas']['CreateWebhookDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "subscription": {
+           *         "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *         "name": "SOC feed",
+           *         "url": "https://soc.example.com/hooks/ciam",
+           *         "eventTypes": [
+           *           "session.revoked",
+           *           "mfa.locked"
+           *         ],
+           *         "includeCupid": false,
+           *         "includeNetwork": false,
+           *         "includeDetails": false,
+           *         "active": true,
+           *         "createdBy": "AGENT:agent-007",
+           *         "createdAt": "2026-11-30T23:00:00.000Z",
+           *         "secretRotatedAt": null,
+           *         "disabledAt": null
+           *       },
+           *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+           *     }
+           */
+          'application/json': components['schemas']['WebhookSecretDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentDisableWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *       "name": "SOC feed",
+           *       "url": "https://soc.example.com/hooks/ciam",
+           *       "eventTypes": [
+           *         "session.revoked",
+           *         "mfa.locked"
+           *       ],
+           *       "includeCupid": false,
+           *       "includeNetwork": false,
+           *       "includeDetails": false,
+           *       "active": true,
+           *       "createdBy": "AGENT:agent-007",
+           *       "createdAt": "2026-11-30T23:00:00.000Z",
+           *       "secretRotatedAt": null,
+           *       "disabledAt": null
+           *     }
+           */
+          'application/json': components['schemas']['WebhookSubscriptionDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentRotateWebhookSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "subscription": {
+           *         "id": "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+           *         "name": "SOC feed",
+           *         "url": "https://soc.example.com/hooks/ciam",
+           *         "eventTypes": [
+           *           "session.revoked",
+           *           "mfa.locked"
+           *         ],
+           *         "includeCupid": false,
+           *         "includeNetwork": false,
+           *         "includeDetails": false,
+           *         "active": true,
+           *         "createdBy": "AGENT:agent-007",
+           *         "createdAt": "2026-11-30T23:00:00.000Z",
+           *         "secretRotatedAt": null,
+           *         "disabledAt": null
+           *       },
+           *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+           *     }
+           */
+          'application/json': components['schemas']['WebhookSecretDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
       403: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
@@ -6142,6 +9050,123 @@ export interface operations {
          *     }
          */
         'application/json': components['schemas']['TotpCodeDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `OTP_INVALID` (`urn:ciam:problem:otp-invalid`): Not the code sent; `attemptsLeft` more tries with the same token (the last wrong one ends the journey). Then the journey goes on with the same transaction token. */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token. */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyRecoveryCode: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "code": "ABCDE-FGHJK"
+         *     }
+         */
+        'application/json': components['schemas']['RecoveryCodeDto'];
       };
     };
     responses: {

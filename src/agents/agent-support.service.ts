@@ -28,7 +28,7 @@ export interface Page<T> {
 }
 
 /** What an agent may see of a customer, by the name `agent.viewed` records it under. */
-type Viewed = 'sessions' | 'devices' | 'audit' | 'mfa';
+type Viewed = 'sessions' | 'devices' | 'audit' | 'mfa' | 'factors' | 'lockout' | 'api_tokens';
 
 /**
  * The support agents' reads and the revocations that need more than one domain call. Access to customer
@@ -91,7 +91,7 @@ export class AgentSupportService {
     return this.sessionRows.findRow(sessionId);
   }
 
-  private async recordView(cupid: string, what: Viewed, action: AgentAction): Promise<void> {
+  async recordView(cupid: string, what: Viewed, action: AgentAction): Promise<void> {
     await this.dataSource.transaction((tx) =>
       this.audit.record(tx, {
         type: AUDIT_EVENT_TYPES.AGENT_VIEWED,

@@ -4,6 +4,13 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 import { SignalsModule } from '../signals/signals.module';
 import { AgentSignalsController } from './agent-signals.controller';
+import { LockoutModule } from '../journeys/lockout/lockout.module';
+import { MeModule } from '../me/me.module';
+import { TokensModule } from '../tokens/tokens.module';
+import { AgentApiTokensController } from './agent-api-tokens.controller';
+import { AgentRecoveryController } from './agent-recovery.controller';
+import { AgentRecoveryService } from './agent-recovery.service';
+import { FactorResetsRepository } from './factor-resets.repository';
 import { AgentJwtStrategy } from './agent-jwt.strategy';
 import { AgentMfaController } from './agent-mfa.controller';
 import { AgentSupportService } from './agent-support.service';
@@ -12,8 +19,15 @@ import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule],
-  controllers: [AgentController, AgentMfaController, AgentSignalsController, DevSignInController],
-  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService],
+  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule],
+  controllers: [
+    AgentController,
+    AgentMfaController,
+    AgentSignalsController,
+    AgentRecoveryController,
+    AgentApiTokensController,
+    DevSignInController,
+  ],
+  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
 })
 export class AgentsModule {}

@@ -132,6 +132,20 @@ export const AUDIT_EVENT_TYPES = {
   WEBHOOK_SUBSCRIPTION_DISABLED: 'webhook.subscription_disabled',
   /** A webhook subscription's signing secret was replaced (the old one stops at once); details: subscriptionId. */
   WEBHOOK_SECRET_ROTATED: 'webhook.secret_rotated',
+  /** An agent asked for a reset of a customer's second factors that waits for a second agent; details: resetId, reason. */
+  FACTORS_RESET_REQUESTED: 'factors.reset_requested',
+  /** A customer's second factors were reset by support; details: resetId, reason, requestedBy, approvedBy, revoked (per kind). */
+  FACTORS_RESET: 'factors.reset',
+  /** A factor was removed through /me or the agent API; details: kind, factorId, reason. */
+  FACTOR_REMOVED: 'factor.removed',
+  /** An agent cleared a customer's password lockout (or suspension); details: reason, wasLocked, wasSuspended, failures. */
+  ACCOUNT_UNLOCKED: 'account.unlocked',
+  /** A customer created an API token; details: tokenId, name, scopes, expiresAt (never the value). */
+  API_TOKEN_CREATED: 'api_token.created',
+  /** An API token was revoked by its customer or an agent; details: tokenId, reason. */
+  API_TOKEN_REVOKED: 'api_token.revoked',
+  /** An agent blocked an API token; details: tokenId, reason. */
+  API_TOKEN_BLOCKED: 'api_token.blocked',
   /** An email with a code was sent (verification or sign-in); details: purpose, provider, maskedEmail, send. */
   EMAIL_CODE_SENT: 'email.code_sent',
   /** An email with a code could not be sent (or was refused by the budget); details: purpose, provider, reason. */
@@ -164,6 +178,14 @@ export const AUDIT_EVENT_TYPES = {
   PASSKEY_COUNTER_REGRESSED: 'passkey.counter_regressed',
   /** A passkey was revoked by the customer or an agent; details: passkeyId, by, reason. */
   PASSKEY_REVOKED: 'passkey.revoked',
+  /** A new batch of recovery codes replaced the unused ones before it; details: batchId, count, revokedUnused. */
+  RECOVERY_CODES_GENERATED: 'recovery_codes.generated',
+  /** A recovery code passed a journey's second factor; details: codesLeft. */
+  RECOVERY_CODE_USED: 'recovery_code.used',
+  /** A wrong, used or revoked recovery code; details: attempt, maxAttempts. */
+  RECOVERY_CODE_REJECTED: 'recovery_code.rejected',
+  /** The unused recovery codes were revoked; details: count, reason. */
+  RECOVERY_CODES_REVOKED: 'recovery_codes.revoked',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

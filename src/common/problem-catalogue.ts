@@ -343,6 +343,17 @@ export const PROBLEM_CATALOGUE = {
     title: 'Passkey registration refused',
     meaning: 'The registration response did not verify against a live challenge of yours: ask for new options.',
   },
+  FACTOR_NOT_REVOCABLE: {
+    status: 409,
+    title: 'Factor not revocable here',
+    meaning: 'This factor cannot be removed one by one (the phone number is changed in the directory).',
+  },
+  FACTOR_RESET_NOT_PENDING: {
+    status: 409,
+    title: 'No reset to approve',
+    meaning:
+      'The factor reset is unknown, already approved or expired, or the approving agent is the one who asked for it.',
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOGUE;

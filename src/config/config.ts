@@ -230,6 +230,14 @@ export interface AppConfig {
   };
   /** The transactional outbox's delivery (src/outbox). */
   outbox: OutboxConfig;
+  factors: {
+    /** `two-agents`: an agent's reset of a customer's second factors applies only once a second agent approves it. */
+    resetApproval: 'none' | 'two-agents';
+  };
+  apiTokens: {
+    /** An API token's last_used_at is written at most once per this many seconds (never a write per request). */
+    lastUsedIntervalSeconds: number;
+  };
 }
 
 export { JOB_NAMES } from './job-names';

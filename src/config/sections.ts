@@ -101,7 +101,7 @@ export function readMfaConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig
 export function readJourneyConfig(
   read: EnvReader,
   nodeEnv: NodeEnv,
-): Pick<AppConfig, 'agents' | 'directory' | 'risk' | 'journeys' | 'lockout'> {
+): Pick<AppConfig, 'agents' | 'directory' | 'risk' | 'journeys' | 'lockout' | 'factors' | 'apiTokens'> {
   const directoryAdapter = read.oneOf('USER_DIRECTORY', 'file', ['file', 'ldap'] as const);
   const ldapUrl = read.string('LDAP_URL', 'ldap://127.0.0.1:389');
   if (!/^ldaps?:\/\/[^/]+\/?$/.test(ldapUrl))
@@ -177,6 +177,12 @@ export function readJourneyConfig(
       ipFailureLimit: read.integer('LOCKOUT_IP_FAILURE_LIMIT', 100, 1, 100000),
       ipWindowSeconds: read.integer('LOCKOUT_IP_WINDOW_SECONDS', 900, 1, 86400),
       clientFailureLimit: read.integer('LOCKOUT_CLIENT_FAILURE_LIMIT', 20, 1, 100000),
+    },
+    factors: {
+      resetApproval: read.oneOf('FACTOR_RESET_APPROVAL', 'none', ['none', 'two-agents'] as const),
+    },
+    apiTokens: {
+      lastUsedIntervalSeconds: read.integer('API_TOKEN_LAST_USED_INTERVAL_SECONDS', 300, 1, 86400),
     },
   };
 }

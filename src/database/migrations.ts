@@ -19,8 +19,11 @@ import { ChainWebhookSubscriptions1796080894331 } from '../../migrations/1796080
 import { OutboxSetReceivers1796081129290 } from '../../migrations/1796081129290-OutboxSetReceivers';
 import { OutboxSessionEndedClientIds1796084313172 } from '../../migrations/1796084313172-OutboxSessionEndedClientIds';
 import { PasskeysCredentials1796082265145 } from '../../migrations/1796082265145-PasskeysCredentials';
+import { RecoveryFactorResets1796082582340 } from '../../migrations/1796082582340-RecoveryFactorResets';
+import { RecoveryApiTokens1796083711541 } from '../../migrations/1796083711541-RecoveryApiTokens';
 import { EmailHelperEmailFactor1796092000000 } from '../../migrations/1796092000000-EmailHelperEmailFactor';
 import { EmailHelperTotp1796092600000 } from '../../migrations/1796092600000-EmailHelperTotp';
+import { EmailHelperRecoveryCodes1796093200000 } from '../../migrations/1796093200000-EmailHelperRecoveryCodes';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -44,7 +47,10 @@ export const MIGRATIONS = [
   ChainWebhookSubscriptions1796080894331,
   OutboxSetReceivers1796081129290,
   PasskeysCredentials1796082265145,
+  RecoveryFactorResets1796082582340,
+  RecoveryApiTokens1796083711541,
   OutboxSessionEndedClientIds1796084313172,
   EmailHelperEmailFactor1796092000000,
   EmailHelperTotp1796092600000,
+  EmailHelperRecoveryCodes1796093200000,
 ];

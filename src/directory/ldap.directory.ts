@@ -40,6 +40,7 @@ export class LdapUserDirectory extends UserDirectory implements OnModuleDestroy 
   private readonly idle: Record<Use, Client[]> = { search: [], bind: [] };
   private readonly bindMeter?: DependencyMeter;
   private readonly searchMeter?: DependencyMeter;
+  private readonly modifyMeter?: DependencyMeter;
 
   constructor(
     private readonly settings: LdapSettings,
@@ -48,6 +49,7 @@ export class LdapUserDirectory extends UserDirectory implements OnModuleDestroy 
     super();
     this.bindMeter = meters?.dependency('ldap', 'bind');
     this.searchMeter = meters?.dependency('ldap', 'search');
+    this.modifyMeter = meters?.dependency('ldap', 'modify');
   }
 
   async verifyCredentials(username: string, password: string): Promise<CredentialCheck> {
@@ -73,6 +75,24 @@ export class LdapUserDirectory extends UserDirectory implements OnModuleDestroy 
       this.findOne(client, new EqualityFilter({ attribute: this.settings.cupidAttribute, value: cupid })),
     );
     return entry ? this.toUser(entry) : null;
+  }
+
+  /**
+   * RFC 3062 Password Modify extended operation, as the service account: the server hashes the new password
+   * with its own scheme (slapd's password-hash) and runs its password policy. The service account needs write
+   * access to userPassword (`access to attrs=userPassword by dn.exact="<LDAP_BIND_DN>" write ...`).
+   */
+  async changePassword(cupid: string, newPassword: string): Promise<boolean> {
+    // A search connection is bound as the service account (withConnection), which the operation needs.
+    return this.withConnection('search', this.deadline(), async (client) => {
+      const entry = await this.findOne(
+        client,
+        new EqualityFilter({ attribute: this.settings.cupidAttribute, value: cupid }),
+      );
+      if (!entry) return false;
+      await this.timed('modify', () => client.exop(PASSWORD_MODIFY_OID, passwordModifyRequest(entry.dn, newPassword)));
+      return true;
+    });
   }
 
   async ping(): Promise<void> {
@@ -202,9 +222,9 @@ export class LdapUserDirectory extends UserDirectory implements OnModuleDestroy 
   }
 
   /** One LDAP operation in a client span, its latency on the operation's histogram (never a DN or a filter value). */
-  private timed<T>(operation: 'bind' | 'search', work: () => Promise<T>): Promise<T> {
+  private timed<T>(operation: 'bind' | 'search' | 'modify', work: () => Promise<T>): Promise<T> {
     return meteredCall(
-      operation === 'bind' ? this.bindMeter : this.searchMeter,
+      operation === 'bind' ? this.bindMeter : operation === 'search' ? this.searchMeter : this.modifyMeter,
       { name: `ldap ${operation}`, attributes: { 'peer.service': 'ldap', 'ldap.operation': operation } },
       work,
       ldapOutcome,
@@ -250,6 +270,31 @@ class DirectoryTimeout extends DirectoryUnavailableError {
 /** ldapts keeps its socket private; reached only to (un)reference it while the connection is idle. */
 function socketOf(client: Client): Socket | undefined {
   return (client as unknown as { socket?: Socket }).socket;
+}
+
+/** RFC 3062 §2: the Password Modify extended operation. */
+const PASSWORD_MODIFY_OID = '1.3.6.1.4.1.4203.1.11.1';
+
+/**
+ * PasswdModifyRequestValue ::= SEQUENCE { userIdentity [0] OCTET STRING OPTIONAL, oldPasswd [1] OPTIONAL,
+ * newPasswd [2] OCTET STRING OPTIONAL } (RFC 3062 §2), BER-encoded: the entry's DN and the new password; no old
+ * password (the service account acts after the customer proved a factor).
+ */
+export function passwordModifyRequest(dn: string, newPassword: string): Buffer {
+  const member = (tag: number, value: string) => {
+    const bytes = Buffer.from(value, 'utf8');
+    return Buffer.concat([Buffer.from([tag]), berLength(bytes.length), bytes]);
+  };
+  const body = Buffer.concat([member(0x80, dn), member(0x82, newPassword)]);
+  return Buffer.concat([Buffer.from([0x30]), berLength(body.length), body]);
+}
+
+/** A BER definite length: short form below 128, else long form (X.690 §8.1.3). */
+function berLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let rest = length; rest > 0; rest >>= 8) bytes.unshift(rest & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
 /** A wrong password (result 49) is the directory answering no; ldapts says "Operation timed out" past LDAP_TIMEOUT_MS. */

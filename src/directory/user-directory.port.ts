@@ -35,6 +35,12 @@ export abstract class UserDirectory {
   /** Verifies a username and password. Costs the same time whether or not the username exists. */
   abstract verifyCredentials(username: string, password: string): Promise<CredentialCheck>;
   abstract findByCupid(cupid: string): Promise<DirectoryUser | null>;
+  /**
+   * Sets a customer's password (a forgotten-password recovery, issue 17): false when the directory has no
+   * such customer. The caller enforces the password policy first; the directory hashes the password itself.
+   * Throws DirectoryUnavailableError when the directory cannot be reached or refuses the change.
+   */
+  abstract changePassword(cupid: string, newPassword: string): Promise<boolean>;
   /** Throws DirectoryUnavailableError when the directory cannot be reached (readiness check). */
   abstract ping(): Promise<void>;
 }

@@ -11,6 +11,7 @@ export const AUTH_STEP_KINDS = [
   'TOTP',
   'PASSKEY',
   'PASSKEY_LOGIN',
+  'RECOVERY_CODE',
 ] as const;
 export type AuthStepKind = (typeof AUTH_STEP_KINDS)[number];
 export const AUTH_TRANSACTION_STATUSES = ['PENDING', 'CONSUMED', 'FAILED', 'EXPIRED'] as const;

@@ -14,6 +14,7 @@ import {
   SmsCodeDto,
   StartJourneyDto,
   TotpCodeDto,
+  RecoveryCodeDto,
   TransactionOnlyDto,
 } from './dto/journey.dto';
 import { JOURNEY_RESPONSE, JOURNEY_RESPONSE_MODELS } from './dto/journey-response.dto';
@@ -202,6 +203,31 @@ export class JourneysController {
     return this.journeys.submit(
       journeyId,
       'TOTP',
+      'verify',
+      body.transactionToken,
+      { code: body.code },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/recovery-code')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second factor: a recovery code',
+    description:
+      'Offered while the customer has unused recovery codes (POST /me/recovery-codes). The code is used up (once, even ' +
+      'under concurrency), audited, and the customer is notified on another channel. Wrong codes count like one-time codes.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'OTP_INVALID', 'JOURNEY_FAILED', 'MFA_LOCKED')
+  recoveryCode(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: RecoveryCodeDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'RECOVERY_CODE',
       'verify',
       body.transactionToken,
       { code: body.code },

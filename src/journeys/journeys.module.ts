@@ -19,6 +19,8 @@ import { PushStep } from './steps/push.step';
 import { EsignStep } from './steps/esign.step';
 import { DeviceBindStep } from './steps/device-bind.step';
 import { TotpStep } from './steps/totp.step';
+import { RecoveryCodeStep } from './steps/recovery-code.step';
+import { RecoveryCodesModule } from '../mfa/recovery-codes/recovery-codes.module';
 import { TotpModule } from '../mfa/totp/totp.module';
 import { PasskeyStep } from './steps/passkey.step';
 import { PasskeyLoginStep } from './steps/passkey-login.step';
@@ -45,6 +47,7 @@ const STEPS = [
   TotpStep,
   PasskeyStep,
   PasskeyLoginStep,
+  RecoveryCodeStep,
 ];
 
 @Module({
@@ -56,6 +59,7 @@ const STEPS = [
     ClientsModule,
     SmsModule,
     TotpModule,
+    RecoveryCodesModule,
     PushModule,
     DevicesModule,
     MfaLockoutModule,

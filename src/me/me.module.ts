@@ -2,8 +2,13 @@ import { Module } from '@nestjs/common';
 import { JourneysModule } from '../journeys/journeys.module';
 import { EmailModule } from '../mfa/email/email.module';
 import { TotpModule } from '../mfa/totp/totp.module';
+import { RecoveryCodesModule } from '../mfa/recovery-codes/recovery-codes.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerAuthGuard } from './customer-auth.guard';
+import { TokensModule } from '../tokens/tokens.module';
+import { ApiTokensController } from './api-tokens.controller';
+import { FactorsController } from './factors.controller';
+import { FactorsService } from './factors.service';
 import { EmailController } from './email.controller';
 import { FreshAuthGuard } from './fresh-auth.guard';
 import { MeController } from './me.controller';
@@ -11,6 +16,7 @@ import { StepUpController } from './step-up.controller';
 import { TotpController } from './totp.controller';
 import { PasskeysModule } from '../mfa/passkeys/passkeys.module';
 import { PasskeysController } from './passkeys.controller';
+import { RecoveryCodesController } from './recovery-codes.controller';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -18,9 +24,18 @@ import { PasskeysController } from './passkeys.controller';
  * CustomerTokenVerifier port, which TokensModule provides.
  */
 @Module({
-  imports: [SessionsModule, JourneysModule, EmailModule, TotpModule, PasskeysModule],
-  controllers: [MeController, StepUpController, EmailController, TotpController, PasskeysController],
-  providers: [CustomerAuthGuard, FreshAuthGuard],
-  exports: [FreshAuthGuard],
+  imports: [SessionsModule, JourneysModule, EmailModule, TotpModule, RecoveryCodesModule, TokensModule, PasskeysModule],
+  controllers: [
+    MeController,
+    StepUpController,
+    EmailController,
+    TotpController,
+    RecoveryCodesController,
+    FactorsController,
+    ApiTokensController,
+    PasskeysController,
+  ],
+  providers: [CustomerAuthGuard, FreshAuthGuard, FactorsService],
+  exports: [FreshAuthGuard, FactorsService],
 })
 export class MeModule {}

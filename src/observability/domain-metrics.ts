@@ -13,7 +13,13 @@ const OTP_FAILURES = new Set(['invalid', 'expired']);
 const PUSH_FAILURES = new Set(['denied', 'rejected', 'expired']);
 /** What `lockout.engaged` says was locked (its `subject` is the kind: never the CUPID or the address itself). */
 const LOCK_KINDS = new Set(['account', 'ip', 'client']);
-const FACTOR_OF_STEP: Record<string, string> = { SMS_OTP: 'sms', PUSH: 'push', DEVICE_PROOF: 'device', TOTP: 'totp' };
+const FACTOR_OF_STEP: Record<string, string> = {
+  SMS_OTP: 'sms',
+  PUSH: 'push',
+  DEVICE_PROOF: 'device',
+  TOTP: 'totp',
+  RECOVERY_CODE: 'recovery_code',
+};
 
 type AuditView = { type: string; outcome: string; details?: Record<string, unknown> };
 

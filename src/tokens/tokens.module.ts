@@ -1,6 +1,8 @@
 import { Logger, Module } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { ApiTokensRepository } from './api-tokens.repository';
+import { ApiTokensService } from './api-tokens.service';
 import { AuthorizationCodesRepository } from './authorization-codes.repository';
 import { AuthorizationCodesService } from './authorization-codes.service';
 import { CustomerTokenVerifier } from '../sessions/customer-token-verifier.port';
@@ -26,16 +28,23 @@ import { TokensService } from './tokens.service';
     SigningKeysService,
     TokensRepository,
     TokensService,
+    ApiTokensRepository,
+    ApiTokensService,
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     { provide: CustomerTokenVerifier, useClass: TokensCustomerVerifier },
-    { provide: FactorKeys, inject: [KEY_ENCRYPTION_KEY], useFactory: (kek: KeyEncryptionKey) => new KekFactorKeys(kek) },
+    {
+      provide: FactorKeys,
+      inject: [KEY_ENCRYPTION_KEY],
+      useFactory: (kek: KeyEncryptionKey) => new KekFactorKeys(kek),
+    },
   ],
   exports: [
     KEY_ENCRYPTION_KEY,
     SigningKeysService,
     TokensRepository,
     TokensService,
+    ApiTokensService,
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     CustomerTokenVerifier,

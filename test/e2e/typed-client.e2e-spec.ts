@@ -70,6 +70,8 @@ describe('the journey types a frontend narrows', () => {
         return `sign ${step.document.title}`;
       case 'DEVICE_BIND':
         return `bind ${step.keyType}`;
+      case 'RECOVERY_CODE':
+        return 'recovery code';
       case 'TOTP':
         return `authenticator code${step.options ? `, or ${step.options.map((option) => option.type).join(',')}` : ''}`;
       case 'PASSKEY':

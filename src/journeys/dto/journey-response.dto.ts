@@ -46,6 +46,11 @@ export class TotpOption {
   type: 'TOTP';
 }
 
+export class RecoveryCodeOption {
+  @ApiProperty({ enum: ['RECOVERY_CODE'], example: 'RECOVERY_CODE' })
+  type: 'RECOVERY_CODE';
+}
+
 const CHOOSE = {
   enum: ['CHOOSE'],
   example: 'CHOOSE',
@@ -259,6 +264,18 @@ export class TotpNextStep {
   options?: Array<TotpOption | SmsOtpOption | PushOption>;
 }
 
+/** A recovery code; `phase: CHOOSE` with `options` when other factors are offered too. */
+export class RecoveryCodeNextStep {
+  @ApiProperty({ enum: ['RECOVERY_CODE'], example: 'RECOVERY_CODE' })
+  type: 'RECOVERY_CODE';
+
+  @ApiPropertyOptional({ ...CHOOSE, description: 'Present when `options` offers other factors as well' })
+  phase?: 'CHOOSE';
+
+  @ApiPropertyOptional({ ...OPTIONS, example: [{ type: 'RECOVERY_CODE' }, { type: 'TOTP' }] })
+  options?: Array<RecoveryCodeOption | TotpOption | SmsOtpOption | PushOption>;
+}
+
 export class JourneyPendingDto {
   @ApiProperty({ example: '6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21', format: 'uuid' })
   journeyId: string;
@@ -339,6 +356,8 @@ export const JOURNEY_RESPONSE_MODELS = [
   PasskeyChooseNextStep,
   PasskeyAssertNextStep,
   PasskeyLoginNextStep,
+  RecoveryCodeOption,
+  RecoveryCodeNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -402,6 +421,12 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     description:
       'Ask for the code of the authenticator app; with `options` (phase CHOOSE) the other factors offered may be chosen instead.',
   },
+  RECOVERY_CODE: {
+    schema: 'RecoveryCodeNextStep',
+    operations: ['journeyRecoveryCode', 'journeyVerifyTotp', 'journeySendSms', 'journeySendPush'],
+    description:
+      'Ask for one of the recovery codes; with `options` (phase CHOOSE) the other factors offered may be chosen instead.',
+  },
   DEVICE_BIND: {
     schema: 'DeviceBindNextStep',
     operations: ['journeyBindDevice'],
@@ -444,6 +469,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       TOTP: ref(TotpNextStep),
       PASSKEY: ref('PasskeyNextStep'),
       PASSKEY_LOGIN: ref(PasskeyLoginNextStep),
+      RECOVERY_CODE: ref(RecoveryCodeNextStep),
     },
   ),
   PasskeyNextStep: union('The passkey step: choosing the factor, then asserting with the options.', 'phase', {
@@ -463,6 +489,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
     PUSH: ref(PushOption),
     TOTP: ref(TotpOption),
     PASSKEY: ref(PasskeyOption),
+    RECOVERY_CODE: ref(RecoveryCodeOption),
   }),
 };
 

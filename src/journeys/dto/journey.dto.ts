@@ -184,6 +184,12 @@ export class TotpCodeDto extends TransactionOnlyDto {
   code: string;
 }
 
+export class RecoveryCodeDto extends TransactionOnlyDto {
+  @ApiProperty({ example: 'ABCDE-FGHJK', description: 'One of the recovery codes (case, spaces and dashes ignored)' })
+  @Matches(/^[A-Za-z0-9 -]{10,16}$/, { message: 'code must be a recovery code such as ABCDE-FGHJK' })
+  code: string;
+}
+
 export class DeviceProofDto extends TransactionOnlyDto {
   @ApiProperty({
     description: 'Compact JWS (ES256) by the bound key over {"challenge": nextStep.challenge, "journeyId": journeyId}',

@@ -18,6 +18,17 @@ export interface FailureOutcome {
 
 const FOREVER = new Date('9999-12-31T00:00:00Z');
 
+export interface AccountStanding {
+  /** Password logins are refused now (a lock or a suspension). */
+  locked: boolean;
+  /** Locked until support unlocks it (LOCKOUT_SUSPEND_AFTER consecutive failures). */
+  suspended: boolean;
+  /** When a temporary lock ends; null when not locked or suspended. */
+  lockedUntil: Date | null;
+  consecutiveFailures: number;
+  lastFailureAt: Date | null;
+}
+
 /**
  * Brute-force protection shared by every instance (rows in login_attempts, through LoginAttemptsRepository, not
  * process memory).
@@ -187,6 +198,28 @@ export class LockoutService {
     const outcome = await this.attempts.clearConsecutiveUnlessLocked(manager, subject, now);
     if ('before' in outcome) return { failuresBefore: outcome.before };
     return { lock: this.toLock(subject, outcome.lockedUntil, now) };
+  }
+
+  /**
+   * A customer's password lockout for support agents: the `customer:<CUPID>` counter (the one every spelling of
+   * their username shares). Suspended: locked until support unlocks it (LOCKOUT_SUSPEND_AFTER failures).
+   */
+  async accountStanding(manager: EntityManager, cupid: string): Promise<AccountStanding> {
+    const now = this.clock.now();
+    const counter = await this.attempts.findCounter(manager, LockoutService.customerSubject(cupid));
+    const lockedUntil = counter?.lockedUntil && counter.lockedUntil > now ? counter.lockedUntil : null;
+    return {
+      locked: lockedUntil !== null,
+      suspended: lockedUntil !== null && lockedUntil.getTime() >= FOREVER.getTime(),
+      lockedUntil: lockedUntil && lockedUntil.getTime() < FOREVER.getTime() ? lockedUntil : null,
+      consecutiveFailures: counter?.consecutiveFailures ?? 0,
+      lastFailureAt: counter?.lastFailureAt ?? null,
+    };
+  }
+
+  /** Support's unlock: clears the customer's consecutive failures and any lock or suspension (the IP windows stay). */
+  async unlockAccount(manager: EntityManager, cupid: string): Promise<number> {
+    return this.attempts.clearConsecutive(manager, LockoutService.customerSubject(cupid), this.clock.now());
   }
 
   async recordSuccess(manager: EntityManager, subject: string): Promise<number> {

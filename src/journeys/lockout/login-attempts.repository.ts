@@ -41,6 +41,27 @@ export class LoginAttemptsRepository {
     }));
   }
 
+  /** One counter's consecutive failures and lock, for support agents; null when it has no row. */
+  async findCounter(
+    manager: EntityManager,
+    subject: string,
+  ): Promise<{ consecutiveFailures: number; lockedUntil: Date | null; lastFailureAt: Date | null } | null> {
+    const [row] = await rowsOf<{
+      consecutive_failures: number;
+      locked_until: Date | null;
+      last_failure_at: Date | null;
+    }>(manager, `SELECT consecutive_failures, locked_until, last_failure_at FROM login_attempts WHERE subject = $1`, [
+      subject,
+    ]);
+    return row
+      ? {
+          consecutiveFailures: row.consecutive_failures,
+          lockedUntil: row.locked_until,
+          lastFailureAt: row.last_failure_at,
+        }
+      : null;
+  }
+
   /**
    * One more failure in the subject's window of `windowSeconds` (a window older than that starts again at 1);
    * also counts a consecutive failure. One upsert, so concurrent failures on every instance all count.

@@ -61,7 +61,11 @@ export class IntrospectionResponseDto {
   sub?: string;
   @ApiPropertyOptional({ example: 1795547470 }) exp?: number;
   @ApiPropertyOptional({ example: 1795547170 }) iat?: number;
-  @ApiPropertyOptional({ enum: ['Bearer', 'refresh_token'] }) token_type?: string;
+  @ApiPropertyOptional({
+    enum: ['Bearer', 'refresh_token', 'api_token'],
+    description: 'api_token: a ciam_at_ API token',
+  })
+  token_type?: string;
   @ApiPropertyOptional() iss?: string;
   @ApiPropertyOptional() aud?: string;
   @ApiPropertyOptional({ description: 'Session id' }) sid?: string;

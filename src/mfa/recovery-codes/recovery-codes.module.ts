@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { RecoveryCodesFactorSource } from './recovery-codes-factor.source';
+import { RecoveryCodesRepository } from './recovery-codes.repository';
+import { RecoveryCodesService } from './recovery-codes.service';
+
+/** Recovery codes: batches, single use, and the 'recovery_codes' factor source. */
+@Module({
+  providers: [RecoveryCodesRepository, RecoveryCodesService, RecoveryCodesFactorSource],
+  exports: [RecoveryCodesService],
+})
+export class RecoveryCodesModule {}
