@@ -29,7 +29,11 @@ import { TokensService } from './tokens.service';
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     { provide: CustomerTokenVerifier, useClass: TokensCustomerVerifier },
-    { provide: FactorKeys, inject: [KEY_ENCRYPTION_KEY], useFactory: (kek: KeyEncryptionKey) => new KekFactorKeys(kek) },
+    {
+      provide: FactorKeys,
+      inject: [KEY_ENCRYPTION_KEY],
+      useFactory: (kek: KeyEncryptionKey) => new KekFactorKeys(kek),
+    },
   ],
   exports: [
     KEY_ENCRYPTION_KEY,
