@@ -131,4 +131,19 @@ describe('email verification under /me, and the fresh-authentication rule', () =
     const none = await me.POST('/me/email/verify', { body: { code: '123456' } });
     expect(none.response.status).toBe(409);
   });
+
+  it('fails closed when the mail relay is down: 503 EMAIL_NOT_SENT, nothing counted against the budget', async () => {
+    const me = await signIn({ loa2: true });
+    const [before] = await t.dataSource.query(`SELECT count(*)::int AS n FROM email_deliveries`);
+    await smtp.stop();
+    const refused = await me.POST('/me/email', { body: { address: 'down@example.test' } });
+    expect(refused.response.status).toBe(503);
+    expect(refused.error).toMatchObject({ type: 'urn:ciam:problem:email-not-sent' });
+    expect(refused.response.headers.get('retry-after')).toBe('10');
+    const [after] = await t.dataSource.query(`SELECT count(*)::int AS n FROM email_deliveries`);
+    expect(after.n).toBe(before.n);
+    expect(await auditEvents(t, { cupid: ALICE, type: 'email.code_send_failed' })).toEqual([
+      expect.objectContaining({ outcome: 'FAILURE', details: expect.objectContaining({ provider: 'smtp' }) }),
+    ]);
+  });
 });
