@@ -2407,7 +2407,7 @@ export interface components {
        */
       devices: string[];
     };
-    /** @description SMS_OTP/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendSms` or `journeySendPush`. */
+    /** @description SMS_OTP/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendSms` or `journeySendPush` or `journeyVerifyTotp` or `journeyRecoveryCode`. */
     SmsOtpChooseNextStep: {
       /**
        * @example SMS_OTP
@@ -2476,7 +2476,7 @@ export interface components {
        */
       attemptsLeft: number;
     };
-    /** @description PUSH/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendPush` or `journeySendSms`. */
+    /** @description PUSH/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendPush` or `journeySendSms` or `journeyVerifyTotp` or `journeyRecoveryCode`. */
     PushChooseNextStep: {
       /**
        * @example PUSH
@@ -2615,7 +2615,7 @@ export interface components {
        */
       type: 'TOTP';
     };
-    /** @description TOTP: Ask for the code of the authenticator app; with `options` (phase CHOOSE) the other factors offered may be chosen instead. Answered by `journeyVerifyTotp` or `journeySendSms` or `journeySendPush`. */
+    /** @description TOTP/CHOOSE: Ask for the code of the authenticator app, or offer the other factors in `options` (each with its own operation). Answered by `journeyVerifyTotp` or `journeySendSms` or `journeySendPush` or `journeyRecoveryCode`. */
     TotpNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -2623,11 +2623,11 @@ export interface components {
        */
       type: 'TOTP';
       /**
-       * @description Present when `options` offers other factors as well
+       * @description The customer picks one of `options`; the transaction token works with the send operation of each
        * @example CHOOSE
        * @enum {string}
        */
-      phase?: 'CHOOSE';
+      phase: 'CHOOSE';
       /**
        * @description Every second factor the customer can do now, with what to show of it
        * @example [
@@ -2640,7 +2640,7 @@ export interface components {
        *       }
        *     ]
        */
-      options?: components['schemas']['SecondFactorOption'][];
+      options: components['schemas']['SecondFactorOption'][];
     };
     PasskeyOption: {
       /**
@@ -2723,7 +2723,7 @@ export interface components {
        */
       type: 'RECOVERY_CODE';
     };
-    /** @description RECOVERY_CODE: Ask for one of the recovery codes; with `options` (phase CHOOSE) the other factors offered may be chosen instead. Answered by `journeyRecoveryCode` or `journeyVerifyTotp` or `journeySendSms` or `journeySendPush`. */
+    /** @description RECOVERY_CODE/CHOOSE: Ask for one of the recovery codes, or offer the other factors in `options` (each with its own operation). Answered by `journeyRecoveryCode` or `journeyVerifyTotp` or `journeySendSms` or `journeySendPush`. */
     RecoveryCodeNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -2731,11 +2731,11 @@ export interface components {
        */
       type: 'RECOVERY_CODE';
       /**
-       * @description Present when `options` offers other factors as well
+       * @description The customer picks one of `options`; the transaction token works with the send operation of each
        * @example CHOOSE
        * @enum {string}
        */
-      phase?: 'CHOOSE';
+      phase: 'CHOOSE';
       /**
        * @description Every second factor the customer can do now, with what to show of it
        * @example [
@@ -2747,7 +2747,7 @@ export interface components {
        *       }
        *     ]
        */
-      options?: components['schemas']['SecondFactorOption'][];
+      options: components['schemas']['SecondFactorOption'][];
     };
     JourneyPendingDto: {
       /**

@@ -73,7 +73,7 @@ describe('the journey types a frontend narrows', () => {
       case 'RECOVERY_CODE':
         return 'recovery code';
       case 'TOTP':
-        return `authenticator code${step.options ? `, or ${step.options.map((option) => option.type).join(',')}` : ''}`;
+        return `authenticator code, or ${step.options.map((option) => option.type).join(',')}`;
       case 'PASSKEY':
         return step.phase === 'CHOOSE' ? 'choose' : `assert ${String(step.publicKey.challenge)}`;
       case 'PASSKEY_LOGIN':

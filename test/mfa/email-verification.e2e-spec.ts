@@ -42,8 +42,9 @@ describe('email verification under /me, and the fresh-authentication rule', () =
   const smsOutbox = async () =>
     (await (await fetch(`${t.baseUrl}/dev/sms-outbox`)).json()) as Array<{ to: string; text: string }>;
 
-  it('confirms a first address after a fresh password login; wrong codes count; the code is used once', async () => {
-    const me = await signIn();
+  it('confirms an address after a fresh step-up; wrong codes count; the code is used once', async () => {
+    // loa2: alice has a phone, a second factor (a factor source for it may be registered), so a step-up is due.
+    const me = await signIn({ loa2: true });
     const added = await me.POST('/me/email', { body: { address: 'alice.new@example.test' } });
     expect(added.response.status).toBe(202);
     expect(smtp.messages.at(-1)).toMatchObject({
@@ -124,10 +125,25 @@ describe('email verification under /me, and the fresh-authentication rule', () =
   });
 
   it('refuses what is not an email address (400), and a code when none is pending (409)', async () => {
-    const me = await signIn();
+    const me = await signIn({ loa2: true });
     const bad = await me.POST('/me/email', { body: { address: 'not an address' } });
     expect(bad.response.status).toBe(400);
     const none = await me.POST('/me/email/verify', { body: { code: '123456' } });
     expect(none.response.status).toBe(409);
+  });
+
+  it('fails closed when the mail relay is down: 503 EMAIL_NOT_SENT, nothing counted against the budget', async () => {
+    const me = await signIn({ loa2: true });
+    const [before] = await t.dataSource.query(`SELECT count(*)::int AS n FROM email_deliveries`);
+    await smtp.stop();
+    const refused = await me.POST('/me/email', { body: { address: 'down@example.test' } });
+    expect(refused.response.status).toBe(503);
+    expect(refused.error).toMatchObject({ type: 'urn:ciam:problem:email-not-sent' });
+    expect(refused.response.headers.get('retry-after')).toBe('10');
+    const [after] = await t.dataSource.query(`SELECT count(*)::int AS n FROM email_deliveries`);
+    expect(after.n).toBe(before.n);
+    expect(await auditEvents(t, { cupid: ALICE, type: 'email.code_send_failed' })).toEqual([
+      expect.objectContaining({ outcome: 'FAILURE', details: expect.objectContaining({ provider: 'smtp' }) }),
+    ]);
   });
 });

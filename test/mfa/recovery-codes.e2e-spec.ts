@@ -14,8 +14,11 @@ describe('recovery codes under /me and the RECOVERY_CODE journey step', () => {
   const BOB = 'CUPID-BOB-0002';
   let codes: string[];
 
-  async function signIn() {
-    const login = await completeLogin(t, { cupid: BOB });
+  /** A fresh password login; `loa2` raises it the way a completed step-up does. */
+  async function signIn(options: { loa2?: boolean; cupid?: string } = {}) {
+    const login = await completeLogin(t, { cupid: options.cupid ?? BOB });
+    if (options.loa2)
+      await t.dataSource.query(`UPDATE sessions SET acr = 'urn:ciam:loa:2' WHERE id = $1`, [login.sessionId]);
     const tokens = (await (await exchangeCode(t, login)).json()) as { access_token: string };
     return ciamClient(t, { authorization: `Bearer ${tokens.access_token}` });
   }
@@ -37,7 +40,7 @@ describe('recovery codes under /me and the RECOVERY_CODE journey step', () => {
     (await (await fetch(`${t.baseUrl}/dev/sms-outbox`)).json()) as Array<{ to: string; text: string }>;
 
   it('generates ten codes, shown once and stored only as hashes', async () => {
-    const generated = await (await signIn()).POST('/me/recovery-codes', {});
+    const generated = await (await signIn({ loa2: true })).POST('/me/recovery-codes', {});
     expect(generated.response.status).toBe(201);
     codes = generated.data!.codes;
     expect(codes).toHaveLength(10);
@@ -72,6 +75,17 @@ describe('recovery codes under /me and the RECOVERY_CODE journey step', () => {
     const again = await useCode(await atSecondFactor(), codes[0]);
     expect(again.status).toBe(401);
     expect(await again.json()).toMatchObject({ type: 'urn:ciam:problem:otp-invalid', attemptsLeft: 4 });
+  });
+
+  it('a customer with no second factor at all may enrol after a fresh password login (loa1), then no more', async () => {
+    // A CUPID with no phone and no factor of any kind (FreshAuthGuard: nothing to step up with).
+    const cupid = 'CUPID-NOFACTOR-0099';
+    expect(await t.app.get(CustomerFactors).list(cupid)).toEqual([]);
+    const first = await (await signIn({ cupid })).POST('/me/recovery-codes', {});
+    expect(first.response.status).toBe(201);
+    const second = await (await signIn({ cupid })).POST('/me/recovery-codes', {});
+    expect(second.response.status).toBe(403);
+    expect(second.error).toMatchObject({ type: 'urn:ciam:problem:step-up-required' });
   });
 
   it('lets one of two journeys racing with the same code pass', async () => {

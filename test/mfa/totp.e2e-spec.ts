@@ -18,8 +18,11 @@ describe('TOTP: enrolment under /me and the TOTP journey step', () => {
   let credentialId: string;
   const codeAt = (offsetSeconds = 0) => totp.generate({ timestamp: t.clock.now().getTime() + offsetSeconds * 1000 });
 
-  async function signIn() {
+  /** A fresh password login; `loa2` raises it the way a completed step-up does. */
+  async function signIn(options: { loa2?: boolean } = {}) {
     const login = await completeLogin(t, { cupid: BOB });
+    if (options.loa2)
+      await t.dataSource.query(`UPDATE sessions SET acr = 'urn:ciam:loa:2' WHERE id = $1`, [login.sessionId]);
     const tokens = (await (await exchangeCode(t, login)).json()) as { access_token: string };
     return ciamClient(t, { authorization: `Bearer ${tokens.access_token}` });
   }
@@ -40,8 +43,8 @@ describe('TOTP: enrolment under /me and the TOTP journey step', () => {
   const verify = (journey: { journeyId: string; transactionToken: string }, code: string) =>
     journeyStep(t, journey.journeyId, 'totp/verify', { transactionToken: journey.transactionToken, code });
 
-  it('enrols with a fresh password login (first factor), shows the URI once and confirms with the first code', async () => {
-    const me = await signIn();
+  it('enrols after a fresh step-up, shows the URI once and confirms with the first code', async () => {
+    const me = await signIn({ loa2: true });
     const enrolled = await me.POST('/me/totp', {});
     expect(enrolled.response.status).toBe(201);
     const { id, otpauthUri, secret } = enrolled.data!;

@@ -162,8 +162,11 @@ function route(next: NextStep): void {
       if (next.phase === 'ASSERT') return passkeyScreen(next.publicKey, 'factor');
       if (next.phase === 'VERIFY') return smsVerifyScreen(next);
       if (next.phase === 'WAITING') return pushWaitingScreen(next);
-      flow.factors = next.options;
-      return next.options.length > 1 ? chooseFactorScreen() : factorStartScreen(next.options[0] ?? next);
+      // The factors this page can do (issue 17's TOTP and recovery codes are API-only for now: never offered
+      // here as a button that would send an SMS instead).
+      flow.factors = next.options.filter((option) => option.type === 'SMS_OTP' || option.type === 'PUSH');
+      if (flow.factors.length === 0) return showFatal(localProblem('generic'));
+      return flow.factors.length > 1 ? chooseFactorScreen() : factorStartScreen(flow.factors[0]);
     case 'ESIGN':
       return esignScreen(next);
     case 'DEVICE_BIND':

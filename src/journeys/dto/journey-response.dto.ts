@@ -252,28 +252,28 @@ export class DeviceBindNextStep {
   keyType: 'EC P-256';
 }
 
-/** The authenticator-app code; `phase: CHOOSE` with `options` when other factors are offered too. */
+/** The choice of a second factor led by the authenticator-app code (TOTP); any option's operation may answer it. */
 export class TotpNextStep {
   @ApiProperty({ enum: ['TOTP'], example: 'TOTP' })
   type: 'TOTP';
 
-  @ApiPropertyOptional({ ...CHOOSE, description: 'Present when `options` offers other factors as well' })
-  phase?: 'CHOOSE';
+  @ApiProperty(CHOOSE)
+  phase: 'CHOOSE';
 
-  @ApiPropertyOptional({ ...OPTIONS, example: [{ type: 'TOTP' }, { type: 'SMS_OTP', maskedPhone: '+44•••••002' }] })
-  options?: Array<TotpOption | SmsOtpOption | PushOption>;
+  @ApiProperty({ ...OPTIONS, example: [{ type: 'TOTP' }, { type: 'SMS_OTP', maskedPhone: '+44•••••002' }] })
+  options: Array<TotpOption | SmsOtpOption | PushOption>;
 }
 
-/** A recovery code; `phase: CHOOSE` with `options` when other factors are offered too. */
+/** The choice of a second factor led by a recovery code; any option's operation may answer it. */
 export class RecoveryCodeNextStep {
   @ApiProperty({ enum: ['RECOVERY_CODE'], example: 'RECOVERY_CODE' })
   type: 'RECOVERY_CODE';
 
-  @ApiPropertyOptional({ ...CHOOSE, description: 'Present when `options` offers other factors as well' })
-  phase?: 'CHOOSE';
+  @ApiProperty(CHOOSE)
+  phase: 'CHOOSE';
 
-  @ApiPropertyOptional({ ...OPTIONS, example: [{ type: 'RECOVERY_CODE' }, { type: 'TOTP' }] })
-  options?: Array<RecoveryCodeOption | TotpOption | SmsOtpOption | PushOption>;
+  @ApiProperty({ ...OPTIONS, example: [{ type: 'RECOVERY_CODE' }, { type: 'TOTP' }] })
+  options: Array<RecoveryCodeOption | TotpOption | SmsOtpOption | PushOption>;
 }
 
 export class JourneyPendingDto {
@@ -386,7 +386,7 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
   },
   'SMS_OTP/CHOOSE': {
     schema: 'SmsOtpChooseNextStep',
-    operations: ['journeySendSms', 'journeySendPush'],
+    operations: ['journeySendSms', 'journeySendPush', 'journeyVerifyTotp', 'journeyRecoveryCode'],
     description: "Offer the second factors in `options`; the chosen one's send operation answers it.",
   },
   'SMS_OTP/VERIFY': {
@@ -396,7 +396,7 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
   },
   'PUSH/CHOOSE': {
     schema: 'PushChooseNextStep',
-    operations: ['journeySendPush', 'journeySendSms'],
+    operations: ['journeySendPush', 'journeySendSms', 'journeyVerifyTotp', 'journeyRecoveryCode'],
     description: "Offer the second factors in `options`; the chosen one's send operation answers it.",
   },
   'PUSH/WAITING': {
@@ -415,17 +415,17 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     operations: ['journeyEsign'],
     description: 'Show `document`; sign it (or decline, which ends the journey).',
   },
-  TOTP: {
+  'TOTP/CHOOSE': {
     schema: 'TotpNextStep',
-    operations: ['journeyVerifyTotp', 'journeySendSms', 'journeySendPush'],
+    operations: ['journeyVerifyTotp', 'journeySendSms', 'journeySendPush', 'journeyRecoveryCode'],
     description:
-      'Ask for the code of the authenticator app; with `options` (phase CHOOSE) the other factors offered may be chosen instead.',
+      'Ask for the code of the authenticator app, or offer the other factors in `options` (each with its own operation).',
   },
-  RECOVERY_CODE: {
+  'RECOVERY_CODE/CHOOSE': {
     schema: 'RecoveryCodeNextStep',
     operations: ['journeyRecoveryCode', 'journeyVerifyTotp', 'journeySendSms', 'journeySendPush'],
     description:
-      'Ask for one of the recovery codes; with `options` (phase CHOOSE) the other factors offered may be chosen instead.',
+      'Ask for one of the recovery codes, or offer the other factors in `options` (each with its own operation).',
   },
   DEVICE_BIND: {
     schema: 'DeviceBindNextStep',
