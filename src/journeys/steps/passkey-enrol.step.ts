@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
-import { ApiError } from '../../common/problem';
+import { ApiError, DependencyUnavailableError } from '../../common/problem';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { PasskeysRepository } from '../../mfa/passkeys/passkeys.repository';
@@ -96,8 +96,11 @@ export class PasskeyEnrolStep extends JourneyStep<PasskeyEnrolInput> {
   private async options({ state, manager }: StepRun<PasskeyEnrolInput>): Promise<StepOutcome> {
     const cupid = state.context.cupid!;
     const user = state.transient.user;
-    // The engine looked the customer up (needsCustomer); one the directory no longer knows cannot enrol.
-    if (!user) return { kind: 'retry-same-token', error: registrationRefused(), countAttempt: false };
+    // The engine looked the customer up (needsCustomer): absent when the directory could not answer (the same token
+    // works again), null when it no longer knows the customer (who cannot enrol).
+    if (user === undefined)
+      return { kind: 'retry-same-token', error: new DependencyUnavailableError('customer directory'), countAttempt: false };
+    if (user === null) return { kind: 'retry-same-token', error: registrationRefused(), countAttempt: false };
     const publicKey = await this.relyingParty.registrationOptions(
       cupid,
       { name: user.username, displayName: user.displayName ?? user.username },
