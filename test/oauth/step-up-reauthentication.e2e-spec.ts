@@ -21,7 +21,7 @@ describe('re-authentication of a stale session (POST /me/step-up)', () => {
 
   /** alice's access token for a loa2 session that authenticated `ageSeconds` ago (by the app's clock). */
   async function aliceAtLoa2(ageSeconds: number): Promise<{ token: string; sessionId: string; authTime: Date }> {
-    const login = await completeLogin(t, { acr: 'urn:ciam:loa:2', amr: ['pwd', 'sms'] });
+    const login = await completeLogin(t, { acr: 'urn:ciam:loa:2', amr: ['pwd', 'otp', 'sms'] });
     const tokens = (await (await exchangeCode(t, login)).json()) as { access_token: string };
     const authTime = new Date(t.clock.now().getTime() - ageSeconds * 1000);
     // Whole seconds: what the database keeps is compared below.
@@ -74,7 +74,7 @@ describe('re-authentication of a stale session (POST /me/step-up)', () => {
     const session = await sessionRow(sessionId);
     expect(session.status).toBe('ACTIVE');
     expect(session.acr).toBe('urn:ciam:loa:2');
-    expect(session.amr).toEqual(['pwd', 'sms']);
+    expect(session.amr).toEqual(['pwd', 'otp', 'sms']);
     expect(session.auth_time.getTime()).toBeGreaterThan(authTime.getTime());
     expect(
       await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE cupid = $1`, [ALICE]),
