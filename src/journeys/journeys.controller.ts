@@ -481,7 +481,14 @@ export class JourneysController {
     @Body() body: TransactionOnlyDto,
     @Req() request: FastifyRequest,
   ): Promise<JourneyView> {
-    return this.journeys.submit(journeyId, 'PASSKEY_ENROL', 'options', body.transactionToken, {}, requestOrigin(request));
+    return this.journeys.submit(
+      journeyId,
+      'PASSKEY_ENROL',
+      'options',
+      body.transactionToken,
+      {},
+      requestOrigin(request),
+    );
   }
 
   @Post(':journeyId/passkey-enrol')
@@ -513,7 +520,8 @@ export class JourneysController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Passkey offer: not now',
-    description: 'The customer declines the passkey (audited); the journey goes on without one, and is not asked again.',
+    description:
+      'The customer declines the passkey (audited); the journey goes on without one, and is not asked again.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiJourneyProblems(...STEP_PROBLEMS)

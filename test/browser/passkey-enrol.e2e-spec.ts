@@ -119,7 +119,9 @@ describe('passkey offer after a multi-factor sign-in (PASSKEY_ENROL)', () => {
     await t.dataSource.query(`DELETE FROM passkey_credentials WHERE cupid = $1`, [BOB]);
     // A MOBILE journey: the sign-in completes after the SMS code, no offer.
     const mobile = await startJourney(t, { channel: 'MOBILE' });
-    const password = await (await submitPassword(t, mobile.journeyId, mobile.transactionToken, 'bob', 'bob-password')).json();
+    const password = await (
+      await submitPassword(t, mobile.journeyId, mobile.transactionToken, 'bob', 'bob-password')
+    ).json();
     const sent = await (await sendSms(t, mobile.journeyId, password.transactionToken)).json();
     const done = await verifySms(t, mobile.journeyId, sent.transactionToken, lastSmsCode(gateway.requests));
     expect(await done.json()).toMatchObject({ status: 'COMPLETED' });

@@ -1,4 +1,3 @@
-import type { TestApp } from '../support/app';
 import { useTestApp } from '../support/app';
 import { ciamClient } from '../support/client';
 import { newDevice } from '../support/factories';
@@ -38,23 +37,34 @@ describe('re-authentication of a stale session (POST /me/step-up)', () => {
     });
   const stepUp = (token: string, extra: { maxAge?: number } = {}) =>
     ciamClient(t, { authorization: `Bearer ${token}` }).POST('/me/step-up', {
-      body: { redirectUri: SPA.redirectUri, codeChallenge: pkcePair().challenge, codeChallengeMethod: 'S256', ...extra },
+      body: {
+        redirectUri: SPA.redirectUri,
+        codeChallenge: pkcePair().challenge,
+        codeChallengeMethod: 'S256',
+        ...extra,
+      },
     });
   const sessionRow = async (id: string) =>
-    (
-      await t.dataSource.query(`SELECT acr, amr, auth_time, status FROM sessions WHERE id = $1`, [id])
-    )[0] as { acr: string; amr: string[]; auth_time: Date; status: string };
+    (await t.dataSource.query(`SELECT acr, amr, auth_time, status FROM sessions WHERE id = $1`, [id]))[0] as {
+      acr: string;
+      amr: string[];
+      auth_time: Date;
+      status: string;
+    };
 
   /** Starts the re-authentication and sends the SMS code: the journey asks no password. */
-  async function reauthenticateWithSms(t2: TestApp, token: string) {
+  async function reauthenticateWithSms(token: string) {
     const started = await stepUp(token);
     expect(started.response.status).toBe(201);
     const journey = started.data as { journeyId: string; transactionToken: string; nextStep: { type: string } };
     expect(journey).toMatchObject({ status: 'PENDING' });
     expect(journey.nextStep.type).not.toBe('PASSWORD');
-    const sent = await sendSms(t2, journey.journeyId, journey.transactionToken);
+    const sent = await sendSms(t, journey.journeyId, journey.transactionToken);
     expect(sent.status).toBe(200);
-    return { journeyId: journey.journeyId, transactionToken: ((await sent.json()) as { transactionToken: string }).transactionToken };
+    return {
+      journeyId: journey.journeyId,
+      transactionToken: ((await sent.json()) as { transactionToken: string }).transactionToken,
+    };
   }
 
   it('a stale loa2 session is refused a factor change, re-authenticates with an SMS code, and the change passes', async () => {
@@ -65,7 +75,7 @@ describe('re-authentication of a stale session (POST /me/step-up)', () => {
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({ type: 'urn:ciam:problem:step-up-required' });
 
-    const { journeyId, transactionToken } = await reauthenticateWithSms(t, token);
+    const { journeyId, transactionToken } = await reauthenticateWithSms(token);
     const verified = await verifySms(t, journeyId, transactionToken, lastCode());
     expect(verified.status).toBe(200);
     expect(await verified.json()).toMatchObject({ status: 'COMPLETED', acr: 'urn:ciam:loa:2' });
@@ -76,9 +86,9 @@ describe('re-authentication of a stale session (POST /me/step-up)', () => {
     expect(session.acr).toBe('urn:ciam:loa:2');
     expect(session.amr).toEqual(['pwd', 'otp', 'sms']);
     expect(session.auth_time.getTime()).toBeGreaterThan(authTime.getTime());
-    expect(
-      await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE cupid = $1`, [ALICE]),
-    ).toEqual([{ n: 1 }]);
+    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM sessions WHERE cupid = $1`, [ALICE])).toEqual([
+      { n: 1 },
+    ]);
     const [started] = await auditEvents(t, { contextId: journeyId, type: 'stepup.started' });
     expect(started.details).toMatchObject({ from: 'urn:ciam:loa:2', reauthenticate: true });
     const events = (await auditEvents(t, { contextId: journeyId })).map((event) => event.event_type);
@@ -92,7 +102,7 @@ describe('re-authentication of a stale session (POST /me/step-up)', () => {
   it('a re-authentication whose factor fails leaves auth_time unchanged, and the change stays refused', async () => {
     const deviceId = await newDevice(t.dataSource, { cupid: ALICE, name: 'Old phone' });
     const { token, sessionId, authTime } = await stale();
-    const { journeyId, transactionToken } = await reauthenticateWithSms(t, token);
+    const { journeyId, transactionToken } = await reauthenticateWithSms(token);
     const code = lastCode();
     const wrong = await verifySms(t, journeyId, transactionToken, code === '000000' ? '111111' : '000000');
     expect(wrong.status).toBe(401);

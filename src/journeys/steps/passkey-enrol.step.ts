@@ -99,7 +99,11 @@ export class PasskeyEnrolStep extends JourneyStep<PasskeyEnrolInput> {
     // The engine looked the customer up (needsCustomer): absent when the directory could not answer (the same token
     // works again), null when it no longer knows the customer (who cannot enrol).
     if (user === undefined)
-      return { kind: 'retry-same-token', error: new DependencyUnavailableError('customer directory'), countAttempt: false };
+      return {
+        kind: 'retry-same-token',
+        error: new DependencyUnavailableError('customer directory'),
+        countAttempt: false,
+      };
     if (user === null) return { kind: 'retry-same-token', error: registrationRefused(), countAttempt: false };
     const publicKey = await this.relyingParty.registrationOptions(
       cupid,
@@ -126,7 +130,8 @@ export class PasskeyEnrolStep extends JourneyStep<PasskeyEnrolInput> {
     const { state, transaction, manager, origin, input } = run;
     const cupid = state.context.cupid!;
     const stored = transaction.challenge as Partial<PasskeyChallenge>;
-    if (!stored.passkeyChallenge) return { kind: 'retry-same-token', error: passkeyOptionsRequired(), countAttempt: false };
+    if (!stored.passkeyChallenge)
+      return { kind: 'retry-same-token', error: passkeyOptionsRequired(), countAttempt: false };
     const base = stepAuditBase(state, origin);
     const reject = async (reason: string): Promise<StepOutcome> => {
       await this.audit.record(manager, {
