@@ -147,6 +147,9 @@ describe('hosted login page: eSign, device binding and trusted-device login', ()
 
   it('scenario 8: the same browser signs in again with its key instead of a second factor (amr pwd swk)', async () => {
     const login = await LoginPage.open(await profile(), 's8');
+    // The provider session of the first login would answer this request by SSO, with no page: the customer
+    // comes back after it ended (its cookie gone), the device key still in the browser's IndexedDB.
+    await login.page.context().clearCookies();
     const { url, outcome } = await rp.authorizationRequest();
     const smsBefore = gateway.requests.length;
     await login.page.goto(url);
@@ -170,6 +173,7 @@ describe('hosted login page: eSign, device binding and trusted-device login', ()
         WHERE cupid = 'CUPID-BOB-0002'`,
     );
     const login = await LoginPage.open(await profile(), 's8-revoked');
+    await login.page.context().clearCookies(); // no provider session: a login, as above
     const { url } = await rp.authorizationRequest();
     await login.page.goto(url);
     await login.heading('Sign in to CIAM');
