@@ -16,7 +16,6 @@ import {
 } from '../../mfa/mfa-errors';
 import type { MfaLockoutService } from '../../mfa/mfa-lockout.service';
 import { generateOtp, hashOtp, otpMatches } from '../../mfa/otp';
-import type { AuthStepKind } from '../auth-transaction.entity';
 import type { JourneyState } from '../policy';
 import {
   ContactRun,
@@ -119,7 +118,6 @@ interface CodePlan {
  * and is confirmed (or cancelled, with its audit) in a second one.
  */
 export abstract class MessageCodeStep extends JourneyStep<MessageCodeInput> {
-  abstract override readonly kind: AuthStepKind;
   readonly role = 'second-factor' as const;
 
   protected constructor(
