@@ -403,7 +403,7 @@ function secondsUntil(iso: unknown): number {
 function codeVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'> | Step<'EMAIL_OTP', 'VERIFY'>): void {
   const length = next.codeLength;
   const byEmail = next.type === 'EMAIL_OTP';
-  const where = 'maskedEmail' in next ? { email: next.maskedEmail } : { phone: next.maskedPhone };
+  const where: Record<string, string> = 'maskedEmail' in next ? { email: next.maskedEmail } : { phone: next.maskedPhone };
   const sending = byEmail ? 'status.sendingEmail' : 'status.sendingSms';
   const code = field(
     'code',
