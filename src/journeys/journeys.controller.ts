@@ -190,7 +190,7 @@ export class JourneysController {
   @ApiOperation({
     summary: 'Second factor: send a code by email',
     description:
-      "The customer chose email among the offered factors (nextStep.options; offered when they have a verified address, POST /me/email). " +
+      'The customer chose email among the offered factors (nextStep.options; offered when they have a verified address, POST /me/email). ' +
       'Mails a 6-digit code to the address shown masked, on the rules of the SMS code; the response carries a new transaction ' +
       'token to verify it with, the code expiry and when a resend becomes possible.',
   })

@@ -188,7 +188,9 @@ export class DomainMetrics extends Meters {
       [
         T.OTP_REJECTED,
         (e) =>
-          failures.of(detail(e, 'factor') === 'email' ? 'email' : 'sms', oneOf(detail(e, 'reason'), OTP_FAILURES)).inc(),
+          failures
+            .of(detail(e, 'factor') === 'email' ? 'email' : 'sms', oneOf(detail(e, 'reason'), OTP_FAILURES))
+            .inc(),
       ],
       [
         T.PUSH_COMPLETED,

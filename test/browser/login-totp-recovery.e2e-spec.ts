@@ -48,7 +48,11 @@ describe('hosted login page: authenticator app and recovery codes', () => {
     await login.heading('Sign in to CIAM');
     await login.password('bob', 'bob-password');
     await login.heading("Confirm it's you");
-    for (const name of ['Text a code to +44•••••002', 'Enter a code from your authenticator app', 'Use a recovery code'])
+    for (const name of [
+      'Text a code to +44•••••002',
+      'Enter a code from your authenticator app',
+      'Use a recovery code',
+    ])
       await expect(login.page.getByRole('button', { name }).isVisible()).resolves.toBe(true);
     await login.shot('choose');
     return { context, login, outcome };
@@ -87,7 +91,10 @@ describe('hosted login page: authenticator app and recovery codes', () => {
     // Checked on the page first: not the shape of a recovery code.
     await code.fill('12345');
     await login.page.getByRole('button', { name: 'Confirm' }).click();
-    await login.page.locator('#code-error').getByText(/10 letters and digits/).waitFor();
+    await login.page
+      .locator('#code-error')
+      .getByText(/10 letters and digits/)
+      .waitFor();
 
     // "Choose another way" goes back to the choice with the same token, and back again.
     await login.page.getByRole('button', { name: 'Choose another way' }).click();

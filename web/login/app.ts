@@ -403,7 +403,8 @@ function secondsUntil(iso: unknown): number {
 function codeVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'> | Step<'EMAIL_OTP', 'VERIFY'>): void {
   const length = next.codeLength;
   const byEmail = next.type === 'EMAIL_OTP';
-  const where: Record<string, string> = 'maskedEmail' in next ? { email: next.maskedEmail } : { phone: next.maskedPhone };
+  const where: Record<string, string> =
+    'maskedEmail' in next ? { email: next.maskedEmail } : { phone: next.maskedPhone };
   const sending = byEmail ? 'status.sendingEmail' : 'status.sendingSms';
   const code = field(
     'code',
@@ -508,7 +509,14 @@ function factorCodeScreen(type: 'TOTP' | 'RECOVERY_CODE', message?: string): voi
           maxlength: 6,
           required: true,
         }
-      : { type: 'text', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', maxlength: 16, required: true },
+      : {
+          type: 'text',
+          autocomplete: 'off',
+          autocapitalize: 'characters',
+          spellcheck: 'false',
+          maxlength: 16,
+          required: true,
+        },
     t(`${prefix}.codeHint`),
   );
   const problemBox = alertBox();
@@ -536,7 +544,9 @@ function factorCodeScreen(type: 'TOTP' | 'RECOVERY_CODE', message?: string): voi
     void (async () => {
       const value = code.input.value.trim();
       // The service ignores case, spaces and dashes in a recovery code; 10 letters and digits remain.
-      const valid = totp ? /^\d{6}$/.test(value.replace(/\s/g, '')) : /^[A-Za-z0-9]{10}$/.test(value.replace(/[\s-]/g, ''));
+      const valid = totp
+        ? /^\d{6}$/.test(value.replace(/\s/g, ''))
+        : /^[A-Za-z0-9]{10}$/.test(value.replace(/[\s-]/g, ''));
       if (!valid) {
         showFieldError(code.input, code.error, t(totp ? 'sms.codeFormat' : 'recovery.codeFormat', { length: 6 }));
         return code.input.focus();

@@ -50,7 +50,10 @@ export class EmailOtpOption {
   @ApiProperty({ enum: ['EMAIL_OTP'], example: 'EMAIL_OTP' })
   type: 'EMAIL_OTP';
 
-  @ApiProperty({ example: 'a***@example.com', description: "The customer's verified address, masked (never the address itself)" })
+  @ApiProperty({
+    example: 'a***@example.com',
+    description: "The customer's verified address, masked (never the address itself)",
+  })
   maskedEmail: string;
 }
 

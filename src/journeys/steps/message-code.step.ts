@@ -184,10 +184,7 @@ export abstract class MessageCodeStep extends JourneyStep<MessageCodeInput> {
     return this.verify(run, run.transaction.challenge as unknown as CodeChallenge);
   }
 
-  private async resend(
-    run: StepRun<MessageCodeInput>,
-    challenge: CodeChallenge,
-  ): Promise<StepOutcome | StepContact> {
+  private async resend(run: StepRun<MessageCodeInput>, challenge: CodeChallenge): Promise<StepOutcome | StepContact> {
     if (challenge.sends > this.config.otp.resendLimit)
       return { kind: 'retry-same-token', error: resendLimitReached(), countAttempt: false };
     const wait = Math.ceil(
@@ -276,7 +273,12 @@ export abstract class MessageCodeStep extends JourneyStep<MessageCodeInput> {
     const now = this.clock.now();
     const masked = this.channel.mask(to);
 
-    const reserved = await this.channel.reserve(manager, { contextId: state.context.id, cupid, recipient: to, at: now });
+    const reserved = await this.channel.reserve(manager, {
+      contextId: state.context.id,
+      cupid,
+      recipient: to,
+      at: now,
+    });
     if ('retryAfterSeconds' in reserved) {
       await this.audit.record(manager, {
         ...stepAuditBase(state, origin),
