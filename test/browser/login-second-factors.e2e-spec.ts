@@ -3,15 +3,17 @@ import { useTestApp } from '../support/app';
 import { useBrowser } from '../support/browser';
 import { ciamClient } from '../support/client';
 import { completeLogin, exchangeCode, registerStandardClients } from '../support/oauth';
+import { CustomerEmailsRepository } from '../../src/mfa/email/customer-emails.repository';
 import { LoginPage, useRelyingParty } from './login-support';
 
 /**
  * Issue 17 through the hosted login page: bob (the development directory: MFA required, a phone) has an
  * authenticator app and recovery codes, enrolled through the API as the account pages would; at the second factor
  * the page offers them beside the SMS, each as one input and a submit. The TOTP codes are made with otpauth from
- * the secret the enrolment answered, as the app on the customer's phone would.
+ * the secret the enrolment answered, as the app on the customer's phone would. Last, bob's verified address makes
+ * the email code one more choice (the development email outbox holds what was sent).
  */
-describe('hosted login page: authenticator app and recovery codes', () => {
+describe('hosted login page: authenticator app, recovery codes and email codes', () => {
   // First, so that its afterAll closes the browser (and its connections) before the app stops, even after a failure.
   const browser = useBrowser();
   const t = useTestApp({}, registerStandardClients);
@@ -114,6 +116,30 @@ describe('hosted login page: authenticator app and recovery codes', () => {
       [BOB],
     );
     expect(used.n).toBe(1);
+    expect(login.consoleErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('signs in with a code sent to the verified email address', async () => {
+    await t.app
+      .get(CustomerEmailsRepository)
+      .upsertVerified(t.dataSource.manager, BOB, 'bob.browser@example.test', t.clock.now());
+    const { context, login, outcome } = await toChoice('email');
+    await login.page.getByRole('button', { name: 'Email a code to b***@example.test' }).click();
+    await login.heading('Enter the code');
+    await login.page.getByRole('status').getByText('We emailed a code to b***@example.test.').waitFor();
+    await expect(login.page.getByText('The 6-digit code we emailed to b***@example.test.').isVisible()).resolves.toBe(
+      true,
+    );
+    await login.shot('email-code');
+    const outbox = (await (await fetch(`${t.baseUrl}/dev/email-outbox`)).json()) as Array<{ to: string; text: string }>;
+    expect(outbox[0].to).toBe('bob.browser@example.test');
+    const code = /is (\d{6})/.exec(outbox[0].text)![1];
+    await login.page.getByLabel('Code', { exact: true }).fill(code);
+    await login.page.getByRole('button', { name: 'Confirm' }).click();
+    await login.backAt(rp);
+    const { claims } = await outcome;
+    expect(claims).toMatchObject({ sub: BOB, amr: ['pwd', 'otp'], acr: 'urn:ciam:loa:2' });
     expect(login.consoleErrors).toEqual([]);
     await context.close();
   });
