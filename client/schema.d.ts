@@ -1126,6 +1126,66 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/journeys/{journeyId}/email-otp/send': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Second factor: send a code by email
+     * @description The customer chose email among the offered factors (nextStep.options; offered when they have a verified address, POST /me/email). Mails a 6-digit code to the address shown masked, on the rules of the SMS code; the response carries a new transaction token to verify it with, the code expiry and when a resend becomes possible.
+     */
+    post: operations['journeySendEmail'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/email-otp/resend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Second factor: send a new email code
+     * @description Voids the previous code. Limited per journey, after a cool-down, and by the budget per address (EMAIL_RECIPIENT_LIMIT_*).
+     */
+    post: operations['journeyResendEmail'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/email-otp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Second factor: verify the email code
+     * @description Like the SMS code: a wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong attempt fails the journey; wrong codes count towards the MFA lock. The right code completes the step (amr gains otp: RFC 8176 has no value for email).
+     */
+    post: operations['journeyVerifyEmail'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/journeys/{journeyId}/totp/verify': {
     parameters: {
       query?: never;
@@ -1573,7 +1633,15 @@ export interface components {
        * @enum {string}
        */
       expectedStep?:
-        'PASSWORD' | 'SMS_OTP' | 'PUSH' | 'ESIGN' | 'DEVICE_BIND' | 'DEVICE_PROOF' | 'TOTP' | 'RECOVERY_CODE';
+        | 'PASSWORD'
+        | 'SMS_OTP'
+        | 'PUSH'
+        | 'ESIGN'
+        | 'DEVICE_BIND'
+        | 'DEVICE_PROOF'
+        | 'TOTP'
+        | 'RECOVERY_CODE'
+        | 'EMAIL_OTP';
       /** @description PUSH_LIMIT_REACHED: the factors the same token can do instead */
       alternatives?: components['schemas']['AlternativeFactorDto'][];
       checks?: components['schemas']['HealthChecksDto'];
@@ -2472,7 +2540,7 @@ export interface components {
        */
       devices: string[];
     };
-    /** @description SMS_OTP/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendSms` or `journeySendPush` or `journeyVerifyTotp` or `journeyRecoveryCode`. */
+    /** @description SMS_OTP/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendSms` or `journeySendPush` or `journeyVerifyTotp` or `journeyRecoveryCode` or `journeySendEmail`. */
     SmsOtpChooseNextStep: {
       /**
        * @example SMS_OTP
@@ -2541,7 +2609,7 @@ export interface components {
        */
       attemptsLeft: number;
     };
-    /** @description PUSH/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendPush` or `journeySendSms` or `journeyVerifyTotp` or `journeyRecoveryCode`. */
+    /** @description PUSH/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendPush` or `journeySendSms` or `journeyVerifyTotp` or `journeyRecoveryCode` or `journeySendEmail`. */
     PushChooseNextStep: {
       /**
        * @example PUSH
@@ -2680,7 +2748,7 @@ export interface components {
        */
       type: 'TOTP';
     };
-    /** @description TOTP/CHOOSE: Ask for the code of the authenticator app, or offer the other factors in `options` (each with its own operation). Answered by `journeyVerifyTotp` or `journeySendSms` or `journeySendPush` or `journeyRecoveryCode`. */
+    /** @description TOTP/CHOOSE: Ask for the code of the authenticator app, or offer the other factors in `options` (each with its own operation). Answered by `journeyVerifyTotp` or `journeySendSms` or `journeySendPush` or `journeyRecoveryCode` or `journeySendEmail`. */
     TotpNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -2714,7 +2782,7 @@ export interface components {
        */
       type: 'PASSKEY';
     };
-    /** @description PASSKEY/CHOOSE: Offer the second factors in `options`; the chosen one's operation answers it. Answered by `journeyPasskeyOptions` or `journeySendSms` or `journeySendPush`. */
+    /** @description PASSKEY/CHOOSE: Offer the second factors in `options`; the chosen one's operation answers it. Answered by `journeyPasskeyOptions` or `journeySendSms` or `journeySendPush` or `journeySendEmail`. */
     PasskeyChooseNextStep: {
       /**
        * @example PASSKEY
@@ -2828,7 +2896,7 @@ export interface components {
        */
       type: 'RECOVERY_CODE';
     };
-    /** @description RECOVERY_CODE/CHOOSE: Ask for one of the recovery codes, or offer the other factors in `options` (each with its own operation). Answered by `journeyRecoveryCode` or `journeyVerifyTotp` or `journeySendSms` or `journeySendPush`. */
+    /** @description RECOVERY_CODE/CHOOSE: Ask for one of the recovery codes, or offer the other factors in `options` (each with its own operation). Answered by `journeyRecoveryCode` or `journeyVerifyTotp` or `journeySendSms` or `journeySendPush` or `journeySendEmail`. */
     RecoveryCodeNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -2853,6 +2921,81 @@ export interface components {
        *     ]
        */
       options: components['schemas']['SecondFactorOption'][];
+    };
+    EmailOtpOption: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'EMAIL_OTP';
+      /**
+       * @description The customer's verified address, masked (never the address itself)
+       * @example a***@example.com
+       */
+      maskedEmail: string;
+    };
+    /** @description EMAIL_OTP/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendEmail` or `journeySendSms` or `journeySendPush` or `journeyVerifyTotp` or `journeyRecoveryCode`. */
+    EmailOtpChooseNextStep: {
+      /**
+       * @example EMAIL_OTP
+       * @enum {string}
+       */
+      type: 'EMAIL_OTP';
+      /**
+       * @description The customer picks one of `options`; the transaction token works with the send operation of each (enum property replaced by openapi-typescript)
+       * @enum {string}
+       */
+      phase: 'CHOOSE';
+      /**
+       * @description Every second factor the customer can do now, with what to show of it
+       * @example [
+       *       {
+       *         "type": "EMAIL_OTP",
+       *         "maskedEmail": "a***@example.com"
+       *       }
+       *     ]
+       */
+      options: components['schemas']['SecondFactorOption'][];
+    };
+    /** @description EMAIL_OTP/VERIFY: Ask for the code mailed to `maskedEmail`; offer a resend from `resendAvailableAt`. Answered by `journeyVerifyEmail` or `journeyResendEmail`. */
+    EmailOtpVerifyNextStep: {
+      /**
+       * @example EMAIL_OTP
+       * @enum {string}
+       */
+      type: 'EMAIL_OTP';
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      phase: 'VERIFY';
+      /**
+       * @description Where the code went, masked
+       * @example a***@example.com
+       */
+      maskedEmail: string;
+      /**
+       * @description Digits in the code
+       * @example 6
+       */
+      codeLength: number;
+      /**
+       * Format: date-time
+       * @description The code is refused after this
+       * @example 2026-11-24T19:05:00.000Z
+       */
+      codeExpiresAt: string;
+      /**
+       * Format: date-time
+       * @description When journeyResendEmail may be called; null once the resends of this journey are used up
+       * @example 2026-11-24T19:00:30.000Z
+       */
+      resendAvailableAt: string | null;
+      /**
+       * @description Wrong codes this journey still allows
+       * @example 5
+       */
+      attemptsLeft: number;
     };
     JourneyPendingDto: {
       /**
@@ -3029,6 +3172,18 @@ export interface components {
        */
       code: string;
     };
+    EmailCodeDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * @description The 6-digit code received by email
+       * @example 493027
+       */
+      code: string;
+    };
     TotpCodeDto: {
       /**
        * @description The current transaction token of the journey
@@ -3187,7 +3342,8 @@ export interface components {
       | components['schemas']['PasskeyNextStep']
       | components['schemas']['PasskeyLoginNextStep']
       | components['schemas']['RecoveryCodeNextStep']
-      | components['schemas']['PasskeyEnrolNextStep'];
+      | components['schemas']['PasskeyEnrolNextStep']
+      | components['schemas']['EmailOtpNextStep'];
     /** @description The offer of a passkey: accepting or declining it, then creating it. */
     PasskeyEnrolNextStep:
       components['schemas']['PasskeyEnrolOfferNextStep'] | components['schemas']['PasskeyEnrolCreateNextStep'];
@@ -3195,6 +3351,8 @@ export interface components {
     PasskeyNextStep: components['schemas']['PasskeyChooseNextStep'] | components['schemas']['PasskeyAssertNextStep'];
     /** @description The SMS one-time code step: choosing the factor, then verifying the code. */
     SmsOtpNextStep: components['schemas']['SmsOtpChooseNextStep'] | components['schemas']['SmsOtpVerifyNextStep'];
+    /** @description The email one-time code step: choosing the factor, then verifying the code. */
+    EmailOtpNextStep: components['schemas']['EmailOtpChooseNextStep'] | components['schemas']['EmailOtpVerifyNextStep'];
     /** @description The push approval step: choosing the factor, then waiting for the device. */
     PushNextStep: components['schemas']['PushChooseNextStep'] | components['schemas']['PushWaitingNextStep'];
     /** @description A second factor the customer may choose. */
@@ -3203,7 +3361,8 @@ export interface components {
       | components['schemas']['PushOption']
       | components['schemas']['TotpOption']
       | components['schemas']['PasskeyOption']
-      | components['schemas']['RecoveryCodeOption'];
+      | components['schemas']['RecoveryCodeOption']
+      | components['schemas']['EmailOtpOption'];
   };
   responses: never;
   parameters: never;
@@ -6928,7 +7087,7 @@ export interface operations {
       /**
        * @description - `RESEND_TOO_SOON` (`urn:ciam:problem:resend-too-soon`): Wait Retry-After (the step showed it as `resendAvailableAt`) before resending.
        *     - `RESEND_LIMIT_REACHED` (`urn:ciam:problem:resend-limit-reached`): No more codes in this journey: enter the last one, or start again.
-       *     - `EMAIL_LIMIT_REACHED` (`urn:ciam:problem:email-limit-reached`): Too many codes to this address recently (EMAIL_RECIPIENT_LIMIT_*): try again after Retry-After.
+       *     - `EMAIL_LIMIT_REACHED` (`urn:ciam:problem:email-limit-reached`): Too many codes to this address recently (EMAIL_RECIPIENT_LIMIT_*): try again after Retry-After (in a journey, or choose another factor).
        */
       429: {
         headers: {
@@ -6941,7 +7100,7 @@ export interface operations {
         };
       };
       /**
-       * @description - `EMAIL_NOT_SENT` (`urn:ciam:problem:email-not-sent`): The mail relay did not take the message; nothing was counted. Retry after Retry-After.
+       * @description - `EMAIL_NOT_SENT` (`urn:ciam:problem:email-not-sent`): The mail relay did not take the message; nothing was counted. Retry after Retry-After (in a journey, with the same token: the same code is sent).
        *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
        */
       503: {
@@ -9057,6 +9216,330 @@ export interface operations {
          *     }
          */
         'application/json': components['schemas']['SmsCodeDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `OTP_EXPIRED` (`urn:ciam:problem:otp-expired`): The code expired: ask for a new one (resend) with the same token. Then the journey goes on with the same transaction token.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `OTP_INVALID` (`urn:ciam:problem:otp-invalid`): Not the code sent; `attemptsLeft` more tries with the same token (the last wrong one ends the journey). Then the journey goes on with the same transaction token. */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `CODE_NOT_SENT` (`urn:ciam:problem:code-not-sent`): Send a code first (or the customer has no phone to send it to). Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token. */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeySendEmail: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u..."
+         *     }
+         */
+        'application/json': components['schemas']['TransactionOnlyDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `CODE_ALREADY_SENT` (`urn:ciam:problem:code-already-sent`): A code was sent with this token already: verify it, or resend. Then the journey goes on with the same transaction token.
+       *     - `CODE_NOT_SENT` (`urn:ciam:problem:code-not-sent`): Send a code first (or the customer has no phone to send it to). Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `EMAIL_LIMIT_REACHED` (`urn:ciam:problem:email-limit-reached`): Too many codes to this address recently (EMAIL_RECIPIENT_LIMIT_*): try again after Retry-After (in a journey, or choose another factor). Then the journey goes on with the same transaction token.
+       *     - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token.
+       */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `EMAIL_NOT_SENT` (`urn:ciam:problem:email-not-sent`): The mail relay did not take the message; nothing was counted. Retry after Retry-After (in a journey, with the same token: the same code is sent). Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyResendEmail: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u..."
+         *     }
+         */
+        'application/json': components['schemas']['TransactionOnlyDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `CODE_NOT_SENT` (`urn:ciam:problem:code-not-sent`): Send a code first (or the customer has no phone to send it to). Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `RESEND_TOO_SOON` (`urn:ciam:problem:resend-too-soon`): Wait Retry-After (the step showed it as `resendAvailableAt`) before resending. Then the journey goes on with the same transaction token.
+       *     - `RESEND_LIMIT_REACHED` (`urn:ciam:problem:resend-limit-reached`): No more codes in this journey: enter the last one, or start again. Then the journey goes on with the same transaction token.
+       *     - `EMAIL_LIMIT_REACHED` (`urn:ciam:problem:email-limit-reached`): Too many codes to this address recently (EMAIL_RECIPIENT_LIMIT_*): try again after Retry-After (in a journey, or choose another factor). Then the journey goes on with the same transaction token.
+       *     - `MFA_LOCKED` (`urn:ciam:problem:mfa-locked`): Too many wrong codes for this customer across journeys: no second factor is sent or checked until Retry-After. Then the journey goes on with the same transaction token.
+       */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `EMAIL_NOT_SENT` (`urn:ciam:problem:email-not-sent`): The mail relay did not take the message; nothing was counted. Retry after Retry-After (in a journey, with the same token: the same code is sent). Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyVerifyEmail: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "code": "493027"
+         *     }
+         */
+        'application/json': components['schemas']['EmailCodeDto'];
       };
     };
     responses: {

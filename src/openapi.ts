@@ -22,7 +22,7 @@ export function buildOpenApiDocument(
   const config = new DocumentBuilder()
     .setTitle('CIAM backend')
     .setDescription(
-      'Customer identity: login journeys (password, SMS OTP, push, risk, eSign, device binding) ending in ' +
+      'Customer identity: login journeys (password, SMS or email OTP, push, risk, eSign, device binding) ending in ' +
         'OAuth 2.0 / OpenID Connect tokens; sessions and devices for customers and support agents; audit; ' +
         'operations. Every REST error is RFC 9457 problem+json; OAuth endpoints answer RFC 6749 error JSON.',
     )

@@ -310,13 +310,17 @@ export const PROBLEM_CATALOGUE = {
   EMAIL_LIMIT_REACHED: {
     status: 429,
     title: 'Too many emails',
-    meaning: 'Too many codes to this address recently (EMAIL_RECIPIENT_LIMIT_*): try again after Retry-After.',
+    meaning:
+      'Too many codes to this address recently (EMAIL_RECIPIENT_LIMIT_*): try again after Retry-After (in a journey, or choose another factor).',
+    journey: 'same-token',
     extensions: ['retryAfter'],
   },
   EMAIL_NOT_SENT: {
     status: 503,
     title: 'Email not sent',
-    meaning: 'The mail relay did not take the message; nothing was counted. Retry after Retry-After.',
+    meaning:
+      'The mail relay did not take the message; nothing was counted. Retry after Retry-After (in a journey, with the same token: the same code is sent).',
+    journey: 'same-token',
     extensions: ['retryAfter'],
   },
   EMAIL_UNAVAILABLE: {

@@ -25,6 +25,7 @@ import { EmailHelperEmailFactor1796092000000 } from '../../migrations/1796092000
 import { EmailHelperTotp1796092600000 } from '../../migrations/1796092600000-EmailHelperTotp';
 import { EmailHelperRecoveryCodes1796093200000 } from '../../migrations/1796093200000-EmailHelperRecoveryCodes';
 import { EnrolHelperPasskeyEnrolStep1796094500000 } from '../../migrations/1796094500000-EnrolHelperPasskeyEnrolStep';
+import { EmailotpHelperEmailOtpStep1796094100000 } from '../../migrations/1796094100000-EmailotpHelperEmailOtpStep';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -54,5 +55,6 @@ export const MIGRATIONS = [
   EmailHelperEmailFactor1796092000000,
   EmailHelperTotp1796092600000,
   EmailHelperRecoveryCodes1796093200000,
+  EmailotpHelperEmailOtpStep1796094100000,
   EnrolHelperPasskeyEnrolStep1796094500000,
 ];

@@ -13,6 +13,7 @@ export const AUTH_STEP_KINDS = [
   'PASSKEY_LOGIN',
   'RECOVERY_CODE',
   'PASSKEY_ENROL',
+  'EMAIL_OTP',
 ] as const;
 export type AuthStepKind = (typeof AUTH_STEP_KINDS)[number];
 export const AUTH_TRANSACTION_STATUSES = ['PENDING', 'CONSUMED', 'FAILED', 'EXPIRED'] as const;

@@ -62,7 +62,9 @@ export function stepLeaseSeconds(config: AppConfig): number {
   const ldap = config.directory.ldap.connectTimeoutMs + config.directory.ldap.timeoutMs;
   const sms = config.sms.timeoutMs * (config.sms.http.retries + 1);
   const push = config.push.timeoutMs * 2;
-  const dependenciesMs = ldap + sms + push + config.risk.timeoutMs;
+  // The SMTP adapter bounds the connection, the greeting and each socket wait by EMAIL_TIMEOUT_MS.
+  const email = config.email.provider === 'smtp' ? config.email.timeoutMs * 3 : 0;
+  const dependenciesMs = ldap + sms + push + email + config.risk.timeoutMs;
   return Math.max(30, Math.ceil(dependenciesMs / 1000) + 10);
 }
 

@@ -7,6 +7,7 @@ import { requestOrigin } from '../common/request-origin';
 import {
   DeviceBindDto,
   DeviceProofDto,
+  EmailCodeDto,
   EsignDto,
   PasskeyAssertionDto,
   PasskeyEnrolDto,
@@ -178,6 +179,83 @@ export class JourneysController {
     return this.journeys.submit(
       journeyId,
       'SMS_OTP',
+      'verify',
+      body.transactionToken,
+      { code: body.code },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/email-otp/send')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second factor: send a code by email',
+    description:
+      'The customer chose email among the offered factors (nextStep.options; offered when they have a verified address, POST /me/email). ' +
+      'Mails a 6-digit code to the address shown masked, on the rules of the SMS code; the response carries a new transaction ' +
+      'token to verify it with, the code expiry and when a resend becomes possible.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
+  @ApiJourneyProblems(
+    ...STEP_PROBLEMS,
+    'CODE_ALREADY_SENT',
+    'CODE_NOT_SENT',
+    'EMAIL_LIMIT_REACHED',
+    'MFA_LOCKED',
+    'EMAIL_NOT_SENT',
+  )
+  sendEmail(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TransactionOnlyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'EMAIL_OTP', 'send', body.transactionToken, {}, requestOrigin(request));
+  }
+
+  @Post(':journeyId/email-otp/resend')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second factor: send a new email code',
+    description:
+      'Voids the previous code. Limited per journey, after a cool-down, and by the budget per address (EMAIL_RECIPIENT_LIMIT_*).',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
+  @ApiJourneyProblems(
+    ...STEP_PROBLEMS,
+    'CODE_NOT_SENT',
+    'RESEND_TOO_SOON',
+    'RESEND_LIMIT_REACHED',
+    'EMAIL_LIMIT_REACHED',
+    'MFA_LOCKED',
+    'EMAIL_NOT_SENT',
+  )
+  resendEmail(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TransactionOnlyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'EMAIL_OTP', 'resend', body.transactionToken, {}, requestOrigin(request));
+  }
+
+  @Post(':journeyId/email-otp')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Second factor: verify the email code',
+    description:
+      'Like the SMS code: a wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong ' +
+      'attempt fails the journey; wrong codes count towards the MFA lock. The right code completes the step (amr gains otp: ' +
+      'RFC 8176 has no value for email).',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'OTP_EXPIRED', 'OTP_INVALID', 'JOURNEY_FAILED', 'CODE_NOT_SENT', 'MFA_LOCKED')
+  verifyEmail(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: EmailCodeDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'EMAIL_OTP',
       'verify',
       body.transactionToken,
       { code: body.code },

@@ -14,6 +14,8 @@ import { LockoutModule } from './lockout/lockout.module';
 import { JOURNEY_STEPS, JourneyStep } from './steps/journey-step';
 import { PasswordStep } from './steps/password.step';
 import { SmsOtpStep } from './steps/sms-otp.step';
+import { EmailOtpStep } from './steps/email-otp.step';
+import { EmailModule } from '../mfa/email/email.module';
 import { DeviceProofStep } from './steps/device-proof.step';
 import { PushStep } from './steps/push.step';
 import { EsignStep } from './steps/esign.step';
@@ -50,6 +52,7 @@ const STEPS = [
   PasskeyStep,
   PasskeyLoginStep,
   RecoveryCodeStep,
+  EmailOtpStep,
 ];
 
 @Module({
@@ -69,6 +72,7 @@ const STEPS = [
     LockoutModule,
     SmsDeliveriesModule,
     PasskeysModule,
+    EmailModule,
   ],
   controllers: [JourneysController],
   providers: [

@@ -29,6 +29,13 @@ describe('the domain metrics follow the audit events', () => {
     [T.SMS_OTP_SENT, { provider: 'http' }, 'ciam_factor_challenges_total{factor=sms} 1'],
     [T.PUSH_SENT, { provider: 'http' }, 'ciam_factor_challenges_total{factor=push} 1'],
     [T.OTP_REJECTED, { reason: 'expired' }, 'ciam_factor_failures_total{factor=sms,reason=expired} 1'],
+    [T.EMAIL_CODE_SENT, { purpose: 'login' }, 'ciam_factor_challenges_total{factor=email} 1'],
+    [
+      T.OTP_REJECTED,
+      { reason: 'invalid', factor: 'email' },
+      'ciam_factor_failures_total{factor=email,reason=invalid} 1',
+    ],
+    [T.MFA_REFUSED_LOCKED, { step: 'EMAIL_OTP' }, 'ciam_factor_failures_total{factor=email,reason=locked} 1'],
     [T.PUSH_COMPLETED, { outcome: 'denied' }, 'ciam_factor_failures_total{factor=push,reason=denied} 1'],
     [T.MFA_REFUSED_LOCKED, { step: 'PUSH' }, 'ciam_factor_failures_total{factor=push,reason=locked} 1'],
     [T.LOCKOUT_ENGAGED, { subject: 'account' }, 'ciam_lockouts_total{kind=account} 1'],
@@ -42,6 +49,8 @@ describe('the domain metrics follow the audit events', () => {
 
   it.each([
     [T.PUSH_COMPLETED, { outcome: 'approved' }],
+    // A verification code under /me is not a sign-in challenge.
+    [T.EMAIL_CODE_SENT, { purpose: 'verify' }],
     [T.TOKENS_ISSUED, {}],
     [T.SESSION_CREATED, {}],
   ])('%s %j moves nothing', async (type, details) => {

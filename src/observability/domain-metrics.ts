@@ -19,6 +19,7 @@ const FACTOR_OF_STEP: Record<string, string> = {
   DEVICE_PROOF: 'device',
   TOTP: 'totp',
   RECOVERY_CODE: 'recovery_code',
+  EMAIL_OTP: 'email',
 };
 
 type AuditView = { type: string; outcome: string; details?: Record<string, unknown> };
@@ -177,7 +178,20 @@ export class DomainMetrics extends Meters {
           failures.of('device', 'rejected').inc();
         },
       ],
-      [T.OTP_REJECTED, (e) => failures.of('sms', oneOf(detail(e, 'reason'), OTP_FAILURES)).inc()],
+      // A sign-in code by email is a challenge; a verification code (purpose verify) is not.
+      [
+        T.EMAIL_CODE_SENT,
+        (e) => {
+          if (detail(e, 'purpose') === 'login') challenges.of('email').inc();
+        },
+      ],
+      [
+        T.OTP_REJECTED,
+        (e) =>
+          failures
+            .of(detail(e, 'factor') === 'email' ? 'email' : 'sms', oneOf(detail(e, 'reason'), OTP_FAILURES))
+            .inc(),
+      ],
       [
         T.PUSH_COMPLETED,
         (e) => {

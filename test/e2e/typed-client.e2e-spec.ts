@@ -60,6 +60,10 @@ describe('the journey types a frontend narrows', () => {
         return step.phase === 'CHOOSE'
           ? `choose ${step.options.map((option) => option.type).join(',')}`
           : `code of ${step.codeLength} digits to ${step.maskedPhone}, resend ${step.resendAvailableAt ?? 'never'}`;
+      case 'EMAIL_OTP':
+        return step.phase === 'CHOOSE'
+          ? `choose ${step.options.map((option) => option.type).join(',')}`
+          : `code of ${step.codeLength} digits to ${step.maskedEmail}, resend ${step.resendAvailableAt ?? 'never'}`;
       case 'PUSH':
         return step.phase === 'CHOOSE'
           ? 'choose'
@@ -99,5 +103,19 @@ describe('the journey types a frontend narrows', () => {
         nextStep: { type: 'SMS_OTP', phase: 'CHOOSE', options: [{ type: 'SMS_OTP', maskedPhone: '+44•••••002' }] },
       }),
     ).toBe('choose SMS_OTP');
+    expect(
+      screenOf({
+        ...pending,
+        nextStep: {
+          type: 'EMAIL_OTP',
+          phase: 'VERIFY',
+          maskedEmail: 'b***@example.test',
+          codeLength: 6,
+          codeExpiresAt: '2026-11-24T19:05:00.000Z',
+          resendAvailableAt: null,
+          attemptsLeft: 5,
+        },
+      }),
+    ).toBe('code of 6 digits to b***@example.test, resend never');
   });
 });

@@ -19,6 +19,11 @@ let flow: Flow;
 let screen = 0;
 const timers = new Set<number>();
 
+/** The second factors this page can start from a choice (a passkey comes as its own step). */
+const CHOOSABLE = new Set<string>(['SMS_OTP', 'EMAIL_OTP', 'PUSH', 'TOTP', 'RECOVERY_CODE']);
+/** The factors a step-up may open the page at (the redirect's `factors`). */
+const STEP_UP_FACTORS = new Set<string>([...CHOOSABLE, 'PASSKEY']);
+
 /** Problems after which this journey cannot go on: the customer returns to the application. */
 const FATAL = new Set([
   'journey-failed',
@@ -124,11 +129,8 @@ export function startFlow(journeyId: string, token: string, step: string, hints:
   if (step === 'PASSWORD') return route({ type: 'PASSWORD' });
   // A step-up (issue 15): the customer is signed in and the page opens at the second factors the redirect names
   // (the password is never asked again); any other first step has nothing to show.
-  const factors = (hints.factors ?? []).filter(
-    (type): type is FactorOption['type'] => type === 'SMS_OTP' || type === 'PUSH' || type === 'PASSKEY',
-  );
-  if ((step !== 'SMS_OTP' && step !== 'PUSH' && step !== 'PASSKEY') || factors.length === 0)
-    return showFatal(localProblem('generic'));
+  const factors = (hints.factors ?? []).filter((type): type is FactorOption['type'] => STEP_UP_FACTORS.has(type));
+  if (!STEP_UP_FACTORS.has(step) || factors.length === 0) return showFatal(localProblem('generic'));
   flow.factors = factors.map((type) => ({ type })) as FactorOption[];
   return factors.length > 1 ? chooseFactorScreen() : factorStartScreen(flow.factors[0]);
 }
@@ -157,14 +159,16 @@ function route(next: NextStep): void {
     case 'PASSKEY_LOGIN':
       return passkeyScreen(next.publicKey, 'login');
     case 'SMS_OTP':
+    case 'EMAIL_OTP':
     case 'PUSH':
     case 'PASSKEY':
+    case 'TOTP':
+    case 'RECOVERY_CODE':
       if (next.phase === 'ASSERT') return passkeyScreen(next.publicKey, 'factor');
-      if (next.phase === 'VERIFY') return smsVerifyScreen(next);
+      if (next.phase === 'VERIFY') return codeVerifyScreen(next);
       if (next.phase === 'WAITING') return pushWaitingScreen(next);
-      // The factors this page can do (issue 17's TOTP and recovery codes are API-only for now: never offered
-      // here as a button that would send an SMS instead).
-      flow.factors = next.options.filter((option) => option.type === 'SMS_OTP' || option.type === 'PUSH');
+      // The factors this page can do: an option it cannot start is never shown (as a button that would do another).
+      flow.factors = next.options.filter((option) => CHOOSABLE.has(option.type));
       if (flow.factors.length === 0) return showFatal(localProblem('generic'));
       return flow.factors.length > 1 ? chooseFactorScreen() : factorStartScreen(flow.factors[0]);
     case 'ESIGN':
@@ -374,8 +378,12 @@ function passkeyOfferScreen(publicKey?: Record<string, unknown>): void {
 
 function factorLabel(option: FactorOption | { type: FactorOption['type'] }): string {
   if ('maskedPhone' in option) return t('factor.sms', { phone: option.maskedPhone });
+  if ('maskedEmail' in option) return t('factor.email', { email: option.maskedEmail });
   if ('devices' in option) return t('factor.push', { devices: option.devices.join(', ') });
   if (option.type === 'PASSKEY') return t('factor.passkey');
+  if (option.type === 'TOTP') return t('factor.totp');
+  if (option.type === 'RECOVERY_CODE') return t('factor.recovery');
+  if (option.type === 'EMAIL_OTP') return t('email.heading');
   return t(option.type === 'PUSH' ? 'push.heading' : 'sms.heading');
 }
 
@@ -402,8 +410,17 @@ function chooseFactorScreen(message?: string): void {
 
 /** One factor offered: say where the code or prompt goes and let the customer start it. */
 function factorStartScreen(option: FactorOption | { type: FactorOption['type'] }, message?: string): void {
+  // Nothing to send for an app code or a recovery code: their input is the first screen.
+  if (option.type === 'TOTP' || option.type === 'RECOVERY_CODE') return factorCodeScreen(option.type, message);
   const problemBox = alertBox();
-  const kind = option.type === 'PUSH' ? 'push' : option.type === 'PASSKEY' ? 'passkey' : 'sms';
+  const kind =
+    option.type === 'PUSH'
+      ? 'push'
+      : option.type === 'PASSKEY'
+        ? 'passkey'
+        : option.type === 'EMAIL_OTP'
+          ? 'email'
+          : 'sms';
   const button = h(
     'button',
     { type: 'button', onclick: () => void startFactor(option.type, problemBox) },
@@ -413,15 +430,25 @@ function factorStartScreen(option: FactorOption | { type: FactorOption['type'] }
   if (message) setAlert(problemBox, message);
 }
 
+const SENDING: Record<string, string> = {
+  PUSH: 'status.sendingPush',
+  PASSKEY: 'status.checking',
+  EMAIL_OTP: 'status.sendingEmail',
+  SMS_OTP: 'status.sendingSms',
+};
+
 async function startFactor(type: FactorOption['type'], problemBox: HTMLElement): Promise<void> {
-  status(t(type === 'PUSH' ? 'status.sendingPush' : type === 'PASSKEY' ? 'status.checking' : 'status.sendingSms'));
+  if (type === 'TOTP' || type === 'RECOVERY_CODE') return factorCodeScreen(type);
+  status(t(SENDING[type] ?? 'status.checking'));
   for (const button of main().querySelectorAll('button')) button.disabled = true;
   const answer =
     type === 'PUSH'
       ? await journeyApi.sendPush(flow.journeyId, flow.token)
       : type === 'PASSKEY'
         ? await journeyApi.passkeyOptions(flow.journeyId, flow.token)
-        : await journeyApi.sendSms(flow.journeyId, flow.token);
+        : type === 'EMAIL_OTP'
+          ? await journeyApi.sendEmail(flow.journeyId, flow.token)
+          : await journeyApi.sendSms(flow.journeyId, flow.token);
   for (const button of main().querySelectorAll('button')) button.disabled = false;
   handle(answer, (problem) => {
     status('');
@@ -439,8 +466,13 @@ function secondsUntil(iso: unknown): number {
   return Number.isNaN(at) ? 0 : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
-function smsVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'>): void {
+/** The code sent by SMS or email: the same screen, the channel's wording and calls. */
+function codeVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'> | Step<'EMAIL_OTP', 'VERIFY'>): void {
   const length = next.codeLength;
+  const byEmail = next.type === 'EMAIL_OTP';
+  const where: Record<string, string> =
+    'maskedEmail' in next ? { email: next.maskedEmail } : { phone: next.maskedPhone };
+  const sending = byEmail ? 'status.sendingEmail' : 'status.sendingSms';
   const code = field(
     'code',
     t('sms.code'),
@@ -452,7 +484,7 @@ function smsVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'>): void {
       maxlength: length,
       required: true,
     },
-    t('sms.codeHint', { phone: next.maskedPhone, length }),
+    t(byEmail ? 'email.codeHint' : 'sms.codeHint', { ...where, length }),
   );
   const problemBox = alertBox();
   const resend = h('button', { type: 'button', class: 'secondary', id: 'resend' });
@@ -482,8 +514,10 @@ function smsVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'>): void {
   resend.addEventListener('click', () => {
     void (async () => {
       busy(form, true);
-      status(t('status.sendingSms'));
-      const answer = await journeyApi.resendSms(flow.journeyId, flow.token);
+      status(t(sending));
+      const answer = byEmail
+        ? await journeyApi.resendEmail(flow.journeyId, flow.token)
+        : await journeyApi.resendSms(flow.journeyId, flow.token);
       busy(form, false);
       handle(answer, (problem) => {
         status('');
@@ -504,7 +538,9 @@ function smsVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'>): void {
       showFieldError(code.input, code.error, null);
       busy(form, true);
       status(t('status.checking'));
-      const answer = await journeyApi.verifySms(flow.journeyId, flow.token, value);
+      const answer = byEmail
+        ? await journeyApi.verifyEmail(flow.journeyId, flow.token, value)
+        : await journeyApi.verifySms(flow.journeyId, flow.token, value);
       busy(form, false);
       handle(answer, (problem) => {
         status('');
@@ -518,7 +554,87 @@ function smsVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'>): void {
   show(heading('sms.verifyHeading'), form);
   tick();
   timers.add(window.setInterval(tick, 1000));
-  status(t('sms.sent', { phone: next.maskedPhone }));
+  status(t(byEmail ? 'email.sent' : 'sms.sent', where));
+}
+
+/**
+ * A code the customer already has (the authenticator app's, or one of the saved recovery codes): one input and
+ * submit, with the choice token (it works with every offered factor's operation). A wrong code keeps the token.
+ */
+function factorCodeScreen(type: 'TOTP' | 'RECOVERY_CODE', message?: string): void {
+  const totp = type === 'TOTP';
+  const prefix = totp ? 'totp' : 'recovery';
+  const code = field(
+    'code',
+    t(`${prefix}.code`),
+    totp
+      ? {
+          type: 'text',
+          inputmode: 'numeric',
+          autocomplete: 'one-time-code',
+          pattern: '[0-9]{6}',
+          maxlength: 6,
+          required: true,
+        }
+      : {
+          type: 'text',
+          autocomplete: 'off',
+          autocapitalize: 'characters',
+          spellcheck: 'false',
+          maxlength: 16,
+          required: true,
+        },
+    t(`${prefix}.codeHint`),
+  );
+  const problemBox = alertBox();
+  const others = flow.factors.filter((option) => option.type !== type);
+  const form = h(
+    'form',
+    { novalidate: true },
+    problemBox,
+    code.wrapper,
+    h('button', { type: 'submit' }, t(`${prefix}.verify`)),
+    others.length > 0
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'secondary',
+            onclick: () => (others.length > 1 ? chooseFactorScreen() : factorStartScreen(others[0])),
+          },
+          t('factor.other'),
+        )
+      : null,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      const value = code.input.value.trim();
+      // The service ignores case, spaces and dashes in a recovery code; 10 letters and digits remain.
+      const valid = totp
+        ? /^\d{6}$/.test(value.replace(/\s/g, ''))
+        : /^[A-Za-z0-9]{10}$/.test(value.replace(/[\s-]/g, ''));
+      if (!valid) {
+        showFieldError(code.input, code.error, t(totp ? 'sms.codeFormat' : 'recovery.codeFormat', { length: 6 }));
+        return code.input.focus();
+      }
+      showFieldError(code.input, code.error, null);
+      busy(form, true);
+      status(t('status.checking'));
+      const answer = totp
+        ? await journeyApi.verifyTotp(flow.journeyId, flow.token, value.replace(/\s/g, ''))
+        : await journeyApi.recoveryCode(flow.journeyId, flow.token, value);
+      busy(form, false);
+      handle(answer, (problem) => {
+        status('');
+        showFieldError(code.input, code.error, problemMessage(problem));
+        code.input.select();
+        code.input.focus();
+      });
+    })();
+  });
+  show(heading(`${prefix}.heading`), h('p', {}, t(`${prefix}.text`)), form);
+  if (message) setAlert(problemBox, message);
 }
 
 function pushWaitingScreen(next: Step<'PUSH', 'WAITING'>): void {

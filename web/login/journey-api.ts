@@ -3,7 +3,7 @@
 import type { Schemas } from '../../client';
 import { api } from '../shared/api';
 
-/** What the journey asks next: a union discriminated on `type` (and on `phase` for SMS_OTP and PUSH). */
+/** What the journey asks next: a union discriminated on `type` (and on `phase` for SMS_OTP, EMAIL_OTP, PUSH, PASSKEY). */
 export type NextStep = Schemas['JourneyNextStep'];
 /** A journey answer: PENDING with the next step and a fresh token, or COMPLETED with the redirect back. */
 export type JourneyView = Schemas['JourneyResponse'];
@@ -104,6 +104,18 @@ export const journeyApi = {
     call(() => api.POST('/journeys/{journeyId}/sms-otp/resend', { ...path(journeyId), body: { transactionToken } })),
   verifySms: (journeyId: string, transactionToken: string, code: string) =>
     call(() => api.POST('/journeys/{journeyId}/sms-otp', { ...path(journeyId), body: { transactionToken, code } })),
+  sendEmail: (journeyId: string, transactionToken: string) =>
+    call(() => api.POST('/journeys/{journeyId}/email-otp/send', { ...path(journeyId), body: { transactionToken } })),
+  resendEmail: (journeyId: string, transactionToken: string) =>
+    call(() => api.POST('/journeys/{journeyId}/email-otp/resend', { ...path(journeyId), body: { transactionToken } })),
+  verifyEmail: (journeyId: string, transactionToken: string, code: string) =>
+    call(() => api.POST('/journeys/{journeyId}/email-otp', { ...path(journeyId), body: { transactionToken, code } })),
+  verifyTotp: (journeyId: string, transactionToken: string, code: string) =>
+    call(() => api.POST('/journeys/{journeyId}/totp/verify', { ...path(journeyId), body: { transactionToken, code } })),
+  recoveryCode: (journeyId: string, transactionToken: string, code: string) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/recovery-code', { ...path(journeyId), body: { transactionToken, code } }),
+    ),
   sendPush: (journeyId: string, transactionToken: string) =>
     call(() => api.POST('/journeys/{journeyId}/push/send', { ...path(journeyId), body: { transactionToken } })),
   pollPush: (journeyId: string, transactionToken: string, waitSeconds: number) =>

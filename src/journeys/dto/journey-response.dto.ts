@@ -46,6 +46,17 @@ export class TotpOption {
   type: 'TOTP';
 }
 
+export class EmailOtpOption {
+  @ApiProperty({ enum: ['EMAIL_OTP'], example: 'EMAIL_OTP' })
+  type: 'EMAIL_OTP';
+
+  @ApiProperty({
+    example: 'a***@example.com',
+    description: "The customer's verified address, masked (never the address itself)",
+  })
+  maskedEmail: string;
+}
+
 export class RecoveryCodeOption {
   @ApiProperty({ enum: ['RECOVERY_CODE'], example: 'RECOVERY_CODE' })
   type: 'RECOVERY_CODE';
@@ -103,6 +114,47 @@ export class SmsOtpVerifyNextStep {
     nullable: true,
     example: '2026-11-24T19:00:30.000Z',
     description: 'When journeyResendSms may be called; null once the resends of this journey are used up',
+  })
+  resendAvailableAt: string | null;
+
+  @ApiProperty({ example: 5, description: 'Wrong codes this journey still allows' })
+  attemptsLeft: number;
+}
+
+/** The choice of a second factor led by the email code (a customer whose first factor on offer is email). */
+export class EmailOtpChooseNextStep {
+  @ApiProperty({ enum: ['EMAIL_OTP'], example: 'EMAIL_OTP' })
+  type: 'EMAIL_OTP';
+
+  @ApiProperty(CHOOSE)
+  phase: 'CHOOSE';
+
+  @ApiProperty({ ...OPTIONS, example: [{ type: 'EMAIL_OTP', maskedEmail: 'a***@example.com' }] })
+  options: Array<EmailOtpOption | SmsOtpOption | PushOption>;
+}
+
+export class EmailOtpVerifyNextStep {
+  @ApiProperty({ enum: ['EMAIL_OTP'], example: 'EMAIL_OTP' })
+  type: 'EMAIL_OTP';
+
+  @ApiProperty({ enum: ['VERIFY'], example: 'VERIFY' })
+  phase: 'VERIFY';
+
+  @ApiProperty({ example: 'a***@example.com', description: 'Where the code went, masked' })
+  maskedEmail: string;
+
+  @ApiProperty({ example: 6, description: 'Digits in the code' })
+  codeLength: number;
+
+  @ApiProperty({ example: EXPIRES_EXAMPLE, format: 'date-time', description: 'The code is refused after this' })
+  codeExpiresAt: string;
+
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    example: '2026-11-24T19:00:30.000Z',
+    description: 'When journeyResendEmail may be called; null once the resends of this journey are used up',
   })
   resendAvailableAt: string | null;
 
@@ -388,6 +440,9 @@ export const JOURNEY_RESPONSE_MODELS = [
   PasskeyEnrolCreateNextStep,
   RecoveryCodeOption,
   RecoveryCodeNextStep,
+  EmailOtpOption,
+  EmailOtpChooseNextStep,
+  EmailOtpVerifyNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -416,7 +471,7 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
   },
   'SMS_OTP/CHOOSE': {
     schema: 'SmsOtpChooseNextStep',
-    operations: ['journeySendSms', 'journeySendPush', 'journeyVerifyTotp', 'journeyRecoveryCode'],
+    operations: ['journeySendSms', 'journeySendPush', 'journeyVerifyTotp', 'journeyRecoveryCode', 'journeySendEmail'],
     description: "Offer the second factors in `options`; the chosen one's send operation answers it.",
   },
   'SMS_OTP/VERIFY': {
@@ -424,9 +479,19 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     operations: ['journeyVerifySms', 'journeyResendSms'],
     description: 'Ask for the code sent to `maskedPhone`; offer a resend from `resendAvailableAt`.',
   },
+  'EMAIL_OTP/CHOOSE': {
+    schema: 'EmailOtpChooseNextStep',
+    operations: ['journeySendEmail', 'journeySendSms', 'journeySendPush', 'journeyVerifyTotp', 'journeyRecoveryCode'],
+    description: "Offer the second factors in `options`; the chosen one's send operation answers it.",
+  },
+  'EMAIL_OTP/VERIFY': {
+    schema: 'EmailOtpVerifyNextStep',
+    operations: ['journeyVerifyEmail', 'journeyResendEmail'],
+    description: 'Ask for the code mailed to `maskedEmail`; offer a resend from `resendAvailableAt`.',
+  },
   'PUSH/CHOOSE': {
     schema: 'PushChooseNextStep',
-    operations: ['journeySendPush', 'journeySendSms', 'journeyVerifyTotp', 'journeyRecoveryCode'],
+    operations: ['journeySendPush', 'journeySendSms', 'journeyVerifyTotp', 'journeyRecoveryCode', 'journeySendEmail'],
     description: "Offer the second factors in `options`; the chosen one's send operation answers it.",
   },
   'PUSH/WAITING': {
@@ -447,13 +512,13 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
   },
   'TOTP/CHOOSE': {
     schema: 'TotpNextStep',
-    operations: ['journeyVerifyTotp', 'journeySendSms', 'journeySendPush', 'journeyRecoveryCode'],
+    operations: ['journeyVerifyTotp', 'journeySendSms', 'journeySendPush', 'journeyRecoveryCode', 'journeySendEmail'],
     description:
       'Ask for the code of the authenticator app, or offer the other factors in `options` (each with its own operation).',
   },
   'RECOVERY_CODE/CHOOSE': {
     schema: 'RecoveryCodeNextStep',
-    operations: ['journeyRecoveryCode', 'journeyVerifyTotp', 'journeySendSms', 'journeySendPush'],
+    operations: ['journeyRecoveryCode', 'journeyVerifyTotp', 'journeySendSms', 'journeySendPush', 'journeySendEmail'],
     description:
       'Ask for one of the recovery codes, or offer the other factors in `options` (each with its own operation).',
   },
@@ -464,7 +529,7 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
   },
   'PASSKEY/CHOOSE': {
     schema: 'PasskeyChooseNextStep',
-    operations: ['journeyPasskeyOptions', 'journeySendSms', 'journeySendPush'],
+    operations: ['journeyPasskeyOptions', 'journeySendSms', 'journeySendPush', 'journeySendEmail'],
     description: "Offer the second factors in `options`; the chosen one's operation answers it.",
   },
   'PASSKEY/ASSERT': {
@@ -511,6 +576,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       PASSKEY_LOGIN: ref(PasskeyLoginNextStep),
       RECOVERY_CODE: ref(RecoveryCodeNextStep),
       PASSKEY_ENROL: ref('PasskeyEnrolNextStep'),
+      EMAIL_OTP: ref('EmailOtpNextStep'),
     },
   ),
   PasskeyEnrolNextStep: union('The offer of a passkey: accepting or declining it, then creating it.', 'phase', {
@@ -525,6 +591,10 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
     CHOOSE: ref(SmsOtpChooseNextStep),
     VERIFY: ref(SmsOtpVerifyNextStep),
   }),
+  EmailOtpNextStep: union('The email one-time code step: choosing the factor, then verifying the code.', 'phase', {
+    CHOOSE: ref(EmailOtpChooseNextStep),
+    VERIFY: ref(EmailOtpVerifyNextStep),
+  }),
   PushNextStep: union('The push approval step: choosing the factor, then waiting for the device.', 'phase', {
     CHOOSE: ref(PushChooseNextStep),
     WAITING: ref(PushWaitingNextStep),
@@ -535,6 +605,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
     TOTP: ref(TotpOption),
     PASSKEY: ref(PasskeyOption),
     RECOVERY_CODE: ref(RecoveryCodeOption),
+    EMAIL_OTP: ref(EmailOtpOption),
   }),
 };
 

@@ -196,6 +196,12 @@ export class SmsCodeDto extends TransactionOnlyDto {
   code: string;
 }
 
+export class EmailCodeDto extends TransactionOnlyDto {
+  @ApiProperty({ example: '493027', description: 'The 6-digit code received by email' })
+  @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })
+  code: string;
+}
+
 export class TotpCodeDto extends TransactionOnlyDto {
   @ApiProperty({ example: '493027', description: 'The 6-digit code the authenticator app shows now' })
   @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })
