@@ -60,6 +60,8 @@ export const OPERATION_IDS: Record<string, string> = {
   'TotpController.enrol': 'meEnrolTotp',
   'JourneysController.verifyTotp': 'journeyVerifyTotp',
   'JourneysController.recoveryCode': 'journeyRecoveryCode',
+  'JourneysController.resetUsername': 'journeyResetUsername',
+  'JourneysController.setPassword': 'journeySetPassword',
   'RecoveryCodesController.regenerate': 'meRegenerateRecoveryCodes',
   'TotpController.confirm': 'meConfirmTotp',
   'TotpController.remove': 'meRemoveTotp',

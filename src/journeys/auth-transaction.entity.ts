@@ -12,6 +12,8 @@ export const AUTH_STEP_KINDS = [
   'PASSKEY',
   'PASSKEY_LOGIN',
   'RECOVERY_CODE',
+  'RESET_USERNAME',
+  'SET_PASSWORD',
 ] as const;
 export type AuthStepKind = (typeof AUTH_STEP_KINDS)[number];
 export const AUTH_TRANSACTION_STATUSES = ['PENDING', 'CONSUMED', 'FAILED', 'EXPIRED'] as const;

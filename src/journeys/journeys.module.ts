@@ -20,6 +20,8 @@ import { EsignStep } from './steps/esign.step';
 import { DeviceBindStep } from './steps/device-bind.step';
 import { TotpStep } from './steps/totp.step';
 import { RecoveryCodeStep } from './steps/recovery-code.step';
+import { ResetUsernameStep } from './steps/reset-username.step';
+import { SetPasswordStep } from './steps/set-password.step';
 import { RecoveryCodesModule } from '../mfa/recovery-codes/recovery-codes.module';
 import { TotpModule } from '../mfa/totp/totp.module';
 import { PasskeyStep } from './steps/passkey.step';
@@ -48,6 +50,8 @@ const STEPS = [
   PasskeyStep,
   PasskeyLoginStep,
   RecoveryCodeStep,
+  ResetUsernameStep,
+  SetPasswordStep,
 ];
 
 @Module({

@@ -25,8 +25,12 @@ export class SmsOtpOption {
   @ApiProperty({ enum: ['SMS_OTP'], example: 'SMS_OTP' })
   type: 'SMS_OTP';
 
-  @ApiProperty({ example: '+44•••••002', description: "The customer's phone, masked (never the number itself)" })
-  maskedPhone: string;
+  @ApiPropertyOptional({
+    example: '+44•••••002',
+    description:
+      "The customer's phone, masked (never the number itself); absent in a forgot-password journey, which shows nothing about the account",
+  })
+  maskedPhone?: string;
 }
 
 export class PushOption {
@@ -39,6 +43,18 @@ export class PushOption {
     description: 'Names of the bound devices the approval request goes to',
   })
   devices: string[];
+}
+
+/** A forgot-password journey's first step: the username alone. */
+export class ResetUsernameNextStep {
+  @ApiProperty({ enum: ['RESET_USERNAME'], example: 'RESET_USERNAME' })
+  type: 'RESET_USERNAME';
+}
+
+/** A forgot-password journey's last step, once a factor passed: the new password. */
+export class SetPasswordNextStep {
+  @ApiProperty({ enum: ['SET_PASSWORD'], example: 'SET_PASSWORD' })
+  type: 'SET_PASSWORD';
 }
 
 export class TotpOption {
@@ -335,6 +351,13 @@ export class JourneyCompletedDto {
       'A step-up with a transaction only: base64url SHA-256 of the approved transaction (amount, currency, payee): dynamic linking',
   })
   transactionHash?: string;
+
+  @ApiPropertyOptional({
+    example: true,
+    description:
+      'A forgot-password journey only: the new password is set; there is no code and no session (authorizationCode and redirectTo are absent): sign in with it',
+  })
+  passwordReset?: boolean;
 }
 
 /** Every model the unions below refer to (registered with @ApiExtraModels on the controller). */
@@ -358,6 +381,8 @@ export const JOURNEY_RESPONSE_MODELS = [
   PasskeyLoginNextStep,
   RecoveryCodeOption,
   RecoveryCodeNextStep,
+  ResetUsernameNextStep,
+  SetPasswordNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -447,6 +472,16 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     operations: ['journeyPasskeyLogin', 'journeyPasskeyLoginOptions'],
     description: 'Passwordless: run navigator.credentials.get with `publicKey` (no username) and send the assertion.',
   },
+  RESET_USERNAME: {
+    schema: 'ResetUsernameNextStep',
+    operations: ['journeyResetUsername'],
+    description: 'Forgot password: ask for the username alone (the answer is the same whether the account exists).',
+  },
+  SET_PASSWORD: {
+    schema: 'SetPasswordNextStep',
+    operations: ['journeySetPassword'],
+    description: 'Forgot password, a factor proven: ask for the new password; the journey then completes without a session.',
+  },
 };
 
 /** The union schemas, added to components.schemas by src/openapi.ts. */
@@ -470,6 +505,8 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       PASSKEY: ref('PasskeyNextStep'),
       PASSKEY_LOGIN: ref(PasskeyLoginNextStep),
       RECOVERY_CODE: ref(RecoveryCodeNextStep),
+      RESET_USERNAME: ref(ResetUsernameNextStep),
+      SET_PASSWORD: ref(SetPasswordNextStep),
     },
   ),
   PasskeyNextStep: union('The passkey step: choosing the factor, then asserting with the options.', 'phase', {

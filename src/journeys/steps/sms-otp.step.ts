@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
@@ -241,10 +242,15 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
     const { state, manager, origin } = run;
     const cupid = state.context.cupid!;
     const user = await this.customer(state);
-    if (!user?.phoneNumber) return { kind: 'retry-same-token', error: codeNotSent(), countAttempt: false };
+    const reset = state.context.options?.purpose === 'password_reset';
+    if (!user?.phoneNumber)
+      return reset
+        ? this.sendNothing(run, sendNumber, attempts)
+        : { kind: 'retry-same-token', error: codeNotSent(), countAttempt: false };
     const now = this.clock.now();
     const recipientHash = hmacSha256(this.recipientKey, user.phoneNumber.replace(/[^\d+]/g, ''));
-    const maskedPhone = maskPhone(user.phoneNumber);
+    // A forgot-password journey shows nothing about the account before a factor passed, not even the masked phone.
+    const maskedPhone = reset ? null : maskPhone(user.phoneNumber);
     const base = stepAuditBase(state, origin);
 
     await this.deliveries.lockRecipient(manager, recipientHash);
@@ -296,17 +302,53 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
       details: { provider: this.sms.name, maskedPhone, send: sendNumber },
     });
 
+    return {
+      kind: 'continue',
+      prepared: this.verifyPhase(message.createdAt, now, sendNumber, attempts, maskedPhone, () =>
+        hashOtp(this.otpKey, state.context.id, message.code),
+      ),
+    };
+  }
+
+  /**
+   * A forgot-password journey for an account without a phone (or for a username no one holds): the answer is the
+   * one a sent code gets, so it does not tell that the account has no phone or does not exist (ASVS 6.3.8); no
+   * message leaves and the transaction keeps a hash that no code matches. The audit trail keeps the truth.
+   */
+  private async sendNothing(run: StepRun<SmsOtpInput>, sendNumber: number, attempts: number): Promise<StepOutcome> {
+    const now = this.clock.now();
+    await this.audit.record(run.manager, {
+      ...stepAuditBase(run.state, run.origin),
+      type: AUDIT_EVENT_TYPES.SMS_OTP_SEND_FAILED,
+      outcome: 'FAILURE',
+      details: { provider: this.sms.name, reason: 'no_phone', maskedPhone: null },
+    });
+    return {
+      kind: 'continue',
+      prepared: this.verifyPhase(now.toISOString(), now, sendNumber, attempts, null, () => randomBytes(32)),
+    };
+  }
+
+  /** The verify phase after a send: the transaction carries only the code's hash. */
+  private verifyPhase(
+    codeCreatedAt: string,
+    now: Date,
+    sendNumber: number,
+    attempts: number,
+    maskedPhone: string | null,
+    otpHash: () => Buffer,
+  ): PreparedStep {
     // The code lives from when it was first generated: a retried send does not extend it.
-    const codeExpiresAt = new Date(new Date(message.createdAt).getTime() + this.config.otp.ttlSeconds * 1000);
+    const codeExpiresAt = new Date(new Date(codeCreatedAt).getTime() + this.config.otp.ttlSeconds * 1000);
     const challenge: SmsChallenge = {
       phase: 'VERIFY',
       sends: sendNumber,
       sentAt: now.toISOString(),
       codeExpiresAt: codeExpiresAt.toISOString(),
     };
-    const prepared: PreparedStep = {
+    return {
       challenge: challenge as unknown as Record<string, unknown>,
-      otpHash: hashOtp(this.otpKey, state.context.id, message.code),
+      otpHash: otpHash(),
       attempts,
       maxAttempts: this.config.otp.maxAttempts,
       // The transaction outlives the code, so an expired code can still be resent.
@@ -323,7 +365,6 @@ export class SmsOtpStep extends JourneyStep<SmsOtpInput> {
         attemptsLeft: this.config.otp.maxAttempts - attempts,
       },
     };
-    return { kind: 'continue', prepared };
   }
 
   /**
