@@ -78,6 +78,10 @@ describe('the journey types a frontend narrows', () => {
         return step.phase === 'CHOOSE' ? 'choose' : `assert ${String(step.publicKey.challenge)}`;
       case 'PASSKEY_LOGIN':
         return `passwordless ${String(step.publicKey.challenge)}`;
+      case 'RESET_USERNAME':
+        return 'forgot password: username';
+      case 'SET_PASSWORD':
+        return 'forgot password: new password';
     }
   }
 

@@ -104,8 +104,13 @@ export class SmsOtpVerifyNextStep {
   @ApiProperty({ enum: ['VERIFY'], example: 'VERIFY' })
   phase: 'VERIFY';
 
-  @ApiProperty({ example: '+44•••••002', description: 'Where the code went, masked' })
-  maskedPhone: string;
+  @ApiProperty({
+    example: '+44•••••002',
+    nullable: true,
+    type: String,
+    description: 'Where the code went, masked; null in a forgot-password journey, which shows nothing about the account',
+  })
+  maskedPhone: string | null;
 
   @ApiProperty({ example: 6, description: 'Digits in the code' })
   codeLength: number;
