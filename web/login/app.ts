@@ -306,7 +306,7 @@ function passkeyScreen(publicKey: Record<string, unknown>, use: 'login' | 'facto
 // ---- second factors ------------------------------------------------------------------------------------
 
 function factorLabel(option: FactorOption | { type: FactorOption['type'] }): string {
-  if ('maskedPhone' in option) return t('factor.sms', { phone: option.maskedPhone });
+  if ('maskedPhone' in option) return t('factor.sms', { phone: option.maskedPhone ?? '' });
   if ('devices' in option) return t('factor.push', { devices: option.devices.join(', ') });
   if (option.type === 'PASSKEY') return t('factor.passkey');
   return t(option.type === 'PUSH' ? 'push.heading' : 'sms.heading');
@@ -385,7 +385,7 @@ function smsVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'>): void {
       maxlength: length,
       required: true,
     },
-    t('sms.codeHint', { phone: next.maskedPhone, length }),
+    t('sms.codeHint', { phone: next.maskedPhone ?? '', length }),
   );
   const problemBox = alertBox();
   const resend = h('button', { type: 'button', class: 'secondary', id: 'resend' });
@@ -451,7 +451,7 @@ function smsVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'>): void {
   show(heading('sms.verifyHeading'), form);
   tick();
   timers.add(window.setInterval(tick, 1000));
-  status(t('sms.sent', { phone: next.maskedPhone }));
+  status(t('sms.sent', { phone: next.maskedPhone ?? '' }));
 }
 
 function pushWaitingScreen(next: Step<'PUSH', 'WAITING'>): void {
