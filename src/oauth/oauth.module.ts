@@ -16,6 +16,7 @@ import { RefreshTokenGrant } from './grants/refresh-token.grant';
 import { GrantRefusals } from './grants/refusals';
 import { IntrospectionController } from './introspection.controller';
 import { RevocationController } from './revocation.controller';
+import { ServiceApiTokensController } from './service-api-tokens.controller';
 import { TokenRevocationService } from './token-revocation.service';
 import { TokenController } from './token.controller';
 import { UserinfoController } from './userinfo.controller';
@@ -29,6 +30,7 @@ import { UserinfoController } from './userinfo.controller';
     TokenController,
     IntrospectionController,
     RevocationController,
+    ServiceApiTokensController,
     UserinfoController,
     EndSessionController,
   ],
