@@ -1,3 +1,4 @@
+import { ApiTokensService } from '../../src/tokens/api-tokens.service';
 import { useTestApp } from '../support/app';
 import { contractFetch } from '../support/contract';
 import { auditEvents, introspect, registerClient, registerStandardClients, SERVICE } from '../support/oauth';
@@ -96,12 +97,12 @@ describe('service-owned API tokens (POST/GET/DELETE /api-tokens)', () => {
     expect((await create({ cupid: ALICE, name: 'Nope', scopes: [] }, { ...MANAGER, secret: 'wrong-secret-0123456789' })).status).toBe(401);
     const anonymous = await fetch(`${t.baseUrl}/api-tokens`);
     expect(anonymous.status).toBe(401);
-    // A service never sees nor revokes another's tokens (nor a customer's own).
-    const [{ id }] = await t.dataSource.query(
-      `SELECT t.id FROM api_tokens t JOIN api_token_owners o ON o.id = t.owner_id WHERE o.client_id = $1 LIMIT 1`,
-      [MANAGER.clientId],
-    );
-    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM api_tokens WHERE revoked_at IS NULL`)).toEqual([{ n: 0 }]);
-    expect(id).toBeDefined();
+    // A service never sees nor revokes a token it does not own (here the customer's own).
+    const own = await t.app
+      .get(ApiTokensService)
+      .createForCustomer(ALICE, { name: 'Mine', scopes: [], expiresInDays: 1 }, { ip: '127.0.0.1', userAgent: 'jest' });
+    expect((await (await asService('/api-tokens')).json()).apiTokens).toEqual([]);
+    expect((await asService(`/api-tokens/${own.row.id}`, { method: 'DELETE' })).status).toBe(404);
+    expect(await introspect(t, own.token)).toMatchObject({ active: true });
   });
 });
