@@ -85,7 +85,7 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     return found;
   };
 
-  if (state.context.options?.purpose === 'password_reset') return decideReset(state, steps, passedAny, withRole);
+  if (state.context.options?.purpose === 'password_reset') return decideReset(state, passedAny, withRole);
 
   // The level of assurance asked for (acr_values, an essential acr claim, the client's minimum): 0 when none.
   const required = assuranceRank(state.context.options?.acr);
@@ -179,7 +179,6 @@ export const RESET_FACTORS: readonly AuthStepKind[] = ['SMS_OTP', 'TOTP', 'RECOV
  */
 function decideReset(
   state: JourneyState,
-  steps: JourneyStep[],
   passedAny: (role: JourneyStep['role']) => boolean,
   withRole: (role: JourneyStep['role']) => JourneyStep[],
 ): Decision {
