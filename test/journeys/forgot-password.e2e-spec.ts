@@ -190,3 +190,27 @@ describe.each([['ldap'], ['file']])('forgot password (%s directory)', (adapter) 
     expect(await truth(dave)).toEqual([{ knownCustomer: true, directoryStatus: 'DISABLED' }]);
   });
 });
+
+describe('forgot password: starts are rate limited per address, like passwords', () => {
+  const t = useTestApp({ env: { LOCKOUT_IP_FAILURE_LIMIT: '2' } }, registerStandardClients);
+
+  it('answers 429 TOO_MANY_ATTEMPTS once the address reached the limit, for any username', async () => {
+    const start = async (username: string) => {
+      const journey = await startJourney(t, { purpose: 'password_reset' });
+      return journeyStep(t, journey.journeyId, 'reset/username', { transactionToken: journey.transactionToken, username });
+    };
+    expect((await start('alice')).status).toBe(200);
+    expect((await start('nobody-at-all')).status).toBe(200);
+    const refused = await start('bob');
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ type: 'urn:ciam:problem:too-many-attempts' });
+    expect(await auditEvents(t, { type: 'lockout.engaged' })).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ subject: 'ip' }) }),
+    ]);
+    // Nothing was counted against the accounts named.
+    const [{ n }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM login_attempts WHERE subject NOT LIKE 'ip:%'`,
+    );
+    expect(n).toBe(0);
+  });
+});
