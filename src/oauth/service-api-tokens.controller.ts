@@ -7,7 +7,6 @@ import {
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
-  ApiQuery,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -98,7 +97,6 @@ export class ServiceApiTokensController {
 
   @Get()
   @ApiOperation({ summary: "The service's live API tokens", description: 'Newest first; never their values.' })
-  @ApiQuery({ name: 'cupid', required: false, description: "Only this customer's tokens" })
   @ApiOkResponse({ type: ApiTokenListDto })
   @ApiProblems('VALIDATION_FAILED')
   async list(@Query() query: ServiceApiTokenQueryDto, @Req() request: FastifyRequest): Promise<ApiTokenListDto> {
