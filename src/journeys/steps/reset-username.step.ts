@@ -57,6 +57,7 @@ export class ResetUsernameStep extends JourneyStep<ResetUsernameInput> {
         ...base,
         type: AUDIT_EVENT_TYPES.PASSWORD_RESET_STARTED,
         outcome: 'FAILURE',
+        actor: { type: 'CUSTOMER', id: null },
         details: { reason: 'locked_out', retryAfterSeconds: addressLock.retryAfterSeconds },
       });
       return { kind: 'retry-new-token', error: tooManyAttempts(addressLock.retryAfterSeconds, {}) };
