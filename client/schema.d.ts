@@ -2914,16 +2914,16 @@ export interface components {
        */
       status: 'COMPLETED';
       /**
-       * @description One-time code for /oauth2/token (with the PKCE verifier)
+       * @description One-time code for /oauth2/token (with the PKCE verifier); absent only after a step-up without a redirect and a forgot-password journey
        * @example SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w
        */
-      authorizationCode: string;
+      authorizationCode?: string;
       /**
        * Format: uri
-       * @description The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there
+       * @description The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there; absent when there is no code
        * @example http://localhost:5173/callback?code=SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000
        */
-      redirectTo: string;
+      redirectTo?: string;
       /**
        * @description A step-up only: the session's level of assurance now (the same session, raised)
        * @example urn:ciam:loa:2

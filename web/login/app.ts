@@ -145,7 +145,9 @@ function handle(answer: Answer, onProblem: (problem: Problem) => void): void {
 }
 
 function advance(view: JourneyView): void {
-  if (view.status === 'COMPLETED') return complete(view.redirectTo);
+  // The page only starts sign-ins, which complete with a redirect; a completion without one is not for it.
+  if (view.status === 'COMPLETED')
+    return view.redirectTo ? complete(view.redirectTo) : showFatal(localProblem('generic'));
   flow.token = view.transactionToken;
   route(view.nextStep);
 }

@@ -322,20 +322,21 @@ export class JourneyCompletedDto {
   @ApiProperty({ enum: ['COMPLETED'], example: 'COMPLETED' })
   status: 'COMPLETED';
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 'SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w',
-    description: 'One-time code for /oauth2/token (with the PKCE verifier)',
+    description:
+      'One-time code for /oauth2/token (with the PKCE verifier); absent only after a step-up without a redirect and a forgot-password journey',
   })
-  authorizationCode: string;
+  authorizationCode?: string;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example:
       'http://localhost:5173/callback?code=SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000',
     format: 'uri',
     description:
-      "The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there",
+      "The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there; absent when there is no code",
   })
-  redirectTo: string;
+  redirectTo?: string;
 
   @ApiPropertyOptional({
     example: 'urn:ciam:loa:2',
