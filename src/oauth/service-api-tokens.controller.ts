@@ -49,8 +49,8 @@ export class ServiceApiTokenQueryDto {
 /**
  * API tokens a service holds on behalf of customers (issue 17, item 8): a confidential client authenticates
  * with its secret (HTTP Basic, as at the token endpoint; failures count toward the client's lockout) and must be
- * registered with the `client_credentials` grant and the `api_tokens:manage` scope. The scopes it gives a token
- * are among its own. A service sees and revokes only the tokens it owns; agents see them in the customer's
+ * registered with the `client_credentials` grant and the `api_tokens:manage` scope. A token's scopes are the
+ * API's own, as for a customer's token (never `api_tokens:manage`). A service sees and revokes only the tokens it owns; agents see them in the customer's
  * listing (ownerType SERVICE) and may revoke or block them there. Client authentication failures answer as
  * OAuth does (RFC 6749 `invalid_client`); everything else is problem+json.
  */
@@ -76,12 +76,9 @@ export class ServiceApiTokensController {
   @ApiProblems('VALIDATION_FAILED', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE')
   async create(@Body() body: ServiceCreateApiTokenDto, @Req() request: FastifyRequest): Promise<CreatedApiTokenDto> {
     const client = await this.service(request);
-    const allowed = new Set(client.scopes.filter((scope) => scope !== API_TOKENS_MANAGE_SCOPE));
-    const beyond = body.scopes.filter((scope) => !allowed.has(scope));
-    if (beyond.length > 0)
-      throw new ValidationFailedError([
-        { field: 'scopes', messages: [`not among this client's scopes: ${beyond.join(' ')}`] },
-      ]);
+    // A token never manages tokens itself: that stays with the service's own credentials.
+    if (body.scopes.includes(API_TOKENS_MANAGE_SCOPE))
+      throw new ValidationFailedError([{ field: 'scopes', messages: [`${API_TOKENS_MANAGE_SCOPE} cannot be given to a token`] }]);
     // Asked outside any transaction: the customer must exist for a token to speak for them.
     const customer = await this.directory.findByCupid(body.cupid).catch((error: unknown) => {
       throw error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : error;

@@ -22,7 +22,7 @@ describe('service-owned API tokens (POST/GET/DELETE /api-tokens)', () => {
       type: 'CONFIDENTIAL',
       secret: MANAGER.secret,
       grantTypes: ['client_credentials'],
-      scopes: ['api_tokens:manage', 'accounts:read', 'accounts:write'],
+      scopes: ['api_tokens:manage'],
     });
   });
 
@@ -55,7 +55,7 @@ describe('service-owned API tokens (POST/GET/DELETE /api-tokens)', () => {
 
     // Agents see it in the customer's listing.
     const agentView = await (
-      await contractFetch(`${t.baseUrl}/agent/customers/${ALICE}/api-tokens`, {
+      await contractFetch(`${t.baseUrl}/agent/customers/${ALICE}/api-tokens?reason=support%20ticket%2042`, {
         headers: { authorization: `Bearer ${await idp.token()}` },
       })
     ).json();
@@ -82,11 +82,11 @@ describe('service-owned API tokens (POST/GET/DELETE /api-tokens)', () => {
   });
 
   it('refuses what the service may not do', async () => {
-    // Scopes beyond the client's own, and the manage scope itself.
-    for (const scopes of [['payments:write'], ['api_tokens:manage']]) {
-      const beyond = await create({ cupid: ALICE, name: 'Too much', scopes });
-      expect(beyond.status).toBe(400);
-      expect(await beyond.json()).toMatchObject({ type: 'urn:ciam:problem:validation-failed' });
+    // The manage scope itself, and a malformed one.
+    for (const scopes of [['api_tokens:manage'], ['Payments Write']]) {
+      const refused = await create({ cupid: ALICE, name: 'Too much', scopes });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ type: 'urn:ciam:problem:validation-failed' });
     }
     // A customer the directory does not know.
     expect((await create({ cupid: 'CUPID-NOBODY-9999', name: 'Ghost', scopes: [] })).status).toBe(404);
