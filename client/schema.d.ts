@@ -185,50 +185,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api-tokens': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * The service's live API tokens
-     * @description Newest first; never their values.
-     */
-    get: operations['serviceListApiTokens'];
-    put?: never;
-    /**
-     * Create an API token for a customer (service)
-     * @description The answer carries the token (`ciam_at_…`) this once; it is stored only as its SHA-256. Audited as api_token.created with the client as the actor; the customer is notified.
-     */
-    post: operations['serviceCreateApiToken'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api-tokens/{apiTokenId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post?: never;
-    /**
-     * Revoke an API token the service owns
-     * @description It stops working at once.
-     */
-    delete: operations['serviceRevokeApiToken'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/oauth2/userinfo': {
     parameters: {
       query?: never;
@@ -717,6 +673,50 @@ export interface paths {
      * @description It can no longer skip MFA or approve pushes; the sessions it opened or was bound in end with their tokens.
      */
     delete: operations['meRevokeDevice'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api-tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The service's live API tokens
+     * @description Newest first; never their values.
+     */
+    get: operations['serviceListApiTokens'];
+    put?: never;
+    /**
+     * Create an API token for a customer (service)
+     * @description The answer carries the token (`ciam_at_…`) this once; it is stored only as its SHA-256. Audited as api_token.created with the client as the actor; the customer is notified.
+     */
+    post: operations['serviceCreateApiToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api-tokens/{apiTokenId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke an API token the service owns
+     * @description It stops working at once.
+     */
+    delete: operations['serviceRevokeApiToken'];
     options?: never;
     head?: never;
     patch?: never;
@@ -1733,116 +1733,6 @@ export interface components {
       sid?: string;
       jti?: string;
     };
-    ServiceCreateApiTokenDto: {
-      /** @example Budgeting app */
-      name: string;
-      /**
-       * @example [
-       *       "accounts:read"
-       *     ]
-       */
-      scopes: string[];
-      /**
-       * @description Days until it expires (default 90)
-       * @example 90
-       */
-      expiresInDays?: number;
-      /**
-       * @description The customer the token speaks for (the directory must know them)
-       * @example CUPID-ALICE-0001
-       */
-      cupid: string;
-    };
-    CreatedApiTokenDto: {
-      /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
-      id: string;
-      /** @example Budgeting app */
-      name: string;
-      /**
-       * @example [
-       *       "accounts:read"
-       *     ]
-       */
-      scopes: string[];
-      /**
-       * @description Who owns it: the customer, or a service on their behalf
-       * @enum {string}
-       */
-      ownerType: 'CUSTOMER' | 'SERVICE';
-      /** Format: date-time */
-      createdAt: string;
-      /** Format: date-time */
-      expiresAt: string | null;
-      /**
-       * Format: date-time
-       * @description Kept to within API_TOKEN_LAST_USED_INTERVAL_SECONDS
-       */
-      lastUsedAt: string | null;
-      /**
-       * Format: date-time
-       * @example null
-       */
-      blockedAt: string | null;
-      /**
-       * Format: date-time
-       * @example null
-       */
-      revokedAt: string | null;
-      /**
-       * @description e.g. AGENT:agent-007
-       * @example null
-       */
-      revokedBy: string | null;
-      /**
-       * @description The token itself: shown this once, stored only hashed
-       * @example ciam_at_Vh3k9Qm2x7LrP0sT4uW8yA1bC5dE6fG7hI8jK9lM0nO
-       */
-      token: string;
-    };
-    ApiTokenDto: {
-      /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
-      id: string;
-      /** @example Budgeting app */
-      name: string;
-      /**
-       * @example [
-       *       "accounts:read"
-       *     ]
-       */
-      scopes: string[];
-      /**
-       * @description Who owns it: the customer, or a service on their behalf
-       * @enum {string}
-       */
-      ownerType: 'CUSTOMER' | 'SERVICE';
-      /** Format: date-time */
-      createdAt: string;
-      /** Format: date-time */
-      expiresAt: string | null;
-      /**
-       * Format: date-time
-       * @description Kept to within API_TOKEN_LAST_USED_INTERVAL_SECONDS
-       */
-      lastUsedAt: string | null;
-      /**
-       * Format: date-time
-       * @example null
-       */
-      blockedAt: string | null;
-      /**
-       * Format: date-time
-       * @example null
-       */
-      revokedAt: string | null;
-      /**
-       * @description e.g. AGENT:agent-007
-       * @example null
-       */
-      revokedBy: string | null;
-    };
-    ApiTokenListDto: {
-      apiTokens: components['schemas']['ApiTokenDto'][];
-    };
     UserinfoResponseDto: {
       /**
        * @description The customer id (CUPID)
@@ -2218,8 +2108,118 @@ export interface components {
        */
       lastFailureAt: string | null;
     };
+    ApiTokenDto: {
+      /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+      id: string;
+      /** @example Budgeting app */
+      name: string;
+      /**
+       * @example [
+       *       "accounts:read"
+       *     ]
+       */
+      scopes: string[];
+      /**
+       * @description Who owns it: the customer, or a service on their behalf
+       * @enum {string}
+       */
+      ownerType: 'CUSTOMER' | 'SERVICE';
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      expiresAt: string | null;
+      /**
+       * Format: date-time
+       * @description Kept to within API_TOKEN_LAST_USED_INTERVAL_SECONDS
+       */
+      lastUsedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      blockedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      revokedAt: string | null;
+      /**
+       * @description e.g. AGENT:agent-007
+       * @example null
+       */
+      revokedBy: string | null;
+    };
+    ApiTokenListDto: {
+      apiTokens: components['schemas']['ApiTokenDto'][];
+    };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
+    };
+    ServiceCreateApiTokenDto: {
+      /** @example Budgeting app */
+      name: string;
+      /**
+       * @example [
+       *       "accounts:read"
+       *     ]
+       */
+      scopes: string[];
+      /**
+       * @description Days until it expires (default 90)
+       * @example 90
+       */
+      expiresInDays?: number;
+      /**
+       * @description The customer the token speaks for (the directory must know them)
+       * @example CUPID-ALICE-0001
+       */
+      cupid: string;
+    };
+    CreatedApiTokenDto: {
+      /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+      id: string;
+      /** @example Budgeting app */
+      name: string;
+      /**
+       * @example [
+       *       "accounts:read"
+       *     ]
+       */
+      scopes: string[];
+      /**
+       * @description Who owns it: the customer, or a service on their behalf
+       * @enum {string}
+       */
+      ownerType: 'CUSTOMER' | 'SERVICE';
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      expiresAt: string | null;
+      /**
+       * Format: date-time
+       * @description Kept to within API_TOKEN_LAST_USED_INTERVAL_SECONDS
+       */
+      lastUsedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      blockedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      revokedAt: string | null;
+      /**
+       * @description e.g. AGENT:agent-007
+       * @example null
+       */
+      revokedBy: string | null;
+      /**
+       * @description The token itself: shown this once, stored only hashed
+       * @example ciam_at_Vh3k9Qm2x7LrP0sT4uW8yA1bC5dE6fG7hI8jK9lM0nO
+       */
+      token: string;
     };
     StepUpTransactionDto: {
       /**
@@ -3990,289 +3990,6 @@ export interface operations {
            *     }
            */
           'application/json': components['schemas']['OAuthErrorDto'];
-        };
-      };
-    };
-  };
-  serviceListApiTokens: {
-    parameters: {
-      query?: {
-        /** @description Only this customer's tokens */
-        cupid?: string;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "apiTokens": [
-           *         {
-           *           "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
-           *           "name": "Budgeting app",
-           *           "scopes": [
-           *             "accounts:read"
-           *           ],
-           *           "ownerType": "CUSTOMER",
-           *           "createdAt": "2026-11-24T19:00:00.000Z",
-           *           "expiresAt": "2026-11-24T19:00:00.000Z",
-           *           "lastUsedAt": "2026-11-24T19:00:00.000Z",
-           *           "blockedAt": null,
-           *           "revokedAt": null,
-           *           "revokedBy": null
-           *         }
-           *       ]
-           *     }
-           */
-          'application/json': components['schemas']['ApiTokenListDto'];
-        };
-      };
-      /**
-       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
-       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
-       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
-       */
-      400: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description invalid_client */
-      401: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['OAuthErrorDto'];
-        };
-      };
-      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
-      403: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
-      503: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          'Retry-After': components['headers']['RetryAfter'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-    };
-  };
-  serviceCreateApiToken: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "name": "Budgeting app",
-         *       "scopes": [
-         *         "accounts:read"
-         *       ],
-         *       "expiresInDays": 90,
-         *       "cupid": "CUPID-ALICE-0001"
-         *     }
-         */
-        'application/json': components['schemas']['ServiceCreateApiTokenDto'];
-      };
-    };
-    responses: {
-      201: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
-           *       "name": "Budgeting app",
-           *       "scopes": [
-           *         "accounts:read"
-           *       ],
-           *       "ownerType": "CUSTOMER",
-           *       "createdAt": "2026-11-24T19:00:00.000Z",
-           *       "expiresAt": "2026-11-24T19:00:00.000Z",
-           *       "lastUsedAt": "2026-11-24T19:00:00.000Z",
-           *       "blockedAt": null,
-           *       "revokedAt": null,
-           *       "revokedBy": null,
-           *       "token": "ciam_at_Vh3k9Qm2x7LrP0sT4uW8yA1bC5dE6fG7hI8jK9lM0nO"
-           *     }
-           */
-          'application/json': components['schemas']['CreatedApiTokenDto'];
-        };
-      };
-      /**
-       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
-       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
-       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
-       */
-      400: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description invalid_client */
-      401: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['OAuthErrorDto'];
-        };
-      };
-      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
-      403: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
-      404: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
-      415: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /**
-       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
-       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
-       */
-      503: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          'Retry-After': components['headers']['RetryAfter'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-    };
-  };
-  serviceRevokeApiToken: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
-        apiTokenId: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Revoked */
-      204: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      /**
-       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
-       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
-       */
-      400: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description invalid_client */
-      401: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['OAuthErrorDto'];
-        };
-      };
-      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
-      403: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
-      404: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
-      503: {
-        headers: {
-          'Cache-Control': components['headers']['NoStore'];
-          'Retry-After': components['headers']['RetryAfter'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
     };
@@ -6985,6 +6702,289 @@ export interface operations {
        * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
        *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
        */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  serviceListApiTokens: {
+    parameters: {
+      query?: {
+        /** @description Only this customer's tokens */
+        cupid?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "apiTokens": [
+           *         {
+           *           "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *           "name": "Budgeting app",
+           *           "scopes": [
+           *             "accounts:read"
+           *           ],
+           *           "ownerType": "CUSTOMER",
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "expiresAt": "2026-11-24T19:00:00.000Z",
+           *           "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *           "blockedAt": null,
+           *           "revokedAt": null,
+           *           "revokedBy": null
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ApiTokenListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description invalid_client */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  serviceCreateApiToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "Budgeting app",
+         *       "scopes": [
+         *         "accounts:read"
+         *       ],
+         *       "expiresInDays": 90,
+         *       "cupid": "CUPID-ALICE-0001"
+         *     }
+         */
+        'application/json': components['schemas']['ServiceCreateApiTokenDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *       "name": "Budgeting app",
+           *       "scopes": [
+           *         "accounts:read"
+           *       ],
+           *       "ownerType": "CUSTOMER",
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "expiresAt": "2026-11-24T19:00:00.000Z",
+           *       "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *       "blockedAt": null,
+           *       "revokedAt": null,
+           *       "revokedBy": null,
+           *       "token": "ciam_at_Vh3k9Qm2x7LrP0sT4uW8yA1bC5dE6fG7hI8jK9lM0nO"
+           *     }
+           */
+          'application/json': components['schemas']['CreatedApiTokenDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description invalid_client */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  serviceRevokeApiToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+        apiTokenId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description invalid_client */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
       503: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];

@@ -16,7 +16,6 @@ import { RefreshTokenGrant } from './grants/refresh-token.grant';
 import { GrantRefusals } from './grants/refusals';
 import { IntrospectionController } from './introspection.controller';
 import { RevocationController } from './revocation.controller';
-import { ServiceApiTokensController } from './service-api-tokens.controller';
 import { TokenRevocationService } from './token-revocation.service';
 import { TokenController } from './token.controller';
 import { UserinfoController } from './userinfo.controller';
@@ -30,7 +29,6 @@ import { UserinfoController } from './userinfo.controller';
     TokenController,
     IntrospectionController,
     RevocationController,
-    ServiceApiTokensController,
     UserinfoController,
     EndSessionController,
   ],
@@ -45,6 +43,6 @@ import { UserinfoController } from './userinfo.controller';
     EndSessionService,
     SsoService,
   ],
-  exports: [ClientsModule, CorsPolicy],
+  exports: [ClientsModule, CorsPolicy, ClientAuthenticator],
 })
 export class OAuthModule {}

@@ -22,11 +22,11 @@ import {
 import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
 import { DirectoryUnavailableError, UserDirectory } from '../directory/user-directory.port';
-import { ApiTokenListDto, CreateApiTokenDto, CreatedApiTokenDto, toApiTokenDto } from '../me/dto/api-token.dto';
+import { ApiTokenListDto, CreateApiTokenDto, CreatedApiTokenDto, toApiTokenDto } from './dto/api-token.dto';
 import { ApiTokensService } from '../tokens/api-tokens.service';
-import { ClientAuthenticator } from './client-authentication';
-import { OAuthErrorDto } from './dto/oauth.dto';
-import { OAuthParams } from './oauth-params';
+import { ClientAuthenticator } from '../oauth/client-authentication';
+import { OAuthErrorDto } from '../oauth/dto/oauth.dto';
+import { OAuthParams } from '../oauth/oauth-params';
 
 /** The scope a service client needs to hold API tokens on behalf of customers. */
 export const API_TOKENS_MANAGE_SCOPE = 'api_tokens:manage';
