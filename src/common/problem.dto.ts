@@ -4,7 +4,18 @@ import type { ApiResponseOptions } from '@nestjs/swagger';
 import { PROBLEM_CATALOGUE, problemType } from './problem-catalogue';
 import type { JourneyContinuation, ProblemCode, ProblemEntry, ProblemExtension } from './problem-catalogue';
 
-const STEP_KINDS = ['PASSWORD', 'SMS_OTP', 'PUSH', 'ESIGN', 'DEVICE_BIND', 'DEVICE_PROOF', 'TOTP', 'RECOVERY_CODE', 'RESET_USERNAME', 'SET_PASSWORD'];
+const STEP_KINDS = [
+  'PASSWORD',
+  'SMS_OTP',
+  'PUSH',
+  'ESIGN',
+  'DEVICE_BIND',
+  'DEVICE_PROOF',
+  'TOTP',
+  'RECOVERY_CODE',
+  'RESET_USERNAME',
+  'SET_PASSWORD',
+];
 
 class FieldErrorDto {
   @ApiProperty({ example: 'transactionToken' }) field: string;

@@ -32,7 +32,10 @@ import { OAuthParams } from '../oauth/oauth-params';
 export const API_TOKENS_MANAGE_SCOPE = 'api_tokens:manage';
 
 export class ServiceCreateApiTokenDto extends CreateApiTokenDto {
-  @ApiProperty({ example: 'CUPID-ALICE-0001', description: 'The customer the token speaks for (the directory must know them)' })
+  @ApiProperty({
+    example: 'CUPID-ALICE-0001',
+    description: 'The customer the token speaks for (the directory must know them)',
+  })
   @IsString()
   @Length(1, 64)
   cupid: string;
@@ -78,7 +81,9 @@ export class ServiceApiTokensController {
     const client = await this.service(request);
     // A token never manages tokens itself: that stays with the service's own credentials.
     if (body.scopes.includes(API_TOKENS_MANAGE_SCOPE))
-      throw new ValidationFailedError([{ field: 'scopes', messages: [`${API_TOKENS_MANAGE_SCOPE} cannot be given to a token`] }]);
+      throw new ValidationFailedError([
+        { field: 'scopes', messages: [`${API_TOKENS_MANAGE_SCOPE} cannot be given to a token`] },
+      ]);
     // Asked outside any transaction: the customer must exist for a token to speak for them.
     const customer = await this.directory.findByCupid(body.cupid).catch((error: unknown) => {
       throw error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : error;
@@ -98,7 +103,9 @@ export class ServiceApiTokensController {
   @ApiProblems('VALIDATION_FAILED')
   async list(@Query() query: ServiceApiTokenQueryDto, @Req() request: FastifyRequest): Promise<ApiTokenListDto> {
     const client = await this.service(request);
-    return { apiTokens: (await this.apiTokens.listForService(client.clientId, query.cupid ?? null)).map(toApiTokenDto) };
+    return {
+      apiTokens: (await this.apiTokens.listForService(client.clientId, query.cupid ?? null)).map(toApiTokenDto),
+    };
   }
 
   @Delete(':apiTokenId')
@@ -106,10 +113,7 @@ export class ServiceApiTokensController {
   @ApiOperation({ summary: 'Revoke an API token the service owns', description: 'It stops working at once.' })
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiProblems('NOT_FOUND')
-  async revoke(
-    @Param('apiTokenId', new ParseUUIDPipe()) id: string,
-    @Req() request: FastifyRequest,
-  ): Promise<void> {
+  async revoke(@Param('apiTokenId', new ParseUUIDPipe()) id: string, @Req() request: FastifyRequest): Promise<void> {
     const client = await this.service(request);
     const revoked = await this.apiTokens.revokeForService(client.clientId, id, requestOrigin(request));
     if (!revoked) throw new NotFoundProblem('This service owns no live API token with this id.');
@@ -123,8 +127,14 @@ export class ServiceApiTokensController {
       'api-tokens',
       requestOrigin(request),
     );
-    if (method === 'none' || !client.allowsGrant('client_credentials') || !client.scopes.includes(API_TOKENS_MANAGE_SCOPE))
-      throw new NotPermittedError(`This client may not manage API tokens (it needs the ${API_TOKENS_MANAGE_SCOPE} scope).`);
+    if (
+      method === 'none' ||
+      !client.allowsGrant('client_credentials') ||
+      !client.scopes.includes(API_TOKENS_MANAGE_SCOPE)
+    )
+      throw new NotPermittedError(
+        `This client may not manage API tokens (it needs the ${API_TOKENS_MANAGE_SCOPE} scope).`,
+      );
     return client;
   }
 }

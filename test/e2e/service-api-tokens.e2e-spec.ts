@@ -94,7 +94,10 @@ describe('service-owned API tokens (POST/GET/DELETE /api-tokens)', () => {
     const other = await create({ cupid: ALICE, name: 'Nope', scopes: [] }, SERVICE);
     expect(other.status).toBe(403);
     expect(await other.json()).toMatchObject({ type: 'urn:ciam:problem:forbidden' });
-    expect((await create({ cupid: ALICE, name: 'Nope', scopes: [] }, { ...MANAGER, secret: 'wrong-secret-0123456789' })).status).toBe(401);
+    expect(
+      (await create({ cupid: ALICE, name: 'Nope', scopes: [] }, { ...MANAGER, secret: 'wrong-secret-0123456789' }))
+        .status,
+    ).toBe(401);
     const anonymous = await fetch(`${t.baseUrl}/api-tokens`);
     expect(anonymous.status).toBe(401);
     // A service never sees nor revokes a token it does not own (here the customer's own).

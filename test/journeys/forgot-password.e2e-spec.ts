@@ -60,7 +60,9 @@ describe.each([['ldap'], ['file']])('forgot password (%s directory)', (adapter) 
   }
 
   async function send(journey: Answer): Promise<Answer> {
-    const sent = await journeyStep(t, journey.journeyId, 'sms-otp/send', { transactionToken: journey.transactionToken! });
+    const sent = await journeyStep(t, journey.journeyId, 'sms-otp/send', {
+      transactionToken: journey.transactionToken!,
+    });
     expect(sent.status).toBe(200);
     return (await sent.json()) as Answer;
   }
@@ -91,7 +93,11 @@ describe.each([['ldap'], ['file']])('forgot password (%s directory)', (adapter) 
     const choice = await named('bob');
     expect(choice).toMatchObject({
       status: 'PENDING',
-      nextStep: { type: 'SMS_OTP', phase: 'CHOOSE', options: [{ type: 'SMS_OTP' }, { type: 'TOTP' }, { type: 'RECOVERY_CODE' }] },
+      nextStep: {
+        type: 'SMS_OTP',
+        phase: 'CHOOSE',
+        options: [{ type: 'SMS_OTP' }, { type: 'TOTP' }, { type: 'RECOVERY_CODE' }],
+      },
     });
     const verify = await send(choice);
     expect(verify.nextStep).toMatchObject({ type: 'SMS_OTP', phase: 'VERIFY', maskedPhone: null });
@@ -110,7 +116,9 @@ describe.each([['ldap'], ['file']])('forgot password (%s directory)', (adapter) 
       errors: [{ field: 'newPassword', messages: ['breached'] }],
     });
     const short = await setPassword(atPassword, 'bob');
-    expect(await short.json()).toMatchObject({ errors: [{ field: 'newPassword', messages: ['min_length', 'equals_username'] }] });
+    expect(await short.json()).toMatchObject({
+      errors: [{ field: 'newPassword', messages: ['min_length', 'equals_username'] }],
+    });
     // Nothing changed at the directory yet.
     expect(await signsIn('bob', 'bob-password')).toBe(200);
 
@@ -129,9 +137,14 @@ describe.each([['ldap'], ['file']])('forgot password (%s directory)', (adapter) 
     expect(active).toBe(0);
 
     const types = (await auditEvents(t, { cupid: BOB })).map((event: { event_type: string }) => event.event_type);
-    expect(types).toEqual(expect.arrayContaining(['password.reset_started', 'password.reset_rejected', 'password.reset']));
+    expect(types).toEqual(
+      expect.arrayContaining(['password.reset_started', 'password.reset_rejected', 'password.reset']),
+    );
     expect(await auditEvents(t, { cupid: BOB, type: 'password.reset' })).toEqual([
-      expect.objectContaining({ outcome: 'SUCCESS', details: expect.objectContaining({ factor: 'SMS_OTP', sessionsRevoked: 1 }) }),
+      expect.objectContaining({
+        outcome: 'SUCCESS',
+        details: expect.objectContaining({ factor: 'SMS_OTP', sessionsRevoked: 1 }),
+      }),
     ]);
     expect(JSON.stringify(await auditEvents(t, { cupid: BOB }))).not.toContain(NEW_PASSWORD);
     // The notice leaves after the transaction: wait for it, generously.
@@ -174,7 +187,10 @@ describe.each([['ldap'], ['file']])('forgot password (%s directory)', (adapter) 
     expect((await smsOutbox()).length).toBe(before + 1); // only Bob's phone got a message
 
     for (const journey of [knownSent, unknownSent]) {
-      const wrong = await journeyStep(t, journey.journeyId, 'sms-otp', { transactionToken: journey.transactionToken!, code: '000000' });
+      const wrong = await journeyStep(t, journey.journeyId, 'sms-otp', {
+        transactionToken: journey.transactionToken!,
+        code: '000000',
+      });
       expect(wrong.status).toBe(401);
       expect(await wrong.json()).toMatchObject({ type: 'urn:ciam:problem:otp-invalid', attemptsLeft: 4 });
     }
@@ -197,7 +213,10 @@ describe('forgot password: starts are rate limited per address, like passwords',
   it('answers 429 TOO_MANY_ATTEMPTS once the address reached the limit, for any username', async () => {
     const start = async (username: string) => {
       const journey = await startJourney(t, { purpose: 'password_reset' });
-      return journeyStep(t, journey.journeyId, 'reset/username', { transactionToken: journey.transactionToken, username });
+      return journeyStep(t, journey.journeyId, 'reset/username', {
+        transactionToken: journey.transactionToken,
+        username,
+      });
     };
     expect((await start('alice')).status).toBe(200);
     expect((await start('nobody-at-all')).status).toBe(200);

@@ -108,7 +108,8 @@ export class SmsOtpVerifyNextStep {
     example: '+44•••••002',
     nullable: true,
     type: String,
-    description: 'Where the code went, masked; null in a forgot-password journey, which shows nothing about the account',
+    description:
+      'Where the code went, masked; null in a forgot-password journey, which shows nothing about the account',
   })
   maskedPhone: string | null;
 
@@ -486,7 +487,8 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
   SET_PASSWORD: {
     schema: 'SetPasswordNextStep',
     operations: ['journeySetPassword'],
-    description: 'Forgot password, a factor proven: ask for the new password; the journey then completes without a session.',
+    description:
+      'Forgot password, a factor proven: ask for the new password; the journey then completes without a session.',
   },
 };
 

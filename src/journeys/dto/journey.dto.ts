@@ -207,7 +207,8 @@ export class SetPasswordDto extends TransactionOnlyDto {
   @ApiProperty({
     example: 'correct horse battery staple',
     format: 'password',
-    description: '12 to 128 characters, not the username, not a common password (PASSWORD_POLICY_VIOLATION names the rules broken)',
+    description:
+      '12 to 128 characters, not the username, not a common password (PASSWORD_POLICY_VIOLATION names the rules broken)',
   })
   @IsString()
   @Length(1, 1024)

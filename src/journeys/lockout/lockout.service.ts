@@ -157,7 +157,14 @@ export class LockoutService {
   async recordAddressAttempt(manager: EntityManager, ip: string | null): Promise<FailureOutcome['engaged']> {
     if (!ip) return [];
     const lockout = this.config.lockout;
-    return this.windowedFailure(manager, `ip:${ip}`, 'ip', this.clock.now(), lockout.ipWindowSeconds, lockout.ipFailureLimit);
+    return this.windowedFailure(
+      manager,
+      `ip:${ip}`,
+      'ip',
+      this.clock.now(),
+      lockout.ipWindowSeconds,
+      lockout.ipFailureLimit,
+    );
   }
 
   /** One more failure of an account counter (accountSubject or customerSubject) and of the address. */

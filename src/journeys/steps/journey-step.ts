@@ -95,13 +95,7 @@ export abstract class JourneyStep<Input = unknown> {
    * its own two: 'reset-identify' (the username alone) and 'reset-password' (the new password).
    */
   abstract readonly role:
-    | 'primary'
-    | 'device-proof'
-    | 'second-factor'
-    | 'consent'
-    | 'enrolment'
-    | 'reset-identify'
-    | 'reset-password';
+    'primary' | 'device-proof' | 'second-factor' | 'consent' | 'enrolment' | 'reset-identify' | 'reset-password';
   /** How many failed tries a journey allows for this step before it fails. */
   abstract maxTries(): number;
   /** Whether the customer can do this step at all (e.g. has a phone for SMS). */

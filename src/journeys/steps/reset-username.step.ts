@@ -68,7 +68,11 @@ export class ResetUsernameStep extends JourneyStep<ResetUsernameInput> {
         type: AUDIT_EVENT_TYPES.LOCKOUT_ENGAGED,
         outcome: 'FAILURE',
         actor: { type: 'SYSTEM', id: 'lockout' },
-        details: { subject: engaged.subject, lockedUntil: engaged.lockedUntil.toISOString(), failures: engaged.failures },
+        details: {
+          subject: engaged.subject,
+          lockedUntil: engaged.lockedUntil.toISOString(),
+          failures: engaged.failures,
+        },
       });
     return { kind: 'contact', plan: null };
   }

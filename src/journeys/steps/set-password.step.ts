@@ -61,7 +61,12 @@ export class SetPasswordStep extends JourneyStep<SetPasswordInput> {
     return this.config.journeys.passwordAttemptsPerJourney;
   }
 
-  override async begin({ state, input, origin, manager }: StepRun<SetPasswordInput>): Promise<StepOutcome | StepContact> {
+  override async begin({
+    state,
+    input,
+    origin,
+    manager,
+  }: StepRun<SetPasswordInput>): Promise<StepOutcome | StepContact> {
     const user = state.transient.user;
     // The engine's lookup failed: without the entry the policy cannot be checked, so nothing is set.
     if (user === undefined) throw new DirectoryUnavailableError();
@@ -73,7 +78,11 @@ export class SetPasswordStep extends JourneyStep<SetPasswordInput> {
         outcome: 'FAILURE',
         details: { reason: 'unknown_customer' },
       });
-      return { kind: 'failed', error: new JourneyFailedError('This password cannot be reset.'), reason: 'customer not resettable' };
+      return {
+        kind: 'failed',
+        error: new JourneyFailedError('This password cannot be reset.'),
+        reason: 'customer not resettable',
+      };
     }
     const rules = passwordPolicyViolations(String(input.newPassword ?? ''), user.username);
     if (rules.length > 0) {
@@ -110,7 +119,11 @@ export class SetPasswordStep extends JourneyStep<SetPasswordInput> {
         outcome: 'FAILURE',
         details: { reason: 'unknown_customer' },
       });
-      return { kind: 'failed', error: new JourneyFailedError('This password cannot be reset.'), reason: 'customer gone' };
+      return {
+        kind: 'failed',
+        error: new JourneyFailedError('This password cannot be reset.'),
+        reason: 'customer gone',
+      };
     }
     const revoked = await this.sessions.revokeAllForCupid(
       cupid,
