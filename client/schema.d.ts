@@ -733,7 +733,7 @@ export interface paths {
     put?: never;
     /**
      * Step up my session
-     * @description Starts a journey bound to the session of this token that asks only for what its level lacks (never the password). Continue it with the journey step operations; it completes with a code for the token endpoint.
+     * @description Starts a journey bound to the session of this token that asks only for what its level lacks (never the password). When its last authentication is older than maxAge or FACTOR_CHANGE_MAX_AGE_SECONDS, it asks one second factor again (a re-authentication), whose pass renews auth_time for the factor changes under /me. Continue it with the journey step operations; it completes with a code for the token endpoint.
      */
     post: operations['meStartStepUp'];
     delete?: never;
@@ -1424,6 +1424,66 @@ export interface paths {
      * @description For a journey started with `method: passkey`: the assertion of a discoverable credential over the challenge of nextStep.publicKey, with user verification. The credential names the customer; the directory must still let them in. A user-verified passkey counts as two factors (loa2).
      */
     post: operations['journeyPasskeyLogin'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/passkey-enrol/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Passkey offer: ask for creation options
+     * @description The customer accepted the offer of a passkey (nextStep PASSKEY_ENROL, phase OFFER). Answers nextStep.publicKey, the WebAuthn creation options (a discoverable credential with user verification), and a new token that carries their challenge: pass publicKey to PublicKeyCredential.parseCreationOptionsFromJSON and navigator.credentials.create.
+     */
+    post: operations['journeyPasskeyEnrolOptions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/passkey-enrol': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Passkey offer: register the new passkey
+     * @description Verified as POST /me/passkeys verifies: the challenge of this transaction (single use), this RP ID and WEBAUTHN_ORIGINS, user verification. The customer is notified on another channel. A refusal keeps the token (attemptsLeft).
+     */
+    post: operations['journeyPasskeyEnrol'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/passkey-enrol/skip': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Passkey offer: not now
+     * @description The customer declines the passkey (audited); the journey goes on without one, and is not asked again.
+     */
+    post: operations['journeySkipPasskeyEnrol'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2246,6 +2306,11 @@ export interface components {
        */
       acr?: 'urn:ciam:loa:1' | 'urn:ciam:loa:2' | 'urn:ciam:loa:3';
       /**
+       * @description Seconds (OIDC max_age): when the session authenticated longer ago, one second factor is asked again and its pass renews auth_time (also automatic past FACTOR_CHANGE_MAX_AGE_SECONDS); 0 always re-authenticates
+       * @example 0
+       */
+      maxAge?: number;
+      /**
        * @description Registered exactly for the token's client
        * @example http://localhost:5173/callback
        */
@@ -2830,6 +2895,46 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    /** @description PASSKEY_ENROL/OFFER: Offer to create a passkey ("Create a passkey" asks for the options) or decline it ("Not now"). Answered by `journeyPasskeyEnrolOptions` or `journeySkipPasskeyEnrol`. */
+    PasskeyEnrolOfferNextStep: {
+      /**
+       * @example PASSKEY_ENROL
+       * @enum {string}
+       */
+      type: 'PASSKEY_ENROL';
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      phase: 'OFFER';
+    };
+    /** @description PASSKEY_ENROL/CREATE: Run navigator.credentials.create with `publicKey` and send the credential; or decline. Answered by `journeyPasskeyEnrol` or `journeyPasskeyEnrolOptions` or `journeySkipPasskeyEnrol`. */
+    PasskeyEnrolCreateNextStep: {
+      /**
+       * @example PASSKEY_ENROL
+       * @enum {string}
+       */
+      type: 'PASSKEY_ENROL';
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      phase: 'CREATE';
+      /**
+       * @description WebAuthn creation options (PublicKeyCredentialCreationOptionsJSON): pass them to PublicKeyCredential.parseCreationOptionsFromJSON, then navigator.credentials.create({ publicKey }); send the toJSON()
+       * @example {
+       *       "challenge": "ZmQ3N2E0...",
+       *       "rp": {
+       *         "id": "login.example.com",
+       *         "name": "Example"
+       *       },
+       *       "timeout": 120000
+       *     }
+       */
+      publicKey: {
+        [key: string]: unknown;
+      };
+    };
     RecoveryCodeOption: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -3200,6 +3305,22 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    PasskeyEnrolDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * @description A name the customer recognises (default: "Passkey")
+       * @example iPhone
+       */
+      name?: string;
+      /** @description PublicKeyCredential.toJSON() of navigator.credentials.create() with the options of nextStep.publicKey (RegistrationResponseJSON) */
+      credential: {
+        [key: string]: unknown;
+      };
+    };
     PushAnswerDto: {
       /** @enum {string} */
       decision: 'approve' | 'deny';
@@ -3232,8 +3353,12 @@ export interface components {
       | components['schemas']['PasskeyNextStep']
       | components['schemas']['PasskeyLoginNextStep']
       | components['schemas']['RecoveryCodeNextStep']
+      | components['schemas']['PasskeyEnrolNextStep']
       | components['schemas']['ResetUsernameNextStep']
       | components['schemas']['SetPasswordNextStep'];
+    /** @description The offer of a passkey: accepting or declining it, then creating it. */
+    PasskeyEnrolNextStep:
+      components['schemas']['PasskeyEnrolOfferNextStep'] | components['schemas']['PasskeyEnrolCreateNextStep'];
     /** @description The passkey step: choosing the factor, then asserting with the options. */
     PasskeyNextStep: components['schemas']['PasskeyChooseNextStep'] | components['schemas']['PasskeyAssertNextStep'];
     /** @description The SMS one-time code step: choosing the factor, then verifying the code. */
@@ -7009,6 +7134,7 @@ export interface operations {
         /**
          * @example {
          *       "acr": "urn:ciam:loa:2",
+         *       "maxAge": 0,
          *       "redirectUri": "http://localhost:5173/callback",
          *       "codeChallenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
          *       "codeChallengeMethod": "S256",
@@ -8311,7 +8437,7 @@ export interface operations {
         };
       };
       /**
-       * @description - `PASSKEY_REGISTRATION_INVALID` (`urn:ciam:problem:passkey-registration-invalid`): The registration response did not verify against a live challenge of yours: ask for new options.
+       * @description - `PASSKEY_REGISTRATION_INVALID` (`urn:ciam:problem:passkey-registration-invalid`): The registration response did not verify against a live challenge of yours: ask for new options (a journey's passkey offer keeps its token).
        *     - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
        *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
        *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
@@ -10821,6 +10947,276 @@ export interface operations {
        *     - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one.
        */
       403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyPasskeyEnrolOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u..."
+         *     }
+         */
+        'application/json': components['schemas']['TransactionOnlyDto'];
+      };
+    };
+    responses: {
+      /** @description The passkey offer with its creation options */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `PASSKEY_REGISTRATION_INVALID` (`urn:ciam:problem:passkey-registration-invalid`): The registration response did not verify against a live challenge of yours: ask for new options (a journey's passkey offer keeps its token). Then the journey goes on with the same transaction token.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyPasskeyEnrol: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "name": "iPhone",
+         *       "credential": {}
+         *     }
+         */
+        'application/json': components['schemas']['PasskeyEnrolDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `PASSKEY_REGISTRATION_INVALID` (`urn:ciam:problem:passkey-registration-invalid`): The registration response did not verify against a live challenge of yours: ask for new options (a journey's passkey offer keeps its token). Then the journey goes on with the same transaction token.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       *     - `PASSKEY_OPTIONS_REQUIRED` (`urn:ciam:problem:passkey-options-required`): Ask for the passkey options first (the `options` operation of the step) and sign their challenge. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeySkipPasskeyEnrol: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u..."
+         *     }
+         */
+        'application/json': components['schemas']['TransactionOnlyDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;

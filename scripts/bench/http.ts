@@ -207,7 +207,9 @@ async function startService(
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   pin(child.pid, SERVER_CPU);
-  for (let i = 0; i < 300; i += 1) {
+  // The first start after new migrations runs them over the full-scale tables (an index over 10M audit rows takes
+  // minutes), so readiness may take that long once.
+  for (let i = 0; i < 6000; i += 1) {
     if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);
     if (
       (await fetch(`${base}/health/ready`).then(
@@ -218,7 +220,7 @@ async function startService(
       return { base, child };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('the service did not become ready within 30 s');
+  throw new Error('the service did not become ready within 10 min');
 }
 
 async function stopService(child: ChildProcess): Promise<void> {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AuditChainRepository } from '../audit/audit-chain.repository';
-import { MetricsService } from '../observability/metrics.service';
+import { MetricsService, withinScrapeBound } from '../observability/metrics.service';
 
 /**
  * The audit chain's metrics (docs/operations.md, "The audit chain and webhooks"): rows this instance chained,
@@ -28,7 +28,7 @@ export class AuditChainMetrics {
       registers,
       async collect() {
         try {
-          this.set(await chain.unchainedAgeSeconds(dataSource.manager));
+          this.set(await withinScrapeBound(chain.unchainedAgeSeconds(dataSource.manager), 'the audit chain lag'));
         } catch (error) {
           logger.warn({ err: error }, 'audit chain lag could not be read');
         }
@@ -40,7 +40,7 @@ export class AuditChainMetrics {
       registers,
       async collect() {
         try {
-          this.set((await chain.head(dataSource.manager)).headSeq);
+          this.set((await withinScrapeBound(chain.head(dataSource.manager), 'the audit chain head')).headSeq);
         } catch (error) {
           logger.warn({ err: error }, 'audit chain head could not be read');
         }

@@ -186,6 +186,8 @@ export const AUDIT_EVENT_TYPES = {
   RECOVERY_CODE_REJECTED: 'recovery_code.rejected',
   /** The unused recovery codes were revoked; details: count, reason. */
   RECOVERY_CODES_REVOKED: 'recovery_codes.revoked',
+  /** The customer declined the offer of a passkey at the end of a sign-in (PASSKEY_ENROL "Not now"); details: none. */
+  PASSKEY_ENROLMENT_DECLINED: 'passkey.enrolment_declined',
   /** A forgot-password journey named an account; details: knownCustomer, directoryStatus (the caller hears the same either way). */
   PASSWORD_RESET_STARTED: 'password.reset_started',
   /** A customer set a new password after proving a factor; details: directory, sessionsRevoked. */

@@ -174,6 +174,16 @@ export class AuditLogRepository {
    * Rows that fell into the DEFAULT partition and are past retention too, one batch. The append-only trigger
    * lets rows go only inside a transaction that raised the retention flag (ciam.audit_maintenance).
    */
+  /** Whether the default partition holds rows older than `cutoff` (the retention has something to delete there). */
+  async hasDefaultRowsBefore(manager: EntityManager, cutoff: Date): Promise<boolean> {
+    const [row] = await rowsOf<{ due: boolean }>(
+      manager,
+      'SELECT EXISTS (SELECT 1 FROM audit_logs_default WHERE created_at < $1) AS due',
+      [cutoff],
+    );
+    return row.due;
+  }
+
   async deleteOldDefaultBatch(manager: EntityManager, batch: number, cutoff: Date): Promise<number> {
     return manager.transaction(async (tx) => {
       await tx.query(`SELECT set_config('ciam.audit_maintenance', 'on', true)`);

@@ -341,7 +341,10 @@ export const PROBLEM_CATALOGUE = {
   PASSKEY_REGISTRATION_INVALID: {
     status: 400,
     title: 'Passkey registration refused',
-    meaning: 'The registration response did not verify against a live challenge of yours: ask for new options.',
+    meaning:
+      "The registration response did not verify against a live challenge of yours: ask for new options (a journey's passkey offer keeps its token).",
+    journey: 'same-token',
+    extensions: ['attemptsLeft'],
   },
   FACTOR_NOT_REVOCABLE: {
     status: 409,

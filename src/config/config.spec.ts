@@ -53,7 +53,12 @@ describe('loadConfig', () => {
       rpName: 'login.bank.example',
       origins: ['https://login.bank.example'],
       challengeTtlSeconds: 120,
+      enrolmentOffer: [],
     });
+    expect(loadConfig({ PASSKEY_ENROLMENT_OFFER: 'web, Mobile' }).webauthn.enrolmentOffer).toEqual(['WEB', 'MOBILE']);
+    expect(() => loadConfig({ PASSKEY_ENROLMENT_OFFER: 'web,fax' })).toThrow(
+      /PASSKEY_ENROLMENT_OFFER: fax is not a channel/,
+    );
     const wider = loadConfig({
       OIDC_ISSUER: 'https://login.bank.example',
       WEBAUTHN_RP_ID: 'bank.example',

@@ -165,6 +165,11 @@ export interface AppConfig {
     origins: string[];
     /** How long a registration or authentication challenge is valid (single use in any case). */
     challengeTtlSeconds: number;
+    /**
+     * PASSKEY_ENROLMENT_OFFER: the journey channels (web, mobile, api) whose journeys offer a passkey after a
+     * multi-factor sign-in of a customer who has none (the PASSKEY_ENROL step); empty (the default): never.
+     */
+    enrolmentOffer: Array<'WEB' | 'MOBILE' | 'API'>;
   };
   agentConsole: {
     /** The console's public client at the workforce IdP (code + PKCE); unset: only the development sign-in. */
@@ -335,7 +340,7 @@ function readConfig(read: EnvReader): AppConfig {
     ...readLoginUiConfig(read),
     ...readOutboxConfig(read, nodeEnv),
     ...readFactorConfig(read, nodeEnv),
-    webauthn: { rpId: '', rpName: '', origins: [], challengeTtlSeconds: 0 },
+    webauthn: { rpId: '', rpName: '', origins: [], challengeTtlSeconds: 0, enrolmentOffer: [] },
   };
   const port = config.http.port;
   config.oidc.issuer = read.issuer('OIDC_ISSUER', `http://localhost:${port}`, nodeEnv);
@@ -407,7 +412,19 @@ function readWebauthnConfig(read: EnvReader, issuer: string): AppConfig['webauth
     rpName: read.string('WEBAUTHN_RP_NAME', rpId),
     origins,
     challengeTtlSeconds: read.integer('WEBAUTHN_CHALLENGE_TTL_SECONDS', 120, 30, 600),
+    enrolmentOffer: readEnrolmentOffer(read),
   };
+}
+
+/** PASSKEY_ENROLMENT_OFFER: channel names, case-insensitive; an unknown one is refused at start-up. */
+function readEnrolmentOffer(read: EnvReader): AppConfig['webauthn']['enrolmentOffer'] {
+  const channels: AppConfig['webauthn']['enrolmentOffer'] = [];
+  for (const item of read.list('PASSKEY_ENROLMENT_OFFER', '')) {
+    const channel = item.toUpperCase();
+    if (channel === 'WEB' || channel === 'MOBILE' || channel === 'API') channels.push(channel);
+    else read.problems.push(`PASSKEY_ENROLMENT_OFFER: ${item} is not a channel (web, mobile, api)`);
+  }
+  return channels;
 }
 
 /** The host of an exact origin (`scheme://host[:port]`, nothing more), or null. */

@@ -25,6 +25,7 @@ import { EmailHelperEmailFactor1796092000000 } from '../../migrations/1796092000
 import { EmailHelperTotp1796092600000 } from '../../migrations/1796092600000-EmailHelperTotp';
 import { EmailHelperRecoveryCodes1796093200000 } from '../../migrations/1796093200000-EmailHelperRecoveryCodes';
 import { ForgotHelperPasswordReset1796094000000 } from '../../migrations/1796094000000-ForgotHelperPasswordReset';
+import { EnrolHelperPasskeyEnrolStep1796094500000 } from '../../migrations/1796094500000-EnrolHelperPasskeyEnrolStep';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   EmailHelperTotp1796092600000,
   EmailHelperRecoveryCodes1796093200000,
   ForgotHelperPasswordReset1796094000000,
+  EnrolHelperPasskeyEnrolStep1796094500000,
 ];

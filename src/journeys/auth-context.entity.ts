@@ -13,8 +13,12 @@ export interface JourneyOptions {
   loginHint?: string;
   /** Started by /oauth2/authorize: completing it gives the browser the provider session cookie. */
   browser?: boolean;
-  /** Step-up: the live session this journey raises (its customer is known, the password is skipped). */
-  stepUp?: { sessionId: string; acr: string | null; amr: string[] };
+  /**
+   * Step-up: the live session this journey raises (its customer is known, the password is skipped). With
+   * `reauthenticate`, the session's sign-in is too old for what is asked: one second factor is asked again even
+   * when the level is already reached, and only its pass renews auth_time (issue 17 item 5).
+   */
+  stepUp?: { sessionId: string; acr: string | null; amr: string[]; reauthenticate?: boolean };
   /** Started for a passwordless sign-in: the first step is a discoverable passkey (PASSKEY_LOGIN), not the password. */
   passwordless?: boolean;
   /**

@@ -12,6 +12,7 @@ export const AUTH_STEP_KINDS = [
   'PASSKEY',
   'PASSKEY_LOGIN',
   'RECOVERY_CODE',
+  'PASSKEY_ENROL',
   'RESET_USERNAME',
   'SET_PASSWORD',
 ] as const;

@@ -179,6 +179,7 @@ export class JourneyService {
           to: request.options?.acr ?? null,
           startedBy: request.startedBy,
           transactionSha256: request.options?.transaction?.hash ?? null,
+          reauthenticate: stepUp.reauthenticate === true,
         },
       });
     const state: JourneyState = {

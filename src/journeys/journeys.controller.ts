@@ -9,6 +9,7 @@ import {
   DeviceProofDto,
   EsignDto,
   PasskeyAssertionDto,
+  PasskeyEnrolDto,
   PasswordStepDto,
   PushPollDto,
   SmsCodeDto,
@@ -521,5 +522,73 @@ export class JourneysController {
       { credential: body.credential },
       requestOrigin(request),
     );
+  }
+
+  @Post(':journeyId/passkey-enrol/options')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Passkey offer: ask for creation options',
+    description:
+      'The customer accepted the offer of a passkey (nextStep PASSKEY_ENROL, phase OFFER). Answers nextStep.publicKey, the ' +
+      'WebAuthn creation options (a discoverable credential with user verification), and a new token that carries their ' +
+      'challenge: pass publicKey to PublicKeyCredential.parseCreationOptionsFromJSON and navigator.credentials.create.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The passkey offer with its creation options' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'PASSKEY_REGISTRATION_INVALID')
+  passkeyEnrolOptions(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TransactionOnlyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'PASSKEY_ENROL',
+      'options',
+      body.transactionToken,
+      {},
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/passkey-enrol')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Passkey offer: register the new passkey',
+    description:
+      'Verified as POST /me/passkeys verifies: the challenge of this transaction (single use), this RP ID and WEBAUTHN_ORIGINS, ' +
+      'user verification. The customer is notified on another channel. A refusal keeps the token (attemptsLeft).',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'PASSKEY_OPTIONS_REQUIRED', 'PASSKEY_REGISTRATION_INVALID', 'JOURNEY_FAILED')
+  passkeyEnrol(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: PasskeyEnrolDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'PASSKEY_ENROL',
+      'register',
+      body.transactionToken,
+      { credential: body.credential, name: body.name },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/passkey-enrol/skip')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Passkey offer: not now',
+    description:
+      'The customer declines the passkey (audited); the journey goes on without one, and is not asked again.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
+  @ApiJourneyProblems(...STEP_PROBLEMS)
+  skipPasskeyEnrol(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: TransactionOnlyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(journeyId, 'PASSKEY_ENROL', 'skip', body.transactionToken, {}, requestOrigin(request));
   }
 }

@@ -26,6 +26,7 @@ import { RecoveryCodesModule } from '../mfa/recovery-codes/recovery-codes.module
 import { TotpModule } from '../mfa/totp/totp.module';
 import { PasskeyStep } from './steps/passkey.step';
 import { PasskeyLoginStep } from './steps/passkey-login.step';
+import { PasskeyEnrolStep } from './steps/passkey-enrol.step';
 import { PasskeysModule } from '../mfa/passkeys/passkeys.module';
 import { EsignRepository } from '../esign/esign.repository';
 import { PushModule } from '../mfa/push/push.module';
@@ -46,6 +47,7 @@ const STEPS = [
   PushStep,
   EsignStep,
   DeviceBindStep,
+  PasskeyEnrolStep,
   TotpStep,
   PasskeyStep,
   PasskeyLoginStep,

@@ -63,8 +63,8 @@ interface Situation {
   proof?: boolean;
   /** The level asked for (acr_values, the client's minimum). */
   acr?: string;
-  /** A step-up of a live session with this level and these methods. */
-  stepUp?: { acr: string; amr: string[] };
+  /** A step-up of a live session with this level and these methods (a re-authentication: its sign-in is too old). */
+  stepUp?: { acr: string; amr: string[]; reauthenticate?: boolean };
 }
 
 type Expected =
@@ -77,6 +77,8 @@ const FACTORS: AuthStepKind[] = ['SMS_OTP', 'PUSH'];
 const LOA3 = 'urn:ciam:loa:3';
 const PUSH_FOR_TRANSACTION: StepFacts = { ...PUSH_BY_A, transactionBound: true };
 const LOA1_SESSION = { acr: LOA_PASSWORD, amr: ['pwd'] };
+const STALE_LOA2_SESSION = { acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'], reauthenticate: true };
+const STALE_LOA3_SESSION = { acr: LOA3, amr: ['pwd', 'swk', 'push'], reauthenticate: true };
 
 // situation                                                                                                   → decision
 const TABLE: Array<[string, Situation, Expected]> = [
@@ -260,6 +262,27 @@ const TABLE: Array<[string, Situation, Expected]> = [
     'step-up to loa3, the push approved the transaction',
     { risk: null, passed: [['PUSH', PUSH_FOR_TRANSACTION]], acr: LOA3, stepUp: LOA1_SESSION },
     { next: 'COMPLETE', acr: LOA3, amr: ['pwd', 'swk', 'push'] },
+  ],
+  // Re-authentication (issue 17 item 5): the level is there, the sign-in too old; a factor again, never for free
+  [
+    're-authentication of a loa2 session: a second factor again, not the password',
+    { risk: null, passed: [], acr: LOA_MFA, stepUp: STALE_LOA2_SESSION },
+    { next: 'STEP', steps: FACTORS },
+  ],
+  [
+    're-authentication of a loa2 session, SMS code passed',
+    { risk: null, passed: [['SMS_OTP', SMS]], acr: LOA_MFA, stepUp: STALE_LOA2_SESSION },
+    { next: 'COMPLETE', acr: LOA_MFA, amr: ['pwd', 'otp', 'sms'] },
+  ],
+  [
+    're-authentication without a factor available: nothing renewed',
+    { risk: null, passed: [], acr: LOA_MFA, stepUp: STALE_LOA2_SESSION, factors: false },
+    { next: 'FAIL', denied: false },
+  ],
+  [
+    're-authentication of a loa3 session keeps its level',
+    { risk: null, passed: [['SMS_OTP', SMS]], acr: LOA_MFA, stepUp: STALE_LOA3_SESSION },
+    { next: 'COMPLETE', acr: LOA3, amr: ['pwd', 'swk', 'push', 'otp', 'sms'] },
   ],
 ];
 

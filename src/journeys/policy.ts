@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../audit/audit.service';
-import { assuranceRank, LOA1, LOA2, levelFor } from '../common/assurance';
+import { assuranceRank, highestAcr, LOA1, LOA2, levelFor } from '../common/assurance';
 import type { EntityManager } from 'typeorm';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import type { DirectoryUser } from '../directory/user-directory.port';
@@ -93,10 +93,13 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
   const stepUp = state.context.options?.stepUp;
   if (stepUp) {
     // Step-up (issue 15): the customer signed in already (the session); only what is missing is asked, never
-    // the password again, and no new risk evaluation (the session's sign-in had one).
-    const mfaDone = passedAny('second-factor') || assuranceRank(stepUp.acr) >= 2;
+    // the password again, and no new risk evaluation (the session's sign-in had one). A re-authentication
+    // (issue 17 item 5: the sign-in is too old for a factor change) asks one second factor again whatever the
+    // session's level: auth_time is renewed only by a factor passed in this journey, never for free.
+    const reauthenticate = stepUp.reauthenticate === true;
+    const mfaDone = passedAny('second-factor') || (!reauthenticate && assuranceRank(stepUp.acr) >= 2);
     const needsBinding = required >= 3 && !transactionBound;
-    if ((required >= 2 && !mfaDone) || needsBinding) {
+    if (((required >= 2 || reauthenticate) && !mfaDone) || needsBinding) {
       // A transaction to approve is asked of the factors that show and sign it; otherwise any second factor.
       const factors = (await available('second-factor')).filter((step) => !needsBinding || step.bindsTransaction);
       if (factors.length > 0 && !passedAny('second-factor')) return { next: 'STEP', steps: factors };
@@ -105,7 +108,8 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     return {
       next: 'COMPLETE',
       amr: [...new Set([...stepUp.amr, ...state.passed.flatMap((entry) => entry.facts.amr)])],
-      acr: levelFor({ secondFactor: mfaDone, transactionBound }),
+      // Never lower than the session had: re-authenticating a loa3 session keeps loa3 (a union, like amr).
+      acr: highestAcr([stepUp.acr, levelFor({ secondFactor: mfaDone, transactionBound })]) ?? LOA1,
       trustedDeviceId: null,
     };
   }

@@ -1,9 +1,11 @@
-import { Body, Controller, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Inject, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { assuranceRank, LOA2, LOA3 } from '../common/assurance';
 import { Clock } from '../common/clock';
 import { ApiJourneyProblems, ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
 import { transactionHash } from '../common/transaction-binding';
 import { JOURNEY_RESPONSE } from '../journeys/dto/journey-response.dto';
 import { InvalidJourneyRequestError } from '../journeys/journey-errors';
@@ -19,6 +21,11 @@ import { StartStepUpDto } from './dto/step-up.dto';
  * the same session's acr/amr grow. With a transaction, the push prompt shows it and the device signs its hash
  * (dynamic linking), which alone reaches loa3; the completed answer returns that hash (`transactionHash`), and
  * the code's tokens carry the raised acr.
+ *
+ * Re-authentication (issue 17 item 5): a factor change under /me needs a recent sign-in (FreshAuthGuard). When the
+ * session's auth_time is older than `maxAge` (OIDC Core §3.1.2.1's max_age, asked by the frontend) or than
+ * FACTOR_CHANGE_MAX_AGE_SECONDS, the step-up asks one second factor again even at the level already reached
+ * (never the password: the session is live), and its pass renews auth_time. Without a factor passed, nothing is renewed.
  */
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
@@ -27,6 +34,7 @@ import { StartStepUpDto } from './dto/step-up.dto';
 @Controller('me')
 export class StepUpController {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly journeys: JourneyService,
     private readonly sessions: SessionsService,
     private readonly clock: Clock,
@@ -37,6 +45,8 @@ export class StepUpController {
     summary: 'Step up my session',
     description:
       'Starts a journey bound to the session of this token that asks only for what its level lacks (never the password). ' +
+      'When its last authentication is older than maxAge or FACTOR_CHANGE_MAX_AGE_SECONDS, it asks one second factor ' +
+      'again (a re-authentication), whose pass renews auth_time for the factor changes under /me. ' +
       'Continue it with the journey step operations; it completes with a code for the token endpoint.',
   })
   @ApiCreatedResponse({ schema: JOURNEY_RESPONSE, description: 'The step-up journey and its first step' })
@@ -50,8 +60,11 @@ export class StepUpController {
     // A transaction is approved only by a factor that shows and signs it: loa3 (src/common/assurance.ts).
     const acr = transaction ? LOA3 : (body.acr ?? LOA2);
     if (assuranceRank(acr) < 2) throw new InvalidJourneyRequestError('a step-up asks for urn:ciam:loa:2 or higher');
+    const ageSeconds = (this.clock.now().getTime() - session.authTime.getTime()) / 1000;
+    const reauthenticate =
+      (body.maxAge !== undefined && ageSeconds > body.maxAge) || ageSeconds > this.config.factorChange.maxAgeSeconds;
     // Nothing to ask would raise nothing: refused rather than renewing auth_time without an authentication.
-    if (!transaction && assuranceRank(session.acr) >= assuranceRank(acr))
+    if (!transaction && !reauthenticate && assuranceRank(session.acr) >= assuranceRank(acr))
       throw new InvalidJourneyRequestError('the session already has this level of assurance');
     const view = await this.journeys.start(
       {
@@ -67,7 +80,12 @@ export class StepUpController {
         cupid,
         options: {
           acr,
-          stepUp: { sessionId: session.id, acr: session.acr, amr: session.amr },
+          stepUp: {
+            sessionId: session.id,
+            acr: session.acr,
+            amr: session.amr,
+            ...(reauthenticate ? { reauthenticate: true } : {}),
+          },
           ...(transaction ? { transaction } : {}),
         },
       },

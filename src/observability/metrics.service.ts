@@ -2,7 +2,24 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DomainMetrics } from './domain-metrics';
 
-const JOB_RUNS_READ_TIMEOUT_MS = 1000;
+/** A scrape matters most when the database is sick: a read at scrape time waits this long at most. */
+const SCRAPE_READ_TIMEOUT_MS = 1000;
+
+/**
+ * `read` raced against the scrape's bound: a gauge read from the database at scrape time must not hold the
+ * scrape (nor /metrics) while the database or the pool does not answer; the caller keeps its last values.
+ */
+export async function withinScrapeBound<T>(read: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within 1 s`)), SCRAPE_READ_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([read, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * The Prometheus registry of this process. One registry per app instance (not prom-client's global),
@@ -74,19 +91,12 @@ export class MetricsService {
     registers: [this.registry],
     collect: async () => {
       if (!this.jobRunsReader) return;
-      let timer: NodeJS.Timeout | undefined;
       try {
-        // A scrape matters most when the database is sick: it waits for job_runs one second at most.
-        const deadline = new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => reject(new Error('job_runs did not answer')), JOB_RUNS_READ_TIMEOUT_MS);
-        });
-        const ages = await Promise.race([this.jobRunsReader(), deadline]);
+        const ages = await withinScrapeBound(this.jobRunsReader(), 'job_runs');
         this.jobLastSuccessAge.reset();
         for (const { job, ageSeconds } of ages) this.jobLastSuccessAge.set({ job }, ageSeconds);
       } catch {
         // The database does not answer: the last ages stay (the scrape must not fail; the pool metrics say why).
-      } finally {
-        clearTimeout(timer);
       }
     },
   });

@@ -2,11 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
-import { MetricsService } from '../observability/metrics.service';
+import { MetricsService, withinScrapeBound } from '../observability/metrics.service';
 import { OutboxBacklogRow, OutboxRepository } from './outbox.repository';
 
 const BACKLOG_STATES = ['pending', 'in_flight', 'dead'] as const;
-const BACKLOG_READ_TIMEOUT_MS = 1000;
 
 /**
  * The outbox's metrics, in the process's registry (MetricsService). The backlog gauges are read from the
@@ -72,19 +71,12 @@ export class OutboxMetrics {
       this.query = undefined;
     });
     let rows: OutboxBacklogRow[];
-    let timer: NodeJS.Timeout | undefined;
     try {
-      // A scrape matters most when the database is sick: it waits for the backlog one second at most.
-      const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error('no answer within 1 s')), BACKLOG_READ_TIMEOUT_MS);
-      });
-      rows = await Promise.race([this.query, deadline]);
+      rows = await withinScrapeBound(this.query, 'the outbox backlog');
     } catch (error) {
       // The scrape must not fail with the database: the gauges keep their last values, the pool metrics say why.
       this.logger.warn(`outbox backlog not read: ${(error as Error).message}`);
       return;
-    } finally {
-      clearTimeout(timer);
     }
     for (const row of rows) this.seen.add(row.channel);
     for (const channel of this.seen) {

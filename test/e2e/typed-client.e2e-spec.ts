@@ -78,6 +78,8 @@ describe('the journey types a frontend narrows', () => {
         return step.phase === 'CHOOSE' ? 'choose' : `assert ${String(step.publicKey.challenge)}`;
       case 'PASSKEY_LOGIN':
         return `passwordless ${String(step.publicKey.challenge)}`;
+      case 'PASSKEY_ENROL':
+        return step.phase === 'OFFER' ? 'offer a passkey' : `create ${String(step.publicKey.challenge)}`;
       case 'RESET_USERNAME':
         return 'forgot password: username';
       case 'SET_PASSWORD':

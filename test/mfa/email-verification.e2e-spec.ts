@@ -3,7 +3,7 @@ import { ciamClient } from '../support/client';
 import { SmtpSink } from '../support/smtp-sink';
 import { auditEvents, completeLogin, exchangeCode, registerStandardClients } from '../support/oauth';
 import { CustomerNotifier } from '../../src/common/customer-notifier';
-import { CustomerFactors } from '../../src/common/customer-factors';
+import { enrolledFactors } from '../support/factors';
 import { SessionsRepository } from '../../src/sessions/sessions.repository';
 
 /**
@@ -78,7 +78,7 @@ describe('email verification under /me, and the fresh-authentication rule', () =
     expect(sent.details).toMatchObject({ purpose: 'verify', provider: 'smtp', maskedEmail: 'a***@example.test' });
     expect(JSON.stringify(await auditEvents(t, { cupid: ALICE }))).not.toContain(code);
     expect(t.rawLogs()).not.toContain(code);
-    expect(await t.app.get(CustomerFactors).list(ALICE)).toEqual([
+    expect(await enrolledFactors(t, ALICE)).toEqual([
       expect.objectContaining({ kind: 'email', id: 'primary', label: 'a***@example.test', revocable: true }),
     ]);
   });
@@ -114,7 +114,7 @@ describe('email verification under /me, and the fresh-authentication rule', () =
     const removed = await me.DELETE('/me/email');
     expect(removed.response.status).toBe(204);
     expect((await me.GET('/me/email')).response.status).toBe(404);
-    expect(await t.app.get(CustomerFactors).list(ALICE)).toEqual([]);
+    expect(await enrolledFactors(t, ALICE)).toEqual([]);
     expect(await auditEvents(t, { cupid: ALICE, type: 'email.removed' })).toEqual([
       expect.objectContaining({
         actor_type: 'CUSTOMER',

@@ -2,7 +2,7 @@ import { useTestApp } from '../support/app';
 import { ciamClient } from '../support/client';
 import { journeyStep, startJourney, submitPassword } from '../support/journeys';
 import { auditEvents, completeLogin, exchangeCode, registerStandardClients } from '../support/oauth';
-import { CustomerFactors } from '../../src/common/customer-factors';
+import { enrolledFactors } from '../support/factors';
 
 /**
  * Issue 17, item 4: recovery codes. Bob (file directory: MFA required, a phone) generates ten codes after a fresh
@@ -50,7 +50,7 @@ describe('recovery codes under /me and the RECOVERY_CODE journey step', () => {
     expect(rows).toHaveLength(10);
     const stored = JSON.stringify(rows);
     for (const code of codes) expect(stored).not.toContain(code.replace('-', ''));
-    expect(await t.app.get(CustomerFactors).list(BOB)).toEqual([
+    expect(await enrolledFactors(t, BOB)).toEqual([
       expect.objectContaining({ kind: 'recovery_codes', label: '10 of 10 codes left' }),
     ]);
     expect(JSON.stringify(await auditEvents(t, { cupid: BOB }))).not.toContain(codes[0]);
@@ -80,7 +80,7 @@ describe('recovery codes under /me and the RECOVERY_CODE journey step', () => {
   it('a customer with no second factor at all may enrol after a fresh password login (loa1), then no more', async () => {
     // A CUPID with no phone and no factor of any kind (FreshAuthGuard: nothing to step up with).
     const cupid = 'CUPID-NOFACTOR-0099';
-    expect(await t.app.get(CustomerFactors).list(cupid)).toEqual([]);
+    expect(await enrolledFactors(t, cupid)).toEqual([]);
     const first = await (await signIn({ cupid })).POST('/me/recovery-codes', {});
     expect(first.response.status).toBe(201);
     const second = await (await signIn({ cupid })).POST('/me/recovery-codes', {});

@@ -5,7 +5,7 @@ import { createDeviceKey, loadDeviceKey, saveDeviceKey, signJws } from './device
 import { field, h, showFieldError } from './dom';
 import { t } from './i18n';
 import { Answer, FactorOption, journeyApi, JourneyView, localProblem, NextStep, Problem, Step } from './journey-api';
-import { getAssertion, passkeysSupported } from './passkey';
+import { createCredential, getAssertion, passkeyCreationSupported, passkeysSupported } from './passkey';
 
 interface Flow {
   journeyId: string;
@@ -175,6 +175,8 @@ function route(next: NextStep): void {
       return deviceBindScreen(next);
     case 'DEVICE_PROOF':
       return void deviceProofScreen(next);
+    case 'PASSKEY_ENROL':
+      return passkeyOfferScreen(next.phase === 'CREATE' ? next.publicKey : undefined);
     default:
       return showFatal(localProblem('generic'));
   }
@@ -303,6 +305,71 @@ function passkeyScreen(publicKey: Record<string, unknown>, use: 'login' | 'facto
     })();
   });
   show(heading('passkey.heading'), h('p', {}, t('passkey.text')), problemBox, button);
+}
+
+/**
+ * The offer of a passkey after a multi-factor sign-in (PASSKEY_ENROL): "Create a passkey" asks for the creation
+ * options and runs the ceremony in the same click (some browsers need the click for navigator.credentials.create);
+ * "Not now" declines and the sign-in goes on. `publicKey`: options already fetched (a retry after a cancel).
+ */
+function passkeyOfferScreen(publicKey?: Record<string, unknown>): void {
+  const problemBox = alertBox();
+  let options = publicKey;
+  const buttons = (on: boolean) => {
+    for (const button of main().querySelectorAll('button')) button.disabled = on;
+  };
+  const create = h('button', { type: 'button', id: 'create-passkey' }, t('enrol.create'));
+  create.addEventListener('click', () => {
+    void (async () => {
+      buttons(true);
+      status(t('status.creatingPasskey'));
+      if (!options) {
+        const offered = await journeyApi.passkeyEnrolOptions(flow.journeyId, flow.token);
+        const next = offered.ok && offered.view.status === 'PENDING' ? offered.view.nextStep : null;
+        if (!offered.ok || next?.type !== 'PASSKEY_ENROL' || next.phase !== 'CREATE') {
+          buttons(false);
+          return handle(offered, (problem) => {
+            status('');
+            setAlert(problemBox, problemMessage(problem));
+          });
+        }
+        flow.token = (offered.view as Extract<JourneyView, { status: 'PENDING' }>).transactionToken;
+        options = next.publicKey;
+      }
+      const credential = await createCredential(options);
+      if (!credential) {
+        buttons(false);
+        status('');
+        return setAlert(problemBox, t('enrol.cancelled'));
+      }
+      const answer = await journeyApi.passkeyEnrol(flow.journeyId, flow.token, credential);
+      buttons(false);
+      handle(answer, (problem) => {
+        status('');
+        setAlert(problemBox, problemMessage(problem));
+      });
+    })();
+  });
+  const notNow = h('button', { type: 'button', class: 'secondary', id: 'not-now' }, t('enrol.notNow'));
+  notNow.addEventListener('click', () => {
+    void (async () => {
+      buttons(true);
+      const answer = await journeyApi.skipPasskeyEnrol(flow.journeyId, flow.token);
+      buttons(false);
+      handle(answer, (problem) => {
+        status('');
+        setAlert(problemBox, problemMessage(problem));
+      });
+    })();
+  });
+  const supported = passkeyCreationSupported();
+  show(
+    heading('enrol.heading'),
+    h('p', {}, t(supported ? 'enrol.text' : 'enrol.unsupported')),
+    problemBox,
+    ...(supported ? [create] : []),
+    notNow,
+  );
 }
 
 // ---- second factors ------------------------------------------------------------------------------------

@@ -148,4 +148,16 @@ export const journeyApi = {
     call(() =>
       api.POST('/journeys/{journeyId}/passkey', { ...path(journeyId), body: { transactionToken, credential } }),
     ),
+  passkeyEnrolOptions: (journeyId: string, transactionToken: string) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/passkey-enrol/options', { ...path(journeyId), body: { transactionToken } }),
+    ),
+  passkeyEnrol: (journeyId: string, transactionToken: string, credential: Record<string, unknown>) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/passkey-enrol', { ...path(journeyId), body: { transactionToken, credential } }),
+    ),
+  skipPasskeyEnrol: (journeyId: string, transactionToken: string) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/passkey-enrol/skip', { ...path(journeyId), body: { transactionToken } }),
+    ),
 };

@@ -24,3 +24,26 @@ export async function getAssertion(publicKey: Record<string, unknown>): Promise<
     return null;
   }
 }
+
+/** Whether this browser can create a passkey from JSON options (the PASSKEY_ENROL offer). */
+export function passkeyCreationSupported(): boolean {
+  return (
+    typeof window.PublicKeyCredential === 'function' &&
+    typeof PublicKeyCredential.parseCreationOptionsFromJSON === 'function'
+  );
+}
+
+/** Asks the authenticator to create a passkey for the creation options; null when cancelled or it failed. */
+export async function createCredential(publicKey: Record<string, unknown>): Promise<Record<string, unknown> | null> {
+  try {
+    const credential = (await navigator.credentials.create({
+      publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(
+        publicKey as unknown as PublicKeyCredentialCreationOptionsJSON,
+      ),
+    })) as PublicKeyCredential | null;
+    return credential ? (credential.toJSON() as unknown as Record<string, unknown>) : null;
+  } catch {
+    // NotAllowedError (cancelled), InvalidStateError (a passkey for this account exists here already) and the like.
+    return null;
+  }
+}

@@ -233,6 +233,34 @@ export class PasskeyLoginNextStep {
   publicKey: Record<string, unknown>;
 }
 
+/** The offer of a passkey after a multi-factor sign-in (PASSKEY_ENROLMENT_OFFER): "Create a passkey" or "Not now". */
+export class PasskeyEnrolOfferNextStep {
+  @ApiProperty({ enum: ['PASSKEY_ENROL'], example: 'PASSKEY_ENROL' })
+  type: 'PASSKEY_ENROL';
+
+  @ApiProperty({ enum: ['OFFER'], example: 'OFFER' })
+  phase: 'OFFER';
+}
+
+/** The creation options of the offered passkey, after journeyPasskeyEnrolOptions: the credential goes to journeyPasskeyEnrol. */
+export class PasskeyEnrolCreateNextStep {
+  @ApiProperty({ enum: ['PASSKEY_ENROL'], example: 'PASSKEY_ENROL' })
+  type: 'PASSKEY_ENROL';
+
+  @ApiProperty({ enum: ['CREATE'], example: 'CREATE' })
+  phase: 'CREATE';
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { challenge: 'ZmQ3N2E0...', rp: { id: 'login.example.com', name: 'Example' }, timeout: 120000 },
+    description:
+      'WebAuthn creation options (PublicKeyCredentialCreationOptionsJSON): pass them to ' +
+      'PublicKeyCredential.parseCreationOptionsFromJSON, then navigator.credentials.create({ publicKey }); send the toJSON()',
+  })
+  publicKey: Record<string, unknown>;
+}
+
 export class EsignDocumentDto {
   @ApiProperty({ example: 'terms' }) documentId: string;
   @ApiProperty({ example: '2026-11' }) version: string;
@@ -386,6 +414,8 @@ export const JOURNEY_RESPONSE_MODELS = [
   PasskeyChooseNextStep,
   PasskeyAssertNextStep,
   PasskeyLoginNextStep,
+  PasskeyEnrolOfferNextStep,
+  PasskeyEnrolCreateNextStep,
   RecoveryCodeOption,
   RecoveryCodeNextStep,
   ResetUsernameNextStep,
@@ -479,6 +509,16 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     operations: ['journeyPasskeyLogin', 'journeyPasskeyLoginOptions'],
     description: 'Passwordless: run navigator.credentials.get with `publicKey` (no username) and send the assertion.',
   },
+  'PASSKEY_ENROL/OFFER': {
+    schema: 'PasskeyEnrolOfferNextStep',
+    operations: ['journeyPasskeyEnrolOptions', 'journeySkipPasskeyEnrol'],
+    description: 'Offer to create a passkey ("Create a passkey" asks for the options) or decline it ("Not now").',
+  },
+  'PASSKEY_ENROL/CREATE': {
+    schema: 'PasskeyEnrolCreateNextStep',
+    operations: ['journeyPasskeyEnrol', 'journeyPasskeyEnrolOptions', 'journeySkipPasskeyEnrol'],
+    description: 'Run navigator.credentials.create with `publicKey` and send the credential; or decline.',
+  },
   RESET_USERNAME: {
     schema: 'ResetUsernameNextStep',
     operations: ['journeyResetUsername'],
@@ -513,10 +553,15 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       PASSKEY: ref('PasskeyNextStep'),
       PASSKEY_LOGIN: ref(PasskeyLoginNextStep),
       RECOVERY_CODE: ref(RecoveryCodeNextStep),
+      PASSKEY_ENROL: ref('PasskeyEnrolNextStep'),
       RESET_USERNAME: ref(ResetUsernameNextStep),
       SET_PASSWORD: ref(SetPasswordNextStep),
     },
   ),
+  PasskeyEnrolNextStep: union('The offer of a passkey: accepting or declining it, then creating it.', 'phase', {
+    OFFER: ref(PasskeyEnrolOfferNextStep),
+    CREATE: ref(PasskeyEnrolCreateNextStep),
+  }),
   PasskeyNextStep: union('The passkey step: choosing the factor, then asserting with the options.', 'phase', {
     CHOOSE: ref(PasskeyChooseNextStep),
     ASSERT: ref(PasskeyAssertNextStep),

@@ -184,6 +184,24 @@ export class PasskeyAssertionDto extends TransactionOnlyDto {
   credential: Record<string, unknown>;
 }
 
+/** The PASSKEY_ENROL step's `register`: the same body as POST /me/passkeys, with the step's token. */
+export class PasskeyEnrolDto extends TransactionOnlyDto {
+  @ApiPropertyOptional({ example: 'iPhone', description: 'A name the customer recognises (default: "Passkey")' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  name?: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'PublicKeyCredential.toJSON() of navigator.credentials.create() with the options of nextStep.publicKey (RegistrationResponseJSON)',
+  })
+  @IsObject()
+  credential: Record<string, unknown>;
+}
+
 export class SmsCodeDto extends TransactionOnlyDto {
   @ApiProperty({ example: '493027', description: 'The 6-digit code received by SMS' })
   @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })

@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsOptional, IsString, IsUrl, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { ACR_VALUES_SUPPORTED } from '../../common/assurance';
 
 /** The payment a step-up approves: shown on the push prompt, its hash bound into the result (dynamic linking). */
@@ -33,6 +45,20 @@ export class StartStepUpDto {
   @IsOptional()
   @IsIn(ACR_VALUES_SUPPORTED)
   acr?: string;
+
+  @ApiPropertyOptional({
+    example: 0,
+    minimum: 0,
+    maximum: 86400,
+    description:
+      'Seconds (OIDC max_age): when the session authenticated longer ago, one second factor is asked again and its ' +
+      'pass renews auth_time (also automatic past FACTOR_CHANGE_MAX_AGE_SECONDS); 0 always re-authenticates',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  maxAge?: number;
 
   @ApiProperty({ example: 'http://localhost:5173/callback', description: "Registered exactly for the token's client" })
   @IsString()

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
@@ -42,32 +42,51 @@ export class PasskeysService implements CustomerFactorSource, OnModuleInit {
     details: { userVerified: boolean },
     origin: Partial<RequestOrigin>,
   ): Promise<PasskeyCredential | null> {
-    const now = this.clock.now();
-    const id = await retryTransaction(this.dataSource, async (tx) => {
-      const inserted = await this.passkeys.insert(tx, { ...passkey, createdAt: now });
-      await this.audit.record(tx, {
-        type: inserted ? AUDIT_EVENT_TYPES.PASSKEY_REGISTERED : AUDIT_EVENT_TYPES.PASSKEY_REGISTRATION_REJECTED,
-        outcome: inserted ? 'SUCCESS' : 'FAILURE',
-        actor: { type: 'CUSTOMER', id: passkey.cupid },
-        cupid: passkey.cupid,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-        details: inserted
-          ? {
-              passkeyId: inserted,
-              aaguid: passkey.aaguid,
-              backupEligible: passkey.backupEligible,
-              backupState: passkey.backupState,
-              transports: passkey.transports,
-              userVerified: details.userVerified,
-            }
-          : { reason: 'duplicate' },
-      });
-      return inserted;
-    });
+    const id = await retryTransaction(this.dataSource, (tx) => this.record(tx, passkey, details, origin));
     if (!id) return null;
-    await this.notifier.notify(passkey.cupid, 'factor.enrolled', { factor: 'passkey', name: passkey.name });
+    await this.notifyEnrolled(passkey.cupid, passkey.name);
     return (await this.passkeys.listActive(passkey.cupid)).find((row) => row.id === id) ?? null;
+  }
+
+  /**
+   * The registration's writes in the caller's transaction: the credential and its audit event (a duplicate
+   * credential id is audited as rejected). The /me endpoint and the journey's PASSKEY_ENROL step both store through
+   * here; each tells the customer (`notifyEnrolled`) after its transaction, never inside it (a notice is a network call).
+   */
+  async record(
+    tx: EntityManager,
+    passkey: Omit<NewPasskey, 'createdAt'>,
+    details: { userVerified: boolean },
+    origin: Partial<RequestOrigin> & { contextId?: string; clientId?: string; sessionId?: string },
+  ): Promise<string | null> {
+    const inserted = await this.passkeys.insert(tx, { ...passkey, createdAt: this.clock.now() });
+    await this.audit.record(tx, {
+      type: inserted ? AUDIT_EVENT_TYPES.PASSKEY_REGISTERED : AUDIT_EVENT_TYPES.PASSKEY_REGISTRATION_REJECTED,
+      outcome: inserted ? 'SUCCESS' : 'FAILURE',
+      actor: { type: 'CUSTOMER', id: passkey.cupid },
+      cupid: passkey.cupid,
+      contextId: origin.contextId,
+      clientId: origin.clientId,
+      sessionId: origin.sessionId,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: inserted
+        ? {
+            passkeyId: inserted,
+            aaguid: passkey.aaguid,
+            backupEligible: passkey.backupEligible,
+            backupState: passkey.backupState,
+            transports: passkey.transports,
+            userVerified: details.userVerified,
+          }
+        : { reason: 'duplicate' },
+    });
+    return inserted;
+  }
+
+  /** The customer's notice of a new passkey, on another channel (CustomerNotifier). */
+  notifyEnrolled(cupid: string, name: string): Promise<void> {
+    return this.notifier.notify(cupid, 'factor.enrolled', { factor: 'passkey', name });
   }
 
   async revoke(cupid: string, id: string, actor: Actor, reason?: string): Promise<boolean> {
