@@ -100,6 +100,19 @@ describe('service-owned API tokens (POST/GET/DELETE /api-tokens)', () => {
     ).toBe(401);
     const anonymous = await fetch(`${t.baseUrl}/api-tokens`);
     expect(anonymous.status).toBe(401);
+    // The scope is registered only on a confidential client_credentials client, and discovery does not advertise it.
+    await expect(
+      registerClient(t, {
+        clientId: 'public-manager',
+        name: 'Public manager',
+        type: 'PUBLIC',
+        redirectUris: ['https://app.example/cb'],
+        grantTypes: ['authorization_code'],
+        scopes: ['openid', 'api_tokens:manage'],
+      }),
+    ).rejects.toThrow(/api_tokens:manage is for a confidential client with client_credentials/);
+    const discovery = await (await fetch(`${t.baseUrl}/.well-known/openid-configuration`)).json();
+    expect(discovery.scopes_supported).not.toContain('api_tokens:manage');
     // A service never sees nor revokes a token it does not own (here the customer's own).
     const own = await t.app
       .get(ApiTokensService)
