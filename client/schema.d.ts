@@ -678,6 +678,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api-tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The service's live API tokens
+     * @description Newest first; never their values.
+     */
+    get: operations['serviceListApiTokens'];
+    put?: never;
+    /**
+     * Create an API token for a customer (service)
+     * @description The answer carries the token (`ciam_at_…`) this once; it is stored only as its SHA-256. Audited as api_token.created with the client as the actor; the customer is notified.
+     */
+    post: operations['serviceCreateApiToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api-tokens/{apiTokenId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke an API token the service owns
+     * @description It stops working at once.
+     */
+    delete: operations['serviceRevokeApiToken'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/me/step-up': {
     parameters: {
       query?: never;
@@ -1060,6 +1104,46 @@ export interface paths {
      * @description Verifies the credentials against the directory, evaluates device risk, and answers with the next step (e.g. a second factor) or, when nothing is left, a one-time authorization code and the redirect back to the client.
      */
     post: operations['journeyPassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/reset/username': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Forgot password: name the account
+     * @description The first step of a journey started with purpose `password_reset`. The answer is the same whether or not the account exists (the factors offered too, with nothing about the account shown): the choice of a factor to prove. Starts count against the address like failed passwords.
+     */
+    post: operations['journeyResetUsername'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/reset/password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Forgot password: set the new password
+     * @description Once a factor passed. The password policy is checked first (422 PASSWORD_POLICY_VIOLATION names the rules broken; the same token may try another), then the directory sets it, every session of the customer is revoked and the customer notified. The journey completes with `passwordReset: true` and no code or session: sign in with the new password.
+     */
+    post: operations['journeySetPassword'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1595,6 +1679,7 @@ export interface components {
         | 'urn:ciam:problem:passkey-registration-invalid'
         | 'urn:ciam:problem:factor-not-revocable'
         | 'urn:ciam:problem:factor-reset-not-pending'
+        | 'urn:ciam:problem:password-policy-violation'
         | 'about:blank';
       /** @example Transaction token invalid */
       title: string;
@@ -1641,7 +1726,9 @@ export interface components {
         | 'DEVICE_PROOF'
         | 'TOTP'
         | 'RECOVERY_CODE'
-        | 'EMAIL_OTP';
+        | 'EMAIL_OTP'
+        | 'RESET_USERNAME'
+        | 'SET_PASSWORD';
       /** @description PUSH_LIMIT_REACHED: the factors the same token can do instead */
       alternatives?: components['schemas']['AlternativeFactorDto'][];
       checks?: components['schemas']['HealthChecksDto'];
@@ -2189,6 +2276,72 @@ export interface components {
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
     };
+    ServiceCreateApiTokenDto: {
+      /** @example Budgeting app */
+      name: string;
+      /**
+       * @example [
+       *       "accounts:read"
+       *     ]
+       */
+      scopes: string[];
+      /**
+       * @description Days until it expires (default 90)
+       * @example 90
+       */
+      expiresInDays?: number;
+      /**
+       * @description The customer the token speaks for (the directory must know them)
+       * @example CUPID-ALICE-0001
+       */
+      cupid: string;
+    };
+    CreatedApiTokenDto: {
+      /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+      id: string;
+      /** @example Budgeting app */
+      name: string;
+      /**
+       * @example [
+       *       "accounts:read"
+       *     ]
+       */
+      scopes: string[];
+      /**
+       * @description Who owns it: the customer, or a service on their behalf
+       * @enum {string}
+       */
+      ownerType: 'CUSTOMER' | 'SERVICE';
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      expiresAt: string | null;
+      /**
+       * Format: date-time
+       * @description Kept to within API_TOKEN_LAST_USED_INTERVAL_SECONDS
+       */
+      lastUsedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      blockedAt: string | null;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      revokedAt: string | null;
+      /**
+       * @description e.g. AGENT:agent-007
+       * @example null
+       */
+      revokedBy: string | null;
+      /**
+       * @description The token itself: shown this once, stored only hashed
+       * @example ciam_at_Vh3k9Qm2x7LrP0sT4uW8yA1bC5dE6fG7hI8jK9lM0nO
+       */
+      token: string;
+    };
     StepUpTransactionDto: {
       /**
        * @description Decimal amount as text, up to two decimals
@@ -2324,52 +2477,6 @@ export interface components {
        * @example 90
        */
       expiresInDays?: number;
-    };
-    CreatedApiTokenDto: {
-      /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
-      id: string;
-      /** @example Budgeting app */
-      name: string;
-      /**
-       * @example [
-       *       "accounts:read"
-       *     ]
-       */
-      scopes: string[];
-      /**
-       * @description Who owns it: the customer, or a service on their behalf
-       * @enum {string}
-       */
-      ownerType: 'CUSTOMER' | 'SERVICE';
-      /** Format: date-time */
-      createdAt: string;
-      /** Format: date-time */
-      expiresAt: string | null;
-      /**
-       * Format: date-time
-       * @description Kept to within API_TOKEN_LAST_USED_INTERVAL_SECONDS
-       */
-      lastUsedAt: string | null;
-      /**
-       * Format: date-time
-       * @example null
-       */
-      blockedAt: string | null;
-      /**
-       * Format: date-time
-       * @example null
-       */
-      revokedAt: string | null;
-      /**
-       * @description e.g. AGENT:agent-007
-       * @example null
-       */
-      revokedBy: string | null;
-      /**
-       * @description The token itself: shown this once, stored only hashed
-       * @example ciam_at_Vh3k9Qm2x7LrP0sT4uW8yA1bC5dE6fG7hI8jK9lM0nO
-       */
-      token: string;
     };
     PasskeyDto: {
       /**
@@ -2521,10 +2628,10 @@ export interface components {
        */
       type: 'SMS_OTP';
       /**
-       * @description The customer's phone, masked (never the number itself)
+       * @description The customer's phone, masked (never the number itself); absent in a forgot-password journey, which shows nothing about the account
        * @example +44•••••002
        */
-      maskedPhone: string;
+      maskedPhone?: string;
     };
     PushOption: {
       /**
@@ -2582,10 +2689,10 @@ export interface components {
        */
       phase: 'VERIFY';
       /**
-       * @description Where the code went, masked
+       * @description Where the code went, masked; null in a forgot-password journey, which shows nothing about the account
        * @example +44•••••002
        */
-      maskedPhone: string;
+      maskedPhone: string | null;
       /**
        * @description Digits in the code
        * @example 6
@@ -2997,6 +3104,22 @@ export interface components {
        */
       attemptsLeft: number;
     };
+    /** @description RESET_USERNAME: Forgot password: ask for the username alone (the answer is the same whether the account exists). Answered by `journeyResetUsername`. */
+    ResetUsernameNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'RESET_USERNAME';
+    };
+    /** @description SET_PASSWORD: Forgot password, a factor proven: ask for the new password; the journey then completes without a session. Answered by `journeySetPassword`. */
+    SetPasswordNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'SET_PASSWORD';
+    };
     JourneyPendingDto: {
       /**
        * Format: uuid
@@ -3032,16 +3155,16 @@ export interface components {
        */
       status: 'COMPLETED';
       /**
-       * @description One-time code for /oauth2/token (with the PKCE verifier)
+       * @description One-time code for /oauth2/token (with the PKCE verifier); absent only after a step-up without a redirect and a forgot-password journey
        * @example SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w
        */
-      authorizationCode: string;
+      authorizationCode?: string;
       /**
        * Format: uri
-       * @description The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there
+       * @description The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there; absent when there is no code
        * @example http://localhost:5173/callback?code=SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000
        */
-      redirectTo: string;
+      redirectTo?: string;
       /**
        * @description A step-up only: the session's level of assurance now (the same session, raised)
        * @example urn:ciam:loa:2
@@ -3061,6 +3184,11 @@ export interface components {
        * @example q2v0m3J8v1oQmJ1e2Cq9xQ0YwzQ3yq3b5b2VtYQ5v9o
        */
       transactionHash?: string;
+      /**
+       * @description A forgot-password journey only: the new password is set; there is no code and no session (authorizationCode and redirectTo are absent): sign in with it
+       * @example true
+       */
+      passwordReset?: boolean;
     };
     JourneyDeviceDto: {
       /**
@@ -3136,6 +3264,12 @@ export interface components {
        * @enum {string}
        */
       method?: 'password' | 'passkey';
+      /**
+       * @description What the journey is for: `sign_in` (the default) or `password_reset`, a forgotten password: the username alone (RESET_USERNAME), a registered factor (SMS code, authenticator app or recovery code), then the new password (SET_PASSWORD). It ends without a session or a code: the customer then signs in with the new password.
+       * @example password_reset
+       * @enum {string}
+       */
+      purpose?: 'sign_in' | 'password_reset';
     };
     PasswordStepDto: {
       /**
@@ -3152,6 +3286,31 @@ export interface components {
       password: string;
       /** @description For a journey /oauth2/authorize opened (the relying party knows nothing of the device): this browser's bound key (keyThumbprint) or its wish to be bound (bind). Fills in only what the start left unset; `data` is ignored here. */
       device?: components['schemas']['JourneyDeviceDto'];
+    };
+    ResetUsernameDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * @description The username of the account whose password was forgotten
+       * @example alice
+       */
+      username: string;
+    };
+    SetPasswordDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * Format: password
+       * @description 12 to 128 characters, not the username, not a common password (PASSWORD_POLICY_VIOLATION names the rules broken)
+       * @example correct horse battery staple
+       */
+      newPassword: string;
     };
     TransactionOnlyDto: {
       /**
@@ -3343,7 +3502,9 @@ export interface components {
       | components['schemas']['PasskeyLoginNextStep']
       | components['schemas']['RecoveryCodeNextStep']
       | components['schemas']['PasskeyEnrolNextStep']
-      | components['schemas']['EmailOtpNextStep'];
+      | components['schemas']['EmailOtpNextStep']
+      | components['schemas']['ResetUsernameNextStep']
+      | components['schemas']['SetPasswordNextStep'];
     /** @description The offer of a passkey: accepting or declining it, then creating it. */
     PasskeyEnrolNextStep:
       components['schemas']['PasskeyEnrolOfferNextStep'] | components['schemas']['PasskeyEnrolCreateNextStep'];
@@ -6830,6 +6991,289 @@ export interface operations {
       };
     };
   };
+  serviceListApiTokens: {
+    parameters: {
+      query?: {
+        /** @description Only this customer's tokens */
+        cupid?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "apiTokens": [
+           *         {
+           *           "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *           "name": "Budgeting app",
+           *           "scopes": [
+           *             "accounts:read"
+           *           ],
+           *           "ownerType": "CUSTOMER",
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "expiresAt": "2026-11-24T19:00:00.000Z",
+           *           "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *           "blockedAt": null,
+           *           "revokedAt": null,
+           *           "revokedBy": null
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ApiTokenListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description invalid_client */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  serviceCreateApiToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "Budgeting app",
+         *       "scopes": [
+         *         "accounts:read"
+         *       ],
+         *       "expiresInDays": 90,
+         *       "cupid": "CUPID-ALICE-0001"
+         *     }
+         */
+        'application/json': components['schemas']['ServiceCreateApiTokenDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+           *       "name": "Budgeting app",
+           *       "scopes": [
+           *         "accounts:read"
+           *       ],
+           *       "ownerType": "CUSTOMER",
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "expiresAt": "2026-11-24T19:00:00.000Z",
+           *       "lastUsedAt": "2026-11-24T19:00:00.000Z",
+           *       "blockedAt": null,
+           *       "revokedAt": null,
+           *       "revokedBy": null,
+           *       "token": "ciam_at_Vh3k9Qm2x7LrP0sT4uW8yA1bC5dE6fG7hI8jK9lM0nO"
+           *     }
+           */
+          'application/json': components['schemas']['CreatedApiTokenDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description invalid_client */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  serviceRevokeApiToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b */
+        apiTokenId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description invalid_client */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OAuthErrorDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   meStartStepUp: {
     parameters: {
       query?: never;
@@ -8803,7 +9247,8 @@ export interface operations {
          *         "bind": false,
          *         "keyThumbprint": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
          *       },
-         *       "method": "passkey"
+         *       "method": "passkey",
+         *       "purpose": "password_reset"
          *     }
          */
         'application/json': components['schemas']['StartJourneyDto'];
@@ -8970,6 +9415,219 @@ export interface operations {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyResetUsername: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "username": "alice"
+         *     }
+         */
+        'application/json': components['schemas']['ResetUsernameDto'];
+      };
+    };
+    responses: {
+      /** @description The choice of a factor */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `TOO_MANY_ATTEMPTS` (`urn:ciam:problem:too-many-attempts`): The account or the address is locked out after failed passwords: wait Retry-After, then use the fresh token. Then the journey goes on with the transactionToken in this body (the one sent is spent). */
+      429: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeySetPassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "newPassword": "correct horse battery staple"
+         *     }
+         */
+        'application/json': components['schemas']['SetPasswordDto'];
+      };
+    };
+    responses: {
+      /** @description The completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one. */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `PASSWORD_POLICY_VIOLATION` (`urn:ciam:problem:password-policy-violation`): The new password breaks the password policy; `errors` names the rules broken (min_length, max_length, equals_username, breached). Choose another and send it with the same token. Then the journey goes on with the same transaction token. */
+      422: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;
         };
         content: {

@@ -188,6 +188,12 @@ export const AUDIT_EVENT_TYPES = {
   RECOVERY_CODES_REVOKED: 'recovery_codes.revoked',
   /** The customer declined the offer of a passkey at the end of a sign-in (PASSKEY_ENROL "Not now"); details: none. */
   PASSKEY_ENROLMENT_DECLINED: 'passkey.enrolment_declined',
+  /** A forgot-password journey named an account; details: knownCustomer, directoryStatus (the caller hears the same either way). */
+  PASSWORD_RESET_STARTED: 'password.reset_started',
+  /** A customer set a new password after proving a factor; details: directory, sessionsRevoked. */
+  PASSWORD_RESET: 'password.reset',
+  /** A new password was refused; details: reason (policy, unknown_customer), rules (the policy rules broken). */
+  PASSWORD_RESET_REJECTED: 'password.reset_rejected',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

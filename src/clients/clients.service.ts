@@ -14,6 +14,11 @@ import { ClientsRepository } from './clients.repository';
 import { GRANT_TYPES, GrantType, OAuthClient, OAuthClientType } from './oauth-client.entity';
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'offline_access'] as const;
+/**
+ * Scopes of this service's own API a client may hold besides the OpenID ones (not advertised in discovery: they are
+ * not for relying parties): `api_tokens:manage` lets a confidential service hold API tokens on behalf of customers.
+ */
+export const SERVICE_SCOPES = ['api_tokens:manage'] as const;
 
 export interface ClientRegistration {
   clientId: string;
@@ -259,6 +264,11 @@ function validateRegistration(registration: ClientRegistration, nodeEnv: NodeEnv
     problems.push('a public client cannot use client_credentials');
   }
   if (registration.type === 'PUBLIC' && registration.canIntrospect) problems.push('a public client cannot introspect');
+  if (
+    registration.scopes?.includes('api_tokens:manage') &&
+    (registration.type === 'PUBLIC' || !registration.grantTypes.includes('client_credentials'))
+  )
+    problems.push('api_tokens:manage is for a confidential client with client_credentials');
   if (registration.grantTypes.includes('authorization_code') && !registration.redirectUris?.length) {
     problems.push('authorization_code needs at least one redirect URI');
   }
@@ -267,7 +277,8 @@ function validateRegistration(registration: ClientRegistration, nodeEnv: NodeEnv
       problems.push(`redirect URI "${uri}" must be an absolute https URL (http only for localhost), without fragment`);
   }
   for (const scope of registration.scopes ?? []) {
-    if (!(SUPPORTED_SCOPES as readonly string[]).includes(scope)) problems.push(`unsupported scope "${scope}"`);
+    if (!([...SUPPORTED_SCOPES, ...SERVICE_SCOPES] as readonly string[]).includes(scope))
+      problems.push(`unsupported scope "${scope}"`);
   }
   if (registration.minAcr !== undefined && !normaliseAcr(registration.minAcr))
     problems.push(

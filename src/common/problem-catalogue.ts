@@ -361,6 +361,14 @@ export const PROBLEM_CATALOGUE = {
     meaning:
       'The factor reset is unknown, already approved or expired, or the approving agent is the one who asked for it.',
   },
+  PASSWORD_POLICY_VIOLATION: {
+    status: 422,
+    title: 'Password not accepted',
+    meaning:
+      'The new password breaks the password policy; `errors` names the rules broken (min_length, max_length, equals_username, breached). Choose another and send it with the same token.',
+    journey: 'same-token',
+    extensions: ['errors'],
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOGUE;

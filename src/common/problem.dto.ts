@@ -14,6 +14,8 @@ const STEP_KINDS = [
   'TOTP',
   'RECOVERY_CODE',
   'EMAIL_OTP',
+  'RESET_USERNAME',
+  'SET_PASSWORD',
 ];
 
 class FieldErrorDto {

@@ -24,6 +24,7 @@ import { RecoveryApiTokens1796083711541 } from '../../migrations/1796083711541-R
 import { EmailHelperEmailFactor1796092000000 } from '../../migrations/1796092000000-EmailHelperEmailFactor';
 import { EmailHelperTotp1796092600000 } from '../../migrations/1796092600000-EmailHelperTotp';
 import { EmailHelperRecoveryCodes1796093200000 } from '../../migrations/1796093200000-EmailHelperRecoveryCodes';
+import { ForgotHelperPasswordReset1796094000000 } from '../../migrations/1796094000000-ForgotHelperPasswordReset';
 import { EnrolHelperPasskeyEnrolStep1796094500000 } from '../../migrations/1796094500000-EnrolHelperPasskeyEnrolStep';
 import { EmailotpHelperEmailOtpStep1796094100000 } from '../../migrations/1796094100000-EmailotpHelperEmailOtpStep';
 
@@ -55,6 +56,7 @@ export const MIGRATIONS = [
   EmailHelperEmailFactor1796092000000,
   EmailHelperTotp1796092600000,
   EmailHelperRecoveryCodes1796093200000,
+  ForgotHelperPasswordReset1796094000000,
   EmailotpHelperEmailOtpStep1796094100000,
   EnrolHelperPasskeyEnrolStep1796094500000,
 ];

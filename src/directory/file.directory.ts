@@ -62,6 +62,11 @@ export class FileUserDirectory extends UserDirectory {
     return valid ? { valid: true, user: toUser(entry) } : { valid: false, user: toUser(entry) };
   }
 
+  async findByUsername(username: string): Promise<DirectoryUser | null> {
+    const entry = this.byUsername.get(canonicalUsername(username) ?? '');
+    return entry ? toUser(entry) : null;
+  }
+
   async findByCupid(cupid: string): Promise<DirectoryUser | null> {
     const entry = this.byCupid.get(cupid);
     return entry ? toUser(entry) : null;

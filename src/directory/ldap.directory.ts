@@ -70,6 +70,14 @@ export class LdapUserDirectory extends UserDirectory implements OnModuleDestroy 
     return bound ? { valid: true, user } : { valid: false, user };
   }
 
+  async findByUsername(username: string): Promise<DirectoryUser | null> {
+    if (username.length === 0) return null;
+    const entry = await this.withConnection('search', this.deadline(), (client) =>
+      this.findOne(client, new EqualityFilter({ attribute: this.settings.usernameAttribute, value: username })),
+    );
+    return entry ? this.toUser(entry) : null;
+  }
+
   async findByCupid(cupid: string): Promise<DirectoryUser | null> {
     const entry = await this.withConnection('search', this.deadline(), (client) =>
       this.findOne(client, new EqualityFilter({ attribute: this.settings.cupidAttribute, value: cupid })),

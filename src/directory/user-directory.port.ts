@@ -36,6 +36,11 @@ export abstract class UserDirectory {
   abstract verifyCredentials(username: string, password: string): Promise<CredentialCheck>;
   abstract findByCupid(cupid: string): Promise<DirectoryUser | null>;
   /**
+   * The entry a username names (a forgot-password journey starts with the username alone): null when none. One
+   * search whether or not it exists; the caller keeps its answer the same either way.
+   */
+  abstract findByUsername(username: string): Promise<DirectoryUser | null>;
+  /**
    * Sets a customer's password (a forgotten-password recovery, issue 17): false when the directory has no
    * such customer. The caller enforces the password policy first; the directory hashes the password itself.
    * Throws DirectoryUnavailableError when the directory cannot be reached or refuses the change.

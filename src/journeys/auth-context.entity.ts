@@ -21,6 +21,11 @@ export interface JourneyOptions {
   stepUp?: { sessionId: string; acr: string | null; amr: string[]; reauthenticate?: boolean };
   /** Started for a passwordless sign-in: the first step is a discoverable passkey (PASSKEY_LOGIN), not the password. */
   passwordless?: boolean;
+  /**
+   * What the journey is for: absent, a sign-in; 'password_reset', a forgotten password (issue 17, item 6):
+   * username, a registered factor, a new password, and no session at the end.
+   */
+  purpose?: 'password_reset';
   /** The transaction a step-up approves (dynamic linking): shown on the push prompt, its hash bound into the result. */
   transaction?: { amount: string; currency: string; payee: string; hash: string };
 }

@@ -14,6 +14,8 @@ export const AUTH_STEP_KINDS = [
   'RECOVERY_CODE',
   'PASSKEY_ENROL',
   'EMAIL_OTP',
+  'RESET_USERNAME',
+  'SET_PASSWORD',
 ] as const;
 export type AuthStepKind = (typeof AUTH_STEP_KINDS)[number];
 export const AUTH_TRANSACTION_STATUSES = ['PENDING', 'CONSUMED', 'FAILED', 'EXPIRED'] as const;

@@ -38,6 +38,8 @@ export interface JourneyView {
   acr?: string;
   amr?: string[];
   transactionHash?: string;
+  /** A forgot-password journey set the new password: no session, no code; the customer signs in with it. */
+  passwordReset?: boolean;
   /**
    * Never in a response body: the provider session cookie the controller sets (ProviderSessionCookieInterceptor)
    * when a journey started by /oauth2/authorize completes. Kept in the sealed retry answer, so a retry after a
@@ -87,7 +89,10 @@ export class JourneyCompletion {
           : new JourneyFailedError('This sign-in cannot continue. Contact support.'),
       };
     }
-    if (decision.next === 'COMPLETE') return this.complete(tx, state, decision, origin);
+    if (decision.next === 'COMPLETE')
+      return state.context.options?.purpose === 'password_reset'
+        ? this.completeReset(tx, state, decision, origin)
+        : this.complete(tx, state, decision, origin);
     const issued = await this.issueTransaction(tx, state, decision.steps);
     return { view: { journeyId: state.context.id, status: 'PENDING', ...issued } };
   }
@@ -141,9 +146,14 @@ export class JourneyCompletion {
     );
     state.transient.noPendingLeft = false;
     state.transient.newJourney = false;
+    // A forgot-password journey shows nothing about the account (not even a masked phone) before a factor passed.
+    const reset = state.context.options?.purpose === 'password_reset';
     const options = offersChoice
       ? await Promise.all(
-          candidates.map(async (candidate) => ({ type: candidate.kind, ...(await candidate.describe(state)) })),
+          candidates.map(async (candidate) => ({
+            type: candidate.kind,
+            ...(reset ? {} : await candidate.describe(state)),
+          })),
         )
       : undefined;
     return {
@@ -173,6 +183,29 @@ export class JourneyCompletion {
       ...stepAuditBase(state, origin),
       details: { reason },
     });
+  }
+
+  /**
+   * A forgot-password journey ends without a session or a code (issue 17, item 6): the password was set by its
+   * last step; the customer signs in with it. `passwordReset` tells the frontend so.
+   */
+  private async completeReset(
+    tx: EntityManager,
+    state: JourneyState,
+    { amr }: Extract<Decision, { next: 'COMPLETE' }>,
+    origin: RequestOrigin,
+  ): Promise<Settled> {
+    const { context } = state;
+    if (!state.transient.newJourney && !state.transient.noPendingLeft)
+      await this.transactions.voidPending(tx, context.id);
+    await this.contexts.complete(tx, context.id, this.clock.now(), context.cupid);
+    await this.audit.record(tx, {
+      type: AUDIT_EVENT_TYPES.JOURNEY_COMPLETED,
+      outcome: 'SUCCESS',
+      ...stepAuditBase(state, origin),
+      details: { amr, purpose: 'password_reset' },
+    });
+    return { view: { journeyId: context.id, status: 'COMPLETED', passwordReset: true } };
   }
 
   private async complete(

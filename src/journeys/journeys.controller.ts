@@ -17,6 +17,8 @@ import {
   StartJourneyDto,
   TotpCodeDto,
   RecoveryCodeDto,
+  ResetUsernameDto,
+  SetPasswordDto,
   TransactionOnlyDto,
 } from './dto/journey.dto';
 import { JOURNEY_RESPONSE, JOURNEY_RESPONSE_MODELS } from './dto/journey-response.dto';
@@ -68,7 +70,11 @@ export class JourneysController {
         bindDevice: body.device?.bind,
         deviceKeyThumbprint: body.device?.keyThumbprint,
         startedBy: 'api',
-        ...(body.method === 'passkey' ? { options: { passwordless: true } } : {}),
+        ...(body.purpose === 'password_reset'
+          ? { options: { purpose: 'password_reset' as const } }
+          : body.method === 'passkey'
+            ? { options: { passwordless: true } }
+            : {}),
       },
       requestOrigin(request),
     );
@@ -107,6 +113,59 @@ export class JourneysController {
             }
           : {}),
       },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/reset/username')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Forgot password: name the account',
+    description:
+      'The first step of a journey started with purpose `password_reset`. The answer is the same whether or not the ' +
+      'account exists (the factors offered too, with nothing about the account shown): the choice of a factor to prove. ' +
+      'Starts count against the address like failed passwords.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The choice of a factor' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'TOO_MANY_ATTEMPTS', 'JOURNEY_FAILED')
+  resetUsername(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: ResetUsernameDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'RESET_USERNAME',
+      'verify',
+      body.transactionToken,
+      { username: body.username },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/reset/password')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Forgot password: set the new password',
+    description:
+      'Once a factor passed. The password policy is checked first (422 PASSWORD_POLICY_VIOLATION names the rules ' +
+      'broken; the same token may try another), then the directory sets it, every session of the customer is ' +
+      'revoked and the customer notified. The journey completes with `passwordReset: true` and no code or session: ' +
+      'sign in with the new password.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The completed journey' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'PASSWORD_POLICY_VIOLATION', 'JOURNEY_FAILED')
+  setPassword(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: SetPasswordDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'SET_PASSWORD',
+      'verify',
+      body.transactionToken,
+      { newPassword: body.newPassword },
       requestOrigin(request),
     );
   }

@@ -22,6 +22,8 @@ import { EsignStep } from './steps/esign.step';
 import { DeviceBindStep } from './steps/device-bind.step';
 import { TotpStep } from './steps/totp.step';
 import { RecoveryCodeStep } from './steps/recovery-code.step';
+import { ResetUsernameStep } from './steps/reset-username.step';
+import { SetPasswordStep } from './steps/set-password.step';
 import { RecoveryCodesModule } from '../mfa/recovery-codes/recovery-codes.module';
 import { TotpModule } from '../mfa/totp/totp.module';
 import { PasskeyStep } from './steps/passkey.step';
@@ -53,6 +55,8 @@ const STEPS = [
   PasskeyLoginStep,
   RecoveryCodeStep,
   EmailOtpStep,
+  ResetUsernameStep,
+  SetPasswordStep,
 ];
 
 @Module({

@@ -85,6 +85,8 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     return found;
   };
 
+  if (state.context.options?.purpose === 'password_reset') return decideReset(state, passedAny, withRole);
+
   // The level of assurance asked for (acr_values, an essential acr claim, the client's minimum): 0 when none.
   const required = assuranceRank(state.context.options?.acr);
   const transactionBound = state.passed.some((entry) => entry.facts.transactionBound === true);
@@ -166,6 +168,35 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     acr,
     trustedDeviceId,
     ...(bindingWanted && !mfaPassed ? { bindingRefused: 'no second factor available' as const } : {}),
+  };
+}
+
+/** The factors a forgot-password journey offers: what the customer holds without their password. */
+export const RESET_FACTORS: readonly AuthStepKind[] = ['SMS_OTP', 'TOTP', 'RECOVERY_CODE'];
+
+/**
+ * A forgot-password journey (issue 17, item 6): the username, one registered factor, the new password, then
+ * the end (no session: the customer signs in with the new password). The factors are offered as they are, not
+ * filtered by what the named account has: the offer must be the same for every username, known or not, until
+ * a factor is proven (ASVS 6.3.8); a factor the account lacks simply never passes. No risk evaluation: nothing
+ * is signed in.
+ */
+function decideReset(
+  state: JourneyState,
+  passedAny: (role: JourneyStep['role']) => boolean,
+  withRole: (role: JourneyStep['role']) => JourneyStep[],
+): Decision {
+  if (!passedAny('reset-identify')) return { next: 'STEP', steps: withRole('reset-identify') };
+  if (!passedAny('second-factor')) {
+    const factors = withRole('second-factor').filter((step) => RESET_FACTORS.includes(step.kind));
+    return { next: 'STEP', steps: factors };
+  }
+  if (!passedAny('reset-password')) return { next: 'STEP', steps: withRole('reset-password') };
+  return {
+    next: 'COMPLETE',
+    amr: [...new Set(state.passed.flatMap((entry) => entry.facts.amr))],
+    acr: LOA1,
+    trustedDeviceId: null,
   };
 }
 

@@ -17,6 +17,8 @@ import { TotpController } from './totp.controller';
 import { PasskeysModule } from '../mfa/passkeys/passkeys.module';
 import { PasskeysController } from './passkeys.controller';
 import { RecoveryCodesController } from './recovery-codes.controller';
+import { OAuthModule } from '../oauth/oauth.module';
+import { ServiceApiTokensController } from './service-api-tokens.controller';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -24,9 +26,19 @@ import { RecoveryCodesController } from './recovery-codes.controller';
  * CustomerTokenVerifier port, which TokensModule provides.
  */
 @Module({
-  imports: [SessionsModule, JourneysModule, EmailModule, TotpModule, RecoveryCodesModule, TokensModule, PasskeysModule],
+  imports: [
+    SessionsModule,
+    JourneysModule,
+    EmailModule,
+    TotpModule,
+    RecoveryCodesModule,
+    TokensModule,
+    PasskeysModule,
+    OAuthModule,
+  ],
   controllers: [
     MeController,
+    ServiceApiTokensController,
     StepUpController,
     EmailController,
     TotpController,

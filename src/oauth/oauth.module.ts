@@ -43,6 +43,6 @@ import { UserinfoController } from './userinfo.controller';
     EndSessionService,
     SsoService,
   ],
-  exports: [ClientsModule, CorsPolicy],
+  exports: [ClientsModule, CorsPolicy, ClientAuthenticator],
 })
 export class OAuthModule {}

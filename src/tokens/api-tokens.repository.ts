@@ -40,6 +40,47 @@ export class ApiTokensRepository {
     return row.id;
   }
 
+  /** A service's owner row (an OAuth client holding tokens on behalf of customers), created on first use. */
+  async serviceOwner(manager: EntityManager, clientId: string, at: Date): Promise<string> {
+    const [row] = await rowsOf<{ id: string }>(
+      manager,
+      `WITH made AS (INSERT INTO api_token_owners (owner_type, client_id, created_at) VALUES ('SERVICE', $1, $2)
+                      ON CONFLICT (client_id) WHERE owner_type = 'SERVICE' DO NOTHING RETURNING id)
+       SELECT id FROM made UNION ALL SELECT id FROM api_token_owners WHERE owner_type = 'SERVICE' AND client_id = $1 LIMIT 1`,
+      [clientId, at],
+    );
+    return row.id;
+  }
+
+  /** The tokens a service owns (for one customer when given), live ones, newest first. */
+  listForService(clientId: string, cupid: string | null): Promise<ApiTokenRow[]> {
+    return rowsOf<ApiTokenRow>(
+      this.dataSource.manager,
+      `SELECT ${COLUMNS} FROM api_tokens t JOIN api_token_owners o ON o.id = t.owner_id
+        WHERE o.owner_type = 'SERVICE' AND o.client_id = $1 AND ($2::text IS NULL OR t.cupid = $2) AND t.revoked_at IS NULL
+        ORDER BY t.created_at DESC, t.id LIMIT 200`,
+      [clientId, cupid],
+    );
+  }
+
+  /** Revokes a live token this service owns; the row, or null (not its own, unknown, or revoked already). */
+  async revokeForService(
+    manager: EntityManager,
+    clientId: string,
+    id: string,
+    by: string,
+    at: Date,
+  ): Promise<ApiTokenRow | null> {
+    const [row] = await rowsOf<{ id: string }>(
+      manager,
+      `UPDATE api_tokens t SET revoked_at = $4, revoked_by = $3 FROM api_token_owners o
+        WHERE t.id = $1 AND o.id = t.owner_id AND o.owner_type = 'SERVICE' AND o.client_id = $2 AND t.revoked_at IS NULL
+        RETURNING t.id`,
+      [id, clientId, by, at],
+    );
+    return row ? this.findById(manager, row.id) : null;
+  }
+
   async insert(
     manager: EntityManager,
     token: {

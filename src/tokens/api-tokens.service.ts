@@ -73,6 +73,75 @@ export class ApiTokensService {
     return { row, token };
   }
 
+  /**
+   * A token a service (an OAuth client with the `api_tokens:manage` scope) holds on behalf of a customer: owned by
+   * the service, speaking for the customer (agents see it in the customer's listing). Audited with the client as
+   * the actor; the customer is notified as for their own tokens.
+   */
+  async createForService(
+    clientId: string,
+    request: { cupid: string; name: string; scopes: string[]; expiresInDays: number },
+    origin: RequestOrigin,
+  ): Promise<{ row: ApiTokenRow; token: string }> {
+    const token = `${API_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const now = this.clock.now();
+    const row = await this.dataSource.transaction(async (tx) => {
+      const ownerId = await this.tokens.serviceOwner(tx, clientId, now);
+      const inserted = await this.tokens.insert(tx, {
+        ownerId,
+        cupid: request.cupid,
+        name: request.name,
+        hash: sha256(token),
+        scopes: [...new Set(request.scopes)],
+        at: now,
+        expiresAt: new Date(now.getTime() + request.expiresInDays * 86400_000),
+      });
+      await this.audit.record(tx, {
+        type: AUDIT_EVENT_TYPES.API_TOKEN_CREATED,
+        outcome: 'SUCCESS',
+        actor: { type: 'CLIENT', id: clientId },
+        clientId,
+        cupid: request.cupid,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+        details: {
+          tokenId: inserted.id,
+          name: inserted.name,
+          scopes: inserted.scopes,
+          expiresAt: inserted.expires_at,
+          ownerType: 'SERVICE',
+        },
+      });
+      return inserted;
+    });
+    await this.notifier.notify(request.cupid, 'api_token.created', { name: row.name });
+    return { row, token };
+  }
+
+  listForService(clientId: string, cupid: string | null): Promise<ApiTokenRow[]> {
+    return this.tokens.listForService(clientId, cupid);
+  }
+
+  /** Revokes a live token the service owns; null when it has none with this id. */
+  async revokeForService(clientId: string, id: string, origin: RequestOrigin): Promise<ApiTokenRow | null> {
+    if (!UUID.test(id)) return null;
+    return this.dataSource.transaction(async (tx) => {
+      const row = await this.tokens.revokeForService(tx, clientId, id, `CLIENT:${clientId}`, this.clock.now());
+      if (row)
+        await this.audit.record(tx, {
+          type: AUDIT_EVENT_TYPES.API_TOKEN_REVOKED,
+          outcome: 'SUCCESS',
+          actor: { type: 'CLIENT', id: clientId },
+          clientId,
+          cupid: row.cupid,
+          ip: origin.ip,
+          userAgent: origin.userAgent,
+          details: { tokenId: id, reason: 'revoked by the owning service' },
+        });
+      return row;
+    });
+  }
+
   list(cupid: string, includeRevoked = false): Promise<ApiTokenRow[]> {
     return this.tokens.listForCustomer(cupid, includeRevoked);
   }

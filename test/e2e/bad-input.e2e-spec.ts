@@ -44,6 +44,17 @@ describe('bad input never ends in a 500', () => {
       `/journeys/${journeyId}/password`,
       json({ transactionToken: 'x'.repeat(43), username: 'a'.repeat(10_000), password: 'p' }),
     ],
+    [
+      'forgot password: 10,000-character username',
+      `/journeys/${journeyId}/reset/username`,
+      json({ transactionToken: 'x'.repeat(43), username: 'a'.repeat(10_000) }),
+    ],
+    [
+      'forgot password: a new password that is not a string',
+      `/journeys/${journeyId}/reset/password`,
+      json({ transactionToken: 'x'.repeat(43), newPassword: { $ne: null } }),
+    ],
+    ['service API tokens: no credentials, wrong types', '/api-tokens', json({ cupid: 7, name: [], scopes: 'x' })],
     ['sms code: letters', `/journeys/${journeyId}/sms-otp`, json({ transactionToken: 'x'.repeat(43), code: 'abcdef' })],
     [
       'device bind: a private key and a garbage proof',

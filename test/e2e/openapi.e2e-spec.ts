@@ -101,7 +101,7 @@ describe('the contract check the typed client of the tests runs on every answer'
     const { attemptsLeft: _left, ...missing } = verifyStep.nextStep;
     expect(() => check({ ...verifyStep, nextStep: missing })).toThrow(/attemptsLeft/);
     expect(() => check({ ...verifyStep, nextStep: { ...verifyStep.nextStep, type: 'PUSH' } })).toThrow();
-    expect(() => check({ journeyId: verifyStep.journeyId, status: 'COMPLETED' })).toThrow(/authorizationCode/);
+    expect(() => check({ status: 'COMPLETED', authorizationCode: 'x' })).toThrow(/journeyId/);
   });
 
   it('refuses a status the operation does not declare', () => {

@@ -84,6 +84,10 @@ describe('the journey types a frontend narrows', () => {
         return `passwordless ${String(step.publicKey.challenge)}`;
       case 'PASSKEY_ENROL':
         return step.phase === 'OFFER' ? 'offer a passkey' : `create ${String(step.publicKey.challenge)}`;
+      case 'RESET_USERNAME':
+        return 'forgot password: username';
+      case 'SET_PASSWORD':
+        return 'forgot password: new password';
     }
   }
 

@@ -147,7 +147,9 @@ function handle(answer: Answer, onProblem: (problem: Problem) => void): void {
 }
 
 function advance(view: JourneyView): void {
-  if (view.status === 'COMPLETED') return complete(view.redirectTo);
+  // The page only starts sign-ins, which complete with a redirect; a completion without one is not for it.
+  if (view.status === 'COMPLETED')
+    return view.redirectTo ? complete(view.redirectTo) : showFatal(localProblem('generic'));
   flow.token = view.transactionToken;
   route(view.nextStep);
 }
@@ -377,7 +379,7 @@ function passkeyOfferScreen(publicKey?: Record<string, unknown>): void {
 // ---- second factors ------------------------------------------------------------------------------------
 
 function factorLabel(option: FactorOption | { type: FactorOption['type'] }): string {
-  if ('maskedPhone' in option) return t('factor.sms', { phone: option.maskedPhone });
+  if ('maskedPhone' in option) return t('factor.sms', { phone: option.maskedPhone ?? '' });
   if ('maskedEmail' in option) return t('factor.email', { email: option.maskedEmail });
   if ('devices' in option) return t('factor.push', { devices: option.devices.join(', ') });
   if (option.type === 'PASSKEY') return t('factor.passkey');
@@ -471,7 +473,7 @@ function codeVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'> | Step<'EMAIL_OTP', 'V
   const length = next.codeLength;
   const byEmail = next.type === 'EMAIL_OTP';
   const where: Record<string, string> =
-    'maskedEmail' in next ? { email: next.maskedEmail } : { phone: next.maskedPhone };
+    'maskedEmail' in next ? { email: next.maskedEmail } : { phone: next.maskedPhone ?? '' };
   const sending = byEmail ? 'status.sendingEmail' : 'status.sendingSms';
   const code = field(
     'code',

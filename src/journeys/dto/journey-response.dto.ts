@@ -25,8 +25,12 @@ export class SmsOtpOption {
   @ApiProperty({ enum: ['SMS_OTP'], example: 'SMS_OTP' })
   type: 'SMS_OTP';
 
-  @ApiProperty({ example: '+44•••••002', description: "The customer's phone, masked (never the number itself)" })
-  maskedPhone: string;
+  @ApiPropertyOptional({
+    example: '+44•••••002',
+    description:
+      "The customer's phone, masked (never the number itself); absent in a forgot-password journey, which shows nothing about the account",
+  })
+  maskedPhone?: string;
 }
 
 export class PushOption {
@@ -39,6 +43,18 @@ export class PushOption {
     description: 'Names of the bound devices the approval request goes to',
   })
   devices: string[];
+}
+
+/** A forgot-password journey's first step: the username alone. */
+export class ResetUsernameNextStep {
+  @ApiProperty({ enum: ['RESET_USERNAME'], example: 'RESET_USERNAME' })
+  type: 'RESET_USERNAME';
+}
+
+/** A forgot-password journey's last step, once a factor passed: the new password. */
+export class SetPasswordNextStep {
+  @ApiProperty({ enum: ['SET_PASSWORD'], example: 'SET_PASSWORD' })
+  type: 'SET_PASSWORD';
 }
 
 export class TotpOption {
@@ -99,8 +115,14 @@ export class SmsOtpVerifyNextStep {
   @ApiProperty({ enum: ['VERIFY'], example: 'VERIFY' })
   phase: 'VERIFY';
 
-  @ApiProperty({ example: '+44•••••002', description: 'Where the code went, masked' })
-  maskedPhone: string;
+  @ApiProperty({
+    example: '+44•••••002',
+    nullable: true,
+    type: String,
+    description:
+      'Where the code went, masked; null in a forgot-password journey, which shows nothing about the account',
+  })
+  maskedPhone: string | null;
 
   @ApiProperty({ example: 6, description: 'Digits in the code' })
   codeLength: number;
@@ -381,20 +403,21 @@ export class JourneyCompletedDto {
   @ApiProperty({ enum: ['COMPLETED'], example: 'COMPLETED' })
   status: 'COMPLETED';
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 'SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w',
-    description: 'One-time code for /oauth2/token (with the PKCE verifier)',
+    description:
+      'One-time code for /oauth2/token (with the PKCE verifier); absent only after a step-up without a redirect and a forgot-password journey',
   })
-  authorizationCode: string;
+  authorizationCode?: string;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example:
       'http://localhost:5173/callback?code=SplxlOBeZQQYbYS6WxSbIA3kQ9vT0mYc8dN2pR5sU7w&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000',
     format: 'uri',
     description:
-      "The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there",
+      "The client's redirect URI with code, state and iss (RFC 9207): a journey started by /oauth2/authorize sends the browser there; absent when there is no code",
   })
-  redirectTo: string;
+  redirectTo?: string;
 
   @ApiPropertyOptional({
     example: 'urn:ciam:loa:2',
@@ -415,6 +438,13 @@ export class JourneyCompletedDto {
       'A step-up with a transaction only: base64url SHA-256 of the approved transaction (amount, currency, payee): dynamic linking',
   })
   transactionHash?: string;
+
+  @ApiPropertyOptional({
+    example: true,
+    description:
+      'A forgot-password journey only: the new password is set; there is no code and no session (authorizationCode and redirectTo are absent): sign in with it',
+  })
+  passwordReset?: boolean;
 }
 
 /** Every model the unions below refer to (registered with @ApiExtraModels on the controller). */
@@ -443,6 +473,8 @@ export const JOURNEY_RESPONSE_MODELS = [
   EmailOtpOption,
   EmailOtpChooseNextStep,
   EmailOtpVerifyNextStep,
+  ResetUsernameNextStep,
+  SetPasswordNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -552,6 +584,17 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     operations: ['journeyPasskeyEnrol', 'journeyPasskeyEnrolOptions', 'journeySkipPasskeyEnrol'],
     description: 'Run navigator.credentials.create with `publicKey` and send the credential; or decline.',
   },
+  RESET_USERNAME: {
+    schema: 'ResetUsernameNextStep',
+    operations: ['journeyResetUsername'],
+    description: 'Forgot password: ask for the username alone (the answer is the same whether the account exists).',
+  },
+  SET_PASSWORD: {
+    schema: 'SetPasswordNextStep',
+    operations: ['journeySetPassword'],
+    description:
+      'Forgot password, a factor proven: ask for the new password; the journey then completes without a session.',
+  },
 };
 
 /** The union schemas, added to components.schemas by src/openapi.ts. */
@@ -577,6 +620,8 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       RECOVERY_CODE: ref(RecoveryCodeNextStep),
       PASSKEY_ENROL: ref('PasskeyEnrolNextStep'),
       EMAIL_OTP: ref('EmailOtpNextStep'),
+      RESET_USERNAME: ref(ResetUsernameNextStep),
+      SET_PASSWORD: ref(SetPasswordNextStep),
     },
   ),
   PasskeyEnrolNextStep: union('The offer of a passkey: accepting or declining it, then creating it.', 'phase', {

@@ -120,6 +120,18 @@ export class StartJourneyDto {
   @IsOptional()
   @IsIn(['password', 'passkey'])
   method?: 'password' | 'passkey';
+
+  @ApiPropertyOptional({
+    enum: ['sign_in', 'password_reset'],
+    example: 'password_reset',
+    description:
+      'What the journey is for: `sign_in` (the default) or `password_reset`, a forgotten password: the username alone ' +
+      '(RESET_USERNAME), a registered factor (SMS code, authenticator app or recovery code), then the new password ' +
+      '(SET_PASSWORD). It ends without a session or a code: the customer then signs in with the new password.',
+  })
+  @IsOptional()
+  @IsIn(['sign_in', 'password_reset'])
+  purpose?: 'sign_in' | 'password_reset';
 }
 
 export class PasswordStepDto {
@@ -206,6 +218,25 @@ export class TotpCodeDto extends TransactionOnlyDto {
   @ApiProperty({ example: '493027', description: 'The 6-digit code the authenticator app shows now' })
   @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })
   code: string;
+}
+
+export class ResetUsernameDto extends TransactionOnlyDto {
+  @ApiProperty({ example: 'alice', description: 'The username of the account whose password was forgotten' })
+  @IsString()
+  @Length(1, 256)
+  username: string;
+}
+
+export class SetPasswordDto extends TransactionOnlyDto {
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    format: 'password',
+    description:
+      '12 to 128 characters, not the username, not a common password (PASSWORD_POLICY_VIOLATION names the rules broken)',
+  })
+  @IsString()
+  @Length(1, 1024)
+  newPassword: string;
 }
 
 export class RecoveryCodeDto extends TransactionOnlyDto {

@@ -150,6 +150,23 @@ export class LockoutService {
     return [{ subject: kind, lockedUntil: until, failures }];
   }
 
+  /**
+   * A forgot-password start counts against its address like a failed password (the same window and limit), and
+   * never against the account: naming an account must not lock its owner out, nor say whether it exists.
+   */
+  async recordAddressAttempt(manager: EntityManager, ip: string | null): Promise<FailureOutcome['engaged']> {
+    if (!ip) return [];
+    const lockout = this.config.lockout;
+    return this.windowedFailure(
+      manager,
+      `ip:${ip}`,
+      'ip',
+      this.clock.now(),
+      lockout.ipWindowSeconds,
+      lockout.ipFailureLimit,
+    );
+  }
+
   /** One more failure of an account counter (accountSubject or customerSubject) and of the address. */
   async recordFailure(manager: EntityManager, subject: string, ip: string | null): Promise<FailureOutcome> {
     const now = this.clock.now();

@@ -91,9 +91,11 @@ export abstract class JourneyStep<Input = unknown> {
   /**
    * Where policy places the step: 'primary' identifies the customer; 'device-proof' lets a bound device
    * stand in for MFA; 'second-factor' satisfies an MFA requirement; 'consent' (documents to sign) and
-   * 'enrolment' (binding this device) come before the tokens when they apply.
+   * 'enrolment' (binding this device) come before the tokens when they apply. A forgot-password journey has
+   * its own two: 'reset-identify' (the username alone) and 'reset-password' (the new password).
    */
-  abstract readonly role: 'primary' | 'device-proof' | 'second-factor' | 'consent' | 'enrolment';
+  abstract readonly role:
+    'primary' | 'device-proof' | 'second-factor' | 'consent' | 'enrolment' | 'reset-identify' | 'reset-password';
   /** How many failed tries a journey allows for this step before it fails. */
   abstract maxTries(): number;
   /** Whether the customer can do this step at all (e.g. has a phone for SMS). */

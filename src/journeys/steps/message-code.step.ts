@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import type { AuditEventType } from '../../audit/audit-events';
@@ -139,6 +140,8 @@ export abstract class MessageCodeStep extends JourneyStep<MessageCodeInput> {
   }
 
   override async describe(state: JourneyState): Promise<Record<string, unknown>> {
+    // A forgot-password journey shows nothing about the account before a factor passed, not even the masked phone.
+    if (isPasswordReset(state)) return { [this.channel.maskedKey]: null };
     const to = await this.channel.recipient(state);
     return { [this.channel.maskedKey]: to ? this.channel.mask(to) : null };
   }
@@ -268,10 +271,14 @@ export abstract class MessageCodeStep extends JourneyStep<MessageCodeInput> {
   ): Promise<StepOutcome | StepContact> {
     const { state, manager, origin } = run;
     const cupid = state.context.cupid!;
+    const reset = isPasswordReset(state);
     const to = await this.channel.recipient(state, manager);
-    if (!to) return { kind: 'retry-same-token', error: codeNotSent(), countAttempt: false };
+    if (!to)
+      return reset
+        ? this.sendNothing(run, sendNumber, attempts)
+        : { kind: 'retry-same-token', error: codeNotSent(), countAttempt: false };
     const now = this.clock.now();
-    const masked = this.channel.mask(to);
+    const masked = reset ? null : this.channel.mask(to);
 
     const reserved = await this.channel.reserve(manager, {
       contextId: state.context.id,
@@ -318,17 +325,58 @@ export abstract class MessageCodeStep extends JourneyStep<MessageCodeInput> {
       details: this.channel.sendDetails({ [this.channel.maskedKey]: masked, send: sendNumber }),
     });
 
+    return {
+      kind: 'continue',
+      prepared: this.verifyPhase(message.createdAt, now, sendNumber, attempts, masked, () =>
+        hashOtp(this.channel.codeKey(), state.context.id, message.code),
+      ),
+    };
+  }
+
+  /**
+   * A forgot-password journey for an account without a recipient (or for a username no one holds): the answer
+   * is the one a sent code gets, so it does not tell that the account has no phone or does not exist (ASVS
+   * 6.3.8); no message leaves and the transaction keeps a hash that no code matches. The audit trail keeps the
+   * truth.
+   */
+  private async sendNothing(
+    run: StepRun<MessageCodeInput>,
+    sendNumber: number,
+    attempts: number,
+  ): Promise<StepOutcome> {
+    const now = this.clock.now();
+    await this.audit.record(run.manager, {
+      ...stepAuditBase(run.state, run.origin),
+      type: this.channel.events.sendFailed,
+      outcome: 'FAILURE',
+      details: this.channel.sendDetails({ reason: 'no_recipient', [this.channel.maskedKey]: null }),
+    });
+    return {
+      kind: 'continue',
+      prepared: this.verifyPhase(now.toISOString(), now, sendNumber, attempts, null, () => randomBytes(32)),
+    };
+  }
+
+  /** The verify phase after a send: the transaction carries only the code's hash. */
+  private verifyPhase(
+    codeCreatedAt: string,
+    now: Date,
+    sendNumber: number,
+    attempts: number,
+    masked: string | null,
+    otpHash: () => Buffer,
+  ): PreparedStep {
     // The code lives from when it was first generated: a retried send does not extend it.
-    const codeExpiresAt = new Date(new Date(message.createdAt).getTime() + this.config.otp.ttlSeconds * 1000);
+    const codeExpiresAt = new Date(new Date(codeCreatedAt).getTime() + this.config.otp.ttlSeconds * 1000);
     const challenge: CodeChallenge = {
       phase: 'VERIFY',
       sends: sendNumber,
       sentAt: now.toISOString(),
       codeExpiresAt: codeExpiresAt.toISOString(),
     };
-    const prepared: PreparedStep = {
+    return {
       challenge: challenge as unknown as Record<string, unknown>,
-      otpHash: hashOtp(this.channel.codeKey(), state.context.id, message.code),
+      otpHash: otpHash(),
       attempts,
       maxAttempts: this.config.otp.maxAttempts,
       // The transaction outlives the code, so an expired code can still be resent.
@@ -345,6 +393,9 @@ export abstract class MessageCodeStep extends JourneyStep<MessageCodeInput> {
         attemptsLeft: this.config.otp.maxAttempts - attempts,
       },
     };
-    return { kind: 'continue', prepared };
   }
+}
+
+function isPasswordReset(state: JourneyState): boolean {
+  return state.context.options?.purpose === 'password_reset';
 }
