@@ -19,10 +19,9 @@ let flow: Flow;
 let screen = 0;
 const timers = new Set<number>();
 
-/** The second factors this page can start from a choice (a passkey comes as its own step). */
-const CHOOSABLE = new Set<string>(['SMS_OTP', 'EMAIL_OTP', 'PUSH', 'TOTP', 'RECOVERY_CODE']);
-/** The factors a step-up may open the page at (the redirect's `factors`). */
-const STEP_UP_FACTORS = new Set<string>([...CHOOSABLE, 'PASSKEY']);
+/** The second factors this page can start from a choice (and a step-up may open the page at: its `factors`). */
+const CHOOSABLE = new Set<string>(['SMS_OTP', 'EMAIL_OTP', 'PUSH', 'PASSKEY', 'TOTP', 'RECOVERY_CODE']);
+const STEP_UP_FACTORS = CHOOSABLE;
 
 /** Problems after which this journey cannot go on: the customer returns to the application. */
 const FATAL = new Set([
