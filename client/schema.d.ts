@@ -3036,10 +3036,10 @@ export interface components {
        */
       type: 'EMAIL_OTP';
       /**
-       * @description The customer's verified address, masked (never the address itself)
+       * @description The customer's verified address, masked (never the address itself); absent in a forgot-password journey, which shows nothing about the account
        * @example a***@example.com
        */
-      maskedEmail: string;
+      maskedEmail?: string;
     };
     /** @description EMAIL_OTP/CHOOSE: Offer the second factors in `options`; the chosen one's send operation answers it. Answered by `journeySendEmail` or `journeySendSms` or `journeySendPush` or `journeyVerifyTotp` or `journeyRecoveryCode`. */
     EmailOtpChooseNextStep: {
@@ -3077,10 +3077,10 @@ export interface components {
        */
       phase: 'VERIFY';
       /**
-       * @description Where the code went, masked
+       * @description Where the code went, masked; null in a forgot-password journey, which shows nothing about the account
        * @example a***@example.com
        */
-      maskedEmail: string;
+      maskedEmail: string | null;
       /**
        * @description Digits in the code
        * @example 6

@@ -172,13 +172,14 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
 }
 
 /** The factors a forgot-password journey offers: what the customer holds without their password. */
-export const RESET_FACTORS: readonly AuthStepKind[] = ['SMS_OTP', 'TOTP', 'RECOVERY_CODE'];
+export const RESET_FACTORS: readonly AuthStepKind[] = ['SMS_OTP', 'EMAIL_OTP', 'TOTP', 'PASSKEY', 'RECOVERY_CODE'];
 
 /**
  * A forgot-password journey (issue 17, item 6): the username, one registered factor, the new password, then
  * the end (no session: the customer signs in with the new password). The factors are offered as they are, not
  * filtered by what the named account has: the offer must be the same for every username, known or not, until
- * a factor is proven (ASVS 6.3.8); a factor the account lacks simply never passes. No risk evaluation: nothing
+ * a factor is proven (ASVS 6.3.8); a factor the account lacks simply never passes. Only what the service itself
+ * cannot do is left out (email codes without an email provider: JourneyStep.offeredByService). No risk evaluation: nothing
  * is signed in.
  */
 function decideReset(
@@ -188,7 +189,9 @@ function decideReset(
 ): Decision {
   if (!passedAny('reset-identify')) return { next: 'STEP', steps: withRole('reset-identify') };
   if (!passedAny('second-factor')) {
-    const factors = withRole('second-factor').filter((step) => RESET_FACTORS.includes(step.kind));
+    const factors = withRole('second-factor').filter(
+      (step) => RESET_FACTORS.includes(step.kind) && step.offeredByService(),
+    );
     return { next: 'STEP', steps: factors };
   }
   if (!passedAny('reset-password')) return { next: 'STEP', steps: withRole('reset-password') };

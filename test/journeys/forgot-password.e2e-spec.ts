@@ -6,6 +6,8 @@ import { ciamClient } from '../support/client';
 import { journeyStep, startJourney, submitPassword } from '../support/journeys';
 import { auditEvents, completeLogin, exchangeCode, refresh, registerStandardClients } from '../support/oauth';
 import { Slapd, startSlapd } from '../support/slapd';
+import { SmtpSink } from '../support/smtp-sink';
+import { CustomerEmailsRepository } from '../../src/mfa/email/customer-emails.repository';
 
 interface Answer {
   journeyId: string;
@@ -20,8 +22,8 @@ const NEW_PASSWORD = 'a brand new passphrase 42';
 
 /**
  * Issue 17, item 6: the forgot-password journey, against both directories (a real slapd, and a copy of the
- * development file). Username alone, a registered factor (an SMS code to the directory's phone, or a recovery
- * code), the password policy, the new password at the directory, every other session revoked; an unknown
+ * development file). Username alone, a registered factor (an SMS code to the directory's phone, an emailed code,
+ * passkey options that name no credential, or a recovery code), the password policy, the new password at the directory, every other session revoked; an unknown
  * username gets the same answers as a known one until a factor is proven.
  */
 describe.each([['ldap'], ['file']])('forgot password (%s directory)', (adapter) => {
@@ -96,7 +98,13 @@ describe.each([['ldap'], ['file']])('forgot password (%s directory)', (adapter) 
       nextStep: {
         type: 'SMS_OTP',
         phase: 'CHOOSE',
-        options: [{ type: 'SMS_OTP' }, { type: 'TOTP' }, { type: 'RECOVERY_CODE' }],
+        options: [
+          { type: 'SMS_OTP' },
+          { type: 'TOTP' },
+          { type: 'PASSKEY' },
+          { type: 'RECOVERY_CODE' },
+          { type: 'EMAIL_OTP' },
+        ],
       },
     });
     const verify = await send(choice);
@@ -205,6 +213,23 @@ describe.each([['ldap'], ['file']])('forgot password (%s directory)', (adapter) 
     expect(await truth(unknown)).toEqual([{ knownCustomer: false }]);
     expect(await truth(dave)).toEqual([{ knownCustomer: true, directoryStatus: 'DISABLED' }]);
   });
+
+  it('offers passkey options that list no credentials, the same for every username', async () => {
+    const options = async (username: string) => {
+      const choice = await named(username);
+      const answer = await journeyStep(t, choice.journeyId, 'passkey/options', {
+        transactionToken: choice.transactionToken!,
+      });
+      expect(answer.status).toBe(200);
+      const body = (await answer.json()) as Answer;
+      const { challenge: _c, ...publicKey } = body.nextStep!.publicKey as Record<string, unknown>;
+      return { type: body.nextStep!.type, phase: body.nextStep!.phase, publicKey };
+    };
+    const known = await options('bob');
+    expect(known).toMatchObject({ type: 'PASSKEY', phase: 'ASSERT' });
+    expect(known.publicKey).not.toHaveProperty('allowCredentials');
+    expect(await options('nobody-at-all')).toEqual(known);
+  });
 });
 
 describe('forgot password: starts are rate limited per address, like passwords', () => {
@@ -231,5 +256,98 @@ describe('forgot password: starts are rate limited per address, like passwords',
       `SELECT count(*)::int AS n FROM login_attempts WHERE subject NOT LIKE 'ip:%'`,
     );
     expect(n).toBe(0);
+  });
+});
+
+describe('forgot password by a code mailed to the verified address', () => {
+  const smtp = new SmtpSink();
+  const env: Record<string, string> = {};
+  let dir: string;
+  beforeAll(async () => {
+    await smtp.start();
+    dir = mkdtempSync(join(tmpdir(), 'ciam-forgot-email-'));
+    copyFileSync('config/directory.dev.json', join(dir, 'directory.json'));
+    Object.assign(env, smtp.env(), { USER_DIRECTORY: 'file', DIRECTORY_FILE: join(dir, 'directory.json') });
+  });
+  afterAll(async () => {
+    await smtp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const t = useTestApp({ env }, registerStandardClients);
+  const BOB = 'CUPID-BOB-0002';
+
+  async function named(username: string): Promise<Answer> {
+    const journey = await startJourney(t, { purpose: 'password_reset' });
+    const answer = await journeyStep(t, journey.journeyId, 'reset/username', {
+      transactionToken: journey.transactionToken,
+      username,
+    });
+    expect(answer.status).toBe(200);
+    return (await answer.json()) as Answer;
+  }
+  const sendEmail = async (journey: Answer) => {
+    const sent = await journeyStep(t, journey.journeyId, 'email-otp/send', {
+      transactionToken: journey.transactionToken!,
+    });
+    expect(sent.status).toBe(200);
+    return (await sent.json()) as Answer;
+  };
+
+  it('recovers with the emailed code; the address is never shown, an unknown username gets the same answers', async () => {
+    await t.app
+      .get(CustomerEmailsRepository)
+      .upsertVerified(t.dataSource.manager, BOB, 'bob.reset@example.test', t.clock.now());
+
+    const choice = await named('bob');
+    expect(choice.nextStep!.options).toContainEqual({ type: 'EMAIL_OTP' });
+    const unknown = await named('nobody-at-all');
+    expect(unknown.nextStep).toEqual(choice.nextStep);
+
+    const verify = await sendEmail(choice);
+    expect(verify.nextStep).toMatchObject({ type: 'EMAIL_OTP', phase: 'VERIFY', maskedEmail: null });
+    const unknownVerify = await sendEmail(unknown);
+    const strip = (answer: Answer) => {
+      const { codeExpiresAt: _e, resendAvailableAt: _r, ...rest } = answer.nextStep!;
+      return rest;
+    };
+    expect(strip(unknownVerify)).toEqual(strip(verify));
+    expect(smtp.messages).toHaveLength(1); // only bob's mailbox got a message
+    const wrong = await journeyStep(t, unknownVerify.journeyId, 'email-otp', {
+      transactionToken: unknownVerify.transactionToken!,
+      code: smtp.codeFor('bob.reset@example.test'),
+    });
+    expect(wrong.status).toBe(401);
+
+    const proven = await journeyStep(t, verify.journeyId, 'email-otp', {
+      transactionToken: verify.transactionToken!,
+      code: smtp.codeFor('bob.reset@example.test'),
+    });
+    expect(proven.status).toBe(200);
+    const atPassword = (await proven.json()) as Answer;
+    expect(atPassword.nextStep).toEqual({ type: 'SET_PASSWORD' });
+    const done = await journeyStep(t, atPassword.journeyId, 'reset/password', {
+      transactionToken: atPassword.transactionToken!,
+      newPassword: NEW_PASSWORD,
+    });
+    expect(await done.json()).toMatchObject({ status: 'COMPLETED', passwordReset: true });
+    const signIn = await startJourney(t);
+    expect((await submitPassword(t, signIn.journeyId, signIn.transactionToken, 'bob', NEW_PASSWORD)).status).toBe(200);
+    expect(await auditEvents(t, { cupid: BOB, type: 'password.reset' })).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ factor: 'EMAIL_OTP' }) }),
+    ]);
+  });
+});
+
+describe('forgot password without an email provider', () => {
+  const t = useTestApp({ env: { EMAIL_PROVIDER: 'none' } }, registerStandardClients);
+
+  it('offers no email code, to anyone', async () => {
+    const journey = await startJourney(t, { purpose: 'password_reset' });
+    const answer = await journeyStep(t, journey.journeyId, 'reset/username', {
+      transactionToken: journey.transactionToken,
+      username: 'nobody-at-all',
+    });
+    const options = ((await answer.json()) as Answer).nextStep!.options!.map((option) => option.type);
+    expect(options).toEqual(['SMS_OTP', 'TOTP', 'PASSKEY', 'RECOVERY_CODE']);
   });
 });

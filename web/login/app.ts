@@ -379,7 +379,7 @@ function passkeyOfferScreen(publicKey?: Record<string, unknown>): void {
 
 function factorLabel(option: FactorOption | { type: FactorOption['type'] }): string {
   if ('maskedPhone' in option) return t('factor.sms', { phone: option.maskedPhone ?? '' });
-  if ('maskedEmail' in option) return t('factor.email', { email: option.maskedEmail });
+  if ('maskedEmail' in option && option.maskedEmail) return t('factor.email', { email: option.maskedEmail });
   if ('devices' in option) return t('factor.push', { devices: option.devices.join(', ') });
   if (option.type === 'PASSKEY') return t('factor.passkey');
   if (option.type === 'TOTP') return t('factor.totp');
@@ -472,7 +472,7 @@ function codeVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'> | Step<'EMAIL_OTP', 'V
   const length = next.codeLength;
   const byEmail = next.type === 'EMAIL_OTP';
   const where: Record<string, string> =
-    'maskedEmail' in next ? { email: next.maskedEmail } : { phone: next.maskedPhone ?? '' };
+    'maskedEmail' in next ? { email: next.maskedEmail ?? '' } : { phone: next.maskedPhone ?? '' };
   const sending = byEmail ? 'status.sendingEmail' : 'status.sendingSms';
   const code = field(
     'code',

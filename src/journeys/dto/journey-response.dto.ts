@@ -66,11 +66,12 @@ export class EmailOtpOption {
   @ApiProperty({ enum: ['EMAIL_OTP'], example: 'EMAIL_OTP' })
   type: 'EMAIL_OTP';
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 'a***@example.com',
-    description: "The customer's verified address, masked (never the address itself)",
+    description:
+      "The customer's verified address, masked (never the address itself); absent in a forgot-password journey, which shows nothing about the account",
   })
-  maskedEmail: string;
+  maskedEmail?: string;
 }
 
 export class RecoveryCodeOption {
@@ -162,8 +163,14 @@ export class EmailOtpVerifyNextStep {
   @ApiProperty({ enum: ['VERIFY'], example: 'VERIFY' })
   phase: 'VERIFY';
 
-  @ApiProperty({ example: 'a***@example.com', description: 'Where the code went, masked' })
-  maskedEmail: string;
+  @ApiProperty({
+    example: 'a***@example.com',
+    nullable: true,
+    type: String,
+    description:
+      'Where the code went, masked; null in a forgot-password journey, which shows nothing about the account',
+  })
+  maskedEmail: string | null;
 
   @ApiProperty({ example: 6, description: 'Digits in the code' })
   codeLength: number;

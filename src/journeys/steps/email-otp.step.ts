@@ -134,4 +134,9 @@ export class EmailOtpStep extends MessageCodeStep {
   ) {
     super(new EmailChannel(config, dataSource, emails, keys, sender), config, audit, clock, mfaLockout);
   }
+
+  /** No email leaves this service with EMAIL_PROVIDER=none: not offered then, not even in a forgot-password journey. */
+  override offeredByService(): boolean {
+    return this.config.email.provider !== 'none';
+  }
 }

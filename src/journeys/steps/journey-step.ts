@@ -102,6 +102,13 @@ export abstract class JourneyStep<Input = unknown> {
   async availableFor(_state: JourneyState): Promise<boolean> {
     return true;
   }
+  /**
+   * Whether this service can do the step at all, whoever the customer (e.g. email codes need an email provider).
+   * A forgot-password journey offers the same factors to every username, so there only this filters them.
+   */
+  offeredByService(): boolean {
+    return true;
+  }
   /** How the step appears among the options of a choice (e.g. the masked phone number). */
   async describe(_state: JourneyState): Promise<Record<string, unknown>> {
     return {};

@@ -25,6 +25,8 @@ import {
  * assertion). Level: loa2, never loa3. A passkey proves possession of a key bound to this site (phishing
  * resistant), and with user verification also a PIN or biometric; but the authenticator shows nothing of a
  * transaction, so it cannot approve one (dynamic linking, PSD2 RTS Art. 5): `bindsTransaction` stays false.
+ * In a forgot-password journey (issue 17, item 6) the options list no credentials (discoverable), whatever the
+ * account holds; the assertion is checked against the CUPID the username resolved to, as ever.
  */
 @Injectable()
 export class PasskeyStep extends JourneyStep<PasskeyAssertionInput> {
@@ -63,7 +65,11 @@ export class PasskeyStep extends JourneyStep<PasskeyAssertionInput> {
     const cupid = run.state.context.cupid;
     if (!cupid) return { kind: 'retry-same-token', error: passkeyInvalid(), countAttempt: true };
     if (run.action === 'options') {
-      const allow = await this.passkeys.listActive(cupid, run.manager);
+      // A forgot-password journey must not tell whether the named account has passkeys (ASVS 6.3.8): no
+      // allowCredentials there (a discoverable credential); the assertion must still be of this CUPID's, so a
+      // stand-in CUPID (an unknown username) gets the same options and every assertion fails.
+      const reset = run.state.context.options?.purpose === 'password_reset';
+      const allow = reset ? null : await this.passkeys.listActive(cupid, run.manager);
       return {
         kind: 'continue',
         prepared: {
