@@ -251,6 +251,11 @@ export class AuthorizeController {
         ...(loginHint && !session ? { login_hint: loginHint } : {}),
         // A step-up opens at the second factor: the page offers the factors the journey offers.
         ...(view.nextStep?.options ? { factors: view.nextStep.options.map((option) => option.type).join(',') } : {}),
+        // The page's "Forgot your password?" starts a password_reset journey for the same client, redirect and
+        // PKCE challenge (the reset never mints a code; the sign-in journey keeps its own).
+        ...(view.nextStep?.type === 'PASSWORD'
+          ? { client_id: clientId, redirect_uri: redirectUri, code_challenge: challenge }
+          : {}),
       }).toString();
       void reply.status(302).header('Location', login.toString()).header('Cache-Control', 'no-store').send();
     } catch (error) {

@@ -4,7 +4,17 @@ import { brand } from './branding';
 import { createDeviceKey, loadDeviceKey, saveDeviceKey, signJws } from './device-key';
 import { field, h, showFieldError } from './dom';
 import { t } from './i18n';
-import { Answer, FactorOption, journeyApi, JourneyView, localProblem, NextStep, Problem, Step } from './journey-api';
+import {
+  Answer,
+  FactorOption,
+  journeyApi,
+  JourneyView,
+  localProblem,
+  NextStep,
+  Problem,
+  ResetStart,
+  Step,
+} from './journey-api';
 import { createCredential, getAssertion, passkeyCreationSupported, passkeysSupported } from './passkey';
 
 interface Flow {
@@ -120,11 +130,22 @@ export function showNoJourney(): void {
 export interface StartHints {
   loginHint?: string | null;
   factors?: string[];
+  /** The sign-in's client, redirect and PKCE challenge: what a forgot-password journey starts with. */
+  reset?: { clientId?: string | null; redirectUri?: string | null; codeChallenge?: string | null };
 }
+
+/** What "Forgot your password?" starts with (null: the redirect did not say, no link), and the sign-in to return to. */
+let resetStart: ResetStart | null = null;
+let signIn: { journeyId: string; token: string } | null = null;
 
 export function startFlow(journeyId: string, token: string, step: string, hints: StartHints = {}): void {
   flow = { journeyId, token, factors: [] };
   loginHint = hints.loginHint ?? '';
+  const reset = hints.reset;
+  resetStart =
+    reset?.clientId && reset.redirectUri && reset.codeChallenge
+      ? { clientId: reset.clientId, redirectUri: reset.redirectUri, codeChallenge: reset.codeChallenge }
+      : null;
   if (step === 'PASSWORD') return route({ type: 'PASSWORD' });
   // A step-up (issue 15): the customer is signed in and the page opens at the second factors the redirect names
   // (the password is never asked again); any other first step has nothing to show.
@@ -146,9 +167,11 @@ function handle(answer: Answer, onProblem: (problem: Problem) => void): void {
 }
 
 function advance(view: JourneyView): void {
-  // The page only starts sign-ins, which complete with a redirect; a completion without one is not for it.
-  if (view.status === 'COMPLETED')
-    return view.redirectTo ? complete(view.redirectTo) : showFatal(localProblem('generic'));
+  // A sign-in completes with a redirect; a password reset with passwordReset and none (then: sign in anew).
+  if (view.status === 'COMPLETED') {
+    if (view.redirectTo) return complete(view.redirectTo);
+    return view.passwordReset ? resetDoneScreen() : showFatal(localProblem('generic'));
+  }
   flow.token = view.transactionToken;
   route(view.nextStep);
 }
@@ -157,6 +180,10 @@ function route(next: NextStep): void {
   switch (next.type) {
     case 'PASSWORD':
       return void passwordScreen();
+    case 'RESET_USERNAME':
+      return resetUsernameScreen();
+    case 'SET_PASSWORD':
+      return setPasswordScreen();
     case 'PASSKEY_LOGIN':
       return passkeyScreen(next.publicKey, 'login');
     case 'SMS_OTP':
@@ -277,7 +304,145 @@ async function passwordScreen(): Promise<void> {
         t('passkey.signIn'),
       )
     : null;
-  show(heading('password.heading', { brand: brand().brandName }), form, ...(passkey ? [passkey] : []));
+  // Forgot password: a journey of its own; the sign-in's token is kept to come back to.
+  const forgot = resetStart
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () =>
+            void (async () => {
+              busy(form, true);
+              status(t('status.checking'));
+              const answer = await journeyApi.startReset(resetStart!);
+              busy(form, false);
+              if (answer.ok && answer.view.status === 'PENDING') {
+                signIn = { journeyId: flow.journeyId, token: flow.token };
+                flow = { journeyId: answer.view.journeyId, token: answer.view.transactionToken, factors: [] };
+                return advance(answer.view);
+              }
+              setAlert(problemBox, problemMessage(answer.ok ? localProblem('generic') : answer.problem));
+              status('');
+            })(),
+        },
+        t('reset.forgot'),
+      )
+    : null;
+  show(
+    heading('password.heading', { brand: brand().brandName }),
+    form,
+    ...(forgot ? [forgot] : []),
+    ...(passkey ? [passkey] : []),
+  );
+}
+
+// ---- forgot password -----------------------------------------------------------------------------------
+
+function resetUsernameScreen(): void {
+  const username = field('reset-username', t('password.username'), {
+    type: 'text',
+    autocomplete: 'username',
+    required: true,
+    autocapitalize: 'none',
+    spellcheck: 'false',
+  });
+  const problemBox = alertBox();
+  const form = h(
+    'form',
+    { novalidate: true },
+    problemBox,
+    h('p', {}, t('reset.usernameText')),
+    username.wrapper,
+    h('button', { type: 'submit' }, t('reset.continue')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      const value = username.input.value.trim();
+      showFieldError(username.input, username.error, value ? null : t('password.usernameRequired'));
+      if (!value) return username.input.focus();
+      busy(form, true);
+      status(t('status.checking'));
+      const answer = await journeyApi.resetUsername(flow.journeyId, flow.token, value);
+      busy(form, false);
+      handle(answer, (problem) => {
+        setAlert(problemBox, problemMessage(problem));
+        status('');
+      });
+    })();
+  });
+  show(heading('reset.heading'), form, backToSignInButton());
+}
+
+function setPasswordScreen(): void {
+  const password = field('new-password', t('reset.newPassword'), {
+    type: 'password',
+    autocomplete: 'new-password',
+    required: true,
+  });
+  const problemBox = alertBox();
+  const form = h(
+    'form',
+    { novalidate: true },
+    problemBox,
+    h('p', {}, t('reset.newPasswordText')),
+    password.wrapper,
+    h('button', { type: 'submit' }, t('reset.save')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      showFieldError(password.input, password.error, password.input.value ? null : t('password.passwordRequired'));
+      if (!password.input.value) return password.input.focus();
+      busy(form, true);
+      status(t('status.checking'));
+      const answer = await journeyApi.resetPassword(flow.journeyId, flow.token, password.input.value);
+      busy(form, false);
+      handle(answer, (problem) => {
+        status('');
+        if (problem.code === 'password-policy-violation' && problem.errors.length > 0) {
+          showFieldError(
+            password.input,
+            password.error,
+            [t('problem.password-policy-violation'), ...problem.errors.map(policyRule)].join(' '),
+          );
+          return password.input.focus();
+        }
+        setAlert(problemBox, problemMessage(problem));
+      });
+    })();
+  });
+  show(heading('reset.newPasswordHeading'), form);
+}
+
+/** A broken rule of the password policy (min_length, max_length, equals_username, breached), in the page's language. */
+function policyRule(rule: string): string {
+  const known = t(`reset.rule.${rule}`);
+  return known === `reset.rule.${rule}` ? rule : known;
+}
+
+function resetDoneScreen(): void {
+  show(heading('reset.doneHeading'), h('p', {}, t('reset.doneText')), backToSignInButton('reset.signIn'));
+  status(t('reset.doneHeading'));
+}
+
+/** Back to the sign-in this reset left (its token still waits at the password). */
+function backToSignInButton(label = 'reset.back'): HTMLButtonElement {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: label === 'reset.signIn' ? '' : 'secondary',
+      onclick: () => {
+        if (!signIn) return showFatal(localProblem('generic'));
+        flow = { journeyId: signIn.journeyId, token: signIn.token, factors: [] };
+        signIn = null;
+        route({ type: 'PASSWORD' });
+      },
+    },
+    t(label),
+  );
 }
 
 // ---- passkeys ------------------------------------------------------------------------------------------
@@ -405,7 +570,7 @@ function chooseFactorScreen(message?: string): void {
       ),
     ),
   );
-  show(heading('factor.heading'), h('p', {}, t('factor.text')), problemBox, list);
+  show(heading('factor.heading'), h('p', {}, t(signIn ? 'reset.factorText' : 'factor.text')), problemBox, list);
   if (message) setAlert(problemBox, message);
 }
 
@@ -472,7 +637,9 @@ function codeVerifyScreen(next: Step<'SMS_OTP', 'VERIFY'> | Step<'EMAIL_OTP', 'V
   const length = next.codeLength;
   const byEmail = next.type === 'EMAIL_OTP';
   const where: Record<string, string> =
-    'maskedEmail' in next ? { email: next.maskedEmail ?? '' } : { phone: next.maskedPhone ?? '' };
+    'maskedEmail' in next
+      ? { email: next.maskedEmail ?? t('email.yourAddress') }
+      : { phone: next.maskedPhone ?? t('sms.yourPhone') };
   const sending = byEmail ? 'status.sendingEmail' : 'status.sendingSms';
   const code = field(
     'code',

@@ -26,6 +26,8 @@ export interface Problem {
   attemptsLeft: number | null;
   /** Second factors the same token can do instead (a spent push budget). */
   alternatives: string[];
+  /** The rules a refused value broke (a 422 PASSWORD_POLICY_VIOLATION's `errors[].messages`). */
+  errors: string[];
 }
 
 export type Answer = { ok: true; view: JourneyView } | { ok: false; problem: Problem };
@@ -57,6 +59,13 @@ function answer({ data, error, response }: Raw): Answer {
             typeof entry === 'object' && entry !== null ? String((entry as { type?: unknown }).type) : String(entry),
           )
         : [],
+      errors: Array.isArray(body.errors)
+        ? body.errors.flatMap((entry: unknown) =>
+            typeof entry === 'object' && entry !== null && Array.isArray((entry as { messages?: unknown }).messages)
+              ? (entry as { messages: unknown[] }).messages.map(String)
+              : [],
+          )
+        : [],
     },
   };
 }
@@ -80,6 +89,7 @@ export function localProblem(code: string): Problem {
     transactionToken: null,
     attemptsLeft: null,
     alternatives: [],
+    errors: [],
   };
 }
 
@@ -90,7 +100,31 @@ export interface DeviceHints {
   keyThumbprint?: string;
 }
 
+export interface ResetStart {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+}
+
 export const journeyApi = {
+  /** A forgot-password journey for the same client, redirect and PKCE challenge as the sign-in's. */
+  startReset: (start: ResetStart) =>
+    call(() =>
+      api.POST('/journeys', {
+        body: { ...start, codeChallengeMethod: 'S256', scope: 'openid', channel: 'WEB', purpose: 'password_reset' },
+      }),
+    ),
+  resetUsername: (journeyId: string, transactionToken: string, username: string) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/reset/username', { ...path(journeyId), body: { transactionToken, username } }),
+    ),
+  resetPassword: (journeyId: string, transactionToken: string, newPassword: string) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/reset/password', {
+        ...path(journeyId),
+        body: { transactionToken, newPassword },
+      }),
+    ),
   password: (journeyId: string, transactionToken: string, username: string, password: string, device?: DeviceHints) =>
     call(() =>
       api.POST('/journeys/{journeyId}/password', {

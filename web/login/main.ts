@@ -18,6 +18,11 @@ async function boot(): Promise<void> {
   startFlow(journeyId, token, fragment.get('step') || 'PASSWORD', {
     loginHint: fragment.get('login_hint'),
     factors: (fragment.get('factors') ?? '').split(',').filter(Boolean),
+    reset: {
+      clientId: fragment.get('client_id'),
+      redirectUri: fragment.get('redirect_uri'),
+      codeChallenge: fragment.get('code_challenge'),
+    },
   });
 }
 
