@@ -174,6 +174,16 @@ export class AuditLogRepository {
    * Rows that fell into the DEFAULT partition and are past retention too, one batch. The append-only trigger
    * lets rows go only inside a transaction that raised the retention flag (ciam.audit_maintenance).
    */
+  /** Whether a partition still holds rows the sequencer has not chained (it must not be dropped before they are). */
+  async hasUnchainedRows(manager: EntityManager, name: string): Promise<boolean> {
+    if (!PARTITION_NAME.test(name)) throw new Error(`not an audit partition: ${name}`);
+    const [row] = await rowsOf<{ unchained: boolean }>(
+      manager,
+      `SELECT EXISTS (SELECT 1 FROM ${name} WHERE chain_seq IS NULL) AS unchained`,
+    );
+    return row.unchained;
+  }
+
   /** Whether the default partition holds rows older than `cutoff` (the retention has something to delete there). */
   async hasDefaultRowsBefore(manager: EntityManager, cutoff: Date): Promise<boolean> {
     const [row] = await rowsOf<{ due: boolean }>(

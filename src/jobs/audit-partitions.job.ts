@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditLogRepository } from '../audit/audit-log.repository';
 import { AuditService } from '../audit/audit.service';
@@ -51,6 +51,12 @@ export class AuditPartitionsJob extends Job {
     // a backlog (after the chain's migration, every existing row is one: minutes to hours at full scale).
     if (due.length > 0 || (await this.auditLog.hasDefaultRowsBefore(manager, cutoff))) await this.sequencer.chainAll();
     for (const partition of due) {
+      // A row of a transaction still open below the sequencer's horizon is not chained yet: give it a moment, and
+      // never drop a partition with rows the chain does not account for (the next run drops it).
+      if (!(await this.chainedThrough(manager, partition.name))) {
+        this.logger.warn(`audit partition ${partition.name} kept: it still has rows not chained`);
+        continue;
+      }
       // The signed record of what leaves the chain comes first: audit:verify steps over the hole with it.
       const pruned = await this.checkpoints.recordPrune(manager, partition.name);
       await this.auditLog.dropPartition(manager, partition.name);
@@ -69,6 +75,16 @@ export class AuditPartitionsJob extends Job {
     await this.checkpoints.recordPrune(manager, 'audit_logs_default', cutoff);
     changed += await inBatches(context, () => this.auditLog.deleteOldDefaultBatch(manager, context.batchSize, cutoff));
     return changed;
+  }
+
+  /** Whether every row of `partition` is chained, after a few short rounds of the sequencer if not yet. */
+  private async chainedThrough(manager: EntityManager, partition: string): Promise<boolean> {
+    for (let round = 0; round < 5; round += 1) {
+      if (!(await this.auditLog.hasUnchainedRows(manager, partition))) return true;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await this.sequencer.chainAll();
+    }
+    return !(await this.auditLog.hasUnchainedRows(manager, partition));
   }
 
   private async record(
