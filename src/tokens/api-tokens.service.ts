@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { AuditActor } from '../audit/audit-actor';
 import type { SqlFragment } from '../audit/audit-log.repository';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
@@ -40,37 +40,15 @@ export class ApiTokensService {
   ) {}
 
   /** A customer's own token; the value is returned here and never again. */
-  async createForCustomer(
+  createForCustomer(
     cupid: string,
     request: { name: string; scopes: string[]; expiresInDays: number },
     origin: RequestOrigin,
   ): Promise<{ row: ApiTokenRow; token: string }> {
-    const token = `${API_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const now = this.clock.now();
-    const row = await this.dataSource.transaction(async (tx) => {
-      const ownerId = await this.tokens.customerOwner(tx, cupid, now);
-      const inserted = await this.tokens.insert(tx, {
-        ownerId,
-        cupid,
-        name: request.name,
-        hash: sha256(token),
-        scopes: [...new Set(request.scopes)],
-        at: now,
-        expiresAt: new Date(now.getTime() + request.expiresInDays * 86400_000),
-      });
-      await this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.API_TOKEN_CREATED,
-        outcome: 'SUCCESS',
-        actor: { type: 'CUSTOMER', id: cupid },
-        cupid,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-        details: { tokenId: inserted.id, name: inserted.name, scopes: inserted.scopes, expiresAt: inserted.expires_at },
-      });
-      return inserted;
+    return this.create({ ...request, cupid }, origin, {
+      owner: (tx, at) => this.tokens.customerOwner(tx, cupid, at),
+      audit: { actor: { type: 'CUSTOMER', id: cupid } },
     });
-    await this.notifier.notify(cupid, 'api_token.created', { name: row.name });
-    return { row, token };
   }
 
   /**
@@ -78,17 +56,33 @@ export class ApiTokensService {
    * the service, speaking for the customer (agents see it in the customer's listing). Audited with the client as
    * the actor; the customer is notified as for their own tokens.
    */
-  async createForService(
+  createForService(
     clientId: string,
     request: { cupid: string; name: string; scopes: string[]; expiresInDays: number },
     origin: RequestOrigin,
   ): Promise<{ row: ApiTokenRow; token: string }> {
+    return this.create(request, origin, {
+      owner: (tx, at) => this.tokens.serviceOwner(tx, clientId, at),
+      audit: { actor: { type: 'CLIENT', id: clientId }, clientId },
+      details: { ownerType: 'SERVICE' },
+    });
+  }
+
+  /** One token for `request.cupid`, owned by `by.owner`: inserted and audited in one transaction, then the notice. */
+  private async create(
+    request: { cupid: string; name: string; scopes: string[]; expiresInDays: number },
+    origin: RequestOrigin,
+    by: {
+      owner: (tx: EntityManager, at: Date) => Promise<string>;
+      audit: { actor: { type: 'CUSTOMER' | 'CLIENT'; id: string }; clientId?: string };
+      details?: Record<string, unknown>;
+    },
+  ): Promise<{ row: ApiTokenRow; token: string }> {
     const token = `${API_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const now = this.clock.now();
     const row = await this.dataSource.transaction(async (tx) => {
-      const ownerId = await this.tokens.serviceOwner(tx, clientId, now);
       const inserted = await this.tokens.insert(tx, {
-        ownerId,
+        ownerId: await by.owner(tx, now),
         cupid: request.cupid,
         name: request.name,
         hash: sha256(token),
@@ -99,8 +93,7 @@ export class ApiTokensService {
       await this.audit.record(tx, {
         type: AUDIT_EVENT_TYPES.API_TOKEN_CREATED,
         outcome: 'SUCCESS',
-        actor: { type: 'CLIENT', id: clientId },
-        clientId,
+        ...by.audit,
         cupid: request.cupid,
         ip: origin.ip,
         userAgent: origin.userAgent,
@@ -109,7 +102,7 @@ export class ApiTokensService {
           name: inserted.name,
           scopes: inserted.scopes,
           expiresAt: inserted.expires_at,
-          ownerType: 'SERVICE',
+          ...by.details,
         },
       });
       return inserted;
