@@ -26,6 +26,7 @@ import { EmailHelperTotp1796092600000 } from '../../migrations/1796092600000-Ema
 import { EmailHelperRecoveryCodes1796093200000 } from '../../migrations/1796093200000-EmailHelperRecoveryCodes';
 import { ForgotHelperPasswordReset1796094000000 } from '../../migrations/1796094000000-ForgotHelperPasswordReset';
 import { EnrolHelperPasskeyEnrolStep1796094500000 } from '../../migrations/1796094500000-EnrolHelperPasskeyEnrolStep';
+import { ClientPolicyColumns1796095000000 } from '../../migrations/1796095000000-ClientPolicyColumns';
 import { EmailotpHelperEmailOtpStep1796094100000 } from '../../migrations/1796094100000-EmailotpHelperEmailOtpStep';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
@@ -59,4 +60,5 @@ export const MIGRATIONS = [
   ForgotHelperPasswordReset1796094000000,
   EmailotpHelperEmailOtpStep1796094100000,
   EnrolHelperPasskeyEnrolStep1796094500000,
+  ClientPolicyColumns1796095000000,
 ];
