@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
 import * as oidc from 'openid-client';
+import { JobRunner } from '../../src/jobs/job-runner';
 import { startTestApp, TestApp } from '../support/app';
 import { auditEvents, postForm, registerClient, registerStandardClients, SERVICE } from '../support/oauth';
 import { VendorServer } from '../support/vendor-server';
@@ -258,7 +259,6 @@ describe('private_key_jwt client authentication', () => {
     await t.dataSource.query(
       `INSERT INTO used_jtis (kind, issuer, jti, expires_at) VALUES ('client_assertion', 'x', 'old', now() - interval '1 hour')`,
     );
-    const { JobRunner } = await import('../../src/jobs/job-runner');
     await t.app.get(JobRunner).run('purge-used-jtis');
     const rows = await t.dataSource.query(`SELECT jti FROM used_jtis WHERE issuer = 'x'`);
     expect(rows).toEqual([]);
