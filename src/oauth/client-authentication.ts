@@ -8,7 +8,12 @@ import type { OAuthClient } from '../clients/oauth-client.entity';
 import { InvalidClientError, InvalidRequestError, OAuthError } from './oauth-errors';
 import { OAuthParams } from './oauth-params';
 import type { RequestOrigin } from '../common/request-origin';
-import { AssertionRefused, claimedClientId, ClientAssertionVerifier, JWT_BEARER_ASSERTION_TYPE } from './proofs/client-assertion';
+import {
+  AssertionRefused,
+  claimedClientId,
+  ClientAssertionVerifier,
+  JWT_BEARER_ASSERTION_TYPE,
+} from './proofs/client-assertion';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
@@ -49,10 +54,12 @@ export class ClientAuthenticator {
       throw new InvalidRequestError('use exactly one client authentication method');
     }
     if (assertion !== undefined || assertionType !== undefined) {
-      if (basic || postSecret !== undefined) throw new InvalidRequestError('use exactly one client authentication method');
+      if (basic || postSecret !== undefined)
+        throw new InvalidRequestError('use exactly one client authentication method');
       if (assertionType !== JWT_BEARER_ASSERTION_TYPE)
         throw new InvalidRequestError(`client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}`);
-      if (assertion === undefined) throw new InvalidRequestError('client_assertion is required with client_assertion_type');
+      if (assertion === undefined)
+        throw new InvalidRequestError('client_assertion is required with client_assertion_type');
     }
 
     const fail = async (clientId: string | undefined, method: ClientAuthMethod, reason: string): Promise<never> => {

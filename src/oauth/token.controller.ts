@@ -69,7 +69,7 @@ export class TokenController {
       'authorization_code with PKCE (S256), refresh_token (rotating, reuse detection) and client_credentials. ' +
       'Clients authenticate with client_secret_basic, client_secret_post or private_key_jwt (RFC 7523); public clients ' +
       'send only client_id. A DPoP header (RFC 9449) binds the access token (token_type DPoP, cnf.jkt) and the ' +
-      'refresh token to the proof\'s key; clients registered with dpop_bound_access_tokens must send one.',
+      "refresh token to the proof's key; clients registered with dpop_bound_access_tokens must send one.",
   })
   @ApiConsumes(FORM)
   @ApiBody({ type: TokenRequestDto })

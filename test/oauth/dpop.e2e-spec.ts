@@ -3,7 +3,15 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT 
 import type { CryptoKey, JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { startTestApp, TestApp } from '../support/app';
-import { auditEvents, completeLogin, postForm, registerClient, registerStandardClients, SERVICE, SPA } from '../support/oauth';
+import {
+  auditEvents,
+  completeLogin,
+  postForm,
+  registerClient,
+  registerStandardClients,
+  SERVICE,
+  SPA,
+} from '../support/oauth';
 
 const BOUND_SERVICE = { clientId: 'dpop-bound-service', secret: 'dpop-bound-service-secret-0123' };
 
@@ -56,9 +64,12 @@ describe('DPoP sender-constrained tokens', () => {
     });
   }
 
-  async function expectDpopError(response: Response, error = 'invalid_dpop_proof') {
+  /** 400 with `error`, and (when given) a description naming why: each refusal is for its own reason. */
+  async function expectDpopError(response: Response, error = 'invalid_dpop_proof', why?: RegExp) {
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error });
+    const body = await response.json();
+    expect(body).toMatchObject({ error });
+    if (why) expect(body.error_description).toMatch(why);
   }
 
   /** A completed login's code redeemed by openid-client for the SPA, with `dpop` as its DPoP handle. */
@@ -95,7 +106,13 @@ describe('DPoP sender-constrained tokens', () => {
     const issuer = new URL(t.config.oidc.issuer);
     const insecure = { execute: [oidc.allowInsecureRequests] };
     spa = await oidc.discovery(issuer, SPA.clientId, undefined, oidc.None(), insecure);
-    service = await oidc.discovery(issuer, SERVICE.clientId, undefined, oidc.ClientSecretBasic(SERVICE.secret), insecure);
+    service = await oidc.discovery(
+      issuer,
+      SERVICE.clientId,
+      undefined,
+      oidc.ClientSecretBasic(SERVICE.secret),
+      insecure,
+    );
     tokenUrl = `${t.config.oidc.issuer}/oauth2/token`;
   });
   afterAll(() => t.close());
@@ -110,10 +127,9 @@ describe('DPoP sender-constrained tokens', () => {
     const { login, tokens } = await signIn(dpop);
     expect(tokens.token_type).toBe('dpop');
     expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt: key.jkt });
-    const rows = await t.dataSource.query(
-      `SELECT type, dpop_jkt FROM tokens WHERE session_id = $1 ORDER BY type`,
-      [login.sessionId],
-    );
+    const rows = await t.dataSource.query(`SELECT type, dpop_jkt FROM tokens WHERE session_id = $1 ORDER BY type`, [
+      login.sessionId,
+    ]);
     expect(rows).toEqual([
       { type: 'ACCESS', dpop_jkt: key.jkt },
       { type: 'REFRESH', dpop_jkt: key.jkt },
@@ -177,7 +193,9 @@ describe('DPoP sender-constrained tokens', () => {
     });
     expect(asBearer.status).toBe(401);
     expect(await asBearer.json()).toMatchObject({ error: 'invalid_token' });
-    expect(asBearer.headers.get('www-authenticate')).toMatch(/^DPoP algs="ES256 RS256 PS256 EdDSA", error="invalid_token"/);
+    expect(asBearer.headers.get('www-authenticate')).toMatch(
+      /^DPoP algs="ES256 RS256 PS256 EdDSA", error="invalid_token"/,
+    );
 
     const userinfoUrl = `${t.config.oidc.issuer}/oauth2/userinfo`;
     const ath = createHash('sha256').update(tokens.access_token).digest('base64url');
@@ -190,12 +208,18 @@ describe('DPoP sender-constrained tokens', () => {
     });
     expect(wrongKey.status).toBe(401);
     const noAth = await fetch(userinfoUrl, {
-      headers: { authorization: `DPoP ${tokens.access_token}`, dpop: await proof(key, { htm: 'GET', htu: userinfoUrl }) },
+      headers: {
+        authorization: `DPoP ${tokens.access_token}`,
+        dpop: await proof(key, { htm: 'GET', htu: userinfoUrl }),
+      },
     });
     expect(noAth.status).toBe(401);
     expect(await noAth.json()).toMatchObject({ error: 'invalid_dpop_proof' });
     const good = await fetch(`${userinfoUrl}?ignored=query`, {
-      headers: { authorization: `DPoP ${tokens.access_token}`, dpop: await proof(key, { htm: 'GET', htu: userinfoUrl, ath }) },
+      headers: {
+        authorization: `DPoP ${tokens.access_token}`,
+        dpop: await proof(key, { htm: 'GET', htu: userinfoUrl, ath }),
+      },
     });
     expect(good.status).toBe(200);
 
@@ -212,7 +236,7 @@ describe('DPoP sender-constrained tokens', () => {
     const body = await first.json();
     expect(body.token_type).toBe('DPoP');
     expect(decodeJwt(body.access_token).cnf).toEqual({ jkt: key.jkt });
-    await expectDpopError(await serviceToken(once));
+    await expectDpopError(await serviceToken(once), 'invalid_dpop_proof', /already used/);
   });
 
   it('a race of two requests with the same proof: exactly one succeeds', async () => {
@@ -224,27 +248,43 @@ describe('DPoP sender-constrained tokens', () => {
   it('refuses proofs for another URL or method, stale, with a private or missing key, a wrong typ or alg', async () => {
     const key = await dpopKey();
     const now = Math.floor(Date.now() / 1000);
-    await expectDpopError(await serviceToken(await proof(key, { htu: `${t.config.oidc.issuer}/oauth2/introspect` })));
-    await expectDpopError(await serviceToken(await proof(key, { htu: 'https://elsewhere.example/oauth2/token' })));
-    await expectDpopError(await serviceToken(await proof(key, { htm: 'GET' })));
-    await expectDpopError(await serviceToken(await proof(key, { iat: now - 120 })));
-    await expectDpopError(await serviceToken(await proof(key, { iat: now + 120 })));
-    await expectDpopError(await serviceToken(await proof(key, {}, { typ: 'JWT' })));
+    await expectDpopError(
+      await serviceToken(await proof(key, { htu: `${t.config.oidc.issuer}/oauth2/introspect` })),
+      'invalid_dpop_proof',
+      /htu/,
+    );
+    await expectDpopError(
+      await serviceToken(await proof(key, { htu: 'https://elsewhere.example/oauth2/token' })),
+      'invalid_dpop_proof',
+      /htu/,
+    );
+    await expectDpopError(await serviceToken(await proof(key, { htm: 'GET' })), 'invalid_dpop_proof', /htm/);
+    await expectDpopError(await serviceToken(await proof(key, { iat: now - 120 })), 'invalid_dpop_proof', /iat/);
+    await expectDpopError(await serviceToken(await proof(key, { iat: now + 120 })), 'invalid_dpop_proof', /iat/);
+    await expectDpopError(await serviceToken(await proof(key, {}, { typ: 'JWT' })), 'invalid_dpop_proof', /typ/);
     const privateJwk = await exportJWK(key.pair.privateKey as unknown as CryptoKey);
-    await expectDpopError(await serviceToken(await proof(key, {}, { jwk: privateJwk })));
-    await expectDpopError(await serviceToken(await proof(key, {}, { jwk: (await dpopKey()).jwk })));
+    await expectDpopError(
+      await serviceToken(await proof(key, {}, { jwk: privateJwk })),
+      'invalid_dpop_proof',
+      /public/,
+    );
+    await expectDpopError(
+      await serviceToken(await proof(key, {}, { jwk: (await dpopKey()).jwk })),
+      'invalid_dpop_proof',
+      /signature/,
+    );
     const hs = await new SignJWT({ htm: 'POST', htu: tokenUrl, jti: randomUUID(), iat: now })
       .setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt' })
       .sign(Buffer.alloc(32, 3));
-    await expectDpopError(await serviceToken(hs));
-    await expectDpopError(await serviceToken('not-a-jwt'));
+    await expectDpopError(await serviceToken(hs), 'invalid_dpop_proof', /alg/);
+    await expectDpopError(await serviceToken('not-a-jwt'), 'invalid_dpop_proof', /not a JWT/);
     // A query on htu is ignored (RFC 9449 §4.3 item 9).
     expect((await serviceToken(await proof(key, { htu: `${tokenUrl}?x=1` }))).status).toBe(200);
   });
 
   it('a client registered with dpop_bound_access_tokens must send a proof, with the server nonce', async () => {
     const key = await dpopKey();
-    await expectDpopError(await serviceToken(undefined, BOUND_SERVICE));
+    await expectDpopError(await serviceToken(undefined, BOUND_SERVICE), 'invalid_dpop_proof', /required/);
 
     const withoutNonce = await serviceToken(await proof(key), BOUND_SERVICE);
     expect(withoutNonce.status).toBe(400);
@@ -252,7 +292,10 @@ describe('DPoP sender-constrained tokens', () => {
     const nonce = withoutNonce.headers.get('dpop-nonce');
     expect(nonce).toMatch(/^[0-9a-z]+\.[A-Za-z0-9_-]{22}$/);
 
-    await expectDpopError(await serviceToken(await proof(key, { nonce: 'forged.nonce' }), BOUND_SERVICE), 'use_dpop_nonce');
+    await expectDpopError(
+      await serviceToken(await proof(key, { nonce: 'forged.nonce' }), BOUND_SERVICE),
+      'use_dpop_nonce',
+    );
     const withNonce = await serviceToken(await proof(key, { nonce }), BOUND_SERVICE);
     expect(withNonce.status).toBe(200);
     expect((await withNonce.json()).token_type).toBe('DPoP');
@@ -261,7 +304,10 @@ describe('DPoP sender-constrained tokens', () => {
     // A nonce from two windows ago is stale.
     t.clock.advance(2 * t.config.proofs.dpopNonceWindowSeconds + 1);
     try {
-      const stale = await serviceToken(await proof(key, { nonce, iat: Math.floor(t.clock.now().getTime() / 1000) }), BOUND_SERVICE);
+      const stale = await serviceToken(
+        await proof(key, { nonce, iat: Math.floor(t.clock.now().getTime() / 1000) }),
+        BOUND_SERVICE,
+      );
       expect(stale.status).toBe(400);
       expect(await stale.json()).toMatchObject({ error: 'use_dpop_nonce' });
     } finally {

@@ -66,9 +66,15 @@ describe('private_key_jwt client authentication', () => {
     });
   }
 
-  async function expectInvalidClient(response: Response) {
+  async function expectInvalidClient(response: Response, audited?: { clientId: string; reason: RegExp }) {
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: 'invalid_client' });
+    if (!audited) return;
+    // Refused for its own reason, as the audit trail tells it.
+    const failures = (await auditEvents(t, { type: 'client.authentication_failed' })).filter(
+      (event) => event.client_id === audited.clientId,
+    );
+    expect(failures.at(-1)?.details.reason).toMatch(audited.reason);
   }
 
   beforeAll(async () => {
@@ -152,7 +158,10 @@ describe('private_key_jwt client authentication', () => {
 
   it('refuses a wrong audience, a missing jti, a far expiry, a foreign key, HS256 and a client_id mismatch', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await expectInvalidClient(await clientCredentials(await assertion({ aud: 'https://elsewhere.example' })));
+    await expectInvalidClient(await clientCredentials(await assertion({ aud: 'https://elsewhere.example' })), {
+      clientId: CLIENT_ID,
+      reason: /did not verify/,
+    });
     const noJti = await new SignJWT({})
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .setIssuer(CLIENT_ID)
@@ -160,8 +169,11 @@ describe('private_key_jwt client authentication', () => {
       .setAudience(t.config.oidc.issuer)
       .setExpirationTime(now + 60)
       .sign(key.privateKey);
-    await expectInvalidClient(await clientCredentials(noJti));
-    await expectInvalidClient(await clientCredentials(await assertion({ exp: now + 3600 })));
+    await expectInvalidClient(await clientCredentials(noJti), { clientId: CLIENT_ID, reason: /did not verify/ });
+    await expectInvalidClient(await clientCredentials(await assertion({ exp: now + 3600 })), {
+      clientId: CLIENT_ID,
+      reason: /too far ahead/,
+    });
     const stranger = await keyPair('k1');
     await expectInvalidClient(await clientCredentials(await assertion({}, { key: stranger.privateKey })));
     const hs = await new SignJWT({ jti: randomUUID() })
@@ -171,8 +183,11 @@ describe('private_key_jwt client authentication', () => {
       .setAudience(t.config.oidc.issuer)
       .setExpirationTime(now + 60)
       .sign(Buffer.alloc(32, 1));
-    await expectInvalidClient(await clientCredentials(hs));
-    await expectInvalidClient(await clientCredentials(await assertion(), { client_id: SERVICE.clientId }));
+    await expectInvalidClient(await clientCredentials(hs), { clientId: CLIENT_ID, reason: /asymmetric/ });
+    await expectInvalidClient(await clientCredentials(await assertion(), { client_id: SERVICE.clientId }), {
+      clientId: CLIENT_ID,
+      reason: /another than client_id/,
+    });
   });
 
   it('a private_key_jwt client cannot use a secret; a secret client cannot send assertions', async () => {
@@ -199,13 +214,13 @@ describe('private_key_jwt client authentication', () => {
       { grant_type: 'client_credentials' },
       { id: 'pkjwt-known-secret', secret: 'a-known-secret-0123456789' },
     );
-    await expectInvalidClient(withSecret);
+    await expectInvalidClient(withSecret, { clientId: 'pkjwt-known-secret', reason: /registered for private_key_jwt/ });
     const posted = await postForm(t, '/oauth2/token', {
       grant_type: 'client_credentials',
       client_id: 'pkjwt-known-secret',
       client_secret: 'a-known-secret-0123456789',
     });
-    await expectInvalidClient(posted);
+    await expectInvalidClient(posted, { clientId: 'pkjwt-known-secret', reason: /registered for private_key_jwt/ });
 
     // The standard service (client_secret_basic) sending an assertion signed by a key it never registered.
     const foreign = await assertion({}, { clientId: SERVICE.clientId });
@@ -251,7 +266,10 @@ describe('private_key_jwt client authentication', () => {
     keyServer.always({ kind: 'status', status: 503 });
     const third = await keyPair('uri-3', 'RS256');
     t.clock.advance(11);
-    await expectInvalidClient(await clientCredentials(await sign(third, 'uri-3')));
+    await expectInvalidClient(await clientCredentials(await sign(third, 'uri-3')), {
+      clientId: URI_CLIENT_ID,
+      reason: /jwks_uri answered 503/,
+    });
     t.clock.reset();
   });
 

@@ -24,7 +24,7 @@ export class TokenRequestDto {
     enum: ['urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
   })
   client_assertion_type?: string;
-  @ApiPropertyOptional({ description: 'private_key_jwt: a JWT signed with one of the client\'s registered keys' })
+  @ApiPropertyOptional({ description: "private_key_jwt: a JWT signed with one of the client's registered keys" })
   client_assertion?: string;
 }
 

@@ -68,6 +68,9 @@ export class ClientKeys {
   }
 
   private async fetchJwks(uri: string): Promise<JSONWebKeySet> {
+    // Keys fetched over plain http could be swapped on the way: https only, except outside production.
+    if (this.config.nodeEnv === 'production' && !uri.startsWith('https://'))
+      throw new ClientKeysUnavailableError('jwks_uri must be https');
     let body: unknown;
     try {
       const response = await fetch(uri, {
