@@ -2,7 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
 import * as oidc from 'openid-client';
+import { Client } from 'pg';
+import { ClientCache } from '../../src/clients/client-cache';
 import { startTestApp, TestApp } from '../support/app';
+import { until } from '../support/until';
 import {
   auditEvents,
   completeLogin,
@@ -332,5 +335,37 @@ describe('DPoP sender-constrained tokens', () => {
     const body = await response.json();
     expect(body.token_type).toBe('Bearer');
     expect(decodeJwt(body.access_token).cnf).toBeUndefined();
+  });
+
+  it('budget (issue 14): a proof adds exactly one statement, its jti insert', async () => {
+    const pool = (t.dataSource.driver as unknown as { master: { _clients: Client[] } }).master;
+    const sent: string[] = [];
+    const originalQuery = Client.prototype.query;
+    Client.prototype.query = function counted(this: Client, ...args: unknown[]) {
+      if (pool._clients.includes(this)) {
+        const first = args[0];
+        sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+      }
+      return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof Client.prototype.query;
+    try {
+      const statementsOf = async (dpop: string | undefined) => {
+        sent.length = 0;
+        const response = await serviceToken(dpop);
+        expect(response.status).toBe(200);
+        await response.arrayBuffer();
+        return [...sent];
+      };
+      await statementsOf(undefined);
+      await until(() => t.app.get(ClientCache).isListening(), 'the client cache to listen');
+      await statementsOf(undefined);
+      const bearer = await statementsOf(undefined);
+      const bound = await statementsOf(await proof(await dpopKey()));
+      expect(bound).toHaveLength(bearer.length + 1);
+      expect(bound.filter((text) => /INSERT INTO used_jtis/.test(text))).toHaveLength(1);
+      expect(bearer.join('\n')).not.toMatch(/used_jtis/);
+    } finally {
+      Client.prototype.query = originalQuery;
+    }
   });
 });
