@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
 import * as oidc from 'openid-client';
+import { Client } from 'pg';
+import { ClientCache } from '../../src/clients/client-cache';
 import { JobRunner } from '../../src/jobs/job-runner';
 import { startTestApp, TestApp } from '../support/app';
 import { auditEvents, postForm, registerClient, registerStandardClients, SERVICE } from '../support/oauth';
+import { until } from '../support/until';
 import { VendorServer } from '../support/vendor-server';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -280,5 +283,50 @@ describe('private_key_jwt client authentication', () => {
     await t.app.get(JobRunner).run('purge-used-jtis');
     const rows = await t.dataSource.query(`SELECT jti FROM used_jtis WHERE issuer = 'x'`);
     expect(rows).toEqual([]);
+  });
+
+  it('budget (issue 14): an assertion costs one statement more than a remembered secret (its jti insert)', async () => {
+    await registerKeyClient('pkjwt-budget', { jwks: [key.publicJwk] });
+    // A secret client with no failures on record (a recent failure adds the lockout read).
+    const secretClient = { id: 'pkjwt-budget-secret', secret: 'pkjwt-budget-secret-0123456789' };
+    await registerClient(t, {
+      clientId: secretClient.id,
+      name: secretClient.id,
+      type: 'CONFIDENTIAL',
+      secret: secretClient.secret,
+      grantTypes: ['client_credentials'],
+      scopes: ['openid'],
+    });
+    const pool = (t.dataSource.driver as unknown as { master: { _clients: Client[] } }).master;
+    const sent: string[] = [];
+    const originalQuery = Client.prototype.query;
+    Client.prototype.query = function counted(this: Client, ...args: unknown[]) {
+      if (pool._clients.includes(this)) {
+        const first = args[0];
+        sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+      }
+      return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof Client.prototype.query;
+    try {
+      const statementsOf = async (request: () => Promise<Response>) => {
+        sent.length = 0;
+        const response = await request();
+        expect(response.status).toBe(200);
+        await response.arrayBuffer();
+        return [...sent];
+      };
+      const withSecret = () => postForm(t, '/oauth2/token', { grant_type: 'client_credentials' }, secretClient);
+      const withKey = async () => clientCredentials(await assertion({}, { clientId: 'pkjwt-budget' }));
+      await statementsOf(withSecret);
+      await until(() => t.app.get(ClientCache).isListening(), 'the client cache to listen');
+      // Both clients read once more now that changes reach this instance: then served from memory.
+      for (const warm of [withSecret, withKey, withKey]) await statementsOf(warm);
+      const secret = await statementsOf(withSecret);
+      const keyed = await statementsOf(withKey);
+      expect(keyed).toHaveLength(secret.length + 1);
+      expect(keyed.filter((text) => /INSERT INTO used_jtis/.test(text))).toHaveLength(1);
+    } finally {
+      Client.prototype.query = originalQuery;
+    }
   });
 });
