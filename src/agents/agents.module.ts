@@ -10,7 +10,7 @@ import { TokensModule } from '../tokens/tokens.module';
 import { AgentApiTokensController } from './agent-api-tokens.controller';
 import { AgentRecoveryController } from './agent-recovery.controller';
 import { AgentRecoveryService } from './agent-recovery.service';
-import { FactorResetsRepository } from './factor-resets.repository';
+import { FactorResetRecordsModule } from './factor-reset-records.module';
 import { AgentJwtStrategy } from './agent-jwt.strategy';
 import { AgentMfaController } from './agent-mfa.controller';
 import { AgentSupportService } from './agent-support.service';
@@ -19,7 +19,16 @@ import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule],
+  imports: [
+    PassportModule,
+    SessionsModule,
+    MfaLockoutModule,
+    SignalsModule,
+    LockoutModule,
+    MeModule,
+    TokensModule,
+    FactorResetRecordsModule,
+  ],
   controllers: [
     AgentController,
     AgentMfaController,
@@ -28,6 +37,6 @@ import { WorkforceKeys } from './workforce-keys';
     AgentApiTokensController,
     DevSignInController,
   ],
-  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
+  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
 })
 export class AgentsModule {}
