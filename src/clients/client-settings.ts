@@ -71,6 +71,22 @@ export const CLIENT_SETTING_NAMES = [
   'allowedClaims',
 ] as const satisfies ReadonlyArray<keyof ClientSettings>;
 
+/** The settings null may remove (the others always have a value). */
+export const NULLABLE_SETTINGS: ReadonlyArray<keyof ClientSettings> = [
+  'accessTokenTtlSeconds',
+  'idTokenTtlSeconds',
+  'refreshTokenTtlSeconds',
+  'sessionIdleTtlSeconds',
+  'sessionAbsoluteTtlSeconds',
+  'minAcr',
+  'backchannelLogoutUri',
+  'tokenEndpointAuthMethod',
+  'jwks',
+  'jwksUri',
+  'sectorIdentifier',
+  'allowedClaims',
+];
+
 /** A change to some settings; null removes an optional one. */
 export type ClientUpdate = Partial<ClientSettings>;
 

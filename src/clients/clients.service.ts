@@ -17,6 +17,7 @@ import {
   ClientRegistrationError,
   ClientSettings,
   ClientUpdate,
+  NULLABLE_SETTINGS,
   settingsOf,
 } from './client-settings';
 import { GrantType, OAuthClient, OAuthClientType, SubjectType, TokenEndpointAuthMethod } from './oauth-client.entity';
@@ -147,6 +148,11 @@ export class ClientsService {
         },
       });
       return saved;
+    }).catch((error: unknown) => {
+      // Two registrations of one id at once: the primary key refuses the second, which is a taken id, not a 500.
+      if ((error as { driverError?: { code?: string } }).driverError?.code === '23505')
+        throw new ClientIdTakenError(`client_id "${registration.clientId}" is already registered`);
+      throw error;
     });
     return { client, secret };
   }
@@ -276,6 +282,8 @@ export class ClientsService {
    * Every instance reads the client again the moment this commits (the oauth_clients trigger notifies).
    */
   async update(clientId: string, update: ClientUpdate, by: ClientAdminActor = SYSTEM_CLI): Promise<OAuthClient> {
+    const unremovable = CLIENT_SETTING_NAMES.filter((name) => update[name] === null && !NULLABLE_SETTINGS.includes(name));
+    if (unremovable.length > 0) throw new ClientRegistrationError(`cannot be null: ${unremovable.join(', ')}`);
     const updated = await this.dataSource.transaction(async (manager) => {
       const current = await this.clients.findForUpdate(manager, clientId);
       if (!current) throw new ClientNotFoundError(`no client has the id "${clientId}"`);
