@@ -23,7 +23,17 @@ import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule, ClientsModule, ClientDeactivationModule],
+  imports: [
+    PassportModule,
+    SessionsModule,
+    MfaLockoutModule,
+    SignalsModule,
+    LockoutModule,
+    MeModule,
+    TokensModule,
+    ClientsModule,
+    ClientDeactivationModule,
+  ],
   controllers: [
     AgentController,
     AgentMfaController,
@@ -33,6 +43,13 @@ import { WorkforceKeys } from './workforce-keys';
     DevSignInController,
     AgentClientsController,
   ],
-  providers: [ClientAdminGuard, WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
+  providers: [
+    ClientAdminGuard,
+    WorkforceKeys,
+    AgentJwtStrategy,
+    AgentSupportService,
+    AgentRecoveryService,
+    FactorResetsRepository,
+  ],
 })
 export class AgentsModule {}

@@ -44,7 +44,9 @@ export class ClientsRepository {
 
   async update(manager: EntityManager, clientId: string, changes: Partial<OAuthClient>): Promise<void> {
     // TypeORM's deep-partial type cannot see that jwks (jsonb) is plain JSON.
-    await manager.getRepository(OAuthClient).update({ clientId }, changes as Parameters<Repository<OAuthClient>['update']>[1]);
+    await manager
+      .getRepository(OAuthClient)
+      .update({ clientId }, changes as Parameters<Repository<OAuthClient>['update']>[1]);
   }
 
   async deactivate(manager: EntityManager, clientId: string, at: Date): Promise<boolean> {

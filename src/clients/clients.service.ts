@@ -22,12 +22,7 @@ import {
 } from './client-settings';
 import { GrantType, OAuthClient, OAuthClientType, SubjectType, TokenEndpointAuthMethod } from './oauth-client.entity';
 
-export {
-  ClientRegistrationError,
-  isAcceptableRedirectUri,
-  SERVICE_SCOPES,
-  SUPPORTED_SCOPES,
-} from './client-settings';
+export { ClientRegistrationError, isAcceptableRedirectUri, SERVICE_SCOPES, SUPPORTED_SCOPES } from './client-settings';
 export type { ClientSettings, ClientUpdate } from './client-settings';
 
 export interface ClientRegistration {
@@ -122,38 +117,40 @@ export class ClientsService {
     if (problems.length > 0 || !settings) throw new ClientRegistrationError(problems.join('; '));
     const secret = registration.type === 'CONFIDENTIAL' ? (registration.secret ?? randomSecret(32)) : undefined;
     const secretHash = secret ? await hashSecret(secret) : null;
-    const client = await this.dataSource.transaction(async (manager) => {
-      if (await this.clients.exists(registration.clientId, manager)) {
-        throw new ClientIdTakenError(`client_id "${registration.clientId}" is already registered`);
-      }
-      const saved = await this.clients.insert(manager, {
-        ...settings,
-        clientId: registration.clientId,
-        type: registration.type,
-        secretHash,
+    const client = await this.dataSource
+      .transaction(async (manager) => {
+        if (await this.clients.exists(registration.clientId, manager)) {
+          throw new ClientIdTakenError(`client_id "${registration.clientId}" is already registered`);
+        }
+        const saved = await this.clients.insert(manager, {
+          ...settings,
+          clientId: registration.clientId,
+          type: registration.type,
+          secretHash,
+        });
+        await this.audit.record(manager, {
+          type: AUDIT_EVENT_TYPES.CLIENT_REGISTERED,
+          outcome: 'SUCCESS',
+          actor,
+          clientId: saved.clientId,
+          details: {
+            type: saved.type,
+            grantTypes: saved.grantTypes,
+            redirectUris: saved.redirectUris,
+            scopes: saved.scopes,
+            firstParty: saved.firstParty,
+            subjectType: saved.subjectType,
+            ...(saved.backchannelLogoutUri ? { backchannelLogoutUri: saved.backchannelLogoutUri } : {}),
+          },
+        });
+        return saved;
+      })
+      .catch((error: unknown) => {
+        // Two registrations of one id at once: the primary key refuses the second, which is a taken id, not a 500.
+        if ((error as { driverError?: { code?: string } }).driverError?.code === '23505')
+          throw new ClientIdTakenError(`client_id "${registration.clientId}" is already registered`);
+        throw error;
       });
-      await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.CLIENT_REGISTERED,
-        outcome: 'SUCCESS',
-        actor,
-        clientId: saved.clientId,
-        details: {
-          type: saved.type,
-          grantTypes: saved.grantTypes,
-          redirectUris: saved.redirectUris,
-          scopes: saved.scopes,
-          firstParty: saved.firstParty,
-          subjectType: saved.subjectType,
-          ...(saved.backchannelLogoutUri ? { backchannelLogoutUri: saved.backchannelLogoutUri } : {}),
-        },
-      });
-      return saved;
-    }).catch((error: unknown) => {
-      // Two registrations of one id at once: the primary key refuses the second, which is a taken id, not a 500.
-      if ((error as { driverError?: { code?: string } }).driverError?.code === '23505')
-        throw new ClientIdTakenError(`client_id "${registration.clientId}" is already registered`);
-      throw error;
-    });
     return { client, secret };
   }
 
@@ -282,7 +279,9 @@ export class ClientsService {
    * Every instance reads the client again the moment this commits (the oauth_clients trigger notifies).
    */
   async update(clientId: string, update: ClientUpdate, by: ClientAdminActor = SYSTEM_CLI): Promise<OAuthClient> {
-    const unremovable = CLIENT_SETTING_NAMES.filter((name) => update[name] === null && !NULLABLE_SETTINGS.includes(name));
+    const unremovable = CLIENT_SETTING_NAMES.filter(
+      (name) => update[name] === null && !NULLABLE_SETTINGS.includes(name),
+    );
     if (unremovable.length > 0) throw new ClientRegistrationError(`cannot be null: ${unremovable.join(', ')}`);
     const updated = await this.dataSource.transaction(async (manager) => {
       const current = await this.clients.findForUpdate(manager, clientId);
@@ -293,7 +292,9 @@ export class ClientsService {
         if (update[name] !== undefined) (merged as Record<string, unknown>)[name] = update[name];
       }
       const after = checkedSettings(current.type, merged, this.config.nodeEnv);
-      const changed = CLIENT_SETTING_NAMES.filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]));
+      const changed = CLIENT_SETTING_NAMES.filter(
+        (name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]),
+      );
       if (changed.length === 0) return current;
       const changes: Partial<OAuthClient> = {};
       for (const name of changed) (changes as Record<string, unknown>)[name] = after[name];

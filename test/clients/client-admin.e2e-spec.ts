@@ -134,7 +134,10 @@ describe('client administration API', () => {
     const base = { name: 'Bad', type: 'CONFIDENTIAL', grantTypes: ['client_credentials'] };
     const bad: Array<[Record<string, unknown>, RegExp]> = [
       [{ ...base, clientId: 'bad-1', jwks: { keys: [privateJwk] } }, /private key members \(d\)/],
-      [{ ...base, clientId: 'bad-2', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'x' }] } }, /private key members/],
+      [
+        { ...base, clientId: 'bad-2', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'x' }] } },
+        /private key members/,
+      ],
       [{ ...base, clientId: 'bad-3', subjectType: 'pairwise' }, /pairwise client needs a sector identifier/],
       [{ ...base, clientId: 'bad-4', sectorIdentifier: 'http://partner.example' }, /sector identifier/],
       [{ ...base, clientId: 'bad-5', jwksUri: 'http://partner.example/jwks' }, /jwks_uri/],
@@ -186,7 +189,11 @@ describe('client administration API', () => {
     });
     expect(created.status).toBe(201);
     const body = await created.json();
-    expect(body.client).toMatchObject({ sectorIdentifier: 'partner.example', firstParty: false, jwks: { keys: [jwk] } });
+    expect(body.client).toMatchObject({
+      sectorIdentifier: 'partner.example',
+      firstParty: false,
+      jwks: { keys: [jwk] },
+    });
 
     const patched = await admin('PATCH', '/keyed-partner', {
       name: 'Keyed partner (renamed)',
@@ -267,7 +274,12 @@ describe('client administration API', () => {
         expect((await introspect(app, access_token)).active).toBe(true);
       }
       // Introspection authenticated by the previous secret (its guard too).
-      const byOld = await postForm(app, '/oauth2/introspect', { token: 'x' }, { id: 'rotating-service', secret: oldSecret });
+      const byOld = await postForm(
+        app,
+        '/oauth2/introspect',
+        { token: 'x' },
+        { id: 'rotating-service', secret: oldSecret },
+      );
       expect(byOld.status).toBe(200);
     }
 
@@ -354,9 +366,10 @@ describe('client administration API', () => {
     expect((await introspect(b, spaTokens.access_token)).active).toBe(true);
     const spaRefresh = await refresh(b, spaTokens.refresh_token);
     expect(spaRefresh.status).toBe(200);
-    const sessions = await a.dataSource.query(`SELECT id, status, client_ids FROM sessions WHERE id = ANY($1) ORDER BY id`, [
-      [spaLogin.sessionId, alone.sessionId],
-    ]);
+    const sessions = await a.dataSource.query(
+      `SELECT id, status, client_ids FROM sessions WHERE id = ANY($1) ORDER BY id`,
+      [[spaLogin.sessionId, alone.sessionId]],
+    );
     expect(Object.fromEntries(sessions.map((s: { id: string }) => [s.id, s]))).toMatchObject({
       [spaLogin.sessionId]: { status: 'ACTIVE', client_ids: [SPA.clientId] },
       [alone.sessionId]: { status: 'REVOKED' },
@@ -364,11 +377,13 @@ describe('client administration API', () => {
     const read = await (await admin('GET', `/${PARTNER.clientId}`)).json();
     expect(read.active).toBe(false);
     expect(Date.parse(read.deactivatedAt)).toBeGreaterThan(Date.now() - 60_000);
-    expect((await (await admin('GET', '?active=false')).json()).clients.map((c: { clientId: string }) => c.clientId)).toEqual([
-      PARTNER.clientId,
-    ]);
+    expect(
+      (await (await admin('GET', '?active=false')).json()).clients.map((c: { clientId: string }) => c.clientId),
+    ).toEqual([PARTNER.clientId]);
 
-    const [event] = (await auditEvents(a, { type: 'client.deactivated' })).filter((e) => e.client_id === PARTNER.clientId);
+    const [event] = (await auditEvents(a, { type: 'client.deactivated' })).filter(
+      (e) => e.client_id === PARTNER.clientId,
+    );
     expect(event).toMatchObject({ actor_type: 'AGENT', actor_id: ADMIN_AGENT });
 
     // Reactivated, it is served again; what the deactivation revoked stays revoked.

@@ -21,7 +21,12 @@ import {
   SUBJECT_TYPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '../../clients/oauth-client.entity';
-import type { GrantType, OAuthClientType, SubjectType, TokenEndpointAuthMethod } from '../../clients/oauth-client.entity';
+import type {
+  GrantType,
+  OAuthClientType,
+  SubjectType,
+  TokenEndpointAuthMethod,
+} from '../../clients/oauth-client.entity';
 
 const JWKS_SCHEMA = {
   type: 'object',
@@ -250,7 +255,9 @@ export class ClientRotationQueryDto {
       'Seconds the previous secret keeps working (default CLIENT_SECRET_ROTATION_OVERLAP_SECONDS); 0 revokes it at once',
   })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value))
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  )
   @IsInt()
   @Min(0)
   @Max(2592000)
@@ -320,7 +327,8 @@ export class ClientSecretRotatedDto {
 }
 
 export function toClientDto(client: OAuthClient, now: Date): ClientDto {
-  const previousLive = client.previousSecretHash !== null && (client.previousSecretExpiresAt?.getTime() ?? 0) > now.getTime();
+  const previousLive =
+    client.previousSecretHash !== null && (client.previousSecretExpiresAt?.getTime() ?? 0) > now.getTime();
   return {
     clientId: client.clientId,
     name: client.name,
