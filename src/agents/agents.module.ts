@@ -7,6 +7,10 @@ import { AgentSignalsController } from './agent-signals.controller';
 import { LockoutModule } from '../journeys/lockout/lockout.module';
 import { MeModule } from '../me/me.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { ClientsModule } from '../clients/clients.module';
+import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
+import { AgentClientsController } from './agent-clients.controller';
+import { ClientAdminGuard } from './client-admin.guard';
 import { AgentApiTokensController } from './agent-api-tokens.controller';
 import { AgentRecoveryController } from './agent-recovery.controller';
 import { AgentRecoveryService } from './agent-recovery.service';
@@ -28,6 +32,8 @@ import { WorkforceKeys } from './workforce-keys';
     MeModule,
     TokensModule,
     FactorResetRecordsModule,
+    ClientsModule,
+    ClientDeactivationModule,
   ],
   controllers: [
     AgentController,
@@ -36,7 +42,8 @@ import { WorkforceKeys } from './workforce-keys';
     AgentRecoveryController,
     AgentApiTokensController,
     DevSignInController,
+    AgentClientsController,
   ],
-  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
+  providers: [ClientAdminGuard, WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
 })
 export class AgentsModule {}

@@ -521,6 +521,25 @@ export class TokensRepository {
     return rows.length;
   }
 
+  /** Revokes a client's active tokens under the given sessions (idx_tokens_session): a deactivation's detach. */
+  async revokeForClientInSessions(
+    manager: EntityManager,
+    clientId: string,
+    sessionIds: string[],
+    at: Date,
+    reason: string,
+  ): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    const rows = await rowsOf<{ id: string }>(
+      manager,
+      `UPDATE tokens SET status = 'REVOKED', revoked_at = $3, revoke_reason = $4
+        WHERE session_id = ANY($2::uuid[]) AND client_id = $1 AND status = 'ACTIVE'
+        RETURNING id`,
+      [clientId, sessionIds, at, reason],
+    );
+    return rows.length;
+  }
+
   async revokeById(manager: EntityManager, id: string, at: Date, reason: string): Promise<boolean> {
     const rows = await rowsOf<{ id: string }>(
       manager,
