@@ -7,10 +7,14 @@ import { AgentSignalsController } from './agent-signals.controller';
 import { LockoutModule } from '../journeys/lockout/lockout.module';
 import { MeModule } from '../me/me.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { ClientsModule } from '../clients/clients.module';
+import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
+import { AgentClientsController } from './agent-clients.controller';
+import { ClientAdminGuard } from './client-admin.guard';
 import { AgentApiTokensController } from './agent-api-tokens.controller';
 import { AgentRecoveryController } from './agent-recovery.controller';
 import { AgentRecoveryService } from './agent-recovery.service';
-import { FactorResetsRepository } from './factor-resets.repository';
+import { FactorResetRecordsModule } from './factor-reset-records.module';
 import { AgentJwtStrategy } from './agent-jwt.strategy';
 import { AgentMfaController } from './agent-mfa.controller';
 import { AgentSupportService } from './agent-support.service';
@@ -19,7 +23,18 @@ import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule],
+  imports: [
+    PassportModule,
+    SessionsModule,
+    MfaLockoutModule,
+    SignalsModule,
+    LockoutModule,
+    MeModule,
+    TokensModule,
+    FactorResetRecordsModule,
+    ClientsModule,
+    ClientDeactivationModule,
+  ],
   controllers: [
     AgentController,
     AgentMfaController,
@@ -27,7 +42,8 @@ import { WorkforceKeys } from './workforce-keys';
     AgentRecoveryController,
     AgentApiTokensController,
     DevSignInController,
+    AgentClientsController,
   ],
-  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
+  providers: [ClientAdminGuard, WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
 })
 export class AgentsModule {}

@@ -43,6 +43,7 @@ import { UsedJtisRepository } from './used-jtis.repository';
   ],
   exports: [
     KEY_ENCRYPTION_KEY,
+    ApiTokensRepository,
     SigningKeysService,
     TokensRepository,
     TokensService,
