@@ -102,10 +102,8 @@ describe('DPoP sender-constrained tokens', () => {
       secret: BOUND_SERVICE.secret,
       grantTypes: ['client_credentials'],
       scopes: ['openid'],
+      dpopBoundAccessTokens: true,
     });
-    await t.dataSource.query(`UPDATE oauth_clients SET dpop_bound_access_tokens = true WHERE client_id = $1`, [
-      BOUND_SERVICE.clientId,
-    ]);
     const issuer = new URL(t.config.oidc.issuer);
     const insecure = { execute: [oidc.allowInsecureRequests] };
     spa = await oidc.discovery(issuer, SPA.clientId, undefined, oidc.None(), insecure);

@@ -28,7 +28,7 @@ describe('private_key_jwt client authentication', () => {
     return { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
   }
 
-  /** A client registered with private_key_jwt and `keys`: set on the columns issue 16's admin API manages. */
+  /** A client registered with private_key_jwt and its public keys (a `jwks`, or a `jwks_uri`). */
   async function registerKeyClient(clientId: string, keys: { jwks?: JWK[]; jwksUri?: string }) {
     await registerClient(t, {
       clientId,
@@ -37,11 +37,10 @@ describe('private_key_jwt client authentication', () => {
       grantTypes: ['client_credentials'],
       scopes: ['openid'],
       canIntrospect: true,
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      ...(keys.jwks ? { jwks: { keys: keys.jwks as Record<string, unknown>[] } } : {}),
+      ...(keys.jwksUri ? { jwksUri: keys.jwksUri } : {}),
     });
-    await t.dataSource.query(
-      `UPDATE oauth_clients SET token_endpoint_auth_method = 'private_key_jwt', jwks = $2, jwks_uri = $3 WHERE client_id = $1`,
-      [clientId, keys.jwks ? JSON.stringify({ keys: keys.jwks }) : null, keys.jwksUri ?? null],
-    );
   }
 
   function assertion(
@@ -206,11 +205,9 @@ describe('private_key_jwt client authentication', () => {
       secret: 'a-known-secret-0123456789',
       grantTypes: ['client_credentials'],
       scopes: ['openid'],
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [key.publicJwk as Record<string, unknown>] },
     });
-    await t.dataSource.query(
-      `UPDATE oauth_clients SET token_endpoint_auth_method = 'private_key_jwt', jwks = $2 WHERE client_id = $1`,
-      ['pkjwt-known-secret', JSON.stringify({ keys: [key.publicJwk] })],
-    );
     const withSecret = await postForm(
       t,
       '/oauth2/token',
