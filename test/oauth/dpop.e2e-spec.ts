@@ -238,6 +238,8 @@ describe('DPoP sender-constrained tokens', () => {
     expect(body.token_type).toBe('DPoP');
     expect(decodeJwt(body.access_token).cnf).toEqual({ jkt: key.jkt });
     await expectDpopError(await serviceToken(once), 'invalid_dpop_proof', /already used/);
+    // The proof is a credential for its minute: never in the logs.
+    expect(t.rawLogs()).not.toContain(once);
   });
 
   it('a race of two requests with the same proof: exactly one succeeds', async () => {

@@ -150,6 +150,7 @@ describe('private_key_jwt client authentication', () => {
       reason: 'client_assertion was already used (jti replayed)',
     });
     expect(JSON.stringify(failures)).not.toContain(once);
+    expect(t.rawLogs()).not.toContain(once);
   });
 
   it('a race of two requests with one assertion: exactly one succeeds', async () => {
