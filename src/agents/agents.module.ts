@@ -14,7 +14,7 @@ import { ClientAdminGuard } from './client-admin.guard';
 import { AgentApiTokensController } from './agent-api-tokens.controller';
 import { AgentRecoveryController } from './agent-recovery.controller';
 import { AgentRecoveryService } from './agent-recovery.service';
-import { FactorResetsRepository } from './factor-resets.repository';
+import { FactorResetRecordsModule } from './factor-reset-records.module';
 import { AgentJwtStrategy } from './agent-jwt.strategy';
 import { AgentMfaController } from './agent-mfa.controller';
 import { AgentSupportService } from './agent-support.service';
@@ -31,6 +31,7 @@ import { WorkforceKeys } from './workforce-keys';
     LockoutModule,
     MeModule,
     TokensModule,
+    FactorResetRecordsModule,
     ClientsModule,
     ClientDeactivationModule,
   ],
@@ -43,13 +44,6 @@ import { WorkforceKeys } from './workforce-keys';
     DevSignInController,
     AgentClientsController,
   ],
-  providers: [
-    ClientAdminGuard,
-    WorkforceKeys,
-    AgentJwtStrategy,
-    AgentSupportService,
-    AgentRecoveryService,
-    FactorResetsRepository,
-  ],
+  providers: [ClientAdminGuard, WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
 })
 export class AgentsModule {}

@@ -382,7 +382,7 @@ export class TokensRepository {
         return row ? toState(row) : null;
       });
     },
-    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT },
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, anySize: true },
   );
 
   /**
@@ -404,7 +404,7 @@ export class TokensRepository {
   >(
     async (lookup) => (await this.findStatesGuarded([lookup]))[0],
     (lookups) => this.findStatesGuarded(lookups),
-    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT },
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, anySize: true },
   );
 
   /**
