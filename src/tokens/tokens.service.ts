@@ -218,8 +218,10 @@ export class TokensService {
 
     if (client.allowsGrant('refresh_token')) {
       response.refresh_token = randomSecret(32);
-      // A refresh token lives while its session does: idle window from now, never past the absolute end.
-      const idleEnd = now.getTime() + (client.sessionIdleTtlSeconds ?? this.config.sessions.idleTtlSeconds) * 1000;
+      // A refresh token lives while its session does: idle window from now, never past the absolute end, and
+      // never past the client's own refresh lifetime when it has one (issue 16: per-client policy).
+      const idleTtl = client.sessionIdleTtlSeconds ?? this.config.sessions.idleTtlSeconds;
+      const idleEnd = now.getTime() + Math.min(idleTtl, client.refreshTokenTtlSeconds ?? idleTtl) * 1000;
       rows.push({
         type: 'REFRESH',
         valueHash: sha256(response.refresh_token),
