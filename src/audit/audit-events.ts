@@ -194,6 +194,13 @@ export const AUDIT_EVENT_TYPES = {
   PASSWORD_RESET: 'password.reset',
   /** A new password was refused; details: reason (policy, unknown_customer), rules (the policy rules broken). */
   PASSWORD_RESET_REJECTED: 'password.reset_rejected',
+  /**
+   * A service asked the internal API for a customer's upstream access token (issue 21); details: providerId,
+   * linkId, refreshed, or (FAILURE) reason (no_link, reconsent_required, upstream_unavailable), error. Never the token.
+   */
+  FEDERATION_TOKEN_HANDED_OUT: 'federation.token_handed_out',
+  /** A provider refused a link's refresh for good (invalid_grant): the customer must consent again; details: providerId, linkId, error, trigger. */
+  FEDERATION_RECONSENT_REQUIRED: 'federation.reconsent_required',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

@@ -5,6 +5,7 @@ import { OutboxConfig, readOutboxConfig } from './outbox';
 import { readFactorConfig } from './factor-config';
 import type { EmailConfig, FactorChangeConfig } from './factor-config';
 import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
+import { FederationTokensConfig, readFederationTokensConfig } from './federation-tokens';
 
 /**
  * The one typed configuration of the service. Every setting comes from the environment, has a
@@ -239,6 +240,8 @@ export interface AppConfig {
     /** `two-agents`: an agent's reset of a customer's second factors applies only once a second agent approves it. */
     resetApproval: 'none' | 'two-agents';
   };
+  /** Upstream providers' tokens per federation link: the refresh job and the internal API (src/federation). */
+  federationTokens: FederationTokensConfig;
   apiTokens: {
     /** An API token's last_used_at is written at most once per this many seconds (never a write per request). */
     lastUsedIntervalSeconds: number;
@@ -340,6 +343,7 @@ function readConfig(read: EnvReader): AppConfig {
     ...readLoginUiConfig(read),
     ...readOutboxConfig(read, nodeEnv),
     ...readFactorConfig(read, nodeEnv),
+    ...readFederationTokensConfig(read),
     webauthn: { rpId: '', rpName: '', origins: [], challengeTtlSeconds: 0, enrolmentOffer: [] },
   };
   const port = config.http.port;

@@ -15,6 +15,8 @@ const DEFAULT_SCHEDULES: Record<JobName, string> = {
   'audit-chain': '* * * * *',
   'audit-checkpoint': '20 * * * *',
   'purge-outbox': '20 * * * *',
+  // Upstream access tokens expiring within FEDERATION_REFRESH_AHEAD_SECONDS (300) are refreshed ahead of use.
+  'refresh-federation-tokens': '* * * * *',
 };
 
 export function readJobsConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'jobs'> {
