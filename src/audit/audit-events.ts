@@ -194,6 +194,20 @@ export const AUDIT_EVENT_TYPES = {
   PASSWORD_RESET: 'password.reset',
   /** A new password was refused; details: reason (policy, unknown_customer), rules (the policy rules broken). */
   PASSWORD_RESET_REJECTED: 'password.reset_rejected',
+  /** An upstream identity provider was configured (issue 21); details: providerId, kind, issuer, acr, satisfiesMfa, hasClientSecret. */
+  FEDERATION_PROVIDER_CREATED: 'federation.provider_created',
+  /** A provider's configuration changed; details: providerId, changed (field names; never the secret's value), active. */
+  FEDERATION_PROVIDER_UPDATED: 'federation.provider_updated',
+  /** A provider was deactivated (no new sign-ins through it); details: providerId. */
+  FEDERATION_PROVIDER_DEACTIVATED: 'federation.provider_deactivated',
+  /** A provider's subject was linked to a CUPID; details: providerId, linkId, by (journey, agent). */
+  FEDERATION_LINKED: 'federation.linked',
+  /** A link was removed; details: providerId, linkId, by (customer, agent). */
+  FEDERATION_UNLINKED: 'federation.unlinked',
+  /** A sign-in through a provider passed the FEDERATED step; details: providerId, linkId, acr, satisfiesMfa. */
+  FEDERATION_SIGNED_IN: 'federation.signed_in',
+  /** A provider's answer was refused; details: providerId, reason (provider_error, invalid_response, unknown_state, provider_inactive, link_conflict), error (the provider's error code). */
+  FEDERATION_REJECTED: 'federation.rejected',
   /**
    * A service asked the internal API for a customer's upstream access token (issue 21); details: providerId,
    * linkId, refreshed, or (FAILURE) reason (no_link, reconsent_required, upstream_unavailable), error. Never the token.
