@@ -69,6 +69,7 @@ export class FederationLinksService {
     cupid: string,
     input: { providerId: string; subject: string; displayName?: string | null },
     actor: AuditActor,
+    reason: string,
   ): Promise<FederationLinkView> {
     return this.dataSource.transaction(async (tx) => {
       const provider = await this.providers.findById(tx, input.providerId);
@@ -80,7 +81,7 @@ export class FederationLinksService {
         displayName: input.displayName ?? null,
       });
       if (!link) throw new FederationSubjectLinkedError();
-      await this.recordLinked(tx, link, 'agent', { actor, cupid });
+      await this.recordLinked(tx, link, 'agent', { actor, cupid }, { reason });
       return toLinkView(link, provider.displayName);
     });
   }
@@ -138,7 +139,13 @@ export class FederationLinksService {
   }
 
   /** Removes one of the customer's links (by the customer or an agent); false when there is no such active link. */
-  async unlink(cupid: string, linkId: string, by: 'customer' | 'agent', actor: AuditActor): Promise<boolean> {
+  async unlink(
+    cupid: string,
+    linkId: string,
+    by: 'customer' | 'agent',
+    actor: AuditActor,
+    reason?: string,
+  ): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
       const at = this.clock.now();
       const link = await this.links.unlink(tx, cupid, linkId, at);
@@ -149,7 +156,7 @@ export class FederationLinksService {
         outcome: 'SUCCESS',
         actor,
         cupid,
-        details: { providerId: link.providerId, linkId: link.id, by },
+        details: { providerId: link.providerId, linkId: link.id, by, ...(reason ? { reason } : {}) },
       });
       return true;
     });
@@ -167,6 +174,7 @@ export class FederationLinksService {
     link: FederationLink,
     by: 'journey' | 'agent',
     base: Partial<JourneyAuditBase> & Pick<AuditEvent, 'actor'>,
+    extra: Record<string, unknown> = {},
   ): Promise<void> {
     await this.syncLog.record(tx, link.id, 'linked', { by }, link.linkedAt);
     await this.audit.record(tx, {
@@ -174,7 +182,7 @@ export class FederationLinksService {
       cupid: link.cupid,
       type: AUDIT_EVENT_TYPES.FEDERATION_LINKED,
       outcome: 'SUCCESS',
-      details: { providerId: link.providerId, linkId: link.id, by },
+      details: { providerId: link.providerId, linkId: link.id, by, ...extra },
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FederationController } from './federation.controller';
 import { FederationLinksRepository } from './federation-links.repository';
 import { FederationLinksService } from './federation-links.service';
 import { FederationProvidersRepository } from './federation-providers.repository';
@@ -16,6 +17,7 @@ import { UpstreamTokenClient } from './upstream-token-client';
  * imports it.
  */
 @Module({
+  controllers: [FederationController],
   providers: [
     FederationProvidersRepository,
     FederationProvidersService,
