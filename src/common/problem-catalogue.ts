@@ -369,6 +369,12 @@ export const PROBLEM_CATALOGUE = {
     journey: 'same-token',
     extensions: ['errors'],
   },
+  RECONSENT_REQUIRED: {
+    status: 409,
+    title: 'Re-consent required',
+    meaning:
+      "The provider refused the link's grant (revoked or expired): no upstream token until the customer signs in through the provider again.",
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOGUE;

@@ -3,6 +3,10 @@ import { FederationLinksRepository } from './federation-links.repository';
 import { FederationProvidersRepository } from './federation-providers.repository';
 import { FederationProvidersService } from './federation-providers.service';
 import { FederationSyncLogRepository } from './federation-sync-log.repository';
+import { FederationTokenRefreshesRepository } from './federation-token-refreshes.repository';
+import { FederationTokensRepository } from './federation-tokens.repository';
+import { FederationTokensService } from './federation-tokens.service';
+import { UpstreamTokenClient } from './upstream-token-client';
 
 /**
  * Federation (issue 21): upstream identity providers, the links of their subjects to CUPIDs, and (helper
@@ -15,12 +19,19 @@ import { FederationSyncLogRepository } from './federation-sync-log.repository';
     FederationProvidersService,
     FederationLinksRepository,
     FederationSyncLogRepository,
+    FederationTokensRepository,
+    FederationTokenRefreshesRepository,
+    UpstreamTokenClient,
+    FederationTokensService,
   ],
   exports: [
     FederationProvidersRepository,
     FederationProvidersService,
     FederationLinksRepository,
     FederationSyncLogRepository,
+    FederationTokensRepository,
+    FederationTokenRefreshesRepository,
+    FederationTokensService,
   ],
 })
 export class FederationModule {}
