@@ -90,7 +90,11 @@ export class FederationTokensRepository {
   }
 
   /** The tokens of the customer's active link to the provider (the latest linked), with its status; or null. */
-  async findForCustomer(manager: EntityManager, cupid: string, providerId: string): Promise<FederationTokenState | null> {
+  async findForCustomer(
+    manager: EntityManager,
+    cupid: string,
+    providerId: string,
+  ): Promise<FederationTokenState | null> {
     const [row] = await rowsOf<FederationTokenState>(
       manager,
       `SELECT ${STATE_COLUMNS} FROM federation_links l JOIN federation_tokens t ON t.link_id = l.id

@@ -207,7 +207,15 @@ export class FederationTokensService {
         throw new NoFederationLinkError();
       }
       if (state.syncStatus === 'needs_reconsent') {
-        await this.recordHandOut(clientId, cupid, providerId, state.linkId, 'FAILURE', { reason: 'reconsent_required' }, origin);
+        await this.recordHandOut(
+          clientId,
+          cupid,
+          providerId,
+          state.linkId,
+          'FAILURE',
+          { reason: 'reconsent_required' },
+          origin,
+        );
         throw new ReconsentRequiredError();
       }
       const now = this.clock.now();
@@ -217,13 +225,22 @@ export class FederationTokensService {
       const usable = fresh || (lastError !== null && state.expiresAt!.getTime() > now.getTime());
       if (usable) return this.deliver(clientId, state, refreshed, origin);
       if (lastError !== null) {
-        await this.recordHandOut(clientId, cupid, providerId, state.linkId, 'FAILURE', { reason: 'upstream_unavailable', error: lastError }, origin);
+        await this.recordHandOut(
+          clientId,
+          cupid,
+          providerId,
+          state.linkId,
+          'FAILURE',
+          { reason: 'upstream_unavailable', error: lastError },
+          origin,
+        );
         throw new UpstreamUnavailableError();
       }
       const outcome = await this.refresh(state.linkId, 'on_demand');
       if (outcome.status === 'refreshed') refreshed = true;
       else if (outcome.status === 'failed') lastError = outcome.error;
-      else if (outcome.status === 'reconsent_required') continue; // the next read sees needs_reconsent
+      else if (outcome.status === 'reconsent_required')
+        continue; // the next read sees needs_reconsent
       else if (outcome.status === 'busy' || outcome.status === 'superseded') {
         // Another instance (or request) refreshes this link now: wait for its write, then read again.
         if (this.clock.now().getTime() > deadline) lastError = 'refresh_in_progress';
@@ -243,7 +260,10 @@ export class FederationTokensService {
     await this.dataSource.transaction(async (tx) => {
       await this.tokens.touchLastUsed(tx, state.linkId, at);
       await this.syncLog.record(tx, state.linkId, 'token_handed_out', { clientId, refreshed }, at);
-      await this.audit.record(tx, handOutEvent(clientId, state.cupid, state.providerId, state.linkId, 'SUCCESS', { refreshed }, origin));
+      await this.audit.record(
+        tx,
+        handOutEvent(clientId, state.cupid, state.providerId, state.linkId, 'SUCCESS', { refreshed }, origin),
+      );
     });
     return { accessToken, tokenType: state.tokenType, scope: state.scope, expiresAt: state.expiresAt };
   }
@@ -297,7 +317,9 @@ export class FederationTokensService {
     const keys = this.factorKeys();
     return {
       accessTokenSealed: keys.seal(Buffer.from(tokenSet.access_token, 'utf8'), sealContext(linkId, 'access')),
-      refreshTokenSealed: refreshToken ? keys.seal(Buffer.from(refreshToken, 'utf8'), sealContext(linkId, 'refresh')) : null,
+      refreshTokenSealed: refreshToken
+        ? keys.seal(Buffer.from(refreshToken, 'utf8'), sealContext(linkId, 'refresh'))
+        : null,
       keyId: keys.keyId(),
       tokenType: tokenSet.token_type,
       scope: tokenSet.scope ?? '',

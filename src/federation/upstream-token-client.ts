@@ -107,7 +107,8 @@ function insecureAllowed(url: URL): boolean {
 
 /** The provider's RFC 6749 §5.2 code when it answered one; otherwise what kind of failure, never a message. */
 function errorCode(error: unknown): string {
-  if (error instanceof oidc.ResponseBodyError) return /^[\x20-\x7e]{1,64}$/.test(error.error) ? error.error : 'invalid_error';
+  if (error instanceof oidc.ResponseBodyError)
+    return /^[\x20-\x7e]{1,64}$/.test(error.error) ? error.error : 'invalid_error';
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timeout';
   if (error instanceof oidc.ClientError) return 'invalid_response';
   return 'network_error';

@@ -36,7 +36,10 @@ export class FederationTokenRequestDto {
 }
 
 export class FederationTokenDto {
-  @ApiProperty({ description: "The provider's access token for this customer: use it at once, never store or log it" })
+  @ApiProperty({
+    example: 'upstream-access-token-opaque-or-jwt',
+    description: "The provider's access token for this customer: use it at once, never store or log it",
+  })
   accessToken: string;
   @ApiProperty({ example: 'Bearer' }) tokenType: string;
   @ApiProperty({ example: 'openid accounts', description: 'As the provider granted it (empty when it did not say)' })
@@ -104,7 +107,9 @@ export class FederationTokensController {
     if (!token) throw new BearerTokenRequiredError('ciam', 'The access token is invalid, expired or revoked.');
     // A service's own token (client_credentials) speaks for no customer; a customer's token never opens this.
     if (token.cupid !== null || !token.scope.includes(FEDERATION_TOKENS_SCOPE))
-      throw new NotPermittedError(`This token may not obtain upstream tokens (it needs the ${FEDERATION_TOKENS_SCOPE} scope).`);
+      throw new NotPermittedError(
+        `This token may not obtain upstream tokens (it needs the ${FEDERATION_TOKENS_SCOPE} scope).`,
+      );
     const origin = requestOrigin(request);
     try {
       const handed = await this.federationTokens.handOut(token.clientId, body.cupid, body.provider, {

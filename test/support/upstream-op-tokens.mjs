@@ -77,9 +77,22 @@ async function mint({ sub, scope = 'openid offline_access' }) {
   grant.addOIDCScope(scope);
   const grantId = await grant.save();
   const authTime = Math.floor(Date.now() / 1000);
-  const refreshToken = new provider.RefreshToken({ accountId: sub, client, grantId, gty: 'authorization_code', scope: grant.getOIDCScope(), authTime });
+  const refreshToken = new provider.RefreshToken({
+    accountId: sub,
+    client,
+    grantId,
+    gty: 'authorization_code',
+    scope: grant.getOIDCScope(),
+    authTime,
+  });
   const refreshValue = await refreshToken.save();
-  const accessToken = new provider.AccessToken({ accountId: sub, client, grantId, gty: 'authorization_code', scope: grant.getOIDCScope() });
+  const accessToken = new provider.AccessToken({
+    accountId: sub,
+    client,
+    grantId,
+    gty: 'authorization_code',
+    scope: grant.getOIDCScope(),
+  });
   const accessValue = await accessToken.save();
   return {
     access_token: accessValue,

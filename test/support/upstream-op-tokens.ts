@@ -7,7 +7,9 @@ export interface UpstreamOp {
   clientId: string;
   clientSecret: string;
   /** Tokens the provider issued for `sub` under a new grant (as after a sign-in with offline_access). */
-  mint(sub: string): Promise<{ access_token: string; refresh_token: string; token_type: string; expires_in: number; scope: string }>;
+  mint(
+    sub: string,
+  ): Promise<{ access_token: string; refresh_token: string; token_type: string; expires_in: number; scope: string }>;
   /** How many refresh_token grants the provider's token endpoint answered. */
   stats(): Promise<{ refreshes: number; refreshSuccesses: number; refreshErrors: number }>;
   /** Delays the provider's token endpoint by `ms` (0: no delay). */
