@@ -1009,6 +1009,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/federation/tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A customer's upstream access token (the bank's services)
+     * @description For a client_credentials token with the federation:tokens scope. 404 when the customer has no active link to the provider; 409 RECONSENT_REQUIRED when the provider refused the grant (the customer must sign in through it again); 503 when an expired token could not be refreshed just now.
+     */
+    post: operations['federationAccessToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/agent/admin/webhooks': {
     parameters: {
       query?: never;
@@ -1680,6 +1700,7 @@ export interface components {
         | 'urn:ciam:problem:factor-not-revocable'
         | 'urn:ciam:problem:factor-reset-not-pending'
         | 'urn:ciam:problem:password-policy-violation'
+        | 'urn:ciam:problem:reconsent-required'
         | 'about:blank';
       /** @example Transaction token invalid */
       title: string;
@@ -2526,6 +2547,37 @@ export interface components {
       credential: {
         [key: string]: unknown;
       };
+    };
+    FederationTokenRequestDto: {
+      /**
+       * @description The customer
+       * @example CUPID-ALICE-0001
+       */
+      cupid: string;
+      /**
+       * @description The upstream provider (its id)
+       * @example bankid
+       */
+      provider: string;
+    };
+    FederationTokenDto: {
+      /**
+       * @description The provider's access token for this customer: use it at once, never store or log it
+       * @example upstream-access-token-opaque-or-jwt
+       */
+      accessToken: string;
+      /** @example Bearer */
+      tokenType: string;
+      /**
+       * @description As the provider granted it (empty when it did not say)
+       * @example openid accounts
+       */
+      scope: string;
+      /**
+       * Format: date-time
+       * @description When it expires (null when the provider did not say)
+       */
+      expiresAt: string | null;
     };
     WebhookSubscriptionDto: {
       /**
@@ -8785,6 +8837,123 @@ export interface operations {
         };
       };
       /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  federationAccessToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "cupid": "CUPID-ALICE-0001",
+         *       "provider": "bankid"
+         *     }
+         */
+        'application/json': components['schemas']['FederationTokenRequestDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "accessToken": "upstream-access-token-opaque-or-jwt",
+           *       "tokenType": "Bearer",
+           *       "scope": "openid accounts",
+           *       "expiresAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['FederationTokenDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `RECONSENT_REQUIRED` (`urn:ciam:problem:reconsent-required`): The provider refused the link's grant (revoked or expired): no upstream token until the customer signs in through the provider again. */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
       503: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];

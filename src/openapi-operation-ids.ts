@@ -107,6 +107,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'PasskeysController.register': 'meRegisterPasskey',
   'PasskeysController.revoke': 'meRevokePasskey',
   'PushController.answer': 'deviceAnswerPush',
+  'FederationTokensController.handOut': 'federationAccessToken',
 };
 
 /**

@@ -16,9 +16,10 @@ import { GRANT_TYPES, GrantType, OAuthClient, OAuthClientType } from './oauth-cl
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'offline_access'] as const;
 /**
  * Scopes of this service's own API a client may hold besides the OpenID ones (not advertised in discovery: they are
- * not for relying parties): `api_tokens:manage` lets a confidential service hold API tokens on behalf of customers.
+ * not for relying parties): `api_tokens:manage` lets a confidential service hold API tokens on behalf of customers;
+ * `federation:tokens` lets one of the bank's services obtain a customer's upstream access token (POST /federation/tokens).
  */
-export const SERVICE_SCOPES = ['api_tokens:manage'] as const;
+export const SERVICE_SCOPES = ['api_tokens:manage', 'federation:tokens'] as const;
 
 export interface ClientRegistration {
   clientId: string;
@@ -269,6 +270,11 @@ function validateRegistration(registration: ClientRegistration, nodeEnv: NodeEnv
     (registration.type === 'PUBLIC' || !registration.grantTypes.includes('client_credentials'))
   )
     problems.push('api_tokens:manage is for a confidential client with client_credentials');
+  if (
+    registration.scopes?.includes('federation:tokens') &&
+    (registration.type === 'PUBLIC' || !registration.grantTypes.includes('client_credentials'))
+  )
+    problems.push('federation:tokens is for a confidential client with client_credentials');
   if (registration.grantTypes.includes('authorization_code') && !registration.redirectUris?.length) {
     problems.push('authorization_code needs at least one redirect URI');
   }

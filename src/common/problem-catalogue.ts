@@ -375,6 +375,12 @@ export const PROBLEM_CATALOGUE = {
     meaning:
       "The upstream provider's subject is linked to a customer already (unlink it first), or a provider with this id exists.",
   },
+  RECONSENT_REQUIRED: {
+    status: 409,
+    title: 'Re-consent required',
+    meaning:
+      "The provider refused the link's grant (revoked or expired): no upstream token until the customer signs in through the provider again.",
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOGUE;

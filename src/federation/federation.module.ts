@@ -37,6 +37,8 @@ import { UpstreamTokenClient } from './upstream-token-client';
     FederationLinksService,
     FederationSyncLogRepository,
     FederationRelyingParty,
+    FederationTokensRepository,
+    FederationTokenRefreshesRepository,
     FederationTokensService,
   ],
 })

@@ -20,6 +20,8 @@ import { JobScheduler } from './job-scheduler';
 import { JobRunsRepository } from './job-runs.repository';
 import { PurgeOutboxJob } from './purge-outbox.job';
 import { RotateSigningKeyJob } from './rotate-signing-key.job';
+import { FederationModule } from '../federation/federation.module';
+import { RefreshFederationTokensJob } from './refresh-federation-tokens.job';
 
 const JOB_CLASSES = [
   ExpireTransactionsJob,
@@ -31,6 +33,7 @@ const JOB_CLASSES = [
   AuditChainJob,
   AuditCheckpointJob,
   PurgeOutboxJob,
+  RefreshFederationTokensJob,
 ];
 
 /**
@@ -53,6 +56,7 @@ const JOB_CLASSES = [
     // Whoever chains audit rows (the audit-chain and audit-partitions jobs, in the service or the CLI) must fan
     // them out to the webhook subscriptions in the same transaction: the listener comes with this module.
     WebhooksModule,
+    FederationModule,
   ],
   providers: [
     JobRunsRepository,

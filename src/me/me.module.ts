@@ -21,6 +21,7 @@ import { OAuthModule } from '../oauth/oauth.module';
 import { ServiceApiTokensController } from './service-api-tokens.controller';
 import { FederationModule } from '../federation/federation.module';
 import { FederationLinksController } from './federation-links.controller';
+import { FederationTokensController } from './federation-tokens.controller';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -50,6 +51,7 @@ import { FederationLinksController } from './federation-links.controller';
     ApiTokensController,
     PasskeysController,
     FederationLinksController,
+    FederationTokensController,
   ],
   providers: [CustomerAuthGuard, FreshAuthGuard, FactorsService],
   exports: [FreshAuthGuard, FactorsService],

@@ -342,6 +342,7 @@ describe('the scheduler', () => {
       'expire-transactions',
       'purge-journey-data',
       'purge-outbox',
+      'refresh-federation-tokens',
     ]);
   });
 });
