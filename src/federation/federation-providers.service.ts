@@ -102,7 +102,7 @@ export class FederationProvidersService {
             issuer: fields.issuer,
             acr: fields.acr,
             satisfiesMfa: fields.satisfiesMfa,
-            hasClientSecret: fields.clientSecretSealed !== null,
+            confidentialClient: fields.clientSecretSealed !== null,
           },
         });
         return toView((await this.providers.findById(tx, id))!);

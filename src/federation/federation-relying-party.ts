@@ -97,7 +97,7 @@ export class FederationRelyingParty {
       };
       const all =
         provider.kind === 'oidc'
-          ? ((response.claims() ?? {}) as Record<string, unknown>)
+          ? await this.oidcClaims(config, provider, response)
           : await this.userinfo(config, provider, response.access_token);
       const subjectClaim = provider.kind === 'oidc' ? 'sub' : String(provider.settings.subjectClaim ?? 'sub');
       const subject = all[subjectClaim];
@@ -114,6 +114,22 @@ export class FederationRelyingParty {
     } catch (error) {
       throw refusalOf(error) ?? error;
     }
+  }
+
+  /**
+   * The ID token's claims, and the userinfo endpoint's where the provider may supply claims the ID token lacks
+   * (OIDC Core §5.4: profile claims usually come from userinfo); its `sub` must be the ID token's (§5.3.2).
+   */
+  private async oidcClaims(
+    config: oidc.Configuration,
+    provider: FederationProvider,
+    response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  ): Promise<Record<string, unknown>> {
+    const idToken = (response.claims() ?? {}) as Record<string, unknown>;
+    const missing = provider.claims.some((claim) => !(claim in idToken));
+    if (!missing || !config.serverMetadata().userinfo_endpoint || typeof idToken.sub !== 'string') return idToken;
+    const userinfo = await oidc.fetchUserInfo(config, response.access_token, idToken.sub);
+    return { ...(userinfo as Record<string, unknown>), ...idToken };
   }
 
   private async userinfo(

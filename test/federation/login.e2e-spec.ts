@@ -119,7 +119,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     }>;
     expect(row.client_secret_sealed.toString('latin1')).not.toContain(op.clientSecret('ciam'));
     const [created] = await auditEvents(t, { type: 'federation.provider_created' });
-    expect(created.details).toMatchObject({ providerId: 'upstream', hasClientSecret: true });
+    expect(created.details).toMatchObject({ providerId: 'upstream', confidentialClient: true });
     expect(JSON.stringify(created.details)).not.toContain(op.clientSecret('ciam'));
     // Only admins configure providers.
     expect((await adminCall('GET', '', undefined, await agent())).status).toBe(403);
@@ -199,14 +199,19 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     // The attacker's answer posted into the victim's journey: the state is not the victim's request's.
     const injected = await postCallback(victim.journey.journeyId, victim.token, attackerAnswer);
     expect(injected.status).toBe(403);
-    expect(await injected.json()).toMatchObject({ code: 'JOURNEY_FAILED' });
+    expect(await injected.json()).toMatchObject({ type: 'urn:ciam:problem:journey-failed' });
     const [rejected] = await auditEvents(t, { type: 'federation.rejected', contextId: victim.journey.journeyId });
     expect(rejected).toMatchObject({ outcome: 'FAILURE' });
     expect(rejected.details).toMatchObject({ providerId: 'upstream', reason: 'invalid_response' });
     expect(JSON.stringify(rejected.details)).not.toContain(new URLSearchParams(attackerAnswer).get('code')!);
-    // The same answer again on the spent token: refused as a spent token.
+    // The same request again gets the same answer (the engine's retry window); anything else on the spent token
+    // is refused as a spent token. Nothing signed in either way.
     const replayed = await postCallback(victim.journey.journeyId, victim.token, attackerAnswer);
-    expect(replayed.status).toBe(400);
+    expect(replayed.status).toBe(403);
+    const altered = await postCallback(victim.journey.journeyId, victim.token, `${attackerAnswer}&x=1`);
+    expect(altered.status).toBe(400);
+    expect(await altered.json()).toMatchObject({ type: 'urn:ciam:problem:transaction-invalid' });
+    expect(await auditEvents(t, { type: 'federation.signed_in', contextId: victim.journey.journeyId })).toEqual([]);
 
     // The provider's own error (the customer cancelled) ends the step, audited.
     const cancelled = await startAtProvider();
@@ -217,7 +222,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
       new URLSearchParams({ error: 'access_denied', state, iss: op.issuer }).toString(),
     );
     expect(denied.status).toBe(403);
-    expect(await denied.json()).toMatchObject({ code: 'JOURNEY_FAILED' });
+    expect(await denied.json()).toMatchObject({ type: 'urn:ciam:problem:journey-failed' });
     const [deniedEvent] = await auditEvents(t, { type: 'federation.rejected', contextId: cancelled.journey.journeyId });
     expect(deniedEvent.details).toMatchObject({ reason: 'provider_error', error: 'access_denied' });
   });
@@ -271,7 +276,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
       body: JSON.stringify({ providerId: 'upstream', subject: 'bob-at-upstream', reason }),
     });
     expect(again.status).toBe(409);
-    expect(await again.json()).toMatchObject({ code: 'FEDERATION_CONFLICT' });
+    expect(await again.json()).toMatchObject({ type: 'urn:ciam:problem:federation-conflict' });
 
     // bob signs in at the provider: the link names him (bob always needs a second factor: policy asks for it).
     await op.signInAs('bob-at-upstream');
