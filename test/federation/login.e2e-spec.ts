@@ -202,7 +202,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(await injected.json()).toMatchObject({ type: 'urn:ciam:problem:journey-failed' });
     const [rejected] = await auditEvents(t, { type: 'federation.rejected', contextId: victim.journey.journeyId });
     expect(rejected).toMatchObject({ outcome: 'FAILURE' });
-    expect(rejected.details).toMatchObject({ providerId: 'upstream', reason: 'invalid_response' });
+    expect(rejected.details).toMatchObject({ providerId: 'upstream', reason: 'invalid_response', error: 'OAUTH_INVALID_RESPONSE' });
     expect(JSON.stringify(rejected.details)).not.toContain(new URLSearchParams(attackerAnswer).get('code')!);
     // The same request again gets the same answer (the engine's retry window); anything else on the spent token
     // is refused as a spent token. Nothing signed in either way.
@@ -240,7 +240,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     );
     expect(nonceAnswer.status).toBe(403);
     const [nonceEvent] = await auditEvents(t, { type: 'federation.rejected', contextId: withNonce.journey.journeyId });
-    expect(nonceEvent.details).toMatchObject({ reason: 'invalid_response' });
+    expect(nonceEvent.details).toMatchObject({ reason: 'invalid_response', error: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' });
 
     // A code the provider issued to another relying party (another audience) for our request.
     const otherClient = await startAtProvider();
@@ -253,7 +253,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     );
     expect(otherAnswer.status).toBe(403);
     const [otherEvent] = await auditEvents(t, { type: 'federation.rejected', contextId: otherClient.journey.journeyId });
-    expect(otherEvent.details).toMatchObject({ reason: 'invalid_response' });
+    expect(otherEvent.details).toMatchObject({ reason: 'invalid_response', error: 'invalid_grant' });
     expect(await auditEvents(t, { type: 'federation.signed_in', contextId: otherClient.journey.journeyId })).toEqual([]);
   });
 
