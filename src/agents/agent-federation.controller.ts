@@ -118,6 +118,7 @@ export class AgentFederationController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a link', description: 'Audited as federation.unlinked (by: agent) with the reason.' })
   @ApiNoContentResponse({ description: 'Unlinked' })
+  @ApiParam({ name: 'linkId', format: 'uuid', example: '6f1c2a8e-3b9d-4e57-a1c0-2d4b8e9f7a61' })
   @ApiProblems('NOT_FOUND')
   async unlink(
     @Param('cupid', InvalidCupidPipe) cupid: string,

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiParam, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { NotFoundProblem } from '../common/problem';
 import { ApiProblems } from '../common/problem.dto';
 import { FederationLinkListDto, toFederationLinkDto } from '../federation/dto/federation.dto';
@@ -30,6 +30,7 @@ export class FederationLinksController {
     description: 'Sign-ins through that provider no longer sign me in. Audited as federation.unlinked (by: customer).',
   })
   @ApiNoContentResponse({ description: 'Unlinked' })
+  @ApiParam({ name: 'linkId', format: 'uuid', example: '6f1c2a8e-3b9d-4e57-a1c0-2d4b8e9f7a61' })
   @ApiProblems('VALIDATION_FAILED', 'NOT_FOUND')
   async unlink(@Param('linkId', new ParseUUIDPipe()) linkId: string, @Req() request: CustomerRequest): Promise<void> {
     const { cupid } = request.customer;

@@ -134,13 +134,13 @@ export class FederationProviderDto {
   @ApiProperty({ nullable: true, type: String }) authorizationEndpoint: string | null;
   @ApiProperty({ nullable: true, type: String }) tokenEndpoint: string | null;
   @ApiProperty({ nullable: true, type: String }) userinfoEndpoint: string | null;
-  @ApiProperty() clientId: string;
+  @ApiProperty({ example: 'ciam-bank' }) clientId: string;
   @ApiProperty({ description: 'Whether a client secret is stored (it is never answered)' }) hasClientSecret: boolean;
-  @ApiProperty({ type: [String] }) scopes: string[];
-  @ApiProperty() redirectUri: string;
+  @ApiProperty({ type: [String], example: ['openid', 'profile'] }) scopes: string[];
+  @ApiProperty({ example: 'https://login.example.com/federation/callback' }) redirectUri: string;
   @ApiProperty({ example: 'urn:ciam:loa:2' }) acr: string;
   @ApiProperty() satisfiesMfa: boolean;
-  @ApiProperty({ type: [String] }) claims: string[];
+  @ApiProperty({ type: [String], example: ['name'] }) claims: string[];
   @ApiProperty({ type: 'object', additionalProperties: true }) settings: Record<string, unknown>;
   @ApiProperty() active: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
