@@ -122,8 +122,9 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     // A journey started for a passkey (passwordless) asks for a discoverable credential instead of the password.
     const passwordless = state.context.options?.passwordless === true;
     // /oauth2/authorize?idp_hint=<provider>: the upstream provider's step first (the page goes there at once).
-    const hinted = state.context.options?.idpHint ? await available('primary') : [];
-    const first = hinted.filter((step) => step.kind === 'FEDERATED');
+    const first: JourneyStep[] = [];
+    if (state.context.options?.idpHint)
+      for (const step of withRole('primary')) if (await step.hintedFor(state)) first.push(step);
     // Otherwise the password, with the passwordless steps as alternatives its token may switch to (the hosted
     // page's "Sign in with a passkey", "Sign in with <provider>"): the first step is the one shown, the others
     // are only choices; an alternative the service cannot do now (no provider configured) is left out.

@@ -108,6 +108,12 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
     return (await this.providers.activeProviders()).length > 0;
   }
 
+  /** First when /oauth2/authorize's idp_hint names an active provider (otherwise the usual first step). */
+  override async hintedFor(state: JourneyState): Promise<boolean> {
+    const hint = state.context.options?.idpHint;
+    return !!hint && (await this.providers.activeProviders()).some((provider) => provider.id === hint);
+  }
+
   /** Shown first (idp_hint): the providers to choose from, and the one hinted. */
   override async prepare(context: AuthContext): Promise<PreparedStep> {
     const providers = await this.providers.activeProviders();

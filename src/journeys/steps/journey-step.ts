@@ -109,6 +109,10 @@ export abstract class JourneyStep<Input = unknown> {
   offeredByService(): boolean {
     return true;
   }
+  /** Whether the journey's request names this step as its first (a primary step: /oauth2/authorize's idp_hint). */
+  async hintedFor(_state: JourneyState): Promise<boolean> {
+    return false;
+  }
   /** How the step appears among the options of a choice (e.g. the masked phone number). */
   async describe(_state: JourneyState): Promise<Record<string, unknown>> {
     return {};
