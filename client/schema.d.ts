@@ -2618,29 +2618,29 @@ export interface components {
        * @description oidc: required
        * @example https://idp.example.com
        */
-      issuer?: Record<string, never> | null;
+      issuer?: string | null;
       /**
        * @description oauth2: required
        * @example https://idp.example.com/authorize
        */
-      authorizationEndpoint?: Record<string, never> | null;
+      authorizationEndpoint?: string | null;
       /**
        * @description oauth2: required
        * @example https://idp.example.com/token
        */
-      tokenEndpoint?: Record<string, never> | null;
+      tokenEndpoint?: string | null;
       /**
        * @description oauth2: required (the subject comes from it: settings.subjectClaim, default 'sub')
        * @example https://idp.example.com/userinfo
        */
-      userinfoEndpoint?: Record<string, never> | null;
+      userinfoEndpoint?: string | null;
       /** @example ciam-bank */
       clientId: string;
       /**
        * @description Write-only; sealed at rest. Absent on an update: kept; null: removed (a public PKCE-only client).
        * @example provider-issued-secret
        */
-      clientSecret?: Record<string, never> | null;
+      clientSecret?: string | null;
       /**
        * @description Default: ['openid'] (oidc), none (oauth2)
        * @example [
@@ -2700,29 +2700,29 @@ export interface components {
        * @description oidc: required
        * @example https://idp.example.com
        */
-      issuer?: Record<string, never> | null;
+      issuer?: string | null;
       /**
        * @description oauth2: required
        * @example https://idp.example.com/authorize
        */
-      authorizationEndpoint?: Record<string, never> | null;
+      authorizationEndpoint?: string | null;
       /**
        * @description oauth2: required
        * @example https://idp.example.com/token
        */
-      tokenEndpoint?: Record<string, never> | null;
+      tokenEndpoint?: string | null;
       /**
        * @description oauth2: required (the subject comes from it: settings.subjectClaim, default 'sub')
        * @example https://idp.example.com/userinfo
        */
-      userinfoEndpoint?: Record<string, never> | null;
+      userinfoEndpoint?: string | null;
       /** @example ciam-bank */
       clientId?: string;
       /**
        * @description Write-only; sealed at rest. Absent on an update: kept; null: removed (a public PKCE-only client).
        * @example provider-issued-secret
        */
-      clientSecret?: Record<string, never> | null;
+      clientSecret?: string | null;
       /**
        * @description Default: ['openid'] (oidc), none (oauth2)
        * @example [

@@ -28,19 +28,34 @@ export class FederationProviderFieldsDto {
   @IsIn(['oidc', 'oauth2'])
   kind: 'oidc' | 'oauth2';
 
-  @ApiPropertyOptional({ example: 'https://idp.example.com', nullable: true, description: 'oidc: required' })
+  @ApiPropertyOptional({
+    example: 'https://idp.example.com',
+    nullable: true,
+    type: String,
+    description: 'oidc: required',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(2048)
   issuer?: string | null;
 
-  @ApiPropertyOptional({ example: 'https://idp.example.com/authorize', nullable: true, description: 'oauth2: required' })
+  @ApiPropertyOptional({
+    example: 'https://idp.example.com/authorize',
+    nullable: true,
+    type: String,
+    description: 'oauth2: required',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(2048)
   authorizationEndpoint?: string | null;
 
-  @ApiPropertyOptional({ example: 'https://idp.example.com/token', nullable: true, description: 'oauth2: required' })
+  @ApiPropertyOptional({
+    example: 'https://idp.example.com/token',
+    nullable: true,
+    type: String,
+    description: 'oauth2: required',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(2048)
@@ -49,6 +64,7 @@ export class FederationProviderFieldsDto {
   @ApiPropertyOptional({
     example: 'https://idp.example.com/userinfo',
     nullable: true,
+    type: String,
     description: "oauth2: required (the subject comes from it: settings.subjectClaim, default 'sub')",
   })
   @IsOptional()
@@ -64,6 +80,7 @@ export class FederationProviderFieldsDto {
   @ApiPropertyOptional({
     example: 'provider-issued-secret',
     nullable: true,
+    type: String,
     writeOnly: true,
     description: 'Write-only; sealed at rest. Absent on an update: kept; null: removed (a public PKCE-only client).',
   })
@@ -80,7 +97,10 @@ export class FederationProviderFieldsDto {
   @IsString({ each: true })
   scopes?: string[];
 
-  @ApiPropertyOptional({ example: 'https://login.example.com/federation/callback', description: 'Default: <OIDC_ISSUER>/federation/callback' })
+  @ApiPropertyOptional({
+    example: 'https://login.example.com/federation/callback',
+    description: 'Default: <OIDC_ISSUER>/federation/callback',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(2048)
