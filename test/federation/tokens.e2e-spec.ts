@@ -5,6 +5,7 @@ import { FederationProvidersService } from '../../src/federation/federation-prov
 import { FederationTokensService } from '../../src/federation/federation-tokens.service';
 import { JobRunner } from '../../src/jobs/job-runner';
 import { useTestApp } from '../support/app';
+import { newToken } from '../support/factories';
 import { auditEvents, postForm, registerClient } from '../support/oauth';
 import { startUpstreamOp, UpstreamOp } from '../support/upstream-op-tokens';
 
@@ -287,13 +288,32 @@ describe('federation: the provider tokens kept per link', () => {
     ]);
   });
 
-  it('refuses a token without the federation:tokens scope (403), no token (401), and answers 404 without a link', async () => {
+  it("refuses a token without the federation:tokens scope or a customer's token (403), no token (401); 404 without a link", async () => {
     const { cupid } = await linkWithTokens();
     const other = await serviceToken(OTHER);
     const forbidden = await handOut(other, { cupid, provider: PROVIDER });
     expect(forbidden.status).toBe(403);
     expect(await forbidden.json()).toMatchObject({ type: 'urn:ciam:problem:forbidden' });
-    // A customer's bearer token never opens it either: only a client's own token does (checked in the controller).
+    // A customer's token never opens it, whatever scope it names: only a client's own (client_credentials) token.
+    const customerToken = `customer-${randomUUID()}`;
+    await newToken(t.dataSource, {
+      value: customerToken,
+      cupid,
+      clientId: SERVICE.id,
+      scope: 'openid federation:tokens',
+    });
+    expect((await handOut(customerToken, { cupid, provider: PROVIDER })).status).toBe(403);
+    // The scope is for confidential clients with client_credentials only.
+    await expect(
+      registerClient(t, {
+        clientId: 'public-app',
+        name: 'A public app',
+        type: 'PUBLIC',
+        redirectUris: ['http://localhost:5173/callback'],
+        grantTypes: ['authorization_code'],
+        scopes: ['openid', 'federation:tokens'],
+      }),
+    ).rejects.toThrow(/federation:tokens is for a confidential client with client_credentials/);
     expect((await handOut(null, { cupid, provider: PROVIDER })).status).toBe(401);
     expect((await handOut('not-a-token', { cupid, provider: PROVIDER })).status).toBe(401);
 
