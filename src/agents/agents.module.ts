@@ -17,9 +17,12 @@ import { AgentSupportService } from './agent-support.service';
 import { AgentController } from './agent.controller';
 import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
+import { FederationModule } from '../federation/federation.module';
+import { AgentFederationController } from './agent-federation.controller';
+import { AgentFederationProvidersController } from './agent-federation-providers.controller';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule],
+  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule, FederationModule],
   controllers: [
     AgentController,
     AgentMfaController,
@@ -27,6 +30,8 @@ import { WorkforceKeys } from './workforce-keys';
     AgentRecoveryController,
     AgentApiTokensController,
     DevSignInController,
+    AgentFederationController,
+    AgentFederationProvidersController,
   ],
   providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
 })

@@ -194,7 +194,7 @@ export const AUDIT_EVENT_TYPES = {
   PASSWORD_RESET: 'password.reset',
   /** A new password was refused; details: reason (policy, unknown_customer), rules (the policy rules broken). */
   PASSWORD_RESET_REJECTED: 'password.reset_rejected',
-  /** An upstream identity provider was configured (issue 21); details: providerId, kind, issuer, acr, satisfiesMfa, hasClientSecret. */
+  /** An upstream identity provider was configured (issue 21); details: providerId, kind, issuer, acr, satisfiesMfa, confidentialClient. */
   FEDERATION_PROVIDER_CREATED: 'federation.provider_created',
   /** A provider's configuration changed; details: providerId, changed (field names; never the secret's value), active. */
   FEDERATION_PROVIDER_UPDATED: 'federation.provider_updated',

@@ -369,6 +369,12 @@ export const PROBLEM_CATALOGUE = {
     journey: 'same-token',
     extensions: ['errors'],
   },
+  FEDERATION_CONFLICT: {
+    status: 409,
+    title: 'Federation conflict',
+    meaning:
+      "The upstream provider's subject is linked to a customer already (unlink it first), or a provider with this id exists.",
+  },
   RECONSENT_REQUIRED: {
     status: 409,
     title: 'Re-consent required',

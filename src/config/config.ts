@@ -6,6 +6,7 @@ import { readFactorConfig } from './factor-config';
 import type { EmailConfig, FactorChangeConfig } from './factor-config';
 import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
 import { FederationTokensConfig, readFederationTokensConfig } from './federation-tokens';
+import { FederationLoginConfig, readFederationLoginConfig } from './federation-login';
 
 /**
  * The one typed configuration of the service. Every setting comes from the environment, has a
@@ -242,6 +243,8 @@ export interface AppConfig {
   };
   /** Upstream providers' tokens per federation link: the refresh job and the internal API (src/federation). */
   federationTokens: FederationTokensConfig;
+  /** Sign-in through upstream identity providers (src/federation, the FEDERATED journey step). */
+  federationLogin: FederationLoginConfig;
   apiTokens: {
     /** An API token's last_used_at is written at most once per this many seconds (never a write per request). */
     lastUsedIntervalSeconds: number;
@@ -344,6 +347,7 @@ function readConfig(read: EnvReader): AppConfig {
     ...readOutboxConfig(read, nodeEnv),
     ...readFactorConfig(read, nodeEnv),
     ...readFederationTokensConfig(read),
+    ...readFederationLoginConfig(read),
     webauthn: { rpId: '', rpName: '', origins: [], challengeTtlSeconds: 0, enrolmentOffer: [] },
   };
   const port = config.http.port;

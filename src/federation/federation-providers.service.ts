@@ -67,6 +67,8 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 @Injectable()
 export class FederationProvidersService {
   private keys?: FactorKeys;
+  /** The active providers as this instance last read them (the login journey's offer; FEDERATION_CACHE_TTL_SECONDS). */
+  private activeCache?: { at: number; providers: Promise<FederationProvider[]> };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -87,23 +89,25 @@ export class FederationProvidersService {
     if (!ID_PATTERN.test(id)) throw new InvalidFederationProviderError(['id must be a slug: a-z, 0-9, - and _']);
     const fields = this.fieldsOf(id, input, null);
     const at = this.clock.now();
-    return this.dataSource.transaction(async (tx) => {
-      if (!(await this.providers.insert(tx, id, fields, at))) throw new FederationProviderExistsError(id);
-      await this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.FEDERATION_PROVIDER_CREATED,
-        outcome: 'SUCCESS',
-        actor,
-        details: {
-          providerId: id,
-          kind: fields.kind,
-          issuer: fields.issuer,
-          acr: fields.acr,
-          satisfiesMfa: fields.satisfiesMfa,
-          hasClientSecret: fields.clientSecretSealed !== null,
-        },
-      });
-      return toView((await this.providers.findById(tx, id))!);
-    });
+    return this.changed(
+      this.dataSource.transaction(async (tx) => {
+        if (!(await this.providers.insert(tx, id, fields, at))) throw new FederationProviderExistsError(id);
+        await this.audit.record(tx, {
+          type: AUDIT_EVENT_TYPES.FEDERATION_PROVIDER_CREATED,
+          outcome: 'SUCCESS',
+          actor,
+          details: {
+            providerId: id,
+            kind: fields.kind,
+            issuer: fields.issuer,
+            acr: fields.acr,
+            satisfiesMfa: fields.satisfiesMfa,
+            confidentialClient: fields.clientSecretSealed !== null,
+          },
+        });
+        return toView((await this.providers.findById(tx, id))!);
+      }),
+    );
   }
 
   /** Applies `patch` over the stored provider; null when there is none. */
@@ -112,37 +116,41 @@ export class FederationProvidersService {
     patch: Partial<FederationProviderInput>,
     actor: AuditActor,
   ): Promise<FederationProviderView | null> {
-    return this.dataSource.transaction(async (tx) => {
-      const current = await this.providers.findById(tx, id, true);
-      if (!current) return null;
-      const merged: FederationProviderInput = { ...inputOf(current), ...stripUndefined(patch) };
-      const fields = this.fieldsOf(id, merged, current.clientSecretSealed);
-      const changed = changedFields(current, fields);
-      await this.providers.update(tx, id, fields, this.clock.now());
-      await this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.FEDERATION_PROVIDER_UPDATED,
-        outcome: 'SUCCESS',
-        actor,
-        details: { providerId: id, changed, active: fields.active },
-      });
-      return toView((await this.providers.findById(tx, id))!);
-    });
+    return this.changed(
+      this.dataSource.transaction(async (tx) => {
+        const current = await this.providers.findById(tx, id, true);
+        if (!current) return null;
+        const merged: FederationProviderInput = { ...inputOf(current), ...stripUndefined(patch) };
+        const fields = this.fieldsOf(id, merged, current.clientSecretSealed);
+        const changed = changedFields(current, fields);
+        await this.providers.update(tx, id, fields, this.clock.now());
+        await this.audit.record(tx, {
+          type: AUDIT_EVENT_TYPES.FEDERATION_PROVIDER_UPDATED,
+          outcome: 'SUCCESS',
+          actor,
+          details: { providerId: id, changed, active: fields.active },
+        });
+        return toView((await this.providers.findById(tx, id))!);
+      }),
+    );
   }
 
   /** Deactivates a provider (no new sign-in through it; links stay); false when there is no active one. */
   async deactivate(id: string, actor: AuditActor): Promise<boolean> {
-    return this.dataSource.transaction(async (tx) => {
-      const current = await this.providers.findById(tx, id, true);
-      if (!current?.active) return false;
-      await this.providers.update(tx, id, { ...current, active: false }, this.clock.now());
-      await this.audit.record(tx, {
-        type: AUDIT_EVENT_TYPES.FEDERATION_PROVIDER_DEACTIVATED,
-        outcome: 'SUCCESS',
-        actor,
-        details: { providerId: id },
-      });
-      return true;
-    });
+    return this.changed(
+      this.dataSource.transaction(async (tx) => {
+        const current = await this.providers.findById(tx, id, true);
+        if (!current?.active) return false;
+        await this.providers.update(tx, id, { ...current, active: false }, this.clock.now());
+        await this.audit.record(tx, {
+          type: AUDIT_EVENT_TYPES.FEDERATION_PROVIDER_DEACTIVATED,
+          outcome: 'SUCCESS',
+          actor,
+          details: { providerId: id },
+        });
+        return true;
+      }),
+    );
   }
 
   /** A provider, active or not, its sealed secret included (open it with `clientSecret`). */
@@ -154,6 +162,20 @@ export class FederationProvidersService {
     return this.providers.list(manager, activeOnly);
   }
 
+  /**
+   * The active providers, cached per instance: a login journey's start reads no table for them (the hot path's
+   * budget). A change made here applies at once; one made on another instance within the cache's lifetime.
+   */
+  async activeProviders(): Promise<FederationProvider[]> {
+    const now = this.clock.now().getTime();
+    const cached = this.activeCache;
+    if (cached && now - cached.at < this.config.federationLogin.cacheTtlSeconds * 1000) return cached.providers;
+    const providers = this.list(true);
+    this.activeCache = { at: now, providers };
+    providers.catch(() => (this.activeCache = undefined));
+    return providers;
+  }
+
   async view(id: string): Promise<FederationProviderView | null> {
     const provider = await this.find(id);
     return provider ? toView(provider) : null;
@@ -161,6 +183,11 @@ export class FederationProvidersService {
 
   async listViews(): Promise<FederationProviderView[]> {
     return (await this.list()).map(toView);
+  }
+
+  /** The active-providers cache is dropped once a change settled (committed or not). */
+  private changed<T>(work: Promise<T>): Promise<T> {
+    return work.finally(() => (this.activeCache = undefined));
   }
 
   /** The provider's client secret in clear, for the token request only; null for a public client. */

@@ -20,6 +20,7 @@ import { RecoveryCodesController } from './recovery-codes.controller';
 import { OAuthModule } from '../oauth/oauth.module';
 import { ServiceApiTokensController } from './service-api-tokens.controller';
 import { FederationModule } from '../federation/federation.module';
+import { FederationLinksController } from './federation-links.controller';
 import { FederationTokensController } from './federation-tokens.controller';
 
 /**
@@ -49,6 +50,7 @@ import { FederationTokensController } from './federation-tokens.controller';
     FactorsController,
     ApiTokensController,
     PasskeysController,
+    FederationLinksController,
     FederationTokensController,
   ],
   providers: [CustomerAuthGuard, FreshAuthGuard, FactorsService],

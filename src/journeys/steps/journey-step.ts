@@ -141,6 +141,13 @@ export abstract class JourneyStep<Input = unknown> {
     return null;
   }
   abstract complete(run: StepRun<Input>): Promise<StepOutcome>;
+  /**
+   * The journey completed with a session, in its last transaction: what a passed step left to do at the end (the
+   * FEDERATED step links a provider's subject once the customer proved the CUPID). `facts`: what it established.
+   */
+  async onJourneyComplete(_tx: EntityManager, _state: JourneyState, _facts: StepFacts, _origin: RequestOrigin) {
+    return;
+  }
 }
 
 export const JOURNEY_STEPS = Symbol('JOURNEY_STEPS');
