@@ -106,7 +106,9 @@ export class FederationTokensRepository {
 
   /**
    * Claims a link's tokens for a refresh until `until`: the row (with its link's facts) when this caller holds
-   * the claim now; null when another holds it, or the link is inactive or needs re-consent.
+   * the claim now; null when another holds it, the link is inactive or needs re-consent, or (with `dueBy`) its
+   * access token no longer expires by then: a caller that read the row before another's refresh does not
+   * refresh it a second time.
    */
   async claimRefresh(
     manager: EntityManager,
@@ -114,6 +116,7 @@ export class FederationTokensRepository {
     claim: string,
     now: Date,
     until: Date,
+    dueBy: Date | null,
   ): Promise<FederationTokenState | null> {
     const [row] = await rowsOf<FederationTokenState>(
       manager,
@@ -121,8 +124,9 @@ export class FederationTokensRepository {
           SET metadata = t.metadata || jsonb_build_object('refreshClaim', $3::text, 'refreshingUntil', $4::timestamptz)
          FROM federation_links l
         WHERE t.link_id = $1 AND l.id = t.link_id AND l.active AND l.sync_status <> 'needs_reconsent' AND ${CLAIM_FREE}
+          AND ($5::timestamptz IS NULL OR t.expires_at <= $5)
         RETURNING ${STATE_COLUMNS}`,
-      [linkId, now, claim, until],
+      [linkId, now, claim, until, dueBy],
     );
     return row ?? null;
   }

@@ -44,7 +44,7 @@ export class ReconsentRequiredError extends Error {}
 export class UpstreamUnavailableError extends Error {}
 
 /** Error codes after which only a new consent helps (RFC 6749 §5.2: the grant is invalid, expired or revoked). */
-const RECONSENT_ERRORS = new Set(['invalid_grant', 'no_refresh_token']);
+const RECONSENT_ERRORS = new Set(['invalid_grant', 'no_refresh_token', 'unreadable_refresh_token']);
 /** How long an on-demand caller waits for another instance's refresh of the same link, as polls. */
 const WAIT_POLL_MS = 100;
 
@@ -111,15 +111,16 @@ export class FederationTokensService {
   }
 
   /**
-   * Refreshes a link's tokens at the provider, unless another caller is refreshing it right now (`busy`). No
-   * connection is held during the provider's call.
+   * Refreshes a link's tokens at the provider, unless another caller is refreshing it right now or (with
+   * `dueBy`) its access token no longer expires by then (`busy`: read it again). No connection is held during
+   * the provider's call.
    */
-  async refresh(linkId: string, trigger: FederationRefreshTrigger): Promise<RefreshOutcome> {
+  async refresh(linkId: string, trigger: FederationRefreshTrigger, dueBy: Date | null = null): Promise<RefreshOutcome> {
     const now = this.clock.now();
     const claim = randomUUID();
     // The claim outlives the provider's call (its timeout) with room to write the answer.
     const until = new Date(now.getTime() + (this.config.federationTokens.upstreamTimeoutSeconds * 3 + 5) * 1000);
-    const claimed = await this.tokens.claimRefresh(this.dataSource.manager, linkId, claim, now, until);
+    const claimed = await this.tokens.claimRefresh(this.dataSource.manager, linkId, claim, now, until, dueBy);
     if (!claimed) return { status: 'busy' };
     if (!claimed.refreshTokenSealed) return this.failed(claimed, claim, trigger, 'no_refresh_token');
     const provider = await this.providers.findById(this.dataSource.manager, claimed.providerId);
@@ -177,7 +178,7 @@ export class FederationTokensService {
     for (;;) {
       const due = await this.tokens.dueForRefresh(this.dataSource.manager, before, now, after, batchSize);
       for (const linkId of due) {
-        if ((await this.refresh(linkId, 'job')).status === 'refreshed') refreshed += 1;
+        if ((await this.refresh(linkId, 'job', before)).status === 'refreshed') refreshed += 1;
       }
       if (due.length > 0) progress(refreshed);
       if (due.length < batchSize) return refreshed;
@@ -200,6 +201,7 @@ export class FederationTokensService {
     const deadline = this.clock.now().getTime() + (this.config.federationTokens.upstreamTimeoutSeconds * 3 + 5) * 1000;
     let refreshed = false;
     let lastError: string | null = null;
+    let unreadable = false;
     for (;;) {
       const state = await this.tokens.findForCustomer(this.dataSource.manager, cupid, providerId);
       if (!state) {
@@ -220,25 +222,34 @@ export class FederationTokensService {
       }
       const now = this.clock.now();
       const minValidUntil = now.getTime() + this.config.federationTokens.handOutMinSeconds * 1000;
-      const fresh = state.expiresAt === null || state.expiresAt.getTime() > minValidUntil;
-      // A failed refresh (or one superseded) hands out the stored token while it is still valid at all.
-      const usable = fresh || (lastError !== null && state.expiresAt!.getTime() > now.getTime());
-      if (usable) return this.deliver(clientId, state, refreshed, origin);
-      if (lastError !== null) {
+      const fresh = !unreadable && (state.expiresAt === null || state.expiresAt.getTime() > minValidUntil);
+      const stillValid = !unreadable && (state.expiresAt === null || state.expiresAt.getTime() > now.getTime());
+      // After one refresh (or a failed one) the stored token goes out while it is valid at all: a provider whose
+      // tokens live less than the margin is not asked again and again.
+      if (fresh || ((refreshed || lastError !== null) && stillValid)) {
+        const handed = await this.deliver(clientId, state, refreshed, origin);
+        if (handed) return handed;
+        // Sealed under a key-encryption key this instance no longer has: a refresh reseals it.
+        unreadable = true;
+      }
+      if (refreshed || lastError !== null) {
         await this.recordHandOut(
           clientId,
           cupid,
           providerId,
           state.linkId,
           'FAILURE',
-          { reason: 'upstream_unavailable', error: lastError },
+          { reason: 'upstream_unavailable', error: lastError ?? 'no_usable_token' },
           origin,
         );
         throw new UpstreamUnavailableError();
       }
-      const outcome = await this.refresh(state.linkId, 'on_demand');
-      if (outcome.status === 'refreshed') refreshed = true;
-      else if (outcome.status === 'failed') lastError = outcome.error;
+      // Claimed only while still due: a refresh another caller finished since this read is not repeated.
+      const outcome = await this.refresh(state.linkId, 'on_demand', unreadable ? null : new Date(minValidUntil));
+      if (outcome.status === 'refreshed') {
+        refreshed = true;
+        unreadable = false;
+      } else if (outcome.status === 'failed') lastError = outcome.error;
       else if (outcome.status === 'reconsent_required')
         continue; // the next read sees needs_reconsent
       else if (outcome.status === 'busy' || outcome.status === 'superseded') {
@@ -254,8 +265,13 @@ export class FederationTokensService {
     state: FederationTokenState,
     refreshed: boolean,
     origin: { ip?: string | null; userAgent?: string | null },
-  ): Promise<HandedOutToken> {
-    const accessToken = this.open(state.accessTokenSealed, state.linkId, 'access');
+  ): Promise<HandedOutToken | null> {
+    let accessToken: string;
+    try {
+      accessToken = this.open(state.accessTokenSealed, state.linkId, 'access');
+    } catch {
+      return null;
+    }
     const at = this.clock.now();
     await this.dataSource.transaction(async (tx) => {
       await this.tokens.touchLastUsed(tx, state.linkId, at);

@@ -109,7 +109,12 @@ function insecureAllowed(url: URL): boolean {
 function errorCode(error: unknown): string {
   if (error instanceof oidc.ResponseBodyError)
     return /^[\x20-\x7e]{1,64}$/.test(error.error) ? error.error : 'invalid_error';
+  if (error instanceof oidc.ClientError) {
+    if (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT') return 'timeout';
+    // An answer that is no RFC 6749 error (a 5xx from the provider or its proxy): its status says enough.
+    if (error.cause instanceof Response) return `http_${error.cause.status}`;
+    return 'invalid_response';
+  }
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timeout';
-  if (error instanceof oidc.ClientError) return 'invalid_response';
   return 'network_error';
 }

@@ -55,6 +55,7 @@ describe('bad input never ends in a 500', () => {
       json({ transactionToken: 'x'.repeat(43), newPassword: { $ne: null } }),
     ],
     ['service API tokens: no credentials, wrong types', '/api-tokens', json({ cupid: 7, name: [], scopes: 'x' })],
+    ['federation tokens: no credentials, wrong types', '/federation/tokens', json({ cupid: 7, provider: ['x'] })],
     ['sms code: letters', `/journeys/${journeyId}/sms-otp`, json({ transactionToken: 'x'.repeat(43), code: 'abcdef' })],
     [
       'device bind: a private key and a garbage proof',

@@ -5,6 +5,7 @@ import { FederationProvidersService } from '../../src/federation/federation-prov
 import { FederationTokensService } from '../../src/federation/federation-tokens.service';
 import { JobRunner } from '../../src/jobs/job-runner';
 import { useTestApp } from '../support/app';
+import { newToken } from '../support/factories';
 import { auditEvents, postForm, registerClient } from '../support/oauth';
 import { startUpstreamOp, UpstreamOp } from '../support/upstream-op-tokens';
 
@@ -287,13 +288,32 @@ describe('federation: the provider tokens kept per link', () => {
     ]);
   });
 
-  it('refuses a token without the federation:tokens scope (403), no token (401), and answers 404 without a link', async () => {
+  it("refuses a token without the federation:tokens scope or a customer's token (403), no token (401); 404 without a link", async () => {
     const { cupid } = await linkWithTokens();
     const other = await serviceToken(OTHER);
     const forbidden = await handOut(other, { cupid, provider: PROVIDER });
     expect(forbidden.status).toBe(403);
     expect(await forbidden.json()).toMatchObject({ type: 'urn:ciam:problem:forbidden' });
-    // A customer's bearer token never opens it either: only a client's own token does (checked in the controller).
+    // A customer's token never opens it, whatever scope it names: only a client's own (client_credentials) token.
+    const customerToken = `customer-${randomUUID()}`;
+    await newToken(t.dataSource, {
+      value: customerToken,
+      cupid,
+      clientId: SERVICE.id,
+      scope: 'openid federation:tokens',
+    });
+    expect((await handOut(customerToken, { cupid, provider: PROVIDER })).status).toBe(403);
+    // The scope is for confidential clients with client_credentials only.
+    await expect(
+      registerClient(t, {
+        clientId: 'public-app',
+        name: 'A public app',
+        type: 'PUBLIC',
+        redirectUris: ['http://localhost:5173/callback'],
+        grantTypes: ['authorization_code'],
+        scopes: ['openid', 'federation:tokens'],
+      }),
+    ).rejects.toThrow(/federation:tokens is for a confidential client with client_credentials/);
     expect((await handOut(null, { cupid, provider: PROVIDER })).status).toBe(401);
     expect((await handOut('not-a-token', { cupid, provider: PROVIDER })).status).toBe(401);
 
@@ -322,14 +342,47 @@ describe('federation: the provider tokens kept per link', () => {
       ]);
       expect([a.status, b.status]).toEqual([200, 200]);
       const [bodyA, bodyB] = (await Promise.all([a.json(), b.json()])) as Array<{ accessToken: string }>;
-      minted.push(bodyA.accessToken);
-      expect(bodyA.accessToken).toBe(bodyB.accessToken);
-      expect((await op.stats()).refreshes - statsBefore.refreshes).toBe(1);
-      expect(await refreshRows(linkId)).toEqual([{ trigger: 'on_demand', success: true, error: null }]);
+      minted.push(bodyA.accessToken, bodyB.accessToken);
+      expect({
+        upstreamRefreshes: (await op.stats()).refreshes - statsBefore.refreshes,
+        refreshes: await refreshRows(linkId),
+        sameToken: bodyA.accessToken === bodyB.accessToken,
+      }).toEqual({
+        upstreamRefreshes: 1,
+        refreshes: [{ trigger: 'on_demand', success: true, error: null }],
+        sameToken: true,
+      });
       expect(await linkStatus(linkId)).toBe('ok');
     } finally {
       await op.slow(0);
     }
+  });
+
+  it('a provider that is down (503): refresh_failed, the still-valid token goes out, 503 once it expired; the job recovers', async () => {
+    const { cupid, linkId, tokens } = await linkWithTokens();
+    const service = await serviceToken(SERVICE);
+    t.clock.advance(90); // 30 s left: a refresh is due first
+    await op.unavailable(true);
+    try {
+      const stale = await handOut(service, { cupid, provider: PROVIDER });
+      expect(stale.status).toBe(200);
+      expect(((await stale.json()) as { accessToken: string }).accessToken).toBe(tokens.access_token);
+      expect(await refreshRows(linkId)).toEqual([{ trigger: 'on_demand', success: false, error: 'http_503' }]);
+      expect(await linkStatus(linkId)).toBe('refresh_failed');
+
+      t.clock.advance(60); // expired now
+      const gone = await handOut(service, { cupid, provider: PROVIDER });
+      expect(gone.status).toBe(503);
+      expect(await gone.json()).toMatchObject({ type: 'urn:ciam:problem:dependency-unavailable' });
+    } finally {
+      await op.unavailable(false);
+    }
+    await t.app.get(JobRunner).run('refresh-federation-tokens');
+    expect((await refreshRows(linkId)).at(-1)).toEqual({ trigger: 'job', success: true, error: null });
+    expect(await linkStatus(linkId)).toBe('ok');
+    const back = await handOut(service, { cupid, provider: PROVIDER });
+    expect(back.status).toBe(200);
+    minted.push(((await back.json()) as { accessToken: string }).accessToken);
   });
 
   it('never writes a token value to the logs or the audit trail', async () => {

@@ -7,7 +7,8 @@
 // - POST /_test/grants {"sub", "scope"}: a grant for the client, and an access and a refresh token issued under
 //   it by the provider's own models, as its token endpoint would after a sign-in and consent;
 // - GET /_test/stats: how many refresh_token grants the token endpoint answered (successes and refusals);
-// - POST /_test/slow {"ms"}: delays the token endpoint's answers by this much (concurrency tests).
+// - POST /_test/slow {"ms"}: delays the token endpoint's answers by this much (concurrency tests);
+// - POST /_test/unavailable {"on"}: the token endpoint answers 503 temporarily_unavailable (an outage) while on.
 import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
@@ -45,6 +46,7 @@ provider.proxy = false;
 
 const stats = { refreshes: 0, refreshSuccesses: 0, refreshErrors: 0 };
 let slowMs = 0;
+let unavailable = false;
 provider.on('grant.success', (ctx) => {
   if (ctx.oidc.params?.grant_type === 'refresh_token') {
     stats.refreshes += 1;
@@ -118,6 +120,17 @@ server.on('request', (request, response) => {
       slowMs = Number(ms) || 0;
       send(response, 200, { slowMs });
     });
+    return;
+  }
+  if (url.pathname === '/_test/unavailable' && request.method === 'POST') {
+    readJson(request).then(({ on }) => {
+      unavailable = Boolean(on);
+      send(response, 200, { unavailable });
+    });
+    return;
+  }
+  if (url.pathname === '/token' && unavailable) {
+    send(response, 503, { error: 'temporarily_unavailable', error_description: 'down for maintenance' });
     return;
   }
   if (url.pathname === '/token' && slowMs > 0) {

@@ -14,6 +14,8 @@ export interface UpstreamOp {
   stats(): Promise<{ refreshes: number; refreshSuccesses: number; refreshErrors: number }>;
   /** Delays the provider's token endpoint by `ms` (0: no delay). */
   slow(ms: number): Promise<void>;
+  /** While on, the provider's token endpoint answers 503 temporarily_unavailable. */
+  unavailable(on: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startUpstreamOp(options: { accessTtlSeconds?: number } = {
     mint: (sub) => json('/_test/grants', { sub }),
     stats: () => json('/_test/stats'),
     slow: async (ms) => void (await json('/_test/slow', { ms })),
+    unavailable: async (on) => void (await json('/_test/unavailable', { on })),
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
