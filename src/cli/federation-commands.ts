@@ -13,7 +13,7 @@ import type { FederationProviderKind } from '../federation/federation-providers.
  *       [--issuer URL] [--authorization-endpoint URL --token-endpoint URL --userinfo-endpoint URL]
  *       [--client-secret-env VAR] [--scope S ...] [--claim C ...] [--redirect-uri URI] [--satisfies-mfa]
  *       [--subject-claim NAME]
- *   federation:providers:update --id ID [any option of add] [--no-client-secret]
+ *   federation:providers:update --id ID [any option of add] [--no-client-secret] [--active]
  *   federation:providers:list
  *   federation:providers:deactivate --id ID
  *
@@ -48,6 +48,7 @@ export const FEDERATION_OPTIONS = {
   'satisfies-mfa': { type: 'boolean' },
   claim: { type: 'string', multiple: true },
   'subject-claim': { type: 'string' },
+  active: { type: 'boolean' },
 } as const;
 
 export type FederationCommandValues = {
@@ -67,6 +68,7 @@ export type FederationCommandValues = {
   'satisfies-mfa'?: boolean;
   claim?: string[];
   'subject-claim'?: string;
+  active?: boolean;
 };
 
 /** A command's refusal (a missing option, an invalid provider): exit 2 with the message. */
@@ -129,6 +131,7 @@ function inputOf(values: FederationCommandValues): Partial<FederationProviderInp
     satisfiesMfa: values['satisfies-mfa'],
     claims: values.claim,
     settings: values['subject-claim'] ? { subjectClaim: values['subject-claim'] } : undefined,
+    active: values.active,
   };
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
 }
