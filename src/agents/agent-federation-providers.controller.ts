@@ -72,11 +72,16 @@ export class AgentFederationProvidersController {
   })
   @ApiCreatedResponse({ type: FederationProviderDto })
   @ApiProblems('FEDERATION_CONFLICT')
-  async create(@Body() body: CreateFederationProviderDto, @Req() request: AgentRequest): Promise<FederationProviderDto> {
+  async create(
+    @Body() body: CreateFederationProviderDto,
+    @Req() request: AgentRequest,
+  ): Promise<FederationProviderDto> {
     this.requireAdmin(request);
     const { id, ...input } = body;
     try {
-      return toFederationProviderDto(await this.providers.create(id, input, { type: 'AGENT', id: request.user.subject }));
+      return toFederationProviderDto(
+        await this.providers.create(id, input, { type: 'AGENT', id: request.user.subject }),
+      );
     } catch (error) {
       throw translate(error);
     }

@@ -42,7 +42,11 @@ import { AgentSupportService } from './agent-support.service';
 import { InvalidCupidPipe } from './cupid.pipe';
 
 export class FederationReasonQueryDto {
-  @ApiProperty({ example: 'Customer asked to remove their BankID link (ticket INC-20931)', minLength: 5, maxLength: 500 })
+  @ApiProperty({
+    example: 'Customer asked to remove their BankID link (ticket INC-20931)',
+    minLength: 5,
+    maxLength: 500,
+  })
   @IsString()
   @Length(5, 500)
   reason: string;
@@ -116,7 +120,10 @@ export class AgentFederationController {
 
   @Delete(':linkId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove a link', description: 'Audited as federation.unlinked (by: agent) with the reason.' })
+  @ApiOperation({
+    summary: 'Remove a link',
+    description: 'Audited as federation.unlinked (by: agent) with the reason.',
+  })
   @ApiNoContentResponse({ description: 'Unlinked' })
   @ApiParam({ name: 'linkId', format: 'uuid', example: '6f1c2a8e-3b9d-4e57-a1c0-2d4b8e9f7a61' })
   @ApiProblems('NOT_FOUND')

@@ -22,7 +22,16 @@ import { AgentFederationController } from './agent-federation.controller';
 import { AgentFederationProvidersController } from './agent-federation-providers.controller';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule, FederationModule],
+  imports: [
+    PassportModule,
+    SessionsModule,
+    MfaLockoutModule,
+    SignalsModule,
+    LockoutModule,
+    MeModule,
+    TokensModule,
+    FederationModule,
+  ],
   controllers: [
     AgentController,
     AgentMfaController,

@@ -206,7 +206,7 @@ export const AUDIT_EVENT_TYPES = {
   FEDERATION_UNLINKED: 'federation.unlinked',
   /** A sign-in through a provider passed the FEDERATED step; details: providerId, linkId, acr, satisfiesMfa. */
   FEDERATION_SIGNED_IN: 'federation.signed_in',
-  /** A provider's answer was refused; details: providerId, reason (provider_error, invalid_response, unknown_state, provider_inactive, link_conflict), error (the provider's error code). */
+  /** A provider's answer was refused; details: providerId, reason (provider_error, invalid_response, provider_unavailable, provider_inactive, account_disabled, unlinked, link_conflict), error (the provider's error code). */
   FEDERATION_REJECTED: 'federation.rejected',
   /**
    * A service asked the internal API for a customer's upstream access token (issue 21); details: providerId,

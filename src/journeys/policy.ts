@@ -117,7 +117,12 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
   // A sign-in at an upstream provider whose subject is linked to no CUPID yet (issue 21): the customer proves a
   // CUPID with the password (then the policy's factors, below) and the link is made when the journey completes.
   if (!state.context.cupid && state.passed.some((entry) => entry.facts.linkPending === true))
-    return { next: 'STEP', steps: withRole('primary').filter((step) => !step.passwordless).slice(0, 1) };
+    return {
+      next: 'STEP',
+      steps: withRole('primary')
+        .filter((step) => !step.passwordless)
+        .slice(0, 1),
+    };
   if (!passedAny('primary')) {
     // A journey started for a passkey (passwordless) asks for a discoverable credential instead of the password.
     const passwordless = state.context.options?.passwordless === true;

@@ -91,7 +91,14 @@ describe('federated sign-in through an upstream OpenID provider', () => {
         WHERE cupid = $1 ORDER BY linked_at`,
       [cupid],
     ) as Promise<
-      Array<{ id: string; cupid: string; provider_id: string; subject: string; display_name: string | null; active: boolean }>
+      Array<{
+        id: string;
+        cupid: string;
+        provider_id: string;
+        subject: string;
+        display_name: string | null;
+        active: boolean;
+      }>
     >;
   }
 
@@ -114,7 +121,9 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     const body = (await shown.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ id: 'upstream', hasClientSecret: true, acr: 'urn:ciam:loa:1' });
     expect(JSON.stringify(body)).not.toContain(op.clientSecret('ciam'));
-    const [row] = (await t.dataSource.query(`SELECT client_secret_sealed FROM federation_providers WHERE id = 'upstream'`)) as Array<{
+    const [row] = (await t.dataSource.query(
+      `SELECT client_secret_sealed FROM federation_providers WHERE id = 'upstream'`,
+    )) as Array<{
       client_secret_sealed: Buffer;
     }>;
     expect(row.client_secret_sealed.toString('latin1')).not.toContain(op.clientSecret('ciam'));
@@ -165,11 +174,18 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(journeyDone.details).toMatchObject({ amr: ['fed'], acr: 'urn:ciam:loa:1' });
 
     // The customer sees the link, never a token.
-    const mine = await fetch(`${t.baseUrl}/me/federation-links`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const mine = await fetch(`${t.baseUrl}/me/federation-links`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     expect(mine.status).toBe(200);
     const listed = (await mine.json()) as { links: Array<Record<string, unknown>> };
     expect(listed.links).toEqual([
-      expect.objectContaining({ id: link.id, providerId: 'upstream', providerName: 'Upstream ID', subject: 'alice-at-upstream' }),
+      expect.objectContaining({
+        id: link.id,
+        providerId: 'upstream',
+        providerName: 'Upstream ID',
+        subject: 'alice-at-upstream',
+      }),
     ]);
     expect(JSON.stringify(listed)).not.toMatch(/token/i);
 
@@ -202,7 +218,11 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(await injected.json()).toMatchObject({ type: 'urn:ciam:problem:journey-failed' });
     const [rejected] = await auditEvents(t, { type: 'federation.rejected', contextId: victim.journey.journeyId });
     expect(rejected).toMatchObject({ outcome: 'FAILURE' });
-    expect(rejected.details).toMatchObject({ providerId: 'upstream', reason: 'invalid_response', error: 'OAUTH_INVALID_RESPONSE' });
+    expect(rejected.details).toMatchObject({
+      providerId: 'upstream',
+      reason: 'invalid_response',
+      error: 'OAUTH_INVALID_RESPONSE',
+    });
     expect(JSON.stringify(rejected.details)).not.toContain(new URLSearchParams(attackerAnswer).get('code')!);
     // The same request again gets the same answer (the engine's retry window); anything else on the spent token
     // is refused as a spent token. Nothing signed in either way.
@@ -240,7 +260,10 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     );
     expect(nonceAnswer.status).toBe(403);
     const [nonceEvent] = await auditEvents(t, { type: 'federation.rejected', contextId: withNonce.journey.journeyId });
-    expect(nonceEvent.details).toMatchObject({ reason: 'invalid_response', error: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' });
+    expect(nonceEvent.details).toMatchObject({
+      reason: 'invalid_response',
+      error: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+    });
 
     // A code the provider issued to another relying party (another audience) for our request.
     const otherClient = await startAtProvider();
@@ -252,9 +275,14 @@ describe('federated sign-in through an upstream OpenID provider', () => {
       await op.authorize(forOther.toString(), callback),
     );
     expect(otherAnswer.status).toBe(403);
-    const [otherEvent] = await auditEvents(t, { type: 'federation.rejected', contextId: otherClient.journey.journeyId });
+    const [otherEvent] = await auditEvents(t, {
+      type: 'federation.rejected',
+      contextId: otherClient.journey.journeyId,
+    });
     expect(otherEvent.details).toMatchObject({ reason: 'invalid_response', error: 'invalid_grant' });
-    expect(await auditEvents(t, { type: 'federation.signed_in', contextId: otherClient.journey.journeyId })).toEqual([]);
+    expect(await auditEvents(t, { type: 'federation.signed_in', contextId: otherClient.journey.journeyId })).toEqual(
+      [],
+    );
   });
 
   it('lets an agent link a subject, and the provider then signs that customer in', async () => {
@@ -281,7 +309,11 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     // bob signs in at the provider: the link names him (bob always needs a second factor: policy asks for it).
     await op.signInAs('bob-at-upstream');
     const journey = await startAtProvider();
-    const answered = await postCallback(journey.journey.journeyId, journey.token, await op.authorize(journey.url, callback));
+    const answered = await postCallback(
+      journey.journey.journeyId,
+      journey.token,
+      await op.authorize(journey.url, callback),
+    );
     expect(answered.status).toBe(200);
     const view = (await answered.json()) as View;
     expect(view.status).toBe('PENDING');
@@ -294,7 +326,9 @@ describe('federated sign-in through an upstream OpenID provider', () => {
       `${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links?reason=${encodeURIComponent(reason)}`,
       { headers: { authorization: `Bearer ${await agent()}` } },
     );
-    expect(((await listed.json()) as { links: Array<{ id: string }> }).links.map((entry) => entry.id)).toEqual([link.id]);
+    expect(((await listed.json()) as { links: Array<{ id: string }> }).links.map((entry) => entry.id)).toEqual([
+      link.id,
+    ]);
     const removed = await fetch(
       `${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links/${link.id}?reason=${encodeURIComponent(reason)}`,
       { method: 'DELETE', headers: { authorization: `Bearer ${await agent()}` } },

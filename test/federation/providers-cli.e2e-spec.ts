@@ -44,11 +44,25 @@ describe('federation:providers:* (CLI)', () => {
       redirectUri: `${t.config.oidc.issuer}/federation/callback`,
     });
 
-    const refused = await cli(t, 'federation:providers:add', '--id=bad', '--name=Bad', '--kind=oidc', '--client-id=x', '--acr=loa1');
+    const refused = await cli(
+      t,
+      'federation:providers:add',
+      '--id=bad',
+      '--name=Bad',
+      '--kind=oidc',
+      '--client-id=x',
+      '--acr=loa1',
+    );
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('issuer');
 
-    const updated = await cli(t, 'federation:providers:update', '--id=gov-eid', '--name=State eID', '--no-client-secret');
+    const updated = await cli(
+      t,
+      'federation:providers:update',
+      '--id=gov-eid',
+      '--name=State eID',
+      '--no-client-secret',
+    );
     expect(updated.code).toBe(0);
     expect(JSON.parse(updated.stdout)).toMatchObject({ displayName: 'State eID', hasClientSecret: false });
     const [change] = await auditEvents(t, { type: 'federation.provider_updated' });
@@ -58,7 +72,9 @@ describe('federation:providers:* (CLI)', () => {
     expect((await cli(t, 'federation:providers:deactivate', '--id=gov-eid')).code).toBe(0);
     const listed = await cli(t, 'federation:providers:list');
     expect(JSON.parse(listed.stdout.trim())).toMatchObject({ id: 'gov-eid', active: false });
-    const trail = await t.dataSource.query(`SELECT details::text AS d FROM audit_logs WHERE event_type LIKE 'federation.%'`);
+    const trail = await t.dataSource.query(
+      `SELECT details::text AS d FROM audit_logs WHERE event_type LIKE 'federation.%'`,
+    );
     expect(JSON.stringify(trail)).not.toContain(SECRET);
     expect(trail).toHaveLength(3);
   });

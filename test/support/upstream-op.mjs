@@ -46,9 +46,14 @@ const callback = provider.callback();
 async function interact(request, response) {
   const details = await provider.interactionDetails(request, response);
   if (details.prompt.name === 'login') {
-    await provider.interactionFinished(request, response, { login: { accountId: account } }, {
-      mergeWithLastSubmission: false,
-    });
+    await provider.interactionFinished(
+      request,
+      response,
+      { login: { accountId: account } },
+      {
+        mergeWithLastSubmission: false,
+      },
+    );
     return;
   }
   const grant = new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });

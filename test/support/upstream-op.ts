@@ -53,7 +53,8 @@ export async function startUpstreamSignInOp(redirectUri: string): Promise<Upstre
           cookies.set(pair.slice(0, index), pair.slice(index + 1));
         }
         const location = response.headers.get('location');
-        if (!location) throw new Error(`${url} answered ${response.status} without a redirect: ${await response.text()}`);
+        if (!location)
+          throw new Error(`${url} answered ${response.status} without a redirect: ${await response.text()}`);
         url = new URL(location, url).toString();
       }
       throw new Error('too many redirects at the upstream provider');

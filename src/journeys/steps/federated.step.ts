@@ -196,7 +196,8 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
         },
       };
     }
-    if ('refused' in evidence) return this.refuse(run, plan.provider.id, evidence.refused.reason, evidence.refused.code);
+    if ('refused' in evidence)
+      return this.refuse(run, plan.provider.id, evidence.refused.reason, evidence.refused.code);
     const { identity, link, user } = evidence;
     const provider = plan.provider;
     if (!link) {
