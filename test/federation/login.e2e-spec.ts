@@ -338,6 +338,49 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(unlinked.details).toMatchObject({ by: 'agent', reason });
   });
 
+  it('lets a provider that satisfies MFA stand in for the second factor (a second config, another client_id)', async () => {
+    const created = await adminCall('POST', '', {
+      id: 'strong',
+      displayName: 'Strong ID',
+      kind: 'oidc',
+      issuer: op.issuer,
+      clientId: 'other',
+      clientSecret: op.clientSecret('other'),
+      acr: 'loa2',
+      satisfiesMfa: true,
+    });
+    expect(created.status).toBe(201);
+    const linked = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'strong', subject: 'bob-strong', reason: 'Verified in branch, ID checked' }),
+    });
+    expect(linked.status).toBe(201);
+    await op.signInAs('bob-strong');
+    // bob always needs a second factor; this provider's sign-in is one.
+    const journey = await startAtProvider('strong');
+    const answered = await postCallback(
+      journey.journey.journeyId,
+      journey.token,
+      await op.authorize(journey.url, callback),
+    );
+    expect(answered.status).toBe(200);
+    expect(((await answered.json()) as View).status).toBe('COMPLETED');
+    const [done] = await auditEvents(t, { type: 'journey.completed', contextId: journey.journey.journeyId });
+    expect(done).toMatchObject({ cupid: 'CUPID-BOB-0002' });
+    expect(done.details).toMatchObject({ amr: ['fed', 'mfa'], acr: 'urn:ciam:loa:2' });
+    // The ID token the provider issued to 'other' is not accepted for the 'upstream' configuration (client 'ciam').
+    const crossed = await startAtProvider('upstream');
+    const forOther = new URL(crossed.url);
+    forOther.searchParams.set('client_id', 'other');
+    const refused = await postCallback(
+      crossed.journey.journeyId,
+      crossed.token,
+      await op.authorize(forOther.toString(), callback),
+    );
+    expect(refused.status).toBe(403);
+  });
+
   it('starts at the provider from /oauth2/authorize with idp_hint', async () => {
     const authorize = new URL(`${t.baseUrl}/oauth2/authorize`);
     for (const [name, value] of Object.entries({
