@@ -8,7 +8,7 @@ import { ApiError, DependencyUnavailableError, ValidationFailedError } from '../
 import type { RequestOrigin } from '../../common/request-origin';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
-import { DirectoryUser, UserDirectory } from '../../directory/user-directory.port';
+import { DirectoryUnavailableError, DirectoryUser, UserDirectory } from '../../directory/user-directory.port';
 import type { FederationLink } from '../../federation/federation-links.repository';
 import { FederationLinksRepository } from '../../federation/federation-links.repository';
 import { FederationLinksService } from '../../federation/federation-links.service';
@@ -170,7 +170,9 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
     return { identity, link, user };
   }
 
-  override async abandon(run: StepRun<FederatedInput>): Promise<ApiError | null> {
+  override async abandon(run: StepRun<FederatedInput>, error: unknown): Promise<ApiError | null> {
+    // The directory down after the provider answered: the engine's own answer (503, customer directory).
+    if (error instanceof DirectoryUnavailableError) return null;
     const plan = run.plan as Plan;
     await this.audit.record(run.manager, {
       ...stepAuditBase(run.state, run.origin),
