@@ -381,6 +381,32 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(refused.status).toBe(403);
   });
 
+  it('answers 503 when the provider cannot be reached, and the same token goes on', async () => {
+    const created = await adminCall('POST', '', {
+      id: 'down',
+      displayName: 'Down ID',
+      kind: 'oidc',
+      issuer: 'http://127.0.0.1:1',
+      clientId: 'ciam',
+      acr: 'loa1',
+    });
+    expect(created.status).toBe(201);
+    const journey = await startJourney(t);
+    const response = await postJson(t, `/journeys/${journey.journeyId}/federated/start`, {
+      transactionToken: journey.transactionToken,
+      providerId: 'down',
+    });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ type: 'urn:ciam:problem:dependency-unavailable' });
+    const [event] = await auditEvents(t, { type: 'federation.rejected', contextId: journey.journeyId });
+    expect(event.details).toMatchObject({ providerId: 'down', reason: 'provider_unavailable' });
+    // Nothing was spent: the customer signs in with the password instead.
+    const password = await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password');
+    expect(password.status).toBe(200);
+    expect(((await password.json()) as View).status).toBe('COMPLETED');
+    expect((await adminCall('POST', '/down/deactivate', {})).status).toBe(204);
+  });
+
   it('starts at the provider from /oauth2/authorize with idp_hint', async () => {
     const authorize = new URL(`${t.baseUrl}/oauth2/authorize`);
     for (const [name, value] of Object.entries({
