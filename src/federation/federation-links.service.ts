@@ -8,6 +8,7 @@ import { Clock } from '../common/clock';
 import { FederationLink, FederationLinksRepository } from './federation-links.repository';
 import { FederationProvidersRepository } from './federation-providers.repository';
 import { FederationSyncLogRepository } from './federation-sync-log.repository';
+import { FederationTokensRepository } from './federation-tokens.repository';
 import { FederationTokensService } from './federation-tokens.service';
 import type { UpstreamTokenSet } from './upstream-token-client';
 
@@ -52,6 +53,7 @@ export class FederationLinksService {
     private readonly providers: FederationProvidersRepository,
     private readonly syncLog: FederationSyncLogRepository,
     private readonly tokens: FederationTokensService,
+    private readonly tokenRows: FederationTokensRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -150,7 +152,8 @@ export class FederationLinksService {
       const at = this.clock.now();
       const link = await this.links.unlink(tx, cupid, linkId, at);
       if (!link) return false;
-      await this.syncLog.record(tx, link.id, 'unlinked', { by }, at);
+      const tokensDeleted = await this.tokenRows.deleteForLink(tx, link.id);
+      await this.syncLog.record(tx, link.id, 'unlinked', { by, tokensDeleted: tokensDeleted > 0 }, at);
       await this.audit.record(tx, {
         type: AUDIT_EVENT_TYPES.FEDERATION_UNLINKED,
         outcome: 'SUCCESS',

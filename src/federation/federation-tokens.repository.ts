@@ -203,4 +203,17 @@ export class FederationTokensRepository {
   async touchLastUsed(manager: EntityManager, linkId: string, at: Date): Promise<void> {
     await manager.query(`UPDATE federation_tokens SET last_used_at = $2 WHERE link_id = $1`, [linkId, at]);
   }
+
+  /**
+   * Drops a link's tokens when the link is removed (added by "fedlogin"): an unlinked subject's tokens serve no
+   * one, so they are not kept, sealed or not. The refresh history stays (it holds no token value).
+   */
+  async deleteForLink(manager: EntityManager, linkId: string): Promise<number> {
+    const rows = await rowsOf<{ link_id: string }>(
+      manager,
+      `DELETE FROM federation_tokens WHERE link_id = $1 RETURNING link_id`,
+      [linkId],
+    );
+    return rows.length;
+  }
 }

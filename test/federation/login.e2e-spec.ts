@@ -158,6 +158,9 @@ describe('federated sign-in through an upstream OpenID provider', () => {
       link.id,
     ])) as Array<{ action: string }>;
     expect(log.map((entry) => entry.action)).toEqual(['linked', 'tokens_stored']);
+    expect(
+      await t.dataSource.query(`SELECT link_id FROM federation_tokens WHERE link_id = $1`, [link.id]),
+    ).toHaveLength(1);
 
     // Later: the provider alone signs alice in.
     const later = await startAtProvider();
@@ -196,6 +199,8 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     });
     expect(removed.status).toBe(204);
     expect((await links('CUPID-ALICE-0001'))[0].active).toBe(false);
+    // The link's upstream tokens go with it.
+    expect(await t.dataSource.query(`SELECT link_id FROM federation_tokens WHERE link_id = $1`, [link.id])).toEqual([]);
     const [unlinked] = await auditEvents(t, { type: 'federation.unlinked', cupid: 'CUPID-ALICE-0001' });
     expect(unlinked.details).toMatchObject({ linkId: link.id, by: 'customer' });
     const after = await startAtProvider();
