@@ -64,6 +64,43 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/federation/providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The upstream identity providers a customer may sign in with (id and name only) */
+    get: operations['federationProviders'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/federation/callback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The providers' redirect URI: back to the login page
+     * @description Redirects (303) to the hosted login page with the provider's answer in the fragment `federation_response`; the page continues the journey with POST /journeys/{journeyId}/federated/callback.
+     */
+    get: operations['federationCallback'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/oauth2/authorize': {
     parameters: {
       query?: never;
@@ -683,6 +720,109 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/agent/customers/{cupid}/federation-links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A customer's active links to upstream identity providers (audited as agent.viewed) */
+    get: operations['agentListFederationLinks'];
+    put?: never;
+    /**
+     * Link a provider's subject to the customer
+     * @description For a customer whose identity the agent checked: later sign-ins through the provider sign this customer in. Audited as federation.linked (by: agent) with the reason.
+     */
+    post: operations['agentCreateFederationLink'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/federation-links/{linkId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove a link
+     * @description Audited as federation.unlinked (by: agent) with the reason.
+     */
+    delete: operations['agentDeleteFederationLink'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/federation/providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The upstream identity providers, active or not */
+    get: operations['adminListFederationProviders'];
+    put?: never;
+    /**
+     * Add an upstream identity provider
+     * @description Audited as federation.provider_created (never the secret).
+     */
+    post: operations['adminCreateFederationProvider'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/federation/providers/{providerId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One upstream identity provider */
+    get: operations['adminGetFederationProvider'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change an upstream identity provider
+     * @description Only the fields given change; `clientSecret: null` removes the secret. Audited as federation.provider_updated with the names of the fields changed.
+     */
+    patch: operations['adminUpdateFederationProvider'];
+    trace?: never;
+  };
+  '/agent/admin/federation/providers/{providerId}/deactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Deactivate an upstream identity provider
+     * @description No new sign-in through it; its links stay. Audited as federation.provider_deactivated.
+     */
+    post: operations['adminDeactivateFederationProvider'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/me/sessions': {
     parameters: {
       query?: never;
@@ -1106,6 +1246,63 @@ export interface paths {
      * @description It can no longer sign in; needs a fresh step-up. The customer is notified on another channel.
      */
     delete: operations['meRevokePasskey'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/federation-links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** My links to upstream identity providers (never their tokens) */
+    get: operations['meListFederationLinks'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/federation-links/{linkId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove a link
+     * @description Sign-ins through that provider no longer sign me in. Audited as federation.unlinked (by: customer).
+     */
+    delete: operations['meDeleteFederationLink'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/federation/tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A customer's upstream access token (the bank's services)
+     * @description For a client_credentials token with the federation:tokens scope. 404 when the customer has no active link to the provider; 409 RECONSENT_REQUIRED when the provider refused the grant (the customer must sign in through it again); 503 when an expired token could not be refreshed just now.
+     */
+    post: operations['federationAccessToken'];
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -1652,6 +1849,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/journeys/{journeyId}/federated/start': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Sign in with an upstream identity provider: its authorization URL
+     * @description With the password step's transaction token (or the FEDERATED step's, after idp_hint): answers the FEDERATED step in phase REDIRECT with `authorizationUrl` (PKCE S256, state and nonce; their secrets stay on the server) and a new token to keep while the browser is at the provider. The provider redirects to /federation/callback.
+     */
+    post: operations['journeyFederatedStart'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/journeys/{journeyId}/federated/callback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Sign in with an upstream identity provider: the provider's answer
+     * @description The query of the provider's redirect, with the token of the REDIRECT phase. The code is exchanged and the ID token verified (state, iss, signature, aud, nonce). A subject linked to a customer signs them in and the journey goes on by policy; an unlinked one asks the password next (the link is made when the journey completes); a refusal or an error from the provider ends the journey (JOURNEY_FAILED).
+     */
+    post: operations['journeyFederatedCallback'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/devices/push-challenges/{pushChallengeId}/response': {
     parameters: {
       query?: never;
@@ -1783,6 +2020,8 @@ export interface components {
         | 'urn:ciam:problem:factor-reset-not-pending'
         | 'urn:ciam:problem:password-policy-violation'
         | 'urn:ciam:problem:client-id-taken'
+        | 'urn:ciam:problem:federation-conflict'
+        | 'urn:ciam:problem:reconsent-required'
         | 'about:blank';
       /** @example Transaction token invalid */
       title: string;
@@ -1840,6 +2079,15 @@ export interface components {
        * @example 30
        */
       retryAfter?: number;
+    };
+    PublicFederationProviderDto: {
+      /** @example bankid */
+      id: string;
+      /** @example BankID */
+      displayName: string;
+    };
+    PublicFederationProviderListDto: {
+      providers: components['schemas']['PublicFederationProviderDto'][];
     };
     OAuthErrorDto: {
       /**
@@ -2710,6 +2958,250 @@ export interface components {
        */
       clientSecret: string;
     };
+    FederationLinkDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example bankid */
+      providerId: string;
+      /** @example BankID */
+      providerName: string;
+      /**
+       * @description The provider's subject (its `sub`)
+       * @example 248289761001
+       */
+      subject: string;
+      /** @example Alice A. */
+      displayName: string | null;
+      /** @enum {string} */
+      syncStatus: 'ok' | 'needs_reconsent' | 'refresh_failed';
+      /** Format: date-time */
+      linkedAt: string;
+      /** Format: date-time */
+      lastSignInAt: string | null;
+    };
+    FederationLinkListDto: {
+      links: components['schemas']['FederationLinkDto'][];
+    };
+    CreateFederationLinkDto: {
+      /** @example bankid */
+      providerId: string;
+      /**
+       * @description The provider's subject, as the provider names it
+       * @example 248289761001
+       */
+      subject: string;
+      /** @example Alice A. */
+      displayName?: string | null;
+      /**
+       * @description Why (audited)
+       * @example Customer verified in branch, ID checked
+       */
+      reason: string;
+    };
+    FederationProviderDto: {
+      /** @example bankid */
+      id: string;
+      /** @example BankID */
+      displayName: string;
+      /** @enum {string} */
+      kind: 'oidc' | 'oauth2';
+      issuer: string | null;
+      authorizationEndpoint: string | null;
+      tokenEndpoint: string | null;
+      userinfoEndpoint: string | null;
+      /** @example ciam-bank */
+      clientId: string;
+      /** @description Whether a client secret is stored (it is never answered) */
+      hasClientSecret: boolean;
+      /**
+       * @example [
+       *       "openid",
+       *       "profile"
+       *     ]
+       */
+      scopes: string[];
+      /** @example https://login.example.com/federation/callback */
+      redirectUri: string;
+      /** @example urn:ciam:loa:2 */
+      acr: string;
+      satisfiesMfa: boolean;
+      /**
+       * @example [
+       *       "name"
+       *     ]
+       */
+      claims: string[];
+      settings: {
+        [key: string]: unknown;
+      };
+      active: boolean;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    FederationProviderListDto: {
+      providers: components['schemas']['FederationProviderDto'][];
+    };
+    CreateFederationProviderDto: {
+      /** @example BankID */
+      displayName: string;
+      /**
+       * @description oidc: by its issuer (discovery); oauth2: by its endpoints
+       * @enum {string}
+       */
+      kind: 'oidc' | 'oauth2';
+      /**
+       * @description oidc: required
+       * @example https://idp.example.com
+       */
+      issuer?: string | null;
+      /**
+       * @description oauth2: required
+       * @example https://idp.example.com/authorize
+       */
+      authorizationEndpoint?: string | null;
+      /**
+       * @description oauth2: required
+       * @example https://idp.example.com/token
+       */
+      tokenEndpoint?: string | null;
+      /**
+       * @description oauth2: required (the subject comes from it: settings.subjectClaim, default 'sub')
+       * @example https://idp.example.com/userinfo
+       */
+      userinfoEndpoint?: string | null;
+      /** @example ciam-bank */
+      clientId: string;
+      /**
+       * @description Write-only; sealed at rest. Absent on an update: kept; null: removed (a public PKCE-only client).
+       * @example provider-issued-secret
+       */
+      clientSecret?: string | null;
+      /**
+       * @description Default: ['openid'] (oidc), none (oauth2)
+       * @example [
+       *       "openid",
+       *       "profile"
+       *     ]
+       */
+      scopes?: string[];
+      /**
+       * @description Default: <OIDC_ISSUER>/federation/callback
+       * @example https://login.example.com/federation/callback
+       */
+      redirectUri?: string;
+      /**
+       * @description The level a sign-in through it gives: loa1, loa2, loa3 or their URIs
+       * @example loa2
+       */
+      acr: string;
+      /**
+       * @description Its sign-in stands in for the second factor (default false)
+       * @example false
+       */
+      satisfiesMfa?: boolean;
+      /**
+       * @description The claims it may supply (kept: only these)
+       * @example [
+       *       "name",
+       *       "email"
+       *     ]
+       */
+      claims?: string[];
+      /**
+       * @description subjectClaim (oauth2: the userinfo member naming the subject), tokenEndpointAuthMethod
+       * @example {
+       *       "subjectClaim": "id",
+       *       "tokenEndpointAuthMethod": "client_secret_basic"
+       *     }
+       */
+      settings?: Record<string, never>;
+      /** @example true */
+      active?: boolean;
+      /**
+       * @description A slug: a-z, 0-9, - and _
+       * @example bankid
+       */
+      id: string;
+    };
+    UpdateFederationProviderDto: {
+      /** @example BankID */
+      displayName?: string;
+      /**
+       * @description oidc: by its issuer (discovery); oauth2: by its endpoints
+       * @enum {string}
+       */
+      kind?: 'oidc' | 'oauth2';
+      /**
+       * @description oidc: required
+       * @example https://idp.example.com
+       */
+      issuer?: string | null;
+      /**
+       * @description oauth2: required
+       * @example https://idp.example.com/authorize
+       */
+      authorizationEndpoint?: string | null;
+      /**
+       * @description oauth2: required
+       * @example https://idp.example.com/token
+       */
+      tokenEndpoint?: string | null;
+      /**
+       * @description oauth2: required (the subject comes from it: settings.subjectClaim, default 'sub')
+       * @example https://idp.example.com/userinfo
+       */
+      userinfoEndpoint?: string | null;
+      /** @example ciam-bank */
+      clientId?: string;
+      /**
+       * @description Write-only; sealed at rest. Absent on an update: kept; null: removed (a public PKCE-only client).
+       * @example provider-issued-secret
+       */
+      clientSecret?: string | null;
+      /**
+       * @description Default: ['openid'] (oidc), none (oauth2)
+       * @example [
+       *       "openid",
+       *       "profile"
+       *     ]
+       */
+      scopes?: string[];
+      /**
+       * @description Default: <OIDC_ISSUER>/federation/callback
+       * @example https://login.example.com/federation/callback
+       */
+      redirectUri?: string;
+      /**
+       * @description The level a sign-in through it gives: loa1, loa2, loa3 or their URIs
+       * @example loa2
+       */
+      acr?: string;
+      /**
+       * @description Its sign-in stands in for the second factor (default false)
+       * @example false
+       */
+      satisfiesMfa?: boolean;
+      /**
+       * @description The claims it may supply (kept: only these)
+       * @example [
+       *       "name",
+       *       "email"
+       *     ]
+       */
+      claims?: string[];
+      /**
+       * @description subjectClaim (oauth2: the userinfo member naming the subject), tokenEndpointAuthMethod
+       * @example {
+       *       "subjectClaim": "id",
+       *       "tokenEndpointAuthMethod": "client_secret_basic"
+       *     }
+       */
+      settings?: Record<string, never>;
+      /** @example true */
+      active?: boolean;
+    };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
     };
@@ -2964,6 +3456,37 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    FederationTokenRequestDto: {
+      /**
+       * @description The customer
+       * @example CUPID-ALICE-0001
+       */
+      cupid: string;
+      /**
+       * @description The upstream provider (its id)
+       * @example bankid
+       */
+      provider: string;
+    };
+    FederationTokenDto: {
+      /**
+       * @description The provider's access token for this customer: use it at once, never store or log it
+       * @example upstream-access-token-opaque-or-jwt
+       */
+      accessToken: string;
+      /** @example Bearer */
+      tokenType: string;
+      /**
+       * @description As the provider granted it (empty when it did not say)
+       * @example openid accounts
+       */
+      scope: string;
+      /**
+       * Format: date-time
+       * @description When it expires (null when the provider did not say)
+       */
+      expiresAt: string | null;
+    };
     WebhookSubscriptionDto: {
       /**
        * Format: uuid
@@ -3050,7 +3573,7 @@ export interface components {
        */
       secret: string;
     };
-    /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword` or `journeyPasskeyLoginOptions`. */
+    /** @description PASSWORD: Ask for username and password. Answered by `journeyPassword` or `journeyPasskeyLoginOptions` or `journeyFederatedStart`. */
     PasswordNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -3557,6 +4080,48 @@ export interface components {
        */
       type: 'SET_PASSWORD';
     };
+    FederatedProviderOption: {
+      /** @example bankid */
+      id: string;
+      /** @example BankID */
+      displayName: string;
+    };
+    /** @description FEDERATED/CHOOSE_PROVIDER: Offer the providers (the hinted one at once); the password and a passkey stay possible. Answered by `journeyFederatedStart` or `journeyPassword` or `journeyPasskeyLoginOptions`. */
+    FederatedChooseNextStep: {
+      /**
+       * @example FEDERATED
+       * @enum {string}
+       */
+      type: 'FEDERATED';
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      phase: 'CHOOSE_PROVIDER';
+      providers: components['schemas']['FederatedProviderOption'][];
+      /**
+       * @description /oauth2/authorize's idp_hint: start with this provider
+       * @example bankid
+       */
+      idpHint?: string;
+    };
+    /** @description FEDERATED/REDIRECT: Keep the token, send the browser to `authorizationUrl`; post the provider's answer from /federation/callback. Answered by `journeyFederatedCallback`. */
+    FederatedRedirectNextStep: {
+      /**
+       * @example FEDERATED
+       * @enum {string}
+       */
+      type: 'FEDERATED';
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      phase: 'REDIRECT';
+      /** @example bankid */
+      providerId: string;
+      /** @example https://idp.example.com/authorize?client_id=ciam&response_type=code&state=... */
+      authorizationUrl: string;
+    };
     JourneyPendingDto: {
       /**
        * Format: uuid
@@ -3906,6 +4471,30 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    FederatedStartDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * @description The upstream identity provider chosen (GET /federation/providers)
+       * @example bankid
+       */
+      providerId: string;
+    };
+    FederatedCallbackDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * @description The query string of the provider's redirect to /federation/callback, as the hosted page received it (the fragment `federation_response`): code, state and iss, or error and error_description.
+       * @example code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj&iss=https%3A%2F%2Fidp.example.com
+       */
+      response: string;
+    };
     PushAnswerDto: {
       /** @enum {string} */
       decision: 'approve' | 'deny';
@@ -3941,7 +4530,11 @@ export interface components {
       | components['schemas']['PasskeyEnrolNextStep']
       | components['schemas']['EmailOtpNextStep']
       | components['schemas']['ResetUsernameNextStep']
-      | components['schemas']['SetPasswordNextStep'];
+      | components['schemas']['SetPasswordNextStep']
+      | components['schemas']['FederatedNextStep'];
+    /** @description Sign in with an upstream identity provider: choosing it, then going there. */
+    FederatedNextStep:
+      components['schemas']['FederatedChooseNextStep'] | components['schemas']['FederatedRedirectNextStep'];
     /** @description The offer of a passkey: accepting or declining it, then creating it. */
     PasskeyEnrolNextStep:
       components['schemas']['PasskeyEnrolOfferNextStep'] | components['schemas']['PasskeyEnrolCreateNextStep'];
@@ -4156,6 +4749,103 @@ export interface operations {
       };
     };
   };
+  federationProviders: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "providers": [
+           *         {
+           *           "id": "bankid",
+           *           "displayName": "BankID"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['PublicFederationProviderListDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  federationCallback: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description To the login page */
+      303: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   authorize: {
     parameters: {
       query: {
@@ -4261,7 +4951,8 @@ export interface operations {
          *       "claims": "{\"id_token\":{\"acr\":{\"essential\":true,\"values\":[\"urn:ciam:loa:2\"]}}}",
          *       "login_hint": "alice",
          *       "id_token_hint": "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl",
-         *       "ui_locales": "de en"
+         *       "ui_locales": "de en",
+         *       "idp_hint": "bankid"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -4295,6 +4986,8 @@ export interface operations {
           id_token_hint?: string;
           /** @example de en */
           ui_locales?: string;
+          /** @example bankid */
+          idp_hint?: string;
         };
       };
     };
@@ -8050,6 +8743,859 @@ export interface operations {
       };
     };
   };
+  agentListFederationLinks: {
+    parameters: {
+      query: {
+        reason: string;
+      };
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "links": [
+           *         {
+           *           "id": "6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21",
+           *           "providerId": "bankid",
+           *           "providerName": "BankID",
+           *           "subject": "248289761001",
+           *           "displayName": "Alice A.",
+           *           "syncStatus": "ok",
+           *           "linkedAt": "2026-11-24T19:00:00.000Z",
+           *           "lastSignInAt": "2026-11-24T19:00:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['FederationLinkListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentCreateFederationLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "providerId": "bankid",
+         *       "subject": "248289761001",
+         *       "displayName": "Alice A.",
+         *       "reason": "Customer verified in branch, ID checked"
+         *     }
+         */
+        'application/json': components['schemas']['CreateFederationLinkDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21",
+           *       "providerId": "bankid",
+           *       "providerName": "BankID",
+           *       "subject": "248289761001",
+           *       "displayName": "Alice A.",
+           *       "syncStatus": "ok",
+           *       "linkedAt": "2026-11-24T19:00:00.000Z",
+           *       "lastSignInAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['FederationLinkDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FEDERATION_CONFLICT` (`urn:ciam:problem:federation-conflict`): The upstream provider's subject is linked to a customer already (unlink it first), or a provider with this id exists. */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentDeleteFederationLink: {
+    parameters: {
+      query: {
+        reason: string;
+      };
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+        linkId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Unlinked */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminListFederationProviders: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "providers": [
+           *         {
+           *           "id": "bankid",
+           *           "displayName": "BankID",
+           *           "kind": "oidc",
+           *           "issuer": null,
+           *           "authorizationEndpoint": null,
+           *           "tokenEndpoint": null,
+           *           "userinfoEndpoint": null,
+           *           "clientId": "ciam-bank",
+           *           "hasClientSecret": true,
+           *           "scopes": [
+           *             "openid",
+           *             "profile"
+           *           ],
+           *           "redirectUri": "https://login.example.com/federation/callback",
+           *           "acr": "urn:ciam:loa:2",
+           *           "satisfiesMfa": true,
+           *           "claims": [
+           *             "name"
+           *           ],
+           *           "settings": {},
+           *           "active": true,
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "updatedAt": "2026-11-24T19:00:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['FederationProviderListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminCreateFederationProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "displayName": "BankID",
+         *       "kind": "oidc",
+         *       "issuer": "https://idp.example.com",
+         *       "authorizationEndpoint": "https://idp.example.com/authorize",
+         *       "tokenEndpoint": "https://idp.example.com/token",
+         *       "userinfoEndpoint": "https://idp.example.com/userinfo",
+         *       "clientId": "ciam-bank",
+         *       "clientSecret": "provider-issued-secret",
+         *       "scopes": [
+         *         "openid",
+         *         "profile"
+         *       ],
+         *       "redirectUri": "https://login.example.com/federation/callback",
+         *       "acr": "loa2",
+         *       "satisfiesMfa": false,
+         *       "claims": [
+         *         "name",
+         *         "email"
+         *       ],
+         *       "settings": {
+         *         "subjectClaim": "id",
+         *         "tokenEndpointAuthMethod": "client_secret_basic"
+         *       },
+         *       "active": true,
+         *       "id": "bankid"
+         *     }
+         */
+        'application/json': components['schemas']['CreateFederationProviderDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "bankid",
+           *       "displayName": "BankID",
+           *       "kind": "oidc",
+           *       "issuer": null,
+           *       "authorizationEndpoint": null,
+           *       "tokenEndpoint": null,
+           *       "userinfoEndpoint": null,
+           *       "clientId": "ciam-bank",
+           *       "hasClientSecret": true,
+           *       "scopes": [
+           *         "openid",
+           *         "profile"
+           *       ],
+           *       "redirectUri": "https://login.example.com/federation/callback",
+           *       "acr": "urn:ciam:loa:2",
+           *       "satisfiesMfa": true,
+           *       "claims": [
+           *         "name"
+           *       ],
+           *       "settings": {},
+           *       "active": true,
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "updatedAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['FederationProviderDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FEDERATION_CONFLICT` (`urn:ciam:problem:federation-conflict`): The upstream provider's subject is linked to a customer already (unlink it first), or a provider with this id exists. */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminGetFederationProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        providerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "bankid",
+           *       "displayName": "BankID",
+           *       "kind": "oidc",
+           *       "issuer": null,
+           *       "authorizationEndpoint": null,
+           *       "tokenEndpoint": null,
+           *       "userinfoEndpoint": null,
+           *       "clientId": "ciam-bank",
+           *       "hasClientSecret": true,
+           *       "scopes": [
+           *         "openid",
+           *         "profile"
+           *       ],
+           *       "redirectUri": "https://login.example.com/federation/callback",
+           *       "acr": "urn:ciam:loa:2",
+           *       "satisfiesMfa": true,
+           *       "claims": [
+           *         "name"
+           *       ],
+           *       "settings": {},
+           *       "active": true,
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "updatedAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['FederationProviderDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminUpdateFederationProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        providerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "displayName": "BankID",
+         *       "kind": "oidc",
+         *       "issuer": "https://idp.example.com",
+         *       "authorizationEndpoint": "https://idp.example.com/authorize",
+         *       "tokenEndpoint": "https://idp.example.com/token",
+         *       "userinfoEndpoint": "https://idp.example.com/userinfo",
+         *       "clientId": "ciam-bank",
+         *       "clientSecret": "provider-issued-secret",
+         *       "scopes": [
+         *         "openid",
+         *         "profile"
+         *       ],
+         *       "redirectUri": "https://login.example.com/federation/callback",
+         *       "acr": "loa2",
+         *       "satisfiesMfa": false,
+         *       "claims": [
+         *         "name",
+         *         "email"
+         *       ],
+         *       "settings": {
+         *         "subjectClaim": "id",
+         *         "tokenEndpointAuthMethod": "client_secret_basic"
+         *       },
+         *       "active": true
+         *     }
+         */
+        'application/json': components['schemas']['UpdateFederationProviderDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "bankid",
+           *       "displayName": "BankID",
+           *       "kind": "oidc",
+           *       "issuer": null,
+           *       "authorizationEndpoint": null,
+           *       "tokenEndpoint": null,
+           *       "userinfoEndpoint": null,
+           *       "clientId": "ciam-bank",
+           *       "hasClientSecret": true,
+           *       "scopes": [
+           *         "openid",
+           *         "profile"
+           *       ],
+           *       "redirectUri": "https://login.example.com/federation/callback",
+           *       "acr": "urn:ciam:loa:2",
+           *       "satisfiesMfa": true,
+           *       "claims": [
+           *         "name"
+           *       ],
+           *       "settings": {},
+           *       "active": true,
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "updatedAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['FederationProviderDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminDeactivateFederationProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        providerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deactivated */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   meListSessions: {
     parameters: {
       query?: never;
@@ -10212,6 +11758,261 @@ export interface operations {
         };
       };
       /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meListFederationLinks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "links": [
+           *         {
+           *           "id": "6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21",
+           *           "providerId": "bankid",
+           *           "providerName": "BankID",
+           *           "subject": "248289761001",
+           *           "displayName": "Alice A.",
+           *           "syncStatus": "ok",
+           *           "linkedAt": "2026-11-24T19:00:00.000Z",
+           *           "lastSignInAt": "2026-11-24T19:00:00.000Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['FederationLinkListDto'];
+        };
+      };
+      /**
+       * @description - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  meDeleteFederationLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        linkId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Unlinked */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  federationAccessToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "cupid": "CUPID-ALICE-0001",
+         *       "provider": "bankid"
+         *     }
+         */
+        'application/json': components['schemas']['FederationTokenRequestDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "accessToken": "upstream-access-token-opaque-or-jwt",
+           *       "tokenType": "Bearer",
+           *       "scope": "openid accounts",
+           *       "expiresAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['FederationTokenDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `RECONSENT_REQUIRED` (`urn:ciam:problem:reconsent-required`): The provider refused the link's grant (revoked or expired): no upstream token until the customer signs in through the provider again. */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
       503: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
@@ -13120,6 +14921,191 @@ export interface operations {
        *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
        */
       400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyFederatedStart: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "providerId": "bankid"
+         *     }
+         */
+        'application/json': components['schemas']['FederatedStartDto'];
+      };
+    };
+    responses: {
+      /** @description The FEDERATED step with the URL to send the browser to */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyFederatedCallback: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "response": "code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj&iss=https%3A%2F%2Fidp.example.com"
+         *     }
+         */
+        'application/json': components['schemas']['FederatedCallbackDto'];
+      };
+    };
+    responses: {
+      /** @description The next step, or the completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `ACCESS_DENIED` (`urn:ciam:problem:access-denied`): The risk evaluation refused this sign-in. Then the journey is over: start a new one.
+       *     - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one.
+       */
+      403: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;

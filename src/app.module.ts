@@ -8,6 +8,7 @@ import { CommonModule } from './common/common.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { FederationModule } from './federation/federation.module';
 import { HostedUiModule } from './hosted-ui/hosted-ui.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MeModule } from './me/me.module';
@@ -47,6 +48,7 @@ export class AppModule {
         OutboxModule,
         LogoutModule,
         SignalsModule,
+        FederationModule,
         OAuthModule,
         AgentsModule,
         MeModule,

@@ -48,6 +48,16 @@ export function buildOpenApiDocument(
       { type: 'http', scheme: 'basic', description: 'client_id and client_secret (RFC 6749 §2.3.1)' },
       'client',
     )
+    // The bank's own services on the internal API: a client_credentials access token with a service scope.
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'A client_credentials access token from /oauth2/token with a service scope (federation:tokens)',
+      },
+      'service',
+    )
     .addServer('/', 'this service (every URL is relative to the issuer)')
     .build();
   const unnamed: string[] = [];

@@ -21,6 +21,9 @@ import { AgentSupportService } from './agent-support.service';
 import { AgentController } from './agent.controller';
 import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
+import { FederationModule } from '../federation/federation.module';
+import { AgentFederationController } from './agent-federation.controller';
+import { AgentFederationProvidersController } from './agent-federation-providers.controller';
 
 @Module({
   imports: [
@@ -34,6 +37,7 @@ import { WorkforceKeys } from './workforce-keys';
     FactorResetRecordsModule,
     ClientsModule,
     ClientDeactivationModule,
+    FederationModule,
   ],
   controllers: [
     AgentController,
@@ -43,6 +47,8 @@ import { WorkforceKeys } from './workforce-keys';
     AgentApiTokensController,
     DevSignInController,
     AgentClientsController,
+    AgentFederationController,
+    AgentFederationProvidersController,
   ],
   providers: [ClientAdminGuard, WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
 })

@@ -198,6 +198,27 @@ export const AUDIT_EVENT_TYPES = {
   CLIENT_SECRET_ROTATED: 'client.secret_rotated',
   /** A deactivated client was served again (what its deactivation revoked stays revoked); details: none. */
   CLIENT_REACTIVATED: 'client.reactivated',
+  /** An upstream identity provider was configured (issue 21); details: providerId, kind, issuer, acr, satisfiesMfa, confidentialClient. */
+  FEDERATION_PROVIDER_CREATED: 'federation.provider_created',
+  /** A provider's configuration changed; details: providerId, changed (field names; never the secret's value), active. */
+  FEDERATION_PROVIDER_UPDATED: 'federation.provider_updated',
+  /** A provider was deactivated (no new sign-ins through it); details: providerId. */
+  FEDERATION_PROVIDER_DEACTIVATED: 'federation.provider_deactivated',
+  /** A provider's subject was linked to a CUPID; details: providerId, linkId, by (journey, agent). */
+  FEDERATION_LINKED: 'federation.linked',
+  /** A link was removed; details: providerId, linkId, by (customer, agent). */
+  FEDERATION_UNLINKED: 'federation.unlinked',
+  /** A sign-in through a provider passed the FEDERATED step; details: providerId, linkId, acr, satisfiesMfa. */
+  FEDERATION_SIGNED_IN: 'federation.signed_in',
+  /** A provider's answer was refused; details: providerId, reason (provider_error, invalid_response, provider_unavailable, provider_inactive, account_disabled, unlinked, link_conflict), error (the provider's error code). */
+  FEDERATION_REJECTED: 'federation.rejected',
+  /**
+   * A service asked the internal API for a customer's upstream access token (issue 21); details: providerId,
+   * linkId, refreshed, or (FAILURE) reason (no_link, reconsent_required, upstream_unavailable), error. Never the token.
+   */
+  FEDERATION_TOKEN_HANDED_OUT: 'federation.token_handed_out',
+  /** A provider refused a link's refresh for good (invalid_grant): the customer must consent again; details: providerId, linkId, error, trigger. */
+  FEDERATION_RECONSENT_REQUIRED: 'federation.reconsent_required',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

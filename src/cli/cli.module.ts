@@ -11,6 +11,7 @@ import { EsignRepository } from '../esign/esign.repository';
 import { MetricsModule } from '../observability/metrics.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { SignalsModule } from '../signals/signals.module';
+import { FederationModule } from '../federation/federation.module';
 
 /** The modules the operator commands need: no HTTP, no start-up audit, no demo seeding, no schedules, no outbox delivery, no sequencer loop. */
 @Module({})
@@ -38,6 +39,7 @@ export class CliModule {
         TokensModule,
         MetricsModule,
         OutboxModule,
+        FederationModule,
         SignalsModule,
         JobsModule,
         ...extraImports,

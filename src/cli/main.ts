@@ -25,6 +25,7 @@
  *   signals:add --name NAME --url URL --audience AUD --event TYPE [--event TYPE ...]   (a Shared Signals receiver)
  *   signals:list
  *   signals:deactivate --id ID
+ *   federation:providers:add|update|list|deactivate   (upstream identity providers: src/cli/federation-commands.ts)
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -58,6 +59,14 @@ import {
   runClientCommand,
   settingsFromFlags,
 } from './client-commands';
+import { FederationProvidersService } from '../federation/federation-providers.service';
+import {
+  FEDERATION_COMMANDS,
+  FEDERATION_OPTIONS,
+  FEDERATION_USAGE,
+  FederationCommandError,
+  federationCommand,
+} from './federation-commands';
 
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
@@ -79,6 +88,7 @@ ${CLIENT_FLAGS_USAGE}
   signals:add --name NAME --url URL --audience AUDIENCE --event EVENT_TYPE_URI [--event ...]
   signals:list
   signals:deactivate --id ID
+${FEDERATION_USAGE}
 
   audit:verify [--from SEQ|DATE] [--to SEQ|DATE]
   webhook:create --name NAME --url URL --event TYPE [--event ...] [--include-cupid] [--include-network] [--include-details]
@@ -129,6 +139,7 @@ async function main(argv: string[]): Promise<void> {
       channel: { type: 'string' },
       limit: { type: 'string' },
       ...CLIENT_FLAG_OPTIONS,
+      ...FEDERATION_OPTIONS,
     },
     strict: true,
   });
@@ -152,6 +163,7 @@ async function main(argv: string[]): Promise<void> {
       'signals:add',
       'signals:list',
       'signals:deactivate',
+      ...FEDERATION_COMMANDS,
     ].includes(command ?? '')
   )
     throw new UsageError(USAGE);
@@ -331,6 +343,8 @@ async function main(argv: string[]): Promise<void> {
         .get(OutboxService)
         .list({ state: state as OutboxState | undefined, channel: values.channel, limit });
       for (const message of messages) print(message);
+    } else if (FEDERATION_COMMANDS.includes(command)) {
+      await federationCommand(context.get(FederationProvidersService), command, values, print);
     } else if (webhooks) {
       await webhookCommand(context.get(webhooks.service), command, positionals[0], values);
     } else if (command === 'outbox:retry') {
@@ -432,7 +446,8 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof ClientRegistrationError ||
-    error instanceof InvalidSetReceiverError
+    error instanceof InvalidSetReceiverError ||
+    error instanceof FederationCommandError
   ) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);

@@ -16,9 +16,10 @@ import {
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'offline_access'] as const;
 /**
  * Scopes of this service's own API a client may hold besides the OpenID ones (not advertised in discovery: they are
- * not for relying parties): `api_tokens:manage` lets a confidential service hold API tokens on behalf of customers.
+ * not for relying parties): `api_tokens:manage` lets a confidential service hold API tokens on behalf of customers;
+ * `federation:tokens` lets one of the bank's services obtain a customer's upstream access token (POST /federation/tokens).
  */
-export const SERVICE_SCOPES = ['api_tokens:manage'] as const;
+export const SERVICE_SCOPES = ['api_tokens:manage', 'federation:tokens'] as const;
 
 /** Everything about a client an administrator sets (not its id, type, secret or state). */
 export interface ClientSettings {
@@ -115,8 +116,10 @@ export function checkedSettings(type: OAuthClientType, settings: ClientSettings,
   if (type === 'PUBLIC' && grantTypes.includes('client_credentials'))
     problems.push('a public client cannot use client_credentials');
   if (type === 'PUBLIC' && settings.canIntrospect) problems.push('a public client cannot introspect');
-  if (scopes.includes('api_tokens:manage') && (type === 'PUBLIC' || !grantTypes.includes('client_credentials')))
-    problems.push('api_tokens:manage is for a confidential client with client_credentials');
+  for (const scope of SERVICE_SCOPES) {
+    if (scopes.includes(scope) && (type === 'PUBLIC' || !grantTypes.includes('client_credentials')))
+      problems.push(`${scope} is for a confidential client with client_credentials`);
+  }
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0)
     problems.push('authorization_code needs at least one redirect URI');
   for (const uri of [...redirectUris, ...postLogoutRedirectUris]) {

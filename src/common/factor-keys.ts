@@ -10,4 +10,9 @@ export abstract class FactorKeys {
   abstract seal(secret: Buffer, context: string): Buffer;
   /** Opens what `seal` made under the same context; throws when it was altered or sealed for another. */
   abstract open(sealed: Buffer, context: string): Buffer;
+  /**
+   * The id of the key-encryption key `seal` uses now, stored beside what it seals (federation tokens'
+   * key_id) so that a KEK rotation shows which rows are still sealed under the previous key.
+   */
+  abstract keyId(): string;
 }

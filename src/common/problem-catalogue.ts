@@ -374,6 +374,18 @@ export const PROBLEM_CATALOGUE = {
     title: 'Client id taken',
     meaning: 'A client (active or deactivated: ids are never reused) already has this client id; choose another.',
   },
+  FEDERATION_CONFLICT: {
+    status: 409,
+    title: 'Federation conflict',
+    meaning:
+      "The upstream provider's subject is linked to a customer already (unlink it first), or a provider with this id exists.",
+  },
+  RECONSENT_REQUIRED: {
+    status: 409,
+    title: 'Re-consent required',
+    meaning:
+      "The provider refused the link's grant (revoked or expired): no upstream token until the customer signs in through the provider again.",
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOGUE;

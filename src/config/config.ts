@@ -6,6 +6,8 @@ import { ProofsConfig, readProofsConfig } from './proofs';
 import { readFactorConfig } from './factor-config';
 import type { EmailConfig, FactorChangeConfig } from './factor-config';
 import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
+import { FederationTokensConfig, readFederationTokensConfig } from './federation-tokens';
+import { FederationLoginConfig, readFederationLoginConfig } from './federation-login';
 
 /**
  * The one typed configuration of the service. Every setting comes from the environment, has a
@@ -245,6 +247,10 @@ export interface AppConfig {
     /** `two-agents`: an agent's reset of a customer's second factors applies only once a second agent approves it. */
     resetApproval: 'none' | 'two-agents';
   };
+  /** Upstream providers' tokens per federation link: the refresh job and the internal API (src/federation). */
+  federationTokens: FederationTokensConfig;
+  /** Sign-in through upstream identity providers (src/federation, the FEDERATED journey step). */
+  federationLogin: FederationLoginConfig;
   apiTokens: {
     /** An API token's last_used_at is written at most once per this many seconds (never a write per request). */
     lastUsedIntervalSeconds: number;
@@ -348,6 +354,8 @@ function readConfig(read: EnvReader): AppConfig {
     ...readOutboxConfig(read, nodeEnv),
     ...readProofsConfig(read),
     ...readFactorConfig(read, nodeEnv),
+    ...readFederationTokensConfig(read),
+    ...readFederationLoginConfig(read),
     webauthn: { rpId: '', rpName: '', origins: [], challengeTtlSeconds: 0, enrolmentOffer: [] },
   };
   const port = config.http.port;

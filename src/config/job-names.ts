@@ -10,5 +10,6 @@ export const JOB_NAMES = [
   'audit-checkpoint',
   'purge-outbox',
   'purge-used-jtis',
+  'refresh-federation-tokens',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];

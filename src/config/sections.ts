@@ -17,6 +17,8 @@ const DEFAULT_SCHEDULES: Record<JobName, string> = {
   'purge-outbox': '20 * * * *',
   // Used JWT ids live minutes (an assertion's or a proof's acceptance window): purged often, the table stays small.
   'purge-used-jtis': '*/10 * * * *',
+  // Upstream access tokens expiring within FEDERATION_REFRESH_AHEAD_SECONDS (300) are refreshed ahead of use.
+  'refresh-federation-tokens': '* * * * *',
 };
 
 export function readJobsConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'jobs'> {

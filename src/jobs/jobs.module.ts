@@ -23,6 +23,8 @@ import { JobRunsRepository } from './job-runs.repository';
 import { PurgeOutboxJob } from './purge-outbox.job';
 import { PurgeUsedJtisJob } from './purge-used-jtis.job';
 import { RotateSigningKeyJob } from './rotate-signing-key.job';
+import { FederationModule } from '../federation/federation.module';
+import { RefreshFederationTokensJob } from './refresh-federation-tokens.job';
 
 const JOB_CLASSES = [
   ExpireTransactionsJob,
@@ -35,6 +37,7 @@ const JOB_CLASSES = [
   AuditCheckpointJob,
   PurgeOutboxJob,
   PurgeUsedJtisJob,
+  RefreshFederationTokensJob,
 ];
 
 /**
@@ -59,6 +62,7 @@ const JOB_CLASSES = [
     // Whoever chains audit rows (the audit-chain and audit-partitions jobs, in the service or the CLI) must fan
     // them out to the webhook subscriptions in the same transaction: the listener comes with this module.
     WebhooksModule,
+    FederationModule,
   ],
   providers: [
     JobRunsRepository,

@@ -11,6 +11,8 @@ export interface JourneyOptions {
   acr?: string;
   /** OIDC login_hint: the username the page prefills (a hint, never trusted as identification). */
   loginHint?: string;
+  /** /oauth2/authorize's idp_hint (issue 21): the upstream provider the journey starts with (FEDERATED first). */
+  idpHint?: string;
   /** Started by /oauth2/authorize: completing it gives the browser the provider session cookie. */
   browser?: boolean;
   /**

@@ -269,6 +269,9 @@ export class JourneyCompletion {
     if (!state.transient.newJourney && !state.transient.noPendingLeft)
       await this.transactions.voidPending(tx, context.id);
     await this.contexts.complete(tx, context.id, this.clock.now(), context.cupid);
+    // What a passed step left for the end (e.g. FEDERATED's link, made only once the CUPID was proven).
+    for (const entry of state.passed)
+      await this.steps.find((step) => step.kind === entry.step)?.onJourneyComplete(tx, state, entry.facts, origin);
     if (context.deviceKeyThumbprint && independentSecondFactor(state.passed, context.deviceKeyThumbprint)) {
       // A full second factor on a bound device renews its MFA-skip window, unless the device approved it itself.
       await this.devices.recordMfa(tx, context.cupid!, context.deviceKeyThumbprint, this.clock.now());

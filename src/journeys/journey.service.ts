@@ -64,7 +64,9 @@ export function stepLeaseSeconds(config: AppConfig): number {
   const push = config.push.timeoutMs * 2;
   // The SMTP adapter bounds the connection, the greeting and each socket wait by EMAIL_TIMEOUT_MS.
   const email = config.email.provider === 'smtp' ? config.email.timeoutMs * 3 : 0;
-  const dependenciesMs = ldap + sms + push + email + config.risk.timeoutMs;
+  // A FEDERATED step's callback: the provider's discovery or keys, its token and userinfo endpoints, each bounded.
+  const federation = config.federationTokens.upstreamTimeoutSeconds * 1000 * 3;
+  const dependenciesMs = ldap + sms + push + email + federation + config.risk.timeoutMs;
   return Math.max(30, Math.ceil(dependenciesMs / 1000) + 10);
 }
 

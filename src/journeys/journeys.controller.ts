@@ -20,6 +20,8 @@ import {
   ResetUsernameDto,
   SetPasswordDto,
   TransactionOnlyDto,
+  FederatedCallbackDto,
+  FederatedStartDto,
 } from './dto/journey.dto';
 import { JOURNEY_RESPONSE, JOURNEY_RESPONSE_MODELS } from './dto/journey-response.dto';
 import { PushAnswersService } from '../mfa/push/push-answers.service';
@@ -668,5 +670,58 @@ export class JourneysController {
     @Req() request: FastifyRequest,
   ): Promise<JourneyView> {
     return this.journeys.submit(journeyId, 'PASSKEY_ENROL', 'skip', body.transactionToken, {}, requestOrigin(request));
+  }
+
+  @Post(':journeyId/federated/start')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Sign in with an upstream identity provider: its authorization URL',
+    description:
+      "With the password step's transaction token (or the FEDERATED step's, after idp_hint): answers the FEDERATED " +
+      'step in phase REDIRECT with `authorizationUrl` (PKCE S256, state and nonce; their secrets stay on the server) ' +
+      'and a new token to keep while the browser is at the provider. The provider redirects to /federation/callback.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The FEDERATED step with the URL to send the browser to' })
+  @ApiJourneyProblems(...STEP_PROBLEMS)
+  federatedStart(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: FederatedStartDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'FEDERATED',
+      'start',
+      body.transactionToken,
+      { providerId: body.providerId },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/federated/callback')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Sign in with an upstream identity provider: the provider's answer",
+    description:
+      "The query of the provider's redirect, with the token of the REDIRECT phase. The code is exchanged and the ID " +
+      'token verified (state, iss, signature, aud, nonce). A subject linked to a customer signs them in and the ' +
+      'journey goes on by policy; an unlinked one asks the password next (the link is made when the journey ' +
+      'completes); a refusal or an error from the provider ends the journey (JOURNEY_FAILED).',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'ACCESS_DENIED', 'JOURNEY_FAILED')
+  federatedCallback(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: FederatedCallbackDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'FEDERATED',
+      'callback',
+      body.transactionToken,
+      { response: body.response },
+      requestOrigin(request),
+    );
   }
 }

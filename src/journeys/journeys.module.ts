@@ -28,6 +28,8 @@ import { RecoveryCodesModule } from '../mfa/recovery-codes/recovery-codes.module
 import { TotpModule } from '../mfa/totp/totp.module';
 import { PasskeyStep } from './steps/passkey.step';
 import { PasskeyLoginStep } from './steps/passkey-login.step';
+import { FederatedStep } from './steps/federated.step';
+import { FederationModule } from '../federation/federation.module';
 import { PasskeyEnrolStep } from './steps/passkey-enrol.step';
 import { PasskeysModule } from '../mfa/passkeys/passkeys.module';
 import { EsignRepository } from '../esign/esign.repository';
@@ -57,6 +59,8 @@ const STEPS = [
   EmailOtpStep,
   ResetUsernameStep,
   SetPasswordStep,
+  // After PASSKEY_LOGIN: a passwordless journey (method: passkey) starts with the first passwordless step.
+  FederatedStep,
 ];
 
 @Module({
@@ -77,6 +81,7 @@ const STEPS = [
     SmsDeliveriesModule,
     PasskeysModule,
     EmailModule,
+    FederationModule,
   ],
   controllers: [JourneysController],
   providers: [

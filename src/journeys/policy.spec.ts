@@ -387,3 +387,108 @@ describe('journey policy: which bound devices act as a factor', () => {
     expect(deviceActsAsFactor(standing, cupid)).toBe(expected);
   });
 });
+
+describe('journey policy: sign-in through an upstream identity provider (FEDERATED)', () => {
+  class FederatedStandIn extends StandInStep {
+    override readonly passwordless = true;
+    constructor(private readonly providers: boolean) {
+      super('FEDERATED', 'primary', providers);
+    }
+    override async hintedFor(state: JourneyState): Promise<boolean> {
+      return this.providers && state.context.options?.idpHint === 'bankid';
+    }
+  }
+  const UNLINKED: StepFacts = { amr: [], linkPending: true, linkNeedsMfa: false };
+  const UNLINKED_STRONG: StepFacts = { ...UNLINKED, linkNeedsMfa: true };
+  const LINKED: StepFacts = { amr: ['fed'], cupid: 'CUPID-1', multiFactor: false, federatedAcr: null };
+  const LINKED_STRONG: StepFacts = {
+    amr: ['fed', 'mfa'],
+    cupid: 'CUPID-1',
+    mfaRequired: true,
+    multiFactor: true,
+    federatedAcr: LOA_MFA,
+  };
+
+  interface FederatedSituation {
+    providers?: boolean;
+    idpHint?: string;
+    risk: DrsRecommendation | null;
+    passed: Array<[AuthStepKind, StepFacts]>;
+  }
+  // situation                                                                           → decision
+  const table: Array<[string, FederatedSituation, Expected]> = [
+    [
+      'no provider: the password alone',
+      { providers: false, risk: null, passed: [] },
+      { next: 'STEP', steps: ['PASSWORD'] },
+    ],
+    [
+      'providers: offered beside the password',
+      { risk: null, passed: [] },
+      { next: 'STEP', steps: ['PASSWORD', 'FEDERATED'] },
+    ],
+    [
+      'idp_hint of an active provider: first',
+      { idpHint: 'bankid', risk: null, passed: [] },
+      { next: 'STEP', steps: ['FEDERATED', 'PASSWORD'] },
+    ],
+    [
+      'idp_hint of another: as usual',
+      { idpHint: 'other', risk: null, passed: [] },
+      { next: 'STEP', steps: ['PASSWORD', 'FEDERATED'] },
+    ],
+    [
+      'an unlinked subject: the password proves the CUPID',
+      { risk: null, passed: [['FEDERATED', UNLINKED]] },
+      { next: 'STEP', steps: ['PASSWORD'] },
+    ],
+    [
+      'unlinked, then the password: on by policy',
+      {
+        risk: 'ALLOW',
+        passed: [
+          ['FEDERATED', UNLINKED],
+          ['PASSWORD', PASSWORD],
+        ],
+      },
+      { next: 'COMPLETE', acr: LOA_PASSWORD, amr: ['pwd'] },
+    ],
+    [
+      'unlinked at a provider that stands in for MFA: linking it needs a second factor',
+      {
+        risk: 'ALLOW',
+        passed: [
+          ['FEDERATED', UNLINKED_STRONG],
+          ['PASSWORD', PASSWORD],
+        ],
+      },
+      { next: 'STEP', steps: FACTORS },
+    ],
+    ['linked: risk next', { risk: null, passed: [['FEDERATED', LINKED]] }, { next: 'EVALUATE_RISK' }],
+    [
+      'linked, CHALLENGE: a second factor',
+      { risk: 'CHALLENGE', passed: [['FEDERATED', LINKED]] },
+      { next: 'STEP', steps: FACTORS },
+    ],
+    [
+      'linked at a provider that satisfies MFA: no second factor, its level',
+      { risk: 'CHALLENGE', passed: [['FEDERATED', LINKED_STRONG]] },
+      { next: 'COMPLETE', acr: LOA_MFA, amr: ['fed', 'mfa'] },
+    ],
+  ];
+  it.each(table)('%s', async (_name, situation, expected) => {
+    const state = stateOf({ risk: situation.risk, passed: situation.passed });
+    state.context.cupid = situation.passed.some(([, facts]) => facts.cupid) ? 'CUPID-1' : null;
+    if (situation.idpHint) state.context.options = { idpHint: situation.idpHint };
+    const steps = [
+      ...stepsFor({ risk: situation.risk, passed: [] }),
+      new FederatedStandIn(situation.providers ?? true),
+    ];
+    const decision = await decide(state, steps);
+    if (decision.next === 'STEP')
+      expect({ next: 'STEP', steps: decision.steps.map((step) => step.kind) }).toEqual(expected);
+    else if (decision.next === 'COMPLETE')
+      expect({ next: decision.next, acr: decision.acr, amr: decision.amr }).toEqual(expected);
+    else expect({ next: decision.next }).toEqual(expected);
+  });
+});

@@ -114,14 +114,31 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     };
   }
 
+  // A sign-in at an upstream provider whose subject is linked to no CUPID yet (issue 21): the customer proves a
+  // CUPID with the password (then the policy's factors, below) and the link is made when the journey completes.
+  if (!state.context.cupid && state.passed.some((entry) => entry.facts.linkPending === true))
+    return {
+      next: 'STEP',
+      steps: withRole('primary')
+        .filter((step) => !step.passwordless)
+        .slice(0, 1),
+    };
   if (!passedAny('primary')) {
     // A journey started for a passkey (passwordless) asks for a discoverable credential instead of the password.
     const passwordless = state.context.options?.passwordless === true;
+    // /oauth2/authorize?idp_hint=<provider>: the upstream provider's step first (the page goes there at once).
+    const first: JourneyStep[] = [];
+    if (state.context.options?.idpHint)
+      for (const step of withRole('primary')) if (await step.hintedFor(state)) first.push(step);
     // Otherwise the password, with the passwordless steps as alternatives its token may switch to (the hosted
-    // page's "Sign in with a passkey"): the first step is the one shown, the others are only choices.
-    const primary = withRole('primary').filter((step) => step.passwordless === passwordless);
-    const alternatives = passwordless ? [] : withRole('primary').filter((step) => step.passwordless);
-    return { next: 'STEP', steps: [...primary.slice(0, 1), ...alternatives] };
+    // page's "Sign in with a passkey", "Sign in with <provider>"): the first step is the one shown, the others
+    // are only choices; an alternative the service cannot do now (no provider configured) is left out.
+    const primary = withRole('primary').filter((step) => step.passwordless === passwordless && !first.includes(step));
+    const alternatives: JourneyStep[] = [];
+    if (!passwordless)
+      for (const step of withRole('primary'))
+        if (step.passwordless && !first.includes(step) && (await step.availableFor(state))) alternatives.push(step);
+    return { next: 'STEP', steps: [...first, ...primary.slice(0, 1), ...alternatives] };
   }
   if (state.risk === null) return { next: 'EVALUATE_RISK' };
   if (state.risk === 'DENY') return { next: 'FAIL', reason: 'risk evaluation denied the sign-in', denied: true };
@@ -132,8 +149,14 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     if (proofs.length > 0) return { next: 'STEP', steps: proofs };
   }
   const deviceVerified = state.risk === 'ALLOW' && state.passed.some((entry) => entry.facts.deviceVerified === true);
+  // Linking a provider that stands in for the second factor needs one in this journey: a password alone never
+  // creates a factor (as for a device binding).
+  const linkNeedsMfa = state.passed.some((entry) => entry.facts.linkNeedsMfa === true);
   const mfaRequired =
-    (state.risk === 'CHALLENGE' || required >= 2 || state.passed.some((entry) => entry.facts.mfaRequired === true)) &&
+    (state.risk === 'CHALLENGE' ||
+      required >= 2 ||
+      linkNeedsMfa ||
+      state.passed.some((entry) => entry.facts.mfaRequired === true)) &&
     !deviceVerified;
   // A user-verified passkey sign-in proved two factors in one step (possession and a PIN or biometric).
   const mfaPassed = passedAny('second-factor') || state.passed.some((entry) => entry.facts.multiFactor === true);
@@ -158,7 +181,12 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
       .reverse()
       .map((entry) => entry.facts.trustedDeviceId)
       .find((id): id is string => typeof id === 'string') ?? null;
-  const acr = levelFor({ secondFactor: mfaPassed || deviceVerified, transactionBound });
+  // A provider's own level counts where its sign-in stands in for the second factor (federatedAcr, issue 21).
+  const acr =
+    highestAcr([
+      levelFor({ secondFactor: mfaPassed || deviceVerified, transactionBound }),
+      ...state.passed.map((entry) => (typeof entry.facts.federatedAcr === 'string' ? entry.facts.federatedAcr : null)),
+    ]) ?? LOA1;
   // A level asked for and not reached (loa3 needs a transaction approved by the factor) ends the journey.
   if (assuranceRank(acr) < required)
     return { next: 'FAIL', reason: 'the level of assurance asked for cannot be reached', denied: false };

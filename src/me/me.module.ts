@@ -19,6 +19,9 @@ import { PasskeysController } from './passkeys.controller';
 import { RecoveryCodesController } from './recovery-codes.controller';
 import { OAuthModule } from '../oauth/oauth.module';
 import { ServiceApiTokensController } from './service-api-tokens.controller';
+import { FederationModule } from '../federation/federation.module';
+import { FederationLinksController } from './federation-links.controller';
+import { FederationTokensController } from './federation-tokens.controller';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -35,6 +38,7 @@ import { ServiceApiTokensController } from './service-api-tokens.controller';
     TokensModule,
     PasskeysModule,
     OAuthModule,
+    FederationModule,
   ],
   controllers: [
     MeController,
@@ -46,6 +50,8 @@ import { ServiceApiTokensController } from './service-api-tokens.controller';
     FactorsController,
     ApiTokensController,
     PasskeysController,
+    FederationLinksController,
+    FederationTokensController,
   ],
   providers: [CustomerAuthGuard, FreshAuthGuard, FactorsService],
   exports: [FreshAuthGuard, FactorsService],

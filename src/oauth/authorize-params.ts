@@ -18,6 +18,7 @@ export const AUTHORIZE_PARAMETERS = [
   'login_hint',
   'id_token_hint',
   'ui_locales',
+  'idp_hint',
 ] as const;
 
 /** The prompt values we act on (discovery: prompt_values_supported). */

@@ -42,6 +42,7 @@ const AUTHORIZE_EXAMPLE: Record<(typeof AUTHORIZE_PARAMETERS)[number], string> =
   login_hint: 'alice',
   id_token_hint: 'eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl',
   ui_locales: 'de en',
+  idp_hint: 'bankid',
 };
 
 /**
@@ -174,6 +175,10 @@ export class AuthorizeController {
       const oidc = readOidcParameters(params);
       if ('error' in oidc) return back('invalid_request', oidc.error);
       const { prompt, maxAge, loginHint } = oidc;
+      // idp_hint (Keycloak's kc_idp_hint): start with this upstream provider (a hint: the step checks it is active).
+      const idpHint = params.optional('idp_hint', 64);
+      if (idpHint !== undefined && !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(idpHint))
+        return back('invalid_request', 'idp_hint is not a provider id');
       const none = prompt.includes('none');
       // The level asked: the request's (acr_values, an essential acr claim) or the client's minimum, the higher.
       const required = Math.max(oidc.requiredRank, assuranceRank(client.minAcr));
@@ -228,6 +233,7 @@ export class AuthorizeController {
             browser: true,
             ...(required > 0 ? { acr: acrOfRank(required) } : {}),
             ...(loginHint ? { loginHint } : {}),
+            ...(idpHint && !session ? { idpHint } : {}),
             ...(session ? { stepUp: { sessionId: session.id, acr: session.acr, amr: session.amr } } : {}),
           },
         },
@@ -249,6 +255,8 @@ export class AuthorizeController {
         ...(uiLocales && /^[A-Za-z0-9 -]+$/.test(uiLocales) ? { ui_locales: uiLocales } : {}),
         // In the fragment, like the journey: never sent to a server or a Referer.
         ...(loginHint && !session ? { login_hint: loginHint } : {}),
+        // The page goes straight to the hinted provider (the FEDERATED step is first).
+        ...(view.nextStep?.type === 'FEDERATED' && idpHint ? { idp_hint: idpHint } : {}),
         // A step-up opens at the second factor: the page offers the factors the journey offers.
         ...(view.nextStep?.options ? { factors: view.nextStep.options.map((option) => option.type).join(',') } : {}),
         // The page's "Forgot your password?" starts a password_reset journey for the same client, redirect and

@@ -55,6 +55,23 @@ describe('bad input never ends in a 500', () => {
       json({ transactionToken: 'x'.repeat(43), newPassword: { $ne: null } }),
     ],
     ['service API tokens: no credentials, wrong types', '/api-tokens', json({ cupid: 7, name: [], scopes: 'x' })],
+    ['federation tokens: no credentials, wrong types', '/federation/tokens', json({ cupid: 7, provider: ['x'] })],
+    [
+      'federated start: a provider id that is not a slug',
+      `/journeys/${journeyId}/federated/start`,
+      json({ transactionToken: 'x'.repeat(43), providerId: { $ne: null } }),
+    ],
+    [
+      'federated callback: a response far too long',
+      `/journeys/${journeyId}/federated/callback`,
+      json({ transactionToken: 'x'.repeat(43), response: 'code=x&'.repeat(2000) }),
+    ],
+    [
+      'federated callback: an unknown token',
+      `/journeys/${journeyId}/federated/callback`,
+      json({ transactionToken: 'x'.repeat(43), response: 'code=x&state=y' }),
+    ],
+    ['federation providers (admin): no credentials, wrong types', '/agent/admin/federation/providers', json({ id: 7 })],
     ['sms code: letters', `/journeys/${journeyId}/sms-otp`, json({ transactionToken: 'x'.repeat(43), code: 'abcdef' })],
     [
       'device bind: a private key and a garbage proof',

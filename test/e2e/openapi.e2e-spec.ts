@@ -34,8 +34,8 @@ describe('openapi.yaml as a frontend reads it', () => {
         for (const requirement of operation.security ?? []) Object.keys(requirement).forEach((name) => used.add(name));
       }
     }
-    expect([...used].sort()).toEqual(['agent', 'client', 'customer']);
-    for (const name of ['agent', 'customer']) {
+    expect([...used].sort()).toEqual(['agent', 'client', 'customer', 'service']);
+    for (const name of ['agent', 'customer', 'service']) {
       expect(doc.components.securitySchemes?.[name]).toMatchObject({ type: 'http', scheme: 'bearer' });
     }
     expect(doc.components.securitySchemes?.client).toMatchObject({ type: 'http', scheme: 'basic' });

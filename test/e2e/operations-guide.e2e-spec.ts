@@ -35,6 +35,10 @@ describe('docs/operations.md', () => {
         'signals:add',
         'signals:list',
         'signals:deactivate',
+        'federation:providers:add',
+        'federation:providers:update',
+        'federation:providers:list',
+        'federation:providers:deactivate',
       ]).toContain(command);
     }
     for (const job of JOB_NAMES) expect(guide).toContain(`\`${job}\``);

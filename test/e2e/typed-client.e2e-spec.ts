@@ -88,6 +88,10 @@ describe('the journey types a frontend narrows', () => {
         return 'forgot password: username';
       case 'SET_PASSWORD':
         return 'forgot password: new password';
+      case 'FEDERATED':
+        return step.phase === 'CHOOSE_PROVIDER'
+          ? `choose ${step.providers.map((provider) => provider.id).join(',')}`
+          : `go to ${step.authorizationUrl}`;
     }
   }
 

@@ -403,6 +403,7 @@ describe('the scheduler', () => {
       'purge-journey-data',
       'purge-outbox',
       'purge-used-jtis',
+      'refresh-federation-tokens',
     ]);
   });
 });

@@ -130,6 +130,8 @@ export function showNoJourney(): void {
 export interface StartHints {
   loginHint?: string | null;
   factors?: string[];
+  /** /oauth2/authorize's idp_hint: the upstream provider to go to at once. */
+  idpHint?: string | null;
   /** The sign-in's client, redirect and PKCE challenge: what a forgot-password journey starts with. */
   reset?: { clientId?: string | null; redirectUri?: string | null; codeChallenge?: string | null };
 }
@@ -147,6 +149,8 @@ export function startFlow(journeyId: string, token: string, step: string, hints:
       ? { clientId: reset.clientId, redirectUri: reset.redirectUri, codeChallenge: reset.codeChallenge }
       : null;
   if (step === 'PASSWORD') return route({ type: 'PASSWORD' });
+  // /oauth2/authorize?idp_hint=...: straight on to that provider (the FEDERATED step is the journey's first).
+  if (step === 'FEDERATED' && hints.idpHint) return void goToProvider(hints.idpHint, hints.idpHint, alertBox());
   // A step-up (issue 15): the customer is signed in and the page opens at the second factors the redirect names
   // (the password is never asked again); any other first step has nothing to show.
   const factors = (hints.factors ?? []).filter((type): type is FactorOption['type'] => STEP_UP_FACTORS.has(type));
@@ -207,6 +211,9 @@ function route(next: NextStep): void {
       return void deviceProofScreen(next);
     case 'PASSKEY_ENROL':
       return passkeyOfferScreen(next.phase === 'CREATE' ? next.publicKey : undefined);
+    case 'FEDERATED':
+      if (next.phase === 'REDIRECT') return leaveForProvider(next.providerId, next.authorizationUrl);
+      return providersScreen(next.providers);
     default:
       return showFatal(localProblem('generic'));
   }
@@ -329,12 +336,73 @@ async function passwordScreen(): Promise<void> {
         t('reset.forgot'),
       )
     : null;
+  // Upstream identity providers (issue 21): the same token switches to the FEDERATED step.
+  const providers = (await journeyApi.federationProviders()).map((provider) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: () => void goToProvider(provider.id, provider.displayName, problemBox),
+      },
+      t('federation.signIn', { provider: provider.displayName }),
+    ),
+  );
   show(
     heading('password.heading', { brand: brand().brandName }),
     form,
     ...(forgot ? [forgot] : []),
     ...(passkey ? [passkey] : []),
+    ...providers,
   );
+}
+
+// ---- upstream identity providers -------------------------------------------------------------------------
+
+/** Where the page keeps the journey while the browser is at the provider (this tab only; removed on return). */
+const FEDERATION_KEY = 'ciam.federation';
+
+function providersScreen(providers: Array<{ id: string; displayName: string }>): void {
+  const problemBox = alertBox();
+  const buttons = providers.map((provider) =>
+    h(
+      'button',
+      { type: 'button', onclick: () => void goToProvider(provider.id, provider.displayName, problemBox) },
+      t('federation.signIn', { provider: provider.displayName }),
+    ),
+  );
+  show(heading('federation.heading'), h('p', {}, t('federation.text')), problemBox, ...buttons);
+}
+
+async function goToProvider(providerId: string, name: string, problemBox: HTMLElement): Promise<void> {
+  status(t('federation.redirecting', { provider: name }));
+  const answer = await journeyApi.federatedStart(flow.journeyId, flow.token, providerId);
+  handle(answer, (problem) => {
+    setAlert(problemBox, problemMessage(problem));
+    status('');
+  });
+}
+
+/** The provider's URL: the journey and its token wait in this tab's storage until the provider sends it back. */
+function leaveForProvider(providerId: string, authorizationUrl: string): void {
+  sessionStorage.setItem(FEDERATION_KEY, JSON.stringify({ journeyId: flow.journeyId, token: flow.token }));
+  show(heading('federation.heading'), h('p', {}, t('federation.redirecting', { provider: providerId })));
+  window.location.assign(authorizationUrl);
+}
+
+/** Back from the provider (/federation/callback put its answer in the fragment): the journey goes on. */
+export async function resumeFederation(response: string): Promise<void> {
+  const kept = sessionStorage.getItem(FEDERATION_KEY);
+  sessionStorage.removeItem(FEDERATION_KEY);
+  const journey = kept ? (JSON.parse(kept) as { journeyId?: string; token?: string }) : null;
+  if (!journey?.journeyId || !journey.token) {
+    show(heading('nojourney.heading'), h('p', {}, t('federation.lost')));
+    return;
+  }
+  flow = { journeyId: journey.journeyId, token: journey.token, factors: [] };
+  show(heading('federation.heading'), h('p', {}, t('federation.returning')));
+  status(t('federation.returning'));
+  handle(await journeyApi.federatedCallback(flow.journeyId, flow.token, response), showFatal);
 }
 
 // ---- forgot password -----------------------------------------------------------------------------------

@@ -202,6 +202,29 @@ export const journeyApi = {
     call(() =>
       api.POST('/journeys/{journeyId}/passkey-enrol', { ...path(journeyId), body: { transactionToken, credential } }),
     ),
+  /** The upstream identity providers a customer may sign in with (id and name). */
+  federationProviders: async (): Promise<Array<{ id: string; displayName: string }>> => {
+    try {
+      const { data } = await api.GET('/federation/providers');
+      return data?.providers ?? [];
+    } catch {
+      return [];
+    }
+  },
+  federatedStart: (journeyId: string, transactionToken: string, providerId: string) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/federated/start', {
+        ...path(journeyId),
+        body: { transactionToken, providerId },
+      }),
+    ),
+  federatedCallback: (journeyId: string, transactionToken: string, response: string) =>
+    call(() =>
+      api.POST('/journeys/{journeyId}/federated/callback', {
+        ...path(journeyId),
+        body: { transactionToken, response },
+      }),
+    ),
   skipPasskeyEnrol: (journeyId: string, transactionToken: string) =>
     call(() =>
       api.POST('/journeys/{journeyId}/passkey-enrol/skip', { ...path(journeyId), body: { transactionToken } }),

@@ -2,7 +2,7 @@
 // (#journey=...&transaction_token=...&step=PASSWORD, with login_hint, or step=SMS_OTP&factors=SMS_OTP,PUSH for a
 // step-up); the page drives each step through the journey API and
 // finally follows the journey's redirect back to the relying party (code, state, iss).
-import { startFlow, showNoJourney } from './app';
+import { resumeFederation, startFlow, showNoJourney } from './app';
 import { applyBranding } from './branding';
 import { loadMessages, pickLocale } from './i18n';
 
@@ -14,9 +14,13 @@ async function boot(): Promise<void> {
   const token = fragment.get('transaction_token');
   // The tokens leave the address bar (history, bookmarks, shoulder surfing); the page holds them in memory.
   if (window.location.hash) history.replaceState(null, '', window.location.pathname);
+  // Back from an upstream identity provider: /federation/callback put its answer here.
+  const federation = fragment.get('federation_response');
+  if (federation) return resumeFederation(federation);
   if (!journeyId || !token) return showNoJourney();
   startFlow(journeyId, token, fragment.get('step') || 'PASSWORD', {
     loginHint: fragment.get('login_hint'),
+    idpHint: fragment.get('idp_hint'),
     factors: (fragment.get('factors') ?? '').split(',').filter(Boolean),
     reset: {
       clientId: fragment.get('client_id'),

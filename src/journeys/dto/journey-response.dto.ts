@@ -454,6 +454,45 @@ export class JourneyCompletedDto {
   passwordReset?: boolean;
 }
 
+/** An upstream identity provider the customer may sign in with. */
+export class FederatedProviderOption {
+  @ApiProperty({ example: 'bankid' })
+  id: string;
+
+  @ApiProperty({ example: 'BankID' })
+  displayName: string;
+}
+
+/** Sign in with an upstream provider (first with idp_hint): choose one; journeyFederatedStart answers it. */
+export class FederatedChooseNextStep {
+  @ApiProperty({ enum: ['FEDERATED'], example: 'FEDERATED' })
+  type: 'FEDERATED';
+
+  @ApiProperty({ enum: ['CHOOSE_PROVIDER'], example: 'CHOOSE_PROVIDER' })
+  phase: 'CHOOSE_PROVIDER';
+
+  @ApiProperty({ type: [FederatedProviderOption] })
+  providers: FederatedProviderOption[];
+
+  @ApiPropertyOptional({ example: 'bankid', description: "/oauth2/authorize's idp_hint: start with this provider" })
+  idpHint?: string;
+}
+
+/** Send the browser to `authorizationUrl`; keep the token: the provider's answer comes back through /federation/callback. */
+export class FederatedRedirectNextStep {
+  @ApiProperty({ enum: ['FEDERATED'], example: 'FEDERATED' })
+  type: 'FEDERATED';
+
+  @ApiProperty({ enum: ['REDIRECT'], example: 'REDIRECT' })
+  phase: 'REDIRECT';
+
+  @ApiProperty({ example: 'bankid' })
+  providerId: string;
+
+  @ApiProperty({ example: 'https://idp.example.com/authorize?client_id=ciam&response_type=code&state=...' })
+  authorizationUrl: string;
+}
+
 /** Every model the unions below refer to (registered with @ApiExtraModels on the controller). */
 export const JOURNEY_RESPONSE_MODELS = [
   PasswordNextStep,
@@ -482,6 +521,9 @@ export const JOURNEY_RESPONSE_MODELS = [
   EmailOtpVerifyNextStep,
   ResetUsernameNextStep,
   SetPasswordNextStep,
+  FederatedProviderOption,
+  FederatedChooseNextStep,
+  FederatedRedirectNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -505,7 +547,7 @@ function union(
 export const STEP_OPERATIONS: Record<string, { schema: string; operations: string[]; description: string }> = {
   PASSWORD: {
     schema: 'PasswordNextStep',
-    operations: ['journeyPassword', 'journeyPasskeyLoginOptions'],
+    operations: ['journeyPassword', 'journeyPasskeyLoginOptions', 'journeyFederatedStart'],
     description: 'Ask for username and password.',
   },
   'SMS_OTP/CHOOSE': {
@@ -602,6 +644,17 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     description:
       'Forgot password, a factor proven: ask for the new password; the journey then completes without a session.',
   },
+  'FEDERATED/CHOOSE_PROVIDER': {
+    schema: 'FederatedChooseNextStep',
+    operations: ['journeyFederatedStart', 'journeyPassword', 'journeyPasskeyLoginOptions'],
+    description: 'Offer the providers (the hinted one at once); the password and a passkey stay possible.',
+  },
+  'FEDERATED/REDIRECT': {
+    schema: 'FederatedRedirectNextStep',
+    operations: ['journeyFederatedCallback'],
+    description:
+      "Keep the token, send the browser to `authorizationUrl`; post the provider's answer from /federation/callback.",
+  },
 };
 
 /** The union schemas, added to components.schemas by src/openapi.ts. */
@@ -629,8 +682,13 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       EMAIL_OTP: ref('EmailOtpNextStep'),
       RESET_USERNAME: ref(ResetUsernameNextStep),
       SET_PASSWORD: ref(SetPasswordNextStep),
+      FEDERATED: ref('FederatedNextStep'),
     },
   ),
+  FederatedNextStep: union('Sign in with an upstream identity provider: choosing it, then going there.', 'phase', {
+    CHOOSE_PROVIDER: ref(FederatedChooseNextStep),
+    REDIRECT: ref(FederatedRedirectNextStep),
+  }),
   PasskeyEnrolNextStep: union('The offer of a passkey: accepting or declining it, then creating it.', 'phase', {
     OFFER: ref(PasskeyEnrolOfferNextStep),
     CREATE: ref(PasskeyEnrolCreateNextStep),

@@ -332,3 +332,22 @@ export class DeviceBindDto extends TransactionOnlyDto {
   @Length(1, 4096)
   pushAddress?: string;
 }
+
+export class FederatedStartDto extends TransactionOnlyDto {
+  @ApiProperty({ example: 'bankid', description: 'The upstream identity provider chosen (GET /federation/providers)' })
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+  providerId: string;
+}
+
+export class FederatedCallbackDto extends TransactionOnlyDto {
+  @ApiProperty({
+    example: 'code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj&iss=https%3A%2F%2Fidp.example.com',
+    description:
+      "The query string of the provider's redirect to /federation/callback, as the hosted page received it " +
+      '(the fragment `federation_response`): code, state and iss, or error and error_description.',
+  })
+  @IsString()
+  @Length(1, 4096)
+  response: string;
+}

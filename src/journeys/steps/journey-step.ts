@@ -109,6 +109,10 @@ export abstract class JourneyStep<Input = unknown> {
   offeredByService(): boolean {
     return true;
   }
+  /** Whether the journey's request names this step as its first (a primary step: /oauth2/authorize's idp_hint). */
+  async hintedFor(_state: JourneyState): Promise<boolean> {
+    return false;
+  }
   /** How the step appears among the options of a choice (e.g. the masked phone number). */
   async describe(_state: JourneyState): Promise<Record<string, unknown>> {
     return {};
@@ -141,6 +145,13 @@ export abstract class JourneyStep<Input = unknown> {
     return null;
   }
   abstract complete(run: StepRun<Input>): Promise<StepOutcome>;
+  /**
+   * The journey completed with a session, in its last transaction: what a passed step left to do at the end (the
+   * FEDERATED step links a provider's subject once the customer proved the CUPID). `facts`: what it established.
+   */
+  async onJourneyComplete(_tx: EntityManager, _state: JourneyState, _facts: StepFacts, _origin: RequestOrigin) {
+    return;
+  }
 }
 
 export const JOURNEY_STEPS = Symbol('JOURNEY_STEPS');

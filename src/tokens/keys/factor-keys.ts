@@ -41,6 +41,10 @@ export class KekFactorKeys extends FactorKeys {
     throw new Error('factor secret could not be opened (wrong key or altered)');
   }
 
+  keyId(): string {
+    return this.kek.id;
+  }
+
   private sealingKey(kek: Buffer): Buffer {
     return hmacSha256(kek, 'ciam:factor:seal:v1');
   }

@@ -1,0 +1,45 @@
+import { Module } from '@nestjs/common';
+import { FederationController } from './federation.controller';
+import { FederationLinksRepository } from './federation-links.repository';
+import { FederationLinksService } from './federation-links.service';
+import { FederationProvidersRepository } from './federation-providers.repository';
+import { FederationProvidersService } from './federation-providers.service';
+import { FederationRelyingParty } from './federation-relying-party';
+import { FederationSyncLogRepository } from './federation-sync-log.repository';
+import { FederationTokenRefreshesRepository } from './federation-token-refreshes.repository';
+import { FederationTokensRepository } from './federation-tokens.repository';
+import { FederationTokensService } from './federation-tokens.service';
+import { UpstreamTokenClient } from './upstream-token-client';
+
+/**
+ * Federation (issue 21): upstream identity providers, the links of their subjects to CUPIDs, and the providers'
+ * tokens kept per link. A domain module: it never imports src/journeys or src/oauth; the FEDERATED journey step
+ * imports it.
+ */
+@Module({
+  controllers: [FederationController],
+  providers: [
+    FederationProvidersRepository,
+    FederationProvidersService,
+    FederationLinksRepository,
+    FederationLinksService,
+    FederationSyncLogRepository,
+    FederationRelyingParty,
+    FederationTokensRepository,
+    FederationTokenRefreshesRepository,
+    FederationTokensService,
+    UpstreamTokenClient,
+  ],
+  exports: [
+    FederationProvidersRepository,
+    FederationProvidersService,
+    FederationLinksRepository,
+    FederationLinksService,
+    FederationSyncLogRepository,
+    FederationRelyingParty,
+    FederationTokensRepository,
+    FederationTokenRefreshesRepository,
+    FederationTokensService,
+  ],
+})
+export class FederationModule {}

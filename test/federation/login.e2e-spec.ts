@@ -1,0 +1,440 @@
+import { startTestApp } from '../support/app';
+import type { TestApp } from '../support/app';
+import { postJson, startJourney, submitPassword } from '../support/journeys';
+import { auditEvents, postForm, registerStandardClients, SPA } from '../support/oauth';
+import { startUpstreamSignInOp } from '../support/upstream-op';
+import type { UpstreamSignInOp } from '../support/upstream-op';
+import { useWorkforceIdp, WORKFORCE } from '../support/workforce';
+
+interface View {
+  journeyId: string;
+  status: string;
+  nextStep?: { type: string; phase?: string; authorizationUrl?: string; providers?: Array<{ id: string }> };
+  transactionToken?: string;
+  authorizationCode?: string;
+  redirectTo?: string;
+}
+
+/**
+ * Issue 21 items 1, 2 and 4: sign-in through a REAL upstream OpenID provider (oidc-provider 9 in a child process on
+ * loopback). A first sign-in links only after the customer proves the CUPID with the password; later ones sign in
+ * without it; a code obtained for another request or another client, or an ID token with another nonce, is refused
+ * and ends the journey; an unlinked subject no longer signs in; an agent can link; everything audited.
+ */
+describe('federated sign-in through an upstream OpenID provider', () => {
+  const { idp, env: agentEnv } = useWorkforceIdp();
+  const admin = () => idp.token({ roles: [WORKFORCE.role, 'ciam-admin'], sub: 'admin-1' });
+  const agent = () => idp.token({ roles: [WORKFORCE.role], sub: 'agent-7' });
+  let t: TestApp;
+  let op: UpstreamSignInOp;
+  let callback: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { ...agentEnv } });
+    await registerStandardClients(t);
+    callback = `${t.baseUrl}/federation/callback`;
+    op = await startUpstreamSignInOp(callback);
+    const created = await adminCall('POST', '', {
+      id: 'upstream',
+      displayName: 'Upstream ID',
+      kind: 'oidc',
+      issuer: op.issuer,
+      clientId: 'ciam',
+      clientSecret: op.clientSecret('ciam'),
+      scopes: ['openid', 'profile'],
+      acr: 'loa1',
+      claims: ['name'],
+    });
+    expect(created.status).toBe(201);
+  });
+  afterAll(async () => {
+    await op?.close();
+    await t?.close();
+  });
+
+  async function adminCall(method: string, path: string, body?: unknown, token?: string): Promise<Response> {
+    return fetch(`${t.baseUrl}/agent/admin/federation/providers${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token ?? (await admin())}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  /** A journey switched to the provider: the authorization URL and the FEDERATED token. */
+  async function startAtProvider(providerId = 'upstream') {
+    const journey = await startJourney(t);
+    const response = await postJson(t, `/journeys/${journey.journeyId}/federated/start`, {
+      transactionToken: journey.transactionToken,
+      providerId,
+    });
+    expect(response.status).toBe(200);
+    const view = (await response.json()) as View;
+    expect(view.nextStep).toMatchObject({ type: 'FEDERATED', phase: 'REDIRECT', providerId });
+    return { journey, view, url: view.nextStep!.authorizationUrl!, token: view.transactionToken! };
+  }
+
+  /** What the hosted page does after /federation/callback: the provider's answer, posted with the kept token. */
+  async function postCallback(journeyId: string, token: string, query: string): Promise<Response> {
+    // The provider redirects the browser to our callback, which hands its query to the login page's fragment.
+    const bounce = await fetch(`${callback}?${query}`, { redirect: 'manual' });
+    expect(bounce.status).toBe(303);
+    const fragment = new URLSearchParams(new URL(bounce.headers.get('location')!).hash.slice(1));
+    return postJson(t, `/journeys/${journeyId}/federated/callback`, {
+      transactionToken: token,
+      response: fragment.get('federation_response'),
+    });
+  }
+
+  async function links(cupid: string) {
+    return t.dataSource.query(
+      `SELECT id, cupid, provider_id, subject, display_name, active, last_sign_in_at FROM federation_links
+        WHERE cupid = $1 ORDER BY linked_at`,
+      [cupid],
+    ) as Promise<
+      Array<{
+        id: string;
+        cupid: string;
+        provider_id: string;
+        subject: string;
+        display_name: string | null;
+        active: boolean;
+      }>
+    >;
+  }
+
+  async function customerToken(code: string, verifier: string): Promise<string> {
+    const response = await postForm(t, '/oauth2/token', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: SPA.redirectUri,
+      code_verifier: verifier,
+      client_id: SPA.clientId,
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  it('lists the active providers for the login page and keeps the client secret write-only', async () => {
+    const listed = await fetch(`${t.baseUrl}/federation/providers`);
+    expect(await listed.json()).toEqual({ providers: [{ id: 'upstream', displayName: 'Upstream ID' }] });
+    const shown = await adminCall('GET', '/upstream');
+    const body = (await shown.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ id: 'upstream', hasClientSecret: true, acr: 'urn:ciam:loa:1' });
+    expect(JSON.stringify(body)).not.toContain(op.clientSecret('ciam'));
+    const [row] = (await t.dataSource.query(
+      `SELECT client_secret_sealed FROM federation_providers WHERE id = 'upstream'`,
+    )) as Array<{
+      client_secret_sealed: Buffer;
+    }>;
+    expect(row.client_secret_sealed.toString('latin1')).not.toContain(op.clientSecret('ciam'));
+    const [created] = await auditEvents(t, { type: 'federation.provider_created' });
+    expect(created.details).toMatchObject({ providerId: 'upstream', confidentialClient: true });
+    expect(JSON.stringify(created.details)).not.toContain(op.clientSecret('ciam'));
+    // Only admins configure providers.
+    expect((await adminCall('GET', '', undefined, await agent())).status).toBe(403);
+  });
+
+  it('links on a first sign-in only after the password, then signs in through the provider alone', async () => {
+    await op.signInAs('alice-at-upstream');
+    const first = await startAtProvider();
+    const query = await op.authorize(first.url, callback);
+    const answered = await postCallback(first.journey.journeyId, first.token, query);
+    expect(answered.status).toBe(200);
+    const asked = (await answered.json()) as View;
+    // Not linked: the customer proves a CUPID; nothing is linked yet.
+    expect(asked.nextStep?.type).toBe('PASSWORD');
+    expect(await links('CUPID-ALICE-0001')).toEqual([]);
+    const done = await submitPassword(t, first.journey.journeyId, asked.transactionToken!, 'alice', 'alice-password');
+    expect(done.status).toBe(200);
+    expect(((await done.json()) as View).status).toBe('COMPLETED');
+    const [link] = await links('CUPID-ALICE-0001');
+    expect(link).toMatchObject({ provider_id: 'upstream', subject: 'alice-at-upstream', active: true });
+    expect(link.display_name).toBe('Upstream alice-at-upstream');
+    const linked = await auditEvents(t, { type: 'federation.linked', cupid: 'CUPID-ALICE-0001' });
+    expect(linked).toHaveLength(1);
+    expect(linked[0].details).toMatchObject({ providerId: 'upstream', linkId: link.id, by: 'journey' });
+    // The provider's tokens were kept for the link, sealed (fedtokens), and the sync log says so.
+    const log = (await t.dataSource.query(`SELECT action FROM federation_sync_log WHERE link_id = $1 ORDER BY id`, [
+      link.id,
+    ])) as Array<{ action: string }>;
+    expect(log.map((entry) => entry.action)).toEqual(['linked', 'tokens_stored']);
+    expect(
+      await t.dataSource.query(`SELECT link_id FROM federation_tokens WHERE link_id = $1`, [link.id]),
+    ).toHaveLength(1);
+
+    // Later: the provider alone signs alice in.
+    const later = await startAtProvider();
+    const again = await postCallback(later.journey.journeyId, later.token, await op.authorize(later.url, callback));
+    expect(again.status).toBe(200);
+    const completed = (await again.json()) as View;
+    expect(completed.status).toBe('COMPLETED');
+    const accessToken = await customerToken(completed.authorizationCode!, later.journey.verifier);
+    const signedIn = await auditEvents(t, { type: 'federation.signed_in', contextId: later.journey.journeyId });
+    expect(signedIn).toHaveLength(1);
+    expect(signedIn[0]).toMatchObject({ cupid: 'CUPID-ALICE-0001', outcome: 'SUCCESS' });
+    expect(signedIn[0].details).toMatchObject({ providerId: 'upstream', linkId: link.id });
+    const [journeyDone] = await auditEvents(t, { type: 'journey.completed', contextId: later.journey.journeyId });
+    expect(journeyDone.details).toMatchObject({ amr: ['fed'], acr: 'urn:ciam:loa:1' });
+
+    // The customer sees the link, never a token.
+    const mine = await fetch(`${t.baseUrl}/me/federation-links`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(mine.status).toBe(200);
+    const listed = (await mine.json()) as { links: Array<Record<string, unknown>> };
+    expect(listed.links).toEqual([
+      expect.objectContaining({
+        id: link.id,
+        providerId: 'upstream',
+        providerName: 'Upstream ID',
+        subject: 'alice-at-upstream',
+      }),
+    ]);
+    expect(JSON.stringify(listed)).not.toMatch(/token/i);
+
+    // Unlinked by the customer: the provider's sign-in no longer signs alice in (it asks the password again).
+    const removed = await fetch(`${t.baseUrl}/me/federation-links/${link.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(removed.status).toBe(204);
+    expect((await links('CUPID-ALICE-0001'))[0].active).toBe(false);
+    // The link's upstream tokens go with it.
+    expect(await t.dataSource.query(`SELECT link_id FROM federation_tokens WHERE link_id = $1`, [link.id])).toEqual([]);
+    const [unlinked] = await auditEvents(t, { type: 'federation.unlinked', cupid: 'CUPID-ALICE-0001' });
+    expect(unlinked.details).toMatchObject({ linkId: link.id, by: 'customer' });
+    const after = await startAtProvider();
+    const refused = await postCallback(after.journey.journeyId, after.token, await op.authorize(after.url, callback));
+    expect(refused.status).toBe(200);
+    const view = (await refused.json()) as View;
+    expect(view.status).toBe('PENDING');
+    expect(view.nextStep?.type).toBe('PASSWORD');
+    expect(await auditEvents(t, { type: 'federation.signed_in', contextId: after.journey.journeyId })).toEqual([]);
+  });
+
+  it('refuses a code obtained for another sign-in (state), replayed answers, and a provider error', async () => {
+    await op.signInAs('mallory-at-upstream');
+    const victim = await startAtProvider();
+    const attacker = await startAtProvider();
+    const attackerAnswer = await op.authorize(attacker.url, callback);
+    // The attacker's answer posted into the victim's journey: the state is not the victim's request's.
+    const injected = await postCallback(victim.journey.journeyId, victim.token, attackerAnswer);
+    expect(injected.status).toBe(403);
+    expect(await injected.json()).toMatchObject({ type: 'urn:ciam:problem:journey-failed' });
+    const [rejected] = await auditEvents(t, { type: 'federation.rejected', contextId: victim.journey.journeyId });
+    expect(rejected).toMatchObject({ outcome: 'FAILURE' });
+    expect(rejected.details).toMatchObject({
+      providerId: 'upstream',
+      reason: 'invalid_response',
+      error: 'OAUTH_INVALID_RESPONSE',
+    });
+    expect(JSON.stringify(rejected.details)).not.toContain(new URLSearchParams(attackerAnswer).get('code')!);
+    // The same request again gets the same answer (the engine's retry window); anything else on the spent token
+    // is refused as a spent token. Nothing signed in either way.
+    const replayed = await postCallback(victim.journey.journeyId, victim.token, attackerAnswer);
+    expect(replayed.status).toBe(403);
+    const altered = await postCallback(victim.journey.journeyId, victim.token, `${attackerAnswer}&x=1`);
+    expect(altered.status).toBe(400);
+    expect(await altered.json()).toMatchObject({ type: 'urn:ciam:problem:transaction-invalid' });
+    expect(await auditEvents(t, { type: 'federation.signed_in', contextId: victim.journey.journeyId })).toEqual([]);
+
+    // The provider's own error (the customer cancelled) ends the step, audited.
+    const cancelled = await startAtProvider();
+    const state = new URL(cancelled.url).searchParams.get('state')!;
+    const denied = await postCallback(
+      cancelled.journey.journeyId,
+      cancelled.token,
+      new URLSearchParams({ error: 'access_denied', state, iss: op.issuer }).toString(),
+    );
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toMatchObject({ type: 'urn:ciam:problem:journey-failed' });
+    const [deniedEvent] = await auditEvents(t, { type: 'federation.rejected', contextId: cancelled.journey.journeyId });
+    expect(deniedEvent.details).toMatchObject({ reason: 'provider_error', error: 'access_denied' });
+  });
+
+  it('refuses an ID token with another nonce, and a code issued to another client', async () => {
+    await op.signInAs('alice-at-upstream');
+    // The authorization request altered on its way to the provider: the ID token carries the attacker's nonce.
+    const withNonce = await startAtProvider();
+    const url = new URL(withNonce.url);
+    url.searchParams.set('nonce', 'attacker-chosen-nonce');
+    const nonceAnswer = await postCallback(
+      withNonce.journey.journeyId,
+      withNonce.token,
+      await op.authorize(url.toString(), callback),
+    );
+    expect(nonceAnswer.status).toBe(403);
+    const [nonceEvent] = await auditEvents(t, { type: 'federation.rejected', contextId: withNonce.journey.journeyId });
+    expect(nonceEvent.details).toMatchObject({
+      reason: 'invalid_response',
+      error: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+    });
+
+    // A code the provider issued to another relying party (another audience) for our request.
+    const otherClient = await startAtProvider();
+    const forOther = new URL(otherClient.url);
+    forOther.searchParams.set('client_id', 'other');
+    const otherAnswer = await postCallback(
+      otherClient.journey.journeyId,
+      otherClient.token,
+      await op.authorize(forOther.toString(), callback),
+    );
+    expect(otherAnswer.status).toBe(403);
+    const [otherEvent] = await auditEvents(t, {
+      type: 'federation.rejected',
+      contextId: otherClient.journey.journeyId,
+    });
+    expect(otherEvent.details).toMatchObject({ reason: 'invalid_response', error: 'invalid_grant' });
+    expect(await auditEvents(t, { type: 'federation.signed_in', contextId: otherClient.journey.journeyId })).toEqual(
+      [],
+    );
+  });
+
+  it('lets an agent link a subject, and the provider then signs that customer in', async () => {
+    const reason = 'Customer verified in branch, ID checked';
+    const linked = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'upstream', subject: 'bob-at-upstream', reason }),
+    });
+    expect(linked.status).toBe(201);
+    const link = (await linked.json()) as { id: string };
+    const [event] = await auditEvents(t, { type: 'federation.linked', cupid: 'CUPID-BOB-0002' });
+    expect(event).toMatchObject({ actor_type: 'AGENT', actor_id: 'agent-7' });
+    expect(event.details).toMatchObject({ by: 'agent', linkId: link.id, reason });
+    // The same subject cannot be linked twice.
+    const again = await fetch(`${t.baseUrl}/agent/customers/CUPID-ALICE-0001/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'upstream', subject: 'bob-at-upstream', reason }),
+    });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ type: 'urn:ciam:problem:federation-conflict' });
+
+    // bob signs in at the provider: the link names him (bob always needs a second factor: policy asks for it).
+    await op.signInAs('bob-at-upstream');
+    const journey = await startAtProvider();
+    const answered = await postCallback(
+      journey.journey.journeyId,
+      journey.token,
+      await op.authorize(journey.url, callback),
+    );
+    expect(answered.status).toBe(200);
+    const view = (await answered.json()) as View;
+    expect(view.status).toBe('PENDING');
+    expect(view.nextStep?.type).not.toBe('PASSWORD');
+    const [signedIn] = await auditEvents(t, { type: 'federation.signed_in', contextId: journey.journey.journeyId });
+    expect(signedIn.cupid).toBe('CUPID-BOB-0002');
+
+    // The agent sees and removes it.
+    const listed = await fetch(
+      `${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links?reason=${encodeURIComponent(reason)}`,
+      { headers: { authorization: `Bearer ${await agent()}` } },
+    );
+    expect(((await listed.json()) as { links: Array<{ id: string }> }).links.map((entry) => entry.id)).toEqual([
+      link.id,
+    ]);
+    const removed = await fetch(
+      `${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links/${link.id}?reason=${encodeURIComponent(reason)}`,
+      { method: 'DELETE', headers: { authorization: `Bearer ${await agent()}` } },
+    );
+    expect(removed.status).toBe(204);
+    const [unlinked] = await auditEvents(t, { type: 'federation.unlinked', cupid: 'CUPID-BOB-0002' });
+    expect(unlinked.details).toMatchObject({ by: 'agent', reason });
+  });
+
+  it('lets a provider that satisfies MFA stand in for the second factor (a second config, another client_id)', async () => {
+    const created = await adminCall('POST', '', {
+      id: 'strong',
+      displayName: 'Strong ID',
+      kind: 'oidc',
+      issuer: op.issuer,
+      clientId: 'other',
+      clientSecret: op.clientSecret('other'),
+      acr: 'loa2',
+      satisfiesMfa: true,
+    });
+    expect(created.status).toBe(201);
+    const linked = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'strong', subject: 'bob-strong', reason: 'Verified in branch, ID checked' }),
+    });
+    expect(linked.status).toBe(201);
+    await op.signInAs('bob-strong');
+    // bob always needs a second factor; this provider's sign-in is one.
+    const journey = await startAtProvider('strong');
+    const answered = await postCallback(
+      journey.journey.journeyId,
+      journey.token,
+      await op.authorize(journey.url, callback),
+    );
+    expect(answered.status).toBe(200);
+    expect(((await answered.json()) as View).status).toBe('COMPLETED');
+    const [done] = await auditEvents(t, { type: 'journey.completed', contextId: journey.journey.journeyId });
+    expect(done).toMatchObject({ cupid: 'CUPID-BOB-0002' });
+    expect(done.details).toMatchObject({ amr: ['fed', 'mfa'], acr: 'urn:ciam:loa:2' });
+    // The ID token the provider issued to 'other' is not accepted for the 'upstream' configuration (client 'ciam').
+    const crossed = await startAtProvider('upstream');
+    const forOther = new URL(crossed.url);
+    forOther.searchParams.set('client_id', 'other');
+    const refused = await postCallback(
+      crossed.journey.journeyId,
+      crossed.token,
+      await op.authorize(forOther.toString(), callback),
+    );
+    expect(refused.status).toBe(403);
+  });
+
+  it('answers 503 when the provider cannot be reached, and the same token goes on', async () => {
+    const created = await adminCall('POST', '', {
+      id: 'down',
+      displayName: 'Down ID',
+      kind: 'oidc',
+      issuer: 'http://127.0.0.1:1',
+      clientId: 'ciam',
+      acr: 'loa1',
+    });
+    expect(created.status).toBe(201);
+    const journey = await startJourney(t);
+    const response = await postJson(t, `/journeys/${journey.journeyId}/federated/start`, {
+      transactionToken: journey.transactionToken,
+      providerId: 'down',
+    });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ type: 'urn:ciam:problem:dependency-unavailable' });
+    const [event] = await auditEvents(t, { type: 'federation.rejected', contextId: journey.journeyId });
+    expect(event.details).toMatchObject({ providerId: 'down', reason: 'provider_unavailable' });
+    // Nothing was spent: the customer signs in with the password instead.
+    const password = await submitPassword(t, journey.journeyId, journey.transactionToken, 'alice', 'alice-password');
+    expect(password.status).toBe(200);
+    expect(((await password.json()) as View).status).toBe('COMPLETED');
+    expect((await adminCall('POST', '/down/deactivate', {})).status).toBe(204);
+  });
+
+  it('starts at the provider from /oauth2/authorize with idp_hint', async () => {
+    const authorize = new URL(`${t.baseUrl}/oauth2/authorize`);
+    for (const [name, value] of Object.entries({
+      response_type: 'code',
+      client_id: SPA.clientId,
+      redirect_uri: SPA.redirectUri,
+      scope: 'openid',
+      state: 's-1',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      idp_hint: 'upstream',
+    }))
+      authorize.searchParams.set(name, value);
+    const response = await fetch(authorize, { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    const fragment = new URLSearchParams(new URL(response.headers.get('location')!).hash.slice(1));
+    expect(fragment.get('step')).toBe('FEDERATED');
+    expect(fragment.get('idp_hint')).toBe('upstream');
+    const started = await postJson(t, `/journeys/${fragment.get('journey')}/federated/start`, {
+      transactionToken: fragment.get('transaction_token'),
+      providerId: 'upstream',
+    });
+    expect(started.status).toBe(200);
+    expect(((await started.json()) as View).nextStep?.authorizationUrl).toContain(op.issuer);
+  });
+});
