@@ -194,6 +194,12 @@ export const AUDIT_EVENT_TYPES = {
   PASSWORD_RESET: 'password.reset',
   /** A new password was refused; details: reason (policy, unknown_customer), rules (the policy rules broken). */
   PASSWORD_RESET_REJECTED: 'password.reset_rejected',
+  /** The customer allowed a client scopes at the CONSENT step; details: scopes (granted), requested, forced (prompt=consent). */
+  CONSENT_GRANTED: 'consent.granted',
+  /** The customer allowed a client none of the scopes it asked; the journey ends with access_denied; details: requested. */
+  CONSENT_DENIED: 'consent.denied',
+  /** Consent to a client was withdrawn (one scope or all) by the customer, an agent or the client's deactivation; details: scopes, tokensRevoked, codesDeleted, sessions, reason. */
+  CONSENT_REVOKED: 'consent.revoked',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { retryTransaction } from '../database/retry-transaction';
 import { ClientsService } from '../clients/clients.service';
+import { ConsentRecordsRepository } from '../consents/consent-records.repository';
 import { SessionsService } from '../sessions/sessions.service';
 import { TokensRepository } from './tokens.repository';
 
@@ -30,6 +31,7 @@ export class ClientDeactivationService {
     private readonly clients: ClientsService,
     private readonly sessions: SessionsService,
     private readonly tokens: TokensRepository,
+    private readonly consents: ConsentRecordsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -61,6 +63,29 @@ export class ClientDeactivationService {
       });
       tokensRevoked += revoked;
       if (revoked < BATCH) break;
+    }
+    // Its consents end too (issue 16 item 2): a reactivated client asks again. The tokens died above.
+    for (;;) {
+      const withdrawn = await retryTransaction(this.dataSource, async (tx) => {
+        const count = await this.consents.revokeBatchForClient(tx, clientId, this.clock.now(), BATCH);
+        if (count > 0)
+          await this.audit.record(tx, {
+            type: AUDIT_EVENT_TYPES.CONSENT_REVOKED,
+            outcome: 'SUCCESS',
+            actor: by,
+            clientId,
+            details: {
+              scopes: null,
+              records: count,
+              tokensRevoked: 0,
+              codesDeleted: 0,
+              sessions: 0,
+              reason: 'client deactivated',
+            },
+          });
+        return count;
+      });
+      if (withdrawn < BATCH) break;
     }
     return { changed, sessionsRevoked, tokensRevoked };
   }
