@@ -80,6 +80,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'JourneysController.sendPush': 'journeySendPush',
   'JourneysController.pollPush': 'journeyPollPush',
   'JourneysController.esign': 'journeyEsign',
+  'JourneysController.consent': 'journeyConsent',
   'JourneysController.bindDevice': 'journeyBindDevice',
   'JourneysController.passkeyOptions': 'journeyPasskeyOptions',
   'JourneysController.verifyPasskey': 'journeyVerifyPasskey',

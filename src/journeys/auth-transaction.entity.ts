@@ -16,6 +16,7 @@ export const AUTH_STEP_KINDS = [
   'EMAIL_OTP',
   'RESET_USERNAME',
   'SET_PASSWORD',
+  'CONSENT',
 ] as const;
 export type AuthStepKind = (typeof AUTH_STEP_KINDS)[number];
 export const AUTH_TRANSACTION_STATUSES = ['PENDING', 'CONSUMED', 'FAILED', 'EXPIRED'] as const;

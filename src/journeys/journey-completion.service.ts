@@ -263,7 +263,7 @@ export class JourneyCompletion {
           redirectUri: context.redirectUri!,
           codeChallenge: context.codeChallenge!,
           nonce: context.nonce,
-          scope: context.requestedScopes.join(' '),
+          scope: grantedScopes(state).join(' '),
           contextId: context.id,
         });
     if (!state.transient.newJourney && !state.transient.noPendingLeft)
@@ -304,4 +304,15 @@ export class JourneyCompletion {
       },
     };
   }
+}
+
+/**
+ * The scopes the tokens carry: those requested, narrowed to what the customer granted at this journey's CONSENT
+ * step when it had one (issue 16 item 2); otherwise all requested (consent on record or implied).
+ */
+function grantedScopes(state: JourneyState): string[] {
+  const consented = state.passed.map((entry) => entry.facts.consentedScopes).find(Array.isArray) as
+    string[] | undefined;
+  const requested = state.context.requestedScopes;
+  return consented ? requested.filter((scope) => consented.includes(scope)) : requested;
 }

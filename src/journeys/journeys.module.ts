@@ -19,6 +19,8 @@ import { EmailModule } from '../mfa/email/email.module';
 import { DeviceProofStep } from './steps/device-proof.step';
 import { PushStep } from './steps/push.step';
 import { EsignStep } from './steps/esign.step';
+import { ConsentStep } from './steps/consent.step';
+import { ConsentsModule } from '../consents/consents.module';
 import { DeviceBindStep } from './steps/device-bind.step';
 import { TotpStep } from './steps/totp.step';
 import { RecoveryCodeStep } from './steps/recovery-code.step';
@@ -57,6 +59,7 @@ const STEPS = [
   EmailOtpStep,
   ResetUsernameStep,
   SetPasswordStep,
+  ConsentStep,
 ];
 
 @Module({
@@ -77,6 +80,7 @@ const STEPS = [
     SmsDeliveriesModule,
     PasskeysModule,
     EmailModule,
+    ConsentsModule,
   ],
   controllers: [JourneysController],
   providers: [

@@ -189,7 +189,13 @@ export class AuthorizeController {
       // OIDC Core §3.1.2.1 max_age: a last authentication older than that is not enough.
       if (session && maxAge !== undefined && this.clock.now().getTime() - session.authTime.getTime() > maxAge * 1000)
         session = null;
-      if (session && assuranceRank(session.acr) >= required) {
+      const forceConsent = prompt.includes('consent');
+      // A session lacking only the customer's consent to this client: a journey with the CONSENT step alone.
+      const needsConsent = session ? await this.sso.consentMissing(session, client, scopes, forceConsent) : false;
+      // OIDC Core §3.1.2.6: prompt=none cannot show the consent page; the client hears why.
+      if (session && needsConsent && none)
+        return back('consent_required', 'the customer has not allowed this client the scopes asked for');
+      if (session && !needsConsent && assuranceRank(session.acr) >= required) {
         const code = await this.sso.issueCode(
           session,
           client,
@@ -228,6 +234,7 @@ export class AuthorizeController {
             browser: true,
             ...(required > 0 ? { acr: acrOfRank(required) } : {}),
             ...(loginHint ? { loginHint } : {}),
+            ...(forceConsent ? { consentPrompt: true } : {}),
             ...(session ? { stepUp: { sessionId: session.id, acr: session.acr, amr: session.amr } } : {}),
           },
         },

@@ -1,3 +1,4 @@
+import { ConsentsModule } from '../consents/consents.module';
 import { Module } from '@nestjs/common';
 import { JourneysModule } from '../journeys/journeys.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -22,7 +23,7 @@ import { UserinfoController } from './userinfo.controller';
 
 /** The OAuth 2.0 / OpenID Connect protocol endpoints. */
 @Module({
-  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule],
+  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule, ConsentsModule],
   controllers: [
     AuthorizeController,
     DiscoveryController,

@@ -4,6 +4,8 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import { Clock } from '../common/clock';
+import { ConsentRecordsRepository } from '../consents/consent-records.repository';
+import { consentWanted, coveredBy } from '../consents/consent-rule';
 import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -39,6 +41,7 @@ export class SsoService {
     private readonly directory: UserDirectory,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly consents: ConsentRecordsRepository,
   ) {}
 
   /** The live session the cookie names, or null (no cookie, unknown, ended, or the directory says no). */
@@ -56,6 +59,17 @@ export class SsoService {
       if (error instanceof DirectoryUnavailableError) return null;
       throw error;
     }
+  }
+
+  /**
+   * Whether the customer must be asked for consent before a code under the session (issue 16 item 2; the rule is
+   * src/consents/consent-rule.ts): prompt=consent always, a first-party client never (no statement), a
+   * third-party client when a requested scope has no live consent record.
+   */
+  async consentMissing(session: Session, client: OAuthClient, scopes: string[], forced: boolean): Promise<boolean> {
+    const wanted = consentWanted(client, forced);
+    if (wanted !== 'check') return wanted === 'ask';
+    return !coveredBy(scopes, await this.consents.liveScopes(undefined, session.cupid, client.clientId));
   }
 
   /**

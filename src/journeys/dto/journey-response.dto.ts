@@ -344,6 +344,46 @@ export class EsignNextStep {
   document: EsignDocumentDto;
 }
 
+export class ConsentWordingDto {
+  @ApiProperty({ example: 'See your name and username' }) en: string;
+  @ApiProperty({ example: 'Ihren Namen und Benutzernamen sehen' }) de: string;
+}
+
+export class ConsentClaimDto {
+  @ApiProperty({ example: 'name' }) claim: string;
+  @ApiProperty({ type: ConsentWordingDto }) text: ConsentWordingDto;
+}
+
+export class ConsentScopeDto {
+  @ApiProperty({ example: 'profile' }) scope: string;
+  @ApiProperty({ example: false, description: 'openid: cannot be left out (no sign-in without it)' })
+  required: boolean;
+  @ApiProperty({ example: false, description: 'Allowed earlier and not withdrawn: shown checked' })
+  granted: boolean;
+  @ApiProperty({ type: ConsentWordingDto, description: 'The scope in plain words' })
+  text: ConsentWordingDto;
+  @ApiProperty({
+    type: [ConsentClaimDto],
+    description: "What it releases about the customer (narrowed to the client's allowed claims)",
+  })
+  claims: ConsentClaimDto[];
+}
+
+export class ConsentClientDto {
+  @ApiProperty({ example: 'budget-app' }) clientId: string;
+  @ApiProperty({ example: 'Budget App' }) name: string;
+}
+
+export class ConsentNextStep {
+  @ApiProperty({ enum: ['CONSENT'], example: 'CONSENT' })
+  type: 'CONSENT';
+
+  @ApiProperty({ type: ConsentClientDto, description: 'The application asking' }) client: ConsentClientDto;
+
+  @ApiProperty({ type: [ConsentScopeDto], description: 'Each scope asked, in plain words (en, de)' })
+  scopes: ConsentScopeDto[];
+}
+
 export class DeviceBindNextStep {
   @ApiProperty({ enum: ['DEVICE_BIND'], example: 'DEVICE_BIND' })
   type: 'DEVICE_BIND';
@@ -482,6 +522,11 @@ export const JOURNEY_RESPONSE_MODELS = [
   EmailOtpVerifyNextStep,
   ResetUsernameNextStep,
   SetPasswordNextStep,
+  ConsentWordingDto,
+  ConsentClaimDto,
+  ConsentScopeDto,
+  ConsentClientDto,
+  ConsentNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -602,6 +647,12 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     description:
       'Forgot password, a factor proven: ask for the new password; the journey then completes without a session.',
   },
+  CONSENT: {
+    schema: 'ConsentNextStep',
+    operations: ['journeyConsent'],
+    description:
+      'Show `client` and each of `scopes` in plain words with checkboxes (openid fixed); send the scopes granted, or none to deny.',
+  },
 };
 
 /** The union schemas, added to components.schemas by src/openapi.ts. */
@@ -629,6 +680,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       EMAIL_OTP: ref('EmailOtpNextStep'),
       RESET_USERNAME: ref(ResetUsernameNextStep),
       SET_PASSWORD: ref(SetPasswordNextStep),
+      CONSENT: ref(ConsentNextStep),
     },
   ),
   PasskeyEnrolNextStep: union('The offer of a passkey: accepting or declining it, then creating it.', 'phase', {
