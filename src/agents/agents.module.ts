@@ -1,3 +1,7 @@
+import { ConsentsModule } from '../consents/consents.module';
+import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
+import { ClientsModule } from '../clients/clients.module';
+import { AgentConsentsController } from './agent-consents.controller';
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -19,7 +23,18 @@ import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule],
+  imports: [
+    PassportModule,
+    SessionsModule,
+    MfaLockoutModule,
+    SignalsModule,
+    LockoutModule,
+    MeModule,
+    TokensModule,
+    ConsentsModule,
+    ClientDeactivationModule,
+    ClientsModule,
+  ],
   controllers: [
     AgentController,
     AgentMfaController,
@@ -27,6 +42,7 @@ import { WorkforceKeys } from './workforce-keys';
     AgentRecoveryController,
     AgentApiTokensController,
     DevSignInController,
+    AgentConsentsController,
   ],
   providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
 })

@@ -19,6 +19,10 @@ import { PasskeysController } from './passkeys.controller';
 import { RecoveryCodesController } from './recovery-codes.controller';
 import { OAuthModule } from '../oauth/oauth.module';
 import { ServiceApiTokensController } from './service-api-tokens.controller';
+import { ConsentsModule } from '../consents/consents.module';
+import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
+import { ClientsModule } from '../clients/clients.module';
+import { ConsentsController } from './consents.controller';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -35,6 +39,9 @@ import { ServiceApiTokensController } from './service-api-tokens.controller';
     TokensModule,
     PasskeysModule,
     OAuthModule,
+    ConsentsModule,
+    ClientDeactivationModule,
+    ClientsModule,
   ],
   controllers: [
     MeController,
@@ -46,6 +53,7 @@ import { ServiceApiTokensController } from './service-api-tokens.controller';
     FactorsController,
     ApiTokensController,
     PasskeysController,
+    ConsentsController,
   ],
   providers: [CustomerAuthGuard, FreshAuthGuard, FactorsService],
   exports: [FreshAuthGuard, FactorsService],

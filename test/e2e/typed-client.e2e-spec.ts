@@ -88,6 +88,8 @@ describe('the journey types a frontend narrows', () => {
         return 'forgot password: username';
       case 'SET_PASSWORD':
         return 'forgot password: new password';
+      case 'CONSENT':
+        return `consent to ${step.client.name}: ${step.scopes.map((scope) => scope.text.en).join(', ')}`;
     }
   }
 
