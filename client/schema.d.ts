@@ -3323,6 +3323,12 @@ export interface components {
     ConsentClaimDto: {
       /** @example name */
       claim: string;
+      /**
+       * @example {
+       *       "en": "Your name",
+       *       "de": "Ihr Name"
+       *     }
+       */
       text: components['schemas']['ConsentWordingDto'];
     };
     ConsentScopeDto: {
@@ -3338,9 +3344,26 @@ export interface components {
        * @example false
        */
       granted: boolean;
-      /** @description The scope in plain words */
+      /**
+       * @description The scope in plain words
+       * @example {
+       *       "en": "See your name and username",
+       *       "de": "Ihren Namen und Benutzernamen sehen"
+       *     }
+       */
       text: components['schemas']['ConsentWordingDto'];
-      /** @description What it releases about the customer (narrowed to the client's allowed claims) */
+      /**
+       * @description What it releases about the customer (narrowed to the client's allowed claims)
+       * @example [
+       *       {
+       *         "claim": "name",
+       *         "text": {
+       *           "en": "Your name",
+       *           "de": "Ihr Name"
+       *         }
+       *       }
+       *     ]
+       */
       claims: components['schemas']['ConsentClaimDto'][];
     };
     ConsentClientDto: {
@@ -3356,9 +3379,37 @@ export interface components {
        * @enum {string}
        */
       type: 'CONSENT';
-      /** @description The application asking */
+      /**
+       * @description The application asking
+       * @example {
+       *       "clientId": "budget-app",
+       *       "name": "Budget App"
+       *     }
+       */
       client: components['schemas']['ConsentClientDto'];
-      /** @description Each scope asked, in plain words (en, de) */
+      /**
+       * @description Each scope asked, in plain words (en, de)
+       * @example [
+       *       {
+       *         "scope": "profile",
+       *         "required": false,
+       *         "granted": false,
+       *         "text": {
+       *           "en": "See your name and username",
+       *           "de": "Ihren Namen und Benutzernamen sehen"
+       *         },
+       *         "claims": [
+       *           {
+       *             "claim": "name",
+       *             "text": {
+       *               "en": "Your name",
+       *               "de": "Ihr Name"
+       *             }
+       *           }
+       *         ]
+       *       }
+       *     ]
+       */
       scopes: components['schemas']['ConsentScopeDto'][];
     };
     JourneyPendingDto: {

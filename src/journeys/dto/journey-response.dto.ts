@@ -351,7 +351,7 @@ export class ConsentWordingDto {
 
 export class ConsentClaimDto {
   @ApiProperty({ example: 'name' }) claim: string;
-  @ApiProperty({ type: ConsentWordingDto }) text: ConsentWordingDto;
+  @ApiProperty({ type: ConsentWordingDto, example: { en: 'Your name', de: 'Ihr Name' } }) text: ConsentWordingDto;
 }
 
 export class ConsentScopeDto {
@@ -360,11 +360,16 @@ export class ConsentScopeDto {
   required: boolean;
   @ApiProperty({ example: false, description: 'Allowed earlier and not withdrawn: shown checked' })
   granted: boolean;
-  @ApiProperty({ type: ConsentWordingDto, description: 'The scope in plain words' })
+  @ApiProperty({
+    type: ConsentWordingDto,
+    description: 'The scope in plain words',
+    example: { en: 'See your name and username', de: 'Ihren Namen und Benutzernamen sehen' },
+  })
   text: ConsentWordingDto;
   @ApiProperty({
     type: [ConsentClaimDto],
     description: "What it releases about the customer (narrowed to the client's allowed claims)",
+    example: [{ claim: 'name', text: { en: 'Your name', de: 'Ihr Name' } }],
   })
   claims: ConsentClaimDto[];
 }
@@ -378,9 +383,26 @@ export class ConsentNextStep {
   @ApiProperty({ enum: ['CONSENT'], example: 'CONSENT' })
   type: 'CONSENT';
 
-  @ApiProperty({ type: ConsentClientDto, description: 'The application asking' }) client: ConsentClientDto;
+  @ApiProperty({
+    type: ConsentClientDto,
+    description: 'The application asking',
+    example: { clientId: 'budget-app', name: 'Budget App' },
+  })
+  client: ConsentClientDto;
 
-  @ApiProperty({ type: [ConsentScopeDto], description: 'Each scope asked, in plain words (en, de)' })
+  @ApiProperty({
+    type: [ConsentScopeDto],
+    description: 'Each scope asked, in plain words (en, de)',
+    example: [
+      {
+        scope: 'profile',
+        required: false,
+        granted: false,
+        text: { en: 'See your name and username', de: 'Ihren Namen und Benutzernamen sehen' },
+        claims: [{ claim: 'name', text: { en: 'Your name', de: 'Ihr Name' } }],
+      },
+    ],
+  })
   scopes: ConsentScopeDto[];
 }
 
