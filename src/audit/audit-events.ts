@@ -86,7 +86,7 @@ export const AUDIT_EVENT_TYPES = {
   ESIGN_DECLINED: 'esign.declined',
   /** A trusted device was revoked; details: deviceId, reason. */
   DEVICE_REVOKED: 'device.revoked',
-  /** A support agent read a customer's data; details: what (sessions, devices, audit), reason. */
+  /** A support agent read a customer's data; details: what (sessions, devices, audit, consents, ...), reason. */
   AGENT_VIEWED: 'agent.viewed',
   /** A one-time code was sent by SMS; details: provider, maskedPhone, send (1 = first, 2+ = resends). */
   SMS_OTP_SENT: 'mfa.sms_sent',
