@@ -258,6 +258,8 @@ export class AuthorizeController {
         ...(loginHint && !session ? { login_hint: loginHint } : {}),
         // A step-up opens at the second factor: the page offers the factors the journey offers.
         ...(view.nextStep?.options ? { factors: view.nextStep.options.map((option) => option.type).join(',') } : {}),
+        // A single sign-on lacking only consent opens at CONSENT: the page shows the application and the scopes.
+        ...(view.nextStep?.type === 'CONSENT' ? { client_name: client.name, scopes: scopes.join(' ') } : {}),
         // The page's "Forgot your password?" starts a password_reset journey for the same client, redirect and
         // PKCE challenge (the reset never mints a code; the sign-in journey keeps its own).
         ...(view.nextStep?.type === 'PASSWORD'
