@@ -38,11 +38,15 @@ const toRecord = (row: ConsentRow): ConsentRecord => ({
 export class ConsentRecordsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The scopes the customer allowed the client and did not withdraw (the CONSENT step's and SSO's check). */
+  /**
+   * The scopes the customer allowed the client and did not withdraw (the CONSENT step's and SSO's check). FOR
+   * SHARE: read in the transaction that mints the code, it holds a withdrawal back until the code is written (the
+   * withdrawal then deletes it), or waits for one that came first and no longer finds the rows live.
+   */
   async liveScopes(manager: EntityManager | undefined, cupid: string, clientId: string): Promise<string[]> {
     const rows = await rowsOf<{ scope: string }>(
       manager ?? this.dataSource.manager,
-      'SELECT scope FROM consent_records WHERE cupid = $1 AND client_id = $2 AND NOT revoked',
+      'SELECT scope FROM consent_records WHERE cupid = $1 AND client_id = $2 AND NOT revoked FOR SHARE',
       [cupid, clientId],
     );
     return rows.map((row) => row.scope);

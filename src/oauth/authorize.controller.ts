@@ -190,13 +190,8 @@ export class AuthorizeController {
       if (session && maxAge !== undefined && this.clock.now().getTime() - session.authTime.getTime() > maxAge * 1000)
         session = null;
       const forceConsent = prompt.includes('consent');
-      // A session lacking only the customer's consent to this client: a journey with the CONSENT step alone.
-      const needsConsent = session ? await this.sso.consentMissing(session, client, scopes, forceConsent) : false;
-      // OIDC Core §3.1.2.6: prompt=none cannot show the consent page; the client hears why.
-      if (session && needsConsent && none)
-        return back('consent_required', 'the customer has not allowed this client the scopes asked for');
-      if (session && !needsConsent && assuranceRank(session.acr) >= required) {
-        const code = await this.sso.issueCode(
+      if (session && assuranceRank(session.acr) >= required) {
+        const issued = await this.sso.issueCode(
           session,
           client,
           {
@@ -208,8 +203,13 @@ export class AuthorizeController {
           },
           requestOrigin(request),
         );
-        if (code) return redirect({ code });
-        session = null; // ended a moment ago: as if there were none
+        if ('code' in issued) return redirect({ code: issued.code });
+        // OIDC Core §3.1.2.6: prompt=none cannot show the consent page; the client hears why.
+        if ('consent' in issued && none)
+          return back('consent_required', 'the customer has not allowed this client the scopes asked for');
+        // Lacking only consent: a journey under the session with the CONSENT step alone (below). Ended a moment
+        // ago: as if there were none.
+        if ('ended' in issued) session = null;
       }
       // OIDC Core §3.1.2.6: prompt=none never shows a page; the client hears why it cannot have a code.
       if (none)

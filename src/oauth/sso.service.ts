@@ -62,28 +62,26 @@ export class SsoService {
   }
 
   /**
-   * Whether the customer must be asked for consent before a code under the session (issue 16 item 2; the rule is
-   * src/consents/consent-rule.ts): prompt=consent always, a first-party client never (no statement), a
-   * third-party client when a requested scope has no live consent record.
-   */
-  async consentMissing(session: Session, client: OAuthClient, scopes: string[], forced: boolean): Promise<boolean> {
-    const wanted = consentWanted(client, forced);
-    if (wanted !== 'check') return wanted === 'ask';
-    return !coveredBy(scopes, await this.consents.liveScopes(undefined, session.cupid, client.clientId));
-  }
-
-  /**
    * A code for `client` under the session, in one transaction with the session's client list and the
-   * audit; null when the session ended meanwhile (a revocation that committed first wins).
+   * audit; `ended` when the session ended meanwhile (a revocation that committed first wins); `consent` when the
+   * customer must be asked first (issue 16 item 2, src/consents/consent-rule.ts): prompt=consent, or a
+   * third-party client without live consent to every scope, read in this transaction (a withdrawal racing it
+   * waits for the code and deletes it, or wins and no code is minted). A first-party client reads nothing.
    */
   issueCode(
     session: Session,
     client: OAuthClient,
     request: SsoCodeRequest,
     origin: RequestOrigin,
-  ): Promise<string | null> {
+  ): Promise<{ code: string } | { consent: true } | { ended: true }> {
     return retryTransaction(this.dataSource, async (tx) => {
-      if (!(await this.sessions.joinClient(tx, session.id, client))) return null;
+      const wanted = consentWanted(client, request.prompt.includes('consent'));
+      if (wanted === 'ask') return { consent: true as const };
+      if (wanted === 'check') {
+        const live = await this.consents.liveScopes(tx, session.cupid, client.clientId);
+        if (!coveredBy(request.scope.split(' '), live)) return { consent: true as const };
+      }
+      if (!(await this.sessions.joinClient(tx, session.id, client))) return { ended: true as const };
       const code = await this.codes.mint(tx, {
         client,
         sessionId: session.id,
@@ -104,7 +102,7 @@ export class SsoService {
         userAgent: origin.userAgent,
         details: { acr: session.acr, prompt: request.prompt.join(' ') || null },
       });
-      return code;
+      return { code };
     });
   }
 }

@@ -66,8 +66,19 @@ export class ConsentRevocationService {
       const scopes = await this.consents.revoke(tx, cupid, clientId, scope, at);
       if (scopes.length === 0) return null;
       const reason = scope === null ? 'consent revoked' : `consent revoked: ${scope}`;
-      const revoked = await this.tokens.revokeForConsent(tx, { cupid, clientId, scope }, at, reason);
-      const codesDeleted = await this.codes.deleteUnredeemedForConsent(tx, { cupid, clientId, scope });
+      const consent = { cupid, clientId, scope };
+      // Revocation wins every race. The codes go first: an exchange already spending one holds its row, this
+      // waits for it, and the tokens it issued are visible to the statements below (READ COMMITTED: each
+      // statement sees what committed before it); an exchange after this finds no code. Then the tokens, twice:
+      // a refresh rotation that committed while the first UPDATE waited on its parent row left a child that only
+      // a later statement sees; a rotation after the first UPDATE finds its parent REVOKED and issues nothing.
+      const codesDeleted = await this.codes.deleteUnredeemedForConsent(tx, consent);
+      const first = await this.tokens.revokeForConsent(tx, consent, at, reason);
+      const late = first.count > 0 ? await this.tokens.revokeForConsent(tx, consent, at, reason) : first;
+      const revoked = {
+        count: first.count + (late === first ? 0 : late.count),
+        sessionIds: [...new Set([...first.sessionIds, ...late.sessionIds])].sort(),
+      };
       const sessions = notify ? revoked.sessionIds : [];
       await this.outbox.enqueue(
         tx,

@@ -919,7 +919,7 @@ function consentScreen(next: Step<'CONSENT'>): void {
         scope.text[language] ?? scope.text.en,
         scope.required ? ` ${t('consent.required')}` : '',
         claims.length > 0
-          ? h('span', { class: 'hint' }, ` ${t('consent.shares', { claims: claims.join(', ') })}`)
+          ? h('span', { class: 'hint claims' }, ` ${t('consent.shares', { claims: claims.join(', ') })}`)
           : null,
       ),
     );
