@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { ClientsService } from '../../src/clients/clients.service';
+import { ClientDeactivationService } from '../../src/tokens/client-deactivation.service';
 import { BACKCHANNEL_LOGOUT_CHANNEL } from '../../src/logout/backchannel-logout.handlers';
 import { startTestApp } from '../support/app';
 import type { TestApp } from '../support/app';
@@ -395,6 +396,64 @@ describe('consent for a third-party application', () => {
     expect(await introspect(t, tokens.access_token)).toEqual({ active: false });
     const events = await auditEvents(t, { cupid: ALICE, type: 'consent.revoked' });
     expect(events.at(-1)).toMatchObject({ actor_type: 'AGENT', actor_id: 'agent-007', details: { reason } });
+  });
+
+  /** alice allows the application `scope` again under her session (prompt=consent) and gets its tokens. */
+  async function grantAgain(scope: string) {
+    const sso = await request(scope, { prompt: 'consent' });
+    const login = toLogin(await visit(sso.url, cookie));
+    const answer = await consent(login.journeyId, login.token, scope.split(' '));
+    return sso.redeem((await answer.json()).redirectTo);
+  }
+
+  const liveTokens = async () =>
+    (
+      await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM tokens WHERE cupid = $1 AND client_id = $2 AND status IN ('ACTIVE', 'ROTATED')`,
+        [ALICE, APP.clientId],
+      )
+    )[0].n as number;
+
+  it('a withdrawal racing refreshes and a code exchange wins: no token of the application survives', async () => {
+    const tokens = await grantAgain('openid profile');
+    // A code minted under consent and not exchanged yet, exchanged while the withdrawal runs.
+    const pending = await request('openid profile');
+    const location = (await visit(pending.url, cookie)).headers.get('location')!;
+    const racing = [
+      ...Array.from({ length: 3 }, () => oidc.refreshTokenGrant(app, tokens.refresh_token!).then(() => 'ok')),
+      pending.redeem(location).then(() => 'ok'),
+    ].map((attempt) => attempt.catch((error: { error?: string }) => error.error ?? 'failed'));
+    const [withdrawn] = await Promise.all([me('DELETE', `/${APP.clientId}`), ...racing]);
+    expect(withdrawn.status).toBe(200);
+    await Promise.all(racing);
+    expect(await liveTokens()).toBe(0);
+    const [{ codes }] = await t.dataSource.query(
+      `SELECT count(*)::int AS codes FROM authorization_codes WHERE cupid = $1 AND client_id = $2 AND redeemed_at IS NULL`,
+      [ALICE, APP.clientId],
+    );
+    expect(codes).toBe(0);
+  });
+
+  it('deactivating the application withdraws every consent it holds, audited', async () => {
+    // The race above may have ended the session (a refresh token replayed): a new login, consent asked again.
+    const { flow, journeyId, body } = await aliceUpToConsent('openid', { prompt: 'consent' });
+    expect(body.nextStep.type).toBe('CONSENT');
+    const tokens = await flow.redeem(
+      (await (await consent(journeyId, body.transactionToken, ['openid'])).json()).redirectTo,
+    );
+    await t.app.get(ClientDeactivationService).deactivate(APP.clientId, 'ops-test');
+    const live = await t.dataSource.query(`SELECT scope FROM consent_records WHERE client_id = $1 AND NOT revoked`, [
+      APP.clientId,
+    ]);
+    expect(live).toEqual([]);
+    // Its tokens die with the cascade's sessions.
+    expect(await introspect(t, tokens.access_token)).toEqual({ active: false });
+    const [event] = await t.dataSource.query(
+      `SELECT actor_type, actor_id, details FROM audit_logs WHERE event_type = 'consent.revoked' AND client_id = $1
+        AND details->>'reason' = 'client deactivated'`,
+      [APP.clientId],
+    );
+    expect(event).toMatchObject({ actor_type: 'SYSTEM', actor_id: 'ops-test', details: { records: 1 } });
   });
 });
 
