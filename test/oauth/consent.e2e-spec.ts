@@ -13,7 +13,6 @@ import {
   introspect,
   registerStandardClients,
   SERVICE,
-  SPA,
 } from '../support/oauth';
 import { Slapd, startSlapd } from '../support/slapd';
 import { VendorServer } from '../support/vendor-server';
