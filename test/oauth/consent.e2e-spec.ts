@@ -283,6 +283,23 @@ describe('consent for a third-party application', () => {
     expect(await auditEvents(t, { cupid: ALICE, type: 'consent.denied' })).toHaveLength(1);
   });
 
+  it('a third-party application cannot use the embedded journey API (it would see the password, skip consent)', async () => {
+    const refused = await fetch(`${t.baseUrl}/journeys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        clientId: APP.clientId,
+        redirectUri: APP.redirectUri,
+        codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        codeChallengeMethod: 'S256',
+        scope: 'openid profile',
+        channel: 'WEB',
+      }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ type: 'urn:ciam:problem:invalid-journey-request' });
+  });
+
   it("a third-party application's token cannot read or withdraw consents", async () => {
     expect((await me('GET', '', broad.access_token)).status).toBe(403);
     expect((await me('DELETE', `/${APP.clientId}`, broad.access_token)).status).toBe(403);
