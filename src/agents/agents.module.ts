@@ -1,6 +1,4 @@
 import { ConsentsModule } from '../consents/consents.module';
-import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
-import { ClientsModule } from '../clients/clients.module';
 import { AgentConsentsController } from './agent-consents.controller';
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
@@ -11,10 +9,14 @@ import { AgentSignalsController } from './agent-signals.controller';
 import { LockoutModule } from '../journeys/lockout/lockout.module';
 import { MeModule } from '../me/me.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { ClientsModule } from '../clients/clients.module';
+import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
+import { AgentClientsController } from './agent-clients.controller';
+import { ClientAdminGuard } from './client-admin.guard';
 import { AgentApiTokensController } from './agent-api-tokens.controller';
 import { AgentRecoveryController } from './agent-recovery.controller';
 import { AgentRecoveryService } from './agent-recovery.service';
-import { FactorResetsRepository } from './factor-resets.repository';
+import { FactorResetRecordsModule } from './factor-reset-records.module';
 import { AgentJwtStrategy } from './agent-jwt.strategy';
 import { AgentMfaController } from './agent-mfa.controller';
 import { AgentSupportService } from './agent-support.service';
@@ -31,9 +33,10 @@ import { WorkforceKeys } from './workforce-keys';
     LockoutModule,
     MeModule,
     TokensModule,
-    ConsentsModule,
-    ClientDeactivationModule,
+    FactorResetRecordsModule,
     ClientsModule,
+    ClientDeactivationModule,
+    ConsentsModule,
   ],
   controllers: [
     AgentController,
@@ -42,8 +45,9 @@ import { WorkforceKeys } from './workforce-keys';
     AgentRecoveryController,
     AgentApiTokensController,
     DevSignInController,
+    AgentClientsController,
     AgentConsentsController,
   ],
-  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
+  providers: [ClientAdminGuard, WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
 })
 export class AgentsModule {}

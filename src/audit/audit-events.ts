@@ -194,6 +194,10 @@ export const AUDIT_EVENT_TYPES = {
   PASSWORD_RESET: 'password.reset',
   /** A new password was refused; details: reason (policy, unknown_customer), rules (the policy rules broken). */
   PASSWORD_RESET_REJECTED: 'password.reset_rejected',
+  /** A client's secret was replaced; details: overlapSeconds, previousSecretExpiresAt (null: the old one was revoked at once). Never a secret or hash. */
+  CLIENT_SECRET_ROTATED: 'client.secret_rotated',
+  /** A deactivated client was served again (what its deactivation revoked stays revoked); details: none. */
+  CLIENT_REACTIVATED: 'client.reactivated',
   /** The customer allowed a client scopes at the CONSENT step; details: scopes (granted), requested, forced (prompt=consent). */
   CONSENT_GRANTED: 'consent.granted',
   /** The customer allowed a client none of the scopes it asked; the journey ends with access_denied; details: requested. */

@@ -9,6 +9,8 @@
  *               (OIDC Back-Channel Logout; without a URI it is removed)
  *   clients:list
  *   clients:deactivate --id ID   (also revokes the client's sessions and tokens)
+ *   clients:update --id ID [settings] [--clear SETTING ...] | clients:rotate-secret --id ID [--overlap SECONDS]
+ *   clients:reactivate --id ID | clients:show --id ID   (src/cli/client-commands.ts; settings as for clients:add)
  *   keys:rotate [--reason TEXT]
  *   keys:reseal     (after a KEY_ENCRYPTION_KEY change: re-seal with it what KEY_ENCRYPTION_KEY_PREVIOUS sealed)
  *   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]   (development workforce IdP)
@@ -49,6 +51,13 @@ import { ApiError } from '../common/problem';
 import { OutboxService } from '../outbox/outbox.service';
 import { InvalidSetReceiverError, SignalsService } from '../signals/signals.service';
 import type { OutboxState } from '../outbox/outbox.repository';
+import {
+  CLIENT_ADMIN_COMMANDS,
+  CLIENT_FLAG_OPTIONS,
+  CLIENT_FLAGS_USAGE,
+  runClientCommand,
+  settingsFromFlags,
+} from './client-commands';
 
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
@@ -58,6 +67,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
   clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
   clients:list
   clients:deactivate --id ID
+${CLIENT_FLAGS_USAGE}
   keys:rotate [--reason TEXT]
   keys:reseal
   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]
@@ -118,6 +128,7 @@ async function main(argv: string[]): Promise<void> {
       state: { type: 'string' },
       channel: { type: 'string' },
       limit: { type: 'string' },
+      ...CLIENT_FLAG_OPTIONS,
     },
     strict: true,
   });
@@ -127,6 +138,7 @@ async function main(argv: string[]): Promise<void> {
       'clients:set-backchannel-logout',
       'clients:list',
       'clients:deactivate',
+      ...CLIENT_ADMIN_COMMANDS,
       'keys:rotate',
       'agent:token',
       'jobs:run',
@@ -180,7 +192,13 @@ async function main(argv: string[]): Promise<void> {
       const type = String(values.type ?? '').toUpperCase();
       if (!values.id || !values.name || (type !== 'PUBLIC' && type !== 'CONFIDENTIAL') || !values.grant?.length)
         throw new UsageError(USAGE);
+      if (values.clear) throw new UsageError('--clear is for clients:update');
+      // The newer settings (issue 16) take the same flags as clients:update.
+      const more = Object.fromEntries(
+        Object.entries(settingsFromFlags(values)).filter(([, value]) => value !== undefined && value !== null),
+      );
       const { client, secret } = await clients.register({
+        ...more,
         clientId: values.id,
         name: values.name,
         type,
@@ -204,6 +222,8 @@ async function main(argv: string[]): Promise<void> {
         redirectUris: client.redirectUris,
         scopes: client.scopes,
         minAcr: client.minAcr,
+        firstParty: client.firstParty,
+        subjectType: client.subjectType,
       });
       if (secret && !values.secret) {
         print({ clientSecret: secret, note: 'shown once: store it now; only its hash is kept' });
@@ -226,8 +246,13 @@ async function main(argv: string[]): Promise<void> {
           grantTypes: client.grantTypes,
           redirectUris: client.redirectUris,
           backchannelLogoutUri: client.backchannelLogoutUri,
+          firstParty: client.firstParty,
+          subjectType: client.subjectType,
+          deactivatedAt: client.deactivatedAt?.toISOString() ?? null,
         });
       }
+    } else if (CLIENT_ADMIN_COMMANDS.includes(command)) {
+      for (const line of await runClientCommand(command, values, clients)) print(line);
     } else if (command === 'clients:deactivate') {
       if (!values.id) throw new UsageError(USAGE);
       // Ends the client's sessions and tokens too (audited), in bounded batches.

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '../clients/clients.module';
-import { SessionsModule } from '../sessions/sessions.module';
 import { ConsentsModule } from '../consents/consents.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { CLIENT_DEACTIVATION_STEPS, ClientDeactivationStep } from './client-deactivation-steps';
 import { ClientDeactivationService } from './client-deactivation.service';
+import { ConsentDeactivationStep } from './consent-deactivation.step';
 import { ConsentRevocationService } from './consent-revocation.service';
 import { TokensModule } from './tokens.module';
 
@@ -14,7 +16,17 @@ import { TokensModule } from './tokens.module';
  */
 @Module({
   imports: [ClientsModule, SessionsModule, TokensModule, ConsentsModule],
-  providers: [ClientDeactivationService, ConsentRevocationService],
+  providers: [
+    ClientDeactivationService,
+    ConsentRevocationService,
+    ConsentDeactivationStep,
+    {
+      // The further cascade steps, run in this order after sessions and tokens: the customers' consents.
+      provide: CLIENT_DEACTIVATION_STEPS,
+      inject: [ConsentDeactivationStep],
+      useFactory: (consents: ConsentDeactivationStep): ClientDeactivationStep[] => [consents],
+    },
+  ],
   exports: [ClientDeactivationService, ConsentRevocationService],
 })
 export class ClientDeactivationModule {}

@@ -41,6 +41,7 @@ import { TokensService } from './tokens.service';
   ],
   exports: [
     KEY_ENCRYPTION_KEY,
+    ApiTokensRepository,
     SigningKeysService,
     TokensRepository,
     TokensService,
