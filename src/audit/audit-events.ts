@@ -202,7 +202,7 @@ export const AUDIT_EVENT_TYPES = {
   CONSENT_GRANTED: 'consent.granted',
   /** The customer allowed a client none of the scopes it asked; the journey ends with access_denied; details: requested. */
   CONSENT_DENIED: 'consent.denied',
-  /** Consent to a client was withdrawn (one scope or all) by the customer, an agent or the client's deactivation; details: scopes, tokensRevoked, codesDeleted, sessions, reason. */
+  /** Consent to a client was withdrawn (one scope or all) by the customer, an agent or the client's deactivation; details: scopes, tokensRevoked, codesDeleted, sessions, reason (a deactivation: records instead of the counts). */
   CONSENT_REVOKED: 'consent.revoked',
 } as const;
 
