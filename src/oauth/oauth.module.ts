@@ -20,6 +20,9 @@ import { RevocationController } from './revocation.controller';
 import { TokenRevocationService } from './token-revocation.service';
 import { TokenController } from './token.controller';
 import { UserinfoController } from './userinfo.controller';
+import { ClientAssertionVerifier } from './proofs/client-assertion';
+import { ClientKeys } from './proofs/client-keys';
+import { DpopVerifier } from './proofs/dpop';
 
 /** The OAuth 2.0 / OpenID Connect protocol endpoints. */
 @Module({
@@ -43,6 +46,9 @@ import { UserinfoController } from './userinfo.controller';
     TokenRevocationService,
     EndSessionService,
     SsoService,
+    ClientKeys,
+    ClientAssertionVerifier,
+    DpopVerifier,
   ],
   exports: [ClientsModule, CorsPolicy, ClientAuthenticator],
 })

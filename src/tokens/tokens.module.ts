@@ -15,6 +15,7 @@ import { SigningKeysRepository } from './keys/signing-keys.repository';
 import { SigningKeysService } from './keys/signing-keys.service';
 import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
+import { UsedJtisRepository } from './used-jtis.repository';
 
 @Module({
   providers: [
@@ -28,6 +29,7 @@ import { TokensService } from './tokens.service';
     SigningKeysService,
     TokensRepository,
     TokensService,
+    UsedJtisRepository,
     ApiTokensRepository,
     ApiTokensService,
     AuthorizationCodesRepository,
@@ -45,6 +47,7 @@ import { TokensService } from './tokens.service';
     SigningKeysService,
     TokensRepository,
     TokensService,
+    UsedJtisRepository,
     ApiTokensService,
     AuthorizationCodesRepository,
     AuthorizationCodesService,

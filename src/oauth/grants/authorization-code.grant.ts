@@ -106,6 +106,7 @@ export class AuthorizationCodeGrant extends Grant {
           scope: redeemed.scope,
           nonce: redeemed.nonce,
           grantType: this.type,
+          dpopJkt: request.dpopJkt,
         },
         origin,
       );
@@ -153,6 +154,7 @@ export class AuthorizationCodeGrant extends Grant {
         scope: found.scope,
         nonce: found.nonce,
         grantType: this.type,
+        dpopJkt: request.dpopJkt,
       },
       origin,
     );
