@@ -9,7 +9,7 @@
  */
 
 /** Domain modules: they hold the rules and the data, and never know which HTTP API calls them. */
-const DOMAIN = '^src/(sessions|tokens|journeys|devices|mfa|risk|directory|clients|audit|esign)/';
+const DOMAIN = '^src/(sessions|tokens|journeys|devices|mfa|risk|directory|clients|audit|esign|consents)/';
 /** The HTTP protocol and API layers. */
 const HTTP_LAYERS = '^src/(oauth|me|agents)/';
 
@@ -39,6 +39,8 @@ const LAYERS = [
   { name: 'devices', path: '^src/devices/' },
   { name: 'mfa', path: '^src/mfa/' },
   { name: 'sessions', path: '^src/sessions/' },
+  // consent records (issue 16): read by journeys and SSO, withdrawn by the tokens' revocation cascade.
+  { name: 'consents', path: '^src/consents/' },
   { name: 'tokens', path: '^src/tokens/' },
   // the audit hash chain: sequencer, signed checkpoints (the signing keys), audit:verify; audit stays a sink.
   { name: 'audit-chain', path: '^src/audit-chain/' },

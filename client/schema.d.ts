@@ -823,6 +823,63 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/agent/customers/{cupid}/consents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A customer's consents, per application, each scope with its times */
+    get: operations['agentListConsents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/consents/{clientId}/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Withdraw a customer's consent to an application
+     * @description Every scope; the application's tokens for the customer stop working at once. Audited with the reason.
+     */
+    post: operations['agentRevokeClientConsent'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/customers/{cupid}/consents/{clientId}/scopes/{scope}/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Withdraw one scope of a customer from an application
+     * @description The application's tokens that carry the scope stop working at once. Audited with the reason.
+     */
+    post: operations['agentRevokeConsentScope'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/me/sessions': {
     parameters: {
       query?: never;
@@ -1308,6 +1365,63 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/me/consents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** My consents, per application, each scope with its times */
+    get: operations['listMyConsents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/consents/{clientId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Withdraw an application's consent
+     * @description Every scope; the application's tokens and unused codes for me stop working at once. Audited as consent.revoked.
+     */
+    delete: operations['revokeMyClientConsent'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/me/consents/{clientId}/scopes/{scope}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Withdraw one scope from an application
+     * @description The application's tokens that carry this scope stop working at once; the others stay. Audited.
+     */
+    delete: operations['revokeMyConsentScope'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/agent/admin/webhooks': {
     parameters: {
       query?: never;
@@ -1689,6 +1803,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/journeys/{journeyId}/consent': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Allow the application the scopes shown in nextStep (all or some), or none
+     * @description The last step of an authorization for a third-party application (or prompt=consent). The scopes granted are recorded and the tokens carry only those; openid must be among them. An empty list denies: the journey ends with CONSENT_DENIED, whose `redirectTo` sends the browser back to the application with error=access_denied.
+     */
+    post: operations['journeyConsent'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/journeys/{journeyId}/device-bind': {
     parameters: {
       query?: never;
@@ -2006,6 +2140,8 @@ export interface components {
         | 'urn:ciam:problem:signature-rejected'
         | 'urn:ciam:problem:document-mismatch'
         | 'urn:ciam:problem:esign-declined'
+        | 'urn:ciam:problem:consent-denied'
+        | 'urn:ciam:problem:consent-scopes-invalid'
         | 'urn:ciam:problem:device-proof-invalid'
         | 'urn:ciam:problem:device-bind-needs-second-factor'
         | 'urn:ciam:problem:device-key-in-use'
@@ -2070,7 +2206,8 @@ export interface components {
         | 'RECOVERY_CODE'
         | 'EMAIL_OTP'
         | 'RESET_USERNAME'
-        | 'SET_PASSWORD';
+        | 'SET_PASSWORD'
+        | 'CONSENT';
       /** @description PUSH_LIMIT_REACHED: the factors the same token can do instead */
       alternatives?: components['schemas']['AlternativeFactorDto'][];
       checks?: components['schemas']['HealthChecksDto'];
@@ -2079,6 +2216,11 @@ export interface components {
        * @example 30
        */
       retryAfter?: number;
+      /**
+       * @description CONSENT_DENIED: where the browser goes, the client's redirect URI with the error (RFC 6749 §4.1.2.1)
+       * @example https://app.example/callback?error=access_denied&state=af0ifjsldkj&iss=https%3A%2F%2Flogin.example
+       */
+      redirectTo?: string;
     };
     PublicFederationProviderDto: {
       /** @example bankid */
@@ -3202,6 +3344,58 @@ export interface components {
       /** @example true */
       active?: boolean;
     };
+    ConsentScopeRecordDto: {
+      /** @example profile */
+      scope: string;
+      /**
+       * Format: date-time
+       * @description First granted
+       * @example 2026-11-24T19:00:00.000Z
+       */
+      grantedAt: string;
+      /**
+       * Format: date-time
+       * @description Last granted or withdrawn
+       * @example 2026-11-30T08:00:00.000Z
+       */
+      updatedAt: string;
+      /** @example false */
+      revoked: boolean;
+      /**
+       * Format: date-time
+       * @example null
+       */
+      revokedAt: string | null;
+    };
+    ClientConsentDto: {
+      /** @example budget-app */
+      clientId: string;
+      /**
+       * @description The application's name (its id when it no longer exists)
+       * @example Budget App
+       */
+      clientName: string;
+      scopes: components['schemas']['ConsentScopeRecordDto'][];
+    };
+    ConsentListDto: {
+      /** @description Per application, each scope allowed (and withdrawn) */
+      consents: components['schemas']['ClientConsentDto'][];
+    };
+    ConsentRevokedDto: {
+      /**
+       * @description The scopes withdrawn
+       * @example [
+       *       "openid",
+       *       "profile"
+       *     ]
+       */
+      scopes: string[];
+      /**
+       * @description The application's tokens that stopped working
+       * @example 3
+       */
+      tokensRevoked: number;
+    };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
     };
@@ -4122,6 +4316,104 @@ export interface components {
       /** @example https://idp.example.com/authorize?client_id=ciam&response_type=code&state=... */
       authorizationUrl: string;
     };
+    ConsentWordingDto: {
+      /** @example See your name and username */
+      en: string;
+      /** @example Ihren Namen und Benutzernamen sehen */
+      de: string;
+    };
+    ConsentClaimDto: {
+      /** @example name */
+      claim: string;
+      /**
+       * @example {
+       *       "en": "Your name",
+       *       "de": "Ihr Name"
+       *     }
+       */
+      text: components['schemas']['ConsentWordingDto'];
+    };
+    ConsentScopeDto: {
+      /** @example profile */
+      scope: string;
+      /**
+       * @description openid: cannot be left out (no sign-in without it)
+       * @example false
+       */
+      required: boolean;
+      /**
+       * @description Allowed earlier and not withdrawn: shown checked
+       * @example false
+       */
+      granted: boolean;
+      /**
+       * @description The scope in plain words
+       * @example {
+       *       "en": "See your name and username",
+       *       "de": "Ihren Namen und Benutzernamen sehen"
+       *     }
+       */
+      text: components['schemas']['ConsentWordingDto'];
+      /**
+       * @description What it releases about the customer (narrowed to the client's allowed claims)
+       * @example [
+       *       {
+       *         "claim": "name",
+       *         "text": {
+       *           "en": "Your name",
+       *           "de": "Ihr Name"
+       *         }
+       *       }
+       *     ]
+       */
+      claims: components['schemas']['ConsentClaimDto'][];
+    };
+    ConsentClientDto: {
+      /** @example budget-app */
+      clientId: string;
+      /** @example Budget App */
+      name: string;
+    };
+    /** @description CONSENT: Show `client` and each of `scopes` in plain words with checkboxes (openid fixed); send the scopes granted, or none to deny. Answered by `journeyConsent`. */
+    ConsentNextStep: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'CONSENT';
+      /**
+       * @description The application asking
+       * @example {
+       *       "clientId": "budget-app",
+       *       "name": "Budget App"
+       *     }
+       */
+      client: components['schemas']['ConsentClientDto'];
+      /**
+       * @description Each scope asked, in plain words (en, de)
+       * @example [
+       *       {
+       *         "scope": "profile",
+       *         "required": false,
+       *         "granted": false,
+       *         "text": {
+       *           "en": "See your name and username",
+       *           "de": "Ihren Namen und Benutzernamen sehen"
+       *         },
+       *         "claims": [
+       *           {
+       *             "claim": "name",
+       *             "text": {
+       *               "en": "Your name",
+       *               "de": "Ihr Name"
+       *             }
+       *           }
+       *         ]
+       *       }
+       *     ]
+       */
+      scopes: components['schemas']['ConsentScopeDto'][];
+    };
     JourneyPendingDto: {
       /**
        * Format: uuid
@@ -4414,6 +4706,21 @@ export interface components {
        */
       accept: boolean;
     };
+    ConsentDto: {
+      /**
+       * @description The current transaction token of the journey
+       * @example Vb2m1sKQd0n8s5Yy2p3u...
+       */
+      transactionToken: string;
+      /**
+       * @description The scopes the customer allows, among those in nextStep.scopes; openid must be among them. An empty list denies: the journey ends with access_denied.
+       * @example [
+       *       "openid",
+       *       "profile"
+       *     ]
+       */
+      scopes: string[];
+    };
     DevicePublicKeyDto: {
       /** @example EC */
       kty: string;
@@ -4531,7 +4838,8 @@ export interface components {
       | components['schemas']['EmailOtpNextStep']
       | components['schemas']['ResetUsernameNextStep']
       | components['schemas']['SetPasswordNextStep']
-      | components['schemas']['FederatedNextStep'];
+      | components['schemas']['FederatedNextStep']
+      | components['schemas']['ConsentNextStep'];
     /** @description Sign in with an upstream identity provider: choosing it, then going there. */
     FederatedNextStep:
       components['schemas']['FederatedChooseNextStep'] | components['schemas']['FederatedRedirectNextStep'];
@@ -9596,6 +9904,322 @@ export interface operations {
       };
     };
   };
+  agentListConsents: {
+    parameters: {
+      query: {
+        reason: string;
+      };
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "consents": [
+           *         {
+           *           "clientId": "budget-app",
+           *           "clientName": "Budget App",
+           *           "scopes": [
+           *             {
+           *               "scope": "profile",
+           *               "grantedAt": "2026-11-24T19:00:00.000Z",
+           *               "updatedAt": "2026-11-30T08:00:00.000Z",
+           *               "revoked": false,
+           *               "revokedAt": null
+           *             }
+           *           ]
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ConsentListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentRevokeClientConsent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+        clientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "scopes": [
+           *         "openid",
+           *         "profile"
+           *       ],
+           *       "tokensRevoked": 3
+           *     }
+           */
+          'application/json': components['schemas']['ConsentRevokedDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentRevokeConsentScope: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The customer id */
+        cupid: string;
+        clientId: string;
+        scope: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "reason": "Customer reported a lost phone (ticket INC-20931)"
+         *     }
+         */
+        'application/json': components['schemas']['ReasonDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "scopes": [
+           *         "openid",
+           *         "profile"
+           *       ],
+           *       "tokensRevoked": 3
+           *     }
+           */
+          'application/json': components['schemas']['ConsentRevokedDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   meListSessions: {
     parameters: {
       query?: never;
@@ -12025,6 +12649,266 @@ export interface operations {
       };
     };
   };
+  listMyConsents: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "consents": [
+           *         {
+           *           "clientId": "budget-app",
+           *           "clientName": "Budget App",
+           *           "scopes": [
+           *             {
+           *               "scope": "profile",
+           *               "grantedAt": "2026-11-24T19:00:00.000Z",
+           *               "updatedAt": "2026-11-30T08:00:00.000Z",
+           *               "revoked": false,
+           *               "revokedAt": null
+           *             }
+           *           ]
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ConsentListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  revokeMyClientConsent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        clientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "scopes": [
+           *         "openid",
+           *         "profile"
+           *       ],
+           *       "tokensRevoked": 3
+           *     }
+           */
+          'application/json': components['schemas']['ConsentRevokedDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  revokeMyConsentScope: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        clientId: string;
+        scope: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "scopes": [
+           *         "openid",
+           *         "profile"
+           *       ],
+           *       "tokensRevoked": 3
+           *     }
+           */
+          'application/json': components['schemas']['ConsentRevokedDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   agentListWebhooks: {
     parameters: {
       query?: never;
@@ -14145,6 +15029,109 @@ export interface operations {
        * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
        *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
        *     - `DOCUMENT_MISMATCH` (`urn:ciam:problem:document-mismatch`): Not the document id, version or SHA-256 awaiting signature: sign the one in nextStep.document. Then the journey goes on with the same transaction token.
+       */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. Then the journey goes on with the same transaction token. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token. Then the journey goes on with the same transaction token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. Then the journey goes on with the same transaction token.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  journeyConsent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example 6c1f1e3e-8a43-4c1e-9d0e-0b9a5b8f6d21 */
+        journeyId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "transactionToken": "Vb2m1sKQd0n8s5Yy2p3u...",
+         *       "scopes": [
+         *         "openid",
+         *         "profile"
+         *       ]
+         *     }
+         */
+        'application/json': components['schemas']['ConsentDto'];
+      };
+    };
+    responses: {
+      /** @description The completed journey */
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JourneyResponse'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again. Then the journey goes on with the same transaction token.
+       *     - `TRANSACTION_INVALID` (`urn:ciam:problem:transaction-invalid`): The transaction token is unknown, already used, expired, of another journey, or the journey is closed. Then go on with the latest transaction token held, or start again.
+       *     - `CONSENT_SCOPES_INVALID` (`urn:ciam:problem:consent-scopes-invalid`): The answer names a scope the client did not ask for, or leaves out openid, without which there is no sign-in. Then the journey goes on with the same transaction token.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing). Then the journey goes on with the same transaction token.
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `CONSENT_DENIED` (`urn:ciam:problem:consent-denied`): The customer allowed the client none of the scopes it asked: send the browser to `redirectTo`, the client's redirect URI with error=access_denied (RFC 6749 §4.1.2.1). Then the journey is over: start a new one.
+       *     - `JOURNEY_FAILED` (`urn:ciam:problem:journey-failed`): The attempts of a step are used up, or a second factor is required and the customer has none. Then the journey is over: start a new one.
+       */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `STEP_OUT_OF_ORDER` (`urn:ciam:problem:step-out-of-order`): The token is good but the journey expects another step now: `expectedStep` names it. Then the journey goes on with the same transaction token.
+       *     - `STEP_IN_PROGRESS` (`urn:ciam:problem:step-in-progress`): An earlier request with this token is still running: retry shortly with the same token and body to get its answer. Then the journey goes on with the same transaction token.
        */
       409: {
         headers: {

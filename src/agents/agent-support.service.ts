@@ -28,7 +28,8 @@ export interface Page<T> {
 }
 
 /** What an agent may see of a customer, by the name `agent.viewed` records it under. */
-type Viewed = 'sessions' | 'devices' | 'audit' | 'mfa' | 'factors' | 'lockout' | 'api_tokens' | 'federation_links';
+type Viewed =
+  'sessions' | 'devices' | 'audit' | 'mfa' | 'factors' | 'lockout' | 'api_tokens' | 'federation_links' | 'consents';
 
 /**
  * The support agents' reads and the revocations that need more than one domain call. Access to customer

@@ -1,3 +1,5 @@
+import { ConsentsModule } from '../consents/consents.module';
+import { AgentConsentsController } from './agent-consents.controller';
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -38,6 +40,7 @@ import { AgentFederationProvidersController } from './agent-federation-providers
     ClientsModule,
     ClientDeactivationModule,
     FederationModule,
+    ConsentsModule,
   ],
   controllers: [
     AgentController,
@@ -49,6 +52,7 @@ import { AgentFederationProvidersController } from './agent-federation-providers
     AgentClientsController,
     AgentFederationController,
     AgentFederationProvidersController,
+    AgentConsentsController,
   ],
   providers: [ClientAdminGuard, WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
 })

@@ -86,7 +86,7 @@ export const AUDIT_EVENT_TYPES = {
   ESIGN_DECLINED: 'esign.declined',
   /** A trusted device was revoked; details: deviceId, reason. */
   DEVICE_REVOKED: 'device.revoked',
-  /** A support agent read a customer's data; details: what (sessions, devices, audit), reason. */
+  /** A support agent read a customer's data; details: what (sessions, devices, audit, consents, ...), reason. */
   AGENT_VIEWED: 'agent.viewed',
   /** A one-time code was sent by SMS; details: provider, maskedPhone, send (1 = first, 2+ = resends). */
   SMS_OTP_SENT: 'mfa.sms_sent',
@@ -219,6 +219,12 @@ export const AUDIT_EVENT_TYPES = {
   FEDERATION_TOKEN_HANDED_OUT: 'federation.token_handed_out',
   /** A provider refused a link's refresh for good (invalid_grant): the customer must consent again; details: providerId, linkId, error, trigger. */
   FEDERATION_RECONSENT_REQUIRED: 'federation.reconsent_required',
+  /** The customer allowed a client scopes at the CONSENT step; details: scopes (granted), requested, forced (prompt=consent). */
+  CONSENT_GRANTED: 'consent.granted',
+  /** The customer allowed a client none of the scopes it asked; the journey ends with access_denied; details: requested. */
+  CONSENT_DENIED: 'consent.denied',
+  /** Consent to a client was withdrawn (one scope or all) by the customer, an agent or the client's deactivation; details: scopes, tokensRevoked, codesDeleted, sessions, reason (a deactivation: records instead of the counts). */
+  CONSENT_REVOKED: 'consent.revoked',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

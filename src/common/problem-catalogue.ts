@@ -23,7 +23,8 @@ export type ProblemExtension =
   | 'expectedStep'
   | 'alternatives'
   | 'checks'
-  | 'retryAfter';
+  | 'retryAfter'
+  | 'redirectTo';
 
 export interface ProblemEntry {
   status: number;
@@ -280,6 +281,22 @@ export const PROBLEM_CATALOGUE = {
     title: 'Document declined',
     meaning: 'The customer declined the document.',
     journey: 'ends',
+  },
+  CONSENT_DENIED: {
+    status: 403,
+    title: 'Consent denied',
+    meaning:
+      "The customer allowed the client none of the scopes it asked: send the browser to `redirectTo`, the client's redirect URI with error=access_denied (RFC 6749 §4.1.2.1).",
+    journey: 'ends',
+    extensions: ['redirectTo'],
+  },
+  CONSENT_SCOPES_INVALID: {
+    status: 400,
+    title: 'Scopes not grantable',
+    meaning:
+      'The answer names a scope the client did not ask for, or leaves out openid, without which there is no sign-in.',
+    journey: 'same-token',
+    extensions: ['attemptsLeft'],
   },
   DEVICE_PROOF_INVALID: {
     status: 400,

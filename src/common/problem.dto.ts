@@ -16,6 +16,7 @@ const STEP_KINDS = [
   'EMAIL_OTP',
   'RESET_USERNAME',
   'SET_PASSWORD',
+  'CONSENT',
 ];
 
 class FieldErrorDto {
@@ -72,6 +73,11 @@ export class ProblemDto {
   checks?: unknown;
   @ApiPropertyOptional({ example: 30, description: 'Seconds to wait before retrying, as in the Retry-After header' })
   retryAfter?: number;
+  @ApiPropertyOptional({
+    example: 'https://app.example/callback?error=access_denied&state=af0ifjsldkj&iss=https%3A%2F%2Flogin.example',
+    description: "CONSENT_DENIED: where the browser goes, the client's redirect URI with the error (RFC 6749 §4.1.2.1)",
+  })
+  redirectTo?: string;
 }
 
 /** Properties documented by reference (a decorator cannot write a bare $ref); src/openapi.ts applies them. */
@@ -90,6 +96,7 @@ const EXAMPLE_VALUES: Record<ProblemExtension, unknown> = {
   alternatives: [{ type: 'SMS_OTP' }],
   checks: { database: { status: 'down' }, signingKeys: { status: 'up' }, directory: { status: 'up', adapter: 'ldap' } },
   retryAfter: 30,
+  redirectTo: 'https://app.example/callback?error=access_denied&state=af0ifjsldkj&iss=https%3A%2F%2Flogin.example',
 };
 
 const CONTINUATION: Record<JourneyContinuation, string> = {

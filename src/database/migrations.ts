@@ -27,6 +27,7 @@ import { EmailHelperRecoveryCodes1796093200000 } from '../../migrations/17960932
 import { ForgotHelperPasswordReset1796094000000 } from '../../migrations/1796094000000-ForgotHelperPasswordReset';
 import { EnrolHelperPasskeyEnrolStep1796094500000 } from '../../migrations/1796094500000-EnrolHelperPasskeyEnrolStep';
 import { ClientPolicyColumns1796095000000 } from '../../migrations/1796095000000-ClientPolicyColumns';
+import { ConsentHelperConsentRecords1796095200000 } from '../../migrations/1796095200000-ConsentHelperConsentRecords';
 import { ProofsHelperUsedJtisAndDpop1796095400000 } from '../../migrations/1796095400000-ProofsHelperUsedJtisAndDpop';
 import { FederationTables1796095500000 } from '../../migrations/1796095500000-FederationTables';
 import { EmailotpHelperEmailOtpStep1796094100000 } from '../../migrations/1796094100000-EmailotpHelperEmailOtpStep';
@@ -63,6 +64,7 @@ export const MIGRATIONS = [
   EmailotpHelperEmailOtpStep1796094100000,
   EnrolHelperPasskeyEnrolStep1796094500000,
   ClientPolicyColumns1796095000000,
+  ConsentHelperConsentRecords1796095200000,
   ProofsHelperUsedJtisAndDpop1796095400000,
   FederationTables1796095500000,
 ];

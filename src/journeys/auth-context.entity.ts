@@ -30,6 +30,8 @@ export interface JourneyOptions {
   purpose?: 'password_reset';
   /** The transaction a step-up approves (dynamic linking): shown on the push prompt, its hash bound into the result. */
   transaction?: { amount: string; currency: string; payee: string; hash: string };
+  /** prompt=consent (OIDC Core §3.1.2.1): the CONSENT step is asked even when consent is on record or implied. */
+  consentPrompt?: boolean;
 }
 
 /** One login journey. Its inputs never change after creation; only status (and CUPID, once known) move. */

@@ -17,6 +17,7 @@ export const AUTH_STEP_KINDS = [
   'RESET_USERNAME',
   'SET_PASSWORD',
   'FEDERATED',
+  'CONSENT',
 ] as const;
 export type AuthStepKind = (typeof AUTH_STEP_KINDS)[number];
 export const AUTH_TRANSACTION_STATUSES = ['PENDING', 'CONSUMED', 'FAILED', 'EXPIRED'] as const;

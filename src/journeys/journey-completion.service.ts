@@ -217,10 +217,20 @@ export class JourneyCompletion {
     const { context, client } = state;
     const { stepUp, transaction } = context.options ?? {};
     // A browser that came through /oauth2/authorize gets the provider session cookie (SSO); only its hash is kept.
-    const cookie = context.options?.browser ? randomSecret(32) : undefined;
+    // A session that lacked only consent (single sign-on to a third-party client, issue 16): nothing was
+    // authenticated, so the session is joined as single sign-on joins it: auth_time, level and cookie unchanged.
+    const consentOnly =
+      stepUp !== undefined && state.passed.length > 0 && state.passed.every((entry) => entry.step === 'CONSENT');
+    const cookie = context.options?.browser && !consentOnly ? randomSecret(32) : undefined;
     const cookieHash = cookie ? sha256(cookie) : null;
     let session: { id: string; amr: string[]; acr: string | null };
-    if (stepUp) {
+    if (stepUp && consentOnly) {
+      if (!(await this.sessions.joinClient(tx, stepUp.sessionId, client))) {
+        await this.failJourney(tx, state, 'the session to join has ended', origin);
+        return { error: new JourneyFailedError('The session has ended. Sign in again.') };
+      }
+      session = { id: stepUp.sessionId, amr: stepUp.amr, acr: stepUp.acr };
+    } else if (stepUp) {
       // The same session proves more: never a second session (issue 15).
       const raised = await this.sessions.stepUp(tx, stepUp.sessionId, context.cupid!, { amr, acr, cookieHash, client });
       if (!raised) {
@@ -263,7 +273,7 @@ export class JourneyCompletion {
           redirectUri: context.redirectUri!,
           codeChallenge: context.codeChallenge!,
           nonce: context.nonce,
-          scope: context.requestedScopes.join(' '),
+          scope: grantedScopes(state).join(' '),
           contextId: context.id,
         });
     if (!state.transient.newJourney && !state.transient.noPendingLeft)
@@ -307,4 +317,15 @@ export class JourneyCompletion {
       },
     };
   }
+}
+
+/**
+ * The scopes the tokens carry: those requested, narrowed to what the customer granted at this journey's CONSENT
+ * step when it had one (issue 16 item 2); otherwise all requested (consent on record or implied).
+ */
+function grantedScopes(state: JourneyState): string[] {
+  const consented = state.passed.map((entry) => entry.facts.consentedScopes).find(Array.isArray) as
+    string[] | undefined;
+  const requested = state.context.requestedScopes;
+  return consented ? requested.filter((scope) => consented.includes(scope)) : requested;
 }

@@ -548,6 +548,10 @@ export class JourneyService {
     const client = await this.clients.findActive(request.clientId);
     if (!client || !client.allowsGrant('authorization_code'))
       throw new InvalidJourneyRequestError('unknown client, or it may not sign customers in');
+    // A third-party application never holds the customer's credentials, and its consent is asked only on the
+    // hosted page (issue 16): it signs customers in through /oauth2/authorize, never the embedded journey API.
+    if (request.startedBy === 'api' && !client.firstParty)
+      throw new InvalidJourneyRequestError('a third-party application signs customers in through /oauth2/authorize');
     if (
       request.redirectUri === undefined ? !request.options?.stepUp : !client.redirectUris.includes(request.redirectUri)
     )

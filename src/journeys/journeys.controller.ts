@@ -9,6 +9,7 @@ import {
   DeviceProofDto,
   EmailCodeDto,
   EsignDto,
+  ConsentDto,
   PasskeyAssertionDto,
   PasskeyEnrolDto,
   PasswordStepDto,
@@ -468,6 +469,32 @@ export class JourneysController {
       'verify',
       body.transactionToken,
       { documentId: body.documentId, version: body.version, sha256: body.sha256, accept: body.accept },
+      requestOrigin(request),
+    );
+  }
+
+  @Post(':journeyId/consent')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Allow the application the scopes shown in nextStep (all or some), or none',
+    description:
+      'The last step of an authorization for a third-party application (or prompt=consent). The scopes granted are ' +
+      'recorded and the tokens carry only those; openid must be among them. An empty list denies: the journey ends ' +
+      'with CONSENT_DENIED, whose `redirectTo` sends the browser back to the application with error=access_denied.',
+  })
+  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The completed journey' })
+  @ApiJourneyProblems(...STEP_PROBLEMS, 'CONSENT_DENIED', 'CONSENT_SCOPES_INVALID', 'JOURNEY_FAILED')
+  consent(
+    @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
+    @Body() body: ConsentDto,
+    @Req() request: FastifyRequest,
+  ): Promise<JourneyView> {
+    return this.journeys.submit(
+      journeyId,
+      'CONSENT',
+      'verify',
+      body.transactionToken,
+      { scopes: body.scopes },
       requestOrigin(request),
     );
   }

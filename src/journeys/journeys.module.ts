@@ -19,6 +19,8 @@ import { EmailModule } from '../mfa/email/email.module';
 import { DeviceProofStep } from './steps/device-proof.step';
 import { PushStep } from './steps/push.step';
 import { EsignStep } from './steps/esign.step';
+import { ConsentStep } from './steps/consent.step';
+import { ConsentsModule } from '../consents/consents.module';
 import { DeviceBindStep } from './steps/device-bind.step';
 import { TotpStep } from './steps/totp.step';
 import { RecoveryCodeStep } from './steps/recovery-code.step';
@@ -61,6 +63,7 @@ const STEPS = [
   SetPasswordStep,
   // After PASSKEY_LOGIN: a passwordless journey (method: passkey) starts with the first passwordless step.
   FederatedStep,
+  ConsentStep,
 ];
 
 @Module({
@@ -82,6 +85,7 @@ const STEPS = [
     PasskeysModule,
     EmailModule,
     FederationModule,
+    ConsentsModule,
   ],
   controllers: [JourneysController],
   providers: [

@@ -69,7 +69,8 @@ export const LOA_MFA = LOA2;
  * or the customer always needs one, unless the device proof stands in for it; documents to sign; the
  * binding of this device when the frontend asked, which itself needs a second factor in this journey
  * (a password alone never creates a factor: issue 12, ASVS 6.4.4 and NIST 800-63B §6.1.2.1, binding an
- * authenticator needs the existing factors); then tokens. Steps say which of these they are
+ * authenticator needs the existing factors); the customer's consent to the client (issue 16: a third-party
+ * client, or prompt=consent); then tokens. Steps say which of these they are
  * (their role); policy returns every step that could satisfy the next requirement, so the frontend can
  * offer a choice.
  */
@@ -105,6 +106,9 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
       if (factors.length > 0 && !passedAny('second-factor')) return { next: 'STEP', steps: factors };
       return { next: 'FAIL', reason: 'the level of assurance asked for cannot be reached', denied: false };
     }
+    // Consent to the client comes last here too: a single sign-on or a step-up that lacks only that asks only that.
+    const consent = await available('authorization');
+    if (consent.length > 0) return { next: 'STEP', steps: consent.slice(0, 1) };
     return {
       next: 'COMPLETE',
       amr: [...new Set([...stepUp.amr, ...state.passed.flatMap((entry) => entry.facts.amr)])],
@@ -174,6 +178,9 @@ export async function decide(state: JourneyState, steps: JourneyStep[]): Promise
     const due = await available(role, false);
     if (due.length > 0) return { next: 'STEP', steps: due.slice(0, 1) };
   }
+  // The customer's consent to the client (issue 16), last: asked only of someone fully signed in, once a journey.
+  const authorization = await available('authorization');
+  if (authorization.length > 0) return { next: 'STEP', steps: authorization.slice(0, 1) };
 
   const amr = [...new Set(state.passed.flatMap((entry) => entry.facts.amr))];
   const trustedDeviceId =

@@ -22,6 +22,10 @@ import { ServiceApiTokensController } from './service-api-tokens.controller';
 import { FederationModule } from '../federation/federation.module';
 import { FederationLinksController } from './federation-links.controller';
 import { FederationTokensController } from './federation-tokens.controller';
+import { ConsentsModule } from '../consents/consents.module';
+import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
+import { ClientsModule } from '../clients/clients.module';
+import { ConsentsController } from './consents.controller';
 
 /**
  * Customer self-service (`/me`): an HTTP API over the sessions and devices domains, beside agents/. The
@@ -39,6 +43,9 @@ import { FederationTokensController } from './federation-tokens.controller';
     PasskeysModule,
     OAuthModule,
     FederationModule,
+    ConsentsModule,
+    ClientDeactivationModule,
+    ClientsModule,
   ],
   controllers: [
     MeController,
@@ -52,6 +59,7 @@ import { FederationTokensController } from './federation-tokens.controller';
     PasskeysController,
     FederationLinksController,
     FederationTokensController,
+    ConsentsController,
   ],
   providers: [CustomerAuthGuard, FreshAuthGuard, FactorsService],
   exports: [FreshAuthGuard, FactorsService],

@@ -22,7 +22,7 @@ export const AUTHORIZE_PARAMETERS = [
 ] as const;
 
 /** The prompt values we act on (discovery: prompt_values_supported). */
-export const PROMPT_VALUES = ['none', 'login'] as const;
+export const PROMPT_VALUES = ['none', 'login', 'consent'] as const;
 
 export interface OidcParameters {
   prompt: string[];
@@ -34,8 +34,8 @@ export interface OidcParameters {
 
 /**
  * The OIDC Core §3.1.2.1 parameters of an authorization request. `prompt=none` with anything else is an error
- * (§3.1.2.1); consent and select_account are accepted and satisfied (first-party apps: no consent page, one
- * account per browser session). acr_values (§3.1.2.1) and an `acr` claim request in `claims` (§5.5.1.1) give the
+ * (§3.1.2.1); consent asks the CONSENT step whatever the client (issue 16; without it only third-party clients
+ * ask, src/consents/consent-rule.ts); select_account is accepted and satisfied (one account per browser session). acr_values (§3.1.2.1) and an `acr` claim request in `claims` (§5.5.1.1) give the
  * level asked: any listed value satisfies, so the lowest known one is what must be reached; unknown values are
  * ignored as the spec's voluntary claims, unless every value of an essential request is unknown.
  */

@@ -194,8 +194,9 @@ export class AuthorizeController {
       // OIDC Core §3.1.2.1 max_age: a last authentication older than that is not enough.
       if (session && maxAge !== undefined && this.clock.now().getTime() - session.authTime.getTime() > maxAge * 1000)
         session = null;
+      const forceConsent = prompt.includes('consent');
       if (session && assuranceRank(session.acr) >= required) {
-        const code = await this.sso.issueCode(
+        const issued = await this.sso.issueCode(
           session,
           client,
           {
@@ -207,8 +208,13 @@ export class AuthorizeController {
           },
           requestOrigin(request),
         );
-        if (code) return redirect({ code });
-        session = null; // ended a moment ago: as if there were none
+        if ('code' in issued) return redirect({ code: issued.code });
+        // OIDC Core §3.1.2.6: prompt=none cannot show the consent page; the client hears why.
+        if ('consent' in issued && none)
+          return back('consent_required', 'the customer has not allowed this client the scopes asked for');
+        // Lacking only consent: a journey under the session with the CONSENT step alone (below). Ended a moment
+        // ago: as if there were none.
+        if ('ended' in issued) session = null;
       }
       // OIDC Core §3.1.2.6: prompt=none never shows a page; the client hears why it cannot have a code.
       if (none)
@@ -234,6 +240,7 @@ export class AuthorizeController {
             ...(required > 0 ? { acr: acrOfRank(required) } : {}),
             ...(loginHint ? { loginHint } : {}),
             ...(idpHint && !session ? { idpHint } : {}),
+            ...(forceConsent ? { consentPrompt: true } : {}),
             ...(session ? { stepUp: { sessionId: session.id, acr: session.acr, amr: session.amr } } : {}),
           },
         },
@@ -259,6 +266,8 @@ export class AuthorizeController {
         ...(view.nextStep?.type === 'FEDERATED' && idpHint ? { idp_hint: idpHint } : {}),
         // A step-up opens at the second factor: the page offers the factors the journey offers.
         ...(view.nextStep?.options ? { factors: view.nextStep.options.map((option) => option.type).join(',') } : {}),
+        // A single sign-on lacking only consent opens at CONSENT: the page shows the application and the scopes.
+        ...(view.nextStep?.type === 'CONSENT' ? { client_name: client.name, scopes: scopes.join(' ') } : {}),
         // The page's "Forgot your password?" starts a password_reset journey for the same client, redirect and
         // PKCE challenge (the reset never mints a code; the sign-in journey keeps its own).
         ...(view.nextStep?.type === 'PASSWORD'

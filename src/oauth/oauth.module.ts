@@ -1,3 +1,4 @@
+import { ConsentsModule } from '../consents/consents.module';
 import { Module } from '@nestjs/common';
 import { JourneysModule } from '../journeys/journeys.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -25,7 +26,7 @@ import { DpopVerifier } from './proofs/dpop';
 
 /** The OAuth 2.0 / OpenID Connect protocol endpoints. */
 @Module({
-  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule],
+  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule, ConsentsModule],
   controllers: [
     AuthorizeController,
     DiscoveryController,

@@ -4,6 +4,8 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import { Clock } from '../common/clock';
+import { ConsentRecordsRepository } from '../consents/consent-records.repository';
+import { consentWanted, coveredBy } from '../consents/consent-rule';
 import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -39,6 +41,7 @@ export class SsoService {
     private readonly directory: UserDirectory,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly consents: ConsentRecordsRepository,
   ) {}
 
   /** The live session the cookie names, or null (no cookie, unknown, ended, or the directory says no). */
@@ -60,16 +63,25 @@ export class SsoService {
 
   /**
    * A code for `client` under the session, in one transaction with the session's client list and the
-   * audit; null when the session ended meanwhile (a revocation that committed first wins).
+   * audit; `ended` when the session ended meanwhile (a revocation that committed first wins); `consent` when the
+   * customer must be asked first (issue 16 item 2, src/consents/consent-rule.ts): prompt=consent, or a
+   * third-party client without live consent to every scope, read in this transaction (a withdrawal racing it
+   * waits for the code and deletes it, or wins and no code is minted). A first-party client reads nothing.
    */
   issueCode(
     session: Session,
     client: OAuthClient,
     request: SsoCodeRequest,
     origin: RequestOrigin,
-  ): Promise<string | null> {
+  ): Promise<{ code: string } | { consent: true } | { ended: true }> {
     return retryTransaction(this.dataSource, async (tx) => {
-      if (!(await this.sessions.joinClient(tx, session.id, client))) return null;
+      const wanted = consentWanted(client, request.prompt.includes('consent'));
+      if (wanted === 'ask') return { consent: true as const };
+      if (wanted === 'check') {
+        const live = await this.consents.liveScopes(tx, session.cupid, client.clientId);
+        if (!coveredBy(request.scope.split(' '), live)) return { consent: true as const };
+      }
+      if (!(await this.sessions.joinClient(tx, session.id, client))) return { ended: true as const };
       const code = await this.codes.mint(tx, {
         client,
         sessionId: session.id,
@@ -90,7 +102,7 @@ export class SsoService {
         userAgent: origin.userAgent,
         details: { acr: session.acr, prompt: request.prompt.join(' ') || null },
       });
-      return code;
+      return { code };
     });
   }
 }

@@ -153,6 +153,25 @@ export class AuthorizationCodesRepository {
     };
   }
 
+  /**
+   * Consent withdrawn: the customer's unredeemed codes for the client (those naming `scope`, or all when null)
+   * are deleted, so none can be exchanged for tokens the consent no longer covers (invalid_grant). Returns how many.
+   */
+  async deleteUnredeemedForConsent(
+    manager: EntityManager,
+    consent: { cupid: string; clientId: string; scope: string | null },
+  ): Promise<number> {
+    const rows = await rowsOf<{ id: string }>(
+      manager,
+      `DELETE FROM authorization_codes
+        WHERE cupid = $1 AND client_id = $2 AND redeemed_at IS NULL
+          AND ($3::text IS NULL OR $3 = ANY (string_to_array(scope, ' ')))
+        RETURNING id`,
+      [consent.cupid, consent.clientId, consent.scope],
+    );
+    return rows.length;
+  }
+
   /** A code already redeemed, to tell a replay from a code that never existed. */
   async findRedeemed(manager: EntityManager, codeHash: Buffer): Promise<RedeemedCode | null> {
     const [row] = await rowsOf<CodeRow>(

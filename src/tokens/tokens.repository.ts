@@ -547,6 +547,29 @@ export class TokensRepository {
     return rows.length;
   }
 
+  /**
+   * Consent withdrawn (issue 16 item 2): the customer's live tokens of the client that depend on it, revoked
+   * at once (introspection, userinfo and refresh read this row): every one of the client's when `scope` is
+   * null, else those whose scope names it. Returns the sessions they belonged to (the back-channel logout's sid).
+   */
+  async revokeForConsent(
+    manager: EntityManager,
+    consent: { cupid: string; clientId: string; scope: string | null },
+    at: Date,
+    reason: string,
+  ): Promise<{ count: number; sessionIds: string[] }> {
+    const rows = await rowsOf<{ session_id: string | null }>(
+      manager,
+      `UPDATE tokens SET status = 'REVOKED', revoked_at = $4, revoke_reason = $5, rotation_response = NULL
+        WHERE cupid = $1 AND client_id = $2 AND status IN ('ACTIVE', 'ROTATED')
+          AND ($3::text IS NULL OR $3 = ANY (string_to_array(scope, ' ')))
+        RETURNING session_id`,
+      [consent.cupid, consent.clientId, consent.scope, at, reason],
+    );
+    const sessionIds = [...new Set(rows.map((row) => row.session_id).filter((id): id is string => id !== null))];
+    return { count: rows.length, sessionIds: sessionIds.sort() };
+  }
+
   async revokeById(manager: EntityManager, id: string, at: Date, reason: string): Promise<boolean> {
     const rows = await rowsOf<{ id: string }>(
       manager,

@@ -92,6 +92,8 @@ describe('the journey types a frontend narrows', () => {
         return step.phase === 'CHOOSE_PROVIDER'
           ? `choose ${step.providers.map((provider) => provider.id).join(',')}`
           : `go to ${step.authorizationUrl}`;
+      case 'CONSENT':
+        return `consent to ${step.client.name}: ${step.scopes.map((scope) => scope.text.en).join(', ')}`;
     }
   }
 

@@ -345,7 +345,7 @@ describe('single sign-on, prompt, max_age and step-up (OIDC Core §3.1.2.1)', ()
     const metadata = (await rp(SPA.clientId)).serverMetadata();
     expect(metadata).toMatchObject({
       acr_values_supported: ['urn:ciam:loa:1', 'urn:ciam:loa:2', 'urn:ciam:loa:3'],
-      prompt_values_supported: ['none', 'login'],
+      prompt_values_supported: ['none', 'login', 'consent'],
       claims_parameter_supported: true,
       authorization_response_iss_parameter_supported: true,
     });

@@ -3,7 +3,7 @@
 import { brand } from './branding';
 import { createDeviceKey, loadDeviceKey, saveDeviceKey, signJws } from './device-key';
 import { field, h, showFieldError } from './dom';
-import { t } from './i18n';
+import { locale, t } from './i18n';
 import {
   Answer,
   FactorOption,
@@ -40,6 +40,7 @@ const FATAL = new Set([
   'push-denied',
   'push-rejected',
   'esign-declined',
+  'consent-denied',
   'device-bind-needs-second-factor',
   'transaction-invalid',
   'invalid-journey-request',
@@ -134,6 +135,11 @@ export interface StartHints {
   idpHint?: string | null;
   /** The sign-in's client, redirect and PKCE challenge: what a forgot-password journey starts with. */
   reset?: { clientId?: string | null; redirectUri?: string | null; codeChallenge?: string | null };
+  /**
+   * A single sign-on that lacks only consent opens at CONSENT: the application's name and the scopes asked come
+   * in the fragment (the journey's own nextStep, with the service's wording, reaches only a page that answered a step).
+   */
+  consent?: { clientName?: string | null; scopes?: string[] };
 }
 
 /** What "Forgot your password?" starts with (null: the redirect did not say, no link), and the sign-in to return to. */
@@ -151,6 +157,22 @@ export function startFlow(journeyId: string, token: string, step: string, hints:
   if (step === 'PASSWORD') return route({ type: 'PASSWORD' });
   // /oauth2/authorize?idp_hint=...: straight on to that provider (the FEDERATED step is the journey's first).
   if (step === 'FEDERATED' && hints.idpHint) return void goToProvider(hints.idpHint, hints.idpHint, alertBox());
+  if (step === 'CONSENT') {
+    const scopes = hints.consent?.scopes ?? [];
+    if (scopes.length === 0) return showFatal(localProblem('generic'));
+    const name = hints.consent?.clientName || t('consent.anApplication');
+    return consentScreen({
+      type: 'CONSENT',
+      client: { clientId: '', name },
+      scopes: scopes.map((scope) => ({
+        scope,
+        required: scope === 'openid',
+        granted: false,
+        text: { en: scopeWords(scope), de: scopeWords(scope) },
+        claims: [],
+      })),
+    });
+  }
   // A step-up (issue 15): the customer is signed in and the page opens at the second factors the redirect names
   // (the password is never asked again); any other first step has nothing to show.
   const factors = (hints.factors ?? []).filter((type): type is FactorOption['type'] => STEP_UP_FACTORS.has(type));
@@ -205,6 +227,8 @@ function route(next: NextStep): void {
       return flow.factors.length > 1 ? chooseFactorScreen() : factorStartScreen(flow.factors[0]);
     case 'ESIGN':
       return esignScreen(next);
+    case 'CONSENT':
+      return consentScreen(next);
     case 'DEVICE_BIND':
       return deviceBindScreen(next);
     case 'DEVICE_PROOF':
@@ -219,9 +243,9 @@ function route(next: NextStep): void {
   }
 }
 
-function complete(redirectTo: string): void {
-  show(heading('done.heading'), h('p', {}, t('done.text')));
-  status(t('done.heading'));
+function complete(redirectTo: string, headingKey = 'done.heading'): void {
+  show(heading(headingKey), h('p', {}, t('done.text')));
+  status(t(headingKey));
   window.location.assign(redirectTo);
 }
 
@@ -922,6 +946,89 @@ function pushExpiredScreen(problem: Problem): void {
         factorLabel(option),
       ),
     ),
+  );
+}
+
+// ---- consent -------------------------------------------------------------------------------------------
+
+/** A scope in the page's own words (the fragment's scopes have no wording from the service). */
+function scopeWords(scope: string): string {
+  const known = t(`consent.scope.${scope}`);
+  return known === `consent.scope.${scope}` ? scope : known;
+}
+
+/**
+ * The application asks for access (issue 16): each scope in plain words with what it shares, as checkboxes
+ * (openid fixed: no sign-in without it); Allow sends the ticked ones, Deny sends none and the application hears
+ * access_denied (the problem's redirectTo).
+ */
+function consentScreen(next: Step<'CONSENT'>): void {
+  const language = locale();
+  const problemBox = alertBox();
+  const boxes = next.scopes.map((scope, index) => {
+    const id = `scope-${index}`;
+    const box = h('input', {
+      type: 'checkbox',
+      id,
+      name: 'scope',
+      value: scope.scope,
+      ...(scope.required ? { disabled: true } : {}),
+    });
+    // Required scopes and those allowed before start ticked; the others wait for the customer (data minimisation).
+    box.checked = scope.required || scope.granted;
+    const claims = scope.claims.map((claim) => claim.text[language] ?? claim.text.en);
+    const row = h(
+      'div',
+      { class: 'checkbox' },
+      box,
+      h(
+        'label',
+        { for: id },
+        scope.text[language] ?? scope.text.en,
+        scope.required ? ` ${t('consent.required')}` : '',
+        claims.length > 0
+          ? h('span', { class: 'hint claims' }, ` ${t('consent.shares', { claims: claims.join(', ') })}`)
+          : null,
+      ),
+    );
+    return { scope, box, row };
+  });
+  const submit = async (allow: boolean) => {
+    const scopes = allow
+      ? boxes.filter(({ scope, box }) => scope.required || box.checked).map(({ scope }) => scope.scope)
+      : [];
+    busy(form, true);
+    status(t('status.consenting'));
+    const answer = await journeyApi.consent(flow.journeyId, flow.token, scopes);
+    busy(form, false);
+    if (!answer.ok && answer.problem.code === 'consent-denied' && answer.problem.redirectTo)
+      return complete(answer.problem.redirectTo, 'consent.deniedHeading');
+    handle(answer, (problem) => {
+      status('');
+      setAlert(problemBox, problemMessage(problem));
+    });
+  };
+  const form = h(
+    'form',
+    { novalidate: true },
+    problemBox,
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, t('consent.legend', { client: next.client.name })),
+      ...boxes.map(({ row }) => row),
+    ),
+    h('button', { type: 'submit' }, t('consent.allow')),
+    h('button', { type: 'button', class: 'secondary', onclick: () => void submit(false) }, t('consent.deny')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void submit(true);
+  });
+  show(
+    heading('consent.heading', { client: next.client.name }),
+    h('p', {}, t('consent.text', { client: next.client.name })),
+    form,
   );
 }
 

@@ -28,6 +28,8 @@ export interface Problem {
   alternatives: string[];
   /** The rules a refused value broke (a 422 PASSWORD_POLICY_VIOLATION's `errors[].messages`). */
   errors: string[];
+  /** Where the browser goes after a refusal the application must hear of (CONSENT_DENIED: access_denied). */
+  redirectTo: string | null;
 }
 
 export type Answer = { ok: true; view: JourneyView } | { ok: false; problem: Problem };
@@ -66,6 +68,7 @@ function answer({ data, error, response }: Raw): Answer {
               : [],
           )
         : [],
+      redirectTo: typeof body.redirectTo === 'string' ? body.redirectTo : null,
     },
   };
 }
@@ -90,6 +93,7 @@ export function localProblem(code: string): Problem {
     attemptsLeft: null,
     alternatives: [],
     errors: [],
+    redirectTo: null,
   };
 }
 
@@ -163,6 +167,8 @@ export const journeyApi = {
     call(() =>
       api.POST('/journeys/{journeyId}/esign', { ...path(journeyId), body: { transactionToken, ...document, accept } }),
     ),
+  consent: (journeyId: string, transactionToken: string, scopes: string[]) =>
+    call(() => api.POST('/journeys/{journeyId}/consent', { ...path(journeyId), body: { transactionToken, scopes } })),
   bindDevice: (
     journeyId: string,
     transactionToken: string,

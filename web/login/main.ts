@@ -1,6 +1,6 @@
 // The hosted login page: /oauth2/authorize sends the browser here with the journey in the URL fragment
 // (#journey=...&transaction_token=...&step=PASSWORD, with login_hint, or step=SMS_OTP&factors=SMS_OTP,PUSH for a
-// step-up); the page drives each step through the journey API and
+// step-up, or step=CONSENT&client_name=...&scopes=... when a single sign-on lacks only consent); the page drives each step through the journey API and
 // finally follows the journey's redirect back to the relying party (code, state, iss).
 import { resumeFederation, startFlow, showNoJourney } from './app';
 import { applyBranding } from './branding';
@@ -26,6 +26,10 @@ async function boot(): Promise<void> {
       clientId: fragment.get('client_id'),
       redirectUri: fragment.get('redirect_uri'),
       codeChallenge: fragment.get('code_challenge'),
+    },
+    consent: {
+      clientName: fragment.get('client_name'),
+      scopes: (fragment.get('scopes') ?? '').split(' ').filter(Boolean),
     },
   });
 }

@@ -344,6 +344,68 @@ export class EsignNextStep {
   document: EsignDocumentDto;
 }
 
+export class ConsentWordingDto {
+  @ApiProperty({ example: 'See your name and username' }) en: string;
+  @ApiProperty({ example: 'Ihren Namen und Benutzernamen sehen' }) de: string;
+}
+
+export class ConsentClaimDto {
+  @ApiProperty({ example: 'name' }) claim: string;
+  @ApiProperty({ type: ConsentWordingDto, example: { en: 'Your name', de: 'Ihr Name' } }) text: ConsentWordingDto;
+}
+
+export class ConsentScopeDto {
+  @ApiProperty({ example: 'profile' }) scope: string;
+  @ApiProperty({ example: false, description: 'openid: cannot be left out (no sign-in without it)' })
+  required: boolean;
+  @ApiProperty({ example: false, description: 'Allowed earlier and not withdrawn: shown checked' })
+  granted: boolean;
+  @ApiProperty({
+    type: ConsentWordingDto,
+    description: 'The scope in plain words',
+    example: { en: 'See your name and username', de: 'Ihren Namen und Benutzernamen sehen' },
+  })
+  text: ConsentWordingDto;
+  @ApiProperty({
+    type: [ConsentClaimDto],
+    description: "What it releases about the customer (narrowed to the client's allowed claims)",
+    example: [{ claim: 'name', text: { en: 'Your name', de: 'Ihr Name' } }],
+  })
+  claims: ConsentClaimDto[];
+}
+
+export class ConsentClientDto {
+  @ApiProperty({ example: 'budget-app' }) clientId: string;
+  @ApiProperty({ example: 'Budget App' }) name: string;
+}
+
+export class ConsentNextStep {
+  @ApiProperty({ enum: ['CONSENT'], example: 'CONSENT' })
+  type: 'CONSENT';
+
+  @ApiProperty({
+    type: ConsentClientDto,
+    description: 'The application asking',
+    example: { clientId: 'budget-app', name: 'Budget App' },
+  })
+  client: ConsentClientDto;
+
+  @ApiProperty({
+    type: [ConsentScopeDto],
+    description: 'Each scope asked, in plain words (en, de)',
+    example: [
+      {
+        scope: 'profile',
+        required: false,
+        granted: false,
+        text: { en: 'See your name and username', de: 'Ihren Namen und Benutzernamen sehen' },
+        claims: [{ claim: 'name', text: { en: 'Your name', de: 'Ihr Name' } }],
+      },
+    ],
+  })
+  scopes: ConsentScopeDto[];
+}
+
 export class DeviceBindNextStep {
   @ApiProperty({ enum: ['DEVICE_BIND'], example: 'DEVICE_BIND' })
   type: 'DEVICE_BIND';
@@ -524,6 +586,11 @@ export const JOURNEY_RESPONSE_MODELS = [
   FederatedProviderOption,
   FederatedChooseNextStep,
   FederatedRedirectNextStep,
+  ConsentWordingDto,
+  ConsentClaimDto,
+  ConsentScopeDto,
+  ConsentClientDto,
+  ConsentNextStep,
   JourneyPendingDto,
   JourneyCompletedDto,
 ];
@@ -655,6 +722,12 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     description:
       "Keep the token, send the browser to `authorizationUrl`; post the provider's answer from /federation/callback.",
   },
+  CONSENT: {
+    schema: 'ConsentNextStep',
+    operations: ['journeyConsent'],
+    description:
+      'Show `client` and each of `scopes` in plain words with checkboxes (openid fixed); send the scopes granted, or none to deny.',
+  },
 };
 
 /** The union schemas, added to components.schemas by src/openapi.ts. */
@@ -683,6 +756,7 @@ export const JOURNEY_UNION_SCHEMAS: Record<string, SchemaObject> = {
       RESET_USERNAME: ref(ResetUsernameNextStep),
       SET_PASSWORD: ref(SetPasswordNextStep),
       FEDERATED: ref('FederatedNextStep'),
+      CONSENT: ref(ConsentNextStep),
     },
   ),
   FederatedNextStep: union('Sign in with an upstream identity provider: choosing it, then going there.', 'phase', {

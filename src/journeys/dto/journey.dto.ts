@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   Equals,
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -291,6 +293,20 @@ export class EsignDto extends TransactionOnlyDto {
   @ApiProperty({ example: true, description: "The customer's explicit acceptance; false declines (the journey ends)" })
   @IsBoolean()
   accept: boolean;
+}
+
+export class ConsentDto extends TransactionOnlyDto {
+  @ApiProperty({
+    type: [String],
+    example: ['openid', 'profile'],
+    description:
+      'The scopes the customer allows, among those in nextStep.scopes; openid must be among them. An empty list denies: the journey ends with access_denied.',
+  })
+  @IsArray()
+  @ArrayMaxSize(32)
+  @IsString({ each: true })
+  @Length(1, 128, { each: true })
+  scopes: string[];
 }
 
 export class DevicePublicKeyDto {

@@ -93,9 +93,18 @@ export abstract class JourneyStep<Input = unknown> {
    * stand in for MFA; 'second-factor' satisfies an MFA requirement; 'consent' (documents to sign) and
    * 'enrolment' (binding this device) come before the tokens when they apply. A forgot-password journey has
    * its own two: 'reset-identify' (the username alone) and 'reset-password' (the new password).
+   * 'authorization' (the customer's consent to the client, issue 16) comes last, after everything that
+   * authenticates, also in a step-up or a single sign-on that only lacks it.
    */
   abstract readonly role:
-    'primary' | 'device-proof' | 'second-factor' | 'consent' | 'enrolment' | 'reset-identify' | 'reset-password';
+    | 'primary'
+    | 'device-proof'
+    | 'second-factor'
+    | 'consent'
+    | 'enrolment'
+    | 'authorization'
+    | 'reset-identify'
+    | 'reset-password';
   /** How many failed tries a journey allows for this step before it fails. */
   abstract maxTries(): number;
   /** Whether the customer can do this step at all (e.g. has a phone for SMS). */
