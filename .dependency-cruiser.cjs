@@ -9,7 +9,7 @@
  */
 
 /** Domain modules: they hold the rules and the data, and never know which HTTP API calls them. */
-const DOMAIN = '^src/(sessions|tokens|journeys|devices|mfa|risk|directory|clients|audit|esign)/';
+const DOMAIN = '^src/(sessions|tokens|journeys|devices|mfa|risk|directory|clients|audit|esign|pseudonyms)/';
 /** The HTTP protocol and API layers. */
 const HTTP_LAYERS = '^src/(oauth|me|agents)/';
 
@@ -33,6 +33,8 @@ const LAYERS = [
   // the transactional outbox: enqueued by every domain in its own transaction, so below them all.
   { name: 'outbox', path: '^src/outbox/' },
   { name: 'clients', path: '^src/clients/' },
+  // pairwise subjects: the mapping and its versions; knows clients only by their subject policy.
+  { name: 'pseudonyms', path: '^src/pseudonyms/' },
   { name: 'directory', path: '^src/directory/' },
   { name: 'risk', path: '^src/risk/' },
   { name: 'esign', path: '^src/esign/' },

@@ -194,6 +194,14 @@ export const AUDIT_EVENT_TYPES = {
   PASSWORD_RESET: 'password.reset',
   /** A new password was refused; details: reason (policy, unknown_customer), rules (the policy rules broken). */
   PASSWORD_RESET_REJECTED: 'password.reset_rejected',
+  /** A new pseudonym version is current (pairwise subjects); details: version, algorithm, keyRef, previous, retired. */
+  PSEUDONYM_VERSION_ADDED: 'pseudonym.version_added',
+  /** A run of pseudonyms:migrate; details: fromVersion, toVersion, migrated, remaining. */
+  PSEUDONYMS_MIGRATED: 'pseudonyms.migrated',
+  /** The previous pseudonym version is current again; details: current, previous. */
+  PSEUDONYM_VERSION_ROLLED_BACK: 'pseudonym.version_rolled_back',
+  /** An agent resolved a client's pairwise sub to the customer; details: subjectType, found (never the pseudonym). */
+  PSEUDONYM_RESOLVED: 'pseudonym.resolved',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

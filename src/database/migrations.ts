@@ -27,6 +27,7 @@ import { EmailHelperRecoveryCodes1796093200000 } from '../../migrations/17960932
 import { ForgotHelperPasswordReset1796094000000 } from '../../migrations/1796094000000-ForgotHelperPasswordReset';
 import { EnrolHelperPasskeyEnrolStep1796094500000 } from '../../migrations/1796094500000-EnrolHelperPasskeyEnrolStep';
 import { ClientPolicyColumns1796095000000 } from '../../migrations/1796095000000-ClientPolicyColumns';
+import { PairwiseHelperPseudonyms1796095300000 } from '../../migrations/1796095300000-PairwiseHelperPseudonyms';
 import { EmailotpHelperEmailOtpStep1796094100000 } from '../../migrations/1796094100000-EmailotpHelperEmailOtpStep';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
@@ -61,4 +62,5 @@ export const MIGRATIONS = [
   EmailotpHelperEmailOtpStep1796094100000,
   EnrolHelperPasskeyEnrolStep1796094500000,
   ClientPolicyColumns1796095000000,
+  PairwiseHelperPseudonyms1796095300000,
 ];
