@@ -4,6 +4,9 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 import { SignalsModule } from '../signals/signals.module';
 import { AgentSignalsController } from './agent-signals.controller';
+import { AgentSubjectsController } from './agent-subjects.controller';
+import { ClientsModule } from '../clients/clients.module';
+import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
 import { LockoutModule } from '../journeys/lockout/lockout.module';
 import { MeModule } from '../me/me.module';
 import { TokensModule } from '../tokens/tokens.module';
@@ -19,7 +22,7 @@ import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule],
+  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule, ClientsModule, PseudonymsModule],
   controllers: [
     AgentController,
     AgentMfaController,
@@ -27,6 +30,7 @@ import { WorkforceKeys } from './workforce-keys';
     AgentRecoveryController,
     AgentApiTokensController,
     DevSignInController,
+    AgentSubjectsController,
   ],
   providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
 })

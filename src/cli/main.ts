@@ -5,6 +5,7 @@
  *               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope S ...] [--introspect] [--secret S]
  *               [--min-acr loa1|loa2|loa3]   (the lowest level of assurance the client accepts: SSO steps up below it)
  *               [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
+ *               [--subject-type public|pairwise --sector HOST]   (OIDC Core §8: pairwise subjects per sector)
  *   clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
  *               (OIDC Back-Channel Logout; without a URI it is removed)
  *   clients:list
@@ -23,6 +24,14 @@
  *   signals:add --name NAME --url URL --audience AUD --event TYPE [--event TYPE ...]   (a Shared Signals receiver)
  *   signals:list
  *   signals:deactivate --id ID
+  pseudonyms:add-version --key-ref KEY_REF
+  pseudonyms:migrate [--batch N] [--max-batches M]
+  pseudonyms:rollback [--batch N]
+  pseudonyms:status
+ *   pseudonyms:add-version --key-ref K   (a new current pseudonym version; the current one becomes previous)
+ *   pseudonyms:migrate [--batch N] [--max-batches M]   (previous-version mappings to the current one; resumable)
+ *   pseudonyms:rollback [--batch N]   (the previous version current again, its pseudonyms restored)
+ *   pseudonyms:status   (each version, its state and how many mappings use it)
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -34,7 +43,8 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '../config/config';
 import { startEmbeddedPostgres } from '../database/embedded-postgres';
 import { ClientRegistrationError, ClientsService } from '../clients/clients.service';
-import type { GrantType } from '../clients/oauth-client.entity';
+import type { GrantType, SubjectType } from '../clients/oauth-client.entity';
+import { PseudonymsService, PseudonymVersionError } from '../pseudonyms/pseudonyms.service';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { mintDevAgentToken } from '../agents/dev-workforce-idp';
 import { CliModule } from './cli.module';
@@ -55,6 +65,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope SCOPE ...] [--introspect] [--secret SECRET]
               [--access-ttl SECONDS] [--session-idle SECONDS] [--session-absolute SECONDS] [--min-acr loa1|loa2|loa3]
               [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
+              [--subject-type public|pairwise --sector HOST]
   clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
   clients:list
   clients:deactivate --id ID
@@ -118,6 +129,11 @@ async function main(argv: string[]): Promise<void> {
       state: { type: 'string' },
       channel: { type: 'string' },
       limit: { type: 'string' },
+      'subject-type': { type: 'string' },
+      sector: { type: 'string' },
+      'key-ref': { type: 'string' },
+      batch: { type: 'string' },
+      'max-batches': { type: 'string' },
     },
     strict: true,
   });
@@ -140,6 +156,7 @@ async function main(argv: string[]): Promise<void> {
       'signals:add',
       'signals:list',
       'signals:deactivate',
+      ...PSEUDONYM_COMMANDS,
     ].includes(command ?? '')
   )
     throw new UsageError(USAGE);
@@ -196,6 +213,8 @@ async function main(argv: string[]): Promise<void> {
         minAcr: values['min-acr'],
         backchannelLogoutUri: values['backchannel-logout-uri'],
         backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
+        subjectType: values['subject-type'] as SubjectType | undefined,
+        sectorIdentifier: values.sector,
       });
       print({
         registered: client.clientId,
@@ -204,6 +223,8 @@ async function main(argv: string[]): Promise<void> {
         redirectUris: client.redirectUris,
         scopes: client.scopes,
         minAcr: client.minAcr,
+        subjectType: client.subjectType,
+        ...(client.sectorIdentifier ? { sectorIdentifier: client.sectorIdentifier } : {}),
       });
       if (secret && !values.secret) {
         print({ clientSecret: secret, note: 'shown once: store it now; only its hash is kept' });
@@ -306,6 +327,8 @@ async function main(argv: string[]): Promise<void> {
         .get(OutboxService)
         .list({ state: state as OutboxState | undefined, channel: values.channel, limit });
       for (const message of messages) print(message);
+    } else if (PSEUDONYM_COMMANDS.includes(command)) {
+      await pseudonymCommand(context.get(PseudonymsService), command, values);
     } else if (webhooks) {
       await webhookCommand(context.get(webhooks.service), command, positionals[0], values);
     } else if (command === 'outbox:retry') {
@@ -322,6 +345,42 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     await context.close();
     await embedded?.stop();
+  }
+}
+
+const PSEUDONYM_COMMANDS = ['pseudonyms:add-version', 'pseudonyms:migrate', 'pseudonyms:rollback', 'pseudonyms:status'];
+
+/** A whole number in [1, max] from a flag, or the default. */
+function count(raw: string | undefined, flag: string, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new UsageError(`--${flag} must be 1 to ${max}`);
+  return value;
+}
+
+/** Pairwise subjects' versions (docs/operations.md, "Pseudonym versions"); each change is audited. */
+async function pseudonymCommand(
+  pseudonyms: PseudonymsService,
+  command: string,
+  values: { 'key-ref'?: string; batch?: string; 'max-batches'?: string },
+): Promise<void> {
+  const batch = count(values.batch, 'batch', 1000, 10_000);
+  try {
+    if (command === 'pseudonyms:add-version') {
+      if (!values['key-ref']) throw new UsageError(USAGE);
+      print(await pseudonyms.addVersion(values['key-ref'], CLI_ACTOR));
+    } else if (command === 'pseudonyms:migrate') {
+      const maxBatches = count(values['max-batches'], 'max-batches', Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      print(await pseudonyms.migrate(batch, maxBatches, CLI_ACTOR));
+    } else if (command === 'pseudonyms:rollback') {
+      print(await pseudonyms.rollback(batch, CLI_ACTOR));
+    } else {
+      for (const version of await pseudonyms.status()) print(version);
+    }
+  } catch (error) {
+    if (!(error instanceof PseudonymVersionError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
   }
 }
 

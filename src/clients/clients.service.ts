@@ -11,7 +11,7 @@ import { hmacSha256, randomSecret } from '../common/crypto';
 import { hashSecret, verifySecret } from '../common/passwords';
 import { ClientCache } from './client-cache';
 import { ClientsRepository } from './clients.repository';
-import { GRANT_TYPES, GrantType, OAuthClient, OAuthClientType } from './oauth-client.entity';
+import { GRANT_TYPES, GrantType, OAuthClient, OAuthClientType, SUBJECT_TYPES, SubjectType } from './oauth-client.entity';
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'offline_access'] as const;
 /**
@@ -40,6 +40,10 @@ export interface ClientRegistration {
   /** OpenID Connect Back-Channel Logout 1.0 §2.2: https (http only on loopback outside production). */
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
+  /** OpenID Connect Core §8: 'public' (the CUPID, the default) or 'pairwise' (a pseudonym per sector). */
+  subjectType?: SubjectType;
+  /** The sector (a host name) a pairwise client's pseudonyms are derived for; required for pairwise. */
+  sectorIdentifier?: string;
 }
 
 export class ClientRegistrationError extends Error {}
@@ -85,6 +89,8 @@ export class ClientsService {
         minAcr: registration.minAcr ? (normaliseAcr(registration.minAcr) ?? null) : null,
         backchannelLogoutUri: registration.backchannelLogoutUri ?? null,
         backchannelLogoutSessionRequired: registration.backchannelLogoutSessionRequired ?? false,
+        subjectType: registration.subjectType ?? 'public',
+        sectorIdentifier: registration.sectorIdentifier?.toLowerCase() ?? null,
       });
       await this.audit.record(manager, {
         type: AUDIT_EVENT_TYPES.CLIENT_REGISTERED,
@@ -96,6 +102,7 @@ export class ClientsService {
           grantTypes: saved.grantTypes,
           redirectUris: saved.redirectUris,
           ...(saved.backchannelLogoutUri ? { backchannelLogoutUri: saved.backchannelLogoutUri } : {}),
+          ...(saved.subjectType === 'pairwise' ? { subjectType: 'pairwise', sectorIdentifier: saved.sectorIdentifier } : {}),
         },
       });
       return saved;
@@ -248,6 +255,9 @@ function backchannelUriProblem(uri: string, nodeEnv: NodeEnv): string | null {
   return problem ? `back-channel logout URI "${uri}" ${problem}` : null;
 }
 
+/** OIDC Core §8.1: the sector is the host of the client's redirect URIs (or of its sector_identifier_uri). */
+const SECTOR_HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
 function validateRegistration(registration: ClientRegistration, nodeEnv: NodeEnv): void {
   const problems: string[] = [];
   if (registration.backchannelLogoutUri !== undefined) {
@@ -284,6 +294,12 @@ function validateRegistration(registration: ClientRegistration, nodeEnv: NodeEnv
     problems.push(
       `unknown level of assurance "${registration.minAcr}" (${ACR_VALUES_SUPPORTED.join(', ')}, or loa1-loa3)`,
     );
+  if (registration.subjectType !== undefined && !(SUBJECT_TYPES as readonly string[]).includes(registration.subjectType))
+    problems.push(`subject type must be one of ${SUBJECT_TYPES.join(', ')}`);
+  if (registration.subjectType === 'pairwise' && registration.sectorIdentifier === undefined)
+    problems.push('a pairwise client needs a sector identifier');
+  if (registration.sectorIdentifier !== undefined && !SECTOR_HOST.test(registration.sectorIdentifier))
+    problems.push('sector identifier: a host name (letters, digits, dots and hyphens)');
   if (registration.secret !== undefined && registration.secret.length < 16)
     problems.push('a client secret has at least 16 characters');
   if (

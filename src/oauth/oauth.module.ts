@@ -5,6 +5,8 @@ import { TokensModule } from '../tokens/tokens.module';
 import { AuthorizeController } from './authorize.controller';
 import { ClientAuthenticator } from './client-authentication';
 import { ClientsModule } from '../clients/clients.module';
+import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
+import { IdTokenHints } from './id-token-hint';
 import { CorsPolicy } from './cors-policy';
 import { DiscoveryController } from './discovery.controller';
 import { EndSessionController } from './end-session.controller';
@@ -22,7 +24,7 @@ import { UserinfoController } from './userinfo.controller';
 
 /** The OAuth 2.0 / OpenID Connect protocol endpoints. */
 @Module({
-  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule],
+  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule, PseudonymsModule],
   controllers: [
     AuthorizeController,
     DiscoveryController,
@@ -42,6 +44,7 @@ import { UserinfoController } from './userinfo.controller';
     TokenRevocationService,
     EndSessionService,
     SsoService,
+    IdTokenHints,
   ],
   exports: [ClientsModule, CorsPolicy, ClientAuthenticator],
 })

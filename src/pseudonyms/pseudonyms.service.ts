@@ -5,6 +5,7 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import type { AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
 import { KeyDerivation } from '../common/key-derivation';
+import type { RequestOrigin } from '../common/request-origin';
 import { computePseudonym, pseudonymKeyInfo } from './pseudonym-keys';
 import { PseudonymVersion, PseudonymVersionsRepository } from './pseudonym-versions.repository';
 import { MigratedMapping, PseudonymCandidate, SubjectPseudonymsRepository } from './subject-pseudonyms.repository';
@@ -72,6 +73,31 @@ export class PseudonymsService {
     // A pseudonym is 43 base64url characters; anything else cannot be one (and is not worth a query).
     if (!/^[A-Za-z0-9_-]{43}$/.test(sub)) return null;
     return (await this.mappings.resolve(sectorOf(client), sub))?.cupid ?? null;
+  }
+
+  /**
+   * The agents' reverse lookup: resolveSubject, audited (pseudonym.resolved) with the agent, the reason and the
+   * CUPID when found; never the pseudonym itself in the details.
+   */
+  async resolveForAgent(
+    client: SubjectPolicy & { clientId: string },
+    sub: string,
+    action: { agent: AuditActor; reason: string; origin: Partial<RequestOrigin> },
+  ): Promise<string | null> {
+    const cupid = await this.resolveSubject(client, sub);
+    await this.dataSource.transaction((manager) =>
+      this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.PSEUDONYM_RESOLVED,
+        outcome: cupid ? 'SUCCESS' : 'FAILURE',
+        actor: action.agent,
+        clientId: client.clientId,
+        ...(cupid ? { cupid } : {}),
+        ip: action.origin.ip,
+        userAgent: action.origin.userAgent,
+        details: { subjectType: client.subjectType, found: cupid !== null, reason: action.reason },
+      }),
+    );
+    return cupid;
   }
 
   /** `pseudonyms:add-version`: a new current version; the current one becomes previous (still resolvable). */
