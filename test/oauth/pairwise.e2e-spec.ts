@@ -17,7 +17,8 @@ import { useWorkforceIdp } from '../support/workforce';
  * pairwise client's `sub` is a pseudonym per sector, the same in its ID token, access token, userinfo,
  * introspection and back-channel logout tokens; a public client's is the CUPID. Then the operators' version
  * change: add a version, migrate in batches (old pseudonyms keep resolving), roll back; and the agents'
- * reverse lookup. The tests run in order: the version steps build on one another.
+ * reverse lookup. The tests run in order: the version steps build on one another; the operator commands run
+ * as processes (the CLI), hence the longer timeouts of those steps.
  */
 describe('pairwise subjects', () => {
   const { idp, env: agentEnv } = useWorkforceIdp();
@@ -269,7 +270,7 @@ describe('pairwise subjects', () => {
       const early = await cli(t, 'pseudonyms:add-version', '--key-ref', 'v3');
       expect(early.code).toBe(1);
       expect(early.stderr).toContain('finish pseudonyms:migrate');
-    });
+    }, 180_000);
 
     it('migrates in batches (resumable); old pseudonyms still resolve, issued tokens keep their sub', async () => {
       const first = await cli(t, 'pseudonyms:migrate', '--batch', '2', '--max-batches', '1');
@@ -299,7 +300,7 @@ describe('pairwise subjects', () => {
         { fromVersion: 1, toVersion: 2, migrated: 2, remaining: 3 },
         { fromVersion: 1, toVersion: 2, migrated: 3, remaining: 0 },
       ]);
-    });
+    }, 180_000);
 
     it('rolls back: version 1 is current again and the version 1 pseudonyms are back', async () => {
       const rolled = await cli(t, 'pseudonyms:rollback', '--batch', '2');
@@ -320,7 +321,7 @@ describe('pairwise subjects', () => {
         `SELECT actor_type, details FROM audit_logs WHERE event_type = 'pseudonym.version_rolled_back'`,
       );
       expect(event).toEqual({ actor_type: 'SYSTEM', details: { current: 1, previous: 2 } });
-    });
+    }, 180_000);
   });
 
   /** The logout token POSTed to `path` for `sid`, verified as the relying party would. */
