@@ -29,6 +29,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'AgentSignalsController.list': 'adminListSetReceivers',
   'AgentSignalsController.register': 'adminRegisterSetReceiver',
   'AgentSignalsController.deactivate': 'adminDeactivateSetReceiver',
+  'AgentSubjectsController.resolve': 'agentResolveClientSubject',
   'WebhooksController.list': 'agentListWebhooks',
   'WebhooksController.create': 'agentCreateWebhook',
   'WebhooksController.disable': 'agentDisableWebhook',

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ClientsService } from '../clients/clients.service';
 import { NotFoundProblem, ValidationFailedError } from '../common/problem';
 import { ApiProblems } from '../common/problem.dto';
@@ -33,6 +33,12 @@ export class AgentSubjectsController {
     description:
       'A pairwise pseudonym resolves through the mapping, including the one it had before a migration while that ' +
       'version is kept; a public client’s sub is the CUPID. Audited as pseudonym.resolved, found or not.',
+  })
+  @ApiParam({ name: 'clientId', description: 'The relying party', example: 'brokerage-web' })
+  @ApiParam({
+    name: 'sub',
+    description: "The sub the relying party was given (a pairwise pseudonym, or a public client's CUPID)",
+    example: 'Qk3n2mXr7pT0aLq9vW1cYb8eHf5sJd6uZo4iNg2kRlM',
   })
   @ApiOkResponse({ type: SubjectResolutionDto })
   @ApiProblems('NOT_FOUND')
