@@ -35,6 +35,10 @@ describe('docs/operations.md', () => {
         'signals:add',
         'signals:list',
         'signals:deactivate',
+        'pseudonyms:status',
+        'pseudonyms:add-version',
+        'pseudonyms:migrate',
+        'pseudonyms:rollback',
       ]).toContain(command);
     }
     for (const job of JOB_NAMES) expect(guide).toContain(`\`${job}\``);
