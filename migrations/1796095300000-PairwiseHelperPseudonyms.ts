@@ -26,7 +26,9 @@ export class PairwiseHelperPseudonyms1796095300000 implements MigrationInterface
         created_at timestamptz NOT NULL DEFAULT now(),
         state_changed_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await db.query(`CREATE UNIQUE INDEX uq_pseudonym_versions_current ON pseudonym_versions ((true)) WHERE state = 'current'`);
+    await db.query(
+      `CREATE UNIQUE INDEX uq_pseudonym_versions_current ON pseudonym_versions ((true)) WHERE state = 'current'`,
+    );
     await db.query(
       `CREATE UNIQUE INDEX uq_pseudonym_versions_previous ON pseudonym_versions ((true)) WHERE state = 'previous'`,
     );

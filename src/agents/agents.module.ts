@@ -22,7 +22,17 @@ import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 
 @Module({
-  imports: [PassportModule, SessionsModule, MfaLockoutModule, SignalsModule, LockoutModule, MeModule, TokensModule, ClientsModule, PseudonymsModule],
+  imports: [
+    PassportModule,
+    SessionsModule,
+    MfaLockoutModule,
+    SignalsModule,
+    LockoutModule,
+    MeModule,
+    TokensModule,
+    ClientsModule,
+    PseudonymsModule,
+  ],
   controllers: [
     AgentController,
     AgentMfaController,

@@ -11,7 +11,14 @@ import { hmacSha256, randomSecret } from '../common/crypto';
 import { hashSecret, verifySecret } from '../common/passwords';
 import { ClientCache } from './client-cache';
 import { ClientsRepository } from './clients.repository';
-import { GRANT_TYPES, GrantType, OAuthClient, OAuthClientType, SUBJECT_TYPES, SubjectType } from './oauth-client.entity';
+import {
+  GRANT_TYPES,
+  GrantType,
+  OAuthClient,
+  OAuthClientType,
+  SUBJECT_TYPES,
+  SubjectType,
+} from './oauth-client.entity';
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'offline_access'] as const;
 /**
@@ -102,7 +109,9 @@ export class ClientsService {
           grantTypes: saved.grantTypes,
           redirectUris: saved.redirectUris,
           ...(saved.backchannelLogoutUri ? { backchannelLogoutUri: saved.backchannelLogoutUri } : {}),
-          ...(saved.subjectType === 'pairwise' ? { subjectType: 'pairwise', sectorIdentifier: saved.sectorIdentifier } : {}),
+          ...(saved.subjectType === 'pairwise'
+            ? { subjectType: 'pairwise', sectorIdentifier: saved.sectorIdentifier }
+            : {}),
         },
       });
       return saved;
@@ -256,7 +265,8 @@ function backchannelUriProblem(uri: string, nodeEnv: NodeEnv): string | null {
 }
 
 /** OIDC Core §8.1: the sector is the host of the client's redirect URIs (or of its sector_identifier_uri). */
-const SECTOR_HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const SECTOR_HOST =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 function validateRegistration(registration: ClientRegistration, nodeEnv: NodeEnv): void {
   const problems: string[] = [];
@@ -294,7 +304,10 @@ function validateRegistration(registration: ClientRegistration, nodeEnv: NodeEnv
     problems.push(
       `unknown level of assurance "${registration.minAcr}" (${ACR_VALUES_SUPPORTED.join(', ')}, or loa1-loa3)`,
     );
-  if (registration.subjectType !== undefined && !(SUBJECT_TYPES as readonly string[]).includes(registration.subjectType))
+  if (
+    registration.subjectType !== undefined &&
+    !(SUBJECT_TYPES as readonly string[]).includes(registration.subjectType)
+  )
     problems.push(`subject type must be one of ${SUBJECT_TYPES.join(', ')}`);
   if (registration.subjectType === 'pairwise' && registration.sectorIdentifier === undefined)
     problems.push('a pairwise client needs a sector identifier');

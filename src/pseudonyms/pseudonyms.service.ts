@@ -167,8 +167,7 @@ export class PseudonymsService {
       migrated += step;
       if (step < batch) break;
     }
-    const remaining =
-      progress.from === null ? 0 : ((await this.mappings.countsByVersion()).get(progress.from) ?? 0);
+    const remaining = progress.from === null ? 0 : ((await this.mappings.countsByVersion()).get(progress.from) ?? 0);
     await this.dataSource.transaction((manager) =>
       this.audit.record(manager, {
         type: AUDIT_EVENT_TYPES.PSEUDONYMS_MIGRATED,

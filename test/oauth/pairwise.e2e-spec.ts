@@ -60,7 +60,13 @@ describe('pairwise subjects', () => {
     const insecure = { execute: [oidc.allowInsecureRequests] };
     for (const clientId of [A1, A2, B, SPA.clientId])
       rps.set(clientId, await oidc.discovery(issuer, clientId, undefined, oidc.None(), insecure));
-    service = await oidc.discovery(issuer, SERVICE.clientId, undefined, oidc.ClientSecretBasic(SERVICE.secret), insecure);
+    service = await oidc.discovery(
+      issuer,
+      SERVICE.clientId,
+      undefined,
+      oidc.ClientSecretBasic(SERVICE.secret),
+      insecure,
+    );
     jwks = createRemoteJWKSet(new URL(rps.get(A1)!.serverMetadata().jwks_uri!));
   });
   afterAll(async () => {
@@ -179,7 +185,7 @@ describe('pairwise subjects', () => {
     expect(payload).toMatchObject({ sub, sid: login.sessionId, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } });
   });
 
-  it("resolves a pairwise id_token_hint at authorize, and refuses one whose sub names nobody", async () => {
+  it('resolves a pairwise id_token_hint at authorize, and refuses one whose sub names nobody', async () => {
     const { tokens } = await signIn(A1);
     const authorize = (hint: string) => {
       const url = oidc.buildAuthorizationUrl(rps.get(A1)!, {
@@ -219,7 +225,10 @@ describe('pairwise subjects', () => {
     expect(other.status).toBe(404);
     expect(other.headers.get('content-type')).toContain('application/problem+json');
     // A public client's sub is the CUPID.
-    expect(await (await agentLookup(SPA.clientId, ALICE)).json()).toMatchObject({ subjectType: 'public', cupid: ALICE });
+    expect(await (await agentLookup(SPA.clientId, ALICE)).json()).toMatchObject({
+      subjectType: 'public',
+      cupid: ALICE,
+    });
     expect((await agentLookup('no-such-client', sub)).status).toBe(404);
     expect((await agentLookup(A2, sub, 'x')).status).toBe(400);
     expect((await fetch(`${t.baseUrl}/agent/clients/${A2}/subjects/${sub}?reason=because-ticket`)).status).toBe(401);
@@ -262,7 +271,12 @@ describe('pairwise subjects', () => {
       expect((await signIn(A1, NEW)).sub).toBe(expectedPseudonym('v2', 'a.example', NEW));
       expect((await signIn(A1, OLD[0])).sub).toBe(firstSubs.get(OLD[0]));
       const status = await cli(t, 'pseudonyms:status');
-      expect(status.stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+      expect(
+        status.stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line)),
+      ).toEqual([
         expect.objectContaining({ version: 1, state: 'previous', mappings: 5 }),
         expect.objectContaining({ version: 2, state: 'current', keyRef: 'v2', mappings: 1 }),
       ]);

@@ -3,7 +3,15 @@ import { ClientCache } from '../../src/clients/client-cache';
 import type { TestApp } from '../support/app';
 import { useTestApp } from '../support/app';
 import { ClientsService } from '../../src/clients/clients.service';
-import { completeLogin, exchangeCode, postForm, refresh, registerStandardClients, SERVICE, SPA } from '../support/oauth';
+import {
+  completeLogin,
+  exchangeCode,
+  postForm,
+  refresh,
+  registerStandardClients,
+  SERVICE,
+  SPA,
+} from '../support/oauth';
 import type { CompletedLogin } from '../support/oauth';
 import { until } from '../support/until';
 
@@ -164,7 +172,11 @@ describe('statements per operation on the token endpoints (issue 14)', () => {
     );
     expect(userinfo.length).toBeLessThanOrEqual(1);
     const refreshed = await statementsOf(() =>
-      postForm(t, '/oauth2/token', { grant_type: 'refresh_token', refresh_token: tokens!.refresh_token, client_id: clientId }),
+      postForm(t, '/oauth2/token', {
+        grant_type: 'refresh_token',
+        refresh_token: tokens!.refresh_token,
+        client_id: clientId,
+      }),
     );
     expect(refreshed.length).toBeLessThanOrEqual(3);
     expect([...userinfo, ...refreshed].join('\n')).not.toContain('subject_pseudonyms');
