@@ -35,7 +35,7 @@ export class IdTokenHints {
     const { sub, sid, aud } = payload;
     if (typeof sub !== 'string' || typeof sid !== 'string' || typeof aud !== 'string') return null;
     const client = await this.clients.findActive(aud);
-    // A deactivated client's hint still names its session (logout must work); its sub is taken as it is.
+    // A deactivated client's sessions ended with it; its hint still names one (a logout is recorded), sub as it is.
     const cupid = client ? await this.pseudonyms.resolveSubject(client, sub) : sub;
     return cupid === null ? null : { cupid, sessionId: sid, clientId: aud };
   }

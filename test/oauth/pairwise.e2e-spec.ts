@@ -121,6 +121,25 @@ describe('pairwise subjects', () => {
     expect(rps.get(A1)!.serverMetadata().subject_types_supported).toEqual(['public', 'pairwise']);
   });
 
+  it('refuses a pairwise registration without a sector, or with a sector that is not a host name', async () => {
+    const clients = t.app.get(ClientsService);
+    const base = {
+      name: 'bad',
+      type: 'PUBLIC' as const,
+      redirectUris: [SPA.redirectUri],
+      grantTypes: ['authorization_code' as const],
+      subjectType: 'pairwise' as const,
+    };
+    await expect(clients.register({ ...base, clientId: 'rp-no-sector' })).rejects.toThrow(/needs a sector identifier/);
+    await expect(
+      clients.register({ ...base, clientId: 'rp-bad-sector', sectorIdentifier: 'https://x.example/path' }),
+    ).rejects.toThrow(/sector identifier: a host name/);
+    const [row] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM oauth_clients WHERE client_id IN ('rp-no-sector', 'rp-bad-sector')`,
+    );
+    expect(row.n).toBe(0);
+  });
+
   it('gives each sector its own sub, the same within a sector, and the CUPID to a public client', async () => {
     const a1 = await signIn(A1);
     const a2 = await signIn(A2);
@@ -177,10 +196,14 @@ describe('pairwise subjects', () => {
       post_logout_redirect_uri: SPA.postLogoutRedirectUri,
     });
     expect((await fetch(url, { redirect: 'manual' })).status).toBe(302);
-    // The hint's sub was resolved back to the customer: the session ended (a sub that is not the session's
-    // customer would have ended nothing).
     const [session] = await t.dataSource.query('SELECT status FROM sessions WHERE id = $1', [login.sessionId]);
     expect(session.status).toBe('REVOKED');
+    // The hint's sub was resolved back to the customer: the trail names them, never the pseudonym.
+    const [logout] = await t.dataSource.query(
+      `SELECT actor_id, cupid FROM audit_logs WHERE event_type = 'session.logout' AND session_id = $1`,
+      [login.sessionId],
+    );
+    expect(logout).toEqual({ actor_id: ALICE, cupid: ALICE });
     const payload = await logoutToken('/b/backchannel', login.sessionId, B);
     expect(payload).toMatchObject({ sub, sid: login.sessionId, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } });
   });
