@@ -581,6 +581,108 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/agent/admin/clients': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The registered clients, by client id, a page at a time */
+    get: operations['adminListClients'];
+    put?: never;
+    /**
+     * Register a client
+     * @description A confidential client's secret is in the answer, this once. Audited as client.registered.
+     */
+    post: operations['adminCreateClient'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/clients/{clientId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One client, active or not */
+    get: operations['adminGetClient'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change a client's settings
+     * @description Only the fields sent change (null removes an optional one); every instance applies the change at once. Audited as client.updated with the names of the fields that changed.
+     */
+    patch: operations['adminUpdateClient'];
+    trace?: never;
+  };
+  '/agent/admin/clients/{clientId}/secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate a confidential client's secret
+     * @description The new secret is in the answer, this once. The previous one keeps working for the overlap (CLIENT_SECRET_ROTATION_OVERLAP_SECONDS, or ?overlap=; 0 revokes it at once). Audited as client.secret_rotated.
+     */
+    post: operations['adminRotateClientSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/clients/{clientId}/deactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Deactivate a client
+     * @description At once: it can no longer authenticate, its tokens are revoked, it leaves the single sign-on sessions other clients share (the customer's session goes on) and the sessions only it is in end. Audited as client.deactivated, then session.revoked and token.revoked.
+     */
+    post: operations['adminDeactivateClient'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/agent/admin/clients/{clientId}/reactivate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reactivate a client
+     * @description It is served again; what its deactivation revoked stays revoked. Audited as client.reactivated (nothing when it was active).
+     */
+    post: operations['adminReactivateClient'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/agent/clients/{clientId}/subjects/{sub}': {
     parameters: {
       query?: never;
@@ -1700,6 +1802,7 @@ export interface components {
         | 'urn:ciam:problem:factor-not-revocable'
         | 'urn:ciam:problem:factor-reset-not-pending'
         | 'urn:ciam:problem:password-policy-violation'
+        | 'urn:ciam:problem:client-id-taken'
         | 'about:blank';
       /** @example Transaction token invalid */
       title: string;
@@ -2292,6 +2395,318 @@ export interface components {
     };
     ApiTokenListDto: {
       apiTokens: components['schemas']['ApiTokenDto'][];
+    };
+    ClientDto: {
+      /** @example partner-budget-app */
+      clientId: string;
+      /** @example Partner budgeting app */
+      name: string;
+      /** @enum {string} */
+      type: 'PUBLIC' | 'CONFIDENTIAL';
+      active: boolean;
+      /** Format: date-time */
+      deactivatedAt: string | null;
+      /**
+       * @example [
+       *       "https://partner.example/callback"
+       *     ]
+       */
+      redirectUris: string[];
+      /**
+       * @example [
+       *       "https://partner.example/signed-out"
+       *     ]
+       */
+      postLogoutRedirectUris: string[];
+      grantTypes: ('authorization_code' | 'refresh_token' | 'client_credentials')[];
+      /**
+       * @example [
+       *       "openid",
+       *       "profile"
+       *     ]
+       */
+      scopes: string[];
+      canIntrospect: boolean;
+      /**
+       * @example [
+       *       "email",
+       *       "name"
+       *     ]
+       */
+      allowedClaims: string[] | null;
+      minAcr: string | null;
+      accessTokenTtlSeconds: number | null;
+      idTokenTtlSeconds: number | null;
+      refreshTokenTtlSeconds: number | null;
+      sessionIdleTtlSeconds: number | null;
+      sessionAbsoluteTtlSeconds: number | null;
+      backchannelLogoutUri: string | null;
+      backchannelLogoutSessionRequired: boolean;
+      firstParty: boolean;
+      /** @enum {string} */
+      subjectType: 'public' | 'pairwise';
+      /** @example partner.example */
+      sectorIdentifier: string | null;
+      /** @enum {string|null} */
+      tokenEndpointAuthMethod: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | null;
+      dpopBoundAccessTokens: boolean;
+      /**
+       * @description RFC 7591 `jwks`: {"keys": [...]}, 1-10 PUBLIC keys (no d, p, q, dp, dq, qi, k), each with kty and a distinct kid: EC P-256, RSA of 2048 bits or more, OKP Ed25519
+       * @example {
+       *       "keys": [
+       *         {
+       *           "kty": "EC",
+       *           "crv": "P-256",
+       *           "kid": "partner-2026",
+       *           "x": "...",
+       *           "y": "..."
+       *         }
+       *       ]
+       *     }
+       */
+      jwks: {
+        [key: string]: unknown;
+      } | null;
+      jwksUri: string | null;
+      /**
+       * Format: date-time
+       * @description Until when the previous secret still works after a rotation; null: none does
+       */
+      previousSecretExpiresAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    ClientListDto: {
+      clients: components['schemas']['ClientDto'][];
+      /** @description Pass as cursor for the next page; null on the last */
+      nextCursor: string | null;
+    };
+    ClientCreateDto: {
+      /**
+       * @description 3-128 characters of A-Z a-z 0-9 . _ ~ -
+       * @example partner-budget-app
+       */
+      clientId: string;
+      /** @example Partner budgeting app */
+      name: string;
+      /**
+       * @description CONFIDENTIAL gets a secret, returned once
+       * @enum {string}
+       */
+      type: 'PUBLIC' | 'CONFIDENTIAL';
+      /**
+       * @example [
+       *       "authorization_code",
+       *       "refresh_token"
+       *     ]
+       */
+      grantTypes: ('authorization_code' | 'refresh_token' | 'client_credentials')[];
+      /**
+       * @description Matched exactly (RFC 9700)
+       * @example [
+       *       "https://partner.example/callback"
+       *     ]
+       */
+      redirectUris?: string[];
+      /**
+       * @example [
+       *       "https://partner.example/signed-out"
+       *     ]
+       */
+      postLogoutRedirectUris?: string[];
+      /**
+       * @description The scopes it may ask for
+       * @example [
+       *       "openid",
+       *       "profile",
+       *       "email"
+       *     ]
+       */
+      scopes?: string[];
+      /** @description May call the introspection endpoint (confidential clients) */
+      canIntrospect?: boolean;
+      /**
+       * @description The claims it may receive; null: every claim of its scopes
+       * @example [
+       *       "email",
+       *       "name"
+       *     ]
+       */
+      allowedClaims?: string[] | null;
+      /**
+       * @description The lowest level of assurance it accepts (an acr or loa1-loa3); null: any
+       * @example loa2
+       */
+      minAcr?: string | null;
+      /** @description null: the default */
+      accessTokenTtlSeconds?: number | null;
+      idTokenTtlSeconds?: number | null;
+      refreshTokenTtlSeconds?: number | null;
+      sessionIdleTtlSeconds?: number | null;
+      sessionAbsoluteTtlSeconds?: number | null;
+      /**
+       * @description OIDC Back-Channel Logout 1.0: https (http only on loopback outside production); null removes it
+       * @example https://partner.example/backchannel-logout
+       */
+      backchannelLogoutUri?: string | null;
+      backchannelLogoutSessionRequired?: boolean;
+      /** @description false: a third party, whose authorizations need the customer's consent */
+      firstParty?: boolean;
+      /**
+       * @description pairwise needs sectorIdentifier
+       * @enum {string}
+       */
+      subjectType?: 'public' | 'pairwise';
+      /**
+       * @description A host or an https URI; stored as the host (OpenID Connect Core §8.1)
+       * @example partner.example
+       */
+      sectorIdentifier?: string | null;
+      /**
+       * @description RFC 7591 §2; null: the type's rule (public: none; confidential: client_secret_basic or _post)
+       * @enum {string|null}
+       */
+      tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | null;
+      /** @description RFC 9449 §5.2: its tokens are always DPoP-bound */
+      dpopBoundAccessTokens?: boolean;
+      /**
+       * @description RFC 7591 `jwks`: {"keys": [...]}, 1-10 PUBLIC keys (no d, p, q, dp, dq, qi, k), each with kty and a distinct kid: EC P-256, RSA of 2048 bits or more, OKP Ed25519
+       * @example {
+       *       "keys": [
+       *         {
+       *           "kty": "EC",
+       *           "crv": "P-256",
+       *           "kid": "partner-2026",
+       *           "x": "...",
+       *           "y": "..."
+       *         }
+       *       ]
+       *     }
+       */
+      jwks?: {
+        [key: string]: unknown;
+      } | null;
+      /**
+       * @description https (http only on loopback outside production); not with jwks
+       * @example https://partner.example/jwks.json
+       */
+      jwksUri?: string | null;
+    };
+    ClientCreatedDto: {
+      client: components['schemas']['ClientDto'];
+      /** @description A confidential client's secret, shown this once (only its hash is kept); null for a public client */
+      clientSecret: string | null;
+    };
+    ClientUpdateDto: {
+      /** @example Partner budgeting app */
+      name?: string;
+      /**
+       * @description Matched exactly (RFC 9700)
+       * @example [
+       *       "https://partner.example/callback"
+       *     ]
+       */
+      redirectUris?: string[];
+      /**
+       * @example [
+       *       "https://partner.example/signed-out"
+       *     ]
+       */
+      postLogoutRedirectUris?: string[];
+      /**
+       * @example [
+       *       "authorization_code",
+       *       "refresh_token"
+       *     ]
+       */
+      grantTypes?: ('authorization_code' | 'refresh_token' | 'client_credentials')[];
+      /**
+       * @description The scopes it may ask for
+       * @example [
+       *       "openid",
+       *       "profile",
+       *       "email"
+       *     ]
+       */
+      scopes?: string[];
+      /** @description May call the introspection endpoint (confidential clients) */
+      canIntrospect?: boolean;
+      /**
+       * @description The claims it may receive; null: every claim of its scopes
+       * @example [
+       *       "email",
+       *       "name"
+       *     ]
+       */
+      allowedClaims?: string[] | null;
+      /**
+       * @description The lowest level of assurance it accepts (an acr or loa1-loa3); null: any
+       * @example loa2
+       */
+      minAcr?: string | null;
+      /** @description null: the default */
+      accessTokenTtlSeconds?: number | null;
+      idTokenTtlSeconds?: number | null;
+      refreshTokenTtlSeconds?: number | null;
+      sessionIdleTtlSeconds?: number | null;
+      sessionAbsoluteTtlSeconds?: number | null;
+      /**
+       * @description OIDC Back-Channel Logout 1.0: https (http only on loopback outside production); null removes it
+       * @example https://partner.example/backchannel-logout
+       */
+      backchannelLogoutUri?: string | null;
+      backchannelLogoutSessionRequired?: boolean;
+      /** @description false: a third party, whose authorizations need the customer's consent */
+      firstParty?: boolean;
+      /**
+       * @description pairwise needs sectorIdentifier
+       * @enum {string}
+       */
+      subjectType?: 'public' | 'pairwise';
+      /**
+       * @description A host or an https URI; stored as the host (OpenID Connect Core §8.1)
+       * @example partner.example
+       */
+      sectorIdentifier?: string | null;
+      /**
+       * @description RFC 7591 §2; null: the type's rule (public: none; confidential: client_secret_basic or _post)
+       * @enum {string|null}
+       */
+      tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | null;
+      /** @description RFC 9449 §5.2: its tokens are always DPoP-bound */
+      dpopBoundAccessTokens?: boolean;
+      /**
+       * @description RFC 7591 `jwks`: {"keys": [...]}, 1-10 PUBLIC keys (no d, p, q, dp, dq, qi, k), each with kty and a distinct kid: EC P-256, RSA of 2048 bits or more, OKP Ed25519
+       * @example {
+       *       "keys": [
+       *         {
+       *           "kty": "EC",
+       *           "crv": "P-256",
+       *           "kid": "partner-2026",
+       *           "x": "...",
+       *           "y": "..."
+       *         }
+       *       ]
+       *     }
+       */
+      jwks?: {
+        [key: string]: unknown;
+      } | null;
+      /**
+       * @description https (http only on loopback outside production); not with jwks
+       * @example https://partner.example/jwks.json
+       */
+      jwksUri?: string | null;
+    };
+    ClientSecretRotatedDto: {
+      client: components['schemas']['ClientDto'];
+      /**
+       * @description The new secret, shown this once
+       * @example kX9v2Qm7Lr4tW8pZ1bN6cH3jF5sD0aYe
+       */
+      clientSecret: string;
     };
     SubjectResolutionDto: {
       /** @example brokerage-web */
@@ -6635,6 +7050,990 @@ export interface operations {
       };
       /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
       415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminListClients: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /**
+         * @description From the previous page's nextCursor
+         * @example MjAyNi0xMS0yNFQxOTowMDowMC4wMDBafDJiMWM5YTVl
+         */
+        cursor?: string;
+        /** @description Only active (true) or deactivated (false) clients */
+        active?: 'true' | 'false';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "clients": [
+           *         {
+           *           "clientId": "partner-budget-app",
+           *           "name": "Partner budgeting app",
+           *           "type": "PUBLIC",
+           *           "active": true,
+           *           "deactivatedAt": "2026-11-24T19:00:00.000Z",
+           *           "redirectUris": [
+           *             "https://partner.example/callback"
+           *           ],
+           *           "postLogoutRedirectUris": [
+           *             "https://partner.example/signed-out"
+           *           ],
+           *           "grantTypes": [
+           *             "authorization_code"
+           *           ],
+           *           "scopes": [
+           *             "openid",
+           *             "profile"
+           *           ],
+           *           "canIntrospect": true,
+           *           "allowedClaims": [
+           *             "email",
+           *             "name"
+           *           ],
+           *           "minAcr": null,
+           *           "accessTokenTtlSeconds": null,
+           *           "idTokenTtlSeconds": null,
+           *           "refreshTokenTtlSeconds": null,
+           *           "sessionIdleTtlSeconds": null,
+           *           "sessionAbsoluteTtlSeconds": null,
+           *           "backchannelLogoutUri": null,
+           *           "backchannelLogoutSessionRequired": true,
+           *           "firstParty": true,
+           *           "subjectType": "public",
+           *           "sectorIdentifier": "partner.example",
+           *           "tokenEndpointAuthMethod": "none",
+           *           "dpopBoundAccessTokens": true,
+           *           "jwks": {
+           *             "keys": [
+           *               {
+           *                 "kty": "EC",
+           *                 "crv": "P-256",
+           *                 "kid": "partner-2026",
+           *                 "x": "...",
+           *                 "y": "..."
+           *               }
+           *             ]
+           *           },
+           *           "jwksUri": null,
+           *           "previousSecretExpiresAt": "2026-11-24T19:00:00.000Z",
+           *           "createdAt": "2026-11-24T19:00:00.000Z",
+           *           "updatedAt": "2026-11-24T19:00:00.000Z"
+           *         }
+           *       ],
+           *       "nextCursor": null
+           *     }
+           */
+          'application/json': components['schemas']['ClientListDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminCreateClient: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "clientId": "partner-budget-app",
+         *       "name": "Partner budgeting app",
+         *       "type": "PUBLIC",
+         *       "grantTypes": [
+         *         "authorization_code",
+         *         "refresh_token"
+         *       ],
+         *       "redirectUris": [
+         *         "https://partner.example/callback"
+         *       ],
+         *       "postLogoutRedirectUris": [
+         *         "https://partner.example/signed-out"
+         *       ],
+         *       "scopes": [
+         *         "openid",
+         *         "profile",
+         *         "email"
+         *       ],
+         *       "canIntrospect": true,
+         *       "allowedClaims": [
+         *         "email",
+         *         "name"
+         *       ],
+         *       "minAcr": "loa2",
+         *       "accessTokenTtlSeconds": null,
+         *       "idTokenTtlSeconds": null,
+         *       "refreshTokenTtlSeconds": null,
+         *       "sessionIdleTtlSeconds": null,
+         *       "sessionAbsoluteTtlSeconds": null,
+         *       "backchannelLogoutUri": "https://partner.example/backchannel-logout",
+         *       "backchannelLogoutSessionRequired": true,
+         *       "firstParty": true,
+         *       "subjectType": "public",
+         *       "sectorIdentifier": "partner.example",
+         *       "tokenEndpointAuthMethod": "none",
+         *       "dpopBoundAccessTokens": true,
+         *       "jwks": {
+         *         "keys": [
+         *           {
+         *             "kty": "EC",
+         *             "crv": "P-256",
+         *             "kid": "partner-2026",
+         *             "x": "...",
+         *             "y": "..."
+         *           }
+         *         ]
+         *       },
+         *       "jwksUri": "https://partner.example/jwks.json"
+         *     }
+         */
+        'application/json': components['schemas']['ClientCreateDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "client": {
+           *         "clientId": "partner-budget-app",
+           *         "name": "Partner budgeting app",
+           *         "type": "PUBLIC",
+           *         "active": true,
+           *         "deactivatedAt": "2026-11-24T19:00:00.000Z",
+           *         "redirectUris": [
+           *           "https://partner.example/callback"
+           *         ],
+           *         "postLogoutRedirectUris": [
+           *           "https://partner.example/signed-out"
+           *         ],
+           *         "grantTypes": [
+           *           "authorization_code"
+           *         ],
+           *         "scopes": [
+           *           "openid",
+           *           "profile"
+           *         ],
+           *         "canIntrospect": true,
+           *         "allowedClaims": [
+           *           "email",
+           *           "name"
+           *         ],
+           *         "minAcr": null,
+           *         "accessTokenTtlSeconds": null,
+           *         "idTokenTtlSeconds": null,
+           *         "refreshTokenTtlSeconds": null,
+           *         "sessionIdleTtlSeconds": null,
+           *         "sessionAbsoluteTtlSeconds": null,
+           *         "backchannelLogoutUri": null,
+           *         "backchannelLogoutSessionRequired": true,
+           *         "firstParty": true,
+           *         "subjectType": "public",
+           *         "sectorIdentifier": "partner.example",
+           *         "tokenEndpointAuthMethod": "none",
+           *         "dpopBoundAccessTokens": true,
+           *         "jwks": {
+           *           "keys": [
+           *             {
+           *               "kty": "EC",
+           *               "crv": "P-256",
+           *               "kid": "partner-2026",
+           *               "x": "...",
+           *               "y": "..."
+           *             }
+           *           ]
+           *         },
+           *         "jwksUri": null,
+           *         "previousSecretExpiresAt": "2026-11-24T19:00:00.000Z",
+           *         "createdAt": "2026-11-24T19:00:00.000Z",
+           *         "updatedAt": "2026-11-24T19:00:00.000Z"
+           *       },
+           *       "clientSecret": null
+           *     }
+           */
+          'application/json': components['schemas']['ClientCreatedDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `CLIENT_ID_TAKEN` (`urn:ciam:problem:client-id-taken`): A client (active or deactivated: ids are never reused) already has this client id; choose another. */
+      409: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminGetClient: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example partner-budget-app */
+        clientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "clientId": "partner-budget-app",
+           *       "name": "Partner budgeting app",
+           *       "type": "PUBLIC",
+           *       "active": true,
+           *       "deactivatedAt": "2026-11-24T19:00:00.000Z",
+           *       "redirectUris": [
+           *         "https://partner.example/callback"
+           *       ],
+           *       "postLogoutRedirectUris": [
+           *         "https://partner.example/signed-out"
+           *       ],
+           *       "grantTypes": [
+           *         "authorization_code"
+           *       ],
+           *       "scopes": [
+           *         "openid",
+           *         "profile"
+           *       ],
+           *       "canIntrospect": true,
+           *       "allowedClaims": [
+           *         "email",
+           *         "name"
+           *       ],
+           *       "minAcr": null,
+           *       "accessTokenTtlSeconds": null,
+           *       "idTokenTtlSeconds": null,
+           *       "refreshTokenTtlSeconds": null,
+           *       "sessionIdleTtlSeconds": null,
+           *       "sessionAbsoluteTtlSeconds": null,
+           *       "backchannelLogoutUri": null,
+           *       "backchannelLogoutSessionRequired": true,
+           *       "firstParty": true,
+           *       "subjectType": "public",
+           *       "sectorIdentifier": "partner.example",
+           *       "tokenEndpointAuthMethod": "none",
+           *       "dpopBoundAccessTokens": true,
+           *       "jwks": {
+           *         "keys": [
+           *           {
+           *             "kty": "EC",
+           *             "crv": "P-256",
+           *             "kid": "partner-2026",
+           *             "x": "...",
+           *             "y": "..."
+           *           }
+           *         ]
+           *       },
+           *       "jwksUri": null,
+           *       "previousSecretExpiresAt": "2026-11-24T19:00:00.000Z",
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "updatedAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['ClientDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminUpdateClient: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example partner-budget-app */
+        clientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "Partner budgeting app",
+         *       "redirectUris": [
+         *         "https://partner.example/callback"
+         *       ],
+         *       "postLogoutRedirectUris": [
+         *         "https://partner.example/signed-out"
+         *       ],
+         *       "grantTypes": [
+         *         "authorization_code",
+         *         "refresh_token"
+         *       ],
+         *       "scopes": [
+         *         "openid",
+         *         "profile",
+         *         "email"
+         *       ],
+         *       "canIntrospect": true,
+         *       "allowedClaims": [
+         *         "email",
+         *         "name"
+         *       ],
+         *       "minAcr": "loa2",
+         *       "accessTokenTtlSeconds": null,
+         *       "idTokenTtlSeconds": null,
+         *       "refreshTokenTtlSeconds": null,
+         *       "sessionIdleTtlSeconds": null,
+         *       "sessionAbsoluteTtlSeconds": null,
+         *       "backchannelLogoutUri": "https://partner.example/backchannel-logout",
+         *       "backchannelLogoutSessionRequired": true,
+         *       "firstParty": true,
+         *       "subjectType": "public",
+         *       "sectorIdentifier": "partner.example",
+         *       "tokenEndpointAuthMethod": "none",
+         *       "dpopBoundAccessTokens": true,
+         *       "jwks": {
+         *         "keys": [
+         *           {
+         *             "kty": "EC",
+         *             "crv": "P-256",
+         *             "kid": "partner-2026",
+         *             "x": "...",
+         *             "y": "..."
+         *           }
+         *         ]
+         *       },
+         *       "jwksUri": "https://partner.example/jwks.json"
+         *     }
+         */
+        'application/json': components['schemas']['ClientUpdateDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "clientId": "partner-budget-app",
+           *       "name": "Partner budgeting app",
+           *       "type": "PUBLIC",
+           *       "active": true,
+           *       "deactivatedAt": "2026-11-24T19:00:00.000Z",
+           *       "redirectUris": [
+           *         "https://partner.example/callback"
+           *       ],
+           *       "postLogoutRedirectUris": [
+           *         "https://partner.example/signed-out"
+           *       ],
+           *       "grantTypes": [
+           *         "authorization_code"
+           *       ],
+           *       "scopes": [
+           *         "openid",
+           *         "profile"
+           *       ],
+           *       "canIntrospect": true,
+           *       "allowedClaims": [
+           *         "email",
+           *         "name"
+           *       ],
+           *       "minAcr": null,
+           *       "accessTokenTtlSeconds": null,
+           *       "idTokenTtlSeconds": null,
+           *       "refreshTokenTtlSeconds": null,
+           *       "sessionIdleTtlSeconds": null,
+           *       "sessionAbsoluteTtlSeconds": null,
+           *       "backchannelLogoutUri": null,
+           *       "backchannelLogoutSessionRequired": true,
+           *       "firstParty": true,
+           *       "subjectType": "public",
+           *       "sectorIdentifier": "partner.example",
+           *       "tokenEndpointAuthMethod": "none",
+           *       "dpopBoundAccessTokens": true,
+           *       "jwks": {
+           *         "keys": [
+           *           {
+           *             "kty": "EC",
+           *             "crv": "P-256",
+           *             "kid": "partner-2026",
+           *             "x": "...",
+           *             "y": "..."
+           *           }
+           *         ]
+           *       },
+           *       "jwksUri": null,
+           *       "previousSecretExpiresAt": "2026-11-24T19:00:00.000Z",
+           *       "createdAt": "2026-11-24T19:00:00.000Z",
+           *       "updatedAt": "2026-11-24T19:00:00.000Z"
+           *     }
+           */
+          'application/json': components['schemas']['ClientDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
+      415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminRotateClientSecret: {
+    parameters: {
+      query?: {
+        /** @description Seconds the previous secret keeps working (default CLIENT_SECRET_ROTATION_OVERLAP_SECONDS); 0 revokes it at once */
+        overlap?: number;
+      };
+      header?: never;
+      path: {
+        /** @example partner-budget-app */
+        clientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "client": {
+           *         "clientId": "partner-budget-app",
+           *         "name": "Partner budgeting app",
+           *         "type": "PUBLIC",
+           *         "active": true,
+           *         "deactivatedAt": "2026-11-24T19:00:00.000Z",
+           *         "redirectUris": [
+           *           "https://partner.example/callback"
+           *         ],
+           *         "postLogoutRedirectUris": [
+           *           "https://partner.example/signed-out"
+           *         ],
+           *         "grantTypes": [
+           *           "authorization_code"
+           *         ],
+           *         "scopes": [
+           *           "openid",
+           *           "profile"
+           *         ],
+           *         "canIntrospect": true,
+           *         "allowedClaims": [
+           *           "email",
+           *           "name"
+           *         ],
+           *         "minAcr": null,
+           *         "accessTokenTtlSeconds": null,
+           *         "idTokenTtlSeconds": null,
+           *         "refreshTokenTtlSeconds": null,
+           *         "sessionIdleTtlSeconds": null,
+           *         "sessionAbsoluteTtlSeconds": null,
+           *         "backchannelLogoutUri": null,
+           *         "backchannelLogoutSessionRequired": true,
+           *         "firstParty": true,
+           *         "subjectType": "public",
+           *         "sectorIdentifier": "partner.example",
+           *         "tokenEndpointAuthMethod": "none",
+           *         "dpopBoundAccessTokens": true,
+           *         "jwks": {
+           *           "keys": [
+           *             {
+           *               "kty": "EC",
+           *               "crv": "P-256",
+           *               "kid": "partner-2026",
+           *               "x": "...",
+           *               "y": "..."
+           *             }
+           *           ]
+           *         },
+           *         "jwksUri": null,
+           *         "previousSecretExpiresAt": "2026-11-24T19:00:00.000Z",
+           *         "createdAt": "2026-11-24T19:00:00.000Z",
+           *         "updatedAt": "2026-11-24T19:00:00.000Z"
+           *       },
+           *       "clientSecret": "kX9v2Qm7Lr4tW8pZ1bN6cH3jF5sD0aYe"
+           *     }
+           */
+          'application/json': components['schemas']['ClientSecretRotatedDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminDeactivateClient: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example partner-budget-app */
+        clientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deactivated (or already inactive: the cascade is finished) */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  adminReactivateClient: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example partner-budget-app */
+        clientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Active */
+      204: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;

@@ -139,6 +139,7 @@ const PARAMETERS: Record<string, { schema: Record<string, unknown>; example: unk
   credentialId: { schema: UUID, example: '5d2f8c1a-7b3e-4f60-9a1d-2c4e6f8a0b13' },
   pushChallengeId: { schema: UUID, example: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d' },
   receiverId: { schema: UUID, example: '4d5e6f70-8192-4a3b-9c4d-5e6f708192a3' },
+  clientId: { schema: { type: 'string' }, example: 'partner-budget-app' },
   passkeyId: { schema: UUID, example: '6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b' },
   apiTokenId: { schema: UUID, example: '3c8e1f2a-4b5d-4e6f-8a9b-0c1d2e3f4a5b' },
   resetId: { schema: UUID, example: '0f4a3b2c-1d5e-4f60-8a7b-9c0d1e2f3a4b' },

@@ -5,15 +5,18 @@ import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 import { SignalsModule } from '../signals/signals.module';
 import { AgentSignalsController } from './agent-signals.controller';
 import { AgentSubjectsController } from './agent-subjects.controller';
-import { ClientsModule } from '../clients/clients.module';
 import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
 import { LockoutModule } from '../journeys/lockout/lockout.module';
 import { MeModule } from '../me/me.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { ClientsModule } from '../clients/clients.module';
+import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
+import { AgentClientsController } from './agent-clients.controller';
+import { ClientAdminGuard } from './client-admin.guard';
 import { AgentApiTokensController } from './agent-api-tokens.controller';
 import { AgentRecoveryController } from './agent-recovery.controller';
 import { AgentRecoveryService } from './agent-recovery.service';
-import { FactorResetsRepository } from './factor-resets.repository';
+import { FactorResetRecordsModule } from './factor-reset-records.module';
 import { AgentJwtStrategy } from './agent-jwt.strategy';
 import { AgentMfaController } from './agent-mfa.controller';
 import { AgentSupportService } from './agent-support.service';
@@ -30,7 +33,9 @@ import { WorkforceKeys } from './workforce-keys';
     LockoutModule,
     MeModule,
     TokensModule,
+    FactorResetRecordsModule,
     ClientsModule,
+    ClientDeactivationModule,
     PseudonymsModule,
   ],
   controllers: [
@@ -40,8 +45,9 @@ import { WorkforceKeys } from './workforce-keys';
     AgentRecoveryController,
     AgentApiTokensController,
     DevSignInController,
+    AgentClientsController,
     AgentSubjectsController,
   ],
-  providers: [WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService, FactorResetsRepository],
+  providers: [ClientAdminGuard, WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
 })
 export class AgentsModule {}

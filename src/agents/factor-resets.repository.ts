@@ -53,4 +53,16 @@ export class FactorResetsRepository {
     );
     return row ?? null;
   }
+
+  /** The purge job: resets applied, or pending and expired, requested before `before` (their audit events stay). */
+  async deleteFinishedBatch(manager: EntityManager, batch: number, before: Date): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT id FROM factor_resets WHERE (status = 'APPLIED' OR expires_at < $2) AND requested_at < $2 LIMIT $1 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM factor_resets x USING due WHERE x.id = due.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [batch, before],
+    );
+    return row.n;
+  }
 }

@@ -194,6 +194,10 @@ export const AUDIT_EVENT_TYPES = {
   PASSWORD_RESET: 'password.reset',
   /** A new password was refused; details: reason (policy, unknown_customer), rules (the policy rules broken). */
   PASSWORD_RESET_REJECTED: 'password.reset_rejected',
+  /** A client's secret was replaced; details: overlapSeconds, previousSecretExpiresAt (null: the old one was revoked at once). Never a secret or hash. */
+  CLIENT_SECRET_ROTATED: 'client.secret_rotated',
+  /** A deactivated client was served again (what its deactivation revoked stays revoked); details: none. */
+  CLIENT_REACTIVATED: 'client.reactivated',
   /** A new pseudonym version is current (pairwise subjects); details: version, algorithm, keyRef, previous, retired. */
   PSEUDONYM_VERSION_ADDED: 'pseudonym.version_added',
   /** A run of pseudonyms:migrate; details: fromVersion, toVersion, migrated, remaining. */

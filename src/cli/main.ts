@@ -5,11 +5,12 @@
  *               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope S ...] [--introspect] [--secret S]
  *               [--min-acr loa1|loa2|loa3]   (the lowest level of assurance the client accepts: SSO steps up below it)
  *               [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
- *               [--subject-type public|pairwise --sector HOST]   (OIDC Core §8: pairwise subjects per sector)
  *   clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
  *               (OIDC Back-Channel Logout; without a URI it is removed)
  *   clients:list
  *   clients:deactivate --id ID   (also revokes the client's sessions and tokens)
+ *   clients:update --id ID [settings] [--clear SETTING ...] | clients:rotate-secret --id ID [--overlap SECONDS]
+ *   clients:reactivate --id ID | clients:show --id ID   (src/cli/client-commands.ts; settings as for clients:add)
  *   keys:rotate [--reason TEXT]
  *   keys:reseal     (after a KEY_ENCRYPTION_KEY change: re-seal with it what KEY_ENCRYPTION_KEY_PREVIOUS sealed)
  *   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]   (development workforce IdP)
@@ -24,10 +25,6 @@
  *   signals:add --name NAME --url URL --audience AUD --event TYPE [--event TYPE ...]   (a Shared Signals receiver)
  *   signals:list
  *   signals:deactivate --id ID
-  pseudonyms:add-version --key-ref KEY_REF
-  pseudonyms:migrate [--batch N] [--max-batches M]
-  pseudonyms:rollback [--batch N]
-  pseudonyms:status
  *   pseudonyms:add-version --key-ref K   (a new current pseudonym version; the current one becomes previous)
  *   pseudonyms:migrate [--batch N] [--max-batches M]   (previous-version mappings to the current one; resumable)
  *   pseudonyms:rollback [--batch N]   (the previous version current again, its pseudonyms restored)
@@ -43,7 +40,7 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '../config/config';
 import { startEmbeddedPostgres } from '../database/embedded-postgres';
 import { ClientRegistrationError, ClientsService } from '../clients/clients.service';
-import type { GrantType, SubjectType } from '../clients/oauth-client.entity';
+import type { GrantType } from '../clients/oauth-client.entity';
 import { PseudonymsService, PseudonymVersionError } from '../pseudonyms/pseudonyms.service';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { mintDevAgentToken } from '../agents/dev-workforce-idp';
@@ -59,16 +56,23 @@ import { ApiError } from '../common/problem';
 import { OutboxService } from '../outbox/outbox.service';
 import { InvalidSetReceiverError, SignalsService } from '../signals/signals.service';
 import type { OutboxState } from '../outbox/outbox.repository';
+import {
+  CLIENT_ADMIN_COMMANDS,
+  CLIENT_FLAG_OPTIONS,
+  CLIENT_FLAGS_USAGE,
+  runClientCommand,
+  settingsFromFlags,
+} from './client-commands';
 
 const USAGE = `usage: npm run cli -- <command> [options]
   clients:add --id ID --name NAME --type public|confidential --grant GRANT [--grant ...]
               [--redirect-uri URI ...] [--post-logout-uri URI ...] [--scope SCOPE ...] [--introspect] [--secret SECRET]
               [--access-ttl SECONDS] [--session-idle SECONDS] [--session-absolute SECONDS] [--min-acr loa1|loa2|loa3]
               [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
-              [--subject-type public|pairwise --sector HOST]
   clients:set-backchannel-logout --id ID [--backchannel-logout-uri URI] [--backchannel-logout-session-required]
   clients:list
   clients:deactivate --id ID
+${CLIENT_FLAGS_USAGE}
   keys:rotate [--reason TEXT]
   keys:reseal
   agent:token --sub AGENT [--role ROLE ...] [--ttl SECONDS]
@@ -80,6 +84,10 @@ const USAGE = `usage: npm run cli -- <command> [options]
   signals:add --name NAME --url URL --audience AUDIENCE --event EVENT_TYPE_URI [--event ...]
   signals:list
   signals:deactivate --id ID
+  pseudonyms:add-version --key-ref KEY_REF
+  pseudonyms:migrate [--batch N] [--max-batches M]
+  pseudonyms:rollback [--batch N]
+  pseudonyms:status
 
   audit:verify [--from SEQ|DATE] [--to SEQ|DATE]
   webhook:create --name NAME --url URL --event TYPE [--event ...] [--include-cupid] [--include-network] [--include-details]
@@ -129,8 +137,7 @@ async function main(argv: string[]): Promise<void> {
       state: { type: 'string' },
       channel: { type: 'string' },
       limit: { type: 'string' },
-      'subject-type': { type: 'string' },
-      sector: { type: 'string' },
+      ...CLIENT_FLAG_OPTIONS,
       'key-ref': { type: 'string' },
       batch: { type: 'string' },
       'max-batches': { type: 'string' },
@@ -143,6 +150,7 @@ async function main(argv: string[]): Promise<void> {
       'clients:set-backchannel-logout',
       'clients:list',
       'clients:deactivate',
+      ...CLIENT_ADMIN_COMMANDS,
       'keys:rotate',
       'agent:token',
       'jobs:run',
@@ -197,7 +205,13 @@ async function main(argv: string[]): Promise<void> {
       const type = String(values.type ?? '').toUpperCase();
       if (!values.id || !values.name || (type !== 'PUBLIC' && type !== 'CONFIDENTIAL') || !values.grant?.length)
         throw new UsageError(USAGE);
+      if (values.clear) throw new UsageError('--clear is for clients:update');
+      // The newer settings (issue 16) take the same flags as clients:update.
+      const more = Object.fromEntries(
+        Object.entries(settingsFromFlags(values)).filter(([, value]) => value !== undefined && value !== null),
+      );
       const { client, secret } = await clients.register({
+        ...more,
         clientId: values.id,
         name: values.name,
         type,
@@ -213,8 +227,6 @@ async function main(argv: string[]): Promise<void> {
         minAcr: values['min-acr'],
         backchannelLogoutUri: values['backchannel-logout-uri'],
         backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
-        subjectType: values['subject-type'] as SubjectType | undefined,
-        sectorIdentifier: values.sector,
       });
       print({
         registered: client.clientId,
@@ -223,8 +235,8 @@ async function main(argv: string[]): Promise<void> {
         redirectUris: client.redirectUris,
         scopes: client.scopes,
         minAcr: client.minAcr,
+        firstParty: client.firstParty,
         subjectType: client.subjectType,
-        ...(client.sectorIdentifier ? { sectorIdentifier: client.sectorIdentifier } : {}),
       });
       if (secret && !values.secret) {
         print({ clientSecret: secret, note: 'shown once: store it now; only its hash is kept' });
@@ -247,8 +259,13 @@ async function main(argv: string[]): Promise<void> {
           grantTypes: client.grantTypes,
           redirectUris: client.redirectUris,
           backchannelLogoutUri: client.backchannelLogoutUri,
+          firstParty: client.firstParty,
+          subjectType: client.subjectType,
+          deactivatedAt: client.deactivatedAt?.toISOString() ?? null,
         });
       }
+    } else if (CLIENT_ADMIN_COMMANDS.includes(command)) {
+      for (const line of await runClientCommand(command, values, clients)) print(line);
     } else if (command === 'clients:deactivate') {
       if (!values.id) throw new UsageError(USAGE);
       // Ends the client's sessions and tokens too (audited), in bounded batches.

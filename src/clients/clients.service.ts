@@ -1,31 +1,29 @@
-import { ACR_VALUES_SUPPORTED, normaliseAcr } from '../common/assurance';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../config/config';
-import type { AppConfig, NodeEnv } from '../config/config';
-import { deliveryUrlProblem } from '../outbox/delivery-url';
+import type { AppConfig } from '../config/config';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { randomBytes } from 'node:crypto';
+import { Clock } from '../common/clock';
 import { hmacSha256, randomSecret } from '../common/crypto';
 import { hashSecret, verifySecret } from '../common/passwords';
 import { ClientCache } from './client-cache';
-import { ClientsRepository } from './clients.repository';
+import { ClientPage, ClientsRepository } from './clients.repository';
 import {
-  GRANT_TYPES,
-  GrantType,
-  OAuthClient,
-  OAuthClientType,
-  SUBJECT_TYPES,
-  SubjectType,
-} from './oauth-client.entity';
+  backchannelUriProblem,
+  checkedSettings,
+  CLIENT_SETTING_NAMES,
+  ClientRegistrationError,
+  ClientSettings,
+  ClientUpdate,
+  NULLABLE_SETTINGS,
+  settingsOf,
+} from './client-settings';
+import { GrantType, OAuthClient, OAuthClientType, SubjectType, TokenEndpointAuthMethod } from './oauth-client.entity';
 
-export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'phone', 'offline_access'] as const;
-/**
- * Scopes of this service's own API a client may hold besides the OpenID ones (not advertised in discovery: they are
- * not for relying parties): `api_tokens:manage` lets a confidential service hold API tokens on behalf of customers.
- */
-export const SERVICE_SCOPES = ['api_tokens:manage'] as const;
+export { ClientRegistrationError, isAcceptableRedirectUri, SERVICE_SCOPES, SUPPORTED_SCOPES } from './client-settings';
+export type { ClientSettings, ClientUpdate } from './client-settings';
 
 export interface ClientRegistration {
   clientId: string;
@@ -40,6 +38,7 @@ export interface ClientRegistration {
   secret?: string;
   accessTokenTtlSeconds?: number;
   idTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
   sessionIdleTtlSeconds?: number;
   sessionAbsoluteTtlSeconds?: number;
   /** The lowest level of assurance the client accepts: an acr URI or short name (loa1, loa2, loa3; src/common/assurance.ts). */
@@ -47,75 +46,111 @@ export interface ClientRegistration {
   /** OpenID Connect Back-Channel Logout 1.0 §2.2: https (http only on loopback outside production). */
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
-  /** OpenID Connect Core §8: 'public' (the CUPID, the default) or 'pairwise' (a pseudonym per sector). */
+  firstParty?: boolean;
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  jwks?: { keys: Record<string, unknown>[] };
+  jwksUri?: string;
   subjectType?: SubjectType;
-  /** The sector (a host name) a pairwise client's pseudonyms are derived for; required for pairwise. */
+  /** A host or https URI; stored as the host (OpenID Connect Core §8.1). */
   sectorIdentifier?: string;
+  dpopBoundAccessTokens?: boolean;
+  allowedClaims?: string[];
 }
 
-export class ClientRegistrationError extends Error {}
+/** Who changes a client: an agent of the admin API, or the CLI / a seed (SYSTEM). */
+export interface ClientAdminActor {
+  type: 'AGENT' | 'SYSTEM';
+  id: string;
+}
+
+/** The client id is taken (by an active or a deactivated client: ids are never reused). */
+export class ClientIdTakenError extends ClientRegistrationError {}
+
+/** No client has that id. */
+export class ClientNotFoundError extends Error {}
 
 const VERIFIED_SECRET_TTL_MS = 5 * 60_000;
 const VERIFIED_SECRETS_MAX = 1000;
+const SYSTEM_CLI: ClientAdminActor = { type: 'SYSTEM', id: 'cli' };
 
 @Injectable()
 export class ClientsService {
   private readonly cacheKey = randomBytes(32);
   private readonly verified = new Map<string, { secretHash: string; until: number }>();
+  /**
+   * The client objects verifySecret returned for a client that authenticated with its previous secret (during
+   * a rotation's overlap): per-request copies, so activeGuard can guard writes with the hash that verified.
+   */
+  private readonly byPreviousSecret = new WeakSet<OAuthClient>();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly clients: ClientsRepository,
     private readonly audit: AuditService,
     private readonly cache: ClientCache,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Registers a client. Returns the secret in clear once (only its argon2id hash is stored). */
-  async register(registration: ClientRegistration, actorId = 'cli'): Promise<{ client: OAuthClient; secret?: string }> {
-    validateRegistration(registration, this.config.nodeEnv);
+  async register(
+    registration: ClientRegistration,
+    by: ClientAdminActor | string = SYSTEM_CLI,
+  ): Promise<{ client: OAuthClient; secret?: string }> {
+    const actor = typeof by === 'string' ? { type: 'SYSTEM' as const, id: by } : by;
+    const problems: string[] = [];
+    if (!/^[A-Za-z0-9._~-]{3,128}$/.test(registration.clientId))
+      problems.push('client id: 3-128 characters of A-Z a-z 0-9 . _ ~ -');
+    if (registration.type !== 'PUBLIC' && registration.type !== 'CONFIDENTIAL')
+      problems.push('type: PUBLIC or CONFIDENTIAL');
+    if (registration.secret !== undefined && registration.secret.length < 16)
+      problems.push('a client secret has at least 16 characters');
+    if (registration.secret !== undefined && registration.type === 'PUBLIC')
+      problems.push('a public client has no secret');
+    let settings: ClientSettings | undefined;
+    try {
+      settings = checkedSettings(registration.type, registrationSettings(registration), this.config.nodeEnv);
+    } catch (error) {
+      if (!(error instanceof ClientRegistrationError)) throw error;
+      problems.push(error.message);
+    }
+    if (problems.length > 0 || !settings) throw new ClientRegistrationError(problems.join('; '));
     const secret = registration.type === 'CONFIDENTIAL' ? (registration.secret ?? randomSecret(32)) : undefined;
-    const client = await this.dataSource.transaction(async (manager) => {
-      if (await this.clients.exists(registration.clientId, manager)) {
-        throw new ClientRegistrationError(`client_id "${registration.clientId}" is already registered`);
-      }
-      const saved = await this.clients.insert(manager, {
-        clientId: registration.clientId,
-        name: registration.name,
-        type: registration.type,
-        secretHash: secret ? await hashSecret(secret) : null,
-        redirectUris: registration.redirectUris ?? [],
-        postLogoutRedirectUris: registration.postLogoutRedirectUris ?? [],
-        grantTypes: registration.grantTypes,
-        scopes: registration.scopes ?? ['openid'],
-        canIntrospect: registration.canIntrospect ?? false,
-        accessTokenTtlSeconds: registration.accessTokenTtlSeconds ?? null,
-        idTokenTtlSeconds: registration.idTokenTtlSeconds ?? null,
-        sessionIdleTtlSeconds: registration.sessionIdleTtlSeconds ?? null,
-        sessionAbsoluteTtlSeconds: registration.sessionAbsoluteTtlSeconds ?? null,
-        minAcr: registration.minAcr ? (normaliseAcr(registration.minAcr) ?? null) : null,
-        backchannelLogoutUri: registration.backchannelLogoutUri ?? null,
-        backchannelLogoutSessionRequired: registration.backchannelLogoutSessionRequired ?? false,
-        subjectType: registration.subjectType ?? 'public',
-        sectorIdentifier: registration.sectorIdentifier?.toLowerCase() ?? null,
+    const secretHash = secret ? await hashSecret(secret) : null;
+    const client = await this.dataSource
+      .transaction(async (manager) => {
+        if (await this.clients.exists(registration.clientId, manager)) {
+          throw new ClientIdTakenError(`client_id "${registration.clientId}" is already registered`);
+        }
+        const saved = await this.clients.insert(manager, {
+          ...settings,
+          clientId: registration.clientId,
+          type: registration.type,
+          secretHash,
+        });
+        await this.audit.record(manager, {
+          type: AUDIT_EVENT_TYPES.CLIENT_REGISTERED,
+          outcome: 'SUCCESS',
+          actor,
+          clientId: saved.clientId,
+          details: {
+            type: saved.type,
+            grantTypes: saved.grantTypes,
+            redirectUris: saved.redirectUris,
+            scopes: saved.scopes,
+            firstParty: saved.firstParty,
+            subjectType: saved.subjectType,
+            ...(saved.backchannelLogoutUri ? { backchannelLogoutUri: saved.backchannelLogoutUri } : {}),
+          },
+        });
+        return saved;
+      })
+      .catch((error: unknown) => {
+        // Two registrations of one id at once: the primary key refuses the second, which is a taken id, not a 500.
+        if ((error as { driverError?: { code?: string } }).driverError?.code === '23505')
+          throw new ClientIdTakenError(`client_id "${registration.clientId}" is already registered`);
+        throw error;
       });
-      await this.audit.record(manager, {
-        type: AUDIT_EVENT_TYPES.CLIENT_REGISTERED,
-        outcome: 'SUCCESS',
-        actor: { type: 'SYSTEM', id: actorId },
-        clientId: saved.clientId,
-        details: {
-          type: saved.type,
-          grantTypes: saved.grantTypes,
-          redirectUris: saved.redirectUris,
-          ...(saved.backchannelLogoutUri ? { backchannelLogoutUri: saved.backchannelLogoutUri } : {}),
-          ...(saved.subjectType === 'pairwise'
-            ? { subjectType: 'pairwise', sectorIdentifier: saved.sectorIdentifier }
-            : {}),
-        },
-      });
-      return saved;
-    });
     return { client, secret };
   }
 
@@ -144,13 +179,20 @@ export class ClientsService {
     return this.cache.get(clientId) ?? this.clients.findActive(clientId, manager);
   }
 
+  /** A client, active or not (administration), read from the database. */
+  find(clientId: string): Promise<OAuthClient | null> {
+    return this.clients.find(clientId);
+  }
+
   /**
    * SQL that holds while `client` is still active with the secret it was verified with, for a statement
    * of another repository to guard its writes with (a fragment: oauth_clients stays in ClientsRepository).
-   * Its two parameters start at `firstParam`.
+   * A client that authenticated with its previous secret (a rotation's overlap) is guarded with that hash,
+   * which holds only until the overlap ends. Its parameters start at `firstParam`.
    */
   activeGuard(client: OAuthClient, firstParam: number): { text: string; values: unknown[] } {
-    return { text: this.clients.activeCondition(firstParam), values: [client.clientId, client.secretHash] };
+    const hash = this.byPreviousSecret.has(client) ? client.previousSecretHash : client.secretHash;
+    return { text: this.clients.activeCondition(firstParam), values: [client.clientId, hash, this.clock.now()] };
   }
 
   /** The client turned out not to be active any more (a guarded statement wrote nothing): stop serving it. */
@@ -191,28 +233,156 @@ export class ClientsService {
    * every request: a secret that verified is remembered for a short while, as an HMAC under a key that
    * lives only in this process (never the secret itself), and only for the exact stored hash it matched,
    * so a rotated secret or a deactivated client stops working at once.
+   *
+   * During a rotation's overlap the previous secret verifies too, until previous_secret_expires_at (read with
+   * the client: no extra statement); a wrong secret then costs a second argon2id verification.
    */
   async verifySecret(clientId: string, secret: string): Promise<OAuthClient | null> {
     const client = await this.findActive(clientId);
     const fingerprint = hmacSha256(this.cacheKey, `${clientId}\u0000${secret}`).toString('base64url');
+    const previous = client && this.previousSecretValid(client) ? client.previousSecretHash : null;
     const remembered = client?.secretHash ? this.verified.get(fingerprint) : undefined;
-    if (remembered && remembered.secretHash === client!.secretHash && remembered.until > Date.now()) return client;
-    const ok = await verifySecret(client?.secretHash, secret);
-    if (!ok || !client) return null;
+    if (remembered && remembered.until > Date.now()) {
+      if (remembered.secretHash === client!.secretHash) return client;
+      if (previous && remembered.secretHash === previous) return this.viaPreviousSecret(client!);
+    }
+    if (await verifySecret(client?.secretHash, secret)) return client && this.remember(fingerprint, client, false);
+    if (previous && (await verifySecret(previous, secret))) return this.remember(fingerprint, client!, true);
+    return null;
+  }
+
+  private previousSecretValid(client: OAuthClient): boolean {
+    return (
+      client.previousSecretHash !== null &&
+      client.previousSecretExpiresAt !== null &&
+      client.previousSecretExpiresAt.getTime() > this.clock.now().getTime()
+    );
+  }
+
+  private remember(fingerprint: string, client: OAuthClient, previous: boolean): OAuthClient {
     if (this.verified.size >= VERIFIED_SECRETS_MAX) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(fingerprint, { secretHash: client.secretHash!, until: Date.now() + VERIFIED_SECRET_TTL_MS });
-    return client;
+    const secretHash = previous ? client.previousSecretHash! : client.secretHash!;
+    this.verified.set(fingerprint, { secretHash, until: Date.now() + VERIFIED_SECRET_TTL_MS });
+    return previous ? this.viaPreviousSecret(client) : client;
+  }
+
+  /** A copy of the (shared, cached) client marked as authenticated by its previous secret. */
+  private viaPreviousSecret(client: OAuthClient): OAuthClient {
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(client) as object) as OAuthClient, client);
+    this.byPreviousSecret.add(copy);
+    return copy;
+  }
+
+  /**
+   * Changes some settings (checked as a whole with the ones it keeps). Audited as client.updated with the
+   * names of the fields that changed and their values (never a key's material: jwks is named by its kids).
+   * Every instance reads the client again the moment this commits (the oauth_clients trigger notifies).
+   */
+  async update(clientId: string, update: ClientUpdate, by: ClientAdminActor = SYSTEM_CLI): Promise<OAuthClient> {
+    const unremovable = CLIENT_SETTING_NAMES.filter(
+      (name) => update[name] === null && !NULLABLE_SETTINGS.includes(name),
+    );
+    if (unremovable.length > 0) throw new ClientRegistrationError(`cannot be null: ${unremovable.join(', ')}`);
+    const updated = await this.dataSource.transaction(async (manager) => {
+      const current = await this.clients.findForUpdate(manager, clientId);
+      if (!current) throw new ClientNotFoundError(`no client has the id "${clientId}"`);
+      const before = settingsOf(current);
+      const merged = { ...before };
+      for (const name of CLIENT_SETTING_NAMES) {
+        if (update[name] !== undefined) (merged as Record<string, unknown>)[name] = update[name];
+      }
+      const after = checkedSettings(current.type, merged, this.config.nodeEnv);
+      const changed = CLIENT_SETTING_NAMES.filter(
+        (name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]),
+      );
+      if (changed.length === 0) return current;
+      const changes: Partial<OAuthClient> = {};
+      for (const name of changed) (changes as Record<string, unknown>)[name] = after[name];
+      await this.clients.update(manager, clientId, changes);
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.CLIENT_UPDATED,
+        outcome: 'SUCCESS',
+        actor: by,
+        clientId,
+        details: { fields: changed, ...auditValues(after, changed) },
+      });
+      return (await this.clients.findForUpdate(manager, clientId))!;
+    });
+    this.cache.invalidate(clientId);
+    return updated;
+  }
+
+  /**
+   * A new secret for a confidential client, returned once. The previous one keeps working until
+   * `overlapSeconds` (CLIENT_SECRET_ROTATION_OVERLAP_SECONDS unless given) from now, so the client can roll
+   * out the new one; 0 revokes it at once. Only the latest previous secret is kept: rotating again during an
+   * overlap ends the older one. Audited as client.secret_rotated (never the secret or a hash).
+   */
+  async rotateSecret(
+    clientId: string,
+    overlapSeconds: number | undefined,
+    by: ClientAdminActor = SYSTEM_CLI,
+  ): Promise<{ client: OAuthClient; secret: string }> {
+    const overlap = overlapSeconds ?? this.config.oidc.clientSecretRotationOverlapSeconds;
+    if (!Number.isInteger(overlap) || overlap < 0 || overlap > 30 * 86400)
+      throw new ClientRegistrationError('overlap: 0 to 2592000 seconds');
+    const secret = randomSecret(32);
+    const secretHash = await hashSecret(secret);
+    const client = await this.dataSource.transaction(async (manager) => {
+      const current = await this.clients.findForUpdate(manager, clientId);
+      if (!current) throw new ClientNotFoundError(`no client has the id "${clientId}"`);
+      if (current.type !== 'CONFIDENTIAL' || current.secretHash === null)
+        throw new ClientRegistrationError('a public client has no secret to rotate');
+      const previousExpiresAt = overlap > 0 ? this.clock.secondsFromNow(overlap) : null;
+      await this.clients.update(manager, clientId, {
+        secretHash,
+        previousSecretHash: previousExpiresAt ? current.secretHash : null,
+        previousSecretExpiresAt: previousExpiresAt,
+      });
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.CLIENT_SECRET_ROTATED,
+        outcome: 'SUCCESS',
+        actor: by,
+        clientId,
+        details: { overlapSeconds: overlap, previousSecretExpiresAt: previousExpiresAt?.toISOString() ?? null },
+      });
+      return (await this.clients.findForUpdate(manager, clientId))!;
+    });
+    this.cache.invalidate(clientId);
+    return { client, secret };
   }
 
   /** Deactivates the client; every instance stops serving it from memory the moment this commits. */
-  async deactivate(clientId: string, actorId = 'cli'): Promise<boolean> {
+  async deactivate(clientId: string, by: ClientAdminActor | string = SYSTEM_CLI): Promise<boolean> {
+    const actor = typeof by === 'string' ? { type: 'SYSTEM' as const, id: by } : by;
     const result = await this.dataSource.transaction(async (manager) => {
-      const changed = await this.clients.deactivate(manager, clientId);
+      const changed = await this.clients.deactivate(manager, clientId, this.clock.now());
       if (changed) {
         await this.audit.record(manager, {
           type: AUDIT_EVENT_TYPES.CLIENT_DEACTIVATED,
           outcome: 'SUCCESS',
-          actor: { type: 'SYSTEM', id: actorId },
+          actor,
+          clientId,
+        });
+      }
+      return changed;
+    });
+    this.cache.invalidate(clientId);
+    return result;
+  }
+
+  /**
+   * Serves a deactivated client again (deactivated_at cleared). What the deactivation revoked stays revoked:
+   * its customers sign in again. False when it was active already. Audited as client.reactivated.
+   */
+  async reactivate(clientId: string, by: ClientAdminActor = SYSTEM_CLI): Promise<boolean> {
+    const result = await this.dataSource.transaction(async (manager) => {
+      const changed = await this.clients.reactivate(manager, clientId);
+      if (changed) {
+        await this.audit.record(manager, {
+          type: AUDIT_EVENT_TYPES.CLIENT_REACTIVATED,
+          outcome: 'SUCCESS',
+          actor: by,
           clientId,
         });
       }
@@ -224,6 +394,11 @@ export class ClientsService {
 
   list(): Promise<OAuthClient[]> {
     return this.clients.listAll();
+  }
+
+  /** One page of clients by id (after `after`), active ones, deactivated ones, or both (`active` undefined). */
+  page(limit: number, after?: string, active?: boolean): Promise<ClientPage> {
+    return this.clients.page(limit, after, active);
   }
 
   /** The active clients among `clientIds` that registered a back-channel logout URI (the logout fan-out). */
@@ -250,7 +425,11 @@ export class ClientsService {
         outcome: 'SUCCESS',
         actor: { type: 'SYSTEM', id: actorId },
         clientId,
-        details: { backchannelLogoutUri: uri, backchannelLogoutSessionRequired: sessionRequired },
+        details: {
+          fields: ['backchannelLogoutUri', 'backchannelLogoutSessionRequired'],
+          backchannelLogoutUri: uri,
+          backchannelLogoutSessionRequired: sessionRequired,
+        },
       });
       return true;
     });
@@ -259,86 +438,43 @@ export class ClientsService {
   }
 }
 
-function backchannelUriProblem(uri: string, nodeEnv: NodeEnv): string | null {
-  const problem = deliveryUrlProblem(uri, nodeEnv);
-  return problem ? `back-channel logout URI "${uri}" ${problem}` : null;
+/** The settings a registration asks for, with the defaults of a new client. */
+function registrationSettings(registration: ClientRegistration): ClientSettings {
+  return {
+    name: registration.name,
+    redirectUris: registration.redirectUris ?? [],
+    postLogoutRedirectUris: registration.postLogoutRedirectUris ?? [],
+    grantTypes: registration.grantTypes ?? [],
+    scopes: registration.scopes ?? ['openid'],
+    canIntrospect: registration.canIntrospect ?? false,
+    accessTokenTtlSeconds: registration.accessTokenTtlSeconds ?? null,
+    idTokenTtlSeconds: registration.idTokenTtlSeconds ?? null,
+    refreshTokenTtlSeconds: registration.refreshTokenTtlSeconds ?? null,
+    sessionIdleTtlSeconds: registration.sessionIdleTtlSeconds ?? null,
+    sessionAbsoluteTtlSeconds: registration.sessionAbsoluteTtlSeconds ?? null,
+    minAcr: registration.minAcr ?? null,
+    backchannelLogoutUri: registration.backchannelLogoutUri ?? null,
+    backchannelLogoutSessionRequired: registration.backchannelLogoutSessionRequired ?? false,
+    firstParty: registration.firstParty ?? true,
+    tokenEndpointAuthMethod: registration.tokenEndpointAuthMethod ?? null,
+    jwks: registration.jwks ?? null,
+    jwksUri: registration.jwksUri ?? null,
+    subjectType: registration.subjectType ?? 'public',
+    sectorIdentifier: registration.sectorIdentifier ?? null,
+    dpopBoundAccessTokens: registration.dpopBoundAccessTokens ?? false,
+    allowedClaims: registration.allowedClaims ?? null,
+  };
 }
 
-/** OIDC Core §8.1: the sector is the host of the client's redirect URIs (or of its sector_identifier_uri). */
-const SECTOR_HOST =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-function validateRegistration(registration: ClientRegistration, nodeEnv: NodeEnv): void {
-  const problems: string[] = [];
-  if (registration.backchannelLogoutUri !== undefined) {
-    const problem = backchannelUriProblem(registration.backchannelLogoutUri, nodeEnv);
-    if (problem) problems.push(problem);
+/**
+ * The new values of the changed fields, for client.updated: settings hold no secret, but a key set is named by
+ * its key ids only (the material is long and an auditor needs to know which keys, not their bytes).
+ */
+function auditValues(settings: ClientSettings, changed: ReadonlyArray<keyof ClientSettings>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const name of changed) {
+    if (name === 'jwks') values.jwksKids = settings.jwks?.keys.map((key) => key.kid) ?? null;
+    else values[name] = settings[name];
   }
-  if (!/^[A-Za-z0-9._~-]{3,128}$/.test(registration.clientId))
-    problems.push('client id: 3-128 characters of A-Z a-z 0-9 . _ ~ -');
-  for (const grant of registration.grantTypes) {
-    if (!(GRANT_TYPES as readonly string[]).includes(grant)) problems.push(`unknown grant type "${grant}"`);
-  }
-  if (registration.grantTypes.length === 0) problems.push('at least one grant type');
-  if (registration.type === 'PUBLIC' && registration.grantTypes.includes('client_credentials')) {
-    problems.push('a public client cannot use client_credentials');
-  }
-  if (registration.type === 'PUBLIC' && registration.canIntrospect) problems.push('a public client cannot introspect');
-  if (
-    registration.scopes?.includes('api_tokens:manage') &&
-    (registration.type === 'PUBLIC' || !registration.grantTypes.includes('client_credentials'))
-  )
-    problems.push('api_tokens:manage is for a confidential client with client_credentials');
-  if (registration.grantTypes.includes('authorization_code') && !registration.redirectUris?.length) {
-    problems.push('authorization_code needs at least one redirect URI');
-  }
-  for (const uri of [...(registration.redirectUris ?? []), ...(registration.postLogoutRedirectUris ?? [])]) {
-    if (!isAcceptableRedirectUri(uri))
-      problems.push(`redirect URI "${uri}" must be an absolute https URL (http only for localhost), without fragment`);
-  }
-  for (const scope of registration.scopes ?? []) {
-    if (!([...SUPPORTED_SCOPES, ...SERVICE_SCOPES] as readonly string[]).includes(scope))
-      problems.push(`unsupported scope "${scope}"`);
-  }
-  if (registration.minAcr !== undefined && !normaliseAcr(registration.minAcr))
-    problems.push(
-      `unknown level of assurance "${registration.minAcr}" (${ACR_VALUES_SUPPORTED.join(', ')}, or loa1-loa3)`,
-    );
-  if (
-    registration.subjectType !== undefined &&
-    !(SUBJECT_TYPES as readonly string[]).includes(registration.subjectType)
-  )
-    problems.push(`subject type must be one of ${SUBJECT_TYPES.join(', ')}`);
-  if (registration.subjectType === 'pairwise' && registration.sectorIdentifier === undefined)
-    problems.push('a pairwise client needs a sector identifier');
-  if (registration.sectorIdentifier !== undefined && !SECTOR_HOST.test(registration.sectorIdentifier))
-    problems.push('sector identifier: a host name (letters, digits, dots and hyphens)');
-  if (registration.secret !== undefined && registration.secret.length < 16)
-    problems.push('a client secret has at least 16 characters');
-  if (
-    registration.accessTokenTtlSeconds !== undefined &&
-    (registration.accessTokenTtlSeconds < 30 || registration.accessTokenTtlSeconds > 3600)
-  ) {
-    problems.push('access token lifetime: 30 to 3600 seconds');
-  }
-  if (
-    registration.sessionIdleTtlSeconds !== undefined &&
-    registration.sessionAbsoluteTtlSeconds !== undefined &&
-    registration.sessionIdleTtlSeconds > registration.sessionAbsoluteTtlSeconds
-  ) {
-    problems.push('session idle lifetime cannot exceed the absolute one');
-  }
-  if (problems.length > 0) throw new ClientRegistrationError(problems.join('; '));
-}
-
-/** RFC 9700 §2.1: exact, absolute redirect URIs; plain http only for loopback development. */
-export function isAcceptableRedirectUri(uri: string): boolean {
-  try {
-    const url = new URL(uri);
-    if (url.hash) return false;
-    if (url.protocol === 'https:') return true;
-    return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  } catch {
-    return false;
-  }
+  return values;
 }

@@ -369,6 +369,11 @@ export const PROBLEM_CATALOGUE = {
     journey: 'same-token',
     extensions: ['errors'],
   },
+  CLIENT_ID_TAKEN: {
+    status: 409,
+    title: 'Client id taken',
+    meaning: 'A client (active or deactivated: ids are never reused) already has this client id; choose another.',
+  },
 } as const satisfies Record<string, ProblemEntry>;
 
 export type ProblemCode = keyof typeof PROBLEM_CATALOGUE;

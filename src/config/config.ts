@@ -73,6 +73,8 @@ export interface AppConfig {
      * change notification be lost (changes reach every instance at once through LISTEN/NOTIFY); 0: no cache.
      */
     clientCacheTtlSeconds: number;
+    /** How long a rotated client secret keeps working beside the new one (CLIENT_SECRET_ROTATION_OVERLAP_SECONDS). */
+    clientSecretRotationOverlapSeconds: number;
   };
   tokens: {
     accessTtlSeconds: number;
@@ -155,6 +157,8 @@ export interface AppConfig {
     requiredRole: string;
     /** The role (besides requiredRole) the admin endpoints need: Shared Signals receivers, webhook subscriptions. */
     adminRole: string;
+    /** The role (besides requiredRole) the client administration endpoints need (/agent/admin/clients). */
+    clientAdminRole: string;
   };
   /** Passkeys (WebAuthn): the relying party the browser binds credentials to; defaults from OIDC_ISSUER's host. */
   webauthn: {
@@ -319,6 +323,7 @@ function readConfig(read: EnvReader): AppConfig {
       previousKeyEncryptionKey: read.optionalString('KEY_ENCRYPTION_KEY_PREVIOUS'),
       seedDemoClients: read.boolean('SEED_DEMO_CLIENTS', nodeEnv === 'development'),
       clientCacheTtlSeconds: read.integer('CLIENT_CACHE_TTL_SECONDS', 60, 0, 3600),
+      clientSecretRotationOverlapSeconds: read.integer('CLIENT_SECRET_ROTATION_OVERLAP_SECONDS', 86400, 0, 30 * 86400),
     },
     tokens: {
       accessTtlSeconds: read.integer('ACCESS_TOKEN_TTL_SECONDS', 300, 30, 3600),

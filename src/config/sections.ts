@@ -132,6 +132,7 @@ export function readJourneyConfig(
       roleClaim: read.string('AGENT_ROLE_CLAIM', 'roles'),
       requiredRole: read.string('AGENT_REQUIRED_ROLE', 'ciam-support'),
       adminRole: read.string('AGENT_ADMIN_ROLE', 'ciam-admin'),
+      clientAdminRole: read.string('CLIENT_ADMIN_ROLE', 'ciam-client-admin'),
     },
     directory: {
       adapter: directoryAdapter,

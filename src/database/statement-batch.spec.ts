@@ -5,7 +5,9 @@ import { StatementBatch } from './statement-batch';
  * endpoints' specs): who shares a statement, and what each caller gets back when a statement fails.
  */
 describe('StatementBatch: group commit of one statement', () => {
-  function recorder(options: { keys?: (input: string) => string[]; failMany?: Error; maxInFlight?: number } = {}) {
+  function recorder(
+    options: { keys?: (input: string) => string[]; failMany?: Error; maxInFlight?: number; anySize?: boolean } = {},
+  ) {
     const statements: string[][] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -21,7 +23,7 @@ describe('StatementBatch: group commit of one statement', () => {
         if (options.failMany) throw options.failMany;
         return inputs.map((input) => `many:${input}`);
       },
-      { maxBatch: 8, maxInFlight: options.maxInFlight ?? 1, keys: options.keys },
+      { maxBatch: 8, maxInFlight: options.maxInFlight ?? 1, keys: options.keys, anySize: options.anySize },
     );
     return { batch, statements, release };
   }
@@ -38,6 +40,16 @@ describe('StatementBatch: group commit of one statement', () => {
     const answers = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((input) => batch.run(input)));
     expect(answers).toEqual(['many:a', 'many:b', 'many:c', 'many:d', 'one:e']);
     expect(statements).toEqual([['a', 'b', 'c', 'd'], ['e']]);
+  });
+
+  it('sends every queued call at once (up to the maximum) when the statement takes any count', async () => {
+    const { batch, statements, release } = recorder({ anySize: true });
+    release();
+    const inputs = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'];
+    const answers = await Promise.all(inputs.map((input) => batch.run(input)));
+    // Eight (the maximum), then the three left, together: not 8 + 2 + 1 as powers of two would split them.
+    expect(answers).toEqual(inputs.map((input) => `many:${input}`));
+    expect(statements).toEqual([inputs.slice(0, 8), inputs.slice(8)]);
   });
 
   it('queues what arrives while a batch is in flight and sends it as one when that batch returns', async () => {

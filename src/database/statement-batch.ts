@@ -24,6 +24,13 @@ export interface StatementBatchOptions<I> {
   /** Batches running at once; more calls wait and leave together. */
   maxInFlight: number;
   keys?: (input: I) => readonly string[];
+  /**
+   * Whether a batch may hold any number of calls. By default a batch holds a power of two of them, for
+   * statements whose text grows with the batch (one CTE member per call), so that each exists in few sizes;
+   * a statement whose text is the same for any count (a `= ANY($1)` read) takes every queued call at once
+   * instead of leaving the remainder for a batch of its own.
+   */
+  anySize?: boolean;
 }
 
 interface Pending<I, O> {
@@ -73,11 +80,12 @@ export class StatementBatch<I, O> {
 
   /**
    * The next batch: queued calls in arrival order, skipping (for a later batch) those whose keys overlap; a
-   * power of two of them, so that a statement exists in few sizes: PostgreSQL plans a prepared statement
-   * afresh on its first executions on each connection, and a batch's statement is large.
+   * power of two of them unless `anySize`, so that a statement exists in few sizes: PostgreSQL plans a prepared
+   * statement afresh on its first executions on each connection, and a batch's statement is large.
    */
   private take(): Array<Pending<I, O>> {
-    const size = sizeFor(Math.min(this.queue.length, this.options.maxBatch));
+    const available = Math.min(this.queue.length, this.options.maxBatch);
+    const size = this.options.anySize ? available : sizeFor(available);
     const keysOf = this.options.keys;
     if (!keysOf) return this.queue.splice(0, size);
     const taken: Array<Pending<I, O>> = [];

@@ -1,4 +1,7 @@
 import { PasskeysRepository } from '../mfa/passkeys/passkeys.repository';
+import { FactorResetsRepository } from '../agents/factor-resets.repository';
+import { CustomerEmailsRepository } from '../mfa/email/customer-emails.repository';
+import { ApiTokensRepository } from '../tokens/api-tokens.repository';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config';
@@ -83,8 +86,8 @@ export class ExpireSessionsJob extends Job {
 }
 
 /**
- * Daily: journey data (contexts, transactions, risk evaluations, SMS records, push prompts and challenges,
- * wrong MFA codes), ended sessions and dead tokens past retention, each through its owning repository; wrong
+ * Daily: journey data (contexts, transactions, risk evaluations, SMS and email records, push prompts and
+ * challenges, wrong MFA codes), ended sessions, dead tokens, dead API tokens and finished factor resets past retention, each through its owning repository; wrong
  * codes stay at least as long as MFA_CODE_FAILURE_WINDOW_SECONDS, so a purge never lowers a customer's count
  * within the window.
  */
@@ -107,6 +110,9 @@ export class PurgeJourneyDataJob extends Job {
     private readonly codes: AuthorizationCodesRepository,
     private readonly loginAttempts: LoginAttemptsRepository,
     private readonly passkeys: PasskeysRepository,
+    private readonly emails: CustomerEmailsRepository,
+    private readonly factorResets: FactorResetsRepository,
+    private readonly apiTokens: ApiTokensRepository,
   ) {
     super();
   }
@@ -136,6 +142,11 @@ export class PurgeJourneyDataJob extends Job {
       () => this.loginAttempts.deleteIdleBatch(manager, batch, now),
       // Registration challenges are minutes long; an expired one is useless (spent or not).
       () => this.passkeys.deleteExpiredRegistrations(manager, now, batch),
+      // Email codes spent or expired and the send records; agents' factor resets applied or lapsed; API tokens
+      // revoked or expired: none of them can be used any more, and their events stay in the audit trail.
+      () => this.emails.deleteOldBatch(manager, batch, retentionStart),
+      () => this.factorResets.deleteFinishedBatch(manager, batch, retentionStart),
+      () => this.apiTokens.deleteDeadBatch(manager, batch, retentionStart),
     ]) {
       total += await inBatches({ ...context, progress: (rows) => context.progress(total + rows) }, step);
     }

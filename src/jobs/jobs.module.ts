@@ -5,6 +5,8 @@ import { LockoutModule } from '../journeys/lockout/lockout.module';
 import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 import { PushPromptsModule } from '../mfa/push/push-prompts.module';
 import { PasskeyRecordsModule } from '../mfa/passkeys/passkey-records.module';
+import { EmailRecordsModule } from '../mfa/email/email-records.module';
+import { FactorResetRecordsModule } from '../agents/factor-reset-records.module';
 import { SmsDeliveriesModule } from '../mfa/sms/sms-deliveries.module';
 import { DrsEvaluationsModule } from '../risk/drs-evaluations.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -46,6 +48,8 @@ const JOB_CLASSES = [
     SmsDeliveriesModule,
     PushPromptsModule,
     PasskeyRecordsModule,
+    EmailRecordsModule,
+    FactorResetRecordsModule,
     MfaLockoutModule,
     SessionsModule,
     TokensModule,

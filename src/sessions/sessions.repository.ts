@@ -249,9 +249,27 @@ export class SessionsRepository {
   }
 
   /**
+   * Takes a (deactivated) client out of at most `limit` active sessions other clients are in too
+   * (idx_sessions_client_ids_active): the customer stays signed in to those; the caller revokes the client's
+   * own tokens under them in the same transaction. Returns the sessions' ids; bounded, so callers loop.
+   */
+  async detachClientBatch(manager: EntityManager, clientId: string, limit: number): Promise<string[]> {
+    const rows = await rowsOf<{ id: string }>(
+      manager,
+      `WITH due AS (SELECT id FROM sessions WHERE client_ids @> ARRAY[$1]::text[] AND cardinality(client_ids) > 1
+                      AND status = 'ACTIVE' ORDER BY id LIMIT $2 FOR UPDATE)
+       UPDATE sessions s SET client_ids = array_remove(s.client_ids, $1)
+         FROM due WHERE s.id = due.id AND s.status = 'ACTIVE'
+       RETURNING s.id`,
+      [clientId, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
    * Revokes at most `limit` active sessions a client is in (idx_sessions_client_ids_active): those it opened and
-   * those it joined by SSO (client_ids always holds the opening client too), since its tokens live in both;
-   * bounded, so callers loop.
+   * those it joined by SSO (client_ids holds the opening client too, until a deactivation detaches it from a
+   * session other clients share), since its tokens live in both; bounded, so callers loop.
    */
   async revokeBatchForClient(
     manager: EntityManager,

@@ -207,6 +207,15 @@ export class SessionsService {
   }
 
   /**
+   * A deactivated client leaves at most `batchSize` sessions that other clients are in too, in the caller's
+   * transaction (which revokes the client's tokens under them): the customer's sign-in to the other clients
+   * goes on. Returns the sessions' ids.
+   */
+  detachClientBatch(manager: EntityManager, clientId: string, batchSize: number): Promise<string[]> {
+    return this.sessions.detachClientBatch(manager, clientId, batchSize);
+  }
+
+  /**
    * Ends every active session of a client (deactivation), in bounded batches of short transactions so no
    * lock is held for long; each session's end is audited. Returns how many.
    */

@@ -164,4 +164,19 @@ export class ApiTokensRepository {
       values: [id, at, olderThan],
     });
   }
+
+  /**
+   * The purge job: tokens revoked or expired before `before` (retention), which no request can use any more;
+   * their creation and revocation stay in the audit trail.
+   */
+  async deleteDeadBatch(manager: EntityManager, batch: number, before: Date): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT id FROM api_tokens WHERE revoked_at < $2 OR expires_at < $2 LIMIT $1 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM api_tokens x USING due WHERE x.id = due.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [batch, before],
+    );
+    return row.n;
+  }
 }

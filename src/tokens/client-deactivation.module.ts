@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '../clients/clients.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { CLIENT_DEACTIVATION_STEPS, ClientDeactivationStep } from './client-deactivation-steps';
 import { ClientDeactivationService } from './client-deactivation.service';
 import { TokensModule } from './tokens.module';
 
@@ -11,7 +12,15 @@ import { TokensModule } from './tokens.module';
  */
 @Module({
   imports: [ClientsModule, SessionsModule, TokensModule],
-  providers: [ClientDeactivationService],
+  providers: [
+    ClientDeactivationService,
+    {
+      // The further cascade steps, run in this order after sessions and tokens. Consents (issue 16 item 2):
+      // import the consent module above, inject its step here (`inject: [ConsentDeactivationStep]`) and return it.
+      provide: CLIENT_DEACTIVATION_STEPS,
+      useFactory: (): ClientDeactivationStep[] => [],
+    },
+  ],
   exports: [ClientDeactivationService],
 })
 export class ClientDeactivationModule {}

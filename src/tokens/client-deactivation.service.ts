@@ -1,27 +1,37 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { retryTransaction } from '../database/retry-transaction';
-import { ClientsService } from '../clients/clients.service';
+import { ClientAdminActor, ClientsService } from '../clients/clients.service';
 import { SessionsService } from '../sessions/sessions.service';
+import { CLIENT_DEACTIVATION_STEPS, ClientDeactivationStep } from './client-deactivation-steps';
 import { TokensRepository } from './tokens.repository';
 
 export interface DeactivationOutcome {
   /** The client was active until now (false: it already was inactive; the cascade still runs to finish an interrupted one). */
   changed: boolean;
+  /** Sessions only this client was in, ended. */
   sessionsRevoked: number;
+  /** Sessions other clients are in too, which the client left (the customer stays signed in to the others). */
+  sessionsLeft: number;
   tokensRevoked: number;
+  /** What each further step (CLIENT_DEACTIVATION_STEPS, e.g. consents) ended, by step name. */
+  steps: Record<string, number>;
 }
 
 const BATCH = 500;
+const REASON = 'client deactivated';
 
 /**
  * Deactivating a client ends everything it holds: first the client row (from then on it can neither
- * authenticate nor refresh), then every active session it is in, opened or joined by SSO (their tokens die with them), then the
- * tokens it holds for itself (client_credentials, which have no session). Each step runs in bounded,
- * short transactions and is audited; running it again finishes an interrupted run.
+ * authenticate nor refresh, and every statement guarded by ClientsService.activeGuard writes nothing for it),
+ * then the sessions it is in: one that other clients share by SSO only loses this client (its tokens under it
+ * are revoked, the customer's sign-in to the others goes on), one only it is in ends (its tokens die with it);
+ * then the tokens it holds for itself (client_credentials, which have no session); then the further steps
+ * (CLIENT_DEACTIVATION_STEPS). Each step runs in bounded, short transactions and is audited; running it again
+ * finishes an interrupted run.
  */
 @Injectable()
 export class ClientDeactivationService {
@@ -32,29 +42,25 @@ export class ClientDeactivationService {
     private readonly tokens: TokensRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    @Inject(CLIENT_DEACTIVATION_STEPS) private readonly steps: ClientDeactivationStep[],
   ) {}
 
-  async deactivate(clientId: string, actorId = 'cli'): Promise<DeactivationOutcome> {
-    const changed = await this.clients.deactivate(clientId, actorId);
-    const by = { type: 'SYSTEM' as const, id: actorId };
-    const sessionsRevoked = await this.sessions.revokeAllForClient(clientId, by, 'client deactivated', BATCH);
-    let tokensRevoked = 0;
+  async deactivate(clientId: string, actor: ClientAdminActor | string = 'cli'): Promise<DeactivationOutcome> {
+    const by = typeof actor === 'string' ? { type: 'SYSTEM' as const, id: actor } : actor;
+    const changed = await this.clients.deactivate(clientId, by);
+    const left = await this.leaveSharedSessions(clientId, by);
+    const sessionsRevoked = await this.sessions.revokeAllForClient(clientId, by, REASON, BATCH);
+    let tokensRevoked = left.tokens;
     for (;;) {
       const revoked = await retryTransaction(this.dataSource, async (tx) => {
-        const count = await this.tokens.revokeBatchSessionlessForClient(
-          tx,
-          clientId,
-          this.clock.now(),
-          'client deactivated',
-          BATCH,
-        );
+        const count = await this.tokens.revokeBatchSessionlessForClient(tx, clientId, this.clock.now(), REASON, BATCH);
         if (count > 0) {
           await this.audit.record(tx, {
             type: AUDIT_EVENT_TYPES.TOKEN_REVOKED,
             outcome: 'SUCCESS',
             actor: by,
             clientId,
-            details: { tokenType: 'ACCESS', reason: 'client deactivated', count },
+            details: { tokenType: 'ACCESS', reason: REASON, count },
           });
         }
         return count;
@@ -62,6 +68,39 @@ export class ClientDeactivationService {
       tokensRevoked += revoked;
       if (revoked < BATCH) break;
     }
-    return { changed, sessionsRevoked, tokensRevoked };
+    // Further cascade steps (consents, issue 16 item 2) plug in through CLIENT_DEACTIVATION_STEPS.
+    const steps: Record<string, number> = {};
+    for (const step of this.steps) steps[step.name] = await step.run(clientId, by);
+    return { changed, sessionsRevoked, sessionsLeft: left.sessions, tokensRevoked, steps };
+  }
+
+  /**
+   * The SSO sessions other clients are in too: the client leaves them and its tokens under them are revoked,
+   * in one transaction per batch (no moment where it has left but its tokens still work).
+   */
+  private async leaveSharedSessions(
+    clientId: string,
+    by: { type: 'AGENT' | 'SYSTEM'; id: string },
+  ): Promise<{ sessions: number; tokens: number }> {
+    const total = { sessions: 0, tokens: 0 };
+    for (;;) {
+      const batch = await retryTransaction(this.dataSource, async (tx) => {
+        const sessionIds = await this.sessions.detachClientBatch(tx, clientId, BATCH);
+        const count = await this.tokens.revokeForClientInSessions(tx, clientId, sessionIds, this.clock.now(), REASON);
+        if (sessionIds.length > 0) {
+          await this.audit.record(tx, {
+            type: AUDIT_EVENT_TYPES.TOKEN_REVOKED,
+            outcome: 'SUCCESS',
+            actor: by,
+            clientId,
+            details: { tokenType: 'SESSION', reason: REASON, count, sessionsLeft: sessionIds.length },
+          });
+        }
+        return { sessions: sessionIds.length, tokens: count };
+      });
+      total.sessions += batch.sessions;
+      total.tokens += batch.tokens;
+      if (batch.sessions < BATCH) return total;
+    }
   }
 }

@@ -48,6 +48,7 @@ import { TokensService } from './tokens.service';
   ],
   exports: [
     KEY_ENCRYPTION_KEY,
+    ApiTokensRepository,
     SigningKeysService,
     TokensRepository,
     TokensService,

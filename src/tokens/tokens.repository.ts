@@ -389,7 +389,7 @@ export class TokensRepository {
         return row ? toState(row) : null;
       });
     },
-    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT },
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, anySize: true },
   );
 
   /**
@@ -411,7 +411,7 @@ export class TokensRepository {
   >(
     async (lookup) => (await this.findStatesGuarded([lookup]))[0],
     (lookups) => this.findStatesGuarded(lookups),
-    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT },
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, anySize: true },
   );
 
   /**
@@ -524,6 +524,25 @@ export class TokensRepository {
          FROM due WHERE t.id = due.id
        RETURNING t.id`,
       [clientId, at, reason, limit],
+    );
+    return rows.length;
+  }
+
+  /** Revokes a client's active tokens under the given sessions (idx_tokens_session): a deactivation's detach. */
+  async revokeForClientInSessions(
+    manager: EntityManager,
+    clientId: string,
+    sessionIds: string[],
+    at: Date,
+    reason: string,
+  ): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    const rows = await rowsOf<{ id: string }>(
+      manager,
+      `UPDATE tokens SET status = 'REVOKED', revoked_at = $3, revoke_reason = $4
+        WHERE session_id = ANY($2::uuid[]) AND client_id = $1 AND status = 'ACTIVE'
+        RETURNING id`,
+      [clientId, sessionIds, at, reason],
     );
     return rows.length;
   }

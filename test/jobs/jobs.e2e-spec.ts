@@ -170,6 +170,66 @@ describe('scheduled jobs', () => {
     expect(await q(`SELECT challenge_hash FROM passkey_registrations`)).toEqual([{ challenge_hash: sha256('live') }]);
   });
 
+  it('purge-journey-data: email codes and send records, finished factor resets and dead API tokens past retention go; live ones stay', async () => {
+    const old = ago(100 * DAY);
+    const soon = new Date(Date.now() + 10 * MINUTE * 1000);
+    // Email: an old spent code, an old expired one, a recent pending one; an old and a recent send record.
+    for (const [cupid, createdAt, expiresAt, consumedAt] of [
+      ['CUPID-E1', old, ago(99 * DAY), ago(99 * DAY)],
+      ['CUPID-E2', old, ago(99 * DAY), null],
+      ['CUPID-E3', ago(MINUTE), soon, null],
+    ] as const)
+      await q(
+        `INSERT INTO email_verifications (id, cupid, address, code_hash, created_at, last_sent_at, expires_at, consumed_at)
+         VALUES (gen_random_uuid(), $1, 'someone@example.com', '\\x00', $2, $2, $3, $4)`,
+        [cupid, createdAt, expiresAt, consumedAt],
+      );
+    for (const [cupid, createdAt] of [
+      ['CUPID-E1', old],
+      ['CUPID-E3', ago(MINUTE)],
+    ] as const)
+      await q(
+        `INSERT INTO email_deliveries (cupid, recipient_hash, purpose, created_at) VALUES ($1, '\\x01', 'login', $2)`,
+        [cupid, createdAt],
+      );
+    // Factor resets: an old applied one, an old lapsed pending one, a recent pending one.
+    for (const [cupid, status, requestedAt, expiresAt] of [
+      ['CUPID-R1', 'APPLIED', old, ago(99 * DAY)],
+      ['CUPID-R2', 'PENDING', old, ago(99 * DAY)],
+      ['CUPID-R3', 'PENDING', ago(MINUTE), soon],
+    ] as const)
+      await q(
+        `INSERT INTO factor_resets (cupid, reason, requested_by, requested_at, expires_at, status)
+         VALUES ($1, 'lost phone', 'agent-1', $3, $4, $2)`,
+        [cupid, status, requestedAt, expiresAt],
+      );
+    // API tokens: one revoked long ago, one expired long ago, one live and one revoked yesterday.
+    const [owner] = await q(
+      `INSERT INTO api_token_owners (owner_type, cupid, created_at) VALUES ('CUSTOMER', 'CUPID-T', now()) RETURNING id`,
+    );
+    for (const [name, revokedAt, expiresAt] of [
+      ['revoked-old', old, null],
+      ['expired-old', null, old],
+      ['live', null, soon],
+      ['revoked-recent', ago(DAY), null],
+    ] as const)
+      await q(
+        `INSERT INTO api_tokens (owner_id, cupid, name, token_hash, created_at, revoked_at, expires_at)
+         VALUES ($1, 'CUPID-T', $2, $3, $4, $5, $6)`,
+        [owner.id, name, sha256(name), ago(200 * DAY), revokedAt, expiresAt],
+      );
+
+    expect(await run('purge-journey-data')).toMatchObject({ status: 'ran' });
+
+    expect(await q(`SELECT cupid FROM email_verifications ORDER BY cupid`)).toEqual([{ cupid: 'CUPID-E3' }]);
+    expect(await q(`SELECT cupid FROM email_deliveries ORDER BY cupid`)).toEqual([{ cupid: 'CUPID-E3' }]);
+    expect(await q(`SELECT cupid FROM factor_resets ORDER BY cupid`)).toEqual([{ cupid: 'CUPID-R3' }]);
+    expect(await q(`SELECT name FROM api_tokens ORDER BY name`)).toEqual([
+      { name: 'live' },
+      { name: 'revoked-recent' },
+    ]);
+  });
+
   it('purge-journey-data: push prompts, push challenges and wrong MFA codes past retention go; recent ones, and wrong codes still in the MFA window, stay', async () => {
     const old = await context(ago(100 * DAY), ago(99 * DAY), 'COMPLETED');
     const recent = await context(ago(10 * DAY), ago(9 * DAY), 'COMPLETED');

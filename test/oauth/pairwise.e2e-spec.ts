@@ -121,7 +121,7 @@ describe('pairwise subjects', () => {
     expect(rps.get(A1)!.serverMetadata().subject_types_supported).toEqual(['public', 'pairwise']);
   });
 
-  it('refuses a pairwise registration without a sector, or with a sector that is not a host name', async () => {
+  it('refuses a pairwise registration without a sector, or with a sector that is not an https host', async () => {
     const clients = t.app.get(ClientsService);
     const base = {
       name: 'bad',
@@ -132,8 +132,8 @@ describe('pairwise subjects', () => {
     };
     await expect(clients.register({ ...base, clientId: 'rp-no-sector' })).rejects.toThrow(/needs a sector identifier/);
     await expect(
-      clients.register({ ...base, clientId: 'rp-bad-sector', sectorIdentifier: 'https://x.example/path' }),
-    ).rejects.toThrow(/sector identifier: a host name/);
+      clients.register({ ...base, clientId: 'rp-bad-sector', sectorIdentifier: 'http://x.example' }),
+    ).rejects.toThrow(/sector identifier: an https host/);
     const [row] = await t.dataSource.query(
       `SELECT count(*)::int AS n FROM oauth_clients WHERE client_id IN ('rp-no-sector', 'rp-bad-sector')`,
     );

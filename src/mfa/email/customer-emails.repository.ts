@@ -144,4 +144,26 @@ export class CustomerEmailsRepository {
   async cancelDelivery(manager: EntityManager, id: string): Promise<void> {
     await manager.query(`DELETE FROM email_deliveries WHERE id = $1`, [id]);
   }
+
+  /**
+   * The purge job: verifications spent or expired, and send records, created before `before` (retention;
+   * the send budget's windows are at most a day, far shorter). One bounded batch per call.
+   */
+  async deleteOldBatch(manager: EntityManager, batch: number, before: Date): Promise<number> {
+    const [verifications] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT id FROM email_verifications WHERE (consumed_at IS NOT NULL OR expires_at < $2) AND created_at < $2 LIMIT $1 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM email_verifications x USING due WHERE x.id = due.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [batch, before],
+    );
+    const [deliveries] = await rowsOf<{ n: number }>(
+      manager,
+      `WITH due AS (SELECT id FROM email_deliveries WHERE created_at < $2 LIMIT $1 FOR UPDATE SKIP LOCKED),
+            gone AS (DELETE FROM email_deliveries x USING due WHERE x.id = due.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [batch, before],
+    );
+    return verifications.n + deliveries.n;
+  }
 }

@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DirectoryModule } from '../../directory/directory.module';
 import { SmsModule } from '../sms/sms.module';
-import { CustomerEmailsRepository } from './customer-emails.repository';
+import { EmailRecordsModule } from './email-records.module';
 import { EmailCustomerNotifier } from './email-notifier';
 import { EmailFactorSource } from './email-factor.source';
 import { EmailKeys } from './email-keys';
@@ -19,7 +19,7 @@ import { SmtpEmailSender } from './smtp.email-sender';
  * the verified address per customer and its verification, the 'email' factor source and the customer notifier.
  */
 @Module({
-  imports: [SmsModule, DirectoryModule],
+  imports: [SmsModule, DirectoryModule, EmailRecordsModule],
   controllers: [EmailOutboxController],
   providers: [
     {
@@ -32,12 +32,11 @@ import { SmtpEmailSender } from './smtp.email-sender';
           meters,
         ),
     },
-    CustomerEmailsRepository,
     EmailKeys,
     EmailVerificationService,
     EmailFactorSource,
     EmailCustomerNotifier,
   ],
-  exports: [EmailSender, CustomerEmailsRepository, EmailVerificationService, EmailKeys],
+  exports: [EmailSender, EmailRecordsModule, EmailVerificationService, EmailKeys],
 })
 export class EmailModule {}
