@@ -136,7 +136,7 @@ export interface paths {
     put?: never;
     /**
      * Token endpoint (RFC 6749 §3.2)
-     * @description authorization_code with PKCE (S256), refresh_token (rotating, reuse detection) and client_credentials. Clients authenticate with client_secret_basic or client_secret_post; public clients send only client_id.
+     * @description authorization_code with PKCE (S256), refresh_token (rotating, reuse detection) and client_credentials. Clients authenticate with client_secret_basic, client_secret_post or private_key_jwt (RFC 7523); public clients send only client_id. A DPoP header (RFC 9449) binds the access token (token_type DPoP, cnf.jkt) and the refresh token to the proof's key; clients registered with dpop_bound_access_tokens must send one.
      */
     post: operations['token'];
     delete?: never;
@@ -194,7 +194,7 @@ export interface paths {
     };
     /**
      * UserInfo (OIDC Core §5.3)
-     * @description Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or ended session is refused at once.
+     * @description Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or ended session is refused at once. A DPoP-bound token (RFC 9449) is accepted only as `Authorization: DPoP <token>` with a DPoP proof of its key (ath = its hash); as a Bearer token it is refused.
      */
     get: operations['userinfo'];
     put?: never;
@@ -1920,6 +1920,13 @@ export interface components {
       client_id?: string;
       /** @description client_secret_post only */
       client_secret?: string;
+      /**
+       * @description private_key_jwt (RFC 7523)
+       * @enum {string}
+       */
+      client_assertion_type?: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+      /** @description private_key_jwt: a JWT signed with one of the client's registered keys */
+      client_assertion?: string;
     };
     TokenResponseDto: {
       /**
@@ -1927,8 +1934,12 @@ export interface components {
        * @example eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAifQ.c2lnbmF0dXJl
        */
       access_token: string;
-      /** @example Bearer */
-      token_type: string;
+      /**
+       * @description DPoP when the request carried a DPoP proof (RFC 9449): the tokens are bound to its key
+       * @example Bearer
+       * @enum {string}
+       */
+      token_type: 'Bearer' | 'DPoP';
       /** @example 300 */
       expires_in: number;
       /** @example openid profile */
@@ -1949,6 +1960,10 @@ export interface components {
       /** @example demo-service */
       client_id?: string;
       client_secret?: string;
+      /** @enum {string} */
+      client_assertion_type?: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+      /** @description private_key_jwt (RFC 7523) */
+      client_assertion?: string;
     };
     IntrospectionResponseDto: {
       /** @example true */
@@ -1967,15 +1982,22 @@ export interface components {
       /** @example 1795547170 */
       iat?: number;
       /**
-       * @description api_token: a ciam_at_ API token
+       * @description api_token: a ciam_at_ API token; DPoP: an access token bound to a key (cnf.jkt)
        * @enum {string}
        */
-      token_type?: 'Bearer' | 'refresh_token' | 'api_token';
+      token_type?: 'Bearer' | 'DPoP' | 'refresh_token' | 'api_token';
       iss?: string;
       aud?: string;
       /** @description Session id */
       sid?: string;
       jti?: string;
+      /**
+       * @description RFC 9449 §6.2: the JWK thumbprint a DPoP-bound token is bound to
+       * @example {
+       *       "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+       *     }
+       */
+      cnf?: Record<string, never>;
     };
     UserinfoResponseDto: {
       /**
@@ -4491,7 +4513,8 @@ export interface operations {
          * @example {
          *       "grant_type": "authorization_code",
          *       "redirect_uri": "http://localhost:5173/callback",
-         *       "client_id": "demo-spa"
+         *       "client_id": "demo-spa",
+         *       "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
          *     }
          */
         'application/x-www-form-urlencoded': components['schemas']['TokenRequestDto'];
@@ -4567,7 +4590,8 @@ export interface operations {
          * @example {
          *       "token": "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJDVVBJRC1BTElDRS0wMDAxIn0.c2lnbmF0dXJl",
          *       "token_type_hint": "access_token",
-         *       "client_id": "demo-service"
+         *       "client_id": "demo-service",
+         *       "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
          *     }
          */
         'application/x-www-form-urlencoded': components['schemas']['TokenOnlyRequestDto'];
@@ -4588,7 +4612,10 @@ export interface operations {
            *       "sub": "CUPID-0001",
            *       "exp": 1795547470,
            *       "iat": 1795547170,
-           *       "token_type": "Bearer"
+           *       "token_type": "Bearer",
+           *       "cnf": {
+           *         "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+           *       }
            *     }
            */
           'application/json': components['schemas']['IntrospectionResponseDto'];
@@ -4662,7 +4689,8 @@ export interface operations {
          * @example {
          *       "token": "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJDVVBJRC1BTElDRS0wMDAxIn0.c2lnbmF0dXJl",
          *       "token_type_hint": "access_token",
-         *       "client_id": "demo-service"
+         *       "client_id": "demo-service",
+         *       "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
          *     }
          */
         'application/x-www-form-urlencoded': components['schemas']['TokenOnlyRequestDto'];

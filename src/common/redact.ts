@@ -16,6 +16,9 @@ const SECRET_NAMES = new Set([
   'key',
   'signature',
   'assertion',
+  'clientassertion',
+  // A DPoP proof (RFC 9449): single-use, but a credential for its minute.
+  'dpop',
   'credentials',
   'pin',
   'kek',
@@ -58,4 +61,6 @@ export const LOG_REDACT_PATHS = [
   '*.refresh_token',
   '*.access_token',
   '*.id_token',
+  'req.headers.dpop',
+  '*.client_assertion',
 ];

@@ -2,6 +2,7 @@ import { Env, EnvReader } from './env-reader';
 import type { JobName } from './job-names';
 import { readAgentConsoleConfig } from './agent-console';
 import { OutboxConfig, readOutboxConfig } from './outbox';
+import { ProofsConfig, readProofsConfig } from './proofs';
 import { readFactorConfig } from './factor-config';
 import type { EmailConfig, FactorChangeConfig } from './factor-config';
 import { readJobsConfig, readJourneyConfig, readLoginUiConfig, readMfaConfig } from './sections';
@@ -239,6 +240,7 @@ export interface AppConfig {
   };
   /** The transactional outbox's delivery (src/outbox). */
   outbox: OutboxConfig;
+  proofs: ProofsConfig;
   factors: {
     /** `two-agents`: an agent's reset of a customer's second factors applies only once a second agent approves it. */
     resetApproval: 'none' | 'two-agents';
@@ -344,6 +346,7 @@ function readConfig(read: EnvReader): AppConfig {
     ...readAgentConsoleConfig(read, nodeEnv),
     ...readLoginUiConfig(read),
     ...readOutboxConfig(read, nodeEnv),
+    ...readProofsConfig(read),
     ...readFactorConfig(read, nodeEnv),
     webauthn: { rpId: '', rpName: '', origins: [], challengeTtlSeconds: 0, enrolmentOffer: [] },
   };

@@ -9,5 +9,6 @@ export const JOB_NAMES = [
   'audit-chain',
   'audit-checkpoint',
   'purge-outbox',
+  'purge-used-jtis',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];

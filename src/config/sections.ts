@@ -15,6 +15,8 @@ const DEFAULT_SCHEDULES: Record<JobName, string> = {
   'audit-chain': '* * * * *',
   'audit-checkpoint': '20 * * * *',
   'purge-outbox': '20 * * * *',
+  // Used JWT ids live minutes (an assertion's or a proof's acceptance window): purged often, the table stays small.
+  'purge-used-jtis': '*/10 * * * *',
 };
 
 export function readJobsConfig(read: EnvReader, nodeEnv: NodeEnv): Pick<AppConfig, 'jobs'> {

@@ -28,6 +28,7 @@ import { ForgotHelperPasswordReset1796094000000 } from '../../migrations/1796094
 import { EnrolHelperPasskeyEnrolStep1796094500000 } from '../../migrations/1796094500000-EnrolHelperPasskeyEnrolStep';
 import { ClientPolicyColumns1796095000000 } from '../../migrations/1796095000000-ClientPolicyColumns';
 import { PairwiseHelperPseudonyms1796095300000 } from '../../migrations/1796095300000-PairwiseHelperPseudonyms';
+import { ProofsHelperUsedJtisAndDpop1796095400000 } from '../../migrations/1796095400000-ProofsHelperUsedJtisAndDpop';
 import { EmailotpHelperEmailOtpStep1796094100000 } from '../../migrations/1796094100000-EmailotpHelperEmailOtpStep';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
@@ -63,4 +64,5 @@ export const MIGRATIONS = [
   EnrolHelperPasskeyEnrolStep1796094500000,
   ClientPolicyColumns1796095000000,
   PairwiseHelperPseudonyms1796095300000,
+  ProofsHelperUsedJtisAndDpop1796095400000,
 ];

@@ -21,6 +21,7 @@ import { JobRunner } from './job-runner';
 import { JobScheduler } from './job-scheduler';
 import { JobRunsRepository } from './job-runs.repository';
 import { PurgeOutboxJob } from './purge-outbox.job';
+import { PurgeUsedJtisJob } from './purge-used-jtis.job';
 import { RotateSigningKeyJob } from './rotate-signing-key.job';
 
 const JOB_CLASSES = [
@@ -33,6 +34,7 @@ const JOB_CLASSES = [
   AuditChainJob,
   AuditCheckpointJob,
   PurgeOutboxJob,
+  PurgeUsedJtisJob,
 ];
 
 /**

@@ -5,7 +5,7 @@ import { Clock } from '../common/clock';
 
 const CACHE_MS = 60_000;
 const RETRY_AFTER_FAILURE_MS = 5_000;
-const ALLOWED_HEADERS = 'authorization, content-type, x-request-id';
+const ALLOWED_HEADERS = 'authorization, content-type, x-request-id, dpop';
 const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS';
 
 /**
@@ -68,7 +68,7 @@ export class CorsPolicy {
       void reply
         .header('Access-Control-Allow-Origin', origin)
         .header('Vary', 'Origin')
-        .header('Access-Control-Expose-Headers', 'x-request-id, www-authenticate, retry-after');
+        .header('Access-Control-Expose-Headers', 'x-request-id, www-authenticate, retry-after, dpop-nonce');
       if (preflight) {
         void reply
           .header('Access-Control-Allow-Methods', ALLOWED_METHODS)

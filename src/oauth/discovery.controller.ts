@@ -8,6 +8,7 @@ import { ACR_VALUES_SUPPORTED } from '../common/assurance';
 import { PROMPT_VALUES } from './authorize-params';
 import { JwksDto, OAuthErrorDto } from './dto/oauth.dto';
 import { endpointUrl, OAUTH_PATHS } from './oauth-endpoints';
+import { PROOF_ALGORITHMS } from './proofs/algorithms';
 
 @ApiTags('oauth2')
 @Controller()
@@ -39,7 +40,9 @@ export class DiscoveryController {
   })
   discovery(): Record<string, unknown> {
     const url = (path: string) => endpointUrl(this.config, path);
-    const clientAuth = ['client_secret_basic', 'client_secret_post', 'none'];
+    const clientAuth = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+    // RFC 7523 / RFC 9449: asymmetric algorithms only, for client assertions and DPoP proofs alike.
+    const proofAlgs = [...PROOF_ALGORITHMS];
     return {
       issuer: this.config.oidc.issuer,
       authorization_endpoint: url(OAUTH_PATHS.authorize),
@@ -59,8 +62,13 @@ export class DiscoveryController {
       subject_types_supported: ['public', 'pairwise'],
       id_token_signing_alg_values_supported: [this.config.oidc.signingAlg],
       token_endpoint_auth_methods_supported: clientAuth,
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_signing_alg_values_supported: proofAlgs,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      introspection_endpoint_auth_signing_alg_values_supported: proofAlgs,
       revocation_endpoint_auth_methods_supported: clientAuth,
+      revocation_endpoint_auth_signing_alg_values_supported: proofAlgs,
+      // RFC 9449 §5.1: DPoP proofs at the token endpoint (and userinfo for bound tokens).
+      dpop_signing_alg_values_supported: proofAlgs,
       code_challenge_methods_supported: ['S256'],
       // RFC 9207 §3: every authorization response (success or error) carries iss, against mix-up attacks.
       authorization_response_iss_parameter_supported: true,

@@ -21,6 +21,9 @@ import { RevocationController } from './revocation.controller';
 import { TokenRevocationService } from './token-revocation.service';
 import { TokenController } from './token.controller';
 import { UserinfoController } from './userinfo.controller';
+import { ClientAssertionVerifier } from './proofs/client-assertion';
+import { ClientKeys } from './proofs/client-keys';
+import { DpopVerifier } from './proofs/dpop';
 
 /** The OAuth 2.0 / OpenID Connect protocol endpoints. */
 @Module({
@@ -44,6 +47,9 @@ import { UserinfoController } from './userinfo.controller';
     TokenRevocationService,
     EndSessionService,
     SsoService,
+    ClientKeys,
+    ClientAssertionVerifier,
+    DpopVerifier,
     IdTokenHints,
   ],
   exports: [ClientsModule, CorsPolicy, ClientAuthenticator],

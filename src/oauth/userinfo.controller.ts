@@ -1,8 +1,12 @@
-import { Controller, Get, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { endpointUrl, OAUTH_PATHS } from './oauth-endpoints';
+import { dpopChallenge, DpopVerifier } from './proofs/dpop';
 import { TokensService } from '../tokens/tokens.service';
-import { bearerToken } from './bearer';
+import { bearerToken, parseDpopAuthorization } from './bearer';
 import { OAuthErrorDto, UserinfoResponseDto } from './dto/oauth.dto';
 import { DirectoryUnavailableError, UserDirectory } from '../directory/user-directory.port';
 import { InvalidTokenError, OAuthError, ServerUnavailableError } from './oauth-errors';
@@ -15,6 +19,8 @@ export class UserinfoController {
   constructor(
     private readonly tokens: TokensService,
     private readonly directory: UserDirectory,
+    private readonly dpop: DpopVerifier,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('userinfo')
@@ -23,15 +29,17 @@ export class UserinfoController {
     description:
       'Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), ' +
       'email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or ' +
-      'ended session is refused at once.',
+      'ended session is refused at once. A DPoP-bound token (RFC 9449) is accepted only as `Authorization: DPoP <token>` ' +
+      'with a DPoP proof of its key (ath = its hash); as a Bearer token it is refused.',
   })
   @ApiOkResponse({ type: UserinfoResponseDto })
   @ApiUnauthorizedResponse({ type: OAuthErrorDto, description: 'invalid_token (WWW-Authenticate: Bearer)' })
   get(
+    @Req() request: FastifyRequest,
     @Headers('authorization') authorization: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserinfoResponseDto> {
-    return this.userinfo(authorization, reply);
+    return this.userinfo(request, authorization, reply);
   }
 
   @Post('userinfo')
@@ -40,16 +48,44 @@ export class UserinfoController {
   @ApiOkResponse({ type: UserinfoResponseDto })
   @ApiUnauthorizedResponse({ type: OAuthErrorDto })
   post(
+    @Req() request: FastifyRequest,
     @Headers('authorization') authorization: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserinfoResponseDto> {
-    return this.userinfo(authorization, reply);
+    return this.userinfo(request, authorization, reply);
   }
 
-  private async userinfo(authorization: string | undefined, reply: FastifyReply): Promise<UserinfoResponseDto> {
+  private async userinfo(
+    request: FastifyRequest,
+    authorization: string | undefined,
+    reply: FastifyReply,
+  ): Promise<UserinfoResponseDto> {
     noStore(reply);
-    const context = await this.tokens.validateAccessToken(bearerToken(authorization));
+    const dpopToken = parseDpopAuthorization(authorization);
+    const token = dpopToken ?? bearerToken(authorization);
+    // RFC 9449 §7.1: the proof first (no database work for a request that cannot be good), then the token.
+    const proof = dpopToken
+      ? await this.dpop.verify(request.headers.dpop, {
+          method: request.method,
+          url: endpointUrl(this.config, OAUTH_PATHS.userinfo),
+          accessToken: dpopToken,
+          requireNonce: this.config.proofs.dpopNonceRequired,
+          context: 'resource',
+        })
+      : null;
+    const context = await this.tokens.validateAccessToken(token);
     if (!context) throw new InvalidTokenError();
+    // RFC 9449 §7.2: a bound token is only good with a proof of its key, never as a bearer token.
+    if (context.dpopJkt !== (proof?.jkt ?? null)) {
+      const description = context.dpopJkt
+        ? 'the access token is DPoP-bound: present it as DPoP with a proof of its key'
+        : 'the access token is not DPoP-bound: present it as Bearer';
+      throw new OAuthError('invalid_token', description, 401, {
+        'WWW-Authenticate': context.dpopJkt
+          ? dpopChallenge('invalid_token', description)
+          : `Bearer realm="ciam", error="invalid_token", error_description="${description}"`,
+      });
+    }
     if (!context.cupid || !context.scope.includes('openid')) {
       throw new OAuthError('insufficient_scope', 'the access token was not issued for an openid login', 403, {
         'WWW-Authenticate': 'Bearer realm="ciam", error="insufficient_scope", scope="openid"',

@@ -12,6 +12,8 @@ export class TokensCustomerVerifier extends CustomerTokenVerifier {
   async verifyCustomerToken(bearer: string): Promise<CustomerPrincipal | null> {
     const token = await this.tokens.validateAccessToken(bearer);
     if (!token?.cupid || !token.sessionId) return null;
+    // A DPoP-bound token (RFC 9449) is only good with a proof of its key; this API takes bearer tokens only.
+    if (token.dpopJkt) return null;
     return { cupid: token.cupid, sessionId: token.sessionId, clientId: token.clientId };
   }
 }

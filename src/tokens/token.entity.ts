@@ -34,5 +34,7 @@ export class Token {
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
   @Column('text', { name: 'revoke_reason', nullable: true }) revokeReason: string | null;
   /** Refresh tokens only: the response their rotation produced, sealed with a key derived from this token's value. */
+  /** RFC 9449 §6: the JWK thumbprint (RFC 7638) a DPoP-bound access or refresh token is bound to (`cnf.jkt`). */
+  @Column('text', { name: 'dpop_jkt', nullable: true }) dpopJkt: string | null;
   @Column('bytea', { name: 'rotation_response', nullable: true, select: false }) rotationResponse: Buffer | null;
 }

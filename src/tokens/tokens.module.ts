@@ -16,6 +16,7 @@ import { SigningKeysRepository } from './keys/signing-keys.repository';
 import { SigningKeysService } from './keys/signing-keys.service';
 import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
+import { UsedJtisRepository } from './used-jtis.repository';
 
 @Module({
   providers: [
@@ -29,6 +30,7 @@ import { TokensService } from './tokens.service';
     SigningKeysService,
     TokensRepository,
     TokensService,
+    UsedJtisRepository,
     ApiTokensRepository,
     ApiTokensService,
     AuthorizationCodesRepository,
@@ -52,6 +54,7 @@ import { TokensService } from './tokens.service';
     SigningKeysService,
     TokensRepository,
     TokensService,
+    UsedJtisRepository,
     ApiTokensService,
     AuthorizationCodesRepository,
     AuthorizationCodesService,

@@ -22,6 +22,8 @@ export interface TokenState {
   parentId: string | null;
   scope: string;
   jti: string | null;
+  /** RFC 9449: the key thumbprint a DPoP-bound token is bound to; null for a bearer token. */
+  dpopJkt: string | null;
   createdAt: Date;
   expiresAt: Date;
   rotatedAt: Date | null;
@@ -46,6 +48,7 @@ interface TokenStateRow {
   parent_id: string | null;
   scope: string;
   jti: string | null;
+  dpop_jkt: string | null;
   created_at: Date;
   expires_at: Date;
   rotated_at: Date | null;
@@ -60,7 +63,7 @@ interface TokenStateRow {
 }
 
 const TOKEN_STATE_COLUMNS = `
-  t.id, t.type, t.status, t.client_id, t.cupid, t.subject, t.session_id, t.family_id, t.parent_id, t.scope, t.jti,
+  t.id, t.type, t.status, t.client_id, t.cupid, t.subject, t.session_id, t.family_id, t.parent_id, t.scope, t.jti, t.dpop_jkt,
   t.created_at, t.expires_at, t.rotated_at,
   s.status AS session_status, s.idle_expires_at, s.absolute_expires_at, s.auth_time, s.amr, s.acr, s.directory_checked_at`;
 
@@ -80,6 +83,7 @@ function toState(row: TokenStateRow): TokenState {
     parentId: row.parent_id,
     scope: row.scope,
     jti: row.jti,
+    dpopJkt: row.dpop_jkt,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     rotatedAt: row.rotated_at,
@@ -106,6 +110,8 @@ export interface TokenInsert {
   familyId?: string | null;
   parentId?: string | null;
   scope: string;
+  /** RFC 9449 §6: the DPoP key thumbprint the token is bound to (access and refresh tokens). */
+  dpopJkt?: string | null;
   createdAt: Date;
   expiresAt: Date;
 }
@@ -115,11 +121,11 @@ export interface TokenInsert {
  * and the statement's text does not depend on how many there are (it is prepared once, by name).
  */
 const INSERT_GRANT_ROWS = (param: number) =>
-  `INSERT INTO tokens (type, value_hash, jti, client_id, cupid, subject, session_id, family_id, parent_id, scope, created_at, expires_at)
+  `INSERT INTO tokens (type, value_hash, jti, client_id, cupid, subject, session_id, family_id, parent_id, scope, dpop_jkt, created_at, expires_at)
    SELECT r.type, decode(r.value_hash, 'hex'), r.jti, r.client_id, r.cupid, r.subject, r.session_id, r.family_id, r.parent_id,
-          r.scope, r.created_at, r.expires_at
+          r.scope, r.dpop_jkt, r.created_at, r.expires_at
      FROM jsonb_to_recordset($${param}::jsonb) AS r(type token_type, value_hash text, jti text, client_id text, cupid text,
-          subject text, session_id uuid, family_id uuid, parent_id uuid, scope text, created_at timestamptz, expires_at timestamptz)`;
+          subject text, session_id uuid, family_id uuid, parent_id uuid, scope text, dpop_jkt text, created_at timestamptz, expires_at timestamptz)`;
 
 function grantRowsJson(rows: TokenInsert[]): string {
   return JSON.stringify(
@@ -134,6 +140,7 @@ function grantRowsJson(rows: TokenInsert[]): string {
       family_id: row.familyId ?? null,
       parent_id: row.parentId ?? null,
       scope: row.scope,
+      dpop_jkt: row.dpopJkt ?? null,
       created_at: row.createdAt,
       expires_at: row.expiresAt,
     })),

@@ -17,7 +17,8 @@ import { TokenInsert, TokensRepository, TokenState } from './tokens.repository';
 /** The token endpoint's success response (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** RFC 9449 §5: DPoP when the access token is bound to the proof's key. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   refresh_token?: string;
@@ -55,6 +56,13 @@ export interface SessionGrant {
   nonce?: string | null;
   /** When rotating: the family and the parent of the new refresh token. */
   rotation?: { familyId: string; parentId: string };
+  /** RFC 9449: the thumbprint of the request's DPoP key; the access token is bound to it (`cnf.jkt`). */
+  dpopJkt?: string | null;
+  /**
+   * The key the new refresh token is bound to; defaults to `dpopJkt`. A rotation passes the family's binding:
+   * a family that started bound stays bound to its key, one that started as bearer stays so.
+   */
+  refreshDpopJkt?: string | null;
 }
 
 /** What a valid access token says about its bearer. */
@@ -67,6 +75,8 @@ export interface AccessTokenContext {
   sessionId: string | null;
   scope: string[];
   jti: string | null;
+  /** RFC 9449: the key thumbprint the token is bound to; null for a bearer token. */
+  dpopJkt: string | null;
   expiresAt: Date;
 }
 
@@ -82,6 +92,8 @@ export interface IntrospectionResponse {
   aud?: string;
   sid?: string;
   jti?: string;
+  /** RFC 9449 §6.2: the key a DPoP-bound token is bound to. */
+  cnf?: { jkt: string };
 }
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -153,6 +165,7 @@ export class TokensService {
         jti,
         iat,
         exp: iat + accessTtl,
+        ...(grant.dpopJkt ? { cnf: { jkt: grant.dpopJkt } } : {}),
       },
       'at+jwt',
       manager,
@@ -167,13 +180,14 @@ export class TokensService {
         subject,
         sessionId: session.id,
         scope: grant.scope,
+        dpopJkt: grant.dpopJkt ?? null,
         createdAt: now,
         expiresAt: new Date((iat + accessTtl) * 1000),
       },
     ];
     const response: TokenResponse = {
       access_token: accessToken,
-      token_type: 'Bearer',
+      token_type: grant.dpopJkt ? 'DPoP' : 'Bearer',
       expires_in: accessTtl,
       scope: grant.scope,
     };
@@ -216,8 +230,10 @@ export class TokensService {
 
     if (client.allowsGrant('refresh_token')) {
       response.refresh_token = randomSecret(32);
-      // A refresh token lives while its session does: idle window from now, never past the absolute end.
-      const idleEnd = now.getTime() + (client.sessionIdleTtlSeconds ?? this.config.sessions.idleTtlSeconds) * 1000;
+      // A refresh token lives while its session does: idle window from now, never past the absolute end, and
+      // never past the client's own refresh lifetime when it has one (issue 16: per-client policy).
+      const idleTtl = client.sessionIdleTtlSeconds ?? this.config.sessions.idleTtlSeconds;
+      const idleEnd = now.getTime() + Math.min(idleTtl, client.refreshTokenTtlSeconds ?? idleTtl) * 1000;
       rows.push({
         type: 'REFRESH',
         valueHash: sha256(response.refresh_token),
@@ -228,6 +244,7 @@ export class TokensService {
         scope: grant.refreshScope ?? grant.scope,
         familyId: grant.rotation?.familyId ?? randomUUID(),
         parentId: grant.rotation?.parentId ?? null,
+        dpopJkt: grant.refreshDpopJkt !== undefined ? grant.refreshDpopJkt : (grant.dpopJkt ?? null),
         createdAt: now,
         expiresAt: new Date(Math.min(idleEnd, session.absoluteExpiresAt.getTime())),
       });
@@ -246,6 +263,7 @@ export class TokensService {
         types: rows.map((row) => row.type),
         scope: grant.scope,
         accessTokenJti: jti,
+        ...(grant.dpopJkt ? { dpopJkt: grant.dpopJkt } : {}),
       },
     };
     return { response, rows, audit };
@@ -263,6 +281,7 @@ export class TokensService {
     client: OAuthClient,
     scope: string,
     origin: Partial<RequestOrigin> = {},
+    dpopJkt: string | null = null,
   ): Promise<TokenResponse | null> {
     const now = this.clock.now();
     const iat = seconds(now);
@@ -278,6 +297,7 @@ export class TokensService {
         jti,
         iat,
         exp: iat + ttl,
+        ...(dpopJkt ? { cnf: { jkt: dpopJkt } } : {}),
       },
       'at+jwt',
     );
@@ -291,7 +311,13 @@ export class TokensService {
             clientId: client.clientId,
             ip: origin.ip,
             userAgent: origin.userAgent,
-            details: { grantType: 'client_credentials', types: ['ACCESS'], scope, accessTokenJti: jti },
+            details: {
+              grantType: 'client_credentials',
+              types: ['ACCESS'],
+              scope,
+              accessTokenJti: jti,
+              ...(dpopJkt ? { dpopJkt } : {}),
+            },
           },
         ],
         firstParam,
@@ -305,6 +331,7 @@ export class TokensService {
           jti,
           clientId: client.clientId,
           scope,
+          dpopJkt,
           createdAt: now,
           expiresAt: new Date((iat + ttl) * 1000),
         },
@@ -313,7 +340,7 @@ export class TokensService {
       audit,
     );
     if (!written) return null;
-    return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope };
+    return { access_token: accessToken, token_type: dpopJkt ? 'DPoP' : 'Bearer', expires_in: ttl, scope };
   }
 
   /**
@@ -333,6 +360,7 @@ export class TokensService {
       sessionId: state.sessionId,
       scope: state.scope.split(' ').filter(Boolean),
       jti: state.jti,
+      dpopJkt: state.dpopJkt,
       expiresAt: state.expiresAt,
     };
   }
@@ -366,11 +394,12 @@ export class TokensService {
       sub: state.subject ?? state.cupid ?? state.clientId,
       exp: seconds(state.expiresAt),
       iat: seconds(state.createdAt),
-      token_type: state.type === 'ACCESS' ? 'Bearer' : 'refresh_token',
+      token_type: state.type === 'ACCESS' ? (state.dpopJkt ? 'DPoP' : 'Bearer') : 'refresh_token',
       iss: this.config.oidc.issuer,
       ...(state.type === 'ACCESS' ? { aud: this.config.oidc.accessTokenAudience } : {}),
       ...(state.sessionId ? { sid: state.sessionId } : {}),
       ...(state.jti ? { jti: state.jti } : {}),
+      ...(state.dpopJkt ? { cnf: { jkt: state.dpopJkt } } : {}),
     };
   }
 

@@ -52,6 +52,9 @@ describe('client administration from the CLI', () => {
       refreshTokenTtlSeconds: null,
       sectorIdentifier: 'partner.example',
     });
+    // A DPoP-bound client must send a DPoP proof with every token request (RFC 9449 §5.2): the bearer requests
+    // below are the secret's story, so the flag goes off again.
+    expect((await cli(t, 'clients:update', '--id=cli-partner', '--dpop=false')).code).toBe(0);
 
     const rotated = await cli(t, 'clients:rotate-secret', '--id=cli-partner', '--overlap=0');
     expect(rotated.code).toBe(0);

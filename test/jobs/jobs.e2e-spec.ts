@@ -402,6 +402,7 @@ describe('the scheduler', () => {
       'expire-transactions',
       'purge-journey-data',
       'purge-outbox',
+      'purge-used-jtis',
     ]);
   });
 });

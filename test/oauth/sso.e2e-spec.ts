@@ -308,7 +308,7 @@ describe('single sign-on, prompt, max_age and step-up (OIDC Core §3.1.2.1)', ()
     });
   });
 
-  it('deactivating a client that joined by SSO ends the shared session: its tokens live there too', async () => {
+  it("deactivating a client that joined by SSO revokes its tokens there and leaves the customer's session to the others", async () => {
     const helpCentre = { clientId: 'test-help-centre', redirectUri: 'http://localhost:5176/callback' };
     await registerClient(t, {
       clientId: helpCentre.clientId,
@@ -326,10 +326,19 @@ describe('single sign-on, prompt, max_age and step-up (OIDC Core §3.1.2.1)', ()
     expect((await userinfo()).status).toBe(200);
 
     const result = await cli(t, 'clients:deactivate', '--id', helpCentre.clientId);
-    expect(JSON.parse(result.stdout)).toMatchObject({ deactivated: helpCentre.clientId, sessionsRevoked: 1 });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      deactivated: helpCentre.clientId,
+      sessionsRevoked: 0,
+      sessionsLeft: 1,
+    });
+    const live = await t.dataSource.query(`SELECT 1 FROM tokens WHERE client_id = $1 AND status = 'ACTIVE'`, [
+      helpCentre.clientId,
+    ]);
+    expect(live).toEqual([]);
     expect((await userinfo()).status).toBe(401);
-    const [session] = await t.dataSource.query(`SELECT status, revoke_reason FROM sessions WHERE id = $1`, [sid]);
-    expect(session).toEqual({ status: 'REVOKED', revoke_reason: 'client deactivated' });
+    // Issue 16: the customer stays signed in to the SPA; only the deactivated client left the session.
+    const [session] = await t.dataSource.query(`SELECT status, client_ids FROM sessions WHERE id = $1`, [sid]);
+    expect(session).toEqual({ status: 'ACTIVE', client_ids: [SPA.clientId] });
   }, 120_000);
 
   it('advertises what it supports in discovery', async () => {

@@ -280,7 +280,9 @@ describe('deactivating a client ends its sessions and tokens (clients:deactivate
       deactivated: DOOMED.id,
       changed: true,
       sessionsRevoked: 2,
+      sessionsLeft: 0,
       tokensRevoked: 1,
+      steps: {},
     });
 
     for (const tokens of sessions) expect(await introspect(t, tokens.access_token)).toEqual({ active: false });

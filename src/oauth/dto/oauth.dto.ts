@@ -19,6 +19,13 @@ export class TokenRequestDto {
   scope?: string;
   @ApiPropertyOptional({ description: 'client_secret_post or public clients', example: 'demo-spa' }) client_id?: string;
   @ApiPropertyOptional({ description: 'client_secret_post only' }) client_secret?: string;
+  @ApiPropertyOptional({
+    description: 'private_key_jwt (RFC 7523)',
+    enum: ['urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
+  })
+  client_assertion_type?: string;
+  @ApiPropertyOptional({ description: "private_key_jwt: a JWT signed with one of the client's registered keys" })
+  client_assertion?: string;
 }
 
 export class TokenResponseDto {
@@ -27,7 +34,12 @@ export class TokenResponseDto {
     example: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAifQ.c2lnbmF0dXJl',
   })
   access_token: string;
-  @ApiProperty({ example: 'Bearer' }) token_type: string;
+  @ApiProperty({
+    enum: ['Bearer', 'DPoP'],
+    example: 'Bearer',
+    description: 'DPoP when the request carried a DPoP proof (RFC 9449): the tokens are bound to its key',
+  })
+  token_type: string;
   @ApiProperty({ example: 300 }) expires_in: number;
   @ApiProperty({ example: 'openid profile' }) scope: string;
   @ApiPropertyOptional({ description: 'Opaque, 256 bits, rotated on every use' }) refresh_token?: string;
@@ -48,6 +60,9 @@ export class TokenOnlyRequestDto {
   @ApiPropertyOptional({ enum: ['access_token', 'refresh_token'] }) token_type_hint?: string;
   @ApiPropertyOptional({ example: 'demo-service' }) client_id?: string;
   @ApiPropertyOptional() client_secret?: string;
+  @ApiPropertyOptional({ enum: ['urn:ietf:params:oauth:client-assertion-type:jwt-bearer'] })
+  client_assertion_type?: string;
+  @ApiPropertyOptional({ description: 'private_key_jwt (RFC 7523)' }) client_assertion?: string;
 }
 
 export class IntrospectionResponseDto {
@@ -62,14 +77,19 @@ export class IntrospectionResponseDto {
   @ApiPropertyOptional({ example: 1795547470 }) exp?: number;
   @ApiPropertyOptional({ example: 1795547170 }) iat?: number;
   @ApiPropertyOptional({
-    enum: ['Bearer', 'refresh_token', 'api_token'],
-    description: 'api_token: a ciam_at_ API token',
+    enum: ['Bearer', 'DPoP', 'refresh_token', 'api_token'],
+    description: 'api_token: a ciam_at_ API token; DPoP: an access token bound to a key (cnf.jkt)',
   })
   token_type?: string;
   @ApiPropertyOptional() iss?: string;
   @ApiPropertyOptional() aud?: string;
   @ApiPropertyOptional({ description: 'Session id' }) sid?: string;
   @ApiPropertyOptional() jti?: string;
+  @ApiPropertyOptional({
+    description: 'RFC 9449 §6.2: the JWK thumbprint a DPoP-bound token is bound to',
+    example: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' },
+  })
+  cnf?: { jkt: string };
 }
 
 export class UserinfoResponseDto {

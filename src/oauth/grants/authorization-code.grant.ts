@@ -110,6 +110,7 @@ export class AuthorizationCodeGrant extends Grant {
           scope: redeemed.scope,
           nonce: redeemed.nonce,
           grantType: this.type,
+          dpopJkt: request.dpopJkt,
         },
         origin,
       );
@@ -160,6 +161,7 @@ export class AuthorizationCodeGrant extends Grant {
         scope: found.scope,
         nonce: found.nonce,
         grantType: this.type,
+        dpopJkt: request.dpopJkt,
       },
       origin,
     );

@@ -19,7 +19,7 @@ export class ClientCredentialsGrant extends Grant {
     super();
   }
 
-  async execute({ client, params, origin }: GrantRequest): Promise<TokenResponse> {
+  async execute({ client, params, origin, dpopJkt }: GrantRequest): Promise<TokenResponse> {
     const allowed = client.scopes.filter((scope) => !USER_SCOPES.has(scope));
     const requested = params.optional('scope', 1024)?.split(' ').filter(Boolean);
     const beyond = (requested ?? []).filter((scope) => !allowed.includes(scope));
@@ -32,6 +32,7 @@ export class ClientCredentialsGrant extends Grant {
       client,
       scope,
       origin,
+      dpopJkt,
     );
     if (tokens) return tokens;
     this.clients.forget(client.clientId);

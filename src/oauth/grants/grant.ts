@@ -7,6 +7,8 @@ export interface GrantRequest {
   client: OAuthClient;
   params: OAuthParams;
   origin: RequestOrigin;
+  /** RFC 9449: the thumbprint of the key of the request's valid DPoP proof; null without one. */
+  dpopJkt: string | null;
 }
 
 /** One grant type of the token endpoint (RFC 6749 §4), one file each, as node-oidc-provider does. */

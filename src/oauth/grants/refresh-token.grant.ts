@@ -82,6 +82,7 @@ export class RefreshTokenGrant extends Grant {
       state.type === 'REFRESH' &&
       state.status === 'ACTIVE' &&
       state.clientId === request.client.clientId &&
+      dpopKeyHolds(state, request) &&
       state.expiresAt > now &&
       state.sessionId !== null &&
       state.cupid !== null &&
@@ -127,6 +128,8 @@ export class RefreshTokenGrant extends Grant {
         refreshScope: state.scope,
         grantType: this.type,
         rotation: { familyId: state.familyId!, parentId: state.id },
+        dpopJkt: request.dpopJkt,
+        refreshDpopJkt: state.dpopJkt,
       },
       origin,
     );
@@ -248,6 +251,11 @@ export class RefreshTokenGrant extends Grant {
     if (token.clientId !== client.clientId) {
       return this.refusals.refuse(tx, request, this.type, 'refresh token was issued to another client', subject);
     }
+    // RFC 9449 §5: a bound refresh token is good only with a proof of its key. Checked before reuse detection:
+    // whoever holds a stolen bound token without the key cannot make the family be revoked either.
+    if (!dpopKeyHolds(token, request)) {
+      return this.refusals.refuse(tx, request, this.type, 'refresh token is bound to another DPoP key', subject);
+    }
 
     if (token.status === 'ROTATED') {
       const graceMs = this.config.tokens.refreshGraceSeconds * 1000;
@@ -331,6 +339,8 @@ export class RefreshTokenGrant extends Grant {
         refreshScope: token.scope,
         grantType: this.type,
         rotation: { familyId: token.familyId!, parentId: token.id },
+        dpopJkt: request.dpopJkt,
+        refreshDpopJkt: token.dpopJkt,
       },
       origin,
     );
@@ -363,6 +373,14 @@ function rotated(
     userAgent: origin.userAgent,
     details: { familyId: parent.familyId, parentId: parent.id, ...(scope !== parent.scope ? { scope } : {}) },
   };
+}
+
+/**
+ * RFC 9449 §5: a refresh token bound to a DPoP key (the family's first request carried a proof) is refreshed
+ * only with a proof of that same key; an unbound one by whoever authenticates as its client, as before.
+ */
+function dpopKeyHolds(token: TokenState, request: GrantRequest): boolean {
+  return token.dpopJkt === null || token.dpopJkt === request.dpopJkt;
 }
 
 function sessionLive(state: TokenState, now: Date): boolean {
