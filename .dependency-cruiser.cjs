@@ -9,7 +9,8 @@
  */
 
 /** Domain modules: they hold the rules and the data, and never know which HTTP API calls them. */
-const DOMAIN = '^src/(sessions|tokens|journeys|devices|mfa|risk|directory|clients|audit|esign|consents)/';
+const DOMAIN =
+  '^src/(sessions|tokens|journeys|devices|mfa|risk|directory|clients|audit|esign|consents|pseudonyms|federation)/';
 /** The HTTP protocol and API layers. */
 const HTTP_LAYERS = '^src/(oauth|me|agents)/';
 
@@ -33,7 +34,10 @@ const LAYERS = [
   // the transactional outbox: enqueued by every domain in its own transaction, so below them all.
   { name: 'outbox', path: '^src/outbox/' },
   { name: 'clients', path: '^src/clients/' },
+  // pairwise subjects: the mapping and its versions; knows clients only by their subject policy.
+  { name: 'pseudonyms', path: '^src/pseudonyms/' },
   { name: 'directory', path: '^src/directory/' },
+  { name: 'federation', path: '^src/federation/' },
   { name: 'risk', path: '^src/risk/' },
   { name: 'esign', path: '^src/esign/' },
   { name: 'devices', path: '^src/devices/' },
@@ -108,10 +112,10 @@ const named = [
   {
     name: 'adapter-imports-journeys',
     comment:
-      'Adapters and factors (mfa, risk, directory, devices) serve the journeys and must not know them: refer to a ' +
+      'Adapters and factors (mfa, risk, directory, devices, federation) serve the journeys and must not know them: refer to a ' +
       'journey by its context id, not by its entities or step types.',
     severity: 'error',
-    from: { path: '^src/(mfa|risk|directory|devices)/' },
+    from: { path: '^src/(mfa|risk|directory|devices|federation)/' },
     to: { path: '^src/journeys/' },
   },
   {

@@ -880,6 +880,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/agent/clients/{clientId}/subjects/{sub}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The customer behind a client's sub (reverse lookup of a pairwise pseudonym)
+     * @description A pairwise pseudonym resolves through the mapping, including the one it had before a migration while that version is kept; a public client’s sub is the CUPID. Audited as pseudonym.resolved, found or not.
+     */
+    get: operations['agentResolveClientSubject'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/me/sessions': {
     parameters: {
       query?: never;
@@ -3395,6 +3415,22 @@ export interface components {
        * @example 3
        */
       tokensRevoked: number;
+    };
+    SubjectResolutionDto: {
+      /** @example brokerage-web */
+      clientId: string;
+      /** @example Qk3n2mXr7pT0aLq9vW1cYb8eHf5sJd6uZo4iNg2kRlM */
+      sub: string;
+      /**
+       * @example pairwise
+       * @enum {string}
+       */
+      subjectType: 'public' | 'pairwise';
+      /**
+       * @description The customer, as every other agent view names them
+       * @example CUPID-1001
+       */
+      cupid: string;
     };
     SessionListDto: {
       sessions: components['schemas']['SessionDto'][];
@@ -10196,6 +10232,100 @@ export interface operations {
       };
       /** @description - `UNSUPPORTED_MEDIA_TYPE` (`urn:ciam:problem:unsupported-media-type`): The request body must be application/json. */
       415: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
+      503: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  agentResolveClientSubject: {
+    parameters: {
+      query: {
+        reason: string;
+      };
+      header?: never;
+      path: {
+        /** @description The relying party */
+        clientId: string;
+        /** @description The sub the relying party was given (a pairwise pseudonym, or a public client's CUPID) */
+        sub: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "clientId": "brokerage-web",
+           *       "sub": "Qk3n2mXr7pT0aLq9vW1cYb8eHf5sJd6uZo4iNg2kRlM",
+           *       "subjectType": "pairwise",
+           *       "cupid": "CUPID-1001"
+           *     }
+           */
+          'application/json': components['schemas']['SubjectResolutionDto'];
+        };
+      };
+      /**
+       * @description - `VALIDATION_FAILED` (`urn:ciam:problem:validation-failed`): A field is missing or invalid; `errors` names each one. Fix the request and send it again.
+       *     - `INVALID_ENCODING` (`urn:ciam:problem:invalid-encoding`): A NUL character or bytes that are not UTF-8 in the path, query, a header or the body (refused before routing).
+       *     - `about:blank`: a request refused before the operation ran: a path id that is not a UUID, JSON that does not parse.
+       */
+      400: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `UNAUTHENTICATED` (`urn:ciam:problem:unauthenticated`): The bearer token is missing, invalid, expired or revoked (WWW-Authenticate says which scheme). */
+      401: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          'WWW-Authenticate': components['headers']['WwwAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `FORBIDDEN` (`urn:ciam:problem:forbidden`): The token is genuine but lacks the role this API requires (`error="insufficient_scope"`). */
+      403: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];
           [name: string]: unknown;

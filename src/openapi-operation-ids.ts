@@ -48,6 +48,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'AgentClientsController.rotateSecret': 'adminRotateClientSecret',
   'AgentClientsController.deactivate': 'adminDeactivateClient',
   'AgentClientsController.reactivate': 'adminReactivateClient',
+  'AgentSubjectsController.resolve': 'agentResolveClientSubject',
   'WebhooksController.list': 'agentListWebhooks',
   'WebhooksController.create': 'agentCreateWebhook',
   'WebhooksController.disable': 'agentDisableWebhook',

@@ -6,6 +6,8 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { MfaLockoutModule } from '../mfa/mfa-lockout.module';
 import { SignalsModule } from '../signals/signals.module';
 import { AgentSignalsController } from './agent-signals.controller';
+import { AgentSubjectsController } from './agent-subjects.controller';
+import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
 import { LockoutModule } from '../journeys/lockout/lockout.module';
 import { MeModule } from '../me/me.module';
 import { TokensModule } from '../tokens/tokens.module';
@@ -41,6 +43,7 @@ import { AgentFederationProvidersController } from './agent-federation-providers
     ClientDeactivationModule,
     FederationModule,
     ConsentsModule,
+    PseudonymsModule,
   ],
   controllers: [
     AgentController,
@@ -53,6 +56,7 @@ import { AgentFederationProvidersController } from './agent-federation-providers
     AgentFederationController,
     AgentFederationProvidersController,
     AgentConsentsController,
+    AgentSubjectsController,
   ],
   providers: [ClientAdminGuard, WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
 })

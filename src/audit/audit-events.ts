@@ -225,6 +225,14 @@ export const AUDIT_EVENT_TYPES = {
   CONSENT_DENIED: 'consent.denied',
   /** Consent to a client was withdrawn (one scope or all) by the customer, an agent or the client's deactivation; details: scopes, tokensRevoked, codesDeleted, sessions, reason (a deactivation: records instead of the counts). */
   CONSENT_REVOKED: 'consent.revoked',
+  /** A new pseudonym version is current (pairwise subjects); details: version, algorithm, keyRef, previous, retired. */
+  PSEUDONYM_VERSION_ADDED: 'pseudonym.version_added',
+  /** A run of pseudonyms:migrate; details: fromVersion, toVersion, migrated, remaining. */
+  PSEUDONYMS_MIGRATED: 'pseudonyms.migrated',
+  /** The previous pseudonym version is current again; details: current, previous. */
+  PSEUDONYM_VERSION_ROLLED_BACK: 'pseudonym.version_rolled_back',
+  /** An agent resolved a client's pairwise sub to the customer; details: subjectType, found (never the pseudonym). */
+  PSEUDONYM_RESOLVED: 'pseudonym.resolved',
 } as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[keyof typeof AUDIT_EVENT_TYPES];

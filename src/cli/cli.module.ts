@@ -6,6 +6,7 @@ import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { ClientsModule } from '../clients/clients.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { EsignRepository } from '../esign/esign.repository';
 import { MetricsModule } from '../observability/metrics.module';
@@ -37,6 +38,7 @@ export class CliModule {
         AuditModule,
         ClientsModule,
         TokensModule,
+        PseudonymsModule,
         MetricsModule,
         OutboxModule,
         FederationModule,

@@ -26,6 +26,10 @@
  *   signals:list
  *   signals:deactivate --id ID
  *   federation:providers:add|update|list|deactivate   (upstream identity providers: src/cli/federation-commands.ts)
+ *   pseudonyms:add-version --key-ref K   (a new current pseudonym version; the current one becomes previous)
+ *   pseudonyms:migrate [--batch N] [--max-batches M]   (previous-version mappings to the current one; resumable)
+ *   pseudonyms:rollback [--batch N]   (the previous version current again, its pseudonyms restored)
+ *   pseudonyms:status   (each version, its state and how many mappings use it)
  *
  * Uses DATABASE_URL, or the embedded development database when it is unset (as `npm start` does).
  */
@@ -38,6 +42,7 @@ import { ConfigError, loadConfig } from '../config/config';
 import { startEmbeddedPostgres } from '../database/embedded-postgres';
 import { ClientRegistrationError, ClientsService } from '../clients/clients.service';
 import type { GrantType } from '../clients/oauth-client.entity';
+import { PseudonymsService, PseudonymVersionError } from '../pseudonyms/pseudonyms.service';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { mintDevAgentToken } from '../agents/dev-workforce-idp';
 import { CliModule } from './cli.module';
@@ -89,6 +94,10 @@ ${CLIENT_FLAGS_USAGE}
   signals:list
   signals:deactivate --id ID
 ${FEDERATION_USAGE}
+  pseudonyms:add-version --key-ref KEY_REF
+  pseudonyms:migrate [--batch N] [--max-batches M]
+  pseudonyms:rollback [--batch N]
+  pseudonyms:status
 
   audit:verify [--from SEQ|DATE] [--to SEQ|DATE]
   webhook:create --name NAME --url URL --event TYPE [--event ...] [--include-cupid] [--include-network] [--include-details]
@@ -140,6 +149,9 @@ async function main(argv: string[]): Promise<void> {
       limit: { type: 'string' },
       ...CLIENT_FLAG_OPTIONS,
       ...FEDERATION_OPTIONS,
+      'key-ref': { type: 'string' },
+      batch: { type: 'string' },
+      'max-batches': { type: 'string' },
     },
     strict: true,
   });
@@ -164,6 +176,7 @@ async function main(argv: string[]): Promise<void> {
       'signals:list',
       'signals:deactivate',
       ...FEDERATION_COMMANDS,
+      ...PSEUDONYM_COMMANDS,
     ].includes(command ?? '')
   )
     throw new UsageError(USAGE);
@@ -345,6 +358,8 @@ async function main(argv: string[]): Promise<void> {
       for (const message of messages) print(message);
     } else if (FEDERATION_COMMANDS.includes(command)) {
       await federationCommand(context.get(FederationProvidersService), command, values, print);
+    } else if (PSEUDONYM_COMMANDS.includes(command)) {
+      await pseudonymCommand(context.get(PseudonymsService), command, values);
     } else if (webhooks) {
       await webhookCommand(context.get(webhooks.service), command, positionals[0], values);
     } else if (command === 'outbox:retry') {
@@ -361,6 +376,42 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     await context.close();
     await embedded?.stop();
+  }
+}
+
+const PSEUDONYM_COMMANDS = ['pseudonyms:add-version', 'pseudonyms:migrate', 'pseudonyms:rollback', 'pseudonyms:status'];
+
+/** A whole number in [1, max] from a flag, or the default. */
+function count(raw: string | undefined, flag: string, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new UsageError(`--${flag} must be 1 to ${max}`);
+  return value;
+}
+
+/** Pairwise subjects' versions (docs/operations.md, "Pseudonym versions"); each change is audited. */
+async function pseudonymCommand(
+  pseudonyms: PseudonymsService,
+  command: string,
+  values: { 'key-ref'?: string; batch?: string; 'max-batches'?: string },
+): Promise<void> {
+  const batch = count(values.batch, 'batch', 1000, 10_000);
+  try {
+    if (command === 'pseudonyms:add-version') {
+      if (!values['key-ref']) throw new UsageError(USAGE);
+      print(await pseudonyms.addVersion(values['key-ref'], CLI_ACTOR));
+    } else if (command === 'pseudonyms:migrate') {
+      const maxBatches = count(values['max-batches'], 'max-batches', Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      print(await pseudonyms.migrate(batch, maxBatches, CLI_ACTOR));
+    } else if (command === 'pseudonyms:rollback') {
+      print(await pseudonyms.rollback(batch, CLI_ACTOR));
+    } else {
+      for (const version of await pseudonyms.status()) print(version);
+    }
+  } catch (error) {
+    if (!(error instanceof PseudonymVersionError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
   }
 }
 

@@ -28,6 +28,7 @@ import { ForgotHelperPasswordReset1796094000000 } from '../../migrations/1796094
 import { EnrolHelperPasskeyEnrolStep1796094500000 } from '../../migrations/1796094500000-EnrolHelperPasskeyEnrolStep';
 import { ClientPolicyColumns1796095000000 } from '../../migrations/1796095000000-ClientPolicyColumns';
 import { ConsentHelperConsentRecords1796095200000 } from '../../migrations/1796095200000-ConsentHelperConsentRecords';
+import { PairwiseHelperPseudonyms1796095300000 } from '../../migrations/1796095300000-PairwiseHelperPseudonyms';
 import { ProofsHelperUsedJtisAndDpop1796095400000 } from '../../migrations/1796095400000-ProofsHelperUsedJtisAndDpop';
 import { FederationTables1796095500000 } from '../../migrations/1796095500000-FederationTables';
 import { EmailotpHelperEmailOtpStep1796094100000 } from '../../migrations/1796094100000-EmailotpHelperEmailOtpStep';
@@ -65,6 +66,7 @@ export const MIGRATIONS = [
   EnrolHelperPasskeyEnrolStep1796094500000,
   ClientPolicyColumns1796095000000,
   ConsentHelperConsentRecords1796095200000,
+  PairwiseHelperPseudonyms1796095300000,
   ProofsHelperUsedJtisAndDpop1796095400000,
   FederationTables1796095500000,
 ];

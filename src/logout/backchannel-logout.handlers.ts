@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/config';
 import { postDelivery } from '../outbox/http-delivery';
 import { stableJti } from '../outbox/stable-jti';
 import { OutboxDelivery, OutboxMessage, OutboxOutcome, OutboxService } from '../outbox/outbox.service';
+import { PseudonymsService } from '../pseudonyms/pseudonyms.service';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { TokensRepository } from '../tokens/tokens.repository';
 import { logoutTokenClaims } from './logout-token';
@@ -53,6 +54,7 @@ export class BackchannelLogoutHandlers implements OnModuleInit {
     private readonly clients: ClientsService,
     private readonly keys: SigningKeysService,
     private readonly clock: Clock,
+    private readonly pseudonyms: PseudonymsService,
     @Inject(SESSION_ENDED_LISTENERS) private readonly listeners: SessionEndedListener[],
   ) {}
 
@@ -89,7 +91,8 @@ export class BackchannelLogoutHandlers implements OnModuleInit {
       logoutTokenClaims({
         issuer: this.config.oidc.issuer,
         clientId: client.clientId,
-        cupid,
+        // OIDC Back-Channel Logout §2.4: the sub the client's ID tokens carried (a pairwise client's pseudonym).
+        sub: await this.pseudonyms.subjectFor(client, cupid),
         sid,
         jti: stableJti(this.config.oidc.issuer, message),
         nowSeconds: this.clock.nowSeconds(),

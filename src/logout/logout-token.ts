@@ -5,7 +5,7 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 export const LOGOUT_TOKEN_TTL_SECONDS = 120;
 
 /**
- * The claims of a logout token (§2.4): iss, aud (the client), iat, exp, jti, sub (the CUPID, as in ID tokens),
+ * The claims of a logout token (§2.4): iss, aud (the client), iat, exp, jti, sub (as in the client's ID tokens: the CUPID, or a pairwise client's pseudonym),
  * sid (the session id, as ID tokens' sid), events; never a nonce (§2.4 forbids it, so a logout token cannot
  * pass for an ID token). `jti` is stable across retries of one delivery (the outbox message), so a relying
  * party that received it once can tell a redelivery (at least once) from a new logout.
@@ -13,7 +13,8 @@ export const LOGOUT_TOKEN_TTL_SECONDS = 120;
 export function logoutTokenClaims(input: {
   issuer: string;
   clientId: string;
-  cupid: string;
+  /** The client's sub for the customer: the CUPID, or the pairwise pseudonym. */
+  sub: string;
   sid: string;
   jti: string;
   nowSeconds: number;
@@ -24,7 +25,7 @@ export function logoutTokenClaims(input: {
     iat: input.nowSeconds,
     exp: input.nowSeconds + LOGOUT_TOKEN_TTL_SECONDS,
     jti: input.jti,
-    sub: input.cupid,
+    sub: input.sub,
     sid: input.sid,
     events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
   };

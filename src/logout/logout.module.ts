@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '../clients/clients.module';
+import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { BackchannelLogoutHandlers, SESSION_ENDED_LISTENERS } from './backchannel-logout.handlers';
 import { sessionRevokedSignal } from './session-revoked.signal';
@@ -10,7 +11,7 @@ import { sessionRevokedSignal } from './session-revoked.signal';
  * by the service (not the CLI: an operator command delivers nothing).
  */
 @Module({
-  imports: [TokensModule, ClientsModule],
+  imports: [TokensModule, ClientsModule, PseudonymsModule],
   providers: [{ provide: SESSION_ENDED_LISTENERS, useValue: [sessionRevokedSignal] }, BackchannelLogoutHandlers],
 })
 export class LogoutModule {}

@@ -20,7 +20,7 @@ import { JourneyService } from '../journeys/journey.service';
 import { ClientsService } from '../clients/clients.service';
 import { OAuthError } from './oauth-errors';
 import { OAuthErrorDto } from './dto/oauth.dto';
-import { SigningKeysService } from '../tokens/keys/signing-keys.service';
+import { IdTokenHints } from './id-token-hint';
 import { AUTHORIZE_PARAMETERS, readOidcParameters } from './authorize-params';
 import { OAuthParams } from './oauth-params';
 import { SsoService } from './sso.service';
@@ -60,7 +60,7 @@ export class AuthorizeController {
     private readonly clients: ClientsService,
     private readonly journeys: JourneyService,
     private readonly sso: SsoService,
-    private readonly keys: SigningKeysService,
+    private readonly hints: IdTokenHints,
     private readonly clock: Clock,
   ) {}
 
@@ -182,7 +182,8 @@ export class AuthorizeController {
       const none = prompt.includes('none');
       // The level asked: the request's (acr_values, an essential acr claim) or the client's minimum, the higher.
       const required = Math.max(oidc.requiredRank, assuranceRank(client.minAcr));
-      const hintSub = await this.idTokenHintSubject(params.optional('id_token_hint', 4096));
+      const hint = params.optional('id_token_hint', 4096);
+      const hintSub = hint === undefined ? undefined : ((await this.hints.resolve(hint))?.cupid ?? null);
       if (hintSub === null) return back('invalid_request', 'id_token_hint is not an ID token issued here');
 
       // prompt=login asks for a fresh login: the browser's session is not used (OIDC Core §3.1.2.1).
@@ -280,20 +281,6 @@ export class AuthorizeController {
       if (error instanceof ApiError && error.status < 500)
         return back(error.status === 400 ? 'invalid_request' : 'access_denied', error.detail ?? error.title);
       throw error;
-    }
-  }
-
-  /**
-   * The customer an id_token_hint names (OIDC Core §3.1.2.1): it must be an ID token we signed, expired ones
-   * allowed; undefined when none was given, null when it is not ours.
-   */
-  private async idTokenHintSubject(hint: string | undefined): Promise<string | undefined | null> {
-    if (hint === undefined) return undefined;
-    try {
-      const { payload } = await this.keys.verify(hint, { typ: 'JWT', ignoreExpiration: true });
-      return typeof payload.sub === 'string' && typeof payload.sid === 'string' ? payload.sub : null;
-    } catch {
-      return null;
     }
   }
 }

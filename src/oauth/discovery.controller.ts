@@ -59,7 +59,7 @@ export class DiscoveryController {
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
-      subject_types_supported: ['public'],
+      subject_types_supported: ['public', 'pairwise'],
       id_token_signing_alg_values_supported: [this.config.oidc.signingAlg],
       token_endpoint_auth_methods_supported: clientAuth,
       token_endpoint_auth_signing_alg_values_supported: proofAlgs,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ClientsService } from '../clients/clients.service';
 import type { RequestOrigin } from '../common/request-origin';
 import { SessionsService } from '../sessions/sessions.service';
-import { SigningKeysService } from '../tokens/keys/signing-keys.service';
+import { IdTokenHints } from './id-token-hint';
 import { InvalidRequestError } from './oauth-errors';
 
 /** An end_session request's parameters (OpenID Connect RP-Initiated Logout 1.0 §2). */
@@ -22,24 +22,16 @@ export interface EndSessionRequest {
 @Injectable()
 export class EndSessionService {
   constructor(
-    private readonly keys: SigningKeysService,
+    private readonly hints: IdTokenHints,
     private readonly clients: ClientsService,
     private readonly sessions: SessionsService,
   ) {}
 
   /** Ends the session; the URI to send the browser to (with state), or null when none was asked for. */
   async endSession(request: EndSessionRequest, origin: RequestOrigin): Promise<{ redirectTo: string | null }> {
-    const claims = await this.keys.verify(request.idTokenHint, { typ: 'JWT', ignoreExpiration: true }).then(
-      (result) => result.payload,
-      () => {
-        throw new InvalidRequestError('id_token_hint is not an ID token issued here');
-      },
-    );
-    const clientId = typeof claims.aud === 'string' ? claims.aud : undefined;
-    const sessionId = typeof claims.sid === 'string' ? claims.sid : undefined;
-    const cupid = typeof claims.sub === 'string' ? claims.sub : undefined;
-    if (!clientId || !sessionId || !cupid)
-      throw new InvalidRequestError('id_token_hint is not an ID token issued here');
+    const hint = await this.hints.resolve(request.idTokenHint);
+    if (!hint) throw new InvalidRequestError('id_token_hint is not an ID token issued here');
+    const { clientId, sessionId, cupid } = hint;
     if (request.clientId && request.clientId !== clientId)
       throw new InvalidRequestError('client_id does not match the id_token_hint');
     const redirectUri = request.postLogoutRedirectUri;

@@ -6,6 +6,8 @@ import { TokensModule } from '../tokens/tokens.module';
 import { AuthorizeController } from './authorize.controller';
 import { ClientAuthenticator } from './client-authentication';
 import { ClientsModule } from '../clients/clients.module';
+import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
+import { IdTokenHints } from './id-token-hint';
 import { CorsPolicy } from './cors-policy';
 import { DiscoveryController } from './discovery.controller';
 import { EndSessionController } from './end-session.controller';
@@ -26,7 +28,7 @@ import { DpopVerifier } from './proofs/dpop';
 
 /** The OAuth 2.0 / OpenID Connect protocol endpoints. */
 @Module({
-  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule, ConsentsModule],
+  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule, ConsentsModule, PseudonymsModule],
   controllers: [
     AuthorizeController,
     DiscoveryController,
@@ -49,6 +51,7 @@ import { DpopVerifier } from './proofs/dpop';
     ClientKeys,
     ClientAssertionVerifier,
     DpopVerifier,
+    IdTokenHints,
   ],
   exports: [ClientsModule, CorsPolicy, ClientAuthenticator],
 })

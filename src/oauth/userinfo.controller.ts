@@ -91,7 +91,7 @@ export class UserinfoController {
         'WWW-Authenticate': 'Bearer realm="ciam", error="insufficient_scope", scope="openid"',
       });
     }
-    return { sub: context.cupid, ...(await this.claims(context.cupid, context.scope)) };
+    return { sub: context.subject ?? context.cupid, ...(await this.claims(context.cupid, context.scope)) };
   }
 
   /**

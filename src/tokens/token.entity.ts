@@ -15,6 +15,8 @@ export class Token {
   @Column('text', { nullable: true }) jti: string | null;
   @Column('text', { name: 'client_id' }) clientId: string;
   @Column('text', { nullable: true }) cupid: string | null;
+  /** A pairwise client's sub (the pseudonym, src/pseudonyms); null: the CUPID is the sub. */
+  @Column('text', { nullable: true }) subject: string | null;
   @Column('uuid', { name: 'session_id', nullable: true }) sessionId: string | null;
   @ManyToOne(() => Session, { onDelete: 'CASCADE', nullable: true })
   @JoinColumn({ name: 'session_id' })

@@ -8,6 +8,7 @@ import { AuthorizationCodesService } from './authorization-codes.service';
 import { CustomerTokenVerifier } from '../sessions/customer-token-verifier.port';
 import { TokensCustomerVerifier } from './customer-token-verifier';
 import { FactorKeys } from '../common/factor-keys';
+import { hkdfSha256, KeyDerivation } from '../common/key-derivation';
 import { KekFactorKeys } from './keys/factor-keys';
 import { KEY_ENCRYPTION_KEY, resolveKeyEncryptionKey } from './keys/key-encryption-key';
 import type { KeyEncryptionKey } from './keys/key-encryption-key';
@@ -40,6 +41,12 @@ import { UsedJtisRepository } from './used-jtis.repository';
       inject: [KEY_ENCRYPTION_KEY],
       useFactory: (kek: KeyEncryptionKey) => new KekFactorKeys(kek),
     },
+    {
+      // HKDF keys of the current key-encryption key (pairwise pseudonyms, src/pseudonyms).
+      provide: KeyDerivation,
+      inject: [KEY_ENCRYPTION_KEY],
+      useFactory: (kek: KeyEncryptionKey): KeyDerivation => ({ derive: (info) => hkdfSha256(kek.key, info) }),
+    },
   ],
   exports: [
     KEY_ENCRYPTION_KEY,
@@ -53,6 +60,7 @@ import { UsedJtisRepository } from './used-jtis.repository';
     AuthorizationCodesService,
     CustomerTokenVerifier,
     FactorKeys,
+    KeyDerivation,
   ],
 })
 export class TokensModule {}

@@ -15,6 +15,8 @@ export interface TokenState {
   status: TokenStatus;
   clientId: string;
   cupid: string | null;
+  /** The sub the client was given when it is not the CUPID (a pairwise pseudonym); null: the CUPID. */
+  subject: string | null;
   sessionId: string | null;
   familyId: string | null;
   parentId: string | null;
@@ -40,6 +42,7 @@ interface TokenStateRow {
   status: TokenStatus;
   client_id: string;
   cupid: string | null;
+  subject: string | null;
   session_id: string | null;
   family_id: string | null;
   parent_id: string | null;
@@ -60,7 +63,7 @@ interface TokenStateRow {
 }
 
 const TOKEN_STATE_COLUMNS = `
-  t.id, t.type, t.status, t.client_id, t.cupid, t.session_id, t.family_id, t.parent_id, t.scope, t.jti, t.dpop_jkt,
+  t.id, t.type, t.status, t.client_id, t.cupid, t.subject, t.session_id, t.family_id, t.parent_id, t.scope, t.jti, t.dpop_jkt,
   t.created_at, t.expires_at, t.rotated_at,
   s.status AS session_status, s.idle_expires_at, s.absolute_expires_at, s.auth_time, s.amr, s.acr, s.directory_checked_at`;
 
@@ -74,6 +77,7 @@ function toState(row: TokenStateRow): TokenState {
     status: row.status,
     clientId: row.client_id,
     cupid: row.cupid,
+    subject: row.subject,
     sessionId: row.session_id,
     familyId: row.family_id,
     parentId: row.parent_id,
@@ -100,6 +104,8 @@ export interface TokenInsert {
   jti?: string | null;
   clientId: string;
   cupid?: string | null;
+  /** A pairwise client's sub (the pseudonym); null or absent: the CUPID. */
+  subject?: string | null;
   sessionId?: string | null;
   familyId?: string | null;
   parentId?: string | null;
@@ -115,11 +121,11 @@ export interface TokenInsert {
  * and the statement's text does not depend on how many there are (it is prepared once, by name).
  */
 const INSERT_GRANT_ROWS = (param: number) =>
-  `INSERT INTO tokens (type, value_hash, jti, client_id, cupid, session_id, family_id, parent_id, scope, dpop_jkt, created_at, expires_at)
-   SELECT r.type, decode(r.value_hash, 'hex'), r.jti, r.client_id, r.cupid, r.session_id, r.family_id, r.parent_id,
+  `INSERT INTO tokens (type, value_hash, jti, client_id, cupid, subject, session_id, family_id, parent_id, scope, dpop_jkt, created_at, expires_at)
+   SELECT r.type, decode(r.value_hash, 'hex'), r.jti, r.client_id, r.cupid, r.subject, r.session_id, r.family_id, r.parent_id,
           r.scope, r.dpop_jkt, r.created_at, r.expires_at
      FROM jsonb_to_recordset($${param}::jsonb) AS r(type token_type, value_hash text, jti text, client_id text, cupid text,
-          session_id uuid, family_id uuid, parent_id uuid, scope text, dpop_jkt text, created_at timestamptz, expires_at timestamptz)`;
+          subject text, session_id uuid, family_id uuid, parent_id uuid, scope text, dpop_jkt text, created_at timestamptz, expires_at timestamptz)`;
 
 function grantRowsJson(rows: TokenInsert[]): string {
   return JSON.stringify(
@@ -129,6 +135,7 @@ function grantRowsJson(rows: TokenInsert[]): string {
       jti: row.jti ?? null,
       client_id: row.clientId,
       cupid: row.cupid ?? null,
+      subject: row.subject ?? null,
       session_id: row.sessionId ?? null,
       family_id: row.familyId ?? null,
       parent_id: row.parentId ?? null,

@@ -47,6 +47,11 @@ export interface SessionGrant {
    */
   refreshScope?: string;
   grantType: 'authorization_code' | 'refresh_token';
+  /**
+   * The `sub` the client sees when it is not the CUPID: a pairwise client's pseudonym (OIDC Core §8.1, src/pseudonyms),
+   * computed at the code exchange and kept by refreshes (it rides the token rows). Absent: the CUPID.
+   */
+  subject?: string | null;
   /** The nonce of the authorization request; only the first ID token of a session carries it. */
   nonce?: string | null;
   /** When rotating: the family and the parent of the new refresh token. */
@@ -64,6 +69,8 @@ export interface SessionGrant {
 export interface AccessTokenContext {
   tokenId: string;
   cupid: string | null;
+  /** The sub the client was given (the CUPID, or a pairwise client's pseudonym). */
+  subject: string | null;
   clientId: string;
   sessionId: string | null;
   scope: string[];
@@ -139,6 +146,9 @@ export class TokensService {
     manager?: EntityManager,
   ): Promise<PreparedGrant> {
     const { client, session } = grant;
+    const sub = grant.subject ?? session.cupid;
+    // Stored only when it differs: a public-subject client's rows stay as they were.
+    const subject = grant.subject && grant.subject !== session.cupid ? grant.subject : null;
     const now = this.clock.now();
     const iat = seconds(now);
     const accessTtl = client.accessTokenTtlSeconds ?? this.config.tokens.accessTtlSeconds;
@@ -146,7 +156,7 @@ export class TokensService {
     const accessToken = await this.keys.sign(
       {
         iss: this.config.oidc.issuer,
-        sub: session.cupid,
+        sub,
         aud: this.config.oidc.accessTokenAudience,
         client_id: client.clientId,
         scope: grant.scope,
@@ -167,6 +177,7 @@ export class TokensService {
         jti,
         clientId: client.clientId,
         cupid: session.cupid,
+        subject,
         sessionId: session.id,
         scope: grant.scope,
         dpopJkt: grant.dpopJkt ?? null,
@@ -187,7 +198,7 @@ export class TokensService {
       response.id_token = await this.keys.sign(
         {
           iss: this.config.oidc.issuer,
-          sub: session.cupid,
+          sub,
           aud: client.clientId,
           azp: client.clientId,
           iat,
@@ -209,6 +220,7 @@ export class TokensService {
         jti: idJti,
         clientId: client.clientId,
         cupid: session.cupid,
+        subject,
         sessionId: session.id,
         scope: grant.scope,
         createdAt: now,
@@ -227,6 +239,7 @@ export class TokensService {
         valueHash: sha256(response.refresh_token),
         clientId: client.clientId,
         cupid: session.cupid,
+        subject,
         sessionId: session.id,
         scope: grant.refreshScope ?? grant.scope,
         familyId: grant.rotation?.familyId ?? randomUUID(),
@@ -342,6 +355,7 @@ export class TokensService {
     return {
       tokenId: state.id,
       cupid: state.cupid,
+      subject: state.subject ?? state.cupid,
       clientId: state.clientId,
       sessionId: state.sessionId,
       scope: state.scope.split(' ').filter(Boolean),
@@ -377,7 +391,7 @@ export class TokensService {
       active: true,
       scope: state.scope,
       client_id: state.clientId,
-      sub: state.cupid ?? state.clientId,
+      sub: state.subject ?? state.cupid ?? state.clientId,
       exp: seconds(state.expiresAt),
       iat: seconds(state.createdAt),
       token_type: state.type === 'ACCESS' ? (state.dpopJkt ? 'DPoP' : 'Bearer') : 'refresh_token',

@@ -39,6 +39,10 @@ describe('docs/operations.md', () => {
         'federation:providers:update',
         'federation:providers:list',
         'federation:providers:deactivate',
+        'pseudonyms:status',
+        'pseudonyms:add-version',
+        'pseudonyms:migrate',
+        'pseudonyms:rollback',
       ]).toContain(command);
     }
     for (const job of JOB_NAMES) expect(guide).toContain(`\`${job}\``);

@@ -2,7 +2,17 @@ import { Client } from 'pg';
 import { ClientCache } from '../../src/clients/client-cache';
 import type { TestApp } from '../support/app';
 import { useTestApp } from '../support/app';
-import { completeLogin, exchangeCode, postForm, refresh, registerStandardClients, SERVICE } from '../support/oauth';
+import { ClientsService } from '../../src/clients/clients.service';
+import {
+  completeLogin,
+  exchangeCode,
+  postForm,
+  refresh,
+  registerStandardClients,
+  SERVICE,
+  SPA,
+} from '../support/oauth';
+import type { CompletedLogin } from '../support/oauth';
 import { until } from '../support/until';
 
 /**
@@ -130,6 +140,46 @@ describe('statements per operation on the token endpoints (issue 14)', () => {
     expect(events.map((event: { event_type: string }) => event.event_type)).toEqual(
       expect.arrayContaining(['refresh_token.rotated', 'tokens.issued']),
     );
+  });
+
+  it('pairwise client (issue 16): one statement more at the code exchange only, none at userinfo or refresh', async () => {
+    const clientId = 'test-pairwise';
+    await t.app.get(ClientsService).register({
+      clientId,
+      name: 'Pairwise',
+      type: 'PUBLIC',
+      redirectUris: [SPA.redirectUri],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: ['openid', 'offline_access'],
+      subjectType: 'pairwise',
+      sectorIdentifier: 'pairwise.example',
+    });
+    const exchange = (login: CompletedLogin) => exchangeCode(t, login, { client_id: clientId });
+    // Cached client and pseudonym versions after the first use.
+    expect((await exchange(await completeLogin(t, { clientId, cupid: 'CUPID-PW-WARM' }))).status).toBe(200);
+    const login = await completeLogin(t, { clientId, scope: 'openid offline_access' });
+    let tokens: { access_token: string; refresh_token: string } | undefined;
+    const exchanged = await statementsOf(async () => {
+      const response = await exchange(login);
+      tokens = (await response.clone().json()) as typeof tokens;
+      return response;
+    });
+    // The code with its session, the mapping's read-or-insert (alice is new to this sector), the issuing statement.
+    expect(exchanged.length).toBeLessThanOrEqual(3);
+    expect(exchanged.filter((text) => text.includes('subject_pseudonyms'))).toHaveLength(1);
+    const userinfo = await statementsOf(() =>
+      fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens!.access_token}` } }),
+    );
+    expect(userinfo.length).toBeLessThanOrEqual(1);
+    const refreshed = await statementsOf(() =>
+      postForm(t, '/oauth2/token', {
+        grant_type: 'refresh_token',
+        refresh_token: tokens!.refresh_token,
+        client_id: clientId,
+      }),
+    );
+    expect(refreshed.length).toBeLessThanOrEqual(3);
+    expect([...userinfo, ...refreshed].join('\n')).not.toContain('subject_pseudonyms');
   });
 
   describe('under concurrency (group commit: one statement for the calls that arrive together)', () => {

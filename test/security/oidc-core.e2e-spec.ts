@@ -36,7 +36,7 @@ describe('OIDC Core: discovery, keys and ID tokens', () => {
     it('offers only the code flow, public subjects and asymmetric signatures', async () => {
       const metadata = await (await fetch(`${t.baseUrl}/.well-known/openid-configuration`)).json();
       expect(metadata.response_types_supported).toEqual(['code']);
-      expect(metadata.subject_types_supported).toEqual(['public']);
+      expect(metadata.subject_types_supported).toEqual(['public', 'pairwise']);
       expect(metadata.scopes_supported).toContain('openid');
       expect(metadata.id_token_signing_alg_values_supported).toEqual([t.config.oidc.signingAlg]);
       expect(metadata.grant_types_supported).not.toContain('implicit');

@@ -11,6 +11,7 @@ import { TokensRepository } from '../../tokens/tokens.repository';
 import { TokenResponse, TokensService } from '../../tokens/tokens.service';
 import { ClientsService } from '../../clients/clients.service';
 import type { OAuthClient } from '../../clients/oauth-client.entity';
+import { PseudonymsService } from '../../pseudonyms/pseudonyms.service';
 import { InvalidClientError, InvalidRequestError } from '../oauth-errors';
 import { CODE_VERIFIER } from '../oauth-params';
 import { Grant, GrantOutcome, GrantRequest } from './grant';
@@ -39,6 +40,7 @@ export class AuthorizationCodeGrant extends Grant {
     private readonly clock: Clock,
     private readonly tokenRows: TokensRepository,
     private readonly clients: ClientsService,
+    private readonly pseudonyms: PseudonymsService,
   ) {
     super();
   }
@@ -103,6 +105,8 @@ export class AuthorizationCodeGrant extends Grant {
         {
           client,
           session,
+          // A pairwise client's sub (OIDC Core §8.1): the mapping's read or insert, in this transaction.
+          subject: await this.pseudonyms.subjectFor(client, session.cupid, tx),
           scope: redeemed.scope,
           nonce: redeemed.nonce,
           grantType: this.type,
@@ -151,6 +155,9 @@ export class AuthorizationCodeGrant extends Grant {
           idleExpiresAt: found.sessionIdleExpiresAt!,
           absoluteExpiresAt: found.sessionAbsoluteExpiresAt,
         },
+        // Pairwise clients only (OIDC Core §8.1): ONE extra statement, the mapping's read or insert; for a
+        // public-subject client this is the CUPID and no query.
+        subject: await this.pseudonyms.subjectFor(client, found.cupid),
         scope: found.scope,
         nonce: found.nonce,
         grantType: this.type,

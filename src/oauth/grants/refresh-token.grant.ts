@@ -122,6 +122,8 @@ export class RefreshTokenGrant extends Grant {
           idleExpiresAt: state.sessionIdleExpiresAt!,
           absoluteExpiresAt: state.sessionAbsoluteExpiresAt!,
         },
+        // Refresh keeps the grant's sub (a pairwise pseudonym rides the token rows; no read).
+        subject: state.subject,
         scope,
         refreshScope: state.scope,
         grantType: this.type,
@@ -332,6 +334,7 @@ export class RefreshTokenGrant extends Grant {
       {
         client,
         session,
+        subject: token.subject,
         scope,
         refreshScope: token.scope,
         grantType: this.type,
