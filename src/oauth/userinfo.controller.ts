@@ -11,6 +11,7 @@ import { OAuthErrorDto, UserinfoResponseDto } from './dto/oauth.dto';
 import { DirectoryUnavailableError, UserDirectory } from '../directory/user-directory.port';
 import { InvalidTokenError, OAuthError, ServerUnavailableError } from './oauth-errors';
 import { noStore } from './token.controller';
+import { ClientsService } from '../clients/clients.service';
 
 @ApiTags('oauth2')
 @ApiBearerAuth('customer')
@@ -20,6 +21,7 @@ export class UserinfoController {
     private readonly tokens: TokensService,
     private readonly directory: UserDirectory,
     private readonly dpop: DpopVerifier,
+    private readonly clients: ClientsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -91,7 +93,21 @@ export class UserinfoController {
         'WWW-Authenticate': 'Bearer realm="ciam", error="insufficient_scope", scope="openid"',
       });
     }
-    return { sub: context.subject ?? context.cupid, ...(await this.claims(context.cupid, context.scope)) };
+    const claims = await this.claims(context.cupid, context.scope);
+    return { sub: context.subject ?? context.cupid, ...(await this.allowedFor(context.clientId, claims)) };
+  }
+
+  /**
+   * The client's policy (oauth_clients.allowed_claims, set by its administrator): of the claims its scopes
+   * release, only those it may receive; all of them when it has no list. From the client cache (no statement
+   * for a cached client); a client deactivated meanwhile has no live tokens, so it gets nothing.
+   */
+  private async allowedFor(clientId: string, claims: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (Object.keys(claims).length === 0) return claims;
+    const client = await this.clients.findActive(clientId);
+    const allowed = client ? client.allowedClaims : [];
+    if (allowed === null) return claims;
+    return Object.fromEntries(Object.entries(claims).filter(([name]) => allowed.includes(name)));
   }
 
   /**

@@ -282,7 +282,7 @@ describe('deactivating a client ends its sessions and tokens (clients:deactivate
       sessionsRevoked: 2,
       sessionsLeft: 0,
       tokensRevoked: 1,
-      steps: {},
+      steps: { consents: 0 },
     });
 
     for (const tokens of sessions) expect(await introspect(t, tokens.access_token)).toEqual({ active: false });
