@@ -1,10 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import * as oidc from 'openid-client';
-import { Clock } from '../common/clock';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
 import type { FederationProvider } from './federation-providers.repository';
-import { FederationProvidersService } from './federation-providers.service';
+import { UpstreamConfigurations } from './upstream-configurations';
 import type { UpstreamTokenSet } from './upstream-token-client';
 
 /** What the browser must keep nowhere: the PKCE verifier, the nonce and the state of one authorization request. */
@@ -36,8 +33,6 @@ export class FederationResponseError extends Error {
   }
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /**
  * The relying party towards upstream providers, with openid-client (never hand-rolled): discovery for OpenID
  * providers (cached per instance for FEDERATION_CACHE_TTL_SECONDS, dropped when the provider's row changes),
@@ -47,17 +42,11 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
  */
 @Injectable()
 export class FederationRelyingParty {
-  private readonly configurations = new Map<string, { key: string; at: number; config: Promise<oidc.Configuration> }>();
-
-  constructor(
-    @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
-    private readonly providers: FederationProvidersService,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly configurations: UpstreamConfigurations) {}
 
   /** The URL to send the browser to, and the checks its answer must pass (kept sealed by the caller). */
   async authorizationRequest(provider: FederationProvider): Promise<{ url: string; checks: AuthorizationChecks }> {
-    const config = await this.configuration(provider);
+    const config = await this.configurations.of(provider);
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = provider.kind === 'oidc' ? oidc.randomNonce() : null;
@@ -82,7 +71,7 @@ export class FederationRelyingParty {
     const callback = new URL(provider.redirectUri);
     callback.search = query.startsWith('?') ? query.slice(1) : query;
     try {
-      const config = await this.configuration(provider);
+      const config = await this.configurations.of(provider);
       const response = await oidc.authorizationCodeGrant(config, callback, {
         pkceCodeVerifier: checks.codeVerifier,
         expectedState: checks.state,
@@ -152,57 +141,6 @@ export class FederationRelyingParty {
       throw new FederationResponseError('invalid_response', 'userinfo_not_json');
     return body as Record<string, unknown>;
   }
-
-  private configuration(provider: FederationProvider): Promise<oidc.Configuration> {
-    const key = provider.updatedAt.toISOString();
-    const cached = this.configurations.get(provider.id);
-    const now = this.clock.now().getTime();
-    if (cached && cached.key === key && now - cached.at < this.appConfig.federationLogin.cacheTtlSeconds * 1000)
-      return cached.config;
-    const config = this.build(provider);
-    this.configurations.set(provider.id, { key, at: now, config });
-    config.catch(() => this.configurations.delete(provider.id));
-    return config;
-  }
-
-  private async build(provider: FederationProvider): Promise<oidc.Configuration> {
-    const secret = this.providers.clientSecret(provider);
-    const auth = !secret
-      ? oidc.None()
-      : provider.settings.tokenEndpointAuthMethod === 'client_secret_post'
-        ? oidc.ClientSecretPost(secret)
-        : oidc.ClientSecretBasic(secret);
-    const timeout = this.appConfig.federationTokens.upstreamTimeoutSeconds;
-    let config: oidc.Configuration;
-    if (provider.kind === 'oidc') {
-      const issuer = new URL(provider.issuer!);
-      config = await oidc.discovery(issuer, provider.clientId, undefined, auth, {
-        timeout,
-        ...(insecureAllowed(issuer) ? { execute: [oidc.allowInsecureRequests] } : {}),
-      });
-    } else {
-      const authorization = new URL(provider.authorizationEndpoint!);
-      config = new oidc.Configuration(
-        {
-          issuer: provider.issuer ?? authorization.origin,
-          authorization_endpoint: authorization.href,
-          token_endpoint: provider.tokenEndpoint!,
-          userinfo_endpoint: provider.userinfoEndpoint!,
-        },
-        provider.clientId,
-        undefined,
-        auth,
-      );
-      if (insecureAllowed(authorization)) oidc.allowInsecureRequests(config);
-    }
-    config.timeout = timeout;
-    return config;
-  }
-}
-
-/** Plain http only to a provider on this machine (tests, development); anything else must be https. */
-function insecureAllowed(url: URL): boolean {
-  return url.protocol === 'http:' && LOOPBACK.has(url.hostname);
 }
 
 /** The refusal an error stands for; null for the provider being unreachable (network, timeout, a 5xx). */

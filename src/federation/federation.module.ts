@@ -10,6 +10,7 @@ import { FederationTokenRefreshesRepository } from './federation-token-refreshes
 import { FederationTokensRepository } from './federation-tokens.repository';
 import { FederationTokensService } from './federation-tokens.service';
 import { UpstreamTokenClient } from './upstream-token-client';
+import { UpstreamConfigurations } from './upstream-configurations';
 
 /**
  * Federation (issue 21): upstream identity providers, the links of their subjects to CUPIDs, and the providers'
@@ -28,6 +29,7 @@ import { UpstreamTokenClient } from './upstream-token-client';
     FederationTokensRepository,
     FederationTokenRefreshesRepository,
     FederationTokensService,
+    UpstreamConfigurations,
     UpstreamTokenClient,
   ],
   exports: [

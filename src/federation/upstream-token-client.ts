@@ -1,10 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import * as oidc from 'openid-client';
-import { Clock } from '../common/clock';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
 import type { FederationProvider } from './federation-providers.repository';
-import { FederationProvidersService } from './federation-providers.service';
+import { UpstreamConfigurations } from './upstream-configurations';
 
 /** What a provider's token endpoint answered (RFC 6749 §5.1), as openid-client checked it. */
 export interface UpstreamTokenSet {
@@ -22,10 +19,6 @@ export class UpstreamRefreshError extends Error {
   }
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-/** Discovery is cached this long per provider (and dropped when the provider's row changes). */
-const DISCOVERY_TTL_MS = 10 * 60_000;
-
 /**
  * The refresh_token grant against an upstream provider with openid-client (discovery, client authentication,
  * the response's checks, ID token validation when one comes back): never hand-rolled. The call is made with no
@@ -33,18 +26,12 @@ const DISCOVERY_TTL_MS = 10 * 60_000;
  */
 @Injectable()
 export class UpstreamTokenClient {
-  private readonly configurations = new Map<string, { key: string; at: number; config: Promise<oidc.Configuration> }>();
-
-  constructor(
-    @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
-    private readonly providers: FederationProvidersService,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly configurations: UpstreamConfigurations) {}
 
   /** The provider's answer to a refresh_token grant; UpstreamRefreshError on any failure. */
   async refresh(provider: FederationProvider, refreshToken: string): Promise<UpstreamTokenSet> {
     try {
-      const config = await this.configuration(provider);
+      const config = await this.configurations.of(provider);
       const response = await oidc.refreshTokenGrant(config, refreshToken);
       return {
         access_token: response.access_token,
@@ -54,55 +41,10 @@ export class UpstreamTokenClient {
         scope: response.scope,
       };
     } catch (error) {
-      if (!(error instanceof oidc.ResponseBodyError)) this.configurations.delete(provider.id);
+      if (!(error instanceof oidc.ResponseBodyError)) this.configurations.forget(provider.id);
       throw new UpstreamRefreshError(errorCode(error));
     }
   }
-
-  private configuration(provider: FederationProvider): Promise<oidc.Configuration> {
-    const key = `${provider.updatedAt.toISOString()}`;
-    const cached = this.configurations.get(provider.id);
-    const now = this.clock.now().getTime();
-    if (cached && cached.key === key && now - cached.at < DISCOVERY_TTL_MS) return cached.config;
-    const config = this.build(provider);
-    this.configurations.set(provider.id, { key, at: now, config });
-    config.catch(() => this.configurations.delete(provider.id));
-    return config;
-  }
-
-  private async build(provider: FederationProvider): Promise<oidc.Configuration> {
-    const secret = this.providers.clientSecret(provider);
-    const auth = !secret
-      ? oidc.None()
-      : provider.settings.tokenEndpointAuthMethod === 'client_secret_post'
-        ? oidc.ClientSecretPost(secret)
-        : oidc.ClientSecretBasic(secret);
-    const timeout = this.appConfig.federationTokens.upstreamTimeoutSeconds;
-    let config: oidc.Configuration;
-    if (provider.kind === 'oidc') {
-      const issuer = new URL(provider.issuer!);
-      config = await oidc.discovery(issuer, provider.clientId, undefined, auth, {
-        timeout,
-        ...(insecureAllowed(issuer) ? { execute: [oidc.allowInsecureRequests] } : {}),
-      });
-    } else {
-      const tokenEndpoint = new URL(provider.tokenEndpoint!);
-      config = new oidc.Configuration(
-        { issuer: provider.issuer ?? tokenEndpoint.origin, token_endpoint: tokenEndpoint.href },
-        provider.clientId,
-        undefined,
-        auth,
-      );
-      if (insecureAllowed(tokenEndpoint)) oidc.allowInsecureRequests(config);
-    }
-    config.timeout = timeout;
-    return config;
-  }
-}
-
-/** Plain http only to a provider on this machine (tests, development); anything else must be https. */
-function insecureAllowed(url: URL): boolean {
-  return url.protocol === 'http:' && LOOPBACK.has(url.hostname);
 }
 
 /** The provider's RFC 6749 §5.2 code when it answered one; otherwise what kind of failure, never a message. */
