@@ -213,7 +213,7 @@ export interface paths {
     put?: never;
     /**
      * Token revocation (RFC 7009)
-     * @description Revoking a refresh token ends its session and every token in it. Always 200 for a token the client may not see.
+     * @description Revoking a refresh token ends its session and every token in it (a third-party application's: only its own tokens in the session). Always 200 for a token the client may not see.
      */
     post: operations['revoke'];
     delete?: never;
