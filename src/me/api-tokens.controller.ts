@@ -23,7 +23,7 @@ import { FreshAuthGuard } from './fresh-auth.guard';
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard)
-@ApiProblems('UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE')
+@ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'DEPENDENCY_UNAVAILABLE')
 @Controller('me/api-tokens')
 export class ApiTokensController {
   constructor(private readonly apiTokens: ApiTokensService) {}

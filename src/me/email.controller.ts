@@ -24,7 +24,7 @@ import { FreshAuthGuard } from './fresh-auth.guard';
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard)
-@ApiProblems('UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE')
+@ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'DEPENDENCY_UNAVAILABLE')
 @Controller('me/email')
 export class EmailController {
   constructor(private readonly verification: EmailVerificationService) {}

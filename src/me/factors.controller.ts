@@ -12,7 +12,7 @@ import { FreshAuthGuard } from './fresh-auth.guard';
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard)
-@ApiProblems('UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE')
+@ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'DEPENDENCY_UNAVAILABLE')
 @Controller('me/factors')
 export class FactorsController {
   constructor(private readonly factors: FactorsService) {}

@@ -11,7 +11,7 @@ import type { CustomerRequest } from './customer-auth.guard';
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard)
-@ApiProblems('UNAUTHENTICATED')
+@ApiProblems('UNAUTHENTICATED', 'FORBIDDEN')
 @Controller('me/federation-links')
 export class FederationLinksController {
   constructor(private readonly links: FederationLinksService) {}

@@ -105,6 +105,10 @@ export class FederationTokensController {
     if (!bearer) throw new BearerTokenRequiredError('ciam', undefined, request.headers.authorization !== undefined);
     const token = await this.tokens.validateAccessToken(bearer);
     if (!token) throw new BearerTokenRequiredError('ciam', 'The access token is invalid, expired or revoked.');
+    // RFC 9449 §7.2: a DPoP-bound token is only good with a proof of its key; this API takes bearer tokens only
+    // (a stolen bound token must not be spendable here as a plain bearer token).
+    if (token.dpopJkt)
+      throw new BearerTokenRequiredError('ciam', 'The access token is DPoP-bound; this API takes bearer tokens only.');
     // A service's own token (client_credentials) speaks for no customer; a customer's token never opens this.
     if (token.cupid !== null || !token.scope.includes(FEDERATION_TOKENS_SCOPE))
       throw new NotPermittedError(

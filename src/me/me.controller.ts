@@ -16,7 +16,7 @@ import { SessionsService } from '../sessions/sessions.service';
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard)
-@ApiProblems('UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE')
+@ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'DEPENDENCY_UNAVAILABLE')
 @Controller('me')
 export class MeController {
   constructor(

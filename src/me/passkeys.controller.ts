@@ -51,7 +51,7 @@ function registrationRefused(): ApiError {
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard)
-@ApiProblems('UNAUTHENTICATED')
+@ApiProblems('UNAUTHENTICATED', 'FORBIDDEN')
 @Controller('me/passkeys')
 export class PasskeysController {
   constructor(

@@ -11,7 +11,7 @@ import { FreshAuthGuard } from './fresh-auth.guard';
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard, FreshAuthGuard)
-@ApiProblems('UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE', 'STEP_UP_REQUIRED')
+@ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'DEPENDENCY_UNAVAILABLE', 'STEP_UP_REQUIRED')
 @Controller('me/recovery-codes')
 export class RecoveryCodesController {
   constructor(private readonly codes: RecoveryCodesService) {}

@@ -30,7 +30,7 @@ import { StartStepUpDto } from './dto/step-up.dto';
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard)
-@ApiProblems('UNAUTHENTICATED')
+@ApiProblems('UNAUTHENTICATED', 'FORBIDDEN')
 @Controller('me')
 export class StepUpController {
   constructor(

@@ -26,7 +26,7 @@ import { FreshAuthGuard } from './fresh-auth.guard';
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
 @UseGuards(CustomerAuthGuard)
-@ApiProblems('UNAUTHENTICATED', 'DEPENDENCY_UNAVAILABLE')
+@ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'DEPENDENCY_UNAVAILABLE')
 @Controller('me/totp')
 export class TotpController {
   constructor(private readonly totp: TotpService) {}

@@ -20,7 +20,7 @@ export class RevocationController {
   @ApiOperation({
     summary: 'Token revocation (RFC 7009)',
     description:
-      'Revoking a refresh token ends its session and every token in it. Always 200 for a token the client may not see.',
+      "Revoking a refresh token ends its session and every token in it (a third-party application's: only its own tokens in the session). Always 200 for a token the client may not see.",
   })
   @ApiConsumes(FORM)
   @ApiBody({ type: TokenOnlyRequestDto })

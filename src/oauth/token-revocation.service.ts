@@ -11,7 +11,8 @@ import { TokensService } from '../tokens/tokens.service';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 
 /**
- * RFC 7009. Revoking a refresh token ends its session (and so every token of the grant, §2.1);
+ * RFC 7009. Revoking a refresh token ends its session (and so every token of the grant, §2.1); a third-party
+ * application's ends only its own tokens in that session (the customer's SSO session is not its to end);
  * revoking an access token revokes that token. A token of another client, or an unknown one, changes
  * nothing and still answers 200, so the endpoint reveals nothing about tokens it did not issue to you.
  */
@@ -47,7 +48,18 @@ export class TokenRevocationService {
         });
         return;
       }
-      if (state.type === 'REFRESH' && state.sessionId) {
+      if (state.type === 'REFRESH' && state.sessionId && !client.firstParty) {
+        // A third-party application (issue 16) shares the customer's SSO session with the bank's own apps: its
+        // revocation ends its own grant (its tokens in the session), never the customer's session (as when a
+        // client is deactivated: a shared session only loses that client).
+        await this.tokenRows.revokeForClientInSessions(
+          tx,
+          client.clientId,
+          [state.sessionId],
+          this.clock.now(),
+          'revoked by client',
+        );
+      } else if (state.type === 'REFRESH' && state.sessionId) {
         await this.sessions.revoke(
           state.sessionId,
           { type: 'CLIENT', id: client.clientId },

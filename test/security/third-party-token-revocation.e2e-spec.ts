@@ -1,0 +1,99 @@
+import { DataSource } from 'typeorm';
+import { ClientsService } from '../../src/clients/clients.service';
+import { SessionsService } from '../../src/sessions/sessions.service';
+import { AuthorizationCodesService } from '../../src/tokens/authorization-codes.service';
+import { useTestApp } from '../support/app';
+import {
+  completeLogin,
+  exchangeCode,
+  pkcePair,
+  postForm,
+  registerClient,
+  registerStandardClients,
+  SPA,
+} from '../support/oauth';
+
+const PARTNER = { clientId: 'partner-budget', redirectUri: 'https://partner.example/callback' };
+const ALICE = 'CUPID-ALICE-0001';
+
+/*
+ * Review of issue 16: a third-party application joins the customer's single sign-on session (SSO, after consent).
+ * When it revokes its refresh token (RFC 7009, what a partner does at its own sign-out), its grant ends: its tokens
+ * in that session. It must not end the customer's session with the bank's own applications, which it does not own
+ * (the same rule as a client's deactivation: a shared session only loses that client).
+ */
+describe('RFC 7009: a third-party application revoking its refresh token', () => {
+  const t = useTestApp({}, async (app) => {
+    await registerStandardClients(app);
+    await registerClient(app, {
+      clientId: PARTNER.clientId,
+      name: 'Partner budget app',
+      type: 'PUBLIC',
+      redirectUris: [PARTNER.redirectUri],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: ['openid'],
+      firstParty: false,
+    });
+  });
+
+  /** What SsoService does for the partner under alice's live session (consent on record): join it, mint a code. */
+  async function partnerJoins(sessionId: string): Promise<{ access_token: string; refresh_token: string }> {
+    const client = (await t.app.get(ClientsService).findActive(PARTNER.clientId))!;
+    const pkce = pkcePair();
+    const code = await t.app.get(DataSource).transaction(async (tx) => {
+      expect(await t.app.get(SessionsService).joinClient(tx, sessionId, client)).toBeTruthy();
+      return t.app.get(AuthorizationCodesService).mint(tx, {
+        client,
+        sessionId,
+        cupid: ALICE,
+        redirectUri: PARTNER.redirectUri,
+        codeChallenge: pkce.challenge,
+        nonce: null,
+        scope: 'openid',
+      });
+    });
+    const response = await exchangeCode(
+      t,
+      { code, verifier: pkce.verifier, sessionId, cupid: ALICE, nonce: '' },
+      { client_id: PARTNER.clientId, redirect_uri: PARTNER.redirectUri },
+    );
+    expect(response.status).toBe(200);
+    return (await response.json()) as { access_token: string; refresh_token: string };
+  }
+
+  const userinfo = (token: string) =>
+    fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+
+  it("ends the partner's tokens in the session, not the customer's session with the bank's own app", async () => {
+    const login = await completeLogin(t, { cupid: ALICE, scope: 'openid' });
+    const own = (await (await exchangeCode(t, login)).json()) as { access_token: string; refresh_token: string };
+    const partner = await partnerJoins(login.sessionId);
+
+    const revoked = await postForm(t, '/oauth2/revoke', {
+      token: partner.refresh_token,
+      token_type_hint: 'refresh_token',
+      client_id: PARTNER.clientId,
+    });
+    expect(revoked.status).toBe(200);
+
+    // The partner's grant is over: its access token and refresh token no longer work.
+    expect((await userinfo(partner.access_token)).status).toBe(401);
+    const again = await postForm(t, '/oauth2/token', {
+      grant_type: 'refresh_token',
+      refresh_token: partner.refresh_token,
+      client_id: PARTNER.clientId,
+    });
+    expect(again.status).toBe(400);
+
+    // The customer's session, and the bank's app's tokens in it, go on.
+    expect((await userinfo(own.access_token)).status).toBe(200);
+    const [session] = await t.dataSource.query(`SELECT status FROM sessions WHERE id = $1`, [login.sessionId]);
+    expect(session.status).toBe('ACTIVE');
+    const refreshed = await postForm(t, '/oauth2/token', {
+      grant_type: 'refresh_token',
+      refresh_token: own.refresh_token,
+      client_id: SPA.clientId,
+    });
+    expect(refreshed.status).toBe(200);
+  });
+});
