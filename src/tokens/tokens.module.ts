@@ -17,8 +17,11 @@ import { SigningKeysService } from './keys/signing-keys.service';
 import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
 import { UsedJtisRepository } from './used-jtis.repository';
+import { ClientsModule } from '../clients/clients.module';
 
 @Module({
+  // The token checks ask whether a token's client is still active (ClientsService's cache, no statement).
+  imports: [ClientsModule],
   providers: [
     {
       provide: KEY_ENCRYPTION_KEY,

@@ -10,6 +10,7 @@ import { randomSecret, sha256 } from '../common/crypto';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import type { OAuthClient } from '../clients/oauth-client.entity';
+import { ClientsService } from '../clients/clients.service';
 import { isSessionLive } from '../sessions/sessions.service';
 import { SigningKeysService } from './keys/signing-keys.service';
 import { TokenInsert, TokensRepository, TokenState } from './tokens.repository';
@@ -119,6 +120,7 @@ export class TokensService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly apiTokens: ApiTokensService,
+    private readonly clients: ClientsService,
   ) {}
 
   /**
@@ -352,6 +354,7 @@ export class TokensService {
     if (token.length > 4096) return null;
     const state = await this.tokens.findStateByValueHash(sha256(token));
     if (!state || state.type !== 'ACCESS' || !this.isLive(state)) return null;
+    if (!(await this.clientActive(state.clientId))) return null;
     return {
       tokenId: state.id,
       cupid: state.cupid,
@@ -387,6 +390,7 @@ export class TokensService {
     const state = found.state;
     if (!state || state.type === 'ID' || !this.isLive(state)) return { active: false };
     if (state.type === 'REFRESH' && state.clientId !== callerClientId) return { active: false };
+    if (!(await this.clientActive(state.clientId))) return { active: false };
     return {
       active: true,
       scope: state.scope,
@@ -408,6 +412,16 @@ export class TokensService {
   }
 
   /** ACTIVE, not expired, and (for session tokens) its session still live. */
+  /**
+   * A deactivated client's tokens die with it at once (issue 16): its deactivation revokes them in bounded
+   * batches, and until the last batch (or a re-run after a crash) a token the batches have not reached yet must not
+   * pass. From ClientsService's cache, which every instance drops on the client's change notification: no
+   * statement for a cached client.
+   */
+  private async clientActive(clientId: string): Promise<boolean> {
+    return (await this.clients.findActive(clientId)) !== null;
+  }
+
   isLive(state: TokenState): boolean {
     const now = this.clock.now();
     if (state.status !== 'ACTIVE' || state.expiresAt <= now) return false;
