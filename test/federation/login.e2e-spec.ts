@@ -437,4 +437,53 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(started.status).toBe(200);
     expect(((await started.json()) as View).nextStep?.authorizationUrl).toContain(op.issuer);
   });
+  // Review (issue 21): satisfies_mfa must not lift a one-factor (loa1) provider sign-in to loa2, past a client's
+  // min_acr or a customer's own second factor.
+  it('never lets a loa1 provider stand in for the second factor', async () => {
+    const refused = await adminCall('POST', '', {
+      id: 'weak',
+      displayName: 'Weak ID',
+      kind: 'oidc',
+      issuer: op.issuer,
+      clientId: 'other',
+      clientSecret: op.clientSecret('other'),
+      acr: 'loa1',
+      satisfiesMfa: true,
+    });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain('satisfiesMfa needs acr loa2 or loa3');
+    const created = await adminCall('POST', '', {
+      id: 'weak',
+      displayName: 'Weak ID',
+      kind: 'oidc',
+      issuer: op.issuer,
+      clientId: 'other',
+      clientSecret: op.clientSecret('other'),
+      acr: 'loa1',
+    });
+    expect(created.status).toBe(201);
+    // A row written before the check (or by hand): the sign-in still is one factor.
+    await t.dataSource.query(`UPDATE federation_providers SET satisfies_mfa = true WHERE id = 'weak'`);
+    const linked = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'weak', subject: 'bob-weak', reason: 'Verified in branch, ID checked' }),
+    });
+    expect(linked.status).toBe(201);
+    await op.signInAs('bob-weak');
+    const journey = await startAtProvider('weak');
+    const answered = await postCallback(
+      journey.journey.journeyId,
+      journey.token,
+      await op.authorize(journey.url, callback),
+    );
+    expect(answered.status).toBe(200);
+    const view = (await answered.json()) as View;
+    // bob always needs a second factor: it is asked, the journey is not completed at loa2 on the provider alone.
+    expect(view.status).toBe('PENDING');
+    expect(view.nextStep?.type).not.toBe('PASSWORD');
+    expect(await auditEvents(t, { type: 'journey.completed', contextId: journey.journey.journeyId })).toEqual([]);
+    const [signedIn] = await auditEvents(t, { type: 'federation.signed_in', contextId: journey.journey.journeyId });
+    expect(signedIn.details).toMatchObject({ providerId: 'weak', satisfiesMfa: false });
+  });
 });

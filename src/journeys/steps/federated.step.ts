@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
+import { assuranceRank } from '../../common/assurance';
 import { FactorKeys } from '../../common/factor-keys';
 import { ApiError, DependencyUnavailableError, ValidationFailedError } from '../../common/problem';
 import type { RequestOrigin } from '../../common/request-origin';
@@ -223,7 +224,9 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
     }
     if (user?.status !== 'ACTIVE') return this.refuse(run, provider.id, 'account_disabled', null, link.cupid);
     const base = { ...stepAuditBase(run.state, run.origin), actor: { type: 'CUSTOMER' as const, id: link.cupid } };
-    const satisfiesMfa = provider.satisfiesMfa;
+    // Only a provider at loa2 or above stands in for the second factor (a loa1 row from before the admin check
+    // would otherwise make a one-factor sign-in count as two, and policy then grants loa2: min_acr bypassed).
+    const satisfiesMfa = provider.satisfiesMfa && assuranceRank(provider.acr) >= 2;
     const signedIn = await this.linking.recordSignIn(
       run.manager,
       link,
