@@ -85,6 +85,15 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     });
   }
 
+  /** The federation link cookie the callback set (name=value), as the browser sends it back. */
+  function linkCookie(response: Response): string {
+    const set = response.headers.get('set-cookie') ?? '';
+    expect(set).toMatch(
+      /^ciam_fedlink=[A-Za-z0-9_-]{43}; Path=\/journeys\/[0-9a-f-]+; Max-Age=\d+; HttpOnly; SameSite=Strict/,
+    );
+    return set.split(';')[0];
+  }
+
   async function links(cupid: string) {
     return t.dataSource.query(
       `SELECT id, cupid, provider_id, subject, display_name, active, last_sign_in_at FROM federation_links
@@ -144,7 +153,10 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     // Not linked: the customer proves a CUPID; nothing is linked yet.
     expect(asked.nextStep?.type).toBe('PASSWORD');
     expect(await links('CUPID-ALICE-0001')).toEqual([]);
-    const done = await submitPassword(t, first.journey.journeyId, asked.transactionToken!, 'alice', 'alice-password');
+    // The browser that came back from the provider is given the link's binding cookie and sends it on.
+    const done = await submitPassword(t, first.journey.journeyId, asked.transactionToken!, 'alice', 'alice-password', {
+      cookie: linkCookie(answered),
+    });
     expect(done.status).toBe(200);
     expect(((await done.json()) as View).status).toBe('COMPLETED');
     const [link] = await links('CUPID-ALICE-0001');
@@ -485,5 +497,38 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(await auditEvents(t, { type: 'journey.completed', contextId: journey.journey.journeyId })).toEqual([]);
     const [signedIn] = await auditEvents(t, { type: 'federation.signed_in', contextId: journey.journey.journeyId });
     expect(signedIn.details).toMatchObject({ providerId: 'weak', satisfiesMfa: false });
+  });
+  // Review (issue 21): login CSRF. The attacker signs in at the provider with their own account, then hands the
+  // journey (id and token, as a login page URL's fragment) to a victim, whose password must not link the
+  // attacker's upstream account to the victim's CUPID.
+  it('never links the provider account of one browser to the CUPID proved in another', async () => {
+    await op.signInAs('mallory-at-upstream');
+    const attacker = await startAtProvider();
+    const answered = await postCallback(
+      attacker.journey.journeyId,
+      attacker.token,
+      await op.authorize(attacker.url, callback),
+    );
+    expect(answered.status).toBe(200);
+    const view = (await answered.json()) as View;
+    expect(view.nextStep?.type).toBe('PASSWORD');
+    linkCookie(answered); // the attacker's browser holds it; the victim's does not
+    // The victim's browser, on /login#journey=...&transaction_token=...: a normal sign-in, no link.
+    const victim = await submitPassword(
+      t,
+      attacker.journey.journeyId,
+      view.transactionToken!,
+      'alice',
+      'alice-password',
+    );
+    expect(victim.status).toBe(200);
+    expect(((await victim.json()) as View).status).toBe('COMPLETED');
+    expect(await t.dataSource.query(`SELECT id FROM federation_links WHERE subject = 'mallory-at-upstream'`)).toEqual(
+      [],
+    );
+    const [refused] = await auditEvents(t, { type: 'federation.rejected', contextId: attacker.journey.journeyId });
+    expect(refused).toMatchObject({ cupid: 'CUPID-ALICE-0001', outcome: 'FAILURE' });
+    expect(refused.details).toMatchObject({ providerId: 'upstream', reason: 'link_other_browser' });
+    expect(await auditEvents(t, { type: 'federation.linked', contextId: attacker.journey.journeyId })).toEqual([]);
   });
 });

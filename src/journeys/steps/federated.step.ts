@@ -4,8 +4,10 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { assuranceRank } from '../../common/assurance';
+import { secretsEqual, sha256 } from '../../common/crypto';
 import { FactorKeys } from '../../common/factor-keys';
 import { ApiError, DependencyUnavailableError, ValidationFailedError } from '../../common/problem';
+import { federationLinkBindingOf } from '../../common/request-origin';
 import type { RequestOrigin } from '../../common/request-origin';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
@@ -50,7 +52,13 @@ interface StartedRequest {
 
 type Plan =
   | { action: 'start'; provider: FederationProvider }
-  | { action: 'callback'; provider: FederationProvider; checks: AuthorizationChecks; query: string };
+  | {
+      action: 'callback';
+      provider: FederationProvider;
+      checks: AuthorizationChecks;
+      query: string;
+      linkBinding: string | null;
+    };
 
 type Evidence =
   | { url: string; checks: AuthorizationChecks }
@@ -149,7 +157,13 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
     const provider = await this.providers.find(started.providerId, run.manager);
     if (!provider?.active) return this.refuse(run, started.providerId, 'provider_inactive', null);
     const query = typeof run.input.response === 'string' ? run.input.response : '';
-    return { kind: 'contact', plan: { action: 'callback', provider, checks: started.checks, query } satisfies Plan };
+    // SHA-256 of the federation link cookie the callback gives this browser (federation-link-cookie.ts).
+    const cookie = federationLinkBindingOf(run.origin);
+    const linkBinding = cookie ? sha256(cookie).toString('base64url') : null;
+    return {
+      kind: 'contact',
+      plan: { action: 'callback', provider, checks: started.checks, query, linkBinding } satisfies Plan,
+    };
   }
 
   /**
@@ -218,6 +232,7 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
             subject: identity.subject,
             displayName: identity.displayName,
             tokenSet: identity.tokenSet,
+            linkBinding: plan.action === 'callback' ? plan.linkBinding : null,
           }),
         },
       };
@@ -260,7 +275,22 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
       subject: string;
       displayName: string | null;
       tokenSet: UpstreamTokenSet;
+      linkBinding?: string | null;
     }>(state, facts.federatedLink);
+    // Only in the browser that finished the provider's sign-in (federation-link-cookie.ts): a journey handed to
+    // someone else (its id and token in a login page URL) signs them in but links nothing to their CUPID.
+    const cookie = federationLinkBindingOf(origin);
+    if (!pending.linkBinding || !cookie || !secretsEqual(sha256(cookie).toString('base64url'), pending.linkBinding)) {
+      await this.audit.record(tx, {
+        ...stepAuditBase(state, origin),
+        actor: { type: 'CUSTOMER', id: cupid },
+        cupid,
+        type: AUDIT_EVENT_TYPES.FEDERATION_REJECTED,
+        outcome: 'FAILURE',
+        details: { providerId: pending.providerId, reason: 'link_other_browser', error: null },
+      });
+      return;
+    }
     await this.linking.linkFromJourney(
       tx,
       { cupid, providerId: pending.providerId, subject: pending.subject, displayName: pending.displayName },
