@@ -762,7 +762,7 @@ export class JourneysController {
     // A subject linked to no CUPID yet is linked only in this browser (federation-link-cookie.ts: login CSRF).
     // Kept beside the origin, not in the body: a retry of the same request must stay the very same request.
     const origin = requestOrigin(request);
-    const binding = federationLinkBindingOf(origin) ?? randomSecret(32);
+    const binding = federationLinkBindingOf(origin, this.config.oidc.issuer, journeyId) ?? randomSecret(32);
     bindFederationLink(origin, binding);
     const view = await this.journeys.submit(
       journeyId,

@@ -89,7 +89,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
   function linkCookie(response: Response): string {
     const set = response.headers.get('set-cookie') ?? '';
     expect(set).toMatch(
-      /^ciam_fedlink=[A-Za-z0-9_-]{43}; Path=\/journeys\/[0-9a-f-]+; Max-Age=\d+; HttpOnly; SameSite=Strict/,
+      /^ciam_fedlink_([0-9a-f-]{36})=[A-Za-z0-9_-]{43}; Path=\/journeys\/\1; Max-Age=\d+; HttpOnly; SameSite=Strict/,
     );
     return set.split(';')[0];
   }

@@ -158,7 +158,7 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
     if (!provider?.active) return this.refuse(run, started.providerId, 'provider_inactive', null);
     const query = typeof run.input.response === 'string' ? run.input.response : '';
     // SHA-256 of the federation link cookie the callback gives this browser (federation-link-cookie.ts).
-    const cookie = federationLinkBindingOf(run.origin);
+    const cookie = federationLinkBindingOf(run.origin, this.config.oidc.issuer, run.state.context.id);
     const linkBinding = cookie ? sha256(cookie).toString('base64url') : null;
     return {
       kind: 'contact',
@@ -279,7 +279,7 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
     }>(state, facts.federatedLink);
     // Only in the browser that finished the provider's sign-in (federation-link-cookie.ts): a journey handed to
     // someone else (its id and token in a login page URL) signs them in but links nothing to their CUPID.
-    const cookie = federationLinkBindingOf(origin);
+    const cookie = federationLinkBindingOf(origin, this.config.oidc.issuer, state.context.id);
     if (!pending.linkBinding || !cookie || !secretsEqual(sha256(cookie).toString('base64url'), pending.linkBinding)) {
       await this.audit.record(tx, {
         ...stepAuditBase(state, origin),
