@@ -531,4 +531,27 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(refused.details).toMatchObject({ providerId: 'upstream', reason: 'link_other_browser' });
     expect(await auditEvents(t, { type: 'federation.linked', contextId: attacker.journey.journeyId })).toEqual([]);
   });
+  // Review (issue 21): a subject longer than a link's 255 characters was cut, so another account whose subject
+  // starts with a linked one signed that customer in.
+  it('refuses a subject longer than 255 characters rather than cutting it onto another link', async () => {
+    const linked = 'b'.repeat(255);
+    const created = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'upstream', subject: linked, reason: 'Verified in branch, ID checked' }),
+    });
+    expect(created.status).toBe(201);
+    await op.signInAs(`${linked}-mallory`);
+    const journey = await startAtProvider();
+    const answered = await postCallback(
+      journey.journey.journeyId,
+      journey.token,
+      await op.authorize(journey.url, callback),
+    );
+    expect(answered.status).toBe(403);
+    expect(await answered.json()).toMatchObject({ type: 'urn:ciam:problem:journey-failed' });
+    expect(await auditEvents(t, { type: 'federation.signed_in', contextId: journey.journey.journeyId })).toEqual([]);
+    const [refused] = await auditEvents(t, { type: 'federation.rejected', contextId: journey.journey.journeyId });
+    expect(refused.details).toMatchObject({ reason: 'invalid_response', error: 'subject_too_long' });
+  });
 });
