@@ -554,4 +554,36 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     const [refused] = await auditEvents(t, { type: 'federation.rejected', contextId: journey.journey.journeyId });
     expect(refused.details).toMatchObject({ reason: 'invalid_response', error: 'subject_too_long' });
   });
+  // Review (issue 21): a provider deactivated while the customer proves the CUPID links nothing (nor keeps tokens).
+  it('links nothing for a provider deactivated in the middle of a linking journey', async () => {
+    const created = await adminCall('POST', '', {
+      id: 'paused',
+      displayName: 'Paused ID',
+      kind: 'oidc',
+      issuer: op.issuer,
+      clientId: 'other',
+      clientSecret: op.clientSecret('other'),
+      acr: 'loa1',
+    });
+    expect(created.status).toBe(201);
+    await op.signInAs('alice-at-paused');
+    const journey = await startAtProvider('paused');
+    const answered = await postCallback(
+      journey.journey.journeyId,
+      journey.token,
+      await op.authorize(journey.url, callback),
+    );
+    expect(answered.status).toBe(200);
+    const view = (await answered.json()) as View;
+    expect(view.nextStep?.type).toBe('PASSWORD');
+    expect((await adminCall('POST', '/paused/deactivate', {})).status).toBe(204);
+    const done = await submitPassword(t, journey.journey.journeyId, view.transactionToken!, 'alice', 'alice-password', {
+      cookie: linkCookie(answered),
+    });
+    expect(done.status).toBe(200);
+    expect(((await done.json()) as View).status).toBe('COMPLETED');
+    expect(await t.dataSource.query(`SELECT id FROM federation_links WHERE provider_id = 'paused'`)).toEqual([]);
+    const [refused] = await auditEvents(t, { type: 'federation.rejected', contextId: journey.journey.journeyId });
+    expect(refused.details).toMatchObject({ providerId: 'paused', reason: 'provider_inactive' });
+  });
 });

@@ -280,14 +280,21 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
     // Only in the browser that finished the provider's sign-in (federation-link-cookie.ts): a journey handed to
     // someone else (its id and token in a login page URL) signs them in but links nothing to their CUPID.
     const cookie = federationLinkBindingOf(origin, this.config.oidc.issuer, state.context.id);
-    if (!pending.linkBinding || !cookie || !secretsEqual(sha256(cookie).toString('base64url'), pending.linkBinding)) {
+    const refusal =
+      !pending.linkBinding || !cookie || !secretsEqual(sha256(cookie).toString('base64url'), pending.linkBinding)
+        ? 'link_other_browser'
+        : // Deactivated while the customer proved the CUPID: no link (nor tokens) for a provider taken out of use.
+          !(await this.providers.find(pending.providerId, tx))?.active
+          ? 'provider_inactive'
+          : null;
+    if (refusal) {
       await this.audit.record(tx, {
         ...stepAuditBase(state, origin),
         actor: { type: 'CUSTOMER', id: cupid },
         cupid,
         type: AUDIT_EVENT_TYPES.FEDERATION_REJECTED,
         outcome: 'FAILURE',
-        details: { providerId: pending.providerId, reason: 'link_other_browser', error: null },
+        details: { providerId: pending.providerId, reason: refusal, error: null },
       });
       return;
     }
