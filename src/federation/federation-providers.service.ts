@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AuditActor } from '../audit/audit-actor';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
-import { normaliseAcr } from '../common/assurance';
+import { assuranceRank, normaliseAcr } from '../common/assurance';
 import { Clock } from '../common/clock';
 import { FactorKeys } from '../common/factor-keys';
 import { APP_CONFIG } from '../config/config';
@@ -210,6 +210,9 @@ export class FederationProvidersService {
     if (!input.clientId || input.clientId.length > 512) problems.push('clientId must be 1 to 512 characters');
     const acr = normaliseAcr(input.acr ?? '');
     if (!acr) problems.push('acr must be one of loa1, loa2, loa3 (or their URIs)');
+    // A loa1 sign-in is one factor: standing in for the second would lift the session to loa2 on nothing.
+    if (input.satisfiesMfa === true && acr && assuranceRank(acr) < 2)
+      problems.push('satisfiesMfa needs acr loa2 or loa3 (a loa1 sign-in is no second factor)');
     const url = (name: string, value: string | null | undefined): string | null => {
       if (value === undefined || value === null || value === '') return null;
       if (!isAcceptableUrl(value)) problems.push(`${name} must be an https URL (http only on loopback)`);

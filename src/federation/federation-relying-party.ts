@@ -92,10 +92,13 @@ export class FederationRelyingParty {
       const subject = all[subjectClaim];
       if ((typeof subject !== 'string' && typeof subject !== 'number') || String(subject).length === 0)
         throw new FederationResponseError('invalid_response', 'no_subject');
+      // Refused, never cut: two subjects alike in their first 255 characters must not share one link (OIDC Core
+      // §2 caps sub at 255; a plain OAuth 2.0 provider's subjectClaim has no cap).
+      if (String(subject).length > 255) throw new FederationResponseError('invalid_response', 'subject_too_long');
       const claims = Object.fromEntries(Object.entries(all).filter(([name]) => provider.claims.includes(name)));
       const name = claims.name ?? claims.preferred_username;
       return {
-        subject: String(subject).slice(0, 255),
+        subject: String(subject),
         claims,
         displayName: typeof name === 'string' ? name.slice(0, 200) : null,
         tokenSet,

@@ -1,9 +1,24 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Req, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Req,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomSecret } from '../common/crypto';
+import { setFederationLinkCookie } from '../common/federation-link-cookie';
 import { ApiJourneyProblems } from '../common/problem.dto';
 import type { ProblemCode } from '../common/problem-catalogue';
-import { requestOrigin } from '../common/request-origin';
+import { bindFederationLink, federationLinkBindingOf, requestOrigin } from '../common/request-origin';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
 import {
   DeviceBindDto,
   DeviceProofDto,
@@ -47,6 +62,7 @@ export class JourneysController {
   constructor(
     private readonly journeys: JourneyService,
     private readonly pushAnswers: PushAnswersService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post()
@@ -737,18 +753,30 @@ export class JourneysController {
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
   @ApiJourneyProblems(...STEP_PROBLEMS, 'ACCESS_DENIED', 'JOURNEY_FAILED')
-  federatedCallback(
+  async federatedCallback(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: FederatedCallbackDto,
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JourneyView> {
-    return this.journeys.submit(
+    // A subject linked to no CUPID yet is linked only in this browser (federation-link-cookie.ts: login CSRF).
+    // Kept beside the origin, not in the body: a retry of the same request must stay the very same request.
+    const origin = requestOrigin(request);
+    const binding = federationLinkBindingOf(origin, this.config.oidc.issuer, journeyId) ?? randomSecret(32);
+    bindFederationLink(origin, binding);
+    const view = await this.journeys.submit(
       journeyId,
       'FEDERATED',
       'callback',
       body.transactionToken,
       { response: body.response },
-      requestOrigin(request),
+      origin,
     );
+    if (view.status === 'PENDING')
+      void reply.header(
+        'Set-Cookie',
+        setFederationLinkCookie(this.config.oidc.issuer, journeyId, binding, this.config.journeys.contextTtlSeconds),
+      );
+    return view;
   }
 }

@@ -85,6 +85,15 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     });
   }
 
+  /** The federation link cookie the callback set (name=value), as the browser sends it back. */
+  function linkCookie(response: Response): string {
+    const set = response.headers.get('set-cookie') ?? '';
+    expect(set).toMatch(
+      /^ciam_fedlink_([0-9a-f-]{36})=[A-Za-z0-9_-]{43}; Path=\/journeys\/\1; Max-Age=\d+; HttpOnly; SameSite=Strict/,
+    );
+    return set.split(';')[0];
+  }
+
   async function links(cupid: string) {
     return t.dataSource.query(
       `SELECT id, cupid, provider_id, subject, display_name, active, last_sign_in_at FROM federation_links
@@ -144,7 +153,10 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     // Not linked: the customer proves a CUPID; nothing is linked yet.
     expect(asked.nextStep?.type).toBe('PASSWORD');
     expect(await links('CUPID-ALICE-0001')).toEqual([]);
-    const done = await submitPassword(t, first.journey.journeyId, asked.transactionToken!, 'alice', 'alice-password');
+    // The browser that came back from the provider is given the link's binding cookie and sends it on.
+    const done = await submitPassword(t, first.journey.journeyId, asked.transactionToken!, 'alice', 'alice-password', {
+      cookie: linkCookie(answered),
+    });
     expect(done.status).toBe(200);
     expect(((await done.json()) as View).status).toBe('COMPLETED');
     const [link] = await links('CUPID-ALICE-0001');
@@ -436,5 +448,142 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     });
     expect(started.status).toBe(200);
     expect(((await started.json()) as View).nextStep?.authorizationUrl).toContain(op.issuer);
+  });
+  // Review (issue 21): satisfies_mfa must not lift a one-factor (loa1) provider sign-in to loa2, past a client's
+  // min_acr or a customer's own second factor.
+  it('never lets a loa1 provider stand in for the second factor', async () => {
+    const refused = await adminCall('POST', '', {
+      id: 'weak',
+      displayName: 'Weak ID',
+      kind: 'oidc',
+      issuer: op.issuer,
+      clientId: 'other',
+      clientSecret: op.clientSecret('other'),
+      acr: 'loa1',
+      satisfiesMfa: true,
+    });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain('satisfiesMfa needs acr loa2 or loa3');
+    const created = await adminCall('POST', '', {
+      id: 'weak',
+      displayName: 'Weak ID',
+      kind: 'oidc',
+      issuer: op.issuer,
+      clientId: 'other',
+      clientSecret: op.clientSecret('other'),
+      acr: 'loa1',
+    });
+    expect(created.status).toBe(201);
+    // A row written before the check (or by hand): the sign-in still is one factor.
+    await t.dataSource.query(`UPDATE federation_providers SET satisfies_mfa = true WHERE id = 'weak'`);
+    const linked = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'weak', subject: 'bob-weak', reason: 'Verified in branch, ID checked' }),
+    });
+    expect(linked.status).toBe(201);
+    await op.signInAs('bob-weak');
+    const journey = await startAtProvider('weak');
+    const answered = await postCallback(
+      journey.journey.journeyId,
+      journey.token,
+      await op.authorize(journey.url, callback),
+    );
+    expect(answered.status).toBe(200);
+    const view = (await answered.json()) as View;
+    // bob always needs a second factor: it is asked, the journey is not completed at loa2 on the provider alone.
+    expect(view.status).toBe('PENDING');
+    expect(view.nextStep?.type).not.toBe('PASSWORD');
+    expect(await auditEvents(t, { type: 'journey.completed', contextId: journey.journey.journeyId })).toEqual([]);
+    const [signedIn] = await auditEvents(t, { type: 'federation.signed_in', contextId: journey.journey.journeyId });
+    expect(signedIn.details).toMatchObject({ providerId: 'weak', satisfiesMfa: false });
+  });
+  // Review (issue 21): login CSRF. The attacker signs in at the provider with their own account, then hands the
+  // journey (id and token, as a login page URL's fragment) to a victim, whose password must not link the
+  // attacker's upstream account to the victim's CUPID.
+  it('never links the provider account of one browser to the CUPID proved in another', async () => {
+    await op.signInAs('mallory-at-upstream');
+    const attacker = await startAtProvider();
+    const answered = await postCallback(
+      attacker.journey.journeyId,
+      attacker.token,
+      await op.authorize(attacker.url, callback),
+    );
+    expect(answered.status).toBe(200);
+    const view = (await answered.json()) as View;
+    expect(view.nextStep?.type).toBe('PASSWORD');
+    linkCookie(answered); // the attacker's browser holds it; the victim's does not
+    // The victim's browser, on /login#journey=...&transaction_token=...: a normal sign-in, no link.
+    const victim = await submitPassword(
+      t,
+      attacker.journey.journeyId,
+      view.transactionToken!,
+      'alice',
+      'alice-password',
+    );
+    expect(victim.status).toBe(200);
+    expect(((await victim.json()) as View).status).toBe('COMPLETED');
+    expect(await t.dataSource.query(`SELECT id FROM federation_links WHERE subject = 'mallory-at-upstream'`)).toEqual(
+      [],
+    );
+    const [refused] = await auditEvents(t, { type: 'federation.rejected', contextId: attacker.journey.journeyId });
+    expect(refused).toMatchObject({ cupid: 'CUPID-ALICE-0001', outcome: 'FAILURE' });
+    expect(refused.details).toMatchObject({ providerId: 'upstream', reason: 'link_other_browser' });
+    expect(await auditEvents(t, { type: 'federation.linked', contextId: attacker.journey.journeyId })).toEqual([]);
+  });
+  // Review (issue 21): a subject longer than a link's 255 characters was cut, so another account whose subject
+  // starts with a linked one signed that customer in.
+  it('refuses a subject longer than 255 characters rather than cutting it onto another link', async () => {
+    const linked = 'b'.repeat(255);
+    const created = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'upstream', subject: linked, reason: 'Verified in branch, ID checked' }),
+    });
+    expect(created.status).toBe(201);
+    await op.signInAs(`${linked}-mallory`);
+    const journey = await startAtProvider();
+    const answered = await postCallback(
+      journey.journey.journeyId,
+      journey.token,
+      await op.authorize(journey.url, callback),
+    );
+    expect(answered.status).toBe(403);
+    expect(await answered.json()).toMatchObject({ type: 'urn:ciam:problem:journey-failed' });
+    expect(await auditEvents(t, { type: 'federation.signed_in', contextId: journey.journey.journeyId })).toEqual([]);
+    const [refused] = await auditEvents(t, { type: 'federation.rejected', contextId: journey.journey.journeyId });
+    expect(refused.details).toMatchObject({ reason: 'invalid_response', error: 'subject_too_long' });
+  });
+  // Review (issue 21): a provider deactivated while the customer proves the CUPID links nothing (nor keeps tokens).
+  it('links nothing for a provider deactivated in the middle of a linking journey', async () => {
+    const created = await adminCall('POST', '', {
+      id: 'paused',
+      displayName: 'Paused ID',
+      kind: 'oidc',
+      issuer: op.issuer,
+      clientId: 'other',
+      clientSecret: op.clientSecret('other'),
+      acr: 'loa1',
+    });
+    expect(created.status).toBe(201);
+    await op.signInAs('alice-at-paused');
+    const journey = await startAtProvider('paused');
+    const answered = await postCallback(
+      journey.journey.journeyId,
+      journey.token,
+      await op.authorize(journey.url, callback),
+    );
+    expect(answered.status).toBe(200);
+    const view = (await answered.json()) as View;
+    expect(view.nextStep?.type).toBe('PASSWORD');
+    expect((await adminCall('POST', '/paused/deactivate', {})).status).toBe(204);
+    const done = await submitPassword(t, journey.journey.journeyId, view.transactionToken!, 'alice', 'alice-password', {
+      cookie: linkCookie(answered),
+    });
+    expect(done.status).toBe(200);
+    expect(((await done.json()) as View).status).toBe('COMPLETED');
+    expect(await t.dataSource.query(`SELECT id FROM federation_links WHERE provider_id = 'paused'`)).toEqual([]);
+    const [refused] = await auditEvents(t, { type: 'federation.rejected', contextId: journey.journey.journeyId });
+    expect(refused.details).toMatchObject({ providerId: 'paused', reason: 'provider_inactive' });
   });
 });

@@ -3,8 +3,11 @@ import { ModuleRef } from '@nestjs/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
+import { assuranceRank } from '../../common/assurance';
+import { secretsEqual, sha256 } from '../../common/crypto';
 import { FactorKeys } from '../../common/factor-keys';
 import { ApiError, DependencyUnavailableError, ValidationFailedError } from '../../common/problem';
+import { federationLinkBindingOf } from '../../common/request-origin';
 import type { RequestOrigin } from '../../common/request-origin';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
@@ -49,7 +52,13 @@ interface StartedRequest {
 
 type Plan =
   | { action: 'start'; provider: FederationProvider }
-  | { action: 'callback'; provider: FederationProvider; checks: AuthorizationChecks; query: string };
+  | {
+      action: 'callback';
+      provider: FederationProvider;
+      checks: AuthorizationChecks;
+      query: string;
+      linkBinding: string | null;
+    };
 
 type Evidence =
   | { url: string; checks: AuthorizationChecks }
@@ -148,7 +157,13 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
     const provider = await this.providers.find(started.providerId, run.manager);
     if (!provider?.active) return this.refuse(run, started.providerId, 'provider_inactive', null);
     const query = typeof run.input.response === 'string' ? run.input.response : '';
-    return { kind: 'contact', plan: { action: 'callback', provider, checks: started.checks, query } satisfies Plan };
+    // SHA-256 of the federation link cookie the callback gives this browser (federation-link-cookie.ts).
+    const cookie = federationLinkBindingOf(run.origin, this.config.oidc.issuer, run.state.context.id);
+    const linkBinding = cookie ? sha256(cookie).toString('base64url') : null;
+    return {
+      kind: 'contact',
+      plan: { action: 'callback', provider, checks: started.checks, query, linkBinding } satisfies Plan,
+    };
   }
 
   /**
@@ -217,13 +232,16 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
             subject: identity.subject,
             displayName: identity.displayName,
             tokenSet: identity.tokenSet,
+            linkBinding: plan.action === 'callback' ? plan.linkBinding : null,
           }),
         },
       };
     }
     if (user?.status !== 'ACTIVE') return this.refuse(run, provider.id, 'account_disabled', null, link.cupid);
     const base = { ...stepAuditBase(run.state, run.origin), actor: { type: 'CUSTOMER' as const, id: link.cupid } };
-    const satisfiesMfa = provider.satisfiesMfa;
+    // Only a provider at loa2 or above stands in for the second factor (a loa1 row from before the admin check
+    // would otherwise make a one-factor sign-in count as two, and policy then grants loa2: min_acr bypassed).
+    const satisfiesMfa = provider.satisfiesMfa && assuranceRank(provider.acr) >= 2;
     const signedIn = await this.linking.recordSignIn(
       run.manager,
       link,
@@ -257,7 +275,29 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
       subject: string;
       displayName: string | null;
       tokenSet: UpstreamTokenSet;
+      linkBinding?: string | null;
     }>(state, facts.federatedLink);
+    // Only in the browser that finished the provider's sign-in (federation-link-cookie.ts): a journey handed to
+    // someone else (its id and token in a login page URL) signs them in but links nothing to their CUPID.
+    const cookie = federationLinkBindingOf(origin, this.config.oidc.issuer, state.context.id);
+    const refusal =
+      !pending.linkBinding || !cookie || !secretsEqual(sha256(cookie).toString('base64url'), pending.linkBinding)
+        ? 'link_other_browser'
+        : // Deactivated while the customer proved the CUPID: no link (nor tokens) for a provider taken out of use.
+          !(await this.providers.find(pending.providerId, tx))?.active
+          ? 'provider_inactive'
+          : null;
+    if (refusal) {
+      await this.audit.record(tx, {
+        ...stepAuditBase(state, origin),
+        actor: { type: 'CUSTOMER', id: cupid },
+        cupid,
+        type: AUDIT_EVENT_TYPES.FEDERATION_REJECTED,
+        outcome: 'FAILURE',
+        details: { providerId: pending.providerId, reason: refusal, error: null },
+      });
+      return;
+    }
     await this.linking.linkFromJourney(
       tx,
       { cupid, providerId: pending.providerId, subject: pending.subject, displayName: pending.displayName },
