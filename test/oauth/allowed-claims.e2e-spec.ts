@@ -25,7 +25,9 @@ describe('userinfo under a client’s allowed claims', () => {
     const tokens = await exchangeCode(t, login, { client_id: clientId });
     expect(tokens.status).toBe(200);
     const { access_token: accessToken } = (await tokens.json()) as { access_token: string };
-    const response = await fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const response = await fetch(`${t.baseUrl}/oauth2/userinfo`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     expect(response.status).toBe(200);
     return (await response.json()) as Record<string, unknown>;
   }
