@@ -143,21 +143,7 @@ export class PasskeysController {
       });
       throw registrationRefused();
     }
-    const passkey = await this.service.register(
-      {
-        cupid,
-        credentialId: registered.credentialId,
-        publicKey: registered.publicKey,
-        signCount: registered.signCount,
-        transports: registered.transports,
-        backupEligible: registered.backupEligible,
-        backupState: registered.backupState,
-        aaguid: registered.aaguid,
-        name: body.name ?? 'Passkey',
-      },
-      { userVerified: registered.userVerified },
-      origin,
-    );
+    const passkey = await this.service.register({ cupid, name: body.name ?? 'Passkey', registered }, origin);
     if (!passkey) throw registrationRefused();
     return toPasskeyDto(passkey);
   }

@@ -149,18 +149,7 @@ export class PasskeyEnrolStep extends JourneyStep<PasskeyEnrolInput> {
     const name = typeof input.name === 'string' && input.name.length > 0 ? input.name : 'Passkey';
     const passkeyId = await this.service.record(
       manager,
-      {
-        cupid,
-        credentialId: registered.credentialId,
-        publicKey: registered.publicKey,
-        signCount: registered.signCount,
-        transports: registered.transports,
-        backupEligible: registered.backupEligible,
-        backupState: registered.backupState,
-        aaguid: registered.aaguid,
-        name,
-      },
-      { userVerified: registered.userVerified },
+      { cupid, name, registered },
       { ...origin, contextId: state.context.id, clientId: state.client.clientId },
     );
     // A credential id registered already (to anyone): refused like any other defect, audited by record().

@@ -7,7 +7,15 @@ import { CustomerFactors, CustomerFactorSource, CustomerFactorSummary } from '..
 import { CustomerNotifier } from '../../common/customer-notifier';
 import type { RequestOrigin } from '../../common/request-origin';
 import { retryTransaction } from '../../database/retry-transaction';
-import { NewPasskey, PasskeyCredential, PasskeysRepository } from './passkeys.repository';
+import { PasskeyCredential, PasskeysRepository } from './passkeys.repository';
+import type { RegisteredPasskey } from './relying-party';
+
+/** A verified registration (PasskeyRelyingParty.verifyRegistration) to store for a customer under a name. */
+export interface PasskeyToStore {
+  cupid: string;
+  name: string;
+  registered: RegisteredPasskey;
+}
 
 type Actor = { type: 'customer' | 'agent'; id: string };
 
@@ -37,12 +45,8 @@ export class PasskeysService implements CustomerFactorSource, OnModuleInit {
   }
 
   /** Stores a verified registration with its audit event; null when the credential id is taken already. */
-  async register(
-    passkey: Omit<NewPasskey, 'createdAt'>,
-    details: { userVerified: boolean },
-    origin: Partial<RequestOrigin>,
-  ): Promise<PasskeyCredential | null> {
-    const id = await retryTransaction(this.dataSource, (tx) => this.record(tx, passkey, details, origin));
+  async register(passkey: PasskeyToStore, origin: Partial<RequestOrigin>): Promise<PasskeyCredential | null> {
+    const id = await retryTransaction(this.dataSource, (tx) => this.record(tx, passkey, origin));
     if (!id) return null;
     await this.notifyEnrolled(passkey.cupid, passkey.name);
     return (await this.passkeys.listActive(passkey.cupid)).find((row) => row.id === id) ?? null;
@@ -55,10 +59,11 @@ export class PasskeysService implements CustomerFactorSource, OnModuleInit {
    */
   async record(
     tx: EntityManager,
-    passkey: Omit<NewPasskey, 'createdAt'>,
-    details: { userVerified: boolean },
+    { cupid, name, registered }: PasskeyToStore,
     origin: Partial<RequestOrigin> & { contextId?: string; clientId?: string; sessionId?: string },
   ): Promise<string | null> {
+    const { userVerified, ...credential } = registered;
+    const passkey = { cupid, name, ...credential };
     const inserted = await this.passkeys.insert(tx, { ...passkey, createdAt: this.clock.now() });
     await this.audit.record(tx, {
       type: inserted ? AUDIT_EVENT_TYPES.PASSKEY_REGISTERED : AUDIT_EVENT_TYPES.PASSKEY_REGISTRATION_REJECTED,
@@ -77,7 +82,7 @@ export class PasskeysService implements CustomerFactorSource, OnModuleInit {
             backupEligible: passkey.backupEligible,
             backupState: passkey.backupState,
             transports: passkey.transports,
-            userVerified: details.userVerified,
+            userVerified,
           }
         : { reason: 'duplicate' },
     });
