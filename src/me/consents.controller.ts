@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ClientsService } from '../clients/clients.service';
-import { NotFoundProblem, NotPermittedError } from '../common/problem';
+import { NotFoundProblem } from '../common/problem';
 import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
 import { ConsentRecordsRepository } from '../consents/consent-records.repository';
@@ -14,8 +14,8 @@ import { consentPath, ConsentListDto, ConsentRevokedDto, toConsentList } from '.
  * The customer's consents to third-party applications (issue 16 item 2): what each was allowed, and withdrawing
  * it, for one scope or the whole application. A withdrawal takes effect at once (ConsentRevocationService: the
  * application's tokens that depend on it die in the same transaction, and it is told by back-channel logout).
- * Only the bank's own (first-party) applications may call this: a third-party application's token would
- * otherwise read or withdraw the consents given to the others.
+ * Only the bank's own (first-party) applications may call this (CustomerAuthGuard refuses any other for all of
+ * /me): a third-party application's token would otherwise read or withdraw the consents given to the others.
  */
 @ApiTags('self-service')
 @ApiBearerAuth('customer')
@@ -33,7 +33,6 @@ export class ConsentsController {
   @ApiOperation({ summary: 'My consents, per application, each scope with its times' })
   @ApiOkResponse({ type: ConsentListDto })
   async list(@Req() request: CustomerRequest): Promise<ConsentListDto> {
-    await this.firstPartyOnly(request);
     return consentListOf(this.consents, this.clients, request.customer.cupid);
   }
 
@@ -71,7 +70,6 @@ export class ConsentsController {
 
   private async revoke(request: CustomerRequest, clientId: string, scope: string | null): Promise<ConsentRevokedDto> {
     consentPath(clientId, scope ?? undefined);
-    await this.firstPartyOnly(request);
     const { cupid } = request.customer;
     const outcome = await this.revocation.revoke({
       cupid,
@@ -83,12 +81,6 @@ export class ConsentsController {
     });
     if (!outcome) throw new NotFoundProblem('No live consent of yours to this application (and scope).');
     return { scopes: outcome.scopes, tokensRevoked: outcome.tokensRevoked };
-  }
-
-  private async firstPartyOnly(request: CustomerRequest): Promise<void> {
-    const caller = await this.clients.findActive(request.customer.clientId);
-    if (!caller?.firstParty)
-      throw new NotPermittedError("Only the bank's own applications may manage a customer's consents.");
   }
 }
 
