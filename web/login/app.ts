@@ -431,38 +431,64 @@ export async function resumeFederation(response: string): Promise<void> {
 
 // ---- forgot password -----------------------------------------------------------------------------------
 
-function resetUsernameScreen(): void {
-  const username = field('reset-username', t('password.username'), {
-    type: 'text',
-    autocomplete: 'username',
-    required: true,
-    autocapitalize: 'none',
-    spellcheck: 'false',
-  });
+/**
+ * A form of one field with its text and submit button: an empty value is refused on the spot (`requiredKey`), a
+ * value goes to `submit` with the form busy, and a problem in its answer is shown by `onProblem` (the alert box by
+ * default; return true when it was shown on the field instead).
+ */
+function oneFieldForm(options: {
+  input: ReturnType<typeof field>;
+  textKey: string;
+  buttonKey: string;
+  requiredKey: string;
+  value: (input: HTMLInputElement) => string;
+  submit: (value: string) => Promise<Answer>;
+  onProblem?: (problem: Problem) => boolean;
+}): HTMLFormElement {
+  const { input } = options;
   const problemBox = alertBox();
   const form = h(
     'form',
     { novalidate: true },
     problemBox,
-    h('p', {}, t('reset.usernameText')),
-    username.wrapper,
-    h('button', { type: 'submit' }, t('reset.continue')),
+    h('p', {}, t(options.textKey)),
+    input.wrapper,
+    h('button', { type: 'submit' }, t(options.buttonKey)),
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void (async () => {
-      const value = username.input.value.trim();
-      showFieldError(username.input, username.error, value ? null : t('password.usernameRequired'));
-      if (!value) return username.input.focus();
+      const value = options.value(input.input);
+      showFieldError(input.input, input.error, value ? null : t(options.requiredKey));
+      if (!value) return input.input.focus();
       busy(form, true);
       status(t('status.checking'));
-      const answer = await journeyApi.resetUsername(flow.journeyId, flow.token, value);
+      const answer = await options.submit(value);
       busy(form, false);
       handle(answer, (problem) => {
-        setAlert(problemBox, problemMessage(problem));
         status('');
+        if (options.onProblem?.(problem)) return;
+        setAlert(problemBox, problemMessage(problem));
       });
     })();
+  });
+  return form;
+}
+
+function resetUsernameScreen(): void {
+  const form = oneFieldForm({
+    input: field('reset-username', t('password.username'), {
+      type: 'text',
+      autocomplete: 'username',
+      required: true,
+      autocapitalize: 'none',
+      spellcheck: 'false',
+    }),
+    textKey: 'reset.usernameText',
+    buttonKey: 'reset.continue',
+    requiredKey: 'password.usernameRequired',
+    value: (input) => input.value.trim(),
+    submit: (username) => journeyApi.resetUsername(flow.journeyId, flow.token, username),
   });
   show(heading('reset.heading'), form, backToSignInButton());
 }
@@ -473,37 +499,24 @@ function setPasswordScreen(): void {
     autocomplete: 'new-password',
     required: true,
   });
-  const problemBox = alertBox();
-  const form = h(
-    'form',
-    { novalidate: true },
-    problemBox,
-    h('p', {}, t('reset.newPasswordText')),
-    password.wrapper,
-    h('button', { type: 'submit' }, t('reset.save')),
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void (async () => {
-      showFieldError(password.input, password.error, password.input.value ? null : t('password.passwordRequired'));
-      if (!password.input.value) return password.input.focus();
-      busy(form, true);
-      status(t('status.checking'));
-      const answer = await journeyApi.resetPassword(flow.journeyId, flow.token, password.input.value);
-      busy(form, false);
-      handle(answer, (problem) => {
-        status('');
-        if (problem.code === 'password-policy-violation' && problem.errors.length > 0) {
-          showFieldError(
-            password.input,
-            password.error,
-            [t('problem.password-policy-violation'), ...problem.errors.map(policyRule)].join(' '),
-          );
-          return password.input.focus();
-        }
-        setAlert(problemBox, problemMessage(problem));
-      });
-    })();
+  const form = oneFieldForm({
+    input: password,
+    textKey: 'reset.newPasswordText',
+    buttonKey: 'reset.save',
+    requiredKey: 'password.passwordRequired',
+    value: (input) => input.value,
+    submit: (value) => journeyApi.resetPassword(flow.journeyId, flow.token, value),
+    // The policy's broken rules belong to the field, in the page's language.
+    onProblem: (problem) => {
+      if (problem.code !== 'password-policy-violation' || problem.errors.length === 0) return false;
+      showFieldError(
+        password.input,
+        password.error,
+        [t('problem.password-policy-violation'), ...problem.errors.map(policyRule)].join(' '),
+      );
+      password.input.focus();
+      return true;
+    },
   });
   show(heading('reset.newPasswordHeading'), form);
 }
