@@ -103,6 +103,25 @@ describe('bad input never ends in a 500', () => {
       '/oauth2/token',
       form(`grant_type=refresh_token&client_id=test-spa&refresh_token=${'r'.repeat(5000)}`),
     ],
+    [
+      'consent: scopes that are not a list',
+      `/journeys/${journeyId}/consent`,
+      json({ transactionToken: 'x'.repeat(43), scopes: { openid: true } }),
+    ],
+    [
+      'token: a DPoP header that is no JWT',
+      '/oauth2/token',
+      form('grant_type=refresh_token&client_id=test-spa&refresh_token=r', { dpop: 'not-a-jwt' }),
+    ],
+    [
+      'token: a client assertion that is no JWT',
+      '/oauth2/token',
+      form(
+        'grant_type=client_credentials&client_id=test-service&client_assertion=x.y.z' +
+          '&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer',
+      ),
+    ],
+    ['client admin: no credentials, wrong types', '/agent/admin/clients', json({ clientId: 7, grantTypes: 'x' })],
     ['introspect: no body', '/oauth2/introspect', { method: 'POST' }],
     [
       'end_session: a forged ID token',
