@@ -51,6 +51,19 @@ const STATE_COLUMNS = `${COLUMNS}, l.cupid, l.provider_id AS "providerId", l.syn
  */
 const CLAIM_FREE = `(NOT (t.metadata ? 'refreshingUntil') OR (t.metadata->>'refreshingUntil')::timestamptz <= $2)`;
 
+/** A link's sealed tokens as consecutive statement parameters, in the columns' order of both writes below. */
+function sealedValues(fields: SealedTokenFields): unknown[] {
+  return [
+    fields.accessTokenSealed,
+    fields.refreshTokenSealed,
+    fields.keyId,
+    fields.tokenType,
+    fields.scope,
+    fields.expiresAt,
+    JSON.stringify(fields.metadata),
+  ];
+}
+
 /** Owns federation_tokens (migration 1796095500000). */
 @Injectable()
 export class FederationTokensRepository {
@@ -65,17 +78,7 @@ export class FederationTokensRepository {
          token_type = EXCLUDED.token_type, scope = EXCLUDED.scope, expires_at = EXCLUDED.expires_at,
          metadata = (t.metadata - 'refreshClaim' - 'refreshingUntil') || EXCLUDED.metadata,
          updated_at = EXCLUDED.updated_at`,
-      [
-        linkId,
-        fields.accessTokenSealed,
-        fields.refreshTokenSealed,
-        fields.keyId,
-        fields.tokenType,
-        fields.scope,
-        fields.expiresAt,
-        JSON.stringify(fields.metadata),
-        at,
-      ],
+      [linkId, ...sealedValues(fields), at],
     );
   }
 
@@ -150,19 +153,7 @@ export class FederationTokensRepository {
          metadata = CASE WHEN t.metadata->>'refreshClaim' = $2 THEN t.metadata - 'refreshClaim' - 'refreshingUntil'
                          ELSE t.metadata END || $10::jsonb
         WHERE t.link_id = $1 AND t.refresh_token_sealed = $3 RETURNING t.link_id AS "linkId"`,
-      [
-        linkId,
-        claim,
-        usedRefreshTokenSealed,
-        fields.accessTokenSealed,
-        fields.refreshTokenSealed,
-        fields.keyId,
-        fields.tokenType,
-        fields.scope,
-        fields.expiresAt,
-        JSON.stringify(fields.metadata),
-        at,
-      ],
+      [linkId, claim, usedRefreshTokenSealed, ...sealedValues(fields), at],
     );
     return rows.length > 0;
   }
