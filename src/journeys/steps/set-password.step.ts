@@ -71,19 +71,7 @@ export class SetPasswordStep extends JourneyStep<SetPasswordInput> {
     // The engine's lookup failed: without the entry the policy cannot be checked, so nothing is set.
     if (user === undefined) throw new DirectoryUnavailableError();
     const base = stepAuditBase(state, origin);
-    if (!user || user.status !== 'ACTIVE') {
-      await this.audit.record(manager, {
-        ...base,
-        type: AUDIT_EVENT_TYPES.PASSWORD_RESET_REJECTED,
-        outcome: 'FAILURE',
-        details: { reason: 'unknown_customer' },
-      });
-      return {
-        kind: 'failed',
-        error: new JourneyFailedError('This password cannot be reset.'),
-        reason: 'customer not resettable',
-      };
-    }
+    if (!user || user.status !== 'ACTIVE') return this.notResettable(manager, base, 'customer not resettable');
     const rules = passwordPolicyViolations(String(input.newPassword ?? ''), user.username);
     if (rules.length > 0) {
       await this.audit.record(manager, {
@@ -97,6 +85,21 @@ export class SetPasswordStep extends JourneyStep<SetPasswordInput> {
     }
     const plan: SetPasswordPlan = { cupid: user.cupid };
     return { kind: 'contact', plan };
+  }
+
+  /** No active entry to reset (unknown, disabled, or gone meanwhile): audited, and the journey ends. */
+  private async notResettable(
+    manager: StepRun<SetPasswordInput>['manager'],
+    base: ReturnType<typeof stepAuditBase>,
+    reason: string,
+  ): Promise<StepOutcome> {
+    await this.audit.record(manager, {
+      ...base,
+      type: AUDIT_EVENT_TYPES.PASSWORD_RESET_REJECTED,
+      outcome: 'FAILURE',
+      details: { reason: 'unknown_customer' },
+    });
+    return { kind: 'failed', error: new JourneyFailedError('This password cannot be reset.'), reason };
   }
 
   override contact({ plan, input }: ContactRun<SetPasswordInput>): Promise<boolean> {
@@ -113,17 +116,7 @@ export class SetPasswordStep extends JourneyStep<SetPasswordInput> {
     const { cupid } = plan as SetPasswordPlan;
     if (evidence !== true) {
       // The entry went away between the lookup and the change.
-      await this.audit.record(manager, {
-        ...base,
-        type: AUDIT_EVENT_TYPES.PASSWORD_RESET_REJECTED,
-        outcome: 'FAILURE',
-        details: { reason: 'unknown_customer' },
-      });
-      return {
-        kind: 'failed',
-        error: new JourneyFailedError('This password cannot be reset.'),
-        reason: 'customer gone',
-      };
+      return this.notResettable(manager, base, 'customer gone');
     }
     const revoked = await this.sessions.revokeAllForCupid(
       cupid,
