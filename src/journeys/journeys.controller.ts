@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Body,
   Controller,
   HttpCode,
@@ -10,7 +11,14 @@ import {
   Res,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiOperationOptions,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomSecret } from '../common/crypto';
 import { setFederationLinkCookie } from '../common/federation-link-cookie';
@@ -53,6 +61,20 @@ const STEP_PROBLEMS: ProblemCode[] = [
   'DEPENDENCY_UNAVAILABLE',
 ];
 const START_PROBLEMS: ProblemCode[] = ['VALIDATION_FAILED', 'INVALID_JOURNEY_REQUEST', 'DEPENDENCY_UNAVAILABLE'];
+
+/**
+ * A journey step's route: POST with 200, the problems it may answer, its summary and description, and the journey
+ * answer (the next step or the completed journey), as openapi.yaml documents every step route.
+ */
+function StepRoute(path: string, problems: ProblemCode[], operation: ApiOperationOptions): MethodDecorator {
+  return applyDecorators(
+    Post(path),
+    HttpCode(200),
+    ApiOperation(operation),
+    ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' }),
+    ApiJourneyProblems(...problems),
+  );
+}
 
 @ApiTags('journeys')
 @ApiExtraModels(...JOURNEY_RESPONSE_MODELS)
@@ -99,16 +121,16 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/password')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Submit username and password',
-    description:
-      'Verifies the credentials against the directory, evaluates device risk, and answers with the next step ' +
-      '(e.g. a second factor) or, when nothing is left, a one-time authorization code and the redirect back to the client.',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'INVALID_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'ACCESS_DENIED', 'JOURNEY_FAILED')
+  @StepRoute(
+    ':journeyId/password',
+    [...STEP_PROBLEMS, 'INVALID_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'ACCESS_DENIED', 'JOURNEY_FAILED'],
+    {
+      summary: 'Submit username and password',
+      description:
+        'Verifies the credentials against the directory, evaluates device risk, and answers with the next step ' +
+        '(e.g. a second factor) or, when nothing is left, a one-time authorization code and the redirect back to the client.',
+    },
+  )
   password(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: PasswordStepDto,
@@ -189,22 +211,15 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/sms-otp/send')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Second factor: send a code by SMS',
-    description:
-      'The customer chose SMS among the offered factors (nextStep.options). Sends a 6-digit code to the phone shown masked; ' +
-      'the response carries a new transaction token to verify it with, the code expiry and when a resend becomes possible.',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(
-    ...STEP_PROBLEMS,
-    'CODE_ALREADY_SENT',
-    'CODE_NOT_SENT',
-    'SMS_LIMIT_REACHED',
-    'MFA_LOCKED',
-    'SMS_NOT_SENT',
+  @StepRoute(
+    ':journeyId/sms-otp/send',
+    [...STEP_PROBLEMS, 'CODE_ALREADY_SENT', 'CODE_NOT_SENT', 'SMS_LIMIT_REACHED', 'MFA_LOCKED', 'SMS_NOT_SENT'],
+    {
+      summary: 'Second factor: send a code by SMS',
+      description:
+        'The customer chose SMS among the offered factors (nextStep.options). Sends a 6-digit code to the phone shown masked; ' +
+        'the response carries a new transaction token to verify it with, the code expiry and when a resend becomes possible.',
+    },
   )
   sendSms(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
@@ -214,21 +229,21 @@ export class JourneysController {
     return this.journeys.submit(journeyId, 'SMS_OTP', 'send', body.transactionToken, {}, requestOrigin(request));
   }
 
-  @Post(':journeyId/sms-otp/resend')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Second factor: send a new SMS code',
-    description: 'Voids the previous code. Limited per journey, after a cool-down, and by a budget per phone number.',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(
-    ...STEP_PROBLEMS,
-    'CODE_NOT_SENT',
-    'RESEND_TOO_SOON',
-    'RESEND_LIMIT_REACHED',
-    'SMS_LIMIT_REACHED',
-    'MFA_LOCKED',
-    'SMS_NOT_SENT',
+  @StepRoute(
+    ':journeyId/sms-otp/resend',
+    [
+      ...STEP_PROBLEMS,
+      'CODE_NOT_SENT',
+      'RESEND_TOO_SOON',
+      'RESEND_LIMIT_REACHED',
+      'SMS_LIMIT_REACHED',
+      'MFA_LOCKED',
+      'SMS_NOT_SENT',
+    ],
+    {
+      summary: 'Second factor: send a new SMS code',
+      description: 'Voids the previous code. Limited per journey, after a cool-down, and by a budget per phone number.',
+    },
   )
   resendSms(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
@@ -238,17 +253,17 @@ export class JourneysController {
     return this.journeys.submit(journeyId, 'SMS_OTP', 'resend', body.transactionToken, {}, requestOrigin(request));
   }
 
-  @Post(':journeyId/sms-otp')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Second factor: verify the SMS code',
-    description:
-      'A wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong attempt fails the journey. ' +
-      'Wrong codes also count per customer across journeys: MFA_CODE_FAILURE_LIMIT of them lock every second factor for MFA_LOCK_SECONDS. ' +
-      'The right code completes the step (amr gains otp and sms) and the journey moves on.',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'OTP_EXPIRED', 'OTP_INVALID', 'JOURNEY_FAILED', 'CODE_NOT_SENT', 'MFA_LOCKED')
+  @StepRoute(
+    ':journeyId/sms-otp',
+    [...STEP_PROBLEMS, 'OTP_EXPIRED', 'OTP_INVALID', 'JOURNEY_FAILED', 'CODE_NOT_SENT', 'MFA_LOCKED'],
+    {
+      summary: 'Second factor: verify the SMS code',
+      description:
+        'A wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong attempt fails the journey. ' +
+        'Wrong codes also count per customer across journeys: MFA_CODE_FAILURE_LIMIT of them lock every second factor for MFA_LOCK_SECONDS. ' +
+        'The right code completes the step (amr gains otp and sms) and the journey moves on.',
+    },
+  )
   verifySms(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: SmsCodeDto,
@@ -264,23 +279,16 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/email-otp/send')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Second factor: send a code by email',
-    description:
-      'The customer chose email among the offered factors (nextStep.options; offered when they have a verified address, POST /me/email). ' +
-      'Mails a 6-digit code to the address shown masked, on the rules of the SMS code; the response carries a new transaction ' +
-      'token to verify it with, the code expiry and when a resend becomes possible.',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(
-    ...STEP_PROBLEMS,
-    'CODE_ALREADY_SENT',
-    'CODE_NOT_SENT',
-    'EMAIL_LIMIT_REACHED',
-    'MFA_LOCKED',
-    'EMAIL_NOT_SENT',
+  @StepRoute(
+    ':journeyId/email-otp/send',
+    [...STEP_PROBLEMS, 'CODE_ALREADY_SENT', 'CODE_NOT_SENT', 'EMAIL_LIMIT_REACHED', 'MFA_LOCKED', 'EMAIL_NOT_SENT'],
+    {
+      summary: 'Second factor: send a code by email',
+      description:
+        'The customer chose email among the offered factors (nextStep.options; offered when they have a verified address, POST /me/email). ' +
+        'Mails a 6-digit code to the address shown masked, on the rules of the SMS code; the response carries a new transaction ' +
+        'token to verify it with, the code expiry and when a resend becomes possible.',
+    },
   )
   sendEmail(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
@@ -290,22 +298,22 @@ export class JourneysController {
     return this.journeys.submit(journeyId, 'EMAIL_OTP', 'send', body.transactionToken, {}, requestOrigin(request));
   }
 
-  @Post(':journeyId/email-otp/resend')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Second factor: send a new email code',
-    description:
-      'Voids the previous code. Limited per journey, after a cool-down, and by the budget per address (EMAIL_RECIPIENT_LIMIT_*).',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(
-    ...STEP_PROBLEMS,
-    'CODE_NOT_SENT',
-    'RESEND_TOO_SOON',
-    'RESEND_LIMIT_REACHED',
-    'EMAIL_LIMIT_REACHED',
-    'MFA_LOCKED',
-    'EMAIL_NOT_SENT',
+  @StepRoute(
+    ':journeyId/email-otp/resend',
+    [
+      ...STEP_PROBLEMS,
+      'CODE_NOT_SENT',
+      'RESEND_TOO_SOON',
+      'RESEND_LIMIT_REACHED',
+      'EMAIL_LIMIT_REACHED',
+      'MFA_LOCKED',
+      'EMAIL_NOT_SENT',
+    ],
+    {
+      summary: 'Second factor: send a new email code',
+      description:
+        'Voids the previous code. Limited per journey, after a cool-down, and by the budget per address (EMAIL_RECIPIENT_LIMIT_*).',
+    },
   )
   resendEmail(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
@@ -315,17 +323,17 @@ export class JourneysController {
     return this.journeys.submit(journeyId, 'EMAIL_OTP', 'resend', body.transactionToken, {}, requestOrigin(request));
   }
 
-  @Post(':journeyId/email-otp')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Second factor: verify the email code',
-    description:
-      'Like the SMS code: a wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong ' +
-      'attempt fails the journey; wrong codes count towards the MFA lock. The right code completes the step (amr gains otp: ' +
-      'RFC 8176 has no value for email).',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'OTP_EXPIRED', 'OTP_INVALID', 'JOURNEY_FAILED', 'CODE_NOT_SENT', 'MFA_LOCKED')
+  @StepRoute(
+    ':journeyId/email-otp',
+    [...STEP_PROBLEMS, 'OTP_EXPIRED', 'OTP_INVALID', 'JOURNEY_FAILED', 'CODE_NOT_SENT', 'MFA_LOCKED'],
+    {
+      summary: 'Second factor: verify the email code',
+      description:
+        'Like the SMS code: a wrong code answers with attemptsLeft and the same transaction token stays valid; the last wrong ' +
+        'attempt fails the journey; wrong codes count towards the MFA lock. The right code completes the step (amr gains otp: ' +
+        'RFC 8176 has no value for email).',
+    },
+  )
   verifyEmail(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: EmailCodeDto,
@@ -341,17 +349,13 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/totp/verify')
-  @HttpCode(200)
-  @ApiOperation({
+  @StepRoute(':journeyId/totp/verify', [...STEP_PROBLEMS, 'OTP_INVALID', 'JOURNEY_FAILED', 'MFA_LOCKED'], {
     summary: 'Second factor: verify the code of the authenticator app (TOTP)',
     description:
       'Offered when the customer has a confirmed authenticator app (POST /me/totp). A code is accepted once (a replay of ' +
       'the same time step is wrong); one step of clock drift either way is allowed. Wrong codes count like SMS codes. ' +
       'The right code completes the step (amr gains otp).',
   })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'OTP_INVALID', 'JOURNEY_FAILED', 'MFA_LOCKED')
   verifyTotp(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: TotpCodeDto,
@@ -367,16 +371,12 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/recovery-code')
-  @HttpCode(200)
-  @ApiOperation({
+  @StepRoute(':journeyId/recovery-code', [...STEP_PROBLEMS, 'OTP_INVALID', 'JOURNEY_FAILED', 'MFA_LOCKED'], {
     summary: 'Second factor: a recovery code',
     description:
       'Offered while the customer has unused recovery codes (POST /me/recovery-codes). The code is used up (once, even ' +
       'under concurrency), audited, and the customer is notified on another channel. Wrong codes count like one-time codes.',
   })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'OTP_INVALID', 'JOURNEY_FAILED', 'MFA_LOCKED')
   recoveryCode(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: RecoveryCodeDto,
@@ -392,16 +392,12 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/device-proof')
-  @HttpCode(200)
-  @ApiOperation({
+  @StepRoute(':journeyId/device-proof', [...STEP_PROBLEMS, 'JOURNEY_FAILED'], {
     summary: 'A bound device proves possession of its key',
     description:
       'Offered when the journey was started with device.keyThumbprint of an active device of this customer and risk allows. ' +
       'A valid proof stands in for MFA; an invalid or stale one does not fail the journey, MFA comes back instead.',
   })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'JOURNEY_FAILED')
   deviceProof(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: DeviceProofDto,
@@ -417,16 +413,16 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/push/send')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: "Second factor: send a push approval to the customer's bound devices",
-    description:
-      'The response shows the number the customer must enter on the device. Only devices bound after a second factor receive it. ' +
-      'After an unanswered prompt expires, the same token sends another, within PUSH_PROMPTS_PER_JOURNEY and PUSH_PROMPTS_PER_CUSTOMER_15M.',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'PUSH_ALREADY_SENT', 'PUSH_LIMIT_REACHED', 'MFA_LOCKED', 'PUSH_NOT_SENT')
+  @StepRoute(
+    ':journeyId/push/send',
+    [...STEP_PROBLEMS, 'PUSH_ALREADY_SENT', 'PUSH_LIMIT_REACHED', 'MFA_LOCKED', 'PUSH_NOT_SENT'],
+    {
+      summary: "Second factor: send a push approval to the customer's bound devices",
+      description:
+        'The response shows the number the customer must enter on the device. Only devices bound after a second factor receive it. ' +
+        'After an unanswered prompt expires, the same token sends another, within PUSH_PROMPTS_PER_JOURNEY and PUSH_PROMPTS_PER_CUSTOMER_15M.',
+    },
+  )
   sendPush(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: TransactionOnlyDto,
@@ -435,23 +431,16 @@ export class JourneysController {
     return this.journeys.submit(journeyId, 'PUSH', 'send', body.transactionToken, {}, requestOrigin(request));
   }
 
-  @Post(':journeyId/push')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Second factor: the outcome of the push (long-poll)',
-    description:
-      "Waits up to waitSeconds for the device's answer (no busy loop: the answer wakes the request), then reports it: " +
-      'still waiting (same transaction token), approved (the journey moves on), expired (the same token sends another or chooses another factor), ' +
-      'or denied or rejected (the journey ends).',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(
-    ...STEP_PROBLEMS,
-    'PUSH_DENIED',
-    'PUSH_REJECTED',
-    'PUSH_NOT_SENT_YET',
-    'PUSH_EXPIRED',
-    'MFA_LOCKED',
+  @StepRoute(
+    ':journeyId/push',
+    [...STEP_PROBLEMS, 'PUSH_DENIED', 'PUSH_REJECTED', 'PUSH_NOT_SENT_YET', 'PUSH_EXPIRED', 'MFA_LOCKED'],
+    {
+      summary: 'Second factor: the outcome of the push (long-poll)',
+      description:
+        "Waits up to waitSeconds for the device's answer (no busy loop: the answer wakes the request), then reports it: " +
+        'still waiting (same transaction token), approved (the journey moves on), expired (the same token sends another or chooses another factor), ' +
+        'or denied or rejected (the journey ends).',
+    },
   )
   async pollPush(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
@@ -465,15 +454,11 @@ export class JourneysController {
     return this.journeys.submit(journeyId, 'PUSH', 'poll', body.transactionToken, {}, requestOrigin(request));
   }
 
-  @Post(':journeyId/esign')
-  @HttpCode(200)
-  @ApiOperation({
+  @StepRoute(':journeyId/esign', [...STEP_PROBLEMS, 'ESIGN_DECLINED', 'JOURNEY_FAILED', 'DOCUMENT_MISMATCH'], {
     summary: 'Sign (or decline) the document shown in nextStep',
     description:
       'Records what was signed (id, version, SHA-256), when, from which IP and device. Declining ends the journey.',
   })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'ESIGN_DECLINED', 'JOURNEY_FAILED', 'DOCUMENT_MISMATCH')
   esign(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: EsignDto,
@@ -515,21 +500,21 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/device-bind')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Bind this device',
-    description:
-      "The device proves possession of its new P-256 key by signing the step's challenge. Offered only after a second factor in the same " +
-      'journey: a password alone never binds a device.',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(
-    ...STEP_PROBLEMS,
-    'DEVICE_PROOF_INVALID',
-    'DEVICE_BIND_NEEDS_SECOND_FACTOR',
-    'JOURNEY_FAILED',
-    'DEVICE_KEY_IN_USE',
+  @StepRoute(
+    ':journeyId/device-bind',
+    [
+      ...STEP_PROBLEMS,
+      'DEVICE_PROOF_INVALID',
+      'DEVICE_BIND_NEEDS_SECOND_FACTOR',
+      'JOURNEY_FAILED',
+      'DEVICE_KEY_IN_USE',
+    ],
+    {
+      summary: 'Bind this device',
+      description:
+        "The device proves possession of its new P-256 key by signing the step's challenge. Offered only after a second factor in the same " +
+        'journey: a password alone never binds a device.',
+    },
   )
   bindDevice(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
@@ -571,16 +556,16 @@ export class JourneysController {
     return this.journeys.submit(journeyId, 'PASSKEY', 'options', body.transactionToken, {}, requestOrigin(request));
   }
 
-  @Post(':journeyId/passkey')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Second factor: verify a passkey assertion',
-    description:
-      'The assertion must sign the challenge of this transaction, from an allowed origin (WEBAUTHN_ORIGINS), by a live passkey ' +
-      'of this customer whose signature counter grew. A refusal keeps the token (attemptsLeft); the last one ends the journey.',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'PASSKEY_OPTIONS_REQUIRED', 'PASSKEY_INVALID', 'JOURNEY_FAILED', 'MFA_LOCKED')
+  @StepRoute(
+    ':journeyId/passkey',
+    [...STEP_PROBLEMS, 'PASSKEY_OPTIONS_REQUIRED', 'PASSKEY_INVALID', 'JOURNEY_FAILED', 'MFA_LOCKED'],
+    {
+      summary: 'Second factor: verify a passkey assertion',
+      description:
+        'The assertion must sign the challenge of this transaction, from an allowed origin (WEBAUTHN_ORIGINS), by a live passkey ' +
+        'of this customer whose signature counter grew. A refusal keeps the token (attemptsLeft); the last one ends the journey.',
+    },
+  )
   verifyPasskey(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: PasskeyAssertionDto,
@@ -621,17 +606,13 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/passkey-login')
-  @HttpCode(200)
-  @ApiOperation({
+  @StepRoute(':journeyId/passkey-login', [...STEP_PROBLEMS, 'PASSKEY_INVALID', 'ACCESS_DENIED', 'JOURNEY_FAILED'], {
     summary: 'Passwordless: sign in with a passkey',
     description:
       'For a journey started with `method: passkey`: the assertion of a discoverable credential over the challenge of ' +
       'nextStep.publicKey, with user verification. The credential names the customer; the directory must still let them in. ' +
       'A user-verified passkey counts as two factors (loa2).',
   })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'PASSKEY_INVALID', 'ACCESS_DENIED', 'JOURNEY_FAILED')
   passkeyLogin(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: PasskeyAssertionDto,
@@ -673,16 +654,16 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/passkey-enrol')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Passkey offer: register the new passkey',
-    description:
-      'Verified as POST /me/passkeys verifies: the challenge of this transaction (single use), this RP ID and WEBAUTHN_ORIGINS, ' +
-      'user verification. The customer is notified on another channel. A refusal keeps the token (attemptsLeft).',
-  })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'PASSKEY_OPTIONS_REQUIRED', 'PASSKEY_REGISTRATION_INVALID', 'JOURNEY_FAILED')
+  @StepRoute(
+    ':journeyId/passkey-enrol',
+    [...STEP_PROBLEMS, 'PASSKEY_OPTIONS_REQUIRED', 'PASSKEY_REGISTRATION_INVALID', 'JOURNEY_FAILED'],
+    {
+      summary: 'Passkey offer: register the new passkey',
+      description:
+        'Verified as POST /me/passkeys verifies: the challenge of this transaction (single use), this RP ID and WEBAUTHN_ORIGINS, ' +
+        'user verification. The customer is notified on another channel. A refusal keeps the token (attemptsLeft).',
+    },
+  )
   passkeyEnrol(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: PasskeyEnrolDto,
@@ -698,15 +679,11 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/passkey-enrol/skip')
-  @HttpCode(200)
-  @ApiOperation({
+  @StepRoute(':journeyId/passkey-enrol/skip', [...STEP_PROBLEMS], {
     summary: 'Passkey offer: not now',
     description:
       'The customer declines the passkey (audited); the journey goes on without one, and is not asked again.',
   })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS)
   skipPasskeyEnrol(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: TransactionOnlyDto,
@@ -741,9 +718,7 @@ export class JourneysController {
     );
   }
 
-  @Post(':journeyId/federated/callback')
-  @HttpCode(200)
-  @ApiOperation({
+  @StepRoute(':journeyId/federated/callback', [...STEP_PROBLEMS, 'ACCESS_DENIED', 'JOURNEY_FAILED'], {
     summary: "Sign in with an upstream identity provider: the provider's answer",
     description:
       "The query of the provider's redirect, with the token of the REDIRECT phase. The code is exchanged and the ID " +
@@ -751,8 +726,6 @@ export class JourneysController {
       'journey goes on by policy; an unlinked one asks the password next (the link is made when the journey ' +
       'completes); a refusal or an error from the provider ends the journey (JOURNEY_FAILED).',
   })
-  @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The next step, or the completed journey' })
-  @ApiJourneyProblems(...STEP_PROBLEMS, 'ACCESS_DENIED', 'JOURNEY_FAILED')
   async federatedCallback(
     @Param('journeyId', new ParseUUIDPipe()) journeyId: string,
     @Body() body: FederatedCallbackDto,
