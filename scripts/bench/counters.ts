@@ -11,12 +11,16 @@ import type { DataSource } from 'typeorm';
 
 export interface Snapshot {
   statements: number | null;
+  /** Connections PostgreSQL accepted for this database (pg_stat_database.sessions): a pool that churns pays a start-up each. */
+  sessions: number | null;
   serviceCpuMs: number | null;
   postgresCpuMs: number | null;
 }
 
 export interface PhaseCost {
   statementsPerOp: number | null;
+  /** Connections opened during the phase (not per operation): 0 once the service's pool is warm. */
+  connectionsOpened: number | null;
   serviceCpuMsPerOp: number | null;
   postgresCpuMsPerOp: number | null;
 }
@@ -58,7 +62,10 @@ export class Counters {
       );
       statements = Number(row.n);
     }
-    return { statements, serviceCpuMs: await serviceCpuMs(serviceBase), postgresCpuMs: this.postgresCpuMs() };
+    const [db] = await this.dataSource.query(
+      'SELECT sessions::bigint AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return { statements, sessions: Number(db.n), serviceCpuMs: await serviceCpuMs(serviceBase), postgresCpuMs: this.postgresCpuMs() };
   }
 
   private postgresCpuMs(): number | null {
@@ -87,6 +94,8 @@ export function costPerOperation(before: Snapshot, after: Snapshot, operations: 
     a === null || b === null || operations === 0 ? null : Number(((b - a) / operations).toFixed(digits));
   return {
     statementsPerOp: per(before.statements, after.statements, 1),
+    // The benchmark's own snapshot connection is open throughout: what opened in between is the service's.
+    connectionsOpened: before.sessions === null || after.sessions === null ? null : after.sessions - before.sessions,
     serviceCpuMsPerOp: per(before.serviceCpuMs, after.serviceCpuMs, 2),
     postgresCpuMsPerOp: per(before.postgresCpuMs, after.postgresCpuMs, 2),
   };
