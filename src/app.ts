@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { AppModule, AppModuleOptions } from './app.module';
 import { drainOf } from './common/graceful-drain';
 import { answerError, ProblemExceptionFilter } from './common/problem.filter';
-import { edgeClientErrorHandler, edgeFrameworkErrors, installHttpEdge } from './common/http-edge';
+import { edgeClientErrorHandler, edgeFrameworkErrors, installBodyParsers, installHttpEdge } from './common/http-edge';
 import { createValidationPipe } from './common/validation';
 import { poolStats } from './database/sql';
 import type { AppConfig } from './config/config';
@@ -52,6 +52,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   if (!options.preview) app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemExceptionFilter());
   app.useGlobalPipes(createValidationPipe());
+  installBodyParsers(app, config.http.bodyLimitBytes);
 
   const fastify = app.getHttpAdapter().getInstance();
   drainOf(app).install(fastify);
