@@ -29,10 +29,7 @@ export const PAIRWISE_SID_KEY_INFO = 'pairwise-sid:v1';
  * 128 bits leave no collision among one customer's sessions to fear.
  */
 export function computePairwiseSid(key: Buffer, sector: string, sessionId: string): string {
-  return hmacSha256(
-    key,
-    Buffer.concat([Buffer.from(sector, 'utf8'), Buffer.from([0]), Buffer.from(sessionId, 'utf8')]),
-  )
+  return hmacSha256(key, Buffer.concat([Buffer.from(sector, 'utf8'), Buffer.from([0]), Buffer.from(sessionId, 'utf8')]))
     .subarray(0, 16)
     .toString('base64url');
 }
