@@ -170,7 +170,7 @@ async function drive<State>(
   };
   progress(
     `http: ${scenario} (${directory}): ${result.operationsPerSecond} op/s, p99 ${result.p99Ms} ms, ${errors} errors, ` +
-      `${cost.statementsPerOp} statements/op, service ${cost.serviceCpuMsPerOp} ms CPU/op, PostgreSQL ${cost.postgresCpuMsPerOp} ms CPU/op, ${cost.connectionsOpened} connections opened`,
+      `${cost.statementsPerOp} statements/op, service ${cost.serviceCpuMsPerOp} ms CPU/op (${cost.serviceSystemCpuMsPerOp} in the kernel), PostgreSQL ${cost.postgresCpuMsPerOp} ms CPU/op, ${cost.connectionsOpened} connections opened`,
   );
   process.stderr.write('\n');
   return result;
