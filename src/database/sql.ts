@@ -76,13 +76,15 @@ export async function poolStatement<T>(dataSource: DataSource, statement: NamedS
 /**
  * One statement on the caller's transaction connection (`manager`'s query runner), as a named prepared
  * statement: PostgreSQL parses and plans it once per connection instead of on every call, and TypeORM's
- * query path is skipped. For the journey's hot statements, whose text is fixed; outside a transaction
- * (no connected runner) it runs as rowsOf does. The connection's bounded waits are the same.
+ * query path is skipped. For the journey's hot statements, whose text is fixed; outside a transaction it runs
+ * as poolStatement does. The connection's bounded waits are the same.
  */
 export async function statementRows<T>(manager: EntityManager, statement: NamedStatement): Promise<T[]> {
   const runner = manager.queryRunner as unknown as
     { isReleased?: boolean; databaseConnection?: { query<R>(s: object): Promise<{ rows: R[] }> } } | undefined;
-  const client = runner && !runner.isReleased ? runner.databaseConnection : undefined;
+  // No transaction (the data source's own manager): a single statement straight on the pool, prepared as well.
+  if (!runner) return poolStatement<T>(manager.dataSource, statement);
+  const client = !runner.isReleased ? runner.databaseConnection : undefined;
   const name = client ? nameOf(statement) : undefined;
   if (!client || !name) return rowsOf<T>(manager, statement.text, statement.values);
   return (await client.query<T>({ name, text: statement.text, values: statement.values })).rows;

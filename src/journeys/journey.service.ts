@@ -263,7 +263,9 @@ export class JourneyService {
     // Looked up before anything is claimed, holding no connection: steps read the customer from the state.
     const customer = step.needsCustomer ? await this.loader.lookupCustomer(journeyId) : undefined;
     const answer = this.settle(async () => {
-      const opened = await this.unitOfWork((tx) => this.open(tx, request, customer));
+      const opened = step.precheck
+        ? await this.openByClaim(request, customer)
+        : await this.unitOfWork((tx) => this.open(tx, request, customer));
       if (!('claimed' in opened)) return opened;
       try {
         return await this.proceed(opened.claimed, opened.due);
@@ -304,10 +306,54 @@ export class JourneyService {
     const state = await this.loader.load(tx, context, transaction.passed);
     if (customer) state.transient.user = customer.user;
     const claimed: Claimed = { request, state, transaction };
-    const run = this.runOf(claimed, tx);
-    const begun = await request.step.begin(run);
+    return this.beginAndConclude(tx, claimed, this.runOf(claimed, tx));
+  }
+
+  /**
+   * Phase 1 for a step with a `precheck`: the claim is one statement, atomic on its own, and the step's reads
+   * follow on pooled connections, so the usual way to the dependency opens no transaction (two round trips
+   * fewer). Whatever must be recorded (a refusal, a closed journey, a replay) is decided in a transaction, the
+   * claim re-checked first as after a dependency. On a fault the claim is given back, as a rollback would.
+   */
+  private async openByClaim(
+    request: StepRequest,
+    customer: { user: DirectoryUser | null } | undefined,
+  ): Promise<Phase> {
+    const db = this.dataSource.manager;
+    const now = this.clock.now();
+    const leaseUntil = new Date(now.getTime() + this.leaseSeconds * 1000);
+    const { tokenHash, journeyId, kind, claimId } = request;
+    const transaction = await this.transactions.claim(db, tokenHash, journeyId, kind, now, claimId, leaseUntil);
+    if (!transaction) return this.unitOfWork((tx) => this.answers.replayOrRefuse(tx, request, now));
+    try {
+      const { context } = transaction;
+      if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
+        return await this.unitOfWork(async (tx) => {
+          await this.transactions.release(tx, transaction.id, claimId);
+          return this.answers.refuse(tx, request, now, 'journey closed');
+        });
+      }
+      const state = await this.loader.load(db, context, transaction.passed);
+      if (customer) state.transient.user = customer.user;
+      const claimed: Claimed = { request, state, transaction };
+      const contact = await request.step.precheck!(this.runOf(claimed, db));
+      if (contact) return { claimed, due: { kind: 'contact', plan: contact.plan } };
+      return await this.unitOfWork(async (tx): Promise<Phase> => {
+        const run = await this.resume(tx, claimed);
+        return 'error' in run ? run : this.beginAndConclude(tx, claimed, run);
+      });
+    } catch (error) {
+      await this.transactions.release(db, transaction.id, claimId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The step begins: its dependency is due, or it concludes in this transaction (and the risk evaluation may be due). */
+  private async beginAndConclude(tx: EntityManager, claimed: Claimed, run: StepRun<unknown>): Promise<Phase> {
+    const { step } = claimed.request;
+    const begun = await step.begin(run);
     if (begun?.kind === 'contact') return { claimed, due: { kind: 'contact', plan: begun.plan } };
-    const concluded = await this.conclude(tx, claimed, run, begun ?? (await request.step.complete(run)));
+    const concluded = await this.conclude(tx, claimed, run, begun ?? (await step.complete(run)));
     return 'riskDue' in concluded ? { claimed, due: { kind: 'risk', facts: concluded.riskDue } } : concluded;
   }
 

@@ -88,7 +88,19 @@ describe('lockout across two instances on one database', () => {
     try {
       await strict.dataSource.query(`DELETE FROM login_attempts`);
       for (const name of ['u1', 'u2', 'u3']) expect((await fail(strict, name)).status).toBe(401);
-      expect((await fail(strict, 'u4')).status).toBe(429);
+      // Refused before the directory is asked; the refusal, its audit and a fresh token commit together, and the
+      // spent token cannot be replayed into another try (the locked address takes the engine's transactional way).
+      const journey = await startJourney(strict);
+      const locked = await submitPassword(strict, journey.journeyId, journey.transactionToken, 'u4', 'wrong-password');
+      expect(locked.status).toBe(429);
+      const body = (await locked.json()) as { transactionToken?: string };
+      expect(body.transactionToken).toEqual(expect.any(String));
+      expect(body.transactionToken).not.toBe(journey.transactionToken);
+      const rejected = await auditEvents(strict, { contextId: journey.journeyId, type: 'credentials.rejected' });
+      expect(rejected.map((event) => (event.details as { reason: string }).reason)).toEqual(['locked_out']);
+      const again = await submitPassword(strict, journey.journeyId, journey.transactionToken, 'u4', 'other-password');
+      expect(again.status).not.toBe(200);
+      expect(await auditEvents(strict, { contextId: journey.journeyId, type: 'credentials.rejected' })).toHaveLength(1);
     } finally {
       await strict.app.close();
     }

@@ -10,7 +10,7 @@ import { recordStatements } from '../support/statement-log';
  * today (docs/performance.md, "Budgets"; 15 in all, the issue's budget); lower them with each saving,
  * never raise them without a reason. ROUND_TRIPS_PRINT=1 prints the statements of the measured login.
  */
-const CEILING = { start: 1, password: 12, exchange: 2 };
+const CEILING = { start: 1, password: 10, exchange: 2 };
 
 interface Login {
   start: string[];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../../database/sql';
+import { rowsOf, statementRows } from '../../database/sql';
 
 /**
  * Owns login_attempts: one row per counter (`customer:<CUPID>`, `account:<canonical username>`, `ip:<address>`,
@@ -16,11 +16,12 @@ export class LoginAttemptsRepository {
     subjects: string[],
     now: Date,
   ): Promise<{ subject: string; lockedUntil: Date } | null> {
-    const [row] = await rowsOf<{ subject: string; locked_until: Date }>(
-      manager,
-      `SELECT subject, locked_until FROM login_attempts WHERE subject = ANY($1::text[]) AND locked_until > $2 ORDER BY locked_until DESC LIMIT 1`,
-      [subjects, now],
-    );
+    // Prepared once per connection: it runs before every password check (and every client authentication).
+    const [row] = await statementRows<{ subject: string; locked_until: Date }>(manager, {
+      name: 'ciam_longest_lock',
+      text: `SELECT subject, locked_until FROM login_attempts WHERE subject = ANY($1::text[]) AND locked_until > $2 ORDER BY locked_until DESC LIMIT 1`,
+      values: [subjects, now],
+    });
     return row ? { subject: row.subject, lockedUntil: row.locked_until } : null;
   }
 

@@ -79,7 +79,8 @@ export interface PreparedStep {
 
 /**
  * One step of a login journey, one class per file (docs/architecture.md, rule 8). The engine claims the step's
- * transaction token and calls `begin` in one short database transaction; a step that needs a dependency
+ * transaction token and calls `begin` in one short database transaction (or, for a step with a `precheck`, claims
+ * it by one statement and asks `precheck` outside any transaction); a step that needs a dependency
  * answers with a plan, the engine runs `contact` holding no database connection, then calls `complete`
  * in a second short transaction (a step without network work completes in the first). When `contact`
  * fails, `abandon` records the failure in the transaction that releases the token, so the same token
@@ -138,6 +139,13 @@ export abstract class JourneyStep<Input = unknown> {
   readonly passwordless: boolean = false;
   /** The factor shows a transaction and its approval is bound to it (dynamic linking): it can reach loa3. */
   readonly bindsTransaction: boolean = false;
+  /**
+   * Optional, for a step that calls a dependency: reads only (no writes, no audit), on pooled connections outside
+   * any transaction. The plan for `contact` when nothing stands in the way, or null to let `begin` decide in a
+   * transaction (a refusal to record). A step that has it is claimed by one statement and goes to its dependency
+   * with no transaction opened before it (issue 14: START and COMMIT are two of a login's round trips).
+   */
+  precheck?(run: StepRun<Input>): Promise<StepContact | null>;
   /** Database work before any dependency is called: an early outcome, a plan for `contact`, or null to complete at once. */
   async begin(_run: StepRun<Input>): Promise<StepOutcome | StepContact | null> {
     return null;

@@ -47,6 +47,11 @@ export class PasswordStep extends JourneyStep<PasswordInput> {
     return this.config.journeys.passwordAttemptsPerJourney;
   }
 
+  /** The usual way: no lock on the address, so straight to the directory, with no transaction opened before it. */
+  override async precheck({ origin, manager }: StepRun<PasswordInput>): Promise<StepContact | null> {
+    return (await this.lockout.checkAddress(manager, origin.ip)) ? null : { kind: 'contact', plan: null };
+  }
+
   /** The address's lock is checked before the directory is asked (the account's needs the directory's answer). */
   override async begin({ state, origin, manager }: StepRun<PasswordInput>): Promise<StepOutcome | StepContact> {
     const addressLock = await this.lockout.checkAddress(manager, origin.ip);
