@@ -36,7 +36,7 @@ export interface HandedOutToken {
   expiresAt: Date | null;
 }
 
-/** The customer has no active link to the provider (or it holds no tokens). */
+/** The customer has no active link to the provider (or it holds no tokens, or the provider is deactivated). */
 export class NoFederationLinkError extends Error {}
 /** The provider refused the link's grant: the customer must consent again (sign in through the provider). */
 export class ReconsentRequiredError extends Error {}
@@ -202,6 +202,11 @@ export class FederationTokensService {
     let refreshed = false;
     let lastError: string | null = null;
     let unreadable = false;
+    // A deactivated provider's tokens stay sealed where they are: no service gets them, refreshed or not.
+    if (!(await this.providers.findById(this.dataSource.manager, providerId))?.active) {
+      await this.recordHandOut(clientId, cupid, providerId, null, 'FAILURE', { reason: 'provider_inactive' }, origin);
+      throw new NoFederationLinkError();
+    }
     for (;;) {
       const state = await this.tokens.findForCustomer(this.dataSource.manager, cupid, providerId);
       if (!state) {

@@ -329,6 +329,25 @@ describe('federation: the provider tokens kept per link', () => {
     ]);
   });
 
+  it('a deactivated provider: its tokens go to no service (404, audited provider_inactive), refreshed or not', async () => {
+    const { cupid } = await linkWithTokens();
+    const service = await serviceToken(SERVICE, 'federation:tokens');
+    expect((await handOut(service, { cupid, provider: PROVIDER })).status).toBe(200);
+    const providers = t.app.get(FederationProvidersService);
+    await providers.deactivate(PROVIDER, { type: 'SYSTEM', id: 'test' });
+    try {
+      const refused = await handOut(service, { cupid, provider: PROVIDER });
+      expect(refused.status).toBe(404);
+      const events = await auditEvents(t, { cupid, type: 'federation.token_handed_out' });
+      expect(events.map((event) => [event.outcome, event.details.reason ?? null])).toEqual([
+        ['SUCCESS', null],
+        ['FAILURE', 'provider_inactive'],
+      ]);
+    } finally {
+      await t.dataSource.query(`UPDATE federation_providers SET active = true WHERE id = $1`, [PROVIDER]);
+    }
+  });
+
   it('two concurrent on-demand refreshes of one link make one upstream refresh; both callers get its token', async () => {
     const { cupid, linkId } = await linkWithTokens();
     const service = await serviceToken(SERVICE);
