@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWeb } from '../../scripts/build-web.mjs';
+import { compileSrc } from './compile-src.mjs';
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -22,6 +23,8 @@ function freePort() {
 export default async function globalSetup() {
   // The hosted pages the service serves (and the browser tests drive) are built from web/ first.
   await buildWeb();
+  // The specs that run the CLI or the entry point as a process start them compiled (test-dist/), not by ts-node.
+  await compileSrc();
   const port = await freePort();
   const parent = mkdtempSync(join(tmpdir(), 'ciam-test-pg-'));
   chmodSync(parent, 0o755); // as root, the server runs as `postgres`, which must traverse this directory
