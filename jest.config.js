@@ -24,7 +24,7 @@ module.exports = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   testEnvironment: 'node',
   testRegex: ['src/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
-  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', swcOptions] },
+  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', swcOptions()] },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   // test-dist/ is the compiled copy of src/ that specs run as a process (test/support/compile-src.mjs).
   modulePathIgnorePatterns: ['<rootDir>/test-dist/'],

@@ -25,7 +25,8 @@ export const TEST_DIST = join(root, 'test-dist');
 const MANIFEST = join(TEST_DIST, 'manifest.json');
 
 // Node (>= 20.19) runs import() itself, as it does for ts-node and dist/; jest needs swc to rewrite it.
-const options = { ...swcOptions, module: { ...swcOptions.module, ignoreDynamic: true }, sourceMaps: false };
+const base = swcOptions();
+const options = { ...base, module: { ...base.module, ignoreDynamic: true }, sourceMaps: false };
 
 function sha1(text) {
   return createHash('sha1').update(text).digest('hex');
