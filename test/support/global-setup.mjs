@@ -21,10 +21,10 @@ function freePort() {
 }
 
 export default async function globalSetup() {
-  // The hosted pages the service serves (and the browser tests drive) are built from web/ first.
-  await buildWeb();
-  // The specs that run the CLI or the entry point as a process start them compiled (test-dist/), not by ts-node.
-  await compileSrc();
+  // Built first, side by side (and before PostgreSQL, so a failed build leaves no server behind): the hosted
+  // pages the service serves and the browser tests drive (web/ to web/dist/), and the compiled copy of src/
+  // (test-dist/) that specs start the CLI and the entry point from, rather than a ts-node start per process.
+  await Promise.all([buildWeb(), compileSrc()]);
   const port = await freePort();
   const parent = mkdtempSync(join(tmpdir(), 'ciam-test-pg-'));
   chmodSync(parent, 0o755); // as root, the server runs as `postgres`, which must traverse this directory
