@@ -18,10 +18,12 @@ import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
 import { UsedJtisRepository } from './used-jtis.repository';
 import { ClientsModule } from '../clients/clients.module';
+import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
 
 @Module({
-  // The token checks ask whether a token's client is still active (ClientsService's cache, no statement).
-  imports: [ClientsModule],
+  // The token checks ask whether a token's client is still active (ClientsService's cache, no statement); a
+  // pairwise client's sid is computed by src/pseudonyms.
+  imports: [ClientsModule, PseudonymsModule],
   providers: [
     {
       provide: KEY_ENCRYPTION_KEY,
@@ -45,10 +47,14 @@ import { ClientsModule } from '../clients/clients.module';
       useFactory: (kek: KeyEncryptionKey) => new KekFactorKeys(kek),
     },
     {
-      // HKDF keys of the current key-encryption key (pairwise pseudonyms, src/pseudonyms).
+      // HKDF keys of the current key-encryption key (pairwise pseudonyms and sids, src/pseudonyms), and of the
+      // previous one during its change.
       provide: KeyDerivation,
       inject: [KEY_ENCRYPTION_KEY],
-      useFactory: (kek: KeyEncryptionKey): KeyDerivation => ({ derive: (info) => hkdfSha256(kek.key, info) }),
+      useFactory: (kek: KeyEncryptionKey): KeyDerivation => ({
+        derive: (info) => hkdfSha256(kek.key, info),
+        derivePrevious: (info) => (kek.previous ? hkdfSha256(kek.previous.key, info) : null),
+      }),
     },
   ],
   exports: [
