@@ -11,6 +11,7 @@ export default defineConfig(
     ignores: [
       'dist/**',
       'web/dist/**',
+      'test-dist/**',
       'test-artifacts/**',
       'node_modules/**',
       'coverage/**',

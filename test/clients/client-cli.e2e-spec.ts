@@ -97,6 +97,6 @@ describe('client administration from the CLI', () => {
       'refreshTokenTtlSeconds',
       'dpopBoundAccessTokens',
     ]);
-    // Each command is a process of its own (ts-node): generous on a loaded machine.
+    // Each command is a process of its own (a Nest start): generous on a loaded machine.
   }, 300_000);
 });

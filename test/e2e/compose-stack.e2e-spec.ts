@@ -12,6 +12,7 @@ import { dataSourceOptions } from '../../src/database/data-source-options';
 import { firstFreePort } from '../../src/database/embedded-postgres';
 import { JobRunner } from '../../src/jobs/job-runner';
 import { startTestApp, TestApp } from '../support/app';
+import { compiled } from '../support/compiled';
 import { databaseUrl } from '../support/database';
 import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { postForm, SPA } from '../support/oauth';
@@ -332,10 +333,10 @@ function readmeClientsAdd(): string[] {
   return words.slice(words.indexOf('clients:add'));
 }
 
-/** The operator CLI (`node dist/src/cli/main.js` in the image) from source, with exactly this environment. */
+/** The operator CLI, compiled (the image runs `node dist/src/cli/main.js`; test-dist/ here), with only this env. */
 function runCli(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', ...args], {
+    const child = spawn(process.execPath, [compiled('src/cli/main'), ...args], {
       cwd: root,
       env: { PATH: process.env.PATH, ...env },
     });

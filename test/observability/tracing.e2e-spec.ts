@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { firstFreePort } from '../../src/database/embedded-postgres';
 import { TEST_KEY_ENCRYPTION_KEY } from '../support/app';
+import { compiled } from '../support/compiled';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { pkcePair } from '../support/oauth';
 import { Slapd, startSlapd } from '../support/slapd';
@@ -86,7 +87,7 @@ describe('OpenTelemetry tracing', () => {
     [database, slapd, receiver] = await Promise.all([createTestDatabase(), startSlapd(), startOtlpReceiver()]);
     const port = await firstFreePort(0);
     baseUrl = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    child = spawn(process.execPath, [compiled('src/main')], {
       cwd: root,
       env: {
         ...process.env,
@@ -203,10 +204,9 @@ describe('OpenTelemetry tracing', () => {
       spawnSync(
         process.execPath,
         [
-          '-r',
-          'ts-node/register/transpile-only',
           '-e',
-          "require('./src/tracing'); require('./src/app'); console.log(JSON.stringify(Object.keys(require.cache).filter((p) => /@opentelemetry[\\\\/](sdk-|instrumentation|exporter)|@fastify[\\\\/]otel/.test(p)).length))",
+          `require(${JSON.stringify(compiled('src/tracing'))}); require(${JSON.stringify(compiled('src/app'))}); ` +
+            'console.log(JSON.stringify(Object.keys(require.cache).filter((p) => /@opentelemetry[\\\\/](sdk-|instrumentation|exporter)|@fastify[\\\\/]otel/.test(p)).length))',
         ],
         { cwd: root, env: { ...process.env, OTEL_TRACES_ENABLED: enabled }, encoding: 'utf8' },
       );

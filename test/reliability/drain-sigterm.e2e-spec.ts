@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { firstFreePort } from '../../src/database/embedded-postgres';
 import { TEST_KEY_ENCRYPTION_KEY } from '../support/app';
+import { compiled } from '../support/compiled';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { startTcpProxy, TcpProxy } from '../support/tcp-proxy';
 
@@ -26,7 +27,7 @@ describe('graceful drain on SIGTERM', () => {
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
     const port = await firstFreePort(0);
     baseUrl = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    child = spawn(process.execPath, [compiled('src/main')], {
       cwd: root,
       env: {
         ...process.env,

@@ -306,6 +306,6 @@ describe('deactivating a client ends its sessions and tokens (clients:deactivate
       { event_type: 'session.revoked', actor_id: 'cli', reason: 'client deactivated' },
       { event_type: 'token.revoked', actor_id: 'cli', reason: 'client deactivated' },
     ]);
-    // The CLI is a process of its own (ts-node start-up): generous under a loaded CI machine.
+    // The CLI is a process of its own (a Nest start): generous under a loaded CI machine.
   }, 120_000);
 });

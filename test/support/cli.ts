@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { TEST_KEY_ENCRYPTION_KEY, TestApp } from './app';
+import { compiled } from './compiled';
 
 const root = join(__dirname, '..', '..');
 
-/** Runs the operator CLI (`npm run cli -- ...`) as a process against a test app's database. */
+/** Runs the operator CLI (`npm run cli -- ...`, compiled) as a process against a test app's database. */
 export function cli(t: TestApp, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', ...args], {
+    const child = spawn(process.execPath, [compiled('src/cli/main'), ...args], {
       cwd: root,
       env: {
         ...process.env,

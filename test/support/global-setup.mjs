@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWeb } from '../../scripts/build-web.mjs';
+import { compileSrc } from './compile-src.mjs';
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -20,8 +21,10 @@ function freePort() {
 }
 
 export default async function globalSetup() {
-  // The hosted pages the service serves (and the browser tests drive) are built from web/ first.
-  await buildWeb();
+  // Built first, side by side (and before PostgreSQL, so a failed build leaves no server behind): the hosted
+  // pages the service serves and the browser tests drive (web/ to web/dist/), and the compiled copy of src/
+  // (test-dist/) that specs start the CLI and the entry point from, rather than a ts-node start per process.
+  await Promise.all([buildWeb(), compileSrc()]);
   const port = await freePort();
   const parent = mkdtempSync(join(tmpdir(), 'ciam-test-pg-'));
   chmodSync(parent, 0o755); // as root, the server runs as `postgres`, which must traverse this directory
