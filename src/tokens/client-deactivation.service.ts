@@ -7,6 +7,7 @@ import { retryTransaction } from '../database/retry-transaction';
 import { ClientAdminActor, ClientsService } from '../clients/clients.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { CLIENT_DEACTIVATION_STEPS, ClientDeactivationStep } from './client-deactivation-steps';
+import { ClientSessionDetachment } from './client-session-detachment';
 import { TokensRepository } from './tokens.repository';
 
 export interface DeactivationOutcome {
@@ -39,6 +40,7 @@ export class ClientDeactivationService {
     private readonly dataSource: DataSource,
     private readonly clients: ClientsService,
     private readonly sessions: SessionsService,
+    private readonly detachment: ClientSessionDetachment,
     private readonly tokens: TokensRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -85,8 +87,14 @@ export class ClientDeactivationService {
     const total = { sessions: 0, tokens: 0 };
     for (;;) {
       const batch = await retryTransaction(this.dataSource, async (tx) => {
-        const sessionIds = await this.sessions.detachClientBatch(tx, clientId, BATCH);
-        const count = await this.tokens.revokeForClientInSessions(tx, clientId, sessionIds, this.clock.now(), REASON);
+        const left = { shared: true as const, limit: BATCH };
+        const { sessionIds, tokensRevoked: count } = await this.detachment.leave(
+          tx,
+          clientId,
+          left,
+          this.clock.now(),
+          REASON,
+        );
         if (sessionIds.length > 0) {
           await this.audit.record(tx, {
             type: AUDIT_EVENT_TYPES.TOKEN_REVOKED,

@@ -18,10 +18,13 @@ import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
 import { UsedJtisRepository } from './used-jtis.repository';
 import { ClientsModule } from '../clients/clients.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { ClientSessionDetachment } from './client-session-detachment';
 
 @Module({
-  // The token checks ask whether a token's client is still active (ClientsService's cache, no statement).
-  imports: [ClientsModule],
+  // The token checks ask whether a token's client is still active (ClientsService's cache, no statement); a client
+  // leaving a session (ClientSessionDetachment) writes the session's client list.
+  imports: [ClientsModule, SessionsModule],
   providers: [
     {
       provide: KEY_ENCRYPTION_KEY,
@@ -38,6 +41,7 @@ import { ClientsModule } from '../clients/clients.module';
     ApiTokensService,
     AuthorizationCodesRepository,
     AuthorizationCodesService,
+    ClientSessionDetachment,
     { provide: CustomerTokenVerifier, useClass: TokensCustomerVerifier },
     {
       provide: FactorKeys,
@@ -62,6 +66,7 @@ import { ClientsModule } from '../clients/clients.module';
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     CustomerTokenVerifier,
+    ClientSessionDetachment,
     FactorKeys,
     KeyDerivation,
   ],
