@@ -691,7 +691,7 @@ export interface paths {
     put?: never;
     /**
      * Deactivate a client
-     * @description At once: it can no longer authenticate, its tokens are revoked, it leaves the single sign-on sessions other clients share (the customer's session goes on) and the sessions only it is in end. Audited as client.deactivated, then session.revoked and token.revoked.
+     * @description At once: it can no longer authenticate, its unredeemed authorization codes are deleted, its tokens are revoked, it leaves the single sign-on sessions other clients share (the customer's session goes on) and the sessions only it is in end. Audited as client.deactivated, then session.revoked and token.revoked.
      */
     post: operations['adminDeactivateClient'];
     delete?: never;

@@ -133,7 +133,7 @@ export class AgentClientsController {
   @ApiOperation({
     summary: 'Deactivate a client',
     description:
-      "At once: it can no longer authenticate, its tokens are revoked, it leaves the single sign-on sessions other clients share (the customer's session goes on) and the sessions only it is in end. Audited as client.deactivated, then session.revoked and token.revoked.",
+      "At once: it can no longer authenticate, its unredeemed authorization codes are deleted, its tokens are revoked, it leaves the single sign-on sessions other clients share (the customer's session goes on) and the sessions only it is in end. Audited as client.deactivated, then session.revoked and token.revoked.",
   })
   @ApiNoContentResponse({ description: 'Deactivated (or already inactive: the cascade is finished)' })
   @ApiProblems('NOT_FOUND')

@@ -390,21 +390,34 @@ export class ClientsService {
 
   /** Deactivates the client; every instance stops serving it from memory the moment this commits. */
   async deactivate(clientId: string, by: ClientAdminActor | string = SYSTEM_CLI): Promise<boolean> {
-    const actor = typeof by === 'string' ? { type: 'SYSTEM' as const, id: by } : by;
-    const result = await this.dataSource.transaction(async (manager) => {
-      const changed = await this.clients.deactivate(manager, clientId, this.clock.now());
-      if (changed) {
-        await this.audit.record(manager, {
-          type: AUDIT_EVENT_TYPES.CLIENT_DEACTIVATED,
-          outcome: 'SUCCESS',
-          actor,
-          clientId,
-        });
-      }
-      return changed;
-    });
+    const result = await this.dataSource.transaction((manager) => this.deactivateIn(manager, clientId, by));
     this.cache.invalidate(clientId);
     return result;
+  }
+
+  /**
+   * Deactivates the client in the caller's transaction, for a cascade that must end more in the same commit
+   * (ClientDeactivationService: its unredeemed codes); audited as client.deactivated with `details`. The caller
+   * calls forget(clientId) once it committed. False when the client was inactive already.
+   */
+  async deactivateIn(
+    manager: EntityManager,
+    clientId: string,
+    by: ClientAdminActor | string = SYSTEM_CLI,
+    details?: Record<string, unknown>,
+  ): Promise<boolean> {
+    const actor = typeof by === 'string' ? { type: 'SYSTEM' as const, id: by } : by;
+    const changed = await this.clients.deactivate(manager, clientId, this.clock.now());
+    if (changed) {
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.CLIENT_DEACTIVATED,
+        outcome: 'SUCCESS',
+        actor,
+        clientId,
+        ...(details ? { details } : {}),
+      });
+    }
+    return changed;
   }
 
   /**

@@ -473,6 +473,59 @@ describe('client administration API', () => {
     expect(reactivations[0]).toMatchObject({ actor_type: 'AGENT', actor_id: ADMIN_AGENT });
   });
 
+  it('deactivation deletes its unredeemed codes at once: reactivated within their lifetime, it cannot redeem one', async () => {
+    const app = { clientId: 'code-app', redirectUri: 'https://code-app.example/callback' };
+    expect(
+      (
+        await admin('POST', '', {
+          clientId: app.clientId,
+          name: 'Code app',
+          type: 'PUBLIC',
+          redirectUris: [app.redirectUri],
+          grantTypes: ['authorization_code'],
+          firstParty: false,
+        })
+      ).status,
+    ).toBe(201);
+    // The customer's session with the bank's SPA goes on through the deactivation (the app only leaves it), so
+    // only the code itself can stop the redemption.
+    const spaLogin = await completeLogin(a, { scope: 'openid' });
+    const client = (await a.app.get(ClientsService).findActive(app.clientId))!;
+    const pkce = pkcePair();
+    const code = await a.app.get(DataSource).transaction(async (tx) => {
+      expect(await a.app.get(SessionsService).joinClient(tx, spaLogin.sessionId, client)).toBe(true);
+      return a.app.get(AuthorizationCodesService).mint(tx, {
+        client,
+        sessionId: spaLogin.sessionId,
+        cupid: spaLogin.cupid,
+        redirectUri: app.redirectUri,
+        codeChallenge: pkce.challenge,
+        nonce: 'n-code-app',
+        scope: 'openid',
+      });
+    });
+    const unredeemed = () =>
+      a.dataSource.query(`SELECT id FROM authorization_codes WHERE client_id = $1 AND redeemed_at IS NULL`, [
+        app.clientId,
+      ]);
+    expect(await unredeemed()).toHaveLength(1);
+
+    expect((await admin('POST', `/${app.clientId}/deactivate`)).status).toBe(204);
+    expect(await unredeemed()).toEqual([]);
+    expect((await admin('POST', `/${app.clientId}/reactivate`)).status).toBe(204);
+    const redeemed = await exchangeCode(
+      a,
+      { code, verifier: pkce.verifier, sessionId: spaLogin.sessionId, cupid: spaLogin.cupid, nonce: 'n-code-app' },
+      { client_id: app.clientId, redirect_uri: app.redirectUri },
+    );
+    expect(redeemed.status).toBe(400);
+    expect(await redeemed.json()).toMatchObject({ error: 'invalid_grant' });
+    const [event] = (await auditEvents(a, { type: 'client.deactivated' })).filter((e) => e.client_id === app.clientId);
+    expect(event.details).toMatchObject({ codesDeleted: 1 });
+    const [{ status }] = await a.dataSource.query(`SELECT status FROM sessions WHERE id = $1`, [spaLogin.sessionId]);
+    expect(status).toBe('ACTIVE');
+  });
+
   it("a client's refresh token lifetime caps its refresh tokens; removing it restores the session's", async () => {
     const patched = await admin('PATCH', `/${SPA.clientId}`, { refreshTokenTtlSeconds: 120 });
     expect(patched.status).toBe(200);
