@@ -231,7 +231,7 @@ export interface paths {
     };
     /**
      * UserInfo (OIDC Core §5.3)
-     * @description Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or ended session is refused at once. A DPoP-bound token (RFC 9449) is accepted only as `Authorization: DPoP <token>` with a DPoP proof of its key (ath = its hash); as a Bearer token it is refused.
+     * @description Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or ended session is refused at once. A DPoP-bound token (RFC 9449) is accepted only as `Authorization: DPoP <token>` with a DPoP proof of its key (ath = its hash); as a Bearer token it is refused. The proof carries the server nonce when DPOP_NONCE_REQUIRED or the token's client is registered with dpop_bound_access_tokens: otherwise 401 use_dpop_nonce with the nonce in DPoP-Nonce.
      */
     get: operations['userinfo'];
     put?: never;
