@@ -732,7 +732,7 @@ export interface paths {
     put?: never;
     /**
      * Link a provider's subject to the customer
-     * @description For a customer whose identity the agent checked: later sign-ins through the provider sign this customer in. Audited as federation.linked (by: agent) with the reason.
+     * @description For a customer whose identity the agent checked: later sign-ins through the provider sign this customer in. Needs the admin role (AGENT_ADMIN_ROLE) besides the support role: 403 otherwise. Audited as federation.linked (by: agent) with the reason.
      */
     post: operations['agentCreateFederationLink'];
     delete?: never;
