@@ -34,11 +34,20 @@ export class ClientSessionDetachment {
     at: Date,
     reason: string,
   ): Promise<SessionsLeft> {
+    if ('sessionIds' in from) {
+      // A live client may be refreshing under these sessions: the one lock order (a token's row, then its
+      // session's; TokensRepository.rotateRefresh), and the tokens again once the sessions are held, for a
+      // rotation that committed while the first statement waited on its parent (READ COMMITTED: that statement
+      // never sees the child; one after the session lock does, and a later rotation finds its parent revoked).
+      // The sessions named are left by their tokens even when the list no longer held the client.
+      const first = await this.tokens.revokeForClientInSessions(tx, clientId, from.sessionIds, at, reason);
+      const sessionIds = await this.sessions.detachClient(tx, clientId, from);
+      const late = await this.tokens.revokeForClientInSessions(tx, clientId, from.sessionIds, at, reason);
+      return { sessionIds, tokensRevoked: first + late };
+    }
+    // A deactivated client: nothing of it is refreshed any more (every token statement is guarded by its row).
     const sessionIds = await this.sessions.detachClient(tx, clientId, from);
-    // Sessions named are left by their tokens too, even one whose list did not hold the client any more (left
-    // already): the tokens are what authorise, the list is what is told.
-    const under = 'sessionIds' in from ? from.sessionIds : sessionIds;
-    const tokensRevoked = await this.tokens.revokeForClientInSessions(tx, clientId, under, at, reason);
+    const tokensRevoked = await this.tokens.revokeForClientInSessions(tx, clientId, sessionIds, at, reason);
     return { sessionIds, tokensRevoked };
   }
 }

@@ -143,4 +143,35 @@ describe('RFC 7009: a third-party application revoking its refresh token', () =>
     expect((await logoutMessages()).map((message) => message.destination)).toEqual([SPA.clientId]);
     expect(rp.requests.map((request) => request.url)).toEqual(['/spa/backchannel']);
   });
+
+  it('revocation wins a race with the partner refreshing: no partner token of the session lives on', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const login = await completeLogin(t, { cupid: ALICE, scope: 'openid' });
+      const partner = await partnerJoins(login.sessionId);
+      const [refreshed, revoked] = await Promise.all([
+        postForm(t, '/oauth2/token', {
+          grant_type: 'refresh_token',
+          refresh_token: partner.refresh_token,
+          client_id: PARTNER.clientId,
+        }),
+        postForm(t, '/oauth2/revoke', { token: partner.refresh_token, client_id: PARTNER.clientId }),
+      ]);
+      expect(revoked.status).toBe(200);
+      expect([200, 400]).toContain(refreshed.status);
+      // Whatever the order, the partner holds nothing live under the session, a successor included.
+      const live = await t.dataSource.query(
+        `SELECT id FROM tokens WHERE session_id = $1 AND client_id = $2 AND status = 'ACTIVE'`,
+        [login.sessionId, PARTNER.clientId],
+      );
+      expect(live).toEqual([]);
+      if (refreshed.status === 200) {
+        const successor = (await refreshed.json()) as { access_token: string };
+        expect((await userinfo(successor.access_token)).status).toBe(401);
+      }
+      const [session] = await t.dataSource.query(`SELECT status, client_ids FROM sessions WHERE id = $1`, [
+        login.sessionId,
+      ]);
+      expect(session).toEqual({ status: 'ACTIVE', client_ids: [SPA.clientId] });
+    }
+  });
 });
