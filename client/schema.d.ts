@@ -2363,7 +2363,7 @@ export interface components {
       /** @example demo-spa */
       client_id?: string;
       /**
-       * @description The CUPID (or the client id for client_credentials tokens)
+       * @description The CUPID, a pairwise client's pseudonym of it, or the client id for client_credentials tokens
        * @example CUPID-0001
        */
       sub?: string;
@@ -2378,7 +2378,7 @@ export interface components {
       token_type?: 'Bearer' | 'DPoP' | 'refresh_token' | 'api_token';
       iss?: string;
       aud?: string;
-      /** @description Session id */
+      /** @description The token's session as its client knows it: the session id, or a pairwise client's pseudonym of it */
       sid?: string;
       jti?: string;
       /**

@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { AppModule, AppModuleOptions } from './app.module';
 import { drainOf } from './common/graceful-drain';
 import { answerError, ProblemExceptionFilter } from './common/problem.filter';
-import { edgeClientErrorHandler, edgeFrameworkErrors, installHttpEdge } from './common/http-edge';
+import { edgeClientErrorHandler, edgeFrameworkErrors, installBodyParsers, installHttpEdge } from './common/http-edge';
 import { createValidationPipe } from './common/validation';
 import { poolStats } from './database/sql';
 import type { AppConfig } from './config/config';
@@ -52,6 +52,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   if (!options.preview) app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemExceptionFilter());
   app.useGlobalPipes(createValidationPipe());
+  installBodyParsers(app, config.http.bodyLimitBytes);
 
   const fastify = app.getHttpAdapter().getInstance();
   drainOf(app).install(fastify);
@@ -65,7 +66,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
   }
   const overHttps = config.oidc.issuer.startsWith('https://');
   const hookLogger = new NestLogger('Errors');
-  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  // Hooks in callback form: they run on every request, and an async hook costs a promise each (issue 14).
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     void reply.header('X-Request-Id', String(request.id));
     void reply.header('X-Content-Type-Options', 'nosniff');
     void reply.header('Referrer-Policy', 'no-referrer');
@@ -74,22 +76,25 @@ export async function createApp(config: AppConfig, options: CreateAppOptions): P
     if (!request.url.startsWith('/docs'))
       void reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
     if (overHttps) void reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    // A CORS preflight is answered here, before routing; returning the reply ends the request.
-    try {
-      if (cors && (await cors.apply(request, reply))) return reply;
-    } catch (error) {
-      // Before routing, Nest's filter cannot see the error: answer it the same way (a database outage is a 503).
-      answerError(error, request, reply, hookLogger);
-      return reply;
-    }
-    return undefined;
+    // CORS concerns only requests with an Origin; a preflight is answered here, before routing (the reply ends it).
+    if (!cors || request.headers.origin === undefined) return done();
+    cors.apply(request, reply).then(
+      (answered) => {
+        if (!answered) done();
+      },
+      (error: unknown) => {
+        // Before routing, Nest's filter cannot see the error: answer it the same way (a database outage is a 503).
+        answerError(error, request, reply, hookLogger);
+      },
+    );
   });
   installHttpEdge(fastify);
-  fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     // The route template ("/sessions/:id"), never the raw path, keeps label cardinality bounded.
     const route = request.routeOptions?.url ?? '(unmatched)';
     metrics?.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     logRequest(rootLogger, request, reply);
+    done();
   });
 
   if (config.docs.enabled) {

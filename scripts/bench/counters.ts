@@ -11,13 +11,21 @@ import type { DataSource } from 'typeorm';
 
 export interface Snapshot {
   statements: number | null;
+  /** Connections PostgreSQL accepted for this database (pg_stat_database.sessions): a pool that churns pays a start-up each. */
+  sessions: number | null;
   serviceCpuMs: number | null;
+  /** The kernel's part of serviceCpuMs (system time: socket reads and writes, loopback delivery, epoll). */
+  serviceSystemCpuMs: number | null;
   postgresCpuMs: number | null;
 }
 
 export interface PhaseCost {
   statementsPerOp: number | null;
+  /** Connections opened during the phase (not per operation): 0 once the service's pool is warm. */
+  connectionsOpened: number | null;
   serviceCpuMsPerOp: number | null;
+  /** Of serviceCpuMsPerOp, what the kernel spent for the service (system time). */
+  serviceSystemCpuMsPerOp: number | null;
   postgresCpuMsPerOp: number | null;
 }
 
@@ -58,7 +66,17 @@ export class Counters {
       );
       statements = Number(row.n);
     }
-    return { statements, serviceCpuMs: await serviceCpuMs(serviceBase), postgresCpuMs: this.postgresCpuMs() };
+    const [db] = await this.dataSource.query(
+      'SELECT sessions::bigint AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    const cpu = await serviceCpuMs(serviceBase);
+    return {
+      statements,
+      sessions: Number(db.n),
+      serviceCpuMs: cpu.total,
+      serviceSystemCpuMs: cpu.system,
+      postgresCpuMs: this.postgresCpuMs(),
+    };
   }
 
   private postgresCpuMs(): number | null {
@@ -87,19 +105,25 @@ export function costPerOperation(before: Snapshot, after: Snapshot, operations: 
     a === null || b === null || operations === 0 ? null : Number(((b - a) / operations).toFixed(digits));
   return {
     statementsPerOp: per(before.statements, after.statements, 1),
+    // The benchmark's own snapshot connection is open throughout: what opened in between is the service's.
+    connectionsOpened: before.sessions === null || after.sessions === null ? null : after.sessions - before.sessions,
     serviceCpuMsPerOp: per(before.serviceCpuMs, after.serviceCpuMs, 2),
+    serviceSystemCpuMsPerOp: per(before.serviceSystemCpuMs, after.serviceSystemCpuMs, 2),
     postgresCpuMsPerOp: per(before.postgresCpuMs, after.postgresCpuMs, 2),
   };
 }
 
-/** The service's process.cpuUsage() (user + system), as prom-client exposes it. */
-async function serviceCpuMs(base: string): Promise<number | null> {
+/** The service's process.cpuUsage() (user + system, and system alone), as prom-client exposes it. */
+async function serviceCpuMs(base: string): Promise<{ total: number | null; system: number | null }> {
   try {
     const text = await (await fetch(`${base}/metrics`)).text();
-    const match = /^process_cpu_seconds_total(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(text);
-    return match ? Number(match[1]) * 1000 : null;
+    const read = (name: string) => {
+      const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+      return match ? Number(match[1]) * 1000 : null;
+    };
+    return { total: read('process_cpu_seconds_total'), system: read('process_cpu_system_seconds_total') };
   } catch {
-    return null;
+    return { total: null, system: null };
   }
 }
 

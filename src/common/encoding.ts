@@ -31,7 +31,21 @@ export function percentDecoded(bytes: Buffer): Buffer {
 
 /** Raw and percent-decoded forms both clean: for URLs and form bodies, where `%00` and `%FF` hide. */
 export function isCleanPercentEncoded(bytes: Buffer): boolean {
-  return isCleanBytes(bytes) && isCleanBytes(percentDecoded(bytes));
+  // Without a '%' the decoded bytes are the raw ones (most URLs): no second pass.
+  return isCleanBytes(bytes) && (!bytes.includes(0x25) || isCleanBytes(percentDecoded(bytes)));
+}
+
+/** Printable ASCII and tab only: clean without looking at bytes (most header values and URLs). */
+const PLAIN_ASCII = /^[\t\x20-\x7e]*$/;
+
+/** The raw request target, as Node decoded it (latin1): clean raw and percent-decoded. */
+export function isCleanUrl(url: string): boolean {
+  return (PLAIN_ASCII.test(url) && !url.includes('%')) || isCleanPercentEncoded(Buffer.from(url, 'latin1'));
+}
+
+/** A string Node decoded as latin1 (a header value, the raw URL) whose bytes are UTF-8 without a NUL. */
+export function isCleanLatin1(value: string): boolean {
+  return PLAIN_ASCII.test(value) || isCleanBytes(Buffer.from(value, 'latin1'));
 }
 
 /** A string (already decoded, e.g. from JSON) that can be stored as it is. */

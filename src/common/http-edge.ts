@@ -1,8 +1,11 @@
 import { STATUS_CODES } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable, Transform, TransformCallback } from 'node:stream';
+import { parse as parseQuery } from 'node:querystring';
+import { BadRequestException } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isCleanBytes, isCleanPercentEncoded, isCleanValue } from './encoding';
+import { isCleanBytes, isCleanLatin1, isCleanPercentEncoded, isCleanUrl, isCleanValue } from './encoding';
 import { InvalidEncodingError, UnsupportedMediaTypeError } from './edge-errors';
 import { OAuthError } from './oauth-error';
 import { OAUTH_PATH_PREFIX, sendOAuthError, sendProblem, toProblem } from './problem.filter';
@@ -20,26 +23,52 @@ import { OAUTH_PATH_PREFIX, sendOAuthError, sendProblem, toProblem } from './pro
  *   cached): transaction tokens, codes, tokens and personal data never sit in a shared or browser cache.
  */
 export function installHttpEdge(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', async (request: FastifyRequest) => {
-    if (!isCleanPercentEncoded(Buffer.from(request.url, 'latin1'))) throw new InvalidEncodingError('path or query');
-    if (!headersAreClean(request)) throw new InvalidEncodingError('header');
-    if (takesBody(request) && !isOAuthPath(request) && !sendsJson(request)) throw new UnsupportedMediaTypeError();
-  });
-  fastify.addHook('preParsing', async (request: FastifyRequest, _reply: FastifyReply, payload) => {
-    if (!takesBody(request)) return payload;
-    return checked(payload, new EncodingCheck(mediaType(request) === 'application/x-www-form-urlencoded'));
+  // Hooks in callback form: they run on every request, and an async hook costs a promise each (issue 14).
+  fastify.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    if (!isCleanUrl(request.url)) return done(new InvalidEncodingError('path or query'));
+    if (!headersAreClean(request)) return done(new InvalidEncodingError('header'));
+    if (takesBody(request) && !isOAuthPath(request) && !sendsJson(request))
+      return done(new UnsupportedMediaTypeError());
+    done();
   });
   // JSON escapes ("\u0000", "\ud800") only appear once parsed; the path parameters and query are decoded too.
-  fastify.addHook('preValidation', async (request: FastifyRequest) => {
-    if (!isCleanValue(request.params) || !isCleanValue(request.query)) throw new InvalidEncodingError('path or query');
-    if (!isCleanValue(request.body)) throw new InvalidEncodingError('body');
+  fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    if (!isCleanValue(request.params) || !isCleanValue(request.query))
+      return done(new InvalidEncodingError('path or query'));
+    if (!isCleanValue(request.body)) return done(new InvalidEncodingError('body'));
+    done();
   });
-  fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (!reply.hasHeader('cache-control')) void reply.header('Cache-Control', 'no-store');
-    // RFC 6749 §5.1: OAuth responses also carry Pragma for HTTP/1.0 caches.
-    if (isOAuthPath(request) && reply.getHeader('cache-control') === 'no-store')
-      void reply.header('Pragma', 'no-cache');
-    return payload;
+  fastify.addHook(
+    'onSend',
+    (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
+      if (!reply.hasHeader('cache-control')) void reply.header('Cache-Control', 'no-store');
+      // RFC 6749 §5.1: OAuth responses also carry Pragma for HTTP/1.0 caches.
+      if (isOAuthPath(request) && reply.getHeader('cache-control') === 'no-store')
+        void reply.header('Pragma', 'no-cache');
+      done(null, payload);
+    },
+  );
+}
+
+/**
+ * The two body parsers (JSON for the REST API, forms for OAuth, RFC 6749 §3.2), each checking the raw bytes
+ * before parsing: no NUL, UTF-8 throughout, and for forms the percent-decoded bytes too. Fastify reads the
+ * whole body (up to the body limit) before a parser runs, so the check needs no stream of its own.
+ * Parsing is what Nest's own parsers do: Fastify's JSON parser refusing `__proto__` and `constructor`
+ * poisoning, and for forms a prototype-less object whose `__proto__` key is refused the same way.
+ */
+export function installBodyParsers(app: NestFastifyApplication, bodyLimit: number): void {
+  const json = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
+  app.useBodyParser<Server>('application/json', { bodyLimit }, (request, body: Buffer, done) => {
+    if (!isCleanBytes(body)) return done(new InvalidEncodingError('body'), undefined);
+    void json(request, body.toString('utf8'), done);
+  });
+  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit }, (_request, body: Buffer, done) => {
+    if (!isCleanPercentEncoded(body)) return done(new InvalidEncodingError('body'), undefined);
+    const form = parseQuery(body.toString('utf8'));
+    if (Object.hasOwn(form, '__proto__'))
+      return done(new BadRequestException('Object contains forbidden prototype property'), undefined);
+    done(null, form);
   });
 }
 
@@ -106,60 +135,10 @@ function sendsJson(request: FastifyRequest): boolean {
 /** Node decodes header values as latin1: their bytes must be UTF-8; a Basic credential is checked decoded. */
 function headersAreClean(request: FastifyRequest): boolean {
   for (const value of Object.values(request.headers)) {
-    for (const item of Array.isArray(value) ? value : [value ?? '']) {
-      if (!isCleanBytes(Buffer.from(item, 'latin1'))) return false;
-    }
+    if (value === undefined) continue;
+    if (Array.isArray(value) ? !value.every(isCleanLatin1) : !isCleanLatin1(value)) return false;
   }
   // RFC 6749 §2.3.1: client id and secret are form-encoded, then base64-encoded.
   const basic = /^Basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(request.headers.authorization ?? '');
   return !basic || isCleanPercentEncoded(Buffer.from(basic[1], 'base64'));
-}
-
-/**
- * `payload.pipe(check)` with what stream.pipeline added, without the AbortController and DOMException
- * pipeline creates on every call (issue 14: a measurable share of a token request): an error of the upload
- * destroys the check, and so does an upload aborted before its end, so the request does not hang. A refused
- * body leaves the upload to Node, which discards what is left of it once the answer is sent.
- */
-function checked(payload: Readable, check: EncodingCheck): EncodingCheck {
-  payload.once('error', (error) => check.destroy(error));
-  payload.once('close', () => {
-    if (!payload.readableEnded) check.destroy(new Error('the upload was aborted'));
-  });
-  return payload.pipe(check);
-}
-
-/**
- * Passes the body through while checking its bytes: no NUL, UTF-8 throughout (a fatal streaming decoder,
- * so a character split across chunks is fine), and for form bodies the percent-decoded bytes too.
- */
-class EncodingCheck extends Transform {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  private readonly chunks: Buffer[] = [];
-
-  constructor(private readonly percentEncoded: boolean) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      if (chunk.includes(0)) throw new InvalidEncodingError('body');
-      this.decoder.decode(chunk, { stream: true });
-      if (this.percentEncoded) this.chunks.push(chunk);
-      callback(null, chunk);
-    } catch {
-      callback(new InvalidEncodingError('body'));
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      this.decoder.decode();
-      if (this.percentEncoded && !isCleanPercentEncoded(Buffer.concat(this.chunks)))
-        throw new InvalidEncodingError('body');
-      callback();
-    } catch {
-      callback(new InvalidEncodingError('body'));
-    }
-  }
 }

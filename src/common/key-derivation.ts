@@ -9,6 +9,11 @@ import { hkdfSync } from 'node:crypto';
 export abstract class KeyDerivation {
   /** 32 bytes for `info` (e.g. 'pseudonym:' + a key reference). */
   abstract derive(info: string): Buffer;
+  /**
+   * The same under KEY_ENCRYPTION_KEY_PREVIOUS while a change of the key-encryption key keeps it, else null: for a
+   * value derived and handed out before the change that must still be recognised (a pairwise client's sid).
+   */
+  abstract derivePrevious(info: string): Buffer | null;
 }
 
 /** HKDF-SHA256 of `ikm` with an empty salt (the KEK is already uniformly random) and `info`: 32 bytes. */

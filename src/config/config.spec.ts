@@ -140,6 +140,7 @@ describe('loadConfig', () => {
         statementTimeoutMs: 5000,
         idleInTransactionTimeoutMs: 15000,
         keepAliveIdleMs: 10000,
+        poolIdleTimeoutMs: 600000,
       },
       shutdown: { drainNoticeMs: 5000, timeoutMs: 25000 },
     });
@@ -150,6 +151,7 @@ describe('loadConfig', () => {
         DATABASE_STATEMENT_TIMEOUT_MS: '30000',
         DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '60000',
         DATABASE_KEEPALIVE_IDLE_MS: '5000',
+        DATABASE_POOL_IDLE_TIMEOUT_MS: '0',
         SHUTDOWN_DRAIN_NOTICE_MS: '0',
         SHUTDOWN_TIMEOUT_MS: '10000',
       }),
@@ -160,6 +162,7 @@ describe('loadConfig', () => {
         statementTimeoutMs: 30000,
         idleInTransactionTimeoutMs: 60000,
         keepAliveIdleMs: 5000,
+        poolIdleTimeoutMs: 0,
       },
       shutdown: { drainNoticeMs: 0, timeoutMs: 10000 },
     });

@@ -48,6 +48,11 @@ export interface AppConfig {
     idleInTransactionTimeoutMs: number;
     /** TCP keepalive: idle time before the first probe, so a dead peer is noticed on idle connections. */
     keepAliveIdleMs: number;
+    /**
+     * How long a pooled connection may sit idle before the pool closes it (0: never). Reopening one costs a
+     * SCRAM key derivation here and a backend start with cold caches in PostgreSQL, so the pool stays warm.
+     */
+    poolIdleTimeoutMs: number;
   };
   shutdown: {
     /** After SIGTERM, how long the port stays open answering 503, so load balancers see it leave. */
@@ -301,6 +306,7 @@ function readConfig(read: EnvReader): AppConfig {
       statementTimeoutMs: read.integer('DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
       idleInTransactionTimeoutMs: read.integer('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 15000, 1000, 600000),
       keepAliveIdleMs: read.integer('DATABASE_KEEPALIVE_IDLE_MS', 10000, 1000, 600000),
+      poolIdleTimeoutMs: read.integer('DATABASE_POOL_IDLE_TIMEOUT_MS', 600000, 0, 86400000),
     },
     shutdown: {
       drainNoticeMs: read.integer('SHUTDOWN_DRAIN_NOTICE_MS', 5000, 0, 120000),

@@ -50,6 +50,9 @@ export function servingDataSourceOptions(config: AppConfig, url: string): DataSo
       query_timeout: db.statementTimeoutMs + CLIENT_DEADLINE_MARGIN_MS,
       keepAlive: true,
       keepAliveInitialDelayMillis: db.keepAliveIdleMs,
+      // pg-pool closes idle connections after 10 s by default: under uneven load the pool then churns, and each
+      // reopened connection pays SCRAM's key derivation (here) and a backend start with cold caches (there).
+      idleTimeoutMillis: db.poolIdleTimeoutMs,
       Client: deadlineClientClass(db.connectTimeoutMs),
     },
   };

@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/config';
 import { postDelivery } from '../outbox/http-delivery';
 import { stableJti } from '../outbox/stable-jti';
 import { OutboxDelivery, OutboxMessage, OutboxOutcome, OutboxService } from '../outbox/outbox.service';
+import { PairwiseSids } from '../pseudonyms/pairwise-sids';
 import { PseudonymsService } from '../pseudonyms/pseudonyms.service';
 import { SigningKeysService } from '../tokens/keys/signing-keys.service';
 import { TokensRepository } from '../tokens/tokens.repository';
@@ -61,6 +62,7 @@ export class BackchannelLogoutHandlers implements OnModuleInit {
     private readonly keys: SigningKeysService,
     private readonly clock: Clock,
     private readonly pseudonyms: PseudonymsService,
+    private readonly sids: PairwiseSids,
     @Inject(SESSION_ENDED_LISTENERS) private readonly listeners: SessionEndedListener[],
   ) {}
 
@@ -99,7 +101,8 @@ export class BackchannelLogoutHandlers implements OnModuleInit {
         clientId: client.clientId,
         // OIDC Back-Channel Logout §2.4: the sub the client's ID tokens carried (a pairwise client's pseudonym).
         sub: await this.pseudonyms.subjectFor(client, cupid),
-        sid,
+        // §2.4: the sid its ID tokens carried (a pairwise client's own pseudonym of the session, src/pseudonyms).
+        sid: this.sids.sidFor(client, sid),
         jti: stableJti(this.config.oidc.issuer, message),
         nowSeconds: this.clock.nowSeconds(),
       }),

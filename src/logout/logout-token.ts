@@ -5,9 +5,9 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 export const LOGOUT_TOKEN_TTL_SECONDS = 120;
 
 /**
- * The claims of a logout token (§2.4): iss, aud (the client), iat, exp, jti, sub (as in the client's ID tokens: the CUPID, or a pairwise client's pseudonym),
- * sid (the session id, as ID tokens' sid), events; never a nonce (§2.4 forbids it, so a logout token cannot
- * pass for an ID token). `jti` is stable across retries of one delivery (the outbox message), so a relying
+ * The claims of a logout token (§2.4): iss, aud (the client), iat, exp, jti, sub and sid (both as in the client's
+ * ID tokens: the CUPID and the session id, or a pairwise client's pseudonyms of them), events; never a nonce (§2.4
+ * forbids it, so a logout token cannot pass for an ID token). `jti` is stable across retries of one delivery (the outbox message), so a relying
  * party that received it once can tell a redelivery (at least once) from a new logout.
  */
 export function logoutTokenClaims(input: {
@@ -15,6 +15,7 @@ export function logoutTokenClaims(input: {
   clientId: string;
   /** The client's sub for the customer: the CUPID, or the pairwise pseudonym. */
   sub: string;
+  /** The client's sid for the session: the session id, or the pairwise pseudonym of it. */
   sid: string;
   jti: string;
   nowSeconds: number;

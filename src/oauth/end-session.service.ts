@@ -31,7 +31,7 @@ export class EndSessionService {
   async endSession(request: EndSessionRequest, origin: RequestOrigin): Promise<{ redirectTo: string | null }> {
     const hint = await this.hints.resolve(request.idTokenHint);
     if (!hint) throw new InvalidRequestError('id_token_hint is not an ID token issued here');
-    const { clientId, sessionId, cupid } = hint;
+    const { clientId, cupid } = hint;
     if (request.clientId && request.clientId !== clientId)
       throw new InvalidRequestError('client_id does not match the id_token_hint');
     const redirectUri = request.postLogoutRedirectUri;
@@ -43,7 +43,7 @@ export class EndSessionService {
       }
     }
 
-    await this.sessions.logout(sessionId, cupid, clientId, origin);
+    await this.sessions.logout(await this.hints.sessionOf(hint), cupid, clientId, origin);
 
     if (!redirectUri) return { redirectTo: null };
     const target = new URL(redirectUri);

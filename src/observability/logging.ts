@@ -152,6 +152,7 @@ export function logRequest(root: PinoLogger, request: FastifyRequest, reply: Fas
   const path = request.url.split('?')[0];
   if (QUIET_PATHS.has(path) && reply.statusCode < 500) return;
   const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'warn' : 'info';
+  if (!root.isLevelEnabled(level)) return; // the line's object is not built for nothing (LOG_LEVEL=warn)
   root[level](
     {
       requestId: String(request.id),

@@ -229,7 +229,7 @@ export class PseudonymsService {
   }
 }
 
-function sectorOf(client: SubjectPolicy): string {
+export function sectorOf(client: SubjectPolicy): string {
   // The table's check (oauth_clients_pairwise_sector) makes this unreachable; fail closed if it ever is not.
   if (!client.sectorIdentifier) throw new Error('a pairwise client without a sector identifier');
   return client.sectorIdentifier;

@@ -309,6 +309,19 @@ export class SessionsRepository {
     );
   }
 
+  /**
+   * The ids of a customer's sessions, any status (an ended one stays until the retention job deletes it), newest
+   * first, at most `limit` (idx_sessions_cupid): what a pairwise client's sid is matched against.
+   */
+  async idsOfCustomer(cupid: string, limit: number): Promise<string[]> {
+    const rows = await rowsOf<{ id: string }>(
+      this.dataSource.manager,
+      'SELECT id FROM sessions WHERE cupid = $1 ORDER BY created_at DESC, id DESC LIMIT $2',
+      [cupid, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
   findRow(id: string): Promise<SessionRow | null> {
     return rowsOf<SessionRow>(this.dataSource.manager, `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [
       id,

@@ -147,14 +147,15 @@ export class SessionsService {
    * a logout of an ended session is still a logout the customer asked for, so it is audited too.
    */
   logout(
-    sessionId: string,
+    sessionId: string | null,
     cupid: string,
     clientId: string,
     origin: Partial<RequestOrigin> = {},
   ): Promise<{ sessionWasActive: boolean }> {
     const customer: RevokedBy = { type: 'CUSTOMER', id: cupid };
     return retryTransaction(this.dataSource, async (tx) => {
-      const sessionWasActive = await this.revoke(sessionId, customer, 'logout', origin, tx);
+      // null: the hint's session is no longer in the table (deleted after its retention): nothing to end.
+      const sessionWasActive = sessionId !== null && (await this.revoke(sessionId, customer, 'logout', origin, tx));
       await this.audit.record(tx, {
         type: AUDIT_EVENT_TYPES.LOGOUT,
         outcome: 'SUCCESS',
@@ -305,6 +306,15 @@ export class SessionsService {
 
   findById(sessionId: string, manager?: EntityManager): Promise<Session | null> {
     return this.sessions.findById(sessionId, manager);
+  }
+
+  /**
+   * A customer's session ids, newest first: a pairwise client knows a session only by its pseudonym of the id
+   * (src/pseudonyms/pairwise-sids.ts), which is one-way, so the way back compares against these. Bounded: a
+   * customer with more sessions than that still in the table has the newest compared.
+   */
+  sessionIdsOf(cupid: string): Promise<string[]> {
+    return this.sessions.idsOfCustomer(cupid, 500);
   }
 }
 

@@ -18,13 +18,15 @@ import { TokensRepository } from './tokens.repository';
 import { TokensService } from './tokens.service';
 import { UsedJtisRepository } from './used-jtis.repository';
 import { ClientsModule } from '../clients/clients.module';
+import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { ClientSessionDetachment } from './client-session-detachment';
 
 @Module({
-  // The token checks ask whether a token's client is still active (ClientsService's cache, no statement); a client
-  // leaving a session (ClientSessionDetachment) writes the session's client list.
-  imports: [ClientsModule, SessionsModule],
+  // The token checks ask whether a token's client is still active (ClientsService's cache, no statement); a
+  // pairwise client's sid is computed by src/pseudonyms; a client leaving a session (ClientSessionDetachment)
+  // writes the session's client list.
+  imports: [ClientsModule, PseudonymsModule, SessionsModule],
   providers: [
     {
       provide: KEY_ENCRYPTION_KEY,
@@ -49,10 +51,14 @@ import { ClientSessionDetachment } from './client-session-detachment';
       useFactory: (kek: KeyEncryptionKey) => new KekFactorKeys(kek),
     },
     {
-      // HKDF keys of the current key-encryption key (pairwise pseudonyms, src/pseudonyms).
+      // HKDF keys of the current key-encryption key (pairwise pseudonyms and sids, src/pseudonyms), and of the
+      // previous one during its change.
       provide: KeyDerivation,
       inject: [KEY_ENCRYPTION_KEY],
-      useFactory: (kek: KeyEncryptionKey): KeyDerivation => ({ derive: (info) => hkdfSha256(kek.key, info) }),
+      useFactory: (kek: KeyEncryptionKey): KeyDerivation => ({
+        derive: (info) => hkdfSha256(kek.key, info),
+        derivePrevious: (info) => (kek.previous ? hkdfSha256(kek.previous.key, info) : null),
+      }),
     },
   ],
   exports: [

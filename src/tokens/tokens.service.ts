@@ -11,6 +11,7 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import { ClientsService } from '../clients/clients.service';
+import { PairwiseSids } from '../pseudonyms/pairwise-sids';
 import { isSessionLive } from '../sessions/sessions.service';
 import { SigningKeysService } from './keys/signing-keys.service';
 import { TokenInsert, TokensRepository, TokenState } from './tokens.repository';
@@ -121,6 +122,7 @@ export class TokensService {
     private readonly clock: Clock,
     private readonly apiTokens: ApiTokensService,
     private readonly clients: ClientsService,
+    private readonly sids: PairwiseSids,
   ) {}
 
   /**
@@ -151,6 +153,8 @@ export class TokensService {
     const sub = grant.subject ?? session.cupid;
     // Stored only when it differs: a public-subject client's rows stay as they were.
     const subject = grant.subject && grant.subject !== session.cupid ? grant.subject : null;
+    // The session as this client knows it: its id, or a pairwise client's pseudonym of it (src/pseudonyms).
+    const sid = this.sids.sidFor(client, session.id);
     const now = this.clock.now();
     const iat = seconds(now);
     const accessTtl = client.accessTokenTtlSeconds ?? this.config.tokens.accessTtlSeconds;
@@ -162,7 +166,7 @@ export class TokensService {
         aud: this.config.oidc.accessTokenAudience,
         client_id: client.clientId,
         scope: grant.scope,
-        sid: session.id,
+        sid,
         auth_time: seconds(session.authTime),
         jti,
         iat,
@@ -209,7 +213,7 @@ export class TokensService {
           ...(grant.nonce ? { nonce: grant.nonce } : {}),
           ...(session.acr ? { acr: session.acr } : {}),
           amr: session.amr,
-          sid: session.id,
+          sid,
           at_hash: atHash(accessToken),
           jti: idJti,
         },
@@ -390,7 +394,8 @@ export class TokensService {
     const state = found.state;
     if (!state || state.type === 'ID' || !this.isLive(state)) return { active: false };
     if (state.type === 'REFRESH' && state.clientId !== callerClientId) return { active: false };
-    if (!(await this.clientActive(state.clientId))) return { active: false };
+    const client = await this.clients.findActive(state.clientId);
+    if (!client) return { active: false };
     return {
       active: true,
       scope: state.scope,
@@ -401,7 +406,9 @@ export class TokensService {
       token_type: state.type === 'ACCESS' ? (state.dpopJkt ? 'DPoP' : 'Bearer') : 'refresh_token',
       iss: this.config.oidc.issuer,
       ...(state.type === 'ACCESS' ? { aud: this.config.oidc.accessTokenAudience } : {}),
-      ...(state.sessionId ? { sid: state.sessionId } : {}),
+      // The sid the token's client was given (a pairwise client's is its own pseudonym of the session), so a
+      // resource server sees the same sid as the relying party, and no sid that links two pairwise clients.
+      ...(state.sessionId ? { sid: this.sids.sidFor(client, state.sessionId) } : {}),
       ...(state.jti ? { jti: state.jti } : {}),
       ...(state.dpopJkt ? { cnf: { jkt: state.dpopJkt } } : {}),
     };

@@ -86,6 +86,22 @@ describe('pairwise subjects', () => {
     return createHmac('sha256', key).update(`${sector}\u0000${cupid}`).digest('base64url');
   }
 
+  /** A pairwise client's sid for a session (docs/pairwise-subjects.md), computed independently of the service. */
+  function expectedSid(sector: string, sessionId: string): string {
+    const key = hkdfSync(
+      'sha256',
+      Buffer.from(TEST_KEY_ENCRYPTION_KEY, 'base64'),
+      Buffer.alloc(0),
+      'pairwise-sid:v1',
+      32,
+    );
+    return createHmac('sha256', Buffer.from(key))
+      .update(`${sector}\u0000${sessionId}`)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
+  }
+
   /** A completed login for `cupid` at `clientId`, redeemed by openid-client (code + PKCE, ID token checked). */
   async function signIn(clientId: string, cupid = ALICE) {
     const config = rps.get(clientId)!;
@@ -181,7 +197,7 @@ describe('pairwise subjects', () => {
       active: true,
       sub,
       client_id: A1,
-      sid: login.sessionId,
+      sid: expectedSid('a.example', login.sessionId),
     });
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
     expect(refreshed.claims()?.sub).toBe(sub);
@@ -204,8 +220,11 @@ describe('pairwise subjects', () => {
       [login.sessionId],
     );
     expect(logout).toEqual({ actor_id: ALICE, cupid: ALICE });
-    const payload = await logoutToken('/b/backchannel', login.sessionId, B);
-    expect(payload).toMatchObject({ sub, sid: login.sessionId, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } });
+    // Its sid is the one the client's ID token carried: its sector's pseudonym of the session, not the session id.
+    const sid = expectedSid('b.example', login.sessionId);
+    expect(decodeJwt(tokens.id_token!).sid).toBe(sid);
+    const payload = await logoutToken('/b/backchannel', sid, B);
+    expect(payload).toMatchObject({ sub, sid, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } });
   });
 
   it('resolves a pairwise id_token_hint at authorize, and refuses one whose sub names nobody', async () => {

@@ -142,7 +142,7 @@ describe('statements per operation on the token endpoints (issue 14)', () => {
     );
   });
 
-  it('pairwise client (issue 16): one statement more at the code exchange only, none at userinfo or refresh', async () => {
+  it('pairwise client (issue 16): one statement more at the code exchange only, none at userinfo, introspection or refresh', async () => {
     const clientId = 'test-pairwise';
     await t.app.get(ClientsService).register({
       clientId,
@@ -171,6 +171,23 @@ describe('statements per operation on the token endpoints (issue 14)', () => {
       fetch(`${t.baseUrl}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tokens!.access_token}` } }),
     );
     expect(userinfo.length).toBeLessThanOrEqual(1);
+    // Introspection answers the client's own sid (its pseudonym of the session, computed): no statement more.
+    await warm();
+    let introspection: { active?: boolean; sid?: string } = {};
+    const introspected = await statementsOf(async () => {
+      const response = await postForm(
+        t,
+        '/oauth2/introspect',
+        { token: tokens!.access_token },
+        { id: SERVICE.clientId, secret: SERVICE.secret },
+      );
+      introspection = (await response.clone().json()) as typeof introspection;
+      return response;
+    });
+    expect(introspected.length).toBeLessThanOrEqual(1);
+    expect(introspection.active).toBe(true);
+    expect(introspection.sid).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(introspection.sid).not.toBe(login.sessionId);
     const refreshed = await statementsOf(() =>
       postForm(t, '/oauth2/token', {
         grant_type: 'refresh_token',
@@ -179,7 +196,7 @@ describe('statements per operation on the token endpoints (issue 14)', () => {
       }),
     );
     expect(refreshed.length).toBeLessThanOrEqual(3);
-    expect([...userinfo, ...refreshed].join('\n')).not.toContain('subject_pseudonyms');
+    expect([...userinfo, ...introspected, ...refreshed].join('\n')).not.toContain('subject_pseudonyms');
   });
 
   describe('under concurrency (group commit: one statement for the calls that arrive together)', () => {

@@ -71,7 +71,7 @@ export class IntrospectionResponseDto {
   @ApiPropertyOptional({ example: 'demo-spa' }) client_id?: string;
   @ApiPropertyOptional({
     example: 'CUPID-0001',
-    description: 'The CUPID (or the client id for client_credentials tokens)',
+    description: "The CUPID, a pairwise client's pseudonym of it, or the client id for client_credentials tokens",
   })
   sub?: string;
   @ApiPropertyOptional({ example: 1795547470 }) exp?: number;
@@ -83,7 +83,10 @@ export class IntrospectionResponseDto {
   token_type?: string;
   @ApiPropertyOptional() iss?: string;
   @ApiPropertyOptional() aud?: string;
-  @ApiPropertyOptional({ description: 'Session id' }) sid?: string;
+  @ApiPropertyOptional({
+    description: "The token's session as its client knows it: the session id, or a pairwise client's pseudonym of it",
+  })
+  sid?: string;
   @ApiPropertyOptional() jti?: string;
   @ApiPropertyOptional({
     description: 'RFC 9449 §6.2: the JWK thumbprint a DPoP-bound token is bound to',
