@@ -231,7 +231,7 @@ export interface paths {
     };
     /**
      * UserInfo (OIDC Core §5.3)
-     * @description Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or ended session is refused at once. A DPoP-bound token (RFC 9449) is accepted only as `Authorization: DPoP <token>` with a DPoP proof of its key (ath = its hash); as a Bearer token it is refused.
+     * @description Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or ended session is refused at once. A DPoP-bound token (RFC 9449) is accepted only as `Authorization: DPoP <token>` with a DPoP proof of its key (ath = its hash); as a Bearer token it is refused. The proof carries the server nonce when DPOP_NONCE_REQUIRED or the token's client is registered with dpop_bound_access_tokens: otherwise 401 use_dpop_nonce with the nonce in DPoP-Nonce.
      */
     get: operations['userinfo'];
     put?: never;
@@ -630,7 +630,7 @@ export interface paths {
     put?: never;
     /**
      * Register a client
-     * @description A confidential client's secret is in the answer, this once. Audited as client.registered.
+     * @description A confidential client's secret is in the answer, this once; a client that authenticates with private_key_jwt gets none (its keys authenticate it). Audited as client.registered.
      */
     post: operations['adminCreateClient'];
     delete?: never;
@@ -655,7 +655,7 @@ export interface paths {
     head?: never;
     /**
      * Change a client's settings
-     * @description Only the fields sent change (null removes an optional one); every instance applies the change at once. Audited as client.updated with the names of the fields that changed.
+     * @description Only the fields sent change (null removes an optional one); every instance applies the change at once. Switching a confidential client to private_key_jwt removes its secret (and a previous one still in its overlap); switching it from private_key_jwt to a secret method issues a new secret, in this answer only (clientSecret). Audited as client.updated with the names of the fields that changed.
      */
     patch: operations['adminUpdateClient'];
     trace?: never;
@@ -671,7 +671,7 @@ export interface paths {
     put?: never;
     /**
      * Rotate a confidential client's secret
-     * @description The new secret is in the answer, this once. The previous one keeps working for the overlap (CLIENT_SECRET_ROTATION_OVERLAP_SECONDS, or ?overlap=; 0 revokes it at once). Audited as client.secret_rotated.
+     * @description The new secret is in the answer, this once. The previous one keeps working for the overlap (CLIENT_SECRET_ROTATION_OVERLAP_SECONDS, or ?overlap=; 0 revokes it at once). A public or private_key_jwt client has no secret: 400. Audited as client.secret_rotated.
      */
     post: operations['adminRotateClientSecret'];
     delete?: never;
@@ -691,7 +691,7 @@ export interface paths {
     put?: never;
     /**
      * Deactivate a client
-     * @description At once: it can no longer authenticate, its tokens are revoked, it leaves the single sign-on sessions other clients share (the customer's session goes on) and the sessions only it is in end. Audited as client.deactivated, then session.revoked and token.revoked.
+     * @description At once: it can no longer authenticate, its unredeemed authorization codes are deleted, its tokens are revoked, it leaves the single sign-on sessions other clients share (the customer's session goes on) and the sessions only it is in end. Audited as client.deactivated, then session.revoked and token.revoked.
      */
     post: operations['adminDeactivateClient'];
     delete?: never;
@@ -732,7 +732,7 @@ export interface paths {
     put?: never;
     /**
      * Link a provider's subject to the customer
-     * @description For a customer whose identity the agent checked: later sign-ins through the provider sign this customer in. Audited as federation.linked (by: agent) with the reason.
+     * @description For a customer whose identity the agent checked: later sign-ins through the provider sign this customer in. Needs the admin role (AGENT_ADMIN_ROLE) besides the support role: 403 otherwise. Audited as federation.linked (by: agent) with the reason.
      */
     post: operations['agentCreateFederationLink'];
     delete?: never;
@@ -2904,7 +2904,7 @@ export interface components {
       /** @example Partner budgeting app */
       name: string;
       /**
-       * @description CONFIDENTIAL gets a secret, returned once
+       * @description CONFIDENTIAL gets a secret, returned once (none with tokenEndpointAuthMethod private_key_jwt)
        * @enum {string}
        */
       type: 'PUBLIC' | 'CONFIDENTIAL';
@@ -3008,7 +3008,7 @@ export interface components {
     };
     ClientCreatedDto: {
       client: components['schemas']['ClientDto'];
-      /** @description A confidential client's secret, shown this once (only its hash is kept); null for a public client */
+      /** @description A confidential client's secret, shown this once (only its hash is kept); null for a public client and for one that authenticates with private_key_jwt (its keys) */
       clientSecret: string | null;
     };
     ClientUpdateDto: {
@@ -3111,6 +3111,93 @@ export interface components {
        * @example https://partner.example/jwks.json
        */
       jwksUri?: string | null;
+    };
+    ClientUpdatedDto: {
+      /** @example partner-budget-app */
+      clientId: string;
+      /** @example Partner budgeting app */
+      name: string;
+      /** @enum {string} */
+      type: 'PUBLIC' | 'CONFIDENTIAL';
+      active: boolean;
+      /** Format: date-time */
+      deactivatedAt: string | null;
+      /**
+       * @example [
+       *       "https://partner.example/callback"
+       *     ]
+       */
+      redirectUris: string[];
+      /**
+       * @example [
+       *       "https://partner.example/signed-out"
+       *     ]
+       */
+      postLogoutRedirectUris: string[];
+      grantTypes: ('authorization_code' | 'refresh_token' | 'client_credentials')[];
+      /**
+       * @example [
+       *       "openid",
+       *       "profile"
+       *     ]
+       */
+      scopes: string[];
+      canIntrospect: boolean;
+      /**
+       * @example [
+       *       "email",
+       *       "name"
+       *     ]
+       */
+      allowedClaims: string[] | null;
+      minAcr: string | null;
+      accessTokenTtlSeconds: number | null;
+      idTokenTtlSeconds: number | null;
+      refreshTokenTtlSeconds: number | null;
+      sessionIdleTtlSeconds: number | null;
+      sessionAbsoluteTtlSeconds: number | null;
+      backchannelLogoutUri: string | null;
+      backchannelLogoutSessionRequired: boolean;
+      firstParty: boolean;
+      /** @enum {string} */
+      subjectType: 'public' | 'pairwise';
+      /** @example partner.example */
+      sectorIdentifier: string | null;
+      /** @enum {string|null} */
+      tokenEndpointAuthMethod: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | null;
+      dpopBoundAccessTokens: boolean;
+      /**
+       * @description RFC 7591 `jwks`: {"keys": [...]}, 1-10 PUBLIC keys (no d, p, q, dp, dq, qi, k), each with kty and a distinct kid: EC P-256, RSA of 2048 bits or more, OKP Ed25519
+       * @example {
+       *       "keys": [
+       *         {
+       *           "kty": "EC",
+       *           "crv": "P-256",
+       *           "kid": "partner-2026",
+       *           "x": "...",
+       *           "y": "..."
+       *         }
+       *       ]
+       *     }
+       */
+      jwks: {
+        [key: string]: unknown;
+      } | null;
+      jwksUri: string | null;
+      /**
+       * Format: date-time
+       * @description Until when the previous secret still works after a rotation; null: none does
+       */
+      previousSecretExpiresAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /**
+       * @description Only when the change switched a private_key_jwt client to client_secret_basic or _post (or the type's rule): its new secret, shown this once
+       * @example kX9v2Qm7Lr4tW8pZ1bN6cH3jF5sD0aYe
+       */
+      clientSecret?: string;
     };
     ClientSecretRotatedDto: {
       client: components['schemas']['ClientDto'];
@@ -8705,10 +8792,11 @@ export interface operations {
            *       "jwksUri": null,
            *       "previousSecretExpiresAt": "2026-11-24T19:00:00.000Z",
            *       "createdAt": "2026-11-24T19:00:00.000Z",
-           *       "updatedAt": "2026-11-24T19:00:00.000Z"
+           *       "updatedAt": "2026-11-24T19:00:00.000Z",
+           *       "clientSecret": "kX9v2Qm7Lr4tW8pZ1bN6cH3jF5sD0aYe"
            *     }
            */
-          'application/json': components['schemas']['ClientDto'];
+          'application/json': components['schemas']['ClientUpdatedDto'];
         };
       };
       /**

@@ -30,6 +30,7 @@ import {
   ClientRotationQueryDto,
   ClientSecretRotatedDto,
   ClientUpdateDto,
+  ClientUpdatedDto,
   toClientDto,
 } from './dto/client-admin.dto';
 
@@ -64,7 +65,8 @@ export class AgentClientsController {
   @HttpCode(201)
   @ApiOperation({
     summary: 'Register a client',
-    description: "A confidential client's secret is in the answer, this once. Audited as client.registered.",
+    description:
+      "A confidential client's secret is in the answer, this once; a client that authenticates with private_key_jwt gets none (its keys authenticate it). Audited as client.registered.",
   })
   @ApiCreatedResponse({ type: ClientCreatedDto })
   @ApiProblems('CLIENT_ID_TAKEN')
@@ -93,17 +95,17 @@ export class AgentClientsController {
   @ApiOperation({
     summary: "Change a client's settings",
     description:
-      'Only the fields sent change (null removes an optional one); every instance applies the change at once. Audited as client.updated with the names of the fields that changed.',
+      'Only the fields sent change (null removes an optional one); every instance applies the change at once. Switching a confidential client to private_key_jwt removes its secret (and a previous one still in its overlap); switching it from private_key_jwt to a secret method issues a new secret, in this answer only (clientSecret). Audited as client.updated with the names of the fields that changed.',
   })
-  @ApiOkResponse({ type: ClientDto })
+  @ApiOkResponse({ type: ClientUpdatedDto })
   @ApiProblems('NOT_FOUND')
   async update(
     @Param('clientId') clientId: string,
     @Body() body: ClientUpdateDto,
     @Req() request: AgentRequest,
-  ): Promise<ClientDto> {
-    const client = await mapErrors(() => this.clients.update(clientId, body, actorOf(request)));
-    return toClientDto(client, this.clock.now());
+  ): Promise<ClientUpdatedDto> {
+    const { client, secret } = await mapErrors(() => this.clients.update(clientId, body, actorOf(request)));
+    return { ...toClientDto(client, this.clock.now()), ...(secret ? { clientSecret: secret } : {}) };
   }
 
   @Post(':clientId/secret')
@@ -111,7 +113,7 @@ export class AgentClientsController {
   @ApiOperation({
     summary: "Rotate a confidential client's secret",
     description:
-      'The new secret is in the answer, this once. The previous one keeps working for the overlap (CLIENT_SECRET_ROTATION_OVERLAP_SECONDS, or ?overlap=; 0 revokes it at once). Audited as client.secret_rotated.',
+      'The new secret is in the answer, this once. The previous one keeps working for the overlap (CLIENT_SECRET_ROTATION_OVERLAP_SECONDS, or ?overlap=; 0 revokes it at once). A public or private_key_jwt client has no secret: 400. Audited as client.secret_rotated.',
   })
   @ApiOkResponse({ type: ClientSecretRotatedDto })
   @ApiProblems('NOT_FOUND')
@@ -131,7 +133,7 @@ export class AgentClientsController {
   @ApiOperation({
     summary: 'Deactivate a client',
     description:
-      "At once: it can no longer authenticate, its tokens are revoked, it leaves the single sign-on sessions other clients share (the customer's session goes on) and the sessions only it is in end. Audited as client.deactivated, then session.revoked and token.revoked.",
+      "At once: it can no longer authenticate, its unredeemed authorization codes are deleted, its tokens are revoked, it leaves the single sign-on sessions other clients share (the customer's session goes on) and the sessions only it is in end. Audited as client.deactivated, then session.revoked and token.revoked.",
   })
   @ApiNoContentResponse({ description: 'Deactivated (or already inactive: the cascade is finished)' })
   @ApiProblems('NOT_FOUND')

@@ -36,6 +36,7 @@ import {
   UnknownFederationProviderError,
 } from '../federation/federation-links.service';
 import { agentAction } from './agent-action';
+import { AgentAdminGuard } from './agent-admin.guard';
 import { AgentAuthGuard } from './agent-jwt.strategy';
 import type { AgentRequest } from './agent-jwt.strategy';
 import { AgentSupportService } from './agent-support.service';
@@ -60,7 +61,9 @@ export function federationConflict(detail: string): ApiError {
 /**
  * A customer's links to upstream identity providers (issue 21), for support agents: list (audited as a view),
  * link (after checking who the customer is out of band: a link lets the provider's sign-in stand for the CUPID)
- * and unlink; each with the agent's reason.
+ * and unlink; each with the agent's reason. Linking also needs AGENT_ADMIN_ROLE: it hands the customer's account to
+ * whoever controls the upstream subject, a takeover if a support agent is deceived or compromised; listing and
+ * unlinking (which only take access away) stay with the support role.
  */
 @ApiTags('agents')
 @ApiBearerAuth('agent')
@@ -89,10 +92,12 @@ export class AgentFederationController {
 
   @Post()
   @HttpCode(201)
+  @UseGuards(AgentAdminGuard)
   @ApiOperation({
     summary: "Link a provider's subject to the customer",
     description:
       'For a customer whose identity the agent checked: later sign-ins through the provider sign this customer in. ' +
+      'Needs the admin role (AGENT_ADMIN_ROLE) besides the support role: 403 otherwise. ' +
       'Audited as federation.linked (by: agent) with the reason.',
   })
   @ApiCreatedResponse({ type: FederationLinkDto })

@@ -15,6 +15,7 @@ import { ClientsModule } from '../clients/clients.module';
 import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
 import { AgentClientsController } from './agent-clients.controller';
 import { ClientAdminGuard } from './client-admin.guard';
+import { AgentAdminGuard } from './agent-admin.guard';
 import { AgentApiTokensController } from './agent-api-tokens.controller';
 import { AgentRecoveryController } from './agent-recovery.controller';
 import { AgentRecoveryService } from './agent-recovery.service';
@@ -58,6 +59,13 @@ import { AgentFederationProvidersController } from './agent-federation-providers
     AgentConsentsController,
     AgentSubjectsController,
   ],
-  providers: [ClientAdminGuard, WorkforceKeys, AgentJwtStrategy, AgentSupportService, AgentRecoveryService],
+  providers: [
+    ClientAdminGuard,
+    AgentAdminGuard,
+    WorkforceKeys,
+    AgentJwtStrategy,
+    AgentSupportService,
+    AgentRecoveryService,
+  ],
 })
 export class AgentsModule {}

@@ -14,6 +14,7 @@ export const CLIENT_FLAGS_USAGE = `  client settings (clients:add and clients:up
               [--auth-method none|client_secret_basic|client_secret_post|private_key_jwt] [--dpop true|false]
               [--jwks-file PATH | --jwks-uri URI] [--allowed-claim CLAIM ...]
   clients:update --id ID [settings] [--clear SETTING ...]   (--clear jwks, --clear sectorIdentifier, ...: removes it)
+              (--auth-method private_key_jwt drops the secret; from it to client_secret_* prints a new one once)
   clients:rotate-secret --id ID [--overlap SECONDS]   (the old secret works for the overlap; 0: revoked at once)
   clients:reactivate --id ID
   clients:show --id ID`;
@@ -92,7 +93,9 @@ export async function runClientCommand(command: string, flags: Flags, clients: C
       const update = settingsFromFlags(flags);
       if (CLIENT_SETTING_NAMES.every((name) => update[name] === undefined))
         throw new ClientFlagError('nothing to change: give at least one setting');
-      return [{ updated: id, ...describeClient(await clients.update(id, update)) }];
+      const { client, secret } = await clients.update(id, update);
+      const issued = secret ? [{ clientSecret: secret, note: 'shown once: store it now; only its hash is kept' }] : [];
+      return [{ updated: id, ...describeClient(client) }, ...issued];
     }
     if (command === 'clients:rotate-secret') {
       const overlap = flags.overlap === undefined ? undefined : Number(flags.overlap);

@@ -93,6 +93,15 @@ export type ClientUpdate = Partial<ClientSettings>;
 
 export class ClientRegistrationError extends Error {}
 
+/**
+ * Whether a client of this type and token endpoint auth method keeps a secret: a confidential client does,
+ * unless it authenticates with its keys (private_key_jwt, RFC 7523), which makes any secret useless (the
+ * token endpoint refuses it). The oauth_clients_secret_by_auth_method check holds the same rule.
+ */
+export function holdsSecret(type: OAuthClientType, method: TokenEndpointAuthMethod | null): boolean {
+  return type === 'CONFIDENTIAL' && method !== 'private_key_jwt';
+}
+
 export function settingsOf(client: OAuthClient): ClientSettings {
   const settings = {} as Record<string, unknown>;
   for (const name of CLIENT_SETTING_NAMES) settings[name] = client[name];

@@ -17,6 +17,7 @@ import {
   ClientRegistrationError,
   ClientSettings,
   ClientUpdate,
+  holdsSecret,
   NULLABLE_SETTINGS,
   settingsOf,
 } from './client-settings';
@@ -34,7 +35,7 @@ export interface ClientRegistration {
   grantTypes: GrantType[];
   scopes?: string[];
   canIntrospect?: boolean;
-  /** A confidential client's secret; generated (and returned once) when omitted. */
+  /** A confidential client's secret; generated (and returned once) when omitted. None with private_key_jwt. */
   secret?: string;
   accessTokenTtlSeconds?: number;
   idTokenTtlSeconds?: number;
@@ -68,6 +69,16 @@ export class ClientIdTakenError extends ClientRegistrationError {}
 
 /** No client has that id. */
 export class ClientNotFoundError extends Error {}
+
+/** A client's settings changed; `secret` is the one a switch to a secret method issued (returned once). */
+export interface ClientUpdated {
+  client: OAuthClient;
+  secret?: string;
+}
+
+/** What a private_key_jwt client that asks for a secret is told: it gets one by switching to a secret method. */
+const KEYS_CLIENT_HAS_NO_SECRET =
+  'a private_key_jwt client authenticates with its keys and has no secret; to get one, change its tokenEndpointAuthMethod to client_secret_basic or client_secret_post (the answer shows the new secret once)';
 
 const VERIFIED_SECRET_TTL_MS = 5 * 60_000;
 const VERIFIED_SECRETS_MAX = 1000;
@@ -107,6 +118,8 @@ export class ClientsService {
       problems.push('a client secret has at least 16 characters');
     if (registration.secret !== undefined && registration.type === 'PUBLIC')
       problems.push('a public client has no secret');
+    else if (registration.secret !== undefined && registration.tokenEndpointAuthMethod === 'private_key_jwt')
+      problems.push(KEYS_CLIENT_HAS_NO_SECRET);
     let settings: ClientSettings | undefined;
     try {
       settings = checkedSettings(registration.type, registrationSettings(registration), this.config.nodeEnv);
@@ -115,7 +128,9 @@ export class ClientsService {
       problems.push(error.message);
     }
     if (problems.length > 0 || !settings) throw new ClientRegistrationError(problems.join('; '));
-    const secret = registration.type === 'CONFIDENTIAL' ? (registration.secret ?? randomSecret(32)) : undefined;
+    const secret = holdsSecret(registration.type, settings.tokenEndpointAuthMethod)
+      ? (registration.secret ?? randomSecret(32))
+      : undefined;
     const secretHash = secret ? await hashSecret(secret) : null;
     const client = await this.dataSource
       .transaction(async (manager) => {
@@ -277,12 +292,23 @@ export class ClientsService {
    * Changes some settings (checked as a whole with the ones it keeps). Audited as client.updated with the
    * names of the fields that changed and their values (never a key's material: jwks is named by its kids).
    * Every instance reads the client again the moment this commits (the oauth_clients trigger notifies).
+   *
+   * A confidential client switched to private_key_jwt loses its secret and any previous one still in a rotation's
+   * overlap (its keys authenticate it now); switched from private_key_jwt to a secret method it gets a new secret,
+   * returned once, as a rotation's (it had none to roll over from). client.updated then says `secretChange`:
+   * issued or removed.
    */
-  async update(clientId: string, update: ClientUpdate, by: ClientAdminActor = SYSTEM_CLI): Promise<OAuthClient> {
+  async update(clientId: string, update: ClientUpdate, by: ClientAdminActor = SYSTEM_CLI): Promise<ClientUpdated> {
     const unremovable = CLIENT_SETTING_NAMES.filter(
       (name) => update[name] === null && !NULLABLE_SETTINGS.includes(name),
     );
     if (unremovable.length > 0) throw new ClientRegistrationError(`cannot be null: ${unremovable.join(', ')}`);
+    // Hashed before the row is locked (argon2id is tens of milliseconds), for a change that may need a secret.
+    const mayNeedSecret =
+      update.tokenEndpointAuthMethod !== undefined && update.tokenEndpointAuthMethod !== 'private_key_jwt';
+    const fresh = mayNeedSecret ? randomSecret(32) : undefined;
+    const freshHash = fresh ? await hashSecret(fresh) : null;
+    let issued: string | undefined;
     const updated = await this.dataSource.transaction(async (manager) => {
       const current = await this.clients.findForUpdate(manager, clientId);
       if (!current) throw new ClientNotFoundError(`no client has the id "${clientId}"`);
@@ -298,18 +324,28 @@ export class ClientsService {
       if (changed.length === 0) return current;
       const changes: Partial<OAuthClient> = {};
       for (const name of changed) (changes as Record<string, unknown>)[name] = after[name];
+      const needsSecret = holdsSecret(current.type, after.tokenEndpointAuthMethod);
+      let secretChange: 'issued' | 'removed' | undefined;
+      if (needsSecret && current.secretHash === null) {
+        if (!fresh) throw new Error('a switch to a secret method without a secret prepared');
+        Object.assign(changes, { secretHash: freshHash, previousSecretHash: null, previousSecretExpiresAt: null });
+        [secretChange, issued] = ['issued', fresh];
+      } else if (!needsSecret && current.secretHash !== null) {
+        Object.assign(changes, { secretHash: null, previousSecretHash: null, previousSecretExpiresAt: null });
+        secretChange = 'removed';
+      }
       await this.clients.update(manager, clientId, changes);
       await this.audit.record(manager, {
         type: AUDIT_EVENT_TYPES.CLIENT_UPDATED,
         outcome: 'SUCCESS',
         actor: by,
         clientId,
-        details: { fields: changed, ...auditValues(after, changed) },
+        details: { fields: changed, ...auditValues(after, changed), ...(secretChange ? { secretChange } : {}) },
       });
       return (await this.clients.findForUpdate(manager, clientId))!;
     });
     this.cache.invalidate(clientId);
-    return updated;
+    return { client: updated, secret: issued };
   }
 
   /**
@@ -331,8 +367,8 @@ export class ClientsService {
     const client = await this.dataSource.transaction(async (manager) => {
       const current = await this.clients.findForUpdate(manager, clientId);
       if (!current) throw new ClientNotFoundError(`no client has the id "${clientId}"`);
-      if (current.type !== 'CONFIDENTIAL' || current.secretHash === null)
-        throw new ClientRegistrationError('a public client has no secret to rotate');
+      if (current.type !== 'CONFIDENTIAL') throw new ClientRegistrationError('a public client has no secret to rotate');
+      if (current.secretHash === null) throw new ClientRegistrationError(KEYS_CLIENT_HAS_NO_SECRET);
       const previousExpiresAt = overlap > 0 ? this.clock.secondsFromNow(overlap) : null;
       await this.clients.update(manager, clientId, {
         secretHash,
@@ -354,21 +390,34 @@ export class ClientsService {
 
   /** Deactivates the client; every instance stops serving it from memory the moment this commits. */
   async deactivate(clientId: string, by: ClientAdminActor | string = SYSTEM_CLI): Promise<boolean> {
-    const actor = typeof by === 'string' ? { type: 'SYSTEM' as const, id: by } : by;
-    const result = await this.dataSource.transaction(async (manager) => {
-      const changed = await this.clients.deactivate(manager, clientId, this.clock.now());
-      if (changed) {
-        await this.audit.record(manager, {
-          type: AUDIT_EVENT_TYPES.CLIENT_DEACTIVATED,
-          outcome: 'SUCCESS',
-          actor,
-          clientId,
-        });
-      }
-      return changed;
-    });
+    const result = await this.dataSource.transaction((manager) => this.deactivateIn(manager, clientId, by));
     this.cache.invalidate(clientId);
     return result;
+  }
+
+  /**
+   * Deactivates the client in the caller's transaction, for a cascade that must end more in the same commit
+   * (ClientDeactivationService: its unredeemed codes); audited as client.deactivated with `details`. The caller
+   * calls forget(clientId) once it committed. False when the client was inactive already.
+   */
+  async deactivateIn(
+    manager: EntityManager,
+    clientId: string,
+    by: ClientAdminActor | string = SYSTEM_CLI,
+    details?: Record<string, unknown>,
+  ): Promise<boolean> {
+    const actor = typeof by === 'string' ? { type: 'SYSTEM' as const, id: by } : by;
+    const changed = await this.clients.deactivate(manager, clientId, this.clock.now());
+    if (changed) {
+      await this.audit.record(manager, {
+        type: AUDIT_EVENT_TYPES.CLIENT_DEACTIVATED,
+        outcome: 'SUCCESS',
+        actor,
+        clientId,
+        ...(details ? { details } : {}),
+      });
+    }
+    return changed;
   }
 
   /**

@@ -31,6 +31,7 @@ import { ConsentHelperConsentRecords1796095200000 } from '../../migrations/17960
 import { PairwiseHelperPseudonyms1796095300000 } from '../../migrations/1796095300000-PairwiseHelperPseudonyms';
 import { ProofsHelperUsedJtisAndDpop1796095400000 } from '../../migrations/1796095400000-ProofsHelperUsedJtisAndDpop';
 import { FederationTables1796095500000 } from '../../migrations/1796095500000-FederationTables';
+import { ClientsHelperKeyClientsWithoutSecret1796096200000 } from '../../migrations/1796096200000-ClientsHelperKeyClientsWithoutSecret';
 import { EmailotpHelperEmailOtpStep1796094100000 } from '../../migrations/1796094100000-EmailotpHelperEmailOtpStep';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
@@ -69,4 +70,5 @@ export const MIGRATIONS = [
   PairwiseHelperPseudonyms1796095300000,
   ProofsHelperUsedJtisAndDpop1796095400000,
   FederationTables1796095500000,
+  ClientsHelperKeyClientsWithoutSecret1796096200000,
 ];

@@ -21,7 +21,12 @@ export interface SessionEndedPayload {
   sid: string;
   cupid: string;
   clientId: string;
-  /** Every client that received a code under the session (single sign-on: sessions.client_ids). */
+  /**
+   * The session's clients when it ended (sessions.client_ids): the one it was opened for and every one that got a
+   * code under it by single sign-on, less those that left it (ClientSessionDetachment: a deactivated client, a
+   * third-party application that revoked its refresh token). Absent from messages enqueued before migration
+   * OutboxSessionEndedClientIds.
+   */
   clientIds?: string[];
   status: 'REVOKED' | 'EXPIRED';
   /** Who ended it: CUSTOMER, AGENT, CLIENT or SYSTEM (expiry, reuse detection, directory). */
@@ -37,7 +42,8 @@ export const SESSION_ENDED_LISTENERS = Symbol('SESSION_ENDED_LISTENERS');
  * OpenID Connect Back-Channel Logout 1.0 (issue 15 item 4), in two outbox steps:
  *
  * 1. `session_ended` (one per ended session, enqueued in the statement that ended it): finds the clients of
- *    the session (the one it was opened for, every one that got a code under it by single sign-on, and every
+ *    the session (its client list: the one it was opened for and every one that got a code under it by single
+ *    sign-on, less those that left it; for an older message without the list, the opening client and every
  *    client its tokens were issued to) that registered a
  *    back-channel logout URI, and enqueues one `backchannel_logout` message per client (plus what other
  *    listeners want, e.g. Shared Signals SETs). Fanning out after the commit keeps the session's end one cheap
@@ -67,11 +73,11 @@ export class BackchannelLogoutHandlers implements OnModuleInit {
 
   private async fanOut(message: OutboxDelivery): Promise<OutboxOutcome> {
     const session = message.payload as unknown as SessionEndedPayload;
-    const clientIds = new Set([
-      session.clientId,
-      ...(session.clientIds ?? []),
-      ...(await this.tokens.clientIdsOfSession(session.sid)),
-    ]);
+    // The list is the truth when the message has it: a client that left the session still has (revoked) tokens
+    // under it, and must not hear of its end.
+    const clientIds = new Set(
+      session.clientIds ?? [session.clientId, ...(await this.tokens.clientIdsOfSession(session.sid))],
+    );
     const receivers = await this.clients.backchannelReceivers([...clientIds]);
     const messages: OutboxMessage[] = receivers.map((client) => ({
       channel: BACKCHANNEL_LOGOUT_CHANNEL,

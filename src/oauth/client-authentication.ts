@@ -26,8 +26,8 @@ export interface AuthenticatedClient {
  * Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3):
  * client_secret_basic, client_secret_post, private_key_jwt (RFC 7523, src/oauth/proofs/client-assertion.ts), or
  * none for public clients (which must then prove possession otherwise: PKCE, refresh-token binding). Exactly one
- * method per request. A client registered with private_key_jwt authenticates with its keys only (a secret it
- * may still have stored is refused), and a client not registered so cannot send assertions.
+ * method per request. A client registered with private_key_jwt authenticates with its keys only (it has no
+ * secret, and one it sends is refused), and a client not registered so cannot send assertions.
  */
 @Injectable()
 export class ClientAuthenticator {

@@ -6,6 +6,7 @@ import { retryTransaction } from '../database/retry-transaction';
 import { Clock } from '../common/clock';
 import type { RequestOrigin } from '../common/request-origin';
 import { SessionsService } from '../sessions/sessions.service';
+import { ClientSessionDetachment } from '../tokens/client-session-detachment';
 import { TokensRepository } from '../tokens/tokens.repository';
 import { TokensService } from '../tokens/tokens.service';
 import type { OAuthClient } from '../clients/oauth-client.entity';
@@ -23,6 +24,7 @@ export class TokenRevocationService {
     private readonly tokens: TokensService,
     private readonly tokenRows: TokensRepository,
     private readonly sessions: SessionsService,
+    private readonly detachment: ClientSessionDetachment,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -50,12 +52,13 @@ export class TokenRevocationService {
       }
       if (state.type === 'REFRESH' && state.sessionId && !client.firstParty) {
         // A third-party application (issue 16) shares the customer's SSO session with the bank's own apps: its
-        // revocation ends its own grant (its tokens in the session), never the customer's session (as when a
-        // client is deactivated: a shared session only loses that client).
-        await this.tokenRows.revokeForClientInSessions(
+        // revocation ends its own grant, never the customer's session. It leaves the session as a deactivated
+        // client does: its tokens there revoked, and out of the session's client list, so it no longer shows in
+        // the customer's sessions nor receives the session's back-channel logout.
+        await this.detachment.leave(
           tx,
           client.clientId,
-          [state.sessionId],
+          { sessionIds: [state.sessionId] },
           this.clock.now(),
           'revoked by client',
         );

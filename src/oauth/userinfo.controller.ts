@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { endpointUrl, OAUTH_PATHS } from './oauth-endpoints';
-import { dpopChallenge, DpopVerifier } from './proofs/dpop';
+import { dpopChallenge, DpopProof, DpopVerifier, UseDpopNonceError } from './proofs/dpop';
 import { TokensService } from '../tokens/tokens.service';
 import { bearerToken, parseDpopAuthorization } from './bearer';
 import { OAuthErrorDto, UserinfoResponseDto } from './dto/oauth.dto';
@@ -32,7 +32,9 @@ export class UserinfoController {
       'Claims about the customer the access token was issued for: sub, and by scope profile (name, preferred_username), ' +
       'email (email) and phone (phone_number), read from the directory. The token is checked against its row: a revoked token or ' +
       'ended session is refused at once. A DPoP-bound token (RFC 9449) is accepted only as `Authorization: DPoP <token>` ' +
-      'with a DPoP proof of its key (ath = its hash); as a Bearer token it is refused.',
+      'with a DPoP proof of its key (ath = its hash); as a Bearer token it is refused. The proof carries the server nonce when ' +
+      "DPOP_NONCE_REQUIRED or the token's client is registered with dpop_bound_access_tokens: otherwise 401 use_dpop_nonce " +
+      'with the nonce in DPoP-Nonce.',
   })
   @ApiOkResponse({ type: UserinfoResponseDto })
   @ApiUnauthorizedResponse({ type: OAuthErrorDto, description: 'invalid_token (WWW-Authenticate: Bearer)' })
@@ -88,6 +90,7 @@ export class UserinfoController {
           : `Bearer realm="ciam", error="invalid_token", error_description="${description}"`,
       });
     }
+    if (proof) await this.checkNonce(proof, context.clientId, reply);
     if (!context.cupid || !context.scope.includes('openid')) {
       throw new OAuthError('insufficient_scope', 'the access token was not issued for an openid login', 403, {
         'WWW-Authenticate': 'Bearer realm="ciam", error="insufficient_scope", scope="openid"',
@@ -95,6 +98,20 @@ export class UserinfoController {
     }
     const claims = await this.claims(context.cupid, context.scope);
     return { sub: context.subject ?? context.cupid, ...(await this.allowedFor(context.clientId, claims)) };
+  }
+
+  /**
+   * RFC 9449 §9: a server nonce in the proof, when DPOP_NONCE_REQUIRED (checked with the proof already) or when the
+   * token's client is registered with dpop_bound_access_tokens (as at the token endpoint: the client learns one
+   * rule). The client comes from the client cache, which allowedFor reads anyway: no statement for a cached
+   * client, and nothing at all for a bearer token. The answer carries the nonce for the next proof (§8.2).
+   */
+  private async checkNonce(proof: DpopProof, clientId: string, reply: FastifyReply): Promise<void> {
+    const required =
+      this.config.proofs.dpopNonceRequired || (await this.clients.findActive(clientId))?.dpopBoundAccessTokens;
+    if (!required) return;
+    if (!proof.nonced) throw new UseDpopNonceError(this.dpop.nonce(), 'resource');
+    void reply.header('DPoP-Nonce', this.dpop.nonce());
   }
 
   /**

@@ -10,6 +10,9 @@ export interface Revocation {
   reason: string;
 }
 
+/** The sessions a client leaves: the ones named, or a batch of those other clients are in too. */
+export type SessionsToLeave = { sessionIds: string[] } | { shared: true; limit: number };
+
 /**
  * Owns sessions: every write, the jobs' too (they call `expireBatch` and `deleteEndedBatch` here). Others
  * read it: every token use joins it
@@ -249,19 +252,26 @@ export class SessionsRepository {
   }
 
   /**
-   * Takes a (deactivated) client out of at most `limit` active sessions other clients are in too
-   * (idx_sessions_client_ids_active): the customer stays signed in to those; the caller revokes the client's
-   * own tokens under them in the same transaction. Returns the sessions' ids; bounded, so callers loop.
+   * Takes a client out of active sessions' client lists (idx_sessions_client_ids_active): the sessions go on, so
+   * the customer stays signed in to their other clients, but the client no longer shows in them nor hears their
+   * end (back-channel logout fans out to client_ids). Which sessions: the ones named (`sessionIds`), or at most
+   * `limit` of those other clients are in too (`shared`: a deactivation, which ends the others). The caller
+   * revokes the client's tokens under them in the same transaction. Returns the ids of the sessions it left.
    */
-  async detachClientBatch(manager: EntityManager, clientId: string, limit: number): Promise<string[]> {
+  async detachClient(manager: EntityManager, clientId: string, from: SessionsToLeave): Promise<string[]> {
+    const [which, value, limit] =
+      'sessionIds' in from
+        ? ['id = ANY($2::uuid[])', from.sessionIds, from.sessionIds.length]
+        : ['cardinality(client_ids) > $2::int', 1, from.limit];
+    if (limit === 0) return [];
     const rows = await rowsOf<{ id: string }>(
       manager,
-      `WITH due AS (SELECT id FROM sessions WHERE client_ids @> ARRAY[$1]::text[] AND cardinality(client_ids) > 1
-                      AND status = 'ACTIVE' ORDER BY id LIMIT $2 FOR UPDATE)
+      `WITH due AS (SELECT id FROM sessions WHERE client_ids @> ARRAY[$1]::text[] AND ${which}
+                      AND status = 'ACTIVE' ORDER BY id LIMIT $3 FOR UPDATE)
        UPDATE sessions s SET client_ids = array_remove(s.client_ids, $1)
          FROM due WHERE s.id = due.id AND s.status = 'ACTIVE'
        RETURNING s.id`,
-      [clientId, limit],
+      [clientId, value, limit],
     );
     return rows.map((row) => row.id);
   }

@@ -11,7 +11,7 @@ import { retryTransaction } from '../database/retry-transaction';
 import type { AppConfig } from '../config/config';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import { Session } from './session.entity';
-import { SessionsRepository } from './sessions.repository';
+import { SessionsRepository, SessionsToLeave } from './sessions.repository';
 
 export interface NewSession {
   cupid: string;
@@ -208,12 +208,13 @@ export class SessionsService {
   }
 
   /**
-   * A deactivated client leaves at most `batchSize` sessions that other clients are in too, in the caller's
-   * transaction (which revokes the client's tokens under them): the customer's sign-in to the other clients
-   * goes on. Returns the sessions' ids.
+   * The client leaves the sessions (`from`: the ones named, or a batch of those other clients share) in the
+   * caller's transaction, which revokes the client's tokens under them (ClientSessionDetachment, src/tokens):
+   * the sessions, and the customer's sign-in to their other clients, go on without it. Returns the ids of the
+   * sessions it left.
    */
-  detachClientBatch(manager: EntityManager, clientId: string, batchSize: number): Promise<string[]> {
-    return this.sessions.detachClientBatch(manager, clientId, batchSize);
+  detachClient(manager: EntityManager, clientId: string, from: SessionsToLeave): Promise<string[]> {
+    return this.sessions.detachClient(manager, clientId, from);
   }
 
   /**

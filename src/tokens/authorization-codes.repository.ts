@@ -172,6 +172,23 @@ export class AuthorizationCodesRepository {
     return rows.length;
   }
 
+  /**
+   * A client deactivated: its codes still redeemable at `at` are deleted in the deactivation's transaction, so a
+   * reactivation within a code's lifetime cannot redeem one (the exchange guards only that the client is active
+   * then). Expired codes cannot be redeemed anyway: idx_authorization_codes_expiry finds the live few, no
+   * client index needed. Returns how many.
+   */
+  async deleteRedeemableForClient(manager: EntityManager, clientId: string, at: Date): Promise<number> {
+    const rows = await rowsOf<{ id: string }>(
+      manager,
+      `DELETE FROM authorization_codes
+        WHERE expires_at > $2::timestamptz AND client_id = $1 AND redeemed_at IS NULL
+        RETURNING id`,
+      [clientId, at],
+    );
+    return rows.length;
+  }
+
   /** A code already redeemed, to tell a replay from a code that never existed. */
   async findRedeemed(manager: EntityManager, codeHash: Buffer): Promise<RedeemedCode | null> {
     const [row] = await rowsOf<CodeRow>(

@@ -7,11 +7,15 @@ import { retryTransaction } from '../database/retry-transaction';
 import { ClientAdminActor, ClientsService } from '../clients/clients.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { CLIENT_DEACTIVATION_STEPS, ClientDeactivationStep } from './client-deactivation-steps';
+import { AuthorizationCodesRepository } from './authorization-codes.repository';
+import { ClientSessionDetachment } from './client-session-detachment';
 import { TokensRepository } from './tokens.repository';
 
 export interface DeactivationOutcome {
   /** The client was active until now (false: it already was inactive; the cascade still runs to finish an interrupted one). */
   changed: boolean;
+  /** Its authorization codes not redeemed yet, deleted with the deactivation. */
+  codesDeleted: number;
   /** Sessions only this client was in, ended. */
   sessionsRevoked: number;
   /** Sessions other clients are in too, which the client left (the customer stays signed in to the others). */
@@ -26,7 +30,8 @@ const REASON = 'client deactivated';
 
 /**
  * Deactivating a client ends everything it holds: first the client row (from then on it can neither
- * authenticate nor refresh, and every statement guarded by ClientsService.activeGuard writes nothing for it),
+ * authenticate nor refresh, and every statement guarded by ClientsService.activeGuard writes nothing for it)
+ * with its codes not redeemed yet, in one commit,
  * then the sessions it is in: one that other clients share by SSO only loses this client (its tokens under it
  * are revoked, the customer's sign-in to the others goes on), one only it is in ends (its tokens die with it);
  * then the tokens it holds for itself (client_credentials, which have no session); then the further steps
@@ -39,7 +44,9 @@ export class ClientDeactivationService {
     private readonly dataSource: DataSource,
     private readonly clients: ClientsService,
     private readonly sessions: SessionsService,
+    private readonly detachment: ClientSessionDetachment,
     private readonly tokens: TokensRepository,
+    private readonly codes: AuthorizationCodesRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(CLIENT_DEACTIVATION_STEPS) private readonly steps: ClientDeactivationStep[],
@@ -47,7 +54,15 @@ export class ClientDeactivationService {
 
   async deactivate(clientId: string, actor: ClientAdminActor | string = 'cli'): Promise<DeactivationOutcome> {
     const by = typeof actor === 'string' ? { type: 'SYSTEM' as const, id: actor } : actor;
-    const changed = await this.clients.deactivate(clientId, by);
+    // The codes go in the deactivation's own commit: reactivated within a code's lifetime, the client could
+    // otherwise redeem one minted before (the exchange checks only that the client is active now).
+    const { changed, codesDeleted } = await retryTransaction(this.dataSource, async (tx) => {
+      const at = this.clock.now();
+      const deleted = await this.codes.deleteRedeemableForClient(tx, clientId, at);
+      const deactivated = await this.clients.deactivateIn(tx, clientId, by, { codesDeleted: deleted });
+      return { changed: deactivated, codesDeleted: deleted };
+    });
+    this.clients.forget(clientId);
     const left = await this.leaveSharedSessions(clientId, by);
     const sessionsRevoked = await this.sessions.revokeAllForClient(clientId, by, REASON, BATCH);
     let tokensRevoked = left.tokens;
@@ -71,7 +86,7 @@ export class ClientDeactivationService {
     // Further cascade steps (consents, issue 16 item 2) plug in through CLIENT_DEACTIVATION_STEPS.
     const steps: Record<string, number> = {};
     for (const step of this.steps) steps[step.name] = await step.run(clientId, by);
-    return { changed, sessionsRevoked, sessionsLeft: left.sessions, tokensRevoked, steps };
+    return { changed, codesDeleted, sessionsRevoked, sessionsLeft: left.sessions, tokensRevoked, steps };
   }
 
   /**
@@ -85,8 +100,14 @@ export class ClientDeactivationService {
     const total = { sessions: 0, tokens: 0 };
     for (;;) {
       const batch = await retryTransaction(this.dataSource, async (tx) => {
-        const sessionIds = await this.sessions.detachClientBatch(tx, clientId, BATCH);
-        const count = await this.tokens.revokeForClientInSessions(tx, clientId, sessionIds, this.clock.now(), REASON);
+        const left = { shared: true as const, limit: BATCH };
+        const { sessionIds, tokensRevoked: count } = await this.detachment.leave(
+          tx,
+          clientId,
+          left,
+          this.clock.now(),
+          REASON,
+        );
         if (sessionIds.length > 0) {
           await this.audit.record(tx, {
             type: AUDIT_EVENT_TYPES.TOKEN_REVOKED,

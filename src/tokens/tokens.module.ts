@@ -19,11 +19,14 @@ import { TokensService } from './tokens.service';
 import { UsedJtisRepository } from './used-jtis.repository';
 import { ClientsModule } from '../clients/clients.module';
 import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { ClientSessionDetachment } from './client-session-detachment';
 
 @Module({
   // The token checks ask whether a token's client is still active (ClientsService's cache, no statement); a
-  // pairwise client's sid is computed by src/pseudonyms.
-  imports: [ClientsModule, PseudonymsModule],
+  // pairwise client's sid is computed by src/pseudonyms; a client leaving a session (ClientSessionDetachment)
+  // writes the session's client list.
+  imports: [ClientsModule, PseudonymsModule, SessionsModule],
   providers: [
     {
       provide: KEY_ENCRYPTION_KEY,
@@ -40,6 +43,7 @@ import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
     ApiTokensService,
     AuthorizationCodesRepository,
     AuthorizationCodesService,
+    ClientSessionDetachment,
     { provide: CustomerTokenVerifier, useClass: TokensCustomerVerifier },
     {
       provide: FactorKeys,
@@ -68,6 +72,7 @@ import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
     AuthorizationCodesRepository,
     AuthorizationCodesService,
     CustomerTokenVerifier,
+    ClientSessionDetachment,
     FactorKeys,
     KeyDerivation,
   ],

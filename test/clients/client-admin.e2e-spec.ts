@@ -222,6 +222,82 @@ describe('client administration API', () => {
     expect(updates[0].details).toMatchObject({ refreshTokenTtlSeconds: 86400, allowedClaims: ['email'] });
   });
 
+  it('a private_key_jwt client has no secret: none at creation, no rotation; a secret method issues one once, keys drop it', async () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'keys-only-1' };
+    const storedHashes = async () =>
+      (
+        await a.dataSource.query(
+          `SELECT secret_hash, previous_secret_hash FROM oauth_clients WHERE client_id = 'keys-only'`,
+        )
+      )[0] as { secret_hash: string | null; previous_secret_hash: string | null };
+    const created = await admin('POST', '', {
+      clientId: 'keys-only',
+      name: 'Keys only',
+      type: 'CONFIDENTIAL',
+      grantTypes: ['client_credentials'],
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [jwk] },
+    });
+    expect(created.status).toBe(201);
+    expect((await created.json()).clientSecret).toBeNull();
+    expect(await storedHashes()).toEqual({ secret_hash: null, previous_secret_hash: null });
+
+    // Nothing to rotate: the answer tells how to get a secret.
+    const rotation = await admin('POST', '/keys-only/secret');
+    expect(rotation.status).toBe(400);
+    expect(rotation.headers.get('content-type')).toContain('application/problem+json');
+    expect(JSON.stringify(await rotation.json())).toMatch(/private_key_jwt.*no secret/);
+
+    // Switching to a secret method issues the secret, shown in that answer only, and it works at once.
+    const switched = await admin('PATCH', '/keys-only', { tokenEndpointAuthMethod: 'client_secret_basic' });
+    expect(switched.status).toBe(200);
+    const { clientSecret, ...switchedClient } = await switched.json();
+    expect(clientSecret).toMatch(/^.{32,}$/);
+    expect(switchedClient).toMatchObject({ clientId: 'keys-only', tokenEndpointAuthMethod: 'client_secret_basic' });
+    expect((await storedHashes()).secret_hash).toMatch(/^\$argon2id\$/);
+    expect((await clientCredentials(a, 'keys-only', clientSecret)).status).toBe(200);
+    const reread = await (await admin('GET', '/keys-only')).json();
+    expect(JSON.stringify(reread)).not.toContain(clientSecret);
+    // A change that keeps a secret method issues nothing.
+    expect((await (await admin('PATCH', '/keys-only', { name: 'Keys only (renamed)' })).json()).clientSecret).toBe(
+      undefined,
+    );
+
+    // Back to keys, in the middle of a rotation's overlap: the secret and the previous one are both gone.
+    const { clientSecret: rotated } = await (await admin('POST', '/keys-only/secret?overlap=3600')).json();
+    expect((await storedHashes()).previous_secret_hash).not.toBeNull();
+    const back = await admin('PATCH', '/keys-only', { tokenEndpointAuthMethod: 'private_key_jwt' });
+    expect(back.status).toBe(200);
+    const backBody = await back.json();
+    expect(backBody.clientSecret).toBe(undefined);
+    expect(backBody.previousSecretExpiresAt).toBeNull();
+    expect(await storedHashes()).toEqual({ secret_hash: null, previous_secret_hash: null });
+    for (const secret of [clientSecret, rotated]) {
+      const refused = await clientCredentials(a, 'keys-only', secret);
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ error: 'invalid_client' });
+    }
+
+    const updates = (await auditEvents(a, { type: 'client.updated' })).filter((e) => e.client_id === 'keys-only');
+    expect(updates.map((e) => [e.details.tokenEndpointAuthMethod, e.details.secretChange])).toEqual([
+      ['client_secret_basic', 'issued'],
+      [undefined, undefined],
+      ['private_key_jwt', 'removed'],
+    ]);
+    for (const event of updates) {
+      for (const secret of [clientSecret, rotated]) expect(JSON.stringify(event.details)).not.toContain(secret);
+    }
+
+    // The table holds the rule too: no secret for a keys client, always one for a secret client.
+    await expect(
+      a.dataSource.query(`UPDATE oauth_clients SET secret_hash = 'x' WHERE client_id = 'keys-only'`),
+    ).rejects.toThrow(/oauth_clients_secret_by_auth_method/);
+    await expect(
+      a.dataSource.query(`UPDATE oauth_clients SET secret_hash = NULL WHERE client_id = 'test-service'`),
+    ).rejects.toThrow(/oauth_clients_secret_by_auth_method/);
+  });
+
   it('a change of scopes applies at once on the other instance (its cached client is dropped by the notification)', async () => {
     const { clientSecret } = await (
       await admin('POST', '', {
@@ -395,6 +471,59 @@ describe('client administration API', () => {
     );
     expect(reactivations).toHaveLength(1);
     expect(reactivations[0]).toMatchObject({ actor_type: 'AGENT', actor_id: ADMIN_AGENT });
+  });
+
+  it('deactivation deletes its unredeemed codes at once: reactivated within their lifetime, it cannot redeem one', async () => {
+    const app = { clientId: 'code-app', redirectUri: 'https://code-app.example/callback' };
+    expect(
+      (
+        await admin('POST', '', {
+          clientId: app.clientId,
+          name: 'Code app',
+          type: 'PUBLIC',
+          redirectUris: [app.redirectUri],
+          grantTypes: ['authorization_code'],
+          firstParty: false,
+        })
+      ).status,
+    ).toBe(201);
+    // The customer's session with the bank's SPA goes on through the deactivation (the app only leaves it), so
+    // only the code itself can stop the redemption.
+    const spaLogin = await completeLogin(a, { scope: 'openid' });
+    const client = (await a.app.get(ClientsService).findActive(app.clientId))!;
+    const pkce = pkcePair();
+    const code = await a.app.get(DataSource).transaction(async (tx) => {
+      expect(await a.app.get(SessionsService).joinClient(tx, spaLogin.sessionId, client)).toBe(true);
+      return a.app.get(AuthorizationCodesService).mint(tx, {
+        client,
+        sessionId: spaLogin.sessionId,
+        cupid: spaLogin.cupid,
+        redirectUri: app.redirectUri,
+        codeChallenge: pkce.challenge,
+        nonce: 'n-code-app',
+        scope: 'openid',
+      });
+    });
+    const unredeemed = () =>
+      a.dataSource.query(`SELECT id FROM authorization_codes WHERE client_id = $1 AND redeemed_at IS NULL`, [
+        app.clientId,
+      ]);
+    expect(await unredeemed()).toHaveLength(1);
+
+    expect((await admin('POST', `/${app.clientId}/deactivate`)).status).toBe(204);
+    expect(await unredeemed()).toEqual([]);
+    expect((await admin('POST', `/${app.clientId}/reactivate`)).status).toBe(204);
+    const redeemed = await exchangeCode(
+      a,
+      { code, verifier: pkce.verifier, sessionId: spaLogin.sessionId, cupid: spaLogin.cupid, nonce: 'n-code-app' },
+      { client_id: app.clientId, redirect_uri: app.redirectUri },
+    );
+    expect(redeemed.status).toBe(400);
+    expect(await redeemed.json()).toMatchObject({ error: 'invalid_grant' });
+    const [event] = (await auditEvents(a, { type: 'client.deactivated' })).filter((e) => e.client_id === app.clientId);
+    expect(event.details).toMatchObject({ codesDeleted: 1 });
+    const [{ status }] = await a.dataSource.query(`SELECT status FROM sessions WHERE id = $1`, [spaLogin.sessionId]);
+    expect(status).toBe('ACTIVE');
   });
 
   it("a client's refresh token lifetime caps its refresh tokens; removing it restores the session's", async () => {

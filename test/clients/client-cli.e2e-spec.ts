@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { useTestApp } from '../support/app';
 import { cli } from '../support/cli';
 import { auditEvents, postForm } from '../support/oauth';
@@ -98,5 +102,40 @@ describe('client administration from the CLI', () => {
       'dpopBoundAccessTokens',
     ]);
     // Each command is a process of its own (a Nest start): generous on a loaded machine.
+  }, 300_000);
+
+  it('a private_key_jwt client gets no secret; switching it to a secret method prints one, once', async () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwksFile = join(mkdtempSync(join(tmpdir(), 'cli-jwks-')), 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'cli-k1' }] }));
+    const added = await cli(
+      t,
+      'clients:add',
+      '--id=cli-keys',
+      '--name=CLI keys',
+      '--type=confidential',
+      '--grant=client_credentials',
+      '--auth-method=private_key_jwt',
+      `--jwks-file=${jwksFile}`,
+    );
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    // One line: the registration, no secret.
+    expect(lines(added.stdout)).toEqual([expect.objectContaining({ registered: 'cli-keys' })]);
+    expect(added.stdout).not.toContain('clientSecret');
+    const refused = await cli(t, 'clients:rotate-secret', '--id=cli-keys');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/private_key_jwt.*no secret/);
+
+    const switched = await cli(t, 'clients:update', '--id=cli-keys', '--auth-method=client_secret_post');
+    expect(switched.code).toBe(0);
+    const [updated, { clientSecret }] = lines(switched.stdout);
+    expect(updated).toMatchObject({ updated: 'cli-keys', tokenEndpointAuthMethod: 'client_secret_post' });
+    const token = await postForm(t, '/oauth2/token', {
+      grant_type: 'client_credentials',
+      client_id: 'cli-keys',
+      client_secret: clientSecret as string,
+    });
+    expect(token.status).toBe(200);
   }, 300_000);
 });

@@ -25,6 +25,8 @@ describe('federated sign-in through an upstream OpenID provider', () => {
   const { idp, env: agentEnv } = useWorkforceIdp();
   const admin = () => idp.token({ roles: [WORKFORCE.role, 'ciam-admin'], sub: 'admin-1' });
   const agent = () => idp.token({ roles: [WORKFORCE.role], sub: 'agent-7' });
+  /** Linking lets a provider's sign-in stand for a customer: the same agent, with the admin role too. */
+  const linkingAgent = () => idp.token({ roles: [WORKFORCE.role, 'ciam-admin'], sub: 'agent-7' });
   let t: TestApp;
   let op: UpstreamSignInOp;
   let callback: string;
@@ -304,9 +306,20 @@ describe('federated sign-in through an upstream OpenID provider', () => {
 
   it('lets an agent link a subject, and the provider then signs that customer in', async () => {
     const reason = 'Customer verified in branch, ID checked';
-    const linked = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
+    // A support agent without the admin role cannot: nothing stored, nothing audited as linked.
+    const bySupport = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'upstream', subject: 'bob-at-upstream', reason }),
+    });
+    expect(bySupport.status).toBe(403);
+    expect(bySupport.headers.get('content-type')).toContain('application/problem+json');
+    expect(JSON.stringify(await bySupport.json())).toContain('ciam-admin');
+    expect(await t.dataSource.query(`SELECT id FROM federation_links WHERE subject = 'bob-at-upstream'`)).toEqual([]);
+    expect(await auditEvents(t, { type: 'federation.linked', cupid: 'CUPID-BOB-0002' })).toEqual([]);
+    const linked = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await linkingAgent()}`, 'content-type': 'application/json' },
       body: JSON.stringify({ providerId: 'upstream', subject: 'bob-at-upstream', reason }),
     });
     expect(linked.status).toBe(201);
@@ -317,7 +330,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     // The same subject cannot be linked twice.
     const again = await fetch(`${t.baseUrl}/agent/customers/CUPID-ALICE-0001/federation-links`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await linkingAgent()}`, 'content-type': 'application/json' },
       body: JSON.stringify({ providerId: 'upstream', subject: 'bob-at-upstream', reason }),
     });
     expect(again.status).toBe(409);
@@ -369,7 +382,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(created.status).toBe(201);
     const linked = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await linkingAgent()}`, 'content-type': 'application/json' },
       body: JSON.stringify({ providerId: 'strong', subject: 'bob-strong', reason: 'Verified in branch, ID checked' }),
     });
     expect(linked.status).toBe(201);
@@ -478,7 +491,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     await t.dataSource.query(`UPDATE federation_providers SET satisfies_mfa = true WHERE id = 'weak'`);
     const linked = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await linkingAgent()}`, 'content-type': 'application/json' },
       body: JSON.stringify({ providerId: 'weak', subject: 'bob-weak', reason: 'Verified in branch, ID checked' }),
     });
     expect(linked.status).toBe(201);
@@ -537,7 +550,7 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     const linked = 'b'.repeat(255);
     const created = await fetch(`${t.baseUrl}/agent/customers/CUPID-BOB-0002/federation-links`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await agent()}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await linkingAgent()}`, 'content-type': 'application/json' },
       body: JSON.stringify({ providerId: 'upstream', subject: linked, reason: 'Verified in branch, ID checked' }),
     });
     expect(created.status).toBe(201);

@@ -126,7 +126,12 @@ describe('back-channel logout', () => {
 
   it('RP-initiated logout notifies every client of the session that registered a URI, and no other', async () => {
     const { login, tokens } = await signIn();
-    // The session also signed in the brokerage and a client without a back-channel URI (single sign-on).
+    // The session also signed in the brokerage and a client without a back-channel URI (single sign-on: each is in
+    // the session's client list and holds a token under it).
+    await t.dataSource.query(
+      `UPDATE sessions SET client_ids = client_ids || ARRAY['rp-brokerage', 'rp-quiet'] WHERE id = $1`,
+      [login.sessionId],
+    );
     await newToken(t.dataSource, { clientId: 'rp-brokerage', sessionId: login.sessionId, cupid: login.cupid });
     await newToken(t.dataSource, { clientId: 'rp-quiet', sessionId: login.sessionId, cupid: login.cupid });
     const url = oidc.buildEndSessionUrl(spa, {

@@ -17,6 +17,7 @@ import {
 } from '../support/oauth';
 
 const BOUND_SERVICE = { clientId: 'dpop-bound-service', secret: 'dpop-bound-service-secret-0123' };
+const BOUND_SPA = { clientId: 'dpop-bound-spa', redirectUri: 'https://bound-spa.example/callback' };
 
 interface DpopKey {
   pair: CryptoKeyPair;
@@ -102,6 +103,15 @@ describe('DPoP sender-constrained tokens', () => {
       secret: BOUND_SERVICE.secret,
       grantTypes: ['client_credentials'],
       scopes: ['openid'],
+      dpopBoundAccessTokens: true,
+    });
+    await registerClient(t, {
+      clientId: BOUND_SPA.clientId,
+      name: 'DPoP-bound SPA',
+      type: 'PUBLIC',
+      redirectUris: [BOUND_SPA.redirectUri],
+      grantTypes: ['authorization_code'],
+      scopes: ['openid', 'profile'],
       dpopBoundAccessTokens: true,
     });
     const issuer = new URL(t.config.oidc.issuer);
@@ -327,6 +337,72 @@ describe('DPoP sender-constrained tokens', () => {
     );
     const tokens = await oidc.clientCredentialsGrant(bound, undefined, { DPoP: oidc.getDPoPHandle(bound, key.pair) });
     expect(tokens.token_type).toBe('dpop');
+  });
+
+  it("userinfo applies the token's client's nonce requirement (dpop_bound_access_tokens), not only DPOP_NONCE_REQUIRED", async () => {
+    expect(t.config.proofs.dpopNonceRequired).toBe(false);
+    const key = await dpopKey();
+    const bound = await oidc.discovery(new URL(t.config.oidc.issuer), BOUND_SPA.clientId, undefined, oidc.None(), {
+      execute: [oidc.allowInsecureRequests],
+    });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const login = await completeLogin(t, {
+      clientId: BOUND_SPA.clientId,
+      redirectUri: BOUND_SPA.redirectUri,
+      scope: 'openid profile',
+      challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    });
+    const callback = new URL(
+      `${BOUND_SPA.redirectUri}?code=${encodeURIComponent(login.code)}&iss=${encodeURIComponent(t.config.oidc.issuer)}`,
+    );
+    // openid-client answers the token endpoint's use_dpop_nonce itself.
+    const tokens = await oidc.authorizationCodeGrant(
+      bound,
+      callback,
+      { pkceCodeVerifier: verifier, expectedNonce: login.nonce, idTokenExpected: true },
+      undefined,
+      { DPoP: oidc.getDPoPHandle(bound, key.pair) },
+    );
+    expect(tokens.token_type).toBe('dpop');
+
+    const userinfoUrl = `${t.config.oidc.issuer}/oauth2/userinfo`;
+    const ath = createHash('sha256').update(tokens.access_token).digest('base64url');
+    const userinfo = async (nonce?: string) =>
+      fetch(userinfoUrl, {
+        headers: {
+          authorization: `DPoP ${tokens.access_token}`,
+          dpop: await proof(key, { htm: 'GET', htu: userinfoUrl, ath, ...(nonce ? { nonce } : {}) }),
+        },
+      });
+    // RFC 9449 §9: a resource server's nonce challenge, 401 with use_dpop_nonce and the nonce to use.
+    const withoutNonce = await userinfo();
+    expect(withoutNonce.status).toBe(401);
+    expect(await withoutNonce.json()).toMatchObject({ error: 'use_dpop_nonce' });
+    expect(withoutNonce.headers.get('www-authenticate')).toMatch(/^DPoP .*error="use_dpop_nonce"/);
+    const nonce = withoutNonce.headers.get('dpop-nonce');
+    expect(nonce).toMatch(/^[0-9a-z]+\.[A-Za-z0-9_-]{22}$/);
+    const forged = await userinfo('forged.nonce');
+    expect(forged.status).toBe(401);
+    expect(await forged.json()).toMatchObject({ error: 'use_dpop_nonce' });
+
+    const withNonce = await userinfo(nonce!);
+    expect(withNonce.status).toBe(200);
+    expect((await withNonce.json()).preferred_username).toBe('alice');
+    // §8.2: the nonce for the next proof comes with the answer.
+    expect(withNonce.headers.get('dpop-nonce')).toBeTruthy();
+
+    // A client without the requirement is not asked for one (the SPA's DPoP token above, no nonce).
+    const spaKey = await dpopKey();
+    const { tokens: spaTokens } = await signIn(oidc.getDPoPHandle(spa, spaKey.pair));
+    const spaAth = createHash('sha256').update(spaTokens.access_token).digest('base64url');
+    const spaUserinfo = await fetch(userinfoUrl, {
+      headers: {
+        authorization: `DPoP ${spaTokens.access_token}`,
+        dpop: await proof(spaKey, { htm: 'GET', htu: userinfoUrl, ath: spaAth }),
+      },
+    });
+    expect(spaUserinfo.status).toBe(200);
+    expect(spaUserinfo.headers.get('dpop-nonce')).toBeNull();
   });
 
   it('clients without DPoP are untouched: bearer tokens, no binding', async () => {

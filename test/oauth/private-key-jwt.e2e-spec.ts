@@ -193,35 +193,38 @@ describe('private_key_jwt client authentication', () => {
     });
   });
 
-  it('a private_key_jwt client cannot use a secret; a secret client cannot send assertions', async () => {
-    // The client still has a (generated) secret stored: it must not work once it is registered for keys.
+  it('a private_key_jwt client has no secret to use; a secret client cannot send assertions', async () => {
+    // Registered for keys, the client got no secret (none is stored), and registering one with it is refused.
     const [{ secret_hash }] = await t.dataSource.query(`SELECT secret_hash FROM oauth_clients WHERE client_id = $1`, [
       CLIENT_ID,
     ]);
-    expect(secret_hash).not.toBeNull();
-    await registerClient(t, {
-      clientId: 'pkjwt-known-secret',
-      name: 'known secret',
-      type: 'CONFIDENTIAL',
-      secret: 'a-known-secret-0123456789',
-      grantTypes: ['client_credentials'],
-      scopes: ['openid'],
-      tokenEndpointAuthMethod: 'private_key_jwt',
-      jwks: { keys: [key.publicJwk as Record<string, unknown>] },
-    });
+    expect(secret_hash).toBeNull();
+    await expect(
+      registerClient(t, {
+        clientId: 'pkjwt-known-secret',
+        name: 'known secret',
+        type: 'CONFIDENTIAL',
+        secret: 'a-known-secret-0123456789',
+        grantTypes: ['client_credentials'],
+        scopes: ['openid'],
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        jwks: { keys: [key.publicJwk as Record<string, unknown>] },
+      }),
+    ).rejects.toThrow(/private_key_jwt client authenticates with its keys and has no secret/);
+    // Whatever secret it sends, by Basic or in the form, it is refused.
     const withSecret = await postForm(
       t,
       '/oauth2/token',
       { grant_type: 'client_credentials' },
-      { id: 'pkjwt-known-secret', secret: 'a-known-secret-0123456789' },
+      { id: CLIENT_ID, secret: 'a-guessed-secret-0123456789' },
     );
-    await expectInvalidClient(withSecret, { clientId: 'pkjwt-known-secret', reason: /registered for private_key_jwt/ });
+    await expectInvalidClient(withSecret, { clientId: CLIENT_ID, reason: /wrong secret/ });
     const posted = await postForm(t, '/oauth2/token', {
       grant_type: 'client_credentials',
-      client_id: 'pkjwt-known-secret',
-      client_secret: 'a-known-secret-0123456789',
+      client_id: CLIENT_ID,
+      client_secret: 'a-guessed-secret-0123456789',
     });
-    await expectInvalidClient(posted, { clientId: 'pkjwt-known-secret', reason: /registered for private_key_jwt/ });
+    await expectInvalidClient(posted, { clientId: CLIENT_ID, reason: /wrong secret/ });
 
     // The standard service (client_secret_basic) sending an assertion signed by a key it never registered.
     const foreign = await assertion({}, { clientId: SERVICE.clientId });

@@ -209,7 +209,10 @@ class ClientIdentityDto {
   @Length(1, 128)
   name: string;
 
-  @ApiProperty({ enum: OAUTH_CLIENT_TYPES, description: 'CONFIDENTIAL gets a secret, returned once' })
+  @ApiProperty({
+    enum: OAUTH_CLIENT_TYPES,
+    description: 'CONFIDENTIAL gets a secret, returned once (none with tokenEndpointAuthMethod private_key_jwt)',
+  })
   @IsIn(OAUTH_CLIENT_TYPES)
   type: OAuthClientType;
 
@@ -315,9 +318,20 @@ export class ClientCreatedDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    description: "A confidential client's secret, shown this once (only its hash is kept); null for a public client",
+    description:
+      "A confidential client's secret, shown this once (only its hash is kept); null for a public client and for one that authenticates with private_key_jwt (its keys)",
   })
   clientSecret: string | null;
+}
+
+/** A changed client; with the secret a switch from private_key_jwt to a secret method issued, this once. */
+export class ClientUpdatedDto extends ClientDto {
+  @ApiPropertyOptional({
+    description:
+      "Only when the change switched a private_key_jwt client to client_secret_basic or _post (or the type's rule): its new secret, shown this once",
+    example: 'kX9v2Qm7Lr4tW8pZ1bN6cH3jF5sD0aYe',
+  })
+  clientSecret?: string;
 }
 
 export class ClientSecretRotatedDto {

@@ -19,6 +19,11 @@ export const DPOP_ALGORITHMS = PROOF_ALGORITHMS;
 /** What a valid proof binds a token to: the RFC 7638 thumbprint of its public key (`cnf.jkt`, §6.1). */
 export interface DpopProof {
   jkt: string;
+  /**
+   * Whether the proof carried a valid server nonce (current or previous window). A resource that learns only after
+   * the proof whether the token's client needs one (userinfo: dpop_bound_access_tokens) decides with it.
+   */
+  nonced: boolean;
 }
 
 /** Where the proof was presented: the token endpoint answers in RFC 6749 form, a resource with a DPoP challenge. */
@@ -143,15 +148,15 @@ export class DpopVerifier {
       if (typeof payload.ath !== 'string' || !secretsEqual(payload.ath, expected))
         refuse('the DPoP proof ath does not match the access token');
     }
-    if (request.requireNonce && !this.nonceValid(payload.nonce))
-      throw new UseDpopNonceError(this.nonce(), request.context);
+    const nonced = payload.nonce !== undefined && this.nonceValid(payload.nonce);
+    if (request.requireNonce && !nonced) throw new UseDpopNonceError(this.nonce(), request.context);
 
     const jkt = await calculateJwkThumbprint(protectedHeader.jwk!, 'sha256');
     // Kept until the proof would be refused for its iat anyway.
     const expiresAt = new Date(((payload.iat as number) + IAT_WINDOW_SECONDS + 1) * 1000);
     if (!(await this.usedJtis.consume('dpop_proof', jkt, payload.jti as string, expiresAt)))
       refuse('the DPoP proof was already used (jti replayed)');
-    return { jkt };
+    return { jkt, nonced };
   }
 
   private window(): number {
