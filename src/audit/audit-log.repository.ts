@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../database/sql';
+import { rowsOf, statementRows } from '../database/sql';
 
 /** One audit_logs row as written: secrets already scrubbed from `details` (AuditService does it). */
 export interface AuditLogInsert {
@@ -111,8 +111,8 @@ export class AuditLogRepository {
   /** Several events in one INSERT (one round trip), in the caller's transaction. */
   async appendAll(manager: EntityManager, rows: AuditLogInsert[]): Promise<void> {
     if (rows.length === 0) return;
-    const fragment = this.insertFragment(rows, 1);
-    await manager.query(fragment.text, fragment.values);
+    // Prepared per connection under a name derived from its text (fixed for firstParam 1): the usual last statement.
+    await statementRows(manager, this.insertFragment(rows, 1));
   }
 
   /** Creates the month's partition if missing (create_audit_partition, a migration's function); true when it did. */

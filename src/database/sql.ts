@@ -119,8 +119,7 @@ export async function withDeferredWrites<T>(manager: EntityManager, work: () => 
     const result = await work();
     deferredWrites.delete(manager);
     if (pending.length > 0) {
-      const statement = withDeferred(pending, { text: 'SELECT 1', values: [] });
-      await manager.query(statement.text, statement.values);
+      await statementRows(manager, withDeferred(pending, { text: 'SELECT 1', values: [] }));
     }
     return result;
   } finally {
@@ -135,8 +134,7 @@ export async function deferWrite(manager: EntityManager, write: DeferredWrite): 
     pending.push(write);
     return;
   }
-  const statement = write(1);
-  await manager.query(statement.text, statement.values);
+  await statementRows(manager, write(1));
 }
 
 /** The writes deferred on `manager` so far, handed to the caller's next statement (and forgotten here). */

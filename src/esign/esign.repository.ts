@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { rowsOf } from '../database/sql';
+import { rowsOf, statementRows } from '../database/sql';
 
 export interface EsignDocument {
   documentId: string;
@@ -17,14 +17,15 @@ export class EsignRepository {
 
   /** Active documents this customer has not signed (in that version), oldest first. */
   pendingFor(manager: EntityManager, cupid: string): Promise<EsignDocument[]> {
-    return rowsOf<EsignDocument>(
-      manager,
-      `SELECT d.document_id AS "documentId", d.version, d.title, d.url, d.sha256 FROM esign_documents d
+    // Prepared once per connection: every login's password step asks it.
+    return statementRows<EsignDocument>(manager, {
+      name: 'ciam_esign_pending',
+      text: `SELECT d.document_id AS "documentId", d.version, d.title, d.url, d.sha256 FROM esign_documents d
         WHERE d.active AND NOT EXISTS (
           SELECT 1 FROM esign_signatures s WHERE s.cupid = $1 AND s.document_id = d.document_id AND s.version = d.version)
         ORDER BY d.created_at, d.document_id`,
-      [cupid],
-    );
+      values: [cupid],
+    });
   }
 
   async recordSignature(

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { statementRows } from '../database/sql';
 
 /** The history the built-in risk rules read. Every query is bounded by one customer's rows. */
 @Injectable()
@@ -52,8 +53,10 @@ export class RiskSignalsRepository {
       checkNetwork: boolean;
     },
   ): Promise<{ knownDevice: boolean; knownNetwork: boolean; ipFailures: number }> {
-    const [row]: Array<{ known_device: boolean; known_network: boolean; ip_failures: number }> = await db.query(
-      `SELECT
+    // Prepared once per connection: it runs in every login's password step (the built-in rules).
+    const [row] = await statementRows<{ known_device: boolean; known_network: boolean; ip_failures: number }>(db, {
+      name: 'ciam_risk_signals',
+      text: `SELECT
          ($2::text IS NOT NULL AND EXISTS (SELECT 1 FROM auth_contexts
             WHERE cupid = $1 AND device_id = $2 AND status = 'COMPLETED' AND id <> $3)) AS known_device,
          ($4::inet IS NOT NULL AND $5::boolean AND EXISTS (SELECT 1 FROM sessions
@@ -61,8 +64,8 @@ export class RiskSignalsRepository {
               AND family(ip_address) = family($4::inet)
               AND ip_address <<= network(set_masklen($4::inet, CASE WHEN family($4::inet) = 4 THEN 24 ELSE 48 END)))) AS known_network,
          COALESCE((SELECT window_failures FROM login_attempts WHERE subject = 'ip:' || $4::text), 0) AS ip_failures`,
-      [input.cupid, input.deviceId, input.excludeContextId, input.ip, input.checkNetwork],
-    );
+      values: [input.cupid, input.deviceId, input.excludeContextId, input.ip, input.checkNetwork],
+    });
     return { knownDevice: row.known_device, knownNetwork: row.known_network, ipFailures: Number(row.ip_failures) };
   }
 }

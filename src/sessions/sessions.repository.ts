@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { rowsOf, takeDeferred, withDeferred } from '../database/sql';
+import { rowsOf, statementRows, takeDeferred, withDeferred } from '../database/sql';
 import { Session } from './session.entity';
 
 export interface Revocation {
@@ -82,7 +82,7 @@ export class SessionsRepository {
         row.clientIds,
       ],
     });
-    await manager.query(statement.text, statement.values);
+    await statementRows(manager, statement); // prepared per connection (a name per text the deferred writes give)
     return row;
   }
 

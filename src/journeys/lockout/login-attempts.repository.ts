@@ -134,14 +134,14 @@ export class LoginAttemptsRepository {
     subject: string,
     now: Date,
   ): Promise<{ lockedUntil: Date } | { before: number }> {
-    const [row] = await rowsOf<{ before: number; locked_until: Date | null }>(
-      manager,
-      `WITH b AS (SELECT subject, consecutive_failures AS before, locked_until FROM login_attempts WHERE subject = $1 FOR UPDATE),
+    const [row] = await statementRows<{ before: number; locked_until: Date | null }>(manager, {
+      name: 'ciam_lockout_clear',
+      text: `WITH b AS (SELECT subject, consecutive_failures AS before, locked_until FROM login_attempts WHERE subject = $1 FOR UPDATE),
             cleared AS (UPDATE login_attempts a SET consecutive_failures = 0, locked_until = NULL, updated_at = $2
                           FROM b WHERE a.subject = b.subject AND (b.locked_until IS NULL OR b.locked_until <= $2))
        SELECT before, CASE WHEN locked_until > $2 THEN locked_until END AS locked_until FROM b`,
-      [subject, now],
-    );
+      values: [subject, now],
+    });
     if (row?.locked_until) return { lockedUntil: row.locked_until };
     return { before: row?.before ?? 0 };
   }
