@@ -44,6 +44,21 @@ function recordingManager(dataSource: DataSource): {
     last = { sql, parameters };
     return dataSource.manager.query(sql, parameters);
   }) as EntityManager['query'];
+  // Statements the repositories send straight to the pool (poolStatement, statementRows outside a transaction)
+  // are recorded too: the manager's data source hands out a pool whose query() notes the statement first.
+  type PoolQuery = (statement: string | { text: string; values?: unknown[] }, values?: unknown[]) => Promise<unknown>;
+  const pool = (dataSource.driver as unknown as { master: { query: PoolQuery } }).master;
+  const recordingPool = {
+    query: ((statement, values) => {
+      last =
+        typeof statement === 'string'
+          ? { sql: statement, parameters: values ?? [] }
+          : { sql: statement.text, parameters: statement.values ?? [] };
+      return pool.query(statement, values);
+    }) as PoolQuery,
+  };
+  const driver = Object.create(dataSource.driver, { master: { value: recordingPool } }) as object;
+  Object.defineProperty(manager, 'dataSource', { value: Object.create(dataSource, { driver: { value: driver } }) });
   return { manager, last: () => last };
 }
 
