@@ -8,6 +8,7 @@ import { AuditChainRepository } from '../../src/audit/audit-chain.repository';
 import { AuditLogRepository } from '../../src/audit/audit-log.repository';
 import { AuditService } from '../../src/audit/audit.service';
 import { AUDIT_EVENT_TYPES } from '../../src/audit/audit-events';
+import { chainEverything as chainAllCommitted } from '../support/audit-chain';
 import { JobRunner } from '../../src/jobs/job-runner';
 import { monthStart } from '../../src/jobs/audit-partitions.job';
 import { useTestApp } from '../support/app';
@@ -46,15 +47,8 @@ describe('tamper-evident audit chain', () => {
    * transaction open in another file's database holds this one's rows back until it ends, which is the
    * sequencer doing its job (docs/architecture.md, the audit chain), not a row skipped.
    */
-  async function chainEverything(chain: () => Promise<unknown> = () => sequencer().chainAll()): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      await chain();
-      const [{ n }] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM audit_logs WHERE chain_seq IS NULL`);
-      if (n === 0 || Date.now() > deadline) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const chainEverything = (chain: () => Promise<unknown> = () => sequencer().chainAll()) =>
+    chainAllCommitted(t.dataSource, chain);
 
   /** A connection of its own whose writes skip triggers (superuser): what an attacker with the database could do. */
   async function asIntruder<T>(work: (db: EntityManager) => Promise<T>): Promise<T> {

@@ -279,6 +279,7 @@ describe('deactivating a client ends its sessions and tokens (clients:deactivate
     expect(JSON.parse(result.stdout)).toEqual({
       deactivated: DOOMED.id,
       changed: true,
+      codesDeleted: 0,
       sessionsRevoked: 2,
       sessionsLeft: 0,
       tokensRevoked: 1,

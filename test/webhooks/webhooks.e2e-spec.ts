@@ -8,6 +8,7 @@ import { registerStandardClients } from '../support/oauth';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
 import { RecordedRequest, VendorServer } from '../support/vendor-server';
 import { useWorkforceIdp, WORKFORCE } from '../support/workforce';
+import { chainEverything } from '../support/audit-chain';
 
 const ADMIN = 'ciam-admin';
 
@@ -53,7 +54,8 @@ describe('webhooks', () => {
 
   /** Chains what is committed, then delivers until nothing is due (the clock moved past every backoff). */
   async function flush(): Promise<void> {
-    await t.app.get(AuditSequencer).chainAll();
+    const sequencer = t.app.get(AuditSequencer);
+    await chainEverything(t.dataSource, () => sequencer.chainAll());
     const dispatcher = t.app.get(OutboxDispatcher);
     for (let round = 0; round < 50 && (await dispatcher.deliverDue()) > 0; round += 1) t.clock.advance(2);
   }
