@@ -12,6 +12,7 @@ import { DirectoryUnavailableError, UserDirectory } from '../directory/user-dire
 import { InvalidTokenError, OAuthError, ServerUnavailableError } from './oauth-errors';
 import { noStore } from './token.controller';
 import { ClientsService } from '../clients/clients.service';
+import type { OAuthClient } from '../clients/oauth-client.entity';
 
 @ApiTags('oauth2')
 @ApiBearerAuth('customer')
@@ -90,41 +91,27 @@ export class UserinfoController {
           : `Bearer realm="ciam", error="invalid_token", error_description="${description}"`,
       });
     }
-    if (proof) await this.checkNonce(proof, context.clientId, reply);
+    // The token's client, from the client cache (no statement for a cached client): its nonce rule and its claims.
+    const client = await this.clients.findActive(context.clientId);
+    if (proof) this.checkNonce(proof, client, reply);
     if (!context.cupid || !context.scope.includes('openid')) {
       throw new OAuthError('insufficient_scope', 'the access token was not issued for an openid login', 403, {
         'WWW-Authenticate': 'Bearer realm="ciam", error="insufficient_scope", scope="openid"',
       });
     }
     const claims = await this.claims(context.cupid, context.scope);
-    return { sub: context.subject ?? context.cupid, ...(await this.allowedFor(context.clientId, claims)) };
+    return { sub: context.subject ?? context.cupid, ...allowedFor(client, claims) };
   }
 
   /**
    * RFC 9449 §9: a server nonce in the proof, when DPOP_NONCE_REQUIRED (checked with the proof already) or when the
    * token's client is registered with dpop_bound_access_tokens (as at the token endpoint: the client learns one
-   * rule). The client comes from the client cache, which allowedFor reads anyway: no statement for a cached
-   * client, and nothing at all for a bearer token. The answer carries the nonce for the next proof (§8.2).
+   * rule); nothing at all for a bearer token. The answer carries the nonce for the next proof (§8.2).
    */
-  private async checkNonce(proof: DpopProof, clientId: string, reply: FastifyReply): Promise<void> {
-    const required =
-      this.config.proofs.dpopNonceRequired || (await this.clients.findActive(clientId))?.dpopBoundAccessTokens;
-    if (!required) return;
+  private checkNonce(proof: DpopProof, client: OAuthClient | null, reply: FastifyReply): void {
+    if (!this.config.proofs.dpopNonceRequired && !client?.dpopBoundAccessTokens) return;
     if (!proof.nonced) throw new UseDpopNonceError(this.dpop.nonce(), 'resource');
     void reply.header('DPoP-Nonce', this.dpop.nonce());
-  }
-
-  /**
-   * The client's policy (oauth_clients.allowed_claims, set by its administrator): of the claims its scopes
-   * release, only those it may receive; all of them when it has no list. From the client cache (no statement
-   * for a cached client); a client deactivated meanwhile has no live tokens, so it gets nothing.
-   */
-  private async allowedFor(clientId: string, claims: Record<string, unknown>): Promise<Record<string, unknown>> {
-    if (Object.keys(claims).length === 0) return claims;
-    const client = await this.clients.findActive(clientId);
-    const allowed = client ? client.allowedClaims : [];
-    if (allowed === null) return claims;
-    return Object.fromEntries(Object.entries(claims).filter(([name]) => allowed.includes(name)));
   }
 
   /**
@@ -150,4 +137,14 @@ export class UserinfoController {
       ...(wanted.includes('phone') && user.phoneNumber ? { phone_number: user.phoneNumber } : {}),
     };
   }
+}
+
+/**
+ * The client's policy (oauth_clients.allowed_claims, set by its administrator): of the claims its scopes release,
+ * only those it may receive; all of them when it has no list. A client deactivated meanwhile (null) gets nothing.
+ */
+function allowedFor(client: OAuthClient | null, claims: Record<string, unknown>): Record<string, unknown> {
+  const allowed = client ? client.allowedClaims : [];
+  if (allowed === null) return claims;
+  return Object.fromEntries(Object.entries(claims).filter(([name]) => allowed.includes(name)));
 }
