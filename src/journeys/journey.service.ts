@@ -16,7 +16,7 @@ import { ClientsService } from '../clients/clients.service';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import type { RiskInput } from '../risk/risk.port';
 import { RiskService, RiskVerdict } from '../risk/risk.service';
-import type { AuthChannel, JourneyOptions } from './auth-context.entity';
+import type { AuthChannel, AuthContext, JourneyOptions } from './auth-context.entity';
 import type { AuthStepKind } from './auth-transaction.entity';
 import { AuthContextsRepository } from './auth-contexts.repository';
 import { AuthTransactionsRepository, ClaimedTransaction } from './auth-transactions.repository';
@@ -287,25 +287,10 @@ export class JourneyService {
     customer: { user: DirectoryUser | null } | undefined,
   ): Promise<Phase> {
     const now = this.clock.now();
-    const leaseUntil = new Date(now.getTime() + this.leaseSeconds * 1000);
-    const transaction = await this.transactions.claim(
-      tx,
-      request.tokenHash,
-      request.journeyId,
-      request.kind,
-      now,
-      request.claimId,
-      leaseUntil,
-    );
+    const transaction = await this.claim(tx, request, now);
     if (!transaction) return this.answers.replayOrRefuse(tx, request, now);
-    const { context } = transaction; // locked by the claim's statement
-    if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
-      await this.transactions.release(tx, transaction.id, request.claimId);
-      return this.answers.refuse(tx, request, now, 'journey closed');
-    }
-    const state = await this.loader.load(tx, context, transaction.passed);
-    if (customer) state.transient.user = customer.user;
-    const claimed: Claimed = { request, state, transaction };
+    if (!isOpen(transaction.context, now)) return this.refuseClosed(tx, request, transaction.id, now);
+    const claimed = await this.claimedIn(tx, request, transaction, customer);
     return this.beginAndConclude(tx, claimed, this.runOf(claimed, tx));
   }
 
@@ -321,21 +306,12 @@ export class JourneyService {
   ): Promise<Phase> {
     const db = this.dataSource.manager;
     const now = this.clock.now();
-    const leaseUntil = new Date(now.getTime() + this.leaseSeconds * 1000);
-    const { tokenHash, journeyId, kind, claimId } = request;
-    const transaction = await this.transactions.claim(db, tokenHash, journeyId, kind, now, claimId, leaseUntil);
+    const transaction = await this.claim(db, request, now);
     if (!transaction) return this.unitOfWork((tx) => this.answers.replayOrRefuse(tx, request, now));
     try {
-      const { context } = transaction;
-      if (!context || context.status !== 'PENDING' || context.expiresAt <= now) {
-        return await this.unitOfWork(async (tx) => {
-          await this.transactions.release(tx, transaction.id, claimId);
-          return this.answers.refuse(tx, request, now, 'journey closed');
-        });
-      }
-      const state = await this.loader.load(db, context, transaction.passed);
-      if (customer) state.transient.user = customer.user;
-      const claimed: Claimed = { request, state, transaction };
+      if (!isOpen(transaction.context, now))
+        return await this.unitOfWork((tx) => this.refuseClosed(tx, request, transaction.id, now));
+      const claimed = await this.claimedIn(db, request, transaction, customer);
       const contact = await request.step.precheck!(this.runOf(claimed, db));
       if (contact) return { claimed, due: { kind: 'contact', plan: contact.plan } };
       return await this.unitOfWork(async (tx): Promise<Phase> => {
@@ -343,9 +319,39 @@ export class JourneyService {
         return 'error' in run ? run : this.beginAndConclude(tx, claimed, run);
       });
     } catch (error) {
-      await this.transactions.release(db, transaction.id, claimId).catch(() => undefined);
+      await this.transactions.release(db, transaction.id, request.claimId).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Claims the request's token for this instance until the lease ends (the step's row, and its journey locked). */
+  private claim(manager: EntityManager, request: StepRequest, now: Date): Promise<ClaimedTransaction | null> {
+    const leaseUntil = new Date(now.getTime() + this.leaseSeconds * 1000);
+    const { tokenHash, journeyId, kind, claimId } = request;
+    return this.transactions.claim(manager, tokenHash, journeyId, kind, now, claimId, leaseUntil);
+  }
+
+  /** The claim came back on a journey no longer open: the token goes back unspent and the request is refused. */
+  private async refuseClosed(
+    tx: EntityManager,
+    request: StepRequest,
+    id: string,
+    now: Date,
+  ): Promise<{ error: ApiError }> {
+    await this.transactions.release(tx, id, request.claimId);
+    return this.answers.refuse(tx, request, now, 'journey closed');
+  }
+
+  /** The claimed step with its journey's state loaded (and the customer's directory entry, when looked up first). */
+  private async claimedIn(
+    manager: EntityManager,
+    request: StepRequest,
+    transaction: ClaimedTransaction,
+    customer: { user: DirectoryUser | null } | undefined,
+  ): Promise<Claimed> {
+    const state = await this.loader.load(manager, transaction.context!, transaction.passed);
+    if (customer) state.transient.user = customer.user;
+    return { request, state, transaction };
   }
 
   /** The step begins: its dependency is due, or it concludes in this transaction (and the risk evaluation may be due). */
@@ -454,10 +460,7 @@ export class JourneyService {
       request.claimId,
     );
     if (!context) return this.answers.refuse(tx, request, now, 'claim_lapsed');
-    if (context.status !== 'PENDING' || context.expiresAt <= now) {
-      await this.transactions.release(tx, claimed.transaction.id, request.claimId);
-      return this.answers.refuse(tx, request, now, 'journey closed');
-    }
+    if (!isOpen(context, now)) return this.refuseClosed(tx, request, claimed.transaction.id, now);
     state.db = tx;
     return { ...this.runOf(claimed, tx), ...extra };
   }
@@ -654,4 +657,9 @@ function withRetry(error: ApiError, retry: Record<string, unknown>): ApiError {
     error.retryAfterSeconds,
     error.headers,
   );
+}
+
+/** The journey a claim returned is still open: pending and unexpired (a claim on a closed one is given back). */
+function isOpen(context: AuthContext | null | undefined, now: Date): context is AuthContext {
+  return !!context && context.status === 'PENDING' && context.expiresAt > now;
 }
