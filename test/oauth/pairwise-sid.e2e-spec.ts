@@ -1,15 +1,15 @@
-import { createHmac, hkdfSync } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import * as oidc from 'openid-client';
 import { ClientsService } from '../../src/clients/clients.service';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/logout/logout-token';
-import { TEST_KEY_ENCRYPTION_KEY, useTestApp } from '../support/app';
+import { useTestApp } from '../support/app';
 import { submitPassword } from '../support/journeys';
 import { auditEvents, registerClient, registerStandardClients, SERVICE, SPA } from '../support/oauth';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
 import { until } from '../support/until';
 import { VendorServer } from '../support/vendor-server';
+import { expectedSid } from '../support/pairwise';
 
 const ALICE = 'CUPID-ALICE-0001';
 /** Two pairwise apps of one sector, one of another; each tells the test's relying-party server about logouts. */
@@ -59,22 +59,6 @@ describe('pairwise clients: a sid per sector', () => {
   const insecure = { execute: [oidc.allowInsecureRequests] };
   const rpOf = (clientId: string) =>
     oidc.discovery(new URL(t.config.oidc.issuer), clientId, undefined, oidc.None(), insecure);
-
-  /** The sid as docs/pairwise-subjects.md defines it, computed here independently of the service. */
-  function expectedSid(sector: string, sessionId: string): string {
-    const key = hkdfSync(
-      'sha256',
-      Buffer.from(TEST_KEY_ENCRYPTION_KEY, 'base64'),
-      Buffer.alloc(0),
-      'pairwise-sid:v1',
-      32,
-    );
-    return createHmac('sha256', Buffer.from(key))
-      .update(`${sector}\u0000${sessionId}`)
-      .digest()
-      .subarray(0, 16)
-      .toString('base64url');
-  }
 
   /** One relying party's authorization request (PKCE, state, nonce) and how it redeems the answer. */
   async function request(clientId: string, redirectUri: string) {

@@ -1,16 +1,17 @@
-import { createHmac, hkdfSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import * as oidc from 'openid-client';
 import { ClientsService } from '../../src/clients/clients.service';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/logout/logout-token';
 import { SigningKeysService } from '../../src/tokens/keys/signing-keys.service';
-import { startTestApp, TEST_KEY_ENCRYPTION_KEY } from '../support/app';
+import { startTestApp } from '../support/app';
 import type { TestApp } from '../support/app';
 import { cli } from '../support/cli';
 import { completeLogin, registerStandardClients, SERVICE, SPA } from '../support/oauth';
 import { VendorServer } from '../support/vendor-server';
 import { useWorkforceIdp } from '../support/workforce';
+import { expectedPseudonym, expectedSid } from '../support/pairwise';
 
 /**
  * Pairwise subjects (issue 16 item 3, OpenID Connect Core §8.1) with openid-client as the relying party: a
@@ -77,30 +78,6 @@ describe('pairwise subjects', () => {
     rp.requests.length = 0;
     rp.always({ kind: 'status', status: 200 });
   });
-
-  /** The pseudonym as docs/pairwise-subjects.md defines it, computed here independently of the service. */
-  function expectedPseudonym(keyRef: string, sector: string, cupid: string): string {
-    const key = Buffer.from(
-      hkdfSync('sha256', Buffer.from(TEST_KEY_ENCRYPTION_KEY, 'base64'), Buffer.alloc(0), `pseudonym:${keyRef}`, 32),
-    );
-    return createHmac('sha256', key).update(`${sector}\u0000${cupid}`).digest('base64url');
-  }
-
-  /** A pairwise client's sid for a session (docs/pairwise-subjects.md), computed independently of the service. */
-  function expectedSid(sector: string, sessionId: string): string {
-    const key = hkdfSync(
-      'sha256',
-      Buffer.from(TEST_KEY_ENCRYPTION_KEY, 'base64'),
-      Buffer.alloc(0),
-      'pairwise-sid:v1',
-      32,
-    );
-    return createHmac('sha256', Buffer.from(key))
-      .update(`${sector}\u0000${sessionId}`)
-      .digest()
-      .subarray(0, 16)
-      .toString('base64url');
-  }
 
   /** A completed login for `cupid` at `clientId`, redeemed by openid-client (code + PKCE, ID token checked). */
   async function signIn(clientId: string, cupid = ALICE) {
