@@ -17,6 +17,8 @@ export interface Snapshot {
   /** The kernel's part of serviceCpuMs (system time: socket reads and writes, loopback delivery, epoll). */
   serviceSystemCpuMs: number | null;
   postgresCpuMs: number | null;
+  /** The service's threads (/proc/<pid>/task) by thread id, when its process is on this machine. */
+  threads: Map<number, ThreadTicks> | null;
 }
 
 export interface PhaseCost {
@@ -27,6 +29,15 @@ export interface PhaseCost {
   /** Of serviceCpuMsPerOp, what the kernel spent for the service (system time). */
   serviceSystemCpuMsPerOp: number | null;
   postgresCpuMsPerOp: number | null;
+  /** Of serviceCpuMsPerOp, the main thread's (JavaScript, the event loop). */
+  serviceMainThreadCpuMsPerOp: number | null;
+  /**
+   * Of serviceCpuMsPerOp, threads the service started after it was ready: libuv's thread pool, which Node
+   * creates on its first use (the file directory's argon2id verifications run there, and nothing else on the
+   * paths measured). The rest is the main thread and the threads Node starts with (V8's compiler and garbage
+   * collector helpers).
+   */
+  servicePoolCpuMsPerOp: number | null;
 }
 
 /** Clock ticks per second for /proc/<pid>/stat (USER_HZ; 100 on every Linux this runs on). */
@@ -35,6 +46,7 @@ const TICKS_PER_SECOND = 100;
 export class Counters {
   private statementsAvailable = false;
   private postmasterPid: number | null = null;
+  private service: { pid: number; startTicks: number } | null = null;
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -53,6 +65,17 @@ export class Counters {
       if (readFileSync(`/proc/${parent}/comm`, 'utf8').trim().startsWith('postgres')) this.postmasterPid = parent;
     } catch {
       process.stderr.write('PostgreSQL is not on this machine: its CPU per operation is not measured\n');
+    }
+  }
+
+  /** The service's process: its CPU is split by thread from here on (threadSplit). */
+  watchService(pid: number | undefined): void {
+    this.service = null;
+    if (pid === undefined) return;
+    try {
+      this.service = { pid, startTicks: Number(statFields(pid)[19]) };
+    } catch {
+      // not on this machine
     }
   }
 
@@ -76,7 +99,28 @@ export class Counters {
       serviceCpuMs: cpu.total,
       serviceSystemCpuMs: cpu.system,
       postgresCpuMs: this.postgresCpuMs(),
+      threads: this.service ? threadTicks(this.service.pid) : null,
     };
+  }
+
+  /**
+   * CPU milliseconds of the service's main thread, and of libuv's thread pool, between two snapshots. The pool's
+   * threads are told from Node's own (V8's compiler and garbage collector helpers) by when they started: Node
+   * starts its own before the first line of JavaScript runs, within the process's first half second; libuv
+   * starts the pool at its first use, from JavaScript, seconds into the service's start-up. (Were the pool ever
+   * started earlier, its work would count as Node's own: the split can overstate what is outside the pool, never
+   * understate it.)
+   */
+  threadSplit(before: Snapshot, after: Snapshot): { main: number; pool: number } | null {
+    if (!this.service || !before.threads || !after.threads) return null;
+    let main = 0;
+    let pool = 0;
+    for (const [tid, thread] of after.threads) {
+      const spent = ((thread.ticks - (before.threads.get(tid)?.ticks ?? 0)) * 1000) / TICKS_PER_SECOND;
+      if (tid === this.service.pid) main += spent;
+      else if (thread.startTicks > this.service.startTicks + NODE_START_TICKS) pool += spent;
+    }
+    return { main, pool };
   }
 
   private postgresCpuMs(): number | null {
@@ -100,7 +144,12 @@ export class Counters {
   }
 }
 
-export function costPerOperation(before: Snapshot, after: Snapshot, operations: number): PhaseCost {
+export function costPerOperation(
+  before: Snapshot,
+  after: Snapshot,
+  operations: number,
+  threads: { main: number; pool: number } | null = null,
+): PhaseCost {
   const per = (a: number | null, b: number | null, digits: number) =>
     a === null || b === null || operations === 0 ? null : Number(((b - a) / operations).toFixed(digits));
   return {
@@ -110,6 +159,8 @@ export function costPerOperation(before: Snapshot, after: Snapshot, operations: 
     serviceCpuMsPerOp: per(before.serviceCpuMs, after.serviceCpuMs, 2),
     serviceSystemCpuMsPerOp: per(before.serviceSystemCpuMs, after.serviceSystemCpuMs, 2),
     postgresCpuMsPerOp: per(before.postgresCpuMs, after.postgresCpuMs, 2),
+    serviceMainThreadCpuMsPerOp: threads ? per(0, threads.main, 2) : null,
+    servicePoolCpuMsPerOp: threads ? per(0, threads.pool, 2) : null,
   };
 }
 
@@ -124,6 +175,35 @@ async function serviceCpuMs(base: string): Promise<{ total: number | null; syste
     return { total: read('process_cpu_seconds_total'), system: read('process_cpu_system_seconds_total') };
   } catch {
     return { total: null, system: null };
+  }
+}
+
+interface ThreadTicks {
+  /** utime + stime. */
+  ticks: number;
+  /** When the thread started, in ticks since boot. */
+  startTicks: number;
+}
+
+/** Node's own threads start within this many ticks of the process (threadSplit). */
+const NODE_START_TICKS = 50;
+
+/** Each of a process's threads' CPU and start (a thread that ended meanwhile is left out). */
+function threadTicks(pid: number): Map<number, ThreadTicks> | null {
+  try {
+    const ticks = new Map<number, ThreadTicks>();
+    for (const name of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const text = readFileSync(`/proc/${pid}/task/${name}/stat`, 'utf8');
+        const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+        ticks.set(Number(name), { ticks: Number(fields[11]) + Number(fields[12]), startTicks: Number(fields[19]) });
+      } catch {
+        // ended between the listing and the read
+      }
+    }
+    return ticks;
+  } catch {
+    return null;
   }
 }
 
