@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 
 /**
  * BENCH_PIN=1: the service, PostgreSQL and slapd share CPU 0 and the load generator (this process) takes CPU 1,
- * as issue 14's side-by-side measurement did. Without it the load generator's fetch loops compete with the
- * service for the same two cores, and rates say as much about the generator as about the service.
+ * as issue 14's side-by-side measurement did; the queries benchmark runs on CPU 0 with PostgreSQL (queries.ts).
+ * Without it the load generator's fetch loops compete with the service for the same two cores, and rates say as
+ * much about the generator as about the service.
  * taskset -a pins every thread of a running process; threads and processes it creates later (PostgreSQL's
  * backends, libuv's pool) inherit the affinity.
  */
@@ -16,14 +17,22 @@ export function pin(pid: number | undefined, cpu: string): void {
   execFileSync('taskset', ['-a', '-cp', cpu, String(pid)], { stdio: 'ignore' });
 }
 
-/** Every running process whose command line matches (the embedded PostgreSQL's postmaster and backends). */
+/**
+ * Every running process whose command line matches, and their children: the embedded PostgreSQL's postmaster
+ * (whose later backends inherit its affinity) and the backends already open (whose command lines do not name
+ * the data directory).
+ */
 export function pinMatching(pattern: string, cpu: string): void {
   if (!PINNED) return;
-  let pids: string[];
-  try {
-    pids = execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  } catch {
-    return; // none running (an external BENCH_DATABASE_URL)
+  const matching = (args: string[]) => {
+    try {
+      return execFileSync('pgrep', args, { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    } catch {
+      return []; // none running (an external BENCH_DATABASE_URL)
+    }
+  };
+  for (const pid of matching(['-f', pattern])) {
+    pin(pid, cpu);
+    for (const child of matching(['-P', String(pid)])) pin(child, cpu);
   }
-  for (const pid of pids) pin(Number(pid), cpu);
 }
