@@ -711,7 +711,7 @@ export interface paths {
     put?: never;
     /**
      * Reactivate a client
-     * @description It is served again; what its deactivation revoked stays revoked. Audited as client.reactivated (nothing when it was active).
+     * @description It is served again; what its deactivation revoked stays revoked, and codes minted for it while it was inactive are deleted. Audited as client.reactivated with codesDeleted (nothing when it was active).
      */
     post: operations['adminReactivateClient'];
     delete?: never;

@@ -147,13 +147,14 @@ export class AgentClientsController {
   @ApiOperation({
     summary: 'Reactivate a client',
     description:
-      'It is served again; what its deactivation revoked stays revoked. Audited as client.reactivated (nothing when it was active).',
+      'It is served again; what its deactivation revoked stays revoked, and codes minted for it while it was inactive are deleted. ' +
+      'Audited as client.reactivated with codesDeleted (nothing when it was active).',
   })
   @ApiNoContentResponse({ description: 'Active' })
   @ApiProblems('NOT_FOUND')
   async reactivate(@Param('clientId') clientId: string, @Req() request: AgentRequest): Promise<void> {
     if (!(await this.clients.find(clientId))) throw new NotFoundProblem('No client has this id.');
-    await this.clients.reactivate(clientId, actorOf(request));
+    await this.deactivation.reactivate(clientId, actorOf(request));
   }
 }
 

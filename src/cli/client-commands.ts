@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CLIENT_SETTING_NAMES, ClientUpdate, NULLABLE_SETTINGS } from '../clients/client-settings';
 import { ClientNotFoundError, ClientRegistrationError, ClientsService } from '../clients/clients.service';
 import type { GrantType, OAuthClient, SubjectType, TokenEndpointAuthMethod } from '../clients/oauth-client.entity';
+import type { ClientDeactivationService } from '../tokens/client-deactivation.service';
 
 /** The commands of this file: the CLI's side of the client admin API (/agent/admin/clients). */
 export const CLIENT_ADMIN_COMMANDS = ['clients:update', 'clients:rotate-secret', 'clients:reactivate', 'clients:show'];
@@ -80,7 +81,12 @@ export function settingsFromFlags(flags: Flags): ClientUpdate {
 }
 
 /** clients:update, clients:rotate-secret, clients:reactivate, clients:show; audited as SYSTEM `cli`. */
-export async function runClientCommand(command: string, flags: Flags, clients: ClientsService): Promise<unknown[]> {
+export async function runClientCommand(
+  command: string,
+  flags: Flags,
+  clients: ClientsService,
+  lifecycle?: Pick<ClientDeactivationService, 'reactivate'>,
+): Promise<unknown[]> {
   const id = flags.id as string | undefined;
   if (!id) throw new ClientFlagError('--id is required');
   try {
@@ -107,9 +113,10 @@ export async function runClientCommand(command: string, flags: Flags, clients: C
         { clientSecret: secret, note: 'shown once: store it now; only its hash is kept' },
       ];
     }
-    const changed = await clients.reactivate(id);
+    if (!lifecycle) throw new Error('clients:reactivate needs the client lifecycle (ClientDeactivationService)');
+    const { changed, codesDeleted } = await lifecycle.reactivate(id);
     if (!changed && !(await clients.find(id))) throw new ClientNotFoundError(`no client has the id "${id}"`);
-    return [{ reactivated: id, changed }];
+    return [{ reactivated: id, changed, codesDeleted }];
   } catch (error) {
     // The CLI prints a refusal and exits 2, as for a bad registration.
     if (error instanceof ClientNotFoundError) throw new ClientFlagError(error.message);

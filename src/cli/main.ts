@@ -201,8 +201,9 @@ async function main(argv: string[]): Promise<void> {
         preferredPort: config.database.embeddedPort,
         database: 'ciam',
       });
-  // Deactivation cascades into sessions and tokens: those modules load only for that command.
-  const deactivation = command === 'clients:deactivate' ? loadDeactivation() : undefined;
+  // Deactivation cascades into sessions and tokens (reactivation into codes): those modules load only for them.
+  const deactivation =
+    command === 'clients:deactivate' || command === 'clients:reactivate' ? loadDeactivation() : undefined;
   const webhooks = WEBHOOK_COMMANDS.includes(command) ? loadWebhooks() : undefined;
   const context = await NestFactory.createApplicationContext(
     CliModule.register(config, config.database.url ?? embedded!.url, [
@@ -277,7 +278,8 @@ async function main(argv: string[]): Promise<void> {
         });
       }
     } else if (CLIENT_ADMIN_COMMANDS.includes(command)) {
-      for (const line of await runClientCommand(command, values, clients)) print(line);
+      const lifecycle = deactivation ? context.get(deactivation.service) : undefined;
+      for (const line of await runClientCommand(command, values, clients, lifecycle)) print(line);
     } else if (command === 'clients:deactivate') {
       if (!values.id) throw new UsageError(USAGE);
       // Ends the client's sessions and tokens too (audited), in bounded batches.
@@ -470,7 +472,7 @@ async function webhookCommand(
   }
 }
 
-/** Loaded on demand (require, so ts-node and dist/ resolve it alike): only clients:deactivate needs sessions and tokens. */
+/** Loaded on demand (require, so ts-node and dist/ resolve it alike): only clients:deactivate and :reactivate need sessions and tokens. */
 function loadDeactivation() {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { ClientDeactivationModule } =

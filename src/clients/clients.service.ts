@@ -421,24 +421,29 @@ export class ClientsService {
   }
 
   /**
-   * Serves a deactivated client again (deactivated_at cleared). What the deactivation revoked stays revoked:
-   * its customers sign in again. False when it was active already. Audited as client.reactivated.
+   * Serves a deactivated client again (deactivated_at cleared), in the caller's transaction, under the client
+   * row's lock: `cascade` runs first (ClientDeactivationService.reactivate: the codes minted while it was inactive)
+   * and what it returns is audited with client.reactivated. False, with nothing run, when it is active already or
+   * unknown. The caller calls forget(clientId) once it committed.
    */
-  async reactivate(clientId: string, by: ClientAdminActor = SYSTEM_CLI): Promise<boolean> {
-    const result = await this.dataSource.transaction(async (manager) => {
-      const changed = await this.clients.reactivate(manager, clientId);
-      if (changed) {
-        await this.audit.record(manager, {
-          type: AUDIT_EVENT_TYPES.CLIENT_REACTIVATED,
-          outcome: 'SUCCESS',
-          actor: by,
-          clientId,
-        });
-      }
-      return changed;
+  async reactivateIn(
+    manager: EntityManager,
+    clientId: string,
+    by: ClientAdminActor = SYSTEM_CLI,
+    cascade?: (manager: EntityManager) => Promise<Record<string, unknown>>,
+  ): Promise<boolean> {
+    const current = await this.clients.findForUpdate(manager, clientId);
+    if (!current || current.active) return false;
+    const details = cascade ? await cascade(manager) : undefined;
+    await this.clients.reactivate(manager, clientId);
+    await this.audit.record(manager, {
+      type: AUDIT_EVENT_TYPES.CLIENT_REACTIVATED,
+      outcome: 'SUCCESS',
+      actor: by,
+      clientId,
+      ...(details ? { details } : {}),
     });
-    this.cache.invalidate(clientId);
-    return result;
+    return true;
   }
 
   list(): Promise<OAuthClient[]> {

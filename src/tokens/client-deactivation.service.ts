@@ -29,7 +29,8 @@ const BATCH = 500;
 const REASON = 'client deactivated';
 
 /**
- * Deactivating a client ends everything it holds: first the client row (from then on it can neither
+ * A client's lifecycle beyond its row: deactivating it ends everything it holds, reactivating it leaves all that
+ * ended (reactivate). Deactivating: first the client row (from then on it can neither
  * authenticate nor refresh, and every statement guarded by ClientsService.activeGuard writes nothing for it)
  * with its codes not redeemed yet, in one commit,
  * then the sessions it is in: one that other clients share by SSO only loses this client (its tokens under it
@@ -87,6 +88,29 @@ export class ClientDeactivationService {
     const steps: Record<string, number> = {};
     for (const step of this.steps) steps[step.name] = await step.run(clientId, by);
     return { changed, codesDeleted, sessionsRevoked, sessionsLeft: left.sessions, tokensRevoked, steps };
+  }
+
+  /**
+   * Serves a deactivated client again. What its deactivation ended stays ended, and so does a code minted for it
+   * while it was inactive (a journey already under way when the deactivation committed can still complete and
+   * mint one): its codes not redeemed yet are deleted in the reactivation's commit (`codesDeleted` in the
+   * client.reactivated audit). `changed` false when it was active already (nothing deleted then).
+   */
+  async reactivate(
+    clientId: string,
+    actor: ClientAdminActor | string = 'cli',
+  ): Promise<{ changed: boolean; codesDeleted: number }> {
+    const by = typeof actor === 'string' ? { type: 'SYSTEM' as const, id: actor } : actor;
+    const outcome = await retryTransaction(this.dataSource, async (tx) => {
+      let codesDeleted = 0;
+      const changed = await this.clients.reactivateIn(tx, clientId, by, async (locked) => {
+        codesDeleted = await this.codes.deleteRedeemableForClient(locked, clientId, this.clock.now());
+        return { codesDeleted };
+      });
+      return { changed, codesDeleted };
+    });
+    this.clients.forget(clientId);
+    return outcome;
   }
 
   /**

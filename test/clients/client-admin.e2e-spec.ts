@@ -526,6 +526,64 @@ describe('client administration API', () => {
     expect(status).toBe('ACTIVE');
   });
 
+  it('a code minted while the client was inactive (a journey already under way) does not survive its reactivation', async () => {
+    const app = { clientId: 'late-code-app', redirectUri: 'https://late-code-app.example/callback' };
+    expect(
+      (
+        await admin('POST', '', {
+          clientId: app.clientId,
+          name: 'Late code app',
+          type: 'PUBLIC',
+          redirectUris: [app.redirectUri],
+          grantTypes: ['authorization_code'],
+          firstParty: false,
+        })
+      ).status,
+    ).toBe(201);
+    const client = (await a.app.get(ClientsService).findActive(app.clientId))!;
+    const login = await completeLogin(a, { scope: 'openid' });
+    const mint = (pkce: { challenge: string }) =>
+      a.app.get(DataSource).transaction((tx) =>
+        a.app.get(AuthorizationCodesService).mint(tx, {
+          client,
+          sessionId: login.sessionId,
+          cupid: login.cupid,
+          redirectUri: app.redirectUri,
+          codeChallenge: pkce.challenge,
+          nonce: 'n-late',
+          scope: 'openid',
+        }),
+      );
+    const redeem = (code: string, verifier: string) =>
+      exchangeCode(
+        a,
+        { code, verifier, sessionId: login.sessionId, cupid: login.cupid, nonce: 'n-late' },
+        { client_id: app.clientId, redirect_uri: app.redirectUri },
+      );
+
+    expect((await admin('POST', `/${app.clientId}/deactivate`)).status).toBe(204);
+    // The journey completes after the deactivation committed: minting does not ask whether the client is active.
+    const late = pkcePair();
+    const lateCode = await mint(late);
+    expect((await admin('POST', `/${app.clientId}/reactivate`)).status).toBe(204);
+    const refused = await redeem(lateCode, late.verifier);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_grant' });
+    const [reactivation] = (await auditEvents(a, { type: 'client.reactivated' })).filter(
+      (e) => e.client_id === app.clientId,
+    );
+    expect(reactivation.details).toMatchObject({ codesDeleted: 1 });
+
+    // Active again: a new code is good, and reactivating an active client deletes nothing (and audits nothing).
+    const fresh = pkcePair();
+    const freshCode = await mint(fresh);
+    expect((await admin('POST', `/${app.clientId}/reactivate`)).status).toBe(204);
+    expect((await redeem(freshCode, fresh.verifier)).status).toBe(200);
+    expect(
+      (await auditEvents(a, { type: 'client.reactivated' })).filter((e) => e.client_id === app.clientId),
+    ).toHaveLength(1);
+  });
+
   it("a client's refresh token lifetime caps its refresh tokens; removing it restores the session's", async () => {
     const patched = await admin('PATCH', `/${SPA.clientId}`, { refreshTokenTtlSeconds: 120 });
     expect(patched.status).toBe(200);

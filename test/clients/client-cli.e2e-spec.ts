@@ -70,7 +70,7 @@ describe('client administration from the CLI', () => {
     expect((await cli(t, 'clients:deactivate', '--id=cli-partner')).code).toBe(0);
     expect((await token(newSecret as string)).status).toBe(401);
     const reactivated = await cli(t, 'clients:reactivate', '--id=cli-partner');
-    expect(lines(reactivated.stdout)).toEqual([{ reactivated: 'cli-partner', changed: true }]);
+    expect(lines(reactivated.stdout)).toEqual([{ reactivated: 'cli-partner', changed: true, codesDeleted: 0 }]);
     const shown = await cli(t, 'clients:show', '--id=cli-partner');
     const [client] = lines(shown.stdout);
     expect(client).toMatchObject({ clientId: 'cli-partner', active: true, deactivatedAt: null, name: 'Renamed' });

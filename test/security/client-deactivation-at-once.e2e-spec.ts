@@ -1,4 +1,5 @@
 import { ClientsService } from '../../src/clients/clients.service';
+import { ClientDeactivationService } from '../../src/tokens/client-deactivation.service';
 import { useTestApp } from '../support/app';
 import { completeLogin, exchangeCode, introspect, registerStandardClients, SPA } from '../support/oauth';
 
@@ -29,7 +30,7 @@ describe('a deactivated client’s tokens, before the cascade reaches them', () 
 
     // Reactivation without the cascade's revocations: a token it never revoked is good again (the real
     // deactivation revokes them all, and they stay revoked: test/clients/client-admin.e2e-spec.ts).
-    await t.app.get(ClientsService).reactivate(SPA.clientId);
+    await t.app.get(ClientDeactivationService).reactivate(SPA.clientId);
     expect(await introspect(t, tokens.access_token)).toMatchObject({ active: true });
   });
 });
