@@ -79,8 +79,8 @@ export class ConsentRevocationService {
   }
 
   /**
-   * The withdrawal inside the caller's transaction `tx` (which must retry on a serialization failure as a whole).
-   * Costs one statement when nothing named is live. null: nothing was.
+   * The withdrawal inside the caller's transaction `tx`: it commits or rolls back with the caller's work. Costs one
+   * statement when nothing named is live. null: nothing was.
    */
   async revokeIn(
     tx: EntityManager,
