@@ -380,7 +380,9 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect(await refused.json()).toMatchObject({ type: 'urn:ciam:problem:not-found', status: 404 });
     expect(await links('CUPID-NOBODY-9999')).toEqual([]);
-    expect(await t.dataSource.query(`SELECT id FROM federation_links WHERE subject = 'nobody-at-upstream'`)).toEqual([]);
+    expect(await t.dataSource.query(`SELECT id FROM federation_links WHERE subject = 'nobody-at-upstream'`)).toEqual(
+      [],
+    );
     expect(await auditEvents(t, { cupid: 'CUPID-NOBODY-9999' })).toEqual([]);
   });
 

@@ -358,7 +358,10 @@ export class ConsentScopeDto {
   @ApiProperty({ example: 'profile' }) scope: string;
   @ApiProperty({ example: false, description: 'openid: cannot be left out (no sign-in without it)' })
   required: boolean;
-  @ApiProperty({ example: false, description: 'Allowed earlier and not withdrawn: shown checked (unticked, it is withdrawn)' })
+  @ApiProperty({
+    example: false,
+    description: 'Allowed earlier and not withdrawn: shown checked (unticked, it is withdrawn)',
+  })
   granted: boolean;
   @ApiProperty({
     type: ConsentWordingDto,
