@@ -732,7 +732,7 @@ export interface paths {
     put?: never;
     /**
      * Link a provider's subject to the customer
-     * @description For a customer whose identity the agent checked: later sign-ins through the provider sign this customer in. Needs the admin role (AGENT_ADMIN_ROLE) besides the support role: 403 otherwise. Audited as federation.linked (by: agent) with the reason.
+     * @description For a customer whose identity the agent checked: later sign-ins through the provider sign this customer in. Needs the admin role (AGENT_ADMIN_ROLE) besides the support role: 403 otherwise. The customer must exist in the directory: 404 otherwise, 503 while the directory cannot answer (nothing is linked either way). Audited as federation.linked (by: agent) with the reason.
      */
     post: operations['agentCreateFederationLink'];
     delete?: never;
@@ -1834,7 +1834,7 @@ export interface paths {
     put?: never;
     /**
      * Allow the application the scopes shown in nextStep (all or some), or none
-     * @description The last step of an authorization for a third-party application (or prompt=consent). The scopes granted are recorded and the tokens carry only those; openid must be among them. An empty list denies: the journey ends with CONSENT_DENIED, whose `redirectTo` sends the browser back to the application with error=access_denied.
+     * @description The last step of an authorization for a third-party application (or prompt=consent). The scopes granted are recorded and the tokens carry only those; openid must be among them. A scope shown as granted and left out is withdrawn, as DELETE /me/consents withdraws it: the application's tokens carrying it stop working (consent.revoked). An empty list denies and changes nothing: the journey ends with CONSENT_DENIED, whose `redirectTo` sends the browser back to the application with error=access_denied.
      */
     post: operations['journeyConsent'];
     delete?: never;
@@ -4465,7 +4465,7 @@ export interface components {
        */
       required: boolean;
       /**
-       * @description Allowed earlier and not withdrawn: shown checked
+       * @description Allowed earlier and not withdrawn: shown checked (unticked, it is withdrawn)
        * @example false
        */
       granted: boolean;
@@ -4497,7 +4497,7 @@ export interface components {
       /** @example Budget App */
       name: string;
     };
-    /** @description CONSENT: Show `client` and each of `scopes` in plain words with checkboxes (openid fixed); send the scopes granted, or none to deny. Answered by `journeyConsent`. */
+    /** @description CONSENT: Show `client` and each of `scopes` in plain words with checkboxes (openid fixed); send the scopes granted (a granted one left out is withdrawn), or none to deny. Answered by `journeyConsent`. */
     ConsentNextStep: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -4841,7 +4841,7 @@ export interface components {
        */
       transactionToken: string;
       /**
-       * @description The scopes the customer allows, among those in nextStep.scopes; openid must be among them. An empty list denies: the journey ends with access_denied.
+       * @description The scopes the customer allows, among those in nextStep.scopes; openid must be among them. One in nextStep.scopes left out is not granted, and withdrawn when it was (granted: true). An empty list denies: the journey ends with access_denied.
        * @example [
        *       "openid",
        *       "profile"
@@ -9352,6 +9352,16 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description - `NOT_FOUND` (`urn:ciam:problem:not-found`): Nothing of yours (or of this customer) has this id; another customer’s ids are "not found" too. */
+      404: {
+        headers: {
+          'Cache-Control': components['headers']['NoStore'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description - `FEDERATION_CONFLICT` (`urn:ciam:problem:federation-conflict`): The upstream provider's subject is linked to a customer already (unlink it first), or a provider with this id exists. */
       409: {
         headers: {
@@ -9372,7 +9382,10 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers. */
+      /**
+       * @description - `DEPENDENCY_UNAVAILABLE` (`urn:ciam:problem:dependency-unavailable`): A dependency (database, directory, risk service) is not answering. Retry after Retry-After; on a journey, with the same token.
+       *     - `SHUTTING_DOWN` (`urn:ciam:problem:shutting-down`): This instance is shutting down; retry at once and another instance answers.
+       */
       503: {
         headers: {
           'Cache-Control': components['headers']['NoStore'];

@@ -95,7 +95,14 @@ export class AgentConsentsController {
   ): Promise<ConsentRevokedDto> {
     consentPath(clientId, scope ?? undefined);
     const { agent, origin } = agentAction(request, reason);
-    const outcome = await this.revocation.revoke({ cupid, clientId, scope, by: agent, reason, origin });
+    const outcome = await this.revocation.revoke({
+      cupid,
+      clientId,
+      scopes: scope === null ? null : [scope],
+      by: agent,
+      reason,
+      origin,
+    });
     if (!outcome) throw new NotFoundProblem('The customer has no live consent to this application (and scope).');
     return { scopes: outcome.scopes, tokensRevoked: outcome.tokensRevoked };
   }

@@ -22,8 +22,9 @@ import {
 } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiError, NotFoundProblem, ValidationFailedError } from '../common/problem';
+import { ApiError, DependencyUnavailableError, NotFoundProblem, ValidationFailedError } from '../common/problem';
 import { ApiProblems } from '../common/problem.dto';
+import { DirectoryUnavailableError, UserDirectory } from '../directory/user-directory.port';
 import {
   CreateFederationLinkDto,
   FederationLinkDto,
@@ -63,7 +64,8 @@ export function federationConflict(detail: string): ApiError {
  * link (after checking who the customer is out of band: a link lets the provider's sign-in stand for the CUPID)
  * and unlink; each with the agent's reason. Linking also needs AGENT_ADMIN_ROLE: it hands the customer's account to
  * whoever controls the upstream subject, a takeover if a support agent is deceived or compromised; listing and
- * unlinking (which only take access away) stay with the support role.
+ * unlinking (which only take access away) stay with the support role. A link is made only to a customer the
+ * directory knows: one to an unknown CUPID would stand for whoever the directory gives that CUPID later.
  */
 @ApiTags('agents')
 @ApiBearerAuth('agent')
@@ -75,6 +77,7 @@ export class AgentFederationController {
   constructor(
     private readonly links: FederationLinksService,
     private readonly support: AgentSupportService,
+    private readonly directory: UserDirectory,
   ) {}
 
   @Get()
@@ -98,15 +101,21 @@ export class AgentFederationController {
     description:
       'For a customer whose identity the agent checked: later sign-ins through the provider sign this customer in. ' +
       'Needs the admin role (AGENT_ADMIN_ROLE) besides the support role: 403 otherwise. ' +
-      'Audited as federation.linked (by: agent) with the reason.',
+      'The customer must exist in the directory: 404 otherwise, 503 while the directory cannot answer (nothing is ' +
+      'linked either way). Audited as federation.linked (by: agent) with the reason.',
   })
   @ApiCreatedResponse({ type: FederationLinkDto })
-  @ApiProblems('FEDERATION_CONFLICT')
+  @ApiProblems('FEDERATION_CONFLICT', 'NOT_FOUND', 'DEPENDENCY_UNAVAILABLE')
   async link(
     @Param('cupid', InvalidCupidPipe) cupid: string,
     @Body() body: CreateFederationLinkDto,
     @Req() request: AgentRequest,
   ): Promise<FederationLinkDto> {
+    // Asked before any transaction or pooled connection is held (a network call); fail closed when it is down.
+    const customer = await this.directory.findByCupid(cupid).catch((error: unknown) => {
+      throw error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : error;
+    });
+    if (!customer) throw new NotFoundProblem('The directory has no customer with this CUPID.');
     try {
       const link = await this.links.linkByAgent(
         cupid,

@@ -27,6 +27,7 @@ import { AgentController } from './agent.controller';
 import { DevSignInController } from './dev-sign-in.controller';
 import { WorkforceKeys } from './workforce-keys';
 import { FederationModule } from '../federation/federation.module';
+import { DirectoryModule } from '../directory/directory.module';
 import { AgentFederationController } from './agent-federation.controller';
 import { AgentFederationProvidersController } from './agent-federation-providers.controller';
 
@@ -45,6 +46,8 @@ import { AgentFederationProvidersController } from './agent-federation-providers
     FederationModule,
     ConsentsModule,
     PseudonymsModule,
+    // The federation link checks the customer exists.
+    DirectoryModule,
   ],
   controllers: [
     AgentController,

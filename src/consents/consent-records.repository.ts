@@ -80,22 +80,22 @@ export class ConsentRecordsRepository {
   }
 
   /**
-   * Withdraws the customer's live consent to the client: one scope, or every scope when `scope` is null.
-   * Returns the scopes withdrawn (none: nothing was live). Locks the rows: a grant racing it waits.
+   * Withdraws the customer's live consent to the client: the scopes named, or every scope when `scopes` is null.
+   * Returns the scopes withdrawn (none: nothing named was live). Locks the rows: a grant racing it waits.
    */
   async revoke(
     manager: EntityManager,
     cupid: string,
     clientId: string,
-    scope: string | null,
+    scopes: readonly string[] | null,
     at: Date,
   ): Promise<string[]> {
     const rows = await rowsOf<{ scope: string }>(
       manager,
       `UPDATE consent_records SET revoked = true, revoked_at = $4, updated_at = GREATEST($4, granted_at)
-        WHERE cupid = $1 AND client_id = $2 AND ($3::text IS NULL OR scope = $3) AND NOT revoked
+        WHERE cupid = $1 AND client_id = $2 AND ($3::text[] IS NULL OR scope = ANY ($3::text[])) AND NOT revoked
         RETURNING scope`,
-      [cupid, clientId, scope, at],
+      [cupid, clientId, scopes, at],
     );
     return rows.map((row) => row.scope).sort();
   }

@@ -477,8 +477,10 @@ export class JourneysController {
     summary: 'Allow the application the scopes shown in nextStep (all or some), or none',
     description:
       'The last step of an authorization for a third-party application (or prompt=consent). The scopes granted are ' +
-      'recorded and the tokens carry only those; openid must be among them. An empty list denies: the journey ends ' +
-      'with CONSENT_DENIED, whose `redirectTo` sends the browser back to the application with error=access_denied.',
+      'recorded and the tokens carry only those; openid must be among them. A scope shown as granted and left out ' +
+      "is withdrawn, as DELETE /me/consents withdraws it: the application's tokens carrying it stop working " +
+      '(consent.revoked). An empty list denies and changes nothing: the journey ends with CONSENT_DENIED, whose ' +
+      '`redirectTo` sends the browser back to the application with error=access_denied.',
   })
   @ApiOkResponse({ schema: JOURNEY_RESPONSE, description: 'The completed journey' })
   @ApiJourneyProblems(...STEP_PROBLEMS, 'CONSENT_DENIED', 'CONSENT_SCOPES_INVALID', 'JOURNEY_FAILED')

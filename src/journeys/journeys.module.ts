@@ -4,6 +4,7 @@ import { ClientsModule } from '../clients/clients.module';
 import { RiskModule } from '../risk/risk.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
 import { JourneyRecordsModule } from './journey-records.module';
 import { JourneyCompletion } from './journey-completion.service';
 import { JourneyService } from './journey.service';
@@ -86,6 +87,8 @@ const STEPS = [
     EmailModule,
     FederationModule,
     ConsentsModule,
+    // ConsentRevocationService: the CONSENT step withdraws a granted scope left unticked.
+    ClientDeactivationModule,
   ],
   controllers: [JourneysController],
   providers: [

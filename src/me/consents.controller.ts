@@ -74,7 +74,7 @@ export class ConsentsController {
     const outcome = await this.revocation.revoke({
       cupid,
       clientId,
-      scope,
+      scopes: scope === null ? null : [scope],
       by: { type: 'CUSTOMER', id: cupid },
       reason: 'withdrawn by the customer',
       origin: requestOrigin(request),

@@ -159,20 +159,21 @@ export class AuthorizationCodesRepository {
   }
 
   /**
-   * Consent withdrawn: the customer's unredeemed codes for the client (those naming `scope`, or all when null)
+   * Consent withdrawn: the customer's unredeemed codes for the client (those naming one of `scopes`, or all when
+   * null)
    * are deleted, so none can be exchanged for tokens the consent no longer covers (invalid_grant). Returns how many.
    */
   async deleteUnredeemedForConsent(
     manager: EntityManager,
-    consent: { cupid: string; clientId: string; scope: string | null },
+    consent: { cupid: string; clientId: string; scopes: readonly string[] | null },
   ): Promise<number> {
     const rows = await rowsOf<{ id: string }>(
       manager,
       `DELETE FROM authorization_codes
         WHERE cupid = $1 AND client_id = $2 AND redeemed_at IS NULL
-          AND ($3::text IS NULL OR $3 = ANY (string_to_array(scope, ' ')))
+          AND ($3::text[] IS NULL OR string_to_array(scope, ' ') && $3::text[])
         RETURNING id`,
-      [consent.cupid, consent.clientId, consent.scope],
+      [consent.cupid, consent.clientId, consent.scopes],
     );
     return rows.length;
   }

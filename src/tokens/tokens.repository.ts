@@ -556,12 +556,12 @@ export class TokensRepository {
 
   /**
    * Consent withdrawn (issue 16 item 2): the customer's live tokens of the client that depend on it, revoked
-   * at once (introspection, userinfo and refresh read this row): every one of the client's when `scope` is
-   * null, else those whose scope names it. Returns the sessions they belonged to (the back-channel logout's sid).
+   * at once (introspection, userinfo and refresh read this row): every one of the client's when `scopes` is
+   * null, else those whose scope names one of them. Returns the sessions they belonged to (the back-channel logout's sid).
    */
   async revokeForConsent(
     manager: EntityManager,
-    consent: { cupid: string; clientId: string; scope: string | null },
+    consent: { cupid: string; clientId: string; scopes: readonly string[] | null },
     at: Date,
     reason: string,
   ): Promise<{ count: number; sessionIds: string[] }> {
@@ -569,9 +569,9 @@ export class TokensRepository {
       manager,
       `UPDATE tokens SET status = 'REVOKED', revoked_at = $4, revoke_reason = $5, rotation_response = NULL
         WHERE cupid = $1 AND client_id = $2 AND status IN ('ACTIVE', 'ROTATED')
-          AND ($3::text IS NULL OR $3 = ANY (string_to_array(scope, ' ')))
+          AND ($3::text[] IS NULL OR string_to_array(scope, ' ') && $3::text[])
         RETURNING session_id`,
-      [consent.cupid, consent.clientId, consent.scope, at, reason],
+      [consent.cupid, consent.clientId, consent.scopes, at, reason],
     );
     const sessionIds = [...new Set(rows.map((row) => row.session_id).filter((id): id is string => id !== null))];
     return { count: rows.length, sessionIds: sessionIds.sort() };

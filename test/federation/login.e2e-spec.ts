@@ -4,6 +4,7 @@ import { postJson, startJourney, submitPassword } from '../support/journeys';
 import { auditEvents, postForm, registerStandardClients, SPA } from '../support/oauth';
 import { startUpstreamSignInOp } from '../support/upstream-op';
 import type { UpstreamSignInOp } from '../support/upstream-op';
+import { Slapd, startSlapd } from '../support/slapd';
 import { useWorkforceIdp, WORKFORCE } from '../support/workforce';
 
 interface View {
@@ -368,6 +369,23 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(unlinked.details).toMatchObject({ by: 'agent', reason });
   });
 
+  // Wave 6: a link lets the provider's sign-in stand for the CUPID, so only a customer the directory knows gets one.
+  it('refuses to link a CUPID the directory does not know: 404, nothing stored or audited', async () => {
+    const refused = await fetch(`${t.baseUrl}/agent/customers/CUPID-NOBODY-9999/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await linkingAgent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'upstream', subject: 'nobody-at-upstream', reason: 'Verified in branch' }),
+    });
+    expect(refused.status).toBe(404);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(await refused.json()).toMatchObject({ type: 'urn:ciam:problem:not-found', status: 404 });
+    expect(await links('CUPID-NOBODY-9999')).toEqual([]);
+    expect(await t.dataSource.query(`SELECT id FROM federation_links WHERE subject = 'nobody-at-upstream'`)).toEqual(
+      [],
+    );
+    expect(await auditEvents(t, { cupid: 'CUPID-NOBODY-9999' })).toEqual([]);
+  });
+
   it('lets a provider that satisfies MFA stand in for the second factor (a second config, another client_id)', async () => {
     const created = await adminCall('POST', '', {
       id: 'strong',
@@ -598,5 +616,71 @@ describe('federated sign-in through an upstream OpenID provider', () => {
     expect(await t.dataSource.query(`SELECT id FROM federation_links WHERE provider_id = 'paused'`)).toEqual([]);
     const [refused] = await auditEvents(t, { type: 'federation.rejected', contextId: journey.journey.journeyId });
     expect(refused.details).toMatchObject({ providerId: 'paused', reason: 'provider_inactive' });
+  });
+});
+
+/**
+ * The agent's link asks the directory first (a real slapd here): a customer LDAP knows is linked, one it does not
+ * know is 404, and with slapd stopped the link fails closed, 503 in the problem format, with nothing stored.
+ */
+describe('an agent links only a customer the directory knows (LDAP)', () => {
+  const { idp, env: agentEnv } = useWorkforceIdp();
+  const linkingAgent = () => idp.token({ roles: [WORKFORCE.role, 'ciam-admin'], sub: 'agent-7' });
+  let slapd: Slapd;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    slapd = await startSlapd();
+    t = await startTestApp({ env: { ...slapd.env, ...agentEnv } });
+    // Registering a provider fetches nothing: its issuer is read only when a sign-in starts there.
+    const created = await fetch(`${t.baseUrl}/agent/admin/federation/providers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await linkingAgent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'upstream',
+        displayName: 'Upstream ID',
+        kind: 'oidc',
+        issuer: 'http://127.0.0.1:9/',
+        clientId: 'ciam',
+        acr: 'loa1',
+      }),
+    });
+    expect(created.status).toBe(201);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await slapd?.stop();
+  });
+
+  const link = async (cupid: string, subject: string) =>
+    fetch(`${t.baseUrl}/agent/customers/${cupid}/federation-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await linkingAgent()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ providerId: 'upstream', subject, reason: 'Verified in branch, ID checked' }),
+    });
+  const stored = async () =>
+    t.dataSource.query(`SELECT cupid, subject FROM federation_links ORDER BY linked_at`) as Promise<
+      Array<{ cupid: string; subject: string }>
+    >;
+
+  it('asks LDAP: a known customer is linked, an unknown one is 404; slapd stopped, 503 and nothing stored', async () => {
+    const known = await link('CUPID-BOB-0002', 'bob-at-upstream');
+    expect(known.status).toBe(201);
+    expect(await stored()).toEqual([{ cupid: 'CUPID-BOB-0002', subject: 'bob-at-upstream' }]);
+    expect(await auditEvents(t, { type: 'federation.linked' })).toHaveLength(1);
+    const unknown = await link('CUPID-NOBODY-9999', 'nobody-at-upstream');
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ type: 'urn:ciam:problem:not-found' });
+
+    await slapd.stop();
+    const down = await link('CUPID-ALICE-0001', 'alice-at-upstream');
+    expect(down.status).toBe(503);
+    expect(down.headers.get('content-type')).toContain('application/problem+json');
+    expect(down.headers.get('retry-after')).toBe('5');
+    const problem = await down.json();
+    expect(problem).toMatchObject({ type: 'urn:ciam:problem:dependency-unavailable', status: 503 });
+    expect(JSON.stringify(problem)).not.toMatch(/127\.0\.0\.1|ldap:\/\//);
+    expect(await stored()).toEqual([{ cupid: 'CUPID-BOB-0002', subject: 'bob-at-upstream' }]);
+    expect(await auditEvents(t, { type: 'federation.linked' })).toHaveLength(1);
   });
 });

@@ -28,7 +28,8 @@ const LOGIN_UI = 'http://localhost:5173/login';
  * what userinfo releases; consent on record skips the step, prompt=consent forces it, prompt=none without it is
  * consent_required; withdrawing a scope kills at once the tokens that carry it and no other, withdrawing the
  * application's consent kills all of them and tells the application by back-channel logout (a receiver the test
- * runs); agents see and withdraw with a reason; everything is audited.
+ * runs); unticking a granted scope at the consent screen withdraws it the same way; agents see and withdraw with a
+ * reason; everything is audited.
  */
 describe('consent for a third-party application', () => {
   const { idp, env: agentEnv } = useWorkforceIdp();
@@ -429,6 +430,89 @@ describe('consent for a third-party application', () => {
         [ALICE, APP.clientId],
       )
     )[0].n as number;
+
+  const liveRecords = async () =>
+    (
+      await t.dataSource.query(
+        `SELECT scope FROM consent_records WHERE cupid = $1 AND client_id = $2 AND NOT revoked ORDER BY scope`,
+        [ALICE, APP.clientId],
+      )
+    ).map((row: { scope: string }) => row.scope) as string[];
+
+  const logoutsQueued = async () =>
+    (
+      await t.dataSource.query(`SELECT count(*)::int AS n FROM outbox_messages WHERE destination = $1`, [APP.clientId])
+    )[0].n as number;
+
+  // Wave 6: the customer's latest answer is the record (Google's granular consent, Keycloak's consent screen).
+  it('unticking a granted scope at the consent screen withdraws it, as /me/consents does', async () => {
+    const earlier = await grantAgain('openid profile');
+    expect(earlier.scope).toBe('openid profile');
+    expect(await liveRecords()).toEqual(['openid', 'profile']);
+    const withdrawals = (await auditEvents(t, { cupid: ALICE, type: 'consent.revoked' })).length;
+
+    // Unticking a scope never granted (email) changes nothing; profile, not asked for this time, stays.
+    const other = await request('openid email', { prompt: 'consent' });
+    const first = toLogin(await visit(other.url, cookie));
+    expect(first.step).toBe('CONSENT');
+    const kept = await consent(first.journeyId, first.token, ['openid']);
+    expect(kept.status).toBe(200);
+    expect((await other.redeem((await kept.json()).redirectTo)).scope).toBe('openid');
+    expect(await liveRecords()).toEqual(['openid', 'profile']);
+    expect(await auditEvents(t, { cupid: ALICE, type: 'consent.revoked' })).toHaveLength(withdrawals);
+    expect(await introspect(t, earlier.access_token)).toMatchObject({ active: true, scope: 'openid profile' });
+
+    // Asked for openid and profile again, alice leaves profile unticked: it is withdrawn in the step's transaction.
+    const queued = await logoutsQueued();
+    const again = await request('openid profile', { prompt: 'consent' });
+    const login = toLogin(await visit(again.url, cookie));
+    expect(login.step).toBe('CONSENT');
+    const answer = await consent(login.journeyId, login.token, ['openid']);
+    expect(answer.status).toBe(200);
+    const now = await again.redeem((await answer.json()).redirectTo);
+    expect(now.scope).toBe('openid');
+    expect(await liveRecords()).toEqual(['openid']);
+    const [record] = await t.dataSource.query(
+      `SELECT revoked_at IS NOT NULL AS stamped FROM consent_records WHERE cupid = $1 AND client_id = $2 AND scope = 'profile'`,
+      [ALICE, APP.clientId],
+    );
+    expect(record.stamped).toBe(true);
+    expect(await auditEvents(t, { cupid: ALICE, type: 'consent.revoked' })).toHaveLength(withdrawals + 1);
+    const withdrawal = await auditEvents(t, { contextId: login.journeyId, type: 'consent.revoked' });
+    expect(withdrawal).toEqual([
+      expect.objectContaining({
+        outcome: 'SUCCESS',
+        actor_type: 'CUSTOMER',
+        actor_id: ALICE,
+        client_id: APP.clientId,
+        details: expect.objectContaining({
+          scopes: ['profile'],
+          reason: 'unticked at the consent screen',
+          sessions: 0,
+          codesDeleted: 0,
+        }),
+      }),
+    ]);
+    expect(withdrawal[0].details.tokensRevoked).toBeGreaterThanOrEqual(2);
+    const [granted] = (await auditEvents(t, { contextId: login.journeyId, type: 'consent.granted' })).map(
+      (event) => event.details,
+    );
+    expect(granted).toMatchObject({ scopes: ['openid'], requested: ['openid', 'profile'], forced: true });
+    // The earlier tokens carried profile: dead at once, and their refresh token cannot bring it back.
+    expect(await introspect(t, earlier.access_token)).toEqual({ active: false });
+    expect((await userinfo(earlier.access_token)).status).toBe(401);
+    await expect(oidc.refreshTokenGrant(app, earlier.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    // The new ones live, and refresh into openid alone: never into the withdrawn scope.
+    expect(await introspect(t, now.access_token)).toMatchObject({ active: true, scope: 'openid' });
+    await expect(oidc.refreshTokenGrant(app, now.refresh_token!, { scope: 'openid profile' })).rejects.toMatchObject({
+      error: 'invalid_scope',
+    });
+    const refreshed = await oidc.refreshTokenGrant(app, now.refresh_token!);
+    expect(await introspect(t, refreshed.access_token)).toMatchObject({ active: true, scope: 'openid' });
+    // The session the journey joined is the one the new tokens belong to: no back-channel logout for it.
+    expect(now.claims()!.sid).toBe(sid);
+    expect(await logoutsQueued()).toBe(queued);
+  });
 
   it('a withdrawal racing refreshes and a code exchange wins: no token of the application survives', async () => {
     const tokens = await grantAgain('openid profile');

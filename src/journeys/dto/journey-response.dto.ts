@@ -358,7 +358,10 @@ export class ConsentScopeDto {
   @ApiProperty({ example: 'profile' }) scope: string;
   @ApiProperty({ example: false, description: 'openid: cannot be left out (no sign-in without it)' })
   required: boolean;
-  @ApiProperty({ example: false, description: 'Allowed earlier and not withdrawn: shown checked' })
+  @ApiProperty({
+    example: false,
+    description: 'Allowed earlier and not withdrawn: shown checked (unticked, it is withdrawn)',
+  })
   granted: boolean;
   @ApiProperty({
     type: ConsentWordingDto,
@@ -726,7 +729,7 @@ export const STEP_OPERATIONS: Record<string, { schema: string; operations: strin
     schema: 'ConsentNextStep',
     operations: ['journeyConsent'],
     description:
-      'Show `client` and each of `scopes` in plain words with checkboxes (openid fixed); send the scopes granted, or none to deny.',
+      'Show `client` and each of `scopes` in plain words with checkboxes (openid fixed); send the scopes granted (a granted one left out is withdrawn), or none to deny.',
   },
 };
 

@@ -310,7 +310,9 @@ export class ConsentDto extends TransactionOnlyDto {
     type: [String],
     example: ['openid', 'profile'],
     description:
-      'The scopes the customer allows, among those in nextStep.scopes; openid must be among them. An empty list denies: the journey ends with access_denied.',
+      'The scopes the customer allows, among those in nextStep.scopes; openid must be among them. One in nextStep.scopes ' +
+      'left out is not granted, and withdrawn when it was (granted: true). An empty list denies: the journey ends with ' +
+      'access_denied.',
   })
   @IsArray()
   @ArrayMaxSize(32)

@@ -8,6 +8,7 @@ import type { AppConfig } from '../../config/config';
 import { ConsentRecordsRepository } from '../../consents/consent-records.repository';
 import { consentWanted, coveredBy } from '../../consents/consent-rule';
 import { describeScopes } from '../../consents/scope-wording';
+import { ConsentRevocationService } from '../../tokens/consent-revocation.service';
 import type { AuthContext } from '../auth-context.entity';
 import type { JourneyState } from '../policy';
 import { JourneyStep, PreparedStep, StepOutcome, StepRun, stepAuditBase } from './journey-step';
@@ -27,10 +28,12 @@ const scopesInvalid = (detail: string) =>
  * client has consent implied for its registered scopes, and this check reads nothing for it.
  *
  * The answer names the scopes granted (openid mandatory); they are recorded in consent_records and audited in
- * the step's transaction, and the tokens get the requested scopes ∩ the granted ones (JourneyCompletion). A
- * scope left unchecked is not granted now; one allowed earlier stays on record until the customer withdraws it
- * at /me/consents. Granting none denies: the journey ends and the browser goes back to the client with
- * error=access_denied (RFC 6749 §4.1.2.1).
+ * the step's transaction, and the tokens get the requested scopes ∩ the granted ones (JourneyCompletion). The
+ * answer is the record: a requested scope left unticked that was allowed earlier is withdrawn in the same
+ * transaction, exactly as /me/consents withdraws it (ConsentRevocationService: the client's tokens and codes
+ * carrying it die, audited as consent.revoked), as a customer unticking a box expects (Google's granular consent
+ * behaves so). Scopes not asked for this time stay as they are. Granting none denies and changes no record: the
+ * journey ends and the browser goes back to the client with error=access_denied (RFC 6749 §4.1.2.1).
  */
 @Injectable()
 export class ConsentStep extends JourneyStep<ConsentInput> {
@@ -40,6 +43,7 @@ export class ConsentStep extends JourneyStep<ConsentInput> {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly consents: ConsentRecordsRepository,
+    private readonly revocation: ConsentRevocationService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {
@@ -108,6 +112,23 @@ export class ConsentStep extends JourneyStep<ConsentInput> {
       outcome: 'SUCCESS',
       details: { scopes: ordered, requested, forced: context.options?.consentPrompt === true },
     });
+    const unticked = requested.filter((scope) => !granted.includes(scope));
+    // Costs nothing when every box is ticked, one statement when none of the unticked ones is on record.
+    if (unticked.length > 0)
+      await this.revocation.revokeIn(
+        manager,
+        {
+          cupid: context.cupid!,
+          clientId: client.clientId,
+          scopes: unticked,
+          by: { type: 'CUSTOMER', id: context.cupid! },
+          reason: 'unticked at the consent screen',
+          origin,
+          contextId: context.id,
+        },
+        // The session this journey joins or steps up gets the client's new tokens now: no logout for it.
+        { backchannel: Boolean(client.backchannelLogoutUri), sparedSessionId: context.options?.stepUp?.sessionId },
+      );
     return { kind: 'passed', facts: { amr: [], consentedScopes: ordered } };
   }
 
