@@ -4,6 +4,7 @@ import { ClientsModule } from '../clients/clients.module';
 import { RiskModule } from '../risk/risk.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { KeysModule } from '../keys/keys.module';
 import { JourneyRecordsModule } from './journey-records.module';
 import { JourneyCompletion } from './journey-completion.service';
 import { JourneyService } from './journey.service';
@@ -72,6 +73,7 @@ const STEPS = [
     RiskModule,
     SessionsModule,
     TokensModule,
+    KeysModule,
     ClientsModule,
     SmsModule,
     TotpModule,
