@@ -4657,6 +4657,11 @@ export interface components {
        */
       codeChallengeMethod: 'S256';
       /**
+       * @description RFC 9449 §10 (dpop_jkt): the SHA-256 JWK thumbprint of the DPoP key the client will redeem the journey's code with; the code is then redeemed only with a DPoP proof of that key
+       * @example NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs
+       */
+      dpopJkt?: string;
+      /**
        * @description Space-separated scopes, allowed for the client
        * @example openid profile
        */
@@ -5280,6 +5285,8 @@ export interface operations {
   authorize: {
     parameters: {
       query: {
+        /** @description RFC 9449 §10: the SHA-256 JWK thumbprint of the DPoP key the client will redeem the code with; the code is then redeemed only with a DPoP proof of that key (invalid_grant otherwise) */
+        dpop_jkt?: string;
         /** @description Passed on to the login UI */
         ui_locales?: unknown;
         /**
@@ -5383,7 +5390,8 @@ export interface operations {
          *       "login_hint": "alice",
          *       "id_token_hint": "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl",
          *       "ui_locales": "de en",
-         *       "idp_hint": "bankid"
+         *       "idp_hint": "bankid",
+         *       "dpop_jkt": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -5419,6 +5427,8 @@ export interface operations {
           ui_locales?: string;
           /** @example bankid */
           idp_hint?: string;
+          /** @example NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs */
+          dpop_jkt?: string;
         };
       };
     };
@@ -13716,6 +13726,7 @@ export interface operations {
          *       "redirectUri": "http://localhost:5173/callback",
          *       "codeChallenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
          *       "codeChallengeMethod": "S256",
+         *       "dpopJkt": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
          *       "scope": "openid profile",
          *       "nonce": "n-0S6_WzA2Mj",
          *       "state": "af0ifjsldkj",

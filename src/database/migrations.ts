@@ -32,6 +32,7 @@ import { PairwiseHelperPseudonyms1796095300000 } from '../../migrations/17960953
 import { ProofsHelperUsedJtisAndDpop1796095400000 } from '../../migrations/1796095400000-ProofsHelperUsedJtisAndDpop';
 import { FederationTables1796095500000 } from '../../migrations/1796095500000-FederationTables';
 import { ClientsHelperKeyClientsWithoutSecret1796096200000 } from '../../migrations/1796096200000-ClientsHelperKeyClientsWithoutSecret';
+import { AuthorizationCodeDpopJkt1796096400000 } from '../../migrations/1796096400000-AuthorizationCodeDpopJkt';
 import { EmailotpHelperEmailOtpStep1796094100000 } from '../../migrations/1796094100000-EmailotpHelperEmailOtpStep';
 
 /** Migrations in order of their timestamps. Listed as classes (not a glob) so the same list works from ts and from dist/. */
@@ -71,4 +72,5 @@ export const MIGRATIONS = [
   ProofsHelperUsedJtisAndDpop1796095400000,
   FederationTables1796095500000,
   ClientsHelperKeyClientsWithoutSecret1796096200000,
+  AuthorizationCodeDpopJkt1796096400000,
 ];

@@ -32,6 +32,8 @@ export interface JourneyOptions {
   transaction?: { amount: string; currency: string; payee: string; hash: string };
   /** prompt=consent (OIDC Core §3.1.2.1): the CONSENT step is asked even when consent is on record or implied. */
   consentPrompt?: boolean;
+  /** RFC 9449 §10 (dpop_jkt): the DPoP key's JWK thumbprint the journey's code is bound to. */
+  dpopJkt?: string;
 }
 
 /** One login journey. Its inputs never change after creation; only status (and CUPID, once known) move. */

@@ -275,6 +275,7 @@ export class JourneyCompletion {
           nonce: context.nonce,
           scope: grantedScopes(state).join(' '),
           contextId: context.id,
+          dpopJkt: context.options?.dpopJkt ?? null,
         });
     if (!state.transient.newJourney && !state.transient.noPendingLeft)
       await this.transactions.voidPending(tx, context.id);

@@ -49,6 +49,7 @@ import {
 } from './dto/journey.dto';
 import { JOURNEY_RESPONSE, JOURNEY_RESPONSE_MODELS } from './dto/journey-response.dto';
 import { PushAnswersService } from '../mfa/push/push-answers.service';
+import type { JourneyOptions } from './auth-context.entity';
 import { JourneyService, JourneyView } from './journey.service';
 import { ProviderSessionCookieInterceptor } from './provider-session-cookie.interceptor';
 
@@ -111,11 +112,7 @@ export class JourneysController {
         bindDevice: body.device?.bind,
         deviceKeyThumbprint: body.device?.keyThumbprint,
         startedBy: 'api',
-        ...(body.purpose === 'password_reset'
-          ? { options: { purpose: 'password_reset' as const } }
-          : body.method === 'passkey'
-            ? { options: { passwordless: true } }
-            : {}),
+        ...optionsOf(body),
       },
       requestOrigin(request),
     );
@@ -752,4 +749,14 @@ export class JourneysController {
       );
     return view;
   }
+}
+
+/** The journey options a REST start asks for (none: no options at all, as before). A reset mints no code to bind. */
+function optionsOf(body: StartJourneyDto): { options?: JourneyOptions } {
+  if (body.purpose === 'password_reset') return { options: { purpose: 'password_reset' } };
+  const options: JourneyOptions = {
+    ...(body.method === 'passkey' ? { passwordless: true } : {}),
+    ...(body.dpopJkt ? { dpopJkt: body.dpopJkt } : {}),
+  };
+  return Object.keys(options).length > 0 ? { options } : {};
 }

@@ -19,6 +19,7 @@ export const AUTHORIZE_PARAMETERS = [
   'id_token_hint',
   'ui_locales',
   'idp_hint',
+  'dpop_jkt',
 ] as const;
 
 /** The prompt values we act on (discovery: prompt_values_supported). */

@@ -18,6 +18,7 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { JourneyService } from '../journeys/journey.service';
 import { ClientsService } from '../clients/clients.service';
+import { JWK_THUMBPRINT } from '../tokens/authorization-codes.service';
 import { OAuthError } from './oauth-errors';
 import { OAuthErrorDto } from './dto/oauth.dto';
 import { IdTokenHints } from './id-token-hint';
@@ -43,6 +44,7 @@ const AUTHORIZE_EXAMPLE: Record<(typeof AUTHORIZE_PARAMETERS)[number], string> =
   id_token_hint: 'eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzaWQiOiIyYjFjOWE1ZSJ9.c2lnbmF0dXJl',
   ui_locales: 'de en',
   idp_hint: 'bankid',
+  dpop_jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
 };
 
 /**
@@ -100,6 +102,15 @@ export class AuthorizeController {
     description: "An ID token we issued; its sub must be the session's",
   })
   @ApiQuery({ name: 'ui_locales', required: false, example: 'de en', description: 'Passed on to the login UI' })
+  @ApiQuery({
+    name: 'dpop_jkt',
+    type: String,
+    required: false,
+    example: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
+    description:
+      'RFC 9449 §10: the SHA-256 JWK thumbprint of the DPoP key the client will redeem the code with; the code is ' +
+      'then redeemed only with a DPoP proof of that key (invalid_grant otherwise)',
+  })
   @ApiFoundResponse({
     description:
       'To the login UI (`#journey=...&transaction_token=...&step=PASSWORD`), or back to the client with a code (SSO) or an error',
@@ -179,6 +190,10 @@ export class AuthorizeController {
       const idpHint = params.optional('idp_hint', 64);
       if (idpHint !== undefined && !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(idpHint))
         return back('invalid_request', 'idp_hint is not a provider id');
+      // RFC 9449 §10: the code will be bound to this DPoP key (its JWK thumbprint).
+      const dpopJkt = params.optional('dpop_jkt', 64);
+      if (dpopJkt !== undefined && !JWK_THUMBPRINT.test(dpopJkt))
+        return back('invalid_request', 'dpop_jkt must be a SHA-256 JWK thumbprint (43 base64url characters)');
       const none = prompt.includes('none');
       // The level asked: the request's (acr_values, an essential acr claim) or the client's minimum, the higher.
       const required = Math.max(oidc.requiredRank, assuranceRank(client.minAcr));
@@ -206,6 +221,7 @@ export class AuthorizeController {
             nonce: params.optional('nonce', 256),
             scope: scopes.join(' '),
             prompt,
+            dpopJkt,
           },
           requestOrigin(request),
         );
@@ -242,6 +258,7 @@ export class AuthorizeController {
             ...(loginHint ? { loginHint } : {}),
             ...(idpHint && !session ? { idpHint } : {}),
             ...(forceConsent ? { consentPrompt: true } : {}),
+            ...(dpopJkt ? { dpopJkt } : {}),
             ...(session ? { stepUp: { sessionId: session.id, acr: session.acr, amr: session.amr } } : {}),
           },
         },

@@ -22,6 +22,8 @@ export interface SsoCodeRequest {
   nonce?: string;
   scope: string;
   prompt: string[];
+  /** RFC 9449 §10: the DPoP key the code is bound to (dpop_jkt), if the request named one. */
+  dpopJkt?: string;
 }
 
 /**
@@ -90,6 +92,7 @@ export class SsoService {
         codeChallenge: request.codeChallenge,
         nonce: request.nonce ?? null,
         scope: request.scope,
+        dpopJkt: request.dpopJkt ?? null,
       });
       await this.audit.record(tx, {
         type: AUDIT_EVENT_TYPES.SSO_CODE_ISSUED,

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { Session } from '../sessions/session.entity';
 
-/** A one-time authorization code (stored as its SHA-256), bound to client, redirect URI, PKCE challenge and session. */
+/** A one-time authorization code (stored as its SHA-256), bound to client, redirect URI, PKCE challenge, session and, when the request named one, a DPoP key. */
 @Entity({ name: 'authorization_codes' })
 export class AuthorizationCode {
   @PrimaryGeneratedColumn('uuid') id: string;
@@ -19,4 +19,6 @@ export class AuthorizationCode {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
   @Column('timestamptz', { name: 'redeemed_at', nullable: true }) redeemedAt: Date | null;
+  /** RFC 9449 §10: the DPoP key (JWK SHA-256 thumbprint) the request named; the code is redeemed only with its proof. */
+  @Column('text', { name: 'dpop_jkt', nullable: true }) dpopJkt: string | null;
 }

@@ -15,6 +15,8 @@ export interface RedeemedCode {
   nonce: string | null;
   scope: string;
   expiresAt: Date;
+  /** RFC 9449 §10: the DPoP key the code may be redeemed with (its JWK thumbprint), or null. */
+  dpopJkt: string | null;
 }
 
 interface CodeRow {
@@ -27,6 +29,7 @@ interface CodeRow {
   nonce: string | null;
   scope: string;
   expires_at: Date;
+  dpop_jkt: string | null;
 }
 
 const toCode = (row: CodeRow): RedeemedCode => ({
@@ -39,6 +42,7 @@ const toCode = (row: CodeRow): RedeemedCode => ({
   nonce: row.nonce,
   scope: row.scope,
   expiresAt: row.expires_at,
+  dpopJkt: row.dpop_jkt,
 });
 
 /** An unredeemed code with its session's state as read now (no lock): what a code exchange signs from. */
@@ -82,11 +86,12 @@ export class AuthorizationCodesRepository {
       code.createdAt ?? null,
       code.expiresAt,
       code.redeemedAt ?? null,
+      code.dpopJkt ?? null,
     ];
     await deferWrite(manager, (first) => ({
       text:
         `INSERT INTO authorization_codes (id, code_hash, client_id, session_id, cupid, redirect_uri, code_challenge, nonce, ` +
-        `scope, created_at, expires_at, redeemed_at) VALUES (${values
+        `scope, created_at, expires_at, redeemed_at, dpop_jkt) VALUES (${values
           .map((_, i) => (i === 9 ? `COALESCE($${first + i}::timestamptz, now())` : `$${first + i}`))
           .join(', ')})`,
       values,
@@ -99,7 +104,7 @@ export class AuthorizationCodesRepository {
       manager,
       `UPDATE authorization_codes SET redeemed_at = $2
         WHERE code_hash = $1 AND redeemed_at IS NULL
-        RETURNING id, client_id, session_id, cupid, redirect_uri, code_challenge, nonce, scope, expires_at`,
+        RETURNING id, client_id, session_id, cupid, redirect_uri, code_challenge, nonce, scope, expires_at, dpop_jkt`,
       [codeHash, at],
     );
     return row ? toCode(row) : null;
@@ -121,7 +126,7 @@ export class AuthorizationCodesRepository {
       }
     >(this.dataSource, {
       name: 'authorization-codes.unredeemed-with-session',
-      text: `SELECT c.id, c.client_id, c.session_id, c.cupid, c.redirect_uri, c.code_challenge, c.nonce, c.scope, c.expires_at,
+      text: `SELECT c.id, c.client_id, c.session_id, c.cupid, c.redirect_uri, c.code_challenge, c.nonce, c.scope, c.expires_at, c.dpop_jkt,
                     s.status AS session_status, s.idle_expires_at, s.absolute_expires_at, s.auth_time, s.amr, s.acr
                FROM authorization_codes c LEFT JOIN sessions s ON s.id = c.session_id
               WHERE c.code_hash = $1 AND c.redeemed_at IS NULL`,
@@ -193,7 +198,7 @@ export class AuthorizationCodesRepository {
   async findRedeemed(manager: EntityManager, codeHash: Buffer): Promise<RedeemedCode | null> {
     const [row] = await rowsOf<CodeRow>(
       manager,
-      `SELECT id, client_id, session_id, cupid, redirect_uri, code_challenge, nonce, scope, expires_at
+      `SELECT id, client_id, session_id, cupid, redirect_uri, code_challenge, nonce, scope, expires_at, dpop_jkt
          FROM authorization_codes WHERE code_hash = $1 AND redeemed_at IS NOT NULL`,
       [codeHash],
     );

@@ -19,9 +19,14 @@ export interface CodeRequest {
   nonce?: string | null;
   scope: string;
   contextId?: string | null;
+  /** RFC 9449 §10: the DPoP key's JWK thumbprint the authorization request named (dpop_jkt), if any. */
+  dpopJkt?: string | null;
 }
 
 export class InvalidCodeRequestError extends Error {}
+
+/** A SHA-256 JWK thumbprint (RFC 7638), base64url: what dpop_jkt carries (RFC 9449 §10). */
+export const JWK_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Mints one-time authorization codes for completed logins (called by the journeys). Redemption is the
@@ -36,13 +41,19 @@ export class AuthorizationCodesService {
     private readonly clock: Clock,
   ) {}
 
-  /** A 256-bit code bound to client, redirect URI, PKCE challenge, nonce and session; only its hash is kept. */
+  /**
+   * A 256-bit code bound to client, redirect URI, PKCE challenge, nonce, session and (RFC 9449 §10) the DPoP key
+   * the request named; only its hash is kept.
+   */
   async mint(manager: EntityManager, request: CodeRequest): Promise<string> {
     if (!request.client.redirectUris.includes(request.redirectUri)) {
       throw new InvalidCodeRequestError('redirect_uri is not registered for this client');
     }
     if (!/^[A-Za-z0-9_-]{43}$/.test(request.codeChallenge)) {
       throw new InvalidCodeRequestError('code_challenge must be an S256 challenge (43 base64url characters)');
+    }
+    if (request.dpopJkt != null && !JWK_THUMBPRINT.test(request.dpopJkt)) {
+      throw new InvalidCodeRequestError('dpop_jkt must be a SHA-256 JWK thumbprint (43 base64url characters)');
     }
     const code = randomSecret(32);
     const now = this.clock.now();
@@ -57,6 +68,7 @@ export class AuthorizationCodesService {
       scope: request.scope,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.config.tokens.authorizationCodeTtlSeconds * 1000),
+      dpopJkt: request.dpopJkt ?? null,
     });
     await this.audit.record(manager, {
       type: AUDIT_EVENT_TYPES.AUTHORIZATION_CODE_ISSUED,
@@ -66,7 +78,7 @@ export class AuthorizationCodesService {
       sessionId: request.sessionId,
       contextId: request.contextId,
       clientId: request.client.clientId,
-      details: { scope: request.scope },
+      details: { scope: request.scope, ...(request.dpopJkt ? { dpopBound: true } : {}) },
     });
     return code;
   }

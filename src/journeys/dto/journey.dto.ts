@@ -83,6 +83,16 @@ export class StartJourneyDto {
   @IsIn(['S256'])
   codeChallengeMethod: 'S256';
 
+  @ApiPropertyOptional({
+    example: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
+    description:
+      "RFC 9449 §10 (dpop_jkt): the SHA-256 JWK thumbprint of the DPoP key the client will redeem the journey's code " +
+      'with; the code is then redeemed only with a DPoP proof of that key',
+  })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'dpopJkt must be a SHA-256 JWK thumbprint: 43 base64url characters' })
+  dpopJkt?: string;
+
   @ApiProperty({ example: 'openid profile', description: 'Space-separated scopes, allowed for the client' })
   @IsString()
   @Length(1, 1024)

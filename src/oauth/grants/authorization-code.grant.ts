@@ -10,7 +10,6 @@ import { AuthorizationCodesRepository, RedeemedCode } from '../../tokens/authori
 import { TokensRepository } from '../../tokens/tokens.repository';
 import { TokenResponse, TokensService } from '../../tokens/tokens.service';
 import { ClientsService } from '../../clients/clients.service';
-import type { OAuthClient } from '../../clients/oauth-client.entity';
 import { PseudonymsService } from '../../pseudonyms/pseudonyms.service';
 import { InvalidClientError, InvalidRequestError } from '../oauth-errors';
 import { CODE_VERIFIER } from '../oauth-params';
@@ -65,7 +64,7 @@ export class AuthorizationCodeGrant extends Grant {
       if (!redeemed) {
         const replayed = await this.codes.findRedeemed(tx, codeHash);
         if (!replayed) return this.refusals.refuse(tx, request, this.type, 'unknown authorization code');
-        const mismatch = bindingMismatch(replayed, client, redirectUri, verifier);
+        const mismatch = bindingMismatch(replayed, request, redirectUri, verifier);
         const revoked =
           mismatch === null &&
           (await this.sessions.revoke(
@@ -95,7 +94,7 @@ export class AuthorizationCodeGrant extends Grant {
       // From here on the code is spent, whatever the outcome: a wrong verifier cannot be retried.
       if (redeemed.expiresAt <= now)
         return this.refusals.refuse(tx, request, this.type, 'authorization code expired', redeemed);
-      const mismatch = bindingMismatch(redeemed, client, redirectUri, verifier);
+      const mismatch = bindingMismatch(redeemed, request, redirectUri, verifier);
       if (mismatch) return this.refusals.refuse(tx, request, this.type, mismatch, redeemed);
       const session = await this.sessions.findById(redeemed.sessionId, tx);
       if (!session || !isSessionLive(session, now))
@@ -135,7 +134,7 @@ export class AuthorizationCodeGrant extends Grant {
     const { client, origin } = request;
     const now = this.clock.now();
     const found = await this.codes.findUnredeemedWithSession(sha256(code));
-    if (!found || found.expiresAt <= now || bindingMismatch(found, client, redirectUri, verifier) !== null)
+    if (!found || found.expiresAt <= now || bindingMismatch(found, request, redirectUri, verifier) !== null)
       return undefined;
     const session = {
       status: found.sessionStatus,
@@ -184,15 +183,23 @@ export class AuthorizationCodeGrant extends Grant {
   }
 }
 
-/** What ties a code to the request that may redeem it (RFC 6749 §4.1.3, RFC 7636 §4.6); null when all hold. */
+/**
+ * What ties a code to the request that may redeem it (RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9449 §10); null when all
+ * hold. A code whose authorization request named a DPoP key (dpop_jkt) needs a DPoP proof of that key: the token
+ * controller has verified the proof and computed its key's thumbprint (`dpopJkt`), null without a proof.
+ */
 function bindingMismatch(
   code: RedeemedCode,
-  client: OAuthClient,
+  { client, dpopJkt }: Pick<GrantRequest, 'client' | 'dpopJkt'>,
   redirectUri: string,
   verifier: string,
 ): string | null {
   if (code.clientId !== client.clientId) return 'authorization code was issued to another client';
   if (code.redirectUri !== redirectUri) return 'redirect_uri does not match the authorization request';
   if (!secretsEqual(sha256(verifier).toString('base64url'), code.codeChallenge)) return 'PKCE verification failed';
+  if (code.dpopJkt !== null && code.dpopJkt !== dpopJkt)
+    return dpopJkt === null
+      ? 'the authorization request bound the code to a DPoP key (dpop_jkt): a DPoP proof of that key is required'
+      : "the DPoP proof's key is not the one the authorization request bound the code to (dpop_jkt)";
   return null;
 }
