@@ -29,6 +29,9 @@ const METRICS_REGISTRY = '(metrics[.]service|metrics[.]module|domain-metrics)[.]
  */
 const LAYERS = [
   { name: 'platform', path: '^src/(common|config|database)/|^src/observability/logging[.]ts$' },
+  // the key-encryption key and the keys derived from it (FactorKeys, KeyDerivation): imported, never looked up at
+  // run time, by every module that seals or keys a value; it imports the platform only.
+  { name: 'keys', path: '^src/keys/' },
   { name: 'audit', path: '^src/audit/' },
   { name: 'metrics', path: `^src/observability/${METRICS_REGISTRY}$` },
   // the transactional outbox: enqueued by every domain in its own transaction, so below them all.

@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditActor } from '../audit/audit-actor';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { assuranceRank, normaliseAcr } from '../common/assurance';
 import { Clock } from '../common/clock';
-import { FactorKeys } from '../common/factor-keys';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { FactorKeys } from '../keys/factor-keys';
 import {
   FederationProvider,
   FederationProviderFields,
@@ -66,7 +65,6 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
  */
 @Injectable()
 export class FederationProvidersService {
-  private keys?: FactorKeys;
   /** The active providers as this instance last read them (the login journey's offer; FEDERATION_CACHE_TTL_SECONDS). */
   private activeCache?: { at: number; providers: Promise<FederationProvider[]> };
 
@@ -76,14 +74,8 @@ export class FederationProvidersService {
     private readonly providers: FederationProvidersRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    private readonly moduleRef: ModuleRef,
+    private readonly factorKeys: FactorKeys,
   ) {}
-
-  /** FactorKeys is provided by the tokens module, found at run time (as the factor modules do). */
-  private factorKeys(): FactorKeys {
-    this.keys ??= this.moduleRef.get(FactorKeys, { strict: false });
-    return this.keys;
-  }
 
   async create(id: string, input: FederationProviderInput, actor: AuditActor): Promise<FederationProviderView> {
     if (!ID_PATTERN.test(id)) throw new InvalidFederationProviderError(['id must be a slug: a-z, 0-9, - and _']);
@@ -193,7 +185,7 @@ export class FederationProvidersService {
   /** The provider's client secret in clear, for the token request only; null for a public client. */
   clientSecret(provider: Pick<FederationProvider, 'id' | 'clientSecretSealed'>): string | null {
     if (!provider.clientSecretSealed) return null;
-    return this.factorKeys().open(provider.clientSecretSealed, secretContext(provider.id)).toString('utf8');
+    return this.factorKeys.open(provider.clientSecretSealed, secretContext(provider.id)).toString('utf8');
   }
 
   /** The default redirect URI: one callback per deployment. */
@@ -245,7 +237,7 @@ export class FederationProvidersService {
         ? storedSecret
         : input.clientSecret === null
           ? null
-          : this.factorKeys().seal(Buffer.from(input.clientSecret, 'utf8'), secretContext(id));
+          : this.factorKeys.seal(Buffer.from(input.clientSecret, 'utf8'), secretContext(id));
     return {
       displayName,
       kind,

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
-import { FactorKeys } from '../common/factor-keys';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { FactorKeys } from '../keys/factor-keys';
 import { FederationLinksRepository } from './federation-links.repository';
 import { FederationProvidersRepository } from './federation-providers.repository';
 import { FederationSyncLogRepository } from './federation-sync-log.repository';
@@ -63,7 +62,6 @@ const WAIT_POLL_MS = 100;
 @Injectable()
 export class FederationTokensService {
   private readonly logger = new Logger(FederationTokensService.name);
-  private keys?: FactorKeys;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -76,14 +74,8 @@ export class FederationTokensService {
     private readonly upstream: UpstreamTokenClient,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    private readonly moduleRef: ModuleRef,
+    private readonly factorKeys: FactorKeys,
   ) {}
-
-  /** FactorKeys is provided by the tokens module, found at run time (as the factor modules do). */
-  private factorKeys(): FactorKeys {
-    this.keys ??= this.moduleRef.get(FactorKeys, { strict: false });
-    return this.keys;
-  }
 
   /**
    * Stores a link's tokens from the provider's token response (sign-in or consent), in the caller's
@@ -335,7 +327,7 @@ export class FederationTokensService {
   }
 
   private seal(linkId: string, tokenSet: UpstreamTokenSet, refreshToken: string | null, at: Date): SealedTokenFields {
-    const keys = this.factorKeys();
+    const keys = this.factorKeys;
     return {
       accessTokenSealed: keys.seal(Buffer.from(tokenSet.access_token, 'utf8'), sealContext(linkId, 'access')),
       refreshTokenSealed: refreshToken
@@ -353,7 +345,7 @@ export class FederationTokensService {
   }
 
   private open(sealed: Buffer, linkId: string, kind: 'access' | 'refresh'): string {
-    return this.factorKeys().open(sealed, sealContext(linkId, kind)).toString('utf8');
+    return this.factorKeys.open(sealed, sealContext(linkId, kind)).toString('utf8');
   }
 }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { KeysModule } from '../keys/keys.module';
 import { FederationController } from './federation.controller';
 import { FederationLinksRepository } from './federation-links.repository';
 import { FederationLinksService } from './federation-links.service';
@@ -15,9 +16,10 @@ import { UpstreamConfigurations } from './upstream-configurations';
 /**
  * Federation (issue 21): upstream identity providers, the links of their subjects to CUPIDs, and the providers'
  * tokens kept per link. A domain module: it never imports src/journeys or src/oauth; the FEDERATED journey step
- * imports it.
+ * imports it. The client secrets and the tokens are sealed under the key-encryption key (KeysModule's FactorKeys).
  */
 @Module({
+  imports: [KeysModule],
   controllers: [FederationController],
   providers: [
     FederationProvidersRepository,

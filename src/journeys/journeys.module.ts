@@ -5,6 +5,7 @@ import { RiskModule } from '../risk/risk.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { ClientDeactivationModule } from '../tokens/client-deactivation.module';
+import { KeysModule } from '../keys/keys.module';
 import { JourneyRecordsModule } from './journey-records.module';
 import { JourneyCompletion } from './journey-completion.service';
 import { JourneyService } from './journey.service';
@@ -73,6 +74,7 @@ const STEPS = [
     RiskModule,
     SessionsModule,
     TokensModule,
+    KeysModule,
     ClientsModule,
     SmsModule,
     TotpModule,

@@ -1,5 +1,4 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { parseBearer } from '../common/bearer';
 import { ClientsService } from '../clients/clients.service';
@@ -20,19 +19,17 @@ export type CustomerRequest = FastifyRequest & { customer: CustomerPrincipal };
  */
 @Injectable()
 export class CustomerAuthGuard implements CanActivate {
-  private verifier?: CustomerTokenVerifier;
-  private clients?: ClientsService;
-
-  constructor(private readonly moduleRef: ModuleRef) {}
+  constructor(
+    private readonly verifier: CustomerTokenVerifier,
+    private readonly clients: ClientsService,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<CustomerRequest>();
     const bearer = parseBearer(request.headers.authorization);
     if (!bearer) throw new BearerTokenRequiredError('ciam', undefined, request.headers.authorization !== undefined);
-    this.verifier ??= this.moduleRef.get(CustomerTokenVerifier, { strict: false });
     const customer = await this.verifier.verifyCustomerToken(bearer);
     if (!customer) throw new BearerTokenRequiredError('ciam', 'The access token is invalid, expired or revoked.');
-    this.clients ??= this.moduleRef.get(ClientsService, { strict: false });
     if (!(await this.clients.findActive(customer.clientId))?.firstParty)
       throw new NotPermittedError("Only the bank's own applications may use the self-service API.");
     request.customer = customer;

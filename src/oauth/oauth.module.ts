@@ -7,6 +7,7 @@ import { AuthorizeController } from './authorize.controller';
 import { ClientAuthenticator } from './client-authentication';
 import { ClientsModule } from '../clients/clients.module';
 import { PseudonymsModule } from '../pseudonyms/pseudonyms.module';
+import { KeysModule } from '../keys/keys.module';
 import { IdTokenHints } from './id-token-hint';
 import { CorsPolicy } from './cors-policy';
 import { DiscoveryController } from './discovery.controller';
@@ -28,7 +29,8 @@ import { DpopVerifier } from './proofs/dpop';
 
 /** The OAuth 2.0 / OpenID Connect protocol endpoints. */
 @Module({
-  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule, ConsentsModule, PseudonymsModule],
+  // KeysModule: DPoP's server nonces are keyed from the key-encryption key (proofs/dpop.ts).
+  imports: [ClientsModule, TokensModule, SessionsModule, JourneysModule, ConsentsModule, PseudonymsModule, KeysModule],
   controllers: [
     AuthorizeController,
     DiscoveryController,

@@ -1,15 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ModuleRef } from '@nestjs/core';
-import { hkdfSha256, KeyDerivation } from '../common/key-derivation';
+import { kekKeyDerivation } from '../keys/key-derivation';
 import { PairwiseSids } from './pairwise-sids';
 
-/** The tokens module's KeyDerivation over two key-encryption keys (the current one, and the previous one or none). */
+/** KeysModule's KeyDerivation over two key-encryption keys (the current one, and the previous one or none). */
 function sidsUnder(current: Buffer, previous: Buffer | null): PairwiseSids {
-  const derivation: KeyDerivation = {
-    derive: (info) => hkdfSha256(current, info),
-    derivePrevious: (info) => (previous ? hkdfSha256(previous, info) : null),
-  };
-  return new PairwiseSids({ get: () => derivation } as unknown as ModuleRef);
+  const kek = { key: current, id: 'current', generated: false };
+  return new PairwiseSids(kekKeyDerivation(previous ? { ...kek, previous: { key: previous, id: 'previous' } } : kek));
 }
 
 const A = { subjectType: 'pairwise' as const, sectorIdentifier: 'a.example' };

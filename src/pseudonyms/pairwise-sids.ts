@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { KeyDerivation } from '../common/key-derivation';
+import { KeyDerivation } from '../keys/key-derivation';
 import { computePairwiseSid, PAIRWISE_SID_KEY_INFO } from './pseudonym-keys';
 import { sectorOf, SubjectPolicy } from './pseudonyms.service';
 
@@ -13,14 +12,18 @@ import { sectorOf, SubjectPolicy } from './pseudonyms.service';
  */
 @Injectable()
 export class PairwiseSids {
-  private keys?: Buffer[];
+  /** The current key-encryption key's sid key, then the previous one's while it is configured. */
+  private readonly keys: Buffer[];
 
-  constructor(private readonly moduleRef: ModuleRef) {}
+  constructor(derivation: KeyDerivation) {
+    const previous = derivation.derivePrevious(PAIRWISE_SID_KEY_INFO);
+    this.keys = [derivation.derive(PAIRWISE_SID_KEY_INFO), ...(previous ? [previous] : [])];
+  }
 
   /** The sid `client` is given for `sessionId`: pure computation (no statement), one HMAC for a pairwise client. */
   sidFor(client: SubjectPolicy, sessionId: string): string {
     if (client.subjectType !== 'pairwise') return sessionId;
-    return computePairwiseSid(this.keyList()[0], sectorOf(client), sessionId);
+    return computePairwiseSid(this.keys[0], sectorOf(client), sessionId);
   }
 
   /**
@@ -31,20 +34,10 @@ export class PairwiseSids {
   sessionNamed(client: SubjectPolicy, sid: string, sessionIds: readonly string[]): string | null {
     if (client.subjectType !== 'pairwise') return sessionIds.includes(sid) ? sid : null;
     const sector = sectorOf(client);
-    for (const key of this.keyList()) {
+    for (const key of this.keys) {
       const found = sessionIds.find((id) => computePairwiseSid(key, sector, id) === sid);
       if (found) return found;
     }
     return null;
-  }
-
-  private keyList(): Buffer[] {
-    if (!this.keys) {
-      // A port the tokens module provides (it holds the key-encryption key), found at run time: no import cycle.
-      const derivation = this.moduleRef.get(KeyDerivation, { strict: false });
-      const previous = derivation.derivePrevious(PAIRWISE_SID_KEY_INFO);
-      this.keys = [derivation.derive(PAIRWISE_SID_KEY_INFO), ...(previous ? [previous] : [])];
-    }
-    return this.keys;
   }
 }

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import type { AuditActor } from '../audit/audit-actor';
 import { AuditService } from '../audit/audit.service';
-import { KeyDerivation } from '../common/key-derivation';
 import type { RequestOrigin } from '../common/request-origin';
+import { KeyDerivation } from '../keys/key-derivation';
 import { computePseudonym, pseudonymKeyInfo } from './pseudonym-keys';
 import { PseudonymVersion, PseudonymVersionsRepository } from './pseudonym-versions.repository';
 import { MigratedMapping, PseudonymCandidate, SubjectPseudonymsRepository } from './subject-pseudonyms.repository';
@@ -41,14 +40,13 @@ export class PseudonymsService {
   /** The versions as last read: refreshed when the current one is not among them (a version added elsewhere). */
   private versions?: Promise<PseudonymVersion[]>;
   private readonly keys = new Map<string, Buffer>();
-  private derivation?: KeyDerivation;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly versionsRepository: PseudonymVersionsRepository,
     private readonly mappings: SubjectPseudonymsRepository,
     private readonly audit: AuditService,
-    private readonly moduleRef: ModuleRef,
+    private readonly derivation: KeyDerivation,
   ) {}
 
   /**
@@ -221,7 +219,6 @@ export class PseudonymsService {
   private keyOf(keyRef: string): Buffer {
     let key = this.keys.get(keyRef);
     if (!key) {
-      this.derivation ??= this.moduleRef.get(KeyDerivation, { strict: false });
       key = this.derivation.derive(pseudonymKeyInfo(keyRef));
       this.keys.set(keyRef, key);
     }

@@ -7,8 +7,8 @@ export interface CustomerPrincipal {
 
 /**
  * The port the self-service API checks its bearer tokens through. Tokens depend on sessions, never the
- * reverse (docs/architecture.md, "Module walls"): the tokens module provides the adapter, and the guard finds it
- * at run time instead of importing it.
+ * reverse (docs/architecture.md, "Module walls"): the tokens module provides the adapter, and the guard injects it
+ * by this class (src/me/customer-auth.guard.ts; MeModule imports TokensModule).
  */
 export abstract class CustomerTokenVerifier {
   /** The customer behind a live access token of a live session; null for anything else (client tokens included). */

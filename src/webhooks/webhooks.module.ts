@@ -1,17 +1,17 @@
 import { Module } from '@nestjs/common';
 import { AuditChainModule } from '../audit-chain/audit-chain.module';
 import { AgentAdminGuard } from '../agents/agent-admin.guard';
-import { TokensModule } from '../tokens/tokens.module';
+import { KeysModule } from '../keys/keys.module';
 import { WebhookSubscriptionsRepository } from './webhook-subscriptions.repository';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
 /**
  * Audit events pushed to subscribed endpoints: fanned out by the audit sequencer into the outbox (channel
- * 'webhook'), delivered signed. TokensModule for the key-encryption key that seals the secrets.
+ * 'webhook'), delivered signed. KeysModule for the key-encryption key that seals the secrets.
  */
 @Module({
-  imports: [AuditChainModule, TokensModule],
+  imports: [AuditChainModule, KeysModule],
   controllers: [WebhooksController],
   providers: [WebhookSubscriptionsRepository, WebhooksService, AgentAdminGuard],
   exports: [WebhooksService],

@@ -13,8 +13,8 @@ import type { AppConfig } from '../config/config';
 import { deliveryUrlProblem } from '../outbox/delivery-url';
 import { postDelivery } from '../outbox/http-delivery';
 import { OutboxDelivery, OutboxMessage, OutboxOutcome, OutboxService } from '../outbox/outbox.service';
-import { KEY_ENCRYPTION_KEY } from '../tokens/keys/key-encryption-key';
-import type { KeyEncryptionKey } from '../tokens/keys/key-encryption-key';
+import { KEY_ENCRYPTION_KEY } from '../keys/key-encryption-key';
+import type { KeyEncryptionKey } from '../keys/key-encryption-key';
 import { newWebhookSecret, webhookHeaders } from './webhook-signature';
 import { WebhookSubscriptionRow, WebhookSubscriptionsRepository } from './webhook-subscriptions.repository';
 

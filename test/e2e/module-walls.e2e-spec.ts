@@ -72,6 +72,8 @@ describe('module walls', () => {
       'src/sessions/session.entity.ts': 'export class Session {}\n',
       'src/audit/writer.ts': "import { session } from '../sessions/session';\nexport const writer = session;\n",
       'src/clients/client.ts': "import { session } from '../sessions/session';\nexport const client = session;\n",
+      // The keys sit just above the platform: they may not reach into a domain (every module imports them).
+      'src/keys/derived.ts': "import { token } from '../tokens/token';\nexport const derived = token;\n",
       // The breach that was exempt until issue 20 moved it to the composition root: no longer allowed.
       'src/jobs/job-runner.ts': 'export const runner = 1;\n',
       'src/audit/startup-audit.ts': "import { runner } from '../jobs/job-runner';\nexport const started = runner;\n",
@@ -92,6 +94,7 @@ describe('module walls', () => {
         'module-order-audit: src/audit/startup-audit.ts → src/jobs/job-runner.ts',
         'module-order-audit: src/audit/writer.ts → src/sessions/session.ts',
         'module-order-clients: src/clients/client.ts → src/sessions/session.ts',
+        'module-order-keys: src/keys/derived.ts → src/tokens/token.ts',
         'module-order-platform: src/database/data-source.ts → src/sessions/session.entity.ts',
         'module-order-platform: src/database/entities.ts → src/sessions/session.ts',
         'module-order-risk: src/risk/evaluation.ts → src/journeys/context.ts',

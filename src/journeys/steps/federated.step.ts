@@ -1,11 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { assuranceRank } from '../../common/assurance';
 import { secretsEqual, sha256 } from '../../common/crypto';
-import { FactorKeys } from '../../common/factor-keys';
 import { ApiError, DependencyUnavailableError, ValidationFailedError } from '../../common/problem';
 import { federationLinkBindingOf } from '../../common/request-origin';
 import type { RequestOrigin } from '../../common/request-origin';
@@ -24,6 +22,7 @@ import {
   UpstreamIdentity,
 } from '../../federation/federation-relying-party';
 import type { UpstreamTokenSet } from '../../federation/upstream-token-client';
+import { FactorKeys } from '../../keys/factor-keys';
 import type { AuthContext } from '../auth-context.entity';
 import { JourneyFailedError } from '../journey-errors';
 import type { JourneyState } from '../policy';
@@ -87,7 +86,6 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
   readonly kind = 'FEDERATED' as const;
   readonly role = 'primary' as const;
   override readonly passwordless = true;
-  private keys?: FactorKeys;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -98,14 +96,9 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
     private readonly relyingParty: FederationRelyingParty,
     private readonly directory: UserDirectory,
     private readonly audit: AuditService,
-    private readonly moduleRef: ModuleRef,
+    private readonly factorKeys: FactorKeys,
   ) {
     super();
-  }
-
-  private factorKeys(): FactorKeys {
-    this.keys ??= this.moduleRef.get(FactorKeys, { strict: false });
-    return this.keys;
   }
 
   maxTries(): number {
@@ -344,14 +337,14 @@ export class FederatedStep extends JourneyStep<FederatedInput> {
   }
 
   seal(state: Pick<JourneyState, 'context'>, value: unknown): string {
-    return this.factorKeys()
+    return this.factorKeys
       .seal(Buffer.from(JSON.stringify(value), 'utf8'), sealContext(state.context.id))
       .toString('base64');
   }
 
   open<T>(state: Pick<JourneyState, 'context'>, sealed: string): T {
     return JSON.parse(
-      this.factorKeys().open(Buffer.from(sealed, 'base64'), sealContext(state.context.id)).toString('utf8'),
+      this.factorKeys.open(Buffer.from(sealed, 'base64'), sealContext(state.context.id)).toString('utf8'),
     ) as T;
   }
 }

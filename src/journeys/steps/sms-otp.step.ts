@@ -11,8 +11,8 @@ import { smsBudgetExhausted, smsNotSent } from '../../mfa/mfa-errors';
 import { MfaLockoutService } from '../../mfa/mfa-lockout.service';
 import { SmsDeliveriesRepository } from '../../mfa/sms/sms-deliveries.repository';
 import { SmsDeliveryError, SmsSender } from '../../mfa/sms/sms-sender.port';
-import { KEY_ENCRYPTION_KEY } from '../../tokens/keys/key-encryption-key';
-import type { KeyEncryptionKey } from '../../tokens/keys/key-encryption-key';
+import { KEY_ENCRYPTION_KEY } from '../../keys/key-encryption-key';
+import type { KeyEncryptionKey } from '../../keys/key-encryption-key';
 import type { JourneyState } from '../policy';
 import { MessageCodeChannel, MessageCodeStep } from './message-code.step';
 

@@ -3,6 +3,7 @@ import { countingSends, Meters } from '../../common/meters';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { DirectoryModule } from '../../directory/directory.module';
+import { KeysModule } from '../../keys/keys.module';
 import { SmsModule } from '../sms/sms.module';
 import { EmailRecordsModule } from './email-records.module';
 import { EmailCustomerNotifier } from './email-notifier';
@@ -19,7 +20,7 @@ import { SmtpEmailSender } from './smtp.email-sender';
  * the verified address per customer and its verification, the 'email' factor source and the customer notifier.
  */
 @Module({
-  imports: [SmsModule, DirectoryModule, EmailRecordsModule],
+  imports: [SmsModule, DirectoryModule, EmailRecordsModule, KeysModule],
   controllers: [EmailOutboxController],
   providers: [
     {

@@ -1,6 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import type { AuditActor } from '../../audit/audit-actor';
@@ -8,7 +7,7 @@ import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
 import { hmacSha256 } from '../../common/crypto';
 import { CustomerNotifier } from '../../common/customer-notifier';
-import { FactorKeys } from '../../common/factor-keys';
+import { FactorKeys } from '../../keys/factor-keys';
 import { RecoveryCodesRepository } from './recovery-codes.repository';
 
 /** Ten codes per batch (issue 17, item 4). */
@@ -27,7 +26,8 @@ export function normaliseRecoveryCode(input: string): string {
  */
 @Injectable()
 export class RecoveryCodesService {
-  private key?: Buffer;
+  /** The codes' HMAC key, derived from the key-encryption key. */
+  private readonly key: Buffer;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -35,11 +35,12 @@ export class RecoveryCodesService {
     private readonly audit: AuditService,
     private readonly notifier: CustomerNotifier,
     private readonly clock: Clock,
-    private readonly moduleRef: ModuleRef,
-  ) {}
+    factorKeys: FactorKeys,
+  ) {
+    this.key = factorKeys.derive('recovery-code');
+  }
 
   private hash(cupid: string, code: string): Buffer {
-    this.key ??= this.moduleRef.get(FactorKeys, { strict: false }).derive('recovery-code');
     return hmacSha256(this.key, `${cupid}:${normaliseRecoveryCode(code)}`);
   }
 

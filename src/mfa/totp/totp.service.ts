@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { Secret, TOTP } from 'otpauth';
 import { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
@@ -8,9 +7,9 @@ import type { AuditActor } from '../../audit/audit-actor';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock';
 import { CustomerNotifier } from '../../common/customer-notifier';
-import { FactorKeys } from '../../common/factor-keys';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
+import { FactorKeys } from '../../keys/factor-keys';
 import { TotpCredential, TotpCredentialsRepository } from './totp-credentials.repository';
 
 /** RFC 6238 defaults every authenticator app understands: SHA-1, 6 digits, 30-second steps. */
@@ -27,8 +26,6 @@ const WINDOW = 1;
  */
 @Injectable()
 export class TotpService {
-  private keys?: FactorKeys;
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
@@ -36,16 +33,11 @@ export class TotpService {
     private readonly audit: AuditService,
     private readonly notifier: CustomerNotifier,
     private readonly clock: Clock,
-    private readonly moduleRef: ModuleRef,
+    private readonly factorKeys: FactorKeys,
   ) {}
 
-  private factorKeys(): FactorKeys {
-    this.keys ??= this.moduleRef.get(FactorKeys, { strict: false });
-    return this.keys;
-  }
-
   private totp(credential: { id: string; secretSealed: Buffer }, label = 'account'): TOTP {
-    const raw = this.factorKeys().open(credential.secretSealed, `totp:${credential.id}`);
+    const raw = this.factorKeys.open(credential.secretSealed, `totp:${credential.id}`);
     const secret = new Secret({ buffer: new Uint8Array(raw).buffer });
     return new TOTP({
       issuer: this.config.loginUi.brandName,
@@ -61,7 +53,7 @@ export class TotpService {
   async enrol(cupid: string, label: string): Promise<{ id: string; otpauthUri: string; secret: string }> {
     const id = randomUUID();
     const secret = new Secret({ size: 20 });
-    const secretSealed = this.factorKeys().seal(Buffer.from(secret.bytes), `totp:${id}`);
+    const secretSealed = this.factorKeys.seal(Buffer.from(secret.bytes), `totp:${id}`);
     await this.credentials.insert(this.dataSource.manager, { id, cupid, secretSealed, at: this.clock.now() });
     const totp = new TOTP({
       issuer: this.config.loginUi.brandName,

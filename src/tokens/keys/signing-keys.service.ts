@@ -21,8 +21,8 @@ import { Clock } from '../../common/clock';
 import { open, seal } from '../../common/crypto';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
-import { KEY_ENCRYPTION_KEY } from './key-encryption-key';
-import type { KeyEncryptionKey } from './key-encryption-key';
+import { KEY_ENCRYPTION_KEY } from '../../keys/key-encryption-key';
+import type { KeyEncryptionKey } from '../../keys/key-encryption-key';
 import { SigningKey } from './signing-key.entity';
 import { SigningKeysRepository } from './signing-keys.repository';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { AppConfig } from '../../config/config';
-import { sha256 } from '../../common/crypto';
+import type { AppConfig } from '../config/config';
+import { sha256 } from '../common/crypto';
 
 /** The key that seals signing keys at rest, and its id (which KEK sealed a key, to fail clearly on a wrong one). */
 export interface KeyEncryptionKey {

@@ -1,7 +1,7 @@
 /**
- * Server keys for factor secrets (issue 17), as a port: factor modules (src/mfa) sit below the tokens module
- * that holds the key-encryption key (src/tokens/keys/key-encryption-key.ts) and may not import it, so the tokens
- * module provides this and the factors find it at run time (like CustomerTokenVerifier).
+ * Server keys for factor secrets (issue 17) and other sealed or keyed values, derived from the key-encryption key
+ * (key-encryption-key.ts). KeysModule provides it (KekFactorKeys); modules inject it in their constructor. An
+ * abstract class, so that it is the injection token and a unit spec can hand in its own.
  */
 export abstract class FactorKeys {
   /** A key for one purpose, derived from the key-encryption key (HMAC of codes, of addresses). */

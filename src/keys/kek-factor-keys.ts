@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { hmacSha256 } from '../../common/crypto';
-import { FactorKeys } from '../../common/factor-keys';
+import { hmacSha256 } from '../common/crypto';
+import { FactorKeys } from './factor-keys';
 import type { KeyEncryptionKey } from './key-encryption-key';
 
 /**
