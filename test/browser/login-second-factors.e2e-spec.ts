@@ -21,6 +21,8 @@ describe('hosted login page: authenticator app, recovery codes and email codes',
   const BOB = 'CUPID-BOB-0002';
   let totp: TOTP;
   let recoveryCodes: string[];
+  /** The code that confirmed the enrolment: its time step is used, so the service refuses it from then on. */
+  let spentCode: string;
   const codeAt = (offsetSeconds = 0) => totp.generate({ timestamp: t.clock.now().getTime() + offsetSeconds * 1000 });
 
   beforeAll(async () => {
@@ -32,9 +34,10 @@ describe('hosted login page: authenticator app, recovery codes and email codes',
     const enrolled = await me.POST('/me/totp', {});
     expect(enrolled.response.status).toBe(201);
     totp = new TOTP({ secret: Secret.fromBase32(enrolled.data!.secret), period: 30, digits: 6, algorithm: 'SHA1' });
+    spentCode = codeAt();
     const confirmed = await me.POST('/me/totp/{credentialId}/confirm', {
       params: { path: { credentialId: enrolled.data!.id } },
-      body: { code: codeAt() },
+      body: { code: spentCode },
     });
     expect(confirmed.response.status).toBe(204);
     const generated = await me.POST('/me/recovery-codes', {});
@@ -67,8 +70,9 @@ describe('hosted login page: authenticator app, recovery codes and email codes',
     await expect(login.page.evaluate(() => document.activeElement?.id)).resolves.toBe('code');
     const code = login.page.getByLabel('Code', { exact: true });
 
-    // The code used to confirm the app is spent: the page shows the refusal and the attempts left.
-    await code.fill(codeAt());
+    // The code used to confirm the app is spent: the page shows the refusal and the attempts left. (The very code,
+    // not the current window's: the clock runs, and a 30 s step may have begun since the enrolment.)
+    await code.fill(spentCode);
     await login.page.getByRole('button', { name: 'Confirm' }).click();
     await login.page.locator('#code-error').getByText('That code is not right. Attempts left: 4.').waitFor();
     await expect(code.getAttribute('aria-invalid')).resolves.toBe('true');
