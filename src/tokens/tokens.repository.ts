@@ -287,7 +287,12 @@ export class TokensRepository {
     { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, keys: (rotation) => [rotation.id, rotation.sessionId] },
   );
 
-  private async rotateMany(rotations: Rotation[]): Promise<RotationResult[]> {
+  private async rotateMany(batch: Rotation[]): Promise<RotationResult[]> {
+    // The statement takes its locks member by member (the answers below read rotated0, then issued0 through
+    // touched0, then rotated1...): token then session, rotation after rotation. In session id order, as every
+    // multi-session revocation locks sessions (SessionsRepository: ORDER BY id ... FOR UPDATE), so two batches
+    // from two instances, or a batch and an agent's revoke-all, always lock in the same order and never deadlock.
+    const rotations = [...batch].sort((a, b) => compareIds(a.sessionId, b.sessionId) || compareIds(a.id, b.id));
     const values: unknown[] = [];
     const members: string[] = [];
     const answers: string[] = [];
@@ -320,11 +325,14 @@ export class TokensRepository {
       text: `WITH ${members.join(',\n')}\nSELECT ${answers.join(', ')}`,
       values,
     });
-    return rotations.map((_, k) => ({
-      clientActive: row[`client_active${k}`] === true,
-      rotated: (row[`rotated${k}`] as number) > 0,
-      issued: (row[`issued${k}`] as number) > 0,
-    }));
+    return batch.map((rotation) => {
+      const k = rotations.indexOf(rotation);
+      return {
+        clientActive: row[`client_active${k}`] === true,
+        rotated: (row[`rotated${k}`] as number) > 0,
+        issued: (row[`issued${k}`] as number) > 0,
+      };
+    });
   }
 
   /**
@@ -623,4 +631,10 @@ export class TokensRepository {
     );
     return Number(row?.n ?? 0);
   }
+}
+
+/** PostgreSQL's order of two uuids (bytewise: the order of their lower-case canonical text). */
+function compareIds(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
