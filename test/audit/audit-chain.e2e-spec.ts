@@ -236,7 +236,7 @@ describe('audit retention and the chain', () => {
         at: new Date(old.getTime() + day * 86_400_000),
       });
     }
-    await t.app.get(AuditSequencer).chainAll();
+    await chainAllCommitted(t.dataSource, () => t.app.get(AuditSequencer).chainAll());
     const [{ n: before }] = (await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_logs`)) as Array<{
       n: number;
     }>;
@@ -249,7 +249,7 @@ describe('audit retention and the chain', () => {
       anchors: Array<{ seq: number }>;
     }>;
     expect(prune).toMatchObject({ partition: expect.stringMatching(/^audit_logs_\d{4}_\d{2}$/), row_count: '3' });
-    await t.app.get(AuditSequencer).chainAll();
+    await chainAllCommitted(t.dataSource, () => t.app.get(AuditSequencer).chainAll());
     const report = await t.app.get(AuditVerifier).verify();
     expect(report.ok).toBe(true);
     expect(report.pruned.reduce((sum, range) => sum + range.to - range.from + 1, 0)).toBe(3);
