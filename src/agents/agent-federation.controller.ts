@@ -22,9 +22,9 @@ import {
 } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
-import { ApiError, DependencyUnavailableError, NotFoundProblem, ValidationFailedError } from '../common/problem';
+import { ApiError, NotFoundProblem, ValidationFailedError } from '../common/problem';
 import { ApiProblems } from '../common/problem.dto';
-import { DirectoryUnavailableError, UserDirectory } from '../directory/user-directory.port';
+import { orDirectoryOutage, UserDirectory } from '../directory/user-directory.port';
 import {
   CreateFederationLinkDto,
   FederationLinkDto,
@@ -112,9 +112,7 @@ export class AgentFederationController {
     @Req() request: AgentRequest,
   ): Promise<FederationLinkDto> {
     // Asked before any transaction or pooled connection is held (a network call); fail closed when it is down.
-    const customer = await this.directory.findByCupid(cupid).catch((error: unknown) => {
-      throw error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : error;
-    });
+    const customer = await orDirectoryOutage(this.directory.findByCupid(cupid));
     if (!customer) throw new NotFoundProblem('The directory has no customer with this CUPID.');
     try {
       const link = await this.links.linkByAgent(

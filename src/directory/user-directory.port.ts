@@ -1,3 +1,5 @@
+import { DependencyUnavailableError } from '../common/problem';
+
 /**
  * The customer directory: credentials and the few attributes a login needs. Nothing it returns is
  * stored in the database except the CUPID; phone and email are shown only masked.
@@ -27,6 +29,21 @@ export class DirectoryUnavailableError extends Error {
     this.name = 'DirectoryUnavailableError';
     this.cause = cause;
   }
+}
+
+/**
+ * What a request hears when the directory cannot answer (DirectoryUnavailableError): 503 DEPENDENCY_UNAVAILABLE,
+ * failing closed; null for any other error.
+ */
+export function directoryOutage(error: unknown): DependencyUnavailableError | null {
+  return error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : null;
+}
+
+/** The directory's answer to `lookup`; when it cannot answer, directoryOutage's 503 instead. */
+export function orDirectoryOutage<T>(lookup: Promise<T>): Promise<T> {
+  return lookup.catch((error: unknown) => {
+    throw directoryOutage(error) ?? error;
+  });
 }
 
 /** The port (docs/architecture.md, rule 6): an abstract class used as the injection token. */

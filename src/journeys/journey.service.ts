@@ -11,7 +11,7 @@ import { ApiError, DependencyUnavailableError } from '../common/problem';
 import type { RequestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { DirectoryUnavailableError, DirectoryUser } from '../directory/user-directory.port';
+import { directoryOutage, DirectoryUser, orDirectoryOutage } from '../directory/user-directory.port';
 import { ClientsService } from '../clients/clients.service';
 import type { OAuthClient } from '../clients/oauth-client.entity';
 import type { RiskInput } from '../risk/risk.port';
@@ -197,9 +197,7 @@ export class JourneyService {
     if (request.cupid) {
       // A step-up's customer is known from the session; the second factors need their directory entry (the phone),
       // read here with no connection held. A customer the directory no longer lets in cannot step up.
-      const customer = await this.loader.customerByCupid(request.cupid).catch((error: unknown) => {
-        throw error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : error;
-      });
+      const customer = await orDirectoryOutage(this.loader.customerByCupid(request.cupid));
       if (customer?.status !== 'ACTIVE') throw new InvalidJourneyRequestError('this customer cannot sign in');
       state.transient.user = customer;
     }
@@ -435,10 +433,7 @@ export class JourneyService {
     const answer = await this.unitOfWork(async (tx) => {
       const said = await claimed.request.step.abandon({ ...this.runOf(claimed, tx), plan }, error);
       await this.transactions.release(tx, claimed.transaction.id, claimed.request.claimId);
-      return (
-        said ??
-        (error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : null)
-      );
+      return said ?? directoryOutage(error);
     });
     if (!answer) throw error;
     return { error: answer };
@@ -639,8 +634,7 @@ export class JourneyService {
     try {
       settled = await work();
     } catch (error) {
-      if (error instanceof DirectoryUnavailableError) throw new DependencyUnavailableError('customer directory');
-      throw error;
+      throw directoryOutage(error) ?? error;
     }
     if ('error' in settled) throw settled.error;
     return settled.view;

@@ -12,12 +12,12 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { sha256 } from '../common/crypto';
-import { ApiError, DependencyUnavailableError, NotFoundProblem } from '../common/problem';
+import { ApiError, NotFoundProblem } from '../common/problem';
 import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { DirectoryUnavailableError, UserDirectory } from '../directory/user-directory.port';
+import { orDirectoryOutage, UserDirectory } from '../directory/user-directory.port';
 import { PasskeysRepository } from '../mfa/passkeys/passkeys.repository';
 import { PasskeysService } from '../mfa/passkeys/passkeys.service';
 import { challengeOf, PasskeyRelyingParty } from '../mfa/passkeys/relying-party';
@@ -86,9 +86,7 @@ export class PasskeysController {
   async registrationOptions(@Req() request: CustomerRequest): Promise<PasskeyRegistrationOptionsDto> {
     const { cupid, sessionId } = request.customer;
     // The directory names the account on the authenticator's account chooser; asked with no connection held.
-    const user = await this.directory.findByCupid(cupid).catch((error: unknown) => {
-      throw error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : error;
-    });
+    const user = await orDirectoryOutage(this.directory.findByCupid(cupid));
     if (!user) throw new NotFoundProblem('No customer has this id.');
     const existing = await this.passkeys.listActive(cupid);
     const publicKey = await this.relyingParty.registrationOptions(

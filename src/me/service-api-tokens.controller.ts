@@ -13,15 +13,10 @@ import {
 import { IsOptional, IsString, Length } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import type { OAuthClient } from '../clients/oauth-client.entity';
-import {
-  DependencyUnavailableError,
-  NotFoundProblem,
-  NotPermittedError,
-  ValidationFailedError,
-} from '../common/problem';
+import { NotFoundProblem, NotPermittedError, ValidationFailedError } from '../common/problem';
 import { ApiProblems } from '../common/problem.dto';
 import { requestOrigin } from '../common/request-origin';
-import { DirectoryUnavailableError, UserDirectory } from '../directory/user-directory.port';
+import { orDirectoryOutage, UserDirectory } from '../directory/user-directory.port';
 import { ApiTokenListDto, CreateApiTokenDto, CreatedApiTokenDto, toApiTokenDto } from './dto/api-token.dto';
 import { ApiTokensService } from '../tokens/api-tokens.service';
 import { ClientAuthenticator } from '../oauth/client-authentication';
@@ -85,9 +80,7 @@ export class ServiceApiTokensController {
         { field: 'scopes', messages: [`${API_TOKENS_MANAGE_SCOPE} cannot be given to a token`] },
       ]);
     // Asked outside any transaction: the customer must exist for a token to speak for them.
-    const customer = await this.directory.findByCupid(body.cupid).catch((error: unknown) => {
-      throw error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : error;
-    });
+    const customer = await orDirectoryOutage(this.directory.findByCupid(body.cupid));
     if (!customer) throw new NotFoundProblem('The directory has no customer with this CUPID.');
     const { row, token } = await this.apiTokens.createForService(
       client.clientId,

@@ -2,11 +2,11 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { AUDIT_EVENT_TYPES } from '../../audit/audit-events';
 import { AuditService } from '../../audit/audit.service';
 import { CustomerNotifier } from '../../common/customer-notifier';
-import { ApiError, DependencyUnavailableError } from '../../common/problem';
+import { ApiError } from '../../common/problem';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config';
 import { passwordPolicyViolations, PasswordRule } from '../../directory/password-policy';
-import { DirectoryUnavailableError, UserDirectory } from '../../directory/user-directory.port';
+import { directoryOutage, DirectoryUnavailableError, UserDirectory } from '../../directory/user-directory.port';
 import { SessionsService } from '../../sessions/sessions.service';
 import { JourneyFailedError } from '../journey-errors';
 import { ContactRun, JourneyStep, StepContact, StepOutcome, StepRun, stepAuditBase } from './journey-step';
@@ -108,7 +108,7 @@ export class SetPasswordStep extends JourneyStep<SetPasswordInput> {
 
   /** The directory did not answer: nothing changed, the same token can retry. */
   override async abandon(_run: StepRun<SetPasswordInput>, error: unknown): Promise<ApiError | null> {
-    return error instanceof DirectoryUnavailableError ? new DependencyUnavailableError('customer directory') : null;
+    return directoryOutage(error);
   }
 
   async complete({ state, origin, manager, evidence, plan }: StepRun<SetPasswordInput>): Promise<StepOutcome> {
