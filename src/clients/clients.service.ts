@@ -84,6 +84,11 @@ const VERIFIED_SECRET_TTL_MS = 5 * 60_000;
 const VERIFIED_SECRETS_MAX = 1000;
 const SYSTEM_CLI: ClientAdminActor = { type: 'SYSTEM', id: 'cli' };
 
+/** Who acts on a client: an agent or a system actor, or a system actor's id alone (`'cli'`, `'ops-test'`). */
+export function clientAdminActor(by: ClientAdminActor | string): ClientAdminActor {
+  return typeof by === 'string' ? { type: 'SYSTEM', id: by } : by;
+}
+
 @Injectable()
 export class ClientsService {
   private readonly cacheKey = randomBytes(32);
@@ -108,7 +113,7 @@ export class ClientsService {
     registration: ClientRegistration,
     by: ClientAdminActor | string = SYSTEM_CLI,
   ): Promise<{ client: OAuthClient; secret?: string }> {
-    const actor = typeof by === 'string' ? { type: 'SYSTEM' as const, id: by } : by;
+    const actor = clientAdminActor(by);
     const problems: string[] = [];
     if (!/^[A-Za-z0-9._~-]{3,128}$/.test(registration.clientId))
       problems.push('client id: 3-128 characters of A-Z a-z 0-9 . _ ~ -');
@@ -406,7 +411,7 @@ export class ClientsService {
     by: ClientAdminActor | string = SYSTEM_CLI,
     details?: Record<string, unknown>,
   ): Promise<boolean> {
-    const actor = typeof by === 'string' ? { type: 'SYSTEM' as const, id: by } : by;
+    const actor = clientAdminActor(by);
     const changed = await this.clients.deactivate(manager, clientId, this.clock.now());
     if (changed) {
       await this.audit.record(manager, {

@@ -4,7 +4,7 @@ import { AUDIT_EVENT_TYPES } from '../audit/audit-events';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { retryTransaction } from '../database/retry-transaction';
-import { ClientAdminActor, ClientsService } from '../clients/clients.service';
+import { ClientAdminActor, clientAdminActor, ClientsService } from '../clients/clients.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { CLIENT_DEACTIVATION_STEPS, ClientDeactivationStep } from './client-deactivation-steps';
 import { AuthorizationCodesRepository } from './authorization-codes.repository';
@@ -54,7 +54,7 @@ export class ClientDeactivationService {
   ) {}
 
   async deactivate(clientId: string, actor: ClientAdminActor | string = 'cli'): Promise<DeactivationOutcome> {
-    const by = typeof actor === 'string' ? { type: 'SYSTEM' as const, id: actor } : actor;
+    const by = clientAdminActor(actor);
     // The codes go in the deactivation's own commit: reactivated within a code's lifetime, the client could
     // otherwise redeem one minted before (the exchange checks only that the client is active now).
     const { changed, codesDeleted } = await retryTransaction(this.dataSource, async (tx) => {
@@ -100,7 +100,7 @@ export class ClientDeactivationService {
     clientId: string,
     actor: ClientAdminActor | string = 'cli',
   ): Promise<{ changed: boolean; codesDeleted: number }> {
-    const by = typeof actor === 'string' ? { type: 'SYSTEM' as const, id: actor } : actor;
+    const by = clientAdminActor(actor);
     const outcome = await retryTransaction(this.dataSource, async (tx) => {
       let codesDeleted = 0;
       const changed = await this.clients.reactivateIn(tx, clientId, by, async (locked) => {
