@@ -2,6 +2,7 @@ import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'j
 import type { CryptoKey } from 'jose';
 import * as oidc from 'openid-client';
 import { useTestApp } from '../support/app';
+import { authorizationRequest, visit } from '../support/relying-party';
 import { startJourney, submitPassword } from '../support/journeys';
 import { auditEvents, registerStandardClients, SPA } from '../support/oauth';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
@@ -22,45 +23,21 @@ describe('dpop_jkt: authorization codes bound to a DPoP key', () => {
   const { env } = useDirectoryAndSmsGateway({ LOGIN_UI_URL: 'http://localhost:5173/login' });
   const t = useTestApp({ env }, registerStandardClients);
 
-  const rp = () =>
-    oidc.discovery(new URL(t.config.oidc.issuer), SPA.clientId, undefined, oidc.None(), {
-      execute: [oidc.allowInsecureRequests],
-    });
-
   async function dpopKey(): Promise<DpopKey> {
     const pair = (await generateKeyPair('ES256', { extractable: true })) as unknown as CryptoKeyPair;
     const jwk = await exportJWK(pair.publicKey as unknown as CryptoKey);
     return { pair, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
   }
 
-  /** An authorization request as openid-client builds it, plus `extra` parameters (dpop_jkt), and its redemption. */
+  /** The SPA's authorization request with `extra` parameters (dpop_jkt); its code exchanged with a proof of `key`, or none. */
   async function request(extra: Record<string, string>) {
-    const config = await rp();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: SPA.redirectUri,
-      scope: 'openid profile',
-      state,
-      nonce,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      ...extra,
-    });
-    /** The code exchange, with a DPoP proof of `key` (or none). */
-    const redeem = (location: string, key?: DpopKey) =>
-      oidc.authorizationCodeGrant(
-        config,
-        new URL(location),
-        { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce },
-        undefined,
-        key ? { DPoP: oidc.getDPoPHandle(config, key.pair) } : {},
-      );
-    return { url, redeem };
+    const { config, url, redeem } = await authorizationRequest(t, SPA.clientId, SPA.redirectUri, extra);
+    return {
+      url,
+      redeem: (location: string, key?: DpopKey) =>
+        redeem(location, key ? { DPoP: oidc.getDPoPHandle(config, key.pair) } : {}),
+    };
   }
-
-  const visit = (url: URL, cookie?: string) => fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
 
   /** alice signs in through the hosted page for `url`: the redirect back with the code, and the session cookie. */
   async function aliceSignsIn(url: URL): Promise<{ location: string; cookie: string }> {

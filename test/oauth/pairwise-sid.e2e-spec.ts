@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { ClientsService } from '../../src/clients/clients.service';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/logout/logout-token';
 import { useTestApp } from '../support/app';
+import { authorizationRequest, relyingParty, visit } from '../support/relying-party';
 import { submitPassword } from '../support/journeys';
 import { auditEvents, registerClient, registerStandardClients, SERVICE, SPA } from '../support/oauth';
 import { useDirectoryAndSmsGateway } from '../support/sms-gateway';
@@ -57,33 +58,8 @@ describe('pairwise clients: a sid per sector', () => {
   });
 
   const insecure = { execute: [oidc.allowInsecureRequests] };
-  const rpOf = (clientId: string) =>
-    oidc.discovery(new URL(t.config.oidc.issuer), clientId, undefined, oidc.None(), insecure);
-
-  /** One relying party's authorization request (PKCE, state, nonce) and how it redeems the answer. */
-  async function request(clientId: string, redirectUri: string) {
-    const config = await rpOf(clientId);
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid profile',
-      state,
-      nonce,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    const redeem = (location: string) =>
-      oidc.authorizationCodeGrant(config, new URL(location), {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-        expectedNonce: nonce,
-      });
-    return { config, url, redeem };
-  }
-
-  const visit = (url: URL, cookie?: string) => fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  const rpOf = (clientId: string) => relyingParty(t, clientId);
+  const request = (clientId: string, redirectUri: string) => authorizationRequest(t, clientId, redirectUri);
 
   /**
    * alice signs in to the SPA through the hosted page (password), then each pairwise app gets a code at once from the

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { useTestApp } from '../support/app';
+import { authorizationRequest, relyingParty, visit } from '../support/relying-party';
 import { cli } from '../support/cli';
 import { sendSms, submitPassword, verifySms } from '../support/journeys';
 import {
@@ -41,37 +42,9 @@ describe('single sign-on, prompt, max_age and step-up (OIDC Core §3.1.2.1)', ()
       });
   });
 
-  const rp = (clientId: string) =>
-    oidc.discovery(new URL(t.config.oidc.issuer), clientId, undefined, oidc.None(), {
-      execute: [oidc.allowInsecureRequests],
-    });
-
-  /** One relying party's authorization request, as openid-client builds it, with its PKCE, state and nonce. */
-  async function request(clientId: string, redirectUri: string, extra: Record<string, string> = {}) {
-    const config = await rp(clientId);
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid profile',
-      state,
-      nonce,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      ...extra,
-    });
-    const redeem = (location: string) =>
-      oidc.authorizationCodeGrant(config, new URL(location), {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-        expectedNonce: nonce,
-      });
-    return { config, url, state, redeem };
-  }
-
-  /** The browser: follows /oauth2/authorize with its cookie (if any). */
-  const visit = (url: URL, cookie?: string) => fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  const rp = (clientId: string) => relyingParty(t, clientId);
+  const request = (clientId: string, redirectUri: string, extra: Record<string, string> = {}) =>
+    authorizationRequest(t, clientId, redirectUri, extra);
 
   const fragmentOf = (response: Response) => {
     const location = new URL(response.headers.get('location')!);
