@@ -473,24 +473,26 @@ describe('client administration API', () => {
     expect(reactivations[0]).toMatchObject({ actor_type: 'AGENT', actor_id: ADMIN_AGENT });
   });
 
+  /** A third-party public app registered through the admin API for the code tests, and its row as the service reads it. */
+  async function registerCodeApp(clientId: string) {
+    const app = { clientId, redirectUri: `https://${clientId}.example/callback` };
+    const registered = await admin('POST', '', {
+      clientId,
+      name: clientId,
+      type: 'PUBLIC',
+      redirectUris: [app.redirectUri],
+      grantTypes: ['authorization_code'],
+      firstParty: false,
+    });
+    expect(registered.status).toBe(201);
+    return { app, client: (await a.app.get(ClientsService).findActive(clientId))! };
+  }
+
   it('deactivation deletes its unredeemed codes at once: reactivated within their lifetime, it cannot redeem one', async () => {
-    const app = { clientId: 'code-app', redirectUri: 'https://code-app.example/callback' };
-    expect(
-      (
-        await admin('POST', '', {
-          clientId: app.clientId,
-          name: 'Code app',
-          type: 'PUBLIC',
-          redirectUris: [app.redirectUri],
-          grantTypes: ['authorization_code'],
-          firstParty: false,
-        })
-      ).status,
-    ).toBe(201);
+    const { app, client } = await registerCodeApp('code-app');
     // The customer's session with the bank's SPA goes on through the deactivation (the app only leaves it), so
     // only the code itself can stop the redemption.
     const spaLogin = await completeLogin(a, { scope: 'openid' });
-    const client = (await a.app.get(ClientsService).findActive(app.clientId))!;
     const pkce = pkcePair();
     const code = await a.app.get(DataSource).transaction(async (tx) => {
       expect(await a.app.get(SessionsService).joinClient(tx, spaLogin.sessionId, client)).toBe(true);
@@ -527,20 +529,7 @@ describe('client administration API', () => {
   });
 
   it('a code minted while the client was inactive (a journey already under way) does not survive its reactivation', async () => {
-    const app = { clientId: 'late-code-app', redirectUri: 'https://late-code-app.example/callback' };
-    expect(
-      (
-        await admin('POST', '', {
-          clientId: app.clientId,
-          name: 'Late code app',
-          type: 'PUBLIC',
-          redirectUris: [app.redirectUri],
-          grantTypes: ['authorization_code'],
-          firstParty: false,
-        })
-      ).status,
-    ).toBe(201);
-    const client = (await a.app.get(ClientsService).findActive(app.clientId))!;
+    const { app, client } = await registerCodeApp('late-code-app');
     const login = await completeLogin(a, { scope: 'openid' });
     const mint = (pkce: { challenge: string }) =>
       a.app.get(DataSource).transaction((tx) =>
